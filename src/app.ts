@@ -1,0 +1,152 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as lark from '@larksuiteoapi/node-sdk';
+import express from 'express';
+import { sql } from 'drizzle-orm';
+import type { Clock } from './clock.js';
+import type { LarkConfig } from './config.js';
+import type { Db } from './db/index.js';
+import { CampaignRepo, PeopleRepo } from './db/repos.js';
+import { Router } from './bot/router.js';
+import { FeishuApi } from './feishu/api.js';
+import { Intake, webhookRouter } from './feishu/inbound.js';
+import { Outbox, type OutboxOptions } from './feishu/outbox.js';
+import type { Logger } from './logger.js';
+import { sdkLogger } from './logger.js';
+import type { FeatureDeps, Job } from './features/deps.js';
+import { helpFeature } from './features/help/index.js';
+import { progressFeature } from './features/progress/index.js';
+import { zoneReportFeature } from './features/zone-report/index.js';
+import { Scheduler } from './scheduler/index.js';
+
+export interface BotOptions {
+  lark: LarkConfig;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  /** HTTP port for /healthz and, in webhook mode, /webhook/event. 0 picks a free port. */
+  port: number;
+  host?: string;
+  defaultBranchChatId?: string;
+  outbox?: OutboxOptions;
+  /** Extra routes mounted on the bot's HTTP server (the sandbox simulator page). */
+  mount?: (app: express.Express) => void;
+}
+
+/** Every feature, registered in one place. */
+export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
+  const zoneReport = zoneReportFeature(deps);
+  const features = [zoneReport, progressFeature(deps, zoneReport.repo), helpFeature()];
+  for (const f of features) f.register(router);
+  return [...zoneReport.jobs];
+}
+
+/**
+ * The composition of the running bot: storage, the Feishu edge (inbound
+ * transport + outbox), features and the scheduler. `main.ts` and the tests
+ * build it the same way; only the clock and the Feishu base URL differ.
+ */
+export function createBot(o: BotOptions) {
+  const { db, clock, log } = o;
+  const api = new FeishuApi({ appId: o.lark.appId, appSecret: o.lark.appSecret, baseUrl: o.lark.baseUrl, logger: log });
+  const outbox = new Outbox(db, api, log, o.outbox);
+  const people = new PeopleRepo(db);
+  const campaigns = new CampaignRepo(db);
+  const deps: FeatureDeps = {
+    db, clock, log, people, campaigns,
+    send: (m) => outbox.enqueue(m),
+    defaultBranchChatId: o.defaultBranchChatId,
+  };
+  const router = new Router({ log, findPerson: (id) => people.byOpenId(id), send: (m) => outbox.enqueue(m) });
+  const jobs = buildFeatures(deps, router);
+  const scheduler = new Scheduler(jobs, clock, log);
+  let botOpenId: string | undefined;
+  const intake = new Intake({
+    db, log,
+    encryptKey: o.lark.encryptKey,
+    botOpenId: () => botOpenId,
+    handlers: {
+      onMessage: (e) => router.handleMessage(e),
+      onCard: (e) => router.handleCard(e),
+      onMenu: (e) => router.handleMenu(e),
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  let ws: lark.WSClient | null = null;
+  app.get('/healthz', async (_req, res) => {
+    let database = 'ok';
+    try {
+      db.run(sql`select 1`);
+    } catch {
+      database = 'error';
+    }
+    const transport =
+      o.lark.transport === 'ws'
+        ? { kind: 'ws', state: ws?.getConnectionStatus?.().state ?? 'idle' }
+        : { kind: 'webhook', state: 'listening' };
+    const healthy = database === 'ok' && (transport.kind === 'webhook' || transport.state === 'connected');
+    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', database, transport, outboxBacklog: await outbox.backlog() });
+  });
+  if (o.lark.transport === 'webhook') {
+    if (!o.lark.encryptKey || !o.lark.verificationToken) throw new Error('webhook transport needs LARK_ENCRYPT_KEY and LARK_VERIFICATION_TOKEN');
+    app.use(webhookRouter({ intake, log, encryptKey: o.lark.encryptKey, verificationToken: o.lark.verificationToken }));
+  }
+  o.mount?.(app);
+
+  const server = http.createServer(app);
+  let url = '';
+
+  async function start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host ?? '0.0.0.0', () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    url = `http://127.0.0.1:${addr.port}`;
+    botOpenId = await api.botOpenId().catch((e) => {
+      log.warn({ err: String(e) }, 'could not read the bot\'s own open_id; group @mentions will be accepted loosely');
+      return undefined;
+    });
+    if (o.lark.transport === 'ws') {
+      ws = new lark.WSClient({ appId: o.lark.appId, appSecret: o.lark.appSecret, domain: o.lark.baseUrl, logger: sdkLogger(log), autoReconnect: true });
+      await ws.start({ eventDispatcher: intake.dispatcher });
+    }
+    outbox.start();
+    await scheduler.start();
+    log.info({ url, transport: o.lark.transport }, 'bot started');
+  }
+
+  /** Graceful: stop taking events, finish callbacks and handlers in flight, then the sends they queued. */
+  async function stop(): Promise<void> {
+    await intake.close();
+    await scheduler.stop();
+    await outbox.drain().catch(() => undefined);
+    await outbox.stop();
+    ws?.close({ force: true });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections?.();
+  }
+
+  return {
+    start,
+    stop,
+    get url() {
+      return url;
+    },
+    /** Waits until every event received so far is handled and its messages delivered. */
+    async settle(): Promise<void> {
+      await intake.idle();
+      await outbox.drain();
+    },
+    api,
+    outbox,
+    scheduler,
+    router,
+    intake,
+    repos: { people, campaigns },
+  };
+}
+
+export type Bot = ReturnType<typeof createBot>;

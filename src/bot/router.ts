@@ -1,0 +1,222 @@
+import type { z } from 'zod';
+import type { Logger } from '../logger.js';
+import type { Person } from '../db/schema.js';
+import type { OutboundMessage } from '../feishu/outbox.js';
+import { UserFacingError } from '../feishu/errors.js';
+import { toast, type CardAction, type CardReply, type InboundMessage, type MenuClick } from './events.js';
+
+/**
+ * A small typed router. Features register commands (with Chinese and English
+ * aliases) and card actions (with a zod schema for the button's value); the
+ * router resolves the person, funnels errors into a clear answer, and suggests
+ * the nearest command for a typo.
+ */
+
+export interface Reply {
+  text?: string;
+  card?: object;
+}
+
+export interface CommandContext {
+  event: InboundMessage;
+  person: Person | null;
+  args: string;
+  reply(r: Reply): Promise<void>;
+}
+
+export interface ActionContext<V> {
+  event: CardAction;
+  person: Person | null;
+  value: V;
+  form: Record<string, unknown>;
+}
+
+export interface CommandSpec {
+  names: string[];
+  summary: string;
+  /** Admin-only commands are hidden from others' help and refused for them. */
+  adminOnly?: boolean;
+  handler(ctx: CommandContext): Promise<void>;
+}
+
+export interface RouterDeps {
+  log: Logger;
+  findPerson(openId: string): Promise<Person | null>;
+  send(msg: OutboundMessage): Promise<unknown>;
+}
+
+const NOT_IN_ROSTER = '你还不在本次活动的名单中，请联系党支部管理员把你加入名单。/ You are not on this campaign\'s roster yet; please ask the branch admin.';
+const GENERIC_FAILURE = '抱歉，处理时出了问题，请稍后再试；你填写的内容仍在卡片上，没有丢失。/ Something went wrong; please try again — your input is still on the card.';
+const STALE_CARD = '这张卡片已失效，请输入 /进度 重新打开。/ This card is no longer valid; type /progress to open a fresh one.';
+
+const UNSUPPORTED_TYPES: Record<string, string> = {
+  image: '图片', file: '文件', audio: '语音', media: '视频', sticker: '表情', post: '富文本', interactive: '卡片', share_chat: '群名片', share_user: '个人名片',
+};
+
+export function isAdmin(p: Person | null): boolean {
+  return !!p && p.roles.includes('admin');
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}
+
+interface ActionEntry {
+  schema: z.ZodType;
+  handler(ctx: ActionContext<unknown>): Promise<CardReply>;
+}
+
+export class Router {
+  private readonly commands: CommandSpec[] = [];
+  private readonly actions = new Map<string, ActionEntry>();
+  private readonly menus = new Map<string, string>();
+
+  constructor(private readonly deps: RouterDeps) {}
+
+  command(spec: CommandSpec): this {
+    this.commands.push(spec);
+    return this;
+  }
+
+  action<S extends z.ZodType>(name: string, schema: S, handler: (ctx: ActionContext<z.infer<S>>) => Promise<CardReply>): this {
+    this.actions.set(name, { schema, handler: handler as ActionEntry['handler'] });
+    return this;
+  }
+
+  /** A bot-menu item runs the command of the same effect. */
+  menu(eventKey: string, commandName: string): this {
+    this.menus.set(eventKey, commandName);
+    return this;
+  }
+
+  commandList(forAdmin: boolean): CommandSpec[] {
+    return this.commands.filter((c) => forAdmin || !c.adminOnly);
+  }
+
+  private find(name: string): CommandSpec | undefined {
+    const n = name.toLowerCase();
+    return this.commands.find((c) => c.names.some((alias) => alias.toLowerCase() === n));
+  }
+
+  private suggest(name: string): string | undefined {
+    let best: { alias: string; d: number } | undefined;
+    for (const c of this.commands)
+      for (const alias of c.names) {
+        const d = editDistance(name.toLowerCase(), alias.toLowerCase());
+        if (!best || d < best.d) best = { alias, d };
+      }
+    return best && best.d <= Math.max(1, Math.floor(best.alias.length / 3)) ? best.alias : undefined;
+  }
+
+  private replier(event: InboundMessage) {
+    let n = 0;
+    // Keyed by the inbound message: a re-delivered message can never be answered twice.
+    return (r: Reply) =>
+      this.deps.send({ dedupeKey: `reply:${event.messageId}:${n++}`, to: { replyTo: event.messageId }, purpose: 'reply', ...r });
+  }
+
+  async handleMessage(event: InboundMessage): Promise<void> {
+    const reply = this.replier(event);
+    // In a group the bot only answers when addressed, so it never talks over people.
+    if (event.chatType === 'group' && !event.mentionsBot) return;
+    try {
+      if (event.msgType !== 'text') {
+        const kind = UNSUPPORTED_TYPES[event.msgType] ?? '这类';
+        await reply({ text: `暂时无法处理${kind}消息。请发送文字命令，例如 /进度；输入 /帮助 查看全部命令。\nThis kind of message is not supported yet; try /progress or /help.` });
+        return;
+      }
+      const text = (event.text ?? '').trim();
+      const m = /^[/／]\s*(\S+)\s*([\s\S]*)$/.exec(text);
+      if (!m) {
+        await reply({ text: '你好！我是走访助手。输入 /进度 查看自己的进度，输入 /帮助 查看全部命令。\nHi! Type /progress for your progress or /help for all commands.' });
+        return;
+      }
+      await this.runCommand(`/${m[1]}`, m[2] ?? '', event, reply);
+    } catch (e) {
+      await this.funnel(e, { where: 'message', messageId: event.messageId }, (msg) => reply({ text: msg }));
+    }
+  }
+
+  private async runCommand(name: string, args: string, event: InboundMessage, reply: (r: Reply) => Promise<unknown>) {
+    const spec = this.find(name);
+    const person = await this.deps.findPerson(event.senderOpenId);
+    if (!spec) {
+      const s = this.suggest(name);
+      await reply({
+        text: `没有 ${name} 这个命令。${s ? `你是不是想输入 ${s}？` : ''}输入 /帮助 查看全部命令。\nUnknown command ${name}.${s ? ` Did you mean ${s}?` : ''} Type /help for the list.`,
+      });
+      return;
+    }
+    if (spec.adminOnly && !isAdmin(person)) {
+      await reply({ text: `${spec.names[0]} 仅限党支部管理员使用。/ ${spec.names[0]} is for branch admins only.` });
+      return;
+    }
+    await spec.handler({ event, person, args: args.trim(), reply: async (r) => void (await reply(r)) });
+  }
+
+  async handleMenu(event: MenuClick): Promise<void> {
+    const name = this.menus.get(event.menuKey);
+    if (!name) {
+      this.deps.log.warn({ menuKey: event.menuKey }, 'menu: unknown key');
+      return;
+    }
+    // A menu click has no message to reply under, so answers go to the person's direct chat.
+    const person = await this.deps.findPerson(event.operatorOpenId);
+    let n = 0;
+    const reply = (r: Reply) =>
+      this.deps.send({ dedupeKey: `menu:${event.key}:${n++}`, to: { openId: event.operatorOpenId }, purpose: 'reply', ...r });
+    const spec = this.find(name);
+    if (!spec) return;
+    if (spec.adminOnly && !isAdmin(person)) {
+      await reply({ text: `${spec.names[0]} 仅限党支部管理员使用。` });
+      return;
+    }
+    const pseudo: InboundMessage = {
+      kind: 'message', key: event.key, messageId: event.key, chatId: '', chatType: 'p2p', senderOpenId: event.operatorOpenId, msgType: 'text', mentionsBot: true,
+    };
+    try {
+      await spec.handler({ event: pseudo, person, args: '', reply: async (r) => void (await reply(r)) });
+    } catch (e) {
+      await this.funnel(e, { where: 'menu', menuKey: event.menuKey }, (msg) => reply({ text: msg }));
+    }
+  }
+
+  async handleCard(event: CardAction): Promise<CardReply> {
+    const name = typeof event.value.action === 'string' ? event.value.action : '';
+    const entry = this.actions.get(name);
+    if (!entry) return toast('error', STALE_CARD.split(' / ')[0]!, STALE_CARD.split(' / ')[1]);
+    const parsed = entry.schema.safeParse(event.value);
+    if (!parsed.success) {
+      this.deps.log.warn({ action: name }, 'card: value does not match its schema');
+      return toast('error', STALE_CARD.split(' / ')[0]!, STALE_CARD.split(' / ')[1]);
+    }
+    try {
+      const person = await this.deps.findPerson(event.operatorOpenId);
+      if (!person) return toast('error', NOT_IN_ROSTER.split(' / ')[0]!, NOT_IN_ROSTER.split(' / ')[1]);
+      return await entry.handler({ event, person, value: parsed.data, form: event.formValue });
+    } catch (e) {
+      let answer: CardReply = {};
+      await this.funnel(e, { where: 'card', action: name }, async (msg) => {
+        answer = toast('error', msg);
+      });
+      return answer;
+    }
+  }
+
+  /** The one place errors become answers: user errors are shown as they are, others logged and apologised for. */
+  private async funnel(e: unknown, where: Record<string, unknown>, answer: (msg: string) => Promise<unknown>) {
+    if (e instanceof UserFacingError) {
+      await answer(e.message);
+      return;
+    }
+    this.deps.log.error({ ...where, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'handler failed');
+    await answer(GENERIC_FAILURE);
+  }
+}
+
+export { NOT_IN_ROSTER };

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/**
+ * Configuration comes from the environment only. `loadConfig` validates every
+ * variable at once and throws a ConfigError listing each problem by variable name,
+ * so an operator fixes the whole .env in one go. Nothing here runs at import time.
+ */
+
+export const FEISHU_BASE_URL = 'https://open.feishu.cn';
+export const LARK_BASE_URL = 'https://open.larksuite.com';
+
+const nonEmpty = z.string().trim().min(1, '不能为空 / must not be empty');
+
+const envSchema = z
+  .object({
+    LARK_APP_ID: z
+      .string()
+      .trim()
+      .regex(/^cli_[0-9a-zA-Z]{16}$/, '应形如 cli_ 加 16 位字符 / must look like cli_ followed by 16 characters')
+      .optional(),
+    LARK_APP_SECRET: nonEmpty.optional(),
+    LARK_DOMAIN: z
+      .string()
+      .trim()
+      .default('feishu')
+      .transform((v) => (v === 'feishu' ? FEISHU_BASE_URL : v === 'lark' ? LARK_BASE_URL : v.replace(/\/+$/, '')))
+      .pipe(z.url({ message: '应为 feishu、lark 或一个 http(s) 地址 / must be feishu, lark or an http(s) URL' })),
+    LARK_TRANSPORT: z.enum(['ws', 'webhook'], { message: '只能是 ws 或 webhook / must be ws or webhook' }).default('ws'),
+    LARK_ENCRYPT_KEY: nonEmpty.optional(),
+    LARK_VERIFICATION_TOKEN: nonEmpty.optional(),
+    PORT: z.coerce
+      .number({ message: '应为端口号 / must be a port number' })
+      .int('应为整数 / must be an integer')
+      .min(0)
+      .max(65535, '应在 0–65535 之间 / must be between 0 and 65535')
+      .default(3000),
+    DATABASE_PATH: nonEmpty.default('./data/zoufang.db'),
+    CAMPAIGN_FILE: nonEmpty.optional(),
+    BRANCH_CHAT_ID: z.string().trim().regex(/^oc_\w+$/, '应形如 oc_xxx（群的 chat_id）/ must be a chat id like oc_xxx').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const hasId = env.LARK_APP_ID !== undefined;
+    const hasSecret = env.LARK_APP_SECRET !== undefined;
+    if (hasId && !hasSecret) ctx.addIssue({ code: 'custom', path: ['LARK_APP_SECRET'], message: '设置了 LARK_APP_ID 时必填 / required when LARK_APP_ID is set' });
+    if (hasSecret && !hasId) ctx.addIssue({ code: 'custom', path: ['LARK_APP_ID'], message: '设置了 LARK_APP_SECRET 时必填 / required when LARK_APP_SECRET is set' });
+    // Webhook mode without its keys would accept forged requests: refuse to start.
+    if (hasId && env.LARK_TRANSPORT === 'webhook') {
+      for (const key of ['LARK_ENCRYPT_KEY', 'LARK_VERIFICATION_TOKEN'] as const) {
+        if (env[key] === undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: 'webhook 模式必填（用于校验飞书请求）/ required in webhook mode to verify Feishu requests' });
+      }
+    }
+  });
+
+export type Transport = 'ws' | 'webhook';
+
+export interface LarkConfig {
+  appId: string;
+  appSecret: string;
+  baseUrl: string;
+  transport: Transport;
+  encryptKey?: string;
+  verificationToken?: string;
+}
+
+export interface Config {
+  /** `sandbox`: no credentials, the bot runs against the embedded Feishu stand-in. */
+  mode: 'feishu' | 'sandbox';
+  lark: LarkConfig | null;
+  transport: Transport;
+  port: number;
+  databasePath: string;
+  campaignFile?: string;
+  branchChatId?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`配置有误 / invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Treat blank variables (KEY= in .env) as unset, as operators expect.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? 'env')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const lark: LarkConfig | null =
+    e.LARK_APP_ID && e.LARK_APP_SECRET
+      ? {
+          appId: e.LARK_APP_ID,
+          appSecret: e.LARK_APP_SECRET,
+          baseUrl: e.LARK_DOMAIN,
+          transport: e.LARK_TRANSPORT,
+          encryptKey: e.LARK_ENCRYPT_KEY,
+          verificationToken: e.LARK_VERIFICATION_TOKEN,
+        }
+      : null;
+  return {
+    mode: lark ? 'feishu' : 'sandbox',
+    lark,
+    transport: e.LARK_TRANSPORT,
+    port: e.PORT,
+    databasePath: e.DATABASE_PATH,
+    campaignFile: e.CAMPAIGN_FILE,
+    branchChatId: e.BRANCH_CHAT_ID,
+    logLevel: e.LOG_LEVEL,
+  };
+}

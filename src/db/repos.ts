@@ -1,0 +1,61 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from './index.js';
+import { campaigns, people, type Campaign, type Person } from './schema.js';
+import { parseCampaignDefinition, type CampaignDefinition } from '../domain/campaign.js';
+
+/** Queries shared by every feature. Async at the surface so a move to another dialect stays a dialect change. */
+
+export class PeopleRepo {
+  constructor(private readonly db: Db) {}
+
+  async byOpenId(openId: string): Promise<Person | null> {
+    return this.db.select().from(people).where(eq(people.openId, openId)).get() ?? null;
+  }
+
+  async byId(id: number): Promise<Person | null> {
+    return this.db.select().from(people).where(eq(people.id, id)).get() ?? null;
+  }
+
+  async all(): Promise<Person[]> {
+    return this.db.select().from(people).all();
+  }
+
+  async admins(): Promise<Person[]> {
+    return (await this.all()).filter((p) => p.roles.includes('admin'));
+  }
+}
+
+export interface ActiveCampaign {
+  row: Campaign;
+  def: CampaignDefinition;
+}
+
+export class CampaignRepo {
+  constructor(private readonly db: Db) {}
+
+  async save(def: CampaignDefinition): Promise<void> {
+    const values = {
+      id: def.id,
+      name: def.name,
+      timezone: def.timezone,
+      startsOn: def.window.start,
+      endsOn: def.window.end,
+      branchChatId: def.branchChatId ?? null,
+      definition: def,
+    };
+    this.db.insert(campaigns).values(values).onConflictDoUpdate({ target: campaigns.id, set: values }).run();
+  }
+
+  async get(id: string): Promise<ActiveCampaign | null> {
+    const row = this.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
+    return row ? { row, def: parseCampaignDefinition(row.definition, `campaign ${id}`) } : null;
+  }
+
+  async all(): Promise<ActiveCampaign[]> {
+    return this.db
+      .select()
+      .from(campaigns)
+      .all()
+      .map((row) => ({ row, def: parseCampaignDefinition(row.definition, `campaign ${row.id}`) }));
+  }
+}

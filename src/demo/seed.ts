@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { people, zones } from '../db/schema.js';
+import { CampaignRepo } from '../db/repos.js';
+import { parseCampaignDefinition, type CampaignDefinition } from '../domain/campaign.js';
+import { inZone } from '../domain/time.js';
+
+/**
+ * Synthetic demo data for the sandbox (no real person's data). Ids are derived
+ * from names so the stand-in and the database agree across restarts.
+ */
+const hex32 = (seed: string) => createHash('sha256').update(seed).digest('hex').slice(0, 32);
+export const demoOpenId = (name: string) => `ou_${hex32(`demo-person:${name}`)}`;
+export const DEMO_BRANCH_CHAT_ID = `oc_${hex32('demo-branch-chat')}`;
+export const DEMO_CAMPAIGN_ID = 'demo';
+
+export interface DemoPerson {
+  name: string;
+  roles: string[];
+  department?: string;
+  mobile: string;
+}
+
+export const DEMO_PEOPLE: DemoPerson[] = [
+  { name: '陈立华', roles: ['admin', 'party-teacher'], department: '党支部', mobile: '13800000001' },
+  { name: '王建国', roles: ['cadre', 'party-teacher'], department: '学生处', mobile: '13800000002' },
+  { name: '李秀英', roles: ['cadre', 'party-teacher'], department: '教务处', mobile: '13800000003' },
+  { name: '张伟', roles: ['cadre', 'party-teacher'], department: '实训处', mobile: '13800000004' },
+  { name: '刘芳', roles: ['party-teacher'], department: '财经部', mobile: '13800000005' },
+  { name: '黄志强', roles: ['party-teacher'], department: '机电部', mobile: '13800000006' },
+];
+
+export const DEMO_ZONES = [
+  { name: '教学楼A栋一至三楼', owner: '王建国', linkedClass: '2024级机电1班' },
+  { name: '田径场及看台', owner: '李秀英', linkedClass: '2025级会计2班' },
+  { name: '第一食堂周边', owner: '张伟', linkedClass: '2024级电商1班' },
+  { name: '7号宿舍楼外围', owner: '陈立华', linkedClass: '2025级汽修1班' },
+];
+
+/**
+ * A demo campaign that began two weeks before `now` and runs to the end of the
+ * school term, so a visitor sees past weeks, this week and reminders at once.
+ */
+export function demoCampaign(now: Date, timezone = 'Asia/Shanghai'): CampaignDefinition {
+  const local = inZone(now, timezone);
+  const start = local.subtract(14 + ((local.day() + 6) % 7), 'day');
+  const y = local.year();
+  const m = local.month() + 1;
+  const end = m >= 8 ? `${y + 1}-01-22` : m <= 1 ? `${y}-01-22` : `${y}-07-10`;
+  return parseCampaignDefinition(
+    { id: DEMO_CAMPAIGN_ID, name: '示范学校“微”行动（演示）', timezone, window: { start: start.format('YYYY-MM-DD'), end }, branchChatId: DEMO_BRANCH_CHAT_ID },
+    'demo',
+  );
+}
+
+/** Idempotent: running it again changes nothing. */
+export async function seedDemo(db: Db, now: Date): Promise<{ people: number; zones: number }> {
+  await new CampaignRepo(db).save(demoCampaign(now));
+  db.transaction((tx) => {
+    for (const p of DEMO_PEOPLE) {
+      tx.insert(people)
+        .values({ openId: demoOpenId(p.name), name: p.name, roles: p.roles, department: p.department ?? null, mobile: p.mobile })
+        .onConflictDoNothing({ target: people.openId })
+        .run();
+    }
+    for (const z of DEMO_ZONES) {
+      const owner = tx.select().from(people).where(eq(people.openId, demoOpenId(z.owner))).get();
+      tx.insert(zones)
+        .values({ campaignId: DEMO_CAMPAIGN_ID, name: z.name, ownerId: owner?.id ?? null, linkedClass: z.linkedClass })
+        .onConflictDoNothing()
+        .run();
+    }
+  });
+  return { people: DEMO_PEOPLE.length, zones: DEMO_ZONES.length };
+}

@@ -1,0 +1,92 @@
+import type { CampaignDefinition, WeeklyMoment } from './campaign.js';
+import { localMidnight, inZone } from './time.js';
+
+/**
+ * The zone-report calendar. Weeks run Monday to Sunday in the campaign's zone.
+ * A week is reportable when its push moment lies inside the campaign window;
+ * reportable weeks are numbered 1, 2, … as on the paper form (时间：第 N 周).
+ */
+export interface ReportWeek {
+  weekNo: number;
+  /** Monday 00:00 local, as an instant. */
+  start: Date;
+  /** The next Monday 00:00 local. */
+  end: Date;
+  /** Local dates for display. */
+  firstDay: string;
+  lastDay: string;
+  pushAt: Date;
+  /** In the following week; after it the report is late and reminders go out. */
+  dueAt: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+function momentInWeek(monday: string, m: WeeklyMoment, tz: string, weekOffset = 0) {
+  const [h, min] = m.time.split(':').map(Number) as [number, number];
+  return localMidnight(monday, tz)
+    .add(weekOffset * 7 + (m.weekday - 1), 'day')
+    .hour(h)
+    .minute(min);
+}
+
+export function reportWeeks(def: CampaignDefinition): ReportWeek[] {
+  const tz = def.timezone;
+  const windowStart = localMidnight(def.window.start, tz);
+  const windowEnd = localMidnight(def.window.end, tz).add(1, 'day'); // exclusive
+  // Monday on or before the window start (day(): 0 = Sunday).
+  let monday = windowStart.subtract((windowStart.day() + 6) % 7, 'day');
+  const weeks: ReportWeek[] = [];
+  while (monday.isBefore(windowEnd)) {
+    const mondayDate = monday.format('YYYY-MM-DD');
+    const push = momentInWeek(mondayDate, def.zoneReport.pushAt, tz);
+    if (!push.isBefore(windowStart) && push.isBefore(windowEnd)) {
+      weeks.push({
+        weekNo: weeks.length + 1,
+        start: monday.toDate(),
+        end: monday.add(7, 'day').toDate(),
+        firstDay: mondayDate,
+        lastDay: monday.add(6, 'day').format('YYYY-MM-DD'),
+        pushAt: push.toDate(),
+        dueAt: momentInWeek(mondayDate, def.zoneReport.dueAt, tz, 1).toDate(),
+      });
+    }
+    monday = monday.add(7, 'day');
+  }
+  return weeks;
+}
+
+export const weekByNo = (def: CampaignDefinition, weekNo: number): ReportWeek | undefined =>
+  reportWeeks(def).find((w) => w.weekNo === weekNo);
+
+/** The week whose card should be out now: pushed already, not yet due. */
+export function weekOpenForFiling(def: CampaignDefinition, now: Date): ReportWeek | undefined {
+  return reportWeeks(def).find((w) => w.pushAt <= now && now < w.dueAt);
+}
+
+/** The most recent week that fell due, if its overdue notices are still current (before the next due moment). */
+export function weekJustDue(def: CampaignDefinition, now: Date): ReportWeek | undefined {
+  const weeks = reportWeeks(def);
+  for (let i = weeks.length - 1; i >= 0; i--) {
+    const w = weeks[i]!;
+    if (w.dueAt <= now) {
+      const next = weeks[i + 1];
+      return !next || now < next.dueAt ? w : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The week a teacher is in right now (for /进度): the latest week whose Monday has begun. */
+export function currentWeek(def: CampaignDefinition, now: Date): ReportWeek | undefined {
+  const weeks = reportWeeks(def).filter((w) => w.start <= now);
+  return weeks[weeks.length - 1];
+}
+
+export const isLate = (week: ReportWeek, submittedAt: Date): boolean => submittedAt >= week.dueAt;
+
+/** Days left, rounded up, for wording such as "还剩 2 天". */
+export const daysUntil = (from: Date, to: Date): number => Math.ceil((to.getTime() - from.getTime()) / DAY_MS);
+
+export const localLabel = (w: ReportWeek, tz: string): string =>
+  `第${w.weekNo}周（${inZone(w.start, tz).format('M/D')}–${inZone(w.end.getTime() - 1, tz).format('M/D')}）`;

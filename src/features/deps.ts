@@ -1,0 +1,38 @@
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/index.js';
+import type { CampaignRepo, PeopleRepo } from '../db/repos.js';
+import type { OutboundMessage } from '../feishu/outbox.js';
+import type { Logger } from '../logger.js';
+
+/** What a feature may use: ports, never the SDK or express. */
+export interface FeatureDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  people: PeopleRepo;
+  campaigns: CampaignRepo;
+  send(messages: OutboundMessage | OutboundMessage[]): Promise<number>;
+  /** Fallback branch group when a campaign names none (BRANCH_CHAT_ID). */
+  defaultBranchChatId?: string;
+}
+
+/** A scheduled job: computes everything due up to `now`, so missed runs catch up and repeated runs send nothing twice. */
+export interface Job {
+  name: string;
+  description: string;
+  /** When node-cron should trigger it (the scheduler also runs every job once at start-up to catch up). */
+  triggers(): Promise<JobTrigger[]>;
+  run(now: Date): Promise<JobResult>;
+}
+
+export interface JobTrigger {
+  /** A node-cron expression, read in `timezone`. */
+  cron: string;
+  timezone: string;
+}
+
+export interface JobResult {
+  /** Messages newly queued by this run (0 on a repeated run). */
+  queued: number;
+  detail?: string;
+}

@@ -1,0 +1,20 @@
+import type { Router } from '../../bot/router.js';
+import { isAdmin } from '../../bot/router.js';
+
+/** /帮助 · /help — the commands this person may use. */
+export function helpFeature() {
+  function register(router: Router) {
+    router.command({
+      names: ['/帮助', '/help'],
+      summary: '查看全部命令 / list commands',
+      async handler({ person, reply }) {
+        const lines = router
+          .commandList(isAdmin(person))
+          .map((c) => `${c.names.join('  ')}　${c.summary}${c.adminOnly ? '（管理员）' : ''}`);
+        await reply({ text: `走访助手可以做这些事：\n${lines.join('\n')}\n\n在私聊里直接输入命令即可；在群里请先 @走访助手。` });
+      },
+    });
+    router.menu('help', '/帮助');
+  }
+  return { register };
+}

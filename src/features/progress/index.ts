@@ -1,0 +1,82 @@
+import type { Router } from '../../bot/router.js';
+import { NOT_IN_ROSTER } from '../../bot/router.js';
+import { renderCard } from '../../feishu/card-templates.js';
+import { formatDeadline, localMidnight } from '../../domain/time.js';
+import { currentWeek, localLabel, reportWeeks } from '../../domain/weeks.js';
+import type { FeatureDeps } from '../deps.js';
+import { openWeekButton } from '../zone-report/cards.js';
+import type { ZoneReportRepo } from '../zone-report/repo.js';
+
+/** How many "fill in week N" buttons one card offers; the rest are named in text. */
+const MAX_BUTTONS = 4;
+
+/**
+ * /进度 · /progress — the sender's own obligations: this week's zone report and
+ * the weeks before it, with buttons to fill what is missing.
+ */
+export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) {
+  function register(router: Router) {
+    router.command({
+      names: ['/进度', '/progress'],
+      summary: '查看我的进度 / my progress',
+      async handler({ person, reply }) {
+        if (!person) return reply({ text: NOT_IN_ROSTER });
+        const now = deps.clock.now();
+        const zones = await zoneReports.zonesOwnedBy(person.id);
+        const reports = await zoneReports.reportsFor(zones.map((z) => z.id));
+        const sections: object[] = [];
+        let behind = 0;
+        let campaignLine = '';
+        for (const zone of zones) {
+          const campaign = await deps.campaigns.get(zone.campaignId);
+          if (!campaign) continue;
+          const { def } = campaign;
+          const tz = def.timezone;
+          campaignLine = def.name;
+          const weeks = reportWeeks(def).filter((w) => w.start <= now);
+          const current = currentWeek(def, now);
+          const filed = new Map(reports.filter((r) => r.zoneId === zone.id).map((r) => [r.weekNo, r]));
+          const missed = weeks.filter((w) => !filed.has(w.weekNo) && w.dueAt <= now);
+          const lateCount = [...filed.values()].filter((r) => r.late).length;
+          behind += missed.length;
+          const lines = [`**环境责任区报表** · ${zone.name}${zone.linkedClass ? `（联系班级 ${zone.linkedClass}）` : ''}`];
+          if (!current) {
+            lines.push(now < localMidnight(def.window.start, tz).toDate() ? '活动尚未开始。' : '活动周期内的报表周已结束。');
+          } else {
+            const r = filed.get(current.weekNo);
+            lines.push(
+              r
+                ? `本周 ${localLabel(current, tz)}：✅ 已提交${r.late ? '（补交）' : ''}`
+                : now < current.pushAt
+                  ? `本周 ${localLabel(current, tz)}：报表将于 ${formatDeadline(current.pushAt, tz)} 发给你`
+                  : `本周 ${localLabel(current, tz)}：⏳ 未提交，截止 ${formatDeadline(current.dueAt, tz)}`,
+            );
+          }
+          lines.push(
+            `本学期累计：已提交 **${filed.size}/${weeks.length}** 周${lateCount ? `（其中补交 ${lateCount} 周）` : ''}${missed.length ? `，<font color='red'>未交 ${missed.length} 周：${missed.map((w) => `第${w.weekNo}周`).join('、')}</font>` : ''}`,
+          );
+          sections.push({ tag: 'markdown', content: lines.join('\n') });
+          const toFill = [...(current && !filed.has(current.weekNo) && now >= current.pushAt ? [current] : []), ...missed.reverse()];
+          const buttons = toFill.slice(0, MAX_BUTTONS).map((w) =>
+            openWeekButton({ def, zone, owner: person, week: w }, w === current ? `填写第${w.weekNo}周` : `补交第${w.weekNo}周`),
+          );
+          if (buttons.length)
+            sections.push({ tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) });
+          sections.push({ tag: 'hr' });
+        }
+        if (!sections.length) sections.push({ tag: 'markdown', content: '你目前没有需要填写的任务。/ Nothing is assigned to you yet.' });
+        else sections.pop();
+        await reply({
+          card: renderCard('progress', {
+            name: person.name,
+            campaignLine: campaignLine || '走访助手',
+            headerColor: behind ? 'orange' : 'green',
+            sections,
+          }),
+        });
+      },
+    });
+    router.menu('progress', '/进度');
+  }
+  return { register };
+}

@@ -1,0 +1,120 @@
+import * as lark from '@larksuiteoapi/node-sdk';
+import axios, { type AxiosInstance } from 'axios';
+import type { Logger } from '../logger.js';
+import { sdkLogger } from '../logger.js';
+import { FeishuApiError, TOKEN_CODES } from './errors.js';
+
+/**
+ * The SDK's tenant-token cache is process-wide and never drops a token that
+ * Feishu rejected (FEISHU.md §0.5). We give each client its own cache and clear
+ * it when Feishu answers 99991663/99991661, so the next try fetches a new token.
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, { value: unknown; expire: number }>();
+  // The SDK types keys with the boxed Symbol.
+  async get(key: string | Symbol, opts?: { namespace?: string }) {
+    const e = this.entries.get(`${opts?.namespace ?? ''}:${String(key)}`);
+    if (!e || e.expire <= Date.now()) return undefined;
+    return e.value;
+  }
+  async set(key: string | Symbol, value: unknown, expire?: number, opts?: { namespace?: string }) {
+    this.entries.set(`${opts?.namespace ?? ''}:${String(key)}`, { value, expire: expire ?? Infinity });
+    return true;
+  }
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** Same response contract as the SDK's default instance, plus a timeout so a hung call becomes a retry. */
+function httpInstance(timeoutMs: number): AxiosInstance {
+  const inst = axios.create({ timeout: timeoutMs });
+  inst.interceptors.response.use((resp) =>
+    (resp.config as { $return_headers?: boolean }).$return_headers ? ({ data: resp.data, headers: resp.headers } as never) : resp.data,
+  );
+  return inst;
+}
+
+export interface FeishuApiOptions {
+  appId: string;
+  appSecret: string;
+  baseUrl: string;
+  logger: Logger;
+  timeoutMs?: number;
+}
+
+export type ReceiveIdType = 'open_id' | 'chat_id';
+
+export interface MessageBody {
+  msgType: string;
+  /** Already JSON-encoded, as Feishu wants it. */
+  content: string;
+  uuid?: string;
+}
+
+/** The outbound calls the bot makes, each turning every failure into a FeishuApiError. */
+export class FeishuApi {
+  readonly client: lark.Client;
+  private readonly cache = new TokenCache();
+
+  constructor(readonly opts: FeishuApiOptions) {
+    this.client = new lark.Client({
+      appId: opts.appId,
+      appSecret: opts.appSecret,
+      domain: opts.baseUrl,
+      cache: this.cache,
+      httpInstance: httpInstance(opts.timeoutMs ?? 10_000) as never,
+      logger: sdkLogger(opts.logger),
+    });
+  }
+
+  private async call<T extends { code?: number; msg?: string }>(fn: () => Promise<T>): Promise<T> {
+    let res: T;
+    try {
+      res = await fn();
+    } catch (e) {
+      throw this.noteTokenProblem(FeishuApiError.from(e));
+    }
+    // HTTP 200 with a non-zero code resolves normally in the SDK (FEISHU.md §0.7).
+    if (res && typeof res.code === 'number' && res.code !== 0) throw this.noteTokenProblem(FeishuApiError.fromResponse(200, res));
+    return res;
+  }
+
+  private noteTokenProblem(err: FeishuApiError): FeishuApiError {
+    if (TOKEN_CODES.has(err.code)) this.cache.clear();
+    return err;
+  }
+
+  async send(receiveIdType: ReceiveIdType, receiveId: string, body: MessageBody): Promise<string> {
+    const res = await this.call(() =>
+      this.client.im.v1.message.create({
+        params: { receive_id_type: receiveIdType },
+        data: { receive_id: receiveId, msg_type: body.msgType, content: body.content, uuid: body.uuid },
+      }),
+    );
+    return res.data?.message_id ?? '';
+  }
+
+  async reply(messageId: string, body: MessageBody): Promise<string> {
+    const res = await this.call(() =>
+      this.client.im.v1.message.reply({
+        path: { message_id: messageId },
+        data: { msg_type: body.msgType, content: body.content, uuid: body.uuid },
+      }),
+    );
+    return res.data?.message_id ?? '';
+  }
+
+  /** https://open.feishu.cn/document/server-docs/im-v1/message-card/patch — only within 14 days of sending. */
+  async patchCard(messageId: string, content: string): Promise<void> {
+    await this.call(() => this.client.im.v1.message.patch({ path: { message_id: messageId }, data: { content } }));
+  }
+
+  /** The bot's own open_id, to recognise @mentions of it in groups. */
+  async botOpenId(): Promise<string | undefined> {
+    const res = await this.call(() =>
+      this.client.request<{ code?: number; msg?: string; bot?: { open_id?: string } }>({ url: '/open-apis/bot/v3/info', method: 'GET' }),
+    );
+    return res.bot?.open_id;
+  }
+}

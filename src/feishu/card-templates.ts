@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Card JSON 2.0 templates live in `cards/<name>.json` with `${var}` slots.
+ * Substitution works on the parsed JSON, never on text, so a teacher's input
+ * can never break the card's structure:
+ * - a string that is exactly `${x}` becomes the value of x (any JSON type);
+ *   inside an array, an array value is spliced in (so optional elements vanish when empty);
+ * - `${x}` inside a longer string is replaced by String(x).
+ */
+export const CARDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cards');
+
+const cache = new Map<string, unknown>();
+const WHOLE = /^\$\{(\w+)\}$/;
+const PART = /\$\{(\w+)\}/g;
+
+function load(name: string): unknown {
+  let t = cache.get(name);
+  if (t === undefined) {
+    t = JSON.parse(fs.readFileSync(path.join(CARDS_DIR, `${name}.json`), 'utf8'));
+    cache.set(name, t);
+  }
+  return t;
+}
+
+export type CardVars = Record<string, unknown>;
+
+function lookup(name: string, vars: CardVars, template: string): unknown {
+  if (!(name in vars)) throw new Error(`card template ${template}: missing variable ${name}`);
+  return vars[name];
+}
+
+function fill(node: unknown, vars: CardVars, template: string): unknown {
+  if (typeof node === 'string') {
+    const whole = WHOLE.exec(node);
+    if (whole) return lookup(whole[1]!, vars, template);
+    return node.replace(PART, (_, k: string) => String(lookup(k, vars, template)));
+  }
+  if (Array.isArray(node)) {
+    const out: unknown[] = [];
+    for (const item of node) {
+      const isSlot = typeof item === 'string' && WHOLE.test(item);
+      const v = fill(item, vars, template);
+      if (isSlot && Array.isArray(v)) out.push(...v);
+      else if (!(isSlot && v === undefined)) out.push(v);
+    }
+    return out;
+  }
+  if (node && typeof node === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      const filled = fill(v, vars, template);
+      if (filled !== undefined) out[k] = filled;
+    }
+    return out;
+  }
+  return node;
+}
+
+export function renderCard(name: string, vars: CardVars): Record<string, unknown> {
+  return fill(load(name), vars, name) as Record<string, unknown>;
+}
+
+/** Building blocks shared by features, so user text always goes in as plain text, never markdown. */
+export const plainText = (content: string) => ({ tag: 'plain_text', content });
+export const textBlock = (content: string, opts: { color?: string; size?: string } = {}) => ({
+  tag: 'div',
+  text: { tag: 'plain_text', content, ...(opts.color ? { text_color: opts.color } : {}), ...(opts.size ? { text_size: opts.size } : {}) },
+});
+export const labelledText = (label: string, value: string) => [
+  { tag: 'markdown', content: `**${label}**` },
+  textBlock(value.trim() === '' ? '（未填写）' : value),
+];
+export const textTag = (text: string, color: string) => ({ tag: 'text_tag', text: plainText(text), color });
+export const callbackButton = (text: string, value: object, type = 'default') => ({
+  tag: 'button',
+  text: plainText(text),
+  type,
+  behaviors: [{ type: 'callback', value }],
+});

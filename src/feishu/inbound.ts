@@ -1,0 +1,268 @@
+import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
+import * as lark from '@larksuiteoapi/node-sdk';
+import express, { type Router as ExpressRouter } from 'express';
+import { z } from 'zod';
+import type { Db } from '../db/index.js';
+import { inboundEvents } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import { sdkLogger } from '../logger.js';
+import { toast, type CardAction, type CardReply, type InboundMessage, type MenuClick } from '../bot/events.js';
+
+/**
+ * Inbound edge: both transports feed one lark.EventDispatcher. Before it, the
+ * webhook path does what the SDK does not (FEISHU.md §0.3): it checks the
+ * signature on the raw body, the timestamp and the verification token, and
+ * answers 401 — never a silent 200 — when they do not match. After it, every
+ * event is de-duplicated in SQLite and turned into a typed event.
+ */
+
+export interface InboundHandlers {
+  onMessage(e: InboundMessage): Promise<void>;
+  onCard(e: CardAction): Promise<CardReply>;
+  onMenu(e: MenuClick): Promise<void>;
+}
+
+/** Feishu waits 3 s for a callback answer; we answer well within it. */
+export const CARD_BUDGET_MS = 2500;
+/** Requests signed longer ago than this are treated as replays. */
+export const MAX_SIGNATURE_AGE_S = 10 * 60;
+
+const messageEvent = z.object({
+  event_id: z.string().optional(),
+  sender: z.object({ sender_id: z.object({ open_id: z.string() }), sender_type: z.string().optional() }),
+  message: z.object({
+    message_id: z.string(),
+    chat_id: z.string(),
+    chat_type: z.string(),
+    message_type: z.string(),
+    content: z.string(),
+    mentions: z.array(z.object({ key: z.string(), id: z.object({ open_id: z.string().optional() }).partial().optional(), name: z.string().optional() })).optional(),
+  }),
+});
+
+const cardEvent = z.object({
+  event_id: z.string(),
+  operator: z.object({ open_id: z.string() }),
+  action: z.object({
+    value: z.record(z.string(), z.unknown()).optional().default({}),
+    form_value: z.record(z.string(), z.unknown()).optional().default({}),
+    tag: z.string().optional(),
+    name: z.string().optional(),
+  }),
+  context: z.object({ open_message_id: z.string().optional(), open_chat_id: z.string().optional() }).partial().optional(),
+  open_message_id: z.string().optional(),
+  open_chat_id: z.string().optional(),
+});
+
+const menuEvent = z.object({
+  event_id: z.string(),
+  operator: z.object({ operator_id: z.object({ open_id: z.string() }) }),
+  event_key: z.string(),
+});
+
+export interface IntakeOptions {
+  db: Db;
+  log: Logger;
+  handlers: InboundHandlers;
+  encryptKey?: string;
+  now?: () => number;
+  /** The bot's own open_id, to tell whether a group message mentions it. */
+  botOpenId?: () => string | undefined;
+}
+
+/** Turns SDK-dispatched payloads into typed, de-duplicated events, and tracks work in flight for graceful shutdown. */
+export class Intake {
+  private readonly inflight = new Set<Promise<unknown>>();
+  readonly dispatcher: lark.EventDispatcher;
+  private accepting = true;
+
+  constructor(private readonly opts: IntakeOptions) {
+    this.dispatcher = new lark.EventDispatcher({ encryptKey: opts.encryptKey, logger: sdkLogger(opts.log) }).register({
+      'im.message.receive_v1': (data: unknown) => this.message(data),
+      'application.bot.menu_v6': (data: unknown) => this.menu(data),
+      'card.action.trigger': (data: unknown) => this.card(data),
+    } as never);
+  }
+
+  /** First delivery wins; Feishu re-delivers events for hours (FEISHU.md §4.6). */
+  private firstTime(key: string, type: string): boolean {
+    const now = new Date(this.opts.now?.() ?? Date.now());
+    const r = this.opts.db.insert(inboundEvents).values({ eventKey: key, eventType: type, receivedAt: now }).onConflictDoNothing().run();
+    return r.changes === 1;
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  /** Resolves when every event handled so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Stop taking new work, then finish what is in flight. */
+  async close(): Promise<void> {
+    this.accepting = false;
+    await this.idle();
+  }
+
+  private message(data: unknown): void {
+    const p = messageEvent.safeParse(data);
+    if (!p.success) {
+      this.opts.log.warn({ issues: p.error.issues.length }, 'inbound: malformed message event ignored');
+      return;
+    }
+    const { sender, message } = p.data;
+    if (sender.sender_type && sender.sender_type !== 'user') return;
+    // Feishu advises message_id, not event_id, for message idempotency (FEISHU.md §4.1).
+    if (!this.accepting || !this.firstTime(`msg:${message.message_id}`, 'im.message.receive_v1')) return;
+    let content: Record<string, unknown> = {};
+    try {
+      content = JSON.parse(message.content) as Record<string, unknown>;
+    } catch {
+      /* an unparsable body is treated as an unsupported message */
+    }
+    const botId = this.opts.botOpenId?.();
+    const mentions = message.mentions ?? [];
+    let text = typeof content.text === 'string' ? content.text : undefined;
+    // Strip the bot's own @mention so "@走访助手 /进度" reads as "/进度".
+    for (const m of mentions) if (text && (!botId || m.id?.open_id === botId)) text = text.replace(m.key, '').trim();
+    const event: InboundMessage = {
+      kind: 'message',
+      key: `msg:${message.message_id}`,
+      messageId: message.message_id,
+      chatId: message.chat_id,
+      chatType: message.chat_type === 'group' ? 'group' : 'p2p',
+      senderOpenId: sender.sender_id.open_id,
+      msgType: message.message_type,
+      text,
+      imageKey: typeof content.image_key === 'string' ? content.image_key : undefined,
+      fileKey: typeof content.file_key === 'string' ? content.file_key : undefined,
+      fileName: typeof content.file_name === 'string' ? content.file_name : undefined,
+      mentionsBot: botId ? mentions.some((m) => m.id?.open_id === botId) : mentions.length > 0,
+    };
+    // Acknowledge at once; the work continues after the answer.
+    void this.track(this.opts.handlers.onMessage(event)).catch((e) => this.opts.log.error({ err: String(e) }, 'inbound: message handler failed'));
+  }
+
+  private menu(data: unknown): void {
+    const p = menuEvent.safeParse(data);
+    if (!p.success || !this.accepting || !this.firstTime(`evt:${p.data.event_id}`, 'application.bot.menu_v6')) return;
+    const event: MenuClick = { kind: 'menu', key: `evt:${p.data.event_id}`, operatorOpenId: p.data.operator.operator_id.open_id, menuKey: p.data.event_key };
+    void this.track(this.opts.handlers.onMenu(event)).catch((e) => this.opts.log.error({ err: String(e) }, 'inbound: menu handler failed'));
+  }
+
+  private async card(data: unknown): Promise<CardReply> {
+    if (!this.accepting) return toast('warning', '系统正在重启，请稍后再点一次。', 'Restarting; please click again in a moment.');
+    const p = cardEvent.safeParse(data);
+    if (!p.success) {
+      this.opts.log.warn({ issues: p.error.issues.length }, 'inbound: malformed card callback');
+      return toast('error', '无法识别的卡片操作。', 'Unrecognised card action.');
+    }
+    const d = p.data;
+    if (!this.firstTime(`evt:${d.event_id}`, 'card.action.trigger')) return {};
+    const event: CardAction = {
+      kind: 'card',
+      key: `evt:${d.event_id}`,
+      operatorOpenId: d.operator.open_id,
+      messageId: d.context?.open_message_id ?? d.open_message_id,
+      chatId: d.context?.open_chat_id ?? d.open_chat_id,
+      value: d.action.value,
+      formValue: d.action.form_value,
+    };
+    const work = this.track(this.opts.handlers.onCard(event));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<CardReply>((resolve) => {
+      timer = setTimeout(
+        () => resolve(toast('info', '已收到，正在处理，稍后会更新卡片。', 'Received; the card will update shortly.')),
+        CARD_BUDGET_MS,
+      );
+    });
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- webhook
+
+const safeEqual = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/** AES-256-CBC with key sha256(encryptKey) and the IV in the first 16 bytes (FEISHU.md §3). */
+export function decryptBody(encryptKey: string, encrypted: string): string {
+  const buf = Buffer.from(encrypted, 'base64');
+  const key = createHash('sha256').update(encryptKey).digest();
+  const decipher = createDecipheriv('aes-256-cbc', key, buf.subarray(0, 16));
+  return Buffer.concat([decipher.update(buf.subarray(16)), decipher.final()]).toString('utf8');
+}
+
+export interface WebhookOptions {
+  intake: Intake;
+  log: Logger;
+  encryptKey: string;
+  verificationToken: string;
+  now?: () => number;
+}
+
+/**
+ * POST /webhook/event — one URL for events and card callbacks.
+ * https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case
+ */
+export function webhookRouter(o: WebhookOptions): ExpressRouter {
+  const router = express.Router();
+  router.post('/webhook/event', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
+    const reject = (status: number, reason: string) => {
+      o.log.warn({ reason, ip: req.ip }, 'webhook: request rejected');
+      res.status(status).json({ error: reason });
+    };
+    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
+    } catch {
+      return reject(400, 'body is not a JSON object');
+    }
+
+    const ts = req.header('x-lark-request-timestamp');
+    const nonce = req.header('x-lark-request-nonce');
+    const signature = req.header('x-lark-signature');
+    if (!ts || !nonce || !signature) return reject(401, 'missing signature headers');
+    const expected = createHash('sha256').update(ts + nonce + o.encryptKey).update(raw).digest('hex');
+    if (!safeEqual(signature, expected)) return reject(401, 'signature mismatch');
+    const age = Math.abs((o.now?.() ?? Date.now()) / 1000 - Number(ts));
+    if (!Number.isFinite(age) || age > MAX_SIGNATURE_AGE_S) return reject(401, 'stale or invalid timestamp');
+
+    let payload: Record<string, unknown> = body;
+    if (typeof body.encrypt === 'string') {
+      try {
+        payload = JSON.parse(decryptBody(o.encryptKey, body.encrypt)) as Record<string, unknown>;
+      } catch {
+        return reject(400, 'cannot decrypt body');
+      }
+    }
+    const header = (payload.header ?? {}) as Record<string, unknown>;
+    const token = typeof header.token === 'string' ? header.token : typeof payload.token === 'string' ? payload.token : '';
+    if (!safeEqual(token, o.verificationToken)) return reject(401, 'verification token mismatch');
+
+    if (payload.type === 'url_verification') return res.json({ challenge: payload.challenge });
+
+    try {
+      // The checks above are stricter than the SDK's, so it need not repeat them.
+      const result = await o.intake.dispatcher.invoke(payload, { needCheck: false });
+      res.json(result && typeof result === 'object' ? result : {});
+    } catch (e) {
+      o.log.error({ err: String(e) }, 'webhook: dispatch failed');
+      res.status(500).json({ error: 'internal error' });
+    }
+  });
+  return router;
+}

@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { outbox, type OutboxRow } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { FeishuApi } from './api.js';
+import { FeishuApiError } from './errors.js';
+import { RateLimiter } from './rate-limiter.js';
+
+/** Where a message goes: a person's direct chat, a group, a reply under a message, or a card update in place. */
+export type OutboundTarget = { openId: string } | { chatId: string } | { replyTo: string } | { patch: string };
+
+export interface OutboundMessage {
+  /** Names the business fact, e.g. `zone-report.push:demo:w5:z3`. Enqueueing the same key twice sends once. */
+  dedupeKey: string;
+  to: OutboundTarget;
+  purpose: string;
+  text?: string;
+  card?: object;
+}
+
+/** Feishu rejects card or post bodies over 30 KB (FEISHU.md §2.1). */
+export const MAX_CARD_BYTES = 30 * 1024;
+const LEASE_MS = 60_000;
+const BATCH = 50;
+
+export interface OutboxOptions {
+  now?: () => number;
+  limiter?: RateLimiter;
+  concurrency?: number;
+  maxAttempts?: number;
+  pollMs?: number;
+  /** Backoff base; tests shrink it. */
+  backoffBaseMs?: number;
+}
+
+/** Feishu's `uuid` (≤ 50 chars) makes a resend after a crash a no-op within an hour. */
+const feishuUuid = (dedupeKey: string) => createHash('sha1').update(dedupeKey).digest('hex');
+
+function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
+  if ((m.text === undefined) === (m.card === undefined)) throw new Error(`outbox: ${m.dedupeKey} needs exactly one of text or card`);
+  const content = m.card ? JSON.stringify(m.card) : JSON.stringify({ text: m.text });
+  if (m.card && Buffer.byteLength(content) > MAX_CARD_BYTES) throw new Error(`outbox: card for ${m.purpose} exceeds 30 KB`);
+  const to = m.to;
+  return {
+    dedupeKey: m.dedupeKey,
+    operation: 'patch' in to ? 'patch' : 'replyTo' in to ? 'reply' : 'send',
+    receiveIdType: 'openId' in to ? 'open_id' : 'chatId' in to ? 'chat_id' : null,
+    receiveId: 'openId' in to ? to.openId : 'chatId' in to ? to.chatId : null,
+    targetMessageId: 'patch' in to ? to.patch : 'replyTo' in to ? to.replyTo : null,
+    msgType: m.card ? 'interactive' : 'text',
+    content,
+    uuid: feishuUuid(m.dedupeKey),
+    purpose: m.purpose,
+    status: 'pending',
+    nextAttemptAt: new Date(now),
+    createdAt: new Date(now),
+  };
+}
+
+/**
+ * Records messages for delivery; returns how many were new. Never touches the
+ * network, so the CLI can queue messages for a bot running in another process.
+ */
+export async function enqueueOutbound(db: Db, messages: OutboundMessage | OutboundMessage[], now: number): Promise<number> {
+  const list = Array.isArray(messages) ? messages : [messages];
+  if (!list.length) return 0;
+  const rows = list.map((m) => toRow(m, now));
+  return db.insert(outbox).values(rows).onConflictDoNothing({ target: outbox.dedupeKey }).returning({ id: outbox.id }).all().length;
+}
+
+/**
+ * The persistent outbox. Features enqueue; a worker delivers in order per
+ * receiver, within Feishu's rate limits, retrying what is retryable with
+ * backoff and recording a clear failure otherwise. Rows are claimed with a
+ * lease, so a crashed sender's rows are picked up again, and a second process
+ * (the CLI) never sends the same row at the same time.
+ */
+export class Outbox extends EventEmitter {
+  private readonly now: () => number;
+  private readonly limiter: RateLimiter;
+  private readonly concurrency: number;
+  private readonly maxAttempts: number;
+  private readonly pollMs: number;
+  private readonly backoffBaseMs: number;
+  private running = false;
+  private loopDone: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly db: Db, private readonly api: FeishuApi, private readonly log: Logger, opts: OutboxOptions = {}) {
+    super();
+    this.now = opts.now ?? Date.now;
+    this.limiter = opts.limiter ?? new RateLimiter(undefined, this.now);
+    this.concurrency = opts.concurrency ?? 8;
+    this.maxAttempts = opts.maxAttempts ?? 12;
+    this.pollMs = opts.pollMs ?? 1000;
+    this.backoffBaseMs = opts.backoffBaseMs ?? 500;
+  }
+
+  /** Records the messages; returns how many were new. Never touches the network. */
+  async enqueue(messages: OutboundMessage | OutboundMessage[]): Promise<number> {
+    const n = await enqueueOutbound(this.db, messages, this.now());
+    if (n) this.wake?.();
+    return n;
+  }
+
+  async has(dedupeKey: string): Promise<boolean> {
+    return this.db.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, dedupeKey)).get() !== undefined;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops claiming new rows and waits for the sends in flight to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+  }
+
+  /** Delivers everything that is due now (used by the CLI and by tests). */
+  async drain(): Promise<void> {
+    for (;;) {
+      const rows = this.claim();
+      if (!rows.length) return;
+      await this.deliverAll(rows);
+    }
+  }
+
+  /** Rows still waiting (pending or leased), for /healthz and tests. */
+  async backlog(): Promise<number> {
+    const r = this.db.select({ n: sql<number>`count(*)` }).from(outbox).where(inArray(outbox.status, ['pending', 'sending'])).get();
+    return r?.n ?? 0;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let rows: OutboxRow[] = [];
+      try {
+        rows = this.claim();
+        if (rows.length) await this.deliverAll(rows);
+      } catch (e) {
+        this.log.error({ err: e }, 'outbox: worker error');
+      }
+      if (!rows.length && this.running) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.pollMs);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.wake = null;
+      }
+    }
+  }
+
+  private claim(): OutboxRow[] {
+    const now = this.now();
+    return this.db.transaction((tx) => {
+      const due = tx
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(
+          or(
+            and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, new Date(now))),
+            and(eq(outbox.status, 'sending'), lte(outbox.leaseUntil, new Date(now))),
+          ),
+        )
+        .orderBy(asc(outbox.id))
+        .limit(BATCH)
+        .all();
+      if (!due.length) return [];
+      return tx
+        .update(outbox)
+        .set({ status: 'sending', leaseUntil: new Date(now + LEASE_MS) })
+        .where(inArray(outbox.id, due.map((d) => d.id)))
+        .returning()
+        .all()
+        .sort((a, b) => a.id - b.id);
+    });
+  }
+
+  /** Sends concurrently across receivers but in order within one receiver. */
+  private async deliverAll(rows: OutboxRow[]): Promise<void> {
+    const byReceiver = new Map<string, OutboxRow[]>();
+    for (const r of rows) {
+      const key = r.receiveId ?? `msg:${r.targetMessageId}`;
+      byReceiver.set(key, [...(byReceiver.get(key) ?? []), r]);
+    }
+    const queues = [...byReceiver.entries()];
+    const workers = Array.from({ length: Math.min(this.concurrency, queues.length) }, async () => {
+      for (let q = queues.shift(); q; q = queues.shift()) {
+        for (const row of q[1]) await this.deliver(q[0], row);
+      }
+    });
+    await Promise.all(workers);
+  }
+
+  private async deliver(receiverKey: string, row: OutboxRow): Promise<void> {
+    await this.limiter.acquire(receiverKey);
+    const body = { msgType: row.msgType, content: row.content, uuid: row.uuid };
+    try {
+      let messageId: string | null = null;
+      if (row.operation === 'send') messageId = await this.api.send(row.receiveIdType!, row.receiveId!, body);
+      else if (row.operation === 'reply') messageId = await this.api.reply(row.targetMessageId!, body);
+      else await this.api.patchCard(row.targetMessageId!, row.content);
+      const sentAt = new Date(this.now());
+      this.db.update(outbox).set({ status: 'sent', feishuMessageId: messageId, sentAt, leaseUntil: null, lastError: null }).where(eq(outbox.id, row.id)).run();
+      this.emit('delivered', { ...row, status: 'sent', feishuMessageId: messageId, sentAt });
+    } catch (e) {
+      const err = FeishuApiError.from(e);
+      const attempts = row.attempts + 1;
+      const retry = err.retryable && attempts < this.maxAttempts;
+      const delay = err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : this.backoffBaseMs * 2 ** Math.min(attempts - 1, 9);
+      const jitter = Math.floor(Math.random() * this.backoffBaseMs);
+      this.db
+        .update(outbox)
+        .set({
+          status: retry ? 'pending' : 'failed',
+          attempts,
+          nextAttemptAt: new Date(this.now() + Math.min(delay, 300_000) + jitter),
+          leaseUntil: null,
+          lastError: `${err.code}: ${err.message}`.slice(0, 500),
+        })
+        .where(eq(outbox.id, row.id))
+        .run();
+      const fields = { outboxId: row.id, purpose: row.purpose, code: err.code, httpStatus: err.httpStatus, logId: err.logId, attempts };
+      if (retry) this.log.warn(fields, 'outbox: send failed, will retry');
+      else {
+        this.log.error(fields, 'outbox: send failed permanently');
+        this.emit('failed', { ...row, lastError: err.message });
+      }
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { createBot } from './app.js';
+import { AdjustableClock } from './clock.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/index.js';
+import { CampaignRepo } from './db/repos.js';
+import { loadCampaignFile } from './domain/campaign-file.js';
+import { createLogger } from './logger.js';
+import { startSandbox } from './sandbox-runtime.js';
+
+/** Composition root: config → db → (stand-in) → bot → scheduler; graceful shutdown on SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = createLogger(config.logLevel);
+  const db = openDatabase(config.databasePath);
+  // The sandbox clock can be moved by the simulator; with real Feishu it is the wall clock.
+  const clock = new AdjustableClock();
+  if (config.campaignFile) await new CampaignRepo(db).save(await loadCampaignFile(config.campaignFile));
+
+  const sandbox = config.mode === 'sandbox' ? await startSandbox(config, db, clock) : null;
+  const lark = sandbox?.lark ?? config.lark!;
+  const bot = createBot({ lark, db, clock, log, port: config.port, defaultBranchChatId: config.branchChatId });
+  await bot.start();
+
+  if (sandbox) {
+    const s = sandbox.standIn.baseUrl;
+    const someone = sandbox.standIn.users()[1] ?? sandbox.standIn.users()[0];
+    console.log(`
+走访助手已在沙盒模式启动（未配置飞书凭据，使用内置的飞书模拟平台）。
+Zoufang is running in sandbox mode against the embedded Feishu stand-in.
+
+  机器人 / bot:          ${bot.url}/healthz
+  模拟平台 / stand-in:   ${s}
+  演示名单 / demo users:  curl ${s}/_sandbox/users
+
+试一试 / try it:
+  以 ${someone?.name ?? '某位老师'} 的身份发送 /进度:
+    curl -s -X POST ${s}/_sandbox/say -H 'content-type: application/json' -d '{"from":"${someone?.openId ?? 'ou_…'}","text":"/进度"}'
+  查看机器人发出的消息 / messages the bot sent:
+    curl -s ${s}/_sandbox/messages
+  点击卡片按钮或提交表单 / click a card button or submit a form:
+    curl -s -X POST ${s}/_sandbox/click -H 'content-type: application/json' -d '{"message_id":"om_…","from":"ou_…","value":{…},"form_value":{…}}'
+  立即推送本周报表卡片 / push this week's zone-report cards now:
+    npm run cli -- job run zone-report-push
+`);
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await bot.stop();
+    await sandbox?.standIn.stop();
+    db.$client.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { Clock } from '../clock.js';
+import type { Job, JobResult } from '../features/deps.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * node-cron only triggers; every job computes what is due up to `clock.now()`.
+ * All jobs also run once at start-up, so anything missed while the bot was down
+ * goes out then, and the outbox's keys make a repeated run send nothing twice.
+ * Runs of one job never overlap.
+ */
+export class Scheduler {
+  private tasks: ScheduledTask[] = [];
+  private readonly running = new Map<string, Promise<JobResult>>();
+
+  constructor(private readonly jobs: Job[], private readonly clock: Clock, private readonly log: Logger) {}
+
+  names(): string[] {
+    return this.jobs.map((j) => j.name);
+  }
+
+  async start(): Promise<void> {
+    for (const job of this.jobs) {
+      const seen = new Set<string>();
+      for (const t of await job.triggers()) {
+        const key = `${t.cron}@${t.timezone}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        this.tasks.push(schedule(t.cron, () => void this.run(job.name).catch(() => undefined), { timezone: t.timezone, name: `${job.name} ${key}` }));
+      }
+    }
+    await this.runAll();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.tasks.map((t) => t.destroy()));
+    this.tasks = [];
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  async runAll(at?: Date): Promise<void> {
+    for (const job of this.jobs) await this.run(job.name, at).catch(() => undefined);
+  }
+
+  /** Runs one job as if it were `at` (default: now). Throws for an unknown name. */
+  async run(name: string, at?: Date): Promise<JobResult> {
+    const job = this.jobs.find((j) => j.name === name);
+    if (!job) throw new Error(`没有名为 ${name} 的任务。可用：${this.names().join(', ')} / unknown job ${name}`);
+    const previous = this.running.get(name);
+    if (previous) await previous.catch(() => undefined);
+    const now = at ?? this.clock.now();
+    const p = job.run(now);
+    this.running.set(name, p);
+    try {
+      const result = await p;
+      this.log.info({ job: name, at: now.toISOString(), queued: result.queued }, 'job ran');
+      return result;
+    } catch (e) {
+      this.log.error({ job: name, err: e instanceof Error ? e.message : String(e) }, 'job failed');
+      throw e;
+    } finally {
+      if (this.running.get(name) === p) this.running.delete(name);
+    }
+  }
+}

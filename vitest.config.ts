@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // Each file runs a real stand-in and a real SQLite file; two cores, so keep workers few.
+    maxWorkers: 2,
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-artifacts/vitest.json' },
+  },
+});
