@@ -29,6 +29,8 @@ export interface BotOptions {
   host?: string;
   defaultBranchChatId?: string;
   outbox?: OutboxOptions;
+  /** Per-call timeout for Feishu API requests; a call that hangs longer is retried. */
+  apiTimeoutMs?: number;
   /** Extra routes mounted on the bot's HTTP server (the sandbox simulator page). */
   mount?: (app: express.Express) => void;
 }
@@ -48,7 +50,7 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
  */
 export function createBot(o: BotOptions) {
   const { db, clock, log } = o;
-  const api = new FeishuApi({ appId: o.lark.appId, appSecret: o.lark.appSecret, baseUrl: o.lark.baseUrl, logger: log });
+  const api = new FeishuApi({ appId: o.lark.appId, appSecret: o.lark.appSecret, baseUrl: o.lark.baseUrl, logger: log, timeoutMs: o.apiTimeoutMs });
   const outbox = new Outbox(db, api, log, o.outbox);
   const people = new PeopleRepo(db);
   const campaigns = new CampaignRepo(db);
@@ -91,7 +93,8 @@ export function createBot(o: BotOptions) {
   });
   if (o.lark.transport === 'webhook') {
     if (!o.lark.encryptKey || !o.lark.verificationToken) throw new Error('webhook transport needs LARK_ENCRYPT_KEY and LARK_VERIFICATION_TOKEN');
-    app.use(webhookRouter({ intake, log, encryptKey: o.lark.encryptKey, verificationToken: o.lark.verificationToken }));
+    // Freshness is judged on the bot's clock: the wall clock in production, the sandbox's own in the simulator.
+    app.use(webhookRouter({ intake, log, encryptKey: o.lark.encryptKey, verificationToken: o.lark.verificationToken, now: () => clock.now().getTime() }));
   }
   o.mount?.(app);
 
@@ -136,9 +139,15 @@ export function createBot(o: BotOptions) {
       return url;
     },
     /** Waits until every event received so far is handled and its messages delivered. */
-    async settle(): Promise<void> {
+    async settle(timeoutMs = 10_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
       await intake.idle();
       await outbox.drain();
+      // Retries wait out their backoff; keep going until nothing is pending.
+      while ((await outbox.backlog()) > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 15));
+        await outbox.drain();
+      }
     },
     api,
     outbox,

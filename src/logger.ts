@@ -23,8 +23,18 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 
 /** Adapts our logger to the SDK's logger interface, whose error lines embed raw payloads. */
 export function sdkLogger(log: Logger) {
-  const fmt = (args: unknown[]) =>
-    args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : '[object]')).join(' ').slice(0, 300);
+  // Only messages and codes are kept: the SDK's error objects embed request and response bodies.
+  const safe = (a: unknown): string => {
+    if (typeof a === 'string') return a;
+    if (a instanceof Error) return a.message;
+    if (Array.isArray(a)) return a.map(safe).join(' ');
+    if (a && typeof a === 'object') {
+      const o = a as Record<string, unknown>;
+      return ['code', 'msg', 'message'].filter((k) => o[k] !== undefined).map((k) => `${k}=${String(o[k])}`).join(' ') || '[object]';
+    }
+    return String(a);
+  };
+  const fmt = (args: unknown[]) => args.map(safe).join(' ').slice(0, 300);
   return {
     error: (...a: unknown[]) => log.warn({ source: 'lark-sdk' }, fmt(a)),
     warn: (...a: unknown[]) => log.warn({ source: 'lark-sdk' }, fmt(a)),

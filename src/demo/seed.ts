@@ -55,8 +55,8 @@ export function demoCampaign(now: Date, timezone = 'Asia/Shanghai'): CampaignDef
 }
 
 /** Idempotent: running it again changes nothing. */
-export async function seedDemo(db: Db, now: Date): Promise<{ people: number; zones: number }> {
-  await new CampaignRepo(db).save(demoCampaign(now));
+export async function seedDemo(db: Db, now: Date, campaign: CampaignDefinition = demoCampaign(now)): Promise<{ people: number; zones: number }> {
+  await new CampaignRepo(db).save(campaign);
   db.transaction((tx) => {
     for (const p of DEMO_PEOPLE) {
       tx.insert(people)
@@ -67,7 +67,7 @@ export async function seedDemo(db: Db, now: Date): Promise<{ people: number; zon
     for (const z of DEMO_ZONES) {
       const owner = tx.select().from(people).where(eq(people.openId, demoOpenId(z.owner))).get();
       tx.insert(zones)
-        .values({ campaignId: DEMO_CAMPAIGN_ID, name: z.name, ownerId: owner?.id ?? null, linkedClass: z.linkedClass })
+        .values({ campaignId: campaign.id, name: z.name, ownerId: owner?.id ?? null, linkedClass: z.linkedClass })
         .onConflictDoNothing()
         .run();
     }

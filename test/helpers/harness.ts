@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { createBot, type Bot } from '../../src/app.js';
+import { AdjustableClock } from '../../src/clock.js';
+import type { LarkConfig, Transport } from '../../src/config.js';
+import { openDatabase, type Db } from '../../src/db/index.js';
+import { createLogger } from '../../src/logger.js';
+import { FeishuStandIn, type StoredMessage } from '../../src/sandbox/index.js';
+import { parseCampaignDefinition } from '../../src/domain/campaign.js';
+import { DEMO_BRANCH_CHAT_ID, DEMO_PEOPLE, DEMO_ZONES, demoOpenId, seedDemo } from '../../src/demo/seed.js';
+
+/** Every log line of the run, so tests can assert on what operators see (and what must never appear). */
+export class LogSink extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void) {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    cb();
+  }
+}
+
+export interface HarnessOptions {
+  transport: Transport;
+  /** Business time the test starts at (the clock is frozen there and moved by the test). */
+  at: Date;
+  /** Reuse a database file (restart tests). */
+  dbFile?: string;
+  standIn?: FeishuStandIn;
+  credentials?: Omit<LarkConfig, 'baseUrl' | 'transport'>;
+  clock?: AdjustableClock;
+  apiTimeoutMs?: number;
+}
+
+/** The campaign the bot tests run: a term that starts on Monday 2026-11-09 (week 1 = 11/09–11/15). */
+export const TEST_CAMPAIGN = parseCampaignDefinition({
+  id: 'test-term',
+  name: '测试学校“微”行动',
+  window: { start: '2026-11-09', end: '2027-01-22' },
+  branchChatId: DEMO_BRANCH_CHAT_ID,
+});
+
+/** A local (Asia/Shanghai) wall time as an instant. */
+export const cst = (local: string) => new Date(`${local}+08:00`);
+
+export function makeCredentials() {
+  return {
+    appId: `cli_${randomBytes(8).toString('hex')}`,
+    appSecret: randomBytes(16).toString('hex'),
+    encryptKey: randomBytes(16).toString('hex'),
+    verificationToken: randomBytes(12).toString('hex'),
+  };
+}
+
+export const tmpDbFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-test-')), 'zoufang.db');
+
+/** The real bot, on a real SQLite file, talking to the stand-in over real HTTP/WebSocket through the real SDK. */
+export async function startHarness(o: HarnessOptions) {
+  const clock = o.clock ?? new AdjustableClock(o.at, true);
+  const credentials = o.credentials ?? makeCredentials();
+  const ownsStandIn = !o.standIn;
+  const standIn =
+    o.standIn ??
+    new FeishuStandIn({
+      appId: credentials.appId,
+      appSecret: credentials.appSecret,
+      encryptKey: credentials.encryptKey!,
+      verificationToken: credentials.verificationToken!,
+      now: () => clock.now().getTime(),
+    });
+  if (ownsStandIn) await standIn.start();
+  const dbFile = o.dbFile ?? tmpDbFile();
+  const db: Db = openDatabase(dbFile);
+  await seedDemo(db, clock.now(), TEST_CAMPAIGN);
+  if (ownsStandIn) {
+    for (const p of DEMO_PEOPLE) standIn.addUser({ openId: demoOpenId(p.name), name: p.name, mobile: p.mobile });
+    standIn.addChat({ chatId: DEMO_BRANCH_CHAT_ID, name: '党支部工作群', memberOpenIds: DEMO_PEOPLE.map((p) => demoOpenId(p.name)) });
+  }
+  const logs = new LogSink();
+  const log = createLogger('info', logs);
+  const bot: Bot = createBot({
+    lark: { ...credentials, baseUrl: standIn.baseUrl, transport: o.transport },
+    db,
+    clock,
+    log,
+    port: 0,
+    host: '127.0.0.1',
+    outbox: { backoffBaseMs: 10, pollMs: 30 },
+    apiTimeoutMs: o.apiTimeoutMs,
+  });
+  await bot.start();
+  if (o.transport === 'webhook') standIn.setWebhook(`${bot.url}/webhook/event`);
+  else await waitFor(() => standIn.connectedClients() > 0, 'long connection');
+
+  const h = {
+    db,
+    dbFile,
+    clock,
+    standIn,
+    bot,
+    logs,
+    credentials,
+    openId: (name: string) => demoOpenId(name),
+    /** Zone owners of the demo roster, in zone order. */
+    owners: DEMO_ZONES.map((z) => z.owner),
+    /** Waits for handlers and the outbox to finish. */
+    settle: () => bot.settle(),
+    /** Cards the bot sent to a person's direct chat, newest last. */
+    cardsTo: (name: string): StoredMessage[] => standIn.messagesTo(demoOpenId(name)).filter((m) => m.msgType === 'interactive'),
+    textsTo: (name: string): string[] =>
+      standIn.messagesTo(demoOpenId(name)).filter((m) => m.msgType === 'text' && m.sender.kind === 'app').map((m) => m.content.text as string),
+    groupTexts: (): string[] => standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'text').map((m) => m.content.text as string),
+    /** Runs a scheduled job at the current test time and delivers what it queued. */
+    async runJob(name: string) {
+      const r = await bot.scheduler.run(name, clock.now());
+      await bot.settle();
+      return r;
+    },
+    async say(name: string, text: string) {
+      await standIn.sendText(demoOpenId(name), text);
+      await waitFor(async () => {
+        await bot.settle();
+        return true;
+      });
+    },
+    async stopBot() {
+      await bot.stop();
+      db.$client.close();
+    },
+    async close() {
+      await bot.stop().catch(() => undefined);
+      try {
+        db.$client.close();
+      } catch {
+        /* already closed */
+      }
+      if (ownsStandIn) await standIn.stop();
+    },
+  };
+  return h;
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, what = 'condition', timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Plain text of every text-bearing node of a card, for assertions that read like what a teacher sees. */
+export function cardText(card: unknown): string {
+  const out: string[] = [];
+  const walk = (n: unknown) => {
+    if (Array.isArray(n)) n.forEach(walk);
+    else if (n && typeof n === 'object') {
+      const o = n as Record<string, unknown>;
+      if (typeof o.content === 'string') out.push(o.content);
+      if (typeof o.default_value === 'string' && o.default_value) out.push(o.default_value);
+      for (const [k, v] of Object.entries(o)) if (k !== 'content' && k !== 'value') walk(v);
+    }
+  };
+  walk(card);
+  return out.join('\n');
+}
+
+/** Finds the callback value of the first button whose label contains `label`. */
+export function buttonValue(card: unknown, label: string): Record<string, unknown> {
+  let found: Record<string, unknown> | undefined;
+  const walk = (n: unknown) => {
+    if (found) return;
+    if (Array.isArray(n)) n.forEach(walk);
+    else if (n && typeof n === 'object') {
+      const o = n as Record<string, any>;
+      if (o.tag === 'button' && String(o.text?.content ?? '').includes(label)) {
+        found = o.behaviors?.find((b: any) => b.type === 'callback')?.value;
+        return;
+      }
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(card);
+  if (!found) throw new Error(`no button labelled ${label}`);
+  return found;
+}

@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { zoneReports } from '../src/db/schema.js';
+import { buttonValue, cst, startHarness, type Harness } from './helpers/harness.js';
+
+/** What the SDK does not check (FEISHU.md §0.3), the bot does: forged or replayed requests never reach a handler. */
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const FORM = { overall_state: '整洁', student_talks: '谈心 2 人', problems: '', remarks: '' };
+
+async function cardEventFor(name: string) {
+  h.clock.set(cst('2026-11-13T16:00:00'));
+  await h.runJob('zone-report-push');
+  const card = h.cardsTo(name).at(-1)!;
+  return {
+    operator: { open_id: h.openId(name), tenant_key: 't' },
+    token: 'c-abc',
+    action: { value: buttonValue(card.content, '提交'), tag: 'button', name: 'submit', form_value: FORM },
+    host: 'im_message',
+    context: { open_message_id: card.messageId, open_chat_id: card.chatId },
+  };
+}
+
+describe('webhook security', () => {
+  it('answers 401 and logs a tampered signature, a wrong verification token and a stale timestamp', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    const event = await cardEventFor('王建国');
+    for (const [tamper, reason] of [
+      ['signature', 'signature mismatch'],
+      ['token', 'verification token mismatch'],
+      ['stale-timestamp', 'stale or invalid timestamp'],
+    ] as const) {
+      const r = await h.standIn.deliver('card.action.trigger', event, { tamper, via: 'webhook' });
+      expect(r.httpStatus, tamper).toBe(401);
+      expect(h.logs.lines.some((l) => l.includes(reason))).toBe(true);
+    }
+    expect(h.db.select().from(zoneReports).all()).toHaveLength(0);
+  });
+
+  it('answers the URL-verification challenge only with the right token', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    const { encryptPayload, signWebhook } = await import('../src/sandbox/index.js');
+    const post = async (token: string) => {
+      const body = JSON.stringify({ encrypt: encryptPayload(h.credentials.encryptKey, JSON.stringify({ challenge: 'ch-1', token, type: 'url_verification' })) });
+      const ts = String(Math.floor(h.clock.now().getTime() / 1000));
+      const res = await fetch(`${h.bot.url}/webhook/event`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': 'n', 'x-lark-signature': signWebhook(ts, 'n', h.credentials.encryptKey, body) },
+        body,
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await post(h.credentials.verificationToken)).toEqual({ status: 200, body: { challenge: 'ch-1' } });
+    expect((await post('wrong')).status).toBe(401);
+  });
+
+  it('handles an event delivered three times with the same event_id once', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    const event = await cardEventFor('李秀英');
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await h.standIn.deliver('card.action.trigger', event, { eventId: 'evt-same-1', via: 'webhook' }));
+    expect(answers.map((a) => a.httpStatus)).toEqual([200, 200, 200]);
+    expect((answers[0]!.body as { toast: { content: string } }).toast.content).toBe('提交成功，谢谢！');
+    expect(answers[1]!.body).toEqual({});
+    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+  });
+
+  it('answers a re-delivered message once', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    const chatId = h.standIn.p2pChatId(h.openId('张伟'));
+    const { messageId } = await h.standIn.sendText(h.openId('张伟'), '/帮助');
+    const message = {
+      sender: { sender_id: { open_id: h.openId('张伟') }, sender_type: 'user', tenant_key: 't' },
+      message: { message_id: messageId, create_time: '1', chat_id: chatId, chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text: '/帮助' }) },
+    };
+    // Feishu re-pushes with a new event_id; the message_id stays the same.
+    for (let i = 0; i < 2; i++) await h.standIn.deliver('im.message.receive_v1', message, { via: 'webhook' });
+    await h.settle();
+    expect(h.textsTo('张伟')).toHaveLength(1);
+    expect(h.textsTo('张伟')[0]).toContain('/进度');
+  });
+
+  it('rejects a malformed body with 400 and never crashes', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    const res = await fetch(`${h.bot.url}/webhook/event`, { method: 'POST', body: 'not json{' });
+    expect(res.status).toBe(400);
+    const health = await fetch(`${h.bot.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+});

@@ -1,0 +1,205 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { recordRevisions, zoneReports } from '../src/db/schema.js';
+import { buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+
+/**
+ * The weekly zone report (附件二) end to end: the real SDK against the stand-in,
+ * over a signed and encrypted webhook, with a real SQLite file and a controlled clock.
+ */
+
+const FORM = {
+  overall_state: '楼道整洁，垃圾桶按时清理',
+  student_talks: '与 3 名学生谈心，了解实习准备情况',
+  problems: '二楼东侧灯管损坏',
+  remarks: '',
+};
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+async function pushWeek1() {
+  h.clock.set(cst('2026-11-13T16:00:00'));
+  return h.runJob('zone-report-push');
+}
+
+const latestCard = (name: string) => {
+  const cards = h.cardsTo(name);
+  return cards[cards.length - 1]!;
+};
+
+describe('zone report over the webhook', () => {
+  it('pushes the card on Friday 16:00, stores the submission and turns the card read-only', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await h.settle();
+    expect(h.standIn.messages()).toHaveLength(0);
+
+    const r = await pushWeek1();
+    expect(r.queued).toBe(4);
+    for (const owner of h.owners) {
+      const card = latestCard(owner);
+      expect(cardText(card.content)).toContain('环境责任区报表 · 第1周（11/9–11/15）');
+      expect(cardText(card.content)).toContain('11月16日（周一）09:00');
+    }
+
+    const card = latestCard('王建国');
+    const answer = await h.standIn.clickCard({
+      messageId: card.messageId,
+      operatorOpenId: h.openId('王建国'),
+      value: buttonValue(card.content, '提交'),
+      formValue: FORM,
+      name: 'submit',
+    });
+    expect(answer.toast?.content).toBe('提交成功，谢谢！');
+    const updated = h.standIn.messages().find((m) => m.messageId === card.messageId)!;
+    expect(updated.updateCount).toBe(1);
+    const shown = cardText(updated.content);
+    expect(shown).toContain('已提交');
+    expect(shown).toContain('二楼东侧灯管损坏');
+    expect(shown).not.toContain('补交');
+    expect(JSON.stringify(updated.content)).not.toContain('"form"');
+
+    const rows = h.db.select().from(zoneReports).all();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ weekNo: 1, overallState: FORM.overall_state, problems: FORM.problems, late: false, revision: 1 });
+  });
+
+  it('keeps history when a report is edited and marks the card edited', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await pushWeek1();
+    const card = latestCard('王建国');
+    const submit = (form: Record<string, string>, messageContent = card.content) =>
+      h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: buttonValue(messageContent, '提'), formValue: form });
+    await submit(FORM);
+
+    const readOnly = h.standIn.messages().find((m) => m.messageId === card.messageId)!;
+    const edit = await h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: buttonValue(readOnly.content, '修改') });
+    expect(cardText(edit.card?.data)).toContain(FORM.overall_state); // the form comes back pre-filled
+    h.clock.set(cst('2026-11-14T09:00:00'));
+    const saved = await h.standIn.clickCard({
+      messageId: card.messageId,
+      operatorOpenId: h.openId('王建国'),
+      value: buttonValue(edit.card?.data, '保存修改'),
+      formValue: { ...FORM, problems: '二楼东侧灯管已报修' },
+    });
+    expect(saved.toast?.content).toContain('修改已保存');
+    expect(cardText(saved.card?.data)).toContain('已修改');
+    expect(cardText(saved.card?.data)).toContain('第 2 版');
+
+    const report = h.db.select().from(zoneReports).get()!;
+    expect(report.revision).toBe(2);
+    expect(report.problems).toBe('二楼东侧灯管已报修');
+    const history = h.db.select().from(recordRevisions).where(eq(recordRevisions.recordId, report.id)).all();
+    expect(history.map((r) => (r.data as { problems: string }).problems)).toEqual(['二楼东侧灯管损坏', '二楼东侧灯管已报修']);
+  });
+
+  it('a double-clicked submit stores one record', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await pushWeek1();
+    const card = latestCard('李秀英');
+    const click = () =>
+      h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('李秀英'), value: buttonValue(card.content, '提交'), formValue: FORM });
+    const [a, b] = await Promise.all([click(), click()]);
+    expect([a.toast?.content, b.toast?.content].sort()).toEqual(['内容没有变化，已保存过了。', '提交成功，谢谢！'].sort());
+    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+    expect(h.db.select().from(recordRevisions).all()).toHaveLength(1);
+  });
+
+  it('answers an empty required field with a toast and keeps what was typed', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await pushWeek1();
+    const card = latestCard('张伟');
+    const answer = await h.standIn.clickCard({
+      messageId: card.messageId,
+      operatorOpenId: h.openId('张伟'),
+      value: buttonValue(card.content, '提交'),
+      formValue: { ...FORM, overall_state: '   ', remarks: 'x'.repeat(1001) },
+    });
+    expect(answer.toast?.type).toBe('error');
+    expect(answer.toast?.content).toContain('「环境责任区总体情况」必填');
+    expect(answer.toast?.content).toContain('「备注」不能超过 1000 字');
+    expect(cardText(answer.card?.data)).toContain(FORM.student_talks);
+    expect(h.db.select().from(zoneReports).all()).toHaveLength(0);
+  });
+
+  it('refuses a report for a zone that is not yours', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await pushWeek1();
+    const wangs = latestCard('王建国');
+    const zhangs = latestCard('张伟');
+    // 张伟 clicks his own card, but the value names 王建国's zone (a forged or mixed-up card).
+    const answer = await h.standIn.clickCard({
+      messageId: zhangs.messageId,
+      operatorOpenId: h.openId('张伟'),
+      value: buttonValue(wangs.content, '提交'),
+      formValue: FORM,
+    });
+    expect(answer.toast?.type).toBe('error');
+    expect(answer.toast?.content).toContain('这是 王建国 老师负责的责任区');
+    expect(h.db.select().from(zoneReports).all()).toHaveLength(0);
+  });
+
+  it('on Monday 09:00 reminds each owner who has not submitted, tells the group once, and a restart sends nothing twice', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await pushWeek1();
+    const card = latestCard('王建国');
+    await h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: buttonValue(card.content, '提交'), formValue: FORM });
+
+    h.clock.set(cst('2026-11-16T09:00:00'));
+    expect((await h.runJob('zone-report-overdue')).queued).toBe(4);
+    for (const name of ['李秀英', '张伟', '陈立华']) expect(cardText(latestCard(name).content)).toContain('还没有提交');
+    expect(h.cardsTo('王建国')).toHaveLength(1);
+    expect(h.groupTexts()).toEqual([
+      '【环境责任区报表】第1周（11/9–11/15）已截止：已提交 1/4，还有 3 位老师未提交：李秀英、张伟、陈立华。已分别私信提醒，请尽快补交。',
+    ]);
+
+    // Running again, later the same morning, sends nothing.
+    h.clock.set(cst('2026-11-16T10:30:00'));
+    expect((await h.runJob('zone-report-overdue')).queued).toBe(0);
+    expect((await h.runJob('zone-report-push')).queued).toBe(0);
+
+    // Restart on the same database: the start-up catch-up run sends nothing twice either.
+    const before = h.standIn.messages().length;
+    const { dbFile, standIn, clock, credentials } = h;
+    await h.stopBot();
+    h = await startHarness({ transport: 'webhook', at: clock.now(), dbFile, standIn, clock, credentials });
+    await h.settle();
+    expect(h.standIn.messages()).toHaveLength(before);
+
+    // The reminder's button opens a fresh form; filing now is flagged late.
+    const reminder = latestCard('李秀英');
+    const opened = await h.standIn.clickCard({ messageId: reminder.messageId, operatorOpenId: h.openId('李秀英'), value: buttonValue(reminder.content, '现在填写') });
+    expect(cardText(opened.card?.data)).toContain('现在提交会记为补交'.replace('补交', '**补交**'));
+    const late = await h.standIn.clickCard({
+      messageId: reminder.messageId,
+      operatorOpenId: h.openId('李秀英'),
+      value: buttonValue(opened.card?.data, '提交'),
+      formValue: FORM,
+    });
+    expect(late.toast?.content).toBe('已补交，谢谢！');
+    expect(cardText(late.card?.data)).toContain('补交');
+    expect(h.db.select().from(zoneReports).all().find((r) => r.late)).toBeTruthy();
+    await h.close();
+    await standIn.stop();
+  });
+});
+
+describe('zone report over the long connection', () => {
+  it('pushes, submits and updates the card through WSClient', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-11T10:00:00') });
+    await pushWeek1();
+    const card = latestCard('陈立华');
+    const answer = await h.standIn.clickCard({
+      messageId: card.messageId,
+      operatorOpenId: h.openId('陈立华'),
+      value: buttonValue(card.content, '提交'),
+      formValue: FORM,
+      via: 'ws',
+    });
+    expect(answer.toast?.content).toBe('提交成功，谢谢！');
+    expect(cardText(h.standIn.messages().find((m) => m.messageId === card.messageId)!.content)).toContain('已提交');
+    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+  });
+});
