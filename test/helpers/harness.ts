@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createBot, type Bot } from '../../src/app.js';
 import { AdjustableClock } from '../../src/clock.js';
-import type { LarkConfig, Transport } from '../../src/config.js';
+import type { Transport } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { FeishuStandIn, type StoredMessage } from '../../src/sandbox/index.js';
@@ -28,7 +28,7 @@ export interface HarnessOptions {
   /** Reuse a database file (restart tests). */
   dbFile?: string;
   standIn?: FeishuStandIn;
-  credentials?: Omit<LarkConfig, 'baseUrl' | 'transport'>;
+  credentials?: Credentials;
   clock?: AdjustableClock;
   apiTimeoutMs?: number;
 }
@@ -43,6 +43,8 @@ export const TEST_CAMPAIGN = parseCampaignDefinition({
 
 /** A local (Asia/Shanghai) wall time as an instant. */
 export const cst = (local: string) => new Date(`${local}+08:00`);
+
+export type Credentials = ReturnType<typeof makeCredentials>;
 
 export function makeCredentials() {
   return {
@@ -65,8 +67,8 @@ export async function startHarness(o: HarnessOptions) {
     new FeishuStandIn({
       appId: credentials.appId,
       appSecret: credentials.appSecret,
-      encryptKey: credentials.encryptKey!,
-      verificationToken: credentials.verificationToken!,
+      encryptKey: credentials.encryptKey,
+      verificationToken: credentials.verificationToken,
       now: () => clock.now().getTime(),
     });
   if (ownsStandIn) await standIn.start();
@@ -105,7 +107,7 @@ export async function startHarness(o: HarnessOptions) {
     /** Zone owners of the demo roster, in zone order. */
     owners: DEMO_ZONES.map((z) => z.owner),
     /** Waits for handlers and the outbox to finish. */
-    settle: () => bot.settle(),
+    settle: (timeoutMs?: number) => bot.settle(timeoutMs),
     /** Cards the bot sent to a person's direct chat, newest last. */
     cardsTo: (name: string): StoredMessage[] => standIn.messagesTo(demoOpenId(name)).filter((m) => m.msgType === 'interactive'),
     textsTo: (name: string): string[] =>

@@ -1,0 +1,227 @@
+/**
+ * Card JSON checks the platform performs when a card is sent or updated
+ * (FEISHU.md §2). The stand-in rejects what Feishu would reject, so the bot's
+ * card builders are exercised against the same rules in tests.
+ */
+
+export interface CardCheckOk {
+  ok: true;
+  card: Record<string, unknown>;
+  /** '2.0' for JSON 2.0 cards, '1.0' for legacy cards, 'template' / 'card' for references. */
+  schema: '2.0' | '1.0' | 'template' | 'card';
+}
+export interface CardCheckError {
+  ok: false;
+  code: number;
+  msg: string;
+}
+export type CardCheck = CardCheckOk | CardCheckError;
+
+export const CARD_MAX_BYTES = 30 * 1024;
+export const CARD_MAX_ELEMENTS = 200;
+
+/** Components that report a value into a form and therefore need a `name` there. */
+const INTERACTIVE_TAGS = new Set([
+  'input',
+  'select_static',
+  'multi_select_static',
+  'select_person',
+  'multi_select_person',
+  'date_picker',
+  'picker_time',
+  'picker_datetime',
+  'checker',
+  'button',
+  'select_img',
+]);
+/** Tags JSON 2.0 removed (FEISHU.md §2.1). */
+const REMOVED_IN_V2 = new Set(['action', 'note']);
+/** Tags a form may not contain. */
+const FORBIDDEN_IN_FORM = new Set(['form', 'table', 'chart']);
+
+function cardBuildError(subCode: number, errMsg: string, errorValue = ''): CardCheckError {
+  // Feishu packs the card builder's own error into `msg` after `ext=`.
+  return {
+    ok: false,
+    code: 230099,
+    msg: `Failed to create card content, ext=ErrCode: ${subCode}; ErrMsg: ${errMsg}; ErrorValue: ${errorValue}; `,
+  };
+}
+
+type Node = Record<string, unknown>;
+
+function isObject(v: unknown): v is Node {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Child components of a node: `elements`, `columns`, and a checker's `button_area.buttons`. */
+function childrenOf(node: Node): Node[] {
+  const out: Node[] = [];
+  for (const key of ['elements', 'columns']) {
+    const list = node[key];
+    if (Array.isArray(list)) for (const c of list) if (isObject(c)) out.push(c);
+  }
+  const area = node['button_area'];
+  if (isObject(area) && Array.isArray(area['buttons'])) {
+    for (const c of area['buttons']) if (isObject(c)) out.push(c);
+  }
+  return out;
+}
+
+function countElements(nodes: Node[]): number {
+  let n = 0;
+  for (const node of nodes) n += 1 + countElements(childrenOf(node));
+  return n;
+}
+
+function findTag(nodes: Node[], pred: (tag: string) => boolean, depth = 0): { tag: string; depth: number } | undefined {
+  for (const node of nodes) {
+    const tag = typeof node['tag'] === 'string' ? node['tag'] : '';
+    if (pred(tag)) return { tag, depth };
+    const hit = findTag(childrenOf(node), pred, depth + 1);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+function collect(nodes: Node[], out: Node[] = []): Node[] {
+  for (const node of nodes) {
+    out.push(node);
+    collect(childrenOf(node), out);
+  }
+  return out;
+}
+
+function isSubmitButton(node: Node): boolean {
+  return node['tag'] === 'button' && (node['form_action_type'] === 'submit' || node['action_type'] === 'form_submit');
+}
+
+/**
+ * Form rules. The platform documents sub-code 200530 only for an empty name;
+ * the stand-in uses it for every form rule so callers see one family.
+ */
+function checkForms(rootElements: Node[]): CardCheckError | undefined {
+  // A form may only sit directly in body.elements.
+  const nested = rootElements
+    .flatMap((el) => (el['tag'] === 'form' ? [] : [el]))
+    .map((el) => findTag(childrenOf(el), (t) => t === 'form'))
+    .find((hit) => hit !== undefined);
+  if (nested) return cardBuildError(200530, 'form can only be placed at the root of body.elements', 'form');
+
+  const formNames = new Set<string>();
+  for (const form of rootElements.filter((el) => el['tag'] === 'form')) {
+    const formName = form['name'];
+    if (typeof formName !== 'string' || formName === '') {
+      return cardBuildError(200530, 'form name is required', 'form');
+    }
+    if (formNames.has(formName)) return cardBuildError(200530, 'form name must be unique in the card', formName);
+    formNames.add(formName);
+
+    const inner = childrenOf(form);
+    const forbidden = findTag(inner, (t) => FORBIDDEN_IN_FORM.has(t));
+    if (forbidden) return cardBuildError(200530, `form cannot contain ${forbidden.tag}`, forbidden.tag);
+
+    const all = collect(inner);
+    const names = new Set<string>();
+    for (const node of all) {
+      const tag = String(node['tag'] ?? '');
+      if (!INTERACTIVE_TAGS.has(tag)) continue;
+      const name = node['name'];
+      if (typeof name !== 'string' || name === '') {
+        return cardBuildError(200530, `the name of ${tag} in form ${formName} is empty`, tag);
+      }
+      if (names.has(name)) return cardBuildError(200530, `duplicate component name in form ${formName}`, name);
+      names.add(name);
+    }
+    if (!all.some(isSubmitButton)) {
+      return cardBuildError(200530, `form ${formName} has no button with form_action_type "submit"`, formName);
+    }
+  }
+  return undefined;
+}
+
+function checkV2(card: Node): CardCheckError | undefined {
+  const body = card['body'];
+  if (!isObject(body) || !Array.isArray(body['elements'])) {
+    return cardBuildError(200621, 'schema 2.0 card needs body.elements to be an array', 'body');
+  }
+  const elements = body['elements'].filter(isObject);
+  if (elements.length !== body['elements'].length) {
+    return cardBuildError(200621, 'every item of body.elements must be an object', 'body.elements');
+  }
+  const untagged = collect(elements).find((n) => typeof n['tag'] !== 'string');
+  if (untagged) return cardBuildError(200621, 'component is missing its tag', JSON.stringify(untagged).slice(0, 80));
+
+  const removed = findTag(elements, (t) => REMOVED_IN_V2.has(t));
+  if (removed) return cardBuildError(200861, 'cards of schema V2 no longer support this capability', removed.tag);
+
+  const count = countElements(elements);
+  if (count > CARD_MAX_ELEMENTS) return cardBuildError(11310, 'element exceeds the limit', String(count));
+
+  const config = card['config'];
+  if (isObject(config) && config['update_multi'] === false) {
+    return cardBuildError(200621, 'schema 2.0 card only supports update_multi: true', 'config.update_multi');
+  }
+  return checkForms(elements);
+}
+
+/**
+ * Validate a card given as the `content` string of a message.
+ * `sizeLimitBytes` is the limit for the whole content string.
+ */
+export function validateCardContent(content: string, sizeLimitBytes = CARD_MAX_BYTES): CardCheck {
+  if (Buffer.byteLength(content, 'utf8') > sizeLimitBytes) {
+    return { ok: false, code: 230025, msg: `The message content is too long: card content exceeds ${sizeLimitBytes / 1024} KB.` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    return { ok: false, code: 230001, msg: 'invalid message content: content is not valid JSON' };
+  }
+  return validateCard(parsed);
+}
+
+/** Validate an already-parsed card object. */
+export function validateCard(card: unknown): CardCheck {
+  if (!isObject(card)) return { ok: false, code: 230001, msg: 'invalid message content: a card must be a JSON object' };
+
+  // References: template cards and CardKit entities (FEISHU.md §5.2).
+  if (card['type'] === 'template') {
+    const data = card['data'];
+    if (!isObject(data) || typeof data['template_id'] !== 'string' || data['template_id'] === '') {
+      return cardBuildError(200380, 'template not found: data.template_id is required', 'template_id');
+    }
+    return { ok: true, card, schema: 'template' };
+  }
+  if (card['type'] === 'card') {
+    const data = card['data'];
+    if (!isObject(data) || typeof data['card_id'] !== 'string') {
+      return { ok: false, code: 230001, msg: 'invalid message content: data.card_id is required' };
+    }
+    return { ok: true, card, schema: 'card' };
+  }
+
+  if (card['schema'] === '2.0') {
+    const err = checkV2(card);
+    return err ?? { ok: true, card, schema: '2.0' };
+  }
+  if (card['schema'] !== undefined) {
+    return cardBuildError(200621, `unknown card schema ${JSON.stringify(card['schema'])}`, 'schema');
+  }
+  // Legacy 1.0 card: needs elements (or i18n_elements) or a header.
+  const hasBody = Array.isArray(card['elements']) || isObject(card['i18n_elements']) || isObject(card['header']);
+  if (!hasBody) return cardBuildError(200621, 'card has neither header nor elements', '');
+  const elements = Array.isArray(card['elements']) ? card['elements'].filter(isObject) : [];
+  if (countElements(elements) > CARD_MAX_ELEMENTS) {
+    return cardBuildError(11310, 'element exceeds the limit', String(countElements(elements)));
+  }
+  return { ok: true, card, schema: '1.0' };
+}
+
+/** '2.0' | '1.0' | … for a stored card, used for the "no 2.0 → 1.0 update" rule. */
+export function cardSchemaOf(card: unknown): string | undefined {
+  if (!isObject(card)) return undefined;
+  if (card['type'] === 'template' || card['type'] === 'card') return String(card['type']);
+  return card['schema'] === '2.0' ? '2.0' : '1.0';
+}
