@@ -14,6 +14,7 @@ import { Outbox, type OutboxOptions } from './feishu/outbox.js';
 import type { Logger } from './logger.js';
 import { sdkLogger } from './logger.js';
 import type { FeatureDeps, Job } from './features/deps.js';
+import { digestFeature } from './features/digest/index.js';
 import { helpFeature } from './features/help/index.js';
 import { progressFeature } from './features/progress/index.js';
 import { zoneReportFeature } from './features/zone-report/index.js';
@@ -38,9 +39,10 @@ export interface BotOptions {
 /** Every feature, registered in one place. */
 export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   const zoneReport = zoneReportFeature(deps);
-  const features = [zoneReport, progressFeature(deps, zoneReport.repo), helpFeature()];
+  const digest = digestFeature(deps, zoneReport.repo);
+  const features = [zoneReport, digest, progressFeature(deps, zoneReport.repo), helpFeature()];
   for (const f of features) f.register(router);
-  return [...zoneReport.jobs];
+  return [...zoneReport.jobs, ...digest.jobs];
 }
 
 /**

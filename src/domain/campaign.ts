@@ -30,6 +30,12 @@ export const campaignDefinitionSchema = z
         dueAt: weeklyMoment.default({ weekday: 1, time: '09:00' }),
       })
       .prefault({}),
+    digest: z
+      .object({
+        /** The weekly digest to the branch group, about the week before (default Monday 09:00). */
+        weeklyAt: weeklyMoment.default({ weekday: 1, time: '09:00' }),
+      })
+      .prefault({}),
     privacy: z
       .object({
         /** Whether group messages may name overdue teachers or only count them. */

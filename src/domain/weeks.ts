@@ -64,18 +64,27 @@ export function weekOpenForFiling(def: CampaignDefinition, now: Date): ReportWee
   return reportWeeks(def).find((w) => w.pushAt <= now && now < w.dueAt);
 }
 
-/** The most recent week that fell due, if its overdue notices are still current (before the next due moment). */
-export function weekJustDue(def: CampaignDefinition, now: Date): ReportWeek | undefined {
-  const weeks = reportWeeks(def);
+/**
+ * The most recent week whose moment (given per week) has passed, as long as the
+ * next week's moment has not: the week whose notices are current right now.
+ */
+export function latestWeekPast(weeks: ReportWeek[], now: Date, momentOf: (w: ReportWeek) => Date): ReportWeek | undefined {
   for (let i = weeks.length - 1; i >= 0; i--) {
     const w = weeks[i]!;
-    if (w.dueAt <= now) {
+    if (momentOf(w) <= now) {
       const next = weeks[i + 1];
-      return !next || now < next.dueAt ? w : undefined;
+      return !next || now < momentOf(next) ? w : undefined;
     }
   }
   return undefined;
 }
+
+/** The most recent week that fell due, if its overdue notices are still current (before the next due moment). */
+export const weekJustDue = (def: CampaignDefinition, now: Date): ReportWeek | undefined => latestWeekPast(reportWeeks(def), now, (w) => w.dueAt);
+
+/** A weekly moment in the week after `week` (e.g. Monday 09:00 for the digest of the week before). */
+export const momentInFollowingWeek = (def: CampaignDefinition, week: ReportWeek, m: WeeklyMoment): Date =>
+  momentInWeek(week.firstDay, m, def.timezone, 1).toDate();
 
 /** The week a teacher is in right now (for /进度): the latest week whose Monday has begun. */
 export function currentWeek(def: CampaignDefinition, now: Date): ReportWeek | undefined {

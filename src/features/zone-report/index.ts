@@ -5,8 +5,8 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { isLate, localLabel, weekByNo, weekJustDue, weekOpenForFiling } from '../../domain/weeks.js';
-import type { FeatureDeps, Job, JobTrigger } from '../deps.js';
-import type { CampaignDefinition, WeeklyMoment } from '../../domain/campaign.js';
+import type { FeatureDeps, Job } from '../deps.js';
+import { weeklyTriggers } from '../triggers.js';
 import { zoneReportFormCard, zoneReportReminderCard, zoneReportSubmittedCard, type ZoneCardContext } from './cards.js';
 import { validateZoneReport } from './form.js';
 import { ZoneReportRepo } from './repo.js';
@@ -21,11 +21,6 @@ const cardRef = z.object({
   zoneId: z.number().int().positive(),
   weekNo: z.number().int().positive(),
 });
-
-const cronAt = (m: WeeklyMoment) => {
-  const [h, min] = m.time.split(':').map(Number);
-  return `${min} ${h} * * ${m.weekday % 7}`;
-};
 
 export function zoneReportFeature(deps: FeatureDeps) {
   const repo = new ZoneReportRepo(deps.db);
@@ -88,9 +83,6 @@ export function zoneReportFeature(deps: FeatureDeps) {
     );
   }
 
-  const triggersAt = async (moment: (d: CampaignDefinition) => WeeklyMoment): Promise<JobTrigger[]> =>
-    (await deps.campaigns.all()).map((c) => ({ cron: cronAt(moment(c.def)), timezone: c.def.timezone }));
-
   const filedZoneIds = async (zoneIds: number[], weekNo: number) =>
     new Set((await repo.reportsFor(zoneIds)).filter((r) => r.weekNo === weekNo).map((r) => r.zoneId));
 
@@ -99,7 +91,7 @@ export function zoneReportFeature(deps: FeatureDeps) {
   const pushJob: Job = {
     name: 'zone-report-push',
     description: '每周推送环境责任区报表卡片 / push the weekly zone-report card to each owner',
-    triggers: () => triggersAt((c) => c.zoneReport.pushAt),
+    triggers: () => weeklyTriggers(deps.campaigns, (c) => c.zoneReport.pushAt),
     async run(now) {
       let queued = 0;
       for (const campaign of await deps.campaigns.all()) {
@@ -125,7 +117,7 @@ export function zoneReportFeature(deps: FeatureDeps) {
   const overdueJob: Job = {
     name: 'zone-report-overdue',
     description: '截止后提醒未交者并在党支部群通报 / remind owners who missed the deadline and tell the branch group',
-    triggers: () => triggersAt((c) => c.zoneReport.dueAt),
+    triggers: () => weeklyTriggers(deps.campaigns, (c) => c.zoneReport.dueAt),
     async run(now) {
       let queued = 0;
       for (const campaign of await deps.campaigns.all()) {

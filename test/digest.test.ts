@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { zoneReportDigest } from '../src/domain/digest.js';
+import { reportWeeks } from '../src/domain/weeks.js';
+import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
+import { TEST_CAMPAIGN, buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+
+describe('digest numbers (pure)', () => {
+  const weeks = reportWeeks(TEST_CAMPAIGN);
+  const zones = [
+    { zoneId: 1, ownerName: '王建国' },
+    { zoneId: 2, ownerName: '李秀英' },
+    { zoneId: 3, ownerName: '张伟' },
+    { zoneId: 4, ownerName: null }, // unassigned zones do not count
+  ];
+  it('matches a hand-computed fixture', () => {
+    const reports = [
+      { zoneId: 1, weekNo: 1, late: false },
+      { zoneId: 1, weekNo: 2, late: false },
+      { zoneId: 2, weekNo: 1, late: true },
+      { zoneId: 2, weekNo: 2, late: false },
+      { zoneId: 3, weekNo: 1, late: false },
+    ];
+    const d = zoneReportDigest(weeks, weeks[1]!, zones, reports);
+    expect(d.total).toBe(3);
+    expect(d.week).toEqual({ weekNo: 2, onTime: 2, late: 0, missing: 1 });
+    expect(d.missingOwners).toEqual(['张伟']);
+    expect(d.perfectOwners).toEqual(['王建国']);
+    expect(d.history).toEqual([
+      { weekNo: 1, onTime: 2, late: 1, missing: 0 },
+      { weekNo: 2, onTime: 2, late: 0, missing: 1 },
+    ]);
+  });
+});
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const groupCards = () => h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'interactive');
+
+describe('weekly digest to the branch group', () => {
+  it('arrives on Monday 09:00 with a chart, once, and a late submission does not re-send it', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-11T10:00:00') });
+    h.clock.set(cst('2026-11-13T16:00:00'));
+    await h.runJob('zone-report-push');
+    for (const name of ['王建国', '张伟']) {
+      const card = h.cardsTo(name).at(-1)!;
+      await h.standIn.clickCard({
+        messageId: card.messageId,
+        operatorOpenId: h.openId(name),
+        value: buttonValue(card.content, '提交'),
+        formValue: { overall_state: '良好', student_talks: '谈心两人' },
+      });
+    }
+    h.clock.set(cst('2026-11-16T09:00:00'));
+    expect((await h.runJob('weekly-digest')).queued).toBe(1);
+    const [digest] = groupCards();
+    const text = cardText(digest!.content);
+    expect(text).toContain('党支部周报 · 第1周（11/9–11/15）');
+    expect(text).toContain('已提交 **2/4**（按时 2，补交 0）');
+    expect(text).toContain('未提交 2 人：李秀英、陈立华');
+    expect(text).toContain('每周按时提交：王建国、张伟');
+    const chart = (digest!.content.body.elements as Array<{ tag: string; chart_spec?: { data: Array<{ values: unknown[] }> } }>).find((e) => e.tag === 'chart');
+    expect(chart?.chart_spec?.data[0]?.values).toContainEqual({ week: '第1周', status: '未交', count: 2 });
+
+    // A late submission after the digest does not re-send it.
+    const late = h.cardsTo('李秀英').at(-1)!;
+    await h.standIn.clickCard({ messageId: late.messageId, operatorOpenId: h.openId('李秀英'), value: buttonValue(late.content, '提交'), formValue: { overall_state: '好', student_talks: '谈了' } });
+    h.clock.set(cst('2026-11-16T15:00:00'));
+    expect((await h.runJob('weekly-digest')).queued).toBe(0);
+    expect(groupCards()).toHaveLength(1);
+  });
+
+  it('/汇总 gives the admin the digest privately and refuses everyone else', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-14T10:00:00') });
+    await h.say('陈立华', '/汇总');
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('党支部周报 · 第1周');
+    expect(groupCards()).toHaveLength(0);
+    await h.say('王建国', '/summary');
+    expect(h.textsTo('王建国').at(-1)).toContain('/汇总 仅限党支部管理员使用');
+  });
+});
