@@ -1212,35 +1212,7 @@ export class FeishuStandIn extends EventEmitter {
     if (typeof receiveId !== 'string' || receiveId === '') throw new ApiError(400, 99992402, 'field validation failed: receive_id is required');
     this.appLimit('send');
     const chat = this.resolveReceiver(idType, receiveId);
-    const dup = this.deduped(uuid);
-    if (dup) {
-      res.locals['note'] = `uuid dedupe: ${uuid}`;
-      this.ok(res, this.apiMessage(dup));
-      return;
-    }
-    const parsed = this.parseContent(msgType, content);
-    this.chatLimit(chat);
-    const t = this.now();
-    const msg: MessageRecord = {
-      messageId: `om_${hex(16)}`,
-      chatId: chat.chatId,
-      chatType: chat.type,
-      sender: { kind: 'app' },
-      receiveIdType: idType,
-      receiveId,
-      msgType,
-      content: parsed,
-      createTime: t,
-      updateTime: t,
-      updateCount: 0,
-      contentHistory: [],
-    };
-    if (uuid) {
-      msg.uuid = uuid;
-      this.uuidIndex.set(uuid, { messageId: msg.messageId, at: t });
-    }
-    this.addMessage(msg);
-    this.ok(res, this.apiMessage(msg));
+    this.sendAsApp(res, chat, msgType, content, uuid, { receiveIdType: idType, receiveId });
   }
 
   private replyMessage(req: Request, res: Response): void {
@@ -1250,6 +1222,18 @@ export class FeishuStandIn extends EventEmitter {
     if (!parent) throw new ApiError(400, 230001, MSG.messageNotFound);
     const chat = this.chatMap.get(parent.chatId) as ChatRecord;
     if (!chat.botIn) throw new ApiError(400, 230002, MSG.notInChat);
+    const rootId = parent.rootId ?? parent.messageId;
+    let threadId: string | undefined;
+    if (raw['reply_in_thread'] === true) {
+      const root = this.messageById.get(rootId) ?? parent;
+      root.threadId ??= `omt_${hex(8)}`;
+      threadId = root.threadId;
+    }
+    this.sendAsApp(res, chat, msgType, content, uuid, { rootId, parentId: parent.messageId, ...(threadId ? { threadId } : {}) });
+  }
+
+  /** Stores a message from the bot (after uuid de-duplication and the chat's rate limit) and answers with it. */
+  private sendAsApp(res: Response, chat: ChatRecord, msgType: string, content: string, uuid: string | undefined, extra: Partial<MessageRecord>): void {
     const dup = this.deduped(uuid);
     if (dup) {
       res.locals['note'] = `uuid dedupe: ${uuid}`;
@@ -1266,18 +1250,12 @@ export class FeishuStandIn extends EventEmitter {
       sender: { kind: 'app' },
       msgType,
       content: parsed,
-      rootId: parent.rootId ?? parent.messageId,
-      parentId: parent.messageId,
       createTime: t,
       updateTime: t,
       updateCount: 0,
       contentHistory: [],
+      ...extra,
     };
-    if (raw['reply_in_thread'] === true) {
-      const root = this.messageById.get(msg.rootId as string) ?? parent;
-      root.threadId ??= `omt_${hex(8)}`;
-      msg.threadId = root.threadId;
-    }
     if (uuid) {
       msg.uuid = uuid;
       this.uuidIndex.set(uuid, { messageId: msg.messageId, at: t });
