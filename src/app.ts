@@ -30,11 +30,15 @@ export interface BotOptions {
   host?: string;
   defaultBranchChatId?: string;
   outbox?: OutboxOptions;
+  /** Budget for answering a card callback inside the request (tests shrink it). */
+  cardBudgetMs?: number;
   /** Per-call timeout for Feishu API requests; a call that hangs longer is retried. */
   apiTimeoutMs?: number;
   /** Extra routes mounted on the bot's HTTP server (the sandbox simulator page). */
   mount?: (app: express.Express) => void;
 }
+
+const SHUTDOWN_DRAIN_MS = 10_000;
 
 /** Every feature, registered in one place. */
 export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
@@ -68,11 +72,16 @@ export function createBot(o: BotOptions) {
   const intake = new Intake({
     db, log,
     encryptKey: o.lark.encryptKey,
+    cardBudgetMs: o.cardBudgetMs,
     botOpenId: () => botOpenId,
     handlers: {
       onMessage: (e) => router.handleMessage(e),
       onCard: (e) => router.handleCard(e),
       onMenu: (e) => router.handleMenu(e),
+      onLateCardReply: async (e, reply) => {
+        if (!e.messageId || !reply.card) return;
+        await outbox.enqueue({ dedupeKey: `late-card:${e.key}`, to: { patch: e.messageId }, purpose: 'card.late-update', card: reply.card.data });
+      },
     },
   });
 
@@ -127,7 +136,8 @@ export function createBot(o: BotOptions) {
   async function stop(): Promise<void> {
     await intake.close();
     await scheduler.stop();
-    await outbox.drain().catch(() => undefined);
+    // Deliver what is queued, but never hold a shutdown hostage: the rest stays in the outbox for the next start.
+    await Promise.race([outbox.drain().catch(() => undefined), new Promise((r) => setTimeout(r, SHUTDOWN_DRAIN_MS).unref())]);
     await outbox.stop();
     ws?.close({ force: true });
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -20,6 +20,8 @@ export interface InboundHandlers {
   onMessage(e: InboundMessage): Promise<void>;
   onCard(e: CardAction): Promise<CardReply>;
   onMenu(e: MenuClick): Promise<void>;
+  /** A card answer that missed the callback budget: the card is then updated through the API instead. */
+  onLateCardReply(e: CardAction, reply: CardReply): Promise<void>;
 }
 
 /** Feishu waits 3 s for a callback answer; we answer well within it. */
@@ -66,6 +68,8 @@ export interface IntakeOptions {
   handlers: InboundHandlers;
   encryptKey?: string;
   now?: () => number;
+  /** How long a card callback may take before it is answered with an interim toast (default CARD_BUDGET_MS). */
+  cardBudgetMs?: number;
   /** The bot's own open_id, to tell whether a group message mentions it. */
   botOpenId?: () => string | undefined;
 }
@@ -177,11 +181,16 @@ export class Intake {
     const late = new Promise<CardReply>((resolve) => {
       timer = setTimeout(
         () => resolve(toast('info', '已收到，正在处理，稍后会更新卡片。', 'Received; the card will update shortly.')),
-        CARD_BUDGET_MS,
+        this.opts.cardBudgetMs ?? CARD_BUDGET_MS,
       );
     });
     try {
-      return await Promise.race([work, late]);
+      const first = await Promise.race([work.then((r) => ({ r, inTime: true })), late.then((r) => ({ r, inTime: false }))]);
+      if (!first.inTime)
+        void this.track(work.then((r) => (r.card ? this.opts.handlers.onLateCardReply(event, r) : undefined))).catch((e) =>
+          this.opts.log.error({ err: String(e) }, 'inbound: late card update failed'),
+        );
+      return first.r;
     } finally {
       clearTimeout(timer);
     }
