@@ -64,6 +64,11 @@ describe('zone report over the webhook', () => {
     const rows = h.db.select().from(zoneReports).all();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ weekNo: 1, overallState: FORM.overall_state, problems: FORM.problems, late: false, revision: 1 });
+
+    // What a teacher typed is stored, never logged.
+    const logged = h.logs.lines.join('\n');
+    expect(logged).toContain('zone report saved');
+    for (const typed of [FORM.overall_state, FORM.student_talks, FORM.problems]) expect(logged).not.toContain(typed);
   });
 
   it('keeps history when a report is edited and marks the card edited', async () => {
