@@ -83,9 +83,6 @@ export function zoneReportFeature(deps: FeatureDeps) {
     );
   }
 
-  const filedZoneIds = async (zoneIds: number[], weekNo: number) =>
-    new Set((await repo.reportsFor(zoneIds)).filter((r) => r.weekNo === weekNo).map((r) => r.zoneId));
-
   const branchChat = (c: ActiveCampaign) => c.def.branchChatId ?? deps.defaultBranchChatId;
 
   const pushJob: Job = {
@@ -99,7 +96,7 @@ export function zoneReportFeature(deps: FeatureDeps) {
         const week = weekOpenForFiling(campaign.def, now);
         if (!week) continue;
         const zones = await repo.zonesOf(campaign.row.id);
-        const filed = await filedZoneIds(zones.map((z) => z.zone.id), week.weekNo);
+        const filed = await repo.filedZoneIds(zones.map((z) => z.zone.id), week.weekNo);
         for (const { zone, owner } of zones) {
           if (!owner?.openId || filed.has(zone.id)) continue;
           queued += await deps.send({
@@ -125,7 +122,7 @@ export function zoneReportFeature(deps: FeatureDeps) {
         const week = weekJustDue(campaign.def, now);
         if (!week) continue;
         const zones = await repo.zonesOf(campaign.row.id);
-        const filed = await filedZoneIds(zones.map((z) => z.zone.id), week.weekNo);
+        const filed = await repo.filedZoneIds(zones.map((z) => z.zone.id), week.weekNo);
         const missing = zones.filter((z) => z.owner && !filed.has(z.zone.id));
         for (const { zone, owner } of missing) {
           if (!owner?.openId) continue;

@@ -48,8 +48,15 @@ export class ZoneReportRepo {
     return this.db.select().from(zoneReports).where(inArray(zoneReports.zoneId, zoneIds)).all();
   }
 
-  async revisions(reportId: number) {
-    return this.db.select().from(recordRevisions).where(and(eq(recordRevisions.recordType, RECORD_TYPE), eq(recordRevisions.recordId, reportId))).orderBy(recordRevisions.revision).all();
+  /** Zones among `zoneIds` that have a report for the week. */
+  async filedZoneIds(zoneIds: number[], weekNo: number): Promise<Set<number>> {
+    if (!zoneIds.length) return new Set();
+    const rows = this.db
+      .select({ zoneId: zoneReports.zoneId })
+      .from(zoneReports)
+      .where(and(inArray(zoneReports.zoneId, zoneIds), eq(zoneReports.weekNo, weekNo)))
+      .all();
+    return new Set(rows.map((r) => r.zoneId));
   }
 
   /**
