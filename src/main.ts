@@ -27,7 +27,8 @@ async function main(): Promise<void> {
 
   const sandbox = config.mode === 'sandbox' ? await startSandbox(config, db, clock) : null;
   const lark = sandbox?.lark ?? config.lark!;
-  const bot = createBot({ lark, db, clock, log, port: config.port, defaultBranchChatId: config.branchChatId });
+  const bot = createBot({ lark, db, clock, log, port: config.port, defaultBranchChatId: config.branchChatId, mount: sandbox?.simulator.mount });
+  sandbox?.simulator.bindBot(bot);
   await bot.start();
 
   if (sandbox) {
@@ -36,6 +37,8 @@ async function main(): Promise<void> {
     console.log(`
 走访助手已在沙盒模式启动（未配置飞书凭据，使用内置的飞书模拟平台）。
 Zoufang is running in sandbox mode against the embedded Feishu stand-in.
+
+  在浏览器里试用 / try it in a browser:  ${bot.url.replace('127.0.0.1', 'localhost')}/
 
   机器人 / bot:          ${bot.url}/healthz
   模拟平台 / stand-in:   ${s}
@@ -58,6 +61,7 @@ Zoufang is running in sandbox mode against the embedded Feishu stand-in.
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    sandbox?.simulator.close(); // ends the pages' event streams so the HTTP server can close
     await bot.stop();
     await sandbox?.standIn.stop();
     db.$client.close();

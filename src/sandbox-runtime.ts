@@ -4,14 +4,19 @@ import type { Db } from './db/index.js';
 import { PeopleRepo } from './db/repos.js';
 import { FeishuStandIn } from './sandbox/index.js';
 import { DEMO_BRANCH_CHAT_ID, seedDemo } from './demo/seed.js';
-import type { Clock } from './clock.js';
+import type { AdjustableClock } from './clock.js';
+import { createSimulator, type Simulator } from './simulator/server.js';
 
 /**
  * The embedded default: with no Feishu credentials the bot runs against the
  * stand-in, seeded with the demo roster, so anyone can try it. Credentials are
  * made up per run; the stand-in and the bot share them the way Feishu would.
  */
-export async function startSandbox(config: Config, db: Db, clock: Clock): Promise<{ standIn: FeishuStandIn; lark: LarkConfig }> {
+export async function startSandbox(
+  config: Config,
+  db: Db,
+  clock: AdjustableClock,
+): Promise<{ standIn: FeishuStandIn; lark: LarkConfig; simulator: Simulator }> {
   const lark: LarkConfig = {
     appId: `cli_${randomBytes(8).toString('hex')}`,
     appSecret: randomBytes(16).toString('hex'),
@@ -40,5 +45,11 @@ export async function startSandbox(config: Config, db: Db, clock: Clock): Promis
     name: '党支部工作群（演示）',
     memberOpenIds: roster.flatMap((p) => (p.openId ? [p.openId] : [])),
   });
-  return { standIn, lark };
+  // The browser chat simulator, mounted on the bot's port (main.ts passes `simulator.mount` to createBot).
+  const simulator = createSimulator({
+    standIn,
+    clock,
+    people: async () => (await people.all()).flatMap((p) => (p.openId ? [{ openId: p.openId, name: p.name, roles: p.roles, department: p.department }] : [])),
+  });
+  return { standIn, lark, simulator };
 }

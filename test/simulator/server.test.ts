@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_BRANCH_CHAT_ID } from '../../src/demo/seed.js';
+import { cst } from '../helpers/harness.js';
+import { startSimulator, type SimulatorHarness } from './sim-harness.js';
+
+/** The simulator's HTTP side without a browser: state, the event stream, the clock and input checks. */
+
+let sim: SimulatorHarness;
+beforeAll(async () => {
+  sim = await startSimulator(cst('2026-11-11T10:00:00'));
+});
+afterAll(async () => {
+  await sim?.close();
+});
+
+const post = (path: string, body: unknown) =>
+  fetch(`${sim.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** Reads Server-Sent Events until `until` holds for the events seen so far. */
+async function readEvents(res: Response, until: (events: { event: string; data: any }[]) => boolean, timeoutMs = 5000) {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: { event: string; data: any }[] = [];
+  let buffer = '';
+  const deadline = Date.now() + timeoutMs;
+  while (!until(events)) {
+    if (Date.now() > deadline) throw new Error(`timed out; saw ${events.map((e) => e.event).join(', ')}`);
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(frame)?.[1];
+      const data = /^data: (.*)$/m.exec(frame)?.[1];
+      if (event && data) events.push({ event, data: JSON.parse(data) });
+    }
+  }
+  await reader.cancel();
+  return events;
+}
+
+describe('simulator endpoints', () => {
+  it('describes the roster with roles, the group and the sandbox time', async () => {
+    const state = await (await fetch(`${sim.url}/sim/api/state`)).json();
+    expect(state.now).toBe(cst('2026-11-11T10:00:00').getTime());
+    expect(state.timezone).toBe('Asia/Shanghai');
+    expect(state.users.find((u: any) => u.name === '陈立华')).toMatchObject({ roles: ['admin', 'party-teacher'], department: '党支部' });
+    expect(state.users.find((u: any) => u.name === '王建国').p2pChatId).toBe(sim.standIn.p2pChatId(sim.openId('王建国')));
+    expect(state.groups.map((g: any) => g.chatId)).toEqual([DEMO_BRANCH_CHAT_ID]);
+    expect(state.jumps.map((j: any) => j.id)).toEqual(['friday-16', 'monday-09', 'month-end']);
+    const page = await fetch(`${sim.url}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('走访助手');
+    expect((await fetch(`${sim.url}/sim/vendor/vchart.js`)).status).toBe(200);
+  });
+
+  it('streams what the stand-in records: the user message, the bot reply and the API calls', async () => {
+    const stream = await fetch(`${sim.url}/sim/api/events`);
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    const said = await post('/sim/api/say', { from: sim.openId('王建国'), chatId: sim.standIn.p2pChatId(sim.openId('王建国')), text: '/帮助' });
+    expect(said.status).toBe(200);
+    const events = await readEvents(stream, (ev) => ev.some((e) => e.event === 'message' && e.data.sender.kind === 'app'));
+    expect(events[0]).toMatchObject({ event: 'clock', data: { now: cst('2026-11-11T10:00:00').getTime() } });
+    const messages = events.filter((e) => e.event === 'message').map((e) => e.data);
+    expect(messages[0]).toMatchObject({ msgType: 'text', content: { text: '/帮助' }, sender: { kind: 'user', openId: sim.openId('王建国') } });
+    expect(messages.at(-1)).toMatchObject({ msgType: 'text', sender: { kind: 'app' } });
+    expect(events.some((e) => e.event === 'call' && e.data.path.includes('/reply') && e.data.code === 0)).toBe(true);
+  });
+
+  it('a group message reaches the bot only with the @mention the page adds', async () => {
+    const r = await post('/sim/api/say', { from: sim.openId('陈立华'), chatId: DEMO_BRANCH_CHAT_ID, text: '/进度', mentionBot: true });
+    expect(r.status).toBe(200);
+    await sim.bot.settle();
+    const inGroup = sim.standIn.messagesIn(DEMO_BRANCH_CHAT_ID);
+    expect(inGroup[0]?.content.text).toBe('@_user_1 /进度');
+    expect(inGroup.some((m) => m.sender.kind === 'app')).toBe(true);
+  });
+
+  it('moves only the sandbox clock, then runs the scheduled jobs at the new time', async () => {
+    const stream = await fetch(`${sim.url}/sim/api/events`);
+    const r = await post('/sim/api/clock', { jump: 'friday-16' });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ now: cst('2026-11-13T16:00:00').getTime(), ranJobs: true });
+    expect(sim.clock.now()).toEqual(cst('2026-11-13T16:00:00'));
+    const events = await readEvents(stream, (ev) => ev.filter((e) => e.event === 'clock').length >= 2);
+    expect(events.filter((e) => e.event === 'clock').at(-1)?.data.now).toBe(cst('2026-11-13T16:00:00').getTime());
+    // The zone-report cards were pushed and delivered before the answer came back.
+    const cards = sim.standIn.messages().filter((m) => m.msgType === 'interactive' && JSON.stringify(m.content).includes('环境责任区报表 · 第1周'));
+    expect(cards).toHaveLength(4);
+
+    const at = await post('/sim/api/clock', { at: '2026-11-14T08:00:00+08:00' });
+    expect((await at.json()).now).toBe(cst('2026-11-14T08:00:00').getTime());
+    const bad = await post('/sim/api/clock', { jump: 'yesterday' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toContain('friday-16');
+  });
+
+  it('answers bad input with the reason', async () => {
+    const noValue = await post('/sim/api/click', { messageId: 'om_x', from: sim.openId('王建国'), value: 'x' });
+    expect(noValue.status).toBe(400);
+    const unknown = await post('/sim/api/click', { messageId: 'om_unknown', from: sim.openId('王建国'), value: {} });
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).error).toContain('unknown message');
+    const stranger = await post('/sim/api/say', { from: 'ou_nobody', text: 'hi' });
+    expect(stranger.status).toBe(400);
+    expect((await fetch(`${sim.url}/sim/api/nope`)).status).toBe(404);
+    expect((await fetch(`${sim.url}/sim/api/resource/img_v3_nothing`)).status).toBe(404);
+  });
+
+  it('ends the event streams on close, so the bot can shut down', async () => {
+    const stream = await fetch(`${sim.url}/sim/api/events`);
+    const reading = readEvents(stream, () => false, 5000).catch((e) => e);
+    sim.simulator.close();
+    expect(await reading).toBeInstanceOf(Array); // the stream ended instead of timing out
+    expect((await fetch(`${sim.url}/sim/api/events`)).status).toBe(503);
+  });
+});
