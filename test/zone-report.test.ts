@@ -45,13 +45,7 @@ describe('zone report over the webhook', () => {
     }
 
     const card = latestCard('王建国');
-    const answer = await h.standIn.clickCard({
-      messageId: card.messageId,
-      operatorOpenId: h.openId('王建国'),
-      value: buttonValue(card.content, '提交'),
-      formValue: FORM,
-      name: 'submit',
-    });
+    const answer = await h.click('王建国', card.messageId, '提交', FORM);
     expect(answer.toast?.content).toBe('提交成功，谢谢！');
     const updated = h.standIn.messages().find((m) => m.messageId === card.messageId)!;
     expect(updated.updateCount).toBe(1);
@@ -75,20 +69,11 @@ describe('zone report over the webhook', () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     await pushWeek1();
     const card = latestCard('王建国');
-    const submit = (form: Record<string, string>, messageContent = card.content) =>
-      h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: buttonValue(messageContent, '提'), formValue: form });
-    await submit(FORM);
-
-    const readOnly = h.standIn.messages().find((m) => m.messageId === card.messageId)!;
-    const edit = await h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: buttonValue(readOnly.content, '修改') });
+    await h.click('王建国', card.messageId, '提交', FORM);
+    const edit = await h.click('王建国', card.messageId, '修改');
     expect(cardText(edit.card?.data)).toContain(FORM.overall_state); // the form comes back pre-filled
     h.clock.set(cst('2026-11-14T09:00:00'));
-    const saved = await h.standIn.clickCard({
-      messageId: card.messageId,
-      operatorOpenId: h.openId('王建国'),
-      value: buttonValue(edit.card?.data, '保存修改'),
-      formValue: { ...FORM, problems: '二楼东侧灯管已报修' },
-    });
+    const saved = await h.click('王建国', card.messageId, '保存修改', { ...FORM, problems: '二楼东侧灯管已报修' });
     expect(saved.toast?.content).toContain('修改已保存');
     expect(cardText(saved.card?.data)).toContain('已修改');
     expect(cardText(saved.card?.data)).toContain('第 2 版');
@@ -104,8 +89,7 @@ describe('zone report over the webhook', () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     await pushWeek1();
     const card = latestCard('李秀英');
-    const click = () =>
-      h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('李秀英'), value: buttonValue(card.content, '提交'), formValue: FORM });
+    const click = () => h.click('李秀英', card.messageId, '提交', FORM);
     const [a, b] = await Promise.all([click(), click()]);
     expect([a.toast?.content, b.toast?.content].sort()).toEqual(['内容没有变化，已保存过了。', '提交成功，谢谢！'].sort());
     expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
@@ -116,12 +100,7 @@ describe('zone report over the webhook', () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     await pushWeek1();
     const card = latestCard('张伟');
-    const answer = await h.standIn.clickCard({
-      messageId: card.messageId,
-      operatorOpenId: h.openId('张伟'),
-      value: buttonValue(card.content, '提交'),
-      formValue: { ...FORM, overall_state: '   ', remarks: 'x'.repeat(1001) },
-    });
+    const answer = await h.click('张伟', card.messageId, '提交', { ...FORM, overall_state: '   ', remarks: 'x'.repeat(1001) });
     expect(answer.toast?.type).toBe('error');
     expect(answer.toast?.content).toContain('「环境责任区总体情况」必填');
     expect(answer.toast?.content).toContain('「备注」不能超过 1000 字');
@@ -150,7 +129,7 @@ describe('zone report over the webhook', () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     await pushWeek1();
     const card = latestCard('王建国');
-    await h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: buttonValue(card.content, '提交'), formValue: FORM });
+    await h.click('王建国', card.messageId, '提交', FORM);
 
     h.clock.set(cst('2026-11-16T09:00:00'));
     expect((await h.runJob('zone-report-overdue')).queued).toBe(4);
@@ -178,14 +157,9 @@ describe('zone report over the webhook', () => {
 
     // The reminder's button opens a fresh form; filing now is flagged late.
     const reminder = latestCard('李秀英');
-    const opened = await h.standIn.clickCard({ messageId: reminder.messageId, operatorOpenId: h.openId('李秀英'), value: buttonValue(reminder.content, '现在填写') });
+    const opened = await h.click('李秀英', reminder.messageId, '现在填写');
     expect(cardText(opened.card?.data)).toContain('现在提交会记为补交'.replace('补交', '**补交**'));
-    const late = await h.standIn.clickCard({
-      messageId: reminder.messageId,
-      operatorOpenId: h.openId('李秀英'),
-      value: buttonValue(opened.card?.data, '提交'),
-      formValue: FORM,
-    });
+    const late = await h.click('李秀英', reminder.messageId, '提交', FORM);
     expect(late.toast?.content).toBe('已补交，谢谢！');
     expect(cardText(late.card?.data)).toContain('补交');
     expect(h.db.select().from(zoneReports).all().find((r) => r.late)).toBeTruthy();
@@ -199,13 +173,7 @@ describe('zone report over the long connection', () => {
     h = await startHarness({ transport: 'ws', at: cst('2026-11-11T10:00:00') });
     await pushWeek1();
     const card = latestCard('陈立华');
-    const answer = await h.standIn.clickCard({
-      messageId: card.messageId,
-      operatorOpenId: h.openId('陈立华'),
-      value: buttonValue(card.content, '提交'),
-      formValue: FORM,
-      via: 'ws',
-    });
+    const answer = await h.click('陈立华', card.messageId, '提交', FORM, 'ws');
     expect(answer.toast?.content).toBe('提交成功，谢谢！');
     expect(cardText(h.standIn.messages().find((m) => m.messageId === card.messageId)!.content)).toContain('已提交');
     expect(h.db.select().from(zoneReports).all()).toHaveLength(1);

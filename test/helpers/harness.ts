@@ -119,6 +119,12 @@ export async function startHarness(o: HarnessOptions) {
       await bot.settle();
       return r;
     },
+    /** `name` clicks the button labelled `label` on the card as it stands now (a form button also submits `formValue`). */
+    click(name: string, messageId: string, label: string, formValue?: Record<string, unknown>, via?: 'ws' | 'webhook') {
+      const current = standIn.messages().find((m) => m.messageId === messageId);
+      if (!current) throw new Error(`no message ${messageId}`);
+      return standIn.clickCard({ messageId, operatorOpenId: demoOpenId(name), value: buttonValue(current.content, label), formValue, via });
+    },
     async say(name: string, text: string) {
       await standIn.sendText(demoOpenId(name), text);
       await waitFor(async () => {
