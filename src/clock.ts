@@ -32,5 +32,3 @@ export class AdjustableClock implements Clock {
   }
 }
 
-/** Wall-clock milliseconds for transport-level checks (signature freshness, timeouts), never for business time. */
-export const wallClockMs = (): number => Date.now();

@@ -35,7 +35,7 @@ describe('zoufang CLI', () => {
     const again = await zoufang(['job', 'run', 'zone-report-push', '--at', at], env);
     expect(again.stdout).toContain('新排队 0 条消息');
     const check = openDatabase(file);
-    expect(check.select().from(outbox).all().filter((r) => r.purpose === 'zone-report.push').length).toBeGreaterThanOrEqual(4);
+    expect(check.select().from(outbox).all().filter((r) => r.purpose === 'zone-report.push')).toHaveLength(4);
     check.$client.close();
   });
 

@@ -45,9 +45,15 @@ export interface RouterDeps {
   send(msg: OutboundMessage): Promise<unknown>;
 }
 
-const NOT_IN_ROSTER = '你还不在本次活动的名单中，请联系党支部管理员把你加入名单。/ You are not on this campaign\'s roster yet; please ask the branch admin.';
+/** Messages shown both as replies and as toasts, kept as zh/en pairs. */
+export const NOT_IN_ROSTER = {
+  zh: '你还不在本次活动的名单中，请联系党支部管理员把你加入名单。',
+  en: "You are not on this campaign's roster yet; please ask the branch admin.",
+};
 const GENERIC_FAILURE = '抱歉，处理时出了问题，请稍后再试；你填写的内容仍在卡片上，没有丢失。/ Something went wrong; please try again — your input is still on the card.';
-const STALE_CARD = '这张卡片已失效，请输入 /进度 重新打开。/ This card is no longer valid; type /progress to open a fresh one.';
+const STALE_CARD = { zh: '这张卡片已失效，请输入 /进度 重新打开。', en: 'This card is no longer valid; type /progress to open a fresh one.' };
+
+export const bilingual = (m: { zh: string; en: string }): string => `${m.zh}\n${m.en}`;
 
 const UNSUPPORTED_TYPES: Record<string, string> = {
   image: '图片', file: '文件', audio: '语音', media: '视频', sticker: '表情', post: '富文本', interactive: '卡片', share_chat: '群名片', share_user: '个人名片',
@@ -166,21 +172,14 @@ export class Router {
       return;
     }
     // A menu click has no message to reply under, so answers go to the person's direct chat.
-    const person = await this.deps.findPerson(event.operatorOpenId);
     let n = 0;
     const reply = (r: Reply) =>
       this.deps.send({ dedupeKey: `menu:${event.key}:${n++}`, to: { openId: event.operatorOpenId }, purpose: 'reply', ...r });
-    const spec = this.find(name);
-    if (!spec) return;
-    if (spec.adminOnly && !isAdmin(person)) {
-      await reply({ text: `${spec.names[0]} 仅限党支部管理员使用。` });
-      return;
-    }
-    const pseudo: InboundMessage = {
+    const asMessage: InboundMessage = {
       kind: 'message', key: event.key, messageId: event.key, chatId: '', chatType: 'p2p', senderOpenId: event.operatorOpenId, msgType: 'text', mentionsBot: true,
     };
     try {
-      await spec.handler({ event: pseudo, person, args: '', reply: async (r) => void (await reply(r)) });
+      await this.runCommand(name, '', asMessage, reply);
     } catch (e) {
       await this.funnel(e, { where: 'menu', menuKey: event.menuKey }, (msg) => reply({ text: msg }));
     }
@@ -189,15 +188,15 @@ export class Router {
   async handleCard(event: CardAction): Promise<CardReply> {
     const name = typeof event.value.action === 'string' ? event.value.action : '';
     const entry = this.actions.get(name);
-    if (!entry) return toast('error', STALE_CARD.split(' / ')[0]!, STALE_CARD.split(' / ')[1]);
+    if (!entry) return toast('error', STALE_CARD.zh, STALE_CARD.en);
     const parsed = entry.schema.safeParse(event.value);
     if (!parsed.success) {
       this.deps.log.warn({ action: name }, 'card: value does not match its schema');
-      return toast('error', STALE_CARD.split(' / ')[0]!, STALE_CARD.split(' / ')[1]);
+      return toast('error', STALE_CARD.zh, STALE_CARD.en);
     }
     try {
       const person = await this.deps.findPerson(event.operatorOpenId);
-      if (!person) return toast('error', NOT_IN_ROSTER.split(' / ')[0]!, NOT_IN_ROSTER.split(' / ')[1]);
+      if (!person) return toast('error', NOT_IN_ROSTER.zh, NOT_IN_ROSTER.en);
       return await entry.handler({ event, person, value: parsed.data, form: event.formValue });
     } catch (e) {
       let answer: CardReply = {};
@@ -219,4 +218,3 @@ export class Router {
   }
 }
 
-export { NOT_IN_ROSTER };

@@ -20,8 +20,6 @@ export interface ReportWeek {
   dueAt: Date;
 }
 
-const DAY_MS = 86_400_000;
-
 function momentInWeek(monday: string, m: WeeklyMoment, tz: string, weekOffset = 0) {
   const [h, min] = m.time.split(':').map(Number) as [number, number];
   return localMidnight(monday, tz)
@@ -93,9 +91,6 @@ export function currentWeek(def: CampaignDefinition, now: Date): ReportWeek | un
 }
 
 export const isLate = (week: ReportWeek, submittedAt: Date): boolean => submittedAt >= week.dueAt;
-
-/** Days left, rounded up, for wording such as "还剩 2 天". */
-export const daysUntil = (from: Date, to: Date): number => Math.ceil((to.getTime() - from.getTime()) / DAY_MS);
 
 export const localLabel = (w: ReportWeek, tz: string): string =>
   `第${w.weekNo}周（${inZone(w.start, tz).format('M/D')}–${inZone(w.end.getTime() - 1, tz).format('M/D')}）`;

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
-import type { CampaignRepo, PeopleRepo } from '../db/repos.js';
+import type { ActiveCampaign, CampaignRepo, PeopleRepo } from '../db/repos.js';
 import type { OutboundMessage } from '../feishu/outbox.js';
 import type { Logger } from '../logger.js';
 
@@ -15,6 +15,9 @@ export interface FeatureDeps {
   /** Fallback branch group when a campaign names none (BRANCH_CHAT_ID). */
   defaultBranchChatId?: string;
 }
+
+/** The group a campaign's group messages go to: its own, else BRANCH_CHAT_ID. */
+export const branchChatOf = (deps: FeatureDeps, c: ActiveCampaign): string | undefined => c.def.branchChatId ?? deps.defaultBranchChatId;
 
 /** A scheduled job: computes everything due up to `now`, so missed runs catch up and repeated runs send nothing twice. */
 export interface Job {

@@ -105,10 +105,6 @@ export class Outbox extends EventEmitter {
     return n;
   }
 
-  async has(dedupeKey: string): Promise<boolean> {
-    return this.db.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, dedupeKey)).get() !== undefined;
-  }
-
   start(): void {
     if (this.running) return;
     this.running = true;

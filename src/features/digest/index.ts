@@ -4,7 +4,7 @@ import { renderCard } from '../../feishu/card-templates.js';
 import { zoneReportDigest, type ZoneReportDigest } from '../../domain/digest.js';
 import { formatLocal } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks, type ReportWeek } from '../../domain/weeks.js';
-import type { FeatureDeps, Job } from '../deps.js';
+import { branchChatOf, type FeatureDeps, type Job } from '../deps.js';
 import { weeklyTriggers } from '../triggers.js';
 import type { ZoneReportRepo } from '../zone-report/repo.js';
 
@@ -38,7 +38,7 @@ export function digestFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) {
     async run(now) {
       let queued = 0;
       for (const campaign of await deps.campaigns.all()) {
-        const chatId = campaign.def.branchChatId ?? deps.defaultBranchChatId;
+        const chatId = branchChatOf(deps, campaign);
         const week = digestWeek(campaign, now);
         if (!chatId || !week) continue;
         queued += await deps.send({

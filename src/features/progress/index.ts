@@ -1,5 +1,5 @@
 import type { Router } from '../../bot/router.js';
-import { NOT_IN_ROSTER } from '../../bot/router.js';
+import { NOT_IN_ROSTER, bilingual } from '../../bot/router.js';
 import { renderCard } from '../../feishu/card-templates.js';
 import { formatDeadline, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, reportWeeks } from '../../domain/weeks.js';
@@ -20,15 +20,16 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) 
       names: ['/进度', '/progress'],
       summary: '查看我的进度 / my progress',
       async handler({ person, reply }) {
-        if (!person) return reply({ text: NOT_IN_ROSTER });
+        if (!person) return reply({ text: bilingual(NOT_IN_ROSTER) });
         const now = deps.clock.now();
         const zones = await zoneReports.zonesOwnedBy(person.id);
         const reports = await zoneReports.reportsFor(zones.map((z) => z.id));
         const sections: object[] = [];
         let behind = 0;
         let campaignLine = '';
+        const campaigns = new Map((await deps.campaigns.all()).map((c) => [c.row.id, c]));
         for (const zone of zones) {
-          const campaign = await deps.campaigns.get(zone.campaignId);
+          const campaign = campaigns.get(zone.campaignId);
           if (!campaign) continue;
           const { def } = campaign;
           const tz = def.timezone;

@@ -5,7 +5,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { isLate, localLabel, weekByNo, weekJustDue, weekOpenForFiling } from '../../domain/weeks.js';
-import type { FeatureDeps, Job } from '../deps.js';
+import { branchChatOf, type FeatureDeps, type Job } from '../deps.js';
 import { weeklyTriggers } from '../triggers.js';
 import { zoneReportFormCard, zoneReportReminderCard, zoneReportSubmittedCard, type ZoneCardContext } from './cards.js';
 import { validateZoneReport } from './form.js';
@@ -26,7 +26,7 @@ export function zoneReportFeature(deps: FeatureDeps) {
   const repo = new ZoneReportRepo(deps.db);
 
   /** Loads and checks what a card refers to; only the zone's owner may act on it. */
-  async function resolve(ref: z.infer<typeof cardRef>, person: Person): Promise<ZoneCardContext & { campaign: ActiveCampaign }> {
+  async function resolve(ref: z.infer<typeof cardRef>, person: Person): Promise<ZoneCardContext> {
     const campaign = await deps.campaigns.get(ref.campaignId);
     const zw = await repo.zone(ref.zoneId);
     const week = campaign ? weekByNo(campaign.def, ref.weekNo) : undefined;
@@ -35,7 +35,7 @@ export function zoneReportFeature(deps: FeatureDeps) {
     if (zw.owner.id !== person.id)
       throw new UserFacingError(`这是 ${zw.owner.name} 老师负责的责任区（${zw.zone.name}），只有负责人可以填写。`);
     if (week.start > deps.clock.now()) throw new UserFacingError(`${localLabel(week, campaign.def.timezone)}还没有开始，暂时不能填写。`);
-    return { campaign, def: campaign.def, zone: zw.zone, owner: zw.owner, week };
+    return { def: campaign.def, zone: zw.zone, owner: zw.owner, week };
   }
 
   async function open(ctx: ZoneCardContext): Promise<CardReply> {
@@ -82,8 +82,6 @@ export function zoneReportFeature(deps: FeatureDeps) {
       },
     );
   }
-
-  const branchChat = (c: ActiveCampaign) => c.def.branchChatId ?? deps.defaultBranchChatId;
 
   const pushJob: Job = {
     name: 'zone-report-push',
@@ -133,7 +131,7 @@ export function zoneReportFeature(deps: FeatureDeps) {
             card: zoneReportReminderCard({ def: campaign.def, zone, owner, week }),
           });
         }
-        const chatId = branchChat(campaign);
+        const chatId = branchChatOf(deps, campaign);
         if (chatId) {
           queued += await deps.send({
             dedupeKey: `zone-report.overdue-group:${campaign.row.id}:w${week.weekNo}`,
