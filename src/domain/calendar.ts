@@ -1,0 +1,74 @@
+import chineseDays from 'chinese-days';
+import type { CampaignDefinition } from './campaign.js';
+import { dayjs, inZone } from './time.js';
+
+/**
+ * The school calendar: public holidays and make-up working days (调休) from the
+ * maintained `chinese-days` dataset, plus the campaign's own dates. The State
+ * Council publishes each year's arrangement in November; years the dataset does
+ * not know yet are reported, so nobody silently trusts a plain weekday rule.
+ */
+
+// The package ships CommonJS without named ESM exports; its default export carries the functions.
+const { getDayDetail, getHolidaysInRange } = chineseDays;
+
+export interface SchoolDay {
+  date: string;
+  working: boolean;
+  /** The holiday or make-up day's name, when it is one. */
+  name?: string;
+  source: 'dataset' | 'campaign' | 'weekday';
+}
+
+/** Whether the dataset has the year's arrangement (every published year has at least New Year's Day). */
+const knownYears = new Map<number, boolean>();
+function yearKnown(year: number): boolean {
+  let known = knownYears.get(year);
+  if (known === undefined) knownYears.set(year, (known = getHolidaysInRange(`${year}-01-01`, `${year}-12-31`, false).length > 0));
+  return known;
+}
+
+export function schoolDay(def: CampaignDefinition, date: string): SchoolDay {
+  const own = def.calendar.extraHolidays.find((d) => d.date === date);
+  if (own) return { date, working: false, name: own.name, source: 'campaign' };
+  const makeUp = def.calendar.extraWorkdays.find((d) => d.date === date);
+  if (makeUp) return { date, working: true, name: makeUp.name, source: 'campaign' };
+  const detail = getDayDetail(date);
+  // The dataset names a day "Monday" … "Sunday" unless it is a holiday or a make-up day.
+  const zh = detail.name.split(',')[1];
+  const known = yearKnown(Number(date.slice(0, 4)));
+  if (known && zh !== undefined) return { date, working: detail.work, name: zh, source: 'dataset' };
+  const weekday = dayjs(date).day();
+  return { date, working: weekday !== 0 && weekday !== 6, source: known ? 'dataset' : 'weekday' };
+}
+
+/** Years the window touches that the dataset does not cover yet: holidays there come only from the campaign's own dates. */
+export function uncoveredYears(def: CampaignDefinition): number[] {
+  const years: number[] = [];
+  for (let y = Number(def.window.start.slice(0, 4)); y <= Number(def.window.end.slice(0, 4)); y++) if (!yearKnown(y)) years.push(y);
+  return years;
+}
+
+/** Whether a nudge may be sent on this local date: working days only, when the campaign says so. */
+export const nudgeDay = (def: CampaignDefinition, date: string): boolean => !def.calendar.skipHolidays || schoolDay(def, date).working;
+
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));
+
+/** Whether a local moment falls in the campaign's quiet hours (which may span midnight). */
+export function inQuietHours(def: CampaignDefinition, at: Date): boolean {
+  const local = inZone(at, def.timezone);
+  const m = local.hour() * 60 + local.minute();
+  const start = minutesOf(def.quietHours.start);
+  const end = minutesOf(def.quietHours.end);
+  return start <= end ? m >= start && m < end : m >= start || m < end;
+}
+
+/** The first moment at or after `at` outside quiet hours: a direct message held back overnight goes out then. */
+export function afterQuietHours(def: CampaignDefinition, at: Date): Date {
+  if (!inQuietHours(def, at)) return at;
+  const local = inZone(at, def.timezone);
+  const [h, mi] = def.quietHours.end.split(':').map(Number) as [number, number];
+  let end = dayjs.tz(`${local.format('YYYY-MM-DD')} ${def.quietHours.end}`, 'YYYY-MM-DD HH:mm', def.timezone);
+  if (end.valueOf() <= at.getTime()) end = end.add(1, 'day').hour(h).minute(mi);
+  return end.toDate();
+}
