@@ -19,11 +19,19 @@ export function openDatabase(file: string, opts: { migrate?: boolean } = {}): Db
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
   const db = drizzle(sqlite, { schema }) as Db;
-  if (opts.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  if (opts.migrate !== false) {
+    // SQLite alters a column by rebuilding the table; with foreign keys on, dropping the old
+    // table would cascade-delete the rows that reference it. The migrator runs in one
+    // transaction, where the pragma cannot change, so keys go off around it and are checked after.
+    sqlite.pragma('foreign_keys = OFF');
+    migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+    const broken = sqlite.pragma('foreign_key_check') as unknown[];
+    if (broken.length) throw new Error(`迁移后外键检查失败 / foreign key check failed after migrating: ${JSON.stringify(broken.slice(0, 5))}`);
+  }
+  sqlite.pragma('foreign_keys = ON');
   return db;
 }
 

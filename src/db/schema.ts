@@ -30,9 +30,50 @@ export const people = sqliteTable(
     email: text('email'),
     roles: text('roles', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     department: text('department'),
+    /** Classes the person teaches, and the class they lead as head teacher (班主任). */
+    classesTaught: text('classes_taught', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    classLed: text('class_led'),
     createdAt: createdAt(),
   },
-  (t) => [index('people_name_idx').on(t.name)],
+  // Mobile and email are the roster's natural keys (normalised before storing).
+  (t) => [index('people_name_idx').on(t.name), uniqueIndex('people_mobile_uq').on(t.mobile), uniqueIndex('people_email_uq').on(t.email)],
+);
+
+export const schoolClasses = sqliteTable(
+  'school_classes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    grade: integer('grade'),
+    studentCount: integer('student_count'),
+    /** Seed 000: third-year classes are out on internships and are visited at their enterprise. */
+    interning: integer('interning', { mode: 'boolean' }).notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('school_classes_campaign_name_uq').on(t.campaignId, t.name)],
+);
+
+export interface DormMember {
+  name: string;
+  className: string;
+}
+
+/** A dorm room (宿舍) and what 附件一 records about its residents. */
+export const dorms = sqliteTable(
+  'dorms',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    building: text('building').notNull(),
+    room: text('room').notNull(),
+    headName: text('head_name'),
+    headClass: text('head_class'),
+    headcount: integer('headcount'),
+    members: text('members', { mode: 'json' }).$type<DormMember[]>().notNull().default(sql`'[]'`),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('dorms_campaign_room_uq').on(t.campaignId, t.building, t.room)],
 );
 
 export const zones = sqliteTable(
@@ -41,11 +82,74 @@ export const zones = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
-    ownerId: integer('owner_id').references(() => people.id),
     linkedClass: text('linked_class'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('zones_campaign_name_uq').on(t.campaignId, t.name)],
+);
+
+export const TARGET_STATUSES = ['proposed', 'open', 'withdrawn'] as const;
+export type TargetStatus = (typeof TARGET_STATUSES)[number];
+
+/**
+ * A visit target (走访对象). Family details (parent, phone, address, the category's
+ * reason) are private: only the assigned visitor and admins ever see them.
+ */
+export const targets = sqliteTable(
+  'targets',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    /** `student:<class>:<name>` for students, `<kind>:<name>` otherwise: the roster's upsert key. */
+    naturalKey: text('natural_key').notNull(),
+    kind: text('kind').notNull(),
+    name: text('name').notNull(),
+    className: text('class_name'),
+    parentName: text('parent_name'),
+    phone: text('phone'),
+    address: text('address'),
+    enterprise: text('enterprise'),
+    category: text('category'),
+    subKind: text('sub_kind'),
+    reason: text('reason'),
+    note: text('note'),
+    /** Nominations wait as `proposed` until an admin confirms them; only `open` targets can be claimed. */
+    status: text('status', { enum: TARGET_STATUSES }).notNull().default('open'),
+    nominatedBy: integer('nominated_by').references(() => people.id),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [uniqueIndex('targets_campaign_key_uq').on(t.campaignId, t.naturalKey), index('targets_status_idx').on(t.campaignId, t.status)],
+);
+
+export const SUBJECT_TYPES = ['dorm', 'zone', 'target'] as const;
+export type SubjectType = (typeof SUBJECT_TYPES)[number];
+
+/**
+ * Who is responsible for a dorm, zone or target, with history: a reassignment
+ * (leave, substitution) ends the current row and starts a new one. Zones and
+ * targets have one current owner; a dorm may have several teachers.
+ */
+export const assignments = sqliteTable(
+  'assignments',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    subjectType: text('subject_type', { enum: SUBJECT_TYPES }).notNull(),
+    subjectId: integer('subject_id').notNull(),
+    personId: integer('person_id').notNull().references(() => people.id),
+    via: text('via', { enum: ['import', 'claim', 'admin'] }).notNull(),
+    assignedBy: integer('assigned_by').references(() => people.id),
+    startedAt: integer('started_at', { mode: 'timestamp_ms' }).notNull(),
+    endedAt: integer('ended_at', { mode: 'timestamp_ms' }),
+    endReason: text('end_reason'),
+  },
+  (t) => [
+    // The database itself refuses a second current owner, so two simultaneous claims cannot both win.
+    uniqueIndex('assignments_single_owner_uq').on(t.subjectType, t.subjectId).where(sql`ended_at IS NULL AND subject_type <> 'dorm'`),
+    uniqueIndex('assignments_current_uq').on(t.subjectType, t.subjectId, t.personId).where(sql`ended_at IS NULL`),
+    index('assignments_person_idx').on(t.personId, t.subjectType),
+  ],
 );
 
 /** 附件二 环境责任区报表: one row per zone and campaign week; edits keep history in record_revisions. */
@@ -127,5 +231,9 @@ export const outbox = sqliteTable(
 export type Campaign = typeof campaigns.$inferSelect;
 export type Person = typeof people.$inferSelect;
 export type Zone = typeof zones.$inferSelect;
+export type SchoolClass = typeof schoolClasses.$inferSelect;
+export type Dorm = typeof dorms.$inferSelect;
+export type Target = typeof targets.$inferSelect;
+export type Assignment = typeof assignments.$inferSelect;
 export type ZoneReport = typeof zoneReports.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;

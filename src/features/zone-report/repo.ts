@@ -1,6 +1,6 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { people, recordRevisions, zoneReports, zones, type Person, type Zone, type ZoneReport } from '../../db/schema.js';
+import { assignments, people, recordRevisions, zoneReports, zones, type Person, type Zone, type ZoneReport } from '../../db/schema.js';
 import type { ZoneReportFields } from './form.js';
 
 export const RECORD_TYPE = 'zone_report';
@@ -21,22 +21,29 @@ const sameFields = (r: ZoneReport, f: ZoneReportFields) =>
 export class ZoneReportRepo {
   constructor(private readonly db: Db) {}
 
-  async zonesOf(campaignId: string): Promise<ZoneWithOwner[]> {
+  /** Zones with their current owner (the open assignment). */
+  private withOwner() {
     return this.db
       .select({ zone: zones, owner: people })
       .from(zones)
-      .leftJoin(people, eq(zones.ownerId, people.id))
-      .where(eq(zones.campaignId, campaignId))
-      .orderBy(zones.id)
-      .all();
+      .leftJoin(assignments, and(eq(assignments.subjectType, 'zone'), eq(assignments.subjectId, zones.id), isNull(assignments.endedAt)))
+      .leftJoin(people, eq(people.id, assignments.personId));
+  }
+
+  async zonesOf(campaignId: string): Promise<ZoneWithOwner[]> {
+    return this.withOwner().where(eq(zones.campaignId, campaignId)).orderBy(zones.id).all();
   }
 
   async zonesOwnedBy(personId: number): Promise<Zone[]> {
-    return this.db.select().from(zones).where(eq(zones.ownerId, personId)).orderBy(zones.id).all();
+    return this.withOwner()
+      .where(eq(people.id, personId))
+      .orderBy(zones.id)
+      .all()
+      .map((r) => r.zone);
   }
 
   async zone(id: number): Promise<ZoneWithOwner | null> {
-    return this.db.select({ zone: zones, owner: people }).from(zones).leftJoin(people, eq(zones.ownerId, people.id)).where(eq(zones.id, id)).get() ?? null;
+    return this.withOwner().where(eq(zones.id, id)).get() ?? null;
   }
 
   async report(zoneId: number, weekNo: number): Promise<ZoneReport | null> {

@@ -1,0 +1,90 @@
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { Db } from './index.js';
+import { assignments, people, type Assignment, type Person, type SubjectType } from './schema.js';
+
+/**
+ * Who currently holds a dorm, zone or target, and the history of who held it.
+ * Changes end the current rows and start new ones, never overwrite them, so a
+ * substitution during leave can be traced afterwards.
+ */
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Conn = Db | Tx;
+
+export interface AssignmentChange {
+  started: number;
+  ended: number;
+}
+
+export interface AssignmentMeta {
+  via: Assignment['via'];
+  at: Date;
+  by?: number | null;
+  /** Why the previous holders stopped (e.g. 病假代班). */
+  reason?: string;
+}
+
+export function currentHolders(conn: Conn, subjectType: SubjectType, subjectId: number): Assignment[] {
+  return conn
+    .select()
+    .from(assignments)
+    .where(and(eq(assignments.subjectType, subjectType), eq(assignments.subjectId, subjectId), isNull(assignments.endedAt)))
+    .all();
+}
+
+/**
+ * Makes `personIds` the current holders: others are ended, missing ones started.
+ * Run inside the caller's transaction so the check and the change are one step.
+ */
+export function setHolders(conn: Conn, campaignId: string, subjectType: SubjectType, subjectId: number, personIds: number[], meta: AssignmentMeta): AssignmentChange {
+  const current = currentHolders(conn, subjectType, subjectId);
+  const change: AssignmentChange = { started: 0, ended: 0 };
+  for (const a of current) {
+    if (personIds.includes(a.personId)) continue;
+    conn.update(assignments).set({ endedAt: meta.at, endReason: meta.reason ?? null }).where(eq(assignments.id, a.id)).run();
+    change.ended++;
+  }
+  for (const personId of personIds) {
+    if (current.some((a) => a.personId === personId)) continue;
+    conn
+      .insert(assignments)
+      .values({ campaignId, subjectType, subjectId, personId, via: meta.via, assignedBy: meta.by ?? null, startedAt: meta.at })
+      .run();
+    change.started++;
+  }
+  return change;
+}
+
+export class AssignmentRepo {
+  constructor(private readonly db: Db) {}
+
+  async holders(subjectType: SubjectType, subjectId: number): Promise<Person[]> {
+    return this.db
+      .select({ person: people })
+      .from(assignments)
+      .innerJoin(people, eq(people.id, assignments.personId))
+      .where(and(eq(assignments.subjectType, subjectType), eq(assignments.subjectId, subjectId), isNull(assignments.endedAt)))
+      .all()
+      .map((r) => r.person);
+  }
+
+  /** Subjects of a type that the person currently holds in the campaign. */
+  async heldBy(campaignId: string, subjectType: SubjectType, personId: number): Promise<number[]> {
+    return this.db
+      .select({ id: assignments.subjectId })
+      .from(assignments)
+      .where(and(eq(assignments.campaignId, campaignId), eq(assignments.subjectType, subjectType), eq(assignments.personId, personId), isNull(assignments.endedAt)))
+      .all()
+      .map((r) => r.id);
+  }
+
+  async history(subjectType: SubjectType, subjectIds: number[]): Promise<Assignment[]> {
+    if (!subjectIds.length) return [];
+    return this.db
+      .select()
+      .from(assignments)
+      .where(and(eq(assignments.subjectType, subjectType), inArray(assignments.subjectId, subjectIds)))
+      .orderBy(assignments.startedAt, assignments.id)
+      .all();
+  }
+}
