@@ -5,7 +5,16 @@ import { openDatabase } from './db/index.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
 import { Router } from './bot/router.js';
 import { seedDemo } from './demo/seed.js';
-import { CampaignDefinitionError } from './domain/campaign.js';
+import fs from 'node:fs/promises';
+import { CampaignDefinitionError, type CampaignDefinition } from './domain/campaign.js';
+import { loadCampaignFile } from './domain/campaign-file.js';
+import { uncoveredYears } from './domain/calendar.js';
+import { PRESETS, UnknownPresetError, findPreset, presetDefinition } from './domain/presets.js';
+import { generateDemoRoster } from './demo/roster.js';
+import { formatImportReport, importRoster } from './roster/import.js';
+import { RosterFileError, kindForName, readRosterFile } from './roster/read.js';
+import { SHEETS, SHEET_KINDS, type SheetKind } from './roster/sheets.js';
+import { templateFileName, writeRosterWorkbook, writeTemplate } from './roster/template.js';
 import { FeishuApi } from './feishu/api.js';
 import { Outbox, enqueueOutbound } from './feishu/outbox.js';
 import { createLogger } from './logger.js';
@@ -18,11 +27,59 @@ import { Scheduler } from './scheduler/index.js';
 
 const USAGE = `用法 / usage: zoufang <command>
   migrate                          应用数据库迁移 / apply database migrations
+  campaign presets                 列出内置预设 / list the built-in presets
+  campaign init --preset <名称> [--year YYYY] [--id ID] [--branch-chat oc_…] [--term-meeting YYYY-MM-DD] [--out 文件.json]
+                                   按预设建立活动 / create a campaign from a preset
+  campaign load <文件.json>         载入或更新活动配置 / load or update a campaign definition
+  campaign list                    列出活动 / list campaigns
+  template <kind|all> [--out 文件]  生成带说明的空白名单模板 / write an empty, documented roster template
+                                   kind: classes 班级 | members 成员 | dorms 宿舍 | zones 责任区 | targets 走访对象
+  import <文件.xlsx|.csv> [--campaign ID] [--kind KIND] [--dry-run]
+                                   导入名单；有任何错误时不做修改 / import a roster; any error changes nothing
+  demo-roster [--preset 名称] [--year YYYY] [--out 文件.xlsx]
+                                   生成虚构的演示名单 / write a synthetic demo roster
   seed-demo                        写入演示名单和活动 / load the demo roster and campaign
   job list                         列出定时任务 / list scheduled jobs
   job run <name> [--at <ISO 时间>]  立即运行一个定时任务，如同在该时刻 / run one job as if it were that moment`;
 
 class CliError extends Error {}
+
+const flag = (args: string[], name: string) => args.includes(name);
+
+/** The campaign a command is about: the one named, else the only one stored. */
+async function pickCampaign(repo: CampaignRepo, id: string | undefined) {
+  const all = await repo.all();
+  if (id) {
+    const c = all.find((x) => x.def.id === id);
+    if (!c) throw new CliError(`没有 id 为 ${id} 的活动。已有 / existing: ${all.map((x) => x.def.id).join(', ') || '（无）'}`);
+    return c.def;
+  }
+  if (all.length === 1) return all[0]!.def;
+  if (!all.length) throw new CliError('还没有活动，请先运行 zoufang campaign init --preset <名称> / no campaign yet: run campaign init first');
+  throw new CliError(`有多个活动，请用 --campaign 指定：${all.map((x) => x.def.id).join(', ')} / several campaigns: choose one with --campaign`);
+}
+
+function sheetKind(text: string | undefined): SheetKind | undefined {
+  if (text === undefined) return undefined;
+  const k = kindForName(text);
+  if (!k) throw new CliError(`未知的名单类型 ${text}（可用：${SHEET_KINDS.map((x) => `${x} ${SHEETS[x].title}`).join('，')}）/ unknown kind`);
+  return k;
+}
+
+function yearOption(args: string[], now: Date): number {
+  const text = option(args, '--year');
+  if (text === undefined) return now.getFullYear();
+  if (!/^\d{4}$/.test(text)) throw new CliError(`--year 应为四位年份，例如 2027 / --year must be a year: ${text}`);
+  return Number(text);
+}
+
+function presetOf(args: string[], fallback?: string) {
+  const name = option(args, '--preset') ?? fallback;
+  if (!name) throw new CliError(`缺少 --preset。可选：${PRESETS.map((p) => `${p.name}（${p.aliases[0]}）`).join('，')}`);
+  const p = findPreset(name);
+  if (!p) throw new CliError(new UnknownPresetError(name).message);
+  return p;
+}
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -40,6 +97,94 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     case 'migrate': {
       openDatabase(config.databasePath).$client.close();
       console.log(`数据库已是最新 / database is up to date: ${config.databasePath}`);
+      return 0;
+    }
+    case 'campaign': {
+      const args = rest;
+      if (sub === 'presets') {
+        for (const p of PRESETS) console.log(`${p.name}\t${p.aliases.join(' / ')}\t${p.title}（${p.source}）`);
+        return 0;
+      }
+      const db = openDatabase(config.databasePath);
+      try {
+        const repo = new CampaignRepo(db);
+        if (sub === 'list') {
+          const all = await repo.all();
+          if (!all.length) console.log('还没有活动 / no campaigns yet');
+          for (const c of all) console.log(`${c.def.id}\t${c.def.name}\t${c.def.window.start} ~ ${c.def.window.end}${c.def.preset ? `\t预设 ${c.def.preset}` : ''}`);
+          return 0;
+        }
+        let def: CampaignDefinition;
+        if (sub === 'init') {
+          const p = presetOf(args);
+          const termMeeting = option(args, '--term-meeting');
+          def = presetDefinition(p.name, {
+            year: yearOption(args, systemClock.now()),
+            id: option(args, '--id'),
+            branchChatId: option(args, '--branch-chat') ?? config.branchChatId,
+            termMeeting,
+          });
+          const out = option(args, '--out');
+          if (out) {
+            await fs.writeFile(out, `${JSON.stringify(def, null, 2)}\n`);
+            console.log(`已写出活动配置，可编辑后用 campaign load 载入 / definition written: ${out}`);
+          }
+        } else if (sub === 'load') {
+          if (!args[0] || args[0].startsWith('--')) throw new CliError(`缺少文件名 / missing file\n${USAGE}`);
+          def = await loadCampaignFile(args[0]);
+        } else throw new CliError(`未知的 campaign 子命令 / unknown subcommand: ${sub ?? ''}\n${USAGE}`);
+        await repo.save(def);
+        console.log(`活动已保存 / campaign saved: ${def.id} ${def.name}（${def.window.start} ~ ${def.window.end}）`);
+        for (const y of uncoveredYears(def)) {
+          console.log(`注意：节假日数据尚未包含 ${y} 年（国务院通常在上一年 11 月公布），请更新依赖或在 calendar.extraHolidays 中补充 / holiday data for ${y} is not published yet`);
+        }
+        if (!def.branchChatId) console.log('提示：未设置党支部群（--branch-chat 或 BRANCH_CHAT_ID），群消息将不会发出 / no branch group set');
+        return 0;
+      } finally {
+        db.$client.close();
+      }
+    }
+    case 'template': {
+      const kind = sub === 'all' ? 'all' : sheetKind(sub ?? '');
+      if (!sub || !kind) throw new CliError(`缺少名单类型 / missing kind\n${USAGE}`);
+      const out = option(rest, '--out') ?? templateFileName(kind);
+      if (!out.toLowerCase().endsWith('.xlsx')) throw new CliError('模板只能写成 .xlsx 文件 / templates are .xlsx files');
+      await writeTemplate(out, kind);
+      console.log(`已生成模板 / template written: ${out}（填写后运行 zoufang import ${out}）`);
+      return 0;
+    }
+    case 'import': {
+      const file = sub;
+      if (!file || file.startsWith('--')) throw new CliError(`缺少文件名 / missing file\n${USAGE}`);
+      const sheets = await readRosterFile(file, sheetKind(option(rest, '--kind'))).catch((e: Error) => {
+        throw e instanceof RosterFileError ? new CliError(e.message) : e;
+      });
+      const db = openDatabase(config.databasePath);
+      try {
+        const campaign = await pickCampaign(new CampaignRepo(db), option(rest, '--campaign'));
+        const api = config.lark ? new FeishuApi({ ...config.lark, logger: log }) : undefined;
+        const dryRun = flag(rest, '--dry-run');
+        const report = await importRoster(sheets, { db, campaign, now: systemClock.now(), dryRun, lookup: api && ((q) => api.openIdsByContact(q)) });
+        const text = formatImportReport(report, file, dryRun);
+        if (report.problems.length) {
+          console.error(text);
+          return 65; // EX_DATAERR: the file, not the command, needs fixing
+        }
+        console.log(text);
+        return 0;
+      } finally {
+        db.$client.close();
+      }
+    }
+    case 'demo-roster': {
+      const args = [sub, ...rest].filter((x): x is string => x !== undefined);
+      const p = presetOf(args, 'wei-xingdong');
+      const def = presetDefinition(p.name, { year: yearOption(args, systemClock.now()) });
+      const out = option(args, '--out') ?? `演示名单-${p.name}.xlsx`;
+      const roster = generateDemoRoster(def);
+      await writeRosterWorkbook(out, roster);
+      const counts = SHEET_KINDS.map((k) => `${SHEETS[k].title} ${roster[k].length}`).join('，');
+      console.log(`已生成虚构的演示名单 / synthetic demo roster written: ${out}（${counts}）`);
       return 0;
     }
     case 'seed-demo': {

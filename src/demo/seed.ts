@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { people, zones } from '../db/schema.js';
 import { CampaignRepo } from '../db/repos.js';
-import { parseCampaignDefinition, type CampaignDefinition } from '../domain/campaign.js';
+import { parseCampaignDefinition, ROLE_LABELS, type CampaignDefinition, type Role } from '../domain/campaign.js';
+import { importRoster, type ContactLookup } from '../roster/import.js';
+import { sheetFromValues, type RosterSheet } from '../roster/sheets.js';
+import { formatProblem } from '../roster/validate.js';
 import { inZone } from '../domain/time.js';
 
 /**
@@ -54,23 +55,32 @@ export function demoCampaign(now: Date, timezone = 'Asia/Shanghai'): CampaignDef
   );
 }
 
+/** A lookup that knows the demo cast, as the sandbox's simulated tenant does. */
+export const demoLookup: ContactLookup = async ({ mobiles = [], emails = [] }) => [
+  ...mobiles.map((mobile) => ({ mobile, openId: demoOpenIdByMobile(mobile) })),
+  ...emails.map((email) => ({ email })),
+];
+const demoOpenIdByMobile = (mobile: string) => {
+  const p = DEMO_PEOPLE.find((x) => x.mobile === mobile);
+  return p ? demoOpenId(p.name) : undefined;
+};
+
+/** The cast as roster sheets: the same import path a school uses. */
+export function castSheets(): RosterSheet[] {
+  return [
+    sheetFromValues('classes', [...new Set(DEMO_ZONES.map((z) => z.linkedClass))].map((name) => ({ name }))),
+    sheetFromValues(
+      'members',
+      DEMO_PEOPLE.map((p) => ({ name: p.name, mobile: p.mobile, roles: p.roles.map((r) => ROLE_LABELS[r as Role]).join('、'), department: p.department ?? '' })),
+    ),
+    sheetFromValues('zones', DEMO_ZONES.map((z) => ({ name: z.name, owner: z.owner, linkedClass: z.linkedClass }))),
+  ];
+}
+
 /** Idempotent: running it again changes nothing. */
 export async function seedDemo(db: Db, now: Date, campaign: CampaignDefinition = demoCampaign(now)): Promise<{ people: number; zones: number }> {
   await new CampaignRepo(db).save(campaign);
-  db.transaction((tx) => {
-    for (const p of DEMO_PEOPLE) {
-      tx.insert(people)
-        .values({ openId: demoOpenId(p.name), name: p.name, roles: p.roles, department: p.department ?? null, mobile: p.mobile })
-        .onConflictDoNothing({ target: people.openId })
-        .run();
-    }
-    for (const z of DEMO_ZONES) {
-      const owner = tx.select().from(people).where(eq(people.openId, demoOpenId(z.owner))).get();
-      tx.insert(zones)
-        .values({ campaignId: campaign.id, name: z.name, ownerId: owner?.id ?? null, linkedClass: z.linkedClass })
-        .onConflictDoNothing()
-        .run();
-    }
-  });
+  const report = await importRoster(castSheets(), { db, campaign, now, lookup: demoLookup });
+  if (!report.applied) throw new Error(`演示名单有误 / demo roster rejected:\n${report.problems.map(formatProblem).join('\n')}`);
   return { people: DEMO_PEOPLE.length, zones: DEMO_ZONES.length };
 }

@@ -117,4 +117,19 @@ export class FeishuApi {
     );
     return res.bot?.open_id;
   }
+
+  /**
+   * open_ids for mobiles and emails, at most 50 of each per call.
+   * https://open.feishu.cn/document/server-docs/contact-v3/user/batch_get_id — a number or
+   * address without a match (or outside the app's contact scope) comes back without `user_id`.
+   */
+  async openIdsByContact(q: { mobiles?: string[]; emails?: string[] }): Promise<Array<{ mobile?: string; email?: string; openId?: string }>> {
+    const res = await this.call(() =>
+      this.client.contact.v3.user.batchGetId({
+        params: { user_id_type: 'open_id' },
+        data: { mobiles: q.mobiles?.length ? q.mobiles : undefined, emails: q.emails?.length ? q.emails : undefined, include_resigned: false },
+      }),
+    );
+    return (res.data?.user_list ?? []).map((u) => ({ mobile: u.mobile, email: u.email, openId: u.user_id || undefined }));
+  }
 }

@@ -1,0 +1,122 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { setHolders, type AssignmentChange } from '../db/assignments.js';
+import { assignments, dorms, people, schoolClasses, targets, zones } from '../db/schema.js';
+import type { SheetKind } from './sheets.js';
+import type { PersonRef, RosterPlan, StoredRoster } from './validate.js';
+
+/** Reads what validation compares against, and writes a validated plan in one transaction. */
+
+export async function storedRoster(db: Db, campaignId: string): Promise<StoredRoster> {
+  const visitors = db
+    .select({ key: targets.naturalKey, personId: assignments.personId })
+    .from(targets)
+    .innerJoin(assignments, and(eq(assignments.subjectType, 'target'), eq(assignments.subjectId, targets.id), isNull(assignments.endedAt)))
+    .where(eq(targets.campaignId, campaignId))
+    .all();
+  return {
+    classes: db.select({ name: schoolClasses.name }).from(schoolClasses).where(eq(schoolClasses.campaignId, campaignId)).all().map((c) => c.name),
+    people: db.select().from(people).all(),
+    rooms: db.select({ building: dorms.building, room: dorms.room }).from(dorms).where(eq(dorms.campaignId, campaignId)).all(),
+    visitors: new Map(visitors.map((v) => [v.key, v.personId])),
+  };
+}
+
+export interface Tally {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface ApplyResult {
+  tallies: Record<SheetKind, Tally>;
+  assignments: AssignmentChange;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** Whether any of `values` differs from the stored row. */
+const differs = (row: object, values: object) => Object.entries(values).some(([k, v]) => !same((row as Record<string, unknown>)[k], v));
+
+/**
+ * Stores the plan: upserts by natural key (class name, mobile or email, building
+ * and room, zone name, student or target name), so importing the same file twice
+ * changes nothing. `openIds` are the Feishu accounts found for people.
+ */
+export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openIds: Map<PersonRef, string>, at: Date): ApplyResult {
+  const tallies = Object.fromEntries(
+    (['classes', 'members', 'dorms', 'zones', 'targets'] as const).map((k) => [k, { created: 0, updated: 0, unchanged: 0 }]),
+  ) as Record<SheetKind, Tally>;
+  const moved: AssignmentChange = { started: 0, ended: 0 };
+  const meta = { via: 'import' as const, at, reason: '名单导入调整' };
+
+  db.transaction(
+    (tx) => {
+      const tally = (kind: SheetKind, outcome: keyof Tally) => tallies[kind][outcome]++;
+      const addMoves = (c: AssignmentChange) => {
+        moved.started += c.started;
+        moved.ended += c.ended;
+      };
+
+      for (const c of plan.classes) {
+        const row = tx.select().from(schoolClasses).where(and(eq(schoolClasses.campaignId, campaignId), eq(schoolClasses.name, c.name))).get();
+        if (!row) tx.insert(schoolClasses).values({ campaignId, ...c }).run();
+        else if (differs(row, c)) tx.update(schoolClasses).set(c).where(eq(schoolClasses.id, row.id)).run();
+        tally('classes', !row ? 'created' : differs(row, c) ? 'updated' : 'unchanged');
+      }
+
+      const personId = new Map<PersonRef, number>();
+      for (const m of plan.members) {
+        const { ref, ...fields } = m;
+        const openId = openIds.get(ref);
+        const values = { ...fields, ...(openId ? { openId } : {}) };
+        if (ref.startsWith('db:')) {
+          const id = Number(ref.slice(3));
+          const row = tx.select().from(people).where(eq(people.id, id)).get()!;
+          const change = differs(row, values);
+          if (change) tx.update(people).set(values).where(eq(people.id, id)).run();
+          tally('members', change ? 'updated' : 'unchanged');
+          personId.set(ref, id);
+        } else {
+          const row = tx.insert(people).values(values).returning({ id: people.id }).get();
+          tally('members', 'created');
+          personId.set(ref, row.id);
+        }
+      }
+      // Stored people found by the directory but not listed in this file get their account too.
+      for (const [ref, openId] of openIds) {
+        if (personId.has(ref) || !ref.startsWith('db:')) continue;
+        tx.update(people).set({ openId }).where(and(eq(people.id, Number(ref.slice(3))), isNull(people.openId))).run();
+      }
+      const idOf = (ref: PersonRef) => personId.get(ref) ?? Number(ref.slice(3));
+
+      for (const d of plan.dorms) {
+        const { teachers, ...fields } = d;
+        const row = tx.select().from(dorms).where(and(eq(dorms.campaignId, campaignId), eq(dorms.building, d.building), eq(dorms.room, d.room))).get();
+        const id = row ? row.id : tx.insert(dorms).values({ campaignId, ...fields }).returning({ id: dorms.id }).get().id;
+        if (row && differs(row, fields)) tx.update(dorms).set(fields).where(eq(dorms.id, id)).run();
+        tally('dorms', !row ? 'created' : differs(row, fields) ? 'updated' : 'unchanged');
+        if (teachers.length) addMoves(setHolders(tx, campaignId, 'dorm', id, teachers.map(idOf), meta));
+      }
+
+      for (const z of plan.zones) {
+        const { owner, ...fields } = z;
+        const row = tx.select().from(zones).where(and(eq(zones.campaignId, campaignId), eq(zones.name, z.name))).get();
+        const id = row ? row.id : tx.insert(zones).values({ campaignId, ...fields }).returning({ id: zones.id }).get().id;
+        if (row && differs(row, fields)) tx.update(zones).set(fields).where(eq(zones.id, id)).run();
+        tally('zones', !row ? 'created' : differs(row, fields) ? 'updated' : 'unchanged');
+        if (owner) addMoves(setHolders(tx, campaignId, 'zone', id, [idOf(owner)], meta));
+      }
+
+      for (const t of plan.targets) {
+        const { visitor, ...fields } = t;
+        const row = tx.select().from(targets).where(and(eq(targets.campaignId, campaignId), eq(targets.naturalKey, t.naturalKey))).get();
+        const id = row ? row.id : tx.insert(targets).values({ campaignId, ...fields, status: 'open', updatedAt: at }).returning({ id: targets.id }).get().id;
+        if (row && differs(row, fields)) tx.update(targets).set({ ...fields, updatedAt: at }).where(eq(targets.id, id)).run();
+        tally('targets', !row ? 'created' : differs(row, fields) ? 'updated' : 'unchanged');
+        if (visitor) addMoves(setHolders(tx, campaignId, 'target', id, [idOf(visitor)], meta));
+      }
+    },
+    { behavior: 'immediate' },
+  );
+  return { tallies, assignments: moved };
+}
