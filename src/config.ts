@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PRESETS, findPreset } from './domain/presets.js';
 
 /**
  * Configuration comes from the environment only. `loadConfig` validates every
@@ -36,6 +37,9 @@ const envSchema = z
       .default(3000),
     DATABASE_PATH: nonEmpty.default('./data/zoufang.db'),
     CAMPAIGN_FILE: nonEmpty.optional(),
+    SANDBOX_PRESET: nonEmpty
+      .default('wei-xingdong')
+      .refine((v) => findPreset(v) !== undefined, { message: `未知预设 / unknown preset (${PRESETS.map((p) => p.name).join(', ')})` }),
     BRANCH_CHAT_ID: z.string().trim().regex(/^oc_\w+$/, '应形如 oc_xxx（群的 chat_id）/ must be a chat id like oc_xxx').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -72,6 +76,8 @@ export interface Config {
   port: number;
   databasePath: string;
   campaignFile?: string;
+  /** The preset the sandbox demo runs (seed 000 or 002). */
+  sandboxPreset: string;
   branchChatId?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -109,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     databasePath: e.DATABASE_PATH,
     campaignFile: e.CAMPAIGN_FILE,
+    sandboxPreset: e.SANDBOX_PRESET,
     branchChatId: e.BRANCH_CHAT_ID,
     logLevel: e.LOG_LEVEL,
   };

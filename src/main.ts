@@ -5,6 +5,7 @@ import { openDatabase } from './db/index.js';
 import { CampaignRepo } from './db/repos.js';
 import { loadCampaignFile } from './domain/campaign-file.js';
 import { createLogger } from './logger.js';
+import { matchStoredPeople } from './roster/import.js';
 import { startSandbox } from './sandbox-runtime.js';
 
 /** Composition root: config → db → (stand-in) → bot → scheduler; graceful shutdown on SIGINT/SIGTERM. */
@@ -30,6 +31,13 @@ async function main(): Promise<void> {
   const bot = createBot({ lark, db, clock, log, port: config.port, defaultBranchChatId: config.branchChatId, mount: sandbox?.simulator.mount });
   sandbox?.simulator.bindBot(bot);
   await bot.start();
+  if (!sandbox) {
+    // People imported before the app had credentials, or added to Feishu since, get their accounts now.
+    matchStoredPeople(db, (q) => bot.api.openIdsByContact(q)).then(
+      (r) => log.info({ matched: r.matched, unmatched: r.unmatched.length }, 'roster accounts matched'),
+      (e: Error) => log.warn({ err: e.message }, 'roster account matching failed; run zoufang import again later'),
+    );
+  }
 
   if (sandbox) {
     const s = sandbox.standIn.baseUrl;

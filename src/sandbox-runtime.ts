@@ -1,11 +1,42 @@
 import { randomBytes } from 'node:crypto';
 import type { Config, LarkConfig } from './config.js';
 import type { Db } from './db/index.js';
-import { PeopleRepo } from './db/repos.js';
 import { FeishuStandIn } from './sandbox/index.js';
-import { DEMO_BRANCH_CHAT_ID, seedDemo } from './demo/seed.js';
+import { people as peopleTable } from './db/schema.js';
+import { CampaignRepo, PeopleRepo } from './db/repos.js';
+import { generateDemoRoster } from './demo/roster.js';
+import { DEMO_BRANCH_CHAT_ID, demoOpenId, demoPresetCampaign } from './demo/seed.js';
+import { FeishuApi } from './feishu/api.js';
+import { createLogger } from './logger.js';
+import { formatImportReport, importRoster, matchStoredPeople } from './roster/import.js';
+import { SHEET_KINDS, sheetFromValues } from './roster/sheets.js';
 import type { AdjustableClock } from './clock.js';
 import { createSimulator, type Simulator } from './simulator/server.js';
+
+/**
+ * The simulated tenant holds everyone on the roster. An empty database gets the
+ * demo campaign for SANDBOX_PRESET and its synthetic roster, imported through the
+ * same path a school uses; people imported earlier without credentials get
+ * simulated accounts. Accounts are then matched through the contact API, as in production.
+ */
+async function populateTenant(config: Config, db: Db, clock: AdjustableClock, standIn: FeishuStandIn, lark: LarkConfig): Promise<void> {
+  const api = new FeishuApi({ appId: lark.appId, appSecret: lark.appSecret, baseUrl: lark.baseUrl, logger: createLogger('warn') });
+  const lookup = (q: Parameters<FeishuApi['openIdsByContact']>[0]) => api.openIdsByContact(q);
+  const campaigns = new CampaignRepo(db);
+  for (const p of db.select().from(peopleTable).all()) {
+    if (!p.openId) standIn.addUser({ openId: demoOpenId(`${p.name}:${p.mobile ?? p.email}`), name: p.name, mobile: p.mobile ?? undefined, email: p.email ?? undefined });
+  }
+  if ((await campaigns.all()).length === 0) {
+    const campaign = demoPresetCampaign(config.sandboxPreset, clock.now());
+    await campaigns.save(campaign);
+    const roster = generateDemoRoster(campaign);
+    for (const m of roster.members) standIn.addUser({ openId: demoOpenId(m.name!), name: m.name!, mobile: m.mobile || undefined, email: m.email || undefined });
+    const sheets = SHEET_KINDS.map((k) => sheetFromValues(k, roster[k], 'demo'));
+    const report = await importRoster(sheets, { db, campaign, now: clock.now(), lookup });
+    if (!report.applied) throw new Error(formatImportReport(report, 'demo'));
+  }
+  await matchStoredPeople(db, lookup);
+}
 
 /**
  * The embedded default: with no Feishu credentials the bot runs against the
@@ -37,9 +68,9 @@ export async function startSandbox(
   lark.baseUrl = standIn.baseUrl;
 
   const people = new PeopleRepo(db);
-  if ((await people.all()).length === 0) await seedDemo(db, clock.now());
+  await populateTenant(config, db, clock, standIn, lark);
   const roster = await people.all();
-  for (const p of roster) if (p.openId) standIn.addUser({ openId: p.openId, name: p.name, mobile: p.mobile ?? undefined });
+  for (const p of roster) if (p.openId) standIn.addUser({ openId: p.openId, name: p.name, mobile: p.mobile ?? undefined, email: p.email ?? undefined });
   standIn.addChat({
     chatId: config.branchChatId ?? DEMO_BRANCH_CHAT_ID,
     name: '党支部工作群（演示）',

@@ -5,7 +5,8 @@ import { parseCampaignDefinition, ROLE_LABELS, type CampaignDefinition, type Rol
 import { importRoster, type ContactLookup } from '../roster/import.js';
 import { sheetFromValues, type RosterSheet } from '../roster/sheets.js';
 import { formatProblem } from '../roster/validate.js';
-import { inZone } from '../domain/time.js';
+import { findPreset, presetDefinition } from '../domain/presets.js';
+import { dayjs, inZone } from '../domain/time.js';
 
 /**
  * Synthetic demo data for the sandbox (no real person's data). Ids are derived
@@ -53,6 +54,29 @@ export function demoCampaign(now: Date, timezone = 'Asia/Shanghai'): CampaignDef
     { id: DEMO_CAMPAIGN_ID, name: '示范学校“微”行动（演示）', timezone, window: { start: start.format('YYYY-MM-DD'), end }, branchChatId: DEMO_BRANCH_CHAT_ID },
     'demo',
   );
+}
+
+/** Every calendar date in a definition moved by `days` (the demo runs a preset around today). */
+function shiftDates(node: unknown, days: number): unknown {
+  if (typeof node === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(node)) return dayjs(node).add(days, 'day').format('YYYY-MM-DD');
+  if (Array.isArray(node)) return node.map((n) => shiftDates(n, days));
+  if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, shiftDates(v, days)]));
+  return node;
+}
+
+/**
+ * A preset as the sandbox runs it: this year's campaign if today is inside its
+ * window, else the same campaign moved to have begun two weeks ago, so a visitor
+ * sees past weeks, this week and what is coming.
+ */
+export function demoPresetCampaign(preset: string, now: Date): CampaignDefinition {
+  const tz = 'Asia/Shanghai';
+  const local = inZone(now, tz);
+  const base = presetDefinition(preset, { year: local.year(), id: `demo-${findPreset(preset)?.name ?? preset}`, branchChatId: DEMO_BRANCH_CHAT_ID });
+  const today = local.format('YYYY-MM-DD');
+  if (base.window.start <= today && today <= base.window.end) return base;
+  const start = local.subtract(14 + ((local.day() + 6) % 7), 'day').format('YYYY-MM-DD');
+  return parseCampaignDefinition(shiftDates(base, dayjs(start).diff(dayjs(base.window.start), 'day')), `demo ${preset}`);
 }
 
 /** A lookup that knows the demo cast, as the sandbox's simulated tenant does. */

@@ -1,4 +1,6 @@
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
+import { people } from '../db/schema.js';
 import type { CampaignDefinition } from '../domain/campaign.js';
 import { SHEETS, SHEET_KINDS, type RosterSheet, type SheetKind } from './sheets.js';
 import { applyRoster, storedRoster, type ApplyResult } from './store.js';
@@ -86,6 +88,22 @@ export async function findAccounts(
     found.set(c.ref, openId);
   }
   return { found, unmatched };
+}
+
+/**
+ * Gives stored people without a Feishu account one, when the directory now knows
+ * them (imported without credentials, or added to Feishu after the import).
+ */
+export async function matchStoredPeople(db: Db, lookup: ContactLookup): Promise<{ matched: number; unmatched: Unmatched[] }> {
+  const everyone = db.select().from(people).all();
+  const candidates = everyone.filter((p) => !p.openId).map((p) => ({ ref: `db:${p.id}`, name: p.name, mobile: p.mobile, email: p.email }));
+  if (!candidates.length) return { matched: 0, unmatched: [] };
+  const taken = new Map(everyone.flatMap((p) => (p.openId ? [[p.openId, { ref: `db:${p.id}`, name: p.name }] as const] : [])));
+  const { found, unmatched } = await findAccounts(lookup, candidates, taken);
+  db.transaction((tx) => {
+    for (const [ref, openId] of found) tx.update(people).set({ openId }).where(and(eq(people.id, Number(ref.slice(3))), isNull(people.openId))).run();
+  });
+  return { matched: found.size, unmatched };
 }
 
 export async function importRoster(sheets: RosterSheet[], opts: ImportOptions): Promise<ImportReport> {
