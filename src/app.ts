@@ -14,6 +14,8 @@ import { Outbox, type OutboxOptions } from './feishu/outbox.js';
 import type { Logger } from './logger.js';
 import { sdkLogger } from './logger.js';
 import type { FeatureDeps, Job } from './features/deps.js';
+import { reassignFeature } from './features/assignments/index.js';
+import { claimingFeature } from './features/claiming/index.js';
 import { digestFeature } from './features/digest/index.js';
 import { helpFeature } from './features/help/index.js';
 import { progressFeature } from './features/progress/index.js';
@@ -44,7 +46,7 @@ const SHUTDOWN_DRAIN_MS = 10_000;
 export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   const zoneReport = zoneReportFeature(deps);
   const digest = digestFeature(deps, zoneReport.repo);
-  const features = [zoneReport, digest, progressFeature(deps, zoneReport.repo), helpFeature()];
+  const features = [zoneReport, digest, progressFeature(deps, zoneReport.repo), claimingFeature(deps), reassignFeature(deps), helpFeature()];
   for (const f of features) f.register(router);
   return [...zoneReport.jobs, ...digest.jobs];
 }

@@ -9,7 +9,7 @@ import type { Transport } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { FeishuStandIn, type StoredMessage } from '../../src/sandbox/index.js';
-import { parseCampaignDefinition } from '../../src/domain/campaign.js';
+import { parseCampaignDefinition, type CampaignDefinition } from '../../src/domain/campaign.js';
 import { DEMO_BRANCH_CHAT_ID, DEMO_PEOPLE, DEMO_ZONES, demoOpenId, seedDemo } from '../../src/demo/seed.js';
 
 /** Every log line of the run, so tests can assert on what operators see (and what must never appear). */
@@ -31,6 +31,8 @@ export interface HarnessOptions {
   credentials?: Credentials;
   clock?: AdjustableClock;
   apiTimeoutMs?: number;
+  /** The campaign to seed instead of TEST_CAMPAIGN (the demo cast is imported into it). */
+  campaign?: CampaignDefinition;
 }
 
 /** The campaign the bot tests run: a term that starts on Monday 2026-11-09 (week 1 = 11/09–11/15). */
@@ -74,7 +76,7 @@ export async function startHarness(o: HarnessOptions) {
   if (ownsStandIn) await standIn.start();
   const dbFile = o.dbFile ?? tmpDbFile();
   const db: Db = openDatabase(dbFile);
-  await seedDemo(db, clock.now(), TEST_CAMPAIGN);
+  await seedDemo(db, clock.now(), o.campaign ?? TEST_CAMPAIGN);
   if (ownsStandIn) {
     for (const p of DEMO_PEOPLE) standIn.addUser({ openId: demoOpenId(p.name), name: p.name, mobile: p.mobile });
     standIn.addChat({ chatId: DEMO_BRANCH_CHAT_ID, name: '党支部工作群', memberOpenIds: DEMO_PEOPLE.map((p) => demoOpenId(p.name)) });

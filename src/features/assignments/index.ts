@@ -1,0 +1,128 @@
+import { and, eq } from 'drizzle-orm';
+import type { Router } from '../../bot/router.js';
+import { AssignmentRepo, currentHolders, setHolders } from '../../db/assignments.js';
+import type { ActiveCampaign } from '../../db/repos.js';
+import { dorms, targets, zones, type Person, type SubjectType } from '../../db/schema.js';
+import { ROLE_LABELS, type Role } from '../../domain/campaign.js';
+import { formatLocal, inZone } from '../../domain/time.js';
+import { UserFacingError } from '../../feishu/errors.js';
+import { foldLabel } from '../../roster/read.js';
+import { normaliseMobile, studentKey } from '../../roster/validate.js';
+import type { FeatureDeps } from '../deps.js';
+
+/**
+ * /改派 · /reassign — an admin hands a dorm, zone or target to someone else
+ * (leave, substitution). The previous holder's assignment is ended with the
+ * reason, not overwritten, and both teachers are told.
+ */
+
+const USAGE = [
+  '用法 / usage：',
+  '/改派 责任区 <责任区名称> <新负责人> [原因]',
+  '/改派 宿舍 <楼栋房号，如 7号楼301> <原教师>→<新教师> [原因]',
+  '/改派 对象 <学生姓名（班级）> <新走访教师> [原因]',
+  '例如：/改派 宿舍 7号楼301 刘芳→黄志强 病假代班',
+].join('\n');
+
+const KINDS: Record<string, SubjectType> = { 宿舍: 'dorm', dorm: 'dorm', 责任区: 'zone', zone: 'zone', 对象: 'target', 走访对象: 'target', target: 'target' };
+const KIND_LABEL: Record<SubjectType, string> = { dorm: '宿舍', zone: '责任区', target: '走访对象' };
+
+export function reassignFeature(deps: FeatureDeps) {
+  const history = new AssignmentRepo(deps.db);
+
+  async function campaignNow(): Promise<ActiveCampaign> {
+    const all = await deps.campaigns.all();
+    const now = deps.clock.now();
+    const inWindow = all.filter((c) => {
+      const today = inZone(now, c.def.timezone).format('YYYY-MM-DD');
+      return c.def.window.start <= today && today <= c.def.window.end;
+    });
+    const c = inWindow[0] ?? all.at(-1);
+    if (!c) throw new UserFacingError('还没有活动。/ No campaign yet.');
+    return c;
+  }
+
+  async function personNamed(text: string, role: Role | undefined): Promise<Person> {
+    const everyone = await deps.people.all();
+    const mobile = normaliseMobile(text);
+    const found = everyone.filter((p) => p.name === text || (p.mobile && p.mobile === mobile));
+    if (!found.length) throw new UserFacingError(`名单中没有“${text}”。请先在成员名单中登记（zoufang import）。`);
+    if (found.length > 1) throw new UserFacingError(`有 ${found.length} 位“${text}”，请改用手机号指明。`);
+    const p = found[0]!;
+    if (role && !p.roles.includes(role) && !p.roles.includes('admin')) throw new UserFacingError(`${p.name} 不是${ROLE_LABELS[role]}，不能负责这一项。`);
+    if (!p.openId) throw new UserFacingError(`${p.name} 还没有匹配到飞书账号，暂时无法通知他/她；请核对名单中的手机号。`);
+    return p;
+  }
+
+  /** Finds the subject and says who may hold it. */
+  function subject(c: ActiveCampaign, kind: SubjectType, text: string): { id: number; label: string; role?: Role } {
+    const { def } = c;
+    if (kind === 'zone') {
+      const z = deps.db.select().from(zones).where(and(eq(zones.campaignId, def.id), eq(zones.name, text))).get();
+      if (!z) throw new UserFacingError(`没有名为“${text}”的责任区。`);
+      return { id: z.id, label: `责任区「${z.name}」`, role: 'cadre' };
+    }
+    if (kind === 'dorm') {
+      const b = def.dorms.buildings.find((x) => foldLabel(text).startsWith(foldLabel(x.name)));
+      const room = b ? text.slice(b.name.length).replace(/^[-/\s]+|室$/g, '') : '';
+      const d = b && deps.db.select().from(dorms).where(and(eq(dorms.campaignId, def.id), eq(dorms.building, b.name), eq(dorms.room, room))).get();
+      if (!d) throw new UserFacingError(`没有宿舍“${text}”。请写成楼栋加房号，如 ${def.dorms.buildings[0]?.name ?? '7号楼'}301。`);
+      return { id: d.id, label: `宿舍 ${d.building}${d.room}`, role: def.claiming.role };
+    }
+    const m = /^(.+?)[（(](.+)[)）]$/.exec(text);
+    const list = m
+      ? deps.db.select().from(targets).where(and(eq(targets.campaignId, def.id), eq(targets.naturalKey, studentKey(m[2]!.trim(), m[1]!.trim())))).all()
+      : deps.db.select().from(targets).where(and(eq(targets.campaignId, def.id), eq(targets.name, text))).all();
+    if (!list.length) throw new UserFacingError(`走访对象中没有“${text}”。学生请写成 姓名（班级）。`);
+    if (list.length > 1) throw new UserFacingError(`有 ${list.length} 位“${text}”，请写成 姓名（班级）。`);
+    const t = list[0]!;
+    return { id: t.id, label: `走访对象 ${t.name}${t.className ? `（${t.className}）` : ''}`, role: def.claiming.enabled ? def.claiming.role : undefined };
+  }
+
+  function register(router: Router) {
+    router.command({
+      names: ['/改派', '/reassign'],
+      summary: '改派宿舍、责任区或走访对象 / reassign a dorm, zone or target',
+      adminOnly: true,
+      async handler({ person, args, reply }) {
+        const [kindText, subjectText, change, ...why] = args.split(/\s+/).filter(Boolean);
+        const kind = kindText ? KINDS[kindText.toLowerCase()] : undefined;
+        if (!kind || !subjectText || !change) return reply({ text: USAGE });
+        const c = await campaignNow();
+        const s = subject(c, kind, subjectText);
+        const [fromText, toText] = change.includes('→') || change.includes('->') ? change.split(/→|->/).map((x) => x.trim()) : [undefined, change];
+        const to = await personNamed(toText!, s.role);
+        const reason = why.join(' ') || '管理员改派';
+        const now = deps.clock.now();
+        const holders = currentHolders(deps.db, kind, s.id);
+        let from: Person | undefined;
+        if (fromText) {
+          from = await personNamed(fromText, undefined);
+          if (!holders.some((h) => h.personId === from!.id)) throw new UserFacingError(`${from.name} 目前不负责${s.label}。`);
+        } else if (kind === 'dorm' && holders.length > 1) {
+          throw new UserFacingError(`${s.label}有 ${holders.length} 位关爱教师，请写明替换谁：原教师→新教师。`);
+        } else if (holders[0]) from = (await deps.people.byId(holders[0].personId)) ?? undefined;
+        if (from?.id === to.id) return reply({ text: `${s.label}已经由 ${to.name} 负责，无需改派。` });
+
+        const next = [...holders.map((h) => h.personId).filter((id) => id !== from?.id), to.id];
+        deps.db.transaction((tx) => setHolders(tx, c.def.id, kind, s.id, next, { via: 'admin', at: now, by: person!.id, reason }), { behavior: 'immediate' });
+        deps.log.info({ subjectType: kind, subjectId: s.id, from: from?.id, to: to.id }, 'reassigned');
+
+        const key = `reassign:${kind}:${s.id}:${now.getTime()}`;
+        await deps.send([
+          { dedupeKey: `${key}:to`, to: { openId: to.openId! }, purpose: 'reassign.notice', text: `${person!.name} 已安排你负责${s.label}（${reason}）。输入 /进度 查看你的任务。` },
+          ...(from?.openId
+            ? [{ dedupeKey: `${key}:from`, to: { openId: from.openId }, purpose: 'reassign.notice', text: `${s.label}已改由 ${to.name} 负责（${reason}）。谢谢你之前的付出！` }]
+            : []),
+        ]);
+        const past = (await history.history(kind, [s.id])).slice(-5);
+        const names = new Map((await deps.people.all()).map((p) => [p.id, p.name]));
+        const lines = past.map(
+          (a) => `- ${names.get(a.personId)}：${formatLocal(a.startedAt, c.def.timezone, 'MM-DD')} 起${a.endedAt ? `，${formatLocal(a.endedAt, c.def.timezone, 'MM-DD')} 止（${a.endReason ?? ''}）` : '（当前）'}`,
+        );
+        await reply({ text: `已改派：${s.label} ${from ? `${from.name} → ` : ''}${to.name}（${reason}），双方已收到通知。\n${KIND_LABEL[kind]}负责记录：\n${lines.join('\n')}` });
+      },
+    });
+  }
+  return { register };
+}
