@@ -14,6 +14,7 @@ import { generateDemoRoster } from './demo/roster.js';
 import { formatImportReport, importRoster } from './roster/import.js';
 import { RosterFileError, kindForName, readRosterFile } from './roster/read.js';
 import { SHEETS, SHEET_KINDS, type SheetKind } from './roster/sheets.js';
+import { rosterStatus } from './roster/status.js';
 import { templateFileName, writeRosterWorkbook, writeTemplate } from './roster/template.js';
 import { FeishuApi } from './feishu/api.js';
 import { Outbox, enqueueOutbound } from './feishu/outbox.js';
@@ -36,6 +37,7 @@ const USAGE = `用法 / usage: zoufang <command>
                                    kind: classes 班级 | members 成员 | dorms 宿舍 | zones 责任区 | targets 走访对象
   import <文件.xlsx|.csv> [--campaign ID] [--kind KIND] [--dry-run]
                                    导入名单；有任何错误时不做修改 / import a roster; any error changes nothing
+  roster status [--campaign ID]    名单与分配情况：未分配的宿舍、责任区，未认满的老师 / what is still unassigned
   demo-roster [--preset 名称] [--year YYYY] [--out 文件.xlsx]
                                    生成虚构的演示名单 / write a synthetic demo roster
   seed-demo                        写入演示名单和活动 / load the demo roster and campaign
@@ -171,6 +173,17 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           return 65; // EX_DATAERR: the file, not the command, needs fixing
         }
         console.log(text);
+        return 0;
+      } finally {
+        db.$client.close();
+      }
+    }
+    case 'roster': {
+      if (sub !== 'status') throw new CliError(`未知的 roster 子命令 / unknown subcommand: ${sub ?? ''}\n${USAGE}`);
+      const db = openDatabase(config.databasePath);
+      try {
+        const campaign = await pickCampaign(new CampaignRepo(db), option(rest, '--campaign'));
+        console.log((await rosterStatus(db, campaign)).join('\n'));
         return 0;
       } finally {
         db.$client.close();

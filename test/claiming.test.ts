@@ -202,6 +202,11 @@ describe('/改派 reassigning with history', () => {
       [true, null],
     ]);
 
+    await h.say('陈立华', '/名单');
+    const status = h.textsTo('陈立华').at(-1)!;
+    expect(status).toContain('责任区：4 个，均有负责人');
+    expect(status).toContain('认领：党员教师 6 人，已认满 2 位 0 人');
+
     await h.say('陈立华', '/改派 责任区 不存在的区 张伟');
     expect(h.textsTo('陈立华').at(-1)).toContain('没有名为“不存在的区”的责任区');
     await h.say('陈立华', '/改派 宿舍');

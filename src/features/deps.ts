@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { inZone } from '../domain/time.js';
 import type { Db } from '../db/index.js';
 import type { ActiveCampaign, CampaignRepo, PeopleRepo } from '../db/repos.js';
 import type { OutboundMessage } from '../feishu/outbox.js';
@@ -38,4 +39,15 @@ export interface JobResult {
   /** Messages newly queued by this run (0 on a repeated run). */
   queued: number;
   detail?: string;
+}
+
+/** The campaign running today (the first whose window contains it), else the newest one. */
+export async function currentCampaign(deps: FeatureDeps): Promise<ActiveCampaign | undefined> {
+  const all = await deps.campaigns.all();
+  const now = deps.clock.now();
+  const running = all.find((c) => {
+    const today = inZone(now, c.def.timezone).format('YYYY-MM-DD');
+    return c.def.window.start <= today && today <= c.def.window.end;
+  });
+  return running ?? all.at(-1);
 }

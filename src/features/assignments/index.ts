@@ -4,11 +4,12 @@ import { AssignmentRepo, currentHolders, setHolders } from '../../db/assignments
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, targets, zones, type Person, type SubjectType } from '../../db/schema.js';
 import { ROLE_LABELS, type Role } from '../../domain/campaign.js';
-import { formatLocal, inZone } from '../../domain/time.js';
+import { formatLocal } from '../../domain/time.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { foldLabel } from '../../roster/read.js';
+import { rosterStatus } from '../../roster/status.js';
 import { normaliseMobile, studentKey } from '../../roster/validate.js';
-import type { FeatureDeps } from '../deps.js';
+import { currentCampaign, type FeatureDeps } from '../deps.js';
 
 /**
  * /改派 · /reassign — an admin hands a dorm, zone or target to someone else
@@ -31,13 +32,7 @@ export function reassignFeature(deps: FeatureDeps) {
   const history = new AssignmentRepo(deps.db);
 
   async function campaignNow(): Promise<ActiveCampaign> {
-    const all = await deps.campaigns.all();
-    const now = deps.clock.now();
-    const inWindow = all.filter((c) => {
-      const today = inZone(now, c.def.timezone).format('YYYY-MM-DD');
-      return c.def.window.start <= today && today <= c.def.window.end;
-    });
-    const c = inWindow[0] ?? all.at(-1);
+    const c = await currentCampaign(deps);
     if (!c) throw new UserFacingError('还没有活动。/ No campaign yet.');
     return c;
   }
@@ -80,6 +75,15 @@ export function reassignFeature(deps: FeatureDeps) {
   }
 
   function register(router: Router) {
+    router.command({
+      names: ['/名单', '/roster'],
+      summary: '名单与分配情况 / roster and assignment status',
+      adminOnly: true,
+      async handler({ reply }) {
+        await reply({ text: (await rosterStatus(deps.db, (await campaignNow()).def)).join('\n') });
+      },
+    });
+
     router.command({
       names: ['/改派', '/reassign'],
       summary: '改派宿舍、责任区或走访对象 / reassign a dorm, zone or target',
