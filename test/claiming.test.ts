@@ -103,6 +103,13 @@ describe('claiming visit targets', () => {
     const released = await h.click('刘芳', list.messageId, '退回');
     expect(released.toast?.content).toContain('已退回');
     expect(heldBy(h, '刘芳')).toHaveLength(1);
+
+    // /进度 shows what is claimed and how many are still to claim.
+    await h.say('刘芳', '/进度');
+    const progress = cardText(latest(h, '刘芳').content);
+    expect(progress).toContain('**走访对象** · 已认领 **1/2**');
+    expect(progress).toContain('还需认领 1 位');
+    expect(progress).toContain(heldBy(h, '刘芳')[0]);
   });
 
   it('lets exactly one of two teachers claiming the same target at once win; the other is told clearly', async () => {

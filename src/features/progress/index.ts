@@ -3,7 +3,13 @@ import { NOT_IN_ROSTER, bilingual } from '../../bot/router.js';
 import { renderCard } from '../../feishu/card-templates.js';
 import { formatDeadline, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, reportWeeks } from '../../domain/weeks.js';
-import type { FeatureDeps } from '../deps.js';
+import { inArray } from 'drizzle-orm';
+import { AssignmentRepo } from '../../db/assignments.js';
+import { dorms, type Person } from '../../db/schema.js';
+import { callbackButton } from '../../feishu/card-templates.js';
+import { heldLine } from '../claiming/index.js';
+import { ClaimRepo } from '../claiming/repo.js';
+import { currentCampaign, type FeatureDeps } from '../deps.js';
 import { openWeekButton } from '../zone-report/cards.js';
 import type { ZoneReportRepo } from '../zone-report/repo.js';
 
@@ -15,6 +21,38 @@ const MAX_BUTTONS = 4;
  * the weeks before it, with buttons to fill what is missing.
  */
 export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) {
+  const claims = new ClaimRepo(deps.db);
+  const holdings = new AssignmentRepo(deps.db);
+
+  /** The dorms a teacher cares for and the targets they claimed, in the campaign running now. */
+  async function assignmentSections(person: Person): Promise<object[]> {
+    const c = await currentCampaign(deps);
+    if (!c) return [];
+    const { def } = c;
+    const out: object[] = [];
+    const dormIds = await holdings.heldBy(def.id, 'dorm', person.id);
+    if (dormIds.length) {
+      const rooms = deps.db.select().from(dorms).where(inArray(dorms.id, dormIds)).all();
+      const lines = [];
+      for (const d of rooms) {
+        const others = (await holdings.holders('dorm', d.id)).filter((p) => p.id !== person.id).map((p) => p.name);
+        lines.push(`${d.building}${d.room}${d.headcount ? `（${d.headcount} 人）` : ''}${others.length ? `，与 ${others.join('、')} 老师一起` : ''}`);
+      }
+      out.push({ tag: 'markdown', content: `**关爱宿舍**\n${lines.join('\n')}` }, { tag: 'hr' });
+    }
+    if (def.claiming.enabled && person.roles.includes(def.claiming.role)) {
+      const held = await claims.heldBy(def.id, person.id);
+      const left = def.claiming.quota - held.length;
+      out.push({
+        tag: 'markdown',
+        content: `**走访对象** · 已认领 **${held.length}/${def.claiming.quota}**${left > 0 ? `，<font color='orange'>还需认领 ${left} 位</font>` : ''}${held.length ? `\n${held.map((t) => `- ${heldLine(def, t)}`).join('\n')}` : ''}`,
+      });
+      if (left > 0) out.push(callbackButton('去认领', { action: 'claim.page', campaignId: def.id, offset: 0 }, 'primary'));
+      out.push({ tag: 'hr' });
+    }
+    return out;
+  }
+
   function register(router: Router) {
     router.command({
       names: ['/进度', '/progress'],
@@ -65,8 +103,9 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) 
             sections.push({ tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) });
           sections.push({ tag: 'hr' });
         }
+        sections.push(...(await assignmentSections(person)));
         if (!sections.length) sections.push({ tag: 'markdown', content: '你目前没有需要填写的任务。/ Nothing is assigned to you yet.' });
-        else sections.pop();
+        else if ((sections.at(-1) as { tag?: string }).tag === 'hr') sections.pop();
         await reply({
           card: renderCard('progress', {
             name: person.name,
