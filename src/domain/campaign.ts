@@ -7,7 +7,16 @@ import { z } from 'zod';
  * here too, so nothing downstream has to distrust the definition.
  */
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD');
+/** Whether a YYYY-MM-DD string names a day that exists (2027-02-30 does not). */
+const realDate = (s: string) => {
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+};
+// A malformed date aborts the cross-checks below, which would otherwise compare it as text and report nonsense.
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: '日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD', abort: true })
+  .refine(realDate, { message: '没有这一天 / no such date', abort: true });
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '时间格式应为 HH:mm / time must be HH:mm');
 const key = z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, '只能用小写字母、数字和连字符 / lowercase letters, digits and hyphens only');
 /** ISO weekday: 1 = Monday … 7 = Sunday. */

@@ -43,7 +43,8 @@ function cellText(value: ExcelJS.CellValue): { text: string; date?: string } {
   if (typeof value === 'object') {
     if ('richText' in value) return { text: value.richText.map((r) => r.text).join('') };
     if ('result' in value) return cellText((value.result ?? null) as ExcelJS.CellValue);
-    if ('text' in value && typeof value.text === 'string') return { text: value.text };
+    // A hyperlink (Excel links a typed email) holds its text, which may itself be rich text.
+    if ('text' in value) return typeof value.text === 'string' ? { text: value.text } : cellText(value.text as ExcelJS.CellValue);
     if ('error' in value) return { text: String(value.error) };
   }
   return { text: String(value) };

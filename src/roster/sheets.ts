@@ -46,7 +46,7 @@ export const SHEETS: Record<SheetKind, SheetSpec> = {
     kind: 'members',
     title: '成员',
     aliases: ['members', 'people', '人员', '名单'],
-    doc: '每行一位教师或干部。手机号和邮箱至少填一项，用于匹配飞书账号。',
+    doc: '每行一位教师或干部。手机号和邮箱至少填一项，用于匹配飞书账号。已登记的人再次导入时，留空的单元格保留原值。',
     columns: [
       col('name', '姓名', ['name'], true, '真实姓名'),
       col('mobile', '手机号', ['mobile', 'phone', '手机'], false, '11 位手机号；境外号码写 +区号'),

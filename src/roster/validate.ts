@@ -220,6 +220,7 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
 
   // ---- members
   const directory = new PeopleIndex(stored.people.map((p) => ({ ref: `db:${p.id}`, name: p.name, mobile: p.mobile, email: p.email, roles: p.roles as Role[] })));
+  const storedById = new Map(stored.people.map((p) => [`db:${p.id}`, p]));
   const seenMobile = new Map<string, number>();
   const seenEmail = new Map<string, number>();
   each('members', (row, v, report) => {
@@ -266,14 +267,30 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
     const classesTaught = splitList(v('classesTaught')).map((c) => knownClass(c, 'classesTaught', report));
     const classLed = knownClass(v('classLed'), 'classLed', report);
     if (!ok || classesTaught.includes(null) || (v('classLed') && !classLed)) return;
-    if (classLed && !roles.includes('head-teacher')) roles.push('head-teacher');
 
     // The same person already stored (by mobile, else email) is updated, not duplicated.
-    const existing = (mobile && directory.byMobile.get(mobile)) || (email && directory.byEmail.get(email)) || undefined;
+    const byMobile = mobile ? directory.byMobile.get(mobile) : undefined;
+    const byEmail = email ? directory.byEmail.get(email) : undefined;
+    // One stored person's mobile with another's email: storing it would collide with the other's row.
+    if (byMobile && byEmail && byMobile !== byEmail) {
+      return report(`手机号是已登记的 ${byMobile.name} 的，邮箱是已登记的 ${byEmail.name} 的，请核对 / the mobile and the email belong to two different people`, 'email');
+    }
+    const existing = byMobile ?? byEmail;
     const ref = existing ? existing.ref : `new:${mobile || email}`;
-    const member: PlannedMember = { ref, name, mobile: mobile || null, email: email || null, roles, department, classesTaught: classesTaught as string[], classLed };
+    // A blank mobile or email keeps the stored one: a later list without that column must not erase contacts.
+    // Likewise blank roles, department or classes keep what is stored: a list made for one
+    // purpose (say, new mobiles) must not strip the branch secretary of the admin role.
+    const before = existing ? storedById.get(existing.ref) : undefined;
+    const keptRoles = roles.length ? roles : ((before?.roles as Role[] | undefined) ?? []);
+    const member: PlannedMember = {
+      ref, name, mobile: mobile || existing?.mobile || null, email: email || existing?.email || null,
+      roles: classLed && !keptRoles.includes('head-teacher') ? [...keptRoles, 'head-teacher'] : keptRoles,
+      department: department ?? before?.department ?? null,
+      classesTaught: classesTaught.length ? (classesTaught as string[]) : (before?.classesTaught ?? []),
+      classLed: classLed ?? before?.classLed ?? null,
+    };
     plan.members.push(member);
-    directory.put({ ref, name, mobile: member.mobile ?? existing?.mobile ?? null, email: member.email ?? existing?.email ?? null, roles }, existing);
+    directory.put({ ref, name, mobile: member.mobile, email: member.email, roles: member.roles }, existing);
   });
 
   /** A person named in a sheet, by mobile, email or (unambiguous) name. */

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { afterQuietHours, inQuietHours, nudgeDay, schoolDay, uncoveredYears } from '../../src/domain/calendar.js';
+import { parseCampaignDefinition, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
+import { presetDefinition } from '../../src/domain/presets.js';
+
+/**
+ * The school calendar: China's public holidays and 调休 make-up days from the
+ * chinese-days dataset, the school's own days on top, and quiet hours in the
+ * campaign's time zone (whatever zone the server runs in).
+ */
+
+const def2026 = presetDefinition('微行动', { year: 2026 });
+/** A `CampaignDefinition` with overrides on top of the 2026 微行动 preset. */
+const withCalendar = (over: Partial<CampaignDefinitionInput>) => parseCampaignDefinition({ ...def2026, ...over });
+/** Local wall time in Asia/Shanghai as an instant. */
+const cst = (local: string) => new Date(`${local}+08:00`);
+
+describe('schoolDay', () => {
+  it('knows 2026’s public holidays and make-up working weekends from the dataset', () => {
+    // 国庆节: Thursday 1 October 2026 is a day off.
+    expect(schoolDay(def2026, '2026-10-01')).toEqual({ date: '2026-10-01', working: false, name: '国庆节', source: 'dataset' });
+    // The 2026 National Day 调休: Saturday 10 October is a working day.
+    expect(schoolDay(def2026, '2026-10-10')).toEqual({ date: '2026-10-10', working: true, name: '国庆节', source: 'dataset' });
+    // 劳动节 调休: Saturday 9 May 2026 is worked.
+    expect(schoolDay(def2026, '2026-05-09')).toMatchObject({ working: true, name: '劳动节', source: 'dataset' });
+    // Plain days follow the weekday.
+    expect(schoolDay(def2026, '2026-03-16')).toEqual({ date: '2026-03-16', working: true, source: 'dataset' });
+    expect(schoolDay(def2026, '2026-03-15')).toEqual({ date: '2026-03-15', working: false, source: 'dataset' });
+    expect(nudgeDay(def2026, '2026-10-01')).toBe(false);
+    expect(nudgeDay(def2026, '2026-10-10')).toBe(true);
+  });
+
+  it('lets the campaign’s own days off and make-up days override the dataset', () => {
+    const def = withCalendar({
+      calendar: {
+        extraHolidays: [{ date: '2026-03-16', name: '校运会' }, { date: '2026-10-10', name: '校庆补休' }],
+        extraWorkdays: [{ date: '2026-03-21', name: '校庆补课' }, { date: '2026-10-02', name: '高三补课' }],
+      },
+    });
+    expect(schoolDay(def, '2026-03-16')).toEqual({ date: '2026-03-16', working: false, name: '校运会', source: 'campaign' });
+    expect(schoolDay(def, '2026-10-10')).toEqual({ date: '2026-10-10', working: false, name: '校庆补休', source: 'campaign' });
+    expect(schoolDay(def, '2026-03-21')).toEqual({ date: '2026-03-21', working: true, name: '校庆补课', source: 'campaign' });
+    expect(schoolDay(def, '2026-10-02')).toEqual({ date: '2026-10-02', working: true, name: '高三补课', source: 'campaign' });
+    expect(nudgeDay(def, '2026-03-16')).toBe(false);
+    // A campaign that does not skip holidays nudges on any day.
+    expect(nudgeDay(withCalendar({ calendar: { skipHolidays: false } }), '2026-10-01')).toBe(true);
+  });
+
+  it('falls back to the weekday rule, and says so, for a year the dataset does not have', () => {
+    expect(uncoveredYears(def2026)).toEqual([]);
+    // chinese-days 1.5.7 has no 2027 arrangement yet (published each November); 2099 it will never have.
+    const far = presetDefinition('微行动', { year: 2099 });
+    expect(uncoveredYears(far)).toEqual([2099]);
+    expect(schoolDay(far, '2099-10-01')).toEqual({ date: '2099-10-01', working: true, source: 'weekday' });
+    expect(schoolDay(far, '2099-10-03')).toEqual({ date: '2099-10-03', working: false, source: 'weekday' });
+    // The campaign's own dates still apply there.
+    const own = parseCampaignDefinition({ ...far, calendar: { extraHolidays: [{ date: '2099-10-01', name: '国庆节' }] } });
+    expect(schoolDay(own, '2099-10-01')).toMatchObject({ working: false, source: 'campaign' });
+    // A window across years names only the missing ones.
+    const span = withCalendar({ window: { start: '2026-09-01', end: '2099-01-31' } });
+    expect(uncoveredYears(span)).toContain(2099);
+    expect(uncoveredYears(span)).not.toContain(2026);
+  });
+
+  it('reports 2027 while the dataset lacks it', () => {
+    const def = presetDefinition('微行动', { year: 2027 });
+    const known = schoolDay(def, '2027-01-01').source === 'dataset';
+    // When chinese-days publishes 2027 this flips; both sides must agree.
+    expect(uncoveredYears(def)).toEqual(known ? [] : [2027]);
+  });
+});
+
+describe('quiet hours (default 21:30–07:30, Asia/Shanghai)', () => {
+  it('span midnight', () => {
+    expect(def2026.quietHours).toEqual({ start: '21:30', end: '07:30' });
+    expect(inQuietHours(def2026, cst('2026-11-09T21:29:00'))).toBe(false);
+    expect(inQuietHours(def2026, cst('2026-11-09T21:30:00'))).toBe(true);
+    expect(inQuietHours(def2026, cst('2026-11-09T23:59:00'))).toBe(true);
+    expect(inQuietHours(def2026, cst('2026-11-10T00:00:00'))).toBe(true);
+    expect(inQuietHours(def2026, cst('2026-11-10T07:29:00'))).toBe(true);
+    expect(inQuietHours(def2026, cst('2026-11-10T07:30:00'))).toBe(false);
+    expect(inQuietHours(def2026, cst('2026-11-10T12:00:00'))).toBe(false);
+  });
+
+  it('hold a message until they end, in the campaign’s zone', () => {
+    // Before midnight: the next morning at 07:30 Beijing time.
+    expect(afterQuietHours(def2026, cst('2026-11-09T22:00:00'))).toEqual(cst('2026-11-10T07:30:00'));
+    // After midnight: the same morning.
+    expect(afterQuietHours(def2026, cst('2026-11-10T03:00:00'))).toEqual(cst('2026-11-10T07:30:00'));
+    // Across a year end.
+    expect(afterQuietHours(def2026, cst('2026-12-31T23:00:00'))).toEqual(cst('2027-01-01T07:30:00'));
+    // Outside quiet hours a message goes at once.
+    const noon = cst('2026-11-10T12:00:00');
+    expect(afterQuietHours(def2026, noon)).toEqual(noon);
+  });
+
+  it('work for a daytime window and another time zone', () => {
+    const lunch = withCalendar({ quietHours: { start: '12:00', end: '14:00' } });
+    expect(inQuietHours(lunch, cst('2026-11-10T11:59:00'))).toBe(false);
+    expect(inQuietHours(lunch, cst('2026-11-10T13:00:00'))).toBe(true);
+    expect(inQuietHours(lunch, cst('2026-11-10T22:00:00'))).toBe(false);
+    expect(afterQuietHours(lunch, cst('2026-11-10T12:30:00'))).toEqual(cst('2026-11-10T14:00:00'));
+
+    // The same instant is quiet in Urumqi's own clock only when that clock says so.
+    const urumqi = withCalendar({ timezone: 'Asia/Urumqi' }); // UTC+6
+    expect(inQuietHours(urumqi, cst('2026-11-09T22:00:00'))).toBe(false); // 20:00 there
+    expect(afterQuietHours(urumqi, cst('2026-11-09T23:45:00'))).toEqual(new Date('2026-11-10T01:30:00Z')); // 07:30 there
+  });
+});
