@@ -46,8 +46,6 @@ const USAGE = `用法 / usage: zoufang <command>
 
 class CliError extends Error {}
 
-const flag = (args: string[], name: string) => args.includes(name);
-
 /** The campaign a command is about: the one named, else the only one stored. */
 async function pickCampaign(repo: CampaignRepo, id: string | undefined) {
   const all = await repo.all();
@@ -102,7 +100,6 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       return 0;
     }
     case 'campaign': {
-      const args = rest;
       if (sub === 'presets') {
         for (const p of PRESETS) console.log(`${p.name}\t${p.aliases.join(' / ')}\t${p.title}（${p.source}）`);
         return 0;
@@ -118,22 +115,22 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         }
         let def: CampaignDefinition;
         if (sub === 'init') {
-          const p = presetOf(args);
-          const termMeeting = option(args, '--term-meeting');
+          const p = presetOf(rest);
+          const termMeeting = option(rest, '--term-meeting');
           def = presetDefinition(p.name, {
-            year: yearOption(args, systemClock.now()),
-            id: option(args, '--id'),
-            branchChatId: option(args, '--branch-chat') ?? config.branchChatId,
+            year: yearOption(rest, systemClock.now()),
+            id: option(rest, '--id'),
+            branchChatId: option(rest, '--branch-chat') ?? config.branchChatId,
             termMeeting,
           });
-          const out = option(args, '--out');
+          const out = option(rest, '--out');
           if (out) {
             await fs.writeFile(out, `${JSON.stringify(def, null, 2)}\n`);
             console.log(`已写出活动配置，可编辑后用 campaign load 载入 / definition written: ${out}`);
           }
         } else if (sub === 'load') {
-          if (!args[0] || args[0].startsWith('--')) throw new CliError(`缺少文件名 / missing file\n${USAGE}`);
-          def = await loadCampaignFile(args[0]);
+          if (!rest[0] || rest[0].startsWith('--')) throw new CliError(`缺少文件名 / missing file\n${USAGE}`);
+          def = await loadCampaignFile(rest[0]);
         } else throw new CliError(`未知的 campaign 子命令 / unknown subcommand: ${sub ?? ''}\n${USAGE}`);
         await repo.save(def);
         console.log(`活动已保存 / campaign saved: ${def.id} ${def.name}（${def.window.start} ~ ${def.window.end}）`);
@@ -165,7 +162,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       try {
         const campaign = await pickCampaign(new CampaignRepo(db), option(rest, '--campaign'));
         const api = config.lark ? new FeishuApi({ ...config.lark, logger: log }) : undefined;
-        const dryRun = flag(rest, '--dry-run');
+        const dryRun = rest.includes('--dry-run');
         const report = await importRoster(sheets, { db, campaign, now: systemClock.now(), dryRun, lookup: api && ((q) => api.openIdsByContact(q)) });
         const text = formatImportReport(report, file, dryRun);
         if (report.problems.length) {

@@ -91,6 +91,9 @@ describe('claiming visit targets', () => {
     expect(after).toContain('已认领 1/2');
     expect(after).toMatch(/1\. (林小雨|陈子豪) · 2026级会计1班 · 送爱上门·(留守学生|单亲家庭学生)/);
 
+    // A second click on the old card's button finds the target already yours.
+    const again = await h.standIn.clickCard({ messageId: list.messageId, operatorOpenId: h.openId('刘芳'), value: buttonValue(list.content, '认领') });
+    expect(again.toast?.content).toBe('这位对象已在你的名单中。');
     const spare = claimValues(first.card)[1]!; // another group's button, kept from an older card
     await h.click('刘芳', list.messageId, '认领');
     const third = await h.standIn.clickCard({ messageId: list.messageId, operatorOpenId: h.openId('刘芳'), value: spare });

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from './index.js';
 import { assignments, people, type Assignment, type Person, type SubjectType } from './schema.js';
 
@@ -78,13 +78,15 @@ export class AssignmentRepo {
       .map((r) => r.id);
   }
 
-  async history(subjectType: SubjectType, subjectIds: number[]): Promise<Assignment[]> {
-    if (!subjectIds.length) return [];
+  /** Everyone who has held the subject, oldest first, with their names. */
+  async history(subjectType: SubjectType, subjectId: number): Promise<Array<Assignment & { personName: string }>> {
     return this.db
-      .select()
+      .select({ a: assignments, personName: people.name })
       .from(assignments)
-      .where(and(eq(assignments.subjectType, subjectType), inArray(assignments.subjectId, subjectIds)))
+      .innerJoin(people, eq(people.id, assignments.personId))
+      .where(and(eq(assignments.subjectType, subjectType), eq(assignments.subjectId, subjectId)))
       .orderBy(assignments.startedAt, assignments.id)
-      .all();
+      .all()
+      .map((r) => ({ ...r.a, personName: r.personName }));
   }
 }

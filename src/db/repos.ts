@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, or } from 'drizzle-orm';
 import type { Db } from './index.js';
 import { campaigns, people, type Campaign, type Person } from './schema.js';
 import { parseCampaignDefinition, type CampaignDefinition } from '../domain/campaign.js';
@@ -14,6 +14,11 @@ export class PeopleRepo {
 
   async byId(id: number): Promise<Person | null> {
     return this.db.select().from(people).where(eq(people.id, id)).get() ?? null;
+  }
+
+  /** Everyone with this name, or with this (normalised) mobile. */
+  async byNameOrMobile(name: string, mobile: string): Promise<Person[]> {
+    return this.db.select().from(people).where(or(eq(people.name, name), eq(people.mobile, mobile))).all();
   }
 
   async all(): Promise<Person[]> {

@@ -1,5 +1,6 @@
 import chineseDays from 'chinese-days';
 import type { CampaignDefinition } from './campaign.js';
+import type { Dayjs } from 'dayjs';
 import { dayjs, inZone } from './time.js';
 
 /**
@@ -66,9 +67,9 @@ export function inQuietHours(def: CampaignDefinition, at: Date): boolean {
 /** The first moment at or after `at` outside quiet hours: a direct message held back overnight goes out then. */
 export function afterQuietHours(def: CampaignDefinition, at: Date): Date {
   if (!inQuietHours(def, at)) return at;
+  // Quiet hours end today, or (when they began this evening) tomorrow, at the local end time.
+  const endOn = (day: Dayjs) => dayjs.tz(`${day.format('YYYY-MM-DD')} ${def.quietHours.end}`, 'YYYY-MM-DD HH:mm', def.timezone);
   const local = inZone(at, def.timezone);
-  const [h, mi] = def.quietHours.end.split(':').map(Number) as [number, number];
-  let end = dayjs.tz(`${local.format('YYYY-MM-DD')} ${def.quietHours.end}`, 'YYYY-MM-DD HH:mm', def.timezone);
-  if (end.valueOf() <= at.getTime()) end = end.add(1, 'day').hour(h).minute(mi);
-  return end.toDate();
+  const today = endOn(local);
+  return (today.valueOf() > at.getTime() ? today : endOn(local.add(1, 'day'))).toDate();
 }

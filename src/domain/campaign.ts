@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { inZone } from './time.js';
 
 /**
  * The campaign definition: everything a school configures about one campaign.
@@ -286,6 +287,12 @@ export function parseCampaignDefinition(input: unknown, source = 'campaign'): Ca
     );
   }
   return r.data;
+}
+
+/** Whether `now` falls on a day of the campaign's window, in the campaign's time zone. */
+export function isRunning(d: CampaignDefinition, now: Date): boolean {
+  const today = inZone(now, d.timezone).format('YYYY-MM-DD');
+  return d.window.start <= today && today <= d.window.end;
 }
 
 /** The terms coverage counts in; a campaign without terms is one term spanning its window. */

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { inZone } from '../domain/time.js';
+import { isRunning } from '../domain/campaign.js';
 import type { Db } from '../db/index.js';
 import type { ActiveCampaign, CampaignRepo, PeopleRepo } from '../db/repos.js';
 import type { OutboundMessage } from '../feishu/outbox.js';
@@ -41,13 +41,5 @@ export interface JobResult {
   detail?: string;
 }
 
-/** The campaign running today (the first whose window contains it), else the newest one. */
-export async function currentCampaign(deps: FeatureDeps): Promise<ActiveCampaign | undefined> {
-  const all = await deps.campaigns.all();
-  const now = deps.clock.now();
-  const running = all.find((c) => {
-    const today = inZone(now, c.def.timezone).format('YYYY-MM-DD');
-    return c.def.window.start <= today && today <= c.def.window.end;
-  });
-  return running ?? all.at(-1);
-}
+/** The campaign running at `now` (the first whose window contains it), else the newest one. */
+export const currentCampaign = (all: ActiveCampaign[], now: Date): ActiveCampaign | undefined => all.find((c) => isRunning(c.def, now)) ?? all.at(-1);

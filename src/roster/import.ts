@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { people } from '../db/schema.js';
+import { people, type Person } from '../db/schema.js';
 import type { CampaignDefinition } from '../domain/campaign.js';
 import { SHEETS, SHEET_KINDS, type RosterSheet, type SheetKind } from './sheets.js';
 import { applyRoster, storedRoster, type ApplyResult } from './store.js';
@@ -90,6 +90,9 @@ export async function findAccounts(
   return { found, unmatched };
 }
 
+/** Accounts already held, so one Feishu account is never given to two people. */
+const accountsTaken = (list: Person[]) => new Map(list.flatMap((p) => (p.openId ? [[p.openId, { ref: `db:${p.id}`, name: p.name }] as const] : [])));
+
 /**
  * Gives stored people without a Feishu account one, when the directory now knows
  * them (imported without credentials, or added to Feishu after the import).
@@ -98,7 +101,7 @@ export async function matchStoredPeople(db: Db, lookup: ContactLookup): Promise<
   const everyone = db.select().from(people).all();
   const candidates = everyone.filter((p) => !p.openId).map((p) => ({ ref: `db:${p.id}`, name: p.name, mobile: p.mobile, email: p.email }));
   if (!candidates.length) return { matched: 0, unmatched: [] };
-  const taken = new Map(everyone.flatMap((p) => (p.openId ? [[p.openId, { ref: `db:${p.id}`, name: p.name }] as const] : [])));
+  const taken = accountsTaken(everyone);
   const { found, unmatched } = await findAccounts(lookup, candidates, taken);
   db.transaction((tx) => {
     for (const [ref, openId] of found) tx.update(people).set({ openId }).where(and(eq(people.id, Number(ref.slice(3))), isNull(people.openId))).run();
@@ -119,7 +122,7 @@ export async function importRoster(sheets: RosterSheet[], opts: ImportOptions): 
   let found = new Map<PersonRef, string>();
   if (!opts.lookup) report.matchingSkipped = '未配置飞书凭据，暂不匹配飞书账号；机器人启动后会再次匹配 / no credentials: accounts are matched when the bot starts';
   else if (candidates.length) {
-    const taken = new Map(stored.people.flatMap((p) => (p.openId ? [[p.openId, { ref: `db:${p.id}`, name: p.name }] as const] : [])));
+    const taken = accountsTaken(stored.people);
     ({ found, unmatched: report.unmatched } = await findAccounts(opts.lookup, candidates, taken));
   }
   report.matched = plan.members.length - candidates.length + found.size;

@@ -57,11 +57,23 @@ export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openId
         moved.ended += c.ended;
       };
 
+      /** Stores one row found (or not) by its natural key, counting what happened; returns its id. */
+      const upsert = (kind: SheetKind, found: { id: number } | undefined, fields: object, insert: () => number, update: (id: number) => void): number => {
+        if (!found) {
+          tally(kind, 'created');
+          return insert();
+        }
+        const changed = differs(found, fields);
+        if (changed) update(found.id);
+        tally(kind, changed ? 'updated' : 'unchanged');
+        return found.id;
+      };
+
       for (const c of plan.classes) {
-        const row = tx.select().from(schoolClasses).where(and(eq(schoolClasses.campaignId, campaignId), eq(schoolClasses.name, c.name))).get();
-        if (!row) tx.insert(schoolClasses).values({ campaignId, ...c }).run();
-        else if (differs(row, c)) tx.update(schoolClasses).set(c).where(eq(schoolClasses.id, row.id)).run();
-        tally('classes', !row ? 'created' : differs(row, c) ? 'updated' : 'unchanged');
+        const found = tx.select().from(schoolClasses).where(and(eq(schoolClasses.campaignId, campaignId), eq(schoolClasses.name, c.name))).get();
+        upsert('classes', found, c, () => tx.insert(schoolClasses).values({ campaignId, ...c }).returning({ id: schoolClasses.id }).get().id, (id) =>
+          tx.update(schoolClasses).set(c).where(eq(schoolClasses.id, id)).run(),
+        );
       }
 
       const personId = new Map<PersonRef, number>();
@@ -69,18 +81,11 @@ export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openId
         const { ref, ...fields } = m;
         const openId = openIds.get(ref);
         const values = { ...fields, ...(openId ? { openId } : {}) };
-        if (ref.startsWith('db:')) {
-          const id = Number(ref.slice(3));
-          const row = tx.select().from(people).where(eq(people.id, id)).get()!;
-          const change = differs(row, values);
-          if (change) tx.update(people).set(values).where(eq(people.id, id)).run();
-          tally('members', change ? 'updated' : 'unchanged');
-          personId.set(ref, id);
-        } else {
-          const row = tx.insert(people).values(values).returning({ id: people.id }).get();
-          tally('members', 'created');
-          personId.set(ref, row.id);
-        }
+        const found = ref.startsWith('db:') ? tx.select().from(people).where(eq(people.id, Number(ref.slice(3)))).get() : undefined;
+        const id = upsert('members', found, values, () => tx.insert(people).values(values).returning({ id: people.id }).get().id, (id) =>
+          tx.update(people).set(values).where(eq(people.id, id)).run(),
+        );
+        personId.set(ref, id);
       }
       // Stored people found by the directory but not listed in this file get their account too.
       for (const [ref, openId] of openIds) {
@@ -91,28 +96,32 @@ export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openId
 
       for (const d of plan.dorms) {
         const { teachers, ...fields } = d;
-        const row = tx.select().from(dorms).where(and(eq(dorms.campaignId, campaignId), eq(dorms.building, d.building), eq(dorms.room, d.room))).get();
-        const id = row ? row.id : tx.insert(dorms).values({ campaignId, ...fields }).returning({ id: dorms.id }).get().id;
-        if (row && differs(row, fields)) tx.update(dorms).set(fields).where(eq(dorms.id, id)).run();
-        tally('dorms', !row ? 'created' : differs(row, fields) ? 'updated' : 'unchanged');
+        const found = tx.select().from(dorms).where(and(eq(dorms.campaignId, campaignId), eq(dorms.building, d.building), eq(dorms.room, d.room))).get();
+        const id = upsert('dorms', found, fields, () => tx.insert(dorms).values({ campaignId, ...fields }).returning({ id: dorms.id }).get().id, (id) =>
+          tx.update(dorms).set(fields).where(eq(dorms.id, id)).run(),
+        );
         if (teachers.length) addMoves(setHolders(tx, campaignId, 'dorm', id, teachers.map(idOf), meta));
       }
 
       for (const z of plan.zones) {
         const { owner, ...fields } = z;
-        const row = tx.select().from(zones).where(and(eq(zones.campaignId, campaignId), eq(zones.name, z.name))).get();
-        const id = row ? row.id : tx.insert(zones).values({ campaignId, ...fields }).returning({ id: zones.id }).get().id;
-        if (row && differs(row, fields)) tx.update(zones).set(fields).where(eq(zones.id, id)).run();
-        tally('zones', !row ? 'created' : differs(row, fields) ? 'updated' : 'unchanged');
+        const found = tx.select().from(zones).where(and(eq(zones.campaignId, campaignId), eq(zones.name, z.name))).get();
+        const id = upsert('zones', found, fields, () => tx.insert(zones).values({ campaignId, ...fields }).returning({ id: zones.id }).get().id, (id) =>
+          tx.update(zones).set(fields).where(eq(zones.id, id)).run(),
+        );
         if (owner) addMoves(setHolders(tx, campaignId, 'zone', id, [idOf(owner)], meta));
       }
 
       for (const t of plan.targets) {
         const { visitor, ...fields } = t;
-        const row = tx.select().from(targets).where(and(eq(targets.campaignId, campaignId), eq(targets.naturalKey, t.naturalKey))).get();
-        const id = row ? row.id : tx.insert(targets).values({ campaignId, ...fields, status: 'open', updatedAt: at }).returning({ id: targets.id }).get().id;
-        if (row && differs(row, fields)) tx.update(targets).set({ ...fields, updatedAt: at }).where(eq(targets.id, id)).run();
-        tally('targets', !row ? 'created' : differs(row, fields) ? 'updated' : 'unchanged');
+        const found = tx.select().from(targets).where(and(eq(targets.campaignId, campaignId), eq(targets.naturalKey, t.naturalKey))).get();
+        const id = upsert(
+          'targets',
+          found,
+          fields,
+          () => tx.insert(targets).values({ campaignId, ...fields, status: 'open', updatedAt: at }).returning({ id: targets.id }).get().id,
+          (id) => tx.update(targets).set({ ...fields, updatedAt: at }).where(eq(targets.id, id)).run(),
+        );
         if (visitor) addMoves(setHolders(tx, campaignId, 'target', id, [idOf(visitor)], meta));
       }
     },

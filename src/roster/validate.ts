@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ROLES, ROLE_LABELS, type CampaignDefinition, type Role } from '../domain/campaign.js';
 import type { DormMember, Person } from '../db/schema.js';
 import { foldLabel } from './read.js';
-import { LIST_SEPARATOR, SHEETS, type RosterRow, type RosterSheet, type SheetKind } from './sheets.js';
+import { SHEETS, type RosterRow, type RosterSheet, type SheetKind } from './sheets.js';
 
 /**
  * Turns roster rows into a plan of what to store, or into a list of problems,
@@ -386,7 +386,6 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
   // ---- targets
   const kinds = def.targetKinds;
   const internsRule = def.coverage.find((c) => c.rule === 'interns-at-enterprise');
-  const targetRow = new Map<string, number>();
   const targetOrigin = new Map<string, { sheet: RosterSheet; row: RosterRow }>();
   each('targets', (row, v, report, sheet) => {
     const kind = kinds.find((k) => foldLabel(k.name) === foldLabel(v('kind')) || k.key === v('kind'));
@@ -402,10 +401,10 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
       if (!className) return;
     }
     const naturalKey = kind.student ? studentKey(className!, name) : `${kind.key}:${name}`;
-    if (targetRow.has(naturalKey)) {
-      return report(`${kind.student ? `学生 ${name}（${className}）` : `${kind.name} ${name}`} 重复，已在第 ${targetRow.get(naturalKey)} 行 / duplicate target`, 'name');
+    const earlier = targetOrigin.get(naturalKey);
+    if (earlier) {
+      return report(`${kind.student ? `学生 ${name}（${className}）` : `${kind.name} ${name}`} 重复，已在第 ${earlier.row.rowNo} 行 / duplicate target`, 'name');
     }
-    targetRow.set(naturalKey, row.rowNo);
     targetOrigin.set(naturalKey, { sheet, row });
     let ok = true;
     let category: string | null = null;

@@ -855,7 +855,7 @@ export class FeishuStandIn extends EventEmitter {
     app.set('etag', false);
 
     // Every answer carries a log id, like the real gateway.
-    app.use((req, res, next) => {
+    app.use((_req, res, next) => {
       res.setHeader('x-tt-logid', `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}${hex(12)}`);
       next();
     });

@@ -61,13 +61,6 @@ describe('schoolDay', () => {
     expect(uncoveredYears(span)).toContain(2099);
     expect(uncoveredYears(span)).not.toContain(2026);
   });
-
-  it('reports 2027 while the dataset lacks it', () => {
-    const def = presetDefinition('微行动', { year: 2027 });
-    const known = schoolDay(def, '2027-01-01').source === 'dataset';
-    // When chinese-days publishes 2027 this flips; both sides must agree.
-    expect(uncoveredYears(def)).toEqual(known ? [] : [2027]);
-  });
 });
 
 describe('quiet hours (default 21:30–07:30, Asia/Shanghai)', () => {

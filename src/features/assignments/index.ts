@@ -32,15 +32,13 @@ export function reassignFeature(deps: FeatureDeps) {
   const history = new AssignmentRepo(deps.db);
 
   async function campaignNow(): Promise<ActiveCampaign> {
-    const c = await currentCampaign(deps);
+    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
     if (!c) throw new UserFacingError('还没有活动。/ No campaign yet.');
     return c;
   }
 
   async function personNamed(text: string, role: Role | undefined): Promise<Person> {
-    const everyone = await deps.people.all();
-    const mobile = normaliseMobile(text);
-    const found = everyone.filter((p) => p.name === text || (p.mobile && p.mobile === mobile));
+    const found = await deps.people.byNameOrMobile(text, normaliseMobile(text));
     if (!found.length) throw new UserFacingError(`名单中没有“${text}”。请先在成员名单中登记（zoufang import）。`);
     if (found.length > 1) throw new UserFacingError(`有 ${found.length} 位“${text}”，请改用手机号指明。`);
     const p = found[0]!;
@@ -119,10 +117,9 @@ export function reassignFeature(deps: FeatureDeps) {
             ? [{ dedupeKey: `${key}:from`, to: { openId: from.openId }, purpose: 'reassign.notice', text: `${s.label}已改由 ${to.name} 负责（${reason}）。谢谢你之前的付出！` }]
             : []),
         ]);
-        const past = (await history.history(kind, [s.id])).slice(-5);
-        const names = new Map((await deps.people.all()).map((p) => [p.id, p.name]));
+        const past = (await history.history(kind, s.id)).slice(-5);
         const lines = past.map(
-          (a) => `- ${names.get(a.personId)}：${formatLocal(a.startedAt, c.def.timezone, 'MM-DD')} 起${a.endedAt ? `，${formatLocal(a.endedAt, c.def.timezone, 'MM-DD')} 止（${a.endReason ?? ''}）` : '（当前）'}`,
+          (a) => `- ${a.personName}：${formatLocal(a.startedAt, c.def.timezone, 'MM-DD')} 起${a.endedAt ? `，${formatLocal(a.endedAt, c.def.timezone, 'MM-DD')} 止（${a.endReason ?? ''}）` : '（当前）'}`,
         );
         await reply({ text: `已改派：${s.label} ${from ? `${from.name} → ` : ''}${to.name}（${reason}），双方已收到通知。\n${KIND_LABEL[kind]}负责记录：\n${lines.join('\n')}` });
       },

@@ -3,8 +3,8 @@ import { NOT_IN_ROSTER, bilingual, isAdmin, type Router } from '../../bot/router
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, Target } from '../../db/schema.js';
-import { ROLE_LABELS, type CampaignDefinition } from '../../domain/campaign.js';
-import { formatLocal, inZone } from '../../domain/time.js';
+import { ROLE_LABELS, isRunning, type CampaignDefinition } from '../../domain/campaign.js';
+import { formatLocal } from '../../domain/time.js';
 import { callbackButton, renderCard } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { foldLabel } from '../../roster/read.js';
@@ -48,10 +48,8 @@ export function claimingFeature(deps: FeatureDeps) {
 
   /** The campaign open for claiming now: inside its window, claiming enabled. */
   async function claimCampaign(): Promise<ActiveCampaign> {
-    const now = deps.clock.now();
     const open = (await deps.campaigns.all()).filter((c) => c.def.claiming.enabled);
-    const today = (c: ActiveCampaign) => inZone(now, c.def.timezone).format('YYYY-MM-DD');
-    const current = open.find((c) => c.def.window.start <= today(c) && today(c) <= c.def.window.end);
+    const current = open.find((c) => isRunning(c.def, deps.clock.now()));
     if (!current) {
       throw new UserFacingError(
         open.length
@@ -210,7 +208,9 @@ export function claimingFeature(deps: FeatureDeps) {
         deps.log.info({ campaignId: c.def.id, targetId: value.targetId, personId: person!.id }, 'target claimed');
         answer = toast('success', `已认领：${heldLine(c.def, outcome.target)}`, 'Claimed.');
       } else if (outcome.kind === 'taken') {
-        answer = toast('warning', `这位对象刚刚被${outcome.by === '你' ? '你' : ` ${outcome.by} 老师`}认领了，列表已刷新，请另选一位。`, 'Someone else just claimed it; the list is refreshed.');
+        answer = toast('warning', `这位对象刚刚被 ${outcome.by}认领了，列表已刷新，请另选一位。`, 'Someone else just claimed it; the list is refreshed.');
+      } else if (outcome.kind === 'mine') {
+        answer = toast('info', '这位对象已在你的名单中。', 'Already yours.');
       } else if (outcome.kind === 'quota') {
         answer = toast('warning', `你已认领 ${outcome.held} 位，达到每人 ${c.def.claiming.quota} 位的上限。`, `You have reached the quota of ${c.def.claiming.quota}.`);
       } else answer = toast('warning', '这位对象已不在可认领名单中，列表已刷新。', 'No longer available; the list is refreshed.');
@@ -256,8 +256,9 @@ export function claimingFeature(deps: FeatureDeps) {
       const now = deps.clock.now();
       const target = await nominations.propose(def.id, fields, person!.id, now);
       if (!target) {
-        const dup = [`「${SHEETS.targets.columns[1]!.header}」${planned.name}（${planned.className}）已在走访对象名单中`];
-        return withCard(toast('error', dup[0]!), nominationCard(def, typed, dup));
+        const header = SHEETS.targets.columns.find((col) => col.key === 'name')!.header;
+        const duplicate = `「${header}」${planned.name}（${planned.className}）已在走访对象名单中`;
+        return withCard(toast('error', duplicate), nominationCard(def, typed, [duplicate]));
       }
       deps.log.info({ campaignId: def.id, targetId: target.id, nominatorId: person!.id }, 'target nominated');
       const admins = (await deps.people.admins()).filter((a) => a.openId);

@@ -16,6 +16,8 @@ export interface ClaimGroup {
 export type ClaimOutcome =
   | { kind: 'claimed'; target: Target }
   | { kind: 'taken'; by: string }
+  /** A second click on a target the person already holds. */
+  | { kind: 'mine' }
   | { kind: 'quota'; held: number }
   | { kind: 'unavailable' };
 
@@ -78,9 +80,10 @@ export class ClaimRepo {
           const target = tx.select().from(targets).where(and(eq(targets.id, targetId), eq(targets.campaignId, campaignId))).get();
           if (!target || target.status !== 'open') return { kind: 'unavailable' };
           const holder = currentHolders(tx, 'target', targetId)[0];
+          if (holder?.personId === personId) return { kind: 'mine' };
           if (holder) {
             const by = tx.select({ name: people.name }).from(people).where(eq(people.id, holder.personId)).get();
-            return { kind: 'taken', by: holder.personId === personId ? '你' : (by?.name ?? '其他老师') };
+            return { kind: 'taken', by: by ? `${by.name} 老师` : '其他老师' };
           }
           const held = tx
             .select({ n: count() })

@@ -5,6 +5,7 @@ import { formatDeadline, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, reportWeeks } from '../../domain/weeks.js';
 import { inArray } from 'drizzle-orm';
 import { AssignmentRepo } from '../../db/assignments.js';
+import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, type Person } from '../../db/schema.js';
 import { callbackButton } from '../../feishu/card-templates.js';
 import { heldLine } from '../claiming/index.js';
@@ -25,8 +26,8 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) 
   const holdings = new AssignmentRepo(deps.db);
 
   /** The dorms a teacher cares for and the targets they claimed, in the campaign running now. */
-  async function assignmentSections(person: Person): Promise<object[]> {
-    const c = await currentCampaign(deps);
+  async function assignmentSections(person: Person, all: ActiveCampaign[]): Promise<object[]> {
+    const c = currentCampaign(all, deps.clock.now());
     if (!c) return [];
     const { def } = c;
     const out: object[] = [];
@@ -65,7 +66,8 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) 
         const sections: object[] = [];
         let behind = 0;
         let campaignLine = '';
-        const campaigns = new Map((await deps.campaigns.all()).map((c) => [c.row.id, c]));
+        const all = await deps.campaigns.all();
+        const campaigns = new Map(all.map((c) => [c.row.id, c]));
         for (const zone of zones) {
           const campaign = campaigns.get(zone.campaignId);
           if (!campaign) continue;
@@ -103,7 +105,7 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) 
             sections.push({ tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) });
           sections.push({ tag: 'hr' });
         }
-        sections.push(...(await assignmentSections(person)));
+        sections.push(...(await assignmentSections(person, all)));
         if (!sections.length) sections.push({ tag: 'markdown', content: '你目前没有需要填写的任务。/ Nothing is assigned to you yet.' });
         else if ((sections.at(-1) as { tag?: string }).tag === 'hr') sections.pop();
         await reply({
