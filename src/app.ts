@@ -8,6 +8,7 @@ import type { LarkConfig } from './config.js';
 import type { Db } from './db/index.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
 import { Router } from './bot/router.js';
+import { toast, type CardAction, type CardReply } from './bot/events.js';
 import { FeishuApi } from './feishu/api.js';
 import { Intake, webhookRouter } from './feishu/inbound.js';
 import { Outbox, type OutboxOptions } from './feishu/outbox.js';
@@ -42,6 +43,25 @@ export interface BotOptions {
 
 const SHUTDOWN_DRAIN_MS = 10_000;
 
+/**
+ * How long after sending we still update a card in place. Feishu keeps taking
+ * callbacks for 30 days but refuses updates after 14 (FEISHU.md §1; PATCH and
+ * callback answers get 230031). We stop 12 hours early so an answer computed
+ * near the limit still lands inside it: a late update waits out the callback
+ * budget and outbox backoff, and our clock and Feishu's may disagree.
+ */
+export const CARD_UPDATE_WINDOW_MS = (13 * 24 + 12) * 3600_000;
+
+const FRESH_CARD_ZH = '这张卡片已超过 14 天无法更新，已为你发送一张新卡片。';
+const FRESH_CARD_EN = 'This card is too old to update; a fresh copy was sent to you.';
+
+/** The callback answer once the card went out as a new message: the reply's own toast (if any) plus a note, no card. */
+export function freshCardReply(reply: CardReply): CardReply {
+  const t = reply.toast;
+  if (!t) return toast('info', FRESH_CARD_ZH, FRESH_CARD_EN);
+  return toast(t.type, `${t.content}${FRESH_CARD_ZH}`, t.i18n && `${t.i18n.en_us} ${FRESH_CARD_EN}`);
+}
+
 /** Every feature, registered in one place. */
 export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   const zoneReport = zoneReportFeature(deps);
@@ -59,7 +79,7 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
 export function createBot(o: BotOptions) {
   const { db, clock, log } = o;
   const api = new FeishuApi({ appId: o.lark.appId, appSecret: o.lark.appSecret, baseUrl: o.lark.baseUrl, logger: log, timeoutMs: o.apiTimeoutMs });
-  const outbox = new Outbox(db, api, log, o.outbox);
+  const outbox = new Outbox(db, api, log, { stampNow: () => clock.now().getTime(), ...o.outbox });
   const people = new PeopleRepo(db);
   const campaigns = new CampaignRepo(db);
   const deps: FeatureDeps = {
@@ -71,6 +91,21 @@ export function createBot(o: BotOptions) {
   const jobs = buildFeatures(deps, router);
   const scheduler = new Scheduler(jobs, clock, log);
   let botOpenId: string | undefined;
+
+  /**
+   * Where a card that answers a click goes: if the clicked message is one this
+   * bot sent longer ago than Feishu lets a card be updated, the card is queued
+   * as a new message to the operator and this returns true; otherwise false
+   * (update in place as usual, also for messages the outbox does not know).
+   */
+  async function sentFreshIfTooOld(e: CardAction, card: object): Promise<boolean> {
+    if (!e.messageId) return false;
+    const sentAt = await outbox.sentAt(e.messageId);
+    if (!sentAt || clock.now().getTime() - sentAt.getTime() <= CARD_UPDATE_WINDOW_MS) return false;
+    await outbox.enqueue({ dedupeKey: `fresh-card:${e.key}`, to: { openId: e.operatorOpenId }, purpose: 'card.fresh', card });
+    return true;
+  }
+
   const intake = new Intake({
     db, log,
     encryptKey: o.lark.encryptKey,
@@ -78,10 +113,14 @@ export function createBot(o: BotOptions) {
     botOpenId: () => botOpenId,
     handlers: {
       onMessage: (e) => router.handleMessage(e),
-      onCard: (e) => router.handleCard(e),
+      onCard: async (e) => {
+        const reply = await router.handleCard(e);
+        return reply.card && (await sentFreshIfTooOld(e, reply.card.data)) ? freshCardReply(reply) : reply;
+      },
       onMenu: (e) => router.handleMenu(e),
       onLateCardReply: async (e, reply) => {
         if (!e.messageId || !reply.card) return;
+        if (await sentFreshIfTooOld(e, reply.card.data)) return;
         await outbox.enqueue({ dedupeKey: `late-card:${e.key}`, to: { patch: e.messageId }, purpose: 'card.late-update', card: reply.card.data });
       },
     },

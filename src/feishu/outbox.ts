@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox, type OutboxRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -33,6 +33,12 @@ export interface OutboxOptions {
   pollMs?: number;
   /** Backoff base; tests shrink it. */
   backoffBaseMs?: number;
+  /**
+   * Business time (the bot's Clock) for `sentAt`, so a card's age is judged on
+   * the same clock as Feishu's (the stand-in's) create_time. Defaults to `now`,
+   * which stays the wall clock for leases, backoff and rate limits.
+   */
+  stampNow?: () => number;
 }
 
 /** Feishu's `uuid` (≤ 50 chars) makes a resend after a crash a no-op within an hour. */
@@ -84,6 +90,7 @@ export class Outbox extends EventEmitter {
   private readonly maxAttempts: number;
   private readonly pollMs: number;
   private readonly backoffBaseMs: number;
+  private readonly stampNow: () => number;
   private running = false;
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -96,6 +103,7 @@ export class Outbox extends EventEmitter {
     this.maxAttempts = opts.maxAttempts ?? 12;
     this.pollMs = opts.pollMs ?? 1000;
     this.backoffBaseMs = opts.backoffBaseMs ?? 500;
+    this.stampNow = opts.stampNow ?? this.now;
   }
 
   /** Records the messages; returns how many were new. Never touches the network. */
@@ -125,6 +133,18 @@ export class Outbox extends EventEmitter {
       if (!rows.length) return;
       await this.deliverAll(rows);
     }
+  }
+
+  /** When this bot first sent the Feishu message `feishuMessageId`, or null if it did not send it (or not yet). */
+  async sentAt(feishuMessageId: string): Promise<Date | null> {
+    const r = this.db
+      .select({ sentAt: outbox.sentAt })
+      .from(outbox)
+      .where(and(eq(outbox.feishuMessageId, feishuMessageId), isNotNull(outbox.sentAt)))
+      .orderBy(asc(outbox.sentAt))
+      .limit(1)
+      .get();
+    return r?.sentAt ?? null;
   }
 
   /** Rows still waiting (pending or leased), for /healthz and tests. */
@@ -205,7 +225,7 @@ export class Outbox extends EventEmitter {
       if (row.operation === 'send') messageId = await this.api.send(row.receiveIdType!, row.receiveId!, body);
       else if (row.operation === 'reply') messageId = await this.api.reply(row.targetMessageId!, body);
       else await this.api.patchCard(row.targetMessageId!, row.content);
-      const sentAt = new Date(this.now());
+      const sentAt = new Date(this.stampNow());
       this.db.update(outbox).set({ status: 'sent', feishuMessageId: messageId, sentAt, leaseUntil: null, lastError: null }).where(eq(outbox.id, row.id)).run();
       this.emit('delivered', { ...row, status: 'sent', feishuMessageId: messageId, sentAt });
     } catch (e) {

@@ -753,6 +753,10 @@ export class FeishuStandIn extends EventEmitter {
       if (cardSchemaOf(msg.content) === '2.0' && check.schema === '1.0') {
         return fail(200830, '2.0 卡片不能更新为 1.0 卡片 (a 2.0 card cannot be updated to 1.0)', { ...base, raw: answer });
       }
+      // Callbacks keep arriving for 30 days, but a card can only be updated for 14 (FEISHU.md §1, PATCH 230031).
+      if (this.now() - msg.createTime > PATCH_WINDOW_MS) {
+        return fail(230031, '消息发送超过 14 天，卡片不能再更新 (the message was sent more than 14 days ago and can no longer be updated)', result);
+      }
       result.card = card;
       this.updateContent(msg, newContent);
     }
