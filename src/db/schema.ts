@@ -172,6 +172,132 @@ export const zoneReports = sqliteTable(
   (t) => [uniqueIndex('zone_reports_zone_week_uq').on(t.zoneId, t.weekNo)],
 );
 
+/** The forms of the campaigns beyond the weekly zone report (附件一, 三, 五, 心得, 故事, 献一计, and the dorm checklist). */
+export const RECORD_FORMS = ['dorm-check', 'dorm-record', 'student-day', 'visit', 'reflection', 'story', 'suggestion'] as const;
+export type RecordForm = (typeof RECORD_FORMS)[number];
+
+/** What a record is about: a dorm, a visit target, or the teacher themself (student day, reflection, story, suggestion). */
+export const RECORD_SUBJECTS = ['dorm', 'target', 'person'] as const;
+export type RecordSubject = (typeof RECORD_SUBJECTS)[number];
+
+/**
+ * One filed form. `data` holds the form's fields as its zod schema outputs them
+ * (src/records/forms); columns hold what schedules, quotas and exports query on.
+ * Edits bump `revision` and keep every version in record_revisions.
+ */
+export const records = sqliteTable(
+  'records',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    form: text('form', { enum: RECORD_FORMS }).notNull(),
+    subjectType: text('subject_type', { enum: RECORD_SUBJECTS }).notNull(),
+    subjectId: integer('subject_id').notNull(),
+    /** The period a record answers (`w12` for a weekly check, `term-1` for once-per-term forms); null where records repeat freely (visits, suggestions). */
+    periodKey: text('period_key'),
+    authorId: integer('author_id').notNull().references(() => people.id),
+    /** The day it happened (visit date, student day, check day), local 'YYYY-MM-DD'. */
+    occurredOn: text('occurred_on').notNull(),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    submittedAt: integer('submitted_at', { mode: 'timestamp_ms' }).notNull(),
+    late: integer('late', { mode: 'boolean' }).notNull(),
+    revision: integer('revision').notNull().default(1),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    // A periodic form is filed once per subject and period; a double submit edits, never duplicates.
+    uniqueIndex('records_period_uq').on(t.campaignId, t.form, t.subjectType, t.subjectId, t.periodKey).where(sql`period_key IS NOT NULL`),
+    index('records_author_idx').on(t.authorId, t.form),
+    index('records_subject_idx').on(t.subjectType, t.subjectId),
+  ],
+);
+
+/** Everyone a visit counts for: the author and the co-visitors they named. */
+export const recordVisitors = sqliteTable(
+  'record_visitors',
+  {
+    recordId: integer('record_id').notNull().references(() => records.id, { onDelete: 'cascade' }),
+    personId: integer('person_id').notNull().references(() => people.id),
+    role: text('role', { enum: ['author', 'co-visitor'] }).notNull(),
+  },
+  (t) => [uniqueIndex('record_visitors_uq').on(t.recordId, t.personId), index('record_visitors_person_idx').on(t.personId)],
+);
+
+export const PHOTO_STATUSES = ['pending', 'stored', 'failed'] as const;
+
+/**
+ * A photo a teacher sent the bot for a record. Downloaded through the message
+ * resource API and kept on disk by content hash; `recordId` is null while it
+ * waits for the record being filled.
+ */
+export const photos = sqliteTable(
+  'photos',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    personId: integer('person_id').notNull().references(() => people.id),
+    recordId: integer('record_id').references(() => records.id, { onDelete: 'set null' }),
+    messageId: text('message_id').notNull(),
+    imageKey: text('image_key').notNull(),
+    status: text('status', { enum: PHOTO_STATUSES }).notNull().default('pending'),
+    sha256: text('sha256'),
+    /** Relative to the photo directory. */
+    path: text('path'),
+    contentType: text('content_type'),
+    bytes: integer('bytes'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }),
+    lastError: text('last_error'),
+    receivedAt: integer('received_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [uniqueIndex('photos_message_uq').on(t.messageId, t.imageKey), index('photos_record_idx').on(t.recordId)],
+);
+
+/** The form a teacher opened last and has not submitted yet: photos sent meanwhile belong to it. */
+export const recordDrafts = sqliteTable(
+  'record_drafts',
+  {
+    personId: integer('person_id').notNull().references(() => people.id),
+    form: text('form', { enum: RECORD_FORMS }).notNull(),
+    subjectType: text('subject_type', { enum: RECORD_SUBJECTS }).notNull(),
+    subjectId: integer('subject_id').notNull(),
+    /** Set when the open form edits an existing record. */
+    recordId: integer('record_id'),
+    openedAt: integer('opened_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [uniqueIndex('record_drafts_person_uq').on(t.personId)],
+);
+
+export const LEDGER_STATUSES = ['open', 'accepted', 'in-progress', 'resolved', 'closed'] as const;
+export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
+export const LEDGER_RAISERS = ['parent', 'enterprise', 'teacher', 'student'] as const;
+export type LedgerRaiser = (typeof LEDGER_RAISERS)[number];
+
+/**
+ * 走访台账 (附件六): an opinion, suggestion or problem that stays open until it is
+ * solved and closed out (销号). The text may carry a parent's words, so it is
+ * shown only to its owner and admins, never in a group.
+ */
+export const ledgerItems = sqliteTable(
+  'ledger_items',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    /** The record it came from (null when opened by hand). */
+    recordId: integer('record_id').references(() => records.id, { onDelete: 'set null' }),
+    source: text('source', { enum: [...RECORD_FORMS, 'zone-report', 'manual'] }).notNull(),
+    raisedBy: text('raised_by', { enum: LEDGER_RAISERS }).notNull(),
+    text: text('text').notNull(),
+    category: text('category'),
+    ownerId: integer('owner_id').notNull().references(() => people.id),
+    createdBy: integer('created_by').references(() => people.id),
+    dueOn: text('due_on'),
+    status: text('status', { enum: LEDGER_STATUSES }).notNull().default('open'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('ledger_owner_idx').on(t.ownerId, t.status), index('ledger_campaign_idx').on(t.campaignId, t.status), index('ledger_record_idx').on(t.recordId)],
+);
+
 /** Every saved version of any record, so an edit never loses what was there before. */
 export const recordRevisions = sqliteTable(
   'record_revisions',
@@ -225,7 +351,7 @@ export const outbox = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     sentAt: integer('sent_at', { mode: 'timestamp_ms' }),
   },
-  (t) => [index('outbox_due_idx').on(t.status, t.nextAttemptAt)],
+  (t) => [index('outbox_due_idx').on(t.status, t.nextAttemptAt), index('outbox_feishu_message_idx').on(t.feishuMessageId)],
 );
 
 export type Campaign = typeof campaigns.$inferSelect;
@@ -237,3 +363,6 @@ export type Target = typeof targets.$inferSelect;
 export type Assignment = typeof assignments.$inferSelect;
 export type ZoneReport = typeof zoneReports.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
+export type RecordRow = typeof records.$inferSelect;
+export type Photo = typeof photos.$inferSelect;
+export type LedgerItem = typeof ledgerItems.$inferSelect;

@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import type { Router } from '../../bot/router.js';
+import { toast, withCard, type CardReply } from '../../bot/events.js';
+import type { ActiveCampaign } from '../../db/repos.js';
+import type { Person, RecordForm, RecordRow } from '../../db/schema.js';
+import { callbackButton, renderCard, textTag } from '../../feishu/card-templates.js';
+import { UserFacingError } from '../../feishu/errors.js';
+import { formatDeadline, formatLocal, inZone } from '../../domain/time.js';
+import { formComponents, summaryBlocks, validate, type FormData, type Fields } from '../../records/fields.js';
+import type { RaisedIssue, RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
+import type { FeatureDeps } from '../deps.js';
+
+/**
+ * The one flow every form follows: open (a blank or pre-filled form, or the
+ * stored record when the period is already filed), submit (validate with
+ * per-field messages, store with history, turn the card read-only), and edit.
+ * A form plugs in what differs: which subject it is about, who may file it,
+ * its fields, and what a submission sets off (ledger items, a leader's DM).
+ */
+
+/** What one open form is about, resolved and authorised for the person. */
+export interface FormView {
+  campaign: ActiveCampaign;
+  subject: Subject;
+  /** Once-per-period forms: the period; null for forms filed freely (visits, suggestions). */
+  periodKey: string | null;
+  title: string;
+  subtitle: string;
+  fields: Fields;
+  /** Values a new record starts from (from the roster, earlier checks, the reminder). */
+  prefill: FormData;
+  /** After this moment a first submission is marked late. */
+  dueAt?: Date;
+  intro?: string;
+  /** Read-only blocks above the form and on the summary (a target's details, shown only to its visitors). */
+  context: object[];
+  /** The card value that re-opens this view. */
+  ref: Record<string, unknown>;
+}
+
+export interface FormBinding<R extends Record<string, unknown>> {
+  form: RecordForm;
+  /** The zod shape of the card value that names what the form is about. */
+  ref: z.ZodType<R>;
+  /** Loads and authorises: throws a UserFacingError for someone who may not file it. */
+  view(ref: R, person: Person, record?: RecordRow): Promise<FormView>;
+  /** The ref that re-opens a stored record's form. */
+  refOf(record: RecordRow): R;
+  /** Forms filed again and again (visits) open blank each time; the others show what is stored. */
+  repeatable?: boolean;
+  occurredOn?(data: FormData, view: FormView): string;
+  issues?(data: FormData, view: FormView): RaisedIssue[];
+  coVisitors?(data: FormData): number[];
+  /** Runs after a save that changed something; returns lines added to the toast. */
+  afterSave?(o: SaveOutcome, view: FormView, person: Person, data: FormData): Promise<string[]>;
+  /** Blocks shown on the read-only card below the fields (visitors, photos, ledger items). */
+  extra?(record: RecordRow, view: FormView): Promise<object[]>;
+}
+
+export const today = (deps: FeatureDeps, tz: string) => inZone(deps.clock.now(), tz).format('YYYY-MM-DD');
+
+export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, repo: RecordRepo, b: FormBinding<R>) {
+  function formCard(view: FormView, o: { values: FormData; problems?: Array<{ field: string; message: string }>; record?: RecordRow }) {
+    const tz = view.campaign.def.timezone;
+    const now = deps.clock.now();
+    const overdue = !o.record && view.dueAt && now >= view.dueAt;
+    const intro = o.record
+      ? `修改后保存，原内容会保留在修改记录中。/ Your earlier version is kept in the history.`
+      : [view.intro, view.dueAt ? (overdue ? `已过截止时间（${formatDeadline(view.dueAt, tz)}），现在提交会记为**补交**。` : `请在 **${formatDeadline(view.dueAt, tz)}** 前提交。`) : '', '带“（选填）”的可以不填。']
+          .filter(Boolean)
+          .join('\n');
+    return renderCard('record-form', {
+      title: view.title,
+      subtitle: view.subtitle,
+      headerColor: o.problems?.length ? 'red' : overdue ? 'orange' : 'blue',
+      tags: o.record ? [textTag('修改中', 'blue')] : overdue ? [textTag('补交', 'orange')] : [],
+      intro,
+      problems: o.problems?.length
+        ? [{ tag: 'markdown', content: `<font color='red'>请修改后再提交 / please fix：</font>\n${o.problems.map((p) => `- ${p.message}`).join('\n')}` }]
+        : [],
+      context: view.context,
+      fields: formComponents(view.fields, o.values, o.problems),
+      submitText: o.record ? '保存修改 Save' : '提交 Submit',
+      submitValue: { action: `${b.form}.submit`, ...view.ref, ...(o.record ? { recordId: o.record.id, baseRevision: o.record.revision } : {}) },
+    });
+  }
+
+  async function summaryCard(view: FormView, record: RecordRow, o: { editable?: boolean; heading?: string } = {}) {
+    const tz = view.campaign.def.timezone;
+    const tags = [record.late ? textTag('补交', 'orange') : textTag('已提交', 'green')];
+    if (record.revision > 1) tags.push(textTag('已修改', 'blue'));
+    const footer = [
+      `提交于 ${formatLocal(record.submittedAt, tz)}${record.late ? '（超过截止时间）' : ''}`,
+      record.revision > 1 ? `第 ${record.revision} 版，最后修改于 ${formatLocal(record.updatedAt, tz)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    return renderCard('record-summary', {
+      title: view.title,
+      subtitle: o.heading ?? view.subtitle,
+      status: record.late ? '补交' : '已提交',
+      headerColor: record.late ? 'orange' : 'green',
+      tags,
+      context: view.context,
+      blocks: summaryBlocks(view.fields, record.data),
+      extra: b.extra ? await b.extra(record, view) : [],
+      footer,
+      actions: o.editable === false ? [] : [callbackButton('修改 Edit', { action: `${b.form}.edit`, recordId: record.id }, 'default')],
+    });
+  }
+
+  /** The card that opens the form: the stored record for a filed period, else a fresh form. */
+  async function open(ref: R, person: Person): Promise<CardReply> {
+    const view = await b.view(ref, person);
+    if (!b.repeatable && view.periodKey !== null) {
+      const stored = await repo.forPeriod(view.campaign.row.id, b.form, view.subject, view.periodKey);
+      if (stored) return withCard(toast('info', '这份已经提交过了，可以点“修改”更新。', 'Already submitted; use Edit to change it.'), await summaryCard(view, stored));
+    }
+    await repo.openDraft(person.id, b.form, view.subject, null, deps.clock.now());
+    return withCard({}, formCard(view, { values: view.prefill }));
+  }
+
+  async function stored(recordId: number): Promise<RecordRow> {
+    const record = await repo.get(recordId);
+    if (!record || record.form !== b.form) throw new UserFacingError('这条记录已不存在。/ This record no longer exists.');
+    return record;
+  }
+
+  function register(router: Router) {
+    router.action(`${b.form}.open`, z.object({ action: z.string() }).passthrough(), async ({ value, person }) => open(parseRef(value), person!));
+
+    router.action(`${b.form}.edit`, z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
+      const record = await stored(value.recordId);
+      const view = await b.view(b.refOf(record), person!, record);
+      await repo.openDraft(person!.id, b.form, view.subject, record.id, deps.clock.now());
+      return withCard({}, formCard(view, { values: record.data, record }));
+    });
+
+    router.action(
+      `${b.form}.submit`,
+      z.object({ recordId: z.number().int().positive().optional(), baseRevision: z.number().int().min(0).optional() }).passthrough(),
+      async ({ value, person, form }) => {
+        const record = value.recordId ? await stored(value.recordId) : undefined;
+        const view = await b.view(record ? b.refOf(record) : parseRef(value), person!, record);
+        const checked = validate(view.fields, form);
+        if (!checked.ok) {
+          // The card comes back with what was typed and each problem under its field; nothing is lost.
+          return withCard(
+            toast('error', checked.problems.map((p) => p.message).join('；'), 'Please fix the fields marked in red.'),
+            formCard(view, { values: checked.typed, problems: checked.problems, record }),
+          );
+        }
+        const now = deps.clock.now();
+        const data = checked.data;
+        const outcome = await repo.save({
+          campaignId: view.campaign.row.id,
+          form: b.form,
+          subject: view.subject,
+          periodKey: view.periodKey,
+          recordId: record?.id,
+          authorId: record?.authorId ?? person!.id,
+          occurredOn: b.occurredOn?.(data, view) ?? record?.occurredOn ?? today(deps, view.campaign.def.timezone),
+          data,
+          at: now,
+          late: !!view.dueAt && now >= view.dueAt,
+          coVisitorIds: b.coVisitors?.(data),
+          issues: b.issues?.(data, view),
+          ledgerOwnerId: person!.id,
+          ledgerDueOn: null,
+        });
+        deps.log.info({ form: b.form, recordId: outcome.record.id, outcome: outcome.kind, revision: outcome.record.revision, ledger: outcome.ledger.length }, 'record saved');
+        const card = await summaryCard(view, outcome.record);
+        if (outcome.kind === 'unchanged') return withCard(toast('info', '内容没有变化，已保存过了。', 'No changes; already saved.'), card);
+        const notes = b.afterSave ? await b.afterSave(outcome, view, person!, data) : [];
+        if (outcome.ledger.length) notes.push(`已列入台账 ${outcome.ledger.length} 项`);
+        if (outcome.photos) notes.push(`已附照片 ${outcome.photos} 张`);
+        const head =
+          outcome.kind === 'edited' ? '修改已保存，原内容保留在修改记录中' : outcome.record.late ? '已补交，谢谢' : '提交成功，谢谢';
+        return withCard(toast('success', [head, ...notes].join('；') + '。', outcome.kind === 'edited' ? 'Changes saved; history kept.' : 'Submitted. Thank you!'), card);
+      },
+    );
+  }
+
+  function parseRef(value: Record<string, unknown>): R {
+    const r = b.ref.safeParse(value);
+    if (!r.success) throw new UserFacingError('这张卡片已失效，请输入 /进度 重新打开。/ This card is no longer valid.');
+    return r.data;
+  }
+
+  /** The card value of a button that opens this form. */
+  const openValue = (ref: R) => ({ action: `${b.form}.open`, ...ref });
+
+  return { form: b.form, register, open, openValue, summaryCard };
+}

@@ -1,0 +1,234 @@
+import { and, desc, eq, gte, inArray, isNull } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import {
+  ledgerItems,
+  people,
+  photos,
+  recordDrafts,
+  recordRevisions,
+  records,
+  recordVisitors,
+  type LedgerItem,
+  type LedgerRaiser,
+  type Person,
+  type Photo,
+  type RecordForm,
+  type RecordRow,
+  type RecordSubject,
+} from '../db/schema.js';
+import { sameData, type FormData } from './fields.js';
+
+export interface Subject {
+  type: RecordSubject;
+  id: number;
+}
+
+/** A ledger item a record opens: who raised it and what they said. */
+export interface RaisedIssue {
+  raisedBy: LedgerRaiser;
+  text: string;
+  category: string;
+}
+
+export interface SaveRecord {
+  campaignId: string;
+  form: RecordForm;
+  subject: Subject;
+  periodKey: string | null;
+  /** The record being edited; absent for a new free-repeating record (a visit). */
+  recordId?: number;
+  authorId: number;
+  occurredOn: string;
+  data: FormData;
+  at: Date;
+  late: boolean;
+  /** Visits: everyone the visit counts for besides the author. */
+  coVisitorIds?: number[];
+  /** Issues to open in the ledger; on an edit only the new ones (by text) are added. */
+  issues?: RaisedIssue[];
+  ledgerOwnerId?: number;
+  ledgerDueOn?: string | null;
+}
+
+export type SaveOutcome = { kind: 'created' | 'edited' | 'unchanged'; record: RecordRow; ledger: LedgerItem[]; photos: number };
+
+/** Photos that arrived for a form that was open wait this long for its submission. */
+export const DRAFT_PHOTO_WINDOW_MS = 24 * 3600_000;
+
+export class RecordRepo {
+  constructor(private readonly db: Db) {}
+
+  async get(id: number): Promise<RecordRow | null> {
+    return this.db.select().from(records).where(eq(records.id, id)).get() ?? null;
+  }
+
+  /** The record of a periodic form for its subject and period. */
+  async forPeriod(campaignId: string, form: RecordForm, subject: Subject, periodKey: string): Promise<RecordRow | null> {
+    return (
+      this.db
+        .select()
+        .from(records)
+        .where(and(eq(records.campaignId, campaignId), eq(records.form, form), eq(records.subjectType, subject.type), eq(records.subjectId, subject.id), eq(records.periodKey, periodKey)))
+        .get() ?? null
+    );
+  }
+
+  async forSubject(campaignId: string, form: RecordForm, subject: Subject): Promise<RecordRow[]> {
+    return this.db
+      .select()
+      .from(records)
+      .where(and(eq(records.campaignId, campaignId), eq(records.form, form), eq(records.subjectType, subject.type), eq(records.subjectId, subject.id)))
+      .orderBy(records.occurredOn, records.id)
+      .all();
+  }
+
+  async ofForm(campaignId: string, form: RecordForm): Promise<RecordRow[]> {
+    return this.db.select().from(records).where(and(eq(records.campaignId, campaignId), eq(records.form, form))).orderBy(desc(records.id)).all();
+  }
+
+  /** Visit records a person counts in (as author or co-visitor). */
+  async visitsOf(personId: number, campaignId: string): Promise<RecordRow[]> {
+    return this.db
+      .select({ r: records })
+      .from(recordVisitors)
+      .innerJoin(records, eq(records.id, recordVisitors.recordId))
+      .where(and(eq(recordVisitors.personId, personId), eq(records.campaignId, campaignId), eq(records.form, 'visit')))
+      .orderBy(records.occurredOn)
+      .all()
+      .map((x) => x.r);
+  }
+
+  async visitors(recordId: number): Promise<Array<{ person: Person; role: 'author' | 'co-visitor' }>> {
+    return this.db
+      .select({ person: people, role: recordVisitors.role })
+      .from(recordVisitors)
+      .innerJoin(people, eq(people.id, recordVisitors.personId))
+      .where(eq(recordVisitors.recordId, recordId))
+      .all();
+  }
+
+  /** Whether the person is named on any visit to the target (so may file and read for it). */
+  async visitedTarget(personId: number, targetId: number): Promise<boolean> {
+    const row = this.db
+      .select({ id: records.id })
+      .from(recordVisitors)
+      .innerJoin(records, eq(records.id, recordVisitors.recordId))
+      .where(and(eq(recordVisitors.personId, personId), eq(records.subjectType, 'target'), eq(records.subjectId, targetId)))
+      .get();
+    return !!row;
+  }
+
+  async ledgerOf(recordId: number): Promise<LedgerItem[]> {
+    return this.db.select().from(ledgerItems).where(eq(ledgerItems.recordId, recordId)).orderBy(ledgerItems.id).all();
+  }
+
+  async photosOf(recordId: number): Promise<Photo[]> {
+    return this.db.select().from(photos).where(eq(photos.recordId, recordId)).orderBy(photos.id).all();
+  }
+
+  async revisions(recordId: number, form: RecordForm) {
+    return this.db.select().from(recordRevisions).where(and(eq(recordRevisions.recordType, form), eq(recordRevisions.recordId, recordId))).orderBy(recordRevisions.revision).all();
+  }
+
+  /** Remembers the form a person just opened, so photos sent meanwhile go to it. */
+  async openDraft(personId: number, form: RecordForm, subject: Subject, recordId: number | null, at: Date): Promise<void> {
+    const values = { personId, form, subjectType: subject.type, subjectId: subject.id, recordId, openedAt: at };
+    this.db.insert(recordDrafts).values(values).onConflictDoUpdate({ target: recordDrafts.personId, set: values }).run();
+  }
+
+  async draftOf(personId: number) {
+    return this.db.select().from(recordDrafts).where(eq(recordDrafts.personId, personId)).get() ?? null;
+  }
+
+  /**
+   * Stores a submission in one transaction: the record, its revision, who it
+   * counts for, the ledger items it opens, and the photos that were waiting
+   * for it. Identical content (a double click, a re-sent form) changes nothing.
+   */
+  async save(s: SaveRecord): Promise<SaveOutcome> {
+    return this.db.transaction((tx) => {
+      const existing = s.recordId
+        ? tx.select().from(records).where(eq(records.id, s.recordId)).get()
+        : s.periodKey
+          ? tx
+              .select()
+              .from(records)
+              .where(and(eq(records.campaignId, s.campaignId), eq(records.form, s.form), eq(records.subjectType, s.subject.type), eq(records.subjectId, s.subject.id), eq(records.periodKey, s.periodKey)))
+              .get()
+          : undefined;
+      const visitorsBefore = existing
+        ? tx.select().from(recordVisitors).where(and(eq(recordVisitors.recordId, existing.id), eq(recordVisitors.role, 'co-visitor'))).all().map((v) => v.personId)
+        : [];
+      const coVisitors = [...new Set(s.coVisitorIds ?? [])].filter((id) => id !== s.authorId);
+      const sameVisitors = visitorsBefore.length === coVisitors.length && coVisitors.every((id) => visitorsBefore.includes(id));
+      if (existing && sameData(existing.data, s.data) && existing.occurredOn === s.occurredOn && sameVisitors) {
+        return { kind: 'unchanged', record: existing, ledger: [], photos: 0 };
+      }
+      const record = existing
+        ? tx
+            .update(records)
+            .set({ data: s.data, occurredOn: s.occurredOn, revision: existing.revision + 1, updatedAt: s.at })
+            .where(eq(records.id, existing.id))
+            .returning()
+            .get()
+        : tx
+            .insert(records)
+            .values({
+              campaignId: s.campaignId, form: s.form, subjectType: s.subject.type, subjectId: s.subject.id, periodKey: s.periodKey,
+              authorId: s.authorId, occurredOn: s.occurredOn, data: s.data, submittedAt: s.at, late: s.late, revision: 1, updatedAt: s.at,
+            })
+            .returning()
+            .get();
+      tx.insert(recordRevisions)
+        .values({ recordType: s.form, recordId: record.id, revision: record.revision, data: { occurredOn: s.occurredOn, ...s.data, coVisitorIds: coVisitors }, authorId: s.authorId, recordedAt: s.at })
+        .run();
+
+      if (!existing) tx.insert(recordVisitors).values({ recordId: record.id, personId: s.authorId, role: 'author' }).run();
+      if (!sameVisitors) {
+        tx.delete(recordVisitors).where(and(eq(recordVisitors.recordId, record.id), eq(recordVisitors.role, 'co-visitor'))).run();
+        for (const personId of coVisitors) tx.insert(recordVisitors).values({ recordId: record.id, personId, role: 'co-visitor' }).run();
+      }
+
+      const ledger: LedgerItem[] = [];
+      if (s.issues?.length && s.ledgerOwnerId) {
+        const known = new Set(tx.select({ text: ledgerItems.text }).from(ledgerItems).where(eq(ledgerItems.recordId, record.id)).all().map((l) => l.text));
+        for (const issue of s.issues) {
+          if (known.has(issue.text)) continue;
+          known.add(issue.text);
+          ledger.push(
+            tx
+              .insert(ledgerItems)
+              .values({
+                campaignId: s.campaignId, recordId: record.id, source: s.form, raisedBy: issue.raisedBy, text: issue.text, category: issue.category,
+                ownerId: s.ledgerOwnerId, createdBy: s.authorId, dueOn: s.ledgerDueOn ?? null, status: 'open', createdAt: s.at, updatedAt: s.at,
+              })
+              .returning()
+              .get(),
+          );
+        }
+      }
+
+      // Photos sent for the form being filled (recently, not yet attached) now belong to it.
+      let attached = 0;
+      const draft = tx.select().from(recordDrafts).where(eq(recordDrafts.personId, s.authorId)).get();
+      if (draft && draft.form === s.form && draft.subjectType === s.subject.type && draft.subjectId === s.subject.id) {
+        attached = tx
+          .update(photos)
+          .set({ recordId: record.id })
+          .where(and(eq(photos.personId, s.authorId), isNull(photos.recordId), gte(photos.receivedAt, new Date(s.at.getTime() - DRAFT_PHOTO_WINDOW_MS))))
+          .run().changes;
+        tx.delete(recordDrafts).where(eq(recordDrafts.personId, s.authorId)).run();
+      }
+      return { kind: existing ? 'edited' : 'created', record, ledger, photos: attached };
+    });
+  }
+
+  async ledgerCount(recordIds: number[]): Promise<Map<number, number>> {
+    const m = new Map<number, number>();
+    if (!recordIds.length) return m;
+    for (const l of this.db.select({ recordId: ledgerItems.recordId }).from(ledgerItems).where(inArray(ledgerItems.recordId, recordIds)).all()) {
+      if (l.recordId) m.set(l.recordId, (m.get(l.recordId) ?? 0) + 1);
+    }
+    return m;
+  }
+}
