@@ -294,9 +294,41 @@ export const ledgerItems = sqliteTable(
     status: text('status', { enum: LEDGER_STATUSES }).notNull().default('open'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+    /** The owner's note when resolving; cleared when an admin sends it back or reopens it (history keeps every note). */
+    resolution: text('resolution'),
+    resolvedAt: integer('resolved_at', { mode: 'timestamp_ms' }),
+    /** When it was closed out (销号): days to close are counted to here. */
+    closedAt: integer('closed_at', { mode: 'timestamp_ms' }),
+    /** When the admins were told it is overdue, so they are told once per due date. */
+    escalatedAt: integer('escalated_at', { mode: 'timestamp_ms' }),
   },
   (t) => [index('ledger_owner_idx').on(t.ownerId, t.status), index('ledger_campaign_idx').on(t.campaignId, t.status), index('ledger_record_idx').on(t.recordId)],
 );
+
+export const LEDGER_EVENT_KINDS = ['accepted', 'started', 'resolved', 'transferred', 'closed', 'sent-back', 'reopened', 'escalated'] as const;
+export type LedgerEventKind = (typeof LEDGER_EVENT_KINDS)[number];
+
+/** A ledger item's history: every change of state or owner, with who made it and why. */
+export const ledgerEvents = sqliteTable(
+  'ledger_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    itemId: integer('item_id').notNull().references(() => ledgerItems.id, { onDelete: 'cascade' }),
+    at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+    /** Null when the bot itself acted (an overdue item escalated to the admins). */
+    actorId: integer('actor_id').references(() => people.id),
+    kind: text('kind', { enum: LEDGER_EVENT_KINDS }).notNull(),
+    fromStatus: text('from_status', { enum: LEDGER_STATUSES }),
+    toStatus: text('to_status', { enum: LEDGER_STATUSES }),
+    fromOwnerId: integer('from_owner_id').references(() => people.id),
+    toOwnerId: integer('to_owner_id').references(() => people.id),
+    /** A resolution note or a reason; may quote a parent, so shown to the owner and admins only. */
+    note: text('note'),
+  },
+  (t) => [index('ledger_events_item_idx').on(t.itemId, t.at)],
+);
+
+export type LedgerEvent = typeof ledgerEvents.$inferSelect;
 
 /** Every saved version of any record, so an edit never loses what was there before. */
 export const recordRevisions = sqliteTable(

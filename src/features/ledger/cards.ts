@@ -1,0 +1,286 @@
+import type { LedgerEvent, LedgerEventKind, LedgerItem, LedgerRaiser, LedgerStatus, Person } from '../../db/schema.js';
+import {
+  ACTIVE_STATUSES,
+  actionsFor,
+  ageInDays,
+  daysBetween,
+  daysOverdue,
+  daysToClose,
+  dueOf,
+  localDate,
+  type LedgerAction,
+  type LedgerNumbers,
+  type Standing,
+} from '../../domain/ledger.js';
+import { formatLocal } from '../../domain/time.js';
+import { callbackButton, labelledText, plainText, renderCard, textBlock, textTag } from '../../feishu/card-templates.js';
+
+/**
+ * The ledger's cards. An item's words (which may quote a parent) always go in
+ * as plain text, and only into cards for its owner and the admins; summaries
+ * and headers, which Feishu shows in notifications, carry numbers and labels only.
+ */
+
+export const STATUS_LABELS: Record<LedgerStatus, string> = {
+  open: '待接收',
+  accepted: '已接收',
+  'in-progress': '处理中',
+  resolved: '待销号',
+  closed: '已销号',
+};
+const STATUS_COLORS: Record<LedgerStatus, string> = { open: 'blue', accepted: 'wathet', 'in-progress': 'indigo', resolved: 'turquoise', closed: 'green' };
+
+export const SOURCE_LABELS: Record<LedgerItem['source'], string> = {
+  visit: '走访记录',
+  'dorm-check': '宿舍检查',
+  'dorm-record': '宿舍记录',
+  'student-day': '做一天学生',
+  suggestion: '献一计',
+  reflection: '心得',
+  story: '感人故事',
+  'zone-report': '责任区报表',
+  manual: '手动登记',
+};
+const RAISER_LABELS: Record<LedgerRaiser, string> = { parent: '家长', enterprise: '企业', teacher: '教师', student: '学生' };
+
+const EVENT_LABELS: Record<LedgerEventKind, string> = {
+  accepted: '接收',
+  started: '开始处理',
+  resolved: '提交解决',
+  transferred: '转交给',
+  closed: '销号',
+  'sent-back': '退回',
+  reopened: '重新打开',
+  escalated: '逾期，已提醒管理员',
+};
+
+/** The list a card was opened from, so the item card can lead back to it. */
+export interface Back {
+  q: string;
+  offset: number;
+}
+
+/** Actions that need a note or a choice first open a form in place. */
+export type FormKind = 'resolve' | 'transfer' | 'send-back' | 'reopen';
+const FORM_KINDS = new Set<LedgerAction>(['resolve', 'transfer', 'send-back', 'reopen']);
+export const isFormKind = (a: LedgerAction): a is FormKind => FORM_KINDS.has(a);
+
+const BUTTONS: Record<LedgerAction, { text: string; type: string }> = {
+  accept: { text: '接收 Accept', type: 'primary' },
+  start: { text: '开始处理 Start', type: 'primary' },
+  resolve: { text: '已解决 Resolve', type: 'primary' },
+  transfer: { text: '转交 Transfer', type: 'default' },
+  close: { text: '销号 Close out', type: 'primary' },
+  'send-back': { text: '退回 Send back', type: 'danger' },
+  reopen: { text: '重新打开 Reopen', type: 'default' },
+};
+
+const buttonRow = (buttons: object[]) =>
+  buttons.length ? [{ tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) }] : [];
+
+const withBack = (value: Record<string, unknown>, back?: Back) => (back ? { ...value, back } : value);
+
+export const actionButton = (action: LedgerAction, itemId: number, back?: Back) =>
+  callbackButton(
+    BUTTONS[action].text,
+    withBack(isFormKind(action) ? { action: 'ledger.form', itemId, kind: action } : { action: `ledger.${action}`, itemId }, back),
+    BUTTONS[action].type,
+  );
+
+const listButton = (back: Back) => callbackButton('返回列表 Back to list', { action: 'ledger.list', ...back });
+
+const dateOf = (date: string) => date.slice(5);
+
+/** "期限 11-30（还剩 3 天）" or "（已逾期 2 天）" while the owner still has work to do. */
+function dueText(item: LedgerItem, now: Date, tz: string): string {
+  const due = dueOf(item, tz);
+  if (!ACTIVE_STATUSES.includes(item.status)) return `期限 ${dateOf(due)}`;
+  const late = daysOverdue(item, now, tz);
+  if (late > 0) return `期限 ${dateOf(due)}（已逾期 ${late} 天）`;
+  const left = daysBetween(localDate(now, tz), due);
+  return `期限 ${dateOf(due)}（${left === 0 ? '今天到期' : `还剩 ${left} 天`}）`;
+}
+
+function historyLines(item: LedgerItem, events: LedgerEvent[], names: Map<number, string>, tz: string): string[] {
+  const at = (d: Date) => formatLocal(d, tz, 'MM-DD HH:mm');
+  const who = (id: number | null) => (id === null ? '' : (names.get(id) ?? '—'));
+  return [
+    [at(item.createdAt), who(item.createdBy), `登记（${SOURCE_LABELS[item.source]}）`].filter(Boolean).join(' '),
+    ...events.map((e) => {
+      if (e.kind === 'escalated') return `${at(e.at)} ${EVENT_LABELS[e.kind]}`;
+      const whom = e.kind === 'transferred' ? ` ${who(e.toOwnerId)}` : '';
+      return `${at(e.at)} ${who(e.actorId)} ${EVENT_LABELS[e.kind]}${whom}${e.note ? `：${e.note}` : ''}`;
+    }),
+  ];
+}
+
+const HISTORY_SHOWN = 15;
+
+function historyPanel(lines: string[]) {
+  const shown = lines.slice(-HISTORY_SHOWN);
+  const skipped = lines.length - shown.length;
+  return {
+    tag: 'collapsible_panel',
+    expanded: false,
+    header: { title: plainText(`处理记录 History（${lines.length}）`) },
+    elements: [textBlock([...(skipped ? [`（更早的 ${skipped} 条略）`] : []), ...shown].join('\n'), { size: 'notation' })],
+  };
+}
+
+export interface ItemCardInput {
+  item: LedgerItem;
+  events: LedgerEvent[];
+  names: Map<number, string>;
+  tz: string;
+  now: Date;
+  /** How the person the card is for stands to the item: it decides the buttons. */
+  standing: Standing;
+  /** A line above the item: why this card arrived. Plain text, as it may quote a reason someone typed. */
+  notice?: string;
+  back?: Back;
+}
+
+export function itemCard(v: ItemCardInput) {
+  const { item, tz, now } = v;
+  const overdue = daysOverdue(item, now, tz);
+  const owner = v.names.get(item.ownerId) ?? '—';
+  const facts = [
+    `负责人 ${owner} · ${RAISER_LABELS[item.raisedBy]}提出 · ${SOURCE_LABELS[item.source]}${item.category ? ` · ${item.category}` : ''}`,
+    `登记于 ${formatLocal(item.createdAt, tz, 'MM-DD')}（${ageInDays(item, now, tz)} 天前）· ${dueText(item, now, tz)}`,
+    ...(item.status === 'closed' && item.closedAt ? [`销号于 ${formatLocal(item.closedAt, tz, 'MM-DD')}，用时 ${daysToClose(item)} 天`] : []),
+  ];
+  const actions = actionsFor(item.status, v.standing).map((a) => actionButton(a, item.id, v.back));
+  return renderCard('ledger-item', {
+    summary: `走访台账 #${item.id} · ${STATUS_LABELS[item.status]} · ${RAISER_LABELS[item.raisedBy]}提出`,
+    id: item.id,
+    statusLabel: STATUS_LABELS[item.status],
+    subtitle: `${SOURCE_LABELS[item.source]} · 负责人 ${owner} / Ledger item`,
+    headerColor: overdue ? 'red' : STATUS_COLORS[item.status],
+    tags: overdue ? [textTag(`逾期 ${overdue} 天`, 'red')] : [],
+    notice: v.notice ? [textBlock(v.notice, { color: overdue ? 'red' : 'blue' })] : [],
+    issue: labelledText('事项 Issue', item.text),
+    facts: textBlock(facts.join('\n'), { size: 'notation', color: 'grey' }),
+    resolution: item.resolution ? labelledText('解决情况 Resolution', item.resolution) : [],
+    history: historyPanel(historyLines(item, v.events, v.names, tz)),
+    actions: buttonRow(v.back ? [...actions, listButton(v.back)] : actions),
+  });
+}
+
+/** What the previous owner sees once an item is handed on: who has it now, not what it says. */
+export function handedOverCard(item: LedgerItem, newOwner: string) {
+  return renderCard('ledger-item', {
+    summary: `走访台账 #${item.id} · 已转交`,
+    id: item.id,
+    statusLabel: '已转交',
+    subtitle: `已转交给 ${newOwner} / Transferred`,
+    headerColor: 'grey',
+    tags: [],
+    notice: [],
+    issue: [textBlock(`这条台账已转交给 ${newOwner} 负责，谢谢你！此后的处理情况由负责人和党支部管理员跟进。`)],
+    facts: [],
+    resolution: [],
+    history: [],
+    actions: [],
+  });
+}
+
+const FORMS: Record<FormKind, { title: string; en: string; intro: string; note: string; required: boolean; submit: string; color: string }> = {
+  resolve: { title: '提交解决情况', en: 'Resolve', intro: '请写明怎样解决的（必填）。提交后由党支部管理员核实销号。', note: '解决情况 Resolution', required: true, submit: '提交解决 Submit', color: 'turquoise' },
+  transfer: { title: '转交台账', en: 'Transfer', intro: '请选择新的负责人，对方会收到这条台账并重新接收。', note: '转交原因（选填）Reason', required: false, submit: '确认转交 Transfer', color: 'blue' },
+  'send-back': { title: '退回重办', en: 'Send back', intro: '请写明退回原因（必填），负责人会收到通知。', note: '退回原因 Reason', required: true, submit: '确认退回 Send back', color: 'orange' },
+  reopen: { title: '重新打开', en: 'Reopen', intro: '请写明重新打开的原因（必填）。负责人会收到通知，期限重新计算。', note: '原因 Reason', required: true, submit: '确认重新打开 Reopen', color: 'orange' },
+};
+
+export const NOTE_MAX = 500;
+
+export interface FormCardInput {
+  item: LedgerItem;
+  kind: FormKind;
+  /** People the item may be handed to (transfer only). */
+  candidates?: Person[];
+  typed?: { note?: string; owner?: string };
+  problem?: string;
+  back?: Back;
+}
+
+export function formCard(v: FormCardInput) {
+  const f = FORMS[v.kind];
+  const fields: object[] = [];
+  if (v.kind === 'transfer') {
+    fields.push({
+      tag: 'select_static',
+      name: 'owner',
+      required: true,
+      placeholder: plainText('新负责人 New owner'),
+      options: (v.candidates ?? []).map((p) => ({ text: plainText(p.department ? `${p.name}（${p.department}）` : p.name), value: String(p.id) })),
+      ...(v.typed?.owner ? { initial_option: v.typed.owner } : {}),
+    });
+  }
+  fields.push({
+    tag: 'input',
+    name: 'note',
+    input_type: 'multiline_text',
+    rows: 3,
+    max_length: NOTE_MAX,
+    required: f.required,
+    default_value: v.typed?.note ?? '',
+    label: plainText(f.required ? `${f.note} *` : f.note),
+  });
+  return renderCard('ledger-form', {
+    id: v.item.id,
+    title: f.title,
+    subtitle: `${STATUS_LABELS[v.item.status]} · ${SOURCE_LABELS[v.item.source]} / ${f.en}`,
+    headerColor: v.problem ? 'red' : f.color,
+    issue: labelledText('事项 Issue', v.item.text),
+    intro: f.intro,
+    problems: v.problem ? [{ tag: 'markdown', content: `<font color='red'>${v.problem}</font>` }] : [],
+    fields,
+    submitText: f.submit,
+    submitValue: withBack({ action: `ledger.${v.kind}`, itemId: v.item.id }, v.back),
+    backValue: withBack({ action: 'ledger.view', itemId: v.item.id }, v.back),
+  });
+}
+
+const days = (d: number | null) => (d === null ? '—' : `${d} 天`);
+
+export const numbersLine = (n: LedgerNumbers) =>
+  `未销号 **${n.open}** · 逾期 **${n.overdue}** · 待销号 ${n.awaitingClose} · 本周销号 ${n.closedThisWeek} · 本月销号 ${n.closedThisMonth}\n` +
+  `销号用时：中位数 ${days(n.medianDaysToClose)}，90% 在 ${days(n.p90DaysToClose)} 内`;
+
+/** An item's words cut to a line for lists. */
+const brief = (text: string, max = 40) => {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max)}…` : line;
+};
+
+export interface ListRow {
+  item: LedgerItem;
+  ownerName: string;
+}
+
+/** One line per item: number, owner, state and age, its words in plain text, and a button to open it. */
+export function listRows(rows: ListRow[], now: Date, tz: string, back?: Back): object[] {
+  return rows.map(({ item, ownerName }) => {
+    const late = daysOverdue(item, now, tz);
+    const head = `**#${item.id}** · ${ownerName} · ${STATUS_LABELS[item.status]} · ${ageInDays(item, now, tz)} 天${late ? ` · <font color='red'>逾期 ${late} 天</font>` : ''}`;
+    return {
+      tag: 'column_set',
+      flex_mode: 'none',
+      columns: [
+        { tag: 'column', width: 'weighted', weight: 4, vertical_align: 'center', elements: [{ tag: 'markdown', content: head }, textBlock(brief(item.text), { size: 'notation' })] },
+        { tag: 'column', width: 'auto', vertical_align: 'center', elements: [callbackButton('查看 View', withBack({ action: 'ledger.view', itemId: item.id }, back))] },
+      ],
+    };
+  });
+}
+
+export function listCard(v: { title: string; subtitle: string; headerColor: string; sections: object[] }) {
+  return renderCard('ledger-list', v);
+}
+
+export const pageButtons = (q: string, offset: number, page: number, total: number) => {
+  const nav: object[] = [];
+  if (offset > 0) nav.push(callbackButton('上一页 Prev', { action: 'ledger.list', q, offset: Math.max(0, offset - page) }));
+  if (offset + page < total) nav.push(callbackButton('下一页 Next', { action: 'ledger.list', q, offset: offset + page }));
+  return buttonRow(nav);
+};

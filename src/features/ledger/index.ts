@@ -1,0 +1,385 @@
+import { z } from 'zod';
+import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import { toast, withCard, type CardReply } from '../../bot/events.js';
+import type { ActiveCampaign } from '../../db/repos.js';
+import type { LedgerEvent, LedgerItem, Person } from '../../db/schema.js';
+import { inQuietHours, nudgeDay } from '../../domain/calendar.js';
+import {
+  ACTIVE_STATUSES,
+  LEDGER_ACTIONS,
+  LEDGER_DUE_DAYS,
+  LEDGER_ESCALATION_GRACE_DAYS,
+  addDays,
+  daysOverdue,
+  decide,
+  defaultDueOn,
+  dueForEscalation,
+  dueOf,
+  ledgerNumbers,
+  ledgerNumbersByOwner,
+  localDate,
+  type LedgerAction,
+  type Standing,
+  type Verdict,
+} from '../../domain/ledger.js';
+import type { OutboundMessage } from '../../feishu/outbox.js';
+import { UserFacingError } from '../../feishu/errors.js';
+import { normaliseMobile } from '../../roster/validate.js';
+import { currentCampaign, type FeatureDeps, type Job } from '../deps.js';
+import { dailyTriggers } from '../triggers.js';
+import {
+  NOTE_MAX,
+  formCard,
+  handedOverCard,
+  isFormKind,
+  itemCard,
+  listCard,
+  listRows,
+  numbersLine,
+  pageButtons,
+  type Back,
+  type FormKind,
+} from './cards.js';
+import { ALREADY, MISSING_NOTE, done, notAllowed, wrongState } from './messages.js';
+import { USAGE, matches, parseQuery, queryLabel } from './query.js';
+import { LedgerRepo } from './repo.js';
+
+/**
+ * 走访台账 (附件六): every opinion or problem raised is worked off by its owner
+ * and closed out (销号) by the branch admin — "解决一个销号一个，不积压不拖拉".
+ * Each change is one card action by the right person; the item's words reach
+ * only its owner and the admins, and log lines carry ids only.
+ */
+
+const PAGE = 10;
+/** A card holds at most 200 elements (FEISHU.md §2.1); a row takes six. */
+const ESCALATION_ROWS = 20;
+
+const back = z.object({ q: z.string().max(200), offset: z.number().int().min(0) }).optional();
+const itemRef = z.object({ itemId: z.number().int().positive(), back });
+
+/** Control characters are never meant; whitespace around a note is not part of it. */
+const clean = (v: unknown) => (typeof v === 'string' ? v.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').trim() : '');
+
+type Input = { ok: true; note?: string; toOwner?: Person } | { ok: false; kind: FormKind; problem: string };
+
+export function ledgerFeature(deps: FeatureDeps) {
+  const repo = new LedgerRepo(deps.db);
+
+  const standingOf = (item: LedgerItem, p: Person): Standing => ({ owner: item.ownerId === p.id, admin: isAdmin(p) });
+  const mayView = (item: LedgerItem, p: Person) => item.ownerId === p.id || isAdmin(p);
+
+  async function campaignOf(campaignId: string): Promise<ActiveCampaign> {
+    const c = await deps.campaigns.get(campaignId);
+    if (!c) throw new UserFacingError('这条台账所属的活动已不存在。');
+    return c;
+  }
+
+  async function campaignNow(): Promise<ActiveCampaign> {
+    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
+    if (!c) throw new UserFacingError('还没有活动。/ No campaign yet.');
+    return c;
+  }
+
+  async function load(itemId: number): Promise<LedgerItem> {
+    const item = await repo.item(itemId);
+    if (!item) throw new UserFacingError('这条台账已不存在。/ This ledger item no longer exists.');
+    return item;
+  }
+
+  async function cardFor(item: LedgerItem, viewer: Person, extra: { notice?: string; back?: Back } = {}) {
+    const { def } = await campaignOf(item.campaignId);
+    const events = await repo.events(item.id);
+    const names = await repo.names([item.ownerId, item.createdBy, ...events.flatMap((e) => [e.actorId, e.toOwnerId])]);
+    return itemCard({ item, events, names, tz: def.timezone, now: deps.clock.now(), standing: standingOf(item, viewer), ...extra });
+  }
+
+  async function ownerName(item: LedgerItem): Promise<string> {
+    return (await deps.people.byId(item.ownerId))?.name ?? '—';
+  }
+
+  /** A refusal: the wrong person gets a toast only (they may not see the item); the right person gets the card as it stands now. */
+  async function refuse(action: LedgerAction, item: LedgerItem, person: Person, why: Exclude<Verdict, { ok: true }>['why'], b?: Back): Promise<CardReply> {
+    if (why === 'not-allowed') return toast('error', notAllowed(action, await ownerName(item)), 'You cannot do this on this ledger item.');
+    const card = await cardFor(item, person, { back: b });
+    return why === 'done' ? withCard(toast('info', ALREADY[action]), card) : withCard(toast('warning', wrongState(action, item.status)), card);
+  }
+
+  /** People an item can be handed to: everyone reachable in Feishu except its owner. */
+  async function candidates(item: LedgerItem): Promise<Person[]> {
+    return (await deps.people.all()).filter((p) => p.openId && p.id !== item.ownerId).sort((a, b) => a.name.localeCompare(b.name, 'zh'));
+  }
+
+  /** What a form-backed step needs: its note (required or not) and, for a transfer, the new owner. */
+  async function readInput(action: LedgerAction, item: LedgerItem, form: Record<string, unknown>, needsNote: boolean): Promise<Input> {
+    if (!isFormKind(action)) return { ok: true };
+    const problem = (text: string): Input => ({ ok: false, kind: action, problem: text });
+    const note = clean(form.note);
+    if (note.length > NOTE_MAX) return problem(`不能超过 ${NOTE_MAX} 字（现在 ${note.length} 字）。`);
+    if (needsNote && !note) return problem(MISSING_NOTE[action]);
+    if (action !== 'transfer') return { ok: true, note: note || undefined };
+    const id = Number(clean(form.owner));
+    const to = Number.isInteger(id) && id > 0 ? await deps.people.byId(id) : null;
+    if (!to) return problem('请选择新的负责人。');
+    if (to.id === item.ownerId) return problem(`${to.name} 已经是负责人了，请另选一位。`);
+    if (!to.openId) return problem(`${to.name} 还没有匹配到飞书账号，暂时无法转交给他/她。`);
+    return { ok: true, note: note || undefined, toOwner: to };
+  }
+
+  /** Columns a step sets besides status and owner. */
+  function columnsFor(action: LedgerAction, now: Date, note: string | undefined, tz: string) {
+    if (action === 'resolve') return { resolution: note ?? null, resolvedAt: now };
+    if (action === 'close') return { closedAt: now };
+    if (action === 'send-back') return { resolution: null, resolvedAt: null };
+    // A reopened item starts a fresh due period, and may be escalated again.
+    if (action === 'reopen') return { resolution: null, resolvedAt: null, closedAt: null, escalatedAt: null, dueOn: addDays(localDate(now, tz), LEDGER_DUE_DAYS) };
+    return {};
+  }
+
+  /** One step of the lifecycle, from a card: check the person and the state, store it with its history, tell whoever is next. */
+  async function act(action: LedgerAction, itemId: number, person: Person, form: Record<string, unknown>, b?: Back, retried = false): Promise<CardReply> {
+    const item = await load(itemId);
+    const verdict = decide(action, item.status, standingOf(item, person));
+    if (!verdict.ok) return refuse(action, item, person, verdict.why, b);
+    const input = await readInput(action, item, form, verdict.needsNote);
+    if (!input.ok) {
+      // The form comes back with what was typed and the problem; nothing is lost.
+      const typed = { note: clean(form.note).slice(0, NOTE_MAX), owner: clean(form.owner) };
+      return withCard(toast('error', input.problem), formCard({ item, kind: input.kind, typed, problem: input.problem, candidates: await candidates(item), back: b }));
+    }
+    const now = deps.clock.now();
+    const { def } = await campaignOf(item.campaignId);
+    const applied = await repo.apply({
+      item, kind: verdict.event, to: verdict.to, actorId: person.id, at: now, note: input.note, toOwnerId: input.toOwner?.id,
+      set: columnsFor(action, now, input.note, def.timezone),
+    });
+    if (!applied) {
+      // Someone else changed it first: decide again on how it stands now.
+      if (retried) throw new UserFacingError('这条台账刚刚被其他人更新了，请再试一次。/ Changed meanwhile; please try again.');
+      return act(action, itemId, person, form, b, true);
+    }
+    deps.log.info({ itemId, action, actorId: person.id, ownerId: applied.item.ownerId, status: applied.item.status }, 'ledger item changed');
+    await notify(applied.item, applied.event, person);
+    const [zh, en] = done(action, input.toOwner?.name);
+    const card = mayView(applied.item, person) ? await cardFor(applied.item, person, { back: b }) : handedOverCard(applied.item, input.toOwner!.name);
+    return withCard(toast('success', zh, en), card);
+  }
+
+  /** Whoever acts next hears of it privately: the admins of a resolution, the owner (after a transfer, the new one) of anything else. */
+  async function notify(item: LedgerItem, event: LedgerEvent, actor: Person) {
+    const messages: OutboundMessage[] = [];
+    const tell = async (p: Person | null, dedupeKey: string, notice: string) => {
+      if (!p?.openId || p.id === actor.id) return;
+      messages.push({ dedupeKey, to: { openId: p.openId }, purpose: `ledger.${event.kind}`, card: await cardFor(item, p, { notice }) });
+    };
+    const owner = await deps.people.byId(item.ownerId);
+    const { def } = await campaignOf(item.campaignId);
+    switch (event.kind) {
+      case 'resolved':
+        for (const admin of await deps.people.admins()) {
+          await tell(admin, `ledger.resolved:${event.id}:${admin.id}`, `${owner?.name ?? ''} 已提交解决情况，请核实后销号，或写明原因退回。`);
+        }
+        break;
+      case 'closed':
+        await tell(owner, `ledger.closed:${event.id}`, `${actor.name} 已核实并销号，谢谢你！`);
+        break;
+      case 'sent-back':
+        await tell(owner, `ledger.sent-back:${event.id}`, `${actor.name} 退回了这条台账：${event.note ?? ''}\n请继续处理后再提交。`);
+        break;
+      case 'reopened':
+        await tell(owner, `ledger.reopened:${event.id}`, `${actor.name} 重新打开了这条台账：${event.note ?? ''}\n新的期限是 ${dueOf(item, def.timezone)}。`);
+        break;
+      case 'transferred': {
+        await tell(owner, `ledger.transferred:${event.id}`, `${actor.name} 把这条台账转交给你${event.note ? `（${event.note}）` : ''}，请接收处理。`);
+        const previous = event.fromOwnerId ? await deps.people.byId(event.fromOwnerId) : null;
+        if (previous?.openId && previous.id !== actor.id) {
+          messages.push({
+            dedupeKey: `ledger.transferred-from:${event.id}`,
+            to: { openId: previous.openId },
+            purpose: 'ledger.transferred',
+            text: `走访台账 #${item.id} 已由 ${actor.name} 转交给 ${owner?.name ?? ''} 负责。`,
+          });
+        }
+        break;
+      }
+    }
+    if (messages.length) await deps.send(messages);
+  }
+
+  async function createByHand(person: Person, text: string) {
+    if (!text) throw new UserFacingError(`请在“新建”后写上事项内容，例如：/台账 新建 家长反映校车下午到站太晚\n${USAGE}`);
+    if (text.length > NOTE_MAX) throw new UserFacingError(`事项内容不能超过 ${NOTE_MAX} 字（现在 ${text.length} 字）。`);
+    const { def } = await campaignNow();
+    const now = deps.clock.now();
+    const item = await repo.create({
+      campaignId: def.id, recordId: null, source: 'manual', raisedBy: 'teacher', text, category: null,
+      ownerId: person.id, createdBy: person.id, dueOn: defaultDueOn(now, def.timezone), createdAt: now,
+    });
+    deps.log.info({ itemId: item.id, ownerId: person.id }, 'ledger item created by hand');
+    return { item, card: await cardFor(item, person, { notice: `已登记，期限 ${item.dueOn}。接收后开始处理；如应由其他老师负责，可以转交。` }) };
+  }
+
+  async function listFor(person: Person, q: string, offset: number) {
+    const admin = isAdmin(person);
+    const query = parseQuery(q);
+    const { def } = await campaignNow();
+    const tz = def.timezone;
+    const now = deps.clock.now();
+    let ownerId: number | undefined = admin && !query.mine ? undefined : person.id;
+    let scope = admin && !query.mine ? '全部负责人' : '我的';
+    if (query.owner) {
+      if (!admin) throw new UserFacingError(`只有党支部管理员可以查看其他老师的台账；输入 /台账 查看你自己的。\n${USAGE}`);
+      const found = await deps.people.byNameOrMobile(query.owner, normaliseMobile(query.owner));
+      if (found.length !== 1) throw new UserFacingError(found.length ? `有 ${found.length} 位“${query.owner}”，请改用手机号指明。` : `名单中没有“${query.owner}”。\n${USAGE}`);
+      ownerId = found[0]!.id;
+      scope = found[0]!.name;
+    }
+    const items = await repo.ofCampaign(def.id, { ownerId });
+    const names = await repo.names(items.map((i) => i.ownerId));
+    const sections: object[] = [{ tag: 'markdown', content: numbersLine(ledgerNumbers(items, now, tz)) }, { tag: 'hr' }];
+    if (query.stats && admin) {
+      for (const { ownerId: id, numbers } of ledgerNumbersByOwner(items, now, tz)) {
+        sections.push({ tag: 'markdown', content: `**${names.get(id) ?? '—'}**\n${numbersLine(numbers)}` });
+      }
+      return listCard({ title: `走访台账统计 · ${scope}`, subtitle: `${def.name} / Ledger numbers`, headerColor: 'blue', sections });
+    }
+    const shown = items.filter((i) => matches(query, i, now, tz));
+    const page = shown.slice(offset, offset + PAGE);
+    if (!page.length) sections.push({ tag: 'markdown', content: q ? '没有符合条件的台账。' : '没有未销号的台账，不积压不拖拉 👍' });
+    sections.push(...listRows(page.map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz, { q, offset }));
+    sections.push(...pageButtons(q, offset, PAGE, shown.length));
+    const filters = admin ? '/台账 逾期 · 全部 · 待销号 · <姓名> · 走访 · 统计' : '/台账 逾期 · 全部 · 待销号';
+    sections.push({ tag: 'markdown', content: `<font color='grey'>筛选：${filters}　新建：/台账 新建 内容</font>`, text_size: 'notation' });
+    return listCard({
+      title: [admin ? '走访台账' : '我的走访台账', queryLabel(query, admin ? scope : ''), `${shown.length} 项`].filter(Boolean).join(' · '),
+      subtitle: `${def.name} / Visit ledger`,
+      headerColor: shown.some((i) => daysOverdue(i, now, tz) > 0) ? 'orange' : 'blue',
+      sections,
+    });
+  }
+
+  /** Item words never go to a group: asked there, the answer goes to the asker's direct chat. */
+  async function answerPrivately(ctx: CommandContext, card: object, groupNote: string) {
+    if (ctx.event.chatType !== 'group' || !ctx.person?.openId) return ctx.reply({ card });
+    await deps.send({ dedupeKey: `ledger.dm:${ctx.event.messageId}`, to: { openId: ctx.person.openId }, purpose: 'ledger.dm', card });
+    await ctx.reply({ text: groupNote });
+  }
+
+  function register(router: Router) {
+    router.command({
+      names: ['/台账', '/ledger'],
+      summary: '走访台账：我的待办事项，管理员可看全部 / the visit ledger',
+      async handler(ctx) {
+        const { person, args } = ctx;
+        if (!person) return ctx.reply({ text: bilingual(NOT_IN_ROSTER) });
+        const create = /^(?:新建|new)(?:\s+([\s\S]*))?$/i.exec(args);
+        if (create) {
+          const { item, card } = await createByHand(person, clean(create[1]));
+          return answerPrivately(ctx, card, `已登记台账 #${item.id}，详情已私信发给你。/ Added; details sent to you privately.`);
+        }
+        await answerPrivately(ctx, await listFor(person, args, 0), '台账内容只在私聊中显示，已私信发给你。/ Sent to you privately.');
+      },
+    });
+    router.menu('ledger', '/台账');
+
+    router.action('ledger.list', z.object({ action: z.literal('ledger.list'), q: z.string().max(200), offset: z.number().int().min(0) }), async ({ value, person }) =>
+      withCard({}, await listFor(person!, value.q, value.offset)),
+    );
+
+    router.action('ledger.view', itemRef.extend({ action: z.literal('ledger.view') }), async ({ value, person }) => {
+      const item = await load(value.itemId);
+      if (!mayView(item, person!)) return toast('error', `这条台账由 ${await ownerName(item)} 负责，只有负责人和党支部管理员可以查看。`, 'Only the owner and admins can see this item.');
+      return withCard({}, await cardFor(item, person!, { back: value.back }));
+    });
+
+    router.action(
+      'ledger.form',
+      itemRef.extend({ action: z.literal('ledger.form'), kind: z.enum(['resolve', 'transfer', 'send-back', 'reopen']) }),
+      async ({ value, person }) => {
+        const item = await load(value.itemId);
+        const verdict = decide(value.kind, item.status, standingOf(item, person!));
+        if (!verdict.ok) return refuse(value.kind, item, person!, verdict.why, value.back);
+        return withCard({}, formCard({ item, kind: value.kind, candidates: value.kind === 'transfer' ? await candidates(item) : undefined, back: value.back }));
+      },
+    );
+
+    for (const action of LEDGER_ACTIONS) {
+      router.action(`ledger.${action}`, itemRef.extend({ action: z.literal(`ledger.${action}`) }), async ({ value, person, form }) =>
+        act(action, value.itemId, person!, form, value.back),
+      );
+    }
+  }
+
+  /** A new item's card to its owner, once per item. */
+  async function announce(items: LedgerItem[]): Promise<number> {
+    let queued = 0;
+    for (const item of items) {
+      const owner = await deps.people.byId(item.ownerId);
+      if (!owner?.openId) continue;
+      queued += await deps.send({
+        dedupeKey: `ledger.new:${item.id}`,
+        to: { openId: owner.openId },
+        purpose: 'ledger.new',
+        card: await cardFor(item, owner, { notice: '新的台账事项：请接收并处理；如应由其他老师负责，可以转交。/ New ledger item for you.' }),
+      });
+    }
+    if (items.length) deps.log.info({ itemIds: items.map((i) => i.id), queued }, 'ledger items announced');
+    return queued;
+  }
+
+  const overdueJob: Job = {
+    name: 'ledger-overdue',
+    description: '台账逾期：提醒负责人，宽限期后私信管理员 / overdue ledger items: the owner, then the admins privately',
+    triggers: () => dailyTriggers(deps.campaigns, (d) => d.reminders.at),
+    async run(now) {
+      let queued = 0;
+      for (const campaign of await deps.campaigns.all()) queued += await chaseOverdue(campaign, now);
+      return { queued };
+    },
+  };
+
+  /**
+   * Everything overdue as of `now`: the owner once per due date (a transfer
+   * reminds the new owner), the admins once when the grace period has passed.
+   * Held back on holidays and at night; the next run catches up.
+   */
+  async function chaseOverdue({ def }: ActiveCampaign, now: Date): Promise<number> {
+    const tz = def.timezone;
+    if (!nudgeDay(def, localDate(now, tz)) || inQuietHours(def, now)) return 0;
+    const overdue = (await repo.ofCampaign(def.id, { statuses: ACTIVE_STATUSES })).filter((i) => daysOverdue(i, now, tz) > 0);
+    let queued = 0;
+    for (const item of overdue) {
+      const owner = await deps.people.byId(item.ownerId);
+      if (!owner?.openId) continue;
+      const due = dueOf(item, tz);
+      queued += await deps.send({
+        dedupeKey: `ledger.overdue:${item.id}:${due}:${owner.id}`,
+        to: { openId: owner.openId },
+        purpose: 'ledger.overdue',
+        card: await cardFor(item, owner, { notice: `这条台账已于 ${due} 到期（逾期 ${daysOverdue(item, now, tz)} 天），请尽快处理；如需其他老师处理，可以转交。` }),
+      });
+    }
+    const escalate = overdue.filter((i) => !i.escalatedAt && dueForEscalation(i, now, tz));
+    if (!escalate.length) return queued;
+    const names = await repo.names(escalate.map((i) => i.ownerId));
+    const rest = escalate.length - ESCALATION_ROWS;
+    const card = listCard({
+      title: `走访台账逾期提醒 · ${escalate.length} 项`,
+      subtitle: `${def.name} / Overdue ledger items`,
+      headerColor: 'red',
+      sections: [
+        { tag: 'markdown', content: `以下台账已超过期限 ${LEDGER_ESCALATION_GRACE_DAYS} 天以上，负责人已收到提醒。点“查看”了解详情，必要时转交他人。` },
+        ...listRows(escalate.slice(0, ESCALATION_ROWS).map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz),
+        ...(rest > 0 ? [{ tag: 'markdown', content: `另有 ${rest} 项，输入 /台账 逾期 查看全部。` }] : []),
+      ],
+    });
+    const ids = escalate.map((i) => i.id).join('.');
+    const admins = (await deps.people.admins()).filter((a) => a.openId);
+    queued += await deps.send(admins.map((a) => ({ dedupeKey: `ledger.escalate:${a.id}:${ids}`, to: { openId: a.openId! }, purpose: 'ledger.escalate', card })));
+    await repo.escalate(escalate.map((i) => i.id), now);
+    deps.log.info({ campaignId: def.id, itemIds: escalate.map((i) => i.id) }, 'overdue ledger items escalated to admins');
+    return queued;
+  }
+
+  return { register, jobs: [overdueJob], announce };
+}

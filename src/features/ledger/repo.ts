@@ -1,0 +1,109 @@
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { ledgerEvents, ledgerItems, people, type LedgerEvent, type LedgerEventKind, type LedgerItem, type LedgerStatus } from '../../db/schema.js';
+
+export type NewLedgerItem = Omit<typeof ledgerItems.$inferInsert, 'id' | 'status' | 'updatedAt'>;
+
+/** One step of an item's lifecycle, as the service decided it. */
+export interface LedgerChange {
+  /** The item as it was read when deciding; the change applies only if it is still so. */
+  item: LedgerItem;
+  kind: LedgerEventKind;
+  to: LedgerStatus;
+  actorId: number;
+  at: Date;
+  note?: string;
+  toOwnerId?: number;
+  /** Columns besides status, owner and updatedAt. */
+  set?: Partial<Pick<LedgerItem, 'resolution' | 'resolvedAt' | 'closedAt' | 'escalatedAt' | 'dueOn'>>;
+}
+
+export class LedgerRepo {
+  constructor(private readonly db: Db) {}
+
+  async item(id: number): Promise<LedgerItem | null> {
+    return this.db.select().from(ledgerItems).where(eq(ledgerItems.id, id)).get() ?? null;
+  }
+
+  /** A campaign's items, oldest first; closed ones only when asked for. */
+  async ofCampaign(campaignId: string, opts: { ownerId?: number; statuses?: readonly LedgerStatus[] } = {}): Promise<LedgerItem[]> {
+    return this.db
+      .select()
+      .from(ledgerItems)
+      .where(
+        and(
+          eq(ledgerItems.campaignId, campaignId),
+          opts.ownerId !== undefined ? eq(ledgerItems.ownerId, opts.ownerId) : undefined,
+          opts.statuses ? inArray(ledgerItems.status, [...opts.statuses]) : undefined,
+        ),
+      )
+      .orderBy(asc(ledgerItems.createdAt), asc(ledgerItems.id))
+      .all();
+  }
+
+  async events(itemId: number): Promise<LedgerEvent[]> {
+    return this.db.select().from(ledgerEvents).where(eq(ledgerEvents.itemId, itemId)).orderBy(asc(ledgerEvents.at), asc(ledgerEvents.id)).all();
+  }
+
+  async create(values: NewLedgerItem): Promise<LedgerItem> {
+    return this.db
+      .insert(ledgerItems)
+      .values({ ...values, status: 'open', updatedAt: values.createdAt })
+      .returning()
+      .get();
+  }
+
+  /**
+   * Applies a change and records it in the history, in one transaction. The
+   * update matches the status and owner that were read, so of two clicks that
+   * race, one wins and the other gets null and is answered from the fresh item.
+   */
+  async apply(c: LedgerChange): Promise<{ item: LedgerItem; event: LedgerEvent } | null> {
+    return this.db.transaction(
+      (tx) => {
+        const item = tx
+          .update(ledgerItems)
+          .set({ ...c.set, status: c.to, ownerId: c.toOwnerId ?? c.item.ownerId, updatedAt: c.at })
+          .where(and(eq(ledgerItems.id, c.item.id), eq(ledgerItems.status, c.item.status), eq(ledgerItems.ownerId, c.item.ownerId)))
+          .returning()
+          .get();
+        if (!item) return null;
+        const event = tx
+          .insert(ledgerEvents)
+          .values({
+            itemId: item.id, at: c.at, actorId: c.actorId, kind: c.kind, fromStatus: c.item.status, toStatus: c.to,
+            fromOwnerId: c.toOwnerId ? c.item.ownerId : null, toOwnerId: c.toOwnerId ?? null, note: c.note ?? null,
+          })
+          .returning()
+          .get();
+        return { item, event };
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  /** Marks items as reported to the admins (once per due date) and notes it in their history. */
+  async escalate(ids: number[], at: Date): Promise<void> {
+    if (!ids.length) return;
+    this.db.transaction((tx) => {
+      const marked = tx
+        .update(ledgerItems)
+        .set({ escalatedAt: at })
+        .where(and(inArray(ledgerItems.id, ids), isNull(ledgerItems.escalatedAt)))
+        .returning({ id: ledgerItems.id, status: ledgerItems.status })
+        .all();
+      if (marked.length) {
+        tx.insert(ledgerEvents)
+          .values(marked.map((m) => ({ itemId: m.id, at, actorId: null, kind: 'escalated' as const, fromStatus: m.status, toStatus: m.status })))
+          .run();
+      }
+    });
+  }
+
+  /** Names of the people an item's card mentions. */
+  async names(ids: Array<number | null>): Promise<Map<number, string>> {
+    const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
+    if (!wanted.length) return new Map();
+    return new Map(this.db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, wanted)).all().map((p) => [p.id, p.name]));
+  }
+}
