@@ -36,6 +36,7 @@ const envSchema = z
       .max(65535, '应在 0–65535 之间 / must be between 0 and 65535')
       .default(3000),
     DATABASE_PATH: nonEmpty.default('./data/zoufang.db'),
+    PHOTO_DIR: nonEmpty.default('data/photos'),
     CAMPAIGN_FILE: nonEmpty.optional(),
     SANDBOX_PRESET: nonEmpty
       .default('wei-xingdong')
@@ -75,6 +76,8 @@ export interface Config {
   transport: Transport;
   port: number;
   databasePath: string;
+  /** Where photos sent to the bot are kept, by content hash. */
+  photoDir: string;
   campaignFile?: string;
   /** The preset the sandbox demo runs (seed 000 or 002). */
   sandboxPreset: string;
@@ -114,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     transport: e.LARK_TRANSPORT,
     port: e.PORT,
     databasePath: e.DATABASE_PATH,
+    photoDir: e.PHOTO_DIR,
     campaignFile: e.CAMPAIGN_FILE,
     sandboxPreset: e.SANDBOX_PRESET,
     branchChatId: e.BRANCH_CHAT_ID,

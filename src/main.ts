@@ -28,7 +28,9 @@ async function main(): Promise<void> {
 
   const sandbox = config.mode === 'sandbox' ? await startSandbox(config, db, clock) : null;
   const lark = sandbox?.lark ?? config.lark!;
-  const bot = createBot({ lark, db, clock, log, port: config.port, defaultBranchChatId: config.branchChatId, mount: sandbox?.simulator.mount });
+  const bot = createBot({
+    lark, db, clock, log, port: config.port, defaultBranchChatId: config.branchChatId, mount: sandbox?.simulator.mount, photoDir: config.photoDir,
+  });
   sandbox?.simulator.bindBot(bot);
   await bot.start();
   if (!sandbox) {

@@ -45,7 +45,8 @@ describe('chat commands', () => {
     expect(h.textsTo('张伟').at(-1)).toContain('没有 /走访记录 这个命令');
     await h.standIn.sendImage(h.openId('张伟'), PNG);
     await h.settle();
-    expect(h.textsTo('张伟').at(-1)).toContain('暂时无法处理图片消息');
+    // A picture is taken as a photo for a record; with none to attach it to, it is kept and the teacher told how.
+    expect(h.textsTo('张伟').at(-1)).toContain('照片已保存，但还没有可以附上的记录');
     await h.say('张伟', '你好');
     expect(h.textsTo('张伟').at(-1)).toContain('输入 /进度');
 

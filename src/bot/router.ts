@@ -24,6 +24,13 @@ export interface CommandContext {
   reply(r: Reply): Promise<void>;
 }
 
+/** A non-text message in a direct chat (an image, a file …), for the feature that registered its type. */
+export interface MessageContext {
+  event: InboundMessage;
+  person: Person | null;
+  reply(r: Reply): Promise<void>;
+}
+
 export interface ActionContext<V> {
   event: CardAction;
   person: Person | null;
@@ -81,6 +88,7 @@ export class Router {
   private readonly commands: CommandSpec[] = [];
   private readonly actions = new Map<string, ActionEntry>();
   private readonly menus = new Map<string, string>();
+  private readonly direct = new Map<string, (ctx: MessageContext) => Promise<void>>();
 
   constructor(private readonly deps: RouterDeps) {}
 
@@ -91,6 +99,15 @@ export class Router {
 
   action<S extends z.ZodType>(name: string, schema: S, handler: (ctx: ActionContext<z.infer<S>>) => Promise<CardReply>): this {
     this.actions.set(name, { schema, handler: handler as ActionEntry['handler'] });
+    return this;
+  }
+
+  /**
+   * Handles messages of these types (image, file, …) in direct chats. Groups keep
+   * the generic "unsupported" answer: what is sent there is not meant for the bot.
+   */
+  directMessage(types: string[], handler: (ctx: MessageContext) => Promise<void>): this {
+    for (const t of types) this.direct.set(t, handler);
     return this;
   }
 
@@ -131,6 +148,11 @@ export class Router {
     // In a group the bot only answers when addressed, so it never talks over people.
     if (event.chatType === 'group' && !event.mentionsBot) return;
     try {
+      const direct = event.chatType === 'p2p' ? this.direct.get(event.msgType) : undefined;
+      if (direct) {
+        await direct({ event, person: await this.deps.findPerson(event.senderOpenId), reply: async (r) => void (await reply(r)) });
+        return;
+      }
       if (event.msgType !== 'text') {
         const kind = UNSUPPORTED_TYPES[event.msgType] ?? '这类';
         await reply({ text: `暂时无法处理${kind}消息。请发送文字命令，例如 /进度；输入 /帮助 查看全部命令。\nThis kind of message is not supported yet; try /progress or /help.` });

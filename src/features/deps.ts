@@ -15,6 +15,16 @@ export interface FeatureDeps {
   send(messages: OutboundMessage | OutboundMessage[]): Promise<number>;
   /** Fallback branch group when a campaign names none (BRANCH_CHAT_ID). */
   defaultBranchChatId?: string;
+  /** Files people send the bot; absent where nothing downloads (the CLI). */
+  media?: MediaPort;
+}
+
+/** Downloads what a user sent through Feishu's message-resource API, and where photos are kept. */
+export interface MediaPort {
+  /** Rejects with a FeishuApiError (its `retryable` says whether trying again can help). */
+  download(messageId: string, key: string, type: 'image' | 'file'): Promise<Buffer>;
+  /** The directory photos are stored under, by content hash. */
+  photoDir: string;
 }
 
 /** The group a campaign's group messages go to: its own, else BRANCH_CHAT_ID. */

@@ -45,6 +45,64 @@ export interface FeishuApiOptions {
 
 export type ReceiveIdType = 'open_id' | 'chat_id';
 
+/** `image` for images (also those inside posts); `file` for files, audio and video (FEISHU.md §4.4). */
+export type ResourceType = 'image' | 'file';
+
+/** Feishu serves resources up to 100 MB (FEISHU.md §4.4). */
+const MAX_RESOURCE_BYTES = 100 * 1024 * 1024;
+
+/** Reads a response stream into memory, giving up when it exceeds `max` bytes or stalls for `idleMs`. */
+async function readAll(stream: NodeJS.ReadableStream, max: number, idleMs: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let timer: NodeJS.Timeout;
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      (stream as { destroy?: (e?: Error) => void }).destroy?.();
+      reject(e);
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(Object.assign(new Error(`resource download stalled for ${idleMs} ms`), { code: 'ETIMEDOUT' })), idleMs);
+    };
+    arm();
+    stream.on('data', (c: Buffer | string) => {
+      const b = typeof c === 'string' ? Buffer.from(c) : c;
+      size += b.length;
+      if (size > max) return fail(new Error(`resource larger than ${max} bytes`));
+      chunks.push(b);
+      arm();
+    });
+    stream.on('error', (e: Error) => fail(e));
+    stream.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+  });
+}
+
+/**
+ * The resource call asks axios for a stream, so an error response's body
+ * (`{code, msg}`) is a stream too: read it so the error carries Feishu's code.
+ */
+async function withErrorBody(e: unknown, idleMs: number): Promise<unknown> {
+  const resp = (e as { response?: { data?: unknown } })?.response;
+  const data = resp?.data as NodeJS.ReadableStream | undefined;
+  if (!resp || !data || typeof data.on !== 'function') return e;
+  try {
+    const text = (await readAll(data, 64 * 1024, idleMs)).toString('utf8');
+    try {
+      resp.data = JSON.parse(text);
+    } catch {
+      resp.data = { msg: text.slice(0, 200) };
+    }
+  } catch {
+    resp.data = {};
+  }
+  return e;
+}
+
 export interface MessageBody {
   msgType: string;
   /** Already JSON-encoded, as Feishu wants it. */
@@ -108,6 +166,40 @@ export class FeishuApi {
   /** https://open.feishu.cn/document/server-docs/im-v1/message-card/patch — only within 14 days of sending. */
   async patchCard(messageId: string, content: string): Promise<void> {
     await this.call(() => this.client.im.v1.message.patch({ path: { message_id: messageId }, data: { content } }));
+  }
+
+  /**
+   * The bytes of an image or file a user sent the bot.
+   * https://open.feishu.cn/document/server-docs/im-v1/message/get-2 — the bot must be in the
+   * message's chat; errors 234003 (key not in the message), 234004 (app not in the chat),
+   * 234037 (over 100 MB), 234043 (stickers, cards, merged forwards) are permanent.
+   */
+  async downloadResource(messageId: string, key: string, type: ResourceType): Promise<Buffer> {
+    const idleMs = this.opts.timeoutMs ?? 10_000;
+    let res: { getReadableStream(): NodeJS.ReadableStream; headers?: Record<string, unknown> };
+    try {
+      res = (await this.client.im.v1.messageResource.get({ path: { message_id: messageId, file_key: key }, params: { type } })) as never;
+    } catch (e) {
+      throw this.noteTokenProblem(FeishuApiError.from(await withErrorBody(e, idleMs)));
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readAll(res.getReadableStream(), MAX_RESOURCE_BYTES, idleMs);
+    } catch (e) {
+      throw FeishuApiError.from(e);
+    }
+    // HTTP 200 with a JSON `{code != 0}` body is an error too (FEISHU.md §0.7).
+    const contentType = String(res.headers?.['content-type'] ?? '');
+    if (contentType.includes('application/json') && bytes.length < 64 * 1024) {
+      let body: { code?: unknown } | undefined;
+      try {
+        body = JSON.parse(bytes.toString('utf8')) as { code?: unknown };
+      } catch {
+        body = undefined;
+      }
+      if (body && typeof body.code === 'number' && body.code !== 0) throw this.noteTokenProblem(FeishuApiError.fromResponse(200, body, res.headers ?? {}));
+    }
+    return bytes;
   }
 
   /** The bot's own open_id, to recognise @mentions of it in groups. */

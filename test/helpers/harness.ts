@@ -83,6 +83,8 @@ export async function startHarness(o: HarnessOptions) {
   }
   const logs = new LogSink();
   const log = createLogger('info', logs);
+  // Each harness stores photos in its own directory, so tests never see each other's files.
+  const photoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-photos-'));
   const bot: Bot = createBot({
     lark: { ...credentials, baseUrl: standIn.baseUrl, transport: o.transport },
     db,
@@ -92,6 +94,7 @@ export async function startHarness(o: HarnessOptions) {
     host: '127.0.0.1',
     outbox: { backoffBaseMs: 10, pollMs: 30 },
     apiTimeoutMs: o.apiTimeoutMs,
+    photoDir,
   });
   await bot.start();
   if (o.transport === 'webhook') standIn.setWebhook(`${bot.url}/webhook/event`);
@@ -105,6 +108,7 @@ export async function startHarness(o: HarnessOptions) {
     bot,
     logs,
     credentials,
+    photoDir,
     openId: (name: string) => demoOpenId(name),
     /** Zone owners of the demo roster, in zone order. */
     owners: DEMO_ZONES.map((z) => z.owner),
