@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import * as lark from '@larksuiteoapi/node-sdk';
 import express from 'express';
 import { sql } from 'drizzle-orm';
@@ -19,7 +21,10 @@ import { reassignFeature } from './features/assignments/index.js';
 import { claimingFeature } from './features/claiming/index.js';
 import { digestFeature } from './features/digest/index.js';
 import { helpFeature } from './features/help/index.js';
+import { photosFeature } from './features/photos/index.js';
+import { ledgerFeature } from './features/ledger/index.js';
 import { progressFeature } from './features/progress/index.js';
+import { recordsFeature } from './features/records/index.js';
 import { zoneReportFeature } from './features/zone-report/index.js';
 import { Scheduler } from './scheduler/index.js';
 
@@ -39,6 +44,14 @@ export interface BotOptions {
   apiTimeoutMs?: number;
   /** Extra routes mounted on the bot's HTTP server (the sandbox simulator page). */
   mount?: (app: express.Express) => void;
+  /** Where photos sent to the bot are stored (PHOTO_DIR); default `photos/` beside the database file. */
+  photoDir?: string;
+}
+
+/** Photos beside the database by default, so one directory holds all the data (a temp dir for an in-memory database). */
+function defaultPhotoDir(db: Db): string {
+  const file = (db.$client as { name?: string }).name;
+  return file && file !== ':memory:' ? path.join(path.dirname(path.resolve(file)), 'photos') : path.join(os.tmpdir(), 'zoufang-photos');
 }
 
 const SHUTDOWN_DRAIN_MS = 10_000;
@@ -66,9 +79,14 @@ export function freshCardReply(reply: CardReply): CardReply {
 export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   const zoneReport = zoneReportFeature(deps);
   const digest = digestFeature(deps, zoneReport.repo);
-  const features = [zoneReport, digest, progressFeature(deps, zoneReport.repo), claimingFeature(deps), reassignFeature(deps), helpFeature()];
+  const records = recordsFeature(deps);
+  const ledger = ledgerFeature(deps);
+  const features = [zoneReport, digest, progressFeature(deps, zoneReport.repo), claimingFeature(deps), reassignFeature(deps), records, ledger, helpFeature()];
+  // Photos need the resource API, so only where the bot itself runs (not in the CLI).
+  const photos = deps.media ? photosFeature(deps, deps.media) : null;
+  if (photos) features.push(photos);
   for (const f of features) f.register(router);
-  return [...zoneReport.jobs, ...digest.jobs];
+  return [...zoneReport.jobs, ...digest.jobs, ...records.jobs, ...ledger.jobs, ...(photos?.jobs ?? [])];
 }
 
 /**
@@ -86,6 +104,7 @@ export function createBot(o: BotOptions) {
     db, clock, log, people, campaigns,
     send: (m) => outbox.enqueue(m),
     defaultBranchChatId: o.defaultBranchChatId,
+    media: { download: (messageId, key, type) => api.downloadResource(messageId, key, type), photoDir: o.photoDir ?? defaultPhotoDir(db) },
   };
   const router = new Router({ log, findPerson: (id) => people.byOpenId(id), send: (m) => outbox.enqueue(m) });
   const jobs = buildFeatures(deps, router);

@@ -14,7 +14,8 @@ const zoufang = (args: string[], env: Record<string, string>) =>
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
 
-describe('zoufang CLI', () => {
+// Each call starts a fresh Node process that compiles the CLI through tsx: seconds apiece on a busy CI machine.
+describe('zoufang CLI', { timeout: 90_000 }, () => {
   it('migrates, seeds the demo idempotently, and runs a job as if it were a given moment', async () => {
     const file = tmpDbFile();
     const env = { DATABASE_PATH: file };

@@ -203,10 +203,13 @@ export const records = sqliteTable(
     late: integer('late', { mode: 'boolean' }).notNull(),
     revision: integer('revision').notNull().default(1),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+    /** The opened form a freely repeating record (a visit) came from, so submitting that form twice files it once. */
+    submissionKey: text('submission_key'),
   },
   (t) => [
     // A periodic form is filed once per subject and period; a double submit edits, never duplicates.
     uniqueIndex('records_period_uq').on(t.campaignId, t.form, t.subjectType, t.subjectId, t.periodKey).where(sql`period_key IS NOT NULL`),
+    uniqueIndex('records_submission_uq').on(t.submissionKey).where(sql`submission_key IS NOT NULL`),
     index('records_author_idx').on(t.authorId, t.form),
     index('records_subject_idx').on(t.subjectType, t.subjectId),
   ],

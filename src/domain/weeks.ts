@@ -20,7 +20,8 @@ export interface ReportWeek {
   dueAt: Date;
 }
 
-function momentInWeek(monday: string, m: WeeklyMoment, tz: string, weekOffset = 0) {
+/** A weekly moment in the week starting on `monday` (local date), `weekOffset` weeks later. */
+export function momentInWeek(monday: string, m: WeeklyMoment, tz: string, weekOffset = 0) {
   const [h, min] = m.time.split(':').map(Number) as [number, number];
   return localMidnight(monday, tz)
     .add(weekOffset * 7 + (m.weekday - 1), 'day')

@@ -80,3 +80,13 @@ export const callbackButton = (text: string, value: object, type = 'default') =>
   type,
   behaviors: [{ type: 'callback', value }],
 });
+
+/** A line of a list card: text on the left, its buttons on the right. */
+export const listRow = (text: string, ...buttons: object[]) => ({
+  tag: 'column_set',
+  flex_mode: 'none',
+  columns: [
+    { tag: 'column', width: 'weighted', weight: 4, vertical_align: 'center', elements: [{ tag: 'markdown', content: text }] },
+    ...buttons.map((b) => ({ tag: 'column', width: 'auto', vertical_align: 'center', elements: [b] })),
+  ],
+});

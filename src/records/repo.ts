@@ -37,6 +37,8 @@ export interface SaveRecord {
   periodKey: string | null;
   /** The record being edited; absent for a new free-repeating record (a visit). */
   recordId?: number;
+  /** A new free-repeating record: the opened form it comes from, so a second submit of that form finds it. */
+  submissionKey?: string;
   authorId: number;
   occurredOn: string;
   data: FormData;
@@ -155,7 +157,13 @@ export class RecordRepo {
               .from(records)
               .where(and(eq(records.campaignId, s.campaignId), eq(records.form, s.form), eq(records.subjectType, s.subject.type), eq(records.subjectId, s.subject.id), eq(records.periodKey, s.periodKey)))
               .get()
-          : undefined;
+          : s.submissionKey
+            ? tx
+                .select()
+                .from(records)
+                .where(and(eq(records.submissionKey, s.submissionKey), eq(records.form, s.form), eq(records.subjectType, s.subject.type), eq(records.subjectId, s.subject.id)))
+                .get()
+            : undefined;
       const visitorsBefore = existing
         ? tx.select().from(recordVisitors).where(and(eq(recordVisitors.recordId, existing.id), eq(recordVisitors.role, 'co-visitor'))).all().map((v) => v.personId)
         : [];
@@ -176,6 +184,7 @@ export class RecordRepo {
             .values({
               campaignId: s.campaignId, form: s.form, subjectType: s.subject.type, subjectId: s.subject.id, periodKey: s.periodKey,
               authorId: s.authorId, occurredOn: s.occurredOn, data: s.data, submittedAt: s.at, late: s.late, revision: 1, updatedAt: s.at,
+              submissionKey: s.submissionKey ?? null,
             })
             .returning()
             .get();
@@ -220,6 +229,21 @@ export class RecordRepo {
         tx.delete(recordDrafts).where(eq(recordDrafts.personId, s.authorId)).run();
       }
       return { kind: existing ? 'edited' : 'created', record, ledger, photos: attached };
+    });
+  }
+
+  /** Turns a record (a suggestion) into a ledger item owned by `ownerId`; null when it already is one. */
+  async promote(record: RecordRow, ownerId: number, at: Date): Promise<LedgerItem | null> {
+    return this.db.transaction((tx) => {
+      if (tx.select({ id: ledgerItems.id }).from(ledgerItems).where(eq(ledgerItems.recordId, record.id)).get()) return null;
+      return tx
+        .insert(ledgerItems)
+        .values({
+          campaignId: record.campaignId, recordId: record.id, source: record.form, raisedBy: 'teacher', text: String(record.data.content ?? ''),
+          category: String(record.data.topic ?? '') || null, ownerId, createdBy: ownerId, status: 'open', createdAt: at, updatedAt: at,
+        })
+        .returning()
+        .get();
     });
   }
 

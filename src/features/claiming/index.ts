@@ -5,7 +5,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, Target } from '../../db/schema.js';
 import { ROLE_LABELS, isRunning, type CampaignDefinition } from '../../domain/campaign.js';
 import { formatLocal } from '../../domain/time.js';
-import { callbackButton, renderCard } from '../../feishu/card-templates.js';
+import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { foldLabel } from '../../roster/read.js';
 import { SHEETS, sheetFromValues } from '../../roster/sheets.js';
@@ -29,14 +29,6 @@ const listRef = filterSchema.extend({ campaignId: z.string() });
 export const kindName = (def: CampaignDefinition, key: string) => def.targetKinds.find((k) => k.key === key)?.name ?? key;
 export const categoryName = (def: CampaignDefinition, key: string | null) => (key ? (def.targetCategories.find((c) => c.key === key)?.name ?? key) : '');
 
-const row = (text: string, button?: object) => ({
-  tag: 'column_set',
-  flex_mode: 'none',
-  columns: [
-    { tag: 'column', width: 'weighted', weight: 4, vertical_align: 'center', elements: [{ tag: 'markdown', content: text }] },
-    ...(button ? [{ tag: 'column', width: 'auto', vertical_align: 'center', elements: [button] }] : []),
-  ],
-});
 
 /** A claimed target as its visitor sees it: name, class, category and sub-kind. */
 export const heldLine = (def: CampaignDefinition, t: Target) =>
@@ -95,7 +87,7 @@ export function claimingFeature(deps: FeatureDeps) {
     if (held.length) {
       sections.push({ tag: 'markdown', content: '**我已认领 / Mine**' });
       held.forEach((t, i) =>
-        sections.push(row(`${i + 1}. ${heldLine(def, t)}`, callbackButton('退回', { action: 'claim.release', ...ref, targetId: t.id, offset: filter.offset }))),
+        sections.push(listRow(`${i + 1}. ${heldLine(def, t)}`, callbackButton('退回', { action: 'claim.release', ...ref, targetId: t.id, offset: filter.offset }))),
       );
       sections.push({ tag: 'hr' });
     }
@@ -107,7 +99,7 @@ export function claimingFeature(deps: FeatureDeps) {
     } else {
       sections.push({ tag: 'markdown', content: `**可认领 / Available**（${filterText ? `${filterText}，` : ''}共 ${available} 位，还可认领 ${quota - held.length} 位）` });
       const page = groups.slice(filter.offset, filter.offset + PAGE);
-      for (const g of page) sections.push(row(groupLine(def, g), callbackButton('认领', { action: 'claim.take', ...ref, targetId: g.firstId, offset: filter.offset }, 'primary')));
+      for (const g of page) sections.push(listRow(groupLine(def, g), callbackButton('认领', { action: 'claim.take', ...ref, targetId: g.firstId, offset: filter.offset }, 'primary')));
       const nav: object[] = [];
       if (filter.offset > 0) nav.push(callbackButton('上一页', { action: 'claim.page', ...ref, offset: Math.max(0, filter.offset - PAGE) }));
       if (filter.offset + PAGE < groups.length) nav.push(callbackButton('下一页', { action: 'claim.page', ...ref, offset: filter.offset + PAGE }));

@@ -1,12 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Router } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import type { Person, RecordForm, RecordRow } from '../../db/schema.js';
+import type { LedgerItem, Person, RecordForm, RecordRow } from '../../db/schema.js';
 import { callbackButton, renderCard, textTag } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { formatDeadline, formatLocal, inZone } from '../../domain/time.js';
-import { formComponents, summaryBlocks, validate, type FormData, type Fields } from '../../records/fields.js';
+import { formComponents, summaryBlocks, validate, type Checked, type FormData, type Fields } from '../../records/fields.js';
 import type { RaisedIssue, RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
 import type { FeatureDeps } from '../deps.js';
 
@@ -48,6 +49,8 @@ export interface FormBinding<R extends Record<string, unknown>> {
   refOf(record: RecordRow): R;
   /** Forms filed again and again (visits) open blank each time; the others show what is stored. */
   repeatable?: boolean;
+  /** Rules across fields (a leader named when the follow-up is "report to a leader"), as per-field problems. */
+  check?(data: FormData, view: FormView): Array<{ field: string; message: string }>;
   occurredOn?(data: FormData, view: FormView): string;
   issues?(data: FormData, view: FormView): RaisedIssue[];
   coVisitors?(data: FormData): number[];
@@ -57,10 +60,26 @@ export interface FormBinding<R extends Record<string, unknown>> {
   extra?(record: RecordRow, view: FormView): Promise<object[]>;
 }
 
+/** What the forms need beyond the common ports: where newly opened ledger items are announced. */
+export interface RecordDeps extends FeatureDeps {
+  announceLedger?(items: LedgerItem[]): Promise<unknown>;
+}
+
+/** A nudge to fill a form: a kind line and the button that opens it pre-filled. */
+export const reminderCard = (o: { title: string; subtitle: string; message: string; openValue: object; overdue?: boolean }) =>
+  renderCard('record-reminder', { ...o, headerColor: o.overdue ? 'orange' : 'blue' });
+
 export const today = (deps: FeatureDeps, tz: string) => inZone(deps.clock.now(), tz).format('YYYY-MM-DD');
 
-export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, repo: RecordRepo, b: FormBinding<R>) {
-  function formCard(view: FormView, o: { values: FormData; problems?: Array<{ field: string; message: string }>; record?: RecordRow }) {
+export function formFlow<R extends Record<string, unknown>>(deps: RecordDeps, repo: RecordRepo, b: FormBinding<R>) {
+  /**
+   * A new record's form. A repeating form carries a key of its own, so the same
+   * form submitted twice (a double click, a callback retried) files one record.
+   */
+  function formCard(
+    view: FormView,
+    o: { values: FormData; problems?: Array<{ field: string; message: string }>; record?: RecordRow; submissionKey?: string },
+  ) {
     const tz = view.campaign.def.timezone;
     const now = deps.clock.now();
     const overdue = !o.record && view.dueAt && now >= view.dueAt;
@@ -81,7 +100,12 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
       context: view.context,
       fields: formComponents(view.fields, o.values, o.problems),
       submitText: o.record ? '保存修改 Save' : '提交 Submit',
-      submitValue: { action: `${b.form}.submit`, ...view.ref, ...(o.record ? { recordId: o.record.id, baseRevision: o.record.revision } : {}) },
+      submitValue: {
+        action: `${b.form}.submit`,
+        ...view.ref,
+        ...(o.record ? { recordId: o.record.id, baseRevision: o.record.revision } : {}),
+        ...(!o.record && b.repeatable ? { submissionKey: o.submissionKey ?? randomUUID() } : {}),
+      },
     });
   }
 
@@ -138,16 +162,18 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
 
     router.action(
       `${b.form}.submit`,
-      z.object({ recordId: z.number().int().positive().optional(), baseRevision: z.number().int().min(0).optional() }).passthrough(),
+      z
+        .object({ recordId: z.number().int().positive().optional(), baseRevision: z.number().int().min(0).optional(), submissionKey: z.string().uuid().optional() })
+        .passthrough(),
       async ({ value, person, form }) => {
         const record = value.recordId ? await stored(value.recordId) : undefined;
         const view = await b.view(record ? b.refOf(record) : parseRef(value), person!, record);
-        const checked = validate(view.fields, form);
+        const checked = crossChecked(validate(view.fields, form), view);
         if (!checked.ok) {
           // The card comes back with what was typed and each problem under its field; nothing is lost.
           return withCard(
             toast('error', checked.problems.map((p) => p.message).join('；'), 'Please fix the fields marked in red.'),
-            formCard(view, { values: checked.typed, problems: checked.problems, record }),
+            formCard(view, { values: checked.typed, problems: checked.problems, record, submissionKey: value.submissionKey }),
           );
         }
         const now = deps.clock.now();
@@ -158,6 +184,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
           subject: view.subject,
           periodKey: view.periodKey,
           recordId: record?.id,
+          submissionKey: record ? undefined : value.submissionKey,
           authorId: record?.authorId ?? person!.id,
           occurredOn: b.occurredOn?.(data, view) ?? record?.occurredOn ?? today(deps, view.campaign.def.timezone),
           data,
@@ -172,13 +199,22 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
         const card = await summaryCard(view, outcome.record);
         if (outcome.kind === 'unchanged') return withCard(toast('info', '内容没有变化，已保存过了。', 'No changes; already saved.'), card);
         const notes = b.afterSave ? await b.afterSave(outcome, view, person!, data) : [];
-        if (outcome.ledger.length) notes.push(`已列入台账 ${outcome.ledger.length} 项`);
+        if (outcome.ledger.length) {
+          notes.push(`已列入台账 ${outcome.ledger.length} 项`);
+          await deps.announceLedger?.(outcome.ledger);
+        }
         if (outcome.photos) notes.push(`已附照片 ${outcome.photos} 张`);
         const head =
           outcome.kind === 'edited' ? '修改已保存，原内容保留在修改记录中' : outcome.record.late ? '已补交，谢谢' : '提交成功，谢谢';
         return withCard(toast('success', [head, ...notes].join('；') + '。', outcome.kind === 'edited' ? 'Changes saved; history kept.' : 'Submitted. Thank you!'), card);
       },
     );
+  }
+
+  function crossChecked(c: Checked, view: FormView): Checked {
+    if (!c.ok || !b.check) return c;
+    const problems = b.check(c.data, view);
+    return problems.length ? { ok: false, problems, typed: c.data } : c;
   }
 
   function parseRef(value: Record<string, unknown>): R {

@@ -1,0 +1,83 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { termsOf, type CampaignDefinition } from '../../domain/campaign.js';
+import { localMidnight } from '../../domain/time.js';
+import { AssignmentRepo } from '../../db/assignments.js';
+import type { ActiveCampaign } from '../../db/repos.js';
+import { dorms, people, targets, type Dorm, type Person, type Target } from '../../db/schema.js';
+import { UserFacingError } from '../../feishu/errors.js';
+import type { RecordRepo } from '../../records/repo.js';
+import { currentCampaign, type FeatureDeps } from '../deps.js';
+
+/** Lookups and permission checks every form shares. */
+export function recordContext(deps: FeatureDeps, records: RecordRepo) {
+  const holdings = new AssignmentRepo(deps.db);
+
+  async function campaign(id: string): Promise<ActiveCampaign> {
+    const c = await deps.campaigns.get(id);
+    if (!c) throw new UserFacingError('这张卡片对应的活动已不存在，请输入 /进度 重新打开。');
+    return c;
+  }
+
+  /** The campaign a slash command acts in: the one running now, else the newest. */
+  async function current(): Promise<ActiveCampaign> {
+    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
+    if (!c) throw new UserFacingError('目前没有进行中的活动。/ No campaign is running.');
+    return c;
+  }
+
+  /** A dorm the person cares for now; anyone else is told whose it is. */
+  async function heldDorm(dormId: number, person: Person): Promise<Dorm> {
+    const dorm = deps.db.select().from(dorms).where(eq(dorms.id, dormId)).get();
+    if (!dorm) throw new UserFacingError('这间宿舍已不在名单中。');
+    const holders = await holdings.holders('dorm', dorm.id);
+    if (!holders.some((h) => h.id === person.id)) {
+      throw new UserFacingError(`${dorm.building}${dorm.room} 由 ${holders.map((h) => h.name).join('、') || '（暂无）'} 老师关爱，只有关爱教师可以填写。`);
+    }
+    return dorm;
+  }
+
+  async function dormsHeldBy(campaignId: string, person: Person): Promise<Dorm[]> {
+    const ids = await holdings.heldBy(campaignId, 'dorm', person.id);
+    return ids.length ? deps.db.select().from(dorms).where(inArray(dorms.id, ids)).orderBy(dorms.building, dorms.room).all() : [];
+  }
+
+  /**
+   * A target the person may file for: its current visitor, or a teacher named
+   * on an earlier visit to it. Everyone else learns only that it is not theirs,
+   * never the family's details.
+   */
+  async function visitableTarget(targetId: number, person: Person): Promise<Target> {
+    const t = deps.db.select().from(targets).where(eq(targets.id, targetId)).get();
+    if (!t || t.status !== 'open') throw new UserFacingError('这个走访对象已不在名单中。');
+    const holders = await holdings.holders('target', t.id);
+    if (holders.some((h) => h.id === person.id) || (await records.visitedTarget(person.id, t.id))) return t;
+    throw new UserFacingError(`${t.name} 不是你的走访对象，只有负责走访的老师（和同行教师）可以填写。/ Not one of your visit targets.`);
+  }
+
+  async function targetsHeldBy(campaignId: string, person: Person): Promise<Target[]> {
+    const ids = await holdings.heldBy(campaignId, 'target', person.id);
+    return ids.length
+      ? deps.db.select().from(targets).where(and(inArray(targets.id, ids), eq(targets.status, 'open'))).orderBy(targets.className, targets.name).all()
+      : [];
+  }
+
+  /** Teachers a visitor may name as co-visitors: everyone on the roster but themself. */
+  async function colleagues(person: Person): Promise<Person[]> {
+    return deps.db.select().from(people).orderBy(people.name).all().filter((p) => p.id !== person.id);
+  }
+
+  return { campaign, current, heldDorm, dormsHeldBy, visitableTarget, targetsHeldBy, colleagues, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
+}
+
+export type RecordContext = ReturnType<typeof recordContext>;
+
+/** The term a day falls in (or the last one begun), for once-per-term forms. */
+export function termOf(def: CampaignDefinition, date: string): { key: string; name: string } {
+  const terms = termsOf(def);
+  const begun = terms.filter((t) => t.start <= date).length;
+  const i = Math.max(0, begun - 1);
+  return { key: `term-${i + 1}`, name: terms[i]!.name };
+}
+
+/** The end of a local day (a due date is inclusive). */
+export const endOfDay = (date: string, tz: string): Date => localMidnight(date, tz).add(1, 'day').toDate();

@@ -1,0 +1,195 @@
+import { z } from 'zod';
+import { inZone, localMidnight } from '../../domain/time.js';
+import type { Dorm, RecordRow } from '../../db/schema.js';
+import { choice, count, date, text, YES_NO, type FormData, type Option } from '../../records/fields.js';
+import type { RaisedIssue, RecordRepo } from '../../records/repo.js';
+
+import { endOfDay, termOf, type RecordContext } from './context.js';
+import { formFlow, reminderCard, today, type FormView, type RecordDeps } from './flow.js';
+import { eq } from 'drizzle-orm';
+import { dueDateOf, isRunning } from '../../domain/campaign.js';
+import { momentInWeek } from '../../domain/weeks.js';
+import { dorms } from '../../db/schema.js';
+import type { Job } from '../deps.js';
+import { weeklyTriggers } from '../triggers.js';
+
+/**
+ * 关爱一间宿舍: the recurring dorm checklist and the once-per-term dorm record
+ * (附件一). Only the dorm's caring teachers may file either; the record starts
+ * from the roster (head, members) and from the term's checklists (past state).
+ */
+
+const HYGIENE: Option[] = [
+  { value: 'good', label: '好 Good' },
+  { value: 'fair', label: '一般 Fair' },
+  { value: 'poor', label: '差 Poor' },
+];
+
+/** The checklist's findings; a finding other than "fine" is a problem that can go on the ledger. */
+const CHECK_ITEMS = [
+  { name: 'hygiene', label: '卫生情况', en: 'Hygiene', options: HYGIENE, problem: (v: string) => v === 'poor', finding: '卫生差' },
+  { name: 'smoking', label: '吸烟情况', en: 'Smoking found', options: YES_NO, problem: (v: string) => v === 'yes', finding: '发现吸烟' },
+  { name: 'electricity', label: '违规用电', en: 'Illegal use of electricity', options: YES_NO, problem: (v: string) => v === 'yes', finding: '发现违规用电' },
+  { name: 'property', label: '财产损坏', en: 'Property damage', options: YES_NO, problem: (v: string) => v === 'yes', finding: '发现财产损坏' },
+  { name: 'safety', label: '安全隐患', en: 'Safety hazards', options: YES_NO, problem: (v: string) => v === 'yes', finding: '发现安全隐患' },
+] as const;
+
+const LEDGER_CHOICE: Option[] = [
+  { value: 'yes', label: '列入台账跟进 Add to the ledger' },
+  { value: 'no', label: '已当场解决，不需要 Solved on the spot' },
+];
+
+const checkFields = [
+  date('checkedOn', '检查日期', 'Date'),
+  ...CHECK_ITEMS.map((i) => choice(i.name, i.label, i.en, i.options)),
+  choice('storyShared', '分享励志故事', 'Motivational story shared', [
+    { value: 'yes', label: '是 Yes' },
+    { value: 'no', label: '否 No' },
+  ]),
+  text('notes', '情况说明', 'Notes', { multiline: true, max: 500, hint: '发现的问题、谈心情况等' }),
+  choice('toLedger', '发现的问题', 'Problems found', LEDGER_CHOICE, { required: false }),
+];
+
+const room = (d: Dorm) => `${d.building}${d.room}`;
+
+/** The Monday of the week a day falls in: dorm checks are weekly. */
+const weekOf = (date: string) => {
+  const d = localMidnight(date, 'UTC');
+  return d.subtract((d.day() + 6) % 7, 'day').format('YYYY-MM-DD');
+};
+
+/** What the term's checklists found, as the starting text of 附件一's "past state". */
+export function pastStateFromChecks(checks: RecordRow[]): Record<'pastEnvironment' | 'pastProperty' | 'pastHygiene' | 'pastSafety', string> {
+  if (!checks.length) return { pastEnvironment: '', pastProperty: '', pastHygiene: '', pastSafety: '' };
+  const n = checks.length;
+  const times = (item: string, value: string) => checks.filter((c) => c.data[item] === value).length;
+  const found = (item: string, what: string) => (times(item, 'yes') ? `${what} ${times(item, 'yes')} 次` : `未发现${what}`);
+  const hygiene = HYGIENE.map((h) => [h.label.split(' ')[0], times('hygiene', h.value)] as const).filter(([, k]) => k > 0);
+  return {
+    pastEnvironment: `本学期检查 ${n} 次：${found('smoking', '吸烟')}，${found('electricity', '违规用电')}。`,
+    pastProperty: `${found('property', '财产损坏')}（共检查 ${n} 次）。`,
+    pastHygiene: `卫生情况：${hygiene.map(([l, k]) => `${l} ${k} 次`).join('、')}。`,
+    pastSafety: `${found('safety', '安全隐患')}（共检查 ${n} 次）。`,
+  };
+}
+
+export function dormForms(deps: RecordDeps, records: RecordRepo, ctx: RecordContext) {
+  const dormRef = z.object({ campaignId: z.string(), dormId: z.number().int().positive() });
+  type DormRef = z.infer<typeof dormRef>;
+
+  const check = formFlow(deps, records, {
+    form: 'dorm-check',
+    ref: dormRef.extend({ week: z.string().optional() }),
+    async view(ref, person, record) {
+      const campaign = await ctx.campaign(ref.campaignId);
+      const dorm = await ctx.heldDorm(ref.dormId, person);
+      const tz = campaign.def.timezone;
+      const monday = record?.periodKey?.slice(3) ?? ref.week ?? weekOf(today(deps, tz));
+      return {
+        campaign,
+        subject: { type: 'dorm', id: dorm.id },
+        periodKey: `wk-${monday}`,
+        title: `宿舍关爱检查 · ${room(dorm)}`,
+        subtitle: `${inZone(localMidnight(monday, tz).toDate(), tz).format('M/D')} 这一周 / Weekly dorm checklist`,
+        fields: checkFields,
+        prefill: { checkedOn: today(deps, tz), toLedger: 'yes' },
+        dueAt: endOfDay(localMidnight(monday, tz).add(6, 'day').format('YYYY-MM-DD'), tz),
+        intro: '每周一次：到宿舍看一看、谈一谈。发现的问题可以列入台账跟进。',
+        context: [],
+        ref: { campaignId: campaign.row.id, dormId: dorm.id, week: monday },
+      };
+    },
+    refOf: (r) => ({ campaignId: r.campaignId, dormId: r.subjectId, week: r.periodKey!.slice(3) }),
+    occurredOn: (data) => String(data.checkedOn),
+    issues(data, view) {
+      if (data.toLedger === 'no') return [];
+      const where = view.title.split(' · ')[1];
+      const notes = String(data.notes ?? '');
+      return CHECK_ITEMS.filter((i) => i.problem(String(data[i.name]))).map(
+        (i): RaisedIssue => ({ raisedBy: 'teacher', category: 'dorm', text: `${where}：${i.finding}${notes ? `。${notes}` : ''}` }),
+      );
+    },
+  });
+
+  const recordFields = [
+    text('headName', '宿舍长', 'Dorm head', { required: true, max: 20 }),
+    text('headClass', '宿舍长班级', 'Dorm head’s class', { required: true, max: 40 }),
+    count('headcount', '宿舍人数', 'Headcount', { required: true, min: 1, max: 20 }),
+    text('members', '宿舍成员及班级', 'Members and classes', { required: true, multiline: true, max: 600 }),
+    text('pastEnvironment', '过去情况：环境', 'Past state: environment', { required: true, multiline: true, max: 400 }),
+    text('pastProperty', '过去情况：财产', 'Past state: property', { required: true, multiline: true, max: 400 }),
+    text('pastHygiene', '过去情况：卫生', 'Past state: hygiene', { required: true, multiline: true, max: 400 }),
+    text('pastSafety', '过去情况：安全', 'Past state: safety', { required: true, multiline: true, max: 400 }),
+    text('suggestions', '改进建议', 'Improvement suggestions', { required: true, multiline: true, max: 600 }),
+    text('presentState', '现在情况', 'Present state', { required: true, multiline: true, max: 600 }),
+  ];
+
+  const record = formFlow(deps, records, {
+    form: 'dorm-record',
+    ref: dormRef,
+    async view(ref: DormRef, person, stored) {
+      const campaign = await ctx.campaign(ref.campaignId);
+      const dorm = await ctx.heldDorm(ref.dormId, person);
+      const { def } = campaign;
+      const term = stored?.periodKey ? { key: stored.periodKey, name: '' } : termOf(def, today(deps, def.timezone));
+      const checks = (await records.forSubject(def.id, 'dorm-check', { type: 'dorm', id: dorm.id })).filter((c) => termOf(def, c.occurredOn).key === term.key);
+      const prefill: FormData = {
+        headName: dorm.headName ?? '',
+        headClass: dorm.headClass ?? '',
+        headcount: dorm.headcount ?? dorm.members.length ?? null,
+        members: dorm.members.map((m) => `${m.name}（${m.className}）`).join('、'),
+        ...pastStateFromChecks(checks),
+      };
+      return {
+        campaign,
+        subject: { type: 'dorm', id: dorm.id },
+        periodKey: term.key,
+        title: `关爱一间宿舍情况记录表 · ${room(dorm)}`,
+        subtitle: '附件一 / Dorm record (once per term)',
+        fields: recordFields,
+        prefill,
+        dueAt: endOfDay(dueDateOf(def, 'dormRecord'), def.timezone),
+        intro: `宿舍成员来自名单，“过去情况”根据本学期 ${checks.length} 次检查生成，可以修改。`,
+        context: [],
+        ref: { campaignId: campaign.row.id, dormId: dorm.id },
+      };
+    },
+    refOf: (r) => ({ campaignId: r.campaignId, dormId: r.subjectId }),
+  });
+
+  /** Each week at the campaign's moment, every caring teacher of a dorm not yet checked gets a card. */
+  const pushJob: Job = {
+    name: 'dorm-check-push',
+    description: '每周推送宿舍关爱检查提醒 / push the weekly dorm checklist to caring teachers',
+    triggers: () => weeklyTriggers(deps.campaigns, (d) => d.tasks.dormCheck.pushAt),
+    async run(now) {
+      let queued = 0;
+      for (const campaign of await deps.campaigns.all()) {
+        const { def } = campaign;
+        if (!def.tasks.dormCheck.enabled || !isRunning(def, now)) continue;
+        const monday = weekOf(inZone(now, def.timezone).format('YYYY-MM-DD'));
+        if (now < momentInWeek(monday, def.tasks.dormCheck.pushAt, def.timezone).toDate()) continue;
+        for (const d of deps.db.select().from(dorms).where(eq(dorms.campaignId, def.id)).all()) {
+          if (await records.forPeriod(def.id, 'dorm-check', { type: 'dorm', id: d.id }, `wk-${monday}`)) continue;
+          for (const teacher of await ctx.holders('dorm', d.id)) {
+            if (!teacher.openId) continue;
+            queued += await deps.send({
+              dedupeKey: `dorm-check.push:${def.id}:${monday}:d${d.id}:p${teacher.id}`,
+              to: { openId: teacher.openId },
+              purpose: 'dorm-check.push',
+              card: reminderCard({
+                title: `宿舍关爱检查 · ${room(d)}`,
+                subtitle: 'Weekly dorm checklist',
+                message: `${teacher.name}老师，本周请到 **${room(d)}** 看一看、谈一谈，填好检查表（同一宿舍的老师填一份即可）。`,
+                openValue: check.openValue({ campaignId: def.id, dormId: d.id, week: monday }),
+              }),
+            });
+          }
+        }
+      }
+      return { queued };
+    },
+  };
+
+  return { check, record, jobs: [pushJob] };
+}

@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import { toast, withCard, type CardReply } from '../../bot/events.js';
+import type { ActiveCampaign } from '../../db/repos.js';
+import type { Person } from '../../db/schema.js';
+import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
+import { UserFacingError } from '../../feishu/errors.js';
+import { formatLocal } from '../../domain/time.js';
+import { validate } from '../../records/fields.js';
+import { RecordRepo } from '../../records/repo.js';
+import { recordContext } from './context.js';
+import { dormForms } from './dorm.js';
+import { today, type RecordDeps } from './flow.js';
+import { personalForms } from './personal.js';
+import { targetHeading, visitForm } from './visit.js';
+
+/**
+ * Every form as a card, and the commands that open them: /走访 /visit,
+ * /宿舍 /dorm, /体验 /day, /心得 /story, /献计 /suggest. The same commands
+ * sit in the bot menu.
+ */
+
+/** How many rows one list card shows; the rest are found by name. */
+const LIST_LIMIT = 15;
+
+export function recordsFeature(deps: RecordDeps) {
+  const records = new RecordRepo(deps.db);
+  const ctx = recordContext(deps, records);
+  const dorm = dormForms(deps, records, ctx);
+  const personal = personalForms(deps, records, ctx);
+  const visit = visitForm(deps, records, ctx);
+  const flows = [dorm.check, dorm.record, personal.studentDay, personal.reflection, personal.story, personal.suggestion, visit];
+
+  const listCard = (title: string, subtitle: string, sections: object[]) => renderCard('list', { title, subtitle, headerColor: 'blue', sections });
+
+  /** Runs a command for a rostered person in the current campaign; a form card replaces the need to click. */
+  async function asPerson(c: CommandContext, run: (person: Person, campaign: ActiveCampaign) => Promise<object | string>) {
+    if (!c.person) return c.reply({ text: bilingual(NOT_IN_ROSTER) });
+    const out = await run(c.person, await ctx.current());
+    return c.reply(typeof out === 'string' ? { text: out } : { card: out });
+  }
+
+  /** A form opened from a command: the card the button would have shown. */
+  const cardOf = (r: CardReply) => {
+    if (!r.card) throw new UserFacingError(r.toast?.content ?? '暂时无法打开。');
+    return r.card.data;
+  };
+
+  const requireTask = (enabled: boolean, what: string) => {
+    if (!enabled) throw new UserFacingError(`本次活动没有“${what}”这一项。`);
+  };
+
+  async function visitList(person: Person, campaign: ActiveCampaign, filter: string) {
+    const { def } = campaign;
+    requireTask(def.tasks.visits.enabled, '走访');
+    const mine = (await ctx.targetsHeldBy(def.id, person)).filter((t) => !filter || t.name.includes(filter) || (t.className ?? '').includes(filter));
+    if (!mine.length) {
+      return filter
+        ? `你的走访对象中没有“${filter}”。输入 /走访 查看全部。`
+        : `你还没有走访对象。${def.claiming.enabled ? '输入 /认领 先认领走访对象。' : '请联系管理员分配。'}\nYou have no visit targets yet.`;
+    }
+    const done = new Map<number, number>();
+    for (const r of await records.visitsOf(person.id, def.id)) done.set(r.subjectId, (done.get(r.subjectId) ?? 0) + 1);
+    // Not yet visited first: that is where the work is.
+    const ordered = [...mine].sort((a, b) => (done.get(a.id) ?? 0) - (done.get(b.id) ?? 0));
+    const rows = ordered.slice(0, LIST_LIMIT).map((t) =>
+      listRow(
+        `${targetHeading(def, t)}${done.get(t.id) ? ` · <font color='green'>已走访 ${done.get(t.id)} 次</font>` : ` · <font color='orange'>未走访</font>`}`,
+        callbackButton('记录走访', visit.openValue({ campaignId: def.id, targetId: t.id }), 'primary'),
+      ),
+    );
+    const more = ordered.length > LIST_LIMIT ? [{ tag: 'markdown', content: `还有 ${ordered.length - LIST_LIMIT} 位，输入 /走访 姓名 查找。`, text_size: 'notation' }] : [];
+    const visited = mine.filter((t) => done.has(t.id)).length;
+    return listCard(`我的走访对象 · 已走访 ${visited}/${mine.length}`, `${def.name} / My visit targets`, [...rows, ...more]);
+  }
+
+  async function dormList(person: Person, campaign: ActiveCampaign) {
+    const { def } = campaign;
+    requireTask(def.tasks.dormCheck.enabled || def.tasks.dormRecord.enabled, '关爱一间宿舍');
+    const mine = await ctx.dormsHeldBy(def.id, person);
+    if (!mine.length) return '你目前没有关爱的宿舍。如有疑问请联系管理员。\nYou care for no dorm in this campaign.';
+    const rows = mine.map((d) =>
+      listRow(
+        `**${d.building}${d.room}**${d.headcount ? `（${d.headcount} 人）` : ''}`,
+        ...(def.tasks.dormCheck.enabled ? [callbackButton('本周检查', dorm.check.openValue({ campaignId: def.id, dormId: d.id }), 'primary')] : []),
+        ...(def.tasks.dormRecord.enabled ? [callbackButton('附件一记录', dorm.record.openValue({ campaignId: def.id, dormId: d.id }))] : []),
+      ),
+    );
+    return listCard('关爱一间宿舍', `${def.name} / My dorms`, rows);
+  }
+
+  async function writingMenu(person: Person, campaign: ActiveCampaign) {
+    const { def } = campaign;
+    requireTask(def.tasks.reflection.enabled || def.tasks.story.enabled, '心得和感人故事');
+    const ref = { campaignId: def.id };
+    const buttons = [
+      ...(def.tasks.reflection.enabled ? [callbackButton('写心得 Reflection', personal.reflection.openValue(ref), 'primary')] : []),
+      ...(def.tasks.story.enabled ? [callbackButton('写感人故事 Story', personal.story.openValue(ref))] : []),
+    ];
+    return listCard('心得与感人故事', `${def.name} / Reflection and story`, [
+      { tag: 'markdown', content: `${person.name}老师，每位党员在期末前上交一份心得、一个感人故事。已提交的可以打开修改。` },
+      listRow(' ', ...buttons),
+    ]);
+  }
+
+  /** `/献计 <text>` files straight from chat; `/献计` opens the card; admins add `列表` to review. */
+  async function suggest(person: Person, campaign: ActiveCampaign, args: string) {
+    const { def } = campaign;
+    if (args === '列表' || args.toLowerCase() === 'list') {
+      if (!isAdmin(person)) throw new UserFacingError('“献计列表”仅限管理员查看。/ Admins only.');
+      return suggestionList(campaign);
+    }
+    if (!args) return cardOf(await personal.suggestion.open({ campaignId: def.id }, person));
+    personal.suggestionWindowOpen({ campaign });
+    const checked = validate(personal.suggestionFields, { topic: '', content: args });
+    if (!checked.ok) throw new UserFacingError(checked.problems.map((p) => p.message).join('；'));
+    const at = deps.clock.now();
+    await records.save({
+      campaignId: def.id, form: 'suggestion', subject: { type: 'person', id: person.id }, periodKey: null,
+      authorId: person.id, occurredOn: today(deps, def.timezone), data: checked.data, at, late: false,
+    });
+    return '谢谢你的建议，已记录！管理员会看到，并可能转入台账跟进。/ Thank you — your suggestion is recorded.';
+  }
+
+  async function suggestionList(campaign: ActiveCampaign) {
+    const all = await records.ofForm(campaign.def.id, 'suggestion');
+    const authors = new Map((await deps.people.all()).map((p) => [p.id, p.name]));
+    const promoted = await records.ledgerCount(all.map((r) => r.id));
+    const rows = all.slice(0, LIST_LIMIT).map((r) => {
+      const topic = String(r.data.topic ?? '');
+      const line = `**${authors.get(r.authorId) ?? ''}** · ${formatLocal(r.submittedAt, campaign.def.timezone, 'M/D')}${topic ? ` · ${topic}` : ''}`;
+      return [
+        listRow(line, promoted.has(r.id) ? { tag: 'markdown', content: "<font color='green'>已转台账</font>" } : callbackButton('转入台账', { action: 'suggestion.promote', recordId: r.id })),
+        { tag: 'div', text: { tag: 'plain_text', content: String(r.data.content ?? '').slice(0, 300), text_size: 'notation' } },
+      ];
+    });
+    return listCard(`献一计 · 共 ${all.length} 条`, `${campaign.def.name} / Suggestions`, rows.length ? rows.flat() : [{ tag: 'markdown', content: '还没有人提出建议。' }]);
+  }
+
+  function register(router: Router) {
+    for (const f of flows) f.register(router);
+
+    router.action('suggestion.promote', z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
+      if (!isAdmin(person)) return toast('error', '仅限管理员操作。/ Admins only.');
+      const record = await records.get(value.recordId);
+      if (!record || record.form !== 'suggestion') return toast('error', '这条建议已不存在。');
+      const item = await records.promote(record, person!.id, deps.clock.now());
+      if (item) await deps.announceLedger?.([item]);
+      const campaign = await ctx.campaign(record.campaignId);
+      return withCard(item ? toast('success', '已转入台账，由你负责跟进（可在台账中转交）。', 'Added to the ledger.') : toast('info', '这条建议已经在台账中了。'), await suggestionList(campaign));
+    });
+
+    router
+      .command({ names: ['/走访', '/visit'], summary: '记录一次走访（附件五）/ record a visit', handler: (c) => asPerson(c, (p, cam) => visitList(p, cam, c.args)) })
+      .command({ names: ['/宿舍', '/dorm'], summary: '宿舍检查和记录表 / dorm checklist and record', handler: (c) => asPerson(c, dormList) })
+      .command({
+        names: ['/体验', '/day'],
+        summary: '做一天中职学生（附件三）/ a day as a student',
+        handler: (c) =>
+          asPerson(c, async (p, cam) => {
+            requireTask(cam.def.tasks.studentDay.enabled, '做一天中职学生');
+            return cardOf(await personal.studentDay.open({ campaignId: cam.def.id }, p));
+          }),
+      })
+      .command({ names: ['/心得', '/story', '/故事', '/reflection'], summary: '心得和感人故事 / reflection and story', handler: (c) => asPerson(c, writingMenu) })
+      .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计 / a suggestion for the school', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) })
+      .menu('visit', '/走访')
+      .menu('dorm', '/宿舍')
+      .menu('student_day', '/体验')
+      .menu('story', '/心得')
+      .menu('suggest', '/献计');
+  }
+
+  return { register, records, jobs: dorm.jobs };
+}

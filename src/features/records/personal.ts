@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { dueDateOf } from '../../domain/campaign.js';
+import type { Person } from '../../db/schema.js';
+import { UserFacingError } from '../../feishu/errors.js';
+import { date, text, type FormData } from '../../records/fields.js';
+import type { RecordRepo } from '../../records/repo.js';
+
+import { endOfDay, termOf, type RecordContext } from './context.js';
+import { formFlow, today, type FormView, type RecordDeps } from './flow.js';
+
+/**
+ * The forms a teacher files about themself: the student day (附件三), the
+ * reflection and the story (心得, 感人故事), and suggestions (献一计).
+ */
+
+const personRef = z.object({ campaignId: z.string() });
+
+/** Each non-empty line of a multi-line answer, e.g. one ledger item per issue. */
+export const lines = (s: unknown) =>
+  String(s ?? '')
+    .split('\n')
+    .map((l) => l.replace(/^\s*(?:[-*•·]|\d+[.、)）])\s*/, '').trim())
+    .filter(Boolean);
+
+const self = (person: Person) => ({ type: 'person' as const, id: person.id });
+
+export function personalForms(deps: RecordDeps, records: RecordRepo, ctx: RecordContext) {
+  const dayFields = [
+    date('dayOn', '体验日期', 'Date'),
+    text('hygieneDuty', '卫生值日', 'Hygiene duty', { required: true, multiline: true, max: 400 }),
+    text('morningExercise', '早操', 'Morning exercise', { required: true, multiline: true, max: 400 }),
+    text('lunch', '午餐排队', 'Lunch queue', { required: true, multiline: true, max: 400 }),
+    text('other', '其他', 'Other', { multiline: true, max: 400 }),
+    text('problems', '发现的问题', 'Problems found', { multiline: true, max: 600 }),
+    text('issues', '需要解决的问题', 'Issues to solve', { multiline: true, max: 600, hint: '每行一条，提交后列入台账跟进' }),
+  ];
+
+  const studentDay = formFlow(deps, records, {
+    form: 'student-day',
+    ref: personRef.extend({ n: z.number().int().positive().optional() }),
+    async view(ref, person, stored) {
+      const campaign = await ctx.campaign(ref.campaignId);
+      const { def } = campaign;
+      const times = def.tasks.studentDay.times;
+      // With several student days per term, the form opens the first one not yet filed.
+      let n = stored ? Number(stored.periodKey?.split('-')[1]) : ref.n;
+      if (!n) {
+        n = times;
+        for (let k = 1; k <= times; k++) if (!(await records.forPeriod(def.id, 'student-day', self(person), `day-${k}`))) { n = k; break; }
+      }
+      return {
+        campaign,
+        subject: self(person),
+        periodKey: `day-${n}`,
+        title: `做一天中职学生 · ${person.name}${times > 1 ? `（第 ${n} 次）` : ''}`,
+        subtitle: '附件三 / A day as a student',
+        fields: dayFields,
+        prefill: { dayOn: today(deps, def.timezone) },
+        dueAt: endOfDay(dueDateOf(def, 'studentDay'), def.timezone),
+        intro: '和学生一起值日、出操、排队就餐，记下看到的和需要解决的。',
+        context: [],
+        ref: { campaignId: campaign.row.id, n },
+      };
+    },
+    refOf: (r) => ({ campaignId: r.campaignId, n: Number(r.periodKey?.split('-')[1]) }),
+    occurredOn: (data) => String(data.dayOn),
+    issues: (data) => lines(data.issues).map((t) => ({ raisedBy: 'teacher' as const, category: 'student-day', text: t })),
+  });
+
+  /** 心得 and 感人故事 share a shape: a title and a long text, one per term. */
+  function writing(form: 'reflection' | 'story', title: string, en: string) {
+    const fields = [
+      text('title', '题目', 'Title', { required: true, max: 60 }),
+      text('body', '正文', 'Text', { required: true, multiline: true, rows: 8, max: 1000 }),
+      text('body2', '正文（续一）', 'Text, continued', { multiline: true, rows: 6, max: 1000, hint: '一个输入框最多 1000 字，写不下可以接着写' }),
+      text('body3', '正文（续二）', 'Text, continued', { multiline: true, rows: 6, max: 1000 }),
+    ];
+    return formFlow(deps, records, {
+      form,
+      ref: personRef,
+      async view(ref, person): Promise<FormView> {
+        const campaign = await ctx.campaign(ref.campaignId);
+        const { def } = campaign;
+        return {
+          campaign,
+          subject: self(person),
+          periodKey: termOf(def, today(deps, def.timezone)).key,
+          title: `${title} · ${person.name}`,
+          subtitle: en,
+          fields,
+          prefill: {},
+          dueAt: endOfDay(dueDateOf(def, form), def.timezone),
+          intro: def.termMeeting ? `请在期末走访汇报会（${def.termMeeting}）前提交。` : undefined,
+          context: [],
+          ref: { campaignId: campaign.row.id },
+        };
+      },
+      refOf: (r) => ({ campaignId: r.campaignId }),
+    });
+  }
+
+  const suggestionFields = [
+    text('topic', '方面', 'Area', { max: 40, hint: '如 教学、德育、后勤、家校合作' }),
+    text('content', '我的建议', 'My suggestion', { required: true, multiline: true, rows: 5, max: 1000 }),
+  ];
+
+  /** 献一计 opens only inside the big-discussion window. */
+  function suggestionWindowOpen(view: { campaign: FormView['campaign'] }): void {
+    const { def } = view.campaign;
+    const w = def.tasks.suggestions.window ?? def.window;
+    const day = today(deps, def.timezone);
+    if (!def.tasks.suggestions.enabled) throw new UserFacingError('本次活动没有“献一计”环节。/ This campaign takes no suggestions.');
+    if (day < w.start || day > w.end) throw new UserFacingError(`“我为学校发展献一计”的时间是 ${w.start} 至 ${w.end}。/ Suggestions are open ${w.start} – ${w.end}.`);
+  }
+
+  const suggestion = formFlow(deps, records, {
+    form: 'suggestion',
+    ref: personRef,
+    repeatable: true,
+    async view(ref, person, stored) {
+      const campaign = await ctx.campaign(ref.campaignId);
+      if (stored && stored.authorId !== person.id) throw new UserFacingError('只能修改自己提出的建议。');
+      if (!stored) suggestionWindowOpen({ campaign });
+      return {
+        campaign,
+        subject: self(person),
+        periodKey: null,
+        title: `我为学校发展献一计 · ${person.name}`,
+        subtitle: 'Suggestions for the school',
+        fields: suggestionFields,
+        prefill: {},
+        intro: '一条建议一张卡；管理员会看到，并可以转入台账跟进。',
+        context: [],
+        ref: { campaignId: campaign.row.id },
+      };
+    },
+    refOf: (r) => ({ campaignId: r.campaignId }),
+  });
+
+  return { studentDay, reflection: writing('reflection', '心得体会', 'Reflection'), story: writing('story', '感人故事', 'A moving story'), suggestion, suggestionFields, suggestionWindowOpen };
+}
+
+export type SuggestionData = FormData & { topic: string; content: string };

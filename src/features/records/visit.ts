@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import type { CampaignDefinition } from '../../domain/campaign.js';
+import type { Person, RecordRow, Target } from '../../db/schema.js';
+import { textBlock } from '../../feishu/card-templates.js';
+import { choice, confirm, date, multi, text, type Field, type Option } from '../../records/fields.js';
+import type { RecordRepo } from '../../records/repo.js';
+import { categoryName, kindName } from '../claiming/index.js';
+
+import type { RecordContext } from './context.js';
+import { formFlow, today, type FormView, type RecordDeps } from './flow.js';
+import { lines } from './personal.js';
+
+/**
+ * 走访情况记录表 (附件五) with the parent questionnaire (附件四): one card for
+ * home visits, enterprise visits and seed 002's leadership visits. Opinions
+ * become ledger items; a follow-up can go to a leader, who gets the record.
+ */
+
+export const VISIT_MODES: Option[] = [
+  { value: 'in-person', label: '上门走访 In person' },
+  { value: 'phone', label: '电话/通讯 Phone' },
+  { value: 'invited', label: '邀请来校 Invited to school' },
+];
+
+export const VISIT_PLACES: Option[] = [
+  { value: 'home', label: '家中 Home' },
+  { value: 'enterprise', label: '实习企业 Enterprise' },
+  { value: 'school', label: '学校 School' },
+  { value: 'office', label: '办公室 Office' },
+  { value: 'other', label: '其他 Other' },
+];
+
+const FOLLOW_UPS: Option[] = [
+  { value: 'none', label: '无需跟进 None' },
+  { value: 'leader', label: '报告领导 Report to a leader' },
+  { value: 'action', label: '需要学校处理（列入台账）Needs action' },
+];
+
+const RATING: Option[] = ['1', '2', '3', '4', '5'].map((v) => ({ value: v, label: `${v} 分` }));
+
+/** 附件四: the campaign's questions as fields named `q_<key>`. */
+export function questionnaireFields(def: CampaignDefinition): Field[] {
+  return def.questionnaire.map((q) => {
+    const name = `q_${q.key}`;
+    const o = { required: q.required };
+    const opts = (q.options ?? []).map((x) => ({ value: x, label: x }));
+    if (q.type === 'single') return choice(name, q.label, '问卷 Questionnaire', opts, o);
+    if (q.type === 'multi') return multi(name, q.label, '问卷 Questionnaire', opts, o);
+    if (q.type === 'rating') return choice(name, q.label, '问卷 Questionnaire (1–5)', RATING, o);
+    return text(name, q.label, '问卷 Questionnaire', { ...o, multiline: true, max: 300 });
+  });
+}
+
+const isEnterprise = (t: Target) => !!t.enterprise;
+
+/** How the target reads in a heading: no family details, safe for a leader's eyes. */
+export const targetHeading = (def: CampaignDefinition, t: Target) => [t.name, t.className ?? kindName(def, t.kind)].join(' · ');
+
+/** The family (or enterprise) details only the target's visitors and admins may see. */
+export function privateDetails(def: CampaignDefinition, t: Target): object[] {
+  const rows: Array<[string, string | null]> = [
+    ['类别', [categoryName(def, t.category), t.subKind].filter(Boolean).join(' · ') || null],
+    ['家长', t.parentName],
+    ['电话', t.phone],
+    ['住址', t.address],
+    ['实习企业', t.enterprise],
+    ['情况说明', t.reason],
+  ];
+  const shown = rows.filter(([, v]) => v);
+  if (!shown.length) return [];
+  return [
+    { tag: 'markdown', content: '**对象信息**（仅走访教师和管理员可见 / visible to visitors and admins only）', text_size: 'notation' },
+    textBlock(shown.map(([k, v]) => `${k}：${v}`).join('\n'), { size: 'notation' }),
+  ];
+}
+
+export function visitForm(deps: RecordDeps, records: RecordRepo, ctx: RecordContext) {
+  function fields(def: CampaignDefinition, t: Target, colleagues: Person[], leaders: Person[]): Field[] {
+    const kind = def.targetKinds.find((k) => k.key === t.kind);
+    const enterprise = isEnterprise(t);
+    const student = kind?.student ?? false;
+    return [
+      date('visitedOn', '走访日期', 'Date of visit'),
+      choice('mode', '走访方式', 'Mode', VISIT_MODES),
+      choice('place', '走访地点', 'Place', VISIT_PLACES),
+      multi('coVisitors', '同行教师', 'Co-visitors', colleagues.slice(0, 100).map((p) => ({ value: String(p.id), label: `${p.name}${p.department ? `（${p.department}）` : ''}` })), { max: 5 }),
+      text('summary', student ? '学生概况' : '对象概况', student ? 'About the student' : 'About the person', { required: true, multiline: true, max: 300 }),
+      text('situation', enterprise ? '企业情况' : student ? '家庭情况' : '基本情况', enterprise ? 'The enterprise' : 'Family situation', { required: true, multiline: true, max: 500 }),
+      text('purpose', '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
+      text('content', '走访内容', 'What was discussed', { required: true, multiline: true, rows: 5, max: 1000 }),
+      text('reflection', '走访体会', 'Reflection', { multiline: true, max: 500 }),
+      // 附件四 is the parents' questionnaire: it belongs to visits about a student.
+      ...(student ? questionnaireFields(def) : []),
+      text('opinions', enterprise ? '企业意见和建议' : '家长意见和建议', 'Opinions and suggestions', { multiline: true, max: 800, hint: '每行一条，提交后列入台账跟进' }),
+      choice('followUp', '后续跟进', 'Follow-up', FOLLOW_UPS),
+      choice('leader', '报告给哪位领导', 'Leader to report to', leaders.map((p) => ({ value: String(p.id), label: p.name })), { required: false }),
+      text('followUpNote', '跟进事项', 'What needs doing', { multiline: true, max: 300 }),
+      confirm('noGifts', '未收受家长（企业）礼品礼金', 'No gifts accepted'),
+    ];
+  }
+
+  const flow = formFlow(deps, records, {
+    form: 'visit',
+    repeatable: true,
+    ref: z.object({ campaignId: z.string(), targetId: z.number().int().positive() }),
+    async view(ref, person, stored): Promise<FormView> {
+      const campaign = await ctx.campaign(ref.campaignId);
+      const { def } = campaign;
+      const target = await ctx.visitableTarget(ref.targetId, person);
+      const everyone = await ctx.colleagues(person);
+      const leaders = everyone.filter((p) => p.roles.includes('leader') || p.roles.includes('admin'));
+      const kind = def.targetKinds.find((k) => k.key === target.kind);
+      const done = (await records.forSubject(def.id, 'visit', { type: 'target', id: target.id })).filter((r) => r.id !== stored?.id).length;
+      return {
+        campaign,
+        subject: { type: 'target', id: target.id },
+        periodKey: null,
+        title: `走访情况记录表 · ${targetHeading(def, target)}`,
+        subtitle: `附件五 / Visit record${done ? ` · 此前已走访 ${done} 次` : ''}`,
+        fields: fields(def, target, everyone, leaders),
+        prefill: { visitedOn: today(deps, def.timezone), mode: 'in-person', place: isEnterprise(target) ? 'enterprise' : (kind?.place ?? 'home'), followUp: 'none' },
+        intro: def.tasks.visits.photosRequired ? '提交后，把走访照片直接发给我（可以多张），会附到这条记录上。' : undefined,
+        context: privateDetails(def, target),
+        ref: { campaignId: campaign.row.id, targetId: target.id },
+      };
+    },
+    refOf: (r) => ({ campaignId: r.campaignId, targetId: r.subjectId }),
+    check(data, view) {
+      const { def } = view.campaign;
+      const problems: Array<{ field: string; message: string }> = [];
+      const day = String(data.visitedOn);
+      if (day > today(deps, def.timezone)) problems.push({ field: 'visitedOn', message: '「走访日期」不能晚于今天' });
+      else if (day < def.window.start) problems.push({ field: 'visitedOn', message: `「走访日期」不能早于活动开始（${def.window.start}）` });
+      if (data.followUp === 'leader' && !data.leader) problems.push({ field: 'leader', message: '选择了“报告领导”，请选择报告给哪位领导' });
+      if (data.followUp !== 'none' && !data.followUpNote) problems.push({ field: 'followUpNote', message: '需要跟进时，请写明「跟进事项」' });
+      return problems;
+    },
+    occurredOn: (data) => String(data.visitedOn),
+    coVisitors: (data) => (data.coVisitors as string[]).map(Number),
+    issues(data) {
+      const raisedBy = data.place === 'enterprise' ? ('enterprise' as const) : ('parent' as const);
+      const opinions = lines(data.opinions).map((t) => ({ raisedBy, category: 'visit-opinion', text: t }));
+      const action = data.followUp === 'action' ? [{ raisedBy: 'teacher' as const, category: 'visit-follow-up', text: String(data.followUpNote) }] : [];
+      return [...opinions, ...action];
+    },
+    async afterSave(o, view, person, data) {
+      if (data.followUp !== 'leader') return [];
+      const leader = await deps.people.byId(Number(data.leader));
+      if (!leader?.openId) return ['领导尚未关联飞书账号，未能发送'];
+      // The leader reads the record, not the family's contact details.
+      const card = await flow.summaryCard({ ...view, context: [] }, o.record, { editable: false, heading: `${person.name} 老师报告的走访记录 / Reported by ${person.name}` });
+      await deps.send({ dedupeKey: `visit.leader:${o.record.id}:r${o.record.revision}`, to: { openId: leader.openId }, purpose: 'visit.report-leader', card });
+      return [`已报告 ${leader.name}`];
+    },
+    async extra(record: RecordRow, view) {
+      const visitors = await records.visitors(record.id);
+      const co = visitors.filter((v) => v.role === 'co-visitor').map((v) => v.person.name);
+      const pics = (await records.photosOf(record.id)).filter((p) => p.status !== 'failed');
+      const ledger = await records.ledgerOf(record.id);
+      const photoLine = pics.length
+        ? `照片 ${pics.length} 张 / ${pics.length} photo(s)`
+        : view.campaign.def.tasks.visits.photosRequired
+          ? "<font color='orange'>还没有照片：请把走访照片直接发给我，会附到这条记录上。</font>"
+          : '';
+      const content = [co.length ? `同行教师：${co.join('、')}` : '', photoLine, ledger.length ? `已列入台账 ${ledger.length} 项` : ''].filter(Boolean).join('\n');
+      return content ? [{ tag: 'markdown', content }] : [];
+    },
+  });
+
+  return flow;
+}

@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ledgerItems, records } from '../../src/db/schema.js';
+import { cardText, cst, type Harness } from '../helpers/harness.js';
+import { RECORDS_CAMPAIGN, current, dormId, latestCard, startRecordsHarness } from './fixtures.js';
+
+/** 关爱一间宿舍: the weekly checklist and 附件一, filed by the dorm's caring teachers only. */
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const CHECK = {
+  checkedOn: '2026-11-18 +0800',
+  hygiene: 'fair',
+  smoking: 'no',
+  electricity: 'yes',
+  property: 'no',
+  safety: 'no',
+  storyShared: 'yes',
+  notes: '发现一个大功率电吹风，已收缴',
+  toLedger: 'yes',
+};
+
+async function openDorm(name: string, button: string) {
+  await h.say(name, '/宿舍');
+  const list = latestCard(h, name);
+  expect(cardText(list.content)).toContain('7号楼203');
+  const r = await h.click(name, list.messageId, button);
+  expect(r.error).toBeUndefined();
+  return list.messageId;
+}
+
+describe('dorm checklist', () => {
+  it('is filed weekly by a caring teacher; a failed item opens a ledger item; the week is filed once', async () => {
+    h = await startRecordsHarness();
+    const messageId = await openDorm('刘芳', '本周检查');
+    expect(cardText(current(h, messageId).content)).toContain('宿舍关爱检查 · 7号楼203');
+
+    const bad = await h.click('刘芳', messageId, '提交', { ...CHECK, hygiene: '' , smoking: 'maybe' });
+    expect(bad.toast?.content).toContain('「卫生情况」必填');
+    expect(bad.toast?.content).toContain('「吸烟情况」请从选项中选择');
+    expect(cardText(current(h, messageId).content)).toContain(CHECK.notes);
+
+    const ok = await h.click('刘芳', messageId, '提交', CHECK);
+    expect(ok.toast?.content).toContain('已列入台账 1 项');
+    const summary = cardText(current(h, messageId).content);
+    expect(summary).toContain('违规用电');
+    expect(summary).toContain('有 Found');
+    const [item] = h.db.select().from(ledgerItems).all();
+    expect(item).toMatchObject({ source: 'dorm-check', raisedBy: 'teacher', text: `7号楼203：发现违规用电。${CHECK.notes}` });
+
+    // The other caring teacher of the room sees this week as filed.
+    await h.say('黄志强', '/宿舍');
+    const theirs = latestCard(h, '黄志强');
+    const again = await h.click('黄志强', theirs.messageId, '本周检查');
+    expect(again.toast?.content).toContain('已经提交过了');
+    expect(cardText(current(h, theirs.messageId).content)).toContain(CHECK.notes);
+
+    // Next week is a new checklist.
+    h.clock.set(cst('2026-11-25T10:00:00'));
+    const next = await h.click('黄志强', theirs.messageId, '修改');
+    expect(cardText(next.card?.data)).toContain('保存修改');
+    await h.say('黄志强', '/宿舍');
+    const fresh = await h.click('黄志强', latestCard(h, '黄志强').messageId, '本周检查');
+    expect(cardText(fresh.card?.data)).toContain('提交 Submit');
+  });
+
+  it('is pushed each week to every caring teacher until the room is checked', async () => {
+    h = await startRecordsHarness(cst('2026-11-18T15:59:00'));
+    expect((await h.runJob('dorm-check-push')).queued).toBe(0); // before Wednesday 16:00
+    h.clock.set(cst('2026-11-18T16:00:00'));
+    expect((await h.runJob('dorm-check-push')).queued).toBe(2);
+    expect((await h.runJob('dorm-check-push')).queued).toBe(0); // a second run sends nothing twice
+    const reminder = latestCard(h, '黄志强');
+    expect(cardText(reminder.content)).toContain('本周请到 **7号楼203**');
+    const form = await h.click('黄志强', reminder.messageId, '现在填写');
+    expect(cardText(form.card?.data)).toContain('宿舍关爱检查 · 7号楼203');
+    await h.click('黄志强', reminder.messageId, '提交', { ...CHECK, toLedger: 'no' });
+
+    h.clock.set(cst('2026-11-25T16:00:00'));
+    expect((await h.runJob('dorm-check-push')).queued).toBe(2);
+    await h.say('刘芳', '/宿舍');
+    await h.click('刘芳', latestCard(h, '刘芳').messageId, '本周检查');
+    await h.click('刘芳', latestCard(h, '刘芳').messageId, '提交', { ...CHECK, checkedOn: '2026-11-25 +0800', toLedger: 'no' });
+    h.clock.set(cst('2026-11-26T09:00:00'));
+    expect((await h.runJob('dorm-check-push')).queued).toBe(0);
+    expect(h.db.select().from(records).all().map((r) => r.periodKey)).toEqual(['wk-2026-11-16', 'wk-2026-11-23']);
+  });
+
+  it('no ledger item when solved on the spot', async () => {
+    h = await startRecordsHarness();
+    const messageId = await openDorm('刘芳', '本周检查');
+    await h.click('刘芳', messageId, '提交', { ...CHECK, toLedger: 'no' });
+    expect(h.db.select().from(ledgerItems).all()).toHaveLength(0);
+  });
+
+  it('refuses a teacher who does not care for the dorm', async () => {
+    h = await startRecordsHarness();
+    await h.say('王建国', '/宿舍');
+    expect(h.textsTo('王建国').at(-1)).toContain('你目前没有关爱的宿舍');
+    await h.say('王建国', '/进度');
+    const r = await h.standIn.clickCard({
+      messageId: latestCard(h, '王建国').messageId,
+      operatorOpenId: h.openId('王建国'),
+      value: { action: 'dorm-check.open', campaignId: RECORDS_CAMPAIGN.id, dormId: dormId(h) },
+    });
+    expect(r.toast?.content).toContain('刘芳、黄志强 老师关爱，只有关爱教师可以填写');
+  });
+});
+
+describe('dorm record (附件一)', () => {
+  it('starts from the roster and the term’s checklists, and a late one is flagged', async () => {
+    h = await startRecordsHarness();
+    const messageId = await openDorm('刘芳', '本周检查');
+    await h.click('刘芳', messageId, '提交', CHECK);
+
+    h.clock.set(cst('2027-01-10T10:00:00')); // after the record's due date (01-08)
+    const recordCard = await openDorm('刘芳', '附件一记录');
+    const form = current(h, recordCard);
+    const text = cardText(form.content);
+    expect(text).toContain('关爱一间宿舍情况记录表 · 7号楼203');
+    expect(text).toContain('赵小明（2024级机电1班）、钱小亮（2024级机电1班）');
+    expect(text).toContain('违规用电 1 次');
+    expect(text).toContain('卫生情况：一般 1 次');
+    expect(text).toContain('补交');
+
+    const fields = {
+      headName: '赵小明', headClass: '2024级机电1班', headcount: '六', members: '赵小明（2024级机电1班）',
+      pastEnvironment: '有违规用电', pastProperty: '完好', pastHygiene: '一般', pastSafety: '无隐患',
+      suggestions: '每周三晚开宿舍会', presentState: '整洁有序',
+    };
+    const bad = await h.click('刘芳', recordCard, '提交', fields);
+    expect(bad.toast?.content).toContain('「宿舍人数」应为数字');
+    const ok = await h.click('刘芳', recordCard, '提交', { ...fields, headcount: '6' });
+    expect(ok.toast?.content).toContain('已补交');
+    const row = h.db.select().from(records).all().find((r) => r.form === 'dorm-record')!;
+    expect(row).toMatchObject({ late: true, periodKey: 'term-1' });
+    expect(row.data).toMatchObject({ headcount: 6, presentState: '整洁有序' });
+  });
+});

@@ -1,0 +1,230 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { ledgerItems, recordRevisions, records, recordVisitors } from '../../src/db/schema.js';
+import { buttonValue, cardText, cst, startHarness, type Harness } from '../helpers/harness.js';
+import { parseCampaignDefinition } from '../../src/domain/campaign.js';
+import { presetDefinition } from '../../src/domain/presets.js';
+import { DEMO_BRANCH_CHAT_ID, demoLookup } from '../../src/demo/seed.js';
+import { importRoster } from '../../src/roster/import.js';
+import { sheetFromValues } from '../../src/roster/sheets.js';
+import { PRIVATE, RECORDS_CAMPAIGN, current, latestCard, startRecordsHarness, targetId } from './fixtures.js';
+
+/** 走访情况记录表 (附件五) with the questionnaire (附件四), end to end through the stand-in. */
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const person = (name: string) => h.db.$client.prepare('SELECT id FROM people WHERE name = ?').get(name) as { id: number };
+
+function visitForm(extra: Record<string, unknown> = {}) {
+  return {
+    visitedOn: '2026-11-17 +0800',
+    mode: 'in-person',
+    place: 'home',
+    coVisitors: [String(person('黄志强').id)],
+    summary: '孙小红学习认真，性格内向',
+    situation: '父母在外地，跟随祖父母生活',
+    purpose: '了解留守学生生活情况',
+    content: '与祖父母交流孩子在校表现，约定每月电话沟通',
+    reflection: '留守孩子更需要老师的关心',
+    q_satisfaction: '4',
+    q_concern: ['学习', '安全'],
+    opinions: '希望学校多组织周末活动\n- 希望宿舍能晚点熄灯',
+    followUp: 'leader',
+    leader: String(person('陈立华').id),
+    followUpNote: '祖父母年迈，建议学校关注孩子心理',
+    noGifts: 'yes',
+    ...extra,
+  };
+}
+
+async function openVisitForm(name: string, target: string) {
+  await h.say(name, '/走访');
+  const list = latestCard(h, name);
+  expect(cardText(list.content)).toContain(target);
+  const r = await h.standIn.clickCard({
+    messageId: list.messageId,
+    operatorOpenId: h.openId(name),
+    value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, target) },
+  });
+  expect(r.error).toBeUndefined();
+  return list.messageId;
+}
+
+describe('visit record', () => {
+  it('opens from /走访, shows the family only to its visitor, validates per field and stores everything', async () => {
+    h = await startRecordsHarness();
+    const messageId = await openVisitForm('刘芳', '孙小红');
+    const form = cardText(current(h, messageId).content);
+    expect(form).toContain('走访情况记录表 · 孙小红');
+    expect(form).toContain(PRIVATE.parent);
+    expect(form).toContain('您对学校工作的总体满意度');
+
+    // Missing fields come back each under its field, with what was typed still there.
+    const bad = await h.click('刘芳', messageId, '提交', { ...visitForm(), content: '', leader: '', noGifts: '' });
+    expect(bad.toast?.type).toBe('error');
+    expect(bad.toast?.content).toContain('「走访内容」必填');
+    expect(bad.toast?.content).toContain('请确认「未收受家长（企业）礼品礼金」');
+    const back = cardText(current(h, messageId).content);
+    expect(back).toContain('孙小红学习认真，性格内向');
+    expect(back).toContain('父母在外地，跟随祖父母生活');
+    expect(h.db.select().from(records).all()).toHaveLength(0);
+
+    const crossBad = await h.click('刘芳', messageId, '提交', { ...visitForm(), leader: '' });
+    expect(crossBad.toast?.content).toContain('请选择报告给哪位领导');
+
+    const ok = await h.click('刘芳', messageId, '提交', visitForm());
+    expect(ok.toast?.type).toBe('success');
+    // Opinions go to the ledger; a follow-up reported to a leader goes to the leader.
+    expect(ok.toast?.content).toContain('已列入台账 2 项');
+    expect(ok.toast?.content).toContain('已报告 陈立华');
+    const summary = cardText(current(h, messageId).content);
+    expect(summary).toContain('已提交');
+    expect(summary).toContain('同行教师：黄志强');
+    expect(summary).toContain('还没有照片');
+    expect(JSON.stringify(current(h, messageId).content)).not.toContain('"form"');
+
+    const [row] = h.db.select().from(records).all();
+    expect(row).toMatchObject({ form: 'visit', subjectType: 'target', subjectId: targetId(h, '孙小红'), occurredOn: '2026-11-17', late: false });
+    expect(row!.data).toMatchObject({ mode: 'in-person', q_satisfaction: '4', q_concern: ['学习', '安全'], noGifts: true });
+    const visitors = h.db.select().from(recordVisitors).all();
+    expect(visitors.map((v) => v.role).sort()).toEqual(['author', 'co-visitor']);
+    const ledger = h.db.select().from(ledgerItems).all();
+    expect(ledger.map((l) => [l.raisedBy, l.text])).toEqual([
+      ['parent', '希望学校多组织周末活动'],
+      ['parent', '希望宿舍能晚点熄灯'],
+    ]);
+
+    // The leader gets the record, without the family's phone and address.
+    await h.settle();
+    const toLeader = cardText(latestCard(h, '陈立华').content);
+    expect(toLeader).toContain('刘芳 老师报告的走访记录');
+    expect(toLeader).toContain('与祖父母交流孩子在校表现');
+    expect(toLeader).not.toContain(PRIVATE.phone);
+    expect(toLeader).not.toContain(PRIVATE.address);
+
+    // Nothing private or typed went to a log line.
+    const logged = h.logs.lines.join('\n');
+    expect(logged).toContain('record saved');
+    for (const secret of [...Object.values(PRIVATE), '与祖父母交流']) expect(logged).not.toContain(secret);
+  });
+
+  it('edits keep history, and a co-visitor may then file for the target', async () => {
+    h = await startRecordsHarness();
+    const messageId = await openVisitForm('刘芳', '孙小红');
+    // A double click: the same opened form submitted twice files one visit.
+    const submit = buttonValue(current(h, messageId).content, '提交');
+    const filled = visitForm({ followUp: 'none', leader: '', followUpNote: '' });
+    await h.standIn.clickCard({ messageId, operatorOpenId: h.openId('刘芳'), value: submit, formValue: filled });
+    const again = await h.standIn.clickCard({ messageId, operatorOpenId: h.openId('刘芳'), value: submit, formValue: filled });
+    expect(again.toast?.content).toContain('内容没有变化');
+    expect(h.db.select().from(records).all()).toHaveLength(1);
+
+    const edit = await h.click('刘芳', messageId, '修改');
+    expect(cardText(edit.card?.data)).toContain('与祖父母交流孩子在校表现');
+    h.clock.set(cst('2026-11-19T09:00:00'));
+    const saved = await h.click('刘芳', messageId, '保存修改', visitForm({ followUp: 'none', leader: '', followUpNote: '', content: '补充：约定每两周电话沟通' }));
+    expect(saved.toast?.content).toContain('修改已保存');
+    expect(cardText(saved.card?.data)).toContain('第 2 版');
+    const revs = h.db.select().from(recordRevisions).where(eq(recordRevisions.recordType, 'visit')).all();
+    expect(revs.map((r) => (r.data as Record<string, unknown>).content)).toEqual(['与祖父母交流孩子在校表现，约定每月电话沟通', '补充：约定每两周电话沟通']);
+    // Editing does not open the same opinions twice.
+    expect(h.db.select().from(ledgerItems).all()).toHaveLength(2);
+
+    // 黄志强 went along, so he may now record a visit to 孙小红 too.
+    const r = await h.standIn.clickCard({
+      messageId: (await sayAndGetCard('黄志强', '/进度')).messageId,
+      operatorOpenId: h.openId('黄志强'),
+      value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') },
+    });
+    expect(r.toast?.type).not.toBe('error');
+    expect(cardText(r.card?.data)).toContain('走访情况记录表 · 孙小红');
+  });
+
+  it('refuses another teacher’s target without showing its details', async () => {
+    h = await startRecordsHarness();
+    const card = await sayAndGetCard('王建国', '/进度');
+    const r = await h.standIn.clickCard({
+      messageId: card.messageId,
+      operatorOpenId: h.openId('王建国'),
+      value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') },
+    });
+    expect(r.toast?.type).toBe('error');
+    expect(r.toast?.content).toContain('不是你的走访对象');
+    expect(JSON.stringify(r)).not.toContain(PRIVATE.parent);
+    expect(r.card).toBeUndefined();
+  });
+
+  it('lists the targets, not yet visited first, and visits to an enterprise raise enterprise opinions', async () => {
+    h = await startRecordsHarness();
+    await h.say('刘芳', '/走访');
+    const list = latestCard(h, '刘芳');
+    expect(cardText(list.content)).toContain('我的走访对象 · 已走访 0/2');
+    expect(cardText(list.content)).toContain('吴小强');
+    const r = await h.standIn.clickCard({
+      messageId: list.messageId,
+      operatorOpenId: h.openId('刘芳'),
+      value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '吴小强') },
+    });
+    expect(cardText(r.card?.data)).toContain('企业情况');
+    const ok = await h.click('刘芳', list.messageId, '提交', visitForm({ place: 'enterprise', coVisitors: [], opinions: '希望学校加强安全教育', followUp: 'none', leader: '', followUpNote: '' }));
+    expect(ok.toast?.type).toBe('success');
+    expect(h.db.select().from(ledgerItems).all().map((l) => l.raisedBy)).toEqual(['enterprise']);
+    await h.say('刘芳', '/走访');
+    expect(cardText(latestCard(h, '刘芳').content)).toContain('已走访 1/2');
+  });
+});
+
+describe('leadership visits (seed 002)', () => {
+  it('use the same card with the kinds of its table and no family fields', async () => {
+    const base = presetDefinition('三大一实干', { year: 2026, id: 'sdys-2026', branchChatId: DEMO_BRANCH_CHAT_ID });
+    // The demo cast belongs to departments of its own; the seed's list would refuse them.
+    const campaign = parseCampaignDefinition({ ...base, departments: [] });
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-18T10:00:00'), campaign });
+    const report = await importRoster([sheetFromValues('targets', [{ kind: '家委会成员', name: '郑家委', note: '家委会主任', visitor: '陈立华' }])], {
+      db: h.db, campaign, now: h.clock.now(), lookup: demoLookup,
+    });
+    expect(report.applied).toBe(true);
+    await h.say('陈立华', '/走访');
+    const list = latestCard(h, '陈立华');
+    expect(cardText(list.content)).toContain('郑家委 · 家委会成员');
+    const form = await h.click('陈立华', list.messageId, '记录走访');
+    const text = cardText(form.card?.data);
+    expect(text).toContain('对象概况');
+    expect(text).toContain('基本情况');
+    expect(text).not.toContain('家庭情况');
+    expect(text).not.toContain('您对学校教育教学工作的总体满意度'); // the parents' questionnaire is for family visits
+    const ok = await h.click('陈立华', list.messageId, '提交', {
+      ...visitForm({ coVisitors: [], followUp: 'none', leader: '', followUpNote: '', opinions: '家委会希望参与食堂监督' }),
+      place: 'school', mode: 'invited',
+    });
+    expect(ok.toast?.type).toBe('success');
+    const [row] = h.db.select().from(records).all();
+    expect(row).toMatchObject({ form: 'visit', authorId: person('陈立华').id });
+    expect(row!.data).not.toHaveProperty('q_satisfaction');
+    expect(h.db.select().from(ledgerItems).all().map((l) => l.text)).toEqual(['家委会希望参与食堂监督']);
+  });
+});
+
+describe('card size', () => {
+  it('a visit typed to every field’s limit still fits Feishu’s 30 KB card, as a summary and as an edit form', async () => {
+    h = await startRecordsHarness();
+    const messageId = await openVisitForm('刘芳', '孙小红');
+    const full = (n: number) => '家'.repeat(n);
+    const r = await h.click('刘芳', messageId, '提交', visitForm({
+      summary: full(300), situation: full(500), purpose: full(300), content: full(1000), reflection: full(500), opinions: full(800), followUpNote: full(300),
+    }));
+    expect(r.error).toBeUndefined();
+    expect(r.toast?.type).toBe('success');
+    const edit = await h.click('刘芳', messageId, '修改');
+    expect(edit.error).toBeUndefined();
+    expect(Buffer.byteLength(JSON.stringify(edit.card?.data))).toBeLessThan(30 * 1024);
+  });
+});
+
+async function sayAndGetCard(name: string, text: string) {
+  await h.say(name, text);
+  return latestCard(h, name);
+}
