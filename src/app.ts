@@ -25,6 +25,8 @@ import { photosFeature } from './features/photos/index.js';
 import { ledgerFeature } from './features/ledger/index.js';
 import { progressFeature } from './features/progress/index.js';
 import { recordsFeature } from './features/records/index.js';
+import { remindersFeature } from './features/reminders/index.js';
+import { leaveFeature } from './features/leave/index.js';
 import { zoneReportFeature } from './features/zone-report/index.js';
 import { Scheduler } from './scheduler/index.js';
 
@@ -81,12 +83,15 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   const digest = digestFeature(deps, zoneReport.repo);
   const records = recordsFeature(deps);
   const ledger = ledgerFeature(deps);
-  const features = [zoneReport, digest, progressFeature(deps, zoneReport.repo), claimingFeature(deps), reassignFeature(deps), records, ledger, helpFeature()];
+  const reminders = remindersFeature(deps, records.openers);
+  const features = [
+    zoneReport, digest, progressFeature(deps, zoneReport.repo, records.openers), claimingFeature(deps), reassignFeature(deps), records, ledger, reminders, leaveFeature(deps), helpFeature(),
+  ];
   // Photos need the resource API, so only where the bot itself runs (not in the CLI).
   const photos = deps.media ? photosFeature(deps, deps.media) : null;
   if (photos) features.push(photos);
   for (const f of features) f.register(router);
-  return [...zoneReport.jobs, ...digest.jobs, ...records.jobs, ...ledger.jobs, ...(photos?.jobs ?? [])];
+  return [...zoneReport.jobs, ...digest.jobs, ...records.jobs, ...ledger.jobs, ...reminders.jobs, ...(photos?.jobs ?? [])];
 }
 
 /**

@@ -42,7 +42,7 @@ const USAGE = `用法 / usage: zoufang <command>
                                    生成虚构的演示名单 / write a synthetic demo roster
   seed-demo                        写入演示名单和活动 / load the demo roster and campaign
   job list                         列出定时任务 / list scheduled jobs
-  job run <name> [--at <ISO 时间>]  立即运行一个定时任务，如同在该时刻 / run one job as if it were that moment`;
+  job run <name> [--at <ISO 时间>]  立即运行一个定时任务，如同在该时刻；digest 会重发该期汇总 / run one job as if it were that moment (digest re-sends)`;
 
 class CliError extends Error {}
 
@@ -220,7 +220,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         const atText = option(rest, '--at');
         const at = atText ? new Date(atText) : undefined;
         if (at && Number.isNaN(at.getTime())) throw new CliError(`--at 不是有效的时间：${atText}（例如 2026-11-23T09:00:00+08:00）`);
-        const result = await scheduler.run(rest[0], at).catch((e: Error) => {
+        const result = await scheduler.run(rest[0], at, { onDemand: true }).catch((e: Error) => {
           throw new CliError(e.message);
         });
         console.log(`${rest[0]}: 新排队 ${result.queued} 条消息 / queued ${result.queued} new message(s)`);

@@ -54,28 +54,28 @@ describe('weekly digest to the branch group', () => {
       });
     }
     h.clock.set(cst('2026-11-16T09:00:00'));
-    expect((await h.runJob('weekly-digest')).queued).toBe(1);
+    expect((await h.runJob('digest')).queued).toBe(1);
     const [digest] = groupCards();
     const text = cardText(digest!.content);
     expect(text).toContain('党支部周报 · 第1周（11/9–11/15）');
     expect(text).toContain('已提交 **2/4**（按时 2，补交 0）');
     expect(text).toContain('未提交 2 人：李秀英、陈立华');
-    expect(text).toContain('每周按时提交：王建国、张伟');
+    expect(text).toContain('每周按时提交报表：王建国、张伟');
     const chart = (digest!.content.body.elements as Array<{ tag: string; chart_spec?: { data: Array<{ values: unknown[] }> } }>).find((e) => e.tag === 'chart');
-    expect(chart?.chart_spec?.data[0]?.values).toContainEqual({ week: '第1周', status: '未交', count: 2 });
+    expect(chart?.chart_spec?.data[0]?.values).toEqual([{ item: '责任区报表', percent: 50 }]);
 
     // A late submission after the digest does not re-send it.
     const late = h.cardsTo('李秀英').at(-1)!;
     await h.standIn.clickCard({ messageId: late.messageId, operatorOpenId: h.openId('李秀英'), value: buttonValue(late.content, '提交'), formValue: { overall_state: '好', student_talks: '谈了' } });
     h.clock.set(cst('2026-11-16T15:00:00'));
-    expect((await h.runJob('weekly-digest')).queued).toBe(0);
+    expect((await h.runJob('digest')).queued).toBe(0);
     expect(groupCards()).toHaveLength(1);
   });
 
   it('/汇总 gives the admin the digest privately and refuses everyone else', async () => {
     h = await startHarness({ transport: 'ws', at: cst('2026-11-14T10:00:00') });
     await h.say('陈立华', '/汇总');
-    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('党支部周报 · 第1周');
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('党支部周报 · 本周至今（11/9–11/14）');
     expect(groupCards()).toHaveLength(0);
     await h.say('王建国', '/summary');
     expect(h.textsTo('王建国').at(-1)).toContain('/汇总 仅限党支部管理员使用');

@@ -66,6 +66,23 @@ const UNSUPPORTED_TYPES: Record<string, string> = {
   image: '图片', file: '文件', audio: '语音', media: '视频', sticker: '表情', post: '富文本', interactive: '卡片', share_chat: '群名片', share_user: '个人名片',
 };
 
+/**
+ * Answers in the asker's direct chat. Asked in a group, where what the answer
+ * holds (a parent's words, who is behind) is not for everyone, the group only
+ * hears that it went there.
+ */
+export async function replyPrivately(
+  ctx: CommandContext,
+  send: (m: OutboundMessage) => Promise<unknown>,
+  card: object,
+  purpose: string,
+  groupNote = '已私信发给你。/ Sent to you in a direct message.',
+): Promise<void> {
+  if (ctx.event.chatType !== 'group' || !ctx.person?.openId) return ctx.reply({ card });
+  await send({ dedupeKey: `${purpose}:${ctx.event.messageId}`, to: { openId: ctx.person.openId }, purpose, card });
+  await ctx.reply({ text: groupNote });
+}
+
 export function isAdmin(p: Person | null): boolean {
   return !!p && p.roles.includes('admin');
 }

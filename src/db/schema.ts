@@ -33,6 +33,8 @@ export const people = sqliteTable(
     /** Classes the person teaches, and the class they lead as head teacher (班主任). */
     classesTaught: text('classes_taught', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     classLed: text('class_led'),
+    /** The day they joined the campaign (local date); quotas for the month they join are prorated from it. Null: from the start. */
+    joinedOn: text('joined_on'),
     createdAt: createdAt(),
   },
   // Mobile and email are the roster's natural keys (normalised before storing).
@@ -333,6 +335,42 @@ export const ledgerEvents = sqliteTable(
 
 export type LedgerEvent = typeof ledgerEvents.$inferSelect;
 
+/**
+ * A person away (sick leave, training, maternity leave …). No reminders reach
+ * them on those days, quotas are prorated, and a substitute, when named,
+ * receives and may file what they would have. The reason is not stored: it is
+ * nobody's business but the admin who entered it.
+ */
+export const leaves = sqliteTable(
+  'leaves',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    personId: integer('person_id').notNull().references(() => people.id),
+    /** Local dates, inclusive. */
+    startOn: text('start_on').notNull(),
+    endOn: text('end_on').notNull(),
+    substituteId: integer('substitute_id').references(() => people.id),
+    createdBy: integer('created_by').references(() => people.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index('leaves_person_idx').on(t.personId, t.startOn)],
+);
+
+/** A reminder its recipient asked to hear again later — once per reminder. */
+export const reminderSnoozes = sqliteTable(
+  'reminder_snoozes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    personId: integer('person_id').notNull().references(() => people.id),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    /** The obligation and stage the reminder was about (`once:reflection:term-1:p12@before-7`). */
+    reminderKey: text('reminder_key').notNull(),
+    snoozedAt: integer('snoozed_at', { mode: 'timestamp_ms' }).notNull(),
+    until: integer('until', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [uniqueIndex('reminder_snoozes_uq').on(t.personId, t.reminderKey), index('reminder_snoozes_until_idx').on(t.until)],
+);
+
 /** Every saved version of any record, so an edit never loses what was there before. */
 export const recordRevisions = sqliteTable(
   'record_revisions',
@@ -401,3 +439,43 @@ export type OutboxRow = typeof outbox.$inferSelect;
 export type RecordRow = typeof records.$inferSelect;
 export type Photo = typeof photos.$inferSelect;
 export type LedgerItem = typeof ledgerItems.$inferSelect;
+export type Leave = typeof leaves.$inferSelect;
+
+export const EXPORT_KINDS = ['school', 'district'] as const;
+export type ExportKind = (typeof EXPORT_KINDS)[number];
+export const EXPORT_OUTCOMES = ['running', 'done', 'failed', 'too-large', 'refused'] as const;
+export type ExportOutcome = (typeof EXPORT_OUTCOMES)[number];
+
+/**
+ * Every export asked for, who asked and what range it covered: the workbook
+ * holds families' details, so the branch must be able to say where copies went.
+ * Written when the export starts and completed when it ends, so a crash leaves a
+ * `running` row rather than no trace. No foreign keys: the log outlives campaigns and people.
+ */
+export const exportAudits = sqliteTable(
+  'export_audits',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The admin who asked; null when run from the command line. */
+    actorId: integer('actor_id'),
+    channel: text('channel', { enum: ['chat', 'cli'] }).notNull(),
+    kind: text('kind', { enum: EXPORT_KINDS }).notNull(),
+    /** Null for a district roll-up over every campaign. */
+    campaignId: text('campaign_id'),
+    /** The range asked for, local dates inclusive; null means unbounded. */
+    fromOn: text('from_on'),
+    toOn: text('to_on'),
+    teacherId: integer('teacher_id'),
+    /** Rows written per sheet name. */
+    rowCounts: text('row_counts', { mode: 'json' }).$type<Record<string, number>>(),
+    /** Files produced, with their size in bytes. */
+    files: text('files', { mode: 'json' }).$type<{ name: string; bytes: number }[]>(),
+    outcome: text('outcome', { enum: EXPORT_OUTCOMES }).notNull(),
+    error: text('error'),
+    requestedAt: integer('requested_at', { mode: 'timestamp_ms' }).notNull(),
+    finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('export_audits_requested_idx').on(t.requestedAt)],
+);
+
+export type ExportAudit = typeof exportAudits.$inferSelect;

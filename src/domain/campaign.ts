@@ -298,7 +298,3 @@ export function isRunning(d: CampaignDefinition, now: Date): boolean {
 /** The terms coverage counts in; a campaign without terms is one term spanning its window. */
 export const termsOf = (d: CampaignDefinition): Array<DateRange & { name: string }> =>
   d.terms.length ? d.terms : [{ name: d.name, ...d.window }];
-
-/** A once-only task's due date: its own, else the end-of-term meeting, else the window's last day. */
-export const dueDateOf = (d: CampaignDefinition, task: 'dormRecord' | 'studentDay' | 'reflection' | 'story'): string =>
-  d.tasks[task].due ?? d.termMeeting ?? d.window.end;

@@ -1,3 +1,9 @@
+import type { CampaignDefinition, Quota } from './campaign.js';
+import type { LedgerDigestCounts } from './ledger.js';
+import { obligationsOf, type CampaignFacts, type Obligation } from './obligations.js';
+import type { Period } from './periods.js';
+import { coverageStanding, quotaApplies, quotaCoverage, type CoverageStanding, type TargetFact } from './quotas.js';
+import { ONCE_TASKS, type OnceTask } from './reminders.js';
 import type { ReportWeek } from './weeks.js';
 
 /**
@@ -54,5 +60,121 @@ export function zoneReportDigest(weeks: ReportWeek[], upTo: ReportWeek, zones: Z
     missingOwners: owned.filter((z) => !byKey.has(`${z.zoneId}:${upTo.weekNo}`)).map((z) => z.ownerName!),
     perfectOwners: [...new Set(perfect.map((z) => z.ownerName!))],
     history,
+  };
+}
+
+// ---- the campaign digest: weekly, monthly, at each phase end
+
+export type DigestKind = 'weekly' | 'monthly' | 'phase';
+
+export interface QuotaSummary {
+  name: string;
+  /** The quota per person, e.g. 5 a month. */
+  min: number;
+  period: Quota['period'];
+  people: number;
+  /** Visits counted toward it in the digest's period, by everyone it applies to. */
+  visits: number;
+  met: number;
+  behind: number;
+  excused: number;
+}
+
+export interface OnceSummary {
+  task: OnceTask;
+  done: number;
+  total: number;
+  overdue: number;
+}
+
+export interface CampaignDigest {
+  kind: DigestKind;
+  period: Period;
+  /** Visits that happened in the period, and how many teachers made them. */
+  visits: number;
+  visitors: number;
+  quotas: QuotaSummary[];
+  claimed?: { visited: number; claimed: number; people: number; behind: number };
+  coverage: CoverageStanding[];
+  dormChecks?: { checked: number; expected: number };
+  once: OnceSummary[];
+  ledger?: LedgerDigestCounts;
+  /** Teachers with the most visits in the period (names and counts only). */
+  highlights: Array<{ name: string; visits: number }>;
+  /** Teachers behind on something as of the digest (names of teachers only, never anything about a student). */
+  behind: string[];
+}
+
+export interface DigestInput {
+  def: CampaignDefinition;
+  kind: DigestKind;
+  period: Period;
+  /** The day the numbers are taken on (quota standings, coverage, who is behind). */
+  asOf: string;
+  facts: CampaignFacts;
+  targets: TargetFact[];
+  /** Dorms checked in the period and how many checks were expected (dorms × weeks). */
+  dormChecks?: { checked: number; expected: number };
+  ledger?: LedgerDigestCounts;
+}
+
+const HIGHLIGHTS = 3;
+
+export function campaignDigest(i: DigestInput): CampaignDigest {
+  const { def, period, facts, asOf } = i;
+  const inPeriod = facts.visits.filter((v) => period.start <= v.occurredOn && v.occurredOn <= period.end);
+  const perTeacher = new Map<number, number>();
+  for (const v of inPeriod) for (const id of v.visitorIds) perTeacher.set(id, (perTeacher.get(id) ?? 0) + 1);
+  const names = new Map(facts.people.map((p) => [p.id, p.name]));
+  const obligations = obligationsOf(def, facts, asOf);
+  const memberIds = (q: Quota) => facts.people.filter((p) => quotaApplies(q, p)).map((p) => p.id);
+
+  const quotas = def.quotas.map((q): QuotaSummary => {
+    const mine = obligations.filter((o): o is Extract<Obligation, { kind: 'quota' }> => o.kind === 'quota' && o.standing.quota.key === q.key);
+    const people = new Set(memberIds(q));
+    return {
+      name: q.name, min: q.min, period: q.period, people: people.size,
+      visits: inPeriod.filter((v) => q.targetKinds.includes(v.targetKind) && v.visitorIds.some((id) => people.has(id))).length,
+      met: mine.filter((o) => o.standing.state === 'met').length,
+      behind: mine.filter((o) => o.standing.state === 'behind' || o.standing.state === 'missed').length,
+      excused: mine.filter((o) => o.standing.state === 'excused').length,
+    };
+  });
+  const claims = obligations.filter((o): o is Extract<Obligation, { kind: 'claimed' }> => o.kind === 'claimed');
+  const once = ONCE_TASKS.filter((t) => def.tasks[t].enabled).map((task): OnceSummary => {
+    const mine = obligations.filter((o): o is Extract<Obligation, { kind: 'once' }> => o.kind === 'once' && o.task === task);
+    return { task, total: mine.length, done: mine.filter((o) => o.done).length, overdue: mine.filter((o) => !o.done && o.dueOn < asOf).length };
+  });
+  const behindIds = new Set(
+    obligations
+      .filter((o) => (o.kind === 'once' ? !o.done && o.dueOn < asOf : o.standing.state === 'behind' || o.standing.state === 'missed'))
+      .flatMap((o) => o.personIds),
+  );
+  return {
+    kind: i.kind,
+    period,
+    visits: inPeriod.length,
+    visitors: perTeacher.size,
+    quotas,
+    claimed: claims.length
+      ? {
+          people: claims.length,
+          claimed: claims.reduce((n, o) => n + o.standing.claimed, 0),
+          visited: claims.reduce((n, o) => n + o.standing.visited, 0),
+          behind: claims.filter((o) => o.standing.state === 'behind' || o.standing.state === 'missed').length,
+        }
+      : undefined,
+    coverage: [
+      ...def.coverage.map((r) => coverageStanding(def, r, i.targets, facts.visits, asOf)),
+      ...def.quotas.map((q) => quotaCoverage(def, q, i.targets, facts.visits, memberIds(q))).filter((c): c is CoverageStanding => !!c),
+    ],
+    dormChecks: i.dormChecks,
+    once,
+    ledger: i.ledger,
+    highlights: [...perTeacher]
+      .sort((a, b) => b[1] - a[1] || (names.get(a[0]) ?? '').localeCompare(names.get(b[0]) ?? '', 'zh'))
+      .slice(0, HIGHLIGHTS)
+      .map(([id, visits]) => ({ name: names.get(id) ?? '', visits })),
+    behind: [...behindIds].map((id) => names.get(id) ?? '').filter(Boolean).sort((a, b) => a.localeCompare(b, 'zh')),
   };
 }

@@ -1,4 +1,5 @@
 import type { LedgerEventKind, LedgerStatus } from '../db/schema.js';
+import { addDays } from './periods.js';
 import { dayjs, inZone } from './time.js';
 
 /**
@@ -65,7 +66,6 @@ export const actionsFor = (status: LedgerStatus, who: Standing): LedgerAction[] 
 const DAY_MS = 86_400_000;
 
 export const localDate = (at: Date, tz: string): string => inZone(at, tz).format('YYYY-MM-DD');
-export const addDays = (date: string, days: number): string => dayjs(date).add(days, 'day').format('YYYY-MM-DD');
 /** Whole calendar days from one local date to another. */
 export const daysBetween = (from: string, to: string): number => dayjs(to).diff(dayjs(from), 'day');
 

@@ -1,4 +1,5 @@
 import type { CampaignDefinition, WeeklyMoment } from './campaign.js';
+import { addDays, nearestWorkingDay } from './periods.js';
 import { localMidnight, inZone } from './time.js';
 
 /**
@@ -29,6 +30,26 @@ export function momentInWeek(monday: string, m: WeeklyMoment, tz: string, weekOf
     .minute(min);
 }
 
+/**
+ * A weekly moment that lands on a day off moves back to the last working day
+ * of the same week before it (a holiday Friday's card comes on Thursday);
+ * undefined when the week has no working day up to it.
+ */
+export function weeklyNudgeAt(def: CampaignDefinition, monday: string, m: WeeklyMoment) {
+  const tz = def.timezone;
+  const planned = momentInWeek(monday, m, tz);
+  const day = nearestWorkingDay(def, planned.format('YYYY-MM-DD'), -1, monday);
+  return day ? localMidnight(day, tz).hour(planned.hour()).minute(planned.minute()) : undefined;
+}
+
+/** A deadline that lands on a day off moves forward to the next working day, same time. */
+function deadlineAt(def: CampaignDefinition, monday: string, m: WeeklyMoment) {
+  const tz = def.timezone;
+  const planned = momentInWeek(monday, m, tz, 1);
+  const day = nearestWorkingDay(def, planned.format('YYYY-MM-DD'), 1, addDays(monday, 28)) ?? planned.format('YYYY-MM-DD');
+  return localMidnight(day, tz).hour(planned.hour()).minute(planned.minute());
+}
+
 export function reportWeeks(def: CampaignDefinition): ReportWeek[] {
   const tz = def.timezone;
   const windowStart = localMidnight(def.window.start, tz);
@@ -38,8 +59,9 @@ export function reportWeeks(def: CampaignDefinition): ReportWeek[] {
   const weeks: ReportWeek[] = [];
   while (monday.isBefore(windowEnd)) {
     const mondayDate = monday.format('YYYY-MM-DD');
-    const push = momentInWeek(mondayDate, def.zoneReport.pushAt, tz);
-    if (!push.isBefore(windowStart) && push.isBefore(windowEnd)) {
+    // A week of holidays (国庆) has no patrol and no report.
+    const push = weeklyNudgeAt(def, mondayDate, def.zoneReport.pushAt);
+    if (push && !push.isBefore(windowStart) && push.isBefore(windowEnd)) {
       weeks.push({
         weekNo: weeks.length + 1,
         start: monday.toDate(),
@@ -47,7 +69,7 @@ export function reportWeeks(def: CampaignDefinition): ReportWeek[] {
         firstDay: mondayDate,
         lastDay: monday.add(6, 'day').format('YYYY-MM-DD'),
         pushAt: push.toDate(),
-        dueAt: momentInWeek(mondayDate, def.zoneReport.dueAt, tz, 1).toDate(),
+        dueAt: deadlineAt(def, mondayDate, def.zoneReport.dueAt).toDate(),
       });
     }
     monday = monday.add(7, 'day');

@@ -17,6 +17,16 @@ export interface FeatureDeps {
   defaultBranchChatId?: string;
   /** Files people send the bot; absent where nothing downloads (the CLI). */
   media?: MediaPort;
+  /** Files the bot sends (exports); absent where nothing uploads (the CLI). */
+  files?: FilePort;
+}
+
+/** Uploads a file through Feishu's file API, to send it as a `file` message. */
+export interface FilePort {
+  /** Resolves to the file_key; rejects with a FeishuApiError. `type`: `xls` for workbooks, `stream` for anything else (a .zip). */
+  upload(fileName: string, bytes: Buffer, type: 'xls' | 'stream'): Promise<string>;
+  /** The largest file Feishu takes (30 MB). */
+  maxBytes: number;
 }
 
 /** Downloads what a user sent through Feishu's message-resource API, and where photos are kept. */
@@ -36,7 +46,8 @@ export interface Job {
   description: string;
   /** When node-cron should trigger it (the scheduler also runs every job once at start-up to catch up). */
   triggers(): Promise<JobTrigger[]>;
-  run(now: Date): Promise<JobResult>;
+  /** `onDemand`: an admin asked for it (`zoufang job run`): a digest is sent again even if it went out already. */
+  run(now: Date, opts?: { onDemand?: boolean }): Promise<JobResult>;
 }
 
 export interface JobTrigger {

@@ -43,13 +43,13 @@ export class Scheduler {
   }
 
   /** Runs one job as if it were `at` (default: now). Throws for an unknown name. */
-  async run(name: string, at?: Date): Promise<JobResult> {
+  async run(name: string, at?: Date, opts?: { onDemand?: boolean }): Promise<JobResult> {
     const job = this.jobs.find((j) => j.name === name);
     if (!job) throw new Error(`没有名为 ${name} 的任务。可用：${this.names().join(', ')} / unknown job ${name}`);
     const previous = this.running.get(name);
     if (previous) await previous.catch(() => undefined);
     const now = at ?? this.clock.now();
-    const p = job.run(now);
+    const p = job.run(now, opts);
     this.running.set(name, p);
     try {
       const result = await p;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CampaignDefinitionError, dueDateOf, parseCampaignDefinition, termsOf, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
+import { CampaignDefinitionError, parseCampaignDefinition, termsOf, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
+import { termPeriods } from '../../src/domain/periods.js';
+import { onceTaskDue } from '../../src/domain/reminders.js';
 import { PRESETS, UnknownPresetError, findPreset, presetDefinition } from '../../src/domain/presets.js';
 
 /**
@@ -54,11 +56,11 @@ describe('preset wei-xingdong (seed 000, 黄埔职校“微”行动)', () => {
   it('has the once-only forms due at the end-of-term meeting when one is given, else at the window’s end', () => {
     for (const t of ['dormRecord', 'studentDay', 'reflection', 'story'] as const) {
       expect(def.tasks[t].enabled, t).toBe(true);
-      expect(dueDateOf(def, t)).toBe('2027-08-31');
+      expect(onceTaskDue(def, t, termPeriods(def)[0]!)).toBe('2027-08-31');
     }
     expect(def.tasks.studentDay.times).toBe(1);
     const withMeeting = presetDefinition('微行动', { year: 2027, termMeeting: '2027-07-05' });
-    for (const t of ['dormRecord', 'studentDay', 'reflection', 'story'] as const) expect(dueDateOf(withMeeting, t)).toBe('2027-07-05');
+    for (const t of ['dormRecord', 'studentDay', 'reflection', 'story'] as const) expect(onceTaskDue(withMeeting, t, termPeriods(withMeeting)[0]!)).toBe('2027-07-05');
     expect(def.tasks.visits).toEqual({ enabled: true, photosRequired: true });
     expect(def.tasks.ledger.enabled).toBe(true);
     expect(def.tasks.dormCheck.enabled).toBe(true);

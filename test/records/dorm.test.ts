@@ -105,7 +105,7 @@ describe('dorm checklist', () => {
       operatorOpenId: h.openId('王建国'),
       value: { action: 'dorm-check.open', campaignId: RECORDS_CAMPAIGN.id, dormId: dormId(h) },
     });
-    expect(r.toast?.content).toContain('刘芳、黄志强 老师关爱，只有关爱教师可以填写');
+    expect(r.toast?.content).toContain('刘芳、黄志强 老师关爱，只有关爱教师');
   });
 });
 

@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import { NOT_IN_ROSTER, bilingual, isAdmin, replyPrivately, type CommandContext, type Router } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { LedgerEvent, LedgerItem, Person } from '../../db/schema.js';
 import { inQuietHours, nudgeDay } from '../../domain/calendar.js';
+import { addDays } from '../../domain/periods.js';
 import {
   ACTIVE_STATUSES,
   LEDGER_ACTIONS,
   LEDGER_DUE_DAYS,
   LEDGER_ESCALATION_GRACE_DAYS,
-  addDays,
   daysOverdue,
   decide,
   defaultDueOn,
@@ -259,11 +259,7 @@ export function ledgerFeature(deps: FeatureDeps) {
   }
 
   /** Item words never go to a group: asked there, the answer goes to the asker's direct chat. */
-  async function answerPrivately(ctx: CommandContext, card: object, groupNote: string) {
-    if (ctx.event.chatType !== 'group' || !ctx.person?.openId) return ctx.reply({ card });
-    await deps.send({ dedupeKey: `ledger.dm:${ctx.event.messageId}`, to: { openId: ctx.person.openId }, purpose: 'ledger.dm', card });
-    await ctx.reply({ text: groupNote });
-  }
+  const answerPrivately = (ctx: CommandContext, card: object, groupNote: string) => replyPrivately(ctx, deps.send, card, 'ledger.dm', groupNote);
 
   function register(router: Router) {
     router.command({

@@ -1,34 +1,74 @@
+import { inArray } from 'drizzle-orm';
 import type { Router } from '../../bot/router.js';
 import { NOT_IN_ROSTER, bilingual } from '../../bot/router.js';
-import { renderCard } from '../../feishu/card-templates.js';
-import { formatDeadline, localMidnight } from '../../domain/time.js';
-import { currentWeek, localLabel, reportWeeks } from '../../domain/weeks.js';
-import { inArray } from 'drizzle-orm';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import { dorms, type Person } from '../../db/schema.js';
-import { callbackButton } from '../../feishu/card-templates.js';
+import { dorms, type Person, type Zone, type ZoneReport } from '../../db/schema.js';
+import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/obligations.js';
+import { isAvailable } from '../../domain/periods.js';
+import { dayjs, formatDeadline, inZone, localMidnight } from '../../domain/time.js';
+import { currentWeek, localLabel, reportWeeks } from '../../domain/weeks.js';
+import { callbackButton, renderCard } from '../../feishu/card-templates.js';
 import { heldLine } from '../claiming/index.js';
 import { ClaimRepo } from '../claiming/repo.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
+import { LeaveRepo, ScheduleFacts } from '../reminders/facts.js';
+import { openValueOf, type Openers } from '../reminders/index.js';
+import { dayLabel } from '../reminders/wording.js';
 import { openWeekButton } from '../zone-report/cards.js';
 import type { ZoneReportRepo } from '../zone-report/repo.js';
 
 /** How many "fill in week N" buttons one card offers; the rest are named in text. */
 const MAX_BUTTONS = 4;
 
+const buttonRow = (buttons: object[]) => ({ tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) });
+const hr = { tag: 'hr' };
+
 /**
- * /进度 · /progress — the sender's own obligations: this week's zone report and
- * the weeks before it, with buttons to fill what is missing.
+ * /进度 · /progress — the sender's own obligations in this period and the
+ * term: zone reports, dorms, visits against quota, the once-per-term forms,
+ * what is due next, and a button to fill each.
  */
-export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) {
+export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo, openers: Openers) {
   const claims = new ClaimRepo(deps.db);
   const holdings = new AssignmentRepo(deps.db);
+  const facts = new ScheduleFacts(deps.db);
+  const leaves = new LeaveRepo(deps.db);
 
-  /** The dorms a teacher cares for and the targets they claimed, in the campaign running now. */
-  async function assignmentSections(person: Person, all: ActiveCampaign[]): Promise<object[]> {
-    const c = currentCampaign(all, deps.clock.now());
-    if (!c) return [];
+  /** This week's zone report and the weeks missed, per zone the person owns. */
+  function zoneSection(c: ActiveCampaign, zone: Zone, reports: ZoneReport[], person: Person, now: Date) {
+    const { def } = c;
+    const tz = def.timezone;
+    const weeks = reportWeeks(def).filter((w) => w.start <= now);
+    const current = currentWeek(def, now);
+    const filed = new Map(reports.filter((r) => r.zoneId === zone.id).map((r) => [r.weekNo, r]));
+    const missed = weeks.filter((w) => !filed.has(w.weekNo) && w.dueAt <= now);
+    const lateCount = [...filed.values()].filter((r) => r.late).length;
+    const lines = [`**环境责任区报表** · ${zone.name}${zone.linkedClass ? `（联系班级 ${zone.linkedClass}）` : ''}`];
+    if (!current) {
+      lines.push(now < localMidnight(def.window.start, tz).toDate() ? '活动尚未开始。' : '活动周期内的报表周已结束。');
+    } else {
+      const r = filed.get(current.weekNo);
+      lines.push(
+        r
+          ? `本周 ${localLabel(current, tz)}：✅ 已提交${r.late ? '（补交）' : ''}`
+          : now < current.pushAt
+            ? `本周 ${localLabel(current, tz)}：报表将于 ${formatDeadline(current.pushAt, tz)} 发给你`
+            : `本周 ${localLabel(current, tz)}：⏳ 未提交，截止 ${formatDeadline(current.dueAt, tz)}`,
+      );
+    }
+    lines.push(
+      `本学期累计：已提交 **${filed.size}/${weeks.length}** 周${lateCount ? `（其中补交 ${lateCount} 周）` : ''}${missed.length ? `，<font color='red'>未交 ${missed.length} 周：${missed.map((w) => `第${w.weekNo}周`).join('、')}</font>` : ''}`,
+    );
+    const toFill = [...(current && !filed.has(current.weekNo) && now >= current.pushAt ? [current] : []), ...[...missed].reverse()];
+    const buttons = toFill
+      .slice(0, MAX_BUTTONS)
+      .map((w) => openWeekButton({ def, zone, owner: person, week: w }, w === current ? `填写第${w.weekNo}周` : `补交第${w.weekNo}周`));
+    return { blocks: [{ tag: 'markdown', content: lines.join('\n') }, ...(buttons.length ? [buttonRow(buttons)] : [])], behind: missed.length };
+  }
+
+  /** Dorms, the claimed targets and how many are left to claim. */
+  async function assignmentSections(c: ActiveCampaign, person: Person): Promise<object[]> {
     const { def } = c;
     const out: object[] = [];
     const dormIds = await holdings.heldBy(def.id, 'dorm', person.id);
@@ -39,7 +79,7 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) 
         const others = (await holdings.holders('dorm', d.id)).filter((p) => p.id !== person.id).map((p) => p.name);
         lines.push(`${d.building}${d.room}${d.headcount ? `（${d.headcount} 人）` : ''}${others.length ? `，与 ${others.join('、')} 老师一起` : ''}`);
       }
-      out.push({ tag: 'markdown', content: `**关爱宿舍**\n${lines.join('\n')}` }, { tag: 'hr' });
+      out.push({ tag: 'markdown', content: `**关爱宿舍**（输入 /宿舍 填写检查）\n${lines.join('\n')}` }, hr);
     }
     if (def.claiming.enabled && person.roles.includes(def.claiming.role)) {
       const held = await claims.heldBy(def.id, person.id);
@@ -49,9 +89,54 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) 
         content: `**走访对象** · 已认领 **${held.length}/${def.claiming.quota}**${left > 0 ? `，<font color='orange'>还需认领 ${left} 位</font>` : ''}${held.length ? `\n${held.map((t) => `- ${heldLine(def, t)}`).join('\n')}` : ''}`,
       });
       if (left > 0) out.push(callbackButton('去认领', { action: 'claim.page', campaignId: def.id, offset: 0 }, 'primary'));
-      out.push({ tag: 'hr' });
+      out.push(hr);
     }
     return out;
+  }
+
+  /** One line per obligation: where the person stands and, when there is something to do, a button. */
+  function obligationBlocks(c: ActiveCampaign, list: Obligation[], today: string): object[] {
+    const out: object[] = [];
+    const visits = list.filter((o) => o.kind !== 'once');
+    const once = list.filter((o): o is Extract<Obligation, { kind: 'once' }> => o.kind === 'once');
+    if (visits.length) {
+      const lines = visits.map((o) => {
+        if (o.kind === 'quota') {
+          const s = o.standing;
+          const mark = s.state === 'met' ? '✅' : s.state === 'excused' ? '🌴' : s.state === 'behind' || s.state === 'missed' ? '⚠️' : '⏳';
+          const rest =
+            s.state === 'met' ? '已达标' : s.state === 'excused' ? '请假期间不作要求' : `还差 ${s.required - s.done} 次，剩 ${s.daysLeft} 天${s.state === 'behind' ? `（按进度此时应完成 ${s.expectedNow} 次）` : ''}`;
+          return `${mark} ${s.period.label}「${s.quota.name}」：**${s.done}/${s.required}** 次，${rest}`;
+        }
+        const s = o.kind === 'claimed' ? o.standing : undefined;
+        if (!s) return '';
+        const mark = s.state === 'met' ? '✅' : s.state === 'behind' || s.state === 'missed' ? '⚠️' : '⏳';
+        return `${mark} 认领对象：已走访 **${s.visited}/${s.claimed}** 位${s.state === 'met' ? '' : `，截止 ${dayLabel(o.dueOn)}${s.state === 'behind' ? `（按进度此时应约 ${s.expectedNow} 位）` : ''}`}`;
+      });
+      out.push({ tag: 'markdown', content: `**走访任务**\n${lines.join('\n')}` });
+      out.push(buttonRow([callbackButton('记录走访 Record a visit', openValueOf(openers, c.row.id, visits[0]!), 'primary')]));
+      out.push(hr);
+    }
+    if (once.length) {
+      const lines = once.map(
+        (o) =>
+          `${o.done ? '✅' : o.dueOn < today ? '⚠️' : '⏳'} ${ONCE_TASK_NAMES[o.task]}${o.subjectLabel ? `（${o.subjectLabel}）` : ''}：${o.done ? '已提交' : o.dueOn < today ? `已逾期（${dayLabel(o.dueOn)} 截止）` : `${dayLabel(o.dueOn)} 截止`}`,
+      );
+      const todo = once.filter((o) => !o.done).slice(0, MAX_BUTTONS);
+      out.push({ tag: 'markdown', content: `**期末上交材料**\n${lines.join('\n')}` });
+      if (todo.length) out.push(buttonRow(todo.map((o) => callbackButton(`填写${ONCE_TASK_NAMES[o.task].replace(/（.*）/, '')}`, openValueOf(openers, c.row.id, o)))));
+      out.push(hr);
+    }
+    return out;
+  }
+
+  /** "接下来": the nearest deadline not yet met. */
+  function nextDue(list: Obligation[], today: string): string | undefined {
+    const open = list
+      .map((o) => (o.kind === 'once' ? (!o.done ? { on: o.dueOn, what: ONCE_TASK_NAMES[o.task] } : undefined) : o.standing.state === 'met' || o.standing.state === 'excused' ? undefined : { on: o.kind === 'quota' ? o.standing.period.end : o.dueOn, what: o.kind === 'quota' ? o.standing.quota.name : '认领对象走访' }))
+      .filter((x): x is { on: string; what: string } => !!x && x.on >= today)
+      .sort((a, b) => a.on.localeCompare(b.on));
+    return open[0] && `📌 接下来：${open[0].what}，${dayLabel(open[0].on)} 截止（还有 ${dayjs(open[0].on).diff(dayjs(today), 'day')} 天）`;
   }
 
   function register(router: Router) {
@@ -61,57 +146,40 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) 
       async handler({ person, reply }) {
         if (!person) return reply({ text: bilingual(NOT_IN_ROSTER) });
         const now = deps.clock.now();
-        const zones = await zoneReports.zonesOwnedBy(person.id);
-        const reports = await zoneReports.reportsFor(zones.map((z) => z.id));
+        const all = await deps.campaigns.all();
+        const c = currentCampaign(all, now);
         const sections: object[] = [];
         let behind = 0;
-        let campaignLine = '';
-        const all = await deps.campaigns.all();
-        const campaigns = new Map(all.map((c) => [c.row.id, c]));
+
+        const zones = await zoneReports.zonesOwnedBy(person.id);
+        const reports = await zoneReports.reportsFor(zones.map((z) => z.id));
+        const byId = new Map(all.map((x) => [x.row.id, x]));
         for (const zone of zones) {
-          const campaign = campaigns.get(zone.campaignId);
-          if (!campaign) continue;
-          const { def } = campaign;
-          const tz = def.timezone;
-          campaignLine = def.name;
-          const weeks = reportWeeks(def).filter((w) => w.start <= now);
-          const current = currentWeek(def, now);
-          const filed = new Map(reports.filter((r) => r.zoneId === zone.id).map((r) => [r.weekNo, r]));
-          const missed = weeks.filter((w) => !filed.has(w.weekNo) && w.dueAt <= now);
-          const lateCount = [...filed.values()].filter((r) => r.late).length;
-          behind += missed.length;
-          const lines = [`**环境责任区报表** · ${zone.name}${zone.linkedClass ? `（联系班级 ${zone.linkedClass}）` : ''}`];
-          if (!current) {
-            lines.push(now < localMidnight(def.window.start, tz).toDate() ? '活动尚未开始。' : '活动周期内的报表周已结束。');
-          } else {
-            const r = filed.get(current.weekNo);
-            lines.push(
-              r
-                ? `本周 ${localLabel(current, tz)}：✅ 已提交${r.late ? '（补交）' : ''}`
-                : now < current.pushAt
-                  ? `本周 ${localLabel(current, tz)}：报表将于 ${formatDeadline(current.pushAt, tz)} 发给你`
-                  : `本周 ${localLabel(current, tz)}：⏳ 未提交，截止 ${formatDeadline(current.dueAt, tz)}`,
-            );
-          }
-          lines.push(
-            `本学期累计：已提交 **${filed.size}/${weeks.length}** 周${lateCount ? `（其中补交 ${lateCount} 周）` : ''}${missed.length ? `，<font color='red'>未交 ${missed.length} 周：${missed.map((w) => `第${w.weekNo}周`).join('、')}</font>` : ''}`,
-          );
-          sections.push({ tag: 'markdown', content: lines.join('\n') });
-          const toFill = [...(current && !filed.has(current.weekNo) && now >= current.pushAt ? [current] : []), ...missed.reverse()];
-          const buttons = toFill.slice(0, MAX_BUTTONS).map((w) =>
-            openWeekButton({ def, zone, owner: person, week: w }, w === current ? `填写第${w.weekNo}周` : `补交第${w.weekNo}周`),
-          );
-          if (buttons.length)
-            sections.push({ tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) });
-          sections.push({ tag: 'hr' });
+          const zc = byId.get(zone.campaignId);
+          if (!zc) continue;
+          const s = zoneSection(zc, zone, reports, person, now);
+          sections.push(...s.blocks, hr);
+          behind += s.behind;
         }
-        sections.push(...(await assignmentSections(person, all)));
+        if (c) {
+          const today = inZone(now, c.def.timezone).format('YYYY-MM-DD');
+          const f = await facts.load(c, person.id);
+          const mine = obligationsOf(c.def, f, today).filter((o) => o.personIds.includes(person.id));
+          behind += mine.filter((o) => (o.kind === 'once' ? !o.done && o.dueOn < today : o.standing.state === 'behind' || o.standing.state === 'missed')).length;
+          const away = f.people[0] && !isAvailable(f.people[0].availability, today) ? await leaves.on(person.id, today) : null;
+          const head = [
+            away ? `🌴 请假中（${dayjs(away.startOn).format('M/D')}–${dayjs(away.endOn).format('M/D')}），期间不会收到提醒，走访要求按在岗天数折算。` : '',
+            nextDue(mine, today) ?? '',
+          ].filter(Boolean);
+          if (head.length) sections.unshift({ tag: 'markdown', content: head.join('\n') }, hr);
+          sections.push(...obligationBlocks(c, mine, today), ...(await assignmentSections(c, person)));
+        }
         if (!sections.length) sections.push({ tag: 'markdown', content: '你目前没有需要填写的任务。/ Nothing is assigned to you yet.' });
-        else if ((sections.at(-1) as { tag?: string }).tag === 'hr') sections.pop();
+        while ((sections.at(-1) as { tag?: string } | undefined)?.tag === 'hr') sections.pop();
         await reply({
           card: renderCard('progress', {
             name: person.name,
-            campaignLine: campaignLine || '走访助手',
+            campaignLine: c?.def.name ?? '走访助手',
             headerColor: behind ? 'orange' : 'green',
             sections,
           }),

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { termsOf, type CampaignDefinition } from '../../domain/campaign.js';
-import { localMidnight } from '../../domain/time.js';
+import { inZone, localMidnight } from '../../domain/time.js';
+import { LeaveRepo } from '../reminders/facts.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, people, targets, type Dorm, type Person, type Target } from '../../db/schema.js';
@@ -11,6 +11,7 @@ import { currentCampaign, type FeatureDeps } from '../deps.js';
 /** Lookups and permission checks every form shares. */
 export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   const holdings = new AssignmentRepo(deps.db);
+  const leaves = new LeaveRepo(deps.db);
 
   async function campaign(id: string): Promise<ActiveCampaign> {
     const c = await deps.campaigns.get(id);
@@ -30,10 +31,12 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     const dorm = deps.db.select().from(dorms).where(eq(dorms.id, dormId)).get();
     if (!dorm) throw new UserFacingError('这间宿舍已不在名单中。');
     const holders = await holdings.holders('dorm', dorm.id);
-    if (!holders.some((h) => h.id === person.id)) {
-      throw new UserFacingError(`${dorm.building}${dorm.room} 由 ${holders.map((h) => h.name).join('、') || '（暂无）'} 老师关爱，只有关爱教师可以填写。`);
-    }
-    return dorm;
+    if (holders.some((h) => h.id === person.id)) return dorm;
+    // A substitute files for a caring teacher who is away.
+    const tz = (await campaign(dorm.campaignId)).def.timezone;
+    const standingIn = await leaves.standingInFor(person.id, inZone(deps.clock.now(), tz).format('YYYY-MM-DD'));
+    if (holders.some((h) => standingIn.includes(h.id))) return dorm;
+    throw new UserFacingError(`${dorm.building}${dorm.room} 由 ${holders.map((h) => h.name).join('、') || '（暂无）'} 老师关爱，只有关爱教师（或请假期间的代班老师）可以填写。`);
   }
 
   async function dormsHeldBy(campaignId: string, person: Person): Promise<Dorm[]> {
@@ -70,14 +73,6 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
 }
 
 export type RecordContext = ReturnType<typeof recordContext>;
-
-/** The term a day falls in (or the last one begun), for once-per-term forms. */
-export function termOf(def: CampaignDefinition, date: string): { key: string; name: string } {
-  const terms = termsOf(def);
-  const begun = terms.filter((t) => t.start <= date).length;
-  const i = Math.max(0, begun - 1);
-  return { key: `term-${i + 1}`, name: terms[i]!.name };
-}
 
 /** The end of a local day (a due date is inclusive). */
 export const endOfDay = (date: string, tz: string): Date => localMidnight(date, tz).add(1, 'day').toDate();

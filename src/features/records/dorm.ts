@@ -4,14 +4,17 @@ import type { Dorm, RecordRow } from '../../db/schema.js';
 import { choice, count, date, text, YES_NO, type FormData, type Option } from '../../records/fields.js';
 import type { RaisedIssue, RecordRepo } from '../../records/repo.js';
 
-import { endOfDay, termOf, type RecordContext } from './context.js';
+import { endOfDay, type RecordContext } from './context.js';
 import { formFlow, reminderCard, today, type FormView, type RecordDeps } from './flow.js';
 import { eq } from 'drizzle-orm';
-import { dueDateOf, isRunning } from '../../domain/campaign.js';
-import { momentInWeek } from '../../domain/weeks.js';
+import { isRunning } from '../../domain/campaign.js';
+import { termOn, termPeriods } from '../../domain/periods.js';
+import { mayNudge, onceTaskDue } from '../../domain/reminders.js';
+import { weeklyNudgeAt } from '../../domain/weeks.js';
+import { LeaveRepo } from '../reminders/facts.js';
 import { dorms } from '../../db/schema.js';
 import type { Job } from '../deps.js';
-import { weeklyTriggers } from '../triggers.js';
+import { dailyTriggers } from '../triggers.js';
 
 /**
  * 关爱一间宿舍: the recurring dorm checklist and the once-per-term dorm record
@@ -74,6 +77,7 @@ export function pastStateFromChecks(checks: RecordRow[]): Record<'pastEnvironmen
 }
 
 export function dormForms(deps: RecordDeps, records: RecordRepo, ctx: RecordContext) {
+  const leaves = new LeaveRepo(deps.db);
   const dormRef = z.object({ campaignId: z.string(), dormId: z.number().int().positive() });
   type DormRef = z.infer<typeof dormRef>;
 
@@ -131,8 +135,8 @@ export function dormForms(deps: RecordDeps, records: RecordRepo, ctx: RecordCont
       const campaign = await ctx.campaign(ref.campaignId);
       const dorm = await ctx.heldDorm(ref.dormId, person);
       const { def } = campaign;
-      const term = stored?.periodKey ? { key: stored.periodKey, name: '' } : termOf(def, today(deps, def.timezone));
-      const checks = (await records.forSubject(def.id, 'dorm-check', { type: 'dorm', id: dorm.id })).filter((c) => termOf(def, c.occurredOn).key === term.key);
+      const term = termPeriods(def).find((t) => t.key === stored?.periodKey) ?? termOn(def, today(deps, def.timezone));
+      const checks = (await records.forSubject(def.id, 'dorm-check', { type: 'dorm', id: dorm.id })).filter((c) => termOn(def, c.occurredOn).key === term.key);
       const prefill: FormData = {
         headName: dorm.headName ?? '',
         headClass: dorm.headClass ?? '',
@@ -148,7 +152,7 @@ export function dormForms(deps: RecordDeps, records: RecordRepo, ctx: RecordCont
         subtitle: '附件一 / Dorm record (once per term)',
         fields: recordFields,
         prefill,
-        dueAt: endOfDay(dueDateOf(def, 'dormRecord'), def.timezone),
+        dueAt: endOfDay(onceTaskDue(def, 'dormRecord', term), def.timezone),
         intro: `宿舍成员来自名单，“过去情况”根据本学期 ${checks.length} 次检查生成，可以修改。`,
         context: [],
         ref: { campaignId: campaign.row.id, dormId: dorm.id },
@@ -157,22 +161,29 @@ export function dormForms(deps: RecordDeps, records: RecordRepo, ctx: RecordCont
     refOf: (r) => ({ campaignId: r.campaignId, dormId: r.subjectId }),
   });
 
-  /** Each week at the campaign's moment, every caring teacher of a dorm not yet checked gets a card. */
+  /**
+   * Each week at the campaign's moment (moved back off a holiday), every caring
+   * teacher of a dorm not yet checked gets a card — or, while away, their substitute.
+   */
   const pushJob: Job = {
     name: 'dorm-check-push',
     description: '每周推送宿舍关爱检查提醒 / push the weekly dorm checklist to caring teachers',
-    triggers: () => weeklyTriggers(deps.campaigns, (d) => d.tasks.dormCheck.pushAt),
+    triggers: () => dailyTriggers(deps.campaigns, (d) => d.tasks.dormCheck.pushAt.time),
     async run(now) {
       let queued = 0;
       for (const campaign of await deps.campaigns.all()) {
         const { def } = campaign;
-        if (!def.tasks.dormCheck.enabled || !isRunning(def, now)) continue;
-        const monday = weekOf(inZone(now, def.timezone).format('YYYY-MM-DD'));
-        if (now < momentInWeek(monday, def.tasks.dormCheck.pushAt, def.timezone).toDate()) continue;
+        if (!def.tasks.dormCheck.enabled || !isRunning(def, now) || !mayNudge(def, now)) continue;
+        const day = inZone(now, def.timezone).format('YYYY-MM-DD');
+        const monday = weekOf(day);
+        const pushAt = weeklyNudgeAt(def, monday, def.tasks.dormCheck.pushAt);
+        if (!pushAt || now < pushAt.toDate()) continue;
         for (const d of deps.db.select().from(dorms).where(eq(dorms.campaignId, def.id)).all()) {
           if (await records.forPeriod(def.id, 'dorm-check', { type: 'dorm', id: d.id }, `wk-${monday}`)) continue;
-          for (const teacher of await ctx.holders('dorm', d.id)) {
-            if (!teacher.openId) continue;
+          for (const holder of await ctx.holders('dorm', d.id)) {
+            const toId = await leaves.recipientOn(holder.id, day);
+            const teacher = toId === holder.id ? holder : toId ? await deps.people.byId(toId) : null;
+            if (!teacher?.openId) continue;
             queued += await deps.send({
               dedupeKey: `dorm-check.push:${def.id}:${monday}:d${d.id}:p${teacher.id}`,
               to: { openId: teacher.openId },
@@ -180,7 +191,7 @@ export function dormForms(deps: RecordDeps, records: RecordRepo, ctx: RecordCont
               card: reminderCard({
                 title: `宿舍关爱检查 · ${room(d)}`,
                 subtitle: 'Weekly dorm checklist',
-                message: `${teacher.name}老师，本周请到 **${room(d)}** 看一看、谈一谈，填好检查表（同一宿舍的老师填一份即可）。`,
+                message: `${teacher.name}老师，本周请到 **${room(d)}** 看一看、谈一谈，填好检查表（同一宿舍的老师填一份即可）。${teacher.id === holder.id ? '' : `（代 ${holder.name} 老师）`}`,
                 openValue: check.openValue({ campaignId: def.id, dormId: d.id, week: monday }),
               }),
             });

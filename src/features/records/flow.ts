@@ -65,9 +65,35 @@ export interface RecordDeps extends FeatureDeps {
   announceLedger?(items: LedgerItem[]): Promise<unknown>;
 }
 
-/** A nudge to fill a form: a kind line and the button that opens it pre-filled. */
-export const reminderCard = (o: { title: string; subtitle: string; message: string; openValue: object; overdue?: boolean }) =>
-  renderCard('record-reminder', { ...o, headerColor: o.overdue ? 'orange' : 'blue' });
+/** A nudge to fill a form: a kind line, the button that opens it pre-filled, and (once) a snooze. */
+export const reminderCard = (o: {
+  title: string;
+  subtitle: string;
+  message: string;
+  openValue: object;
+  openLabel?: string;
+  overdue?: boolean;
+  snoozeValue?: object;
+  /** Shown instead of the snooze button once it was used. */
+  note?: string;
+}) =>
+  renderCard('record-reminder', {
+    title: o.title,
+    subtitle: o.subtitle,
+    message: o.message,
+    headerColor: o.overdue ? 'orange' : 'blue',
+    actions: [
+      {
+        tag: 'column_set',
+        flex_mode: 'flow',
+        columns: [
+          callbackButton(o.openLabel ?? '现在填写 Fill in now', o.openValue, 'primary'),
+          ...(o.snoozeValue ? [callbackButton('明天再提醒我 Remind me later', o.snoozeValue)] : []),
+        ].map((b) => ({ tag: 'column', width: 'auto', elements: [b] })),
+      },
+      ...(o.note ? [{ tag: 'markdown', content: o.note, text_size: 'notation' }] : []),
+    ],
+  });
 
 export const today = (deps: FeatureDeps, tz: string) => inZone(deps.clock.now(), tz).format('YYYY-MM-DD');
 

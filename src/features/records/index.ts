@@ -137,8 +137,23 @@ export function recordsFeature(deps: RecordDeps) {
     return listCard(`献一计 · 共 ${all.length} 条`, `${campaign.def.name} / Suggestions`, rows.length ? rows.flat() : [{ tag: 'markdown', content: '还没有人提出建议。' }]);
   }
 
+  /** Card values that open each form pre-filled, for reminders and /进度 buttons. */
+  const openers = {
+    dormRecord: (campaignId: string, dormId: number) => dorm.record.openValue({ campaignId, dormId }),
+    studentDay: (campaignId: string, n: number) => personal.studentDay.openValue({ campaignId, n }),
+    reflection: (campaignId: string) => personal.reflection.openValue({ campaignId }),
+    story: (campaignId: string) => personal.story.openValue({ campaignId }),
+    visits: (campaignId: string) => ({ action: 'visit.list', campaignId }),
+  };
+
   function register(router: Router) {
     for (const f of flows) f.register(router);
+
+    // The list /走访 shows, from a reminder's or /进度's button.
+    router.action('visit.list', z.object({ campaignId: z.string() }), async ({ value, person }) => {
+      const out = await visitList(person!, await ctx.campaign(value.campaignId), '');
+      return typeof out === 'string' ? toast('info', out) : withCard({}, out);
+    });
 
     router.action('suggestion.promote', z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
       if (!isAdmin(person)) return toast('error', '仅限管理员操作。/ Admins only.');
@@ -171,5 +186,5 @@ export function recordsFeature(deps: RecordDeps) {
       .menu('suggest', '/献计');
   }
 
-  return { register, records, jobs: dorm.jobs };
+  return { register, records, openers, jobs: dorm.jobs };
 }

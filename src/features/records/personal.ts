@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { dueDateOf } from '../../domain/campaign.js';
+import { termOn } from '../../domain/periods.js';
+import { onceTaskDue } from '../../domain/reminders.js';
 import type { Person } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { date, text, type FormData } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 
-import { endOfDay, termOf, type RecordContext } from './context.js';
+import { endOfDay, type RecordContext } from './context.js';
 import { formFlow, today, type FormView, type RecordDeps } from './flow.js';
 
 /**
@@ -56,7 +57,7 @@ export function personalForms(deps: RecordDeps, records: RecordRepo, ctx: Record
         subtitle: '附件三 / A day as a student',
         fields: dayFields,
         prefill: { dayOn: today(deps, def.timezone) },
-        dueAt: endOfDay(dueDateOf(def, 'studentDay'), def.timezone),
+        dueAt: endOfDay(onceTaskDue(def, 'studentDay', termOn(def, today(deps, def.timezone))), def.timezone),
         intro: '和学生一起值日、出操、排队就餐，记下看到的和需要解决的。',
         context: [],
         ref: { campaignId: campaign.row.id, n },
@@ -81,15 +82,16 @@ export function personalForms(deps: RecordDeps, records: RecordRepo, ctx: Record
       async view(ref, person): Promise<FormView> {
         const campaign = await ctx.campaign(ref.campaignId);
         const { def } = campaign;
+        const term = termOn(def, today(deps, def.timezone));
         return {
           campaign,
           subject: self(person),
-          periodKey: termOf(def, today(deps, def.timezone)).key,
+          periodKey: term.key,
           title: `${title} · ${person.name}`,
           subtitle: en,
           fields,
           prefill: {},
-          dueAt: endOfDay(dueDateOf(def, form), def.timezone),
+          dueAt: endOfDay(onceTaskDue(def, form, term), def.timezone),
           intro: def.termMeeting ? `请在期末走访汇报会（${def.termMeeting}）前提交。` : undefined,
           context: [],
           ref: { campaignId: campaign.row.id },

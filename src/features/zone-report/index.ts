@@ -5,8 +5,11 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { isLate, localLabel, weekByNo, weekJustDue, weekOpenForFiling } from '../../domain/weeks.js';
+import { inZone } from '../../domain/time.js';
 import { branchChatOf, type FeatureDeps, type Job } from '../deps.js';
-import { weeklyTriggers } from '../triggers.js';
+import { LeaveRepo } from '../reminders/facts.js';
+import { dailyTriggers } from '../triggers.js';
+import { mayNudge } from '../../domain/reminders.js';
 import { zoneReportFormCard, zoneReportReminderCard, zoneReportSubmittedCard, type ZoneCardContext } from './cards.js';
 import { validateZoneReport } from './form.js';
 import { ZoneReportRepo } from './repo.js';
@@ -24,6 +27,14 @@ const cardRef = z.object({
 
 export function zoneReportFeature(deps: FeatureDeps) {
   const repo = new ZoneReportRepo(deps.db);
+  const leaves = new LeaveRepo(deps.db);
+
+  /** Who gets an owner's card on a day: the owner, or their substitute while they are away. */
+  async function recipient(owner: Person | null, at: Date, tz: string): Promise<Person | null> {
+    if (!owner) return null;
+    const id = await leaves.recipientOn(owner.id, inZone(at, tz).format('YYYY-MM-DD'));
+    return id === owner.id ? owner : id ? deps.people.byId(id) : null;
+  }
 
   /** Loads and checks what a card refers to; only the zone's owner may act on it. */
   async function resolve(ref: z.infer<typeof cardRef>, person: Person): Promise<ZoneCardContext> {
@@ -32,8 +43,8 @@ export function zoneReportFeature(deps: FeatureDeps) {
     const week = campaign ? weekByNo(campaign.def, ref.weekNo) : undefined;
     if (!campaign || !zw || zw.zone.campaignId !== campaign.row.id || !week || !zw.owner)
       throw new UserFacingError('这张卡片对应的报表已不存在，请输入 /进度 重新打开。');
-    if (zw.owner.id !== person.id)
-      throw new UserFacingError(`这是 ${zw.owner.name} 老师负责的责任区（${zw.zone.name}），只有负责人可以填写。`);
+    if (zw.owner.id !== person.id && !(await leaves.standsInFor(person.id, zw.owner.id, week.firstDay, week.lastDay)))
+      throw new UserFacingError(`这是 ${zw.owner.name} 老师负责的责任区（${zw.zone.name}），只有负责人（或请假期间的代班老师）可以填写。`);
     if (week.start > deps.clock.now()) throw new UserFacingError(`${localLabel(week, campaign.def.timezone)}还没有开始，暂时不能填写。`);
     return { def: campaign.def, zone: zw.zone, owner: zw.owner, week };
   }
@@ -86,20 +97,22 @@ export function zoneReportFeature(deps: FeatureDeps) {
   const pushJob: Job = {
     name: 'zone-report-push',
     description: '每周推送环境责任区报表卡片 / push the weekly zone-report card to each owner',
-    triggers: () => weeklyTriggers(deps.campaigns, (c) => c.zoneReport.pushAt),
+    // Daily: a holiday Friday's card goes out on the working day before it.
+    triggers: () => dailyTriggers(deps.campaigns, (c) => c.zoneReport.pushAt.time),
     async run(now) {
       let queued = 0;
       for (const campaign of await deps.campaigns.all()) {
-        if (!campaign.def.zoneReport.enabled) continue;
+        if (!campaign.def.zoneReport.enabled || !mayNudge(campaign.def, now)) continue;
         const week = weekOpenForFiling(campaign.def, now);
         if (!week) continue;
         const zones = await repo.zonesOf(campaign.row.id);
         const filed = await repo.filedZoneIds(zones.map((z) => z.zone.id), week.weekNo);
         for (const { zone, owner } of zones) {
-          if (!owner?.openId || filed.has(zone.id)) continue;
+          const to = await recipient(owner, now, campaign.def.timezone);
+          if (!owner || !to?.openId || filed.has(zone.id)) continue;
           queued += await deps.send({
             dedupeKey: `zone-report.push:${campaign.row.id}:w${week.weekNo}:z${zone.id}`,
-            to: { openId: owner.openId },
+            to: { openId: to.openId },
             purpose: 'zone-report.push',
             card: zoneReportFormCard({ def: campaign.def, zone, owner, week }, { baseRevision: 0, now }),
           });
@@ -112,23 +125,24 @@ export function zoneReportFeature(deps: FeatureDeps) {
   const overdueJob: Job = {
     name: 'zone-report-overdue',
     description: '截止后提醒未交者并在党支部群通报 / remind owners who missed the deadline and tell the branch group',
-    triggers: () => weeklyTriggers(deps.campaigns, (c) => c.zoneReport.dueAt),
+    triggers: () => dailyTriggers(deps.campaigns, (c) => c.zoneReport.dueAt.time),
     async run(now) {
       let queued = 0;
       for (const campaign of await deps.campaigns.all()) {
-        if (!campaign.def.zoneReport.enabled) continue;
+        if (!campaign.def.zoneReport.enabled || !mayNudge(campaign.def, now)) continue;
         const week = weekJustDue(campaign.def, now);
         if (!week) continue;
         const zones = await repo.zonesOf(campaign.row.id);
         const filed = await repo.filedZoneIds(zones.map((z) => z.zone.id), week.weekNo);
         const missing = zones.filter((z) => z.owner && !filed.has(z.zone.id));
         for (const { zone, owner } of missing) {
-          if (!owner?.openId) continue;
+          const to = await recipient(owner, now, campaign.def.timezone);
+          if (!to?.openId) continue;
           queued += await deps.send({
             dedupeKey: `zone-report.overdue:${campaign.row.id}:w${week.weekNo}:z${zone.id}`,
-            to: { openId: owner.openId },
+            to: { openId: to.openId },
             purpose: 'zone-report.overdue',
-            card: zoneReportReminderCard({ def: campaign.def, zone, owner, week }),
+            card: zoneReportReminderCard({ def: campaign.def, zone, owner: owner!, week }),
           });
         }
         const chatId = branchChatOf(deps, campaign);

@@ -1,0 +1,124 @@
+import type { CampaignDefinition } from './campaign.js';
+import { termsOf } from './campaign.js';
+import { nudgeDay } from './calendar.js';
+import { dayjs } from './time.js';
+
+/**
+ * The campaign's periods as local calendar dates: months, terms and phases,
+ * each clipped to the window. Quotas count per period; pace is judged by the
+ * working days of a period that have passed, so a holiday week does not make
+ * anyone look behind.
+ */
+
+export interface Period {
+  /** Stable id used in keys: `m-2026-11`, `term-1`, `phase-run`. */
+  key: string;
+  /** How people read it: 11月, 春季学期, 过程管控. */
+  label: string;
+  /** Local dates, inclusive. */
+  start: string;
+  end: string;
+}
+
+/** A person's leave, inclusive local dates. */
+export interface DateSpan {
+  start: string;
+  end: string;
+}
+
+/** When someone can be expected to work on the campaign: from when they joined, minus their leave. */
+export interface Availability {
+  joinedOn?: string | null;
+  leaves: DateSpan[];
+}
+
+export const ALWAYS_AVAILABLE: Availability = { leaves: [] };
+
+export const addDays = (date: string, n: number): string => dayjs(date).add(n, 'day').format('YYYY-MM-DD');
+export const maxDate = (a: string, b: string): string => (a > b ? a : b);
+export const minDate = (a: string, b: string): string => (a < b ? a : b);
+
+/** Every local date from start to end, inclusive. */
+export function datesBetween(start: string, end: string): string[] {
+  const out: string[] = [];
+  for (let d = start; d <= end; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+/** Calendar months touching the window, each clipped to it. */
+export function monthsOf(def: CampaignDefinition): Period[] {
+  const out: Period[] = [];
+  let m = dayjs(def.window.start).startOf('month');
+  while (m.format('YYYY-MM-DD') <= def.window.end) {
+    out.push({
+      key: `m-${m.format('YYYY-MM')}`,
+      label: `${m.month() + 1}月`,
+      start: maxDate(m.format('YYYY-MM-DD'), def.window.start),
+      end: minDate(m.endOf('month').format('YYYY-MM-DD'), def.window.end),
+    });
+    m = m.add(1, 'month');
+  }
+  return out;
+}
+
+export const termPeriods = (def: CampaignDefinition): Period[] => termsOf(def).map((t, i) => ({ key: `term-${i + 1}`, label: t.name, start: t.start, end: t.end }));
+
+export const phasePeriods = (def: CampaignDefinition): Period[] => def.phases.map((p) => ({ key: `phase-${p.key}`, label: p.name, start: p.start, end: p.end }));
+
+export const periodOn = (periods: Period[], date: string): Period | undefined => periods.find((p) => p.start <= date && date <= p.end);
+
+export const monthOn = (def: CampaignDefinition, date: string) => periodOn(monthsOf(def), date);
+
+/** The term a date falls in, else the last one begun (a date in the summer break belongs to the spring term). */
+export function termOn(def: CampaignDefinition, date: string): Period {
+  const terms = termPeriods(def);
+  return [...terms].reverse().find((t) => t.start <= date) ?? terms[0]!;
+}
+
+/** The days inside a span that the person is available (joined, not on leave). */
+export function isAvailable(a: Availability, date: string): boolean {
+  if (a.joinedOn && date < a.joinedOn) return false;
+  return !a.leaves.some((l) => l.start <= date && date <= l.end);
+}
+
+/**
+ * Working days of a span, counted the school's way. Memoised per definition,
+ * since district-scale digests ask the same months for every teacher.
+ */
+const workingCache = new WeakMap<CampaignDefinition, Map<string, boolean>>();
+export function isWorkingDay(def: CampaignDefinition, date: string): boolean {
+  let m = workingCache.get(def);
+  if (!m) workingCache.set(def, (m = new Map()));
+  let w = m.get(date);
+  if (w === undefined) m.set(date, (w = nudgeDay(def, date)));
+  return w;
+}
+
+export function workingDays(def: CampaignDefinition, start: string, end: string, a: Availability = ALWAYS_AVAILABLE): number {
+  let n = 0;
+  for (let d = start; d <= end; d = addDays(d, 1)) if (isWorkingDay(def, d) && isAvailable(a, d)) n++;
+  return n;
+}
+
+/** The nearest working day at or before `date` (or after, with step 1); undefined when none lies within `limit`. */
+export function nearestWorkingDay(def: CampaignDefinition, date: string, step: -1 | 1, limit: string): string | undefined {
+  for (let d = date; step < 0 ? d >= limit : d <= limit; d = addDays(d, step)) if (isWorkingDay(def, d)) return d;
+  return undefined;
+}
+
+/** How far into a period a person is: working days they have had so far, and all they will have. */
+export interface Elapsed {
+  passed: number;
+  total: number;
+  /** Calendar days left after today, for the reminder's wording (剩 9 天). */
+  daysLeft: number;
+}
+
+export function elapsed(def: CampaignDefinition, p: Period, today: string, a: Availability = ALWAYS_AVAILABLE): Elapsed {
+  const passedEnd = minDate(today, p.end);
+  return {
+    passed: today < p.start ? 0 : workingDays(def, p.start, passedEnd, a),
+    total: workingDays(def, p.start, p.end, a),
+    daysLeft: today > p.end ? 0 : dayjs(p.end).diff(dayjs(maxDate(today, p.start)), 'day'),
+  };
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import { toast, withCard } from '../../bot/events.js';
+import type { Leave, Person } from '../../db/schema.js';
+import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
+import { UserFacingError } from '../../feishu/errors.js';
+import { dayjs, inZone } from '../../domain/time.js';
+import { currentCampaign, type FeatureDeps } from '../deps.js';
+import { LeaveRepo } from '../reminders/facts.js';
+
+/**
+ * 请假与代班: an admin records that a teacher is away, and who stands in.
+ * While away the teacher hears no reminders and their quota shrinks by those
+ * days; the substitute receives and may file the weekly zone report and dorm
+ * checks in their place. No reason is asked or kept.
+ */
+
+const USAGE =
+  '用法：/请假 姓名 开始日期 结束日期 [代班 姓名]，例如 /请假 张伟 11-20 11-30 代班 李明；/请假 查看当前和即将开始的请假。\nUsage: /leave <name> <from> <to> [substitute <name>]';
+
+/** "2026-11-20", "11-20", "11/20", "11月20日" → a local date; without a year, the year of `today`. */
+export function parseDay(text: string, today: string): string | undefined {
+  const full = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(text);
+  const short = /^(\d{1,2})[-/.月](\d{1,2})日?$/.exec(text);
+  const [y, m, d] = full ? [Number(full[1]), Number(full[2]), Number(full[3])] : short ? [Number(today.slice(0, 4)), Number(short[1]), Number(short[2])] : [];
+  if (y === undefined) return undefined;
+  const date = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  const real = new Date(`${date}T00:00:00Z`);
+  return !Number.isNaN(real.getTime()) && real.toISOString().slice(0, 10) === date ? date : undefined;
+}
+
+export function leaveFeature(deps: FeatureDeps) {
+  const repo = new LeaveRepo(deps.db);
+
+  const tz = async () => currentCampaign(await deps.campaigns.all(), deps.clock.now())?.def.timezone ?? 'Asia/Shanghai';
+  const span = (l: Pick<Leave, 'startOn' | 'endOn'>) => `${dayjs(l.startOn).format('M/D')}–${dayjs(l.endOn).format('M/D')}`;
+
+  async function personNamed(name: string): Promise<Person> {
+    const found = (await deps.people.all()).filter((p) => p.name === name);
+    if (!found.length) throw new UserFacingError(`名单中没有“${name}”。/ Nobody named ${name} on the roster.`);
+    if (found.length > 1) throw new UserFacingError(`名单中有 ${found.length} 位“${name}”，请联系管理员在名单中区分。`);
+    return found[0]!;
+  }
+
+  async function listCard() {
+    const today = inZone(deps.clock.now(), await tz()).format('YYYY-MM-DD');
+    const all = await repo.current(today);
+    const names = new Map((await deps.people.all()).map((p) => [p.id, p.name]));
+    const rows = all.map((l) =>
+      listRow(
+        `**${names.get(l.personId)}** ${span(l)}${l.startOn <= today ? '（请假中）' : ''}${l.substituteId ? ` · 代班：${names.get(l.substituteId)}` : ''}`,
+        callbackButton('撤销', { action: 'leave.remove', leaveId: l.id }),
+      ),
+    );
+    return renderCard('list', {
+      title: `请假与代班 · ${all.length} 条`,
+      subtitle: 'Leave and substitutes',
+      headerColor: 'blue',
+      sections: [...(rows.length ? rows : [{ tag: 'markdown', content: '目前没有请假记录。' }]), { tag: 'markdown', content: USAGE, text_size: 'notation' }],
+    });
+  }
+
+  async function record(ctx: CommandContext, admin: Person) {
+    const parts = ctx.args.split(/\s+/).filter(Boolean);
+    const subAt = parts.findIndex((p) => ['代班', '代', 'sub', 'substitute'].includes(p.toLowerCase()));
+    const [name, from, to] = subAt === -1 ? parts : parts.slice(0, subAt);
+    const subName = subAt === -1 ? undefined : parts[subAt + 1];
+    if (!name || !from || !to || (subAt !== -1 && !subName)) throw new UserFacingError(USAGE);
+    const today = inZone(deps.clock.now(), await tz()).format('YYYY-MM-DD');
+    const startOn = parseDay(from, today);
+    const endOn = parseDay(to, today);
+    if (!startOn) throw new UserFacingError(`开始日期“${from}”无法识别，请写成 11-20 或 2026-11-20。`);
+    if (!endOn) throw new UserFacingError(`结束日期“${to}”无法识别，请写成 11-30 或 2026-11-30。`);
+    if (endOn < startOn) throw new UserFacingError('结束日期早于开始日期。/ The end is before the start.');
+    const person = await personNamed(name);
+    const substitute = subName ? await personNamed(subName) : null;
+    if (substitute?.id === person.id) throw new UserFacingError('代班人不能是请假人本人。');
+    const leave = await repo.add({ personId: person.id, startOn, endOn, substituteId: substitute?.id ?? null, createdBy: admin.id });
+    deps.log.info({ leaveId: leave.id, personId: person.id, substituteId: substitute?.id }, 'leave recorded');
+    const key = `leave:${leave.id}`;
+    await deps.send([
+      ...(person.openId
+        ? [{ dedupeKey: `${key}:person`, to: { openId: person.openId }, purpose: 'leave.notice', text: `${admin.name} 已为你登记 ${span(leave)} 请假。这期间不会收到走访提醒，当月走访要求按在岗天数相应减少${substitute ? `；环境责任区报表和宿舍检查由 ${substitute.name} 老师代班` : ''}。祝一切顺利！` }]
+        : []),
+      ...(substitute?.openId
+        ? [{ dedupeKey: `${key}:substitute`, to: { openId: substitute.openId }, purpose: 'leave.notice', text: `${span(leave)} ${person.name} 老师请假，由你代班：这期间你会收到并可以填写 ${person.name} 老师负责的环境责任区报表和宿舍检查。谢谢！` }]
+        : []),
+    ]);
+    await ctx.reply({ text: `已登记：${person.name} ${span(leave)} 请假${substitute ? `，${substitute.name} 代班` : ''}。已私信通知本人${substitute ? '和代班老师' : ''}。` });
+  }
+
+  function register(router: Router) {
+    router.command({
+      names: ['/请假', '/leave'],
+      summary: '登记请假与代班（管理员）/ record leave and a substitute',
+      adminOnly: true,
+      async handler(ctx) {
+        if (!ctx.person) return ctx.reply({ text: bilingual(NOT_IN_ROSTER) });
+        if (!ctx.args) return ctx.reply({ card: await listCard() });
+        return record(ctx, ctx.person);
+      },
+    });
+    router.action('leave.remove', z.object({ leaveId: z.number().int().positive() }), async ({ value, person }) => {
+      if (!isAdmin(person)) return toast('error', '仅限管理员操作。/ Admins only.');
+      const removed = await repo.remove(value.leaveId);
+      deps.log.info({ leaveId: value.leaveId, removed: !!removed }, 'leave removed');
+      return withCard(removed ? toast('success', '已撤销这条请假。') : toast('info', '这条请假已经撤销过了。'), await listCard());
+    });
+  }
+
+  return { register, repo };
+}

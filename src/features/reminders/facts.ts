@@ -1,0 +1,153 @@
+import { and, eq, gte, inArray, isNull, lte } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import type { ActiveCampaign } from '../../db/repos.js';
+import { assignments, dorms, leaves, people, records, recordVisitors, targets, type Leave, type Person } from '../../db/schema.js';
+import { filedKey, type CampaignFacts, type NamedPerson } from '../../domain/obligations.js';
+import type { Availability } from '../../domain/periods.js';
+import type { TargetFact, VisitFact } from '../../domain/quotas.js';
+
+/**
+ * Reads what the schedule rules need from SQLite in a handful of queries per
+ * campaign (never one per person), so a district's thousand teachers cost
+ * the same number of round trips as a school's thirty.
+ */
+
+export const availabilityOf = (p: Pick<Person, 'id' | 'joinedOn'>, all: Leave[]): Availability => ({
+  joinedOn: p.joinedOn,
+  leaves: all.filter((l) => l.personId === p.id).map((l) => ({ start: l.startOn, end: l.endOn })),
+});
+
+export const namedPerson = (p: Person, all: Leave[]): NamedPerson => ({ id: p.id, name: p.name, roles: p.roles, department: p.department, availability: availabilityOf(p, all) });
+
+export class ScheduleFacts {
+  constructor(private readonly db: Db) {}
+
+  async leaves(): Promise<Leave[]> {
+    return this.db.select().from(leaves).orderBy(leaves.startOn).all();
+  }
+
+  /** Visits of a campaign (or only those a person counts in), with the target's kind and class. */
+  async visits(campaignId: string, personId?: number): Promise<VisitFact[]> {
+    const rows = this.db
+      .select({ id: records.id, targetId: records.subjectId, occurredOn: records.occurredOn, data: records.data, kind: targets.kind, className: targets.className })
+      .from(records)
+      .innerJoin(targets, eq(targets.id, records.subjectId))
+      .where(
+        and(
+          eq(records.campaignId, campaignId),
+          eq(records.form, 'visit'),
+          personId === undefined
+            ? undefined
+            : inArray(records.id, this.db.select({ id: recordVisitors.recordId }).from(recordVisitors).where(eq(recordVisitors.personId, personId))),
+        ),
+      )
+      .all();
+    const visitors = new Map<number, number[]>();
+    if (rows.length) {
+      const ids = rows.map((r) => r.id);
+      // SQLite caps bound parameters; a district's 100,000 visits are read in slices.
+      for (let i = 0; i < ids.length; i += 30_000) {
+        for (const v of this.db.select().from(recordVisitors).where(inArray(recordVisitors.recordId, ids.slice(i, i + 30_000))).all()) {
+          const list = visitors.get(v.recordId) ?? [];
+          list.push(v.personId);
+          visitors.set(v.recordId, list);
+        }
+      }
+    }
+    return rows.map((r) => ({
+      targetId: r.targetId, targetKind: r.kind, className: r.className, occurredOn: r.occurredOn,
+      mode: String(r.data.mode ?? ''), place: String(r.data.place ?? ''), visitorIds: visitors.get(r.id) ?? [],
+    }));
+  }
+
+  async targets(campaignId: string): Promise<TargetFact[]> {
+    return this.db.select({ id: targets.id, kind: targets.kind, className: targets.className }).from(targets).where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'))).all();
+  }
+
+  /** Everything the obligations of a campaign rest on; with `personId`, only that person's part. */
+  async load(c: ActiveCampaign, personId?: number): Promise<CampaignFacts> {
+    const campaignId = c.row.id;
+    const allLeaves = await this.leaves();
+    const everyone = personId === undefined ? this.db.select().from(people).all() : this.db.select().from(people).where(eq(people.id, personId)).all();
+    const current = this.db
+      .select({ type: assignments.subjectType, subjectId: assignments.subjectId, personId: assignments.personId })
+      .from(assignments)
+      .where(and(eq(assignments.campaignId, campaignId), isNull(assignments.endedAt), personId === undefined ? undefined : eq(assignments.personId, personId)))
+      .all();
+    const holders = new Map<number, number[]>();
+    const claims = new Map<number, number[]>();
+    for (const a of current) {
+      const into = a.type === 'dorm' ? holders : a.type === 'target' ? claims : undefined;
+      if (!into) continue;
+      const key = a.type === 'dorm' ? a.subjectId : a.personId;
+      into.set(key, [...(into.get(key) ?? []), a.type === 'dorm' ? a.personId : a.subjectId]);
+    }
+    const dormRows = holders.size ? this.db.select().from(dorms).where(inArray(dorms.id, [...holders.keys()])).all() : [];
+    const filed = new Set(
+      this.db
+        .select({ form: records.form, subjectType: records.subjectType, subjectId: records.subjectId, periodKey: records.periodKey })
+        .from(records)
+        .where(and(eq(records.campaignId, campaignId), inArray(records.form, ['dorm-record', 'student-day', 'reflection', 'story'])))
+        .all()
+        .map((r) => filedKey(r.form, r.subjectType, r.subjectId, r.periodKey ?? '')),
+    );
+    return {
+      people: everyone.map((p) => namedPerson(p, allLeaves)),
+      visits: await this.visits(campaignId, personId),
+      dorms: dormRows.map((d) => ({ id: d.id, label: `${d.building}${d.room}`, holderIds: holders.get(d.id) ?? [] })),
+      claims,
+      filed,
+    };
+  }
+}
+
+/** Leaves and substitutions, entered by an admin. */
+export class LeaveRepo {
+  constructor(private readonly db: Db) {}
+
+  async add(l: { personId: number; startOn: string; endOn: string; substituteId: number | null; createdBy: number }): Promise<Leave> {
+    return this.db.insert(leaves).values(l).returning().get();
+  }
+
+  async remove(id: number): Promise<Leave | null> {
+    return this.db.delete(leaves).where(eq(leaves.id, id)).returning().get() ?? null;
+  }
+
+  /** Leaves still running or to come on `today`. */
+  async current(today: string): Promise<Leave[]> {
+    return this.db.select().from(leaves).where(gte(leaves.endOn, today)).orderBy(leaves.startOn).all();
+  }
+
+  /** The leave a person is on, on a date. */
+  async on(personId: number, date: string): Promise<Leave | null> {
+    return this.db.select().from(leaves).where(and(eq(leaves.personId, personId), lte(leaves.startOn, date), gte(leaves.endOn, date))).get() ?? null;
+  }
+
+  /**
+   * Who receives a duty of `personId` on `date`: the person, or while they are
+   * away their substitute, or nobody when no one stands in.
+   */
+  async recipientOn(personId: number, date: string): Promise<number | null> {
+    const away = await this.on(personId, date);
+    return away ? away.substituteId : personId;
+  }
+
+  /** Whether `substituteId` stands in for `personId` on any day of a span. */
+  async standsInFor(substituteId: number, personId: number, start: string, end: string): Promise<boolean> {
+    return !!this.db
+      .select({ id: leaves.id })
+      .from(leaves)
+      .where(and(eq(leaves.substituteId, substituteId), eq(leaves.personId, personId), lte(leaves.startOn, end), gte(leaves.endOn, start)))
+      .get();
+  }
+
+  /** Whom a person stands in for on a date. */
+  async standingInFor(substituteId: number, date: string): Promise<number[]> {
+    return this.db
+      .select({ personId: leaves.personId })
+      .from(leaves)
+      .where(and(eq(leaves.substituteId, substituteId), lte(leaves.startOn, date), gte(leaves.endOn, date)))
+      .all()
+      .map((r) => r.personId);
+  }
+}

@@ -1,0 +1,257 @@
+import { and, eq, gt, lte } from 'drizzle-orm';
+import { z } from 'zod';
+import { replyPrivately, type CommandContext, type Router } from '../../bot/router.js';
+import { toast } from '../../bot/events.js';
+import type { ActiveCampaign } from '../../db/repos.js';
+import { reminderSnoozes, type Person } from '../../db/schema.js';
+import { endedPeriodObligations, needsChasing, obligationsOf, type Obligation } from '../../domain/obligations.js';
+import { addDays, isAvailable } from '../../domain/periods.js';
+import { currentStage, mayNudge, nextNudgeMoment, type Stage } from '../../domain/reminders.js';
+import { formatDeadline, inZone } from '../../domain/time.js';
+import { renderCard } from '../../feishu/card-templates.js';
+import type { OutboundMessage } from '../../feishu/outbox.js';
+import { UserFacingError } from '../../feishu/errors.js';
+import { currentCampaign, type FeatureDeps, type Job } from '../deps.js';
+import { reminderCard } from '../records/flow.js';
+import { dailyTriggers } from '../triggers.js';
+import { ScheduleFacts } from './facts.js';
+import { obligationLine, reminderText } from './wording.js';
+
+/**
+ * The campaign keeps itself moving: every working morning the bot works out
+ * what each person owes (once-per-term forms, the month's visit quota, the
+ * term's claimed targets) and sends the reminder whose moment has come —
+ * privately, kindly, once. Overdue work goes to the admins privately after a
+ * grace period; the group only ever gets aggregates (the digest).
+ */
+
+/** Opens the form an obligation is about, pre-filled; supplied by the records feature. */
+export interface Openers {
+  dormRecord(campaignId: string, dormId: number): object;
+  studentDay(campaignId: string, n: number): object;
+  reflection(campaignId: string): object;
+  story(campaignId: string): object;
+  visits(campaignId: string): object;
+}
+
+/** Admin notices about a stage older than this are not sent late: by then the digest has told the story. */
+const ADMIN_CATCH_UP_DAYS = 7;
+/** A snoozed reminder not re-sent within this long (the bot was down) is dropped. */
+const SNOOZE_STALE_MS = 3 * 86_400_000;
+
+const localDate = (at: Date, tz: string) => inZone(at, tz).format('YYYY-MM-DD');
+
+export function openValueOf(openers: Openers, campaignId: string, o: Obligation): object {
+  if (o.kind !== 'once') return openers.visits(campaignId);
+  if (o.task === 'dormRecord') return openers.dormRecord(campaignId, o.subject.id);
+  if (o.task === 'studentDay') return openers.studentDay(campaignId, Number(o.periodKey.replace('day-', '')));
+  return o.task === 'reflection' ? openers.reflection(campaignId) : openers.story(campaignId);
+}
+
+export function remindersFeature(deps: FeatureDeps, openers: Openers) {
+  const facts = new ScheduleFacts(deps.db);
+
+  const reminderKey = (o: Obligation, stage: Stage) => `${o.key}@${stage.key}`;
+
+  function personalMessage(c: ActiveCampaign, o: Obligation, stage: Stage, person: Person, o2: { dedupeKey: string; snoozable: boolean; note?: string }): OutboundMessage {
+    const t = reminderText(c.def, o, stage, person.name);
+    return {
+      dedupeKey: o2.dedupeKey,
+      to: { openId: person.openId! },
+      purpose: `remind.${o.kind}`,
+      card: reminderCard({
+        title: t.title,
+        subtitle: `${c.def.name} / Reminder`,
+        message: t.message,
+        openValue: openValueOf(openers, c.row.id, o),
+        openLabel: t.openLabel,
+        overdue: t.overdue,
+        snoozeValue: o2.snoozable ? { action: 'reminder.snooze', campaignId: c.row.id, key: reminderKey(o, stage) } : undefined,
+        note: o2.note,
+      }),
+    };
+  }
+
+  function adminListCard(c: ActiveCampaign, title: string, lines: string[]) {
+    return renderCard('list', {
+      title,
+      subtitle: `${c.def.name} / Needs attention`,
+      headerColor: 'orange',
+      sections: [
+        { tag: 'markdown', content: lines.map((l) => `- ${l}`).join('\n') },
+        { tag: 'markdown', content: '本人已收到私信提醒。仅管理员可见；群里只发统计数字。/ The people themselves were reminded first.', text_size: 'notation' },
+      ],
+    });
+  }
+
+  /** Campaigns whose reminders may still go out: running, or ended less than a month ago (overdue notices). */
+  const chasing = (c: ActiveCampaign, today: string) => today >= c.def.window.start && today <= addDays(c.def.window.end, 30);
+
+  async function remind(now: Date): Promise<number> {
+    const messages: OutboundMessage[] = [];
+    const admins = (await deps.people.admins()).filter((a) => a.openId);
+    const everyone = new Map((await deps.people.all()).map((p) => [p.id, p]));
+    for (const c of await deps.campaigns.all()) {
+      const { def } = c;
+      const today = localDate(now, def.timezone);
+      if (!chasing(c, today) || !mayNudge(def, now)) continue;
+      const f = await facts.load(c);
+      const available = new Map(f.people.map((p) => [p.id, isAvailable(p.availability, today)]));
+      const obligations = [...obligationsOf(def, f, today), ...endedPeriodObligations(def, f, today)];
+      const escalations = new Map<string, string[]>();
+      for (const o of obligations) {
+        const stage = currentStage(def, o.stages, now);
+        if (!stage || !needsChasing(o, stage)) continue;
+        if (stage.audience === 'admin') {
+          if (stage.on < addDays(today, -ADMIN_CATCH_UP_DAYS)) continue;
+          const names = o.personIds.map((id) => everyone.get(id)?.name).filter(Boolean).join('、');
+          escalations.set(stage.on, [...(escalations.get(stage.on) ?? []), `${names}：${obligationLine(def, o)}`]);
+          continue;
+        }
+        for (const id of o.personIds) {
+          const person = everyone.get(id);
+          // Someone on leave hears nothing; their quota is already reduced for those days.
+          if (!person?.openId || !available.get(id)) continue;
+          messages.push(personalMessage(c, o, stage, person, { dedupeKey: `remind:${c.row.id}:${reminderKey(o, stage)}:p${id}`, snoozable: true }));
+        }
+      }
+      for (const [on, lines] of escalations) {
+        for (const a of admins) {
+          messages.push({
+            dedupeKey: `remind.escalate:${c.row.id}:${on}:a${a.id}`,
+            to: { openId: a.openId! },
+            purpose: 'remind.escalate',
+            card: adminListCard(c, `逾期未完成 · ${lines.length} 项`, lines),
+          });
+        }
+      }
+      messages.push(...(await snoozedDue(c, obligations, everyone, now)));
+    }
+    return deps.send(messages);
+  }
+
+  /** Reminders someone asked to hear again, whose time has come, while the work is still not done. */
+  async function snoozedDue(c: ActiveCampaign, obligations: Obligation[], everyone: Map<number, Person>, now: Date): Promise<OutboundMessage[]> {
+    const due = deps.db
+      .select()
+      .from(reminderSnoozes)
+      .where(and(eq(reminderSnoozes.campaignId, c.row.id), lte(reminderSnoozes.until, now), gt(reminderSnoozes.until, new Date(now.getTime() - SNOOZE_STALE_MS))))
+      .all();
+    const out: OutboundMessage[] = [];
+    for (const s of due) {
+      const [key, stageKey] = s.reminderKey.split('@');
+      const o = obligations.find((x) => x.key === key);
+      const stage = o?.stages.find((x) => x.key === stageKey);
+      const person = everyone.get(s.personId);
+      if (!o || !stage || !person?.openId || !needsChasing(o, stage)) continue;
+      out.push(personalMessage(c, o, stage, person, { dedupeKey: `remind:${c.row.id}:${s.reminderKey}:p${person.id}:snoozed`, snoozable: false }));
+    }
+    return out;
+  }
+
+  const job: Job = {
+    name: 'reminders',
+    description: '每个工作日按时提醒未完成的任务（T-14/T-7/T-1、逾期、进度），并私下告知管理员 / daily reminders, pace nudges and escalation',
+    triggers: () => dailyTriggers(deps.campaigns, (d) => d.reminders.at),
+    run: async (now) => ({ queued: await remind(now) }),
+  };
+
+  /** What someone is behind on right now, for /催办 and /谁没交: past due, behind pace, or due within a week. */
+  function outstanding(obligations: Obligation[], today: string, soon: boolean): Obligation[] {
+    return obligations.filter((o) => {
+      if (o.kind === 'once') return !o.done && (o.dueOn < today || (soon && o.dueOn <= addDays(today, 7)));
+      return o.standing.state === 'behind' || o.standing.state === 'missed';
+    });
+  }
+
+  async function campaignNow(): Promise<ActiveCampaign> {
+    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
+    if (!c) throw new UserFacingError('目前没有进行中的活动。/ No campaign is running.');
+    return c;
+  }
+
+  /** /催办: every overdue or behind-pace person hears now, at most once a day per item. */
+  async function chaseNow(ctx: CommandContext) {
+    const c = await campaignNow();
+    const { def } = c;
+    const now = deps.clock.now();
+    if (!mayNudge(def, now)) {
+      return ctx.reply({ text: `现在是休息时间（夜间或节假日），为不打扰老师，提醒没有发出。请在工作日 ${def.quietHours.end}–${def.quietHours.start} 之间再试。\nQuiet hours or a day off: nothing was sent.` });
+    }
+    const today = localDate(now, def.timezone);
+    const f = await facts.load(c);
+    const everyone = new Map((await deps.people.all()).map((p) => [p.id, p]));
+    const available = new Map(f.people.map((p) => [p.id, isAvailable(p.availability, today)]));
+    const messages: OutboundMessage[] = [];
+    const people = new Set<number>();
+    for (const o of outstanding(obligationsOf(def, f, today), today, false)) {
+      const stage = [...o.stages].reverse().find((s) => s.audience === 'person' && s.on <= today) ?? o.stages.find((s) => s.audience === 'person')!;
+      for (const id of o.personIds) {
+        const p = everyone.get(id);
+        if (!p?.openId || !available.get(id)) continue;
+        people.add(id);
+        messages.push(personalMessage(c, o, stage, p, { dedupeKey: `remind.chase:${c.row.id}:${o.key}:${today}:p${id}`, snoozable: false }));
+      }
+    }
+    const queued = await deps.send(messages);
+    const again = messages.length - queued;
+    await ctx.reply({
+      text: messages.length
+        ? `已向 ${people.size} 位老师发送提醒，共 ${queued} 条${again ? `（${again} 条今天已催过，未重复发送）` : ''}。\nReminders sent to ${people.size} people.`
+        : '目前没有逾期或落后进度的任务，无需催办。👍\nNothing is overdue or behind.',
+    });
+  }
+
+  /** /谁没交: who owes what now, by name, to the admin privately. */
+  async function whoIsBehind(ctx: CommandContext) {
+    const c = await campaignNow();
+    const { def } = c;
+    const today = localDate(deps.clock.now(), def.timezone);
+    const f = await facts.load(c);
+    const names = new Map(f.people.map((p) => [p.id, p.name]));
+    const lines = outstanding(obligationsOf(def, f, today), today, true).map(
+      (o) => `${o.personIds.map((id) => names.get(id)).join('、')}：${obligationLine(def, o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
+    );
+    const card = renderCard('list', {
+      title: lines.length ? `尚未完成 · ${lines.length} 项` : '全部按时完成',
+      subtitle: `${def.name} / Who has not submitted · ${formatDeadline(deps.clock.now(), def.timezone)}`,
+      headerColor: lines.length ? 'orange' : 'green',
+      sections: [
+        { tag: 'markdown', content: lines.length ? lines.map((l) => `- ${l}`).join('\n') : '没有逾期、落后或一周内到期未交的任务。' },
+        { tag: 'markdown', content: '环境责任区报表见每周一的群通报；输入 /催办 可立即私信提醒以上老师。', text_size: 'notation' },
+      ],
+    });
+    await replyPrivately(ctx, deps.send, card, 'who-is-behind');
+  }
+
+  function register(router: Router) {
+    router.action('reminder.snooze', z.object({ campaignId: z.string(), key: z.string().max(200) }), async ({ value, person, event }) => {
+      const c = await deps.campaigns.get(value.campaignId);
+      if (!c || !person) return toast('error', '这条提醒已失效。/ This reminder is no longer valid.');
+      const now = deps.clock.now();
+      const until = nextNudgeMoment(c.def, now);
+      const inserted = deps.db
+        .insert(reminderSnoozes)
+        .values({ personId: person.id, campaignId: c.row.id, reminderKey: value.key, snoozedAt: now, until })
+        .onConflictDoNothing()
+        .run().changes;
+      const when = formatDeadline(until, c.def.timezone);
+      if (!inserted) return toast('info', '这条提醒已经推迟过一次了，到时会再提醒你。', 'Already snoozed once.');
+      deps.log.info({ personId: person.id, messageId: event.messageId }, 'reminder snoozed');
+      return toast('success', `好的，${when} 再提醒你。`, `OK — I will remind you again at ${inZone(until, c.def.timezone).format('YYYY-MM-DD HH:mm')}.`);
+    });
+
+    router
+      .command({ names: ['/催办', '/remind', '/chase'], summary: '立即私信提醒逾期或进度落后的老师 / remind everyone overdue now', adminOnly: true, handler: chaseNow })
+      .command({
+        names: ['/谁没交', '/missing', '/behind'],
+        summary: '查看谁还没有完成本期任务（私信）/ who has not submitted',
+        adminOnly: true,
+        handler: whoIsBehind,
+      })
+      .menu('remind', '/催办')
+      .menu('missing', '/谁没交');
+  }
+
+  return { register, jobs: [job], facts };
+}

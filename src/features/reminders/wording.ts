@@ -1,0 +1,85 @@
+import type { CampaignDefinition } from '../../domain/campaign.js';
+import { ONCE_TASK_NAMES, type Obligation } from '../../domain/obligations.js';
+import type { Stage } from '../../domain/reminders.js';
+import { dayjs } from '../../domain/time.js';
+
+/**
+ * What a reminder says. Kind and specific: what is owed, how far along the
+ * person is, and how much time is left — never a bare "please submit".
+ */
+
+const ZH_WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
+
+/** "6月29日（周一）" */
+export const dayLabel = (date: string): string => `${dayjs(date).format('M月D日')}（${ZH_WEEKDAYS[dayjs(date).day()]}）`;
+
+/** A short line naming the obligation, for lists (/谁没交, the admins' overdue list). */
+export function obligationLine(def: CampaignDefinition, o: Obligation): string {
+  if (o.kind === 'once') return `${ONCE_TASK_NAMES[o.task]}${o.subjectLabel ? `（${o.subjectLabel}）` : ''} · 截止 ${dayLabel(o.dueOn)}`;
+  if (o.kind === 'quota') {
+    const s = o.standing;
+    return `${s.period.label}「${s.quota.name}」${s.done}/${s.required} 次`;
+  }
+  const s = o.standing;
+  return `认领对象已走访 ${s.visited}/${s.claimed} 位 · 截止 ${dayLabel(o.dueOn)}`;
+}
+
+export interface ReminderText {
+  title: string;
+  message: string;
+  overdue: boolean;
+  openLabel: string;
+}
+
+export function reminderText(def: CampaignDefinition, o: Obligation, stage: Stage, name: string): ReminderText {
+  const hello = `${name}老师，`;
+  if (o.kind === 'once') {
+    const what = `**${ONCE_TASK_NAMES[o.task]}**${o.subjectLabel ? `（${o.subjectLabel}）` : ''}`;
+    if (stage.kind === 'before') {
+      const left = stage.daysBefore === 1 ? '明天就截止了' : `还有 ${dayjs(o.dueOn).diff(dayjs(stage.on), 'day')} 天`;
+      return { title: `提醒：${ONCE_TASK_NAMES[o.task]}`, message: `${hello}${what}请在 **${dayLabel(o.dueOn)}** 前提交，${left}。`, overdue: false, openLabel: '现在填写 Fill in now' };
+    }
+    return {
+      title: `逾期未交：${ONCE_TASK_NAMES[o.task]}`,
+      message: `${hello}${what}已于 ${dayLabel(o.dueOn)} 截止，还没有收到。现在提交仍然可以，会记为补交。`,
+      overdue: true,
+      openLabel: '现在补交 Submit now',
+    };
+  }
+  if (o.kind === 'quota') {
+    const s = o.standing;
+    const short = s.required - s.done;
+    const what = `${s.period.label}「${s.quota.name}」`;
+    const pace = stage.kind === 'pace' ? `按进度此时应完成 ${s.expectedNow} 次，` : '';
+    return {
+      title: `${s.period.label}走访进度提醒`,
+      message: `${hello}${what}已完成 **${s.done}/${s.required}** 次，${pace}${s.quota.period === 'month' ? '本月' : ''}还差 **${short} 次**，剩 ${s.daysLeft} 天。`,
+      overdue: stage.kind === 'period-end',
+      openLabel: '记录走访 Record a visit',
+    };
+  }
+  const s = o.standing;
+  const left = s.claimed - s.visited;
+  if (stage.kind === 'pace') {
+    return {
+      title: '走访进度提醒',
+      message: `${hello}你认领的 ${s.claimed} 位走访对象已走访 **${s.visited}** 位，按学期进度此时应走访约 ${s.expectedNow} 位；还有 ${left} 位，本学期剩 ${s.daysLeft} 天。`,
+      overdue: false,
+      openLabel: '记录走访 Record a visit',
+    };
+  }
+  if (stage.kind === 'before') {
+    return {
+      title: '走访任务即将截止',
+      message: `${hello}你认领的走访对象还有 **${left} 位**未走访，请在 **${dayLabel(o.dueOn)}** 前完成。`,
+      overdue: false,
+      openLabel: '记录走访 Record a visit',
+    };
+  }
+  return {
+    title: '走访任务已逾期',
+    message: `${hello}本学期的走访任务已于 ${dayLabel(o.dueOn)} 截止，认领的对象还有 **${left} 位**未走访。补记走访仍然可以。`,
+    overdue: true,
+    openLabel: '记录走访 Record a visit',
+  };
+}

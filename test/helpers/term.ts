@@ -1,0 +1,59 @@
+import { inZone } from '../../src/domain/time.js';
+import { dayjs } from '../../src/domain/time.js';
+import { cardText, cst, type Harness } from './harness.js';
+
+/**
+ * Driving a harness through days of a term: the clock moves to each moment
+ * and every scheduled job runs there, as node-cron would trigger them; then
+ * the outbox delivers. Reminders are read back from the stand-in as the
+ * teacher's client would show them.
+ */
+
+/** 07:00 and 22:30 are inside the default quiet hours: nothing may arrive then. */
+export const DAY_MOMENTS = ['07:00', '09:00', '16:00', '22:30'];
+
+export async function runAt(h: Harness, at: Date): Promise<void> {
+  h.clock.set(at);
+  await h.bot.scheduler.runAll(at);
+  await h.settle();
+}
+
+/** Every day from `from` to `to` (inclusive, local dates) at each of `moments`. */
+export async function tickDays(h: Harness, from: string, to: string, moments = DAY_MOMENTS, onDay?: (day: string) => Promise<void>): Promise<void> {
+  for (let d = dayjs(from); d.format('YYYY-MM-DD') <= to; d = d.add(1, 'day')) {
+    const day = d.format('YYYY-MM-DD');
+    for (const m of moments) await runAt(h, cst(`${day}T${m}:00`));
+    if (onDay) await onDay(day);
+  }
+}
+
+export interface Received {
+  title: string;
+  text: string;
+  /** Local date and time it arrived. */
+  day: string;
+  time: string;
+  messageId: string;
+  content: any;
+}
+
+/** Cards the bot sent a person, oldest first, with the local moment each arrived. */
+export function cardsReceived(h: Harness, name: string): Received[] {
+  return h.cardsTo(name).map((m) => {
+    const at = inZone(m.createTime, 'Asia/Shanghai');
+    return {
+      title: String(m.content?.header?.title?.content ?? ''),
+      text: cardText(m.content),
+      day: at.format('YYYY-MM-DD'),
+      time: at.format('HH:mm'),
+      messageId: m.messageId,
+      content: m.content,
+    };
+  });
+}
+
+/** Reminder cards whose title mentions `what`, as `day title` lines — easy to compare with a hand-made list. */
+export const remindersAbout = (h: Harness, name: string, what: string): string[] =>
+  cardsReceived(h, name)
+    .filter((c) => c.title.includes(what))
+    .map((c) => `${c.day} ${c.title}`);

@@ -1,0 +1,173 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCampaignDefinition } from '../src/domain/campaign.js';
+import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
+import { buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+import { cardsReceived, remindersAbout, runAt, tickDays } from './helpers/term.js';
+
+/**
+ * Reminders over the last weeks of an autumn term (2026, whose holidays come
+ * from the dataset): the reflection and story are due at the end-of-term
+ * meeting on Friday 25 December, so T-14 is Friday 11 December, T-7 Friday 18
+ * December, T-1 Thursday 24 December, the overdue notice Monday 28 December
+ * and the admins hear on Thursday 31 December, three working days later.
+ */
+
+const TERM = parseCampaignDefinition({
+  id: 'autumn-2026',
+  name: '秋季学期“微”行动',
+  window: { start: '2026-09-01', end: '2026-12-31' },
+  termMeeting: '2026-12-25',
+  branchChatId: DEMO_BRANCH_CHAT_ID,
+  zoneReport: { enabled: false },
+  tasks: { reflection: { enabled: true }, story: { enabled: true }, visits: { enabled: true } },
+  targetKinds: [{ key: 'student-family', name: '学生家庭', place: 'home', student: true }],
+  // Only 刘芳 is in 财经部: a small quota to watch one teacher's pace.
+  quotas: [{ key: 'home-visits', name: '教师家访', who: { department: '财经部' }, targetKinds: ['student-family'], min: 3, period: 'month' }],
+});
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+async function fileReflection(name: string) {
+  await h.settle();
+  await h.say(name, '/心得');
+  const menu = cardsReceived(h, name).filter((c) => c.title === '心得与感人故事').at(-1)!;
+  const form = await h.click(name, menu.messageId, '写心得');
+  expect(form.card).toBeDefined();
+  const ok = await h.click(name, menu.messageId, '提交', { title: '走进学生家庭', body: '这学期走访了几户家庭，感受很深。' });
+  expect(ok.toast?.type).toBe('success');
+}
+
+describe('reminders for the once-per-term forms', () => {
+  it('chases T-14, T-7, T-1 and overdue on working mornings, stops when filed, then tells the admin privately', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-12-09T10:00:00'), campaign: TERM });
+    await fileReflection('刘芳');
+    await tickDays(h, '2026-12-09', '2026-12-31', undefined, async (day) => {
+      if (day === '2026-12-21') await fileReflection('黄志强');
+    });
+
+    expect(remindersAbout(h, '刘芳', '走访心得')).toEqual([]);
+    expect(remindersAbout(h, '黄志强', '走访心得')).toEqual(['2026-12-11 提醒：走访心得', '2026-12-18 提醒：走访心得']);
+    expect(remindersAbout(h, '张伟', '走访心得')).toEqual([
+      '2026-12-11 提醒：走访心得',
+      '2026-12-18 提醒：走访心得',
+      '2026-12-24 提醒：走访心得',
+      '2026-12-28 逾期未交：走访心得',
+    ]);
+    const t1 = cardsReceived(h, '张伟').find((c) => c.day === '2026-12-24' && c.title.includes('走访心得'))!;
+    expect(t1.text).toContain('张伟老师，**走访心得**请在 **12月25日（周五）** 前提交，明天就截止了。');
+    expect(cardsReceived(h, '张伟').find((c) => c.day === '2026-12-11' && c.title.includes('感人故事'))!.text).toContain('还有 14 天');
+
+    // Every card arrived on a working day at the reminder time, never at night or at a weekend.
+    for (const name of ['陈立华', '王建国', '李秀英', '张伟', '刘芳', '黄志强']) {
+      for (const c of cardsReceived(h, name).filter((x) => x.title.startsWith('提醒') || x.title.startsWith('逾期'))) {
+        expect(c.time, `${name} ${c.title}`).toBe('09:00');
+        expect([0, 6]).not.toContain(new Date(`${c.day}T12:00:00Z`).getUTCDay());
+      }
+    }
+
+    // The admin hears once, privately, with teachers' names; the group hears nothing of it.
+    const escalations = cardsReceived(h, '陈立华').filter((c) => c.title.startsWith('逾期未完成'));
+    expect(escalations.map((c) => c.day)).toEqual(['2026-12-31']);
+    expect(escalations[0]!.text).toContain('张伟：走访心得 · 截止 12月25日（周五）');
+    expect(escalations[0]!.text).not.toContain('刘芳：走访心得');
+    expect(h.groupTexts().join('\n')).not.toContain('走访心得');
+
+    // Running everything again at the same moments sends nothing new.
+    const before = h.standIn.messages().length;
+    await runAt(h, cst('2026-12-31T09:00:00'));
+    await runAt(h, cst('2026-12-28T09:30:00'));
+    expect(h.standIn.messages()).toHaveLength(before);
+  });
+
+  it('snoozes a reminder once: it comes back the next working morning, and a second snooze is declined', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-12-11T08:00:00'), campaign: TERM });
+    await runAt(h, cst('2026-12-11T09:00:00'));
+    const reminder = cardsReceived(h, '张伟').find((c) => c.title === '提醒：走访心得')!;
+    const snoozed = await h.click('张伟', reminder.messageId, '明天再提醒我');
+    // Friday → the next working day is Monday 14 December.
+    expect(snoozed.toast?.content).toBe('好的，12月14日（周一）09:00 再提醒你。');
+    const again = await h.click('张伟', reminder.messageId, '明天再提醒我');
+    expect(again.toast?.content).toContain('已经推迟过一次');
+
+    await tickDays(h, '2026-12-12', '2026-12-14');
+    const back = cardsReceived(h, '张伟').filter((c) => c.title === '提醒：走访心得');
+    expect(back.map((c) => c.day)).toEqual(['2026-12-11', '2026-12-14']);
+    expect(cardText(back[1]!.content)).not.toContain('明天再提醒我');
+  });
+});
+
+describe('visit quota pace', () => {
+  it('nudges mid-month when behind pace, warns before the month ends, and tells the admin after', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-01T10:00:00'), campaign: TERM });
+    await tickDays(h, '2026-11-01', '2026-12-02', ['09:00']);
+    const cards = cardsReceived(h, '刘芳').filter((c) => c.title.includes('走访进度'));
+    // Mid-November is Sunday 15th → Monday 16th; five days before the end is Thursday 26th.
+    expect(cards.map((c) => c.day)).toEqual(['2026-11-16', '2026-11-26']);
+    expect(cards[0]!.text).toContain('11月「教师家访」已完成 **0/3** 次，按进度此时应完成 1 次，本月还差 **3 次**，剩 14 天。');
+    expect(cards[1]!.text).toContain('本月还差 **3 次**，剩 4 天');
+    // Nobody else is in 财经部.
+    expect(cardsReceived(h, '黄志强').filter((c) => c.title.includes('走访进度'))).toEqual([]);
+    const admin = cardsReceived(h, '陈立华').filter((c) => c.title.startsWith('逾期未完成'));
+    // October (no visits either) on its first working day after, November on 1 December.
+    expect(admin.map((c) => c.day)).toEqual(['2026-11-02', '2026-12-01']);
+    expect(admin[0]!.text).toContain('刘芳：10月「教师家访」0/3 次');
+    expect(admin[1]!.text).toContain('刘芳：11月「教师家访」0/3 次');
+  });
+});
+
+describe('admin commands', () => {
+  it('/谁没交 lists who owes what, privately; /催办 reminds them now, once a day, and not at night', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-12-28T10:00:00'), campaign: TERM });
+    await fileReflection('刘芳');
+
+    await h.say('陈立华', '/谁没交');
+    const list = cardText(h.cardsTo('陈立华').at(-1)!.content);
+    expect(list).toContain('张伟：走访心得 · 截止 12月25日（周五）');
+    expect(list).not.toContain('刘芳：走访心得');
+    expect(list).toContain('刘芳：感人故事');
+    expect(list).toContain('刘芳：12月「教师家访」0/3 次');
+
+    const before = cardsReceived(h, '张伟').length;
+    await h.say('陈立华', '/催办');
+    expect(h.textsTo('陈立华').at(-1)).toMatch(/已向 6 位老师发送提醒，共 \d+ 条/);
+    expect(cardsReceived(h, '张伟').length).toBe(before + 2);
+    await h.say('陈立华', '/催办');
+    expect(h.textsTo('陈立华').at(-1)).toContain('今天已催过，未重复发送');
+    expect(cardsReceived(h, '张伟').length).toBe(before + 2);
+
+    h.clock.set(cst('2026-12-28T23:00:00'));
+    await h.say('陈立华', '/催办');
+    expect(h.textsTo('陈立华').at(-1)).toContain('现在是休息时间');
+
+    await h.say('张伟', '/谁没交');
+    expect(h.textsTo('张伟').at(-1)).toContain('仅限党支部管理员使用');
+  });
+
+  it('/请假 records leave and a substitute: no reminders while away, a smaller quota, and the substitute may file', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-02T10:00:00'), campaign: TERM });
+    await h.say('陈立华', '/请假 刘芳 11-02 11-20 代班 黄志强');
+    expect(h.textsTo('陈立华').at(-1)).toContain('已登记：刘芳 11/2–11/20 请假，黄志强 代班');
+    expect(h.textsTo('刘芳').at(-1)).toContain('11/2–11/20 请假');
+    expect(h.textsTo('黄志强').at(-1)).toContain('由你代班');
+
+    await h.say('刘芳', '/进度');
+    const progress = cardText(h.cardsTo('刘芳').at(-1)!.content);
+    expect(progress).toContain('请假中（11/2–11/20）');
+    // 6 of November's 21 working days remain: ceil(3 × 6 / 21) = 1.
+    expect(progress).toContain('11月「教师家访」：**0/1** 次');
+
+    await tickDays(h, '2026-11-02', '2026-11-30', ['09:00']);
+    // Away at mid-month: no pace nudge; back for the month-end warning.
+    expect(cardsReceived(h, '刘芳').filter((c) => c.title.includes('走访进度')).map((c) => c.day)).toEqual(['2026-11-26']);
+
+    await h.say('陈立华', '/请假');
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('目前没有请假记录');
+    await h.say('陈立华', '/请假 刘芳 11-31 12-02');
+    expect(h.textsTo('陈立华').at(-1)).toContain('开始日期“11-31”无法识别');
+    await h.say('陈立华', '/请假 刘芳');
+    expect(h.textsTo('陈立华').at(-1)).toContain('用法：/请假 姓名 开始日期 结束日期');
+  });
+});
