@@ -79,10 +79,12 @@ export function freshCardReply(reply: CardReply): CardReply {
 
 /** Every feature, registered in one place. */
 export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
-  const zoneReport = zoneReportFeature(deps);
-  const digest = digestFeature(deps, zoneReport.repo);
-  const records = recordsFeature(deps);
   const ledger = ledgerFeature(deps);
+  // What a form or report raises reaches its owner as a ledger card.
+  const raising = { ...deps, announceLedger: ledger.announce };
+  const zoneReport = zoneReportFeature(raising);
+  const digest = digestFeature(deps, zoneReport.repo);
+  const records = recordsFeature(raising);
   const reminders = remindersFeature(deps, records.openers);
   const features = [
     zoneReport, digest, progressFeature(deps, zoneReport.repo, records.openers), claimingFeature(deps), reassignFeature(deps), records, ledger, reminders, leaveFeature(deps), helpFeature(),

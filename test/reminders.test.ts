@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { people, zoneReports } from '../src/db/schema.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
@@ -169,5 +171,19 @@ describe('admin commands', () => {
     expect(h.textsTo('陈立华').at(-1)).toContain('开始日期“11-31”无法识别');
     await h.say('陈立华', '/请假 刘芳');
     expect(h.textsTo('陈立华').at(-1)).toContain('用法：/请假 姓名 开始日期 结束日期');
+  });
+
+  it('sends an away owner’s weekly card to the substitute, who may file it', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-11T10:00:00') });
+    await h.say('陈立华', '/请假 张伟 11-12 11-20 代班 李秀英');
+    h.clock.set(cst('2026-11-13T16:00:00'));
+    await h.runJob('zone-report-push');
+    expect(h.cardsTo('张伟').filter((c) => cardText(c.content).includes('环境责任区报表'))).toHaveLength(0);
+    const forZhang = cardsReceived(h, '李秀英').find((c) => c.text.includes('第一食堂周边'))!;
+    expect(forZhang).toBeDefined();
+    const filed = await h.click('李秀英', forZhang.messageId, '提交', { overall_state: '食堂周边整洁', student_talks: '与两名学生交流' });
+    expect(filed.toast?.type).toBe('success');
+    const [report] = h.db.select().from(zoneReports).all();
+    expect(report).toMatchObject({ weekNo: 1, reporterId: h.db.select().from(people).where(eq(people.name, '李秀英')).get()!.id });
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { recordRevisions, zoneReports } from '../src/db/schema.js';
+import { ledgerItems, recordRevisions, zoneReports } from '../src/db/schema.js';
 import { buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 
 /**
@@ -46,7 +46,12 @@ describe('zone report over the webhook', () => {
 
     const card = latestCard('王建国');
     const answer = await h.click('王建国', card.messageId, '提交', FORM);
-    expect(answer.toast?.content).toBe('提交成功，谢谢！');
+    // The problem found goes to the ledger, owned by the reporter, who gets its card.
+    expect(answer.toast?.content).toBe('提交成功，谢谢！已列入台账 1 项。');
+    const [item] = h.db.select().from(ledgerItems).all();
+    expect(item).toMatchObject({ source: 'zone-report', raisedBy: 'teacher', text: '教学楼A栋一至三楼（第1周）：二楼东侧灯管损坏', status: 'open' });
+    await h.settle();
+    expect(cardText(latestCard('王建国').content)).toContain('教学楼A栋一至三楼（第1周）：二楼东侧灯管损坏');
     const updated = h.standIn.messages().find((m) => m.messageId === card.messageId)!;
     expect(updated.updateCount).toBe(1);
     const shown = cardText(updated.content);
@@ -91,7 +96,8 @@ describe('zone report over the webhook', () => {
     const card = latestCard('李秀英');
     const click = () => h.click('李秀英', card.messageId, '提交', FORM);
     const [a, b] = await Promise.all([click(), click()]);
-    expect([a.toast?.content, b.toast?.content].sort()).toEqual(['内容没有变化，已保存过了。', '提交成功，谢谢！'].sort());
+    expect([a.toast?.content, b.toast?.content].sort()).toEqual(['内容没有变化，已保存过了。', '提交成功，谢谢！已列入台账 1 项。'].sort());
+    expect(h.db.select().from(ledgerItems).all()).toHaveLength(1);
     expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
     expect(h.db.select().from(recordRevisions).all()).toHaveLength(1);
   });
@@ -134,7 +140,8 @@ describe('zone report over the webhook', () => {
     h.clock.set(cst('2026-11-16T09:00:00'));
     expect((await h.runJob('zone-report-overdue')).queued).toBe(4);
     for (const name of ['李秀英', '张伟', '陈立华']) expect(cardText(latestCard(name).content)).toContain('还没有提交');
-    expect(h.cardsTo('王建国')).toHaveLength(1);
+    // 王建国 filed: his cards are the week's form and the ledger item it raised, no reminder.
+    expect(h.cardsTo('王建国').map((c) => cardText(c.content)).join('\n')).not.toContain('还没有提交');
     expect(h.groupTexts()).toEqual([
       '【环境责任区报表】第1周（11/9–11/15）已截止：已提交 1/4，还有 3 位老师未提交：李秀英、张伟、陈立华。已分别私信提醒，请尽快补交。',
     ]);
@@ -160,7 +167,7 @@ describe('zone report over the webhook', () => {
     const opened = await h.click('李秀英', reminder.messageId, '现在填写');
     expect(cardText(opened.card?.data)).toContain('现在提交会记为补交'.replace('补交', '**补交**'));
     const late = await h.click('李秀英', reminder.messageId, '提交', FORM);
-    expect(late.toast?.content).toBe('已补交，谢谢！');
+    expect(late.toast?.content).toContain('已补交，谢谢！');
     expect(cardText(late.card?.data)).toContain('补交');
     expect(h.db.select().from(zoneReports).all().find((r) => r.late)).toBeTruthy();
     await h.close();
@@ -174,7 +181,7 @@ describe('zone report over the long connection', () => {
     await pushWeek1();
     const card = latestCard('陈立华');
     const answer = await h.click('陈立华', card.messageId, '提交', FORM, 'ws');
-    expect(answer.toast?.content).toBe('提交成功，谢谢！');
+    expect(answer.toast?.content).toContain('提交成功，谢谢！');
     expect(cardText(h.standIn.messages().find((m) => m.messageId === card.messageId)!.content)).toContain('已提交');
     expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
   });

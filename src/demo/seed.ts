@@ -101,10 +101,10 @@ export function castSheets(): RosterSheet[] {
   ];
 }
 
-/** Idempotent: running it again changes nothing. */
-export async function seedDemo(db: Db, now: Date, campaign: CampaignDefinition = demoCampaign(now)): Promise<{ people: number; zones: number }> {
+/** Idempotent: running it again changes nothing. `sheets` replaces the cast's own (same people, other roles or departments). */
+export async function seedDemo(db: Db, now: Date, campaign: CampaignDefinition = demoCampaign(now), sheets = castSheets()): Promise<{ people: number; zones: number }> {
   await new CampaignRepo(db).save(campaign);
-  const report = await importRoster(castSheets(), { db, campaign, now, lookup: demoLookup });
+  const report = await importRoster(sheets, { db, campaign, now, lookup: demoLookup });
   if (!report.applied) throw new Error(`演示名单有误 / demo roster rejected:\n${report.problems.map(formatProblem).join('\n')}`);
   return { people: DEMO_PEOPLE.length, zones: DEMO_ZONES.length };
 }

@@ -1,8 +1,8 @@
 import type { CampaignDefinition, Quota } from './campaign.js';
 import type { LedgerDigestCounts } from './ledger.js';
-import { obligationsOf, type CampaignFacts, type Obligation } from './obligations.js';
-import type { Period } from './periods.js';
-import { coverageStanding, quotaApplies, quotaCoverage, type CoverageStanding, type TargetFact } from './quotas.js';
+import { obligationsOf, visitsByPerson, type CampaignFacts, type Obligation } from './obligations.js';
+import { minDate, type Period } from './periods.js';
+import { coverageStanding, quotaApplies, quotaCoverage, quotaPeriodOn, quotaStanding, type CoverageStanding, type TargetFact } from './quotas.js';
 import { ONCE_TASKS, type OnceTask } from './reminders.js';
 import type { ReportWeek } from './weeks.js';
 
@@ -127,17 +127,24 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
   for (const v of inPeriod) for (const id of v.visitorIds) perTeacher.set(id, (perTeacher.get(id) ?? 0) + 1);
   const names = new Map(facts.people.map((p) => [p.id, p.name]));
   const obligations = obligationsOf(def, facts, asOf);
+  const visitsOf = visitsByPerson(facts.visits);
   const memberIds = (q: Quota) => facts.people.filter((p) => quotaApplies(q, p)).map((p) => p.id);
 
-  const quotas = def.quotas.map((q): QuotaSummary => {
-    const mine = obligations.filter((o): o is Extract<Obligation, { kind: 'quota' }> => o.kind === 'quota' && o.standing.quota.key === q.key);
-    const people = new Set(memberIds(q));
+  // The quota period the digest speaks of: the one its last day falls in (the month just ended, or this month so far).
+  const quotaDay = minDate(period.end, asOf);
+  const standings = def.quotas.map((q) => {
+    const qp = quotaPeriodOn(def, q, quotaDay);
+    const members = facts.people.filter((p) => quotaApplies(q, p));
+    return { q, members, states: qp ? members.map((p) => ({ id: p.id, state: quotaStanding(def, q, qp, p, visitsOf.get(p.id) ?? [], asOf).state })) : [] };
+  });
+  const quotas = standings.map(({ q, members, states }): QuotaSummary => {
+    const people = new Set(members.map((p) => p.id));
     return {
       name: q.name, min: q.min, period: q.period, people: people.size,
       visits: inPeriod.filter((v) => q.targetKinds.includes(v.targetKind) && v.visitorIds.some((id) => people.has(id))).length,
-      met: mine.filter((o) => o.standing.state === 'met').length,
-      behind: mine.filter((o) => o.standing.state === 'behind' || o.standing.state === 'missed').length,
-      excused: mine.filter((o) => o.standing.state === 'excused').length,
+      met: states.filter((s) => s.state === 'met').length,
+      behind: states.filter((s) => s.state === 'behind' || s.state === 'missed').length,
+      excused: states.filter((s) => s.state === 'excused').length,
     };
   });
   const claims = obligations.filter((o): o is Extract<Obligation, { kind: 'claimed' }> => o.kind === 'claimed');
@@ -145,11 +152,12 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     const mine = obligations.filter((o): o is Extract<Obligation, { kind: 'once' }> => o.kind === 'once' && o.task === task);
     return { task, total: mine.length, done: mine.filter((o) => o.done).length, overdue: mine.filter((o) => !o.done && o.dueOn < asOf).length };
   });
-  const behindIds = new Set(
-    obligations
-      .filter((o) => (o.kind === 'once' ? !o.done && o.dueOn < asOf : o.standing.state === 'behind' || o.standing.state === 'missed'))
+  const behindIds = new Set([
+    ...obligations
+      .filter((o) => (o.kind === 'once' ? !o.done && o.dueOn < asOf : o.kind === 'claimed' && (o.standing.state === 'behind' || o.standing.state === 'missed')))
       .flatMap((o) => o.personIds),
-  );
+    ...standings.flatMap((s) => s.states.filter((x) => x.state === 'behind' || x.state === 'missed').map((x) => x.id)),
+  ]);
   return {
     kind: i.kind,
     period,

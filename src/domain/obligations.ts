@@ -75,8 +75,30 @@ export type Obligation =
       dueOn: string;
       done: boolean;
     })
-  | (Base & { kind: 'quota'; standing: QuotaStanding })
-  | (Base & { kind: 'claimed'; standing: ClaimedStanding; dueOn: string });
+  | (Base & { kind: 'quota'; standing: QuotaStanding; behindOnPaceDays: string[] })
+  | (Base & { kind: 'claimed'; standing: ClaimedStanding; dueOn: string; behindOnPaceDays: string[] });
+
+/** Each person's visits (as author or co-visitor), so per-person rules never scan everyone's. */
+export function visitsByPerson(visits: VisitFact[]): Map<number, VisitFact[]> {
+  const m = new Map<number, VisitFact[]>();
+  for (const v of visits) {
+    for (const id of v.visitorIds) {
+      const list = m.get(id);
+      if (list) list.push(v);
+      else m.set(id, [v]);
+    }
+  }
+  return m;
+}
+
+/**
+ * The pace stages (already reached) on whose day the person was behind. A pace
+ * nudge is judged on its own day: falling behind later does not send last
+ * month's nudge, and catching up since then withholds it.
+ */
+function behindOnPaceDays(stages: Stage[], today: string, behindOn: (day: string, upTo: (v: VisitFact) => boolean) => boolean): string[] {
+  return stages.filter((s) => s.kind === 'pace' && s.on <= today && behindOn(s.on, (v) => v.occurredOn <= s.on)).map((s) => s.key);
+}
 
 /**
  * Quotas of the period that ended before today's, for the one stage that
@@ -90,9 +112,11 @@ export function endedPeriodObligations(def: CampaignDefinition, facts: CampaignF
     const ended = i === -1 ? periods.at(-1) : periods[i - 1];
     if (!ended || ended.end >= today) continue;
     const stages = periodStages(def, ended).filter((s) => s.audience === 'admin');
+    const mine = visitsByPerson(facts.visits);
     for (const p of facts.people) {
       if (!quotaApplies(q, p)) continue;
-      out.push({ kind: 'quota', key: `quota:${q.key}:${ended.key}:p${p.id}`, personIds: [p.id], standing: quotaStanding(def, q, ended, p, facts.visits, today), stages });
+      const standing = quotaStanding(def, q, ended, p, mine.get(p.id) ?? [], today);
+      out.push({ kind: 'quota', key: `quota:${q.key}:${ended.key}:p${p.id}`, personIds: [p.id], standing, stages, behindOnPaceDays: [] });
     }
   }
   return out;
@@ -103,7 +127,7 @@ export function needsChasing(o: Obligation, stage: Stage): boolean {
   if (o.kind === 'once') return !o.done;
   const { state } = o.standing;
   if (state === 'met' || state === 'excused') return false;
-  if (stage.kind === 'pace') return state === 'behind';
+  if (stage.kind === 'pace') return o.behindOnPaceDays.includes(stage.key);
   if (o.kind === 'claimed') return true;
   return stage.kind === 'period-end' || (stage.kind === 'missed' && state === 'missed');
 }
@@ -123,7 +147,9 @@ export function obligationsOf(def: CampaignDefinition, facts: CampaignFacts, tod
   };
 
   if (def.tasks.dormRecord.enabled) for (const d of facts.dorms) if (d.holderIds.length) once('dormRecord', { type: 'dorm', id: d.id }, term.key, d.holderIds, d.label);
+  const visitsOf = visitsByPerson(facts.visits);
   for (const p of facts.people) {
+    const visits = visitsOf.get(p.id) ?? [];
     if (def.tasks.studentDay.enabled && p.roles.includes('party-teacher')) {
       for (let n = 1; n <= def.tasks.studentDay.times; n++) once('studentDay', { type: 'person', id: p.id }, `day-${n}`, [p.id]);
     }
@@ -135,18 +161,21 @@ export function obligationsOf(def: CampaignDefinition, facts: CampaignFacts, tod
       if (!quotaApplies(q, p)) continue;
       const period = quotaPeriodOn(def, q, today);
       if (!period) continue;
+      const stages = periodStages(def, period);
       out.push({
-        kind: 'quota', key: `quota:${q.key}:${period.key}:p${p.id}`, personIds: [p.id],
-        standing: quotaStanding(def, q, period, p, facts.visits, today), stages: periodStages(def, period),
+        kind: 'quota', key: `quota:${q.key}:${period.key}:p${p.id}`, personIds: [p.id], stages,
+        standing: quotaStanding(def, q, period, p, visits, today),
+        behindOnPaceDays: behindOnPaceDays(stages, today, (day, upTo) => quotaStanding(def, q, period, p, visits.filter(upTo), day).state === 'behind'),
       });
     }
     const claimed = facts.claims.get(p.id);
     if (def.claiming.enabled && claimed?.length) {
       const dueOn = termDeadline(def, term);
+      const stages = [...monthlyPaceStages(def, term, monthsOf(def)).filter((s) => s.on < dueOn), ...deadlineStages(def, dueOn)].sort((a, b) => a.on.localeCompare(b.on));
       out.push({
-        kind: 'claimed', key: `claimed:${term.key}:p${p.id}`, personIds: [p.id], dueOn,
-        standing: claimedStanding(def, term, claimed, p, facts.visits, today),
-        stages: [...monthlyPaceStages(def, term, monthsOf(def)).filter((s) => s.on < dueOn), ...deadlineStages(def, dueOn)].sort((a, b) => a.on.localeCompare(b.on)),
+        kind: 'claimed', key: `claimed:${term.key}:p${p.id}`, personIds: [p.id], dueOn, stages,
+        standing: claimedStanding(def, term, claimed, p, visits, today),
+        behindOnPaceDays: behindOnPaceDays(stages, today, (day, upTo) => claimedStanding(def, term, claimed, p, visits.filter(upTo), day).state === 'behind'),
       });
     }
   }

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { isRunning } from '../domain/campaign.js';
 import type { Db } from '../db/index.js';
 import type { ActiveCampaign, CampaignRepo, PeopleRepo } from '../db/repos.js';
+import type { LedgerItem } from '../db/schema.js';
 import type { OutboundMessage } from '../feishu/outbox.js';
 import type { Logger } from '../logger.js';
 
@@ -15,6 +16,8 @@ export interface FeatureDeps {
   send(messages: OutboundMessage | OutboundMessage[]): Promise<number>;
   /** Fallback branch group when a campaign names none (BRANCH_CHAT_ID). */
   defaultBranchChatId?: string;
+  /** Sends each newly opened ledger item's card to its owner (the ledger feature). */
+  announceLedger?(items: LedgerItem[]): Promise<unknown>;
   /** Files people send the bot; absent where nothing downloads (the CLI). */
   media?: MediaPort;
   /** Files the bot sends (exports); absent where nothing uploads (the CLI). */

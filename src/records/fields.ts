@@ -206,3 +206,10 @@ export const YES_NO: readonly Option[] = [
   { value: 'no', label: '无 None' },
   { value: 'yes', label: '有 Found' },
 ];
+
+/** Each non-empty line of a multi-line answer, e.g. one ledger item per issue. */
+export const lines = (s: unknown) =>
+  String(s ?? '')
+    .split('\n')
+    .map((l) => l.replace(/^\s*(?:[-*•·]|\d+[.、)）])\s*/, '').trim())
+    .filter(Boolean);

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/logger.js';
 import { FeishuStandIn, type StoredMessage } from '../../src/sandbox/index.js';
 import { parseCampaignDefinition, type CampaignDefinition } from '../../src/domain/campaign.js';
 import { DEMO_BRANCH_CHAT_ID, DEMO_PEOPLE, DEMO_ZONES, demoOpenId, seedDemo } from '../../src/demo/seed.js';
+import type { RosterSheet } from '../../src/roster/sheets.js';
 
 /** Every log line of the run, so tests can assert on what operators see (and what must never appear). */
 export class LogSink extends Writable {
@@ -33,6 +34,8 @@ export interface HarnessOptions {
   apiTimeoutMs?: number;
   /** The campaign to seed instead of TEST_CAMPAIGN (the demo cast is imported into it). */
   campaign?: CampaignDefinition;
+  /** Roster sheets for the demo cast other than its own (the same people, in another campaign's departments or roles). */
+  cast?: RosterSheet[];
 }
 
 /** The campaign the bot tests run: a term that starts on Monday 2026-11-09 (week 1 = 11/09–11/15). */
@@ -76,7 +79,7 @@ export async function startHarness(o: HarnessOptions) {
   if (ownsStandIn) await standIn.start();
   const dbFile = o.dbFile ?? tmpDbFile();
   const db: Db = openDatabase(dbFile);
-  await seedDemo(db, clock.now(), o.campaign ?? TEST_CAMPAIGN);
+  await seedDemo(db, clock.now(), o.campaign ?? TEST_CAMPAIGN, o.cast);
   if (ownsStandIn) {
     for (const p of DEMO_PEOPLE) standIn.addUser({ openId: demoOpenId(p.name), name: p.name, mobile: p.mobile });
     standIn.addChat({ chatId: DEMO_BRANCH_CHAT_ID, name: '党支部工作群', memberOpenIds: DEMO_PEOPLE.map((p) => demoOpenId(p.name)) });

@@ -1,5 +1,4 @@
-import { inZone } from '../../src/domain/time.js';
-import { dayjs } from '../../src/domain/time.js';
+import { dayjs, inZone } from '../../src/domain/time.js';
 import { cardText, cst, type Harness } from './harness.js';
 
 /**
@@ -18,12 +17,35 @@ export async function runAt(h: Harness, at: Date): Promise<void> {
   await h.settle();
 }
 
-/** Every day from `from` to `to` (inclusive, local dates) at each of `moments`. */
-export async function tickDays(h: Harness, from: string, to: string, moments = DAY_MOMENTS, onDay?: (day: string) => Promise<void>): Promise<void> {
+/**
+ * Every day from `from` to `to` (inclusive, local dates) at each of `moments`;
+ * `onDay` runs at `actAt` (17:00 unless given), when people act on the day's cards.
+ */
+export async function tickDays(
+  h: Harness,
+  from: string,
+  to: string,
+  moments = DAY_MOMENTS,
+  onDay?: (day: string) => Promise<void>,
+  actAt = '17:00',
+): Promise<void> {
   for (let d = dayjs(from); d.format('YYYY-MM-DD') <= to; d = d.add(1, 'day')) {
     const day = d.format('YYYY-MM-DD');
-    for (const m of moments) await runAt(h, cst(`${day}T${m}:00`));
-    if (onDay) await onDay(day);
+    let acted = !onDay;
+    for (const m of moments) {
+      if (!acted && m > actAt) {
+        h.clock.set(cst(`${day}T${actAt}:00`));
+        await onDay!(day);
+        await h.settle();
+        acted = true;
+      }
+      await runAt(h, cst(`${day}T${m}:00`));
+    }
+    if (!acted) {
+      h.clock.set(cst(`${day}T${actAt}:00`));
+      await onDay!(day);
+      await h.settle();
+    }
   }
 }
 

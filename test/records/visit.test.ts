@@ -97,8 +97,13 @@ describe('visit record', () => {
       ['parent', '希望宿舍能晚点熄灯'],
     ]);
 
-    // The leader gets the record, without the family's phone and address.
+    // Each opinion reaches its owner (the visitor, who can hand it on) as a ledger card.
     await h.settle();
+    const ledgerCards = h.cardsTo('刘芳').map((c) => cardText(c.content)).filter((t) => t.includes('新的台账事项'));
+    expect(ledgerCards).toHaveLength(2);
+    expect(ledgerCards.join('\n')).toContain('希望宿舍能晚点熄灯');
+
+    // The leader gets the record, without the family's phone and address.
     const toLeader = cardText(latestCard(h, '陈立华').content);
     expect(toLeader).toContain('刘芳 老师报告的走访记录');
     expect(toLeader).toContain('与祖父母交流孩子在校表现');

@@ -5,7 +5,7 @@ import { choice, count, date, text, YES_NO, type FormData, type Option } from '.
 import type { RaisedIssue, RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
-import { formFlow, reminderCard, today, type FormView, type RecordDeps } from './flow.js';
+import { formFlow, reminderCard, today, type FormView } from './flow.js';
 import { eq } from 'drizzle-orm';
 import { isRunning } from '../../domain/campaign.js';
 import { termOn, termPeriods } from '../../domain/periods.js';
@@ -13,7 +13,7 @@ import { mayNudge, onceTaskDue } from '../../domain/reminders.js';
 import { weeklyNudgeAt } from '../../domain/weeks.js';
 import { LeaveRepo } from '../reminders/facts.js';
 import { dorms } from '../../db/schema.js';
-import type { Job } from '../deps.js';
+import type { FeatureDeps, Job } from '../deps.js';
 import { dailyTriggers } from '../triggers.js';
 
 /**
@@ -76,7 +76,7 @@ export function pastStateFromChecks(checks: RecordRow[]): Record<'pastEnvironmen
   };
 }
 
-export function dormForms(deps: RecordDeps, records: RecordRepo, ctx: RecordContext) {
+export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
   const leaves = new LeaveRepo(deps.db);
   const dormRef = z.object({ campaignId: z.string(), dormId: z.number().int().positive() });
   type DormRef = z.infer<typeof dormRef>;

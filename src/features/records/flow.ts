@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Router } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import type { LedgerItem, Person, RecordForm, RecordRow } from '../../db/schema.js';
+import type { Person, RecordForm, RecordRow } from '../../db/schema.js';
 import { callbackButton, renderCard, textTag } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { formatDeadline, formatLocal, inZone } from '../../domain/time.js';
@@ -60,11 +60,6 @@ export interface FormBinding<R extends Record<string, unknown>> {
   extra?(record: RecordRow, view: FormView): Promise<object[]>;
 }
 
-/** What the forms need beyond the common ports: where newly opened ledger items are announced. */
-export interface RecordDeps extends FeatureDeps {
-  announceLedger?(items: LedgerItem[]): Promise<unknown>;
-}
-
 /** A nudge to fill a form: a kind line, the button that opens it pre-filled, and (once) a snooze. */
 export const reminderCard = (o: {
   title: string;
@@ -97,7 +92,7 @@ export const reminderCard = (o: {
 
 export const today = (deps: FeatureDeps, tz: string) => inZone(deps.clock.now(), tz).format('YYYY-MM-DD');
 
-export function formFlow<R extends Record<string, unknown>>(deps: RecordDeps, repo: RecordRepo, b: FormBinding<R>) {
+export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, repo: RecordRepo, b: FormBinding<R>) {
   /**
    * A new record's form. A repeating form carries a key of its own, so the same
    * form submitted twice (a double click, a callback retried) files one record.

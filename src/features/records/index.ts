@@ -10,7 +10,8 @@ import { validate } from '../../records/fields.js';
 import { RecordRepo } from '../../records/repo.js';
 import { recordContext } from './context.js';
 import { dormForms } from './dorm.js';
-import { today, type RecordDeps } from './flow.js';
+import { today } from './flow.js';
+import type { FeatureDeps } from '../deps.js';
 import { personalForms } from './personal.js';
 import { targetHeading, visitForm } from './visit.js';
 
@@ -23,7 +24,7 @@ import { targetHeading, visitForm } from './visit.js';
 /** How many rows one list card shows; the rest are found by name. */
 const LIST_LIMIT = 15;
 
-export function recordsFeature(deps: RecordDeps) {
+export function recordsFeature(deps: FeatureDeps) {
   const records = new RecordRepo(deps.db);
   const ctx = recordContext(deps, records);
   const dorm = dormForms(deps, records, ctx);

@@ -3,11 +3,12 @@ import { termOn } from '../../domain/periods.js';
 import { onceTaskDue } from '../../domain/reminders.js';
 import type { Person } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { date, text, type FormData } from '../../records/fields.js';
+import { date, lines, text, type FormData } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
-import { formFlow, today, type FormView, type RecordDeps } from './flow.js';
+import { formFlow, today, type FormView } from './flow.js';
+import type { FeatureDeps } from '../deps.js';
 
 /**
  * The forms a teacher files about themself: the student day (附件三), the
@@ -16,16 +17,9 @@ import { formFlow, today, type FormView, type RecordDeps } from './flow.js';
 
 const personRef = z.object({ campaignId: z.string() });
 
-/** Each non-empty line of a multi-line answer, e.g. one ledger item per issue. */
-export const lines = (s: unknown) =>
-  String(s ?? '')
-    .split('\n')
-    .map((l) => l.replace(/^\s*(?:[-*•·]|\d+[.、)）])\s*/, '').trim())
-    .filter(Boolean);
-
 const self = (person: Person) => ({ type: 'person' as const, id: person.id });
 
-export function personalForms(deps: RecordDeps, records: RecordRepo, ctx: RecordContext) {
+export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
   const dayFields = [
     date('dayOn', '体验日期', 'Date'),
     text('hygieneDuty', '卫生值日', 'Hygiene duty', { required: true, multiline: true, max: 400 }),

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import type { CampaignDefinition } from '../../domain/campaign.js';
 import type { Person, RecordRow, Target } from '../../db/schema.js';
 import { textBlock } from '../../feishu/card-templates.js';
-import { choice, confirm, date, multi, text, type Field, type Option } from '../../records/fields.js';
+import { choice, confirm, date, lines, multi, text, type Field, type Option } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 import { categoryName, kindName } from '../claiming/index.js';
 
 import type { RecordContext } from './context.js';
-import { formFlow, today, type FormView, type RecordDeps } from './flow.js';
-import { lines } from './personal.js';
+import { formFlow, today, type FormView } from './flow.js';
+import type { FeatureDeps } from '../deps.js';
 
 /**
  * 走访情况记录表 (附件五) with the parent questionnaire (附件四): one card for
@@ -74,7 +74,7 @@ export function privateDetails(def: CampaignDefinition, t: Target): object[] {
   ];
 }
 
-export function visitForm(deps: RecordDeps, records: RecordRepo, ctx: RecordContext) {
+export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
   function fields(def: CampaignDefinition, t: Target, colleagues: Person[], leaders: Person[]): Field[] {
     const kind = def.targetKinds.find((k) => k.key === t.kind);
     const enterprise = isEnterprise(t);

@@ -12,6 +12,7 @@ import { dailyTriggers } from '../triggers.js';
 import { mayNudge } from '../../domain/reminders.js';
 import { zoneReportFormCard, zoneReportReminderCard, zoneReportSubmittedCard, type ZoneCardContext } from './cards.js';
 import { validateZoneReport } from './form.js';
+import { lines } from '../../records/fields.js';
 import { ZoneReportRepo } from './repo.js';
 
 /**
@@ -81,13 +82,21 @@ export function zoneReportFeature(deps: FeatureDeps) {
             zoneReportFormCard(ctx, { values: checked.typed, baseRevision: value.baseRevision, problems: checked.problems, now }),
           );
         }
-        const outcome = await repo.save(ctx.zone.id, ctx.week.weekNo, person!.id, checked.fields, now, isLate(ctx.week, now));
+        const raised = { campaignId: ctx.def.id, texts: lines(checked.fields.problems).map((p) => `${ctx.zone.name}（第${ctx.week.weekNo}周）：${p}`) };
+        const outcome = await repo.save(ctx.zone.id, ctx.week.weekNo, person!.id, checked.fields, now, isLate(ctx.week, now), raised);
         const card = zoneReportSubmittedCard(ctx, outcome.report);
-        deps.log.info({ zoneId: ctx.zone.id, weekNo: ctx.week.weekNo, outcome: outcome.kind, revision: outcome.report.revision }, 'zone report saved');
+        deps.log.info(
+          { zoneId: ctx.zone.id, weekNo: ctx.week.weekNo, outcome: outcome.kind, revision: outcome.report.revision, ledger: outcome.ledger.length },
+          'zone report saved',
+        );
         if (outcome.kind === 'unchanged') return withCard(toast('info', '内容没有变化，已保存过了。', 'No changes; already saved.'), card);
-        if (outcome.kind === 'edited') return withCard(toast('success', '修改已保存，原内容保留在修改记录中。', 'Changes saved; history kept.'), card);
+        if (outcome.ledger.length) await deps.announceLedger?.(outcome.ledger);
+        const ledgerNote = outcome.ledger.length ? `已列入台账 ${outcome.ledger.length} 项。` : '';
+        if (outcome.kind === 'edited') return withCard(toast('success', `修改已保存，原内容保留在修改记录中。${ledgerNote}`, 'Changes saved; history kept.'), card);
         return withCard(
-          outcome.report.late ? toast('success', '已补交，谢谢！', 'Submitted (late). Thank you!') : toast('success', '提交成功，谢谢！', 'Submitted. Thank you!'),
+          outcome.report.late
+            ? toast('success', `已补交，谢谢！${ledgerNote}`, 'Submitted (late). Thank you!')
+            : toast('success', `提交成功，谢谢！${ledgerNote}`, 'Submitted. Thank you!'),
           card,
         );
       },

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { assignments, people, recordRevisions, zoneReports, zones, type Person, type Zone, type ZoneReport } from '../../db/schema.js';
+import { assignments, ledgerItems, people, recordRevisions, zoneReports, zones, type LedgerItem, type Person, type Zone, type ZoneReport } from '../../db/schema.js';
 import type { ZoneReportFields } from './form.js';
 
 export const RECORD_TYPE = 'zone_report';
@@ -10,10 +10,14 @@ export interface ZoneWithOwner {
   owner: Person | null;
 }
 
-export type SaveOutcome =
-  | { kind: 'created'; report: ZoneReport }
-  | { kind: 'edited'; report: ZoneReport }
-  | { kind: 'unchanged'; report: ZoneReport };
+export type SaveOutcome = { kind: 'created' | 'edited' | 'unchanged'; report: ZoneReport; ledger: LedgerItem[] };
+
+/** Problems a report raises, opened as ledger items owned by the reporter. */
+export interface RaisedProblems {
+  campaignId: string;
+  /** Each problem as the ledger shows it (zone and week included, so it reads on its own). */
+  texts: string[];
+}
 
 const sameFields = (r: ZoneReport, f: ZoneReportFields) =>
   r.overallState === f.overallState && r.studentTalks === f.studentTalks && r.problems === f.problems && r.remarks === f.remarks;
@@ -67,13 +71,14 @@ export class ZoneReportRepo {
   }
 
   /**
-   * Stores a submission in one transaction: the report row and its revision.
-   * Identical content (a double click, a re-sent form) changes nothing.
+   * Stores a submission in one transaction: the report row, its revision and
+   * the ledger items its problems open (on an edit, only problems not yet in
+   * the ledger). Identical content (a double click, a re-sent form) changes nothing.
    */
-  async save(zoneId: number, weekNo: number, reporterId: number, fields: ZoneReportFields, at: Date, late: boolean): Promise<SaveOutcome> {
+  async save(zoneId: number, weekNo: number, reporterId: number, fields: ZoneReportFields, at: Date, late: boolean, raised: RaisedProblems): Promise<SaveOutcome> {
     return this.db.transaction((tx) => {
       const existing = tx.select().from(zoneReports).where(and(eq(zoneReports.zoneId, zoneId), eq(zoneReports.weekNo, weekNo))).get();
-      if (existing && sameFields(existing, fields)) return { kind: 'unchanged', report: existing };
+      if (existing && sameFields(existing, fields)) return { kind: 'unchanged', report: existing, ledger: [] };
       let report: ZoneReport;
       if (!existing) {
         report = tx
@@ -92,7 +97,29 @@ export class ZoneReportRepo {
       tx.insert(recordRevisions)
         .values({ recordType: RECORD_TYPE, recordId: report.id, revision: report.revision, data: fields, authorId: reporterId, recordedAt: at })
         .run();
-      return { kind: existing ? 'edited' : 'created', report };
+      const known = new Set(
+        raised.texts.length
+          ? tx
+              .select({ text: ledgerItems.text })
+              .from(ledgerItems)
+              .where(and(eq(ledgerItems.campaignId, raised.campaignId), eq(ledgerItems.source, 'zone-report'), inArray(ledgerItems.text, raised.texts)))
+              .all()
+              .map((l) => l.text)
+          : [],
+      );
+      const ledger = [...new Set(raised.texts)]
+        .filter((t) => !known.has(t))
+        .map((text) =>
+          tx
+            .insert(ledgerItems)
+            .values({
+              campaignId: raised.campaignId, source: 'zone-report', raisedBy: 'teacher', text, category: 'zone',
+              ownerId: reporterId, createdBy: reporterId, status: 'open', createdAt: at, updatedAt: at,
+            })
+            .returning()
+            .get(),
+        );
+      return { kind: existing ? 'edited' : 'created', report, ledger };
     });
   }
 }
