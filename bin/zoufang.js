@@ -1,9 +1,19 @@
 #!/usr/bin/env node
-// The `zoufang` command: runs the TypeScript CLI through tsx (no build step needed).
-import { register } from 'tsx/esm/api';
+// The `zoufang` command: runs the compiled CLI from dist/ (npm run build) when there is one,
+// else the TypeScript sources through tsx, so a checkout works without a build step.
+// Settings come from the environment, then from .env (ZOUFANG_ENV_FILE names another file).
+import fs from 'node:fs';
 
-register();
-const { runCli } = await import('../src/cli.ts');
+const compiled = fs.existsSync(new URL('../dist/cli.js', import.meta.url));
+if (!compiled) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
+const load = (name) => import(new URL(compiled ? `../dist/${name}.js` : `../src/${name}.ts`, import.meta.url).href);
+const { runCli } = await load('cli');
+const { loadEnvFile } = await load('ops/env-file');
+
+loadEnvFile(process.env);
 try {
   process.exit(await runCli(process.argv.slice(2)));
 } catch (e) {

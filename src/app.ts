@@ -29,6 +29,7 @@ import { remindersFeature } from './features/reminders/index.js';
 import { leaveFeature } from './features/leave/index.js';
 import { zoneReportFeature } from './features/zone-report/index.js';
 import { Scheduler } from './scheduler/index.js';
+import { backupJob, type BackupJobOptions } from './ops/backup.js';
 
 export interface BotOptions {
   lark: LarkConfig;
@@ -48,6 +49,8 @@ export interface BotOptions {
   mount?: (app: express.Express) => void;
   /** Where photos sent to the bot are stored (PHOTO_DIR); default `photos/` beside the database file. */
   photoDir?: string;
+  /** Scheduled backups of the database and photos (BACKUP_DIR, BACKUP_AT); none when absent. */
+  backup?: BackupJobOptions;
 }
 
 /** Photos beside the database by default, so one directory holds all the data (a temp dir for an in-memory database). */
@@ -56,7 +59,8 @@ function defaultPhotoDir(db: Db): string {
   return file && file !== ':memory:' ? path.join(path.dirname(path.resolve(file)), 'photos') : path.join(os.tmpdir(), 'zoufang-photos');
 }
 
-const SHUTDOWN_DRAIN_MS = 10_000;
+/** How long a stop waits for queued sends; the systemd unit's TimeoutStopSec allows for it. */
+export const SHUTDOWN_DRAIN_MS = 10_000;
 
 /**
  * How long after sending we still update a card in place. Feishu keeps taking
@@ -115,6 +119,7 @@ export function createBot(o: BotOptions) {
   };
   const router = new Router({ log, findPerson: (id) => people.byOpenId(id), send: (m) => outbox.enqueue(m) });
   const jobs = buildFeatures(deps, router);
+  if (o.backup) jobs.push(backupJob({ ...o.backup, db, log, photoDir: deps.media!.photoDir }));
   const scheduler = new Scheduler(jobs, clock, log);
   let botOpenId: string | undefined;
 

@@ -19,6 +19,8 @@ import { templateFileName, writeRosterWorkbook, writeTemplate } from './roster/t
 import { FeishuApi } from './feishu/api.js';
 import { Outbox, enqueueOutbound } from './feishu/outbox.js';
 import { createLogger } from './logger.js';
+import { OPS_USAGE, backupCommand, doctorCommand, restoreCommand, setupCommand } from './ops/commands.js';
+import { loadEnvFile } from './ops/env-file.js';
 import { Scheduler } from './scheduler/index.js';
 
 /**
@@ -41,6 +43,7 @@ const USAGE = `用法 / usage: zoufang <command>
   demo-roster [--preset 名称] [--year YYYY] [--out 文件.xlsx]
                                    生成虚构的演示名单 / write a synthetic demo roster
   seed-demo                        写入演示名单和活动 / load the demo roster and campaign
+${OPS_USAGE}
   job list                         列出定时任务 / list scheduled jobs
   job run <name> [--at <ISO 时间>]  立即运行一个定时任务，如同在该时刻；digest 会重发该期汇总 / run one job as if it were that moment (digest re-sends)`;
 
@@ -91,6 +94,9 @@ function option(args: string[], name: string): string | undefined {
 
 export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   const [command, sub, ...rest] = argv;
+  // These two work on a missing or broken configuration: that is what they are for.
+  if (command === 'setup') return setupCommand(argv.slice(1), env);
+  if (command === 'doctor') return doctorCommand(env);
   const config = loadConfig(env);
   const log = createLogger(env.LOG_LEVEL ?? 'warn');
   switch (command) {
@@ -236,6 +242,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         db.$client.close();
       }
     }
+    case 'backup':
+      return backupCommand(config, sub);
+    case 'restore':
+      return restoreCommand(config, sub);
     default:
       throw new CliError(command ? `未知命令 / unknown command: ${command}\n${USAGE}` : USAGE);
   }
@@ -243,6 +253,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!);
 if (isMain) {
+  loadEnvFile(process.env);
   runCli(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e) => {

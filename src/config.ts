@@ -10,6 +10,9 @@ import { PRESETS, findPreset } from './domain/presets.js';
 export const FEISHU_BASE_URL = 'https://open.feishu.cn';
 export const LARK_BASE_URL = 'https://open.larksuite.com';
 
+/** The Open Platform base URL that LARK_DOMAIN names: feishu, lark, or a URL of its own. */
+export const larkBaseUrl = (domain: string): string => (domain === 'feishu' ? FEISHU_BASE_URL : domain === 'lark' ? LARK_BASE_URL : domain.replace(/\/+$/, ''));
+
 const nonEmpty = z.string().trim().min(1, '不能为空 / must not be empty');
 
 const envSchema = z
@@ -24,7 +27,7 @@ const envSchema = z
       .string()
       .trim()
       .default('feishu')
-      .transform((v) => (v === 'feishu' ? FEISHU_BASE_URL : v === 'lark' ? LARK_BASE_URL : v.replace(/\/+$/, '')))
+      .transform(larkBaseUrl)
       .pipe(z.url({ message: '应为 feishu、lark 或一个 http(s) 地址 / must be feishu, lark or an http(s) URL' })),
     LARK_TRANSPORT: z.enum(['ws', 'webhook'], { message: '只能是 ws 或 webhook / must be ws or webhook' }).default('ws'),
     LARK_ENCRYPT_KEY: nonEmpty.optional(),
@@ -43,6 +46,13 @@ const envSchema = z
       .refine((v) => findPreset(v) !== undefined, { message: `未知预设 / unknown preset (${PRESETS.map((p) => p.name).join(', ')})` }),
     BRANCH_CHAT_ID: z.string().trim().regex(/^oc_\w+$/, '应形如 oc_xxx（群的 chat_id）/ must be a chat id like oc_xxx').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BACKUP_DIR: nonEmpty.default('data/backups'),
+    BACKUP_AT: z
+      .string()
+      .trim()
+      .default('02:30')
+      .refine((v) => v === 'off' || /^([01]\d|2[0-3]):[0-5]\d$/.test(v), { message: '应为 HH:MM（北京时间）或 off / must be HH:MM (Beijing time) or off' }),
+    BACKUP_KEEP: z.coerce.number({ message: '应为数字 / must be a number' }).int('应为整数 / must be an integer').min(1, '至少保留 1 份 / keep at least 1').default(14),
   })
   .superRefine((env, ctx) => {
     const hasId = env.LARK_APP_ID !== undefined;
@@ -83,6 +93,8 @@ export interface Config {
   sandboxPreset: string;
   branchChatId?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Scheduled backups of the database and photos (feishu mode); `at` null = switched off. */
+  backup: { dir: string; at: string | null; keep: number };
 }
 
 export class ConfigError extends Error {
@@ -122,5 +134,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sandboxPreset: e.SANDBOX_PRESET,
     branchChatId: e.BRANCH_CHAT_ID,
     logLevel: e.LOG_LEVEL,
+    backup: { dir: e.BACKUP_DIR, at: e.BACKUP_AT === 'off' ? null : e.BACKUP_AT, keep: e.BACKUP_KEEP },
   };
 }

@@ -1,5 +1,5 @@
-import { createBot } from './app.js';
-import { AdjustableClock } from './clock.js';
+import { SHUTDOWN_DRAIN_MS, createBot } from './app.js';
+import { AdjustableClock, systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/index.js';
 import { CampaignRepo } from './db/repos.js';
@@ -7,11 +7,15 @@ import { loadCampaignFile } from './domain/campaign-file.js';
 import { createLogger } from './logger.js';
 import { matchStoredPeople } from './roster/import.js';
 import { startSandbox } from './sandbox-runtime.js';
+import { BackupError, backupBeforeMigrating } from './ops/backup.js';
+import { loadEnvFile } from './ops/env-file.js';
+import { claimRunLock } from './ops/run-lock.js';
 
 /** Composition root: config → db → (stand-in) → bot → scheduler; graceful shutdown on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   let config;
   try {
+    loadEnvFile(process.env);
     config = loadConfig(process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -21,7 +25,19 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = createLogger(config.logLevel);
+  if (config.mode === 'feishu') {
+    // Upgrading: new migrations apply below, so the database as it was is saved first.
+    try {
+      const saved = await backupBeforeMigrating(config.databasePath, config.backup.dir, config.photoDir, systemClock.now());
+      if (saved) log.info({ file: saved.file }, 'database backed up before migrating');
+    } catch (e) {
+      if (!(e instanceof BackupError)) throw e;
+      console.error(e.message);
+      process.exit(e.exitCode);
+    }
+  }
   const db = openDatabase(config.databasePath);
+  const releaseLock = claimRunLock(config.databasePath);
   // The sandbox clock can be moved by the simulator; with real Feishu it is the wall clock.
   const clock = new AdjustableClock();
   if (config.campaignFile) await new CampaignRepo(db).save(await loadCampaignFile(config.campaignFile));
@@ -30,6 +46,8 @@ async function main(): Promise<void> {
   const lark = sandbox?.lark ?? config.lark!;
   const bot = createBot({
     lark, db, clock, log, port: config.port, defaultBranchChatId: config.branchChatId, mount: sandbox?.simulator.mount, photoDir: config.photoDir,
+    // The sandbox's demo data, on a clock the simulator moves, needs no backups.
+    backup: config.mode === 'feishu' && config.backup.at ? { dir: config.backup.dir, at: config.backup.at, keep: config.backup.keep } : undefined,
   });
   sandbox?.simulator.bindBot(bot);
   await bot.start();
@@ -68,13 +86,24 @@ Zoufang is running in sandbox mode against the embedded Feishu stand-in.
 
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'shutting down');
+    // Callbacks in flight finish and the outbox drains for up to SHUTDOWN_DRAIN_MS (what is left is sent at the
+    // next start); past that plus a margin something hangs, and exiting beats systemd's SIGKILL.
+    setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DRAIN_MS + 10_000).unref();
     sandbox?.simulator.close(); // ends the pages' event streams so the HTTP server can close
     await bot.stop();
     await sandbox?.standIn.stop();
     db.$client.close();
+    releaseLock();
+    log.info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

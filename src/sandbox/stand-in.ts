@@ -63,6 +63,19 @@ export interface StandInOptions {
   wsClientConfig?: Partial<WsClientConfig>;
   /** Long-connection payloads above this many bytes are split into fragments (default 256 KiB). */
   wsFragmentBytes?: number;
+  /** One-click registration (FEISHU.md §7): the poll interval, in seconds, the stand-in asks for (default 5). */
+  registrationIntervalSeconds?: number;
+  /** How long a registration link stays valid, in seconds (default 600). */
+  registrationExpiresSeconds?: number;
+}
+
+/** A one-click app registration (device authorization) as the stand-in sees it. */
+export interface StandInRegistration {
+  userCode: string;
+  deviceCode: string;
+  status: 'pending' | 'approved' | 'denied' | 'done';
+  /** ms, on the stand-in's clock. */
+  expiresAt: number;
 }
 
 export interface StoredMessage {
@@ -158,6 +171,15 @@ interface MessageRecord extends StoredMessage {
   updateTime: number;
   threadId?: string;
   mentions?: any[];
+}
+
+interface RegistrationRecord extends StandInRegistration {
+  /** Seconds the client must wait between polls; grows by 5 on each slow_down (RFC 8628 §3.5). */
+  interval: number;
+  /** Monotonic time of the last poll, to tell a client that polls too fast. */
+  lastPollAt?: number;
+  approverOpenId?: string;
+  brand?: 'feishu' | 'lark';
 }
 
 interface Resource {
@@ -260,6 +282,21 @@ function mimeForFile(name: string | undefined, bytes: Buffer): string {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
+/**
+ * The scopes each API accepts, any one sufficing ("开启任一权限即可" on each API's
+ * documentation page); a call whose every scope is revoked gets 99991672.
+ */
+const SCOPES_BY_API: Array<{ method: string; path: RegExp; scopes: string[] }> = [
+  { method: 'POST', path: /^\/open-apis\/im\/v1\/messages$/, scopes: ['im:message', 'im:message:send_as_bot'] },
+  { method: 'POST', path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/, scopes: ['im:message', 'im:message:send_as_bot'] },
+  { method: 'PATCH', path: /^\/open-apis\/im\/v1\/messages\/[^/]+$/, scopes: ['im:message', 'im:message:send_as_bot'] },
+  { method: 'GET', path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/resources\/[^/]+$/, scopes: ['im:message', 'im:message:readonly', 'im:message.history:readonly'] },
+  { method: 'POST', path: /^\/open-apis\/im\/v1\/(images|files)$/, scopes: ['im:resource'] },
+  { method: 'GET', path: /^\/open-apis\/im\/v1\/chats$/, scopes: ['im:chat', 'im:chat:readonly', 'im:chat:read', 'im:chat.group_info:readonly'] },
+  { method: 'GET', path: /^\/open-apis\/im\/v1\/chats\/[^/]+\/members$/, scopes: ['im:chat', 'im:chat:readonly', 'im:chat.members:read', 'im:chat.group_info:readonly'] },
+  { method: 'POST', path: /^\/open-apis\/contact\/v3\/users\/batch_get_id$/, scopes: ['contact:user.id:readonly'] },
+];
+
 // ---------------------------------------------------------------------------
 // The stand-in
 // ---------------------------------------------------------------------------
@@ -287,6 +324,8 @@ export class FeishuStandIn extends EventEmitter {
   private webhookUrl: string | null = null;
   private faultState: Faults = { errorRate5xx: 0, rateLimitNext: 0, slowMs: 0, slowNext: 0 };
   private readonly sleepers = new Set<NodeJS.Timeout>();
+  private readonly registrationMap = new Map<string, RegistrationRecord>();
+  private readonly revokedScopes = new Set<string>();
 
   // Rate limits (FEISHU.md §5.8).
   private readonly appPerSecond = new SlidingWindowLimiter(50, 1000);
@@ -311,6 +350,8 @@ export class FeishuStandIn extends EventEmitter {
       appName: '走访助手',
       callbackTimeoutMs: 3000,
       eventTimeoutMs: 3000,
+      registrationIntervalSeconds: 5,
+      registrationExpiresSeconds: 600,
       ...stripUndefined(opts),
     } as Required<Omit<StandInOptions, 'wsClientConfig' | 'wsFragmentBytes'>>;
     this.now = this.opts.now;
@@ -470,6 +511,53 @@ export class FeishuStandIn extends EventEmitter {
   expireTokens(): void {
     this.tokens.clear();
     this.latestToken = undefined;
+  }
+
+  /** Take permissions away from the app: calls that need only revoked scopes answer 99991672. */
+  revokeScopes(...scopes: string[]): void {
+    for (const s of scopes) this.revokedScopes.add(s);
+  }
+
+  /** Give revoked permissions back (no arguments: all of them). */
+  grantScopes(...scopes: string[]): void {
+    if (!scopes.length) this.revokedScopes.clear();
+    for (const s of scopes) this.revokedScopes.delete(s);
+  }
+
+  /** Put the bot back into a group it was taken out of. */
+  addBotToChat(chatId: string): void {
+    const chat = this.chatMap.get(chatId);
+    if (!chat || chat.type !== 'group') throw new Error(`没有这个群 (no such group chat): ${chatId}`);
+    chat.botIn = true;
+  }
+
+  // ---- one-click registration (FEISHU.md §7) ------------------------------------
+
+  registrations(): StandInRegistration[] {
+    return [...this.registrationMap.values()].map(({ userCode, deviceCode, status, expiresAt }) => ({ userCode, deviceCode, status, expiresAt }));
+  }
+
+  /**
+   * The person who opened the link approves: the next poll gets this stand-in's
+   * credentials. Without a user code, the only pending registration is approved.
+   */
+  approveRegistration(userCode?: string, opts: { openId?: string; brand?: 'feishu' | 'lark' } = {}): void {
+    const r = this.pendingRegistration(userCode);
+    r.status = 'approved';
+    r.approverOpenId = opts.openId ?? this.users()[0]?.openId;
+    r.brand = opts.brand ?? 'feishu';
+  }
+
+  denyRegistration(userCode?: string): void {
+    this.pendingRegistration(userCode).status = 'denied';
+  }
+
+  private pendingRegistration(userCode?: string): RegistrationRecord {
+    const pending = [...this.registrationMap.values()].filter((r) => r.status === 'pending' && (!userCode || r.userCode === userCode));
+    if (pending.length !== 1) {
+      throw new Error(userCode ? `没有待确认的注册 (no pending registration): ${userCode}` : `待确认的注册有 ${pending.length} 个，请指定 user_code (${pending.length} pending registrations; name one)`);
+    }
+    return pending[0]!;
   }
 
   connectedClients(): number {
@@ -864,6 +952,7 @@ export class FeishuStandIn extends EventEmitter {
       next();
     });
     app.use(['/open-apis', '/callback'], (req, res, next) => this.recordCall(req, res, next));
+    app.use('/oauth', (req, res, next) => this.recordCall(req, res, next));
     app.use(express.json({ limit: '2mb', type: ['application/json', 'application/*+json'] }));
 
     // Token endpoints: no auth, no fault injection.
@@ -872,6 +961,7 @@ export class FeishuStandIn extends EventEmitter {
 
     app.use('/open-apis', (req, res, next) => this.injectFaults(req, res, next));
     app.use('/open-apis', (req, res, next) => this.authenticate(req, res, next));
+    app.use('/open-apis', (req, res, next) => this.checkScopes(req, res, next));
 
     const route =
       (fn: (req: Request, res: Response) => void | Promise<void>) =>
@@ -892,11 +982,14 @@ export class FeishuStandIn extends EventEmitter {
     app.post('/open-apis/im/v1/images', multipart, route((req, res) => this.uploadImage(req, res)));
     app.post('/open-apis/im/v1/files', multipart, route((req, res) => this.uploadFile(req, res)));
     app.post('/open-apis/contact/v3/users/batch_get_id', route((req, res) => this.batchGetId(req, res)));
+    app.get('/open-apis/im/v1/chats', route((req, res) => this.listChats(req, res)));
     app.get('/open-apis/im/v1/chats/:chat_id/members', route((req, res) => this.chatMembers(req, res)));
     app.get('/open-apis/bot/v3/info', route((req, res) => this.botInfo(req, res)));
     app.use('/open-apis', (_req, _res, next) => next(new ApiError(404, 404, '404 page not found (沙箱未实现此接口 / not implemented by the stand-in)')));
 
     app.post('/callback/ws/endpoint', (req, res) => this.wsEndpoint(req, res));
+    // The accounts host (accounts.feishu.cn) of the one-click registration; the SDK posts a form.
+    app.post('/oauth/v1/app/registration', express.urlencoded({ extended: false }), (req, res) => this.registrationEndpoint(req, res));
 
     app.use('/_sandbox', (req, res, next) => {
       if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) {
@@ -988,7 +1081,8 @@ export class FeishuStandIn extends EventEmitter {
         }, delay);
         this.sleepers.add(t);
       });
-      if (res.destroyed || req.destroyed) return; // the client gave up
+      // req.destroyed is also true once a request body has been read; only a closed socket means the client gave up.
+      if (res.destroyed || req.socket.destroyed) return;
     }
     if (f.rateLimitNext > 0) {
       f.rateLimitNext -= 1;
@@ -1035,6 +1129,22 @@ export class FeishuStandIn extends EventEmitter {
       return;
     }
     next();
+  }
+
+  /** Feishu's gateway answers a call the app has no scope for before looking at its parameters. */
+  private checkScopes(req: Request, res: Response, next: NextFunction): void {
+    const path = req.originalUrl.split('?')[0] ?? '';
+    const api = SCOPES_BY_API.find((a) => a.method === req.method && a.path.test(path));
+    if (!api || api.scopes.some((s) => !this.revokedScopes.has(s))) {
+      next();
+      return;
+    }
+    const list = api.scopes.join(', ');
+    const link = `https://open.feishu.cn/app/${this.opts.appId}/auth?q=${api.scopes.join(',')}&op_from=openapi&token_type=tenant`;
+    this.fail(
+      res,
+      new ApiError(400, 99991672, `Access denied. One of the following scopes is required: [${list}].应用尚未开通所需的应用身份权限：[${list}]，点击链接申请并开通任一权限即可：${link}`, 'scope revoked'),
+    );
   }
 
   /** Per-app gateway limit for send / reply / patch: HTTP 429, 99991400. */
@@ -1470,6 +1580,32 @@ export class FeishuStandIn extends EventEmitter {
     });
   }
 
+  /** Groups the bot is in (p2p chats are never listed). */
+  private listChats(req: Request, res: Response): void {
+    const sizeText = queryString(req, 'page_size');
+    const pageSize = sizeText === undefined ? 20 : Number(sizeText);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
+      throw new ApiError(400, 99992402, 'field validation failed: page_size must be an integer from 1 to 100');
+    }
+    const tokenText = queryString(req, 'page_token');
+    const offset = tokenText ? Number(/^off:(\d+)$/.exec(Buffer.from(tokenText, 'base64url').toString('utf8'))?.[1] ?? NaN) : 0;
+    if (!Number.isInteger(offset)) throw new ApiError(400, 99992402, 'field validation failed: invalid page_token');
+    const groups = [...this.chatMap.values()].filter((c) => c.type === 'group' && c.botIn);
+    const items = groups.slice(offset, offset + pageSize).map((c) => ({
+      chat_id: c.chatId,
+      name: c.name,
+      avatar: '',
+      description: '',
+      owner_id: c.memberOpenIds[0] ?? '',
+      owner_id_type: 'open_id',
+      external: false,
+      tenant_key: this.tenantKey,
+      chat_status: 'normal',
+    }));
+    const hasMore = offset + items.length < groups.length;
+    this.ok(res, { items, page_token: hasMore ? Buffer.from(`off:${offset + items.length}`).toString('base64url') : '', has_more: hasMore });
+  }
+
   private botInfo(_req: Request, res: Response): void {
     res.locals['code'] = 0;
     // This endpoint answers with `bot` at the top level, not under `data`.
@@ -1495,6 +1631,61 @@ export class FeishuStandIn extends EventEmitter {
     const [host, port] = splitHostPort(hostPort);
     res.locals['code'] = 0;
     res.json({ code: 0, msg: 'ok', data: this.hub.issueUrl(host, port) });
+  }
+
+  // ---- one-click registration endpoint ------------------------------------------
+
+  /**
+   * RFC 8628 device authorization as the SDK's registerApp speaks it: `begin`
+   * hands out a device code and the link to open; `poll` answers
+   * authorization_pending until someone approves or denies at the link, with
+   * errors as HTTP 400 bodies, and slow_down to a client that polls too fast.
+   */
+  private registrationEndpoint(req: Request, res: Response): void {
+    const body = isObject(req.body) ? req.body : {};
+    const oauthError = (error: string, description: string) => {
+      res.locals['code'] = -1;
+      res.locals['note'] = `registration: ${error}`;
+      res.status(400).json({ error, error_description: description });
+    };
+    if (body['action'] === 'begin') {
+      const userCode = `${hex(2)}-${hex(2)}`.toUpperCase();
+      const record: RegistrationRecord = {
+        userCode,
+        deviceCode: `dc_${hex(16)}`,
+        status: 'pending',
+        expiresAt: this.now() + this.opts.registrationExpiresSeconds * 1000,
+        interval: this.opts.registrationIntervalSeconds,
+      };
+      this.registrationMap.set(record.deviceCode, record);
+      res.locals['code'] = 0;
+      res.json({
+        device_code: record.deviceCode,
+        user_code: userCode,
+        verification_uri: `${this.url}/_sandbox/registration`,
+        verification_uri_complete: `${this.url}/_sandbox/registration?user_code=${userCode}`,
+        expires_in: this.opts.registrationExpiresSeconds,
+        interval: record.interval,
+      });
+      this.emit('registration', { userCode, deviceCode: record.deviceCode });
+      return;
+    }
+    if (body['action'] !== 'poll') return oauthError('invalid_request', 'action must be begin or poll');
+    const r = this.registrationMap.get(String(body['device_code'] ?? ''));
+    if (!r || r.status === 'done') return oauthError('invalid_grant', 'unknown or already used device_code');
+    if (this.now() >= r.expiresAt) return oauthError('expired_token', 'the device code has expired');
+    const at = performance.now();
+    const tooSoon = r.lastPollAt !== undefined && at - r.lastPollAt < r.interval * 1000;
+    r.lastPollAt = at;
+    if (tooSoon) {
+      r.interval += 5;
+      return oauthError('slow_down', `poll at most every ${r.interval} seconds`);
+    }
+    if (r.status === 'pending') return oauthError('authorization_pending', 'the user has not yet approved');
+    if (r.status === 'denied') return oauthError('access_denied', 'the user denied the request');
+    r.status = 'done';
+    res.locals['code'] = 0;
+    res.json({ client_id: this.opts.appId, client_secret: this.opts.appSecret, user_info: { open_id: r.approverOpenId, tenant_brand: r.brand } });
   }
 
   // ---- control endpoints for curl and the browser simulator -----------------------
@@ -1571,6 +1762,42 @@ export class FeishuStandIn extends EventEmitter {
         await act(res, () => this.sendImage(b['from'], bytes, opts));
       }),
     );
+    // The link a registration shows: approve or deny it here (the stand-in's stand-in for the Feishu page).
+    app.get('/_sandbox/registration', (req, res) => {
+      const code = queryString(req, 'user_code') ?? '';
+      const r = this.registrations().find((x) => x.userCode === code);
+      const esc = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+      const form = (action: string, label: string) =>
+        `<form method="post" action="/_sandbox/registrations/${action}"><input type="hidden" name="user_code" value="${esc(code)}"><button>${label}</button></form>`;
+      res.type('html').send(
+        `<!doctype html><meta charset="utf-8"><title>创建应用（模拟）</title><h1>一键创建飞书应用（模拟平台）</h1>` +
+          (r ? `<p>用户码 / user code: <b>${esc(code)}</b> — ${r.status}</p>${r.status === 'pending' ? form('approve', '同意创建 / Approve') + form('deny', '拒绝 / Deny') : ''}` : `<p>没有这个用户码 / unknown user code: ${esc(code)}</p>`),
+      );
+    });
+    app.get('/_sandbox/registrations', (_req, res) => {
+      res.json(this.registrations());
+    });
+    const decide = (approve: boolean) => (req: Request, res: Response) => {
+      const b = body(req);
+      try {
+        const code = str(b['user_code']) ? b['user_code'] : undefined;
+        if (approve) this.approveRegistration(code, { openId: str(b['open_id']) ? b['open_id'] : undefined, brand: b['brand'] === 'lark' ? 'lark' : undefined });
+        else this.denyRegistration(code);
+        res.json({ ok: true, registrations: this.registrations() });
+      } catch (e) {
+        bad(res, (e as Error).message);
+      }
+    };
+    app.post('/_sandbox/registrations/approve', express.urlencoded({ extended: false }), decide(true));
+    app.post('/_sandbox/registrations/deny', express.urlencoded({ extended: false }), decide(false));
+    app.post('/_sandbox/scopes', (req, res) => {
+      const b = body(req);
+      const list = (v: unknown) => (Array.isArray(v) ? v.filter(str) : []);
+      this.revokeScopes(...list(b['revoke']));
+      if (b['grant'] === 'all') this.grantScopes();
+      else if (list(b['grant']).length) this.grantScopes(...list(b['grant']));
+      res.json({ revoked: [...this.revokedScopes] });
+    });
     app.use('/_sandbox', (_req, res) => {
       res.status(404).json({ error: '没有这个沙箱接口 (no such sandbox endpoint)' });
     });
