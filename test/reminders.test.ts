@@ -187,3 +187,30 @@ describe('admin commands', () => {
     expect(report).toMatchObject({ weekNo: 1, reporterId: h.db.select().from(people).where(eq(people.name, '李秀英')).get()!.id });
   });
 });
+
+describe('/进度', () => {
+  it('shows a teacher on track, then behind, with what is due next and a button for each form', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-03T10:00:00'), campaign: TERM });
+    await h.say('刘芳', '/进度');
+    const early = cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!;
+    expect(early.content.header.template).toBe('green');
+    expect(early.text).toContain('📌 接下来：教师家访，11月30日（周一） 截止（还有 27 天）');
+    expect(early.text).toContain('⏳ 11月「教师家访」：**0/3** 次，还差 3 次，剩 27 天');
+    expect(early.text).toContain('⏳ 走访心得：12月25日（周五） 截止');
+    expect(early.text).toContain('填写走访心得');
+    expect(early.text).toContain('记录走访 Record a visit');
+
+    h.clock.set(cst('2026-11-20T10:00:00'));
+    await h.say('刘芳', '/进度');
+    const behind = cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!;
+    expect(behind.content.header.template).toBe('orange');
+    // 15 of November's 21 working days have passed: 2 of the 3 visits were due by now.
+    expect(behind.text).toContain('⚠️ 11月「教师家访」：**0/3** 次，还差 3 次，剩 10 天（按进度此时应完成 2 次）');
+
+    // The button opens the form; after filing, /进度 shows it done.
+    await fileReflection('刘芳');
+    await h.say('刘芳', '/progress');
+    expect(cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!.text).toContain('✅ 走访心得：已提交');
+  });
+});
+
