@@ -62,3 +62,33 @@ describe('card callback budget', () => {
     expect(late).toHaveLength(0);
   });
 });
+
+describe('while stopping', () => {
+  it('refuses a message so Feishu pushes it again to the restarted bot, and handles it once it is back', async () => {
+    const db = openDatabase(tmpDbFile());
+    const seen: string[] = [];
+    const make = () =>
+      new Intake({
+        db,
+        log: createLogger('silent'),
+        handlers: { onMessage: async (e) => void seen.push(e.messageId), onMenu: async () => undefined, onCard: async () => ({}), onLateCardReply: async () => undefined },
+      });
+    const message = {
+      schema: '2.0',
+      header: { event_id: 'e-msg-1', event_type: 'im.message.receive_v1', create_time: '1', token: 'v', app_id: 'cli_x', tenant_key: 't' },
+      event: {
+        sender: { sender_id: { open_id: 'ou_teacher' }, sender_type: 'user' },
+        message: { message_id: 'om_1', chat_id: 'oc_1', chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text: '/进度' }) },
+      },
+    };
+    const stopping = make();
+    await stopping.close();
+    await expect(stopping.dispatcher.invoke(message, { needCheck: false })).rejects.toThrow(/restarting/);
+    expect(seen).toEqual([]);
+    // Feishu's retry reaches the new process; the refused attempt was not recorded as seen.
+    const restarted = make();
+    await restarted.dispatcher.invoke(message, { needCheck: false });
+    await restarted.idle();
+    expect(seen).toEqual(['om_1']);
+  });
+});

@@ -112,6 +112,16 @@ export class Intake {
     await this.idle();
   }
 
+  /**
+   * While stopping, an event is refused rather than dropped: the failure (HTTP
+   * 500, or a 500 ACK on the long connection) makes Feishu push it again 15 s
+   * later, to the restarted bot (FEISHU.md §4.6). Callbacks are never re-pushed,
+   * so a click gets a toast instead.
+   */
+  private refuseWhileStopping(): void {
+    if (!this.accepting) throw new Error('restarting: event refused so Feishu delivers it again');
+  }
+
   private message(data: unknown): void {
     const p = messageEvent.safeParse(data);
     if (!p.success) {
@@ -120,8 +130,9 @@ export class Intake {
     }
     const { sender, message } = p.data;
     if (sender.sender_type && sender.sender_type !== 'user') return;
+    this.refuseWhileStopping();
     // Feishu advises message_id, not event_id, for message idempotency (FEISHU.md §4.1).
-    if (!this.accepting || !this.firstTime(`msg:${message.message_id}`, 'im.message.receive_v1')) return;
+    if (!this.firstTime(`msg:${message.message_id}`, 'im.message.receive_v1')) return;
     let content: Record<string, unknown> = {};
     try {
       content = JSON.parse(message.content) as Record<string, unknown>;
@@ -153,7 +164,9 @@ export class Intake {
 
   private menu(data: unknown): void {
     const p = menuEvent.safeParse(data);
-    if (!p.success || !this.accepting || !this.firstTime(`evt:${p.data.event_id}`, 'application.bot.menu_v6')) return;
+    if (!p.success) return;
+    this.refuseWhileStopping();
+    if (!this.firstTime(`evt:${p.data.event_id}`, 'application.bot.menu_v6')) return;
     const event: MenuClick = { kind: 'menu', key: `evt:${p.data.event_id}`, operatorOpenId: p.data.operator.operator_id.open_id, menuKey: p.data.event_key };
     void this.track(this.opts.handlers.onMenu(event)).catch((e) => this.opts.log.error({ err: String(e) }, 'inbound: menu handler failed'));
   }
