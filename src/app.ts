@@ -11,7 +11,7 @@ import type { Db } from './db/index.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
 import { Router } from './bot/router.js';
 import { toast, type CardAction, type CardReply } from './bot/events.js';
-import { FeishuApi } from './feishu/api.js';
+import { FeishuApi, MAX_UPLOAD_BYTES } from './feishu/api.js';
 import { Intake, webhookRouter } from './feishu/inbound.js';
 import { Outbox, type OutboxOptions } from './feishu/outbox.js';
 import type { Logger } from './logger.js';
@@ -27,6 +27,7 @@ import { progressFeature } from './features/progress/index.js';
 import { recordsFeature } from './features/records/index.js';
 import { remindersFeature } from './features/reminders/index.js';
 import { leaveFeature } from './features/leave/index.js';
+import { exportFeature } from './features/export/index.js';
 import { zoneReportFeature } from './features/zone-report/index.js';
 import { Scheduler } from './scheduler/index.js';
 import { backupJob, type BackupJobOptions } from './ops/backup.js';
@@ -96,6 +97,7 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   // Photos need the resource API, so only where the bot itself runs (not in the CLI).
   const photos = deps.media ? photosFeature(deps, deps.media) : null;
   if (photos) features.push(photos);
+  features.push(exportFeature(deps));
   for (const f of features) f.register(router);
   return [...zoneReport.jobs, ...digest.jobs, ...records.jobs, ...ledger.jobs, ...reminders.jobs, ...(photos?.jobs ?? [])];
 }
@@ -116,6 +118,7 @@ export function createBot(o: BotOptions) {
     send: (m) => outbox.enqueue(m),
     defaultBranchChatId: o.defaultBranchChatId,
     media: { download: (messageId, key, type) => api.downloadResource(messageId, key, type), photoDir: o.photoDir ?? defaultPhotoDir(db) },
+    files: { upload: (name, bytes, type) => api.uploadFile(name, bytes, type), maxBytes: MAX_UPLOAD_BYTES },
   };
   const router = new Router({ log, findPerson: (id) => people.byOpenId(id), send: (m) => outbox.enqueue(m) });
   const jobs = buildFeatures(deps, router);

@@ -20,6 +20,7 @@ import { FeishuApi } from './feishu/api.js';
 import { Outbox, enqueueOutbound } from './feishu/outbox.js';
 import { createLogger } from './logger.js';
 import { OPS_USAGE, backupCommand, doctorCommand, restoreCommand, setupCommand } from './ops/commands.js';
+import { EXPORT_USAGE, exportCommand } from './export/cli.js';
 import { loadEnvFile } from './ops/env-file.js';
 import { Scheduler } from './scheduler/index.js';
 
@@ -43,6 +44,7 @@ const USAGE = `用法 / usage: zoufang <command>
   demo-roster [--preset 名称] [--year YYYY] [--out 文件.xlsx]
                                    生成虚构的演示名单 / write a synthetic demo roster
   seed-demo                        写入演示名单和活动 / load the demo roster and campaign
+${EXPORT_USAGE}
 ${OPS_USAGE}
   job list                         列出定时任务 / list scheduled jobs
   job run <name> [--at <ISO 时间>]  立即运行一个定时任务，如同在该时刻；digest 会重发该期汇总 / run one job as if it were that moment (digest re-sends)`;
@@ -242,6 +244,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         db.$client.close();
       }
     }
+    case 'export':
+      return exportCommand(config, argv.slice(1));
     case 'backup':
       return backupCommand(config, sub);
     case 'restore':

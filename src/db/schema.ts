@@ -443,7 +443,7 @@ export type Leave = typeof leaves.$inferSelect;
 
 export const EXPORT_KINDS = ['school', 'district'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
-export const EXPORT_OUTCOMES = ['running', 'done', 'failed', 'too-large', 'refused'] as const;
+export const EXPORT_OUTCOMES = ['running', 'done', 'failed', 'too-large'] as const;
 export type ExportOutcome = (typeof EXPORT_OUTCOMES)[number];
 
 /**

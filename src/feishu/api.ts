@@ -48,6 +48,12 @@ export type ReceiveIdType = 'open_id' | 'chat_id';
 /** `image` for images (also those inside posts); `file` for files, audio and video (FEISHU.md §4.4). */
 export type ResourceType = 'image' | 'file';
 
+/** What Feishu's file upload accepts as `file_type`; anything else (a .zip) is `stream` (FEISHU.md §5.5). */
+export type UploadFileType = 'opus' | 'mp4' | 'pdf' | 'doc' | 'xls' | 'ppt' | 'stream';
+
+/** Feishu takes files up to 30 MB (FEISHU.md §5.5). */
+export const MAX_UPLOAD_BYTES = 30 * 1024 * 1024;
+
 /** Feishu serves resources up to 100 MB (FEISHU.md §4.4). */
 const MAX_RESOURCE_BYTES = 100 * 1024 * 1024;
 
@@ -200,6 +206,22 @@ export class FeishuApi {
       if (body && typeof body.code === 'number' && body.code !== 0) throw this.noteTokenProblem(FeishuApiError.fromResponse(200, body, res.headers ?? {}));
     }
     return bytes;
+  }
+
+  /**
+   * Uploads a file to send as a `file` message; returns its file_key.
+   * https://open.feishu.cn/document/server-docs/im-v1/file/create — at most 30 MB and not
+   * empty (234006, 234010). The SDK resolves to the inner `data` or null (FEISHU.md §5.5).
+   */
+  async uploadFile(fileName: string, bytes: Buffer, fileType: UploadFileType): Promise<string> {
+    let res: { file_key?: string } | null;
+    try {
+      res = await this.client.im.v1.file.create({ data: { file_type: fileType, file_name: fileName, file: bytes } });
+    } catch (e) {
+      throw this.noteTokenProblem(FeishuApiError.from(e));
+    }
+    if (!res?.file_key) throw new FeishuApiError(-1, 'file upload answered without a file_key', 200, null, false);
+    return res.file_key;
   }
 
   /** The bot's own open_id, to recognise @mentions of it in groups. */

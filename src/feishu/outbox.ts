@@ -18,6 +18,8 @@ export interface OutboundMessage {
   purpose: string;
   text?: string;
   card?: object;
+  /** A file uploaded beforehand (FeishuApi.uploadFile), sent as a `file` message. */
+  file?: { fileKey: string };
 }
 
 /** Feishu rejects card or post bodies over 30 KB (FEISHU.md §2.1). */
@@ -45,8 +47,8 @@ export interface OutboxOptions {
 const feishuUuid = (dedupeKey: string) => createHash('sha1').update(dedupeKey).digest('hex');
 
 function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
-  if ((m.text === undefined) === (m.card === undefined)) throw new Error(`outbox: ${m.dedupeKey} needs exactly one of text or card`);
-  const content = m.card ? JSON.stringify(m.card) : JSON.stringify({ text: m.text });
+  if ([m.text, m.card, m.file].filter((x) => x !== undefined).length !== 1) throw new Error(`outbox: ${m.dedupeKey} needs exactly one of text, card or file`);
+  const content = m.card ? JSON.stringify(m.card) : m.file ? JSON.stringify({ file_key: m.file.fileKey }) : JSON.stringify({ text: m.text });
   if (m.card && Buffer.byteLength(content) > MAX_CARD_BYTES) throw new Error(`outbox: card for ${m.purpose} exceeds 30 KB`);
   const to = m.to;
   return {
@@ -55,7 +57,7 @@ function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
     receiveIdType: 'openId' in to ? 'open_id' : 'chatId' in to ? 'chat_id' : null,
     receiveId: 'openId' in to ? to.openId : 'chatId' in to ? to.chatId : null,
     targetMessageId: 'patch' in to ? to.patch : 'replyTo' in to ? to.replyTo : null,
-    msgType: m.card ? 'interactive' : 'text',
+    msgType: m.card ? 'interactive' : m.file ? 'file' : 'text',
     content,
     uuid: feishuUuid(m.dedupeKey),
     purpose: m.purpose,
