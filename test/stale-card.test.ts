@@ -13,11 +13,12 @@ import { ALICE, sdkClient, startStandIn } from './sandbox/helpers.js';
  * still work: the bot sends the updated card as a new message instead.
  */
 
+// No problems found: a problem would also open a ledger item, whose card is not what these tests are about.
 const FORM = {
   overall_state: '楼道整洁，垃圾桶按时清理',
   student_talks: '与 3 名学生谈心，了解实习准备情况',
-  problems: '二楼东侧灯管损坏',
-  remarks: '',
+  problems: '',
+  remarks: '灯管已报修',
 };
 
 const DAY_MS = 24 * 3600_000;
@@ -66,11 +67,11 @@ describe('a card older than Feishu lets the bot update', () => {
     expect(fresh.messageId).not.toBe(card.messageId);
     expect(fresh.chatType).toBe('p2p');
     expect(cardText(fresh.content)).toContain('已提交');
-    expect(cardText(fresh.content)).toContain(FORM.problems);
+    expect(cardText(fresh.content)).toContain(FORM.remarks);
 
     const rows = h.db.select().from(zoneReports).all();
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ weekNo: 1, problems: FORM.problems, late: true });
+    expect(rows[0]).toMatchObject({ weekNo: 1, remarks: FORM.remarks, late: true });
   });
 
   it('a click with no toast of its own gets an info toast and the fresh card', async () => {

@@ -24,7 +24,8 @@ const CHECK = {
 
 async function openDorm(name: string, button: string) {
   await h.say(name, '/宿舍');
-  const list = latestCard(h, name);
+  // The dorm list, not a ledger card that may have arrived in between.
+  const list = h.cardsTo(name).filter((c) => c.content?.header?.title?.content === '关爱一间宿舍').at(-1)!;
   expect(cardText(list.content)).toContain('7号楼203');
   const r = await h.click(name, list.messageId, button);
   expect(r.error).toBeUndefined();
