@@ -21,6 +21,10 @@ export class PeopleRepo {
     return this.db.select().from(people).where(or(eq(people.name, name), eq(people.mobile, mobile))).all();
   }
 
+  async named(name: string): Promise<Person[]> {
+    return this.db.select().from(people).where(eq(people.name, name)).all();
+  }
+
   async all(): Promise<Person[]> {
     return this.db.select().from(people).all();
   }

@@ -22,3 +22,20 @@ export const formatDeadline = (at: Date | number, tz: string): string => {
   const d = inZone(at, tz);
   return `${d.format('M月D日')}（${ZH_WEEKDAYS[d.day()]}）${d.format('HH:mm')}`;
 };
+
+/**
+ * A date as people type it: 2026-11-20, 2026/11/20, 2026.11.20, 2026年11月20日 and, when `year` is
+ * given, 11-20, 11/20, 11月20日. The local date; 'no-such-day' for one shaped right that does not
+ * exist (11-31); null for text that is not a date at all (a name, say).
+ */
+export function parseTypedDay(text: string, year?: number): string | 'no-such-day' | null {
+  const t = text.trim();
+  const full = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(t);
+  const short = year === undefined ? null : /^(\d{1,2})[-/.月](\d{1,2})日?$/.exec(t);
+  const parts: [string, string, string] | null = full ? [full[1]!, full[2]!, full[3]!] : short ? [String(year), short[1]!, short[2]!] : null;
+  if (!parts) return null;
+  const [y, m, d] = parts;
+  const day = `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
+  const real = new Date(`${day}T00:00:00Z`);
+  return !Number.isNaN(real.getTime()) && real.toISOString().slice(0, 10) === day ? day : 'no-such-day';
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import type { Db } from '../db/index.js';
 import type { ActiveCampaign, PeopleRepo } from '../db/repos.js';
 import type { ExportKind, Person } from '../db/schema.js';
-import { formatLocal } from '../domain/time.js';
+import { formatLocal, parseTypedDay } from '../domain/time.js';
 import { writeDistrictExport, writeSchoolExport } from './workbook.js';
 
 /**
@@ -29,11 +29,8 @@ export class ExportRequestError extends Error {
 
 /** `2026-11-01`, `2026/11/1`, `2026.11.1` → '2026-11-01'; null for what is not a date at all; a date that does not exist is an error. */
 export function parseDay(text: string): string | null {
-  const m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(text.trim());
-  if (!m) return null;
-  const day = `${m[1]}-${m[2]!.padStart(2, '0')}-${m[3]!.padStart(2, '0')}`;
-  const d = new Date(`${day}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== day) throw new ExportRequestError(`没有 ${text} 这一天。/ No such date: ${text}`);
+  const day = parseTypedDay(text);
+  if (day === 'no-such-day') throw new ExportRequestError(`没有 ${text} 这一天。/ No such date: ${text}`);
   return day;
 }
 
@@ -43,7 +40,7 @@ export function checkRange(from: string | undefined, to: string | undefined): vo
 
 /** The one person of that name; two of the same name cannot be told apart by name, and the asker hears so. */
 export async function teacherNamed(people: PeopleRepo, name: string): Promise<Person> {
-  const found = (await people.all()).filter((p) => p.name === name.trim());
+  const found = await people.named(name.trim());
   if (!found.length) throw new ExportRequestError(`名单中没有“${name}”。/ Nobody named ${name} is on the roster.`);
   if (found.length > 1) throw new ExportRequestError(`名单中有 ${found.length} 位“${name}”，无法区分；请导出全部后筛选。/ Several people are named ${name}.`);
   return found[0]!;

@@ -204,3 +204,15 @@ describe('definition-driven', () => {
     expect(stageMoment(def, stages[0]!)).toEqual(cst('2026-06-26T15:30:00'));
   });
 });
+
+describe('dates as people type them', () => {
+  it('reads full and (with a year) short forms, and tells a non-date from a day that does not exist', async () => {
+    const { parseTypedDay } = await import('../../src/domain/time.js');
+    expect(['2026-11-20', '2026/11/20', '2026.11.20', '2026年11月20日'].map((t) => parseTypedDay(t))).toEqual(Array(4).fill('2026-11-20'));
+    expect(['11-20', '11/20', '11月20日', '11.2'].map((t) => parseTypedDay(t, 2026))).toEqual(['2026-11-20', '2026-11-20', '2026-11-20', '2026-11-02']);
+    expect(parseTypedDay('11-20')).toBeNull();
+    expect(parseTypedDay('张伟', 2026)).toBeNull();
+    expect(parseTypedDay('11-31', 2026)).toBe('no-such-day');
+    expect(parseTypedDay('2027-02-29')).toBe('no-such-day');
+  });
+});

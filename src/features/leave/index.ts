@@ -4,7 +4,7 @@ import { toast, withCard } from '../../bot/events.js';
 import type { Leave, Person } from '../../db/schema.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { dayjs, inZone } from '../../domain/time.js';
+import { dayjs, inZone, parseTypedDay } from '../../domain/time.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
 import { LeaveRepo } from '../reminders/facts.js';
 
@@ -18,17 +18,6 @@ import { LeaveRepo } from '../reminders/facts.js';
 const USAGE =
   '用法：/请假 姓名 开始日期 结束日期 [代班 姓名]，例如 /请假 张伟 11-20 11-30 代班 李明；/请假 查看当前和即将开始的请假。\nUsage: /leave <name> <from> <to> [substitute <name>]';
 
-/** "2026-11-20", "11-20", "11/20", "11月20日" → a local date; without a year, the year of `today`. */
-export function parseDay(text: string, today: string): string | undefined {
-  const full = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(text);
-  const short = /^(\d{1,2})[-/.月](\d{1,2})日?$/.exec(text);
-  const [y, m, d] = full ? [Number(full[1]), Number(full[2]), Number(full[3])] : short ? [Number(today.slice(0, 4)), Number(short[1]), Number(short[2])] : [];
-  if (y === undefined) return undefined;
-  const date = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-  const real = new Date(`${date}T00:00:00Z`);
-  return !Number.isNaN(real.getTime()) && real.toISOString().slice(0, 10) === date ? date : undefined;
-}
-
 export function leaveFeature(deps: FeatureDeps) {
   const repo = new LeaveRepo(deps.db);
 
@@ -36,7 +25,7 @@ export function leaveFeature(deps: FeatureDeps) {
   const span = (l: Pick<Leave, 'startOn' | 'endOn'>) => `${dayjs(l.startOn).format('M/D')}–${dayjs(l.endOn).format('M/D')}`;
 
   async function personNamed(name: string): Promise<Person> {
-    const found = (await deps.people.all()).filter((p) => p.name === name);
+    const found = await deps.people.named(name);
     if (!found.length) throw new UserFacingError(`名单中没有“${name}”。/ Nobody named ${name} on the roster.`);
     if (found.length > 1) throw new UserFacingError(`名单中有 ${found.length} 位“${name}”，请联系管理员在名单中区分。`);
     return found[0]!;
@@ -66,11 +55,11 @@ export function leaveFeature(deps: FeatureDeps) {
     const [name, from, to] = subAt === -1 ? parts : parts.slice(0, subAt);
     const subName = subAt === -1 ? undefined : parts[subAt + 1];
     if (!name || !from || !to || (subAt !== -1 && !subName)) throw new UserFacingError(USAGE);
-    const today = inZone(deps.clock.now(), await tz()).format('YYYY-MM-DD');
-    const startOn = parseDay(from, today);
-    const endOn = parseDay(to, today);
-    if (!startOn) throw new UserFacingError(`开始日期“${from}”无法识别，请写成 11-20 或 2026-11-20。`);
-    if (!endOn) throw new UserFacingError(`结束日期“${to}”无法识别，请写成 11-30 或 2026-11-30。`);
+    const year = inZone(deps.clock.now(), await tz()).year();
+    const startOn = parseTypedDay(from, year);
+    const endOn = parseTypedDay(to, year);
+    if (!startOn || startOn === 'no-such-day') throw new UserFacingError(`开始日期“${from}”无法识别，请写成 11-20 或 2026-11-20。`);
+    if (!endOn || endOn === 'no-such-day') throw new UserFacingError(`结束日期“${to}”无法识别，请写成 11-30 或 2026-11-30。`);
     if (endOn < startOn) throw new UserFacingError('结束日期早于开始日期。/ The end is before the start.');
     const person = await personNamed(name);
     const substitute = subName ? await personNamed(subName) : null;
