@@ -70,6 +70,12 @@ describe('weekly digest to the branch group', () => {
     h.clock.set(cst('2026-11-16T15:00:00'));
     expect((await h.runJob('digest')).queued).toBe(0);
     expect(groupCards()).toHaveLength(1);
+
+    // An admin who wants it again asks for it (zoufang job run digest --at …): sent afresh, with the late report counted.
+    expect((await h.bot.scheduler.run('digest', cst('2026-11-16T15:00:00'), { onDemand: true })).queued).toBe(1);
+    await h.settle();
+    expect(groupCards()).toHaveLength(2);
+    expect(cardText(groupCards().at(-1)!.content)).toContain('已提交 **3/4**（按时 2，补交 1）');
   });
 
   it('/汇总 gives the admin the digest privately and refuses everyone else', async () => {
