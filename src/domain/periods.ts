@@ -32,18 +32,11 @@ export interface Availability {
   leaves: DateSpan[];
 }
 
-export const ALWAYS_AVAILABLE: Availability = { leaves: [] };
+const ALWAYS_AVAILABLE: Availability = { leaves: [] };
 
 export const addDays = (date: string, n: number): string => dayjs(date).add(n, 'day').format('YYYY-MM-DD');
 export const maxDate = (a: string, b: string): string => (a > b ? a : b);
 export const minDate = (a: string, b: string): string => (a < b ? a : b);
-
-/** Every local date from start to end, inclusive. */
-export function datesBetween(start: string, end: string): string[] {
-  const out: string[] = [];
-  for (let d = start; d <= end; d = addDays(d, 1)) out.push(d);
-  return out;
-}
 
 /** Calendar months touching the window, each clipped to it. */
 export function monthsOf(def: CampaignDefinition): Period[] {
