@@ -118,7 +118,18 @@ export class Outbox extends EventEmitter {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.recoverLeases();
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Rows a crashed process had leased would otherwise wait out their lease. One
+   * bot owns the database (the run marker), so at start they are ours: they go
+   * again now, and Feishu's uuid makes a resend of one that did arrive a no-op.
+   */
+  private recoverLeases(): void {
+    const n = this.db.update(outbox).set({ status: 'pending', leaseUntil: null }).where(eq(outbox.status, 'sending')).run().changes;
+    if (n) this.log.warn({ rows: n }, 'outbox: sends left in flight by an earlier process go again');
   }
 
   /** Stops claiming new rows and waits for the sends in flight to finish. */

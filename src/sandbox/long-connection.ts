@@ -101,6 +101,13 @@ export class LongConnectionHub {
     return true;
   }
 
+  private connectedOnce = false;
+
+  /** Whether a client has ever connected: the app uses the long connection, even if it is reconnecting now. */
+  everConnected(): boolean {
+    return this.connectedOnce;
+  }
+
   /** Open sockets whose client has shown it is listening (see `ready`). */
   connectedClients(): number {
     let n = 0;
@@ -169,6 +176,7 @@ export class LongConnectionHub {
 
   private attach(ws: WebSocket): void {
     this.sockets.add(ws);
+    this.connectedOnce = true;
     ws.on('message', (data, isBinary) => {
       this.ready.add(ws);
       if (!isBinary) return;

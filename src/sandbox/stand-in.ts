@@ -57,6 +57,12 @@ export interface StandInOptions {
   appName?: string;
   /** How long a card callback may take before it counts as timed out (Feishu: 3000 ms). */
   callbackTimeoutMs?: number;
+  /**
+   * When an event is not acknowledged (no client, a timeout, a non-200 answer),
+   * Feishu pushes it again after these delays — 15 s, 5 min, 1 h, 6 h (FEISHU.md §4.6).
+   * Callbacks are never re-pushed. Tests shorten the delays.
+   */
+  eventRetryDelaysMs?: number[];
   /** How long an event push waits for the bot's answer (Feishu: 3000 ms). */
   eventTimeoutMs?: number;
   /** ClientConfig handed to WSClient (seconds). Defaults reconnect quickly. */
@@ -301,6 +307,9 @@ const SCOPES_BY_API: Array<{ method: string; path: RegExp; scopes: string[] }> =
 // The stand-in
 // ---------------------------------------------------------------------------
 
+/** Whether the app took the event: HTTP 200, or an ACK with code 200 on the long connection. */
+const acknowledged = (r: DeliverResult): boolean => (r.ack ? r.ack.code === 200 : r.httpStatus === 200);
+
 export class FeishuStandIn extends EventEmitter {
   readonly faults: { set(f: Partial<Faults>): void; clear(): void };
 
@@ -350,6 +359,7 @@ export class FeishuStandIn extends EventEmitter {
       appName: '走访助手',
       callbackTimeoutMs: 3000,
       eventTimeoutMs: 3000,
+      eventRetryDelaysMs: [15_000, 300_000, 3_600_000, 21_600_000],
       registrationIntervalSeconds: 5,
       registrationExpiresSeconds: 600,
       ...stripUndefined(opts),
@@ -572,7 +582,7 @@ export class FeishuStandIn extends EventEmitter {
     opts?: { chatId?: string; via?: Via; mentions?: any[] },
   ): Promise<{ messageId: string; eventId: string }> {
     const chat = this.userChat(fromOpenId, opts?.chatId);
-    this.pickVia(opts?.via);
+    this.checkReachable(opts?.via);
     const msg = this.storeUserMessage(fromOpenId, chat, 'text', { text }, opts?.mentions);
     const eventId = await this.deliverMessageEvent(msg, opts?.via);
     return { messageId: msg.messageId, eventId };
@@ -586,7 +596,7 @@ export class FeishuStandIn extends EventEmitter {
     const chat = this.userChat(fromOpenId, opts?.chatId);
     const contentType = sniffImage(bytes);
     if (!contentType) throw new Error('不是可识别的图片格式 (not a recognised image format)');
-    this.pickVia(opts?.via);
+    this.checkReachable(opts?.via);
     const imageKey = `img_v3_${hex(16)}`;
     this.resources.set(imageKey, { kind: 'image', bytes: Buffer.from(bytes), contentType });
     const msg = this.storeUserMessage(fromOpenId, chat, 'image', { image_key: imageKey });
@@ -601,7 +611,7 @@ export class FeishuStandIn extends EventEmitter {
     opts?: { chatId?: string; via?: Via },
   ): Promise<{ messageId: string; fileKey: string; eventId: string }> {
     const chat = this.userChat(fromOpenId, opts?.chatId);
-    this.pickVia(opts?.via);
+    this.checkReachable(opts?.via);
     const fileKey = `file_v3_${hex(16)}`;
     this.resources.set(fileKey, { kind: 'file', bytes: Buffer.from(bytes), contentType: mimeForFile(fileName, bytes), fileName });
     const msg = this.storeUserMessage(fromOpenId, chat, 'file', { file_key: fileKey, file_name: fileName });
@@ -669,17 +679,40 @@ export class FeishuStandIn extends EventEmitter {
     await this.deliver('application.bot.menu_v6', event, opts?.via ? { via: opts.via } : {});
   }
 
-  /** Deliver any v2 envelope; returns what came back. Used by security tests. */
+  /**
+   * Deliver any v2 envelope; returns what came back from the first attempt. An
+   * event that is not acknowledged is pushed again later, with the same event_id,
+   * on whatever channel is there by then (not a deliberately tampered one).
+   */
   async deliver(eventType: string, event: any, opts: DeliverOptions = {}): Promise<DeliverResult> {
     const envOpts: { eventId?: string; createTime?: string } = {};
     if (opts.eventId !== undefined) envOpts.eventId = opts.eventId;
     if (opts.createTime !== undefined) envOpts.createTime = opts.createTime;
     const envelope = this.envelope(eventType, event, envOpts);
     if (opts.tamper === 'token') envelope.header.token = `wrong-${this.opts.verificationToken}`;
-    return this.transmit(envelope, opts.via, opts.tamper, this.opts.eventTimeoutMs);
+    // Over a long connection that is down for a moment (reconnecting), the event waits for the retry.
+    const result = this.hub.everConnected() && !opts.tamper
+      ? await this.transmit(envelope, opts.via, opts.tamper, this.opts.eventTimeoutMs).catch((e: Error) => ({ error: e.message }))
+      : await this.transmit(envelope, opts.via, opts.tamper, this.opts.eventTimeoutMs);
+    if (!opts.tamper && !acknowledged(result)) this.retryLater(envelope, 0);
+    return result;
+  }
+
+  private retryLater(envelope: { header: { event_type: string; event_id: string } }, attempt: number): void {
+    const delay = this.opts.eventRetryDelaysMs[attempt];
+    if (delay === undefined || !this.server) return;
+    const t = setTimeout(async () => {
+      this.sleepers.delete(t);
+      const r = await this.transmit(envelope, undefined, undefined, this.opts.eventTimeoutMs).catch((e: Error) => ({ error: e.message }));
+      this.emit('redelivery', { eventId: envelope.header.event_id, attempt: attempt + 1, acknowledged: acknowledged(r) });
+      if (!acknowledged(r)) this.retryLater(envelope, attempt + 1);
+    }, delay);
+    t.unref();
+    this.sleepers.add(t);
   }
 
   // ---- delivery internals --------------------------------------------------
+
 
   private envelope(eventType: string, event: any, o: { eventId?: string; createTime?: string } = {}) {
     return {
@@ -694,6 +727,15 @@ export class FeishuStandIn extends EventEmitter {
       },
       event,
     };
+  }
+
+  /**
+   * Fails early (before anything is stored) only when there is nowhere to deliver at all; while a
+   * long connection reconnects, the message is kept and its event arrives on a retry.
+   */
+  private checkReachable(via?: Via): void {
+    if (!via && this.hub.everConnected()) return;
+    this.pickVia(via);
   }
 
   /** Decide the channel, failing early (before anything is stored) when there is none. */

@@ -8,7 +8,7 @@ import { AdjustableClock } from '../../src/clock.js';
 import type { Transport } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
-import { FeishuStandIn, type StoredMessage } from '../../src/sandbox/index.js';
+import { FeishuStandIn, type StandInOptions, type StoredMessage } from '../../src/sandbox/index.js';
 import { parseCampaignDefinition, type CampaignDefinition } from '../../src/domain/campaign.js';
 import { DEMO_BRANCH_CHAT_ID, DEMO_PEOPLE, DEMO_ZONES, demoOpenId, seedDemo } from '../../src/demo/seed.js';
 import type { RosterSheet } from '../../src/roster/sheets.js';
@@ -29,6 +29,8 @@ export interface HarnessOptions {
   /** Reuse a database file (restart tests). */
   dbFile?: string;
   standIn?: FeishuStandIn;
+  /** Options for the stand-in the harness starts (ignored when `standIn` is given). */
+  standInOptions?: Partial<StandInOptions>;
   credentials?: Credentials;
   clock?: AdjustableClock;
   apiTimeoutMs?: number;
@@ -75,6 +77,7 @@ export async function startHarness(o: HarnessOptions) {
       encryptKey: credentials.encryptKey,
       verificationToken: credentials.verificationToken,
       now: () => clock.now().getTime(),
+      ...o.standInOptions,
     });
   if (ownsStandIn) await standIn.start();
   const dbFile = o.dbFile ?? tmpDbFile();
