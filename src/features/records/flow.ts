@@ -176,7 +176,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
 
     router.action(`${b.form}.edit`, z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
       const record = await stored(value.recordId);
-      const view = await b.view(b.refOf(record), person!, record);
+      const view = await viewOfStored(record, person!);
       await repo.openDraft(person!.id, b.form, view.subject, record.id, deps.clock.now());
       return withCard({}, formCard(view, { values: record.data, record }));
     });
@@ -188,7 +188,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
         .passthrough(),
       async ({ value, person, form }) => {
         const record = value.recordId ? await stored(value.recordId) : undefined;
-        const view = await b.view(record ? b.refOf(record) : parseRef(value), person!, record);
+        const view = record ? await viewOfStored(record, person!) : await b.view(parseRef(value), person!);
         const checked = crossChecked(validate(view.fields, form), view);
         if (!checked.ok) {
           // The card comes back with what was typed and each problem under its field; nothing is lost.
@@ -230,6 +230,19 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
         return withCard(toast('success', [head, ...notes].join('；') + '。', outcome.kind === 'edited' ? 'Changes saved; history kept.' : 'Submitted. Thank you!'), card);
       },
     );
+  }
+
+  /**
+   * A stored record's form, for someone who may change it: the view authorises
+   * the subject (the dorm's teachers, the target's visitors), and a form about a
+   * person (a reflection) opens only their own record.
+   */
+  async function viewOfStored(record: RecordRow, person: Person): Promise<FormView> {
+    const view = await b.view(b.refOf(record), person, record);
+    if (view.subject.type !== record.subjectType || view.subject.id !== record.subjectId) {
+      throw new UserFacingError('这是别人的记录，只有本人可以修改。/ This record is someone else’s.');
+    }
+    return view;
   }
 
   function crossChecked(c: Checked, view: FormView): Checked {

@@ -143,7 +143,8 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers) {
       const o = obligations.find((x) => x.key === key);
       const stage = o?.stages.find((x) => x.key === stageKey);
       const person = everyone.get(s.personId);
-      if (!o || !stage || !person?.openId || !needsChasing(o, stage)) continue;
+      // A snooze only ever brings back a reminder of the person's own.
+      if (!o || !stage || !person?.openId || !o.personIds.includes(person.id) || !needsChasing(o, stage)) continue;
       out.push(personalMessage(c, o, stage, person, { dedupeKey: `remind:${c.row.id}:${s.reminderKey}:p${person.id}:snoozed`, snoozable: false }));
     }
     return out;
