@@ -135,7 +135,9 @@ export class Intake {
     if (!this.firstTime(`msg:${message.message_id}`, 'im.message.receive_v1')) return;
     let content: Record<string, unknown> = {};
     try {
-      content = JSON.parse(message.content) as Record<string, unknown>;
+      const parsed: unknown = JSON.parse(message.content);
+      // `null`, a number or a list is as unsupported as a body that does not parse.
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) content = parsed as Record<string, unknown>;
     } catch {
       /* an unparsable body is treated as an unsupported message */
     }
