@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The privacy scan's record of the whole run (test/helpers/privacy.ts).
+    globalSetup: ['test/helpers/privacy-global.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Each file runs a real stand-in and a real SQLite file; two cores, so keep workers few.

@@ -12,6 +12,8 @@ import { FeishuStandIn, type StandInOptions, type StoredMessage } from '../../sr
 import { parseCampaignDefinition, type CampaignDefinition } from '../../src/domain/campaign.js';
 import { DEMO_BRANCH_CHAT_ID, DEMO_PEOPLE, DEMO_ZONES, demoOpenId, seedDemo } from '../../src/demo/seed.js';
 import type { RosterSheet } from '../../src/roster/sheets.js';
+import { expect } from 'vitest';
+import { recordScan } from './privacy.js';
 
 /** Every log line of the run, so tests can assert on what operators see (and what must never appear). */
 export class LogSink extends Writable {
@@ -156,6 +158,12 @@ export async function startHarness(o: HarnessOptions) {
         /* already closed */
       }
       if (ownsStandIn) await standIn.stop();
+      // Everything this test's bot logged or told a group, scanned for what must stay private.
+      const groupTexts = standIn
+        .messages()
+        .filter((m) => m.chatType === 'group' && m.sender.kind === 'app')
+        .map((m) => (m.msgType === 'interactive' ? cardText(m.content) : JSON.stringify(m.content)));
+      recordScan({ testFile: expect.getState().testPath ?? 'unknown', logLines: logs.lines, groupTexts, dbFile });
     },
   };
   return h;
