@@ -97,7 +97,7 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo, 
   /** One line per obligation: where the person stands and, when there is something to do, a button. */
   function obligationBlocks(c: ActiveCampaign, list: Obligation[], today: string): object[] {
     const out: object[] = [];
-    const visits = list.filter((o) => o.kind !== 'once');
+    const visits = list.filter((o): o is Exclude<Obligation, { kind: 'once' }> => o.kind !== 'once');
     const once = list.filter((o): o is Extract<Obligation, { kind: 'once' }> => o.kind === 'once');
     if (visits.length) {
       const lines = visits.map((o) => {
@@ -108,8 +108,7 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo, 
             s.state === 'met' ? '已达标' : s.state === 'excused' ? '请假期间不作要求' : `还差 ${s.required - s.done} 次，剩 ${s.daysLeft} 天${s.state === 'behind' ? `（按进度此时应完成 ${s.expectedNow} 次）` : ''}`;
           return `${mark} ${s.period.label}「${s.quota.name}」：**${s.done}/${s.required}** 次，${rest}`;
         }
-        const s = o.kind === 'claimed' ? o.standing : undefined;
-        if (!s) return '';
+        const s = o.standing;
         const mark = s.state === 'met' ? '✅' : s.state === 'behind' || s.state === 'missed' ? '⚠️' : '⏳';
         return `${mark} 认领对象：已走访 **${s.visited}/${s.claimed}** 位${s.state === 'met' ? '' : `，截止 ${dayLabel(o.dueOn)}${s.state === 'behind' ? `（按进度此时应约 ${s.expectedNow} 位）` : ''}`}`;
       });
