@@ -231,13 +231,14 @@ export class Outbox extends EventEmitter {
   }
 
   private async deliver(receiverKey: string, row: OutboxRow): Promise<void> {
-    await this.limiter.acquire(receiverKey);
     const body = { msgType: row.msgType, content: row.content, uuid: row.uuid };
     try {
-      let messageId: string | null = null;
-      if (row.operation === 'send') messageId = await this.api.send(row.receiveIdType!, row.receiveId!, body);
-      else if (row.operation === 'reply') messageId = await this.api.reply(row.targetMessageId!, body);
-      else await this.api.patchCard(row.targetMessageId!, row.content);
+      const messageId = await this.limiter.run(receiverKey, async () => {
+        if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body);
+        if (row.operation === 'reply') return this.api.reply(row.targetMessageId!, body);
+        await this.api.patchCard(row.targetMessageId!, row.content);
+        return null;
+      });
       const sentAt = new Date(this.stampNow());
       this.db.update(outbox).set({ status: 'sent', feishuMessageId: messageId, sentAt, leaseUntil: null, lastError: null }).where(eq(outbox.id, row.id)).run();
       this.emit('delivered', { ...row, status: 'sent', feishuMessageId: messageId, sentAt });

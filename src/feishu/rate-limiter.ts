@@ -11,24 +11,40 @@ export interface RateLimits {
 
 export const FEISHU_SAFE_LIMITS: RateLimits = { appPerSecond: 45, appPerMinute: 950, perReceiverPerSecond: 4 };
 
+/**
+ * One sliding window. A send holds a slot while in flight and for a whole span
+ * after its answer: Feishu counts a request when it arrives, which is somewhere
+ * between our start and our answer, so counting from the answer never lets a
+ * burst of delayed requests land in one of Feishu's windows together.
+ */
 class Window {
   private readonly stamps: number[] = [];
+  private inFlight = 0;
   constructor(private readonly limit: number, private readonly spanMs: number) {}
 
-  /** Earliest time at or after `now` when one more event fits. */
+  /** Earliest time at or after `now` when one more send fits; `now + IN_FLIGHT_POLL_MS` while only a finishing send can free a slot. */
   nextSlot(now: number): number {
     while (this.stamps.length && this.stamps[0]! <= now - this.spanMs) this.stamps.shift();
-    return this.stamps.length < this.limit ? now : this.stamps[this.stamps.length - this.limit]! + this.spanMs;
+    const excess = this.stamps.length + this.inFlight - this.limit;
+    if (excess < 0) return now;
+    return excess < this.stamps.length ? this.stamps[excess]! + this.spanMs : now + IN_FLIGHT_POLL_MS;
   }
 
-  record(at: number): void {
+  begin(): void {
+    this.inFlight++;
+  }
+
+  end(at: number): void {
+    this.inFlight--;
     this.stamps.push(at);
   }
 
   get idle(): boolean {
-    return this.stamps.length === 0;
+    return this.stamps.length === 0 && this.inFlight === 0;
   }
 }
+
+const IN_FLIGHT_POLL_MS = 10;
 
 export class RateLimiter {
   private readonly appSecond: Window;
@@ -46,19 +62,22 @@ export class RateLimiter {
     return w;
   }
 
-  /** Waits until a send to `receiverKey` fits every window, then books it. */
-  async acquire(receiverKey: string): Promise<void> {
+  /** Runs `send` once a send to `receiverKey` fits every window; it holds its slots until it settles. */
+  async run<T>(receiverKey: string, send: () => Promise<T>): Promise<T> {
+    const windows = [this.appSecond, this.appMinute, this.receiver(receiverKey)];
     for (;;) {
       const now = this.now();
-      const at = Math.max(this.appSecond.nextSlot(now), this.appMinute.nextSlot(now), this.receiver(receiverKey).nextSlot(now));
-      if (at <= now) {
-        this.appSecond.record(now);
-        this.appMinute.record(now);
-        this.receiver(receiverKey).record(now);
-        if (this.receivers.size > 10_000) this.prune(now);
-        return;
-      }
+      const at = Math.max(...windows.map((w) => w.nextSlot(now)));
+      if (at <= now) break;
       await new Promise((r) => setTimeout(r, at - now));
+    }
+    for (const w of windows) w.begin();
+    try {
+      return await send();
+    } finally {
+      const done = this.now();
+      for (const w of windows) w.end(done);
+      if (this.receivers.size > 10_000) this.prune(done);
     }
   }
 

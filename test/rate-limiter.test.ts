@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../src/feishu/rate-limiter.js';
+
+/*
+ * Feishu counts a send when it arrives, which we only know lies between our
+ * start and its answer. The limiter therefore lets a send hold its slot until
+ * a full window after the answer; these tests pin that rule down on a clock
+ * the test moves, so they assert order and arithmetic, never speed.
+ */
+
+function manualClock() {
+  let t = 0;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+describe('send rate limiter', () => {
+  it('counts a slow send from its answer, so no window of arrivals can exceed the limit', async () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter({ appPerSecond: 2, appPerMinute: 100, perReceiverPerSecond: 10 }, clock.now);
+    const started: number[] = [];
+    const send = (who: string) =>
+      limiter.run(who, async () => {
+        started.push(clock.now());
+        clock.advance(300); // the answer takes 300 ms
+      });
+    await send('a');
+    await send('b');
+    // Answers came at 300 and 600; the third may start only when the first answer's window ends.
+    const third = send('c');
+    clock.advance(1000);
+    await third;
+    expect(started.slice(0, 2)).toEqual([0, 300]);
+    expect(started[2]).toBeGreaterThanOrEqual(1300);
+  });
+
+  it('holds a slot while a send is in flight', async () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, clock.now);
+    let finish!: () => void;
+    const first = limiter.run('a', () => new Promise<void>((resolve) => (finish = resolve)));
+    let secondStarted = false;
+    const second = limiter.run('b', async () => {
+      secondStarted = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(secondStarted).toBe(false);
+    finish();
+    await first;
+    clock.advance(1000);
+    await second;
+    expect(secondStarted).toBe(true);
+  });
+
+  it('limits each receiver on its own', async () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter({ appPerSecond: 100, appPerMinute: 1000, perReceiverPerSecond: 1 }, clock.now);
+    const order: string[] = [];
+    await limiter.run('teacher-1', async () => void order.push('t1'));
+    await limiter.run('teacher-2', async () => void order.push('t2'));
+    const again = limiter.run('teacher-1', async () => void order.push('t1 again'));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(order).toEqual(['t1', 't2']);
+    clock.advance(1000);
+    await again;
+    expect(order).toEqual(['t1', 't2', 't1 again']);
+  });
+});
