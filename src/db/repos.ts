@@ -39,6 +39,24 @@ export interface ActiveCampaign {
   def: CampaignDefinition;
 }
 
+/**
+ * Validated definitions by their stored text: every card click reads its
+ * campaign, and validating the definition again each time was a tenth of a
+ * visit submit's cost. Definitions are few and change rarely.
+ */
+const parsedDefinitions = new Map<string, CampaignDefinition>();
+
+function parsedDefinition(row: { id: string; definition: unknown }): CampaignDefinition {
+  const text = JSON.stringify(row.definition);
+  let def = parsedDefinitions.get(text);
+  if (!def) {
+    def = parseCampaignDefinition(row.definition, `campaign ${row.id}`);
+    if (parsedDefinitions.size >= 32) parsedDefinitions.clear();
+    parsedDefinitions.set(text, def);
+  }
+  return def;
+}
+
 export class CampaignRepo {
   constructor(private readonly db: Db) {}
 
@@ -57,7 +75,7 @@ export class CampaignRepo {
 
   async get(id: string): Promise<ActiveCampaign | null> {
     const row = this.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
-    return row ? { row, def: parseCampaignDefinition(row.definition, `campaign ${id}`) } : null;
+    return row ? { row, def: parsedDefinition(row) } : null;
   }
 
   async all(): Promise<ActiveCampaign[]> {
@@ -65,6 +83,6 @@ export class CampaignRepo {
       .select()
       .from(campaigns)
       .all()
-      .map((row) => ({ row, def: parseCampaignDefinition(row.definition, `campaign ${row.id}`) }));
+      .map((row) => ({ row, def: parsedDefinition(row) }));
   }
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { inZone, localMidnight } from '../../domain/time.js';
 import { LeaveRepo } from '../reminders/facts.js';
 import { AssignmentRepo } from '../../db/assignments.js';
@@ -7,6 +7,11 @@ import { dorms, people, targets, type Dorm, type Person, type Target } from '../
 import { UserFacingError } from '../../feishu/errors.js';
 import type { RecordRepo } from '../../records/repo.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
+
+/** How many colleagues a visit card offers as co-visitors. */
+export const CO_VISITOR_OPTIONS = 100;
+
+export type Colleague = Pick<Person, 'id' | 'name' | 'department'>;
 
 /** Lookups and permission checks every form shares. */
 export function recordContext(deps: FeatureDeps, records: RecordRepo) {
@@ -64,12 +69,42 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
       : [];
   }
 
-  /** Teachers a visitor may name as co-visitors: everyone on the roster but themself. */
-  async function colleagues(person: Person): Promise<Person[]> {
-    return deps.db.select().from(people).orderBy(people.name).all().filter((p) => p.id !== person.id);
+  /**
+   * Teachers a visitor may name as co-visitors, at most `CO_VISITOR_OPTIONS` (a
+   * card's select holds no more): those already named in `keep`, then those
+   * who share a department or a class with the visitor, then the rest by name.
+   * A district has a thousand teachers, so the ranking happens in SQL.
+   */
+  async function colleagues(person: Person, keep: number[] = []): Promise<Colleague[]> {
+    const columns = { id: people.id, name: people.name, department: people.department };
+    const mine = [...new Set([...person.classesTaught, ...(person.classLed ? [person.classLed] : [])])];
+    const near = or(
+      person.department ? eq(people.department, person.department) : undefined,
+      mine.length ? inArray(people.classLed, mine) : undefined,
+      mine.length ? sql`exists (select 1 from json_each(${people.classesTaught}) where value in ${mine})` : undefined,
+    );
+    const picked: Colleague[] = keep.length ? deps.db.select(columns).from(people).where(and(inArray(people.id, keep), ne(people.id, person.id))).orderBy(people.name).all() : [];
+    const take = (where: SQL | undefined) => {
+      if (picked.length >= CO_VISITOR_OPTIONS) return;
+      const seen = [person.id, ...picked.map((p) => p.id)];
+      picked.push(...deps.db.select(columns).from(people).where(and(notInArray(people.id, seen), where)).orderBy(people.name).limit(CO_VISITOR_OPTIONS - picked.length).all());
+    };
+    if (near) take(near);
+    take(undefined);
+    return picked;
   }
 
-  return { campaign, current, heldDorm, dormsHeldBy, visitableTarget, targetsHeldBy, colleagues, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
+  /** Leaders and admins, whom a visit can be reported to. */
+  async function leaders(): Promise<Colleague[]> {
+    return deps.db
+      .select({ id: people.id, name: people.name, department: people.department })
+      .from(people)
+      .where(sql`exists (select 1 from json_each(${people.roles}) where value in ('leader', 'admin'))`)
+      .orderBy(people.name)
+      .all();
+  }
+
+  return { campaign, current, heldDorm, dormsHeldBy, visitableTarget, targetsHeldBy, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
 }
 
 export type RecordContext = ReturnType<typeof recordContext>;

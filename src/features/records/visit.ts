@@ -6,7 +6,7 @@ import { choice, confirm, date, lines, multi, text, type Field, type Option } fr
 import type { RecordRepo } from '../../records/repo.js';
 import { categoryName, kindName } from '../claiming/index.js';
 
-import type { RecordContext } from './context.js';
+import type { Colleague, RecordContext } from './context.js';
 import { formFlow, today, type FormView } from './flow.js';
 import type { FeatureDeps } from '../deps.js';
 
@@ -75,7 +75,7 @@ export function privateDetails(def: CampaignDefinition, t: Target): object[] {
 }
 
 export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
-  function fields(def: CampaignDefinition, t: Target, colleagues: Person[], leaders: Person[]): Field[] {
+  function fields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
     const kind = def.targetKinds.find((k) => k.key === t.kind);
     const enterprise = isEnterprise(t);
     const student = kind?.student ?? false;
@@ -83,7 +83,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       date('visitedOn', '走访日期', 'Date of visit'),
       choice('mode', '走访方式', 'Mode', VISIT_MODES),
       choice('place', '走访地点', 'Place', VISIT_PLACES),
-      multi('coVisitors', '同行教师', 'Co-visitors', colleagues.slice(0, 100).map((p) => ({ value: String(p.id), label: `${p.name}${p.department ? `（${p.department}）` : ''}` })), { max: 5 }),
+      multi('coVisitors', '同行教师', 'Co-visitors', colleagues.map((p) => ({ value: String(p.id), label: `${p.name}${p.department ? `（${p.department}）` : ''}` })), { max: 5 }),
       text('summary', student ? '学生概况' : '对象概况', student ? 'About the student' : 'About the person', { required: true, multiline: true, max: 300 }),
       text('situation', enterprise ? '企业情况' : student ? '家庭情况' : '基本情况', enterprise ? 'The enterprise' : 'Family situation', { required: true, multiline: true, max: 500 }),
       text('purpose', '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
@@ -107,8 +107,9 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       const campaign = await ctx.campaign(ref.campaignId);
       const { def } = campaign;
       const target = await ctx.visitableTarget(ref.targetId, person);
-      const everyone = await ctx.colleagues(person);
-      const leaders = everyone.filter((p) => p.roles.includes('leader') || p.roles.includes('admin'));
+      const named = ((stored?.data.coVisitors as string[] | undefined) ?? []).map(Number);
+      const colleagues = await ctx.colleagues(person, named);
+      const leaders = await ctx.leaders();
       const kind = def.targetKinds.find((k) => k.key === target.kind);
       const done = (await records.forSubject(def.id, 'visit', { type: 'target', id: target.id })).filter((r) => r.id !== stored?.id).length;
       return {
@@ -117,7 +118,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
         periodKey: null,
         title: `走访情况记录表 · ${targetHeading(def, target)}`,
         subtitle: `附件五 / Visit record${done ? ` · 此前已走访 ${done} 次` : ''}`,
-        fields: fields(def, target, everyone, leaders),
+        fields: fields(def, target, colleagues, leaders),
         prefill: { visitedOn: today(deps, def.timezone), mode: 'in-person', place: isEnterprise(target) ? 'enterprise' : (kind?.place ?? 'home'), followUp: 'none' },
         intro: def.tasks.visits.photosRequired ? '提交后，把走访照片直接发给我（可以多张），会附到这条记录上。' : undefined,
         context: privateDetails(def, target),
