@@ -207,6 +207,9 @@ export const records = sqliteTable(
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
     /** The opened form a freely repeating record (a visit) came from, so submitting that form twice files it once. */
     submissionKey: text('submission_key'),
+    /** A visit's mode and place, copied out of `data`: quotas and coverage read them for every visit of a district. */
+    visitMode: text('visit_mode'),
+    visitPlace: text('visit_place'),
   },
   (t) => [
     // A periodic form is filed once per subject and period; a double submit edits, never duplicates.
@@ -214,6 +217,7 @@ export const records = sqliteTable(
     uniqueIndex('records_submission_uq').on(t.submissionKey).where(sql`submission_key IS NOT NULL`),
     index('records_author_idx').on(t.authorId, t.form),
     index('records_subject_idx').on(t.subjectType, t.subjectId),
+    index('records_campaign_form_idx').on(t.campaignId, t.form),
   ],
 );
 

@@ -34,7 +34,11 @@ export interface Availability {
 
 const ALWAYS_AVAILABLE: Availability = { leaves: [] };
 
-export const addDays = (date: string, n: number): string => dayjs(date).add(n, 'day').format('YYYY-MM-DD');
+/** A calendar date moved by `n` days. Plain UTC arithmetic on the date alone: every schedule rule walks days, so this is hot. */
+export const addDays = (date: string, n: number): string => {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(Date.UTC(y!, m! - 1, d! + n)).toISOString().slice(0, 10);
+};
 export const maxDate = (a: string, b: string): string => (a > b ? a : b);
 export const minDate = (a: string, b: string): string => (a < b ? a : b);
 
@@ -58,7 +62,7 @@ export const termPeriods = (def: CampaignDefinition): Period[] => termsOf(def).m
 
 export const phasePeriods = (def: CampaignDefinition): Period[] => def.phases.map((p) => ({ key: `phase-${p.key}`, label: p.name, start: p.start, end: p.end }));
 
-export const periodOn = (periods: Period[], date: string): Period | undefined => periods.find((p) => p.start <= date && date <= p.end);
+export const periodOn = (periods: readonly Period[], date: string): Period | undefined => periods.find((p) => p.start <= date && date <= p.end);
 
 export const monthOn = (def: CampaignDefinition, date: string) => periodOn(monthsOf(def), date);
 
@@ -87,7 +91,22 @@ export function isWorkingDay(def: CampaignDefinition, date: string): boolean {
   return w;
 }
 
+/** Working days per span for people with no leave and no late start: a district digest asks for the same month a thousand times. */
+const spanCache = new WeakMap<CampaignDefinition, Map<string, number>>();
+
 export function workingDays(def: CampaignDefinition, start: string, end: string, a: Availability = ALWAYS_AVAILABLE): number {
+  if (!a.joinedOn && !a.leaves.length) {
+    let m = spanCache.get(def);
+    if (!m) spanCache.set(def, (m = new Map()));
+    const key = `${start}~${end}`;
+    let n = m.get(key);
+    if (n === undefined) m.set(key, (n = countWorkingDays(def, start, end, a)));
+    return n;
+  }
+  return countWorkingDays(def, start, end, a);
+}
+
+function countWorkingDays(def: CampaignDefinition, start: string, end: string, a: Availability): number {
   let n = 0;
   for (let d = start; d <= end; d = addDays(d, 1)) if (isWorkingDay(def, d) && isAvailable(a, d)) n++;
   return n;

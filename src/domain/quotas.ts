@@ -63,7 +63,16 @@ function weekPeriods(def: CampaignDefinition): Period[] {
 }
 
 /** The periods a quota counts in, from its `from` date on. */
-export function quotaPeriods(def: CampaignDefinition, q: Quota): Period[] {
+export function quotaPeriods(def: CampaignDefinition, q: Quota): readonly Period[] {
+  // Asked for every person under the quota, and the answer depends on the definition alone.
+  let periods = periodsOfQuota.get(q);
+  if (!periods) periodsOfQuota.set(q, (periods = Object.freeze(computeQuotaPeriods(def, q))));
+  return periods;
+}
+
+const periodsOfQuota = new WeakMap<Quota, readonly Period[]>();
+
+function computeQuotaPeriods(def: CampaignDefinition, q: Quota): Period[] {
   const all = q.period === 'month' ? monthsOf(def) : q.period === 'term' ? termPeriods(def) : weekPeriods(def);
   const from = q.from ?? def.window.start;
   return all.filter((p) => p.end >= from).map((p) => (p.start < from ? { ...p, start: from } : p));

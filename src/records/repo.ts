@@ -57,6 +57,10 @@ export type SaveOutcome = { kind: 'created' | 'edited' | 'unchanged'; record: Re
 /** Photos that arrived for a form that was open wait this long for its submission. */
 export const DRAFT_PHOTO_WINDOW_MS = 24 * 3600_000;
 
+/** The columns a visit's mode and place are kept in besides its data (null for other forms). */
+export const visitColumns = (form: RecordForm, data: FormData) =>
+  form === 'visit' ? { visitMode: String(data.mode ?? ''), visitPlace: String(data.place ?? '') } : { visitMode: null, visitPlace: null };
+
 export class RecordRepo {
   constructor(private readonly db: Db) {}
 
@@ -175,7 +179,7 @@ export class RecordRepo {
       const record = existing
         ? tx
             .update(records)
-            .set({ data: s.data, occurredOn: s.occurredOn, revision: existing.revision + 1, updatedAt: s.at })
+            .set({ data: s.data, ...visitColumns(s.form, s.data), occurredOn: s.occurredOn, revision: existing.revision + 1, updatedAt: s.at })
             .where(eq(records.id, existing.id))
             .returning()
             .get()
@@ -183,7 +187,7 @@ export class RecordRepo {
             .insert(records)
             .values({
               campaignId: s.campaignId, form: s.form, subjectType: s.subject.type, subjectId: s.subject.id, periodKey: s.periodKey,
-              authorId: s.authorId, occurredOn: s.occurredOn, data: s.data, submittedAt: s.at, late: s.late, revision: 1, updatedAt: s.at,
+              authorId: s.authorId, occurredOn: s.occurredOn, data: s.data, ...visitColumns(s.form, s.data), submittedAt: s.at, late: s.late, revision: 1, updatedAt: s.at,
               submissionKey: s.submissionKey ?? null,
             })
             .returning()

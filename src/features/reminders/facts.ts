@@ -28,35 +28,35 @@ export class ScheduleFacts {
 
   /** Visits of a campaign (or only those a person counts in), with the target's kind and class. */
   async visits(campaignId: string, personId?: number): Promise<VisitFact[]> {
+    const visitsHere = and(
+      eq(records.campaignId, campaignId),
+      eq(records.form, 'visit'),
+      personId === undefined
+        ? undefined
+        : inArray(records.id, this.db.select({ id: recordVisitors.recordId }).from(recordVisitors).where(eq(recordVisitors.personId, personId))),
+    );
+    // Columns only, never the form data: a district reads 100,000 visits here.
     const rows = this.db
-      .select({ id: records.id, targetId: records.subjectId, occurredOn: records.occurredOn, data: records.data, kind: targets.kind, className: targets.className })
+      .select({ id: records.id, targetId: records.subjectId, occurredOn: records.occurredOn, kind: targets.kind, className: targets.className, mode: records.visitMode, place: records.visitPlace })
       .from(records)
       .innerJoin(targets, eq(targets.id, records.subjectId))
-      .where(
-        and(
-          eq(records.campaignId, campaignId),
-          eq(records.form, 'visit'),
-          personId === undefined
-            ? undefined
-            : inArray(records.id, this.db.select({ id: recordVisitors.recordId }).from(recordVisitors).where(eq(recordVisitors.personId, personId))),
-        ),
-      )
+      .where(visitsHere)
       .all();
     const visitors = new Map<number, number[]>();
-    if (rows.length) {
-      const ids = rows.map((r) => r.id);
-      // SQLite caps bound parameters; a district's 100,000 visits are read in slices.
-      for (let i = 0; i < ids.length; i += 30_000) {
-        for (const v of this.db.select().from(recordVisitors).where(inArray(recordVisitors.recordId, ids.slice(i, i + 30_000))).all()) {
-          const list = visitors.get(v.recordId) ?? [];
-          list.push(v.personId);
-          visitors.set(v.recordId, list);
-        }
-      }
+    const named = this.db
+      .select({ recordId: recordVisitors.recordId, personId: recordVisitors.personId })
+      .from(recordVisitors)
+      .innerJoin(records, eq(records.id, recordVisitors.recordId))
+      .where(visitsHere)
+      .all();
+    for (const v of named) {
+      const list = visitors.get(v.recordId);
+      if (list) list.push(v.personId);
+      else visitors.set(v.recordId, [v.personId]);
     }
     return rows.map((r) => ({
       targetId: r.targetId, targetKind: r.kind, className: r.className, occurredOn: r.occurredOn,
-      mode: String(r.data.mode ?? ''), place: String(r.data.place ?? ''), visitorIds: visitors.get(r.id) ?? [],
+      mode: r.mode ?? '', place: r.place ?? '', visitorIds: visitors.get(r.id) ?? [],
     }));
   }
 
