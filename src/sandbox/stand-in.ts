@@ -644,25 +644,30 @@ export class FeishuStandIn extends EventEmitter {
     }
     this.pickVia(opts.via);
 
-    const action: Record<string, unknown> = { value: opts.value, tag: opts.tag ?? 'button' };
-    if (opts.name !== undefined) action['name'] = opts.name;
-    if (opts.formValue !== undefined) action['form_value'] = opts.formValue;
+    const envelope = this.cardActionEnvelope({ ...opts, messageId: msg.messageId, chatId: msg.chatId });
+    const r = await this.transmit(envelope, opts.via, undefined, this.opts.callbackTimeoutMs);
+    return this.applyCallbackAnswer(msg, r);
+  }
+
+  /** The `card.action.trigger` callback a click on a card in `chatId` produces (FEISHU.md §1). */
+  cardActionEnvelope(o: { messageId: string; chatId: string; operatorOpenId: string; value: Record<string, unknown>; formValue?: Record<string, unknown>; name?: string; tag?: string }) {
+    const action: Record<string, unknown> = { value: o.value, tag: o.tag ?? 'button' };
+    if (o.name !== undefined) action['name'] = o.name;
+    if (o.formValue !== undefined) action['form_value'] = o.formValue;
     const event = {
       operator: {
         tenant_key: this.tenantKey,
-        user_id: this.userIdOf(user.openId),
-        open_id: user.openId,
-        union_id: this.unionIdOf(user.openId),
+        user_id: this.userIdOf(o.operatorOpenId),
+        open_id: o.operatorOpenId,
+        union_id: this.unionIdOf(o.operatorOpenId),
       },
       token: `c-${hex(20)}`,
       action,
       host: 'im_message',
-      context: { open_message_id: msg.messageId, open_chat_id: msg.chatId },
+      context: { open_message_id: o.messageId, open_chat_id: o.chatId },
     };
     // Callbacks document create_time in microseconds (events use ms).
-    const envelope = this.envelope('card.action.trigger', event, { createTime: String(this.now() * 1000) });
-    const r = await this.transmit(envelope, opts.via, undefined, this.opts.callbackTimeoutMs);
-    return this.applyCallbackAnswer(msg, r);
+    return this.envelope('card.action.trigger', event, { createTime: String(this.now() * 1000) });
   }
 
   async menuClick(openId: string, eventKey: string, opts?: { via?: Via }): Promise<void> {
@@ -773,7 +778,12 @@ export class FeishuStandIn extends EventEmitter {
     return result;
   }
 
-  private async postWebhook(url: string, json: string, tamper: DeliverOptions['tamper'], timeoutMs: number): Promise<DeliverResult> {
+  /**
+   * An envelope as Feishu POSTs it to a webhook: encrypted, timestamped and
+   * signed (FEISHU.md §3). Public so a load generator can send what the
+   * platform would, without a stored message behind each request.
+   */
+  signedWebhookRequest(json: string, tamper?: DeliverOptions['tamper']): { headers: Record<string, string>; body: string } {
     const body = JSON.stringify({ encrypt: encryptPayload(this.opts.encryptKey, json) });
     const seconds = Math.floor(this.now() / 1000) - (tamper === 'stale-timestamp' ? 3600 : 0);
     const timestamp = String(seconds);
@@ -782,19 +792,22 @@ export class FeishuStandIn extends EventEmitter {
       tamper === 'signature'
         ? signWebhook(timestamp, nonce, `${this.opts.encryptKey}-tampered`, body)
         : signWebhook(timestamp, nonce, this.opts.encryptKey, body);
+    return {
+      headers: {
+        'Content-Type': 'application/json; charset=utf-8',
+        'X-Lark-Request-Timestamp': timestamp,
+        'X-Lark-Request-Nonce': nonce,
+        'X-Lark-Signature': signature,
+        'User-Agent': 'Feishu-Stand-In',
+      },
+      body,
+    };
+  }
+
+  private async postWebhook(url: string, json: string, tamper: DeliverOptions['tamper'], timeoutMs: number): Promise<DeliverResult> {
+    const { headers, body } = this.signedWebhookRequest(json, tamper);
     try {
-      const resp = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json; charset=utf-8',
-          'X-Lark-Request-Timestamp': timestamp,
-          'X-Lark-Request-Nonce': nonce,
-          'X-Lark-Signature': signature,
-          'User-Agent': 'Feishu-Stand-In',
-        },
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const resp = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
       const text = await resp.text();
       let parsed: any = undefined;
       if (text !== '') {
