@@ -5,6 +5,8 @@ import { openDatabase } from './db/index.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
 import { Router } from './bot/router.js';
 import { seedDemo } from './demo/seed.js';
+import { DISTRICT_SIZE, seedDistrict } from './demo/district.js';
+import { people } from './db/schema.js';
 import fs from 'node:fs/promises';
 import { CampaignDefinitionError, type CampaignDefinition } from './domain/campaign.js';
 import { loadCampaignFile } from './domain/campaign-file.js';
@@ -44,6 +46,9 @@ const USAGE = `用法 / usage: zoufang <command>
   demo-roster [--preset 名称] [--year YYYY] [--out 文件.xlsx]
                                    生成虚构的演示名单 / write a synthetic demo roster
   seed-demo                        写入演示名单和活动 / load the demo roster and campaign
+  seed-district [--teachers N] [--targets N] [--records N] [--at <ISO 时间>]
+                                   向空数据库写入区级规模的虚构数据（基准测试用，默认 1000/10000/100000）
+                                   / fill an empty database with synthetic district-scale data (for benchmarks)
 ${EXPORT_USAGE}
 ${OPS_USAGE}
   job list                         列出定时任务 / list scheduled jobs
@@ -211,6 +216,31 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       db.$client.close();
       console.log(`已写入演示数据 / demo data loaded: ${r.people} 人, ${r.zones} 个责任区`);
       return 0;
+    }
+    case 'seed-district': {
+      const args = [sub, ...rest].filter((x): x is string => x !== undefined);
+      const count = (flag: string, fallback: number) => {
+        const text = option(args, flag);
+        if (text === undefined) return fallback;
+        if (!/^[1-9]\d*$/.test(text)) throw new CliError(`${flag} 应为正整数 / ${flag} must be a positive whole number: ${text}`);
+        return Number(text);
+      };
+      const atText = option(args, '--at');
+      const at = atText ? new Date(atText) : systemClock.now();
+      if (Number.isNaN(at.getTime())) throw new CliError(`--at 不是有效的时间：${atText}（例如 2026-11-17T10:00:00+08:00）`);
+      const size = { teachers: count('--teachers', DISTRICT_SIZE.teachers), targets: count('--targets', DISTRICT_SIZE.targets), records: count('--records', DISTRICT_SIZE.records) };
+      const db = openDatabase(config.databasePath);
+      try {
+        // Synthetic people must never mix with a school's real roster.
+        if (db.select({ id: people.id }).from(people).limit(1).get()) {
+          throw new CliError(`数据库 ${config.databasePath} 里已有人员；seed-district 只写入空数据库，请用 DATABASE_PATH 指定一个新文件。/ the database is not empty`);
+        }
+        const r = await seedDistrict(db, at, size);
+        console.log(`已写入区级虚构数据 / district data loaded: ${r.people} 人, ${r.targets} 个走访对象, ${r.records} 条记录, ${r.ledgerItems} 条台账`);
+        return 0;
+      } finally {
+        db.$client.close();
+      }
     }
     case 'job': {
       const db = openDatabase(config.databasePath);
