@@ -1,0 +1,43 @@
+/**
+ * The bot under measurement, in a process of its own so that its memory and
+ * CPU are its own. Built exactly as `npm start` builds it (createBot), on the
+ * webhook transport, with the clock set to the benchmark's business time.
+ * Prints {"url"} once listening; on SIGTERM stops gracefully and prints
+ * {"maxRssKb"} — the peak resident memory of the whole run.
+ */
+import { createBot } from '../src/app.js';
+import { AdjustableClock } from '../src/clock.js';
+import { openDatabase } from '../src/db/index.js';
+import { createLogger } from '../src/logger.js';
+
+export interface BenchBotConfig {
+  dbFile: string;
+  baseUrl: string;
+  appId: string;
+  appSecret: string;
+  encryptKey: string;
+  verificationToken: string;
+  /** Business time the clock starts at (ms); it then runs with the wall clock. */
+  at: number;
+}
+
+const cfg = JSON.parse(process.env.ZOUFANG_BENCH_BOT ?? '') as BenchBotConfig;
+const db = openDatabase(cfg.dbFile);
+const bot = createBot({
+  lark: { appId: cfg.appId, appSecret: cfg.appSecret, encryptKey: cfg.encryptKey, verificationToken: cfg.verificationToken, baseUrl: cfg.baseUrl, transport: 'webhook' },
+  db,
+  clock: new AdjustableClock(new Date(cfg.at)),
+  // Warnings and errors only, to stderr: the parent reads stdout.
+  log: createLogger('warn', process.stderr),
+  port: 0,
+  host: '127.0.0.1',
+});
+await bot.start();
+process.stdout.write(`${JSON.stringify({ url: bot.url })}\n`);
+
+process.once('SIGTERM', async () => {
+  await bot.stop();
+  db.$client.close();
+  process.stdout.write(`${JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  process.exit(0);
+});

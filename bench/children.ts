@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export interface Child {
+  url: string;
+  /** SIGTERM, then the peak resident memory the child reported on its way out (KiB). */
+  stop(): Promise<number | undefined>;
+}
+
+/**
+ * Starts bench/<script>.ts in its own Node process (through tsx) and waits for
+ * the {"url"} line it prints when listening. Its stderr passes through so a
+ * failing bot is visible.
+ */
+export async function startChild(script: 'bot' | 'echo', env: Record<string, string> = {}): Promise<Child> {
+  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(here, `${script}.ts`)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = readline.createInterface({ input: proc.stdout! });
+  const messages: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  lines.on('line', (line) => {
+    try {
+      messages.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      return; // not ours
+    }
+    waiters.splice(0).forEach((w) => w());
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  const next = async (key: string): Promise<unknown> => {
+    for (;;) {
+      const found = messages.find((m) => key in m);
+      if (found) return found[key];
+      const more = new Promise<void>((resolve) => waiters.push(resolve));
+      const code = await Promise.race([more.then(() => undefined), exited]);
+      if (code !== undefined && !messages.some((m) => key in m)) throw new Error(`bench ${script} exited (${code}) before printing ${key}`);
+    }
+  };
+  const url = String(await next('url'));
+  return {
+    url,
+    async stop() {
+      proc.kill('SIGTERM');
+      const rss = await Promise.race([next('maxRssKb'), exited.then(() => undefined)]).catch(() => undefined);
+      await exited;
+      return typeof rss === 'number' ? rss : undefined;
+    },
+  };
+}
