@@ -101,7 +101,7 @@ export class Outbox extends EventEmitter {
     super();
     this.now = opts.now ?? Date.now;
     this.limiter = opts.limiter ?? new RateLimiter(undefined, this.now);
-    this.concurrency = opts.concurrency ?? 8;
+    this.concurrency = opts.concurrency ?? 16;
     this.maxAttempts = opts.maxAttempts ?? 12;
     this.pollMs = opts.pollMs ?? 1000;
     this.backoffBaseMs = opts.backoffBaseMs ?? 500;
