@@ -32,12 +32,25 @@ export function currentHolders(conn: Conn, subjectType: SubjectType, subjectId: 
     .all();
 }
 
+/** Every current assignment of a campaign's subjects of one type, by subject: a bulk import reads them once, not per row. */
+export function currentHoldersByCampaign(conn: Conn, campaignId: string, subjectType: SubjectType): Map<number, Assignment[]> {
+  const bySubject = new Map<number, Assignment[]>();
+  for (const a of conn.select().from(assignments).where(and(eq(assignments.campaignId, campaignId), eq(assignments.subjectType, subjectType), isNull(assignments.endedAt))).all()) {
+    const list = bySubject.get(a.subjectId);
+    if (list) list.push(a);
+    else bySubject.set(a.subjectId, [a]);
+  }
+  return bySubject;
+}
+
 /**
  * Makes `personIds` the current holders: others are ended, missing ones started.
  * Run inside the caller's transaction so the check and the change are one step.
  */
-export function setHolders(conn: Conn, campaignId: string, subjectType: SubjectType, subjectId: number, personIds: number[], meta: AssignmentMeta): AssignmentChange {
-  const current = currentHolders(conn, subjectType, subjectId);
+export function setHolders(
+  conn: Conn, campaignId: string, subjectType: SubjectType, subjectId: number, personIds: number[], meta: AssignmentMeta,
+  current: Assignment[] = currentHolders(conn, subjectType, subjectId),
+): AssignmentChange {
   const change: AssignmentChange = { started: 0, ended: 0 };
   for (const a of current) {
     if (personIds.includes(a.personId)) continue;

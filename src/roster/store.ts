@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { setHolders, type AssignmentChange } from '../db/assignments.js';
+import { currentHoldersByCampaign, setHolders, type AssignmentChange } from '../db/assignments.js';
 import { assignments, dorms, people, schoolClasses, targets, zones } from '../db/schema.js';
 import type { SheetKind } from './sheets.js';
 import type { PersonRef, RosterPlan, StoredRoster } from './validate.js';
@@ -42,6 +42,9 @@ const differs = (row: object, values: object) => Object.entries(values).some(([k
  * and room, zone name, student or target name), so importing the same file twice
  * changes nothing. `openIds` are the Feishu accounts found for people.
  */
+/** Rows per multi-row INSERT: well under SQLite's limit on bound parameters for the widest table. */
+const INSERT_CHUNK = 500;
+
 export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openIds: Map<PersonRef, string>, at: Date): ApplyResult {
   const tallies = Object.fromEntries(
     (['classes', 'members', 'dorms', 'zones', 'targets'] as const).map((k) => [k, { created: 0, updated: 0, unchanged: 0 }]),
@@ -112,17 +115,34 @@ export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openId
         if (owner) addMoves(setHolders(tx, campaignId, 'zone', id, [idOf(owner)], meta));
       }
 
+      // A district lists tens of thousands of targets: what is stored is read once, and new ones go in by the hundred.
+      const storedTargets = new Map(tx.select().from(targets).where(eq(targets.campaignId, campaignId)).all().map((t) => [t.naturalKey, t]));
+      const visitorsNow = currentHoldersByCampaign(tx, campaignId, 'target');
+      const fresh: typeof plan.targets = [];
       for (const t of plan.targets) {
         const { visitor, ...fields } = t;
-        const found = tx.select().from(targets).where(and(eq(targets.campaignId, campaignId), eq(targets.naturalKey, t.naturalKey))).get();
-        const id = upsert(
-          'targets',
-          found,
-          fields,
-          () => tx.insert(targets).values({ campaignId, ...fields, status: 'open', updatedAt: at }).returning({ id: targets.id }).get().id,
-          (id) => tx.update(targets).set({ ...fields, updatedAt: at }).where(eq(targets.id, id)).run(),
+        const found = storedTargets.get(t.naturalKey);
+        if (!found) {
+          fresh.push(t);
+          continue;
+        }
+        upsert('targets', found, fields, () => found.id, (id) => tx.update(targets).set({ ...fields, updatedAt: at }).where(eq(targets.id, id)).run());
+        if (visitor) addMoves(setHolders(tx, campaignId, 'target', found.id, [idOf(visitor)], meta, visitorsNow.get(found.id) ?? []));
+      }
+      for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
+        const chunk = fresh.slice(i, i + INSERT_CHUNK);
+        const ids = tx
+          .insert(targets)
+          .values(chunk.map(({ visitor: _, ...fields }) => ({ campaignId, ...fields, status: 'open' as const, updatedAt: at })))
+          .returning({ id: targets.id, naturalKey: targets.naturalKey })
+          .all();
+        const idByKey = new Map(ids.map((r) => [r.naturalKey, r.id]));
+        const holders = chunk.flatMap((t) =>
+          t.visitor ? [{ campaignId, subjectType: 'target' as const, subjectId: idByKey.get(t.naturalKey)!, personId: idOf(t.visitor), via: meta.via, startedAt: meta.at }] : [],
         );
-        if (visitor) addMoves(setHolders(tx, campaignId, 'target', id, [idOf(visitor)], meta));
+        if (holders.length) tx.insert(assignments).values(holders).run();
+        tallies.targets.created += chunk.length;
+        moved.started += holders.length;
       }
     },
     { behavior: 'immediate' },
