@@ -1,6 +1,6 @@
 import type { LedgerEventKind, LedgerStatus } from '../db/schema.js';
 import { addDays } from './periods.js';
-import { inZone } from './time.js';
+import { inZone, localDate } from './time.js';
 
 /**
  * 走访台账 as pure rules: who may move an item from which state to which, and
@@ -65,13 +65,7 @@ export const actionsFor = (status: LedgerStatus, who: Standing): LedgerAction[] 
 
 const DAY_MS = 86_400_000;
 
-/** One formatter per zone: Intl is far cheaper than a dayjs zone conversion, and ledger lists ask once per item. */
-const dayFormatters = new Map<string, Intl.DateTimeFormat>();
-export const localDate = (at: Date, tz: string): string => {
-  let f = dayFormatters.get(tz);
-  if (!f) dayFormatters.set(tz, (f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
-  return f.format(at);
-};
+export { localDate } from './time.js';
 /** Whole calendar days from one local date to another. */
 const dayNumber = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / 86_400_000;
 export const daysBetween = (from: string, to: string): number => dayNumber(to) - dayNumber(from);

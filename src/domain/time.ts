@@ -11,6 +11,16 @@ export const inZone = (at: Date | number, tz: string): Dayjs => dayjs(at).tz(tz)
 /** Midnight of a local calendar date (YYYY-MM-DD) in the zone. */
 export const localMidnight = (date: string, tz: string): Dayjs => dayjs.tz(date, tz);
 
+/** One formatter per zone: Intl is far cheaper than a dayjs zone conversion, and lists and forms ask once per row. */
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The local calendar date (YYYY-MM-DD) of an instant in the zone. */
+export const localDate = (at: Date, tz: string): string => {
+  let f = dayFormatters.get(tz);
+  if (!f) dayFormatters.set(tz, (f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return f.format(at);
+};
+
 export const formatLocal = (at: Date | number, tz: string, fmt = 'YYYY-MM-DD HH:mm'): string => inZone(at, tz).format(fmt);
 
 export { dayjs };

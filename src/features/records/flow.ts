@@ -6,7 +6,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, RecordForm, RecordRow } from '../../db/schema.js';
 import { callbackButton, renderCard, textTag } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { formatDeadline, formatLocal, inZone } from '../../domain/time.js';
+import { formatDeadline, formatLocal, localDate } from '../../domain/time.js';
 import { formComponents, summaryBlocks, validate, type Checked, type FormData, type Fields } from '../../records/fields.js';
 import type { RaisedIssue, RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
 import type { FeatureDeps } from '../deps.js';
@@ -90,7 +90,7 @@ export const reminderCard = (o: {
     ],
   });
 
-export const today = (deps: FeatureDeps, tz: string) => inZone(deps.clock.now(), tz).format('YYYY-MM-DD');
+export const today = (deps: FeatureDeps, tz: string) => localDate(deps.clock.now(), tz);
 
 export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, repo: RecordRepo, b: FormBinding<R>) {
   /**

@@ -35,13 +35,15 @@ export class ScheduleFacts {
         ? undefined
         : inArray(records.id, this.db.select({ id: recordVisitors.recordId }).from(recordVisitors).where(eq(recordVisitors.personId, personId))),
     );
-    // Columns only, never the form data: a district reads 100,000 visits here.
+    // Columns only, never the form data, and targets looked up in memory: a district reads 100,000 visits here.
     const rows = this.db
-      .select({ id: records.id, targetId: records.subjectId, occurredOn: records.occurredOn, kind: targets.kind, className: targets.className, mode: records.visitMode, place: records.visitPlace })
+      .select({ id: records.id, targetId: records.subjectId, occurredOn: records.occurredOn, mode: records.visitMode, place: records.visitPlace })
       .from(records)
-      .innerJoin(targets, eq(targets.id, records.subjectId))
       .where(visitsHere)
       .all();
+    const targetOf = new Map(
+      this.db.select({ id: targets.id, kind: targets.kind, className: targets.className }).from(targets).where(eq(targets.campaignId, campaignId)).all().map((t) => [t.id, t]),
+    );
     const visitors = new Map<number, number[]>();
     const named = this.db
       .select({ recordId: recordVisitors.recordId, personId: recordVisitors.personId })
@@ -54,10 +56,10 @@ export class ScheduleFacts {
       if (list) list.push(v.personId);
       else visitors.set(v.recordId, [v.personId]);
     }
-    return rows.map((r) => ({
-      targetId: r.targetId, targetKind: r.kind, className: r.className, occurredOn: r.occurredOn,
-      mode: r.mode ?? '', place: r.place ?? '', visitorIds: visitors.get(r.id) ?? [],
-    }));
+    return rows.flatMap((r) => {
+      const t = targetOf.get(r.targetId);
+      return t ? [{ targetId: r.targetId, targetKind: t.kind, className: t.className, occurredOn: r.occurredOn, mode: r.mode ?? '', place: r.place ?? '', visitorIds: visitors.get(r.id) ?? [] }] : [];
+    });
   }
 
   async targets(campaignId: string): Promise<TargetFact[]> {
