@@ -41,9 +41,9 @@ export class ScheduleFacts {
       .from(records)
       .where(visitsHere)
       .all();
-    const targetOf = new Map(
-      this.db.select({ id: targets.id, kind: targets.kind, className: targets.className }).from(targets).where(eq(targets.campaignId, campaignId)).all().map((t) => [t.id, t]),
-    );
+    const targetsHere =
+      personId === undefined ? eq(targets.campaignId, campaignId) : inArray(targets.id, this.db.select({ id: records.subjectId }).from(records).where(visitsHere));
+    const targetOf = new Map(this.db.select({ id: targets.id, kind: targets.kind, className: targets.className }).from(targets).where(targetsHere).all().map((t) => [t.id, t]));
     const visitors = new Map<number, number[]>();
     const named = this.db
       .select({ recordId: recordVisitors.recordId, personId: recordVisitors.personId })
