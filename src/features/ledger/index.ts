@@ -343,18 +343,20 @@ export function ledgerFeature(deps: FeatureDeps) {
     const tz = def.timezone;
     if (!nudgeDay(def, localDate(now, tz)) || inQuietHours(def, now)) return 0;
     const overdue = (await repo.ofCampaign(def.id, { statuses: ACTIVE_STATUSES })).filter((i) => daysOverdue(i, now, tz) > 0);
-    let queued = 0;
+    // Queued together, in one transaction: a catch-up after downtime can hold a thousand notices.
+    const notices: OutboundMessage[] = [];
     for (const item of overdue) {
       const owner = await deps.people.byId(item.ownerId);
       if (!owner?.openId) continue;
       const due = dueOf(item, tz);
-      queued += await deps.send({
+      notices.push({
         dedupeKey: `ledger.overdue:${item.id}:${due}:${owner.id}`,
         to: { openId: owner.openId },
         purpose: 'ledger.overdue',
         card: await cardFor(item, owner, { notice: `这条台账已于 ${due} 到期（逾期 ${daysOverdue(item, now, tz)} 天），请尽快处理；如需其他老师处理，可以转交。` }),
       });
     }
+    let queued = await deps.send(notices);
     const escalate = overdue.filter((i) => !i.escalatedAt && dueForEscalation(i, now, tz));
     if (!escalate.length) return queued;
     const names = await repo.names(escalate.map((i) => i.ownerId));
