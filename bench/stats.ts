@@ -17,13 +17,16 @@ export interface SendLimits {
 
 /**
  * The shortest time in which `n` messages can go out under a per-second and a
- * per-minute sliding window: message k (0-based) cannot leave before both
- * windows have room, i.e. before max(⌊k/perSecond⌋ s, ⌊k/perMinute⌋ min).
+ * per-minute sliding window, sending each as early as both windows allow:
+ * message k leaves no sooner than a second after message k − perSecond and a
+ * minute after message k − perMinute.
  */
 export function rateLimitFloorMs(n: number, limits: SendLimits): number {
-  if (n <= 0) return 0;
-  const k = n - 1;
-  return Math.max(Math.floor(k / limits.perSecond) * 1000, Math.floor(k / limits.perMinute) * 60_000);
+  const at: number[] = [];
+  for (let k = 0; k < n; k++) {
+    at.push(Math.max(k >= limits.perSecond ? at[k - limits.perSecond]! + 1000 : 0, k >= limits.perMinute ? at[k - limits.perMinute]! + 60_000 : 0));
+  }
+  return at.at(-1) ?? 0;
 }
 
 export const round = (x: number, digits = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);

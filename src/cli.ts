@@ -229,6 +229,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       const at = atText ? new Date(atText) : systemClock.now();
       if (Number.isNaN(at.getTime())) throw new CliError(`--at 不是有效的时间：${atText}（例如 2026-11-17T10:00:00+08:00）`);
       const size = { teachers: count('--teachers', DISTRICT_SIZE.teachers), targets: count('--targets', DISTRICT_SIZE.targets), records: count('--records', DISTRICT_SIZE.records) };
+      // An admin, a leader for each department of seed 002's table, and at least one class teacher.
+      if (size.teachers < 7) throw new CliError(`--teachers 至少为 7（1 位管理员、5 个部门各 1 位领导、至少 1 位班主任）/ --teachers must be at least 7: ${size.teachers}`);
       const db = openDatabase(config.databasePath);
       try {
         // Synthetic people must never mix with a school's real roster.

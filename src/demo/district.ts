@@ -225,6 +225,7 @@ export async function seedDistrict(db: Db, now: Date, size: DistrictSize = DISTR
     held.set(visitor, [...(held.get(visitor) ?? []), { id: stored.id, kind: stored.kind }]);
   }
   const visitors = [...held.keys()];
+  if (!visitors.length && size.records > 0) throw new Error(`没有任何走访对象分到了老师：${size.teachers} 位老师太少 / no target has a visitor: too few teachers`);
   const tz = def.timezone;
   const today = inZone(now, tz).startOf('day');
   const monthStart = today.startOf('month');

@@ -17,8 +17,10 @@ const dayFormatters = new Map<string, Intl.DateTimeFormat>();
 /** The local calendar date (YYYY-MM-DD) of an instant in the zone. */
 export const localDate = (at: Date, tz: string): string => {
   let f = dayFormatters.get(tz);
-  if (!f) dayFormatters.set(tz, (f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
-  return f.format(at);
+  if (!f) dayFormatters.set(tz, (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  // Assembled from parts, not from a locale's pattern, which ICU versions may change.
+  const part = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
+  return `${part.year}-${part.month}-${part.day}`;
 };
 
 export const formatLocal = (at: Date | number, tz: string, fmt = 'YYYY-MM-DD HH:mm'): string => inZone(at, tz).format(fmt);

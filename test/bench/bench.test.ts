@@ -38,8 +38,10 @@ describe('benchmark arithmetic', () => {
     expect(rateLimitFloorMs(50, feishu)).toBe(0);
     expect(rateLimitFloorMs(51, feishu)).toBe(1000);
     expect(rateLimitFloorMs(1000, feishu)).toBe(19_000);
-    // The 1,001st message waits for the minute window, not the second one.
+    // The 1,001st message waits for the minute window, not the second one…
     expect(rateLimitFloorMs(1001, feishu)).toBe(60_000);
+    // …and the 1,051st for both: a second after the 1,001st, a minute after the 51st.
+    expect(rateLimitFloorMs(1100, feishu)).toBe(61_000);
   });
 });
 
@@ -62,6 +64,8 @@ describe('zoufang seed-district', { timeout: 90_000 }, () => {
     expect(again.stderr).toContain('只写入空数据库');
     const bad = await zoufang(['seed-district', '--records', 'many'], { DATABASE_PATH: tmpDbFile() });
     expect(bad.stderr).toContain('--records 应为正整数');
+    const tiny = await zoufang(['seed-district', '--teachers', '1'], { DATABASE_PATH: tmpDbFile() });
+    expect(tiny.stderr).toContain('--teachers 至少为 7');
   });
 });
 

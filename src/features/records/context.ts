@@ -94,12 +94,12 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     return picked;
   }
 
-  /** Leaders and admins, whom a visit can be reported to. */
-  async function leaders(): Promise<Colleague[]> {
+  /** Leaders and admins other than the visitor, whom a visit can be reported to. */
+  async function leaders(person: Person): Promise<Colleague[]> {
     return deps.db
       .select({ id: people.id, name: people.name, department: people.department })
       .from(people)
-      .where(sql`exists (select 1 from json_each(${people.roles}) where value in ('leader', 'admin'))`)
+      .where(and(ne(people.id, person.id), sql`exists (select 1 from json_each(${people.roles}) where value in ('leader', 'admin'))`))
       .orderBy(people.name)
       .all();
   }

@@ -109,7 +109,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       const target = await ctx.visitableTarget(ref.targetId, person);
       const named = ((stored?.data.coVisitors as string[] | undefined) ?? []).map(Number);
       const colleagues = await ctx.colleagues(person, named);
-      const leaders = await ctx.leaders();
+      const leaders = await ctx.leaders(person);
       const kind = def.targetKinds.find((k) => k.key === target.kind);
       const done = (await records.forSubject(def.id, 'visit', { type: 'target', id: target.id })).filter((r) => r.id !== stored?.id).length;
       return {
