@@ -148,6 +148,35 @@ describe('visit record', () => {
     expect(cardText(r.card?.data)).toContain('走访情况记录表 · 孙小红');
   });
 
+  it('offers the leaders to report to, never the visitor themself', async () => {
+    h = await startRecordsHarness();
+    const options = (card: unknown, name: string): string[] => {
+      let found: unknown;
+      const walk = (n: unknown) => {
+        if (Array.isArray(n)) n.forEach(walk);
+        else if (n && typeof n === 'object') {
+          const o = n as Record<string, unknown>;
+          if (o.name === name && Array.isArray(o.options)) found = o.options;
+          Object.values(o).forEach(walk);
+        }
+      };
+      walk(card);
+      return ((found as Array<{ value: string }>) ?? []).map((x) => x.value);
+    };
+    const liuFang = await openVisitForm('刘芳', '孙小红');
+    expect(options(current(h, liuFang).content, 'leader')).toContain(String(person('陈立华').id));
+    // The admin went along, so may file for 孙小红 too — but not report the visit to themself.
+    const submit = buttonValue(current(h, liuFang).content, '提交');
+    await h.standIn.clickCard({ messageId: liuFang, operatorOpenId: h.openId('刘芳'), value: submit, formValue: visitForm({ coVisitors: [String(person('陈立华').id)], followUp: 'none', leader: '', followUpNote: '' }) });
+    const r = await h.standIn.clickCard({
+      messageId: (await sayAndGetCard('陈立华', '/进度')).messageId,
+      operatorOpenId: h.openId('陈立华'),
+      value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') },
+    });
+    expect(cardText(r.card?.data)).toContain('走访情况记录表 · 孙小红');
+    expect(options(r.card?.data, 'leader')).not.toContain(String(person('陈立华').id));
+  });
+
   it('refuses another teacher’s target without showing its details', async () => {
     h = await startRecordsHarness();
     const card = await sayAndGetCard('王建国', '/进度');
