@@ -19,12 +19,13 @@ import { AdjustableClock } from '../src/clock.js';
 import { openDatabase } from '../src/db/index.js';
 import { CampaignRepo } from '../src/db/repos.js';
 import { assignments, outbox, people, records, targets } from '../src/db/schema.js';
-import { DISTRICT_BRANCH_CHAT_ID, DISTRICT_CAMPAIGN_ID, DISTRICT_SIZE, districtCampaign, districtLookup, generateDistrictRoster, seedDistrict, type DistrictSize } from '../src/demo/district.js';
+import { DISTRICT_BRANCH_CHAT_ID, DISTRICT_CAMPAIGN_ID, DISTRICT_SIZE, districtCampaign, districtLookup, seedDistrict, type DistrictSize, type DistrictSummary } from '../src/demo/district.js';
+import { localDate } from '../src/domain/time.js';
 import { FEISHU_SAFE_LIMITS } from '../src/feishu/rate-limiter.js';
 import { readRosterFile } from '../src/roster/read.js';
 import { importRoster } from '../src/roster/import.js';
 import { writeRosterWorkbook } from '../src/roster/template.js';
-import { FeishuStandIn, type StoredMessage } from '../src/sandbox/index.js';
+import { FeishuStandIn, sandboxCredentials, type StoredMessage } from '../src/sandbox/index.js';
 import { startChild, type Child } from './children.js';
 import { median, percentile, rateLimitFloorMs, round } from './stats.js';
 
@@ -104,13 +105,6 @@ export interface BenchReport {
   peakRssMb: { bot: number | undefined; echo: number | undefined };
 }
 
-const creds = () => ({
-  appId: `cli_${randomBytes(8).toString('hex')}`,
-  appSecret: randomBytes(16).toString('hex'),
-  encryptKey: randomBytes(16).toString('hex'),
-  verificationToken: randomBytes(12).toString('hex'),
-});
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs: number, pollMs = 50): Promise<void> {
@@ -121,15 +115,15 @@ async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, t
   }
 }
 
-/** Resolves with the first message the bot sends into `chatId` after now. */
-function nextAppMessage(standIn: FeishuStandIn, chatId: string, timeoutMs = 60_000): Promise<StoredMessage> {
+/** Resolves with the first message the bot sends into `chatId` after now (of the kind `wanted` accepts). */
+function nextAppMessage(standIn: FeishuStandIn, chatId: string, wanted: (m: StoredMessage) => boolean = () => true, timeoutMs = 60_000): Promise<StoredMessage> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       standIn.off('message', on);
       reject(new Error(`no answer in ${chatId} within ${timeoutMs} ms`));
     }, timeoutMs);
     const on = (m: StoredMessage) => {
-      if (m.chatId !== chatId || m.sender.kind !== 'app') return;
+      if (m.chatId !== chatId || m.sender.kind !== 'app' || !wanted(m)) return;
       clearTimeout(timer);
       standIn.off('message', on);
       resolve(m);
@@ -147,9 +141,8 @@ async function askAndTime(standIn: FeishuStandIn, openId: string, text: string):
   return performance.now() - t0;
 }
 
-async function timeRosterImport(o: BenchOptions, log: (s: string) => void): Promise<BenchReport['rosterImport']> {
+async function timeRosterImport(o: BenchOptions, rows: DistrictSummary['roster'], log: (s: string) => void): Promise<BenchReport['rosterImport']> {
   const def = districtCampaign(o.at);
-  const rows = generateDistrictRoster(def, o.size);
   const file = path.join(o.workDir, 'district-roster.xlsx');
   await writeRosterWorkbook(file, rows);
   const rowCount = rows.classes.length + rows.members.length + rows.targets.length;
@@ -240,12 +233,12 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
   const seedSeconds = (performance.now() - t0) / 1000;
   log(`district seeded in ${round(seedSeconds)} s: ${seeded.people} people, ${seeded.targets} targets, ${seeded.records} records`);
 
-  const rosterImport = await timeRosterImport(o, log);
+  const rosterImport = await timeRosterImport(o, seeded.roster, log);
   log(`roster import ${rosterImport.importSeconds} s, exceljs read ${rosterImport.exceljsReadSeconds} s`);
 
   // ── the platform and the bot ──
   const clock = new AdjustableClock(o.at);
-  const c = creds();
+  const c = sandboxCredentials();
   const standIn = new FeishuStandIn({ ...c, now: () => clock.now().getTime() });
   await standIn.start();
   const db = openDatabase(dbFile);
@@ -277,16 +270,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
 
     // ── reminder fan-out: the admin chases everyone behind (/催办) ──
     const callsBefore = standIn.calls().length;
-    const adminChat = standIn.p2pChatId(seeded.adminOpenId);
-    const confirmation = new Promise<StoredMessage>((resolve) => {
-      const on = (m: StoredMessage) => {
-        if (m.chatId === adminChat && m.msgType === 'text' && m.sender.kind === 'app') {
-          standIn.off('message', on);
-          resolve(m);
-        }
-      };
-      standIn.on('message', on);
-    });
+    const confirmation = nextAppMessage(standIn, standIn.p2pChatId(seeded.adminOpenId), (m) => m.msgType === 'text');
     // Collected as they arrive: snapshotting every stored message on each poll would load the stand-in being measured.
     const arrivals: Array<{ m: StoredMessage; at: number }> = [];
     const collect = (m: StoredMessage) => {
@@ -331,7 +315,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
       .where(and(eq(assignments.subjectType, 'target'), isNull(assignments.endedAt), eq(targets.kind, 'student-family')))
       .all()
       .flatMap((p) => (p.openId ? [{ openId: p.openId, targetId: p.targetId }] : []));
-    const visitedOn = clock.now().toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' });
+    const visitedOn = localDate(clock.now(), districtCampaign(o.at).timezone);
     const visits = () => db.select({ n: sql<number>`count(*)` }).from(records).where(eq(records.form, 'visit')).get()!.n;
     const cardSubmit: CardSubmitRow[] = [];
     for (const rate of o.rates) {

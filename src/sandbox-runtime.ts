@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Config, LarkConfig } from './config.js';
 import type { Db } from './db/index.js';
-import { FeishuStandIn } from './sandbox/index.js';
+import { FeishuStandIn, sandboxCredentials } from './sandbox/index.js';
 import { people as peopleTable } from './db/schema.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
 import { generateDemoRoster } from './demo/roster.js';
@@ -48,14 +47,7 @@ export async function startSandbox(
   db: Db,
   clock: AdjustableClock,
 ): Promise<{ standIn: FeishuStandIn; lark: LarkConfig; simulator: Simulator }> {
-  const lark: LarkConfig = {
-    appId: `cli_${randomBytes(8).toString('hex')}`,
-    appSecret: randomBytes(16).toString('hex'),
-    baseUrl: '',
-    transport: config.transport,
-    encryptKey: randomBytes(16).toString('hex'),
-    verificationToken: randomBytes(12).toString('hex'),
-  };
+  const lark: LarkConfig = { ...sandboxCredentials(), baseUrl: '', transport: config.transport };
   const standIn = new FeishuStandIn({
     appId: lark.appId,
     appSecret: lark.appSecret,

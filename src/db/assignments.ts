@@ -57,15 +57,19 @@ export function setHolders(
     conn.update(assignments).set({ endedAt: meta.at, endReason: meta.reason ?? null }).where(eq(assignments.id, a.id)).run();
     change.ended++;
   }
-  for (const personId of personIds) {
-    if (current.some((a) => a.personId === personId)) continue;
-    conn
-      .insert(assignments)
-      .values({ campaignId, subjectType, subjectId, personId, via: meta.via, assignedBy: meta.by ?? null, startedAt: meta.at })
-      .run();
-    change.started++;
-  }
+  const missing = personIds.filter((personId) => !current.some((a) => a.personId === personId));
+  change.started = startHoldings(conn, campaignId, subjectType, missing.map((personId) => ({ subjectId, personId })), meta);
   return change;
+}
+
+/** Starts holdings of subjects that have none yet (a bulk import's new targets), in one INSERT; returns how many. */
+export function startHoldings(conn: Conn, campaignId: string, subjectType: SubjectType, holds: Array<{ subjectId: number; personId: number }>, meta: AssignmentMeta): number {
+  if (!holds.length) return 0;
+  conn
+    .insert(assignments)
+    .values(holds.map((h) => ({ campaignId, subjectType, ...h, via: meta.via, assignedBy: meta.by ?? null, startedAt: meta.at })))
+    .run();
+  return holds.length;
 }
 
 export class AssignmentRepo {

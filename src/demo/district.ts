@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Db } from '../db/index.js';
 import { CampaignRepo } from '../db/repos.js';
 import { ledgerItems, people, recordVisitors, records, targets } from '../db/schema.js';
@@ -6,11 +5,11 @@ import { ROLE_LABELS, type CampaignDefinition, type Role } from '../domain/campa
 import { presetDefinition } from '../domain/presets.js';
 import { dayjs, inZone, localMidnight } from '../domain/time.js';
 import { visitColumns } from '../records/repo.js';
-import { importRoster, type ContactLookup } from '../roster/import.js';
-import { LIST_SEPARATOR, SHEETS, sheetFromValues, type RosterSheet, type SheetKind } from '../roster/sheets.js';
+import { importRoster } from '../roster/import.js';
+import { completeRow, LIST_SEPARATOR, sheetFromValues, type RosterSheet } from '../roster/sheets.js';
 import type { WorkbookRows } from '../roster/template.js';
 import { formatProblem, studentKey } from '../roster/validate.js';
-import { address, mulberry32, NumberBlock, personName, Random, uniqueName } from './synthetic.js';
+import { address, hex32, mulberry32, NumberBlock, personName, Random, syntheticLookup, uniqueName } from './synthetic.js';
 
 /**
  * A district's worth of synthetic data for the benchmark: seed 002's campaign
@@ -29,14 +28,10 @@ export interface DistrictSize {
 export const DISTRICT_SIZE: DistrictSize = { teachers: 1000, targets: 10_000, records: 100_000 };
 export const DISTRICT_CAMPAIGN_ID = 'district';
 
-const hex32 = (seed: string) => createHash('sha256').update(seed).digest('hex').slice(0, 32);
 export const DISTRICT_BRANCH_CHAT_ID = `oc_${hex32('district-branch-chat')}`;
 /** Feishu accounts of the district's people, derived from their mobiles so every process agrees. */
 export const districtOpenId = (mobile: string) => `ou_${hex32(`district-person:${mobile}`)}`;
-export const districtLookup: ContactLookup = async ({ mobiles = [], emails = [] }) => [
-  ...mobiles.map((mobile) => ({ mobile, openId: districtOpenId(mobile) })),
-  ...emails.map((email) => ({ email })),
-];
+export const districtLookup = syntheticLookup(districtOpenId);
 
 /** Seed 002's campaign for the year of `now`, so the benchmark always runs inside its window. */
 export function districtCampaign(now: Date): CampaignDefinition {
@@ -61,20 +56,15 @@ const LEADERS_PER_CLASS = 2;
 /** Phone numbers from consecutive unallocated 199 blocks, 10,000 each. */
 function phoneSource(r: Random, firstBlock: number): () => string {
   let block = firstBlock;
-  let current = new NumberBlock(`199${String(block).padStart(4, '0')}`, r);
-  let used = 0;
+  const open = () => new NumberBlock(`199${String(block).padStart(4, '0')}`, r);
+  let current = open();
   return () => {
-    if (used === 10_000) {
-      current = new NumberBlock(`199${String(++block).padStart(4, '0')}`, r);
-      used = 0;
+    if (current.exhausted) {
+      block++;
+      current = open();
     }
-    used++;
     return current.next();
   };
-}
-
-function row(kind: SheetKind, values: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(SHEETS[kind].columns.map((c) => [c.key, values[c.key] ?? '']));
 }
 
 /**
@@ -126,7 +116,7 @@ export function generateDistrictRoster(def: CampaignDefinition, size: Pick<Distr
     const count = Math.round((adultTotal * (k.expectedCount ?? 5)) / adultWeight);
     const visitors = leadersOf(DEPARTMENT_OF_KIND[k.key] ?? '');
     for (let i = 0; i < count; i++) {
-      out.push(row('targets', { kind: k.name, name: uniqueName(r, adults), phone: targetPhone(), address: k.place === 'other' ? address(r) : '', visitor: nextOf(k.key, visitors)?.name ?? '' }));
+      out.push(completeRow('targets', { kind: k.name, name: uniqueName(r, adults), phone: targetPhone(), address: k.place === 'other' ? address(r) : '', visitor: nextOf(k.key, visitors)?.name ?? '' }));
     }
   }
   const leaderKind = kinds.find((k) => k.key === 'student-leader');
@@ -142,7 +132,7 @@ export function generateDistrictRoster(def: CampaignDefinition, size: Pick<Distr
       const kind = leaderKind && s < LEADERS_PER_CLASS ? leaderKind : familyKind;
       const visitor = kind === leaderKind ? nextOf('student-leader', studentVisitors) : nextOf(className, teachersOfClass.get(className)!);
       out.push(
-        row('targets', {
+        completeRow('targets', {
           kind: kind.name,
           name,
           className,
@@ -156,9 +146,9 @@ export function generateDistrictRoster(def: CampaignDefinition, size: Pick<Distr
   }
 
   return {
-    classes: classNames.map((name) => row('classes', { name, grade: name.match(/(\d)年级/)?.[1] ?? '', studentCount: String(STUDENTS_PER_CLASS + LEADERS_PER_CLASS) })),
+    classes: classNames.map((name) => completeRow('classes', { name, grade: name.match(/(\d)年级/)?.[1] ?? '', studentCount: String(STUDENTS_PER_CLASS + LEADERS_PER_CLASS) })),
     members: members.map((m) =>
-      row('members', {
+      completeRow('members', {
         name: m.name,
         mobile: m.mobile,
         roles: m.roles.map((x) => ROLE_LABELS[x]).join(LIST_SEPARATOR),
@@ -181,6 +171,8 @@ export interface DistrictSummary {
   ledgerItems: number;
   /** The admin the benchmark speaks as (/汇总, /催办). */
   adminOpenId: string;
+  /** The roster as it was imported, for writing the same district to a workbook. */
+  roster: ReturnType<typeof generateDistrictRoster>;
 }
 
 const VISIT_DATA = {
@@ -211,8 +203,8 @@ export async function seedDistrict(db: Db, now: Date, size: DistrictSize = DISTR
   if (!report.applied) throw new Error(`区级名单有误 / district roster rejected:\n${report.problems.slice(0, 10).map(formatProblem).join('\n')}`);
 
   const r = new Random(mulberry32(seed + 1));
-  const everyone = db.select({ id: people.id, mobile: people.mobile, roles: people.roles }).from(people).all();
-  const byName = new Map(db.select({ id: people.id, name: people.name }).from(people).all().map((p) => [p.name, p.id]));
+  const everyone = db.select({ id: people.id, name: people.name, mobile: people.mobile, roles: people.roles }).from(people).all();
+  const byName = new Map(everyone.map((p) => [p.name, p.id]));
   const targetRows = db.select({ id: targets.id, key: targets.naturalKey, kind: targets.kind }).from(targets).all();
   const targetId = new Map(targetRows.map((t) => [t.key, t]));
   // Whose targets are whose, from the rows just imported.
@@ -222,7 +214,9 @@ export async function seedDistrict(db: Db, now: Date, size: DistrictSize = DISTR
     const kindKey = def.targetKinds.find((k) => k.name === t.kind)!.key;
     const stored = targetId.get(t.className ? studentKey(t.className, t.name!) : `${kindKey}:${t.name}`);
     if (!visitor || !stored) continue;
-    held.set(visitor, [...(held.get(visitor) ?? []), { id: stored.id, kind: stored.kind }]);
+    const mine = held.get(visitor);
+    if (mine) mine.push({ id: stored.id, kind: stored.kind });
+    else held.set(visitor, [{ id: stored.id, kind: stored.kind }]);
   }
   const visitors = [...held.keys()];
   if (!visitors.length && size.records > 0) throw new Error(`没有任何走访对象分到了老师：${size.teachers} 位老师太少 / no target has a visitor: too few teachers`);
@@ -275,5 +269,5 @@ export async function seedDistrict(db: Db, now: Date, size: DistrictSize = DISTR
   });
 
   const admin = everyone.find((p) => p.roles.includes('admin'));
-  return { people: everyone.length, targets: targetRows.length, records: recordCount, ledgerItems: ledgerCount, adminOpenId: districtOpenId(admin!.mobile!) };
+  return { people: everyone.length, targets: targetRows.length, records: recordCount, ledgerItems: ledgerCount, adminOpenId: districtOpenId(admin!.mobile!), roster: rows };
 }

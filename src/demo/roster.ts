@@ -1,5 +1,5 @@
 import { ROLE_LABELS, type CampaignDefinition, type Role } from '../domain/campaign.js';
-import { LIST_SEPARATOR, SHEETS, type SheetKind } from '../roster/sheets.js';
+import { completeRow, LIST_SEPARATOR, type SheetKind } from '../roster/sheets.js';
 import { DEMO_PEOPLE, DEMO_ZONES } from './seed.js';
 import { address, cnGrade, mulberry32, NumberBlock, personName, Random, uniqueName } from './synthetic.js';
 
@@ -91,11 +91,6 @@ interface Member {
 }
 
 const join = (xs: readonly string[]) => xs.join(LIST_SEPARATOR);
-
-/** Every column present, in sheet order, empty where the secretary left the cell blank. */
-function row(kind: SheetKind, values: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(SHEETS[kind].columns.map((c) => [c.key, values[c.key] ?? '']));
-}
 
 export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoster {
   const r = new Random(mulberry32(seed));
@@ -232,7 +227,7 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
         const teachers = carers.slice(nextCarer, nextCarer + b.teachersPerRoom).map((m) => m.name);
         nextCarer += b.teachersPerRoom;
         dorms.push(
-          row('dorms', {
+          completeRow('dorms', {
             building: b.name,
             room,
             headName: head?.name ?? '',
@@ -260,14 +255,14 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
       const cls = classNames.has(z.linkedClass) && !linked.has(z.linkedClass) ? z.linkedClass : substitute();
       linked.add(cls);
       owners.add(z.owner);
-      zones.push(row('zones', { name: z.name, owner: z.owner, linkedClass: cls }));
+      zones.push(completeRow('zones', { name: z.name, owner: z.owner, linkedClass: cls }));
     }
     const cadres = members.filter((m) => m.roles.includes('cadre') && !owners.has(m.name));
     const names = EXTRA_ZONES.filter((n) => !DEMO_ZONES.some((z) => z.name === n));
     for (let i = 0; i < Math.min(4, cadres.length, names.length); i++) {
       const cls = substitute();
       linked.add(cls);
-      zones.push(row('zones', { name: names[i]!, owner: cadres[i]!.name, linkedClass: cls }));
+      zones.push(completeRow('zones', { name: names[i]!, owner: cadres[i]!.name, linkedClass: cls }));
     }
   }
 
@@ -307,7 +302,7 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
       const subKind = cat.subKinds.length ? r.pick(cat.subKinds) : '';
       const intern = c.interning && enterpriseKind;
       targets.push(
-        row('targets', {
+        completeRow('targets', {
           kind: (intern ? enterpriseKind : homeKind).name,
           ...family(c, s),
           enterprise: intern ? r.pick(firmsFor(c)) : '',
@@ -334,7 +329,7 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
           let note = notes ? r.pick(notes) : '';
           if (kind.key === 'parent-committee' && classes.length) note += `（${r.pick(classes).name}家长）`;
           targets.push(
-            row('targets', {
+            completeRow('targets', {
               kind: kind.name,
               name: uniqueName(r, adultNames),
               phone: targetPhones.next(),
@@ -358,17 +353,17 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
     for (const kind of ordered) {
       if (kind.place === 'enterprise') {
         for (const c of classes.filter((x) => x.interning)) {
-          for (const s of draw(c, 4)) targets.push(row('targets', { kind: kind.name, ...family(c, s), enterprise: r.pick(firmsFor(c)) }));
+          for (const s of draw(c, 4)) targets.push(completeRow('targets', { kind: kind.name, ...family(c, s), enterprise: r.pick(firmsFor(c)) }));
         }
       } else if (kind === homeKind || familyKinds.has(kind.key)) {
         // The seed visits every student; eight per class keeps the sandbox quick to start.
-        for (const c of classes) for (const s of draw(c, 8)) targets.push(row('targets', { kind: kind.name, ...family(c, s) }));
+        for (const c of classes) for (const s of draw(c, 8)) targets.push(completeRow('targets', { kind: kind.name, ...family(c, s) }));
       } else {
         // Class and brigade committees start in the middle grades.
         const notes = KIND_NOTES[kind.key];
         for (const c of classes.filter((x) => x.grade >= 3)) {
           for (const s of draw(c, 2)) {
-            targets.push(row('targets', { kind: kind.name, name: s.name, className: c.name, phone: targetPhones.next(), note: notes ? r.pick(notes) : '' }));
+            targets.push(completeRow('targets', { kind: kind.name, name: s.name, className: c.name, phone: targetPhones.next(), note: notes ? r.pick(notes) : '' }));
           }
         }
       }
@@ -377,10 +372,10 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
 
   return {
     classes: classes.map((c) =>
-      row('classes', { name: c.name, grade: String(c.grade), studentCount: String(c.students.length), interning: c.interning ? '是' : '否' }),
+      completeRow('classes', { name: c.name, grade: String(c.grade), studentCount: String(c.students.length), interning: c.interning ? '是' : '否' }),
     ),
     members: members.map((m) =>
-      row('members', {
+      completeRow('members', {
         name: m.name,
         mobile: m.mobile,
         email: m.email,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hex32, syntheticLookup } from './synthetic.js';
 import type { Db } from '../db/index.js';
 import { CampaignRepo } from '../db/repos.js';
 import { parseCampaignDefinition, ROLE_LABELS, type CampaignDefinition, type Role } from '../domain/campaign.js';
@@ -12,7 +12,6 @@ import { dayjs, inZone } from '../domain/time.js';
  * Synthetic demo data for the sandbox (no real person's data). Ids are derived
  * from names so the stand-in and the database agree across restarts.
  */
-const hex32 = (seed: string) => createHash('sha256').update(seed).digest('hex').slice(0, 32);
 export const demoOpenId = (name: string) => `ou_${hex32(`demo-person:${name}`)}`;
 export const DEMO_BRANCH_CHAT_ID = `oc_${hex32('demo-branch-chat')}`;
 export const DEMO_CAMPAIGN_ID = 'demo';
@@ -80,14 +79,10 @@ export function demoPresetCampaign(preset: string, now: Date): CampaignDefinitio
 }
 
 /** A lookup that knows the demo cast, as the sandbox's simulated tenant does. */
-export const demoLookup: ContactLookup = async ({ mobiles = [], emails = [] }) => [
-  ...mobiles.map((mobile) => ({ mobile, openId: demoOpenIdByMobile(mobile) })),
-  ...emails.map((email) => ({ email })),
-];
-const demoOpenIdByMobile = (mobile: string) => {
+export const demoLookup: ContactLookup = syntheticLookup((mobile) => {
   const p = DEMO_PEOPLE.find((x) => x.mobile === mobile);
   return p ? demoOpenId(p.name) : undefined;
-};
+});
 
 /** The cast as roster sheets: the same import path a school uses. */
 export function castSheets(): RosterSheet[] {

@@ -5,7 +5,18 @@
  * benchmark data, so both are deterministic and nobody in them is real.
  */
 
+import { createHash } from 'node:crypto';
+import type { ContactLookup } from '../roster/import.js';
+
 export type Rng = () => number;
+
+/** 32 hex digits derived from a seed: synthetic Feishu ids that every process and restart agrees on. */
+export const hex32 = (seed: string) => createHash('sha256').update(seed).digest('hex').slice(0, 32);
+
+/** The directory lookup of a simulated tenant: mobiles find the account `openIdOf` gives; emails find none. */
+export const syntheticLookup =
+  (openIdOf: (mobile: string) => string | undefined): ContactLookup =>
+  async ({ mobiles = [], emails = [] }) => [...mobiles.map((mobile) => ({ mobile, openId: openIdOf(mobile) })), ...emails.map((email) => ({ email }))];
 
 /** mulberry32: tiny, fast and good enough for demo data; Math.random would break determinism. */
 export function mulberry32(seed: number): Rng {
@@ -49,8 +60,11 @@ export class NumberBlock {
   private readonly rest = Array.from({ length: 10_000 }, (_, i) => i);
   private used = 0;
   constructor(private readonly prefix: string, private readonly r: Random) {}
+  get exhausted(): boolean {
+    return this.used >= this.rest.length;
+  }
   next(): string {
-    if (this.used >= this.rest.length) throw new Error(`number block ${this.prefix} exhausted`);
+    if (this.exhausted) throw new Error(`number block ${this.prefix} exhausted`);
     const j = this.r.int(this.used, this.rest.length - 1);
     [this.rest[this.used], this.rest[j]] = [this.rest[j]!, this.rest[this.used]!];
     return this.prefix + String(this.rest[this.used++]).padStart(4, '0');

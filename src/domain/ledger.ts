@@ -1,5 +1,5 @@
 import type { LedgerEventKind, LedgerStatus } from '../db/schema.js';
-import { addDays } from './periods.js';
+import { addDays, daysBetween } from './periods.js';
 import { inZone, localDate } from './time.js';
 
 /**
@@ -65,10 +65,6 @@ export const actionsFor = (status: LedgerStatus, who: Standing): LedgerAction[] 
 
 const DAY_MS = 86_400_000;
 
-export { localDate } from './time.js';
-/** Whole calendar days from one local date to another. */
-const dayNumber = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / 86_400_000;
-export const daysBetween = (from: string, to: string): number => dayNumber(to) - dayNumber(from);
 
 /** A new item's due date: the default number of days after the day it was raised. */
 export const defaultDueOn = (createdAt: Date, tz: string): string => addDays(localDate(createdAt, tz), LEDGER_DUE_DAYS);

@@ -34,11 +34,15 @@ export interface Availability {
 
 const ALWAYS_AVAILABLE: Availability = { leaves: [] };
 
-/** A calendar date moved by `n` days. Plain UTC arithmetic on the date alone: every schedule rule walks days, so this is hot. */
-export const addDays = (date: string, n: number): string => {
-  const [y, m, d] = date.split('-').map(Number);
-  return new Date(Date.UTC(y!, m! - 1, d! + n)).toISOString().slice(0, 10);
-};
+// Calendar dates as plain UTC arithmetic on the date alone: every schedule rule walks days, so these are hot.
+const DAY_MS = 86_400_000;
+const utcMidnight = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+
+/** A calendar date moved by `n` days. */
+export const addDays = (date: string, n: number): string => new Date(utcMidnight(date) + n * DAY_MS).toISOString().slice(0, 10);
+
+/** Whole calendar days from one date to another. */
+export const daysBetween = (from: string, to: string): number => (utcMidnight(to) - utcMidnight(from)) / DAY_MS;
 export const maxDate = (a: string, b: string): string => (a > b ? a : b);
 export const minDate = (a: string, b: string): string => (a < b ? a : b);
 
@@ -131,6 +135,6 @@ export function elapsed(def: CampaignDefinition, p: Period, today: string, a: Av
   return {
     passed: today < p.start ? 0 : workingDays(def, p.start, passedEnd, a),
     total: workingDays(def, p.start, p.end, a),
-    daysLeft: today > p.end ? 0 : dayjs(p.end).diff(dayjs(maxDate(today, p.start)), 'day'),
+    daysLeft: today > p.end ? 0 : daysBetween(maxDate(today, p.start), p.end),
   };
 }

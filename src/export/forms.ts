@@ -1,5 +1,6 @@
 import type { CampaignDefinition } from '../domain/campaign.js';
-import { dueOf, daysToClose, localDate } from '../domain/ledger.js';
+import { dueOf, daysToClose } from '../domain/ledger.js';
+import { localDate } from '../domain/time.js';
 import { termPeriods } from '../domain/periods.js';
 import { formatLocal } from '../domain/time.js';
 import { localLabel } from '../domain/weeks.js';

@@ -25,7 +25,7 @@ import {
   type ZoneReport,
 } from '../db/schema.js';
 import { reportWeeks, type ReportWeek } from '../domain/weeks.js';
-import { localDate } from '../domain/ledger.js';
+import { localDate } from '../domain/time.js';
 
 /**
  * Everything one school export reads, in a handful of queries joined on the

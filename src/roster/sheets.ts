@@ -123,6 +123,10 @@ export interface RosterSheet {
   rows: RosterRow[];
 }
 
+/** A row with every column of its sheet present, in sheet order, empty where the secretary left the cell blank. */
+export const completeRow = (kind: SheetKind, values: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(SHEETS[kind].columns.map((c) => [c.key, values[c.key] ?? '']));
+
 /** Rows typed in code (the demo generator, tests) rather than read from a file. */
 export function sheetFromValues(kind: SheetKind, rows: Array<Record<string, string>>, file = '(generated)'): RosterSheet {
   const letters = Object.fromEntries(SHEETS[kind].columns.map((c, i) => [c.key, String.fromCharCode(65 + i)]));

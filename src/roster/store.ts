@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { currentHoldersByCampaign, setHolders, type AssignmentChange } from '../db/assignments.js';
+import { currentHoldersByCampaign, setHolders, startHoldings, type AssignmentChange } from '../db/assignments.js';
 import { assignments, dorms, people, schoolClasses, targets, zones } from '../db/schema.js';
 import type { SheetKind } from './sheets.js';
 import type { PersonRef, RosterPlan, StoredRoster } from './validate.js';
@@ -37,14 +37,14 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 /** Whether any of `values` differs from the stored row. */
 const differs = (row: object, values: object) => Object.entries(values).some(([k, v]) => !same((row as Record<string, unknown>)[k], v));
 
+/** Rows per multi-row INSERT: well under SQLite's limit on bound parameters for the widest table. */
+const INSERT_CHUNK = 500;
+
 /**
  * Stores the plan: upserts by natural key (class name, mobile or email, building
  * and room, zone name, student or target name), so importing the same file twice
  * changes nothing. `openIds` are the Feishu accounts found for people.
  */
-/** Rows per multi-row INSERT: well under SQLite's limit on bound parameters for the widest table. */
-const INSERT_CHUNK = 500;
-
 export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openIds: Map<PersonRef, string>, at: Date): ApplyResult {
   const tallies = Object.fromEntries(
     (['classes', 'members', 'dorms', 'zones', 'targets'] as const).map((k) => [k, { created: 0, updated: 0, unchanged: 0 }]),
@@ -137,12 +137,9 @@ export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openId
           .returning({ id: targets.id, naturalKey: targets.naturalKey })
           .all();
         const idByKey = new Map(ids.map((r) => [r.naturalKey, r.id]));
-        const holders = chunk.flatMap((t) =>
-          t.visitor ? [{ campaignId, subjectType: 'target' as const, subjectId: idByKey.get(t.naturalKey)!, personId: idOf(t.visitor), via: meta.via, startedAt: meta.at }] : [],
-        );
-        if (holders.length) tx.insert(assignments).values(holders).run();
+        const holds = chunk.flatMap((t) => (t.visitor ? [{ subjectId: idByKey.get(t.naturalKey)!, personId: idOf(t.visitor) }] : []));
+        addMoves({ started: startHoldings(tx, campaignId, 'target', holds, meta), ended: 0 });
         tallies.targets.created += chunk.length;
-        moved.started += holders.length;
       }
     },
     { behavior: 'immediate' },

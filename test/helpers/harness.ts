@@ -1,14 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createBot, type Bot } from '../../src/app.js';
 import { AdjustableClock } from '../../src/clock.js';
 import type { Transport } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
-import { FeishuStandIn, type StandInOptions, type StoredMessage } from '../../src/sandbox/index.js';
+import { FeishuStandIn, sandboxCredentials, type SandboxCredentials, type StandInOptions, type StoredMessage } from '../../src/sandbox/index.js';
 import { parseCampaignDefinition, type CampaignDefinition } from '../../src/domain/campaign.js';
 import { DEMO_BRANCH_CHAT_ID, DEMO_PEOPLE, DEMO_ZONES, demoOpenId, seedDemo } from '../../src/demo/seed.js';
 import type { RosterSheet } from '../../src/roster/sheets.js';
@@ -53,16 +52,8 @@ export const TEST_CAMPAIGN = parseCampaignDefinition({
 /** A local (Asia/Shanghai) wall time as an instant. */
 export const cst = (local: string) => new Date(`${local}+08:00`);
 
-export type Credentials = ReturnType<typeof makeCredentials>;
-
-export function makeCredentials() {
-  return {
-    appId: `cli_${randomBytes(8).toString('hex')}`,
-    appSecret: randomBytes(16).toString('hex'),
-    encryptKey: randomBytes(16).toString('hex'),
-    verificationToken: randomBytes(12).toString('hex'),
-  };
-}
+export type Credentials = SandboxCredentials;
+export const makeCredentials = sandboxCredentials;
 
 export const tmpDbFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-test-')), 'zoufang.db');
 

@@ -3,16 +3,15 @@ import {
   ACTIVE_STATUSES,
   actionsFor,
   ageInDays,
-  daysBetween,
   daysOverdue,
   daysToClose,
   dueOf,
-  localDate,
   type LedgerAction,
   type LedgerNumbers,
   type Standing,
 } from '../../domain/ledger.js';
-import { formatLocal } from '../../domain/time.js';
+import { daysBetween } from '../../domain/periods.js';
+import { formatLocal, localDate } from '../../domain/time.js';
 import { callbackButton, labelledText, plainText, renderCard, textBlock, textTag } from '../../feishu/card-templates.js';
 
 /**

@@ -5,6 +5,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { LedgerEvent, LedgerItem, Person } from '../../db/schema.js';
 import { inQuietHours, nudgeDay } from '../../domain/calendar.js';
 import { addDays } from '../../domain/periods.js';
+import { localDate } from '../../domain/time.js';
 import {
   ACTIVE_STATUSES,
   LEDGER_ACTIONS,
@@ -17,7 +18,6 @@ import {
   dueOf,
   ledgerNumbers,
   ledgerNumbersByOwner,
-  localDate,
   type LedgerAction,
   type Standing,
   type Verdict,

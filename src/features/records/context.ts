@@ -12,6 +12,7 @@ import { currentCampaign, type FeatureDeps } from '../deps.js';
 export const CO_VISITOR_OPTIONS = 100;
 
 export type Colleague = Pick<Person, 'id' | 'name' | 'department'>;
+const COLLEAGUE_COLUMNS = { id: people.id, name: people.name, department: people.department };
 
 /** Lookups and permission checks every form shares. */
 export function recordContext(deps: FeatureDeps, records: RecordRepo) {
@@ -76,18 +77,17 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * A district has a thousand teachers, so the ranking happens in SQL.
    */
   async function colleagues(person: Person, keep: number[] = []): Promise<Colleague[]> {
-    const columns = { id: people.id, name: people.name, department: people.department };
     const mine = [...new Set([...person.classesTaught, ...(person.classLed ? [person.classLed] : [])])];
     const near = or(
       person.department ? eq(people.department, person.department) : undefined,
       mine.length ? inArray(people.classLed, mine) : undefined,
       mine.length ? sql`exists (select 1 from json_each(${people.classesTaught}) where value in ${mine})` : undefined,
     );
-    const picked: Colleague[] = keep.length ? deps.db.select(columns).from(people).where(and(inArray(people.id, keep), ne(people.id, person.id))).orderBy(people.name).all() : [];
+    const picked: Colleague[] = keep.length ? deps.db.select(COLLEAGUE_COLUMNS).from(people).where(and(inArray(people.id, keep), ne(people.id, person.id))).orderBy(people.name).all() : [];
     const take = (where: SQL | undefined) => {
       if (picked.length >= CO_VISITOR_OPTIONS) return;
       const seen = [person.id, ...picked.map((p) => p.id)];
-      picked.push(...deps.db.select(columns).from(people).where(and(notInArray(people.id, seen), where)).orderBy(people.name).limit(CO_VISITOR_OPTIONS - picked.length).all());
+      picked.push(...deps.db.select(COLLEAGUE_COLUMNS).from(people).where(and(notInArray(people.id, seen), where)).orderBy(people.name).limit(CO_VISITOR_OPTIONS - picked.length).all());
     };
     if (near) take(near);
     take(undefined);
@@ -97,7 +97,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   /** Leaders and admins other than the visitor, whom a visit can be reported to. */
   async function leaders(person: Person): Promise<Colleague[]> {
     return deps.db
-      .select({ id: people.id, name: people.name, department: people.department })
+      .select(COLLEAGUE_COLUMNS)
       .from(people)
       .where(and(ne(people.id, person.id), sql`exists (select 1 from json_each(${people.roles}) where value in ('leader', 'admin'))`))
       .orderBy(people.name)

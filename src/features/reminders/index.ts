@@ -7,7 +7,7 @@ import { reminderSnoozes, type Person } from '../../db/schema.js';
 import { endedPeriodObligations, needsChasing, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { addDays, isAvailable } from '../../domain/periods.js';
 import { currentStage, mayNudge, nextNudgeMoment, type Stage } from '../../domain/reminders.js';
-import { formatDeadline, inZone } from '../../domain/time.js';
+import { formatDeadline, inZone, localDate } from '../../domain/time.js';
 import { renderCard } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { UserFacingError } from '../../feishu/errors.js';
@@ -38,8 +38,6 @@ export interface Openers {
 const ADMIN_CATCH_UP_DAYS = 7;
 /** A snoozed reminder not re-sent within this long (the bot was down) is dropped. */
 const SNOOZE_STALE_MS = 3 * 86_400_000;
-
-const localDate = (at: Date, tz: string) => inZone(at, tz).format('YYYY-MM-DD');
 
 export function openValueOf(openers: Openers, campaignId: string, o: Obligation): object {
   if (o.kind !== 'once') return openers.visits(campaignId);
