@@ -71,7 +71,8 @@ describe('npm run build', { timeout: 90_000 }, () => {
         BACKUP_DIR: path.join(data, 'backups'),
       };
       const bot = await startCompiled(env, /"msg":"bot started"/);
-      expect(standIn.connectedClients()).toBe(1);
+      // The stand-in counts a socket once the client's first ping shows it listens, a moment after the handshake.
+      await waitFor(() => standIn.connectedClients() === 1, 'the long connection');
       const url = (JSON.parse(bot.output().split('\n').find((l) => l.includes('"bot started"'))!) as { url: string }).url;
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect(listBackups(env.BACKUP_DIR)).toHaveLength(1); // the daily backup catches up at start
