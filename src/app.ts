@@ -52,6 +52,12 @@ export interface BotOptions {
   photoDir?: string;
   /** Scheduled backups of the database and photos (BACKUP_DIR, BACKUP_AT); none when absent. */
   backup?: BackupJobOptions;
+  /**
+   * Whether jobs also fire on the wall clock (default yes). Tests that move a
+   * frozen clock turn it off: a trigger at a real 09:00 would run a job at a
+   * moment the test did not choose. Jobs still catch up at start.
+   */
+  cronTriggers?: boolean;
 }
 
 /** Photos beside the database by default, so one directory holds all the data (a temp dir for an in-memory database). */
@@ -123,7 +129,7 @@ export function createBot(o: BotOptions) {
   const router = new Router({ log, findPerson: (id) => people.byOpenId(id), send: (m) => outbox.enqueue(m) });
   const jobs = buildFeatures(deps, router);
   if (o.backup) jobs.push(backupJob({ ...o.backup, db, log, photoDir: deps.media!.photoDir }));
-  const scheduler = new Scheduler(jobs, clock, log);
+  const scheduler = new Scheduler(jobs, clock, log, { cronTriggers: o.cronTriggers ?? true });
   let botOpenId: string | undefined;
 
   /**

@@ -27,7 +27,7 @@ async function startSandbox(env: Record<string, string>) {
   return { dbFile, standIn: /模拟平台 \/ stand-in:\s+(\S+)/.exec(out)![1]!, output: () => out };
 }
 
-describe('npm start in sandbox mode', () => {
+describe('npm start in sandbox mode', { timeout: 60_000 }, () => {
   it('runs seed 000 by default: 35 dorms with their teachers, targets to claim, everyone on the roster has an account', async () => {
     const s = await startSandbox({});
     const db = openDatabase(s.dbFile);
@@ -44,7 +44,7 @@ describe('npm start in sandbox mode', () => {
     await waitFor(async () => {
       const messages = (await (await fetch(`${s.standIn}/_sandbox/messages`)).json()) as Array<{ msgType: string; content: unknown }>;
       return messages.some((m) => m.msgType === 'interactive' && JSON.stringify(m.content).includes('认领走访对象'));
-    }, 'claim card');
+    }, 'claim card', 20_000);
   });
 
   it('runs seed 002 when SANDBOX_PRESET names it: the department targets in the seed\'s numbers', async () => {

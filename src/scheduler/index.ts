@@ -13,14 +13,19 @@ export class Scheduler {
   private tasks: ScheduledTask[] = [];
   private readonly running = new Map<string, Promise<JobResult>>();
 
-  constructor(private readonly jobs: Job[], private readonly clock: Clock, private readonly log: Logger) {}
+  constructor(
+    private readonly jobs: Job[],
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: { cronTriggers: boolean } = { cronTriggers: true },
+  ) {}
 
   names(): string[] {
     return this.jobs.map((j) => j.name);
   }
 
   async start(): Promise<void> {
-    for (const job of this.jobs) {
+    for (const job of this.opts.cronTriggers ? this.jobs : []) {
       const seen = new Set<string>();
       for (const t of await job.triggers()) {
         const key = `${t.cron}@${t.timezone}`;

@@ -39,6 +39,8 @@ export interface HarnessOptions {
   campaign?: CampaignDefinition;
   /** Roster sheets for the demo cast other than its own (the same people, in another campaign's departments or roles). */
   cast?: RosterSheet[];
+  /** How long a card callback may take before the bot answers it later (see CARD_BUDGET_MS). */
+  cardBudgetMs?: number;
 }
 
 /** The campaign the bot tests run: a term that starts on Monday 2026-11-09 (week 1 = 11/09–11/15). */
@@ -93,7 +95,10 @@ export async function startHarness(o: HarnessOptions) {
     host: '127.0.0.1',
     outbox: { backoffBaseMs: 10, pollMs: 30 },
     apiTimeoutMs: o.apiTimeoutMs,
+    cardBudgetMs: o.cardBudgetMs,
     photoDir,
+    // The test moves the clock and runs jobs itself.
+    cronTriggers: false,
   });
   await bot.start();
   if (o.transport === 'webhook') standIn.setWebhook(`${bot.url}/webhook/event`);

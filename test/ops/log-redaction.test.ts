@@ -31,7 +31,7 @@ async function currentToken(h: Harness): Promise<string> {
   return ((await r.json()) as { tenant_access_token: string }).tenant_access_token;
 }
 
-describe('log redaction', () => {
+describe('log redaction', { timeout: 60_000 }, () => {
   it('keeps secrets, tokens, phones, addresses and typed card text out of every log line', async () => {
     h = await startRecordsHarness(cst('2026-11-13T16:00:00'));
     await h.runJob('zone-report-push');

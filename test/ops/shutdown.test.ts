@@ -19,7 +19,8 @@ afterEach(async () => {
 
 describe('graceful shutdown', () => {
   it('finishes the callback in flight and the queued send, and turns away a click that arrives meanwhile', async () => {
-    h = await startHarness({ transport: 'ws', at: cst('2026-11-13T16:00:00') });
+    // Generous callback budgets: the held click must outlast the stop and a second click on a loaded machine.
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-13T16:00:00'), standInOptions: { callbackTimeoutMs: 15_000 }, cardBudgetMs: 12_000 });
     await h.runJob('zone-report-push');
     const cardOf = (name: string) => h.cardsTo(name).at(-1)!.messageId;
 

@@ -13,7 +13,7 @@ describe('long connection (real WSClient)', () => {
 
   beforeEach(async () => {
     received.length = 0;
-    s = await startStandIn({ callbackTimeoutMs: 500 });
+    s = await startStandIn();
     s.addChat({ chatId: 'oc_grade3', name: '三年级组', memberOpenIds: [ALICE.openId, BOB.openId] });
     const client = sdkClient(s);
     const dispatcher = new lark.EventDispatcher({ logger: silentLogger }).register({
@@ -47,6 +47,8 @@ describe('long connection (real WSClient)', () => {
   it('delivers im.message.receive_v1 with the documented shape and sees the reply', async () => {
     const { messageId, eventId } = await s.sendText(ALICE.openId, '今天走访了3户');
     expect(received).toHaveLength(1);
+    // The ACK may come back before the handler's reply is sent.
+    await waitFor(() => s.messagesIn(s.p2pChatId(ALICE.openId)).length === 2 || undefined);
     const data = received[0];
     expect(data.event_id).toBe(eventId);
     expect(data.event_type).toBe('im.message.receive_v1');
@@ -101,7 +103,7 @@ describe('long connection (real WSClient)', () => {
       throw new Error('boom');
     };
     expect((await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: {} })).error?.code).toBe(200671);
-    cardHandler = () => new Promise((r) => setTimeout(() => r({}), 900));
+    cardHandler = () => new Promise((r) => setTimeout(() => r({}), 4000));
     expect((await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: {} })).error?.code).toBe(200341);
     cardHandler = async () => ({ card: { type: 'raw', data: { schema: '2.0', body: { elements: Array.from({ length: 201 }, () => ({ tag: 'markdown', content: '.' })) } } } });
     expect((await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: {} })).error?.code).toBe(200673);

@@ -34,7 +34,7 @@ describe('webhook delivery to the SDK EventDispatcher', () => {
   beforeEach(async () => {
     handled.length = 0;
     rawRequests.length = 0;
-    s = await startStandIn({ callbackTimeoutMs: 400 });
+    s = await startStandIn();
     const dispatcher = new lark.EventDispatcher({ encryptKey: ENCRYPT_KEY, verificationToken: VERIFICATION_TOKEN, logger: silentLogger }).register({
       'im.message.receive_v1': async (data: any) => {
         handled.push(data);
@@ -122,7 +122,7 @@ describe('webhook delivery to the SDK EventDispatcher', () => {
     expect(handled[0].header).toBeUndefined();
     expect(handled[0].create_time).toMatch(/^\d{16}$/); // callbacks: microseconds
 
-    cardAnswer = () => new Promise((r) => setTimeout(() => r({}), 800));
+    cardAnswer = () => new Promise((r) => setTimeout(() => r({}), 4000));
     expect((await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: {} })).error?.code).toBe(200341);
 
     s.setWebhook(`${base}/broken`);
