@@ -84,6 +84,7 @@ export function dormRecordSheet(data: ExportData, photoRef: PhotoRef): FormSheet
     name: '附件一 宿舍记录',
     title: '附件一 关爱一间宿舍情况记录表',
     landscape: true,
+    perRecordForm: true,
     columns: [
       col('关爱教师'),
       col('关爱时间段'),
@@ -169,6 +170,7 @@ export function zoneReportSheet(data: ExportData): FormSheet {
     name: '附件二 责任区报表',
     title: '附件二 党员干部环境责任区报表',
     landscape: true,
+    perRecordForm: true,
     columns: [
       col('时间'),
       col('党员干部'),
@@ -205,6 +207,7 @@ export function studentDaySheet(data: ExportData, photoRef: PhotoRef): FormSheet
     name: '附件三 做一天学生',
     title: '附件三 做一天中职学生情况记录表',
     landscape: true,
+    perRecordForm: true,
     columns: [
       col('教师'),
       col('部门'),
@@ -265,6 +268,7 @@ export function visitSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
     name: '附件五 走访记录',
     title: '附件五 “百名党员干部带领千名党员教师走访万名学生家长”情况记录表',
     landscape: true,
+    perRecordForm: true,
     columns: [
       col('家访教师'),
       col('同行教师', 'text', 'coVisitors'),
@@ -321,6 +325,7 @@ export function outreachSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
     name: '大走访记录',
     title: '“三大一实干”活动之大走访情况记录表',
     landscape: true,
+    perRecordForm: true,
     columns: [
       col('走访人'),
       col('同行人员', 'text', 'coVisitors'),
@@ -444,6 +449,7 @@ export function writingSheet(data: ExportData, form: 'reflection' | 'story'): Fo
     name: what,
     title: `期末走访汇报会 · ${what}`,
     landscape: false,
+    perRecordForm: true,
     columns: [col('教师'), col('部门'), col('学期'), col('题目', 'text', 'title'), { header: '正文', kind: 'long', field: 'body' }, col('提交时间', 'datetime'), col('补交')],
     rows: ofForm(data, form).map((r) => [
       person(data, r.authorId),

@@ -34,6 +34,11 @@ export interface SheetSpec {
   rows: CellValue[][];
   /** Row indexes after which a printed page ends (the ledger: one party member per page). */
   pageBreaksAfter?: number[];
+  /**
+   * The paper is one form per record (附件一, 二, 三, 五, the stories): the
+   * workbook then also gets a sheet that prints each record as its own page.
+   */
+  perRecordForm?: boolean;
 }
 
 /** The header is the third row: title, subtitle, header. */
@@ -42,17 +47,29 @@ export const HEADER_ROW = 3;
 const LIMITS: Record<ColumnKind, { min: number; max: number }> = {
   text: { min: 6, max: 24 },
   long: { min: 24, max: 60 },
-  date: { min: 12, max: 12 },
-  datetime: { min: 17, max: 17 },
+  date: { min: 13, max: 13 },
+  datetime: { min: 18, max: 18 },
   number: { min: 6, max: 12 },
 };
 
 const FORMATS: Partial<Record<ColumnKind, string>> = { date: 'yyyy-mm-dd', datetime: 'yyyy-mm-dd hh:mm' };
 
-/** Characters as Excel measures width: a Chinese character takes two. */
+/** How wide one character prints, as Excel measures width: a Chinese (or other East Asian wide) character takes two. */
+function charWidth(code: number): number {
+  return (code >= 0x1100 && code <= 0x115f) ||
+    (code >= 0x2e80 && code <= 0xa4cf) ||
+    (code >= 0xac00 && code <= 0xd7a3) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) ||
+    (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6)
+    ? 2
+    : 1;
+}
+
 export function displayWidth(s: string): number {
   let w = 0;
-  for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  for (const ch of s) w += charWidth(ch.codePointAt(0)!);
   return w;
 }
 
@@ -79,6 +96,65 @@ export const localDateTime = (at: Date | null | undefined, tz: string): Date | n
 const thin = { style: 'thin' as const, color: { argb: 'FF999999' } };
 const BORDER = { top: thin, left: thin, bottom: thin, right: thin };
 
+/** A4 portrait, less the margins below, in Excel's column-width units. */
+const PAGE_WIDTH = 96;
+const LABEL_WIDTH = 18;
+const VALUE_WIDTH = PAGE_WIDTH - LABEL_WIDTH;
+/**
+ * Excel cannot grow a row past 409 points (about 25 lines), so a long text is
+ * cut into rows of at most this many lines, continued under the same label.
+ */
+const LINES_PER_ROW = 22;
+
+/** How a text wraps in `width` units: its lines, each ending a paragraph or not. */
+function wrapped(text: string, width: number): Array<{ text: string; paragraphEnd: boolean }> {
+  const lines: Array<{ text: string; paragraphEnd: boolean }> = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    let w = 0;
+    for (const ch of paragraph) {
+      const cw = charWidth(ch.codePointAt(0)!);
+      if (w + cw > width && line) {
+        lines.push({ text: line, paragraphEnd: false });
+        line = '';
+        w = 0;
+      }
+      line += ch;
+      w += cw;
+    }
+    lines.push({ text: line, paragraphEnd: true });
+  }
+  return lines;
+}
+
+/** A long value in pieces that each fit one row (two units spare for the cell's padding and wide glyphs). */
+function rowPieces(text: string, width = VALUE_WIDTH - 2, linesPerRow = LINES_PER_ROW): string[] {
+  const lines = wrapped(text, width);
+  const pieces: string[] = [];
+  for (let i = 0; i < lines.length; i += linesPerRow) {
+    const chunk = lines.slice(i, i + linesPerRow);
+    pieces.push(chunk.map((l, j) => l.text + (l.paragraphEnd && j < chunk.length - 1 ? '\n' : '')).join(''));
+  }
+  return pieces;
+}
+
+/** Points per line of 11-point text, and Excel's tallest row. */
+const LINE_POINTS = 15;
+const MAX_ROW_POINTS = 409;
+
+/**
+ * Neither Excel nor LibreOffice fits a row to wrapped text when opening a
+ * file, so a row that needs more than one line is given its height.
+ */
+function fitHeight(row: ExcelJS.Row, cells: Array<[CellValue, number]>, minLines = 1): void {
+  let lines = minLines;
+  for (const [v, width] of cells) {
+    // Most cells are short: no character is wider than two units.
+    if (typeof v === 'string' && v && (v.length * 2 > width - 2 || v.includes('\n'))) lines = Math.max(lines, wrapped(v, width - 2).length);
+  }
+  if (lines > 1) row.height = Math.min(MAX_ROW_POINTS, lines * LINE_POINTS + 3);
+}
+
 /** Lets other work (the bot's events) run between chunks of a large sheet. */
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -91,13 +167,15 @@ export async function writeSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: S
       fitToPage: true,
       fitToWidth: 1,
       fitToHeight: 0,
-      printTitlesRow: `${HEADER_ROW}:${HEADER_ROW}`,
+      // Title, subtitle and header on every printed page: a page of the ledger stands on its own.
+      printTitlesRow: `1:${HEADER_ROW}`,
       margins: { left: 0.4, right: 0.4, top: 0.5, bottom: 0.6, header: 0.3, footer: 0.3 },
     },
     headerFooter: { oddFooter: `&C${spec.title} 第 &P 页，共 &N 页` },
   });
+  const widths = spec.columns.map((c, i) => widthOf(c, spec.rows, i));
   ws.columns = spec.columns.map((c, i) => ({
-    width: widthOf(c, spec.rows, i),
+    width: widths[i],
     style: {
       ...(FORMATS[c.kind ?? 'text'] ? { numFmt: FORMATS[c.kind ?? 'text'] } : {}),
       alignment: { vertical: 'top', wrapText: c.kind === 'long' || c.kind === 'text' },
@@ -130,10 +208,70 @@ export async function writeSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: S
   for (let i = 0; i < spec.rows.length; i++) {
     const row = ws.addRow(spec.rows[i]!.map((v) => v ?? ''));
     for (let c = 1; c <= n; c++) row.getCell(c).border = BORDER;
+    fitHeight(row, spec.rows[i]!.map((v, c) => [v, widths[c]!]));
     if (breaks.has(i) && i < spec.rows.length - 1) row.addPageBreak();
     row.commit();
     if (i % 500 === 499) await breathe();
   }
+  ws.commit();
+}
+
+/**
+ * The print version of a per-record form: each record on its own A4 page, the
+ * paper form's title on top, then a label and its value on each line in the
+ * paper's order — what a teacher would have filled in by hand.
+ */
+export async function writeFormPages(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec, name: string): Promise<void> {
+  const ws = wb.addWorksheet(name, {
+    pageSetup: {
+      paperSize: 9,
+      orientation: 'portrait',
+      fitToPage: true,
+      fitToWidth: 1,
+      fitToHeight: 0,
+      margins: { left: 0.5, right: 0.5, top: 0.6, bottom: 0.6, header: 0.3, footer: 0.3 },
+    },
+    // '&' starts a code in a header; '&&' prints one.
+    headerFooter: { oddHeader: `&L&8${spec.subtitle.replace(/&/g, '&&')}`, oddFooter: `&C${spec.title} 第 &P 页，共 &N 页` },
+  });
+  ws.columns = [
+    { width: LABEL_WIDTH, style: { font: { bold: true }, alignment: { vertical: 'top', wrapText: true } } },
+    { width: VALUE_WIDTH, style: { alignment: { vertical: 'top', horizontal: 'left', wrapText: true } } },
+  ];
+  // Each row is committed once the next is added: the last of a record still needs its page break.
+  let pending: ExcelJS.Row | undefined;
+  const add = (values: CellValue[]): ExcelJS.Row => {
+    pending?.commit();
+    pending = ws.addRow(values.map((v) => v ?? ''));
+    return pending;
+  };
+  const line = (label: string, value: CellValue, kind: ColumnKind) => {
+    const row = add([label, value]);
+    row.getCell(1).border = BORDER;
+    row.getCell(2).border = BORDER;
+    const format = FORMATS[kind];
+    if (format) row.getCell(2).numFmt = format;
+    // An empty long field keeps room to write in, as on paper.
+    fitHeight(row, [[label, LABEL_WIDTH], [value, VALUE_WIDTH]], kind === 'long' ? 2 : 1);
+  };
+  for (let i = 0; i < spec.rows.length; i++) {
+    if (i > 0) pending!.addPageBreak();
+    const title = add([spec.title]);
+    title.font = { bold: true, size: 14 };
+    title.height = 30;
+    title.getCell(1).alignment = { horizontal: 'center', vertical: 'middle' };
+    ws.mergeCells(title.number, 1, title.number, 2);
+    spec.columns.forEach((c, j) => {
+      const v = spec.rows[i]![j] ?? null;
+      const kind = c.kind ?? 'text';
+      const label = c.header.replace(/\n/g, '');
+      if (typeof v !== 'string') return line(label, v, kind);
+      const pieces = v ? rowPieces(v) : [''];
+      pieces.forEach((piece, k) => line(k === 0 ? label : `${label}（续）`, piece, kind));
+    });
+    if (i % 50 === 49) await breathe();
+  }
+  pending?.commit();
   ws.commit();
 }
 

@@ -18,7 +18,7 @@ import {
 import { loadExportData, type ExportData, type ExportScope } from './load.js';
 import { photoCell, planPhotos, writePhotoZip } from './photos.js';
 import { quotaColumns } from './quotas.js';
-import { streamingWorkbook, writeSheet, type CellValue, type Column, type SheetSpec } from './sheet.js';
+import { streamingWorkbook, writeFormPages, writeSheet, type CellValue, type Column, type SheetSpec } from './sheet.js';
 import { byDepartment, combined, COUNT_HEADERS, countCells, peopleOf, quotaTable, tallies, type QuotaStatus } from './summary.js';
 
 /**
@@ -100,7 +100,14 @@ async function writeWorkbook(file: string, sheets: SheetSpec[]): Promise<Written
   const wb = streamingWorkbook(file);
   const rowCounts: Record<string, number> = {};
   for (const s of sheets) {
-    await writeSheet(wb, s);
+    if (s.perRecordForm && s.rows.length) {
+      // The table is for sorting and counting; the sheet after it prints each record as its paper form.
+      const pages = `${s.name}（打印）`;
+      await writeSheet(wb, { ...s, subtitle: `${s.subtitle} · 逐份打印见「${pages}」` });
+      await writeFormPages(wb, s, pages);
+    } else {
+      await writeSheet(wb, s);
+    }
     rowCounts[s.name] = s.rows.length;
   }
   await wb.commit();

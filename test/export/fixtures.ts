@@ -35,15 +35,46 @@ export function rowsOf(ws: ExcelJS.Worksheet): Array<Record<string, string | num
   for (let r = HEADER_ROW + 1; r <= ws.actualRowCount; r++) {
     const row = ws.getRow(r);
     const o: Record<string, string | number> = {};
-    hs.forEach((h, i) => {
-      const v = row.getCell(i + 1).value;
-      // Excel dates carry the local wall-clock time as if it were UTC; 提交时间 columns have a time of day.
-      if (v instanceof Date) o[h] = h.includes('时间') ? v.toISOString().slice(0, 16).replace('T', ' ') : v.toISOString().slice(0, 10);
-      else o[h] = typeof v === 'number' ? v : v === null || v === undefined ? '' : String(v);
-    });
+    hs.forEach((h, i) => (o[h] = cellText(row.getCell(i + 1).value, h)));
     out.push(o);
   }
   return out;
+}
+
+const cellText = (v: ExcelJS.CellValue, label: string): string | number =>
+  // Excel dates carry the local wall-clock time as if it were UTC; 时间 fields have a time of day.
+  v instanceof Date ? (label.includes('时间') ? v.toISOString().slice(0, 16).replace('T', ' ') : v.toISOString().slice(0, 10)) : typeof v === 'number' ? v : v === null || v === undefined ? '' : String(v);
+
+/**
+ * A print sheet read back as the forms it prints: each starts at its title,
+ * then one label and value per line, a "（续）" line continuing the one above.
+ */
+export function formPagesOf(ws: ExcelJS.Worksheet, title: string): Array<Record<string, string | number>> {
+  const forms: Array<Record<string, string | number>> = [];
+  for (let r = 1; r <= ws.actualRowCount; r++) {
+    const [label, value] = [ws.getRow(r).getCell(1).value, ws.getRow(r).getCell(2).value];
+    if (label === title) {
+      forms.push({});
+      continue;
+    }
+    const form = forms.at(-1)!;
+    const name = String(label);
+    const continued = /（续）$/.exec(name) ? name.slice(0, -'（续）'.length) : undefined;
+    if (continued) form[continued] = `${form[continued]}${value}`;
+    else form[name] = cellText(value, name);
+  }
+  return forms;
+}
+
+/** Where a printed sheet starts a new page: the rows its page breaks follow, read from the file itself. */
+export async function pageBreakRows(xlsx: Buffer, sheetName: string): Promise<number[]> {
+  const files = await readZip(xlsx);
+  const book = files.get('xl/workbook.xml')!.toString();
+  const rels = files.get('xl/_rels/workbook.xml.rels')!.toString();
+  const rid = new RegExp(`<sheet [^>]*name="${sheetName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*r:id="([^"]+)"`).exec(book)![1];
+  const target = new RegExp(`Id="${rid}"[^>]*Target="([^"]+)"`).exec(rels)![1]!;
+  const sheet = files.get(`xl/${target.replace(/^\/?xl\//, '')}`)!.toString();
+  return [...sheet.matchAll(/<brk id="(\d+)"/g)].map((m) => Number(m[1]));
 }
 
 /** Every cell's text in the workbook, to show what it must never hold. */

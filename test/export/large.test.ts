@@ -7,7 +7,7 @@ import { produceExport } from '../../src/export/request.js';
 import { cst } from '../helpers/harness.js';
 import { campaignDb, dataRowCount, insertVisits, readWorkbook, rowsOf } from './fixtures.js';
 
-/** A district-sized term: ten thousand visit records export completely. */
+/** A district-sized term: ten thousand visit records export completely, as a table and as printed forms. */
 
 describe('a large export', { timeout: 180_000 }, () => {
   it('writes all 10,000 visit records, and the summary counts every one', async () => {
@@ -28,6 +28,11 @@ describe('a large export', { timeout: 180_000 }, () => {
     expect(rows[0]).toMatchObject({ 家访教师: '刘芳', 同行教师: '黄志强', 走访日期: '2026-11-09', 学生姓名: '学生0', 家长姓名: '家长0' });
     expect(rows.at(-1)).toMatchObject({ 走访内容: expect.stringMatching(/^第 \d+ 次走访的内容$/) });
     expect(new Set(rows.map((r) => r['走访内容'])).size).toBe(10_000);
+    // And printed: one form per visit.
+    const printed = wb.getWorksheet('附件五 走访记录（打印）')!;
+    let forms = 0;
+    printed.eachRow((row) => (forms += row.getCell(1).value === visits.getCell('A1').value ? 1 : 0));
+    expect(forms).toBe(10_000);
 
     const byTeacher = rowsOf(wb.getWorksheet('汇总（教师）')!);
     const liu = byTeacher.find((r) => r['姓名'] === '刘芳')!;
