@@ -31,6 +31,8 @@ const bot = createBot({
   log: createLogger('warn', process.stderr),
   port: 0,
   host: '127.0.0.1',
+  // Business time is not the wall clock here: a real 09:00 must not add sends to a measurement.
+  cronTriggers: false,
 });
 await bot.start();
 process.stdout.write(`${JSON.stringify({ url: bot.url })}\n`);

@@ -254,6 +254,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
     // Start-up runs every job once (catch-up); let what it queued go out before measuring.
     const backlog = async () => ((await (await fetch(`${bot!.url}/healthz`)).json()) as { outboxBacklog: number }).outboxBacklog;
     await waitUntil(async () => (await backlog()) === 0, 'the start-up jobs to deliver', 300_000);
+    const startupDelivered = performance.now();
     log(`bot up at ${bot.url}; start-up jobs delivered ${standIn.messages().length} messages`);
 
     // ── /进度 at district scale ──
@@ -269,6 +270,12 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
     log(`/汇总 ×${digest.length}: p50 ${round(median(digest))} ms`);
 
     // ── reminder fan-out: the admin chases everyone behind (/催办) ──
+    // The start-up burst still counts against the per-minute limit for a minute; the floor assumes a clear window.
+    const windowClear = startupDelivered + 61_000 - performance.now();
+    if (windowClear > 0) {
+      log(`waiting ${round(windowClear / 1000, 1)} s for the start-up sends to leave the per-minute window`);
+      await sleep(windowClear);
+    }
     const callsBefore = standIn.calls().length;
     const confirmation = nextAppMessage(standIn, standIn.p2pChatId(seeded.adminOpenId), (m) => m.msgType === 'text');
     // Collected as they arrive: snapshotting every stored message on each poll would load the stand-in being measured.

@@ -8,10 +8,16 @@ import type { Logger } from '../logger.js';
  * All jobs also run once at start-up, so anything missed while the bot was down
  * goes out then, and the outbox's keys make a repeated run send nothing twice.
  * Runs of one job never overlap.
+ *
+ * node-cron drops a trigger it reaches more than a second late (a busy event
+ * loop at 09:00, when several jobs fall due at once, or a suspended machine).
+ * Since a job only catches up, a late trigger runs it anyway; any number of
+ * triggers that come while a run waits share that run.
  */
 export class Scheduler {
   private tasks: ScheduledTask[] = [];
   private readonly running = new Map<string, Promise<JobResult>>();
+  private readonly waiting = new Set<string>();
 
   constructor(
     private readonly jobs: Job[],
@@ -31,7 +37,12 @@ export class Scheduler {
         const key = `${t.cron}@${t.timezone}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        this.tasks.push(schedule(t.cron, () => void this.run(job.name).catch(() => undefined), { timezone: t.timezone, name: `${job.name} ${key}` }));
+        const task = schedule(t.cron, () => this.trigger(job.name), { timezone: t.timezone, name: `${job.name} ${key}` });
+        task.on('execution:missed', (c) => {
+          this.log.warn({ job: job.name, due: c.date.toISOString() }, 'trigger came late (event loop busy or machine asleep); running the job now');
+          this.trigger(job.name);
+        });
+        this.tasks.push(task);
       }
     }
     await this.runAll();
@@ -41,6 +52,19 @@ export class Scheduler {
     await Promise.all(this.tasks.map((t) => t.destroy()));
     this.tasks = [];
     await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** A trigger: one run now, or after the run in progress; triggers meanwhile share it. */
+  private trigger(name: string): void {
+    if (this.waiting.has(name)) return;
+    this.waiting.add(name);
+    void (this.running.get(name) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        this.waiting.delete(name);
+        return this.run(name);
+      })
+      .catch(() => undefined);
   }
 
   async runAll(at?: Date): Promise<void> {
