@@ -255,7 +255,8 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
     const backlog = async () => ((await (await fetch(`${bot!.url}/healthz`)).json()) as { outboxBacklog: number }).outboxBacklog;
     await waitUntil(async () => (await backlog()) === 0, 'the start-up jobs to deliver', 300_000);
     const startupDelivered = performance.now();
-    log(`bot up at ${bot.url}; start-up jobs delivered ${standIn.messages().length} messages`);
+    const startupMessages = standIn.messages().length;
+    log(`bot up at ${bot.url}; start-up jobs delivered ${startupMessages} messages`);
 
     // ── /进度 at district scale ──
     const teachers = everyone.filter((p) => p.openId && p.openId !== seeded.adminOpenId);
@@ -271,8 +272,9 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
 
     // ── reminder fan-out: the admin chases everyone behind (/催办) ──
     // The start-up burst still counts against the per-minute limit for a minute; the floor assumes a clear window.
+    // (A chase sends a teacher one or two messages, so a small district fits beside its start-up burst.)
     const windowClear = startupDelivered + 61_000 - performance.now();
-    if (windowClear > 0) {
+    if (windowClear > 0 && startupMessages + 2 * teachers.length > FEISHU_SAFE_LIMITS.appPerMinute) {
       log(`waiting ${round(windowClear / 1000, 1)} s for the start-up sends to leave the per-minute window`);
       await sleep(windowClear);
     }
