@@ -7,7 +7,7 @@ import { DEMO_PEOPLE } from '../../src/demo/seed.js';
 import type { StoredMessage } from '../../src/sandbox/index.js';
 import { cst, waitFor, type Harness } from '../helpers/harness.js';
 import { PRIVATE, RECORDS_CAMPAIGN, current, latestCard, startRecordsHarness, targetId } from '../records/fixtures.js';
-import { allText, dataRowCount, headers, insertVisits, personId, picture, readWorkbook, readZip, rowsOf, sheetNames } from './fixtures.js';
+import { allText, dataRowCount, formPagesOf, headers, insertVisits, pageBreakRows, personId, picture, readWorkbook, readZip, rowsOf, sheetNames } from './fixtures.js';
 
 /**
  * The archive the branch hands in (issue 7): /导出 from an admin produces the
@@ -165,10 +165,13 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     const [xlsx, zip] = downloads as [Buffer, Buffer];
 
     const wb = await readWorkbook(xlsx);
+    // Each form that is one paper per record comes twice: as a table, then as pages to print.
     expect(sheetNames(wb)).toEqual([
-      '汇总（教师）', '汇总（部门）', '附件一 宿舍记录', '宿舍检查', '附件二 责任区报表', '附件三 做一天学生', '附件五 走访记录', '附件六 走访台账', '献一计', '心得体会', '感人故事',
+      '汇总（教师）', '汇总（部门）', '附件一 宿舍记录', '附件一 宿舍记录（打印）', '宿舍检查', '附件二 责任区报表', '附件二 责任区报表（打印）',
+      '附件三 做一天学生', '附件三 做一天学生（打印）', '附件五 走访记录', '附件五 走访记录（打印）', '附件六 走访台账', '献一计',
+      '心得体会', '心得体会（打印）', '感人故事', '感人故事（打印）',
     ]);
-    const counts = Object.fromEntries(wb.worksheets.map((ws) => [ws.name, dataRowCount(ws)]));
+    const counts = Object.fromEntries(wb.worksheets.filter((ws) => !ws.name.endsWith('（打印）')).map((ws) => [ws.name, dataRowCount(ws)]));
     expect(counts).toEqual({
       '汇总（教师）': DEMO_PEOPLE.length, '汇总（部门）': 6, '附件一 宿舍记录': 1, 宿舍检查: 1, '附件二 责任区报表': 1, '附件三 做一天学生': 1,
       '附件五 走访记录': 2, '附件六 走访台账': 4, 献一计: 1, 心得体会: 1, 感人故事: 1,
@@ -179,7 +182,7 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     expect(visits.getCell('A1').value).toBe('附件五 “百名党员干部带领千名党员教师走访万名学生家长”情况记录表');
     expect(String(visits.getCell('A2').value)).toContain('测试学校“微”行动 · 2026-11-09 至 2027-01-22');
     expect(visits.views[0]).toMatchObject({ state: 'frozen', ySplit: 3 });
-    expect(visits.pageSetup).toMatchObject({ orientation: 'landscape', paperSize: 9, printTitlesRow: '3:3' });
+    expect(visits.pageSetup).toMatchObject({ orientation: 'landscape', paperSize: 9, printTitlesRow: '1:3' });
     expect(visits.getColumn(headers(visits).indexOf('走访内容') + 1).width).toBeGreaterThan(20);
     expect(headers(visits).slice(0, 16)).toEqual([
       '家访教师', '同行教师', '走访日期', '走访方式', '走访地点', '学生姓名', '班级', '对象类别', '家长姓名', '联系电话', '家庭住址（实习企业）',
@@ -211,6 +214,19 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
       '未收受家长（企业）礼品礼金': '已确认', 列入台账: 2, 提交时间: '2026-11-18 10:00', 补交: '', 照片: `2 张：刘芳/走访记录 2026-11-17 孙小红 #${visitId}/`,
     });
     expect(wu).toMatchObject({ 学生姓名: '吴小强', 走访方式: '电话/通讯', 走访地点: '实习企业', '家庭住址（实习企业）': '广州某机电设备有限公司（实习企业）', 照片: '' });
+
+    // Printed: one A4 page per visit, the paper's title on top, each field on its line with what the card said.
+    const visitTitle = '附件五 “百名党员干部带领千名党员教师走访万名学生家长”情况记录表';
+    const printed = wb.getWorksheet('附件五 走访记录（打印）')!;
+    expect(printed.pageSetup).toMatchObject({ orientation: 'portrait', paperSize: 9, fitToWidth: 1 });
+    const forms = formPagesOf(printed, visitTitle);
+    expect(forms).toHaveLength(2);
+    expect(forms[0]).toEqual(sun);
+    expect(forms[1]).toEqual(wu);
+    const secondTitleRow = [...Array(printed.actualRowCount).keys()].map((i) => i + 1).filter((r) => printed.getRow(r).getCell(1).value === visitTitle)[1]!;
+    expect(await pageBreakRows(xlsx, '附件五 走访记录（打印）')).toEqual([secondTitleRow - 1]);
+    expect(String(visits.getCell('A2').value)).toContain('逐份打印见「附件五 走访记录（打印）」');
+    expect(formPagesOf(wb.getWorksheet('心得体会（打印）')!, '期末走访汇报会 · 心得体会')[0]).toMatchObject({ 教师: '刘芳', 题目: '走进学生的家', 正文: '第一次家访，我学到了很多。\n续写：孩子的笑容。' });
 
     // The photos are in the folder the sheet names, byte for byte.
     const entries = await readZip(zip);
