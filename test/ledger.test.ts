@@ -8,6 +8,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR, openDatabase } from '../src/db/index.js';
 import { ledgerEvents, ledgerItems, people, type LedgerItem } from '../src/db/schema.js';
+import { SENT_PRIVATELY } from '../src/bot/router.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { ledgerDigestCounts, ledgerDigestLine } from '../src/domain/ledger.js';
 import { ledgerFeature } from '../src/features/ledger/index.js';
@@ -348,10 +349,7 @@ describe('privacy and the digest', () => {
     await inGroup('/台账 新建 学生反映三楼饮水机坏了');
     await h.settle();
     const group = h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.sender.kind === 'app');
-    expect(group.map((m) => m.content.text)).toEqual([
-      '台账内容只在私聊中显示，已私信发给你。/ Sent to you privately.',
-      expect.stringMatching(/^已登记台账 #\d+，详情已私信发给你。/),
-    ]);
+    expect(group.map((m) => m.content.text)).toEqual([SENT_PRIVATELY, SENT_PRIVATELY]);
     const dms = h.cardsTo('王建国').map((m) => cardText(m.content));
     expect(dms.some((t) => t.includes('我的走访台账') && t.includes(PARENT_WORDS))).toBe(true);
     expect(dms.some((t) => t.includes('学生反映三楼饮水机坏了'))).toBe(true);

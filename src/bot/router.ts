@@ -43,6 +43,8 @@ export interface CommandSpec {
   summary: string;
   /** Admin-only commands are hidden from others' help and refused for them. */
   adminOnly?: boolean;
+  /** Its answer holds nothing about anyone (/帮助), so asked in a group it is answered there. */
+  answersInGroup?: boolean;
   handler(ctx: CommandContext): Promise<void>;
 }
 
@@ -66,22 +68,8 @@ const UNSUPPORTED_TYPES: Record<string, string> = {
   image: '图片', file: '文件', audio: '语音', media: '视频', sticker: '表情', post: '富文本', interactive: '卡片', share_chat: '群名片', share_user: '个人名片',
 };
 
-/**
- * Answers in the asker's direct chat. Asked in a group, where what the answer
- * holds (a parent's words, who is behind) is not for everyone, the group only
- * hears that it went there.
- */
-export async function replyPrivately(
-  ctx: CommandContext,
-  send: (m: OutboundMessage) => Promise<unknown>,
-  card: object,
-  purpose: string,
-  groupNote = '已私信发给你。/ Sent to you in a direct message.',
-): Promise<void> {
-  if (ctx.event.chatType !== 'group' || !ctx.person?.openId) return ctx.reply({ card });
-  await send({ dedupeKey: `${purpose}:${ctx.event.messageId}`, to: { openId: ctx.person.openId }, purpose, card });
-  await ctx.reply({ text: groupNote });
-}
+/** What the group hears when a command asked there is answered in the asker's direct chat. */
+export const SENT_PRIVATELY = '已私信发给你。/ Sent to you in a direct message.';
 
 export function isAdmin(p: Person | null): boolean {
   return !!p && p.roles.includes('admin');
@@ -201,7 +189,18 @@ export class Router {
       await reply({ text: `${spec.names[0]} 仅限党支部管理员使用。/ ${spec.names[0]} is for branch admins only.` });
       return;
     }
-    await spec.handler({ event, person, args: args.trim(), reply: async (r) => void (await reply(r)) });
+    // Asked in a group, answers go to the asker's direct chat: a progress card names students and their
+    // categories, a form shows a family's address, and whatever the bot posts there everyone reads.
+    const answer = event.chatType === 'group' && !spec.answersInGroup && person?.openId ? this.privateReplier(event, person.openId, reply) : reply;
+    await spec.handler({ event, person, args: args.trim(), reply: async (r) => void (await answer(r)) });
+  }
+
+  private privateReplier(event: InboundMessage, openId: string, groupReply: (r: Reply) => Promise<unknown>) {
+    let n = 0;
+    return async (r: Reply) => {
+      await this.deps.send({ dedupeKey: `private-reply:${event.messageId}:${n}`, to: { openId }, purpose: 'reply.private', ...r });
+      if (n++ === 0) await groupReply({ text: SENT_PRIVATELY });
+    };
   }
 
   async handleMenu(event: MenuClick): Promise<void> {

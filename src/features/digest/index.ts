@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { replyPrivately, type Router } from '../../bot/router.js';
+import type { Router } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { records } from '../../db/schema.js';
 import { campaignDigest, zoneReportDigest, type CampaignDigest, type DigestKind, type WeekCompletion } from '../../domain/digest.js';
@@ -131,7 +131,7 @@ export function digestFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) {
         const monday = addDays(today, -((dayjs(today).day() + 6) % 7));
         const period = { key: 'now', label: '本周', start: monday < c.def.window.start ? c.def.window.start : monday, end: today };
         const label = `本周至今（${dayjs(period.start).format('M/D')}–${dayjs(today).format('M/D')}）`;
-        await replyPrivately(ctx, deps.send, await build(c, 'weekly', period, label, now), 'digest.summary');
+        await ctx.reply({ card: await build(c, 'weekly', period, label, now) });
       },
     });
     router.menu('summary', '/汇总');

@@ -7,6 +7,7 @@ export function helpFeature() {
     router.command({
       names: ['/帮助', '/help'],
       summary: '查看全部命令 / list commands',
+      answersInGroup: true,
       async handler({ person, reply }) {
         const lines = router
           .commandList(isAdmin(person))

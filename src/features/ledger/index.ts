@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, replyPrivately, type CommandContext, type Router } from '../../bot/router.js';
+import { NOT_IN_ROSTER, bilingual, isAdmin, type Router } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { LedgerEvent, LedgerItem, Person } from '../../db/schema.js';
@@ -258,9 +258,6 @@ export function ledgerFeature(deps: FeatureDeps) {
     });
   }
 
-  /** Item words never go to a group: asked there, the answer goes to the asker's direct chat. */
-  const answerPrivately = (ctx: CommandContext, card: object, groupNote: string) => replyPrivately(ctx, deps.send, card, 'ledger.dm', groupNote);
-
   function register(router: Router) {
     router.command({
       names: ['/台账', '/ledger'],
@@ -271,9 +268,9 @@ export function ledgerFeature(deps: FeatureDeps) {
         const create = /^(?:新建|new)(?:\s+([\s\S]*))?$/i.exec(args);
         if (create) {
           const { item, card } = await createByHand(person, clean(create[1]));
-          return answerPrivately(ctx, card, `已登记台账 #${item.id}，详情已私信发给你。/ Added; details sent to you privately.`);
+          return ctx.reply({ card });
         }
-        await answerPrivately(ctx, await listFor(person, args, 0), '台账内容只在私聊中显示，已私信发给你。/ Sent to you privately.');
+        await ctx.reply({ card: await listFor(person, args, 0) });
       },
     });
     router.menu('ledger', '/台账');

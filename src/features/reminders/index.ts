@@ -1,6 +1,6 @@
 import { and, eq, gt, lte } from 'drizzle-orm';
 import { z } from 'zod';
-import { replyPrivately, type CommandContext, type Router } from '../../bot/router.js';
+import type { CommandContext, Router } from '../../bot/router.js';
 import { toast } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { reminderSnoozes, type Person } from '../../db/schema.js';
@@ -220,7 +220,7 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers) {
         { tag: 'markdown', content: '环境责任区报表见每周一的群通报；输入 /催办 可立即私信提醒以上老师。', text_size: 'notation' },
       ],
     });
-    await replyPrivately(ctx, deps.send, card, 'who-is-behind');
+    await ctx.reply({ card });
   }
 
   function register(router: Router) {
