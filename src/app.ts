@@ -96,7 +96,7 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   const zoneReport = zoneReportFeature(raising);
   const digest = digestFeature(deps, zoneReport.repo);
   const records = recordsFeature(raising);
-  const reminders = remindersFeature(deps, records.openers);
+  const reminders = remindersFeature(deps, records.openers, [zoneReport.gaps, records.dormCheckGaps]);
   const features = [
     zoneReport, digest, progressFeature(deps, zoneReport.repo, records.openers), claimingFeature(deps), reassignFeature(deps), records, ledger, reminders, leaveFeature(deps), helpFeature(),
   ];

@@ -137,7 +137,7 @@ describe('admin commands', () => {
     expect(h.textsTo('陈立华').at(-1)).toMatch(/已向 6 位老师发送提醒，共 \d+ 条/);
     expect(cardsReceived(h, '张伟').length).toBe(before + 2);
     await h.say('陈立华', '/催办');
-    expect(h.textsTo('陈立华').at(-1)).toContain('今天已催过，未重复发送');
+    expect(h.textsTo('陈立华').at(-1)).toMatch(/^今天已经催过这 6 位老师（共 \d+ 条），没有重复发送/);
     expect(cardsReceived(h, '张伟').length).toBe(before + 2);
 
     h.clock.set(cst('2026-12-28T23:00:00'));
@@ -146,6 +146,29 @@ describe('admin commands', () => {
 
     await h.say('张伟', '/谁没交');
     expect(h.textsTo('张伟').at(-1)).toContain('仅限党支部管理员使用');
+  });
+
+  it('/谁没交 and /催办 include the weekly forms: zone reports past their deadline and this week\'s dorm checks', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-13T16:00:00') });
+    await h.runJob('zone-report-push');
+    const week1 = h.cardsTo('王建国').at(-1)!;
+    expect((await h.click('王建国', week1.messageId, '提交', { overall_state: '整洁', student_talks: '谈了两名学生' })).toast?.type).toBe('success');
+    h.clock.set(cst('2026-11-25T10:00:00')); // week 3: weeks 1 and 2 are past their deadline
+
+    await h.say('陈立华', '/谁没交');
+    const list = cardText(h.cardsTo('陈立华').at(-1)!.content);
+    expect(list).toContain('王建国：环境责任区报表（教学楼A栋一至三楼）未交 1 周：第2周');
+    expect(list).toContain('李秀英：环境责任区报表（田径场及看台）未交 2 周：第1周、第2周');
+    expect(list).toContain('输入 /催办 可立即私信提醒以上老师');
+
+    const before = h.cardsTo('李秀英').length;
+    await h.say('陈立华', '/催办');
+    expect(h.textsTo('陈立华').at(-1)).toMatch(/^已向 \d+ 位老师发送提醒/);
+    const reminder = h.cardsTo('李秀英').slice(before).find((c) => cardText(c.content).includes('环境责任区报表'))!;
+    expect(cardText(reminder.content)).toContain('第2周');
+    // Its button opens the latest missed week's form.
+    const opened = await h.click('李秀英', reminder.messageId, '现在填写 Fill in now');
+    expect(cardText(opened.card?.data)).toContain('环境责任区报表 · 第2周（11/16–11/22）');
   });
 
   it('/请假 records leave and a substitute: no reminders while away, a smaller quota, and the substitute may file', async () => {

@@ -40,6 +40,24 @@ export interface MediaPort {
   photoDir: string;
 }
 
+/**
+ * A weekly form someone has not filed (a zone report past its deadline, this
+ * week's dorm check), for /谁没交 and /催办; the daily reminders job handles
+ * the termly forms and the quotas.
+ */
+export interface WeeklyGap {
+  /** Who should file it now: the holder, or their substitute while they are away. */
+  person: { id: number; name: string; openId: string | null };
+  /** Stable for the gap, part of the chase's dedupe key. */
+  key: string;
+  /** One line of /谁没交, after the person's name. */
+  line: string;
+  /** The reminder, with a button that opens the form. */
+  card: object;
+}
+
+export type WeeklyGaps = (c: ActiveCampaign, now: Date) => Promise<WeeklyGap[]>;
+
 /** The group a campaign's group messages go to: its own, else BRANCH_CHAT_ID. */
 export const branchChatOf = (deps: FeatureDeps, c: ActiveCampaign): string | undefined => c.def.branchChatId ?? deps.defaultBranchChatId;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { inZone, localMidnight } from '../../domain/time.js';
-import type { Dorm, RecordRow } from '../../db/schema.js';
+import type { Dorm, Person, RecordRow } from '../../db/schema.js';
+import type { ActiveCampaign } from '../../db/repos.js';
 import { choice, count, date, text, YES_NO, type FormData, type Option } from '../../records/fields.js';
 import type { RaisedIssue, RecordRepo } from '../../records/repo.js';
 
@@ -13,7 +14,7 @@ import { mayNudge, onceTaskDue } from '../../domain/reminders.js';
 import { weeklyNudgeAt } from '../../domain/weeks.js';
 import { LeaveRepo } from '../reminders/facts.js';
 import { dorms } from '../../db/schema.js';
-import type { FeatureDeps, Job } from '../deps.js';
+import type { FeatureDeps, Job, WeeklyGaps } from '../deps.js';
 import { dailyTriggers } from '../triggers.js';
 
 /**
@@ -162,6 +163,45 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
   });
 
   /**
+   * This week's dorms not yet checked, once the week's push has gone out: for
+   * each, whoever should check it now (a caring teacher, or their substitute)
+   * and the card that asks them to.
+   */
+  async function unchecked(c: ActiveCampaign, now: Date): Promise<Array<{ dorm: Dorm; holder: Person; teacher: Person; monday: string; card: object }>> {
+    const { def } = c;
+    if (!def.tasks.dormCheck.enabled || !isRunning(def, now)) return [];
+    const day = inZone(now, def.timezone).format('YYYY-MM-DD');
+    const monday = weekOf(day);
+    const pushAt = weeklyNudgeAt(def, monday, def.tasks.dormCheck.pushAt);
+    if (!pushAt || now < pushAt.toDate()) return [];
+    const out = [];
+    for (const d of deps.db.select().from(dorms).where(eq(dorms.campaignId, def.id)).all()) {
+      if (await records.forPeriod(def.id, 'dorm-check', { type: 'dorm', id: d.id }, `wk-${monday}`)) continue;
+      for (const holder of await ctx.holders('dorm', d.id)) {
+        const toId = await leaves.recipientOn(holder.id, day);
+        const teacher = toId === holder.id ? holder : toId ? await deps.people.byId(toId) : null;
+        if (!teacher) continue;
+        const card = reminderCard({
+          title: `宿舍关爱检查 · ${room(d)}`,
+          subtitle: 'Weekly dorm checklist',
+          message: `${teacher.name}老师，本周请到 **${room(d)}** 看一看、谈一谈，填好检查表（同一宿舍的老师填一份即可）。${teacher.id === holder.id ? '' : `（代 ${holder.name} 老师）`}`,
+          openValue: check.openValue({ campaignId: def.id, dormId: d.id, week: monday }),
+        });
+        out.push({ dorm: d, holder, teacher, monday, card });
+      }
+    }
+    return out;
+  }
+
+  const gaps: WeeklyGaps = async (c, now) =>
+    (await unchecked(c, now)).map((u) => ({
+      person: u.teacher,
+      key: `dorm-check:d${u.dorm.id}:${u.monday}`,
+      line: `宿舍关爱检查（${room(u.dorm)}）本周未做${u.teacher.id === u.holder.id ? '' : `（代 ${u.holder.name}）`}`,
+      card: u.card,
+    }));
+
+  /**
    * Each week at the campaign's moment (moved back off a holiday), every caring
    * teacher of a dorm not yet checked gets a card — or, while away, their substitute.
    */
@@ -172,35 +212,20 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     async run(now) {
       let queued = 0;
       for (const campaign of await deps.campaigns.all()) {
-        const { def } = campaign;
-        if (!def.tasks.dormCheck.enabled || !isRunning(def, now) || !mayNudge(def, now)) continue;
-        const day = inZone(now, def.timezone).format('YYYY-MM-DD');
-        const monday = weekOf(day);
-        const pushAt = weeklyNudgeAt(def, monday, def.tasks.dormCheck.pushAt);
-        if (!pushAt || now < pushAt.toDate()) continue;
-        for (const d of deps.db.select().from(dorms).where(eq(dorms.campaignId, def.id)).all()) {
-          if (await records.forPeriod(def.id, 'dorm-check', { type: 'dorm', id: d.id }, `wk-${monday}`)) continue;
-          for (const holder of await ctx.holders('dorm', d.id)) {
-            const toId = await leaves.recipientOn(holder.id, day);
-            const teacher = toId === holder.id ? holder : toId ? await deps.people.byId(toId) : null;
-            if (!teacher?.openId) continue;
-            queued += await deps.send({
-              dedupeKey: `dorm-check.push:${def.id}:${monday}:d${d.id}:p${teacher.id}`,
-              to: { openId: teacher.openId },
-              purpose: 'dorm-check.push',
-              card: reminderCard({
-                title: `宿舍关爱检查 · ${room(d)}`,
-                subtitle: 'Weekly dorm checklist',
-                message: `${teacher.name}老师，本周请到 **${room(d)}** 看一看、谈一谈，填好检查表（同一宿舍的老师填一份即可）。${teacher.id === holder.id ? '' : `（代 ${holder.name} 老师）`}`,
-                openValue: check.openValue({ campaignId: def.id, dormId: d.id, week: monday }),
-              }),
-            });
-          }
+        if (!mayNudge(campaign.def, now)) continue;
+        for (const u of await unchecked(campaign, now)) {
+          if (!u.teacher.openId) continue;
+          queued += await deps.send({
+            dedupeKey: `dorm-check.push:${campaign.def.id}:${u.monday}:d${u.dorm.id}:p${u.teacher.id}`,
+            to: { openId: u.teacher.openId },
+            purpose: 'dorm-check.push',
+            card: u.card,
+          });
         }
       }
       return { queued };
     },
   };
 
-  return { check, record, jobs: [pushJob] };
+  return { check, record, jobs: [pushJob], gaps };
 }

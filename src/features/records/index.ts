@@ -187,5 +187,5 @@ export function recordsFeature(deps: FeatureDeps) {
       .menu('suggest', '/献计');
   }
 
-  return { register, records, openers, jobs: dorm.jobs };
+  return { register, records, openers, jobs: dorm.jobs, dormCheckGaps: dorm.gaps };
 }

@@ -11,7 +11,7 @@ import { formatDeadline, inZone, localDate } from '../../domain/time.js';
 import { renderCard } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { currentCampaign, type FeatureDeps, type Job } from '../deps.js';
+import { currentCampaign, type FeatureDeps, type Job, type WeeklyGap, type WeeklyGaps } from '../deps.js';
 import { reminderCard } from '../records/flow.js';
 import { dailyTriggers } from '../triggers.js';
 import { ScheduleFacts } from './facts.js';
@@ -46,7 +46,8 @@ export function openValueOf(openers: Openers, campaignId: string, o: Obligation)
   return o.task === 'reflection' ? openers.reflection(campaignId) : openers.story(campaignId);
 }
 
-export function remindersFeature(deps: FeatureDeps, openers: Openers) {
+/** `weekly`: the weekly forms' gaps (zone reports, dorm checks), which /谁没交 lists and /催办 chases beside the obligations. */
+export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: WeeklyGaps[] = []) {
   const facts = new ScheduleFacts(deps.db);
 
   const reminderKey = (o: Obligation, stage: Stage) => `${o.key}@${stage.key}`;
@@ -169,6 +170,8 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers) {
     return c;
   }
 
+  const weeklyGaps = async (c: ActiveCampaign, now: Date): Promise<WeeklyGap[]> => (await Promise.all(weekly.map((g) => g(c, now)))).flat();
+
   /** /催办: every overdue or behind-pace person hears now, at most once a day per item. */
   async function chaseNow(ctx: CommandContext) {
     const c = await campaignNow();
@@ -192,12 +195,19 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers) {
         messages.push(personalMessage(c, o, stage, p, { dedupeKey: `remind.chase:${c.row.id}:${o.key}:${today}:p${id}`, snoozable: false }));
       }
     }
+    for (const g of await weeklyGaps(c, now)) {
+      if (!g.person.openId) continue;
+      people.add(g.person.id);
+      messages.push({ dedupeKey: `remind.chase:${c.row.id}:${g.key}:${today}:p${g.person.id}`, to: { openId: g.person.openId }, purpose: 'remind.weekly', card: g.card });
+    }
     const queued = await deps.send(messages);
     const again = messages.length - queued;
     await ctx.reply({
-      text: messages.length
-        ? `已向 ${people.size} 位老师发送提醒，共 ${queued} 条${again ? `（${again} 条今天已催过，未重复发送）` : ''}。\nReminders sent to ${people.size} people.`
-        : '目前没有逾期或落后进度的任务，无需催办。👍\nNothing is overdue or behind.',
+      text: !messages.length
+        ? '目前没有逾期或落后进度的任务，无需催办。👍\nNothing is overdue or behind.'
+        : queued
+          ? `已向 ${people.size} 位老师发送提醒，共 ${queued} 条${again ? `（另有 ${again} 条今天已催过，未重复发送）` : ''}。\nReminders sent: ${queued}.`
+          : `今天已经催过这 ${people.size} 位老师（共 ${messages.length} 条），没有重复发送；明天可以再催。\nAlready chased today; nothing sent again.`,
     });
   }
 
@@ -208,16 +218,19 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers) {
     const today = localDate(deps.clock.now(), def.timezone);
     const f = await facts.load(c);
     const names = new Map(f.people.map((p) => [p.id, p.name]));
-    const lines = outstanding(obligationsOf(def, f, today), today, true).map(
-      (o) => `${o.personIds.map((id) => names.get(id)).join('、')}：${obligationLine(def, o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
-    );
+    const lines = [
+      ...outstanding(obligationsOf(def, f, today), today, true).map(
+        (o) => `${o.personIds.map((id) => names.get(id)).join('、')}：${obligationLine(def, o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
+      ),
+      ...(await weeklyGaps(c, deps.clock.now())).map((g) => `${g.person.name}：${g.line}`),
+    ];
     const card = renderCard('list', {
       title: lines.length ? `尚未完成 · ${lines.length} 项` : '全部按时完成',
       subtitle: `${def.name} / Who has not submitted · ${formatDeadline(deps.clock.now(), def.timezone)}`,
       headerColor: lines.length ? 'orange' : 'green',
       sections: [
         { tag: 'markdown', content: lines.length ? lines.map((l) => `- ${l}`).join('\n') : '没有逾期、落后或一周内到期未交的任务。' },
-        { tag: 'markdown', content: '环境责任区报表见每周一的群通报；输入 /催办 可立即私信提醒以上老师。', text_size: 'notation' },
+        ...(lines.length ? [{ tag: 'markdown', content: '输入 /催办 可立即私信提醒以上老师。', text_size: 'notation' }] : []),
       ],
     });
     await ctx.reply({ card });

@@ -4,9 +4,9 @@ import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { isLate, localLabel, weekByNo, weekJustDue, weekOpenForFiling } from '../../domain/weeks.js';
+import { isLate, localLabel, reportWeeks, weekByNo, weekJustDue, weekOpenForFiling } from '../../domain/weeks.js';
 import { inZone } from '../../domain/time.js';
-import { branchChatOf, type FeatureDeps, type Job } from '../deps.js';
+import { branchChatOf, type FeatureDeps, type Job, type WeeklyGap, type WeeklyGaps } from '../deps.js';
 import { LeaveRepo } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
 import { mayNudge } from '../../domain/reminders.js';
@@ -168,7 +168,32 @@ export function zoneReportFeature(deps: FeatureDeps) {
     },
   };
 
-  return { register, jobs: [pushJob, overdueJob], repo };
+  /** Every zone's reports past their deadline and not filed this term, as one gap per zone. */
+  const gaps: WeeklyGaps = async (campaign, now) => {
+    const { def } = campaign;
+    if (!def.zoneReport.enabled) return [];
+    const due = reportWeeks(def).filter((w) => w.dueAt <= now);
+    if (!due.length) return [];
+    const zones = (await repo.zonesOf(campaign.row.id)).filter((z) => z.owner);
+    const reports = await repo.reportsFor(zones.map((z) => z.zone.id));
+    const out: WeeklyGap[] = [];
+    for (const { zone, owner } of zones) {
+      const filed = new Set(reports.filter((r) => r.zoneId === zone.id).map((r) => r.weekNo));
+      const missed = due.filter((w) => !filed.has(w.weekNo));
+      const to = await recipient(owner, now, def.timezone);
+      if (!missed.length || !to) continue;
+      const latest = missed.at(-1)!;
+      out.push({
+        person: to,
+        key: `zone:z${zone.id}:w${latest.weekNo}`,
+        line: `环境责任区报表（${zone.name}）未交 ${missed.length} 周：${missed.map((w) => `第${w.weekNo}周`).join('、')}${to.id === owner!.id ? '' : `（代 ${owner!.name}）`}`,
+        card: zoneReportReminderCard({ def, zone, owner: owner!, week: latest }),
+      });
+    }
+    return out;
+  };
+
+  return { register, jobs: [pushJob, overdueJob], repo, gaps };
 }
 
 /** Group messages carry teachers' names and counts only (privacy rule of DOMAIN.md). */
