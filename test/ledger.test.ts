@@ -60,7 +60,7 @@ const forge = (name: string, messageId: string, value: Record<string, unknown>, 
 describe('a ledger item through its lifecycle', () => {
   it('goes from open to closed out by card actions of the owner and the admin, with a send-back on the way', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-12T10:00:00') });
-    const item = insertItem('王建国');
+    const item = insertItem('王建国', { category: 'visit-opinion' });
     expect(await announce(item)).toBe(1);
     expect(await announce(item)).toBe(0); // once per item
 
@@ -68,7 +68,7 @@ describe('a ledger item through its lifecycle', () => {
     const first = cardText(card.content);
     expect(first).toContain(`走访台账 #${item.id} · 待接收`);
     expect(first).toContain(PARENT_WORDS);
-    expect(first).toContain('负责人 王建国 · 家长提出 · 走访记录');
+    expect(first).toContain('负责人 王建国 · 家长提出 · 走访记录 · 意见建议'); // the category in words, never its code
     expect(first).toContain('期限 11-26（还剩 14 天）');
     for (const b of ['接收', '已解决', '转交']) expect(() => buttonValue(card.content, b)).not.toThrow();
     // The summary Feishu shows in notifications carries no words of the parent.

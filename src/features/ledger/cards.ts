@@ -29,6 +29,14 @@ export const STATUS_LABELS: Record<LedgerStatus, string> = {
 };
 const STATUS_COLORS: Record<LedgerStatus, string> = { open: 'blue', accepted: 'wathet', 'in-progress': 'indigo', resolved: 'turquoise', closed: 'green' };
 
+/**
+ * What a category adds to the source, in words: a visit raises opinions and
+ * follow-ups; the other forms' codes only repeat their source. A category
+ * someone wrote in words is shown as written.
+ */
+const CATEGORY_LABELS: Record<string, string> = { 'visit-opinion': '意见建议', 'visit-follow-up': '跟进事项' };
+const categoryLabel = (c: string | null) => (c ? (CATEGORY_LABELS[c] ?? (/^[a-z-]+$/.test(c) ? '' : c)) : '');
+
 export const SOURCE_LABELS: Record<LedgerItem['source'], string> = {
   visit: '走访记录',
   'dorm-check': '宿舍检查',
@@ -144,7 +152,7 @@ export function itemCard(v: ItemCardInput) {
   const overdue = daysOverdue(item, now, tz);
   const owner = v.names.get(item.ownerId) ?? '—';
   const facts = [
-    `负责人 ${owner} · ${RAISER_LABELS[item.raisedBy]}提出 · ${SOURCE_LABELS[item.source]}${item.category ? ` · ${item.category}` : ''}`,
+    `负责人 ${owner} · ${RAISER_LABELS[item.raisedBy]}提出 · ${[SOURCE_LABELS[item.source], categoryLabel(item.category)].filter(Boolean).join(' · ')}`,
     `登记于 ${formatLocal(item.createdAt, tz, 'MM-DD')}（${ageInDays(item, now, tz)} 天前）· ${dueText(item, now, tz)}`,
     ...(item.status === 'closed' && item.closedAt ? [`销号于 ${formatLocal(item.closedAt, tz, 'MM-DD')}，用时 ${daysToClose(item)} 天`] : []),
   ];
