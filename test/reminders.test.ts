@@ -194,6 +194,11 @@ describe('admin commands', () => {
     expect(h.textsTo('陈立华').at(-1)).toContain('开始日期“11-31”无法识别');
     await h.say('陈立华', '/请假 刘芳');
     expect(h.textsTo('陈立华').at(-1)).toContain('用法：/请假 姓名 开始日期 结束日期');
+    // A winter break runs into the new year; a second leave on the same days is refused.
+    await h.say('陈立华', '/请假 刘芳 12-25 01-05');
+    expect(h.textsTo('陈立华').at(-1)).toContain('已登记：刘芳 12/25–1/5 请假');
+    await h.say('陈立华', '/请假 刘芳 12-30 01-02 代班 黄志强');
+    expect(h.textsTo('陈立华').at(-1)).toContain('刘芳 已有 12/25–1/5 的请假，与这次的日期重叠');
   });
 
   it('sends an away owner’s weekly card to the substitute, who may file it', async () => {

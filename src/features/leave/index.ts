@@ -57,11 +57,15 @@ export function leaveFeature(deps: FeatureDeps) {
     if (!name || !from || !to || (subAt !== -1 && !subName)) throw new UserFacingError(USAGE);
     const year = inZone(deps.clock.now(), await tz()).year();
     const startOn = parseTypedDay(from, year);
-    const endOn = parseTypedDay(to, year);
+    let endOn = parseTypedDay(to, year);
     if (!startOn || startOn === 'no-such-day') throw new UserFacingError(`开始日期“${from}”无法识别，请写成 11-20 或 2026-11-20。`);
     if (!endOn || endOn === 'no-such-day') throw new UserFacingError(`结束日期“${to}”无法识别，请写成 11-30 或 2026-11-30。`);
+    // 12-25 to 01-05 is a winter break, not a mistake: an end typed without its year falls after the start.
+    if (endOn < startOn && !/\d{4}/.test(to)) endOn = parseTypedDay(to, year + 1) as string;
     if (endOn < startOn) throw new UserFacingError('结束日期早于开始日期。/ The end is before the start.');
     const person = await personNamed(name);
+    const clash = await repo.overlapping(person.id, startOn, endOn);
+    if (clash) throw new UserFacingError(`${person.name} 已有 ${span(clash)} 的请假，与这次的日期重叠。要修改，请先在 /请假 列表中撤销原来那条。`);
     const substitute = subName ? await personNamed(subName) : null;
     if (substitute?.id === person.id) throw new UserFacingError('代班人不能是请假人本人。');
     const leave = await repo.add({ personId: person.id, startOn, endOn, substituteId: substitute?.id ?? null, createdBy: admin.id });
