@@ -42,6 +42,11 @@ describe('dorm checklist', () => {
     expect(bad.toast?.content).toContain('「卫生情况」必填');
     expect(bad.toast?.content).toContain('「吸烟情况」请从选项中选择');
     expect(cardText(current(h, messageId).content)).toContain(CHECK.notes);
+    // The date belongs to the week being checked (11/16–11/22), and not after today (11/18).
+    const future = await h.click('刘芳', messageId, '提交', { ...CHECK, checkedOn: '2026-11-20 +0800' });
+    expect(future.toast?.content).toContain('「检查日期」不能晚于今天（2026-11-18）');
+    const lastWeek = await h.click('刘芳', messageId, '提交', { ...CHECK, checkedOn: '2026-11-13 +0800' });
+    expect(lastWeek.toast?.content).toContain('「检查日期」不能早于这一周的周一（2026-11-16）');
 
     const ok = await h.click('刘芳', messageId, '提交', CHECK);
     expect(ok.toast?.content).toContain('已列入台账 1 项');

@@ -16,6 +16,8 @@ describe('student day (附件三)', () => {
     await h.say('黄志强', '/体验');
     const card = latestCard(h, '黄志强');
     expect(cardText(card.content)).toContain('做一天中职学生 · 黄志强');
+    const later = await h.click('黄志强', card.messageId, '提交', { dayOn: '2027-06-30 +0800', hygieneDuty: '打扫', morningExercise: '出操', lunch: '就餐' });
+    expect(later.toast?.content).toContain('「体验日期」不能晚于今天（2026-11-18）');
     const ok = await h.click('黄志强', card.messageId, '提交', {
       dayOn: '2026-11-18 +0800',
       hygieneDuty: '和 2024级机电1班 一起打扫教室',

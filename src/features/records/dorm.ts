@@ -6,7 +6,7 @@ import { choice, count, date, text, YES_NO, type FormData, type Option } from '.
 import type { RaisedIssue, RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
-import { formFlow, reminderCard, today, type FormView } from './flow.js';
+import { dayOutside, formFlow, reminderCard, today, type FormView } from './flow.js';
 import { eq } from 'drizzle-orm';
 import { isRunning } from '../../domain/campaign.js';
 import { termOn, termPeriods } from '../../domain/periods.js';
@@ -62,6 +62,9 @@ const weekOf = (date: string) => {
   return d.subtract((d.day() + 6) % 7, 'day').format('YYYY-MM-DD');
 };
 
+const sundayOf = (monday: string) => localMidnight(monday, 'UTC').add(6, 'day').format('YYYY-MM-DD');
+const minDay = (a: string, b: string) => (a < b ? a : b);
+
 /** What the term's checklists found, as the starting text of 附件一's "past state". */
 export function pastStateFromChecks(checks: RecordRow[]): Record<'pastEnvironment' | 'pastProperty' | 'pastHygiene' | 'pastSafety', string> {
   if (!checks.length) return { pastEnvironment: '', pastProperty: '', pastHygiene: '', pastSafety: '' };
@@ -97,7 +100,8 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
         title: `宿舍关爱检查 · ${room(dorm)}`,
         subtitle: `${inZone(localMidnight(monday, tz).toDate(), tz).format('M/D')} 这一周 / Weekly dorm checklist`,
         fields: checkFields,
-        prefill: { checkedOn: today(deps, tz), toLedger: 'yes' },
+        // A late check of a past week is dated within that week.
+        prefill: { checkedOn: minDay(today(deps, tz), sundayOf(monday)), toLedger: 'yes' },
         dueAt: endOfDay(localMidnight(monday, tz).add(6, 'day').format('YYYY-MM-DD'), tz),
         intro: '每周一次：到宿舍看一看、谈一谈。发现的问题可以列入台账跟进。',
         context: [],
@@ -106,6 +110,13 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     },
     refOf: (r) => ({ campaignId: r.campaignId, dormId: r.subjectId, week: r.periodKey!.slice(3) }),
     occurredOn: (data) => String(data.checkedOn),
+    check(data, view) {
+      // Within the week the card is for, and not in the future.
+      const monday = String(view.ref.week);
+      const now = today(deps, view.campaign.def.timezone);
+      const latest = now < sundayOf(monday) ? { on: now, what: '今天' } : { on: sundayOf(monday), what: '这一周的周日' };
+      return dayOutside('checkedOn', '检查日期', String(data.checkedOn), { on: monday, what: '这一周的周一' }, latest);
+    },
     issues(data, view) {
       if (data.toLedger === 'no') return [];
       const where = view.title.split(' · ')[1];

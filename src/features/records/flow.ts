@@ -92,6 +92,13 @@ export const reminderCard = (o: {
 
 export const today = (deps: FeatureDeps, tz: string) => localDate(deps.clock.now(), tz);
 
+/** A date field that must fall between two days ('YYYY-MM-DD'): the problem to show under it, if any. */
+export function dayOutside(field: string, label: string, day: string, earliest: { on: string; what: string }, latest: { on: string; what: string }) {
+  if (day > latest.on) return [{ field, message: `「${label}」不能晚于${latest.what}（${latest.on}）` }];
+  if (day < earliest.on) return [{ field, message: `「${label}」不能早于${earliest.what}（${earliest.on}）` }];
+  return [];
+}
+
 export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, repo: RecordRepo, b: FormBinding<R>) {
   /**
    * A new record's form. A repeating form carries a key of its own, so the same

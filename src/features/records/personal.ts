@@ -7,7 +7,7 @@ import { date, lines, text, type FormData } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
-import { formFlow, today, type FormView } from './flow.js';
+import { dayOutside, formFlow, today, type FormView } from './flow.js';
 import type { FeatureDeps } from '../deps.js';
 
 /**
@@ -59,6 +59,8 @@ export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: Recor
     },
     refOf: (r) => ({ campaignId: r.campaignId, n: Number(r.periodKey?.split('-')[1]) }),
     occurredOn: (data) => String(data.dayOn),
+    check: (data, view) =>
+      dayOutside('dayOn', '体验日期', String(data.dayOn), { on: view.campaign.def.window.start, what: '活动开始' }, { on: today(deps, view.campaign.def.timezone), what: '今天' }),
     issues: (data) => lines(data.issues).map((t) => ({ raisedBy: 'teacher' as const, category: 'student-day', text: t })),
   });
 

@@ -7,7 +7,7 @@ import type { RecordRepo } from '../../records/repo.js';
 import { categoryName, kindName } from '../claiming/index.js';
 
 import type { Colleague, RecordContext } from './context.js';
-import { formFlow, today, type FormView } from './flow.js';
+import { dayOutside, formFlow, today, type FormView } from './flow.js';
 import type { FeatureDeps } from '../deps.js';
 
 /**
@@ -129,9 +129,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     check(data, view) {
       const { def } = view.campaign;
       const problems: Array<{ field: string; message: string }> = [];
-      const day = String(data.visitedOn);
-      if (day > today(deps, def.timezone)) problems.push({ field: 'visitedOn', message: '「走访日期」不能晚于今天' });
-      else if (day < def.window.start) problems.push({ field: 'visitedOn', message: `「走访日期」不能早于活动开始（${def.window.start}）` });
+      problems.push(...dayOutside('visitedOn', '走访日期', String(data.visitedOn), { on: def.window.start, what: '活动开始' }, { on: today(deps, def.timezone), what: '今天' }));
       if (data.followUp === 'leader' && !data.leader) problems.push({ field: 'leader', message: '选择了“报告领导”，请选择报告给哪位领导' });
       if (data.followUp !== 'none' && !data.followUpNote) problems.push({ field: 'followUpNote', message: '需要跟进时，请写明「跟进事项」' });
       return problems;
