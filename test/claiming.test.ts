@@ -113,6 +113,11 @@ describe('claiming visit targets', () => {
     expect(progress).toContain('**走访对象** · 已认领 **1/2**');
     expect(progress).toContain('还需认领 1 位');
     expect(progress).toContain(heldBy(h, '刘芳')[0]);
+    // The term's visits are counted against the two to claim, not the one claimed so far.
+    expect(progress).toContain('认领对象：已走访 **0/2** 位（已认领 1 位，还需认领 1 位）');
+    // A party teacher who has claimed nothing owes the same two.
+    await h.say('黄志强', '/进度');
+    expect(cardText(latest(h, '黄志强').content)).toContain('认领对象：已走访 **0/2** 位（已认领 0 位，还需认领 2 位）');
   });
 
   it('lets exactly one of two teachers claiming the same target at once win; the other is told clearly', async () => {

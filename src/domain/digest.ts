@@ -167,7 +167,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     claimed: claims.length
       ? {
           people: claims.length,
-          claimed: claims.reduce((n, o) => n + o.standing.claimed, 0),
+          claimed: claims.reduce((n, o) => n + o.standing.required, 0),
           visited: claims.reduce((n, o) => n + o.standing.visited, 0),
           behind: claims.filter((o) => o.standing.state === 'behind' || o.standing.state === 'missed').length,
         }

@@ -49,6 +49,8 @@ export interface CampaignFacts {
   dorms: Array<{ id: number; label: string; holderIds: number[] }>;
   /** Targets each claimer holds (seed 000). */
   claims: Map<number, number[]>;
+  /** Open targets nobody holds: what is left to claim. */
+  claimable: number;
   /** Filed once-only records, as `form:subjectType:subjectId:periodKey`. */
   filed: Set<string>;
 }
@@ -168,14 +170,14 @@ export function obligationsOf(def: CampaignDefinition, facts: CampaignFacts, tod
         behindOnPaceDays: behindOnPaceDays(stages, today, (day, upTo) => quotaStanding(def, q, period, p, visits.filter(upTo), day).state === 'behind'),
       });
     }
-    const claimed = facts.claims.get(p.id);
-    if (def.claiming.enabled && claimed?.length) {
+    const claimed = facts.claims.get(p.id) ?? [];
+    if (def.claiming.enabled && (claimed.length || p.roles.includes(def.claiming.role))) {
       const dueOn = termDeadline(def, term);
       const stages = [...monthlyPaceStages(def, term, monthsOf(def)).filter((s) => s.on < dueOn), ...deadlineStages(def, dueOn)].sort((a, b) => a.on.localeCompare(b.on));
       out.push({
         kind: 'claimed', key: `claimed:${term.key}:p${p.id}`, personIds: [p.id], dueOn, stages,
-        standing: claimedStanding(def, term, claimed, p, visits, today),
-        behindOnPaceDays: behindOnPaceDays(stages, today, (day, upTo) => claimedStanding(def, term, claimed, p, visits.filter(upTo), day).state === 'behind'),
+        standing: claimedStanding(def, term, claimed, p, visits, today, facts.claimable),
+        behindOnPaceDays: behindOnPaceDays(stages, today, (day, upTo) => claimedStanding(def, term, claimed, p, visits.filter(upTo), day, facts.claimable).state === 'behind'),
       });
     }
   }

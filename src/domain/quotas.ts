@@ -124,7 +124,10 @@ export function quotaStanding(def: CampaignDefinition, q: Quota, p: Period, pers
 /** Seed 000: the targets a party teacher claimed, each visited within the term. */
 export interface ClaimedStanding {
   term: Period;
+  /** How many targets they hold now. */
   claimed: number;
+  /** How many they must visit this term: the campaign's quota, or fewer when too few targets are left to claim. */
+  required: number;
   visited: number;
   expectedNow: number;
   daysLeft: number;
@@ -138,15 +141,19 @@ export function claimedStanding(
   person: PersonFact,
   visits: VisitFact[],
   today: string,
+  /** Open targets nobody holds, which they could still claim. */
+  claimable: number,
 ): ClaimedStanding {
   const ids = new Set(claimedIds);
   const seen = new Set(visits.filter((v) => ids.has(v.targetId) && v.visitorIds.includes(person.id) && term.start <= v.occurredOn && v.occurredOn <= term.end).map((v) => v.targetId));
   const e = elapsed(def, term, today, person.availability);
   const claimed = ids.size;
-  const expectedNow = e.total === 0 ? 0 : Math.floor((claimed * e.passed) / e.total);
+  // Seed 000: every party teacher claims and visits ten; someone who has not claimed is behind too.
+  const required = Math.max(claimed, Math.min(def.claiming.quota, claimed + claimable));
+  const expectedNow = e.total === 0 ? 0 : Math.floor((required * e.passed) / e.total);
   const visited = seen.size;
-  const state: QuotaState = claimed === 0 ? 'excused' : visited >= claimed ? 'met' : today > term.end ? 'missed' : visited < expectedNow ? 'behind' : 'on-track';
-  return { term, claimed, visited, expectedNow, daysLeft: e.daysLeft, state };
+  const state: QuotaState = required === 0 ? 'excused' : visited >= required ? 'met' : today > term.end ? 'missed' : visited < expectedNow ? 'behind' : 'on-track';
+  return { term, claimed, required, visited, expectedNow, daysLeft: e.daysLeft, state };
 }
 
 // ---- coverage of target groups

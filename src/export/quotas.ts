@@ -30,11 +30,11 @@ export async function quotaColumns(db: Db, campaign: ActiveCampaign, range: { fr
         mine.push({ header: `${q.name} ${period.label}（≥${q.min}）`, value: s.state === 'excused' ? '请假' : `${s.done}/${s.required}`, met: s.state === 'met' });
       }
     }
-    const claimed = facts.claims.get(p.id);
-    if (def.claiming.enabled && claimed?.length) {
+    const claimed = facts.claims.get(p.id) ?? [];
+    if (def.claiming.enabled && (claimed.length || p.roles.includes(def.claiming.role))) {
       const term = termOn(def, to);
-      const s = claimedStanding(def, term, claimed, p, visits, today);
-      mine.push({ header: `认领对象已走访（${term.label}）`, value: `${s.visited}/${s.claimed}`, met: s.state === 'met' });
+      const s = claimedStanding(def, term, claimed, p, visits, today, facts.claimable);
+      mine.push({ header: `认领对象已走访（${term.label}）`, value: `${s.visited}/${s.required}`, met: s.state === 'met' });
     }
     cells.set(p.id, mine);
   }

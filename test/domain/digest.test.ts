@@ -45,6 +45,7 @@ describe('campaign digest numbers', () => {
     ],
     dorms: [],
     claims: new Map(),
+    claimable: 0,
     filed: new Set(),
   };
 

@@ -88,9 +88,22 @@ describe('seed 000: claimed targets visited within the term', () => {
   it('expects the claimed targets visited in step with the term', () => {
     const term = termOn(wei, '2026-06-01');
     const visits = [visit('2026-04-01', { targetId: 101 }), visit('2026-04-20', { targetId: 101 }), visit('2026-05-11', { targetId: 102 })];
-    const s = claimedStanding(wei, term, [101, 102, 103, 104, 105, 106, 107, 108, 109, 110], teacher(), visits, '2026-06-01');
-    expect(s).toMatchObject({ claimed: 10, visited: 2, daysLeft: 91, state: 'behind' });
+    const s = claimedStanding(wei, term, [101, 102, 103, 104, 105, 106, 107, 108, 109, 110], teacher(), visits, '2026-06-01', 0);
+    expect(s).toMatchObject({ claimed: 10, required: 10, visited: 2, daysLeft: 91, state: 'behind' });
     expect(s.expectedNow).toBeGreaterThan(2);
+  });
+
+  it('holds a teacher who has claimed too few to the ten, as far as targets are left to claim', () => {
+    const term = termOn(wei, '2026-06-01');
+    const visits = [visit('2026-04-01', { targetId: 101 })];
+    // Claimed one and visited it, with plenty left: nine more to claim, and behind.
+    expect(claimedStanding(wei, term, [101], teacher(), visits, '2026-06-01', 50)).toMatchObject({ claimed: 1, required: 10, visited: 1, state: 'behind' });
+    // Claimed none: the same ten.
+    expect(claimedStanding(wei, term, [], teacher(), [], '2026-03-20', 50)).toMatchObject({ claimed: 0, required: 10, visited: 0 });
+    // Only three left to claim: four is all that can be asked.
+    expect(claimedStanding(wei, term, [101], teacher(), visits, '2026-06-01', 3)).toMatchObject({ claimed: 1, required: 4, visited: 1 });
+    // Nothing claimed and nothing left: nothing asked.
+    expect(claimedStanding(wei, term, [], teacher(), [], '2026-06-01', 0)).toMatchObject({ required: 0, state: 'excused' });
   });
 });
 

@@ -52,6 +52,15 @@ export class ClaimRepo {
       .all();
   }
 
+  /** How many open targets nobody holds: what is left to claim. */
+  unclaimedCount(campaignId: string): number {
+    return this.db
+      .select({ n: count() })
+      .from(targets)
+      .where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), currentTargetHolder(targets.id)))
+      .get()!.n;
+  }
+
   /** The targets a person currently holds in the campaign, in the order they were taken. */
   async heldBy(campaignId: string, personId: number): Promise<Target[]> {
     return this.db

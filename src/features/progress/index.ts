@@ -110,7 +110,7 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo, 
         }
         const s = o.standing;
         const mark = s.state === 'met' ? '✅' : s.state === 'behind' || s.state === 'missed' ? '⚠️' : '⏳';
-        return `${mark} 认领对象：已走访 **${s.visited}/${s.claimed}** 位${s.state === 'met' ? '' : `，截止 ${dayLabel(o.dueOn)}${s.state === 'behind' ? `（按进度此时应约 ${s.expectedNow} 位）` : ''}`}`;
+        return `${mark} 认领对象：已走访 **${s.visited}/${s.required}** 位${s.claimed < s.required ? `（已认领 ${s.claimed} 位，还需认领 ${s.required - s.claimed} 位）` : ''}${s.state === 'met' ? '' : `，截止 ${dayLabel(o.dueOn)}${s.state === 'behind' ? `（按进度此时应约 ${s.expectedNow} 位）` : ''}`}`;
       });
       out.push({ tag: 'markdown', content: `**走访任务**\n${lines.join('\n')}` });
       out.push(buttonRow([callbackButton('记录走访 Record a visit', openValueOf(openers, c.row.id, visits[0]!), 'primary')]));

@@ -5,6 +5,7 @@ import { assignments, dorms, leaves, people, records, recordVisitors, targets, t
 import { filedKey, type CampaignFacts, type NamedPerson } from '../../domain/obligations.js';
 import type { Availability } from '../../domain/periods.js';
 import type { TargetFact, VisitFact } from '../../domain/quotas.js';
+import { ClaimRepo } from '../claiming/repo.js';
 
 /**
  * Reads what the schedule rules need from SQLite in a handful of queries per
@@ -98,6 +99,7 @@ export class ScheduleFacts {
       visits: await this.visits(campaignId, personId),
       dorms: dormRows.map((d) => ({ id: d.id, label: `${d.building}${d.room}`, holderIds: holders.get(d.id) ?? [] })),
       claims,
+      claimable: c.def.claiming.enabled ? new ClaimRepo(this.db).unclaimedCount(campaignId) : 0,
       filed,
     };
   }

@@ -21,7 +21,7 @@ export function obligationLine(def: CampaignDefinition, o: Obligation): string {
     return `${s.period.label}「${s.quota.name}」${s.done}/${s.required} 次`;
   }
   const s = o.standing;
-  return `认领对象已走访 ${s.visited}/${s.claimed} 位 · 截止 ${dayLabel(o.dueOn)}`;
+  return `认领对象已走访 ${s.visited}/${s.required} 位${s.claimed < s.required ? `（已认领 ${s.claimed} 位）` : ''} · 截止 ${dayLabel(o.dueOn)}`;
 }
 
 export interface ReminderText {
@@ -59,11 +59,13 @@ export function reminderText(def: CampaignDefinition, o: Obligation, stage: Stag
     };
   }
   const s = o.standing;
-  const left = s.claimed - s.visited;
+  const left = s.required - s.visited;
+  // Someone who has not claimed enough is told how, before anything else.
+  const toClaim = s.claimed < s.required ? `你已认领 ${s.claimed} 位，还需认领 ${s.required - s.claimed} 位（输入 /认领）。` : '';
   if (stage.kind === 'pace') {
     return {
       title: '走访进度提醒',
-      message: `${hello}你认领的 ${s.claimed} 位走访对象已走访 **${s.visited}** 位，按学期进度此时应走访约 ${s.expectedNow} 位；还有 ${left} 位，本学期剩 ${s.daysLeft} 天。`,
+      message: `${hello}${toClaim}本学期要走访的 ${s.required} 位认领对象已走访 **${s.visited}** 位，按学期进度此时应走访约 ${s.expectedNow} 位；还有 ${left} 位，本学期剩 ${s.daysLeft} 天。`,
       overdue: false,
       openLabel: '记录走访 Record a visit',
     };
@@ -71,14 +73,14 @@ export function reminderText(def: CampaignDefinition, o: Obligation, stage: Stag
   if (stage.kind === 'before') {
     return {
       title: '走访任务即将截止',
-      message: `${hello}你认领的走访对象还有 **${left} 位**未走访，请在 **${dayLabel(o.dueOn)}** 前完成。`,
+      message: `${hello}${toClaim}本学期的认领对象还有 **${left} 位**未走访，请在 **${dayLabel(o.dueOn)}** 前完成。`,
       overdue: false,
       openLabel: '记录走访 Record a visit',
     };
   }
   return {
     title: '走访任务已逾期',
-    message: `${hello}本学期的走访任务已于 ${dayLabel(o.dueOn)} 截止，认领的对象还有 **${left} 位**未走访。补记走访仍然可以。`,
+    message: `${hello}本学期的走访任务已于 ${dayLabel(o.dueOn)} 截止，认领对象还有 **${left} 位**未走访。补记走访仍然可以。`,
     overdue: true,
     openLabel: '记录走访 Record a visit',
   };
