@@ -314,7 +314,7 @@ export const ledgerItems = sqliteTable(
   (t) => [index('ledger_owner_idx').on(t.ownerId, t.status), index('ledger_campaign_idx').on(t.campaignId, t.status), index('ledger_record_idx').on(t.recordId)],
 );
 
-export const LEDGER_EVENT_KINDS = ['accepted', 'started', 'resolved', 'transferred', 'closed', 'sent-back', 'reopened', 'escalated'] as const;
+export const LEDGER_EVENT_KINDS = ['accepted', 'started', 'resolved', 'transferred', 'closed', 'sent-back', 'reopened', 'escalated', 'reworded'] as const;
 export type LedgerEventKind = (typeof LEDGER_EVENT_KINDS)[number];
 
 /** A ledger item's history: every change of state or owner, with who made it and why. */

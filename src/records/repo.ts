@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import {
+  ledgerEvents,
   ledgerItems,
   people,
   photos,
@@ -204,10 +205,20 @@ export class RecordRepo {
 
       const ledger: LedgerItem[] = [];
       if (s.issues?.length && s.ledgerOwnerId) {
-        const known = new Set(tx.select({ text: ledgerItems.text }).from(ledgerItems).where(eq(ledgerItems.recordId, record.id)).all().map((l) => l.text));
+        const items = tx.select().from(ledgerItems).where(eq(ledgerItems.recordId, record.id)).orderBy(ledgerItems.id).all();
+        const known = new Set(items.map((l) => l.text));
+        const stated = new Set(s.issues.map((i) => i.text));
+        // An edit that rewords an issue nobody has taken up yet rewords its item, rather than opening a second one.
+        const reworded = items.filter((l) => l.status === 'open' && !stated.has(l.text));
         for (const issue of s.issues) {
           if (known.has(issue.text)) continue;
           known.add(issue.text);
+          const earlier = reworded.shift();
+          if (earlier) {
+            tx.update(ledgerItems).set({ text: issue.text, raisedBy: issue.raisedBy, category: issue.category, updatedAt: s.at }).where(eq(ledgerItems.id, earlier.id)).run();
+            tx.insert(ledgerEvents).values({ itemId: earlier.id, at: s.at, actorId: s.authorId, kind: 'reworded', note: `原为：${earlier.text}` }).run();
+            continue;
+          }
           ledger.push(
             tx
               .insert(ledgerItems)

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { ledgerItems, recordRevisions, records, recordVisitors } from '../../src/db/schema.js';
+import { ledgerEvents, ledgerItems, recordRevisions, records, recordVisitors } from '../../src/db/schema.js';
 import { buttonValue, cardText, cst, startHarness, type Harness } from '../helpers/harness.js';
 import { parseCampaignDefinition } from '../../src/domain/campaign.js';
 import { presetDefinition } from '../../src/domain/presets.js';
@@ -137,6 +137,18 @@ describe('visit record', () => {
     expect(revs.map((r) => (r.data as Record<string, unknown>).content)).toEqual(['与祖父母交流孩子在校表现，约定每月电话沟通', '补充：约定每两周电话沟通']);
     // Editing does not open the same opinions twice.
     expect(h.db.select().from(ledgerItems).all()).toHaveLength(2);
+
+    // Rewording an opinion nobody has taken up yet rewords its item, with the earlier words in its history.
+    const edit2 = await h.click('刘芳', messageId, '修改');
+    expect(edit2.error).toBeUndefined();
+    const reworded = await h.click(
+      '刘芳', messageId, '保存修改',
+      visitForm({ followUp: 'none', leader: '', followUpNote: '', content: '补充：约定每两周电话沟通', opinions: '希望学校多组织周末活动，另外希望食堂改善\n- 希望宿舍能晚点熄灯' }),
+    );
+    expect(reworded.toast?.content).toContain('修改已保存');
+    const items = h.db.select().from(ledgerItems).orderBy(ledgerItems.id).all();
+    expect(items.map((i) => i.text)).toEqual(['希望学校多组织周末活动，另外希望食堂改善', '希望宿舍能晚点熄灯']);
+    expect(h.db.select().from(ledgerEvents).where(eq(ledgerEvents.itemId, items[0]!.id)).all()).toMatchObject([{ kind: 'reworded', note: '原为：希望学校多组织周末活动' }]);
 
     // 黄志强 went along, so he may now record a visit to 孙小红 too.
     const r = await h.standIn.clickCard({

@@ -59,6 +59,7 @@ const EVENT_LABELS: Record<LedgerEventKind, string> = {
   'sent-back': '退回',
   reopened: '重新打开',
   escalated: '逾期，已提醒管理员',
+  reworded: '修改了记录中的原话',
 };
 
 /** The list a card was opened from, so the item card can lead back to it. */
