@@ -39,6 +39,8 @@ export interface SaveRecord {
   /** The record being edited; absent for a new free-repeating record (a visit). */
   recordId?: number;
   /** A new free-repeating record: the opened form it comes from, so a second submit of that form finds it. */
+  /** The version the card showed (0: a fresh form); a record changed since is not overwritten. Absent: no check. */
+  baseRevision?: number;
   submissionKey?: string;
   authorId: number;
   occurredOn: string;
@@ -53,7 +55,8 @@ export interface SaveRecord {
   ledgerDueOn?: string | null;
 }
 
-export type SaveOutcome = { kind: 'created' | 'edited' | 'unchanged'; record: RecordRow; ledger: LedgerItem[]; photos: number };
+/** `conflict`: the record changed after the card was opened; nothing was saved. */
+export type SaveOutcome = { kind: 'created' | 'edited' | 'unchanged' | 'conflict'; record: RecordRow; ledger: LedgerItem[]; photos: number };
 
 /** Photos that arrived for a form that was open wait this long for its submission. */
 export const DRAFT_PHOTO_WINDOW_MS = 24 * 3600_000;
@@ -177,6 +180,7 @@ export class RecordRepo {
       if (existing && sameData(existing.data, s.data) && existing.occurredOn === s.occurredOn && sameVisitors) {
         return { kind: 'unchanged', record: existing, ledger: [], photos: 0 };
       }
+      if (existing && s.baseRevision !== undefined && existing.revision > s.baseRevision) return { kind: 'conflict', record: existing, ledger: [], photos: 0 };
       const record = existing
         ? tx
             .update(records)

@@ -150,6 +150,18 @@ describe('visit record', () => {
     expect(items.map((i) => i.text)).toEqual(['希望学校多组织周末活动，另外希望食堂改善', '希望宿舍能晚点熄灯']);
     expect(h.db.select().from(ledgerEvents).where(eq(ledgerEvents.itemId, items[0]!.id)).all()).toMatchObject([{ kind: 'reworded', note: '原为：希望学校多组织周末活动' }]);
 
+    // The first edit form, saved late from a copy kept open: it would overwrite version 3, so it asks first and keeps what was typed.
+    const staleSave = buttonValue(edit.card!.data, '保存修改');
+    const late = visitForm({ followUp: 'none', leader: '', followUpNote: '', content: '在旧卡片上写的内容' });
+    const conflict = await h.standIn.clickCard({ messageId, operatorOpenId: h.openId('刘芳'), value: staleSave, formValue: late });
+    expect(conflict.toast?.type).toBe('warning');
+    expect(conflict.toast?.content).toContain('这份记录在你打开后已被修改过（现为第 3 版）');
+    expect(cardText(conflict.card?.data)).toContain('在旧卡片上写的内容');
+    expect(h.db.select().from(records).get()!.revision).toBe(3);
+    const confirmed = await h.standIn.clickCard({ messageId, operatorOpenId: h.openId('刘芳'), value: buttonValue(conflict.card!.data, '保存修改'), formValue: late });
+    expect(confirmed.toast?.content).toContain('修改已保存');
+    expect(h.db.select().from(records).get()!.revision).toBe(4);
+
     // 黄志强 went along, so he may now record a visit to 孙小红 too.
     const r = await h.standIn.clickCard({
       messageId: (await sayAndGetCard('黄志强', '/进度')).messageId,

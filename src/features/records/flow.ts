@@ -213,6 +213,8 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
           periodKey: view.periodKey,
           recordId: record?.id,
           submissionKey: record ? undefined : value.submissionKey,
+          // What the card was opened on: a fresh form on nothing, an edit form on the version it showed.
+          baseRevision: record ? value.baseRevision : 0,
           authorId: record?.authorId ?? person!.id,
           occurredOn: b.occurredOn?.(data, view) ?? record?.occurredOn ?? today(deps, view.campaign.def.timezone),
           data,
@@ -223,6 +225,18 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
           ledgerOwnerId: person!.id,
           ledgerDueOn: null,
         });
+        if (outcome.kind === 'conflict') {
+          // Overwriting someone's later version must be a deliberate second save; what was typed stays on the card.
+          const latest = outcome.record;
+          return withCard(
+            toast(
+              'warning',
+              `这份记录在你打开后已被修改过（现为第 ${latest.revision} 版）。下面是你填写的内容，确认无误后再点一次保存，会成为新的一版；之前的各版都保留在修改记录中。`,
+              'Someone changed this record since you opened it; save again to keep your version.',
+            ),
+            formCard(await viewOfStored(latest, person!), { values: data, record: latest }),
+          );
+        }
         deps.log.info({ form: b.form, recordId: outcome.record.id, outcome: outcome.kind, revision: outcome.record.revision, ledger: outcome.ledger.length }, 'record saved');
         const card = await summaryCard(view, outcome.record);
         if (outcome.kind === 'unchanged') return withCard(toast('info', '内容没有变化，已保存过了。', 'No changes; already saved.'), card);
