@@ -118,14 +118,21 @@ export class RecordRepo {
   }
 
   /** Whether the person is named on any visit to the target (so may file and read for it). */
-  async visitedTarget(personId: number, targetId: number): Promise<boolean> {
+  /** Whether the person went on a visit to the target that one of `authorIds` recorded. */
+  async visitedTargetWith(personId: number, targetId: number, authorIds: number[]): Promise<boolean> {
+    if (!authorIds.length) return false;
     const row = this.db
       .select({ id: records.id })
       .from(recordVisitors)
       .innerJoin(records, eq(records.id, recordVisitors.recordId))
-      .where(and(eq(recordVisitors.personId, personId), eq(records.subjectType, 'target'), eq(records.subjectId, targetId)))
+      .where(and(eq(recordVisitors.personId, personId), eq(records.subjectType, 'target'), eq(records.subjectId, targetId), inArray(records.authorId, authorIds)))
       .get();
     return !!row;
+  }
+
+  /** Whether the person is on this record (its author or a co-visitor). */
+  async isVisitorOf(personId: number, recordId: number): Promise<boolean> {
+    return !!this.db.select({ id: recordVisitors.recordId }).from(recordVisitors).where(and(eq(recordVisitors.recordId, recordId), eq(recordVisitors.personId, personId))).get();
   }
 
   async ledgerOf(recordId: number): Promise<LedgerItem[]> {

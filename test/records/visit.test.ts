@@ -282,6 +282,27 @@ describe('card size', () => {
   });
 });
 
+describe('a target handed over', () => {
+  it('is filed for by its new visitor; the former one may only correct their own records', async () => {
+    h = await startRecordsHarness();
+    const messageId = await openVisitForm('刘芳', '孙小红');
+    expect((await h.click('刘芳', messageId, '提交', visitForm({ followUp: 'none', leader: '', followUpNote: '', coVisitors: [] }))).toast?.type).toBe('success');
+
+    await h.say('陈立华', '/改派 对象 孙小红 给 黄志强');
+    expect(h.textsTo('陈立华').at(-1)).toContain('黄志强');
+
+    const opened = await h.standIn.clickCard({
+      messageId, operatorOpenId: h.openId('刘芳'), value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') },
+    });
+    expect(opened.toast?.content).toContain('孙小红 不是你的走访对象');
+    expect(JSON.stringify(opened)).not.toContain(PRIVATE.phone);
+    // Her own visit she may still correct.
+    const edit = await h.click('刘芳', messageId, '修改');
+    expect(edit.toast?.type).not.toBe('error');
+    expect(cardText(edit.card?.data)).toContain('走访情况记录表 · 孙小红');
+  });
+});
+
 async function sayAndGetCard(name: string, text: string) {
   await h.say(name, text);
   return latestCard(h, name);

@@ -87,7 +87,8 @@ export function reassignFeature(deps: FeatureDeps) {
       summary: '改派宿舍、责任区或走访对象 / reassign a dorm, zone or target',
       adminOnly: true,
       async handler({ person, args, reply }) {
-        const [kindText, subjectText, change, ...why] = args.split(/\s+/).filter(Boolean);
+        // "/改派 对象 孙小红 给 黄志强" reads naturally: the joining word is not a name.
+        const [kindText, subjectText, change, ...why] = args.split(/\s+/).filter((w) => w && !['给', '交给', '改给', 'to'].includes(w.toLowerCase()));
         const kind = kindText ? KINDS[kindText.toLowerCase()] : undefined;
         if (!kind || !subjectText || !change) return reply({ text: USAGE });
         const c = await campaignNow();

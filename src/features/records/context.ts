@@ -3,7 +3,7 @@ import { inZone, localMidnight } from '../../domain/time.js';
 import { LeaveRepo } from '../reminders/facts.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import { dorms, people, targets, type Dorm, type Person, type Target } from '../../db/schema.js';
+import { dorms, people, targets, type Dorm, type Person, type RecordRow, type Target } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import type { RecordRepo } from '../../records/repo.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
@@ -51,15 +51,18 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   }
 
   /**
-   * A target the person may file for: its current visitor, or a teacher named
-   * on an earlier visit to it. Everyone else learns only that it is not theirs,
+   * A target the person may file for: its current visitor, or a teacher who
+   * went along on a visit the current visitor recorded; and any record the
+   * person is on, to correct it. After a handover the former visitor keeps
+   * only their own records. Everyone else learns only that it is not theirs,
    * never the family's details.
    */
-  async function visitableTarget(targetId: number, person: Person): Promise<Target> {
+  async function visitableTarget(targetId: number, person: Person, stored?: RecordRow): Promise<Target> {
     const t = deps.db.select().from(targets).where(eq(targets.id, targetId)).get();
     if (!t || t.status !== 'open') throw new UserFacingError('这个走访对象已不在名单中。');
     const holders = await holdings.holders('target', t.id);
-    if (holders.some((h) => h.id === person.id) || (await records.visitedTarget(person.id, t.id))) return t;
+    if (holders.some((h) => h.id === person.id)) return t;
+    if (stored ? await records.isVisitorOf(person.id, stored.id) : await records.visitedTargetWith(person.id, t.id, holders.map((h) => h.id))) return t;
     throw new UserFacingError(`${t.name} 不是你的走访对象，只有负责走访的老师（和同行教师）可以填写。/ Not one of your visit targets.`);
   }
 

@@ -106,7 +106,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     async view(ref, person, stored): Promise<FormView> {
       const campaign = await ctx.campaign(ref.campaignId);
       const { def } = campaign;
-      const target = await ctx.visitableTarget(ref.targetId, person);
+      const target = await ctx.visitableTarget(ref.targetId, person, stored);
       const named = ((stored?.data.coVisitors as string[] | undefined) ?? []).map(Number);
       const colleagues = await ctx.colleagues(person, named);
       const leaders = await ctx.leaders(person);
