@@ -34,6 +34,15 @@ export function parseDay(text: string): string | null {
   return day;
 }
 
+/** `2026-11`, `2026年11月` → that month's first and last days; null for anything else. */
+export function parseMonth(text: string): [string, string] | null {
+  const m = /^(\d{4})[-/.年](\d{1,2})月?$/.exec(text.trim());
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) return null;
+  const first = `${m[1]}-${m[2]!.padStart(2, '0')}-01`;
+  const last = new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).toISOString().slice(0, 10);
+  return [first, last];
+}
+
 export function checkRange(from: string | undefined, to: string | undefined): void {
   if (from && to && from > to) throw new ExportRequestError(`开始日期 ${from} 晚于结束日期 ${to}。/ The start date is after the end date.`);
 }

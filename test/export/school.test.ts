@@ -286,7 +286,7 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     expect(audits()).toHaveLength(0);
 
     before = h.textsTo('陈立华').length;
-    await h.say('陈立华', '/导出 黄志强 2026-11-01 2026-11-30');
+    await h.say('陈立华', '/导出 黄志强 2026-11'); // a month stands for its first to its last day
     expect(h.textsTo('陈立华')[before]).toContain('2026-11-01 至 2026-11-30 · 教师 黄志强');
     const mine = await receiveExport('陈立华', before);
     const wb = await readWorkbook(mine.downloads.at(-1)!);

@@ -11,6 +11,7 @@ import {
   exportFileName,
   ExportRequestError,
   parseDay,
+  parseMonth,
   produceExport,
   rowCountsText,
   teacherNamed,
@@ -29,6 +30,7 @@ const USAGE = [
   '用法 / usage：',
   '/导出 — 本次活动全部记录 / everything',
   '/导出 2026-11-01 2026-11-30 — 某段时间 / a date range（只写一个日期：从那天起 / one date: from that day on）',
+  '/导出 2026-11 — 某个月 / one month',
   '/导出 张伟 — 某位教师 / one teacher（可与日期同用 / may be combined with dates）',
   '/导出 区县 — 给区教育局的汇总，只含计数 / the counts-only roll-up for the district office',
 ].join('\n');
@@ -55,7 +57,9 @@ export function exportFeature(deps: FeatureDeps) {
     let teacher: Person | undefined;
     for (const word of args.split(/\s+/).filter(Boolean)) {
       const d = parseDay(word);
+      const month = d ? null : parseMonth(word);
       if (d) days.push(d);
+      else if (month) days.push(...month);
       else if (DISTRICT_WORDS.has(word.toLowerCase())) district = true;
       else if (teacher) throw new ExportRequestError(`看不懂“${word}”。\n${USAGE}`);
       else {
