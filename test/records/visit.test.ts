@@ -109,6 +109,7 @@ describe('visit record', () => {
     expect(toLeader).toContain('与祖父母交流孩子在校表现');
     expect(toLeader).not.toContain(PRIVATE.phone);
     expect(toLeader).not.toContain(PRIVATE.address);
+    expect(toLeader).not.toContain('还没有照片'); // the visitor's prompt, not the leader's business
 
     // Nothing private or typed went to a log line.
     const logged = h.logs.lines.join('\n');

@@ -57,7 +57,7 @@ export interface FormBinding<R extends Record<string, unknown>> {
   /** Runs after a save that changed something; returns lines added to the toast. */
   afterSave?(o: SaveOutcome, view: FormView, person: Person, data: FormData): Promise<string[]>;
   /** Blocks shown on the read-only card below the fields (visitors, photos, ledger items). */
-  extra?(record: RecordRow, view: FormView): Promise<object[]>;
+  extra?(record: RecordRow, view: FormView, forOthers: boolean): Promise<object[]>;
 }
 
 /** A nudge to fill a form: a kind line, the button that opens it pre-filled, and (once) a snooze. */
@@ -155,7 +155,8 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
       tags,
       context: view.context,
       blocks: summaryBlocks(view.fields, record.data),
-      extra: b.extra ? await b.extra(record, view) : [],
+      // A read-only copy goes to someone else (a leader): prompts meant for the visitor stay out of it.
+      extra: b.extra ? await b.extra(record, view, o.editable === false) : [],
       footer,
       actions: o.editable === false ? [] : [callbackButton('修改 Edit', { action: `${b.form}.edit`, recordId: record.id }, 'default')],
     });

@@ -151,14 +151,14 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       await deps.send({ dedupeKey: `visit.leader:${o.record.id}:r${o.record.revision}`, to: { openId: leader.openId }, purpose: 'visit.report-leader', card });
       return [`已报告 ${leader.name}`];
     },
-    async extra(record: RecordRow, view) {
+    async extra(record: RecordRow, view, forOthers) {
       const visitors = await records.visitors(record.id);
       const co = visitors.filter((v) => v.role === 'co-visitor').map((v) => v.person.name);
       const pics = (await records.photosOf(record.id)).filter((p) => p.status !== 'failed');
       const ledger = await records.ledgerOf(record.id);
       const photoLine = pics.length
         ? `照片 ${pics.length} 张 / ${pics.length} photo(s)`
-        : view.campaign.def.tasks.visits.photosRequired
+        : view.campaign.def.tasks.visits.photosRequired && !forOthers
           ? "<font color='orange'>还没有照片：请把走访照片直接发给我，会附到这条记录上。</font>"
           : '';
       const content = [co.length ? `同行教师：${co.join('、')}` : '', photoLine, ledger.length ? `已列入台账 ${ledger.length} 项` : ''].filter(Boolean).join('\n');
