@@ -83,6 +83,14 @@ describe('weekly digest to the branch group', () => {
     await h.say('陈立华', '/汇总');
     expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('党支部周报 · 本周至今（11/9–11/14）');
     expect(groupCards()).toHaveLength(0);
+    await h.say('陈立华', '/汇总 上周');
+    expect(h.textsTo('陈立华').at(-1)).toContain('上一周活动还没有开始');
+    h.clock.set(cst('2026-11-17T10:00:00'));
+    await h.say('陈立华', '/汇总 上周');
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('党支部周报 · 上周（11/9–11/15）');
+    await h.say('陈立华', '/汇总 下个月');
+    expect(h.textsTo('陈立华').at(-1)).toContain('用法：/汇总 看本周至今，/汇总 上周 看上一周');
+    expect(groupCards()).toHaveLength(0);
     await h.say('王建国', '/summary');
     expect(h.textsTo('王建国').at(-1)).toContain('/汇总 仅限党支部管理员使用');
   });

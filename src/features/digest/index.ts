@@ -120,17 +120,22 @@ export function digestFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) {
   function register(router: Router) {
     router.command({
       names: ['/汇总', '/summary'],
-      summary: '立即私下查看本周汇总 / the digest, privately, now',
+      summary: '立即私下查看本周（或上周）汇总 / the digest, privately, now',
       adminOnly: true,
       async handler(ctx) {
         const now = deps.clock.now();
         const c = currentCampaign(await deps.campaigns.all(), now);
         const today = c && inZone(now, c.def.timezone).format('YYYY-MM-DD');
         if (!c || !today || today < c.def.window.start) return ctx.reply({ text: '目前还没有可以汇总的活动。/ Nothing to summarise yet.' });
-        // This week so far, Monday to today.
-        const monday = addDays(today, -((dayjs(today).day() + 6) % 7));
-        const period = { key: 'now', label: '本周', start: monday < c.def.window.start ? c.def.window.start : monday, end: today };
-        const label = `本周至今（${dayjs(period.start).format('M/D')}–${dayjs(today).format('M/D')}）`;
+        // This week so far, Monday to today; or, asked for 上周, last week whole.
+        const lastWeek = /^(上周|last\s*week)$/i.test(ctx.args);
+        if (ctx.args && !lastWeek) return ctx.reply({ text: '用法：/汇总 看本周至今，/汇总 上周 看上一周。\nUsage: /summary, or /summary last week.' });
+        const thisMonday = addDays(today, -((dayjs(today).day() + 6) % 7));
+        const monday = lastWeek ? addDays(thisMonday, -7) : thisMonday;
+        const end = lastWeek ? addDays(thisMonday, -1) : today;
+        if (end < c.def.window.start) return ctx.reply({ text: '上一周活动还没有开始。/ The campaign had not started last week.' });
+        const period = { key: 'now', label: lastWeek ? '上周' : '本周', start: monday < c.def.window.start ? c.def.window.start : monday, end };
+        const label = `${lastWeek ? '上周' : '本周至今'}（${dayjs(period.start).format('M/D')}–${dayjs(end).format('M/D')}）`;
         await ctx.reply({ card: await build(c, 'weekly', period, label, now) });
       },
     });
