@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RateLimiter } from '../src/feishu/rate-limiter.js';
 
 /*
@@ -15,22 +15,33 @@ function manualClock() {
 
 describe('send rate limiter', () => {
   it('counts a slow send from its answer, so no window of arrivals can exceed the limit', async () => {
-    const clock = manualClock();
-    const limiter = new RateLimiter({ appPerSecond: 2, appPerMinute: 100, perReceiverPerSecond: 10 }, clock.now);
-    const started: number[] = [];
-    const send = (who: string) =>
-      limiter.run(who, async () => {
-        started.push(clock.now());
-        clock.advance(300); // the answer takes 300 ms
-      });
-    await send('a');
-    await send('b');
-    // Answers came at 300 and 600; the third may start only when the first answer's window ends.
-    const third = send('c');
-    clock.advance(1000);
-    await third;
-    expect(started.slice(0, 2)).toEqual([0, 300]);
-    expect(started[2]).toBeGreaterThanOrEqual(1300);
+    // Timers and clock move together, so the test sees exactly when the third send is let go.
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const limiter = new RateLimiter({ appPerSecond: 2, appPerMinute: 100, perReceiverPerSecond: 10 }, () => Date.now());
+      const started: number[] = [];
+      const send = (who: string) =>
+        limiter.run(who, async () => {
+          started.push(Date.now());
+          await new Promise((r) => setTimeout(r, 300)); // the answer takes 300 ms
+        });
+      for (const who of ['a', 'b']) {
+        const p = send(who);
+        await vi.advanceTimersByTimeAsync(300);
+        await p;
+      }
+      // Answers came at 300 and 600; counted from the starts (0 and 300), the third could go at 1000.
+      const third = send('c');
+      await vi.advanceTimersByTimeAsync(600);
+      expect(started).toEqual([0, 300]);
+      // Counted from the first answer, it goes when that answer's window ends.
+      await vi.advanceTimersByTimeAsync(100);
+      expect(started).toEqual([0, 300, 1300]);
+      await vi.advanceTimersByTimeAsync(300);
+      await third;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('holds a slot while a send is in flight', async () => {

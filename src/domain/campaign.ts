@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inZone } from './time.js';
+import { localDate } from './time.js';
 
 /**
  * The campaign definition: everything a school configures about one campaign.
@@ -291,7 +291,7 @@ export function parseCampaignDefinition(input: unknown, source = 'campaign'): Ca
 
 /** Whether `now` falls on a day of the campaign's window, in the campaign's time zone. */
 export function isRunning(d: CampaignDefinition, now: Date): boolean {
-  const today = inZone(now, d.timezone).format('YYYY-MM-DD');
+  const today = localDate(now, d.timezone);
   return d.window.start <= today && today <= d.window.end;
 }
 

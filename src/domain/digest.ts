@@ -94,7 +94,8 @@ export interface CampaignDigest {
   visits: number;
   visitors: number;
   quotas: QuotaSummary[];
-  claimed?: { visited: number; claimed: number; people: number; behind: number };
+  /** Seed 000's claimed targets: visits against what the claimers owe (the quota, or what is left to claim). */
+  claimed?: { visited: number; required: number; people: number; behind: number };
   coverage: CoverageStanding[];
   dormChecks?: { checked: number; expected: number };
   once: OnceSummary[];
@@ -167,7 +168,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     claimed: claims.length
       ? {
           people: claims.length,
-          claimed: claims.reduce((n, o) => n + o.standing.required, 0),
+          required: claims.reduce((n, o) => n + o.standing.required, 0),
           visited: claims.reduce((n, o) => n + o.standing.visited, 0),
           behind: claims.filter((o) => o.standing.state === 'behind' || o.standing.state === 'missed').length,
         }

@@ -44,6 +44,8 @@ export const addDays = (date: string, n: number): string => new Date(utcMidnight
 /** Whole calendar days from one date to another. */
 export const daysBetween = (from: string, to: string): number => (utcMidnight(to) - utcMidnight(from)) / DAY_MS;
 export const maxDate = (a: string, b: string): string => (a > b ? a : b);
+/** The Monday of the week a date falls in (weeks run Monday to Sunday). */
+export const mondayOf = (date: string): string => addDays(date, -((new Date(utcMidnight(date)).getUTCDay() + 6) % 7));
 export const minDate = (a: string, b: string): string => (a < b ? a : b);
 
 /** Calendar months touching the window, each clipped to it. */

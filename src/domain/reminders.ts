@@ -1,7 +1,7 @@
 import type { CampaignDefinition } from './campaign.js';
 import { inQuietHours } from './calendar.js';
 import { addDays, isWorkingDay, maxDate, nearestWorkingDay, type Period } from './periods.js';
-import { dayjs, inZone } from './time.js';
+import { dayjs, localDate } from './time.js';
 
 /**
  * When the bot chases what someone owes. A deadline is chased T-14, T-7 and
@@ -83,8 +83,6 @@ export function monthlyPaceStages(def: CampaignDefinition, term: Period, months:
     .filter((m) => m.start >= term.start && m.end <= term.end)
     .flatMap((m) => periodStages(def, m).filter((s) => s.kind === 'pace').map((s) => ({ ...s, key: `pace-${m.key}` })));
 }
-
-const localDate = (at: Date, tz: string) => inZone(at, tz).format('YYYY-MM-DD');
 
 /** A stage goes out on its day at the campaign's reminder time. */
 export const stageMoment = (def: CampaignDefinition, s: Pick<Stage, 'on'>): Date =>

@@ -115,5 +115,9 @@ export function currentWeek(def: CampaignDefinition, now: Date): ReportWeek | un
 
 export const isLate = (week: ReportWeek, submittedAt: Date): boolean => submittedAt >= week.dueAt;
 
+/** The weeks whose report was due by `now` and is not among `filed` (week numbers), oldest first. */
+export const missedWeeks = (def: CampaignDefinition, filed: Set<number>, now: Date): ReportWeek[] =>
+  reportWeeks(def).filter((w) => w.dueAt <= now && !filed.has(w.weekNo));
+
 export const localLabel = (w: ReportWeek, tz: string): string =>
   `第${w.weekNo}周（${inZone(w.start, tz).format('M/D')}–${inZone(w.end.getTime() - 1, tz).format('M/D')}）`;

@@ -3,7 +3,7 @@ import type { ActiveCampaign } from '../db/repos.js';
 import { visitsByPerson } from '../domain/obligations.js';
 import { minDate, termOn } from '../domain/periods.js';
 import { claimedStanding, quotaApplies, quotaPeriods, quotaStanding } from '../domain/quotas.js';
-import { inZone } from '../domain/time.js';
+import { localDate } from '../domain/time.js';
 import { ScheduleFacts } from '../features/reminders/facts.js';
 import type { QuotaCell, QuotaStatus } from './summary.js';
 
@@ -14,7 +14,7 @@ import type { QuotaCell, QuotaStatus } from './summary.js';
  */
 export async function quotaColumns(db: Db, campaign: ActiveCampaign, range: { from?: string; to?: string }, now: Date): Promise<QuotaStatus> {
   const { def } = campaign;
-  const today = minDate(inZone(now, def.timezone).format('YYYY-MM-DD'), def.window.end);
+  const today = minDate(localDate(now, def.timezone), def.window.end);
   const from = range.from ?? def.window.start;
   const to = minDate(range.to ?? def.window.end, today);
   const facts = await new ScheduleFacts(db).load(campaign);

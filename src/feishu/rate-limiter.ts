@@ -67,8 +67,10 @@ export class RateLimiter {
 
   /** Runs `send` once a send to `receiverKey` fits every window; it holds its slots until it settles. */
   async run<T>(receiverKey: string, send: () => Promise<T>): Promise<T> {
-    const windows = [this.appSecond, this.appMinute, this.receiver(receiverKey)];
+    let windows: Window[];
     for (;;) {
+      // Looked up on every pass: a prune while this send waited may have dropped an idle receiver's window.
+      windows = [this.appSecond, this.appMinute, this.receiver(receiverKey)];
       const now = this.now();
       const at = Math.max(...windows.map((w) => w.nextSlot(now)));
       if (at <= now) break;

@@ -38,9 +38,9 @@ export interface SaveRecord {
   periodKey: string | null;
   /** The record being edited; absent for a new free-repeating record (a visit). */
   recordId?: number;
-  /** A new free-repeating record: the opened form it comes from, so a second submit of that form finds it. */
   /** The version the card showed (0: a fresh form); a record changed since is not overwritten. Absent: no check. */
   baseRevision?: number;
+  /** A new free-repeating record: the opened form it comes from, so a second submit of that form finds it. */
   submissionKey?: string;
   authorId: number;
   occurredOn: string;
@@ -117,7 +117,6 @@ export class RecordRepo {
       .all();
   }
 
-  /** Whether the person is named on any visit to the target (so may file and read for it). */
   /** Whether the person went on a visit to the target that one of `authorIds` recorded. */
   async visitedTargetWith(personId: number, targetId: number, authorIds: number[]): Promise<boolean> {
     if (!authorIds.length) return false;

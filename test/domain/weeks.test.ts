@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCampaignDefinition, CampaignDefinitionError } from '../../src/domain/campaign.js';
 import { currentWeek, isLate, localLabel, reportWeeks, weekJustDue, weekOpenForFiling } from '../../src/domain/weeks.js';
+import { mondayOf } from '../../src/domain/periods.js';
 
 const cst = (s: string) => new Date(`${s}+08:00`);
 
@@ -69,5 +70,14 @@ describe('campaign definition', () => {
         ]),
       );
     }
+  });
+});
+
+describe('mondayOf', () => {
+  it('finds the Monday of a week running Monday to Sunday, across months and years', () => {
+    expect(mondayOf('2026-11-16')).toBe('2026-11-16'); // a Monday
+    expect(mondayOf('2026-11-22')).toBe('2026-11-16'); // its Sunday
+    expect(mondayOf('2026-12-02')).toBe('2026-11-30');
+    expect(mondayOf('2027-01-03')).toBe('2026-12-28');
   });
 });

@@ -5,9 +5,9 @@ import { records } from '../../db/schema.js';
 import { campaignDigest, zoneReportDigest, type CampaignDigest, type DigestKind, type WeekCompletion } from '../../domain/digest.js';
 import { ledgerDigestCounts } from '../../domain/ledger.js';
 import { ONCE_TASK_NAMES } from '../../domain/obligations.js';
-import { addDays, minDate, monthsOf, nearestWorkingDay, phasePeriods, type Period } from '../../domain/periods.js';
+import { addDays, minDate, mondayOf, monthsOf, nearestWorkingDay, phasePeriods, type Period } from '../../domain/periods.js';
 import { mayNudge } from '../../domain/reminders.js';
-import { dayjs, formatLocal, inZone, localMidnight } from '../../domain/time.js';
+import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks } from '../../domain/weeks.js';
 import { renderCard } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
@@ -63,7 +63,7 @@ export function digestFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) {
 
   async function build(c: ActiveCampaign, kind: DigestKind, period: Period, label: string, now: Date) {
     const { def } = c;
-    const asOf = minDate(inZone(now, def.timezone).format('YYYY-MM-DD'), addDays(def.window.end, 1));
+    const asOf = minDate(localDate(now, def.timezone), addDays(def.window.end, 1));
     const f = await facts.load(c);
     const from = localMidnight(period.start, def.timezone).toDate();
     const to = localMidnight(addDays(period.end, 1), def.timezone).toDate();
@@ -125,12 +125,12 @@ export function digestFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) {
       async handler(ctx) {
         const now = deps.clock.now();
         const c = currentCampaign(await deps.campaigns.all(), now);
-        const today = c && inZone(now, c.def.timezone).format('YYYY-MM-DD');
+        const today = c && localDate(now, c.def.timezone);
         if (!c || !today || today < c.def.window.start) return ctx.reply({ text: '目前还没有可以汇总的活动。/ Nothing to summarise yet.' });
         // This week so far, Monday to today; or, asked for 上周, last week whole.
         const lastWeek = /^(上周|last\s*week)$/i.test(ctx.args);
         if (ctx.args && !lastWeek) return ctx.reply({ text: '用法：/汇总 看本周至今，/汇总 上周 看上一周。\nUsage: /summary, or /summary last week.' });
-        const thisMonday = addDays(today, -((dayjs(today).day() + 6) % 7));
+        const thisMonday = mondayOf(today);
         const monday = lastWeek ? addDays(thisMonday, -7) : thisMonday;
         const end = lastWeek ? addDays(thisMonday, -1) : today;
         if (end < c.def.window.start) return ctx.reply({ text: '上一周活动还没有开始。/ The campaign had not started last week.' });
@@ -170,8 +170,8 @@ export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, 
   }
   const visitLines = def.tasks.visits.enabled ? [`**走访**：${period}共 **${d.visits}** 次，${d.visitors} 位老师参与`] : [];
   if (d.claimed) {
-    visitLines.push(`- 认领对象：已走访 **${d.claimed.visited}/${d.claimed.claimed}** 位（${pct(d.claimed.visited, d.claimed.claimed)}%），${d.claimed.people} 位党员教师中进度落后 ${d.claimed.behind} 人`);
-    chart.push({ item: '认领对象走访', percent: pct(d.claimed.visited, d.claimed.claimed) });
+    visitLines.push(`- 认领对象：已走访 **${d.claimed.visited}/${d.claimed.required}** 位（${pct(d.claimed.visited, d.claimed.required)}%），${d.claimed.people} 位党员教师中进度落后 ${d.claimed.behind} 人`);
+    chart.push({ item: '认领对象走访', percent: pct(d.claimed.visited, d.claimed.required) });
   }
   for (const q of d.quotas) {
     const per = q.period === 'month' ? '每月' : q.period === 'week' ? '每周' : '每学期';

@@ -6,8 +6,8 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, type Person, type Zone, type ZoneReport } from '../../db/schema.js';
 import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { isAvailable } from '../../domain/periods.js';
-import { dayjs, formatDeadline, inZone, localMidnight } from '../../domain/time.js';
-import { currentWeek, localLabel, reportWeeks } from '../../domain/weeks.js';
+import { dayjs, formatDeadline, localDate, localMidnight } from '../../domain/time.js';
+import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/weeks.js';
 import { callbackButton, renderCard } from '../../feishu/card-templates.js';
 import { heldLine } from '../claiming/index.js';
 import { ClaimRepo } from '../claiming/repo.js';
@@ -42,7 +42,7 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo, 
     const weeks = reportWeeks(def).filter((w) => w.start <= now);
     const current = currentWeek(def, now);
     const filed = new Map(reports.filter((r) => r.zoneId === zone.id).map((r) => [r.weekNo, r]));
-    const missed = weeks.filter((w) => !filed.has(w.weekNo) && w.dueAt <= now);
+    const missed = missedWeeks(def, new Set(filed.keys()), now);
     const lateCount = [...filed.values()].filter((r) => r.late).length;
     const lines = [`**环境责任区报表** · ${zone.name}${zone.linkedClass ? `（联系班级 ${zone.linkedClass}）` : ''}`];
     if (!current) {
@@ -161,7 +161,7 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo, 
           behind += s.behind;
         }
         if (c) {
-          const today = inZone(now, c.def.timezone).format('YYYY-MM-DD');
+          const today = localDate(now, c.def.timezone);
           const f = await facts.load(c, person.id);
           const mine = obligationsOf(c.def, f, today).filter((o) => o.personIds.includes(person.id));
           behind += mine.filter((o) => (o.kind === 'once' ? !o.done && o.dueOn < today : o.standing.state === 'behind' || o.standing.state === 'missed')).length;

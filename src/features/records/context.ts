@@ -1,5 +1,5 @@
 import { and, eq, inArray, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
-import { inZone, localMidnight } from '../../domain/time.js';
+import { localDate, localMidnight } from '../../domain/time.js';
 import { LeaveRepo } from '../reminders/facts.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
@@ -40,7 +40,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     if (holders.some((h) => h.id === person.id)) return dorm;
     // A substitute files for a caring teacher who is away.
     const tz = (await campaign(dorm.campaignId)).def.timezone;
-    const standingIn = await leaves.standingInFor(person.id, inZone(deps.clock.now(), tz).format('YYYY-MM-DD'));
+    const standingIn = await leaves.standingInFor(person.id, localDate(deps.clock.now(), tz));
     if (holders.some((h) => standingIn.includes(h.id))) return dorm;
     throw new UserFacingError(`${dorm.building}${dorm.room} 由 ${holders.map((h) => h.name).join('、') || '（暂无）'} 老师关爱，只有关爱教师（或请假期间的代班老师）可以填写。`);
   }

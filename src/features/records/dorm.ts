@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inZone, localMidnight } from '../../domain/time.js';
+import { inZone, localDate, localMidnight } from '../../domain/time.js';
 import type { Dorm, Person, RecordRow } from '../../db/schema.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { choice, count, date, text, YES_NO, type FormData, type Option } from '../../records/fields.js';
@@ -9,7 +9,7 @@ import { endOfDay, type RecordContext } from './context.js';
 import { dayOutside, formFlow, reminderCard, today, type FormView } from './flow.js';
 import { eq } from 'drizzle-orm';
 import { isRunning } from '../../domain/campaign.js';
-import { termOn, termPeriods } from '../../domain/periods.js';
+import { addDays, minDate, mondayOf, termOn, termPeriods } from '../../domain/periods.js';
 import { mayNudge, onceTaskDue } from '../../domain/reminders.js';
 import { weeklyNudgeAt } from '../../domain/weeks.js';
 import { LeaveRepo } from '../reminders/facts.js';
@@ -56,14 +56,7 @@ const checkFields = [
 
 const room = (d: Dorm) => `${d.building}${d.room}`;
 
-/** The Monday of the week a day falls in: dorm checks are weekly. */
-const weekOf = (date: string) => {
-  const d = localMidnight(date, 'UTC');
-  return d.subtract((d.day() + 6) % 7, 'day').format('YYYY-MM-DD');
-};
-
-const sundayOf = (monday: string) => localMidnight(monday, 'UTC').add(6, 'day').format('YYYY-MM-DD');
-const minDay = (a: string, b: string) => (a < b ? a : b);
+const sundayOf = (monday: string) => addDays(monday, 6);
 
 /** What the term's checklists found, as the starting text of 附件一's "past state". */
 export function pastStateFromChecks(checks: RecordRow[]): Record<'pastEnvironment' | 'pastProperty' | 'pastHygiene' | 'pastSafety', string> {
@@ -92,7 +85,7 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       const campaign = await ctx.campaign(ref.campaignId);
       const dorm = await ctx.heldDorm(ref.dormId, person);
       const tz = campaign.def.timezone;
-      const monday = record?.periodKey?.slice(3) ?? ref.week ?? weekOf(today(deps, tz));
+      const monday = record?.periodKey?.slice(3) ?? ref.week ?? mondayOf(today(deps, tz));
       return {
         campaign,
         subject: { type: 'dorm', id: dorm.id },
@@ -101,8 +94,8 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
         subtitle: `${inZone(localMidnight(monday, tz).toDate(), tz).format('M/D')} 这一周 / Weekly dorm checklist`,
         fields: checkFields,
         // A late check of a past week is dated within that week.
-        prefill: { checkedOn: minDay(today(deps, tz), sundayOf(monday)), toLedger: 'yes' },
-        dueAt: endOfDay(localMidnight(monday, tz).add(6, 'day').format('YYYY-MM-DD'), tz),
+        prefill: { checkedOn: minDate(today(deps, tz), sundayOf(monday)), toLedger: 'yes' },
+        dueAt: endOfDay(sundayOf(monday), tz),
         intro: '每周一次：到宿舍看一看、谈一谈。发现的问题可以列入台账跟进。',
         context: [],
         ref: { campaignId: campaign.row.id, dormId: dorm.id, week: monday },
@@ -181,8 +174,8 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
   async function unchecked(c: ActiveCampaign, now: Date): Promise<Array<{ dorm: Dorm; holder: Person; teacher: Person; monday: string; card: object }>> {
     const { def } = c;
     if (!def.tasks.dormCheck.enabled || !isRunning(def, now)) return [];
-    const day = inZone(now, def.timezone).format('YYYY-MM-DD');
-    const monday = weekOf(day);
+    const day = localDate(now, def.timezone);
+    const monday = mondayOf(day);
     const pushAt = weeklyNudgeAt(def, monday, def.tasks.dormCheck.pushAt);
     if (!pushAt || now < pushAt.toDate()) return [];
     const out = [];

@@ -4,8 +4,8 @@ import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { isLate, localLabel, reportWeeks, weekByNo, weekJustDue, weekOpenForFiling } from '../../domain/weeks.js';
-import { inZone } from '../../domain/time.js';
+import { isLate, localLabel, missedWeeks, weekByNo, weekJustDue, weekOpenForFiling } from '../../domain/weeks.js';
+import { localDate } from '../../domain/time.js';
 import { branchChatOf, type FeatureDeps, type Job, type WeeklyGap, type WeeklyGaps } from '../deps.js';
 import { LeaveRepo } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
@@ -33,7 +33,7 @@ export function zoneReportFeature(deps: FeatureDeps) {
   /** Who gets an owner's card on a day: the owner, or their substitute while they are away. */
   async function recipient(owner: Person | null, at: Date, tz: string): Promise<Person | null> {
     if (!owner) return null;
-    const id = await leaves.recipientOn(owner.id, inZone(at, tz).format('YYYY-MM-DD'));
+    const id = await leaves.recipientOn(owner.id, localDate(at, tz));
     return id === owner.id ? owner : id ? deps.people.byId(id) : null;
   }
 
@@ -172,16 +172,14 @@ export function zoneReportFeature(deps: FeatureDeps) {
   const gaps: WeeklyGaps = async (campaign, now) => {
     const { def } = campaign;
     if (!def.zoneReport.enabled) return [];
-    const due = reportWeeks(def).filter((w) => w.dueAt <= now);
-    if (!due.length) return [];
     const zones = (await repo.zonesOf(campaign.row.id)).filter((z) => z.owner);
     const reports = await repo.reportsFor(zones.map((z) => z.zone.id));
     const out: WeeklyGap[] = [];
     for (const { zone, owner } of zones) {
-      const filed = new Set(reports.filter((r) => r.zoneId === zone.id).map((r) => r.weekNo));
-      const missed = due.filter((w) => !filed.has(w.weekNo));
+      const missed = missedWeeks(def, new Set(reports.filter((r) => r.zoneId === zone.id).map((r) => r.weekNo)), now);
+      if (!missed.length) continue;
       const to = await recipient(owner, now, def.timezone);
-      if (!missed.length || !to) continue;
+      if (!to) continue;
       const latest = missed.at(-1)!;
       out.push({
         person: to,
