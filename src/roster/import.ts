@@ -114,6 +114,7 @@ export async function importRoster(sheets: RosterSheet[], opts: ImportOptions): 
   const { plan, problems, warnings } = validateRoster(sheets, opts.campaign, stored);
   const rows: ImportReport['rows'] = {};
   for (const s of sheets) rows[s.kind] = (rows[s.kind] ?? 0) + s.rows.length;
+  for (const s of sheets) if (!s.rows.length) warnings.push(`「${s.sheet}」表没有数据行，已跳过 / sheet "${s.sheet}" has no data rows`);
   const report: ImportReport = { campaign: opts.campaign, rows, problems, warnings, applied: false, matched: 0, unmatched: [] };
   if (problems.length) return report;
 

@@ -133,17 +133,20 @@ export async function readRosterFile(file: string, kind?: SheetKind): Promise<Ro
     throw new RosterFileError(file, `无法读取 / cannot read: ${(e as Error).message}`);
   }
   const sheets: RosterSheet[] = [];
-  const ignored: string[] = [];
+  const unknown: string[] = [];
   for (const ws of wb.worksheets) {
     const k = kind && wb.worksheets.length === 1 ? kind : kindForName(ws.name);
     if (k) sheets.push(readWorksheet(file, ws, k));
-    else if (!INSTRUCTION_SHEET.test(ws.name)) ignored.push(ws.name);
+    // A blank sheet Excel adds by itself holds nothing to lose; any other sheet we cannot place would be dropped unseen.
+    else if (!INSTRUCTION_SHEET.test(ws.name) && ws.actualRowCount > 0) unknown.push(ws.name);
   }
-  if (!sheets.length) {
+  const expected = `工作表应命名为：${SHEET_KINDS.map((k) => SHEETS[k].title).join('、')}`;
+  if (unknown.length) {
     throw new RosterFileError(
       file,
-      `没有可导入的工作表（${ignored.join('、') || '空'}）。工作表应命名为：${SHEET_KINDS.map((k) => SHEETS[k].title).join('、')} / no roster sheet found`,
+      `无法识别的工作表：${unknown.map((n) => `「${n}」`).join('、')}，未导入任何内容。${expected}（只有一张表时也可用 --kind 指明类型：${SHEET_KINDS.join(' / ')}）/ unrecognised sheet(s); rename them or pass --kind`,
     );
   }
+  if (!sheets.length) throw new RosterFileError(file, `没有可导入的工作表。${expected} / no roster sheet found`);
   return sheets;
 }

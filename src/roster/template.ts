@@ -27,7 +27,7 @@ function addDataSheet(wb: ExcelJS.Workbook, kind: SheetKind, rows: Array<Record<
   spec.columns.forEach((c, i) => {
     const cell = header.getCell(i + 1);
     if (c.required) cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFDE9D9' } };
-    cell.note = `${c.required ? '必填。' : ''}${c.doc}`;
+    cell.note = `${c.required ? '必填。' : ''}${c.doc}${c.doc ? '；' : ''}最多 ${c.maxLength} 字`;
   });
   for (const r of rows) ws.addRow(r);
 }
@@ -49,12 +49,13 @@ export async function writeTemplate(file: string, kind: SheetKind | 'all'): Prom
     { header: '列', width: 14 },
     { header: '必填', width: 6 },
     { header: '说明', width: 60 },
+    { header: '最多字数', width: 8 },
     { header: '示例', width: 36 },
   ];
   help.getRow(1).font = { bold: true };
   for (const k of kinds) {
-    help.addRow([SHEETS[k].title, '', '', SHEETS[k].doc, '']).font = { italic: true };
-    for (const c of SHEETS[k].columns) help.addRow([SHEETS[k].title, c.header, c.required ? '是' : '', c.doc, SAMPLES[k][c.key] ?? '']);
+    help.addRow([SHEETS[k].title, '', '', SHEETS[k].doc, '', '']).font = { italic: true };
+    for (const c of SHEETS[k].columns) help.addRow([SHEETS[k].title, c.header, c.required ? '是' : '', c.doc, c.maxLength, SAMPLES[k][c.key] ?? '']);
   }
   help.addRow([]);
   help.addRow(['', '', '', '导入：zoufang import <文件> [--dry-run]；同一文件重复导入不会产生重复数据；有任何错误时不做任何修改。']);

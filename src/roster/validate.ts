@@ -180,6 +180,9 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
         const dated = Object.entries(row.dateCells ?? {});
         for (const [key, date] of dated) report(`单元格被 Excel 当成了日期（${date}）；请把该列设为“文本”格式后重新填写 / Excel turned this cell into a date`, key);
         if (dated.length) continue;
+        const tooLong = SHEETS[kind].columns.filter((c) => [...(row.values[c.key] ?? '')].length > c.maxLength);
+        for (const c of tooLong) report(`内容过长（${[...row.values[c.key]!].length} 字），此列最多 ${c.maxLength} 字 / too long: at most ${c.maxLength} characters`, c.key);
+        if (tooLong.length) continue;
         fn(row, (key) => row.values[key] ?? '', report, sheet);
       }
   };

@@ -429,6 +429,60 @@ describe('a large targets workbook', () => {
   });
 });
 
+describe('sheets and cells the import cannot take', () => {
+  /** The valid workbook with one sheet renamed, as a secretary might. */
+  async function withSheetRenamed(from: string, to: string): Promise<string> {
+    const file = path.join(tmpDir(), '名单.xlsx');
+    await writeValidWorkbook(file);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(file);
+    wb.getWorksheet(from)!.name = to;
+    await wb.xlsx.writeFile(file);
+    return file;
+  }
+
+  it('a renamed sheet is refused by name, with the names it should have, and nothing is read', async () => {
+    const file = await withSheetRenamed('走访对象', '学生走访名单');
+    const err = await readRosterFile(file).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain('无法识别的工作表：「学生走访名单」，未导入任何内容');
+    expect((err as Error).message).toContain('工作表应命名为：班级、成员、宿舍、责任区、走访对象');
+  });
+
+  it('a blank sheet Excel added is ignored, and a known sheet with no rows is reported as skipped', async () => {
+    const file = path.join(tmpDir(), '名单.xlsx');
+    await writeRosterWorkbook(file, { classes: validRoster().classes, targets: [] });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(file);
+    wb.addWorksheet('Sheet1');
+    await wb.xlsx.writeFile(file);
+    const { db, def } = await campaignDb();
+    const { report, text } = await importFile(db, def, file);
+    expect(report.problems).toEqual([]);
+    expect(text).toContain('  班级：新增 3，更新 0，未变 0');
+    expect(text).toContain('「走访对象」表没有数据行，已跳过');
+    db.$client.close();
+  });
+
+  it('a cell longer than its column allows is refused with the limit, and nothing is stored', async () => {
+    const rows = validRoster();
+    rows.members[1]!.name = '王'.repeat(10_000);
+    rows.targets[0]!.address = '某'.repeat(SHEETS.targets.columns.find((c) => c.key === 'address')!.maxLength + 1);
+    const file = path.join(tmpDir(), '名单.xlsx');
+    await writeRosterWorkbook(file, rows);
+    const { db, def } = await campaignDb();
+    const before = dump(db);
+    const { report, text } = await importFile(db, def, file);
+    expect(report.applied).toBe(false);
+    expect(text).toMatch(/成员 › 第 3 行 › A 列「姓名」：内容过长（10000 字），此列最多 30 字/);
+    expect(text).toMatch(/走访对象 › 第 2 行 › F 列「家庭住址」：内容过长（201 字），此列最多 200 字/);
+    // The rest of the long cell is never echoed back.
+    expect(text).not.toContain('王'.repeat(31));
+    expect(dump(db)).toEqual(before);
+    db.$client.close();
+  });
+});
+
 describe('templates (zoufang template <kind>)', () => {
   it('writes a documented members template that imports as nothing', async () => {
     const dir = tmpDir();
@@ -442,8 +496,8 @@ describe('templates (zoufang template <kind>)', () => {
     expect(wb.getWorksheet('成员')!.rowCount).toBe(1);
     const help = wb.getWorksheet('填写说明')!;
     const helpRows = help.getSheetValues().filter(Boolean).map((r) => (r as unknown[]).slice(1));
-    expect(helpRows).toContainEqual(['成员', '姓名', '是', '真实姓名', '王老师']);
-    expect(helpRows).toContainEqual(['成员', '手机号', '', SHEETS.members.columns[1]!.doc, '13800000000']);
+    expect(helpRows).toContainEqual(['成员', '姓名', '是', '真实姓名', 30, '王老师']);
+    expect(helpRows).toContainEqual(['成员', '手机号', '', SHEETS.members.columns[1]!.doc, 20, '13800000000']);
 
     const { db, def } = await campaignDb();
     const before = dump(db);
