@@ -82,6 +82,14 @@ export async function startHarness(o: HarnessOptions) {
     for (const p of DEMO_PEOPLE) standIn.addUser({ openId: demoOpenId(p.name), name: p.name, mobile: p.mobile });
     standIn.addChat({ chatId: DEMO_BRANCH_CHAT_ID, name: '党支部工作群', memberOpenIds: DEMO_PEOPLE.map((p) => demoOpenId(p.name)) });
   }
+  // Every error or warning toast anyone was given, for the privacy scan: a refusal must not reveal whom it refused about.
+  const refusals: string[] = [];
+  const clickCard = standIn.clickCard.bind(standIn);
+  standIn.clickCard = async (click) => {
+    const r = await clickCard(click);
+    if (r.toast && (r.toast.type === 'error' || r.toast.type === 'warning')) refusals.push(r.toast.content);
+    return r;
+  };
   const logs = new LogSink();
   const log = createLogger('info', logs);
   // Each harness stores photos in its own directory, so tests never see each other's files.
@@ -159,7 +167,7 @@ export async function startHarness(o: HarnessOptions) {
         .messages()
         .filter((m) => m.chatType === 'group' && m.sender.kind === 'app')
         .map((m) => (m.msgType === 'interactive' ? cardText(m.content) : JSON.stringify(m.content)));
-      recordScan({ testFile: expect.getState().testPath ?? 'unknown', logLines: logs.lines, groupTexts, dbFile });
+      recordScan({ testFile: expect.getState().testPath ?? 'unknown', logLines: logs.lines, groupTexts, refusals, dbFile });
     },
   };
   return h;

@@ -17,7 +17,7 @@ export const PRIVACY_DIR = path.resolve('test-artifacts/privacy');
 const MOBILE = /(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])/;
 
 export interface PrivacyFinding {
-  where: 'log' | 'group';
+  where: 'log' | 'group' | 'refusal';
   what: string;
   excerpt: string;
 }
@@ -46,25 +46,41 @@ export function privateValues(dbFile: string): string[] {
   }
 }
 
-export function scan(logLines: string[], groupTexts: string[], secrets: string[]): PrivacyFinding[] {
+/** Whom the visit targets are: a refusal must not name them (a forged id would reveal the student). */
+export function targetNames(dbFile: string): string[] {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT name FROM targets').all() as Array<{ name: string }>).map((t) => t.name).filter((n) => n.trim().length >= 2);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * `refusals` are the error and warning toasts people were given: someone
+ * refused may be anyone, so besides the secrets they must not name a student.
+ */
+export function scan(logLines: string[], groupTexts: string[], secrets: string[], refusals: string[] = [], names: string[] = []): PrivacyFinding[] {
   const findings: PrivacyFinding[] = [];
-  const check = (where: PrivacyFinding['where'], text: string) => {
-    for (const s of secrets) if (text.includes(s)) findings.push({ where, what: s, excerpt: text.slice(Math.max(0, text.indexOf(s) - 40), text.indexOf(s) + s.length + 40) });
+  const check = (where: PrivacyFinding['where'], text: string, words = secrets) => {
+    for (const s of words) if (text.includes(s)) findings.push({ where, what: s, excerpt: text.slice(Math.max(0, text.indexOf(s) - 40), text.indexOf(s) + s.length + 40) });
     const m = MOBILE.exec(text);
     if (m) findings.push({ where, what: m[0], excerpt: text.slice(Math.max(0, m.index - 40), m.index + 51) });
   };
   logLines.forEach((l) => check('log', l));
   groupTexts.forEach((t) => check('group', t));
+  refusals.forEach((t) => check('refusal', t, [...secrets, ...names]));
   return findings;
 }
 
 /** Appends what one harness saw, and fails when it found something. */
-export function recordScan(entry: { testFile: string; logLines: string[]; groupTexts: string[]; dbFile: string }): void {
-  const findings = fs.existsSync(entry.dbFile) ? scan(entry.logLines, entry.groupTexts, privateValues(entry.dbFile)) : scan(entry.logLines, entry.groupTexts, []);
+export function recordScan(entry: { testFile: string; logLines: string[]; groupTexts: string[]; refusals?: string[]; dbFile: string }): void {
+  const stored = fs.existsSync(entry.dbFile);
+  const findings = scan(entry.logLines, entry.groupTexts, stored ? privateValues(entry.dbFile) : [], entry.refusals, stored ? targetNames(entry.dbFile) : []);
   fs.mkdirSync(PRIVACY_DIR, { recursive: true });
   fs.appendFileSync(
     path.join(PRIVACY_DIR, `${process.pid}.jsonl`),
-    `${JSON.stringify({ testFile: path.relative(process.cwd(), entry.testFile), logLines: entry.logLines.length, groupMessages: entry.groupTexts.length, findings })}\n`,
+    `${JSON.stringify({ testFile: path.relative(process.cwd(), entry.testFile), logLines: entry.logLines.length, groupMessages: entry.groupTexts.length, refusals: entry.refusals?.length ?? 0, findings })}\n`,
   );
   if (findings.length) {
     throw new Error(`隐私扫描发现 ${findings.length} 处泄露 / privacy scan found leaks:\n${findings.slice(0, 5).map((f) => `- ${f.where}: ${f.what} … ${f.excerpt}`).join('\n')}`);

@@ -211,9 +211,27 @@ describe('visit record', () => {
       value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') },
     });
     expect(r.toast?.type).toBe('error');
-    expect(r.toast?.content).toContain('不是你的走访对象');
+    expect(r.toast?.content).toContain('这位对象不在你的名单中');
     expect(JSON.stringify(r)).not.toContain(PRIVATE.parent);
+    expect(JSON.stringify(r)).not.toContain('孙小红');
     expect(r.card).toBeUndefined();
+  });
+
+  it('answers a forged id the same whether the target is someone else’s, unclaimed or not there at all', async () => {
+    h = await startRecordsHarness();
+    const unclaimed = await importRoster([sheetFromValues('targets', [{ kind: '学生家庭', name: '郑小丽', className: '2024级机电1班', category: '送爱上门', subKind: '留守学生' }])], {
+      db: h.db, campaign: RECORDS_CAMPAIGN, now: h.clock.now(), lookup: demoLookup,
+    });
+    expect(unclaimed.applied).toBe(true);
+    const card = await sayAndGetCard('王建国', '/进度');
+    const forged = (id: number) =>
+      h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: id } });
+    const answers = [await forged(targetId(h, '孙小红')), await forged(targetId(h, '郑小丽')), await forged(999_999)];
+    for (const r of answers) {
+      expect(r.card).toBeUndefined();
+      expect(r.toast).toEqual(answers[0]!.toast);
+    }
+    expect(answers[0]!.toast?.content).toBe('这位对象不在你的名单中，只有负责走访的老师（和同行教师）可以填写。/ This target is not on your list.');
   });
 
   it('lists the targets, not yet visited first, and visits to an enterprise raise enterprise opinions', async () => {
@@ -295,7 +313,8 @@ describe('a target handed over', () => {
     const opened = await h.standIn.clickCard({
       messageId, operatorOpenId: h.openId('刘芳'), value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') },
     });
-    expect(opened.toast?.content).toContain('孙小红 不是你的走访对象');
+    expect(opened.toast?.content).toContain('这位对象不在你的名单中');
+    expect(opened.toast?.content).not.toContain('孙小红');
     expect(JSON.stringify(opened)).not.toContain(PRIVATE.phone);
     // Her own visit she may still correct.
     const edit = await h.click('刘芳', messageId, '修改');

@@ -59,11 +59,13 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    */
   async function visitableTarget(targetId: number, person: Person, stored?: RecordRow): Promise<Target> {
     const t = deps.db.select().from(targets).where(eq(targets.id, targetId)).get();
-    if (!t || t.status !== 'open') throw new UserFacingError('这个走访对象已不在名单中。');
+    // One answer for an id that does not exist, is closed, is unclaimed or is someone else's: trying ids one by one must reveal nothing.
+    const refuse = () => new UserFacingError('这位对象不在你的名单中，只有负责走访的老师（和同行教师）可以填写。/ This target is not on your list.');
+    if (!t || t.status !== 'open') throw refuse();
     const holders = await holdings.holders('target', t.id);
     if (holders.some((h) => h.id === person.id)) return t;
     if (stored ? await records.isVisitorOf(person.id, stored.id) : await records.visitedTargetWith(person.id, t.id, holders.map((h) => h.id))) return t;
-    throw new UserFacingError(`${t.name} 不是你的走访对象，只有负责走访的老师（和同行教师）可以填写。/ Not one of your visit targets.`);
+    throw refuse();
   }
 
   async function targetsHeldBy(campaignId: string, person: Person): Promise<Target[]> {
