@@ -205,7 +205,7 @@ describe('/改派 reassigning with history', () => {
 
     await h.say('陈立华', '/改派 责任区 田径场及看台 张伟 产假代班');
     const answer = h.textsTo('陈立华').at(-1)!;
-    expect(answer).toContain('已改派：责任区「田径场及看台」 李秀英 → 张伟（产假代班）');
+    expect(answer).toContain('已改派：责任区「田径场及看台」 从 李秀英 改派给 张伟（产假代班），双方已收到通知。');
     expect(answer).toMatch(/李秀英：04-12 起，04-12 止（产假代班）/);
     expect(answer).toMatch(/张伟：04-12 起（当前）/);
     expect(h.textsTo('张伟').at(-1)).toContain('已安排你负责责任区「田径场及看台」（产假代班）');

@@ -122,7 +122,7 @@ export function reassignFeature(deps: FeatureDeps) {
         const lines = past.map(
           (a) => `- ${a.personName}：${formatLocal(a.startedAt, c.def.timezone, 'MM-DD')} 起${a.endedAt ? `，${formatLocal(a.endedAt, c.def.timezone, 'MM-DD')} 止（${a.endReason ?? ''}）` : '（当前）'}`,
         );
-        await reply({ text: `已改派：${s.label} ${from ? `${from.name} → ` : ''}${to.name}（${reason}），双方已收到通知。\n${KIND_LABEL[kind]}负责记录：\n${lines.join('\n')}` });
+        await reply({ text: `已改派：${s.label}${from ? ` 从 ${from.name} 改派给 ${to.name}` : ` 交给 ${to.name}`}（${reason}），${from?.openId ? '双方' : to.name}已收到通知。\n${KIND_LABEL[kind]}负责记录：\n${lines.join('\n')}` });
       },
     });
   }
