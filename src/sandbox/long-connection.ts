@@ -129,7 +129,7 @@ export class LongConnectionHub {
    * arrives in time; rejects only when no client is connected. `frameType`
    * is any string so a test can push a type no client knows.
    */
-  push(payloadJson: string, timeoutMs: number, frameType: string = 'event'): Promise<WsPushResult> {
+  push(payloadJson: string, timeoutMs: number, frameType = 'event'): Promise<WsPushResult> {
     const open = [...this.sockets].filter((ws) => ws.readyState === WebSocket.OPEN && this.ready.has(ws));
     if (open.length === 0) return Promise.reject(new Error('没有已连接的长连接客户端 (no long-connection client connected)'));
     const ws = open[this.nextSocket++ % open.length] as WebSocket;
