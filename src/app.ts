@@ -2,7 +2,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import * as lark from '@larksuiteoapi/node-sdk';
 import express from 'express';
 import { sql } from 'drizzle-orm';
 import type { Clock } from './clock.js';
@@ -13,9 +12,9 @@ import { Router } from './bot/router.js';
 import { toast, type CardAction, type CardReply } from './bot/events.js';
 import { FeishuApi, MAX_UPLOAD_BYTES } from './feishu/api.js';
 import { Intake, webhookRouter } from './feishu/inbound.js';
+import { LongConnection } from './feishu/long-connection.js';
 import { Outbox, type OutboxOptions } from './feishu/outbox.js';
 import type { Logger } from './logger.js';
-import { sdkLogger } from './logger.js';
 import type { FeatureDeps, Job } from './features/deps.js';
 import { reassignFeature } from './features/assignments/index.js';
 import { claimingFeature } from './features/claiming/index.js';
@@ -168,7 +167,7 @@ export function createBot(o: BotOptions) {
 
   const app = express();
   app.disable('x-powered-by');
-  let ws: lark.WSClient | null = null;
+  let ws: LongConnection | null = null;
   app.get('/healthz', async (_req, res) => {
     let database = 'ok';
     try {
@@ -205,7 +204,8 @@ export function createBot(o: BotOptions) {
       return undefined;
     });
     if (o.lark.transport === 'ws') {
-      ws = new lark.WSClient({ appId: o.lark.appId, appSecret: o.lark.appSecret, domain: o.lark.baseUrl, logger: sdkLogger(log), autoReconnect: true });
+      // Not the SDK's WSClient alone: it drops card clicks delivered as "card" frames.
+      ws = new LongConnection({ appId: o.lark.appId, appSecret: o.lark.appSecret, domain: o.lark.baseUrl, log, autoReconnect: true });
       await ws.start({ eventDispatcher: intake.dispatcher });
     }
     outbox.start();

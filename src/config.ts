@@ -44,6 +44,7 @@ const envSchema = z
     SANDBOX_PRESET: nonEmpty
       .default('wei-xingdong')
       .refine((v) => findPreset(v) !== undefined, { message: `未知预设 / unknown preset (${PRESETS.map((p) => p.name).join(', ')})` }),
+    SANDBOX_CARD_FRAMES: z.enum(['event', 'card'], { message: '只能是 event 或 card / must be event or card' }).default('event'),
     BRANCH_CHAT_ID: z.string().trim().regex(/^oc_\w+$/, '应形如 oc_xxx（群的 chat_id）/ must be a chat id like oc_xxx').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BACKUP_DIR: nonEmpty.default('data/backups'),
@@ -91,6 +92,8 @@ export interface Config {
   campaignFile?: string;
   /** The preset the sandbox demo runs (seed 000 or 002). */
   sandboxPreset: string;
+  /** The frame type the sandbox's stand-in pushes card clicks in on the long connection (Feishu uses both). */
+  sandboxCardFrames: 'event' | 'card';
   branchChatId?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Scheduled backups of the database and photos (feishu mode); `at` null = switched off. */
@@ -132,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     photoDir: e.PHOTO_DIR,
     campaignFile: e.CAMPAIGN_FILE,
     sandboxPreset: e.SANDBOX_PRESET,
+    sandboxCardFrames: e.SANDBOX_CARD_FRAMES,
     branchChatId: e.BRANCH_CHAT_ID,
     logLevel: e.LOG_LEVEL,
     backup: { dir: e.BACKUP_DIR, at: e.BACKUP_AT === 'off' ? null : e.BACKUP_AT, keep: e.BACKUP_KEEP },

@@ -55,6 +55,7 @@ export async function startSandbox(
     verificationToken: lark.verificationToken!,
     port: config.port === 0 ? 0 : config.port + 1,
     now: () => clock.now().getTime(),
+    cardFrames: config.sandboxCardFrames,
   });
   await standIn.start();
   lark.baseUrl = standIn.baseUrl;

@@ -33,6 +33,12 @@ describe('configuration', () => {
     expect(p.find((x) => x.startsWith('LARK_TRANSPORT'))).toContain('ws 或 webhook');
   });
 
+  it('lets the sandbox send card clicks in "card" frames, and names a bad value', () => {
+    expect(loadConfig({}).sandboxCardFrames).toBe('event');
+    expect(loadConfig({ SANDBOX_CARD_FRAMES: 'card' }).sandboxCardFrames).toBe('card');
+    expect(problems({ SANDBOX_CARD_FRAMES: 'cards' })).toEqual([expect.stringMatching(/^SANDBOX_CARD_FRAMES: 只能是 event 或 card/)]);
+  });
+
   it('refuses webhook mode without its keys (security never fails open)', () => {
     const p = problems({ LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 's', LARK_TRANSPORT: 'webhook' });
     expect(p).toEqual([

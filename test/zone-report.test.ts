@@ -175,14 +175,64 @@ describe('zone report over the webhook', () => {
   });
 });
 
-describe('zone report over the long connection', () => {
+// Feishu delivers card callbacks on the long connection as "event" frames for some apps and as
+// "card" frames for others (使用长连接接收回调); the bot must answer both.
+describe.each(['event', 'card'] as const)('zone report over the long connection, clicks in "%s" frames', (cardFrames) => {
+  const startWs = (cardBudgetMs?: number) =>
+    startHarness({ transport: 'ws', at: cst('2026-11-11T10:00:00'), standInOptions: { cardFrames }, cardBudgetMs });
+
   it('pushes, submits and updates the card through WSClient', async () => {
-    h = await startHarness({ transport: 'ws', at: cst('2026-11-11T10:00:00') });
+    h = await startWs();
     await pushWeek1();
     const card = latestCard('陈立华');
     const answer = await h.click('陈立华', card.messageId, '提交', FORM, 'ws');
+    expect(answer.error).toBeUndefined();
     expect(answer.toast?.content).toContain('提交成功，谢谢！');
     expect(cardText(h.standIn.messages().find((m) => m.messageId === card.messageId)!.content)).toContain('已提交');
     expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+  });
+
+  it('a callback sent again with the same event_id is answered and stored once', async () => {
+    h = await startWs();
+    await pushWeek1();
+    const card = latestCard('李秀英');
+    const callback = h.standIn.cardActionEnvelope({
+      messageId: card.messageId,
+      chatId: card.chatId,
+      operatorOpenId: h.openId('李秀英'),
+      value: buttonValue(card.content, '提交'),
+      formValue: FORM,
+    });
+    const answers = [];
+    for (let i = 0; i < 2; i++) answers.push(await h.standIn.deliver('card.action.trigger', callback.event, { eventId: callback.header.event_id, via: 'ws' }));
+    expect(answers.map((a) => a.ack?.code)).toEqual([200, 200]);
+    expect((answers[0]!.ack?.data as { toast?: { content: string } }).toast?.content).toBe('提交成功，谢谢！已列入台账 1 项。');
+    expect(answers[1]!.ack?.data).toEqual({});
+    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+  });
+
+  it('a submit that outlasts the budget gets the interim toast, then the card is updated', async () => {
+    h = await startWs(50);
+    await pushWeek1();
+    const card = latestCard('张伟');
+    // Hold the real handler until the interim answer is back.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const handle = h.bot.router.handleCard.bind(h.bot.router);
+    h.bot.router.handleCard = async (e) => {
+      await gate;
+      return handle(e);
+    };
+    const answer = await h.click('张伟', card.messageId, '提交', FORM, 'ws');
+    expect(answer.error).toBeUndefined();
+    expect(answer.toast?.content).toBe('已收到，正在处理，稍后会更新卡片。');
+    expect(h.standIn.messages().find((m) => m.messageId === card.messageId)!.updateCount).toBe(0);
+
+    release();
+    await h.settle();
+    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+    const updated = h.standIn.messages().find((m) => m.messageId === card.messageId)!;
+    expect(updated.updateCount).toBe(1);
+    expect(cardText(updated.content)).toContain('已提交');
   });
 });

@@ -38,7 +38,15 @@ export interface WsAck {
   data?: unknown;
   /** The ACK payload as the client sent it. */
   raw: unknown;
+  /** The ACK frame's headers: the pushed frame's own (`type`, `message_id`, …) echoed back, plus `biz_rt`. */
+  headers: Record<string, string>;
 }
+
+/**
+ * The `type` header of a data frame. Events travel as "event"; card callbacks
+ * arrive as "event" or "card" depending on the app (see StandInOptions.cardFrames).
+ */
+export type DataFrameType = 'event' | 'card';
 
 export interface WsPushResult {
   ack?: WsAck;
@@ -118,9 +126,10 @@ export class LongConnectionHub {
   /**
    * Push one event/callback JSON to one client (cluster mode: a single
    * receiver) and wait for its ACK. Resolves with `timedOut` when no ACK
-   * arrives in time; rejects only when no client is connected.
+   * arrives in time; rejects only when no client is connected. `frameType`
+   * is any string so a test can push a type no client knows.
    */
-  push(payloadJson: string, timeoutMs: number): Promise<WsPushResult> {
+  push(payloadJson: string, timeoutMs: number, frameType = 'event'): Promise<WsPushResult> {
     const open = [...this.sockets].filter((ws) => ws.readyState === WebSocket.OPEN && this.ready.has(ws));
     if (open.length === 0) return Promise.reject(new Error('没有已连接的长连接客户端 (no long-connection client connected)'));
     const ws = open[this.nextSocket++ % open.length] as WebSocket;
@@ -143,9 +152,8 @@ export class LongConnectionHub {
           LogID: this.seq,
           service: WS_SERVICE_ID,
           method: FrameMethod.data,
-          // Card callbacks also travel as type "event": the SDK drops "card" frames.
           headers: [
-            { key: 'type', value: 'event' },
+            { key: 'type', value: frameType },
             { key: 'message_id', value: messageId },
             { key: 'sum', value: String(parts.length) },
             { key: 'seq', value: String(i) },
@@ -233,7 +241,8 @@ export class LongConnectionHub {
     } catch {
       raw = Buffer.from(frame.payload ?? new Uint8Array()).toString('utf8');
     }
-    const ack: WsAck = { code, raw };
+    const headers = Object.fromEntries(frame.headers.map((h) => [h.key, h.value]));
+    const ack: WsAck = { code, raw, headers };
     if (data !== undefined) ack.data = data;
     p.resolve({ ack, timedOut: false });
   }

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { cardSchemaOf, validateCard, validateCardContent } from './cards.js';
 import { encryptPayload, signWebhook } from './crypto.js';
-import { DEFAULT_WS_CLIENT_CONFIG, LongConnectionHub, type WsAck, type WsClientConfig } from './long-connection.js';
+import { DEFAULT_WS_CLIENT_CONFIG, LongConnectionHub, type DataFrameType, type WsAck, type WsClientConfig } from './long-connection.js';
 import { boundaryOf, parseMultipart, type MultipartForm } from './multipart.js';
 import { checkAll, SlidingWindowLimiter } from './rate-limit.js';
 
@@ -69,6 +69,13 @@ export interface StandInOptions {
   wsClientConfig?: Partial<WsClientConfig>;
   /** Long-connection payloads above this many bytes are split into fragments (default 256 KiB). */
   wsFragmentBytes?: number;
+  /**
+   * The frame `type` card callbacks (`card.action.trigger`) are pushed in on the long
+   * connection: Feishu uses "event" for some apps and "card" for others (使用长连接接收回调),
+   * and SDK 1.74's WSClient drops "card" frames unanswered. Events always travel as "event".
+   * Default 'event'.
+   */
+  cardFrames?: DataFrameType;
   /** One-click registration (FEISHU.md §7): the poll interval, in seconds, the stand-in asks for (default 5). */
   registrationIntervalSeconds?: number;
   /** How long a registration link stays valid, in seconds (default 600). */
@@ -362,6 +369,7 @@ export class FeishuStandIn extends EventEmitter {
       eventRetryDelaysMs: [15_000, 300_000, 3_600_000, 21_600_000],
       registrationIntervalSeconds: 5,
       registrationExpiresSeconds: 600,
+      cardFrames: 'event',
       ...stripUndefined(opts),
     } as Required<Omit<StandInOptions, 'wsClientConfig' | 'wsFragmentBytes'>>;
     this.now = this.opts.now;
@@ -769,7 +777,8 @@ export class FeishuStandIn extends EventEmitter {
     let result: DeliverResult;
     if (channel === 'ws') {
       // No signature over the long connection; the payload is plain JSON.
-      const r = await this.hub.push(json, timeoutMs);
+      const frameType = envelope.header.event_type === 'card.action.trigger' ? this.opts.cardFrames : 'event';
+      const r = await this.hub.push(json, timeoutMs, frameType);
       result = r.ack ? { ack: r.ack } : { timedOut: true };
     } else {
       result = await this.postWebhook(this.webhookUrl as string, json, tamper, timeoutMs);

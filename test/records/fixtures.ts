@@ -5,7 +5,7 @@ import { importRoster } from '../../src/roster/import.js';
 import { sheetFromValues } from '../../src/roster/sheets.js';
 import { formatProblem } from '../../src/roster/validate.js';
 import { dorms, targets } from '../../src/db/schema.js';
-import { cst, startHarness, type Harness } from '../helpers/harness.js';
+import { cst, startHarness, type Harness, type HarnessOptions } from '../helpers/harness.js';
 
 /**
  * A campaign with every form switched on, the demo cast, one dorm cared for by
@@ -43,8 +43,12 @@ export const RECORDS_CAMPAIGN = parseCampaignDefinition({
 /** Private details that must never reach a group, a log line, or anyone but the visitors and admins. */
 export const PRIVATE = { parent: '孙大伟', phone: '13900001111', address: '黄埔区大沙东路1号', reason: '父母长期在外务工' };
 
-export async function startRecordsHarness(at = cst('2026-11-18T10:00:00'), transport: 'webhook' | 'ws' = 'webhook'): Promise<Harness> {
-  const h = await startHarness({ transport, at, campaign: RECORDS_CAMPAIGN });
+export async function startRecordsHarness(
+  at = cst('2026-11-18T10:00:00'),
+  transport: 'webhook' | 'ws' = 'webhook',
+  standInOptions: HarnessOptions['standInOptions'] = {},
+): Promise<Harness> {
+  const h = await startHarness({ transport, at, campaign: RECORDS_CAMPAIGN, standInOptions });
   const sheets = [
     sheetFromValues('dorms', [
       {

@@ -54,8 +54,12 @@ async function openVisitForm(name: string, target: string) {
 }
 
 describe('visit record', () => {
-  it('opens from /走访, shows the family only to its visitor, validates per field and stores everything', async () => {
-    h = await startRecordsHarness();
+  // Also over the long connection with clicks in "card" frames, which SDK 1.74's WSClient alone drops.
+  it.each([
+    { transport: 'webhook', cardFrames: 'event' },
+    { transport: 'ws', cardFrames: 'card' },
+  ] as const)('opens from /走访, shows the family only to its visitor, validates per field and stores everything ($transport)', async ({ transport, cardFrames }) => {
+    h = await startRecordsHarness(undefined, transport, { cardFrames });
     const messageId = await openVisitForm('刘芳', '孙小红');
     const form = cardText(current(h, messageId).content);
     expect(form).toContain('走访情况记录表 · 孙小红');
