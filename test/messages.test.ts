@@ -121,7 +121,7 @@ describe('a command word without the slash', () => {
     await h.say('王建国', '进度');
     expect(progressCards('王建国')).toHaveLength(1);
     await h.say('王建国', 'Help');
-    expect(h.textsTo('王建国').at(-1)).toContain('走访助手可以做这些事');
+    expect(h.textsTo('王建国').at(-1)).toContain('斜杠可省略（如「进度」）');
     // Words that are not a command still get the greeting, not "unknown command".
     await h.say('王建国', '进度怎么看');
     expect(h.textsTo('王建国').at(-1)).toContain('你好！我是走访助手');
