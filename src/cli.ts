@@ -52,7 +52,8 @@ const USAGE = `用法 / usage: zoufang <command>
 ${EXPORT_USAGE}
 ${OPS_USAGE}
   job list                         列出定时任务 / list scheduled jobs
-  job run <name> [--at <ISO 时间>]  立即运行一个定时任务，如同在该时刻；digest 会重发该期汇总 / run one job as if it were that moment (digest re-sends)`;
+  job run <name> [--at <ISO 时间>]  立即运行一个定时任务，如同在该时刻；digest 会重发该期汇总 / run one job as if it were that moment (digest re-sends)
+  help, --help                     显示本说明 / show this usage`;
 
 class CliError extends Error {}
 
@@ -101,6 +102,11 @@ function option(args: string[], name: string): string | undefined {
 
 export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   const [command, sub, ...rest] = argv;
+  // Asking for the usage is no mistake: it goes to stdout and succeeds, whatever the configuration.
+  if (command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
   // These two work on a missing or broken configuration: that is what they are for.
   if (command === 'setup') return setupCommand(argv.slice(1), env);
   if (command === 'doctor') return doctorCommand(env);

@@ -40,6 +40,16 @@ describe('zoufang CLI', { timeout: 90_000 }, () => {
     check.$client.close();
   });
 
+  it('help and --help print the usage and succeed, even with a broken configuration', async () => {
+    for (const ask of ['help', '--help']) {
+      const r = await zoufang([ask], { DATABASE_PATH: tmpDbFile(), PORT: 'abc' });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('用法 / usage: zoufang <command>');
+      expect(r.stdout).toContain('job run <name>');
+      expect(r.stderr).toBe('');
+    }
+  });
+
   it('explains bad input with a non-zero exit', async () => {
     const env = { DATABASE_PATH: tmpDbFile() };
     const unknownJob = await zoufang(['job', 'run', 'nightly-magic'], env);

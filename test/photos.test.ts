@@ -279,7 +279,7 @@ describe('photos for records', () => {
     // An image key on a card message: Feishu answers 234043, which no retry can fix.
     await h.bot.router.handleMessage({
       kind: 'message', key: `msg:${card.messageId}`, messageId: card.messageId, chatId: card.chatId, chatType: 'p2p',
-      senderOpenId: h.openId('刘芳'), msgType: 'image', imageKey: 'img_v3_not_downloadable', mentionsBot: false,
+      senderOpenId: h.openId('刘芳'), msgType: 'image', imageKeys: ['img_v3_not_downloadable'], mentionsBot: false,
     });
     await h.settle();
     expect(photoRows()).toMatchObject([{ status: 'failed', attempts: 1, nextAttemptAt: null, lastError: 'feishu 234043 http 400', path: null }]);
@@ -315,7 +315,7 @@ describe('photos for records', () => {
     // … and even past the intake's de-duplication the photo feature takes it once.
     await h.bot.router.handleMessage({
       kind: 'message', key: `msg:${sent.messageId}`, messageId: sent.messageId, chatId: msg.chatId, chatType: 'p2p',
-      senderOpenId: h.openId('刘芳'), msgType: 'image', imageKey: sent.imageKey, mentionsBot: false,
+      senderOpenId: h.openId('刘芳'), msgType: 'image', imageKeys: [sent.imageKey], mentionsBot: false,
     });
     await h.settle();
 

@@ -9,8 +9,10 @@ export interface InboundMessage {
   chatType: 'p2p' | 'group';
   senderOpenId: string;
   msgType: string;
+  /** The words of a text or rich-text message, mentions resolved (see readMessageContent). */
   text?: string;
-  imageKey?: string;
+  /** An image message's picture, or the pictures inside a rich-text message. */
+  imageKeys?: string[];
   fileKey?: string;
   fileName?: string;
   /** Group messages: whether the bot was @-mentioned. */

@@ -65,8 +65,19 @@ const STALE_CARD = { zh: '这张卡片已失效，请输入 /进度 重新打开
 export const bilingual = (m: { zh: string; en: string }): string => `${m.zh}\n${m.en}`;
 
 const UNSUPPORTED_TYPES: Record<string, string> = {
-  image: '图片', file: '文件', audio: '语音', media: '视频', sticker: '表情', post: '富文本', interactive: '卡片', share_chat: '群名片', share_user: '个人名片',
+  image: '图片', file: '文件', audio: '语音', media: '视频', sticker: '表情', interactive: '卡片', share_chat: '群名片', share_user: '个人名片',
 };
+
+/**
+ * What a message is handled as. Some clients send "@走访助手 /进度", or a picture
+ * with a caption, as a rich-text message ("接收消息内容结构"): it is handled as its
+ * words, or as a picture when it carries pictures — always in a direct chat, where
+ * photos are taken, and in a group only when it has no words.
+ */
+function handledAs(e: InboundMessage): string {
+  if (e.msgType !== 'post') return e.msgType;
+  return e.imageKeys?.length && (e.chatType === 'p2p' || !e.text) ? 'image' : 'text';
+}
 
 /** What the group hears when a command asked there is answered in the asker's direct chat. */
 export const SENT_PRIVATELY = '已私信发给你。/ Sent to you in a direct message.';
@@ -153,23 +164,33 @@ export class Router {
     // In a group the bot only answers when addressed, so it never talks over people.
     if (event.chatType === 'group' && !event.mentionsBot) return;
     try {
-      const direct = event.chatType === 'p2p' ? this.direct.get(event.msgType) : undefined;
+      const type = handledAs(event);
+      const direct = event.chatType === 'p2p' ? this.direct.get(type) : undefined;
       if (direct) {
         await direct({ event, person: await this.deps.findPerson(event.senderOpenId), reply: async (r) => void (await reply(r)) });
         return;
       }
-      if (event.msgType !== 'text') {
-        const kind = UNSUPPORTED_TYPES[event.msgType] ?? '这类';
+      if (type !== 'text') {
+        const kind = UNSUPPORTED_TYPES[type] ?? '这类';
         await reply({ text: `暂时无法处理${kind}消息。请发送文字命令，例如 /进度；输入 /帮助 查看全部命令。\nThis kind of message is not supported yet; try /progress or /help.` });
         return;
       }
       const text = (event.text ?? '').trim();
-      const m = /^[/／]\s*(\S+)\s*([\s\S]*)$/.exec(text);
-      if (!m) {
-        await reply({ text: '你好！我是走访助手。输入 /进度 查看自己的进度，输入 /帮助 查看全部命令。\nHi! Type /progress for your progress or /help for all commands.' });
+      const slashed = /^[/／]\s*(\S+)\s*([\s\S]*)$/.exec(text);
+      if (slashed) {
+        await this.runCommand(`/${slashed[1]}`, slashed[2] ?? '', event, reply);
         return;
       }
-      await this.runCommand(`/${m[1]}`, m[2] ?? '', event, reply);
+      // A command word without the slash ("进度", "help 我"), the whole message being the command and its
+      // arguments. Understood in a direct chat, which is all for the bot; in a group, where "@走访助手 名单
+      // 上的张三转学了" is said to people too, the slash is still asked for.
+      const bare = /^(\S+)\s*([\s\S]*)$/.exec(text);
+      if (bare && this.find(`/${bare[1]}`)) {
+        if (event.chatType === 'p2p') await this.runCommand(`/${bare[1]}`, bare[2] ?? '', event, reply);
+        else await reply({ text: `在群里请带上斜杠：/${bare[1]}\nIn a group, commands need the slash: /${bare[1]}` });
+        return;
+      }
+      await reply({ text: '你好！我是走访助手。输入 /进度 查看自己的进度，输入 /帮助 查看全部命令。\nHi! Type /progress for your progress or /help for all commands.' });
     } catch (e) {
       await this.funnel(e, { where: 'message', messageId: event.messageId }, (msg) => reply({ text: msg }));
     }

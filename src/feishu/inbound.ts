@@ -6,6 +6,7 @@ import type { Db } from '../db/index.js';
 import { inboundEvents } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { sdkLogger } from '../logger.js';
+import { readMessageContent } from './message-content.js';
 import { toast, type CardAction, type CardReply, type InboundMessage, type MenuClick } from '../bot/events.js';
 
 /**
@@ -131,7 +132,7 @@ export class Intake {
     const { sender, message } = p.data;
     if (sender.sender_type && sender.sender_type !== 'user') return;
     this.refuseWhileStopping();
-    // Feishu advises message_id, not event_id, for message idempotency (FEISHU.md §4.1).
+    // Feishu advises message_id, not event_id, for message idempotency ("接收消息").
     if (!this.firstTime(`msg:${message.message_id}`, 'im.message.receive_v1')) return;
     let content: Record<string, unknown> = {};
     try {
@@ -143,9 +144,8 @@ export class Intake {
     }
     const botId = this.opts.botOpenId?.();
     const mentions = message.mentions ?? [];
-    let text = typeof content.text === 'string' ? content.text : undefined;
-    // Strip the bot's own @mention so "@走访助手 /进度" reads as "/进度".
-    for (const m of mentions) if (text && (!botId || m.id?.open_id === botId)) text = text.replace(m.key, '').trim();
+    // Until the bot knows its own open_id, every mention is taken to be of it.
+    const said = readMessageContent(message.message_type, content, mentions, (m) => !botId || m.id?.open_id === botId);
     const event: InboundMessage = {
       kind: 'message',
       key: `msg:${message.message_id}`,
@@ -154,10 +154,7 @@ export class Intake {
       chatType: message.chat_type === 'group' ? 'group' : 'p2p',
       senderOpenId: sender.sender_id.open_id,
       msgType: message.message_type,
-      text,
-      imageKey: typeof content.image_key === 'string' ? content.image_key : undefined,
-      fileKey: typeof content.file_key === 'string' ? content.file_key : undefined,
-      fileName: typeof content.file_name === 'string' ? content.file_name : undefined,
+      ...said,
       mentionsBot: botId ? mentions.some((m) => m.id?.open_id === botId) : mentions.length > 0,
     };
     // Acknowledge at once; the work continues after the answer.

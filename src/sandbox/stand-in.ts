@@ -144,6 +144,18 @@ export interface Faults {
 
 export type Via = 'ws' | 'webhook';
 
+/**
+ * One element of a rich-text (`post`) message as a simulated user composes it:
+ * `at` names who is mentioned (a user's open_id, or `botOpenId`), `img` carries
+ * the picture's bytes. The stand-in turns these into what Feishu delivers.
+ */
+export type PostNodeInput =
+  | { tag: 'text'; text: string }
+  | { tag: 'a'; text: string; href: string }
+  | { tag: 'at'; openId: string }
+  | { tag: 'img'; bytes: Buffer }
+  | { tag: 'emotion'; emojiType: string };
+
 export interface DeliverOptions {
   eventId?: string;
   via?: Via;
@@ -486,10 +498,18 @@ export class FeishuStandIn extends EventEmitter {
 
   /** A mention entry for the bot, to pass as `mentions` to sendText in a group. */
   botMention(key = '@_user_1'): any {
+    return this.mention(this.botOpenId, key);
+  }
+
+  /** A mention entry for a user or the bot, as `mentions` of a received message lists it under its `@_user_N` key. */
+  mention(openId: string, key: string): any {
+    const isBot = openId === this.botOpenId;
+    const user = this.userMap.get(openId);
+    if (!isBot && !user) throw new Error(`没有这个用户 (unknown user): ${openId}`);
     return {
       key,
-      id: { open_id: this.botOpenId, union_id: this.unionIdOf(this.botOpenId), user_id: '' },
-      name: this.opts.appName,
+      id: { open_id: openId, union_id: this.unionIdOf(openId), user_id: isBot ? '' : this.userIdOf(openId) },
+      name: isBot ? this.opts.appName : user!.name,
       tenant_key: this.tenantKey,
     };
   }
@@ -610,6 +630,54 @@ export class FeishuStandIn extends EventEmitter {
     const msg = this.storeUserMessage(fromOpenId, chat, 'image', { image_key: imageKey });
     const eventId = await this.deliverMessageEvent(msg, opts?.via);
     return { messageId: msg.messageId, imageKey, eventId };
+  }
+
+  /**
+   * A rich-text message, as some clients send "@走访助手 /进度" or a captioned picture.
+   * Delivered as Feishu does ("接收消息内容结构"): `{title, content}` without a locale
+   * wrapper, each `at` node carrying `user_id:"@_user_N"` (N counting mentions from 1
+   * in order of appearance) and `mentions` listing those keys; each `img` an `image_key`
+   * the bot can download from this message.
+   */
+  async sendPost(
+    fromOpenId: string,
+    paragraphs: PostNodeInput[][],
+    opts?: { chatId?: string; via?: Via; title?: string },
+  ): Promise<{ messageId: string; imageKeys: string[]; eventId: string }> {
+    const chat = this.userChat(fromOpenId, opts?.chatId);
+    const mentions: any[] = [];
+    const imageKeys: string[] = [];
+    const pictures: Array<[string, Resource]> = [];
+    const content = paragraphs.map((paragraph) =>
+      paragraph.map((n): Record<string, unknown> => {
+        switch (n.tag) {
+          case 'text':
+            return { tag: 'text', text: n.text, style: [] };
+          case 'a':
+            return { tag: 'a', text: n.text, href: n.href, style: [] };
+          case 'emotion':
+            return { tag: 'emotion', emoji_type: n.emojiType };
+          case 'at': {
+            const m = this.mention(n.openId, `@_user_${mentions.length + 1}`);
+            mentions.push(m);
+            return { tag: 'at', user_id: m.key, user_name: m.name, style: [] };
+          }
+          case 'img': {
+            const contentType = sniffImage(n.bytes);
+            if (!contentType) throw new Error('不是可识别的图片格式 (not a recognised image format)');
+            const imageKey = `img_v3_${hex(16)}`;
+            pictures.push([imageKey, { kind: 'image', bytes: Buffer.from(n.bytes), contentType }]);
+            imageKeys.push(imageKey);
+            return { tag: 'img', image_key: imageKey };
+          }
+        }
+      }),
+    );
+    this.checkReachable(opts?.via);
+    for (const [key, resource] of pictures) this.resources.set(key, resource);
+    const msg = this.storeUserMessage(fromOpenId, chat, 'post', { title: opts?.title ?? '', content }, mentions);
+    const eventId = await this.deliverMessageEvent(msg, opts?.via);
+    return { messageId: msg.messageId, imageKeys, eventId };
   }
 
   async sendFile(
@@ -1794,11 +1862,14 @@ export class FeishuStandIn extends EventEmitter {
       '/_sandbox/say',
       route(async (req, res) => {
         const b = body(req);
-        if (!str(b['from']) || typeof b['text'] !== 'string') return bad(res, '需要 from（open_id）和 text (from and text are required)');
+        const post = b['post'] === undefined ? undefined : postNodesFromJson(b['post']);
+        if (typeof post === 'string') return bad(res, post);
+        if (!str(b['from']) || (typeof b['text'] !== 'string' && !post)) return bad(res, '需要 from（open_id）和 text 或 post (from and text or post are required)');
         if (b['chat_id'] !== undefined && !str(b['chat_id'])) return bad(res, 'chat_id 必须是字符串 (chat_id must be a string)');
         const opts: { chatId?: string } = {};
         if (str(b['chat_id'])) opts.chatId = b['chat_id'];
-        await act(res, () => this.sendText(b['from'], b['text'], opts));
+        if (post) await act(res, () => this.sendPost(b['from'], post, opts));
+        else await act(res, () => this.sendText(b['from'], b['text'], opts));
       }),
     );
     app.post(
@@ -1871,6 +1942,31 @@ export class FeishuStandIn extends EventEmitter {
 function splitHostPort(hostPort: string): [string, number] {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostPort);
   return [m?.[1] ?? '127.0.0.1', Number(m?.[2] ?? 80)];
+}
+
+/**
+ * `post` of POST /_sandbox/say: paragraphs of `{tag:'text',text}`, `{tag:'a',text,href}`,
+ * `{tag:'at',open_id}`, `{tag:'img',base64}`, `{tag:'emotion',emoji_type}`; or what is wrong with it.
+ */
+function postNodesFromJson(v: unknown): PostNodeInput[][] | string {
+  const str = (x: unknown): x is string => typeof x === 'string' && x !== '';
+  const wrong = 'post 必须是段落数组，每段是 text/a/at/img/emotion 元素的数组 (post must be paragraphs of text/a/at/img/emotion nodes)';
+  if (!Array.isArray(v) || !v.every(Array.isArray)) return wrong;
+  const out: PostNodeInput[][] = [];
+  for (const paragraph of v as unknown[][]) {
+    const nodes: PostNodeInput[] = [];
+    for (const n of paragraph) {
+      if (!isObject(n)) return wrong;
+      if (n['tag'] === 'text' && typeof n['text'] === 'string') nodes.push({ tag: 'text', text: n['text'] });
+      else if (n['tag'] === 'a' && typeof n['text'] === 'string' && typeof n['href'] === 'string') nodes.push({ tag: 'a', text: n['text'], href: n['href'] });
+      else if (n['tag'] === 'at' && str(n['open_id'])) nodes.push({ tag: 'at', openId: n['open_id'] });
+      else if (n['tag'] === 'img' && str(n['base64'])) nodes.push({ tag: 'img', bytes: Buffer.from(n['base64'], 'base64') });
+      else if (n['tag'] === 'emotion' && str(n['emoji_type'])) nodes.push({ tag: 'emotion', emojiType: n['emoji_type'] });
+      else return `${wrong}: ${JSON.stringify(n).slice(0, 80)}`;
+    }
+    out.push(nodes);
+  }
+  return out;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

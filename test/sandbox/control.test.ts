@@ -73,6 +73,28 @@ describe('/_sandbox control endpoints', () => {
     expect(calls.some((c: any) => c.path === '/open-apis/im/v1/messages' && c.code === 0)).toBe(true);
   });
 
+  it('say with a post delivers it as Feishu does: mentions by @_user_N, pictures by image_key', async () => {
+    const say = await api().post('/_sandbox/say', {
+      from: ALICE.openId,
+      chat_id: 'oc_g',
+      post: [[{ tag: 'at', open_id: s.botOpenId }, { tag: 'at', open_id: BOB.openId }, { tag: 'text', text: ' /进度' }], [{ tag: 'img', base64: PNG_1x1.toString('base64') }]],
+    });
+    expect(say.status).toBe(200);
+    const message = events[0].event.message;
+    expect(message.message_type).toBe('post');
+    const content = JSON.parse(message.content);
+    expect(content.content[0]).toEqual([
+      { tag: 'at', user_id: '@_user_1', user_name: '走访助手', style: [] },
+      { tag: 'at', user_id: '@_user_2', user_name: BOB.name, style: [] },
+      { tag: 'text', text: ' /进度', style: [] },
+    ]);
+    expect(content.content[1]).toEqual([{ tag: 'img', image_key: say.data.imageKeys[0] }]);
+    expect(message.mentions.map((m: any) => [m.key, m.id.open_id])).toEqual([['@_user_1', s.botOpenId], ['@_user_2', BOB.openId]]);
+    const bad = await api().post('/_sandbox/say', { from: ALICE.openId, post: [[{ tag: 'video' }]] });
+    expect(bad.status).toBe(400);
+    expect(bad.data.error).toContain('post');
+  });
+
   it('bad input → 400 with a clear message; nowhere to deliver → 503', async () => {
     const noText = await api().post('/_sandbox/say', { from: ALICE.openId });
     expect(noText.status).toBe(400);

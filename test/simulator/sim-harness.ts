@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createBot, type Bot } from '../../src/app.js';
@@ -9,17 +8,13 @@ import { DEMO_BRANCH_CHAT_ID, DEMO_PEOPLE, demoOpenId, seedDemo } from '../../sr
 import { createLogger } from '../../src/logger.js';
 import { FeishuStandIn } from '../../src/sandbox/index.js';
 import { createSimulator } from '../../src/simulator/server.js';
+import { CHROMIUM } from '../helpers/browser-setup.js';
 import { LogSink, makeCredentials, TEST_CAMPAIGN, tmpDbFile, waitFor } from '../helpers/harness.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = path.resolve('test-artifacts/simulator');
-export const chromiumInstalled = () => fs.existsSync(CHROMIUM);
 
-/** Headless Debian Chromium, with the flags this machine needs (no downloads, no background networking). */
+/** Headless Debian Chromium (test/helpers/browser-setup.ts sees it installed), with the flags this machine needs (no downloads, no background networking). */
 export function launchBrowser(): Promise<Browser> {
-  if (!chromiumInstalled()) {
-    throw new Error(`没有找到 Chromium (${CHROMIUM}): apt-get install chromium fonts-noto-cjk (.ci/run does this in CI)`);
-  }
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

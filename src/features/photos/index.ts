@@ -46,11 +46,12 @@ const OTHER_TYPES: Record<string, { zh: string; en: string }> = {
   audio: { zh: '我暂时听不了语音。附照片请直接发送图片；其他操作请输入命令，例如 /走访。', en: 'Voice messages are not supported. Send photos as pictures, or type a command such as /visit.' },
   media: { zh: '暂不接收视频，只能附照片。请从视频中截一张图，以「图片」方式发给我。', en: 'Videos cannot be attached; send a still picture instead.' },
   sticker: { zh: '表情不能作为照片附到记录上。请发送走访时拍的照片。', en: 'Stickers cannot be attached; send a photo instead.' },
-  post: {
-    zh: '富文本（图文混排）消息里的图片无法附上。请把照片单独以「图片」方式发送，文字请填在表格里。',
-    en: 'Pictures inside rich-text messages cannot be attached; send each photo on its own as a picture.',
-  },
 };
+
+/** Pictures sent with words in one rich-text message: the pictures are taken, the words are not kept anywhere. */
+const CAPTION_NOT_KEPT =
+  '这条图文消息里的文字没有保存：走访内容请填在表格里，命令请单独发送（例如 /走访）。\n' +
+  'The words sent with these pictures were not kept: fill them in on the form, and send commands on their own.';
 
 const IMAGE_FILE_NAME = /\.(jpe?g|png|gif|webp|bmp|heic|heif|tiff?|avif)$/i;
 
@@ -129,20 +130,28 @@ export function photosFeature(deps: FeatureDeps, media: MediaPort) {
     );
   }
 
+  /** A picture message, or a rich-text message with pictures (the router sends those here too): each picture is a photo. */
   async function onImage(ctx: MessageContext): Promise<void> {
     const { event, person } = ctx;
     if (!person) return ctx.reply({ text: bilingual(NOT_IN_ROSTER) });
-    if (!event.imageKey) {
+    const keys = event.imageKeys ?? [];
+    if (!keys.length) {
       deps.log.warn({ messageId: event.messageId }, 'photo: image message without image_key');
       return ctx.reply({ text: '没能读取这张图片，请重新发送。/ Could not read this picture; please send it again.' });
     }
+    for (const imageKey of keys) await receive(ctx, person, imageKey);
+    if (event.msgType === 'post' && event.text) await ctx.reply({ text: CAPTION_NOT_KEPT });
+  }
+
+  async function receive(ctx: MessageContext, person: Person, imageKey: string): Promise<void> {
+    const { event } = ctx;
     const now = deps.clock.now();
     const dest = await destination(person, now);
     const photo = await repo.insert({
       personId: person.id,
       recordId: dest.kind === 'record' ? dest.recordId : null,
       messageId: event.messageId,
-      imageKey: event.imageKey,
+      imageKey,
       status: 'pending',
       attempts: 0,
       nextAttemptAt: new Date(now.getTime() + PENDING_LEASE_MS),
