@@ -9,7 +9,6 @@ import type { LarkConfig } from './config.js';
 import type { Db } from './db/index.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
 import { Router } from './bot/router.js';
-import { toast, type CardAction, type CardReply } from './bot/events.js';
 import { FeishuApi, MAX_UPLOAD_BYTES } from './feishu/api.js';
 import { Intake, webhookRouter } from './feishu/inbound.js';
 import { LongConnection } from './feishu/long-connection.js';
@@ -69,23 +68,18 @@ function defaultPhotoDir(db: Db): string {
 export const SHUTDOWN_DRAIN_MS = 10_000;
 
 /**
- * How long after sending we still update a card in place. Feishu keeps taking
- * callbacks for 30 days but refuses updates after 14 (FEISHU.md §1; PATCH and
- * callback answers get 230031). We stop 12 hours early so an answer computed
- * near the limit still lands inside it: a late update waits out the callback
- * budget and outbox backoff, and our clock and Feishu's may disagree.
+ * How old a card may be for an answer that missed the callback to still be
+ * patched into it. A 2.0 card takes clicks and updates for 14 days after it is
+ * sent (配置卡片交互; 卡片 JSON 2.0 版本更新说明); later the client refuses the
+ * click and we never hear of it. So every click that arrives is inside the
+ * window, and an answer inside the callback always lands: Feishu judges the
+ * click and its answer together. Only an answer too slow for the callback goes
+ * out later by PATCH (更新已发送的消息卡片), which is refused with 230031 past
+ * 14 days; it waits out the handler, the outbox's backoff or an outage, and our
+ * clock and Feishu's may disagree. Twelve hours of margin covers that: an older
+ * card gets its answer as a fresh card instead.
  */
-export const CARD_UPDATE_WINDOW_MS = (13 * 24 + 12) * 3600_000;
-
-const FRESH_CARD_ZH = '这张卡片已超过 14 天无法更新，已为你发送一张新卡片。';
-const FRESH_CARD_EN = 'This card is too old to update; a fresh copy was sent to you.';
-
-/** The callback answer once the card went out as a new message: the reply's own toast (if any) plus a note, no card. */
-export function freshCardReply(reply: CardReply): CardReply {
-  const t = reply.toast;
-  if (!t) return toast('info', FRESH_CARD_ZH, FRESH_CARD_EN);
-  return toast(t.type, `${t.content}${FRESH_CARD_ZH}`, t.i18n && `${t.i18n.en_us} ${FRESH_CARD_EN}`);
-}
+export const LATE_UPDATE_WINDOW_MS = (13 * 24 + 12) * 3600_000;
 
 /** Every feature, registered in one place. */
 export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
@@ -131,20 +125,6 @@ export function createBot(o: BotOptions) {
   const scheduler = new Scheduler(jobs, clock, log, { cronTriggers: o.cronTriggers ?? true });
   let botOpenId: string | undefined;
 
-  /**
-   * Where a card that answers a click goes: if the clicked message is one this
-   * bot sent longer ago than Feishu lets a card be updated, the card is queued
-   * as a new message to the operator and this returns true; otherwise false
-   * (update in place as usual, also for messages the outbox does not know).
-   */
-  async function sentFreshIfTooOld(e: CardAction, card: object): Promise<boolean> {
-    if (!e.messageId) return false;
-    const sentAt = await outbox.sentAt(e.messageId);
-    if (!sentAt || clock.now().getTime() - sentAt.getTime() <= CARD_UPDATE_WINDOW_MS) return false;
-    await outbox.enqueue({ dedupeKey: `fresh-card:${e.key}`, to: { openId: e.operatorOpenId }, purpose: 'card.fresh', card });
-    return true;
-  }
-
   const intake = new Intake({
     db, log,
     encryptKey: o.lark.encryptKey,
@@ -152,15 +132,18 @@ export function createBot(o: BotOptions) {
     botOpenId: () => botOpenId,
     handlers: {
       onMessage: (e) => router.handleMessage(e),
-      onCard: async (e) => {
-        const reply = await router.handleCard(e);
-        return reply.card && (await sentFreshIfTooOld(e, reply.card.data)) ? freshCardReply(reply) : reply;
-      },
+      onCard: (e) => router.handleCard(e),
       onMenu: (e) => router.handleMenu(e),
       onLateCardReply: async (e, reply) => {
         if (!e.messageId || !reply.card) return;
-        if (await sentFreshIfTooOld(e, reply.card.data)) return;
-        await outbox.enqueue({ dedupeKey: `late-card:${e.key}`, to: { patch: e.messageId }, purpose: 'card.late-update', card: reply.card.data });
+        const card = reply.card.data;
+        // Messages the outbox does not know are patched as usual.
+        const sentAt = await outbox.sentAt(e.messageId);
+        if (sentAt && clock.now().getTime() - sentAt.getTime() > LATE_UPDATE_WINDOW_MS) {
+          await outbox.enqueue({ dedupeKey: `fresh-card:${e.key}`, to: { openId: e.operatorOpenId }, purpose: 'card.fresh', card });
+        } else {
+          await outbox.enqueue({ dedupeKey: `late-card:${e.key}`, to: { patch: e.messageId }, purpose: 'card.late-update', card });
+        }
       },
     },
   });

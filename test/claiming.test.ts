@@ -80,6 +80,8 @@ describe('claiming visit targets', () => {
     expect(text).toContain('认领走访对象 · 已认领 0/2');
     expect(text).toContain('2026级会计1班 · 学生家庭 · 送爱上门');
     expect(text).toContain('2 位');
+    // Claiming runs for weeks, longer than the card's buttons work.
+    expect(text).toContain('14 天后请输入 /认领 重新打开');
     // Nothing a claimer does not need: no names, phones, addresses, sub-kinds or reasons.
     for (const s of students) for (const secret of [s.name, s.phone, s.address, s.subKind]) expect(text).not.toContain(secret);
     expect(text).not.toContain('保密的情况说明');

@@ -60,6 +60,8 @@ describe('reminders for the once-per-term forms', () => {
     ]);
     const t1 = cardsReceived(h, '张伟').find((c) => c.day === '2026-12-24' && c.title.includes('走访心得'))!;
     expect(t1.text).toContain('张伟老师，**走访心得**请在 **12月25日（周五）** 前提交，明天就截止了。');
+    // The overdue notice is the last one: read weeks later, it says how to get a button that works.
+    expect(cardsReceived(h, '张伟').find((c) => c.day === '2026-12-28' && c.title.includes('走访心得'))!.text).toContain('14 天后请输入 /进度 重新打开');
     expect(cardsReceived(h, '张伟').find((c) => c.day === '2026-12-11' && c.title.includes('感人故事'))!.text).toContain('还有 14 天');
 
     // Every card arrived on a working day at the reminder time, never at night or at a weekend.

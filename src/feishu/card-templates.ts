@@ -81,6 +81,18 @@ export const callbackButton = (text: string, value: object, type = 'default') =>
   behaviors: [{ type: 'callback', value }],
 });
 
+/**
+ * The line on a card meant to be used for weeks. Feishu takes clicks on a 2.0
+ * card for 14 days after it is sent and then refuses them without telling the
+ * bot (配置卡片交互; 卡片 JSON 2.0 版本更新说明), so the card says how to get a
+ * fresh copy: `command` opens the same thing again.
+ */
+export const reopenNote = (command: string) => ({
+  tag: 'markdown',
+  content: `<font color='grey'>卡片按钮 14 天内有效，14 天后请输入 ${command} 重新打开 / Buttons work for 14 days; then send ${command} to reopen</font>`,
+  text_size: 'notation',
+});
+
 /** A line of a list card: text on the left, its buttons on the right. */
 export const listRow = (text: string, ...buttons: object[]) => ({
   tag: 'column_set',

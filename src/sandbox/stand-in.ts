@@ -121,6 +121,12 @@ export interface RecordedCall {
 }
 
 export interface CardCallbackResult {
+  /**
+   * The Feishu client refused the click itself and sent nothing to the bot: a
+   * 2.0 card takes clicks for 14 days after it is sent (配置卡片交互). The user
+   * sees a failure toast; `error`, `toast` and `card` are then absent.
+   */
+  refused?: 'card-expired';
   httpStatus?: number;
   toast?: { type: string; content: string; i18n?: any };
   card?: any;
@@ -229,6 +235,12 @@ class ApiError extends Error {
 const DAY_MS = 24 * 3600_000;
 const UUID_WINDOW_MS = 3600_000;
 const PATCH_WINDOW_MS = 14 * DAY_MS;
+/**
+ * How long after it is sent a card takes clicks: 14 days for Card JSON 2.0,
+ * 30 for 1.0, counted from when the message was sent — an update does not
+ * restart it ("发出卡片的可交互时间" — 卡片 JSON 2.0 版本更新说明; 配置卡片交互).
+ */
+const interactionWindowMs = (card: unknown) => (cardSchemaOf(card) === '1.0' ? 30 * DAY_MS : 14 * DAY_MS);
 const TOKEN_REFRESH_MS = 30 * 60_000;
 const TEXT_MAX_BYTES = 150 * 1024;
 const RICH_MAX_BYTES = 30 * 1024;
@@ -696,9 +708,10 @@ export class FeishuStandIn extends EventEmitter {
   }
 
   /**
-   * A user clicks a component of a card the bot sent (FEISHU.md §1). Returns
+   * A user clicks a component of a card the bot sent (卡片回传交互回调). Returns
    * what the Feishu client would get; a `card: {type:'raw'}` answer replaces
-   * the stored message content in place.
+   * the stored message content in place. A card past its interaction window
+   * sends nothing and comes back `refused`.
    */
   async clickCard(opts: {
     messageId: string;
@@ -718,6 +731,8 @@ export class FeishuStandIn extends EventEmitter {
     if (!chat?.memberOpenIds.includes(user.openId)) {
       throw new Error(`用户不在这条消息所在的会话里 (user is not in the message's chat): ${user.openId}`);
     }
+    // The client itself refuses a click on a card past its interaction window; the bot never hears of it.
+    if (this.now() - msg.createTime > interactionWindowMs(msg.content)) return { raw: undefined, refused: 'card-expired' };
     this.pickVia(opts.via);
 
     const envelope = this.cardActionEnvelope({ ...opts, messageId: msg.messageId, chatId: msg.chatId });
@@ -973,7 +988,7 @@ export class FeishuStandIn extends EventEmitter {
       if (cardSchemaOf(msg.content) === '2.0' && check.schema === '1.0') {
         return fail(200830, '2.0 卡片不能更新为 1.0 卡片 (a 2.0 card cannot be updated to 1.0)', { ...base, raw: answer });
       }
-      // Callbacks keep arriving for 30 days, but a card can only be updated for 14 (FEISHU.md §1, PATCH 230031).
+      // A 1.0 card still takes clicks on days 14–30 but can no longer be updated (卡片 JSON 2.0 版本更新说明; 230031).
       if (this.now() - msg.createTime > PATCH_WINDOW_MS) {
         return fail(230031, '消息发送超过 14 天，卡片不能再更新 (the message was sent more than 14 days ago and can no longer be updated)', result);
       }

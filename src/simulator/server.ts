@@ -177,7 +177,7 @@ export function createSimulator(o: SimulatorOptions) {
       const tag = optStr(b['tag']);
       if (tag) opts.tag = tag;
       const answer = await standIn.clickCard(opts);
-      return { toast: answer.toast, error: answer.error, updated: answer.card !== undefined };
+      return { refused: answer.refused, toast: answer.toast, error: answer.error, updated: answer.card !== undefined };
     }));
     r.post('/sim/api/clock', act(async (b) => {
       const jump = b['jump'];

@@ -130,6 +130,7 @@ describe('dorm record (附件一)', () => {
     expect(text).toContain('违规用电 1 次');
     expect(text).toContain('卫生情况：一般 1 次');
     expect(text).toContain('补交');
+    expect(text).toContain('14 天后请输入 /宿舍 重新打开');
 
     const fields = {
       headName: '赵小明', headClass: '2024级机电1班', headcount: '六', members: '赵小明（2024级机电1班）',

@@ -16,6 +16,8 @@ describe('student day (附件三)', () => {
     await h.say('黄志强', '/体验');
     const card = latestCard(h, '黄志强');
     expect(cardText(card.content)).toContain('做一天中职学生 · 黄志强');
+    // A once-a-term form may be filled in over weeks; its card says how to get it back.
+    expect(cardText(card.content)).toContain('14 天后请输入 /体验 重新打开');
     const later = await h.click('黄志强', card.messageId, '提交', { dayOn: '2027-06-30 +0800', hygieneDuty: '打扫', morningExercise: '出操', lunch: '就餐' });
     expect(later.toast?.content).toContain('「体验日期」不能晚于今天（2026-11-18）');
     const ok = await h.click('黄志强', card.messageId, '提交', {
@@ -33,7 +35,9 @@ describe('student day (附件三)', () => {
       ['student-day', '早操场地灯光不足'],
     ]);
     await h.say('黄志强', '/体验');
-    expect(cardText(latestCard(h, '黄志强').content)).toContain('排队秩序较好');
+    const filed = cardText(latestCard(h, '黄志强').content);
+    expect(filed).toContain('排队秩序较好');
+    expect(filed).toContain('14 天后请输入 /体验 重新打开');
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_BRANCH_CHAT_ID } from '../../src/demo/seed.js';
-import { cst } from '../helpers/harness.js';
+import { buttonValue, cardText, cst } from '../helpers/harness.js';
 import { startSimulator, type SimulatorHarness } from './sim-harness.js';
 
 /** The simulator's HTTP side without a browser: state, the event stream, the clock and input checks. */
@@ -97,6 +97,16 @@ describe('simulator endpoints', () => {
     const bad = await post('/sim/api/clock', { jump: 'yesterday' });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error).toContain('friday-16');
+  });
+
+  it('a click on a card sent more than 14 days ago is refused, as Feishu’s client does, and the page is told', async () => {
+    // The zone-report cards went out on Friday 13 November 16:00 (the test above).
+    const card = sim.standIn.messagesTo(sim.openId('王建国')).find((m) => m.msgType === 'interactive' && cardText(m.content).includes('环境责任区报表 · 第1周'))!;
+    await post('/sim/api/clock', { at: '2026-11-27T17:00:00+08:00' });
+    const r = await post('/sim/api/click', { messageId: card.messageId, from: sim.openId('王建国'), value: buttonValue(card.content, '提交'), formValue: {} });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ refused: 'card-expired', updated: false });
+    expect(sim.standIn.messages().find((m) => m.messageId === card.messageId)!.updateCount).toBe(0);
   });
 
   it('answers bad input with the reason', async () => {

@@ -5,7 +5,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, Target } from '../../db/schema.js';
 import { ROLE_LABELS, isRunning, type CampaignDefinition } from '../../domain/campaign.js';
 import { formatLocal } from '../../domain/time.js';
-import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
+import { callbackButton, listRow, renderCard, reopenNote } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { foldLabel } from '../../roster/read.js';
 import { SHEETS, sheetFromValues } from '../../roster/sheets.js';
@@ -106,6 +106,8 @@ export function claimingFeature(deps: FeatureDeps) {
       if (nav.length) sections.push({ tag: 'column_set', flex_mode: 'flow', columns: nav.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) });
       sections.push({ tag: 'markdown', content: `<font color='grey'>按类别或班级筛选：/认领 ${def.targetCategories[0]?.name ?? '类别'}　或　/认领 班级名称</font>` });
     }
+    // Claiming runs for weeks; the list outlives its buttons.
+    if (held.length || (!full && groups.length)) sections.push(reopenNote('/认领'));
     return renderCard('claim-list', { held: held.length, quota, campaignName: def.name, headerColor: full ? 'green' : 'blue', sections });
   }
 

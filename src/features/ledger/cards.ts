@@ -12,7 +12,7 @@ import {
 } from '../../domain/ledger.js';
 import { daysBetween } from '../../domain/periods.js';
 import { formatLocal, localDate } from '../../domain/time.js';
-import { callbackButton, labelledText, plainText, renderCard, textBlock, textTag } from '../../feishu/card-templates.js';
+import { callbackButton, labelledText, plainText, renderCard, reopenNote, textBlock, textTag } from '../../feishu/card-templates.js';
 
 /**
  * The ledger's cards. An item's words (which may quote a parent) always go in
@@ -97,6 +97,9 @@ export const actionButton = (action: LedgerAction, itemId: number, back?: Back) 
 
 const listButton = (back: Back) => callbackButton('返回列表 Back to list', { action: 'ledger.list', ...back });
 
+/** An item is worked on for weeks, longer than a card's buttons work: every ledger card with buttons says how to reopen it. */
+export const ledgerReopenNote = () => reopenNote('/台账');
+
 const dateOf = (date: string) => date.slice(5);
 
 /** "期限 11-30（还剩 3 天）" or "（已逾期 2 天）" while the owner still has work to do. */
@@ -171,6 +174,7 @@ export function itemCard(v: ItemCardInput) {
     resolution: item.resolution ? labelledText('解决情况 Resolution', item.resolution) : [],
     history: historyPanel(historyLines(item, v.events, v.names, tz)),
     actions: buttonRow(v.back ? [...actions, listButton(v.back)] : actions),
+    reopen: actions.length || v.back ? [ledgerReopenNote()] : [],
   });
 }
 
@@ -189,6 +193,7 @@ export function handedOverCard(item: LedgerItem, newOwner: string) {
     resolution: [],
     history: [],
     actions: [],
+    reopen: [],
   });
 }
 
@@ -246,6 +251,7 @@ export function formCard(v: FormCardInput) {
     submitText: f.submit,
     submitValue: withBack({ action: `ledger.${v.kind}`, itemId: v.item.id }, v.back),
     backValue: withBack({ action: 'ledger.view', itemId: v.item.id }, v.back),
+    reopen: [ledgerReopenNote()],
   });
 }
 

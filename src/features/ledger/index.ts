@@ -33,6 +33,7 @@ import {
   handedOverCard,
   isFormKind,
   itemCard,
+  ledgerReopenNote,
   listCard,
   listRows,
   numbersLine,
@@ -250,6 +251,7 @@ export function ledgerFeature(deps: FeatureDeps) {
     sections.push(...pageButtons(q, offset, PAGE, shown.length));
     const filters = admin ? '/台账 逾期 · 全部 · 待销号 · <姓名> · 走访 · 统计' : '/台账 逾期 · 全部 · 待销号';
     sections.push({ tag: 'markdown', content: `<font color='grey'>筛选：${filters}　新建：/台账 新建 内容</font>`, text_size: 'notation' });
+    if (page.length) sections.push(ledgerReopenNote());
     return listCard({
       title: [admin ? '走访台账' : '我的走访台账', queryLabel(query, admin ? scope : ''), `${shown.length} 项`].filter(Boolean).join(' · '),
       subtitle: `${def.name} / Visit ledger`,
@@ -366,6 +368,7 @@ export function ledgerFeature(deps: FeatureDeps) {
         { tag: 'markdown', content: `以下台账已超过期限 ${LEDGER_ESCALATION_GRACE_DAYS} 天以上，负责人已收到提醒。点“查看”了解详情，必要时转交他人。` },
         ...listRows(escalate.slice(0, ESCALATION_ROWS).map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz),
         ...(rest > 0 ? [{ tag: 'markdown', content: `另有 ${rest} 项，输入 /台账 逾期 查看全部。` }] : []),
+        ledgerReopenNote(),
       ],
     });
     const ids = escalate.map((i) => i.id).join('.');

@@ -8,7 +8,7 @@ import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/ob
 import { isAvailable } from '../../domain/periods.js';
 import { dayjs, formatDeadline, localDate, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/weeks.js';
-import { callbackButton, renderCard } from '../../feishu/card-templates.js';
+import { callbackButton, renderCard, reopenNote } from '../../feishu/card-templates.js';
 import { heldLine } from '../claiming/index.js';
 import { ClaimRepo } from '../claiming/repo.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
@@ -173,8 +173,9 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo, 
           if (head.length) sections.unshift({ tag: 'markdown', content: head.join('\n') }, hr);
           sections.push(...obligationBlocks(c, mine, today), ...(await assignmentSections(c, person)));
         }
-        if (!sections.length) sections.push({ tag: 'markdown', content: '你目前没有需要填写的任务。/ Nothing is assigned to you yet.' });
         while ((sections.at(-1) as { tag?: string } | undefined)?.tag === 'hr') sections.pop();
+        // A teacher keeps this card and comes back to its buttons; they stop working after 14 days.
+        sections.push(sections.length ? reopenNote('/进度') : { tag: 'markdown', content: '你目前没有需要填写的任务。/ Nothing is assigned to you yet.' });
         await reply({
           card: renderCard('progress', {
             name: person.name,

@@ -136,6 +136,7 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
   const record = formFlow(deps, records, {
     form: 'dorm-record',
     ref: dormRef,
+    reopenWith: '/宿舍',
     async view(ref: DormRef, person, stored) {
       const campaign = await ctx.campaign(ref.campaignId);
       const dorm = await ctx.heldDorm(ref.dormId, person);

@@ -4,7 +4,7 @@ import type { Router } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, RecordForm, RecordRow } from '../../db/schema.js';
-import { callbackButton, renderCard, textTag } from '../../feishu/card-templates.js';
+import { callbackButton, renderCard, reopenNote, textTag } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { formatDeadline, formatLocal, localDate } from '../../domain/time.js';
 import { formComponents, summaryBlocks, validate, type Checked, type FormData, type Fields } from '../../records/fields.js';
@@ -58,6 +58,11 @@ export interface FormBinding<R extends Record<string, unknown>> {
   afterSave?(o: SaveOutcome, view: FormView, person: Person, data: FormData): Promise<string[]>;
   /** Blocks shown on the read-only card below the fields (visitors, photos, ledger items). */
   extra?(record: RecordRow, view: FormView, forOthers: boolean): Promise<object[]>;
+  /**
+   * For a form kept for weeks (once a term): the command that opens it again,
+   * named on its cards, whose buttons stop working after 14 days.
+   */
+  reopenWith?: string;
 }
 
 /** A nudge to fill a form: a kind line, the button that opens it pre-filled, and (once) a snooze. */
@@ -71,6 +76,8 @@ export const reminderCard = (o: {
   snoozeValue?: object;
   /** Shown instead of the snooze button once it was used. */
   note?: string;
+  /** The command that gives a fresh copy, for a reminder that may be read after its button stopped working. */
+  reopenWith?: string;
 }) =>
   renderCard('record-reminder', {
     title: o.title,
@@ -88,6 +95,7 @@ export const reminderCard = (o: {
       },
       ...(o.note ? [{ tag: 'markdown', content: o.note, text_size: 'notation' }] : []),
     ],
+    reopen: o.reopenWith ? [reopenNote(o.reopenWith)] : [],
   });
 
 export const today = (deps: FeatureDeps, tz: string) => localDate(deps.clock.now(), tz);
@@ -134,6 +142,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
         ...(o.record ? { recordId: o.record.id, baseRevision: o.record.revision } : {}),
         ...(!o.record && b.repeatable ? { submissionKey: o.submissionKey ?? randomUUID() } : {}),
       },
+      reopen: b.reopenWith ? [reopenNote(b.reopenWith)] : [],
     });
   }
 
@@ -159,6 +168,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
       extra: b.extra ? await b.extra(record, view, o.editable === false) : [],
       footer,
       actions: o.editable === false ? [] : [callbackButton('修改 Edit', { action: `${b.form}.edit`, recordId: record.id }, 'default')],
+      reopen: o.editable !== false && b.reopenWith ? [reopenNote(b.reopenWith)] : [],
     });
   }
 

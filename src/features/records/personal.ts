@@ -33,6 +33,7 @@ export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: Recor
   const studentDay = formFlow(deps, records, {
     form: 'student-day',
     ref: personRef.extend({ n: z.number().int().positive().optional() }),
+    reopenWith: '/体验',
     async view(ref, person, stored) {
       const campaign = await ctx.campaign(ref.campaignId);
       const { def } = campaign;
@@ -75,6 +76,7 @@ export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: Recor
     return formFlow(deps, records, {
       form,
       ref: personRef,
+      reopenWith: '/心得',
       async view(ref, person): Promise<FormView> {
         const campaign = await ctx.campaign(ref.campaignId);
         const { def } = campaign;

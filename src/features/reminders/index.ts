@@ -67,6 +67,8 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
         overdue: t.overdue,
         snoozeValue: o2.snoozable ? { action: 'reminder.snooze', campaignId: c.row.id, key: reminderKey(o, stage) } : undefined,
         note: o2.note,
+        // The last reminder of an obligation may be read weeks later; /进度 has the same buttons.
+        reopenWith: '/进度',
       }),
     };
   }

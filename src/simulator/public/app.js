@@ -44,12 +44,16 @@ const env = {
   }),
 };
 
-/** What the Feishu client does on a click: send the callback, then show its toast (the card update arrives as an event). */
+/**
+ * What the Feishu client does on a click: send the callback, then show its toast (the card update arrives as an event).
+ * A card older than 14 days is refused by the client itself, and the bot never hears of the click.
+ */
 async function clickCard(messageId, { value, name, tag, formValue }) {
   if (!state.me) return;
   try {
     const r = await api.click({ messageId, from: state.me.openId, value, name, tag, formValue });
-    if (r.error) showToast('error', `${r.error.msg}（错误码 ${r.error.code}）`, 5000);
+    if (r.refused) showToast('error', '卡片已失效，无法操作（发出已超过 14 天）/ This card has expired', 5000);
+    else if (r.error) showToast('error', `${r.error.msg}（错误码 ${r.error.code}）`, 5000);
     else if (r.toast) showToast(r.toast.type, r.toast.content);
   } catch (e) {
     showToast('error', `操作失败：${e.message}`, 5000);
