@@ -210,6 +210,8 @@ class ApiError extends Error {
 const DAY_MS = 24 * 3600_000;
 const UUID_WINDOW_MS = 3600_000;
 const PATCH_WINDOW_MS = 14 * DAY_MS;
+/** The console waits this long for the URL check's answer ("配置回调请求地址"). */
+const URL_VERIFICATION_TIMEOUT_MS = 1000;
 const TOKEN_REFRESH_MS = 30 * 60_000;
 const TEXT_MAX_BYTES = 150 * 1024;
 const RICH_MAX_BYTES = 30 * 1024;
@@ -465,6 +467,42 @@ export class FeishuStandIn extends EventEmitter {
 
   setWebhook(url: string | null): void {
     this.webhookUrl = url;
+  }
+
+  /**
+   * Saving a request URL in the developer console: Feishu POSTs a `url_verification`
+   * challenge (encrypted, since an Encrypt Key is set) with no X-Lark-Signature,
+   * timestamp or nonce ("不包括请求网址校验", 步骤三：接收事件), and keeps the URL only
+   * if `{challenge}` comes back within 1 s ("配置回调请求地址"). Throws as the console
+   * refuses to save.
+   */
+  async configureWebhook(url: string): Promise<void> {
+    const challenge = hex(8);
+    const plain = JSON.stringify({ challenge, token: this.opts.verificationToken, type: 'url_verification' });
+    let answer: string;
+    try {
+      const resp = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'Feishu-Stand-In' },
+        body: JSON.stringify({ encrypt: encryptPayload(this.opts.encryptKey, plain) }),
+        signal: AbortSignal.timeout(URL_VERIFICATION_TIMEOUT_MS),
+      });
+      const text = await resp.text();
+      let echoed: unknown;
+      try {
+        echoed = (JSON.parse(text) as { challenge?: unknown }).challenge;
+      } catch {
+        /* not the JSON the console expects */
+      }
+      if (resp.ok && echoed === challenge) {
+        this.webhookUrl = url;
+        return;
+      }
+      answer = `HTTP ${resp.status} ${text}`;
+    } catch (e) {
+      answer = (e as Error).message;
+    }
+    throw new Error(`Challenge code 没有返回，请求地址未保存 (the URL check failed: ${answer.slice(0, 200)})`);
   }
 
   /** user_id / union_id are derived from the open_id so they are stable and distinct. */
