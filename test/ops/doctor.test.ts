@@ -246,4 +246,33 @@ describe('zoufang doctor in webhook mode', () => {
       await w.close();
     }
   });
+
+  it('checks the URL as Feishu does: encrypted and unsigned, so a bot that wants a signature there fails', async () => {
+    const http = await import('node:http');
+    const { decrypt } = await import('../../src/sandbox/crypto.js');
+    const checks: Array<{ headers: Record<string, unknown>; payload: Record<string, unknown> }> = [];
+    // A bot on this port that answers the check only when it carries no signature, as Feishu's never does.
+    const bot = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        if (req.url === '/healthz') return void res.end(JSON.stringify({ status: 'ok', transport: { kind: 'webhook', state: 'listening' } }));
+        const payload = JSON.parse(decrypt(h.credentials.encryptKey, (JSON.parse(raw) as { encrypt: string }).encrypt)) as Record<string, unknown>;
+        checks.push({ headers: req.headers, payload });
+        res.statusCode = req.headers['x-lark-signature'] ? 400 : 200;
+        res.end(JSON.stringify({ challenge: payload.challenge }));
+      });
+    });
+    await new Promise<void>((r) => bot.listen(0, '127.0.0.1', r));
+    try {
+      const port = String((bot.address() as { port: number }).port);
+      const r = await doctor({ PORT: port, LARK_TRANSPORT: 'webhook', LARK_ENCRYPT_KEY: h.credentials.encryptKey, LARK_VERIFICATION_TOKEN: h.credentials.verificationToken });
+      expect(r.check('webhook')).toMatch(/^✓ webhook：本机 \/webhook\/event 正确应答/);
+      expect(checks).toHaveLength(1);
+      expect(checks[0]!.payload).toEqual({ challenge: expect.any(String), token: h.credentials.verificationToken, type: 'url_verification' });
+    } finally {
+      bot.closeAllConnections();
+      await new Promise((r) => bot.close(r));
+    }
+  });
 });
