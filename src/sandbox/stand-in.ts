@@ -35,6 +35,12 @@ export interface StandInChat {
   chatId: string;
   name: string;
   memberOpenIds: string[];
+  /**
+   * Another organisation's tenant_key, for a group outside the app's own: it is not in
+   * the bot's chat list, and chat APIs on it answer 232010 "Operator and chat can NOT
+   * be in different tenants" (获取群成员列表).
+   */
+  tenantKey?: string;
 }
 
 export interface StandInOptions {
@@ -171,6 +177,8 @@ interface ChatRecord {
   type: 'p2p' | 'group';
   memberOpenIds: string[];
   botIn: boolean;
+  /** Set only for a group of another organisation (see StandInChat). */
+  tenantKey?: string;
 }
 
 interface MessageRecord extends StoredMessage {
@@ -438,7 +446,7 @@ export class FeishuStandIn extends EventEmitter {
     if (!c.chatId) throw new Error('群必须有 chatId (chat needs a chatId)');
     const unknown = c.memberOpenIds.filter((id) => !this.userMap.has(id));
     if (unknown.length) throw new Error(`群成员需先 addUser (add these users first): ${unknown.join(', ')}`);
-    this.chatMap.set(c.chatId, { chatId: c.chatId, name: c.name, type: 'group', memberOpenIds: [...c.memberOpenIds], botIn: true });
+    this.chatMap.set(c.chatId, { chatId: c.chatId, name: c.name, type: 'group', memberOpenIds: [...c.memberOpenIds], botIn: true, tenantKey: c.tenantKey === this.tenantKey ? undefined : c.tenantKey });
   }
 
   /** Take the bot out of a group: sends to it then fail with 230002. */
@@ -1637,7 +1645,9 @@ export class FeishuStandIn extends EventEmitter {
   private chatMembers(req: Request, res: Response): void {
     const chatId = String(req.params['chat_id']);
     const chat = this.chatMap.get(chatId);
-    if (!chat) throw new ApiError(400, 232010, `The chat ${chatId} does not exist or the chat_id is invalid.`);
+    // Error codes as 获取群成员列表 documents them.
+    if (!chat) throw new ApiError(400, 232006, 'Your request specifies a chat_id which is invalid.');
+    if (chat.tenantKey) throw new ApiError(400, 232010, 'Operator and chat can NOT be in different tenants.');
     if (!chat.botIn) throw new ApiError(400, 232011, 'Operator can NOT be out of the chat.');
     const idType = queryString(req, 'member_id_type') ?? 'open_id';
     if (!['open_id', 'user_id', 'union_id'].includes(idType)) {
@@ -1683,7 +1693,7 @@ export class FeishuStandIn extends EventEmitter {
     const tokenText = queryString(req, 'page_token');
     const offset = tokenText ? Number(/^off:(\d+)$/.exec(Buffer.from(tokenText, 'base64url').toString('utf8'))?.[1] ?? NaN) : 0;
     if (!Number.isInteger(offset)) throw new ApiError(400, 99992402, 'field validation failed: invalid page_token');
-    const groups = [...this.chatMap.values()].filter((c) => c.type === 'group' && c.botIn);
+    const groups = [...this.chatMap.values()].filter((c) => c.type === 'group' && c.botIn && !c.tenantKey);
     const items = groups.slice(offset, offset + pageSize).map((c) => ({
       chat_id: c.chatId,
       name: c.name,
