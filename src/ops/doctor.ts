@@ -321,8 +321,20 @@ async function checkBranchGroup(c: Config, lark: LarkConfig, ctx: Context): Prom
   if (a.code === 232011 || a.code === 230002) {
     return fail(`机器人不在群 ${chatId} 里 / the bot is not in the branch group`, `在飞书打开党支部工作群 → 设置 → 群机器人 → 添加机器人 → 选择「${ctx.botName ?? '走访助手'}」`, notes);
   }
-  if (a.code === 232010 || a.code === 230001 || a.code === 99992402) {
-    return fail(`找不到群 ${chatId}（chat_id 有误或群已解散）/ no such group`, '改用下面列出的正确 chat_id（BRANCH_CHAT_ID 或活动配置 branchChatId）', notes);
+  // Where the chat_id was set, so the fix names the one place to change (获取群成员列表 lists these codes).
+  const setting = ctx.campaign?.branchChatId
+    ? `活动配置的 branchChatId（${c.campaignFile ? `修改 ${c.campaignFile}` : '导出后修改，再 zoufang campaign load'}）`
+    : '.env 的 BRANCH_CHAT_ID';
+  if (a.code === 232006 || a.code === 230001 || a.code === 99992402) {
+    return fail(`chat_id 无效：${chatId} 不是一个群的 chat_id / invalid chat_id`, `检查 ${setting}：改用下面列出的党支部群的 chat_id（形如 oc_ 开头），然后重启机器人`, notes);
+  }
+  if (a.code === 232009) return fail(`群 ${chatId} 已解散 / the group was dissolved`, `把机器人加入新的党支部工作群，再把它的 chat_id 填入 ${setting}`, notes);
+  if (a.code === 232010) {
+    return fail(
+      `群 ${chatId} 与本应用不在同一个飞书组织 / the group and the app are in different tenants`,
+      `应用和群必须在同一个飞书组织（企业）里：在创建本应用的组织中建立党支部工作群并添加机器人，或在群所在的组织里创建应用（zoufang setup）；再把正确的 chat_id 填入 ${setting}`,
+      notes,
+    );
   }
   if (a.code === 99991672) return fail('没有读取群成员的权限，无法确认 / cannot check without im:chat:readonly', '先开通上面缺少的权限 / grant the permission above first', notes);
   return fail(`无法确认机器人是否在群里 / cannot check (${answerText(a)})`, '稍后再试；若持续失败，请查看飞书开放平台状态', notes);

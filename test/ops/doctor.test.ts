@@ -132,6 +132,24 @@ describe('zoufang doctor', () => {
     expect(c).toContain(`党支部工作群  ${DEMO_BRANCH_CHAT_ID}`);
   });
 
+  it('a chat_id that is no group (232006) and a group of another organisation (232010): two different failures, each with its fix', async () => {
+    const file = path.join(tmpDir(), 'campaign.json');
+    // The chat_id comes from BRANCH_CHAT_ID when the campaign names none: the fix says so.
+    fs.writeFileSync(file, JSON.stringify({ ...campaign, branchChatId: undefined }));
+    const invalid = (await doctor({ CAMPAIGN_FILE: file, BRANCH_CHAT_ID: 'oc_not_a_group' })).check('党支部群');
+    expect(invalid).toMatch(/^✗ 党支部群.*chat_id 无效：oc_not_a_group/);
+    expect(invalid).toContain('检查 .env 的 BRANCH_CHAT_ID');
+    expect(invalid).toContain(`党支部工作群  ${DEMO_BRANCH_CHAT_ID}`);
+
+    h.standIn.addChat({ chatId: 'oc_other_school', name: '外校党支部群', memberOpenIds: [], tenantKey: 'another-organisation' });
+    fs.writeFileSync(file, JSON.stringify({ ...campaign, branchChatId: 'oc_other_school' }));
+    const foreign = (await doctor({ CAMPAIGN_FILE: file })).check('党支部群');
+    expect(foreign).toMatch(/^✗ 党支部群.*与本应用不在同一个飞书组织/);
+    expect(foreign).toContain('应用和群必须在同一个飞书组织');
+    expect(foreign).toContain(`活动配置的 branchChatId（修改 ${file}）`);
+    expect(foreign).not.toContain('chat_id 无效');
+  });
+
   it('no bot running: the process check fails; a long connection can still be opened, a webhook cannot be checked', async () => {
     const port = await closedPort();
     const ws = await doctor({ PORT: port });
