@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import WebSocket from 'ws';
+import { menuItemName, menuItems } from '../bot/menu.js';
 import type { Clock } from '../clock.js';
 import { ConfigError, loadConfig, type Config, type LarkConfig } from '../config.js';
 import { schema, type Db } from '../db/index.js';
@@ -25,7 +26,11 @@ import { migrationStatus } from './migrations.js';
  * that nothing is sent (see probePermissions).
  */
 
-type Outcome = { status: 'pass'; detail: string; notes?: string[] } | { status: 'fail'; detail: string; fix: string; notes?: string[] } | { status: 'skip'; detail: string };
+/** A warning is something to fix that does not stop the bot (exit code 0). */
+type Outcome =
+  | { status: 'pass'; detail: string; notes?: string[] }
+  | { status: 'fail' | 'warn'; detail: string; fix: string; notes?: string[] }
+  | { status: 'skip'; detail: string };
 
 export interface DoctorCheck {
   title: string;
@@ -47,6 +52,7 @@ const MAX_CLOCK_SKEW_S = 60;
 
 const pass = (detail: string, notes?: string[]): Outcome => ({ status: 'pass', detail, notes });
 const fail = (detail: string, fix: string, notes?: string[]): Outcome => ({ status: 'fail', detail, fix, notes });
+const warn = (detail: string, fix: string): Outcome => ({ status: 'warn', detail, fix });
 const skip = (detail: string): Outcome => ({ status: 'skip', detail });
 
 const ago = (ms: number) => (ms < 60_000 ? '刚刚' : ms < 3600_000 ? `${Math.max(1, Math.round(ms / 60_000))} 分钟前` : ms < 48 * 3600_000 ? `${Math.round(ms / 3600_000)} 小时前` : `${Math.round(ms / 86400_000)} 天前`);
@@ -422,6 +428,18 @@ function checkEvents(ctx: Context, now: Date): Outcome {
   return pass(`已收到 ${messages.n} 条消息、${cards?.n ?? 0} 次卡片操作，最近一次 ${ago(now.getTime() - last)} / events arrive`);
 }
 
+/** Feishu sends menu clicks only for items configured in the console and published (机器人自定义菜单事件). */
+function checkMenu(ctx: Context): Outcome {
+  if (!ctx.db) return skip('需要可用的数据库 / needs the database');
+  const row = ctx.db.prepare("SELECT count(*) AS n FROM inbound_events WHERE event_type = 'application.bot.menu_v6'").get() as { n: number };
+  if (row.n) return pass(`已收到 ${row.n} 次菜单点击 / menu clicks arrive`);
+  const items = menuItems().map((i) => `${menuItemName(i)}=${i.eventKey}`).join('、');
+  return warn(
+    '机器人还没有收到过菜单点击：菜单可能还没有配置或没有发布 / no bot-menu click has ever arrived',
+    `在开发者后台「应用能力 → 机器人 → 机器人自定义菜单」添加菜单项，动作都选「推送事件」，event_key 为：${items}（分组见 zoufang setup）；订阅事件 application.bot.menu_v6，发布新版本，再在飞书里点一次菜单`,
+  );
+}
+
 export async function runDoctor(o: DoctorOptions): Promise<{ code: number; checks: DoctorCheck[] }> {
   const { io } = o;
   const now = o.clock.now();
@@ -429,9 +447,9 @@ export async function runDoctor(o: DoctorOptions): Promise<{ code: number; check
   const checks: DoctorCheck[] = [];
   const print = (c: DoctorCheck) => {
     const r = c.outcome;
-    const mark = r.status === 'pass' ? '✓' : r.status === 'fail' ? '✗' : '–';
+    const mark = { pass: '✓', fail: '✗', warn: '!', skip: '–' }[r.status];
     io.out(`${mark} ${c.title}：${r.detail}`);
-    if (r.status === 'fail') io.out(`    修复 / fix: ${r.fix}`);
+    if (r.status === 'fail' || r.status === 'warn') io.out(`    修复 / fix: ${r.fix}`);
     if (r.status !== 'skip') for (const n of r.notes ?? []) io.out(`    ${n}`);
   };
   const run = async (title: string, fn: () => Outcome | Promise<Outcome>) => {
@@ -467,12 +485,19 @@ export async function runDoctor(o: DoctorOptions): Promise<{ code: number; check
       await run('机器人进程 / bot process', () => probeRunningBot(c, ctx));
       if (online) await run(online.transport === 'ws' ? '长连接 / long connection' : 'webhook', () => checkTransport(c, online, ctx));
       await run('收到的事件 / events received', () => checkEvents(ctx, now));
+      await run('机器人菜单 / bot menu', () => checkMenu(ctx));
     }
   } finally {
     ctx.db?.close();
   }
   const failed = checks.filter((c) => c.outcome.status === 'fail').length;
   const passed = checks.filter((c) => c.outcome.status === 'pass').length;
-  io.out(failed ? `\n${passed} 项通过，${failed} 项未通过 / ${passed} passed, ${failed} failed` : `\n全部 ${passed} 项通过 / all ${passed} checks passed`);
+  const warned = checks.filter((c) => c.outcome.status === 'warn').length;
+  if (!failed && !warned) io.out(`\n全部 ${passed} 项通过 / all ${passed} checks passed`);
+  else {
+    const zh = [`${passed} 项通过`, failed && `${failed} 项未通过`, warned && `${warned} 项需要留意`].filter(Boolean).join('，');
+    const en = [`${passed} passed`, failed && `${failed} failed`, warned && `${warned} to look at`].filter(Boolean).join(', ');
+    io.out(`\n${zh} / ${en}`);
+  }
   return { code: failed ? 1 : 0, checks };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { menuItemName, menuItems } from '../../src/bot/menu.js';
 import { AdjustableClock, systemClock, type Clock } from '../../src/clock.js';
 import { parseCampaignDefinition } from '../../src/domain/campaign.js';
 import { formatLocal } from '../../src/domain/time.js';
@@ -58,6 +59,8 @@ async function dbCopy(change: (db: Database.Database) => void): Promise<string> 
 beforeAll(async () => {
   h = await startHarness({ transport: 'ws', at: new Date(), campaign });
   await h.say('王建国', '/帮助'); // a message has reached the bot
+  await h.standIn.menuClick(h.openId('王建国'), 'progress'); // and so has a menu click
+  await h.settle();
   const backupDir = tmpDir();
   const source = openForBackup(h.dbFile);
   await backupDatabase(source, path.join(backupDir, backupFileName(new Date())), h.photoDir);
@@ -85,6 +88,7 @@ describe('zoufang doctor', () => {
     expect(r.check('长连接')).toContain('运行中的机器人已建立长连接');
     expect(r.check('活动与时间窗口')).toContain('进行中');
     expect(r.check('收到的事件')).toContain('已收到 1 条消息');
+    expect(r.check('机器人菜单')).toMatch(/^✓ .*已收到 1 次菜单点击/);
     expect(r.text).toMatch(/全部 \d+ 项通过/);
   });
 
@@ -248,6 +252,20 @@ describe('zoufang doctor', () => {
     expect(c).toMatch(/^✗ .*机器人还没有收到过任何消息/);
     expect(c).toContain('给机器人发一条 /帮助');
     expect(c).toContain('im.message.receive_v1');
+  });
+});
+
+describe('zoufang doctor and the bot menu', () => {
+  it('no menu click ever received: a warning naming the items to create and the version to publish, not a failure', async () => {
+    const file = await dbCopy((db) => db.exec("DELETE FROM inbound_events WHERE event_type = 'application.bot.menu_v6'"));
+    const r = await doctor({ DATABASE_PATH: file });
+    const c = r.check('机器人菜单');
+    expect(c).toMatch(/^! 机器人菜单.*还没有收到过菜单点击/);
+    expect(c).toContain('推送事件');
+    for (const item of menuItems()) expect(c).toContain(`${menuItemName(item)}=${item.eventKey}`);
+    expect(c).toContain('发布新版本');
+    expect(r.code).toBe(0);
+    expect(r.text).toMatch(/\d+ 项通过，1 项需要留意 \/ \d+ passed, 1 to look at$/);
   });
 });
 
