@@ -329,7 +329,7 @@ async function checkBranchGroup(c: Config, lark: LarkConfig, ctx: Context): Prom
   }
   // Where the chat_id was set, so the fix names the one place to change (获取群成员列表 lists these codes).
   const setting = ctx.campaign?.branchChatId
-    ? `活动配置的 branchChatId（${c.campaignFile ? `修改 ${c.campaignFile}` : '导出后修改，再 zoufang campaign load'}）`
+    ? `活动配置的 branchChatId（${c.campaignFile ? `修改 ${c.campaignFile}` : '在活动配置文件里改好后 zoufang campaign load <文件>'}）`
     : '.env 的 BRANCH_CHAT_ID';
   if (a.code === 232006 || a.code === 230001 || a.code === 99992402) {
     return fail(`chat_id 无效：${chatId} 不是一个群的 chat_id / invalid chat_id`, `检查 ${setting}：改用下面列出的党支部群的 chat_id（形如 oc_ 开头），然后重启机器人`, notes);
