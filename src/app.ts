@@ -8,6 +8,7 @@ import type { Clock } from './clock.js';
 import type { LarkConfig } from './config.js';
 import type { Db } from './db/index.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
+import { menuItems } from './bot/menu.js';
 import { Router } from './bot/router.js';
 import { FeishuApi, MAX_UPLOAD_BYTES } from './feishu/api.js';
 import { Intake, webhookRouter } from './feishu/inbound.js';
@@ -98,6 +99,7 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   if (photos) features.push(photos);
   features.push(exportFeature(deps));
   for (const f of features) f.register(router);
+  for (const item of menuItems()) router.menu(item.eventKey, item.command);
   return [...zoneReport.jobs, ...digest.jobs, ...records.jobs, ...ledger.jobs, ...reminders.jobs, ...(photos?.jobs ?? [])];
 }
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { zoneReports } from '../src/db/schema.js';
 import { buttonValue, cst, startHarness, type Harness } from './helpers/harness.js';
 
-/** What the SDK does not check (FEISHU.md §0.3), the bot does: forged or replayed requests never reach a handler. */
+/** What the SDK does not check (it never compares the verification token), the bot does: forged or replayed requests never reach a handler. */
 
 let h: Harness;
 afterEach(async () => {
@@ -40,21 +40,31 @@ describe('webhook security', () => {
     expect(h.db.select().from(zoneReports).all()).toHaveLength(0);
   });
 
-  it('answers the URL-verification challenge only with the right token', async () => {
+  it('answers the console\'s unsigned URL check with the challenge, and only with the right token', async () => {
+    // startHarness saved the URL through the stand-in's console, which signs nothing.
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     const { encryptPayload, signWebhook } = await import('../src/sandbox/index.js');
-    const post = async (token: string) => {
-      const body = JSON.stringify({ encrypt: encryptPayload(h.credentials.encryptKey, JSON.stringify({ challenge: 'ch-1', token, type: 'url_verification' })) });
+    const post = async (payload: object, o: { encrypt?: boolean; sign?: boolean } = {}) => {
+      const body = JSON.stringify(o.encrypt ? { encrypt: encryptPayload(h.credentials.encryptKey, JSON.stringify(payload)) } : payload);
       const ts = String(Math.floor(h.clock.now().getTime() / 1000));
-      const res = await fetch(`${h.bot.url}/webhook/event`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': 'n', 'x-lark-signature': signWebhook(ts, 'n', h.credentials.encryptKey, body) },
-        body,
-      });
+      const signed: Record<string, string> = o.sign ? { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': 'n', 'x-lark-signature': signWebhook(ts, 'n', h.credentials.encryptKey, body) } : {};
+      const res = await fetch(`${h.bot.url}/webhook/event`, { method: 'POST', headers: { 'content-type': 'application/json', ...signed }, body });
       return { status: res.status, body: await res.json() };
     };
-    expect(await post(h.credentials.verificationToken)).toEqual({ status: 200, body: { challenge: 'ch-1' } });
-    expect((await post('wrong')).status).toBe(401);
+    const check = (token: string) => ({ challenge: 'ch-1', token, type: 'url_verification' });
+    const right = h.credentials.verificationToken;
+
+    expect(await post(check(right))).toEqual({ status: 200, body: { challenge: 'ch-1' } });
+    expect(await post(check(right), { encrypt: true })).toEqual({ status: 200, body: { challenge: 'ch-1' } });
+    expect(await post(check(right), { encrypt: true, sign: true })).toEqual({ status: 200, body: { challenge: 'ch-1' } });
+    expect(await post(check('wrong'))).toEqual({ status: 401, body: { error: 'verification token mismatch' } });
+    expect((await post(check('wrong'), { encrypt: true })).status).toBe(401);
+
+    // Anything else unsigned is refused, even with the right token: a forged click stores nothing.
+    const event = await cardEventFor('王建国');
+    const click = { schema: '2.0', header: { event_id: 'forged-1', event_type: 'card.action.trigger', token: right, create_time: '1' }, event };
+    for (const encrypt of [false, true]) expect(await post(click, { encrypt })).toEqual({ status: 401, body: { error: 'missing signature headers' } });
+    expect(h.db.select().from(zoneReports).all()).toHaveLength(0);
   });
 
   it('handles an event delivered three times with the same event_id once', async () => {

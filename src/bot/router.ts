@@ -127,8 +127,9 @@ export class Router {
     return this;
   }
 
-  /** A bot-menu item runs the command of the same effect. */
+  /** A bot-menu item runs a registered command; a menu pointing at none fails at start, not on a click. */
   menu(eventKey: string, commandName: string): this {
+    if (!this.find(commandName)) throw new Error(`菜单项 ${eventKey} 指向不存在的命令 ${commandName} / menu item runs no command`);
     this.menus.set(eventKey, commandName);
     return this;
   }

@@ -11,10 +11,12 @@ import { toast, type CardAction, type CardReply, type InboundMessage, type MenuC
 
 /**
  * Inbound edge: both transports feed one lark.EventDispatcher. Before it, the
- * webhook path does what the SDK does not (FEISHU.md §0.3): it checks the
- * signature on the raw body, the timestamp and the verification token, and
- * answers 401 — never a silent 200 — when they do not match. After it, every
- * event is de-duplicated in SQLite and turned into a typed event.
+ * webhook path does what the SDK does not (the SDK never checks the verification
+ * token): it checks the signature on the raw body, the timestamp and the
+ * verification token, and answers 401 — never a silent 200 — when they do not
+ * match. The one unsigned request Feishu sends, the URL check, is answered on its
+ * token alone. After it, every event is de-duplicated in SQLite and turned into a
+ * typed event.
  */
 
 export interface InboundHandlers {
@@ -225,6 +227,16 @@ export function decryptBody(encryptKey: string, encrypted: string): string {
   return Buffer.concat([decipher.update(buf.subarray(16)), decipher.final()]).toString('utf8');
 }
 
+/** The JSON object inside an `{encrypt}` body; undefined when it does not decrypt to one. */
+function decryptedObject(encryptKey: string, encrypted: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(decryptBody(encryptKey, encrypted));
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface WebhookOptions {
   intake: Intake;
   log: Logger;
@@ -253,6 +265,20 @@ export function webhookRouter(o: WebhookOptions): ExpressRouter {
       return reject(400, 'body is not a JSON object');
     }
 
+    // Decrypted first: the URL check arrives encrypted too, and unsigned.
+    let payload: Record<string, unknown> | undefined = body;
+    if (typeof body.encrypt === 'string') payload = decryptedObject(o.encryptKey, body.encrypt);
+    const header = (payload?.header ?? {}) as Record<string, unknown>;
+    const token = typeof header.token === 'string' ? header.token : typeof payload?.token === 'string' ? payload.token : '';
+
+    // Saving the request URL in the console: no signature headers ("不包括请求网址校验",
+    // 步骤三：接收事件), so the verification token is its only credential. Echoing the
+    // challenge is all it does, and Feishu waits 1 s for it.
+    if (payload?.type === 'url_verification') {
+      if (!safeEqual(token, o.verificationToken)) return reject(401, 'verification token mismatch');
+      return res.json({ challenge: payload.challenge });
+    }
+
     const ts = req.header('x-lark-request-timestamp');
     const nonce = req.header('x-lark-request-nonce');
     const signature = req.header('x-lark-signature');
@@ -261,20 +287,8 @@ export function webhookRouter(o: WebhookOptions): ExpressRouter {
     if (!safeEqual(signature, expected)) return reject(401, 'signature mismatch');
     const age = Math.abs((o.now?.() ?? Date.now()) / 1000 - Number(ts));
     if (!Number.isFinite(age) || age > MAX_SIGNATURE_AGE_S) return reject(401, 'stale or invalid timestamp');
-
-    let payload: Record<string, unknown> = body;
-    if (typeof body.encrypt === 'string') {
-      try {
-        payload = JSON.parse(decryptBody(o.encryptKey, body.encrypt)) as Record<string, unknown>;
-      } catch {
-        return reject(400, 'cannot decrypt body');
-      }
-    }
-    const header = (payload.header ?? {}) as Record<string, unknown>;
-    const token = typeof header.token === 'string' ? header.token : typeof payload.token === 'string' ? payload.token : '';
+    if (!payload) return reject(400, 'cannot decrypt body');
     if (!safeEqual(token, o.verificationToken)) return reject(401, 'verification token mismatch');
-
-    if (payload.type === 'url_verification') return res.json({ challenge: payload.challenge });
 
     try {
       // The checks above are stricter than the SDK's, so it need not repeat them.

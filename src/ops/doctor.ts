@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import WebSocket from 'ws';
+import { menuItemName, menuItems } from '../bot/menu.js';
 import type { Clock } from '../clock.js';
 import { ConfigError, loadConfig, type Config, type LarkConfig } from '../config.js';
 import { schema, type Db } from '../db/index.js';
@@ -12,7 +13,7 @@ import { CampaignRepo } from '../db/repos.js';
 import { CampaignDefinitionError, isRunning, type CampaignDefinition } from '../domain/campaign.js';
 import { loadCampaignFile } from '../domain/campaign-file.js';
 import { formatLocal } from '../domain/time.js';
-import { encryptPayload, signWebhook } from '../sandbox/crypto.js';
+import { encryptPayload } from '../sandbox/crypto.js';
 import { BACKUP_TIMEZONE, listBackups } from './backup.js';
 import { consoleUrl, request, tenantToken, type ApiAnswer } from './feishu-probe.js';
 import type { Io } from './io.js';
@@ -25,7 +26,11 @@ import { migrationStatus } from './migrations.js';
  * that nothing is sent (see probePermissions).
  */
 
-type Outcome = { status: 'pass'; detail: string; notes?: string[] } | { status: 'fail'; detail: string; fix: string; notes?: string[] } | { status: 'skip'; detail: string };
+/** A warning is something to fix that does not stop the bot (exit code 0). */
+type Outcome =
+  | { status: 'pass'; detail: string; notes?: string[] }
+  | { status: 'fail' | 'warn'; detail: string; fix: string; notes?: string[] }
+  | { status: 'skip'; detail: string };
 
 export interface DoctorCheck {
   title: string;
@@ -47,6 +52,7 @@ const MAX_CLOCK_SKEW_S = 60;
 
 const pass = (detail: string, notes?: string[]): Outcome => ({ status: 'pass', detail, notes });
 const fail = (detail: string, fix: string, notes?: string[]): Outcome => ({ status: 'fail', detail, fix, notes });
+const warn = (detail: string, fix: string): Outcome => ({ status: 'warn', detail, fix });
 const skip = (detail: string): Outcome => ({ status: 'skip', detail });
 
 const ago = (ms: number) => (ms < 60_000 ? '刚刚' : ms < 3600_000 ? `${Math.max(1, Math.round(ms / 60_000))} 分钟前` : ms < 48 * 3600_000 ? `${Math.round(ms / 3600_000)} 小时前` : `${Math.round(ms / 86400_000)} 天前`);
@@ -321,8 +327,20 @@ async function checkBranchGroup(c: Config, lark: LarkConfig, ctx: Context): Prom
   if (a.code === 232011 || a.code === 230002) {
     return fail(`机器人不在群 ${chatId} 里 / the bot is not in the branch group`, `在飞书打开党支部工作群 → 设置 → 群机器人 → 添加机器人 → 选择「${ctx.botName ?? '走访助手'}」`, notes);
   }
-  if (a.code === 232010 || a.code === 230001 || a.code === 99992402) {
-    return fail(`找不到群 ${chatId}（chat_id 有误或群已解散）/ no such group`, '改用下面列出的正确 chat_id（BRANCH_CHAT_ID 或活动配置 branchChatId）', notes);
+  // Where the chat_id was set, so the fix names the one place to change (获取群成员列表 lists these codes).
+  const setting = ctx.campaign?.branchChatId
+    ? `活动配置的 branchChatId（${c.campaignFile ? `修改 ${c.campaignFile}` : '在活动配置文件里改好后 zoufang campaign load <文件>'}）`
+    : '.env 的 BRANCH_CHAT_ID';
+  if (a.code === 232006 || a.code === 230001 || a.code === 99992402) {
+    return fail(`chat_id 无效：${chatId} 不是一个群的 chat_id / invalid chat_id`, `检查 ${setting}：改用下面列出的党支部群的 chat_id（形如 oc_ 开头），然后重启机器人`, notes);
+  }
+  if (a.code === 232009) return fail(`群 ${chatId} 已解散 / the group was dissolved`, `把机器人加入新的党支部工作群，再把它的 chat_id 填入 ${setting}`, notes);
+  if (a.code === 232010) {
+    return fail(
+      `群 ${chatId} 与本应用不在同一个飞书组织 / the group and the app are in different tenants`,
+      `应用和群必须在同一个飞书组织（企业）里：在创建本应用的组织中建立党支部工作群并添加机器人，或在群所在的组织里创建应用（zoufang setup）；再把正确的 chat_id 填入 ${setting}`,
+      notes,
+    );
   }
   if (a.code === 99991672) return fail('没有读取群成员的权限，无法确认 / cannot check without im:chat:readonly', '先开通上面缺少的权限 / grant the permission above first', notes);
   return fail(`无法确认机器人是否在群里 / cannot check (${answerText(a)})`, '稍后再试；若持续失败，请查看飞书开放平台状态', notes);
@@ -371,16 +389,15 @@ async function checkTransport(c: Config, lark: LarkConfig, ctx: Context): Promis
     return pass('可以建立长连接（机器人启动后会自动连接）/ a long connection can be established');
   }
   if (!ctx.running) return fail('webhook 模式需要机器人在运行 / webhook mode needs the bot running', '先启动机器人，再运行 zoufang doctor');
-  // The request Feishu sends when a request URL is saved, signed and encrypted with this .env's keys.
+  // The request Feishu sends when a request URL is saved: encrypted with this .env's key, and
+  // unsigned ("不包括请求网址校验", 步骤三：接收事件), so a bot that demands a signature fails here too.
   const challenge = randomBytes(8).toString('hex');
   const body = JSON.stringify({ encrypt: encryptPayload(lark.encryptKey!, JSON.stringify({ challenge, token: lark.verificationToken, type: 'url_verification' })) });
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const nonce = randomBytes(8).toString('hex');
-  let answer: { status: number; challenge?: unknown };
+  let answer: { status: number; challenge?: unknown; error?: unknown };
   try {
     const r = await fetch(`http://127.0.0.1:${c.port}/webhook/event`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': signWebhook(timestamp, nonce, lark.encryptKey!, body) },
+      headers: { 'content-type': 'application/json' },
       body,
       signal: AbortSignal.timeout(5000),
     });
@@ -389,7 +406,7 @@ async function checkTransport(c: Config, lark: LarkConfig, ctx: Context): Promis
     return fail(`本机 /webhook/event 无应答 / no answer: ${(e as Error).message}`, '查看日志 journalctl -u zoufang -f');
   }
   if (answer.status !== 200 || answer.challenge !== challenge) {
-    return fail(`本机 /webhook/event 没有通过校验（HTTP ${answer.status}）/ the webhook refused the check`, '确认运行中的机器人使用的 LARK_ENCRYPT_KEY、LARK_VERIFICATION_TOKEN 与 .env 一致，重启机器人');
+    return fail(`本机 /webhook/event 没有通过校验（HTTP ${answer.status}${typeof answer.error === 'string' ? `：${answer.error}` : ''}）/ the webhook refused the check`, '确认运行中的机器人使用的 LARK_ENCRYPT_KEY、LARK_VERIFICATION_TOKEN 与 .env 一致，重启机器人');
   }
   return pass('本机 /webhook/event 正确应答 / answers the URL check', [
     '飞书需要能从公网访问 https://<你的域名>/webhook/event：在开发者后台「事件与回调」保存请求地址时飞书会校验它',
@@ -411,6 +428,18 @@ function checkEvents(ctx: Context, now: Date): Outcome {
   return pass(`已收到 ${messages.n} 条消息、${cards?.n ?? 0} 次卡片操作，最近一次 ${ago(now.getTime() - last)} / events arrive`);
 }
 
+/** Feishu sends menu clicks only for items configured in the console and published (机器人自定义菜单事件). */
+function checkMenu(ctx: Context): Outcome {
+  if (!ctx.db) return skip('需要可用的数据库 / needs the database');
+  const row = ctx.db.prepare("SELECT count(*) AS n FROM inbound_events WHERE event_type = 'application.bot.menu_v6'").get() as { n: number };
+  if (row.n) return pass(`已收到 ${row.n} 次菜单点击 / menu clicks arrive`);
+  const items = menuItems().map((i) => `${menuItemName(i)}=${i.eventKey}`).join('、');
+  return warn(
+    '机器人还没有收到过菜单点击：菜单可能还没有配置或没有发布 / no bot-menu click has ever arrived',
+    `在开发者后台「应用能力 → 机器人 → 机器人自定义菜单」添加菜单项，动作都选「推送事件」，event_key 为：${items}（分组见 zoufang setup）；订阅事件 application.bot.menu_v6，发布新版本，再在飞书里点一次菜单`,
+  );
+}
+
 export async function runDoctor(o: DoctorOptions): Promise<{ code: number; checks: DoctorCheck[] }> {
   const { io } = o;
   const now = o.clock.now();
@@ -418,9 +447,9 @@ export async function runDoctor(o: DoctorOptions): Promise<{ code: number; check
   const checks: DoctorCheck[] = [];
   const print = (c: DoctorCheck) => {
     const r = c.outcome;
-    const mark = r.status === 'pass' ? '✓' : r.status === 'fail' ? '✗' : '–';
+    const mark = { pass: '✓', fail: '✗', warn: '!', skip: '–' }[r.status];
     io.out(`${mark} ${c.title}：${r.detail}`);
-    if (r.status === 'fail') io.out(`    修复 / fix: ${r.fix}`);
+    if (r.status === 'fail' || r.status === 'warn') io.out(`    修复 / fix: ${r.fix}`);
     if (r.status !== 'skip') for (const n of r.notes ?? []) io.out(`    ${n}`);
   };
   const run = async (title: string, fn: () => Outcome | Promise<Outcome>) => {
@@ -456,12 +485,19 @@ export async function runDoctor(o: DoctorOptions): Promise<{ code: number; check
       await run('机器人进程 / bot process', () => probeRunningBot(c, ctx));
       if (online) await run(online.transport === 'ws' ? '长连接 / long connection' : 'webhook', () => checkTransport(c, online, ctx));
       await run('收到的事件 / events received', () => checkEvents(ctx, now));
+      await run('机器人菜单 / bot menu', () => checkMenu(ctx));
     }
   } finally {
     ctx.db?.close();
   }
   const failed = checks.filter((c) => c.outcome.status === 'fail').length;
   const passed = checks.filter((c) => c.outcome.status === 'pass').length;
-  io.out(failed ? `\n${passed} 项通过，${failed} 项未通过 / ${passed} passed, ${failed} failed` : `\n全部 ${passed} 项通过 / all ${passed} checks passed`);
+  const warned = checks.filter((c) => c.outcome.status === 'warn').length;
+  if (!failed && !warned) io.out(`\n全部 ${passed} 项通过 / all ${passed} checks passed`);
+  else {
+    const zh = [`${passed} 项通过`, failed && `${failed} 项未通过`, warned && `${warned} 项需要留意`].filter(Boolean).join('，');
+    const en = [`${passed} passed`, failed && `${failed} failed`, warned && `${warned} to look at`].filter(Boolean).join(', ');
+    io.out(`\n${zh} / ${en}`);
+  }
   return { code: failed ? 1 : 0, checks };
 }

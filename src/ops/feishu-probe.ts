@@ -60,7 +60,7 @@ export async function tenantToken(baseUrl: string, appId: string, appSecret: str
 }
 
 /** The developer-console page of an app, for the links in instructions. */
-export function consoleUrl(baseUrl: string, appId: string, page: 'auth' | 'event' | 'version' | 'baseinfo' | 'safe'): string {
+export function consoleUrl(baseUrl: string, appId: string, page: 'auth' | 'event' | 'bot' | 'version' | 'baseinfo' | 'safe'): string {
   const host = baseUrl.includes('larksuite.com') ? 'https://open.larksuite.com' : 'https://open.feishu.cn';
   return `${host}/app/${appId}/${page}`;
 }

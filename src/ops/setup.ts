@@ -1,4 +1,5 @@
 import qrcode from 'qrcode-terminal';
+import { BOT_MENU, menuItemName, menuItems } from '../bot/menu.js';
 import { larkBaseUrl } from '../config.js';
 import { registerApp } from '../feishu/registration.js';
 import { readEnvFile, updateEnvFile } from './env-file.js';
@@ -118,6 +119,20 @@ async function manual(io: Io, prompter: Prompter, baseUrl: string): Promise<Cred
 }
 
 /**
+ * The bot menu as the console must hold it (机器人自定义菜单事件): nothing arrives
+ * from an item that is not there, or not yet in a published version.
+ */
+export function menuSteps(): string[] {
+  const width = Math.max(...menuItems().map((i) => menuItemName(i).length));
+  return [
+    `在「应用能力 → 机器人」开启「机器人自定义菜单」，建下面 ${BOT_MENU.length} 个主菜单及其子菜单；每个子菜单的动作选「推送事件」，event_key 照抄：`,
+    '/ turn the bot menu on and create these main menus and entries, each entry "推送事件" (push event) with this event_key:',
+    ...BOT_MENU.flatMap((s) => [`  ${s.name}`, ...s.items.map((i) => `    ${menuItemName(i).padEnd(width + 1, '　')}推送事件  event_key: ${i.eventKey}  （即 ${i.command}）`)]),
+    '菜单保存后要在「版本管理与发布」发布新版本才会出现、才有反应 / the menu works only after a new version is published',
+  ];
+}
+
+/**
  * The rest is done by a person in the developer console; this is the list, with
  * this app's links. The bot is started before the events are configured: the
  * console saves "receive events through the long connection" only while a
@@ -140,12 +155,15 @@ export function remainingSteps(appId: string, baseUrl: string, transport: 'ws' |
     `  3. 事件与回调 / Events & callbacks — ${consoleUrl(baseUrl, appId, 'event')}`,
     ...mode.map((m) => `     ${m}`),
     `     添加事件 / add events: ${APP_EVENTS.join('、')}；添加回调 / add the callback: ${APP_CALLBACKS.join('、')}（卡片回传交互）`,
-    `  4. 版本管理与发布 / Publish — ${consoleUrl(baseUrl, appId, 'version')}`,
-    '     创建版本，可用范围选参加走访的老师（或全员），提交并由管理员审核通过 / create a version for the teachers and publish it',
-    '  5. 在飞书里把机器人加入党支部工作群：群设置 → 群机器人 → 添加机器人 / add the bot to the branch group',
-    '  6. 运行 zoufang doctor：它列出机器人所在的群和 chat_id；把党支部群的 chat_id 填入 .env 的 BRANCH_CHAT_ID，再 sudo systemctl restart zoufang',
+    `  4. 机器人自定义菜单 / Bot menu — ${consoleUrl(baseUrl, appId, 'bot')}`,
+    ...menuSteps().map((m) => `     ${m}`),
+    `  5. 版本管理与发布 / Publish — ${consoleUrl(baseUrl, appId, 'version')}`,
+    '     创建版本，可用范围选参加走访的老师（或全员），提交并由管理员审核通过；权限、事件和菜单都要发布新版本才生效',
+    '     / create a version for the teachers and publish it: permissions, events and the menu take effect only then',
+    '  6. 在飞书里把机器人加入党支部工作群：群设置 → 群机器人 → 添加机器人 / add the bot to the branch group',
+    '  7. 运行 zoufang doctor：它列出机器人所在的群和 chat_id；把党支部群的 chat_id 填入 .env 的 BRANCH_CHAT_ID，再 sudo systemctl restart zoufang',
     "     / run zoufang doctor: it lists the groups the bot is in; put the branch group's chat_id in BRANCH_CHAT_ID and restart",
-    '  7. 在飞书里给机器人发 /帮助，再运行 zoufang doctor，直到每一项都是 ✓ / message the bot /帮助, then run doctor until every line shows ✓',
+    '  8. 在飞书里给机器人发 /帮助、点一次菜单，再运行 zoufang doctor，直到每一项都是 ✓ / message the bot /帮助, press a menu item, then run doctor until every line shows ✓',
   ];
 }
 

@@ -35,6 +35,12 @@ export interface StandInChat {
   chatId: string;
   name: string;
   memberOpenIds: string[];
+  /**
+   * Another organisation's tenant_key, for a group outside the app's own: it is not in
+   * the bot's chat list, and chat APIs on it answer 232010 "Operator and chat can NOT
+   * be in different tenants" (获取群成员列表).
+   */
+  tenantKey?: string;
 }
 
 export interface StandInOptions {
@@ -196,6 +202,8 @@ interface ChatRecord {
   type: 'p2p' | 'group';
   memberOpenIds: string[];
   botIn: boolean;
+  /** Set only for a group of another organisation (see StandInChat). */
+  tenantKey?: string;
 }
 
 interface MessageRecord extends StoredMessage {
@@ -241,6 +249,8 @@ const PATCH_WINDOW_MS = 14 * DAY_MS;
  * restart it ("发出卡片的可交互时间" — 卡片 JSON 2.0 版本更新说明; 配置卡片交互).
  */
 const interactionWindowMs = (card: unknown) => (cardSchemaOf(card) === '1.0' ? 30 * DAY_MS : 14 * DAY_MS);
+/** The console waits this long for the URL check's answer ("配置回调请求地址"). */
+const URL_VERIFICATION_TIMEOUT_MS = 1000;
 const TOKEN_REFRESH_MS = 30 * 60_000;
 const TEXT_MAX_BYTES = 150 * 1024;
 const RICH_MAX_BYTES = 30 * 1024;
@@ -468,7 +478,7 @@ export class FeishuStandIn extends EventEmitter {
     if (!c.chatId) throw new Error('群必须有 chatId (chat needs a chatId)');
     const unknown = c.memberOpenIds.filter((id) => !this.userMap.has(id));
     if (unknown.length) throw new Error(`群成员需先 addUser (add these users first): ${unknown.join(', ')}`);
-    this.chatMap.set(c.chatId, { chatId: c.chatId, name: c.name, type: 'group', memberOpenIds: [...c.memberOpenIds], botIn: true });
+    this.chatMap.set(c.chatId, { chatId: c.chatId, name: c.name, type: 'group', memberOpenIds: [...c.memberOpenIds], botIn: true, tenantKey: c.tenantKey === this.tenantKey ? undefined : c.tenantKey });
   }
 
   /** Take the bot out of a group: sends to it then fail with 230002. */
@@ -497,6 +507,42 @@ export class FeishuStandIn extends EventEmitter {
 
   setWebhook(url: string | null): void {
     this.webhookUrl = url;
+  }
+
+  /**
+   * Saving a request URL in the developer console: Feishu POSTs a `url_verification`
+   * challenge (encrypted, since an Encrypt Key is set) with no X-Lark-Signature,
+   * timestamp or nonce ("不包括请求网址校验", 步骤三：接收事件), and keeps the URL only
+   * if `{challenge}` comes back within 1 s ("配置回调请求地址"). Throws as the console
+   * refuses to save.
+   */
+  async configureWebhook(url: string): Promise<void> {
+    const challenge = hex(8);
+    const plain = JSON.stringify({ challenge, token: this.opts.verificationToken, type: 'url_verification' });
+    let answer: string;
+    try {
+      const resp = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'Feishu-Stand-In' },
+        body: JSON.stringify({ encrypt: encryptPayload(this.opts.encryptKey, plain) }),
+        signal: AbortSignal.timeout(URL_VERIFICATION_TIMEOUT_MS),
+      });
+      const text = await resp.text();
+      let echoed: unknown;
+      try {
+        echoed = (JSON.parse(text) as { challenge?: unknown }).challenge;
+      } catch {
+        /* not the JSON the console expects */
+      }
+      if (resp.ok && echoed === challenge) {
+        this.webhookUrl = url;
+        return;
+      }
+      answer = `HTTP ${resp.status} ${text}`;
+    } catch (e) {
+      answer = (e as Error).message;
+    }
+    throw new Error(`Challenge code 没有返回，请求地址未保存 (the URL check failed: ${answer.slice(0, 200)})`);
   }
 
   /** user_id / union_id are derived from the open_id so they are stable and distinct. */
@@ -1691,7 +1737,9 @@ export class FeishuStandIn extends EventEmitter {
   private chatMembers(req: Request, res: Response): void {
     const chatId = String(req.params['chat_id']);
     const chat = this.chatMap.get(chatId);
-    if (!chat) throw new ApiError(400, 232010, `The chat ${chatId} does not exist or the chat_id is invalid.`);
+    // Error codes as 获取群成员列表 documents them.
+    if (!chat) throw new ApiError(400, 232006, 'Your request specifies a chat_id which is invalid.');
+    if (chat.tenantKey) throw new ApiError(400, 232010, 'Operator and chat can NOT be in different tenants.');
     if (!chat.botIn) throw new ApiError(400, 232011, 'Operator can NOT be out of the chat.');
     const idType = queryString(req, 'member_id_type') ?? 'open_id';
     if (!['open_id', 'user_id', 'union_id'].includes(idType)) {
@@ -1737,7 +1785,7 @@ export class FeishuStandIn extends EventEmitter {
     const tokenText = queryString(req, 'page_token');
     const offset = tokenText ? Number(/^off:(\d+)$/.exec(Buffer.from(tokenText, 'base64url').toString('utf8'))?.[1] ?? NaN) : 0;
     if (!Number.isInteger(offset)) throw new ApiError(400, 99992402, 'field validation failed: invalid page_token');
-    const groups = [...this.chatMap.values()].filter((c) => c.type === 'group' && c.botIn);
+    const groups = [...this.chatMap.values()].filter((c) => c.type === 'group' && c.botIn && !c.tenantKey);
     const items = groups.slice(offset, offset + pageSize).map((c) => ({
       chat_id: c.chatId,
       name: c.name,

@@ -109,7 +109,8 @@ export async function startHarness(o: HarnessOptions) {
     cronTriggers: false,
   });
   await bot.start();
-  if (o.transport === 'webhook') standIn.setWebhook(`${bot.url}/webhook/event`);
+  // As a school would: the request URL is saved in the console, which checks it first.
+  if (o.transport === 'webhook') await standIn.configureWebhook(`${bot.url}/webhook/event`);
   else await waitFor(() => standIn.connectedClients() > 0, 'long connection');
 
   const h = {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { menuItemName, menuItems } from '../../src/bot/menu.js';
 import { AdjustableClock, systemClock, type Clock } from '../../src/clock.js';
 import { parseCampaignDefinition } from '../../src/domain/campaign.js';
 import { formatLocal } from '../../src/domain/time.js';
@@ -58,6 +59,8 @@ async function dbCopy(change: (db: Database.Database) => void): Promise<string> 
 beforeAll(async () => {
   h = await startHarness({ transport: 'ws', at: new Date(), campaign });
   await h.say('王建国', '/帮助'); // a message has reached the bot
+  await h.standIn.menuClick(h.openId('王建国'), 'progress'); // and so has a menu click
+  await h.settle();
   const backupDir = tmpDir();
   const source = openForBackup(h.dbFile);
   await backupDatabase(source, path.join(backupDir, backupFileName(new Date())), h.photoDir);
@@ -85,6 +88,7 @@ describe('zoufang doctor', () => {
     expect(r.check('长连接')).toContain('运行中的机器人已建立长连接');
     expect(r.check('活动与时间窗口')).toContain('进行中');
     expect(r.check('收到的事件')).toContain('已收到 1 条消息');
+    expect(r.check('机器人菜单')).toMatch(/^✓ .*已收到 1 次菜单点击/);
     expect(r.text).toMatch(/全部 \d+ 项通过/);
   });
 
@@ -130,6 +134,24 @@ describe('zoufang doctor', () => {
     expect(c).toMatch(/^✗ 党支部群 \/ branch group：没有设置党支部群/);
     expect(c).toContain('BRANCH_CHAT_ID');
     expect(c).toContain(`党支部工作群  ${DEMO_BRANCH_CHAT_ID}`);
+  });
+
+  it('a chat_id that is no group (232006) and a group of another organisation (232010): two different failures, each with its fix', async () => {
+    const file = path.join(tmpDir(), 'campaign.json');
+    // The chat_id comes from BRANCH_CHAT_ID when the campaign names none: the fix says so.
+    fs.writeFileSync(file, JSON.stringify({ ...campaign, branchChatId: undefined }));
+    const invalid = (await doctor({ CAMPAIGN_FILE: file, BRANCH_CHAT_ID: 'oc_not_a_group' })).check('党支部群');
+    expect(invalid).toMatch(/^✗ 党支部群.*chat_id 无效：oc_not_a_group/);
+    expect(invalid).toContain('检查 .env 的 BRANCH_CHAT_ID');
+    expect(invalid).toContain(`党支部工作群  ${DEMO_BRANCH_CHAT_ID}`);
+
+    h.standIn.addChat({ chatId: 'oc_other_school', name: '外校党支部群', memberOpenIds: [], tenantKey: 'another-organisation' });
+    fs.writeFileSync(file, JSON.stringify({ ...campaign, branchChatId: 'oc_other_school' }));
+    const foreign = (await doctor({ CAMPAIGN_FILE: file })).check('党支部群');
+    expect(foreign).toMatch(/^✗ 党支部群.*与本应用不在同一个飞书组织/);
+    expect(foreign).toContain('应用和群必须在同一个飞书组织');
+    expect(foreign).toContain(`活动配置的 branchChatId（修改 ${file}）`);
+    expect(foreign).not.toContain('chat_id 无效');
   });
 
   it('no bot running: the process check fails; a long connection can still be opened, a webhook cannot be checked', async () => {
@@ -233,6 +255,20 @@ describe('zoufang doctor', () => {
   });
 });
 
+describe('zoufang doctor and the bot menu', () => {
+  it('no menu click ever received: a warning naming the items to create and the version to publish, not a failure', async () => {
+    const file = await dbCopy((db) => db.exec("DELETE FROM inbound_events WHERE event_type = 'application.bot.menu_v6'"));
+    const r = await doctor({ DATABASE_PATH: file });
+    const c = r.check('机器人菜单');
+    expect(c).toMatch(/^! 机器人菜单.*还没有收到过菜单点击/);
+    expect(c).toContain('推送事件');
+    for (const item of menuItems()) expect(c).toContain(`${menuItemName(item)}=${item.eventKey}`);
+    expect(c).toContain('发布新版本');
+    expect(r.code).toBe(0);
+    expect(r.text).toMatch(/\d+ 项通过，1 项需要留意 \/ \d+ passed, 1 to look at$/);
+  });
+});
+
 describe('zoufang doctor in webhook mode', () => {
   it('checks that the running bot answers Feishu\'s URL check with the keys in .env', async () => {
     const w = await startHarness({ transport: 'webhook', at: new Date(), campaign });
@@ -244,6 +280,35 @@ describe('zoufang doctor in webhook mode', () => {
       expect(wrong.check('webhook')).toMatch(/^✗ webhook.*HTTP 401/);
     } finally {
       await w.close();
+    }
+  });
+
+  it('checks the URL as Feishu does: encrypted and unsigned, so a bot that wants a signature there fails', async () => {
+    const http = await import('node:http');
+    const { decrypt } = await import('../../src/sandbox/crypto.js');
+    const checks: Array<{ headers: Record<string, unknown>; payload: Record<string, unknown> }> = [];
+    // A bot on this port that answers the check only when it carries no signature, as Feishu's never does.
+    const bot = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        if (req.url === '/healthz') return void res.end(JSON.stringify({ status: 'ok', transport: { kind: 'webhook', state: 'listening' } }));
+        const payload = JSON.parse(decrypt(h.credentials.encryptKey, (JSON.parse(raw) as { encrypt: string }).encrypt)) as Record<string, unknown>;
+        checks.push({ headers: req.headers, payload });
+        res.statusCode = req.headers['x-lark-signature'] ? 400 : 200;
+        res.end(JSON.stringify({ challenge: payload.challenge }));
+      });
+    });
+    await new Promise<void>((r) => bot.listen(0, '127.0.0.1', r));
+    try {
+      const port = String((bot.address() as { port: number }).port);
+      const r = await doctor({ PORT: port, LARK_TRANSPORT: 'webhook', LARK_ENCRYPT_KEY: h.credentials.encryptKey, LARK_VERIFICATION_TOKEN: h.credentials.verificationToken });
+      expect(r.check('webhook')).toMatch(/^✓ webhook：本机 \/webhook\/event 正确应答/);
+      expect(checks).toHaveLength(1);
+      expect(checks[0]!.payload).toEqual({ challenge: expect.any(String), token: h.credentials.verificationToken, type: 'url_verification' });
+    } finally {
+      bot.closeAllConnections();
+      await new Promise((r) => bot.close(r));
     }
   });
 });

@@ -29,7 +29,7 @@ export const tmpDir = (prefix = 'zoufang-ops-') => fs.mkdtempSync(path.join(os.t
 /** The printed line of a check and, for a failure, the fix under it. */
 export function checkLines(text: string, title: string): string {
   const lines = text.split('\n');
-  const i = lines.findIndex((l) => /^[✓✗–] /.test(l) && l.slice(2).startsWith(title));
+  const i = lines.findIndex((l) => /^[✓✗!–] /.test(l) && l.slice(2).startsWith(title));
   if (i === -1) throw new Error(`no check "${title}" in:\n${text}`);
   const out = [lines[i]!];
   for (let j = i + 1; j < lines.length && lines[j]!.startsWith('    '); j++) out.push(lines[j]!);

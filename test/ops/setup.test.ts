@@ -3,11 +3,12 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BOT_MENU, menuItemName, menuItems } from '../../src/bot/menu.js';
 import { loadConfig } from '../../src/config.js';
 import { parseEnv } from '../../src/ops/env-file.js';
 import { runSetup } from '../../src/ops/setup.js';
 import { FeishuStandIn } from '../../src/sandbox/index.js';
-import { makeCredentials } from '../helpers/harness.js';
+import { cst, makeCredentials, startHarness } from '../helpers/harness.js';
 import { piped, tmpDir, transcript } from './helpers.js';
 
 /**
@@ -74,6 +75,13 @@ describe('zoufang setup', () => {
     // What is left, with this app's console links.
     expect(text).toContain(`https://open.feishu.cn/app/${creds.appId}/auth`);
     for (const step of ['im.message.receive_v1', 'card.action.trigger', '使用长连接接收事件', '群机器人', 'BRANCH_CHAT_ID', 'zoufang doctor']) expect(text).toContain(step);
+    // The bot menu, item by item under its main menu, and that it needs a published version.
+    expect(text).toContain(`https://open.feishu.cn/app/${creds.appId}/bot`);
+    for (const section of BOT_MENU) {
+      expect(out.lines).toContain(`       ${section.name}`);
+      for (const item of section.items) expect(out.lines.some((l) => l.includes(menuItemName(item)) && l.includes('推送事件') && l.endsWith(`event_key: ${item.eventKey}  （即 ${item.command}）`))).toBe(true);
+    }
+    expect(text).toContain('发布新版本才会出现');
     expect(`${text}\n${asked()}`).not.toContain(creds.appSecret);
 
     // The new .env is .env.example with the credentials filled in, readable by its owner only.
@@ -115,6 +123,23 @@ describe('zoufang setup', () => {
     const env = parseEnv(fs.readFileSync(envFile, 'utf8'));
     expect(env).toMatchObject({ LARK_APP_ID: creds.appId, LARK_TRANSPORT: 'webhook', LARK_ENCRYPT_KEY: creds.encryptKey, LARK_VERIFICATION_TOKEN: creds.verificationToken });
     expect(loadConfig({ ...env, LARK_DOMAIN: standIn.baseUrl }).lark?.transport).toBe('webhook');
+  });
+
+  it('every menu item it lists is one the bot answers, with the command it names', async () => {
+    const h = await startHarness({ transport: 'ws', at: cst('2026-11-11T10:00:00') });
+    try {
+      const admin = h.openId('陈立华');
+      for (const item of menuItems()) {
+        const before = h.standIn.messagesTo(admin).length;
+        await h.standIn.menuClick(admin, item.eventKey);
+        await h.settle();
+        expect(h.standIn.messagesTo(admin).length, item.eventKey).toBeGreaterThan(before);
+      }
+      expect(h.textsTo('陈立华').filter((t) => /没有 \S+ 这个命令|仅限党支部管理员/.test(t))).toEqual([]);
+      expect(h.logs.lines.filter((l) => l.includes('menu: unknown key'))).toEqual([]);
+    } finally {
+      await h.close();
+    }
   });
 
   it('keeps a configured app when told not to redo it, and writes nothing when the answers run out', async () => {

@@ -150,10 +150,12 @@ describe('hostile input', () => {
       for (let i = 0; i < 250; i++, inputs++) note((await h.standIn.deliver('im.message.receive_v1', brokenMessageEvent(r, h), { via: 'webhook' })).httpStatus);
       // 3. Events the bot does not know, and envelopes that are not events.
       for (let i = 0; i < 50; i++, inputs++) note((await h.standIn.deliver(`im.fuzz.${i}`, value(r), { via: 'webhook' })).httpStatus);
-      // 4. Raw requests: unsigned, not JSON, arrays, signed garbage, an encrypted blob that is not ours, over the size limit.
+      // 4. Raw requests: unsigned, not JSON, arrays, signed garbage, an encrypted blob that is not ours, over the size limit,
+      //    and URL checks (unsigned, as Feishu sends them) with a guessed token or someone else's key.
       const raws: Array<[string, { sign?: boolean; contentType?: string }]> = [
         ['not json', {}], ['[]', {}], ['null', { sign: true }], ['"x"', { sign: true }], ['{"encrypt":"AAAA"}', { sign: true }],
-        [JSON.stringify({ encrypt: encryptPayload('someone-elses-key', '{"type":"url_verification"}') }), { sign: true }],
+        [JSON.stringify({ encrypt: encryptPayload('someone-elses-key', '{"type":"url_verification"}') }), {}],
+        [JSON.stringify({ type: 'url_verification', challenge: 'x', token: 'guessed' }), {}],
         [JSON.stringify({ schema: '2.0', header: { event_type: 'card.action.trigger' } }), { sign: true }],
         ['x'.repeat(2 * 1024 * 1024), { sign: true }], ['{"a":1}', { contentType: 'text/plain' }], ['\u0000', { sign: true }],
       ];

@@ -143,6 +143,15 @@ describe('contact, chats and bot info', () => {
     expect((await apiError(client.im.v1.chatMembers.get({ path: { chat_id: 'oc_big' } }))).code).toBe(232011);
   });
 
+  it('chat members of an unknown chat_id: 232006; of another organisation\'s group: 232010, and that group is not listed', async () => {
+    const client = sdkClient(s);
+    expect((await apiError(client.im.v1.chatMembers.get({ path: { chat_id: 'oc_nowhere' } }))).code).toBe(232006);
+    s.addChat({ chatId: 'oc_elsewhere', name: '外校', memberOpenIds: [], tenantKey: 'another-tenant' });
+    expect(await apiError(client.im.v1.chatMembers.get({ path: { chat_id: 'oc_elsewhere' } }))).toMatchObject({ code: 232010, msg: 'Operator and chat can NOT be in different tenants.' });
+    const listed = await client.im.v1.chat.list({ params: { page_size: 100 } });
+    expect(listed.data?.items?.map((c) => c.chat_id)).not.toContain('oc_elsewhere');
+  });
+
   it('bot/v3/info answers with bot at top level', async () => {
     const client = sdkClient(s);
     const r = (await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' })) as { code: number; bot: { open_id: string; app_name: string } };

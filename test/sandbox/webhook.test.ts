@@ -87,6 +87,19 @@ describe('webhook delivery to the SDK EventDispatcher', () => {
     expect(typeof envelope.event.message.content).toBe('string');
   });
 
+  it('saving a request URL sends the console\'s check unsigned, and keeps the URL only if the challenge comes back', async () => {
+    s.setWebhook(null);
+    await expect(s.configureWebhook(`${base}/probe`)).rejects.toThrow(/Challenge code 没有返回.*HTTP 200 \{\}/);
+    const [req] = rawRequests;
+    for (const h of ['x-lark-signature', 'x-lark-request-timestamp', 'x-lark-request-nonce']) expect(req?.headers[h]).toBeUndefined();
+    expect(JSON.parse(decrypt(ENCRYPT_KEY, JSON.parse(req?.body ?? '{}').encrypt))).toEqual({ challenge: expect.any(String), token: VERIFICATION_TOKEN, type: 'url_verification' });
+    await expect(s.sendText(ALICE.openId, 'x')).rejects.toThrow(/nowhere to deliver/);
+
+    await s.configureWebhook(`${base}/webhook/event`);
+    await s.sendText(ALICE.openId, '你好');
+    expect(handled).toHaveLength(1);
+  });
+
   it("tamper: 'signature' fails the SDK's check (HTTP 200, empty body, handler not called)", async () => {
     const r = await s.deliver('im.message.receive_v1', { message: { message_id: 'om_x', content: '{"text":"x"}' } }, { tamper: 'signature' });
     expect(r.httpStatus).toBe(200);

@@ -139,7 +139,6 @@ export function digestFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) {
         await ctx.reply({ card: await build(c, 'weekly', period, label, now) });
       },
     });
-    router.menu('summary', '/汇总');
   }
 
   return { register, jobs: [digestJob] };

@@ -15,7 +15,6 @@ export function helpFeature() {
         await reply({ text: `走访助手可以做这些事：\n${lines.join('\n')}\n\n在私聊里直接输入命令即可，斜杠可省略（如「进度」）；在群里请先 @走访助手，再输入带斜杠的命令。` });
       },
     });
-    router.menu('help', '/帮助');
   }
   return { register };
 }

@@ -275,7 +275,6 @@ export function ledgerFeature(deps: FeatureDeps) {
         await ctx.reply({ card: await listFor(person, args, 0) });
       },
     });
-    router.menu('ledger', '/台账');
 
     router.action('ledger.list', z.object({ action: z.literal('ledger.list'), q: z.string().max(200), offset: z.number().int().min(0) }), async ({ value, person }) =>
       withCard({}, await listFor(person!, value.q, value.offset)),

@@ -186,7 +186,6 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo, 
         });
       },
     });
-    router.menu('progress', '/进度');
   }
   return { register };
 }

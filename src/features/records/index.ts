@@ -179,12 +179,7 @@ export function recordsFeature(deps: FeatureDeps) {
           }),
       })
       .command({ names: ['/心得', '/story', '/故事', '/reflection'], summary: '心得和感人故事 / reflection and story', handler: (c) => asPerson(c, writingMenu) })
-      .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计 / a suggestion for the school', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) })
-      .menu('visit', '/走访')
-      .menu('dorm', '/宿舍')
-      .menu('student_day', '/体验')
-      .menu('story', '/心得')
-      .menu('suggest', '/献计');
+      .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计 / a suggestion for the school', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) });
   }
 
   return { register, records, openers, jobs: dorm.jobs, dormCheckGaps: dorm.gaps };

@@ -262,9 +262,7 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
         summary: '查看谁还没有完成本期任务（私信）/ who has not submitted',
         adminOnly: true,
         handler: whoIsBehind,
-      })
-      .menu('remind', '/催办')
-      .menu('missing', '/谁没交');
+      });
   }
 
   return { register, jobs: [job], facts };
