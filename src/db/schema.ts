@@ -413,6 +413,7 @@ export const outbox = sqliteTable(
     dedupeKey: text('dedupe_key').notNull().unique(),
     operation: text('operation', { enum: ['send', 'reply', 'patch'] }).notNull(),
     receiveIdType: text('receive_id_type', { enum: ['open_id', 'chat_id'] }),
+    /** Who receives a send or a reply (for a reply, the person of the direct chat or the group); null for a card update. */
     receiveId: text('receive_id'),
     targetMessageId: text('target_message_id'),
     msgType: text('msg_type').notNull(),

@@ -8,8 +8,16 @@ import type { FeishuApi } from './api.js';
 import { FeishuApiError } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
 
-/** Where a message goes: a person's direct chat, a group, a reply under a message, or a card update in place. */
-export type OutboundTarget = { openId: string } | { chatId: string } | { replyTo: string } | { patch: string };
+/** A person (their direct chat) or a group. */
+export type Receiver = { openId: string } | { chatId: string };
+
+/**
+ * Where a message goes: a person's direct chat, a group, a reply under a message,
+ * or a card update in place. A reply names who receives it (the person of a
+ * direct chat, else the group): Feishu's 5-per-second limits per user and per
+ * group count sends and replies together.
+ */
+export type OutboundTarget = Receiver | { replyTo: string; receiver: Receiver } | { patch: string };
 
 export interface OutboundMessage {
   /** Names the business fact, e.g. `zone-report.push:demo:w5:z3`. Enqueueing the same key twice sends once. */
@@ -51,11 +59,12 @@ function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
   const content = m.card ? JSON.stringify(m.card) : m.file ? JSON.stringify({ file_key: m.file.fileKey }) : JSON.stringify({ text: m.text });
   if (m.card && Buffer.byteLength(content) > MAX_CARD_BYTES) throw new Error(`outbox: card for ${m.purpose} exceeds 30 KB`);
   const to = m.to;
+  const receiver = 'patch' in to ? null : 'replyTo' in to ? to.receiver : to;
   return {
     dedupeKey: m.dedupeKey,
     operation: 'patch' in to ? 'patch' : 'replyTo' in to ? 'reply' : 'send',
-    receiveIdType: 'openId' in to ? 'open_id' : 'chatId' in to ? 'chat_id' : null,
-    receiveId: 'openId' in to ? to.openId : 'chatId' in to ? to.chatId : null,
+    receiveIdType: !receiver ? null : 'openId' in receiver ? 'open_id' : 'chat_id',
+    receiveId: !receiver ? null : 'openId' in receiver ? receiver.openId : receiver.chatId,
     targetMessageId: 'patch' in to ? to.patch : 'replyTo' in to ? to.replyTo : null,
     msgType: m.card ? 'interactive' : m.file ? 'file' : 'text',
     content,
@@ -214,7 +223,11 @@ export class Outbox extends EventEmitter {
     });
   }
 
-  /** Sends concurrently across receivers but in order within one receiver. */
+  /**
+   * Sends concurrently across receivers but in order within one receiver: the
+   * user or group a send or reply goes to (Feishu's per-receiver limit counts
+   * both), the message for a card update (limited per message).
+   */
   private async deliverAll(rows: OutboxRow[]): Promise<void> {
     const byReceiver = new Map<string, OutboxRow[]>();
     for (const r of rows) {
