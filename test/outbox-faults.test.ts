@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
+import { runCli } from '../src/cli.js';
 import { outbox } from '../src/db/schema.js';
 import { cst, startHarness, waitFor, type Harness } from './helpers/harness.js';
 
@@ -164,6 +165,21 @@ describe('after a long outage', () => {
     expect(notice[0]).not.toContain(text);
     const health = await (await fetch(`${h.bot.url}/healthz`)).json();
     expect(health).toMatchObject({ outboxBacklog: 0, outboxUnconfirmed: 1 });
+
+    // The admin lists what is held, asks the teacher, and decides.
+    const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const env = { DATABASE_PATH: h.dbFile };
+    try {
+      expect(await runCli(['outbox', 'held'], env)).toBe(0);
+      expect(out.mock.calls.flat().join('\n')).toMatch(new RegExp(`^${r.id}\t提醒\t王建国\t`, 'm'));
+      expect(await runCli(['outbox', 'release', '999'], env)).toBe(1);
+      expect(await runCli(['outbox', 'release', String(r.id)], env)).toBe(0);
+    } finally {
+      out.mockRestore();
+    }
+    await h.settle();
+    expect(copies('王建国')).toBe(2);
+    expect(await h.bot.outbox.unconfirmed()).toBe(0);
   });
 
   it('still delivers, once, what Feishu definitely refused (429) two hours ago', async () => {

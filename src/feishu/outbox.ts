@@ -348,3 +348,22 @@ export class Outbox extends EventEmitter {
     }
   }
 }
+
+/** Messages held as unconfirmed (see UNCONFIRMED_AFTER_MS), oldest first, for `zoufang outbox`. */
+export function heldMessages(db: Db): OutboxRow[] {
+  return db.select().from(outbox).where(eq(outbox.status, 'unconfirmed')).orderBy(asc(outbox.id)).all();
+}
+
+/**
+ * An admin's decision on held messages (`ids` or all of them): `release` sends
+ * them again now (whoever already got one gets a second copy), `drop` gives them
+ * up. Returns the rows changed; rows not held are left alone.
+ */
+export function decideHeld(db: Db, decision: 'release' | 'drop', ids: number[] | 'all', now: number): OutboxRow[] {
+  const held = ids === 'all' ? eq(outbox.status, 'unconfirmed') : and(eq(outbox.status, 'unconfirmed'), inArray(outbox.id, ids));
+  const set =
+    decision === 'release'
+      ? { status: 'pending' as const, uncertainSince: null, nextAttemptAt: new Date(now) }
+      : { status: 'failed' as const, lastError: 'held after an outage; dropped by an admin' };
+  return db.update(outbox).set(set).where(held).returning().all();
+}
