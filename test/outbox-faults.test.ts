@@ -136,6 +136,19 @@ describe('error codes', () => {
   });
 });
 
+describe('uploads', () => {
+  it('retries an upload while Feishu has uploads write-stopped (232096)', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    h.standIn.faults.set({ refuseNext: ['upload-write-stopped'] });
+    await h.say('陈立华', '/导出');
+    await waitFor(() => h.textsTo('陈立华').some((t) => /^导出(完成|未能发送|失败)/.test(t)), 'the export', 60_000);
+    await h.settle();
+    expect(h.textsTo('陈立华').at(-1)).toMatch(/^导出完成/);
+    expect(h.standIn.messagesTo(h.openId('陈立华')).filter((m) => m.msgType === 'file')).toHaveLength(1);
+    expect(h.standIn.calls().filter((c) => c.code === 232096).map((c) => c.path)).toEqual(['/open-apis/im/v1/files']);
+  });
+});
+
 describe('after a long outage', () => {
   const text = '本周走访安排已更新';
   const copies = (name: string) => h.textsTo(name).filter((t) => t === text).length;

@@ -30,8 +30,9 @@ const CARD_BUILD_FAILED = 230099;
  * content, ext=ErrCode: 11310; ErrMsg: card action is lock; ErrorValue: ; ".
  */
 export function cardBuildError(msg: string): { code: number; msg: string } | null {
-  const m = /ErrCode:\s*(\d+)\s*;\s*ErrMsg:\s*([^;]*)/i.exec(msg);
-  return m ? { code: Number(m[1]), msg: m[2]!.trim() } : null;
+  // Other fields (ErrPath, ErrorValue) may stand between or around the two.
+  const code = /ErrCode:\s*(\d+)/i.exec(msg);
+  return code ? { code: Number(code[1]), msg: (/ErrMsg:\s*([^;]*)/i.exec(msg)?.[1] ?? '').trim() } : null;
 }
 
 /**

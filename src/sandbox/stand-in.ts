@@ -136,7 +136,7 @@ export interface Faults {
    * drops), as when a timeout or a network failure hides Feishu's answer.
    */
   answerLostNext: number;
-  /** The next calls, one entry each, are refused with these documented errors. */
+  /** Refused with these documented errors, in order, each by the next call it applies to (a send, a card update, an upload). */
   refuseNext: Refusal[];
   /**
    * The tenant's data-loss-prevention policy: a message or reply carrying a plain
@@ -147,17 +147,21 @@ export interface Faults {
   random?: () => number;
 }
 
+const SEND_OR_REPLY = /^POST \/open-apis\/im\/v1\/messages(\/[^/]+\/reply)?$/;
+const CARD_UPDATE = /^PATCH \/open-apis\/im\/v1\/messages\/[^/]+$/;
+const UPLOAD = /^POST \/open-apis\/im\/v1\/(images|files)$/;
+
 /**
  * Refusals a test can inject, with the status, code and msg Feishu answers
- * (官方文档 "发送消息", "通用错误码"). 230099 carries the card builder's own
- * code and message inside `msg`, after `ext=`.
+ * (官方文档 "发送消息", "通用错误码") and the calls they are answered to.
+ * 230099 carries the card builder's own code and message inside `msg`, after `ext=`.
  */
 export const REFUSALS = {
-  'message-being-sent': { status: 400, code: 230049, msg: 'The message is being sent.' },
-  'card-action-locked': { status: 400, code: 230099, msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: card action is lock; ErrorValue: ; ' },
-  'card-element-limit': { status: 400, code: 230099, msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: element exceeds the limit; ErrorValue: 201; ' },
-  'upload-write-stopped': { status: 400, code: 232096, msg: 'Upload is temporarily write-stopped, please try again later.' },
-  'dlp-rejected': { status: 400, code: 230028, msg: 'The messages do NOT pass the audit.' },
+  'message-being-sent': { status: 400, code: 230049, msg: 'The message is being sent.', calls: SEND_OR_REPLY },
+  'card-action-locked': { status: 400, code: 230099, msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: card action is lock; ErrorValue: ; ', calls: CARD_UPDATE },
+  'card-element-limit': { status: 400, code: 230099, msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: element exceeds the limit; ErrorValue: 201; ', calls: CARD_UPDATE },
+  'upload-write-stopped': { status: 400, code: 232096, msg: 'Upload is temporarily write-stopped, please try again later.', calls: UPLOAD },
+  'dlp-rejected': { status: 400, code: 230028, msg: 'The messages do NOT pass the audit.', calls: SEND_OR_REPLY },
 } as const;
 export type Refusal = keyof typeof REFUSALS;
 
@@ -1181,8 +1185,10 @@ export class FeishuStandIn extends EventEmitter {
       next();
       return;
     }
-    const refusal = f.refuseNext.shift();
-    if (refusal) {
+    const call = `${req.method} ${req.originalUrl.split('?')[0]}`;
+    const refusal = f.refuseNext[0];
+    if (refusal && REFUSALS[refusal].calls.test(call)) {
+      f.refuseNext.shift();
       const r = REFUSALS[refusal];
       this.fail(res, new ApiError(r.status, r.code, r.msg, `fault: ${refusal}`));
       return;

@@ -144,17 +144,19 @@ describe('faults', () => {
     expect((await send()).code).toBe(0);
   });
 
-  it('refuseNext answers the next calls with documented errors, 230099 carrying its sub-code in msg', async () => {
+  it('refuseNext answers the calls each refusal applies to, 230099 carrying its sub-code in msg', async () => {
     const client = sdkClient(s);
-    await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' });
     s.faults.set({ refuseNext: ['message-being-sent', 'card-action-locked', 'upload-write-stopped'] });
-    const info = () => client.request({ method: 'GET', url: '/open-apis/bot/v3/info' });
-    expect(await apiError(info())).toMatchObject({ status: 400, code: 230049 });
-    const locked = await apiError(info());
+    expect((await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' })).code).toBe(0); // not a send: passes
+    const send = () => client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'interactive', content: JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [] } }) } });
+    expect(await apiError(send())).toMatchObject({ status: 400, code: 230049 });
+    const card = await send();
+    const locked = await apiError(client.im.v1.message.patch({ path: { message_id: card.data!.message_id! }, data: { content: JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [] } }) } }));
     expect(locked.code).toBe(230099);
     expect(locked.msg).toMatch(/ext=ErrCode: 11310; ErrMsg: card action is lock;/);
-    expect((await apiError(info())).code).toBe(232096);
-    expect((await info()).code).toBe(0);
+    const upload = () => client.im.v1.file.create({ data: { file_type: 'stream', file_name: 'a.zip', file: Buffer.from('zip') } });
+    expect((await apiError(upload())).code).toBe(232096);
+    expect((await upload())?.file_key).toBeTruthy();
   });
 
   it('dlpBlocksMobiles refuses a message or reply with a plain mobile number (230028) and stores nothing', async () => {
