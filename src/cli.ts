@@ -20,7 +20,7 @@ import { rosterStatus } from './roster/status.js';
 import { templateFileName, writeRosterWorkbook, writeTemplate } from './roster/template.js';
 import { FeishuApi } from './feishu/api.js';
 import { Outbox, decideHeld, enqueueOutbound, heldMessages } from './feishu/outbox.js';
-import { purposeInWords } from './features/delivery/index.js';
+import { deliveryNotices, purposeInWords } from './features/delivery/index.js';
 import { createLogger } from './logger.js';
 import { OPS_USAGE, backupCommand, doctorCommand, restoreCommand, setupCommand } from './ops/commands.js';
 import { EXPORT_USAGE, exportCommand } from './export/cli.js';
@@ -269,7 +269,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         });
         console.log(`${rest[0]}: 新排队 ${result.queued} 条消息 / queued ${result.queued} new message(s)`);
         if (config.lark && result.queued) {
-          const outbox = new Outbox(db, new FeishuApi({ ...config.lark, logger: log }), log);
+          const onUndeliverable = deliveryNotices({ people, log, send });
+          const outbox = new Outbox(db, new FeishuApi({ ...config.lark, logger: log }), log, { onUndeliverable });
           await outbox.drain();
           console.log(`已发送 / delivered (see the outbox for any failure)`);
         } else if (result.queued) {
