@@ -43,7 +43,11 @@ const BATCH = 50;
  */
 export const UNCONFIRMED_AFTER_MS = 50 * 60_000;
 
-/** For a row taken over from a lease that ran out: its attempt may have arrived, and began when the lease was taken. */
+/**
+ * For a row taken over from a lease that ran out: its attempt may have arrived,
+ * and began when the lease was taken (on the wall clock, which is the business
+ * clock everywhere but in the sandbox).
+ */
 const LEASED_ATTEMPT_BEGAN = sql`coalesce(${outbox.uncertainSince}, case when ${outbox.status} = 'sending' then ${outbox.leaseUntil} - ${LEASE_MS} end)`;
 
 /** Why a message was not delivered and the admins are told. */
