@@ -14,6 +14,7 @@ import { FeishuApi, MAX_UPLOAD_BYTES } from './feishu/api.js';
 import { Intake, webhookRouter } from './feishu/inbound.js';
 import { LongConnection } from './feishu/long-connection.js';
 import { Outbox, type OutboxOptions } from './feishu/outbox.js';
+import { deliveryNotices } from './features/delivery/index.js';
 import type { Logger } from './logger.js';
 import type { FeatureDeps, Job } from './features/deps.js';
 import { reassignFeature } from './features/assignments/index.js';
@@ -111,8 +112,9 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
 export function createBot(o: BotOptions) {
   const { db, clock, log } = o;
   const api = new FeishuApi({ appId: o.lark.appId, appSecret: o.lark.appSecret, baseUrl: o.lark.baseUrl, logger: log, timeoutMs: o.apiTimeoutMs });
-  const outbox = new Outbox(db, api, log, { stampNow: () => clock.now().getTime(), ...o.outbox });
   const people = new PeopleRepo(db);
+  const notices = deliveryNotices({ people, log, send: (m) => outbox.enqueue(m) });
+  const outbox = new Outbox(db, api, log, { stampNow: () => clock.now().getTime(), onUndeliverable: notices, ...o.outbox });
   const campaigns = new CampaignRepo(db);
   const deps: FeatureDeps = {
     db, clock, log, people, campaigns,
@@ -165,7 +167,7 @@ export function createBot(o: BotOptions) {
         ? { kind: 'ws', state: ws?.getConnectionStatus?.().state ?? 'idle' }
         : { kind: 'webhook', state: 'listening' };
     const healthy = database === 'ok' && (transport.kind === 'webhook' || transport.state === 'connected');
-    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', database, transport, outboxBacklog: await outbox.backlog() });
+    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', database, transport, outboxBacklog: await outbox.backlog(), outboxUnconfirmed: await outbox.unconfirmed() });
   });
   if (o.lark.transport === 'webhook') {
     if (!o.lark.encryptKey || !o.lark.verificationToken) throw new Error('webhook transport needs LARK_ENCRYPT_KEY and LARK_VERIFICATION_TOKEN');

@@ -19,7 +19,8 @@ import { SHEETS, SHEET_KINDS, type SheetKind } from './roster/sheets.js';
 import { rosterStatus } from './roster/status.js';
 import { templateFileName, writeRosterWorkbook, writeTemplate } from './roster/template.js';
 import { FeishuApi } from './feishu/api.js';
-import { Outbox, enqueueOutbound } from './feishu/outbox.js';
+import { Outbox, decideHeld, enqueueOutbound, heldMessages } from './feishu/outbox.js';
+import { deliveryNotices, purposeInWords } from './features/delivery/index.js';
 import { createLogger } from './logger.js';
 import { OPS_USAGE, backupCommand, doctorCommand, restoreCommand, setupCommand } from './ops/commands.js';
 import { EXPORT_USAGE, exportCommand } from './export/cli.js';
@@ -51,6 +52,9 @@ const USAGE = `用法 / usage: zoufang <command>
                                    / fill an empty database with synthetic district-scale data (for benchmarks)
 ${EXPORT_USAGE}
 ${OPS_USAGE}
+  outbox held                      列出飞书故障后暂停重发的消息 / list messages held after a Feishu outage
+  outbox release <编号…|all>        重新发送（收件人可能收到两份）/ send them again (a receiver may get two)
+  outbox drop <编号…|all>           不再发送 / give them up
   job list                         列出定时任务 / list scheduled jobs
   job run <name> [--at <ISO 时间>]  立即运行一个定时任务，如同在该时刻；digest 会重发该期汇总 / run one job as if it were that moment (digest re-sends)
   help, --help                     显示本说明 / show this usage`;
@@ -271,13 +275,46 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         });
         console.log(`${rest[0]}: 新排队 ${result.queued} 条消息 / queued ${result.queued} new message(s)`);
         if (config.lark && result.queued) {
-          const outbox = new Outbox(db, new FeishuApi({ ...config.lark, logger: log }), log);
+          const onUndeliverable = deliveryNotices({ people, log, send });
+          const outbox = new Outbox(db, new FeishuApi({ ...config.lark, logger: log }), log, { onUndeliverable });
           await outbox.drain();
           console.log(`已发送 / delivered (see the outbox for any failure)`);
         } else if (result.queued) {
           console.log('沙盒模式：正在运行的机器人（npm start）会在一秒内发出这些消息。/ sandbox: the running bot delivers them.');
         }
         return 0;
+      } finally {
+        db.$client.close();
+      }
+    }
+    case 'outbox': {
+      const db = openDatabase(config.databasePath);
+      try {
+        if (sub === 'held') {
+          const rows = heldMessages(db);
+          if (!rows.length) console.log('没有暂停重发的消息 / nothing held');
+          const people = new PeopleRepo(db);
+          for (const r of rows) {
+            const to = r.receiveIdType === 'open_id' && r.receiveId ? ((await people.byOpenId(r.receiveId))?.name ?? r.receiveId) : (r.receiveId ?? '');
+            console.log(`${r.id}\t${purposeInWords(r.purpose)}\t${to}\t首次尝试 / first tried ${r.uncertainSince?.toISOString() ?? ''}`);
+          }
+          return 0;
+        }
+        if (sub !== 'release' && sub !== 'drop') throw new CliError(`用法 / usage: zoufang outbox held | release <编号…|all> | drop <编号…|all>`);
+        const ids = rest.length === 1 && rest[0] === 'all' ? 'all' : rest.map(Number);
+        if (ids !== 'all' && (!ids.length || ids.some((n) => !Number.isInteger(n) || n <= 0))) {
+          throw new CliError(`请写出消息编号（见 zoufang outbox held）或 all / give the message ids (see zoufang outbox held) or all`);
+        }
+        const changed = decideHeld(db, sub, ids, Date.now());
+        const missing = ids === 'all' ? [] : ids.filter((id) => !changed.some((r) => r.id === id));
+        console.log(
+          sub === 'release'
+            ? `已重新排队 ${changed.length} 条，运行中的机器人会在一秒内发出 / ${changed.length} queued again; the running bot sends them`
+            : `已放弃 ${changed.length} 条 / ${changed.length} dropped`,
+        );
+        if (!missing.length) return 0;
+        console.log(`这些编号没有暂停重发的消息 / not held: ${missing.join(', ')}`);
+        return 1;
       } finally {
         db.$client.close();
       }

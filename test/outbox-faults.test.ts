@@ -1,6 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { runCli } from '../src/cli.js';
 import { outbox } from '../src/db/schema.js';
-import { cst, startHarness, type Harness } from './helpers/harness.js';
+import { cst, startHarness, waitFor, type Harness } from './helpers/harness.js';
 
 /** Whatever the platform does to our sends, each message arrives exactly once. */
 
@@ -81,5 +83,152 @@ describe('outbox under faults', () => {
     expect(row.status).toBe('failed');
     expect(row.attempts).toBe(1);
     expect(row.lastError).toMatch(/^2300\d\d/);
+  });
+});
+
+describe('error codes', () => {
+  const row = (dedupeKey: string) => h.db.select().from(outbox).where(eq(outbox.dedupeKey, dedupeKey)).get()!;
+  const card = (text: string) => ({ schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: text }] } });
+
+  it('retries a message still being sent (230049) and a card locked mid-interaction (230099 / 11310)', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    h.standIn.faults.set({ refuseNext: ['message-being-sent'] });
+    await h.bot.outbox.enqueue({ dedupeKey: 'notice', to: { openId: h.openId('王建国') }, purpose: 'test', card: card('本周责任区周报') });
+    await h.settle();
+    const sent = h.cardsTo('王建国');
+    expect(sent).toHaveLength(1);
+    expect(row('notice')).toMatchObject({ status: 'sent', attempts: 1 });
+
+    h.standIn.faults.set({ refuseNext: ['card-action-locked'] });
+    await h.bot.outbox.enqueue({ dedupeKey: 'update', to: { patch: sent[0]!.messageId }, purpose: 'test', card: card('已提交') });
+    await h.settle();
+    expect(h.cardsTo('王建国')[0]!.content.body.elements[0].content).toBe('已提交');
+    expect(row('update')).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(h.standIn.calls().filter((c) => c.code === 230049 || c.code === 230099)).toHaveLength(2);
+  });
+
+  it('does not retry a card over the element limit, the other 11310', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await h.bot.outbox.enqueue({ dedupeKey: 'notice', to: { openId: h.openId('王建国') }, purpose: 'test', card: card('本周责任区周报') });
+    await h.settle();
+    h.standIn.faults.set({ refuseNext: ['card-element-limit'] });
+    await h.bot.outbox.enqueue({ dedupeKey: 'update', to: { patch: h.cardsTo('王建国')[0]!.messageId }, purpose: 'test', card: card('已提交') });
+    await h.settle();
+    expect(row('update')).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(h.cardsTo('王建国')[0]!.content.body.elements[0].content).toBe('本周责任区周报');
+  });
+
+  it('a message refused by the DLP audit (230028) is not retried, and the admins hear what and to whom, not its content', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    h.standIn.faults.set({ dlpBlocksMobiles: true });
+    await h.bot.outbox.enqueue({ dedupeKey: 'visit', to: { openId: h.openId('刘芳') }, purpose: 'visit.report-leader', text: '孙小红家长电话 13912345678' });
+    await h.settle();
+    expect(row('visit')).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(h.textsTo('刘芳')).toEqual([]);
+    const notice = h.textsTo('陈立华');
+    expect(notice).toHaveLength(1);
+    expect(notice[0]).toMatch(/^有 1 条消息被飞书的数据防泄漏（DLP）策略拦截，没有发出：\n· 走访记录，收件人 刘芳\n/);
+    expect(notice[0]).toContain('请企业管理员在飞书管理后台检查 DLP 设置');
+    for (const secret of ['13912345678', '孙小红']) {
+      expect(notice[0]).not.toContain(secret);
+      expect(h.logs.lines.join('\n')).not.toContain(secret);
+    }
+  });
+});
+
+describe('uploads', () => {
+  it('retries an upload while Feishu has uploads write-stopped (232096)', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    h.standIn.faults.set({ refuseNext: ['upload-write-stopped'] });
+    await h.say('陈立华', '/导出');
+    await waitFor(() => h.textsTo('陈立华').some((t) => /^导出(完成|未能发送|失败)/.test(t)), 'the export', 60_000);
+    await h.settle();
+    expect(h.textsTo('陈立华').at(-1)).toMatch(/^导出完成/);
+    expect(h.standIn.messagesTo(h.openId('陈立华')).filter((m) => m.msgType === 'file')).toHaveLength(1);
+    expect(h.standIn.calls().filter((c) => c.code === 232096).map((c) => c.path)).toEqual(['/open-apis/im/v1/files']);
+  });
+});
+
+describe('after a long outage', () => {
+  const text = '本周走访安排已更新';
+  const copies = (name: string) => h.textsTo(name).filter((t) => t === text).length;
+
+  it('holds a send whose first try may have arrived over an hour ago, and tells the admins', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await h.settle();
+    // The first try reaches Feishu but its answer is lost; then Feishu is down.
+    h.standIn.faults.set({ answerLostNext: 1, errorRate5xx: 1 });
+    await h.bot.outbox.enqueue({ dedupeKey: 'plan', to: { openId: h.openId('王建国') }, purpose: 'remind.weekly', text });
+    await waitFor(() => {
+      const r = h.db.select().from(outbox).get()!;
+      if (r.status !== 'pending' || r.attempts < 3) return false;
+      // Two hours later Feishu is back: a resend under the same uuid would no longer be recognised.
+      h.clock.advance(2 * 3600_000);
+      h.standIn.faults.clear();
+      return true;
+    }, 'retries during the outage');
+    await h.settle();
+    expect(copies('王建国')).toBe(1);
+    const r = h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'plan')).get()!;
+    expect(r.status).toBe('unconfirmed');
+    const notice = h.textsTo('陈立华');
+    expect(notice).toHaveLength(1);
+    expect(notice[0]).toContain('有 1 条消息不确定是否已经发出');
+    expect(notice[0]).toContain(`· 提醒，收件人 王建国（编号 ${r.id}）`);
+    expect(notice[0]).not.toContain(text);
+    const health = await (await fetch(`${h.bot.url}/healthz`)).json();
+    expect(health).toMatchObject({ outboxBacklog: 0, outboxUnconfirmed: 1 });
+
+    // The admin lists what is held, asks the teacher, and decides.
+    const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const env = { DATABASE_PATH: h.dbFile };
+    try {
+      expect(await runCli(['outbox', 'held'], env)).toBe(0);
+      expect(out.mock.calls.flat().join('\n')).toMatch(new RegExp(`^${r.id}\t提醒\t王建国\t`, 'm'));
+      expect(await runCli(['outbox', 'release', '999'], env)).toBe(1);
+      expect(await runCli(['outbox', 'release', String(r.id)], env)).toBe(0);
+    } finally {
+      out.mockRestore();
+    }
+    await h.settle();
+    expect(copies('王建国')).toBe(2);
+    expect(await h.bot.outbox.unconfirmed()).toBe(0);
+  });
+
+  it('still delivers, once, what Feishu definitely refused (429) two hours ago', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await h.settle();
+    h.standIn.faults.set({ rateLimitNext: 100 });
+    await h.bot.outbox.enqueue({ dedupeKey: 'plan', to: { openId: h.openId('王建国') }, purpose: 'remind.weekly', text });
+    await waitFor(() => {
+      const r = h.db.select().from(outbox).get()!;
+      if (r.status !== 'pending' || r.attempts < 1) return false;
+      h.clock.advance(2 * 3600_000);
+      h.standIn.faults.clear();
+      return true;
+    }, 'a rate-limited try');
+    await h.settle();
+    expect(copies('王建国')).toBe(1);
+    expect(h.db.select().from(outbox).get()).toMatchObject({ status: 'sent' });
+    expect(h.textsTo('陈立华')).toEqual([]);
+  });
+
+  it('retries a card update after any outage: setting the same content twice does no harm', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await h.bot.outbox.enqueue({ dedupeKey: 'card', to: { openId: h.openId('王建国') }, purpose: 'test', card: { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: '待提交' }] } } });
+    await h.settle();
+    const messageId = h.cardsTo('王建国')[0]!.messageId;
+    h.standIn.faults.set({ answerLostNext: 1, errorRate5xx: 1 });
+    await h.bot.outbox.enqueue({ dedupeKey: 'update', to: { patch: messageId }, purpose: 'test', card: { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: '已提交' }] } } });
+    await waitFor(() => {
+      const r = h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'update')).get()!;
+      if (r.status !== 'pending' || r.attempts < 3) return false;
+      h.clock.advance(2 * 3600_000);
+      h.standIn.faults.clear();
+      return true;
+    }, 'retries during the outage');
+    await h.settle();
+    expect(h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'update')).get()).toMatchObject({ status: 'sent' });
+    expect(h.cardsTo('王建国')[0]!.content.body.elements[0].content).toBe('已提交');
   });
 });

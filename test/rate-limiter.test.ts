@@ -1,5 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RateLimiter } from '../src/feishu/rate-limiter.js';
+import { cst, startHarness, type Harness } from './helpers/harness.js';
 
 /*
  * Feishu counts a send when it arrives, which we only know lies between our
@@ -74,5 +75,25 @@ describe('send rate limiter', () => {
     clock.advance(1000);
     await again;
     expect(order).toEqual(['t1', 't2', 't1 again']);
+  });
+});
+
+describe('per-receiver limit against Feishu', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('counts replies against the person they go to, together with sends to them', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await h.settle();
+    const teacher = h.openId('王建国');
+    // Reminders go out to a teacher while the teacher sends the bot six messages at once.
+    await h.bot.outbox.enqueue([1, 2, 3].map((i) => ({ dedupeKey: `remind:${i}`, to: { openId: teacher }, purpose: 'remind.weekly', text: `提醒 ${i}` })));
+    await Promise.all(Array.from({ length: 6 }, (_, i) => h.standIn.sendText(teacher, `你好 ${i}`)));
+    await h.settle();
+    expect(h.textsTo('王建国')).toHaveLength(9);
+    // Feishu never had to refuse one: the bot kept to 5 per second for this teacher, sends and replies together.
+    expect(h.standIn.calls().filter((c) => c.code === 230020)).toEqual([]);
   });
 });

@@ -155,9 +155,11 @@ export class Router {
 
   private replier(event: InboundMessage) {
     let n = 0;
+    // A reply reaches the sender of a direct message, or the whole group.
+    const receiver = event.chatType === 'p2p' ? { openId: event.senderOpenId } : { chatId: event.chatId };
     // Keyed by the inbound message: a re-delivered message can never be answered twice.
     return (r: Reply) =>
-      this.deps.send({ dedupeKey: `reply:${event.messageId}:${n++}`, to: { replyTo: event.messageId }, purpose: 'reply', ...r });
+      this.deps.send({ dedupeKey: `reply:${event.messageId}:${n++}`, to: { replyTo: event.messageId, receiver }, purpose: 'reply', ...r });
   }
 
   async handleMessage(event: InboundMessage): Promise<void> {

@@ -397,7 +397,8 @@ export const inboundEvents = sqliteTable('inbound_events', {
   receivedAt: integer('received_at', { mode: 'timestamp_ms' }).notNull(),
 });
 
-export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+/** `unconfirmed`: held, an earlier attempt may have arrived too long ago for Feishu to de-duplicate a resend. */
+export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'unconfirmed'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 /**
@@ -413,6 +414,7 @@ export const outbox = sqliteTable(
     dedupeKey: text('dedupe_key').notNull().unique(),
     operation: text('operation', { enum: ['send', 'reply', 'patch'] }).notNull(),
     receiveIdType: text('receive_id_type', { enum: ['open_id', 'chat_id'] }),
+    /** Who receives a send or a reply (for a reply, the person of the direct chat or the group); null for a card update. */
     receiveId: text('receive_id'),
     targetMessageId: text('target_message_id'),
     msgType: text('msg_type').notNull(),
@@ -424,6 +426,8 @@ export const outbox = sqliteTable(
     nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }).notNull(),
     leaseUntil: integer('lease_until', { mode: 'timestamp_ms' }),
     lastError: text('last_error'),
+    /** Business time of the first attempt that may have reached Feishu without our hearing back (a timeout, a 5xx). */
+    uncertainSince: integer('uncertain_since', { mode: 'timestamp_ms' }),
     feishuMessageId: text('feishu_message_id'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     sentAt: integer('sent_at', { mode: 'timestamp_ms' }),

@@ -1,13 +1,16 @@
 /**
  * Errors at the Feishu edge. A FeishuApiError carries what an operator needs
- * (code, HTTP status, log id) and whether trying again can help.
- * Codes: https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code
+ * (code, HTTP status, log id), whether trying again can help, and whether the
+ * call may have taken effect although it failed.
+ * Codes: 官方文档 "通用错误码", "发送消息".
  */
 
 /** Codes worth retrying: rate limits, busy, and token problems fixed by fetching a new token. */
 const RETRYABLE_CODES = new Set([
   99991400, // gateway rate limit
   230020, // IM rate limit (per user / per chat)
+  230049, // the message is still being sent
+  232096, // uploads temporarily write-stopped
   99991663, // tenant token invalid or expired
   99991661, // token missing
   1, // system busy
@@ -15,6 +18,32 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 export const TOKEN_CODES = new Set([99991663, 99991661]);
+
+/** The tenant's data-loss-prevention audit refused the content (a plain phone number, an email address …). */
+export const DLP_REJECTED = 230028;
+
+/** Card content could not be built; the builder's own code and message follow `ext=` in `msg`. */
+const CARD_BUILD_FAILED = 230099;
+
+/**
+ * The card builder's error inside a 230099 `msg`, e.g. "Failed to create card
+ * content, ext=ErrCode: 11310; ErrMsg: card action is lock; ErrorValue: ; ".
+ */
+export function cardBuildError(msg: string): { code: number; msg: string } | null {
+  // Other fields (ErrPath, ErrorValue) may stand between or around the two.
+  const code = /ErrCode:\s*(\d+)/i.exec(msg);
+  return code ? { code: Number(code[1]), msg: (/ErrMsg:\s*([^;]*)/i.exec(msg)?.[1] ?? '').trim() } : null;
+}
+
+/**
+ * A 2.0 card being interacted with cannot be updated just then (sub-code 11310
+ * "card action is lock"); the other 11310, "element exceeds the limit", is for good.
+ */
+function cardActionLocked(code: number, msg: string): boolean {
+  if (code !== CARD_BUILD_FAILED) return false;
+  const inner = cardBuildError(msg);
+  return (inner?.code ?? 11310) === 11310 && /card action is lock/i.test(inner?.msg ?? msg);
+}
 
 export class FeishuApiError extends Error {
   constructor(
@@ -25,27 +54,37 @@ export class FeishuApiError extends Error {
     readonly retryable: boolean,
     /** Seconds the gateway asked us to wait (x-ogw-ratelimit-reset), when given. */
     readonly retryAfterSeconds: number | null = null,
+    /**
+     * True when the call may have been carried out although it failed: no answer
+     * (timeout, dropped connection) or a server error. False for a definite
+     * refusal (a rate limit, a token problem, a business error), which did nothing.
+     */
+    readonly mayHaveTakenEffect = false,
   ) {
     super(`Feishu API error ${code}: ${msg}${httpStatus ? ` (HTTP ${httpStatus})` : ''}${logId ? ` log_id=${logId}` : ''}`);
     this.name = 'FeishuApiError';
   }
 
-  static fromResponse(httpStatus: number, body: unknown, headers: Record<string, unknown> = {}): FeishuApiError {
+  /** `callMade`: false when the answer is the token endpoint's, so the call itself never went out. */
+  static fromResponse(httpStatus: number, body: unknown, headers: Record<string, unknown> = {}, callMade = true): FeishuApiError {
     const b = (body && typeof body === 'object' ? body : {}) as { code?: unknown; msg?: unknown };
     const code = typeof b.code === 'number' ? b.code : -httpStatus;
+    const msg = String(b.msg ?? 'unknown');
     const logId = typeof headers['x-tt-logid'] === 'string' ? (headers['x-tt-logid'] as string) : null;
     const reset = Number(headers['x-ogw-ratelimit-reset']);
-    const retryable = httpStatus >= 500 || httpStatus === 429 || RETRYABLE_CODES.has(code);
-    return new FeishuApiError(code, String(b.msg ?? 'unknown'), httpStatus, logId, retryable, Number.isFinite(reset) ? reset : null);
+    const retryable = httpStatus >= 500 || httpStatus === 429 || RETRYABLE_CODES.has(code) || cardActionLocked(code, msg);
+    return new FeishuApiError(code, msg, httpStatus, logId, retryable, Number.isFinite(reset) ? reset : null, callMade && httpStatus >= 500);
   }
 
   /** Anything the SDK/axios threw: an HTTP error response, a timeout, a refused connection. */
   static from(e: unknown): FeishuApiError {
     if (e instanceof FeishuApiError) return e;
-    const ax = e as { response?: { status: number; data: unknown; headers?: Record<string, unknown> }; code?: string; message?: string };
-    if (ax?.response) return FeishuApiError.fromResponse(ax.response.status, ax.response.data, ax.response.headers ?? {});
-    // No response at all: network failure, timeout, or the SDK failing to get a token. All transient.
-    return new FeishuApiError(-1, ax?.code ?? ax?.message ?? String(e), null, null, true);
+    const ax = e as { response?: { status: number; data: unknown; headers?: Record<string, unknown> }; code?: string; message?: string; config?: { url?: string } };
+    // A failed token request means the call itself was never made.
+    const tokenStep = /tenant_access_token/.test(`${ax?.config?.url ?? ''} ${ax?.message ?? ''}`);
+    if (ax?.response) return FeishuApiError.fromResponse(ax.response.status, ax.response.data, ax.response.headers ?? {}, !tokenStep);
+    // No answer at all: network failure, timeout, or the SDK failing to get a token. All transient.
+    return new FeishuApiError(-1, ax?.code ?? ax?.message ?? String(e), null, null, true, null, !tokenStep);
   }
 }
 

@@ -5,11 +5,19 @@ import type { Db } from '../db/index.js';
 import { outbox, type OutboxRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { FeishuApi } from './api.js';
-import { FeishuApiError } from './errors.js';
+import { DLP_REJECTED, FeishuApiError } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
 
-/** Where a message goes: a person's direct chat, a group, a reply under a message, or a card update in place. */
-export type OutboundTarget = { openId: string } | { chatId: string } | { replyTo: string } | { patch: string };
+/** A person (their direct chat) or a group. */
+export type Receiver = { openId: string } | { chatId: string };
+
+/**
+ * Where a message goes: a person's direct chat, a group, a reply under a message,
+ * or a card update in place. A reply names who receives it (the person of a
+ * direct chat, else the group): Feishu's 5-per-second limits per user and per
+ * group count sends and replies together.
+ */
+export type OutboundTarget = Receiver | { replyTo: string; receiver: Receiver } | { patch: string };
 
 export interface OutboundMessage {
   /** Names the business fact, e.g. `zone-report.push:demo:w5:z3`. Enqueueing the same key twice sends once. */
@@ -22,16 +30,42 @@ export interface OutboundMessage {
   file?: { fileKey: string };
 }
 
-/** Feishu rejects card or post bodies over 30 KB (FEISHU.md §2.1). */
+/** Feishu rejects card or post bodies over 30 KB (官方文档 "发送消息"). */
 export const MAX_CARD_BYTES = 30 * 1024;
 const LEASE_MS = 60_000;
 const BATCH = 50;
+
+/**
+ * Feishu's `uuid` makes a resend a no-op for one hour only (官方文档 "发送消息").
+ * A send that may have arrived is not sent again once this long has passed since
+ * that attempt: ten minutes short of the hour, for the resend's own time in
+ * flight and for our clock and Feishu's disagreeing.
+ */
+export const UNCONFIRMED_AFTER_MS = 50 * 60_000;
+
+/**
+ * For a row taken over from a lease that ran out: its attempt may have arrived,
+ * and began when the lease was taken (on the wall clock, which is the business
+ * clock everywhere but in the sandbox).
+ */
+const LEASED_ATTEMPT_BEGAN = sql`coalesce(${outbox.uncertainSince}, case when ${outbox.status} = 'sending' then ${outbox.leaseUntil} - ${LEASE_MS} end)`;
+
+/** Why a message was not delivered and the admins are told. */
+export type Undeliverable =
+  /** Refused by the tenant's data-loss-prevention audit (230028): for good. */
+  | { reason: 'dlp'; row: OutboxRow }
+  /** An earlier attempt may have arrived, too long ago for a resend to be de-duplicated: held. */
+  | { reason: 'unconfirmed'; row: OutboxRow };
+
+/** The purpose of the admins' notices about undeliverable messages; a notice is never reported about itself. */
+export const UNDELIVERABLE_NOTICE = 'outbox.notice';
 
 export interface OutboxOptions {
   now?: () => number;
   limiter?: RateLimiter;
   concurrency?: number;
-  maxAttempts?: number;
+  /** How long transient failures are retried, from when the message was queued (default 24 h). */
+  retryForMs?: number;
   pollMs?: number;
   /** Backoff base; tests shrink it. */
   backoffBaseMs?: number;
@@ -41,6 +75,11 @@ export interface OutboxOptions {
    * which stays the wall clock for leases, backoff and rate limits.
    */
   stampNow?: () => number;
+  /**
+   * Told, after each batch, of the messages that will not go out by themselves
+   * (DLP refusals, held sends); the batch is not done until this returns.
+   */
+  onUndeliverable?: (problems: Undeliverable[]) => Promise<void>;
 }
 
 /** Feishu's `uuid` (≤ 50 chars) makes a resend after a crash a no-op within an hour. */
@@ -51,11 +90,12 @@ function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
   const content = m.card ? JSON.stringify(m.card) : m.file ? JSON.stringify({ file_key: m.file.fileKey }) : JSON.stringify({ text: m.text });
   if (m.card && Buffer.byteLength(content) > MAX_CARD_BYTES) throw new Error(`outbox: card for ${m.purpose} exceeds 30 KB`);
   const to = m.to;
+  const receiver = 'patch' in to ? null : 'replyTo' in to ? to.receiver : to;
   return {
     dedupeKey: m.dedupeKey,
     operation: 'patch' in to ? 'patch' : 'replyTo' in to ? 'reply' : 'send',
-    receiveIdType: 'openId' in to ? 'open_id' : 'chatId' in to ? 'chat_id' : null,
-    receiveId: 'openId' in to ? to.openId : 'chatId' in to ? to.chatId : null,
+    receiveIdType: !receiver ? null : 'openId' in receiver ? 'open_id' : 'chat_id',
+    receiveId: !receiver ? null : 'openId' in receiver ? receiver.openId : receiver.chatId,
     targetMessageId: 'patch' in to ? to.patch : 'replyTo' in to ? to.replyTo : null,
     msgType: m.card ? 'interactive' : m.file ? 'file' : 'text',
     content,
@@ -89,10 +129,11 @@ export class Outbox extends EventEmitter {
   private readonly now: () => number;
   private readonly limiter: RateLimiter;
   private readonly concurrency: number;
-  private readonly maxAttempts: number;
+  private readonly retryForMs: number;
   private readonly pollMs: number;
   private readonly backoffBaseMs: number;
   private readonly stampNow: () => number;
+  private readonly onUndeliverable: (problems: Undeliverable[]) => Promise<void>;
   private running = false;
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -102,10 +143,11 @@ export class Outbox extends EventEmitter {
     this.now = opts.now ?? Date.now;
     this.limiter = opts.limiter ?? new RateLimiter(undefined, this.now);
     this.concurrency = opts.concurrency ?? 16;
-    this.maxAttempts = opts.maxAttempts ?? 12;
+    this.retryForMs = opts.retryForMs ?? 24 * 3600_000;
     this.pollMs = opts.pollMs ?? 1000;
     this.backoffBaseMs = opts.backoffBaseMs ?? 500;
     this.stampNow = opts.stampNow ?? this.now;
+    this.onUndeliverable = opts.onUndeliverable ?? (async () => undefined);
   }
 
   /** Records the messages; returns how many were new. Never touches the network. */
@@ -125,10 +167,15 @@ export class Outbox extends EventEmitter {
   /**
    * Rows a crashed process had leased would otherwise wait out their lease. One
    * bot owns the database (the run marker), so at start they are ours: they go
-   * again now, and Feishu's uuid makes a resend of one that did arrive a no-op.
+   * again now, and Feishu's uuid makes a resend of one that did arrive a no-op
+   * within the hour (the lease tells when that attempt began).
    */
   private recoverLeases(): void {
-    const n = this.db.update(outbox).set({ status: 'pending', leaseUntil: null }).where(eq(outbox.status, 'sending')).run().changes;
+    const n = this.db
+      .update(outbox)
+      .set({ status: 'pending', leaseUntil: null, uncertainSince: LEASED_ATTEMPT_BEGAN })
+      .where(eq(outbox.status, 'sending'))
+      .run().changes;
     if (n) this.log.warn({ rows: n }, 'outbox: sends left in flight by an earlier process go again');
   }
 
@@ -163,6 +210,12 @@ export class Outbox extends EventEmitter {
   /** Rows still waiting (pending or leased), for /healthz and tests. */
   async backlog(): Promise<number> {
     const r = this.db.select({ n: sql<number>`count(*)` }).from(outbox).where(inArray(outbox.status, ['pending', 'sending'])).get();
+    return r?.n ?? 0;
+  }
+
+  /** Rows held because an earlier attempt may have arrived (see UNCONFIRMED_AFTER_MS), for /healthz. */
+  async unconfirmed(): Promise<number> {
+    const r = this.db.select({ n: sql<number>`count(*)` }).from(outbox).where(eq(outbox.status, 'unconfirmed')).get();
     return r?.n ?? 0;
   }
 
@@ -206,7 +259,7 @@ export class Outbox extends EventEmitter {
       if (!due.length) return [];
       return tx
         .update(outbox)
-        .set({ status: 'sending', leaseUntil: new Date(now + LEASE_MS) })
+        .set({ status: 'sending', leaseUntil: new Date(now + LEASE_MS), uncertainSince: LEASED_ATTEMPT_BEGAN })
         .where(inArray(outbox.id, due.map((d) => d.id)))
         .returning()
         .all()
@@ -214,7 +267,11 @@ export class Outbox extends EventEmitter {
     });
   }
 
-  /** Sends concurrently across receivers but in order within one receiver. */
+  /**
+   * Sends concurrently across receivers but in order within one receiver: the
+   * user or group a send or reply goes to (Feishu's per-receiver limit counts
+   * both), the message for a card update (limited per message).
+   */
   private async deliverAll(rows: OutboxRow[]): Promise<void> {
     const byReceiver = new Map<string, OutboxRow[]>();
     for (const r of rows) {
@@ -222,16 +279,38 @@ export class Outbox extends EventEmitter {
       byReceiver.set(key, [...(byReceiver.get(key) ?? []), r]);
     }
     const queues = [...byReceiver.entries()];
+    const problems: Undeliverable[] = [];
     const workers = Array.from({ length: Math.min(this.concurrency, queues.length) }, async () => {
       for (let q = queues.shift(); q; q = queues.shift()) {
-        for (const row of q[1]) await this.deliver(q[0], row);
+        for (const row of q[1]) {
+          const problem = await this.deliver(q[0], row);
+          if (problem && row.purpose !== UNDELIVERABLE_NOTICE) problems.push(problem);
+        }
       }
     });
     await Promise.all(workers);
+    if (problems.length) await this.onUndeliverable(problems).catch((e) => this.log.error({ err: e }, 'outbox: could not tell the admins about undelivered messages'));
   }
 
-  private async deliver(receiverKey: string, row: OutboxRow): Promise<void> {
+  /**
+   * A send or reply that may have reached Feishu is resent under the same uuid,
+   * which Feishu de-duplicates for an hour only; past UNCONFIRMED_AFTER_MS it
+   * could arrive twice, so it is held for the admins instead. (Feishu offers no
+   * look-up by uuid to check first.) A card update sets the same content again
+   * and can be retried at any time.
+   */
+  private holdIfUnconfirmed(row: OutboxRow): boolean {
+    if (row.operation === 'patch' || !row.uncertainSince) return false;
+    if (this.stampNow() - row.uncertainSince.getTime() < UNCONFIRMED_AFTER_MS) return false;
+    this.db.update(outbox).set({ status: 'unconfirmed', leaseUntil: null }).where(eq(outbox.id, row.id)).run();
+    this.log.warn({ outboxId: row.id, purpose: row.purpose, uncertainSince: row.uncertainSince.toISOString() }, 'outbox: held, an attempt over 50 min ago may have arrived');
+    return true;
+  }
+
+  private async deliver(receiverKey: string, row: OutboxRow): Promise<Undeliverable | null> {
+    if (this.holdIfUnconfirmed(row)) return { reason: 'unconfirmed', row: { ...row, status: 'unconfirmed' } };
     const body = { msgType: row.msgType, content: row.content, uuid: row.uuid };
+    const triedAt = new Date(this.stampNow());
     try {
       const messageId = await this.limiter.run(receiverKey, async () => {
         if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body);
@@ -242,10 +321,12 @@ export class Outbox extends EventEmitter {
       const sentAt = new Date(this.stampNow());
       this.db.update(outbox).set({ status: 'sent', feishuMessageId: messageId, sentAt, leaseUntil: null, lastError: null }).where(eq(outbox.id, row.id)).run();
       this.emit('delivered', { ...row, status: 'sent', feishuMessageId: messageId, sentAt });
+      return null;
     } catch (e) {
       const err = FeishuApiError.from(e);
       const attempts = row.attempts + 1;
-      const retry = err.retryable && attempts < this.maxAttempts;
+      const retry = err.retryable && this.now() - row.createdAt.getTime() < this.retryForMs;
+      const uncertainSince = row.uncertainSince ?? (err.mayHaveTakenEffect ? triedAt : null);
       const delay = err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : this.backoffBaseMs * 2 ** Math.min(attempts - 1, 9);
       const jitter = Math.floor(Math.random() * this.backoffBaseMs);
       this.db
@@ -253,6 +334,7 @@ export class Outbox extends EventEmitter {
         .set({
           status: retry ? 'pending' : 'failed',
           attempts,
+          uncertainSince,
           nextAttemptAt: new Date(this.now() + Math.min(delay, 300_000) + jitter),
           leaseUntil: null,
           lastError: `${err.code}: ${err.message}`.slice(0, 500),
@@ -260,11 +342,32 @@ export class Outbox extends EventEmitter {
         .where(eq(outbox.id, row.id))
         .run();
       const fields = { outboxId: row.id, purpose: row.purpose, code: err.code, httpStatus: err.httpStatus, logId: err.logId, attempts };
-      if (retry) this.log.warn(fields, 'outbox: send failed, will retry');
-      else {
-        this.log.error(fields, 'outbox: send failed permanently');
-        this.emit('failed', { ...row, lastError: err.message });
+      if (retry) {
+        this.log.warn(fields, 'outbox: send failed, will retry');
+        return null;
       }
+      this.log.error(fields, 'outbox: send failed permanently');
+      this.emit('failed', { ...row, lastError: err.message });
+      return err.code === DLP_REJECTED ? { reason: 'dlp', row: { ...row, status: 'failed', lastError: err.message } } : null;
     }
   }
+}
+
+/** Messages held as unconfirmed (see UNCONFIRMED_AFTER_MS), oldest first, for `zoufang outbox`. */
+export function heldMessages(db: Db): OutboxRow[] {
+  return db.select().from(outbox).where(eq(outbox.status, 'unconfirmed')).orderBy(asc(outbox.id)).all();
+}
+
+/**
+ * An admin's decision on held messages (`ids` or all of them): `release` sends
+ * them again now (whoever already got one gets a second copy), `drop` gives them
+ * up. Returns the rows changed; rows not held are left alone.
+ */
+export function decideHeld(db: Db, decision: 'release' | 'drop', ids: number[] | 'all', now: number): OutboxRow[] {
+  const held = ids === 'all' ? eq(outbox.status, 'unconfirmed') : and(eq(outbox.status, 'unconfirmed'), inArray(outbox.id, ids));
+  const set =
+    decision === 'release'
+      ? { status: 'pending' as const, uncertainSince: null, nextAttemptAt: new Date(now) }
+      : { status: 'failed' as const, lastError: 'held after an outage; dropped by an admin' };
+  return db.update(outbox).set(set).where(held).returning().all();
 }

@@ -150,9 +150,44 @@ export interface Faults {
   slowMs: number;
   /** Only the next N calls are slow (0 = all while slowMs > 0). */
   slowNext: number;
+  /**
+   * The next N calls take effect but their answer never arrives (the connection
+   * drops), as when a timeout or a network failure hides Feishu's answer.
+   */
+  answerLostNext: number;
+  /** Refused with these documented errors, in order, each by the next call it applies to (a send, a card update, an upload). */
+  refuseNext: Refusal[];
+  /**
+   * The tenant's data-loss-prevention policy: a message or reply carrying a plain
+   * mainland mobile number is refused with 230028 (官方文档 "发送消息").
+   */
+  dlpBlocksMobiles: boolean;
   /** Injectable randomness for deterministic tests. */
   random?: () => number;
 }
+
+const SEND_OR_REPLY = /^POST \/open-apis\/im\/v1\/messages(\/[^/]+\/reply)?$/;
+const CARD_UPDATE = /^PATCH \/open-apis\/im\/v1\/messages\/[^/]+$/;
+const UPLOAD = /^POST \/open-apis\/im\/v1\/(images|files)$/;
+
+/**
+ * Refusals a test can inject, with the status, code and msg Feishu answers
+ * (官方文档 "发送消息", "通用错误码") and the calls they are answered to.
+ * 230099 carries the card builder's own code and message inside `msg`, after `ext=`.
+ */
+export const REFUSALS = {
+  'message-being-sent': { status: 400, code: 230049, msg: 'The message is being sent.', calls: SEND_OR_REPLY },
+  'card-action-locked': { status: 400, code: 230099, msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: card action is lock; ErrorValue: ; ', calls: CARD_UPDATE },
+  'card-element-limit': { status: 400, code: 230099, msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: element exceeds the limit; ErrorValue: 201; ', calls: CARD_UPDATE },
+  'upload-write-stopped': { status: 400, code: 232096, msg: 'Upload is temporarily write-stopped, please try again later.', calls: UPLOAD },
+  'dlp-rejected': { status: 400, code: 230028, msg: 'The messages do NOT pass the audit.', calls: SEND_OR_REPLY },
+} as const;
+export type Refusal = keyof typeof REFUSALS;
+
+/** An 11-digit mainland mobile number standing on its own, what a DLP policy looks for. */
+const PLAIN_MOBILE = /(?<!\d)1[3-9]\d{9}(?!\d)/;
+
+const noFaults = (): Faults => ({ errorRate5xx: 0, rateLimitNext: 0, slowMs: 0, slowNext: 0, answerLostNext: 0, refuseNext: [], dlpBlocksMobiles: false });
 
 export type Via = 'ws' | 'webhook';
 
@@ -372,7 +407,7 @@ export class FeishuStandIn extends EventEmitter {
   private latestToken: string | undefined;
   private readonly callLog: RecordedCall[] = [];
   private webhookUrl: string | null = null;
-  private faultState: Faults = { errorRate5xx: 0, rateLimitNext: 0, slowMs: 0, slowNext: 0 };
+  private faultState: Faults = noFaults();
   private readonly sleepers = new Set<NodeJS.Timeout>();
   private readonly registrationMap = new Map<string, RegistrationRecord>();
   private readonly revokedScopes = new Set<string>();
@@ -414,10 +449,10 @@ export class FeishuStandIn extends EventEmitter {
     this.tenantKey = digest(`tenant:${opts.appId}`, 16);
     this.faults = {
       set: (f) => {
-        this.faultState = { ...this.faultState, ...stripUndefined(f) };
+        this.faultState = { ...this.faultState, ...stripUndefined(f), refuseNext: [...(f.refuseNext ?? this.faultState.refuseNext)] };
       },
       clear: () => {
-        this.faultState = { errorRate5xx: 0, rateLimitNext: 0, slowMs: 0, slowNext: 0 };
+        this.faultState = noFaults();
       },
     };
   }
@@ -1277,6 +1312,25 @@ export class FeishuStandIn extends EventEmitter {
       // req.destroyed is also true once a request body has been read; only a closed socket means the client gave up.
       if (res.destroyed || req.socket.destroyed) return;
     }
+    if (f.answerLostNext > 0) {
+      // The call is carried out as usual; only its answer is lost on the way back.
+      f.answerLostNext -= 1;
+      res.locals['note'] = 'fault: answer lost';
+      res.json = (() => {
+        req.socket.destroy();
+        return res;
+      }) as Response['json'];
+      next();
+      return;
+    }
+    const call = `${req.method} ${req.originalUrl.split('?')[0]}`;
+    const refusal = f.refuseNext[0];
+    if (refusal && REFUSALS[refusal].calls.test(call)) {
+      f.refuseNext.shift();
+      const r = REFUSALS[refusal];
+      this.fail(res, new ApiError(r.status, r.code, r.msg, `fault: ${refusal}`));
+      return;
+    }
     if (f.rateLimitNext > 0) {
       f.rateLimitNext -= 1;
       this.fail(
@@ -1548,6 +1602,10 @@ export class FeishuStandIn extends EventEmitter {
       return;
     }
     const parsed = this.parseContent(msgType, content);
+    if (this.faultState.dlpBlocksMobiles && PLAIN_MOBILE.test(content)) {
+      const r = REFUSALS['dlp-rejected'];
+      throw new ApiError(r.status, r.code, r.msg, 'dlp: plain mobile number');
+    }
     this.chatLimit(chat);
     const t = this.now();
     const msg: MessageRecord = {

@@ -38,6 +38,16 @@ describe('rate limits', () => {
     expect(s.calls().filter((c) => c.code === 230020 && c.note?.includes(ALICE.openId))).toHaveLength(2);
   });
 
+  it('sends and replies to one user share the 5 per second', async () => {
+    const client = sdkClient(s);
+    const send = () => client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent('m') } });
+    const first = await send();
+    const reply = () => client.im.v1.message.reply({ path: { message_id: first.data!.message_id! }, data: { msg_type: 'text', content: textContent('r') } });
+    const results = await Promise.allSettled([send(), send(), send(), reply(), reply(), reply()]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+    expect(s.calls().filter((c) => c.code === 230020)).toHaveLength(2);
+  });
+
   it('the app sends at most 50 per second (HTTP 429, 99991400, x-ogw-ratelimit-*)', async () => {
     const users = Array.from({ length: 11 }, (_, i) => ({ openId: `ou_load${String(i).padStart(3, '0')}`, name: `家长${i}` }));
     users.forEach((u) => s.addUser(u));
@@ -118,6 +128,47 @@ describe('faults', () => {
     await expect(get(500)).rejects.toMatchObject({ code: 'ECONNABORTED' });
     // The next call is not slowed: it answers well inside a timeout the slowed one could never meet.
     expect((await get(2500)).data.code).toBe(0);
+  });
+
+  it('answerLostNext carries the call out but drops its answer', async () => {
+    const client = sdkClient(s);
+    await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' });
+    s.faults.set({ answerLostNext: 1 });
+    const send = () => client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent('到了吗') } });
+    const lost = await send().then(
+      () => 'answered',
+      (e: { response?: unknown; code?: string }) => (e.response ? 'answered' : e.code),
+    );
+    expect(lost).toBe('ECONNRESET');
+    expect(s.messagesTo(ALICE.openId).map((m) => m.content.text)).toEqual(['到了吗']);
+    expect((await send()).code).toBe(0);
+  });
+
+  it('refuseNext answers the calls each refusal applies to, 230099 carrying its sub-code in msg', async () => {
+    const client = sdkClient(s);
+    s.faults.set({ refuseNext: ['message-being-sent', 'card-action-locked', 'upload-write-stopped'] });
+    expect((await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' })).code).toBe(0); // not a send: passes
+    const send = () => client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'interactive', content: JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [] } }) } });
+    expect(await apiError(send())).toMatchObject({ status: 400, code: 230049 });
+    const card = await send();
+    const locked = await apiError(client.im.v1.message.patch({ path: { message_id: card.data!.message_id! }, data: { content: JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [] } }) } }));
+    expect(locked.code).toBe(230099);
+    expect(locked.msg).toMatch(/ext=ErrCode: 11310; ErrMsg: card action is lock;/);
+    const upload = () => client.im.v1.file.create({ data: { file_type: 'stream', file_name: 'a.zip', file: Buffer.from('zip') } });
+    expect((await apiError(upload())).code).toBe(232096);
+    expect((await upload())?.file_key).toBeTruthy();
+  });
+
+  it('dlpBlocksMobiles refuses a message or reply with a plain mobile number (230028) and stores nothing', async () => {
+    const client = sdkClient(s);
+    const send = (text: string) => client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent(text) } });
+    const first = await send('家长电话 13912345678');
+    s.faults.set({ dlpBlocksMobiles: true });
+    expect(await apiError(send('家长电话 13912345678'))).toMatchObject({ status: 400, code: 230028 });
+    const reply = client.im.v1.message.reply({ path: { message_id: first.data!.message_id! }, data: { msg_type: 'text', content: textContent('电话：15800001111') } });
+    expect((await apiError(reply)).code).toBe(230028);
+    expect((await send('学号 201912345678901')).code).toBe(0); // a longer number is not a mobile
+    expect(s.messagesTo(ALICE.openId)).toHaveLength(2);
   });
 
   it('slowMs with slowNext 0 delays every call', async () => {

@@ -126,6 +126,24 @@ describe('sending messages', () => {
     expect(s.calls().filter((c) => c.note?.startsWith('uuid dedupe'))).toHaveLength(1);
   });
 
+  it('de-duplicates by uuid for one hour only: a resend after that is a second message', async () => {
+    await s.stop();
+    let clock = 1_700_000_000_000;
+    s = await startStandIn({ now: () => clock });
+    const client = sdkClient(s);
+    const send = () =>
+      client.im.v1.message.create({
+        params: { receive_id_type: 'open_id' },
+        data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent('once'), uuid: 'task-42-reminder' },
+      });
+    const first = await send();
+    clock += 3600_000;
+    expect((await send()).data?.message_id).toBe(first.data?.message_id);
+    clock += 1;
+    expect((await send()).data?.message_id).not.toBe(first.data?.message_id);
+    expect(s.messagesTo(ALICE.openId)).toHaveLength(2);
+  });
+
   it('rejects unknown receivers, chats without the bot and bad content', async () => {
     const client = sdkClient(s);
     const send = (receive_id_type: 'open_id' | 'chat_id', receive_id: string, msg_type: string, content: string) =>

@@ -1,0 +1,1 @@
+ALTER TABLE `outbox` ADD `uncertain_since` integer;
