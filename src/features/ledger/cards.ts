@@ -285,10 +285,3 @@ export function listRows(rows: ListRow[], now: Date, tz: string, back?: Back): o
 export function listCard(v: { title: string; subtitle: string; headerColor: string; sections: object[] }) {
   return renderCard('ledger-list', v);
 }
-
-export const pageButtons = (q: string, offset: number, page: number, total: number) => {
-  const nav: object[] = [];
-  if (offset > 0) nav.push(callbackButton('上一页 Prev', { action: 'ledger.list', q, offset: Math.max(0, offset - page) }));
-  if (offset + page < total) nav.push(callbackButton('下一页 Next', { action: 'ledger.list', q, offset: offset + page }));
-  return buttonRow(nav);
-};

@@ -23,6 +23,7 @@ import {
   type Verdict,
 } from '../../domain/ledger.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
+import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { normaliseMobile } from '../../roster/validate.js';
 import { currentCampaign, type FeatureDeps, type Job } from '../deps.js';
@@ -36,7 +37,6 @@ import {
   listCard,
   listRows,
   numbersLine,
-  pageButtons,
   type Back,
   type FormKind,
 } from './cards.js';
@@ -52,8 +52,10 @@ import { LedgerRepo } from './repo.js';
  */
 
 const PAGE = 10;
-/** A card holds at most 200 elements (FEISHU.md §2.1); a row takes six. */
-const ESCALATION_ROWS = 20;
+/** Owners per page of /台账 统计. */
+const STATS_PAGE = 20;
+/** Rows of the overdue notice to admins; the rest are one /台账 逾期 away. */
+const ESCALATION_ROWS = 15;
 
 const back = z.object({ q: z.string().max(200), offset: z.number().int().min(0) }).optional();
 const itemRef = z.object({ itemId: z.number().int().positive(), back });
@@ -238,23 +240,39 @@ export function ledgerFeature(deps: FeatureDeps) {
     const names = await repo.names(items.map((i) => i.ownerId));
     const sections: object[] = [{ tag: 'markdown', content: numbersLine(ledgerNumbers(items, now, tz)) }, { tag: 'hr' }];
     if (query.stats && admin) {
-      for (const { ownerId: id, numbers } of ledgerNumbersByOwner(items, now, tz)) {
-        sections.push({ tag: 'markdown', content: `**${names.get(id) ?? '—'}**\n${numbersLine(numbers)}` });
-      }
-      return listCard({ title: `走访台账统计 · ${scope}`, subtitle: `${def.name} / Ledger numbers`, headerColor: 'blue', sections });
+      // One block per owner: a district's owners take many cards.
+      return pageOf(ledgerNumbersByOwner(items, now, tz), offset, {
+        perPage: STATS_PAGE,
+        render: (rows, at) =>
+          listCard({
+            title: `走访台账统计 · ${scope}`,
+            subtitle: `${def.name} / Ledger numbers`,
+            headerColor: 'blue',
+            sections: [
+              ...sections,
+              ...rows.map(({ ownerId: id, numbers }) => ({ tag: 'markdown', content: `**${names.get(id) ?? '—'}**\n${numbersLine(numbers)}` })),
+              ...pageNav(at, (o) => ({ action: 'ledger.list', q, offset: o }), '位负责人'),
+            ],
+          }),
+      });
     }
     const shown = items.filter((i) => matches(query, i, now, tz));
-    const page = shown.slice(offset, offset + PAGE);
-    if (!page.length) sections.push({ tag: 'markdown', content: q ? '没有符合条件的台账。' : '没有未销号的台账，不积压不拖拉 👍' });
-    sections.push(...listRows(page.map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz, { q, offset }));
-    sections.push(...pageButtons(q, offset, PAGE, shown.length));
     const filters = admin ? '/台账 逾期 · 全部 · 待销号 · <姓名> · 走访 · 统计' : '/台账 逾期 · 全部 · 待销号';
-    sections.push({ tag: 'markdown', content: `<font color='grey'>筛选：${filters}　新建：/台账 新建 内容</font>`, text_size: 'notation' });
-    return listCard({
-      title: [admin ? '走访台账' : '我的走访台账', queryLabel(query, admin ? scope : ''), `${shown.length} 项`].filter(Boolean).join(' · '),
-      subtitle: `${def.name} / Visit ledger`,
-      headerColor: shown.some((i) => daysOverdue(i, now, tz) > 0) ? 'orange' : 'blue',
-      sections,
+    return pageOf(shown, offset, {
+      perPage: PAGE,
+      render: (page, at) =>
+        listCard({
+          title: [admin ? '走访台账' : '我的走访台账', queryLabel(query, admin ? scope : ''), `${shown.length} 项`].filter(Boolean).join(' · '),
+          subtitle: `${def.name} / Visit ledger`,
+          headerColor: shown.some((i) => daysOverdue(i, now, tz) > 0) ? 'orange' : 'blue',
+          sections: [
+            ...sections,
+            ...(page.length ? [] : [{ tag: 'markdown', content: q ? '没有符合条件的台账。' : '没有未销号的台账，不积压不拖拉 👍' }]),
+            ...listRows(page.map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz, { q, offset: at.from }),
+            ...pageNav(at, (o) => ({ action: 'ledger.list', q, offset: o })),
+            { tag: 'markdown', content: `<font color='grey'>筛选：${filters}　新建：/台账 新建 内容</font>`, text_size: 'notation' },
+          ],
+        }),
     });
   }
 
@@ -357,16 +375,19 @@ export function ledgerFeature(deps: FeatureDeps) {
     const escalate = overdue.filter((i) => !i.escalatedAt && dueForEscalation(i, now, tz));
     if (!escalate.length) return queued;
     const names = await repo.names(escalate.map((i) => i.ownerId));
-    const rest = escalate.length - ESCALATION_ROWS;
-    const card = listCard({
-      title: `走访台账逾期提醒 · ${escalate.length} 项`,
-      subtitle: `${def.name} / Overdue ledger items`,
-      headerColor: 'red',
-      sections: [
-        { tag: 'markdown', content: `以下台账已超过期限 ${LEDGER_ESCALATION_GRACE_DAYS} 天以上，负责人已收到提醒。点“查看”了解详情，必要时转交他人。` },
-        ...listRows(escalate.slice(0, ESCALATION_ROWS).map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz),
-        ...(rest > 0 ? [{ tag: 'markdown', content: `另有 ${rest} 项，输入 /台账 逾期 查看全部。` }] : []),
-      ],
+    const card = pageOf(escalate, 0, {
+      perPage: ESCALATION_ROWS,
+      render: (rows, at) =>
+        listCard({
+          title: `走访台账逾期提醒 · ${escalate.length} 项`,
+          subtitle: `${def.name} / Overdue ledger items`,
+          headerColor: 'red',
+          sections: [
+            { tag: 'markdown', content: `以下台账已超过期限 ${LEDGER_ESCALATION_GRACE_DAYS} 天以上，负责人已收到提醒。点“查看”了解详情，必要时转交他人。` },
+            ...listRows(rows.map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz),
+            ...(at.next !== undefined ? [{ tag: 'markdown', content: `另有 ${at.total - at.to} 项，输入 /台账 逾期 查看全部。` }] : []),
+          ],
+        }),
     });
     const ids = escalate.map((i) => i.id).join('.');
     const admins = (await deps.people.admins()).filter((a) => a.openId);
