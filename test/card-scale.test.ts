@@ -224,6 +224,39 @@ describe('lists at school scale', { timeout: 90_000 }, () => {
   });
 });
 
+describe('choosing among the staff at school scale', { timeout: 90_000 }, () => {
+  it('a ledger transfer among 200 colleagues asks for a name instead of a list too long for a card', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-12-28T10:00:00'), campaign: TERM });
+    for (const name of addTeachers(200)) {
+      const openId = h.openId(name);
+      h.db.update(people).set({ openId }).where(eq(people.name, name)).run();
+      h.standIn.addUser({ openId, name });
+    }
+    const owner = idOf('王建国');
+    const at = h.clock.now();
+    const item = h.db
+      .insert(ledgerItems)
+      .values({ campaignId: TERM.id, source: 'manual', raisedBy: 'teacher', text: '校车到站时间需要调整', ownerId: owner, createdBy: owner, createdAt: at, updatedAt: at })
+      .returning()
+      .get();
+
+    await h.say('王建国', '/台账');
+    const list = h.cardsTo('王建国').at(-1)!;
+    expect((await h.click('王建国', list.messageId, '查看')).error).toBeUndefined();
+    const form = await h.click('王建国', list.messageId, '转交');
+    expect(form.error).toBeUndefined();
+    expectAccepted(form.card!.data);
+    expect(JSON.stringify(form.card!.data)).toContain('"name":"owner_name"');
+
+    const unknown = await h.click('王建国', list.messageId, '确认转交', { owner_name: '没有这个人', note: '请接手' });
+    expect(unknown.toast?.content).toBe('名单中没有“没有这个人”，请核对姓名或手机号。');
+    expect(cardText(unknown.card?.data)).toContain('没有这个人'); // what was typed stays
+    const moved = await h.click('王建国', list.messageId, '确认转交', { owner_name: '教师0150', note: '请接手' });
+    expect(moved.toast?.content).toBe('已转交给 教师0150。');
+    expect(h.db.select().from(ledgerItems).where(eq(ledgerItems.id, item.id)).get()!.ownerId).toBe(idOf('教师0150'));
+  });
+});
+
 describe('lists at district scale', { timeout: 90_000 }, () => {
   it('/谁没交 for 1,000 teachers: the first card counts per department and one department pages through its 168 lines', async () => {
     h = await startHarness({ transport: 'ws', at: cst('2026-12-28T10:00:00'), campaign: TERM });

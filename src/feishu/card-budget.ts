@@ -26,6 +26,9 @@ export const cardBytes = (card: unknown) => Buffer.byteLength(JSON.stringify(car
 
 const fits = (card: unknown, limits: { elements: number; bytes: number }) => cardElements(card) <= limits.elements && cardBytes(card) <= limits.bytes;
 
+/** Whether a card leaves the room `CARD_BUDGET` keeps, for cards that have a smaller form to fall back to. */
+export const fitsCardBudget = (card: unknown) => fits(card, CARD_BUDGET);
+
 /** Why Feishu would refuse this card, or undefined when it would take it. */
 export function cardOverLimit(card: unknown): string | undefined {
   const elements = cardElements(card);

@@ -112,6 +112,18 @@ export function ledgerFeature(deps: FeatureDeps) {
     return (await deps.people.all()).filter((p) => p.openId && p.id !== item.ownerId).sort((a, b) => a.name.localeCompare(b.name, 'zh'));
   }
 
+  /** The new owner a transfer form names: chosen from the list, or typed as a name or mobile when the list was too long for a card. */
+  async function newOwner(form: Record<string, unknown>): Promise<Person | string> {
+    const typed = clean(form.owner_name);
+    if (!typed) {
+      const id = Number(clean(form.owner));
+      return (Number.isInteger(id) && id > 0 ? await deps.people.byId(id) : null) ?? '请选择新的负责人。';
+    }
+    const found = await deps.people.byNameOrMobile(typed, normaliseMobile(typed));
+    if (found.length > 1) return `有 ${found.length} 位“${typed}”，请改用手机号指明。`;
+    return found[0] ?? `名单中没有“${typed}”，请核对姓名或手机号。`;
+  }
+
   /** What a form-backed step needs: its note (required or not) and, for a transfer, the new owner. */
   async function readInput(action: LedgerAction, item: LedgerItem, form: Record<string, unknown>, needsNote: boolean): Promise<Input> {
     if (!isFormKind(action)) return { ok: true };
@@ -120,9 +132,8 @@ export function ledgerFeature(deps: FeatureDeps) {
     if (note.length > NOTE_MAX) return problem(`不能超过 ${NOTE_MAX} 字（现在 ${note.length} 字）。`);
     if (needsNote && !note) return problem(MISSING_NOTE[action]);
     if (action !== 'transfer') return { ok: true, note: note || undefined };
-    const id = Number(clean(form.owner));
-    const to = Number.isInteger(id) && id > 0 ? await deps.people.byId(id) : null;
-    if (!to) return problem('请选择新的负责人。');
+    const to = await newOwner(form);
+    if (typeof to === 'string') return problem(to);
     if (to.id === item.ownerId) return problem(`${to.name} 已经是负责人了，请另选一位。`);
     if (!to.openId) return problem(`${to.name} 还没有匹配到飞书账号，暂时无法转交给他/她。`);
     return { ok: true, note: note || undefined, toOwner: to };
@@ -146,7 +157,7 @@ export function ledgerFeature(deps: FeatureDeps) {
     const input = await readInput(action, item, form, verdict.needsNote);
     if (!input.ok) {
       // The form comes back with what was typed and the problem; nothing is lost.
-      const typed = { note: clean(form.note).slice(0, NOTE_MAX), owner: clean(form.owner) };
+      const typed = { note: clean(form.note).slice(0, NOTE_MAX), owner: clean(form.owner), ownerName: clean(form.owner_name).slice(0, 50) };
       return withCard(toast('error', input.problem), formCard({ item, kind: input.kind, typed, problem: input.problem, candidates: await candidates(item), back: b }));
     }
     const now = deps.clock.now();
