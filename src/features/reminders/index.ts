@@ -1,7 +1,6 @@
 import { and, eq, gt, lte } from 'drizzle-orm';
 import { z } from 'zod';
-import type { CommandContext, Router } from '../../bot/router.js';
-import { isAdmin } from '../../bot/router.js';
+import { isAdmin, type CommandContext, type Router } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { reminderSnoozes, type Person } from '../../db/schema.js';
