@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { leaves, ledgerItems, people } from '../src/db/schema.js';
+import { leaves, ledgerItems, people, targets } from '../src/db/schema.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
+import { presetDefinition } from '../src/domain/presets.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { validateCardContent } from '../src/sandbox/cards.js';
 import { cardText, cst, startHarness, type Harness } from './helpers/harness.js';
@@ -221,6 +222,39 @@ describe('lists at school scale', { timeout: 90_000 }, () => {
     expectAccepted(card);
     const owners = (await allPages(press, card)).flatMap((p) => names.filter((n) => cardText(p).includes(`**${n}**`)));
     expect(owners.sort()).toEqual([...names].sort());
+  });
+});
+
+describe('claiming at school scale', { timeout: 90_000 }, () => {
+  it('/认领 with 90 classes of open targets: 下一页 shows every class once, and 认领 answers with the page it was on', async () => {
+    const preset = presetDefinition('wei-xingdong', { year: 2027, branchChatId: DEMO_BRANCH_CHAT_ID });
+    h = await startHarness({ transport: 'ws', at: cst('2027-04-12T10:00:00'), campaign: preset });
+    const classes = Array.from({ length: 90 }, (_, i) => `2026级${['会计', '机电', '电商', '汽修', '护理', '旅游'][i % 6]}${Math.floor(i / 6) + 1}班`);
+    const at = h.clock.now();
+    h.db
+      .insert(targets)
+      .values(classes.flatMap((className) => ['甲', '乙'].map((n) => ({ campaignId: preset.id, naturalKey: `student:${className}:${n}`, kind: 'student-family', name: `${className}${n}`, className, category: preset.targetCategories[0]!.key, updatedAt: at }))))
+      .run();
+
+    await h.say('王建国', '/认领');
+    const message = h.cardsTo('王建国').at(-1)!;
+    expectAccepted(message.content);
+    expect(cardText(message.content)).toContain('共 180 位');
+    const press = async (value: Record<string, unknown>) => {
+      const r = await h.standIn.clickCard({ messageId: message.messageId, operatorOpenId: h.openId('王建国'), value });
+      expect(r.error).toBeUndefined();
+      expectAccepted(r.card!.data);
+      return r.card!.data as object;
+    };
+    const pages = await allPages(press, message.content as object);
+    const shown = pages.flatMap((p) => classes.filter((c) => cardText(p).includes(`${c} · `)));
+    expect(shown.sort()).toEqual([...classes].sort());
+
+    const second = await press(buttonsOf(pages[0]!).find((b) => b.label.startsWith('下一页'))!.value);
+    const take = buttonsOf(second).find((b) => b.label === '认领')!;
+    const after = await press(take.value);
+    expect(cardText(after)).toContain('已认领 1/');
+    expect(cardText(after)).toContain(cardText(second).match(/第 \d+–\d+ 组/)![0]);
   });
 });
 
