@@ -220,7 +220,7 @@ describe('/改派 reassigning with history', () => {
     ]);
 
     await h.say('陈立华', '/名单');
-    const status = h.textsTo('陈立华').at(-1)!;
+    const status = cardText(h.cardsTo('陈立华').at(-1)!.content);
     expect(status).toContain('责任区：4 个，均有负责人');
     expect(status).toContain('认领：党员教师 6 人，已认满 2 位 0 人');
 

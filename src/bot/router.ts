@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { Person } from '../db/schema.js';
 import type { OutboundMessage } from '../feishu/outbox.js';
+import { cardOverLimit } from '../feishu/card-budget.js';
 import { UserFacingError } from '../feishu/errors.js';
 import { toast, type CardAction, type CardReply, type InboundMessage, type MenuClick } from './events.js';
 
@@ -259,7 +260,11 @@ export class Router {
     try {
       const person = await this.deps.findPerson(event.operatorOpenId);
       if (!person) return toast('error', NOT_IN_ROSTER.zh, NOT_IN_ROSTER.en);
-      return await entry.handler({ event, person, value: parsed.data, form: event.formValue });
+      const answer = await entry.handler({ event, person, value: parsed.data, form: event.formValue });
+      // A card Feishu would refuse leaves the teacher with error 200673 and the old card ("卡片回传交互回调"): log it and say so.
+      const over = answer.card && cardOverLimit(answer.card.data);
+      if (over) throw new Error(`card answer to ${name} is too big for Feishu: ${over}`);
+      return answer;
     } catch (e) {
       let answer: CardReply = {};
       await this.funnel(e, { where: 'card', action: name }, async (msg) => {

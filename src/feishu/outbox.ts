@@ -5,6 +5,7 @@ import type { Db } from '../db/index.js';
 import { outbox, type OutboxRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { FeishuApi } from './api.js';
+import { cardOverLimit } from './card-budget.js';
 import { DLP_REJECTED, FeishuApiError } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
 
@@ -30,8 +31,6 @@ export interface OutboundMessage {
   file?: { fileKey: string };
 }
 
-/** Feishu rejects card or post bodies over 30 KB (官方文档 "发送消息"). */
-export const MAX_CARD_BYTES = 30 * 1024;
 const LEASE_MS = 60_000;
 const BATCH = 50;
 
@@ -88,7 +87,9 @@ const feishuUuid = (dedupeKey: string) => createHash('sha1').update(dedupeKey).d
 function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
   if ([m.text, m.card, m.file].filter((x) => x !== undefined).length !== 1) throw new Error(`outbox: ${m.dedupeKey} needs exactly one of text, card or file`);
   const content = m.card ? JSON.stringify(m.card) : m.file ? JSON.stringify({ file_key: m.file.fileKey }) : JSON.stringify({ text: m.text });
-  if (m.card && Buffer.byteLength(content) > MAX_CARD_BYTES) throw new Error(`outbox: card for ${m.purpose} exceeds 30 KB`);
+  // Feishu would refuse it for good (230099/11310 or 230025): fail loudly here, where the caller can see it.
+  const over = m.card && cardOverLimit(m.card);
+  if (over) throw new Error(`outbox: card for ${m.purpose} is too big for Feishu: ${over}`);
   const to = m.to;
   const receiver = 'patch' in to ? null : 'replyTo' in to ? to.receiver : to;
   return {

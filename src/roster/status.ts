@@ -12,7 +12,21 @@ import { ROLE_LABELS, type CampaignDefinition } from '../domain/campaign.js';
 const MAX_NAMES = 12;
 const names = (list: string[], unit = '项') => (list.length > MAX_NAMES ? `${list.slice(0, MAX_NAMES).join('、')} 等 ${list.length} ${unit}` : list.join('、'));
 
+/** A line of the status; `list` is what still needs attention (unmatched people, rooms short of teachers, …), in full. */
+export interface StatusLine {
+  text: string;
+  list?: { key: string; label: string; unit: string; names: string[] };
+}
+
+const withList = (text: string, key: string, label: string, list: string[], unit = '项'): StatusLine =>
+  list.length ? { text, list: { key, label, unit, names: list } } : { text };
+
+/** The status as text (the CLI): each list cut to its first names. */
 export async function rosterStatus(db: Db, def: CampaignDefinition): Promise<string[]> {
+  return (await rosterStatusLines(db, def)).map((l) => (l.list ? `${l.text}；${l.list.label}：${names(l.list.names, l.list.unit)}` : l.text));
+}
+
+export async function rosterStatusLines(db: Db, def: CampaignDefinition): Promise<StatusLine[]> {
   const everyone = db.select().from(people).all();
   const current = db
     .select()
@@ -22,11 +36,11 @@ export async function rosterStatus(db: Db, def: CampaignDefinition): Promise<str
   const held = new Map<string, number>();
   for (const a of current) held.set(`${a.subjectType}:${a.subjectId}`, (held.get(`${a.subjectType}:${a.subjectId}`) ?? 0) + 1);
   const holders = (type: string, id: number) => held.get(`${type}:${id}`) ?? 0;
-  const lines = [`【${def.name}】名单与分配情况 / roster status`];
+  const lines: StatusLine[] = [{ text: `【${def.name}】名单与分配情况 / roster status` }];
 
   const unmatched = everyone.filter((p) => !p.openId).map((p) => p.name);
-  lines.push(`成员：${everyone.length} 人，已匹配飞书账号 ${everyone.length - unmatched.length} 人${unmatched.length ? `；未匹配：${names(unmatched, '人')}` : ''}`);
-  lines.push(`班级：${db.select().from(schoolClasses).where(eq(schoolClasses.campaignId, def.id)).all().length} 个`);
+  lines.push(withList(`成员：${everyone.length} 人，已匹配飞书账号 ${everyone.length - unmatched.length} 人`, 'unmatched', '未匹配', unmatched, '人'));
+  lines.push({ text: `班级：${db.select().from(schoolClasses).where(eq(schoolClasses.campaignId, def.id)).all().length} 个` });
 
   if (def.dorms.buildings.length) {
     const rooms = db.select().from(dorms).where(eq(dorms.campaignId, def.id)).all();
@@ -34,25 +48,23 @@ export async function rosterStatus(db: Db, def: CampaignDefinition): Promise<str
       const inB = rooms.filter((r) => r.building === b.name);
       const short = inB.filter((r) => holders('dorm', r.id) < b.teachersPerRoom).map((r) => r.room);
       const slots = inB.reduce((n, r) => n + Math.min(holders('dorm', r.id), b.teachersPerRoom), 0);
-      lines.push(
-        `宿舍 ${b.name}：登记 ${inB.length}/${b.rooms} 间，关爱教师 ${slots}/${b.rooms * b.teachersPerRoom} 位${short.length ? `；教师不足：${names(short, '间')}` : ''}`,
-      );
+      lines.push(withList(`宿舍 ${b.name}：登记 ${inB.length}/${b.rooms} 间，关爱教师 ${slots}/${b.rooms * b.teachersPerRoom} 位`, `dorm:${b.name}`, '教师不足', short, '间'));
     }
   }
 
   if (def.zoneReport.enabled) {
     const list = db.select().from(zones).where(eq(zones.campaignId, def.id)).all();
     const ownerless = list.filter((z) => !holders('zone', z.id)).map((z) => z.name);
-    lines.push(`责任区：${list.length} 个${ownerless.length ? `；无负责人：${names(ownerless)}` : '，均有负责人'}`);
+    lines.push(withList(`责任区：${list.length} 个${ownerless.length ? '' : '，均有负责人'}`, 'zones', '无负责人', ownerless));
   }
 
   const all = db.select({ id: targets.id, kind: targets.kind, status: targets.status }).from(targets).where(eq(targets.campaignId, def.id)).all();
   const claimed = all.filter((t) => holders('target', t.id)).length;
   const proposed = all.filter((t) => t.status === 'proposed').length;
-  lines.push(`走访对象：${all.length} 位（已分配 ${claimed}，待分配 ${all.filter((t) => t.status === 'open').length - claimed}${proposed ? `，待确认推荐 ${proposed}` : ''}）`);
+  lines.push({ text: `走访对象：${all.length} 位（已分配 ${claimed}，待分配 ${all.filter((t) => t.status === 'open').length - claimed}${proposed ? `，待确认推荐 ${proposed}` : ''}）` });
   for (const k of def.targetKinds) {
     const n = all.filter((t) => t.kind === k.key).length;
-    if (k.expectedCount !== undefined) lines.push(`  ${k.name}：${n}${n === k.expectedCount ? '' : `（方案为 ${k.expectedCount}）`}`);
+    if (k.expectedCount !== undefined) lines.push({ text: `  ${k.name}：${n}${n === k.expectedCount ? '' : `（方案为 ${k.expectedCount}）`}` });
   }
 
   if (def.claiming.enabled) {
@@ -61,14 +73,12 @@ export async function rosterStatus(db: Db, def: CampaignDefinition): Promise<str
     for (const a of current) if (a.subjectType === 'target') perPerson.set(a.personId, (perPerson.get(a.personId) ?? 0) + 1);
     const count = (id: number) => perPerson.get(id) ?? 0;
     const behind = claimers.filter((p) => count(p.id) < def.claiming.quota).map((p) => `${p.name}(${count(p.id)})`);
-    lines.push(
-      `认领：${ROLE_LABELS[def.claiming.role]} ${claimers.length} 人，已认满 ${def.claiming.quota} 位 ${claimers.length - behind.length} 人${behind.length ? `；未认满：${names(behind, '人')}` : ''}`,
-    );
+    lines.push(withList(`认领：${ROLE_LABELS[def.claiming.role]} ${claimers.length} 人，已认满 ${def.claiming.quota} 位 ${claimers.length - behind.length} 人`, 'claiming', '未认满', behind, '人'));
   }
   for (const q of def.quotas) {
     const who = everyone.filter((p) => (!q.who.department || p.department === q.who.department) && (!q.who.role || p.roles.includes(q.who.role)));
     const unit = { week: '周', month: '月', term: '学期' }[q.period];
-    lines.push(`${q.name}：${who.length} 人，每人每${unit}至少 ${q.min} 位${q.coverWithinMonths ? `，${q.coverWithinMonths} 个月内走访一遍` : ''}${who.length ? '' : '（名单中还没有人）'}`);
+    lines.push({ text: `${q.name}：${who.length} 人，每人每${unit}至少 ${q.min} 位${q.coverWithinMonths ? `，${q.coverWithinMonths} 个月内走访一遍` : ''}${who.length ? '' : '（名单中还没有人）'}` });
   }
   return lines;
 }

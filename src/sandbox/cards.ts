@@ -1,6 +1,6 @@
 /**
- * Card JSON checks the platform performs when a card is sent or updated
- * (FEISHU.md §2). The stand-in rejects what Feishu would reject, so the bot's
+ * Card JSON checks the platform performs when a card is sent, replied, updated
+ * or returned in a callback answer ("卡片 JSON 2.0 结构", "发送消息"). The stand-in rejects what Feishu would reject, so the bot's
  * card builders are exercised against the same rules in tests.
  */
 
@@ -68,10 +68,25 @@ function childrenOf(node: Node): Node[] {
   return out;
 }
 
-function countElements(nodes: Node[]): number {
-  let n = 0;
-  for (const node of nodes) n += 1 + countElements(childrenOf(node));
+/**
+ * How Feishu counts a card against its 200-element limit ("卡片 JSON 2.0 结构":
+ * "最多支持 200 个元素（如 tag 为 plain_text 的文本元素）或组件"): every object
+ * with a `tag` counts, wherever it sits — containers, columns, buttons, and the
+ * text objects inside them (a header's title and subtitle, a button's label,
+ * a select's options, a text_tag's text, a div's text). The header counts too.
+ * Kept apart from the bot's own budget on purpose: the stand-in is the judge.
+ */
+function countTagged(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + countTagged(v), 0);
+  if (!isObject(value)) return 0;
+  let n = typeof value['tag'] === 'string' ? 1 : 0;
+  for (const v of Object.values(value)) n += countTagged(v);
   return n;
+}
+
+function elementLimitError(card: Node): CardCheckError | undefined {
+  const count = countTagged(card);
+  return count > CARD_MAX_ELEMENTS ? cardBuildError(11310, 'element exceeds the limit', String(count)) : undefined;
 }
 
 function findTag(nodes: Node[], pred: (tag: string) => boolean, depth = 0): { tag: string; depth: number } | undefined {
@@ -155,8 +170,8 @@ function checkV2(card: Node): CardCheckError | undefined {
   const removed = findTag(elements, (t) => REMOVED_IN_V2.has(t));
   if (removed) return cardBuildError(200861, 'cards of schema V2 no longer support this capability', removed.tag);
 
-  const count = countElements(elements);
-  if (count > CARD_MAX_ELEMENTS) return cardBuildError(11310, 'element exceeds the limit', String(count));
+  const tooMany = elementLimitError(card);
+  if (tooMany) return tooMany;
 
   const config = card['config'];
   if (isObject(config) && config['update_multi'] === false) {
@@ -212,10 +227,8 @@ export function validateCard(card: unknown): CardCheck {
   // Legacy 1.0 card: needs elements (or i18n_elements) or a header.
   const hasBody = Array.isArray(card['elements']) || isObject(card['i18n_elements']) || isObject(card['header']);
   if (!hasBody) return cardBuildError(200621, 'card has neither header nor elements', '');
-  const elements = Array.isArray(card['elements']) ? card['elements'].filter(isObject) : [];
-  if (countElements(elements) > CARD_MAX_ELEMENTS) {
-    return cardBuildError(11310, 'element exceeds the limit', String(countElements(elements)));
-  }
+  const tooMany = elementLimitError(card);
+  if (tooMany) return tooMany;
   return { ok: true, card, schema: '1.0' };
 }
 

@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { cardSchemaOf, validateCard, validateCardContent } from './cards.js';
+import { cardSchemaOf, validateCardContent } from './cards.js';
 import { encryptPayload, signWebhook } from './crypto.js';
 import { DEFAULT_WS_CLIENT_CONFIG, LongConnectionHub, type DataFrameType, type WsAck, type WsClientConfig } from './long-connection.js';
 import { boundaryOf, parseMultipart, type MultipartForm } from './multipart.js';
@@ -1064,8 +1064,9 @@ export class FeishuStandIn extends EventEmitter {
         return fail(200672, '回调响应中的 card 应为 {type:"raw"|"template", data} (bad card in callback response)', { ...base, raw: answer });
       }
       const newContent = card['type'] === 'raw' ? card['data'] : { type: 'template', data: card['data'] };
-      const check = validateCard(newContent);
-      if (!check.ok) return fail(200673, `卡片内容错误：${check.msg} (invalid card)`, { ...base, raw: answer });
+      // The same element and 30 KB limits as a sent card ("延时更新消息卡片"); the client keeps the old card.
+      const check = validateCardContent(JSON.stringify(newContent));
+      if (!check.ok) return fail(200673, `卡片内容错误：${check.code} ${check.msg} (invalid card)`, { ...base, raw: answer });
       if (cardSchemaOf(msg.content) === '2.0' && check.schema === '1.0') {
         return fail(200830, '2.0 卡片不能更新为 1.0 卡片 (a 2.0 card cannot be updated to 1.0)', { ...base, raw: answer });
       }

@@ -25,11 +25,25 @@ describe('card validation (unit)', () => {
       tag: 'column_set',
       columns: [{ tag: 'column', elements: Array.from({ length: n }, (_, i) => md(`c${i}`)) }],
     });
-    // column_set + column + 198 markdown = 200
-    expect(validateCard(card2([columns(198)])).ok).toBe(true);
-    const r = validateCard(card2([columns(199)]));
+    // header title (plain_text) + column_set + column + 197 markdown = 200
+    expect(validateCard(card2([columns(197)])).ok).toBe(true);
+    const r = validateCard(card2([columns(198)]));
     expect(r).toMatchObject({ ok: false, code: 230099 });
     expect(!r.ok && r.msg).toContain('11310');
+    expect(!r.ok && r.msg).toContain('element exceeds the limit');
+  });
+
+  it('counts text elements too: a button is two (button + its plain_text label), a div with text is two', () => {
+    const button = (i: number) => ({ tag: 'button', text: { tag: 'plain_text', content: `b${i}` }, behaviors: [{ type: 'callback', value: { i } }] });
+    // header title + 99 × (button + label) = 199: under the limit only because of how few there are.
+    expect(validateCard(card2(Array.from({ length: 99 }, (_, i) => button(i)))).ok).toBe(true);
+    const buttons = validateCard(card2(Array.from({ length: 100 }, (_, i) => button(i))));
+    expect(buttons).toMatchObject({ ok: false, code: 230099 });
+    expect(!buttons.ok && buttons.msg).toContain('ErrorValue: 201');
+    const div = (i: number) => ({ tag: 'div', text: { tag: 'plain_text', content: `line ${i}` } });
+    const subtitle = { title: { tag: 'plain_text', content: 't' }, subtitle: { tag: 'plain_text', content: 's' } };
+    const divs = validateCard({ ...card2(Array.from({ length: 100 }, (_, i) => div(i))), header: subtitle });
+    expect(!divs.ok && divs.msg).toContain('11310');
   });
 
   it('enforces the form rules', () => {

@@ -1,13 +1,17 @@
 import { and, eq } from 'drizzle-orm';
-import type { Router } from '../../bot/router.js';
+import { z } from 'zod';
+import { isAdmin, type Router } from '../../bot/router.js';
+import { toast, withCard } from '../../bot/events.js';
 import { AssignmentRepo, currentHolders, setHolders } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, targets, zones, type Person, type SubjectType } from '../../db/schema.js';
 import { ROLE_LABELS, type Role } from '../../domain/campaign.js';
 import { formatLocal } from '../../domain/time.js';
+import { pageNav, pageOf } from '../../feishu/card-budget.js';
+import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { foldLabel } from '../../roster/read.js';
-import { rosterStatus } from '../../roster/status.js';
+import { rosterStatusLines } from '../../roster/status.js';
 import { normaliseMobile, studentKey } from '../../roster/validate.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
 
@@ -24,6 +28,9 @@ const USAGE = [
   '/改派 对象 <学生姓名（班级）> <新走访教师> [原因]',
   '例如：/改派 宿舍 7号楼301 刘芳→黄志强 病假代班',
 ].join('\n');
+
+/** Names per page of a /名单 list. */
+const ROSTER_PAGE = 30;
 
 const KINDS: Record<string, SubjectType> = { 宿舍: 'dorm', dorm: 'dorm', 责任区: 'zone', zone: 'zone', 对象: 'target', 走访对象: 'target', target: 'target' };
 const KIND_LABEL: Record<SubjectType, string> = { dorm: '宿舍', zone: '责任区', target: '走访对象' };
@@ -72,15 +79,65 @@ export function reassignFeature(deps: FeatureDeps) {
     return { id: t.id, label: `走访对象 ${t.name}${t.className ? `（${t.className}）` : ''}`, role: def.claiming.enabled ? def.claiming.role : undefined };
   }
 
+  /** /名单: the counts, and a button on each line that has a list (unmatched people, rooms short of teachers, …). */
+  async function statusCard() {
+    const { def } = await campaignNow();
+    const lines = await rosterStatusLines(deps.db, def);
+    const [title, ...rest] = lines;
+    return renderCard('list', {
+      title: '名单与分配情况',
+      subtitle: `${def.name} / Roster status`,
+      headerColor: 'blue',
+      sections: [
+        { tag: 'markdown', content: title!.text },
+        ...rest.map((l) =>
+          l.list
+            ? listRow(`${l.text}；${l.list.label} **${l.list.names.length}** ${l.list.unit}`, callbackButton('查看', { action: 'roster.list', key: l.list.key, offset: 0 }))
+            : { tag: 'markdown', content: l.text },
+        ),
+      ],
+    });
+  }
+
+  /** One list of /名单 in full, a page at a time. */
+  async function listCard(key: string, offset: number) {
+    const { def } = await campaignNow();
+    const line = (await rosterStatusLines(deps.db, def)).find((l) => l.list?.key === key);
+    const back = callbackButton('返回名单概况 Back', { action: 'roster.status' });
+    if (!line?.list) {
+      return renderCard('list', { title: '名单与分配情况', subtitle: `${def.name} / Roster status`, headerColor: 'green', sections: [{ tag: 'markdown', content: '这一项已经没有需要处理的了。' }, back] });
+    }
+    const { label, unit, names } = line.list;
+    return pageOf(names, offset, {
+      perPage: ROSTER_PAGE,
+      render: (rows, at) =>
+        renderCard('list', {
+          title: `${label} · ${names.length} ${unit}`,
+          subtitle: `${def.name} / Roster status`,
+          headerColor: 'orange',
+          sections: [
+            { tag: 'markdown', content: line.text },
+            { tag: 'markdown', content: rows.map((n) => `- ${n}`).join('\n') },
+            ...pageNav(at, (o) => ({ action: 'roster.list', key, offset: o }), unit),
+            back,
+          ],
+        }),
+    });
+  }
+
   function register(router: Router) {
     router.command({
       names: ['/名单', '/roster'],
       summary: '名单与分配情况 / roster and assignment status',
       adminOnly: true,
       async handler({ reply }) {
-        await reply({ text: (await rosterStatus(deps.db, (await campaignNow()).def)).join('\n') });
+        await reply({ card: await statusCard() });
       },
     });
+    router.action('roster.status', z.object({}), async ({ person }) => (isAdmin(person) ? withCard({}, await statusCard()) : toast('error', '仅限管理员查看。/ Admins only.')));
+    router.action('roster.list', z.object({ key: z.string().max(100), offset: z.number().int().min(0) }), async ({ value, person }) =>
+      isAdmin(person) ? withCard({}, await listCard(value.key, value.offset)) : toast('error', '仅限管理员查看。/ Admins only.'),
+    );
 
     router.command({
       names: ['/改派', '/reassign'],

@@ -6,6 +6,7 @@ import type { Person, Target } from '../../db/schema.js';
 import { ROLE_LABELS, isRunning, type CampaignDefinition } from '../../domain/campaign.js';
 import { formatLocal } from '../../domain/time.js';
 import { callbackButton, listRow, renderCard, reopenNote } from '../../feishu/card-templates.js';
+import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { foldLabel } from '../../roster/read.js';
 import { SHEETS, sheetFromValues } from '../../roster/sheets.js';
@@ -78,6 +79,7 @@ export function claimingFeature(deps: FeatureDeps) {
     const quota = def.claiming.quota;
     const full = held.length >= quota;
     const ref = { campaignId: def.id, category: filter.category, className: filter.className };
+    const card = (sections: object[]) => renderCard('claim-list', { held: held.length, quota, campaignName: def.name, headerColor: full ? 'green' : 'blue', sections });
     const sections: object[] = [
       {
         tag: 'markdown',
@@ -98,17 +100,21 @@ export function claimingFeature(deps: FeatureDeps) {
       sections.push({ tag: 'markdown', content: filterText ? `“${filterText}”下暂无可认领的对象。输入 /认领 查看全部。` : '目前没有可认领的对象，党支部登记后会通知大家。' });
     } else {
       sections.push({ tag: 'markdown', content: `**可认领 / Available**（${filterText ? `${filterText}，` : ''}共 ${available} 位，还可认领 ${quota - held.length} 位）` });
-      const page = groups.slice(filter.offset, filter.offset + PAGE);
-      for (const g of page) sections.push(listRow(groupLine(def, g), callbackButton('认领', { action: 'claim.take', ...ref, targetId: g.firstId, offset: filter.offset }, 'primary')));
-      const nav: object[] = [];
-      if (filter.offset > 0) nav.push(callbackButton('上一页', { action: 'claim.page', ...ref, offset: Math.max(0, filter.offset - PAGE) }));
-      if (filter.offset + PAGE < groups.length) nav.push(callbackButton('下一页', { action: 'claim.page', ...ref, offset: filter.offset + PAGE }));
-      if (nav.length) sections.push({ tag: 'column_set', flex_mode: 'flow', columns: nav.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) });
-      sections.push({ tag: 'markdown', content: `<font color='grey'>按类别或班级筛选：/认领 ${def.targetCategories[0]?.name ?? '类别'}　或　/认领 班级名称</font>` });
+      return pageOf(groups, filter.offset, {
+        perPage: PAGE,
+        render: (page, at) =>
+          card([
+            ...sections,
+            ...page.map((g) => listRow(groupLine(def, g), callbackButton('认领', { action: 'claim.take', ...ref, targetId: g.firstId, offset: at.from }, 'primary'))),
+            ...pageNav(at, (o) => ({ action: 'claim.page', ...ref, offset: o }), '组'),
+            { tag: 'markdown', content: `<font color='grey'>按类别或班级筛选：/认领 ${def.targetCategories[0]?.name ?? '类别'}　或　/认领 班级名称</font>` },
+            // Claiming runs for weeks; the list outlives its buttons.
+            reopenNote('/认领'),
+          ]),
+      });
     }
-    // Claiming runs for weeks; the list outlives its buttons.
-    if (held.length || (!full && groups.length)) sections.push(reopenNote('/认领'));
-    return renderCard('claim-list', { held: held.length, quota, campaignName: def.name, headerColor: full ? 'green' : 'blue', sections });
+    if (held.length) sections.push(reopenNote('/认领'));
+    return card(sections);
   }
 
   const groupLine = (def: CampaignDefinition, g: ClaimGroup) =>

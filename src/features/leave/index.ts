@@ -3,6 +3,7 @@ import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } f
 import { toast, withCard } from '../../bot/events.js';
 import type { Leave, Person } from '../../db/schema.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
+import { pageOf, pageNav } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { dayjs, inZone, parseTypedDay } from '../../domain/time.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
@@ -17,6 +18,8 @@ import { LeaveRepo } from '../reminders/facts.js';
 
 const USAGE =
   '用法：/请假 姓名 开始日期 结束日期 [代班 姓名]，例如 /请假 张伟 11-20 11-30 代班 李明；/请假 查看当前和即将开始的请假。\nUsage: /leave <name> <from> <to> [substitute <name>]';
+/** Leave rows per card page. */
+const LIST_PAGE = 10;
 
 export function leaveFeature(deps: FeatureDeps) {
   const repo = new LeaveRepo(deps.db);
@@ -31,21 +34,31 @@ export function leaveFeature(deps: FeatureDeps) {
     return found[0]!;
   }
 
-  async function listCard() {
+  /** The leave list, a page at a time: a school's list outgrows one card (10 rows of six elements each). */
+  async function listCard(offset = 0) {
     const today = inZone(deps.clock.now(), await tz()).format('YYYY-MM-DD');
     const all = await repo.current(today);
     const names = new Map((await deps.people.all()).map((p) => [p.id, p.name]));
-    const rows = all.map((l) =>
-      listRow(
-        `**${names.get(l.personId)}** ${span(l)}${l.startOn <= today ? '（请假中）' : ''}${l.substituteId ? ` · 代班：${names.get(l.substituteId)}` : ''}`,
-        callbackButton('撤销', { action: 'leave.remove', leaveId: l.id }),
-      ),
-    );
-    return renderCard('list', {
-      title: `请假与代班 · ${all.length} 条`,
-      subtitle: 'Leave and substitutes',
-      headerColor: 'blue',
-      sections: [...(rows.length ? rows : [{ tag: 'markdown', content: '目前没有请假记录。' }]), { tag: 'markdown', content: USAGE, text_size: 'notation' }],
+    return pageOf(all, offset, {
+      perPage: LIST_PAGE,
+      render: (page, at) =>
+        renderCard('list', {
+          title: `请假与代班 · ${all.length} 条`,
+          subtitle: 'Leave and substitutes',
+          headerColor: 'blue',
+          sections: [
+            ...(page.length
+              ? page.map((l) =>
+                  listRow(
+                    `**${names.get(l.personId)}** ${span(l)}${l.startOn <= today ? '（请假中）' : ''}${l.substituteId ? ` · 代班：${names.get(l.substituteId)}` : ''}`,
+                    callbackButton('撤销', { action: 'leave.remove', leaveId: l.id, offset: at.from }),
+                  ),
+                )
+              : [{ tag: 'markdown', content: '目前没有请假记录。' }]),
+            ...pageNav(at, (o) => ({ action: 'leave.page', offset: o }), '条'),
+            { tag: 'markdown', content: USAGE, text_size: 'notation' },
+          ],
+        }),
     });
   }
 
@@ -93,11 +106,15 @@ export function leaveFeature(deps: FeatureDeps) {
         return record(ctx, ctx.person);
       },
     });
-    router.action('leave.remove', z.object({ leaveId: z.number().int().positive() }), async ({ value, person }) => {
+    router.action('leave.page', z.object({ offset: z.number().int().min(0) }), async ({ value, person }) => {
+      if (!isAdmin(person)) return toast('error', '仅限管理员操作。/ Admins only.');
+      return withCard({}, await listCard(value.offset));
+    });
+    router.action('leave.remove', z.object({ leaveId: z.number().int().positive(), offset: z.number().int().min(0).default(0) }), async ({ value, person }) => {
       if (!isAdmin(person)) return toast('error', '仅限管理员操作。/ Admins only.');
       const removed = await repo.remove(value.leaveId);
       deps.log.info({ leaveId: value.leaveId, removed: !!removed }, 'leave removed');
-      return withCard(removed ? toast('success', '已撤销这条请假。') : toast('info', '这条请假已经撤销过了。'), await listCard());
+      return withCard(removed ? toast('success', '已撤销这条请假。') : toast('info', '这条请假已经撤销过了。'), await listCard(value.offset));
     });
   }
 

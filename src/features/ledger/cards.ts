@@ -13,6 +13,7 @@ import {
 import { daysBetween } from '../../domain/periods.js';
 import { formatLocal, localDate } from '../../domain/time.js';
 import { callbackButton, labelledText, plainText, renderCard, reopenNote, textBlock, textTag } from '../../feishu/card-templates.js';
+import { fitsCardBudget } from '../../feishu/card-budget.js';
 
 /**
  * The ledger's cards. An item's words (which may quote a parent) always go in
@@ -211,24 +212,51 @@ export interface FormCardInput {
   kind: FormKind;
   /** People the item may be handed to (transfer only). */
   candidates?: Person[];
-  typed?: { note?: string; owner?: string };
+  typed?: { note?: string; owner?: string; ownerName?: string };
   problem?: string;
   back?: Back;
 }
 
-export function formCard(v: FormCardInput) {
-  const f = FORMS[v.kind];
-  const fields: object[] = [];
-  if (v.kind === 'transfer') {
-    fields.push({
+/**
+ * The new owner of a transfer: a list of everyone when it fits the card (each
+ * option's text is an element), else a name or mobile to type — a school's
+ * staff list alone would break Feishu's 200 elements.
+ */
+function ownerFields(v: FormCardInput, choose: boolean): object[] {
+  if (v.kind !== 'transfer') return [];
+  if (!choose) {
+    return [
+      {
+        tag: 'input',
+        name: 'owner_name',
+        required: true,
+        max_length: 50,
+        default_value: v.typed?.ownerName ?? '',
+        placeholder: plainText('姓名或手机号 Name or mobile'),
+        label: plainText('新负责人 New owner *'),
+      },
+    ];
+  }
+  return [
+    {
       tag: 'select_static',
       name: 'owner',
       required: true,
       placeholder: plainText('新负责人 New owner'),
       options: (v.candidates ?? []).map((p) => ({ text: plainText(p.department ? `${p.name}（${p.department}）` : p.name), value: String(p.id) })),
       ...(v.typed?.owner ? { initial_option: v.typed.owner } : {}),
-    });
-  }
+    },
+  ];
+}
+
+export function formCard(v: FormCardInput) {
+  const card = formCardWith(v, true);
+  return v.kind === 'transfer' && !fitsCardBudget(card) ? formCardWith(v, false) : card;
+}
+
+function formCardWith(v: FormCardInput, chooseOwner: boolean) {
+  const f = FORMS[v.kind];
+  const fields: object[] = ownerFields(v, chooseOwner);
   fields.push({
     tag: 'input',
     name: 'note',
@@ -291,10 +319,3 @@ export function listRows(rows: ListRow[], now: Date, tz: string, back?: Back): o
 export function listCard(v: { title: string; subtitle: string; headerColor: string; sections: object[] }) {
   return renderCard('ledger-list', v);
 }
-
-export const pageButtons = (q: string, offset: number, page: number, total: number) => {
-  const nav: object[] = [];
-  if (offset > 0) nav.push(callbackButton('上一页 Prev', { action: 'ledger.list', q, offset: Math.max(0, offset - page) }));
-  if (offset + page < total) nav.push(callbackButton('下一页 Next', { action: 'ledger.list', q, offset: offset + page }));
-  return buttonRow(nav);
-};

@@ -23,6 +23,7 @@ import {
   type Verdict,
 } from '../../domain/ledger.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
+import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { normaliseMobile } from '../../roster/validate.js';
 import { currentCampaign, type FeatureDeps, type Job } from '../deps.js';
@@ -37,7 +38,6 @@ import {
   listCard,
   listRows,
   numbersLine,
-  pageButtons,
   type Back,
   type FormKind,
 } from './cards.js';
@@ -53,8 +53,10 @@ import { LedgerRepo } from './repo.js';
  */
 
 const PAGE = 10;
-/** A card holds at most 200 elements (FEISHU.md §2.1); a row takes six. */
-const ESCALATION_ROWS = 20;
+/** Owners per page of /台账 统计. */
+const STATS_PAGE = 20;
+/** Rows of the overdue notice to admins; the rest are one /台账 逾期 away. */
+const ESCALATION_ROWS = 15;
 
 const back = z.object({ q: z.string().max(200), offset: z.number().int().min(0) }).optional();
 const itemRef = z.object({ itemId: z.number().int().positive(), back });
@@ -111,6 +113,18 @@ export function ledgerFeature(deps: FeatureDeps) {
     return (await deps.people.all()).filter((p) => p.openId && p.id !== item.ownerId).sort((a, b) => a.name.localeCompare(b.name, 'zh'));
   }
 
+  /** The new owner a transfer form names: chosen from the list, or typed as a name or mobile when the list was too long for a card. */
+  async function newOwner(form: Record<string, unknown>): Promise<Person | string> {
+    const typed = clean(form.owner_name);
+    if (!typed) {
+      const id = Number(clean(form.owner));
+      return (Number.isInteger(id) && id > 0 ? await deps.people.byId(id) : null) ?? '请选择新的负责人。';
+    }
+    const found = await deps.people.byNameOrMobile(typed, normaliseMobile(typed));
+    if (found.length > 1) return `有 ${found.length} 位“${typed}”，请改用手机号指明。`;
+    return found[0] ?? `名单中没有“${typed}”，请核对姓名或手机号。`;
+  }
+
   /** What a form-backed step needs: its note (required or not) and, for a transfer, the new owner. */
   async function readInput(action: LedgerAction, item: LedgerItem, form: Record<string, unknown>, needsNote: boolean): Promise<Input> {
     if (!isFormKind(action)) return { ok: true };
@@ -119,9 +133,8 @@ export function ledgerFeature(deps: FeatureDeps) {
     if (note.length > NOTE_MAX) return problem(`不能超过 ${NOTE_MAX} 字（现在 ${note.length} 字）。`);
     if (needsNote && !note) return problem(MISSING_NOTE[action]);
     if (action !== 'transfer') return { ok: true, note: note || undefined };
-    const id = Number(clean(form.owner));
-    const to = Number.isInteger(id) && id > 0 ? await deps.people.byId(id) : null;
-    if (!to) return problem('请选择新的负责人。');
+    const to = await newOwner(form);
+    if (typeof to === 'string') return problem(to);
     if (to.id === item.ownerId) return problem(`${to.name} 已经是负责人了，请另选一位。`);
     if (!to.openId) return problem(`${to.name} 还没有匹配到飞书账号，暂时无法转交给他/她。`);
     return { ok: true, note: note || undefined, toOwner: to };
@@ -145,7 +158,7 @@ export function ledgerFeature(deps: FeatureDeps) {
     const input = await readInput(action, item, form, verdict.needsNote);
     if (!input.ok) {
       // The form comes back with what was typed and the problem; nothing is lost.
-      const typed = { note: clean(form.note).slice(0, NOTE_MAX), owner: clean(form.owner) };
+      const typed = { note: clean(form.note).slice(0, NOTE_MAX), owner: clean(form.owner), ownerName: clean(form.owner_name).slice(0, 50) };
       return withCard(toast('error', input.problem), formCard({ item, kind: input.kind, typed, problem: input.problem, candidates: await candidates(item), back: b }));
     }
     const now = deps.clock.now();
@@ -239,24 +252,40 @@ export function ledgerFeature(deps: FeatureDeps) {
     const names = await repo.names(items.map((i) => i.ownerId));
     const sections: object[] = [{ tag: 'markdown', content: numbersLine(ledgerNumbers(items, now, tz)) }, { tag: 'hr' }];
     if (query.stats && admin) {
-      for (const { ownerId: id, numbers } of ledgerNumbersByOwner(items, now, tz)) {
-        sections.push({ tag: 'markdown', content: `**${names.get(id) ?? '—'}**\n${numbersLine(numbers)}` });
-      }
-      return listCard({ title: `走访台账统计 · ${scope}`, subtitle: `${def.name} / Ledger numbers`, headerColor: 'blue', sections });
+      // One block per owner: a district's owners take many cards.
+      return pageOf(ledgerNumbersByOwner(items, now, tz), offset, {
+        perPage: STATS_PAGE,
+        render: (rows, at) =>
+          listCard({
+            title: `走访台账统计 · ${scope}`,
+            subtitle: `${def.name} / Ledger numbers`,
+            headerColor: 'blue',
+            sections: [
+              ...sections,
+              ...rows.map(({ ownerId: id, numbers }) => ({ tag: 'markdown', content: `**${names.get(id) ?? '—'}**\n${numbersLine(numbers)}` })),
+              ...pageNav(at, (o) => ({ action: 'ledger.list', q, offset: o }), '位负责人'),
+            ],
+          }),
+      });
     }
     const shown = items.filter((i) => matches(query, i, now, tz));
-    const page = shown.slice(offset, offset + PAGE);
-    if (!page.length) sections.push({ tag: 'markdown', content: q ? '没有符合条件的台账。' : '没有未销号的台账，不积压不拖拉 👍' });
-    sections.push(...listRows(page.map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz, { q, offset }));
-    sections.push(...pageButtons(q, offset, PAGE, shown.length));
     const filters = admin ? '/台账 逾期 · 全部 · 待销号 · <姓名> · 走访 · 统计' : '/台账 逾期 · 全部 · 待销号';
-    sections.push({ tag: 'markdown', content: `<font color='grey'>筛选：${filters}　新建：/台账 新建 内容</font>`, text_size: 'notation' });
-    if (page.length) sections.push(ledgerReopenNote());
-    return listCard({
-      title: [admin ? '走访台账' : '我的走访台账', queryLabel(query, admin ? scope : ''), `${shown.length} 项`].filter(Boolean).join(' · '),
-      subtitle: `${def.name} / Visit ledger`,
-      headerColor: shown.some((i) => daysOverdue(i, now, tz) > 0) ? 'orange' : 'blue',
-      sections,
+    return pageOf(shown, offset, {
+      perPage: PAGE,
+      render: (page, at) =>
+        listCard({
+          title: [admin ? '走访台账' : '我的走访台账', queryLabel(query, admin ? scope : ''), `${shown.length} 项`].filter(Boolean).join(' · '),
+          subtitle: `${def.name} / Visit ledger`,
+          headerColor: shown.some((i) => daysOverdue(i, now, tz) > 0) ? 'orange' : 'blue',
+          sections: [
+            ...sections,
+            ...(page.length ? [] : [{ tag: 'markdown', content: q ? '没有符合条件的台账。' : '没有未销号的台账，不积压不拖拉 👍' }]),
+            ...listRows(page.map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz, { q, offset: at.from }),
+            ...pageNav(at, (o) => ({ action: 'ledger.list', q, offset: o })),
+            { tag: 'markdown', content: `<font color='grey'>筛选：${filters}　新建：/台账 新建 内容</font>`, text_size: 'notation' },
+            ...(page.length ? [ledgerReopenNote()] : []),
+          ],
+        }),
     });
   }
 
@@ -358,17 +387,20 @@ export function ledgerFeature(deps: FeatureDeps) {
     const escalate = overdue.filter((i) => !i.escalatedAt && dueForEscalation(i, now, tz));
     if (!escalate.length) return queued;
     const names = await repo.names(escalate.map((i) => i.ownerId));
-    const rest = escalate.length - ESCALATION_ROWS;
-    const card = listCard({
-      title: `走访台账逾期提醒 · ${escalate.length} 项`,
-      subtitle: `${def.name} / Overdue ledger items`,
-      headerColor: 'red',
-      sections: [
-        { tag: 'markdown', content: `以下台账已超过期限 ${LEDGER_ESCALATION_GRACE_DAYS} 天以上，负责人已收到提醒。点“查看”了解详情，必要时转交他人。` },
-        ...listRows(escalate.slice(0, ESCALATION_ROWS).map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz),
-        ...(rest > 0 ? [{ tag: 'markdown', content: `另有 ${rest} 项，输入 /台账 逾期 查看全部。` }] : []),
-        ledgerReopenNote(),
-      ],
+    const card = pageOf(escalate, 0, {
+      perPage: ESCALATION_ROWS,
+      render: (rows, at) =>
+        listCard({
+          title: `走访台账逾期提醒 · ${escalate.length} 项`,
+          subtitle: `${def.name} / Overdue ledger items`,
+          headerColor: 'red',
+          sections: [
+            { tag: 'markdown', content: `以下台账已超过期限 ${LEDGER_ESCALATION_GRACE_DAYS} 天以上，负责人已收到提醒。点“查看”了解详情，必要时转交他人。` },
+            ...listRows(rows.map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz),
+            ...(at.next !== undefined ? [{ tag: 'markdown', content: `另有 ${at.total - at.to} 项，输入 /台账 逾期 查看全部。` }] : []),
+            ledgerReopenNote(),
+          ],
+        }),
     });
     const ids = escalate.map((i) => i.id).join('.');
     const admins = (await deps.people.admins()).filter((a) => a.openId);

@@ -1,14 +1,15 @@
 import { and, eq, gt, lte } from 'drizzle-orm';
 import { z } from 'zod';
-import type { CommandContext, Router } from '../../bot/router.js';
-import { toast } from '../../bot/events.js';
+import { isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { reminderSnoozes, type Person } from '../../db/schema.js';
 import { endedPeriodObligations, needsChasing, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { addDays, isAvailable } from '../../domain/periods.js';
 import { currentStage, mayNudge, nextNudgeMoment, type Stage } from '../../domain/reminders.js';
 import { formatDeadline, inZone, localDate } from '../../domain/time.js';
-import { renderCard } from '../../feishu/card-templates.js';
+import { pageNav, pageOf } from '../../feishu/card-budget.js';
+import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { currentCampaign, type FeatureDeps, type Job, type WeeklyGap, type WeeklyGaps } from '../deps.js';
@@ -32,6 +33,18 @@ export interface Openers {
   reflection(campaignId: string): object;
   story(campaignId: string): object;
   visits(campaignId: string): object;
+}
+
+/** Lines of /谁没交 per card page, and departments per page of its counts. */
+const BEHIND_PAGE = 15;
+const GROUPS_PAGE = 15;
+/** Where the lines of people with no department are counted. */
+const NO_DEPARTMENT = '未填部门';
+
+interface BehindLine {
+  group: string;
+  personIds: number[];
+  text: string;
 }
 
 /** Admin notices about a stage older than this are not sent late: by then the digest has told the story. */
@@ -73,15 +86,26 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
     };
   }
 
+  /** The overdue notice to admins: as many lines as fit one card, and a button to /谁没交's per-department view for the rest. */
   function adminListCard(c: ActiveCampaign, title: string, lines: string[]) {
-    return renderCard('list', {
-      title,
-      subtitle: `${c.def.name} / Needs attention`,
-      headerColor: 'orange',
-      sections: [
-        { tag: 'markdown', content: lines.map((l) => `- ${l}`).join('\n') },
-        { tag: 'markdown', content: '本人已收到私信提醒。仅管理员可见；群里只发统计数字。/ The people themselves were reminded first.', text_size: 'notation' },
-      ],
+    return pageOf(lines, 0, {
+      perPage: BEHIND_PAGE,
+      render: (rows, at) =>
+        renderCard('list', {
+          title,
+          subtitle: `${c.def.name} / Needs attention`,
+          headerColor: 'orange',
+          sections: [
+            { tag: 'markdown', content: rows.map((l) => `- ${l}`).join('\n') },
+            ...(at.next !== undefined
+              ? [
+                  { tag: 'markdown', content: `另有 ${at.total - at.to} 项未列出。/ ${at.total - at.to} more.` },
+                  callbackButton('按部门查看全部 See all', { action: 'behind.groups', offset: 0 }),
+                ]
+              : []),
+            { tag: 'markdown', content: '本人已收到私信提醒。仅管理员可见；群里只发统计数字。/ The people themselves were reminded first.', text_size: 'notation' },
+          ],
+        }),
     });
   }
 
@@ -213,32 +237,84 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
     });
   }
 
+  /** Every line of /谁没交 now, filed under the department of the first person it names. */
+  async function behindLines(c: ActiveCampaign): Promise<BehindLine[]> {
+    const { def } = c;
+    const now = deps.clock.now();
+    const today = localDate(now, def.timezone);
+    const f = await facts.load(c);
+    const byId = new Map(f.people.map((p) => [p.id, p]));
+    const groupOf = (id: number) => byId.get(id)?.department || NO_DEPARTMENT;
+    return [
+      ...outstanding(obligationsOf(def, f, today), today, true).map((o) => ({
+        group: groupOf(o.personIds[0]!),
+        personIds: o.personIds,
+        text: `${o.personIds.map((id) => byId.get(id)?.name).join('、')}：${obligationLine(def, o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
+      })),
+      ...(await weeklyGaps(c, now)).map((g) => ({ group: groupOf(g.person.id), personIds: [g.person.id], text: `${g.person.name}：${g.line}` })),
+    ];
+  }
+
+  /**
+   * /谁没交 as a card: the lines themselves when they fit one page; past that, a
+   * count per department with a button opening that department's lines, a page
+   * at a time (a school's list is 67 lines — 4,200 px on a phone).
+   */
+  function behindCard(c: ActiveCampaign, lines: BehindLine[], view: { group?: string; offset: number }) {
+    const { def } = c;
+    const frame = (sections: object[]) =>
+      renderCard('list', {
+        title: lines.length ? `尚未完成 · ${lines.length} 项` : '全部按时完成',
+        subtitle: `${def.name} / Who has not submitted · ${formatDeadline(deps.clock.now(), def.timezone)}`,
+        headerColor: lines.length ? 'orange' : 'green',
+        sections: [...sections, ...(lines.length ? [{ tag: 'markdown', content: '输入 /催办 可立即私信提醒以上老师。', text_size: 'notation' }] : [])],
+      });
+    if (!lines.length) return frame([{ tag: 'markdown', content: '没有逾期、落后或一周内到期未交的任务。' }]);
+    const listed = (rows: BehindLine[]) => ({ tag: 'markdown', content: rows.map((l) => `- ${l.text}`).join('\n') });
+    if (view.group === undefined && lines.length <= BEHIND_PAGE) return frame([listed(lines)]);
+    if (view.group !== undefined) {
+      const group = view.group;
+      const mine = lines.filter((l) => l.group === group);
+      return pageOf(mine, view.offset, {
+        perPage: BEHIND_PAGE,
+        render: (rows, at) =>
+          frame([
+            { tag: 'markdown', content: `**${group}** · ${mine.length} 项` },
+            mine.length ? listed(rows) : { tag: 'markdown', content: '这个部门的任务已经都完成了。' },
+            ...pageNav(at, (o) => ({ action: 'behind.group', group, offset: o })),
+            callbackButton('返回各部门统计 Back', { action: 'behind.groups', offset: 0 }),
+          ]),
+      });
+    }
+    const groups = [...new Set(lines.map((l) => l.group))].sort((a, b) => a.localeCompare(b, 'zh-CN')).map((group) => {
+      const mine = lines.filter((l) => l.group === group);
+      return { group, items: mine.length, people: new Set(mine.flatMap((l) => l.personIds)).size };
+    });
+    return pageOf(groups, view.offset, {
+      perPage: GROUPS_PAGE,
+      render: (rows, at) =>
+        frame([
+          { tag: 'markdown', content: `共 ${new Set(lines.flatMap((l) => l.personIds)).size} 位老师、${lines.length} 项，按部门统计；点“查看”看名单。` },
+          ...rows.map((g) => listRow(`**${g.group}** · ${g.people} 人 · ${g.items} 项`, callbackButton('查看', { action: 'behind.group', group: g.group, offset: 0 }))),
+          ...pageNav(at, (o) => ({ action: 'behind.groups', offset: o }), '个部门'),
+        ]),
+    });
+  }
+
   /** /谁没交: who owes what now, by name, to the admin privately. */
   async function whoIsBehind(ctx: CommandContext) {
     const c = await campaignNow();
-    const { def } = c;
-    const today = localDate(deps.clock.now(), def.timezone);
-    const f = await facts.load(c);
-    const names = new Map(f.people.map((p) => [p.id, p.name]));
-    const lines = [
-      ...outstanding(obligationsOf(def, f, today), today, true).map(
-        (o) => `${o.personIds.map((id) => names.get(id)).join('、')}：${obligationLine(def, o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
-      ),
-      ...(await weeklyGaps(c, deps.clock.now())).map((g) => `${g.person.name}：${g.line}`),
-    ];
-    const card = renderCard('list', {
-      title: lines.length ? `尚未完成 · ${lines.length} 项` : '全部按时完成',
-      subtitle: `${def.name} / Who has not submitted · ${formatDeadline(deps.clock.now(), def.timezone)}`,
-      headerColor: lines.length ? 'orange' : 'green',
-      sections: [
-        { tag: 'markdown', content: lines.length ? lines.map((l) => `- ${l}`).join('\n') : '没有逾期、落后或一周内到期未交的任务。' },
-        ...(lines.length ? [{ tag: 'markdown', content: '输入 /催办 可立即私信提醒以上老师。', text_size: 'notation' }] : []),
-      ],
-    });
-    await ctx.reply({ card });
+    await ctx.reply({ card: behindCard(c, await behindLines(c), { offset: 0 }) });
   }
 
   function register(router: Router) {
+    const behindView = async (person: Person | null, view: { group?: string; offset: number }) => {
+      if (!isAdmin(person)) return toast('error', '仅限管理员查看。/ Admins only.');
+      const c = await campaignNow();
+      return withCard({}, behindCard(c, await behindLines(c), view));
+    };
+    router.action('behind.groups', z.object({ offset: z.number().int().min(0) }), ({ value, person }) => behindView(person, value));
+    router.action('behind.group', z.object({ group: z.string().max(100), offset: z.number().int().min(0) }), ({ value, person }) => behindView(person, value));
     router.action('reminder.snooze', z.object({ campaignId: z.string(), key: z.string().max(200) }), async ({ value, person, event }) => {
       const c = await deps.campaigns.get(value.campaignId);
       if (!c || !person) return toast('error', '这条提醒已失效。/ This reminder is no longer valid.');

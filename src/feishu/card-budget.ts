@@ -1,0 +1,84 @@
+import { callbackButton } from './card-templates.js';
+
+/**
+ * What one card may hold. Feishu refuses a card with more than 200 elements —
+ * and every text object counts, a button's label and a header's title as much
+ * as a column ("卡片 JSON 2.0 结构": "最多支持 200 个元素（如 tag 为 plain_text
+ * 的文本元素）或组件"; code 230099, sub-code 11310) — or a request body over
+ * 30 KB ("发送消息", code 230025). A callback answer that breaks either leaves
+ * the teacher with error 200673 and the old card. Lists whose length depends
+ * on the roster are therefore cut into pages well inside both limits.
+ */
+export const CARD_LIMITS = { elements: 200, bytes: 30 * 1024 };
+/** What a page aims for, leaving room for a title that grows or a longer name. */
+export const CARD_BUDGET = { elements: 150, bytes: 25 * 1024 };
+
+/** Elements as Feishu counts them: every object with a `tag`, wherever it sits in the card. */
+export function cardElements(node: unknown): number {
+  if (Array.isArray(node)) return node.reduce((n: number, v) => n + cardElements(v), 0);
+  if (!node || typeof node !== 'object') return 0;
+  let n = typeof (node as { tag?: unknown }).tag === 'string' ? 1 : 0;
+  for (const v of Object.values(node)) n += cardElements(v);
+  return n;
+}
+
+export const cardBytes = (card: unknown) => Buffer.byteLength(JSON.stringify(card), 'utf8');
+
+const fits = (card: unknown, limits: { elements: number; bytes: number }) => cardElements(card) <= limits.elements && cardBytes(card) <= limits.bytes;
+
+/** Whether a card leaves the room `CARD_BUDGET` keeps, for cards that have a smaller form to fall back to. */
+export const fitsCardBudget = (card: unknown) => fits(card, CARD_BUDGET);
+
+/** Why Feishu would refuse this card, or undefined when it would take it. */
+export function cardOverLimit(card: unknown): string | undefined {
+  const elements = cardElements(card);
+  if (elements > CARD_LIMITS.elements) return `${elements} elements (limit ${CARD_LIMITS.elements})`;
+  const bytes = cardBytes(card);
+  if (bytes > CARD_LIMITS.bytes) return `${(bytes / 1024).toFixed(1)} KB (limit 30 KB)`;
+  return undefined;
+}
+
+/** Where a page sits in its list: rows [from, to) of total, and the offsets of its neighbours. */
+export interface PageInfo {
+  from: number;
+  to: number;
+  total: number;
+  prev?: number;
+  next?: number;
+}
+
+/**
+ * The page of `items` that holds row `offset`: pages are cut from the start,
+ * each as many rows as fit `CARD_BUDGET` (at most `perPage`), so the same data
+ * always gives the same pages and no row is left out or shown twice. `render`
+ * builds the whole card for a page; a row too big for a card of its own is a
+ * bug and throws.
+ */
+export function pageOf<T>(items: T[], offset: number, o: { perPage: number; render: (rows: T[], page: PageInfo) => object }): object {
+  const total = items.length;
+  let from = 0;
+  let prev: number | undefined;
+  for (;;) {
+    let n = Math.min(o.perPage, total - from);
+    const build = (k: number) => o.render(items.slice(from, from + k), { from, to: from + k, total, prev, next: from + k < total ? from + k : undefined });
+    let card = build(n);
+    while (!fits(card, CARD_BUDGET) && n > 1) card = build(--n);
+    if (!fits(card, CARD_BUDGET)) throw new Error(`card-budget: one row alone is ${cardOverLimit(card) ?? 'over the budget'}`);
+    if (from + n >= total || offset < from + n) return card;
+    prev = from;
+    from += n;
+  }
+}
+
+/** "第 21–40 项，共 312 项" and 上一页 / 下一页 buttons; `valueAt` is the callback value that opens the page at an offset. */
+export function pageNav(page: PageInfo, valueAt: (offset: number) => object, unit = '项'): object[] {
+  if (page.prev === undefined && page.next === undefined) return [];
+  const buttons = [
+    ...(page.prev !== undefined ? [callbackButton('上一页 Prev', valueAt(page.prev))] : []),
+    ...(page.next !== undefined ? [callbackButton('下一页 Next', valueAt(page.next), 'primary')] : []),
+  ];
+  return [
+    { tag: 'markdown', content: `<font color='grey'>第 ${page.from + 1}–${page.to} ${unit}，共 ${page.total} ${unit}</font>`, text_size: 'notation' },
+    { tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) },
+  ];
+}
