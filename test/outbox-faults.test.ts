@@ -153,21 +153,29 @@ describe('after a long outage', () => {
   const text = '本周走访安排已更新';
   const copies = (name: string) => h.textsTo(name).filter((t) => t === text).length;
 
+  /**
+   * Queues one message while Feishu fails as `faults` says; once it has been
+   * tried `tries` times, Feishu comes back two hours later — past the hour in
+   * which it would recognise a resend under the same uuid.
+   */
+  async function sendThroughOutage(faults: Parameters<Harness['standIn']['faults']['set']>[0], tries: number) {
+    h.standIn.faults.set(faults);
+    await h.bot.outbox.enqueue({ dedupeKey: 'plan', to: { openId: h.openId('王建国') }, purpose: 'remind.weekly', text });
+    await waitFor(() => {
+      const r = h.db.select().from(outbox).get()!;
+      if (r.status !== 'pending' || r.attempts < tries) return false;
+      h.clock.advance(2 * 3600_000);
+      h.standIn.faults.clear();
+      return true;
+    }, 'tries during the outage');
+    await h.settle();
+  }
+
   it('holds a send whose first try may have arrived over an hour ago, and tells the admins', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     await h.settle();
     // The first try reaches Feishu but its answer is lost; then Feishu is down.
-    h.standIn.faults.set({ answerLostNext: 1, errorRate5xx: 1 });
-    await h.bot.outbox.enqueue({ dedupeKey: 'plan', to: { openId: h.openId('王建国') }, purpose: 'remind.weekly', text });
-    await waitFor(() => {
-      const r = h.db.select().from(outbox).get()!;
-      if (r.status !== 'pending' || r.attempts < 3) return false;
-      // Two hours later Feishu is back: a resend under the same uuid would no longer be recognised.
-      h.clock.advance(2 * 3600_000);
-      h.standIn.faults.clear();
-      return true;
-    }, 'retries during the outage');
-    await h.settle();
+    await sendThroughOutage({ answerLostNext: 1, errorRate5xx: 1 }, 3);
     expect(copies('王建国')).toBe(1);
     const r = h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'plan')).get()!;
     expect(r.status).toBe('unconfirmed');
@@ -198,16 +206,7 @@ describe('after a long outage', () => {
   it('still delivers, once, what Feishu definitely refused (429) two hours ago', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     await h.settle();
-    h.standIn.faults.set({ rateLimitNext: 100 });
-    await h.bot.outbox.enqueue({ dedupeKey: 'plan', to: { openId: h.openId('王建国') }, purpose: 'remind.weekly', text });
-    await waitFor(() => {
-      const r = h.db.select().from(outbox).get()!;
-      if (r.status !== 'pending' || r.attempts < 1) return false;
-      h.clock.advance(2 * 3600_000);
-      h.standIn.faults.clear();
-      return true;
-    }, 'a rate-limited try');
-    await h.settle();
+    await sendThroughOutage({ rateLimitNext: 100 }, 1);
     expect(copies('王建国')).toBe(1);
     expect(h.db.select().from(outbox).get()).toMatchObject({ status: 'sent' });
     expect(h.textsTo('陈立华')).toEqual([]);
