@@ -2,11 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { PhaseFigures, ProbeReply, ProbeRequest } from './probe.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export interface Child {
   url: string;
+  /** Ends the child's current phase (the first began at its start) and begins the next; its figures. */
+  phase(): Promise<PhaseFigures>;
+  /** Moves the child's business clock forward (the bot's). */
+  advanceClock(ms: number): Promise<void>;
   /** SIGTERM, then the peak resident memory the child reported on its way out (KiB). */
   stop(): Promise<number | undefined>;
 }
@@ -19,8 +24,27 @@ export interface Child {
 export async function startChild(script: 'bot' | 'echo', env: Record<string, string> = {}): Promise<Child> {
   const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(here, `${script}.ts`)], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  // One request at a time, so each reply answers the request before it.
+  let ipc: Promise<unknown> = Promise.resolve();
+  const ask = <T>(request: ProbeRequest, key: string): Promise<T> => {
+    const answer = ipc.then(
+      () =>
+        new Promise<T>((resolve, reject) => {
+          const on = (m: Record<string, unknown>) => {
+            if (!(key in m)) return;
+            proc.off('message', on);
+            resolve(m[key] as T);
+          };
+          proc.on('message', on);
+          void exited.then((code) => reject(new Error(`bench ${script} exited (${code}) before answering ${key}`)));
+          proc.send(request, (e) => e && reject(e));
+        }),
+    );
+    ipc = answer.catch(() => undefined);
+    return answer;
+  };
   const lines = readline.createInterface({ input: proc.stdout! });
   const messages: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
@@ -45,6 +69,10 @@ export async function startChild(script: 'bot' | 'echo', env: Record<string, str
   const url = String(await next('url'));
   return {
     url,
+    phase: () => ask<ProbeReply['phase']>({ probe: 'phase' }, 'phase'),
+    advanceClock: async (ms) => {
+      await ask({ probe: 'advance-clock', ms }, 'clockAdvanced');
+    },
     async stop() {
       proc.kill('SIGTERM');
       const rss = await Promise.race([next('maxRssKb'), exited.then(() => undefined)]).catch(() => undefined);

@@ -5,6 +5,9 @@
  * work, SQLite) is what the ratio in the benchmark table shows.
  */
 import express from 'express';
+import { servePhases } from './probe.js';
+
+servePhases();
 
 const app = express();
 app.disable('x-powered-by');

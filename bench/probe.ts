@@ -1,0 +1,64 @@
+/**
+ * What a benchmark child (the bot, the echo) measures about itself, one phase
+ * at a time, on the parent's word over the IPC channel: the CPU it used, the
+ * event loop's longest wait, and its peak resident memory. CPU time holds
+ * still on a shared machine where latencies do not; the loop delay says how
+ * long one task kept every other request waiting.
+ *
+ * The first phase runs from process start (start-up, and for the bot its
+ * catch-up) until the parent first asks for figures.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+export interface PhaseFigures {
+  /** User + system CPU of the whole process during the phase. */
+  cpuMs: number;
+  /** The event loop's longest delay and its 99th percentile, ms. */
+  loopMaxMs: number;
+  loopP99Ms: number;
+  /** Highest resident memory seen, sampled every 50 ms and at both ends. */
+  rssPeakMb: number;
+}
+
+/** Parent → child. */
+export type ProbeRequest = { probe: 'phase' } | { probe: 'advance-clock'; ms: number };
+/** Child → parent: the figures of the phase that just ended (a new one starts at once). */
+export interface ProbeReply {
+  phase: PhaseFigures;
+}
+
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+/** Starts measuring and answers the parent's requests; `advanceClock` moves the child's business time. */
+export function servePhases(advanceClock?: (ms: number) => void): void {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  // From process start: module loading and start-up belong to the first phase.
+  let cpu = { user: 0, system: 0 };
+  let rssPeak = process.memoryUsage.rss();
+  const sample = () => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+  };
+  setInterval(sample, 50).unref();
+  process.on('message', (m: ProbeRequest) => {
+    if (m.probe === 'advance-clock') {
+      advanceClock?.(m.ms);
+      process.send?.({ clockAdvanced: m.ms });
+      return;
+    }
+    sample();
+    const used = process.cpuUsage(cpu);
+    const phase: PhaseFigures = {
+      cpuMs: Math.round((used.user + used.system) / 100) / 10,
+      loopMaxMs: Math.round(loop.max / 1e5) / 10,
+      loopP99Ms: Math.round(loop.percentile(99) / 1e5) / 10,
+      rssPeakMb: mb(rssPeak),
+    };
+    cpu = process.cpuUsage();
+    loop.reset();
+    rssPeak = process.memoryUsage.rss();
+    process.send?.({ phase } satisfies ProbeReply);
+  });
+  // The channel must not keep a child alive that has nothing else to do.
+  process.channel?.unref();
+}
