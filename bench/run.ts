@@ -26,8 +26,10 @@ import { readRosterFile } from '../src/roster/read.js';
 import { importRoster } from '../src/roster/import.js';
 import { writeRosterWorkbook } from '../src/roster/template.js';
 import { FeishuStandIn, sandboxCredentials, type StoredMessage } from '../src/sandbox/index.js';
+import type { RecordedCall } from '../src/sandbox/stand-in.js';
 import { startChild, type Child } from './children.js';
-import { median, percentile, rateLimitFloorMs, round } from './stats.js';
+import type { PhaseFigures } from './probe.js';
+import { median, percentile, perOp, rateLimitFloorMs, round } from './stats.js';
 
 export interface BenchOptions {
   size: DistrictSize;
@@ -41,6 +43,12 @@ export interface BenchOptions {
   digestSamples: number;
   /** Each import and exceljs read is repeated this often; the median is reported. */
   importRuns: number;
+  /** /帮助 sent by different teachers while a fan-out runs, at most this many… */
+  commandSamples: number;
+  /** …one every this many ms until the fan-out is sent. */
+  commandIntervalMs: number;
+  /** The bot's timeout for a Feishu call (its own default is 10 s); the fault run's slow answers come after it. */
+  apiTimeoutMs: number;
   /** Business time of the run: a Tuesday mid-month inside seed 002's window, so everyone is behind pace. */
   at: Date;
   workDir: string;
@@ -54,6 +62,9 @@ export const DEFAULT_OPTIONS: Omit<BenchOptions, 'workDir'> = {
   progressSamples: 200,
   digestSamples: 20,
   importRuns: 3,
+  commandSamples: 100,
+  commandIntervalMs: 200,
+  apiTimeoutMs: 10_000,
   at: new Date('2026-11-17T10:00:00+08:00'),
 };
 
@@ -66,6 +77,53 @@ export interface CardSubmitRow {
   ratioP99: number;
   /** Visit records the bot stored from this rate's submits (one per accepted request). */
   stored: number;
+  /** What each process used while serving this rate; an operation is a request sent. */
+  botCost: PhaseCost;
+  echoCost: PhaseCost;
+}
+
+/** What a child process used during one row (bench/probe.ts), per operation of that row. */
+export interface PhaseCost extends PhaseFigures {
+  ops: number;
+  /** cpuMs ÷ ops. */
+  cpuMsPerOp: number | undefined;
+}
+
+export const costOf = (f: PhaseFigures, ops: number): PhaseCost => ({ ...f, ops, cpuMsPerOp: perOp(f.cpuMs, ops) });
+
+export interface FanOutFigures {
+  messages: number;
+  teachers: number;
+  wallSeconds: number;
+  /** The shortest possible under Feishu's published limits (50/s, 1,000/min per app). */
+  feishuFloorSeconds: number;
+  /** The shortest possible under the bot's own, deliberately lower limits. */
+  ownFloorSeconds: number;
+  lost: number;
+  duplicated: number;
+  /** Sends the stand-in refused for rate limiting (the bot's limiter should keep this at 0); injected 429s are not counted. */
+  rateLimited: number;
+  /** An operation is a message sent (reminders, plus the answers to commands sent meanwhile). */
+  bot: PhaseCost;
+}
+
+/** The faults the stand-in actually answered with during the fault run, in % of its /open-apis calls. */
+export interface InjectedFaults {
+  calls: number;
+  http5xxPct: number;
+  http429Pct: number;
+  pastTimeoutPct: number;
+  /** How the mix was made with the stand-in's faults (the 429s and slow answers are approximated). */
+  how: string;
+}
+
+/** One goal of issue #20's table, judged from this run's figures. */
+export interface GoalCheck {
+  /** The table row it belongs to. */
+  row: string;
+  goal: string;
+  measured: string;
+  met: boolean;
 }
 
 export interface LatencyFigures {
@@ -85,24 +143,22 @@ export interface BenchReport {
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
   size: DistrictSize;
   seed: { seconds: number; people: number; targets: number; records: number; ledgerItems: number };
+  /** From spawning the bot to its first healthy /healthz, seconds. */
+  coldStart: { emptySeconds: number; existingSeconds: number };
+  /** The start-up catch-up: from spawning the bot until what it queued is delivered; an operation is a message. */
+  startup: { messages: number; seconds: number; bot: PhaseCost };
   cardSubmit: CardSubmitRow[];
-  fanOut: {
-    messages: number;
-    teachers: number;
-    wallSeconds: number;
-    /** The shortest possible under Feishu's published limits (50/s, 1,000/min per app). */
-    feishuFloorSeconds: number;
-    /** The shortest possible under the bot's own, deliberately lower limits. */
-    ownFloorSeconds: number;
-    lost: number;
-    duplicated: number;
-    /** Sends the stand-in refused for rate limiting (the bot's limiter should keep this at 0). */
-    rateLimited: number;
-  };
-  progress: { samples: number; p50: number; p99: number };
-  digest: { samples: number; p50: number; p99: number };
-  rosterImport: { rows: number; importSeconds: number; exceljsReadSeconds: number; ratio: number };
+  fanOut: FanOutFigures;
+  /** The same fan-out, another day, with the stand-in failing as issue #20 asks (30 % 5xx, 10 % 429, 5 % past the timeout). */
+  faultedFanOut: FanOutFigures & { faults: InjectedFaults };
+  /** /帮助 from teachers while a (fault-free) fan-out is being sent: from the message to the answer. */
+  commandsDuringFanOut: { commands: number; unanswered: number; p50: number; p99: number; fanOut: FanOutFigures };
+  progress: { samples: number; p50: number; p99: number; bot: PhaseCost };
+  digest: { samples: number; p50: number; p99: number; bot: PhaseCost };
+  /** CPU per row in the bench process itself: the import next to exceljs merely reading. */
+  rosterImport: { rows: number; importSeconds: number; exceljsReadSeconds: number; ratio: number; importCpuMsPerRow: number | undefined; exceljsReadCpuMsPerRow: number | undefined };
   peakRssMb: { bot: number | undefined; echo: number | undefined };
+  goals: GoalCheck[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -149,24 +205,40 @@ async function timeRosterImport(o: BenchOptions, rows: DistrictSummary['roster']
   log(`roster workbook: ${rowCount} rows (${rows.targets.length} targets) → ${file}`);
   const reads: number[] = [];
   const imports: number[] = [];
+  const cpu = { read: 0, import: 0 };
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000;
+  };
   for (let i = 0; i < o.importRuns; i++) {
     let t0 = performance.now();
+    let c0 = process.cpuUsage();
     await new ExcelJS.Workbook().xlsx.readFile(file);
     reads.push(performance.now() - t0);
+    cpu.read += cpuMs(c0);
 
     const dbFile = path.join(o.workDir, `import-${i}.db`);
     const db = openDatabase(dbFile);
     await new CampaignRepo(db).save(def);
     t0 = performance.now();
+    c0 = process.cpuUsage();
     const report = await importRoster(await readRosterFile(file), { db, campaign: def, now: o.at, lookup: districtLookup });
     imports.push(performance.now() - t0);
+    cpu.import += cpuMs(c0);
     db.$client.close();
     fs.rmSync(dbFile, { force: true });
     if (!report.applied) throw new Error(`the district workbook did not import: ${report.problems.length} problems`);
   }
   const importSeconds = median(imports) / 1000;
   const exceljsReadSeconds = median(reads) / 1000;
-  return { rows: rowCount, importSeconds: round(importSeconds, 2), exceljsReadSeconds: round(exceljsReadSeconds, 2), ratio: round(importSeconds / exceljsReadSeconds, 1) };
+  return {
+    rows: rowCount,
+    importSeconds: round(importSeconds, 2),
+    exceljsReadSeconds: round(exceljsReadSeconds, 2),
+    ratio: round(importSeconds / exceljsReadSeconds, 1),
+    importCpuMsPerRow: perOp(cpu.import, rowCount * o.importRuns),
+    exceljsReadCpuMsPerRow: perOp(cpu.read, rowCount * o.importRuns),
+  };
 }
 
 /** A stream of signed, encrypted visit submissions, each a new visit by a teacher to one of their own targets. */
@@ -219,6 +291,24 @@ async function load(url: string, rate: number, seconds: number, next: () => { he
   };
 }
 
+const DAY_MS = 86_400_000;
+/** What /帮助 answers begins with; a reminder card in the same chat is not an answer. */
+const HELP_ANSWER = '走访助手可以做这些事';
+
+/**
+ * The fault mix of issue #20: 30 % 5xx, 10 % 429, 5 % answers past the timeout.
+ * The stand-in injects 5xx at a rate, but 429s and slow answers only as "the
+ * next N calls"; until it takes a rate for those too, every 10th and every 20th
+ * /open-apis call it answers arms the next call. A call answered 429 or slowly
+ * never reaches the 5xx draw, hence its rate of 0.3 / (1 − 0.1 − 0.05).
+ */
+const FAULT_MIX = { errorRate5xx: 0.3 / 0.85, rateLimitEvery: 10, slowEvery: 20 };
+
+/** Resolves when `url`/healthz answers 200. */
+async function healthy(url: string): Promise<void> {
+  await waitUntil(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 'a healthy /healthz', 120_000, 20);
+}
+
 export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
   const log = o.log ?? ((s: string) => console.error(`· ${s}`));
   fs.mkdirSync(o.workDir, { recursive: true });
@@ -248,71 +338,181 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
 
   let bot: Child | undefined;
   let echo: Child | undefined;
+  const botConfig = (file: string) => ({ ZOUFANG_BENCH_BOT: JSON.stringify({ dbFile: file, baseUrl: standIn.baseUrl, ...c, at: o.at.getTime(), apiTimeoutMs: o.apiTimeoutMs }) });
   try {
-    bot = await startChild('bot', { ZOUFANG_BENCH_BOT: JSON.stringify({ dbFile, baseUrl: standIn.baseUrl, ...c, at: o.at.getTime() }) });
+    // ── cold start: spawn to a healthy /healthz, on an empty database and on the district ──
+    t0 = performance.now();
+    const empty = await startChild('bot', botConfig(path.join(o.workDir, 'empty.db')));
+    await healthy(empty.url);
+    const emptySeconds = round((performance.now() - t0) / 1000, 2);
+    await empty.stop();
+
+    t0 = performance.now();
+    bot = await startChild('bot', botConfig(dbFile));
+    await healthy(bot.url);
+    const coldStart = { emptySeconds, existingSeconds: round((performance.now() - t0) / 1000, 2) };
+    log(`cold start to a healthy /healthz: empty database ${coldStart.emptySeconds} s, the district's ${coldStart.existingSeconds} s`);
     standIn.setWebhook(`${bot.url}/webhook/event`);
     // Start-up runs every job once (catch-up); let what it queued go out before measuring.
     const backlog = async () => ((await (await fetch(`${bot!.url}/healthz`)).json()) as { outboxBacklog: number }).outboxBacklog;
     await waitUntil(async () => (await backlog()) === 0, 'the start-up jobs to deliver', 300_000);
-    const startupDelivered = performance.now();
     const startupMessages = standIn.messages().length;
-    log(`bot up at ${bot.url}; start-up jobs delivered ${startupMessages} messages`);
+    const startup = { messages: startupMessages, seconds: round((performance.now() - t0) / 1000, 1), bot: costOf(await bot.phase(), startupMessages) };
+    log(`bot up at ${bot.url}; start-up jobs delivered ${startupMessages} messages in ${startup.seconds} s`);
+    /** The last burst of sends: it counts against the per-minute limit for a minute. */
+    let lastBurst = { at: performance.now(), messages: startupMessages };
 
     // ── /进度 at district scale ──
     const teachers = everyone.filter((p) => p.openId && p.openId !== seeded.adminOpenId);
     const step = Math.max(1, Math.floor(teachers.length / o.progressSamples));
     const progress: number[] = [];
+    await bot.phase();
     for (let i = 0; i < o.progressSamples && i * step < teachers.length; i++) progress.push(await askAndTime(standIn, teachers[i * step]!.openId!, '/进度'));
+    const progressCost = costOf(await bot.phase(), progress.length);
     log(`/进度 ×${progress.length}: p50 ${round(median(progress))} ms`);
 
     // ── the weekly digest, on demand (/汇总) ──
     const digest: number[] = [];
+    await bot.phase();
     for (let i = 0; i < o.digestSamples; i++) digest.push(await askAndTime(standIn, seeded.adminOpenId, '/汇总'));
-    log(`/汇总 ×${digest.length}: p50 ${round(median(digest))} ms`);
+    const digestCost = costOf(await bot.phase(), digest.length);
+    log(`/汇总 ×${digest.length}: p50 ${round(median(digest))} ms, event loop held up to ${digestCost.loopMaxMs} ms`);
 
-    // ── reminder fan-out: the admin chases everyone behind (/催办) ──
-    // The start-up burst still counts against the per-minute limit for a minute; the floor assumes a clear window.
-    // (A chase sends a teacher one or two messages, so a small district fits beside its start-up burst.)
-    const windowClear = startupDelivered + 61_000 - performance.now();
-    if (windowClear > 0 && startupMessages + 2 * teachers.length > FEISHU_SAFE_LIMITS.appPerMinute) {
-      log(`waiting ${round(windowClear / 1000, 1)} s for the start-up sends to leave the per-minute window`);
-      await sleep(windowClear);
-    }
-    const callsBefore = standIn.calls().length;
-    const confirmation = nextAppMessage(standIn, standIn.p2pChatId(seeded.adminOpenId), (m) => m.msgType === 'text');
-    // Collected as they arrive: snapshotting every stored message on each poll would load the stand-in being measured.
-    const arrivals: Array<{ m: StoredMessage; at: number }> = [];
-    const collect = (m: StoredMessage) => {
-      if (m.sender.kind === 'app' && m.chatType === 'p2p') arrivals.push({ m, at: performance.now() });
+    // ── reminder fan-outs: the admin chases everyone behind (/催办) ──
+    let commander = 0;
+    /**
+     * One /催办 and everything it sends. A chase reaches a teacher at most once a
+     * day, so each fan-out after the first runs on the next business day (bot and
+     * stand-in alike). Meanwhile, if asked, teachers send /帮助 and wait for the answer.
+     */
+    const chase = async (how: { nextDay: boolean; commands: number; faults: boolean }) => {
+      // The floor assumes a clear per-minute window. (A chase sends a teacher one or two messages.)
+      const windowClear = lastBurst.at + 61_000 - performance.now();
+      if (windowClear > 0 && lastBurst.messages + 2 * teachers.length > FEISHU_SAFE_LIMITS.appPerMinute) {
+        log(`waiting ${round(windowClear / 1000, 1)} s for the last sends to leave the per-minute window`);
+        await sleep(windowClear);
+      }
+      if (how.nextDay) {
+        clock.advance(DAY_MS);
+        await bot!.advanceClock(DAY_MS);
+      }
+      const callsBefore = standIn.calls().length;
+      const outboxBefore = db.select({ id: sql<number>`coalesce(max(${outbox.id}), 0)` }).from(outbox).get()!.id;
+      const confirmation = nextAppMessage(standIn, standIn.p2pChatId(seeded.adminOpenId), (m) => m.msgType === 'text', 600_000);
+      // Collected as they arrive: snapshotting every stored message on each poll would load the stand-in being measured.
+      const arrivals: Array<{ m: StoredMessage; at: number }> = [];
+      const asked = new Map<string, number>();
+      const answered: number[] = [];
+      const collect = (m: StoredMessage) => {
+        if (m.sender.kind !== 'app' || m.chatType !== 'p2p') return;
+        const at = performance.now();
+        arrivals.push({ m, at });
+        const since = asked.get(m.chatId);
+        if (since !== undefined && m.msgType === 'text' && String(m.content.text).startsWith(HELP_ANSWER)) {
+          asked.delete(m.chatId);
+          answered.push(at - since);
+        }
+      };
+      let seen = 0;
+      const inject = (call: RecordedCall) => {
+        if (!call.path.startsWith('/open-apis/')) return;
+        seen++;
+        if (seen % FAULT_MIX.rateLimitEvery === FAULT_MIX.rateLimitEvery / 2) standIn.faults.set({ rateLimitNext: 1 });
+        if (seen % FAULT_MIX.slowEvery === 0) standIn.faults.set({ slowMs: o.apiTimeoutMs + 1000, slowNext: 1 });
+      };
+      standIn.on('message', collect);
+      if (how.faults) {
+        standIn.faults.set({ errorRate5xx: FAULT_MIX.errorRate5xx });
+        standIn.on('call', inject);
+      }
+      await bot!.phase();
+      const start = performance.now();
+      await standIn.sendText(seeded.adminOpenId, '/催办');
+      // The admin is told once the chase is queued, and that answer may itself wait behind the chase:
+      // the /帮助 are asked as soon as there is something to wait behind.
+      let told = false;
+      const toldText = confirmation.then((m) => {
+        told = true;
+        return String(m.content.text);
+      });
+      void toldText.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+      await waitUntil(async () => told || (await backlog()) > 0, 'the chase to be queued', 60_000, 20);
+      let commands = 0;
+      while (commands < how.commands && (await backlog()) > 0) {
+        const t = teachers[commander++ % teachers.length]!;
+        asked.set(standIn.p2pChatId(t.openId!), performance.now());
+        await standIn.sendText(t.openId!, '/帮助');
+        commands++;
+        await sleep(o.commandIntervalMs);
+      }
+      const confirmText = await toldText;
+      const queued = Number(/共 (\d+) 条/.exec(confirmText)?.[1] ?? 0);
+      const teachersChased = Number(/已向 (\d+) 位老师/.exec(confirmText)?.[1] ?? 0);
+      // Done is when nothing is left to send, delivered or not.
+      await waitUntil(async () => (await backlog()) === 0, 'the chase to be sent', 600_000, 200);
+      const cost = await bot!.phase();
+      if (how.faults) {
+        standIn.off('call', inject);
+        standIn.faults.clear();
+      }
+      await sleep(1000); // anything sent twice would arrive now
+      standIn.off('message', collect);
+      // Each chase reminder is an outbox row with Feishu's idempotency uuid; the stand-in keeps the uuid it was sent with.
+      const chaseUuids = new Set(
+        db
+          .select({ uuid: outbox.uuid })
+          .from(outbox)
+          .where(and(sql`${outbox.id} > ${outboxBefore}`, sql`${outbox.dedupeKey} like 'remind.chase:%'`))
+          .all()
+          .map((r) => r.uuid),
+      );
+      const sent = arrivals.filter(({ m }) => m.uuid !== undefined && chaseUuids.has(m.uuid));
+      const arrived = new Set(sent.map(({ m }) => m.uuid));
+      // A duplicate is what a teacher would see twice: the same card in the same chat.
+      const shown = new Set(sent.map(({ m }) => `${m.chatId}|${JSON.stringify(m.content)}`));
+      const calls = standIn.calls().slice(callsBefore);
+      const injected429 = (x: RecordedCall) => x.note === 'fault: rateLimitNext';
+      const fanOut: FanOutFigures = {
+        messages: queued,
+        teachers: teachersChased,
+        wallSeconds: round((Math.max(start, ...sent.map((x) => x.at)) - start) / 1000, 1),
+        feishuFloorSeconds: round(rateLimitFloorMs(queued, { perSecond: 50, perMinute: 1000 }) / 1000, 1),
+        ownFloorSeconds: round(rateLimitFloorMs(queued, { perSecond: FEISHU_SAFE_LIMITS.appPerSecond, perMinute: FEISHU_SAFE_LIMITS.appPerMinute }) / 1000, 1),
+        lost: [...chaseUuids].filter((u) => !arrived.has(u)).length,
+        duplicated: sent.length - shown.size,
+        rateLimited: calls.filter((x) => (x.code === 99991400 || x.code === 230020) && !injected429(x)).length,
+        bot: costOf(cost, queued + answered.length),
+      };
+      lastBurst = { at: performance.now(), messages: queued + commands };
+      const apiCalls = calls.filter((x) => x.path.startsWith('/open-apis/'));
+      const pct = (f: (x: RecordedCall) => boolean) => round((100 * apiCalls.filter(f).length) / Math.max(1, apiCalls.length), 1);
+      const faults: InjectedFaults = {
+        calls: apiCalls.length,
+        http5xxPct: pct((x) => x.status >= 500),
+        http429Pct: pct(injected429),
+        pastTimeoutPct: pct((x) => x.status === 0),
+        how: `errorRate5xx ${round(FAULT_MIX.errorRate5xx, 3)}; rateLimitNext 1 armed after every ${FAULT_MIX.rateLimitEvery}th call, slowMs ${o.apiTimeoutMs + 1000} with slowNext 1 after every ${FAULT_MIX.slowEvery}th (approximation: the stand-in has no rate for 429s or slow answers)`,
+      };
+      return { fanOut, faults, commands, unanswered: asked.size, answered };
     };
-    standIn.on('message', collect);
-    t0 = performance.now();
-    await standIn.sendText(seeded.adminOpenId, '/催办');
-    const confirmText = String((await confirmation).content.text);
-    const queued = Number(/共 (\d+) 条/.exec(confirmText)?.[1] ?? 0);
-    const teachersChased = Number(/已向 (\d+) 位老师/.exec(confirmText)?.[1] ?? 0);
-    // The chase is in the outbox before the admin is told; done is when nothing is left to send, delivered or not.
-    await waitUntil(async () => (await backlog()) === 0, 'the chase to be sent', 600_000, 200);
-    await sleep(1000); // anything sent twice would arrive now
-    standIn.off('message', collect);
-    // Each chase reminder is an outbox row with Feishu's idempotency uuid; the stand-in keeps the uuid it was sent with.
-    const chaseUuids = new Set(db.select({ uuid: outbox.uuid }).from(outbox).where(sql`${outbox.dedupeKey} like 'remind.chase:%'`).all().map((r) => r.uuid));
-    const chase = arrivals.filter(({ m }) => m.uuid !== undefined && chaseUuids.has(m.uuid));
-    const arrived = new Set(chase.map(({ m }) => m.uuid));
-    // A duplicate is what a teacher would see twice: the same card in the same chat.
-    const shown = new Set(chase.map(({ m }) => `${m.chatId}|${JSON.stringify(m.content)}`));
-    const wallSeconds = round((Math.max(t0, ...chase.map((x) => x.at)) - t0) / 1000, 1);
-    const fanOut: BenchReport['fanOut'] = {
-      messages: queued,
-      teachers: teachersChased,
-      wallSeconds,
-      feishuFloorSeconds: round(rateLimitFloorMs(queued, { perSecond: 50, perMinute: 1000 }) / 1000, 1),
-      ownFloorSeconds: round(rateLimitFloorMs(queued, { perSecond: FEISHU_SAFE_LIMITS.appPerSecond, perMinute: FEISHU_SAFE_LIMITS.appPerMinute }) / 1000, 1),
-      lost: [...chaseUuids].filter((u) => !arrived.has(u)).length,
-      duplicated: chase.length - shown.size,
-      rateLimited: standIn.calls().slice(callsBefore).filter((x) => x.code === 99991400 || x.code === 230020).length,
-    };
+
+    const plain = await chase({ nextDay: false, commands: 0, faults: false });
+    const fanOut = plain.fanOut;
     log(`fan-out: ${fanOut.messages} messages to ${fanOut.teachers} teachers in ${fanOut.wallSeconds} s`);
+
+    const busy = await chase({ nextDay: true, commands: o.commandSamples, faults: false });
+    const commandsDuringFanOut = {
+      commands: busy.commands,
+      unanswered: busy.unanswered,
+      p50: round(median(busy.answered)),
+      p99: round(percentile(busy.answered, 99)),
+      fanOut: busy.fanOut,
+    };
+    log(`/帮助 ×${busy.commands} during a fan-out of ${busy.fanOut.messages}: p50 ${commandsDuringFanOut.p50} ms, p99 ${commandsDuringFanOut.p99} ms, ${busy.unanswered} unanswered`);
+
+    const faulted = await chase({ nextDay: true, commands: 0, faults: true });
+    const faultedFanOut = { ...faulted.fanOut, faults: faulted.faults };
+    log(`fan-out under faults: ${faultedFanOut.messages} messages in ${faultedFanOut.wallSeconds} s (${faulted.faults.calls} calls: ${faulted.faults.http5xxPct} % 5xx, ${faulted.faults.http429Pct} % 429, ${faulted.faults.pastTimeoutPct} % past the timeout)`);
 
     // ── card-submit latency, next to a bare express echo ──
     echo = await startChild('echo');
@@ -329,11 +529,15 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
     const cardSubmit: CardSubmitRow[] = [];
     for (const rate of o.rates) {
       const storedBefore = visits();
+      await bot.phase();
       const botFigures = await load(bot.url, rate, o.seconds, visitSubmissions(standIn, pairs, visitedOn));
+      const botCost = costOf(await bot.phase(), botFigures.sent);
       const stored = visits() - storedBefore;
+      await echo.phase();
       const echoFigures = await load(echo.url, rate, o.seconds, visitSubmissions(standIn, pairs, visitedOn));
-      cardSubmit.push({ rate, bot: botFigures, echo: echoFigures, ratioP50: round(botFigures.p50 / echoFigures.p50, 1), ratioP99: round(botFigures.p99 / echoFigures.p99, 1), stored });
-      log(`card submit @${rate}/s: bot p50 ${botFigures.p50} ms p99 ${botFigures.p99} ms; echo p50 ${echoFigures.p50} ms p99 ${echoFigures.p99} ms`);
+      const echoCost = costOf(await echo.phase(), echoFigures.sent);
+      cardSubmit.push({ rate, bot: botFigures, echo: echoFigures, ratioP50: round(botFigures.p50 / echoFigures.p50, 1), ratioP99: round(botFigures.p99 / echoFigures.p99, 1), stored, botCost, echoCost });
+      log(`card submit @${rate}/s: bot p50 ${botFigures.p50} ms p99 ${botFigures.p99} ms, ${botCost.cpuMsPerOp} CPU ms/request; echo p50 ${echoFigures.p50} ms p99 ${echoFigures.p99} ms, ${echoCost.cpuMsPerOp} CPU ms/request`);
     }
 
     db.$client.close();
@@ -341,18 +545,23 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
     bot = undefined;
     const echoRss = await echo.stop();
     echo = undefined;
-    return {
+    const report: Omit<BenchReport, 'goals'> = {
       when: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memoryGb: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}` },
       size: o.size,
       seed: { seconds: round(seedSeconds, 1), people: seeded.people, targets: seeded.targets, records: seeded.records, ledgerItems: seeded.ledgerItems },
+      coldStart,
+      startup,
       cardSubmit,
       fanOut,
-      progress: { samples: progress.length, p50: round(median(progress)), p99: round(percentile(progress, 99)) },
-      digest: { samples: digest.length, p50: round(median(digest)), p99: round(percentile(digest, 99)) },
+      faultedFanOut,
+      commandsDuringFanOut,
+      progress: { samples: progress.length, p50: round(median(progress)), p99: round(percentile(progress, 99)), bot: progressCost },
+      digest: { samples: digest.length, p50: round(median(digest)), p99: round(percentile(digest, 99)), bot: digestCost },
       rosterImport,
       peakRssMb: { bot: botRss && round(botRss / 1024, 0), echo: echoRss && round(echoRss / 1024, 0) },
     };
+    return { ...report, goals: goalsOf(report) };
   } finally {
     await bot?.stop();
     await echo?.stop();
@@ -365,24 +574,66 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
   }
 }
 
+/** The offered rate from which issue #20 asks the bot to keep up (≥ 500 submits/s); below it, p99 within 3 × the echo's. */
+const SUSTAINED_SUBMITS = 500;
+
+/** Issue #20's goals, each judged from the figures of this run alone. */
+export function goalsOf(r: Omit<BenchReport, 'goals'>): GoalCheck[] {
+  const goals: GoalCheck[] = [];
+  const add = (row: string, goal: string, measured: string, met: boolean) => goals.push({ row, goal, measured, met });
+  for (const c of r.cardSubmit) {
+    if (c.rate >= SUSTAINED_SUBMITS) {
+      // autocannon's average rate wobbles around the offered one; "sustained" allows it 5 % and no failures.
+      add(`card submit @ ${c.rate}/s`, `≥ ${SUSTAINED_SUBMITS}/s served, none failed`, `${c.bot.achieved}/s, ${c.bot.failed} failed`, c.bot.achieved >= 0.95 * SUSTAINED_SUBMITS && c.bot.failed === 0);
+    } else if (c.rate <= 200) {
+      add(`card submit @ ${c.rate}/s`, 'p99 ≤ 3 × echo p99', `${c.bot.p99} ms vs ${c.echo.p99} ms`, c.bot.p99 <= 3 * c.echo.p99);
+    }
+  }
+  const f = r.faultedFanOut;
+  add('reminder fan-out under faults', `≤ 2 × floor (${round(2 * f.feishuFloorSeconds, 1)} s), none lost or twice`, `${f.wallSeconds} s, lost ${f.lost}, duplicated ${f.duplicated}`, f.wallSeconds <= 2 * f.feishuFloorSeconds && f.lost === 0 && f.duplicated === 0);
+  const a = r.commandsDuringFanOut;
+  add('command answers during a fan-out', 'p99 ≤ 1 s, all answered', `p99 ${a.p99} ms, ${a.unanswered} unanswered`, a.p99 <= 1000 && a.unanswered === 0);
+  add('/进度', 'p99 ≤ 10 ms', `p99 ${r.progress.p99} ms`, r.progress.p99 <= 10);
+  add('weekly digest', 'p99 ≤ 100 ms, event loop held ≤ 50 ms', `p99 ${r.digest.p99} ms, held ${r.digest.bot.loopMaxMs} ms`, r.digest.p99 <= 100 && r.digest.bot.loopMaxMs <= 50);
+  add('cold start', '≤ 2 s with an existing database', `${r.coldStart.existingSeconds} s`, r.coldStart.existingSeconds <= 2);
+  add('peak resident memory', '≤ 150 MB, start-up included', `${r.peakRssMb.bot ?? '–'} MB`, r.peakRssMb.bot !== undefined && r.peakRssMb.bot <= 150);
+  return goals;
+}
+
 /** The report as the table the README shows. */
 export function formatReport(r: BenchReport): string {
   const n = (x: number | undefined) => (x === undefined ? '–' : x.toLocaleString('en-US'));
+  const goal = (row: string) => {
+    const g = r.goals.find((x) => x.row === row);
+    return g ? `${g.met ? '✓' : '✗'} ${g.goal}` : '';
+  };
+  const cpu = (bot: PhaseCost, echo?: PhaseCost) => `${n(bot.cpuMsPerOp)}${echo ? ` · ${n(echo.cpuMsPerOp)}` : ''}`;
+  const loop = (bot: PhaseCost) => `${bot.loopMaxMs} ms (p99 ${bot.loopP99Ms})`;
+  const rss = (bot: PhaseCost, echo?: PhaseCost) => `${bot.rssPeakMb}${echo ? ` · ${echo.rssPeakMb}` : ''} MB`;
+  const costCells = (bot: PhaseCost, echo?: PhaseCost) => `${cpu(bot, echo)} | ${loop(bot)} | ${rss(bot, echo)}`;
+  const fanOutCells = (f: FanOutFigures) =>
+    `${f.wallSeconds} s | floor ${f.feishuFloorSeconds} s at Feishu's limits, ${f.ownFloorSeconds} s at ours | ×${round(f.wallSeconds / f.feishuFloorSeconds, 1)} · ×${round(f.wallSeconds / f.ownFloorSeconds, 1)} | ${costCells(f.bot)}`;
+  const fanOutCounts = (f: FanOutFigures) => `${n(f.messages)} messages to ${n(f.teachers)} teachers (lost ${f.lost}, duplicated ${f.duplicated}, rate-limited ${f.rateLimited})`;
+  const { faults } = r.faultedFanOut;
   const lines = [
     `Zoufang benchmark — ${r.when.slice(0, 10)} · ${r.machine.cpus} × ${r.machine.cpuModel} · ${r.machine.memoryGb} GB · Node ${r.machine.node}`,
     `District: ${n(r.seed.people)} teachers, ${n(r.seed.targets)} targets, ${n(r.seed.records)} records, ${n(r.seed.ledgerItems)} ledger items (seeded in ${r.seed.seconds} s)`,
     '',
-    '| measure | Zoufang | yardstick | ratio |',
-    '|---|---|---|---|',
+    '| measure | Zoufang | yardstick | ratio | CPU ms/op (bot · echo) | event loop held, max (p99) | peak RSS (bot · echo) | goal |',
+    '|---|---|---|---|---|---|---|---|',
+    `| cold start to a healthy /healthz | district database ${r.coldStart.existingSeconds} s | empty database ${r.coldStart.emptySeconds} s | | | | | ${goal('cold start')} |`,
+    `| start-up catch-up: ${n(r.startup.messages)} messages | ${r.startup.seconds} s | | | ${costCells(r.startup.bot)} | |`,
     ...r.cardSubmit.map(
       (c) =>
-        `| card submit @ ${c.rate}/s (achieved ${c.bot.achieved}/s, ${n(c.stored)} visits stored, ${c.bot.failed} failed, ${c.bot.refused} refused) | p50 ${c.bot.p50} ms · p99 ${c.bot.p99} ms | express echo p50 ${c.echo.p50} ms · p99 ${c.echo.p99} ms | ×${c.ratioP50} · ×${c.ratioP99} |`,
+        `| card submit @ ${c.rate}/s (achieved ${c.bot.achieved}/s, ${n(c.stored)} visits stored, ${c.bot.failed} failed, ${c.bot.refused} refused) | p50 ${c.bot.p50} ms · p99 ${c.bot.p99} ms | express echo p50 ${c.echo.p50} ms · p99 ${c.echo.p99} ms | ×${c.ratioP50} · ×${c.ratioP99} | ${costCells(c.botCost, c.echoCost)} | ${goal(`card submit @ ${c.rate}/s`)} |`,
     ),
-    `| reminder fan-out: ${n(r.fanOut.messages)} messages to ${n(r.fanOut.teachers)} teachers (lost ${r.fanOut.lost}, duplicated ${r.fanOut.duplicated}, rate-limited ${r.fanOut.rateLimited}) | ${r.fanOut.wallSeconds} s | floor ${r.fanOut.feishuFloorSeconds} s at Feishu's limits, ${r.fanOut.ownFloorSeconds} s at ours | ×${round(r.fanOut.wallSeconds / r.fanOut.feishuFloorSeconds, 1)} · ×${round(r.fanOut.wallSeconds / r.fanOut.ownFloorSeconds, 1)} |`,
-    `| /进度 at district scale (${r.progress.samples} teachers) | p50 ${r.progress.p50} ms · p99 ${r.progress.p99} ms | | |`,
-    `| weekly digest (/汇总) at district scale (${r.digest.samples} runs) | p50 ${r.digest.p50} ms · p99 ${r.digest.p99} ms | | |`,
-    `| roster import, ${n(r.rosterImport.rows)}-row workbook | ${r.rosterImport.importSeconds} s | exceljs read ${r.rosterImport.exceljsReadSeconds} s | ×${r.rosterImport.ratio} |`,
-    `| peak resident memory at district scale | bot ${n(r.peakRssMb.bot)} MB | express echo ${n(r.peakRssMb.echo)} MB | |`,
+    `| reminder fan-out: ${fanOutCounts(r.fanOut)} | ${fanOutCells(r.fanOut)} | |`,
+    `| reminder fan-out under faults: ${fanOutCounts(r.faultedFanOut)}; of ${n(faults.calls)} calls ${faults.http5xxPct} % 5xx, ${faults.http429Pct} % 429, ${faults.pastTimeoutPct} % past the timeout | ${fanOutCells(r.faultedFanOut)} | ${goal('reminder fan-out under faults')} |`,
+    `| command answers during a fan-out: ${r.commandsDuringFanOut.commands} × /帮助 while ${n(r.commandsDuringFanOut.fanOut.messages)} reminders go out (${r.commandsDuringFanOut.unanswered} unanswered) | p50 ${r.commandsDuringFanOut.p50} ms · p99 ${r.commandsDuringFanOut.p99} ms | | | ${costCells(r.commandsDuringFanOut.fanOut.bot)} | ${goal('command answers during a fan-out')} |`,
+    `| /进度 at district scale (${r.progress.samples} teachers) | p50 ${r.progress.p50} ms · p99 ${r.progress.p99} ms | | | ${costCells(r.progress.bot)} | ${goal('/进度')} |`,
+    `| weekly digest (/汇总) at district scale (${r.digest.samples} runs) | p50 ${r.digest.p50} ms · p99 ${r.digest.p99} ms | | | ${costCells(r.digest.bot)} | ${goal('weekly digest')} |`,
+    `| roster import, ${n(r.rosterImport.rows)}-row workbook | ${r.rosterImport.importSeconds} s | exceljs read ${r.rosterImport.exceljsReadSeconds} s | ×${r.rosterImport.ratio} | per row: ${n(r.rosterImport.importCpuMsPerRow)} · exceljs ${n(r.rosterImport.exceljsReadCpuMsPerRow)} | | | |`,
+    `| peak resident memory at district scale | bot ${n(r.peakRssMb.bot)} MB | express echo ${n(r.peakRssMb.echo)} MB | | | | | ${goal('peak resident memory')} |`,
   ];
   return lines.join('\n');
 }
@@ -410,6 +661,7 @@ function parseArgs(argv: string[]): { options: Partial<BenchOptions>; out: strin
       progressSamples: num('--progress-samples', d.progressSamples),
       digestSamples: num('--digest-samples', d.digestSamples),
       importRuns: num('--import-runs', d.importRuns),
+      commandSamples: num('--command-samples', d.commandSamples),
     },
     out: value('--out') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json'),
   };

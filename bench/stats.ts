@@ -30,3 +30,6 @@ export function rateLimitFloorMs(n: number, limits: SendLimits): number {
 }
 
 export const round = (x: number, digits = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
+
+/** CPU milliseconds per operation; undefined when nothing was done. */
+export const perOp = (cpuMs: number, ops: number) => (ops > 0 ? round(cpuMs / ops, 2) : undefined);

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS, formatReport, runBenchmark } from '../../bench/run.js';
-import { percentile, rateLimitFloorMs } from '../../bench/stats.js';
+import type { PhaseFigures } from '../../bench/probe.js';
+import { costOf, DEFAULT_OPTIONS, formatReport, goalsOf, runBenchmark, type BenchReport, type FanOutFigures } from '../../bench/run.js';
+import { percentile, perOp, rateLimitFloorMs } from '../../bench/stats.js';
 import { openDatabase } from '../../src/db/index.js';
 import { assignments, people, records, targets } from '../../src/db/schema.js';
 import { tmpDbFile } from '../helpers/harness.js';
@@ -45,6 +46,80 @@ describe('benchmark arithmetic', () => {
   });
 });
 
+/** A run whose every figure sits exactly on issue #20's goal. */
+function runOnTheGoals(): Omit<BenchReport, 'goals'> {
+  const phase: PhaseFigures = { cpuMs: 1000, loopMaxMs: 50, loopP99Ms: 20, rssPeakMb: 120 };
+  const latency = { p50: 10, p99: 30, achieved: 200, sent: 2000, failed: 0, refused: 0 };
+  const fanOut: FanOutFigures = { messages: 1000, teachers: 900, wallSeconds: 38, feishuFloorSeconds: 19, ownFloorSeconds: 19, lost: 0, duplicated: 0, rateLimited: 0, bot: costOf(phase, 1000) };
+  const submit = (rate: number) => ({ rate, bot: { ...latency, achieved: Math.min(rate, 475) }, echo: { ...latency, p99: 10 }, ratioP50: 1, ratioP99: 3, stored: 2000, botCost: costOf(phase, 2000), echoCost: costOf(phase, 2000) });
+  return {
+    when: '2026-12-01T00:00:00.000Z',
+    machine: { cpus: 2, cpuModel: 'test', memoryGb: 1, node: 'v20', platform: 'linux' },
+    size: { teachers: 1000, targets: 10_000, records: 100_000 },
+    seed: { seconds: 1, people: 1000, targets: 10_000, records: 100_000, ledgerItems: 1 },
+    coldStart: { emptySeconds: 3, existingSeconds: 2 },
+    startup: { messages: 2000, seconds: 20, bot: costOf(phase, 2000) },
+    cardSubmit: [submit(200), submit(300), submit(500)],
+    fanOut,
+    faultedFanOut: { ...fanOut, faults: { calls: 1500, http5xxPct: 30, http429Pct: 10, pastTimeoutPct: 5, how: 'test' } },
+    commandsDuringFanOut: { commands: 100, unanswered: 0, p50: 200, p99: 1000, fanOut },
+    progress: { samples: 200, p50: 5, p99: 10, bot: costOf(phase, 200) },
+    digest: { samples: 20, p50: 50, p99: 100, bot: costOf(phase, 20) },
+    rosterImport: { rows: 11_253, importSeconds: 3, exceljsReadSeconds: 1.5, ratio: 2, importCpuMsPerRow: 0.3, exceljsReadCpuMsPerRow: 0.15 },
+    peakRssMb: { bot: 150, echo: 90 },
+  };
+}
+
+describe('the goals of issue #20, judged from a run', () => {
+  it("divides a phase's CPU by its operations", () => {
+    expect(perOp(1234, 100)).toBe(12.34);
+    expect(perOp(5, 0)).toBeUndefined();
+    expect(costOf({ cpuMs: 90, loopMaxMs: 12.5, loopP99Ms: 3, rssPeakMb: 140 }, 60)).toEqual({ cpuMs: 90, loopMaxMs: 12.5, loopP99Ms: 3, rssPeakMb: 140, ops: 60, cpuMsPerOp: 1.5 });
+  });
+
+  it('meets every goal a run reaches exactly, and names each one', () => {
+    const goals = goalsOf(runOnTheGoals());
+    expect(goals.map((g) => g.row)).toEqual([
+      'card submit @ 200/s',
+      'card submit @ 500/s',
+      'reminder fan-out under faults',
+      'command answers during a fan-out',
+      '/进度',
+      'weekly digest',
+      'cold start',
+      'peak resident memory',
+    ]);
+    expect(goals.filter((g) => !g.met)).toEqual([]);
+    const table = formatReport({ ...runOnTheGoals(), goals });
+    expect(table).toContain('| ✓ p99 ≤ 100 ms, event loop held ≤ 50 ms |');
+    expect(table).not.toContain('✗');
+  });
+
+  it('misses each goal by the smallest step past it', () => {
+    const missed = (change: (r: Omit<BenchReport, 'goals'>) => void) => {
+      const r = runOnTheGoals();
+      change(r);
+      return goalsOf(r).filter((g) => !g.met).map((g) => g.row);
+    };
+    expect(missed((r) => (r.digest.p99 = 100.1))).toEqual(['weekly digest']);
+    expect(missed((r) => (r.digest.bot.loopMaxMs = 50.1))).toEqual(['weekly digest']);
+    expect(missed((r) => (r.progress.p99 = 10.1))).toEqual(['/进度']);
+    expect(missed((r) => (r.cardSubmit[0]!.bot.p99 = 31))).toEqual(['card submit @ 200/s']);
+    expect(missed((r) => (r.cardSubmit[2]!.bot.achieved = 474))).toEqual(['card submit @ 500/s']);
+    expect(missed((r) => (r.cardSubmit[2]!.bot.failed = 1))).toEqual(['card submit @ 500/s']);
+    expect(missed((r) => (r.faultedFanOut.wallSeconds = 38.1))).toEqual(['reminder fan-out under faults']);
+    expect(missed((r) => (r.faultedFanOut.duplicated = 1))).toEqual(['reminder fan-out under faults']);
+    expect(missed((r) => (r.commandsDuringFanOut.p99 = 1000.1))).toEqual(['command answers during a fan-out']);
+    expect(missed((r) => (r.commandsDuringFanOut.unanswered = 1))).toEqual(['command answers during a fan-out']);
+    expect(missed((r) => (r.coldStart.existingSeconds = 2.01))).toEqual(['cold start']);
+    expect(missed((r) => (r.peakRssMb.bot = 151))).toEqual(['peak resident memory']);
+    expect(missed((r) => (r.peakRssMb.bot = undefined))).toEqual(['peak resident memory']);
+    const r = runOnTheGoals();
+    r.digest.p99 = 1829;
+    expect(formatReport({ ...r, goals: goalsOf(r) })).toContain('| ✗ p99 ≤ 100 ms, event loop held ≤ 50 ms |');
+  });
+});
+
 describe('zoufang seed-district', { timeout: 90_000 }, () => {
   it('fills an empty database with a district whose every target has a visitor, and refuses a second time', async () => {
     const file = tmpDbFile();
@@ -80,6 +155,10 @@ describe('npm run bench, in miniature', { timeout: 180_000 }, () => {
       progressSamples: 4,
       digestSamples: 2,
       importRuns: 1,
+      commandSamples: 3,
+      commandIntervalMs: 50,
+      // Slow answers in the fault run come after this timeout: short, so that the run stays short.
+      apiTimeoutMs: 1000,
       workDir,
       log: () => undefined,
     });
@@ -99,7 +178,25 @@ describe('npm run bench, in miniature', { timeout: 180_000 }, () => {
     expect(report.rosterImport.rows).toBeGreaterThan(300);
     expect(report.peakRssMb.bot).toBeGreaterThan(0);
 
+    // Under the fault mix too, every reminder arrives exactly once; and the mix was really injected.
+    expect(report.faultedFanOut).toMatchObject({ lost: 0, duplicated: 0, rateLimited: 0 });
+    expect(report.faultedFanOut.messages).toBeGreaterThanOrEqual(35);
+    const { faults } = report.faultedFanOut;
+    for (const pct of [faults.http5xxPct, faults.http429Pct, faults.pastTimeoutPct]) expect(pct).toBeGreaterThan(0);
+    expect(report.commandsDuringFanOut.commands).toBeGreaterThanOrEqual(1);
+    expect(report.commandsDuringFanOut.unanswered).toBe(0);
+    expect(report.commandsDuringFanOut.fanOut).toMatchObject({ lost: 0, duplicated: 0 });
+    expect(report.coldStart.emptySeconds).toBeGreaterThan(0);
+    expect(report.coldStart.existingSeconds).toBeGreaterThan(0);
+    // Each row's child reported its own CPU and memory for the row's phase.
+    for (const cost of [report.startup.bot, report.progress.bot, report.digest.bot, report.fanOut.bot, report.faultedFanOut.bot, submit!.botCost, submit!.echoCost]) {
+      expect(cost.cpuMsPerOp).toBeGreaterThan(0);
+      expect(cost.rssPeakMb).toBeGreaterThan(0);
+      expect(cost.loopMaxMs).toBeGreaterThanOrEqual(cost.loopP99Ms);
+    }
+    expect(report.goals.map((g) => g.row)).toContain('weekly digest');
+
     const table = formatReport(report);
-    for (const row of ['card submit @ 10/s', 'reminder fan-out', '/进度 at district scale', 'weekly digest', 'roster import', 'peak resident memory']) expect(table).toContain(row);
+    for (const row of ['cold start', 'start-up catch-up', 'card submit @ 10/s', 'reminder fan-out', 'reminder fan-out under faults', 'command answers during a fan-out', '/进度 at district scale', 'weekly digest', 'roster import', 'peak resident memory']) expect(table).toContain(row);
   });
 });
