@@ -59,7 +59,7 @@ function runOnTheGoals(): Omit<BenchReport, 'goals'> {
     seed: { seconds: 1, people: 1000, targets: 10_000, records: 100_000, ledgerItems: 1 },
     coldStart: { emptySeconds: 3, existingSeconds: 2 },
     startup: { messages: 2000, seconds: 20, bot: costOf(phase, 2000) },
-    cardSubmit: [submit(200), submit(300), submit(500)],
+    cardSubmit: [submit(50), submit(200), submit(500)],
     fanOut,
     faultedFanOut: { ...fanOut, faults: { calls: 1500, http5xxPct: 30, http429Pct: 10, pastTimeoutPct: 5, how: 'test' } },
     commandsDuringFanOut: { commands: 100, unanswered: 0, p50: 200, p99: 1000, fanOut },
@@ -104,7 +104,7 @@ describe('the goals of issue #20, judged from a run', () => {
     expect(missed((r) => (r.digest.p99 = 100.1))).toEqual(['weekly digest']);
     expect(missed((r) => (r.digest.bot.loopMaxMs = 50.1))).toEqual(['weekly digest']);
     expect(missed((r) => (r.progress.p99 = 10.1))).toEqual(['/进度']);
-    expect(missed((r) => (r.cardSubmit[0]!.bot.p99 = 31))).toEqual(['card submit @ 200/s']);
+    expect(missed((r) => (r.cardSubmit[1]!.bot.p99 = 31))).toEqual(['card submit @ 200/s']);
     expect(missed((r) => (r.cardSubmit[2]!.bot.achieved = 474))).toEqual(['card submit @ 500/s']);
     expect(missed((r) => (r.cardSubmit[2]!.bot.failed = 1))).toEqual(['card submit @ 500/s']);
     expect(missed((r) => (r.faultedFanOut.wallSeconds = 38.1))).toEqual(['reminder fan-out under faults']);
@@ -145,7 +145,7 @@ describe('zoufang seed-district', { timeout: 90_000 }, () => {
 });
 
 describe('npm run bench, in miniature', { timeout: 180_000 }, () => {
-  it('measures every row of the table, and the fan-out loses and duplicates nothing', async () => {
+  it('measures every row of the table, and no fan-out, faulted or not, loses or duplicates a reminder', async () => {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-bench-test-'));
     const report = await runBenchmark({
       ...DEFAULT_OPTIONS,
