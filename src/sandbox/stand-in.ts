@@ -9,137 +9,20 @@
  * over the long connection or a signed, encrypted webhook.
  */
 import { EventEmitter } from 'node:events';
-import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { cardSchemaOf, validateCardContent } from './cards.js';
 import { encryptPayload, signWebhook } from './crypto.js';
-import { DEFAULT_WS_CLIENT_CONFIG, LongConnectionHub, type DataFrameType, type WsAck, type WsClientConfig } from './long-connection.js';
+import { ApiError, callRecorder, errorHandler, fail, MSG, ok, route } from './http.js';
+import { DEFAULT_WS_CLIENT_CONFIG, LongConnectionHub } from './long-connection.js';
 import { boundaryOf, parseMultipart, type MultipartForm } from './multipart.js';
 import { checkAll, SlidingWindowLimiter } from './rate-limit.js';
+import type { CardCallbackResult, DeliverOptions, DeliverResult, PostNodeInput, RecordedCall, StandInChat, StandInOptions, StandInRegistration, StandInUser, StoredMessage, Via } from './types.js';
+import { digest, hex, isObject, mimeForFile, queryString, sniffImage, stripUndefined } from './util.js';
 
-// ---------------------------------------------------------------------------
-// Public types
-// ---------------------------------------------------------------------------
-
-export interface StandInUser {
-  openId: string;
-  name: string;
-  mobile?: string;
-  email?: string;
-}
-
-export interface StandInChat {
-  chatId: string;
-  name: string;
-  memberOpenIds: string[];
-  /**
-   * Another organisation's tenant_key, for a group outside the app's own: it is not in
-   * the bot's chat list, and chat APIs on it answer 232010 "Operator and chat can NOT
-   * be in different tenants" (获取群成员列表).
-   */
-  tenantKey?: string;
-}
-
-export interface StandInOptions {
-  /** Must look like cli_ + 16 hex: WSClient.start() silently does nothing otherwise. */
-  appId: string;
-  appSecret: string;
-  encryptKey: string;
-  verificationToken: string;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0 = a random free port. */
-  port?: number;
-  /** Tenant token lifetime in seconds, default 7200. */
-  tokenTtlSeconds?: number;
-  /** ms clock for message create_time, token expiry, uuid window and the 14-day rule. Default Date.now. */
-  now?: () => number;
-  /** Default true. */
-  enforceRateLimits?: boolean;
-  /** Bot name answered by /bot/v3/info. Default "走访助手". */
-  appName?: string;
-  /** How long a card callback may take before it counts as timed out (Feishu: 3000 ms). */
-  callbackTimeoutMs?: number;
-  /**
-   * When an event is not acknowledged (no client, a timeout, a non-200 answer),
-   * Feishu pushes it again after these delays — 15 s, 5 min, 1 h, 6 h (FEISHU.md §4.6).
-   * Callbacks are never re-pushed. Tests shorten the delays.
-   */
-  eventRetryDelaysMs?: number[];
-  /** How long an event push waits for the bot's answer (Feishu: 3000 ms). */
-  eventTimeoutMs?: number;
-  /** ClientConfig handed to WSClient (seconds). Defaults reconnect quickly. */
-  wsClientConfig?: Partial<WsClientConfig>;
-  /** Long-connection payloads above this many bytes are split into fragments (default 256 KiB). */
-  wsFragmentBytes?: number;
-  /**
-   * The frame `type` card callbacks (`card.action.trigger`) are pushed in on the long
-   * connection: Feishu uses "event" for some apps and "card" for others (使用长连接接收回调),
-   * and SDK 1.74's WSClient drops "card" frames unanswered. Events always travel as "event".
-   * Default 'event'.
-   */
-  cardFrames?: DataFrameType;
-  /** One-click registration (FEISHU.md §7): the poll interval, in seconds, the stand-in asks for (default 5). */
-  registrationIntervalSeconds?: number;
-  /** How long a registration link stays valid, in seconds (default 600). */
-  registrationExpiresSeconds?: number;
-}
-
-/** A one-click app registration (device authorization) as the stand-in sees it. */
-export interface StandInRegistration {
-  userCode: string;
-  deviceCode: string;
-  status: 'pending' | 'approved' | 'denied' | 'done';
-  /** ms, on the stand-in's clock. */
-  expiresAt: number;
-}
-
-export interface StoredMessage {
-  messageId: string;
-  chatId: string;
-  chatType: 'p2p' | 'group';
-  sender: { kind: 'app' } | { kind: 'user'; openId: string };
-  receiveIdType?: string;
-  receiveId?: string;
-  msgType: string;
-  /** Parsed JSON of the content string. */
-  content: any;
-  uuid?: string;
-  rootId?: string;
-  parentId?: string;
-  createTime: number;
-  updateCount: number;
-  /** Previous contents, oldest first. */
-  contentHistory: any[];
-}
-
-export interface RecordedCall {
-  at: number;
-  method: string;
-  path: string;
-  status: number;
-  code: number;
-  ms: number;
-  note?: string;
-}
-
-export interface CardCallbackResult {
-  /**
-   * The Feishu client refused the click itself and sent nothing to the bot: a
-   * 2.0 card takes clicks for 14 days after it is sent (配置卡片交互). The user
-   * sees a failure toast; `error`, `toast` and `card` are then absent.
-   */
-  refused?: 'card-expired';
-  httpStatus?: number;
-  toast?: { type: string; content: string; i18n?: any };
-  card?: any;
-  raw: any;
-  /** Set when the Feishu client would show an error instead (200341 timeout, 200671 non-200, …). */
-  error?: { code: number; msg: string };
-}
+export * from './types.js';
 
 export interface Faults {
   /** 0..1 chance that an /open-apis call (not the token endpoints) answers HTTP 500/502/503. */
@@ -189,44 +72,6 @@ const PLAIN_MOBILE = /(?<!\d)1[3-9]\d{9}(?!\d)/;
 
 const noFaults = (): Faults => ({ errorRate5xx: 0, rateLimitNext: 0, slowMs: 0, slowNext: 0, answerLostNext: 0, refuseNext: [], dlpBlocksMobiles: false });
 
-export type Via = 'ws' | 'webhook';
-
-/**
- * One element of a rich-text (`post`) message as a simulated user composes it:
- * `at` names who is mentioned (a user's open_id, or `botOpenId`), `img` carries
- * the picture's bytes. The stand-in turns these into what Feishu delivers.
- */
-export type PostNodeInput =
-  | { tag: 'text'; text: string }
-  | { tag: 'a'; text: string; href: string }
-  | { tag: 'at'; openId: string }
-  | { tag: 'img'; bytes: Buffer }
-  | { tag: 'emotion'; emojiType: string };
-
-export interface DeliverOptions {
-  eventId?: string;
-  via?: Via;
-  /**
-   * 'signature': wrong X-Lark-Signature; 'stale-timestamp': X-Lark-Request-Timestamp one hour old
-   * (both webhook only: the long connection carries neither); 'token': wrong header.token (both channels).
-   */
-  tamper?: 'signature' | 'token' | 'stale-timestamp';
-  createTime?: string;
-}
-
-export interface DeliverResult {
-  /** Webhook: the HTTP status the bot answered. */
-  httpStatus?: number;
-  /** Webhook: the answer body (parsed JSON when it is JSON, else the text). */
-  body?: any;
-  /** Long connection: the ACK, with the handler's answer decoded into `data`. */
-  ack?: WsAck;
-  /** No answer within the timeout. */
-  timedOut?: boolean;
-  /** Transport failure (connection refused, …). */
-  error?: string;
-}
-
 // ---------------------------------------------------------------------------
 // Internal types and constants
 // ---------------------------------------------------------------------------
@@ -263,18 +108,6 @@ interface Resource {
   fileName?: string;
 }
 
-class ApiError extends Error {
-  constructor(
-    readonly httpStatus: number,
-    readonly code: number,
-    msg: string,
-    readonly note?: string,
-    readonly headers?: Record<string, string>,
-  ) {
-    super(msg);
-  }
-}
-
 const DAY_MS = 24 * 3600_000;
 const UUID_WINDOW_MS = 3600_000;
 const PATCH_WINDOW_MS = 14 * DAY_MS;
@@ -293,74 +126,6 @@ const IMAGE_MAX_BYTES = 10 * 1024 * 1024;
 const FILE_MAX_BYTES = 30 * 1024 * 1024;
 const RECEIVE_ID_TYPES = new Set(['open_id', 'user_id', 'union_id', 'email', 'chat_id']);
 const FILE_TYPES = new Set(['opus', 'mp4', 'pdf', 'doc', 'xls', 'ppt', 'stream']);
-
-const MSG = {
-  missingToken: 'Missing access token for authorization. Please make a request with token attached.',
-  invalidToken: 'Invalid access token for authorization. Please make a request with token attached.',
-  badTokenFormat: 'Invalid access token format: a tenant access token starts with "t-".',
-  rateLimited: 'request trigger frequency limit',
-  imRateLimited: 'The request you send is too frequent, please try again later.',
-  notInChat: 'Bot/User can NOT be out of the chat.',
-  noAvailability: 'Bot has NO availability to this user.',
-  invalidReceiveId: 'The receive_id is invalid.',
-  messageNotFound: 'The message is not found, please check the message_id.',
-};
-
-function hex(bytes: number): string {
-  return randomBytes(bytes).toString('hex');
-}
-
-function digest(text: string, len: number): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, len);
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function queryString(req: Request, name: string): string | undefined {
-  const v = (req.query as Record<string, unknown>)[name];
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
-  return undefined;
-}
-
-function sniffImage(b: Buffer): string | undefined {
-  const starts = (...sig: number[]) => sig.every((x, i) => b[i] === x);
-  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'image/png';
-  if (starts(0xff, 0xd8, 0xff)) return 'image/jpeg';
-  if (starts(0x47, 0x49, 0x46, 0x38)) return 'image/gif';
-  if (starts(0x52, 0x49, 0x46, 0x46) && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
-  if (starts(0x42, 0x4d)) return 'image/bmp';
-  if (starts(0x00, 0x00, 0x01, 0x00)) return 'image/x-icon';
-  if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'image/tiff';
-  if (b.subarray(4, 12).toString('latin1').startsWith('ftyphei')) return 'image/heic';
-  return undefined;
-}
-
-const MIME_BY_EXT: Record<string, string> = {
-  pdf: 'application/pdf',
-  txt: 'text/plain; charset=utf-8',
-  csv: 'text/csv; charset=utf-8',
-  json: 'application/json',
-  doc: 'application/msword',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  xls: 'application/vnd.ms-excel',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  ppt: 'application/vnd.ms-powerpoint',
-  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-  mp4: 'video/mp4',
-  opus: 'audio/opus',
-  zip: 'application/zip',
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-};
-
-function mimeForFile(name: string | undefined, bytes: Buffer): string {
-  const ext = name?.split('.').pop()?.toLowerCase();
-  return (ext && MIME_BY_EXT[ext]) || sniffImage(bytes) || 'application/octet-stream';
-}
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
@@ -1180,8 +945,10 @@ export class FeishuStandIn extends EventEmitter {
       res.setHeader('x-tt-logid', `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}${hex(12)}`);
       next();
     });
-    app.use(['/open-apis', '/callback'], (req, res, next) => this.recordCall(req, res, next));
-    app.use('/oauth', (req, res, next) => this.recordCall(req, res, next));
+    app.use(['/open-apis', '/callback', '/oauth'], callRecorder(this.now, (call) => {
+      this.callLog.push(call);
+      this.emit('call', { ...call });
+    }));
     app.use(express.json({ limit: '2mb', type: ['application/json', 'application/*+json'] }));
 
     // Token endpoints: no auth, no fault injection.
@@ -1191,16 +958,6 @@ export class FeishuStandIn extends EventEmitter {
     app.use('/open-apis', (req, res, next) => this.injectFaults(req, res, next));
     app.use('/open-apis', (req, res, next) => this.authenticate(req, res, next));
     app.use('/open-apis', (req, res, next) => this.checkScopes(req, res, next));
-
-    const route =
-      (fn: (req: Request, res: Response) => void | Promise<void>) =>
-      async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-        try {
-          await fn(req, res);
-        } catch (e) {
-          next(e);
-        }
-      };
 
     app.post('/open-apis/im/v1/messages', route((req, res) => this.createMessage(req, res)));
     app.post('/open-apis/im/v1/messages/:message_id/reply', route((req, res) => this.replyMessage(req, res)));
@@ -1227,70 +984,10 @@ export class FeishuStandIn extends EventEmitter {
       }
       next();
     });
-    this.mountControl(app, route);
+    this.mountControl(app);
 
-    // Error handler: ApiError → Feishu error body; body-parser errors → field validation.
-    app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-      if (req.path.startsWith('/_sandbox')) {
-        res.status(400).json({ error: `请求无效 (bad request): ${(err as Error).message}` });
-        return;
-      }
-      if (err instanceof ApiError) {
-        this.fail(res, err);
-        return;
-      }
-      const e = err as { type?: string; status?: number; message?: string };
-      if (e.type === 'entity.too.large') {
-        this.fail(res, new ApiError(400, 234006, 'The file size exceeds the limit.'));
-        return;
-      }
-      if (e.type === 'entity.parse.failed') {
-        this.fail(res, new ApiError(400, 99992402, 'field validation failed: the request body is not valid JSON'));
-        return;
-      }
-      this.fail(res, new ApiError(500, 1500, `internal error: ${e.message ?? String(err)}`));
-    });
+    app.use(errorHandler);
     return app;
-  }
-
-  private recordCall(req: Request, res: Response, next: NextFunction): void {
-    const started = performance.now();
-    const at = this.now();
-    const method = req.method;
-    const path = req.originalUrl.split('?')[0] ?? req.originalUrl;
-    let done = false;
-    const finish = (aborted: boolean) => {
-      if (done) return;
-      done = true;
-      const call: RecordedCall = {
-        at,
-        method,
-        path,
-        status: aborted ? 0 : res.statusCode,
-        code: typeof res.locals['code'] === 'number' ? res.locals['code'] : res.statusCode < 300 ? 0 : -1,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      };
-      const note = (res.locals['note'] as string | undefined) ?? (aborted ? 'client aborted' : undefined);
-      if (note) call.note = note;
-      this.callLog.push(call);
-      this.emit('call', { ...call });
-    };
-    res.on('finish', () => finish(false));
-    res.on('close', () => finish(!res.writableFinished));
-    next();
-  }
-
-  private ok(res: Response, data: unknown = {}): void {
-    res.locals['code'] = 0;
-    res.status(200).json({ code: 0, msg: 'success', data });
-  }
-
-  private fail(res: Response, e: ApiError): void {
-    res.locals['code'] = e.code;
-    if (e.note) res.locals['note'] = e.note;
-    for (const [k, v] of Object.entries(e.headers ?? {})) res.setHeader(k, v);
-    const logId = String(res.getHeader('x-tt-logid') ?? '');
-    res.status(e.httpStatus).json({ code: e.code, msg: e.message, error: { log_id: logId } });
   }
 
   // ---- gateway: faults, auth, limits ----------------------------------------
@@ -1329,12 +1026,12 @@ export class FeishuStandIn extends EventEmitter {
     if (refusal && REFUSALS[refusal].calls.test(call)) {
       f.refuseNext.shift();
       const r = REFUSALS[refusal];
-      this.fail(res, new ApiError(r.status, r.code, r.msg, `fault: ${refusal}`));
+      fail(res, new ApiError(r.status, r.code, r.msg, `fault: ${refusal}`));
       return;
     }
     if (f.rateLimitNext > 0) {
       f.rateLimitNext -= 1;
-      this.fail(
+      fail(
         res,
         new ApiError(429, 99991400, MSG.rateLimited, 'fault: rateLimitNext', {
           'x-ogw-ratelimit-limit': '50',
@@ -1349,7 +1046,7 @@ export class FeishuStandIn extends EventEmitter {
         const statuses = [500, 502, 503] as const;
         const status = statuses[Math.min(2, Math.floor(random() * 3))] ?? 500;
         const text = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' }[status];
-        this.fail(res, new ApiError(status, status, `${text} (沙箱故障注入 / injected fault)`, `fault: ${status}`));
+        fail(res, new ApiError(status, status, `${text} (沙箱故障注入 / injected fault)`, `fault: ${status}`));
         return;
       }
     }
@@ -1359,21 +1056,21 @@ export class FeishuStandIn extends EventEmitter {
   private authenticate(req: Request, res: Response, next: NextFunction): void {
     const header = req.get('authorization');
     if (!header) {
-      this.fail(res, new ApiError(400, 99991661, MSG.missingToken));
+      fail(res, new ApiError(400, 99991661, MSG.missingToken));
       return;
     }
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? '';
     if (token.startsWith('u-')) {
-      this.fail(res, new ApiError(400, 99991668, 'Invalid access token for authorization: user access tokens are not issued by the stand-in.'));
+      fail(res, new ApiError(400, 99991668, 'Invalid access token for authorization: user access tokens are not issued by the stand-in.'));
       return;
     }
     if (!token.startsWith('t-')) {
-      this.fail(res, new ApiError(400, 99991671, MSG.badTokenFormat));
+      fail(res, new ApiError(400, 99991671, MSG.badTokenFormat));
       return;
     }
     const expires = this.tokens.get(token);
     if (expires === undefined || expires <= this.now()) {
-      this.fail(res, new ApiError(400, 99991663, MSG.invalidToken, expires === undefined ? 'unknown token' : 'expired token'));
+      fail(res, new ApiError(400, 99991663, MSG.invalidToken, expires === undefined ? 'unknown token' : 'expired token'));
       return;
     }
     next();
@@ -1389,7 +1086,7 @@ export class FeishuStandIn extends EventEmitter {
     }
     const list = api.scopes.join(', ');
     const link = `https://open.feishu.cn/app/${this.opts.appId}/auth?q=${api.scopes.join(',')}&op_from=openapi&token_type=tenant`;
-    this.fail(
+    fail(
       res,
       new ApiError(400, 99991672, `Access denied. One of the following scopes is required: [${list}].应用尚未开通所需的应用身份权限：[${list}]，点击链接申请并开通任一权限即可：${link}`, 'scope revoked'),
     );
@@ -1427,15 +1124,15 @@ export class FeishuStandIn extends EventEmitter {
     const appId = body['app_id'];
     const appSecret = body['app_secret'];
     if (typeof appId !== 'string' || typeof appSecret !== 'string' || !appId || !appSecret) {
-      this.fail(res, new ApiError(400, 10003, 'invalid param: app_id and app_secret are required'));
+      fail(res, new ApiError(400, 10003, 'invalid param: app_id and app_secret are required'));
       return;
     }
     if (appId !== this.opts.appId) {
-      this.fail(res, new ApiError(400, 10014, 'app id not exist or app secret invalid'));
+      fail(res, new ApiError(400, 10014, 'app id not exist or app secret invalid'));
       return;
     }
     if (appSecret !== this.opts.appSecret) {
-      this.fail(res, new ApiError(400, 10014, 'app secret invalid'));
+      fail(res, new ApiError(400, 10014, 'app secret invalid'));
       return;
     }
     const { token, expire } = this.issueToken();
@@ -1599,7 +1296,7 @@ export class FeishuStandIn extends EventEmitter {
     const dup = this.deduped(uuid);
     if (dup) {
       res.locals['note'] = `uuid dedupe: ${uuid}`;
-      this.ok(res, this.apiMessage(dup));
+      ok(res, this.apiMessage(dup));
       return;
     }
     const parsed = this.parseContent(msgType, content);
@@ -1627,7 +1324,7 @@ export class FeishuStandIn extends EventEmitter {
       this.uuidIndex.set(uuid, { messageId: msg.messageId, at: t });
     }
     this.addMessage(msg);
-    this.ok(res, this.apiMessage(msg));
+    ok(res, this.apiMessage(msg));
   }
 
   private patchMessage(req: Request, res: Response): void {
@@ -1655,13 +1352,13 @@ export class FeishuStandIn extends EventEmitter {
     const chat = this.chatMap.get(msg.chatId) as ChatRecord;
     if (!chat.botIn) throw new ApiError(400, 230002, MSG.notInChat);
     this.updateContent(msg, check.card);
-    this.ok(res, {});
+    ok(res, {});
   }
 
   private getMessage(req: Request, res: Response): void {
     const msg = this.messageById.get(String(req.params['message_id']));
     if (!msg) throw new ApiError(400, 230001, MSG.messageNotFound);
-    this.ok(res, { items: [this.apiMessage(msg)] });
+    ok(res, { items: [this.apiMessage(msg)] });
   }
 
   // ---- resources and uploads -------------------------------------------------
@@ -1729,7 +1426,7 @@ export class FeishuStandIn extends EventEmitter {
     const resource: Resource = { kind: 'image', bytes: file.data, contentType };
     if (file.filename) resource.fileName = file.filename;
     this.resources.set(imageKey, resource);
-    this.ok(res, { image_key: imageKey });
+    ok(res, { image_key: imageKey });
   }
 
   private uploadFile(req: Request, res: Response): void {
@@ -1746,7 +1443,7 @@ export class FeishuStandIn extends EventEmitter {
     if (file.data.length > FILE_MAX_BYTES) throw new ApiError(400, 234006, 'The file size exceeds the limit: files are at most 30 MB.');
     const fileKey = `file_v3_${hex(16)}`;
     this.resources.set(fileKey, { kind: 'file', bytes: file.data, contentType: mimeForFile(fileName, file.data), fileName });
-    this.ok(res, { file_key: fileKey });
+    ok(res, { file_key: fileKey });
   }
 
   // ---- contact, chats, bot -----------------------------------------------------
@@ -1790,7 +1487,7 @@ export class FeishuStandIn extends EventEmitter {
       const u = users.find((x) => x.email !== undefined && x.email.toLowerCase() === email.toLowerCase());
       userList.push(u ? { user_id: this.idOf(u.openId, idType), email, status } : { email });
     }
-    this.ok(res, { user_list: userList });
+    ok(res, { user_list: userList });
   }
 
   private chatMembers(req: Request, res: Response): void {
@@ -1826,7 +1523,7 @@ export class FeishuStandIn extends EventEmitter {
     }));
     const nextOffset = offset + page.length;
     const hasMore = nextOffset < members.length;
-    this.ok(res, {
+    ok(res, {
       items: page,
       page_token: hasMore ? Buffer.from(`off:${nextOffset}`).toString('base64url') : '',
       has_more: hasMore,
@@ -1857,7 +1554,7 @@ export class FeishuStandIn extends EventEmitter {
       chat_status: 'normal',
     }));
     const hasMore = offset + items.length < groups.length;
-    this.ok(res, { items, page_token: hasMore ? Buffer.from(`off:${offset + items.length}`).toString('base64url') : '', has_more: hasMore });
+    ok(res, { items, page_token: hasMore ? Buffer.from(`off:${offset + items.length}`).toString('base64url') : '', has_more: hasMore });
   }
 
   private botInfo(_req: Request, res: Response): void {
@@ -1944,10 +1641,7 @@ export class FeishuStandIn extends EventEmitter {
 
   // ---- control endpoints for curl and the browser simulator -----------------------
 
-  private mountControl(
-    app: express.Express,
-    route: (fn: (req: Request, res: Response) => void | Promise<void>) => (req: Request, res: Response, next: NextFunction) => Promise<void>,
-  ): void {
+  private mountControl(app: express.Express): void {
     const bad = (res: Response, msg: string) => {
       res.status(400).json({ error: msg });
     };
@@ -2089,8 +1783,4 @@ function postNodesFromJson(v: unknown): PostNodeInput[][] | string {
     out.push(nodes);
   }
   return out;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
