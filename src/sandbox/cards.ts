@@ -238,3 +238,13 @@ export function cardSchemaOf(card: unknown): string | undefined {
   if (card['type'] === 'template' || card['type'] === 'card') return String(card['type']);
   return card['schema'] === '2.0' ? '2.0' : '1.0';
 }
+
+const DAY_MS = 24 * 3600_000;
+/** A sent card can be updated for 14 days after it is sent (更新应用发送的消息卡片; 230031). */
+export const PATCH_WINDOW_MS = 14 * DAY_MS;
+/**
+ * How long after it is sent a card takes clicks: 14 days for Card JSON 2.0,
+ * 30 for 1.0, counted from when the message was sent — an update does not
+ * restart it ("发出卡片的可交互时间" — 卡片 JSON 2.0 版本更新说明; 配置卡片交互).
+ */
+export const interactionWindowMs = (card: unknown) => (cardSchemaOf(card) === '1.0' ? 30 * DAY_MS : 14 * DAY_MS);
