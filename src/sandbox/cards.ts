@@ -34,7 +34,7 @@ const INTERACTIVE_TAGS = new Set([
   'button',
   'select_img',
 ]);
-/** Tags JSON 2.0 removed (FEISHU.md §2.1). */
+/** Tags JSON 2.0 removed (卡片 JSON 2.0 版本更新说明). */
 const REMOVED_IN_V2 = new Set(['action', 'note']);
 /** Tags a form may not contain. */
 const FORBIDDEN_IN_FORM = new Set(['form', 'table', 'chart']);
@@ -201,7 +201,7 @@ export function validateCardContent(content: string, sizeLimitBytes = CARD_MAX_B
 export function validateCard(card: unknown): CardCheck {
   if (!isObject(card)) return { ok: false, code: 230001, msg: 'invalid message content: a card must be a JSON object' };
 
-  // References: template cards and CardKit entities (FEISHU.md §5.2).
+  // References: template cards and CardKit entities ("发送消息").
   if (card['type'] === 'template') {
     const data = card['data'];
     if (!isObject(data) || typeof data['template_id'] !== 'string' || data['template_id'] === '') {
