@@ -126,8 +126,7 @@ export class SimulatedUsers {
     const msg = this.state.message(opts.messageId);
     if (!msg) throw new Error(`没有这条消息 (unknown message): ${opts.messageId}`);
     if (msg.msgType !== 'interactive') throw new Error(`这条消息不是卡片 (message is not a card): ${opts.messageId}`);
-    const user = this.state.user(opts.operatorOpenId);
-    if (!user) throw new Error(`没有这个用户 (unknown user): ${opts.operatorOpenId}`);
+    const user = this.state.knownUser(opts.operatorOpenId);
     const chat = this.state.chat(msg.chatId);
     if (!chat?.memberOpenIds.includes(user.openId)) {
       throw new Error(`用户不在这条消息所在的会话里 (user is not in the message's chat): ${user.openId}`);
@@ -163,8 +162,7 @@ export class SimulatedUsers {
   }
 
   async menuClick(openId: string, eventKey: string, opts?: { via?: Via }): Promise<void> {
-    const user = this.state.user(openId);
-    if (!user) throw new Error(`没有这个用户 (unknown user): ${openId}`);
+    const user = this.state.knownUser(openId);
     const event = {
       operator: {
         operator_name: user.name,
@@ -259,7 +257,7 @@ export class SimulatedUsers {
   }
 
   private userChat(openId: string, chatId?: string): ChatRecord {
-    if (!this.state.user(openId)) throw new Error(`没有这个用户 (unknown user): ${openId}`);
+    this.state.knownUser(openId);
     const id = chatId ?? this.state.p2pChatId(openId);
     const chat = this.state.chat(id);
     if (!chat) throw new Error(`没有这个会话 (unknown chat): ${id}`);

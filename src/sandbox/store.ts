@@ -92,6 +92,13 @@ export class PlatformState {
     return this.userMap.get(openId);
   }
 
+  /** A user a simulated action names; an unknown one is the test's mistake. */
+  knownUser(openId: string): StandInUser {
+    const user = this.userMap.get(openId);
+    if (!user) throw new Error(`没有这个用户 (unknown user): ${openId}`);
+    return user;
+  }
+
   /** The stored users themselves, for look-ups by the Open API. */
   userRecords(): StandInUser[] {
     return [...this.userMap.values()];
