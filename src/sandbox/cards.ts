@@ -34,7 +34,7 @@ const INTERACTIVE_TAGS = new Set([
   'button',
   'select_img',
 ]);
-/** Tags JSON 2.0 removed (FEISHU.md §2.1). */
+/** Tags JSON 2.0 removed (卡片 JSON 2.0 版本更新说明). */
 const REMOVED_IN_V2 = new Set(['action', 'note']);
 /** Tags a form may not contain. */
 const FORBIDDEN_IN_FORM = new Set(['form', 'table', 'chart']);
@@ -201,7 +201,7 @@ export function validateCardContent(content: string, sizeLimitBytes = CARD_MAX_B
 export function validateCard(card: unknown): CardCheck {
   if (!isObject(card)) return { ok: false, code: 230001, msg: 'invalid message content: a card must be a JSON object' };
 
-  // References: template cards and CardKit entities (FEISHU.md §5.2).
+  // References: template cards and CardKit entities ("发送消息").
   if (card['type'] === 'template') {
     const data = card['data'];
     if (!isObject(data) || typeof data['template_id'] !== 'string' || data['template_id'] === '') {
@@ -238,3 +238,13 @@ export function cardSchemaOf(card: unknown): string | undefined {
   if (card['type'] === 'template' || card['type'] === 'card') return String(card['type']);
   return card['schema'] === '2.0' ? '2.0' : '1.0';
 }
+
+const DAY_MS = 24 * 3600_000;
+/** A sent card can be updated for 14 days after it is sent (更新应用发送的消息卡片; 230031). */
+export const PATCH_WINDOW_MS = 14 * DAY_MS;
+/**
+ * How long after it is sent a card takes clicks: 14 days for Card JSON 2.0,
+ * 30 for 1.0, counted from when the message was sent — an update does not
+ * restart it ("发出卡片的可交互时间" — 卡片 JSON 2.0 版本更新说明; 配置卡片交互).
+ */
+export const interactionWindowMs = (card: unknown) => (cardSchemaOf(card) === '1.0' ? 30 * DAY_MS : 14 * DAY_MS);

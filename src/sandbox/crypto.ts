@@ -1,5 +1,6 @@
 /**
- * Webhook security helpers (FEISHU.md §3): the AES-256-CBC envelope Feishu
+ * Webhook security helpers ("步骤三：接收事件"; "将事件发送至开发者服务器"): the
+ * AES-256-CBC envelope Feishu
  * uses when an Encrypt Key is configured, and the X-Lark-Signature rule.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';

@@ -1,5 +1,6 @@
 /**
- * The long-connection half of the stand-in (FEISHU.md §6): endpoint tickets,
+ * The long-connection half of the stand-in ("使用长连接接收事件", as the Node
+ * SDK's WSClient speaks it): endpoint tickets,
  * the `/ws` WebSocket server, ping/pong, pushing data frames and matching the
  * client's ACKs back to the push that caused them.
  */

@@ -1,5 +1,5 @@
 /**
- * Sliding-window counters for the platform's rate limits (FEISHU.md §5.8).
+ * Sliding-window counters for the platform's rate limits ("频控策略", "发送消息").
  * Uses its own monotonic clock, not the stand-in's injectable `now`: tests
  * freeze or jump `now` to exercise token expiry and the 14-day rule, and that
  * must not make every request look like it arrived in the same millisecond.

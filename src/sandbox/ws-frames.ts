@@ -1,5 +1,6 @@
 /**
- * Codec for the long-connection wire format (FEISHU.md §6.2): every binary
+ * Codec for the long-connection wire format (as the Node SDK's WSClient
+ * speaks it; "使用长连接接收事件"): every binary
  * WebSocket message is one proto2 `pbbp2.Frame`. The schema is declared here
  * with `Root.fromJSON` so the stand-in does not depend on the SDK's private
  * generated code.
