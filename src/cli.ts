@@ -76,8 +76,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     }
     return await asked.command.run(asked.args, ctx);
   } catch (e) {
-    if (e instanceof CliError) io.err(oneLine(e.message));
-    else if (e instanceof ConfigError || e instanceof CampaignDefinitionError) io.err(oneLine(e.message));
+    // Refusals and bad configuration or definitions are the operator's to fix: why, and nothing more.
+    if (e instanceof CliError || e instanceof ConfigError || e instanceof CampaignDefinitionError) io.err(oneLine(e.message));
     else {
       io.err(`出错了 / failed: ${oneLine(e instanceof Error ? e.message : String(e))}（LOG_LEVEL=debug 显示详情 / for details）`);
       if (env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace') io.err(e instanceof Error ? (e.stack ?? e.message) : String(e));

@@ -105,32 +105,31 @@ export type Resolved =
 
 /** Finds the command in the table and parses its arguments; throws CliError (64) naming what is wrong. */
 export function resolve(table: readonly Command[], argv: readonly string[]): Resolved {
-  let path: string[] = [];
-  let commands = table;
-  let rest = [...argv];
-  for (;;) {
-    const [word, ...after] = rest;
-    const here = path.length ? `zoufang ${path.join(' ')}` : 'zoufang';
-    if (isHelp(word)) return { kind: 'help', path, command: path.length ? findIn(table, path) : null };
+  const path: string[] = [];
+  let current: CommandGroup | null = null;
+  for (let i = 0; ; i++) {
+    const word = argv[i];
+    const commands: readonly Command[] = current?.subcommands ?? table;
+    const here = ['zoufang', ...path].join(' ');
+    if (isHelp(word)) return { kind: 'help', path, command: current };
     if (word === undefined) {
       throw new CliError(
-        path.length
-          ? `缺少子命令 / missing subcommand — 用法 / usage: ${here} <${commands.map((c) => c.name).join('|')}>`
+        current
+          ? `缺少子命令 / missing subcommand — 用法 / usage: ${usageLine(path, current)}`
           : '缺少命令 / missing command — zoufang help 列出全部命令 / lists every command',
       );
     }
     const found = commands.find((c) => c.name === word);
     if (!found) {
       throw new CliError(
-        path.length
+        current
           ? `未知的子命令 / unknown subcommand: ${here} ${word} — 可用 / available: ${commands.map((c) => c.name).join(', ')}`
           : `未知命令 / unknown command: ${word} — zoufang help 列出全部命令 / lists every command`,
       );
     }
-    path = [...path, word];
-    rest = after;
-    if ('run' in found) return parseLeaf(found, path, rest);
-    commands = found.subcommands;
+    path.push(word);
+    if ('run' in found) return parseLeaf(found, path, argv.slice(i + 1));
+    current = found;
   }
 }
 
