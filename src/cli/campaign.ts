@@ -36,7 +36,9 @@ async function save(databasePath: string, def: CampaignDefinition, io: Io): Prom
   }
   io.out(`活动已保存 / campaign saved: ${def.id} ${def.name}（${def.window.start} ~ ${def.window.end}）`);
   for (const y of uncoveredYears(def)) {
-    io.out(`注意：节假日数据尚未包含 ${y} 年（国务院通常在上一年 11 月公布），请更新依赖或在 calendar.extraHolidays 中补充 / holiday data for ${y} is not published yet`);
+    io.out(
+      `注意：节假日数据尚未包含 ${y} 年（国务院通常在上一年 11 月公布），请更新依赖或在 calendar.extraHolidays 中补充 / holiday data for ${y} is not published yet`,
+    );
   }
   if (!def.branchChatId) io.out('提示：未设置党支部群（--branch-chat 或 BRANCH_CHAT_ID），群消息将不会发出 / no branch group set');
   return 0;

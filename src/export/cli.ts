@@ -36,14 +36,14 @@ async function asUsage<T>(work: () => Promise<T> | T): Promise<T> {
 
 export const exportCommand = command({
   name: 'export',
-  summary: '导出存档工作簿（附件一至六、汇总），有照片时另写 文件.photos.zip；--district 为区县汇总：各校、各部门的计数，不含个人信息 / export the archive; --district: a counts-only roll-up for the district',
+  summary: '导出存档工作簿（附件一至六、汇总）；--district 为区县汇总 / export the archive; --district: the district roll-up',
   options: {
-    district: { type: 'boolean', help: '区县汇总，只含计数 / the district roll-up, counts only' },
+    district: { type: 'boolean', help: '区县汇总：各校、各部门的计数，不含个人信息 / counts per school and department, no one named' },
     campaign: { type: 'string', value: 'ID', help: '活动编号，默认当前活动（区县汇总默认全部）/ the campaign (default: the current one; every one for --district)' },
     from: { type: 'string', value: 'YYYY-MM-DD', help: '从这一天起 / from this day' },
     to: { type: 'string', value: 'YYYY-MM-DD', help: '到这一天止 / to this day' },
     teacher: { type: 'string', value: '姓名', help: '只导出这位教师的记录 / only this teacher\'s records' },
-    out: { type: 'string', value: '文件.xlsx', required: true, help: '写到这个工作簿 / the workbook to write' },
+    out: { type: 'string', value: '文件.xlsx', required: true, help: '写到这个工作簿，有照片时另写 文件.photos.zip / the workbook; photos go to 文件.photos.zip' },
   },
   run: async (args, { io, clock, config }) => {
     const { databasePath, photoDir } = config();
