@@ -14,9 +14,5 @@ const { runCli } = await load('cli');
 const { loadEnvFile } = await load('ops/env-file');
 
 loadEnvFile(process.env);
-try {
-  process.exit(await runCli(process.argv.slice(2)));
-} catch (e) {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(e?.constructor?.name === 'CliError' ? 64 : 1);
-}
+// runCli reports every failure itself (one line on stderr) and answers with the exit code.
+process.exit(await runCli(process.argv.slice(2)));

@@ -1,8 +1,12 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli.js';
 import { openDatabase } from '../src/db/index.js';
-import { outbox, people, zones } from '../src/db/schema.js';
+import { campaigns, outbox, people, zones } from '../src/db/schema.js';
+import type { Io } from '../src/ops/io.js';
 import { demoCampaign } from '../src/demo/seed.js';
 import { reportWeeks } from '../src/domain/weeks.js';
 import { tmpDbFile } from './helpers/harness.js';
@@ -61,6 +65,141 @@ describe('zoufang CLI', { timeout: 90_000 }, () => {
     expect(badConfig.code).not.toBe(0);
     expect(badConfig.stderr).toContain('PORT');
     expect(badConfig.stderr).toContain('LARK_TRANSPORT');
+  });
+});
+
+/** runCli in this process, with what it printed on each stream. */
+async function cli(args: string[], env: Record<string, string>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (l) => out.push(...l.split('\n')), err: (l) => err.push(...l.split('\n')) };
+  return { code: await runCli(args, env, { io }), out, err };
+}
+
+// Every command of the README's "Command line" table.
+const COMMANDS = [
+  'migrate', 'campaign presets', 'campaign init', 'campaign load', 'campaign list', 'template', 'import', 'roster status',
+  'demo-roster', 'seed-demo', 'seed-district', 'export', 'setup', 'doctor', 'backup', 'restore',
+  'outbox held', 'outbox release', 'outbox drop', 'job list', 'job run', 'help',
+];
+
+describe('one strict command line', { timeout: 90_000 }, () => {
+  it('refuses a mistyped option in one line naming it and the usage, and creates nothing', async () => {
+    const file = tmpDbFile();
+    const r = await zoufang(['campaign', 'init', '--preset', '微行动', '--yaer', '2027'], { DATABASE_PATH: file });
+    expect(r.code).toBe(64);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('不认识的参数 --yaer / unknown option --yaer');
+    expect(lines[0]).toContain('用法 / usage: zoufang campaign init --preset <名称> [--year YYYY]');
+    if (fs.existsSync(file)) {
+      const db = openDatabase(file);
+      expect(db.select().from(campaigns).all()).toEqual([]);
+      db.$client.close();
+    }
+    // Every command is held to the same parser.
+    const others: Array<[string[], string]> = [
+      [['export', '--bogus'], '--bogus'],
+      [['roster', 'status', '--campain', 'x'], '--campain'],
+      [['job', 'list', '--all'], '--all'],
+      [['seed-demo', '--force'], '--force'],
+      [['outbox', 'held', '-x'], '-x'],
+    ];
+    for (const [args, option] of others) {
+      const refused = await cli(args, { DATABASE_PATH: file });
+      expect(refused.code, args.join(' ')).toBe(64);
+      expect(refused.err, args.join(' ')).toEqual([expect.stringContaining(`不认识的参数 ${option}`)]);
+      expect(refused.err[0]).toContain(`用法 / usage: zoufang ${args[0]}`);
+      expect(refused.out).toEqual([]);
+    }
+  });
+
+  it('refuses missing and extra arguments, and unknown commands, in one line', async () => {
+    const env = { DATABASE_PATH: tmpDbFile() };
+    const cases: Array<[string[], string]> = [
+      [['campaign', 'load'], '缺少 <文件.json>'],
+      [['import', 'a.xlsx', 'b.xlsx'], '多余的参数 / unexpected argument: b.xlsx'],
+      [['job', 'run'], '缺少 <name>'],
+      [['job', 'run', 'digest', '--at'], '--at 需要一个值'],
+      [['export', '--district=yes', '--out', 'a.xlsx'], '--district 不带值'],
+      [['restore'], '缺少 <文件.db>'],
+      [['outbox', 'release'], '缺少 <编号…|all>'],
+      [['campaign'], '缺少子命令'],
+      [['campaign', 'remove'], '未知的子命令 / unknown subcommand: zoufang campaign remove'],
+      [['frobnicate'], '未知命令 / unknown command: frobnicate'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args, env);
+      expect(r.code, args.join(' ')).toBe(64);
+      expect(r.err, args.join(' ')).toEqual([expect.stringContaining(message)]);
+      expect(r.out).toEqual([]);
+    }
+  });
+
+  it('prints each command\'s help, generated from its declaration, and succeeds whatever the configuration', async () => {
+    const broken = { DATABASE_PATH: tmpDbFile(), PORT: 'abc' };
+    const overview = await cli(['help'], broken);
+    expect(overview.code).toBe(0);
+    for (const name of COMMANDS) {
+      expect(overview.out.some((l) => l.startsWith(`  ${name}`)), name).toBe(true);
+      const r = await cli([...name.split(' '), '--help'], broken);
+      expect(r.code, name).toBe(0);
+      expect(r.err, name).toEqual([]);
+      expect(r.out[0], name).toMatch(new RegExp(`^用法 / usage: zoufang ${name}( |$)`));
+      expect(r.out, name).toContain('  -h, --help                  显示本说明 / show this help');
+      // The same text by the help command and the short flag.
+      expect((await cli(['help', ...name.split(' ')], broken)).out).toEqual(r.out);
+      expect((await cli([...name.split(' '), '-h'], broken)).out).toEqual(r.out);
+    }
+    const init = (await cli(['campaign', 'init', '--help'], broken)).out.join('\n');
+    for (const option of ['--preset <名称>', '--year YYYY', '--id ID', '--branch-chat oc_…', '--term-meeting YYYY-MM-DD', '--out 文件.json']) expect(init).toContain(option);
+    expect(init).toContain('微行动');
+    const group = await cli(['campaign', '--help'], broken);
+    expect(group.code).toBe(0);
+    expect(group.out.join('\n')).toContain('campaign load <文件.json>');
+    const spawned = await zoufang(['job', 'run', '--help'], broken);
+    expect(spawned).toMatchObject({ code: 0, stderr: '' });
+    expect(spawned.stdout).toContain('用法 / usage: zoufang job run <name> [--at <ISO 时间>]');
+  });
+
+  it('prints a job\'s result lines on stdout and its logs on stderr', async () => {
+    const file = tmpDbFile();
+    expect((await zoufang(['seed-demo'], { DATABASE_PATH: file })).code).toBe(0);
+    const week1 = reportWeeks(demoCampaign(new Date()))[0]!;
+    const at = new Date(week1.pushAt.getTime() + 5 * 60_000).toISOString();
+    const r = await zoufang(['job', 'run', 'zone-report-push', '--at', at], { DATABASE_PATH: file, LOG_LEVEL: 'info' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toEqual([
+      'zone-report-push: 新排队 4 条消息 / queued 4 new message(s)',
+      '沙盒模式：正在运行的机器人（npm start）会在一秒内发出这些消息。/ sandbox: the running bot delivers them.',
+    ]);
+    const logs = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { msg: string; job?: string });
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'job ran', job: 'zone-report-push' }));
+  });
+
+  it('says why a command failed in exactly one line on stderr', async () => {
+    const dir = path.dirname(tmpDbFile());
+    const definition = path.join(dir, 'campaign.json');
+    fs.writeFileSync(definition, '{"id": "x"}');
+    const cases: Array<[string[], Record<string, string>, number, string]> = [
+      [['migrate'], { DATABASE_PATH: path.join(dir, 'a.db'), PORT: 'abc', LARK_TRANSPORT: 'pigeon' }, 2, '配置有误 / invalid configuration: LARK_TRANSPORT'],
+      [['campaign', 'load', definition], { DATABASE_PATH: path.join(dir, 'a.db') }, 1, `活动配置有误 / invalid campaign definition (${definition})`],
+      [['job', 'run', 'nightly-magic'], { DATABASE_PATH: path.join(dir, 'a.db') }, 64, '没有名为 nightly-magic 的任务'],
+      [['roster', 'status'], { DATABASE_PATH: path.join(dir, 'a.db') }, 64, '还没有活动'],
+      // Not a mistake of the operator's: the cause, and where to find more.
+      [['migrate'], { DATABASE_PATH: dir }, 1, 'LOG_LEVEL=debug'],
+    ];
+    for (const [args, env, code, message] of cases) {
+      const r = await cli(args, env);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(r.err, args.join(' ')).toEqual([expect.stringContaining(message)]);
+    }
+    // The stack only when asked for.
+    const debug = await cli(['migrate'], { DATABASE_PATH: dir, LOG_LEVEL: 'debug' });
+    expect(debug.code).toBe(1);
+    expect(debug.err.length).toBeGreaterThan(1);
+    expect(debug.err.slice(1).join('\n')).toMatch(/\n\s+at /);
   });
 });
 

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { systemClock } from '../clock.js';
+import { CliError, command, type Command } from '../cli/command.js';
 import type { Config } from '../config.js';
+import { openDatabase } from '../db/index.js';
 import { BackupError, backupDatabase, backupFileName, openForBackup } from './backup.js';
 import { runDoctor } from './doctor.js';
 import { envFilePath } from './env-file.js';
@@ -9,31 +11,39 @@ import { createPrompter } from './prompt.js';
 import { restoreDatabase } from './restore.js';
 import { runSetup } from './setup.js';
 
-/** The operator commands of `zoufang` (see cli.ts); each returns the exit code. */
+/** The operator commands of `zoufang` (see cli.ts). */
 
-export const OPS_USAGE = `  setup [--manual] [--transport ws|webhook]
-                                   创建（扫码一键创建）或填写飞书应用，写入 .env / create or enter the Feishu app
-  doctor                           逐项检查部署，并给出每个问题的修复方法 / check the deployment
-  backup [文件.db]                  在线备份数据库和照片（默认到 BACKUP_DIR）/ back up the database and photos
-  restore <文件.db>                 从备份恢复（先停止机器人）/ restore a backup (stop the bot first)`;
+export const migrateCommand = command({
+  name: 'migrate',
+  summary: '应用数据库迁移 / apply database migrations',
+  run: (_args, { io, config }) => {
+    const { databasePath } = config();
+    openDatabase(databasePath).$client.close();
+    io.out(`数据库已是最新 / database is up to date: ${databasePath}`);
+    return 0;
+  },
+});
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
-}
+// Setup and doctor work on a missing or broken configuration: that is what they are for.
+const setup = command({
+  name: 'setup',
+  summary: '创建（扫码一键创建）或填写飞书应用，写入 .env / create or enter the Feishu app',
+  options: {
+    manual: { type: 'boolean', help: '不扫码，填写已有应用的凭据 / enter an existing app\'s credentials instead of scanning' },
+    transport: { type: 'string', value: 'ws|webhook', help: '接收事件的方式，默认 ws（长连接）/ how events arrive (default: ws, the long connection)' },
+  },
+  run: (args, { env, io }) => {
+    const transport = args.transport;
+    if (transport !== undefined && transport !== 'ws' && transport !== 'webhook') throw new CliError('--transport 只能是 ws 或 webhook / --transport must be ws or webhook');
+    return runSetup({ envFile: envFilePath(env), env, io, prompter: createPrompter(process.stdin, process.stdout), manual: args.manual, transport });
+  },
+});
 
-export async function setupCommand(args: string[], env: Record<string, string | undefined>, io: Io = consoleIo): Promise<number> {
-  const transport = flag(args, '--transport');
-  if (transport !== undefined && transport !== 'ws' && transport !== 'webhook') {
-    io.err('--transport 只能是 ws 或 webhook / --transport must be ws or webhook');
-    return 64;
-  }
-  return runSetup({ envFile: envFilePath(env), env, io, prompter: createPrompter(process.stdin, process.stdout), manual: args.includes('--manual'), transport });
-}
-
-export async function doctorCommand(env: Record<string, string | undefined>, io: Io = consoleIo): Promise<number> {
-  return (await runDoctor({ env, envFile: envFilePath(env), clock: systemClock, io })).code;
-}
+const doctor = command({
+  name: 'doctor',
+  summary: '逐项检查部署，并给出每个问题的修复方法 / check the deployment',
+  run: async (_args, { env, io, clock }) => (await runDoctor({ env, envFile: envFilePath(env), clock, io })).code,
+});
 
 export async function backupCommand(config: Config, file: string | undefined, io: Io = consoleIo): Promise<number> {
   const to = file ?? path.join(config.backup.dir, backupFileName(systemClock.now()));
@@ -57,10 +67,22 @@ export async function backupCommand(config: Config, file: string | undefined, io
   }
 }
 
-export async function restoreCommand(config: Config, file: string | undefined, io: Io = consoleIo): Promise<number> {
-  if (!file) {
-    io.err('缺少备份文件 / missing file: zoufang restore <文件.db>');
-    return 64;
-  }
+export async function restoreCommand(config: Config, file: string, io: Io = consoleIo): Promise<number> {
   return restoreDatabase({ from: file, databasePath: config.databasePath, photoDir: config.photoDir, now: systemClock.now(), io });
 }
+
+const backup = command({
+  name: 'backup',
+  summary: '在线备份数据库和照片（默认到 BACKUP_DIR）/ back up the database and photos',
+  positionals: [{ name: 'file', label: '文件.db', optional: true, help: '备份到这个文件，照片到它旁边的 photos/ / the backup file; photos go to photos/ beside it' }],
+  run: (args, { io, config }) => backupCommand(config(), args.file, io),
+});
+
+const restore = command({
+  name: 'restore',
+  summary: '从备份恢复（先停止机器人）/ restore a backup (stop the bot first)',
+  positionals: [{ name: 'file', label: '文件.db' }],
+  run: (args, { io, config }) => restoreCommand(config(), args.file, io),
+});
+
+export const OPS_COMMANDS: readonly Command[] = [setup, doctor, backup, restore];

@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { runCli } from '../../src/cli.js';
+import { AdjustableClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/index.js';
 import { exportAudits, photos, records } from '../../src/db/schema.js';
 import { DEMO_PEOPLE } from '../../src/demo/seed.js';
-import { exportCommand } from '../../src/export/cli.js';
 import type { Io } from '../../src/ops/io.js';
 import { cst } from '../helpers/harness.js';
 import { allText, campaignDb, dataRowCount, insertVisits, picture, readWorkbook, readZip, rowsOf, sheetNames } from './fixtures.js';
@@ -33,14 +33,15 @@ async function setup() {
   db.insert(photos).values({ personId: first.authorId, recordId: first.id, messageId: 'om_1', imageKey: 'img_1', status: 'stored', path: 'aa/aa1.jpg', receivedAt: new Date() }).run();
   db.$client.close();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-cli-out-'));
-  return { file, photoDir, out, bytes, config: loadConfig({ DATABASE_PATH: file, PHOTO_DIR: photoDir }) };
+  return { file, photoDir, out, bytes, env: { DATABASE_PATH: file, PHOTO_DIR: photoDir } };
 }
 
-const now = cst('2026-12-01T10:00:00');
+const clock = new AdjustableClock(cst('2026-12-01T10:00:00'), true);
+const zoufangExport = (env: Record<string, string>, args: string[], o: { io: Io }) => runCli(['export', ...args], env, { ...o, clock });
 
 describe('zoufang export', { timeout: 90_000 }, () => {
   it('refuses bad options with a clear message and exit code 64, writing nothing', async () => {
-    const { config, out } = await setup();
+    const { env, out } = await setup();
     const cases: Array<[string[], string]> = [
       [[], '缺少 --out'],
       [['--out', path.join(out, 'a.csv')], '--out 应为 .xlsx 文件'],
@@ -52,23 +53,28 @@ describe('zoufang export', { timeout: 90_000 }, () => {
       [['--campaign', 'nope', '--out', path.join(out, 'a.xlsx')], '没有 id 为 nope 的活动'],
       [['--district', '--teacher', '刘芳', '--out', path.join(out, 'a.xlsx')], '区县汇总只含计数'],
       [['--bogus', '--out', path.join(out, 'a.xlsx')], '不认识的参数 --bogus'],
+      [['--district=yes', '--out', path.join(out, 'a.xlsx')], '--district 不带值'],
+      [['--out'], '--out 需要一个值'],
     ];
     for (const [args, message] of cases) {
       const io = collector();
-      expect(await exportCommand(config, args, { io, now }), args.join(' ')).toBe(64);
+      expect(await zoufangExport(env, args, { io }), args.join(' ')).toBe(64);
       expect(io.err_.join('\n')).toContain(message);
+      // One line that says why, nothing on stdout.
+      expect(io.err_.join('\n').split('\n'), args.join(' ')).toHaveLength(1);
+      expect(io.out_).toEqual([]);
     }
     expect(fs.readdirSync(out)).toEqual([]);
-    const db = openDatabase(config.databasePath);
+    const db = openDatabase(env.DATABASE_PATH);
     expect(db.select().from(exportAudits).all()).toHaveLength(0);
     db.$client.close();
   });
 
   it('writes the workbook and the photo zip beside it, narrowed to a teacher and range, and audits it', async () => {
-    const { config, out, bytes } = await setup();
+    const { env, out, bytes } = await setup();
     const io = collector();
     const file = path.join(out, '黄志强-11月.xlsx');
-    expect(await exportCommand(config, ['--teacher', '黄志强', '--from', '2026-11-10', '--to', '2026-11-30', '--out', file], { io, now })).toBe(0);
+    expect(await zoufangExport(env, ['--teacher', '黄志强', '--from', '2026-11-10', '--to', '2026-11-30', '--out', file], { io })).toBe(0);
     expect(io.out_.join('\n')).toContain('已导出 / exported: 测试学校“微”行动 · 2026-11-10 至 2026-11-30 · 教师 黄志强');
 
     const wb = await readWorkbook(file);
@@ -79,7 +85,7 @@ describe('zoufang export', { timeout: 90_000 }, () => {
     expect(fs.existsSync(path.join(out, '黄志强-11月.photos.zip'))).toBe(false);
 
     const all = path.join(out, '全部.xlsx');
-    expect(await exportCommand(config, ['--out', all], { io: collector(), now })).toBe(0);
+    expect(await zoufangExport(env, ['--out', all], { io: collector() })).toBe(0);
     const zip = await readZip(fs.readFileSync(path.join(out, '全部.photos.zip')));
     const [name] = [...zip.keys()];
     expect(name).toMatch(/^刘芳\/走访记录 2026-11-09 学生0 #\d+\/1\.jpg$/);
@@ -87,7 +93,7 @@ describe('zoufang export', { timeout: 90_000 }, () => {
     const sheet = rowsOf((await readWorkbook(all)).getWorksheet('附件五 走访记录')!);
     expect(sheet.find((r) => r['走访日期'] === '2026-11-09' && r['学生姓名'] === '学生0')!['照片']).toBe(`1 张：${path.dirname(name!)}/`);
 
-    const db = openDatabase(config.databasePath);
+    const db = openDatabase(env.DATABASE_PATH);
     const rows = db.select().from(exportAudits).orderBy(exportAudits.id).all();
     expect(rows).toMatchObject([
       { channel: 'cli', actorId: null, kind: 'school', campaignId: 'records-term', fromOn: '2026-11-10', toOn: '2026-11-30', outcome: 'done', files: [{ name: '黄志强-11月.xlsx' }] },
@@ -98,9 +104,9 @@ describe('zoufang export', { timeout: 90_000 }, () => {
   });
 
   it('writes the district roll-up: counts per school and department, no one named', async () => {
-    const { config, out } = await setup();
+    const { env, out } = await setup();
     const file = path.join(out, '区县.xlsx');
-    expect(await exportCommand(config, ['--district', '--out', file], { io: collector(), now })).toBe(0);
+    expect(await zoufangExport(env, ['--district', '--out', file], { io: collector() })).toBe(0);
     const wb = await readWorkbook(file);
     expect(sheetNames(wb)).toEqual(['各校汇总', '各部门汇总']);
     expect(rowsOf(wb.getWorksheet('各校汇总')!)).toMatchObject([{ '学校（活动）': '测试学校“微”行动', 人数: DEMO_PEOPLE.length, 走访次数: 12, 走访对象数: 3, 上门走访: 4 }]);

@@ -1,0 +1,72 @@
+import { buildFeatures } from '../app.js';
+import { Router } from '../bot/router.js';
+import { openDatabase } from '../db/index.js';
+import { CampaignRepo, PeopleRepo } from '../db/repos.js';
+import { deliveryNotices } from '../features/delivery/index.js';
+import type { Job } from '../features/deps.js';
+import { FeishuApi } from '../feishu/api.js';
+import { Outbox, enqueueOutbound } from '../feishu/outbox.js';
+import { Scheduler } from '../scheduler/index.js';
+import { CliError, command, group, type CliContext } from './command.js';
+
+/** `zoufang job list|run`: the bot's scheduled jobs, run from a terminal. */
+
+interface JobsAt {
+  jobs: Job[];
+  db: ReturnType<typeof openDatabase>;
+  people: PeopleRepo;
+  send: (m: Parameters<typeof enqueueOutbound>[1]) => ReturnType<typeof enqueueOutbound>;
+}
+
+/** The jobs as the bot registers them, with what they need to queue messages. */
+async function withJobs(ctx: CliContext, use: (j: JobsAt) => Promise<number>): Promise<number> {
+  const config = ctx.config();
+  const log = ctx.log();
+  const db = openDatabase(config.databasePath);
+  try {
+    const people = new PeopleRepo(db);
+    const send = (m: Parameters<typeof enqueueOutbound>[1]) => enqueueOutbound(db, m, Date.now());
+    const router = new Router({ log, findPerson: (id) => people.byOpenId(id), send });
+    const jobs = buildFeatures({ db, clock: ctx.clock, log, people, campaigns: new CampaignRepo(db), send, defaultBranchChatId: config.branchChatId }, router);
+    return await use({ jobs, db, people, send });
+  } finally {
+    db.$client.close();
+  }
+}
+
+export const jobCommand = group('job', '定时任务 / scheduled jobs', [
+  command({
+    name: 'list',
+    summary: '列出定时任务 / list scheduled jobs',
+    run: (_args, ctx) =>
+      withJobs(ctx, async ({ jobs }) => {
+        for (const j of jobs) ctx.io.out(`${j.name}\t${j.description}`);
+        return 0;
+      }),
+  }),
+  command({
+    name: 'run',
+    summary: '立即运行一个定时任务，如同在该时刻；digest 会重发该期汇总 / run one job as if it were that moment (digest re-sends)',
+    positionals: [{ name: 'name', label: 'name', help: '任务名，见 zoufang job list / a job, see zoufang job list' }],
+    options: { at: { type: 'string', value: '<ISO 时间>', help: '如同在这一时刻运行，默认现在 / run as if it were this moment (default: now)' } },
+    run: (args, ctx) =>
+      withJobs(ctx, async ({ jobs, db, people, send }) => {
+        const at = args.at ? new Date(args.at) : undefined;
+        if (at && Number.isNaN(at.getTime())) throw new CliError(`--at 不是有效的时间：${args.at}（例如 2026-11-23T09:00:00+08:00）`);
+        const log = ctx.log();
+        const result = await new Scheduler(jobs, ctx.clock, log).run(args.name, at, { onDemand: true }).catch((e: Error) => {
+          throw new CliError(e.message);
+        });
+        ctx.io.out(`${args.name}: 新排队 ${result.queued} 条消息 / queued ${result.queued} new message(s)`);
+        const { lark } = ctx.config();
+        if (lark && result.queued) {
+          const onUndeliverable = deliveryNotices({ people, log, send });
+          await new Outbox(db, new FeishuApi({ ...lark, logger: log }), log, { onUndeliverable }).drain();
+          ctx.io.out(`已发送 / delivered (see the outbox for any failure)`);
+        } else if (result.queued) {
+          ctx.io.out('沙盒模式：正在运行的机器人（npm start）会在一秒内发出这些消息。/ sandbox: the running bot delivers them.');
+        }
+        return 0;
+      }),
+  }),
+]);
