@@ -26,6 +26,7 @@ import { OPS_USAGE, backupCommand, doctorCommand, restoreCommand, setupCommand }
 import { EXPORT_USAGE, exportCommand } from './export/cli.js';
 import { loadEnvFile } from './ops/env-file.js';
 import { Scheduler } from './scheduler/index.js';
+import { runningBot } from './ops/run-lock.js';
 
 /**
  * `zoufang <command>` — admin tasks from a terminal. Errors are printed in
@@ -274,7 +275,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           throw new CliError(e.message);
         });
         console.log(`${rest[0]}: 新排队 ${result.queued} 条消息 / queued ${result.queued} new message(s)`);
-        if (config.lark && result.queued) {
+        // One process sends per database, or together they could pass Feishu's 50 per second.
+        const bot = result.queued ? runningBot(config.databasePath) : null;
+        if (config.lark && bot) {
+          console.log(`正在运行的机器人会发出这些消息（进程 ${bot.pid}，${bot.hostname}）。/ the running bot delivers them.`);
+        } else if (config.lark && result.queued) {
           const onUndeliverable = deliveryNotices({ people, log, send });
           const outbox = new Outbox(db, new FeishuApi({ ...config.lark, logger: log }), log, { onUndeliverable });
           await outbox.drain();
