@@ -240,7 +240,7 @@ export class FeishuApi {
         } catch (e) {
           throw FeishuApiError.from(e);
         }
-        // HTTP 200 with a JSON `{code != 0}` body is an error too (FEISHU.md §0.7).
+        // HTTP 200 with a JSON `{code != 0}` body is an error too.
         const contentType = String(res.headers?.['content-type'] ?? '');
         if (contentType.includes('application/json') && bytes.length < 64 * 1024) {
           let body: { code?: unknown } | undefined;

@@ -158,7 +158,9 @@ export class Outbox extends EventEmitter {
   private readonly stampNow: () => number;
   private readonly onUndeliverable: (problems: Undeliverable[]) => Promise<void>;
   private running = false;
-  private senders: Promise<void>[] = [];
+  private stopping = false;
+  /** The background senders and those of drains in progress: stop() waits for them all. */
+  private senders = new Set<Promise<void>>();
   /** Senders waiting for something to become due; woken when messages are queued. */
   private readonly idleSenders = new Set<() => void>();
   private problems: Undeliverable[] = [];
@@ -198,8 +200,14 @@ export class Outbox extends EventEmitter {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.recoverLeases();
-    this.senders = Array.from({ length: this.concurrency }, () => this.sender());
+    for (let i = 0; i < this.concurrency; i++) this.track(this.sender());
+  }
+
+  private track(sender: Promise<void>): Promise<void> {
+    this.senders.add(sender);
+    return sender.finally(() => this.senders.delete(sender));
   }
 
   /**
@@ -220,17 +228,21 @@ export class Outbox extends EventEmitter {
   /** Stops taking new messages and waits for the sends in flight to finish. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     for (const wake of [...this.idleSenders]) wake();
-    await Promise.all(this.senders);
-    this.senders = [];
+    await Promise.allSettled(this.senders);
   }
 
   /** Delivers everything that is due now (used by the CLI and by tests). */
   async drain(): Promise<void> {
     await Promise.all(
-      Array.from({ length: this.concurrency }, async () => {
-        while (await this.sendNext(() => true));
-      }),
+      Array.from({ length: this.concurrency }, () =>
+        this.track(
+          (async () => {
+            while (await this.sendNext(() => !this.stopping));
+          })(),
+        ),
+      ),
     );
     await this.reportProblems();
   }
