@@ -117,6 +117,22 @@ describe('a fan-out under faults', () => {
   }, 180_000);
 });
 
+describe('what counts as an answer', () => {
+  it("is whatever a command's handler sends back to the person who asked, not the jobs' messages", async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-13T17:05:00') });
+    const hh = h;
+    // The export's file and closing note are sent by the feature itself, after the command's first answer.
+    await hh.say('陈立华', '/导出');
+    await waitFor(() => hh.textsTo('陈立华').some((t) => /^导出完成/.test(t)), 'the export', 60_000);
+    await hh.runJob('zone-report-push');
+    const rows = hh.db.select().from(outbox).all();
+    const priorities = (prefix: string) => [...new Set(rows.filter((r) => r.purpose.startsWith(prefix)).map((r) => r.priority))];
+    expect(priorities('export.')).toEqual([0]);
+    expect(priorities('reply')).toEqual([0]);
+    expect(priorities('zone-report.')).toEqual([1]);
+  }, 90_000);
+});
+
 describe('a slow answer', () => {
   it('holds up one sender: the other messages go out while it is still unanswered', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00'), apiTimeoutMs: 20_000 });
