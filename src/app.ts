@@ -118,7 +118,7 @@ export function createBot(o: BotOptions) {
   const campaigns = new CampaignRepo(db);
   const deps: FeatureDeps = {
     db, clock, log, people, campaigns,
-    send: (m) => outbox.enqueue(m),
+    send: (m) => outbox.enqueue(Array.isArray(m) ? m.map((x) => router.asAnswer(x)) : router.asAnswer(m)),
     defaultBranchChatId: o.defaultBranchChatId,
     media: { download: (messageId, key, type) => api.downloadResource(messageId, key, type), photoDir: o.photoDir ?? defaultPhotoDir(db) },
     files: { upload: (name, bytes, type) => api.uploadFile(name, bytes, type), maxBytes: MAX_UPLOAD_BYTES },
@@ -144,9 +144,9 @@ export function createBot(o: BotOptions) {
         // Messages the outbox does not know are patched as usual.
         const sentAt = await outbox.sentAt(e.messageId);
         if (sentAt && clock.now().getTime() - sentAt.getTime() > LATE_UPDATE_WINDOW_MS) {
-          await outbox.enqueue({ dedupeKey: `fresh-card:${e.key}`, to: { openId: e.operatorOpenId }, purpose: 'card.fresh', card });
+          await outbox.enqueue({ dedupeKey: `fresh-card:${e.key}`, to: { openId: e.operatorOpenId }, purpose: 'card.fresh', priority: 'interactive', card });
         } else {
-          await outbox.enqueue({ dedupeKey: `late-card:${e.key}`, to: { patch: e.messageId }, purpose: 'card.late-update', card });
+          await outbox.enqueue({ dedupeKey: `late-card:${e.key}`, to: { patch: e.messageId }, purpose: 'card.late-update', priority: 'interactive', card });
         }
       },
     },

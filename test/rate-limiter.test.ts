@@ -63,6 +63,24 @@ describe('send rate limiter', () => {
     expect(secondStarted).toBe(true);
   });
 
+  it('holds a reserved slot before the receiver is known, and gives it back unused', async () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, clock.now);
+    const slot = await limiter.reserve();
+    let waiting = true;
+    const next = limiter.reserve().then((s) => {
+      waiting = false;
+      return s;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(waiting).toBe(true);
+    // Nothing was sent with it, so the app's second is not used up.
+    slot.release();
+    const second = await next;
+    expect(waiting).toBe(false);
+    await second.run('a', async () => undefined);
+  });
+
   it('limits each receiver on its own', async () => {
     const clock = manualClock();
     const limiter = new RateLimiter({ appPerSecond: 100, appPerMinute: 1000, perReceiverPerSecond: 1 }, clock.now);

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { Person } from '../db/schema.js';
@@ -107,7 +108,23 @@ export class Router {
   private readonly menus = new Map<string, string>();
   private readonly direct = new Map<string, (ctx: MessageContext) => Promise<void>>();
 
+  /** Whose command or click is being handled, so that what goes back to them is sent as an answer. */
+  private readonly answering = new AsyncLocalStorage<string>();
+
   constructor(private readonly deps: RouterDeps) {}
+
+  /**
+   * Marks what a handler sends back to the person whose command or click it
+   * handles (their direct chat, a reply, a card update) as an answer, which the
+   * outbox sends before bulk reminders and digests; anything else as it is. The
+   * features' `send` passes through here, so none of them has to say it.
+   */
+  asAnswer(m: OutboundMessage): OutboundMessage {
+    const asker = this.answering.getStore();
+    if (!asker || m.priority) return m;
+    const toAsker = 'patch' in m.to || 'replyTo' in m.to || ('openId' in m.to && m.to.openId === asker);
+    return toAsker ? { ...m, priority: 'interactive' } : m;
+  }
 
   command(spec: CommandSpec): this {
     this.commands.push(spec);
@@ -160,10 +177,11 @@ export class Router {
     const receiver = event.chatType === 'p2p' ? { openId: event.senderOpenId } : { chatId: event.chatId };
     // Keyed by the inbound message: a re-delivered message can never be answered twice.
     return (r: Reply) =>
-      this.deps.send({ dedupeKey: `reply:${event.messageId}:${n++}`, to: { replyTo: event.messageId, receiver }, purpose: 'reply', ...r });
+      this.deps.send({ dedupeKey: `reply:${event.messageId}:${n++}`, to: { replyTo: event.messageId, receiver }, purpose: 'reply', priority: 'interactive', ...r });
   }
 
   async handleMessage(event: InboundMessage): Promise<void> {
+    if (!this.answering.getStore()) return this.answering.run(event.senderOpenId, () => this.handleMessage(event));
     const reply = this.replier(event);
     // In a group the bot only answers when addressed, so it never talks over people.
     if (event.chatType === 'group' && !event.mentionsBot) return;
@@ -223,12 +241,13 @@ export class Router {
   private privateReplier(event: InboundMessage, openId: string, groupReply: (r: Reply) => Promise<unknown>) {
     let n = 0;
     return async (r: Reply) => {
-      await this.deps.send({ dedupeKey: `private-reply:${event.messageId}:${n}`, to: { openId }, purpose: 'reply.private', ...r });
+      await this.deps.send({ dedupeKey: `private-reply:${event.messageId}:${n}`, to: { openId }, purpose: 'reply.private', priority: 'interactive', ...r });
       if (n++ === 0) await groupReply({ text: SENT_PRIVATELY });
     };
   }
 
   async handleMenu(event: MenuClick): Promise<void> {
+    if (!this.answering.getStore()) return this.answering.run(event.operatorOpenId, () => this.handleMenu(event));
     const name = this.menus.get(event.menuKey);
     if (!name) {
       this.deps.log.warn({ menuKey: event.menuKey }, 'menu: unknown key');
@@ -237,7 +256,7 @@ export class Router {
     // A menu click has no message to reply under, so answers go to the person's direct chat.
     let n = 0;
     const reply = (r: Reply) =>
-      this.deps.send({ dedupeKey: `menu:${event.key}:${n++}`, to: { openId: event.operatorOpenId }, purpose: 'reply', ...r });
+      this.deps.send({ dedupeKey: `menu:${event.key}:${n++}`, to: { openId: event.operatorOpenId }, purpose: 'reply', priority: 'interactive', ...r });
     const asMessage: InboundMessage = {
       kind: 'message', key: event.key, messageId: event.key, chatId: '', chatType: 'p2p', senderOpenId: event.operatorOpenId, msgType: 'text', mentionsBot: true,
     };
@@ -249,6 +268,7 @@ export class Router {
   }
 
   async handleCard(event: CardAction): Promise<CardReply> {
+    if (!this.answering.getStore()) return this.answering.run(event.operatorOpenId, () => this.handleCard(event));
     const name = typeof event.value.action === 'string' ? event.value.action : '';
     const entry = this.actions.get(name);
     if (!entry) return toast('error', STALE_CARD.zh, STALE_CARD.en);

@@ -6,6 +6,7 @@ import { deliveryNotices } from '../features/delivery/index.js';
 import type { Job } from '../features/deps.js';
 import { FeishuApi } from '../feishu/api.js';
 import { Outbox, enqueueOutbound } from '../feishu/outbox.js';
+import { runningBot } from '../ops/run-lock.js';
 import { Scheduler } from '../scheduler/index.js';
 import { CliError, command, group, type CliContext } from './command.js';
 
@@ -58,8 +59,12 @@ export const jobCommand = group('job', '定时任务 / scheduled jobs', [
           throw new CliError(e.message);
         });
         ctx.io.out(`${args.name}: 新排队 ${result.queued} 条消息 / queued ${result.queued} new message(s)`);
-        const { lark } = ctx.config();
-        if (lark && result.queued) {
+        const { lark, databasePath } = ctx.config();
+        // One process sends per database, or together they could pass Feishu's 50 per second.
+        const bot = lark && result.queued ? runningBot(databasePath) : null;
+        if (bot) {
+          ctx.io.out(`正在运行的机器人会发出这些消息（进程 ${bot.pid}，${bot.hostname}）。/ the running bot delivers them.`);
+        } else if (lark && result.queued) {
           const onUndeliverable = deliveryNotices({ people, log, send });
           await new Outbox(db, new FeishuApi({ ...lark, logger: log }), log, { onUndeliverable }).drain();
           ctx.io.out(`已发送 / delivered (see the outbox for any failure)`);

@@ -416,6 +416,13 @@ export const outbox = sqliteTable(
     receiveIdType: text('receive_id_type', { enum: ['open_id', 'chat_id'] }),
     /** Who receives a send or a reply (for a reply, the person of the direct chat or the group); null for a card update. */
     receiveId: text('receive_id'),
+    /**
+     * Whom Feishu's per-receiver limit counts this against and whose messages go
+     * one at a time, in order: the receiver of a send or reply, `msg:<id>` for a card update.
+     */
+    receiverKey: text('receiver_key').notNull().default(''),
+    /** 0: an answer to a person's own command or click, sent before 1: reminders, digests and other bulk. */
+    priority: integer('priority').notNull().default(1),
     targetMessageId: text('target_message_id'),
     msgType: text('msg_type').notNull(),
     content: text('content').notNull(),
@@ -432,7 +439,13 @@ export const outbox = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     sentAt: integer('sent_at', { mode: 'timestamp_ms' }),
   },
-  (t) => [index('outbox_due_idx').on(t.status, t.nextAttemptAt), index('outbox_feishu_message_idx').on(t.feishuMessageId)],
+  (t) => [
+    index('outbox_due_idx').on(t.status, t.nextAttemptAt),
+    index('outbox_feishu_message_idx').on(t.feishuMessageId),
+    // Only the rows still to send: the claim walks them by priority, and looks up a receiver's earlier ones.
+    index('outbox_claim_idx').on(t.priority, t.id).where(sql`status in ('pending', 'sending')`),
+    index('outbox_receiver_open_idx').on(t.receiverKey, t.id).where(sql`status in ('pending', 'sending')`),
+  ],
 );
 
 export type Campaign = typeof campaigns.$inferSelect;

@@ -5,24 +5,35 @@ import { sdkLogger } from '../logger.js';
 import { FeishuApiError, TOKEN_CODES } from './errors.js';
 
 /**
- * The SDK's tenant-token cache is process-wide and never drops a token that
- * Feishu rejected (FEISHU.md §0.5). We give each client its own cache and clear
- * it when Feishu answers 99991663/99991661, so the next try fetches a new token.
+ * The tenant token, fetched by us rather than the SDK: the SDK's cache is
+ * process-wide and never drops a token Feishu rejected, and every caller that
+ * finds it empty fetches its own. Here concurrent callers share one fetch, and
+ * a token Feishu rejects (99991663 / 99991661) is dropped once, by whoever
+ * notices first (官方文档 "自建应用获取 tenant_access_token").
  */
-export class TokenCache {
-  private readonly entries = new Map<string, { value: unknown; expire: number }>();
-  // The SDK types keys with the boxed Symbol.
-  async get(key: string | Symbol, opts?: { namespace?: string }) {
-    const e = this.entries.get(`${opts?.namespace ?? ''}:${String(key)}`);
-    if (!e || e.expire <= Date.now()) return undefined;
-    return e.value;
+class TenantToken {
+  private current: { value: string; until: number } | null = null;
+  private fetching: Promise<string> | null = null;
+
+  constructor(private readonly fetchToken: () => Promise<{ value: string; expireSeconds: number }>) {}
+
+  get(): Promise<string> {
+    if (this.current && this.current.until > Date.now()) return Promise.resolve(this.current.value);
+    this.fetching ??= this.fetchToken()
+      .then(({ value, expireSeconds }) => {
+        // As the SDK does: three minutes short of the expiry, for the time the calls spend in flight.
+        this.current = { value, until: Date.now() + expireSeconds * 1000 - 180_000 };
+        return value;
+      })
+      .finally(() => {
+        this.fetching = null;
+      });
+    return this.fetching;
   }
-  async set(key: string | Symbol, value: unknown, expire?: number, opts?: { namespace?: string }) {
-    this.entries.set(`${opts?.namespace ?? ''}:${String(key)}`, { value, expire: expire ?? Infinity });
-    return true;
-  }
-  clear(): void {
-    this.entries.clear();
+
+  /** Feishu refused `value`; the next get() fetches a new token unless one was fetched already. */
+  rejected(value: string): void {
+    if (this.current?.value === value) this.current = null;
   }
 }
 
@@ -34,6 +45,9 @@ function httpInstance(timeoutMs: number): AxiosInstance {
   );
   return inst;
 }
+
+/** The per-call option that carries the tenant token. */
+type Auth = ReturnType<typeof lark.withTenantToken>;
 
 export interface FeishuApiOptions {
   appId: string;
@@ -119,59 +133,91 @@ export interface MessageBody {
 /** The outbound calls the bot makes, each turning every failure into a FeishuApiError. */
 export class FeishuApi {
   readonly client: lark.Client;
-  private readonly cache = new TokenCache();
+  private readonly http: AxiosInstance;
+  private readonly token: TenantToken;
 
   constructor(readonly opts: FeishuApiOptions) {
+    this.http = httpInstance(opts.timeoutMs ?? 10_000);
     this.client = new lark.Client({
       appId: opts.appId,
       appSecret: opts.appSecret,
       domain: opts.baseUrl,
-      cache: this.cache,
-      httpInstance: httpInstance(opts.timeoutMs ?? 10_000) as never,
+      // Every call carries the token we pass it (lark.withTenantToken); the SDK fetches none itself.
+      disableTokenCache: true,
+      httpInstance: this.http as never,
       logger: sdkLogger(opts.logger),
+    });
+    this.token = new TenantToken(async () => {
+      const url = `${opts.baseUrl}/open-apis/auth/v3/tenant_access_token/internal`;
+      const res = (await this.http.post(url, { app_id: opts.appId, app_secret: opts.appSecret })) as unknown as { code?: number; msg?: string; tenant_access_token?: string; expire?: number };
+      // Worded as the SDK words it, which FeishuApiError.from recognises as a call never made.
+      if (!res?.tenant_access_token) throw new Error(`failed to get tenant_access_token, code: ${res?.code}, msg: ${res?.msg}`);
+      return { value: res.tenant_access_token, expireSeconds: res.expire ?? 7200 };
     });
   }
 
-  private async call<T extends { code?: number; msg?: string }>(fn: () => Promise<T>): Promise<T> {
-    let res: T;
-    try {
-      res = await fn();
-    } catch (e) {
-      throw this.noteTokenProblem(FeishuApiError.from(e));
+  /**
+   * Runs one call with the tenant token. A token Feishu refuses is replaced and
+   * the call made again at once, so an expired token costs the caller no try.
+   */
+  private async withToken<T>(fn: (auth: Auth) => Promise<T>, asError: (e: unknown) => unknown = (e) => e): Promise<T> {
+    for (let refreshed = false; ; refreshed = true) {
+      let token: string;
+      try {
+        token = await this.token.get();
+      } catch (e) {
+        throw FeishuApiError.from(e);
+      }
+      let err: FeishuApiError;
+      try {
+        return await fn(lark.withTenantToken(token));
+      } catch (e) {
+        err = FeishuApiError.from(await asError(e));
+      }
+      if (!TOKEN_CODES.has(err.code)) throw err;
+      this.token.rejected(token);
+      if (refreshed) throw err;
     }
-    // HTTP 200 with a non-zero code resolves normally in the SDK (FEISHU.md §0.7).
-    if (res && typeof res.code === 'number' && res.code !== 0) throw this.noteTokenProblem(FeishuApiError.fromResponse(200, res));
-    return res;
   }
 
-  private noteTokenProblem(err: FeishuApiError): FeishuApiError {
-    if (TOKEN_CODES.has(err.code)) this.cache.clear();
-    return err;
+  private call<T extends { code?: number; msg?: string }>(fn: (auth: Auth) => Promise<T>): Promise<T> {
+    return this.withToken(async (auth) => {
+      const res = await fn(auth);
+      // HTTP 200 with a non-zero code resolves normally in the SDK.
+      if (res && typeof res.code === 'number' && res.code !== 0) throw FeishuApiError.fromResponse(200, res);
+      return res;
+    });
   }
 
   async send(receiveIdType: ReceiveIdType, receiveId: string, body: MessageBody): Promise<string> {
-    const res = await this.call(() =>
-      this.client.im.v1.message.create({
-        params: { receive_id_type: receiveIdType },
-        data: { receive_id: receiveId, msg_type: body.msgType, content: body.content, uuid: body.uuid },
-      }),
+    const res = await this.call((auth) =>
+      this.client.im.v1.message.create(
+        {
+          params: { receive_id_type: receiveIdType },
+          data: { receive_id: receiveId, msg_type: body.msgType, content: body.content, uuid: body.uuid },
+        },
+        auth,
+      ),
     );
     return res.data?.message_id ?? '';
   }
 
   async reply(messageId: string, body: MessageBody): Promise<string> {
-    const res = await this.call(() =>
-      this.client.im.v1.message.reply({
-        path: { message_id: messageId },
-        data: { msg_type: body.msgType, content: body.content, uuid: body.uuid },
-      }),
+    const res = await this.call((auth) =>
+      this.client.im.v1.message.reply(
+        {
+          path: { message_id: messageId },
+          data: { msg_type: body.msgType, content: body.content, uuid: body.uuid },
+        },
+        auth,
+      ),
     );
     return res.data?.message_id ?? '';
   }
 
   /** https://open.feishu.cn/document/server-docs/im-v1/message-card/patch — only within 14 days of sending. */
   async patchCard(messageId: string, content: string): Promise<void> {
-    await this.call(() => this.client.im.v1.message.patch({ path: { message_id: messageId }, data: { content } }));
+    await this.call((auth) => this.client.im.v1.message.patch({ path: { message_id: messageId }, data: { content } }, auth));
   }
 
   /**
@@ -182,30 +228,33 @@ export class FeishuApi {
    */
   async downloadResource(messageId: string, key: string, type: ResourceType): Promise<Buffer> {
     const idleMs = this.opts.timeoutMs ?? 10_000;
-    let res: { getReadableStream(): NodeJS.ReadableStream; headers?: Record<string, unknown> };
-    try {
-      res = (await this.client.im.v1.messageResource.get({ path: { message_id: messageId, file_key: key }, params: { type } })) as never;
-    } catch (e) {
-      throw this.noteTokenProblem(FeishuApiError.from(await withErrorBody(e, idleMs)));
-    }
-    let bytes: Buffer;
-    try {
-      bytes = await readAll(res.getReadableStream(), MAX_RESOURCE_BYTES, idleMs);
-    } catch (e) {
-      throw FeishuApiError.from(e);
-    }
-    // HTTP 200 with a JSON `{code != 0}` body is an error too (FEISHU.md §0.7).
-    const contentType = String(res.headers?.['content-type'] ?? '');
-    if (contentType.includes('application/json') && bytes.length < 64 * 1024) {
-      let body: { code?: unknown } | undefined;
-      try {
-        body = JSON.parse(bytes.toString('utf8')) as { code?: unknown };
-      } catch {
-        body = undefined;
-      }
-      if (body && typeof body.code === 'number' && body.code !== 0) throw this.noteTokenProblem(FeishuApiError.fromResponse(200, body, res.headers ?? {}));
-    }
-    return bytes;
+    return this.withToken(
+      async (auth) => {
+        const res = (await this.client.im.v1.messageResource.get({ path: { message_id: messageId, file_key: key }, params: { type } }, auth)) as {
+          getReadableStream(): NodeJS.ReadableStream;
+          headers?: Record<string, unknown>;
+        };
+        let bytes: Buffer;
+        try {
+          bytes = await readAll(res.getReadableStream(), MAX_RESOURCE_BYTES, idleMs);
+        } catch (e) {
+          throw FeishuApiError.from(e);
+        }
+        // HTTP 200 with a JSON `{code != 0}` body is an error too.
+        const contentType = String(res.headers?.['content-type'] ?? '');
+        if (contentType.includes('application/json') && bytes.length < 64 * 1024) {
+          let body: { code?: unknown } | undefined;
+          try {
+            body = JSON.parse(bytes.toString('utf8')) as { code?: unknown };
+          } catch {
+            body = undefined;
+          }
+          if (body && typeof body.code === 'number' && body.code !== 0) throw FeishuApiError.fromResponse(200, body, res.headers ?? {});
+        }
+        return bytes;
+      },
+      (e) => withErrorBody(e, idleMs),
+    );
   }
 
   /**
@@ -214,20 +263,15 @@ export class FeishuApi {
    * empty (234006, 234010). The SDK resolves to the inner `data` or null (FEISHU.md §5.5).
    */
   async uploadFile(fileName: string, bytes: Buffer, fileType: UploadFileType): Promise<string> {
-    let res: { file_key?: string } | null;
-    try {
-      res = await this.client.im.v1.file.create({ data: { file_type: fileType, file_name: fileName, file: bytes } });
-    } catch (e) {
-      throw this.noteTokenProblem(FeishuApiError.from(e));
-    }
+    const res = await this.withToken((auth) => this.client.im.v1.file.create({ data: { file_type: fileType, file_name: fileName, file: bytes } }, auth));
     if (!res?.file_key) throw new FeishuApiError(-1, 'file upload answered without a file_key', 200, null, false);
     return res.file_key;
   }
 
   /** The bot's own open_id, to recognise @mentions of it in groups. */
   async botOpenId(): Promise<string | undefined> {
-    const res = await this.call(() =>
-      this.client.request<{ code?: number; msg?: string; bot?: { open_id?: string } }>({ url: '/open-apis/bot/v3/info', method: 'GET' }),
+    const res = await this.call((auth) =>
+      this.client.request<{ code?: number; msg?: string; bot?: { open_id?: string } }>({ url: '/open-apis/bot/v3/info', method: 'GET' }, auth),
     );
     return res.bot?.open_id;
   }
@@ -238,11 +282,14 @@ export class FeishuApi {
    * address without a match (or outside the app's contact scope) comes back without `user_id`.
    */
   async openIdsByContact(q: { mobiles?: string[]; emails?: string[] }): Promise<Array<{ mobile?: string; email?: string; openId?: string }>> {
-    const res = await this.call(() =>
-      this.client.contact.v3.user.batchGetId({
-        params: { user_id_type: 'open_id' },
-        data: { mobiles: q.mobiles?.length ? q.mobiles : undefined, emails: q.emails?.length ? q.emails : undefined, include_resigned: false },
-      }),
+    const res = await this.call((auth) =>
+      this.client.contact.v3.user.batchGetId(
+        {
+          params: { user_id_type: 'open_id' },
+          data: { mobiles: q.mobiles?.length ? q.mobiles : undefined, emails: q.emails?.length ? q.emails : undefined, include_resigned: false },
+        },
+        auth,
+      ),
     );
     return (res.data?.user_list ?? []).map((u) => ({ mobile: u.mobile, email: u.email, openId: u.user_id || undefined }));
   }

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { and, asc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
+import type { Statement } from 'better-sqlite3';
+import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox, type OutboxRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { FeishuApi } from './api.js';
 import { cardOverLimit } from './card-budget.js';
 import { DLP_REJECTED, FeishuApiError } from './errors.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter, type AppSlot } from './rate-limiter.js';
 
 /** A person (their direct chat) or a group. */
 export type Receiver = { openId: string } | { chatId: string };
@@ -29,10 +30,22 @@ export interface OutboundMessage {
   card?: object;
   /** A file uploaded beforehand (FeishuApi.uploadFile), sent as a `file` message. */
   file?: { fileKey: string };
+  /**
+   * `interactive`: an answer to a person's own command or click, sent before
+   * what is queued in bulk (reminders, digests), the default.
+   */
+  priority?: OutboundPriority;
 }
 
+export type OutboundPriority = 'interactive' | 'bulk';
+
+/** Lower goes first (the outbox's `priority` column). */
+const PRIORITY_RANK: Record<OutboundPriority, number> = { interactive: 0, bulk: 1 };
+
 const LEASE_MS = 60_000;
-const BATCH = 50;
+
+/** Undeliverable messages are told to the admins once the outbox runs dry, or once this many have gathered. */
+const PROBLEMS_PER_NOTICE = 20;
 
 /**
  * Feishu's `uuid` makes a resend a no-op for one hour only (官方文档 "发送消息").
@@ -62,6 +75,7 @@ export const UNDELIVERABLE_NOTICE = 'outbox.notice';
 export interface OutboxOptions {
   now?: () => number;
   limiter?: RateLimiter;
+  /** How many sends are in flight at most: each sender takes the next due message as soon as it is free. */
   concurrency?: number;
   /** How long transient failures are retried, from when the message was queued (default 24 h). */
   retryForMs?: number;
@@ -75,8 +89,9 @@ export interface OutboxOptions {
    */
   stampNow?: () => number;
   /**
-   * Told, after each batch, of the messages that will not go out by themselves
-   * (DLP refusals, held sends); the batch is not done until this returns.
+   * Told of the messages that will not go out by themselves (DLP refusals, held
+   * sends), when nothing more is due or PROBLEMS_PER_NOTICE have gathered; a
+   * drain is not done until this returns.
    */
   onUndeliverable?: (problems: Undeliverable[]) => Promise<void>;
 }
@@ -92,11 +107,15 @@ function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
   if (over) throw new Error(`outbox: card for ${m.purpose} is too big for Feishu: ${over}`);
   const to = m.to;
   const receiver = 'patch' in to ? null : 'replyTo' in to ? to.receiver : to;
+  const receiveId = !receiver ? null : 'openId' in receiver ? receiver.openId : receiver.chatId;
   return {
     dedupeKey: m.dedupeKey,
     operation: 'patch' in to ? 'patch' : 'replyTo' in to ? 'reply' : 'send',
     receiveIdType: !receiver ? null : 'openId' in receiver ? 'open_id' : 'chat_id',
-    receiveId: !receiver ? null : 'openId' in receiver ? receiver.openId : receiver.chatId,
+    receiveId,
+    // A card update is limited per message (官方文档 "更新应用发送的消息卡片").
+    receiverKey: receiveId ?? `msg:${'patch' in to ? to.patch : ''}`,
+    priority: PRIORITY_RANK[m.priority ?? 'bulk'],
     targetMessageId: 'patch' in to ? to.patch : 'replyTo' in to ? to.replyTo : null,
     msgType: m.card ? 'interactive' : m.file ? 'file' : 'text',
     content,
@@ -120,11 +139,14 @@ export async function enqueueOutbound(db: Db, messages: OutboundMessage | Outbou
 }
 
 /**
- * The persistent outbox. Features enqueue; a worker delivers in order per
- * receiver, within Feishu's rate limits, retrying what is retryable with
- * backoff and recording a clear failure otherwise. Rows are claimed with a
- * lease, so a crashed sender's rows are picked up again, and a second process
- * (the CLI) never sends the same row at the same time.
+ * The persistent outbox. Features enqueue; a fixed pool of senders each take
+ * the next due message as soon as they are free, answers to a person before
+ * bulk, so a slow send holds up one sender, not the others. Messages to one
+ * receiver go one at a time and in order (an answer may pass that receiver's
+ * earlier bulk), within Feishu's rate limits; what is retryable is retried with
+ * backoff, and anything else recorded as a clear failure. Each message is
+ * claimed with a lease in SQLite, so a crashed sender's messages are picked up
+ * again, and a second process never sends the same message at the same time.
  */
 export class Outbox extends EventEmitter {
   private readonly now: () => number;
@@ -136,8 +158,13 @@ export class Outbox extends EventEmitter {
   private readonly stampNow: () => number;
   private readonly onUndeliverable: (problems: Undeliverable[]) => Promise<void>;
   private running = false;
-  private loopDone: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private stopping = false;
+  /** The background senders and those of drains in progress: stop() waits for them all. */
+  private senders = new Set<Promise<void>>();
+  /** Senders waiting for something to become due; woken when messages are queued. */
+  private readonly idleSenders = new Set<() => void>();
+  private problems: Undeliverable[] = [];
+  private readonly nextDue: Statement<[{ now: number }], { id: number }>;
 
   constructor(private readonly db: Db, private readonly api: FeishuApi, private readonly log: Logger, opts: OutboxOptions = {}) {
     super();
@@ -149,20 +176,38 @@ export class Outbox extends EventEmitter {
     this.backoffBaseMs = opts.backoffBaseMs ?? 500;
     this.stampNow = opts.stampNow ?? this.now;
     this.onUndeliverable = opts.onUndeliverable ?? (async () => undefined);
+    // Walks the rows still to send in claiming order and stops at the first that may go, rather than sorting every due row on each claim.
+    this.nextDue = db.$client.prepare(`
+      select id from outbox indexed by outbox_claim_idx
+      where status in ('pending', 'sending')
+        and (case status when 'pending' then next_attempt_at else lease_until end) <= @now
+        and not exists (
+          select 1 from outbox as other
+          where other.receiver_key = outbox.receiver_key and other.status in ('pending', 'sending') and other.id <> outbox.id
+            and ((other.status = 'sending' and other.lease_until > @now)
+              or (other.id < outbox.id and other.priority <= outbox.priority)))
+      order by priority, id
+      limit 1`);
   }
 
   /** Records the messages; returns how many were new. Never touches the network. */
   async enqueue(messages: OutboundMessage | OutboundMessage[]): Promise<number> {
     const n = await enqueueOutbound(this.db, messages, this.now());
-    if (n) this.wake?.();
+    if (n) for (const wake of [...this.idleSenders]) wake();
     return n;
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.recoverLeases();
-    this.loopDone = this.loop();
+    for (let i = 0; i < this.concurrency; i++) this.track(this.sender());
+  }
+
+  private track(sender: Promise<void>): Promise<void> {
+    this.senders.add(sender);
+    return sender.finally(() => this.senders.delete(sender));
   }
 
   /**
@@ -180,20 +225,26 @@ export class Outbox extends EventEmitter {
     if (n) this.log.warn({ rows: n }, 'outbox: sends left in flight by an earlier process go again');
   }
 
-  /** Stops claiming new rows and waits for the sends in flight to finish. */
+  /** Stops taking new messages and waits for the sends in flight to finish. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
-    await this.loopDone;
+    this.stopping = true;
+    for (const wake of [...this.idleSenders]) wake();
+    await Promise.allSettled(this.senders);
   }
 
   /** Delivers everything that is due now (used by the CLI and by tests). */
   async drain(): Promise<void> {
-    for (;;) {
-      const rows = this.claim();
-      if (!rows.length) return;
-      await this.deliverAll(rows);
-    }
+    await Promise.all(
+      Array.from({ length: this.concurrency }, () =>
+        this.track(
+          (async () => {
+            while (await this.sendNext(() => !this.stopping));
+          })(),
+        ),
+      ),
+    );
+    await this.reportProblems();
   }
 
   /** When this bot first sent the Feishu message `feishuMessageId`, or null if it did not send it (or not yet). */
@@ -220,77 +271,78 @@ export class Outbox extends EventEmitter {
     return r?.n ?? 0;
   }
 
-  private async loop(): Promise<void> {
+  private async sender(): Promise<void> {
     while (this.running) {
-      let rows: OutboxRow[] = [];
+      let sent = false;
       try {
-        rows = this.claim();
-        if (rows.length) await this.deliverAll(rows);
+        sent = await this.sendNext(() => this.running);
       } catch (e) {
-        this.log.error({ err: e }, 'outbox: worker error');
+        this.log.error({ err: e }, 'outbox: sender error');
       }
-      if (!rows.length && this.running) {
+      if (!sent && this.running) {
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.pollMs);
-          this.wake = () => {
+          const wake = () => {
             clearTimeout(t);
+            this.idleSenders.delete(wake);
             resolve();
           };
+          const t = setTimeout(wake, this.pollMs);
+          this.idleSenders.add(wake);
         });
-        this.wake = null;
       }
     }
-  }
-
-  private claim(): OutboxRow[] {
-    const now = this.now();
-    return this.db.transaction((tx) => {
-      const due = tx
-        .select({ id: outbox.id })
-        .from(outbox)
-        .where(
-          or(
-            and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, new Date(now))),
-            and(eq(outbox.status, 'sending'), lte(outbox.leaseUntil, new Date(now))),
-          ),
-        )
-        .orderBy(asc(outbox.id))
-        .limit(BATCH)
-        .all();
-      if (!due.length) return [];
-      return tx
-        .update(outbox)
-        .set({ status: 'sending', leaseUntil: new Date(now + LEASE_MS), uncertainSince: LEASED_ATTEMPT_BEGAN })
-        .where(inArray(outbox.id, due.map((d) => d.id)))
-        .returning()
-        .all()
-        .sort((a, b) => a.id - b.id);
-    });
   }
 
   /**
-   * Sends concurrently across receivers but in order within one receiver: the
-   * user or group a send or reply goes to (Feishu's per-receiver limit counts
-   * both), the message for a card update (limited per message).
+   * Sends the next due message, once the app's rate limits leave room for it;
+   * false when there was none (or `wanted` says to stop).
    */
-  private async deliverAll(rows: OutboxRow[]): Promise<void> {
-    const byReceiver = new Map<string, OutboxRow[]>();
-    for (const r of rows) {
-      const key = r.receiveId ?? `msg:${r.targetMessageId}`;
-      byReceiver.set(key, [...(byReceiver.get(key) ?? []), r]);
-    }
-    const queues = [...byReceiver.entries()];
-    const problems: Undeliverable[] = [];
-    const workers = Array.from({ length: Math.min(this.concurrency, queues.length) }, async () => {
-      for (let q = queues.shift(); q; q = queues.shift()) {
-        for (const row of q[1]) {
-          const problem = await this.deliver(q[0], row);
-          if (problem && row.purpose !== UNDELIVERABLE_NOTICE) problems.push(problem);
-        }
+  private async sendNext(wanted: () => boolean): Promise<boolean> {
+    const slot = await this.limiter.reserve();
+    try {
+      const row = wanted() ? this.claim() : null;
+      if (!row) {
+        slot.release();
+        await this.reportProblems();
+        return false;
       }
+      const problem = await this.deliver(row, slot);
+      if (problem && row.purpose !== UNDELIVERABLE_NOTICE) this.problems.push(problem);
+      if (this.problems.length >= PROBLEMS_PER_NOTICE) await this.reportProblems();
+      return true;
+    } finally {
+      slot.release();
+    }
+  }
+
+  private async reportProblems(): Promise<void> {
+    if (!this.problems.length) return;
+    const problems = this.problems;
+    this.problems = [];
+    await this.onUndeliverable(problems).catch((e) => this.log.error({ err: e }, 'outbox: could not tell the admins about undelivered messages'));
+  }
+
+  /**
+   * Leases the next due message: answers before bulk, then oldest first. A
+   * message waits while another to its receiver is in flight (Feishu's limit
+   * per user or group counts sends and replies together; a card update is
+   * limited per message) or while an earlier one to that receiver is still to
+   * go, except that an answer does not wait for bulk.
+   */
+  private claim(): OutboxRow | null {
+    const now = this.now();
+    return this.db.transaction((tx) => {
+      const next = this.nextDue.get({ now });
+      if (!next) return null;
+      return (
+        tx
+          .update(outbox)
+          .set({ status: 'sending', leaseUntil: new Date(now + LEASE_MS), uncertainSince: LEASED_ATTEMPT_BEGAN })
+          .where(eq(outbox.id, next.id))
+          .returning()
+          .get() ?? null
+      );
     });
-    await Promise.all(workers);
-    if (problems.length) await this.onUndeliverable(problems).catch((e) => this.log.error({ err: e }, 'outbox: could not tell the admins about undelivered messages'));
   }
 
   /**
@@ -308,12 +360,12 @@ export class Outbox extends EventEmitter {
     return true;
   }
 
-  private async deliver(receiverKey: string, row: OutboxRow): Promise<Undeliverable | null> {
+  private async deliver(row: OutboxRow, slot: AppSlot): Promise<Undeliverable | null> {
     if (this.holdIfUnconfirmed(row)) return { reason: 'unconfirmed', row: { ...row, status: 'unconfirmed' } };
     const body = { msgType: row.msgType, content: row.content, uuid: row.uuid };
     const triedAt = new Date(this.stampNow());
     try {
-      const messageId = await this.limiter.run(receiverKey, async () => {
+      const messageId = await slot.run(row.receiverKey, async () => {
         if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body);
         if (row.operation === 'reply') return this.api.reply(row.targetMessageId!, body);
         await this.api.patchCard(row.targetMessageId!, row.content);

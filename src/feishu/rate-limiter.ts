@@ -37,6 +37,11 @@ class Window {
     this.inFlight++;
   }
 
+  /** A slot taken but not used: nothing was sent. */
+  cancel(): void {
+    this.inFlight--;
+  }
+
   end(at: number): void {
     this.inFlight--;
     this.stamps.push(at);
@@ -48,6 +53,14 @@ class Window {
 }
 
 const IN_FLIGHT_POLL_MS = 10;
+
+/** A send's place in the app's windows, taken before its receiver is known (see RateLimiter.reserve). */
+export interface AppSlot {
+  /** Sends to `receiverKey` once its window has room; the slots are held until the send settles. */
+  run<T>(receiverKey: string, send: () => Promise<T>): Promise<T>;
+  /** Gives the slot back unused; does nothing once `run` was called. */
+  release(): void;
+}
 
 export class RateLimiter {
   private readonly appSecond: Window;
@@ -67,22 +80,50 @@ export class RateLimiter {
 
   /** Runs `send` once a send to `receiverKey` fits every window; it holds its slots until it settles. */
   async run<T>(receiverKey: string, send: () => Promise<T>): Promise<T> {
-    let windows: Window[];
+    return (await this.reserve()).run(receiverKey, send);
+  }
+
+  /**
+   * Waits until one more send fits the app's windows and takes that slot, before
+   * knowing where the send goes: the outbox picks the message only once it can
+   * send, so what it picks waits for nothing but its receiver's window.
+   */
+  async reserve(): Promise<AppSlot> {
+    const app = await this.take(() => [this.appSecond, this.appMinute]);
+    let settled = false;
+    return {
+      release: () => {
+        if (settled) return;
+        settled = true;
+        for (const w of app) w.cancel();
+      },
+      run: async (receiverKey, send) => {
+        if (settled) throw new Error('rate limiter: slot already used or released');
+        settled = true;
+        // Looked up on every pass: a prune while this send waited may have dropped an idle receiver's window.
+        const windows = [...app, ...(await this.take(() => [this.receiver(receiverKey)]))];
+        try {
+          return await send();
+        } finally {
+          const done = this.now();
+          for (const w of windows) w.end(done);
+          if (this.receivers.size > 10_000) this.prune(done);
+        }
+      },
+    };
+  }
+
+  /** Waits until one more send fits every window `windows()` names, and takes a slot in each. */
+  private async take(windows: () => Window[]): Promise<Window[]> {
     for (;;) {
-      // Looked up on every pass: a prune while this send waited may have dropped an idle receiver's window.
-      windows = [this.appSecond, this.appMinute, this.receiver(receiverKey)];
+      const ws = windows();
       const now = this.now();
-      const at = Math.max(...windows.map((w) => w.nextSlot(now)));
-      if (at <= now) break;
+      const at = Math.max(...ws.map((w) => w.nextSlot(now)));
+      if (at <= now) {
+        for (const w of ws) w.begin();
+        return ws;
+      }
       await new Promise((r) => setTimeout(r, at - now));
-    }
-    for (const w of windows) w.begin();
-    try {
-      return await send();
-    } finally {
-      const done = this.now();
-      for (const w of windows) w.end(done);
-      if (this.receivers.size > 10_000) this.prune(done);
     }
   }
 

@@ -1,0 +1,204 @@
+import fs from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../src/cli.js';
+import { openDatabase } from '../src/db/index.js';
+import { outbox } from '../src/db/schema.js';
+import { seedDemo } from '../src/demo/seed.js';
+import { reportWeeks } from '../src/domain/weeks.js';
+import { runLockFile } from '../src/ops/run-lock.js';
+import { FeishuStandIn } from '../src/sandbox/index.js';
+import { TEST_CAMPAIGN, cst, makeCredentials, startHarness, tmpDbFile, waitFor, type Harness } from './helpers/harness.js';
+
+/**
+ * The outbox during a fan-out: many receivers, Feishu failing now and then,
+ * and teachers asking the bot things meanwhile. Every assertion is on what
+ * arrived and in which order, never on how long it took.
+ */
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** Deterministic "random" for the stand-in's fault injection. */
+function seeded(seed: number) {
+  let x = seed;
+  return () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+}
+
+const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
+
+/** `n` more users of the tenant, who receive the fan-out. */
+function addReceivers(hh: Harness, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => {
+    const openId = `ou_fanout${String(i).padStart(24, '0')}`;
+    hh.standIn.addUser({ openId, name: `教师${i}` });
+    return openId;
+  });
+}
+
+/** The bulk texts that arrived, in the order Feishu created them. */
+const bulkArrivals = (hh: Harness) =>
+  hh.standIn
+    .messages()
+    .filter((m) => m.sender.kind === 'app' && m.msgType === 'text' && String(m.content.text).startsWith('提醒 '))
+    .map((m) => ({ to: m.receiveId ?? m.chatId, n: Number(String(m.content.text).slice(3)) }));
+
+describe('a fan-out under faults', () => {
+  it('delivers each reminder once, in order per receiver, without Feishu refusing one for the rate', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00'), apiTimeoutMs: 1000 });
+    const hh = h;
+    await hh.settle();
+    // 300, not 1,000: Feishu lets an app send 1,000 a minute, so a thousand would hold the test over a minute.
+    const total = 300;
+    const receivers = addReceivers(hh, 100);
+    hh.standIn.faults.set({ errorRate5xx: 0.3, random: seeded(11) });
+    // Of the calls, one in ten is refused as over the limit and one in twenty answers after the client gave up.
+    let calls = 0;
+    hh.standIn.on('call', () => {
+      calls++;
+      if (calls % 10 === 0) hh.standIn.faults.set({ rateLimitNext: 1 });
+      if (calls % 20 === 5) hh.standIn.faults.set({ slowMs: 2500, slowNext: 1 });
+    });
+    await hh.bot.outbox.enqueue(
+      Array.from({ length: total }, (_, i) => ({ dedupeKey: `remind:${i}`, to: { openId: receivers[i % receivers.length]! }, purpose: 'remind.weekly', text: `提醒 ${i}` })),
+    );
+    await waitFor(async () => {
+      await hh.settle(2000);
+      return (await hh.bot.outbox.backlog()) === 0;
+    }, 'the fan-out', 120_000);
+
+    const arrivals = bulkArrivals(hh);
+    expect(arrivals.map((a) => a.n).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+    // Each receiver got theirs in the order they were queued, retries and all.
+    for (const r of receivers) {
+      const mine = arrivals.filter((a) => a.to === r).map((a) => a.n);
+      expect(mine, r).toEqual([...mine].sort((a, b) => a - b));
+    }
+    const log = hh.standIn.calls();
+    // The faults did happen …
+    expect(log.filter((c) => c.status >= 500).length).toBeGreaterThan(30);
+    expect(log.filter((c) => c.note === 'fault: rateLimitNext').length).toBeGreaterThan(10);
+    expect(log.filter((c) => c.status === 0 || c.note === 'client aborted').length).toBeGreaterThan(5);
+    // … and Feishu never refused a send because the bot went too fast.
+    expect(log.filter((c) => c.note?.startsWith('rate limit:'))).toEqual([]);
+    expect(hh.db.select().from(outbox).all().filter((r) => r.purpose === 'remind.weekly' && r.status !== 'sent')).toEqual([]);
+  }, 180_000);
+
+  it("sends a teacher's answer before the reminders queued ahead of it", async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00') });
+    const hh = h;
+    await hh.settle();
+    const total = 300;
+    // The teacher who asks is among the receivers: the answer may pass their own reminders too.
+    const teacher = hh.openId('王建国');
+    const receivers = [teacher, ...addReceivers(hh, 59)];
+    await hh.bot.outbox.enqueue(
+      Array.from({ length: total }, (_, i) => ({ dedupeKey: `remind:${i}`, to: { openId: receivers[i % receivers.length]! }, purpose: 'remind.weekly', text: `提醒 ${i}` })),
+    );
+    await waitFor(() => bulkArrivals(hh).length >= 10, 'the fan-out under way', 30_000);
+    await hh.standIn.sendText(teacher, '/帮助');
+    await waitFor(async () => {
+      await hh.settle(2000);
+      return (await hh.bot.outbox.backlog()) === 0;
+    }, 'the fan-out', 120_000);
+
+    const fromBot = hh.standIn.messages().filter((m) => m.sender.kind === 'app');
+    const answer = fromBot.findIndex((m) => m.receiveId === undefined && m.parentId && !String(m.content.text ?? '').startsWith('提醒 '));
+    expect(answer).toBeGreaterThanOrEqual(0);
+    // All the reminders were queued before the question, and most were still to go when the answer went out.
+    const answerRow = hh.db.select().from(outbox).all().find((r) => r.purpose === 'reply')!;
+    expect(hh.db.select().from(outbox).all().filter((r) => r.purpose === 'remind.weekly' && r.id < answerRow.id)).toHaveLength(total);
+    const after = fromBot.slice(answer + 1).filter((m) => String(m.content.text ?? '').startsWith('提醒 ')).length;
+    expect(after).toBeGreaterThan(total / 2);
+    expect(answerRow).toMatchObject({ status: 'sent', priority: 0 });
+    expect(bulkArrivals(hh)).toHaveLength(total);
+  }, 180_000);
+});
+
+describe('what counts as an answer', () => {
+  it("is whatever a command's handler sends back to the person who asked, not the jobs' messages", async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-13T17:05:00') });
+    const hh = h;
+    // The export's file and closing note are sent by the feature itself, after the command's first answer.
+    await hh.say('陈立华', '/导出');
+    await waitFor(() => hh.textsTo('陈立华').some((t) => /^导出完成/.test(t)), 'the export', 60_000);
+    await hh.runJob('zone-report-push');
+    const rows = hh.db.select().from(outbox).all();
+    const priorities = (prefix: string) => [...new Set(rows.filter((r) => r.purpose.startsWith(prefix)).map((r) => r.priority))];
+    expect(priorities('export.')).toEqual([0]);
+    expect(priorities('reply')).toEqual([0]);
+    expect(priorities('zone-report.')).toEqual([1]);
+  }, 90_000);
+});
+
+describe('a slow answer', () => {
+  it('holds up one sender: the other messages go out while it is still unanswered', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00'), apiTimeoutMs: 20_000 });
+    const hh = h;
+    await hh.settle();
+    const receivers = addReceivers(hh, 60);
+    hh.standIn.faults.set({ slowMs: 8000, slowNext: 1 });
+    await hh.bot.outbox.enqueue(receivers.map((r, i) => ({ dedupeKey: `notice:${i}`, to: { openId: r }, purpose: 'remind.weekly', text: `提醒 ${i}` })));
+    await waitFor(() => bulkArrivals(hh).length >= receivers.length - 1, 'all but the slow one', 30_000);
+    // Feishu records a call when it answers: the slow one has not been answered yet.
+    expect(hh.standIn.calls().filter((c) => c.ms >= 8000)).toEqual([]);
+    await hh.settle(30_000);
+    expect(bulkArrivals(hh)).toHaveLength(receivers.length);
+  }, 60_000);
+});
+
+describe('an expired token', () => {
+  it('is fetched again once for all senders, and costs no message a try', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00') });
+    const hh = h;
+    await hh.settle();
+    const receivers = addReceivers(hh, 30);
+    hh.standIn.expireTokens();
+    const before = hh.standIn.calls().length;
+    await hh.bot.outbox.enqueue(receivers.map((r, i) => ({ dedupeKey: `notice:${i}`, to: { openId: r }, purpose: 'remind.weekly', text: `提醒 ${i}` })));
+    await hh.settle(30_000);
+
+    const since = hh.standIn.calls().slice(before);
+    // The senders all met the expired token together …
+    expect(since.filter((c) => c.code === 99991663).length).toBeGreaterThan(1);
+    // … and one new token served them all.
+    expect(since.filter((c) => c.path === TOKEN_PATH)).toHaveLength(1);
+    expect(bulkArrivals(hh)).toHaveLength(receivers.length);
+    const rows = hh.db.select().from(outbox).all().filter((r) => r.purpose === 'remind.weekly');
+    expect(rows.map((r) => ({ status: r.status, attempts: r.attempts }))).toEqual(rows.map(() => ({ status: 'sent', attempts: 0 })));
+  }, 60_000);
+});
+
+describe('zoufang job run beside a running bot', () => {
+  it('only queues, and leaves the sending to the bot', async () => {
+    const credentials = makeCredentials();
+    const standIn = new FeishuStandIn({ ...credentials });
+    await standIn.start();
+    const file = tmpDbFile();
+    const db = openDatabase(file);
+    await seedDemo(db, cst('2026-11-09T08:00:00'), TEST_CAMPAIGN);
+    db.$client.close();
+    // The bot's run marker, naming a live process on this machine (not this one, which the marker would not count).
+    fs.writeFileSync(runLockFile(file), JSON.stringify({ pid: process.ppid, hostname: (await import('node:os')).hostname(), startedAt: new Date().toISOString() }));
+    const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const at = new Date(reportWeeks(TEST_CAMPAIGN)[0]!.pushAt.getTime() + 5 * 60_000).toISOString();
+      const env = { DATABASE_PATH: file, LARK_APP_ID: credentials.appId, LARK_APP_SECRET: credentials.appSecret, LARK_DOMAIN: standIn.baseUrl };
+      expect(await runCli(['job', 'run', 'zone-report-push', '--at', at], env)).toBe(0);
+      const said = out.mock.calls.flat().join('\n');
+      expect(said).toMatch(/新排队 [1-9]\d* 条消息/);
+      expect(said).toContain('正在运行的机器人会发出这些消息');
+      expect(standIn.calls()).toEqual([]);
+      const check = openDatabase(file);
+      const queued = check.select().from(outbox).all();
+      check.$client.close();
+      expect(queued.length).toBeGreaterThan(0);
+      expect(queued.every((r) => r.status === 'pending')).toBe(true);
+    } finally {
+      out.mockRestore();
+      await standIn.stop();
+    }
+  }, 60_000);
+});
