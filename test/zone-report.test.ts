@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { ledgerItems, recordRevisions, zoneReports } from '../src/db/schema.js';
+import { and, eq } from 'drizzle-orm';
+import { ledgerItems, recordRevisions } from '../src/db/schema.js';
 import { buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+import { zoneReportRows } from './helpers/zone-reports.js';
 
 /**
  * The weekly zone report (附件二) end to end: the real SDK against the stand-in,
@@ -60,9 +61,9 @@ describe('zone report over the webhook', () => {
     expect(shown).not.toContain('补交');
     expect(JSON.stringify(updated.content)).not.toContain('"form"');
 
-    const rows = h.db.select().from(zoneReports).all();
+    const rows = zoneReportRows(h.db);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ weekNo: 1, overallState: FORM.overall_state, problems: FORM.problems, late: false, revision: 1 });
+    expect(rows[0]).toMatchObject({ weekNo: 1, data: { overall_state: FORM.overall_state, problems: FORM.problems }, late: false, revision: 1 });
 
     // What a teacher typed is stored, never logged.
     const logged = h.logs.lines.join('\n');
@@ -83,10 +84,10 @@ describe('zone report over the webhook', () => {
     expect(cardText(saved.card?.data)).toContain('已修改');
     expect(cardText(saved.card?.data)).toContain('第 2 版');
 
-    const report = h.db.select().from(zoneReports).get()!;
-    expect(report.revision).toBe(2);
-    expect(report.problems).toBe('二楼东侧灯管已报修');
-    const history = h.db.select().from(recordRevisions).where(eq(recordRevisions.recordId, report.id)).all();
+    const [report] = zoneReportRows(h.db);
+    expect(report!.revision).toBe(2);
+    expect(report!.data.problems).toBe('二楼东侧灯管已报修');
+    const history = h.db.select().from(recordRevisions).where(and(eq(recordRevisions.recordType, 'zone-report'), eq(recordRevisions.recordId, report!.id))).all();
     expect(history.map((r) => (r.data as { problems: string }).problems)).toEqual(['二楼东侧灯管损坏', '二楼东侧灯管已报修']);
   });
 
@@ -98,7 +99,7 @@ describe('zone report over the webhook', () => {
     const [a, b] = await Promise.all([click(), click()]);
     expect([a.toast?.content, b.toast?.content].sort()).toEqual(['内容没有变化，已保存过了。', '提交成功，谢谢！已列入台账 1 项。'].sort());
     expect(h.db.select().from(ledgerItems).all()).toHaveLength(1);
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+    expect(zoneReportRows(h.db)).toHaveLength(1);
     expect(h.db.select().from(recordRevisions).all()).toHaveLength(1);
   });
 
@@ -111,7 +112,7 @@ describe('zone report over the webhook', () => {
     expect(answer.toast?.content).toContain('「环境责任区总体情况」必填');
     expect(answer.toast?.content).toContain('「备注」不能超过 1000 字');
     expect(cardText(answer.card?.data)).toContain(FORM.student_talks);
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(0);
+    expect(zoneReportRows(h.db)).toHaveLength(0);
   });
 
   it('refuses a report for a zone that is not yours', async () => {
@@ -128,7 +129,7 @@ describe('zone report over the webhook', () => {
     });
     expect(answer.toast?.type).toBe('error');
     expect(answer.toast?.content).toContain('这是 王建国 老师负责的责任区');
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(0);
+    expect(zoneReportRows(h.db)).toHaveLength(0);
   });
 
   it('on Monday 09:00 reminds each owner who has not submitted, tells the group once, and a restart sends nothing twice', async () => {
@@ -169,7 +170,7 @@ describe('zone report over the webhook', () => {
     const late = await h.click('李秀英', reminder.messageId, '提交', FORM);
     expect(late.toast?.content).toContain('已补交，谢谢！');
     expect(cardText(late.card?.data)).toContain('补交');
-    expect(h.db.select().from(zoneReports).all().find((r) => r.late)).toBeTruthy();
+    expect(zoneReportRows(h.db).find((r) => r.late)).toBeTruthy();
     await h.close();
     await standIn.stop();
   });
@@ -189,7 +190,7 @@ describe.each(['event', 'card'] as const)('zone report over the long connection,
     expect(answer.error).toBeUndefined();
     expect(answer.toast?.content).toContain('提交成功，谢谢！');
     expect(cardText(h.standIn.messages().find((m) => m.messageId === card.messageId)!.content)).toContain('已提交');
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+    expect(zoneReportRows(h.db)).toHaveLength(1);
   });
 
   it('a callback sent again with the same event_id is answered and stored once', async () => {
@@ -208,7 +209,7 @@ describe.each(['event', 'card'] as const)('zone report over the long connection,
     expect(answers.map((a) => a.ack?.code)).toEqual([200, 200]);
     expect((answers[0]!.ack?.data as { toast?: { content: string } }).toast?.content).toBe('提交成功，谢谢！已列入台账 1 项。');
     expect(answers[1]!.ack?.data).toEqual({});
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+    expect(zoneReportRows(h.db)).toHaveLength(1);
   });
 
   it('a submit that outlasts the budget gets the interim toast, then the card is updated', async () => {
@@ -230,7 +231,7 @@ describe.each(['event', 'card'] as const)('zone report over the long connection,
 
     release();
     await h.settle();
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+    expect(zoneReportRows(h.db)).toHaveLength(1);
     const updated = h.standIn.messages().find((m) => m.messageId === card.messageId)!;
     expect(updated.updateCount).toBe(1);
     expect(cardText(updated.content)).toContain('已提交');

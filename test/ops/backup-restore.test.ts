@@ -7,13 +7,13 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/index.js';
-import { zoneReports } from '../../src/db/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { backupBeforeMigrating, backupJob, BackupError, listBackups, openForBackup } from '../../src/ops/backup.js';
 import { backupCommand, restoreCommand } from '../../src/ops/commands.js';
 import { runLockFile } from '../../src/ops/run-lock.js';
 import { cst, startHarness, type Harness } from '../helpers/harness.js';
 import { tmpDir, transcript } from './helpers.js';
+import { zoneReportRows } from '../helpers/zone-reports.js';
 
 /** `zoufang backup` and `zoufang restore`: online backup, photos included, and a restore that gives back exactly what was saved. */
 
@@ -77,7 +77,7 @@ describe('backup and restore', () => {
 
     // Life goes on after the backup; then the photo directory is lost.
     await submitZoneReport('李秀英');
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(2);
+    expect(zoneReportRows(h.db)).toHaveLength(2);
     fs.rmSync(h.photoDir, { recursive: true });
 
     // A bot still using the database (another process on this machine) blocks the restore.

@@ -83,9 +83,9 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     ref: dormRef.extend({ week: z.string().optional() }),
     async view(ref, person, record) {
       const campaign = await ctx.campaign(ref.campaignId);
-      const dorm = await ctx.heldDorm(ref.dormId, person);
       const tz = campaign.def.timezone;
       const monday = record?.periodKey?.slice(3) ?? ref.week ?? mondayOf(today(deps, tz));
+      const dorm = await ctx.heldDorm(ref.dormId, person, { first: monday, last: sundayOf(monday) });
       return {
         campaign,
         subject: { type: 'dorm', id: dorm.id },
@@ -98,6 +98,7 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
         dueAt: endOfDay(sundayOf(monday), tz),
         intro: '每周一次：到宿舍看一看、谈一谈。发现的问题可以列入台账跟进。',
         context: [],
+        issueHeading: room(dorm),
         ref: { campaignId: campaign.row.id, dormId: dorm.id, week: monday },
       };
     },
@@ -112,10 +113,9 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     },
     issues(data, view) {
       if (data.toLedger === 'no') return [];
-      const where = view.title.split(' · ')[1];
       const notes = String(data.notes ?? '');
       return CHECK_ITEMS.filter((i) => i.problem(String(data[i.name]))).map(
-        (i): RaisedIssue => ({ raisedBy: 'teacher', category: 'dorm', text: `${where}：${i.finding}${notes ? `。${notes}` : ''}` }),
+        (i): RaisedIssue => ({ raisedBy: 'teacher', category: 'dorm', text: `${view.issueHeading}：${i.finding}${notes ? `。${notes}` : ''}` }),
       );
     },
   });
@@ -139,9 +139,9 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     reopenWith: '/宿舍',
     async view(ref: DormRef, person, stored) {
       const campaign = await ctx.campaign(ref.campaignId);
-      const dorm = await ctx.heldDorm(ref.dormId, person);
       const { def } = campaign;
       const term = termPeriods(def).find((t) => t.key === stored?.periodKey) ?? termOn(def, today(deps, def.timezone));
+      const dorm = await ctx.heldDorm(ref.dormId, person, { first: term.start, last: term.end });
       const checks = (await records.forSubject(def.id, 'dorm-check', { type: 'dorm', id: dorm.id })).filter((c) => termOn(def, c.occurredOn).key === term.key);
       const prefill: FormData = {
         headName: dorm.headName ?? '',
