@@ -91,6 +91,48 @@ describe('zone report over the webhook', () => {
     expect(history.map((r) => (r.data as { problems: string }).problems)).toEqual(['二楼东侧灯管损坏', '二楼东侧灯管已报修']);
   });
 
+  it('a re-submitted report with the same problem opens no second ledger item; a reworded one rewords its open item', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await pushWeek1();
+    const card = latestCard('王建国');
+    await h.click('王建国', card.messageId, '提交', FORM);
+    await h.click('王建国', card.messageId, '修改');
+    const same = await h.click('王建国', card.messageId, '保存修改', { ...FORM, overall_state: '楼道整洁，灯管待修' });
+    expect(same.toast?.content).toBe('修改已保存，原内容保留在修改记录中。');
+    expect(h.db.select({ text: ledgerItems.text }).from(ledgerItems).all()).toEqual([{ text: '教学楼A栋一至三楼（第1周）：二楼东侧灯管损坏' }]);
+
+    await h.click('王建国', card.messageId, '修改');
+    await h.click('王建国', card.messageId, '保存修改', { ...FORM, problems: '二楼东侧灯管损坏，已报修' });
+    const items = h.db.select().from(ledgerItems).all();
+    expect(items.map((i) => [i.text, i.recordId])).toEqual([['教学楼A栋一至三楼（第1周）：二楼东侧灯管损坏，已报修', zoneReportRows(h.db)[0]!.id]]);
+  });
+
+  it('a save from a form opened before someone else’s edit does not overwrite it', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await pushWeek1();
+    const card = latestCard('王建国');
+    await h.click('王建国', card.messageId, '提交', FORM);
+    const edit = await h.click('王建国', card.messageId, '修改');
+    const staleSave = buttonValue(edit.card?.data, '保存修改');
+    await h.click('王建国', card.messageId, '保存修改', { ...FORM, remarks: '周五补充' });
+    // The form opened on version 1 is submitted after version 2 was saved.
+    const stale = await h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: staleSave, formValue: { ...FORM, remarks: '另一处修改' } });
+    expect(stale.toast?.content).toContain('这份记录在你打开后已被修改过（现为第 2 版）');
+    expect(zoneReportRows(h.db).map((r) => [r.revision, r.data.remarks])).toEqual([[2, '周五补充']]);
+  });
+
+  it('a substitute files the week they stood in after the leave has ended, on the day it falls due', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await h.say('陈立华', '/请假 张伟 11-12 11-13 代班 李秀英');
+    await pushWeek1();
+    const forZhang = h.cardsTo('李秀英').filter((c) => cardText(c.content).includes('环境责任区报表 · 第1周')).at(-1)!;
+    // Monday before 09:00: the report is due, the leave is over.
+    h.clock.set(cst('2026-11-16T08:30:00'));
+    const filed = await h.click('李秀英', forZhang.messageId, '提交', FORM);
+    expect(filed.toast?.content).toContain('提交成功，谢谢！');
+    expect(zoneReportRows(h.db)).toMatchObject([{ weekNo: 1, late: false }]);
+  });
+
   it('a double-clicked submit stores one record', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     await pushWeek1();

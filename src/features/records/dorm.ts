@@ -3,7 +3,8 @@ import { inZone, localDate, localMidnight } from '../../domain/time.js';
 import type { Dorm, Person, RecordRow } from '../../db/schema.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { choice, count, date, text, YES_NO, type FormData, type Option } from '../../records/fields.js';
-import type { RaisedIssue, RecordRepo } from '../../records/repo.js';
+import type { RaisedIssue } from '../../db/ledger-raising.js';
+import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
 import { dayOutside, formFlow, reminderCard, today, type FormView } from './flow.js';

@@ -8,7 +8,8 @@ import { callbackButton, renderCard, reopenNote, textTag } from '../../feishu/ca
 import { UserFacingError } from '../../feishu/errors.js';
 import { formatDeadline, formatLocal, localDate } from '../../domain/time.js';
 import { formComponents, summaryBlocks, validate, type Checked, type FormData, type Fields } from '../../records/fields.js';
-import type { RaisedIssue, RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
+import type { RaisedIssue } from '../../db/ledger-raising.js';
+import type { RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
 import type { FeatureDeps } from '../deps.js';
 
 /**
