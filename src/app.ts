@@ -28,7 +28,6 @@ import { recordsFeature } from './features/records/index.js';
 import { remindersFeature } from './features/reminders/index.js';
 import { leaveFeature } from './features/leave/index.js';
 import { exportFeature } from './features/export/index.js';
-import { zoneReportFeature } from './features/zone-report/index.js';
 import { Scheduler } from './scheduler/index.js';
 import { backupJob, type BackupJobOptions } from './ops/backup.js';
 
@@ -88,12 +87,11 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   const ledger = ledgerFeature(deps);
   // What a form or report raises reaches its owner as a ledger card.
   const raising = { ...deps, announceLedger: ledger.announce };
-  const zoneReport = zoneReportFeature(raising);
-  const digest = digestFeature(deps, zoneReport.repo);
+  const digest = digestFeature(deps);
   const records = recordsFeature(raising);
-  const reminders = remindersFeature(deps, records.openers, [zoneReport.gaps, records.dormCheckGaps]);
+  const reminders = remindersFeature(deps, records.openers, records.weeklyGaps);
   const features = [
-    zoneReport, digest, progressFeature(deps, zoneReport.repo, records.openers), claimingFeature(deps), reassignFeature(deps), records, ledger, reminders, leaveFeature(deps), helpFeature(),
+    digest, progressFeature(deps, records.openers), claimingFeature(deps), reassignFeature(deps), records, ledger, reminders, leaveFeature(deps), helpFeature(),
   ];
   // Photos need the resource API, so only where the bot itself runs (not in the CLI).
   const photos = deps.media ? photosFeature(deps, deps.media) : null;
@@ -101,7 +99,7 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   features.push(exportFeature(deps));
   for (const f of features) f.register(router);
   for (const item of menuItems()) router.menu(item.eventKey, item.command);
-  return [...zoneReport.jobs, ...digest.jobs, ...records.jobs, ...ledger.jobs, ...reminders.jobs, ...(photos?.jobs ?? [])];
+  return [...records.jobs, ...digest.jobs, ...ledger.jobs, ...reminders.jobs, ...(photos?.jobs ?? [])];
 }
 
 /**

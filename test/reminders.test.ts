@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { people, zoneReports } from '../src/db/schema.js';
+import { people } from '../src/db/schema.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 import { cardsReceived, remindersAbout, runAt, tickDays } from './helpers/term.js';
+import { zoneReportRows } from './helpers/zone-reports.js';
 
 /**
  * Reminders over the last weeks of an autumn term (2026, whose holidays come
@@ -213,8 +214,8 @@ describe('admin commands', () => {
     expect(forZhang).toBeDefined();
     const filed = await h.click('李秀英', forZhang.messageId, '提交', { overall_state: '食堂周边整洁', student_talks: '与两名学生交流' });
     expect(filed.toast?.type).toBe('success');
-    const [report] = h.db.select().from(zoneReports).all();
-    expect(report).toMatchObject({ weekNo: 1, reporterId: h.db.select().from(people).where(eq(people.name, '李秀英')).get()!.id });
+    const [report] = zoneReportRows(h.db);
+    expect(report).toMatchObject({ weekNo: 1, authorId: h.db.select().from(people).where(eq(people.name, '李秀英')).get()!.id });
   });
 });
 

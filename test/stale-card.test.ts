@@ -4,9 +4,10 @@ import express from 'express';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FeishuStandIn } from '../src/sandbox/stand-in.js';
-import { ledgerItems, zoneReports } from '../src/db/schema.js';
+import { ledgerItems } from '../src/db/schema.js';
 import { cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 import { ALICE, sdkClient, startStandIn } from './sandbox/helpers.js';
+import { zoneReportRows } from './helpers/zone-reports.js';
 
 /**
  * A Card JSON 2.0 card takes clicks, and can be updated, for 14 days after it
@@ -123,7 +124,7 @@ describe('the bot, with cards whose buttons work for 14 days', () => {
     const answer = await h.click('王建国', card.messageId, '提交', FORM);
     expect(answer.refused).toBe('card-expired');
     await h.settle();
-    expect(h.db.select().from(zoneReports).all()).toEqual([]);
+    expect(zoneReportRows(h.db)).toEqual([]);
     expect(message(h, card.messageId).content).toEqual(before);
     expect(h.cardsTo('王建国')).toHaveLength(1);
 
@@ -135,7 +136,7 @@ describe('the bot, with cards whose buttons work for 14 days', () => {
     expect(form.refused).toBeUndefined();
     const filed = await h.click('王建国', progress.messageId, '提交', FORM);
     expect(filed.toast?.content).toBe('已补交，谢谢！');
-    expect(h.db.select().from(zoneReports).all()).toMatchObject([{ weekNo: 1, remarks: FORM.remarks, late: true }]);
+    expect(zoneReportRows(h.db)).toMatchObject([{ weekNo: 1, data: { remarks: FORM.remarks }, late: true }]);
   });
 
   it('a click on day 13¾ is answered in the card itself: Feishu judges the click and its answer together', async () => {
@@ -189,7 +190,7 @@ describe('the bot, with cards whose buttons work for 14 days', () => {
     expect(cards).toHaveLength(2);
     expect(cards[1]!.messageId).not.toBe(late.messageId);
     expect(cardText(cards[1]!.content)).toContain('已提交');
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(2);
+    expect(zoneReportRows(h.db)).toHaveLength(2);
   });
 
   it('a ledger item’s overdue reminder on day 20 carries a card whose buttons work, and says how to reopen it', async () => {

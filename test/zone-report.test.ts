@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { ledgerItems, recordRevisions, zoneReports } from '../src/db/schema.js';
+import { and, eq } from 'drizzle-orm';
+import { ledgerItems, recordRevisions } from '../src/db/schema.js';
 import { buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+import { zoneReportRows } from './helpers/zone-reports.js';
 
 /**
  * The weekly zone report (附件二) end to end: the real SDK against the stand-in,
@@ -60,9 +61,9 @@ describe('zone report over the webhook', () => {
     expect(shown).not.toContain('补交');
     expect(JSON.stringify(updated.content)).not.toContain('"form"');
 
-    const rows = h.db.select().from(zoneReports).all();
+    const rows = zoneReportRows(h.db);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ weekNo: 1, overallState: FORM.overall_state, problems: FORM.problems, late: false, revision: 1 });
+    expect(rows[0]).toMatchObject({ weekNo: 1, data: { overall_state: FORM.overall_state, problems: FORM.problems }, late: false, revision: 1 });
 
     // What a teacher typed is stored, never logged.
     const logged = h.logs.lines.join('\n');
@@ -83,11 +84,53 @@ describe('zone report over the webhook', () => {
     expect(cardText(saved.card?.data)).toContain('已修改');
     expect(cardText(saved.card?.data)).toContain('第 2 版');
 
-    const report = h.db.select().from(zoneReports).get()!;
-    expect(report.revision).toBe(2);
-    expect(report.problems).toBe('二楼东侧灯管已报修');
-    const history = h.db.select().from(recordRevisions).where(eq(recordRevisions.recordId, report.id)).all();
+    const [report] = zoneReportRows(h.db);
+    expect(report!.revision).toBe(2);
+    expect(report!.data.problems).toBe('二楼东侧灯管已报修');
+    const history = h.db.select().from(recordRevisions).where(and(eq(recordRevisions.recordType, 'zone-report'), eq(recordRevisions.recordId, report!.id))).all();
     expect(history.map((r) => (r.data as { problems: string }).problems)).toEqual(['二楼东侧灯管损坏', '二楼东侧灯管已报修']);
+  });
+
+  it('a re-submitted report with the same problem opens no second ledger item; a reworded one rewords its open item', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await pushWeek1();
+    const card = latestCard('王建国');
+    await h.click('王建国', card.messageId, '提交', FORM);
+    await h.click('王建国', card.messageId, '修改');
+    const same = await h.click('王建国', card.messageId, '保存修改', { ...FORM, overall_state: '楼道整洁，灯管待修' });
+    expect(same.toast?.content).toBe('修改已保存，原内容保留在修改记录中。');
+    expect(h.db.select({ text: ledgerItems.text }).from(ledgerItems).all()).toEqual([{ text: '教学楼A栋一至三楼（第1周）：二楼东侧灯管损坏' }]);
+
+    await h.click('王建国', card.messageId, '修改');
+    await h.click('王建国', card.messageId, '保存修改', { ...FORM, problems: '二楼东侧灯管损坏，已报修' });
+    const items = h.db.select().from(ledgerItems).all();
+    expect(items.map((i) => [i.text, i.recordId])).toEqual([['教学楼A栋一至三楼（第1周）：二楼东侧灯管损坏，已报修', zoneReportRows(h.db)[0]!.id]]);
+  });
+
+  it('a save from a form opened before someone else’s edit does not overwrite it', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await pushWeek1();
+    const card = latestCard('王建国');
+    await h.click('王建国', card.messageId, '提交', FORM);
+    const edit = await h.click('王建国', card.messageId, '修改');
+    const staleSave = buttonValue(edit.card?.data, '保存修改');
+    await h.click('王建国', card.messageId, '保存修改', { ...FORM, remarks: '周五补充' });
+    // The form opened on version 1 is submitted after version 2 was saved.
+    const stale = await h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: staleSave, formValue: { ...FORM, remarks: '另一处修改' } });
+    expect(stale.toast?.content).toContain('这份记录在你打开后已被修改过（现为第 2 版）');
+    expect(zoneReportRows(h.db).map((r) => [r.revision, r.data.remarks])).toEqual([[2, '周五补充']]);
+  });
+
+  it('a substitute files the week they stood in after the leave has ended, on the day it falls due', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await h.say('陈立华', '/请假 张伟 11-12 11-13 代班 李秀英');
+    await pushWeek1();
+    const forZhang = h.cardsTo('李秀英').filter((c) => cardText(c.content).includes('环境责任区报表 · 第1周')).at(-1)!;
+    // Monday before 09:00: the report is due, the leave is over.
+    h.clock.set(cst('2026-11-16T08:30:00'));
+    const filed = await h.click('李秀英', forZhang.messageId, '提交', FORM);
+    expect(filed.toast?.content).toContain('提交成功，谢谢！');
+    expect(zoneReportRows(h.db)).toMatchObject([{ weekNo: 1, late: false }]);
   });
 
   it('a double-clicked submit stores one record', async () => {
@@ -98,7 +141,7 @@ describe('zone report over the webhook', () => {
     const [a, b] = await Promise.all([click(), click()]);
     expect([a.toast?.content, b.toast?.content].sort()).toEqual(['内容没有变化，已保存过了。', '提交成功，谢谢！已列入台账 1 项。'].sort());
     expect(h.db.select().from(ledgerItems).all()).toHaveLength(1);
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+    expect(zoneReportRows(h.db)).toHaveLength(1);
     expect(h.db.select().from(recordRevisions).all()).toHaveLength(1);
   });
 
@@ -111,7 +154,7 @@ describe('zone report over the webhook', () => {
     expect(answer.toast?.content).toContain('「环境责任区总体情况」必填');
     expect(answer.toast?.content).toContain('「备注」不能超过 1000 字');
     expect(cardText(answer.card?.data)).toContain(FORM.student_talks);
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(0);
+    expect(zoneReportRows(h.db)).toHaveLength(0);
   });
 
   it('refuses a report for a zone that is not yours', async () => {
@@ -128,7 +171,7 @@ describe('zone report over the webhook', () => {
     });
     expect(answer.toast?.type).toBe('error');
     expect(answer.toast?.content).toContain('这是 王建国 老师负责的责任区');
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(0);
+    expect(zoneReportRows(h.db)).toHaveLength(0);
   });
 
   it('on Monday 09:00 reminds each owner who has not submitted, tells the group once, and a restart sends nothing twice', async () => {
@@ -169,7 +212,7 @@ describe('zone report over the webhook', () => {
     const late = await h.click('李秀英', reminder.messageId, '提交', FORM);
     expect(late.toast?.content).toContain('已补交，谢谢！');
     expect(cardText(late.card?.data)).toContain('补交');
-    expect(h.db.select().from(zoneReports).all().find((r) => r.late)).toBeTruthy();
+    expect(zoneReportRows(h.db).find((r) => r.late)).toBeTruthy();
     await h.close();
     await standIn.stop();
   });
@@ -189,7 +232,7 @@ describe.each(['event', 'card'] as const)('zone report over the long connection,
     expect(answer.error).toBeUndefined();
     expect(answer.toast?.content).toContain('提交成功，谢谢！');
     expect(cardText(h.standIn.messages().find((m) => m.messageId === card.messageId)!.content)).toContain('已提交');
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+    expect(zoneReportRows(h.db)).toHaveLength(1);
   });
 
   it('a callback sent again with the same event_id is answered and stored once', async () => {
@@ -208,7 +251,7 @@ describe.each(['event', 'card'] as const)('zone report over the long connection,
     expect(answers.map((a) => a.ack?.code)).toEqual([200, 200]);
     expect((answers[0]!.ack?.data as { toast?: { content: string } }).toast?.content).toBe('提交成功，谢谢！已列入台账 1 项。');
     expect(answers[1]!.ack?.data).toEqual({});
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+    expect(zoneReportRows(h.db)).toHaveLength(1);
   });
 
   it('a submit that outlasts the budget gets the interim toast, then the card is updated', async () => {
@@ -230,7 +273,7 @@ describe.each(['event', 'card'] as const)('zone report over the long connection,
 
     release();
     await h.settle();
-    expect(h.db.select().from(zoneReports).all()).toHaveLength(1);
+    expect(zoneReportRows(h.db)).toHaveLength(1);
     const updated = h.standIn.messages().find((m) => m.messageId === card.messageId)!;
     expect(updated.updateCount).toBe(1);
     expect(cardText(updated.content)).toContain('已提交');

@@ -154,32 +154,12 @@ export const assignments = sqliteTable(
   ],
 );
 
-/** 附件二 环境责任区报表: one row per zone and campaign week; edits keep history in record_revisions. */
-export const zoneReports = sqliteTable(
-  'zone_reports',
-  {
-    id: integer('id').primaryKey({ autoIncrement: true }),
-    zoneId: integer('zone_id').notNull().references(() => zones.id, { onDelete: 'cascade' }),
-    weekNo: integer('week_no').notNull(),
-    reporterId: integer('reporter_id').notNull().references(() => people.id),
-    overallState: text('overall_state').notNull(),
-    studentTalks: text('student_talks').notNull(),
-    problems: text('problems').notNull(),
-    remarks: text('remarks').notNull(),
-    submittedAt: integer('submitted_at', { mode: 'timestamp_ms' }).notNull(),
-    late: integer('late', { mode: 'boolean' }).notNull(),
-    revision: integer('revision').notNull().default(1),
-    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
-  },
-  (t) => [uniqueIndex('zone_reports_zone_week_uq').on(t.zoneId, t.weekNo)],
-);
-
-/** The forms of the campaigns beyond the weekly zone report (附件一, 三, 五, 心得, 故事, 献一计, and the dorm checklist). */
-export const RECORD_FORMS = ['dorm-check', 'dorm-record', 'student-day', 'visit', 'reflection', 'story', 'suggestion'] as const;
+/** The forms of the campaigns (附件一, 二, 三, 五, 心得, 故事, 献一计, and the dorm checklist). */
+export const RECORD_FORMS = ['dorm-check', 'dorm-record', 'zone-report', 'student-day', 'visit', 'reflection', 'story', 'suggestion'] as const;
 export type RecordForm = (typeof RECORD_FORMS)[number];
 
-/** What a record is about: a dorm, a visit target, or the teacher themself (student day, reflection, story, suggestion). */
-export const RECORD_SUBJECTS = ['dorm', 'target', 'person'] as const;
+/** What a record is about: a dorm, a zone (its weekly report), a visit target, or the teacher themself (student day, reflection, story, suggestion). */
+export const RECORD_SUBJECTS = ['dorm', 'zone', 'target', 'person'] as const;
 export type RecordSubject = (typeof RECORD_SUBJECTS)[number];
 
 /**
@@ -195,7 +175,11 @@ export const records = sqliteTable(
     form: text('form', { enum: RECORD_FORMS }).notNull(),
     subjectType: text('subject_type', { enum: RECORD_SUBJECTS }).notNull(),
     subjectId: integer('subject_id').notNull(),
-    /** The period a record answers (`w12` for a weekly check, `term-1` for once-per-term forms); null where records repeat freely (visits, suggestions). */
+    /**
+     * The period a record answers: `wk-2026-11-16` for a dorm check (the week's Monday), `w3` for the
+     * zone report of campaign week 3 (时间：第 3 周), a term's key for once-per-term forms; null where
+     * records repeat freely (visits, suggestions).
+     */
     periodKey: text('period_key'),
     authorId: integer('author_id').notNull().references(() => people.id),
     /** The day it happened (visit date, student day, check day), local 'YYYY-MM-DD'. */
@@ -293,7 +277,7 @@ export const ledgerItems = sqliteTable(
     campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
     /** The record it came from (null when opened by hand). */
     recordId: integer('record_id').references(() => records.id, { onDelete: 'set null' }),
-    source: text('source', { enum: [...RECORD_FORMS, 'zone-report', 'manual'] }).notNull(),
+    source: text('source', { enum: [...RECORD_FORMS, 'manual'] }).notNull(),
     raisedBy: text('raised_by', { enum: LEDGER_RAISERS }).notNull(),
     text: text('text').notNull(),
     category: text('category'),
@@ -455,7 +439,6 @@ export type SchoolClass = typeof schoolClasses.$inferSelect;
 export type Dorm = typeof dorms.$inferSelect;
 export type Target = typeof targets.$inferSelect;
 export type Assignment = typeof assignments.$inferSelect;
-export type ZoneReport = typeof zoneReports.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
 export type RecordRow = typeof records.$inferSelect;
 export type Photo = typeof photos.$inferSelect;

@@ -8,7 +8,7 @@ import type { LedgerRaiser, RecordForm, RecordRow, Target } from '../db/schema.j
 import { SOURCE_LABELS, STATUS_LABELS } from '../features/ledger/cards.js';
 import { questionnaireFields, VISIT_MODES, VISIT_PLACES } from '../features/records/visit.js';
 import { categoryName, kindName } from '../features/claiming/index.js';
-import { ZONE_REPORT_FIELDS } from '../features/zone-report/form.js';
+import { ZONE_REPORT_FIELDS } from '../features/records/zone.js';
 import { YES_NO, type Option } from '../records/fields.js';
 import { holderKey, type ExportData } from './load.js';
 import { localDateTime, localDay, type CellValue, type Column, type SheetSpec } from './sheet.js';
@@ -186,10 +186,10 @@ export function zoneReportSheet(data: ExportData): FormSheet {
       const week = weeks.get(r.weekNo)!;
       return [
         localLabel(week, tz),
-        person(data, r.reporterId),
+        person(data, r.authorId),
         zone?.name ?? `#${r.zoneId}`,
         zone?.linkedClass ?? '',
-        ...ZONE_REPORT_FIELDS.map((f) => r[f.key]),
+        ...ZONE_REPORT_FIELDS.map((f) => f.display(r.data[f.name] as string | undefined)),
         localDateTime(r.submittedAt, tz),
         r.late ? '补交' : '',
         r.revision,

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, isNull, lte } from 'drizzle-orm';
+import { and, asc, eq, gte, isNull, lte, ne } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import type { ActiveCampaign } from '../db/repos.js';
 import {
@@ -11,7 +11,6 @@ import {
   records,
   recordVisitors,
   targets,
-  zoneReports,
   zones,
   type Dorm,
   type LedgerEvent,
@@ -22,8 +21,8 @@ import {
   type SubjectType,
   type Target,
   type Zone,
-  type ZoneReport,
 } from '../db/schema.js';
+import { ZONE_REPORT, asZoneReport, type ZoneReport } from '../records/zone-reports.js';
 import { reportWeeks, type ReportWeek } from '../domain/weeks.js';
 import { localDate } from '../domain/time.js';
 
@@ -45,7 +44,7 @@ export interface ExportData {
   scope: ExportScope;
   now: Date;
   people: Map<number, Person>;
-  /** Every record in range, by form, in the order they happened. */
+  /** Every record in range, by form, in the order they happened (zone reports apart, by their weeks). */
   records: RecordRow[];
   /** Record id → its author and co-visitors. */
   visitors: Map<number, { authorId: number; coVisitorIds: number[] }>;
@@ -88,7 +87,14 @@ export function loadExportData(db: Db, scope: ExportScope, now: Date): ExportDat
   const allRecords = db
     .select()
     .from(records)
-    .where(and(eq(records.campaignId, campaignId), scope.from ? gte(records.occurredOn, scope.from) : undefined, scope.to ? lte(records.occurredOn, scope.to) : undefined))
+    .where(
+      and(
+        eq(records.campaignId, campaignId),
+        ne(records.form, ZONE_REPORT),
+        scope.from ? gte(records.occurredOn, scope.from) : undefined,
+        scope.to ? lte(records.occurredOn, scope.to) : undefined,
+      ),
+    )
     .orderBy(asc(records.form), asc(records.occurredOn), asc(records.id))
     .all();
 
@@ -140,15 +146,15 @@ export function loadExportData(db: Db, scope: ExportScope, now: Date): ExportDat
   const weeks = reportWeeks(def).filter((w) => inRange(scope, w.firstDay));
   const weekNos = new Set(weeks.map((w) => w.weekNo));
   const zoneList = db.select().from(zones).where(eq(zones.campaignId, campaignId)).orderBy(asc(zones.id)).all();
+  // A zone report belongs to the week it answers, whatever day it was filed.
   const reports = db
-    .select({ r: zoneReports })
-    .from(zoneReports)
-    .innerJoin(zones, eq(zones.id, zoneReports.zoneId))
-    .where(and(eq(zones.campaignId, campaignId), teacherId === undefined ? undefined : eq(zoneReports.reporterId, teacherId)))
-    .orderBy(asc(zoneReports.weekNo), asc(zoneReports.zoneId))
+    .select()
+    .from(records)
+    .where(and(eq(records.campaignId, campaignId), eq(records.form, ZONE_REPORT), teacherId === undefined ? undefined : eq(records.authorId, teacherId)))
     .all()
-    .map((x) => x.r)
-    .filter((r) => weekNos.has(r.weekNo));
+    .map(asZoneReport)
+    .filter((r) => weekNos.has(r.weekNo))
+    .sort((a, b) => a.weekNo - b.weekNo || a.zoneId - b.zoneId);
 
   const holders = new Map<string, number[]>();
   const current = db

@@ -30,7 +30,8 @@ export interface Tally {
   heldTargets: Set<number>;
   zoneFiled: number;
   zoneDue: number;
-  forms: Record<Exclude<RecordForm, 'visit'>, number>;
+  /** Zone reports are counted by week (zoneFiled) instead. */
+  forms: Record<Exclude<RecordForm, 'visit' | 'zone-report'>, number>;
   ledgerOpen: number;
   ledgerClosed: number;
 }
@@ -88,7 +89,7 @@ export function tallies(data: ExportData): Map<number, Tally> {
         t.visitedTargets.add(r.subjectId);
         if (r.data.mode === 'in-person') t.inPerson.add(r.id);
       }
-    } else if (wanted(r.authorId)) of(r.authorId).forms[r.form]++;
+    } else if (r.form !== 'zone-report' && wanted(r.authorId)) of(r.authorId).forms[r.form]++;
   }
 
   for (const [key, ids] of data.holders) {

@@ -10,12 +10,15 @@ import { runningBot } from './run-lock.js';
 
 /** Tables every Zoufang database has had since its first migration. */
 const CORE_TABLES = ['__drizzle_migrations', 'campaigns', 'people', 'outbox', 'inbound_events'];
-const COUNTED: Array<[string, string]> = [
-  ['campaigns', '活动'],
-  ['people', '人员'],
-  ['zone_reports', '责任区报表'],
-  ['records', '记录'],
-  ['photos', '照片'],
+/** What a restore names, counted in the backup: a table, and the rows of it that make the thing. */
+const COUNTED: Array<{ label: string; table: string; where?: string }> = [
+  { label: '活动', table: 'campaigns' },
+  { label: '人员', table: 'people' },
+  // Zone reports became records in migration 0010; a backup taken before still has their own table.
+  { label: '责任区报表', table: 'zone_reports' },
+  { label: '责任区报表', table: 'records', where: "form = 'zone-report'" },
+  { label: '记录', table: 'records', where: "form <> 'zone-report'" },
+  { label: '照片', table: 'photos' },
 ];
 
 export interface BackupSummary {
@@ -48,7 +51,14 @@ export function inspectBackup(file: string): BackupSummary {
     if (missing.length) throw new BackupError(`这不是走访助手的数据库（缺少 ${missing.join('、')}）/ not a Zoufang database: ${file}`, 65);
     const status = migrationStatus(db);
     if (status.newerThanCode) throw new BackupError(`这个备份来自更新版本的走访助手，请先升级程序再恢复 / the backup comes from a newer Zoufang; upgrade first`, 65);
-    const counts = COUNTED.filter(([t]) => tables.has(t)).map(([t, label]) => ({ label, n: (db.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n }));
+    // An old backup counts its zone reports in their own table, a new one among the records: one line either way.
+    const counts: BackupSummary['counts'] = [];
+    for (const c of COUNTED.filter((x) => tables.has(x.table))) {
+      const n = (db.prepare(`SELECT count(*) AS n FROM "${c.table}"${c.where ? ` WHERE ${c.where}` : ''}`).get() as { n: number }).n;
+      const same = counts.find((x) => x.label === c.label);
+      if (same) same.n += n;
+      else counts.push({ label: c.label, n });
+    }
     return { counts, pendingMigrations: status.pending };
   } finally {
     db.close();

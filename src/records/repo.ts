@@ -1,7 +1,6 @@
 import { and, desc, eq, gte, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import {
-  ledgerEvents,
   ledgerItems,
   people,
   photos,
@@ -10,25 +9,18 @@ import {
   records,
   recordVisitors,
   type LedgerItem,
-  type LedgerRaiser,
   type Person,
   type Photo,
   type RecordForm,
   type RecordRow,
   type RecordSubject,
 } from '../db/schema.js';
+import { raiseIssues, type RaisedIssue } from '../db/ledger-raising.js';
 import { sameData, type FormData } from './fields.js';
 
 export interface Subject {
   type: RecordSubject;
   id: number;
-}
-
-/** A ledger item a record opens: who raised it and what they said. */
-export interface RaisedIssue {
-  raisedBy: LedgerRaiser;
-  text: string;
-  category: string;
 }
 
 export interface SaveRecord {
@@ -49,7 +41,7 @@ export interface SaveRecord {
   late: boolean;
   /** Visits: everyone the visit counts for besides the author. */
   coVisitorIds?: number[];
-  /** Issues to open in the ledger; on an edit only the new ones (by text) are added. */
+  /** Issues to raise in the ledger (see raiseIssues: a repeat is not raised twice, a reworded open one is reworded). */
   issues?: RaisedIssue[];
   ledgerOwnerId?: number;
   ledgerDueOn?: string | null;
@@ -213,34 +205,13 @@ export class RecordRepo {
         for (const personId of coVisitors) tx.insert(recordVisitors).values({ recordId: record.id, personId, role: 'co-visitor' }).run();
       }
 
-      const ledger: LedgerItem[] = [];
-      if (s.issues?.length && s.ledgerOwnerId) {
-        const items = tx.select().from(ledgerItems).where(eq(ledgerItems.recordId, record.id)).orderBy(ledgerItems.id).all();
-        const known = new Set(items.map((l) => l.text));
-        const stated = new Set(s.issues.map((i) => i.text));
-        // An edit that rewords an issue nobody has taken up yet rewords its item, rather than opening a second one.
-        const reworded = items.filter((l) => l.status === 'open' && !stated.has(l.text));
-        for (const issue of s.issues) {
-          if (known.has(issue.text)) continue;
-          known.add(issue.text);
-          const earlier = reworded.shift();
-          if (earlier) {
-            tx.update(ledgerItems).set({ text: issue.text, raisedBy: issue.raisedBy, category: issue.category, updatedAt: s.at }).where(eq(ledgerItems.id, earlier.id)).run();
-            tx.insert(ledgerEvents).values({ itemId: earlier.id, at: s.at, actorId: s.authorId, kind: 'reworded', note: `原为：${earlier.text}` }).run();
-            continue;
-          }
-          ledger.push(
-            tx
-              .insert(ledgerItems)
-              .values({
-                campaignId: s.campaignId, recordId: record.id, source: s.form, raisedBy: issue.raisedBy, text: issue.text, category: issue.category,
-                ownerId: s.ledgerOwnerId, createdBy: s.authorId, dueOn: s.ledgerDueOn ?? null, status: 'open', createdAt: s.at, updatedAt: s.at,
-              })
-              .returning()
-              .get(),
-          );
-        }
-      }
+      const ledger =
+        s.issues?.length && s.ledgerOwnerId
+          ? raiseIssues(tx, {
+              campaignId: s.campaignId, source: { form: s.form, recordId: record.id }, issues: s.issues, key: 'text',
+              ownerId: s.ledgerOwnerId, authorId: s.authorId, dueOn: s.ledgerDueOn, at: s.at,
+            })
+          : [];
 
       // Photos sent for the form being filled (recently, not yet attached) now belong to it.
       let attached = 0;
@@ -259,17 +230,11 @@ export class RecordRepo {
 
   /** Turns a record (a suggestion) into a ledger item owned by `ownerId`; null when it already is one. */
   async promote(record: RecordRow, ownerId: number, at: Date): Promise<LedgerItem | null> {
-    return this.db.transaction((tx) => {
-      if (tx.select({ id: ledgerItems.id }).from(ledgerItems).where(eq(ledgerItems.recordId, record.id)).get()) return null;
-      return tx
-        .insert(ledgerItems)
-        .values({
-          campaignId: record.campaignId, recordId: record.id, source: record.form, raisedBy: 'teacher', text: String(record.data.content ?? ''),
-          category: String(record.data.topic ?? '') || null, ownerId, createdBy: ownerId, status: 'open', createdAt: at, updatedAt: at,
-        })
-        .returning()
-        .get();
-    });
+    const issue = { raisedBy: 'teacher' as const, text: String(record.data.content ?? ''), category: String(record.data.topic ?? '') || null };
+    const [item] = this.db.transaction((tx) =>
+      raiseIssues(tx, { campaignId: record.campaignId, source: { form: record.form, recordId: record.id }, issues: [issue], key: 'record', ownerId, authorId: ownerId, at }),
+    );
+    return item ?? null;
   }
 
   async ledgerCount(recordIds: number[]): Promise<Map<number, number>> {

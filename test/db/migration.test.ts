@@ -6,23 +6,31 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR, openDatabase } from '../../src/db/index.js';
-import { assignments, zoneReports, zones } from '../../src/db/schema.js';
+import { and, eq } from 'drizzle-orm';
+import { assignments, ledgerItems, recordRevisions, records, zones } from '../../src/db/schema.js';
 import { tmpDbFile } from '../helpers/harness.js';
 
-/** A database made by the first release, upgraded by today's code, keeps every row. */
+/** A database made by release `upTo` (its first `upTo` migrations only), open for writing rows the old way. */
+function oldDatabase(upTo: number): { file: string; old: Database.Database } {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-mig-'));
+  fs.mkdirSync(path.join(folder, 'meta'));
+  const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8'));
+  const entries = journal.entries.slice(0, upTo);
+  for (const e of entries) fs.copyFileSync(path.join(MIGRATIONS_DIR, `${e.tag}.sql`), path.join(folder, `${e.tag}.sql`));
+  fs.writeFileSync(path.join(folder, 'meta/_journal.json'), JSON.stringify({ ...journal, entries }));
+  const file = tmpDbFile();
+  const old = new Database(file);
+  old.pragma('foreign_keys = ON');
+  migrate(drizzle(old), { migrationsFolder: folder });
+  return { file, old };
+}
+
+const zoneReportRecords = (db: ReturnType<typeof openDatabase>) => db.select().from(records).where(eq(records.form, 'zone-report')).orderBy(records.id).all();
+
+/** A database made by an earlier release, upgraded by today's code, keeps every row. */
 describe('migrations', () => {
   it('carries zone owners into assignments and keeps zone reports when the zones table is rebuilt', () => {
-    // The first release's migrations only.
-    const first = fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-mig-'));
-    fs.mkdirSync(path.join(first, 'meta'));
-    fs.copyFileSync(path.join(MIGRATIONS_DIR, '0000_init.sql'), path.join(first, '0000_init.sql'));
-    const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8'));
-    fs.writeFileSync(path.join(first, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, 1) }));
-
-    const file = tmpDbFile();
-    const old = new Database(file);
-    old.pragma('foreign_keys = ON');
-    migrate(drizzle(old), { migrationsFolder: first });
+    const { file, old } = oldDatabase(1);
     old.exec(`
       INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '旧活动', 'Asia/Shanghai', '2026-03-15', '2026-08-31', '{}');
       INSERT INTO people (id, name, roles) VALUES (1, '王建国', '["cadre"]'), (2, '李秀英', '["cadre"]');
@@ -33,13 +41,64 @@ describe('migrations', () => {
     old.close();
 
     const db = openDatabase(file);
-    expect(db.select().from(zoneReports).all()).toHaveLength(2);
+    expect(zoneReportRecords(db).map((r) => [r.subjectId, r.periodKey])).toEqual([
+      [1, 'w1'],
+      [2, 'w1'],
+    ]);
     expect(db.select({ name: zones.name }).from(zones).orderBy(zones.id).all().map((z) => z.name)).toEqual(['田径场', '食堂', '无人区']);
     expect(db.select({ zone: assignments.subjectId, person: assignments.personId, type: assignments.subjectType, ended: assignments.endedAt }).from(assignments).all()).toEqual([
       { zone: 1, person: 1, type: 'zone', ended: null },
       { zone: 2, person: 2, type: 'zone', ended: null },
     ]);
     expect(db.$client.pragma('foreign_keys', { simple: true })).toBe(1);
+    db.$client.close();
+  });
+
+  it('moves zone reports into records with every revision, the late flag and the ledger items they raised', () => {
+    // The release before zone reports became records.
+    const { file, old } = oldDatabase(10);
+    const at = (iso: string) => new Date(iso).getTime();
+    old.exec(`
+      INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-11-01', '2027-01-31', '{}');
+      INSERT INTO people (id, name, roles) VALUES (1, '王建国', '["cadre"]'), (2, '李秀英', '["cadre"]');
+      INSERT INTO zones (id, campaign_id, name) VALUES (1, 'c', '田径场'), (2, 'c', '食堂');
+      INSERT INTO zone_reports (id, zone_id, week_no, reporter_id, overall_state, student_talks, problems, remarks, submitted_at, late, revision, updated_at) VALUES
+        (7, 1, 1, 1, '整洁', '谈了两位', '灯管已报修', '', ${at('2026-11-13T17:30:00Z')}, 0, 2, ${at('2026-11-14T01:00:00Z')}),
+        (8, 2, 1, 2, '良好', '谈了一位', '', '雨天', ${at('2026-11-16T02:00:00Z')}, 1, 1, ${at('2026-11-16T02:00:00Z')});
+      INSERT INTO record_revisions (record_type, record_id, revision, data, author_id, recorded_at) VALUES
+        ('zone_report', 7, 1, '{"overallState":"整洁","studentTalks":"谈了两位","problems":"灯管损坏","remarks":""}', 1, ${at('2026-11-13T17:30:00Z')}),
+        ('zone_report', 7, 2, '{"overallState":"整洁","studentTalks":"谈了两位","problems":"灯管已报修","remarks":""}', 1, ${at('2026-11-14T01:00:00Z')}),
+        ('zone_report', 8, 1, '{"overallState":"良好","studentTalks":"谈了一位","problems":"","remarks":"雨天"}', 2, ${at('2026-11-16T02:00:00Z')});
+      INSERT INTO ledger_items (campaign_id, source, raised_by, text, category, owner_id, created_by, status, created_at, updated_at) VALUES
+        ('c', 'zone-report', 'teacher', '田径场（第1周）：灯管损坏', 'zone', 1, 1, 'open', ${at('2026-11-13T17:30:00Z')}, ${at('2026-11-13T17:30:00Z')});
+    `);
+    old.close();
+
+    const db = openDatabase(file);
+    const [field, canteen] = zoneReportRecords(db);
+    expect(field).toMatchObject({
+      campaignId: 'c', subjectType: 'zone', subjectId: 1, periodKey: 'w1', authorId: 1, late: false, revision: 2,
+      // 01:30 on 11/14 in Beijing: the day it was filed there.
+      occurredOn: '2026-11-14',
+      data: { overall_state: '整洁', student_talks: '谈了两位', problems: '灯管已报修', remarks: '' },
+      submittedAt: new Date('2026-11-13T17:30:00Z'),
+      updatedAt: new Date('2026-11-14T01:00:00Z'),
+    });
+    expect(canteen).toMatchObject({ subjectId: 2, periodKey: 'w1', authorId: 2, late: true, revision: 1, data: { remarks: '雨天' } });
+
+    const history = (id: number) =>
+      db.select().from(recordRevisions).where(and(eq(recordRevisions.recordType, 'zone-report'), eq(recordRevisions.recordId, id))).orderBy(recordRevisions.revision).all();
+    expect(history(field!.id).map((r) => [r.revision, (r.data as { problems: string }).problems, r.authorId])).toEqual([
+      [1, '灯管损坏', 1],
+      [2, '灯管已报修', 1],
+    ]);
+    expect(history(canteen!.id).map((r) => r.data)).toEqual([
+      { occurredOn: '2026-11-16', overall_state: '良好', student_talks: '谈了一位', problems: '', remarks: '雨天', coVisitorIds: [] },
+    ]);
+    expect(db.select().from(recordRevisions).where(eq(recordRevisions.recordType, 'zone_report')).all()).toEqual([]);
+    // The item the first version raised now belongs to its report.
+    expect(db.select({ recordId: ledgerItems.recordId }).from(ledgerItems).all()).toEqual([{ recordId: field!.id }]);
+    expect(db.$client.prepare(`SELECT name FROM sqlite_master WHERE name = 'zone_reports'`).all()).toEqual([]);
     db.$client.close();
   });
 });

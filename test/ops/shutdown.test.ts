@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { outbox, zoneReports } from '../../src/db/schema.js';
+import { outbox } from '../../src/db/schema.js';
 import { DEMO_BRANCH_CHAT_ID } from '../../src/demo/seed.js';
 import { cst, startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import { zoneReportRows } from '../helpers/zone-reports.js';
 
 /**
  * Graceful stop (what SIGTERM does in main.ts): new events are turned away, a
@@ -53,7 +54,7 @@ describe('graceful shutdown', () => {
     expect(answer.toast?.content).toBe('提交成功，谢谢！');
     await stopped;
 
-    expect(h.db.select().from(zoneReports).all().map((r) => r.overallState)).toEqual([FORM.overall_state]);
+    expect(zoneReportRows(h.db).map((r) => r.data.overall_state)).toEqual([FORM.overall_state]);
     expect(h.groupTexts()).toContain('本周报表已推送');
     expect(h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'shutdown-test:notice')).get()?.status).toBe('sent');
     await waitFor(() => h.standIn.connectedClients() === 0, 'the long connection to close');

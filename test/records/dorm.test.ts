@@ -115,6 +115,28 @@ describe('dorm checklist', () => {
   });
 });
 
+describe('a substitute (代班) and the dorm checklist', () => {
+  it('files the week they stood in, also after the leave has ended, and no other week', async () => {
+    h = await startRecordsHarness();
+    await h.say('陈立华', '/请假 刘芳 11-16 11-18 代班 王建国');
+    expect(h.textsTo('陈立华').at(-1)).toContain('王建国 代班');
+    // Saturday: the leave is over, the week it covered is not yet filed.
+    h.clock.set(cst('2026-11-21T10:00:00'));
+    await h.say('王建国', '/进度');
+    const messageId = latestCard(h, '王建国').messageId;
+    const open = (week: string) =>
+      h.standIn.clickCard({ messageId, operatorOpenId: h.openId('王建国'), value: { action: 'dorm-check.open', campaignId: RECORDS_CAMPAIGN.id, dormId: dormId(h), week } });
+    const opened = await open('2026-11-16');
+    expect(opened.toast?.type).not.toBe('error');
+    const filed = await h.click('王建国', messageId, '提交', { ...CHECK, checkedOn: '2026-11-17 +0800', toLedger: 'no' });
+    expect(filed.toast?.content).toContain('提交成功');
+    expect(h.db.select().from(records).all().map((r) => r.periodKey)).toEqual(['wk-2026-11-16']);
+    // The next week he stood in for no one.
+    h.clock.set(cst('2026-11-24T10:00:00'));
+    expect((await open('2026-11-23')).toast?.content).toContain('刘芳、黄志强 老师关爱，只有关爱教师');
+  });
+});
+
 describe('dorm record (附件一)', () => {
   it('starts from the roster and the term’s checklists, and a late one is flagged', async () => {
     h = await startRecordsHarness();

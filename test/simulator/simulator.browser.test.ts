@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { zoneReports } from '../../src/db/schema.js';
 import { cst } from '../helpers/harness.js';
 import { demoOpenId } from '../../src/demo/seed.js';
 import { ARTIFACTS, launchBrowser, startSimulator, type SimulatorHarness } from './sim-harness.js';
+import { zoneReportRows } from '../helpers/zone-reports.js';
 
 /**
  * The simulator end to end in headless Chromium, against the real bot over the
@@ -92,7 +92,7 @@ describe('the browser chat simulator', { timeout: 30_000 }, () => {
     expect(await same.locator('textarea[name="student_talks"]').inputValue()).toBe('与 3 名学生谈心，了解实习准备情况');
     expect(await same.locator('.fs-header').getAttribute('class')).toContain('fs-tpl-red');
     await shot('03-validation-error');
-    expect(sim.db.select().from(zoneReports).all()).toHaveLength(0);
+    expect(zoneReportRows(sim.db)).toHaveLength(0);
   });
 
   it('submitting the form stores it and turns the card read-only in place', async () => {
@@ -113,9 +113,9 @@ describe('the browser chat simulator', { timeout: 30_000 }, () => {
     expect(await p2p().locator(`[data-message-id="${messageId}"]`).count()).toBe(1);
     await shot('04-submitted');
 
-    const rows = sim.db.select().from(zoneReports).all();
+    const rows = zoneReportRows(sim.db);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ weekNo: 1, overallState: '楼道整洁，垃圾桶按时清理', problems: '二楼东侧灯管损坏', late: false });
+    expect(rows[0]).toMatchObject({ weekNo: 1, data: { overall_state: '楼道整洁，垃圾桶按时清理', problems: '二楼东侧灯管损坏' }, late: false });
   });
 
   it('on Monday 09:00 the group shows the overdue message and the weekly digest with a rendered chart', async () => {

@@ -15,7 +15,7 @@ import { branchChatOf, currentCampaign, type FeatureDeps, type Job } from '../de
 import { LedgerRepo } from '../ledger/repo.js';
 import { ScheduleFacts } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
-import type { ZoneReportRepo } from '../zone-report/repo.js';
+import { ZoneReports } from '../../records/zone-reports.js';
 
 /**
  * Digests to the branch group: every week (default Monday 09:00, about the
@@ -28,7 +28,8 @@ import type { ZoneReportRepo } from '../zone-report/repo.js';
 const KIND_TITLES: Record<DigestKind, string> = { weekly: '党支部周报', monthly: '党支部月报', phase: '阶段小结' };
 const pct = (n: number, d: number) => (d ? Math.round((n / d) * 100) : 0);
 
-export function digestFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo) {
+export function digestFeature(deps: FeatureDeps) {
+  const zoneReports = new ZoneReports(deps.db);
   const facts = new ScheduleFacts(deps.db);
   const ledger = new LedgerRepo(deps.db);
 

@@ -10,6 +10,7 @@ const FORM_LABELS: Record<RecordForm, string> = {
   visit: '走访记录',
   'dorm-check': '宿舍检查',
   'dorm-record': '宿舍记录表',
+  'zone-report': '环境责任区报表',
   'student-day': '做一天中职学生',
   reflection: '心得',
   story: '感人故事',

@@ -3,7 +3,7 @@ import type { Router } from '../../bot/router.js';
 import { NOT_IN_ROSTER, bilingual } from '../../bot/router.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import { dorms, type Person, type Zone, type ZoneReport } from '../../db/schema.js';
+import { dorms, type Person, type Zone } from '../../db/schema.js';
 import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { isAvailable } from '../../domain/periods.js';
 import { dayjs, formatDeadline, localDate, localMidnight } from '../../domain/time.js';
@@ -15,8 +15,7 @@ import { currentCampaign, type FeatureDeps } from '../deps.js';
 import { LeaveRepo, ScheduleFacts } from '../reminders/facts.js';
 import { openValueOf, type Openers } from '../reminders/index.js';
 import { dayLabel } from '../reminders/wording.js';
-import { openWeekButton } from '../zone-report/cards.js';
-import type { ZoneReportRepo } from '../zone-report/repo.js';
+import { ZoneReports, type ZoneReport } from '../../records/zone-reports.js';
 
 /** How many "fill in week N" buttons one card offers; the rest are named in text. */
 const MAX_BUTTONS = 4;
@@ -29,7 +28,8 @@ const hr = { tag: 'hr' };
  * term: zone reports, dorms, visits against quota, the once-per-term forms,
  * what is due next, and a button to fill each.
  */
-export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo, openers: Openers) {
+export function progressFeature(deps: FeatureDeps, openers: Openers) {
+  const zoneReports = new ZoneReports(deps.db);
   const claims = new ClaimRepo(deps.db);
   const holdings = new AssignmentRepo(deps.db);
   const facts = new ScheduleFacts(deps.db);
@@ -63,7 +63,7 @@ export function progressFeature(deps: FeatureDeps, zoneReports: ZoneReportRepo, 
     const toFill = [...(current && !filed.has(current.weekNo) && now >= current.pushAt ? [current] : []), ...[...missed].reverse()];
     const buttons = toFill
       .slice(0, MAX_BUTTONS)
-      .map((w) => openWeekButton({ def, zone, owner: person, week: w }, w === current ? `填写第${w.weekNo}周` : `补交第${w.weekNo}周`));
+      .map((w) => callbackButton(w === current ? `填写第${w.weekNo}周` : `补交第${w.weekNo}周`, openers.zoneReport(def.id, zone.id, w.weekNo), 'primary'));
     return { blocks: [{ tag: 'markdown', content: lines.join('\n') }, ...(buttons.length ? [buttonRow(buttons)] : [])], behind: missed.length };
   }
 

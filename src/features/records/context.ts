@@ -1,5 +1,5 @@
 import { and, eq, inArray, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
-import { localDate, localMidnight } from '../../domain/time.js';
+import { localMidnight } from '../../domain/time.js';
 import { LeaveRepo } from '../reminders/facts.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
@@ -32,16 +32,26 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     return c;
   }
 
-  /** A dorm the person cares for now; anyone else is told whose it is. */
-  async function heldDorm(dormId: number, person: Person): Promise<Dorm> {
+  /**
+   * Whether the person may file a record about something `holders` hold, for the
+   * days it answers (a week, a term): as a holder, or as the substitute (代班)
+   * for a holder whose leave falls in those days. A report for a week is filed
+   * during the week or after it (late, 补交, on the Monday it falls due), often
+   * after the leave has ended; what counts is who stood in that week, so the
+   * same rule holds for the zone report and the dorm check.
+   */
+  async function filesFor(person: Person, holders: Person[], days: { first: string; last: string }): Promise<boolean> {
+    if (holders.some((h) => h.id === person.id)) return true;
+    for (const h of holders) if (await leaves.standsInFor(person.id, h.id, days.first, days.last)) return true;
+    return false;
+  }
+
+  /** A dorm the person cares for (or stood in for during `days`); anyone else is told whose it is. */
+  async function heldDorm(dormId: number, person: Person, days: { first: string; last: string }): Promise<Dorm> {
     const dorm = deps.db.select().from(dorms).where(eq(dorms.id, dormId)).get();
     if (!dorm) throw new UserFacingError('这间宿舍已不在名单中。');
     const holders = await holdings.holders('dorm', dorm.id);
-    if (holders.some((h) => h.id === person.id)) return dorm;
-    // A substitute files for a caring teacher who is away.
-    const tz = (await campaign(dorm.campaignId)).def.timezone;
-    const standingIn = await leaves.standingInFor(person.id, localDate(deps.clock.now(), tz));
-    if (holders.some((h) => standingIn.includes(h.id))) return dorm;
+    if (await filesFor(person, holders, days)) return dorm;
     throw new UserFacingError(`${dorm.building}${dorm.room} 由 ${holders.map((h) => h.name).join('、') || '（暂无）'} 老师关爱，只有关爱教师（或请假期间的代班老师）可以填写。`);
   }
 
@@ -109,7 +119,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
       .all();
   }
 
-  return { campaign, current, heldDorm, dormsHeldBy, visitableTarget, targetsHeldBy, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
+  return { campaign, current, filesFor, heldDorm, dormsHeldBy, visitableTarget, targetsHeldBy, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
 }
 
 export type RecordContext = ReturnType<typeof recordContext>;

@@ -3,7 +3,8 @@ import { inZone, localDate, localMidnight } from '../../domain/time.js';
 import type { Dorm, Person, RecordRow } from '../../db/schema.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { choice, count, date, text, YES_NO, type FormData, type Option } from '../../records/fields.js';
-import type { RaisedIssue, RecordRepo } from '../../records/repo.js';
+import type { RaisedIssue } from '../../db/ledger-raising.js';
+import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
 import { dayOutside, formFlow, reminderCard, today, type FormView } from './flow.js';
@@ -83,9 +84,9 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     ref: dormRef.extend({ week: z.string().optional() }),
     async view(ref, person, record) {
       const campaign = await ctx.campaign(ref.campaignId);
-      const dorm = await ctx.heldDorm(ref.dormId, person);
       const tz = campaign.def.timezone;
       const monday = record?.periodKey?.slice(3) ?? ref.week ?? mondayOf(today(deps, tz));
+      const dorm = await ctx.heldDorm(ref.dormId, person, { first: monday, last: sundayOf(monday) });
       return {
         campaign,
         subject: { type: 'dorm', id: dorm.id },
@@ -98,6 +99,7 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
         dueAt: endOfDay(sundayOf(monday), tz),
         intro: '每周一次：到宿舍看一看、谈一谈。发现的问题可以列入台账跟进。',
         context: [],
+        issueHeading: room(dorm),
         ref: { campaignId: campaign.row.id, dormId: dorm.id, week: monday },
       };
     },
@@ -112,10 +114,9 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     },
     issues(data, view) {
       if (data.toLedger === 'no') return [];
-      const where = view.title.split(' · ')[1];
       const notes = String(data.notes ?? '');
       return CHECK_ITEMS.filter((i) => i.problem(String(data[i.name]))).map(
-        (i): RaisedIssue => ({ raisedBy: 'teacher', category: 'dorm', text: `${where}：${i.finding}${notes ? `。${notes}` : ''}` }),
+        (i): RaisedIssue => ({ raisedBy: 'teacher', category: 'dorm', text: `${view.issueHeading}：${i.finding}${notes ? `。${notes}` : ''}` }),
       );
     },
   });
@@ -139,9 +140,9 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     reopenWith: '/宿舍',
     async view(ref: DormRef, person, stored) {
       const campaign = await ctx.campaign(ref.campaignId);
-      const dorm = await ctx.heldDorm(ref.dormId, person);
       const { def } = campaign;
       const term = termPeriods(def).find((t) => t.key === stored?.periodKey) ?? termOn(def, today(deps, def.timezone));
+      const dorm = await ctx.heldDorm(ref.dormId, person, { first: term.start, last: term.end });
       const checks = (await records.forSubject(def.id, 'dorm-check', { type: 'dorm', id: dorm.id })).filter((c) => termOn(def, c.occurredOn).key === term.key);
       const prefill: FormData = {
         headName: dorm.headName ?? '',

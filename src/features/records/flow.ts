@@ -8,7 +8,8 @@ import { callbackButton, renderCard, reopenNote, textTag } from '../../feishu/ca
 import { UserFacingError } from '../../feishu/errors.js';
 import { formatDeadline, formatLocal, localDate } from '../../domain/time.js';
 import { formComponents, summaryBlocks, validate, type Checked, type FormData, type Fields } from '../../records/fields.js';
-import type { RaisedIssue, RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
+import type { RaisedIssue } from '../../db/ledger-raising.js';
+import type { RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
 import type { FeatureDeps } from '../deps.js';
 
 /**
@@ -33,6 +34,8 @@ export interface FormView {
   /** After this moment a first submission is marked late. */
   dueAt?: Date;
   intro?: string;
+  /** How the subject (and period) read at the head of a ledger item the record raises: "A栋101", "田径场（第3周）". */
+  issueHeading?: string;
   /** Read-only blocks above the form and on the summary (a target's details, shown only to its visitors). */
   context: object[];
   /** The card value that re-opens this view. */
@@ -159,7 +162,6 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
     return renderCard('record-summary', {
       title: view.title,
       subtitle: o.heading ?? view.subtitle,
-      status: record.late ? '补交' : '已提交',
       headerColor: record.late ? 'orange' : 'green',
       tags,
       context: view.context,
@@ -248,7 +250,11 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
             formCard(await viewOfStored(latest, person!), { values: data, record: latest }),
           );
         }
-        deps.log.info({ form: b.form, recordId: outcome.record.id, outcome: outcome.kind, revision: outcome.record.revision, ledger: outcome.ledger.length }, 'record saved');
+        // Ids and counts only: what a teacher typed is stored, never logged.
+        deps.log.info(
+          { form: b.form, recordId: outcome.record.id, outcome: outcome.kind, revision: outcome.record.revision, ledger: outcome.ledger.length },
+          `record saved: ${b.form.replaceAll('-', ' ')} saved`,
+        );
         const card = await summaryCard(view, outcome.record);
         if (outcome.kind === 'unchanged') return withCard(toast('info', '内容没有变化，已保存过了。', 'No changes; already saved.'), card);
         const notes = b.afterSave ? await b.afterSave(outcome, view, person!, data) : [];
@@ -257,9 +263,13 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
           await deps.announceLedger?.(outcome.ledger);
         }
         if (outcome.photos) notes.push(`已附照片 ${outcome.photos} 张`);
-        const head =
-          outcome.kind === 'edited' ? '修改已保存，原内容保留在修改记录中' : outcome.record.late ? '已补交，谢谢' : '提交成功，谢谢';
-        return withCard(toast('success', [head, ...notes].join('；') + '。', outcome.kind === 'edited' ? 'Changes saved; history kept.' : 'Submitted. Thank you!'), card);
+        const [head, en] =
+          outcome.kind === 'edited'
+            ? ['修改已保存，原内容保留在修改记录中。', 'Changes saved; history kept.']
+            : outcome.record.late
+              ? ['已补交，谢谢！', 'Submitted (late). Thank you!']
+              : ['提交成功，谢谢！', 'Submitted. Thank you!'];
+        return withCard(toast('success', head + (notes.length ? `${notes.join('；')}。` : ''), en), card);
       },
     );
   }
@@ -292,5 +302,11 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
   /** The card value of a button that opens this form. */
   const openValue = (ref: R) => ({ action: `${b.form}.open`, ...ref });
 
-  return { form: b.form, register, open, openValue, summaryCard };
+  /** A fresh form for the person, as a weekly push sends it (whether already filed is the job's to know). */
+  async function blankCard(ref: R, person: Person) {
+    const view = await b.view(ref, person);
+    return formCard(view, { values: view.prefill });
+  }
+
+  return { form: b.form, register, open, openValue, summaryCard, blankCard };
 }

@@ -14,9 +14,11 @@ import { today } from './flow.js';
 import type { FeatureDeps } from '../deps.js';
 import { personalForms } from './personal.js';
 import { targetHeading, visitForm } from './visit.js';
+import { zoneReportForm } from './zone.js';
 
 /**
- * Every form as a card, and the commands that open them: /走访 /visit,
+ * Every form as a card, the weekly zone report (附件二) pushed to its owners,
+ * and the commands that open the others: /走访 /visit,
  * /宿舍 /dorm, /体验 /day, /心得 /story, /献计 /suggest. The same commands
  * sit in the bot menu.
  */
@@ -30,7 +32,8 @@ export function recordsFeature(deps: FeatureDeps) {
   const dorm = dormForms(deps, records, ctx);
   const personal = personalForms(deps, records, ctx);
   const visit = visitForm(deps, records, ctx);
-  const flows = [dorm.check, dorm.record, personal.studentDay, personal.reflection, personal.story, personal.suggestion, visit];
+  const zone = zoneReportForm(deps, records, ctx);
+  const flows = [zone.flow, dorm.check, dorm.record, personal.studentDay, personal.reflection, personal.story, personal.suggestion, visit];
 
   const listCard = (title: string, subtitle: string, sections: object[]) => renderCard('list', { title, subtitle, headerColor: 'blue', sections });
 
@@ -140,6 +143,7 @@ export function recordsFeature(deps: FeatureDeps) {
 
   /** Card values that open each form pre-filled, for reminders and /进度 buttons. */
   const openers = {
+    zoneReport: (campaignId: string, zoneId: number, weekNo: number) => zone.flow.openValue({ campaignId, zoneId, weekNo }),
     dormRecord: (campaignId: string, dormId: number) => dorm.record.openValue({ campaignId, dormId }),
     studentDay: (campaignId: string, n: number) => personal.studentDay.openValue({ campaignId, n }),
     reflection: (campaignId: string) => personal.reflection.openValue({ campaignId }),
@@ -182,5 +186,5 @@ export function recordsFeature(deps: FeatureDeps) {
       .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计 / a suggestion for the school', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) });
   }
 
-  return { register, records, openers, jobs: dorm.jobs, dormCheckGaps: dorm.gaps };
+  return { register, records, openers, jobs: [...zone.jobs, ...dorm.jobs], weeklyGaps: [zone.gaps, dorm.gaps] };
 }

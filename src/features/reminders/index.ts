@@ -28,6 +28,7 @@ import { obligationLine, reminderText } from './wording.js';
 
 /** Opens the form an obligation is about, pre-filled; supplied by the records feature. */
 export interface Openers {
+  zoneReport(campaignId: string, zoneId: number, weekNo: number): object;
   dormRecord(campaignId: string, dormId: number): object;
   studentDay(campaignId: string, n: number): object;
   reflection(campaignId: string): object;
