@@ -8,8 +8,12 @@ import { UserFacingError } from '../../feishu/errors.js';
 import type { RecordRepo } from '../../records/repo.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
 
-/** How many colleagues a visit card offers as co-visitors. */
-export const CO_VISITOR_OPTIONS = 100;
+/**
+ * How many colleagues a visit card offers as co-visitors: with a record's
+ * stored answers at their limits the card must stay under 30 KB ("发送消息"),
+ * and each option costs about 120 bytes and an element.
+ */
+export const CO_VISITOR_OPTIONS = 60;
 
 export type Colleague = Pick<Person, 'id' | 'name' | 'department'>;
 const COLLEAGUE_COLUMNS = { id: people.id, name: people.name, department: people.department };
