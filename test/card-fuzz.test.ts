@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq, inArray } from 'drizzle-orm';
 import { assignments, dorms, ledgerEvents, ledgerItems, people, targets } from '../src/db/schema.js';
+import type { CampaignDefinition } from '../src/domain/campaign.js';
 import { DEMO_PEOPLE, demoLookup } from '../src/demo/seed.js';
 import { termOn } from '../src/domain/periods.js';
 import { mulberry32, Random } from '../src/demo/synthetic.js';
@@ -9,7 +10,7 @@ import { importRoster } from '../src/roster/import.js';
 import { SHEETS, sheetFromValues, type SheetKind } from '../src/roster/sheets.js';
 import { formatProblem } from '../src/roster/validate.js';
 import { validateCardContent } from '../src/sandbox/cards.js';
-import { cst, startHarness, type Harness } from './helpers/harness.js';
+import { cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 import { RECORDS_CAMPAIGN } from './records/fixtures.js';
 
 /**
@@ -112,18 +113,23 @@ function expectAccepted(card: unknown, what: string) {
   expect(check.ok ? 'accepted' : check.msg, what).toBe('accepted');
 }
 
-/** The school's data, then every text lengthened or shortened at random. */
-async function fuzzedSchool(seed: number): Promise<Texts> {
-  const r = new Random(mulberry32(seed));
-  const t = new Texts(r);
-  const campaign = { ...RECORDS_CAMPAIGN, name: t.text(t.length(40)), claiming: { ...RECORDS_CAMPAIGN.claiming, enabled: true, quota: 40 } };
-  h = await startHarness({ transport: 'webhook', at: cst('2026-11-18T10:00:00'), campaign });
+/** The records campaign with a dorm the visitor cares for and one target of theirs, imported as a school does. */
+async function school(campaign: CampaignDefinition, cardBudgetMs?: number) {
+  h = await startHarness({ transport: 'webhook', at: cst('2026-11-18T10:00:00'), campaign, cardBudgetMs });
   const sheets = [
     sheetFromValues('dorms', [{ building: '7号楼', room: '203', headcount: '6', teachers: `${VISITOR}、黄志强` }]),
     sheetFromValues('targets', [{ kind: '学生家庭', name: '孙小红', className: '2024级机电1班', category: '送爱上门', visitor: VISITOR }]),
   ];
   const report = await importRoster(sheets, { db: h.db, campaign, now: h.clock.now(), lookup: demoLookup });
   if (!report.applied) throw new Error(report.problems.map(formatProblem).join('\n'));
+}
+
+/** The school's data, then every text lengthened or shortened at random. */
+async function fuzzedSchool(seed: number): Promise<Texts> {
+  const r = new Random(mulberry32(seed));
+  const t = new Texts(r);
+  const campaign = { ...RECORDS_CAMPAIGN, name: t.text(t.length(40)), claiming: { ...RECORDS_CAMPAIGN.claiming, enabled: true, quota: 40 } };
+  await school(campaign);
 
   // Data that came in before the limits, or straight into the database: nothing bounds it.
   const classes = Array.from({ length: 8 }, () => t.cell('classes', 'name'));
@@ -302,5 +308,64 @@ describe('cards fit, whatever the lengths (fuzzed)', { timeout: 120_000 }, () =>
       (e as Error).message = `card fuzz failed with seed ${seed} (rerun: CARD_FUZZ_SEED=${seed} npx vitest run test/card-fuzz.test.ts)\n${(e as Error).message}`;
       throw e;
     }
+  });
+});
+
+describe('a visit form on a target stored before the limits', { timeout: 60_000 }, () => {
+  it('is answered under 30 KB in the callback, by a late PATCH and as a fresh card, its details cut with where to read them', async () => {
+    await school(RECORDS_CAMPAIGN, 200);
+    const me = h.db.select().from(people).where(eq(people.mobile, DEMO_PEOPLE.find((p) => p.name === VISITOR)!.mobile)).get()!;
+    const long = (n: number) => '甲乙丙丁戊己庚辛壬癸'.repeat(n / 10);
+    const [target] = h.db
+      .insert(targets)
+      .values({ campaignId: RECORDS_CAMPAIGN.id, naturalKey: 'before-limits', kind: 'student-family', name: '钱小多', className: '2024级机电1班', parentName: long(3000), phone: long(500), address: long(10_000), reason: long(10_000), status: 'open', updatedAt: h.clock.now() })
+      .returning({ id: targets.id })
+      .all();
+    h.db.insert(assignments).values({ campaignId: RECORDS_CAMPAIGN.id, subjectType: 'target', subjectId: target!.id, personId: me.id, via: 'import', startedAt: h.clock.now() }).run();
+    const open = { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: target!.id };
+    const expectFormFits = (card: unknown) => {
+      expectAccepted(card, 'visit form');
+      expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThan(30 * 1024);
+      const text = cardText(card);
+      expect(text).toContain('走访情况记录表 · 钱小多');
+      expect(text).toContain('…（全文见 管理员处的走访对象名单）');
+      fillForm(card, new Texts(new Random(mulberry32(1))));
+    };
+
+    // In the callback.
+    await h.say(VISITOR, '/走访');
+    const list = h.cardsTo(VISITOR).at(-1)!;
+    const inTime = await h.standIn.clickCard({ messageId: list.messageId, operatorOpenId: h.openId(VISITOR), value: open });
+    expect(inTime.error).toBeUndefined();
+    expectFormFits(inTime.card?.data);
+
+    // Too slow for the callback: patched into the clicked card later, then (near day 14) sent as a fresh card.
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    const handle = h.bot.router.handleCard.bind(h.bot.router);
+    h.bot.router.handleCard = async (e) => {
+      await gate;
+      return handle(e);
+    };
+    const slowClick = async (messageId: string) => {
+      const answer = await h.standIn.clickCard({ messageId, operatorOpenId: h.openId(VISITOR), value: open });
+      expect(answer.card).toBeUndefined();
+      release();
+      await h.settle();
+      gate = new Promise<void>((r) => (release = r));
+    };
+    const updates = h.standIn.messages().find((m) => m.messageId === list.messageId)!.updateCount;
+    await slowClick(list.messageId);
+    const patched = h.standIn.messages().find((m) => m.messageId === list.messageId)!;
+    expect(patched.updateCount).toBe(updates + 1);
+    expectFormFits(patched.content);
+
+    h.clock.set(new Date(list.createTime + (13 * 24 + 18) * 3600_000));
+    const before = h.cardsTo(VISITOR).length;
+    await slowClick(list.messageId);
+    const fresh = h.cardsTo(VISITOR).slice(before);
+    expect(fresh).toHaveLength(1);
+    expectFormFits(fresh[0]!.content);
+    expect(h.standIn.calls().filter((c) => c.code === 230099 || c.code === 230025 || c.code === 200673)).toEqual([]);
   });
 });
