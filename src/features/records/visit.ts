@@ -80,11 +80,10 @@ export function privateDetails(def: CampaignDefinition, t: Target): object[] {
   ];
 }
 
-/**
- * A co-visitor as the select offers them: a hundred of these share the card
- * with a form's stored answers, so the department is only a hint.
- */
-const colleagueLabel = (p: Colleague) => `${shortName(p.name)}${p.department ? `（${oneLine(p.department, 10)}）` : ''}`;
+/** A name in a select: a real one is a few characters, and seventy options share the card with a form's answers. */
+const OPTION_NAME_SHOWN = 12;
+/** A co-visitor as the select offers them: the department is only a hint. */
+const colleagueLabel = (p: Colleague) => `${oneLine(p.name, OPTION_NAME_SHOWN)}${p.department ? `（${oneLine(p.department, 8)}）` : ''}`;
 
 export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
   function fields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
@@ -105,7 +104,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       ...(student ? questionnaireFields(def) : []),
       text('opinions', enterprise ? '企业意见和建议' : '家长意见和建议', 'Opinions and suggestions', { multiline: true, max: 800, hint: '每行一条，提交后列入台账跟进' }),
       choice('followUp', '后续跟进', 'Follow-up', FOLLOW_UPS),
-      choice('leader', '报告给哪位领导', 'Leader to report to', leaders.map((p) => ({ value: String(p.id), label: shortName(p.name) })), { required: false }),
+      choice('leader', '报告给哪位领导', 'Leader to report to', leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })), { required: false }),
       text('followUpNote', '跟进事项', 'What needs doing', { multiline: true, max: 300 }),
       confirm('noGifts', '未收受家长（企业）礼品礼金', 'No gifts accepted'),
     ];
@@ -121,7 +120,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       const target = await ctx.visitableTarget(ref.targetId, person, stored);
       const named = ((stored?.data.coVisitors as string[] | undefined) ?? []).map(Number);
       const colleagues = await ctx.colleagues(person, named);
-      const leaders = await ctx.leaders(person);
+      const leaders = await ctx.leaders(person, stored?.data.leader ? Number(stored.data.leader) : undefined);
       const kind = def.targetKinds.find((k) => k.key === target.kind);
       const done = (await records.forSubject(def.id, 'visit', { type: 'target', id: target.id })).filter((r) => r.id !== stored?.id).length;
       return {
