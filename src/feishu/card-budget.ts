@@ -38,6 +38,52 @@ export function cardOverLimit(card: unknown): string | undefined {
   return undefined;
 }
 
+/** Text objects whose words a card may cut: what people read, never a value sent back or a form's default. */
+const CUTTABLE = new Set(['plain_text', 'markdown', 'lark_md']);
+/** Shorter than this, a text is left alone: cutting it would not save much and loses its meaning. */
+const KEEP_CHARS = 40;
+
+/**
+ * The last guard of "every card is built to fit": a card over 30 KB has its
+ * longest texts cut (with "…") until it is inside the limit, so one row with a
+ * huge name or note shortens rather than sinks a digest, list or form. Places
+ * that know where the whole text can be read cut it themselves first, with a
+ * pointer (`shortened`); this catches whatever was left unbounded. Elements are
+ * not touched: lists that grow are paged (`pageOf`).
+ */
+export function fitCard<T>(card: T): T {
+  let bytes = cardBytes(card);
+  if (bytes <= CARD_LIMITS.bytes) return card;
+  // A copy: blocks passed into a template may be shared with other cards.
+  const copy = JSON.parse(JSON.stringify(card)) as T;
+  const texts: Array<Record<string, unknown> & { content: string }> = [];
+  const collect = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(collect);
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (typeof o.tag === 'string' && CUTTABLE.has(o.tag) && typeof o.content === 'string') texts.push(o as (typeof texts)[number]);
+    Object.values(o).forEach(collect);
+  };
+  collect(copy);
+  // Aim a little under the limit: the card may still be wrapped or grow by a line.
+  const target = CARD_LIMITS.bytes - 1024;
+  while (bytes > target) {
+    const longest = texts.reduce<(typeof texts)[number] | undefined>((a, t) => (!a || t.content.length > a.content.length ? t : a), undefined);
+    if (!longest) break;
+    const chars = Array.from(longest.content);
+    const over = Math.ceil((bytes - target) / 3);
+    const keep = Math.max(KEEP_CHARS, chars.length - over - 1);
+    if (keep >= chars.length - 1) {
+      texts.splice(texts.indexOf(longest), 1);
+      continue;
+    }
+    const cut = `${chars.slice(0, keep).join('')}…`;
+    bytes -= Buffer.byteLength(JSON.stringify(longest.content)) - Buffer.byteLength(JSON.stringify(cut));
+    longest.content = cut;
+  }
+  return copy;
+}
+
 /** Where a page sits in its list: rows [from, to) of total, and the offsets of its neighbours. */
 export interface PageInfo {
   from: number;
@@ -51,8 +97,9 @@ export interface PageInfo {
  * The page of `items` that holds row `offset`: pages are cut from the start,
  * each as many rows as fit `CARD_BUDGET` (at most `perPage`), so the same data
  * always gives the same pages and no row is left out or shown twice. `render`
- * builds the whole card for a page; a row too big for a card of its own is a
- * bug and throws.
+ * builds the whole card for a page; a row over the budget on its own gets a
+ * page of its own (its texts cut by `fitCard`), and one over Feishu's limits
+ * even so is a bug and throws.
  */
 export function pageOf<T>(items: T[], offset: number, o: { perPage: number; render: (rows: T[], page: PageInfo) => object }): object {
   const total = items.length;
@@ -63,7 +110,7 @@ export function pageOf<T>(items: T[], offset: number, o: { perPage: number; rend
     const build = (k: number) => o.render(items.slice(from, from + k), { from, to: from + k, total, prev, next: from + k < total ? from + k : undefined });
     let card = build(n);
     while (!fits(card, CARD_BUDGET) && n > 1) card = build(--n);
-    if (!fits(card, CARD_BUDGET)) throw new Error(`card-budget: one row alone is ${cardOverLimit(card) ?? 'over the budget'}`);
+    if (!fits(card, CARD_LIMITS)) throw new Error(`card-budget: one row alone is ${cardOverLimit(card)}`);
     if (from + n >= total || offset < from + n) return card;
     prev = from;
     from += n;

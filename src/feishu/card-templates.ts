@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fitCard } from './card-budget.js';
 
 /**
  * Card JSON 2.0 templates live in `cards/<name>.json` with `${var}` slots.
@@ -59,9 +60,35 @@ function fill(node: unknown, vars: CardVars, template: string): unknown {
   return node;
 }
 
+/** A card from its template, cut to Feishu's size limit if a text in it is too long (see `fitCard`). */
 export function renderCard(name: string, vars: CardVars): Record<string, unknown> {
-  return fill(load(name), vars, name) as Record<string, unknown>;
+  return fitCard(fill(load(name), vars, name) as Record<string, unknown>);
 }
+
+/**
+ * A free text as a card shows it: whole up to `max` characters, else cut there
+ * with where to read the rest (`whole`: "/台账", "点“查看”"). A long answer,
+ * note or story, or a cell stored before the roster had limits, must not push
+ * a list or digest past Feishu's 30 KB ("发送消息") and sink it whole.
+ */
+export function shortened(text: string, max: number, whole?: string): string {
+  const chars = Array.from(text);
+  if (chars.length <= max) return text;
+  return `${chars.slice(0, max).join('').trimEnd()}…${whole ? `（全文见 ${whole}）` : ''}`;
+}
+
+/** A text on one line of a list: line breaks folded, then `shortened`. */
+export const oneLine = (text: string, max: number, whole?: string) => shortened(text.replace(/\s+/g, ' ').trim(), max, whole);
+
+/**
+ * The longest name a card shows whole: the roster's limit for a person's or a
+ * student's name. Names stored before the limits (or typed into a campaign
+ * file) are cut, so a list of many names stays one card.
+ */
+export const NAME_SHOWN = 30;
+export const shortName = (name: string) => oneLine(name, NAME_SHOWN);
+/** The same for a class's name (the roster's limit for it). */
+export const CLASS_SHOWN = 40;
 
 /** Building blocks shared by features, so user text always goes in as plain text, never markdown. */
 export const plainText = (content: string) => ({ tag: 'plain_text', content });

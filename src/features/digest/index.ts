@@ -9,7 +9,7 @@ import { addDays, minDate, mondayOf, monthsOf, nearestWorkingDay, phasePeriods, 
 import { mayNudge } from '../../domain/reminders.js';
 import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks } from '../../domain/weeks.js';
-import { renderCard } from '../../feishu/card-templates.js';
+import { oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf, currentCampaign, type FeatureDeps, type Job } from '../deps.js';
 import { LedgerRepo } from '../ledger/repo.js';
@@ -26,6 +26,8 @@ import { ZoneReports } from '../../records/zone-reports.js';
  */
 
 const KIND_TITLES: Record<DigestKind, string> = { weekly: '党支部周报', monthly: '党支部月报', phase: '阶段小结' };
+/** A campaign's name comes from its file, unbounded; the subtitle shows its start. */
+const CAMPAIGN_NAME_SHOWN = 40;
 const pct = (n: number, d: number) => (d ? Math.round((n / d) * 100) : 0);
 
 export function digestFeature(deps: FeatureDeps) {
@@ -160,7 +162,7 @@ export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, 
         ? `**环境责任区报表**：已提交 **${zone.week.onTime + zone.week.late}/${zone.total}**（按时 ${zone.week.onTime}，补交 ${zone.week.late}）`
         : `**环境责任区报表**：${zone.history.length} 周共应交 ${onTime + late + missing} 份，按时 ${onTime}，补交 ${late}，未交 ${missing}`,
     ];
-    if (d.kind === 'weekly') lines.push(zone.week.missing ? `未提交 ${zone.week.missing} 人${names ? `：${zone.missingOwners.join('、')}` : ''}` : '全部已提交 👍');
+    if (d.kind === 'weekly') lines.push(zone.week.missing ? `未提交 ${zone.week.missing} 人${names ? `：${zone.missingOwners.map(shortName).join('、')}` : ''}` : '全部已提交 👍');
     blocks.push(lines.join('\n'));
     chart.push({ item: '责任区报表', percent: pct(onTime + late, onTime + late + missing) });
   }
@@ -193,17 +195,17 @@ export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, 
     const l = d.ledger;
     blocks.push(`**走访台账**：${period}新增 ${l.opened} 项，销号 ${l.closed} 项，目前逾期 ${l.overdue} 项${l.medianDaysToClose === null ? '' : `，销号用时中位数 ${l.medianDaysToClose} 天`}`);
   }
-  if (d.behind.length) blocks.push(`**进度落后或逾期**：${d.behind.length} 人${names ? `：${d.behind.join('、')}` : ''}（已分别私信提醒）`);
+  if (d.behind.length) blocks.push(`**进度落后或逾期**：${d.behind.length} 人${names ? `：${d.behind.map(shortName).join('、')}` : ''}（已分别私信提醒）`);
 
   const highlights = [
-    ...(d.highlights.length ? [`🌟 ${period}走访最多：${d.highlights.map((h) => `${h.name} ${h.visits} 次`).join('、')}`] : []),
-    ...(zone?.perfectOwners.length ? [`🌟 每周按时提交报表：${zone.perfectOwners.join('、')}`] : []),
+    ...(d.highlights.length ? [`🌟 ${period}走访最多：${d.highlights.map((h) => `${shortName(h.name)} ${h.visits} 次`).join('、')}`] : []),
+    ...(zone?.perfectOwners.length ? [`🌟 每周按时提交报表：${zone.perfectOwners.map(shortName).join('、')}`] : []),
   ];
   const filed = zone ? zone.week.onTime + zone.week.late : 0;
   return renderCard('digest', {
     summary: `${KIND_TITLES[d.kind]} ${label}${zone && d.kind === 'weekly' ? `：报表已提交 ${filed}/${zone.total}` : `：走访 ${d.visits} 次`}`,
     title: `${KIND_TITLES[d.kind]} · ${label}`,
-    subtitle: `${def.name} / ${d.kind === 'weekly' ? 'Weekly' : d.kind === 'monthly' ? 'Monthly' : 'Phase'} digest`,
+    subtitle: `${oneLine(def.name, CAMPAIGN_NAME_SHOWN)} / ${d.kind === 'weekly' ? 'Weekly' : d.kind === 'monthly' ? 'Monthly' : 'Phase'} digest`,
     headerColor: d.behind.length || (zone && zone.week.missing) ? 'orange' : 'green',
     blocks: blocks.map((content) => ({ tag: 'markdown', content })),
     chart: chart.length

@@ -12,7 +12,7 @@ import {
 } from '../../domain/ledger.js';
 import { daysBetween } from '../../domain/periods.js';
 import { formatLocal, localDate } from '../../domain/time.js';
-import { callbackButton, labelledText, plainText, renderCard, reopenNote, textBlock, textTag } from '../../feishu/card-templates.js';
+import { callbackButton, labelledText, oneLine, plainText, renderCard, reopenNote, shortened, textBlock, textTag } from '../../feishu/card-templates.js';
 import { fitsCardBudget } from '../../feishu/card-budget.js';
 
 /**
@@ -121,12 +121,18 @@ function historyLines(item: LedgerItem, events: LedgerEvent[], names: Map<number
     ...events.map((e) => {
       if (e.kind === 'escalated') return `${at(e.at)} ${EVENT_LABELS[e.kind]}`;
       const whom = e.kind === 'transferred' ? ` ${who(e.toOwnerId)}` : '';
-      return `${at(e.at)} ${who(e.actorId)} ${EVENT_LABELS[e.kind]}${whom}${e.note ? `：${e.note}` : ''}`;
+      return `${at(e.at)} ${who(e.actorId)} ${EVENT_LABELS[e.kind]}${whom}${e.note ? `：${oneLine(e.note, HISTORY_NOTE_SHOWN, LEDGER_WHOLE)}` : ''}`;
     }),
   ];
 }
 
 const HISTORY_SHOWN = 15;
+/** Fifteen notes at their limit would fill a card: each is a line, and the export has them whole. */
+const HISTORY_NOTE_SHOWN = 100;
+/** Where an item's words too long for its card are read whole: the ledger the admins export. */
+const LEDGER_WHOLE = '/导出 的台账';
+/** An item's own words: opinions are at most 800 characters, items made before that limit are cut. */
+const ITEM_TEXT_SHOWN = 1000;
 
 function historyPanel(lines: string[]) {
   const shown = lines.slice(-HISTORY_SHOWN);
@@ -170,9 +176,9 @@ export function itemCard(v: ItemCardInput) {
     headerColor: overdue ? 'red' : STATUS_COLORS[item.status],
     tags: overdue ? [textTag(`逾期 ${overdue} 天`, 'red')] : [],
     notice: v.notice ? [textBlock(v.notice, { color: overdue ? 'red' : 'blue' })] : [],
-    issue: labelledText('事项 Issue', item.text),
+    issue: labelledText('事项 Issue', shortened(item.text, ITEM_TEXT_SHOWN, LEDGER_WHOLE)),
     facts: textBlock(facts.join('\n'), { size: 'notation', color: 'grey' }),
-    resolution: item.resolution ? labelledText('解决情况 Resolution', item.resolution) : [],
+    resolution: item.resolution ? labelledText('解决情况 Resolution', shortened(item.resolution, NOTE_MAX, LEDGER_WHOLE)) : [],
     history: historyPanel(historyLines(item, v.events, v.names, tz)),
     actions: buttonRow(v.back ? [...actions, listButton(v.back)] : actions),
     reopen: actions.length || v.back ? [ledgerReopenNote()] : [],
@@ -272,7 +278,7 @@ function formCardWith(v: FormCardInput, chooseOwner: boolean) {
     title: f.title,
     subtitle: `${STATUS_LABELS[v.item.status]} · ${SOURCE_LABELS[v.item.source]} / ${f.en}`,
     headerColor: v.problem ? 'red' : f.color,
-    issue: labelledText('事项 Issue', v.item.text),
+    issue: labelledText('事项 Issue', shortened(v.item.text, ITEM_TEXT_SHOWN, LEDGER_WHOLE)),
     intro: f.intro,
     problems: v.problem ? [{ tag: 'markdown', content: `<font color='red'>${v.problem}</font>` }] : [],
     fields,
@@ -289,11 +295,6 @@ export const numbersLine = (n: LedgerNumbers) =>
   `未销号 **${n.open}** · 逾期 **${n.overdue}** · 待销号 ${n.awaitingClose} · 本周销号 ${n.closedThisWeek} · 本月销号 ${n.closedThisMonth}\n` +
   `销号用时：中位数 ${days(n.medianDaysToClose)}，90% 在 ${days(n.p90DaysToClose)} 内`;
 
-/** An item's words cut to a line for lists. */
-const brief = (text: string, max = 40) => {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max)}…` : line;
-};
 
 export interface ListRow {
   item: LedgerItem;
@@ -309,7 +310,7 @@ export function listRows(rows: ListRow[], now: Date, tz: string, back?: Back): o
       tag: 'column_set',
       flex_mode: 'none',
       columns: [
-        { tag: 'column', width: 'weighted', weight: 4, vertical_align: 'center', elements: [{ tag: 'markdown', content: head }, textBlock(brief(item.text), { size: 'notation' })] },
+        { tag: 'column', width: 'weighted', weight: 4, vertical_align: 'center', elements: [{ tag: 'markdown', content: head }, textBlock(oneLine(item.text, 40), { size: 'notation' })] },
         { tag: 'column', width: 'auto', vertical_align: 'center', elements: [callbackButton('查看 View', withBack({ action: 'ledger.view', itemId: item.id }, back))] },
       ],
     };

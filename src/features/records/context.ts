@@ -8,8 +8,14 @@ import { UserFacingError } from '../../feishu/errors.js';
 import type { RecordRepo } from '../../records/repo.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
 
-/** How many colleagues a visit card offers as co-visitors. */
-export const CO_VISITOR_OPTIONS = 100;
+/**
+ * How many colleagues a visit card offers as co-visitors, and leaders to report
+ * to: with a record's stored answers at their limits the card must stay under
+ * 30 KB ("发送消息") and 200 elements ("卡片 JSON 2.0 结构"), and each option
+ * costs about 130 bytes and an element.
+ */
+export const CO_VISITOR_OPTIONS = 40;
+export const LEADER_OPTIONS = 30;
 
 export type Colleague = Pick<Person, 'id' | 'name' | 'department'>;
 const COLLEAGUE_COLUMNS = { id: people.id, name: people.name, department: people.department };
@@ -109,14 +115,20 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     return picked;
   }
 
-  /** Leaders and admins other than the visitor, whom a visit can be reported to. */
-  async function leaders(person: Person): Promise<Colleague[]> {
+  /**
+   * Leaders and admins other than the visitor, whom a visit can be reported to,
+   * at most `LEADER_OPTIONS`: the one named in `keep` (a stored record's), then
+   * those of the visitor's department, then the rest by name.
+   */
+  async function leaders(person: Person, keep?: number): Promise<Colleague[]> {
     return deps.db
       .select(COLLEAGUE_COLUMNS)
       .from(people)
       .where(and(ne(people.id, person.id), sql`exists (select 1 from json_each(${people.roles}) where value in ('leader', 'admin'))`))
-      .orderBy(people.name)
-      .all();
+      .orderBy(sql`${people.id} = ${keep ?? 0} desc`, sql`coalesce(${people.department} = ${person.department ?? ''}, 0) desc`, people.name)
+      .limit(LEADER_OPTIONS)
+      .all()
+      .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
   }
 
   return { campaign, current, filesFor, heldDorm, dormsHeldBy, visitableTarget, targetsHeldBy, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };

@@ -3,7 +3,7 @@ import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } f
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person } from '../../db/schema.js';
-import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
+import { callbackButton, listRow, renderCard, shortened, shortName } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { formatLocal } from '../../domain/time.js';
 import { validate } from '../../records/fields.js';
@@ -132,10 +132,10 @@ export function recordsFeature(deps: FeatureDeps) {
     const promoted = await records.ledgerCount(all.map((r) => r.id));
     const rows = all.slice(0, LIST_LIMIT).map((r) => {
       const topic = String(r.data.topic ?? '');
-      const line = `**${authors.get(r.authorId) ?? ''}** · ${formatLocal(r.submittedAt, campaign.def.timezone, 'M/D')}${topic ? ` · ${topic}` : ''}`;
+      const line = `**${shortName(authors.get(r.authorId) ?? '')}** · ${formatLocal(r.submittedAt, campaign.def.timezone, 'M/D')}${topic ? ` · ${topic}` : ''}`;
       return [
         listRow(line, promoted.has(r.id) ? { tag: 'markdown', content: "<font color='green'>已转台账</font>" } : callbackButton('转入台账', { action: 'suggestion.promote', recordId: r.id })),
-        { tag: 'div', text: { tag: 'plain_text', content: String(r.data.content ?? '').slice(0, 300), text_size: 'notation' } },
+        { tag: 'div', text: { tag: 'plain_text', content: shortened(String(r.data.content ?? ''), 300, '/导出 的献计表'), text_size: 'notation' } },
       ];
     });
     return listCard(`献一计 · 共 ${all.length} 条`, `${campaign.def.name} / Suggestions`, rows.length ? rows.flat() : [{ tag: 'markdown', content: '还没有人提出建议。' }]);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { CampaignDefinition } from '../../domain/campaign.js';
 import type { Person, RecordRow, Target } from '../../db/schema.js';
-import { textBlock } from '../../feishu/card-templates.js';
+import { CLASS_SHOWN, oneLine, shortened, shortName, textBlock } from '../../feishu/card-templates.js';
+import { SHEETS } from '../../roster/sheets.js';
 import { choice, confirm, date, lines, multi, text, type Field, type Option } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 import { categoryName, kindName } from '../claiming/index.js';
@@ -54,17 +55,22 @@ export function questionnaireFields(def: CampaignDefinition): Field[] {
 const isEnterprise = (t: Target) => !!t.enterprise;
 
 /** How the target reads in a heading: no family details, safe for a leader's eyes. */
-export const targetHeading = (def: CampaignDefinition, t: Target) => [t.name, t.className ?? kindName(def, t.kind)].join(' · ');
+export const targetHeading = (def: CampaignDefinition, t: Target) => [shortName(t.name), t.className ? oneLine(t.className, CLASS_SHOWN) : kindName(def, t.kind)].join(' · ');
+
+/** Where a target's details too long for a card can be read whole: the roster the admins keep. */
+const DETAILS_WHOLE = '管理员处的走访对象名单';
 
 /** The family (or enterprise) details only the target's visitors and admins may see. */
 export function privateDetails(def: CampaignDefinition, t: Target): object[] {
+  // Each cut at its roster column's limit: a cell stored before the limits must not make the form too big to open.
+  const limit = (key: string) => SHEETS.targets.columns.find((c) => c.key === key)!.maxLength;
   const rows: Array<[string, string | null]> = [
-    ['类别', [categoryName(def, t.category), t.subKind].filter(Boolean).join(' · ') || null],
-    ['家长', t.parentName],
-    ['电话', t.phone],
-    ['住址', t.address],
-    ['实习企业', t.enterprise],
-    ['情况说明', t.reason],
+    ['类别', [categoryName(def, t.category), t.subKind && shortened(t.subKind, limit('subKind'))].filter(Boolean).join(' · ') || null],
+    ['家长', t.parentName && shortened(t.parentName, limit('parentName'))],
+    ['电话', t.phone && shortened(t.phone, limit('phone'))],
+    ['住址', t.address && shortened(t.address, limit('address'), DETAILS_WHOLE)],
+    ['实习企业', t.enterprise && shortened(t.enterprise, limit('enterprise'), DETAILS_WHOLE)],
+    ['情况说明', t.reason && shortened(t.reason, limit('reason'), DETAILS_WHOLE)],
   ];
   const shown = rows.filter(([, v]) => v);
   if (!shown.length) return [];
@@ -73,6 +79,11 @@ export function privateDetails(def: CampaignDefinition, t: Target): object[] {
     textBlock(shown.map(([k, v]) => `${k}：${v}`).join('\n'), { size: 'notation' }),
   ];
 }
+
+/** A name in a select: a real one is a few characters, and seventy options share the card with a form's answers. */
+const OPTION_NAME_SHOWN = 12;
+/** A co-visitor as the select offers them: the department is only a hint. */
+const colleagueLabel = (p: Colleague) => `${oneLine(p.name, OPTION_NAME_SHOWN)}${p.department ? `（${oneLine(p.department, 8)}）` : ''}`;
 
 export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
   function fields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
@@ -83,7 +94,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       date('visitedOn', '走访日期', 'Date of visit'),
       choice('mode', '走访方式', 'Mode', VISIT_MODES),
       choice('place', '走访地点', 'Place', VISIT_PLACES),
-      multi('coVisitors', '同行教师', 'Co-visitors', colleagues.map((p) => ({ value: String(p.id), label: `${p.name}${p.department ? `（${p.department}）` : ''}` })), { max: 5 }),
+      multi('coVisitors', '同行教师', 'Co-visitors', colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })), { max: 5 }),
       text('summary', student ? '学生概况' : '对象概况', student ? 'About the student' : 'About the person', { required: true, multiline: true, max: 300 }),
       text('situation', enterprise ? '企业情况' : student ? '家庭情况' : '基本情况', enterprise ? 'The enterprise' : 'Family situation', { required: true, multiline: true, max: 500 }),
       text('purpose', '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
@@ -93,7 +104,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       ...(student ? questionnaireFields(def) : []),
       text('opinions', enterprise ? '企业意见和建议' : '家长意见和建议', 'Opinions and suggestions', { multiline: true, max: 800, hint: '每行一条，提交后列入台账跟进' }),
       choice('followUp', '后续跟进', 'Follow-up', FOLLOW_UPS),
-      choice('leader', '报告给哪位领导', 'Leader to report to', leaders.map((p) => ({ value: String(p.id), label: p.name })), { required: false }),
+      choice('leader', '报告给哪位领导', 'Leader to report to', leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })), { required: false }),
       text('followUpNote', '跟进事项', 'What needs doing', { multiline: true, max: 300 }),
       confirm('noGifts', '未收受家长（企业）礼品礼金', 'No gifts accepted'),
     ];
@@ -109,7 +120,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       const target = await ctx.visitableTarget(ref.targetId, person, stored);
       const named = ((stored?.data.coVisitors as string[] | undefined) ?? []).map(Number);
       const colleagues = await ctx.colleagues(person, named);
-      const leaders = await ctx.leaders(person);
+      const leaders = await ctx.leaders(person, stored?.data.leader ? Number(stored.data.leader) : undefined);
       const kind = def.targetKinds.find((k) => k.key === target.kind);
       const done = (await records.forSubject(def.id, 'visit', { type: 'target', id: target.id })).filter((r) => r.id !== stored?.id).length;
       return {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { cardBytes, fitCard } from '../../src/feishu/card-budget.js';
+import { oneLine, shortened } from '../../src/feishu/card-templates.js';
+import { validateCardContent } from '../../src/sandbox/cards.js';
+
+/** The two ways a long text is kept from sinking a card: cut where it is shown, and the last guard in renderCard. */
+
+describe('shortened', () => {
+  it('leaves a text within its limit alone and cuts a longer one with where to read the rest', () => {
+    expect(shortened('家校沟通', 4, '/导出')).toBe('家校沟通');
+    expect(shortened('家校沟通要常态化', 4, '/导出')).toBe('家校沟通…（全文见 /导出）');
+    expect(oneLine('第一行\n第二行', 5)).toBe('第一行 第…');
+  });
+});
+
+describe('fitCard', () => {
+  const card = (rows: string[], defaultValue = '') => ({
+    schema: '2.0',
+    body: {
+      elements: [
+        ...rows.map((content) => ({ tag: 'markdown', content })),
+        { tag: 'button', text: { tag: 'plain_text', content: '查看' }, behaviors: [{ type: 'callback', value: { note: '值'.repeat(2000) } }] },
+        { tag: 'input', name: 'note', max_length: 1000, default_value: defaultValue },
+      ],
+    },
+  });
+
+  it('returns a card inside 30 KB as it is', () => {
+    const small = card(['一行', '两行']);
+    expect(fitCard(small)).toBe(small);
+  });
+
+  it('cuts the longest text of a card over 30 KB just enough, and never a value sent back or a default', () => {
+    const names = Array.from({ length: 20 }, (_, i) => `教师${i}`);
+    const big = card([...names, '长'.repeat(10_000)], '默'.repeat(1000));
+    const fitted = fitCard(big);
+    expect(validateCardContent(JSON.stringify(fitted)).ok).toBe(true);
+    expect(cardBytes(fitted)).toBeLessThanOrEqual(30 * 1024);
+    const contents = fitted.body.elements.map((e) => ('content' in e ? e.content : undefined));
+    expect(contents.slice(0, 20)).toEqual(names);
+    expect(contents[20]).toMatch(/^长+…$/);
+    expect(JSON.stringify(fitted)).toContain('值'.repeat(2000));
+    expect(JSON.stringify(fitted)).toContain('默'.repeat(1000));
+    // The card handed in is not changed: its blocks may be shared with another card.
+    expect(big.body.elements[20]).toEqual({ tag: 'markdown', content: '长'.repeat(10_000) });
+  });
+});
