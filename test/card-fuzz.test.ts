@@ -10,7 +10,7 @@ import { importRoster } from '../src/roster/import.js';
 import { SHEETS, sheetFromValues, type SheetKind } from '../src/roster/sheets.js';
 import { formatProblem } from '../src/roster/validate.js';
 import { validateCardContent } from '../src/sandbox/cards.js';
-import { cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+import { cardButtons, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 import { RECORDS_CAMPAIGN } from './records/fixtures.js';
 
 /**
@@ -67,24 +67,6 @@ class Texts {
   }
 }
 
-interface Button {
-  label: string;
-  value: Record<string, unknown>;
-}
-function buttonsOf(card: unknown): Button[] {
-  const out: Button[] = [];
-  const walk = (n: unknown) => {
-    if (Array.isArray(n)) n.forEach(walk);
-    else if (n && typeof n === 'object') {
-      const o = n as Record<string, any>;
-      const value = o.tag === 'button' ? o.behaviors?.find((b: any) => b.type === 'callback')?.value : undefined;
-      if (value) out.push({ label: String(o.text?.content ?? ''), value });
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(card);
-  return out;
-}
 
 /** What a teacher types into every field of a form card: each input filled to its max_length. */
 function fillForm(card: unknown, t: Texts): Record<string, unknown> | undefined {
@@ -250,13 +232,13 @@ describe('cards fit, whatever the lengths (fuzzed)', { timeout: 120_000 }, () =>
         let card: unknown = open.card.data;
         for (let step = 0; step < 2; step++) {
           const filled = fillForm(card, t);
-          const submit = filled && buttonsOf(card).find((b) => b.value.action?.toString().endsWith('.submit'));
+          const submit = filled && cardButtons(card).find((b) => b.value.action?.toString().endsWith('.submit'));
           if (!submit) break;
           const sent = await h.standIn.clickCard({ messageId, operatorOpenId: h.openId(who), value: submit.value, formValue: filled });
           if (sent.error) return void problems.push(`${what} submit: ${sent.error.code} ${sent.error.msg}`);
           if (!sent.card) return void problems.push(`${what} submit: no card (${sent.toast?.content})`);
           check(sent.card.data, `${what} summary`);
-          const edit = buttonsOf(sent.card.data).find((b) => b.value.action?.toString().endsWith('.edit'));
+          const edit = cardButtons(sent.card.data).find((b) => b.value.action?.toString().endsWith('.edit'));
           if (!edit) break;
           const again = await h.standIn.clickCard({ messageId, operatorOpenId: h.openId(who), value: edit.value });
           if (again.error) return void problems.push(`${what} edit: ${again.error.code} ${again.error.msg}`);
@@ -274,7 +256,7 @@ describe('cards fit, whatever the lengths (fuzzed)', { timeout: 120_000 }, () =>
         if (!cards.length) problems.push(`${who} ${text}: no card (${h.textsTo(who).at(-1)})`);
         for (const m of cards) {
           check(m.content, `${text}`);
-          for (const b of buttonsOf(m.content)) {
+          for (const b of cardButtons(m.content)) {
             const action = String(b.value.action ?? '');
             if (!action.endsWith('.open') || opened.has(action)) continue;
             opened.add(action);
@@ -285,7 +267,7 @@ describe('cards fit, whatever the lengths (fuzzed)', { timeout: 120_000 }, () =>
 
       await h.say(VISITOR, '/走访');
       const list = h.cardsTo(VISITOR).at(-1);
-      const visitButtons = list ? buttonsOf(list.content).filter((x) => x.value.action === 'visit.open') : [];
+      const visitButtons = list ? cardButtons(list.content).filter((x) => x.value.action === 'visit.open') : [];
       if (!visitButtons.length) problems.push(`/走访: no list of targets to visit (${h.textsTo(VISITOR).at(-1)})`);
       for (const text of ['/走访', '/宿舍', '/心得', '/献计', '/体验', '/进度', '/台账']) await command(VISITOR, text);
       // Someone who holds no target yet claims one.

@@ -5,7 +5,7 @@ import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { presetDefinition } from '../src/domain/presets.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { validateCardContent } from '../src/sandbox/cards.js';
-import { cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+import { cardButtons, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 
 /**
  * Lists that grow with the school, at a school's and a district's size: every
@@ -50,23 +50,6 @@ function expectAccepted(card: object) {
   expect(check.ok ? 'accepted' : check.msg).toBe('accepted');
 }
 
-interface Button {
-  label: string;
-  value: Record<string, unknown>;
-}
-function buttonsOf(card: unknown): Button[] {
-  const out: Button[] = [];
-  const walk = (n: unknown) => {
-    if (Array.isArray(n)) n.forEach(walk);
-    else if (n && typeof n === 'object') {
-      const o = n as Record<string, any>;
-      if (o.tag === 'button') out.push({ label: String(o.text?.content ?? ''), value: o.behaviors?.find((b: any) => b.type === 'callback')?.value });
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(card);
-  return out;
-}
 /** The "- …" lines of a card's lists. */
 const listed = (card: unknown) =>
   cardText(card)
@@ -93,7 +76,7 @@ function adminCard() {
 async function allPages(press: (v: Record<string, unknown>) => Promise<object>, first: object): Promise<object[]> {
   const pages = [first];
   for (let card = first; ; ) {
-    const next = buttonsOf(card).find((b) => b.label.startsWith('下一页'));
+    const next = cardButtons(card).find((b) => b.label.startsWith('下一页'));
     if (!next) return pages;
     card = await press(next.value);
     pages.push(card);
@@ -127,8 +110,8 @@ describe('lists at school scale', { timeout: 90_000 }, () => {
     expect(shown.sort()).toEqual([...names].sort());
 
     // 撤销 on the third page answers with the third page, one leave shorter.
-    const third = await press(buttonsOf(pages[1]!).find((b) => b.label.startsWith('下一页'))!.value);
-    const revoke = buttonsOf(third).find((b) => b.label === '撤销')!;
+    const third = await press(cardButtons(pages[1]!).find((b) => b.label.startsWith('下一页'))!.value);
+    const revoke = cardButtons(third).find((b) => b.label === '撤销')!;
     const after = await press(revoke.value);
     expect(cardText(after)).toContain('请假与代班 · 39 条');
     expect(cardText(after)).toContain('第 21–30 条，共 39 条');
@@ -150,7 +133,7 @@ describe('lists at school scale', { timeout: 90_000 }, () => {
 
     const overview = await allPages(press, card);
     expect(overview.length).toBe(2); // 18 departments, 15 a page
-    const groups = overview.flatMap((p) => buttonsOf(p).filter((b) => b.label === '查看'));
+    const groups = overview.flatMap((p) => cardButtons(p).filter((b) => b.label === '查看'));
     expect(groups).toHaveLength(18);
     expect(overview.map(cardText).join('\n')).toContain('**语文组** · 25 人 · 50 项');
 
@@ -166,7 +149,7 @@ describe('lists at school scale', { timeout: 90_000 }, () => {
       expect(lines.filter((l) => l.startsWith(`${n}：`)).map((l) => l.split(' · ')[0])).toEqual([`${n}：走访心得`, `${n}：感人故事`]);
     }
     // 返回 goes back to the counts.
-    const back = buttonsOf(await press(groups[0]!.value)).find((b) => b.label.startsWith('返回'))!;
+    const back = cardButtons(await press(groups[0]!.value)).find((b) => b.label.startsWith('返回'))!;
     expect(cardText(await press(back.value))).toContain('按部门统计');
   });
 
@@ -179,7 +162,7 @@ describe('lists at school scale', { timeout: 90_000 }, () => {
     const notice = h.cardsTo(ADMIN).find((m) => cardText(m.content).includes('逾期未完成'))!;
     expectAccepted(notice.content);
     expect(cardText(notice.content)).toMatch(/另有 \d+ 项未列出/);
-    expect(buttonsOf(notice.content).map((b) => b.value)).toContainEqual({ action: 'behind.groups', offset: 0 });
+    expect(cardButtons(notice.content).map((b) => b.value)).toContainEqual({ action: 'behind.groups', offset: 0 });
   });
 
   it('/名单 with 300 members not yet matched to Feishu: the count, and every name once across the pages', async () => {
@@ -190,7 +173,7 @@ describe('lists at school scale', { timeout: 90_000 }, () => {
     const { card, press } = adminCard();
     expectAccepted(card);
     expect(cardText(card)).toContain('未匹配 **300** 人');
-    const open = buttonsOf(card).find((b) => b.value?.key === 'unmatched')!;
+    const open = cardButtons(card).find((b) => b.value?.key === 'unmatched')!;
     const pages = await allPages(press, await press(open.value));
     expect(pages.length).toBe(10);
     const shown = pages.flatMap(listed);
@@ -250,8 +233,8 @@ describe('claiming at school scale', { timeout: 90_000 }, () => {
     const shown = pages.flatMap((p) => classes.filter((c) => cardText(p).includes(`${c} · `)));
     expect(shown.sort()).toEqual([...classes].sort());
 
-    const second = await press(buttonsOf(pages[0]!).find((b) => b.label.startsWith('下一页'))!.value);
-    const take = buttonsOf(second).find((b) => b.label === '认领')!;
+    const second = await press(cardButtons(pages[0]!).find((b) => b.label.startsWith('下一页'))!.value);
+    const take = cardButtons(second).find((b) => b.label === '认领')!;
     const after = await press(take.value);
     expect(cardText(after)).toContain('已认领 1/');
     expect(cardText(after)).toContain(cardText(second).match(/第 \d+–\d+ 组/)![0]);
@@ -301,7 +284,7 @@ describe('lists at district scale', { timeout: 90_000 }, () => {
     expectAccepted(card);
     expect(cardText(card)).toContain('尚未完成 · 2012 项');
     expect(cardText(card)).toContain('**数学组** · 84 人 · 168 项');
-    const maths = buttonsOf(card).find((b) => b.value?.group === '数学组')!;
+    const maths = cardButtons(card).find((b) => b.value?.group === '数学组')!;
     const lines = (await allPages(press, await press(maths.value))).flatMap(listed);
     expect(lines).toHaveLength(168);
     expect(new Set(lines).size).toBe(168);

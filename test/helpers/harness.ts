@@ -201,6 +201,22 @@ export function cardText(card: unknown): string {
   return out.join('\n');
 }
 
+/** Every button of a card that sends a callback, with its label and value, in card order. */
+export function cardButtons(card: unknown): Array<{ label: string; value: Record<string, unknown> }> {
+  const out: Array<{ label: string; value: Record<string, unknown> }> = [];
+  const walk = (n: unknown) => {
+    if (Array.isArray(n)) n.forEach(walk);
+    else if (n && typeof n === 'object') {
+      const o = n as Record<string, any>;
+      const value = o.tag === 'button' ? o.behaviors?.find((b: any) => b.type === 'callback')?.value : undefined;
+      if (value) out.push({ label: String(o.text?.content ?? ''), value });
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(card);
+  return out;
+}
+
 /** Finds the callback value of the first button whose label contains `label`. */
 export function buttonValue(card: unknown, label: string): Record<string, unknown> {
   let found: Record<string, unknown> | undefined;
