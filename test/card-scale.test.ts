@@ -4,6 +4,7 @@ import { leaves, ledgerItems, people, targets } from '../src/db/schema.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { presetDefinition } from '../src/domain/presets.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
+import { setHolders } from '../src/db/assignments.js';
 import { validateCardContent } from '../src/sandbox/cards.js';
 import { cardButtons, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 
@@ -238,6 +239,42 @@ describe('claiming at school scale', { timeout: 90_000 }, () => {
     const after = await press(take.value);
     expect(cardText(after)).toContain('已认领 1/');
     expect(cardText(after)).toContain(cardText(second).match(/第 \d+–\d+ 组/)![0]);
+  });
+});
+
+describe('a campaign whose quota is dozens of targets', { timeout: 90_000 }, () => {
+  it('/认领 shows the claimed ten at a time: 下一页 through every one once, and 退回 answers with the part it was on', async () => {
+    const base = presetDefinition('wei-xingdong', { year: 2027, branchChatId: DEMO_BRANCH_CHAT_ID });
+    const preset = parseCampaignDefinition({ ...base, claiming: { ...base.claiming, quota: 40 } });
+    h = await startHarness({ transport: 'webhook', at: cst('2027-04-12T10:00:00'), campaign: preset });
+    const at = h.clock.now();
+    const names = Array.from({ length: 35 }, (_, i) => `学生${String(i + 1).padStart(2, '0')}`);
+    const ids = h.db
+      .insert(targets)
+      .values(names.map((name) => ({ campaignId: preset.id, naturalKey: `student:2026级会计1班:${name}`, kind: 'student-family', name, className: '2026级会计1班', category: preset.targetCategories[0]!.key, updatedAt: at })))
+      .returning({ id: targets.id })
+      .all();
+    const teacher = idOf('王建国');
+    h.db.transaction((tx) => ids.forEach((t) => setHolders(tx, preset.id, 'target', t.id, [teacher], { via: 'claim', at, by: teacher })));
+
+    await h.say('王建国', '/认领');
+    const message = h.cardsTo('王建国').at(-1)!;
+    expectAccepted(message.content);
+    expect(cardText(message.content)).toContain('第 1–10 位，共 35 位');
+    const press = async (value: Record<string, unknown>) => {
+      const r = await h.standIn.clickCard({ messageId: message.messageId, operatorOpenId: h.openId('王建国'), value });
+      expect(r.error).toBeUndefined();
+      expectAccepted(r.card!.data);
+      return r.card!.data as object;
+    };
+    const pages = await allPages(press, message.content as object);
+    expect(pages).toHaveLength(4);
+    const shown = pages.flatMap((p) => names.filter((n) => cardText(p).includes(`. ${n} · `)));
+    expect(shown).toEqual(names);
+
+    const released = await press(cardButtons(pages[2]!).find((b) => b.label === '退回')!.value);
+    expect(cardText(released)).toContain('已认领 34/40');
+    expect(cardText(released)).toContain('第 21–30 位，共 34 位');
   });
 });
 

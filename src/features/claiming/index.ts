@@ -23,8 +23,15 @@ import { ClaimRepo, NominationRepo, type ClaimFilter, type ClaimGroup } from './
  */
 
 const PAGE = 12;
+/** Claimed targets shown at once, each with its 退回 button: a campaign may set a quota of dozens. */
+const HELD_PAGE = 10;
 
-const filterSchema = z.object({ category: z.string().optional(), className: z.string().optional(), offset: z.number().int().min(0).default(0) });
+const filterSchema = z.object({
+  category: z.string().optional(),
+  className: z.string().optional(),
+  offset: z.number().int().min(0).default(0),
+  heldOffset: z.number().int().min(0).default(0),
+});
 const listRef = filterSchema.extend({ campaignId: z.string() });
 
 export const kindName = (def: CampaignDefinition, key: string) => def.targetKinds.find((k) => k.key === key)?.name ?? key;
@@ -78,7 +85,9 @@ export function claimingFeature(deps: FeatureDeps) {
     const groups = await claims.groups(def.id, filter);
     const quota = def.claiming.quota;
     const full = held.length >= quota;
-    const ref = { campaignId: def.id, category: filter.category, className: filter.className };
+    // Where the held list stands, kept by every button so an answer shows the same part of it.
+    const heldFrom = filter.heldOffset < held.length ? filter.heldOffset - (filter.heldOffset % HELD_PAGE) : 0;
+    const ref = { campaignId: def.id, category: filter.category, className: filter.className, heldOffset: heldFrom };
     const card = (sections: object[]) => renderCard('claim-list', { held: held.length, quota, campaignName: def.name, headerColor: full ? 'green' : 'blue', sections });
     const sections: object[] = [
       {
@@ -88,9 +97,12 @@ export function claimingFeature(deps: FeatureDeps) {
     ];
     if (held.length) {
       sections.push({ tag: 'markdown', content: '**我已认领 / Mine**' });
-      held.forEach((t, i) =>
-        sections.push(listRow(`${i + 1}. ${heldLine(def, t)}`, callbackButton('退回', { action: 'claim.release', ...ref, targetId: t.id, offset: filter.offset }))),
+      const heldTo = Math.min(heldFrom + HELD_PAGE, held.length);
+      held.slice(heldFrom, heldTo).forEach((t, i) =>
+        sections.push(listRow(`${heldFrom + i + 1}. ${heldLine(def, t)}`, callbackButton('退回', { action: 'claim.release', ...ref, targetId: t.id, offset: filter.offset }))),
       );
+      const heldPage = { from: heldFrom, to: heldTo, total: held.length, prev: heldFrom ? heldFrom - HELD_PAGE : undefined, next: heldTo < held.length ? heldTo : undefined };
+      sections.push(...pageNav(heldPage, (o) => ({ action: 'claim.page', ...ref, heldOffset: o, offset: filter.offset }), '位'));
       sections.push({ tag: 'hr' });
     }
     const available = groups.reduce((n, g) => n + g.count, 0);
@@ -188,7 +200,7 @@ export function claimingFeature(deps: FeatureDeps) {
         if (!person) return reply({ text: bilingual(NOT_IN_ROSTER) });
         const c = await claimCampaign();
         mayClaim(c.def, person);
-        await reply({ card: await claimCard(c, person, { ...parseFilter(c.def, args), offset: 0 }) });
+        await reply({ card: await claimCard(c, person, { ...parseFilter(c.def, args), offset: 0, heldOffset: 0 }) });
       },
     });
 
