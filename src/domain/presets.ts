@@ -2,7 +2,7 @@ import { parseCampaignDefinition, type CampaignDefinition, type CampaignDefiniti
 
 /**
  * The two real campaigns, as presets a school starts from. Every number here is
- * the seed's own (../shared/seeds/); where the seed is silent (the year, the term
+ * the school document's own (named in `source`); where the seed is silent (the year, the term
  * dates, the questionnaire) the choice is marked and can be overridden.
  */
 
@@ -35,7 +35,7 @@ const weiXingdong: Preset = {
   name: 'wei-xingdong',
   aliases: ['微行动', 'seed-000'],
   title: '黄埔职校“微”行动',
-  source: 'seeds/000_ec475e4334878e5e.txt',
+  source: '黄埔区教育局党委“百千万”走访教育实践活动之“黄埔职校‘微’行动”',
   build: ({ year, id, branchChatId, termMeeting }) => ({
     id: id ?? `wei-xingdong-${year}`,
     name: `“微”行动（${year}）`,
@@ -89,7 +89,7 @@ const sanDaYiShigan: Preset = {
   name: 'san-da-yi-shigan',
   aliases: ['三大一实干', 'seed-002'],
   title: '庙桥小学“三大一实干”',
-  source: 'seeds/002_ca20c4d2a243764c.txt',
+  source: '武进区庙桥小学《关于组织开展“三大一实干”活动的实施方案》',
   build: ({ year, id, branchChatId, termMeeting }) => ({
     id: id ?? `san-da-${year}`,
     name: `“三大一实干”活动（${year}）`,

@@ -59,16 +59,16 @@ export interface FeishuApiOptions {
 
 export type ReceiveIdType = 'open_id' | 'chat_id';
 
-/** `image` for images (also those inside posts); `file` for files, audio and video (FEISHU.md §4.4). */
+/** `image` for images (also those inside posts); `file` for files, audio and video (「获取消息中的资源文件」). */
 export type ResourceType = 'image' | 'file';
 
-/** What Feishu's file upload accepts as `file_type`; anything else (a .zip) is `stream` (FEISHU.md §5.5). */
+/** What Feishu's file upload accepts as `file_type`; anything else (a .zip) is `stream` (「上传文件」). */
 export type UploadFileType = 'opus' | 'mp4' | 'pdf' | 'doc' | 'xls' | 'ppt' | 'stream';
 
-/** Feishu takes files up to 30 MB (FEISHU.md §5.5). */
+/** Feishu takes files up to 30 MB (「上传文件」). */
 export const MAX_UPLOAD_BYTES = 30 * 1024 * 1024;
 
-/** Feishu serves resources up to 100 MB (FEISHU.md §4.4). */
+/** Feishu serves resources up to 100 MB (「获取消息中的资源文件」). */
 const MAX_RESOURCE_BYTES = 100 * 1024 * 1024;
 
 /** Reads a response stream into memory, giving up when it exceeds `max` bytes or stalls for `idleMs`. */
@@ -260,7 +260,7 @@ export class FeishuApi {
   /**
    * Uploads a file to send as a `file` message; returns its file_key.
    * https://open.feishu.cn/document/server-docs/im-v1/file/create — at most 30 MB and not
-   * empty (234006, 234010). The SDK resolves to the inner `data` or null (FEISHU.md §5.5).
+   * empty (234006, 234010). The SDK resolves to the inner `data` or null (SDK 1.74; 「上传图片」「上传文件」).
    */
   async uploadFile(fileName: string, bytes: Buffer, fileType: UploadFileType): Promise<string> {
     const res = await this.withToken((auth) => this.client.im.v1.file.create({ data: { file_type: fileType, file_name: fileName, file: bytes } }, auth));

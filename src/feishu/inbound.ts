@@ -91,7 +91,7 @@ export class Intake {
     } as never);
   }
 
-  /** First delivery wins; Feishu re-delivers events for hours (FEISHU.md §4.6). */
+  /** First delivery wins; Feishu re-delivers events for hours (「事件概述」: 推送周期和频次). */
   private firstTime(key: string, type: string): boolean {
     const now = new Date(this.opts.now?.() ?? Date.now());
     const r = this.opts.db.insert(inboundEvents).values({ eventKey: key, eventType: type, receivedAt: now }).onConflictDoNothing().run();
@@ -118,7 +118,7 @@ export class Intake {
   /**
    * While stopping, an event is refused rather than dropped: the failure (HTTP
    * 500, or a 500 ACK on the long connection) makes Feishu push it again 15 s
-   * later, to the restarted bot (FEISHU.md §4.6). Callbacks are never re-pushed,
+   * later, to the restarted bot (「事件概述」). Callbacks are never re-pushed,
    * so a click gets a toast instead.
    */
   private refuseWhileStopping(): void {
@@ -219,7 +219,7 @@ const safeEqual = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-/** AES-256-CBC with key sha256(encryptKey) and the IV in the first 16 bytes (FEISHU.md §3). */
+/** AES-256-CBC with key sha256(encryptKey) and the IV in the first 16 bytes (「将事件发送至开发者服务器」). */
 export function decryptBody(encryptKey: string, encrypted: string): string {
   const buf = Buffer.from(encrypted, 'base64');
   const key = createHash('sha256').update(encryptKey).digest();

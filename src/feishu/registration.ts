@@ -2,7 +2,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 
 /**
  * One-click app creation (the SDK's registerApp: OAuth device authorization
- * against accounts.feishu.cn, FEISHU.md §7). Kept at the edge with the rest of
+ * against accounts.feishu.cn; RFC 8628). Kept at the edge with the rest of
  * the SDK; `zoufang setup` drives it.
  */
 export const registerApp = lark.registerApp;

@@ -52,7 +52,7 @@ export async function request(url: string, init: { method?: string; token?: stri
   };
 }
 
-/** POST /open-apis/auth/v3/tenant_access_token/internal (FEISHU.md §5.1). */
+/** POST /open-apis/auth/v3/tenant_access_token/internal (官方文档「自建应用获取 tenant_access_token」). */
 export async function tenantToken(baseUrl: string, appId: string, appSecret: string): Promise<ApiAnswer & { token?: string }> {
   const a = await request(`${baseUrl}/open-apis/auth/v3/tenant_access_token/internal`, { method: 'POST', json: { app_id: appId, app_secret: appSecret } });
   const token = typeof a.body.tenant_access_token === 'string' ? a.body.tenant_access_token : undefined;

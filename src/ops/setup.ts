@@ -10,7 +10,7 @@ import { InputEnded, type Prompter } from './prompt.js';
 /**
  * `zoufang setup`: gets the Feishu app's credentials into `.env` and says what
  * is left to do in the developer console. One-click creation uses the SDK's
- * registerApp (device authorization, FEISHU.md §7): a link and QR code to open
+ * registerApp (the SDK's one-click app registration, an OAuth 2.0 device authorization grant, RFC 8628): a link and QR code to open
  * in Feishu, then polling until the person approves. Where that cannot work
  * (no access to accounts.feishu.cn, the tenant forbids it, an existing app),
  * the App ID and secret are asked for and checked before anything is written.

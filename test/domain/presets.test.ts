@@ -5,7 +5,7 @@ import { onceTaskDue } from '../../src/domain/reminders.js';
 import { PRESETS, UnknownPresetError, findPreset, presetDefinition } from '../../src/domain/presets.js';
 
 /**
- * The two presets against the seeds' own numbers (../shared/seeds/): a school that
+ * The two presets against the schools' own documents' numbers: a school that
  * starts from a preset gets exactly what its document says.
  */
 
