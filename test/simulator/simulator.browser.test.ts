@@ -163,6 +163,24 @@ describe('the browser chat simulator', { timeout: 30_000 }, () => {
     await shot('06-debug');
     expect(pageErrors).toEqual([]);
   });
+
+  it('the admin’s /导出 arrives as a file bubble that downloads the workbook under its name', async () => {
+    await page.selectOption('#who', sim.openId('陈立华'));
+    await poll(() => textOf(page.locator('#who-roles'))).toContain('管理员');
+    await p2p().locator('[data-role="text"]').fill('/导出');
+    await p2p().locator('[data-role="text"]').press('Enter');
+    const link = p2p().locator('.msg-bot[data-msg-type="file"] a.msg-file', { hasText: '.xlsx' }).last();
+    await link.waitFor({ timeout: 20_000 });
+    const name = await link.getAttribute('download');
+    expect(name).toMatch(/\.xlsx$/);
+    expect(await link.innerText()).toContain(name!);
+    const download = await page.request.get(`${sim.url}${await link.getAttribute('href')}`);
+    expect(download.status()).toBe(200);
+    expect(download.headers()['content-disposition']).toContain(`filename*=UTF-8''${encodeURIComponent(name!)}`);
+    await link.scrollIntoViewIfNeeded();
+    await shot('07-export-file');
+    expect(pageErrors).toEqual([]);
+  });
 });
 
 describe('the card renderer', { timeout: 30_000 }, () => {
