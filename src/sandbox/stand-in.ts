@@ -30,12 +30,13 @@ import { MediaApi } from './open-api-media.js';
 import { MessagesApi } from './open-api-messages.js';
 import { AppRegistration } from './registration.js';
 import { SimulatedUsers } from './simulated-users.js';
-import { PlatformState } from './store.js';
+import { PlatformState, type Resource } from './store.js';
 import type { DeliverOptions, RecordedCall, StandInChat, StandInOptions, StandInRegistration, StandInUser, StoredMessage } from './types.js';
 import { hex, stripUndefined } from './util.js';
 
 export * from './types.js';
 export { REFUSALS, type Faults, type Refusal } from './gateway.js';
+export type { Resource as StoredResource } from './store.js';
 
 export class FeishuStandIn extends EventEmitter {
   readonly faults: { set(f: Partial<Faults>): void; clear(): void };
@@ -196,6 +197,12 @@ export class FeishuStandIn extends EventEmitter {
 
   messagesTo(openId: string): StoredMessage[] {
     return this.state.messagesTo(openId);
+  }
+
+  /** An image or file the bot uploaded or a user sent, by its image_key / file_key; a copy, so callers cannot change the stored one. */
+  resource(key: string): Resource | undefined {
+    const r = this.state.resource(key);
+    return r && { ...r, bytes: Buffer.from(r.bytes) };
   }
 
   calls(): RecordedCall[] {

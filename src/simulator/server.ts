@@ -45,8 +45,6 @@ export interface SimulatorOptions {
   people?: () => Promise<SimulatorPerson[]>;
   /** The campaign's time zone, for the clock buttons and times shown. */
   timezone?: string;
-  /** Reads a stored upload (image) so cards and image messages can show it. */
-  resource?: (key: string) => { bytes: Buffer; contentType: string } | undefined;
 }
 
 type SseEvent = 'message' | 'message-updated' | 'call' | 'clock';
@@ -56,8 +54,6 @@ export function createSimulator(o: SimulatorOptions) {
   const { standIn, clock } = o;
   let bot: SimulatorBot | undefined;
   let closed = false;
-  /** Images sent from the page, so they can be shown again (the stand-in keeps its own copy). */
-  const uploads = new Map<string, { bytes: Buffer; contentType: string }>();
 
   // One subscription to the stand-in, fanned out to every open page.
   const clients = new Set<Response>();
@@ -65,17 +61,17 @@ export function createSimulator(o: SimulatorOptions) {
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const res of clients) res.write(frame);
   };
-  /** The image being sent right now: sendImage stores (and announces) the message before it returns the key. */
-  let sending: { from: string; bytes: Buffer; contentType: string } | undefined;
-  const onMessage = (m: StoredMessage) => {
-    if (sending && m.msgType === 'image' && m.sender.kind === 'user' && m.sender.openId === sending.from && typeof m.content?.image_key === 'string') {
-      // Keep the bytes before the page hears of the message and asks for them.
-      uploads.set(m.content.image_key, { bytes: sending.bytes, contentType: sending.contentType });
-      sending = undefined;
-    }
-    broadcast('message', m);
+  /**
+   * The bot sends a file by its file_key alone ("发送消息"); the client shows the name the file
+   * was uploaded under ("上传文件"), so the page gets that name with the message.
+   */
+  const shown = (m: StoredMessage): StoredMessage => {
+    const key = m.msgType === 'file' && typeof m.content?.file_key === 'string' && !m.content.file_name ? m.content.file_key : undefined;
+    const fileName = key && standIn.resource(key)?.fileName;
+    return fileName ? { ...m, content: { ...m.content, file_name: fileName } } : m;
   };
-  const onUpdated = (m: StoredMessage) => broadcast('message-updated', m);
+  const onMessage = (m: StoredMessage) => broadcast('message', shown(m));
+  const onUpdated = (m: StoredMessage) => broadcast('message-updated', shown(m));
   const onCall = (c: RecordedCall) => broadcast('call', c);
   standIn.on('message', onMessage);
   standIn.on('message-updated', onUpdated);
@@ -126,7 +122,7 @@ export function createSimulator(o: SimulatorOptions) {
     });
     r.get('/sim/api/messages', (req, res) => {
       const chatId = typeof req.query['chat_id'] === 'string' ? req.query['chat_id'] : undefined;
-      res.json(chatId ? standIn.messagesIn(chatId) : standIn.messages());
+      res.json((chatId ? standIn.messagesIn(chatId) : standIn.messages()).map(shown));
     });
     r.get('/sim/api/events', (req, res) => {
       if (closed) {
@@ -155,13 +151,7 @@ export function createSimulator(o: SimulatorOptions) {
       const bytes = Buffer.from(str(b['base64'], 'base64'), 'base64');
       if (bytes.length === 0 || bytes.length > MAX_IMAGE_BYTES) throw new BadRequest('图片为空或超过 10 MB (empty image or over 10 MB)');
       const chatId = optStr(b['chatId']);
-      const contentType = /^image\/[\w.+-]+$/.test(String(b['contentType'])) ? String(b['contentType']) : 'application/octet-stream';
-      sending = { from, bytes, contentType };
-      try {
-        return await standIn.sendImage(from, bytes, chatId ? { chatId } : {});
-      } finally {
-        sending = undefined;
-      }
+      return standIn.sendImage(from, bytes, chatId ? { chatId } : {});
     }));
     r.post('/sim/api/click', act(async (b) => {
       const value = b['value'];
@@ -194,14 +184,17 @@ export function createSimulator(o: SimulatorOptions) {
       }
       return { ...clockState(), ranJobs: bot !== undefined };
     }));
+    // The pictures users sent and the images and files the bot uploaded, as the Feishu client shows them.
+    // Keys are opaque names in the stand-in's own store, never paths: nothing else can be read here.
     r.get('/sim/api/resource/:key', (req, res) => {
       const key = String(req.params['key']);
-      const found = uploads.get(key) ?? o.resource?.(key);
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      const found = standIn.resource(key);
       if (!found) {
-        res.status(404).json({ error: `没有这个资源 (no such resource): ${key}` });
+        res.status(404).json({ error: `没有这个图片或文件 (no such image or file): ${key}` });
         return;
       }
-      res.setHeader('X-Content-Type-Options', 'nosniff');
+      if (found.kind === 'file') res.setHeader('Content-Disposition', attachment(found.fileName ?? key));
       res.type(found.contentType).send(found.bytes);
     });
     r.use('/sim/api', (_req, res) => {
@@ -252,6 +245,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function str(v: unknown, name: string): string {
   if (typeof v !== 'string' || v === '') throw new BadRequest(`需要 ${name} (${name} is required)`);
   return v;
+}
+
+/** A download under its own name, Chinese included (RFC 6266), with an ASCII stand-in for old clients. */
+function attachment(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  const utf8 = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`;
 }
 
 function optStr(v: unknown): string | undefined {

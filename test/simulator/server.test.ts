@@ -1,6 +1,7 @@
+import * as lark from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_BRANCH_CHAT_ID } from '../../src/demo/seed.js';
-import { buttonValue, cardText, cst } from '../helpers/harness.js';
+import { buttonValue, cardText, cst, waitFor } from '../helpers/harness.js';
 import { startSimulator, type SimulatorHarness } from './sim-harness.js';
 
 /** The simulator's HTTP side without a browser: state, the event stream, the clock and input checks. */
@@ -109,6 +110,50 @@ describe('simulator endpoints', () => {
     expect(sim.standIn.messages().find((m) => m.messageId === card.messageId)!.updateCount).toBe(0);
   });
 
+  it('serves what the chat shows: a photo a teacher sent, an image the bot uploaded, the /导出 workbook to download', async () => {
+    const resource = (key: string) => fetch(`${sim.url}/sim/api/resource/${encodeURIComponent(key)}`);
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+    // A teacher's photo, sent from the page: shown in the chat bubble.
+    const sent = await post('/sim/api/image', { from: sim.openId('王建国'), chatId: sim.standIn.p2pChatId(sim.openId('王建国')), base64: png.toString('base64') });
+    expect(sent.status).toBe(200);
+    const photo = await resource((await sent.json()).imageKey);
+    expect(photo.status).toBe(200);
+    expect(photo.headers.get('content-type')).toBe('image/png');
+    expect(photo.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(photo.headers.get('content-disposition')).toBeNull(); // shown in place, not downloaded
+    expect(Buffer.from(await photo.arrayBuffer())).toEqual(png);
+
+    // An image the bot uploads ("上传图片"), as a card's img element names it by img_key.
+    const client = new lark.Client({ appId: sim.credentials.appId, appSecret: sim.credentials.appSecret, domain: sim.standIn.baseUrl, loggerLevel: lark.LoggerLevel.error });
+    const uploaded = await client.im.v1.image.create({ data: { image_type: 'message', image: png } });
+    const image = await resource(uploaded!.image_key!);
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await image.arrayBuffer())).toEqual(png);
+
+    // The admin's /导出: the workbook the bot sends downloads under its own (Chinese) name.
+    const admin = sim.openId('陈立华');
+    const said = await post('/sim/api/say', { from: admin, chatId: sim.standIn.p2pChatId(admin), text: '/导出' });
+    expect(said.status).toBe(200);
+    const files = async () => ((await (await fetch(`${sim.url}/sim/api/messages?chat_id=${sim.standIn.p2pChatId(admin)}`)).json()) as any[]).filter((m) => m.msgType === 'file');
+    await waitFor(async () => (await files()).length > 0, 'the export workbook', 60_000);
+    // The page gets the name the file was uploaded under, to show in the file bubble.
+    const { file_key: fileKey, file_name: fileName } = (await files())[0].content as { file_key: string; file_name: string };
+    expect(fileName).toMatch(/\.xlsx$/);
+    expect(fileName).toMatch(/[^\x00-\x7f]/); // the name is Chinese: the header must carry it as UTF-8
+    const file = await resource(fileKey);
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(file.headers.get('x-content-type-options')).toBe('nosniff');
+    const disposition = file.headers.get('content-disposition') ?? '';
+    expect(disposition).toMatch(/^attachment;/);
+    expect(decodeURIComponent(/filename\*=UTF-8''([^;]+)/.exec(disposition)?.[1] ?? '')).toBe(fileName);
+    const bytes = Buffer.from(await file.arrayBuffer());
+    expect(bytes.subarray(0, 2).toString('latin1')).toBe('PK'); // an xlsx is a zip
+    expect(bytes).toEqual(sim.standIn.resource(fileKey)!.bytes);
+  }, 90_000);
+
   it('answers bad input with the reason', async () => {
     const noValue = await post('/sim/api/click', { messageId: 'om_x', from: sim.openId('王建国'), value: 'x' });
     expect(noValue.status).toBe(400);
@@ -118,7 +163,11 @@ describe('simulator endpoints', () => {
     const stranger = await post('/sim/api/say', { from: 'ou_nobody', text: 'hi' });
     expect(stranger.status).toBe(400);
     expect((await fetch(`${sim.url}/sim/api/nope`)).status).toBe(404);
-    expect((await fetch(`${sim.url}/sim/api/resource/img_v3_nothing`)).status).toBe(404);
+    const missing = await fetch(`${sim.url}/sim/api/resource/img_v3_nothing`);
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error).toContain('没有这个图片或文件');
+    // Keys are names in the stand-in's store, never paths.
+    expect((await fetch(`${sim.url}/sim/api/resource/..%2F..%2Fpackage.json`)).status).toBe(404);
   });
 
   it('ends the event streams on close, so the bot can shut down', async () => {

@@ -60,6 +60,7 @@ export async function startSimulator(at: Date) {
 
   return {
     clock,
+    credentials,
     standIn,
     bot,
     db,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import * as lark from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { cst } from '../helpers/harness.js';
@@ -13,6 +14,12 @@ import { zoneReportRows } from '../helpers/zone-reports.js';
  * Friday zone-report card, submits it, and the group sees Monday's reminder and
  * the weekly digest with its chart. Every click goes through standIn.clickCard.
  */
+
+/** A 16×16 picture, as a teacher's photo or an image the bot uploads. */
+const PNG_16 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAHElEQVR4nGP8z8DwnwEPYBpVMKpgVMGoAuoqAACN9AIfnVeW6wAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 let sim: SimulatorHarness;
 let browser: Browser;
@@ -137,11 +144,7 @@ describe('the browser chat simulator', { timeout: 30_000 }, () => {
   });
 
   it('sends a photo, and the call log highlights a rate-limit rejection', async () => {
-    const png = Buffer.from(
-      'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAHElEQVR4nGP8z8DwnwEPYBpVMKpgVMGoAuoqAACN9AIfnVeW6wAAAABJRU5ErkJggg==',
-      'base64',
-    );
-    await p2p().locator('[data-role="image"]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: png });
+    await p2p().locator('[data-role="image"]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: PNG_16 });
     const photo = p2p().locator('.msg-mine img.msg-image').last();
     await photo.waitFor();
     await poll(() => photo.evaluate((img: HTMLImageElement) => img.complete)).toBe(true);
@@ -163,15 +166,34 @@ describe('the browser chat simulator', { timeout: 30_000 }, () => {
     await shot('06-debug');
     expect(pageErrors).toEqual([]);
   });
+
+  it('the admin’s /导出 arrives as a file bubble that downloads the workbook under its name', async () => {
+    await page.selectOption('#who', sim.openId('陈立华'));
+    await poll(() => textOf(page.locator('#who-roles'))).toContain('管理员');
+    await p2p().locator('[data-role="text"]').fill('/导出');
+    await p2p().locator('[data-role="text"]').press('Enter');
+    const link = p2p().locator('.msg-bot[data-msg-type="file"] a.msg-file', { hasText: '.xlsx' }).last();
+    await link.waitFor({ timeout: 20_000 });
+    const name = await link.getAttribute('download');
+    expect(name).toMatch(/\.xlsx$/);
+    expect(await link.innerText()).toContain(name!);
+    const download = await page.request.get(`${sim.url}${await link.getAttribute('href')}`);
+    expect(download.status()).toBe(200);
+    expect(download.headers()['content-disposition']).toContain(`filename*=UTF-8''${encodeURIComponent(name!)}`);
+    await link.scrollIntoViewIfNeeded();
+    await shot('07-export-file');
+    expect(pageErrors).toEqual([]);
+  });
 });
 
 describe('the card renderer', { timeout: 30_000 }, () => {
-  const fixture = () =>
+  const fixture = (uploadedImage: string) =>
     JSON.parse(
       fs
         .readFileSync(path.join(import.meta.dirname, 'fixtures/kitchen-sink-card.json'), 'utf8')
         .replace('PARTNER_A', demoOpenId('李秀英'))
-        .replace('PARTNER_B', demoOpenId('张伟')),
+        .replace('PARTNER_B', demoOpenId('张伟'))
+        .replace('UPLOADED_IMAGE', uploadedImage),
     );
 
   it('renders every component of a Card JSON 2.0 card and collects form_value like Feishu', async () => {
@@ -179,6 +201,9 @@ describe('the card renderer', { timeout: 30_000 }, () => {
     p.on('pageerror', (e) => pageErrors.push(e.message));
     await p.goto(`${sim.url}/?as=王建国`);
     await p.waitForSelector('body[data-ready="1"]', { state: 'attached' });
+    // An image the bot uploaded ("上传图片"), which a card's img element names by its img_key.
+    const client = new lark.Client({ appId: sim.credentials.appId, appSecret: sim.credentials.appSecret, domain: sim.standIn.baseUrl, loggerLevel: lark.LoggerLevel.error });
+    const uploaded = await client.im.v1.image.create({ data: { image_type: 'message', image: PNG_16 } });
     // Render the fixture with the page's own renderer; callbacks are recorded instead of sent.
     await p.evaluate(`(async (card) => {
       const { renderCard } = await import('/sim/static/card-renderer.js');
@@ -200,7 +225,7 @@ describe('the card renderer', { timeout: 30_000 }, () => {
       host.style.cssText = 'width:560px;padding:16px;background:#f5f6f7';
       host.append(renderCard(card, ctx));
       document.body.replaceChildren(host);
-    })(${JSON.stringify(fixture())})`);
+    })(${JSON.stringify(fixture(uploaded!.image_key!))})`);
     const card = p.locator('#fixture .fs-card');
 
     // Text stays text: no element is ever built from card strings.
@@ -219,6 +244,8 @@ describe('the card renderer', { timeout: 30_000 }, () => {
     await card.locator('.fs-panel-header').click();
     expect(await card.locator('.fs-panel-body').innerText()).toBe('折叠面板里的内容');
     await poll(() => textOf(card.locator('.fs-img-missing'))).toContain('走访照片');
+    const picture = card.locator('.fs-img img[alt="上传的图片"]');
+    await poll(() => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(16);
     expect(await card.locator('.fs-size-notation').innerText()).toContain('统计截至');
     await poll(() => attr(card.locator('.fs-chart'), 'data-rendered'), 15_000).toBe('1');
     expect(await card.locator('.fs-chart canvas').count()).toBe(1);

@@ -15,7 +15,7 @@ export const api = {
   state: () => request('GET', '/sim/api/state'),
   messages: (chatId) => request('GET', `/sim/api/messages?chat_id=${encodeURIComponent(chatId)}`),
   say: (from, chatId, text, mentionBot) => request('POST', '/sim/api/say', { from, chatId, text, mentionBot }),
-  image: (from, chatId, base64, contentType) => request('POST', '/sim/api/image', { from, chatId, base64, contentType }),
+  image: (from, chatId, base64) => request('POST', '/sim/api/image', { from, chatId, base64 }),
   click: (payload) => request('POST', '/sim/api/click', payload),
   clock: (body) => request('POST', '/sim/api/clock', body),
   resourceUrl: (key) => `/sim/api/resource/${encodeURIComponent(key)}`,

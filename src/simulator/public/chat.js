@@ -83,7 +83,7 @@ export class ChatPane {
       r.readAsDataURL(file);
     });
     try {
-      await api.image(me.openId, this.chatId, base64, file.type || 'image/png');
+      await api.image(me.openId, this.chatId, base64);
     } catch (e) {
       showToast('error', `图片发送失败：${e.message}`);
     }
@@ -154,28 +154,30 @@ export class ChatPane {
         body.textContent = String(m.content?.text ?? '').replace(/@_user_\d+/g, '@走访助手');
         break;
       }
-      case 'image': {
-        const img = document.createElement('img');
-        img.className = 'msg-image';
-        img.alt = '图片';
-        img.src = api.resourceUrl(m.content?.image_key ?? '');
-        img.addEventListener('error', () => img.replaceWith(el('div', 'bubble', `[图片 image] ${m.content?.image_key ?? ''}`)));
-        body.append(img);
+      case 'image':
+        body.append(picture(m.content?.image_key));
         break;
-      }
       case 'interactive':
         body.append(renderCard(m.content, this.env.cardContext(m.messageId)));
         break;
-      case 'file':
+      case 'file': {
+        // Like Feishu's file bubble: the name, which downloads the file under that name.
         body.classList.add('bubble');
-        body.textContent = `[文件 file] ${m.content?.file_name ?? m.content?.file_key ?? ''}`;
+        const name = m.content?.file_name ?? m.content?.file_key ?? '';
+        const link = el('a', 'msg-file', `📎 ${name}`);
+        link.href = api.resourceUrl(m.content?.file_key ?? '');
+        link.download = name;
+        body.append(link);
         break;
+      }
       case 'post': {
         body.classList.add('bubble');
         const post = m.content?.zh_cn ?? m.content?.en_us ?? m.content ?? {};
         if (post.title) body.append(el('div', 'post-title', post.title));
         for (const line of post.content ?? []) {
-          body.append(el('div', '', line.map((x) => x.text ?? (x.tag === 'at' ? `@${x.user_name ?? x.user_id}` : '')).join('')));
+          const row = el('div', '');
+          for (const x of line) row.append(x.tag === 'img' ? picture(x.image_key) : (x.text ?? (x.tag === 'at' ? `@${x.user_name ?? x.user_id}` : '')));
+          body.append(row);
         }
         break;
       }
@@ -185,6 +187,16 @@ export class ChatPane {
     }
     return body;
   }
+}
+
+/** A picture by its image_key; a note in its place if it cannot be shown. */
+function picture(imageKey) {
+  const img = document.createElement('img');
+  img.className = 'msg-image';
+  img.alt = '图片';
+  img.src = api.resourceUrl(imageKey ?? '');
+  img.addEventListener('error', () => img.replaceWith(el('div', 'bubble', `[图片 image] ${imageKey ?? ''}`)));
+  return img;
 }
 
 function el(tag, className, text) {
