@@ -1,6 +1,6 @@
 import chineseDays from 'chinese-days';
 import type { CalendarYear } from './calendar-file.js';
-import type { CampaignDefinition } from './campaign.js';
+import { termsOf, type CampaignDefinition } from './campaign.js';
 import type { Dayjs } from 'dayjs';
 import { dayjs, inZone } from './time.js';
 
@@ -84,6 +84,17 @@ export function withLoadedYears(def: CampaignDefinition, loaded: readonly Calend
     },
   };
 }
+
+/**
+ * Whether school is open on this local date: inside one of the campaign's terms
+ * (a campaign without terms is one term over its window). In the vacation
+ * between terms nobody is behind pace, so nobody is chased or listed as such.
+ */
+export const inSession = (def: CampaignDefinition, date: string): boolean => termsOf(def).some((t) => t.start <= date && date <= t.end);
+
+/** Whether school is open on some day of the period (a week's pace digest speaks of nothing otherwise). */
+export const inSessionDuring = (def: CampaignDefinition, p: { start: string; end: string }): boolean =>
+  termsOf(def).some((t) => t.start <= p.end && p.start <= t.end);
 
 /** Whether a nudge may be sent on this local date: working days only, when the campaign says so. */
 export const nudgeDay = (def: CampaignDefinition, date: string): boolean => !def.calendar.skipHolidays || schoolDay(def, date).working;

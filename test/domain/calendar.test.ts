@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterQuietHours, inQuietHours, nudgeDay, schoolDay, uncoveredMonths, uncoveredYears, withLoadedYears } from '../../src/domain/calendar.js';
+import { afterQuietHours, inQuietHours, inSession, inSessionDuring, nudgeDay, schoolDay, uncoveredMonths, uncoveredYears, withLoadedYears } from '../../src/domain/calendar.js';
 import { CalendarFileError, parseCalendarYear } from '../../src/domain/calendar-file.js';
 import { parseCampaignDefinition, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
 import { presetDefinition } from '../../src/domain/presets.js';
@@ -136,5 +136,28 @@ describe('quiet hours (default 21:30–07:30, Asia/Shanghai)', () => {
     const urumqi = withCalendar({ timezone: 'Asia/Urumqi' }); // UTC+6
     expect(inQuietHours(urumqi, cst('2026-11-09T22:00:00'))).toBe(false); // 20:00 there
     expect(afterQuietHours(urumqi, cst('2026-11-09T23:45:00'))).toEqual(new Date('2026-11-10T01:30:00Z')); // 07:30 there
+  });
+});
+
+describe('school in session', () => {
+  const twoTerms = withCalendar({
+    window: { start: '2026-09-01', end: '2027-06-30' },
+    terms: [{ name: '秋季学期', start: '2026-09-01', end: '2027-01-22' }, { name: '春季学期', start: '2027-02-22', end: '2027-06-30' }],
+  });
+
+  it('is open inside a term and closed in the vacation between terms', () => {
+    expect(inSession(twoTerms, '2026-09-01')).toBe(true);
+    expect(inSession(twoTerms, '2027-01-22')).toBe(true);
+    expect(inSession(twoTerms, '2027-01-23')).toBe(false);
+    expect(inSession(twoTerms, '2027-02-21')).toBe(false);
+    expect(inSession(twoTerms, '2027-02-22')).toBe(true);
+    // A campaign without terms is one term over its window.
+    expect(inSession(def2026, def2026.window.start)).toBe(true);
+  });
+
+  it('a week is in session when school is open on any of its days', () => {
+    expect(inSessionDuring(twoTerms, { start: '2027-01-18', end: '2027-01-24' })).toBe(true);
+    expect(inSessionDuring(twoTerms, { start: '2027-01-25', end: '2027-01-31' })).toBe(false);
+    expect(inSessionDuring(twoTerms, { start: '2027-02-15', end: '2027-02-22' })).toBe(true);
   });
 });
