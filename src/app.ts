@@ -19,6 +19,7 @@ import type { Logger } from './logger.js';
 import type { FeatureDeps, Job } from './features/deps.js';
 import { reassignFeature } from './features/assignments/index.js';
 import { claimingFeature } from './features/claiming/index.js';
+import { calendarFeature } from './features/calendar/index.js';
 import { digestFeature } from './features/digest/index.js';
 import { helpFeature } from './features/help/index.js';
 import { photosFeature } from './features/photos/index.js';
@@ -99,7 +100,7 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   features.push(exportFeature(deps));
   for (const f of features) f.register(router);
   for (const item of menuItems()) router.menu(item.eventKey, item.command);
-  return [...records.jobs, ...digest.jobs, ...ledger.jobs, ...reminders.jobs, ...(photos?.jobs ?? [])];
+  return [...records.jobs, ...digest.jobs, ...ledger.jobs, ...reminders.jobs, ...calendarFeature(deps).jobs, ...(photos?.jobs ?? [])];
 }
 
 /**

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { CampaignDefinitionError } from './domain/campaign.js';
+import { calendarCommand } from './cli/calendar.js';
 import { campaignCommand } from './cli/campaign.js';
 import { CliError, command, commandHelp, findIn, overviewHelp, resolve, type CliContext, type Command } from './cli/command.js';
 import { demoRosterCommand, seedDemoCommand, seedDistrictCommand } from './cli/demo.js';
@@ -31,6 +32,7 @@ const helpCommand = command({
 const COMMANDS: readonly Command[] = [
   migrateCommand,
   campaignCommand,
+  calendarCommand,
   templateCommand,
   importCommand,
   rosterCommand,

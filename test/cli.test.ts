@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { openDatabase } from '../src/db/index.js';
-import { campaigns, outbox, people, zones } from '../src/db/schema.js';
+import { CampaignRepo } from '../src/db/repos.js';
+import { calendarYears, campaigns, outbox, people, zones } from '../src/db/schema.js';
+import { schoolDay } from '../src/domain/calendar.js';
 import type { Io } from '../src/ops/io.js';
 import { demoCampaign } from '../src/demo/seed.js';
 import { reportWeeks } from '../src/domain/weeks.js';
@@ -78,10 +81,62 @@ async function cli(args: string[], env: Record<string, string>) {
 
 // Every command of the README's "Command line" table.
 const COMMANDS = [
-  'migrate', 'campaign presets', 'campaign init', 'campaign load', 'campaign list', 'template', 'import', 'roster status',
+  'migrate', 'campaign presets', 'campaign init', 'campaign load', 'campaign list', 'calendar load', 'template', 'import', 'roster status',
   'demo-roster', 'seed-demo', 'seed-district', 'export', 'setup', 'doctor', 'backup', 'restore',
   'outbox held', 'outbox release', 'outbox drop', 'job list', 'job run', 'help',
 ];
+
+describe('zoufang calendar load', { timeout: 90_000 }, () => {
+  it('stores a year the holiday dataset lacks so the campaign sees it; a bad file names every problem and stores nothing', async () => {
+    const env = { DATABASE_PATH: tmpDbFile() };
+    const init = await cli(['campaign', 'init', '--preset', '微行动', '--year', '2099', '--id', 'far'], env);
+    expect(init.out.join('\n')).toContain('节假日数据尚未包含 2099 年');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-calendar-'));
+    const write = (name: string, data: unknown) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, JSON.stringify(data));
+      return file;
+    };
+    const stored = () => {
+      const db = openDatabase(env.DATABASE_PATH);
+      try {
+        return db.select().from(calendarYears).all();
+      } finally {
+        db.$client.close();
+      }
+    };
+
+    const bad = write('bad.json', {
+      year: 2099,
+      holidays: [{ date: '2098-12-31', name: '元旦' }, { date: '2099-02-30', name: '春节' }, { date: '2099-10-01', name: '国庆节' }],
+      workdays: ['2099-10-01', '10/12/2099'],
+    });
+    const refused = await cli(['calendar', 'load', bad], env);
+    expect(refused.code).toBe(65);
+    const problems = refused.err.join('\n');
+    expect(problems).toContain('未载入任何内容');
+    expect(problems).toMatch(/holidays\.0\.date: 2098-12-31 不在 2099 年/);
+    expect(problems).toMatch(/holidays\.1\.date: 没有这一天/);
+    expect(problems).toMatch(/workdays\.0\.date: 2099-10-01 既是假日又是调休上班日/);
+    expect(problems).toMatch(/workdays\.1\.date: 日期格式应为 YYYY-MM-DD/);
+    expect(stored()).toEqual([]);
+
+    const good = write('2099.json', { year: 2099, holidays: [{ date: '2099-10-01', name: '国庆节' }, { date: '2099-10-02', name: '国庆节' }], workdays: ['2099-10-10'] });
+    const loaded = await cli(['calendar', 'load', good], env);
+    expect(loaded).toMatchObject({ code: 0, err: [] });
+    expect(loaded.out).toEqual(['已载入 2099 年节假日 2 天、调休上班 1 天 / loaded 2099: 2 holidays, 1 workdays']);
+    expect(stored().map((y) => y.year)).toEqual([2099]);
+    // Every reader of the campaign sees the loaded days: a holiday on a Thursday, a worked Saturday.
+    const db = openDatabase(env.DATABASE_PATH);
+    try {
+      const def = (await new CampaignRepo(db).get('far'))!.def;
+      expect(schoolDay(def, '2099-10-01')).toMatchObject({ working: false, name: '国庆节' });
+      expect(schoolDay(def, '2099-10-10')).toMatchObject({ working: true, name: '调休上班' });
+    } finally {
+      db.$client.close();
+    }
+  });
+});
 
 describe('one strict command line', { timeout: 90_000 }, () => {
   it('refuses a mistyped option in one line naming it and the usage, and creates nothing', async () => {

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { zoneReportDigest } from '../src/domain/digest.js';
 import { reportWeeks } from '../src/domain/weeks.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
+import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { TEST_CAMPAIGN, buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+import { tickDays } from './helpers/term.js';
 
 describe('digest numbers (pure)', () => {
   const weeks = reportWeeks(TEST_CAMPAIGN);
@@ -93,5 +95,18 @@ describe('weekly digest to the branch group', () => {
     expect(groupCards()).toHaveLength(0);
     await h.say('王建国', '/summary');
     expect(h.textsTo('王建国').at(-1)).toContain('/汇总 仅限党支部管理员使用');
+  });
+});
+
+describe('the monthly digest and public holidays', () => {
+  it('September\'s digest, due on 1 October (国庆节), goes out on the next working day, 8 October', async () => {
+    const autumn = parseCampaignDefinition({ ...TEST_CAMPAIGN, id: 'autumn-2026', window: { start: '2026-09-01', end: '2026-12-31' } });
+    h = await startHarness({ transport: 'ws', at: cst('2026-09-30T10:00:00'), campaign: autumn });
+    const before = groupCards().length;
+    const monthly = () => groupCards().slice(before).map((m) => cardText(m.content)).filter((t) => t.includes('党支部月报 · 2026年9月'));
+    await tickDays(h, '2026-10-01', '2026-10-07', ['09:00']);
+    expect(monthly()).toEqual([]);
+    await tickDays(h, '2026-10-08', '2026-10-09', ['09:00']);
+    expect(monthly()).toHaveLength(1);
   });
 });

@@ -123,6 +123,18 @@ describe('visit quota pace', () => {
   });
 });
 
+describe('the vacation between terms', () => {
+  it('sends no quota nudge on a vacation day, and nudges again once school is open', async () => {
+    // 11–19 November is a break between two terms: the mid-month nudge (Monday 16th) stays unsent.
+    const terms = [{ name: '第一学段', start: '2026-09-01', end: '2026-11-10' }, { name: '第二学段', start: '2026-11-20', end: '2026-12-31' }];
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-13T10:00:00'), campaign: parseCampaignDefinition({ ...TERM, terms }) });
+    await tickDays(h, '2026-11-13', '2026-11-27', ['09:00']);
+    const cards = cardsReceived(h, '刘芳').filter((c) => c.title.includes('走访进度'));
+    expect(cards.map((c) => c.day)).toEqual(['2026-11-26']);
+    expect(cards[0]!.text).toContain('本月还差 **3 次**，剩 4 天');
+  });
+});
+
 describe('admin commands', () => {
   it('/谁没交 lists who owes what, privately; /催办 reminds them now, once a day, and not at night', async () => {
     h = await startHarness({ transport: 'ws', at: cst('2026-12-28T10:00:00'), campaign: TERM });

@@ -271,13 +271,18 @@ describe('a whole year of seed 002 (三大一实干 2026: monthly quotas, three 
     const months = ['03', '04', '05', '06', '07', '08', '09', '10', '11', '12'];
     const pace = ['03-16', '04-15', '05-18', '06-15', '07-16', '08-17', '09-15', '10-16', '11-16', '12-16'];
     const end = ['03-27', '04-24', '05-27', '06-26', '07-27', '08-27', '09-24', '10-27', '11-26', '12-25'];
-    expect(titled('刘芳', /走访进度提醒$/)).toEqual(months.flatMap((m, i) => [`${pace[i]} ${Number(m)}月走访进度提醒`, `${end[i]} ${Number(m)}月走访进度提醒`]));
+    // The summer vacation (after the spring term ends on 10 July, until 1 September) has no pace nudges.
+    const inTerm = (day: string) => day <= '07-10' || day >= '09-01';
+    expect(titled('刘芳', /走访进度提醒$/)).toEqual(
+      months.flatMap((m, i) => [`${pace[i]} ${Number(m)}月走访进度提醒`, `${end[i]} ${Number(m)}月走访进度提醒`]).filter((t) => inTerm(t.slice(0, 5))),
+    );
     expect(titled('王建国', /走访进度提醒$/)).toEqual([]);
     expect(titled('黄志强', /走访进度提醒$/)).toEqual([]);
 
     // The admin hears after each month 刘芳 fell short, on its first working day (劳动节 and 国庆 push two of them back).
     const escalations = cardsReceived(h, '陈立华').filter((c) => c.title.startsWith('逾期未完成'));
-    expect(escalations.map((c) => c.day.slice(5))).toEqual(['04-01', '05-06', '06-01', '07-01', '08-03', '09-01', '10-08', '11-02', '12-01']);
+    // July's shortfall would be told in the vacation (3 August): it is not.
+    expect(escalations.map((c) => c.day.slice(5))).toEqual(['04-01', '05-06', '06-01', '07-01', '09-01', '10-08', '11-02', '12-01']);
     for (const e of escalations) {
       expect(e.text).toMatch(/刘芳：\d+月「教师家访」1\/5 次/);
       expect(e.text).not.toContain('黄志强');
@@ -285,7 +290,8 @@ describe('a whole year of seed 002 (三大一实干 2026: monthly quotas, three 
     }
 
     const digests = groupCards();
-    expect(digests.filter((t) => t.includes('党支部周报 · 第'))).toHaveLength(43);
+    // 43 weeks less the 7 wholly in the summer vacation (13 July – 30 August).
+    expect(digests.filter((t) => t.includes('党支部周报 · 第'))).toHaveLength(36);
     expect(digests.filter((t) => t.includes('党支部月报 ·'))).toHaveLength(9);
     expect(digests.filter((t) => t.includes('阶段小结 ·')).map((t) => /阶段小结 · (「\S+」)/.exec(t)![1])).toEqual(['「思想发动」', '「过程管控」']);
     const october = digests.find((t) => t.includes('党支部月报 · 2026年10月'))!;

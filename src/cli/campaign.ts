@@ -29,15 +29,18 @@ export function yearOf(text: string | undefined, now: Date): number {
 
 async function save(databasePath: string, def: CampaignDefinition, io: Io): Promise<number> {
   const db = openDatabase(databasePath);
+  let loaded: number[];
   try {
-    await new CampaignRepo(db).save(def);
+    const repo = new CampaignRepo(db);
+    await repo.save(def);
+    loaded = repo.loadedYears().map((y) => y.year);
   } finally {
     db.$client.close();
   }
   io.out(`活动已保存 / campaign saved: ${def.id} ${def.name}（${def.window.start} ~ ${def.window.end}）`);
-  for (const y of uncoveredYears(def)) {
+  for (const y of uncoveredYears(def, loaded)) {
     io.out(
-      `注意：节假日数据尚未包含 ${y} 年（国务院通常在上一年 11 月公布），请更新依赖或在 calendar.extraHolidays 中补充 / holiday data for ${y} is not published yet`,
+      `注意：节假日数据尚未包含 ${y} 年（国务院通常在上一年 11 月公布），公布后可用 zoufang calendar load <文件.json> 载入 / holiday data for ${y} is not published yet`,
     );
   }
   if (!def.branchChatId) io.out('提示：未设置党支部群（--branch-chat 或 BRANCH_CHAT_ID），群消息将不会发出 / no branch group set');

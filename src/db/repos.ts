@@ -1,6 +1,8 @@
 import { eq, or } from 'drizzle-orm';
 import type { Db } from './index.js';
-import { campaigns, people, type Campaign, type Person } from './schema.js';
+import { calendarYears, campaigns, people, type Campaign, type Person } from './schema.js';
+import { withLoadedYears } from '../domain/calendar.js';
+import type { CalendarYear } from '../domain/calendar-file.js';
 import { parseCampaignDefinition, type CampaignDefinition } from '../domain/campaign.js';
 
 /** Queries shared by every feature. Async at the surface so a move to another dialect stays a dialect change. */
@@ -75,14 +77,26 @@ export class CampaignRepo {
 
   async get(id: string): Promise<ActiveCampaign | null> {
     const row = this.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
-    return row ? { row, def: parsedDefinition(row) } : null;
+    return row ? { row, def: withLoadedYears(parsedDefinition(row), this.loadedYears()) } : null;
   }
 
   async all(): Promise<ActiveCampaign[]> {
+    const loaded = this.loadedYears();
     return this.db
       .select()
       .from(campaigns)
       .all()
-      .map((row) => ({ row, def: parsedDefinition(row) }));
+      .map((row) => ({ row, def: withLoadedYears(parsedDefinition(row), loaded) }));
+  }
+
+  /** Years loaded with `zoufang calendar load`: every campaign read carries their holidays and 调休. */
+  loadedYears(): CalendarYear[] {
+    return this.db.select({ year: calendarYears.year, holidays: calendarYears.holidays, workdays: calendarYears.workdays }).from(calendarYears).all();
+  }
+
+  /** Stores a year's holidays and 调休, replacing that year's earlier file. */
+  async saveYear(y: CalendarYear, source: string, at: Date): Promise<void> {
+    const values = { year: y.year, holidays: y.holidays, workdays: y.workdays, source, loadedAt: at };
+    this.db.insert(calendarYears).values(values).onConflictDoUpdate({ target: calendarYears.year, set: values }).run();
   }
 }

@@ -483,3 +483,17 @@ export const exportAudits = sqliteTable(
 );
 
 export type ExportAudit = typeof exportAudits.$inferSelect;
+
+/**
+ * A year's public holidays and 调休 loaded with `zoufang calendar load`, for a
+ * year the holiday dataset does not know yet. Read with every campaign, under
+ * the campaign's own dates.
+ */
+export const calendarYears = sqliteTable('calendar_years', {
+  year: integer('year').primaryKey(),
+  holidays: text('holidays', { mode: 'json' }).notNull().$type<{ date: string; name: string }[]>(),
+  workdays: text('workdays', { mode: 'json' }).notNull().$type<{ date: string; name: string }[]>(),
+  /** The file it came from, for the record. */
+  source: text('source').notNull(),
+  loadedAt: integer('loaded_at', { mode: 'timestamp_ms' }).notNull(),
+});

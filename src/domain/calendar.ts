@@ -1,5 +1,6 @@
 import chineseDays from 'chinese-days';
-import type { CampaignDefinition } from './campaign.js';
+import type { CalendarYear } from './calendar-file.js';
+import { termsOf, type CampaignDefinition } from './campaign.js';
 import type { Dayjs } from 'dayjs';
 import { dayjs, inZone } from './time.js';
 
@@ -43,12 +44,57 @@ export function schoolDay(def: CampaignDefinition, date: string): SchoolDay {
   return { date, working: weekday !== 0 && weekday !== 6, source: known ? 'dataset' : 'weekday' };
 }
 
-/** Years the window touches that the dataset does not cover yet: holidays there come only from the campaign's own dates. */
-export function uncoveredYears(def: CampaignDefinition): number[] {
+/**
+ * Years the window touches that neither the dataset nor a loaded holiday file
+ * (`zoufang calendar load`) covers: holidays there come only from the campaign's own dates.
+ */
+export function uncoveredYears(def: CampaignDefinition, loaded: readonly number[] = []): number[] {
   const years: number[] = [];
-  for (let y = Number(def.window.start.slice(0, 4)); y <= Number(def.window.end.slice(0, 4)); y++) if (!yearKnown(y)) years.push(y);
+  for (let y = Number(def.window.start.slice(0, 4)); y <= Number(def.window.end.slice(0, 4)); y++) if (!yearKnown(y) && !loaded.includes(y)) years.push(y);
   return years;
 }
+
+/** The months ('YYYY-MM') of the campaign's window that have no holiday data. */
+export function uncoveredMonths(def: CampaignDefinition, loaded: readonly number[] = []): string[] {
+  const years = uncoveredYears(def, loaded);
+  const months: string[] = [];
+  for (let m = dayjs(def.window.start).startOf('month'); m.format('YYYY-MM-DD') <= def.window.end; m = m.add(1, 'month')) {
+    if (years.includes(m.year())) months.push(m.format('YYYY-MM'));
+  }
+  return months;
+}
+
+/**
+ * The definition with loaded years' holidays and 调休 under the campaign's own
+ * dates (which win on the same day), so that every calendar built from it sees them.
+ */
+export function withLoadedYears(def: CampaignDefinition, loaded: readonly CalendarYear[]): CampaignDefinition {
+  const start = Number(def.window.start.slice(0, 4));
+  const end = Number(def.window.end.slice(0, 4));
+  const years = loaded.filter((y) => y.year >= start && y.year <= end);
+  if (!years.length) return def;
+  const own = new Set([...def.calendar.extraHolidays, ...def.calendar.extraWorkdays].map((d) => d.date));
+  const fresh = (list: { date: string; name: string }[]) => list.filter((d) => !own.has(d.date));
+  return {
+    ...def,
+    calendar: {
+      ...def.calendar,
+      extraHolidays: [...def.calendar.extraHolidays, ...years.flatMap((y) => fresh(y.holidays))],
+      extraWorkdays: [...def.calendar.extraWorkdays, ...years.flatMap((y) => fresh(y.workdays))],
+    },
+  };
+}
+
+/**
+ * Whether school is open on this local date: inside one of the campaign's terms
+ * (a campaign without terms is one term over its window). In the vacation
+ * between terms nobody is behind pace, so nobody is chased or listed as such.
+ */
+export const inSession = (def: CampaignDefinition, date: string): boolean => termsOf(def).some((t) => t.start <= date && date <= t.end);
+
+/** Whether school is open on some day of the period (a week's pace digest speaks of nothing otherwise). */
+export const inSessionDuring = (def: CampaignDefinition, p: { start: string; end: string }): boolean =>
+  termsOf(def).some((t) => t.start <= p.end && p.start <= t.end);
 
 /** Whether a nudge may be sent on this local date: working days only, when the campaign says so. */
 export const nudgeDay = (def: CampaignDefinition, date: string): boolean => !def.calendar.skipHolidays || schoolDay(def, date).working;

@@ -14,7 +14,7 @@ const realDate = (s: string) => {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 };
 // A malformed date aborts the cross-checks below, which would otherwise compare it as text and report nonsense.
-const isoDate = z
+export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, { message: '日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD', abort: true })
   .refine(realDate, { message: '没有这一天 / no such date', abort: true });
@@ -121,7 +121,7 @@ const building = z.object({
   residents: z.enum(['male', 'female', 'mixed']).default('mixed'),
 });
 
-const dated = z.object({ date: isoDate, name: z.string().min(1) });
+export const dated = z.object({ date: isoDate, name: z.string().min(1) });
 
 export const campaignDefinitionSchema = z
   .object({

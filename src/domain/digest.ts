@@ -1,3 +1,4 @@
+import { inSession } from './calendar.js';
 import type { CampaignDefinition, Quota } from './campaign.js';
 import type { LedgerDigestCounts } from './ledger.js';
 import { obligationsOf, visitsByPerson, type CampaignFacts, type Obligation } from './obligations.js';
@@ -184,6 +185,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
       .sort((a, b) => b[1] - a[1] || (names.get(a[0]) ?? '').localeCompare(names.get(b[0]) ?? '', 'zh'))
       .slice(0, HIGHLIGHTS)
       .map(([id, visits]) => ({ name: names.get(id) ?? '', visits })),
-    behind: [...behindIds].map((id) => names.get(id) ?? '').filter(Boolean).sort((a, b) => a.localeCompare(b, 'zh')),
+    // In the vacation between terms nobody is listed as behind.
+    behind: [...(inSession(def, asOf) ? behindIds : [])].map((id) => names.get(id) ?? '').filter(Boolean).sort((a, b) => a.localeCompare(b, 'zh')),
   };
 }

@@ -1,4 +1,5 @@
 import type { CampaignDefinition } from './campaign.js';
+import { inSession } from './calendar.js';
 import { monthsOf, termOn, type Period } from './periods.js';
 import {
   claimedStanding,
@@ -124,9 +125,14 @@ export function endedPeriodObligations(def: CampaignDefinition, facts: CampaignF
   return out;
 }
 
-/** Whether a stage of an obligation still needs sending: nothing is chased once it is done. */
-export function needsChasing(o: Obligation, stage: Stage): boolean {
+/**
+ * Whether a stage of an obligation still needs sending on `today`: nothing is
+ * chased once it is done, and visits against a quota or claims are not chased
+ * in the vacation between terms, nor afterwards for a pace judged in it.
+ */
+export function needsChasing(def: CampaignDefinition, o: Obligation, stage: Stage, today: string): boolean {
   if (o.kind === 'once') return !o.done;
+  if (!inSession(def, today) || (stage.kind === 'pace' && !inSession(def, stage.on))) return false;
   const { state } = o.standing;
   if (state === 'met' || state === 'excused') return false;
   if (stage.kind === 'pace') return o.behindOnPaceDays.includes(stage.key);

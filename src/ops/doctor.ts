@@ -12,6 +12,7 @@ import { schema, type Db } from '../db/index.js';
 import { CampaignRepo } from '../db/repos.js';
 import { CampaignDefinitionError, isRunning, type CampaignDefinition } from '../domain/campaign.js';
 import { loadCampaignFile } from '../domain/campaign-file.js';
+import { uncoveredMonths } from '../domain/calendar.js';
 import { formatLocal } from '../domain/time.js';
 import { encryptPayload } from '../sandbox/crypto.js';
 import { BACKUP_TIMEZONE, listBackups } from './backup.js';
@@ -204,6 +205,25 @@ async function checkCampaign(c: Config, ctx: Context, now: Date): Promise<Outcom
   return fail(
     `${label} 已于 ${d.window.end} 结束，没有进行中的活动 / the campaign window is over`,
     c.campaignFile ? `修改 ${c.campaignFile} 的 window（及学期日期）后重启机器人` : '新学期：zoufang campaign init --preset <预设> --year <年份>，或导出、修改 window 后 zoufang campaign load',
+  );
+}
+
+/** Months of the campaign without holiday data would nudge on holidays and count them as working days. */
+function checkCalendar(ctx: Context): Outcome {
+  const d = ctx.campaign;
+  if (!d) return skip('需要活动 / needs a campaign');
+  let loaded: number[] = [];
+  try {
+    if (ctx.db) loaded = new CampaignRepo(drizzle(ctx.db, { schema }) as Db).loadedYears().map((y) => y.year);
+  } catch {
+    // Before migration 0011 there is no table of loaded years: none are loaded.
+  }
+  const months = uncoveredMonths(d, loaded);
+  if (!months.length) return pass(`${d.window.start} ~ ${d.window.end} 每个月都有节假日数据 / every month has holiday data`);
+  const years = [...new Set(months.map((m) => m.slice(0, 4)))];
+  return warn(
+    `这些月份没有节假日与调休数据，只按周末计算 / no holiday data for these months (weekends only): ${months.join(', ')}`,
+    `国务院公布安排后，写成文件并运行 zoufang calendar load <文件.json>（${years.join('、')} 年；格式见 zoufang calendar load --help）/ load the year's holidays from a file`,
   );
 }
 
@@ -470,6 +490,7 @@ export async function runDoctor(o: DoctorOptions): Promise<{ code: number; check
       await run('数据库迁移 / migrations current', () => checkMigrations(ctx));
       await run('最近的备份 / recent backup', () => checkBackup(c, now));
       await run('活动与时间窗口 / campaign and window', () => checkCampaign(c, ctx, now));
+      await run('节假日数据 / holiday data', () => checkCalendar(ctx));
       const lark = c.lark;
       if (lark) await run('应用凭据 / credentials (tenant_access_token)', () => checkCredentials(lark, ctx));
       await run('时钟 / clock', () => checkClock(ctx, now));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { afterQuietHours, inQuietHours, nudgeDay, schoolDay, uncoveredYears } from '../../src/domain/calendar.js';
+import { afterQuietHours, inQuietHours, inSession, inSessionDuring, nudgeDay, schoolDay, uncoveredMonths, uncoveredYears, withLoadedYears } from '../../src/domain/calendar.js';
+import { CalendarFileError, parseCalendarYear } from '../../src/domain/calendar-file.js';
 import { parseCampaignDefinition, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
 import { presetDefinition } from '../../src/domain/presets.js';
 
@@ -61,6 +62,43 @@ describe('schoolDay', () => {
     expect(uncoveredYears(span)).toContain(2099);
     expect(uncoveredYears(span)).not.toContain(2026);
   });
+
+  it('names the window\'s months without holiday data, until their year is loaded from a file', () => {
+    const across = withCalendar({ window: { start: '2098-11-20', end: '2099-02-03' } });
+    expect(uncoveredMonths(across)).toEqual(['2098-11', '2098-12', '2099-01', '2099-02']);
+    expect(uncoveredMonths(across, [2099])).toEqual(['2098-11', '2098-12']);
+    expect(uncoveredMonths(across, [2098, 2099])).toEqual([]);
+    expect(uncoveredMonths(def2026)).toEqual([]);
+  });
+
+  it('a loaded year\'s holidays and 调休 apply under the campaign\'s own dates', () => {
+    const year = parseCalendarYear({ year: 2099, holidays: [{ date: '2099-10-01', name: '国庆节' }, { date: '2099-10-02', name: '国庆节' }], workdays: ['2099-10-10'] });
+    const own = parseCampaignDefinition({ ...presetDefinition('微行动', { year: 2099 }), calendar: { extraWorkdays: [{ date: '2099-10-02', name: '校庆补课' }] } });
+    const def = withLoadedYears(own, [year, { year: 2050, holidays: [{ date: '2050-01-01', name: '元旦' }], workdays: [] }]);
+    expect(schoolDay(def, '2099-10-01')).toMatchObject({ working: false, name: '国庆节' });
+    expect(schoolDay(def, '2099-10-02')).toMatchObject({ working: true, name: '校庆补课' });
+    expect(schoolDay(def, '2099-10-10')).toMatchObject({ working: true, name: '调休上班' });
+    // A year outside the window changes nothing.
+    expect(withLoadedYears(def2026, [year])).toBe(def2026);
+  });
+
+  it('refuses a holiday file with every problem named by its path', () => {
+    const problems = (input: unknown) => {
+      try {
+        parseCalendarYear(input, 'f.json');
+        return [];
+      } catch (e) {
+        return (e as CalendarFileError).problems;
+      }
+    };
+    expect(problems({ year: 2099, holidays: [{ date: '2099-13-01', name: '元旦' }, { date: '2100-01-01', name: '元旦' }], workdays: ['2100-01-01', '2099-01-01'] })).toEqual([
+      'holidays.0.date: 没有这一天 / no such date',
+      'holidays.1.date: 2100-01-01 不在 2099 年 / not in 2099',
+      'workdays.0.date: 2100-01-01 不在 2099 年 / not in 2099',
+      'workdays.0.date: 2100-01-01 既是假日又是调休上班日 / both a holiday and a workday',
+    ]);
+    expect(problems({ year: 2099, holidays: [], extra: 1 })).toEqual(expect.arrayContaining([expect.stringMatching(/^holidays: 至少要有一个假日/), expect.stringMatching(/extra/)]));
+  });
 });
 
 describe('quiet hours (default 21:30–07:30, Asia/Shanghai)', () => {
@@ -98,5 +136,28 @@ describe('quiet hours (default 21:30–07:30, Asia/Shanghai)', () => {
     const urumqi = withCalendar({ timezone: 'Asia/Urumqi' }); // UTC+6
     expect(inQuietHours(urumqi, cst('2026-11-09T22:00:00'))).toBe(false); // 20:00 there
     expect(afterQuietHours(urumqi, cst('2026-11-09T23:45:00'))).toEqual(new Date('2026-11-10T01:30:00Z')); // 07:30 there
+  });
+});
+
+describe('school in session', () => {
+  const twoTerms = withCalendar({
+    window: { start: '2026-09-01', end: '2027-06-30' },
+    terms: [{ name: '秋季学期', start: '2026-09-01', end: '2027-01-22' }, { name: '春季学期', start: '2027-02-22', end: '2027-06-30' }],
+  });
+
+  it('is open inside a term and closed in the vacation between terms', () => {
+    expect(inSession(twoTerms, '2026-09-01')).toBe(true);
+    expect(inSession(twoTerms, '2027-01-22')).toBe(true);
+    expect(inSession(twoTerms, '2027-01-23')).toBe(false);
+    expect(inSession(twoTerms, '2027-02-21')).toBe(false);
+    expect(inSession(twoTerms, '2027-02-22')).toBe(true);
+    // A campaign without terms is one term over its window.
+    expect(inSession(def2026, def2026.window.start)).toBe(true);
+  });
+
+  it('a week is in session when school is open on any of its days', () => {
+    expect(inSessionDuring(twoTerms, { start: '2027-01-18', end: '2027-01-24' })).toBe(true);
+    expect(inSessionDuring(twoTerms, { start: '2027-01-25', end: '2027-01-31' })).toBe(false);
+    expect(inSessionDuring(twoTerms, { start: '2027-02-15', end: '2027-02-22' })).toBe(true);
   });
 });

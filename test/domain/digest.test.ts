@@ -82,4 +82,12 @@ describe('campaign digest numbers', () => {
     expect(d.quotas.find((q) => q.name === '教师家访')).toMatchObject({ visits: 1, met: 1, behind: 1, excused: 1 });
     expect(d.behind).toEqual(['吴强']);
   });
+
+  it('lists nobody as behind when the digest is taken in the vacation between terms', () => {
+    // The same November, with the autumn term ending on the 20th: the digest of 1 December falls in the vacation.
+    const short = { ...def, terms: [{ name: '秋季学期', start: '2026-09-01', end: '2026-11-20' }] };
+    const d = campaignDigest({ def: short, kind: 'monthly', period: monthOn(short, '2026-11-15')!, asOf: '2026-12-01', facts, targets });
+    expect(d.visits).toBe(11);
+    expect(d.behind).toEqual([]);
+  });
 });

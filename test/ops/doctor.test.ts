@@ -11,6 +11,8 @@ import { formatLocal } from '../../src/domain/time.js';
 import { DEMO_BRANCH_CHAT_ID } from '../../src/demo/seed.js';
 import { backupDatabase, backupFileName, openForBackup } from '../../src/ops/backup.js';
 import { runDoctor } from '../../src/ops/doctor.js';
+import { runCli } from '../../src/cli.js';
+import { uncoveredYears } from '../../src/domain/calendar.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { checkLines, tmpDir, transcript } from './helpers.js';
 
@@ -75,7 +77,16 @@ beforeAll(async () => {
     PHOTO_DIR: h.photoDir,
     BACKUP_DIR: backupDir,
   };
+  // The window runs two months ahead: a year the holiday dataset lacks is loaded, as an admin would.
+  for (const year of uncoveredYears(campaign)) expect(await loadYear(year, env)).toBe(0);
 });
+
+/** `zoufang calendar load` of a year with one holiday, into the database `env` names. */
+async function loadYear(year: number, env: Record<string, string>): Promise<number> {
+  const file = path.join(tmpDir(), `${year}.json`);
+  fs.writeFileSync(file, JSON.stringify({ year, holidays: [{ date: `${year}-01-01`, name: '元旦' }] }));
+  return runCli(['calendar', 'load', file], env, { io: transcript().io });
+}
 afterAll(() => h?.close());
 
 describe('zoufang doctor', () => {
@@ -231,6 +242,23 @@ describe('zoufang doctor', () => {
     fs.writeFileSync(over, JSON.stringify({ ...campaign, window: { start: today(-400), end: today(-200) } }));
     const o = (await doctor({ CAMPAIGN_FILE: over })).check('活动与时间窗口');
     expect(o).toMatch(new RegExp(`^✗ .*已于 ${today(-200)} 结束`));
+  });
+
+  it('names the campaign months without holiday data, and goes quiet once their years are loaded', async () => {
+    const dir = tmpDir();
+    const far = path.join(dir, 'far.json');
+    fs.writeFileSync(far, JSON.stringify({ ...campaign, window: { start: '2098-11-15', end: '2099-02-10' } }));
+    const db = await dbCopy(() => {});
+    const at = { CAMPAIGN_FILE: far, DATABASE_PATH: db };
+    const before = (await doctor(at)).check('节假日数据');
+    expect(before).toMatch(/^! .*2098-11, 2098-12, 2099-01, 2099-02/);
+    expect(before).toContain('zoufang calendar load');
+    expect(await loadYear(2098, { ...env, ...at })).toBe(0);
+    const half = (await doctor(at)).check('节假日数据');
+    expect(half).toMatch(/^! .*: 2099-01, 2099-02$/m);
+    expect(half).not.toContain('2098-');
+    expect(await loadYear(2099, { ...env, ...at })).toBe(0);
+    expect((await doctor(at)).check('节假日数据')).toMatch(/^✓ 节假日数据.*每个月都有节假日数据/);
   });
 
   it('a configuration problem, missing credentials, a readable .env, no message ever received', async () => {

@@ -3,6 +3,7 @@ import type { Router } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { records } from '../../db/schema.js';
 import { campaignDigest, zoneReportDigest, type CampaignDigest, type DigestKind, type WeekCompletion } from '../../domain/digest.js';
+import { inSessionDuring } from '../../domain/calendar.js';
 import { ledgerDigestCounts } from '../../domain/ledger.js';
 import { ONCE_TASK_NAMES } from '../../domain/obligations.js';
 import { addDays, minDate, mondayOf, monthsOf, nearestWorkingDay, phasePeriods, type Period } from '../../domain/periods.js';
@@ -83,7 +84,8 @@ export function digestFeature(deps: FeatureDeps) {
     const { def } = c;
     const out: Array<{ kind: DigestKind; period: Period; label: string; key: string }> = [];
     const week = latestWeekPast(reportWeeks(def), now, (w) => momentInFollowingWeek(def, w, def.digest.weeklyAt));
-    if (week) out.push({ kind: 'weekly', period: { key: `w${week.weekNo}`, label: localLabel(week, def.timezone), start: week.firstDay, end: week.lastDay }, label: localLabel(week, def.timezone), key: `w${week.weekNo}` });
+    // A week wholly in the vacation between terms has no pace to report.
+    if (week && inSessionDuring(def, { start: week.firstDay, end: week.lastDay })) out.push({ kind: 'weekly', period: { key: `w${week.weekNo}`, label: localLabel(week, def.timezone), start: week.firstDay, end: week.lastDay }, label: localLabel(week, def.timezone), key: `w${week.weekNo}` });
     // A month's or phase's digest goes out on the first working day after it, at the weekly digest's time.
     const after = (p: Period) => {
       const day = nearestWorkingDay(def, addDays(p.end, 1), 1, addDays(p.end, 30)) ?? addDays(p.end, 1);

@@ -127,7 +127,7 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
       const escalations = new Map<string, string[]>();
       for (const o of obligations) {
         const stage = currentStage(def, o.stages, now);
-        if (!stage || !needsChasing(o, stage)) continue;
+        if (!stage || !needsChasing(def, o, stage, today)) continue;
         if (stage.audience === 'admin') {
           if (stage.on < addDays(today, -ADMIN_CATCH_UP_DAYS)) continue;
           const names = o.personIds.map((id) => everyone.get(id)?.name).filter(Boolean).join('、');
@@ -170,7 +170,7 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
       const stage = o?.stages.find((x) => x.key === stageKey);
       const person = everyone.get(s.personId);
       // A snooze only ever brings back a reminder of the person's own.
-      if (!o || !stage || !person?.openId || !o.personIds.includes(person.id) || !needsChasing(o, stage)) continue;
+      if (!o || !stage || !person?.openId || !o.personIds.includes(person.id) || !needsChasing(c.def, o, stage, localDate(now, c.def.timezone))) continue;
       out.push(personalMessage(c, o, stage, person, { dedupeKey: `remind:${c.row.id}:${s.reminderKey}:p${person.id}:snoozed`, snoozable: false }));
     }
     return out;
