@@ -114,7 +114,7 @@ async function checkConfig(o: DoctorOptions, ctx: Context): Promise<Outcome> {
   }
   const c = ctx.config;
   if (!c.lark) return fail('没有飞书应用凭据（LARK_APP_ID、LARK_APP_SECRET 为空），机器人会以沙盒模式运行 / no Feishu credentials: sandbox mode', '运行 zoufang setup 创建或填写飞书应用 / run zoufang setup');
-  // WSClient.start() silently does nothing for other ids (FEISHU.md §0.8).
+  // WSClient.start() silently does nothing for other ids (SDK 1.74 checks the app id against /^cli_[0-9a-fA-F]{16}$/).
   if (c.lark.transport === 'ws' && !/^cli_[0-9a-fA-F]{16}$/.test(c.lark.appId)) {
     return fail(`长连接要求 App ID 为 cli_ 加 16 位十六进制，当前为 ${c.lark.appId} / the long connection needs a hex App ID`, '从开发者后台「凭证与基础信息」复制 App ID 到 LARK_APP_ID');
   }
