@@ -85,6 +85,20 @@ async function allPages(press: (v: Record<string, unknown>) => Promise<object>, 
   }
 }
 
+/** `name` sends /认领; the card Feishu accepted, and a way to press its buttons (each answer must be accepted too). */
+async function claimList(name: string) {
+  await h.say(name, '/认领');
+  const message = h.cardsTo(name).at(-1)!;
+  expectAccepted(message.content);
+  const press = async (value: Record<string, unknown>) => {
+    const r = await h.standIn.clickCard({ messageId: message.messageId, operatorOpenId: h.openId(name), value });
+    expect(r.error).toBeUndefined();
+    expectAccepted(r.card!.data);
+    return r.card!.data as object;
+  };
+  return { message, press };
+}
+
 /** Nothing the bot sent was refused for its size. */
 const expectNothingRefused = () => expect(h.standIn.calls().filter((c) => c.code === 230099 || c.code === 230025)).toEqual([]);
 
@@ -220,16 +234,8 @@ describe('claiming at school scale', { timeout: 90_000 }, () => {
       .values(classes.flatMap((className) => ['甲', '乙'].map((n) => ({ campaignId: preset.id, naturalKey: `student:${className}:${n}`, kind: 'student-family', name: `${className}${n}`, className, category: preset.targetCategories[0]!.key, updatedAt: at }))))
       .run();
 
-    await h.say('王建国', '/认领');
-    const message = h.cardsTo('王建国').at(-1)!;
-    expectAccepted(message.content);
+    const { message, press } = await claimList('王建国');
     expect(cardText(message.content)).toContain('共 180 位');
-    const press = async (value: Record<string, unknown>) => {
-      const r = await h.standIn.clickCard({ messageId: message.messageId, operatorOpenId: h.openId('王建国'), value });
-      expect(r.error).toBeUndefined();
-      expectAccepted(r.card!.data);
-      return r.card!.data as object;
-    };
     const pages = await allPages(press, message.content as object);
     const shown = pages.flatMap((p) => classes.filter((c) => cardText(p).includes(`${c} · `)));
     expect(shown.sort()).toEqual([...classes].sort());
@@ -257,16 +263,8 @@ describe('a campaign whose quota is dozens of targets', { timeout: 90_000 }, () 
     const teacher = idOf('王建国');
     h.db.transaction((tx) => ids.forEach((t) => setHolders(tx, preset.id, 'target', t.id, [teacher], { via: 'claim', at, by: teacher })));
 
-    await h.say('王建国', '/认领');
-    const message = h.cardsTo('王建国').at(-1)!;
-    expectAccepted(message.content);
+    const { message, press } = await claimList('王建国');
     expect(cardText(message.content)).toContain('第 1–10 位，共 35 位');
-    const press = async (value: Record<string, unknown>) => {
-      const r = await h.standIn.clickCard({ messageId: message.messageId, operatorOpenId: h.openId('王建国'), value });
-      expect(r.error).toBeUndefined();
-      expectAccepted(r.card!.data);
-      return r.card!.data as object;
-    };
     const pages = await allPages(press, message.content as object);
     expect(pages).toHaveLength(4);
     const shown = pages.flatMap((p) => names.filter((n) => cardText(p).includes(`. ${n} · `)));
