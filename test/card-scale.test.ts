@@ -7,6 +7,7 @@ import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { setHolders } from '../src/db/assignments.js';
 import { validateCardContent } from '../src/sandbox/cards.js';
 import { cardButtons, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+import { autumnTerm } from './helpers/term.js';
 
 /**
  * Lists that grow with the school, at a school's and a district's size: every
@@ -17,16 +18,7 @@ import { cardButtons, cardText, cst, startHarness, type Harness } from './helper
  */
 
 /** A term whose reflection and story were due on 25 December: on the 28th every party member still owes both. */
-const TERM = parseCampaignDefinition({
-  id: 'autumn-2026',
-  name: '秋季学期“微”行动',
-  window: { start: '2026-09-01', end: '2026-12-31' },
-  termMeeting: '2026-12-25',
-  branchChatId: DEMO_BRANCH_CHAT_ID,
-  zoneReport: { enabled: false },
-  tasks: { reflection: { enabled: true }, story: { enabled: true }, visits: { enabled: false } },
-  targetKinds: [{ key: 'student-family', name: '学生家庭', place: 'home', student: true }],
-});
+const TERM = autumnTerm();
 
 const DEPARTMENTS = ['语文组', '数学组', '英语组', '物理组', '化学组', '生物组', '政治组', '历史组', '地理组', '体育组', '艺术组', '信息组'];
 const ADMIN = '陈立华';

@@ -2,9 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { people } from '../src/db/schema.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
-import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
-import { buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
-import { cardsReceived, remindersAbout, runAt, tickDays } from './helpers/term.js';
+import { cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+import { autumnTerm, cardsReceived, remindersAbout, runAt, tickDays } from './helpers/term.js';
 import { zoneReportRows } from './helpers/zone-reports.js';
 
 /**
@@ -15,18 +14,11 @@ import { zoneReportRows } from './helpers/zone-reports.js';
  * and the admins hear on Thursday 31 December, three working days later.
  */
 
-const TERM = parseCampaignDefinition({
-  id: 'autumn-2026',
-  name: '秋季学期“微”行动',
-  window: { start: '2026-09-01', end: '2026-12-31' },
-  termMeeting: '2026-12-25',
-  branchChatId: DEMO_BRANCH_CHAT_ID,
-  zoneReport: { enabled: false },
-  tasks: { reflection: { enabled: true }, story: { enabled: true }, visits: { enabled: true } },
-  targetKinds: [{ key: 'student-family', name: '学生家庭', place: 'home', student: true }],
+const TERM = autumnTerm(
   // Only 刘芳 is in 财经部: a small quota to watch one teacher's pace.
-  quotas: [{ key: 'home-visits', name: '教师家访', who: { department: '财经部' }, targetKinds: ['student-family'], min: 3, period: 'month' }],
-});
+  { quotas: [{ key: 'home-visits', name: '教师家访', who: { department: '财经部' }, targetKinds: ['student-family'], min: 3, period: 'month' }] },
+  true,
+);
 
 let h: Harness;
 afterEach(async () => {

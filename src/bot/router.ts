@@ -180,8 +180,20 @@ export class Router {
       this.deps.send({ dedupeKey: `reply:${event.messageId}:${n++}`, to: { replyTo: event.messageId, receiver }, purpose: 'reply', priority: 'interactive', ...r });
   }
 
-  async handleMessage(event: InboundMessage): Promise<void> {
-    if (!this.answering.getStore()) return this.answering.run(event.senderOpenId, () => this.handleMessage(event));
+  // Each entry point runs its handler as the answer to whoever sent the event (see asAnswer).
+  handleMessage(event: InboundMessage): Promise<void> {
+    return this.answering.run(event.senderOpenId, () => this.onMessage(event));
+  }
+
+  handleMenu(event: MenuClick): Promise<void> {
+    return this.answering.run(event.operatorOpenId, () => this.onMenu(event));
+  }
+
+  handleCard(event: CardAction): Promise<CardReply> {
+    return this.answering.run(event.operatorOpenId, () => this.onCard(event));
+  }
+
+  private async onMessage(event: InboundMessage): Promise<void> {
     const reply = this.replier(event);
     // In a group the bot only answers when addressed, so it never talks over people.
     if (event.chatType === 'group' && !event.mentionsBot) return;
@@ -246,8 +258,7 @@ export class Router {
     };
   }
 
-  async handleMenu(event: MenuClick): Promise<void> {
-    if (!this.answering.getStore()) return this.answering.run(event.operatorOpenId, () => this.handleMenu(event));
+  private async onMenu(event: MenuClick): Promise<void> {
     const name = this.menus.get(event.menuKey);
     if (!name) {
       this.deps.log.warn({ menuKey: event.menuKey }, 'menu: unknown key');
@@ -267,8 +278,7 @@ export class Router {
     }
   }
 
-  async handleCard(event: CardAction): Promise<CardReply> {
-    if (!this.answering.getStore()) return this.answering.run(event.operatorOpenId, () => this.handleCard(event));
+  private async onCard(event: CardAction): Promise<CardReply> {
     const name = typeof event.value.action === 'string' ? event.value.action : '';
     const entry = this.actions.get(name);
     if (!entry) return toast('error', STALE_CARD.zh, STALE_CARD.en);

@@ -204,7 +204,7 @@ function positionalUsage(p: PositionalSpec): string {
 }
 
 /** `zoufang campaign init --preset <名称> [--year YYYY] …` */
-export function usageLine(path: readonly string[], c: Command): string {
+function usageLine(path: readonly string[], c: Command): string {
   if (!('run' in c)) return `zoufang ${path.join(' ')} <${c.subcommands.map((s) => s.name).join('|')}>`;
   const options = Object.entries(c.options).map(([name, o]) => (o.required ? optionUsage(name, o) : `[${optionUsage(name, o)}]`));
   return ['zoufang', ...path, ...c.positionals.map(positionalUsage), ...options].join(' ');

@@ -55,8 +55,10 @@ export const jobCommand = group('job', '定时任务 / scheduled jobs', [
         const at = args.at ? new Date(args.at) : undefined;
         if (at && Number.isNaN(at.getTime())) throw new CliError(`--at 不是有效的时间：${args.at}（例如 2026-11-23T09:00:00+08:00）`);
         const log = ctx.log();
-        const result = await new Scheduler(jobs, ctx.clock, log).run(args.name, at, { onDemand: true }).catch((e: Error) => {
-          throw new CliError(e.message);
+        const scheduler = new Scheduler(jobs, ctx.clock, log);
+        // An unknown name is the operator's mistake (exit 64); a job that fails is not, and keeps its stack for LOG_LEVEL=debug.
+        const result = await scheduler.run(args.name, at, { onDemand: true }).catch((e: Error) => {
+          throw scheduler.names().includes(args.name) ? e : new CliError(e.message);
         });
         ctx.io.out(`${args.name}: 新排队 ${result.queued} 条消息 / queued ${result.queued} new message(s)`);
         const { lark, databasePath } = ctx.config();

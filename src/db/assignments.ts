@@ -1,5 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Db } from './index.js';
+import type { Db, Tx } from './index.js';
 import { assignments, people, type Assignment, type Person, type SubjectType } from './schema.js';
 
 /**
@@ -8,7 +8,6 @@ import { assignments, people, type Assignment, type Person, type SubjectType } f
  * substitution during leave can be traced afterwards.
  */
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Conn = Db | Tx;
 
 export interface AssignmentChange {

@@ -1,8 +1,7 @@
 import { and, eq } from 'drizzle-orm';
-import type { Db } from './index.js';
+import type { Tx } from './index.js';
 import { ledgerEvents, ledgerItems, type LedgerItem, type LedgerRaiser, type RecordForm } from './schema.js';
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** A ledger item a record opens: who raised it and what they said. */
 export interface RaisedIssue {

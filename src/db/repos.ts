@@ -48,13 +48,19 @@ export interface ActiveCampaign {
  */
 const parsedDefinitions = new Map<string, CampaignDefinition>();
 
-function parsedDefinition(row: { id: string; definition: unknown }): CampaignDefinition {
-  const text = JSON.stringify(row.definition);
-  let def = parsedDefinitions.get(text);
+/**
+ * The campaign as the rules read it: its definition with the loaded holiday
+ * years merged in. Parsed once per version of both, and the same object
+ * returned while neither changes, so the caches keyed on a definition
+ * (working days, quota periods) last across requests.
+ */
+function parsedDefinition(row: { id: string; definition: unknown }, loaded: CalendarYear[]): CampaignDefinition {
+  const key = `${JSON.stringify(row.definition)}\u0000${JSON.stringify(loaded)}`;
+  let def = parsedDefinitions.get(key);
   if (!def) {
-    def = parseCampaignDefinition(row.definition, `campaign ${row.id}`);
+    def = withLoadedYears(parseCampaignDefinition(row.definition, `campaign ${row.id}`), loaded);
     if (parsedDefinitions.size >= 32) parsedDefinitions.clear();
-    parsedDefinitions.set(text, def);
+    parsedDefinitions.set(key, def);
   }
   return def;
 }
@@ -77,7 +83,7 @@ export class CampaignRepo {
 
   async get(id: string): Promise<ActiveCampaign | null> {
     const row = this.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
-    return row ? { row, def: withLoadedYears(parsedDefinition(row), this.loadedYears()) } : null;
+    return row ? { row, def: parsedDefinition(row, this.loadedYears()) } : null;
   }
 
   async all(): Promise<ActiveCampaign[]> {
@@ -86,7 +92,7 @@ export class CampaignRepo {
       .select()
       .from(campaigns)
       .all()
-      .map((row) => ({ row, def: withLoadedYears(parsedDefinition(row), loaded) }));
+      .map((row) => ({ row, def: parsedDefinition(row, loaded) }));
   }
 
   /** Years loaded with `zoufang calendar load`: every campaign read carries their holidays and 调休. */

@@ -29,11 +29,11 @@ const fits = (card: unknown, limits: { elements: number; bytes: number }) => car
 /** Whether a card leaves the room `CARD_BUDGET` keeps, for cards that have a smaller form to fall back to. */
 export const fitsCardBudget = (card: unknown) => fits(card, CARD_BUDGET);
 
-/** Why Feishu would refuse this card, or undefined when it would take it. */
-export function cardOverLimit(card: unknown): string | undefined {
+/** Why Feishu would refuse this card, or undefined when it would take it; `json` is the card already serialised, when the caller has it. */
+export function cardOverLimit(card: unknown, json?: string): string | undefined {
   const elements = cardElements(card);
   if (elements > CARD_LIMITS.elements) return `${elements} elements (limit ${CARD_LIMITS.elements})`;
-  const bytes = cardBytes(card);
+  const bytes = json === undefined ? cardBytes(card) : Buffer.byteLength(json, 'utf8');
   if (bytes > CARD_LIMITS.bytes) return `${(bytes / 1024).toFixed(1)} KB (limit 30 KB)`;
   return undefined;
 }
@@ -115,6 +115,13 @@ export function pageOf<T>(items: T[], offset: number, o: { perPage: number; rend
     prev = from;
     from += n;
   }
+}
+
+/** The fixed-size page of a list of `total` that holds row `offset` (the first page when `offset` is past the end). */
+export function pageAt(total: number, offset: number, perPage: number): PageInfo {
+  const from = offset < total ? offset - (offset % perPage) : 0;
+  const to = Math.min(from + perPage, total);
+  return { from, to, total, prev: from ? from - perPage : undefined, next: to < total ? to : undefined };
 }
 
 /** "第 21–40 项，共 312 项" and 上一页 / 下一页 buttons; `valueAt` is the callback value that opens the page at an offset. */

@@ -91,6 +91,8 @@ function permissionOutcome(a: ApiAnswer, lark: LarkConfig, scope: string, okDeta
 interface Context {
   config?: Config;
   db?: Database.Database;
+  /** Whether the database is at this version's schema: what reads the campaigns needs. */
+  migrated?: boolean;
   campaign?: CampaignDefinition;
   token?: string;
   tokenAnswer?: ApiAnswer;
@@ -155,6 +157,7 @@ function checkMigrations(ctx: Context): Outcome {
   if (s.pending.length) {
     return fail(`有 ${s.pending.length} 个迁移尚未应用 / migrations pending: ${s.pending.join(', ')}`, '先备份再迁移：zoufang backup && zoufang migrate（或重启机器人，启动时会先自动备份再迁移）');
   }
+  ctx.migrated = true;
   return pass(`已是最新 / up to date (${s.known.length}/${s.known.length})`);
 }
 
@@ -186,6 +189,8 @@ async function checkCampaign(c: Config, ctx: Context, now: Date): Promise<Outcom
       if (!(e instanceof CampaignDefinitionError)) throw e;
       return fail(`活动配置文件有误 / invalid campaign file:\n${e.message.split('\n').map((l) => `      ${l}`).join('\n')}`, `按提示逐项修改 ${c.campaignFile}，再运行 zoufang campaign load ${c.campaignFile} 检查`);
     }
+  } else if (ctx.db && !ctx.migrated) {
+    return skip('需要先完成数据库迁移 / needs the migrations applied first');
   } else if (ctx.db) {
     try {
       all = (await new CampaignRepo(drizzle(ctx.db, { schema }) as Db).all()).map((x) => x.def);
@@ -212,12 +217,8 @@ async function checkCampaign(c: Config, ctx: Context, now: Date): Promise<Outcom
 function checkCalendar(ctx: Context): Outcome {
   const d = ctx.campaign;
   if (!d) return skip('需要活动 / needs a campaign');
-  let loaded: number[] = [];
-  try {
-    if (ctx.db) loaded = new CampaignRepo(drizzle(ctx.db, { schema }) as Db).loadedYears().map((y) => y.year);
-  } catch {
-    // Before migration 0011 there is no table of loaded years: none are loaded.
-  }
+  // Before migration 0011 there is no table of loaded years: none are loaded.
+  const loaded = ctx.db && ctx.migrated ? new CampaignRepo(drizzle(ctx.db, { schema }) as Db).loadedYears().map((y) => y.year) : [];
   const months = uncoveredMonths(d, loaded);
   if (!months.length) return pass(`${d.window.start} ~ ${d.window.end} 每个月都有节假日数据 / every month has holiday data`);
   const years = [...new Set(months.map((m) => m.slice(0, 4)))];

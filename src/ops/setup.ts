@@ -122,7 +122,7 @@ async function manual(io: Io, prompter: Prompter, baseUrl: string): Promise<Cred
  * The bot menu as the console must hold it (机器人自定义菜单事件): nothing arrives
  * from an item that is not there, or not yet in a published version.
  */
-export function menuSteps(): string[] {
+function menuSteps(): string[] {
   const width = Math.max(...menuItems().map((i) => menuItemName(i).length));
   return [
     `在「应用能力 → 机器人」开启「机器人自定义菜单」，建下面 ${BOT_MENU.length} 个主菜单及其子菜单；每个子菜单的动作选「推送事件」，event_key 照抄：`,

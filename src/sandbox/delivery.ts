@@ -13,6 +13,9 @@ import { LongConnectionHub, type WsClientConfig } from './long-connection.js';
 import type { DeliverOptions, DeliverResult, Via } from './types.js';
 import { hex, isObject } from './util.js';
 
+/** The one callback the bot takes; Feishu answers it synchronously and never pushes it again. */
+export const CARD_CALLBACK = 'card.action.trigger';
+
 /** The console waits this long for the URL check's answer ("配置回调请求地址"). */
 const URL_VERIFICATION_TIMEOUT_MS = 1000;
 
@@ -101,19 +104,22 @@ export class Delivery {
   /**
    * Deliver any v2 envelope; returns what came back from the first attempt. An
    * event that is not acknowledged is pushed again later, with the same event_id,
-   * on whatever channel is there by then (not a deliberately tampered one).
+   * on whatever channel is there by then (not a deliberately tampered one). A
+   * callback (card.action.trigger) is never pushed again, and its create_time is
+   * in microseconds (回调概述; 卡片回传交互回调).
    */
   async deliver(eventType: string, event: any, opts: DeliverOptions = {}): Promise<DeliverResult> {
+    const callback = eventType === CARD_CALLBACK;
     const envOpts: { eventId?: string; createTime?: string } = {};
     if (opts.eventId !== undefined) envOpts.eventId = opts.eventId;
-    if (opts.createTime !== undefined) envOpts.createTime = opts.createTime;
+    const createTime = opts.createTime ?? (callback ? String(this.ctx.now() * 1000) : undefined);
+    if (createTime !== undefined) envOpts.createTime = createTime;
     const envelope = this.envelope(eventType, event, envOpts);
     if (opts.tamper === 'token') envelope.header.token = `wrong-${this.ctx.opts.verificationToken}`;
+    const sent = this.transmit(envelope, opts.via, opts.tamper, this.ctx.opts.eventTimeoutMs);
     // Over a long connection that is down for a moment (reconnecting), the event waits for the retry.
-    const result = this.hub.everConnected() && !opts.tamper
-      ? await this.transmit(envelope, opts.via, opts.tamper, this.ctx.opts.eventTimeoutMs).catch((e: Error) => ({ error: e.message }))
-      : await this.transmit(envelope, opts.via, opts.tamper, this.ctx.opts.eventTimeoutMs);
-    if (!opts.tamper && !acknowledged(result)) this.retryLater(envelope, 0);
+    const result = this.hub.everConnected() && !opts.tamper ? await sent.catch((e: Error) => ({ error: e.message })) : await sent;
+    if (!callback && !opts.tamper && !acknowledged(result)) this.retryLater(envelope, 0);
     return result;
   }
 
@@ -177,7 +183,7 @@ export class Delivery {
     let result: DeliverResult;
     if (channel === 'ws') {
       // No signature over the long connection; the payload is plain JSON.
-      const frameType = envelope.header.event_type === 'card.action.trigger' ? this.ctx.opts.cardFrames : 'event';
+      const frameType = envelope.header.event_type === CARD_CALLBACK ? this.ctx.opts.cardFrames : 'event';
       const r = await this.hub.push(json, timeoutMs, frameType);
       result = r.ack ? { ack: r.ack } : { timedOut: true };
     } else {

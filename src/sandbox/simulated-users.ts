@@ -5,7 +5,7 @@
  */
 import { cardSchemaOf, interactionWindowMs, PATCH_WINDOW_MS, validateCardContent } from './cards.js';
 import type { StandInContext } from './context.js';
-import type { Delivery } from './delivery.js';
+import { CARD_CALLBACK, type Delivery } from './delivery.js';
 import { newResourceKey, type ChatRecord, type MessageRecord, type PlatformState, type Resource } from './store.js';
 import type { CardCallbackResult, DeliverResult, PostNodeInput, Via } from './types.js';
 import { hex, isObject, mimeForFile, sniffImage } from './util.js';
@@ -133,11 +133,13 @@ export class SimulatedUsers {
     }
     // The client itself refuses a click on a card past its interaction window; the bot never hears of it.
     if (this.ctx.now() - msg.createTime > interactionWindowMs(msg.content)) return { raw: undefined, refused: 'card-expired' };
-    this.delivery.pickVia(opts.via);
 
     const envelope = this.cardActionEnvelope({ ...opts, messageId: msg.messageId, chatId: msg.chatId });
     const r = await this.delivery.transmit(envelope, opts.via, undefined, this.ctx.opts.callbackTimeoutMs);
-    return this.applyCallbackAnswer(msg, r);
+    const answer = this.applyCallbackAnswer(msg, r);
+    // What the person saw: a test can hear every toast, whoever clicked and through whatever path.
+    this.ctx.emit('card-answer', { operatorOpenId: opts.operatorOpenId, answer });
+    return answer;
   }
 
   /** The `card.action.trigger` callback a click on a card in `chatId` produces (卡片回传交互回调). */
@@ -158,7 +160,7 @@ export class SimulatedUsers {
       context: { open_message_id: o.messageId, open_chat_id: o.chatId },
     };
     // Callbacks document create_time in microseconds (events use ms).
-    return this.delivery.envelope('card.action.trigger', event, { createTime: String(this.ctx.now() * 1000) });
+    return this.delivery.envelope(CARD_CALLBACK, event, { createTime: String(this.ctx.now() * 1000) });
   }
 
   async menuClick(openId: string, eventKey: string, opts?: { via?: Via }): Promise<void> {

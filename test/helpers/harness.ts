@@ -7,7 +7,7 @@ import { AdjustableClock } from '../../src/clock.js';
 import type { Transport } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
-import { FeishuStandIn, sandboxCredentials, type SandboxCredentials, type StandInOptions, type StoredMessage } from '../../src/sandbox/index.js';
+import { FeishuStandIn, sandboxCredentials, type CardCallbackResult, type SandboxCredentials, type StandInOptions, type StoredMessage } from '../../src/sandbox/index.js';
 import { parseCampaignDefinition, type CampaignDefinition } from '../../src/domain/campaign.js';
 import { DEMO_BRANCH_CHAT_ID, DEMO_PEOPLE, DEMO_ZONES, demoOpenId, seedDemo } from '../../src/demo/seed.js';
 import type { RosterSheet } from '../../src/roster/sheets.js';
@@ -84,12 +84,10 @@ export async function startHarness(o: HarnessOptions) {
   }
   // Every error or warning toast anyone was given, for the privacy scan: a refusal must not reveal whom it refused about.
   const refusals: string[] = [];
-  const clickCard = standIn.clickCard.bind(standIn);
-  standIn.clickCard = async (click) => {
-    const r = await clickCard(click);
-    if (r.toast && (r.toast.type === 'error' || r.toast.type === 'warning')) refusals.push(r.toast.content);
-    return r;
+  const onAnswer = ({ answer }: { answer: CardCallbackResult }) => {
+    if (answer.toast && (answer.toast.type === 'error' || answer.toast.type === 'warning')) refusals.push(answer.toast.content);
   };
+  standIn.on('card-answer', onAnswer);
   const logs = new LogSink();
   const log = createLogger('info', logs);
   // Each harness stores photos in its own directory, so tests never see each other's files.
@@ -162,6 +160,7 @@ export async function startHarness(o: HarnessOptions) {
       } catch {
         /* already closed */
       }
+      standIn.off('card-answer', onAnswer);
       if (ownsStandIn) await standIn.stop();
       // Everything this test's bot logged or told a group, scanned for what must stay private.
       const groupTexts = standIn

@@ -1,3 +1,5 @@
+import { parseCampaignDefinition, type CampaignDefinition, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
+import { DEMO_BRANCH_CHAT_ID } from '../../src/demo/seed.js';
 import { dayjs, inZone } from '../../src/domain/time.js';
 import { cardText, cst, type Harness } from './harness.js';
 
@@ -79,3 +81,21 @@ export const remindersAbout = (h: Harness, name: string, what: string): string[]
   cardsReceived(h, name)
     .filter((c) => c.title.includes(what))
     .map((c) => `${c.day} ${c.title}`);
+
+/**
+ * An autumn term whose reflection and story are due at the end-of-term meeting on
+ * Friday 25 December 2026, with no zone reports; `overrides` adds what a test watches.
+ */
+export function autumnTerm(overrides: Partial<CampaignDefinitionInput> = {}, visits = false): CampaignDefinition {
+  return parseCampaignDefinition({
+    id: 'autumn-2026',
+    name: '秋季学期“微”行动',
+    window: { start: '2026-09-01', end: '2026-12-31' },
+    termMeeting: '2026-12-25',
+    branchChatId: DEMO_BRANCH_CHAT_ID,
+    zoneReport: { enabled: false },
+    tasks: { reflection: { enabled: true }, story: { enabled: true }, visits: { enabled: visits } },
+    targetKinds: [{ key: 'student-family', name: '学生家庭', place: 'home', student: true }],
+    ...overrides,
+  });
+}

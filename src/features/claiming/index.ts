@@ -6,7 +6,7 @@ import type { Person, Target } from '../../db/schema.js';
 import { ROLE_LABELS, isRunning, type CampaignDefinition } from '../../domain/campaign.js';
 import { formatLocal } from '../../domain/time.js';
 import { callbackButton, listRow, renderCard, reopenNote } from '../../feishu/card-templates.js';
-import { pageNav, pageOf } from '../../feishu/card-budget.js';
+import { pageAt, pageNav, pageOf } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { foldLabel } from '../../roster/read.js';
 import { SHEETS, sheetFromValues } from '../../roster/sheets.js';
@@ -86,8 +86,8 @@ export function claimingFeature(deps: FeatureDeps) {
     const quota = def.claiming.quota;
     const full = held.length >= quota;
     // Where the held list stands, kept by every button so an answer shows the same part of it.
-    const heldFrom = filter.heldOffset < held.length ? filter.heldOffset - (filter.heldOffset % HELD_PAGE) : 0;
-    const ref = { campaignId: def.id, category: filter.category, className: filter.className, heldOffset: heldFrom };
+    const heldPage = pageAt(held.length, filter.heldOffset, HELD_PAGE);
+    const ref = { campaignId: def.id, category: filter.category, className: filter.className, heldOffset: heldPage.from };
     const card = (sections: object[]) => renderCard('claim-list', { held: held.length, quota, campaignName: def.name, headerColor: full ? 'green' : 'blue', sections });
     const sections: object[] = [
       {
@@ -97,11 +97,9 @@ export function claimingFeature(deps: FeatureDeps) {
     ];
     if (held.length) {
       sections.push({ tag: 'markdown', content: '**我已认领 / Mine**' });
-      const heldTo = Math.min(heldFrom + HELD_PAGE, held.length);
-      held.slice(heldFrom, heldTo).forEach((t, i) =>
-        sections.push(listRow(`${heldFrom + i + 1}. ${heldLine(def, t)}`, callbackButton('退回', { action: 'claim.release', ...ref, targetId: t.id, offset: filter.offset }))),
+      held.slice(heldPage.from, heldPage.to).forEach((t, i) =>
+        sections.push(listRow(`${heldPage.from + i + 1}. ${heldLine(def, t)}`, callbackButton('退回', { action: 'claim.release', ...ref, targetId: t.id, offset: filter.offset }))),
       );
-      const heldPage = { from: heldFrom, to: heldTo, total: held.length, prev: heldFrom ? heldFrom - HELD_PAGE : undefined, next: heldTo < held.length ? heldTo : undefined };
       sections.push(...pageNav(heldPage, (o) => ({ action: 'claim.page', ...ref, heldOffset: o, offset: filter.offset }), '位'));
       sections.push({ tag: 'hr' });
     }

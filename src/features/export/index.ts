@@ -94,7 +94,6 @@ export function exportFeature(deps: FeatureDeps) {
     try {
       const now = deps.clock.now();
       const workbookFile = path.join(dir, exportFileName(request, now));
-      const campaign = request.campaigns[0]!;
       produced = await produceExport(deps.db, request, { workbookFile, photoDir, now });
 
       const tooBig = produced.files.filter((f) => f.bytes > files.maxBytes);

@@ -298,7 +298,7 @@ export function ledgerFeature(deps: FeatureDeps) {
         if (!person) return ctx.reply({ text: bilingual(NOT_IN_ROSTER) });
         const create = /^(?:新建|new)(?:\s+([\s\S]*))?$/i.exec(args);
         if (create) {
-          const { item, card } = await createByHand(person, clean(create[1]));
+          const { card } = await createByHand(person, clean(create[1]));
           return ctx.reply({ card });
         }
         await ctx.reply({ card: await listFor(person, args, 0) });

@@ -7,7 +7,7 @@ import type { RaisedIssue } from '../../db/ledger-raising.js';
 import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
-import { dayOutside, formFlow, reminderCard, today, type FormView } from './flow.js';
+import { dayOutside, formFlow, reminderCard, today } from './flow.js';
 import { eq } from 'drizzle-orm';
 import { isRunning } from '../../domain/campaign.js';
 import { addDays, minDate, mondayOf, termOn, termPeriods } from '../../domain/periods.js';
@@ -184,8 +184,7 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     for (const d of deps.db.select().from(dorms).where(eq(dorms.campaignId, def.id)).all()) {
       if (await records.forPeriod(def.id, 'dorm-check', { type: 'dorm', id: d.id }, `wk-${monday}`)) continue;
       for (const holder of await ctx.holders('dorm', d.id)) {
-        const toId = await leaves.recipientOn(holder.id, day);
-        const teacher = toId === holder.id ? holder : toId ? await deps.people.byId(toId) : null;
+        const teacher = await leaves.recipientOf(holder, day);
         if (!teacher) continue;
         const card = reminderCard({
           title: `宿舍关爱检查 · ${room(d)}`,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CampaignDefinition } from '../../domain/campaign.js';
-import type { Person, RecordRow, Target } from '../../db/schema.js';
+import type { RecordRow, Target } from '../../db/schema.js';
 import { CLASS_SHOWN, oneLine, shortened, shortName, textBlock } from '../../feishu/card-templates.js';
 import { SHEETS } from '../../roster/sheets.js';
 import { choice, confirm, date, lines, multi, text, type Field, type Option } from '../../records/fields.js';

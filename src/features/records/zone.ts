@@ -71,9 +71,7 @@ export function zoneReportForm(deps: FeatureDeps, records: RecordRepo, ctx: Reco
 
   /** Who gets an owner's card on a day: the owner, or their substitute while they are away. */
   async function recipient(owner: Person | null, at: Date, tz: string): Promise<Person | null> {
-    if (!owner) return null;
-    const id = await leaves.recipientOn(owner.id, localDate(at, tz));
-    return id === owner.id ? owner : id ? deps.people.byId(id) : null;
+    return owner && leaves.recipientOf(owner, localDate(at, tz));
   }
 
   function reminder(def: ActiveCampaign['def'], zone: Zone, owner: Person, week: ReportWeek) {
@@ -87,6 +85,21 @@ export function zoneReportForm(deps: FeatureDeps, records: RecordRepo, ctx: Reco
     });
   }
 
+  /**
+   * Each campaign with zone reports on, whose week `pick` chooses at `now`, with
+   * its owned zones and those that have filed that week: what both weekly jobs walk.
+   */
+  async function* zoneWeeks(now: Date, pick: (def: ActiveCampaign['def'], now: Date) => ReportWeek | undefined) {
+    for (const campaign of await deps.campaigns.all()) {
+      if (!campaign.def.zoneReport.enabled || !mayNudge(campaign.def, now)) continue;
+      const week = pick(campaign.def, now);
+      if (!week) continue;
+      const owned = await zones.zonesOf(campaign.row.id);
+      const filed = await zones.filedZoneIds(owned.map((z) => z.zone.id), week.weekNo);
+      yield { campaign, week, owned, filed };
+    }
+  }
+
   const pushJob: Job = {
     name: 'zone-report-push',
     description: '每周推送环境责任区报表卡片 / push the weekly zone-report card to each owner',
@@ -94,12 +107,7 @@ export function zoneReportForm(deps: FeatureDeps, records: RecordRepo, ctx: Reco
     triggers: () => dailyTriggers(deps.campaigns, (c) => c.zoneReport.pushAt.time),
     async run(now) {
       let queued = 0;
-      for (const campaign of await deps.campaigns.all()) {
-        if (!campaign.def.zoneReport.enabled || !mayNudge(campaign.def, now)) continue;
-        const week = weekOpenForFiling(campaign.def, now);
-        if (!week) continue;
-        const owned = await zones.zonesOf(campaign.row.id);
-        const filed = await zones.filedZoneIds(owned.map((z) => z.zone.id), week.weekNo);
+      for await (const { campaign, week, owned, filed } of zoneWeeks(now, weekOpenForFiling)) {
         for (const { zone, owner } of owned) {
           const to = await recipient(owner, now, campaign.def.timezone);
           if (!owner || !to?.openId || filed.has(zone.id)) continue;
@@ -121,12 +129,7 @@ export function zoneReportForm(deps: FeatureDeps, records: RecordRepo, ctx: Reco
     triggers: () => dailyTriggers(deps.campaigns, (c) => c.zoneReport.dueAt.time),
     async run(now) {
       let queued = 0;
-      for (const campaign of await deps.campaigns.all()) {
-        if (!campaign.def.zoneReport.enabled || !mayNudge(campaign.def, now)) continue;
-        const week = weekJustDue(campaign.def, now);
-        if (!week) continue;
-        const owned = await zones.zonesOf(campaign.row.id);
-        const filed = await zones.filedZoneIds(owned.map((z) => z.zone.id), week.weekNo);
+      for await (const { campaign, week, owned, filed } of zoneWeeks(now, weekJustDue)) {
         const missing = owned.filter((z) => z.owner && !filed.has(z.zone.id));
         for (const { zone, owner } of missing) {
           const to = await recipient(owner, now, campaign.def.timezone);

@@ -133,12 +133,13 @@ export class LeaveRepo {
   }
 
   /**
-   * Who receives a duty of `personId` on `date`: the person, or while they are
+   * Who receives a duty of `person` on `date`: the person, or while they are
    * away their substitute, or nobody when no one stands in.
    */
-  async recipientOn(personId: number, date: string): Promise<number | null> {
-    const away = await this.on(personId, date);
-    return away ? away.substituteId : personId;
+  async recipientOf(person: Person, date: string): Promise<Person | null> {
+    const away = await this.on(person.id, date);
+    if (!away) return person;
+    return away.substituteId === null ? null : (this.db.select().from(people).where(eq(people.id, away.substituteId)).get() ?? null);
   }
 
   /** Whether `substituteId` stands in for `personId` on any day of a span. */
@@ -148,15 +149,5 @@ export class LeaveRepo {
       .from(leaves)
       .where(and(eq(leaves.substituteId, substituteId), eq(leaves.personId, personId), lte(leaves.startOn, end), gte(leaves.endOn, start)))
       .get();
-  }
-
-  /** Whom a person stands in for on a date. */
-  async standingInFor(substituteId: number, date: string): Promise<number[]> {
-    return this.db
-      .select({ personId: leaves.personId })
-      .from(leaves)
-      .where(and(eq(leaves.substituteId, substituteId), lte(leaves.startOn, date), gte(leaves.endOn, date)))
-      .all()
-      .map((r) => r.personId);
   }
 }
