@@ -14,7 +14,7 @@ import { piped, tmpDir, transcript } from './helpers.js';
 /**
  * `zoufang setup` against the stand-in: the SDK's real registerApp, its
  * accounts host (hard-wired https://accounts.feishu.cn) rewritten to the
- * stand-in by a request interceptor, as FEISHU.md §7 describes.
+ * stand-in by a request interceptor (the SDK registers apps through the accounts host, "一键创建应用").
  */
 
 const creds = makeCredentials();

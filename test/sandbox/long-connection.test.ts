@@ -85,7 +85,7 @@ describe('long connection (real WSClient)', () => {
 
     const data = received[0];
     expect(data.event_type).toBe('card.action.trigger');
-    expect(data.token).toMatch(/^c-/); // the card token shadows the verification token (FEISHU.md §1.1)
+    expect(data.token).toMatch(/^c-/); // the card token shadows the verification token ("卡片回传交互回调")
     expect(data.operator.open_id).toBe(ALICE.openId);
     expect(data.action).toEqual({ value: { action: 'confirm', task: 7 }, tag: 'button', name: 'confirm_btn', form_value: { note: '顺利' } });
     expect(data.context).toEqual({ open_message_id: messageId, open_chat_id: s.p2pChatId(ALICE.openId) });
