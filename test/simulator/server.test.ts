@@ -1,7 +1,7 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_BRANCH_CHAT_ID } from '../../src/demo/seed.js';
-import { buttonValue, cardText, cst, waitFor } from '../helpers/harness.js';
+import { cardText, cst, waitFor } from '../helpers/harness.js';
 import { startSimulator, type SimulatorHarness } from './sim-harness.js';
 
 /** The simulator's HTTP side without a browser: state, the event stream, the clock and input checks. */
@@ -101,10 +101,16 @@ describe('simulator endpoints', () => {
   });
 
   it('a click on a card sent more than 14 days ago is refused, as Feishu’s client does, and the page is told', async () => {
-    // The zone-report cards went out on Friday 13 November 16:00 (the test above).
-    const card = sim.standIn.messagesTo(sim.openId('王建国')).find((m) => m.msgType === 'interactive' && cardText(m.content).includes('环境责任区报表 · 第1周'))!;
-    await post('/sim/api/clock', { at: '2026-11-27T17:00:00+08:00' });
-    const r = await post('/sim/api/click', { messageId: card.messageId, from: sim.openId('王建国'), value: buttonValue(card.content, '提交'), formValue: {} });
+    // A card of its own, sent now: the refusal does not depend on what earlier tests sent.
+    const teacher = sim.openId('王建国');
+    await post('/sim/api/say', { from: teacher, chatId: sim.standIn.p2pChatId(teacher), text: '/进度' });
+    await sim.bot.settle();
+    const card = sim.standIn.messagesTo(teacher).filter((m) => m.msgType === 'interactive').at(-1)!;
+    // Which button does not matter: the client refuses the click before anything reaches the bot.
+    const value = { action: 'progress.open' };
+    const sentAt = sim.clock.now().getTime();
+    await post('/sim/api/clock', { at: new Date(sentAt + 14 * 24 * 3600_000 + 3600_000).toISOString() });
+    const r = await post('/sim/api/click', { messageId: card.messageId, from: teacher, value, formValue: {} });
     expect(r.status).toBe(200);
     expect(await r.json()).toMatchObject({ refused: 'card-expired', updated: false });
     expect(sim.standIn.messages().find((m) => m.messageId === card.messageId)!.updateCount).toBe(0);
