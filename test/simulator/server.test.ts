@@ -1,7 +1,7 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_BRANCH_CHAT_ID } from '../../src/demo/seed.js';
-import { cardText, cst, waitFor } from '../helpers/harness.js';
+import { cst, waitFor } from '../helpers/harness.js';
 import { startSimulator, type SimulatorHarness } from './sim-harness.js';
 
 /** The simulator's HTTP side without a browser: state, the event stream, the clock and input checks. */
