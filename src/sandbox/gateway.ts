@@ -81,12 +81,17 @@ export class Gateway {
   private readonly revoked = new Set<string>();
 
   // Rate limits ("频控策略").
-  private readonly appPerSecond = new SlidingWindowLimiter(50, 1000);
-  private readonly appPerMinute = new SlidingWindowLimiter(1000, 60_000);
-  private readonly chatPerSecond = new SlidingWindowLimiter(5, 1000);
-  private readonly messagePatchPerSecond = new SlidingWindowLimiter(5, 1000);
+  private readonly appPerSecond: SlidingWindowLimiter;
+  private readonly appPerMinute: SlidingWindowLimiter;
+  private readonly chatPerSecond: SlidingWindowLimiter;
+  private readonly messagePatchPerSecond: SlidingWindowLimiter;
 
   constructor(private readonly ctx: StandInContext) {
+    const clock = ctx.opts.rateClock;
+    this.appPerSecond = new SlidingWindowLimiter(50, 1000, clock);
+    this.appPerMinute = new SlidingWindowLimiter(1000, 60_000, clock);
+    this.chatPerSecond = new SlidingWindowLimiter(5, 1000, clock);
+    this.messagePatchPerSecond = new SlidingWindowLimiter(5, 1000, clock);
     this.faults = {
       set: (f) => {
         this.faultState = { ...this.faultState, ...stripUndefined(f), refuseNext: [...(f.refuseNext ?? this.faultState.refuseNext)] };

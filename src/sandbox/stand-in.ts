@@ -15,6 +15,7 @@
  * - registration.ts: one-click app registration;
  * - control.ts: the /_sandbox control routes.
  */
+import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -65,6 +66,7 @@ export class FeishuStandIn extends EventEmitter {
       tokenTtlSeconds: 7200,
       now: Date.now,
       enforceRateLimits: true,
+      rateClock: () => performance.now(),
       appName: '走访助手',
       callbackTimeoutMs: 3000,
       eventTimeoutMs: 3000,

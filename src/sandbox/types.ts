@@ -39,6 +39,12 @@ export interface StandInOptions {
   now?: () => number;
   /** Default true. */
   enforceRateLimits?: boolean;
+  /**
+   * Monotonic ms clock the rate limits count with; default performance.now.
+   * Tests freeze it to say "these requests arrive within one window" on a
+   * machine too loaded to send them within one real second.
+   */
+  rateClock?: () => number;
   /** Bot name answered by /bot/v3/info. Default "走访助手". */
   appName?: string;
   /** How long a card callback may take before it counts as timed out (Feishu: 3000 ms). */
