@@ -150,8 +150,7 @@ export class FeishuApi {
     this.token = new TenantToken(async () => {
       const url = `${opts.baseUrl}/open-apis/auth/v3/tenant_access_token/internal`;
       const res = (await this.http.post(url, { app_id: opts.appId, app_secret: opts.appSecret })) as unknown as { code?: number; msg?: string; tenant_access_token?: string; expire?: number };
-      // Worded as the SDK words it, which FeishuApiError.from recognises as a call never made.
-      if (!res?.tenant_access_token) throw new Error(`failed to get tenant_access_token, code: ${res?.code}, msg: ${res?.msg}`);
+      if (!res?.tenant_access_token) throw FeishuApiError.fromResponse(200, res, {}, false);
       return { value: res.tenant_access_token, expireSeconds: res.expire ?? 7200 };
     });
   }
@@ -166,7 +165,7 @@ export class FeishuApi {
       try {
         token = await this.token.get();
       } catch (e) {
-        throw FeishuApiError.from(e);
+        throw FeishuApiError.from(e, { callMade: false });
       }
       let err: FeishuApiError;
       try {

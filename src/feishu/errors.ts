@@ -76,15 +76,18 @@ export class FeishuApiError extends Error {
     return new FeishuApiError(code, msg, httpStatus, logId, retryable, Number.isFinite(reset) ? reset : null, callMade && httpStatus >= 500);
   }
 
-  /** Anything the SDK/axios threw: an HTTP error response, a timeout, a refused connection. */
-  static from(e: unknown): FeishuApiError {
+  /**
+   * Anything the SDK/axios threw: an HTTP error response, a timeout, a refused
+   * connection. `callMade: false` when it was the token request that failed,
+   * so the call itself never went out.
+   */
+  static from(e: unknown, o: { callMade?: boolean } = {}): FeishuApiError {
     if (e instanceof FeishuApiError) return e;
-    const ax = e as { response?: { status: number; data: unknown; headers?: Record<string, unknown> }; code?: string; message?: string; config?: { url?: string } };
-    // A failed token request means the call itself was never made.
-    const tokenStep = /tenant_access_token/.test(`${ax?.config?.url ?? ''} ${ax?.message ?? ''}`);
-    if (ax?.response) return FeishuApiError.fromResponse(ax.response.status, ax.response.data, ax.response.headers ?? {}, !tokenStep);
-    // No answer at all: network failure, timeout, or the SDK failing to get a token. All transient.
-    return new FeishuApiError(-1, ax?.code ?? ax?.message ?? String(e), null, null, true, null, !tokenStep);
+    const callMade = o.callMade ?? true;
+    const ax = e as { response?: { status: number; data: unknown; headers?: Record<string, unknown> }; code?: string; message?: string };
+    if (ax?.response) return FeishuApiError.fromResponse(ax.response.status, ax.response.data, ax.response.headers ?? {}, callMade);
+    // No answer at all: network failure or timeout. Transient.
+    return new FeishuApiError(-1, ax?.code ?? ax?.message ?? String(e), null, null, true, null, callMade);
   }
 }
 
