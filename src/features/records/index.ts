@@ -115,7 +115,7 @@ export function recordsFeature(deps: FeatureDeps) {
       return suggestionList(campaign);
     }
     if (!args) return cardOf(await personal.suggestion.open({ campaignId: def.id }, person));
-    personal.suggestionWindowOpen({ campaign });
+    personal.suggestionWindowOpen({ campaign }, person);
     const checked = validate(personal.suggestionFields, { topic: '', content: args });
     if (!checked.ok) throw new UserFacingError(checked.problems.map((p) => p.message).join('；'));
     const at = deps.clock.now();
@@ -171,7 +171,7 @@ export function recordsFeature(deps: FeatureDeps) {
     });
 
     router
-      .command({ names: ['/走访', '/visit'], summary: '记录一次走访（附件五）/ record a visit', handler: (c) => asPerson(c, (p, cam) => visitList(p, cam, c.args)) })
+      .command({ names: ['/走访', '/visit'], summary: '记录一次走访 / record a visit', handler: (c) => asPerson(c, (p, cam) => visitList(p, cam, c.args)) })
       .command({ names: ['/宿舍', '/dorm'], summary: '宿舍检查和记录表 / dorm checklist and record', handler: (c) => asPerson(c, dormList) })
       .command({
         names: ['/体验', '/day'],
