@@ -3,7 +3,8 @@ import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { presetDefinition } from '../src/domain/presets.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { sheetFromValues, type RosterSheet } from '../src/roster/sheets.js';
-import { buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+import { buttonValue, cardText, cst, startHarness, waitFor, type Harness } from './helpers/harness.js';
+import { readWorkbook, rowsOf } from './export/fixtures.js';
 import { latestCard } from './records/fixtures.js';
 
 /**
@@ -111,6 +112,20 @@ describe('phases (seed 002)', () => {
   });
 });
 
+describe('the phase summary (seed 002)', () => {
+  it('says what 思想发动 achieved over its two months, not the standings of its last month', async () => {
+    h = await startSanDa('2026-05-06T09:30:00');
+    await h.runJob('digest');
+    const cards = h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'interactive').map((m) => cardText(m.content));
+    const phase = cards.find((t) => t.includes('阶段小结 · 「思想发动」'))!;
+    expect(phase).toContain('本阶段成果**（3/1–4/30，重点抓好思想发动）');
+    expect(phase).toContain('教师家访：2 个月平均达标率 0%，每月都达标 0/3 人');
+    expect(phase).not.toContain('当期已达标');
+    // April's monthly digest, the same morning, names the phase it belongs to.
+    expect(cards.find((t) => t.includes('党支部月报 · 2026年4月'))).toContain('当前阶段：「思想发动」阶段');
+  });
+});
+
 describe('大走访情况记录表 and photos (seed 002)', () => {
   it('records a home visit on the school’s own form; without a photo it is listed to its visitor and counted for the admin', async () => {
     h = await startSanDa('2026-03-20T10:00:00');
@@ -144,5 +159,17 @@ describe('大走访情况记录表 and photos (seed 002)', () => {
     const digest = h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'interactive').map((m) => cardText(m.content)).join('\n');
     expect(digest).toContain('1 次上门走访还没有照片，涉及 1 位老师');
     expect(digest).not.toContain('孙小红');
-  });
+
+    // The archive: the visit on the school's own record, headed as the card, and the photo gap in 刘芳's line.
+    await h.say('陈立华', '/导出');
+    await waitFor(() => h.textsTo('陈立华').some((t) => /^导出(完成|未能发送|失败)/.test(t)), 'the export', 60_000);
+    await h.settle();
+    const file = h.standIn.messagesTo(h.openId('陈立华')).find((m) => m.msgType === 'file')!;
+    const wb = await readWorkbook(await h.bot.api.downloadResource(file.messageId, String(file.content.file_key), 'file'));
+    expect(wb.worksheets.map((ws) => ws.name)).not.toContain('附件五 走访记录');
+    const [row] = rowsOf(wb.getWorksheet('大走访记录')!);
+    expect(row).toMatchObject({ 走访人: '刘芳', 走访对象: '孙小红', 班级: '一（1）班', 走访形式: '上门走访', 访问记录: '与家长交流孩子在家的作息' });
+    const byTeacher = new Map(rowsOf(wb.getWorksheet('汇总（教师）')!).map((r) => [r['姓名'], r]));
+    expect(byTeacher.get('刘芳')).toMatchObject({ 上门走访: 1, 上门走访缺照片: 1 });
+  }, 120_000);
 });
