@@ -92,7 +92,7 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
   const records = recordsFeature(raising);
   const reminders = remindersFeature(deps, records.openers, records.weeklyGaps);
   const features = [
-    digest, progressFeature(deps, records.openers), claimingFeature(deps), reassignFeature(deps), records, ledger, reminders, leaveFeature(deps), helpFeature(),
+    digest, progressFeature(deps, records.openers), claimingFeature(deps), reassignFeature(deps), records, ledger, reminders, leaveFeature(deps), helpFeature(deps),
   ];
   // Photos need the resource API, so only where the bot itself runs (not in the CLI).
   const photos = deps.media ? photosFeature(deps, deps.media) : null;

@@ -1,3 +1,6 @@
+import type { CampaignDefinition } from '../domain/campaign.js';
+import { campaignOffers, offersCommand } from '../domain/shape.js';
+
 /**
  * The bot menu, kept here and nowhere else: the router answers exactly these
  * event_keys (buildFeatures registers them), `zoufang setup` prints them for the
@@ -54,3 +57,14 @@ export const BOT_MENU: MenuSection[] = [
 export const menuItemName = (item: MenuItem): string => item.command.replace(/^\//, '');
 
 export const menuItems = (): MenuItem[] => BOT_MENU.flatMap((s) => s.items);
+
+/**
+ * The menu a school builds for its campaign: only the entries for what it has
+ * (no 宿舍 or 体验 in seed 002). The router still answers every event_key, so a
+ * menu built for another campaign never meets silence.
+ */
+export function menuFor(def: CampaignDefinition | undefined): MenuSection[] {
+  if (!def) return BOT_MENU;
+  const offers = campaignOffers(def);
+  return BOT_MENU.map((s) => ({ ...s, items: s.items.filter((i) => offersCommand(offers, i.command)) })).filter((s) => s.items.length);
+}

@@ -190,6 +190,12 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
       add(['teacher', 'head-teacher'], '', [c.name, ...someClasses(sameGrade, 0, 2)], c.name);
     }
     for (let i = Math.ceil(classes.length / 4); i > 0; i--) add(['teacher'], '', someClasses(classes, 2, 3));
+    // Each grade's group is led by one of its head teachers (年级组长), who joins the big discussion.
+    if (def.tasks.suggestions.enabled) {
+      for (const grade of new Set(classes.map((c) => c.grade))) {
+        members.find((m) => m.classLed && classes.find((c) => c.name === m.classLed)?.grade === grade)?.roles.push('grade-head');
+      }
+    }
   }
 
   // ── dorms ──

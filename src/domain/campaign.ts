@@ -30,7 +30,7 @@ const dateRange = z.object({ start: isoDate, end: isoDate });
 export type DateRange = z.infer<typeof dateRange>;
 
 /** The roles a roster may give a person; a person can hold several. */
-export const ROLES = ['admin', 'cadre', 'party-teacher', 'teacher', 'head-teacher', 'leader', 'nominator'] as const;
+export const ROLES = ['admin', 'cadre', 'party-teacher', 'teacher', 'head-teacher', 'leader', 'nominator', 'grade-head'] as const;
 export type Role = (typeof ROLES)[number];
 export const ROLE_LABELS: Record<Role, string> = {
   admin: '管理员',
@@ -40,6 +40,7 @@ export const ROLE_LABELS: Record<Role, string> = {
   'head-teacher': '班主任',
   leader: '部门领导',
   nominator: '推荐人',
+  'grade-head': '年级组长',
 };
 
 /** A task filed once per person before its due date (dorm record, student day, reflection, story). */
@@ -61,6 +62,8 @@ const targetKind = z.object({
   student: z.boolean().default(false),
   /** How many the campaign expects (the seed's numbers); the import warns when the roster differs. */
   expectedCount: z.number().int().positive().optional(),
+  /** Why this kind is visited (seed 002's 走访目的 column): the visit record's purpose starts from it. */
+  purpose: z.string().min(1).optional(),
 });
 
 const targetCategory = z.object({
@@ -174,8 +177,22 @@ export const campaignDefinitionSchema = z
           .prefault({}),
         dormRecord: onceTask.prefault({}),
         studentDay: onceTask.extend({ times: z.number().int().positive().default(1) }).prefault({}),
-        visits: z.object({ enabled: z.boolean().default(false), photosRequired: z.boolean().default(true) }).prefault({}),
-        suggestions: z.object({ enabled: z.boolean().default(false), window: dateRange.optional() }).prefault({}),
+        visits: z
+          .object({
+            enabled: z.boolean().default(false),
+            photosRequired: z.boolean().default(true),
+            /** The paper the visit card reproduces: seed 000's 附件五, or seed 002's own 大走访情况记录表. */
+            recordForm: z.enum(['annex-5', 'da-zoufang']).default('annex-5'),
+          })
+          .prefault({}),
+        suggestions: z
+          .object({
+            enabled: z.boolean().default(false),
+            window: dateRange.optional(),
+            /** Who takes part (seed 002: 校级领导、党员、中层、年级组长); empty: everyone on the roster. */
+            roles: z.array(z.enum(ROLES)).default([]),
+          })
+          .prefault({}),
         reflection: onceTask.prefault({}),
         story: onceTask.prefault({}),
         ledger: z.object({ enabled: z.boolean().default(false) }).prefault({}),

@@ -85,6 +85,21 @@ const weiXingdong: Preset = {
 
 const DEPARTMENTS = ['校长室', '学生中心', '发展中心', '课程中心', '服务中心'];
 
+/**
+ * Seed 002 hands out no questionnaire: these ask what its 家访 row sets out to learn
+ * (了解学生在家学习生活环境……了解家长对学校的要求; 了解家长对教育的新需求), so every one is optional.
+ */
+const HOME_VISIT_QUESTIONS: CampaignDefinitionInput['questionnaire'] = [
+  { key: 'home-environment', label: '孩子在家学习生活环境', type: 'single', options: ['良好', '一般', '需要帮扶'] },
+  { key: 'needs-help', label: '是否需要资助学业、帮扶学习', type: 'single', options: ['需要', '暂不需要'] },
+  { key: 'expectations', label: '家长对学校的要求', type: 'text' },
+  { key: 'new-needs', label: '家长对教育的新需求和意见建议', type: 'text' },
+];
+
+// The 走访目的 column of seed 002's table, where two kinds share a row.
+const PRINCIPAL_PURPOSE = '倾听社会对学校发展的心声';
+const SERVICE_PURPOSE = '倾听后勤人员对改进后勤服务，提高服务水平的想法';
+
 const sanDaYiShigan: Preset = {
   name: 'san-da-yi-shigan',
   aliases: ['三大一实干', 'seed-002'],
@@ -112,20 +127,25 @@ const sanDaYiShigan: Preset = {
     departments: DEPARTMENTS,
     zoneReport: { enabled: false },
     tasks: {
-      visits: { enabled: true, photosRequired: true }, // 访问时的记录、拍照
-      // 大讨论活动从3月上旬开始，到4月中旬结束；“我为学校发展献一计”
-      suggestions: { enabled: true, window: { start: `${year}-03-01`, end: `${year}-04-15` } },
+      // 访问时的记录、拍照；《大走访情况记录表》附后
+      visits: { enabled: true, photosRequired: true, recordForm: 'da-zoufang' },
+      // 大讨论活动从3月上旬开始，到4月中旬结束；“我为学校发展献一计”；参加对象：校级领导、党员、中层、年级组长
+      suggestions: {
+        enabled: true,
+        window: { start: `${year}-03-01`, end: `${year}-04-15` },
+        roles: ['admin', 'leader', 'party-teacher', 'cadre', 'grade-head'],
+      },
       ledger: { enabled: true },
     },
     targetKinds: [
-      { key: 'parent-committee', name: '家委会成员', place: 'school', expectedCount: 19 },
-      { key: 'community-figure', name: '社会贤达人士', place: 'other', expectedCount: 10 },
-      { key: 'student-leader', name: '大队委委员、班队委员', place: 'school', student: true },
-      { key: 'office-teacher', name: '办公室（级组）教师', place: 'office', expectedCount: 20 },
-      { key: 'lesson-group-teacher', name: '备课组教师', place: 'office', expectedCount: 25 },
-      { key: 'logistics-staff', name: '后勤人员', place: 'school', expectedCount: 15 },
-      { key: 'outside-helper', name: '协助学校服务的社会人员', place: 'school', expectedCount: 5 },
-      { key: 'student-family', name: '学生家庭（家访）', place: 'home', student: true },
+      { key: 'parent-committee', name: '家委会成员', place: 'school', expectedCount: 19, purpose: PRINCIPAL_PURPOSE },
+      { key: 'community-figure', name: '社会贤达人士', place: 'other', expectedCount: 10, purpose: PRINCIPAL_PURPOSE },
+      { key: 'student-leader', name: '大队委委员、班队委员', place: 'school', student: true, purpose: '了解学生自主管理、行为习惯养成教育的情况' },
+      { key: 'office-teacher', name: '办公室（级组）教师', place: 'office', expectedCount: 20, purpose: '了解教师对学校管理的建议和意见' },
+      { key: 'lesson-group-teacher', name: '备课组教师', place: 'office', expectedCount: 25, purpose: '倾听教师在教学上的心声和对学校课堂教学改革、课程建设的想法' },
+      { key: 'logistics-staff', name: '后勤人员', place: 'school', expectedCount: 15, purpose: SERVICE_PURPOSE },
+      { key: 'outside-helper', name: '协助学校服务的社会人员', place: 'school', expectedCount: 5, purpose: SERVICE_PURPOSE },
+      { key: 'student-family', name: '学生家庭（家访）', place: 'home', student: true, purpose: '了解学生在家学习生活环境，为资助学业、帮扶学习作准备；了解家长对学校的要求' },
     ],
     quotas: [
       // 校长室：每位每月至少走访5位，直至两月内走访一遍；从3月底开始
@@ -141,7 +161,7 @@ const sanDaYiShigan: Preset = {
       { rule: 'every-target-once', key: 'every-student', name: '本学期所有学生走访一遍', targetKind: 'student-family' },
       { rule: 'in-person-per-class', key: 'in-person', name: '上门家访每班至少2位学生', targetKind: 'student-family', min: 2 },
     ],
-    questionnaire: DEFAULT_QUESTIONNAIRE,
+    questionnaire: HOME_VISIT_QUESTIONS,
   }),
 };
 

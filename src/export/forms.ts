@@ -316,10 +316,16 @@ export function visitSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
   };
 }
 
-/** Seed 002's 大走访情况记录表: leaders' visits to committee members, community figures and colleagues. */
+/**
+ * Seed 002's 大走访情况记录表, headed as its card: every visit where the campaign's record is that
+ * form (家访 too, with the campaign's own questions), else the visits to people other than students.
+ * 对象概况 holds what a campaign on 附件五 wrote about such a person.
+ */
 export function outreachSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
   const { def } = data.scope.campaign;
-  const visits = ofForm(data, 'visit').filter((r) => !isStudentTarget(def, data.targets.get(r.subjectId)));
+  const all = def.tasks.visits.recordForm === 'da-zoufang';
+  const questions = all ? questionnaireFields(def) : [];
+  const visits = ofForm(data, 'visit').filter((r) => all || !isStudentTarget(def, data.targets.get(r.subjectId)));
   return {
     key: 'outreach',
     name: '大走访记录',
@@ -328,19 +334,21 @@ export function outreachSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
     perRecordForm: true,
     columns: [
       col('走访人'),
-      col('同行人员', 'text', 'coVisitors'),
-      col('走访日期', 'date', 'visitedOn'),
-      col('走访方式', 'text', 'mode'),
+      col('协同走访', 'text', 'coVisitors'),
+      col('走访时间', 'date', 'visitedOn'),
+      col('走访形式', 'text', 'mode'),
       col('走访地点', 'text', 'place'),
       col('部门'),
       col('走访对象'),
+      col('班级'),
       col('对象类型'),
       col('对象概况', 'long', 'summary'),
-      col('基本情况', 'long', 'situation'),
       col('走访目的', 'long', 'purpose'),
-      col('走访内容', 'long', 'content'),
-      col('走访体会', 'long', 'reflection'),
-      col('意见和建议', 'long', 'opinions'),
+      col('对象情况', 'long', 'situation'),
+      col('访问记录', 'long', 'content'),
+      ...questions.map((q) => col(`问卷：${q.label}`, 'long', q.name)),
+      col('意见建议', 'long', 'opinions'),
+      col('事后整理', 'long', 'reflection'),
       ...visitColumnsAfterContent(),
       ...FILED_COLUMNS,
     ],
@@ -350,13 +358,15 @@ export function outreachSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
         ...visitHead(data, r),
         department(data, r.authorId),
         t?.name ?? `#${r.subjectId}`,
+        t?.className ?? '',
         t ? kindName(def, t.kind) : '',
         str(r.data.summary),
-        str(r.data.situation),
         str(r.data.purpose),
+        str(r.data.situation),
         str(r.data.content),
-        str(r.data.reflection),
+        ...questions.map((q) => q.display(r.data[q.name] as never)),
         str(r.data.opinions),
+        str(r.data.reflection),
         ...visitCellsAfterContent(data, r),
         ...filed(r, def.timezone, photoRef),
       ];

@@ -26,6 +26,8 @@ export interface Tally {
   visits: Set<number>;
   visitedTargets: Set<number>;
   inPerson: Set<number>;
+  /** In-person visits the person filed with no photo stored, where the campaign requires photos (only the author can add one). */
+  inPersonWithoutPhoto: Set<number>;
   /** Targets the person holds now, and those of them visited in the range. */
   heldTargets: Set<number>;
   zoneFiled: number;
@@ -40,6 +42,7 @@ const emptyTally = (): Tally => ({
   visits: new Set(),
   visitedTargets: new Set(),
   inPerson: new Set(),
+  inPersonWithoutPhoto: new Set(),
   heldTargets: new Set(),
   zoneFiled: 0,
   zoneDue: 0,
@@ -53,6 +56,7 @@ function addInto(a: Tally, b: Tally): void {
   b.visits.forEach((r) => a.visits.add(r));
   b.visitedTargets.forEach((t) => a.visitedTargets.add(t));
   b.inPerson.forEach((r) => a.inPerson.add(r));
+  b.inPersonWithoutPhoto.forEach((r) => a.inPersonWithoutPhoto.add(r));
   b.heldTargets.forEach((t) => a.heldTargets.add(t));
   a.zoneFiled += b.zoneFiled;
   a.zoneDue += b.zoneDue;
@@ -79,6 +83,7 @@ export function tallies(data: ExportData): Map<number, Tally> {
   };
   for (const p of peopleOf(data)) of(p.id);
   const wanted = (id: number) => out.has(id);
+  const photosRequired = data.scope.campaign.def.tasks.visits.photosRequired;
 
   for (const r of data.records) {
     const v = data.visitors.get(r.id)!;
@@ -89,6 +94,7 @@ export function tallies(data: ExportData): Map<number, Tally> {
         t.visitedTargets.add(r.subjectId);
         if (r.data.mode === 'in-person') t.inPerson.add(r.id);
       }
+      if (photosRequired && r.data.mode === 'in-person' && !data.photos.get(r.id)?.length && wanted(v.authorId)) of(v.authorId).inPersonWithoutPhoto.add(r.id);
     } else if (r.form !== 'zone-report' && wanted(r.authorId)) of(r.authorId).forms[r.form]++;
   }
 
@@ -145,6 +151,7 @@ export const COUNT_HEADERS = [
   '走访次数',
   '走访对象数',
   '上门走访',
+  '上门走访缺照片',
   '负责对象',
   '已走访负责对象',
   '责任区报表已交',
@@ -165,6 +172,7 @@ export function countCells(t: Tally): number[] {
     t.visits.size,
     t.visitedTargets.size,
     t.inPerson.size,
+    t.inPersonWithoutPhoto.size,
     t.heldTargets.size,
     visitedHeld,
     t.zoneFiled,

@@ -81,13 +81,15 @@ function summarySheets(data: ExportData, quotaStatus: QuotaStatus): FormSheet[] 
 function formSheets(data: ExportData, photoRef: PhotoRef): FormSheet[] {
   const { def } = data.scope.campaign;
   const visits = def.tasks.visits.enabled;
+  const daZoufang = def.tasks.visits.recordForm === 'da-zoufang';
   const candidates: Array<[boolean, FormSheet]> = [
     [def.tasks.dormRecord.enabled, dormRecordSheet(data, photoRef)],
     [def.tasks.dormCheck.enabled, dormCheckSheet(data, photoRef)],
     [def.zoneReport.enabled, zoneReportSheet(data)],
     [def.tasks.studentDay.enabled, studentDaySheet(data, photoRef)],
-    [visits && def.targetKinds.some((k) => k.student), visitSheet(data, photoRef)],
-    [visits && def.targetKinds.some((k) => !k.student), outreachSheet(data, photoRef)],
+    // Seed 002's own record takes every visit, so it has no 附件五; elsewhere 附件五 has the visits about students.
+    ...(daZoufang ? [] : ([[visits && def.targetKinds.some((k) => k.student), visitSheet(data, photoRef)]] as Array<[boolean, FormSheet]>)),
+    [visits && (daZoufang || def.targetKinds.some((k) => !k.student)), outreachSheet(data, photoRef)],
     [def.tasks.ledger.enabled, ledgerSheet(data)],
     [def.tasks.suggestions.enabled, suggestionSheet(data)],
     [def.tasks.reflection.enabled, writingSheet(data, 'reflection')],

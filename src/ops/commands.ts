@@ -10,6 +10,7 @@ import { consoleIo, type Io } from './io.js';
 import { createPrompter } from './prompt.js';
 import { restoreDatabase } from './restore.js';
 import { runSetup } from './setup.js';
+import { loadCampaignFile } from '../domain/campaign-file.js';
 
 /** The operator commands of `zoufang` (see cli.ts). */
 
@@ -32,10 +33,12 @@ const setup = command({
     manual: { type: 'boolean', help: '不扫码，填写已有应用的凭据 / enter an existing app\'s credentials instead of scanning' },
     transport: { type: 'string', value: 'ws|webhook', help: '接收事件的方式，默认 ws（长连接）/ how events arrive (default: ws, the long connection)' },
   },
-  run: (args, { env, io }) => {
+  run: async (args, { env, io }) => {
     const transport = args.transport;
     if (transport !== undefined && transport !== 'ws' && transport !== 'webhook') throw new CliError('--transport 只能是 ws 或 webhook / --transport must be ws or webhook');
-    return runSetup({ envFile: envFilePath(env), env, io, prompter: createPrompter(process.stdin, process.stdout), manual: args.manual, transport });
+    // With the campaign file already written, the menu printed is that campaign's; a broken file is doctor's to report.
+    const campaign = env.CAMPAIGN_FILE ? await loadCampaignFile(env.CAMPAIGN_FILE).catch(() => undefined) : undefined;
+    return runSetup({ envFile: envFilePath(env), env, io, prompter: createPrompter(process.stdin, process.stdout), manual: args.manual, transport, campaign });
   },
 });
 

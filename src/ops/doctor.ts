@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import WebSocket from 'ws';
-import { menuItemName, menuItems } from '../bot/menu.js';
+import { menuFor, menuItemName } from '../bot/menu.js';
 import type { Clock } from '../clock.js';
 import { ConfigError, loadConfig, type Config, type LarkConfig } from '../config.js';
 import { schema, type Db } from '../db/index.js';
@@ -454,7 +454,7 @@ function checkMenu(ctx: Context): Outcome {
   if (!ctx.db) return skip('需要可用的数据库 / needs the database');
   const row = ctx.db.prepare("SELECT count(*) AS n FROM inbound_events WHERE event_type = 'application.bot.menu_v6'").get() as { n: number };
   if (row.n) return pass(`已收到 ${row.n} 次菜单点击 / menu clicks arrive`);
-  const items = menuItems().map((i) => `${menuItemName(i)}=${i.eventKey}`).join('、');
+  const items = menuFor(ctx.campaign).flatMap((s) => s.items).map((i) => `${menuItemName(i)}=${i.eventKey}`).join('、');
   return warn(
     '机器人还没有收到过菜单点击：菜单可能还没有配置或没有发布 / no bot-menu click has ever arrived',
     `在开发者后台「应用能力 → 机器人 → 机器人自定义菜单」添加菜单项，动作都选「推送事件」，event_key 为：${items}（分组见 zoufang setup）；订阅事件 application.bot.menu_v6，发布新版本，再在飞书里点一次菜单`,

@@ -1,5 +1,6 @@
 import qrcode from 'qrcode-terminal';
-import { BOT_MENU, menuItemName, menuItems } from '../bot/menu.js';
+import { menuFor, menuItemName } from '../bot/menu.js';
+import type { CampaignDefinition } from '../domain/campaign.js';
 import { larkBaseUrl } from '../config.js';
 import { registerApp } from '../feishu/registration.js';
 import { readEnvFile, updateEnvFile } from './env-file.js';
@@ -42,6 +43,8 @@ export interface SetupOptions {
   /** Skip one-click creation and ask for an existing app's credentials. */
   manual?: boolean;
   transport?: 'ws' | 'webhook';
+  /** The school's campaign, when known: the menu printed holds only what it has. */
+  campaign?: CampaignDefinition;
 }
 
 interface Credentials {
@@ -122,12 +125,13 @@ async function manual(io: Io, prompter: Prompter, baseUrl: string): Promise<Cred
  * The bot menu as the console must hold it (机器人自定义菜单事件): nothing arrives
  * from an item that is not there, or not yet in a published version.
  */
-function menuSteps(): string[] {
-  const width = Math.max(...menuItems().map((i) => menuItemName(i).length));
+function menuSteps(campaign: CampaignDefinition | undefined): string[] {
+  const menu = menuFor(campaign);
+  const width = Math.max(...menu.flatMap((s) => s.items).map((i) => menuItemName(i).length));
   return [
-    `在「应用能力 → 机器人」开启「机器人自定义菜单」，建下面 ${BOT_MENU.length} 个主菜单及其子菜单；每个子菜单的动作选「推送事件」，event_key 照抄：`,
+    `在「应用能力 → 机器人」开启「机器人自定义菜单」，建下面 ${menu.length} 个主菜单及其子菜单${campaign ? `（${campaign.name}用到的）` : ''}；每个子菜单的动作选「推送事件」，event_key 照抄：`,
     '/ turn the bot menu on and create these main menus and entries, each entry "推送事件" (push event) with this event_key:',
-    ...BOT_MENU.flatMap((s) => [`  ${s.name}`, ...s.items.map((i) => `    ${menuItemName(i).padEnd(width + 1, '　')}推送事件  event_key: ${i.eventKey}  （即 ${i.command}）`)]),
+    ...menu.flatMap((s) => [`  ${s.name}`, ...s.items.map((i) => `    ${menuItemName(i).padEnd(width + 1, '　')}推送事件  event_key: ${i.eventKey}  （即 ${i.command}）`)]),
     '菜单保存后要在「版本管理与发布」发布新版本才会出现、才有反应 / the menu works only after a new version is published',
   ];
 }
@@ -138,7 +142,7 @@ function menuSteps(): string[] {
  * console saves "receive events through the long connection" only while a
  * client is connected, and checks a webhook URL when it is saved.
  */
-export function remainingSteps(appId: string, baseUrl: string, transport: 'ws' | 'webhook'): string[] {
+export function remainingSteps(appId: string, baseUrl: string, transport: 'ws' | 'webhook', campaign?: CampaignDefinition): string[] {
   const bulk = JSON.stringify({ scopes: { tenant: APP_SCOPES.map((s) => s.scope), user: [] } });
   const mode =
     transport === 'ws'
@@ -156,7 +160,7 @@ export function remainingSteps(appId: string, baseUrl: string, transport: 'ws' |
     ...mode.map((m) => `     ${m}`),
     `     添加事件 / add events: ${APP_EVENTS.join('、')}；添加回调 / add the callback: ${APP_CALLBACKS.join('、')}（卡片回传交互）`,
     `  4. 机器人自定义菜单 / Bot menu — ${consoleUrl(baseUrl, appId, 'bot')}`,
-    ...menuSteps().map((m) => `     ${m}`),
+    ...menuSteps(campaign).map((m) => `     ${m}`),
     `  5. 版本管理与发布 / Publish — ${consoleUrl(baseUrl, appId, 'version')}`,
     '     创建版本，可用范围选参加走访的老师（或全员），提交并由管理员审核通过；权限、事件和菜单都要发布新版本才生效',
     '     / create a version for the teachers and publish it: permissions, events and the menu take effect only then',
@@ -179,7 +183,7 @@ export async function runSetup(o: SetupOptions): Promise<number> {
     if (file.LARK_APP_ID) {
       const again = await prompter.ask(`已配置飞书应用 ${file.LARK_APP_ID}。重新配置吗？/ already configured; set up again? (y/N) `);
       if (!/^y(es)?$/i.test(again)) {
-        for (const line of remainingSteps(file.LARK_APP_ID, baseUrl, transport)) io.out(line);
+        for (const line of remainingSteps(file.LARK_APP_ID, baseUrl, transport, o.campaign)) io.out(line);
         return 0;
       }
     }
@@ -206,7 +210,7 @@ export async function runSetup(o: SetupOptions): Promise<number> {
     }
     updateEnvFile(o.envFile, values);
     io.out(`已写入 ${o.envFile}（仅所有者可读）/ written: LARK_APP_ID=${creds.appId}，LARK_APP_SECRET=********，LARK_TRANSPORT=${transport}${values.LARK_DOMAIN ? '，LARK_DOMAIN=lark' : ''}`);
-    for (const line of remainingSteps(creds.appId, values.LARK_DOMAIN === 'lark' ? larkBaseUrl('lark') : baseUrl, transport)) io.out(line);
+    for (const line of remainingSteps(creds.appId, values.LARK_DOMAIN === 'lark' ? larkBaseUrl('lark') : baseUrl, transport, o.campaign)) io.out(line);
     return 0;
   } catch (e) {
     if (e instanceof InputEnded) {

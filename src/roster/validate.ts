@@ -120,7 +120,7 @@ export const studentKey = (className: string, name: string) => `student:${classN
 
 const ROLE_BY_LABEL = new Map<string, Role>(ROLES.flatMap((r) => [[foldLabel(ROLE_LABELS[r]), r] as [string, Role], [foldLabel(r), r] as [string, Role]]));
 // Common ways a secretary writes a role that is not its label.
-for (const [alias, role] of [['党支部书记', 'admin'], ['书记', 'admin'], ['干部', 'cadre'], ['党员', 'party-teacher'], ['学生处', 'nominator'], ['领导', 'leader']] as const) {
+for (const [alias, role] of [['党支部书记', 'admin'], ['书记', 'admin'], ['干部', 'cadre'], ['党员', 'party-teacher'], ['学生处', 'nominator'], ['领导', 'leader'], ['校级领导', 'leader'], ['中层', 'leader']] as const) {
   ROLE_BY_LABEL.set(foldLabel(alias), role);
 }
 

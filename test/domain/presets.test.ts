@@ -61,7 +61,7 @@ describe('preset wei-xingdong (seed 000, 黄埔职校“微”行动)', () => {
     expect(def.tasks.studentDay.times).toBe(1);
     const withMeeting = presetDefinition('微行动', { year: 2027, termMeeting: '2027-07-05' });
     for (const t of ['dormRecord', 'studentDay', 'reflection', 'story'] as const) expect(onceTaskDue(withMeeting, t, termPeriods(withMeeting)[0]!)).toBe('2027-07-05');
-    expect(def.tasks.visits).toEqual({ enabled: true, photosRequired: true });
+    expect(def.tasks.visits).toEqual({ enabled: true, photosRequired: true, recordForm: 'annex-5' });
     expect(def.tasks.ledger.enabled).toBe(true);
     expect(def.tasks.dormCheck.enabled).toBe(true);
   });
@@ -125,7 +125,12 @@ describe('preset san-da-yi-shigan (seed 002, 庙桥小学“三大一实干”)'
   });
 
   it('collects suggestions (我为学校发展献一计) from early March to mid April, and has no zone report', () => {
-    expect(def.tasks.suggestions).toEqual({ enabled: true, window: { start: '2027-03-01', end: '2027-04-15' } });
+    expect(def.tasks.suggestions).toEqual({
+      enabled: true,
+      window: { start: '2027-03-01', end: '2027-04-15' },
+      // 参加对象：校级领导、党员、中层、年级组长 (and the admin, who reviews them)
+      roles: ['admin', 'leader', 'party-teacher', 'cadre', 'grade-head'],
+    });
     expect(def.zoneReport.enabled).toBe(false);
     expect(def.claiming.enabled).toBe(false);
     expect(def.dorms.buildings).toEqual([]);

@@ -251,9 +251,10 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     // The summaries: what each filed, of what was due.
     const byTeacher = new Map(rowsOf(wb.getWorksheet('汇总（教师）')!).map((r) => [r['姓名'], r]));
     expect(byTeacher.get('刘芳')).toMatchObject({
-      部门: '财经部', 角色: '党员教师', 走访次数: 2, 走访对象数: 2, 上门走访: 1, 负责对象: 2, 已走访负责对象: 2, 宿舍检查: 1, 附件一宿舍记录: 1, 心得: 1, 感人故事: 1, 台账未销号: 3, 台账已销号: 0,
+      部门: '财经部', 角色: '党员教师', 走访次数: 2, 走访对象数: 2, 上门走访: 1, 上门走访缺照片: 0, 负责对象: 2, 已走访负责对象: 2, 宿舍检查: 1, 附件一宿舍记录: 1, 心得: 1, 感人故事: 1, 台账未销号: 3, 台账已销号: 0,
     });
-    expect(byTeacher.get('黄志强')).toMatchObject({ 走访次数: 1, 走访对象数: 1, 上门走访: 1, 负责对象: 1, 已走访负责对象: 0, 做一天学生: 1, 献一计: 1, 台账未销号: 1 });
+    // His one in-person visit was 刘芳's, as her co-visitor, and it has its photos.
+    expect(byTeacher.get('黄志强')).toMatchObject({ 走访次数: 1, 走访对象数: 1, 上门走访: 1, 上门走访缺照片: 0, 负责对象: 1, 已走访负责对象: 0, 做一天学生: 1, 献一计: 1, 台账未销号: 1 });
     // Weeks 1–3 fell due by 12/01 09:00; week 2 was filed.
     expect(byTeacher.get('王建国')).toMatchObject({ 责任区报表已交: 1, 责任区报表应交: 3 });
     const byDepartment = new Map(rowsOf(wb.getWorksheet('汇总（部门）')!).map((r) => [r['部门'], r]));

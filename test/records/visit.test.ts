@@ -273,10 +273,12 @@ describe('leadership visits (seed 002)', () => {
     expect(cardText(list.content)).toContain('郑家委 · 家委会成员');
     const form = await h.click('陈立华', list.messageId, '记录走访');
     const text = cardText(form.card?.data);
-    expect(text).toContain('对象概况');
-    expect(text).toContain('基本情况');
+    // The school's own 大走访情况记录表, its purpose the table's 走访目的 for 家委会成员.
+    expect(text).toContain('大走访情况记录表');
+    expect(text).toContain('倾听社会对学校发展的心声');
+    expect(text).toContain('对象情况');
     expect(text).not.toContain('家庭情况');
-    expect(text).not.toContain('您对学校教育教学工作的总体满意度'); // the parents' questionnaire is for family visits
+    expect(text).not.toContain('孩子在家学习生活环境'); // the campaign's questionnaire is for home visits
     const ok = await h.click('陈立华', list.messageId, '提交', {
       ...visitForm({ coVisitors: [], followUp: 'none', leader: '', followUpNote: '', opinions: '家委会希望参与食堂监督' }),
       place: 'school', mode: 'invited',

@@ -17,6 +17,7 @@ import { LedgerRepo } from '../ledger/repo.js';
 import { ScheduleFacts } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
+import { campaignShapeDigest, type ShapeLines } from './shape.js';
 
 /**
  * Digests to the branch group: every week (default Monday 09:00, about the
@@ -35,6 +36,7 @@ export function digestFeature(deps: FeatureDeps) {
   const zoneReports = new ZoneReports(deps.db);
   const facts = new ScheduleFacts(deps.db);
   const ledger = new LedgerRepo(deps.db);
+  const shapeLines = campaignShapeDigest(deps);
 
   /** Dorm checks filed in the period, against dorms with a caring teacher × weeks begun in it. */
   async function dormChecks(c: ActiveCampaign, p: Period, dormsCared: number) {
@@ -76,7 +78,7 @@ export function digestFeature(deps: FeatureDeps) {
       dormChecks: await dormChecks(c, period, f.dorms.length),
       ledger: def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to, def.timezone) : undefined,
     });
-    return digestCard(c, digest, label, await zoneCompletion(c, period, now), now);
+    return digestCard(c, digest, label, await zoneCompletion(c, period, now), now, await shapeLines(c, kind, period, asOf, f));
   }
 
   /** The periods whose digest is due at `now`: the week, month and phase that most recently ended. */
@@ -149,11 +151,11 @@ export function digestFeature(deps: FeatureDeps) {
   return { register, jobs: [digestJob] };
 }
 
-export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, zone: ReturnType<typeof zoneReportDigest> | undefined, now: Date) {
+export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, zone: ReturnType<typeof zoneReportDigest> | undefined, now: Date, shape?: ShapeLines) {
   const { def } = c;
   const names = def.privacy.overdueInGroup === 'names';
   const period = d.kind === 'weekly' ? '本周' : d.kind === 'monthly' ? '本月' : '本阶段';
-  const blocks: string[] = [];
+  const blocks: string[] = [...(shape?.lead ?? [])];
   const chart: Array<{ item: string; percent: number }> = [];
 
   if (zone) {
@@ -177,7 +179,7 @@ export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, 
     visitLines.push(`- 认领对象：已走访 **${d.claimed.visited}/${d.claimed.required}** 位（${pct(d.claimed.visited, d.claimed.required)}%），${d.claimed.people} 位党员教师中进度落后 ${d.claimed.behind} 人`);
     chart.push({ item: '认领对象走访', percent: pct(d.claimed.visited, d.claimed.required) });
   }
-  for (const q of d.quotas) {
+  for (const q of shape?.phaseSummary ? [] : d.quotas) {
     const per = q.period === 'month' ? '每月' : q.period === 'week' ? '每周' : '每学期';
     const counted = q.people - q.excused;
     visitLines.push(`- ${q.name}（每人${per}至少 ${q.min} 次）：${period} ${q.visits} 次；当期已达标 ${q.met}/${counted} 人，落后 ${q.behind} 人${q.excused ? `，请假 ${q.excused} 人` : ''}`);
@@ -197,6 +199,7 @@ export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, 
     const l = d.ledger;
     blocks.push(`**走访台账**：${period}新增 ${l.opened} 项，销号 ${l.closed} 项，目前逾期 ${l.overdue} 项${l.medianDaysToClose === null ? '' : `，销号用时中位数 ${l.medianDaysToClose} 天`}`);
   }
+  blocks.push(...(shape?.tail ?? []));
   if (d.behind.length) blocks.push(`**进度落后或逾期**：${d.behind.length} 人${names ? `：${d.behind.map(shortName).join('、')}` : ''}（已分别私信提醒）`);
 
   const highlights = [

@@ -16,6 +16,7 @@ import { LeaveRepo, ScheduleFacts } from '../reminders/facts.js';
 import { openValueOf, type Openers } from '../reminders/index.js';
 import { dayLabel } from '../reminders/wording.js';
 import { ZoneReports, type ZoneReport } from '../../records/zone-reports.js';
+import { campaignShapeSections } from './shape.js';
 
 /** How many "fill in week N" buttons one card offers; the rest are named in text. */
 const MAX_BUTTONS = 4;
@@ -34,6 +35,7 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
   const holdings = new AssignmentRepo(deps.db);
   const facts = new ScheduleFacts(deps.db);
   const leaves = new LeaveRepo(deps.db);
+  const shape = campaignShapeSections(deps, openers);
 
   /** This week's zone report and the weeks missed, per zone the person owns. */
   function zoneSection(c: ActiveCampaign, zone: Zone, reports: ZoneReport[], person: Person, now: Date) {
@@ -172,6 +174,9 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
           ].filter(Boolean);
           if (head.length) sections.unshift({ tag: 'markdown', content: head.join('\n') }, hr);
           sections.push(...obligationBlocks(c, mine, today), ...(await assignmentSections(c, person)));
+          for (const blocks of [await shape.photoGaps(c, person), await shape.discussion(c, person, today)]) if (blocks.length) sections.push(...blocks, hr);
+          const phase = shape.phase(c, today);
+          if (phase.length) sections.unshift(...phase, hr);
         }
         while ((sections.at(-1) as { tag?: string } | undefined)?.tag === 'hr') sections.pop();
         // A teacher keeps this card and comes back to its buttons; they stop working after 14 days.

@@ -115,7 +115,7 @@ export function recordsFeature(deps: FeatureDeps) {
       return suggestionList(campaign);
     }
     if (!args) return cardOf(await personal.suggestion.open({ campaignId: def.id }, person));
-    personal.suggestionWindowOpen({ campaign });
+    personal.suggestionWindowOpen({ campaign }, person);
     const checked = validate(personal.suggestionFields, { topic: '', content: args });
     if (!checked.ok) throw new UserFacingError(checked.problems.map((p) => p.message).join('；'));
     const at = deps.clock.now();
@@ -149,6 +149,10 @@ export function recordsFeature(deps: FeatureDeps) {
     reflection: (campaignId: string) => personal.reflection.openValue({ campaignId }),
     story: (campaignId: string) => personal.story.openValue({ campaignId }),
     visits: (campaignId: string) => ({ action: 'visit.list', campaignId }),
+    suggestion: (campaignId: string) => personal.suggestion.openValue({ campaignId }),
+    suggestionList: (campaignId: string) => ({ action: 'suggestion.list', campaignId }),
+    /** A filed visit, opened to change it; photos sent meanwhile attach to it. */
+    visitRecord: (recordId: number) => ({ action: 'visit.edit', recordId }),
   };
 
   function register(router: Router) {
@@ -158,6 +162,12 @@ export function recordsFeature(deps: FeatureDeps) {
     router.action('visit.list', z.object({ campaignId: z.string() }), async ({ value, person }) => {
       const out = await visitList(person!, await ctx.campaign(value.campaignId), '');
       return typeof out === 'string' ? toast('info', out) : withCard({}, out);
+    });
+
+    // The admin's review of 献一计, from /进度's button (the same list as /献计 列表).
+    router.action('suggestion.list', z.object({ campaignId: z.string() }), async ({ value, person }) => {
+      if (!isAdmin(person)) return toast('error', '仅限管理员查看。/ Admins only.');
+      return withCard({}, await suggestionList(await ctx.campaign(value.campaignId)));
     });
 
     router.action('suggestion.promote', z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
@@ -171,7 +181,7 @@ export function recordsFeature(deps: FeatureDeps) {
     });
 
     router
-      .command({ names: ['/走访', '/visit'], summary: '记录一次走访（附件五）/ record a visit', handler: (c) => asPerson(c, (p, cam) => visitList(p, cam, c.args)) })
+      .command({ names: ['/走访', '/visit'], summary: '记录一次走访 / record a visit', handler: (c) => asPerson(c, (p, cam) => visitList(p, cam, c.args)) })
       .command({ names: ['/宿舍', '/dorm'], summary: '宿舍检查和记录表 / dorm checklist and record', handler: (c) => asPerson(c, dormList) })
       .command({
         names: ['/体验', '/day'],
@@ -183,7 +193,7 @@ export function recordsFeature(deps: FeatureDeps) {
           }),
       })
       .command({ names: ['/心得', '/story', '/故事', '/reflection'], summary: '心得和感人故事 / reflection and story', handler: (c) => asPerson(c, writingMenu) })
-      .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计 / a suggestion for the school', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) });
+      .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计（管理员：/献计 列表 审阅）/ a suggestion for the school; admins: /suggest list', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) });
   }
 
   return { register, records, openers, jobs: [...zone.jobs, ...dorm.jobs], weeklyGaps: [zone.gaps, dorm.gaps] };

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { ROLE_LABELS } from '../../domain/campaign.js';
 import { termOn } from '../../domain/periods.js';
+import { discussionWindow, takesPartInDiscussion } from '../../domain/shape.js';
 import { onceTaskDue } from '../../domain/reminders.js';
 import type { Person } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
@@ -104,12 +106,16 @@ export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: Recor
     text('content', '我的建议', 'My suggestion', { required: true, multiline: true, rows: 5, max: 1000 }),
   ];
 
-  /** 献一计 opens only inside the big-discussion window. */
-  function suggestionWindowOpen(view: { campaign: FormView['campaign'] }): void {
+  /** 献一计 opens only inside the big-discussion window, and only for those the campaign names. */
+  function suggestionWindowOpen(view: { campaign: FormView['campaign'] }, person: Person): void {
     const { def } = view.campaign;
-    const w = def.tasks.suggestions.window ?? def.window;
+    const w = discussionWindow(def);
     const day = today(deps, def.timezone);
     if (!def.tasks.suggestions.enabled) throw new UserFacingError('本次活动没有“献一计”环节。/ This campaign takes no suggestions.');
+    if (!takesPartInDiscussion(def, person.roles)) {
+      const who = def.tasks.suggestions.roles.filter((r) => r !== 'admin').map((r) => ROLE_LABELS[r]);
+      throw new UserFacingError(`“我为学校发展献一计”的参加对象是${who.join('、')}；如需参加，请联系管理员。/ The big discussion is for ${who.join(', ')}.`);
+    }
     if (day < w.start || day > w.end) throw new UserFacingError(`“我为学校发展献一计”的时间是 ${w.start} 至 ${w.end}。/ Suggestions are open ${w.start} – ${w.end}.`);
   }
 
@@ -120,7 +126,7 @@ export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: Recor
     async view(ref, person, stored) {
       const campaign = await ctx.campaign(ref.campaignId);
       if (stored && stored.authorId !== person.id) throw new UserFacingError('只能修改自己提出的建议。');
-      if (!stored) suggestionWindowOpen({ campaign });
+      if (!stored) suggestionWindowOpen({ campaign }, person);
       return {
         campaign,
         subject: self(person),

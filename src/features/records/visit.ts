@@ -85,8 +85,45 @@ const OPTION_NAME_SHOWN = 12;
 /** A co-visitor as the select offers them: the department is only a hint. */
 const colleagueLabel = (p: Colleague) => `${oneLine(p.name, OPTION_NAME_SHOWN)}${p.department ? `（${oneLine(p.department, 8)}）` : ''}`;
 
+/** Seed 002's 针对性地处理走访到的信息：有的要及时汇报相关领导，有的要进行研究实践. */
+const HANDLING: Option[] = [
+  { value: 'none', label: '无需处理 None' },
+  { value: 'leader', label: '及时汇报相关领导 Report to a leader' },
+  { value: 'action', label: '进行研究实践（列入台账）Needs action' },
+];
+
+/** Where the campaign's targets are visited: no 实习企业 where no kind is visited at an enterprise. */
+const placesOf = (def: CampaignDefinition): Option[] =>
+  VISIT_PLACES.filter((p) => p.value !== 'enterprise' || def.targetKinds.some((k) => k.place === 'enterprise'));
+
+/**
+ * Seed 002's own 大走访情况记录表: 事前的准备（走访目的）, 访问时的记录, 事后的整理, and 针对性地处理走访到的信息.
+ * The same stored keys as 附件五, so the ledger, the leader's copy and the export read both alike.
+ */
+function daZoufangFields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
+  const kind = def.targetKinds.find((k) => k.key === t.kind);
+  const homeVisit = kind?.place === 'home';
+  return [
+    date('visitedOn', '走访时间', 'Date of visit'),
+    choice('mode', '走访形式', 'Mode', VISIT_MODES),
+    choice('place', '走访地点', 'Place', placesOf(def)),
+    multi('coVisitors', '协同走访', 'Co-visitors', colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })), { max: 5 }),
+    text('purpose', '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
+    text('situation', homeVisit ? '学生家庭情况' : '对象情况', homeVisit ? 'The family' : 'About the person', { multiline: true, max: 500 }),
+    text('content', '访问记录', 'What was heard', { required: true, multiline: true, rows: 5, max: 1000, hint: '摸实情、听心声：了解到的情况和对方的想法' }),
+    // The campaign's own questions, for the family at a home visit.
+    ...(homeVisit ? questionnaireFields(def) : []),
+    text('opinions', '意见建议', 'Opinions and suggestions', { multiline: true, max: 800, hint: '每行一条，提交后列入台账跟进' }),
+    choice('followUp', '信息处理', 'Follow-up', HANDLING),
+    choice('leader', '汇报给哪位领导', 'Leader to report to', leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })), { required: false }),
+    text('followUpNote', '处理事项', 'What needs doing', { multiline: true, max: 300 }),
+    text('reflection', '事后整理', 'Afterwards', { multiline: true, max: 500 }),
+  ];
+}
+
 export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
   function fields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
+    if (def.tasks.visits.recordForm === 'da-zoufang') return daZoufangFields(def, t, colleagues, leaders);
     const kind = def.targetKinds.find((k) => k.key === t.kind);
     const enterprise = isEnterprise(t);
     const student = kind?.student ?? false;
@@ -123,14 +160,19 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       const leaders = await ctx.leaders(person, stored?.data.leader ? Number(stored.data.leader) : undefined);
       const kind = def.targetKinds.find((k) => k.key === target.kind);
       const done = (await records.forSubject(def.id, 'visit', { type: 'target', id: target.id })).filter((r) => r.id !== stored?.id).length;
+      const daZoufang = def.tasks.visits.recordForm === 'da-zoufang';
       return {
         campaign,
         subject: { type: 'target', id: target.id },
         periodKey: null,
-        title: `走访情况记录表 · ${targetHeading(def, target)}`,
-        subtitle: `附件五 / Visit record${done ? ` · 此前已走访 ${done} 次` : ''}`,
+        title: `${daZoufang ? '大走访情况记录表' : '走访情况记录表'} · ${targetHeading(def, target)}`,
+        subtitle: `${daZoufang ? '' : '附件五 / '}Visit record${done ? ` · 此前已走访 ${done} 次` : ''}`,
         fields: fields(def, target, colleagues, leaders),
-        prefill: { visitedOn: today(deps, def.timezone), mode: 'in-person', place: isEnterprise(target) ? 'enterprise' : (kind?.place ?? 'home'), followUp: 'none' },
+        prefill: {
+          visitedOn: today(deps, def.timezone), mode: 'in-person', place: isEnterprise(target) ? 'enterprise' : (kind?.place ?? 'home'), followUp: 'none',
+          // The campaign's 走访目的 for this kind of target (seed 002's table), for the visitor to adapt.
+          ...(kind?.purpose ? { purpose: kind.purpose } : {}),
+        },
         intro: def.tasks.visits.photosRequired ? '提交后，把走访照片直接发给我（可以多张），会附到这条记录上。' : undefined,
         context: privateDetails(def, target),
         ref: { campaignId: campaign.row.id, targetId: target.id },

@@ -15,6 +15,7 @@ import { UserFacingError } from '../../feishu/errors.js';
 import { currentCampaign, type FeatureDeps, type Job, type WeeklyGap, type WeeklyGaps } from '../deps.js';
 import { reminderCard } from '../records/flow.js';
 import { dailyTriggers } from '../triggers.js';
+import { photoGapsByAuthor, visitsWithoutPhotos } from '../../records/visit-photos.js';
 import { ScheduleFacts } from './facts.js';
 import { obligationLine, reminderText } from './wording.js';
 
@@ -34,6 +35,9 @@ export interface Openers {
   reflection(campaignId: string): object;
   story(campaignId: string): object;
   visits(campaignId: string): object;
+  suggestion(campaignId: string): object;
+  suggestionList(campaignId: string): object;
+  visitRecord(recordId: number): object;
 }
 
 /** Lines of /谁没交 per card page, and departments per page of its counts. */
@@ -239,6 +243,10 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
   }
 
   /** Every line of /谁没交 now, filed under the department of the first person it names. */
+  /** Whose in-person visits lack the photo the campaign requires, and how many. */
+  const photoGapLines = (c: ActiveCampaign): Array<[number, number]> =>
+    c.def.tasks.visits.enabled && c.def.tasks.visits.photosRequired ? [...photoGapsByAuthor(visitsWithoutPhotos(deps.db, c.def.id))] : [];
+
   async function behindLines(c: ActiveCampaign): Promise<BehindLine[]> {
     const { def } = c;
     const now = deps.clock.now();
@@ -253,6 +261,7 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
         text: `${o.personIds.map((id) => byId.get(id)?.name).join('、')}：${obligationLine(def, o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
       })),
       ...(await weeklyGaps(c, now)).map((g) => ({ group: groupOf(g.person.id), personIds: [g.person.id], text: `${g.person.name}：${g.line}` })),
+      ...photoGapLines(c).map(([id, n]) => ({ group: groupOf(id), personIds: [id], text: `${byId.get(id)?.name ?? `#${id}`}：上门走访缺照片 ${n} 次` })),
     ];
   }
 

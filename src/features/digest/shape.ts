@@ -1,0 +1,45 @@
+import type { ActiveCampaign } from '../../db/repos.js';
+import type { DigestKind } from '../../domain/digest.js';
+import type { CampaignFacts } from '../../domain/obligations.js';
+import type { Period } from '../../domain/periods.js';
+import { discussionLine, discussionSummary, phaseAchievementLines, phaseAchievements, phaseLine, phaseOn } from '../../domain/shape.js';
+import { RecordRepo } from '../../records/repo.js';
+import { photoGapsByAuthor, visitsWithoutPhotos } from '../../records/visit-photos.js';
+import type { FeatureDeps } from '../deps.js';
+
+/** What the campaign's shape adds to a digest: lines above the usual ones, and lines after them. */
+export interface ShapeLines {
+  lead: string[];
+  tail: string[];
+  /** A phase digest says what the whole phase achieved, so the last month's quota standings are not repeated. */
+  phaseSummary: boolean;
+}
+
+/**
+ * The phase and its focus (or, at a phase's end, what it achieved), the big
+ * discussion while its window overlaps the period, and the in-person visits
+ * still without a photo — counts only, as everything the group reads.
+ */
+export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
+  const records = new RecordRepo(deps.db);
+
+  return async function lines(c: ActiveCampaign, kind: DigestKind, period: Period, asOf: string, facts: CampaignFacts): Promise<ShapeLines> {
+    const { def } = c;
+    const lead: string[] = [];
+    const tail: string[] = [];
+    const ended = kind === 'phase' ? def.phases.find((p) => `phase-${p.key}` === period.key) : undefined;
+    if (ended) lead.push(phaseAchievementLines(phaseAchievements(def, ended, facts.people, facts.visits)).join('\n'));
+    else {
+      const p = phaseOn(def, period.end < asOf ? period.end : asOf);
+      if (p) lead.push(`🧭 当前阶段：${phaseLine(p)}`);
+    }
+    const suggestions = (await records.ofForm(def.id, 'suggestion')).map((r) => ({ authorId: r.authorId, occurredOn: r.occurredOn }));
+    const discussion = discussionSummary(def, suggestions, facts.people, period);
+    if (discussion) tail.push(discussionLine(discussion, kind === 'weekly' ? '本周' : kind === 'monthly' ? '本月' : '本阶段'));
+    if (def.tasks.visits.enabled && def.tasks.visits.photosRequired) {
+      const gaps = visitsWithoutPhotos(deps.db, def.id).filter((g) => g.occurredOn <= asOf);
+      if (gaps.length) tail.push(`**📷 上门走访缺照片**：${gaps.length} 次上门走访还没有照片，涉及 ${photoGapsByAuthor(gaps).size} 位老师（已在各自的 /进度 中列出）`);
+    }
+    return { lead, tail, phaseSummary: !!ended };
+  };
+}

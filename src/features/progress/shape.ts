@@ -1,0 +1,85 @@
+import { inArray } from 'drizzle-orm';
+import { isAdmin } from '../../bot/router.js';
+import type { ActiveCampaign } from '../../db/repos.js';
+import { targets, type Person } from '../../db/schema.js';
+import { dayjs } from '../../domain/time.js';
+import { discussionOn, phaseLine, phaseOn, takesPartInDiscussion } from '../../domain/shape.js';
+import { callbackButton } from '../../feishu/card-templates.js';
+import { RecordRepo } from '../../records/repo.js';
+import { visitsWithoutPhotos } from '../../records/visit-photos.js';
+import type { FeatureDeps } from '../deps.js';
+import type { Openers } from '../reminders/index.js';
+import { targetHeading } from '../records/visit.js';
+
+/** Visits without a photo named one by one; the rest are counted. */
+const PHOTO_GAPS_LISTED = 5;
+const PHOTO_BUTTONS = 3;
+
+const buttonRow = (buttons: object[]) => ({ tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) });
+const md = (d: string) => dayjs(d).format('M/D');
+
+/**
+ * The parts of /进度 the campaign's shape decides: the phase it is in, the big
+ * discussion while it runs, and in-person visits still without the photo the
+ * campaign asks for. Each is its own block, beside the obligations.
+ */
+export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
+  const records = new RecordRepo(deps.db);
+
+  /** 当前阶段 and its focus (seed 002: 思想发动, 过程管控, 成果固化). */
+  function phase(c: ActiveCampaign, today: string): object[] {
+    const p = phaseOn(c.def, today);
+    return p ? [{ tag: 'markdown', content: `🧭 当前阶段：${phaseLine(p)}` }] : [];
+  }
+
+  /** 献一计 for those it is open to, and the admin's way to the review. */
+  async function discussion(c: ActiveCampaign, person: Person, today: string): Promise<object[]> {
+    const { def } = c;
+    const d = discussionOn(def, today);
+    if (!d || !takesPartInDiscussion(def, person.roles)) return [];
+    const all = await records.ofForm(def.id, 'suggestion');
+    const mine = all.filter((r) => r.authorId === person.id).length;
+    const span = `${md(d.window.start)}–${md(d.window.end)}`;
+    const lines = [
+      `**大讨论 · 我为学校发展献一计**（${span}）`,
+      d.state === 'before' ? `将于 ${md(d.window.start)} 开始。` : d.state === 'open' ? `进行中，还剩 ${d.daysLeft} 天；你已提出 **${mine}** 条。` : `已结束，你提出了 ${mine} 条。`,
+    ];
+    const admin = isAdmin(person);
+    if (admin && d.state !== 'before') lines.push(`全校共收到 **${all.length}** 条，来自 ${new Set(all.map((r) => r.authorId)).size} 人。`);
+    if (d.state === 'closed' && !mine && !admin) return [];
+    const buttons = [
+      ...(d.state === 'open' ? [callbackButton('献一计 Suggest', openers.suggestion(def.id), 'primary')] : []),
+      ...(admin && all.length ? [callbackButton(`审阅献计 Review（${all.length}）`, openers.suggestionList(def.id))] : []),
+    ];
+    return [{ tag: 'markdown', content: lines.join('\n') }, ...(buttons.length ? [buttonRow(buttons)] : [])];
+  }
+
+  /** The person's in-person visits that still lack the photo the campaign requires. */
+  async function photoGaps(c: ActiveCampaign, person: Person): Promise<object[]> {
+    const { def } = c;
+    if (!def.tasks.visits.enabled || !def.tasks.visits.photosRequired) return [];
+    const gaps = visitsWithoutPhotos(deps.db, def.id, person.id);
+    if (!gaps.length) return [];
+    const byId = new Map(deps.db.select().from(targets).where(inArray(targets.id, gaps.map((g) => g.targetId))).all().map((t) => [t.id, t]));
+    const named = (id: number) => {
+      const t = byId.get(id);
+      return t ? targetHeading(def, t) : `#${id}`;
+    };
+    const listed = gaps.slice(0, PHOTO_GAPS_LISTED).map((g) => `- ${md(g.occurredOn)} ${named(g.targetId)}`);
+    const more = gaps.length > PHOTO_GAPS_LISTED ? [`……另有 ${gaps.length - PHOTO_GAPS_LISTED} 次`] : [];
+    return [
+      {
+        tag: 'markdown',
+        content: [
+          `**📷 上门走访缺照片** · <font color='orange'>${gaps.length} 次</font>（本活动要求上门走访拍照）`,
+          ...listed,
+          ...more,
+          '点“补照片”打开那次记录，再把照片直接发给我，会附到这条记录上。',
+        ].join('\n'),
+      },
+      buttonRow(gaps.slice(0, PHOTO_BUTTONS).map((g) => callbackButton(`补照片 ${md(g.occurredOn)}`, openers.visitRecord(g.recordId)))),
+    ];
+  }
+
+  return { phase, discussion, photoGaps };
+}

@@ -1,0 +1,41 @@
+import { and, asc, eq, ne, notExists } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { photos, records } from '../db/schema.js';
+
+/** An in-person visit filed without a photo, where the campaign asks for one (访问时的记录、拍照). */
+export interface VisitWithoutPhoto {
+  recordId: number;
+  authorId: number;
+  targetId: number;
+  occurredOn: string;
+}
+
+/**
+ * In-person visits with no photo on the record: a photo still downloading counts
+ * (it is on its way), one that failed for good does not. Only the author can attach
+ * one (photos go to the sender's own records), so the gap is theirs.
+ */
+export function visitsWithoutPhotos(db: Db, campaignId: string, authorId?: number): VisitWithoutPhoto[] {
+  const photographed = db.select({ id: photos.id }).from(photos).where(and(eq(photos.recordId, records.id), ne(photos.status, 'failed')));
+  return db
+    .select({ recordId: records.id, authorId: records.authorId, targetId: records.subjectId, occurredOn: records.occurredOn })
+    .from(records)
+    .where(
+      and(
+        eq(records.campaignId, campaignId),
+        eq(records.form, 'visit'),
+        eq(records.visitMode, 'in-person'),
+        authorId === undefined ? undefined : eq(records.authorId, authorId),
+        notExists(photographed),
+      ),
+    )
+    .orderBy(asc(records.occurredOn), asc(records.id))
+    .all();
+}
+
+/** How many such visits, and whose: what the admin is told (counts for the group, names privately). */
+export function photoGapsByAuthor(gaps: VisitWithoutPhoto[]): Map<number, number> {
+  const by = new Map<number, number>();
+  for (const g of gaps) by.set(g.authorId, (by.get(g.authorId) ?? 0) + 1);
+  return by;
+}
