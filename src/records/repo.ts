@@ -237,6 +237,16 @@ export class RecordRepo {
     return item ?? null;
   }
 
+  /** The message now showing the record's card to its author. */
+  async rememberCard(recordId: number, messageId: string): Promise<void> {
+    this.db.update(records).set({ cardMessageId: messageId }).where(eq(records.id, recordId)).run();
+  }
+
+  /** That message shows something else now (an edit form). */
+  async forgetCard(recordId: number, messageId: string): Promise<void> {
+    this.db.update(records).set({ cardMessageId: null }).where(and(eq(records.id, recordId), eq(records.cardMessageId, messageId))).run();
+  }
+
   async ledgerCount(recordIds: number[]): Promise<Map<number, number>> {
     const m = new Map<number, number>();
     if (!recordIds.length) return m;

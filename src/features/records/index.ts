@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import type { Person } from '../../db/schema.js';
+import type { Person, RecordRow } from '../../db/schema.js';
 import { callbackButton, listRow, renderCard, shortened, shortName } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { formatLocal } from '../../domain/time.js';
@@ -141,6 +142,18 @@ export function recordsFeature(deps: FeatureDeps) {
     return listCard(`献一计 · 共 ${all.length} 条`, `${campaign.def.name} / Suggestions`, rows.length ? rows.flat() : [{ tag: 'markdown', content: '还没有人提出建议。' }]);
   }
 
+  const flowOf = (form: RecordRow['form']) => flows.find((f) => f.form === form)!;
+
+  /** Updates the record's card where its author last saw it (a photo attached); nothing when it shows something else now. */
+  async function refreshCard(recordId: number): Promise<void> {
+    const record = await records.get(recordId);
+    if (!record?.cardMessageId) return;
+    const card = await flowOf(record.form).authorCard(record);
+    if (!card) return;
+    const version = createHash('sha1').update(JSON.stringify(card)).digest('hex').slice(0, 12);
+    await deps.send({ dedupeKey: `record.card:${record.id}:${version}`, to: { patch: record.cardMessageId }, purpose: 'record.card-update', card });
+  }
+
   /** Card values that open each form pre-filled, for reminders and /进度 buttons. */
   const openers = {
     zoneReport: (campaignId: string, zoneId: number, weekNo: number) => zone.flow.openValue({ campaignId, zoneId, weekNo }),
@@ -158,6 +171,14 @@ export function recordsFeature(deps: FeatureDeps) {
     router.action('visit.list', z.object({ campaignId: z.string() }), async ({ value, person }) => {
       const out = await visitList(person!, await ctx.campaign(value.campaignId), '');
       return typeof out === 'string' ? toast('info', out) : withCard({}, out);
+    });
+
+    // The record a ledger item came from, opened from the item's card: its visitors and the admins only.
+    router.action('record.view', z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
+      const record = await records.get(value.recordId);
+      const visitor = !!record && (await records.isVisitorOf(person!.id, record.id));
+      if (!record || !(visitor || isAdmin(person))) return toast('error', '只有填写这条记录的老师（和同行教师）及党支部管理员可以查看。', 'Only the record’s visitors and admins can open it.');
+      return withCard({}, await flowOf(record.form).readCard(record, person!, visitor));
     });
 
     router.action('suggestion.promote', z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
@@ -186,5 +207,5 @@ export function recordsFeature(deps: FeatureDeps) {
       .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计 / a suggestion for the school', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) });
   }
 
-  return { register, records, openers, jobs: [...zone.jobs, ...dorm.jobs], weeklyGaps: [zone.gaps, dorm.gaps] };
+  return { register, records, openers, refreshCard, jobs: [...zone.jobs, ...dorm.jobs], weeklyGaps: [zone.gaps, dorm.gaps] };
 }

@@ -149,8 +149,10 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     coVisitors: (data) => (data.coVisitors as string[]).map(Number),
     issues(data) {
       const raisedBy = data.place === 'enterprise' ? ('enterprise' as const) : ('parent' as const);
-      const opinions = lines(data.opinions).map((t) => ({ raisedBy, category: 'visit-opinion', text: t }));
-      const action = data.followUp === 'action' ? [{ raisedBy: 'teacher' as const, category: 'visit-follow-up', text: String(data.followUpNote) }] : [];
+      // "需要学校处理": what was heard goes to the admins to assign; otherwise the visitor follows it up.
+      const forSchool = data.followUp === 'action';
+      const opinions = lines(data.opinions).map((t) => ({ raisedBy, category: 'visit-opinion', text: t, forSchool }));
+      const action = forSchool ? [{ raisedBy: 'teacher' as const, category: 'visit-follow-up', text: String(data.followUpNote), forSchool }] : [];
       return [...opinions, ...action];
     },
     async afterSave(o, view, person, data) {
