@@ -11,7 +11,7 @@ import {
   type Standing,
 } from '../../domain/ledger.js';
 import { daysBetween } from '../../domain/periods.js';
-import { formatLocal, localDate } from '../../domain/time.js';
+import { formatDue, formatLocal, localDate } from '../../domain/time.js';
 import { callbackButton, labelledText, oneLine, plainText, renderCard, reopenNote, shortened, textBlock, textTag } from '../../feishu/card-templates.js';
 import { fitsCardBudget } from '../../feishu/card-budget.js';
 
@@ -112,16 +112,14 @@ const originButton = (recordId: number) => callbackButton('查看来源记录 Op
 /** An item is worked on for weeks, longer than a card's buttons work: every ledger card with buttons says how to reopen it. */
 export const ledgerReopenNote = () => reopenNote('/台账');
 
-const dateOf = (date: string) => date.slice(5);
-
-/** "期限 11-30（还剩 3 天）" or "（已逾期 2 天）" while the owner still has work to do. */
-function dueText(item: LedgerItem, now: Date, tz: string): string {
+/** "期限 11月30日（周一），还剩 3 天" or "，已逾期 2 天" while the owner still has work to do. */
+export function dueText(item: LedgerItem, now: Date, tz: string): string {
   const due = dueOf(item, tz);
-  if (!ACTIVE_STATUSES.includes(item.status)) return `期限 ${dateOf(due)}`;
+  if (!ACTIVE_STATUSES.includes(item.status)) return `期限 ${formatDue(due)}`;
   const late = daysOverdue(item, now, tz);
-  if (late > 0) return `期限 ${dateOf(due)}（已逾期 ${late} 天）`;
+  if (late > 0) return `期限 ${formatDue(due)}，已逾期 ${late} 天`;
   const left = daysBetween(localDate(now, tz), due);
-  return `期限 ${dateOf(due)}（${left === 0 ? '今天到期' : `还剩 ${left} 天`}）`;
+  return `期限 ${formatDue(due)}，${left === 0 ? '今天到期' : `还剩 ${left} 天`}`;
 }
 
 function historyLines(item: LedgerItem, events: LedgerEvent[], names: Map<number, string>, tz: string): string[] {
@@ -333,7 +331,7 @@ export function listRows(rows: ListRow[], now: Date, tz: string, back?: Back): o
   return rows.map(({ item, ownerName, origin }) => {
     const late = daysOverdue(item, now, tz);
     const head =
-      `**#${item.id}** · ${ownerName} · ${statusLabel(item)} · ${ageInDays(item, now, tz)} 天${late ? ` · <font color='red'>逾期 ${late} 天</font>` : ''}` +
+      `**#${item.id}** · ${ownerName}${item.ownerId === null ? '' : ` · ${statusLabel(item)}`} · ${ageInDays(item, now, tz)} 天${late ? ` · <font color='red'>逾期 ${late} 天</font>` : ''}` +
       (origin ? `\n<font color='grey'>来源 ${origin}</font>` : '');
     const button = item.ownerId === null ? actionButton('assign', item.id, back) : callbackButton('查看 View', withBack({ action: 'ledger.view', itemId: item.id }, back));
     return {

@@ -6,7 +6,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { LedgerEvent, LedgerItem, Person } from '../../db/schema.js';
 import { inQuietHours, nudgeDay } from '../../domain/calendar.js';
 import { addDays } from '../../domain/periods.js';
-import { formatLocal, inZone, localDate } from '../../domain/time.js';
+import { formatDue, formatLocal, inZone, localDate } from '../../domain/time.js';
 import {
   ACTIVE_STATUSES,
   LEDGER_ACTIONS,
@@ -233,7 +233,7 @@ export function ledgerFeature(deps: FeatureDeps) {
         await tell(owner, `ledger.sent-back:${event.id}`, `${actor.name} 退回了这条台账：${event.note ?? ''}\n请继续处理后再提交。`);
         break;
       case 'reopened':
-        await tell(owner, `ledger.reopened:${event.id}`, `${actor.name} 重新打开了这条台账：${event.note ?? ''}\n新的期限是 ${dueOf(item, def.timezone)}。`);
+        await tell(owner, `ledger.reopened:${event.id}`, `${actor.name} 重新打开了这条台账：${event.note ?? ''}\n新的期限是 ${formatDue(dueOf(item, def.timezone))}。`);
         break;
       case 'transferred': {
         await tell(owner, `ledger.transferred:${event.id}`, `${actor.name} 把这条台账转交给你${event.note ? `（${event.note}）` : ''}，请接收处理。`);
@@ -262,7 +262,7 @@ export function ledgerFeature(deps: FeatureDeps) {
       ownerId: person.id, createdBy: person.id, dueOn: defaultDueOn(now, def.timezone), createdAt: now,
     });
     deps.log.info({ itemId: item.id, ownerId: person.id }, 'ledger item created by hand');
-    return { item, card: await cardFor(item, person, { notice: `已登记，期限 ${item.dueOn}。接收后开始处理；如应由其他老师负责，可以转交。` }) };
+    return { item, card: await cardFor(item, person, { notice: `已登记，期限 ${formatDue(item.dueOn!)}。接收后开始处理；如应由其他老师负责，可以转交。` }) };
   }
 
   async function listFor(person: Person, q: string, offset: number) {
@@ -301,7 +301,7 @@ export function ledgerFeature(deps: FeatureDeps) {
       });
     }
     const shown = items.filter((i) => matches(query, i, now, tz));
-    const filters = admin ? '/台账 逾期 · 全部 · 待销号 · <姓名> · 走访 · 统计' : '/台账 逾期 · 全部 · 待销号';
+    const filters = admin ? '/台账 待分派 · 逾期 · 全部 · 待销号 · <姓名> · 走访 · 统计' : '/台账 逾期 · 全部 · 待销号';
     return pageOf(shown, offset, {
       perPage: PAGE,
       render: (page, at) =>
@@ -509,7 +509,7 @@ export function ledgerFeature(deps: FeatureDeps) {
           headerColor: 'red',
           sections: [
             { tag: 'markdown', content: `以下台账已过期限，请尽快处理；如需其他老师处理，可以点“查看”后转交。` },
-            ...listRows(rows.map((item) => ({ item, ownerName: `期限 ${formatLocal(inZone(new Date(`${dueOf(item, tz)}T12:00:00Z`), tz).toDate(), tz, 'M月D日')}` })), now, tz, { q: '逾期', offset: 0 }),
+            ...listRows(rows.map((item) => ({ item, ownerName: `期限 ${formatDue(dueOf(item, tz))}` })), now, tz, { q: '逾期', offset: 0 }),
             ...(at.next !== undefined ? [{ tag: 'markdown', content: `另有 ${at.total - at.to} 项，输入 /台账 逾期 查看全部。` }] : []),
             ledgerReopenNote(),
           ],
