@@ -6,7 +6,9 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, RecordRow } from '../../db/schema.js';
 import { callbackButton, listRow, renderCard, shortened, shortName } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { formatLocal } from '../../domain/time.js';
+import { formatDue, formatLocal } from '../../domain/time.js';
+import { termOn } from '../../domain/periods.js';
+import { onceTaskDue } from '../../domain/reminders.js';
 import { validate } from '../../records/fields.js';
 import { RecordRepo } from '../../records/repo.js';
 import { recordContext } from './context.js';
@@ -94,17 +96,27 @@ export function recordsFeature(deps: FeatureDeps) {
     return listCard('关爱一间宿舍', `${def.name} / My dorms`, rows);
   }
 
+  /** /心得: each of the two writings, filed (with its title and when) or still owed (by when), and the button to write or open it. */
   async function writingMenu(person: Person, campaign: ActiveCampaign) {
     const { def } = campaign;
     requireTask(def.tasks.reflection.enabled || def.tasks.story.enabled, '心得和感人故事');
     const ref = { campaignId: def.id };
-    const buttons = [
-      ...(def.tasks.reflection.enabled ? [callbackButton('写心得 Reflection', personal.reflection.openValue(ref), 'primary')] : []),
-      ...(def.tasks.story.enabled ? [callbackButton('写感人故事 Story', personal.story.openValue(ref))] : []),
+    const term = termOn(def, today(deps, def.timezone));
+    const writings = [
+      ...(def.tasks.reflection.enabled ? [{ form: 'reflection' as const, name: '心得', flow: personal.reflection, en: 'Reflection' }] : []),
+      ...(def.tasks.story.enabled ? [{ form: 'story' as const, name: '感人故事', flow: personal.story, en: 'Story' }] : []),
     ];
+    const rows = [];
+    for (const w of writings) {
+      const filed = await records.forPeriod(def.id, w.form, { type: 'person', id: person.id }, term.key);
+      const state = filed
+        ? `✅ 已提交「${shortened(String(filed.data.title ?? ''), 30)}」（${formatLocal(filed.updatedAt, def.timezone, 'M月D日')}${filed.revision > 1 ? `，第 ${filed.revision} 版` : ''}）`
+        : `⏳ 还没有提交，${formatDue(onceTaskDue(def, w.form, term))} 截止`;
+      rows.push(listRow(`**${w.name}**：${state}`, callbackButton(filed ? `查看${w.name} ${w.en}` : `写${w.name} ${w.en}`, w.flow.openValue(ref), filed ? 'default' : 'primary')));
+    }
     return listCard('心得与感人故事', `${def.name} / Reflection and story`, [
       { tag: 'markdown', content: `${person.name}老师，每位党员在期末前上交一份心得、一个感人故事。已提交的可以打开修改。` },
-      listRow(' ', ...buttons),
+      ...rows,
     ]);
   }
 
