@@ -84,6 +84,11 @@ export class RecordRepo {
       .all();
   }
 
+  /** A form's records filed or changed since `since`. */
+  async changedSince(campaignId: string, form: RecordForm, since: Date): Promise<RecordRow[]> {
+    return this.db.select().from(records).where(and(eq(records.campaignId, campaignId), eq(records.form, form), gte(records.updatedAt, since))).orderBy(records.id).all();
+  }
+
   async ofForm(campaignId: string, form: RecordForm): Promise<RecordRow[]> {
     return this.db.select().from(records).where(and(eq(records.campaignId, campaignId), eq(records.form, form))).orderBy(desc(records.id)).all();
   }

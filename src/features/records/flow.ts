@@ -323,11 +323,17 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
     return formCard(view, { values: view.prefill });
   }
 
-  /** The record's card as its author sees it, for updating it in place (a photo attached). */
-  async function authorCard(record: RecordRow) {
+  /** The form as the record's author sees it, for what is sent about the record later (its card updated, a leader's copy). */
+  async function authorView(record: RecordRow): Promise<FormView | null> {
     const author = await deps.people.byId(record.authorId);
-    return author ? summaryCard(await b.view(b.refOf(record), author, record), record) : null;
+    return author ? b.view(b.refOf(record), author, record) : null;
   }
 
-  return { form: b.form, register, open, openValue, summaryCard, blankCard, readCard, authorCard };
+  /** The record's card as its author sees it, for updating it in place (a photo attached). */
+  async function authorCard(record: RecordRow) {
+    const view = await authorView(record);
+    return view ? summaryCard(view, record) : null;
+  }
+
+  return { form: b.form, register, open, openValue, summaryCard, blankCard, readCard, authorView, authorCard };
 }

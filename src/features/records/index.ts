@@ -219,5 +219,5 @@ export function recordsFeature(deps: FeatureDeps) {
       .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计 / a suggestion for the school', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) });
   }
 
-  return { register, records, openers, refreshCard, jobs: [...zone.jobs, ...dorm.jobs], weeklyGaps: [zone.gaps, dorm.gaps] };
+  return { register, records, openers, refreshCard, jobs: [...zone.jobs, ...dorm.jobs, ...visit.jobs], weeklyGaps: [zone.gaps, dorm.gaps] };
 }
