@@ -95,7 +95,7 @@ export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
     digest, progressFeature(deps, records.openers), claimingFeature(deps), reassignFeature(deps), records, ledger, reminders, leaveFeature(deps), helpFeature(deps),
   ];
   // Photos need the resource API, so only where the bot itself runs (not in the CLI).
-  const photos = deps.media ? photosFeature(deps, deps.media) : null;
+  const photos = deps.media ? photosFeature({ ...deps, refreshRecordCard: records.refreshCard }, deps.media) : null;
   if (photos) features.push(photos);
   features.push(exportFeature(deps));
   for (const f of features) f.register(router);

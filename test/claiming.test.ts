@@ -78,7 +78,7 @@ describe('claiming visit targets', () => {
     const list = latest(h, '刘芳');
     const text = cardText(list.content);
     expect(text).toContain('认领走访对象 · 已认领 0/2');
-    expect(text).toContain('2026级会计1班 · 学生家庭 · 送爱上门');
+    expect(text).toMatch(/(^|\n)1\. 2026级会计1班 · 学生家庭 · 送爱上门/); // rows are numbered
     expect(text).toContain('2 位');
     // Claiming runs for weeks, longer than the card's buttons work.
     expect(text).toContain('14 天后请输入 /认领 重新打开');

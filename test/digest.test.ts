@@ -5,6 +5,7 @@ import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { TEST_CAMPAIGN, buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 import { tickDays } from './helpers/term.js';
+import { startRecordsHarness } from './records/fixtures.js';
 
 describe('digest numbers (pure)', () => {
   const weeks = reportWeeks(TEST_CAMPAIGN);
@@ -89,12 +90,24 @@ describe('weekly digest to the branch group', () => {
     expect(h.textsTo('陈立华').at(-1)).toContain('上一周活动还没有开始');
     h.clock.set(cst('2026-11-17T10:00:00'));
     await h.say('陈立华', '/汇总 上周');
-    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('党支部周报 · 上周（11/9–11/15）');
+    const lastWeek = cardText(h.cardsTo('陈立华').at(-1)!.content);
+    expect(lastWeek).toContain('党支部周报 · 上周（11/9–11/15）');
     await h.say('陈立华', '/汇总 下个月');
     expect(h.textsTo('陈立华').at(-1)).toContain('用法：/汇总 看本周至今，/汇总 上周 看上一周');
     expect(groupCards()).toHaveLength(0);
     await h.say('王建国', '/summary');
     expect(h.textsTo('王建国').at(-1)).toContain('/汇总 仅限党支部管理员使用');
+  });
+});
+
+describe('/汇总 上周', () => {
+  it('speaks of 上周 in its body as in its title', async () => {
+    h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
+    await h.say('陈立华', '/汇总 上周');
+    const text = cardText(h.cardsTo('陈立华').at(-1)!.content);
+    expect(text).toContain('党支部周报 · 上周（11/9–11/15）');
+    expect(text).toContain('**走访**：上周共 **0** 次');
+    expect(text).not.toContain('本周');
   });
 });
 

@@ -14,6 +14,7 @@ import { ledgerDigestCounts, ledgerDigestLine } from '../src/domain/ledger.js';
 import { ledgerFeature } from '../src/features/ledger/index.js';
 import { createLogger } from '../src/logger.js';
 import { buttonValue, cardText, cst, startHarness, TEST_CAMPAIGN, tmpDbFile, type Harness } from './helpers/harness.js';
+import { PRIVATE, RECORDS_CAMPAIGN, latestCard, startRecordsHarness, targetId } from './records/fixtures.js';
 
 /**
  * 走访台账 (附件六) through chat: items raised on visits reach their owner as a
@@ -69,7 +70,7 @@ describe('a ledger item through its lifecycle', () => {
     expect(first).toContain(`走访台账 #${item.id} · 待接收`);
     expect(first).toContain(PARENT_WORDS);
     expect(first).toContain('负责人 王建国 · 家长提出 · 走访记录 · 意见建议'); // the category in words, never its code
-    expect(first).toContain('期限 11-26（还剩 14 天）');
+    expect(first).toContain('期限 11月26日（周四），还剩 14 天');
     for (const b of ['接收', '已解决', '转交']) expect(() => buttonValue(card.content, b)).not.toThrow();
     // The summary Feishu shows in notifications carries no words of the parent.
     expect(card.content.config.summary.content).not.toContain('宿舍');
@@ -220,7 +221,7 @@ describe('transfer and reopen', () => {
     expect(stored(item.id)).toMatchObject({ status: 'in-progress', closedAt: null, dueOn: '2026-12-09' });
     expect(shown(list.messageId)).toContain('返回列表'); // opened from the list, it leads back there
     await h.settle();
-    expect(cardText(latest('张伟').content)).toContain('陈立华 重新打开了这条台账：家长再次反映\n新的期限是 2026-12-09。');
+    expect(cardText(latest('张伟').content)).toContain('陈立华 重新打开了这条台账：家长再次反映\n新的期限是 12月9日（周三）。');
 
     const events = history(item.id);
     expect(events.map((e) => e.kind)).toEqual(['transferred', 'accepted', 'resolved', 'closed', 'reopened']);
@@ -275,7 +276,7 @@ describe('/台账', () => {
     const created = h.db.select().from(ledgerItems).where(eq(ledgerItems.ownerId, personId('刘芳'))).get()!;
     expect(created).toMatchObject({ source: 'manual', raisedBy: 'teacher', status: 'open', dueOn: '2026-11-26', text: '校门口早上拥堵，需要安排值周老师疏导' });
     const card = latest('刘芳');
-    expect(cardText(card.content)).toContain('已登记，期限 2026-11-26');
+    expect(cardText(card.content)).toContain('已登记，期限 11月26日（周四）');
     expect((await h.click('刘芳', card.messageId, '接收')).toast?.content).toBe('已接收，请尽快处理。');
   });
 });
@@ -294,11 +295,12 @@ describe('overdue ledger items', () => {
     expect(await run('2026-11-16T09:00:00')).toBe(0); // due today is not overdue
     expect(await run('2026-11-17T09:00:00')).toBe(1);
     const reminder = latest('王建国');
-    expect(cardText(reminder.content)).toContain('这条台账已于 2026-11-16 到期（逾期 1 天），请尽快处理');
+    expect(cardText(reminder.content)).toContain('走访台账逾期 · 1 项');
+    expect(cardText(reminder.content)).toContain('期限 11月16日（周一）');
     expect(cardText(reminder.content)).toContain('逾期 1 天');
     expect(await run('2026-11-17T15:00:00')).toBe(0);
     expect(await run('2026-11-18T09:00:00')).toBe(1);
-    expect(cardText(latest('张伟').content)).toContain('已于 2026-11-17 到期');
+    expect(cardText(latest('张伟').content)).toContain('期限 11月17日（周二）');
     const escalations = () => h.cardsTo('陈立华').filter((m) => cardText(m.content).includes('走访台账逾期提醒'));
     expect(escalations()).toHaveLength(0);
 
@@ -324,16 +326,51 @@ describe('overdue ledger items', () => {
     expect(cardText(opened.card?.data)).toContain('逾期，已提醒管理员');
 
     // A transfer reminds the new owner of an item that is still overdue.
+    await h.click('张伟', latest('张伟').messageId, '查看');
     await h.click('张伟', latest('张伟').messageId, '转交');
     await h.click('张伟', latest('张伟').messageId, '确认转交', { owner: String(personId('黄志强')) });
     expect(await run('2026-11-24T09:00:00')).toBe(1);
-    expect(cardText(latest('黄志强').content)).toContain('已于 2026-11-17 到期（逾期 7 天）');
+    expect(cardText(latest('黄志强').content)).toContain('期限 11月17日（周二）');
+    expect(cardText(latest('黄志强').content)).toContain('逾期 7 天');
 
     // Nothing about any item reached the branch group or the logs.
     expect(h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID)).toHaveLength(0);
     const logged = h.logs.lines.join('\n');
     expect(logged).toContain('overdue ledger items escalated to admins');
     for (const words of [PARENT_WORDS, '食堂门口台阶破损']) expect(logged).not.toContain(words);
+  });
+});
+
+describe('overdue notices, one card per person per day', () => {
+  it('gathers nine items overdue the same day into one card for their owner, paged, and tells them again only of what is newly overdue', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-17T09:00:00') });
+    const nine = Array.from({ length: 9 }, (_, i) => insertItem('王建国', { text: `宿舍问题第 ${i + 1} 项`, createdAt: cst('2026-11-02T10:00:00'), dueOn: '2026-11-16' }));
+    const other = insertItem('张伟', { text: '食堂门口台阶破损', createdAt: cst('2026-11-02T10:00:00'), dueOn: '2026-11-16' });
+    const overdueCards = (name: string) => h.cardsTo(name).filter((m) => cardText(m.content).includes('走访台账逾期 ·'));
+
+    expect((await h.runJob('ledger-overdue')).queued).toBe(2);
+    expect(overdueCards('王建国')).toHaveLength(1);
+    expect(overdueCards('张伟')).toHaveLength(1);
+    const text = cardText(overdueCards('王建国')[0]!.content);
+    expect(text).toContain('走访台账逾期 · 9 项');
+    for (const item of nine) expect(text).toContain(`#${item.id}** · 期限 11月16日（周一）`);
+    for (let n = 1; n <= 9; n++) expect(text).toContain(`宿舍问题第 ${n} 项`);
+    expect(text).not.toContain('食堂门口台阶破损');
+
+    // Later the same day, and the next day with nothing newly overdue: nothing more.
+    h.clock.set(cst('2026-11-17T15:00:00'));
+    expect((await h.runJob('ledger-overdue')).queued).toBe(0);
+    h.clock.set(cst('2026-11-18T09:00:00'));
+    expect((await h.runJob('ledger-overdue')).queued).toBe(0);
+
+    // An item handed to 王建国 is new to him: one card again, listing all ten.
+    h.db.update(ledgerItems).set({ ownerId: personId('王建国') }).where(eq(ledgerItems.id, other.id)).run();
+    h.clock.set(cst('2026-11-19T09:00:00'));
+    expect((await h.runJob('ledger-overdue')).queued).toBe(1);
+    const again = cardText(overdueCards('王建国').at(-1)!.content);
+    expect(again).toContain('走访台账逾期 · 10 项');
+    expect(again).toContain('食堂门口台阶破损');
+    expect(overdueCards('王建国')).toHaveLength(2);
   });
 });
 
@@ -401,5 +438,91 @@ describe('migration 0003 (ledger history)', () => {
     ]);
     expect(db.select().from(ledgerEvents).all()).toEqual([]);
     db.$client.close();
+  });
+});
+
+describe('items the school must act on (需要学校处理)', () => {
+  /** 刘芳 files a visit to 孙小红 from /走访; `followUp: 'action'` marks it as needing the school. */
+  async function fileVisit(extra: Record<string, unknown>) {
+    await h.say('刘芳', '/走访');
+    const list = latestCard(h, '刘芳');
+    await h.standIn.clickCard({ messageId: list.messageId, operatorOpenId: h.openId('刘芳'), value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') } });
+    const r = await h.click('刘芳', list.messageId, '提交', {
+      visitedOn: '2026-11-17 +0800', mode: 'in-person', place: 'home', coVisitors: [], summary: '学习认真', situation: '跟随祖父母生活', purpose: '了解生活情况',
+      content: '与祖父母交流', reflection: '', q_satisfaction: '4', q_concern: [], opinions: '', followUp: 'none', leader: '', followUpNote: '', noGifts: 'yes', ...extra,
+    });
+    expect(r.toast?.type).toBe('success');
+    await h.settle();
+    return list.messageId;
+  }
+  const triageCards = (name: string) => h.cardsTo(name).filter((m) => cardText(m.content).includes('需要学校处理的台账'));
+
+  it('go to the admin’s triage card (one a day, updated as they arrive), are assigned from there, and say where they came from', async () => {
+    h = await startRecordsHarness();
+    const record = await fileVisit({ opinions: '增开食堂窗口', followUp: 'action', followUpNote: '食堂排队太久，需要学校协调' });
+
+    // Not the visitor's: she heard it, the school must act.
+    expect(h.cardsTo('刘芳').filter((m) => cardText(m.content).includes('新的台账事项'))).toHaveLength(0);
+    const [triage] = triageCards('陈立华');
+    expect(triageCards('陈立华')).toHaveLength(1);
+    let text = shown(triage!.messageId);
+    expect(text).toContain('需要学校处理的台账 · 11月18日 · 2 项待分派');
+    expect(text).toContain('增开食堂窗口');
+    expect(text).toContain('来源 走访记录 · 刘芳 · 11-17');
+
+    // A second visit the same day: the same card, updated — not a second card.
+    h.clock.advance(3600_000);
+    await fileVisit({ opinions: '希望校车晚点发车', followUp: 'action', followUpNote: '校车时间需调整' });
+    expect(triageCards('陈立华')).toHaveLength(1);
+    text = shown(triage!.messageId);
+    expect(text).toContain('4 项待分派');
+    expect(text).toContain('希望校车晚点发车');
+
+    // Assigned from the card to the person who can act; the card stays the day's list.
+    await h.click('陈立华', triage!.messageId, '分派');
+    expect(shown(triage!.messageId)).toContain('增开食堂窗口');
+    const assigned = await h.click('陈立华', triage!.messageId, '确认分派', { owner: String(personId('黄志强')) });
+    expect(assigned.toast?.content).toContain('已分派给 黄志强');
+    await h.settle();
+    text = shown(triage!.messageId);
+    expect(text).toContain('3 项待分派');
+    expect(text).toContain("#1** · 黄志强 · 待接收");
+    expect(text).toContain("#2** · 待分派 · 0 天");
+
+    // The assignee gets the item's card, with where it came from but no way into a record that is not theirs.
+    const card = latest('黄志强');
+    const item = cardText(card.content);
+    expect(item).toContain('增开食堂窗口');
+    expect(item).toContain('陈立华 把这条需要学校处理的台账分派给你');
+    expect(item).toContain('来源 走访记录 · 刘芳 · 11-17');
+    expect(item).not.toContain('查看来源记录');
+    const peek = await forge('黄志强', card.messageId, { action: 'record.view', recordId: stored(1).recordId });
+    expect(peek.toast?.type).toBe('error');
+    expect(cardText(peek.card?.data ?? {})).not.toContain(PRIVATE.address);
+    expect((await h.click('黄志强', card.messageId, '接收')).toast?.type).toBe('success');
+
+    // The admin opens the source record from an item.
+    await h.say('陈立华', '/台账 待分派');
+    const list = latest('陈立华');
+    expect(cardText(list.content)).toContain('希望校车晚点发车');
+    expect(cardText(list.content)).not.toContain('增开食堂窗口');
+    const opened = await h.click('陈立华', list.messageId, '分派');
+    expect(cardText(opened.card?.data)).toContain('分派台账');
+    // The visitor opens the record from /台账? She has none: nothing of this is hers.
+    await h.say('刘芳', '/台账');
+    expect(cardText(latest('刘芳').content)).toContain('没有未销号的台账');
+    expect(record).toBeTruthy();
+  });
+
+  it('stay with the visitor when she will handle them, with a button to her own record', async () => {
+    h = await startRecordsHarness();
+    await fileVisit({ opinions: '希望老师多关注孩子' });
+    expect(triageCards('陈立华')).toHaveLength(0);
+    const card = latest('刘芳');
+    expect(cardText(card.content)).toContain('希望老师多关注孩子');
+    expect(cardText(card.content)).toContain('来源 走访记录 · 刘芳 · 11-17');
+    const opened = await h.click('刘芳', card.messageId, '查看来源记录');
+    expect(opened.toast?.type).not.toBe('error');
+    expect(cardText(opened.card?.data)).toContain('走访情况记录表');
   });
 });

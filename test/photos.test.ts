@@ -178,6 +178,25 @@ describe('photos for records', () => {
     expectCleanLogs();
   });
 
+  it('updates the record’s card in place as photos attach after submitting, but never an edit form being filled', async () => {
+    h = await startRecordsHarness();
+    const messageId = await openVisitForm('刘芳', '孙小红');
+    await submitVisit('刘芳', messageId);
+    expect(cardText(current(h, messageId).content)).toContain('还没有照片');
+
+    await sendImage('刘芳', png(1, 2, 3));
+    await sendImage('刘芳', png(4, 5, 6));
+    const shown = cardText(current(h, messageId).content);
+    expect(shown).toContain('照片 2 张');
+    expect(shown).not.toContain('还没有照片');
+
+    // While the card is an edit form, a photo goes to the record but leaves what is being typed alone.
+    await h.click('刘芳', messageId, '修改');
+    await sendImage('刘芳', png(7, 8, 9));
+    expect(cardText(current(h, messageId).content)).toContain('保存修改');
+    expect(photoRows().map((p) => p.recordId)).toEqual([1, 1, 1]);
+  });
+
   it('stores the same picture sent twice once on disk', async () => {
     h = await startRecordsHarness();
     const same = png(12, 34, 56);

@@ -52,7 +52,7 @@ describe('reminders for the once-per-term forms', () => {
       '2026-12-28 逾期未交：走访心得',
     ]);
     const t1 = cardsReceived(h, '张伟').find((c) => c.day === '2026-12-24' && c.title.includes('走访心得'))!;
-    expect(t1.text).toContain('张伟老师，**走访心得**请在 **12月25日（周五）** 前提交，明天就截止了。');
+    expect(t1.text).toContain('张伟老师，**走访心得**的截止日期是 **12月25日（周五）**，明天就截止了。');
     // The overdue notice is the last one: read weeks later, it says how to get a button that works.
     expect(cardsReceived(h, '张伟').find((c) => c.day === '2026-12-28' && c.title.includes('走访心得'))!.text).toContain('14 天后请输入 /进度 重新打开');
     expect(cardsReceived(h, '张伟').find((c) => c.day === '2026-12-11' && c.title.includes('感人故事'))!.text).toContain('还有 14 天');
@@ -246,6 +246,15 @@ describe('/进度', () => {
     await fileReflection('刘芳');
     await h.say('刘芳', '/progress');
     expect(cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!.text).toContain('✅ 走访心得：已提交');
+  });
+
+  it('puts what is overdue above 接下来, each deadline worded as the forms and reminders word it', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-12-28T10:00:00'), campaign: TERM });
+    await h.say('刘芳', '/进度');
+    const text = cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!.text;
+    expect(text).toContain('⚠️ 已逾期：走访心得（12月25日（周五） 截止）、感人故事（12月25日（周五） 截止）');
+    expect(text.indexOf('已逾期')).toBeLessThan(text.indexOf('📌 接下来'));
+    expect(text.indexOf('📌 接下来')).toBeLessThan(text.indexOf('**走访任务**'));
   });
 });
 

@@ -211,6 +211,8 @@ describe('the bot, with cards whose buttons work for 14 days', () => {
     // The card from day 0 no longer takes clicks; the reminder's does.
     expect((await h.click('刘芳', first.messageId, '接收')).refused).toBe('card-expired');
     expect(h.db.select().from(ledgerItems).where(eq(ledgerItems.id, item.id)).get()!.status).toBe('open');
+    // The reminder lists the person's overdue items; one opens in place.
+    await h.click('刘芳', reminder.messageId, '查看');
     const accepted = await h.click('刘芳', reminder.messageId, '接收');
     expect(accepted.toast?.content).toBe('已接收，请尽快处理。');
     expect(h.db.select().from(ledgerItems).where(eq(ledgerItems.id, item.id)).get()!.status).toBe('accepted');

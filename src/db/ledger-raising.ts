@@ -8,6 +8,12 @@ export interface RaisedIssue {
   raisedBy: LedgerRaiser;
   text: string;
   category: string | null;
+  /**
+   * The school must act on it ("需要学校处理"), not the person who heard it: it
+   * opens with nobody responsible, in the admins' triage queue (待分派), and an
+   * admin assigns it to whoever can act.
+   */
+  forSchool?: boolean;
 }
 
 export interface Raising {
@@ -20,6 +26,7 @@ export interface Raising {
    * stated), or as the record itself (`record`, one item for the whole record).
    */
   key: 'text' | 'record';
+  /** Who handles the issues the school is not asked to (see `RaisedIssue.forSchool`). */
   ownerId: number;
   authorId: number;
   dueOn?: string | null;
@@ -32,8 +39,8 @@ export interface Raising {
  * re-submitted report, a re-sent form, a suggestion promoted twice); one that
  * was reworded while its item is still open — nobody has taken it up — rewords
  * that item, with the old wording kept in its history; anything else opens a
- * new item. Returns the new items: the caller announces them to their owner
- * (`announceLedger`) once the transaction has committed.
+ * new item. Returns the new items: the caller announces them to their owner,
+ * or to the admins' triage queue (`announceLedger`), once the transaction has committed.
  */
 export function raiseIssues(tx: Tx, r: Raising): LedgerItem[] {
   const items = tx.select().from(ledgerItems).where(and(eq(ledgerItems.recordId, r.source.recordId), eq(ledgerItems.source, r.source.form))).orderBy(ledgerItems.id).all();
@@ -56,7 +63,7 @@ export function raiseIssues(tx: Tx, r: Raising): LedgerItem[] {
         .insert(ledgerItems)
         .values({
           campaignId: r.campaignId, recordId: r.source.recordId, source: r.source.form, raisedBy: issue.raisedBy, text: issue.text, category: issue.category,
-          ownerId: r.ownerId, createdBy: r.authorId, dueOn: r.dueOn ?? null, status: 'open', createdAt: r.at, updatedAt: r.at,
+          ownerId: issue.forSchool ? null : r.ownerId, createdBy: r.authorId, dueOn: r.dueOn ?? null, status: 'open', createdAt: r.at, updatedAt: r.at,
         })
         .returning()
         .get(),

@@ -194,6 +194,8 @@ export const records = sqliteTable(
     /** A visit's mode and place, copied out of `data`: quotas and coverage read them for every visit of a district. */
     visitMode: text('visit_mode'),
     visitPlace: text('visit_place'),
+    /** The Feishu message showing this record's card to its author, updated in place when a photo attaches; cleared while it shows an edit form. */
+    cardMessageId: text('card_message_id'),
   },
   (t) => [
     // A periodic form is filed once per subject and period; a double submit edits, never duplicates.
@@ -281,7 +283,8 @@ export const ledgerItems = sqliteTable(
     raisedBy: text('raised_by', { enum: LEDGER_RAISERS }).notNull(),
     text: text('text').notNull(),
     category: text('category'),
-    ownerId: integer('owner_id').notNull().references(() => people.id),
+    /** Null while the item waits in the admins' triage queue (待分派) for someone to be made responsible. */
+    ownerId: integer('owner_id').references(() => people.id),
     createdBy: integer('created_by').references(() => people.id),
     dueOn: text('due_on'),
     status: text('status', { enum: LEDGER_STATUSES }).notNull().default('open'),
@@ -294,11 +297,13 @@ export const ledgerItems = sqliteTable(
     closedAt: integer('closed_at', { mode: 'timestamp_ms' }),
     /** When the admins were told it is overdue, so they are told once per due date. */
     escalatedAt: integer('escalated_at', { mode: 'timestamp_ms' }),
+    /** `<owner id>:<due date>` the owner was last told is overdue, so each owner hears once per due date. */
+    overdueNoticed: text('overdue_noticed'),
   },
   (t) => [index('ledger_owner_idx').on(t.ownerId, t.status), index('ledger_campaign_idx').on(t.campaignId, t.status), index('ledger_record_idx').on(t.recordId)],
 );
 
-export const LEDGER_EVENT_KINDS = ['accepted', 'started', 'resolved', 'transferred', 'closed', 'sent-back', 'reopened', 'escalated', 'reworded'] as const;
+export const LEDGER_EVENT_KINDS = ['assigned', 'accepted', 'started', 'resolved', 'transferred', 'closed', 'sent-back', 'reopened', 'escalated', 'reworded'] as const;
 export type LedgerEventKind = (typeof LEDGER_EVENT_KINDS)[number];
 
 /** A ledger item's history: every change of state or owner, with who made it and why. */

@@ -13,7 +13,7 @@ export const LEDGER_DUE_DAYS = 14;
 /** Days past due before the admins are told privately; the owner is told the first day. */
 export const LEDGER_ESCALATION_GRACE_DAYS = 3;
 
-export const LEDGER_ACTIONS = ['accept', 'start', 'resolve', 'transfer', 'close', 'send-back', 'reopen'] as const;
+export const LEDGER_ACTIONS = ['assign', 'accept', 'start', 'resolve', 'transfer', 'close', 'send-back', 'reopen'] as const;
 export type LedgerAction = (typeof LEDGER_ACTIONS)[number];
 
 /** Where the owner still has work to do; overdue counts only these. */
@@ -29,6 +29,8 @@ interface Rule {
 }
 
 const RULES: Record<LedgerAction, Rule> = {
+  // An item the school must act on waits unowned (待分派) until an admin makes someone responsible.
+  assign: { from: ['open'], to: 'open', by: ['admin'], needsNote: false, event: 'assigned' },
   accept: { from: ['open'], to: 'accepted', by: ['owner'], needsNote: false, event: 'accepted' },
   start: { from: ['accepted'], to: 'in-progress', by: ['owner'], needsNote: false, event: 'started' },
   resolve: { from: ACTIVE_STATUSES, to: 'resolved', by: ['owner'], needsNote: true, event: 'resolved' },
@@ -43,6 +45,8 @@ const RULES: Record<LedgerAction, Rule> = {
 export interface Standing {
   owner: boolean;
   admin: boolean;
+  /** The item has nobody responsible yet: it waits in the admins' triage queue, and only assigning it moves it on. */
+  unowned?: boolean;
 }
 
 export type Verdict =
@@ -54,6 +58,7 @@ export type Verdict =
 export function decide(action: LedgerAction, status: LedgerStatus, who: Standing): Verdict {
   const rule = RULES[action];
   if (!rule.by.some((role) => who[role])) return { ok: false, why: 'not-allowed' };
+  if ((action === 'assign') !== !!who.unowned) return { ok: false, why: action === 'assign' ? 'done' : 'wrong-state' };
   if (!rule.from.includes(status)) return { ok: false, why: status === rule.to ? 'done' : 'wrong-state' };
   return { ok: true, to: rule.to, event: rule.event, needsNote: rule.needsNote };
 }
@@ -71,7 +76,8 @@ export const defaultDueOn = (createdAt: Date, tz: string): string => addDays(loc
 
 /** What the numbers need to know about an item. */
 export interface LedgerFact {
-  ownerId: number;
+  /** Null while it waits in the admins' triage queue. */
+  ownerId: number | null;
   status: LedgerStatus;
   createdAt: Date;
   /** Null when the record that opened it set none: the default applies. */
@@ -150,12 +156,12 @@ export function ledgerNumbers(items: LedgerFact[], now: Date, tz: string): Ledge
 }
 
 /** The same numbers per owner, in order of most open items. */
-export function ledgerNumbersByOwner(items: LedgerFact[], now: Date, tz: string): Array<{ ownerId: number; numbers: LedgerNumbers }> {
-  const byOwner = new Map<number, LedgerFact[]>();
+export function ledgerNumbersByOwner(items: LedgerFact[], now: Date, tz: string): Array<{ ownerId: number | null; numbers: LedgerNumbers }> {
+  const byOwner = new Map<number | null, LedgerFact[]>();
   for (const f of items) byOwner.set(f.ownerId, [...(byOwner.get(f.ownerId) ?? []), f]);
   return [...byOwner]
     .map(([ownerId, own]) => ({ ownerId, numbers: ledgerNumbers(own, now, tz) }))
-    .sort((a, b) => b.numbers.open - a.numbers.open || b.numbers.overdue - a.numbers.overdue || a.ownerId - b.ownerId);
+    .sort((a, b) => b.numbers.open - a.numbers.open || b.numbers.overdue - a.numbers.overdue || (a.ownerId ?? 0) - (b.ownerId ?? 0));
 }
 
 /** What the group digest may say about the ledger: counts only, never an item's words. */

@@ -29,7 +29,23 @@ export { dayjs };
 
 const ZH_WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
 
-/** "11月24日（周一）09:00" — how Chinese users read a deadline. */
+/**
+ * A deadline as every card and reminder says it: a due date (local
+ * 'YYYY-MM-DD', due by the end of that day) or a moment that falls at local
+ * midnight reads as that last day, "5月4日（周二）"; any other moment with its
+ * time, "11月24日（周一）09:00". /进度, the forms and the reminders all use it,
+ * so one deadline never reads as two.
+ */
+export function formatDue(due: string): string;
+export function formatDue(due: Date, tz: string): string;
+export function formatDue(due: string | Date, tz?: string): string {
+  const at = typeof due === 'string' ? dayjs(due) : inZone(due, tz!);
+  const endOfDay = typeof due !== 'string' && at.hour() === 0 && at.minute() === 0;
+  const day = endOfDay ? at.subtract(1, 'day') : at;
+  return `${day.format('M月D日')}（${ZH_WEEKDAYS[day.day()]}）${typeof due === 'string' || endOfDay ? '' : at.format('HH:mm')}`;
+}
+
+/** "11月24日（周一）09:00" — a moment as Chinese users read it (for deadlines, `formatDue`). */
 export const formatDeadline = (at: Date | number, tz: string): string => {
   const d = inZone(at, tz);
   return `${d.format('M月D日')}（${ZH_WEEKDAYS[d.day()]}）${d.format('HH:mm')}`;

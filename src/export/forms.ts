@@ -381,12 +381,12 @@ export function ledgerSheet(data: ExportData): FormSheet {
   const { def } = data.scope.campaign;
   const tz = def.timezone;
   const items = [...data.ledger].sort(
-    (a, b) => person(data, a.ownerId).localeCompare(person(data, b.ownerId), 'zh-CN') || a.ownerId - b.ownerId || a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id,
+    (a, b) => person(data, a.ownerId).localeCompare(person(data, b.ownerId), 'zh-CN') || (a.ownerId ?? 0) - (b.ownerId ?? 0) || a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id,
   );
   const history = (itemId: number) =>
     (data.ledgerEvents.get(itemId) ?? [])
       .map((e) => {
-        const step = e.kind === 'transferred' ? `转交 ${person(data, e.toOwnerId)}` : e.toStatus ? STATUS_LABELS[e.toStatus] : '';
+        const step = e.kind === 'transferred' ? `转交 ${person(data, e.toOwnerId)}` : e.kind === 'assigned' ? `分派 ${person(data, e.toOwnerId)}` : e.toStatus ? STATUS_LABELS[e.toStatus] : '';
         const who = e.actorId ? person(data, e.actorId) : '系统';
         return `${formatLocal(e.at, tz, 'M/D HH:mm')} ${who}：${step}${e.note ? `（${e.note}）` : ''}`;
       })

@@ -119,7 +119,8 @@ export function tallies(data: ExportData): Map<number, Tally> {
   }
 
   for (const item of data.ledger) {
-    if (!wanted(item.ownerId)) continue;
+    // An item still waiting for the admins to assign it is nobody's yet.
+    if (item.ownerId === null || !wanted(item.ownerId)) continue;
     if (item.status === 'closed') of(item.ownerId).ledgerClosed++;
     else of(item.ownerId).ledgerOpen++;
   }

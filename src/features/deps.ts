@@ -18,6 +18,8 @@ export interface FeatureDeps {
   defaultBranchChatId?: string;
   /** Sends each newly opened ledger item's card to its owner (the ledger feature). */
   announceLedger?(items: LedgerItem[]): Promise<unknown>;
+  /** Updates a record's card where its author sees it, once a photo attached to it (the records feature). */
+  refreshRecordCard?(recordId: number): Promise<void>;
   /** Files people send the bot; absent where nothing downloads (the CLI). */
   media?: MediaPort;
   /** Files the bot sends (exports); absent where nothing uploads (the CLI). */

@@ -35,6 +35,13 @@ export interface OutboundMessage {
    * what is queued in bulk (reminders, digests), the default.
    */
   priority?: OutboundPriority;
+  /**
+   * For a card that stays one message while what it shows changes (a day's
+   * triage list): the name of this version. Queued again under the same key,
+   * it rewrites the card while that still waits here, or updates the sent card
+   * in place ("更新应用发送的消息卡片"); a card caught in flight is sent anew.
+   */
+  revision?: string;
 }
 
 export type OutboundPriority = 'interactive' | 'bulk';
@@ -132,10 +139,23 @@ function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
  * network, so the CLI can queue messages for a bot running in another process.
  */
 export async function enqueueOutbound(db: Db, messages: OutboundMessage | OutboundMessage[], now: number): Promise<number> {
-  const list = Array.isArray(messages) ? messages : [messages];
+  const list = (Array.isArray(messages) ? messages : [messages]).map((m) => (m.revision === undefined ? m : revised(db, m)));
   if (!list.length) return 0;
   const rows = list.map((m) => toRow(m, now));
   return db.insert(outbox).values(rows).onConflictDoNothing({ target: outbox.dedupeKey }).returning({ id: outbox.id }).all().length;
+}
+
+/** What a new version of a card (`OutboundMessage.revision`) becomes, given the card already queued under its key. */
+function revised(db: Db, m: OutboundMessage): OutboundMessage {
+  const first = db.select().from(outbox).where(eq(outbox.dedupeKey, m.dedupeKey)).get();
+  if (!first) return m;
+  const again = { ...m, dedupeKey: `${m.dedupeKey}@${m.revision}` };
+  if (first.status === 'pending' && m.card && 'openId' in m.to) {
+    db.update(outbox).set({ content: JSON.stringify(m.card) }).where(and(eq(outbox.id, first.id), eq(outbox.status, 'pending'))).run();
+    // Rewritten before it went: nothing more to send. (The key of this version is the rewritten row's.)
+    return { ...again, dedupeKey: m.dedupeKey };
+  }
+  return first.feishuMessageId ? { ...again, to: { patch: first.feishuMessageId } } : again;
 }
 
 /**

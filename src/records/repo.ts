@@ -84,6 +84,11 @@ export class RecordRepo {
       .all();
   }
 
+  /** A form's records filed or changed since `since`. */
+  async changedSince(campaignId: string, form: RecordForm, since: Date): Promise<RecordRow[]> {
+    return this.db.select().from(records).where(and(eq(records.campaignId, campaignId), eq(records.form, form), gte(records.updatedAt, since))).orderBy(records.id).all();
+  }
+
   async ofForm(campaignId: string, form: RecordForm): Promise<RecordRow[]> {
     return this.db.select().from(records).where(and(eq(records.campaignId, campaignId), eq(records.form, form))).orderBy(desc(records.id)).all();
   }
@@ -235,6 +240,16 @@ export class RecordRepo {
       raiseIssues(tx, { campaignId: record.campaignId, source: { form: record.form, recordId: record.id }, issues: [issue], key: 'record', ownerId, authorId: ownerId, at }),
     );
     return item ?? null;
+  }
+
+  /** The message now showing the record's card to its author. */
+  async rememberCard(recordId: number, messageId: string): Promise<void> {
+    this.db.update(records).set({ cardMessageId: messageId }).where(eq(records.id, recordId)).run();
+  }
+
+  /** That message shows something else now (an edit form). */
+  async forgetCard(recordId: number, messageId: string): Promise<void> {
+    this.db.update(records).set({ cardMessageId: null }).where(and(eq(records.id, recordId), eq(records.cardMessageId, messageId))).run();
   }
 
   async ledgerCount(recordIds: number[]): Promise<Map<number, number>> {

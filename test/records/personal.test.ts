@@ -58,6 +58,13 @@ describe('reflection and story', () => {
     expect(row).toMatchObject({ form: 'reflection', revision: 2 });
     expect(h.db.select().from(recordRevisions).all().map((r) => (r.data as { title: string }).title)).toEqual(['走进学生的家', '走进学生的家（修订）']);
 
+    // /心得 shows what is already filed, and what is still owed.
+    await h.say('刘芳', '/心得');
+    const filed = cardText(latestCard(h, '刘芳').content);
+    expect(filed).toContain('心得**：✅ 已提交「走进学生的家（修订）」（11月18日，第 2 版）');
+    expect(filed).toContain('感人故事**：⏳ 还没有提交，1月15日（周五） 截止');
+    expect(filed).toContain('查看心得');
+
     // The story is its own form.
     await h.say('刘芳', '/故事');
     const story = await h.click('刘芳', latestCard(h, '刘芳').messageId, '写感人故事');

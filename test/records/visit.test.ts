@@ -121,6 +121,26 @@ describe('visit record', () => {
     for (const secret of [...Object.values(PRIVATE), '与祖父母交流']) expect(logged).not.toContain(secret);
   });
 
+  it('holds a leader’s copy of a visit filed at 22:24 until quiet hours end, then sends it once', async () => {
+    h = await startRecordsHarness(cst('2026-11-18T22:24:00'));
+    const messageId = await openVisitForm('刘芳', '孙小红');
+    const reported = () => h.cardsTo('陈立华').filter((c) => cardText(c.content).includes('刘芳 老师报告的走访记录'));
+    const ok = await h.click('刘芳', messageId, '提交', visitForm());
+    expect(ok.toast?.content).toContain('将于 11月19日（周四）07:30 报告 陈立华');
+    await h.settle();
+    expect(reported()).toHaveLength(0);
+
+    h.clock.set(cst('2026-11-19T06:00:00'));
+    await h.runJob('visit-leader-reports');
+    expect(reported()).toHaveLength(0);
+    h.clock.set(cst('2026-11-19T07:30:00'));
+    await h.runJob('visit-leader-reports');
+    expect(reported()).toHaveLength(1);
+    expect(cardText(reported()[0]!.content)).not.toContain(PRIVATE.phone);
+    await h.runJob('visit-leader-reports');
+    expect(reported()).toHaveLength(1);
+  });
+
   it('edits keep history, and a co-visitor may then file for the target', async () => {
     h = await startRecordsHarness();
     const messageId = await openVisitForm('刘芳', '孙小红');

@@ -115,7 +115,8 @@ export function claimingFeature(deps: FeatureDeps) {
         render: (page, at) =>
           card([
             ...sections,
-            ...page.map((g) => listRow(groupLine(def, g), callbackButton('认领', { action: 'claim.take', ...ref, targetId: g.firstId, offset: at.from }, 'primary'))),
+            // Numbered across pages, so "第 12 组" is the same row for everyone talking about the list.
+            ...page.map((g, i) => listRow(`${at.from + i + 1}. ${groupLine(def, g)}`, callbackButton('认领', { action: 'claim.take', ...ref, targetId: g.firstId, offset: at.from }, 'primary'))),
             ...pageNav(at, (o) => ({ action: 'claim.page', ...ref, offset: o }), '组'),
             { tag: 'markdown', content: `<font color='grey'>按类别或班级筛选：/认领 ${def.targetCategories[0]?.name ?? '类别'}　或　/认领 班级名称</font>` },
             // Claiming runs for weeks; the list outlives its buttons.

@@ -154,7 +154,8 @@ export function digestFeature(deps: FeatureDeps) {
 export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, zone: ReturnType<typeof zoneReportDigest> | undefined, now: Date, shape?: ShapeLines) {
   const { def } = c;
   const names = def.privacy.overdueInGroup === 'names';
-  const period = d.kind === 'weekly' ? '本周' : d.kind === 'monthly' ? '本月' : '本阶段';
+  // "/汇总 上周" names its period 上周, and the body says so too.
+  const period = d.kind === 'weekly' ? (d.period.label === '上周' ? '上周' : '本周') : d.kind === 'monthly' ? '本月' : '本阶段';
   const blocks: string[] = [...(shape?.lead ?? [])];
   const chart: Array<{ item: string; percent: number }> = [];
 

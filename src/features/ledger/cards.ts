@@ -11,7 +11,7 @@ import {
   type Standing,
 } from '../../domain/ledger.js';
 import { daysBetween } from '../../domain/periods.js';
-import { formatLocal, localDate } from '../../domain/time.js';
+import { formatDue, formatLocal, localDate } from '../../domain/time.js';
 import { callbackButton, labelledText, oneLine, plainText, renderCard, reopenNote, shortened, textBlock, textTag } from '../../feishu/card-templates.js';
 import { fitsCardBudget } from '../../feishu/card-budget.js';
 
@@ -52,6 +52,7 @@ export const SOURCE_LABELS: Record<LedgerItem['source'], string> = {
 const RAISER_LABELS: Record<LedgerRaiser, string> = { parent: '家长', enterprise: '企业', teacher: '教师', student: '学生' };
 
 const EVENT_LABELS: Record<LedgerEventKind, string> = {
+  assigned: '分派给',
   accepted: '接收',
   started: '开始处理',
   resolved: '提交解决',
@@ -63,18 +64,24 @@ const EVENT_LABELS: Record<LedgerEventKind, string> = {
   reworded: '修改了记录中的原话',
 };
 
-/** The list a card was opened from, so the item card can lead back to it. */
-export interface Back {
-  q: string;
-  offset: number;
-}
+/** The list a card was opened from, so the item card can lead back to it: a /台账 list, or a day's triage card. */
+export type Back = { q: string; offset: number } | { day: string; offset: number };
+
+/** Who is responsible, in words: a name, or 待分派 while the item waits for the admins to assign it. */
+export const ownerLabel = (item: Pick<LedgerItem, 'ownerId'>, names: Map<number, string>) => (item.ownerId === null ? UNASSIGNED : (names.get(item.ownerId) ?? '—'));
+export const UNASSIGNED = '待分派';
+/** The status a person reads: an item nobody is responsible for yet is 待分派 whatever else. */
+const statusLabel = (item: LedgerItem) => (item.ownerId === null && item.status === 'open' ? UNASSIGNED : STATUS_LABELS[item.status]);
 
 /** Actions that need a note or a choice first open a form in place. */
-export type FormKind = 'resolve' | 'transfer' | 'send-back' | 'reopen';
-const FORM_KINDS = new Set<LedgerAction>(['resolve', 'transfer', 'send-back', 'reopen']);
+export type FormKind = 'assign' | 'resolve' | 'transfer' | 'send-back' | 'reopen';
+const FORM_KINDS = new Set<LedgerAction>(['assign', 'resolve', 'transfer', 'send-back', 'reopen']);
+/** Forms that name a new owner. */
+export const namesOwner = (k: FormKind) => k === 'assign' || k === 'transfer';
 export const isFormKind = (a: LedgerAction): a is FormKind => FORM_KINDS.has(a);
 
 const BUTTONS: Record<LedgerAction, { text: string; type: string }> = {
+  assign: { text: '分派 Assign', type: 'primary' },
   accept: { text: '接收 Accept', type: 'primary' },
   start: { text: '开始处理 Start', type: 'primary' },
   resolve: { text: '已解决 Resolve', type: 'primary' },
@@ -96,21 +103,23 @@ export const actionButton = (action: LedgerAction, itemId: number, back?: Back) 
     BUTTONS[action].type,
   );
 
-const listButton = (back: Back) => callbackButton('返回列表 Back to list', { action: 'ledger.list', ...back });
+const listButton = (back: Back) =>
+  'day' in back ? callbackButton('返回待分派 Back to triage', { action: 'ledger.triage', ...back }) : callbackButton('返回列表 Back to list', { action: 'ledger.list', ...back });
+
+/** The button that opens the record an item came from, for those who may read it. */
+const originButton = (recordId: number) => callbackButton('查看来源记录 Open record', { action: 'record.view', recordId });
 
 /** An item is worked on for weeks, longer than a card's buttons work: every ledger card with buttons says how to reopen it. */
 export const ledgerReopenNote = () => reopenNote('/台账');
 
-const dateOf = (date: string) => date.slice(5);
-
-/** "期限 11-30（还剩 3 天）" or "（已逾期 2 天）" while the owner still has work to do. */
-function dueText(item: LedgerItem, now: Date, tz: string): string {
+/** "期限 11月30日（周一），还剩 3 天" or "，已逾期 2 天" while the owner still has work to do. */
+export function dueText(item: LedgerItem, now: Date, tz: string): string {
   const due = dueOf(item, tz);
-  if (!ACTIVE_STATUSES.includes(item.status)) return `期限 ${dateOf(due)}`;
+  if (!ACTIVE_STATUSES.includes(item.status)) return `期限 ${formatDue(due)}`;
   const late = daysOverdue(item, now, tz);
-  if (late > 0) return `期限 ${dateOf(due)}（已逾期 ${late} 天）`;
+  if (late > 0) return `期限 ${formatDue(due)}，已逾期 ${late} 天`;
   const left = daysBetween(localDate(now, tz), due);
-  return `期限 ${dateOf(due)}（${left === 0 ? '今天到期' : `还剩 ${left} 天`}）`;
+  return `期限 ${formatDue(due)}，${left === 0 ? '今天到期' : `还剩 ${left} 天`}`;
 }
 
 function historyLines(item: LedgerItem, events: LedgerEvent[], names: Map<number, string>, tz: string): string[] {
@@ -120,7 +129,7 @@ function historyLines(item: LedgerItem, events: LedgerEvent[], names: Map<number
     [at(item.createdAt), who(item.createdBy), `登记（${SOURCE_LABELS[item.source]}）`].filter(Boolean).join(' '),
     ...events.map((e) => {
       if (e.kind === 'escalated') return `${at(e.at)} ${EVENT_LABELS[e.kind]}`;
-      const whom = e.kind === 'transferred' ? ` ${who(e.toOwnerId)}` : '';
+      const whom = e.kind === 'transferred' || e.kind === 'assigned' ? ` ${who(e.toOwnerId)}` : '';
       return `${at(e.at)} ${who(e.actorId)} ${EVENT_LABELS[e.kind]}${whom}${e.note ? `：${oneLine(e.note, HISTORY_NOTE_SHOWN, LEDGER_WHOLE)}` : ''}`;
     }),
   ];
@@ -156,22 +165,31 @@ export interface ItemCardInput {
   /** A line above the item: why this card arrived. Plain text, as it may quote a reason someone typed. */
   notice?: string;
   back?: Back;
+  origin?: Origin;
+}
+
+/** Where an item came from, in words ("走访记录 · 张伟 · 11-28"), and the record's id when the reader may open it. */
+export interface Origin {
+  text: string;
+  openable: number | null;
 }
 
 export function itemCard(v: ItemCardInput) {
   const { item, tz, now } = v;
   const overdue = daysOverdue(item, now, tz);
-  const owner = v.names.get(item.ownerId) ?? '—';
+  const owner = ownerLabel(item, v.names);
   const facts = [
     `负责人 ${owner} · ${RAISER_LABELS[item.raisedBy]}提出 · ${[SOURCE_LABELS[item.source], categoryLabel(item.category)].filter(Boolean).join(' · ')}`,
+    ...(v.origin ? [`来源 ${v.origin.text}`] : []),
     `登记于 ${formatLocal(item.createdAt, tz, 'MM-DD')}（${ageInDays(item, now, tz)} 天前）· ${dueText(item, now, tz)}`,
     ...(item.status === 'closed' && item.closedAt ? [`销号于 ${formatLocal(item.closedAt, tz, 'MM-DD')}，用时 ${daysToClose(item)} 天`] : []),
   ];
   const actions = actionsFor(item.status, v.standing).map((a) => actionButton(a, item.id, v.back));
+  const origin = v.origin?.openable ? [originButton(v.origin.openable)] : [];
   return renderCard('ledger-item', {
-    summary: `走访台账 #${item.id} · ${STATUS_LABELS[item.status]} · ${RAISER_LABELS[item.raisedBy]}提出`,
+    summary: `走访台账 #${item.id} · ${statusLabel(item)} · ${RAISER_LABELS[item.raisedBy]}提出`,
     id: item.id,
-    statusLabel: STATUS_LABELS[item.status],
+    statusLabel: statusLabel(item),
     subtitle: `${SOURCE_LABELS[item.source]} · 负责人 ${owner} / Ledger item`,
     headerColor: overdue ? 'red' : STATUS_COLORS[item.status],
     tags: overdue ? [textTag(`逾期 ${overdue} 天`, 'red')] : [],
@@ -180,8 +198,8 @@ export function itemCard(v: ItemCardInput) {
     facts: textBlock(facts.join('\n'), { size: 'notation', color: 'grey' }),
     resolution: item.resolution ? labelledText('解决情况 Resolution', shortened(item.resolution, NOTE_MAX, LEDGER_WHOLE)) : [],
     history: historyPanel(historyLines(item, v.events, v.names, tz)),
-    actions: buttonRow(v.back ? [...actions, listButton(v.back)] : actions),
-    reopen: actions.length || v.back ? [ledgerReopenNote()] : [],
+    actions: buttonRow([...actions, ...origin, ...(v.back ? [listButton(v.back)] : [])]),
+    reopen: actions.length || origin.length || v.back ? [ledgerReopenNote()] : [],
   });
 }
 
@@ -205,6 +223,7 @@ export function handedOverCard(item: LedgerItem, newOwner: string) {
 }
 
 const FORMS: Record<FormKind, { title: string; en: string; intro: string; note: string; required: boolean; submit: string; color: string }> = {
+  assign: { title: '分派台账', en: 'Assign', intro: '这件事需要学校处理：请选择负责处理的部门负责人或老师，对方会收到这条台账。', note: '分派说明（选填）Note', required: false, submit: '确认分派 Assign', color: 'blue' },
   resolve: { title: '提交解决情况', en: 'Resolve', intro: '请写明怎样解决的（必填）。提交后由党支部管理员核实销号。', note: '解决情况 Resolution', required: true, submit: '提交解决 Submit', color: 'turquoise' },
   transfer: { title: '转交台账', en: 'Transfer', intro: '请选择新的负责人，对方会收到这条台账并重新接收。', note: '转交原因（选填）Reason', required: false, submit: '确认转交 Transfer', color: 'blue' },
   'send-back': { title: '退回重办', en: 'Send back', intro: '请写明退回原因（必填），负责人会收到通知。', note: '退回原因 Reason', required: true, submit: '确认退回 Send back', color: 'orange' },
@@ -229,7 +248,7 @@ export interface FormCardInput {
  * staff list alone would break Feishu's 200 elements.
  */
 function ownerFields(v: FormCardInput, choose: boolean): object[] {
-  if (v.kind !== 'transfer') return [];
+  if (!namesOwner(v.kind)) return [];
   if (!choose) {
     return [
       {
@@ -257,7 +276,7 @@ function ownerFields(v: FormCardInput, choose: boolean): object[] {
 
 export function formCard(v: FormCardInput) {
   const card = formCardWith(v, true);
-  return v.kind === 'transfer' && !fitsCardBudget(card) ? formCardWith(v, false) : card;
+  return namesOwner(v.kind) && !fitsCardBudget(card) ? formCardWith(v, false) : card;
 }
 
 function formCardWith(v: FormCardInput, chooseOwner: boolean) {
@@ -276,7 +295,7 @@ function formCardWith(v: FormCardInput, chooseOwner: boolean) {
   return renderCard('ledger-form', {
     id: v.item.id,
     title: f.title,
-    subtitle: `${STATUS_LABELS[v.item.status]} · ${SOURCE_LABELS[v.item.source]} / ${f.en}`,
+    subtitle: `${statusLabel(v.item)} · ${SOURCE_LABELS[v.item.source]} / ${f.en}`,
     headerColor: v.problem ? 'red' : f.color,
     issue: labelledText('事项 Issue', shortened(v.item.text, ITEM_TEXT_SHOWN, LEDGER_WHOLE)),
     intro: f.intro,
@@ -299,19 +318,28 @@ export const numbersLine = (n: LedgerNumbers) =>
 export interface ListRow {
   item: LedgerItem;
   ownerName: string;
+  /** Where it came from, for the admins' triage card. */
+  origin?: string;
 }
 
-/** One line per item: number, owner, state and age, its words in plain text, and a button to open it. */
+/**
+ * One line per item: number, owner, state and age, its words in plain text,
+ * and a button to open it — or, for an item nobody is responsible for yet
+ * (only admins see those), to assign it.
+ */
 export function listRows(rows: ListRow[], now: Date, tz: string, back?: Back): object[] {
-  return rows.map(({ item, ownerName }) => {
+  return rows.map(({ item, ownerName, origin }) => {
     const late = daysOverdue(item, now, tz);
-    const head = `**#${item.id}** · ${ownerName} · ${STATUS_LABELS[item.status]} · ${ageInDays(item, now, tz)} 天${late ? ` · <font color='red'>逾期 ${late} 天</font>` : ''}`;
+    const head =
+      `**#${item.id}** · ${ownerName}${item.ownerId === null ? '' : ` · ${statusLabel(item)}`} · ${ageInDays(item, now, tz)} 天${late ? ` · <font color='red'>逾期 ${late} 天</font>` : ''}` +
+      (origin ? `\n<font color='grey'>来源 ${origin}</font>` : '');
+    const button = item.ownerId === null ? actionButton('assign', item.id, back) : callbackButton('查看 View', withBack({ action: 'ledger.view', itemId: item.id }, back));
     return {
       tag: 'column_set',
       flex_mode: 'none',
       columns: [
         { tag: 'column', width: 'weighted', weight: 4, vertical_align: 'center', elements: [{ tag: 'markdown', content: head }, textBlock(oneLine(item.text, 40), { size: 'notation' })] },
-        { tag: 'column', width: 'auto', vertical_align: 'center', elements: [callbackButton('查看 View', withBack({ action: 'ledger.view', itemId: item.id }, back))] },
+        { tag: 'column', width: 'auto', vertical_align: 'center', elements: [button] },
       ],
     };
   });

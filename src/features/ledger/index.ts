@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { NOT_IN_ROSTER, bilingual, isAdmin, type Router } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
@@ -5,7 +6,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { LedgerEvent, LedgerItem, Person } from '../../db/schema.js';
 import { inQuietHours, nudgeDay } from '../../domain/calendar.js';
 import { addDays } from '../../domain/periods.js';
-import { localDate } from '../../domain/time.js';
+import { formatDue, formatLocal, inZone, localDate } from '../../domain/time.js';
 import {
   ACTIVE_STATUSES,
   LEDGER_ACTIONS,
@@ -23,13 +24,15 @@ import {
   type Verdict,
 } from '../../domain/ledger.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
-import { pageNav, pageOf } from '../../feishu/card-budget.js';
+import { pageNav, pageOf, type PageInfo } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
+import { RecordRepo } from '../../records/repo.js';
 import { normaliseMobile } from '../../roster/validate.js';
 import { currentCampaign, type FeatureDeps, type Job } from '../deps.js';
 import { dailyTriggers } from '../triggers.js';
 import {
   NOTE_MAX,
+  SOURCE_LABELS,
   formCard,
   handedOverCard,
   isFormKind,
@@ -37,9 +40,12 @@ import {
   ledgerReopenNote,
   listCard,
   listRows,
+  namesOwner,
   numbersLine,
+  ownerLabel,
   type Back,
   type FormKind,
+  type Origin,
 } from './cards.js';
 import { ALREADY, MISSING_NOTE, done, notAllowed, wrongState } from './messages.js';
 import { USAGE, matches, parseQuery, queryLabel } from './query.js';
@@ -58,7 +64,13 @@ const STATS_PAGE = 20;
 /** Rows of the overdue notice to admins; the rest are one /台账 逾期 away. */
 const ESCALATION_ROWS = 15;
 
-const back = z.object({ q: z.string().max(200), offset: z.number().int().min(0) }).optional();
+/** Rows of the overdue notice to an owner per page. */
+const OVERDUE_ROWS = 10;
+/** Rows of a day's triage card per page. */
+const TRIAGE_ROWS = 10;
+
+const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const back = z.union([z.object({ q: z.string().max(200), offset: z.number().int().min(0) }), z.object({ day: DAY, offset: z.number().int().min(0) })]).optional();
 const itemRef = z.object({ itemId: z.number().int().positive(), back });
 
 /** Control characters are never meant; whitespace around a note is not part of it. */
@@ -68,8 +80,9 @@ type Input = { ok: true; note?: string; toOwner?: Person } | { ok: false; kind: 
 
 export function ledgerFeature(deps: FeatureDeps) {
   const repo = new LedgerRepo(deps.db);
+  const records = new RecordRepo(deps.db);
 
-  const standingOf = (item: LedgerItem, p: Person): Standing => ({ owner: item.ownerId === p.id, admin: isAdmin(p) });
+  const standingOf = (item: LedgerItem, p: Person): Standing => ({ owner: item.ownerId === p.id, admin: isAdmin(p), unowned: item.ownerId === null });
   const mayView = (item: LedgerItem, p: Person) => item.ownerId === p.id || isAdmin(p);
 
   async function campaignOf(campaignId: string): Promise<ActiveCampaign> {
@@ -94,11 +107,24 @@ export function ledgerFeature(deps: FeatureDeps) {
     const { def } = await campaignOf(item.campaignId);
     const events = await repo.events(item.id);
     const names = await repo.names([item.ownerId, item.createdBy, ...events.flatMap((e) => [e.actorId, e.toOwnerId])]);
-    return itemCard({ item, events, names, tz: def.timezone, now: deps.clock.now(), standing: standingOf(item, viewer), ...extra });
+    const origin = await originOf(item, viewer);
+    return itemCard({ item, events, names, tz: def.timezone, now: deps.clock.now(), standing: standingOf(item, viewer), origin, ...extra });
+  }
+
+  /**
+   * The record an item came from, in words, and whether `viewer` may open it:
+   * its visitors (author and co-visitors) and the admins, as for the record itself.
+   */
+  async function originOf(item: LedgerItem, viewer: Person | null): Promise<Origin | undefined> {
+    const record = item.recordId ? await records.get(item.recordId) : null;
+    if (!record) return undefined;
+    const author = (await deps.people.byId(record.authorId))?.name ?? '—';
+    const openable = viewer && (isAdmin(viewer) || (await records.isVisitorOf(viewer.id, record.id))) ? record.id : null;
+    return { text: `${SOURCE_LABELS[record.form]} · ${author} · ${record.occurredOn.slice(5)}`, openable };
   }
 
   async function ownerName(item: LedgerItem): Promise<string> {
-    return (await deps.people.byId(item.ownerId))?.name ?? '—';
+    return item.ownerId === null ? '党支部管理员（待分派）' : ((await deps.people.byId(item.ownerId))?.name ?? '—');
   }
 
   /** A refusal: the wrong person gets a toast only (they may not see the item); the right person gets the card as it stands now. */
@@ -132,7 +158,7 @@ export function ledgerFeature(deps: FeatureDeps) {
     const note = clean(form.note);
     if (note.length > NOTE_MAX) return problem(`不能超过 ${NOTE_MAX} 字（现在 ${note.length} 字）。`);
     if (needsNote && !note) return problem(MISSING_NOTE[action]);
-    if (action !== 'transfer') return { ok: true, note: note || undefined };
+    if (!namesOwner(action)) return { ok: true, note: note || undefined };
     const to = await newOwner(form);
     if (typeof to === 'string') return problem(to);
     if (to.id === item.ownerId) return problem(`${to.name} 已经是负责人了，请另选一位。`);
@@ -175,6 +201,8 @@ export function ledgerFeature(deps: FeatureDeps) {
     deps.log.info({ itemId, action, actorId: person.id, ownerId: applied.item.ownerId, status: applied.item.status }, 'ledger item changed');
     await notify(applied.item, applied.event, person);
     const [zh, en] = done(action, input.toOwner?.name);
+    // Assigned from a day's triage card: the card goes on showing that day's list.
+    if (b && 'day' in b) return withCard(toast('success', zh, en), await triageCard(applied.item.campaignId, b.day, b.offset));
     const card = mayView(applied.item, person) ? await cardFor(applied.item, person, { back: b }) : handedOverCard(applied.item, input.toOwner!.name);
     return withCard(toast('success', zh, en), card);
   }
@@ -186,9 +214,13 @@ export function ledgerFeature(deps: FeatureDeps) {
       if (!p?.openId || p.id === actor.id) return;
       messages.push({ dedupeKey, to: { openId: p.openId }, purpose: `ledger.${event.kind}`, card: await cardFor(item, p, { notice }) });
     };
-    const owner = await deps.people.byId(item.ownerId);
+    const owner = item.ownerId === null ? null : await deps.people.byId(item.ownerId);
     const { def } = await campaignOf(item.campaignId);
     switch (event.kind) {
+      case 'assigned':
+        await tell(owner, `ledger.assigned:${event.id}`, `${actor.name} 把这条需要学校处理的台账分派给你${event.note ? `（${event.note}）` : ''}，请接收处理。`);
+        await showTriage(item.campaignId, localDate(item.createdAt, def.timezone));
+        break;
       case 'resolved':
         for (const admin of await deps.people.admins()) {
           await tell(admin, `ledger.resolved:${event.id}:${admin.id}`, `${owner?.name ?? ''} 已提交解决情况，请核实后销号，或写明原因退回。`);
@@ -201,7 +233,7 @@ export function ledgerFeature(deps: FeatureDeps) {
         await tell(owner, `ledger.sent-back:${event.id}`, `${actor.name} 退回了这条台账：${event.note ?? ''}\n请继续处理后再提交。`);
         break;
       case 'reopened':
-        await tell(owner, `ledger.reopened:${event.id}`, `${actor.name} 重新打开了这条台账：${event.note ?? ''}\n新的期限是 ${dueOf(item, def.timezone)}。`);
+        await tell(owner, `ledger.reopened:${event.id}`, `${actor.name} 重新打开了这条台账：${event.note ?? ''}\n新的期限是 ${formatDue(dueOf(item, def.timezone))}。`);
         break;
       case 'transferred': {
         await tell(owner, `ledger.transferred:${event.id}`, `${actor.name} 把这条台账转交给你${event.note ? `（${event.note}）` : ''}，请接收处理。`);
@@ -230,7 +262,7 @@ export function ledgerFeature(deps: FeatureDeps) {
       ownerId: person.id, createdBy: person.id, dueOn: defaultDueOn(now, def.timezone), createdAt: now,
     });
     deps.log.info({ itemId: item.id, ownerId: person.id }, 'ledger item created by hand');
-    return { item, card: await cardFor(item, person, { notice: `已登记，期限 ${item.dueOn}。接收后开始处理；如应由其他老师负责，可以转交。` }) };
+    return { item, card: await cardFor(item, person, { notice: `已登记，期限 ${formatDue(item.dueOn!)}。接收后开始处理；如应由其他老师负责，可以转交。` }) };
   }
 
   async function listFor(person: Person, q: string, offset: number) {
@@ -262,14 +294,14 @@ export function ledgerFeature(deps: FeatureDeps) {
             headerColor: 'blue',
             sections: [
               ...sections,
-              ...rows.map(({ ownerId: id, numbers }) => ({ tag: 'markdown', content: `**${names.get(id) ?? '—'}**\n${numbersLine(numbers)}` })),
+              ...rows.map(({ ownerId: id, numbers }) => ({ tag: 'markdown', content: `**${ownerLabel({ ownerId: id }, names)}**\n${numbersLine(numbers)}` })),
               ...pageNav(at, (o) => ({ action: 'ledger.list', q, offset: o }), '位负责人'),
             ],
           }),
       });
     }
     const shown = items.filter((i) => matches(query, i, now, tz));
-    const filters = admin ? '/台账 逾期 · 全部 · 待销号 · <姓名> · 走访 · 统计' : '/台账 逾期 · 全部 · 待销号';
+    const filters = admin ? '/台账 待分派 · 逾期 · 全部 · 待销号 · <姓名> · 走访 · 统计' : '/台账 逾期 · 全部 · 待销号';
     return pageOf(shown, offset, {
       perPage: PAGE,
       render: (page, at) =>
@@ -280,7 +312,7 @@ export function ledgerFeature(deps: FeatureDeps) {
           sections: [
             ...sections,
             ...(page.length ? [] : [{ tag: 'markdown', content: q ? '没有符合条件的台账。' : '没有未销号的台账，不积压不拖拉 👍' }]),
-            ...listRows(page.map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz, { q, offset: at.from }),
+            ...listRows(page.map((item) => ({ item, ownerName: ownerLabel(item, names) })), now, tz, { q, offset: at.from }),
             ...pageNav(at, (o) => ({ action: 'ledger.list', q, offset: o })),
             { tag: 'markdown', content: `<font color='grey'>筛选：${filters}　新建：/台账 新建 内容</font>`, text_size: 'notation' },
             ...(page.length ? [ledgerReopenNote()] : []),
@@ -317,14 +349,19 @@ export function ledgerFeature(deps: FeatureDeps) {
 
     router.action(
       'ledger.form',
-      itemRef.extend({ action: z.literal('ledger.form'), kind: z.enum(['resolve', 'transfer', 'send-back', 'reopen']) }),
+      itemRef.extend({ action: z.literal('ledger.form'), kind: z.enum(['assign', 'resolve', 'transfer', 'send-back', 'reopen']) }),
       async ({ value, person }) => {
         const item = await load(value.itemId);
         const verdict = decide(value.kind, item.status, standingOf(item, person!));
         if (!verdict.ok) return refuse(value.kind, item, person!, verdict.why, value.back);
-        return withCard({}, formCard({ item, kind: value.kind, candidates: value.kind === 'transfer' ? await candidates(item) : undefined, back: value.back }));
+        return withCard({}, formCard({ item, kind: value.kind, candidates: namesOwner(value.kind) ? await candidates(item) : undefined, back: value.back }));
       },
     );
+
+    router.action('ledger.triage', z.object({ action: z.literal('ledger.triage'), day: DAY, offset: z.number().int().min(0) }), async ({ value, person }) => {
+      if (!isAdmin(person)) return toast('error', '只有党支部管理员可以分派台账。', 'Only admins assign ledger items.');
+      return withCard({}, await triageCard((await campaignNow()).def.id, value.day, value.offset));
+    });
 
     for (const action of LEDGER_ACTIONS) {
       router.action(`ledger.${action}`, itemRef.extend({ action: z.literal(`ledger.${action}`) }), async ({ value, person, form }) =>
@@ -333,10 +370,54 @@ export function ledgerFeature(deps: FeatureDeps) {
     }
   }
 
-  /** A new item's card to its owner, once per item. */
+  /**
+   * A day's triage card: the items raised that day for the school to act on,
+   * each with a button to assign it while it waits, and where it came from.
+   */
+  async function triageCard(campaignId: string, day: string, offset: number) {
+    const { def } = await campaignOf(campaignId);
+    const tz = def.timezone;
+    const now = deps.clock.now();
+    const start = inZone(new Date(`${day}T12:00:00Z`), tz).startOf('day');
+    const items = await repo.triaged(campaignId, start.toDate(), start.add(1, 'day').toDate());
+    const names = await repo.names(items.map((i) => i.ownerId));
+    const waiting = items.filter((i) => i.ownerId === null).length;
+    const rows = await Promise.all(items.map(async (item) => ({ item, ownerName: ownerLabel(item, names), origin: (await originOf(item, null))?.text })));
+    return pageOf(rows, offset, {
+      perPage: TRIAGE_ROWS,
+      render: (page, at: PageInfo) =>
+        listCard({
+          title: `需要学校处理的台账 · ${formatLocal(start.toDate(), tz, 'M月D日')} · ${waiting ? `${waiting} 项待分派` : '已全部分派'}`,
+          subtitle: `${def.name} / Ledger items for the school to assign`,
+          headerColor: waiting ? 'orange' : 'green',
+          sections: [
+            { tag: 'markdown', content: '老师在走访等记录中标为“需要学校处理”的事项，请分派给负责的部门或老师；对方会收到台账卡片并跟进到销号。当天新到的事项会更新在这张卡片上。' },
+            ...listRows(page, now, tz, { day, offset: at.from }),
+            ...pageNav(at, (o) => ({ action: 'ledger.triage', day, offset: o })),
+            ledgerReopenNote(),
+          ],
+        }),
+    });
+  }
+
+  /** Brings every admin's triage card of that day up to date: one card per admin per day, sent once and updated as items arrive or are assigned. */
+  async function showTriage(campaignId: string, day: string): Promise<number> {
+    const card = await triageCard(campaignId, day, 0);
+    const revision = createHash('sha1').update(JSON.stringify(card)).digest('hex').slice(0, 12);
+    const admins = (await deps.people.admins()).filter((a) => a.openId);
+    return deps.send(admins.map((a) => ({ dedupeKey: `ledger.triage:${campaignId}:${day}:${a.id}`, to: { openId: a.openId! }, purpose: 'ledger.triage', card, revision })));
+  }
+
+  /** A new item's card to its owner, once per item; the items the school must act on to the admins' triage cards. */
   async function announce(items: LedgerItem[]): Promise<number> {
     let queued = 0;
+    const triageDays = new Set<string>();
     for (const item of items) {
+      if (item.ownerId === null) {
+        const { def } = await campaignOf(item.campaignId);
+        triageDays.add(`${item.campaignId}\n${localDate(item.createdAt, def.timezone)}`);
+        continue;
+      }
       const owner = await deps.people.byId(item.ownerId);
       if (!owner?.openId) continue;
       queued += await deps.send({
@@ -345,6 +426,10 @@ export function ledgerFeature(deps: FeatureDeps) {
         purpose: 'ledger.new',
         card: await cardFor(item, owner, { notice: '新的台账事项：请接收并处理；如应由其他老师负责，可以转交。/ New ledger item for you.' }),
       });
+    }
+    for (const key of triageDays) {
+      const [campaignId, day] = key.split('\n') as [string, string];
+      queued += await showTriage(campaignId, day);
     }
     if (items.length) deps.log.info({ itemIds: items.map((i) => i.id), queued }, 'ledger items announced');
     return queued;
@@ -370,20 +455,22 @@ export function ledgerFeature(deps: FeatureDeps) {
     const tz = def.timezone;
     if (!nudgeDay(def, localDate(now, tz)) || inQuietHours(def, now)) return 0;
     const overdue = (await repo.ofCampaign(def.id, { statuses: ACTIVE_STATUSES })).filter((i) => daysOverdue(i, now, tz) > 0);
-    // Queued together, in one transaction: a catch-up after downtime can hold a thousand notices.
+    // One card per owner and day, listing all their overdue items, when any of them is newly overdue (or newly theirs).
+    const noticeKey = (i: LedgerItem) => `${i.ownerId}:${dueOf(i, tz)}`;
+    const owed = new Map<number, LedgerItem[]>();
+    for (const item of overdue) if (item.ownerId !== null) owed.set(item.ownerId, [...(owed.get(item.ownerId) ?? []), item]);
     const notices: OutboundMessage[] = [];
-    for (const item of overdue) {
-      const owner = await deps.people.byId(item.ownerId);
+    const noticed: Array<{ id: number; key: string }> = [];
+    const today = localDate(now, tz);
+    for (const [ownerId, items] of owed) {
+      const fresh = items.filter((i) => i.overdueNoticed !== noticeKey(i));
+      const owner = fresh.length ? await deps.people.byId(ownerId) : null;
       if (!owner?.openId) continue;
-      const due = dueOf(item, tz);
-      notices.push({
-        dedupeKey: `ledger.overdue:${item.id}:${due}:${owner.id}`,
-        to: { openId: owner.openId },
-        purpose: 'ledger.overdue',
-        card: await cardFor(item, owner, { notice: `这条台账已于 ${due} 到期（逾期 ${daysOverdue(item, now, tz)} 天），请尽快处理；如需其他老师处理，可以转交。` }),
-      });
+      notices.push({ dedupeKey: `ledger.overdue:${owner.id}:${today}`, to: { openId: owner.openId }, purpose: 'ledger.overdue', card: overdueCard(def.name, items, now, tz) });
+      noticed.push(...fresh.map((i) => ({ id: i.id, key: noticeKey(i) })));
     }
     let queued = await deps.send(notices);
+    await repo.noticedOverdue(noticed);
     const escalate = overdue.filter((i) => !i.escalatedAt && dueForEscalation(i, now, tz));
     if (!escalate.length) return queued;
     const names = await repo.names(escalate.map((i) => i.ownerId));
@@ -396,7 +483,7 @@ export function ledgerFeature(deps: FeatureDeps) {
           headerColor: 'red',
           sections: [
             { tag: 'markdown', content: `以下台账已超过期限 ${LEDGER_ESCALATION_GRACE_DAYS} 天以上，负责人已收到提醒。点“查看”了解详情，必要时转交他人。` },
-            ...listRows(rows.map((item) => ({ item, ownerName: names.get(item.ownerId) ?? '—' })), now, tz),
+            ...listRows(rows.map((item) => ({ item, ownerName: ownerLabel(item, names) })), now, tz),
             ...(at.next !== undefined ? [{ tag: 'markdown', content: `另有 ${at.total - at.to} 项，输入 /台账 逾期 查看全部。` }] : []),
             ledgerReopenNote(),
           ],
@@ -408,6 +495,26 @@ export function ledgerFeature(deps: FeatureDeps) {
     await repo.escalate(escalate.map((i) => i.id), now);
     deps.log.info({ campaignId: def.id, itemIds: escalate.map((i) => i.id) }, 'overdue ledger items escalated to admins');
     return queued;
+  }
+
+  /** An owner's overdue items on one card, oldest due first; a long list is paged with /台账 逾期. */
+  function overdueCard(campaignName: string, items: LedgerItem[], now: Date, tz: string) {
+    const sorted = [...items].sort((a, b) => daysOverdue(b, now, tz) - daysOverdue(a, now, tz) || a.id - b.id);
+    return pageOf(sorted, 0, {
+      perPage: OVERDUE_ROWS,
+      render: (rows, at) =>
+        listCard({
+          title: `走访台账逾期 · ${items.length} 项`,
+          subtitle: `${campaignName} / Overdue ledger items`,
+          headerColor: 'red',
+          sections: [
+            { tag: 'markdown', content: `以下台账已过期限，请尽快处理；如需其他老师处理，可以点“查看”后转交。` },
+            ...listRows(rows.map((item) => ({ item, ownerName: `期限 ${formatDue(dueOf(item, tz))}` })), now, tz, { q: '逾期', offset: 0 }),
+            ...(at.next !== undefined ? [{ tag: 'markdown', content: `另有 ${at.total - at.to} 项，输入 /台账 逾期 查看全部。` }] : []),
+            ledgerReopenNote(),
+          ],
+        }),
+    });
   }
 
   return { register, jobs: [overdueJob], announce };

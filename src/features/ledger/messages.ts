@@ -5,12 +5,13 @@ import { STATUS_LABELS, type FormKind } from './cards.js';
 /** What the ledger says to people when a step succeeds, repeats or is refused (Chinese first, English for toasts). */
 
 const ACTION_WORDS: Record<LedgerAction, string> = {
-  accept: '接收', start: '开始处理', resolve: '提交解决', transfer: '转交', close: '销号', 'send-back': '退回', reopen: '重新打开',
+  assign: '分派', accept: '接收', start: '开始处理', resolve: '提交解决', transfer: '转交', close: '销号', 'send-back': '退回', reopen: '重新打开',
 };
 
 /** The toast after a step, in Chinese and English. */
 export function done(action: LedgerAction, newOwner?: string): [string, string] {
   switch (action) {
+    case 'assign': return [`已分派给 ${newOwner ?? ''}，对方会收到这条台账。`, 'Assigned; the new owner is notified.'];
     case 'accept': return ['已接收，请尽快处理。', 'Accepted.'];
     case 'start': return ['已标记为处理中。', 'Marked in progress.'];
     case 'resolve': return ['已提交解决情况，等待管理员核实销号。', 'Resolved; waiting for the admin to close it out.'];
@@ -22,6 +23,7 @@ export function done(action: LedgerAction, newOwner?: string): [string, string] 
 }
 
 export const ALREADY: Record<LedgerAction, string> = {
+  assign: '这条台账已经分派过了。',
   accept: '已经接收过了。',
   start: '已经在处理中了。',
   resolve: '已经提交过解决情况，正在等待管理员销号。',
@@ -32,6 +34,7 @@ export const ALREADY: Record<LedgerAction, string> = {
 };
 
 export const MISSING_NOTE: Record<FormKind, string> = {
+  assign: '',
   resolve: '请写明解决情况（必填）。',
   transfer: '',
   'send-back': '请写明退回原因（必填）。',
@@ -40,7 +43,7 @@ export const MISSING_NOTE: Record<FormKind, string> = {
 
 export function notAllowed(action: LedgerAction, owner: string): string {
   if (action === 'transfer') return `只有负责人（${owner}）或党支部管理员可以转交这条台账。`;
-  if (['close', 'send-back', 'reopen'].includes(action)) return `只有党支部管理员可以${ACTION_WORDS[action]}。`;
+  if (['assign', 'close', 'send-back', 'reopen'].includes(action)) return `只有党支部管理员可以${ACTION_WORDS[action]}。`;
   return `这条台账由 ${owner} 负责，只有负责人可以${ACTION_WORDS[action]}。`;
 }
 

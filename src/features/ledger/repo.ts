@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { ledgerEvents, ledgerItems, people, type LedgerEvent, type LedgerEventKind, type LedgerItem, type LedgerStatus } from '../../db/schema.js';
 
@@ -64,7 +64,13 @@ export class LedgerRepo {
         const item = tx
           .update(ledgerItems)
           .set({ ...c.set, status: c.to, ownerId: c.toOwnerId ?? c.item.ownerId, updatedAt: c.at })
-          .where(and(eq(ledgerItems.id, c.item.id), eq(ledgerItems.status, c.item.status), eq(ledgerItems.ownerId, c.item.ownerId)))
+          .where(
+            and(
+              eq(ledgerItems.id, c.item.id),
+              eq(ledgerItems.status, c.item.status),
+              c.item.ownerId === null ? isNull(ledgerItems.ownerId) : eq(ledgerItems.ownerId, c.item.ownerId),
+            ),
+          )
           .returning()
           .get();
         if (!item) return null;
@@ -80,6 +86,27 @@ export class LedgerRepo {
       },
       { behavior: 'immediate' },
     );
+  }
+
+  /**
+   * The items a day's triage card lists: those raised in [from, to) for the
+   * school to act on, whether still waiting or assigned since.
+   */
+  async triaged(campaignId: string, from: Date, to: Date): Promise<LedgerItem[]> {
+    const assigned = sql`exists (select 1 from ${ledgerEvents} where ${ledgerEvents.itemId} = ${ledgerItems.id} and ${ledgerEvents.kind} = 'assigned')`;
+    return this.db
+      .select()
+      .from(ledgerItems)
+      .where(and(eq(ledgerItems.campaignId, campaignId), gte(ledgerItems.createdAt, from), lt(ledgerItems.createdAt, to), or(isNull(ledgerItems.ownerId), assigned)))
+      .orderBy(asc(ledgerItems.createdAt), asc(ledgerItems.id))
+      .all();
+  }
+
+  /** Notes that each item's owner has been told it is overdue (`<owner id>:<due date>`), so they hear once per due date. */
+  async noticedOverdue(noticed: Array<{ id: number; key: string }>): Promise<void> {
+    this.db.transaction((tx) => {
+      for (const n of noticed) tx.update(ledgerItems).set({ overdueNoticed: n.key }).where(eq(ledgerItems.id, n.id)).run();
+    });
   }
 
   /** Marks items as reported to the admins (once per due date) and notes it in their history. */

@@ -182,7 +182,10 @@ export function photosFeature(deps: FeatureDeps, media: MediaPort) {
       inFlight.delete(photo.id);
     }
 
-    if (result.ok) return ctx.reply({ text: await whereItIs(result.photo) });
+    if (result.ok) {
+      if (result.photo.recordId) await deps.refreshRecordCard?.(result.photo.recordId);
+      return ctx.reply({ text: await whereItIs(result.photo) });
+    }
     if (result.retryable) {
       return ctx.reply({
         text:
@@ -230,6 +233,7 @@ export function photosFeature(deps: FeatureDeps, media: MediaPort) {
         }
         if (result.ok) {
           stored += 1;
+          if (result.photo.recordId) await deps.refreshRecordCard?.(result.photo.recordId);
           if (person?.openId)
             queued += await deps.send({
               dedupeKey: `photo.saved:${row.id}`,

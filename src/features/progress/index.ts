@@ -6,7 +6,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, type Person, type Zone } from '../../db/schema.js';
 import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { isAvailable } from '../../domain/periods.js';
-import { dayjs, formatDeadline, localDate, localMidnight } from '../../domain/time.js';
+import { dayjs, formatDeadline, formatDue, localDate, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/weeks.js';
 import { callbackButton, renderCard, reopenNote } from '../../feishu/card-templates.js';
 import { heldLine } from '../claiming/index.js';
@@ -14,7 +14,6 @@ import { ClaimRepo } from '../claiming/repo.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
 import { LeaveRepo, ScheduleFacts } from '../reminders/facts.js';
 import { openValueOf, type Openers } from '../reminders/index.js';
-import { dayLabel } from '../reminders/wording.js';
 import { ZoneReports, type ZoneReport } from '../../records/zone-reports.js';
 import { campaignShapeSections } from './shape.js';
 
@@ -56,7 +55,7 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
           ? `本周 ${localLabel(current, tz)}：✅ 已提交${r.late ? '（补交）' : ''}`
           : now < current.pushAt
             ? `本周 ${localLabel(current, tz)}：报表将于 ${formatDeadline(current.pushAt, tz)} 发给你`
-            : `本周 ${localLabel(current, tz)}：⏳ 未提交，截止 ${formatDeadline(current.dueAt, tz)}`,
+            : `本周 ${localLabel(current, tz)}：⏳ 未提交，${formatDue(current.dueAt, tz)} 截止`,
       );
     }
     lines.push(
@@ -112,7 +111,7 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
         }
         const s = o.standing;
         const mark = s.state === 'met' ? '✅' : s.state === 'behind' || s.state === 'missed' ? '⚠️' : '⏳';
-        return `${mark} 认领对象：已走访 **${s.visited}/${s.required}** 位${s.claimed < s.required ? `（已认领 ${s.claimed} 位，还需认领 ${s.required - s.claimed} 位）` : ''}${s.state === 'met' ? '' : `，截止 ${dayLabel(o.dueOn)}${s.state === 'behind' ? `（按进度此时应约 ${s.expectedNow} 位）` : ''}`}`;
+        return `${mark} 认领对象：已走访 **${s.visited}/${s.required}** 位${s.claimed < s.required ? `（已认领 ${s.claimed} 位，还需认领 ${s.required - s.claimed} 位）` : ''}${s.state === 'met' ? '' : `，截止 ${formatDue(o.dueOn)}${s.state === 'behind' ? `（按进度此时应约 ${s.expectedNow} 位）` : ''}`}`;
       });
       out.push({ tag: 'markdown', content: `**走访任务**\n${lines.join('\n')}` });
       out.push(buttonRow([callbackButton('记录走访 Record a visit', openValueOf(openers, c.row.id, visits[0]!), 'primary')]));
@@ -121,7 +120,7 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
     if (once.length) {
       const lines = once.map(
         (o) =>
-          `${o.done ? '✅' : o.dueOn < today ? '⚠️' : '⏳'} ${ONCE_TASK_NAMES[o.task]}${o.subjectLabel ? `（${o.subjectLabel}）` : ''}：${o.done ? '已提交' : o.dueOn < today ? `已逾期（${dayLabel(o.dueOn)} 截止）` : `${dayLabel(o.dueOn)} 截止`}`,
+          `${o.done ? '✅' : o.dueOn < today ? '⚠️' : '⏳'} ${ONCE_TASK_NAMES[o.task]}${o.subjectLabel ? `（${o.subjectLabel}）` : ''}：${o.done ? '已提交' : o.dueOn < today ? `已逾期（${formatDue(o.dueOn)} 截止）` : `${formatDue(o.dueOn)} 截止`}`,
       );
       const todo = once.filter((o) => !o.done).slice(0, MAX_BUTTONS);
       out.push({ tag: 'markdown', content: `**期末上交材料**\n${lines.join('\n')}` });
@@ -131,13 +130,22 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
     return out;
   }
 
+  /** What is already past its deadline, above "接下来": the most urgent first. */
+  function overdue(list: Obligation[], today: string): string | undefined {
+    const late = list
+      .map((o) => (o.kind === 'once' ? (!o.done && o.dueOn < today ? { on: o.dueOn, what: ONCE_TASK_NAMES[o.task] } : undefined) : o.standing.state === 'missed' ? { on: o.kind === 'quota' ? o.standing.period.end : o.dueOn, what: o.kind === 'quota' ? o.standing.quota.name : '认领对象走访' } : undefined))
+      .filter((x): x is { on: string; what: string } => !!x)
+      .sort((a, b) => a.on.localeCompare(b.on));
+    return late.length ? `<font color='red'>⚠️ 已逾期：${late.map((x) => `${x.what}（${formatDue(x.on)} 截止）`).join('、')}</font>` : undefined;
+  }
+
   /** "接下来": the nearest deadline not yet met. */
   function nextDue(list: Obligation[], today: string): string | undefined {
     const open = list
       .map((o) => (o.kind === 'once' ? (!o.done ? { on: o.dueOn, what: ONCE_TASK_NAMES[o.task] } : undefined) : o.standing.state === 'met' || o.standing.state === 'excused' ? undefined : { on: o.kind === 'quota' ? o.standing.period.end : o.dueOn, what: o.kind === 'quota' ? o.standing.quota.name : '认领对象走访' }))
       .filter((x): x is { on: string; what: string } => !!x && x.on >= today)
       .sort((a, b) => a.on.localeCompare(b.on));
-    return open[0] && `📌 接下来：${open[0].what}，${dayLabel(open[0].on)} 截止（还有 ${dayjs(open[0].on).diff(dayjs(today), 'day')} 天）`;
+    return open[0] && `📌 接下来：${open[0].what}，${formatDue(open[0].on)} 截止（还有 ${dayjs(open[0].on).diff(dayjs(today), 'day')} 天）`;
   }
 
   function register(router: Router) {
@@ -170,6 +178,7 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
           const away = f.people[0] && !isAvailable(f.people[0].availability, today) ? await leaves.on(person.id, today) : null;
           const head = [
             away ? `🌴 请假中（${dayjs(away.startOn).format('M/D')}–${dayjs(away.endOn).format('M/D')}），期间不会收到提醒，走访要求按在岗天数折算。` : '',
+            overdue(mine, today) ?? '',
             nextDue(mine, today) ?? '',
           ].filter(Boolean);
           if (head.length) sections.unshift({ tag: 'markdown', content: head.join('\n') }, hr);

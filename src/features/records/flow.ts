@@ -6,7 +6,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, RecordForm, RecordRow } from '../../db/schema.js';
 import { callbackButton, renderCard, reopenNote, textTag } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { formatDeadline, formatLocal, localDate } from '../../domain/time.js';
+import { formatDue, formatLocal, localDate } from '../../domain/time.js';
 import { formComponents, summaryBlocks, validate, type Checked, type FormData, type Fields } from '../../records/fields.js';
 import type { RaisedIssue } from '../../db/ledger-raising.js';
 import type { RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
@@ -124,7 +124,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
     const overdue = !o.record && view.dueAt && now >= view.dueAt;
     const intro = o.record
       ? `修改后保存，原内容会保留在修改记录中。/ Your earlier version is kept in the history.`
-      : [view.intro, view.dueAt ? (overdue ? `已过截止时间（${formatDeadline(view.dueAt, tz)}），现在提交会记为**补交**。` : `请在 **${formatDeadline(view.dueAt, tz)}** 前提交。`) : '', '带“（选填）”的可以不填。']
+      : [view.intro, view.dueAt ? (overdue ? `已于 ${formatDue(view.dueAt, tz)} 截止，现在提交会记为**补交**。` : `**${formatDue(view.dueAt, tz)} 截止**，请按时提交。`) : '', '带“（选填）”的可以不填。']
           .filter(Boolean)
           .join('\n');
     return renderCard('record-form', {
@@ -174,6 +174,17 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
     });
   }
 
+  /**
+   * A stored record's card for someone allowed to read it: one of its visitors,
+   * who may change it, or an admin, who reads it as its author filed it.
+   */
+  async function readCard(record: RecordRow, reader: Person, visitor: boolean) {
+    if (visitor) return summaryCard(await viewOfStored(record, reader), record);
+    const author = await deps.people.byId(record.authorId);
+    if (!author) throw new UserFacingError('这条记录的填写人已不在名单中。');
+    return summaryCard(await b.view(b.refOf(record), author, record), record, { editable: false });
+  }
+
   /** The card that opens the form: the stored record for a filed period, else a fresh form. */
   async function open(ref: R, person: Person): Promise<CardReply> {
     const view = await b.view(ref, person);
@@ -194,10 +205,12 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
   function register(router: Router) {
     router.action(`${b.form}.open`, z.object({ action: z.string() }).passthrough(), async ({ value, person }) => open(parseRef(value), person!));
 
-    router.action(`${b.form}.edit`, z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
+    router.action(`${b.form}.edit`, z.object({ recordId: z.number().int().positive() }), async ({ value, person, event }) => {
       const record = await stored(value.recordId);
       const view = await viewOfStored(record, person!);
       await repo.openDraft(person!.id, b.form, view.subject, record.id, deps.clock.now());
+      // The record's card becomes this form: a photo arriving now must not overwrite what is being typed.
+      if (event.messageId) await repo.forgetCard(record.id, event.messageId);
       return withCard({}, formCard(view, { values: record.data, record }));
     });
 
@@ -206,7 +219,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
       z
         .object({ recordId: z.number().int().positive().optional(), baseRevision: z.number().int().min(0).optional(), submissionKey: z.string().uuid().optional() })
         .passthrough(),
-      async ({ value, person, form }) => {
+      async ({ value, person, form, event }) => {
         const record = value.recordId ? await stored(value.recordId) : undefined;
         const view = record ? await viewOfStored(record, person!) : await b.view(parseRef(value), person!);
         const checked = crossChecked(validate(view.fields, form), view);
@@ -256,6 +269,8 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
           `record saved: ${b.form.replaceAll('-', ' ')} saved`,
         );
         const card = await summaryCard(view, outcome.record);
+        // This card now shows the record to its author: it is updated there when a photo attaches.
+        if (event.messageId && outcome.record.authorId === person!.id) await repo.rememberCard(outcome.record.id, event.messageId);
         if (outcome.kind === 'unchanged') return withCard(toast('info', '内容没有变化，已保存过了。', 'No changes; already saved.'), card);
         const notes = b.afterSave ? await b.afterSave(outcome, view, person!, data) : [];
         if (outcome.ledger.length) {
@@ -308,5 +323,17 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
     return formCard(view, { values: view.prefill });
   }
 
-  return { form: b.form, register, open, openValue, summaryCard, blankCard };
+  /** The form as the record's author sees it, for what is sent about the record later (its card updated, a leader's copy). */
+  async function authorView(record: RecordRow): Promise<FormView | null> {
+    const author = await deps.people.byId(record.authorId);
+    return author ? b.view(b.refOf(record), author, record) : null;
+  }
+
+  /** The record's card as its author sees it, for updating it in place (a photo attached). */
+  async function authorCard(record: RecordRow) {
+    const view = await authorView(record);
+    return view ? summaryCard(view, record) : null;
+  }
+
+  return { form: b.form, register, open, openValue, summaryCard, blankCard, readCard, authorView, authorCard };
 }

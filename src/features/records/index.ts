@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import type { Person } from '../../db/schema.js';
+import type { Person, RecordRow } from '../../db/schema.js';
 import { callbackButton, listRow, renderCard, shortened, shortName } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { formatLocal } from '../../domain/time.js';
+import { formatDue, formatLocal } from '../../domain/time.js';
+import { termOn } from '../../domain/periods.js';
+import { onceTaskDue } from '../../domain/reminders.js';
 import { validate } from '../../records/fields.js';
 import { RecordRepo } from '../../records/repo.js';
 import { recordContext } from './context.js';
@@ -93,17 +96,27 @@ export function recordsFeature(deps: FeatureDeps) {
     return listCard('关爱一间宿舍', `${def.name} / My dorms`, rows);
   }
 
+  /** /心得: each of the two writings, filed (with its title and when) or still owed (by when), and the button to write or open it. */
   async function writingMenu(person: Person, campaign: ActiveCampaign) {
     const { def } = campaign;
     requireTask(def.tasks.reflection.enabled || def.tasks.story.enabled, '心得和感人故事');
     const ref = { campaignId: def.id };
-    const buttons = [
-      ...(def.tasks.reflection.enabled ? [callbackButton('写心得 Reflection', personal.reflection.openValue(ref), 'primary')] : []),
-      ...(def.tasks.story.enabled ? [callbackButton('写感人故事 Story', personal.story.openValue(ref))] : []),
+    const term = termOn(def, today(deps, def.timezone));
+    const writings = [
+      ...(def.tasks.reflection.enabled ? [{ form: 'reflection' as const, name: '心得', flow: personal.reflection, en: 'Reflection' }] : []),
+      ...(def.tasks.story.enabled ? [{ form: 'story' as const, name: '感人故事', flow: personal.story, en: 'Story' }] : []),
     ];
+    const rows = [];
+    for (const w of writings) {
+      const filed = await records.forPeriod(def.id, w.form, { type: 'person', id: person.id }, term.key);
+      const state = filed
+        ? `✅ 已提交「${shortened(String(filed.data.title ?? ''), 30)}」（${formatLocal(filed.updatedAt, def.timezone, 'M月D日')}${filed.revision > 1 ? `，第 ${filed.revision} 版` : ''}）`
+        : `⏳ 还没有提交，${formatDue(onceTaskDue(def, w.form, term))} 截止`;
+      rows.push(listRow(`**${w.name}**：${state}`, callbackButton(filed ? `查看${w.name} ${w.en}` : `写${w.name} ${w.en}`, w.flow.openValue(ref), filed ? 'default' : 'primary')));
+    }
     return listCard('心得与感人故事', `${def.name} / Reflection and story`, [
       { tag: 'markdown', content: `${person.name}老师，每位党员在期末前上交一份心得、一个感人故事。已提交的可以打开修改。` },
-      listRow(' ', ...buttons),
+      ...rows,
     ]);
   }
 
@@ -141,6 +154,18 @@ export function recordsFeature(deps: FeatureDeps) {
     return listCard(`献一计 · 共 ${all.length} 条`, `${campaign.def.name} / Suggestions`, rows.length ? rows.flat() : [{ tag: 'markdown', content: '还没有人提出建议。' }]);
   }
 
+  const flowOf = (form: RecordRow['form']) => flows.find((f) => f.form === form)!;
+
+  /** Updates the record's card where its author last saw it (a photo attached); nothing when it shows something else now. */
+  async function refreshCard(recordId: number): Promise<void> {
+    const record = await records.get(recordId);
+    if (!record?.cardMessageId) return;
+    const card = await flowOf(record.form).authorCard(record);
+    if (!card) return;
+    const version = createHash('sha1').update(JSON.stringify(card)).digest('hex').slice(0, 12);
+    await deps.send({ dedupeKey: `record.card:${record.id}:${version}`, to: { patch: record.cardMessageId }, purpose: 'record.card-update', card });
+  }
+
   /** Card values that open each form pre-filled, for reminders and /进度 buttons. */
   const openers = {
     zoneReport: (campaignId: string, zoneId: number, weekNo: number) => zone.flow.openValue({ campaignId, zoneId, weekNo }),
@@ -170,6 +195,14 @@ export function recordsFeature(deps: FeatureDeps) {
       return withCard({}, await suggestionList(await ctx.campaign(value.campaignId)));
     });
 
+    // The record a ledger item came from, opened from the item's card: its visitors and the admins only.
+    router.action('record.view', z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
+      const record = await records.get(value.recordId);
+      const visitor = !!record && (await records.isVisitorOf(person!.id, record.id));
+      if (!record || !(visitor || isAdmin(person))) return toast('error', '只有填写这条记录的老师（和同行教师）及党支部管理员可以查看。', 'Only the record’s visitors and admins can open it.');
+      return withCard({}, await flowOf(record.form).readCard(record, person!, visitor));
+    });
+
     router.action('suggestion.promote', z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
       if (!isAdmin(person)) return toast('error', '仅限管理员操作。/ Admins only.');
       const record = await records.get(value.recordId);
@@ -196,5 +229,5 @@ export function recordsFeature(deps: FeatureDeps) {
       .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计（管理员：/献计 列表 审阅）/ a suggestion for the school; admins: /suggest list', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) });
   }
 
-  return { register, records, openers, jobs: [...zone.jobs, ...dorm.jobs], weeklyGaps: [zone.gaps, dorm.gaps] };
+  return { register, records, openers, refreshCard, jobs: [...zone.jobs, ...dorm.jobs, ...visit.jobs], weeklyGaps: [zone.gaps, dorm.gaps] };
 }

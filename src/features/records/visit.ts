@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { afterQuietHours, inQuietHours } from '../../domain/calendar.js';
+import { formatDeadline } from '../../domain/time.js';
+import type { OutboundMessage } from '../../feishu/outbox.js';
+import { dailyTriggers } from '../triggers.js';
 import type { CampaignDefinition } from '../../domain/campaign.js';
 import type { RecordRow, Target } from '../../db/schema.js';
 import { CLASS_SHOWN, oneLine, shortened, shortName, textBlock } from '../../feishu/card-templates.js';
@@ -9,7 +13,7 @@ import { categoryName, kindName } from '../claiming/index.js';
 
 import type { Colleague, RecordContext } from './context.js';
 import { dayOutside, formFlow, today, type FormView } from './flow.js';
-import type { FeatureDeps } from '../deps.js';
+import type { FeatureDeps, Job } from '../deps.js';
 
 /**
  * 走访情况记录表 (附件五) with the parent questionnaire (附件四): one card for
@@ -191,17 +195,21 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     coVisitors: (data) => (data.coVisitors as string[]).map(Number),
     issues(data) {
       const raisedBy = data.place === 'enterprise' ? ('enterprise' as const) : ('parent' as const);
-      const opinions = lines(data.opinions).map((t) => ({ raisedBy, category: 'visit-opinion', text: t }));
-      const action = data.followUp === 'action' ? [{ raisedBy: 'teacher' as const, category: 'visit-follow-up', text: String(data.followUpNote) }] : [];
+      // "需要学校处理": what was heard goes to the admins to assign; otherwise the visitor follows it up.
+      const forSchool = data.followUp === 'action';
+      const opinions = lines(data.opinions).map((t) => ({ raisedBy, category: 'visit-opinion', text: t, forSchool }));
+      const action = forSchool ? [{ raisedBy: 'teacher' as const, category: 'visit-follow-up', text: String(data.followUpNote), forSchool }] : [];
       return [...opinions, ...action];
     },
     async afterSave(o, view, person, data) {
       if (data.followUp !== 'leader') return [];
       const leader = await deps.people.byId(Number(data.leader));
       if (!leader?.openId) return ['领导尚未关联飞书账号，未能发送'];
-      // The leader reads the record, not the family's contact details.
-      const card = await flow.summaryCard({ ...view, context: [] }, o.record, { editable: false, heading: `${person.name} 老师报告的走访记录 / Reported by ${person.name}` });
-      await deps.send({ dedupeKey: `visit.leader:${o.record.id}:r${o.record.revision}`, to: { openId: leader.openId }, purpose: 'visit.report-leader', card });
+      const { def } = view.campaign;
+      const now = deps.clock.now();
+      // Filed late in the evening: the leader hears of it in the morning, like every other message (the job below sends it).
+      if (inQuietHours(def, now)) return [`将于 ${formatDeadline(afterQuietHours(def, now), def.timezone)} 报告 ${leader.name}`];
+      await deps.send(await leaderCopy(o.record, view, person.name, leader.openId));
       return [`已报告 ${leader.name}`];
     },
     async extra(record: RecordRow, view, forOthers) {
@@ -219,5 +227,36 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     },
   });
 
-  return flow;
+  /** The leader's copy of a visit: the record, not the family's contact details. */
+  async function leaderCopy(record: RecordRow, view: FormView, author: string, leaderOpenId: string): Promise<OutboundMessage> {
+    const card = await flow.summaryCard({ ...view, context: [] }, record, { editable: false, heading: `${author} 老师报告的走访记录 / Reported by ${author}` });
+    return { dedupeKey: `visit.leader:${record.id}:r${record.revision}`, to: { openId: leaderOpenId }, purpose: 'visit.report-leader', card };
+  }
+
+  /**
+   * The copies held back overnight go out when quiet hours end: every visit
+   * reported to a leader in the last day, whose copy (per version) has not gone
+   * yet — the outbox sends each key once.
+   */
+  const leaderReports: Job = {
+    name: 'visit-leader-reports',
+    description: '夜间提交的“报告领导”走访记录，早上发给领导 / visits reported to a leader overnight, sent in the morning',
+    triggers: () => dailyTriggers(deps.campaigns, (d) => d.quietHours.end),
+    async run(now) {
+      const messages: OutboundMessage[] = [];
+      for (const { def } of await deps.campaigns.all()) {
+        if (inQuietHours(def, now)) continue;
+        for (const record of await records.changedSince(def.id, 'visit', new Date(now.getTime() - 24 * 3600_000))) {
+          if (record.data.followUp !== 'leader') continue;
+          const leader = await deps.people.byId(Number(record.data.leader));
+          const author = await deps.people.byId(record.authorId);
+          const view = leader?.openId && author ? await flow.authorView(record).catch(() => null) : null;
+          if (view) messages.push(await leaderCopy(record, view, author!.name, leader!.openId!));
+        }
+      }
+      return { queued: await deps.send(messages) };
+    },
+  };
+
+  return { ...flow, jobs: [leaderReports] };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, RecordRow, Zone } from '../../db/schema.js';
 import { mayNudge } from '../../domain/reminders.js';
-import { formatDeadline, localDate } from '../../domain/time.js';
+import { formatDue, localDate } from '../../domain/time.js';
 import { localLabel, missedWeeks, weekByNo, weekJustDue, weekOpenForFiling, type ReportWeek } from '../../domain/weeks.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { lines, text } from '../../records/fields.js';
@@ -79,7 +79,7 @@ export function zoneReportForm(deps: FeatureDeps, records: RecordRepo, ctx: Reco
     return reminderCard({
       title: `环境责任区报表提醒 · ${localLabel(week, tz)}`,
       subtitle: `${zoneLine(zone, owner)} / Zone report reminder`,
-      message: `${owner.name}老师，你好！**${localLabel(week, tz)}**的环境责任区报表还没有提交（截止 ${formatDeadline(week.dueAt, tz)}）。点下面的按钮就能补上，谢谢！`,
+      message: `${owner.name}老师，你好！**${localLabel(week, tz)}**的环境责任区报表还没有提交（${formatDue(week.dueAt, tz)} 截止）。点下面的按钮就能补上，谢谢！`,
       openValue: flow.openValue({ campaignId: def.id, zoneId: zone.id, weekNo: week.weekNo }),
       overdue: true,
     });

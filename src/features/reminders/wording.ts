@@ -1,27 +1,22 @@
 import type { CampaignDefinition } from '../../domain/campaign.js';
 import { ONCE_TASK_NAMES, type Obligation } from '../../domain/obligations.js';
 import type { Stage } from '../../domain/reminders.js';
-import { dayjs } from '../../domain/time.js';
+import { dayjs, formatDue } from '../../domain/time.js';
 
 /**
  * What a reminder says. Kind and specific: what is owed, how far along the
  * person is, and how much time is left — never a bare "please submit".
  */
 
-const ZH_WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
-
-/** "6月29日（周一）" */
-export const dayLabel = (date: string): string => `${dayjs(date).format('M月D日')}（${ZH_WEEKDAYS[dayjs(date).day()]}）`;
-
 /** A short line naming the obligation, for lists (/谁没交, the admins' overdue list). */
 export function obligationLine(def: CampaignDefinition, o: Obligation): string {
-  if (o.kind === 'once') return `${ONCE_TASK_NAMES[o.task]}${o.subjectLabel ? `（${o.subjectLabel}）` : ''} · 截止 ${dayLabel(o.dueOn)}`;
+  if (o.kind === 'once') return `${ONCE_TASK_NAMES[o.task]}${o.subjectLabel ? `（${o.subjectLabel}）` : ''} · 截止 ${formatDue(o.dueOn)}`;
   if (o.kind === 'quota') {
     const s = o.standing;
     return `${s.period.label}「${s.quota.name}」${s.done}/${s.required} 次`;
   }
   const s = o.standing;
-  return `认领对象已走访 ${s.visited}/${s.required} 位${s.claimed < s.required ? `（已认领 ${s.claimed} 位）` : ''} · 截止 ${dayLabel(o.dueOn)}`;
+  return `认领对象已走访 ${s.visited}/${s.required} 位${s.claimed < s.required ? `（已认领 ${s.claimed} 位）` : ''} · 截止 ${formatDue(o.dueOn)}`;
 }
 
 export interface ReminderText {
@@ -37,11 +32,11 @@ export function reminderText(def: CampaignDefinition, o: Obligation, stage: Stag
     const what = `**${ONCE_TASK_NAMES[o.task]}**${o.subjectLabel ? `（${o.subjectLabel}）` : ''}`;
     if (stage.kind === 'before') {
       const left = stage.daysBefore === 1 ? '明天就截止了' : `还有 ${dayjs(o.dueOn).diff(dayjs(stage.on), 'day')} 天`;
-      return { title: `提醒：${ONCE_TASK_NAMES[o.task]}`, message: `${hello}${what}请在 **${dayLabel(o.dueOn)}** 前提交，${left}。`, overdue: false, openLabel: '现在填写 Fill in now' };
+      return { title: `提醒：${ONCE_TASK_NAMES[o.task]}`, message: `${hello}${what}的截止日期是 **${formatDue(o.dueOn)}**，${left}。`, overdue: false, openLabel: '现在填写 Fill in now' };
     }
     return {
       title: `逾期未交：${ONCE_TASK_NAMES[o.task]}`,
-      message: `${hello}${what}已于 ${dayLabel(o.dueOn)} 截止，还没有收到。现在提交仍然可以，会记为补交。`,
+      message: `${hello}${what}已于 ${formatDue(o.dueOn)} 截止，还没有收到。现在提交仍然可以，会记为补交。`,
       overdue: true,
       openLabel: '现在补交 Submit now',
     };
@@ -73,14 +68,14 @@ export function reminderText(def: CampaignDefinition, o: Obligation, stage: Stag
   if (stage.kind === 'before') {
     return {
       title: '走访任务即将截止',
-      message: `${hello}${toClaim}本学期的认领对象还有 **${left} 位**未走访，请在 **${dayLabel(o.dueOn)}** 前完成。`,
+      message: `${hello}${toClaim}本学期的认领对象还有 **${left} 位**未走访，**${formatDue(o.dueOn)} 截止**。`,
       overdue: false,
       openLabel: '记录走访 Record a visit',
     };
   }
   return {
     title: '走访任务已逾期',
-    message: `${hello}本学期的走访任务已于 ${dayLabel(o.dueOn)} 截止，认领对象还有 **${left} 位**未走访。补记走访仍然可以。`,
+    message: `${hello}本学期的走访任务已于 ${formatDue(o.dueOn)} 截止，认领对象还有 **${left} 位**未走访。补记走访仍然可以。`,
     overdue: true,
     openLabel: '记录走访 Record a visit',
   };
