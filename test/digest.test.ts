@@ -67,17 +67,26 @@ describe('weekly digest to the branch group', () => {
     expect(chart?.chart_spec?.data[0]?.values).toEqual([{ item: '责任区报表', percent: 50 }]);
 
     // A late submission after the digest does not re-send it.
+    h.clock.set(cst('2026-11-16T10:00:00'));
     const late = h.cardsTo('李秀英').at(-1)!;
     await h.standIn.clickCard({ messageId: late.messageId, operatorOpenId: h.openId('李秀英'), value: buttonValue(late.content, '提交'), formValue: { overall_state: '好', student_talks: '谈了' } });
     h.clock.set(cst('2026-11-16T15:00:00'));
     expect((await h.runJob('digest')).queued).toBe(0);
     expect(groupCards()).toHaveLength(1);
 
-    // An admin who wants it again asks for it (zoufang job run digest --at …): sent afresh, with the late report counted.
+    // An admin who wants it again asks for it (zoufang job run digest --at …): it comes to them privately, and says
+    // the same thing — its numbers are taken when it was due (统计截至 11-16 09:00), so the late report is not in it.
+    const first = cardText(groupCards()[0]!.content);
+    expect(first).toContain('统计截至 2026-11-16 09:00');
     expect((await h.bot.scheduler.run('digest', cst('2026-11-16T15:00:00'), { onDemand: true })).queued).toBe(1);
     await h.settle();
+    expect(groupCards()).toHaveLength(1);
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toBe(first);
+    // Asked to post it (--post), the group gets it again: the same digest.
+    expect((await h.bot.scheduler.run('digest', cst('2026-11-18T10:00:00'), { onDemand: true, post: true })).queued).toBe(1);
+    await h.settle();
     expect(groupCards()).toHaveLength(2);
-    expect(cardText(groupCards().at(-1)!.content)).toContain('已提交 **3/4**（按时 2，补交 1）');
+    expect(cardText(groupCards().at(-1)!.content)).toBe(first);
   });
 
   it('/汇总 gives the admin the digest privately and refuses everyone else', async () => {
