@@ -64,7 +64,17 @@ export function monthsOf(def: CampaignDefinition): Period[] {
   return out;
 }
 
-export const termPeriods = (def: CampaignDefinition): Period[] => termsOf(def).map((t, i) => ({ key: `term-${i + 1}`, label: t.name, start: t.start, end: t.end }));
+/**
+ * The terms, each clipped to the campaign window: pace over a term is the
+ * share of the window's part of it that has passed, so a campaign starting in
+ * the term's third week does not find everyone behind on its first day.
+ */
+export function termPeriods(def: CampaignDefinition): Period[] {
+  const clipped = termsOf(def)
+    .map((t, i) => ({ key: `term-${i + 1}`, label: t.name, start: maxDate(t.start, def.window.start), end: minDate(t.end, def.window.end) }))
+    .filter((t) => t.start <= t.end);
+  return clipped.length ? clipped : [{ key: 'term-1', label: def.name, start: def.window.start, end: def.window.end }];
+}
 
 export const phasePeriods = (def: CampaignDefinition): Period[] => def.phases.map((p) => ({ key: `phase-${p.key}`, label: p.name, start: p.start, end: p.end }));
 

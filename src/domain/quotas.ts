@@ -95,19 +95,17 @@ export interface QuotaStanding {
 }
 
 /**
- * How far into a period someone is allowed to be before they count as behind:
- * a tenth of its working days. A visit takes arranging, so a term's ten
- * targets are not "behind" in week 2, nor a month's five on its second day;
- * the whole quota is still due by the period's end.
+ * The opening of a period in which nobody counts as behind: its first three
+ * school weeks (15 working days), or its first quarter when that is shorter.
+ * A visit takes arranging, so a term's ten targets are not "behind" in week 2;
+ * after the grace the pace is the plain share of the quota.
  */
-export const PACE_GRACE_SHARE = 0.1;
+export const PACE_GRACE_WORKING_DAYS = 15;
 
 /** What someone keeping the pace the campaign allows would have done after `passed` of `total` working days. */
 export function paceDue(required: number, passed: number, total: number): number {
-  if (total <= 0) return 0;
-  const grace = Math.ceil(total * PACE_GRACE_SHARE);
-  if (grace >= total) return passed >= total ? required : 0;
-  return Math.floor((required * Math.max(0, passed - grace)) / (total - grace) + 1e-9);
+  if (total <= 0 || passed <= Math.min(PACE_GRACE_WORKING_DAYS, Math.ceil(total / 4))) return 0;
+  return Math.floor((required * passed) / total + 1e-9);
 }
 
 /** Visits that count toward a quota for a person in a period. */

@@ -120,18 +120,20 @@ describe('what the group is told about who is behind', () => {
 });
 
 describe('pace', () => {
-  it('allows a tenth of the period before anyone is behind, and asks for the whole quota by its end', () => {
-    // Ten targets over a term of 80 working days: nothing is due in week 2, one by week 4.
-    expect(paceDue(10, 10, 80)).toBe(0);
-    expect(paceDue(10, 20, 80)).toBe(1);
+  it('allows two school weeks (or a quarter of a short period) before anyone is behind, then the plain share', () => {
+    // Ten targets over a term of 80 working days: nothing is due in the first three weeks, then a share.
+    expect(paceDue(10, 15, 80)).toBe(0);
+    expect(paceDue(10, 16, 80)).toBe(2);
     expect(paceDue(10, 80, 80)).toBe(10);
-    // Five a month of 21 working days: three due by the 16th.
+    // Five a month of 21 working days: none in its first 6, three by the 16th.
+    expect(paceDue(5, 6, 21)).toBe(0);
     expect(paceDue(5, 16, 21)).toBe(3);
     expect(paceDue(3, 0, 0)).toBe(0);
   });
 
   it('names nobody behind on claimed targets in week 2 of a term, 60 party teachers without a visit', () => {
-    const wei = presetDefinition('微行动', { year: 2026 });
+    // The spring term began on 1 March; the campaign on 15 March: pace runs over the campaign's part of the term.
+    const wei = { ...presetDefinition('微行动', { year: 2026 }), terms: [{ name: '春季学期', start: '2026-03-01', end: '2026-07-10' }] };
     const people = Array.from({ length: 60 }, (_, i) => T(i + 1, `党员${i + 1}`, ['party-teacher']));
     const claims = new Map(people.map((p) => [p.id, [1000 + p.id]]));
     const at = (asOf: string) =>
@@ -140,8 +142,9 @@ describe('pace', () => {
         facts: { people, visits: [], dorms: [], claims, claimable: 600, filed: new Set() }, targets: [],
       });
     expect(at('2026-03-30').behind).toEqual([]);
-    expect(at('2026-04-10').behind).toEqual([]);
-    expect(at('2026-05-11').behind).toHaveLength(60);
+    expect(at('2026-04-03').behind).toEqual([]);
+    // By the end of April the pace asks for two or three of the ten.
+    expect(at('2026-04-30').behind).toHaveLength(60);
   });
 });
 
