@@ -4,7 +4,7 @@ import { reportWeeks } from '../src/domain/weeks.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { TEST_CAMPAIGN, buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
-import { tickDays } from './helpers/term.js';
+import { autumnTerm, runAt, tickDays } from './helpers/term.js';
 
 describe('digest numbers (pure)', () => {
   const weeks = reportWeeks(TEST_CAMPAIGN);
@@ -107,6 +107,24 @@ describe('weekly digest to the branch group', () => {
   });
 });
 
+describe('the same period, the same digest', () => {
+  it('November\'s digest re-run a week later says what it said on 1 December', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-12-01T09:00:00') });
+    const november = () => groupCards().map((m) => cardText(m.content)).filter((t) => t.includes('党支部月报 · 2026年11月'));
+    await h.bot.scheduler.run('digest', cst('2026-12-01T09:00:00'), { onDemand: true, post: true });
+    await h.settle();
+    h.clock.set(cst('2026-12-08T10:00:00'));
+    await h.bot.scheduler.run('digest', cst('2026-12-08T10:00:00'), { onDemand: true, post: true });
+    await h.settle();
+    // As sent on its own when the bot started at 09:00, then asked for twice.
+    const [first, ...again] = november();
+    // Three report weeks count in November (11/9, 11/16, 11/23); the week of 11/30 counts in December.
+    expect(first).toContain('3 周共应交 12 份');
+    expect(first).toContain('统计截至 2026-12-01 09:00');
+    expect(again).toEqual([first, first]);
+  });
+});
+
 describe('the monthly digest and public holidays', () => {
   it('September\'s digest, due on 1 October (国庆节), goes out on the next working day, 8 October', async () => {
     const autumn = parseCampaignDefinition({ ...TEST_CAMPAIGN, id: 'autumn-2026', window: { start: '2026-09-01', end: '2026-12-31' } });
@@ -117,5 +135,25 @@ describe('the monthly digest and public holidays', () => {
     expect(monthly()).toEqual([]);
     await tickDays(h, '2026-10-08', '2026-10-09', ['09:00']);
     expect(monthly()).toHaveLength(1);
+  });
+});
+
+describe('who the digest says was reminded', () => {
+  // Only 刘芳 is in 财经部, with three home visits a month.
+  const term = autumnTerm({ quotas: [{ key: 'home-visits', name: '教师家访', who: { department: '财经部' }, targetKinds: ['student-family'], min: 3, period: 'month' }] }, true);
+
+  it('says "已分别私信提醒" only once the people behind were reminded', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00'), campaign: term });
+    // Monday 16 November, before the morning's reminders: 刘芳 has no visit, behind pace, and has heard nothing yet.
+    await h.say('陈立华', '/汇总');
+    const before = cardText(h.cardsTo('陈立华').at(-1)!.content);
+    expect(before).toContain('进度落后或逾期 1 人：刘芳');
+    expect(before).not.toContain('私信提醒');
+    // 09:00: the mid-month pace nudge reaches her.
+    await runAt(h, cst('2026-11-16T09:00:00'));
+    expect(h.cardsTo('刘芳').some((m) => cardText(m.content).includes('走访进度'))).toBe(true);
+    h.clock.set(cst('2026-11-16T10:00:00'));
+    await h.say('陈立华', '/汇总');
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('进度落后或逾期 1 人：刘芳（已分别私信提醒）');
   });
 });
