@@ -4,6 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { cardText, cst } from '../helpers/harness.js';
 import { DEMO_BRANCH_CHAT_ID, demoOpenId } from '../../src/demo/seed.js';
+import { campaignDigest } from '../../src/domain/digest.js';
+import { monthOn } from '../../src/domain/periods.js';
+import { presetDefinition } from '../../src/domain/presets.js';
+import { digestCard } from '../../src/features/digest/index.js';
+import type { ActiveCampaign } from '../../src/db/repos.js';
 import { ARTIFACTS, launchBrowser, startSimulator, type SimulatorHarness } from './sim-harness.js';
 
 /**
@@ -95,6 +100,36 @@ describe('on a phone, 375 px wide', { timeout: 30_000 }, () => {
     await panels.first().locator('.fs-panel-header').click();
     await poll(() => panels.first().locator('.fs-panel-body').innerText()).toContain('已提交');
     await page.screenshot({ path: path.join(ARTIFACTS, 'phone-digest-open.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('seed 002\'s monthly digest: one chart for the quotas, one for coverage, with short distinct labels', async () => {
+    const def = presetDefinition('三大一实干', { year: 2026 });
+    const people = [
+      ...['校长室', '学生中心', '发展中心', '课程中心', '服务中心'].map((department, i) => ({ id: i + 1, name: `主任${i + 1}`, roles: ['leader'], department, availability: { leaves: [] } })),
+      { id: 9, name: '刘芳', roles: ['teacher'], department: null, availability: { leaves: [] } },
+    ];
+    const targets = [{ id: 1, kind: 'parent-committee', className: null }, { id: 2, kind: 'student-family', className: '一(1)班' }];
+    const visits = [{ targetId: 1, targetKind: 'parent-committee', className: null, occurredOn: '2026-11-03', mode: 'in-person', place: 'school', visitorIds: [1] }];
+    const d = campaignDigest({
+      def, kind: 'monthly', period: monthOn(def, '2026-11-15')!, asOf: '2026-12-01', targets,
+      facts: { people, visits, dorms: [], claims: new Map(), claimable: 0, filed: new Set() },
+      ledger: { opened: 4, closed: 3, overdue: 1, medianDaysToClose: 5 },
+    });
+    const c = { def, row: { id: def.id } } as unknown as ActiveCampaign;
+    const json = digestCard(c, d, '2026年11月', undefined, cst('2026-12-01T09:00:00')) as { body: { elements: Array<Record<string, any>> } };
+    const bars = json.body.elements.filter((e) => e.tag === 'chart').map((e) => e.chart_spec.data[0].values.map((v: { item: string }) => v.item));
+    expect(bars).toEqual([
+      ['校长室', '学生中心', '发展中心', '课程中心', '服务中心', '教师家访'],
+      ['全部走访一遍', '每班上门', '校长室', '学生中心', '发展中心', '课程中心', '服务中心'],
+    ]);
+    const card = await showOnPhone(json);
+    const figures = await card.locator('.fs-body > .fs-columns').last().boundingBox();
+    expect(figures!.y + figures!.height).toBeLessThanOrEqual(PHONE.height);
+    const charts = card.locator('.fs-chart');
+    expect(await charts.count()).toBe(2);
+    for (const chart of await charts.all()) await poll(() => chart.getAttribute('data-rendered'), 15_000).toBe('1');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'phone-digest-seed002.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 
