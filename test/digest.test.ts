@@ -4,7 +4,7 @@ import { reportWeeks } from '../src/domain/weeks.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { TEST_CAMPAIGN, buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
-import { tickDays } from './helpers/term.js';
+import { autumnTerm, runAt, tickDays } from './helpers/term.js';
 import { startRecordsHarness } from './records/fixtures.js';
 
 describe('digest numbers (pure)', () => {
@@ -68,17 +68,26 @@ describe('weekly digest to the branch group', () => {
     expect(chart?.chart_spec?.data[0]?.values).toEqual([{ item: '责任区报表', percent: 50 }]);
 
     // A late submission after the digest does not re-send it.
+    h.clock.set(cst('2026-11-16T10:00:00'));
     const late = h.cardsTo('李秀英').at(-1)!;
     await h.standIn.clickCard({ messageId: late.messageId, operatorOpenId: h.openId('李秀英'), value: buttonValue(late.content, '提交'), formValue: { overall_state: '好', student_talks: '谈了' } });
     h.clock.set(cst('2026-11-16T15:00:00'));
     expect((await h.runJob('digest')).queued).toBe(0);
     expect(groupCards()).toHaveLength(1);
 
-    // An admin who wants it again asks for it (zoufang job run digest --at …): sent afresh, with the late report counted.
+    // An admin who wants it again asks for it (zoufang job run digest --at …): it comes to them privately, and says
+    // the same thing — its numbers are taken when it was due (统计截至 11-16 09:00), so the late report is not in it.
+    const first = cardText(groupCards()[0]!.content);
+    expect(first).toContain('统计截至 2026-11-16 09:00');
     expect((await h.bot.scheduler.run('digest', cst('2026-11-16T15:00:00'), { onDemand: true })).queued).toBe(1);
     await h.settle();
+    expect(groupCards()).toHaveLength(1);
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toBe(first);
+    // Asked to post it (--post), the group gets it again: the same digest.
+    expect((await h.bot.scheduler.run('digest', cst('2026-11-18T10:00:00'), { onDemand: true, post: true })).queued).toBe(1);
+    await h.settle();
     expect(groupCards()).toHaveLength(2);
-    expect(cardText(groupCards().at(-1)!.content)).toContain('已提交 **3/4**（按时 2，补交 1）');
+    expect(cardText(groupCards().at(-1)!.content)).toBe(first);
   });
 
   it('/汇总 gives the admin the digest privately and refuses everyone else', async () => {
@@ -106,8 +115,26 @@ describe('/汇总 上周', () => {
     await h.say('陈立华', '/汇总 上周');
     const text = cardText(h.cardsTo('陈立华').at(-1)!.content);
     expect(text).toContain('党支部周报 · 上周（11/9–11/15）');
-    expect(text).toContain('**走访**：上周共 **0** 次');
+    expect(text).toContain('上周共 **0** 次');
     expect(text).not.toContain('本周');
+  });
+});
+
+describe('the same period, the same digest', () => {
+  it('November\'s digest re-run a week later says what it said on 1 December', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-12-01T09:00:00') });
+    const november = () => groupCards().map((m) => cardText(m.content)).filter((t) => t.includes('党支部月报 · 2026年11月'));
+    await h.bot.scheduler.run('digest', cst('2026-12-01T09:00:00'), { onDemand: true, post: true });
+    await h.settle();
+    h.clock.set(cst('2026-12-08T10:00:00'));
+    await h.bot.scheduler.run('digest', cst('2026-12-08T10:00:00'), { onDemand: true, post: true });
+    await h.settle();
+    // As sent on its own when the bot started at 09:00, then asked for twice.
+    const [first, ...again] = november();
+    // Three report weeks count in November (11/9, 11/16, 11/23); the week of 11/30 counts in December.
+    expect(first).toContain('3 周共应交 12 份');
+    expect(first).toContain('统计截至 2026-12-01 09:00');
+    expect(again).toEqual([first, first]);
   });
 });
 
@@ -121,5 +148,25 @@ describe('the monthly digest and public holidays', () => {
     expect(monthly()).toEqual([]);
     await tickDays(h, '2026-10-08', '2026-10-09', ['09:00']);
     expect(monthly()).toHaveLength(1);
+  });
+});
+
+describe('who the digest says was reminded', () => {
+  // Only 刘芳 is in 财经部, with three home visits a month.
+  const term = autumnTerm({ quotas: [{ key: 'home-visits', name: '教师家访', who: { department: '财经部' }, targetKinds: ['student-family'], min: 3, period: 'month' }] }, true);
+
+  it('says "已分别私信提醒" only once the people behind were reminded', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00'), campaign: term });
+    // Monday 16 November, before the morning's reminders: 刘芳 has no visit, behind pace, and has heard nothing yet.
+    await h.say('陈立华', '/汇总');
+    const before = cardText(h.cardsTo('陈立华').at(-1)!.content);
+    expect(before).toContain('进度落后或逾期 1 人：刘芳');
+    expect(before).not.toContain('私信提醒');
+    // 09:00: the mid-month pace nudge reaches her.
+    await runAt(h, cst('2026-11-16T09:00:00'));
+    expect(h.cardsTo('刘芳').some((m) => cardText(m.content).includes('走访进度'))).toBe(true);
+    h.clock.set(cst('2026-11-16T10:00:00'));
+    await h.say('陈立华', '/汇总');
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('进度落后或逾期 1 人：刘芳（已分别私信提醒）');
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { people } from '../src/db/schema.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
-import { cardText, cst, startHarness, type Harness } from './helpers/harness.js';
+import { cardButtons, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 import { autumnTerm, cardsReceived, remindersAbout, runAt, tickDays } from './helpers/term.js';
 import { zoneReportRows } from './helpers/zone-reports.js';
 
@@ -133,7 +133,14 @@ describe('admin commands', () => {
     await fileReflection('刘芳');
 
     await h.say('陈立华', '/谁没交');
-    const list = cardText(h.cardsTo('陈立华').at(-1)!.content);
+    // Twelve lines: more than a phone shows at once, so counts come first and each group's names behind its button.
+    const overview = h.cardsTo('陈立华').at(-1)!;
+    expect(cardText(overview.content)).toContain('共 6 位老师、12 项，按部门统计（未填部门的按任务）');
+    expect(cardText(overview.content)).toContain('**财经部** · 1 人 · 2 项');
+    const groups = cardButtons(overview.content).filter((b) => b.label === '查看');
+    const opened = [];
+    for (const b of groups) opened.push(cardText((await h.standIn.clickCard({ messageId: overview.messageId, operatorOpenId: h.openId('陈立华'), value: b.value })).card?.data));
+    const list = opened.join('\n');
     expect(list).toContain('张伟：走访心得 · 截止 12月25日（周五）');
     expect(list).not.toContain('刘芳：走访心得');
     expect(list).toContain('刘芳：感人故事');
@@ -153,6 +160,16 @@ describe('admin commands', () => {
 
     await h.say('张伟', '/谁没交');
     expect(h.textsTo('张伟').at(-1)).toContain('仅限党支部管理员使用');
+  });
+
+  it('/谁没交 counts people with no department under what they owe', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-12-28T10:00:00'), campaign: TERM });
+    h.db.update(people).set({ department: null }).run();
+    await h.say('陈立华', '/谁没交');
+    const text = cardText(h.cardsTo('陈立华').at(-1)!.content);
+    expect(text).toContain('共 6 位老师、12 项');
+    expect(text).toContain('**感人故事** · 6 人 · 6 项');
+    expect(text).toContain('**走访心得** · 6 人 · 6 项');
   });
 
   it('/谁没交 and /催办 include the weekly forms: zone reports past their deadline and this week\'s dorm checks', async () => {

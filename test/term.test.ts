@@ -299,7 +299,7 @@ describe('a whole year of seed 002 (三大一实干 2026: monthly quotas, three 
     expect(october).toContain('校长室走访家委会和社会贤达（每人每月至少 5 次）：本月 5 次；当期已达标 1/1 人，落后 0 人');
     const november = digests.find((t) => t.includes('党支部月报 · 2026年11月'))!;
     expect(november).toContain('教师家访（每人每月至少 5 次）：本月 1 次；当期已达标 0/1 人，落后 1 人，请假 1 人');
-    expect(october).toContain('进度落后或逾期**：1 人：刘芳');
+    expect(october).toContain('进度落后或逾期 1 人：刘芳（已分别私信提醒）');
     for (const t of digests) for (const student of ['刘班学生', '黄班学生', '家委甲']) expect(t).not.toContain(student);
   }, 300_000);
 });

@@ -47,9 +47,12 @@ export const jobCommand = group('job', '定时任务 / scheduled jobs', [
   }),
   command({
     name: 'run',
-    summary: '立即运行一个定时任务，如同在该时刻；digest 会重发该期汇总 / run one job as if it were that moment (digest re-sends)',
+    summary: '立即运行一个定时任务，如同在该时刻；digest 把该期汇总私信给管理员 / run one job as if it were that moment (digest: to the admins)',
     positionals: [{ name: 'name', label: 'name', help: '任务名，见 zoufang job list / a job, see zoufang job list' }],
-    options: { at: { type: 'string', value: '<ISO 时间>', help: '如同在这一时刻运行，默认现在 / run as if it were this moment (default: now)' } },
+    options: {
+      at: { type: 'string', value: '<ISO 时间>', help: '如同在这一时刻运行，默认现在 / run as if it were this moment (default: now)' },
+      post: { type: 'boolean', help: 'digest 发到党支部群，而不是私信管理员 / digest: post it to the branch group, not to the admins' },
+    },
     run: (args, ctx) =>
       withJobs(ctx, async ({ jobs, db, people, send }) => {
         const at = args.at ? new Date(args.at) : undefined;
@@ -57,7 +60,7 @@ export const jobCommand = group('job', '定时任务 / scheduled jobs', [
         const log = ctx.log();
         const scheduler = new Scheduler(jobs, ctx.clock, log);
         // An unknown name is the operator's mistake (exit 64); a job that fails is not, and keeps its stack for LOG_LEVEL=debug.
-        const result = await scheduler.run(args.name, at, { onDemand: true }).catch((e: Error) => {
+        const result = await scheduler.run(args.name, at, { onDemand: true, post: !!args.post }).catch((e: Error) => {
           throw scheduler.names().includes(args.name) ? e : new CliError(e.message);
         });
         ctx.io.out(`${args.name}: 新排队 ${result.queued} 条消息 / queued ${result.queued} new message(s)`);

@@ -1,8 +1,8 @@
 import { inSession } from './calendar.js';
-import type { CampaignDefinition, Quota } from './campaign.js';
+import type { CampaignDefinition, CoverageRule, Quota } from './campaign.js';
 import type { LedgerDigestCounts } from './ledger.js';
 import { obligationsOf, visitsByPerson, type CampaignFacts, type Obligation } from './obligations.js';
-import { minDate, type Period } from './periods.js';
+import { happenedIn, minDate, type Period } from './periods.js';
 import { coverageStanding, quotaApplies, quotaCoverage, quotaPeriodOn, quotaStanding, type CoverageStanding, type TargetFact } from './quotas.js';
 import { ONCE_TASKS, type OnceTask } from './reminders.js';
 import type { ReportWeek } from './weeks.js';
@@ -70,6 +70,8 @@ export type DigestKind = 'weekly' | 'monthly' | 'phase';
 
 export interface QuotaSummary {
   name: string;
+  /** For a chart's bar: the department it is about, or its name. */
+  short: string;
   /** The quota per person, e.g. 5 a month. */
   min: number;
   period: Quota['period'];
@@ -97,7 +99,8 @@ export interface CampaignDigest {
   quotas: QuotaSummary[];
   /** Seed 000's claimed targets: visits against what the claimers owe (the quota, or what is left to claim). */
   claimed?: { visited: number; required: number; people: number; behind: number };
-  coverage: CoverageStanding[];
+  /** Each with `short`, a chart bar's label. */
+  coverage: Array<CoverageStanding & { short: string }>;
   dormChecks?: { checked: number; expected: number };
   once: OnceSummary[];
   ledger?: LedgerDigestCounts;
@@ -105,6 +108,8 @@ export interface CampaignDigest {
   highlights: Array<{ name: string; visits: number }>;
   /** Teachers behind on something as of the digest (names of teachers only, never anything about a student). */
   behind: string[];
+  /** How many of them were reminded privately (see `DigestInput.reminded`). */
+  behindReminded: number;
 }
 
 export interface DigestInput {
@@ -118,13 +123,20 @@ export interface DigestInput {
   /** Dorms checked in the period and how many checks were expected (dorms × weeks). */
   dormChecks?: { checked: number; expected: number };
   ledger?: LedgerDigestCounts;
+  /** People who received a personal reminder before the digest was taken: only they are said to have been reminded. */
+  reminded?: ReadonlySet<number>;
 }
 
 const HIGHLIGHTS = 3;
 
+/** What each coverage rule is called on a chart bar. */
+const COVERAGE_SHORT: Record<CoverageRule['rule'], string> = { 'every-target-once': '全部走访一遍', 'in-person-per-class': '每班上门', 'interns-at-enterprise': '实习到企业' };
+
 export function campaignDigest(i: DigestInput): CampaignDigest {
-  const { def, period, facts, asOf } = i;
-  const inPeriod = facts.visits.filter((v) => period.start <= v.occurredOn && v.occurredOn <= period.end);
+  const { def, period, asOf } = i;
+  // Nothing after the day the numbers are taken counts, whenever the digest is computed.
+  const facts = { ...i.facts, visits: i.facts.visits.filter((v) => v.occurredOn <= asOf) };
+  const inPeriod = facts.visits.filter((v) => happenedIn(period, asOf)(v.occurredOn));
   const perTeacher = new Map<number, number>();
   for (const v of inPeriod) for (const id of v.visitorIds) perTeacher.set(id, (perTeacher.get(id) ?? 0) + 1);
   const names = new Map(facts.people.map((p) => [p.id, p.name]));
@@ -142,7 +154,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
   const quotas = standings.map(({ q, members, states }): QuotaSummary => {
     const people = new Set(members.map((p) => p.id));
     return {
-      name: q.name, min: q.min, period: q.period, people: people.size,
+      name: q.name, short: q.who.department ?? q.name, min: q.min, period: q.period, people: people.size,
       visits: inPeriod.filter((v) => q.targetKinds.includes(v.targetKind) && v.visitorIds.some((id) => people.has(id))).length,
       met: states.filter((s) => s.state === 'met').length,
       behind: states.filter((s) => s.state === 'behind' || s.state === 'missed').length,
@@ -154,12 +166,13 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     const mine = obligations.filter((o): o is Extract<Obligation, { kind: 'once' }> => o.kind === 'once' && o.task === task);
     return { task, total: mine.length, done: mine.filter((o) => o.done).length, overdue: mine.filter((o) => !o.done && o.dueOn < asOf).length };
   });
-  const behindIds = new Set([
+  const behindIds = new Set<number>([
     ...obligations
       .filter((o) => (o.kind === 'once' ? !o.done && o.dueOn < asOf : o.kind === 'claimed' && (o.standing.state === 'behind' || o.standing.state === 'missed')))
       .flatMap((o) => o.personIds),
     ...standings.flatMap((s) => s.states.filter((x) => x.state === 'behind' || x.state === 'missed').map((x) => x.id)),
   ]);
+  const behind = inSession(def, asOf) ? [...behindIds] : [];
   return {
     kind: i.kind,
     period,
@@ -175,8 +188,11 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
         }
       : undefined,
     coverage: [
-      ...def.coverage.map((r) => coverageStanding(def, r, i.targets, facts.visits, asOf)),
-      ...def.quotas.map((q) => quotaCoverage(def, q, i.targets, facts.visits, memberIds(q))).filter((c): c is CoverageStanding => !!c),
+      ...def.coverage.map((r) => ({ ...coverageStanding(def, r, i.targets, facts.visits, asOf), short: COVERAGE_SHORT[r.rule] })),
+      ...def.quotas.flatMap((q) => {
+        const c = quotaCoverage(def, q, i.targets, facts.visits, memberIds(q));
+        return c ? [{ ...c, short: q.who.department ?? q.name }] : [];
+      }),
     ],
     dormChecks: i.dormChecks,
     once,
@@ -186,6 +202,48 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
       .slice(0, HIGHLIGHTS)
       .map(([id, visits]) => ({ name: names.get(id) ?? '', visits })),
     // In the vacation between terms nobody is listed as behind.
-    behind: [...(inSession(def, asOf) ? behindIds : [])].map((id) => names.get(id) ?? '').filter(Boolean).sort((a, b) => a.localeCompare(b, 'zh')),
+    behind: behind.map((id) => names.get(id) ?? '').filter(Boolean).sort((a, b) => a.localeCompare(b, 'zh')),
+    behindReminded: behind.filter((id) => names.get(id) && i.reminded?.has(id)).length,
   };
 }
+
+/** The most names the group is shown; past that it sees a count, and the admin has /谁没交. */
+export const BEHIND_NAMES_SHOWN = 8;
+
+/**
+ * The line about who is behind, as the branch group reads it: names only when
+ * the campaign allows names and the list is short — a long list names nobody,
+ * rather than an arbitrary few — and "reminded" only for those who were.
+ */
+export function behindInGroup(d: Pick<CampaignDigest, 'behind' | 'behindReminded'>, privacy: 'names' | 'counts'): string | undefined {
+  const n = d.behind.length;
+  if (!n) return undefined;
+  const names = privacy === 'names' && n <= BEHIND_NAMES_SHOWN ? `：${d.behind.join('、')}` : '';
+  const reminded = d.behindReminded === n ? '（已分别私信提醒）' : d.behindReminded ? `（其中 ${d.behindReminded} 人已私信提醒）` : '';
+  return `进度落后或逾期 ${n} 人${names}${reminded}`;
+}
+
+/** The longest bar label a phone shows beside its bar without cutting it. */
+export const CHART_LABEL_CHARS = 6;
+
+/**
+ * Bar labels short enough for a phone and never the same twice: a note in
+ * brackets is dropped, a long name is cut with "…", and labels that still
+ * coincide get a number, so no two bars read alike.
+ */
+export function shortLabels(labels: string[], max = CHART_LABEL_CHARS): string[] {
+  const cut = labels.map((l) => {
+    const chars = Array.from(l.replace(/（[^）]*）|\([^)]*\)/g, '').trim() || l);
+    return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
+  });
+  const seen = new Map<string, number>();
+  return cut.map((l) => {
+    const n = (seen.get(l) ?? 0) + 1;
+    seen.set(l, n);
+    return cut.indexOf(l) === cut.lastIndexOf(l) ? l : `${l}${n}`;
+  });
+}
+
+/** How a digest's body names its period: "/汇总 上周" says 上周, as its title does. */
+export const periodWord = (kind: DigestKind, p: Period): string =>
+  kind === 'weekly' ? (p.label === '上周' ? '上周' : '本周') : kind === 'monthly' ? '本月' : '本阶段';

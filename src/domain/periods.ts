@@ -64,7 +64,17 @@ export function monthsOf(def: CampaignDefinition): Period[] {
   return out;
 }
 
-export const termPeriods = (def: CampaignDefinition): Period[] => termsOf(def).map((t, i) => ({ key: `term-${i + 1}`, label: t.name, start: t.start, end: t.end }));
+/**
+ * The terms, each clipped to the campaign window: pace over a term is the
+ * share of the window's part of it that has passed, so a campaign starting in
+ * the term's third week does not find everyone behind on its first day.
+ */
+export function termPeriods(def: CampaignDefinition): Period[] {
+  const clipped = termsOf(def)
+    .map((t, i) => ({ key: `term-${i + 1}`, label: t.name, start: maxDate(t.start, def.window.start), end: minDate(t.end, def.window.end) }))
+    .filter((t) => t.start <= t.end);
+  return clipped.length ? clipped : [{ key: 'term-1', label: def.name, start: def.window.start, end: def.window.end }];
+}
 
 export const phasePeriods = (def: CampaignDefinition): Period[] => def.phases.map((p) => ({ key: `phase-${p.key}`, label: p.name, start: p.start, end: p.end }));
 
@@ -140,3 +150,32 @@ export function elapsed(def: CampaignDefinition, p: Period, today: string, a: Av
     daysLeft: today > p.end ? 0 : daysBetween(maxDate(today, p.start), p.end),
   };
 }
+
+// ---- what counts where: one rule for every digest
+
+/**
+ * The day that places a Monday-to-Sunday week in one period: its Thursday,
+ * where most of its days fall (the ISO 8601 rule for numbering weeks), kept
+ * inside the campaign window. A week that spans two months counts in one of
+ * them, so a weekly form is never counted twice.
+ */
+export function weekAnchor(def: Pick<CampaignDefinition, 'window'>, monday: string): string {
+  return minDate(maxDate(addDays(monday, 3), def.window.start), def.window.end);
+}
+
+/** The Mondays of the weeks that count in a period and have begun by `asOf`. */
+export function weeksCountingIn(def: Pick<CampaignDefinition, 'window'>, p: Period, asOf: string): string[] {
+  const out: string[] = [];
+  for (let monday = mondayOf(addDays(p.start, -6)); monday <= minDate(p.end, asOf); monday = addDays(monday, 7)) {
+    const anchor = weekAnchor(def, monday);
+    if (p.start <= anchor && anchor <= p.end && addDays(monday, 6) >= def.window.start) out.push(monday);
+  }
+  return out;
+}
+
+/**
+ * Whether something that happened on `day` counts in a period seen on `asOf`:
+ * inside the period, and not after the day the numbers are taken. A digest
+ * taken again later for the same period therefore says the same thing.
+ */
+export const happenedIn = (p: Period, asOf: string) => (day: string): boolean => p.start <= day && day <= minDate(p.end, asOf);

@@ -94,6 +94,20 @@ export interface QuotaStanding {
   state: QuotaState;
 }
 
+/**
+ * The opening of a period in which nobody counts as behind: its first three
+ * school weeks (15 working days), or its first quarter when that is shorter.
+ * A visit takes arranging, so a term's ten targets are not "behind" in week 2;
+ * after the grace the pace is the plain share of the quota.
+ */
+export const PACE_GRACE_WORKING_DAYS = 15;
+
+/** What someone keeping the pace the campaign allows would have done after `passed` of `total` working days. */
+export function paceDue(required: number, passed: number, total: number): number {
+  if (total <= 0 || passed <= Math.min(PACE_GRACE_WORKING_DAYS, Math.ceil(total / 4))) return 0;
+  return Math.floor((required * passed) / total + 1e-9);
+}
+
 /** Visits that count toward a quota for a person in a period. */
 export const countsToward = (q: Quota, personId: number, p: Period) => (v: VisitFact) =>
   q.targetKinds.includes(v.targetKind) && v.visitorIds.includes(personId) && p.start <= v.occurredOn && v.occurredOn <= p.end;
@@ -115,7 +129,7 @@ export function quotaStanding(def: CampaignDefinition, q: Quota, p: Period, pers
   // A partial period (joined mid-month, on leave) owes its share of the quota, rounded up.
   const required = full === 0 ? 0 : Math.ceil((q.min * e.total) / full - 1e-9);
   const done = visits.filter(countsToward(q, person.id, p)).length;
-  const expectedNow = e.total === 0 ? 0 : Math.floor((required * e.passed) / e.total);
+  const expectedNow = paceDue(required, e.passed, e.total);
   const state: QuotaState =
     required === 0 ? 'excused' : done >= required ? 'met' : today > p.end ? 'missed' : done < expectedNow ? 'behind' : 'on-track';
   return { quota: q, period: p, required, done, expectedNow, daysLeft: e.daysLeft, state };
@@ -150,7 +164,7 @@ export function claimedStanding(
   const claimed = ids.size;
   // Seed 000: every party teacher claims and visits ten; someone who has not claimed is behind too.
   const required = Math.max(claimed, Math.min(def.claiming.quota, claimed + claimable));
-  const expectedNow = e.total === 0 ? 0 : Math.floor((required * e.passed) / e.total);
+  const expectedNow = paceDue(required, e.passed, e.total);
   const visited = seen.size;
   const state: QuotaState = required === 0 ? 'excused' : visited >= required ? 'met' : today > term.end ? 'missed' : visited < expectedNow ? 'behind' : 'on-track';
   return { term, claimed, required, visited, expectedNow, daysLeft: e.daysLeft, state };

@@ -69,8 +69,17 @@ export interface Job {
   description: string;
   /** When node-cron should trigger it (the scheduler also runs every job once at start-up to catch up). */
   triggers(): Promise<JobTrigger[]>;
-  /** `onDemand`: an admin asked for it (`zoufang job run`): a digest is sent again even if it went out already. */
-  run(now: Date, opts?: { onDemand?: boolean }): Promise<JobResult>;
+  run(now: Date, opts?: JobRunOptions): Promise<JobResult>;
+}
+
+/**
+ * `onDemand`: an admin asked for it (`zoufang job run`): a digest is sent again
+ * even if it went out already — to the admins privately, unless `post` asks for
+ * the group, so a re-run never surprises the group.
+ */
+export interface JobRunOptions {
+  onDemand?: boolean;
+  post?: boolean;
 }
 
 export interface JobTrigger {

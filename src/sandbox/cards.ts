@@ -167,6 +167,10 @@ function checkV2(card: Node): CardCheckError | undefined {
   const untagged = collect(elements).find((n) => typeof n['tag'] !== 'string');
   if (untagged) return cardBuildError(200621, 'component is missing its tag', JSON.stringify(untagged).slice(0, 80));
 
+  // 折叠面板: `header` is required; a form inside is caught by checkForms (a form sits only at the root).
+  const headless = collect(elements).find((n) => n['tag'] === 'collapsible_panel' && !isObject(n['header']));
+  if (headless) return cardBuildError(200621, 'collapsible_panel requires header', 'collapsible_panel');
+
   const removed = findTag(elements, (t) => REMOVED_IN_V2.has(t));
   if (removed) return cardBuildError(200861, 'cards of schema V2 no longer support this capability', removed.tag);
 

@@ -1,6 +1,6 @@
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Clock } from '../clock.js';
-import type { Job, JobResult } from '../features/deps.js';
+import type { Job, JobResult, JobRunOptions } from '../features/deps.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -72,7 +72,7 @@ export class Scheduler {
   }
 
   /** Runs one job as if it were `at` (default: now). Throws for an unknown name. */
-  async run(name: string, at?: Date, opts?: { onDemand?: boolean }): Promise<JobResult> {
+  async run(name: string, at?: Date, opts?: JobRunOptions): Promise<JobResult> {
     const job = this.jobs.find((j) => j.name === name);
     if (!job) throw new Error(`没有名为 ${name} 的任务。可用：${this.names().join(', ')} / unknown job ${name}`);
     const previous = this.running.get(name);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { campaignDigest } from '../../src/domain/digest.js';
+import { behindInGroup, campaignDigest, shortLabels } from '../../src/domain/digest.js';
 import type { CampaignFacts } from '../../src/domain/obligations.js';
-import { monthOn } from '../../src/domain/periods.js';
+import { happenedIn, monthOn, monthsOf, weeksCountingIn } from '../../src/domain/periods.js';
+import { paceDue } from '../../src/domain/quotas.js';
 import { presetDefinition } from '../../src/domain/presets.js';
 import type { VisitFact } from '../../src/domain/quotas.js';
 
@@ -57,7 +58,7 @@ describe('campaign digest numbers', () => {
     // 11 visits in November (6 home, 5 committee) by 3 teachers.
     expect(d.visits).toBe(11);
     expect(d.visitors).toBe(3);
-    expect(d.quotas.find((q) => q.name === '教师家访')).toEqual({ name: '教师家访', min: 5, period: 'month', people: 3, visits: 6, met: 1, behind: 1, excused: 1 });
+    expect(d.quotas.find((q) => q.name === '教师家访')).toEqual({ name: '教师家访', short: '教师家访', min: 5, period: 'month', people: 3, visits: 6, met: 1, behind: 1, excused: 1 });
     expect(d.quotas.find((q) => q.name === '校长室走访家委会和社会贤达')).toMatchObject({ people: 1, visits: 5, met: 1, behind: 0 });
     expect(d.quotas.find((q) => q.name === '学生中心走访大队委和班队委员')).toMatchObject({ people: 0, visits: 0, met: 0 });
     // Autumn term: all six students visited at least once; in person: 一(1)班 has 4, 一(2)班 only 1 (105 was by phone).
@@ -89,5 +90,85 @@ describe('campaign digest numbers', () => {
     const d = campaignDigest({ def: short, kind: 'monthly', period: monthOn(short, '2026-11-15')!, asOf: '2026-12-01', facts, targets });
     expect(d.visits).toBe(11);
     expect(d.behind).toEqual([]);
+  });
+
+  it('counts nothing that happened after the day it is taken, so a re-run for the same period says the same thing', () => {
+    const period = monthOn(def, '2026-11-15')!;
+    const later = { ...facts, visits: [...facts.visits, v(103, '2026-12-04', [2]), v(104, '2027-01-04', [2])] };
+    const once = campaignDigest({ def, kind: 'monthly', period, asOf: '2026-12-01', facts, targets });
+    const again = campaignDigest({ def, kind: 'monthly', period, asOf: '2026-12-01', facts: later, targets });
+    expect(again).toEqual(once);
+  });
+
+  it('says "reminded" only of those who were', () => {
+    const d = (reminded: number[]) =>
+      campaignDigest({ def, kind: 'monthly', period: monthOn(def, '2026-11-15')!, asOf: '2026-12-01', facts, targets, reminded: new Set(reminded) });
+    expect(behindInGroup(d([]), 'names')).toBe('进度落后或逾期 1 人：吴强');
+    expect(behindInGroup(d([1]), 'names')).toBe('进度落后或逾期 1 人：吴强');
+    expect(behindInGroup(d([2]), 'names')).toBe('进度落后或逾期 1 人：吴强（已分别私信提醒）');
+    expect(behindInGroup(d([2]), 'counts')).toBe('进度落后或逾期 1 人（已分别私信提醒）');
+  });
+});
+
+describe('what the group is told about who is behind', () => {
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `老师${i + 1}`);
+  it('names a short list, counts a long one rather than naming an arbitrary few', () => {
+    expect(behindInGroup({ behind: names(8), behindReminded: 3 }, 'names')).toBe(`进度落后或逾期 8 人：${names(8).join('、')}（其中 3 人已私信提醒）`);
+    expect(behindInGroup({ behind: names(9), behindReminded: 9 }, 'names')).toBe('进度落后或逾期 9 人（已分别私信提醒）');
+    expect(behindInGroup({ behind: [], behindReminded: 0 }, 'names')).toBeUndefined();
+  });
+});
+
+describe('pace', () => {
+  it('allows two school weeks (or a quarter of a short period) before anyone is behind, then the plain share', () => {
+    // Ten targets over a term of 80 working days: nothing is due in the first three weeks, then a share.
+    expect(paceDue(10, 15, 80)).toBe(0);
+    expect(paceDue(10, 16, 80)).toBe(2);
+    expect(paceDue(10, 80, 80)).toBe(10);
+    // Five a month of 21 working days: none in its first 6, three by the 16th.
+    expect(paceDue(5, 6, 21)).toBe(0);
+    expect(paceDue(5, 16, 21)).toBe(3);
+    expect(paceDue(3, 0, 0)).toBe(0);
+  });
+
+  it('names nobody behind on claimed targets in week 2 of a term, 60 party teachers without a visit', () => {
+    // The spring term began on 1 March; the campaign on 15 March: pace runs over the campaign's part of the term.
+    const wei = { ...presetDefinition('微行动', { year: 2026 }), terms: [{ name: '春季学期', start: '2026-03-01', end: '2026-07-10' }] };
+    const people = Array.from({ length: 60 }, (_, i) => T(i + 1, `党员${i + 1}`, ['party-teacher']));
+    const claims = new Map(people.map((p) => [p.id, [1000 + p.id]]));
+    const at = (asOf: string) =>
+      campaignDigest({
+        def: wei, kind: 'weekly', period: { key: 'w', label: 'w', start: '2026-03-23', end: '2026-03-29' }, asOf,
+        facts: { people, visits: [], dorms: [], claims, claimable: 600, filed: new Set() }, targets: [],
+      });
+    expect(at('2026-03-30').behind).toEqual([]);
+    expect(at('2026-04-03').behind).toEqual([]);
+    // By the end of April the pace asks for two or three of the ten.
+    expect(at('2026-04-30').behind).toHaveLength(60);
+  });
+});
+
+describe('what counts where', () => {
+  it('places a week that spans two months in one of them, by its Thursday', () => {
+    const months = monthsOf(def);
+    const nov = months.find((m) => m.key === 'm-2026-11')!;
+    const dec = months.find((m) => m.key === 'm-2026-12')!;
+    // Monday 30 November: Thursday 3 December, so the week (and its dorm checks) counts in December only.
+    expect(weeksCountingIn(def, nov, '2026-12-31')).toEqual(['2026-11-02', '2026-11-09', '2026-11-16', '2026-11-23']);
+    expect(weeksCountingIn(def, dec, '2026-12-31')).toEqual(['2026-11-30', '2026-12-07', '2026-12-14', '2026-12-21', '2026-12-28']);
+    // Weeks not begun by the day the numbers are taken are not expected yet.
+    expect(weeksCountingIn(def, dec, '2026-12-14')).toEqual(['2026-11-30', '2026-12-07', '2026-12-14']);
+    // A record of 4 January is not in a digest taken on 14 December.
+    expect(happenedIn(dec, '2026-12-14')('2027-01-04')).toBe(false);
+    expect(happenedIn(dec, '2026-12-14')('2026-12-15')).toBe(false);
+    expect(happenedIn(dec, '2026-12-14')('2026-12-01')).toBe(true);
+  });
+});
+
+describe('chart labels', () => {
+  it('are short and never alike', () => {
+    expect(shortLabels(['教师家访', '校长室走访家委会和社会贤达', '校长室走访家委会和学生', '三年级实习学生走访到企业（实习）'])).toEqual([
+      '教师家访', '校长室走访…1', '校长室走访…2', '三年级实习…',
+    ]);
   });
 });

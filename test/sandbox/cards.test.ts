@@ -54,8 +54,13 @@ describe('card validation (unit)', () => {
     expect(!dupNames.ok && dupNames.msg).toContain('duplicate');
     const noName = validateCard(card2([form([{ tag: 'input' }, submit])]));
     expect(!noName.ok && noName.msg).toContain('200530');
-    const nested = validateCard(card2([{ tag: 'collapsible_panel', elements: [form([submit])] }]));
+    const panel = (elements: object[]) => ({ tag: 'collapsible_panel', header: { title: { tag: 'markdown', content: '**详情**' } }, elements });
+    const nested = validateCard(card2([panel([form([submit])])]));
     expect(!nested.ok && nested.msg).toContain('root');
+    // 折叠面板: a header is required.
+    expect(validateCard(card2([panel([{ tag: 'markdown', content: 'x' }])])).ok).toBe(true);
+    const headless = validateCard(card2([{ tag: 'collapsible_panel', elements: [{ tag: 'markdown', content: 'x' }] }]));
+    expect(!headless.ok && headless.msg).toContain('collapsible_panel requires header');
     const legacySubmit = validateCard(card2([form([{ tag: 'button', name: 'b', action_type: 'form_submit' }])]));
     expect(legacySubmit.ok).toBe(true);
   });

@@ -1,15 +1,15 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
 import type { Router } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import { records } from '../../db/schema.js';
-import { campaignDigest, zoneReportDigest, type CampaignDigest, type DigestKind, type WeekCompletion } from '../../domain/digest.js';
+import { outbox, records } from '../../db/schema.js';
+import { BEHIND_NAMES_SHOWN, behindInGroup, campaignDigest, periodWord, shortLabels, zoneReportDigest, type CampaignDigest, type DigestKind } from '../../domain/digest.js';
 import { inSessionDuring } from '../../domain/calendar.js';
 import { ledgerDigestCounts } from '../../domain/ledger.js';
 import { ONCE_TASK_NAMES } from '../../domain/obligations.js';
-import { addDays, minDate, mondayOf, monthsOf, nearestWorkingDay, phasePeriods, type Period } from '../../domain/periods.js';
-import { mayNudge } from '../../domain/reminders.js';
+import { addDays, happenedIn, minDate, mondayOf, monthsOf, nearestWorkingDay, phasePeriods, weekAnchor, weeksCountingIn, type Period } from '../../domain/periods.js';
+import { mayNudge, type OnceTask } from '../../domain/reminders.js';
 import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
-import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks } from '../../domain/weeks.js';
+import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks, type ReportWeek } from '../../domain/weeks.js';
 import { oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf, currentCampaign, type FeatureDeps, type Job } from '../deps.js';
@@ -31,63 +31,122 @@ const KIND_TITLES: Record<DigestKind, string> = { weekly: '党支部周报', mon
 /** A campaign's name comes from its file, unbounded; the subtitle shows its start. */
 const CAMPAIGN_NAME_SHOWN = 40;
 const pct = (n: number, d: number) => (d ? Math.round((n / d) * 100) : 0);
+/** How long before a period a reminder still counts as "reminded" in its digest (the mid-month pace nudge). */
+const REMINDED_LOOKBACK_DAYS = 14;
+/** Reminders sent to the person who owes the work (not the admins' overdue lists). */
+const PERSONAL_REMINDERS = ['remind.once', 'remind.quota', 'remind.claimed', 'remind.weekly', 'zone-report.overdue'];
 
-export function digestFeature(deps: FeatureDeps) {
+interface DuePeriod {
+  kind: DigestKind;
+  period: Period;
+  label: string;
+  key: string;
+  /** When it was due: its numbers are taken then (统计截至). */
+  cutoff: Date;
+}
+
+/** `sections`: other features' folded sections, added to every digest after its own. */
+export function digestFeature(deps: FeatureDeps, sections: DigestSectionSource[] = []) {
   const zoneReports = new ZoneReports(deps.db);
   const facts = new ScheduleFacts(deps.db);
   const ledger = new LedgerRepo(deps.db);
   const shapeLines = campaignShapeDigest(deps);
 
-  /** Dorm checks filed in the period, against dorms with a caring teacher × weeks begun in it. */
-  async function dormChecks(c: ActiveCampaign, p: Period, dormsCared: number) {
+  /** Dorm checks of the weeks that count in the period, filed by the cut-off, against dorms with a caring teacher × those weeks. */
+  function dormChecks(c: ActiveCampaign, p: Period, asOf: string, cutoff: Date, dormsCared: number) {
     if (!c.def.tasks.dormCheck.enabled) return undefined;
-    const mondays: string[] = [];
-    for (let d = dayjs(p.start).subtract((dayjs(p.start).day() + 6) % 7, 'day'); d.format('YYYY-MM-DD') <= p.end; d = d.add(7, 'day')) {
-      if (d.format('YYYY-MM-DD') >= addDays(p.start, -6)) mondays.push(d.format('YYYY-MM-DD'));
-    }
-    const checked = deps.db
-      .select({ id: records.id })
-      .from(records)
-      .where(and(eq(records.campaignId, c.row.id), eq(records.form, 'dorm-check'), inArray(records.periodKey, mondays.map((m) => `wk-${m}`))))
-      .all().length;
+    const mondays = weeksCountingIn(c.def, p, asOf);
+    const checked = mondays.length
+      ? deps.db
+          .select({ id: records.id })
+          .from(records)
+          .where(
+            and(
+              eq(records.campaignId, c.row.id),
+              eq(records.form, 'dorm-check'),
+              inArray(records.periodKey, mondays.map((m) => `wk-${m}`)),
+              lte(records.occurredOn, asOf),
+              lte(records.submittedAt, cutoff),
+            ),
+          )
+          .all().length
+      : 0;
     return { checked, expected: dormsCared * mondays.length };
   }
 
-  /** Zone-report completion over the report weeks that end inside the period. */
-  async function zoneCompletion(c: ActiveCampaign, p: Period, asOf: Date) {
+  /** Zone-report completion over the report weeks that count in the period and fell due by the cut-off, as filed by then. */
+  async function zoneCompletion(c: ActiveCampaign, p: Period, cutoff: Date) {
     if (!c.def.zoneReport.enabled) return undefined;
     const weeks = reportWeeks(c.def);
-    const inPeriod = weeks.filter((w) => w.lastDay >= p.start && w.firstDay <= p.end && w.dueAt <= asOf);
+    const inPeriod = weeks.filter((w) => happenedIn(p, p.end)(weekAnchor(c.def, mondayOf(w.firstDay))) && w.dueAt <= cutoff);
     const last = inPeriod.at(-1);
     if (!last) return undefined;
     const zones = await zoneReports.zonesOf(c.row.id);
-    const reports = await zoneReports.reportsFor(zones.map((z) => z.zone.id));
+    const reports = (await zoneReports.reportsFor(zones.map((z) => z.zone.id))).filter((r) => r.submittedAt <= cutoff);
     const d = zoneReportDigest(weeks, last, zones.map((z) => ({ zoneId: z.zone.id, ownerName: z.owner?.name ?? null })), reports);
     const history = d.history.filter((h) => inPeriod.some((w) => w.weekNo === h.weekNo));
     return { ...d, history };
   }
 
-  async function build(c: ActiveCampaign, kind: DigestKind, period: Period, label: string, now: Date) {
-    const { def } = c;
-    const asOf = minDate(localDate(now, def.timezone), addDays(def.window.end, 1));
-    const f = await facts.load(c);
-    const from = localMidnight(period.start, def.timezone).toDate();
-    const to = localMidnight(addDays(period.end, 1), def.timezone).toDate();
-    const digest = campaignDigest({
-      def, kind, period, asOf, facts: f, targets: await facts.targets(c.row.id),
-      dormChecks: await dormChecks(c, period, f.dorms.length),
-      ledger: def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to, def.timezone) : undefined,
-    });
-    return digestCard(c, digest, label, await zoneCompletion(c, period, now), now, await shapeLines(c, kind, period, asOf, f));
+  /**
+   * People who received a personal reminder — a chase of their own, delivered —
+   * from two weeks before the period to the cut-off: the digest says "reminded"
+   * of them and of nobody else.
+   */
+  async function remindedBy(c: ActiveCampaign, p: Period, cutoff: Date): Promise<Set<number>> {
+    const since = localMidnight(addDays(p.start, -REMINDED_LOOKBACK_DAYS), c.def.timezone).toDate();
+    const openIds = new Set(
+      deps.db
+        .select({ to: outbox.receiveId })
+        .from(outbox)
+        .where(
+          and(
+            inArray(outbox.purpose, PERSONAL_REMINDERS),
+            eq(outbox.status, 'sent'),
+            like(outbox.dedupeKey, `%:${c.row.id}:%`),
+            gte(outbox.sentAt, since),
+            lte(outbox.sentAt, cutoff),
+          ),
+        )
+        .all()
+        .map((r) => r.to),
+    );
+    return new Set((await deps.people.all()).filter((p) => p.openId && openIds.has(p.openId)).map((p) => p.id));
   }
 
-  /** The periods whose digest is due at `now`: the week, month and phase that most recently ended. */
-  function duePeriods(c: ActiveCampaign, now: Date): Array<{ kind: DigestKind; period: Period; label: string; key: string }> {
+  /** The digest of a period, its numbers taken at `cutoff` (统计截至): what happened in the period and was filed by then. */
+  async function build(c: ActiveCampaign, kind: DigestKind, period: Period, label: string, cutoff: Date) {
     const { def } = c;
-    const out: Array<{ kind: DigestKind; period: Period; label: string; key: string }> = [];
-    const week = latestWeekPast(reportWeeks(def), now, (w) => momentInFollowingWeek(def, w, def.digest.weeklyAt));
+    const asOf = minDate(localDate(cutoff, def.timezone), addDays(def.window.end, 1));
+    const f = await facts.load(c, undefined, cutoff);
+    const from = localMidnight(period.start, def.timezone).toDate();
+    const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();
+    const digest = campaignDigest({
+      def, kind, period, asOf, facts: f, targets: await facts.targets(c.row.id),
+      dormChecks: dormChecks(c, period, asOf, cutoff, f.dorms.length),
+      ledger: def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone) : undefined,
+      reminded: await remindedBy(c, period, cutoff),
+    });
+    const shape = await shapeLines(c, kind, period, asOf, f);
+    const extra = [...shape.sections, ...(await Promise.all(sections.map((s) => s(c, { kind, period, asOf, cutoff })))).flat()];
+    return digestCard(c, digest, label, await zoneCompletion(c, period, cutoff), cutoff, extra, shape);
+  }
+
+  /**
+   * The periods whose digest is due at `now`: the week, month and phase that
+   * most recently ended, each with the moment it was due — its "统计截至", so
+   * the same period's digest says the same thing whenever it is taken.
+   */
+  function duePeriods(c: ActiveCampaign, now: Date): DuePeriod[] {
+    const { def } = c;
+    const out: DuePeriod[] = [];
+    const weeklyAt = (w: ReportWeek) => momentInFollowingWeek(def, w, def.digest.weeklyAt);
+    const week = latestWeekPast(reportWeeks(def), now, weeklyAt);
     // A week wholly in the vacation between terms has no pace to report.
-    if (week && inSessionDuring(def, { start: week.firstDay, end: week.lastDay })) out.push({ kind: 'weekly', period: { key: `w${week.weekNo}`, label: localLabel(week, def.timezone), start: week.firstDay, end: week.lastDay }, label: localLabel(week, def.timezone), key: `w${week.weekNo}` });
+    if (week && inSessionDuring(def, { start: week.firstDay, end: week.lastDay })) {
+      const label = localLabel(week, def.timezone);
+      out.push({ kind: 'weekly', period: { key: `w${week.weekNo}`, label, start: week.firstDay, end: week.lastDay }, label, key: `w${week.weekNo}`, cutoff: weeklyAt(week) });
+    }
     // A month's or phase's digest goes out on the first working day after it, at the weekly digest's time.
     const after = (p: Period) => {
       const day = nearestWorkingDay(def, addDays(p.end, 1), 1, addDays(p.end, 30)) ?? addDays(p.end, 1);
@@ -95,29 +154,30 @@ export function digestFeature(deps: FeatureDeps) {
     };
     const latest = (ps: Period[]) => [...ps].reverse().find((p) => after(p) <= now && now < dayjs(after(p)).add(28, 'day').toDate());
     const month = latest(monthsOf(def));
-    if (month) out.push({ kind: 'monthly', period: month, label: `${dayjs(month.start).format('YYYY年M月')}`, key: month.key });
+    if (month) out.push({ kind: 'monthly', period: month, label: `${dayjs(month.start).format('YYYY年M月')}`, key: month.key, cutoff: after(month) });
     const phase = latest(phasePeriods(def));
-    if (phase) out.push({ kind: 'phase', period: phase, label: `「${phase.label}」阶段（${dayjs(phase.start).format('M/D')}–${dayjs(phase.end).format('M/D')}）`, key: phase.key });
+    if (phase) out.push({ kind: 'phase', period: phase, label: `「${phase.label}」阶段（${dayjs(phase.start).format('M/D')}–${dayjs(phase.end).format('M/D')}）`, key: phase.key, cutoff: after(phase) });
     return out;
   }
 
   const digestJob: Job = {
     name: 'digest',
-    description: '向党支部群发送周报、月报和阶段小结（含图表）；手动运行时重发 / weekly, monthly and phase digests to the branch group',
+    description: '向党支部群发送周报、月报和阶段小结（含图表）；手动运行时私信管理员，加 --post 才发群 / weekly, monthly and phase digests to the branch group',
     triggers: () => dailyTriggers(deps.campaigns, (d) => d.digest.weeklyAt.time),
     async run(now, opts) {
       const messages: OutboundMessage[] = [];
+      // Asked for again, a digest goes to the admins privately unless the group is asked for: a re-run never surprises the group.
+      const privately = opts?.onDemand && !opts.post;
+      const admins = privately ? (await deps.people.admins()).filter((a) => a.openId) : [];
       for (const c of await deps.campaigns.all()) {
         const chatId = branchChatOf(deps, c);
         if (!chatId || (!opts?.onDemand && !mayNudge(c.def, now))) continue;
         for (const d of duePeriods(c, now)) {
-          messages.push({
-            // One digest per period: submissions after it do not re-send it. On demand it is sent again, fresh.
-            dedupeKey: `digest.${d.kind}:${c.row.id}:${d.key}${opts?.onDemand ? `:again:${Date.now()}` : ''}`,
-            to: { chatId },
-            purpose: `digest.${d.kind}`,
-            card: await build(c, d.kind, d.period, d.label, now),
-          });
+          const card = await build(c, d.kind, d.period, d.label, d.cutoff);
+          // One digest per period: submissions after it do not re-send it. On demand it is sent again.
+          const key = `digest.${d.kind}:${c.row.id}:${d.key}${opts?.onDemand ? `:again:${Date.now()}` : ''}`;
+          const to = privately ? admins.map((a) => ({ key: `${key}:a${a.id}`, to: { openId: a.openId! } })) : [{ key, to: { chatId } }];
+          for (const t of to) messages.push({ dedupeKey: t.key, to: t.to, purpose: `digest.${d.kind}`, card });
         }
       }
       return { queued: await deps.send(messages) };
@@ -151,57 +211,153 @@ export function digestFeature(deps: FeatureDeps) {
   return { register, jobs: [digestJob] };
 }
 
-export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, zone: ReturnType<typeof zoneReportDigest> | undefined, now: Date, shape?: ShapeLines) {
+/** One collapsible section of a digest's detail: a title that says the gist when folded, and its lines. */
+export interface DigestSection {
+  title: string;
+  lines: string[];
+}
+
+/** What a section source is told about the digest it adds to. */
+export interface DigestContext {
+  kind: DigestKind;
+  period: Period;
+  /** The local day the numbers are taken on, and the moment (统计截至). */
+  asOf: string;
+  cutoff: Date;
+}
+
+/** Another feature's sections for every digest (a phase's progress, 大讨论, per-class coverage). */
+export type DigestSectionSource = (c: ActiveCampaign, d: DigestContext) => Promise<DigestSection[]>;
+
+type ZoneCompletion = ReturnType<typeof zoneReportDigest>;
+type ChartRow = { item: string; percent: number };
+
+const ONCE_TASK_SHORT: Record<OnceTask, string> = { dormRecord: '宿舍记录表', studentDay: '做一天学生', reflection: '走访心得', story: '感人故事' };
+
+/** A figure of the headline: the number big, what it counts small beneath. */
+const figure = (value: string, caption: string) => ({
+  tag: 'column',
+  width: 'weighted',
+  weight: 1,
+  elements: [{ tag: 'markdown', content: `**${value}**\n<font color='grey'>${caption}</font>` }],
+});
+
+/** A horizontal bar chart of percentages with one short label per bar, tall enough that a phone labels every bar. */
+function barChart(title: string, rows: ChartRow[]) {
+  const items = shortLabels(rows.map((r) => r.item));
+  return {
+    tag: 'chart',
+    aspect_ratio: rows.length <= 3 ? '2:1' : rows.length <= 6 ? '4:3' : '1:1',
+    color_theme: 'brand',
+    chart_spec: {
+      type: 'bar',
+      direction: 'horizontal',
+      title: { visible: true, text: title },
+      data: [{ id: 'progress', values: rows.map((r, i) => ({ item: items[i]!, percent: r.percent })) }],
+      xField: 'percent',
+      yField: 'item',
+      axes: [
+        { orient: 'bottom', min: 0, max: 100 },
+        // Every bar keeps its label: a band axis otherwise drops labels that would crowd a narrow screen.
+        { orient: 'left', sampling: false, label: { autoHide: false, autoLimit: false } },
+      ],
+      label: { visible: true },
+    },
+  };
+}
+
+/**
+ * The digest as a phone shows it ("折叠面板"): three or four headline figures
+ * and who is behind, then the detail in folded sections, then one chart for
+ * quotas and one for coverage. Teachers' names and counts only.
+ */
+export function digestCard(
+  c: ActiveCampaign,
+  d: CampaignDigest,
+  label: string,
+  zone: ZoneCompletion | undefined,
+  cutoff: Date,
+  extra: DigestSection[] = [],
+  shape?: Pick<ShapeLines, 'lead' | 'phaseSummary'>,
+) {
   const { def } = c;
   const names = def.privacy.overdueInGroup === 'names';
-  // "/汇总 上周" names its period 上周, and the body says so too.
-  const period = d.kind === 'weekly' ? (d.period.label === '上周' ? '上周' : '本周') : d.kind === 'monthly' ? '本月' : '本阶段';
-  const blocks: string[] = [...(shape?.lead ?? [])];
-  const chart: Array<{ item: string; percent: number }> = [];
+  const period = periodWord(d.kind, d.period);
+  const sections: DigestSection[] = [];
+  const quotaBars: ChartRow[] = [];
+  const coverageBars: ChartRow[] = [];
 
+  const sum = (k: 'onTime' | 'late' | 'missing') => (zone ? zone.history.reduce((n, h) => n + h[k], 0) : 0);
+  const zoneFiled = sum('onTime') + sum('late');
   if (zone) {
-    const sum = (k: keyof WeekCompletion) => zone.history.reduce((n, h) => n + (h[k] as number), 0);
     const [onTime, late, missing] = [sum('onTime'), sum('late'), sum('missing')];
-    const lines = [
+    const lines =
       d.kind === 'weekly'
-        ? `**环境责任区报表**：已提交 **${zone.week.onTime + zone.week.late}/${zone.total}**（按时 ${zone.week.onTime}，补交 ${zone.week.late}）`
-        : `**环境责任区报表**：${zone.history.length} 周共应交 ${onTime + late + missing} 份，按时 ${onTime}，补交 ${late}，未交 ${missing}`,
-    ];
-    if (d.kind === 'weekly') lines.push(zone.week.missing ? `未提交 ${zone.week.missing} 人${names ? `：${zone.missingOwners.map(shortName).join('、')}` : ''}` : '全部已提交 👍');
-    blocks.push(lines.join('\n'));
-    chart.push({ item: '责任区报表', percent: pct(onTime + late, onTime + late + missing) });
+        ? [
+            `已提交 **${zone.week.onTime + zone.week.late}/${zone.total}**（按时 ${zone.week.onTime}，补交 ${zone.week.late}）`,
+            zone.week.missing ? `未提交 ${zone.week.missing} 人${names && zone.week.missing <= BEHIND_NAMES_SHOWN ? `：${zone.missingOwners.map(shortName).join('、')}` : ''}` : '全部已提交 👍',
+          ]
+        : [`${zone.history.length} 周共应交 ${onTime + late + missing} 份，按时 ${onTime}，补交 ${late}，未交 ${missing}`];
+    sections.push({ title: `环境责任区报表 · ${d.kind === 'weekly' ? `${zone.week.onTime + zone.week.late}/${zone.total}` : `${zoneFiled}/${onTime + late + missing}`}`, lines });
+    quotaBars.push({ item: '责任区报表', percent: pct(zoneFiled, onTime + late + missing) });
   }
   if (d.dormChecks) {
-    blocks.push(`**宿舍关爱检查**：${period}已检查 **${d.dormChecks.checked}/${d.dormChecks.expected}** 间次`);
-    chart.push({ item: '宿舍检查', percent: pct(d.dormChecks.checked, d.dormChecks.expected) });
+    sections.push({ title: `宿舍关爱检查 · ${d.dormChecks.checked}/${d.dormChecks.expected}`, lines: [`${period}已检查 **${d.dormChecks.checked}/${d.dormChecks.expected}** 间次`] });
+    quotaBars.push({ item: '宿舍检查', percent: pct(d.dormChecks.checked, d.dormChecks.expected) });
   }
-  const visitLines = def.tasks.visits.enabled ? [`**走访**：${period}共 **${d.visits}** 次，${d.visitors} 位老师参与`] : [];
+  const visitLines = def.tasks.visits.enabled ? [`${period}共 **${d.visits}** 次，${d.visitors} 位老师参与`] : [];
   if (d.claimed) {
     visitLines.push(`- 认领对象：已走访 **${d.claimed.visited}/${d.claimed.required}** 位（${pct(d.claimed.visited, d.claimed.required)}%），${d.claimed.people} 位党员教师中进度落后 ${d.claimed.behind} 人`);
-    chart.push({ item: '认领对象走访', percent: pct(d.claimed.visited, d.claimed.required) });
+    quotaBars.push({ item: '认领走访', percent: pct(d.claimed.visited, d.claimed.required) });
   }
   for (const q of shape?.phaseSummary ? [] : d.quotas) {
     const per = q.period === 'month' ? '每月' : q.period === 'week' ? '每周' : '每学期';
     const counted = q.people - q.excused;
     visitLines.push(`- ${q.name}（每人${per}至少 ${q.min} 次）：${period} ${q.visits} 次；当期已达标 ${q.met}/${counted} 人，落后 ${q.behind} 人${q.excused ? `，请假 ${q.excused} 人` : ''}`);
-    chart.push({ item: q.name, percent: pct(q.met, counted) });
+    quotaBars.push({ item: q.short, percent: pct(q.met, counted) });
   }
-  if (visitLines.length) blocks.push(visitLines.join('\n'));
+  if (visitLines.length) sections.push({ title: `走访 · ${period} ${d.visits} 次`, lines: visitLines });
   if (d.coverage.length) {
-    blocks.push(['**覆盖情况**', ...d.coverage.map((cv) => `- ${cv.name}：${cv.covered}/${cv.total} ${cv.unit}（${pct(cv.covered, cv.total)}%，截至 ${dayjs(cv.dueOn).format('M/D')}）`)].join('\n'));
-    for (const cv of d.coverage) chart.push({ item: cv.name, percent: pct(cv.covered, cv.total) });
+    sections.push({ title: '覆盖情况', lines: d.coverage.map((cv) => `- ${cv.name}：${cv.covered}/${cv.total} ${cv.unit}（${pct(cv.covered, cv.total)}%，截至 ${dayjs(cv.dueOn).format('M/D')}）`) });
+    for (const cv of d.coverage) coverageBars.push({ item: cv.short, percent: pct(cv.covered, cv.total) });
   }
   const once = d.once.filter((o) => o.total);
   if (once.length) {
-    blocks.push(['**期末上交材料**', ...once.map((o) => `- ${ONCE_TASK_NAMES[o.task]}：已交 ${o.done}/${o.total}${o.overdue ? `，逾期 ${o.overdue}` : ''}`)].join('\n'));
-    for (const o of once) chart.push({ item: ONCE_TASK_NAMES[o.task].replace(/（.*）/, ''), percent: pct(o.done, o.total) });
+    sections.push({ title: '期末上交材料', lines: once.map((o) => `- ${ONCE_TASK_NAMES[o.task]}：已交 ${o.done}/${o.total}${o.overdue ? `，逾期 ${o.overdue}` : ''}`) });
+    for (const o of once) quotaBars.push({ item: ONCE_TASK_SHORT[o.task], percent: pct(o.done, o.total) });
   }
-  if (d.ledger) {
-    const l = d.ledger;
-    blocks.push(`**走访台账**：${period}新增 ${l.opened} 项，销号 ${l.closed} 项，目前逾期 ${l.overdue} 项${l.medianDaysToClose === null ? '' : `，销号用时中位数 ${l.medianDaysToClose} 天`}`);
+  const l = d.ledger;
+  if (l) {
+    sections.push({
+      title: `走访台账 · 逾期 ${l.overdue} 项`,
+      lines: [`${period}新增 ${l.opened} 项，销号 ${l.closed} 项，目前逾期 ${l.overdue} 项${l.medianDaysToClose === null ? '' : `，销号用时中位数 ${l.medianDaysToClose} 天`}`],
+    });
   }
-  blocks.push(...(shape?.tail ?? []));
-  if (d.behind.length) blocks.push(`**进度落后或逾期**：${d.behind.length} 人${names ? `：${d.behind.map(shortName).join('、')}` : ''}（已分别私信提醒）`);
+  sections.push(...extra);
+
+  // The headline: this period's records, completion against quota, the ledger, and who is behind.
+  const records = d.visits + zoneFiled + (d.dormChecks?.checked ?? 0);
+  const completion = d.claimed
+    ? { value: `${pct(d.claimed.visited, d.claimed.required)}%`, caption: '认领对象已走访' }
+    : d.quotas.length
+      ? { value: `${d.quotas.reduce((n, q) => n + q.met, 0)}/${d.quotas.reduce((n, q) => n + q.people - q.excused, 0)}`, caption: '当期指标已达标（人）' }
+      : zone
+        ? { value: `${pct(zoneFiled, zoneFiled + sum('missing'))}%`, caption: '报表已提交' }
+        : undefined;
+  const figures = [
+    figure(`${records}`, `${period}记录（份）`),
+    ...(completion ? [figure(completion.value, completion.caption)] : []),
+    ...(l ? [figure(`${l.opened} / ${l.closed} / ${l.overdue}`, '台账 新增/销号/逾期')] : []),
+    figure(`${d.behind.length}`, '进度落后或逾期（人）'),
+  ];
+  const behind = behindInGroup({ ...d, behind: d.behind.map(shortName) }, def.privacy.overdueInGroup);
+  const headline = [
+    // Two figures a row: four side by side do not fit a phone's width.
+    ...Array.from({ length: Math.ceil(figures.length / 2) }, (_, i) => ({ tag: 'column_set', flex_mode: 'none', columns: figures.slice(i * 2, i * 2 + 2) })),
+    ...(behind ? [{ tag: 'markdown', content: behind }] : []),
+    // The campaign's phase and its focus (or, in a phase digest, what the phase achieved).
+    ...(shape?.lead ?? []).map((content) => ({ tag: 'markdown', content })),
+  ];
 
   const highlights = [
     ...(d.highlights.length ? [`🌟 ${period}走访最多：${d.highlights.map((h) => `${shortName(h.name)} ${h.visits} 次`).join('、')}`] : []),
@@ -213,27 +369,16 @@ export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, 
     title: `${KIND_TITLES[d.kind]} · ${label}`,
     subtitle: `${oneLine(def.name, CAMPAIGN_NAME_SHOWN)} / ${d.kind === 'weekly' ? 'Weekly' : d.kind === 'monthly' ? 'Monthly' : 'Phase'} digest`,
     headerColor: d.behind.length || (zone && zone.week.missing) ? 'orange' : 'green',
-    blocks: blocks.map((content) => ({ tag: 'markdown', content })),
-    chart: chart.length
-      ? [
-          {
-            tag: 'chart',
-            aspect_ratio: '16:9',
-            color_theme: 'brand',
-            chart_spec: {
-              type: 'bar',
-              direction: 'horizontal',
-              title: { visible: true, text: '完成进度（%）' },
-              data: [{ id: 'progress', values: chart }],
-              xField: 'percent',
-              yField: 'item',
-              axes: [{ orient: 'bottom', min: 0, max: 100 }],
-              label: { visible: true },
-            },
-          },
-        ]
-      : [],
+    headline,
+    sections: sections.map((sec) => ({
+      tag: 'collapsible_panel',
+      expanded: false,
+      header: { title: { tag: 'markdown', content: `**${sec.title}**` } },
+      border: { color: 'grey', corner_radius: '5px' },
+      elements: [{ tag: 'markdown', content: sec.lines.join('\n') }],
+    })),
+    charts: [...(quotaBars.length ? [barChart('完成进度（%）', quotaBars)] : []), ...(coverageBars.length ? [barChart('覆盖进度（%）', coverageBars)] : [])],
     highlights: highlights.map((content) => ({ tag: 'markdown', content })),
-    footer: `统计截至 ${formatLocal(now, def.timezone)} · 迟交不会重发本期汇总 · 管理员可发送 /汇总 随时查看`,
+    footer: `统计截至 ${formatLocal(cutoff, def.timezone)} · 此后提交的不计入本期 · 管理员可发送 /汇总 随时查看`,
   });
 }

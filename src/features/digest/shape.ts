@@ -1,16 +1,17 @@
 import type { ActiveCampaign } from '../../db/repos.js';
-import type { DigestKind } from '../../domain/digest.js';
+import { type DigestKind, periodWord } from '../../domain/digest.js';
 import type { CampaignFacts } from '../../domain/obligations.js';
 import type { Period } from '../../domain/periods.js';
 import { discussionLine, discussionSummary, phaseAchievementLines, phaseAchievements, phaseLine, phaseOn } from '../../domain/shape.js';
 import { RecordRepo } from '../../records/repo.js';
 import { photoGapsByAuthor, visitsWithoutPhotos } from '../../records/visit-photos.js';
 import type { FeatureDeps } from '../deps.js';
+import type { DigestSection } from './index.js';
 
-/** What the campaign's shape adds to a digest: lines above the usual ones, and lines after them. */
+/** What the campaign's shape adds to a digest: lines under the headline, and folded sections after the usual ones. */
 export interface ShapeLines {
   lead: string[];
-  tail: string[];
+  sections: DigestSection[];
   /** A phase digest says what the whole phase achieved, so the last month's quota standings are not repeated. */
   phaseSummary: boolean;
 }
@@ -26,7 +27,7 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
   return async function lines(c: ActiveCampaign, kind: DigestKind, period: Period, asOf: string, facts: CampaignFacts): Promise<ShapeLines> {
     const { def } = c;
     const lead: string[] = [];
-    const tail: string[] = [];
+    const sections: DigestSection[] = [];
     const ended = kind === 'phase' ? def.phases.find((p) => `phase-${p.key}` === period.key) : undefined;
     if (ended) lead.push(phaseAchievementLines(phaseAchievements(def, ended, facts.people, facts.visits)).join('\n'));
     else {
@@ -35,11 +36,12 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
     }
     const suggestions = (await records.ofForm(def.id, 'suggestion')).map((r) => ({ authorId: r.authorId, occurredOn: r.occurredOn }));
     const discussion = discussionSummary(def, suggestions, facts.people, period);
-    if (discussion) tail.push(discussionLine(discussion, kind === 'weekly' ? '本周' : kind === 'monthly' ? '本月' : '本阶段'));
+    if (discussion) sections.push({ title: '大讨论 · 献一计', lines: [discussionLine(discussion, periodWord(kind, period))] });
     if (def.tasks.visits.enabled && def.tasks.visits.photosRequired) {
       const gaps = visitsWithoutPhotos(deps.db, def.id).filter((g) => g.occurredOn <= asOf);
-      if (gaps.length) tail.push(`**📷 上门走访缺照片**：${gaps.length} 次上门走访还没有照片，涉及 ${photoGapsByAuthor(gaps).size} 位老师（已在各自的 /进度 中列出）`);
+      if (gaps.length)
+        sections.push({ title: `📷 上门走访缺照片 · ${gaps.length} 次`, lines: [`${gaps.length} 次上门走访还没有照片，涉及 ${photoGapsByAuthor(gaps).size} 位老师（已在各自的 /进度 中列出）`] });
     }
-    return { lead, tail, phaseSummary: !!ended };
+    return { lead, sections, phaseSummary: !!ended };
   };
 }

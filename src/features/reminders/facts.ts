@@ -27,11 +27,12 @@ export class ScheduleFacts {
     return this.db.select().from(leaves).orderBy(leaves.startOn).all();
   }
 
-  /** Visits of a campaign (or only those a person counts in), with the target's kind and class. */
-  async visits(campaignId: string, personId?: number): Promise<VisitFact[]> {
+  /** Visits of a campaign (or only those a person counts in, or those filed by `filedBy`), with the target's kind and class. */
+  async visits(campaignId: string, personId?: number, filedBy?: Date): Promise<VisitFact[]> {
     const visitsHere = and(
       eq(records.campaignId, campaignId),
       eq(records.form, 'visit'),
+      filedBy === undefined ? undefined : lte(records.submittedAt, filedBy),
       personId === undefined
         ? undefined
         : inArray(records.id, this.db.select({ id: recordVisitors.recordId }).from(recordVisitors).where(eq(recordVisitors.personId, personId))),
@@ -67,8 +68,12 @@ export class ScheduleFacts {
     return this.db.select({ id: targets.id, kind: targets.kind, className: targets.className }).from(targets).where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'))).all();
   }
 
-  /** Everything the obligations of a campaign rest on; with `personId`, only that person's part. */
-  async load(c: ActiveCampaign, personId?: number): Promise<CampaignFacts> {
+  /**
+   * Everything the obligations of a campaign rest on; with `personId`, only that
+   * person's part; with `filedBy`, only the records filed by then (a digest's
+   * "统计截至" moment).
+   */
+  async load(c: ActiveCampaign, personId?: number, filedBy?: Date): Promise<CampaignFacts> {
     const campaignId = c.row.id;
     const allLeaves = await this.leaves();
     const everyone = personId === undefined ? this.db.select().from(people).all() : this.db.select().from(people).where(eq(people.id, personId)).all();
@@ -90,13 +95,19 @@ export class ScheduleFacts {
       this.db
         .select({ form: records.form, subjectType: records.subjectType, subjectId: records.subjectId, periodKey: records.periodKey })
         .from(records)
-        .where(and(eq(records.campaignId, campaignId), inArray(records.form, ['dorm-record', 'student-day', 'reflection', 'story'])))
+        .where(
+          and(
+            eq(records.campaignId, campaignId),
+            inArray(records.form, ['dorm-record', 'student-day', 'reflection', 'story']),
+            filedBy === undefined ? undefined : lte(records.submittedAt, filedBy),
+          ),
+        )
         .all()
         .map((r) => filedKey(r.form, r.subjectType, r.subjectId, r.periodKey ?? '')),
     );
     return {
       people: everyone.map((p) => namedPerson(p, allLeaves)),
-      visits: await this.visits(campaignId, personId),
+      visits: await this.visits(campaignId, personId, filedBy),
       dorms: dormRows.map((d) => ({ id: d.id, label: `${d.building}${d.room}`, holderIds: holders.get(d.id) ?? [] })),
       claims,
       claimable: c.def.claiming.enabled ? new ClaimRepo(this.db).unclaimedCount(campaignId) : 0,

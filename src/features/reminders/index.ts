@@ -4,7 +4,7 @@ import { isAdmin, type CommandContext, type Router } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { reminderSnoozes, type Person } from '../../db/schema.js';
-import { endedPeriodObligations, needsChasing, obligationsOf, type Obligation } from '../../domain/obligations.js';
+import { ONCE_TASK_NAMES, endedPeriodObligations, needsChasing, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { addDays, isAvailable } from '../../domain/periods.js';
 import { currentStage, mayNudge, nextNudgeMoment, type Stage } from '../../domain/reminders.js';
 import { formatDeadline, inZone, localDate } from '../../domain/time.js';
@@ -43,8 +43,13 @@ export interface Openers {
 /** Lines of /谁没交 per card page, and departments per page of its counts. */
 const BEHIND_PAGE = 15;
 const GROUPS_PAGE = 15;
-/** Where the lines of people with no department are counted. */
-const NO_DEPARTMENT = '未填部门';
+/** The most lines /谁没交 shows whole: about what a phone shows without scrolling; past it, counts per group come first. */
+const BEHIND_WHOLE = 8;
+/** Weekly forms' gaps, by the key's prefix, as the task they are counted under. */
+const WEEKLY_TASKS: Record<string, string> = { zone: '环境责任区报表', 'dorm-check': '宿舍关爱检查' };
+
+/** The task a line is about, where the lines of someone with no department are counted: a school without departments still gets short groups. */
+const taskOf = (o: Obligation) => (o.kind === 'once' ? ONCE_TASK_NAMES[o.task] : o.kind === 'quota' ? o.standing.quota.name : '认领对象走访');
 
 interface BehindLine {
   group: string;
@@ -242,26 +247,26 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
     });
   }
 
-  /** Every line of /谁没交 now, filed under the department of the first person it names. */
   /** Whose in-person visits lack the photo the campaign requires, and how many. */
   const photoGapLines = (c: ActiveCampaign): Array<[number, number]> =>
     c.def.tasks.visits.enabled && c.def.tasks.visits.photosRequired ? [...photoGapsByAuthor(visitsWithoutPhotos(deps.db, c.def.id))] : [];
 
+  /** Every line of /谁没交 now, filed under the department of the first person it names, or else under its task. */
   async function behindLines(c: ActiveCampaign): Promise<BehindLine[]> {
     const { def } = c;
     const now = deps.clock.now();
     const today = localDate(now, def.timezone);
     const f = await facts.load(c);
     const byId = new Map(f.people.map((p) => [p.id, p]));
-    const groupOf = (id: number) => byId.get(id)?.department || NO_DEPARTMENT;
+    const groupOf = (id: number, task: string) => byId.get(id)?.department || task;
     return [
       ...outstanding(obligationsOf(def, f, today), today, true).map((o) => ({
-        group: groupOf(o.personIds[0]!),
+        group: groupOf(o.personIds[0]!, taskOf(o)),
         personIds: o.personIds,
         text: `${o.personIds.map((id) => byId.get(id)?.name).join('、')}：${obligationLine(def, o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
       })),
-      ...(await weeklyGaps(c, now)).map((g) => ({ group: groupOf(g.person.id), personIds: [g.person.id], text: `${g.person.name}：${g.line}` })),
-      ...photoGapLines(c).map(([id, n]) => ({ group: groupOf(id), personIds: [id], text: `${byId.get(id)?.name ?? `#${id}`}：上门走访缺照片 ${n} 次` })),
+      ...(await weeklyGaps(c, now)).map((g) => ({ group: groupOf(g.person.id, WEEKLY_TASKS[g.key.split(':')[0]!] ?? '每周表单'), personIds: [g.person.id], text: `${g.person.name}：${g.line}` })),
+      ...photoGapLines(c).map(([id, n]) => ({ group: groupOf(id, '上门走访照片'), personIds: [id], text: `${byId.get(id)?.name ?? `#${id}`}：上门走访缺照片 ${n} 次` })),
     ];
   }
 
@@ -281,7 +286,7 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
       });
     if (!lines.length) return frame([{ tag: 'markdown', content: '没有逾期、落后或一周内到期未交的任务。' }]);
     const listed = (rows: BehindLine[]) => ({ tag: 'markdown', content: rows.map((l) => `- ${l.text}`).join('\n') });
-    if (view.group === undefined && lines.length <= BEHIND_PAGE) return frame([listed(lines)]);
+    if (view.group === undefined && lines.length <= BEHIND_WHOLE) return frame([listed(lines)]);
     if (view.group !== undefined) {
       const group = view.group;
       const mine = lines.filter((l) => l.group === group);
@@ -304,7 +309,7 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
       perPage: GROUPS_PAGE,
       render: (rows, at) =>
         frame([
-          { tag: 'markdown', content: `共 ${new Set(lines.flatMap((l) => l.personIds)).size} 位老师、${lines.length} 项，按部门统计；点“查看”看名单。` },
+          { tag: 'markdown', content: `共 ${new Set(lines.flatMap((l) => l.personIds)).size} 位老师、${lines.length} 项，按部门统计（未填部门的按任务）；点“查看”看名单。` },
           ...rows.map((g) => listRow(`**${g.group}** · ${g.people} 人 · ${g.items} 项`, callbackButton('查看', { action: 'behind.group', group: g.group, offset: 0 }))),
           ...pageNav(at, (o) => ({ action: 'behind.groups', offset: o }), '个部门'),
         ]),
