@@ -176,7 +176,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
       : undefined,
     coverage: [
       ...def.coverage.map((r) => coverageStanding(def, r, i.targets, facts.visits, asOf)),
-      ...def.quotas.map((q) => quotaCoverage(def, q, i.targets, facts.visits, memberIds(q))).filter((c): c is CoverageStanding => !!c),
+      ...def.quotas.map((q) => quotaCoverage(def, q, i.targets, facts.visits, memberIds(q), asOf)).filter((c): c is CoverageStanding => !!c),
     ],
     dormChecks: i.dormChecks,
     once,
