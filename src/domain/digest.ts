@@ -3,7 +3,7 @@ import type { CampaignDefinition, Quota } from './campaign.js';
 import type { LedgerDigestCounts } from './ledger.js';
 import { obligationsOf, visitsByPerson, type CampaignFacts, type Obligation } from './obligations.js';
 import { minDate, type Period } from './periods.js';
-import { coverageStanding, quotaApplies, quotaCoverage, quotaPeriodOn, quotaStanding, type CoverageStanding, type TargetFact } from './quotas.js';
+import { classesBelowInPerson, coverageStanding, quotaApplies, quotaCoverage, quotaPeriodOn, quotaStanding, type CoverageStanding, type TargetFact } from './quotas.js';
 import { ONCE_TASKS, type OnceTask } from './reminders.js';
 import type { ReportWeek } from './weeks.js';
 
@@ -98,6 +98,8 @@ export interface CampaignDigest {
   /** Seed 000's claimed targets: visits against what the claimers owe (the quota, or what is left to claim). */
   claimed?: { visited: number; required: number; people: number; behind: number };
   coverage: CoverageStanding[];
+  /** Classes with fewer students visited in person this term than the campaign asks (上门家访每班至少2位学生). */
+  classesBelowInPerson: Array<{ className: string; inPerson: number; min: number }>;
   dormChecks?: { checked: number; expected: number };
   once: OnceSummary[];
   ledger?: LedgerDigestCounts;
@@ -178,6 +180,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
       ...def.coverage.map((r) => coverageStanding(def, r, i.targets, facts.visits, asOf)),
       ...def.quotas.map((q) => quotaCoverage(def, q, i.targets, facts.visits, memberIds(q), asOf)).filter((c): c is CoverageStanding => !!c),
     ],
+    classesBelowInPerson: classesBelowInPerson(def, i.targets, facts.visits, asOf),
     dormChecks: i.dormChecks,
     once,
     ledger: i.ledger,

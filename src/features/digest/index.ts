@@ -7,10 +7,11 @@ import { inSessionDuring } from '../../domain/calendar.js';
 import { ledgerDigestCounts } from '../../domain/ledger.js';
 import { ONCE_TASK_NAMES } from '../../domain/obligations.js';
 import { addDays, minDate, mondayOf, monthsOf, nearestWorkingDay, phasePeriods, type Period } from '../../domain/periods.js';
+import type { CoverageStanding } from '../../domain/quotas.js';
 import { mayNudge } from '../../domain/reminders.js';
 import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks } from '../../domain/weeks.js';
-import { oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
+import { CLASS_SHOWN, oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf, currentCampaign, type FeatureDeps, type Job } from '../deps.js';
 import { LedgerRepo } from '../ledger/repo.js';
@@ -149,6 +150,24 @@ export function digestFeature(deps: FeatureDeps) {
   return { register, jobs: [digestJob] };
 }
 
+/** Classes named in the digest's list of those short of in-person visits; the export has them all. */
+const CLASSES_SHOWN = 20;
+
+/**
+ * A coverage rule in one line: while its deadline is ahead, where it stands by
+ * then; once passed, met on which day, or missed (and how far it got by then).
+ */
+export function coverageLine(cv: CoverageStanding): string {
+  const share = `${cv.covered}/${cv.total} ${cv.unit}（${pct(cv.covered, cv.total)}%）`;
+  const due = dayjs(cv.dueOn).format('M/D');
+  if (cv.state === 'met') return `${cv.name}：✅ 已于 ${dayjs(cv.metOn).format('M/D')} 完成（${due} 截止），${share}`;
+  if (cv.state === 'missed') {
+    const later = cv.metOn ? `，${dayjs(cv.metOn).format('M/D')} 补齐` : `，目前 ${share}`;
+    return `${cv.name}：⚠️ 未按期完成（${due} 截止时 ${cv.coveredByDue}/${cv.total} ${cv.unit}）${later}`;
+  }
+  return `${cv.name}：${share}，${due} 截止`;
+}
+
 export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, zone: ReturnType<typeof zoneReportDigest> | undefined, now: Date) {
   const { def } = c;
   const names = def.privacy.overdueInGroup === 'names';
@@ -180,12 +199,21 @@ export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, 
   for (const q of d.quotas) {
     const per = q.period === 'month' ? '每月' : q.period === 'week' ? '每周' : '每学期';
     const counted = q.people - q.excused;
-    visitLines.push(`- ${q.name}（每人${per}至少 ${q.min} 次）：${period} ${q.visits} 次；当期已达标 ${q.met}/${counted} 人，落后 ${q.behind} 人${q.excused ? `，请假 ${q.excused} 人` : ''}`);
+    visitLines.push(`- ${q.name}（每人${per}至少走访 ${q.min} 位）：${period} ${q.visits} 次；当期已达标 ${q.met}/${counted} 人，落后 ${q.behind} 人${q.excused ? `，请假 ${q.excused} 人` : ''}`);
     chart.push({ item: q.name, percent: pct(q.met, counted) });
   }
   if (visitLines.length) blocks.push(visitLines.join('\n'));
   if (d.coverage.length) {
-    blocks.push(['**覆盖情况**', ...d.coverage.map((cv) => `- ${cv.name}：${cv.covered}/${cv.total} ${cv.unit}（${pct(cv.covered, cv.total)}%，截至 ${dayjs(cv.dueOn).format('M/D')}）`)].join('\n'));
+    const below = d.classesBelowInPerson;
+    blocks.push(
+      [
+        '**覆盖情况**',
+        ...d.coverage.map((cv) => `- ${coverageLine(cv)}`),
+        ...(below.length
+          ? [`- 上门家访不足 ${below[0]!.min} 位的班级（${below.length} 个）：${below.slice(0, CLASSES_SHOWN).map((c) => `${oneLine(c.className, CLASS_SHOWN)} ${c.inPerson} 位`).join('、')}${below.length > CLASSES_SHOWN ? ' 等' : ''}`]
+          : []),
+      ].join('\n'),
+    );
     for (const cv of d.coverage) chart.push({ item: cv.name, percent: pct(cv.covered, cv.total) });
   }
   const once = d.once.filter((o) => o.total);

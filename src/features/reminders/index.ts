@@ -5,7 +5,9 @@ import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { reminderSnoozes, type Person } from '../../db/schema.js';
 import { endedPeriodObligations, needsChasing, obligationsOf, type Obligation } from '../../domain/obligations.js';
-import { addDays, isAvailable } from '../../domain/periods.js';
+import { inSession } from '../../domain/calendar.js';
+import { addDays, isAvailable, termOn } from '../../domain/periods.js';
+import { classesBelowInPerson } from '../../domain/quotas.js';
 import { currentStage, mayNudge, nextNudgeMoment, type Stage } from '../../domain/reminders.js';
 import { formatDeadline, inZone, localDate } from '../../domain/time.js';
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
@@ -16,7 +18,7 @@ import { currentCampaign, type FeatureDeps, type Job, type WeeklyGap, type Weekl
 import { reminderCard } from '../records/flow.js';
 import { dailyTriggers } from '../triggers.js';
 import { ScheduleFacts } from './facts.js';
-import { obligationLine, reminderText } from './wording.js';
+import { dayLabel, obligationLine, reminderText } from './wording.js';
 
 /**
  * The campaign keeps itself moving: every working morning the bot works out
@@ -41,6 +43,8 @@ const BEHIND_PAGE = 15;
 const GROUPS_PAGE = 15;
 /** Where the lines of people with no department are counted. */
 const NO_DEPARTMENT = '未填部门';
+/** Where the classes short of in-person home visits are counted: a class, not a department, owes them. */
+const IN_PERSON_GROUP = '上门家访不足的班级';
 
 interface BehindLine {
   group: string;
@@ -246,6 +250,18 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
     const f = await facts.load(c);
     const byId = new Map(f.people.map((p) => [p.id, p]));
     const groupOf = (id: number) => byId.get(id)?.department || NO_DEPARTMENT;
+    // Seed 002's 上门家访每班至少2位学生, per class, while the term runs: the head teacher is named, as the one who arranges it.
+    const heads = (await deps.people.all()).filter((p) => p.classLed);
+    const classes = inSession(def, today)
+      ? classesBelowInPerson(def, await facts.targets(c.row.id), f.visits, today).map((cl) => {
+          const head = heads.filter((p) => p.classLed === cl.className);
+          return {
+            group: IN_PERSON_GROUP,
+            personIds: head.map((p) => p.id),
+            text: `${cl.className}${head.length ? `（班主任 ${head.map((p) => p.name).join('、')}）` : ''}：本学期上门家访 ${cl.inPerson}/${cl.min} 位 · 学期 ${dayLabel(termOn(def, today).end)} 结束`,
+          };
+        })
+      : [];
     return [
       ...outstanding(obligationsOf(def, f, today), today, true).map((o) => ({
         group: groupOf(o.personIds[0]!),
@@ -253,6 +269,7 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
         text: `${o.personIds.map((id) => byId.get(id)?.name).join('、')}：${obligationLine(def, o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
       })),
       ...(await weeklyGaps(c, now)).map((g) => ({ group: groupOf(g.person.id), personIds: [g.person.id], text: `${g.person.name}：${g.line}` })),
+      ...classes,
     ];
   }
 
