@@ -110,8 +110,8 @@ describe('visit quota pace', () => {
     const admin = cardsReceived(h, '陈立华').filter((c) => c.title.startsWith('逾期未完成'));
     // October (no visits either) on its first working day after, November on 1 December.
     expect(admin.map((c) => c.day)).toEqual(['2026-11-02', '2026-12-01']);
-    expect(admin[0]!.text).toContain('刘芳：10月「教师家访」0/3 次');
-    expect(admin[1]!.text).toContain('刘芳：11月「教师家访」0/3 次');
+    expect(admin[0]!.text).toContain('刘芳：10月「教师家访」0/3 位');
+    expect(admin[1]!.text).toContain('刘芳：11月「教师家访」0/3 位');
   });
 });
 
@@ -137,7 +137,7 @@ describe('admin commands', () => {
     expect(list).toContain('张伟：走访心得 · 截止 12月25日（周五）');
     expect(list).not.toContain('刘芳：走访心得');
     expect(list).toContain('刘芳：感人故事');
-    expect(list).toContain('刘芳：12月「教师家访」0/3 次');
+    expect(list).toContain('刘芳：12月「教师家访」0/3 位');
 
     const before = cardsReceived(h, '张伟').length;
     await h.say('陈立华', '/催办');
@@ -189,7 +189,7 @@ describe('admin commands', () => {
     const progress = cardText(h.cardsTo('刘芳').at(-1)!.content);
     expect(progress).toContain('请假中（11/2–11/20）');
     // 6 of November's 21 working days remain: ceil(3 × 6 / 21) = 1.
-    expect(progress).toContain('11月「教师家访」：**0/1** 次');
+    expect(progress).toContain('11月「教师家访」：已走访 **0/1** 位');
 
     await tickDays(h, '2026-11-02', '2026-11-30', ['09:00']);
     // Away at mid-month: no pace nudge; back for the month-end warning.
