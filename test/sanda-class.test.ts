@@ -91,6 +91,11 @@ describe('seed 002 in November: class-shared targets, families counted, per-clas
       expect(behind).toContain(`${CLASS_1}（班主任 李秀英）：本学期上门家访 1/2 位`);
       expect(behind).toContain(`${CLASS_2}（班主任 黄志强）：本学期上门家访 0/2 位`);
       expect(behind).toContain('刘芳：11月「教师家访」3/5 位');
+      // Nothing is waiting for the admin to assign it.
+      await h.say('陈立华', '/名单');
+      const status = cardsReceived(h, '陈立华').at(-1)!.text;
+      expect(status).toContain('走访对象：10 位，按班级（班主任、副班主任、任课教师）和部门共享，无需分配');
+      expect(status).not.toContain('待分配');
     };
 
     await tickDays(h, '2026-11-01', '2026-12-01', ['09:00', '16:00'], async (today) => {
