@@ -3,12 +3,11 @@ import type { Db } from './db/index.js';
 import { FeishuStandIn, sandboxCredentials } from './sandbox/index.js';
 import { people as peopleTable } from './db/schema.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
-import { generateDemoRoster } from './demo/roster.js';
+import { generateDemoRoster, seedPresetDemo } from './demo/roster.js';
 import { DEMO_BRANCH_CHAT_ID, demoOpenId, demoPresetCampaign } from './demo/seed.js';
 import { FeishuApi } from './feishu/api.js';
 import { createLogger } from './logger.js';
-import { formatImportReport, importRoster, matchStoredPeople } from './roster/import.js';
-import { SHEET_KINDS, sheetFromValues } from './roster/sheets.js';
+import { matchStoredPeople } from './roster/import.js';
 import type { AdjustableClock } from './clock.js';
 import { createSimulator, type Simulator } from './simulator/server.js';
 
@@ -27,12 +26,9 @@ async function populateTenant(config: Config, db: Db, clock: AdjustableClock, st
   }
   if ((await campaigns.all()).length === 0) {
     const campaign = demoPresetCampaign(config.sandboxPreset, clock.now());
-    await campaigns.save(campaign);
-    const roster = generateDemoRoster(campaign);
-    for (const m of roster.members) standIn.addUser({ openId: demoOpenId(m.name!), name: m.name!, mobile: m.mobile || undefined, email: m.email || undefined });
-    const sheets = SHEET_KINDS.map((k) => sheetFromValues(k, roster[k], 'demo'));
-    const report = await importRoster(sheets, { db, campaign, now: clock.now(), lookup });
-    if (!report.applied) throw new Error(formatImportReport(report, 'demo'));
+    // The tenant holds everyone first, so the import finds their accounts as a school's would.
+    for (const m of generateDemoRoster(campaign).members) standIn.addUser({ openId: demoOpenId(m.name!), name: m.name!, mobile: m.mobile || undefined, email: m.email || undefined });
+    await seedPresetDemo(db, campaign, clock.now(), lookup);
   }
   await matchStoredPeople(db, lookup);
 }

@@ -47,6 +47,19 @@ describe('zoufang CLI', { timeout: 90_000 }, () => {
     check.$client.close();
   });
 
+  it('seeds a preset\'s demo as the sandbox starts it: seed 002 with its classes\' head teachers and deputies', async () => {
+    const file = tmpDbFile();
+    const r = await zoufang(['seed-demo', '--preset', '三大一实干'], { DATABASE_PATH: file });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('“三大一实干”活动');
+    const db = openDatabase(file);
+    const everyone = db.select().from(people).all();
+    const led = new Set(everyone.map((p) => p.classLed).filter(Boolean));
+    expect(led.size).toBeGreaterThan(10);
+    expect(new Set(everyone.map((p) => p.classDeputy).filter(Boolean))).toEqual(led);
+    db.$client.close();
+  });
+
   it('help and --help print the usage and succeed, even with a broken configuration', async () => {
     for (const ask of ['help', '--help']) {
       const r = await zoufang([ask], { DATABASE_PATH: tmpDbFile(), PORT: 'abc' });

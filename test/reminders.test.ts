@@ -103,15 +103,15 @@ describe('visit quota pace', () => {
     const cards = cardsReceived(h, '刘芳').filter((c) => c.title.includes('走访进度'));
     // Mid-November is Sunday 15th → Monday 16th; five days before the end is Thursday 26th.
     expect(cards.map((c) => c.day)).toEqual(['2026-11-16', '2026-11-26']);
-    expect(cards[0]!.text).toContain('11月「教师家访」已完成 **0/3** 次，按进度此时应完成 1 次，本月还差 **3 次**，剩 14 天。');
-    expect(cards[1]!.text).toContain('本月还差 **3 次**，剩 4 天');
+    expect(cards[0]!.text).toContain('11月「教师家访」已走访 **0/3** 位，按进度此时应走访 1 位，本月还差 **3 位**，剩 14 天。');
+    expect(cards[1]!.text).toContain('本月还差 **3 位**，剩 4 天');
     // Nobody else is in 财经部.
     expect(cardsReceived(h, '黄志强').filter((c) => c.title.includes('走访进度'))).toEqual([]);
     const admin = cardsReceived(h, '陈立华').filter((c) => c.title.startsWith('逾期未完成'));
     // October (no visits either) on its first working day after, November on 1 December.
     expect(admin.map((c) => c.day)).toEqual(['2026-11-02', '2026-12-01']);
-    expect(admin[0]!.text).toContain('刘芳：10月「教师家访」0/3 次');
-    expect(admin[1]!.text).toContain('刘芳：11月「教师家访」0/3 次');
+    expect(admin[0]!.text).toContain('刘芳：10月「教师家访」0/3 位');
+    expect(admin[1]!.text).toContain('刘芳：11月「教师家访」0/3 位');
   });
 });
 
@@ -123,7 +123,7 @@ describe('the vacation between terms', () => {
     await tickDays(h, '2026-11-13', '2026-11-27', ['09:00']);
     const cards = cardsReceived(h, '刘芳').filter((c) => c.title.includes('走访进度'));
     expect(cards.map((c) => c.day)).toEqual(['2026-11-26']);
-    expect(cards[0]!.text).toContain('本月还差 **3 次**，剩 4 天');
+    expect(cards[0]!.text).toContain('本月还差 **3 位**，剩 4 天');
   });
 });
 
@@ -144,7 +144,7 @@ describe('admin commands', () => {
     expect(list).toContain('张伟：走访心得 · 截止 12月25日（周五）');
     expect(list).not.toContain('刘芳：走访心得');
     expect(list).toContain('刘芳：感人故事');
-    expect(list).toContain('刘芳：12月「教师家访」0/3 次');
+    expect(list).toContain('刘芳：12月「教师家访」0/3 位');
 
     const before = cardsReceived(h, '张伟').length;
     await h.say('陈立华', '/催办');
@@ -206,7 +206,7 @@ describe('admin commands', () => {
     const progress = cardText(h.cardsTo('刘芳').at(-1)!.content);
     expect(progress).toContain('请假中（11/2–11/20）');
     // 6 of November's 21 working days remain: ceil(3 × 6 / 21) = 1.
-    expect(progress).toContain('11月「教师家访」：**0/1** 次');
+    expect(progress).toContain('11月「教师家访」：已走访 **0/1** 位');
 
     await tickDays(h, '2026-11-02', '2026-11-30', ['09:00']);
     // Away at mid-month: no pace nudge; back for the month-end warning.
@@ -247,7 +247,7 @@ describe('/进度', () => {
     const early = cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!;
     expect(early.content.header.template).toBe('green');
     expect(early.text).toContain('📌 接下来：教师家访，11月30日（周一） 截止（还有 27 天）');
-    expect(early.text).toContain('⏳ 11月「教师家访」：**0/3** 次，还差 3 次，剩 27 天');
+    expect(early.text).toContain('⏳ 11月「教师家访」：已走访 **0/3** 位，还差 3 位，剩 27 天');
     expect(early.text).toContain('⏳ 走访心得：12月25日（周五） 截止');
     expect(early.text).toContain('填写走访心得');
     expect(early.text).toContain('记录走访 Record a visit');
@@ -257,7 +257,7 @@ describe('/进度', () => {
     const behind = cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!;
     expect(behind.content.header.template).toBe('orange');
     // 15 of November's 21 working days have passed: 2 of the 3 visits were due by now.
-    expect(behind.text).toContain('⚠️ 11月「教师家访」：**0/3** 次，还差 3 次，剩 10 天（按进度此时应完成 2 次）');
+    expect(behind.text).toContain('⚠️ 11月「教师家访」：已走访 **0/3** 位，还差 3 位，剩 10 天（按进度此时应走访 2 位）');
 
     // The button opens the form; after filing, /进度 shows it done.
     await fileReflection('刘芳');

@@ -284,7 +284,7 @@ describe('a whole year of seed 002 (三大一实干 2026: monthly quotas, three 
     // July's shortfall would be told in the vacation (3 August): it is not.
     expect(escalations.map((c) => c.day.slice(5))).toEqual(['04-01', '05-06', '06-01', '07-01', '09-01', '10-08', '11-02', '12-01']);
     for (const e of escalations) {
-      expect(e.text).toMatch(/刘芳：\d+月「教师家访」1\/5 次/);
+      expect(e.text).toMatch(/刘芳：\d+月「教师家访」1\/5 位/);
       expect(e.text).not.toContain('黄志强');
       expect(e.text).not.toContain('王建国');
     }
@@ -295,10 +295,10 @@ describe('a whole year of seed 002 (三大一实干 2026: monthly quotas, three 
     expect(digests.filter((t) => t.includes('党支部月报 ·'))).toHaveLength(9);
     expect(digests.filter((t) => t.includes('阶段小结 ·')).map((t) => /阶段小结 · (「\S+」)/.exec(t)![1])).toEqual(['「思想发动」', '「过程管控」']);
     const october = digests.find((t) => t.includes('党支部月报 · 2026年10月'))!;
-    expect(october).toContain('教师家访（每人每月至少 5 次）：本月 6 次；当期已达标 1/2 人，落后 1 人');
-    expect(october).toContain('校长室走访家委会和社会贤达（每人每月至少 5 次）：本月 5 次；当期已达标 1/1 人，落后 0 人');
+    expect(october).toContain('教师家访（每人每月至少走访 5 位）：本月 6 次；当期已达标 1/2 人，落后 1 人');
+    expect(october).toContain('校长室走访家委会和社会贤达（每人每月至少走访 5 位）：本月 5 次；当期已达标 1/1 人，落后 0 人');
     const november = digests.find((t) => t.includes('党支部月报 · 2026年11月'))!;
-    expect(november).toContain('教师家访（每人每月至少 5 次）：本月 1 次；当期已达标 0/1 人，落后 1 人，请假 1 人');
+    expect(november).toContain('教师家访（每人每月至少走访 5 位）：本月 1 次；当期已达标 0/1 人，落后 1 人，请假 1 人');
     expect(october).toContain('进度落后或逾期 1 人：刘芳（已分别私信提醒）');
     for (const t of digests) for (const student of ['刘班学生', '黄班学生', '家委甲']) expect(t).not.toContain(student);
   }, 300_000);

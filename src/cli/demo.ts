@@ -1,8 +1,8 @@
 import { openDatabase } from '../db/index.js';
 import { people } from '../db/schema.js';
 import { DISTRICT_SIZE, seedDistrict } from '../demo/district.js';
-import { generateDemoRoster } from '../demo/roster.js';
-import { seedDemo } from '../demo/seed.js';
+import { generateDemoRoster, seedPresetDemo } from '../demo/roster.js';
+import { demoLookup, demoPresetCampaign, seedDemo } from '../demo/seed.js';
 import { presetDefinition } from '../domain/presets.js';
 import { SHEETS, SHEET_KINDS } from '../roster/sheets.js';
 import { writeRosterWorkbook } from '../roster/template.js';
@@ -34,9 +34,18 @@ export const demoRosterCommand = command({
 export const seedDemoCommand = command({
   name: 'seed-demo',
   summary: '写入演示名单和活动 / load the demo roster and campaign',
-  run: async (_args, { io, clock, config }) => {
+  options: {
+    preset: { ...PRESET_OPTION, help: `${PRESET_OPTION.help}；给出时写入该预设的演示活动和完整的虚构名单（与沙箱相同）/ the preset's demo campaign and full synthetic roster, as the sandbox starts` },
+  },
+  run: async (args, { io, clock, config }) => {
     const db = openDatabase(config().databasePath);
     try {
+      if (args.preset) {
+        const campaign = demoPresetCampaign(presetNamed(args.preset).name, clock.now());
+        const roster = await seedPresetDemo(db, campaign, clock.now(), demoLookup);
+        io.out(`已写入演示数据 / demo data loaded: ${campaign.name}，${SHEET_KINDS.map((k) => `${SHEETS[k].title} ${roster[k].length}`).join('，')}`);
+        return 0;
+      }
       const r = await seedDemo(db, clock.now());
       io.out(`已写入演示数据 / demo data loaded: ${r.people} 人, ${r.zones} 个责任区`);
       return 0;

@@ -30,9 +30,10 @@ export const people = sqliteTable(
     email: text('email'),
     roles: text('roles', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     department: text('department'),
-    /** Classes the person teaches, and the class they lead as head teacher (班主任). */
+    /** Classes the person teaches, the class they lead as head teacher (班主任), and the one they deputise for (副班主任). */
     classesTaught: text('classes_taught', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     classLed: text('class_led'),
+    classDeputy: text('class_deputy'),
     /** The day they joined the campaign (local date); quotas for the month they join are prorated from it. Null: from the start. */
     joinedOn: text('joined_on'),
     createdAt: createdAt(),

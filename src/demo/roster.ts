@@ -1,5 +1,8 @@
+import type { Db } from '../db/index.js';
+import { CampaignRepo } from '../db/repos.js';
 import { ROLE_LABELS, type CampaignDefinition, type Role } from '../domain/campaign.js';
-import { completeRow, LIST_SEPARATOR, type SheetKind } from '../roster/sheets.js';
+import { formatImportReport, importRoster, type ContactLookup } from '../roster/import.js';
+import { completeRow, LIST_SEPARATOR, SHEET_KINDS, sheetFromValues, type SheetKind } from '../roster/sheets.js';
 import { DEMO_PEOPLE, DEMO_ZONES } from './seed.js';
 import { address, cnGrade, mulberry32, NumberBlock, personName, Random, uniqueName } from './synthetic.js';
 
@@ -88,6 +91,7 @@ interface Member {
   department: string;
   classesTaught: string[];
   classLed: string;
+  classDeputy: string;
 }
 
 const join = (xs: readonly string[]) => xs.join(LIST_SEPARATOR);
@@ -143,9 +147,9 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
   const listed = def.departments;
   const castDepartment = (d: string | undefined) => (listed.length && !listed.includes(d ?? '') ? listed[0]! : d ?? '');
   for (const p of DEMO_PEOPLE) {
-    members.push({ name: p.name, mobile: p.mobile, email: '', roles: p.roles as Role[], department: castDepartment(p.department), classesTaught: [], classLed: '' });
+    members.push({ name: p.name, mobile: p.mobile, email: '', roles: p.roles as Role[], department: castDepartment(p.department), classesTaught: [], classLed: '', classDeputy: '' });
   }
-  const add = (roles: Role[], department: string, classesTaught: string[] = [], classLed = '') => {
+  const add = (roles: Role[], department: string, classesTaught: string[] = [], classLed = '', classDeputy = '') => {
     const m: Member = {
       name: uniqueName(r, adultNames),
       mobile: memberMobiles.next(),
@@ -154,6 +158,7 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
       department,
       classesTaught,
       classLed,
+      classDeputy,
     };
     members.push(m);
     return m;
@@ -185,9 +190,11 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
     for (let i = 0; i < cadresWanted; i++) add(['cadre', 'party-teacher'], office());
     // Ordinary teachers carry no department: a department quota binds everyone in it, and the
     // seed's quotas are the leaders' work, not every classroom teacher's.
+    // 由班主任与副班主任、任课教师统筹安排: each class has both, and the students are theirs to share.
     for (const c of classes) {
       const sameGrade = classes.filter((o) => o.grade === c.grade && o !== c);
       add(['teacher', 'head-teacher'], '', [c.name, ...someClasses(sameGrade, 0, 2)], c.name);
+      add(['teacher'], '', [c.name, ...someClasses(sameGrade, 0, 1)], '', c.name);
     }
     for (let i = Math.ceil(classes.length / 4); i > 0; i--) add(['teacher'], '', someClasses(classes, 2, 3));
     // Each grade's group is led by one of its head teachers (年级组长), who joins the big discussion.
@@ -389,10 +396,23 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
         department: m.department,
         classesTaught: join(m.classesTaught),
         classLed: m.classLed,
+        classDeputy: m.classDeputy,
       }),
     ),
     dorms,
     zones,
     targets,
   };
+}
+
+/**
+ * A preset's demo campaign with its synthetic roster, imported the way a school
+ * imports its own: the sandbox and `seed-demo --preset` both start from it.
+ */
+export async function seedPresetDemo(db: Db, campaign: CampaignDefinition, now: Date, lookup: ContactLookup): Promise<DemoRoster> {
+  await new CampaignRepo(db).save(campaign);
+  const roster = generateDemoRoster(campaign);
+  const report = await importRoster(SHEET_KINDS.map((k) => sheetFromValues(k, roster[k], 'demo')), { db, campaign, now, lookup });
+  if (!report.applied) throw new Error(formatImportReport(report, 'demo'));
+  return roster;
 }

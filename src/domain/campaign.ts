@@ -214,6 +214,13 @@ export const campaignDefinitionSchema = z
         nominatorRole: z.enum(ROLES).default('nominator'),
       })
       .prefault({}),
+    /**
+     * Seed 002: 家访要做到由班主任与副班主任、任课教师统筹安排 — no one assigns students. A student
+     * target is shared by its class's head teacher, deputy and subject teachers, and a group in a
+     * department's quota by that department's members; any of them may file. Off: each target has
+     * the visitor an import, a claim or an admin gave it (seed 000).
+     */
+    sharedTargets: z.boolean().default(false),
     quotas: z.array(quota).default([]),
     coverage: z.array(coverageRule).default([]),
     /** 附件四 走访问卷: the seed leaves the questions to the school. */

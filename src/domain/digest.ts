@@ -3,7 +3,7 @@ import type { CampaignDefinition, CoverageRule, Quota } from './campaign.js';
 import type { LedgerDigestCounts } from './ledger.js';
 import { obligationsOf, visitsByPerson, type CampaignFacts, type Obligation } from './obligations.js';
 import { happenedIn, minDate, type Period } from './periods.js';
-import { coverageStanding, quotaApplies, quotaCoverage, quotaPeriodOn, quotaStanding, type CoverageStanding, type TargetFact } from './quotas.js';
+import { classesBelowInPerson, coverageStanding, quotaApplies, quotaCoverage, quotaPeriodOn, quotaStanding, type CoverageStanding, type TargetFact } from './quotas.js';
 import { ONCE_TASKS, type OnceTask } from './reminders.js';
 import type { ReportWeek } from './weeks.js';
 
@@ -101,6 +101,8 @@ export interface CampaignDigest {
   claimed?: { visited: number; required: number; people: number; behind: number };
   /** Each with `short`, a chart bar's label. */
   coverage: Array<CoverageStanding & { short: string }>;
+  /** Classes with fewer students visited in person this term than the campaign asks (上门家访每班至少2位学生). */
+  classesBelowInPerson: Array<{ className: string; inPerson: number; min: number }>;
   dormChecks?: { checked: number; expected: number };
   once: OnceSummary[];
   ledger?: LedgerDigestCounts;
@@ -190,10 +192,11 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     coverage: [
       ...def.coverage.map((r) => ({ ...coverageStanding(def, r, i.targets, facts.visits, asOf), short: COVERAGE_SHORT[r.rule] })),
       ...def.quotas.flatMap((q) => {
-        const c = quotaCoverage(def, q, i.targets, facts.visits, memberIds(q));
+        const c = quotaCoverage(def, q, i.targets, facts.visits, memberIds(q), asOf);
         return c ? [{ ...c, short: q.who.department ?? q.name }] : [];
       }),
     ],
+    classesBelowInPerson: classesBelowInPerson(def, i.targets, facts.visits, asOf),
     dormChecks: i.dormChecks,
     once,
     ledger: i.ledger,

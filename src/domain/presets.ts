@@ -84,6 +84,8 @@ const weiXingdong: Preset = {
 };
 
 const DEPARTMENTS = ['校长室', '学生中心', '发展中心', '课程中心', '服务中心'];
+/** 从3月底开始: the seed names no day, so the last week of March. */
+const leadersFrom = (year: number) => `${year}-03-25`;
 
 /**
  * Seed 002 hands out no questionnaire: these ask what its 家访 row sets out to learn
@@ -147,13 +149,16 @@ const sanDaYiShigan: Preset = {
       { key: 'outside-helper', name: '协助学校服务的社会人员', place: 'school', expectedCount: 5, purpose: SERVICE_PURPOSE },
       { key: 'student-family', name: '学生家庭（家访）', place: 'home', student: true, purpose: '了解学生在家学习生活环境，为资助学业、帮扶学习作准备；了解家长对学校的要求' },
     ],
+    // 由班主任与副班主任、任课教师统筹安排；部门统筹协同走访
+    sharedTargets: true,
+    // The table's 时间 column is one merged cell, 从3月底开始，全年常态化开展: every row starts then, and
+    // 直至两月内走访一遍 is each group covered within two months of it. Every leader's quota counts distinct people (每位…走访5位).
     quotas: [
-      // 校长室：每位每月至少走访5位，直至两月内走访一遍；从3月底开始
-      { key: 'principal-office', name: '校长室走访家委会和社会贤达', who: { department: '校长室' }, targetKinds: ['parent-committee', 'community-figure'], min: 5, period: 'month', coverWithinMonths: 2, from: `${year}-03-25` },
-      { key: 'student-centre', name: '学生中心走访大队委和班队委员', who: { department: '学生中心' }, targetKinds: ['student-leader'], min: 5, period: 'month', coverWithinMonths: 2 },
-      { key: 'development-centre', name: '发展中心走访办公室（级组）教师', who: { department: '发展中心' }, targetKinds: ['office-teacher'], min: 3, period: 'month', coverWithinMonths: 2 },
-      { key: 'curriculum-centre', name: '课程中心走访备课组教师', who: { department: '课程中心' }, targetKinds: ['lesson-group-teacher'], min: 3, period: 'month', coverWithinMonths: 2 },
-      { key: 'service-centre', name: '服务中心走访后勤和协助人员', who: { department: '服务中心' }, targetKinds: ['logistics-staff', 'outside-helper'], min: 3, period: 'month', coverWithinMonths: 2 },
+      { key: 'principal-office', name: '校长室走访家委会和社会贤达', who: { department: '校长室' }, targetKinds: ['parent-committee', 'community-figure'], min: 5, period: 'month', coverWithinMonths: 2, from: leadersFrom(year) },
+      { key: 'student-centre', name: '学生中心走访大队委和班队委员', who: { department: '学生中心' }, targetKinds: ['student-leader'], min: 5, period: 'month', coverWithinMonths: 2, from: leadersFrom(year) },
+      { key: 'development-centre', name: '发展中心走访办公室（级组）教师', who: { department: '发展中心' }, targetKinds: ['office-teacher'], min: 3, period: 'month', coverWithinMonths: 2, from: leadersFrom(year) },
+      { key: 'curriculum-centre', name: '课程中心走访备课组教师', who: { department: '课程中心' }, targetKinds: ['lesson-group-teacher'], min: 3, period: 'month', coverWithinMonths: 2, from: leadersFrom(year) },
+      { key: 'service-centre', name: '服务中心走访后勤和协助人员', who: { department: '服务中心' }, targetKinds: ['logistics-staff', 'outside-helper'], min: 3, period: 'month', coverWithinMonths: 2, from: leadersFrom(year) },
       // 全体教师：每位每月至少走访5位
       { key: 'home-visits', name: '教师家访', who: { role: 'teacher' }, targetKinds: ['student-family'], min: 5, period: 'month' },
     ],

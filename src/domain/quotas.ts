@@ -82,11 +82,18 @@ export const quotaPeriodOn = (def: CampaignDefinition, q: Quota, date: string) =
 
 export type QuotaState = 'met' | 'on-track' | 'behind' | 'missed' | 'excused';
 
+/**
+ * How many people the visits reached: seed 002's 每位每月至少走访5位 counts
+ * families, so three families and two more calls to one of them make 3, not 5.
+ */
+export const distinctPeople = (visits: VisitFact[]): number => new Set(visits.map((v) => v.targetId)).size;
+
 export interface QuotaStanding {
   quota: Quota;
   period: Period;
   /** The quota for this person in this period: the full number, less for days before they joined or on leave. */
   required: number;
+  /** Distinct people visited in the period (not visits). */
   done: number;
   /** What someone keeping pace would have done by today. */
   expectedNow: number;
@@ -128,7 +135,7 @@ export function quotaStanding(def: CampaignDefinition, q: Quota, p: Period, pers
   const e = elapsed(def, p, today, person.availability);
   // A partial period (joined mid-month, on leave) owes its share of the quota, rounded up.
   const required = full === 0 ? 0 : Math.ceil((q.min * e.total) / full - 1e-9);
-  const done = visits.filter(countsToward(q, person.id, p)).length;
+  const done = distinctPeople(visits.filter(countsToward(q, person.id, p)));
   const expectedNow = paceDue(required, e.passed, e.total);
   const state: QuotaState =
     required === 0 ? 'excused' : done >= required ? 'met' : today > p.end ? 'missed' : done < expectedNow ? 'behind' : 'on-track';
@@ -172,6 +179,8 @@ export function claimedStanding(
 
 // ---- coverage of target groups
 
+export type CoverageState = 'open' | 'met' | 'missed';
+
 export interface CoverageStanding {
   key: string;
   name: string;
@@ -182,7 +191,37 @@ export interface CoverageStanding {
   /** Per class, where the rule is about classes or students. */
   byClass?: Array<{ className: string; covered: number; total: number }>;
   dueOn: string;
+  /** `open` until the deadline; then `met` (on `metOn`) or `missed`. */
+  state: CoverageState;
+  /** The day the last unit was covered, when every unit is. */
+  metOn?: string;
+  /** How many units were covered by the deadline, once it has passed. */
+  coveredByDue?: number;
 }
+
+/**
+ * Where a coverage rule stands, from the day each unit (a target, a class) was
+ * covered: a deadline still ahead is open; one passed is met on the day the
+ * last unit was covered, or missed.
+ */
+export function coverageState(coveredOn: Array<string | null>, dueOn: string, today: string): Pick<CoverageStanding, 'covered' | 'total' | 'state' | 'metOn' | 'coveredByDue'> {
+  const days = coveredOn.filter((d): d is string => d !== null && d <= today);
+  const total = coveredOn.length;
+  const metOn = total > 0 && days.length === total ? days.reduce((a, b) => (a > b ? a : b)) : undefined;
+  if (metOn && metOn <= dueOn) return { covered: days.length, total, state: 'met', metOn };
+  if (today <= dueOn) return { covered: days.length, total, state: 'open' };
+  return { covered: days.length, total, state: 'missed', metOn, coveredByDue: days.filter((d) => d <= dueOn).length };
+}
+
+/** The first day each target was visited among `visits`. */
+function firstVisits(visits: VisitFact[]): Map<number, string> {
+  const first = new Map<number, string>();
+  for (const v of visits) if (!first.has(v.targetId) || v.occurredOn < first.get(v.targetId)!) first.set(v.targetId, v.occurredOn);
+  return first;
+}
+
+/** The day a class had `min` of its students visited: the min-th first visit. */
+const nthDay = (days: string[], min: number): string | null => (days.length >= min ? [...days].sort()[min - 1]! : null);
 
 function byClass(targets: TargetFact[], covered: Set<number>) {
   const m = new Map<string, { className: string; covered: number; total: number }>();
@@ -200,29 +239,65 @@ function byClass(targets: TargetFact[], covered: Set<number>) {
 export function coverageStanding(def: CampaignDefinition, rule: CoverageRule, targets: TargetFact[], visits: VisitFact[], today: string): CoverageStanding {
   const term = termOn(def, today);
   const group = targets.filter((t) => t.kind === rule.targetKind);
-  const inTerm = visits.filter((v) => v.targetKind === rule.targetKind && term.start <= v.occurredOn && v.occurredOn <= term.end);
+  const inTerm = visits.filter((v) => v.targetKind === rule.targetKind && term.start <= v.occurredOn && v.occurredOn <= term.end && v.occurredOn <= today);
   const base = { key: rule.key, name: rule.name, dueOn: term.end };
   if (rule.rule === 'in-person-per-class') {
-    const inPerson = new Set(inTerm.filter((v) => v.mode === 'in-person').map((v) => v.targetId));
-    const classes = byClass(group, inPerson);
-    return { ...base, covered: classes.filter((c) => c.covered >= rule.min).length, total: classes.length, unit: '个班', byClass: classes };
+    const first = firstVisits(inTerm.filter((v) => v.mode === 'in-person'));
+    const classes = byClass(group, new Set(first.keys()));
+    const classOn = classes.map((c) => nthDay(group.filter((t) => (t.className ?? '（未分班）') === c.className && first.has(t.id)).map((t) => first.get(t.id)!), rule.min));
+    return { ...base, ...coverageState(classOn, term.end, today), unit: '个班', byClass: classes };
   }
-  const ok = new Set(inTerm.filter((v) => rule.rule !== 'interns-at-enterprise' || v.place === 'enterprise').map((v) => v.targetId));
-  const ids = new Set(group.map((t) => t.id));
-  return { ...base, covered: [...ok].filter((id) => ids.has(id)).length, total: group.length, unit: '位', byClass: byClass(group, ok) };
+  const first = firstVisits(inTerm.filter((v) => rule.rule !== 'interns-at-enterprise' || v.place === 'enterprise'));
+  return { ...base, ...coverageState(group.map((t) => first.get(t.id) ?? null), term.end, today), unit: '位', byClass: byClass(group, new Set(first.keys())) };
+}
+
+/** Classes whose students visited in person this term are fewer than the rule asks (上门家访每班至少2位学生). */
+export function classesBelowInPerson(def: CampaignDefinition, targets: TargetFact[], visits: VisitFact[], today: string): Array<{ className: string; inPerson: number; min: number }> {
+  return def.coverage.flatMap((rule) =>
+    rule.rule === 'in-person-per-class'
+      ? (coverageStanding(def, rule, targets, visits, today).byClass ?? []).filter((c) => c.covered < rule.min).map((c) => ({ className: c.className, inPerson: c.covered, min: rule.min }))
+      : [],
+  );
+}
+
+/** A class's term as its head teacher follows it: who has been visited and by whom, who not yet, and how many in person. */
+export interface ClassTermStanding {
+  className: string;
+  term: Period;
+  /** Students of the class (the every-target-once rule's kind), each with everyone who visited them this term. */
+  students: Array<{ id: number; visitorIds: number[]; inPerson: boolean }>;
+  /** In-person visits the class needs this term, when the campaign has that rule. */
+  inPersonMin?: number;
+}
+
+export function classTermStanding(def: CampaignDefinition, className: string, targets: TargetFact[], visits: VisitFact[], today: string): ClassTermStanding | undefined {
+  const every = def.coverage.find((r) => r.rule === 'every-target-once');
+  if (!every) return undefined;
+  const inPersonRule = def.coverage.find((r) => r.rule === 'in-person-per-class' && r.targetKind === every.targetKind);
+  const term = termOn(def, today);
+  const students = targets
+    .filter((t) => t.kind === every.targetKind && t.className === className)
+    .map((t) => {
+      const mine = visits.filter((v) => v.targetId === t.id && term.start <= v.occurredOn && v.occurredOn <= term.end);
+      return { id: t.id, visitorIds: [...new Set(mine.flatMap((v) => v.visitorIds))], inPerson: mine.some((v) => v.mode === 'in-person') };
+    });
+  return { className, term, students, inPersonMin: inPersonRule?.rule === 'in-person-per-class' ? inPersonRule.min : undefined };
 }
 
 /**
  * Seed 002's 直至两月内走访一遍: every target of a quota's group visited by
  * someone of the department within N months of the quota's start.
  */
-export function quotaCoverage(def: CampaignDefinition, q: Quota, targets: TargetFact[], visits: VisitFact[], memberIds: number[]): CoverageStanding | undefined {
+export function quotaCoverage(def: CampaignDefinition, q: Quota, targets: TargetFact[], visits: VisitFact[], memberIds: number[], today: string): CoverageStanding | undefined {
   if (!q.coverWithinMonths) return undefined;
   const from = q.from ?? def.window.start;
   const dueOn = minDate(dayjs(from).add(q.coverWithinMonths, 'month').subtract(1, 'day').format('YYYY-MM-DD'), def.window.end);
   const members = new Set(memberIds);
   const group = targets.filter((t) => q.targetKinds.includes(t.kind));
   const ids = new Set(group.map((t) => t.id));
-  const seen = new Set(visits.filter((v) => ids.has(v.targetId) && v.occurredOn >= from && v.visitorIds.some((id) => members.has(id))).map((v) => v.targetId));
-  return { key: `quota-${q.key}`, name: `${q.name}（${q.coverWithinMonths}个月内全覆盖）`, covered: seen.size, total: group.length, unit: '位', dueOn };
+  const first = firstVisits(visits.filter((v) => ids.has(v.targetId) && v.occurredOn >= from && v.visitorIds.some((id) => members.has(id))));
+  return {
+    key: `quota-${q.key}`, name: `${q.name}（${q.coverWithinMonths}个月内全覆盖）`, unit: '位', dueOn,
+    ...coverageState(group.map((t) => first.get(t.id) ?? null), dueOn, today),
+  };
 }

@@ -2,9 +2,10 @@ import type { Db } from '../db/index.js';
 import type { ActiveCampaign } from '../db/repos.js';
 import { visitsByPerson } from '../domain/obligations.js';
 import { minDate, termOn } from '../domain/periods.js';
-import { claimedStanding, quotaApplies, quotaPeriods, quotaStanding } from '../domain/quotas.js';
+import { claimedStanding, coverageStanding, quotaApplies, quotaPeriods, quotaStanding } from '../domain/quotas.js';
 import { localDate } from '../domain/time.js';
 import { ScheduleFacts } from '../features/reminders/facts.js';
+import type { FormSheet } from './forms.js';
 import type { QuotaCell, QuotaStatus } from './summary.js';
 
 /**
@@ -39,4 +40,42 @@ export async function quotaColumns(db: Db, campaign: ActiveCampaign, range: { fr
     cells.set(p.id, mine);
   }
   return (personId) => cells.get(personId) ?? [];
+}
+
+/**
+ * 汇总（班级）: seed 002 per class — students visited this term, and those
+ * visited in person against 上门家访每班至少2位学生 — so the classes short of
+ * it are in the archive, not only in the group's digest.
+ */
+export async function classSheet(db: Db, campaign: ActiveCampaign, now: Date): Promise<FormSheet | undefined> {
+  const { def } = campaign;
+  const every = def.coverage.find((r) => r.rule === 'every-target-once' && def.targetKinds.find((k) => k.key === r.targetKind)?.student);
+  const inPerson = def.coverage.find((r) => r.rule === 'in-person-per-class');
+  if (!every && !inPerson) return undefined;
+  const today = minDate(localDate(now, def.timezone), def.window.end);
+  const facts = new ScheduleFacts(db);
+  const [targets, visits] = [await facts.targets(def.id), await facts.visits(def.id)];
+  const visited = new Map((every ? coverageStanding(def, every, targets, visits, today).byClass ?? [] : []).map((c) => [c.className, c]));
+  const met = new Map((inPerson ? coverageStanding(def, inPerson, targets, visits, today).byClass ?? [] : []).map((c) => [c.className, c]));
+  const min = inPerson?.rule === 'in-person-per-class' ? inPerson.min : 0;
+  const names = [...new Set([...visited.keys(), ...met.keys()])].sort((a, b) => a.localeCompare(b, 'zh'));
+  return {
+    key: 'by-class',
+    name: '汇总（班级）',
+    title: `家访完成情况汇总（按班级，${termOn(def, today).label}）`,
+    landscape: false,
+    columns: [
+      { header: '班级' },
+      { header: '学生数', kind: 'number' },
+      { header: '本学期已走访', kind: 'number' },
+      { header: '上门家访', kind: 'number' },
+      { header: '上门家访要求' },
+    ],
+    rows: names.map((n) => {
+      const v = visited.get(n);
+      const p = met.get(n);
+      const inPersonCount = p?.covered ?? 0;
+      return [n, v?.total ?? p?.total ?? 0, v?.covered ?? 0, inPersonCount, min ? (inPersonCount >= min ? `达标（≥${min}）` : `不足：还差 ${min - inPersonCount} 位`) : ''];
+    }),
+  };
 }

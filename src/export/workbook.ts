@@ -17,7 +17,7 @@ import {
 } from './forms.js';
 import { loadExportData, type ExportData, type ExportScope } from './load.js';
 import { photoCell, planPhotos, writePhotoZip } from './photos.js';
-import { quotaColumns } from './quotas.js';
+import { classSheet, quotaColumns } from './quotas.js';
 import { streamingWorkbook, writeFormPages, writeSheet, type CellValue, type Column, type SheetSpec } from './sheet.js';
 import { byDepartment, combined, COUNT_HEADERS, countCells, peopleOf, quotaTable, tallies, type QuotaStatus } from './summary.js';
 
@@ -138,7 +138,8 @@ export async function writeSchoolExport(db: Db, scope: ExportScope, o: SchoolExp
     .filter(Boolean)
     .join(' · ');
   const quotaStatus = await quotaColumns(db, scope.campaign, { from: scope.from, to: scope.to }, o.now);
-  const sheets = [...summarySheets(data, quotaStatus), ...formSheets(data, photoCell(plan))].map((s) => ({ ...s, subtitle }));
+  const classes = await classSheet(db, scope.campaign, o.now);
+  const sheets = [...summarySheets(data, quotaStatus), ...(classes ? [classes] : []), ...formSheets(data, photoCell(plan))].map((s) => ({ ...s, subtitle }));
   const written = await writeWorkbook(o.workbookFile, sheets);
   if (plan.entries.length) await writePhotoZip(plan, o.zipFile);
   return { ...written, photos: plan.entries.length, missingPhotos: plan.missing };

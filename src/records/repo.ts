@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNull } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import {
   ledgerItems,
@@ -91,6 +91,18 @@ export class RecordRepo {
 
   async ofForm(campaignId: string, form: RecordForm): Promise<RecordRow[]> {
     return this.db.select().from(records).where(and(eq(records.campaignId, campaignId), eq(records.form, form))).orderBy(desc(records.id)).all();
+  }
+
+  /** How many visits each of `targetIds` has had, by anyone: a shared target's visits are the class's or the department's together. */
+  async visitCounts(campaignId: string, targetIds: number[]): Promise<Map<number, number>> {
+    if (!targetIds.length) return new Map();
+    const rows = this.db
+      .select({ id: records.subjectId, n: count() })
+      .from(records)
+      .where(and(eq(records.campaignId, campaignId), eq(records.form, 'visit'), inArray(records.subjectId, targetIds)))
+      .groupBy(records.subjectId)
+      .all();
+    return new Map(rows.map((r) => [r.id, r.n]));
   }
 
   /** Visit records a person counts in (as author or co-visitor). */

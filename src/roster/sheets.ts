@@ -68,6 +68,7 @@ export const SHEETS: Record<SheetKind, SheetSpec> = {
       col('department', '部门', ['department', 'dept'], false, '所在部门，如 学生处 / 校长室', 40),
       col('classesTaught', '任教班级', ['classes taught', 'teaches'], false, '可填多个，用 、 分隔', 600),
       col('classLed', '班主任班级', ['class led', 'head teacher of'], false, '担任班主任的班级', 40),
+      col('classDeputy', '副班主任班级', ['deputy of', 'class deputy'], false, '担任副班主任的班级', 40),
     ],
   },
   dorms: {

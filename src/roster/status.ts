@@ -2,6 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { assignments, dorms, people, schoolClasses, targets, zones } from '../db/schema.js';
 import { ROLE_LABELS, type CampaignDefinition } from '../domain/campaign.js';
+import { sharesTarget } from '../domain/sharing.js';
 
 /**
  * Where a campaign's assignments stand, for the admin: what is still unassigned,
@@ -58,10 +59,22 @@ export async function rosterStatusLines(db: Db, def: CampaignDefinition): Promis
     lines.push(withList(`责任区：${list.length} 个${ownerless.length ? '' : '，均有负责人'}`, 'zones', '无负责人', ownerless));
   }
 
-  const all = db.select({ id: targets.id, kind: targets.kind, status: targets.status }).from(targets).where(eq(targets.campaignId, def.id)).all();
+  const all = db.select({ id: targets.id, kind: targets.kind, className: targets.className, status: targets.status }).from(targets).where(eq(targets.campaignId, def.id)).all();
   const claimed = all.filter((t) => holders('target', t.id)).length;
   const proposed = all.filter((t) => t.status === 'proposed').length;
-  lines.push({ text: `走访对象：${all.length} 位（已分配 ${claimed}，待分配 ${all.filter((t) => t.status === 'open').length - claimed}${proposed ? `，待确认推荐 ${proposed}` : ''}）` });
+  if (def.sharedTargets) {
+    // Nothing waits for assignment; what needs the admin is a target nobody on the roster shares (a class with no teacher listed).
+    const nobody = all.filter((t) => t.status === 'open' && !holders('target', t.id) && !everyone.some((p) => sharesTarget(def, p, t)));
+    const classes = [...new Set(nobody.flatMap((t) => (t.className ? [t.className] : [])))];
+    lines.push(
+      withList(
+        `走访对象：${all.length} 位，按班级（班主任、副班主任、任课教师）和部门共享，无需分配${nobody.length ? `；名单中无人负责 ${nobody.length} 位` : ''}`,
+        'unshared-classes', '没有教师的班级', classes, '个班',
+      ),
+    );
+  } else {
+    lines.push({ text: `走访对象：${all.length} 位（已分配 ${claimed}，待分配 ${all.filter((t) => t.status === 'open').length - claimed}${proposed ? `，待确认推荐 ${proposed}` : ''}）` });
+  }
   for (const k of def.targetKinds) {
     const n = all.filter((t) => t.kind === k.key).length;
     if (k.expectedCount !== undefined) lines.push({ text: `  ${k.name}：${n}${n === k.expectedCount ? '' : `（方案为 ${k.expectedCount}）`}` });

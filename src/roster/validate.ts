@@ -43,6 +43,7 @@ export interface PlannedMember {
   department: string | null;
   classesTaught: string[];
   classLed: string | null;
+  classDeputy: string | null;
 }
 
 export interface PlannedDorm {
@@ -269,7 +270,8 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
     }
     const classesTaught = splitList(v('classesTaught')).map((c) => knownClass(c, 'classesTaught', report));
     const classLed = knownClass(v('classLed'), 'classLed', report);
-    if (!ok || classesTaught.includes(null) || (v('classLed') && !classLed)) return;
+    const classDeputy = knownClass(v('classDeputy'), 'classDeputy', report);
+    if (!ok || classesTaught.includes(null) || (v('classLed') && !classLed) || (v('classDeputy') && !classDeputy)) return;
 
     // The same person already stored (by mobile, else email) is updated, not duplicated.
     const byMobile = mobile ? directory.byMobile.get(mobile) : undefined;
@@ -291,6 +293,7 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
       department: department ?? before?.department ?? null,
       classesTaught: classesTaught.length ? (classesTaught as string[]) : (before?.classesTaught ?? []),
       classLed: classLed ?? before?.classLed ?? null,
+      classDeputy: classDeputy ?? before?.classDeputy ?? null,
     };
     plan.members.push(member);
     directory.put({ ref, name, mobile: member.mobile, email: member.email, roles: member.roles }, existing);

@@ -67,7 +67,7 @@ for (const preset of ['wei-xingdong', 'san-da-yi-shigan']) {
 
     it('references only classes on the classes sheet', () => {
       const referenced = [
-        ...roster.members.flatMap((m) => [...split(m.classesTaught), m.classLed!]),
+        ...roster.members.flatMap((m) => [...split(m.classesTaught), m.classLed!, m.classDeputy!]),
         ...roster.dorms.flatMap((d) => [d.headClass!, ...split(d.members).map((x) => /（(.+)）$/.exec(x)?.[1] ?? `unparsed: ${x}`)]),
         ...roster.zones.map((z) => z.linkedClass!),
         ...roster.targets.map((t) => t.className!),
@@ -189,6 +189,7 @@ describe('generateDemoRoster, preset specifics', () => {
     for (const c of roster.classes) {
       expect(c.name).toMatch(/^[一二三四五六]年级（\d）班$/);
       expect(roster.members.filter((m) => m.classLed === c.name).length).toBe(1);
+      expect(roster.members.filter((m) => m.classDeputy === c.name).length).toBe(1);
     }
     const leaderKind = def.targetKinds.find((k) => k.key === 'student-leader')!;
     const upper = roster.classes.filter((c) => Number(c.grade) >= 3);

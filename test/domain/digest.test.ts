@@ -32,7 +32,7 @@ describe('campaign digest numbers', () => {
       T(1, '周敏', ['teacher']), // 5 home visits in November: met
       T(2, '吴强', ['teacher']), // 2: behind, then missed
       T(3, '郑华', ['teacher'], null, [{ start: '2026-11-01', end: '2026-11-30' }]), // on leave all month: excused
-      T(4, '王校长', ['leader'], '校长室'), // 5 committee visits: met
+      T(4, '王校长', ['leader'], '校长室'), // 5 calls on 2 committee members: 2 people of the 5 (每位每月至少走访5位)
     ],
     visits: [
       // 周敏: five, one of them with 吴强 along (it counts for both).
@@ -41,7 +41,7 @@ describe('campaign digest numbers', () => {
       v(104, '2026-11-24', [2]),
       // October's visit counts for the term's coverage, not for November.
       v(101, '2026-10-15', [1]),
-      // 王校长: five committee visits.
+      // 王校长: five visits, but to two committee members.
       ...[201, 202, 201, 202, 201].map((id, i) => v(id, `2026-11-0${i + 2}`, [4], { targetKind: 'parent-committee', className: null, place: 'school' })),
     ],
     dorms: [],
@@ -59,20 +59,21 @@ describe('campaign digest numbers', () => {
     expect(d.visits).toBe(11);
     expect(d.visitors).toBe(3);
     expect(d.quotas.find((q) => q.name === '教师家访')).toEqual({ name: '教师家访', short: '教师家访', min: 5, period: 'month', people: 3, visits: 6, met: 1, behind: 1, excused: 1 });
-    expect(d.quotas.find((q) => q.name === '校长室走访家委会和社会贤达')).toMatchObject({ people: 1, visits: 5, met: 1, behind: 0 });
+    expect(d.quotas.find((q) => q.name === '校长室走访家委会和社会贤达')).toMatchObject({ people: 1, visits: 5, met: 0, behind: 1 });
     expect(d.quotas.find((q) => q.name === '学生中心走访大队委和班队委员')).toMatchObject({ people: 0, visits: 0, met: 0 });
     // Autumn term: all six students visited at least once; in person: 一(1)班 has 4, 一(2)班 only 1 (105 was by phone).
     expect(d.coverage.find((c) => c.key === 'every-student')).toMatchObject({ covered: 6, total: 6 });
     expect(d.coverage.find((c) => c.key === 'in-person')).toMatchObject({ covered: 1, total: 2, unit: '个班' });
     // The two committee members, visited by 校长室 since its quota began on 25 March (the two-month window closed on 24 May).
-    expect(d.coverage.find((c) => c.key === 'quota-principal-office')).toMatchObject({ covered: 2, total: 2, dueOn: '2026-05-24' });
+    // Both were first visited in November, long after that: the deadline was missed, with none covered by it.
+    expect(d.coverage.find((c) => c.key === 'quota-principal-office')).toMatchObject({ covered: 2, total: 2, dueOn: '2026-05-24', state: 'missed', coveredByDue: 0 });
     // Ties in pinyin order: 王 (wáng) before 周 (zhōu).
     expect(d.highlights).toEqual([
       { name: '王校长', visits: 5 },
       { name: '周敏', visits: 5 },
       { name: '吴强', visits: 2 },
     ]);
-    expect(d.behind).toEqual(['吴强']);
+    expect(d.behind).toEqual(['王校长', '吴强']);
     expect(d.ledger).toEqual({ opened: 3, closed: 2, overdue: 1, medianDaysToClose: 4.5 });
   });
 
@@ -81,7 +82,7 @@ describe('campaign digest numbers', () => {
     const d = campaignDigest({ def, kind: 'weekly', period: week, asOf: '2026-11-23', facts, targets });
     expect(d.visits).toBe(1);
     expect(d.quotas.find((q) => q.name === '教师家访')).toMatchObject({ visits: 1, met: 1, behind: 1, excused: 1 });
-    expect(d.behind).toEqual(['吴强']);
+    expect(d.behind).toEqual(['王校长', '吴强']);
   });
 
   it('lists nobody as behind when the digest is taken in the vacation between terms', () => {
@@ -103,10 +104,12 @@ describe('campaign digest numbers', () => {
   it('says "reminded" only of those who were', () => {
     const d = (reminded: number[]) =>
       campaignDigest({ def, kind: 'monthly', period: monthOn(def, '2026-11-15')!, asOf: '2026-12-01', facts, targets, reminded: new Set(reminded) });
-    expect(behindInGroup(d([]), 'names')).toBe('进度落后或逾期 1 人：吴强');
-    expect(behindInGroup(d([1]), 'names')).toBe('进度落后或逾期 1 人：吴强');
-    expect(behindInGroup(d([2]), 'names')).toBe('进度落后或逾期 1 人：吴强（已分别私信提醒）');
-    expect(behindInGroup(d([2]), 'counts')).toBe('进度落后或逾期 1 人（已分别私信提醒）');
+    // Behind in November: 吴强 (2), and 王校长 (4), whose five calls reached two people.
+    expect(behindInGroup(d([]), 'names')).toBe('进度落后或逾期 2 人：王校长、吴强');
+    expect(behindInGroup(d([1]), 'names')).toBe('进度落后或逾期 2 人：王校长、吴强');
+    expect(behindInGroup(d([2]), 'names')).toBe('进度落后或逾期 2 人：王校长、吴强（其中 1 人已私信提醒）');
+    expect(behindInGroup(d([2, 4]), 'names')).toBe('进度落后或逾期 2 人：王校长、吴强（已分别私信提醒）');
+    expect(behindInGroup(d([2, 4]), 'counts')).toBe('进度落后或逾期 2 人（已分别私信提醒）');
   });
 });
 

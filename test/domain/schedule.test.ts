@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCampaignDefinition, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
 import { presetDefinition } from '../../src/domain/presets.js';
 import { elapsed, monthOn, monthsOf, termOn, workingDays, type Availability } from '../../src/domain/periods.js';
-import { claimedStanding, coverageStanding, quotaCoverage, quotaPeriodOn, quotaPeriods, quotaStanding, type VisitFact } from '../../src/domain/quotas.js';
+import { claimedStanding, classesBelowInPerson, classTermStanding, coverageStanding, coverageState, distinctPeople, quotaCoverage, quotaPeriodOn, quotaPeriods, quotaStanding, type VisitFact } from '../../src/domain/quotas.js';
 import { currentStage, deadlineStages, mayNudge, monthlyPaceStages, nextNudgeMoment, onceTaskDue, periodStages, stageMoment } from '../../src/domain/reminders.js';
 
 /**
@@ -68,6 +68,24 @@ describe('visit quotas', () => {
     expect(quotaStanding(sanDa, homeVisits, nov, teacher(), visits, '2026-11-20').done).toBe(1);
   });
 
+  it('counts distinct people, not visits: three families and two repeat calls make 3/5', () => {
+    const nov = quotaPeriodOn(sanDa, homeVisits, '2026-11-20')!;
+    const visits = [
+      visit('2026-11-03', { targetId: 501 }),
+      visit('2026-11-04', { targetId: 502 }),
+      visit('2026-11-05', { targetId: 503 }),
+      visit('2026-11-10', { targetId: 501, mode: 'phone' }),
+      visit('2026-11-12', { targetId: 501 }),
+    ];
+    expect(distinctPeople(visits)).toBe(3);
+    expect(quotaStanding(sanDa, homeVisits, nov, teacher(), visits, '2026-12-01')).toMatchObject({ required: 5, done: 3, state: 'missed' });
+    // The leaders' 5位 and 3位 alike.
+    const dev = sanDa.quotas.find((q) => q.key === 'development-centre')!;
+    const leader = { id: 7, roles: ['leader'], department: '发展中心', availability: { leaves: [] } };
+    const calls = [501, 501, 502, 502].map((targetId, i) => visit(`2026-11-0${i + 2}`, { targetId, targetKind: 'office-teacher' }));
+    expect(quotaStanding(sanDa, dev, quotaPeriodOn(sanDa, dev, '2026-11-20')!, leader, calls, '2026-11-20')).toMatchObject({ required: 3, done: 2 });
+  });
+
   it('prorates the month for a teacher who joined mid-month, and excuses a month spent on leave', () => {
     const nov = quotaPeriodOn(sanDa, homeVisits, '2026-11-20')!;
     // 11 of 21 working days: ceil(5 × 11 / 21) = 3.
@@ -129,9 +147,42 @@ describe('coverage', () => {
   });
 
   it('covers a quota group within two months of its start, by members of the department only', () => {
-    const c = quotaCoverage(sanDa, principal, targets, [v(4, '2026-04-01', 'in-person', [9]), v(4, '2026-04-02', 'in-person', [3])], [9])!;
-    expect(c).toMatchObject({ covered: 1, total: 1, dueOn: '2026-05-24' });
-    expect(quotaCoverage(sanDa, principal, targets, [v(4, '2026-04-01', 'in-person', [3])], [9])!.covered).toBe(0);
+    const c = quotaCoverage(sanDa, principal, targets, [v(4, '2026-04-01', 'in-person', [9]), v(4, '2026-04-02', 'in-person', [3])], [9], '2026-04-03')!;
+    expect(c).toMatchObject({ covered: 1, total: 1, dueOn: '2026-05-24', state: 'met', metOn: '2026-04-01' });
+    expect(quotaCoverage(sanDa, principal, targets, [v(4, '2026-04-01', 'in-person', [3])], [9], '2026-04-03')).toMatchObject({ covered: 0, state: 'open' });
+  });
+
+  it('starts every row of the department table at the end of March (one merged cell), due two months later', () => {
+    for (const q of sanDa.quotas.filter((x) => x.who.department)) {
+      expect(q.from, q.key).toBe('2026-03-25');
+      expect(quotaCoverage(sanDa, q, [], [], [], '2026-04-01')!.dueOn, q.key).toBe('2026-05-24');
+    }
+  });
+
+  it('says a passed deadline was missed, or met on which day, instead of an old 截至', () => {
+    const group = [...targets, { id: 5, kind: 'community-figure', className: null }];
+    const early = [v(4, '2026-04-01', 'in-person', [9]), v(5, '2026-05-20', 'phone', [9])];
+    expect(quotaCoverage(sanDa, principal, group, early, [9], '2026-12-01')).toMatchObject({ state: 'met', metOn: '2026-05-20', covered: 2, total: 2 });
+    const late = [v(4, '2026-04-01', 'in-person', [9]), v(5, '2026-06-02', 'phone', [9])];
+    expect(quotaCoverage(sanDa, principal, group, late, [9], '2026-12-01')).toMatchObject({ state: 'missed', coveredByDue: 1, covered: 2, metOn: '2026-06-02' });
+    expect(quotaCoverage(sanDa, principal, group, late.slice(0, 1), [9], '2026-12-01')).toMatchObject({ state: 'missed', coveredByDue: 1, covered: 1, metOn: undefined });
+    expect(coverageState([], '2026-05-24', '2026-12-01')).toMatchObject({ state: 'missed', coveredByDue: 0 });
+  });
+
+  it('lists the classes below two students in person this term, and each class’s students with who visited them', () => {
+    const visits = [v(1, '2026-09-10', 'in-person', [7, 8]), v(1, '2026-09-20', 'phone', [9]), v(3, '2026-10-12', 'phone', [8])];
+    expect(classesBelowInPerson(sanDa, targets, visits, '2026-11-20')).toEqual([
+      { className: '一(1)班', inPerson: 1, min: 2 },
+      { className: '一(2)班', inPerson: 0, min: 2 },
+    ]);
+    expect(classesBelowInPerson(sanDa, targets, [...visits, v(2, '2026-11-02')], '2026-11-20').map((c) => c.className)).toEqual(['一(2)班']);
+    const cls = classTermStanding(sanDa, '一(1)班', targets, visits, '2026-11-20')!;
+    expect(cls).toMatchObject({ className: '一(1)班', inPersonMin: 2 });
+    expect(cls.students).toEqual([
+      { id: 1, visitorIds: [7, 8, 9], inPerson: true },
+      { id: 2, visitorIds: [], inPerson: false },
+    ]);
+    expect(classTermStanding(wei, '一(1)班', targets, visits, '2026-05-20')).toBeUndefined();
   });
 });
 

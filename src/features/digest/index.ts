@@ -10,7 +10,8 @@ import { addDays, happenedIn, minDate, mondayOf, monthsOf, nearestWorkingDay, ph
 import { mayNudge, type OnceTask } from '../../domain/reminders.js';
 import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks, type ReportWeek } from '../../domain/weeks.js';
-import { oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
+import { CLASS_SHOWN, oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
+import type { CoverageStanding } from '../../domain/quotas.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf, currentCampaign, type FeatureDeps, type Job } from '../deps.js';
 import { LedgerRepo } from '../ledger/repo.js';
@@ -211,6 +212,24 @@ export function digestFeature(deps: FeatureDeps, sections: DigestSectionSource[]
   return { register, jobs: [digestJob] };
 }
 
+/** Classes named in the digest's list of those short of in-person visits; the export has them all. */
+const CLASSES_SHOWN = 20;
+
+/**
+ * A coverage rule in one line: while its deadline is ahead, where it stands by
+ * then; once passed, met on which day, or missed (and how far it got by then).
+ */
+export function coverageLine(cv: CoverageStanding): string {
+  const share = `${cv.covered}/${cv.total} ${cv.unit}（${pct(cv.covered, cv.total)}%）`;
+  const due = dayjs(cv.dueOn).format('M/D');
+  if (cv.state === 'met') return `${cv.name}：✅ 已于 ${dayjs(cv.metOn).format('M/D')} 完成（${due} 截止），${share}`;
+  if (cv.state === 'missed') {
+    const later = cv.metOn ? `，${dayjs(cv.metOn).format('M/D')} 补齐` : `，目前 ${share}`;
+    return `${cv.name}：⚠️ 未按期完成（${due} 截止时 ${cv.coveredByDue}/${cv.total} ${cv.unit}）${later}`;
+  }
+  return `${cv.name}：${share}，${due} 截止`;
+}
+
 /** One collapsible section of a digest's detail: a title that says the gist when folded, and its lines. */
 export interface DigestSection {
   title: string;
@@ -313,12 +332,21 @@ export function digestCard(
   for (const q of shape?.phaseSummary ? [] : d.quotas) {
     const per = q.period === 'month' ? '每月' : q.period === 'week' ? '每周' : '每学期';
     const counted = q.people - q.excused;
-    visitLines.push(`- ${q.name}（每人${per}至少 ${q.min} 次）：${period} ${q.visits} 次；当期已达标 ${q.met}/${counted} 人，落后 ${q.behind} 人${q.excused ? `，请假 ${q.excused} 人` : ''}`);
+    visitLines.push(`- ${q.name}（每人${per}至少走访 ${q.min} 位）：${period} ${q.visits} 次；当期已达标 ${q.met}/${counted} 人，落后 ${q.behind} 人${q.excused ? `，请假 ${q.excused} 人` : ''}`);
     quotaBars.push({ item: q.short, percent: pct(q.met, counted) });
   }
   if (visitLines.length) sections.push({ title: `走访 · ${period} ${d.visits} 次`, lines: visitLines });
   if (d.coverage.length) {
-    sections.push({ title: '覆盖情况', lines: d.coverage.map((cv) => `- ${cv.name}：${cv.covered}/${cv.total} ${cv.unit}（${pct(cv.covered, cv.total)}%，截至 ${dayjs(cv.dueOn).format('M/D')}）`) });
+    const below = d.classesBelowInPerson;
+    sections.push({
+      title: `覆盖情况${below.length ? ` · ${below.length} 个班上门不足` : ''}`,
+      lines: [
+        ...d.coverage.map((cv) => `- ${coverageLine(cv)}`),
+        ...(below.length
+          ? [`- 上门家访不足 ${below[0]!.min} 位的班级（${below.length} 个）：${below.slice(0, CLASSES_SHOWN).map((c) => `${oneLine(c.className, CLASS_SHOWN)} ${c.inPerson} 位`).join('、')}${below.length > CLASSES_SHOWN ? ' 等' : ''}`]
+          : []),
+      ],
+    });
     for (const cv of d.coverage) coverageBars.push({ item: cv.short, percent: pct(cv.covered, cv.total) });
   }
   const once = d.once.filter((o) => o.total);

@@ -1,14 +1,15 @@
-import { inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Router } from '../../bot/router.js';
 import { NOT_IN_ROSTER, bilingual } from '../../bot/router.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import { dorms, type Person, type Zone } from '../../db/schema.js';
+import { dorms, targets, type Person, type Zone } from '../../db/schema.js';
 import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { isAvailable } from '../../domain/periods.js';
+import { classTermStanding } from '../../domain/quotas.js';
 import { dayjs, formatDeadline, formatDue, localDate, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/weeks.js';
-import { callbackButton, renderCard, reopenNote } from '../../feishu/card-templates.js';
+import { callbackButton, CLASS_SHOWN, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
 import { heldLine } from '../claiming/index.js';
 import { ClaimRepo } from '../claiming/repo.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
@@ -17,6 +18,8 @@ import { openValueOf, type Openers } from '../reminders/index.js';
 import { ZoneReports, type ZoneReport } from '../../records/zone-reports.js';
 import { campaignShapeSections } from './shape.js';
 
+/** Students named in each of a class's lists on /进度; a class of 45 with their visitors would crowd a phone screen. */
+const CLASS_NAMES_SHOWN = 30;
 /** How many "fill in week N" buttons one card offers; the rest are named in text. */
 const MAX_BUTTONS = 4;
 
@@ -95,6 +98,39 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
     return out;
   }
 
+  /**
+   * A head teacher's class this term (seed 002: 班主任统筹安排): who has been
+   * visited and by whom, who not yet, and the in-person count against the
+   * campaign's per-class minimum. Only for the teacher who leads the class.
+   */
+  async function classSection(c: ActiveCampaign, person: Person, today: string): Promise<object[]> {
+    const { def } = c;
+    if (!person.classLed) return [];
+    const students = deps.db
+      .select({ id: targets.id, name: targets.name, kind: targets.kind, className: targets.className })
+      .from(targets)
+      .where(and(eq(targets.campaignId, def.id), eq(targets.className, person.classLed), eq(targets.status, 'open')))
+      .all();
+    const standing = classTermStanding(def, person.classLed, students, (await facts.visits(def.id)).filter((v) => v.className === person.classLed), today);
+    if (!standing?.students.length) return [];
+    const nameOf = new Map(students.map((t) => [t.id, t.name]));
+    const teachers = new Map((await deps.people.all()).map((p) => [p.id, p.name]));
+    const visited = standing.students.filter((s) => s.visitorIds.length);
+    const notYet = standing.students.filter((s) => !s.visitorIds.length);
+    const inPerson = standing.students.filter((s) => s.inPerson).length;
+    const min = standing.inPersonMin;
+    const listed = (xs: string[]) => `${xs.slice(0, CLASS_NAMES_SHOWN).join('、')}${xs.length > CLASS_NAMES_SHOWN ? ` 等 ${xs.length} 位` : ''}`;
+    const lines = [
+      `**班级家访** · ${oneLine(person.classLed, CLASS_SHOWN)}（${standing.term.label}）`,
+      `本学期已走访 **${visited.length}/${standing.students.length}** 位学生${min ? `；上门家访 **${inPerson}** 位${inPerson >= min ? ' ✅' : `，<font color='orange'>每班至少 ${min} 位，还差 ${min - inPerson} 位</font>`}` : ''}`,
+      ...(notYet.length ? [`<font color='orange'>未走访（${notYet.length} 位）</font>：${listed(notYet.map((s) => shortName(nameOf.get(s.id)!)))}`] : ['全班都已走访 👍']),
+      ...(visited.length
+        ? [`已走访：${listed(visited.map((s) => `${shortName(nameOf.get(s.id)!)}（${s.visitorIds.map((id) => shortName(teachers.get(id) ?? '')).sort((a, b) => a.localeCompare(b, 'zh-CN')).join('、')}${s.inPerson ? '·上门' : ''}）`))}`]
+        : []),
+    ];
+    return [{ tag: 'markdown', content: lines.join('\n') }, hr];
+  }
+
   /** One line per obligation: where the person stands and, when there is something to do, a button. */
   function obligationBlocks(c: ActiveCampaign, list: Obligation[], today: string): object[] {
     const out: object[] = [];
@@ -106,8 +142,9 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
           const s = o.standing;
           const mark = s.state === 'met' ? '✅' : s.state === 'excused' ? '🌴' : s.state === 'behind' || s.state === 'missed' ? '⚠️' : '⏳';
           const rest =
-            s.state === 'met' ? '已达标' : s.state === 'excused' ? '请假期间不作要求' : `还差 ${s.required - s.done} 次，剩 ${s.daysLeft} 天${s.state === 'behind' ? `（按进度此时应完成 ${s.expectedNow} 次）` : ''}`;
-          return `${mark} ${s.period.label}「${s.quota.name}」：**${s.done}/${s.required}** 次，${rest}`;
+            s.state === 'met' ? '已达标' : s.state === 'excused' ? '请假期间不作要求' : `还差 ${s.required - s.done} 位，剩 ${s.daysLeft} 天${s.state === 'behind' ? `（按进度此时应走访 ${s.expectedNow} 位）` : ''}`;
+          // People, not visits: two calls on one family count once.
+          return `${mark} ${s.period.label}「${s.quota.name}」：已走访 **${s.done}/${s.required}** 位，${rest}`;
         }
         const s = o.standing;
         const mark = s.state === 'met' ? '✅' : s.state === 'behind' || s.state === 'missed' ? '⚠️' : '⏳';
@@ -182,7 +219,7 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
             nextDue(mine, today) ?? '',
           ].filter(Boolean);
           if (head.length) sections.unshift({ tag: 'markdown', content: head.join('\n') }, hr);
-          sections.push(...obligationBlocks(c, mine, today), ...(await assignmentSections(c, person)));
+          sections.push(...obligationBlocks(c, mine, today), ...(await classSection(c, person, today)), ...(await assignmentSections(c, person)));
           for (const blocks of [await shape.photoGaps(c, person), await shape.discussion(c, person, today)]) if (blocks.length) sections.push(...blocks, hr);
           const phase = shape.phase(c, today);
           if (phase.length) sections.unshift(...phase, hr);

@@ -1,4 +1,5 @@
 import { and, eq, inArray, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { classesOf, classKinds, departmentKinds, sharesTarget } from '../../domain/sharing.js';
 import { localMidnight } from '../../domain/time.js';
 import { LeaveRepo } from '../reminders/facts.js';
 import { AssignmentRepo } from '../../db/assignments.js';
@@ -80,14 +81,27 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     if (!t || t.status !== 'open') throw refuse();
     const holders = await holdings.holders('target', t.id);
     if (holders.some((h) => h.id === person.id)) return t;
+    if (sharesTarget((await campaign(t.campaignId)).def, person, t)) return t;
     if (stored ? await records.isVisitorOf(person.id, stored.id) : await records.visitedTargetWith(person.id, t.id, holders.map((h) => h.id))) return t;
     throw refuse();
   }
 
-  async function targetsHeldBy(campaignId: string, person: Person): Promise<Target[]> {
+  /** The targets a person visits: those they hold, and where targets are shared, their classes' students and their department's groups. */
+  async function visitTargetsOf(campaignId: string, person: Person): Promise<Target[]> {
     const ids = await holdings.heldBy(campaignId, 'target', person.id);
-    return ids.length
-      ? deps.db.select().from(targets).where(and(inArray(targets.id, ids), eq(targets.status, 'open'))).orderBy(targets.className, targets.name).all()
+    const { def } = await campaign(campaignId);
+    const classes = classesOf(person);
+    const studentKinds = classKinds(def);
+    const groupKinds = departmentKinds(def, person.department);
+    const shared = def.sharedTargets
+      ? [
+          classes.length && studentKinds.length ? and(inArray(targets.kind, studentKinds), inArray(targets.className, classes)) : undefined,
+          groupKinds.length ? inArray(targets.kind, groupKinds) : undefined,
+        ].filter((w) => w !== undefined)
+      : [];
+    const mine = [...(ids.length ? [inArray(targets.id, ids)] : []), ...shared];
+    return mine.length
+      ? deps.db.select().from(targets).where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), or(...mine))).orderBy(targets.className, targets.name).all()
       : [];
   }
 
@@ -98,10 +112,11 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * A district has a thousand teachers, so the ranking happens in SQL.
    */
   async function colleagues(person: Person, keep: number[] = []): Promise<Colleague[]> {
-    const mine = [...new Set([...person.classesTaught, ...(person.classLed ? [person.classLed] : [])])];
+    const mine = classesOf(person);
     const near = or(
       person.department ? eq(people.department, person.department) : undefined,
       mine.length ? inArray(people.classLed, mine) : undefined,
+      mine.length ? inArray(people.classDeputy, mine) : undefined,
       mine.length ? sql`exists (select 1 from json_each(${people.classesTaught}) where value in ${mine})` : undefined,
     );
     const picked: Colleague[] = keep.length ? deps.db.select(COLLEAGUE_COLUMNS).from(people).where(and(inArray(people.id, keep), ne(people.id, person.id))).orderBy(people.name).all() : [];
@@ -131,7 +146,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
       .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
   }
 
-  return { campaign, current, filesFor, heldDorm, dormsHeldBy, visitableTarget, targetsHeldBy, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
+  return { campaign, current, filesFor, heldDorm, dormsHeldBy, visitableTarget, visitTargetsOf, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
 }
 
 export type RecordContext = ReturnType<typeof recordContext>;

@@ -60,14 +60,21 @@ export function recordsFeature(deps: FeatureDeps) {
   async function visitList(person: Person, campaign: ActiveCampaign, filter: string) {
     const { def } = campaign;
     requireTask(def.tasks.visits.enabled, '走访');
-    const mine = (await ctx.targetsHeldBy(def.id, person)).filter((t) => !filter || t.name.includes(filter) || (t.className ?? '').includes(filter));
+    const mine = (await ctx.visitTargetsOf(def.id, person)).filter((t) => !filter || t.name.includes(filter) || (t.className ?? '').includes(filter));
     if (!mine.length) {
       return filter
         ? `你的走访对象中没有“${filter}”。输入 /走访 查看全部。`
-        : `你还没有走访对象。${def.claiming.enabled ? '输入 /认领 先认领走访对象。' : '请联系管理员分配。'}\nYou have no visit targets yet.`;
+        : `你还没有走访对象。${
+            def.claiming.enabled
+              ? '输入 /认领 先认领走访对象。'
+              : def.sharedTargets
+                ? '本次活动的走访对象按名单分享：任教、担任班主任或副班主任的班级的学生，和所在部门要走访的对象。名单中还没有你的班级或部门，请联系管理员在名单中补上。'
+                : '请联系管理员分配。'
+          }\nYou have no visit targets yet.`;
     }
-    const done = new Map<number, number>();
-    for (const r of await records.visitsOf(person.id, def.id)) done.set(r.subjectId, (done.get(r.subjectId) ?? 0) + 1);
+    // Shared targets count everyone's visits: a student a colleague has seen is covered for the class.
+    const done = def.sharedTargets ? await records.visitCounts(def.id, mine.map((t) => t.id)) : new Map<number, number>();
+    if (!def.sharedTargets) for (const r of await records.visitsOf(person.id, def.id)) done.set(r.subjectId, (done.get(r.subjectId) ?? 0) + 1);
     // Not yet visited first: that is where the work is.
     const ordered = [...mine].sort((a, b) => (done.get(a.id) ?? 0) - (done.get(b.id) ?? 0));
     const rows = ordered.slice(0, LIST_LIMIT).map((t) =>

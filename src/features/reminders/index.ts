@@ -5,9 +5,11 @@ import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { reminderSnoozes, type Person } from '../../db/schema.js';
 import { ONCE_TASK_NAMES, endedPeriodObligations, needsChasing, obligationsOf, type Obligation } from '../../domain/obligations.js';
-import { addDays, isAvailable } from '../../domain/periods.js';
+import { inSession } from '../../domain/calendar.js';
+import { addDays, isAvailable, termOn } from '../../domain/periods.js';
+import { classesBelowInPerson } from '../../domain/quotas.js';
 import { currentStage, mayNudge, nextNudgeMoment, type Stage } from '../../domain/reminders.js';
-import { formatDeadline, inZone, localDate } from '../../domain/time.js';
+import { formatDeadline, formatDue, inZone, localDate } from '../../domain/time.js';
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
@@ -50,6 +52,8 @@ const WEEKLY_TASKS: Record<string, string> = { zone: '环境责任区报表', 'd
 
 /** The task a line is about, where the lines of someone with no department are counted: a school without departments still gets short groups. */
 const taskOf = (o: Obligation) => (o.kind === 'once' ? ONCE_TASK_NAMES[o.task] : o.kind === 'quota' ? o.standing.quota.name : '认领对象走访');
+/** Where the classes short of in-person home visits are counted: a class, not a department, owes them. */
+const IN_PERSON_GROUP = '上门家访不足的班级';
 
 interface BehindLine {
   group: string;
@@ -259,6 +263,18 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
     const f = await facts.load(c);
     const byId = new Map(f.people.map((p) => [p.id, p]));
     const groupOf = (id: number, task: string) => byId.get(id)?.department || task;
+    // Seed 002's 上门家访每班至少2位学生, per class, while the term runs: the head teacher is named, as the one who arranges it.
+    const heads = (await deps.people.all()).filter((p) => p.classLed);
+    const classes = inSession(def, today)
+      ? classesBelowInPerson(def, await facts.targets(c.row.id), f.visits, today).map((cl) => {
+          const head = heads.filter((p) => p.classLed === cl.className);
+          return {
+            group: IN_PERSON_GROUP,
+            personIds: head.map((p) => p.id),
+            text: `${cl.className}${head.length ? `（班主任 ${head.map((p) => p.name).join('、')}）` : ''}：本学期上门家访 ${cl.inPerson}/${cl.min} 位 · 学期 ${formatDue(termOn(def, today).end)} 结束`,
+          };
+        })
+      : [];
     return [
       ...outstanding(obligationsOf(def, f, today), today, true).map((o) => ({
         group: groupOf(o.personIds[0]!, taskOf(o)),
@@ -267,6 +283,7 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
       })),
       ...(await weeklyGaps(c, now)).map((g) => ({ group: groupOf(g.person.id, WEEKLY_TASKS[g.key.split(':')[0]!] ?? '每周表单'), personIds: [g.person.id], text: `${g.person.name}：${g.line}` })),
       ...photoGapLines(c).map(([id, n]) => ({ group: groupOf(id, '上门走访照片'), personIds: [id], text: `${byId.get(id)?.name ?? `#${id}`}：上门走访缺照片 ${n} 次` })),
+      ...classes,
     ];
   }
 

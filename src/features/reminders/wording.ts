@@ -13,7 +13,7 @@ export function obligationLine(def: CampaignDefinition, o: Obligation): string {
   if (o.kind === 'once') return `${ONCE_TASK_NAMES[o.task]}${o.subjectLabel ? `（${o.subjectLabel}）` : ''} · 截止 ${formatDue(o.dueOn)}`;
   if (o.kind === 'quota') {
     const s = o.standing;
-    return `${s.period.label}「${s.quota.name}」${s.done}/${s.required} 次`;
+    return `${s.period.label}「${s.quota.name}」${s.done}/${s.required} 位`;
   }
   const s = o.standing;
   return `认领对象已走访 ${s.visited}/${s.required} 位${s.claimed < s.required ? `（已认领 ${s.claimed} 位）` : ''} · 截止 ${formatDue(o.dueOn)}`;
@@ -45,10 +45,11 @@ export function reminderText(def: CampaignDefinition, o: Obligation, stage: Stag
     const s = o.standing;
     const short = s.required - s.done;
     const what = `${s.period.label}「${s.quota.name}」`;
-    const pace = stage.kind === 'pace' ? `按进度此时应完成 ${s.expectedNow} 次，` : '';
+    // The quota counts people (每位每月至少走访5位): a second call on the same family adds nothing.
+    const pace = stage.kind === 'pace' ? `按进度此时应走访 ${s.expectedNow} 位，` : '';
     return {
       title: `${s.period.label}走访进度提醒`,
-      message: `${hello}${what}已完成 **${s.done}/${s.required}** 次，${pace}${s.quota.period === 'month' ? '本月' : ''}还差 **${short} 次**，剩 ${s.daysLeft} 天。`,
+      message: `${hello}${what}已走访 **${s.done}/${s.required}** 位，${pace}${s.quota.period === 'month' ? '本月' : ''}还差 **${short} 位**，剩 ${s.daysLeft} 天。`,
       overdue: stage.kind === 'period-end',
       openLabel: '记录走访 Record a visit',
     };
