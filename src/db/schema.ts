@@ -122,7 +122,12 @@ export const targets = sqliteTable(
     createdAt: createdAt(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   },
-  (t) => [uniqueIndex('targets_campaign_key_uq').on(t.campaignId, t.naturalKey), index('targets_status_idx').on(t.campaignId, t.status)],
+  (t) => [
+    uniqueIndex('targets_campaign_key_uq').on(t.campaignId, t.naturalKey),
+    index('targets_status_idx').on(t.campaignId, t.status),
+    // A class's students, for its head teacher's /进度 and its teachers' /走访 (seed 002's shared targets).
+    index('targets_class_idx').on(t.campaignId, t.className),
+  ],
 );
 
 export const SUBJECT_TYPES = ['dorm', 'zone', 'target'] as const;

@@ -3,7 +3,7 @@ import type { Router } from '../../bot/router.js';
 import { NOT_IN_ROSTER, bilingual } from '../../bot/router.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import { dorms, targets, type Person, type Zone } from '../../db/schema.js';
+import { dorms, people, targets, type Person, type Zone } from '../../db/schema.js';
 import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { isAvailable } from '../../domain/periods.js';
 import { classTermStanding } from '../../domain/quotas.js';
@@ -111,10 +111,13 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
       .from(targets)
       .where(and(eq(targets.campaignId, def.id), eq(targets.className, person.classLed), eq(targets.status, 'open')))
       .all();
-    const standing = classTermStanding(def, person.classLed, students, (await facts.visits(def.id)).filter((v) => v.className === person.classLed), today);
+    const standing = classTermStanding(def, person.classLed, students, await facts.visitsTo(def.id, students), today);
     if (!standing?.students.length) return [];
     const nameOf = new Map(students.map((t) => [t.id, t.name]));
-    const teachers = new Map((await deps.people.all()).map((p) => [p.id, p.name]));
+    const visitorIds = [...new Set(standing.students.flatMap((s) => s.visitorIds))];
+    const teachers = new Map(
+      (visitorIds.length ? deps.db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, visitorIds)).all() : []).map((p) => [p.id, p.name]),
+    );
     const visited = standing.students.filter((s) => s.visitorIds.length);
     const notYet = standing.students.filter((s) => !s.visitorIds.length);
     const inPerson = standing.students.filter((s) => s.inPerson).length;

@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNull, lte } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { assignments, dorms, leaves, people, records, recordVisitors, targets, type Leave, type Person } from '../../db/schema.js';
@@ -37,15 +37,26 @@ export class ScheduleFacts {
         ? undefined
         : inArray(records.id, this.db.select({ id: recordVisitors.recordId }).from(recordVisitors).where(eq(recordVisitors.personId, personId))),
     );
+    const targetsHere =
+      personId === undefined ? eq(targets.campaignId, campaignId) : inArray(targets.id, this.db.select({ id: records.subjectId }).from(records).where(visitsHere));
+    const targetOf = new Map(this.db.select({ id: targets.id, kind: targets.kind, className: targets.className }).from(targets).where(targetsHere).all().map((t) => [t.id, t]));
+    return this.visitFacts(visitsHere, targetOf);
+  }
+
+  /** Visits of some targets only (a class's students): a head teacher's /进度 must not read a district's visits. */
+  async visitsTo(campaignId: string, of: TargetFact[]): Promise<VisitFact[]> {
+    if (!of.length) return [];
+    const here = and(eq(records.subjectType, 'target'), inArray(records.subjectId, of.map((t) => t.id)), eq(records.campaignId, campaignId), eq(records.form, 'visit'));
+    return this.visitFacts(here, new Map(of.map((t) => [t.id, t])));
+  }
+
+  private visitFacts(visitsHere: SQL | undefined, targetOf: Map<number, TargetFact>): VisitFact[] {
     // Columns only, never the form data, and targets looked up in memory: a district reads 100,000 visits here.
     const rows = this.db
       .select({ id: records.id, targetId: records.subjectId, occurredOn: records.occurredOn, mode: records.visitMode, place: records.visitPlace })
       .from(records)
       .where(visitsHere)
       .all();
-    const targetsHere =
-      personId === undefined ? eq(targets.campaignId, campaignId) : inArray(targets.id, this.db.select({ id: records.subjectId }).from(records).where(visitsHere));
-    const targetOf = new Map(this.db.select({ id: targets.id, kind: targets.kind, className: targets.className }).from(targets).where(targetsHere).all().map((t) => [t.id, t]));
     const visitors = new Map<number, number[]>();
     const named = this.db
       .select({ recordId: recordVisitors.recordId, personId: recordVisitors.personId })
