@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { presetDefinition } from '../src/domain/presets.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { sheetFromValues, type RosterSheet } from '../src/roster/sheets.js';
 import { buttonValue, cardText, cst, startHarness, waitFor, type Harness } from './helpers/harness.js';
-import { readWorkbook, rowsOf } from './export/fixtures.js';
+import { picture, readWorkbook, rowsOf } from './export/fixtures.js';
 import { latestCard } from './records/fixtures.js';
 
 /**
@@ -18,9 +17,7 @@ afterEach(async () => {
   await h?.close();
 });
 
-const SAN_DA = parseCampaignDefinition({
-  ...presetDefinition('三大一实干', { year: 2026, id: 'sdys-2026', branchChatId: DEMO_BRANCH_CHAT_ID }),
-});
+const SAN_DA = presetDefinition('三大一实干', { year: 2026, id: 'sdys-2026', branchChatId: DEMO_BRANCH_CHAT_ID });
 const WEI = presetDefinition('微行动', { year: 2026, id: 'wxd-2026', branchChatId: DEMO_BRANCH_CHAT_ID });
 
 /** The demo cast as a primary school lists it: a principal, a grade head, party teachers, and two class teachers. */
@@ -171,5 +168,16 @@ describe('大走访情况记录表 and photos (seed 002)', () => {
     expect(row).toMatchObject({ 走访人: '刘芳', 走访对象: '孙小红', 班级: '一（1）班', 走访形式: '上门走访', 访问记录: '与家长交流孩子在家的作息' });
     const byTeacher = new Map(rowsOf(wb.getWorksheet('汇总（教师）')!).map((r) => [r['姓名'], r]));
     expect(byTeacher.get('刘芳')).toMatchObject({ 上门走访: 1, 上门走访缺照片: 1 });
+
+    // 补照片 opens the record; the photo sent then attaches to it, and the visit is no longer listed.
+    await h.say('刘芳', '/进度');
+    const card = latestCard(h, '刘芳');
+    const opened = await h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('刘芳'), value: buttonValue(card.content, '补照片') });
+    expect(cardText(opened.card?.data)).toContain('大走访情况记录表 · 孙小红');
+    await h.standIn.sendImage(h.openId('刘芳'), picture('家访'));
+    await waitFor(() => (h.db.$client.prepare("SELECT count(*) AS n FROM photos WHERE status = 'stored' AND record_id IS NOT NULL").get() as { n: number }).n === 1, 'the photo');
+    await h.settle();
+    await h.say('刘芳', '/进度');
+    expect(cardText(latestCard(h, '刘芳').content)).not.toContain('上门走访缺照片');
   }, 120_000);
 });
