@@ -459,7 +459,7 @@ describe('items the school must act on (需要学校处理)', () => {
 
   it('go to the admin’s triage card (one a day, updated as they arrive), are assigned from there, and say where they came from', async () => {
     h = await startRecordsHarness();
-    const record = await fileVisit({ opinions: '增开食堂窗口', followUp: 'action', followUpNote: '食堂排队太久，需要学校协调' });
+    await fileVisit({ opinions: '增开食堂窗口', followUp: 'action', followUpNote: '食堂排队太久，需要学校协调' });
 
     // Not the visitor's: she heard it, the school must act.
     expect(h.cardsTo('刘芳').filter((m) => cardText(m.content).includes('新的台账事项'))).toHaveLength(0);
@@ -501,17 +501,22 @@ describe('items the school must act on (需要学校处理)', () => {
     expect(cardText(peek.card?.data ?? {})).not.toContain(PRIVATE.address);
     expect((await h.click('黄志强', card.messageId, '接收')).toast?.type).toBe('success');
 
-    // The admin opens the source record from an item.
+    // What still waits is one filter away; the admin opens an item's source record from its card.
     await h.say('陈立华', '/台账 待分派');
+    const waiting = cardText(latest('陈立华').content);
+    expect(waiting).toContain('希望校车晚点发车');
+    expect(waiting).not.toContain('增开食堂窗口');
+    await h.say('陈立华', '/台账 黄志强');
     const list = latest('陈立华');
-    expect(cardText(list.content)).toContain('希望校车晚点发车');
-    expect(cardText(list.content)).not.toContain('增开食堂窗口');
-    const opened = await h.click('陈立华', list.messageId, '分派');
-    expect(cardText(opened.card?.data)).toContain('分派台账');
-    // The visitor opens the record from /台账? She has none: nothing of this is hers.
+    const opened = await h.click('陈立华', list.messageId, '查看');
+    expect(cardText(opened.card?.data)).toContain('增开食堂窗口');
+    const source = await h.click('陈立华', list.messageId, '查看来源记录');
+    expect(cardText(source.card?.data)).toContain('走访情况记录表 · 孙小红');
+    expect(cardText(source.card?.data)).toContain('与祖父母交流');
+
+    // Nothing of this is the visitor's to do.
     await h.say('刘芳', '/台账');
     expect(cardText(latest('刘芳').content)).toContain('没有未销号的台账');
-    expect(record).toBeTruthy();
   });
 
   it('stay with the visitor when she will handle them, with a button to her own record', async () => {

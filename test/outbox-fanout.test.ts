@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { openDatabase } from '../src/db/index.js';
 import { outbox } from '../src/db/schema.js';
+import { enqueueOutbound } from '../src/feishu/outbox.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { reportWeeks } from '../src/domain/weeks.js';
 import { runLockFile } from '../src/ops/run-lock.js';
@@ -201,4 +202,26 @@ describe('zoufang job run beside a running bot', () => {
       await standIn.stop();
     }
   }, 60_000);
+});
+
+describe('a card kept as one message while what it shows changes (revision)', () => {
+  it('rewrites the card while it waits, patches it once sent, and sends nothing twice', async () => {
+    const db = openDatabase(':memory:');
+    const card = (n: number) => ({ schema: '2.0', body: { elements: [{ tag: 'markdown', content: `${n} 项待分派` }] } });
+    const send = (n: number) => enqueueOutbound(db, { dedupeKey: 'ledger.triage:c:2026-11-18:1', to: { openId: 'ou_admin' }, purpose: 'ledger.triage', card: card(n), revision: `v${n}` }, 0);
+    const rows = () => db.select().from(outbox).orderBy(outbox.id).all();
+
+    expect(await send(1)).toBe(1);
+    expect(await send(2)).toBe(0); // still waiting: the same row now says 2
+    expect(rows().map((r) => [r.operation, JSON.parse(r.content).body.elements[0].content])).toEqual([['send', '2 项待分派']]);
+
+    db.update(outbox).set({ status: 'sent', feishuMessageId: 'om_triage' }).run();
+    expect(await send(3)).toBe(1);
+    expect(await send(3)).toBe(0);
+    expect(rows().map((r) => [r.operation, r.targetMessageId, JSON.parse(r.content).body.elements[0].content])).toEqual([
+      ['send', null, '2 项待分派'],
+      ['patch', 'om_triage', '3 项待分派'],
+    ]);
+    db.$client.close();
+  });
 });

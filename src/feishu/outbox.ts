@@ -150,10 +150,10 @@ function revised(db: Db, m: OutboundMessage): OutboundMessage {
   const first = db.select().from(outbox).where(eq(outbox.dedupeKey, m.dedupeKey)).get();
   if (!first) return m;
   const again = { ...m, dedupeKey: `${m.dedupeKey}@${m.revision}` };
-  if (first.status === 'pending' && m.card && 'openId' in m.to) {
+  // Still waiting: it goes out as this version, and the message itself is nothing new (its key is taken).
+  if (first.status === 'pending' && m.card && !('patch' in m.to)) {
     db.update(outbox).set({ content: JSON.stringify(m.card) }).where(and(eq(outbox.id, first.id), eq(outbox.status, 'pending'))).run();
-    // Rewritten before it went: nothing more to send. (The key of this version is the rewritten row's.)
-    return { ...again, dedupeKey: m.dedupeKey };
+    return m;
   }
   return first.feishuMessageId ? { ...again, to: { patch: first.feishuMessageId } } : again;
 }
