@@ -389,7 +389,10 @@ export function digestCard(
 
   const highlights = [
     ...(d.highlights.length ? [`🌟 ${period}走访最多：${d.highlights.map((h) => `${shortName(h.name)} ${h.visits} 次`).join('、')}`] : []),
-    ...(zone?.perfectOwners.length ? [`🌟 每周按时提交报表：${zone.perfectOwners.map(shortName).join('、')}`] : []),
+    // Praise names a short list too; a district's hundreds are a count.
+    ...(zone?.perfectOwners.length
+      ? [`🌟 每周按时提交报表：${zone.perfectOwners.length <= BEHIND_NAMES_SHOWN ? zone.perfectOwners.map(shortName).join('、') : `${zone.perfectOwners.length} 人`}`]
+      : []),
   ];
   const filed = zone ? zone.week.onTime + zone.week.late : 0;
   return renderCard('digest', {
