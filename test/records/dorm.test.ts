@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ledgerItems, records } from '../../src/db/schema.js';
 import { cardText, cst, type Harness } from '../helpers/harness.js';
-import { RECORDS_CAMPAIGN, current, dormId, latestCard, startRecordsHarness } from './fixtures.js';
+import { RECORDS_CAMPAIGN, current, dormId, formLabels, latestCard, startRecordsHarness } from './fixtures.js';
 
 /** 关爱一间宿舍: the weekly checklist and 附件一, filed by the dorm's caring teachers only. */
 
@@ -153,6 +153,10 @@ describe('dorm record (附件一)', () => {
     expect(text).toContain('卫生情况：一般 1 次');
     expect(text).toContain('补交');
     expect(text).toContain('14 天后请输入 /宿舍 重新打开');
+    // 附件一's own words, the past state asked in its four parts under the paper's one cell.
+    expect(formLabels(form.content)).toEqual([
+      '宿舍长', '宿舍长班级', '宿舍人数', '宿舍人员姓名及班级', '过去状况（环境、财产、卫生、安全）', '环境', '财产', '卫生', '安全', '改进意见', '现在状况',
+    ]);
 
     const fields = {
       headName: '赵小明', headClass: '2024级机电1班', headcount: '六', members: '赵小明（2024级机电1班）',
