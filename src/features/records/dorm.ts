@@ -10,6 +10,7 @@ import { endOfDay, type RecordContext } from './context.js';
 import { dayOutside, formFlow, reminderCard, today } from './flow.js';
 import { eq } from 'drizzle-orm';
 import { isRunning } from '../../domain/campaign.js';
+import { headcountMismatch } from '../../domain/dorm-members.js';
 import { addDays, minDate, mondayOf, termOn, termPeriods } from '../../domain/periods.js';
 import { mayNudge, onceTaskDue } from '../../domain/reminders.js';
 import { weeklyNudgeAt } from '../../domain/weeks.js';
@@ -163,12 +164,24 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
         fields: DORM_RECORD_FIELDS,
         prefill,
         dueAt: endOfDay(onceTaskDue(def, 'dormRecord', term), def.timezone),
-        intro: `宿舍人员来自名单，“过去状况”根据本学期 ${checks.length} 次检查生成，可以修改。`,
+        intro: [
+          `宿舍人员来自名单，“过去状况”根据本学期 ${checks.length} 次检查生成，可以修改。`,
+          dorm.headcount !== null && dorm.members.length > 0 && dorm.headcount !== dorm.members.length
+            ? `名单中宿舍人数是 ${dorm.headcount} 人，宿舍人员列了 ${dorm.members.length} 人：请补全或改正，两者一致才能提交。`
+            : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
         context: [],
         ref: { campaignId: campaign.row.id, dormId: dorm.id },
       };
     },
     refOf: (r) => ({ campaignId: r.campaignId, dormId: r.subjectId }),
+    // Headcount and members are two answers about the same people: a disagreement is sent back, never stored.
+    check(data) {
+      const problem = headcountMismatch(Number(data.headcount), String(data.members));
+      return problem ? [{ field: 'headcount', message: problem }] : [];
+    },
   });
 
   /**
