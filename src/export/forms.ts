@@ -316,8 +316,9 @@ export function visitSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
 }
 
 /**
- * 附件四: the questionnaires the parents filled, one per visit that has one (a
- * visit to an intern at the enterprise has none), each question headed as the card asks it.
+ * 附件四: the questionnaires the parents filled, one row per visit that has one
+ * (a visit to an intern at the enterprise has none), each question headed as
+ * the card asks it. A table to count and compare answers, not pages to print.
  */
 export function questionnaireSheet(data: ExportData): FormSheet {
   const { def } = data.scope.campaign;
@@ -329,7 +330,6 @@ export function questionnaireSheet(data: ExportData): FormSheet {
     name: '附件四 走访问卷',
     title: '附件四 走访问卷调查',
     landscape: true,
-    perRecordForm: true,
     columns: [col('家访教师'), col('走访日期', 'date', 'visitedOn'), col('走访地点', 'text', 'place'), col('学生姓名'), col('班级'), col('家长姓名'), ...questions.map((q) => col(q.label, 'long', q.name)), col('提交时间', 'datetime')],
     rows: visits.map((r) => {
       const t = data.targets.get(r.subjectId)!;

@@ -170,7 +170,7 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     // Each form that is one paper per record comes twice: as a table, then as pages to print.
     expect(sheetNames(wb)).toEqual([
       '汇总（教师）', '汇总（部门）', '附件一 宿舍记录', '附件一 宿舍记录（打印）', '宿舍检查', '附件二 责任区报表', '附件二 责任区报表（打印）',
-      '附件三 做一天学生', '附件三 做一天学生（打印）', '附件四 走访问卷', '附件四 走访问卷（打印）', '附件五 走访记录', '附件五 走访记录（打印）', '附件六 走访台账', '献一计',
+      '附件三 做一天学生', '附件三 做一天学生（打印）', '附件四 走访问卷', '附件五 走访记录', '附件五 走访记录（打印）', '附件六 走访台账', '献一计',
       '心得体会', '心得体会（打印）', '感人故事', '感人故事（打印）',
     ]);
     const counts = Object.fromEntries(wb.worksheets.filter((ws) => !ws.name.endsWith('（打印）')).map((ws) => [ws.name, dataRowCount(ws)]));
