@@ -3,9 +3,13 @@
  * classes ("赵小明（2024级机电1班）、钱小亮（2024级机电1班）"). The two must tell the
  * same story, so the members typed are counted the way the roster's column is
  * written: one person per entry, entries separated by 、，,;； or a new line,
- * and nothing inside brackets (a class, a note) splits an entry.
+ * and nothing inside brackets (a class, a note) splits an entry; a list that
+ * ends "…等 6 人" counts as the six it says.
  */
 export function membersListed(text: string): number {
+  // "赵小明（2024级机电1班）等 6 人" states the number itself.
+  const stated = /等\s*(\d+)\s*人\s*$/.exec(text.trim());
+  if (stated) return Number(stated[1]);
   let depth = 0;
   let entries = 0;
   let inEntry = false;
