@@ -87,6 +87,15 @@ export const oneLine = (text: string, max: number, whole?: string) => shortened(
  */
 export const NAME_SHOWN = 30;
 export const shortName = (name: string) => oneLine(name, NAME_SHOWN);
+/** How many names a line of a card lists before it counts the rest. */
+export const NAMES_SHOWN = 30;
+/**
+ * People named on one line ("进度落后：张三、李四…"): the first `NAMES_SHOWN`,
+ * then how many in all and, with `whole`, where the full list is. A district's
+ * thousand names would otherwise fill the card and be cut with no word of it.
+ */
+export const nameList = (names: string[], whole?: string) =>
+  names.length <= NAMES_SHOWN ? names.map(shortName).join('、') : `${names.slice(0, NAMES_SHOWN).map(shortName).join('、')} 等 ${names.length} 人${whole ? `（完整名单：${whole}）` : ''}`;
 /** The same for a class's name (the roster's limit for it). */
 export const CLASS_SHOWN = 40;
 

@@ -10,7 +10,7 @@ import { addDays, minDate, mondayOf, monthsOf, nearestWorkingDay, phasePeriods, 
 import { mayNudge } from '../../domain/reminders.js';
 import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks } from '../../domain/weeks.js';
-import { oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
+import { nameList, oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf, currentCampaign, type FeatureDeps, type Job } from '../deps.js';
 import { LedgerRepo } from '../ledger/repo.js';
@@ -149,6 +149,9 @@ export function digestFeature(deps: FeatureDeps) {
   return { register, jobs: [digestJob] };
 }
 
+/** Where the admins read a digest's lists of names whole. */
+const FULL_LIST = '管理员发送 /谁没交';
+
 export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, zone: ReturnType<typeof zoneReportDigest> | undefined, now: Date) {
   const { def } = c;
   const names = def.privacy.overdueInGroup === 'names';
@@ -164,7 +167,7 @@ export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, 
         ? `**环境责任区报表**：已提交 **${zone.week.onTime + zone.week.late}/${zone.total}**（按时 ${zone.week.onTime}，补交 ${zone.week.late}）`
         : `**环境责任区报表**：${zone.history.length} 周共应交 ${onTime + late + missing} 份，按时 ${onTime}，补交 ${late}，未交 ${missing}`,
     ];
-    if (d.kind === 'weekly') lines.push(zone.week.missing ? `未提交 ${zone.week.missing} 人${names ? `：${zone.missingOwners.map(shortName).join('、')}` : ''}` : '全部已提交 👍');
+    if (d.kind === 'weekly') lines.push(zone.week.missing ? `未提交 ${zone.week.missing} 人${names ? `：${nameList(zone.missingOwners, FULL_LIST)}` : ''}` : '全部已提交 👍');
     blocks.push(lines.join('\n'));
     chart.push({ item: '责任区报表', percent: pct(onTime + late, onTime + late + missing) });
   }
@@ -197,11 +200,11 @@ export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, 
     const l = d.ledger;
     blocks.push(`**走访台账**：${period}新增 ${l.opened} 项，销号 ${l.closed} 项，目前逾期 ${l.overdue} 项${l.medianDaysToClose === null ? '' : `，销号用时中位数 ${l.medianDaysToClose} 天`}`);
   }
-  if (d.behind.length) blocks.push(`**进度落后或逾期**：${d.behind.length} 人${names ? `：${d.behind.map(shortName).join('、')}` : ''}（已分别私信提醒）`);
+  if (d.behind.length) blocks.push(`**进度落后或逾期**：${d.behind.length} 人${names ? `：${nameList(d.behind, FULL_LIST)}` : ''}（已分别私信提醒）`);
 
   const highlights = [
     ...(d.highlights.length ? [`🌟 ${period}走访最多：${d.highlights.map((h) => `${shortName(h.name)} ${h.visits} 次`).join('、')}`] : []),
-    ...(zone?.perfectOwners.length ? [`🌟 每周按时提交报表：${zone.perfectOwners.map(shortName).join('、')}`] : []),
+    ...(zone?.perfectOwners.length ? [`🌟 每周按时提交报表：${nameList(zone.perfectOwners)}`] : []),
   ];
   const filed = zone ? zone.week.onTime + zone.week.late : 0;
   return renderCard('digest', {
