@@ -201,7 +201,14 @@ export async function seedDistrict(db: Db, now: Date, size: DistrictSize = DISTR
   const rows = generateDistrictRoster(def, size, seed);
   const report = await importRoster(districtSheets(rows), { db, campaign: def, now, lookup: districtLookup });
   if (!report.applied) throw new Error(`区级名单有误 / district roster rejected:\n${report.problems.slice(0, 10).map(formatProblem).join('\n')}`);
+  return seedDistrictVisits(db, def, rows, now, size.records, seed);
+}
 
+/**
+ * A term of visits up to `now` by the visitors an imported district roster
+ * names (`rows`, as generated, or reshaped by a test), written in bulk.
+ */
+export async function seedDistrictVisits(db: Db, def: CampaignDefinition, rows: ReturnType<typeof generateDistrictRoster>, now: Date, recordTotal: number, seed = 2): Promise<DistrictSummary> {
   const r = new Random(mulberry32(seed + 1));
   const everyone = db.select({ id: people.id, name: people.name, mobile: people.mobile, roles: people.roles }).from(people).all();
   const byName = new Map(everyone.map((p) => [p.name, p.id]));
@@ -219,7 +226,7 @@ export async function seedDistrict(db: Db, now: Date, size: DistrictSize = DISTR
     else held.set(visitor, [{ id: stored.id, kind: stored.kind }]);
   }
   const visitors = [...held.keys()];
-  if (!visitors.length && size.records > 0) throw new Error(`没有任何走访对象分到了老师：${size.teachers} 位老师太少 / no target has a visitor: too few teachers`);
+  if (!visitors.length && recordTotal > 0) throw new Error(`没有任何走访对象分到了老师：${rows.members.length} 位老师太少 / no target has a visitor: too few teachers`);
   const tz = def.timezone;
   const today = inZone(now, tz).startOf('day');
   const monthStart = today.startOf('month');
@@ -231,7 +238,7 @@ export async function seedDistrict(db: Db, now: Date, size: DistrictSize = DISTR
   let ledgerCount = 0;
   db.transaction((tx) => {
     const thisMonth = new Set<number>();
-    for (let i = 0; i < size.records; i++) {
+    for (let i = 0; i < recordTotal; i++) {
       const author = visitors[i % visitors.length]!;
       const mine = held.get(author)!;
       const target = mine[r.int(0, mine.length - 1)]!;

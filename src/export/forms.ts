@@ -6,10 +6,12 @@ import { formatLocal } from '../domain/time.js';
 import { localLabel } from '../domain/weeks.js';
 import type { LedgerRaiser, RecordForm, RecordRow, Target } from '../db/schema.js';
 import { SOURCE_LABELS, STATUS_LABELS } from '../features/ledger/cards.js';
-import { questionnaireFields, VISIT_MODES, VISIT_PLACES } from '../features/records/visit.js';
+import { questionnaireFields, VISIT_MODES, VISIT_PLACES, VISIT_RECORD_LABELS } from '../features/records/visit.js';
+import { DORM_RECORD_FIELDS, PAST_STATE } from '../features/records/dorm.js';
+import { OTHER_EXPERIENCE, STUDENT_DAY_FIELDS } from '../features/records/personal.js';
 import { categoryName, kindName } from '../features/claiming/index.js';
 import { ZONE_REPORT_FIELDS } from '../features/records/zone.js';
-import { YES_NO, type Option } from '../records/fields.js';
+import { YES_NO, type Fields, type FormData, type Option } from '../records/fields.js';
 import { holderKey, type ExportData } from './load.js';
 import { localDateTime, localDay, type CellValue, type Column, type SheetSpec } from './sheet.js';
 
@@ -52,6 +54,19 @@ const RAISERS: Record<LedgerRaiser, string> = { parent: '家长', enterprise: '�
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 const col = (header: string, kind: Column['kind'] = 'text', field?: string): Column => ({ header, kind, ...(field ? { field } : {}) });
 
+/** A column headed as the card labels its field, so the card, the sheet and the paper say the same. */
+const fieldCol = (fields: Fields, name: string, kind: Column['kind'] = 'long') => col(fields.find((f) => f.name === name)!.label, kind, name);
+
+/** The parts of one paper cell (附件一's 过去状况), in one column as on paper: each part filled on its line, "环境：…". */
+const cellText = (fields: Fields, cell: string, data: FormData) =>
+  fields
+    .filter((f) => f.cell === cell)
+    .flatMap((f) => {
+      const v = f.display(data[f.name] as never);
+      return v ? [`${f.label}：${v}`] : [];
+    })
+    .join('\n');
+
 /** The shared tail of every record row: when it was filed, whether late, its version, its photos. */
 const FILED_COLUMNS = [col('提交时间', 'datetime'), col('补交'), col('版本', 'number'), col('照片', 'long')];
 
@@ -89,16 +104,13 @@ export function dormRecordSheet(data: ExportData, photoRef: PhotoRef): FormSheet
       col('关爱教师'),
       col('关爱时间段'),
       col('宿舍'),
-      col('宿舍长', 'text', 'headName'),
-      col('宿舍长班级', 'text', 'headClass'),
-      col('宿舍人数', 'number', 'headcount'),
-      col('宿舍成员及班级', 'long', 'members'),
-      col('过去情况：环境', 'long', 'pastEnvironment'),
-      col('过去情况：财产', 'long', 'pastProperty'),
-      col('过去情况：卫生', 'long', 'pastHygiene'),
-      col('过去情况：安全', 'long', 'pastSafety'),
-      col('改进建议', 'long', 'suggestions'),
-      col('现在情况', 'long', 'presentState'),
+      fieldCol(DORM_RECORD_FIELDS, 'headName', 'text'),
+      fieldCol(DORM_RECORD_FIELDS, 'headClass', 'text'),
+      fieldCol(DORM_RECORD_FIELDS, 'headcount', 'number'),
+      fieldCol(DORM_RECORD_FIELDS, 'members'),
+      col(PAST_STATE, 'long'),
+      fieldCol(DORM_RECORD_FIELDS, 'suggestions'),
+      fieldCol(DORM_RECORD_FIELDS, 'presentState'),
       col('填写人'),
       ...FILED_COLUMNS,
     ],
@@ -110,10 +122,7 @@ export function dormRecordSheet(data: ExportData, photoRef: PhotoRef): FormSheet
       str(r.data.headClass),
       typeof r.data.headcount === 'number' ? r.data.headcount : null,
       str(r.data.members),
-      str(r.data.pastEnvironment),
-      str(r.data.pastProperty),
-      str(r.data.pastHygiene),
-      str(r.data.pastSafety),
+      cellText(DORM_RECORD_FIELDS, PAST_STATE, r.data),
       str(r.data.suggestions),
       str(r.data.presentState),
       person(data, r.authorId),
@@ -212,12 +221,10 @@ export function studentDaySheet(data: ExportData, photoRef: PhotoRef): FormSheet
       col('教师'),
       col('部门'),
       col('体验日期', 'date', 'dayOn'),
-      col('卫生值日', 'long', 'hygieneDuty'),
-      col('早操', 'long', 'morningExercise'),
-      col('午餐排队', 'long', 'lunch'),
-      col('其他', 'long', 'other'),
-      col('发现的问题', 'long', 'problems'),
-      col('需要解决的问题', 'long', 'issues'),
+      ...['hygieneDuty', 'morningExercise', 'lunch'].map((name) => fieldCol(STUDENT_DAY_FIELDS, name)),
+      col(OTHER_EXPERIENCE, 'long'),
+      fieldCol(STUDENT_DAY_FIELDS, 'problems'),
+      fieldCol(STUDENT_DAY_FIELDS, 'issues'),
       ...FILED_COLUMNS,
     ],
     rows: ofForm(data, 'student-day').map((r) => [
@@ -227,7 +234,7 @@ export function studentDaySheet(data: ExportData, photoRef: PhotoRef): FormSheet
       str(r.data.hygieneDuty),
       str(r.data.morningExercise),
       str(r.data.lunch),
-      str(r.data.other),
+      cellText(STUDENT_DAY_FIELDS, OTHER_EXPERIENCE, r.data),
       str(r.data.problems),
       str(r.data.issues),
       ...filed(r, def.timezone, photoRef),
@@ -261,7 +268,6 @@ function visitHead(data: ExportData, r: RecordRow): CellValue[] {
 
 export function visitSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
   const { def } = data.scope.campaign;
-  const questions = questionnaireFields(def);
   const visits = ofForm(data, 'visit').filter((r) => isStudentTarget(def, data.targets.get(r.subjectId)));
   return {
     key: 'visit',
@@ -281,13 +287,7 @@ export function visitSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
       col('家长姓名'),
       col('联系电话'),
       col('家庭住址（实习企业）', 'long'),
-      col('学生概况', 'long', 'summary'),
-      col('家庭（企业）情况', 'long', 'situation'),
-      col('走访目的', 'long', 'purpose'),
-      col('走访内容', 'long', 'content'),
-      col('走访体会', 'long', 'reflection'),
-      // 附件四: the parents' answers, one column per question.
-      ...questions.map((q) => col(`问卷：${q.label}`, 'long', q.name)),
+      ...(['summary', 'situation', 'purpose', 'content', 'reflection'] as const).map((name) => col(VISIT_RECORD_LABELS[name], 'long', name)),
       col('家长（企业）意见和建议', 'long', 'opinions'),
       ...visitColumnsAfterContent(),
       ...FILED_COLUMNS,
@@ -307,10 +307,41 @@ export function visitSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
         str(r.data.purpose),
         str(r.data.content),
         str(r.data.reflection),
-        ...questions.map((q) => q.display(r.data[q.name] as never)),
         str(r.data.opinions),
         ...visitCellsAfterContent(data, r),
         ...filed(r, def.timezone, photoRef),
+      ];
+    }),
+  };
+}
+
+/**
+ * 附件四: the questionnaires the parents filled, one row per visit that has one
+ * (a visit to an intern at the enterprise has none), each question headed as
+ * the card asks it. A table to count and compare answers, not pages to print.
+ */
+export function questionnaireSheet(data: ExportData): FormSheet {
+  const { def } = data.scope.campaign;
+  const questions = questionnaireFields(def);
+  const answered = (r: RecordRow) => questions.some((q) => q.display(r.data[q.name] as never) !== '');
+  const visits = ofForm(data, 'visit').filter((r) => isStudentTarget(def, data.targets.get(r.subjectId)) && answered(r));
+  return {
+    key: 'questionnaire',
+    name: '附件四 走访问卷',
+    title: '附件四 走访问卷调查',
+    landscape: true,
+    columns: [col('家访教师'), col('走访日期', 'date', 'visitedOn'), col('走访地点', 'text', 'place'), col('学生姓名'), col('班级'), col('家长姓名'), ...questions.map((q) => col(q.label, 'long', q.name)), col('提交时间', 'datetime')],
+    rows: visits.map((r) => {
+      const t = data.targets.get(r.subjectId)!;
+      return [
+        person(data, data.visitors.get(r.id)!.authorId),
+        localDay(r.occurredOn),
+        optionText(VISIT_PLACES, r.data.place),
+        t.name,
+        t.className ?? '',
+        t.parentName ?? '',
+        ...questions.map((q) => q.display(r.data[q.name] as never)),
+        localDateTime(r.submittedAt, def.timezone),
       ];
     }),
   };

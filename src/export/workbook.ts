@@ -7,6 +7,7 @@ import {
   dormRecordSheet,
   ledgerSheet,
   outreachSheet,
+  questionnaireSheet,
   studentDaySheet,
   suggestionSheet,
   visitSheet,
@@ -87,8 +88,13 @@ function formSheets(data: ExportData, photoRef: PhotoRef): FormSheet[] {
     [def.tasks.dormCheck.enabled, dormCheckSheet(data, photoRef)],
     [def.zoneReport.enabled, zoneReportSheet(data)],
     [def.tasks.studentDay.enabled, studentDaySheet(data, photoRef)],
-    // Seed 002's own record takes every visit, so it has no 附件五; elsewhere 附件五 has the visits about students.
-    ...(daZoufang ? [] : ([[visits && def.targetKinds.some((k) => k.student), visitSheet(data, photoRef)]] as Array<[boolean, FormSheet]>)),
+    // Seed 002's own record takes every visit, so it has no 附件五 (nor 附件四); elsewhere 附件五 has the visits about students.
+    ...(daZoufang
+      ? []
+      : ([
+          [visits && def.targetKinds.some((k) => k.student) && def.questionnaire.length > 0, questionnaireSheet(data)],
+          [visits && def.targetKinds.some((k) => k.student), visitSheet(data, photoRef)],
+        ] as Array<[boolean, FormSheet]>)),
     [visits && (daZoufang || def.targetKinds.some((k) => !k.student)), outreachSheet(data, photoRef)],
     [def.tasks.ledger.enabled, ledgerSheet(data)],
     [def.tasks.suggestions.enabled, suggestionSheet(data)],

@@ -87,7 +87,7 @@ export const oneLine = (text: string, max: number, whole?: string) => shortened(
  */
 export const NAME_SHOWN = 30;
 export const shortName = (name: string) => oneLine(name, NAME_SHOWN);
-/** The same for a class's name (the roster's limit for it). */
+/** How long a class's name is shown (the roster's limit for it). */
 export const CLASS_SHOWN = 40;
 
 /** Building blocks shared by features, so user text always goes in as plain text, never markdown. */

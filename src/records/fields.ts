@@ -22,6 +22,11 @@ interface FieldBase<T> {
   en: string;
   required: boolean;
   hint?: string;
+  /**
+   * The paper's cell this field is one part of (附件一's "过去状况（环境、财产、卫生、安全）"
+   * asked as four texts): the card heads the parts with it, the export writes them in one column.
+   */
+  cell?: string;
   schema: z.ZodType<T>;
   /** The card component, pre-filled with `value` (a stored value or what was typed). */
   component(value: unknown): Record<string, unknown>;
@@ -48,12 +53,12 @@ function requiredOr<T>(f: { label: string; required: boolean }, inner: z.ZodType
   return z.preprocess(blankToUndefined, f.required ? z.any().refine((v) => v !== undefined, missing).pipe(inner) : inner.optional().transform((v) => v ?? empty)) as z.ZodType<T>;
 }
 
-export function text(name: string, lbl: string, en: string, o: { required?: boolean; multiline?: boolean; max?: number; hint?: string; rows?: number } = {}): Field<string> {
+export function text(name: string, lbl: string, en: string, o: { required?: boolean; multiline?: boolean; max?: number; hint?: string; rows?: number; cell?: string } = {}): Field<string> {
   const max = Math.min(o.max ?? MAX_TEXT, MAX_TEXT);
   const f = { label: lbl, en, required: o.required ?? false };
   const inner = z.string({ message: `「${lbl}」格式不对` }).transform(clean).pipe(z.string().max(max, `「${lbl}」不能超过 ${max} 字`));
   return {
-    name, ...f, hint: o.hint,
+    name, ...f, hint: o.hint, cell: o.cell,
     schema: requiredOr(f, inner, ''),
     component: (value) => ({
       tag: 'input', name, required: f.required, max_length: max,
@@ -182,21 +187,27 @@ export function validate(fields: Fields, formValue: Record<string, unknown>): Ch
   return { ok: false, problems, typed };
 }
 
+/** The paper cell's heading, above the first of its parts. */
+const cellHeading = (fields: Fields, i: number) => {
+  const cell = fields[i]!.cell;
+  return cell && fields[i - 1]?.cell !== cell ? [{ tag: 'markdown', content: `**${cell}**`, text_size: 'normal' }] : [];
+};
+
 /** The form's components, each followed by its problem when it has one. */
 export function formComponents(fields: Fields, values: FormData, problems: Array<{ field: string; message: string }> = []): Record<string, unknown>[] {
-  return fields.flatMap((f) => {
+  return fields.flatMap((f, i) => {
     const problem = problems.find((p) => p.field === f.name);
     const c = f.component(values[f.name]);
     // Inputs carry their own label; pickers and selects get one above them.
     const heading = c.tag === 'input' ? [] : [{ tag: 'markdown', content: `**${f.label}** ${f.en}${f.required ? '' : '（选填）'}`, text_size: 'normal' }];
     const note = problem ? [{ tag: 'markdown', content: `<font color='red'>${problem.message}</font>`, text_size: 'notation' }] : [];
-    return [...heading, c, ...note];
+    return [...cellHeading(fields, i), ...heading, c, ...note];
   });
 }
 
 /** A read-only rendering of a stored record: label, then the value as plain text. */
 export function summaryBlocks(fields: Fields, data: FormData): Record<string, unknown>[] {
-  return fields.flatMap((f) => labelledText(f.label, f.display(data[f.name] as never)));
+  return fields.flatMap((f, i) => [...cellHeading(fields, i), ...labelledText(f.label, f.display(data[f.name] as never))]);
 }
 
 /** Whether two versions of a record say the same thing (a double click changes nothing). */

@@ -77,9 +77,10 @@ const ZONE_FORM = { overall_state: '楼道整洁，垃圾桶按时清理', stude
 /** A term's worth of filing, every form through its own card. */
 async function fileTheTerm(pictures: Buffer[]) {
   await fileVisit('刘芳', '孙小红', { ...VISIT, coVisitors: [String(personId(h.db, '黄志强'))] }, pictures);
+  // At the intern's enterprise: no parent there, so no questionnaire (附件四).
   await fileVisit('刘芳', '吴小强', {
     ...VISIT, visitedOn: '2026-11-18 +0800', mode: 'phone', place: 'enterprise', summary: '吴小强实习表现稳定', situation: '企业规模约 200 人',
-    purpose: '了解实习情况', content: '与企业导师电话沟通', reflection: '', q_satisfaction: '5', q_concern: ['就业'], opinions: '',
+    purpose: '了解实习情况', content: '与企业导师电话沟通', reflection: '', q_satisfaction: '', q_concern: [], opinions: '',
   });
 
   await h.say('刘芳', '/宿舍');
@@ -93,13 +94,14 @@ async function fileTheTerm(pictures: Buffer[]) {
   const dorms2 = latestCard(h, '刘芳').messageId;
   await h.click('刘芳', dorms2, '附件一记录');
   await submit('刘芳', dorms2, 'dorm-record', {
-    headName: '赵小明', headClass: '2024级机电1班', headcount: '6', members: '赵小明（2024级机电1班）、钱小亮（2024级机电1班）',
+    headName: '赵小明', headClass: '2024级机电1班', headcount: '2', members: '赵小明（2024级机电1班）、钱小亮（2024级机电1班）',
     pastEnvironment: '地面有杂物', pastProperty: '一把椅子损坏', pastHygiene: '一般', pastSafety: '发现违规电器', suggestions: '每周一次大扫除', presentState: '整洁有序',
   });
 
   await h.say('黄志强', '/体验');
   await submit('黄志强', latestCard(h, '黄志强').messageId, 'student-day', {
-    dayOn: '2026-11-18 +0800', hygieneDuty: '早上七点到校扫地', morningExercise: '跟学生排队做操', lunch: '排队二十分钟', other: '', problems: '午餐排队太久', issues: '食堂增开窗口',
+    dayOn: '2026-11-18 +0800', hygieneDuty: '早上七点到校扫地', morningExercise: '跟学生排队做操', lunch: '排队二十分钟', classroom: '听了一节数学课',
+    bigBreak: '跟学生一起跳绳', other: '', problems: '午餐排队太久', issues: '食堂增开窗口',
   });
 
   await h.say('刘芳', '/心得');
@@ -168,13 +170,13 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     // Each form that is one paper per record comes twice: as a table, then as pages to print.
     expect(sheetNames(wb)).toEqual([
       '汇总（教师）', '汇总（部门）', '附件一 宿舍记录', '附件一 宿舍记录（打印）', '宿舍检查', '附件二 责任区报表', '附件二 责任区报表（打印）',
-      '附件三 做一天学生', '附件三 做一天学生（打印）', '附件五 走访记录', '附件五 走访记录（打印）', '附件六 走访台账', '献一计',
+      '附件三 做一天学生', '附件三 做一天学生（打印）', '附件四 走访问卷', '附件五 走访记录', '附件五 走访记录（打印）', '附件六 走访台账', '献一计',
       '心得体会', '心得体会（打印）', '感人故事', '感人故事（打印）',
     ]);
     const counts = Object.fromEntries(wb.worksheets.filter((ws) => !ws.name.endsWith('（打印）')).map((ws) => [ws.name, dataRowCount(ws)]));
     expect(counts).toEqual({
       '汇总（教师）': DEMO_PEOPLE.length, '汇总（部门）': 6, '附件一 宿舍记录': 1, 宿舍检查: 1, '附件二 责任区报表': 1, '附件三 做一天学生': 1,
-      '附件五 走访记录': 2, '附件六 走访台账': 4, 献一计: 1, 心得体会: 1, 感人故事: 1,
+      '附件四 走访问卷': 1, '附件五 走访记录': 2, '附件六 走访台账': 4, 献一计: 1, 心得体会: 1, 感人故事: 1,
     });
 
     // Printed as the form: its title above a frozen header, A4 landscape, header repeated on each page.
@@ -183,10 +185,11 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     expect(String(visits.getCell('A2').value)).toContain('测试学校“微”行动 · 2026-11-09 至 2027-01-22');
     expect(visits.views[0]).toMatchObject({ state: 'frozen', ySplit: 3 });
     expect(visits.pageSetup).toMatchObject({ orientation: 'landscape', paperSize: 9, printTitlesRow: '1:3' });
-    expect(visits.getColumn(headers(visits).indexOf('走访内容') + 1).width).toBeGreaterThan(20);
-    expect(headers(visits).slice(0, 16)).toEqual([
+    expect(visits.getColumn(headers(visits).indexOf('家（企）访内容') + 1).width).toBeGreaterThan(20);
+    // 附件五's own words.
+    expect(headers(visits).slice(0, 17)).toEqual([
       '家访教师', '同行教师', '走访日期', '走访方式', '走访地点', '学生姓名', '班级', '对象类别', '家长姓名', '联系电话', '家庭住址（实习企业）',
-      '学生概况', '家庭（企业）情况', '走访目的', '走访内容', '走访体会',
+      '学生情况简介', '家庭（企业）情况', '家（企）访目的', '家（企）访内容', '家（企）访体会', '家长（企业）意见和建议',
     ]);
 
     // Every field of every card has its column, headed as the card labels it.
@@ -195,12 +198,18 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
       reflection: '心得体会', story: '感人故事', suggestion: '献一计',
     };
     // The paper form's wording where the card words a home and an enterprise visit differently; long texts on paper are one text.
-    const PAPER: Record<string, string> = { 家庭情况: '家庭（企业）情况', 企业情况: '家庭（企业）情况', 家长意见和建议: '家长（企业）意见和建议', 企业意见和建议: '家长（企业）意见和建议' };
+    // The parts of one paper cell (附件一's 过去状况, 附件三's 其他体验) share its column.
+    const PAPER: Record<string, string> = {
+      家长意见和建议: '家长（企业）意见和建议', 企业意见和建议: '家长（企业）意见和建议',
+      ...Object.fromEntries(['环境', '财产', '卫生', '安全'].map((part) => [part, '过去状况（环境、财产、卫生、安全）'])),
+      ...Object.fromEntries(['走进课堂', '大课间', '其他'].map((part) => [part, '其他体验'])),
+    };
     for (const [form, labels] of labelsSeen) {
-      const hs = headers(wb.getWorksheet(sheetOf[form]!)!);
       for (const [name, label] of labels) {
         if (name === 'body2' || name === 'body3') continue;
-        expect(hs, `${form}.${name}`).toContain(name.startsWith('q_') ? `问卷：${label}` : (PAPER[label] ?? label));
+        // The parents' questionnaire (附件四) has its own sheet.
+        const hs = headers(wb.getWorksheet(name.startsWith('q_') ? '附件四 走访问卷' : sheetOf[form]!)!);
+        expect(hs, `${form}.${name}`).toContain(PAPER[label] ?? label);
       }
     }
     expect(new Set(labelsSeen.map(([form]) => form)).size).toBe(7);
@@ -209,8 +218,9 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     const visitId = h.db.select().from(records).all().find((r) => r.form === 'visit' && r.subjectId === targetId(h, '孙小红'))!.id;
     expect(sun).toMatchObject({
       家访教师: '刘芳', 同行教师: '黄志强', 走访日期: '2026-11-17', 走访方式: '上门走访', 走访地点: '家中', 学生姓名: '孙小红', 班级: '2024级机电1班',
-      对象类别: '送爱上门 · 留守学生', 家长姓名: PRIVATE.parent, 联系电话: PRIVATE.phone, '家庭住址（实习企业）': PRIVATE.address, 学生概况: VISIT.summary,
-      '问卷：您对学校工作的总体满意度': '4 分', '问卷：您最关心孩子哪些方面': '学习、安全', '家长（企业）意见和建议': VISIT.opinions, 后续跟进: '无需跟进',
+      对象类别: '送爱上门 · 留守学生', 家长姓名: PRIVATE.parent, 联系电话: PRIVATE.phone, '家庭住址（实习企业）': PRIVATE.address, 学生情况简介: VISIT.summary,
+      '家庭（企业）情况': VISIT.situation, '家（企）访目的': VISIT.purpose, '家（企）访内容': VISIT.content, '家（企）访体会': VISIT.reflection,
+      '家长（企业）意见和建议': VISIT.opinions, 后续跟进: '无需跟进',
       '未收受家长（企业）礼品礼金': '已确认', 列入台账: 2, 提交时间: '2026-11-18 10:00', 补交: '', 照片: `2 张：刘芳/走访记录 2026-11-17 孙小红 #${visitId}/`,
     });
     expect(wu).toMatchObject({ 学生姓名: '吴小强', 走访方式: '电话/通讯', 走访地点: '实习企业', '家庭住址（实习企业）': '广州某机电设备有限公司（实习企业）', 照片: '' });
@@ -233,12 +243,24 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     expect([...entries.keys()].sort()).toEqual([`刘芳/走访记录 2026-11-17 孙小红 #${visitId}/1.jpg`, `刘芳/走访记录 2026-11-17 孙小红 #${visitId}/2.jpg`]);
     expect([...entries.values()].map((b) => b.toString('latin1')).sort()).toEqual(pictures.map((b) => b.toString('latin1')).sort());
 
-    expect(rowsOf(wb.getWorksheet('附件一 宿舍记录')!)[0]).toMatchObject({ 关爱教师: '刘芳、黄志强', 宿舍: '7号楼203', 宿舍长: '赵小明', 宿舍人数: 6, 现在情况: '整洁有序', 填写人: '刘芳' });
+    // 附件一 and 附件三 field by field, headed in the paper's words; a paper cell asked in parts reads as on paper.
+    expect(rowsOf(wb.getWorksheet('附件一 宿舍记录')!)[0]).toEqual(expect.objectContaining({
+      关爱教师: '刘芳、黄志强', 宿舍: '7号楼203', 宿舍长: '赵小明', 宿舍长班级: '2024级机电1班', 宿舍人数: 2, 宿舍人员姓名及班级: '赵小明（2024级机电1班）、钱小亮（2024级机电1班）',
+      '过去状况（环境、财产、卫生、安全）': '环境：地面有杂物\n财产：一把椅子损坏\n卫生：一般\n安全：发现违规电器', 改进意见: '每周一次大扫除', 现在状况: '整洁有序', 填写人: '刘芳',
+    }));
+    expect(rowsOf(wb.getWorksheet('附件三 做一天学生')!)[0]).toEqual(expect.objectContaining({
+      教师: '黄志强', 体验日期: '2026-11-18', 卫生体验情况: '早上七点到校扫地', 课间操体验情况: '跟学生排队做操', 就餐体验: '排队二十分钟',
+      其他体验: '走进课堂：听了一节数学课\n大课间：跟学生一起跳绳', 发现的问题: '午餐排队太久', 拟解决的问题: '食堂增开窗口',
+    }));
+    // 附件四 on its own sheet: the home visit's questionnaire; the enterprise visit had none.
+    expect(rowsOf(wb.getWorksheet('附件四 走访问卷')!)).toEqual([expect.objectContaining({
+      家访教师: '刘芳', 走访日期: '2026-11-17', 走访地点: '家中', 学生姓名: '孙小红', 家长姓名: PRIVATE.parent, 您对学校工作的总体满意度: '4 分', 您最关心孩子哪些方面: '学习、安全',
+    })]);
+    expect(headers(visits).some((x) => x.includes('满意度'))).toBe(false);
     expect(rowsOf(wb.getWorksheet('宿舍检查')!)[0]).toMatchObject({ 检查日期: '2026-11-18', 卫生情况: '一般', 违规用电: '有', 吸烟情况: '无', 发现的问题: '列入台账跟进' });
     expect(rowsOf(wb.getWorksheet('附件二 责任区报表')!)[0]).toMatchObject({
       时间: '第2周（11/16–11/22）', 党员干部: '王建国', 环境责任区: '教学楼A栋一至三楼', 联系班级: '2024级机电1班', 环境责任区总体情况: ZONE_FORM.overall_state, 备注: ZONE_FORM.remarks,
     });
-    expect(rowsOf(wb.getWorksheet('附件三 做一天学生')!)[0]).toMatchObject({ 教师: '黄志强', 体验日期: '2026-11-18', 需要解决的问题: '食堂增开窗口' });
     expect(rowsOf(wb.getWorksheet('心得体会')!)[0]).toMatchObject({ 教师: '刘芳', 题目: '走进学生的家', 正文: '第一次家访，我学到了很多。\n续写：孩子的笑容。' });
     expect(rowsOf(wb.getWorksheet('献一计')!)[0]).toMatchObject({ 提出人: '黄志强', 部门: '机电部', 方面: '家校合作', 我的建议: '每学期开放一次家长课堂' });
 

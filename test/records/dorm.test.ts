@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ledgerItems, records } from '../../src/db/schema.js';
 import { cardText, cst, type Harness } from '../helpers/harness.js';
-import { RECORDS_CAMPAIGN, current, dormId, latestCard, startRecordsHarness } from './fixtures.js';
+import { RECORDS_CAMPAIGN, current, dormId, formLabels, latestCard, startRecordsHarness } from './fixtures.js';
 
 /** 关爱一间宿舍: the weekly checklist and 附件一, filed by the dorm's caring teachers only. */
 
@@ -153,6 +153,12 @@ describe('dorm record (附件一)', () => {
     expect(text).toContain('卫生情况：一般 1 次');
     expect(text).toContain('补交');
     expect(text).toContain('14 天后请输入 /宿舍 重新打开');
+    // The roster's headcount (6) and its member list (2) disagree: the card says so before anything is typed.
+    expect(text).toContain('名单中宿舍人数是 6 人，宿舍人员列了 2 人');
+    // 附件一's own words, the past state asked in its four parts under the paper's one cell.
+    expect(formLabels(form.content)).toEqual([
+      '宿舍长', '宿舍长班级', '宿舍人数', '宿舍人员姓名及班级', '过去状况（环境、财产、卫生、安全）', '环境', '财产', '卫生', '安全', '改进意见', '现在状况',
+    ]);
 
     const fields = {
       headName: '赵小明', headClass: '2024级机电1班', headcount: '六', members: '赵小明（2024级机电1班）',
@@ -161,10 +167,20 @@ describe('dorm record (附件一)', () => {
     };
     const bad = await h.click('刘芳', recordCard, '提交', fields);
     expect(bad.toast?.content).toContain('「宿舍人数」应为数字');
-    const ok = await h.click('刘芳', recordCard, '提交', { ...fields, headcount: '6' });
+
+    // Six in the headcount, one in the member list: sent back naming both numbers, with everything typed still there.
+    const mismatch = await h.click('刘芳', recordCard, '提交', { ...fields, headcount: '6' });
+    expect(mismatch.toast?.type).toBe('error');
+    expect(mismatch.toast?.content).toContain('「宿舍人数」填的是 6 人，「宿舍人员姓名及班级」列了 1 人，请核对后再提交');
+    const back = cardText(current(h, recordCard).content);
+    for (const typed of ['赵小明（2024级机电1班）', '有违规用电', '每周三晚开宿舍会', '整洁有序']) expect(back).toContain(typed);
+    expect(h.db.select().from(records).all().filter((r) => r.form === 'dorm-record')).toHaveLength(0);
+
+    const members = '赵小明（2024级机电1班）、钱小亮（2024级机电1班，团支书）\n孙小军（2024级电子2班）';
+    const ok = await h.click('刘芳', recordCard, '提交', { ...fields, headcount: '3', members });
     expect(ok.toast?.content).toContain('已补交');
     const row = h.db.select().from(records).all().find((r) => r.form === 'dorm-record')!;
     expect(row).toMatchObject({ late: true, periodKey: 'term-1' });
-    expect(row.data).toMatchObject({ headcount: 6, presentState: '整洁有序' });
+    expect(row.data).toMatchObject({ headcount: 3, members, presentState: '整洁有序' });
   });
 });

@@ -79,3 +79,22 @@ export const latestCard = (h: Harness, name: string) => {
   return cards[cards.length - 1]!;
 };
 export const current = (h: Harness, messageId: string) => h.standIn.messages().find((m) => m.messageId === messageId)!;
+
+/**
+ * What a form card asks, in the order the user reads it: each bold heading
+ * (a paper cell, a picker's label) and each input's label, without its English.
+ */
+export function formLabels(card: unknown): string[] {
+  const out: string[] = [];
+  const walk = (n: unknown) => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (!n || typeof n !== 'object') return;
+    const o = n as Record<string, any>;
+    const bold = o.tag === 'markdown' ? /^\*\*(.+?)\*\*/.exec(String(o.content)) : null;
+    if (bold) out.push(bold[1]!);
+    if (o.tag === 'input' && o.label) out.push(String(o.label.content).split(' ')[0]!);
+    Object.values(o).forEach(walk);
+  };
+  walk(card);
+  return out;
+}

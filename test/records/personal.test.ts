@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ledgerItems, recordRevisions, records } from '../../src/db/schema.js';
 import { cardText, cst, type Harness } from '../helpers/harness.js';
-import { current, latestCard, startRecordsHarness } from './fixtures.js';
+import { current, formLabels, latestCard, startRecordsHarness } from './fixtures.js';
 
 /** The forms a teacher files about themself: 附件三, 心得, 感人故事, 献一计. */
 
@@ -18,6 +18,15 @@ describe('student day (附件三)', () => {
     expect(cardText(card.content)).toContain('做一天中职学生 · 黄志强');
     // A once-a-term form may be filled in over weeks; its card says how to get it back.
     expect(cardText(card.content)).toContain('14 天后请输入 /体验 重新打开');
+    // 附件三's own words; the seed's 走进课堂 and 大课间 each their own prompt under the paper's 其他体验.
+    expect(formLabels(card.content)).toEqual(['体验日期', '卫生体验情况', '课间操体验情况', '就餐体验', '其他体验', '走进课堂', '大课间', '其他', '发现的问题', '拟解决的问题']);
+    const placeholder = (name: string) => {
+      let found: string | undefined;
+      JSON.stringify(card.content, (k, v) => (v?.tag === 'input' && v.name === name ? (found = v.placeholder?.content) : v));
+      return found;
+    };
+    expect(placeholder('classroom')).toBe('选择一节课走进课堂');
+    expect(placeholder('bigBreak')).toBe('下午跟学生一起进行大课间');
     const later = await h.click('黄志强', card.messageId, '提交', { dayOn: '2027-06-30 +0800', hygieneDuty: '打扫', morningExercise: '出操', lunch: '就餐' });
     expect(later.toast?.content).toContain('「体验日期」不能晚于今天（2026-11-18）');
     const ok = await h.click('黄志强', card.messageId, '提交', {
@@ -37,6 +46,7 @@ describe('student day (附件三)', () => {
     await h.say('黄志强', '/体验');
     const filed = cardText(latestCard(h, '黄志强').content);
     expect(filed).toContain('排队秩序较好');
+    expect(formLabels(latestCard(h, '黄志强').content)).toEqual(['体验日期', '卫生体验情况', '课间操体验情况', '就餐体验', '其他体验', '走进课堂', '大课间', '其他', '发现的问题', '拟解决的问题']);
     expect(filed).toContain('14 天后请输入 /体验 重新打开');
   });
 });

@@ -7,7 +7,7 @@ import { presetDefinition } from '../../src/domain/presets.js';
 import { DEMO_BRANCH_CHAT_ID, demoLookup } from '../../src/demo/seed.js';
 import { importRoster } from '../../src/roster/import.js';
 import { sheetFromValues } from '../../src/roster/sheets.js';
-import { PRIVATE, RECORDS_CAMPAIGN, current, latestCard, startRecordsHarness, targetId } from './fixtures.js';
+import { PRIVATE, RECORDS_CAMPAIGN, current, formLabels, latestCard, startRecordsHarness, targetId } from './fixtures.js';
 
 /** 走访情况记录表 (附件五) with the questionnaire (附件四), end to end through the stand-in. */
 
@@ -69,7 +69,7 @@ describe('visit record', () => {
     // Missing fields come back each under its field, with what was typed still there.
     const bad = await h.click('刘芳', messageId, '提交', { ...visitForm(), content: '', leader: '', noGifts: '' });
     expect(bad.toast?.type).toBe('error');
-    expect(bad.toast?.content).toContain('「走访内容」必填');
+    expect(bad.toast?.content).toContain('「家（企）访内容」必填');
     expect(bad.toast?.content).toContain('请确认「未收受家长（企业）礼品礼金」');
     const back = cardText(current(h, messageId).content);
     expect(back).toContain('孙小红学习认真，性格内向');
@@ -269,12 +269,43 @@ describe('visit record', () => {
       operatorOpenId: h.openId('刘芳'),
       value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '吴小强') },
     });
-    expect(cardText(r.card?.data)).toContain('企业情况');
+    expect(cardText(r.card?.data)).toContain('家庭（企业）情况');
     const ok = await h.click('刘芳', list.messageId, '提交', visitForm({ place: 'enterprise', coVisitors: [], opinions: '希望学校加强安全教育', followUp: 'none', leader: '', followUpNote: '' }));
     expect(ok.toast?.type).toBe('success');
     expect(h.db.select().from(ledgerItems).all().map((l) => l.raisedBy)).toEqual(['enterprise']);
     await h.say('刘芳', '/走访');
     expect(cardText(latestCard(h, '刘芳').content)).toContain('已走访 1/2');
+  });
+});
+
+describe('the paper’s words and its questionnaire (附件四, 附件五)', () => {
+  it('asks in 附件五’s words, and an intern’s visit at the enterprise is filed without the parents’ questionnaire', async () => {
+    h = await startRecordsHarness();
+    const messageId = await openVisitForm('刘芳', '吴小强');
+    const card = current(h, messageId).content;
+    const labels = formLabels(card);
+    for (const label of ['学生情况简介', '家庭（企业）情况', '家（企）访目的', '家（企）访内容', '家（企）访体会']) expect(labels).toContain(label);
+    let situation: Record<string, any> | undefined;
+    JSON.stringify(card, (k, v) => (v?.name === 'situation' ? (situation = v) : v));
+    expect(situation!.placeholder.content).toBe('家庭成员、经济状况、文化程度、家教观念、企业性质、企业经营状况、规模等');
+    // The questionnaire is offered, not required: the parents are not at the enterprise.
+    expect(cardText(card)).toContain('您对学校工作的总体满意度');
+    const visit = visitForm({ place: 'enterprise', coVisitors: [], followUp: 'none', leader: '', followUpNote: '', q_satisfaction: '', q_concern: [] });
+    const ok = await h.click('刘芳', messageId, '提交', visit);
+    expect(ok.toast?.type, ok.toast?.content).toBe('success');
+    expect(h.db.select().from(records).all()).toHaveLength(1);
+    expect(h.db.select().from(records).get()!.data).toMatchObject({ place: 'enterprise', q_satisfaction: '' });
+
+    // The same intern visited at home: the parents fill 附件四 there.
+    const again = await openVisitForm('刘芳', '吴小强');
+    const home = await h.click('刘芳', again, '提交', { ...visit, place: 'home' });
+    expect(home.toast?.type).toBe('error');
+    expect(home.toast?.content).toContain('「您对学校工作的总体满意度」必填：家访时请家长填写问卷（到实习企业走访可不填）');
+    expect(cardText(current(h, again).content)).toContain(visit.content);
+    expect(h.db.select().from(records).all()).toHaveLength(1);
+    const answered = await h.click('刘芳', again, '提交', { ...visit, place: 'home', q_satisfaction: '5' });
+    expect(answered.toast?.type, answered.toast?.content).toBe('success');
+    expect(h.db.select().from(records).all()).toHaveLength(2);
   });
 });
 

@@ -10,6 +10,7 @@ import { endOfDay, type RecordContext } from './context.js';
 import { dayOutside, formFlow, reminderCard, today } from './flow.js';
 import { eq } from 'drizzle-orm';
 import { isRunning } from '../../domain/campaign.js';
+import { headcountMismatch } from '../../domain/dorm-members.js';
 import { addDays, minDate, mondayOf, termOn, termPeriods } from '../../domain/periods.js';
 import { mayNudge, onceTaskDue } from '../../domain/reminders.js';
 import { weeklyNudgeAt } from '../../domain/weeks.js';
@@ -74,6 +75,21 @@ export function pastStateFromChecks(checks: RecordRow[]): Record<'pastEnvironmen
   };
 }
 
+/** 附件一 in the paper's words; the four aspects of the past state are asked one by one, under the paper's one cell. */
+export const PAST_STATE = '过去状况（环境、财产、卫生、安全）';
+export const DORM_RECORD_FIELDS = [
+  text('headName', '宿舍长', 'Dorm head', { required: true, max: 20 }),
+  text('headClass', '宿舍长班级', 'Dorm head’s class', { required: true, max: 40 }),
+  count('headcount', '宿舍人数', 'Headcount', { required: true, min: 1, max: 20 }),
+  text('members', '宿舍人员姓名及班级', 'Members and classes', { required: true, multiline: true, max: 600, hint: '姓名（班级），用 、 分隔' }),
+  text('pastEnvironment', '环境', 'Past state: environment', { required: true, multiline: true, max: 400, cell: PAST_STATE }),
+  text('pastProperty', '财产', 'Past state: property', { required: true, multiline: true, max: 400, cell: PAST_STATE }),
+  text('pastHygiene', '卫生', 'Past state: hygiene', { required: true, multiline: true, max: 400, cell: PAST_STATE }),
+  text('pastSafety', '安全', 'Past state: safety', { required: true, multiline: true, max: 400, cell: PAST_STATE }),
+  text('suggestions', '改进意见', 'Suggestions for improvement', { required: true, multiline: true, max: 600 }),
+  text('presentState', '现在状况', 'Present state', { required: true, multiline: true, max: 600 }),
+];
+
 export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
   const leaves = new LeaveRepo(deps.db);
   const dormRef = z.object({ campaignId: z.string(), dormId: z.number().int().positive() });
@@ -121,18 +137,6 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
     },
   });
 
-  const recordFields = [
-    text('headName', '宿舍长', 'Dorm head', { required: true, max: 20 }),
-    text('headClass', '宿舍长班级', 'Dorm head’s class', { required: true, max: 40 }),
-    count('headcount', '宿舍人数', 'Headcount', { required: true, min: 1, max: 20 }),
-    text('members', '宿舍成员及班级', 'Members and classes', { required: true, multiline: true, max: 600 }),
-    text('pastEnvironment', '过去情况：环境', 'Past state: environment', { required: true, multiline: true, max: 400 }),
-    text('pastProperty', '过去情况：财产', 'Past state: property', { required: true, multiline: true, max: 400 }),
-    text('pastHygiene', '过去情况：卫生', 'Past state: hygiene', { required: true, multiline: true, max: 400 }),
-    text('pastSafety', '过去情况：安全', 'Past state: safety', { required: true, multiline: true, max: 400 }),
-    text('suggestions', '改进建议', 'Improvement suggestions', { required: true, multiline: true, max: 600 }),
-    text('presentState', '现在情况', 'Present state', { required: true, multiline: true, max: 600 }),
-  ];
 
   const record = formFlow(deps, records, {
     form: 'dorm-record',
@@ -157,15 +161,27 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
         periodKey: term.key,
         title: `关爱一间宿舍情况记录表 · ${room(dorm)}`,
         subtitle: '附件一 / Dorm record (once per term)',
-        fields: recordFields,
+        fields: DORM_RECORD_FIELDS,
         prefill,
         dueAt: endOfDay(onceTaskDue(def, 'dormRecord', term), def.timezone),
-        intro: `宿舍成员来自名单，“过去情况”根据本学期 ${checks.length} 次检查生成，可以修改。`,
+        intro: [
+          `宿舍人员来自名单，“过去状况”根据本学期 ${checks.length} 次检查生成，可以修改。`,
+          dorm.headcount !== null && dorm.members.length > 0 && dorm.headcount !== dorm.members.length
+            ? `名单中宿舍人数是 ${dorm.headcount} 人，宿舍人员列了 ${dorm.members.length} 人：请补全或改正，两者一致才能提交。`
+            : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
         context: [],
         ref: { campaignId: campaign.row.id, dormId: dorm.id },
       };
     },
     refOf: (r) => ({ campaignId: r.campaignId, dormId: r.subjectId }),
+    // Headcount and members are two answers about the same people: a disagreement is sent back, never stored.
+    check(data) {
+      const problem = headcountMismatch(Number(data.headcount), String(data.members));
+      return problem ? [{ field: 'headcount', message: problem }] : [];
+    },
   });
 
   /**

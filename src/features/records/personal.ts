@@ -21,16 +21,21 @@ const personRef = z.object({ campaignId: z.string() });
 
 const self = (person: Person) => ({ type: 'person' as const, id: person.id });
 
+/** 附件三 in the paper's words; the seed's 走进课堂 and 大课间 are asked on their own, under the paper's 其他体验. */
+export const OTHER_EXPERIENCE = '其他体验';
+export const STUDENT_DAY_FIELDS = [
+  date('dayOn', '体验日期', 'Date'),
+  text('hygieneDuty', '卫生体验情况', 'Hygiene duty', { required: true, multiline: true, max: 400, hint: '早上准时到校陪学生搞卫生' }),
+  text('morningExercise', '课间操体验情况', 'Morning exercise', { required: true, multiline: true, max: 400, hint: '跟学生一样按规定路线排队进场做操' }),
+  text('lunch', '就餐体验', 'Lunch', { required: true, multiline: true, max: 400, hint: '中午跟学生一起排队买饭进餐' }),
+  text('classroom', '走进课堂', 'A lesson', { multiline: true, max: 400, hint: '选择一节课走进课堂', cell: OTHER_EXPERIENCE }),
+  text('bigBreak', '大课间', 'Afternoon activity break', { multiline: true, max: 400, hint: '下午跟学生一起进行大课间', cell: OTHER_EXPERIENCE }),
+  text('other', '其他', 'Other', { multiline: true, max: 400, cell: OTHER_EXPERIENCE }),
+  text('problems', '发现的问题', 'Problems found', { multiline: true, max: 600 }),
+  text('issues', '拟解决的问题', 'Issues to solve', { multiline: true, max: 600, hint: '每行一条，提交后列入台账跟进' }),
+];
+
 export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
-  const dayFields = [
-    date('dayOn', '体验日期', 'Date'),
-    text('hygieneDuty', '卫生值日', 'Hygiene duty', { required: true, multiline: true, max: 400 }),
-    text('morningExercise', '早操', 'Morning exercise', { required: true, multiline: true, max: 400 }),
-    text('lunch', '午餐排队', 'Lunch queue', { required: true, multiline: true, max: 400 }),
-    text('other', '其他', 'Other', { multiline: true, max: 400 }),
-    text('problems', '发现的问题', 'Problems found', { multiline: true, max: 600 }),
-    text('issues', '需要解决的问题', 'Issues to solve', { multiline: true, max: 600, hint: '每行一条，提交后列入台账跟进' }),
-  ];
 
   const studentDay = formFlow(deps, records, {
     form: 'student-day',
@@ -52,10 +57,10 @@ export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: Recor
         periodKey: `day-${n}`,
         title: `做一天中职学生 · ${person.name}${times > 1 ? `（第 ${n} 次）` : ''}`,
         subtitle: '附件三 / A day as a student',
-        fields: dayFields,
+        fields: STUDENT_DAY_FIELDS,
         prefill: { dayOn: today(deps, def.timezone) },
         dueAt: endOfDay(onceTaskDue(def, 'studentDay', termOn(def, today(deps, def.timezone))), def.timezone),
-        intro: '和学生一起值日、出操、排队就餐，记下看到的和需要解决的。',
+        intro: '和学生一起搞卫生、做课间操、排队就餐、走进一节课、参加大课间，以学生的视角看学校，记下发现的问题和拟解决的问题。',
         context: [],
         ref: { campaignId: campaign.row.id, n },
       };

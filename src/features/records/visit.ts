@@ -7,7 +7,7 @@ import type { CampaignDefinition } from '../../domain/campaign.js';
 import type { RecordRow, Target } from '../../db/schema.js';
 import { CLASS_SHOWN, oneLine, shortened, shortName, textBlock } from '../../feishu/card-templates.js';
 import { SHEETS } from '../../roster/sheets.js';
-import { choice, confirm, date, lines, multi, text, type Field, type Option } from '../../records/fields.js';
+import { choice, confirm, date, lines, multi, text, type Field, type Fields, type FormData, type Option } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 import { categoryName, kindName } from '../claiming/index.js';
 
@@ -43,11 +43,14 @@ const FOLLOW_UPS: Option[] = [
 
 const RATING: Option[] = ['1', '2', '3', '4', '5'].map((v) => ({ value: v, label: `${v} 分` }));
 
-/** 附件四: the campaign's questions as fields named `q_<key>`. */
-export function questionnaireFields(def: CampaignDefinition): Field[] {
+/**
+ * 附件四: the campaign's questions as fields named `q_<key>`. `optional`: none
+ * is required on the card (a visit that may take place without the parents).
+ */
+export function questionnaireFields(def: CampaignDefinition, asked: { optional?: boolean } = {}): Field[] {
   return def.questionnaire.map((q) => {
     const name = `q_${q.key}`;
-    const o = { required: q.required };
+    const o = { required: q.required && !asked.optional };
     const opts = (q.options ?? []).map((x) => ({ value: x, label: x }));
     if (q.type === 'single') return choice(name, q.label, '问卷 Questionnaire', opts, o);
     if (q.type === 'multi') return multi(name, q.label, '问卷 Questionnaire', opts, o);
@@ -57,6 +60,30 @@ export function questionnaireFields(def: CampaignDefinition): Field[] {
 }
 
 const isEnterprise = (t: Target) => !!t.enterprise;
+
+/**
+ * The questions a visit on the card must still answer: the campaign's required
+ * ones, unless the visit took place at the enterprise (an intern's visit, where
+ * no parent fills 附件四).
+ */
+function questionnaireMissing(def: CampaignDefinition, data: FormData, asked: Fields): Array<{ field: string; message: string }> {
+  if (data.place === 'enterprise') return [];
+  const blank = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length);
+  return def.questionnaire
+    .filter((q) => q.required && asked.some((f) => f.name === `q_${q.key}`) && blank(data[`q_${q.key}`]))
+    .map((q) => ({ field: `q_${q.key}`, message: `「${q.label}」必填：家访时请家长填写问卷（到实习企业走访可不填）` }));
+}
+
+/** 附件五's own words for a visit about a student, on the card and as the export's headers. */
+export const VISIT_RECORD_LABELS = {
+  summary: '学生情况简介',
+  situation: '家庭（企业）情况',
+  purpose: '家（企）访目的',
+  content: '家（企）访内容',
+  reflection: '家（企）访体会',
+} as const;
+/** The paper's hint under 家庭（企业）情况. */
+const SITUATION_HINT = '家庭成员、经济状况、文化程度、家教观念、企业性质、企业经营状况、规模等';
 
 /** How the target reads in a heading: no family details, safe for a leader's eyes. */
 export const targetHeading = (def: CampaignDefinition, t: Target) => [shortName(t.name), t.className ? oneLine(t.className, CLASS_SHOWN) : kindName(def, t.kind)].join(' · ');
@@ -128,6 +155,7 @@ function daZoufangFields(def: CampaignDefinition, t: Target, colleagues: Colleag
 export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
   function fields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
     if (def.tasks.visits.recordForm === 'da-zoufang') return daZoufangFields(def, t, colleagues, leaders);
+    const L = VISIT_RECORD_LABELS;
     const kind = def.targetKinds.find((k) => k.key === t.kind);
     const enterprise = isEnterprise(t);
     const student = kind?.student ?? false;
@@ -136,13 +164,14 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       choice('mode', '走访方式', 'Mode', VISIT_MODES),
       choice('place', '走访地点', 'Place', VISIT_PLACES),
       multi('coVisitors', '同行教师', 'Co-visitors', colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })), { max: 5 }),
-      text('summary', student ? '学生概况' : '对象概况', student ? 'About the student' : 'About the person', { required: true, multiline: true, max: 300 }),
-      text('situation', enterprise ? '企业情况' : student ? '家庭情况' : '基本情况', enterprise ? 'The enterprise' : 'Family situation', { required: true, multiline: true, max: 500 }),
-      text('purpose', '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
-      text('content', '走访内容', 'What was discussed', { required: true, multiline: true, rows: 5, max: 1000 }),
-      text('reflection', '走访体会', 'Reflection', { multiline: true, max: 500 }),
-      // 附件四 is the parents' questionnaire: it belongs to visits about a student.
-      ...(student ? questionnaireFields(def) : []),
+      text('summary', student ? L.summary : '对象概况', student ? 'About the student' : 'About the person', { required: true, multiline: true, max: 300 }),
+      text('situation', student ? L.situation : '基本情况', student ? 'Family or enterprise' : 'Background', { required: true, multiline: true, max: 500, ...(student ? { hint: SITUATION_HINT } : {}) }),
+      text('purpose', student ? L.purpose : '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
+      text('content', student ? L.content : '走访内容', 'What was discussed', { required: true, multiline: true, rows: 5, max: 1000 }),
+      text('reflection', student ? L.reflection : '走访体会', 'Reflection', { multiline: true, max: 500 }),
+      // 附件四 is the parents' questionnaire: it belongs to visits about a student, and an
+      // intern visited at the enterprise has no parent there to fill it (checked against the place chosen).
+      ...(student ? questionnaireFields(def, { optional: enterprise }) : []),
       text('opinions', enterprise ? '企业意见和建议' : '家长意见和建议', 'Opinions and suggestions', { multiline: true, max: 800, hint: '每行一条，提交后列入台账跟进' }),
       choice('followUp', '后续跟进', 'Follow-up', FOLLOW_UPS),
       choice('leader', '报告给哪位领导', 'Leader to report to', leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })), { required: false }),
@@ -189,6 +218,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
       problems.push(...dayOutside('visitedOn', '走访日期', String(data.visitedOn), { on: def.window.start, what: '活动开始' }, { on: today(deps, def.timezone), what: '今天' }));
       if (data.followUp === 'leader' && !data.leader) problems.push({ field: 'leader', message: '选择了“报告领导”，请选择报告给哪位领导' });
       if (data.followUp !== 'none' && !data.followUpNote) problems.push({ field: 'followUpNote', message: '需要跟进时，请写明「跟进事项」' });
+      problems.push(...questionnaireMissing(def, data, view.fields));
       return problems;
     },
     occurredOn: (data) => String(data.visitedOn),
