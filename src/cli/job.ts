@@ -3,7 +3,7 @@ import { Router } from '../bot/router.js';
 import { openDatabase } from '../db/index.js';
 import { CampaignRepo, PeopleRepo } from '../db/repos.js';
 import { deliveryNotices } from '../features/delivery/index.js';
-import type { Job } from '../features/deps.js';
+import type { Job } from '../scheduler/job.js';
 import { FeishuApi } from '../feishu/api.js';
 import { Outbox, enqueueOutbound } from '../feishu/outbox.js';
 import { runningBot } from '../ops/run-lock.js';

@@ -7,7 +7,7 @@ import { localLabel } from '../domain/weeks.js';
 import type { LedgerRaiser, RecordForm, RecordRow, Target } from '../db/schema.js';
 import { SOURCE_LABELS, STATUS_LABELS } from '../features/ledger/cards.js';
 import { questionnaireFields, VISIT_MODES, VISIT_PLACES } from '../features/records/visit.js';
-import { categoryName, kindName } from '../features/claiming/index.js';
+import { categoryName, kindName } from '../domain/targets.js';
 import { ZONE_REPORT_FIELDS } from '../features/records/zone.js';
 import { YES_NO, type Option } from '../records/fields.js';
 import { holderKey, type ExportData } from './load.js';

@@ -61,27 +61,5 @@ export type WeeklyGaps = (c: ActiveCampaign, now: Date) => Promise<WeeklyGap[]>;
 /** The group a campaign's group messages go to: its own, else BRANCH_CHAT_ID. */
 export const branchChatOf = (deps: FeatureDeps, c: ActiveCampaign): string | undefined => c.def.branchChatId ?? deps.defaultBranchChatId;
 
-/** A scheduled job: computes everything due up to `now`, so missed runs catch up and repeated runs send nothing twice. */
-export interface Job {
-  name: string;
-  description: string;
-  /** When node-cron should trigger it (the scheduler also runs every job once at start-up to catch up). */
-  triggers(): Promise<JobTrigger[]>;
-  /** `onDemand`: an admin asked for it (`zoufang job run`): a digest is sent again even if it went out already. */
-  run(now: Date, opts?: { onDemand?: boolean }): Promise<JobResult>;
-}
-
-export interface JobTrigger {
-  /** A node-cron expression, read in `timezone`. */
-  cron: string;
-  timezone: string;
-}
-
-export interface JobResult {
-  /** Messages newly queued by this run (0 on a repeated run). */
-  queued: number;
-  detail?: string;
-}
-
 /** The campaign running at `now` (the first whose window contains it), else the newest one. */
 export const currentCampaign = (all: ActiveCampaign[], now: Date): ActiveCampaign | undefined => all.find((c) => isRunning(c.def, now)) ?? all.at(-1);

@@ -3,7 +3,8 @@ import { addDays } from '../../domain/periods.js';
 import { localDate } from '../../domain/time.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { dailyTriggers } from '../triggers.js';
-import type { FeatureDeps, Job } from '../deps.js';
+import type { FeatureDeps } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
 
 /**
  * Tells each admin, privately and once per year, which months of a running or

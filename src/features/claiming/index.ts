@@ -4,6 +4,7 @@ import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, Target } from '../../db/schema.js';
 import { ROLE_LABELS, isRunning, type CampaignDefinition } from '../../domain/campaign.js';
+import { categoryName, heldLine, kindName } from '../../domain/targets.js';
 import { formatLocal } from '../../domain/time.js';
 import { callbackButton, listRow, renderCard, reopenNote } from '../../feishu/card-templates.js';
 import { pageAt, pageNav, pageOf } from '../../feishu/card-budget.js';
@@ -33,14 +34,6 @@ const filterSchema = z.object({
   heldOffset: z.number().int().min(0).default(0),
 });
 const listRef = filterSchema.extend({ campaignId: z.string() });
-
-export const kindName = (def: CampaignDefinition, key: string) => def.targetKinds.find((k) => k.key === key)?.name ?? key;
-export const categoryName = (def: CampaignDefinition, key: string | null) => (key ? (def.targetCategories.find((c) => c.key === key)?.name ?? key) : '');
-
-
-/** A claimed target as its visitor sees it: name, class, category and sub-kind. */
-export const heldLine = (def: CampaignDefinition, t: Target) =>
-  [t.name, t.className ?? kindName(def, t.kind), [categoryName(def, t.category), t.subKind].filter(Boolean).join('·')].filter(Boolean).join(' · ');
 
 export function claimingFeature(deps: FeatureDeps) {
   const claims = new ClaimRepo(deps.db);

@@ -12,7 +12,8 @@ import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks } from '../../domain/weeks.js';
 import { oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
-import { branchChatOf, currentCampaign, type FeatureDeps, type Job } from '../deps.js';
+import { branchChatOf, currentCampaign, type FeatureDeps } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
 import { LedgerRepo } from '../ledger/repo.js';
 import { ScheduleFacts } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';

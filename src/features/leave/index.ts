@@ -7,7 +7,7 @@ import { pageOf, pageNav } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { dayjs, inZone, parseTypedDay } from '../../domain/time.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
-import { LeaveRepo } from '../reminders/facts.js';
+import { LeaveRepo } from '../../db/leaves.js';
 
 /**
  * 请假与代班: an admin records that a teacher is away, and who stands in.

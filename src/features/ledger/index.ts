@@ -26,7 +26,8 @@ import type { OutboundMessage } from '../../feishu/outbox.js';
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { normaliseMobile } from '../../roster/validate.js';
-import { currentCampaign, type FeatureDeps, type Job } from '../deps.js';
+import { currentCampaign, type FeatureDeps } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
 import { dailyTriggers } from '../triggers.js';
 import {
   NOTE_MAX,

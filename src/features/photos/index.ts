@@ -2,7 +2,8 @@ import { NOT_IN_ROSTER, bilingual, type MessageContext, type Router } from '../.
 import type { Photo, Person } from '../../db/schema.js';
 import { FeishuApiError } from '../../feishu/errors.js';
 import { DRAFT_PHOTO_WINDOW_MS, RecordRepo } from '../../records/repo.js';
-import type { FeatureDeps, Job, MediaPort } from '../deps.js';
+import type { FeatureDeps, MediaPort } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
 import { PhotoRepo } from './repo.js';
 import { storeByHash } from './store.js';
 

@@ -1,6 +1,6 @@
 import { and, eq, inArray, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { localMidnight } from '../../domain/time.js';
-import { LeaveRepo } from '../reminders/facts.js';
+import { LeaveRepo } from '../../db/leaves.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, people, targets, type Dorm, type Person, type RecordRow, type Target } from '../../db/schema.js';

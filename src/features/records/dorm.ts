@@ -13,9 +13,10 @@ import { isRunning } from '../../domain/campaign.js';
 import { addDays, minDate, mondayOf, termOn, termPeriods } from '../../domain/periods.js';
 import { mayNudge, onceTaskDue } from '../../domain/reminders.js';
 import { weeklyNudgeAt } from '../../domain/weeks.js';
-import { LeaveRepo } from '../reminders/facts.js';
+import { LeaveRepo } from '../../db/leaves.js';
 import { dorms } from '../../db/schema.js';
-import type { FeatureDeps, Job, WeeklyGaps } from '../deps.js';
+import type { FeatureDeps, WeeklyGaps } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
 import { dailyTriggers } from '../triggers.js';
 
 /**

@@ -5,7 +5,7 @@ import { CLASS_SHOWN, oneLine, shortened, shortName, textBlock } from '../../fei
 import { SHEETS } from '../../roster/sheets.js';
 import { choice, confirm, date, lines, multi, text, type Field, type Option } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
-import { categoryName, kindName } from '../claiming/index.js';
+import { categoryName, kindName } from '../../domain/targets.js';
 
 import type { Colleague, RecordContext } from './context.js';
 import { dayOutside, formFlow, today, type FormView } from './flow.js';
