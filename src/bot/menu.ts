@@ -1,6 +1,8 @@
+import { repoPath, type Router } from './router.js';
+
 /**
  * The bot menu, kept here and nowhere else: the router answers exactly these
- * event_keys (buildFeatures registers them), `zoufang setup` prints them for the
+ * event_keys (registerMenu, after the features), `zoufang setup` prints them for the
  * developer console and `zoufang doctor` names them in its fix. Feishu sends
  * `application.bot.menu_v6` only for items that exist in the console — each a
  * 「推送事件」 item with its event_key — and only once a version containing them
@@ -54,3 +56,9 @@ export const BOT_MENU: MenuSection[] = [
 export const menuItemName = (item: MenuItem): string => item.command.replace(/^\//, '');
 
 export const menuItems = (): MenuItem[] => BOT_MENU.flatMap((s) => s.items);
+
+/** Registers every item, listed under this file; a menu item whose command no feature registered fails at start. */
+export function registerMenu(router: Router): void {
+  const routes = router.routes(repoPath(import.meta.url));
+  for (const item of menuItems()) routes.menu(item.eventKey, item.command);
+}

@@ -16,8 +16,6 @@ export interface FeatureDeps {
   send(messages: OutboundMessage | OutboundMessage[]): Promise<number>;
   /** Fallback branch group when a campaign names none (BRANCH_CHAT_ID). */
   defaultBranchChatId?: string;
-  /** Sends each newly opened ledger item's card to its owner (the ledger feature). */
-  announceLedger?(items: LedgerItem[]): Promise<unknown>;
   /** Files people send the bot; absent where nothing downloads (the CLI). */
   media?: MediaPort;
   /** Files the bot sends (exports); absent where nothing uploads (the CLI). */
@@ -57,6 +55,30 @@ export interface WeeklyGap {
 }
 
 export type WeeklyGaps = (c: ActiveCampaign, now: Date) => Promise<WeeklyGap[]>;
+
+/** Opens the form an obligation is about, pre-filled; supplied by the records feature. */
+export interface Openers {
+  zoneReport(campaignId: string, zoneId: number, weekNo: number): object;
+  dormRecord(campaignId: string, dormId: number): object;
+  studentDay(campaignId: string, n: number): object;
+  reflection(campaignId: string): object;
+  story(campaignId: string): object;
+  visits(campaignId: string): object;
+}
+
+/**
+ * What features give one another, by name. A feature declares what it needs
+ * and what it provides (see defineFeature); a need that no feature in the list
+ * provides stops the bot at start, and a provider must supply what it declared.
+ */
+export interface Provided {
+  /** Sends each newly opened ledger item's card to its owner (the ledger feature); whoever raises items announces them. */
+  announceLedger(items: LedgerItem[]): Promise<unknown>;
+  /** Card values that open each form pre-filled (the records feature). */
+  openers: Openers;
+  /** The weekly forms' gaps, for /谁没交 and /催办 (the records feature). */
+  weeklyGaps: WeeklyGaps[];
+}
 
 /** The group a campaign's group messages go to: its own, else BRANCH_CHAT_ID. */
 export const branchChatOf = (deps: FeatureDeps, c: ActiveCampaign): string | undefined => c.def.branchChatId ?? deps.defaultBranchChatId;

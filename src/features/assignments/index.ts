@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { isAdmin, type Router } from '../../bot/router.js';
+import { isAdmin, type Routes } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import { AssignmentRepo, currentHolders, setHolders } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
@@ -13,7 +13,8 @@ import { UserFacingError } from '../../feishu/errors.js';
 import { foldLabel } from '../../roster/read.js';
 import { rosterStatusLines } from '../../roster/status.js';
 import { normaliseMobile, studentKey } from '../../roster/validate.js';
-import { currentCampaign, type FeatureDeps } from '../deps.js';
+import { currentCampaign } from '../deps.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * /改派 · /reassign — an admin hands a dorm, zone or target to someone else
@@ -35,7 +36,7 @@ const ROSTER_PAGE = 30;
 const KINDS: Record<string, SubjectType> = { 宿舍: 'dorm', dorm: 'dorm', 责任区: 'zone', zone: 'zone', 对象: 'target', 走访对象: 'target', target: 'target' };
 const KIND_LABEL: Record<SubjectType, string> = { dorm: '宿舍', zone: '责任区', target: '走访对象' };
 
-export function reassignFeature(deps: FeatureDeps) {
+export const reassignFeature = defineFeature({ name: 'reassign', at: import.meta.url }, (deps) => {
   const history = new AssignmentRepo(deps.db);
 
   async function campaignNow(): Promise<ActiveCampaign> {
@@ -125,7 +126,7 @@ export function reassignFeature(deps: FeatureDeps) {
     });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/名单', '/roster'],
       summary: '名单与分配情况 / roster and assignment status',
@@ -184,4 +185,4 @@ export function reassignFeature(deps: FeatureDeps) {
     });
   }
   return { register };
-}
+});

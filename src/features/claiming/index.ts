@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type Router } from '../../bot/router.js';
+import { NOT_IN_ROSTER, bilingual, isAdmin, type Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, Target } from '../../db/schema.js';
@@ -13,8 +13,8 @@ import { foldLabel } from '../../roster/read.js';
 import { SHEETS, sheetFromValues } from '../../roster/sheets.js';
 import { storedRoster } from '../../roster/store.js';
 import { validateRoster } from '../../roster/validate.js';
-import type { FeatureDeps } from '../deps.js';
 import { ClaimRepo, NominationRepo, type ClaimFilter, type ClaimGroup } from './repo.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * Claiming (认领) and nominating (推荐) visit targets, as seed 000 runs them: the
@@ -35,7 +35,7 @@ const filterSchema = z.object({
 });
 const listRef = filterSchema.extend({ campaignId: z.string() });
 
-export function claimingFeature(deps: FeatureDeps) {
+export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta.url }, (deps) => {
   const claims = new ClaimRepo(deps.db);
   const nominations = new NominationRepo(deps.db);
 
@@ -183,7 +183,7 @@ export function claimingFeature(deps: FeatureDeps) {
     });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/认领', '/claim'],
       summary: '认领走访对象 / claim visit targets',
@@ -310,4 +310,4 @@ export function claimingFeature(deps: FeatureDeps) {
     }
   }
   return { register };
-}
+});

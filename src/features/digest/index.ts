@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import type { Router } from '../../bot/router.js';
+import type { Routes } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { records } from '../../db/schema.js';
 import { campaignDigest, zoneReportDigest, type CampaignDigest, type DigestKind, type WeekCompletion } from '../../domain/digest.js';
@@ -12,12 +12,13 @@ import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks } from '../../domain/weeks.js';
 import { oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
-import { branchChatOf, currentCampaign, type FeatureDeps } from '../deps.js';
+import { branchChatOf, currentCampaign } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { LedgerRepo } from '../ledger/repo.js';
 import { ScheduleFacts } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * Digests to the branch group: every week (default Monday 09:00, about the
@@ -32,7 +33,7 @@ const KIND_TITLES: Record<DigestKind, string> = { weekly: '党支部周报', mon
 const CAMPAIGN_NAME_SHOWN = 40;
 const pct = (n: number, d: number) => (d ? Math.round((n / d) * 100) : 0);
 
-export function digestFeature(deps: FeatureDeps) {
+export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url }, (deps) => {
   const zoneReports = new ZoneReports(deps.db);
   const facts = new ScheduleFacts(deps.db);
   const ledger = new LedgerRepo(deps.db);
@@ -123,7 +124,7 @@ export function digestFeature(deps: FeatureDeps) {
     },
   };
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/汇总', '/summary'],
       summary: '立即私下查看本周（或上周）汇总 / the digest, privately, now',
@@ -148,7 +149,7 @@ export function digestFeature(deps: FeatureDeps) {
   }
 
   return { register, jobs: [digestJob] };
-}
+});
 
 export function digestCard(c: ActiveCampaign, d: CampaignDigest, label: string, zone: ReturnType<typeof zoneReportDigest> | undefined, now: Date) {
   const { def } = c;

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { CommandContext, Router } from '../../bot/router.js';
+import type { CommandContext, Routes } from '../../bot/router.js';
 import type { Person } from '../../db/schema.js';
 import { FeishuApiError, UserFacingError } from '../../feishu/errors.js';
 import { ExportAuditRepo } from '../../export/audit.js';
@@ -18,7 +18,8 @@ import {
   type ExportRequest,
   type Produced,
 } from '../../export/request.js';
-import { currentCampaign, type FeatureDeps, type FilePort } from '../deps.js';
+import { currentCampaign, type FilePort } from '../deps.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * /导出 /export: the branch secretary's archive, produced in the background
@@ -43,7 +44,7 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 const errorKind = (e: unknown) =>
   e instanceof FeishuApiError ? `feishu ${e.code}` : ((e as NodeJS.ErrnoException)?.code ?? (e instanceof Error ? e.name : typeof e));
 
-export function exportFeature(deps: FeatureDeps) {
+export const exportFeature = defineFeature({ name: 'export', at: import.meta.url }, (deps) => {
   const audits = new ExportAuditRepo(deps.db);
   /** Admins with an export under way: one at a time each, so a double tap makes one. */
   const busy = new Set<number>();
@@ -180,7 +181,7 @@ export function exportFeature(deps: FeatureDeps) {
     });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/导出', '/export'],
       summary: '导出存档工作簿（附件一至六、汇总，照片另附压缩包），私信发给你；可加日期范围或教师姓名，如 /导出 2026-11-01 2026-11-30、/导出 张伟；/导出 区县 为只含计数的区县汇总 / export the archive',
@@ -190,4 +191,4 @@ export function exportFeature(deps: FeatureDeps) {
   }
 
   return { register };
-}
+});

@@ -1,9 +1,10 @@
-import type { Router } from '../../bot/router.js';
+import type { Routes } from '../../bot/router.js';
 import { isAdmin } from '../../bot/router.js';
+import { defineFeature } from '../feature.js';
 
 /** /帮助 · /help — the commands this person may use. */
-export function helpFeature() {
-  function register(router: Router) {
+export const helpFeature = defineFeature({ name: 'help', at: import.meta.url }, () => {
+  function register(router: Routes) {
     router.command({
       names: ['/帮助', '/help'],
       summary: '查看全部命令 / list commands',
@@ -17,4 +18,4 @@ export function helpFeature() {
     });
   }
   return { register };
-}
+});

@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Routes } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { Leave, Person } from '../../db/schema.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import { pageOf, pageNav } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { dayjs, inZone, parseTypedDay } from '../../domain/time.js';
-import { currentCampaign, type FeatureDeps } from '../deps.js';
+import { currentCampaign } from '../deps.js';
 import { LeaveRepo } from '../../db/leaves.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * 请假与代班: an admin records that a teacher is away, and who stands in.
@@ -21,7 +22,7 @@ const USAGE =
 /** Leave rows per card page. */
 const LIST_PAGE = 10;
 
-export function leaveFeature(deps: FeatureDeps) {
+export const leaveFeature = defineFeature({ name: 'leave', at: import.meta.url }, (deps) => {
   const repo = new LeaveRepo(deps.db);
 
   const tz = async () => currentCampaign(await deps.campaigns.all(), deps.clock.now())?.def.timezone ?? 'Asia/Shanghai';
@@ -95,7 +96,7 @@ export function leaveFeature(deps: FeatureDeps) {
     await ctx.reply({ text: `已登记：${person.name} ${span(leave)} 请假${substitute ? `，${substitute.name} 代班` : ''}。已私信通知本人${substitute ? '和代班老师' : ''}。` });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/请假', '/leave'],
       summary: '登记请假与代班（管理员）/ record leave and a substitute',
@@ -118,5 +119,5 @@ export function leaveFeature(deps: FeatureDeps) {
     });
   }
 
-  return { register, repo };
-}
+  return { register };
+});

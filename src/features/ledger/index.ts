@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type Router } from '../../bot/router.js';
+import { NOT_IN_ROSTER, bilingual, isAdmin, type Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { LedgerEvent, LedgerItem, Person } from '../../db/schema.js';
@@ -26,7 +26,7 @@ import type { OutboundMessage } from '../../feishu/outbox.js';
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { normaliseMobile } from '../../roster/validate.js';
-import { currentCampaign, type FeatureDeps } from '../deps.js';
+import { currentCampaign } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { dailyTriggers } from '../triggers.js';
 import {
@@ -45,6 +45,7 @@ import {
 import { ALREADY, MISSING_NOTE, done, notAllowed, wrongState } from './messages.js';
 import { USAGE, matches, parseQuery, queryLabel } from './query.js';
 import { LedgerRepo } from './repo.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * 走访台账 (附件六): every opinion or problem raised is worked off by its owner
@@ -67,7 +68,7 @@ const clean = (v: unknown) => (typeof v === 'string' ? v.replace(/[\u0000-\u0008
 
 type Input = { ok: true; note?: string; toOwner?: Person } | { ok: false; kind: FormKind; problem: string };
 
-export function ledgerFeature(deps: FeatureDeps) {
+export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url, provides: ['announceLedger'] }, (deps) => {
   const repo = new LedgerRepo(deps.db);
 
   const standingOf = (item: LedgerItem, p: Person): Standing => ({ owner: item.ownerId === p.id, admin: isAdmin(p) });
@@ -290,7 +291,7 @@ export function ledgerFeature(deps: FeatureDeps) {
     });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/台账', '/ledger'],
       summary: '走访台账：我的待办事项，管理员可看全部 / the visit ledger',
@@ -411,5 +412,5 @@ export function ledgerFeature(deps: FeatureDeps) {
     return queued;
   }
 
-  return { register, jobs: [overdueJob], announce };
-}
+  return { register, jobs: [overdueJob], provides: { announceLedger: announce } };
+});

@@ -1,4 +1,5 @@
-import { NOT_IN_ROSTER, bilingual, type MessageContext, type Router } from '../../bot/router.js';
+import { NOT_IN_ROSTER, bilingual, type MessageContext, type Routes } from '../../bot/router.js';
+import { defineFeature } from '../feature.js';
 import type { Photo, Person } from '../../db/schema.js';
 import { FeishuApiError } from '../../feishu/errors.js';
 import { DRAFT_PHOTO_WINDOW_MS, RecordRepo } from '../../records/repo.js';
@@ -71,7 +72,10 @@ const errorCode = (e: unknown): string => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function photosFeature(deps: FeatureDeps, media: MediaPort) {
+/** Photos need the resource API, so only where the bot itself runs (not in the CLI). */
+export const photosFeature = defineFeature({ name: 'photos', at: import.meta.url }, (deps) => (deps.media ? photos(deps, deps.media) : {}));
+
+function photos(deps: FeatureDeps, media: MediaPort) {
   const repo = new PhotoRepo(deps.db);
   const records = new RecordRepo(deps.db);
   /** Photos being downloaded by this process right now, so the job leaves them alone. */
@@ -258,10 +262,10 @@ export function photosFeature(deps: FeatureDeps, media: MediaPort) {
     },
   };
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.directMessage(['image'], onImage);
     router.directMessage(Object.keys(OTHER_TYPES), onOther);
   }
 
-  return { register, jobs: [retryJob], repo };
+  return { register, jobs: [retryJob] };
 }

@@ -1,5 +1,5 @@
 import { inArray } from 'drizzle-orm';
-import type { Router } from '../../bot/router.js';
+import type { Routes } from '../../bot/router.js';
 import { NOT_IN_ROSTER, bilingual } from '../../bot/router.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
@@ -11,12 +11,13 @@ import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/
 import { callbackButton, renderCard, reopenNote } from '../../feishu/card-templates.js';
 import { heldLine } from '../../domain/targets.js';
 import { ClaimRepo } from '../claiming/repo.js';
-import { currentCampaign, type FeatureDeps } from '../deps.js';
+import { currentCampaign } from '../deps.js';
 import { LeaveRepo } from '../../db/leaves.js';
 import { ScheduleFacts } from '../reminders/facts.js';
-import { openValueOf, type Openers } from '../reminders/index.js';
+import { openValueOf } from '../reminders/index.js';
 import { dayLabel } from '../reminders/wording.js';
 import { ZoneReports, type ZoneReport } from '../../records/zone-reports.js';
+import { defineFeature } from '../feature.js';
 
 /** How many "fill in week N" buttons one card offers; the rest are named in text. */
 const MAX_BUTTONS = 4;
@@ -29,7 +30,8 @@ const hr = { tag: 'hr' };
  * term: zone reports, dorms, visits against quota, the once-per-term forms,
  * what is due next, and a button to fill each.
  */
-export function progressFeature(deps: FeatureDeps, openers: Openers) {
+export const progressFeature = defineFeature({ name: 'progress', at: import.meta.url, needs: ['openers'] }, (deps) => {
+  const { openers } = deps;
   const zoneReports = new ZoneReports(deps.db);
   const claims = new ClaimRepo(deps.db);
   const holdings = new AssignmentRepo(deps.db);
@@ -139,7 +141,7 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
     return open[0] && `📌 接下来：${open[0].what}，${dayLabel(open[0].on)} 截止（还有 ${dayjs(open[0].on).diff(dayjs(today), 'day')} 天）`;
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/进度', '/progress'],
       summary: '查看我的进度 / my progress',
@@ -189,4 +191,4 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
     });
   }
   return { register };
-}
+});

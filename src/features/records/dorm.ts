@@ -7,7 +7,7 @@ import type { RaisedIssue } from '../../db/ledger-raising.js';
 import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
-import { dayOutside, formFlow, reminderCard, today } from './flow.js';
+import { dayOutside, formFlow, reminderCard, today, type FormDeps } from './flow.js';
 import { eq } from 'drizzle-orm';
 import { isRunning } from '../../domain/campaign.js';
 import { addDays, minDate, mondayOf, termOn, termPeriods } from '../../domain/periods.js';
@@ -15,7 +15,7 @@ import { mayNudge, onceTaskDue } from '../../domain/reminders.js';
 import { weeklyNudgeAt } from '../../domain/weeks.js';
 import { LeaveRepo } from '../../db/leaves.js';
 import { dorms } from '../../db/schema.js';
-import type { FeatureDeps, WeeklyGaps } from '../deps.js';
+import type { WeeklyGaps } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { dailyTriggers } from '../triggers.js';
 
@@ -75,7 +75,7 @@ export function pastStateFromChecks(checks: RecordRow[]): Record<'pastEnvironmen
   };
 }
 
-export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
+export function dormForms(deps: FormDeps, records: RecordRepo, ctx: RecordContext) {
   const leaves = new LeaveRepo(deps.db);
   const dormRef = z.object({ campaignId: z.string(), dormId: z.number().int().positive() });
   type DormRef = z.infer<typeof dormRef>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Router } from '../../bot/router.js';
+import type { Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, RecordForm, RecordRow } from '../../db/schema.js';
@@ -10,7 +10,7 @@ import { formatDeadline, formatLocal, localDate } from '../../domain/time.js';
 import { formComponents, summaryBlocks, validate, type Checked, type FormData, type Fields } from '../../records/fields.js';
 import type { RaisedIssue } from '../../db/ledger-raising.js';
 import type { RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
-import type { FeatureDeps } from '../deps.js';
+import type { FeatureDeps, Provided } from '../deps.js';
 
 /**
  * The one flow every form follows: open (a blank or pre-filled form, or the
@@ -110,7 +110,10 @@ export function dayOutside(field: string, label: string, day: string, earliest: 
   return [];
 }
 
-export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, repo: RecordRepo, b: FormBinding<R>) {
+/** What a form needs: the app's ports, and the ledger's announcement for the items a record raises. */
+export type FormDeps = FeatureDeps & Pick<Provided, 'announceLedger'>;
+
+export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo: RecordRepo, b: FormBinding<R>) {
   /**
    * A new record's form. A repeating form carries a key of its own, so the same
    * form submitted twice (a double click, a callback retried) files one record.
@@ -191,7 +194,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
     return record;
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.action(`${b.form}.open`, z.object({ action: z.string() }).passthrough(), async ({ value, person }) => open(parseRef(value), person!));
 
     router.action(`${b.form}.edit`, z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
@@ -260,7 +263,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
         const notes = b.afterSave ? await b.afterSave(outcome, view, person!, data) : [];
         if (outcome.ledger.length) {
           notes.push(`已列入台账 ${outcome.ledger.length} 项`);
-          await deps.announceLedger?.(outcome.ledger);
+          await deps.announceLedger(outcome.ledger);
         }
         if (outcome.photos) notes.push(`已附照片 ${outcome.photos} 张`);
         const [head, en] =

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person } from '../../db/schema.js';
@@ -11,10 +11,10 @@ import { RecordRepo } from '../../records/repo.js';
 import { recordContext } from './context.js';
 import { dormForms } from './dorm.js';
 import { today } from './flow.js';
-import type { FeatureDeps } from '../deps.js';
 import { personalForms } from './personal.js';
 import { targetHeading, visitForm } from './visit.js';
 import { zoneReportForm } from './zone.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * Every form as a card, the weekly zone report (附件二) pushed to its owners,
@@ -26,7 +26,7 @@ import { zoneReportForm } from './zone.js';
 /** How many rows one list card shows; the rest are found by name. */
 const LIST_LIMIT = 15;
 
-export function recordsFeature(deps: FeatureDeps) {
+export const recordsFeature = defineFeature({ name: 'records', at: import.meta.url, needs: ['announceLedger'], provides: ['openers', 'weeklyGaps'] }, (deps) => {
   const records = new RecordRepo(deps.db);
   const ctx = recordContext(deps, records);
   const dorm = dormForms(deps, records, ctx);
@@ -151,7 +151,7 @@ export function recordsFeature(deps: FeatureDeps) {
     visits: (campaignId: string) => ({ action: 'visit.list', campaignId }),
   };
 
-  function register(router: Router) {
+  function register(router: Routes) {
     for (const f of flows) f.register(router);
 
     // The list /走访 shows, from a reminder's or /进度's button.
@@ -165,7 +165,7 @@ export function recordsFeature(deps: FeatureDeps) {
       const record = await records.get(value.recordId);
       if (!record || record.form !== 'suggestion') return toast('error', '这条建议已不存在。');
       const item = await records.promote(record, person!.id, deps.clock.now());
-      if (item) await deps.announceLedger?.([item]);
+      if (item) await deps.announceLedger([item]);
       const campaign = await ctx.campaign(record.campaignId);
       return withCard(item ? toast('success', '已转入台账，由你负责跟进（可在台账中转交）。', 'Added to the ledger.') : toast('info', '这条建议已经在台账中了。'), await suggestionList(campaign));
     });
@@ -186,5 +186,5 @@ export function recordsFeature(deps: FeatureDeps) {
       .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计 / a suggestion for the school', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) });
   }
 
-  return { register, records, openers, jobs: [...zone.jobs, ...dorm.jobs], weeklyGaps: [zone.gaps, dorm.gaps] };
-}
+  return { register, jobs: [...zone.jobs, ...dorm.jobs], provides: { openers, weeklyGaps: [zone.gaps, dorm.gaps] } };
+});

@@ -7,8 +7,7 @@ import { date, lines, text, type FormData } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
-import { dayOutside, formFlow, today, type FormView } from './flow.js';
-import type { FeatureDeps } from '../deps.js';
+import { dayOutside, formFlow, today, type FormDeps, type FormView } from './flow.js';
 
 /**
  * The forms a teacher files about themself: the student day (附件三), the
@@ -19,7 +18,7 @@ const personRef = z.object({ campaignId: z.string() });
 
 const self = (person: Person) => ({ type: 'person' as const, id: person.id });
 
-export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
+export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordContext) {
   const dayFields = [
     date('dayOn', '体验日期', 'Date'),
     text('hygieneDuty', '卫生值日', 'Hygiene duty', { required: true, multiline: true, max: 400 }),

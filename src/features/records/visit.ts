@@ -8,8 +8,7 @@ import type { RecordRepo } from '../../records/repo.js';
 import { categoryName, kindName } from '../../domain/targets.js';
 
 import type { Colleague, RecordContext } from './context.js';
-import { dayOutside, formFlow, today, type FormView } from './flow.js';
-import type { FeatureDeps } from '../deps.js';
+import { dayOutside, formFlow, today, type FormDeps, type FormView } from './flow.js';
 
 /**
  * 走访情况记录表 (附件五) with the parent questionnaire (附件四): one card for
@@ -85,7 +84,7 @@ const OPTION_NAME_SHOWN = 12;
 /** A co-visitor as the select offers them: the department is only a hint. */
 const colleagueLabel = (p: Colleague) => `${oneLine(p.name, OPTION_NAME_SHOWN)}${p.department ? `（${oneLine(p.department, 8)}）` : ''}`;
 
-export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
+export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContext) {
   function fields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
     const kind = def.targetKinds.find((k) => k.key === t.kind);
     const enterprise = isEnterprise(t);

@@ -1,6 +1,6 @@
 import { and, eq, gt, lte } from 'drizzle-orm';
 import { z } from 'zod';
-import { isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import { isAdmin, type CommandContext, type Routes } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { reminderSnoozes, type Person } from '../../db/schema.js';
@@ -12,12 +12,13 @@ import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { currentCampaign, type FeatureDeps, type WeeklyGap, type WeeklyGaps } from '../deps.js';
+import { currentCampaign, type Openers, type WeeklyGap, type WeeklyGaps } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { reminderCard } from '../records/flow.js';
 import { dailyTriggers } from '../triggers.js';
 import { ScheduleFacts } from './facts.js';
 import { obligationLine, reminderText } from './wording.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * The campaign keeps itself moving: every working morning the bot works out
@@ -26,16 +27,6 @@ import { obligationLine, reminderText } from './wording.js';
  * privately, kindly, once. Overdue work goes to the admins privately after a
  * grace period; the group only ever gets aggregates (the digest).
  */
-
-/** Opens the form an obligation is about, pre-filled; supplied by the records feature. */
-export interface Openers {
-  zoneReport(campaignId: string, zoneId: number, weekNo: number): object;
-  dormRecord(campaignId: string, dormId: number): object;
-  studentDay(campaignId: string, n: number): object;
-  reflection(campaignId: string): object;
-  story(campaignId: string): object;
-  visits(campaignId: string): object;
-}
 
 /** Lines of /谁没交 per card page, and departments per page of its counts. */
 const BEHIND_PAGE = 15;
@@ -62,7 +53,8 @@ export function openValueOf(openers: Openers, campaignId: string, o: Obligation)
 }
 
 /** `weekly`: the weekly forms' gaps (zone reports, dorm checks), which /谁没交 lists and /催办 chases beside the obligations. */
-export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: WeeklyGaps[] = []) {
+export const remindersFeature = defineFeature({ name: 'reminders', at: import.meta.url, needs: ['openers', 'weeklyGaps'] }, (deps) => {
+  const { openers, weeklyGaps: weekly } = deps;
   const facts = new ScheduleFacts(deps.db);
 
   const reminderKey = (o: Obligation, stage: Stage) => `${o.key}@${stage.key}`;
@@ -309,7 +301,7 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
     await ctx.reply({ card: behindCard(c, await behindLines(c), { offset: 0 }) });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     const behindView = async (person: Person | null, view: { group?: string; offset: number }) => {
       if (!isAdmin(person)) return toast('error', '仅限管理员查看。/ Admins only.');
       const c = await campaignNow();
@@ -343,5 +335,5 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
       });
   }
 
-  return { register, jobs: [job], facts };
-}
+  return { register, jobs: [job] };
+});
