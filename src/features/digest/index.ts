@@ -12,7 +12,7 @@ import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks } from '../../domain/weeks.js';
 import { oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
-import { branchChatOf, currentCampaign } from '../deps.js';
+import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { LedgerRepo } from '../ledger/repo.js';
 import { ScheduleFacts } from '../reminders/facts.js';
@@ -129,11 +129,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       names: ['/汇总', '/summary'],
       summary: '立即私下查看本周（或上周）汇总 / the digest, privately, now',
       adminOnly: true,
+      needs: 'campaign',
       async handler(ctx) {
         const now = deps.clock.now();
-        const c = currentCampaign(await deps.campaigns.all(), now);
-        const today = c && localDate(now, c.def.timezone);
-        if (!c || !today || today < c.def.window.start) return ctx.reply({ text: '目前还没有可以汇总的活动。/ Nothing to summarise yet.' });
+        const c = ctx.campaign;
+        const today = localDate(now, c.def.timezone);
+        if (today < c.def.window.start) return ctx.reply({ text: '目前还没有可以汇总的活动。/ Nothing to summarise yet.' });
         // This week so far, Monday to today; or, asked for 上周, last week whole.
         const lastWeek = /^(上周|last\s*week)$/i.test(ctx.args);
         if (ctx.args && !lastWeek) return ctx.reply({ text: '用法：/汇总 看本周至今，/汇总 上周 看上一周。\nUsage: /summary, or /summary last week.' });

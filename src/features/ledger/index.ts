@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type Routes } from '../../bot/router.js';
+import { isAdmin, type Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { LedgerEvent, LedgerItem, Person } from '../../db/schema.js';
@@ -26,7 +26,6 @@ import type { OutboundMessage } from '../../feishu/outbox.js';
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { normaliseMobile } from '../../roster/validate.js';
-import { currentCampaign } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { dailyTriggers } from '../triggers.js';
 import {
@@ -77,12 +76,6 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
   async function campaignOf(campaignId: string): Promise<ActiveCampaign> {
     const c = await deps.campaigns.get(campaignId);
     if (!c) throw new UserFacingError('这条台账所属的活动已不存在。');
-    return c;
-  }
-
-  async function campaignNow(): Promise<ActiveCampaign> {
-    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
-    if (!c) throw new UserFacingError('还没有活动。/ No campaign yet.');
     return c;
   }
 
@@ -222,10 +215,9 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     if (messages.length) await deps.send(messages);
   }
 
-  async function createByHand(person: Person, text: string) {
+  async function createByHand(person: Person, { def }: ActiveCampaign, text: string) {
     if (!text) throw new UserFacingError(`请在“新建”后写上事项内容，例如：/台账 新建 家长反映校车下午到站太晚\n${USAGE}`);
     if (text.length > NOTE_MAX) throw new UserFacingError(`事项内容不能超过 ${NOTE_MAX} 字（现在 ${text.length} 字）。`);
-    const { def } = await campaignNow();
     const now = deps.clock.now();
     const item = await repo.create({
       campaignId: def.id, recordId: null, source: 'manual', raisedBy: 'teacher', text, category: null,
@@ -235,10 +227,9 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     return { item, card: await cardFor(item, person, { notice: `已登记，期限 ${item.dueOn}。接收后开始处理；如应由其他老师负责，可以转交。` }) };
   }
 
-  async function listFor(person: Person, q: string, offset: number) {
+  async function listFor(person: Person, { def }: ActiveCampaign, q: string, offset: number) {
     const admin = isAdmin(person);
     const query = parseQuery(q);
-    const { def } = await campaignNow();
     const tz = def.timezone;
     const now = deps.clock.now();
     let ownerId: number | undefined = admin && !query.mine ? undefined : person.id;
@@ -295,26 +286,26 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     router.command({
       names: ['/台账', '/ledger'],
       summary: '走访台账：我的待办事项，管理员可看全部 / the visit ledger',
+      needs: 'campaign',
       async handler(ctx) {
-        const { person, args } = ctx;
-        if (!person) return ctx.reply({ text: bilingual(NOT_IN_ROSTER) });
+        const { person, campaign, args } = ctx;
         const create = /^(?:新建|new)(?:\s+([\s\S]*))?$/i.exec(args);
         if (create) {
-          const { card } = await createByHand(person, clean(create[1]));
+          const { card } = await createByHand(person, campaign, clean(create[1]));
           return ctx.reply({ card });
         }
-        await ctx.reply({ card: await listFor(person, args, 0) });
+        await ctx.reply({ card: await listFor(person, campaign, args, 0) });
       },
     });
 
-    router.action('ledger.list', z.object({ action: z.literal('ledger.list'), q: z.string().max(200), offset: z.number().int().min(0) }), async ({ value, person }) =>
-      withCard({}, await listFor(person!, value.q, value.offset)),
+    router.action('ledger.list', z.object({ action: z.literal('ledger.list'), q: z.string().max(200), offset: z.number().int().min(0) }), { needs: 'campaign' }, async ({ value, person, campaign }) =>
+      withCard({}, await listFor(person, campaign, value.q, value.offset)),
     );
 
     router.action('ledger.view', itemRef.extend({ action: z.literal('ledger.view') }), async ({ value, person }) => {
       const item = await load(value.itemId);
-      if (!mayView(item, person!)) return toast('error', `这条台账由 ${await ownerName(item)} 负责，只有负责人和党支部管理员可以查看。`, 'Only the owner and admins can see this item.');
-      return withCard({}, await cardFor(item, person!, { back: value.back }));
+      if (!mayView(item, person)) return toast('error', `这条台账由 ${await ownerName(item)} 负责，只有负责人和党支部管理员可以查看。`, 'Only the owner and admins can see this item.');
+      return withCard({}, await cardFor(item, person, { back: value.back }));
     });
 
     router.action(
@@ -322,15 +313,15 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
       itemRef.extend({ action: z.literal('ledger.form'), kind: z.enum(['resolve', 'transfer', 'send-back', 'reopen']) }),
       async ({ value, person }) => {
         const item = await load(value.itemId);
-        const verdict = decide(value.kind, item.status, standingOf(item, person!));
-        if (!verdict.ok) return refuse(value.kind, item, person!, verdict.why, value.back);
+        const verdict = decide(value.kind, item.status, standingOf(item, person));
+        if (!verdict.ok) return refuse(value.kind, item, person, verdict.why, value.back);
         return withCard({}, formCard({ item, kind: value.kind, candidates: value.kind === 'transfer' ? await candidates(item) : undefined, back: value.back }));
       },
     );
 
     for (const action of LEDGER_ACTIONS) {
       router.action(`ledger.${action}`, itemRef.extend({ action: z.literal(`ledger.${action}`) }), async ({ value, person, form }) =>
-        act(action, value.itemId, person!, form, value.back),
+        act(action, value.itemId, person, form, value.back),
       );
     }
   }

@@ -1,4 +1,4 @@
-import { NOT_IN_ROSTER, bilingual, type MessageContext, type Routes } from '../../bot/router.js';
+import type { MessageContext, Routes } from '../../bot/router.js';
 import { defineFeature } from '../feature.js';
 import type { Photo, Person } from '../../db/schema.js';
 import { FeishuApiError } from '../../feishu/errors.js';
@@ -136,9 +136,8 @@ function photos(deps: FeatureDeps, media: MediaPort) {
   }
 
   /** A picture message, or a rich-text message with pictures (the router sends those here too): each picture is a photo. */
-  async function onImage(ctx: MessageContext): Promise<void> {
+  async function onImage(ctx: MessageContext<'person'>): Promise<void> {
     const { event, person } = ctx;
-    if (!person) return ctx.reply({ text: bilingual(NOT_IN_ROSTER) });
     const keys = event.imageKeys ?? [];
     if (!keys.length) {
       deps.log.warn({ messageId: event.messageId }, 'photo: image message without image_key');
@@ -263,7 +262,7 @@ function photos(deps: FeatureDeps, media: MediaPort) {
   };
 
   function register(router: Routes) {
-    router.directMessage(['image'], onImage);
+    router.directMessage(['image'], { needs: 'person' }, onImage);
     router.directMessage(Object.keys(OTHER_TYPES), onOther);
   }
 

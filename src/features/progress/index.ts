@@ -1,6 +1,5 @@
 import { inArray } from 'drizzle-orm';
 import type { Routes } from '../../bot/router.js';
-import { NOT_IN_ROSTER, bilingual } from '../../bot/router.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, type Person, type Zone } from '../../db/schema.js';
@@ -145,8 +144,8 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
     router.command({
       names: ['/进度', '/progress'],
       summary: '查看我的进度 / my progress',
+      needs: 'person',
       async handler({ person, reply }) {
-        if (!person) return reply({ text: bilingual(NOT_IN_ROSTER) });
         const now = deps.clock.now();
         const all = await deps.campaigns.all();
         const c = currentCampaign(all, now);

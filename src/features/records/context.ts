@@ -6,7 +6,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, people, targets, type Dorm, type Person, type RecordRow, type Target } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import type { RecordRepo } from '../../records/repo.js';
-import { currentCampaign, type FeatureDeps } from '../deps.js';
+import type { FeatureDeps } from '../deps.js';
 
 /**
  * How many colleagues a visit card offers as co-visitors, and leaders to report
@@ -28,13 +28,6 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   async function campaign(id: string): Promise<ActiveCampaign> {
     const c = await deps.campaigns.get(id);
     if (!c) throw new UserFacingError('这张卡片对应的活动已不存在，请输入 /进度 重新打开。');
-    return c;
-  }
-
-  /** The campaign a slash command acts in: the one running now, else the newest. */
-  async function current(): Promise<ActiveCampaign> {
-    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
-    if (!c) throw new UserFacingError('目前没有进行中的活动。/ No campaign is running.');
     return c;
   }
 
@@ -131,7 +124,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
       .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
   }
 
-  return { campaign, current, filesFor, heldDorm, dormsHeldBy, visitableTarget, targetsHeldBy, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
+  return { campaign, filesFor, heldDorm, dormsHeldBy, visitableTarget, targetsHeldBy, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
 }
 
 export type RecordContext = ReturnType<typeof recordContext>;

@@ -195,12 +195,12 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
   }
 
   function register(router: Routes) {
-    router.action(`${b.form}.open`, z.object({ action: z.string() }).passthrough(), async ({ value, person }) => open(parseRef(value), person!));
+    router.action(`${b.form}.open`, z.object({ action: z.string() }).passthrough(), async ({ value, person }) => open(parseRef(value), person));
 
     router.action(`${b.form}.edit`, z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
       const record = await stored(value.recordId);
-      const view = await viewOfStored(record, person!);
-      await repo.openDraft(person!.id, b.form, view.subject, record.id, deps.clock.now());
+      const view = await viewOfStored(record, person);
+      await repo.openDraft(person.id, b.form, view.subject, record.id, deps.clock.now());
       return withCard({}, formCard(view, { values: record.data, record }));
     });
 
@@ -211,7 +211,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
         .passthrough(),
       async ({ value, person, form }) => {
         const record = value.recordId ? await stored(value.recordId) : undefined;
-        const view = record ? await viewOfStored(record, person!) : await b.view(parseRef(value), person!);
+        const view = record ? await viewOfStored(record, person) : await b.view(parseRef(value), person);
         const checked = crossChecked(validate(view.fields, form), view);
         if (!checked.ok) {
           // The card comes back with what was typed and each problem under its field; nothing is lost.
@@ -231,14 +231,14 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
           submissionKey: record ? undefined : value.submissionKey,
           // What the card was opened on: a fresh form on nothing, an edit form on the version it showed.
           baseRevision: record ? value.baseRevision : 0,
-          authorId: record?.authorId ?? person!.id,
+          authorId: record?.authorId ?? person.id,
           occurredOn: b.occurredOn?.(data, view) ?? record?.occurredOn ?? today(deps, view.campaign.def.timezone),
           data,
           at: now,
           late: !!view.dueAt && now >= view.dueAt,
           coVisitorIds: b.coVisitors?.(data),
           issues: b.issues?.(data, view),
-          ledgerOwnerId: person!.id,
+          ledgerOwnerId: person.id,
           ledgerDueOn: null,
         });
         if (outcome.kind === 'conflict') {
@@ -250,7 +250,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
               `这份记录在你打开后已被修改过（现为第 ${latest.revision} 版）。下面是你填写的内容，确认无误后再点一次保存，会成为新的一版；之前的各版都保留在修改记录中。`,
               'Someone changed this record since you opened it; save again to keep your version.',
             ),
-            formCard(await viewOfStored(latest, person!), { values: data, record: latest }),
+            formCard(await viewOfStored(latest, person), { values: data, record: latest }),
           );
         }
         // Ids and counts only: what a teacher typed is stored, never logged.
@@ -260,7 +260,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
         );
         const card = await summaryCard(view, outcome.record);
         if (outcome.kind === 'unchanged') return withCard(toast('info', '内容没有变化，已保存过了。', 'No changes; already saved.'), card);
-        const notes = b.afterSave ? await b.afterSave(outcome, view, person!, data) : [];
+        const notes = b.afterSave ? await b.afterSave(outcome, view, person, data) : [];
         if (outcome.ledger.length) {
           notes.push(`已列入台账 ${outcome.ledger.length} 项`);
           await deps.announceLedger(outcome.ledger);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Routes } from '../../bot/router.js';
+import { adminOnly, bilingual, isAdmin, type CommandContext, type Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person } from '../../db/schema.js';
@@ -37,10 +37,9 @@ export const recordsFeature = defineFeature({ name: 'records', at: import.meta.u
 
   const listCard = (title: string, subtitle: string, sections: object[]) => renderCard('list', { title, subtitle, headerColor: 'blue', sections });
 
-  /** Runs a command for a rostered person in the current campaign; a form card replaces the need to click. */
-  async function asPerson(c: CommandContext, run: (person: Person, campaign: ActiveCampaign) => Promise<object | string>) {
-    if (!c.person) return c.reply({ text: bilingual(NOT_IN_ROSTER) });
-    const out = await run(c.person, await ctx.current());
+  /** Answers a command with what `run` made: a line of text, or a card (a form opened without a click). */
+  async function answer(c: CommandContext<'campaign'>, run: (person: Person, campaign: ActiveCampaign) => Promise<object | string>) {
+    const out = await run(c.person, c.campaign);
     return c.reply(typeof out === 'string' ? { text: out } : { card: out });
   }
 
@@ -111,7 +110,7 @@ export const recordsFeature = defineFeature({ name: 'records', at: import.meta.u
   async function suggest(person: Person, campaign: ActiveCampaign, args: string) {
     const { def } = campaign;
     if (args === '列表' || args.toLowerCase() === 'list') {
-      if (!isAdmin(person)) throw new UserFacingError('“献计列表”仅限管理员查看。/ Admins only.');
+      if (!isAdmin(person)) throw new UserFacingError(bilingual(adminOnly('/献计 列表')));
       return suggestionList(campaign);
     }
     if (!args) return cardOf(await personal.suggestion.open({ campaignId: def.id }, person));
@@ -156,34 +155,34 @@ export const recordsFeature = defineFeature({ name: 'records', at: import.meta.u
 
     // The list /走访 shows, from a reminder's or /进度's button.
     router.action('visit.list', z.object({ campaignId: z.string() }), async ({ value, person }) => {
-      const out = await visitList(person!, await ctx.campaign(value.campaignId), '');
+      const out = await visitList(person, await ctx.campaign(value.campaignId), '');
       return typeof out === 'string' ? toast('info', out) : withCard({}, out);
     });
 
-    router.action('suggestion.promote', z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
-      if (!isAdmin(person)) return toast('error', '仅限管理员操作。/ Admins only.');
+    router.action('suggestion.promote', z.object({ recordId: z.number().int().positive() }), { adminOnly: true }, async ({ value, person }) => {
       const record = await records.get(value.recordId);
       if (!record || record.form !== 'suggestion') return toast('error', '这条建议已不存在。');
-      const item = await records.promote(record, person!.id, deps.clock.now());
+      const item = await records.promote(record, person.id, deps.clock.now());
       if (item) await deps.announceLedger([item]);
       const campaign = await ctx.campaign(record.campaignId);
       return withCard(item ? toast('success', '已转入台账，由你负责跟进（可在台账中转交）。', 'Added to the ledger.') : toast('info', '这条建议已经在台账中了。'), await suggestionList(campaign));
     });
 
     router
-      .command({ names: ['/走访', '/visit'], summary: '记录一次走访（附件五）/ record a visit', handler: (c) => asPerson(c, (p, cam) => visitList(p, cam, c.args)) })
-      .command({ names: ['/宿舍', '/dorm'], summary: '宿舍检查和记录表 / dorm checklist and record', handler: (c) => asPerson(c, dormList) })
+      .command({ names: ['/走访', '/visit'], summary: '记录一次走访（附件五）/ record a visit', needs: 'campaign', handler: (c) => answer(c, (p, cam) => visitList(p, cam, c.args)) })
+      .command({ names: ['/宿舍', '/dorm'], summary: '宿舍检查和记录表 / dorm checklist and record', needs: 'campaign', handler: (c) => answer(c, dormList) })
       .command({
         names: ['/体验', '/day'],
         summary: '做一天中职学生（附件三）/ a day as a student',
+        needs: 'campaign',
         handler: (c) =>
-          asPerson(c, async (p, cam) => {
+          answer(c, async (p, cam) => {
             requireTask(cam.def.tasks.studentDay.enabled, '做一天中职学生');
             return cardOf(await personal.studentDay.open({ campaignId: cam.def.id }, p));
           }),
       })
-      .command({ names: ['/心得', '/story', '/故事', '/reflection'], summary: '心得和感人故事 / reflection and story', handler: (c) => asPerson(c, writingMenu) })
-      .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计 / a suggestion for the school', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) });
+      .command({ names: ['/心得', '/story', '/故事', '/reflection'], summary: '心得和感人故事 / reflection and story', needs: 'campaign', handler: (c) => answer(c, writingMenu) })
+      .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计 / a suggestion for the school', needs: 'campaign', handler: (c) => answer(c, (p, cam) => suggest(p, cam, c.args)) });
   }
 
   return { register, jobs: [...zone.jobs, ...dorm.jobs], provides: { openers, weeklyGaps: [zone.gaps, dorm.gaps] } };

@@ -1,6 +1,6 @@
 import { and, eq, gt, lte } from 'drizzle-orm';
 import { z } from 'zod';
-import { isAdmin, type CommandContext, type Routes } from '../../bot/router.js';
+import type { CommandContext, Routes } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { reminderSnoozes, type Person } from '../../db/schema.js';
@@ -11,8 +11,7 @@ import { formatDeadline, inZone, localDate } from '../../domain/time.js';
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
-import { UserFacingError } from '../../feishu/errors.js';
-import { currentCampaign, type Openers, type WeeklyGap, type WeeklyGaps } from '../deps.js';
+import type { Openers, WeeklyGap, WeeklyGaps } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { reminderCard } from '../records/flow.js';
 import { dailyTriggers } from '../triggers.js';
@@ -184,17 +183,11 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
     });
   }
 
-  async function campaignNow(): Promise<ActiveCampaign> {
-    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
-    if (!c) throw new UserFacingError('目前没有进行中的活动。/ No campaign is running.');
-    return c;
-  }
-
   const weeklyGaps = async (c: ActiveCampaign, now: Date): Promise<WeeklyGap[]> => (await Promise.all(weekly.map((g) => g(c, now)))).flat();
 
   /** /催办: every overdue or behind-pace person hears now, at most once a day per item. */
-  async function chaseNow(ctx: CommandContext) {
-    const c = await campaignNow();
+  async function chaseNow(ctx: CommandContext<'campaign', true>) {
+    const c = ctx.campaign;
     const { def } = c;
     const now = deps.clock.now();
     if (!mayNudge(def, now)) {
@@ -296,22 +289,20 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
   }
 
   /** /谁没交: who owes what now, by name, to the admin privately. */
-  async function whoIsBehind(ctx: CommandContext) {
-    const c = await campaignNow();
+  async function whoIsBehind(ctx: CommandContext<'campaign', true>) {
+    const c = ctx.campaign;
     await ctx.reply({ card: behindCard(c, await behindLines(c), { offset: 0 }) });
   }
 
   function register(router: Routes) {
-    const behindView = async (person: Person | null, view: { group?: string; offset: number }) => {
-      if (!isAdmin(person)) return toast('error', '仅限管理员查看。/ Admins only.');
-      const c = await campaignNow();
-      return withCard({}, behindCard(c, await behindLines(c), view));
-    };
-    router.action('behind.groups', z.object({ offset: z.number().int().min(0) }), ({ value, person }) => behindView(person, value));
-    router.action('behind.group', z.object({ group: z.string().max(100), offset: z.number().int().min(0) }), ({ value, person }) => behindView(person, value));
+    const behindView = async (c: ActiveCampaign, view: { group?: string; offset: number }) => withCard({}, behindCard(c, await behindLines(c), view));
+    router.action('behind.groups', z.object({ offset: z.number().int().min(0) }), { adminOnly: true, needs: 'campaign' }, ({ value, campaign }) => behindView(campaign, value));
+    router.action('behind.group', z.object({ group: z.string().max(100), offset: z.number().int().min(0) }), { adminOnly: true, needs: 'campaign' }, ({ value, campaign }) =>
+      behindView(campaign, value),
+    );
     router.action('reminder.snooze', z.object({ campaignId: z.string(), key: z.string().max(200) }), async ({ value, person, event }) => {
       const c = await deps.campaigns.get(value.campaignId);
-      if (!c || !person) return toast('error', '这条提醒已失效。/ This reminder is no longer valid.');
+      if (!c) return toast('error', '这条提醒已失效。/ This reminder is no longer valid.');
       const now = deps.clock.now();
       const until = nextNudgeMoment(c.def, now);
       const inserted = deps.db
@@ -326,11 +317,12 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
     });
 
     router
-      .command({ names: ['/催办', '/remind', '/chase'], summary: '立即私信提醒逾期或进度落后的老师 / remind everyone overdue now', adminOnly: true, handler: chaseNow })
+      .command({ names: ['/催办', '/remind', '/chase'], summary: '立即私信提醒逾期或进度落后的老师 / remind everyone overdue now', adminOnly: true, needs: 'campaign', handler: chaseNow })
       .command({
         names: ['/谁没交', '/missing', '/behind'],
         summary: '查看谁还没有完成本期任务（私信）/ who has not submitted',
         adminOnly: true,
+        needs: 'campaign',
         handler: whoIsBehind,
       });
   }
