@@ -16,7 +16,7 @@ import { Outbox, type OutboxOptions } from './feishu/outbox.js';
 import { deliveryNotices } from './features/delivery/index.js';
 import type { Logger } from './logger.js';
 import { currentCampaign, type FeatureDeps } from './features/deps.js';
-import { assemble, type AnyFeature } from './features/feature.js';
+import { assemble, type AnyFeature, type RouteListing } from './features/feature.js';
 import { reassignFeature } from './features/assignments/index.js';
 import { claimingFeature } from './features/claiming/index.js';
 import { calendarFeature } from './features/calendar/index.js';
@@ -98,6 +98,19 @@ export const FEATURES: readonly AnyFeature[] = [
   exportFeature,
   calendarFeature,
 ];
+
+/**
+ * Every route and job the running bot registers, built without running it
+ * (`zoufang routes`): nothing is sent, downloaded or uploaded, so the ports
+ * that would are stand-ins that refuse, there so that every feature registers.
+ */
+export function routesOf(deps: Omit<FeatureDeps, 'media' | 'files'>): RouteListing {
+  const refuse = () => Promise.reject(new Error('routes only lists; nothing is sent'));
+  const features = assemble(FEATURES, { ...deps, media: { download: refuse, photoDir: os.tmpdir() }, files: { upload: refuse, maxBytes: 0 } });
+  const router = new Router({ log: deps.log, findPerson: async () => null, currentCampaign: async () => undefined, send: refuse });
+  features.register(router);
+  return features.listing(router);
+}
 
 /**
  * The composition of the running bot: storage, the Feishu edge (inbound
@@ -235,7 +248,8 @@ export function createBot(o: BotOptions) {
     outbox,
     scheduler,
     router,
-    features,
+    /** Every route and job, with the file that registered it (the simulator's routes page). */
+    routes: () => features.listing(router),
     intake,
     repos: { people, campaigns },
   };

@@ -1,5 +1,5 @@
 import { registerMenu } from '../bot/menu.js';
-import { repoPath, type Router, type Routes } from '../bot/router.js';
+import { repoPath, type RouteList, type Router, type Routes } from '../bot/router.js';
 import type { Job } from '../scheduler/job.js';
 import type { FeatureDeps, Provided } from './deps.js';
 
@@ -57,9 +57,9 @@ export interface BuiltFeature {
   jobs: Job[];
 }
 
-export interface SourcedJob {
-  job: Job;
-  source: string;
+/** Every route and job of the bot, each with the file that registered it: `zoufang routes` and the simulator's routes page. */
+export interface RouteListing extends RouteList {
+  jobs: Array<{ name: string; description: string; source: string }>;
 }
 
 /**
@@ -96,14 +96,28 @@ export function assemble(features: readonly AnyFeature[], deps: FeatureDeps) {
   return {
     features: list,
     jobs: list.flatMap((f) => f.jobs),
-    /** Each job with the file of the feature that runs it. */
-    sourcedJobs: (): SourcedJob[] => list.flatMap((f) => f.jobs.map((job) => ({ job, source: f.file }))),
     /** Registers every feature's routes, each under its own file, in the list's order; then the bot menu, which runs their commands. */
     register(router: Router): void {
       for (const f of list) f.register?.(router.routes(f.file));
       registerMenu(router);
     },
+    /** The router's routes (registered through `register`) and every feature's jobs. */
+    listing(router: Router): RouteListing {
+      return { ...router.list(), jobs: list.flatMap((f) => f.jobs.map((j) => ({ name: j.name, description: j.description, source: f.file }))) };
+    },
   };
+}
+
+/** The listing as lines of text, one route each: its kind, its name (the command's aliases), admin-only or not, and its file. */
+export function routeLines(l: RouteListing): string[] {
+  const rows: string[][] = [
+    ...l.commands.map((c) => ['command', c.names.join(' '), c.adminOnly ? 'admin' : '', c.source]),
+    ...l.actions.map((a) => ['action', a.name, a.adminOnly ? 'admin' : '', a.source]),
+    ...l.menus.map((m) => ['menu', `${m.key} → ${m.command}`, '', m.source]),
+    ...l.directMessages.map((d) => ['message', d.type, '', d.source]),
+    ...l.jobs.map((j) => ['job', j.name, '', j.source]),
+  ];
+  return rows.map((r) => r.join('\t'));
 }
 
 export type Assembled = ReturnType<typeof assemble>;
