@@ -1,6 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FEATURES } from '../src/app.js';
 import { zones } from '../src/db/schema.js';
+import { assemble } from '../src/features/feature.js';
+import { ledgerFeature } from '../src/features/ledger/index.js';
+import { CampaignRepo, PeopleRepo } from '../src/db/repos.js';
+import { createLogger } from '../src/logger.js';
 import { buttonValue, cardText, cst } from './helpers/harness.js';
 import { routerHarness, type RouterSeam } from './helpers/router-harness.js';
 import { zoneReportRows } from './helpers/zone-reports.js';
@@ -58,5 +63,14 @@ describe('a handler through the seam', () => {
     expect(zoneReportRows(seam.db)).toMatchObject([{ weekNo: 1, data: { problems: '二楼东侧灯管损坏' }, late: false }]);
     // Raising always announces: the ledger card went to the owner.
     expect(seam.sent.some((m) => m.card && cardText(m.card).includes('教学楼A栋一至三楼（第1周）：二楼东侧灯管损坏'))).toBe(true);
+  });
+});
+
+describe('the feature list', () => {
+  it('fails at start when a feature needs what none provides: records without the ledger would raise items nobody announces', async () => {
+    seam = await routerHarness({ at: cst('2026-11-11T10:00:00') });
+    const deps = { db: seam.db, clock: seam.clock, log: createLogger('silent'), people: new PeopleRepo(seam.db), campaigns: new CampaignRepo(seam.db), send: async () => 0 };
+    expect(() => assemble(FEATURES.filter((f) => f !== ledgerFeature), deps)).toThrow(/records needs announceLedger/);
+    expect(() => assemble(FEATURES, deps)).not.toThrow();
   });
 });
