@@ -13,8 +13,8 @@ describe('zoufang routes', () => {
     expect(err).toEqual([]);
     const rows = out.map((l) => l.split('\t'));
     const row = (kind: string, name: string) => rows.find((r) => r[0] === kind && r[1] === name);
-    // Assembled as `${form}.submit` at run time, listed expanded.
-    expect(row('action', 'visit.submit')).toEqual(['action', 'visit.submit', '', 'src/features/records/index.ts']);
+    // Assembled as `${form}.submit` at run time, listed expanded, under the form's own file.
+    expect(row('action', 'visit.submit')).toEqual(['action', 'visit.submit', '', 'src/features/records/visit.ts']);
     expect(row('action', 'ledger.close')?.[3]).toBe('src/features/ledger/index.ts');
     expect(row('action', 'leave.remove')?.[2]).toBe('admin');
     expect(row('command', '/汇总 /summary')).toEqual(['command', '/汇总 /summary', 'admin', 'src/features/digest/index.ts']);

@@ -12,9 +12,11 @@ import { toast, type CardAction, type CardReply, type InboundMessage, type MenuC
 
 /**
  * A small typed router. Features register commands (with Chinese and English
- * aliases) and card actions (with a zod schema for the button's value); the
- * router resolves the person, funnels errors into a clear answer, and suggests
- * the nearest command for a typo.
+ * aliases) and card actions (with a zod schema for the button's value) through
+ * Routes, which notes the feature's file; the router resolves the person,
+ * checks what a route needs (a person, the current campaign, an admin) and
+ * refuses the rest in one wording, funnels errors into a clear answer, and
+ * suggests the nearest command for a typo.
  */
 
 export interface Reply {
@@ -219,6 +221,11 @@ export class Routes {
     if (!this.table.find(commandName)) throw new Error(`菜单项 ${eventKey} 指向不存在的命令 ${commandName} / menu item runs no command`);
     this.table.menus.set(eventKey, { command: commandName, source: this.source });
     return this;
+  }
+
+  /** The same table, with what is registered through it listed under another module of the feature (a form's own file). */
+  from(moduleUrl: string): Routes {
+    return new Routes(this.table, repoPath(moduleUrl));
   }
 
   /** The commands someone may use, for /帮助: admin-only ones only for admins. */

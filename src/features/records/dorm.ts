@@ -81,6 +81,7 @@ export function dormForms(deps: FormDeps, records: RecordRepo, ctx: RecordContex
   type DormRef = z.infer<typeof dormRef>;
 
   const check = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'dorm-check',
     ref: dormRef.extend({ week: z.string().optional() }),
     async view(ref, person, record) {
@@ -136,6 +137,7 @@ export function dormForms(deps: FormDeps, records: RecordRepo, ctx: RecordContex
   ];
 
   const record = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'dorm-record',
     ref: dormRef,
     reopenWith: '/宿舍',

@@ -43,6 +43,8 @@ export interface FormView {
 }
 
 export interface FormBinding<R extends Record<string, unknown>> {
+  /** The binding's module (`import.meta.url`): `zoufang routes` lists the form's actions under its file. */
+  at: string;
   form: RecordForm;
   /** The zod shape of the card value that names what the form is about. */
   ref: z.ZodType<R>;
@@ -194,7 +196,8 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
     return record;
   }
 
-  function register(router: Routes) {
+  function register(feature: Routes) {
+    const router = feature.from(b.at);
     router.action(`${b.form}.open`, z.object({ action: z.string() }).passthrough(), async ({ value, person }) => open(parseRef(value), person));
 
     router.action(`${b.form}.edit`, z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {

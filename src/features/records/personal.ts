@@ -30,6 +30,7 @@ export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordCo
   ];
 
   const studentDay = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'student-day',
     ref: personRef.extend({ n: z.number().int().positive().optional() }),
     reopenWith: '/体验',
@@ -73,6 +74,7 @@ export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordCo
       text('body3', '正文（续二）', 'Text, continued', { multiline: true, rows: 6, max: 1000 }),
     ];
     return formFlow(deps, records, {
+      at: import.meta.url,
       form,
       ref: personRef,
       reopenWith: '/心得',
@@ -113,6 +115,7 @@ export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordCo
   }
 
   const suggestion = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'suggestion',
     ref: personRef,
     repeatable: true,

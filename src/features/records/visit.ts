@@ -110,6 +110,7 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
   }
 
   const flow = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'visit',
     repeatable: true,
     ref: z.object({ campaignId: z.string(), targetId: z.number().int().positive() }),

@@ -40,6 +40,7 @@ export function zoneReportForm(deps: FormDeps, records: RecordRepo, ctx: RecordC
   const gone = () => new UserFacingError('这张卡片对应的报表已不存在，请输入 /进度 重新打开。');
 
   const flow = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'zone-report',
     ref: zoneRef,
     async view(ref: ZoneRef, person, stored) {
