@@ -8,7 +8,6 @@ import type { Clock } from './clock.js';
 import type { LarkConfig } from './config.js';
 import type { Db } from './db/index.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
-import { menuItems } from './bot/menu.js';
 import { Router } from './bot/router.js';
 import { FeishuApi, MAX_UPLOAD_BYTES } from './feishu/api.js';
 import { Intake, webhookRouter } from './feishu/inbound.js';
@@ -16,7 +15,8 @@ import { LongConnection } from './feishu/long-connection.js';
 import { Outbox, type OutboxOptions } from './feishu/outbox.js';
 import { deliveryNotices } from './features/delivery/index.js';
 import type { Logger } from './logger.js';
-import type { FeatureDeps, Job } from './features/deps.js';
+import { currentCampaign, type FeatureDeps } from './features/deps.js';
+import { assemble, type AnyFeature, type RouteListing } from './features/feature.js';
 import { reassignFeature } from './features/assignments/index.js';
 import { claimingFeature } from './features/claiming/index.js';
 import { calendarFeature } from './features/calendar/index.js';
@@ -83,24 +83,33 @@ export const SHUTDOWN_DRAIN_MS = 10_000;
  */
 export const LATE_UPDATE_WINDOW_MS = (13 * 24 + 12) * 3600_000;
 
-/** Every feature, registered in one place. */
-export function buildFeatures(deps: FeatureDeps, router: Router): Job[] {
-  const ledger = ledgerFeature(deps);
-  // What a form or report raises reaches its owner as a ledger card.
-  const raising = { ...deps, announceLedger: ledger.announce };
-  const digest = digestFeature(deps);
-  const records = recordsFeature(raising);
-  const reminders = remindersFeature(deps, records.openers, records.weeklyGaps);
-  const features = [
-    digest, progressFeature(deps, records.openers), claimingFeature(deps), reassignFeature(deps), records, ledger, reminders, leaveFeature(deps), helpFeature(deps),
-  ];
-  // Photos need the resource API, so only where the bot itself runs (not in the CLI).
-  const photos = deps.media ? photosFeature({ ...deps, refreshRecordCard: records.refreshCard }, deps.media) : null;
-  if (photos) features.push(photos);
-  features.push(exportFeature(deps));
-  for (const f of features) f.register(router);
-  for (const item of menuItems()) router.menu(item.eventKey, item.command);
-  return [...records.jobs, ...digest.jobs, ...ledger.jobs, ...reminders.jobs, ...calendarFeature(deps).jobs, ...(photos?.jobs ?? [])];
+/** Every feature, one line each, in the order /帮助 lists their commands; what each needs and provides is its own to say. */
+export const FEATURES: readonly AnyFeature[] = [
+  digestFeature,
+  progressFeature,
+  claimingFeature,
+  reassignFeature,
+  recordsFeature,
+  ledgerFeature,
+  remindersFeature,
+  leaveFeature,
+  helpFeature,
+  photosFeature,
+  exportFeature,
+  calendarFeature,
+];
+
+/**
+ * Every route and job the running bot registers, built without running it
+ * (`zoufang routes`): nothing is sent, downloaded or uploaded, so the ports
+ * that would are stand-ins that refuse, there so that every feature registers.
+ */
+export function routesOf(deps: Omit<FeatureDeps, 'media' | 'files'>): RouteListing {
+  const refuse = () => Promise.reject(new Error('routes only lists; nothing is sent'));
+  const features = assemble(FEATURES, { ...deps, media: { download: refuse, photoDir: os.tmpdir() }, files: { upload: refuse, maxBytes: 0 } });
+  const router = new Router({ log: deps.log, findPerson: async () => null, currentCampaign: async () => undefined, send: refuse });
+  features.register(router);
+  return features.listing(router);
 }
 
 /**
@@ -122,8 +131,15 @@ export function createBot(o: BotOptions) {
     media: { download: (messageId, key, type) => api.downloadResource(messageId, key, type), photoDir: o.photoDir ?? defaultPhotoDir(db) },
     files: { upload: (name, bytes, type) => api.uploadFile(name, bytes, type), maxBytes: MAX_UPLOAD_BYTES },
   };
-  const router = new Router({ log, findPerson: (id) => people.byOpenId(id), send: (m) => outbox.enqueue(m) });
-  const jobs = buildFeatures(deps, router);
+  const router = new Router({
+    log,
+    findPerson: (id) => people.byOpenId(id),
+    currentCampaign: async () => currentCampaign(await campaigns.all(), clock.now()),
+    send: (m) => outbox.enqueue(m),
+  });
+  const features = assemble(FEATURES, deps);
+  features.register(router);
+  const jobs = [...features.jobs];
   if (o.backup) jobs.push(backupJob({ ...o.backup, db, log, photoDir: deps.media!.photoDir }));
   const scheduler = new Scheduler(jobs, clock, log, { cronTriggers: o.cronTriggers ?? true });
   let botOpenId: string | undefined;
@@ -232,6 +248,8 @@ export function createBot(o: BotOptions) {
     outbox,
     scheduler,
     router,
+    /** Every route and job, with the file that registered it (the simulator's routes page). */
+    routes: () => features.listing(router),
     intake,
     repos: { people, campaigns },
   };

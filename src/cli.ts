@@ -7,6 +7,7 @@ import { CliError, command, commandHelp, findIn, overviewHelp, resolve, type Cli
 import { demoRosterCommand, seedDemoCommand, seedDistrictCommand } from './cli/demo.js';
 import { jobCommand } from './cli/job.js';
 import { outboxCommand } from './cli/outbox.js';
+import { routesCommand } from './cli/routes.js';
 import { importCommand, rosterCommand, templateCommand } from './cli/roster.js';
 import { exportCommand } from './export/cli.js';
 import { createLogger, type Logger } from './logger.js';
@@ -43,6 +44,7 @@ const COMMANDS: readonly Command[] = [
   ...OPS_COMMANDS,
   outboxCommand,
   jobCommand,
+  routesCommand,
   helpCommand,
 ];
 

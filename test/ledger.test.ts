@@ -42,10 +42,10 @@ function insertItem(owner: string, o: Partial<typeof ledgerItems.$inferInsert> =
 
 /** The feature as the record forms call it after a save. */
 const ledger = () =>
-  ledgerFeature({ db: h.db, clock: h.clock, log: createLogger('info', h.logs), people: h.bot.repos.people, campaigns: h.bot.repos.campaigns, send: (m) => h.bot.outbox.enqueue(m) });
+  ledgerFeature.build({ db: h.db, clock: h.clock, log: createLogger('info', h.logs), people: h.bot.repos.people, campaigns: h.bot.repos.campaigns, send: (m) => h.bot.outbox.enqueue(m) });
 
 async function announce(...items: LedgerItem[]) {
-  const queued = await ledger().announce(items);
+  const queued = await ledger().provides.announceLedger(items);
   await h.settle();
   return queued;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock.js';
-import type { Job } from '../src/features/deps.js';
+import type { Job } from '../src/scheduler/job.js';
 import { createLogger } from '../src/logger.js';
 import { Scheduler } from '../src/scheduler/index.js';
 import { LogSink, waitFor } from './helpers/harness.js';

@@ -1,9 +1,10 @@
 import type { CampaignDefinition } from '../domain/campaign.js';
 import { campaignOffers, offersCommand } from '../domain/shape.js';
+import { repoPath, type Router } from './router.js';
 
 /**
  * The bot menu, kept here and nowhere else: the router answers exactly these
- * event_keys (buildFeatures registers them), `zoufang setup` prints them for the
+ * event_keys (registerMenu, after the features), `zoufang setup` prints them for the
  * developer console and `zoufang doctor` names them in its fix. Feishu sends
  * `application.bot.menu_v6` only for items that exist in the console — each a
  * 「推送事件」 item with its event_key — and only once a version containing them
@@ -67,4 +68,10 @@ export function menuFor(def: CampaignDefinition | undefined): MenuSection[] {
   if (!def) return BOT_MENU;
   const offers = campaignOffers(def);
   return BOT_MENU.map((s) => ({ ...s, items: s.items.filter((i) => offersCommand(offers, i.command)) })).filter((s) => s.items.length);
+}
+
+/** Registers every item, listed under this file; a menu item whose command no feature registered fails at start. */
+export function registerMenu(router: Router): void {
+  const routes = router.routes(repoPath(import.meta.url));
+  for (const item of menuItems()) routes.menu(item.eventKey, item.command);
 }

@@ -1,9 +1,9 @@
-import { buildFeatures } from '../app.js';
-import { Router } from '../bot/router.js';
+import { FEATURES } from '../app.js';
 import { openDatabase } from '../db/index.js';
 import { CampaignRepo, PeopleRepo } from '../db/repos.js';
 import { deliveryNotices } from '../features/delivery/index.js';
-import type { Job } from '../features/deps.js';
+import { assemble } from '../features/feature.js';
+import type { Job } from '../scheduler/job.js';
 import { FeishuApi } from '../feishu/api.js';
 import { Outbox, enqueueOutbound } from '../feishu/outbox.js';
 import { runningBot } from '../ops/run-lock.js';
@@ -19,7 +19,7 @@ interface JobsAt {
   send: (m: Parameters<typeof enqueueOutbound>[1]) => ReturnType<typeof enqueueOutbound>;
 }
 
-/** The jobs as the bot registers them, with what they need to queue messages. */
+/** The jobs of the bot's own feature list (no media here, so no photo job), with what they need to queue messages. */
 async function withJobs(ctx: CliContext, use: (j: JobsAt) => Promise<number>): Promise<number> {
   const config = ctx.config();
   const log = ctx.log();
@@ -27,8 +27,7 @@ async function withJobs(ctx: CliContext, use: (j: JobsAt) => Promise<number>): P
   try {
     const people = new PeopleRepo(db);
     const send = (m: Parameters<typeof enqueueOutbound>[1]) => enqueueOutbound(db, m, Date.now());
-    const router = new Router({ log, findPerson: (id) => people.byOpenId(id), send });
-    const jobs = buildFeatures({ db, clock: ctx.clock, log, people, campaigns: new CampaignRepo(db), send, defaultBranchChatId: config.branchChatId }, router);
+    const { jobs } = assemble(FEATURES, { db, clock: ctx.clock, log, people, campaigns: new CampaignRepo(db), send, defaultBranchChatId: config.branchChatId });
     return await use({ jobs, db, people, send });
   } finally {
     db.$client.close();

@@ -9,7 +9,7 @@ import { SOURCE_LABELS, STATUS_LABELS } from '../features/ledger/cards.js';
 import { questionnaireFields, VISIT_MODES, VISIT_PLACES, VISIT_RECORD_LABELS } from '../features/records/visit.js';
 import { DORM_RECORD_FIELDS, PAST_STATE } from '../features/records/dorm.js';
 import { OTHER_EXPERIENCE, STUDENT_DAY_FIELDS } from '../features/records/personal.js';
-import { categoryName, kindName } from '../features/claiming/index.js';
+import { categoryName, kindName } from '../domain/targets.js';
 import { ZONE_REPORT_FIELDS } from '../features/records/zone.js';
 import { YES_NO, type Fields, type FormData, type Option } from '../records/fields.js';
 import { holderKey, type ExportData } from './load.js';

@@ -16,10 +16,6 @@ export interface FeatureDeps {
   send(messages: OutboundMessage | OutboundMessage[]): Promise<number>;
   /** Fallback branch group when a campaign names none (BRANCH_CHAT_ID). */
   defaultBranchChatId?: string;
-  /** Sends each newly opened ledger item's card to its owner (the ledger feature). */
-  announceLedger?(items: LedgerItem[]): Promise<unknown>;
-  /** Updates a record's card where its author sees it, once a photo attached to it (the records feature). */
-  refreshRecordCard?(recordId: number): Promise<void>;
   /** Files people send the bot; absent where nothing downloads (the CLI). */
   media?: MediaPort;
   /** Files the bot sends (exports); absent where nothing uploads (the CLI). */
@@ -60,39 +56,37 @@ export interface WeeklyGap {
 
 export type WeeklyGaps = (c: ActiveCampaign, now: Date) => Promise<WeeklyGap[]>;
 
-/** The group a campaign's group messages go to: its own, else BRANCH_CHAT_ID. */
-export const branchChatOf = (deps: FeatureDeps, c: ActiveCampaign): string | undefined => c.def.branchChatId ?? deps.defaultBranchChatId;
-
-/** A scheduled job: computes everything due up to `now`, so missed runs catch up and repeated runs send nothing twice. */
-export interface Job {
-  name: string;
-  description: string;
-  /** When node-cron should trigger it (the scheduler also runs every job once at start-up to catch up). */
-  triggers(): Promise<JobTrigger[]>;
-  run(now: Date, opts?: JobRunOptions): Promise<JobResult>;
+/** Opens the form an obligation is about, pre-filled; supplied by the records feature. */
+export interface Openers {
+  zoneReport(campaignId: string, zoneId: number, weekNo: number): object;
+  dormRecord(campaignId: string, dormId: number): object;
+  studentDay(campaignId: string, n: number): object;
+  reflection(campaignId: string): object;
+  story(campaignId: string): object;
+  visits(campaignId: string): object;
+  suggestion(campaignId: string): object;
+  suggestionList(campaignId: string): object;
+  visitRecord(recordId: number): object;
 }
 
 /**
- * `onDemand`: an admin asked for it (`zoufang job run`): a digest is sent again
- * even if it went out already — to the admins privately, unless `post` asks for
- * the group, so a re-run never surprises the group.
+ * What features give one another, by name. A feature declares what it needs
+ * and what it provides (see defineFeature); a need that no feature in the list
+ * provides stops the bot at start, and a provider must supply what it declared.
  */
-export interface JobRunOptions {
-  onDemand?: boolean;
-  post?: boolean;
+export interface Provided {
+  /** Sends each newly opened ledger item's card to its owner (the ledger feature); whoever raises items announces them. */
+  announceLedger(items: LedgerItem[]): Promise<unknown>;
+  /** Card values that open each form pre-filled (the records feature). */
+  openers: Openers;
+  /** The weekly forms' gaps, for /谁没交 and /催办 (the records feature). */
+  weeklyGaps: WeeklyGaps[];
+  /** Updates a record's card where its author sees it, once a photo attached to it (the records feature). */
+  refreshRecordCard(recordId: number): Promise<void>;
 }
 
-export interface JobTrigger {
-  /** A node-cron expression, read in `timezone`. */
-  cron: string;
-  timezone: string;
-}
-
-export interface JobResult {
-  /** Messages newly queued by this run (0 on a repeated run). */
-  queued: number;
-  detail?: string;
-}
+/** The group a campaign's group messages go to: its own, else BRANCH_CHAT_ID. */
+export const branchChatOf = (deps: FeatureDeps, c: ActiveCampaign): string | undefined => c.def.branchChatId ?? deps.defaultBranchChatId;
 
 /** The campaign running at `now` (the first whose window contains it), else the newest one. */
 export const currentCampaign = (all: ActiveCampaign[], now: Date): ActiveCampaign | undefined => all.find((c) => isRunning(c.def, now)) ?? all.at(-1);

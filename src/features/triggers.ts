@@ -1,6 +1,6 @@
 import type { CampaignDefinition, WeeklyMoment } from '../domain/campaign.js';
 import type { CampaignRepo } from '../db/repos.js';
-import type { JobTrigger } from './deps.js';
+import type { JobTrigger } from '../scheduler/job.js';
 
 /** node-cron expression for a weekly moment (node-cron counts Sunday as 0). */
 export const cronAt = (m: WeeklyMoment): string => {

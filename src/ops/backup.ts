@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Db } from '../db/index.js';
 import { formatLocal } from '../domain/time.js';
-import type { Job } from '../features/deps.js';
+import type { Job } from '../scheduler/job.js';
 import type { Logger } from '../logger.js';
 import { migrationStatus } from './migrations.js';
 

@@ -1,6 +1,6 @@
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Clock } from '../clock.js';
-import type { Job, JobResult, JobRunOptions } from '../features/deps.js';
+import type { Job, JobResult, JobRunOptions } from './job.js';
 import type { Logger } from '../logger.js';
 
 /**

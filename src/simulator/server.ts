@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AdjustableClock } from '../clock.js';
+import { routeLines, type RouteListing } from '../features/feature.js';
 import type { FeishuStandIn, RecordedCall, StoredMessage } from '../sandbox/index.js';
 import { CLOCK_JUMPS, isClockJump, jumpTarget } from './clock-jumps.js';
 
@@ -31,10 +32,11 @@ export interface SimulatorPerson {
   department?: string | null;
 }
 
-/** The part of the bot the simulator drives: its scheduled jobs, and waiting for what they queued. */
+/** The part of the bot the simulator drives: its scheduled jobs, and waiting for what they queued; and its routes, for the routes page. */
 export interface SimulatorBot {
   scheduler: { runAll(at?: Date): Promise<void> };
   settle?(timeoutMs?: number): Promise<void>;
+  routes?(): RouteListing;
 }
 
 export interface SimulatorOptions {
@@ -197,6 +199,21 @@ export function createSimulator(o: SimulatorOptions) {
       if (found.kind === 'file') res.setHeader('Content-Disposition', attachment(found.fileName ?? key));
       res.type(found.contentType).send(found.bytes);
     });
+    // Where the code for a button is: every command, card action, menu key and job with the file that registered it.
+    r.get('/sim/api/routes', (_req, res) => {
+      if (!bot?.routes) {
+        res.status(503).json({ error: '机器人还没有启动 (the bot has not started)' });
+        return;
+      }
+      res.json(bot.routes());
+    });
+    r.get('/sim/routes', (_req, res) => {
+      if (!bot?.routes) {
+        res.status(503).type('text/plain; charset=utf-8').send('机器人还没有启动 (the bot has not started)');
+        return;
+      }
+      res.type('text/html; charset=utf-8').send(routesPage(bot.routes()));
+    });
     r.use('/sim/api', (_req, res) => {
       res.status(404).json({ error: '没有这个模拟器接口 (no such simulator endpoint)' });
     });
@@ -252,6 +269,24 @@ function attachment(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\%]/g, '_');
   const utf8 = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The routes as one table, the same lines as `zoufang routes`. */
+function routesPage(listing: RouteListing): string {
+  const rows = routeLines(listing)
+    .map((line) => `<tr>${line.split('\t').map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>路由 / Routes · 走访助手</title>
+<link rel="stylesheet" href="/sim/static/styles.css"></head>
+<body class="routes-page"><h1>路由 / Routes</h1>
+<p>每个命令、卡片动作、菜单项、私聊消息类型和定时任务，及注册它的文件（同 <code>zoufang routes</code>）。/ Every command, card action, menu key, message type and job, with the file that registered it.</p>
+<table class="routes"><thead><tr><th>类别 kind</th><th>名称 name</th><th>权限 access</th><th>文件 file</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table></body></html>`;
 }
 
 function optStr(v: unknown): string | undefined {

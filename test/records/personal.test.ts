@@ -92,7 +92,7 @@ describe('suggestions (献一计)', () => {
     await h.click('黄志强', card.messageId, '提交', { topic: '家校合作', content: '每学期开放一次家长课堂' });
 
     await h.say('刘芳', '/献计 列表');
-    expect(h.textsTo('刘芳').at(-1)).toContain('仅限管理员');
+    expect(h.textsTo('刘芳').at(-1)).toContain('仅限党支部管理员使用');
 
     await h.say('陈立华', '/献计 列表');
     const list = latestCard(h, '陈立华');

@@ -57,6 +57,17 @@ describe('simulator endpoints', () => {
     expect((await fetch(`${sim.url}/sim/vendor/vchart.js`)).status).toBe(200);
   });
 
+  it('lists every route with the file that registered it, and the page links to the list', async () => {
+    const routes = await (await fetch(`${sim.url}/sim/api/routes`)).json();
+    expect(routes.actions).toContainEqual(expect.objectContaining({ name: 'visit.submit', source: 'src/features/records/visit.ts' }));
+    expect(routes.commands).toContainEqual(expect.objectContaining({ names: ['/汇总', '/summary'], adminOnly: true, source: 'src/features/digest/index.ts' }));
+    expect(routes.jobs).toContainEqual(expect.objectContaining({ name: 'reminders', source: 'src/features/reminders/index.ts' }));
+    const page = await (await fetch(`${sim.url}/sim/routes`)).text();
+    expect(page).toContain('<td>visit.submit</td>');
+    expect(page).toContain('<td>src/features/records/visit.ts</td>');
+    expect(await (await fetch(`${sim.url}/`)).text()).toContain('href="/sim/routes"');
+  });
+
   it('streams what the stand-in records: the user message, the bot reply and the API calls', async () => {
     const stream = await fetch(`${sim.url}/sim/api/events`);
     expect(stream.headers.get('content-type')).toContain('text/event-stream');

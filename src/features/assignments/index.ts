@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { isAdmin, type Router } from '../../bot/router.js';
-import { toast, withCard } from '../../bot/events.js';
+import type { Routes } from '../../bot/router.js';
+import { withCard } from '../../bot/events.js';
 import { AssignmentRepo, currentHolders, setHolders } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, targets, zones, type Person, type SubjectType } from '../../db/schema.js';
@@ -13,7 +13,7 @@ import { UserFacingError } from '../../feishu/errors.js';
 import { foldLabel } from '../../roster/read.js';
 import { rosterStatusLines } from '../../roster/status.js';
 import { normaliseMobile, studentKey } from '../../roster/validate.js';
-import { currentCampaign, type FeatureDeps } from '../deps.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * /改派 · /reassign — an admin hands a dorm, zone or target to someone else
@@ -35,14 +35,8 @@ const ROSTER_PAGE = 30;
 const KINDS: Record<string, SubjectType> = { 宿舍: 'dorm', dorm: 'dorm', 责任区: 'zone', zone: 'zone', 对象: 'target', 走访对象: 'target', target: 'target' };
 const KIND_LABEL: Record<SubjectType, string> = { dorm: '宿舍', zone: '责任区', target: '走访对象' };
 
-export function reassignFeature(deps: FeatureDeps) {
+export const reassignFeature = defineFeature({ name: 'reassign', at: import.meta.url }, (deps) => {
   const history = new AssignmentRepo(deps.db);
-
-  async function campaignNow(): Promise<ActiveCampaign> {
-    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
-    if (!c) throw new UserFacingError('还没有活动。/ No campaign yet.');
-    return c;
-  }
 
   async function personNamed(text: string, role: Role | undefined): Promise<Person> {
     const found = await deps.people.byNameOrMobile(text, normaliseMobile(text));
@@ -80,8 +74,7 @@ export function reassignFeature(deps: FeatureDeps) {
   }
 
   /** /名单: the counts, and a button on each line that has a list (unmatched people, rooms short of teachers, …). */
-  async function statusCard() {
-    const { def } = await campaignNow();
+  async function statusCard({ def }: ActiveCampaign) {
     const lines = await rosterStatusLines(deps.db, def);
     const [title, ...rest] = lines;
     return renderCard('list', {
@@ -100,8 +93,7 @@ export function reassignFeature(deps: FeatureDeps) {
   }
 
   /** One list of /名单 in full, a page at a time. */
-  async function listCard(key: string, offset: number) {
-    const { def } = await campaignNow();
+  async function listCard({ def }: ActiveCampaign, key: string, offset: number) {
     const line = (await rosterStatusLines(deps.db, def)).find((l) => l.list?.key === key);
     const back = callbackButton('返回名单概况 Back', { action: 'roster.status' });
     if (!line?.list) {
@@ -125,30 +117,31 @@ export function reassignFeature(deps: FeatureDeps) {
     });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/名单', '/roster'],
       summary: '名单与分配情况 / roster and assignment status',
       adminOnly: true,
-      async handler({ reply }) {
-        await reply({ card: await statusCard() });
+      needs: 'campaign',
+      async handler({ campaign, reply }) {
+        await reply({ card: await statusCard(campaign) });
       },
     });
-    router.action('roster.status', z.object({}), async ({ person }) => (isAdmin(person) ? withCard({}, await statusCard()) : toast('error', '仅限管理员查看。/ Admins only.')));
-    router.action('roster.list', z.object({ key: z.string().max(100), offset: z.number().int().min(0) }), async ({ value, person }) =>
-      isAdmin(person) ? withCard({}, await listCard(value.key, value.offset)) : toast('error', '仅限管理员查看。/ Admins only.'),
+    router.action('roster.status', z.object({}), { adminOnly: true, needs: 'campaign' }, async ({ campaign }) => withCard({}, await statusCard(campaign)));
+    router.action('roster.list', z.object({ key: z.string().max(100), offset: z.number().int().min(0) }), { adminOnly: true, needs: 'campaign' }, async ({ value, campaign }) =>
+      withCard({}, await listCard(campaign, value.key, value.offset)),
     );
 
     router.command({
       names: ['/改派', '/reassign'],
       summary: '改派宿舍、责任区或走访对象 / reassign a dorm, zone or target',
       adminOnly: true,
-      async handler({ person, args, reply }) {
+      needs: 'campaign',
+      async handler({ person, campaign: c, args, reply }) {
         // "/改派 对象 孙小红 给 黄志强" reads naturally: the joining word is not a name.
         const [kindText, subjectText, change, ...why] = args.split(/\s+/).filter((w) => w && !['给', '交给', '改给', 'to'].includes(w.toLowerCase()));
         const kind = kindText ? KINDS[kindText.toLowerCase()] : undefined;
         if (!kind || !subjectText || !change) return reply({ text: USAGE });
-        const c = await campaignNow();
         const s = subject(c, kind, subjectText);
         const [fromText, toText] = change.includes('→') || change.includes('->') ? change.split(/→|->/).map((x) => x.trim()) : [undefined, change];
         const to = await personNamed(toText!, s.role);
@@ -165,12 +158,12 @@ export function reassignFeature(deps: FeatureDeps) {
         if (from?.id === to.id) return reply({ text: `${s.label}已经由 ${to.name} 负责，无需改派。` });
 
         const next = [...holders.map((h) => h.personId).filter((id) => id !== from?.id), to.id];
-        deps.db.transaction((tx) => setHolders(tx, c.def.id, kind, s.id, next, { via: 'admin', at: now, by: person!.id, reason }), { behavior: 'immediate' });
+        deps.db.transaction((tx) => setHolders(tx, c.def.id, kind, s.id, next, { via: 'admin', at: now, by: person.id, reason }), { behavior: 'immediate' });
         deps.log.info({ subjectType: kind, subjectId: s.id, from: from?.id, to: to.id }, 'reassigned');
 
         const key = `reassign:${kind}:${s.id}:${now.getTime()}`;
         await deps.send([
-          { dedupeKey: `${key}:to`, to: { openId: to.openId! }, purpose: 'reassign.notice', text: `${person!.name} 已安排你负责${s.label}（${reason}）。输入 /进度 查看你的任务。` },
+          { dedupeKey: `${key}:to`, to: { openId: to.openId! }, purpose: 'reassign.notice', text: `${person.name} 已安排你负责${s.label}（${reason}）。输入 /进度 查看你的任务。` },
           ...(from?.openId
             ? [{ dedupeKey: `${key}:from`, to: { openId: from.openId }, purpose: 'reassign.notice', text: `${s.label}已改由 ${to.name} 负责（${reason}）。谢谢你之前的付出！` }]
             : []),
@@ -184,4 +177,4 @@ export function reassignFeature(deps: FeatureDeps) {
     });
   }
   return { register };
-}
+});

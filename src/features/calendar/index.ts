@@ -3,7 +3,8 @@ import { addDays } from '../../domain/periods.js';
 import { localDate } from '../../domain/time.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { dailyTriggers } from '../triggers.js';
-import type { FeatureDeps, Job } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * Tells each admin, privately and once per year, which months of a running or
@@ -13,7 +14,7 @@ import type { FeatureDeps, Job } from '../deps.js';
  * arrangement in November, and the dataset usually follows within weeks.
  */
 const NOTICE_AHEAD_DAYS = 31;
-export function calendarFeature(deps: FeatureDeps) {
+export const calendarFeature = defineFeature({ name: 'calendar', at: import.meta.url }, (deps) => {
   const holidayDataJob: Job = {
     name: 'holiday-data',
     description: '私信管理员：活动中哪些月份没有节假日数据（每年一次）/ tell admins which months lack holiday data',
@@ -45,4 +46,4 @@ export function calendarFeature(deps: FeatureDeps) {
     },
   };
   return { jobs: [holidayDataJob] };
-}
+});

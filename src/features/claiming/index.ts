@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type Router } from '../../bot/router.js';
+import { isAdmin, type Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, Target } from '../../db/schema.js';
 import { ROLE_LABELS, isRunning, type CampaignDefinition } from '../../domain/campaign.js';
+import { categoryName, heldLine, kindName } from '../../domain/targets.js';
 import { formatLocal } from '../../domain/time.js';
 import { callbackButton, listRow, renderCard, reopenNote } from '../../feishu/card-templates.js';
 import { pageAt, pageNav, pageOf } from '../../feishu/card-budget.js';
@@ -12,8 +13,8 @@ import { foldLabel } from '../../roster/read.js';
 import { SHEETS, sheetFromValues } from '../../roster/sheets.js';
 import { storedRoster } from '../../roster/store.js';
 import { validateRoster } from '../../roster/validate.js';
-import type { FeatureDeps } from '../deps.js';
 import { ClaimRepo, NominationRepo, type ClaimFilter, type ClaimGroup } from './repo.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * Claiming (认领) and nominating (推荐) visit targets, as seed 000 runs them: the
@@ -34,15 +35,7 @@ const filterSchema = z.object({
 });
 const listRef = filterSchema.extend({ campaignId: z.string() });
 
-export const kindName = (def: CampaignDefinition, key: string) => def.targetKinds.find((k) => k.key === key)?.name ?? key;
-export const categoryName = (def: CampaignDefinition, key: string | null) => (key ? (def.targetCategories.find((c) => c.key === key)?.name ?? key) : '');
-
-
-/** A claimed target as its visitor sees it: name, class, category and sub-kind. */
-export const heldLine = (def: CampaignDefinition, t: Target) =>
-  [t.name, t.className ?? kindName(def, t.kind), [categoryName(def, t.category), t.subKind].filter(Boolean).join('·')].filter(Boolean).join(' · ');
-
-export function claimingFeature(deps: FeatureDeps) {
+export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta.url }, (deps) => {
   const claims = new ClaimRepo(deps.db);
   const nominations = new NominationRepo(deps.db);
 
@@ -191,12 +184,12 @@ export function claimingFeature(deps: FeatureDeps) {
     });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/认领', '/claim'],
       summary: '认领走访对象 / claim visit targets',
+      needs: 'person',
       async handler({ person, args, reply }) {
-        if (!person) return reply({ text: bilingual(NOT_IN_ROSTER) });
         const c = await claimCampaign();
         mayClaim(c.def, person);
         await reply({ card: await claimCard(c, person, { ...parseFilter(c.def, args), offset: 0, heldOffset: 0 }) });
@@ -205,18 +198,18 @@ export function claimingFeature(deps: FeatureDeps) {
 
     router.action('claim.page', listRef.extend({ action: z.literal('claim.page') }), async ({ value, person }) => {
       const c = await campaignOf(value.campaignId);
-      mayClaim(c.def, person!);
-      return withCard({}, await claimCard(c, person!, value));
+      mayClaim(c.def, person);
+      return withCard({}, await claimCard(c, person, value));
     });
 
     router.action('claim.take', listRef.extend({ action: z.literal('claim.take'), targetId: z.number().int().positive() }), async ({ value, person }) => {
       const c = await campaignOf(value.campaignId);
-      mayClaim(c.def, person!);
-      const outcome = await claims.claim(c.def.id, value.targetId, person!.id, c.def.claiming.quota, deps.clock.now());
-      const card = await claimCard(c, person!, value);
+      mayClaim(c.def, person);
+      const outcome = await claims.claim(c.def.id, value.targetId, person.id, c.def.claiming.quota, deps.clock.now());
+      const card = await claimCard(c, person, value);
       let answer: CardReply;
       if (outcome.kind === 'claimed') {
-        deps.log.info({ campaignId: c.def.id, targetId: value.targetId, personId: person!.id }, 'target claimed');
+        deps.log.info({ campaignId: c.def.id, targetId: value.targetId, personId: person.id }, 'target claimed');
         answer = toast('success', `已认领：${heldLine(c.def, outcome.target)}`, 'Claimed.');
       } else if (outcome.kind === 'taken') {
         answer = toast('warning', `这位对象刚刚被 ${outcome.by}认领了，列表已刷新，请另选一位。`, 'Someone else just claimed it; the list is refreshed.');
@@ -230,16 +223,16 @@ export function claimingFeature(deps: FeatureDeps) {
 
     router.action('claim.release', listRef.extend({ action: z.literal('claim.release'), targetId: z.number().int().positive() }), async ({ value, person }) => {
       const c = await campaignOf(value.campaignId);
-      const released = await claims.release(value.targetId, person!.id, deps.clock.now());
-      const card = await claimCard(c, person!, value);
+      const released = await claims.release(value.targetId, person.id, deps.clock.now());
+      const card = await claimCard(c, person, value);
       return withCard(released ? toast('success', '已退回，其他老师可以认领了。', 'Released.') : toast('info', '这位对象已不在你的名单中。'), card);
     });
 
     router.command({
       names: ['/推荐', '/nominate'],
       summary: '推荐走访对象（学生处）/ nominate a visit target',
+      needs: 'person',
       async handler({ person, reply }) {
-        if (!person) return reply({ text: bilingual(NOT_IN_ROSTER) });
         const c = await claimCampaign();
         if (!person.roles.includes(c.def.claiming.nominatorRole) && !isAdmin(person)) {
           return reply({ text: `推荐走访对象由${ROLE_LABELS[c.def.claiming.nominatorRole]}（学生处）提交；如需推荐，请联系党支部管理员。` });
@@ -251,7 +244,7 @@ export function claimingFeature(deps: FeatureDeps) {
     router.action('nominate.submit', z.object({ action: z.literal('nominate.submit'), campaignId: z.string() }), async ({ value, person, form }) => {
       const c = await campaignOf(value.campaignId);
       const def = c.def;
-      if (!person!.roles.includes(def.claiming.nominatorRole) && !isAdmin(person)) throw new UserFacingError('只有推荐人（学生处）和管理员可以推荐走访对象。');
+      if (!person.roles.includes(def.claiming.nominatorRole) && !isAdmin(person)) throw new UserFacingError('只有推荐人（学生处）和管理员可以推荐走访对象。');
       const typed: Typed = Object.fromEntries(NOMINATION_FIELDS.map((f) => [f, typeof form[f] === 'string' ? (form[f] as string).slice(0, 500) : '']));
       // The same rules as a spreadsheet row, so chat and import never disagree.
       const sheet = sheetFromValues('targets', [
@@ -265,16 +258,16 @@ export function claimingFeature(deps: FeatureDeps) {
       }
       const { visitor: _none, ...fields } = planned;
       const now = deps.clock.now();
-      const target = await nominations.propose(def.id, fields, person!.id, now);
+      const target = await nominations.propose(def.id, fields, person.id, now);
       if (!target) {
         const header = SHEETS.targets.columns.find((col) => col.key === 'name')!.header;
         const duplicate = `「${header}」${planned.name}（${planned.className}）已在走访对象名单中`;
         return withCard(toast('error', duplicate), nominationCard(def, typed, [duplicate]));
       }
-      deps.log.info({ campaignId: def.id, targetId: target.id, nominatorId: person!.id }, 'target nominated');
+      deps.log.info({ campaignId: def.id, targetId: target.id, nominatorId: person.id }, 'target nominated');
       const admins = (await deps.people.admins()).filter((a) => a.openId);
       await deps.send(
-        admins.map((a) => ({ dedupeKey: `nomination:${target.id}:review:${a.id}`, to: { openId: a.openId! }, purpose: 'nomination.review', card: reviewCard(def, target, person!.name, 'pending') })),
+        admins.map((a) => ({ dedupeKey: `nomination:${target.id}:review:${a.id}`, to: { openId: a.openId! }, purpose: 'nomination.review', card: reviewCard(def, target, person.name, 'pending') })),
       );
       return withCard(
         toast('success', '已提交，等待党支部确认。', 'Submitted for confirmation.'),
@@ -292,8 +285,8 @@ export function claimingFeature(deps: FeatureDeps) {
       router.action(
         `nominate.${decision}`,
         z.object({ action: z.literal(`nominate.${decision}`), campaignId: z.string(), targetId: z.number().int().positive() }),
+        { adminOnly: true },
         async ({ value, person }) => {
-          if (!isAdmin(person)) throw new UserFacingError('只有党支部管理员可以确认推荐。/ Admins only.');
           const c = await campaignOf(value.campaignId);
           const now = deps.clock.now();
           const decided = await nominations.decide(value.targetId, decision === 'confirm' ? 'open' : 'withdrawn', now);
@@ -301,7 +294,7 @@ export function claimingFeature(deps: FeatureDeps) {
           if (!current) throw new UserFacingError('这条推荐已不存在。');
           const nominator = current.nominatedBy ? await deps.people.byId(current.nominatedBy) : null;
           const state = current.status === 'proposed' ? 'pending' : current.status;
-          const card = reviewCard(c.def, current, nominator?.name ?? '—', state, decided ? person!.name : undefined);
+          const card = reviewCard(c.def, current, nominator?.name ?? '—', state, decided ? person.name : undefined);
           if (!decided) return withCard(toast('info', '这条推荐已经处理过了。', 'Already decided.'), card);
           if (nominator?.openId) {
             const what = `${current.name}（${current.className ?? ''}）`;
@@ -309,7 +302,7 @@ export function claimingFeature(deps: FeatureDeps) {
               dedupeKey: `nomination:${current.id}:decided`,
               to: { openId: nominator.openId },
               purpose: 'nomination.decided',
-              text: decision === 'confirm' ? `你推荐的走访对象 ${what} 已由党支部确认登记，党员教师现在可以认领。` : `你推荐的走访对象 ${what} 被退回，如有疑问请联系 ${person!.name}。`,
+              text: decision === 'confirm' ? `你推荐的走访对象 ${what} 已由党支部确认登记，党员教师现在可以认领。` : `你推荐的走访对象 ${what} 被退回，如有疑问请联系 ${person.name}。`,
             });
           }
           return withCard(toast('success', decision === 'confirm' ? '已确认登记，可供认领。' : '已退回并通知推荐人。'), card);
@@ -318,4 +311,4 @@ export function claimingFeature(deps: FeatureDeps) {
     }
   }
   return { register };
-}
+});

@@ -1,5 +1,5 @@
 import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
-import type { Router } from '../../bot/router.js';
+import type { Routes } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { outbox, records } from '../../db/schema.js';
 import { BEHIND_NAMES_SHOWN, behindInGroup, campaignDigest, periodWord, shortLabels, zoneReportDigest, type CampaignDigest, type DigestKind } from '../../domain/digest.js';
@@ -13,12 +13,14 @@ import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks, type Re
 import { CLASS_SHOWN, oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
 import type { CoverageStanding } from '../../domain/quotas.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
-import { branchChatOf, currentCampaign, type FeatureDeps, type Job } from '../deps.js';
+import { branchChatOf } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
 import { LedgerRepo } from '../ledger/repo.js';
 import { ScheduleFacts } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
 import { campaignShapeDigest, type ShapeLines } from './shape.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * Digests to the branch group: every week (default Monday 09:00, about the
@@ -46,8 +48,7 @@ interface DuePeriod {
   cutoff: Date;
 }
 
-/** `sections`: other features' folded sections, added to every digest after its own. */
-export function digestFeature(deps: FeatureDeps, sections: DigestSectionSource[] = []) {
+export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url }, (deps) => {
   const zoneReports = new ZoneReports(deps.db);
   const facts = new ScheduleFacts(deps.db);
   const ledger = new LedgerRepo(deps.db);
@@ -129,7 +130,7 @@ export function digestFeature(deps: FeatureDeps, sections: DigestSectionSource[]
       reminded: await remindedBy(c, period, cutoff),
     });
     const shape = await shapeLines(c, kind, period, asOf, f);
-    const extra = [...shape.sections, ...(await Promise.all(sections.map((s) => s(c, { kind, period, asOf, cutoff })))).flat()];
+    const extra = shape.sections;
     return digestCard(c, digest, label, await zoneCompletion(c, period, cutoff), cutoff, extra, shape);
   }
 
@@ -185,16 +186,17 @@ export function digestFeature(deps: FeatureDeps, sections: DigestSectionSource[]
     },
   };
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/汇总', '/summary'],
       summary: '立即私下查看本周（或上周）汇总 / the digest, privately, now',
       adminOnly: true,
+      needs: 'campaign',
       async handler(ctx) {
         const now = deps.clock.now();
-        const c = currentCampaign(await deps.campaigns.all(), now);
-        const today = c && localDate(now, c.def.timezone);
-        if (!c || !today || today < c.def.window.start) return ctx.reply({ text: '目前还没有可以汇总的活动。/ Nothing to summarise yet.' });
+        const c = ctx.campaign;
+        const today = localDate(now, c.def.timezone);
+        if (today < c.def.window.start) return ctx.reply({ text: '目前还没有可以汇总的活动。/ Nothing to summarise yet.' });
         // This week so far, Monday to today; or, asked for 上周, last week whole.
         const lastWeek = /^(上周|last\s*week)$/i.test(ctx.args);
         if (ctx.args && !lastWeek) return ctx.reply({ text: '用法：/汇总 看本周至今，/汇总 上周 看上一周。\nUsage: /summary, or /summary last week.' });
@@ -210,7 +212,7 @@ export function digestFeature(deps: FeatureDeps, sections: DigestSectionSource[]
   }
 
   return { register, jobs: [digestJob] };
-}
+});
 
 /** Classes named in the digest's list of those short of in-person visits; the export has them all. */
 const CLASSES_SHOWN = 20;
@@ -235,18 +237,6 @@ export interface DigestSection {
   title: string;
   lines: string[];
 }
-
-/** What a section source is told about the digest it adds to. */
-export interface DigestContext {
-  kind: DigestKind;
-  period: Period;
-  /** The local day the numbers are taken on, and the moment (统计截至). */
-  asOf: string;
-  cutoff: Date;
-}
-
-/** Another feature's sections for every digest (a phase's progress, 大讨论, per-class coverage). */
-export type DigestSectionSource = (c: ActiveCampaign, d: DigestContext) => Promise<DigestSection[]>;
 
 type ZoneCompletion = ReturnType<typeof zoneReportDigest>;
 type ChartRow = { item: string; percent: number };

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { CommandContext, Router } from '../../bot/router.js';
+import type { CommandContext, Routes } from '../../bot/router.js';
+import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person } from '../../db/schema.js';
 import { FeishuApiError, UserFacingError } from '../../feishu/errors.js';
 import { ExportAuditRepo } from '../../export/audit.js';
@@ -18,7 +19,8 @@ import {
   type ExportRequest,
   type Produced,
 } from '../../export/request.js';
-import { currentCampaign, type FeatureDeps, type FilePort } from '../deps.js';
+import type { FilePort } from '../deps.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * /导出 /export: the branch secretary's archive, produced in the background
@@ -43,15 +45,13 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 const errorKind = (e: unknown) =>
   e instanceof FeishuApiError ? `feishu ${e.code}` : ((e as NodeJS.ErrnoException)?.code ?? (e instanceof Error ? e.name : typeof e));
 
-export function exportFeature(deps: FeatureDeps) {
+export const exportFeature = defineFeature({ name: 'export', at: import.meta.url }, (deps) => {
   const audits = new ExportAuditRepo(deps.db);
   /** Admins with an export under way: one at a time each, so a double tap makes one. */
   const busy = new Set<number>();
 
-  async function parse(args: string): Promise<ExportRequest> {
+  async function parse(args: string, campaign: ActiveCampaign): Promise<ExportRequest> {
     const all = await deps.campaigns.all();
-    const campaign = currentCampaign(all, deps.clock.now());
-    if (!campaign) throw new UserFacingError('还没有活动，无可导出。/ No campaign to export.');
     const days: string[] = [];
     let district = false;
     let teacher: Person | undefined;
@@ -155,15 +155,15 @@ export function exportFeature(deps: FeatureDeps) {
     await deps.send({ dedupeKey: `export:${auditId}:${closing.key}`, to: { openId: admin.openId }, purpose: 'export.note', text: closing.text });
   }
 
-  async function handle(c: CommandContext): Promise<void> {
-    const admin = c.person!;
+  async function handle(c: CommandContext<'campaign', true>): Promise<void> {
+    const admin = c.person;
     if (!admin.openId) throw new UserFacingError('你的账号还没有关联飞书，无法私信发送文件。');
     const files = deps.files;
     const photoDir = deps.media?.photoDir;
     if (!files || !photoDir) throw new UserFacingError('这里无法发送文件，请在服务器上运行 zoufang export --out 文件.xlsx。');
     let request: ExportRequest;
     try {
-      request = await parse(c.args);
+      request = await parse(c.args, c.campaign);
     } catch (e) {
       throw e instanceof ExportRequestError ? new UserFacingError(e.message) : e;
     }
@@ -180,14 +180,15 @@ export function exportFeature(deps: FeatureDeps) {
     });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/导出', '/export'],
       summary: '导出存档工作簿（附件一至六、汇总，照片另附压缩包），私信发给你；可加日期范围或教师姓名，如 /导出 2026-11-01 2026-11-30、/导出 张伟；/导出 区县 为只含计数的区县汇总 / export the archive',
       adminOnly: true,
+      needs: 'campaign',
       handler: handle,
     });
   }
 
   return { register };
-}
+});

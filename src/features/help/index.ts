@@ -1,11 +1,12 @@
-import type { Router } from '../../bot/router.js';
+import type { Routes } from '../../bot/router.js';
 import { isAdmin } from '../../bot/router.js';
 import { campaignOffers, offersCommand } from '../../domain/shape.js';
-import { currentCampaign, type FeatureDeps } from '../deps.js';
+import { currentCampaign } from '../deps.js';
+import { defineFeature } from '../feature.js';
 
 /** /帮助 · /help — the commands this person may use, in the campaign running now. */
-export function helpFeature(deps: Pick<FeatureDeps, 'campaigns' | 'clock'>) {
-  function register(router: Router) {
+export const helpFeature = defineFeature({ name: 'help', at: import.meta.url }, (deps) => {
+  function register(router: Routes) {
     router.command({
       names: ['/帮助', '/help'],
       summary: '查看全部命令 / list commands',
@@ -23,4 +24,4 @@ export function helpFeature(deps: Pick<FeatureDeps, 'campaigns' | 'clock'>) {
     });
   }
   return { register };
-}
+});

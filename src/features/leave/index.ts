@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import type { CommandContext, Routes } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { Leave, Person } from '../../db/schema.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import { pageOf, pageNav } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { dayjs, inZone, parseTypedDay } from '../../domain/time.js';
-import { currentCampaign, type FeatureDeps } from '../deps.js';
-import { LeaveRepo } from '../reminders/facts.js';
+import { LeaveRepo } from '../../db/leaves.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * 请假与代班: an admin records that a teacher is away, and who stands in.
@@ -21,10 +21,9 @@ const USAGE =
 /** Leave rows per card page. */
 const LIST_PAGE = 10;
 
-export function leaveFeature(deps: FeatureDeps) {
+export const leaveFeature = defineFeature({ name: 'leave', at: import.meta.url }, (deps) => {
   const repo = new LeaveRepo(deps.db);
 
-  const tz = async () => currentCampaign(await deps.campaigns.all(), deps.clock.now())?.def.timezone ?? 'Asia/Shanghai';
   const span = (l: Pick<Leave, 'startOn' | 'endOn'>) => `${dayjs(l.startOn).format('M/D')}–${dayjs(l.endOn).format('M/D')}`;
 
   async function personNamed(name: string): Promise<Person> {
@@ -35,8 +34,9 @@ export function leaveFeature(deps: FeatureDeps) {
   }
 
   /** The leave list, a page at a time: a school's list outgrows one card (10 rows of six elements each). */
-  async function listCard(offset = 0) {
-    const today = inZone(deps.clock.now(), await tz()).format('YYYY-MM-DD');
+  /** Days are read in the current campaign's time zone. */
+  async function listCard(tz: string, offset = 0) {
+    const today = inZone(deps.clock.now(), tz).format('YYYY-MM-DD');
     const all = await repo.current(today);
     const names = new Map((await deps.people.all()).map((p) => [p.id, p.name]));
     return pageOf(all, offset, {
@@ -62,13 +62,14 @@ export function leaveFeature(deps: FeatureDeps) {
     });
   }
 
-  async function record(ctx: CommandContext, admin: Person) {
+  async function record(ctx: CommandContext<'campaign', true>) {
+    const admin = ctx.person;
     const parts = ctx.args.split(/\s+/).filter(Boolean);
     const subAt = parts.findIndex((p) => ['代班', '代', 'sub', 'substitute'].includes(p.toLowerCase()));
     const [name, from, to] = subAt === -1 ? parts : parts.slice(0, subAt);
     const subName = subAt === -1 ? undefined : parts[subAt + 1];
     if (!name || !from || !to || (subAt !== -1 && !subName)) throw new UserFacingError(USAGE);
-    const year = inZone(deps.clock.now(), await tz()).year();
+    const year = inZone(deps.clock.now(), ctx.campaign.def.timezone).year();
     const startOn = parseTypedDay(from, year);
     let endOn = parseTypedDay(to, year);
     if (!startOn || startOn === 'no-such-day') throw new UserFacingError(`开始日期“${from}”无法识别，请写成 11-20 或 2026-11-20。`);
@@ -95,28 +96,25 @@ export function leaveFeature(deps: FeatureDeps) {
     await ctx.reply({ text: `已登记：${person.name} ${span(leave)} 请假${substitute ? `，${substitute.name} 代班` : ''}。已私信通知本人${substitute ? '和代班老师' : ''}。` });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/请假', '/leave'],
       summary: '登记请假与代班（管理员）/ record leave and a substitute',
       adminOnly: true,
+      needs: 'campaign',
       async handler(ctx) {
-        if (!ctx.person) return ctx.reply({ text: bilingual(NOT_IN_ROSTER) });
-        if (!ctx.args) return ctx.reply({ card: await listCard() });
-        return record(ctx, ctx.person);
+        if (!ctx.args) return ctx.reply({ card: await listCard(ctx.campaign.def.timezone) });
+        return record(ctx);
       },
     });
-    router.action('leave.page', z.object({ offset: z.number().int().min(0) }), async ({ value, person }) => {
-      if (!isAdmin(person)) return toast('error', '仅限管理员操作。/ Admins only.');
-      return withCard({}, await listCard(value.offset));
-    });
-    router.action('leave.remove', z.object({ leaveId: z.number().int().positive(), offset: z.number().int().min(0).default(0) }), async ({ value, person }) => {
-      if (!isAdmin(person)) return toast('error', '仅限管理员操作。/ Admins only.');
+    const admins = { adminOnly: true, needs: 'campaign' } as const;
+    router.action('leave.page', z.object({ offset: z.number().int().min(0) }), admins, async ({ value, campaign }) => withCard({}, await listCard(campaign.def.timezone, value.offset)));
+    router.action('leave.remove', z.object({ leaveId: z.number().int().positive(), offset: z.number().int().min(0).default(0) }), admins, async ({ value, campaign }) => {
       const removed = await repo.remove(value.leaveId);
       deps.log.info({ leaveId: value.leaveId, removed: !!removed }, 'leave removed');
-      return withCard(removed ? toast('success', '已撤销这条请假。') : toast('info', '这条请假已经撤销过了。'), await listCard(value.offset));
+      return withCard(removed ? toast('success', '已撤销这条请假。') : toast('info', '这条请假已经撤销过了。'), await listCard(campaign.def.timezone, value.offset));
     });
   }
 
-  return { register, repo };
-}
+  return { register };
+});

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type Router } from '../../bot/router.js';
+import { isAdmin, type Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { LedgerEvent, LedgerItem, Person } from '../../db/schema.js';
@@ -28,7 +28,7 @@ import { pageNav, pageOf, type PageInfo } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import { RecordRepo } from '../../records/repo.js';
 import { normaliseMobile } from '../../roster/validate.js';
-import { currentCampaign, type FeatureDeps, type Job } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
 import { dailyTriggers } from '../triggers.js';
 import {
   NOTE_MAX,
@@ -50,6 +50,7 @@ import {
 import { ALREADY, MISSING_NOTE, done, notAllowed, wrongState } from './messages.js';
 import { USAGE, matches, parseQuery, queryLabel } from './query.js';
 import { LedgerRepo } from './repo.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * 走访台账 (附件六): every opinion or problem raised is worked off by its owner
@@ -78,7 +79,7 @@ const clean = (v: unknown) => (typeof v === 'string' ? v.replace(/[\u0000-\u0008
 
 type Input = { ok: true; note?: string; toOwner?: Person } | { ok: false; kind: FormKind; problem: string };
 
-export function ledgerFeature(deps: FeatureDeps) {
+export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url, provides: ['announceLedger'] }, (deps) => {
   const repo = new LedgerRepo(deps.db);
   const records = new RecordRepo(deps.db);
 
@@ -88,12 +89,6 @@ export function ledgerFeature(deps: FeatureDeps) {
   async function campaignOf(campaignId: string): Promise<ActiveCampaign> {
     const c = await deps.campaigns.get(campaignId);
     if (!c) throw new UserFacingError('这条台账所属的活动已不存在。');
-    return c;
-  }
-
-  async function campaignNow(): Promise<ActiveCampaign> {
-    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
-    if (!c) throw new UserFacingError('还没有活动。/ No campaign yet.');
     return c;
   }
 
@@ -252,10 +247,9 @@ export function ledgerFeature(deps: FeatureDeps) {
     if (messages.length) await deps.send(messages);
   }
 
-  async function createByHand(person: Person, text: string) {
+  async function createByHand(person: Person, { def }: ActiveCampaign, text: string) {
     if (!text) throw new UserFacingError(`请在“新建”后写上事项内容，例如：/台账 新建 家长反映校车下午到站太晚\n${USAGE}`);
     if (text.length > NOTE_MAX) throw new UserFacingError(`事项内容不能超过 ${NOTE_MAX} 字（现在 ${text.length} 字）。`);
-    const { def } = await campaignNow();
     const now = deps.clock.now();
     const item = await repo.create({
       campaignId: def.id, recordId: null, source: 'manual', raisedBy: 'teacher', text, category: null,
@@ -265,10 +259,9 @@ export function ledgerFeature(deps: FeatureDeps) {
     return { item, card: await cardFor(item, person, { notice: `已登记，期限 ${formatDue(item.dueOn!)}。接收后开始处理；如应由其他老师负责，可以转交。` }) };
   }
 
-  async function listFor(person: Person, q: string, offset: number) {
+  async function listFor(person: Person, { def }: ActiveCampaign, q: string, offset: number) {
     const admin = isAdmin(person);
     const query = parseQuery(q);
-    const { def } = await campaignNow();
     const tz = def.timezone;
     const now = deps.clock.now();
     let ownerId: number | undefined = admin && !query.mine ? undefined : person.id;
@@ -321,30 +314,30 @@ export function ledgerFeature(deps: FeatureDeps) {
     });
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/台账', '/ledger'],
       summary: '走访台账：我的待办事项，管理员可看全部 / the visit ledger',
+      needs: 'campaign',
       async handler(ctx) {
-        const { person, args } = ctx;
-        if (!person) return ctx.reply({ text: bilingual(NOT_IN_ROSTER) });
+        const { person, campaign, args } = ctx;
         const create = /^(?:新建|new)(?:\s+([\s\S]*))?$/i.exec(args);
         if (create) {
-          const { card } = await createByHand(person, clean(create[1]));
+          const { card } = await createByHand(person, campaign, clean(create[1]));
           return ctx.reply({ card });
         }
-        await ctx.reply({ card: await listFor(person, args, 0) });
+        await ctx.reply({ card: await listFor(person, campaign, args, 0) });
       },
     });
 
-    router.action('ledger.list', z.object({ action: z.literal('ledger.list'), q: z.string().max(200), offset: z.number().int().min(0) }), async ({ value, person }) =>
-      withCard({}, await listFor(person!, value.q, value.offset)),
+    router.action('ledger.list', z.object({ action: z.literal('ledger.list'), q: z.string().max(200), offset: z.number().int().min(0) }), { needs: 'campaign' }, async ({ value, person, campaign }) =>
+      withCard({}, await listFor(person, campaign, value.q, value.offset)),
     );
 
     router.action('ledger.view', itemRef.extend({ action: z.literal('ledger.view') }), async ({ value, person }) => {
       const item = await load(value.itemId);
-      if (!mayView(item, person!)) return toast('error', `这条台账由 ${await ownerName(item)} 负责，只有负责人和党支部管理员可以查看。`, 'Only the owner and admins can see this item.');
-      return withCard({}, await cardFor(item, person!, { back: value.back }));
+      if (!mayView(item, person)) return toast('error', `这条台账由 ${await ownerName(item)} 负责，只有负责人和党支部管理员可以查看。`, 'Only the owner and admins can see this item.');
+      return withCard({}, await cardFor(item, person, { back: value.back }));
     });
 
     router.action(
@@ -352,20 +345,22 @@ export function ledgerFeature(deps: FeatureDeps) {
       itemRef.extend({ action: z.literal('ledger.form'), kind: z.enum(['assign', 'resolve', 'transfer', 'send-back', 'reopen']) }),
       async ({ value, person }) => {
         const item = await load(value.itemId);
-        const verdict = decide(value.kind, item.status, standingOf(item, person!));
-        if (!verdict.ok) return refuse(value.kind, item, person!, verdict.why, value.back);
+        const verdict = decide(value.kind, item.status, standingOf(item, person));
+        if (!verdict.ok) return refuse(value.kind, item, person, verdict.why, value.back);
         return withCard({}, formCard({ item, kind: value.kind, candidates: namesOwner(value.kind) ? await candidates(item) : undefined, back: value.back }));
       },
     );
 
-    router.action('ledger.triage', z.object({ action: z.literal('ledger.triage'), day: DAY, offset: z.number().int().min(0) }), async ({ value, person }) => {
-      if (!isAdmin(person)) return toast('error', '只有党支部管理员可以分派台账。', 'Only admins assign ledger items.');
-      return withCard({}, await triageCard((await campaignNow()).def.id, value.day, value.offset));
-    });
+    router.action(
+      'ledger.triage',
+      z.object({ action: z.literal('ledger.triage'), day: DAY, offset: z.number().int().min(0) }),
+      { adminOnly: true, needs: 'campaign' },
+      async ({ value, campaign }) => withCard({}, await triageCard(campaign.def.id, value.day, value.offset)),
+    );
 
     for (const action of LEDGER_ACTIONS) {
       router.action(`ledger.${action}`, itemRef.extend({ action: z.literal(`ledger.${action}`) }), async ({ value, person, form }) =>
-        act(action, value.itemId, person!, form, value.back),
+        act(action, value.itemId, person, form, value.back),
       );
     }
   }
@@ -517,5 +512,5 @@ export function ledgerFeature(deps: FeatureDeps) {
     });
   }
 
-  return { register, jobs: [overdueJob], announce };
-}
+  return { register, jobs: [overdueJob], provides: { announceLedger: announce } };
+});

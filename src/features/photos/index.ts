@@ -1,8 +1,10 @@
-import { NOT_IN_ROSTER, bilingual, type MessageContext, type Router } from '../../bot/router.js';
+import type { MessageContext, Routes } from '../../bot/router.js';
+import { defineFeature } from '../feature.js';
 import type { Photo, Person } from '../../db/schema.js';
 import { FeishuApiError } from '../../feishu/errors.js';
 import { DRAFT_PHOTO_WINDOW_MS, RecordRepo } from '../../records/repo.js';
-import type { FeatureDeps, Job, MediaPort } from '../deps.js';
+import type { FeatureDeps, MediaPort, Provided } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
 import { PhotoRepo } from './repo.js';
 import { storeByHash } from './store.js';
 
@@ -70,7 +72,12 @@ const errorCode = (e: unknown): string => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function photosFeature(deps: FeatureDeps, media: MediaPort) {
+/** Photos need the resource API, so only where the bot itself runs (not in the CLI). */
+export const photosFeature = defineFeature({ name: 'photos', at: import.meta.url, needs: ['refreshRecordCard'] }, (deps) =>
+  deps.media ? photos(deps, deps.media) : {},
+);
+
+function photos(deps: FeatureDeps & Pick<Provided, 'refreshRecordCard'>, media: MediaPort) {
   const repo = new PhotoRepo(deps.db);
   const records = new RecordRepo(deps.db);
   /** Photos being downloaded by this process right now, so the job leaves them alone. */
@@ -131,9 +138,8 @@ export function photosFeature(deps: FeatureDeps, media: MediaPort) {
   }
 
   /** A picture message, or a rich-text message with pictures (the router sends those here too): each picture is a photo. */
-  async function onImage(ctx: MessageContext): Promise<void> {
+  async function onImage(ctx: MessageContext<'person'>): Promise<void> {
     const { event, person } = ctx;
-    if (!person) return ctx.reply({ text: bilingual(NOT_IN_ROSTER) });
     const keys = event.imageKeys ?? [];
     if (!keys.length) {
       deps.log.warn({ messageId: event.messageId }, 'photo: image message without image_key');
@@ -183,7 +189,7 @@ export function photosFeature(deps: FeatureDeps, media: MediaPort) {
     }
 
     if (result.ok) {
-      if (result.photo.recordId) await deps.refreshRecordCard?.(result.photo.recordId);
+      if (result.photo.recordId) await deps.refreshRecordCard(result.photo.recordId);
       return ctx.reply({ text: await whereItIs(result.photo) });
     }
     if (result.retryable) {
@@ -233,7 +239,7 @@ export function photosFeature(deps: FeatureDeps, media: MediaPort) {
         }
         if (result.ok) {
           stored += 1;
-          if (result.photo.recordId) await deps.refreshRecordCard?.(result.photo.recordId);
+          if (result.photo.recordId) await deps.refreshRecordCard(result.photo.recordId);
           if (person?.openId)
             queued += await deps.send({
               dedupeKey: `photo.saved:${row.id}`,
@@ -261,10 +267,10 @@ export function photosFeature(deps: FeatureDeps, media: MediaPort) {
     },
   };
 
-  function register(router: Router) {
-    router.directMessage(['image'], onImage);
+  function register(router: Routes) {
+    router.directMessage(['image'], { needs: 'person' }, onImage);
     router.directMessage(Object.keys(OTHER_TYPES), onOther);
   }
 
-  return { register, jobs: [retryJob], repo };
+  return { register, jobs: [retryJob] };
 }

@@ -1,6 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import type { Router } from '../../bot/router.js';
-import { NOT_IN_ROSTER, bilingual } from '../../bot/router.js';
+import type { Routes } from '../../bot/router.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, people, targets, type Person, type Zone } from '../../db/schema.js';
@@ -10,12 +9,14 @@ import { classTermStanding } from '../../domain/quotas.js';
 import { dayjs, formatDeadline, formatDue, localDate, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/weeks.js';
 import { callbackButton, CLASS_SHOWN, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
-import { heldLine } from '../claiming/index.js';
+import { heldLine } from '../../domain/targets.js';
 import { ClaimRepo } from '../claiming/repo.js';
 import { currentCampaign, type FeatureDeps } from '../deps.js';
-import { LeaveRepo, ScheduleFacts } from '../reminders/facts.js';
-import { openValueOf, type Openers } from '../reminders/index.js';
+import { LeaveRepo } from '../../db/leaves.js';
+import { ScheduleFacts } from '../reminders/facts.js';
+import { openValueOf } from '../reminders/index.js';
 import { ZoneReports, type ZoneReport } from '../../records/zone-reports.js';
+import { defineFeature } from '../feature.js';
 import { campaignShapeSections } from './shape.js';
 
 /** Students named in each of a class's lists on /进度; a class of 45 with their visitors would crowd a phone screen. */
@@ -31,7 +32,8 @@ const hr = { tag: 'hr' };
  * term: zone reports, dorms, visits against quota, the once-per-term forms,
  * what is due next, and a button to fill each.
  */
-export function progressFeature(deps: FeatureDeps, openers: Openers) {
+export const progressFeature = defineFeature({ name: 'progress', at: import.meta.url, needs: ['openers'] }, (deps) => {
+  const { openers } = deps;
   const zoneReports = new ZoneReports(deps.db);
   const claims = new ClaimRepo(deps.db);
   const holdings = new AssignmentRepo(deps.db);
@@ -188,12 +190,12 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
     return open[0] && `📌 接下来：${open[0].what}，${formatDue(open[0].on)} 截止（还有 ${dayjs(open[0].on).diff(dayjs(today), 'day')} 天）`;
   }
 
-  function register(router: Router) {
+  function register(router: Routes) {
     router.command({
       names: ['/进度', '/progress'],
       summary: '查看我的进度 / my progress',
+      needs: 'person',
       async handler({ person, reply }) {
-        if (!person) return reply({ text: bilingual(NOT_IN_ROSTER) });
         const now = deps.clock.now();
         const all = await deps.campaigns.all();
         const c = currentCampaign(all, now);
@@ -242,4 +244,4 @@ export function progressFeature(deps: FeatureDeps, openers: Openers) {
     });
   }
   return { register };
-}
+});

@@ -8,7 +8,7 @@ import { callbackButton } from '../../feishu/card-templates.js';
 import { RecordRepo } from '../../records/repo.js';
 import { visitsWithoutPhotos } from '../../records/visit-photos.js';
 import type { FeatureDeps } from '../deps.js';
-import type { Openers } from '../reminders/index.js';
+import type { Openers } from '../deps.js';
 import { targetHeading } from '../records/visit.js';
 
 /** Visits without a photo named one by one; the rest are counted. */

@@ -1,13 +1,13 @@
 import { and, eq, inArray, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { classesOf, classKinds, departmentKinds, sharesTarget } from '../../domain/sharing.js';
 import { localMidnight } from '../../domain/time.js';
-import { LeaveRepo } from '../reminders/facts.js';
+import { LeaveRepo } from '../../db/leaves.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, people, targets, type Dorm, type Person, type RecordRow, type Target } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
 import type { RecordRepo } from '../../records/repo.js';
-import { currentCampaign, type FeatureDeps } from '../deps.js';
+import type { FeatureDeps } from '../deps.js';
 
 /**
  * How many colleagues a visit card offers as co-visitors, and leaders to report
@@ -29,13 +29,6 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   async function campaign(id: string): Promise<ActiveCampaign> {
     const c = await deps.campaigns.get(id);
     if (!c) throw new UserFacingError('这张卡片对应的活动已不存在，请输入 /进度 重新打开。');
-    return c;
-  }
-
-  /** The campaign a slash command acts in: the one running now, else the newest. */
-  async function current(): Promise<ActiveCampaign> {
-    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
-    if (!c) throw new UserFacingError('目前没有进行中的活动。/ No campaign is running.');
     return c;
   }
 
@@ -146,7 +139,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
       .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
   }
 
-  return { campaign, current, filesFor, heldDorm, dormsHeldBy, visitableTarget, visitTargetsOf, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
+  return { campaign, filesFor, heldDorm, dormsHeldBy, visitableTarget, visitTargetsOf, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
 }
 
 export type RecordContext = ReturnType<typeof recordContext>;

@@ -7,16 +7,17 @@ import type { RaisedIssue } from '../../db/ledger-raising.js';
 import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
-import { dayOutside, formFlow, reminderCard, today } from './flow.js';
+import { dayOutside, formFlow, reminderCard, today, type FormDeps } from './flow.js';
 import { eq } from 'drizzle-orm';
 import { isRunning } from '../../domain/campaign.js';
 import { headcountMismatch } from '../../domain/dorm-members.js';
 import { addDays, minDate, mondayOf, termOn, termPeriods } from '../../domain/periods.js';
 import { mayNudge, onceTaskDue } from '../../domain/reminders.js';
 import { weeklyNudgeAt } from '../../domain/weeks.js';
-import { LeaveRepo } from '../reminders/facts.js';
+import { LeaveRepo } from '../../db/leaves.js';
 import { dorms } from '../../db/schema.js';
-import type { FeatureDeps, Job, WeeklyGaps } from '../deps.js';
+import type { WeeklyGaps } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
 import { dailyTriggers } from '../triggers.js';
 
 /**
@@ -90,12 +91,13 @@ export const DORM_RECORD_FIELDS = [
   text('presentState', '现在状况', 'Present state', { required: true, multiline: true, max: 600 }),
 ];
 
-export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
+export function dormForms(deps: FormDeps, records: RecordRepo, ctx: RecordContext) {
   const leaves = new LeaveRepo(deps.db);
   const dormRef = z.object({ campaignId: z.string(), dormId: z.number().int().positive() });
   type DormRef = z.infer<typeof dormRef>;
 
   const check = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'dorm-check',
     ref: dormRef.extend({ week: z.string().optional() }),
     async view(ref, person, record) {
@@ -139,6 +141,7 @@ export function dormForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
 
 
   const record = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'dorm-record',
     ref: dormRef,
     reopenWith: '/宿舍',

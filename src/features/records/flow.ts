@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Router } from '../../bot/router.js';
+import type { Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, RecordForm, RecordRow } from '../../db/schema.js';
@@ -10,7 +10,7 @@ import { formatDue, formatLocal, localDate } from '../../domain/time.js';
 import { formComponents, summaryBlocks, validate, type Checked, type FormData, type Fields } from '../../records/fields.js';
 import type { RaisedIssue } from '../../db/ledger-raising.js';
 import type { RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
-import type { FeatureDeps } from '../deps.js';
+import type { FeatureDeps, Provided } from '../deps.js';
 
 /**
  * The one flow every form follows: open (a blank or pre-filled form, or the
@@ -43,6 +43,8 @@ export interface FormView {
 }
 
 export interface FormBinding<R extends Record<string, unknown>> {
+  /** The binding's module (`import.meta.url`): `zoufang routes` lists the form's actions under its file. */
+  at: string;
   form: RecordForm;
   /** The zod shape of the card value that names what the form is about. */
   ref: z.ZodType<R>;
@@ -110,7 +112,10 @@ export function dayOutside(field: string, label: string, day: string, earliest: 
   return [];
 }
 
-export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, repo: RecordRepo, b: FormBinding<R>) {
+/** What a form needs: the app's ports, and the ledger's announcement for the items a record raises. */
+export type FormDeps = FeatureDeps & Pick<Provided, 'announceLedger'>;
+
+export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo: RecordRepo, b: FormBinding<R>) {
   /**
    * A new record's form. A repeating form carries a key of its own, so the same
    * form submitted twice (a double click, a callback retried) files one record.
@@ -202,13 +207,14 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
     return record;
   }
 
-  function register(router: Router) {
-    router.action(`${b.form}.open`, z.object({ action: z.string() }).passthrough(), async ({ value, person }) => open(parseRef(value), person!));
+  function register(feature: Routes) {
+    const router = feature.from(b.at);
+    router.action(`${b.form}.open`, z.object({ action: z.string() }).passthrough(), async ({ value, person }) => open(parseRef(value), person));
 
     router.action(`${b.form}.edit`, z.object({ recordId: z.number().int().positive() }), async ({ value, person, event }) => {
       const record = await stored(value.recordId);
-      const view = await viewOfStored(record, person!);
-      await repo.openDraft(person!.id, b.form, view.subject, record.id, deps.clock.now());
+      const view = await viewOfStored(record, person);
+      await repo.openDraft(person.id, b.form, view.subject, record.id, deps.clock.now());
       // The record's card becomes this form: a photo arriving now must not overwrite what is being typed.
       if (event.messageId) await repo.forgetCard(record.id, event.messageId);
       return withCard({}, formCard(view, { values: record.data, record }));
@@ -221,7 +227,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
         .passthrough(),
       async ({ value, person, form, event }) => {
         const record = value.recordId ? await stored(value.recordId) : undefined;
-        const view = record ? await viewOfStored(record, person!) : await b.view(parseRef(value), person!);
+        const view = record ? await viewOfStored(record, person) : await b.view(parseRef(value), person);
         const checked = crossChecked(validate(view.fields, form), view);
         if (!checked.ok) {
           // The card comes back with what was typed and each problem under its field; nothing is lost.
@@ -241,14 +247,14 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
           submissionKey: record ? undefined : value.submissionKey,
           // What the card was opened on: a fresh form on nothing, an edit form on the version it showed.
           baseRevision: record ? value.baseRevision : 0,
-          authorId: record?.authorId ?? person!.id,
+          authorId: record?.authorId ?? person.id,
           occurredOn: b.occurredOn?.(data, view) ?? record?.occurredOn ?? today(deps, view.campaign.def.timezone),
           data,
           at: now,
           late: !!view.dueAt && now >= view.dueAt,
           coVisitorIds: b.coVisitors?.(data),
           issues: b.issues?.(data, view),
-          ledgerOwnerId: person!.id,
+          ledgerOwnerId: person.id,
           ledgerDueOn: null,
         });
         if (outcome.kind === 'conflict') {
@@ -260,7 +266,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
               `这份记录在你打开后已被修改过（现为第 ${latest.revision} 版）。下面是你填写的内容，确认无误后再点一次保存，会成为新的一版；之前的各版都保留在修改记录中。`,
               'Someone changed this record since you opened it; save again to keep your version.',
             ),
-            formCard(await viewOfStored(latest, person!), { values: data, record: latest }),
+            formCard(await viewOfStored(latest, person), { values: data, record: latest }),
           );
         }
         // Ids and counts only: what a teacher typed is stored, never logged.
@@ -270,12 +276,12 @@ export function formFlow<R extends Record<string, unknown>>(deps: FeatureDeps, r
         );
         const card = await summaryCard(view, outcome.record);
         // This card now shows the record to its author: it is updated there when a photo attaches.
-        if (event.messageId && outcome.record.authorId === person!.id) await repo.rememberCard(outcome.record.id, event.messageId);
+        if (event.messageId && outcome.record.authorId === person.id) await repo.rememberCard(outcome.record.id, event.messageId);
         if (outcome.kind === 'unchanged') return withCard(toast('info', '内容没有变化，已保存过了。', 'No changes; already saved.'), card);
-        const notes = b.afterSave ? await b.afterSave(outcome, view, person!, data) : [];
+        const notes = b.afterSave ? await b.afterSave(outcome, view, person, data) : [];
         if (outcome.ledger.length) {
           notes.push(`已列入台账 ${outcome.ledger.length} 项`);
-          await deps.announceLedger?.(outcome.ledger);
+          await deps.announceLedger(outcome.ledger);
         }
         if (outcome.photos) notes.push(`已附照片 ${outcome.photos} 张`);
         const [head, en] =

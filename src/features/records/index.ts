@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { NOT_IN_ROSTER, bilingual, isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import { adminOnly, bilingual, isAdmin, type CommandContext, type Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person, RecordRow } from '../../db/schema.js';
@@ -14,10 +14,10 @@ import { RecordRepo } from '../../records/repo.js';
 import { recordContext } from './context.js';
 import { dormForms } from './dorm.js';
 import { today } from './flow.js';
-import type { FeatureDeps } from '../deps.js';
 import { personalForms } from './personal.js';
 import { targetHeading, visitForm } from './visit.js';
 import { zoneReportForm } from './zone.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * Every form as a card, the weekly zone report (附件二) pushed to its owners,
@@ -29,7 +29,7 @@ import { zoneReportForm } from './zone.js';
 /** How many rows one list card shows; the rest are found by name. */
 const LIST_LIMIT = 15;
 
-export function recordsFeature(deps: FeatureDeps) {
+export const recordsFeature = defineFeature({ name: 'records', at: import.meta.url, needs: ['announceLedger'], provides: ['openers', 'weeklyGaps'] }, (deps) => {
   const records = new RecordRepo(deps.db);
   const ctx = recordContext(deps, records);
   const dorm = dormForms(deps, records, ctx);
@@ -40,10 +40,9 @@ export function recordsFeature(deps: FeatureDeps) {
 
   const listCard = (title: string, subtitle: string, sections: object[]) => renderCard('list', { title, subtitle, headerColor: 'blue', sections });
 
-  /** Runs a command for a rostered person in the current campaign; a form card replaces the need to click. */
-  async function asPerson(c: CommandContext, run: (person: Person, campaign: ActiveCampaign) => Promise<object | string>) {
-    if (!c.person) return c.reply({ text: bilingual(NOT_IN_ROSTER) });
-    const out = await run(c.person, await ctx.current());
+  /** Answers a command with what `run` made: a line of text, or a card (a form opened without a click). */
+  async function answer(c: CommandContext<'campaign'>, run: (person: Person, campaign: ActiveCampaign) => Promise<object | string>) {
+    const out = await run(c.person, c.campaign);
     return c.reply(typeof out === 'string' ? { text: out } : { card: out });
   }
 
@@ -131,7 +130,7 @@ export function recordsFeature(deps: FeatureDeps) {
   async function suggest(person: Person, campaign: ActiveCampaign, args: string) {
     const { def } = campaign;
     if (args === '列表' || args.toLowerCase() === 'list') {
-      if (!isAdmin(person)) throw new UserFacingError('“献计列表”仅限管理员查看。/ Admins only.');
+      if (!isAdmin(person)) throw new UserFacingError(bilingual(adminOnly('/献计 列表')));
       return suggestionList(campaign);
     }
     if (!args) return cardOf(await personal.suggestion.open({ campaignId: def.id }, person));
@@ -187,54 +186,53 @@ export function recordsFeature(deps: FeatureDeps) {
     visitRecord: (recordId: number) => ({ action: 'visit.edit', recordId }),
   };
 
-  function register(router: Router) {
+  function register(router: Routes) {
     for (const f of flows) f.register(router);
 
     // The list /走访 shows, from a reminder's or /进度's button.
     router.action('visit.list', z.object({ campaignId: z.string() }), async ({ value, person }) => {
-      const out = await visitList(person!, await ctx.campaign(value.campaignId), '');
+      const out = await visitList(person, await ctx.campaign(value.campaignId), '');
       return typeof out === 'string' ? toast('info', out) : withCard({}, out);
     });
 
     // The admin's review of 献一计, from /进度's button (the same list as /献计 列表).
-    router.action('suggestion.list', z.object({ campaignId: z.string() }), async ({ value, person }) => {
-      if (!isAdmin(person)) return toast('error', '仅限管理员查看。/ Admins only.');
-      return withCard({}, await suggestionList(await ctx.campaign(value.campaignId)));
-    });
+    router.action('suggestion.list', z.object({ campaignId: z.string() }), { adminOnly: true }, async ({ value }) =>
+      withCard({}, await suggestionList(await ctx.campaign(value.campaignId))),
+    );
 
     // The record a ledger item came from, opened from the item's card: its visitors and the admins only.
     router.action('record.view', z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
       const record = await records.get(value.recordId);
-      const visitor = !!record && (await records.isVisitorOf(person!.id, record.id));
+      const visitor = !!record && (await records.isVisitorOf(person.id, record.id));
       if (!record || !(visitor || isAdmin(person))) return toast('error', '只有填写这条记录的老师（和同行教师）及党支部管理员可以查看。', 'Only the record’s visitors and admins can open it.');
-      return withCard({}, await flowOf(record.form).readCard(record, person!, visitor));
+      return withCard({}, await flowOf(record.form).readCard(record, person, visitor));
     });
 
-    router.action('suggestion.promote', z.object({ recordId: z.number().int().positive() }), async ({ value, person }) => {
-      if (!isAdmin(person)) return toast('error', '仅限管理员操作。/ Admins only.');
+    router.action('suggestion.promote', z.object({ recordId: z.number().int().positive() }), { adminOnly: true }, async ({ value, person }) => {
       const record = await records.get(value.recordId);
       if (!record || record.form !== 'suggestion') return toast('error', '这条建议已不存在。');
-      const item = await records.promote(record, person!.id, deps.clock.now());
-      if (item) await deps.announceLedger?.([item]);
+      const item = await records.promote(record, person.id, deps.clock.now());
+      if (item) await deps.announceLedger([item]);
       const campaign = await ctx.campaign(record.campaignId);
       return withCard(item ? toast('success', '已转入台账，由你负责跟进（可在台账中转交）。', 'Added to the ledger.') : toast('info', '这条建议已经在台账中了。'), await suggestionList(campaign));
     });
 
     router
-      .command({ names: ['/走访', '/visit'], summary: '记录一次走访 / record a visit', handler: (c) => asPerson(c, (p, cam) => visitList(p, cam, c.args)) })
-      .command({ names: ['/宿舍', '/dorm'], summary: '宿舍检查和记录表 / dorm checklist and record', handler: (c) => asPerson(c, dormList) })
+      .command({ names: ['/走访', '/visit'], summary: '记录一次走访 / record a visit', needs: 'campaign', handler: (c) => answer(c, (p, cam) => visitList(p, cam, c.args)) })
+      .command({ names: ['/宿舍', '/dorm'], summary: '宿舍检查和记录表 / dorm checklist and record', needs: 'campaign', handler: (c) => answer(c, dormList) })
       .command({
         names: ['/体验', '/day'],
         summary: '做一天中职学生（附件三）/ a day as a student',
+        needs: 'campaign',
         handler: (c) =>
-          asPerson(c, async (p, cam) => {
+          answer(c, async (p, cam) => {
             requireTask(cam.def.tasks.studentDay.enabled, '做一天中职学生');
             return cardOf(await personal.studentDay.open({ campaignId: cam.def.id }, p));
           }),
       })
-      .command({ names: ['/心得', '/story', '/故事', '/reflection'], summary: '心得和感人故事 / reflection and story', handler: (c) => asPerson(c, writingMenu) })
-      .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计（管理员：/献计 列表 审阅）/ a suggestion for the school; admins: /suggest list', handler: (c) => asPerson(c, (p, cam) => suggest(p, cam, c.args)) });
+      .command({ names: ['/心得', '/story', '/故事', '/reflection'], summary: '心得和感人故事 / reflection and story', needs: 'campaign', handler: (c) => answer(c, writingMenu) })
+      .command({ names: ['/献计', '/suggest'], summary: '我为学校发展献一计（管理员：/献计 列表 审阅）/ a suggestion for the school; admins: /suggest list', needs: 'campaign', handler: (c) => answer(c, (p, cam) => suggest(p, cam, c.args)) });
   }
 
-  return { register, records, openers, refreshCard, jobs: [...zone.jobs, ...dorm.jobs, ...visit.jobs], weeklyGaps: [zone.gaps, dorm.gaps] };
-}
+  return { register, jobs: [...zone.jobs, ...dorm.jobs, ...visit.jobs], provides: { openers, weeklyGaps: [zone.gaps, dorm.gaps], refreshRecordCard: refreshCard } };
+});

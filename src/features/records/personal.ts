@@ -9,8 +9,7 @@ import { date, lines, text, type FormData } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
-import { dayOutside, formFlow, today, type FormView } from './flow.js';
-import type { FeatureDeps } from '../deps.js';
+import { dayOutside, formFlow, today, type FormDeps, type FormView } from './flow.js';
 
 /**
  * The forms a teacher files about themself: the student day (附件三), the
@@ -35,9 +34,10 @@ export const STUDENT_DAY_FIELDS = [
   text('issues', '拟解决的问题', 'Issues to solve', { multiline: true, max: 600, hint: '每行一条，提交后列入台账跟进' }),
 ];
 
-export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
+export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordContext) {
 
   const studentDay = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'student-day',
     ref: personRef.extend({ n: z.number().int().positive().optional() }),
     reopenWith: '/体验',
@@ -81,6 +81,7 @@ export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: Recor
       text('body3', '正文（续二）', 'Text, continued', { multiline: true, rows: 6, max: 1000 }),
     ];
     return formFlow(deps, records, {
+      at: import.meta.url,
       form,
       ref: personRef,
       reopenWith: '/心得',
@@ -125,6 +126,7 @@ export function personalForms(deps: FeatureDeps, records: RecordRepo, ctx: Recor
   }
 
   const suggestion = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'suggestion',
     ref: personRef,
     repeatable: true,

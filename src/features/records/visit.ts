@@ -9,11 +9,11 @@ import { CLASS_SHOWN, oneLine, shortened, shortName, textBlock } from '../../fei
 import { SHEETS } from '../../roster/sheets.js';
 import { choice, confirm, date, lines, multi, text, type Field, type Fields, type FormData, type Option } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
-import { categoryName, kindName } from '../claiming/index.js';
+import { categoryName, kindName } from '../../domain/targets.js';
 
 import type { Colleague, RecordContext } from './context.js';
-import { dayOutside, formFlow, today, type FormView } from './flow.js';
-import type { FeatureDeps, Job } from '../deps.js';
+import { dayOutside, formFlow, today, type FormDeps, type FormView } from './flow.js';
+import type { Job } from '../../scheduler/job.js';
 
 /**
  * 走访情况记录表 (附件五) with the parent questionnaire (附件四): one card for
@@ -152,7 +152,7 @@ function daZoufangFields(def: CampaignDefinition, t: Target, colleagues: Colleag
   ];
 }
 
-export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
+export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContext) {
   function fields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
     if (def.tasks.visits.recordForm === 'da-zoufang') return daZoufangFields(def, t, colleagues, leaders);
     const L = VISIT_RECORD_LABELS;
@@ -181,6 +181,7 @@ export function visitForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordCon
   }
 
   const flow = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'visit',
     repeatable: true,
     ref: z.object({ campaignId: z.string(), targetId: z.number().int().positive() }),

@@ -8,11 +8,12 @@ import { UserFacingError } from '../../feishu/errors.js';
 import { lines, text } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 import { ZoneReports, asZoneReport, zoneWeekKey } from '../../records/zone-reports.js';
-import { branchChatOf, type FeatureDeps, type Job, type WeeklyGap, type WeeklyGaps } from '../deps.js';
-import { LeaveRepo } from '../reminders/facts.js';
+import { branchChatOf, type WeeklyGap, type WeeklyGaps } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
+import { LeaveRepo } from '../../db/leaves.js';
 import { dailyTriggers } from '../triggers.js';
 import type { RecordContext } from './context.js';
-import { formFlow, reminderCard } from './flow.js';
+import { formFlow, reminderCard, type FormDeps } from './flow.js';
 
 /**
  * 环境责任区报表 (附件二), filed once a week per zone: pushed to each zone's
@@ -33,12 +34,13 @@ type ZoneRef = z.infer<typeof zoneRef>;
 
 const zoneLine = (zone: Zone, owner: Person) => `${zone.name}${zone.linkedClass ? ` · 联系班级 ${zone.linkedClass}` : ''} · ${owner.name}`;
 
-export function zoneReportForm(deps: FeatureDeps, records: RecordRepo, ctx: RecordContext) {
+export function zoneReportForm(deps: FormDeps, records: RecordRepo, ctx: RecordContext) {
   const zones = new ZoneReports(deps.db);
   const leaves = new LeaveRepo(deps.db);
   const gone = () => new UserFacingError('这张卡片对应的报表已不存在，请输入 /进度 重新打开。');
 
   const flow = formFlow(deps, records, {
+    at: import.meta.url,
     form: 'zone-report',
     ref: zoneRef,
     async view(ref: ZoneRef, person, stored) {

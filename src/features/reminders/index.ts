@@ -1,6 +1,6 @@
 import { and, eq, gt, lte } from 'drizzle-orm';
 import { z } from 'zod';
-import { isAdmin, type CommandContext, type Router } from '../../bot/router.js';
+import type { CommandContext, Routes } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { reminderSnoozes, type Person } from '../../db/schema.js';
@@ -13,13 +13,14 @@ import { formatDeadline, formatDue, inZone, localDate } from '../../domain/time.
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
-import { UserFacingError } from '../../feishu/errors.js';
-import { currentCampaign, type FeatureDeps, type Job, type WeeklyGap, type WeeklyGaps } from '../deps.js';
+import type { Openers, WeeklyGap, WeeklyGaps } from '../deps.js';
+import type { Job } from '../../scheduler/job.js';
 import { reminderCard } from '../records/flow.js';
 import { dailyTriggers } from '../triggers.js';
 import { photoGapsByAuthor, visitsWithoutPhotos } from '../../records/visit-photos.js';
 import { ScheduleFacts } from './facts.js';
 import { obligationLine, reminderText } from './wording.js';
+import { defineFeature } from '../feature.js';
 
 /**
  * The campaign keeps itself moving: every working morning the bot works out
@@ -28,19 +29,6 @@ import { obligationLine, reminderText } from './wording.js';
  * privately, kindly, once. Overdue work goes to the admins privately after a
  * grace period; the group only ever gets aggregates (the digest).
  */
-
-/** Opens the form an obligation is about, pre-filled; supplied by the records feature. */
-export interface Openers {
-  zoneReport(campaignId: string, zoneId: number, weekNo: number): object;
-  dormRecord(campaignId: string, dormId: number): object;
-  studentDay(campaignId: string, n: number): object;
-  reflection(campaignId: string): object;
-  story(campaignId: string): object;
-  visits(campaignId: string): object;
-  suggestion(campaignId: string): object;
-  suggestionList(campaignId: string): object;
-  visitRecord(recordId: number): object;
-}
 
 /** Lines of /谁没交 per card page, and departments per page of its counts. */
 const BEHIND_PAGE = 15;
@@ -74,7 +62,8 @@ export function openValueOf(openers: Openers, campaignId: string, o: Obligation)
 }
 
 /** `weekly`: the weekly forms' gaps (zone reports, dorm checks), which /谁没交 lists and /催办 chases beside the obligations. */
-export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: WeeklyGaps[] = []) {
+export const remindersFeature = defineFeature({ name: 'reminders', at: import.meta.url, needs: ['openers', 'weeklyGaps'] }, (deps) => {
+  const { openers, weeklyGaps: weekly } = deps;
   const facts = new ScheduleFacts(deps.db);
 
   const reminderKey = (o: Obligation, stage: Stage) => `${o.key}@${stage.key}`;
@@ -204,17 +193,11 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
     });
   }
 
-  async function campaignNow(): Promise<ActiveCampaign> {
-    const c = currentCampaign(await deps.campaigns.all(), deps.clock.now());
-    if (!c) throw new UserFacingError('目前没有进行中的活动。/ No campaign is running.');
-    return c;
-  }
-
   const weeklyGaps = async (c: ActiveCampaign, now: Date): Promise<WeeklyGap[]> => (await Promise.all(weekly.map((g) => g(c, now)))).flat();
 
   /** /催办: every overdue or behind-pace person hears now, at most once a day per item. */
-  async function chaseNow(ctx: CommandContext) {
-    const c = await campaignNow();
+  async function chaseNow(ctx: CommandContext<'campaign', true>) {
+    const c = ctx.campaign;
     const { def } = c;
     const now = deps.clock.now();
     if (!mayNudge(def, now)) {
@@ -334,22 +317,20 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
   }
 
   /** /谁没交: who owes what now, by name, to the admin privately. */
-  async function whoIsBehind(ctx: CommandContext) {
-    const c = await campaignNow();
+  async function whoIsBehind(ctx: CommandContext<'campaign', true>) {
+    const c = ctx.campaign;
     await ctx.reply({ card: behindCard(c, await behindLines(c), { offset: 0 }) });
   }
 
-  function register(router: Router) {
-    const behindView = async (person: Person | null, view: { group?: string; offset: number }) => {
-      if (!isAdmin(person)) return toast('error', '仅限管理员查看。/ Admins only.');
-      const c = await campaignNow();
-      return withCard({}, behindCard(c, await behindLines(c), view));
-    };
-    router.action('behind.groups', z.object({ offset: z.number().int().min(0) }), ({ value, person }) => behindView(person, value));
-    router.action('behind.group', z.object({ group: z.string().max(100), offset: z.number().int().min(0) }), ({ value, person }) => behindView(person, value));
+  function register(router: Routes) {
+    const behindView = async (c: ActiveCampaign, view: { group?: string; offset: number }) => withCard({}, behindCard(c, await behindLines(c), view));
+    router.action('behind.groups', z.object({ offset: z.number().int().min(0) }), { adminOnly: true, needs: 'campaign' }, ({ value, campaign }) => behindView(campaign, value));
+    router.action('behind.group', z.object({ group: z.string().max(100), offset: z.number().int().min(0) }), { adminOnly: true, needs: 'campaign' }, ({ value, campaign }) =>
+      behindView(campaign, value),
+    );
     router.action('reminder.snooze', z.object({ campaignId: z.string(), key: z.string().max(200) }), async ({ value, person, event }) => {
       const c = await deps.campaigns.get(value.campaignId);
-      if (!c || !person) return toast('error', '这条提醒已失效。/ This reminder is no longer valid.');
+      if (!c) return toast('error', '这条提醒已失效。/ This reminder is no longer valid.');
       const now = deps.clock.now();
       const until = nextNudgeMoment(c.def, now);
       const inserted = deps.db
@@ -364,14 +345,15 @@ export function remindersFeature(deps: FeatureDeps, openers: Openers, weekly: We
     });
 
     router
-      .command({ names: ['/催办', '/remind', '/chase'], summary: '立即私信提醒逾期或进度落后的老师 / remind everyone overdue now', adminOnly: true, handler: chaseNow })
+      .command({ names: ['/催办', '/remind', '/chase'], summary: '立即私信提醒逾期或进度落后的老师 / remind everyone overdue now', adminOnly: true, needs: 'campaign', handler: chaseNow })
       .command({
         names: ['/谁没交', '/missing', '/behind'],
         summary: '查看谁还没有完成本期任务（私信）/ who has not submitted',
         adminOnly: true,
+        needs: 'campaign',
         handler: whoIsBehind,
       });
   }
 
-  return { register, jobs: [job], facts };
-}
+  return { register, jobs: [job] };
+});
