@@ -13,7 +13,7 @@ import { claimRunLock } from './ops/run-lock.js';
 
 /** Composition root: config → db → (stand-in) → bot → scheduler; graceful shutdown on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     loadEnvFile(process.env);
     config = loadConfig(process.env);

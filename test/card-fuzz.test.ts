@@ -183,7 +183,7 @@ async function fuzzedSchool(seed: number): Promise<Texts> {
   const at = h.clock.now();
   for (const [i, x] of held.slice(0, 12).entries()) {
     await repo.save({
-      campaignId: campaign.id, form: 'visit', subject: { type: 'target', id: x.id }, periodKey: null, authorId: me.id, occurredOn: '2026-11-1' + (i % 8),
+      campaignId: campaign.id, form: 'visit', subject: { type: 'target', id: x.id }, periodKey: null, authorId: me.id, occurredOn: `2026-11-1${i % 8}`,
       data: { visitedOn: '2026-11-10', mode: 'in-person', place: 'home', coVisitors: [String(r.pick(teacherIds))], summary: t.typed(300), situation: t.typed(500), purpose: t.typed(300), content: t.typed(1000), reflection: t.typed(500), q_satisfaction: '4', q_concern: [], opinions: t.typed(800), followUp: 'none', leader: '', followUpNote: '', noGifts: true },
       at, late: false, coVisitorIds: [r.pick(teacherIds)],
       issues: Array.from({ length: r.int(1, 4) }, () => ({ raisedBy: 'parent' as const, category: 'visit-opinion', text: t.typed(800) })),
@@ -203,7 +203,7 @@ async function fuzzedSchool(seed: number): Promise<Texts> {
         const resolved = r.chance(0.5);
         return {
           campaignId: campaign.id, source: 'manual' as const, raisedBy: 'teacher' as const, text: t.text(t.length(800), true), category: t.text(t.length(20)),
-          ownerId: r.chance(0.3) ? me.id : r.pick(teacherIds), dueOn: '2026-11-1' + r.int(0, 9), status: resolved ? ('resolved' as const) : ('open' as const),
+          ownerId: r.chance(0.3) ? me.id : r.pick(teacherIds), dueOn: `2026-11-1${r.int(0, 9)}`, status: resolved ? ('resolved' as const) : ('open' as const),
           createdAt: at, updatedAt: at, resolution: resolved ? t.text(t.length(500), true) : null, resolvedAt: resolved ? at : null,
         };
       }),
@@ -416,7 +416,7 @@ describe('cards fit at district scale, whatever the lengths in the roster (fuzze
       await seedDistrictVisits(h.db, DISTRICT, rows, h.clock.now(), DISTRICT_RECORDS, seed);
       expect(h.db.select({ id: targets.id }).from(targets).all().length).toBe(DISTRICT_SIZE.targets);
 
-      const { problems, command, finish } = cardChecks(t);
+      const { command, finish } = cardChecks(t);
       for (const text of ['/进度', '/走访']) await command(HEAD_TEACHER, text);
       for (const text of ['/进度', '/走访']) await command(LEADER, text);
       await command(ADMIN, '/进度');

@@ -28,7 +28,7 @@ const FORM = {
 const HOUR_MS = 3600_000;
 const DAY_MS = 24 * HOUR_MS;
 const PUSHED_AT = cst('2026-11-13T16:00:00');
-const after = (ms: number) => new Date(PUSHED_AT.getTime() + ms);
+const afterPush = (ms: number) => new Date(PUSHED_AT.getTime() + ms);
 
 let current: Harness | undefined;
 afterEach(async () => {
@@ -120,7 +120,7 @@ describe('the bot, with cards whose buttons work for 14 days', () => {
     const card = h.cardsTo('王建国').at(-1)!;
     const before = structuredClone(card.content);
 
-    h.clock.set(after(14 * DAY_MS + HOUR_MS));
+    h.clock.set(afterPush(14 * DAY_MS + HOUR_MS));
     const answer = await h.click('王建国', card.messageId, '提交', FORM);
     expect(answer.refused).toBe('card-expired');
     await h.settle();
@@ -143,7 +143,7 @@ describe('the bot, with cards whose buttons work for 14 days', () => {
     const h = await pushWeek1();
     const card = h.cardsTo('王建国').at(-1)!;
 
-    h.clock.set(after(13 * DAY_MS + 18 * HOUR_MS));
+    h.clock.set(afterPush(13 * DAY_MS + 18 * HOUR_MS));
     const answer = await h.click('王建国', card.messageId, '提交', FORM);
     expect(answer.error).toBeUndefined();
     expect(answer.toast?.content).toBe('已补交，谢谢！');
@@ -176,14 +176,14 @@ describe('the bot, with cards whose buttons work for 14 days', () => {
     };
 
     // Day 2: the update goes into the clicked card by PATCH.
-    h.clock.set(after(2 * DAY_MS));
+    h.clock.set(afterPush(2 * DAY_MS));
     const early = await slowClick('李秀英');
     expect(message(h, early.messageId).updateCount).toBe(1);
     expect(cardText(message(h, early.messageId).content)).toContain('已提交');
     expect(h.cardsTo('李秀英')).toHaveLength(1);
 
     // Day 13¾: a PATCH could land after day 14 and be refused (230031), so the answer comes as a new card.
-    h.clock.set(after(13 * DAY_MS + 18 * HOUR_MS));
+    h.clock.set(afterPush(13 * DAY_MS + 18 * HOUR_MS));
     const late = await slowClick('王建国');
     expect(message(h, late.messageId).updateCount).toBe(0);
     const cards = h.cardsTo('王建国');

@@ -249,7 +249,7 @@ describe.each(['event', 'card'] as const)('zone report over the long connection,
     const answers = [];
     for (let i = 0; i < 2; i++) answers.push(await h.standIn.deliver('card.action.trigger', callback.event, { eventId: callback.header.event_id, via: 'ws' }));
     expect(answers.map((a) => a.ack?.code)).toEqual([200, 200]);
-    expect((answers[0]!.ack?.data as { toast?: { content: string } }).toast?.content).toBe('提交成功，谢谢！已列入台账 1 项。');
+    expect((answers[0]!.ack!.data as { toast?: { content: string } }).toast?.content).toBe('提交成功，谢谢！已列入台账 1 项。');
     expect(answers[1]!.ack?.data).toEqual({});
     expect(zoneReportRows(h.db)).toHaveLength(1);
   });

@@ -36,8 +36,6 @@ export interface MenuClick {
   menuKey: string;
 }
 
-export type InboundEvent = InboundMessage | CardAction | MenuClick;
-
 export type ToastType = 'success' | 'error' | 'info' | 'warning';
 
 /** The answer to a card callback: a toast and/or the card that replaces the clicked one. */

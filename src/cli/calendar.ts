@@ -18,7 +18,7 @@ export const calendarCommand = group('calendar', '校历 / the school calendar',
       },
     ],
     run: async (args, { io, clock, config }) => {
-      let year;
+      let year: Awaited<ReturnType<typeof loadCalendarFile>>;
       try {
         year = await loadCalendarFile(args.file);
       } catch (e) {

@@ -75,6 +75,7 @@ export class CliError extends Error {
   }
 }
 
+// biome-ignore lint/complexity/noBannedTypes: `{}` is "no options", which inference widens to what a command declares
 export function command<const P extends readonly PositionalSpec[] = [], const O extends Record<string, OptionSpec> = {}>(spec: {
   name: string;
   summary: string;
@@ -161,7 +162,7 @@ function parseLeaf(c: LeafCommand, path: string[], args: string[]): Resolved {
   const values: Record<string, unknown> = {};
   for (const [name, o] of Object.entries(c.options)) {
     const v = parsed.values[name];
-    if (o.required && v === undefined) throw refuse(`缺少 --${name} ${o.value ?? ''}`.trimEnd() + ` / missing --${name}`);
+    if (o.required && v === undefined) throw refuse(`${`缺少 --${name} ${o.value ?? ''}`.trimEnd()} / missing --${name}`);
     values[name] = o.type === 'boolean' ? v === true : v;
   }
   const given = [...parsed.positionals];

@@ -51,7 +51,6 @@ const onceTask = z.object({
 });
 
 const visitPlace = z.enum(['home', 'enterprise', 'school', 'office', 'other']);
-export type VisitPlace = z.infer<typeof visitPlace>;
 
 const targetKind = z.object({
   key,

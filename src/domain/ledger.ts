@@ -188,7 +188,3 @@ export function ledgerDigestCounts(items: LedgerFact[], from: Date, to: Date, tz
   };
 }
 
-/** The digest's ledger line, fit for the branch group. */
-export const ledgerDigestLine = (c: LedgerDigestCounts): string =>
-  `**走访台账**：新增 ${c.opened} 项，销号 ${c.closed} 项，逾期 ${c.overdue} 项` +
-  (c.medianDaysToClose === null ? '' : `，销号用时中位数 ${c.medianDaysToClose} 天`);

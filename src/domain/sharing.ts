@@ -15,7 +15,6 @@ export interface ClassTies {
 }
 
 export type ClassPart = 'head' | 'deputy' | 'subject';
-export const CLASS_PART_LABELS: Record<ClassPart, string> = { head: '班主任', deputy: '副班主任', subject: '任课教师' };
 
 /** How the person stands to a class: head teacher before deputy before subject teacher. */
 export function classPart(p: ClassTies, className: string): ClassPart | null {

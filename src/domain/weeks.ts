@@ -113,8 +113,6 @@ export function currentWeek(def: CampaignDefinition, now: Date): ReportWeek | un
   return weeks[weeks.length - 1];
 }
 
-export const isLate = (week: ReportWeek, submittedAt: Date): boolean => submittedAt >= week.dueAt;
-
 /** The weeks whose report was due by `now` and is not among `filed` (week numbers), oldest first. */
 export const missedWeeks = (def: CampaignDefinition, filed: Set<number>, now: Date): ReportWeek[] =>
   reportWeeks(def).filter((w) => w.dueAt <= now && !filed.has(w.weekNo));

@@ -81,7 +81,7 @@ export function exportFileName(r: ExportRequest, now: Date): string {
 }
 
 /** The photo zip that goes beside a workbook: 文件.xlsx → 文件.photos.zip. */
-export const zipBeside = (workbook: string) => workbook.replace(/\.xlsx$/i, '') + '.photos.zip';
+export const zipBeside = (workbook: string) => `${workbook.replace(/\.xlsx$/i, '')}.photos.zip`;
 
 export interface ProducedFile {
   kind: 'workbook' | 'photos';

@@ -119,5 +119,3 @@ export function routeLines(l: RouteListing): string[] {
   ];
   return rows.map((r) => r.join('\t'));
 }
-
-export type Assembled = ReturnType<typeof assemble>;

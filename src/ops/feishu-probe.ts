@@ -9,6 +9,7 @@ export interface ApiAnswer {
   /** Feishu's code; -1 when the request got no answer. */
   code: number;
   msg: string;
+  // biome-ignore lint/suspicious/noExplicitAny: a Feishu answer of any shape, read field by field by the checks
   body: Record<string, any>;
   /** The server's Date header, for the clock check. */
   date?: Date;
@@ -35,10 +36,11 @@ export async function request(url: string, init: { method?: string; token?: stri
     return { httpStatus: 0, code: -1, msg: '', body: {}, networkError: err.cause?.code ?? err.cause?.message ?? err.message };
   }
   const text = await resp.text();
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   let body: Record<string, any> = {};
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (parsed && typeof parsed === 'object') body = parsed as Record<string, any>;
+    if (parsed && typeof parsed === 'object') body = parsed as typeof body;
   } catch {
     /* not JSON: keep the status */
   }

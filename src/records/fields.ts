@@ -35,6 +35,7 @@ interface FieldBase<T> {
 }
 
 export type Field<T = unknown> = FieldBase<T>;
+// biome-ignore lint/suspicious/noExplicitAny: a list of fields of different value types
 export type Fields = readonly Field<any>[];
 
 /** The stored record of a form: one entry per field name. */
@@ -48,6 +49,7 @@ const clean = (s: string) => s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\
 const blankToUndefined = (v: unknown) => (v === null || (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && !v.length) ? undefined : v);
 
 /** Required fields say so by name; optional ones store '' (text) or [] (lists) when left empty. */
+// biome-ignore lint/suspicious/noExplicitAny: any input type, as zod's own ZodType default
 function requiredOr<T>(f: { label: string; required: boolean }, inner: z.ZodType<T, any>, empty: T): z.ZodType<T> {
   const missing = `「${f.label}」必填`;
   return z.preprocess(blankToUndefined, f.required ? z.any().refine((v) => v !== undefined, missing).pipe(inner) : inner.optional().transform((v) => v ?? empty)) as z.ZodType<T>;

@@ -22,8 +22,6 @@ const URL_VERIFICATION_TIMEOUT_MS = 1000;
 /** Whether the app took the event: HTTP 200, or an ACK with code 200 on the long connection. */
 const acknowledged = (r: DeliverResult): boolean => (r.ack ? r.ack.code === 200 : r.httpStatus === 200);
 
-export type Envelope = ReturnType<Delivery['envelope']>;
-
 export class Delivery {
   private hub: LongConnectionHub;
   private readonly makeHub: () => LongConnectionHub;
@@ -224,7 +222,7 @@ export class Delivery {
     try {
       const resp = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
       const text = await resp.text();
-      let parsed: any = undefined;
+      let parsed: any ;
       if (text !== '') {
         try {
           parsed = JSON.parse(text);

@@ -224,9 +224,9 @@ export class LongConnectionHub {
     if (!p) return;
     this.pending.delete(messageId);
     clearTimeout(p.timer);
-    let raw: unknown = undefined;
+    let raw: unknown ;
     let code = 0;
-    let data: unknown = undefined;
+    let data: unknown ;
     try {
       raw = JSON.parse(Buffer.from(frame.payload ?? new Uint8Array()).toString('utf8'));
       const obj = raw as { code?: unknown; data?: unknown };

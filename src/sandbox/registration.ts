@@ -62,12 +62,14 @@ export class AppRegistration {
    * authorization_pending until someone approves or denies at the link, with
    * errors as HTTP 400 bodies, and slow_down to a client that polls too fast.
    */
-  private registrationEndpoint(req: Request, res: Response): void {
+  private registrationEndpoint(req: Request, res: Response): undefined {
     const body = isObject(req.body) ? req.body : {};
-    const oauthError = (error: string, description: string) => {
+    // Answers the poll with an OAuth error; `return oauthError(…)` ends the handler.
+    const oauthError = (error: string, description: string): undefined => {
       res.locals['code'] = -1;
       res.locals['note'] = `registration: ${error}`;
       res.status(400).json({ error, error_description: description });
+      return undefined;
     };
     if (body['action'] === 'begin') {
       const userCode = `${hex(2)}-${hex(2)}`.toUpperCase();

@@ -36,8 +36,7 @@ import type { DeliverOptions, RecordedCall, StandInChat, StandInOptions, StandIn
 import { hex, stripUndefined } from './util.js';
 
 export * from './types.js';
-export { REFUSALS, type Faults, type Refusal } from './gateway.js';
-export type { Resource as StoredResource } from './store.js';
+export type { Faults } from './gateway.js';
 
 export class FeishuStandIn extends EventEmitter {
   readonly faults: { set(f: Partial<Faults>): void; clear(): void };

@@ -29,8 +29,6 @@ export interface Resource {
   fileName?: string;
 }
 
-export type IdType = 'open_id' | 'user_id' | 'union_id';
-
 const UUID_WINDOW_MS = 3600_000;
 const TOKEN_REFRESH_MS = 30 * 60_000;
 
@@ -84,7 +82,7 @@ export class PlatformState {
   /** Take the bot out of a group (sends to it then fail with 230002) or put it back. */
   setBotInGroup(chatId: string, botIn: boolean): void {
     const chat = this.chatMap.get(chatId);
-    if (!chat || chat.type !== 'group') throw new Error(`没有这个群 (no such group chat): ${chatId}`);
+    if (chat?.type !== 'group') throw new Error(`没有这个群 (no such group chat): ${chatId}`);
     chat.botIn = botIn;
   }
 

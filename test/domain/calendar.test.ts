@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { afterQuietHours, inQuietHours, inSession, inSessionDuring, nudgeDay, schoolDay, uncoveredMonths, uncoveredYears, withLoadedYears } from '../../src/domain/calendar.js';
-import { CalendarFileError, parseCalendarYear } from '../../src/domain/calendar-file.js';
+import { type CalendarFileError, parseCalendarYear } from '../../src/domain/calendar-file.js';
 import { parseCampaignDefinition, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
 import { presetDefinition } from '../../src/domain/presets.js';
 

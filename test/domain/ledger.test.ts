@@ -11,7 +11,6 @@ import {
   dueForEscalation,
   dueOf,
   ledgerDigestCounts,
-  ledgerDigestLine,
   ledgerNumbers,
   ledgerNumbersByOwner,
   median,
@@ -134,13 +133,11 @@ describe('ledger numbers', () => {
     expect(byOwner[1]!.numbers).toMatchObject({ open: 1, overdue: 0, closedThisWeek: 0, closedThisMonth: 1, medianDaysToClose: 6, p90DaysToClose: 10 });
   });
 
-  it('gives the digest counts for a week and a line with numbers only', () => {
+  it('gives the digest counts for a week', () => {
     const counts = ledgerDigestCounts(items, cst('2026-11-16T00:00:00'), cst('2026-11-23T00:00:00'), TZ);
     // Opened 11-20; none closed that week; overdue on Sunday 11-22: the 11-15 item.
     expect(counts).toEqual({ opened: 1, closed: 0, overdue: 1, medianDaysToClose: null });
     const thisWeek = ledgerDigestCounts(items, cst('2026-11-23T00:00:00'), cst('2026-11-30T00:00:00'), TZ);
     expect(thisWeek).toEqual({ opened: 1, closed: 1, overdue: 1, medianDaysToClose: 4 });
-    expect(ledgerDigestLine(thisWeek)).toBe('**走访台账**：新增 1 项，销号 1 项，逾期 1 项，销号用时中位数 4 天');
-    expect(ledgerDigestLine(counts)).toBe('**走访台账**：新增 1 项，销号 0 项，逾期 1 项');
   });
 });

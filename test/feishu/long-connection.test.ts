@@ -35,7 +35,7 @@ afterEach(async () => {
 
 async function connect(onCard: (data: any) => Promise<unknown>, fragmentBytes?: number) {
   hub = new LongConnectionHub(undefined, fragmentBytes);
-  server = http.createServer((req, res) => {
+  server = http.createServer((_req, res) => {
     const { port } = server.address() as AddressInfo;
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ code: 0, msg: 'ok', data: hub.issueUrl('127.0.0.1', port) }));

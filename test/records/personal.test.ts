@@ -22,7 +22,7 @@ describe('student day (附件三)', () => {
     expect(formLabels(card.content)).toEqual(['体验日期', '卫生体验情况', '课间操体验情况', '就餐体验', '其他体验', '走进课堂', '大课间', '其他', '发现的问题', '拟解决的问题']);
     const placeholder = (name: string) => {
       let found: string | undefined;
-      JSON.stringify(card.content, (k, v) => (v?.tag === 'input' && v.name === name ? (found = v.placeholder?.content) : v));
+      JSON.stringify(card.content, (_k, v) => (v?.tag === 'input' && v.name === name ? (found = v.placeholder?.content) : v));
       return found;
     };
     expect(placeholder('classroom')).toBe('选择一节课走进课堂');

@@ -286,7 +286,7 @@ describe('the paper’s words and its questionnaire (附件四, 附件五)', () 
     const labels = formLabels(card);
     for (const label of ['学生情况简介', '家庭（企业）情况', '家（企）访目的', '家（企）访内容', '家（企）访体会']) expect(labels).toContain(label);
     let situation: Record<string, any> | undefined;
-    JSON.stringify(card, (k, v) => (v?.name === 'situation' ? (situation = v) : v));
+    JSON.stringify(card, (_k, v) => (v?.name === 'situation' ? (situation = v) : v));
     expect(situation!.placeholder.content).toBe('家庭成员、经济状况、文化程度、家教观念、企业性质、企业经营状况、规模等');
     // The questionnaire is offered, not required: the parents are not at the enterprise.
     expect(cardText(card)).toContain('您对学校工作的总体满意度');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { campaigns, people, targets } from '../../src/db/schema.js';
 import { encryptPayload, signWebhook } from '../../src/sandbox/index.js';
-import { type Harness } from '../helpers/harness.js';
+import type { Harness } from '../helpers/harness.js';
 import { startRecordsHarness } from '../records/fixtures.js';
 
 /**
@@ -30,6 +30,7 @@ const NASTY = [
   '<script>alert(1)</script>',
   '<img src=x onerror=alert(1)>',
   '**粗体** <font color=\'red\'>红</font> [链接](http://x)',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder-looking string is itself the hostile input
   '${campaignId}',
   '{{7*7}}',
   '\u0000\u0001\u0002\u001f',

@@ -55,7 +55,7 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
 
   async function campaignOf(id: string): Promise<ActiveCampaign> {
     const c = await deps.campaigns.get(id);
-    if (!c || !c.def.claiming.enabled) throw new UserFacingError('这张卡片对应的活动已不存在，请输入 /认领 重新打开。');
+    if (!c?.def.claiming.enabled) throw new UserFacingError('这张卡片对应的活动已不存在，请输入 /认领 重新打开。');
     return c;
   }
 

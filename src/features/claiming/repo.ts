@@ -87,7 +87,7 @@ export class ClaimRepo {
       return this.db.transaction(
         (tx): ClaimOutcome => {
           const target = tx.select().from(targets).where(and(eq(targets.id, targetId), eq(targets.campaignId, campaignId))).get();
-          if (!target || target.status !== 'open') return { kind: 'unavailable' };
+          if (target?.status !== 'open') return { kind: 'unavailable' };
           const holder = currentHolders(tx, 'target', targetId)[0];
           if (holder?.personId === personId) return { kind: 'mine' };
           if (holder) {

@@ -389,7 +389,7 @@ export function digestCard(
     summary: `${KIND_TITLES[d.kind]} ${label}${zone && d.kind === 'weekly' ? `：报表已提交 ${filed}/${zone.total}` : `：走访 ${d.visits} 次`}`,
     title: `${KIND_TITLES[d.kind]} · ${label}`,
     subtitle: `${oneLine(def.name, CAMPAIGN_NAME_SHOWN)} / ${d.kind === 'weekly' ? 'Weekly' : d.kind === 'monthly' ? 'Monthly' : 'Phase'} digest`,
-    headerColor: d.behind.length || (zone && zone.week.missing) ? 'orange' : 'green',
+    headerColor: d.behind.length || (zone?.week.missing) ? 'orange' : 'green',
     headline,
     sections: sections.map((sec) => ({
       tag: 'collapsible_panel',

@@ -11,7 +11,7 @@ import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/
 import { callbackButton, CLASS_SHOWN, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
 import { heldLine } from '../../domain/targets.js';
 import { ClaimRepo } from '../claiming/repo.js';
-import { currentCampaign, type FeatureDeps } from '../deps.js';
+import { currentCampaign, } from '../deps.js';
 import { LeaveRepo } from '../../db/leaves.js';
 import { ScheduleFacts } from '../reminders/facts.js';
 import { openValueOf } from '../reminders/index.js';
@@ -42,7 +42,7 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
   const shape = campaignShapeSections(deps, openers);
 
   /** This week's zone report and the weeks missed, per zone the person owns. */
-  function zoneSection(c: ActiveCampaign, zone: Zone, reports: ZoneReport[], person: Person, now: Date) {
+  function zoneSection(c: ActiveCampaign, zone: Zone, reports: ZoneReport[], now: Date) {
     const { def } = c;
     const tz = def.timezone;
     const weeks = reportWeeks(def).filter((w) => w.start <= now);
@@ -208,7 +208,7 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
         for (const zone of zones) {
           const zc = byId.get(zone.campaignId);
           if (!zc) continue;
-          const s = zoneSection(zc, zone, reports, person, now);
+          const s = zoneSection(zc, zone, reports, now);
           sections.push(...s.blocks, hr);
           behind += s.behind;
         }

@@ -71,7 +71,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     const t = deps.db.select().from(targets).where(eq(targets.id, targetId)).get();
     // One answer for an id that does not exist, is closed, is unclaimed or is someone else's: trying ids one by one must reveal nothing.
     const refuse = () => new UserFacingError('这位对象不在你的名单中，只有负责走访的老师（和同行教师）可以填写。/ This target is not on your list.');
-    if (!t || t.status !== 'open') throw refuse();
+    if (t?.status !== 'open') throw refuse();
     const holders = await holdings.holders('target', t.id);
     if (holders.some((h) => h.id === person.id)) return t;
     if (sharesTarget((await campaign(t.campaignId)).def, person, t)) return t;

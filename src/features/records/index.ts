@@ -210,7 +210,7 @@ export const recordsFeature = defineFeature({ name: 'records', at: import.meta.u
 
     router.action('suggestion.promote', z.object({ recordId: z.number().int().positive() }), { adminOnly: true }, async ({ value, person }) => {
       const record = await records.get(value.recordId);
-      if (!record || record.form !== 'suggestion') return toast('error', '这条建议已不存在。');
+      if (record?.form !== 'suggestion') return toast('error', '这条建议已不存在。');
       const item = await records.promote(record, person.id, deps.clock.now());
       if (item) await deps.announceLedger([item]);
       const campaign = await ctx.campaign(record.campaignId);

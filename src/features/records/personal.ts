@@ -5,7 +5,7 @@ import { discussionWindow, takesPartInDiscussion } from '../../domain/shape.js';
 import { onceTaskDue } from '../../domain/reminders.js';
 import type { Person } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { date, lines, text, type FormData } from '../../records/fields.js';
+import { date, lines, text, } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
@@ -152,5 +152,3 @@ export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordCo
 
   return { studentDay, reflection: writing('reflection', '心得体会', 'Reflection'), story: writing('story', '感人故事', 'A moving story'), suggestion, suggestionFields, suggestionWindowOpen };
 }
-
-export type SuggestionData = FormData & { topic: string; content: string };

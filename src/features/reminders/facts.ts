@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNull, lte, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { assignments, dorms, leaves, people, records, recordVisitors, targets, type Leave, type Person } from '../../db/schema.js';

@@ -13,7 +13,7 @@ import { formatDeadline, formatDue, inZone, localDate } from '../../domain/time.
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
-import type { Openers, WeeklyGap, WeeklyGaps } from '../deps.js';
+import type { Openers, WeeklyGap, } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { reminderCard } from '../records/flow.js';
 import { dailyTriggers } from '../triggers.js';
@@ -69,7 +69,7 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
   const reminderKey = (o: Obligation, stage: Stage) => `${o.key}@${stage.key}`;
 
   function personalMessage(c: ActiveCampaign, o: Obligation, stage: Stage, person: Person, o2: { dedupeKey: string; snoozable: boolean; note?: string }): OutboundMessage {
-    const t = reminderText(c.def, o, stage, person.name);
+    const t = reminderText(o, stage, person.name);
     return {
       dedupeKey: o2.dedupeKey,
       to: { openId: person.openId! },
@@ -133,7 +133,7 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
         if (stage.audience === 'admin') {
           if (stage.on < addDays(today, -ADMIN_CATCH_UP_DAYS)) continue;
           const names = o.personIds.map((id) => everyone.get(id)?.name).filter(Boolean).join('、');
-          escalations.set(stage.on, [...(escalations.get(stage.on) ?? []), `${names}：${obligationLine(def, o)}`]);
+          escalations.set(stage.on, [...(escalations.get(stage.on) ?? []), `${names}：${obligationLine(o)}`]);
           continue;
         }
         for (const id of o.personIds) {
@@ -262,7 +262,7 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
       ...outstanding(obligationsOf(def, f, today), today, true).map((o) => ({
         group: groupOf(o.personIds[0]!, taskOf(o)),
         personIds: o.personIds,
-        text: `${o.personIds.map((id) => byId.get(id)?.name).join('、')}：${obligationLine(def, o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
+        text: `${o.personIds.map((id) => byId.get(id)?.name).join('、')}：${obligationLine(o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
       })),
       ...(await weeklyGaps(c, now)).map((g) => ({ group: groupOf(g.person.id, WEEKLY_TASKS[g.key.split(':')[0]!] ?? '每周表单'), personIds: [g.person.id], text: `${g.person.name}：${g.line}` })),
       ...photoGapLines(c).map(([id, n]) => ({ group: groupOf(id, '上门走访照片'), personIds: [id], text: `${byId.get(id)?.name ?? `#${id}`}：上门走访缺照片 ${n} 次` })),

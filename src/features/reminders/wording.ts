@@ -1,4 +1,3 @@
-import type { CampaignDefinition } from '../../domain/campaign.js';
 import { ONCE_TASK_NAMES, type Obligation } from '../../domain/obligations.js';
 import type { Stage } from '../../domain/reminders.js';
 import { dayjs, formatDue } from '../../domain/time.js';
@@ -9,7 +8,7 @@ import { dayjs, formatDue } from '../../domain/time.js';
  */
 
 /** A short line naming the obligation, for lists (/谁没交, the admins' overdue list). */
-export function obligationLine(def: CampaignDefinition, o: Obligation): string {
+export function obligationLine(o: Obligation): string {
   if (o.kind === 'once') return `${ONCE_TASK_NAMES[o.task]}${o.subjectLabel ? `（${o.subjectLabel}）` : ''} · 截止 ${formatDue(o.dueOn)}`;
   if (o.kind === 'quota') {
     const s = o.standing;
@@ -26,7 +25,7 @@ export interface ReminderText {
   openLabel: string;
 }
 
-export function reminderText(def: CampaignDefinition, o: Obligation, stage: Stage, name: string): ReminderText {
+export function reminderText(o: Obligation, stage: Stage, name: string): ReminderText {
   const hello = `${name}老师，`;
   if (o.kind === 'once') {
     const what = `**${ONCE_TASK_NAMES[o.task]}**${o.subjectLabel ? `（${o.subjectLabel}）` : ''}`;

@@ -221,7 +221,10 @@ const RENDERERS = {
     sync();
     box.addEventListener('change', sync);
     if (ctx.form && el.name) {
-      ctx.form.fields.push({ tag: 'checker', name: el.name, required: !!el.required, read: () => box.checked, reset: () => ((box.checked = !!el.checked), sync()), node });
+      ctx.form.fields.push({ tag: 'checker', name: el.name, required: !!el.required, read: () => box.checked, reset: () => {
+        box.checked = !!el.checked;
+        sync();
+      }, node });
     } else {
       const value = callbackValue(el);
       if (value) box.addEventListener('change', () => ctx.act({ value, name: el.name, tag: 'checker' }).catch(() => undefined));
@@ -341,7 +344,7 @@ async function drawChart(node, el, ctx) {
 
 function callbackValue(el) {
   const cb = (el.behaviors ?? []).find((b) => b.type === 'callback');
-  if (cb && cb.value && typeof cb.value === 'object') return cb.value;
+  if (cb?.value && typeof cb.value === 'object') return cb.value;
   if (el.value && typeof el.value === 'object') return el.value; // 1.0 buttons
   return undefined;
 }
@@ -417,7 +420,12 @@ function multiField(el, ctx, options) {
     box,
     ctx,
     () => boxes.filter((b) => b.cb.checked).map((b) => b.cb.value),
-    () => boxes.forEach((b) => ((b.cb.checked = initial.has(b.cb.value)), b.sync())),
+    () => {
+      for (const b of boxes) {
+        b.cb.checked = initial.has(b.cb.value);
+        b.sync();
+      }
+    },
   );
 }
 
