@@ -31,7 +31,14 @@ const clock = new AdjustableClock(new Date(cfg.at));
 servePhases((ms) => clock.advance(ms));
 const db = openDatabase(cfg.dbFile);
 const bot = createBot({
-  lark: { appId: cfg.appId, appSecret: cfg.appSecret, encryptKey: cfg.encryptKey, verificationToken: cfg.verificationToken, baseUrl: cfg.baseUrl, transport: 'webhook' },
+  lark: {
+    appId: cfg.appId,
+    appSecret: cfg.appSecret,
+    encryptKey: cfg.encryptKey,
+    verificationToken: cfg.verificationToken,
+    baseUrl: cfg.baseUrl,
+    transport: 'webhook',
+  },
   db,
   clock,
   apiTimeoutMs: cfg.apiTimeoutMs,

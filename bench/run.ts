@@ -19,7 +19,16 @@ import { AdjustableClock } from '../src/clock.js';
 import { openDatabase } from '../src/db/index.js';
 import { CampaignRepo } from '../src/db/repos.js';
 import { assignments, outbox, people, records, targets } from '../src/db/schema.js';
-import { DISTRICT_BRANCH_CHAT_ID, DISTRICT_CAMPAIGN_ID, DISTRICT_SIZE, districtCampaign, districtLookup, seedDistrict, type DistrictSize, type DistrictSummary } from '../src/demo/district.js';
+import {
+  DISTRICT_BRANCH_CHAT_ID,
+  DISTRICT_CAMPAIGN_ID,
+  DISTRICT_SIZE,
+  districtCampaign,
+  districtLookup,
+  seedDistrict,
+  type DistrictSize,
+  type DistrictSummary,
+} from '../src/demo/district.js';
 import { localDate } from '../src/domain/time.js';
 import { FEISHU_SAFE_LIMITS } from '../src/feishu/rate-limiter.js';
 import { readRosterFile } from '../src/roster/read.js';
@@ -155,7 +164,14 @@ export interface BenchReport {
   progress: { samples: number; p50: number; p99: number; bot: PhaseCost };
   digest: { samples: number; p50: number; p99: number; bot: PhaseCost };
   /** CPU per row in the bench process itself: the import next to exceljs merely reading. */
-  rosterImport: { rows: number; importSeconds: number; exceljsReadSeconds: number; ratio: number; importCpuMsPerRow: number | undefined; exceljsReadCpuMsPerRow: number | undefined };
+  rosterImport: {
+    rows: number;
+    importSeconds: number;
+    exceljsReadSeconds: number;
+    ratio: number;
+    importCpuMsPerRow: number | undefined;
+    exceljsReadCpuMsPerRow: number | undefined;
+  };
   peakRssMb: { bot: number | undefined; echo: number | undefined };
   goals: GoalCheck[];
 }
@@ -171,7 +187,12 @@ async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, t
 }
 
 /** Resolves with the first message the bot sends into `chatId` after now (of the kind `wanted` accepts). */
-function nextAppMessage(standIn: FeishuStandIn, chatId: string, wanted: (m: StoredMessage) => boolean = () => true, timeoutMs = 60_000): Promise<StoredMessage> {
+function nextAppMessage(
+  standIn: FeishuStandIn,
+  chatId: string,
+  wanted: (m: StoredMessage) => boolean = () => true,
+  timeoutMs = 60_000,
+): Promise<StoredMessage> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       standIn.off('message', on);
@@ -251,10 +272,24 @@ function visitSubmissions(standIn: FeishuStandIn, pairs: Array<{ openId: string;
       operatorOpenId: openId,
       value: { action: 'visit.submit', campaignId: DISTRICT_CAMPAIGN_ID, targetId, submissionKey: randomUUID() },
       formValue: {
-        visitedOn, mode: 'in-person', place: 'home', coVisitors: [],
-        summary: '学生在校表现稳定。', situation: '家庭和睦。', purpose: '了解学生在家情况。', content: '与家长交流了孩子近期的学习和生活。', reflection: '',
-        q_satisfaction: '5', 'q_study-at-home': '较好', q_concerns: ['学业'], q_suggestions: '',
-        opinions: '', followUp: 'none', leader: '', followUpNote: '', noGifts: 'yes',
+        visitedOn,
+        mode: 'in-person',
+        place: 'home',
+        coVisitors: [],
+        summary: '学生在校表现稳定。',
+        situation: '家庭和睦。',
+        purpose: '了解学生在家情况。',
+        content: '与家长交流了孩子近期的学习和生活。',
+        reflection: '',
+        q_satisfaction: '5',
+        'q_study-at-home': '较好',
+        q_concerns: ['学业'],
+        q_suggestions: '',
+        opinions: '',
+        followUp: 'none',
+        leader: '',
+        followUpNote: '',
+        noGifts: 'yes',
       },
     });
     return standIn.signedWebhookRequest(JSON.stringify(envelope));
@@ -333,11 +368,17 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
   const db = openDatabase(dbFile);
   const everyone = db.select({ openId: people.openId, name: people.name, mobile: people.mobile }).from(people).all();
   for (const p of everyone) if (p.openId) standIn.addUser({ openId: p.openId, name: p.name, mobile: p.mobile ?? undefined });
-  standIn.addChat({ chatId: DISTRICT_BRANCH_CHAT_ID, name: '区党工委工作群', memberOpenIds: everyone.flatMap((p) => (p.openId ? [p.openId] : [])).slice(0, 5000) });
+  standIn.addChat({
+    chatId: DISTRICT_BRANCH_CHAT_ID,
+    name: '区党工委工作群',
+    memberOpenIds: everyone.flatMap((p) => (p.openId ? [p.openId] : [])).slice(0, 5000),
+  });
 
   let bot: Child | undefined;
   let echo: Child | undefined;
-  const botConfig = (file: string) => ({ ZOUFANG_BENCH_BOT: JSON.stringify({ dbFile: file, baseUrl: standIn.baseUrl, ...c, at: o.at.getTime(), apiTimeoutMs: o.apiTimeoutMs }) });
+  const botConfig = (file: string) => ({
+    ZOUFANG_BENCH_BOT: JSON.stringify({ dbFile: file, baseUrl: standIn.baseUrl, ...c, at: o.at.getTime(), apiTimeoutMs: o.apiTimeoutMs }),
+  });
   try {
     // ── cold start: spawn to a healthy /healthz, on an empty database and on the district ──
     t0 = performance.now();
@@ -396,7 +437,10 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
         await bot!.advanceClock(DAY_MS);
       }
       const callsBefore = standIn.calls().length;
-      const outboxBefore = db.select({ id: sql<number>`coalesce(max(${outbox.id}), 0)` }).from(outbox).get()!.id;
+      const outboxBefore = db
+        .select({ id: sql<number>`coalesce(max(${outbox.id}), 0)` })
+        .from(outbox)
+        .get()!.id;
       const confirmation = nextAppMessage(standIn, standIn.p2pChatId(seeded.adminOpenId), (m) => m.msgType === 'text', 600_000);
       // Collected as they arrive: snapshotting every stored message on each poll would load the stand-in being measured.
       const arrivals: Array<{ m: StoredMessage; at: number }> = [];
@@ -507,11 +551,15 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
       p99: round(percentile(busy.answered, 99)),
       fanOut: busy.fanOut,
     };
-    log(`/帮助 ×${busy.commands} during a fan-out of ${busy.fanOut.messages}: p50 ${commandsDuringFanOut.p50} ms, p99 ${commandsDuringFanOut.p99} ms, ${busy.unanswered} unanswered`);
+    log(
+      `/帮助 ×${busy.commands} during a fan-out of ${busy.fanOut.messages}: p50 ${commandsDuringFanOut.p50} ms, p99 ${commandsDuringFanOut.p99} ms, ${busy.unanswered} unanswered`,
+    );
 
     const faulted = await chase({ nextDay: true, commands: 0, faults: true });
     const faultedFanOut = { ...faulted.fanOut, faults: faulted.faults };
-    log(`fan-out under faults: ${faultedFanOut.messages} messages in ${faultedFanOut.wallSeconds} s (${faulted.faults.calls} calls: ${faulted.faults.http5xxPct} % 5xx, ${faulted.faults.http429Pct} % 429, ${faulted.faults.pastTimeoutPct} % past the timeout)`);
+    log(
+      `fan-out under faults: ${faultedFanOut.messages} messages in ${faultedFanOut.wallSeconds} s (${faulted.faults.calls} calls: ${faulted.faults.http5xxPct} % 5xx, ${faulted.faults.http429Pct} % 429, ${faulted.faults.pastTimeoutPct} % past the timeout)`,
+    );
 
     // ── card-submit latency, next to a bare express echo ──
     echo = await startChild('echo');
@@ -535,8 +583,19 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
       await echo.phase();
       const echoFigures = await load(echo.url, rate, o.seconds, visitSubmissions(standIn, pairs, visitedOn));
       const echoCost = costOf(await echo.phase(), echoFigures.sent);
-      cardSubmit.push({ rate, bot: botFigures, echo: echoFigures, ratioP50: round(botFigures.p50 / echoFigures.p50, 1), ratioP99: round(botFigures.p99 / echoFigures.p99, 1), stored, botCost, echoCost });
-      log(`card submit @${rate}/s: bot p50 ${botFigures.p50} ms p99 ${botFigures.p99} ms, ${botCost.cpuMsPerOp} CPU ms/request; echo p50 ${echoFigures.p50} ms p99 ${echoFigures.p99} ms, ${echoCost.cpuMsPerOp} CPU ms/request`);
+      cardSubmit.push({
+        rate,
+        bot: botFigures,
+        echo: echoFigures,
+        ratioP50: round(botFigures.p50 / echoFigures.p50, 1),
+        ratioP99: round(botFigures.p99 / echoFigures.p99, 1),
+        stored,
+        botCost,
+        echoCost,
+      });
+      log(
+        `card submit @${rate}/s: bot p50 ${botFigures.p50} ms p99 ${botFigures.p99} ms, ${botCost.cpuMsPerOp} CPU ms/request; echo p50 ${echoFigures.p50} ms p99 ${echoFigures.p99} ms, ${echoCost.cpuMsPerOp} CPU ms/request`,
+      );
     }
 
     db.$client.close();
@@ -546,7 +605,13 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
     echo = undefined;
     const report: Omit<BenchReport, 'goals'> = {
       when: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memoryGb: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}` },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? '',
+        memoryGb: round(os.totalmem() / 2 ** 30, 1),
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+      },
       size: o.size,
       seed: { seconds: round(seedSeconds, 1), people: seeded.people, targets: seeded.targets, records: seeded.records, ledgerItems: seeded.ledgerItems },
       coldStart,
@@ -584,17 +649,32 @@ export function goalsOf(r: Omit<BenchReport, 'goals'>): GoalCheck[] {
   for (const c of r.cardSubmit) {
     if (c.rate >= SUSTAINED_SUBMITS) {
       // autocannon's average rate wobbles around the offered one; "sustained" allows it 5 % and no failures.
-      add(`card submit @ ${c.rate}/s`, `≥ ${SUSTAINED_SUBMITS}/s served, none failed`, `${c.bot.achieved}/s, ${c.bot.failed} failed`, c.bot.achieved >= 0.95 * SUSTAINED_SUBMITS && c.bot.failed === 0);
+      add(
+        `card submit @ ${c.rate}/s`,
+        `≥ ${SUSTAINED_SUBMITS}/s served, none failed`,
+        `${c.bot.achieved}/s, ${c.bot.failed} failed`,
+        c.bot.achieved >= 0.95 * SUSTAINED_SUBMITS && c.bot.failed === 0,
+      );
     } else if (c.rate === COMPARED_SUBMITS) {
       add(`card submit @ ${c.rate}/s`, 'p99 ≤ 3 × echo p99', `${c.bot.p99} ms vs ${c.echo.p99} ms`, c.bot.p99 <= 3 * c.echo.p99);
     }
   }
   const f = r.faultedFanOut;
-  add('reminder fan-out under faults', `≤ 2 × floor (${round(2 * f.feishuFloorSeconds, 1)} s), none lost or twice`, `${f.wallSeconds} s, lost ${f.lost}, duplicated ${f.duplicated}`, f.wallSeconds <= 2 * f.feishuFloorSeconds && f.lost === 0 && f.duplicated === 0);
+  add(
+    'reminder fan-out under faults',
+    `≤ 2 × floor (${round(2 * f.feishuFloorSeconds, 1)} s), none lost or twice`,
+    `${f.wallSeconds} s, lost ${f.lost}, duplicated ${f.duplicated}`,
+    f.wallSeconds <= 2 * f.feishuFloorSeconds && f.lost === 0 && f.duplicated === 0,
+  );
   const a = r.commandsDuringFanOut;
   add('command answers during a fan-out', 'p99 ≤ 1 s, all answered', `p99 ${a.p99} ms, ${a.unanswered} unanswered`, a.p99 <= 1000 && a.unanswered === 0);
   add('/进度', 'p99 ≤ 10 ms', `p99 ${r.progress.p99} ms`, r.progress.p99 <= 10);
-  add('weekly digest', 'p99 ≤ 100 ms, event loop held ≤ 50 ms', `p99 ${r.digest.p99} ms, held ${r.digest.bot.loopMaxMs} ms`, r.digest.p99 <= 100 && r.digest.bot.loopMaxMs <= 50);
+  add(
+    'weekly digest',
+    'p99 ≤ 100 ms, event loop held ≤ 50 ms',
+    `p99 ${r.digest.p99} ms, held ${r.digest.bot.loopMaxMs} ms`,
+    r.digest.p99 <= 100 && r.digest.bot.loopMaxMs <= 50,
+  );
   add('cold start', '≤ 2 s with an existing database', `${r.coldStart.existingSeconds} s`, r.coldStart.existingSeconds <= 2);
   add('peak resident memory', '≤ 150 MB, start-up included', `${r.peakRssMb.bot ?? '–'} MB`, r.peakRssMb.bot !== undefined && r.peakRssMb.bot <= 150);
   return goals;
@@ -613,7 +693,8 @@ export function formatReport(r: BenchReport): string {
   const costCells = (bot: PhaseCost, echo?: PhaseCost) => `${cpu(bot, echo)} | ${loop(bot)} | ${rss(bot, echo)}`;
   const fanOutCells = (f: FanOutFigures) =>
     `${f.wallSeconds} s | floor ${f.feishuFloorSeconds} s at Feishu's limits, ${f.ownFloorSeconds} s at ours | ×${round(f.wallSeconds / f.feishuFloorSeconds, 1)} · ×${round(f.wallSeconds / f.ownFloorSeconds, 1)} | ${costCells(f.bot)}`;
-  const fanOutCounts = (f: FanOutFigures) => `${n(f.messages)} messages to ${n(f.teachers)} teachers (lost ${f.lost}, duplicated ${f.duplicated}, rate-limited ${f.rateLimited})`;
+  const fanOutCounts = (f: FanOutFigures) =>
+    `${n(f.messages)} messages to ${n(f.teachers)} teachers (lost ${f.lost}, duplicated ${f.duplicated}, rate-limited ${f.rateLimited})`;
   const { faults } = r.faultedFanOut;
   const lines = [
     `Zoufang benchmark — ${r.when.slice(0, 10)} · ${r.machine.cpus} × ${r.machine.cpuModel} · ${r.machine.memoryGb} GB · Node ${r.machine.node}`,

@@ -125,7 +125,11 @@ export function createBot(o: BotOptions) {
   const outbox = new Outbox(db, api, log, { stampNow: () => clock.now().getTime(), onUndeliverable: notices, ...o.outbox });
   const campaigns = new CampaignRepo(db);
   const deps: FeatureDeps = {
-    db, clock, log, people, campaigns,
+    db,
+    clock,
+    log,
+    people,
+    campaigns,
     send: (m) => outbox.enqueue(Array.isArray(m) ? m.map((x) => router.asAnswer(x)) : router.asAnswer(m)),
     defaultBranchChatId: o.defaultBranchChatId,
     media: { download: (messageId, key, type) => api.downloadResource(messageId, key, type), photoDir: o.photoDir ?? defaultPhotoDir(db) },
@@ -145,7 +149,8 @@ export function createBot(o: BotOptions) {
   let botOpenId: string | undefined;
 
   const intake = new Intake({
-    db, log,
+    db,
+    log,
     encryptKey: o.lark.encryptKey,
     cardBudgetMs: o.cardBudgetMs,
     botOpenId: () => botOpenId,
@@ -177,12 +182,11 @@ export function createBot(o: BotOptions) {
     } catch {
       database = 'error';
     }
-    const transport =
-      o.lark.transport === 'ws'
-        ? { kind: 'ws', state: ws?.getConnectionStatus?.().state ?? 'idle' }
-        : { kind: 'webhook', state: 'listening' };
+    const transport = o.lark.transport === 'ws' ? { kind: 'ws', state: ws?.getConnectionStatus?.().state ?? 'idle' } : { kind: 'webhook', state: 'listening' };
     const healthy = database === 'ok' && (transport.kind === 'webhook' || transport.state === 'connected');
-    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', database, transport, outboxBacklog: await outbox.backlog(), outboxUnconfirmed: await outbox.unconfirmed() });
+    res
+      .status(healthy ? 200 : 503)
+      .json({ status: healthy ? 'ok' : 'degraded', database, transport, outboxBacklog: await outbox.backlog(), outboxUnconfirmed: await outbox.unconfirmed() });
   });
   if (o.lark.transport === 'webhook') {
     if (!o.lark.encryptKey || !o.lark.verificationToken) throw new Error('webhook transport needs LARK_ENCRYPT_KEY and LARK_VERIFICATION_TOKEN');
@@ -202,7 +206,7 @@ export function createBot(o: BotOptions) {
     const addr = server.address() as AddressInfo;
     url = `http://127.0.0.1:${addr.port}`;
     botOpenId = await api.botOpenId().catch((e) => {
-      log.warn({ err: String(e) }, 'could not read the bot\'s own open_id; group @mentions will be accepted loosely');
+      log.warn({ err: String(e) }, "could not read the bot's own open_id; group @mentions will be accepted loosely");
       return undefined;
     });
     if (o.lark.transport === 'ws') {

@@ -50,7 +50,10 @@ const COMMANDS: readonly Command[] = [
 
 /** Problems listed one per line (a configuration, a campaign file) become one line. */
 function oneLine(message: string): string {
-  const [head = '', ...problems] = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const [head = '', ...problems] = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return problems.length ? `${head} ${problems.map((p) => p.replace(/^- /, '')).join('；')}` : head;
 }
 

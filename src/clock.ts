@@ -31,4 +31,3 @@ export class AdjustableClock implements Clock {
     this.set(new Date(this.now().getTime() + ms));
   }
 }
-

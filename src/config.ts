@@ -45,7 +45,11 @@ const envSchema = z
       .default('wei-xingdong')
       .refine((v) => findPreset(v) !== undefined, { message: `未知预设 / unknown preset (${PRESETS.map((p) => p.name).join(', ')})` }),
     SANDBOX_CARD_FRAMES: z.enum(['event', 'card'], { message: '只能是 event 或 card / must be event or card' }).default('event'),
-    BRANCH_CHAT_ID: z.string().trim().regex(/^oc_\w+$/, '应形如 oc_xxx（群的 chat_id）/ must be a chat id like oc_xxx').optional(),
+    BRANCH_CHAT_ID: z
+      .string()
+      .trim()
+      .regex(/^oc_\w+$/, '应形如 oc_xxx（群的 chat_id）/ must be a chat id like oc_xxx')
+      .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BACKUP_DIR: nonEmpty.default('data/backups'),
     BACKUP_AT: z
@@ -53,13 +57,19 @@ const envSchema = z
       .trim()
       .default('02:30')
       .refine((v) => v === 'off' || /^([01]\d|2[0-3]):[0-5]\d$/.test(v), { message: '应为 HH:MM（北京时间）或 off / must be HH:MM (Beijing time) or off' }),
-    BACKUP_KEEP: z.coerce.number({ message: '应为数字 / must be a number' }).int('应为整数 / must be an integer').min(1, '至少保留 1 份 / keep at least 1').default(14),
+    BACKUP_KEEP: z.coerce
+      .number({ message: '应为数字 / must be a number' })
+      .int('应为整数 / must be an integer')
+      .min(1, '至少保留 1 份 / keep at least 1')
+      .default(14),
   })
   .superRefine((env, ctx) => {
     const hasId = env.LARK_APP_ID !== undefined;
     const hasSecret = env.LARK_APP_SECRET !== undefined;
-    if (hasId && !hasSecret) ctx.addIssue({ code: 'custom', path: ['LARK_APP_SECRET'], message: '设置了 LARK_APP_ID 时必填 / required when LARK_APP_ID is set' });
-    if (hasSecret && !hasId) ctx.addIssue({ code: 'custom', path: ['LARK_APP_ID'], message: '设置了 LARK_APP_SECRET 时必填 / required when LARK_APP_SECRET is set' });
+    if (hasId && !hasSecret)
+      ctx.addIssue({ code: 'custom', path: ['LARK_APP_SECRET'], message: '设置了 LARK_APP_ID 时必填 / required when LARK_APP_ID is set' });
+    if (hasSecret && !hasId)
+      ctx.addIssue({ code: 'custom', path: ['LARK_APP_ID'], message: '设置了 LARK_APP_SECRET 时必填 / required when LARK_APP_SECRET is set' });
     // Webhook mode without its keys would accept forged requests: refuse to start.
     if (hasId && env.LARK_TRANSPORT === 'webhook') {
       for (const key of ['LARK_ENCRYPT_KEY', 'LARK_VERIFICATION_TOKEN'] as const) {

@@ -8,17 +8,28 @@ export type { Logger };
  * situation, nor what a teacher typed into a card.
  */
 export const REDACTED_KEYS = [
-  'appSecret', 'app_secret', 'AppSecret', 'encryptKey', 'verificationToken', 'tenant_access_token',
-  'authorization', 'Authorization', 'mobile', 'phone', 'email', 'address',
-  'content', 'form_value', 'formValue', 'text', 'fields',
+  'appSecret',
+  'app_secret',
+  'AppSecret',
+  'encryptKey',
+  'verificationToken',
+  'tenant_access_token',
+  'authorization',
+  'Authorization',
+  'mobile',
+  'phone',
+  'email',
+  'address',
+  'content',
+  'form_value',
+  'formValue',
+  'text',
+  'fields',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const paths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
-  return pino(
-    { level, base: undefined, redact: { paths, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime },
-    destination,
-  );
+  return pino({ level, base: undefined, redact: { paths, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 
 /** Adapts our logger to the SDK's logger interface, whose error lines embed raw payloads. */
@@ -30,7 +41,12 @@ export function sdkLogger(log: Logger) {
     if (Array.isArray(a)) return a.map(safe).join(' ');
     if (a && typeof a === 'object') {
       const o = a as Record<string, unknown>;
-      return ['code', 'msg', 'message'].filter((k) => o[k] !== undefined).map((k) => `${k}=${String(o[k])}`).join(' ') || '[object]';
+      return (
+        ['code', 'msg', 'message']
+          .filter((k) => o[k] !== undefined)
+          .map((k) => `${k}=${String(o[k])}`)
+          .join(' ') || '[object]'
+      );
     }
     return String(a);
   };

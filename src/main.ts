@@ -45,7 +45,14 @@ async function main(): Promise<void> {
   const sandbox = config.mode === 'sandbox' ? await startSandbox(config, db, clock) : null;
   const lark = sandbox?.lark ?? config.lark!;
   const bot = createBot({
-    lark, db, clock, log, port: config.port, defaultBranchChatId: config.branchChatId, mount: sandbox?.simulator.mount, photoDir: config.photoDir,
+    lark,
+    db,
+    clock,
+    log,
+    port: config.port,
+    defaultBranchChatId: config.branchChatId,
+    mount: sandbox?.simulator.mount,
+    photoDir: config.photoDir,
     // The sandbox's demo data, on a clock the simulator moves, needs no backups.
     backup: config.mode === 'feishu' && config.backup.at ? { dir: config.backup.dir, at: config.backup.at, keep: config.backup.keep } : undefined,
   });

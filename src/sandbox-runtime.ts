@@ -22,12 +22,14 @@ async function populateTenant(config: Config, db: Db, clock: AdjustableClock, st
   const lookup = (q: Parameters<FeishuApi['openIdsByContact']>[0]) => api.openIdsByContact(q);
   const campaigns = new CampaignRepo(db);
   for (const p of db.select().from(peopleTable).all()) {
-    if (!p.openId) standIn.addUser({ openId: demoOpenId(`${p.name}:${p.mobile ?? p.email}`), name: p.name, mobile: p.mobile ?? undefined, email: p.email ?? undefined });
+    if (!p.openId)
+      standIn.addUser({ openId: demoOpenId(`${p.name}:${p.mobile ?? p.email}`), name: p.name, mobile: p.mobile ?? undefined, email: p.email ?? undefined });
   }
   if ((await campaigns.all()).length === 0) {
     const campaign = demoPresetCampaign(config.sandboxPreset, clock.now());
     // The tenant holds everyone first, so the import finds their accounts as a school's would.
-    for (const m of generateDemoRoster(campaign).members) standIn.addUser({ openId: demoOpenId(m.name!), name: m.name!, mobile: m.mobile || undefined, email: m.email || undefined });
+    for (const m of generateDemoRoster(campaign).members)
+      standIn.addUser({ openId: demoOpenId(m.name!), name: m.name!, mobile: m.mobile || undefined, email: m.email || undefined });
     await seedPresetDemo(db, campaign, clock.now(), lookup);
   }
   await matchStoredPeople(db, lookup);

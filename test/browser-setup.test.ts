@@ -15,7 +15,10 @@ describe('what the test run does about Chromium and the fonts', () => {
   });
 
   it('installs what is missing, as root with apt-get', () => {
-    expect(planBrowserSetup({ missing: ALL, root: true, aptGet: true })).toEqual({ action: 'install', packages: ['chromium', 'fonts-noto-cjk', 'fonts-noto-color-emoji'] });
+    expect(planBrowserSetup({ missing: ALL, root: true, aptGet: true })).toEqual({
+      action: 'install',
+      packages: ['chromium', 'fonts-noto-cjk', 'fonts-noto-color-emoji'],
+    });
     expect(planBrowserSetup({ missing: ['fonts-noto-cjk'], root: true, aptGet: true })).toEqual({ action: 'install', packages: ['fonts-noto-cjk'] });
   });
 

@@ -83,14 +83,22 @@ describe('大讨论 · 献一计 (seed 002)', () => {
     await h.say('陈立华', '/进度');
     const progress = latestCard(h, '陈立华');
     expect(cardText(progress.content)).toContain('全校共收到 **2** 条，来自 2 人');
-    const review = await h.standIn.clickCard({ messageId: progress.messageId, operatorOpenId: h.openId('陈立华'), value: buttonValue(progress.content, '审阅献计') });
+    const review = await h.standIn.clickCard({
+      messageId: progress.messageId,
+      operatorOpenId: h.openId('陈立华'),
+      value: buttonValue(progress.content, '审阅献计'),
+    });
     expect(cardText(review.card?.data)).toContain('献一计 · 共 2 条');
     expect(cardText(review.card?.data)).toContain('家长开放日');
 
     // The weekly digest of 3/23 counts them, by role, without a word of what was suggested.
     h.clock.set(cst('2026-03-23T09:30:00'));
     await h.runJob('digest');
-    const digest = h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'interactive').map((m) => cardText(m.content)).join('\n');
+    const digest = h.standIn
+      .messagesIn(DEMO_BRANCH_CHAT_ID)
+      .filter((m) => m.msgType === 'interactive')
+      .map((m) => cardText(m.content))
+      .join('\n');
     expect(digest).toContain('大讨论 · 我为学校发展献一计');
     expect(digest).toMatch(/累计 2 条，来自 2\/\d+ 位参加对象（[^）]*年级组长 1/);
     expect(digest).not.toContain('家长开放日');
@@ -113,7 +121,10 @@ describe('the phase summary (seed 002)', () => {
   it('says what 思想发动 achieved over its two months, not the standings of its last month', async () => {
     h = await startSanDa('2026-05-06T09:30:00');
     await h.runJob('digest');
-    const cards = h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'interactive').map((m) => cardText(m.content));
+    const cards = h.standIn
+      .messagesIn(DEMO_BRANCH_CHAT_ID)
+      .filter((m) => m.msgType === 'interactive')
+      .map((m) => cardText(m.content));
     const phase = cards.find((t) => t.includes('阶段小结 · 「思想发动」'))!;
     expect(phase).toContain('本阶段成果**（3/1–4/30，重点抓好思想发动）');
     expect(phase).toContain('教师家访：2 个月平均达标率 0%，每月都达标 0/3 人');
@@ -137,8 +148,18 @@ describe('大走访情况记录表 and photos (seed 002)', () => {
     expect(text).toContain('了解学生在家学习生活环境，为资助学业、帮扶学习作准备'); // the table's 走访目的, pre-filled
     expect(text).toContain('家长对学校的要求 问卷 Questionnaire（选填）');
     const ok = await h.click('刘芳', list.messageId, '提交', {
-      visitedOn: '2026-03-19 +0800', mode: 'in-person', place: 'home', coVisitors: [],
-      purpose: '了解学生在家学习生活环境', situation: '', content: '与家长交流孩子在家的作息', opinions: '', followUp: 'none', leader: '', followUpNote: '', reflection: '',
+      visitedOn: '2026-03-19 +0800',
+      mode: 'in-person',
+      place: 'home',
+      coVisitors: [],
+      purpose: '了解学生在家学习生活环境',
+      situation: '',
+      content: '与家长交流孩子在家的作息',
+      opinions: '',
+      followUp: 'none',
+      leader: '',
+      followUpNote: '',
+      reflection: '',
     });
     expect(ok.toast?.type).toBe('success');
 
@@ -153,7 +174,11 @@ describe('大走访情况记录表 and photos (seed 002)', () => {
 
     h.clock.set(cst('2026-03-23T09:30:00'));
     await h.runJob('digest');
-    const digest = h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'interactive').map((m) => cardText(m.content)).join('\n');
+    const digest = h.standIn
+      .messagesIn(DEMO_BRANCH_CHAT_ID)
+      .filter((m) => m.msgType === 'interactive')
+      .map((m) => cardText(m.content))
+      .join('\n');
     expect(digest).toContain('1 次上门走访还没有照片，涉及 1 位老师');
     expect(digest).not.toContain('孙小红');
 
@@ -175,7 +200,10 @@ describe('大走访情况记录表 and photos (seed 002)', () => {
     const opened = await h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('刘芳'), value: buttonValue(card.content, '补照片') });
     expect(cardText(opened.card?.data)).toContain('大走访情况记录表 · 孙小红');
     await h.standIn.sendImage(h.openId('刘芳'), picture('家访'));
-    await waitFor(() => (h.db.$client.prepare("SELECT count(*) AS n FROM photos WHERE status = 'stored' AND record_id IS NOT NULL").get() as { n: number }).n === 1, 'the photo');
+    await waitFor(
+      () => (h.db.$client.prepare("SELECT count(*) AS n FROM photos WHERE status = 'stored' AND record_id IS NOT NULL").get() as { n: number }).n === 1,
+      'the photo',
+    );
     await h.settle();
     await h.say('刘芳', '/进度');
     expect(cardText(latestCard(h, '刘芳').content)).not.toContain('上门走访缺照片');

@@ -70,7 +70,6 @@ class Texts {
   }
 }
 
-
 /** What a teacher types into every field of a form card: each input filled to its max_length. */
 function fillForm(card: unknown, t: Texts): Record<string, unknown> | undefined {
   const form: Record<string, unknown> = {};
@@ -120,7 +119,16 @@ async function fuzzedSchool(seed: number): Promise<Texts> {
   // Data that came in before the limits, or straight into the database: nothing bounds it.
   const classes = Array.from({ length: 8 }, () => t.cell('classes', 'name'));
   for (const p of h.db.select().from(people).all()) {
-    h.db.update(people).set({ name: t.cell('members', 'name'), department: t.cell('members', 'department'), classLed: r.pick(classes), classesTaught: [r.pick(classes), r.pick(classes)] }).where(eq(people.id, p.id)).run();
+    h.db
+      .update(people)
+      .set({
+        name: t.cell('members', 'name'),
+        department: t.cell('members', 'department'),
+        classLed: r.pick(classes),
+        classesTaught: [r.pick(classes), r.pick(classes)],
+      })
+      .where(eq(people.id, p.id))
+      .run();
   }
   const teacherIds = h.db
     .insert(people)
@@ -137,7 +145,11 @@ async function fuzzedSchool(seed: number): Promise<Texts> {
     .returning({ id: people.id })
     .all()
     .map((p) => p.id);
-  const me = h.db.select().from(people).where(eq(people.mobile, DEMO_PEOPLE.find((p) => p.name === VISITOR)!.mobile)).get()!;
+  const me = h.db
+    .select()
+    .from(people)
+    .where(eq(people.mobile, DEMO_PEOPLE.find((p) => p.name === VISITOR)!.mobile))
+    .get()!;
   const kinds = ['student-family', 'intern'];
   const targetRows = h.db
     .insert(targets)
@@ -167,14 +179,34 @@ async function fuzzedSchool(seed: number): Promise<Texts> {
   h.db
     .insert(assignments)
     .values([
-      ...held.map((x) => ({ campaignId: campaign.id, subjectType: 'target' as const, subjectId: x.id, personId: me.id, via: 'import' as const, startedAt: h.clock.now() })),
-      ...targetRows.slice(30, -20).map((x) => ({ campaignId: campaign.id, subjectType: 'target' as const, subjectId: x.id, personId: r.pick(teacherIds), via: 'import' as const, startedAt: h.clock.now() })),
+      ...held.map((x) => ({
+        campaignId: campaign.id,
+        subjectType: 'target' as const,
+        subjectId: x.id,
+        personId: me.id,
+        via: 'import' as const,
+        startedAt: h.clock.now(),
+      })),
+      ...targetRows
+        .slice(30, -20)
+        .map((x) => ({
+          campaignId: campaign.id,
+          subjectType: 'target' as const,
+          subjectId: x.id,
+          personId: r.pick(teacherIds),
+          via: 'import' as const,
+          startedAt: h.clock.now(),
+        })),
     ])
     .run();
   const dorm = h.db.select().from(dorms).get()!;
   h.db
     .update(dorms)
-    .set({ headName: t.cell('dorms', 'headName'), headClass: r.pick(classes), members: Array.from({ length: 8 }, () => ({ name: t.cell('dorms', 'headName'), className: r.pick(classes) })) })
+    .set({
+      headName: t.cell('dorms', 'headName'),
+      headClass: r.pick(classes),
+      members: Array.from({ length: 8 }, () => ({ name: t.cell('dorms', 'headName'), className: r.pick(classes) })),
+    })
     .where(eq(dorms.id, dorm.id))
     .run();
 
@@ -183,17 +215,62 @@ async function fuzzedSchool(seed: number): Promise<Texts> {
   const at = h.clock.now();
   for (const [i, x] of held.slice(0, 12).entries()) {
     await repo.save({
-      campaignId: campaign.id, form: 'visit', subject: { type: 'target', id: x.id }, periodKey: null, authorId: me.id, occurredOn: `2026-11-1${i % 8}`,
-      data: { visitedOn: '2026-11-10', mode: 'in-person', place: 'home', coVisitors: [String(r.pick(teacherIds))], summary: t.typed(300), situation: t.typed(500), purpose: t.typed(300), content: t.typed(1000), reflection: t.typed(500), q_satisfaction: '4', q_concern: [], opinions: t.typed(800), followUp: 'none', leader: '', followUpNote: '', noGifts: true },
-      at, late: false, coVisitorIds: [r.pick(teacherIds)],
+      campaignId: campaign.id,
+      form: 'visit',
+      subject: { type: 'target', id: x.id },
+      periodKey: null,
+      authorId: me.id,
+      occurredOn: `2026-11-1${i % 8}`,
+      data: {
+        visitedOn: '2026-11-10',
+        mode: 'in-person',
+        place: 'home',
+        coVisitors: [String(r.pick(teacherIds))],
+        summary: t.typed(300),
+        situation: t.typed(500),
+        purpose: t.typed(300),
+        content: t.typed(1000),
+        reflection: t.typed(500),
+        q_satisfaction: '4',
+        q_concern: [],
+        opinions: t.typed(800),
+        followUp: 'none',
+        leader: '',
+        followUpNote: '',
+        noGifts: true,
+      },
+      at,
+      late: false,
+      coVisitorIds: [r.pick(teacherIds)],
       issues: Array.from({ length: r.int(1, 4) }, () => ({ raisedBy: 'parent' as const, category: 'visit-opinion', text: t.typed(800) })),
-      ledgerOwnerId: me.id, ledgerDueOn: '2026-11-15',
+      ledgerOwnerId: me.id,
+      ledgerDueOn: '2026-11-15',
     });
   }
   for (const author of [...teacherIds.slice(0, 25), me.id]) {
-    await repo.save({ campaignId: campaign.id, form: 'suggestion', subject: { type: 'person', id: author }, periodKey: null, authorId: author, occurredOn: '2026-11-12', data: { topic: t.typed(40, false), content: t.typed(1000) }, at, late: false });
+    await repo.save({
+      campaignId: campaign.id,
+      form: 'suggestion',
+      subject: { type: 'person', id: author },
+      periodKey: null,
+      authorId: author,
+      occurredOn: '2026-11-12',
+      data: { topic: t.typed(40, false), content: t.typed(1000) },
+      at,
+      late: false,
+    });
     const story = { title: t.typed(60, false), body: t.typed(1000), body2: t.typed(1000), body3: t.typed(1000) };
-    await repo.save({ campaignId: campaign.id, form: 'story', subject: { type: 'person', id: author }, periodKey: termOn(campaign, '2026-11-18').key, authorId: author, occurredOn: '2026-11-12', data: story, at, late: false });
+    await repo.save({
+      campaignId: campaign.id,
+      form: 'story',
+      subject: { type: 'person', id: author },
+      periodKey: termOn(campaign, '2026-11-18').key,
+      authorId: author,
+      occurredOn: '2026-11-12',
+      data: story,
+      at,
+      late: false,
+    });
   }
   // Ledger items of other teachers, with long texts, resolution notes and history notes.
   const items = h.db
@@ -202,16 +279,37 @@ async function fuzzedSchool(seed: number): Promise<Texts> {
       Array.from({ length: 60 }, () => {
         const resolved = r.chance(0.5);
         return {
-          campaignId: campaign.id, source: 'manual' as const, raisedBy: 'teacher' as const, text: t.text(t.length(800), true), category: t.text(t.length(20)),
-          ownerId: r.chance(0.3) ? me.id : r.pick(teacherIds), dueOn: `2026-11-1${r.int(0, 9)}`, status: resolved ? ('resolved' as const) : ('open' as const),
-          createdAt: at, updatedAt: at, resolution: resolved ? t.text(t.length(500), true) : null, resolvedAt: resolved ? at : null,
+          campaignId: campaign.id,
+          source: 'manual' as const,
+          raisedBy: 'teacher' as const,
+          text: t.text(t.length(800), true),
+          category: t.text(t.length(20)),
+          ownerId: r.chance(0.3) ? me.id : r.pick(teacherIds),
+          dueOn: `2026-11-1${r.int(0, 9)}`,
+          status: resolved ? ('resolved' as const) : ('open' as const),
+          createdAt: at,
+          updatedAt: at,
+          resolution: resolved ? t.text(t.length(500), true) : null,
+          resolvedAt: resolved ? at : null,
         };
       }),
     )
     .returning({ id: ledgerItems.id })
     .all();
-  h.db.insert(ledgerEvents).values(items.map((x) => ({ itemId: x.id, at, actorId: me.id, kind: 'accepted' as const, note: t.text(t.length(500), true) }))).run();
-  h.db.update(ledgerItems).set({ text: t.text(9000, true) }).where(inArray(ledgerItems.id, items.slice(0, 3).map((x) => x.id))).run();
+  h.db
+    .insert(ledgerEvents)
+    .values(items.map((x) => ({ itemId: x.id, at, actorId: me.id, kind: 'accepted' as const, note: t.text(t.length(500), true) })))
+    .run();
+  h.db
+    .update(ledgerItems)
+    .set({ text: t.text(9000, true) })
+    .where(
+      inArray(
+        ledgerItems.id,
+        items.slice(0, 3).map((x) => x.id),
+      ),
+    )
+    .run();
   return t;
 }
 
@@ -361,7 +459,12 @@ function fuzzedDistrictRoster(t: Texts, r: Random, seed: number) {
 
   const classNames = new Set<string>();
   const classOf = new Map(rows.classes.map((c) => [c.name!, unique(classNames, () => upTo('classes', 'name'))]));
-  const renamedClasses = (list: string) => list.split(LIST_SEPARATOR).filter(Boolean).map((c) => classOf.get(c)!).join(LIST_SEPARATOR);
+  const renamedClasses = (list: string) =>
+    list
+      .split(LIST_SEPARATOR)
+      .filter(Boolean)
+      .map((c) => classOf.get(c)!)
+      .join(LIST_SEPARATOR);
   const people = new Set([HEAD_TEACHER, LEADER, ADMIN]);
   const nameOf = new Map(rows.members.map((m) => [m.name!, unique(people, () => upTo('members', 'name'))]));
   const [mine, other] = rows.classes.map((c) => classOf.get(c.name!)!);
@@ -373,15 +476,39 @@ function fuzzedDistrictRoster(t: Texts, r: Random, seed: number) {
       ...rows.members.map((m) => {
         const led = m.classLed ? classOf.get(m.classLed)! : '';
         // 刘芳 heads the first class in its head teacher's place.
-        return { ...m, name: nameOf.get(m.name!)!, classesTaught: renamedClasses(m.classesTaught ?? ''), classLed: led === mine ? '' : led, ...(led === mine ? { roles: ROLE_LABELS.teacher } : {}) };
+        return {
+          ...m,
+          name: nameOf.get(m.name!)!,
+          classesTaught: renamedClasses(m.classesTaught ?? ''),
+          classLed: led === mine ? '' : led,
+          ...(led === mine ? { roles: ROLE_LABELS.teacher } : {}),
+        };
       }),
-      completeRow('members', { name: HEAD_TEACHER, mobile: cast(HEAD_TEACHER).mobile, roles: [ROLE_LABELS.teacher, ROLE_LABELS['head-teacher']].join(LIST_SEPARATOR), classesTaught: [mine, other].join(LIST_SEPARATOR), classLed: mine! }),
-      completeRow('members', { name: LEADER, mobile: cast(LEADER).mobile, roles: [ROLE_LABELS.leader, ROLE_LABELS.teacher].join(LIST_SEPARATOR), department: '校长室' }),
+      completeRow('members', {
+        name: HEAD_TEACHER,
+        mobile: cast(HEAD_TEACHER).mobile,
+        roles: [ROLE_LABELS.teacher, ROLE_LABELS['head-teacher']].join(LIST_SEPARATOR),
+        classesTaught: [mine, other].join(LIST_SEPARATOR),
+        classLed: mine!,
+      }),
+      completeRow('members', {
+        name: LEADER,
+        mobile: cast(LEADER).mobile,
+        roles: [ROLE_LABELS.leader, ROLE_LABELS.teacher].join(LIST_SEPARATOR),
+        department: '校长室',
+      }),
     ],
     targets: rows.targets.map((x) => {
       const className = x.className ? classOf.get(x.className)! : '';
       const student = !!className;
-      const visitor = className === mine && x.kind === '学生家庭（家访）' ? HEAD_TEACHER : x.kind === '家委会成员' && committee++ < 12 ? LEADER : x.visitor ? nameOf.get(x.visitor)! : '';
+      const visitor =
+        className === mine && x.kind === '学生家庭（家访）'
+          ? HEAD_TEACHER
+          : x.kind === '家委会成员' && committee++ < 12
+            ? LEADER
+            : x.visitor
+              ? nameOf.get(x.visitor)!
+              : '';
       return {
         ...x,
         name: unique(targetNames, () => upTo('targets', 'name')),
@@ -406,8 +533,16 @@ describe('cards fit at district scale, whatever the lengths in the roster (fuzze
       const t = new Texts(r);
       const cast = (name: string, roles: string, department = '') => ({ name, mobile: DEMO_PEOPLE.find((p) => p.name === name)!.mobile, roles, department });
       h = await startHarness({
-        transport: 'webhook', at: DISTRICT_AT, campaign: DISTRICT,
-        cast: [sheetFromValues('members', [cast(ADMIN, ROLE_LABELS.admin, '校长室'), cast(LEADER, ROLE_LABELS.leader, '校长室'), cast(HEAD_TEACHER, ROLE_LABELS.teacher)])],
+        transport: 'webhook',
+        at: DISTRICT_AT,
+        campaign: DISTRICT,
+        cast: [
+          sheetFromValues('members', [
+            cast(ADMIN, ROLE_LABELS.admin, '校长室'),
+            cast(LEADER, ROLE_LABELS.leader, '校长室'),
+            cast(HEAD_TEACHER, ROLE_LABELS.teacher),
+          ]),
+        ],
       });
       // The whole district through the import a school uses, then a term of visits written in bulk.
       const rows = fuzzedDistrictRoster(t, r, seed);
@@ -430,7 +565,10 @@ describe('cards fit at district scale, whatever the lengths in the roster (fuzze
       }
       expect(finish()).toEqual([]);
       // Hundreds of teachers behind are counted, never listed: the admins read the names in /谁没交.
-      const digests = h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'interactive').map((m) => cardText(m.content));
+      const digests = h.standIn
+        .messagesIn(DEMO_BRANCH_CHAT_ID)
+        .filter((m) => m.msgType === 'interactive')
+        .map((m) => cardText(m.content));
       expect(digests.length).toBeGreaterThan(1);
       const behind = digests.flatMap((d) => d.split('\n').filter((l) => /^进度落后或逾期 \d{3,} 人/.test(l)));
       expect(behind.length).toBeGreaterThan(1);
@@ -442,14 +580,33 @@ describe('cards fit at district scale, whatever the lengths in the roster (fuzze
 describe('a visit form on a target stored before the limits', { timeout: 60_000 }, () => {
   it('is answered under 30 KB in the callback, by a late PATCH and as a fresh card, its details cut with where to read them', async () => {
     await school(RECORDS_CAMPAIGN, 200);
-    const me = h.db.select().from(people).where(eq(people.mobile, DEMO_PEOPLE.find((p) => p.name === VISITOR)!.mobile)).get()!;
+    const me = h.db
+      .select()
+      .from(people)
+      .where(eq(people.mobile, DEMO_PEOPLE.find((p) => p.name === VISITOR)!.mobile))
+      .get()!;
     const long = (n: number) => '甲乙丙丁戊己庚辛壬癸'.repeat(n / 10);
     const [target] = h.db
       .insert(targets)
-      .values({ campaignId: RECORDS_CAMPAIGN.id, naturalKey: 'before-limits', kind: 'student-family', name: '钱小多', className: '2024级机电1班', parentName: long(3000), phone: long(500), address: long(10_000), reason: long(10_000), status: 'open', updatedAt: h.clock.now() })
+      .values({
+        campaignId: RECORDS_CAMPAIGN.id,
+        naturalKey: 'before-limits',
+        kind: 'student-family',
+        name: '钱小多',
+        className: '2024级机电1班',
+        parentName: long(3000),
+        phone: long(500),
+        address: long(10_000),
+        reason: long(10_000),
+        status: 'open',
+        updatedAt: h.clock.now(),
+      })
       .returning({ id: targets.id })
       .all();
-    h.db.insert(assignments).values({ campaignId: RECORDS_CAMPAIGN.id, subjectType: 'target', subjectId: target!.id, personId: me.id, via: 'import', startedAt: h.clock.now() }).run();
+    h.db
+      .insert(assignments)
+      .values({ campaignId: RECORDS_CAMPAIGN.id, subjectType: 'target', subjectId: target!.id, personId: me.id, via: 'import', startedAt: h.clock.now() })
+      .run();
     const open = { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: target!.id };
     const expectFormFits = (card: unknown) => {
       expect(card, 'the visit form (not an apology)').toBeDefined();

@@ -31,7 +31,14 @@ function addTeachers(n: number): string[] {
   const names = Array.from({ length: n }, (_, i) => `教师${String(i + 1).padStart(4, '0')}`);
   h.db
     .insert(people)
-    .values(names.map((name, i) => ({ name, roles: ['party-teacher'], department: DEPARTMENTS[i % DEPARTMENTS.length]!, mobile: `139${String(i + 1).padStart(8, '0')}` })))
+    .values(
+      names.map((name, i) => ({
+        name,
+        roles: ['party-teacher'],
+        department: DEPARTMENTS[i % DEPARTMENTS.length]!,
+        mobile: `139${String(i + 1).padStart(8, '0')}`,
+      })),
+    )
     .run();
   return names;
 }
@@ -101,7 +108,9 @@ describe('lists at school scale', { timeout: 90_000 }, () => {
     const admin = idOf(ADMIN);
     h.db
       .insert(leaves)
-      .values(names.map((name, i) => ({ personId: idOf(name), startOn: `2026-11-${String(3 + (i % 20)).padStart(2, '0')}`, endOn: '2026-11-30', createdBy: admin })))
+      .values(
+        names.map((name, i) => ({ personId: idOf(name), startOn: `2026-11-${String(3 + (i % 20)).padStart(2, '0')}`, endOn: '2026-11-30', createdBy: admin })),
+      )
       .run();
 
     await h.say(ADMIN, '/请假');
@@ -194,7 +203,20 @@ describe('lists at school scale', { timeout: 90_000 }, () => {
     const at = h.clock.now();
     const items = h.db
       .insert(ledgerItems)
-      .values(ids.flatMap((ownerId) => [1, 2].map((n) => ({ campaignId: TERM.id, source: 'manual' as const, raisedBy: 'teacher' as const, text: `第${n}件：校车到站时间需要调整，请与家长沟通后处理`, ownerId, createdBy: ownerId, createdAt: at, updatedAt: at }))))
+      .values(
+        ids.flatMap((ownerId) =>
+          [1, 2].map((n) => ({
+            campaignId: TERM.id,
+            source: 'manual' as const,
+            raisedBy: 'teacher' as const,
+            text: `第${n}件：校车到站时间需要调整，请与家长沟通后处理`,
+            ownerId,
+            createdBy: ownerId,
+            createdAt: at,
+            updatedAt: at,
+          })),
+        ),
+      )
       .returning({ id: ledgerItems.id })
       .all();
 
@@ -223,7 +245,19 @@ describe('claiming at school scale', { timeout: 90_000 }, () => {
     const at = h.clock.now();
     h.db
       .insert(targets)
-      .values(classes.flatMap((className) => ['甲', '乙'].map((n) => ({ campaignId: preset.id, naturalKey: `student:${className}:${n}`, kind: 'student-family', name: `${className}${n}`, className, category: preset.targetCategories[0]!.key, updatedAt: at }))))
+      .values(
+        classes.flatMap((className) =>
+          ['甲', '乙'].map((n) => ({
+            campaignId: preset.id,
+            naturalKey: `student:${className}:${n}`,
+            kind: 'student-family',
+            name: `${className}${n}`,
+            className,
+            category: preset.targetCategories[0]!.key,
+            updatedAt: at,
+          })),
+        ),
+      )
       .run();
 
     const { message, press } = await claimList('王建国');
@@ -249,7 +283,17 @@ describe('a campaign whose quota is dozens of targets', { timeout: 90_000 }, () 
     const names = Array.from({ length: 35 }, (_, i) => `学生${String(i + 1).padStart(2, '0')}`);
     const ids = h.db
       .insert(targets)
-      .values(names.map((name) => ({ campaignId: preset.id, naturalKey: `student:2026级会计1班:${name}`, kind: 'student-family', name, className: '2026级会计1班', category: preset.targetCategories[0]!.key, updatedAt: at })))
+      .values(
+        names.map((name) => ({
+          campaignId: preset.id,
+          naturalKey: `student:2026级会计1班:${name}`,
+          kind: 'student-family',
+          name,
+          className: '2026级会计1班',
+          category: preset.targetCategories[0]!.key,
+          updatedAt: at,
+        })),
+      )
       .returning({ id: targets.id })
       .all();
     const teacher = idOf('王建国');
@@ -280,7 +324,16 @@ describe('choosing among the staff at school scale', { timeout: 90_000 }, () => 
     const at = h.clock.now();
     const item = h.db
       .insert(ledgerItems)
-      .values({ campaignId: TERM.id, source: 'manual', raisedBy: 'teacher', text: '校车到站时间需要调整', ownerId: owner, createdBy: owner, createdAt: at, updatedAt: at })
+      .values({
+        campaignId: TERM.id,
+        source: 'manual',
+        raisedBy: 'teacher',
+        text: '校车到站时间需要调整',
+        ownerId: owner,
+        createdBy: owner,
+        createdAt: at,
+        updatedAt: at,
+      })
       .returning()
       .get();
 

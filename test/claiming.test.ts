@@ -35,9 +35,17 @@ async function addRoster(h: Harness) {
     [
       sheetFromValues('classes', [{ name: '2026级会计1班' }, { name: '2026级机电1班' }]),
       sheetFromValues('members', [{ name: NOMINATOR.name, mobile: NOMINATOR.mobile, roles: '推荐人', department: '学生处' }]),
-      sheetFromValues('targets', students.map((s) => ({ kind: '学生家庭', parentName: `${s.name.slice(0, 1)}家长`, reason: '保密的情况说明', ...s }))),
+      sheetFromValues(
+        'targets',
+        students.map((s) => ({ kind: '学生家庭', parentName: `${s.name.slice(0, 1)}家长`, reason: '保密的情况说明', ...s })),
+      ),
     ],
-    { db: h.db, campaign, now: h.clock.now(), lookup: async ({ mobiles = [] }) => mobiles.map((m) => ({ mobile: m, openId: m === NOMINATOR.mobile ? NOMINATOR.openId : undefined })) },
+    {
+      db: h.db,
+      campaign,
+      now: h.clock.now(),
+      lookup: async ({ mobiles = [] }) => mobiles.map((m) => ({ mobile: m, openId: m === NOMINATOR.mobile ? NOMINATOR.openId : undefined })),
+    },
   );
   expect(report.problems).toEqual([]);
   return students;
@@ -65,7 +73,13 @@ const heldBy = (h: Harness, name: string) =>
     .select({ name: targets.name })
     .from(assignments)
     .innerJoin(targets, eq(targets.id, assignments.subjectId))
-    .where(and(eq(assignments.subjectType, 'target'), isNull(assignments.endedAt), eq(assignments.personId, h.db.$client.prepare('SELECT id FROM people WHERE name = ?').pluck().get(name) as number)))
+    .where(
+      and(
+        eq(assignments.subjectType, 'target'),
+        isNull(assignments.endedAt),
+        eq(assignments.personId, h.db.$client.prepare('SELECT id FROM people WHERE name = ?').pluck().get(name) as number),
+      ),
+    )
     .all()
     .map((r) => r.name);
 
@@ -151,12 +165,30 @@ describe('claiming visit targets', () => {
     await addRoster(h);
     await h.standIn.sendText(NOMINATOR.openId, '/推荐');
     await h.settle();
-    const form = h.standIn.messagesTo(NOMINATOR.openId).filter((m) => m.msgType === 'interactive').at(-1)!;
+    const form = h.standIn
+      .messagesTo(NOMINATOR.openId)
+      .filter((m) => m.msgType === 'interactive')
+      .at(-1)!;
     expect(cardText(form.content)).toContain('推荐走访对象');
 
-    const typed = { kind: 'student-family', category: 'care', class_name: '2026级汽修9班', name: '赵一鸣', sub_kind: '留守学生', parent_name: '赵先生', phone: '19900012345', address: '示范市北路3号', reason: '父母在外务工' };
+    const typed = {
+      kind: 'student-family',
+      category: 'care',
+      class_name: '2026级汽修9班',
+      name: '赵一鸣',
+      sub_kind: '留守学生',
+      parent_name: '赵先生',
+      phone: '19900012345',
+      address: '示范市北路3号',
+      reason: '父母在外务工',
+    };
     const clickSubmit = (formValue: Record<string, unknown>) =>
-      h.standIn.clickCard({ messageId: form.messageId, operatorOpenId: NOMINATOR.openId, value: buttonValue(current(h, form.messageId).content, '提交推荐 Submit'), formValue });
+      h.standIn.clickCard({
+        messageId: form.messageId,
+        operatorOpenId: NOMINATOR.openId,
+        value: buttonValue(current(h, form.messageId).content, '提交推荐 Submit'),
+        formValue,
+      });
     const bad = await clickSubmit(typed);
     expect(bad.toast?.type).toBe('error');
     expect(bad.toast?.content).toContain('未登记的班级“2026级汽修9班”');
@@ -178,7 +210,12 @@ describe('claiming visit targets', () => {
     expect(confirmed.toast?.content).toContain('已确认登记');
     expect(cardText(confirmed.card)).toContain('已确认登记（陈立华）');
     await h.settle();
-    expect(h.standIn.messagesTo(NOMINATOR.openId).filter((m) => m.msgType === 'text' && m.sender.kind === 'app').at(-1)!.content.text).toContain('已由党支部确认登记');
+    expect(
+      h.standIn
+        .messagesTo(NOMINATOR.openId)
+        .filter((m) => m.msgType === 'text' && m.sender.kind === 'app')
+        .at(-1)!.content.text,
+    ).toContain('已由党支部确认登记');
 
     await h.say('刘芳', '/认领 2026级机电1班');
     expect(cardText(latest(h, '刘芳').content)).toContain('共 3 位');
@@ -213,7 +250,11 @@ describe('/改派 reassigning with history', () => {
     expect(h.textsTo('张伟').at(-1)).toContain('已安排你负责责任区「田径场及看台」（产假代班）');
     expect(h.textsTo('李秀英').at(-1)).toContain('已改由 张伟 负责');
     const zone = h.db.select().from(zones).where(eq(zones.name, '田径场及看台')).get()!;
-    const rows = h.db.select().from(assignments).where(and(eq(assignments.subjectType, 'zone'), eq(assignments.subjectId, zone.id))).all();
+    const rows = h.db
+      .select()
+      .from(assignments)
+      .where(and(eq(assignments.subjectType, 'zone'), eq(assignments.subjectId, zone.id)))
+      .all();
     expect(rows.map((r) => [r.endedAt === null, r.endReason])).toEqual([
       [false, '产假代班'],
       [true, null],

@@ -43,11 +43,17 @@ describe('zoufang CLI', { timeout: 90_000 }, () => {
     const again = await zoufang(['job', 'run', 'zone-report-push', '--at', at], env);
     expect(again.stdout).toContain('新排队 0 条消息');
     const check = openDatabase(file);
-    expect(check.select().from(outbox).all().filter((r) => r.purpose === 'zone-report.push')).toHaveLength(4);
+    expect(
+      check
+        .select()
+        .from(outbox)
+        .all()
+        .filter((r) => r.purpose === 'zone-report.push'),
+    ).toHaveLength(4);
     check.$client.close();
   });
 
-  it('seeds a preset\'s demo as the sandbox starts it: seed 002 with its classes\' head teachers and deputies', async () => {
+  it("seeds a preset's demo as the sandbox starts it: seed 002 with its classes' head teachers and deputies", async () => {
     const file = tmpDbFile();
     const r = await zoufang(['seed-demo', '--preset', '三大一实干'], { DATABASE_PATH: file });
     expect(r.code, r.stderr).toBe(0);
@@ -94,9 +100,29 @@ async function cli(args: string[], env: Record<string, string>) {
 
 // Every command of the README's "Command line" table.
 const COMMANDS = [
-  'migrate', 'campaign presets', 'campaign init', 'campaign load', 'campaign list', 'calendar load', 'template', 'import', 'roster status',
-  'demo-roster', 'seed-demo', 'seed-district', 'export', 'setup', 'doctor', 'backup', 'restore',
-  'outbox held', 'outbox release', 'outbox drop', 'job list', 'job run', 'help',
+  'migrate',
+  'campaign presets',
+  'campaign init',
+  'campaign load',
+  'campaign list',
+  'calendar load',
+  'template',
+  'import',
+  'roster status',
+  'demo-roster',
+  'seed-demo',
+  'seed-district',
+  'export',
+  'setup',
+  'doctor',
+  'backup',
+  'restore',
+  'outbox held',
+  'outbox release',
+  'outbox drop',
+  'job list',
+  'job run',
+  'help',
 ];
 
 describe('zoufang calendar load', { timeout: 90_000 }, () => {
@@ -121,7 +147,11 @@ describe('zoufang calendar load', { timeout: 90_000 }, () => {
 
     const bad = write('bad.json', {
       year: 2099,
-      holidays: [{ date: '2098-12-31', name: '元旦' }, { date: '2099-02-30', name: '春节' }, { date: '2099-10-01', name: '国庆节' }],
+      holidays: [
+        { date: '2098-12-31', name: '元旦' },
+        { date: '2099-02-30', name: '春节' },
+        { date: '2099-10-01', name: '国庆节' },
+      ],
       workdays: ['2099-10-01', '10/12/2099'],
     });
     const refused = await cli(['calendar', 'load', bad], env);
@@ -134,7 +164,14 @@ describe('zoufang calendar load', { timeout: 90_000 }, () => {
     expect(problems).toMatch(/workdays\.1\.date: 日期格式应为 YYYY-MM-DD/);
     expect(stored()).toEqual([]);
 
-    const good = write('2099.json', { year: 2099, holidays: [{ date: '2099-10-01', name: '国庆节' }, { date: '2099-10-02', name: '国庆节' }], workdays: ['2099-10-10'] });
+    const good = write('2099.json', {
+      year: 2099,
+      holidays: [
+        { date: '2099-10-01', name: '国庆节' },
+        { date: '2099-10-02', name: '国庆节' },
+      ],
+      workdays: ['2099-10-10'],
+    });
     const loaded = await cli(['calendar', 'load', good], env);
     expect(loaded).toMatchObject({ code: 0, err: [] });
     expect(loaded.out).toEqual(['已载入 2099 年节假日 2 天、调休上班 1 天 / loaded 2099: 2 holidays, 1 workdays']);
@@ -202,12 +239,15 @@ describe('one strict command line', { timeout: 90_000 }, () => {
     }
   });
 
-  it('prints each command\'s help, generated from its declaration, and succeeds whatever the configuration', async () => {
+  it("prints each command's help, generated from its declaration, and succeeds whatever the configuration", async () => {
     const broken = { DATABASE_PATH: tmpDbFile(), PORT: 'abc' };
     const overview = await cli(['help'], broken);
     expect(overview.code).toBe(0);
     for (const name of COMMANDS) {
-      expect(overview.out.some((l) => l.startsWith(`  ${name}`)), name).toBe(true);
+      expect(
+        overview.out.some((l) => l.startsWith(`  ${name}`)),
+        name,
+      ).toBe(true);
       const r = await cli([...name.split(' '), '--help'], broken);
       expect(r.code, name).toBe(0);
       expect(r.err, name).toEqual([]);
@@ -218,7 +258,8 @@ describe('one strict command line', { timeout: 90_000 }, () => {
       expect((await cli([...name.split(' '), '-h'], broken)).out).toEqual(r.out);
     }
     const init = (await cli(['campaign', 'init', '--help'], broken)).out.join('\n');
-    for (const option of ['--preset <名称>', '--year YYYY', '--id ID', '--branch-chat oc_…', '--term-meeting YYYY-MM-DD', '--out 文件.json']) expect(init).toContain(option);
+    for (const option of ['--preset <名称>', '--year YYYY', '--id ID', '--branch-chat oc_…', '--term-meeting YYYY-MM-DD', '--out 文件.json'])
+      expect(init).toContain(option);
     expect(init).toContain('微行动');
     const group = await cli(['campaign', '--help'], broken);
     expect(group.code).toBe(0);
@@ -228,7 +269,7 @@ describe('one strict command line', { timeout: 90_000 }, () => {
     expect(spawned.stdout).toContain('用法 / usage: zoufang job run <name> [--at <ISO 时间>]');
   });
 
-  it('prints a job\'s result lines on stdout and its logs on stderr', async () => {
+  it("prints a job's result lines on stdout and its logs on stderr", async () => {
     const file = tmpDbFile();
     expect((await zoufang(['seed-demo'], { DATABASE_PATH: file })).code).toBe(0);
     const week1 = reportWeeks(demoCampaign(new Date()))[0]!;
@@ -239,7 +280,10 @@ describe('one strict command line', { timeout: 90_000 }, () => {
       'zone-report-push: 新排队 4 条消息 / queued 4 new message(s)',
       '沙盒模式：正在运行的机器人（npm start）会在一秒内发出这些消息。/ sandbox: the running bot delivers them.',
     ]);
-    const logs = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { msg: string; job?: string });
+    const logs = r.stderr
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; job?: string });
     expect(logs).toContainEqual(expect.objectContaining({ msg: 'job ran', job: 'zone-report-push' }));
   });
 

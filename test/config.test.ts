@@ -22,14 +22,14 @@ describe('configuration', () => {
     expect(c.mode).toBe('feishu');
     expect(c.lark?.baseUrl).toBe('https://open.larksuite.com');
     expect(loadConfig({ LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 's' }).lark?.baseUrl).toBe('https://open.feishu.cn');
-    expect(loadConfig({ LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 's', LARK_DOMAIN: 'http://127.0.0.1:9/' }).lark?.baseUrl).toBe('http://127.0.0.1:9');
+    expect(loadConfig({ LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 's', LARK_DOMAIN: 'http://127.0.0.1:9/' }).lark?.baseUrl).toBe(
+      'http://127.0.0.1:9',
+    );
   });
 
   it('lists every problem at once, by variable name', () => {
     const p = problems({ LARK_APP_ID: 'abc', PORT: 'eighty', LARK_TRANSPORT: 'smoke', LOG_LEVEL: 'loud', BRANCH_CHAT_ID: 'group-1' });
-    expect(p.map((x) => x.split(':')[0])).toEqual(
-      expect.arrayContaining(['LARK_APP_ID', 'PORT', 'LARK_TRANSPORT', 'LOG_LEVEL', 'BRANCH_CHAT_ID']),
-    );
+    expect(p.map((x) => x.split(':')[0])).toEqual(expect.arrayContaining(['LARK_APP_ID', 'PORT', 'LARK_TRANSPORT', 'LOG_LEVEL', 'BRANCH_CHAT_ID']));
     expect(p.find((x) => x.startsWith('LARK_TRANSPORT'))).toContain('ws 或 webhook');
   });
 
@@ -41,10 +41,7 @@ describe('configuration', () => {
 
   it('refuses webhook mode without its keys (security never fails open)', () => {
     const p = problems({ LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 's', LARK_TRANSPORT: 'webhook' });
-    expect(p).toEqual([
-      expect.stringMatching(/^LARK_ENCRYPT_KEY: webhook 模式必填/),
-      expect.stringMatching(/^LARK_VERIFICATION_TOKEN: webhook 模式必填/),
-    ]);
+    expect(p).toEqual([expect.stringMatching(/^LARK_ENCRYPT_KEY: webhook 模式必填/), expect.stringMatching(/^LARK_VERIFICATION_TOKEN: webhook 模式必填/)]);
   });
 
   it('requires the secret with the id, and treats blank variables as unset', () => {

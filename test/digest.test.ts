@@ -70,7 +70,12 @@ describe('weekly digest to the branch group', () => {
     // A late submission after the digest does not re-send it.
     h.clock.set(cst('2026-11-16T10:00:00'));
     const late = h.cardsTo('李秀英').at(-1)!;
-    await h.standIn.clickCard({ messageId: late.messageId, operatorOpenId: h.openId('李秀英'), value: buttonValue(late.content, '提交'), formValue: { overall_state: '好', student_talks: '谈了' } });
+    await h.standIn.clickCard({
+      messageId: late.messageId,
+      operatorOpenId: h.openId('李秀英'),
+      value: buttonValue(late.content, '提交'),
+      formValue: { overall_state: '好', student_talks: '谈了' },
+    });
     h.clock.set(cst('2026-11-16T15:00:00'));
     expect((await h.runJob('digest')).queued).toBe(0);
     expect(groupCards()).toHaveLength(1);
@@ -121,9 +126,12 @@ describe('/汇总 上周', () => {
 });
 
 describe('the same period, the same digest', () => {
-  it('November\'s digest re-run a week later says what it said on 1 December', async () => {
+  it("November's digest re-run a week later says what it said on 1 December", async () => {
     h = await startHarness({ transport: 'ws', at: cst('2026-12-01T09:00:00') });
-    const november = () => groupCards().map((m) => cardText(m.content)).filter((t) => t.includes('党支部月报 · 2026年11月'));
+    const november = () =>
+      groupCards()
+        .map((m) => cardText(m.content))
+        .filter((t) => t.includes('党支部月报 · 2026年11月'));
     await h.bot.scheduler.run('digest', cst('2026-12-01T09:00:00'), { onDemand: true, post: true });
     await h.settle();
     h.clock.set(cst('2026-12-08T10:00:00'));
@@ -139,11 +147,15 @@ describe('the same period, the same digest', () => {
 });
 
 describe('the monthly digest and public holidays', () => {
-  it('September\'s digest, due on 1 October (国庆节), goes out on the next working day, 8 October', async () => {
+  it("September's digest, due on 1 October (国庆节), goes out on the next working day, 8 October", async () => {
     const autumn = parseCampaignDefinition({ ...TEST_CAMPAIGN, id: 'autumn-2026', window: { start: '2026-09-01', end: '2026-12-31' } });
     h = await startHarness({ transport: 'ws', at: cst('2026-09-30T10:00:00'), campaign: autumn });
     const before = groupCards().length;
-    const monthly = () => groupCards().slice(before).map((m) => cardText(m.content)).filter((t) => t.includes('党支部月报 · 2026年9月'));
+    const monthly = () =>
+      groupCards()
+        .slice(before)
+        .map((m) => cardText(m.content))
+        .filter((t) => t.includes('党支部月报 · 2026年9月'));
     await tickDays(h, '2026-10-01', '2026-10-07', ['09:00']);
     expect(monthly()).toEqual([]);
     await tickDays(h, '2026-10-08', '2026-10-09', ['09:00']);
@@ -153,7 +165,10 @@ describe('the monthly digest and public holidays', () => {
 
 describe('who the digest says was reminded', () => {
   // Only 刘芳 is in 财经部, with three home visits a month.
-  const term = autumnTerm({ quotas: [{ key: 'home-visits', name: '教师家访', who: { department: '财经部' }, targetKinds: ['student-family'], min: 3, period: 'month' }] }, true);
+  const term = autumnTerm(
+    { quotas: [{ key: 'home-visits', name: '教师家访', who: { department: '财经部' }, targetKinds: ['student-family'], min: 3, period: 'month' }] },
+    true,
+  );
 
   it('says "已分别私信提醒" only once the people behind were reminded', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00'), campaign: term });

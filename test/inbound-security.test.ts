@@ -40,14 +40,16 @@ describe('webhook security', () => {
     expect(zoneReportRows(h.db)).toHaveLength(0);
   });
 
-  it('answers the console\'s unsigned URL check with the challenge, and only with the right token', async () => {
+  it("answers the console's unsigned URL check with the challenge, and only with the right token", async () => {
     // startHarness saved the URL through the stand-in's console, which signs nothing.
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     const { encryptPayload, signWebhook } = await import('../src/sandbox/index.js');
     const post = async (payload: object, o: { encrypt?: boolean; sign?: boolean } = {}) => {
       const body = JSON.stringify(o.encrypt ? { encrypt: encryptPayload(h.credentials.encryptKey, JSON.stringify(payload)) } : payload);
       const ts = String(Math.floor(h.clock.now().getTime() / 1000));
-      const signed: Record<string, string> = o.sign ? { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': 'n', 'x-lark-signature': signWebhook(ts, 'n', h.credentials.encryptKey, body) } : {};
+      const signed: Record<string, string> = o.sign
+        ? { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': 'n', 'x-lark-signature': signWebhook(ts, 'n', h.credentials.encryptKey, body) }
+        : {};
       const res = await fetch(`${h.bot.url}/webhook/event`, { method: 'POST', headers: { 'content-type': 'application/json', ...signed }, body });
       return { status: res.status, body: await res.json() };
     };

@@ -71,7 +71,12 @@ describe('while stopping', () => {
       new Intake({
         db,
         log: createLogger('silent'),
-        handlers: { onMessage: async (e) => void seen.push(e.messageId), onMenu: async () => undefined, onCard: async () => ({}), onLateCardReply: async () => undefined },
+        handlers: {
+          onMessage: async (e) => void seen.push(e.messageId),
+          onMenu: async () => undefined,
+          onCard: async () => ({}),
+          onLateCardReply: async () => undefined,
+        },
       });
     const message = {
       schema: '2.0',

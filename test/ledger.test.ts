@@ -35,14 +35,31 @@ function insertItem(owner: string, o: Partial<typeof ledgerItems.$inferInsert> =
   const at = o.createdAt ?? h.clock.now();
   return h.db
     .insert(ledgerItems)
-    .values({ campaignId: TEST_CAMPAIGN.id, source: 'visit', raisedBy: 'parent', text: PARENT_WORDS, ownerId: personId(owner), createdBy: personId(owner), createdAt: at, updatedAt: at, ...o })
+    .values({
+      campaignId: TEST_CAMPAIGN.id,
+      source: 'visit',
+      raisedBy: 'parent',
+      text: PARENT_WORDS,
+      ownerId: personId(owner),
+      createdBy: personId(owner),
+      createdAt: at,
+      updatedAt: at,
+      ...o,
+    })
     .returning()
     .get();
 }
 
 /** The feature as the record forms call it after a save. */
 const ledger = () =>
-  ledgerFeature.build({ db: h.db, clock: h.clock, log: createLogger('info', h.logs), people: h.bot.repos.people, campaigns: h.bot.repos.campaigns, send: (m) => h.bot.outbox.enqueue(m) });
+  ledgerFeature.build({
+    db: h.db,
+    clock: h.clock,
+    log: createLogger('info', h.logs),
+    people: h.bot.repos.people,
+    campaigns: h.bot.repos.campaigns,
+    send: (m) => h.bot.outbox.enqueue(m),
+  });
 
 async function announce(...items: LedgerItem[]) {
   const queued = await ledger().provides.announceLedger(items);
@@ -237,7 +254,14 @@ describe('/台账', () => {
     h = await startHarness({ transport: 'ws', at: cst('2026-11-12T10:00:00') });
     insertItem('王建国', { createdAt: cst('2026-11-09T10:00:00') });
     insertItem('王建国', { text: '已处理完的旧事项', status: 'closed', createdAt: cst('2026-11-01T10:00:00'), closedAt: cst('2026-11-03T10:00:00') });
-    insertItem('张伟', { text: '实训车间通风差', source: 'student-day', raisedBy: 'student', createdAt: cst('2026-11-01T10:00:00'), dueOn: '2026-11-04', status: 'in-progress' });
+    insertItem('张伟', {
+      text: '实训车间通风差',
+      source: 'student-day',
+      raisedBy: 'student',
+      createdAt: cst('2026-11-01T10:00:00'),
+      dueOn: '2026-11-04',
+      status: 'in-progress',
+    });
 
     await h.say('王建国', '/台账');
     const mine = cardText(latest('王建国').content);
@@ -273,7 +297,11 @@ describe('/台账', () => {
     await h.say('刘芳', '/台账 新建');
     expect(h.textsTo('刘芳').at(-1)).toContain('请在“新建”后写上事项内容');
     await h.say('刘芳', '/台账 新建 校门口早上拥堵，需要安排值周老师疏导');
-    const created = h.db.select().from(ledgerItems).where(eq(ledgerItems.ownerId, personId('刘芳'))).get()!;
+    const created = h.db
+      .select()
+      .from(ledgerItems)
+      .where(eq(ledgerItems.ownerId, personId('刘芳')))
+      .get()!;
     expect(created).toMatchObject({ source: 'manual', raisedBy: 'teacher', status: 'open', dueOn: '2026-11-26', text: '校门口早上拥堵，需要安排值周老师疏导' });
     const card = latest('刘芳');
     expect(cardText(card.content)).toContain('已登记，期限 11月26日（周四）');
@@ -344,7 +372,9 @@ describe('overdue ledger items', () => {
 describe('overdue notices, one card per person per day', () => {
   it('gathers nine items overdue the same day into one card for their owner, paged, and tells them again only of what is newly overdue', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-17T09:00:00') });
-    const nine = Array.from({ length: 9 }, (_, i) => insertItem('王建国', { text: `宿舍问题第 ${i + 1} 项`, createdAt: cst('2026-11-02T10:00:00'), dueOn: '2026-11-16' }));
+    const nine = Array.from({ length: 9 }, (_, i) =>
+      insertItem('王建国', { text: `宿舍问题第 ${i + 1} 项`, createdAt: cst('2026-11-02T10:00:00'), dueOn: '2026-11-16' }),
+    );
     const other = insertItem('张伟', { text: '食堂门口台阶破损', createdAt: cst('2026-11-02T10:00:00'), dueOn: '2026-11-16' });
     const overdueCards = (name: string) => h.cardsTo(name).filter((m) => cardText(m.content).includes('走访台账逾期 ·'));
 
@@ -364,7 +394,11 @@ describe('overdue notices, one card per person per day', () => {
     expect((await h.runJob('ledger-overdue')).queued).toBe(0);
 
     // An item handed to 王建国 is new to him: one card again, listing all ten.
-    h.db.update(ledgerItems).set({ ownerId: personId('王建国') }).where(eq(ledgerItems.id, other.id)).run();
+    h.db
+      .update(ledgerItems)
+      .set({ ownerId: personId('王建国') })
+      .where(eq(ledgerItems.id, other.id))
+      .run();
     h.clock.set(cst('2026-11-19T09:00:00'));
     expect((await h.runJob('ledger-overdue')).queued).toBe(1);
     const again = cardText(overdueCards('王建国').at(-1)!.content);
@@ -381,7 +415,8 @@ describe('privacy and the digest', () => {
     insertItem('张伟', { text: '家长希望增加晚自习辅导', createdAt: cst('2026-11-02T10:00:00'), dueOn: '2026-11-10', status: 'in-progress' });
     await announce(a);
 
-    const inGroup = (text: string) => h.standIn.sendText(h.openId('王建国'), `@_user_1 ${text}`, { chatId: DEMO_BRANCH_CHAT_ID, mentions: [h.standIn.botMention()] });
+    const inGroup = (text: string) =>
+      h.standIn.sendText(h.openId('王建国'), `@_user_1 ${text}`, { chatId: DEMO_BRANCH_CHAT_ID, mentions: [h.standIn.botMention()] });
     await inGroup('/台账');
     await inGroup('/台账 新建 学生反映三楼饮水机坏了');
     await h.settle();
@@ -443,10 +478,29 @@ describe('items the school must act on (需要学校处理)', () => {
   async function fileVisit(extra: Record<string, unknown>) {
     await h.say('刘芳', '/走访');
     const list = latestCard(h, '刘芳');
-    await h.standIn.clickCard({ messageId: list.messageId, operatorOpenId: h.openId('刘芳'), value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') } });
+    await h.standIn.clickCard({
+      messageId: list.messageId,
+      operatorOpenId: h.openId('刘芳'),
+      value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') },
+    });
     const r = await h.click('刘芳', list.messageId, '提交', {
-      visitedOn: '2026-11-17 +0800', mode: 'in-person', place: 'home', coVisitors: [], summary: '学习认真', situation: '跟随祖父母生活', purpose: '了解生活情况',
-      content: '与祖父母交流', reflection: '', q_satisfaction: '4', q_concern: [], opinions: '', followUp: 'none', leader: '', followUpNote: '', noGifts: 'yes', ...extra,
+      visitedOn: '2026-11-17 +0800',
+      mode: 'in-person',
+      place: 'home',
+      coVisitors: [],
+      summary: '学习认真',
+      situation: '跟随祖父母生活',
+      purpose: '了解生活情况',
+      content: '与祖父母交流',
+      reflection: '',
+      q_satisfaction: '4',
+      q_concern: [],
+      opinions: '',
+      followUp: 'none',
+      leader: '',
+      followUpNote: '',
+      noGifts: 'yes',
+      ...extra,
     });
     expect(r.toast?.type).toBe('success');
     await h.settle();
@@ -483,8 +537,8 @@ describe('items the school must act on (需要学校处理)', () => {
     await h.settle();
     text = shown(triage!.messageId);
     expect(text).toContain('3 项待分派');
-    expect(text).toContain("#1** · 黄志强 · 待接收");
-    expect(text).toContain("#2** · 待分派 · 0 天");
+    expect(text).toContain('#1** · 黄志强 · 待接收');
+    expect(text).toContain('#2** · 待分派 · 0 天');
 
     // The assignee gets the item's card, with where it came from but no way into a record that is not theirs.
     const card = latest('黄志强');

@@ -18,7 +18,10 @@ afterEach(async () => {
   await h?.close();
 });
 
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082', 'hex');
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082',
+  'hex',
+);
 
 const start = () => startHarness({ transport: 'ws', at: cst('2026-11-11T10:00:00') });
 
@@ -42,19 +45,37 @@ describe('a rich-text message', () => {
   it('"@走访助手 /进度" sent as a post in the group runs the command, answered privately', async () => {
     h = await start();
     const before = fromBot().length;
-    const sent = await post('王建国', [[{ tag: 'at', openId: h.standIn.botOpenId }, { tag: 'text', text: ' /进度' }]], DEMO_BRANCH_CHAT_ID);
+    const sent = await post(
+      '王建国',
+      [
+        [
+          { tag: 'at', openId: h.standIn.botOpenId },
+          { tag: 'text', text: ' /进度' },
+        ],
+      ],
+      DEMO_BRANCH_CHAT_ID,
+    );
     // The stand-in delivers it as Feishu does: not locale-wrapped, the mention by its placeholder.
     const delivered = h.standIn.messages().find((m) => m.messageId === sent.messageId)!;
     expect(delivered.msgType).toBe('post');
     expect(delivered.content.content[0][0]).toMatchObject({ tag: 'at', user_id: '@_user_1' });
 
-    expect(fromBot().slice(before).map((m) => m.content.text)).toEqual([SENT_PRIVATELY]);
+    expect(
+      fromBot()
+        .slice(before)
+        .map((m) => m.content.text),
+    ).toEqual([SENT_PRIVATELY]);
     expect(progressCards('王建国')).toHaveLength(1);
   });
 
   it('"@走访助手 /进度" sent as a post in the direct chat runs the command', async () => {
     h = await start();
-    await post('王建国', [[{ tag: 'at', openId: h.standIn.botOpenId }, { tag: 'text', text: ' /进度' }]]);
+    await post('王建国', [
+      [
+        { tag: 'at', openId: h.standIn.botOpenId },
+        { tag: 'text', text: ' /进度' },
+      ],
+    ]);
     expect(progressCards('王建国')).toHaveLength(1);
     expect(h.textsTo('王建国').join('\n')).not.toContain('富文本');
   });
@@ -67,7 +88,11 @@ describe('a rich-text message', () => {
     expect(h.textsTo('张伟').at(-1)).toContain('照片已保存，但还没有可以附上的记录');
 
     const captioned = await post('张伟', [[{ tag: 'text', text: '今天走访李家' }], [{ tag: 'img', bytes: PNG }], [{ tag: 'img', bytes: PNG }]]);
-    expect(photoRows().filter((p) => p.messageId === captioned.messageId).map((p) => p.status)).toEqual(['stored', 'stored']);
+    expect(
+      photoRows()
+        .filter((p) => p.messageId === captioned.messageId)
+        .map((p) => p.status),
+    ).toEqual(['stored', 'stored']);
     expect(h.textsTo('张伟').at(-1)).toContain('这条图文消息里的文字没有保存');
   });
 
@@ -75,7 +100,11 @@ describe('a rich-text message', () => {
     h = await start();
     const before = fromBot().length;
     await post('张伟', [[{ tag: 'at', openId: h.standIn.botOpenId }], [{ tag: 'img', bytes: PNG }]], DEMO_BRANCH_CHAT_ID);
-    expect(fromBot().slice(before).map((m) => m.content.text)).toEqual([expect.stringContaining('暂时无法处理图片消息')]);
+    expect(
+      fromBot()
+        .slice(before)
+        .map((m) => m.content.text),
+    ).toEqual([expect.stringContaining('暂时无法处理图片消息')]);
     expect(h.db.select().from(photos).all()).toHaveLength(0);
   });
 });
@@ -90,7 +119,11 @@ describe('mentions', () => {
     const before = fromBot().length;
     await h.standIn.sendText(h.openId('王建国'), text, { chatId: DEMO_BRANCH_CHAT_ID, mentions });
     await h.settle();
-    expect(fromBot().slice(before).map((m) => m.content.text)).toEqual([SENT_PRIVATELY]);
+    expect(
+      fromBot()
+        .slice(before)
+        .map((m) => m.content.text),
+    ).toEqual([SENT_PRIVATELY]);
     expect(progressCards('王建国')).toHaveLength(1);
   });
 
@@ -103,7 +136,11 @@ describe('mentions', () => {
       [[{ tag: 'at', openId: h.standIn.botOpenId }, ...others.map((openId): PostNodeInput => ({ tag: 'at', openId })), { tag: 'text', text: ' /进度' }]],
       DEMO_BRANCH_CHAT_ID,
     );
-    expect(fromBot().slice(before).map((m) => m.content.text)).toEqual([SENT_PRIVATELY]);
+    expect(
+      fromBot()
+        .slice(before)
+        .map((m) => m.content.text),
+    ).toEqual([SENT_PRIVATELY]);
     expect(progressCards('王建国')).toHaveLength(1);
   });
 
@@ -132,7 +169,11 @@ describe('a command word without the slash', () => {
     const before = fromBot().length;
     await h.standIn.sendText(h.openId('王建国'), '@_user_1 进度', { chatId: DEMO_BRANCH_CHAT_ID, mentions: [h.standIn.botMention()] });
     await h.settle();
-    expect(fromBot().slice(before).map((m) => m.content.text)).toEqual([expect.stringContaining('在群里请带上斜杠：/进度')]);
+    expect(
+      fromBot()
+        .slice(before)
+        .map((m) => m.content.text),
+    ).toEqual([expect.stringContaining('在群里请带上斜杠：/进度')]);
     expect(progressCards('王建国')).toHaveLength(0);
   });
 });
@@ -151,7 +192,17 @@ describe('reading a message', () => {
   });
 
   it('reads a locale-wrapped post, and leaves the title out', () => {
-    const content = { zh_cn: { title: '周报', content: [[{ tag: 'at', user_id: '@_user_1', user_name: '走访助手' }, { tag: 'text', text: ' /进度' }]] } };
+    const content = {
+      zh_cn: {
+        title: '周报',
+        content: [
+          [
+            { tag: 'at', user_id: '@_user_1', user_name: '走访助手' },
+            { tag: 'text', text: ' /进度' },
+          ],
+        ],
+      },
+    };
     expect(readMessageContent('post', content, people, isBot)).toEqual({ text: '/进度', imageKeys: [] });
   });
 });

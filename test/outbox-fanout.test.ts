@@ -25,7 +25,7 @@ afterEach(async () => {
 /** Deterministic "random" for the stand-in's fault injection. */
 function seeded(seed: number) {
   let x = seed;
-  return () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
@@ -63,12 +63,21 @@ describe('a fan-out under faults', () => {
       if (calls % 20 === 5) hh.standIn.faults.set({ slowMs: 2500, slowNext: 1 });
     });
     await hh.bot.outbox.enqueue(
-      Array.from({ length: total }, (_, i) => ({ dedupeKey: `remind:${i}`, to: { openId: receivers[i % receivers.length]! }, purpose: 'remind.weekly', text: `提醒 ${i}` })),
+      Array.from({ length: total }, (_, i) => ({
+        dedupeKey: `remind:${i}`,
+        to: { openId: receivers[i % receivers.length]! },
+        purpose: 'remind.weekly',
+        text: `提醒 ${i}`,
+      })),
     );
-    await waitFor(async () => {
-      await hh.settle(2000);
-      return (await hh.bot.outbox.backlog()) === 0;
-    }, 'the fan-out', 120_000);
+    await waitFor(
+      async () => {
+        await hh.settle(2000);
+        return (await hh.bot.outbox.backlog()) === 0;
+      },
+      'the fan-out',
+      120_000,
+    );
 
     const arrivals = bulkArrivals(hh);
     expect(arrivals.map((a) => a.n).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
@@ -84,7 +93,13 @@ describe('a fan-out under faults', () => {
     expect(log.filter((c) => c.status === 0 || c.note === 'client aborted').length).toBeGreaterThan(5);
     // … and Feishu never refused a send because the bot went too fast.
     expect(log.filter((c) => c.note?.startsWith('rate limit:'))).toEqual([]);
-    expect(hh.db.select().from(outbox).all().filter((r) => r.purpose === 'remind.weekly' && r.status !== 'sent')).toEqual([]);
+    expect(
+      hh.db
+        .select()
+        .from(outbox)
+        .all()
+        .filter((r) => r.purpose === 'remind.weekly' && r.status !== 'sent'),
+    ).toEqual([]);
   }, 180_000);
 
   it("sends a teacher's answer before the reminders queued ahead of it", async () => {
@@ -96,21 +111,40 @@ describe('a fan-out under faults', () => {
     const teacher = hh.openId('王建国');
     const receivers = [teacher, ...addReceivers(hh, 59)];
     await hh.bot.outbox.enqueue(
-      Array.from({ length: total }, (_, i) => ({ dedupeKey: `remind:${i}`, to: { openId: receivers[i % receivers.length]! }, purpose: 'remind.weekly', text: `提醒 ${i}` })),
+      Array.from({ length: total }, (_, i) => ({
+        dedupeKey: `remind:${i}`,
+        to: { openId: receivers[i % receivers.length]! },
+        purpose: 'remind.weekly',
+        text: `提醒 ${i}`,
+      })),
     );
     await waitFor(() => bulkArrivals(hh).length >= 10, 'the fan-out under way', 30_000);
     await hh.standIn.sendText(teacher, '/帮助');
-    await waitFor(async () => {
-      await hh.settle(2000);
-      return (await hh.bot.outbox.backlog()) === 0;
-    }, 'the fan-out', 120_000);
+    await waitFor(
+      async () => {
+        await hh.settle(2000);
+        return (await hh.bot.outbox.backlog()) === 0;
+      },
+      'the fan-out',
+      120_000,
+    );
 
     const fromBot = hh.standIn.messages().filter((m) => m.sender.kind === 'app');
     const answer = fromBot.findIndex((m) => m.receiveId === undefined && m.parentId && !String(m.content.text ?? '').startsWith('提醒 '));
     expect(answer).toBeGreaterThanOrEqual(0);
     // All the reminders were queued before the question, and most were still to go when the answer went out.
-    const answerRow = hh.db.select().from(outbox).all().find((r) => r.purpose === 'reply')!;
-    expect(hh.db.select().from(outbox).all().filter((r) => r.purpose === 'remind.weekly' && r.id < answerRow.id)).toHaveLength(total);
+    const answerRow = hh.db
+      .select()
+      .from(outbox)
+      .all()
+      .find((r) => r.purpose === 'reply')!;
+    expect(
+      hh.db
+        .select()
+        .from(outbox)
+        .all()
+        .filter((r) => r.purpose === 'remind.weekly' && r.id < answerRow.id),
+    ).toHaveLength(total);
     const after = fromBot.slice(answer + 1).filter((m) => String(m.content.text ?? '').startsWith('提醒 ')).length;
     expect(after).toBeGreaterThan(total / 2);
     expect(answerRow).toMatchObject({ status: 'sent', priority: 0 });
@@ -167,7 +201,11 @@ describe('an expired token', () => {
     // … and one new token served them all.
     expect(since.filter((c) => c.path === TOKEN_PATH)).toHaveLength(1);
     expect(bulkArrivals(hh)).toHaveLength(receivers.length);
-    const rows = hh.db.select().from(outbox).all().filter((r) => r.purpose === 'remind.weekly');
+    const rows = hh.db
+      .select()
+      .from(outbox)
+      .all()
+      .filter((r) => r.purpose === 'remind.weekly');
     expect(rows.map((r) => ({ status: r.status, attempts: r.attempts }))).toEqual(rows.map(() => ({ status: 'sent', attempts: 0 })));
   }, 60_000);
 });
@@ -182,7 +220,10 @@ describe('zoufang job run beside a running bot', () => {
     await seedDemo(db, cst('2026-11-09T08:00:00'), TEST_CAMPAIGN);
     db.$client.close();
     // The bot's run marker, naming a live process on this machine (not this one, which the marker would not count).
-    fs.writeFileSync(runLockFile(file), JSON.stringify({ pid: process.ppid, hostname: (await import('node:os')).hostname(), startedAt: new Date().toISOString() }));
+    fs.writeFileSync(
+      runLockFile(file),
+      JSON.stringify({ pid: process.ppid, hostname: (await import('node:os')).hostname(), startedAt: new Date().toISOString() }),
+    );
     const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
       const at = new Date(reportWeeks(TEST_CAMPAIGN)[0]!.pushAt.getTime() + 5 * 60_000).toISOString();
@@ -208,7 +249,12 @@ describe('a card kept as one message while what it shows changes (revision)', ()
   it('rewrites the card while it waits, patches it once sent, and sends nothing twice', async () => {
     const db = openDatabase(':memory:');
     const card = (n: number) => ({ schema: '2.0', body: { elements: [{ tag: 'markdown', content: `${n} 项待分派` }] } });
-    const send = (n: number) => enqueueOutbound(db, { dedupeKey: 'ledger.triage:c:2026-11-18:1', to: { openId: 'ou_admin' }, purpose: 'ledger.triage', card: card(n), revision: `v${n}` }, 0);
+    const send = (n: number) =>
+      enqueueOutbound(
+        db,
+        { dedupeKey: 'ledger.triage:c:2026-11-18:1', to: { openId: 'ou_admin' }, purpose: 'ledger.triage', card: card(n), revision: `v${n}` },
+        0,
+      );
     const rows = () => db.select().from(outbox).orderBy(outbox.id).all();
 
     expect(await send(1)).toBe(1);

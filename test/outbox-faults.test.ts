@@ -14,7 +14,7 @@ afterEach(async () => {
 /** Deterministic "random" for the stand-in's fault injection. */
 function seeded(seed: number) {
   let x = seed;
-  return () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 async function queueReplies(n: number) {
@@ -42,7 +42,13 @@ describe('outbox under faults', () => {
     await h.settle(20_000);
     expect(delivered().sort()).toEqual(sent.sort());
     expect(h.standIn.calls().filter((c) => c.status >= 500).length).toBeGreaterThan(5);
-    expect(h.db.select().from(outbox).all().every((r) => r.status === 'sent')).toBe(true);
+    expect(
+      h.db
+        .select()
+        .from(outbox)
+        .all()
+        .every((r) => r.status === 'sent'),
+    ).toBe(true);
   });
 
   it('waits out 429 rate-limit answers and still delivers once', async () => {
@@ -145,7 +151,12 @@ describe('uploads', () => {
     await h.settle();
     expect(h.textsTo('陈立华').at(-1)).toMatch(/^导出完成/);
     expect(h.standIn.messagesTo(h.openId('陈立华')).filter((m) => m.msgType === 'file')).toHaveLength(1);
-    expect(h.standIn.calls().filter((c) => c.code === 232096).map((c) => c.path)).toEqual(['/open-apis/im/v1/files']);
+    expect(
+      h.standIn
+        .calls()
+        .filter((c) => c.code === 232096)
+        .map((c) => c.path),
+    ).toEqual(['/open-apis/im/v1/files']);
   });
 });
 
@@ -214,11 +225,21 @@ describe('after a long outage', () => {
 
   it('retries a card update after any outage: setting the same content twice does no harm', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
-    await h.bot.outbox.enqueue({ dedupeKey: 'card', to: { openId: h.openId('王建国') }, purpose: 'test', card: { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: '待提交' }] } } });
+    await h.bot.outbox.enqueue({
+      dedupeKey: 'card',
+      to: { openId: h.openId('王建国') },
+      purpose: 'test',
+      card: { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: '待提交' }] } },
+    });
     await h.settle();
     const messageId = h.cardsTo('王建国')[0]!.messageId;
     h.standIn.faults.set({ answerLostNext: 1, errorRate5xx: 1 });
-    await h.bot.outbox.enqueue({ dedupeKey: 'update', to: { patch: messageId }, purpose: 'test', card: { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: '已提交' }] } } });
+    await h.bot.outbox.enqueue({
+      dedupeKey: 'update',
+      to: { patch: messageId },
+      purpose: 'test',
+      card: { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: '已提交' }] } },
+    });
     await waitFor(() => {
       const r = h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'update')).get()!;
       if (r.status !== 'pending' || r.attempts < 3) return false;

@@ -59,10 +59,22 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function visitForm(extra: Record<string, unknown> = {}) {
   return {
-    visitedOn: '2026-11-17 +0800', mode: 'in-person', place: 'home', coVisitors: [],
-    summary: '孙小红学习认真，性格内向', situation: '父母在外地，跟随祖父母生活', purpose: '了解留守学生生活情况',
-    content: '与祖父母交流孩子在校表现，约定每月电话沟通', reflection: '', q_satisfaction: '4', q_concern: ['学习'],
-    opinions: '', followUp: 'none', leader: '', followUpNote: '', noGifts: 'yes',
+    visitedOn: '2026-11-17 +0800',
+    mode: 'in-person',
+    place: 'home',
+    coVisitors: [],
+    summary: '孙小红学习认真，性格内向',
+    situation: '父母在外地，跟随祖父母生活',
+    purpose: '了解留守学生生活情况',
+    content: '与祖父母交流孩子在校表现，约定每月电话沟通',
+    reflection: '',
+    q_satisfaction: '4',
+    q_concern: ['学习'],
+    opinions: '',
+    followUp: 'none',
+    leader: '',
+    followUpNote: '',
+    noGifts: 'yes',
     ...extra,
   };
 }
@@ -98,7 +110,7 @@ const filesUnder = (dir: string): string[] =>
   fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 
 /** Each stored row points at a file whose bytes hash to the row's sha256, which is the hash of what was sent. */
-function expectStored(row: (typeof photos.$inferSelect) | undefined, sent: Buffer) {
+function expectStored(row: typeof photos.$inferSelect | undefined, sent: Buffer) {
   expect(row).toMatchObject({ status: 'stored', sha256: sha256(sent), contentType: 'image/png', bytes: sent.length, lastError: null, nextAttemptAt: null });
   expect(row!.path).toBe(`${sha256(sent).slice(0, 2)}/${sha256(sent)}.png`);
   const onDisk = fs.readFileSync(path.join(h.photoDir, row!.path!));
@@ -125,7 +137,10 @@ describe('photos for records', () => {
     expect(lastText('刘芳')).toContain('已收到照片（第 1 张），提交这张表时会一起附上：走访记录 · 孙小红');
     await sendImage('刘芳', blue);
     expect(lastText('刘芳')).toContain('已收到照片（第 2 张）');
-    expect(photoRows().map((p) => [p.status, p.recordId])).toEqual([['stored', null], ['stored', null]]);
+    expect(photoRows().map((p) => [p.status, p.recordId])).toEqual([
+      ['stored', null],
+      ['stored', null],
+    ]);
 
     const ok = await submitVisit('刘芳', messageId);
     expect(ok.toast?.content).toContain('已附照片 2 张');
@@ -297,8 +312,15 @@ describe('photos for records', () => {
     const card = latestCard(h, '刘芳');
     // An image key on a card message: Feishu answers 234043, which no retry can fix.
     await h.bot.router.handleMessage({
-      kind: 'message', key: `msg:${card.messageId}`, messageId: card.messageId, chatId: card.chatId, chatType: 'p2p',
-      senderOpenId: h.openId('刘芳'), msgType: 'image', imageKeys: ['img_v3_not_downloadable'], mentionsBot: false,
+      kind: 'message',
+      key: `msg:${card.messageId}`,
+      messageId: card.messageId,
+      chatId: card.chatId,
+      chatType: 'p2p',
+      senderOpenId: h.openId('刘芳'),
+      msgType: 'image',
+      imageKeys: ['img_v3_not_downloadable'],
+      mentionsBot: false,
     });
     await h.settle();
     expect(photoRows()).toMatchObject([{ status: 'failed', attempts: 1, nextAttemptAt: null, lastError: 'feishu 234043 http 400', path: null }]);
@@ -313,7 +335,10 @@ describe('photos for records', () => {
     await h.standIn.sendImage('ou_visitor0000000000000000000001', png(4, 4, 4));
     await h.settle();
     expect(photoRows()).toHaveLength(0);
-    const answer = h.standIn.messagesTo('ou_visitor0000000000000000000001').map((m) => m.content.text as string).at(-1);
+    const answer = h.standIn
+      .messagesTo('ou_visitor0000000000000000000001')
+      .map((m) => m.content.text as string)
+      .at(-1);
     expect(answer).toContain('还不在本次活动的名单中');
   });
 
@@ -327,14 +352,28 @@ describe('photos for records', () => {
     const msg = h.standIn.messages().find((m) => m.messageId === sent.messageId)!;
     const event = {
       sender: { sender_id: { open_id: h.openId('刘芳') }, sender_type: 'user', tenant_key: 'tenant' },
-      message: { message_id: sent.messageId, create_time: String(h.clock.now().getTime()), chat_id: msg.chatId, chat_type: 'p2p', message_type: 'image', content: JSON.stringify({ image_key: sent.imageKey }) },
+      message: {
+        message_id: sent.messageId,
+        create_time: String(h.clock.now().getTime()),
+        chat_id: msg.chatId,
+        chat_type: 'p2p',
+        message_type: 'image',
+        content: JSON.stringify({ image_key: sent.imageKey }),
+      },
     };
     await h.standIn.deliver('im.message.receive_v1', event, { eventId: sent.eventId });
     await h.standIn.deliver('im.message.receive_v1', event);
     // … and even past the intake's de-duplication the photo feature takes it once.
     await h.bot.router.handleMessage({
-      kind: 'message', key: `msg:${sent.messageId}`, messageId: sent.messageId, chatId: msg.chatId, chatType: 'p2p',
-      senderOpenId: h.openId('刘芳'), msgType: 'image', imageKeys: [sent.imageKey], mentionsBot: false,
+      kind: 'message',
+      key: `msg:${sent.messageId}`,
+      messageId: sent.messageId,
+      chatId: msg.chatId,
+      chatType: 'p2p',
+      senderOpenId: h.openId('刘芳'),
+      msgType: 'image',
+      imageKeys: [sent.imageKey],
+      mentionsBot: false,
     });
     await h.settle();
 

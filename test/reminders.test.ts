@@ -28,7 +28,9 @@ afterEach(async () => {
 async function fileReflection(name: string) {
   await h.settle();
   await h.say(name, '/心得');
-  const menu = cardsReceived(h, name).filter((c) => c.title === '心得与感人故事').at(-1)!;
+  const menu = cardsReceived(h, name)
+    .filter((c) => c.title === '心得与感人故事')
+    .at(-1)!;
   const form = await h.click(name, menu.messageId, '写心得');
   expect(form.card).toBeDefined();
   const ok = await h.click(name, menu.messageId, '提交', { title: '走进学生家庭', body: '这学期走访了几户家庭，感受很深。' });
@@ -118,7 +120,10 @@ describe('visit quota pace', () => {
 describe('the vacation between terms', () => {
   it('sends no quota nudge on a vacation day, and nudges again once school is open', async () => {
     // 11–19 November is a break between two terms: the mid-month nudge (Monday 16th) stays unsent.
-    const terms = [{ name: '第一学段', start: '2026-09-01', end: '2026-11-10' }, { name: '第二学段', start: '2026-11-20', end: '2026-12-31' }];
+    const terms = [
+      { name: '第一学段', start: '2026-09-01', end: '2026-11-10' },
+      { name: '第二学段', start: '2026-11-20', end: '2026-12-31' },
+    ];
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-13T10:00:00'), campaign: parseCampaignDefinition({ ...TERM, terms }) });
     await tickDays(h, '2026-11-13', '2026-11-27', ['09:00']);
     const cards = cardsReceived(h, '刘芳').filter((c) => c.title.includes('走访进度'));
@@ -139,7 +144,8 @@ describe('admin commands', () => {
     expect(cardText(overview.content)).toContain('**财经部** · 1 人 · 2 项');
     const groups = cardButtons(overview.content).filter((b) => b.label === '查看');
     const opened = [];
-    for (const b of groups) opened.push(cardText((await h.standIn.clickCard({ messageId: overview.messageId, operatorOpenId: h.openId('陈立华'), value: b.value })).card?.data));
+    for (const b of groups)
+      opened.push(cardText((await h.standIn.clickCard({ messageId: overview.messageId, operatorOpenId: h.openId('陈立华'), value: b.value })).card?.data));
     const list = opened.join('\n');
     expect(list).toContain('张伟：走访心得 · 截止 12月25日（周五）');
     expect(list).not.toContain('刘芳：走访心得');
@@ -172,7 +178,7 @@ describe('admin commands', () => {
     expect(text).toContain('**走访心得** · 6 人 · 6 项');
   });
 
-  it('/谁没交 and /催办 include the weekly forms: zone reports past their deadline and this week\'s dorm checks', async () => {
+  it("/谁没交 and /催办 include the weekly forms: zone reports past their deadline and this week's dorm checks", async () => {
     h = await startHarness({ transport: 'ws', at: cst('2026-11-13T16:00:00') });
     await h.runJob('zone-report-push');
     const week1 = h.cardsTo('王建国').at(-1)!;
@@ -188,7 +194,10 @@ describe('admin commands', () => {
     const before = h.cardsTo('李秀英').length;
     await h.say('陈立华', '/催办');
     expect(h.textsTo('陈立华').at(-1)).toMatch(/^已向 \d+ 位老师发送提醒/);
-    const reminder = h.cardsTo('李秀英').slice(before).find((c) => cardText(c.content).includes('环境责任区报表'))!;
+    const reminder = h
+      .cardsTo('李秀英')
+      .slice(before)
+      .find((c) => cardText(c.content).includes('环境责任区报表'))!;
     expect(cardText(reminder.content)).toContain('第2周');
     // Its button opens the latest missed week's form.
     const opened = await h.click('李秀英', reminder.messageId, '现在填写 Fill in now');
@@ -210,7 +219,11 @@ describe('admin commands', () => {
 
     await tickDays(h, '2026-11-02', '2026-11-30', ['09:00']);
     // Away at mid-month: no pace nudge; back for the month-end warning.
-    expect(cardsReceived(h, '刘芳').filter((c) => c.title.includes('走访进度')).map((c) => c.day)).toEqual(['2026-11-26']);
+    expect(
+      cardsReceived(h, '刘芳')
+        .filter((c) => c.title.includes('走访进度'))
+        .map((c) => c.day),
+    ).toEqual(['2026-11-26']);
 
     await h.say('陈立华', '/请假');
     expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('目前没有请假记录');
@@ -244,7 +257,9 @@ describe('/进度', () => {
   it('shows a teacher on track, then behind, with what is due next and a button for each form', async () => {
     h = await startHarness({ transport: 'ws', at: cst('2026-11-03T10:00:00'), campaign: TERM });
     await h.say('刘芳', '/进度');
-    const early = cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!;
+    const early = cardsReceived(h, '刘芳')
+      .filter((c) => c.title === '我的进度 · 刘芳')
+      .at(-1)!;
     expect(early.content.header.template).toBe('green');
     expect(early.text).toContain('📌 接下来：教师家访，11月30日（周一） 截止（还有 27 天）');
     expect(early.text).toContain('⏳ 11月「教师家访」：已走访 **0/3** 位，还差 3 位，剩 27 天');
@@ -254,7 +269,9 @@ describe('/进度', () => {
 
     h.clock.set(cst('2026-11-20T10:00:00'));
     await h.say('刘芳', '/进度');
-    const behind = cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!;
+    const behind = cardsReceived(h, '刘芳')
+      .filter((c) => c.title === '我的进度 · 刘芳')
+      .at(-1)!;
     expect(behind.content.header.template).toBe('orange');
     // 15 of November's 21 working days have passed: 2 of the 3 visits were due by now.
     expect(behind.text).toContain('⚠️ 11月「教师家访」：已走访 **0/3** 位，还差 3 位，剩 10 天（按进度此时应走访 2 位）');
@@ -262,16 +279,21 @@ describe('/进度', () => {
     // The button opens the form; after filing, /进度 shows it done.
     await fileReflection('刘芳');
     await h.say('刘芳', '/progress');
-    expect(cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!.text).toContain('✅ 走访心得：已提交');
+    expect(
+      cardsReceived(h, '刘芳')
+        .filter((c) => c.title === '我的进度 · 刘芳')
+        .at(-1)!.text,
+    ).toContain('✅ 走访心得：已提交');
   });
 
   it('puts what is overdue above 接下来, each deadline worded as the forms and reminders word it', async () => {
     h = await startHarness({ transport: 'ws', at: cst('2026-12-28T10:00:00'), campaign: TERM });
     await h.say('刘芳', '/进度');
-    const text = cardsReceived(h, '刘芳').filter((c) => c.title === '我的进度 · 刘芳').at(-1)!.text;
+    const text = cardsReceived(h, '刘芳')
+      .filter((c) => c.title === '我的进度 · 刘芳')
+      .at(-1)!.text;
     expect(text).toContain('⚠️ 已逾期：走访心得（12月25日（周五） 截止）、感人故事（12月25日（周五） 截止）');
     expect(text.indexOf('已逾期')).toBeLessThan(text.indexOf('📌 接下来'));
     expect(text.indexOf('📌 接下来')).toBeLessThan(text.indexOf('**走访任务**'));
   });
 });
-

@@ -69,8 +69,20 @@ describe('a handler through the seam', () => {
 describe('the feature list', () => {
   it('fails at start when a feature needs what none provides: records without the ledger would raise items nobody announces', async () => {
     seam = await routerHarness({ at: cst('2026-11-11T10:00:00') });
-    const deps = { db: seam.db, clock: seam.clock, log: createLogger('silent'), people: new PeopleRepo(seam.db), campaigns: new CampaignRepo(seam.db), send: async () => 0 };
-    expect(() => assemble(FEATURES.filter((f) => f !== ledgerFeature), deps)).toThrow(/records needs announceLedger/);
+    const deps = {
+      db: seam.db,
+      clock: seam.clock,
+      log: createLogger('silent'),
+      people: new PeopleRepo(seam.db),
+      campaigns: new CampaignRepo(seam.db),
+      send: async () => 0,
+    };
+    expect(() =>
+      assemble(
+        FEATURES.filter((f) => f !== ledgerFeature),
+        deps,
+      ),
+    ).toThrow(/records needs announceLedger/);
     expect(() => assemble(FEATURES, deps)).not.toThrow();
   });
 });

@@ -42,14 +42,23 @@ const cast: RosterSheet[] = [
   ]),
   // No 走访教师 column filled in: nobody is assigned anyone.
   sheetFromValues('targets', [
-    ...['赵一', '钱二', '孙三', '周四', '吴五', '郑六'].map((name) => ({ kind: FAMILY, name, className: CLASS_1, phone: '13912340000', address: '庙桥镇某村1号' })),
+    ...['赵一', '钱二', '孙三', '周四', '吴五', '郑六'].map((name) => ({
+      kind: FAMILY,
+      name,
+      className: CLASS_1,
+      phone: '13912340000',
+      address: '庙桥镇某村1号',
+    })),
     ...['冯七', '陈八'].map((name) => ({ kind: FAMILY, name, className: CLASS_2 })),
     ...['家委甲', '家委乙'].map((name) => ({ kind: '家委会成员', name })),
   ]),
 ];
 
 const idOf = (name: string) => h.db.select().from(people).where(eq(people.name, name)).get()!.id;
-const latest = (name: string, title: string) => cardsReceived(h, name).filter((c) => c.title.startsWith(title)).at(-1)!;
+const latest = (name: string, title: string) =>
+  cardsReceived(h, name)
+    .filter((c) => c.title.startsWith(title))
+    .at(-1)!;
 
 /** `name` records a visit to the first student `/走访 <filter>` lists, as a teacher would from chat. */
 async function visit(name: string, filter: string, o: { mode?: string; coVisitors?: string[] } = {}) {
@@ -59,14 +68,27 @@ async function visit(name: string, filter: string, o: { mode?: string; coVisitor
   expect(form.toast?.type, form.toast?.content).not.toBe('error');
   const today = h.clock.now().toISOString().slice(0, 10);
   return h.click(name, list.messageId, '提交', {
-    visitedOn: `${today} +0800`, mode: o.mode ?? 'phone', place: 'home', coVisitors: (o.coVisitors ?? []).map((n) => String(idOf(n))),
-    summary: '学习认真', situation: '家庭和睦', purpose: '了解在家学习情况', content: '交流孩子的学习和作息', reflection: '', 'q_satisfaction': '5',
-    'q_study-at-home': '很好', opinions: '', followUp: 'none', noGifts: 'yes',
+    visitedOn: `${today} +0800`,
+    mode: o.mode ?? 'phone',
+    place: 'home',
+    coVisitors: (o.coVisitors ?? []).map((n) => String(idOf(n))),
+    summary: '学习认真',
+    situation: '家庭和睦',
+    purpose: '了解在家学习情况',
+    content: '交流孩子的学习和作息',
+    reflection: '',
+    q_satisfaction: '5',
+    'q_study-at-home': '很好',
+    opinions: '',
+    followUp: 'none',
+    noGifts: 'yes',
   });
 }
 
 describe('seed 002 in November: class-shared targets, families counted, per-class in-person visits', () => {
-  it('lets a class’s teachers file without assignment, credits co-visitors, counts families, and shows the admin what is short', { timeout: 240_000 }, async () => {
+  it('lets a class’s teachers file without assignment, credits co-visitors, counts families, and shows the admin what is short', {
+    timeout: 240_000,
+  }, async () => {
     h = await startHarness({ transport: 'ws', at: cst('2026-10-31T12:00:00'), campaign: def, cast });
 
     const lastDayOfNovember = async () => {
@@ -87,7 +109,9 @@ describe('seed 002 in November: class-shared targets, families counted, per-clas
 
       // The admin sees both classes short of two in-person visits.
       await h.say('陈立华', '/谁没交');
-      const behind = cardsReceived(h, '陈立华').filter((c) => c.title.startsWith('尚未完成')).at(-1)!.text;
+      const behind = cardsReceived(h, '陈立华')
+        .filter((c) => c.title.startsWith('尚未完成'))
+        .at(-1)!.text;
       expect(behind).toContain(`${CLASS_1}（班主任 李秀英）：本学期上门家访 1/2 位`);
       expect(behind).toContain(`${CLASS_2}（班主任 黄志强）：本学期上门家访 0/2 位`);
       expect(behind).toContain('刘芳：11月「教师家访」3/5 位');
@@ -121,9 +145,21 @@ describe('seed 002 in November: class-shared targets, families counted, per-clas
     });
 
     // Every visit was filed without anyone assigning a student; the co-visitor is on the record.
-    const visits = h.db.select().from(records).all().filter((r) => r.form === 'visit');
+    const visits = h.db
+      .select()
+      .from(records)
+      .all()
+      .filter((r) => r.form === 'visit');
     expect(visits).toHaveLength(5);
-    expect(h.db.select().from(recordVisitors).where(eq(recordVisitors.recordId, visits[0]!.id)).all().map((v) => [v.personId, v.role]).sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual([
+    expect(
+      h.db
+        .select()
+        .from(recordVisitors)
+        .where(eq(recordVisitors.recordId, visits[0]!.id))
+        .all()
+        .map((v) => [v.personId, v.role])
+        .sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+    ).toEqual([
       [idOf('刘芳'), 'author'],
       [idOf('张伟'), 'co-visitor'],
     ]);

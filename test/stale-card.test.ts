@@ -71,8 +71,12 @@ describe('the stand-in, like Feishu’s client', () => {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     s.setWebhook(`http://127.0.0.1:${(server.address() as AddressInfo).port}/cb`);
     const send = async (card: object) =>
-      (await sdkClient(s!).im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'interactive', content: JSON.stringify(card) } })).data
-        ?.message_id as string;
+      (
+        await sdkClient(s!).im.v1.message.create({
+          params: { receive_id_type: 'open_id' },
+          data: { receive_id: ALICE.openId, msg_type: 'interactive', content: JSON.stringify(card) },
+        })
+      ).data?.message_id as string;
     return { clock, received, send, standIn: s };
   }
 

@@ -23,7 +23,29 @@ afterEach(async () => {
 });
 
 /** 2026's days off inside the windows, from the State Council's arrangement. */
-const HOLIDAYS_2026 = new Set(['2026-04-04', '2026-04-05', '2026-04-06', '2026-05-01', '2026-05-02', '2026-05-03', '2026-05-04', '2026-05-05', '2026-06-19', '2026-06-20', '2026-06-21', '2026-09-25', '2026-09-26', '2026-09-27', '2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06', '2026-10-07']);
+const HOLIDAYS_2026 = new Set([
+  '2026-04-04',
+  '2026-04-05',
+  '2026-04-06',
+  '2026-05-01',
+  '2026-05-02',
+  '2026-05-03',
+  '2026-05-04',
+  '2026-05-05',
+  '2026-06-19',
+  '2026-06-20',
+  '2026-06-21',
+  '2026-09-25',
+  '2026-09-26',
+  '2026-09-27',
+  '2026-10-01',
+  '2026-10-02',
+  '2026-10-03',
+  '2026-10-04',
+  '2026-10-05',
+  '2026-10-06',
+  '2026-10-07',
+]);
 const MAKE_UP_2026 = new Set(['2026-05-09', '2026-09-20', '2026-10-10']);
 const workingDay = (day: string) => MAKE_UP_2026.has(day) || (!HOLIDAYS_2026.has(day) && ![0, 6].includes(new Date(`${day}T12:00:00Z`).getUTCDay()));
 
@@ -58,7 +80,11 @@ const titled = (name: string, re: RegExp) =>
     .filter((c) => re.test(c.title))
     .map((c) => `${c.day.slice(5)} ${c.title}`);
 
-const groupCards = () => h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'interactive').map((m) => cardText(m.content));
+const groupCards = () =>
+  h.standIn
+    .messagesIn(DEMO_BRANCH_CHAT_ID)
+    .filter((m) => m.msgType === 'interactive')
+    .map((m) => cardText(m.content));
 
 const ONCE = /^(提醒|逾期未交)：/;
 const CLAIMED = /^走访(进度提醒|任务)/;
@@ -70,8 +96,15 @@ describe('a whole term of seed 000 (微行动 2026, end-of-term meeting Friday 3
   const day = (d: string) => `${d} +0800`;
 
   async function fromCard(name: string, title: RegExp, label: string, form?: Record<string, unknown>) {
-    const card = cardsReceived(h, name).filter((c) => title.test(c.title)).at(-1);
-    expect(card, `${name}: a card titled ${title}; got ${cardsReceived(h, name).slice(-3).map((c) => c.title)} / ${h.textsTo(name).slice(-2)}`).toBeDefined();
+    const card = cardsReceived(h, name)
+      .filter((c) => title.test(c.title))
+      .at(-1);
+    expect(
+      card,
+      `${name}: a card titled ${title}; got ${cardsReceived(h, name)
+        .slice(-3)
+        .map((c) => c.title)} / ${h.textsTo(name).slice(-2)}`,
+    ).toBeDefined();
     const r = await h.click(name, card!.messageId, label, form);
     expect(r.toast?.type, `${name} ${label}: ${r.toast?.content}`).not.toBe('error');
     return card!;
@@ -79,11 +112,25 @@ describe('a whole term of seed 000 (微行动 2026, end-of-term meeting Friday 3
 
   async function visit(name: string, today: string) {
     await h.say(name, '/走访');
-    const list = cardsReceived(h, name).filter((c) => c.title.startsWith('我的走访对象')).at(-1)!;
+    const list = cardsReceived(h, name)
+      .filter((c) => c.title.startsWith('我的走访对象'))
+      .at(-1)!;
     await h.click(name, list.messageId, '记录走访');
     const ok = await h.click(name, list.messageId, '提交', {
-      visitedOn: day(today), mode: 'in-person', place: 'home', coVisitors: [], summary: '学习认真', situation: '父母外出务工', purpose: '了解生活情况',
-      content: '与祖父母交流', reflection: '', 'q_satisfaction': '5', 'q_study-at-home': '很好', opinions: '', followUp: 'none', noGifts: 'yes',
+      visitedOn: day(today),
+      mode: 'in-person',
+      place: 'home',
+      coVisitors: [],
+      summary: '学习认真',
+      situation: '父母外出务工',
+      purpose: '了解生活情况',
+      content: '与祖父母交流',
+      reflection: '',
+      q_satisfaction: '5',
+      'q_study-at-home': '很好',
+      opinions: '',
+      followUp: 'none',
+      noGifts: 'yes',
     });
     expect(ok.toast?.type, ok.toast?.content).toBe('success');
   }
@@ -101,12 +148,28 @@ describe('a whole term of seed 000 (微行动 2026, end-of-term meeting Friday 3
     await h.say(name, '/心得');
     await openAndSubmit(name, /^心得与感人故事$/, '写感人故事', { title: '一次家访', body: '孩子的奶奶拉着我的手说了很久。' });
     await h.say(name, '/体验');
-    await fromCard(name, /^做一天中职学生/, '提交', { dayOn: day(today), hygieneDuty: '陪学生值日', morningExercise: '一起出操', lunch: '排队就餐', other: '', problems: '', issues: '' });
+    await fromCard(name, /^做一天中职学生/, '提交', {
+      dayOn: day(today),
+      hygieneDuty: '陪学生值日',
+      morningExercise: '一起出操',
+      lunch: '排队就餐',
+      other: '',
+      problems: '',
+      issues: '',
+    });
   }
 
   const dormRecord = {
-    headName: '赵小明', headClass: '2024级机电1班', headcount: '6', members: '赵小明（2024级机电1班）等 6 人', pastEnvironment: '较乱', pastProperty: '完好',
-    pastHygiene: '一般', pastSafety: '无隐患', suggestions: '每周整理内务', presentState: '整洁有序',
+    headName: '赵小明',
+    headClass: '2024级机电1班',
+    headcount: '6',
+    members: '赵小明（2024级机电1班）等 6 人',
+    pastEnvironment: '较乱',
+    pastProperty: '完好',
+    pastHygiene: '一般',
+    pastSafety: '无隐患',
+    suggestions: '每周整理内务',
+    presentState: '整洁有序',
   };
 
   it('sends every reminder and digest once, on working days in the daytime, and none after the work is done', async () => {
@@ -118,8 +181,18 @@ describe('a whole term of seed 000 (微行动 2026, end-of-term meeting Friday 3
       ]),
       sheetFromValues(
         'targets',
-        [['孙小红', '刘芳'], ['周小刚', '刘芳'], ['吴小强', '黄志强'], ['郑小军', '黄志强']].map(([name, visitor]) => ({
-          kind: '学生家庭', name: name!, className: '2024级机电1班', category: '送爱上门', subKind: '留守学生', visitor: visitor!,
+        [
+          ['孙小红', '刘芳'],
+          ['周小刚', '刘芳'],
+          ['吴小强', '黄志强'],
+          ['郑小军', '黄志强'],
+        ].map(([name, visitor]) => ({
+          kind: '学生家庭',
+          name: name!,
+          className: '2024级机电1班',
+          category: '送爱上门',
+          subKind: '留守学生',
+          visitor: visitor!,
         })),
       ),
     ];
@@ -131,7 +204,17 @@ describe('a whole term of seed 000 (微行动 2026, end-of-term meeting Friday 3
         await fromCard('王建国', /^环境责任区报表/, '提交', ZONE_FORM);
       }
       if (cardsReceived(h, '刘芳').some((c) => c.day === today && c.title.startsWith('宿舍关爱检查'))) {
-        await openAndSubmit('刘芳', /^宿舍关爱检查/, '现在填写', { checkedOn: day(today), hygiene: 'good', smoking: 'no', electricity: 'no', property: 'no', safety: 'no', storyShared: 'yes', notes: '', toLedger: 'no' });
+        await openAndSubmit('刘芳', /^宿舍关爱检查/, '现在填写', {
+          checkedOn: day(today),
+          hygiene: 'good',
+          smoking: 'no',
+          electricity: 'no',
+          property: 'no',
+          safety: 'no',
+          storyShared: 'yes',
+          notes: '',
+          toLedger: 'no',
+        });
       }
       if (today === '2026-04-01') await writeUp('王建国', today);
       if (today === '2026-04-08' || today === '2026-04-09') await visit('刘芳', today);
@@ -186,7 +269,13 @@ describe('a whole term of seed 000 (微行动 2026, end-of-term meeting Friday 3
     // Claimed targets: 刘芳 visited both in April and hears nothing; 黄志强 visited neither:
     // behind pace by mid-June (63 of the term's 117 working days), then the deadline's stages.
     expect(titled('刘芳', CLAIMED)).toEqual([]);
-    expect(titled('黄志强', CLAIMED)).toEqual(['06-15 走访进度提醒', '06-18 走访任务即将截止', '06-26 走访任务即将截止', '07-02 走访任务即将截止', '07-06 走访任务已逾期']);
+    expect(titled('黄志强', CLAIMED)).toEqual([
+      '06-15 走访进度提醒',
+      '06-18 走访任务即将截止',
+      '06-26 走访任务即将截止',
+      '07-02 走访任务即将截止',
+      '07-06 走访任务已逾期',
+    ]);
 
     // The admin hears privately once, three working days after the overdue notices.
     const escalation = cardsReceived(h, '陈立华').filter((c) => c.title.startsWith('逾期未完成'));
@@ -197,7 +286,14 @@ describe('a whole term of seed 000 (微行动 2026, end-of-term meeting Friday 3
     // The group: a weekly digest for each of the 24 weeks, a monthly one for March to August, the weekly overdue lists.
     const digests = groupCards();
     expect(digests.filter((t) => t.includes('党支部周报 · 第'))).toHaveLength(24);
-    expect(digests.filter((t) => t.includes('党支部月报 ·')).map((t) => /党支部月报 · (\S+)/.exec(t)![1])).toEqual(['2026年3月', '2026年4月', '2026年5月', '2026年6月', '2026年7月', '2026年8月']);
+    expect(digests.filter((t) => t.includes('党支部月报 ·')).map((t) => /党支部月报 · (\S+)/.exec(t)![1])).toEqual([
+      '2026年3月',
+      '2026年4月',
+      '2026年5月',
+      '2026年6月',
+      '2026年7月',
+      '2026年8月',
+    ]);
     expect(h.groupTexts().filter((t) => t.startsWith('【环境责任区报表】'))).toHaveLength(24);
     const week1 = digests.find((t) => t.includes('党支部周报 · 第1周'))!;
     expect(week1).toContain('已提交 **1/4**（按时 1，补交 0）');
@@ -241,11 +337,25 @@ describe('a whole year of seed 002 (三大一实干 2026: monthly quotas, three 
   async function visits(name: string, today: string, count: number) {
     for (let i = 0; i < count; i++) {
       await h.say(name, '/走访');
-      const list = cardsReceived(h, name).filter((c) => c.title.startsWith('我的走访对象')).at(-1)!;
+      const list = cardsReceived(h, name)
+        .filter((c) => c.title.startsWith('我的走访对象'))
+        .at(-1)!;
       await h.click(name, list.messageId, '记录走访');
       const ok = await h.click(name, list.messageId, '提交', {
-        visitedOn: `${today} +0800`, mode: 'in-person', place: 'home', coVisitors: [], summary: '情况良好', situation: '家庭和睦', purpose: '了解情况',
-        content: '交流学校发展', reflection: '', 'q_satisfaction': '5', 'q_study-at-home': '很好', opinions: '', followUp: 'none', noGifts: 'yes',
+        visitedOn: `${today} +0800`,
+        mode: 'in-person',
+        place: 'home',
+        coVisitors: [],
+        summary: '情况良好',
+        situation: '家庭和睦',
+        purpose: '了解情况',
+        content: '交流学校发展',
+        reflection: '',
+        q_satisfaction: '5',
+        'q_study-at-home': '很好',
+        opinions: '',
+        followUp: 'none',
+        noGifts: 'yes',
       });
       expect(ok.toast?.type, ok.toast?.content).toBe('success');
     }
@@ -303,4 +413,3 @@ describe('a whole year of seed 002 (三大一实干 2026: monthly quotas, three 
     for (const t of digests) for (const student of ['刘班学生', '黄班学生', '家委甲']) expect(t).not.toContain(student);
   }, 300_000);
 });
-

@@ -87,7 +87,11 @@ describe('zone report over the webhook', () => {
     const [report] = zoneReportRows(h.db);
     expect(report!.revision).toBe(2);
     expect(report!.data.problems).toBe('二楼东侧灯管已报修');
-    const history = h.db.select().from(recordRevisions).where(and(eq(recordRevisions.recordType, 'zone-report'), eq(recordRevisions.recordId, report!.id))).all();
+    const history = h.db
+      .select()
+      .from(recordRevisions)
+      .where(and(eq(recordRevisions.recordType, 'zone-report'), eq(recordRevisions.recordId, report!.id)))
+      .all();
     expect(history.map((r) => (r.data as { problems: string }).problems)).toEqual(['二楼东侧灯管损坏', '二楼东侧灯管已报修']);
   });
 
@@ -116,7 +120,12 @@ describe('zone report over the webhook', () => {
     const staleSave = buttonValue(edit.card?.data, '保存修改');
     await h.click('王建国', card.messageId, '保存修改', { ...FORM, remarks: '周五补充' });
     // The form opened on version 1 is submitted after version 2 was saved.
-    const stale = await h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: staleSave, formValue: { ...FORM, remarks: '另一处修改' } });
+    const stale = await h.standIn.clickCard({
+      messageId: card.messageId,
+      operatorOpenId: h.openId('王建国'),
+      value: staleSave,
+      formValue: { ...FORM, remarks: '另一处修改' },
+    });
     expect(stale.toast?.content).toContain('这份记录在你打开后已被修改过（现为第 2 版）');
     expect(zoneReportRows(h.db).map((r) => [r.revision, r.data.remarks])).toEqual([[2, '周五补充']]);
   });
@@ -125,7 +134,10 @@ describe('zone report over the webhook', () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     await h.say('陈立华', '/请假 张伟 11-12 11-13 代班 李秀英');
     await pushWeek1();
-    const forZhang = h.cardsTo('李秀英').filter((c) => cardText(c.content).includes('环境责任区报表 · 第1周')).at(-1)!;
+    const forZhang = h
+      .cardsTo('李秀英')
+      .filter((c) => cardText(c.content).includes('环境责任区报表 · 第1周'))
+      .at(-1)!;
     // Monday before 09:00: the report is due, the leave is over.
     h.clock.set(cst('2026-11-16T08:30:00'));
     const filed = await h.click('李秀英', forZhang.messageId, '提交', FORM);
@@ -184,7 +196,12 @@ describe('zone report over the webhook', () => {
     expect((await h.runJob('zone-report-overdue')).queued).toBe(4);
     for (const name of ['李秀英', '张伟', '陈立华']) expect(cardText(latestCard(name).content)).toContain('还没有提交');
     // 王建国 filed: his cards are the week's form and the ledger item it raised, no reminder.
-    expect(h.cardsTo('王建国').map((c) => cardText(c.content)).join('\n')).not.toContain('还没有提交');
+    expect(
+      h
+        .cardsTo('王建国')
+        .map((c) => cardText(c.content))
+        .join('\n'),
+    ).not.toContain('还没有提交');
     expect(h.groupTexts()).toEqual([
       '【环境责任区报表】第1周（11/9–11/15）已截止：已提交 1/4，还有 3 位老师未提交：李秀英、张伟、陈立华。已分别私信提醒，请尽快补交。',
     ]);
@@ -221,8 +238,7 @@ describe('zone report over the webhook', () => {
 // Feishu delivers card callbacks on the long connection as "event" frames for some apps and as
 // "card" frames for others (使用长连接接收回调); the bot must answer both.
 describe.each(['event', 'card'] as const)('zone report over the long connection, clicks in "%s" frames', (cardFrames) => {
-  const startWs = (cardBudgetMs?: number) =>
-    startHarness({ transport: 'ws', at: cst('2026-11-11T10:00:00'), standInOptions: { cardFrames }, cardBudgetMs });
+  const startWs = (cardBudgetMs?: number) => startHarness({ transport: 'ws', at: cst('2026-11-11T10:00:00'), standInOptions: { cardFrames }, cardBudgetMs });
 
   it('pushes, submits and updates the card through WSClient', async () => {
     h = await startWs();

@@ -99,13 +99,21 @@ export const NO_CAMPAIGN: Refusal = { zh: '目前没有进行中的活动。', e
 /** `what`: the command refused (/汇总), or nothing for a button. */
 export const adminOnly = (what?: string): Refusal =>
   what ? { zh: `${what} 仅限党支部管理员使用。`, en: `${what} is for branch admins only.` } : { zh: '仅限党支部管理员使用。', en: 'For branch admins only.' };
-const GENERIC_FAILURE = '抱歉，处理时出了问题，请稍后再试；你填写的内容仍在卡片上，没有丢失。/ Something went wrong; please try again — your input is still on the card.';
+const GENERIC_FAILURE =
+  '抱歉，处理时出了问题，请稍后再试；你填写的内容仍在卡片上，没有丢失。/ Something went wrong; please try again — your input is still on the card.';
 const STALE_CARD = { zh: '这张卡片已失效，请输入 /进度 重新打开。', en: 'This card is no longer valid; type /progress to open a fresh one.' };
 
 export const bilingual = (m: { zh: string; en: string }): string => `${m.zh}\n${m.en}`;
 
 const UNSUPPORTED_TYPES: Record<string, string> = {
-  image: '图片', file: '文件', audio: '语音', media: '视频', sticker: '表情', interactive: '卡片', share_chat: '群名片', share_user: '个人名片',
+  image: '图片',
+  file: '文件',
+  audio: '语音',
+  media: '视频',
+  sticker: '表情',
+  interactive: '卡片',
+  share_chat: '群名片',
+  share_user: '个人名片',
 };
 
 /**
@@ -130,8 +138,7 @@ function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
 }
 
@@ -294,7 +301,13 @@ export class Router {
     const receiver = event.chatType === 'p2p' ? { openId: event.senderOpenId } : { chatId: event.chatId };
     // Keyed by the inbound message: a re-delivered message can never be answered twice.
     return (r: Reply) =>
-      this.deps.send({ dedupeKey: `reply:${event.messageId}:${n++}`, to: { replyTo: event.messageId, receiver }, purpose: 'reply', priority: 'interactive', ...r });
+      this.deps.send({
+        dedupeKey: `reply:${event.messageId}:${n++}`,
+        to: { replyTo: event.messageId, receiver },
+        purpose: 'reply',
+        priority: 'interactive',
+        ...r,
+      });
   }
 
   // Each entry point runs its handler as the answer to whoever sent the event (see asAnswer).
@@ -326,7 +339,9 @@ export class Router {
       }
       if (type !== 'text') {
         const kind = UNSUPPORTED_TYPES[type] ?? '这类';
-        await reply({ text: `暂时无法处理${kind}消息。请发送文字命令，例如 /进度；输入 /帮助 查看全部命令。\nThis kind of message is not supported yet; try /progress or /help.` });
+        await reply({
+          text: `暂时无法处理${kind}消息。请发送文字命令，例如 /进度；输入 /帮助 查看全部命令。\nThis kind of message is not supported yet; try /progress or /help.`,
+        });
         return;
       }
       const text = (event.text ?? '').trim();
@@ -344,7 +359,9 @@ export class Router {
         else await reply({ text: `在群里请带上斜杠：/${bare[1]}\nIn a group, commands need the slash: /${bare[1]}` });
         return;
       }
-      await reply({ text: '你好！我是走访助手。输入 /进度 查看自己的进度，输入 /帮助 查看全部命令。\nHi! Type /progress for your progress or /help for all commands.' });
+      await reply({
+        text: '你好！我是走访助手。输入 /进度 查看自己的进度，输入 /帮助 查看全部命令。\nHi! Type /progress for your progress or /help for all commands.',
+      });
     } catch (e) {
       await this.funnel(e, { where: 'message', messageId: event.messageId }, (msg) => reply({ text: msg }));
     }
@@ -391,7 +408,14 @@ export class Router {
     const reply = (r: Reply) =>
       this.deps.send({ dedupeKey: `menu:${event.key}:${n++}`, to: { openId: event.operatorOpenId }, purpose: 'reply', priority: 'interactive', ...r });
     const asMessage: InboundMessage = {
-      kind: 'message', key: event.key, messageId: event.key, chatId: '', chatType: 'p2p', senderOpenId: event.operatorOpenId, msgType: 'text', mentionsBot: true,
+      kind: 'message',
+      key: event.key,
+      messageId: event.key,
+      chatId: '',
+      chatType: 'p2p',
+      senderOpenId: event.operatorOpenId,
+      msgType: 'text',
+      mentionsBot: true,
     };
     try {
       await this.runCommand(name, '', asMessage, reply);
@@ -451,4 +475,3 @@ export class Router {
     await answer(GENERIC_FAILURE);
   }
 }
-

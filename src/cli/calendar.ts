@@ -9,7 +9,7 @@ import { command, group } from './command.js';
 export const calendarCommand = group('calendar', '校历 / the school calendar', [
   command({
     name: 'load',
-    summary: '载入一年的节假日与调休（JSON 文件）/ load a year\'s holidays and make-up workdays',
+    summary: "载入一年的节假日与调休（JSON 文件）/ load a year's holidays and make-up workdays",
     positionals: [
       {
         name: 'file',
@@ -30,7 +30,9 @@ export const calendarCommand = group('calendar', '校历 / the school calendar',
       try {
         const repo = new CampaignRepo(db);
         await repo.saveYear(year, args.file, clock.now());
-        io.out(`已载入 ${year.year} 年节假日 ${year.holidays.length} 天、调休上班 ${year.workdays.length} 天 / loaded ${year.year}: ${year.holidays.length} holidays, ${year.workdays.length} workdays`);
+        io.out(
+          `已载入 ${year.year} 年节假日 ${year.holidays.length} 天、调休上班 ${year.workdays.length} 天 / loaded ${year.year}: ${year.holidays.length} holidays, ${year.workdays.length} workdays`,
+        );
         const loaded = repo.loadedYears().map((y) => y.year);
         for (const { def } of await repo.all()) {
           const months = uncoveredMonths(def, loaded);

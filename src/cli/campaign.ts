@@ -12,7 +12,11 @@ import { CliError, command, group, type OptionSpec } from './command.js';
 
 const presetNames = PRESETS.map((p) => `${p.name}（${p.aliases[0]}）`).join('，');
 
-export const PRESET_OPTION = { type: 'string', value: '<名称>', help: `预设的名称或别名：${presetNames} / a preset's name or alias` } as const satisfies OptionSpec;
+export const PRESET_OPTION = {
+  type: 'string',
+  value: '<名称>',
+  help: `预设的名称或别名：${presetNames} / a preset's name or alias`,
+} as const satisfies OptionSpec;
 export const YEAR_OPTION = { type: 'string', value: 'YYYY', help: '年份，默认今年 / the year (default: this year)' } as const satisfies OptionSpec;
 
 export function presetNamed(name: string) {
@@ -61,7 +65,7 @@ export const campaignCommand = group('campaign', '活动 / campaigns', [
     summary: '按预设建立活动 / create a campaign from a preset',
     options: {
       preset: { ...PRESET_OPTION, required: true },
-      year: { ...YEAR_OPTION, help: '活动年份，默认今年 / the campaign\'s year (default: this year)' },
+      year: { ...YEAR_OPTION, help: "活动年份，默认今年 / the campaign's year (default: this year)" },
       id: { type: 'string', value: 'ID', help: '活动编号，默认由预设和年份组成 / the campaign id (default: preset and year)' },
       'branch-chat': { type: 'string', value: 'oc_…', help: '党支部群的 chat_id，默认 BRANCH_CHAT_ID / the branch group (default: BRANCH_CHAT_ID)' },
       'term-meeting': { type: 'string', value: 'YYYY-MM-DD', help: '学期总结会日期 / the day of the term meeting' },

@@ -69,7 +69,10 @@ export type Command = LeafCommand | CommandGroup;
 
 /** Refused input or a state the operator must change first: one line on stderr, exit 64 unless said. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 64) {
+  constructor(
+    message: string,
+    readonly exitCode = 64,
+  ) {
     super(message);
     this.name = 'CliError';
   }

@@ -35,7 +35,10 @@ export const seedDemoCommand = command({
   name: 'seed-demo',
   summary: '写入演示名单和活动 / load the demo roster and campaign',
   options: {
-    preset: { ...PRESET_OPTION, help: `${PRESET_OPTION.help}；给出时写入该预设的演示活动和完整的虚构名单（与沙箱相同）/ the preset's demo campaign and full synthetic roster, as the sandbox starts` },
+    preset: {
+      ...PRESET_OPTION,
+      help: `${PRESET_OPTION.help}；给出时写入该预设的演示活动和完整的虚构名单（与沙箱相同）/ the preset's demo campaign and full synthetic roster, as the sandbox starts`,
+    },
   },
   run: async (args, { io, clock, config }) => {
     const db = openDatabase(config().databasePath);
@@ -79,7 +82,8 @@ export const seedDistrictCommand = command({
       records: count('--records', args.records, DISTRICT_SIZE.records),
     };
     // An admin, a leader for each department of seed 002's table, and at least one class teacher.
-    if (size.teachers < 7) throw new CliError(`--teachers 至少为 7（1 位管理员、5 个部门各 1 位领导、至少 1 位班主任）/ --teachers must be at least 7: ${size.teachers}`);
+    if (size.teachers < 7)
+      throw new CliError(`--teachers 至少为 7（1 位管理员、5 个部门各 1 位领导、至少 1 位班主任）/ --teachers must be at least 7: ${size.teachers}`);
     const { databasePath } = config();
     const db = openDatabase(databasePath);
     try {

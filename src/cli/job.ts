@@ -63,7 +63,8 @@ export const jobCommand = group('job', '定时任务 / scheduled jobs', [
           throw scheduler.names().includes(args.name) ? e : new CliError(e.message);
         });
         ctx.io.out(`${args.name}: 新排队 ${result.queued} 条消息 / queued ${result.queued} new message(s)`);
-        if (args.name === 'digest' && !args.post) ctx.io.out('汇总已私信管理员；加 --post 才发到党支部群。/ Sent to the admins privately; add --post to post it to the group.');
+        if (args.name === 'digest' && !args.post)
+          ctx.io.out('汇总已私信管理员；加 --post 才发到党支部群。/ Sent to the admins privately; add --post to post it to the group.');
         const { lark, databasePath } = ctx.config();
         // One process sends per database, or together they could pass Feishu's 50 per second.
         const bot = lark && result.queued ? runningBot(databasePath) : null;

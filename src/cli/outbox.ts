@@ -30,7 +30,9 @@ function decision(name: 'release' | 'drop', summary: string) {
   return command({
     name,
     summary,
-    positionals: [{ name: 'ids', label: '编号…|all', variadic: true, help: '消息编号（见 zoufang outbox held），或 all / message ids (see zoufang outbox held), or all' }],
+    positionals: [
+      { name: 'ids', label: '编号…|all', variadic: true, help: '消息编号（见 zoufang outbox held），或 all / message ids (see zoufang outbox held), or all' },
+    ],
     run: (args, { io, config }) => {
       const ids = args.ids.length === 1 && args.ids[0] === 'all' ? 'all' : args.ids.map(Number);
       if (ids !== 'all' && ids.some((n) => !Number.isInteger(n) || n <= 0)) {

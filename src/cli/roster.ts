@@ -11,7 +11,11 @@ import { CliError, command, group, type OptionSpec } from './command.js';
 /** `zoufang template`, `zoufang import` and `zoufang roster status`: the roster from a terminal. */
 
 const KINDS = SHEET_KINDS.map((k) => `${k} ${SHEETS[k].title}`).join(' | ');
-const CAMPAIGN_OPTION = { type: 'string', value: 'ID', help: '活动编号（只有一个活动时可省略）/ the campaign (may be left out when there is one)' } as const satisfies OptionSpec;
+const CAMPAIGN_OPTION = {
+  type: 'string',
+  value: 'ID',
+  help: '活动编号（只有一个活动时可省略）/ the campaign (may be left out when there is one)',
+} as const satisfies OptionSpec;
 
 /** The campaign a command is about: the one named, else the only one stored. */
 async function pickCampaign(repo: CampaignRepo, id: string | undefined) {

@@ -34,7 +34,11 @@ export function currentHolders(conn: Conn, subjectType: SubjectType, subjectId: 
 /** Every current assignment of a campaign's subjects of one type, by subject: a bulk import reads them once, not per row. */
 export function currentHoldersByCampaign(conn: Conn, campaignId: string, subjectType: SubjectType): Map<number, Assignment[]> {
   const bySubject = new Map<number, Assignment[]>();
-  for (const a of conn.select().from(assignments).where(and(eq(assignments.campaignId, campaignId), eq(assignments.subjectType, subjectType), isNull(assignments.endedAt))).all()) {
+  for (const a of conn
+    .select()
+    .from(assignments)
+    .where(and(eq(assignments.campaignId, campaignId), eq(assignments.subjectType, subjectType), isNull(assignments.endedAt)))
+    .all()) {
     const list = bySubject.get(a.subjectId);
     if (list) list.push(a);
     else bySubject.set(a.subjectId, [a]);
@@ -47,22 +51,43 @@ export function currentHoldersByCampaign(conn: Conn, campaignId: string, subject
  * Run inside the caller's transaction so the check and the change are one step.
  */
 export function setHolders(
-  conn: Conn, campaignId: string, subjectType: SubjectType, subjectId: number, personIds: number[], meta: AssignmentMeta,
+  conn: Conn,
+  campaignId: string,
+  subjectType: SubjectType,
+  subjectId: number,
+  personIds: number[],
+  meta: AssignmentMeta,
   current: Assignment[] = currentHolders(conn, subjectType, subjectId),
 ): AssignmentChange {
   const change: AssignmentChange = { started: 0, ended: 0 };
   for (const a of current) {
     if (personIds.includes(a.personId)) continue;
-    conn.update(assignments).set({ endedAt: meta.at, endReason: meta.reason ?? null }).where(eq(assignments.id, a.id)).run();
+    conn
+      .update(assignments)
+      .set({ endedAt: meta.at, endReason: meta.reason ?? null })
+      .where(eq(assignments.id, a.id))
+      .run();
     change.ended++;
   }
   const missing = personIds.filter((personId) => !current.some((a) => a.personId === personId));
-  change.started = startHoldings(conn, campaignId, subjectType, missing.map((personId) => ({ subjectId, personId })), meta);
+  change.started = startHoldings(
+    conn,
+    campaignId,
+    subjectType,
+    missing.map((personId) => ({ subjectId, personId })),
+    meta,
+  );
   return change;
 }
 
 /** Starts holdings of subjects that have none yet (a bulk import's new targets), in one INSERT; returns how many. */
-export function startHoldings(conn: Conn, campaignId: string, subjectType: SubjectType, holds: Array<{ subjectId: number; personId: number }>, meta: AssignmentMeta): number {
+export function startHoldings(
+  conn: Conn,
+  campaignId: string,
+  subjectType: SubjectType,
+  holds: Array<{ subjectId: number; personId: number }>,
+  meta: AssignmentMeta,
+): number {
   if (!holds.length) return 0;
   conn
     .insert(assignments)
@@ -89,7 +114,9 @@ export class AssignmentRepo {
     return this.db
       .select({ id: assignments.subjectId })
       .from(assignments)
-      .where(and(eq(assignments.campaignId, campaignId), eq(assignments.subjectType, subjectType), eq(assignments.personId, personId), isNull(assignments.endedAt)))
+      .where(
+        and(eq(assignments.campaignId, campaignId), eq(assignments.subjectType, subjectType), eq(assignments.personId, personId), isNull(assignments.endedAt)),
+      )
       .all()
       .map((r) => r.id);
   }

@@ -21,12 +21,24 @@ export class LeaveRepo {
 
   /** A person's leave that shares a day with `start`–`end`. */
   async overlapping(personId: number, start: string, end: string): Promise<Leave | null> {
-    return this.db.select().from(leaves).where(and(eq(leaves.personId, personId), lte(leaves.startOn, end), gte(leaves.endOn, start))).get() ?? null;
+    return (
+      this.db
+        .select()
+        .from(leaves)
+        .where(and(eq(leaves.personId, personId), lte(leaves.startOn, end), gte(leaves.endOn, start)))
+        .get() ?? null
+    );
   }
 
   /** The leave a person is on, on a date. */
   async on(personId: number, date: string): Promise<Leave | null> {
-    return this.db.select().from(leaves).where(and(eq(leaves.personId, personId), lte(leaves.startOn, date), gte(leaves.endOn, date))).get() ?? null;
+    return (
+      this.db
+        .select()
+        .from(leaves)
+        .where(and(eq(leaves.personId, personId), lte(leaves.startOn, date), gte(leaves.endOn, date)))
+        .get() ?? null
+    );
   }
 
   /**

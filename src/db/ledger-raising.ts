@@ -2,7 +2,6 @@ import { and, eq } from 'drizzle-orm';
 import type { Tx } from './index.js';
 import { ledgerEvents, ledgerItems, type LedgerItem, type LedgerRaiser, type RecordForm } from './schema.js';
 
-
 /** A ledger item a record opens: who raised it and what they said. */
 export interface RaisedIssue {
   raisedBy: LedgerRaiser;
@@ -43,7 +42,12 @@ export interface Raising {
  * or to the admins' triage queue (`announceLedger`), once the transaction has committed.
  */
 export function raiseIssues(tx: Tx, r: Raising): LedgerItem[] {
-  const items = tx.select().from(ledgerItems).where(and(eq(ledgerItems.recordId, r.source.recordId), eq(ledgerItems.source, r.source.form))).orderBy(ledgerItems.id).all();
+  const items = tx
+    .select()
+    .from(ledgerItems)
+    .where(and(eq(ledgerItems.recordId, r.source.recordId), eq(ledgerItems.source, r.source.form)))
+    .orderBy(ledgerItems.id)
+    .all();
   const issues = r.key === 'record' ? r.issues.slice(0, 1) : r.issues;
   const known = new Set(items.map((l) => l.text));
   const stated = new Set(issues.map((i) => i.text));
@@ -54,16 +58,31 @@ export function raiseIssues(tx: Tx, r: Raising): LedgerItem[] {
     known.add(issue.text);
     const earlier = reworded.shift();
     if (earlier) {
-      tx.update(ledgerItems).set({ text: issue.text, raisedBy: issue.raisedBy, category: issue.category, updatedAt: r.at }).where(eq(ledgerItems.id, earlier.id)).run();
-      tx.insert(ledgerEvents).values({ itemId: earlier.id, at: r.at, actorId: r.authorId, kind: 'reworded', note: `原为：${earlier.text}` }).run();
+      tx.update(ledgerItems)
+        .set({ text: issue.text, raisedBy: issue.raisedBy, category: issue.category, updatedAt: r.at })
+        .where(eq(ledgerItems.id, earlier.id))
+        .run();
+      tx.insert(ledgerEvents)
+        .values({ itemId: earlier.id, at: r.at, actorId: r.authorId, kind: 'reworded', note: `原为：${earlier.text}` })
+        .run();
       continue;
     }
     raised.push(
       tx
         .insert(ledgerItems)
         .values({
-          campaignId: r.campaignId, recordId: r.source.recordId, source: r.source.form, raisedBy: issue.raisedBy, text: issue.text, category: issue.category,
-          ownerId: issue.forSchool ? null : r.ownerId, createdBy: r.authorId, dueOn: r.dueOn ?? null, status: 'open', createdAt: r.at, updatedAt: r.at,
+          campaignId: r.campaignId,
+          recordId: r.source.recordId,
+          source: r.source.form,
+          raisedBy: issue.raisedBy,
+          text: issue.text,
+          category: issue.category,
+          ownerId: issue.forSchool ? null : r.ownerId,
+          createdBy: r.authorId,
+          dueOn: r.dueOn ?? null,
+          status: 'open',
+          createdAt: r.at,
+          updatedAt: r.at,
         })
         .returning()
         .get(),

@@ -20,7 +20,11 @@ export class PeopleRepo {
 
   /** Everyone with this name, or with this (normalised) mobile. */
   async byNameOrMobile(name: string, mobile: string): Promise<Person[]> {
-    return this.db.select().from(people).where(or(eq(people.name, name), eq(people.mobile, mobile))).all();
+    return this.db
+      .select()
+      .from(people)
+      .where(or(eq(people.name, name), eq(people.mobile, mobile)))
+      .all();
   }
 
   async named(name: string): Promise<Person[]> {

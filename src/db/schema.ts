@@ -46,7 +46,9 @@ export const schoolClasses = sqliteTable(
   'school_classes',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     grade: integer('grade'),
     studentCount: integer('student_count'),
@@ -67,7 +69,9 @@ export const dorms = sqliteTable(
   'dorms',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
     building: text('building').notNull(),
     room: text('room').notNull(),
     headName: text('head_name'),
@@ -83,7 +87,9 @@ export const zones = sqliteTable(
   'zones',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     linkedClass: text('linked_class'),
     createdAt: createdAt(),
@@ -102,7 +108,9 @@ export const targets = sqliteTable(
   'targets',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
     /** `student:<class>:<name>` for students, `<kind>:<name>` otherwise: the roster's upsert key. */
     naturalKey: text('natural_key').notNull(),
     kind: text('kind').notNull(),
@@ -142,10 +150,14 @@ export const assignments = sqliteTable(
   'assignments',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
     subjectType: text('subject_type', { enum: SUBJECT_TYPES }).notNull(),
     subjectId: integer('subject_id').notNull(),
-    personId: integer('person_id').notNull().references(() => people.id),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
     via: text('via', { enum: ['import', 'claim', 'admin'] }).notNull(),
     assignedBy: integer('assigned_by').references(() => people.id),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }).notNull(),
@@ -177,7 +189,9 @@ export const records = sqliteTable(
   'records',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
     form: text('form', { enum: RECORD_FORMS }).notNull(),
     subjectType: text('subject_type', { enum: RECORD_SUBJECTS }).notNull(),
     subjectId: integer('subject_id').notNull(),
@@ -187,7 +201,9 @@ export const records = sqliteTable(
      * records repeat freely (visits, suggestions).
      */
     periodKey: text('period_key'),
-    authorId: integer('author_id').notNull().references(() => people.id),
+    authorId: integer('author_id')
+      .notNull()
+      .references(() => people.id),
     /** The day it happened (visit date, student day, check day), local 'YYYY-MM-DD'. */
     occurredOn: text('occurred_on').notNull(),
     data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
@@ -217,8 +233,12 @@ export const records = sqliteTable(
 export const recordVisitors = sqliteTable(
   'record_visitors',
   {
-    recordId: integer('record_id').notNull().references(() => records.id, { onDelete: 'cascade' }),
-    personId: integer('person_id').notNull().references(() => people.id),
+    recordId: integer('record_id')
+      .notNull()
+      .references(() => records.id, { onDelete: 'cascade' }),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
     role: text('role', { enum: ['author', 'co-visitor'] }).notNull(),
   },
   (t) => [uniqueIndex('record_visitors_uq').on(t.recordId, t.personId), index('record_visitors_person_idx').on(t.personId)],
@@ -235,7 +255,9 @@ export const photos = sqliteTable(
   'photos',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    personId: integer('person_id').notNull().references(() => people.id),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
     recordId: integer('record_id').references(() => records.id, { onDelete: 'set null' }),
     messageId: text('message_id').notNull(),
     imageKey: text('image_key').notNull(),
@@ -257,7 +279,9 @@ export const photos = sqliteTable(
 export const recordDrafts = sqliteTable(
   'record_drafts',
   {
-    personId: integer('person_id').notNull().references(() => people.id),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
     form: text('form', { enum: RECORD_FORMS }).notNull(),
     subjectType: text('subject_type', { enum: RECORD_SUBJECTS }).notNull(),
     subjectId: integer('subject_id').notNull(),
@@ -282,7 +306,9 @@ export const ledgerItems = sqliteTable(
   'ledger_items',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
     /** The record it came from (null when opened by hand). */
     recordId: integer('record_id').references(() => records.id, { onDelete: 'set null' }),
     source: text('source', { enum: [...RECORD_FORMS, 'manual'] }).notNull(),
@@ -306,10 +332,25 @@ export const ledgerItems = sqliteTable(
     /** `<owner id>:<due date>` the owner was last told is overdue, so each owner hears once per due date. */
     overdueNoticed: text('overdue_noticed'),
   },
-  (t) => [index('ledger_owner_idx').on(t.ownerId, t.status), index('ledger_campaign_idx').on(t.campaignId, t.status), index('ledger_record_idx').on(t.recordId)],
+  (t) => [
+    index('ledger_owner_idx').on(t.ownerId, t.status),
+    index('ledger_campaign_idx').on(t.campaignId, t.status),
+    index('ledger_record_idx').on(t.recordId),
+  ],
 );
 
-export const LEDGER_EVENT_KINDS = ['assigned', 'accepted', 'started', 'resolved', 'transferred', 'closed', 'sent-back', 'reopened', 'escalated', 'reworded'] as const;
+export const LEDGER_EVENT_KINDS = [
+  'assigned',
+  'accepted',
+  'started',
+  'resolved',
+  'transferred',
+  'closed',
+  'sent-back',
+  'reopened',
+  'escalated',
+  'reworded',
+] as const;
 export type LedgerEventKind = (typeof LEDGER_EVENT_KINDS)[number];
 
 /** A ledger item's history: every change of state or owner, with who made it and why. */
@@ -317,7 +358,9 @@ export const ledgerEvents = sqliteTable(
   'ledger_events',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    itemId: integer('item_id').notNull().references(() => ledgerItems.id, { onDelete: 'cascade' }),
+    itemId: integer('item_id')
+      .notNull()
+      .references(() => ledgerItems.id, { onDelete: 'cascade' }),
     at: integer('at', { mode: 'timestamp_ms' }).notNull(),
     /** Null when the bot itself acted (an overdue item escalated to the admins). */
     actorId: integer('actor_id').references(() => people.id),
@@ -344,7 +387,9 @@ export const leaves = sqliteTable(
   'leaves',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    personId: integer('person_id').notNull().references(() => people.id),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
     /** Local dates, inclusive. */
     startOn: text('start_on').notNull(),
     endOn: text('end_on').notNull(),
@@ -360,8 +405,12 @@ export const reminderSnoozes = sqliteTable(
   'reminder_snoozes',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    personId: integer('person_id').notNull().references(() => people.id),
-    campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
     /** The obligation and stage the reminder was about (`once:reflection:term-1:p12@before-7`). */
     reminderKey: text('reminder_key').notNull(),
     snoozedAt: integer('snoozed_at', { mode: 'timestamp_ms' }).notNull(),

@@ -72,7 +72,11 @@ function phoneSource(r: Random, firstBlock: number): () => string {
  * (one admin, ten leaders per department per thousand teachers, the rest class
  * teachers) and targets, each with its visitor. Pure in (definition, size, seed).
  */
-export function generateDistrictRoster(def: CampaignDefinition, size: Pick<DistrictSize, 'teachers' | 'targets'>, seed = 2): Required<Pick<WorkbookRows, 'classes' | 'members' | 'targets'>> {
+export function generateDistrictRoster(
+  def: CampaignDefinition,
+  size: Pick<DistrictSize, 'teachers' | 'targets'>,
+  seed = 2,
+): Required<Pick<WorkbookRows, 'classes' | 'members' | 'targets'>> {
   const r = new Random(mulberry32(seed));
   const adults = new Set<string>();
   const memberPhone = phoneSource(r, 2);
@@ -116,7 +120,15 @@ export function generateDistrictRoster(def: CampaignDefinition, size: Pick<Distr
     const count = Math.round((adultTotal * (k.expectedCount ?? 5)) / adultWeight);
     const visitors = leadersOf(DEPARTMENT_OF_KIND[k.key] ?? '');
     for (let i = 0; i < count; i++) {
-      out.push(completeRow('targets', { kind: k.name, name: uniqueName(r, adults), phone: targetPhone(), address: k.place === 'other' ? address(r) : '', visitor: nextOf(k.key, visitors)?.name ?? '' }));
+      out.push(
+        completeRow('targets', {
+          kind: k.name,
+          name: uniqueName(r, adults),
+          phone: targetPhone(),
+          address: k.place === 'other' ? address(r) : '',
+          visitor: nextOf(k.key, visitors)?.name ?? '',
+        }),
+      );
     }
   }
   const leaderKind = kinds.find((k) => k.key === 'student-leader');
@@ -146,7 +158,9 @@ export function generateDistrictRoster(def: CampaignDefinition, size: Pick<Distr
   }
 
   return {
-    classes: classNames.map((name) => completeRow('classes', { name, grade: name.match(/(\d)年级/)?.[1] ?? '', studentCount: String(STUDENTS_PER_CLASS + LEADERS_PER_CLASS) })),
+    classes: classNames.map((name) =>
+      completeRow('classes', { name, grade: name.match(/(\d)年级/)?.[1] ?? '', studentCount: String(STUDENTS_PER_CLASS + LEADERS_PER_CLASS) }),
+    ),
     members: members.map((m) =>
       completeRow('members', {
         name: m.name,
@@ -208,7 +222,14 @@ export async function seedDistrict(db: Db, now: Date, size: DistrictSize = DISTR
  * A term of visits up to `now` by the visitors an imported district roster
  * names (`rows`, as generated, or reshaped by a test), written in bulk.
  */
-export async function seedDistrictVisits(db: Db, def: CampaignDefinition, rows: ReturnType<typeof generateDistrictRoster>, now: Date, recordTotal: number, seed = 2): Promise<DistrictSummary> {
+export async function seedDistrictVisits(
+  db: Db,
+  def: CampaignDefinition,
+  rows: ReturnType<typeof generateDistrictRoster>,
+  now: Date,
+  recordTotal: number,
+  seed = 2,
+): Promise<DistrictSummary> {
   const r = new Random(mulberry32(seed + 1));
   const everyone = db.select({ id: people.id, name: people.name, mobile: people.mobile, roles: people.roles }).from(people).all();
   const byName = new Map(everyone.map((p) => [p.name, p.id]));
@@ -226,7 +247,8 @@ export async function seedDistrictVisits(db: Db, def: CampaignDefinition, rows: 
     else held.set(visitor, [{ id: stored.id, kind: stored.kind }]);
   }
   const visitors = [...held.keys()];
-  if (!visitors.length && recordTotal > 0) throw new Error(`没有任何走访对象分到了老师：${rows.members.length} 位老师太少 / no target has a visitor: too few teachers`);
+  if (!visitors.length && recordTotal > 0)
+    throw new Error(`没有任何走访对象分到了老师：${rows.members.length} 位老师太少 / no target has a visitor: too few teachers`);
   const tz = def.timezone;
   const today = inZone(now, tz).startOf('day');
   const monthStart = today.startOf('month');
@@ -251,13 +273,38 @@ export async function seedDistrictVisits(db: Db, def: CampaignDefinition, rows: 
       const coVisitor = r.chance(0.15) ? visitors[r.int(0, visitors.length - 1)] : undefined;
       const coVisitors = coVisitor && coVisitor !== author ? [coVisitor] : [];
       const opinion = r.chance(0.04) ? '希望学校多组织家长开放日。' : '';
-      const data = { visitedOn, mode: r.chance(0.7) ? 'in-person' : 'phone', place: place(target.kind), coVisitors: coVisitors.map(String), ...VISIT_DATA, opinions: opinion };
+      const data = {
+        visitedOn,
+        mode: r.chance(0.7) ? 'in-person' : 'phone',
+        place: place(target.kind),
+        coVisitors: coVisitors.map(String),
+        ...VISIT_DATA,
+        opinions: opinion,
+      };
       const { id } = tx
         .insert(records)
-        .values({ campaignId: def.id, form: 'visit', subjectType: 'target', subjectId: target.id, periodKey: null, authorId: author, occurredOn: visitedOn, data, ...visitColumns('visit', data), submittedAt, late: false, updatedAt: submittedAt })
+        .values({
+          campaignId: def.id,
+          form: 'visit',
+          subjectType: 'target',
+          subjectId: target.id,
+          periodKey: null,
+          authorId: author,
+          occurredOn: visitedOn,
+          data,
+          ...visitColumns('visit', data),
+          submittedAt,
+          late: false,
+          updatedAt: submittedAt,
+        })
         .returning({ id: records.id })
         .get();
-      tx.insert(recordVisitors).values([{ recordId: id, personId: author, role: 'author' as const }, ...coVisitors.map((p) => ({ recordId: id, personId: p, role: 'co-visitor' as const }))]).run();
+      tx.insert(recordVisitors)
+        .values([
+          { recordId: id, personId: author, role: 'author' as const },
+          ...coVisitors.map((p) => ({ recordId: id, personId: p, role: 'co-visitor' as const })),
+        ])
+        .run();
       recordCount++;
       if (opinion) {
         // Most opinions raised earlier in the term are closed out; recent ones are still being worked on.
@@ -265,9 +312,20 @@ export async function seedDistrictVisits(db: Db, def: CampaignDefinition, rows: 
         const closedAt = closed ? dayjs(submittedAt).add(r.int(1, 30), 'day').toDate() : null;
         tx.insert(ledgerItems)
           .values({
-            campaignId: def.id, recordId: id, source: 'visit', raisedBy: 'parent', text: opinion, category: '家长意见', ownerId: author,
-            dueOn: day.add(14, 'day').format('YYYY-MM-DD'), status: closed ? 'closed' : 'open', createdAt: submittedAt, updatedAt: closedAt ?? submittedAt,
-            resolution: closed ? '已落实并回复家长。' : null, resolvedAt: closedAt, closedAt,
+            campaignId: def.id,
+            recordId: id,
+            source: 'visit',
+            raisedBy: 'parent',
+            text: opinion,
+            category: '家长意见',
+            ownerId: author,
+            dueOn: day.add(14, 'day').format('YYYY-MM-DD'),
+            status: closed ? 'closed' : 'open',
+            createdAt: submittedAt,
+            updatedAt: closedAt ?? submittedAt,
+            resolution: closed ? '已落实并回复家长。' : null,
+            resolvedAt: closedAt,
+            closedAt,
           })
           .run();
         ledgerCount++;
@@ -276,5 +334,12 @@ export async function seedDistrictVisits(db: Db, def: CampaignDefinition, rows: 
   });
 
   const admin = everyone.find((p) => p.roles.includes('admin'));
-  return { people: everyone.length, targets: targetRows.length, records: recordCount, ledgerItems: ledgerCount, adminOpenId: districtOpenId(admin!.mobile!), roster: rows };
+  return {
+    people: everyone.length,
+    targets: targetRows.length,
+    records: recordCount,
+    ledgerItems: ledgerCount,
+    adminOpenId: districtOpenId(admin!.mobile!),
+    roster: rows,
+  };
 }

@@ -16,7 +16,6 @@ import { address, cnGrade, mulberry32, NumberBlock, personName, Random, uniqueNa
 
 export type DemoRoster = Record<SheetKind, Array<Record<string, string>>>;
 
-
 interface Major {
   name: string;
   department: string;
@@ -36,7 +35,17 @@ const MAJORS: Major[] = [
 const FIRM_PREFIXES = ['鸿达', '恒信', '华拓', '启航', '瑞丰', '联创', '德润', '新程', '宏远', '众和'];
 const OFFICES = ['学生处', '教务处', '实训处', '办公室', '总务处', '招生就业处', '团委'];
 
-const EXTRA_ZONES = ['实训楼B栋一至四楼', '图书馆及周边', '行政楼前广场', '篮球场及羽毛球场', '校门口及停车场', '第二食堂周边', '艺术楼及连廊', '5号宿舍楼外围', '体育馆'];
+const EXTRA_ZONES = [
+  '实训楼B栋一至四楼',
+  '图书馆及周边',
+  '行政楼前广场',
+  '篮球场及羽毛球场',
+  '校门口及停车场',
+  '第二食堂周边',
+  '艺术楼及连廊',
+  '5号宿舍楼外围',
+  '体育馆',
+];
 
 /** Short, private and invented; the sub-kind decides the story. */
 const REASONS: Array<[RegExp, string[]]> = [
@@ -145,9 +154,18 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
   // ── members ──
   const members: Member[] = [];
   const listed = def.departments;
-  const castDepartment = (d: string | undefined) => (listed.length && !listed.includes(d ?? '') ? listed[0]! : d ?? '');
+  const castDepartment = (d: string | undefined) => (listed.length && !listed.includes(d ?? '') ? listed[0]! : (d ?? ''));
   for (const p of DEMO_PEOPLE) {
-    members.push({ name: p.name, mobile: p.mobile, email: '', roles: p.roles as Role[], department: castDepartment(p.department), classesTaught: [], classLed: '', classDeputy: '' });
+    members.push({
+      name: p.name,
+      mobile: p.mobile,
+      email: '',
+      roles: p.roles as Role[],
+      department: castDepartment(p.department),
+      classesTaught: [],
+      classLed: '',
+      classDeputy: '',
+    });
   }
   const add = (roles: Role[], department: string, classesTaught: string[] = [], classLed = '', classDeputy = '') => {
     const m: Member = {
@@ -164,7 +182,10 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
     return m;
   };
   const someClasses = (pool: ClassInfo[], min: number, max: number) =>
-    r.shuffle(pool).slice(0, r.int(min, max)).map((c) => c.name);
+    r
+      .shuffle(pool)
+      .slice(0, r.int(min, max))
+      .map((c) => c.name);
   const office = () => (listed.length ? r.pick(listed) : r.pick(OFFICES));
   const cadresWanted = def.zoneReport.enabled ? 5 : 0;
 
@@ -214,8 +235,7 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
     const carers = [...party.filter((m) => cast.has(m.name)), ...r.shuffle(party.filter((m) => !cast.has(m.name)))];
     let nextCarer = 0;
     const taken = new Map<ClassInfo, Set<string>>();
-    const free = (c: ClassInfo, male: boolean | undefined) =>
-      c.students.filter((s) => !taken.get(c)?.has(s.name) && (male === undefined || s.male === male));
+    const free = (c: ClassInfo, male: boolean | undefined) => c.students.filter((s) => !taken.get(c)?.has(s.name) && (male === undefined || s.male === male));
     for (const b of def.dorms.buildings) {
       const male = b.residents === 'male' ? true : b.residents === 'female' ? false : undefined;
       for (let i = 0; i < b.rooms; i++) {
@@ -289,7 +309,13 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
     if (!firmsByClass.has(c)) {
       // A whole class interns at a handful of firms, not one each.
       const industry = c.major?.industry ?? '实业';
-      firmsByClass.set(c, r.shuffle(FIRM_PREFIXES).slice(0, r.int(2, 4)).map((p) => `示范市${p}${industry}有限公司`));
+      firmsByClass.set(
+        c,
+        r
+          .shuffle(FIRM_PREFIXES)
+          .slice(0, r.int(2, 4))
+          .map((p) => `示范市${p}${industry}有限公司`),
+      );
     }
     return firmsByClass.get(c)!;
   };
@@ -376,7 +402,9 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
         const notes = KIND_NOTES[kind.key];
         for (const c of classes.filter((x) => x.grade >= 3)) {
           for (const s of draw(c, 2)) {
-            targets.push(completeRow('targets', { kind: kind.name, name: s.name, className: c.name, phone: targetPhones.next(), note: notes ? r.pick(notes) : '' }));
+            targets.push(
+              completeRow('targets', { kind: kind.name, name: s.name, className: c.name, phone: targetPhones.next(), note: notes ? r.pick(notes) : '' }),
+            );
           }
         }
       }
@@ -412,7 +440,10 @@ export function generateDemoRoster(def: CampaignDefinition, seed = 1): DemoRoste
 export async function seedPresetDemo(db: Db, campaign: CampaignDefinition, now: Date, lookup: ContactLookup): Promise<DemoRoster> {
   await new CampaignRepo(db).save(campaign);
   const roster = generateDemoRoster(campaign);
-  const report = await importRoster(SHEET_KINDS.map((k) => sheetFromValues(k, roster[k], 'demo')), { db, campaign, now, lookup });
+  const report = await importRoster(
+    SHEET_KINDS.map((k) => sheetFromValues(k, roster[k], 'demo')),
+    { db, campaign, now, lookup },
+  );
   if (!report.applied) throw new Error(formatImportReport(report, 'demo'));
   return roster;
 }

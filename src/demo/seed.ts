@@ -87,17 +87,33 @@ export const demoLookup: ContactLookup = syntheticLookup((mobile) => {
 /** The cast as roster sheets: the same import path a school uses. */
 export function castSheets(): RosterSheet[] {
   return [
-    sheetFromValues('classes', [...new Set(DEMO_ZONES.map((z) => z.linkedClass))].map((name) => ({ name }))),
+    sheetFromValues(
+      'classes',
+      [...new Set(DEMO_ZONES.map((z) => z.linkedClass))].map((name) => ({ name })),
+    ),
     sheetFromValues(
       'members',
-      DEMO_PEOPLE.map((p) => ({ name: p.name, mobile: p.mobile, roles: p.roles.map((r) => ROLE_LABELS[r as Role]).join('、'), department: p.department ?? '' })),
+      DEMO_PEOPLE.map((p) => ({
+        name: p.name,
+        mobile: p.mobile,
+        roles: p.roles.map((r) => ROLE_LABELS[r as Role]).join('、'),
+        department: p.department ?? '',
+      })),
     ),
-    sheetFromValues('zones', DEMO_ZONES.map((z) => ({ name: z.name, owner: z.owner, linkedClass: z.linkedClass }))),
+    sheetFromValues(
+      'zones',
+      DEMO_ZONES.map((z) => ({ name: z.name, owner: z.owner, linkedClass: z.linkedClass })),
+    ),
   ];
 }
 
 /** Idempotent: running it again changes nothing. `sheets` replaces the cast's own (same people, other roles or departments). */
-export async function seedDemo(db: Db, now: Date, campaign: CampaignDefinition = demoCampaign(now), sheets = castSheets()): Promise<{ people: number; zones: number }> {
+export async function seedDemo(
+  db: Db,
+  now: Date,
+  campaign: CampaignDefinition = demoCampaign(now),
+  sheets = castSheets(),
+): Promise<{ people: number; zones: number }> {
   await new CampaignRepo(db).save(campaign);
   const report = await importRoster(sheets, { db, campaign, now, lookup: demoLookup });
   if (!report.applied) throw new Error(`演示名单有误 / demo roster rejected:\n${report.problems.map(formatProblem).join('\n')}`);

@@ -59,7 +59,10 @@ export class Random {
 export class NumberBlock {
   private readonly rest = Array.from({ length: 10_000 }, (_, i) => i);
   private used = 0;
-  constructor(private readonly prefix: string, private readonly r: Random) {}
+  constructor(
+    private readonly prefix: string,
+    private readonly r: Random,
+  ) {}
   get exhausted(): boolean {
     return this.used >= this.rest.length;
   }
@@ -71,7 +74,9 @@ export class NumberBlock {
   }
 }
 
-const SURNAMES = [...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方邹熊白孟秦邱侯江尹薛段雷黎史龙陶贺顾毛郝龚邵万覃武钱戴严莫孔向汤'];
+const SURNAMES = [
+  ...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方邹熊白孟秦邱侯江尹薛段雷黎史龙陶贺顾毛郝龚邵万覃武钱戴严莫孔向汤',
+];
 const GIVEN_MALE = [...'伟强磊军勇杰涛斌超刚辉鹏飞鑫波宇浩凯健俊帆旭龙洋亮成东峰博志宏建振锋睿轩皓泽铭豪航骏毅康'];
 const GIVEN_FEMALE = [...'芳娜敏静丽艳娟霞秀玲婷雪琳颖慧莹倩洁欣怡萍红梅琴悦晶璐瑶蕾妍涵诗梦茜岚薇'];
 const GIVEN_ANY = [...'文明佳思雨子一晓海春晨安心宁嘉华平林阳乐永世德新云天正'];

@@ -59,7 +59,10 @@ function crossProblems(input: unknown): string[] {
 }
 
 export class CalendarFileError extends Error {
-  constructor(readonly source: string, readonly problems: string[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
     super(`节假日文件有误，未载入任何内容 / invalid holiday file, nothing loaded (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'CalendarFileError';
   }

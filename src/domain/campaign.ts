@@ -138,7 +138,10 @@ export const campaignDefinitionSchema = z
     phases: z.array(dateRange.extend({ key, name: z.string().min(1), focus: z.string().optional() })).default([]),
     /** The end-of-term meeting (期末走访汇报会): once-only tasks are due before it. */
     termMeeting: isoDate.optional(),
-    branchChatId: z.string().regex(/^oc_\w+$/).optional(),
+    branchChatId: z
+      .string()
+      .regex(/^oc_\w+$/)
+      .optional(),
     /** Departments a roster may name; empty allows any. */
     departments: z.array(z.string().min(1)).default([]),
     calendar: z
@@ -171,9 +174,7 @@ export const campaignDefinitionSchema = z
       .prefault({}),
     tasks: z
       .object({
-        dormCheck: z
-          .object({ enabled: z.boolean().default(false), pushAt: weeklyMoment.default({ weekday: 3, time: '16:00' }) })
-          .prefault({}),
+        dormCheck: z.object({ enabled: z.boolean().default(false), pushAt: weeklyMoment.default({ weekday: 3, time: '16:00' }) }).prefault({}),
         dormRecord: onceTask.prefault({}),
         studentDay: onceTask.extend({ times: z.number().int().positive().default(1) }).prefault({}),
         visits: z
@@ -198,9 +199,7 @@ export const campaignDefinitionSchema = z
       })
       .prefault({}),
     dorms: z.object({ buildings: z.array(building).default([]) }).prefault({}),
-    targetKinds: z
-      .array(targetKind)
-      .default([{ key: 'student-family', name: '学生家庭', place: 'home', student: true }]),
+    targetKinds: z.array(targetKind).default([{ key: 'student-family', name: '学生家庭', place: 'home', student: true }]),
     targetCategories: z.array(targetCategory).default([]),
     claiming: z
       .object({
@@ -261,16 +260,35 @@ export const campaignDefinitionSchema = z
       if (due && !inWindow(due)) problem(['tasks', t, 'due'], '不在活动时间内 / outside the campaign window');
     }
     const sw = d.tasks.suggestions.window;
-    if (sw && (!inWindow(sw.start) || !inWindow(sw.end) || sw.start > sw.end)) problem(['tasks', 'suggestions', 'window'], '应在活动时间内且开始不晚于结束 / must lie inside the window, start before end');
+    if (sw && (!inWindow(sw.start) || !inWindow(sw.end) || sw.start > sw.end))
+      problem(['tasks', 'suggestions', 'window'], '应在活动时间内且开始不晚于结束 / must lie inside the window, start before end');
 
     const unique = (path: string, keys: string[]) =>
       keys.forEach((k, i) => keys.indexOf(k) !== i && problem([path, i, 'key'], `重复的 key / duplicate key: ${k}`));
-    unique('targetKinds', d.targetKinds.map((k) => k.key));
-    unique('targetCategories', d.targetCategories.map((k) => k.key));
-    unique('quotas', d.quotas.map((k) => k.key));
-    unique('phases', d.phases.map((k) => k.key));
-    unique('questionnaire', d.questionnaire.map((k) => k.key));
-    d.dorms.buildings.forEach((b, i) => d.dorms.buildings.findIndex((o) => o.name === b.name) !== i && problem(['dorms', 'buildings', i, 'name'], `重复的楼栋 / duplicate building: ${b.name}`));
+    unique(
+      'targetKinds',
+      d.targetKinds.map((k) => k.key),
+    );
+    unique(
+      'targetCategories',
+      d.targetCategories.map((k) => k.key),
+    );
+    unique(
+      'quotas',
+      d.quotas.map((k) => k.key),
+    );
+    unique(
+      'phases',
+      d.phases.map((k) => k.key),
+    );
+    unique(
+      'questionnaire',
+      d.questionnaire.map((k) => k.key),
+    );
+    d.dorms.buildings.forEach(
+      (b, i) =>
+        d.dorms.buildings.findIndex((o) => o.name === b.name) !== i && problem(['dorms', 'buildings', i, 'name'], `重复的楼栋 / duplicate building: ${b.name}`),
+    );
 
     const kinds = new Set(d.targetKinds.map((k) => k.key));
     const unknownKind = (k: string) => `未定义的走访对象类型 / unknown target kind "${k}" (defined: ${[...kinds].join(', ')})`;
@@ -287,7 +305,8 @@ export const campaignDefinitionSchema = z
         problem(['coverage', i, 'targetKind'], '此规则只适用于学生类对象 / this rule applies to student targets only');
       }
     });
-    if (d.claiming.enabled && d.targetCategories.length === 0) problem(['targetCategories'], '开启认领时需要至少一个对象类别 / claiming needs at least one target category');
+    if (d.claiming.enabled && d.targetCategories.length === 0)
+      problem(['targetCategories'], '开启认领时需要至少一个对象类别 / claiming needs at least one target category');
   });
 
 export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
@@ -295,7 +314,10 @@ export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
 export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
 
 export class CampaignDefinitionError extends Error {
-  constructor(readonly source: string, readonly problems: string[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
     super(`活动配置有误 / invalid campaign definition (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'CampaignDefinitionError';
   }
@@ -319,5 +341,4 @@ export function isRunning(d: CampaignDefinition, now: Date): boolean {
 }
 
 /** The terms coverage counts in; a campaign without terms is one term spanning its window. */
-export const termsOf = (d: CampaignDefinition): Array<DateRange & { name: string }> =>
-  d.terms.length ? d.terms : [{ name: d.name, ...d.window }];
+export const termsOf = (d: CampaignDefinition): Array<DateRange & { name: string }> => (d.terms.length ? d.terms : [{ name: d.name, ...d.window }]);

@@ -3,7 +3,16 @@ import type { CampaignDefinition, CoverageRule, Quota } from './campaign.js';
 import type { LedgerDigestCounts } from './ledger.js';
 import { obligationsOf, visitsByPerson, type CampaignFacts, type Obligation } from './obligations.js';
 import { happenedIn, minDate, type Period } from './periods.js';
-import { classesBelowInPerson, coverageStanding, quotaApplies, quotaCoverage, quotaPeriodOn, quotaStanding, type CoverageStanding, type TargetFact } from './quotas.js';
+import {
+  classesBelowInPerson,
+  coverageStanding,
+  quotaApplies,
+  quotaCoverage,
+  quotaPeriodOn,
+  quotaStanding,
+  type CoverageStanding,
+  type TargetFact,
+} from './quotas.js';
 import { ONCE_TASKS, type OnceTask } from './reminders.js';
 import type { ReportWeek } from './weeks.js';
 
@@ -132,7 +141,11 @@ export interface DigestInput {
 const HIGHLIGHTS = 3;
 
 /** What each coverage rule is called on a chart bar. */
-const COVERAGE_SHORT: Record<CoverageRule['rule'], string> = { 'every-target-once': '全部走访一遍', 'in-person-per-class': '每班上门', 'interns-at-enterprise': '实习到企业' };
+const COVERAGE_SHORT: Record<CoverageRule['rule'], string> = {
+  'every-target-once': '全部走访一遍',
+  'in-person-per-class': '每班上门',
+  'interns-at-enterprise': '实习到企业',
+};
 
 export function campaignDigest(i: DigestInput): CampaignDigest {
   const { def, period, asOf } = i;
@@ -156,7 +169,11 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
   const quotas = standings.map(({ q, members, states }): QuotaSummary => {
     const people = new Set(members.map((p) => p.id));
     return {
-      name: q.name, short: q.who.department ?? q.name, min: q.min, period: q.period, people: people.size,
+      name: q.name,
+      short: q.who.department ?? q.name,
+      min: q.min,
+      period: q.period,
+      people: people.size,
       visits: inPeriod.filter((v) => q.targetKinds.includes(v.targetKind) && v.visitorIds.some((id) => people.has(id))).length,
       met: states.filter((s) => s.state === 'met').length,
       behind: states.filter((s) => s.state === 'behind' || s.state === 'missed').length,
@@ -205,7 +222,10 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
       .slice(0, HIGHLIGHTS)
       .map(([id, visits]) => ({ name: names.get(id) ?? '', visits })),
     // In the vacation between terms nobody is listed as behind.
-    behind: behind.map((id) => names.get(id) ?? '').filter(Boolean).sort((a, b) => a.localeCompare(b, 'zh')),
+    behind: behind
+      .map((id) => names.get(id) ?? '')
+      .filter(Boolean)
+      .sort((a, b) => a.localeCompare(b, 'zh')),
     behindReminded: behind.filter((id) => names.get(id) && i.reminded?.has(id)).length,
   };
 }

@@ -70,7 +70,6 @@ export const actionsFor = (status: LedgerStatus, who: Standing): LedgerAction[] 
 
 const DAY_MS = 86_400_000;
 
-
 /** A new item's due date: the default number of days after the day it was raised. */
 export const defaultDueOn = (createdAt: Date, tz: string): string => addDays(localDate(createdAt, tz), LEDGER_DUE_DAYS);
 
@@ -143,7 +142,10 @@ function periodStarts(now: Date, tz: string) {
 export function ledgerNumbers(items: LedgerFact[], now: Date, tz: string): LedgerNumbers {
   const starts = periodStarts(now, tz);
   const closedSince = (from: number) => items.filter((f) => f.status === 'closed' && f.closedAt && f.closedAt.getTime() >= from && f.closedAt <= now).length;
-  const durations = items.filter((f) => f.status === 'closed').map(daysToClose).filter((d): d is number => d !== null);
+  const durations = items
+    .filter((f) => f.status === 'closed')
+    .map(daysToClose)
+    .filter((d): d is number => d !== null);
   return {
     open: items.filter((f) => f.status !== 'closed').length,
     overdue: items.filter((f) => daysOverdue(f, now, tz) > 0).length,
@@ -187,4 +189,3 @@ export function ledgerDigestCounts(items: LedgerFact[], from: Date, to: Date, tz
     medianDaysToClose: median(closed.map(daysToClose).filter((d): d is number => d !== null)),
   };
 }
-

@@ -149,12 +149,22 @@ export function obligationsOf(def: CampaignDefinition, facts: CampaignFacts, tod
     const dueOn = onceTaskDue(def, task, term);
     const done = facts.filed.has(filedKey(ONCE_TASK_FORMS[task], subject.type, subject.id, periodKey));
     out.push({
-      kind: 'once', key: `once:${task}:${periodKey}:${subject.type}${subject.id}`, task, subject, subjectLabel, periodKey, term, dueOn, done, personIds,
+      kind: 'once',
+      key: `once:${task}:${periodKey}:${subject.type}${subject.id}`,
+      task,
+      subject,
+      subjectLabel,
+      periodKey,
+      term,
+      dueOn,
+      done,
+      personIds,
       stages: deadlineStages(def, dueOn),
     });
   };
 
-  if (def.tasks.dormRecord.enabled) for (const d of facts.dorms) if (d.holderIds.length) once('dormRecord', { type: 'dorm', id: d.id }, term.key, d.holderIds, d.label);
+  if (def.tasks.dormRecord.enabled)
+    for (const d of facts.dorms) if (d.holderIds.length) once('dormRecord', { type: 'dorm', id: d.id }, term.key, d.holderIds, d.label);
   const visitsOf = visitsByPerson(facts.visits);
   for (const p of facts.people) {
     const visits = visitsOf.get(p.id) ?? [];
@@ -171,7 +181,10 @@ export function obligationsOf(def: CampaignDefinition, facts: CampaignFacts, tod
       if (!period) continue;
       const stages = periodStages(def, period);
       out.push({
-        kind: 'quota', key: `quota:${q.key}:${period.key}:p${p.id}`, personIds: [p.id], stages,
+        kind: 'quota',
+        key: `quota:${q.key}:${period.key}:p${p.id}`,
+        personIds: [p.id],
+        stages,
         standing: quotaStanding(def, q, period, p, visits, today),
         behindOnPaceDays: behindOnPaceDays(stages, today, (day, upTo) => quotaStanding(def, q, period, p, visits.filter(upTo), day).state === 'behind'),
       });
@@ -179,11 +192,21 @@ export function obligationsOf(def: CampaignDefinition, facts: CampaignFacts, tod
     const claimed = facts.claims.get(p.id) ?? [];
     if (def.claiming.enabled && (claimed.length || p.roles.includes(def.claiming.role))) {
       const dueOn = termDeadline(def, term);
-      const stages = [...monthlyPaceStages(def, term, monthsOf(def)).filter((s) => s.on < dueOn), ...deadlineStages(def, dueOn)].sort((a, b) => a.on.localeCompare(b.on));
+      const stages = [...monthlyPaceStages(def, term, monthsOf(def)).filter((s) => s.on < dueOn), ...deadlineStages(def, dueOn)].sort((a, b) =>
+        a.on.localeCompare(b.on),
+      );
       out.push({
-        kind: 'claimed', key: `claimed:${term.key}:p${p.id}`, personIds: [p.id], dueOn, stages,
+        kind: 'claimed',
+        key: `claimed:${term.key}:p${p.id}`,
+        personIds: [p.id],
+        dueOn,
+        stages,
         standing: claimedStanding(def, term, claimed, p, visits, today, facts.claimable),
-        behindOnPaceDays: behindOnPaceDays(stages, today, (day, upTo) => claimedStanding(def, term, claimed, p, visits.filter(upTo), day, facts.claimable).state === 'behind'),
+        behindOnPaceDays: behindOnPaceDays(
+          stages,
+          today,
+          (day, upTo) => claimedStanding(def, term, claimed, p, visits.filter(upTo), day, facts.claimable).state === 'behind',
+        ),
       });
     }
   }

@@ -76,7 +76,8 @@ export function termPeriods(def: CampaignDefinition): Period[] {
   return clipped.length ? clipped : [{ key: 'term-1', label: def.name, start: def.window.start, end: def.window.end }];
 }
 
-export const phasePeriods = (def: CampaignDefinition): Period[] => def.phases.map((p) => ({ key: `phase-${p.key}`, label: p.name, start: p.start, end: p.end }));
+export const phasePeriods = (def: CampaignDefinition): Period[] =>
+  def.phases.map((p) => ({ key: `phase-${p.key}`, label: p.name, start: p.start, end: p.end }));
 
 export const periodOn = (periods: readonly Period[], date: string): Period | undefined => periods.find((p) => p.start <= date && date <= p.end);
 
@@ -178,4 +179,7 @@ export function weeksCountingIn(def: Pick<CampaignDefinition, 'window'>, p: Peri
  * inside the period, and not after the day the numbers are taken. A digest
  * taken again later for the same period therefore says the same thing.
  */
-export const happenedIn = (p: Period, asOf: string) => (day: string): boolean => p.start <= day && day <= minDate(p.end, asOf);
+export const happenedIn =
+  (p: Period, asOf: string) =>
+  (day: string): boolean =>
+    p.start <= day && day <= minDate(p.end, asOf);

@@ -1,17 +1,5 @@
 import type { CampaignDefinition, CoverageRule, Quota } from './campaign.js';
-import {
-  addDays,
-  elapsed,
-  maxDate,
-  minDate,
-  monthsOf,
-  periodOn,
-  termOn,
-  termPeriods,
-  workingDays,
-  type Availability,
-  type Period,
-} from './periods.js';
+import { addDays, elapsed, maxDate, minDate, monthsOf, periodOn, termOn, termPeriods, workingDays, type Availability, type Period } from './periods.js';
 import { dayjs } from './time.js';
 
 /**
@@ -56,7 +44,12 @@ function weekPeriods(def: CampaignDefinition): Period[] {
   let monday = dayjs(def.window.start).subtract((dayjs(def.window.start).day() + 6) % 7, 'day');
   while (monday.format('YYYY-MM-DD') <= def.window.end) {
     const start = monday.format('YYYY-MM-DD');
-    out.push({ key: `w-${start}`, label: `${monday.format('M/D')} 当周`, start: maxDate(start, def.window.start), end: minDate(addDays(start, 6), def.window.end) });
+    out.push({
+      key: `w-${start}`,
+      label: `${monday.format('M/D')} 当周`,
+      start: maxDate(start, def.window.start),
+      end: minDate(addDays(start, 6), def.window.end),
+    });
     monday = monday.add(7, 'day');
   }
   return out;
@@ -137,8 +130,7 @@ export function quotaStanding(def: CampaignDefinition, q: Quota, p: Period, pers
   const required = full === 0 ? 0 : Math.ceil((q.min * e.total) / full - 1e-9);
   const done = distinctPeople(visits.filter(countsToward(q, person.id, p)));
   const expectedNow = paceDue(required, e.passed, e.total);
-  const state: QuotaState =
-    required === 0 ? 'excused' : done >= required ? 'met' : today > p.end ? 'missed' : done < expectedNow ? 'behind' : 'on-track';
+  const state: QuotaState = required === 0 ? 'excused' : done >= required ? 'met' : today > p.end ? 'missed' : done < expectedNow ? 'behind' : 'on-track';
   return { quota: q, period: p, required, done, expectedNow, daysLeft: e.daysLeft, state };
 }
 
@@ -166,14 +158,19 @@ export function claimedStanding(
   claimable: number,
 ): ClaimedStanding {
   const ids = new Set(claimedIds);
-  const seen = new Set(visits.filter((v) => ids.has(v.targetId) && v.visitorIds.includes(person.id) && term.start <= v.occurredOn && v.occurredOn <= term.end).map((v) => v.targetId));
+  const seen = new Set(
+    visits
+      .filter((v) => ids.has(v.targetId) && v.visitorIds.includes(person.id) && term.start <= v.occurredOn && v.occurredOn <= term.end)
+      .map((v) => v.targetId),
+  );
   const e = elapsed(def, term, today, person.availability);
   const claimed = ids.size;
   // Seed 000: every party teacher claims and visits ten; someone who has not claimed is behind too.
   const required = Math.max(claimed, Math.min(def.claiming.quota, claimed + claimable));
   const expectedNow = paceDue(required, e.passed, e.total);
   const visited = seen.size;
-  const state: QuotaState = required === 0 ? 'excused' : visited >= required ? 'met' : today > term.end ? 'missed' : visited < expectedNow ? 'behind' : 'on-track';
+  const state: QuotaState =
+    required === 0 ? 'excused' : visited >= required ? 'met' : today > term.end ? 'missed' : visited < expectedNow ? 'behind' : 'on-track';
   return { term, claimed, required, visited, expectedNow, daysLeft: e.daysLeft, state };
 }
 
@@ -204,7 +201,11 @@ export interface CoverageStanding {
  * covered: a deadline still ahead is open; one passed is met on the day the
  * last unit was covered, or missed.
  */
-export function coverageState(coveredOn: Array<string | null>, dueOn: string, today: string): Pick<CoverageStanding, 'covered' | 'total' | 'state' | 'metOn' | 'coveredByDue'> {
+export function coverageState(
+  coveredOn: Array<string | null>,
+  dueOn: string,
+  today: string,
+): Pick<CoverageStanding, 'covered' | 'total' | 'state' | 'metOn' | 'coveredByDue'> {
   const days = coveredOn.filter((d): d is string => d !== null && d <= today);
   const total = coveredOn.length;
   const metOn = total > 0 && days.length === total ? days.reduce((a, b) => (a > b ? a : b)) : undefined;
@@ -244,18 +245,39 @@ export function coverageStanding(def: CampaignDefinition, rule: CoverageRule, ta
   if (rule.rule === 'in-person-per-class') {
     const first = firstVisits(inTerm.filter((v) => v.mode === 'in-person'));
     const classes = byClass(group, new Set(first.keys()));
-    const classOn = classes.map((c) => nthDay(group.filter((t) => (t.className ?? '（未分班）') === c.className && first.has(t.id)).map((t) => first.get(t.id)!), rule.min));
+    const classOn = classes.map((c) =>
+      nthDay(
+        group.filter((t) => (t.className ?? '（未分班）') === c.className && first.has(t.id)).map((t) => first.get(t.id)!),
+        rule.min,
+      ),
+    );
     return { ...base, ...coverageState(classOn, term.end, today), unit: '个班', byClass: classes };
   }
   const first = firstVisits(inTerm.filter((v) => rule.rule !== 'interns-at-enterprise' || v.place === 'enterprise'));
-  return { ...base, ...coverageState(group.map((t) => first.get(t.id) ?? null), term.end, today), unit: '位', byClass: byClass(group, new Set(first.keys())) };
+  return {
+    ...base,
+    ...coverageState(
+      group.map((t) => first.get(t.id) ?? null),
+      term.end,
+      today,
+    ),
+    unit: '位',
+    byClass: byClass(group, new Set(first.keys())),
+  };
 }
 
 /** Classes whose students visited in person this term are fewer than the rule asks (上门家访每班至少2位学生). */
-export function classesBelowInPerson(def: CampaignDefinition, targets: TargetFact[], visits: VisitFact[], today: string): Array<{ className: string; inPerson: number; min: number }> {
+export function classesBelowInPerson(
+  def: CampaignDefinition,
+  targets: TargetFact[],
+  visits: VisitFact[],
+  today: string,
+): Array<{ className: string; inPerson: number; min: number }> {
   return def.coverage.flatMap((rule) =>
     rule.rule === 'in-person-per-class'
-      ? (coverageStanding(def, rule, targets, visits, today).byClass ?? []).filter((c) => c.covered < rule.min).map((c) => ({ className: c.className, inPerson: c.covered, min: rule.min }))
+      ? (coverageStanding(def, rule, targets, visits, today).byClass ?? [])
+          .filter((c) => c.covered < rule.min)
+          .map((c) => ({ className: c.className, inPerson: c.covered, min: rule.min }))
       : [],
   );
 }
@@ -270,7 +292,13 @@ export interface ClassTermStanding {
   inPersonMin?: number;
 }
 
-export function classTermStanding(def: CampaignDefinition, className: string, targets: TargetFact[], visits: VisitFact[], today: string): ClassTermStanding | undefined {
+export function classTermStanding(
+  def: CampaignDefinition,
+  className: string,
+  targets: TargetFact[],
+  visits: VisitFact[],
+  today: string,
+): ClassTermStanding | undefined {
   const every = def.coverage.find((r) => r.rule === 'every-target-once');
   if (!every) return undefined;
   const inPersonRule = def.coverage.find((r) => r.rule === 'in-person-per-class' && r.targetKind === every.targetKind);
@@ -288,7 +316,14 @@ export function classTermStanding(def: CampaignDefinition, className: string, ta
  * Seed 002's 直至两月内走访一遍: every target of a quota's group visited by
  * someone of the department within N months of the quota's start.
  */
-export function quotaCoverage(def: CampaignDefinition, q: Quota, targets: TargetFact[], visits: VisitFact[], memberIds: number[], today: string): CoverageStanding | undefined {
+export function quotaCoverage(
+  def: CampaignDefinition,
+  q: Quota,
+  targets: TargetFact[],
+  visits: VisitFact[],
+  memberIds: number[],
+  today: string,
+): CoverageStanding | undefined {
   if (!q.coverWithinMonths) return undefined;
   const from = q.from ?? def.window.start;
   const dueOn = minDate(dayjs(from).add(q.coverWithinMonths, 'month').subtract(1, 'day').format('YYYY-MM-DD'), def.window.end);
@@ -297,7 +332,14 @@ export function quotaCoverage(def: CampaignDefinition, q: Quota, targets: Target
   const ids = new Set(group.map((t) => t.id));
   const first = firstVisits(visits.filter((v) => ids.has(v.targetId) && v.occurredOn >= from && v.visitorIds.some((id) => members.has(id))));
   return {
-    key: `quota-${q.key}`, name: `${q.name}（${q.coverWithinMonths}个月内全覆盖）`, unit: '位', dueOn,
-    ...coverageState(group.map((t) => first.get(t.id) ?? null), dueOn, today),
+    key: `quota-${q.key}`,
+    name: `${q.name}（${q.coverWithinMonths}个月内全覆盖）`,
+    unit: '位',
+    dueOn,
+    ...coverageState(
+      group.map((t) => first.get(t.id) ?? null),
+      dueOn,
+      today,
+    ),
   };
 }

@@ -66,7 +66,9 @@ export function deadlineStages(def: CampaignDefinition, dueOn: string): Stage[] 
 /** Mid-period pace, the last warning, and the admins after the period ends. */
 export function periodStages(def: CampaignDefinition, p: Period): Stage[] {
   const stages: Stage[] = [];
-  const mid = dayjs(p.start).add(Math.floor(dayjs(p.end).diff(dayjs(p.start), 'day') / 2), 'day').format('YYYY-MM-DD');
+  const mid = dayjs(p.start)
+    .add(Math.floor(dayjs(p.end).diff(dayjs(p.start), 'day') / 2), 'day')
+    .format('YYYY-MM-DD');
   const warnOn = addDays(p.end, -(PERIOD_END_WARNING_DAYS - 1));
   const pace = nearestWorkingDay(def, mid, 1, addDays(warnOn, -1));
   if (pace) stages.push({ key: 'pace', kind: 'pace', on: pace, audience: 'person' });
@@ -81,7 +83,11 @@ export function periodStages(def: CampaignDefinition, p: Period): Stage[] {
 export function monthlyPaceStages(def: CampaignDefinition, term: Period, months: Period[]): Stage[] {
   return months
     .filter((m) => m.start >= term.start && m.end <= term.end)
-    .flatMap((m) => periodStages(def, m).filter((s) => s.kind === 'pace').map((s) => ({ ...s, key: `pace-${m.key}` })));
+    .flatMap((m) =>
+      periodStages(def, m)
+        .filter((s) => s.kind === 'pace')
+        .map((s) => ({ ...s, key: `pace-${m.key}` })),
+    );
 }
 
 /** A stage goes out on its day at the campaign's reminder time. */

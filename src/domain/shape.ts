@@ -146,12 +146,7 @@ export interface PhaseAchievements {
   quotas: Array<{ name: string; months: number; meanRate: number; everyMonth: number; people: number }>;
 }
 
-export function phaseAchievements(
-  def: CampaignDefinition,
-  phase: Phase,
-  people: PersonFact[],
-  visits: VisitFact[],
-): PhaseAchievements {
+export function phaseAchievements(def: CampaignDefinition, phase: Phase, people: PersonFact[], visits: VisitFact[]): PhaseAchievements {
   const inPhase = visits.filter((v) => phase.start <= v.occurredOn && v.occurredOn <= phase.end);
   const quotas = def.quotas.flatMap((q) => {
     const months = quotaPeriods(def, q).filter((p) => phase.start <= p.start && p.end <= phase.end);

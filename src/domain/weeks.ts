@@ -77,8 +77,7 @@ export function reportWeeks(def: CampaignDefinition): ReportWeek[] {
   return weeks;
 }
 
-export const weekByNo = (def: CampaignDefinition, weekNo: number): ReportWeek | undefined =>
-  reportWeeks(def).find((w) => w.weekNo === weekNo);
+export const weekByNo = (def: CampaignDefinition, weekNo: number): ReportWeek | undefined => reportWeeks(def).find((w) => w.weekNo === weekNo);
 
 /** The week whose card should be out now: pushed already, not yet due. */
 export function weekOpenForFiling(def: CampaignDefinition, now: Date): ReportWeek | undefined {

@@ -30,9 +30,15 @@ export class ExportAuditRepo {
     return this.db
       .insert(exportAudits)
       .values({
-        actorId: a.actorId, channel: a.channel, kind: a.kind, campaignId: a.campaignId,
-        fromOn: a.fromOn ?? null, toOn: a.toOn ?? null, teacherId: a.teacherId ?? null,
-        outcome: 'running', requestedAt: a.at,
+        actorId: a.actorId,
+        channel: a.channel,
+        kind: a.kind,
+        campaignId: a.campaignId,
+        fromOn: a.fromOn ?? null,
+        toOn: a.toOn ?? null,
+        teacherId: a.teacherId ?? null,
+        outcome: 'running',
+        requestedAt: a.at,
       })
       .returning()
       .get();

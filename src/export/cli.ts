@@ -5,16 +5,7 @@ import { openDatabase } from '../db/index.js';
 import { CampaignRepo, PeopleRepo } from '../db/repos.js';
 import { currentCampaign } from '../features/deps.js';
 import { ExportAuditRepo } from './audit.js';
-import {
-  checkRange,
-  describeRequest,
-  ExportRequestError,
-  parseDay,
-  produceExport,
-  rowCountsText,
-  teacherNamed,
-  type ExportRequest,
-} from './request.js';
+import { checkRange, describeRequest, ExportRequestError, parseDay, produceExport, rowCountsText, teacherNamed, type ExportRequest } from './request.js';
 
 /** `zoufang export …`: the same workbook as /导出, written on the server, with no size limit. */
 
@@ -39,11 +30,20 @@ export const exportCommand = command({
   summary: '导出存档工作簿（附件一至六、汇总）；--district 为区县汇总 / export the archive; --district: the district roll-up',
   options: {
     district: { type: 'boolean', help: '区县汇总：各校、各部门的计数，不含个人信息 / counts per school and department, no one named' },
-    campaign: { type: 'string', value: 'ID', help: '活动编号，默认当前活动（区县汇总默认全部）/ the campaign (default: the current one; every one for --district)' },
+    campaign: {
+      type: 'string',
+      value: 'ID',
+      help: '活动编号，默认当前活动（区县汇总默认全部）/ the campaign (default: the current one; every one for --district)',
+    },
     from: { type: 'string', value: 'YYYY-MM-DD', help: '从这一天起 / from this day' },
     to: { type: 'string', value: 'YYYY-MM-DD', help: '到这一天止 / to this day' },
-    teacher: { type: 'string', value: '姓名', help: '只导出这位教师的记录 / only this teacher\'s records' },
-    out: { type: 'string', value: '文件.xlsx', required: true, help: '写到这个工作簿，有照片时另写 文件.photos.zip / the workbook; photos go to 文件.photos.zip' },
+    teacher: { type: 'string', value: '姓名', help: "只导出这位教师的记录 / only this teacher's records" },
+    out: {
+      type: 'string',
+      value: '文件.xlsx',
+      required: true,
+      help: '写到这个工作簿，有照片时另写 文件.photos.zip / the workbook; photos go to 文件.photos.zip',
+    },
   },
   run: async (args, { io, clock, config }) => {
     const { databasePath, photoDir } = config();
@@ -73,8 +73,14 @@ export const exportCommand = command({
 
       const audits = new ExportAuditRepo(db);
       const audit = await audits.start({
-        actorId: null, channel: 'cli', kind: request.kind, campaignId: request.campaigns.length === 1 ? request.campaigns[0]!.def.id : null,
-        fromOn: from, toOn: to, teacherId: request.teacher?.id, at: now,
+        actorId: null,
+        channel: 'cli',
+        kind: request.kind,
+        campaignId: request.campaigns.length === 1 ? request.campaigns[0]!.def.id : null,
+        fromOn: from,
+        toOn: to,
+        teacherId: request.teacher?.id,
+        at: now,
       });
       try {
         const out = path.resolve(args.out);
@@ -85,7 +91,10 @@ export const exportCommand = command({
         for (const f of produced.files) io.out(`  ${f.path}（${(f.bytes / 1024).toFixed(0)} KB）`);
         io.out(`  ${rowCountsText(produced.rowCounts)}`);
         if (produced.photos) io.out(`  照片 ${produced.photos} 张，按教师和记录分文件夹；表中“照片”一列写明所在文件夹 / photos by teacher and record`);
-        if (produced.missingPhotos) io.err(`注意：有 ${produced.missingPhotos} 张照片在 ${photoDir} 中找不到（恢复备份时未恢复 photos/？）/ ${produced.missingPhotos} photo(s) missing on disk`);
+        if (produced.missingPhotos)
+          io.err(
+            `注意：有 ${produced.missingPhotos} 张照片在 ${photoDir} 中找不到（恢复备份时未恢复 photos/？）/ ${produced.missingPhotos} photo(s) missing on disk`,
+          );
         return 0;
       } catch (e) {
         await audits.finish(audit.id, { outcome: 'failed', error: e instanceof Error ? e.message : String(e), at: clock.now() });

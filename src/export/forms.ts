@@ -247,7 +247,13 @@ export function studentDaySheet(data: ExportData, photoRef: PhotoRef): FormSheet
 const isStudentTarget = (def: CampaignDefinition, t: Target | undefined) => !!t && !!def.targetKinds.find((k) => k.key === t.kind)?.student;
 
 function visitColumnsAfterContent(): Column[] {
-  return [col('后续跟进', 'text', 'followUp'), col('报告给哪位领导', 'text', 'leader'), col('跟进事项', 'long', 'followUpNote'), col('未收受家长（企业）礼品礼金', 'text', 'noGifts'), col('列入台账', 'number')];
+  return [
+    col('后续跟进', 'text', 'followUp'),
+    col('报告给哪位领导', 'text', 'leader'),
+    col('跟进事项', 'long', 'followUpNote'),
+    col('未收受家长（企业）礼品礼金', 'text', 'noGifts'),
+    col('列入台账', 'number'),
+  ];
 }
 
 function visitCellsAfterContent(data: ExportData, r: RecordRow): CellValue[] {
@@ -263,7 +269,13 @@ function visitCellsAfterContent(data: ExportData, r: RecordRow): CellValue[] {
 /** Each visit's who, when and how: the head of both visit sheets. */
 function visitHead(data: ExportData, r: RecordRow): CellValue[] {
   const v = data.visitors.get(r.id)!;
-  return [person(data, v.authorId), names(data, v.coVisitorIds), localDay(r.occurredOn), optionText(VISIT_MODES, r.data.mode), optionText(VISIT_PLACES, r.data.place)];
+  return [
+    person(data, v.authorId),
+    names(data, v.coVisitorIds),
+    localDay(r.occurredOn),
+    optionText(VISIT_MODES, r.data.mode),
+    optionText(VISIT_PLACES, r.data.place),
+  ];
 }
 
 export function visitSheet(data: ExportData, photoRef: PhotoRef): FormSheet {
@@ -330,7 +342,16 @@ export function questionnaireSheet(data: ExportData): FormSheet {
     name: '附件四 走访问卷',
     title: '附件四 走访问卷调查',
     landscape: true,
-    columns: [col('家访教师'), col('走访日期', 'date', 'visitedOn'), col('走访地点', 'text', 'place'), col('学生姓名'), col('班级'), col('家长姓名'), ...questions.map((q) => col(q.label, 'long', q.name)), col('提交时间', 'datetime')],
+    columns: [
+      col('家访教师'),
+      col('走访日期', 'date', 'visitedOn'),
+      col('走访地点', 'text', 'place'),
+      col('学生姓名'),
+      col('班级'),
+      col('家长姓名'),
+      ...questions.map((q) => col(q.label, 'long', q.name)),
+      col('提交时间', 'datetime'),
+    ],
     rows: visits.map((r) => {
       const t = data.targets.get(r.subjectId)!;
       return [
@@ -412,12 +433,23 @@ export function ledgerSheet(data: ExportData): FormSheet {
   const { def } = data.scope.campaign;
   const tz = def.timezone;
   const items = [...data.ledger].sort(
-    (a, b) => person(data, a.ownerId).localeCompare(person(data, b.ownerId), 'zh-CN') || (a.ownerId ?? 0) - (b.ownerId ?? 0) || a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id,
+    (a, b) =>
+      person(data, a.ownerId).localeCompare(person(data, b.ownerId), 'zh-CN') ||
+      (a.ownerId ?? 0) - (b.ownerId ?? 0) ||
+      a.createdAt.getTime() - b.createdAt.getTime() ||
+      a.id - b.id,
   );
   const history = (itemId: number) =>
     (data.ledgerEvents.get(itemId) ?? [])
       .map((e) => {
-        const step = e.kind === 'transferred' ? `转交 ${person(data, e.toOwnerId)}` : e.kind === 'assigned' ? `分派 ${person(data, e.toOwnerId)}` : e.toStatus ? STATUS_LABELS[e.toStatus] : '';
+        const step =
+          e.kind === 'transferred'
+            ? `转交 ${person(data, e.toOwnerId)}`
+            : e.kind === 'assigned'
+              ? `分派 ${person(data, e.toOwnerId)}`
+              : e.toStatus
+                ? STATUS_LABELS[e.toStatus]
+                : '';
         const who = e.actorId ? person(data, e.actorId) : '系统';
         return `${formatLocal(e.at, tz, 'M/D HH:mm')} ${who}：${step}${e.note ? `（${e.note}）` : ''}`;
       })
@@ -469,7 +501,15 @@ export function suggestionSheet(data: ExportData): FormSheet {
     name: '献一计',
     title: '“我为学校发展献一计”建议汇总',
     landscape: false,
-    columns: [col('提出人'), col('部门'), col('日期', 'date'), col('方面', 'text', 'topic'), col('我的建议', 'long', 'content'), col('转入台账'), col('提交时间', 'datetime')],
+    columns: [
+      col('提出人'),
+      col('部门'),
+      col('日期', 'date'),
+      col('方面', 'text', 'topic'),
+      col('我的建议', 'long', 'content'),
+      col('转入台账'),
+      col('提交时间', 'datetime'),
+    ],
     rows: ofForm(data, 'suggestion').map((r) => [
       person(data, r.authorId),
       department(data, r.authorId),
@@ -491,7 +531,15 @@ export function writingSheet(data: ExportData, form: 'reflection' | 'story'): Fo
     title: `期末走访汇报会 · ${what}`,
     landscape: false,
     perRecordForm: true,
-    columns: [col('教师'), col('部门'), col('学期'), col('题目', 'text', 'title'), { header: '正文', kind: 'long', field: 'body' }, col('提交时间', 'datetime'), col('补交')],
+    columns: [
+      col('教师'),
+      col('部门'),
+      col('学期'),
+      col('题目', 'text', 'title'),
+      { header: '正文', kind: 'long', field: 'body' },
+      col('提交时间', 'datetime'),
+      col('补交'),
+    ],
     rows: ofForm(data, form).map((r) => [
       person(data, r.authorId),
       department(data, r.authorId),

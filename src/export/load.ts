@@ -168,13 +168,33 @@ export function loadExportData(db: Db, scope: ExportScope, now: Date): ExportDat
   return {
     scope,
     now,
-    people: new Map(db.select().from(people).all().map((p) => [p.id, p])),
+    people: new Map(
+      db
+        .select()
+        .from(people)
+        .all()
+        .map((p) => [p.id, p]),
+    ),
     records: chosen,
     visitors,
     photos: groupBy(photoRows, (p) => p.recordId!),
     ledgerFrom,
-    targets: new Map(db.select().from(targets).where(eq(targets.campaignId, campaignId)).all().map((t) => [t.id, t])),
-    dorms: new Map(db.select().from(dorms).where(eq(dorms.campaignId, campaignId)).all().map((d) => [d.id, d])),
+    targets: new Map(
+      db
+        .select()
+        .from(targets)
+        .where(eq(targets.campaignId, campaignId))
+        .all()
+        .map((t) => [t.id, t]),
+    ),
+    dorms: new Map(
+      db
+        .select()
+        .from(dorms)
+        .where(eq(dorms.campaignId, campaignId))
+        .all()
+        .map((d) => [d.id, d]),
+    ),
     zones: new Map(zoneList.map((z) => [z.id, z])),
     zoneReports: reports,
     weeks,

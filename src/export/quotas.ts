@@ -28,7 +28,11 @@ export async function quotaColumns(db: Db, campaign: ActiveCampaign, range: { fr
       if (!quotaApplies(q, p)) continue;
       for (const period of quotaPeriods(def, q).filter((x) => x.end >= from && x.start <= to)) {
         const s = quotaStanding(def, q, period, p, visits, today);
-        mine.push({ header: `${q.name} ${period.label}（≥${q.min}）`, value: s.state === 'excused' ? '请假' : `${s.done}/${s.required}`, met: s.state === 'met' });
+        mine.push({
+          header: `${q.name} ${period.label}（≥${q.min}）`,
+          value: s.state === 'excused' ? '请假' : `${s.done}/${s.required}`,
+          met: s.state === 'met',
+        });
       }
     }
     const claimed = facts.claims.get(p.id) ?? [];
@@ -55,8 +59,8 @@ export async function classSheet(db: Db, campaign: ActiveCampaign, now: Date): P
   const today = minDate(localDate(now, def.timezone), def.window.end);
   const facts = new ScheduleFacts(db);
   const [targets, visits] = [await facts.targets(def.id), await facts.visits(def.id)];
-  const visited = new Map((every ? coverageStanding(def, every, targets, visits, today).byClass ?? [] : []).map((c) => [c.className, c]));
-  const met = new Map((inPerson ? coverageStanding(def, inPerson, targets, visits, today).byClass ?? [] : []).map((c) => [c.className, c]));
+  const visited = new Map((every ? (coverageStanding(def, every, targets, visits, today).byClass ?? []) : []).map((c) => [c.className, c]));
+  const met = new Map((inPerson ? (coverageStanding(def, inPerson, targets, visits, today).byClass ?? []) : []).map((c) => [c.className, c]));
   const min = inPerson?.rule === 'in-person-per-class' ? inPerson.min : 0;
   const names = [...new Set([...visited.keys(), ...met.keys()])].sort((a, b) => a.localeCompare(b, 'zh'));
   return {
@@ -75,7 +79,13 @@ export async function classSheet(db: Db, campaign: ActiveCampaign, now: Date): P
       const v = visited.get(n);
       const p = met.get(n);
       const inPersonCount = p?.covered ?? 0;
-      return [n, v?.total ?? p?.total ?? 0, v?.covered ?? 0, inPersonCount, min ? (inPersonCount >= min ? `达标（≥${min}）` : `不足：还差 ${min - inPersonCount} 位`) : ''];
+      return [
+        n,
+        v?.total ?? p?.total ?? 0,
+        v?.covered ?? 0,
+        inPersonCount,
+        min ? (inPersonCount >= min ? `达标（≥${min}）` : `不足：还差 ${min - inPersonCount} 位`) : '',
+      ];
     }),
   };
 }

@@ -97,11 +97,7 @@ export interface Produced {
 }
 
 /** Writes the workbook (and, for a school export with photos, the zip beside it). */
-export async function produceExport(
-  db: Db,
-  r: ExportRequest,
-  o: { workbookFile: string; photoDir: string; now: Date },
-): Promise<Produced> {
+export async function produceExport(db: Db, r: ExportRequest, o: { workbookFile: string; photoDir: string; now: Date }): Promise<Produced> {
   const zipFile = zipBeside(o.workbookFile);
   const size = async (path: string) => (await fs.stat(path)).size;
   if (r.kind === 'district') {
@@ -110,7 +106,11 @@ export async function produceExport(
   }
   const campaign = r.campaigns[0];
   if (!campaign) throw new ExportRequestError('没有可导出的活动。/ No campaign to export.');
-  const w = await writeSchoolExport(db, { campaign, from: r.from, to: r.to, teacher: r.teacher }, { workbookFile: o.workbookFile, zipFile, photoDir: o.photoDir, now: o.now });
+  const w = await writeSchoolExport(
+    db,
+    { campaign, from: r.from, to: r.to, teacher: r.teacher },
+    { workbookFile: o.workbookFile, zipFile, photoDir: o.photoDir, now: o.now },
+  );
   const files: ProducedFile[] = [{ kind: 'workbook', path: o.workbookFile, bytes: await size(o.workbookFile) }];
   if (w.photos) files.push({ kind: 'photos', path: zipFile, bytes: await size(zipFile) });
   return { files, rowCounts: w.rowCounts, photos: w.photos, missingPhotos: w.missingPhotos };

@@ -86,8 +86,7 @@ function widthOf(c: Column, rows: CellValue[][], i: number): number {
 }
 
 /** A local calendar date ('YYYY-MM-DD') as the Excel date that shows it. */
-export const localDay = (date: string | null | undefined): Date | null =>
-  date && /^\d{4}-\d{2}-\d{2}$/.test(date) ? new Date(`${date}T00:00:00Z`) : null;
+export const localDay = (date: string | null | undefined): Date | null => (date && /^\d{4}-\d{2}-\d{2}$/.test(date) ? new Date(`${date}T00:00:00Z`) : null);
 
 /** An instant as the Excel date-time showing its wall-clock time in `tz` (Excel has no time zones). */
 export const localDateTime = (at: Date | null | undefined, tz: string): Date | null =>
@@ -208,7 +207,10 @@ export async function writeSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: S
   for (let i = 0; i < spec.rows.length; i++) {
     const row = ws.addRow(spec.rows[i]!.map((v) => v ?? ''));
     for (let c = 1; c <= n; c++) row.getCell(c).border = BORDER;
-    fitHeight(row, spec.rows[i]!.map((v, c) => [v, widths[c]!]));
+    fitHeight(
+      row,
+      spec.rows[i]!.map((v, c) => [v, widths[c]!]),
+    );
     if (breaks.has(i) && i < spec.rows.length - 1) row.addPageBreak();
     row.commit();
     if (i % 500 === 499) await breathe();
@@ -252,7 +254,14 @@ export async function writeFormPages(wb: ExcelJS.stream.xlsx.WorkbookWriter, spe
     const format = FORMATS[kind];
     if (format) row.getCell(2).numFmt = format;
     // An empty long field keeps room to write in, as on paper.
-    fitHeight(row, [[label, LABEL_WIDTH], [value, VALUE_WIDTH]], kind === 'long' ? 2 : 1);
+    fitHeight(
+      row,
+      [
+        [label, LABEL_WIDTH],
+        [value, VALUE_WIDTH],
+      ],
+      kind === 'long' ? 2 : 1,
+    );
   };
   for (let i = 0; i < spec.rows.length; i++) {
     if (i > 0) pending!.addPageBreak();

@@ -20,7 +20,6 @@ export interface QuotaCell {
 /** The quota columns for a person. */
 export type QuotaStatus = (personId: number) => QuotaCell[];
 
-
 export interface Tally {
   /** Visit records the person is named on (as author or co-visitor), by id, so a visit made together counts once for a department. */
   visits: Set<number>;

@@ -67,7 +67,12 @@ function summarySheets(data: ExportData, quotaStatus: QuotaStatus): FormSheet[] 
     name: '汇总（部门）',
     title: '走访活动完成情况汇总（按部门）',
     landscape: true,
-    columns: [{ header: '部门' }, { header: '人数', kind: 'number' }, ...counts, ...quotas.headers.map((h) => ({ header: `${h} 达标人数`, kind: 'number' as const }))],
+    columns: [
+      { header: '部门' },
+      { header: '人数', kind: 'number' },
+      ...counts,
+      ...quotas.headers.map((h) => ({ header: `${h} 达标人数`, kind: 'number' as const })),
+    ],
     rows: groups.map((g) => [
       g.department,
       g.members.length,

@@ -77,13 +77,20 @@ export function assemble(features: readonly AnyFeature[], deps: FeatureDeps) {
       providers.set(key, f.name);
     }
   for (const f of features)
-    for (const key of f.needs) if (!providers.has(key)) throw new Error(`功能 ${f.name} 需要 ${key}，但没有功能提供 / feature ${f.name} needs ${key}, which no feature provides`);
+    for (const key of f.needs)
+      if (!providers.has(key)) throw new Error(`功能 ${f.name} 需要 ${key}，但没有功能提供 / feature ${f.name} needs ${key}, which no feature provides`);
 
   const given: Partial<Provided> = {};
   const built = new Map<AnyFeature, BuiltFeature>();
   while (built.size < features.length) {
     const ready = features.find((f) => !built.has(f) && f.needs.every((key) => key in given));
-    if (!ready) throw new Error(`功能之间循环依赖 / features need each other in a circle: ${features.filter((f) => !built.has(f)).map((f) => f.name).join(', ')}`);
+    if (!ready)
+      throw new Error(
+        `功能之间循环依赖 / features need each other in a circle: ${features
+          .filter((f) => !built.has(f))
+          .map((f) => f.name)
+          .join(', ')}`,
+      );
     const parts = ready.build({ ...deps, ...given } as FeatureDeps & Provided);
     for (const key of ready.provides) {
       const value = parts.provides?.[key];

@@ -149,7 +149,12 @@ export class FeishuApi {
     });
     this.token = new TenantToken(async () => {
       const url = `${opts.baseUrl}/open-apis/auth/v3/tenant_access_token/internal`;
-      const res = (await this.http.post(url, { app_id: opts.appId, app_secret: opts.appSecret })) as unknown as { code?: number; msg?: string; tenant_access_token?: string; expire?: number };
+      const res = (await this.http.post(url, { app_id: opts.appId, app_secret: opts.appSecret })) as unknown as {
+        code?: number;
+        msg?: string;
+        tenant_access_token?: string;
+        expire?: number;
+      };
       if (!res?.tenant_access_token) throw FeishuApiError.fromResponse(200, res, {}, false);
       return { value: res.tenant_access_token, expireSeconds: res.expire ?? 7200 };
     });

@@ -41,7 +41,9 @@ const messageEvent = z.object({
     chat_type: z.string(),
     message_type: z.string(),
     content: z.string(),
-    mentions: z.array(z.object({ key: z.string(), id: z.object({ open_id: z.string().optional() }).partial().optional(), name: z.string().optional() })).optional(),
+    mentions: z
+      .array(z.object({ key: z.string(), id: z.object({ open_id: z.string().optional() }).partial().optional(), name: z.string().optional() }))
+      .optional(),
   }),
 });
 
@@ -283,7 +285,10 @@ export function webhookRouter(o: WebhookOptions): ExpressRouter {
     const nonce = req.header('x-lark-request-nonce');
     const signature = req.header('x-lark-signature');
     if (!ts || !nonce || !signature) return reject(401, 'missing signature headers');
-    const expected = createHash('sha256').update(ts + nonce + o.encryptKey).update(raw).digest('hex');
+    const expected = createHash('sha256')
+      .update(ts + nonce + o.encryptKey)
+      .update(raw)
+      .digest('hex');
     if (!safeEqual(signature, expected)) return reject(401, 'signature mismatch');
     const age = Math.abs((o.now?.() ?? Date.now()) / 1000 - Number(ts));
     if (!Number.isFinite(age) || age > MAX_SIGNATURE_AGE_S) return reject(401, 'stale or invalid timestamp');

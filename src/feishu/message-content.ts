@@ -85,12 +85,7 @@ function words(pieces: Piece[], mentions: Mention[], isBot: (m: Mention) => bool
   return out.trim();
 }
 
-export function readMessageContent(
-  messageType: string,
-  content: Record<string, unknown>,
-  mentions: Mention[],
-  isBot: (m: Mention) => boolean,
-): MessageReading {
+export function readMessageContent(messageType: string, content: Record<string, unknown>, mentions: Mention[], isBot: (m: Mention) => boolean): MessageReading {
   const imageKeys: string[] = [];
   let text: string | undefined;
   if (messageType === 'post') text = words(postPieces(content, imageKeys), mentions, isBot);

@@ -152,7 +152,10 @@ function revised(db: Db, m: OutboundMessage): OutboundMessage {
   const again = { ...m, dedupeKey: `${m.dedupeKey}@${m.revision}` };
   // Still waiting: it goes out as this version, and the message itself is nothing new (its key is taken).
   if (first.status === 'pending' && m.card && !('patch' in m.to)) {
-    db.update(outbox).set({ content: JSON.stringify(m.card) }).where(and(eq(outbox.id, first.id), eq(outbox.status, 'pending'))).run();
+    db.update(outbox)
+      .set({ content: JSON.stringify(m.card) })
+      .where(and(eq(outbox.id, first.id), eq(outbox.status, 'pending')))
+      .run();
     return m;
   }
   return first.feishuMessageId ? { ...again, to: { patch: first.feishuMessageId } } : again;
@@ -186,7 +189,12 @@ export class Outbox extends EventEmitter {
   private problems: Undeliverable[] = [];
   private readonly nextDue: Statement<[{ now: number }], { id: number }>;
 
-  constructor(private readonly db: Db, private readonly api: FeishuApi, private readonly log: Logger, opts: OutboxOptions = {}) {
+  constructor(
+    private readonly db: Db,
+    private readonly api: FeishuApi,
+    private readonly log: Logger,
+    opts: OutboxOptions = {},
+  ) {
     super();
     this.now = opts.now ?? Date.now;
     this.limiter = opts.limiter ?? new RateLimiter(undefined, this.now);
@@ -281,7 +289,11 @@ export class Outbox extends EventEmitter {
 
   /** Rows still waiting (pending or leased), for /healthz and tests. */
   async backlog(): Promise<number> {
-    const r = this.db.select({ n: sql<number>`count(*)` }).from(outbox).where(inArray(outbox.status, ['pending', 'sending'])).get();
+    const r = this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(outbox)
+      .where(inArray(outbox.status, ['pending', 'sending']))
+      .get();
     return r?.n ?? 0;
   }
 
@@ -375,7 +387,10 @@ export class Outbox extends EventEmitter {
     if (row.operation === 'patch' || !row.uncertainSince) return false;
     if (this.stampNow() - row.uncertainSince.getTime() < UNCONFIRMED_AFTER_MS) return false;
     this.db.update(outbox).set({ status: 'unconfirmed', leaseUntil: null }).where(eq(outbox.id, row.id)).run();
-    this.log.warn({ outboxId: row.id, purpose: row.purpose, uncertainSince: row.uncertainSince.toISOString() }, 'outbox: held, an attempt over 50 min ago may have arrived');
+    this.log.warn(
+      { outboxId: row.id, purpose: row.purpose, uncertainSince: row.uncertainSince.toISOString() },
+      'outbox: held, an attempt over 50 min ago may have arrived',
+    );
     return true;
   }
 

@@ -23,7 +23,10 @@ export const FEISHU_SAFE_LIMITS: RateLimits = { appPerSecond: 48, appPerMinute: 
 class Window {
   private readonly stamps: number[] = [];
   private inFlight = 0;
-  constructor(private readonly limit: number, private readonly spanMs: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly spanMs: number,
+  ) {}
 
   /** Earliest time at or after `now` when one more send fits; `now + IN_FLIGHT_POLL_MS` while only a finishing send can free a slot. */
   nextSlot(now: number): number {
@@ -67,7 +70,10 @@ export class RateLimiter {
   private readonly appMinute: Window;
   private readonly receivers = new Map<string, Window>();
 
-  constructor(private readonly limits: RateLimits = FEISHU_SAFE_LIMITS, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly limits: RateLimits = FEISHU_SAFE_LIMITS,
+    private readonly now: () => number = Date.now,
+  ) {
     this.appSecond = new Window(limits.appPerSecond, 1000);
     this.appMinute = new Window(limits.appPerMinute, 60_000);
   }

@@ -22,7 +22,10 @@ const FRESH_ENOUGH_MS = 20 * 3600_000;
 const NAME = /^zoufang-.*\.db$/;
 
 export class BackupError extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
     this.name = 'BackupError';
   }

@@ -30,12 +30,13 @@ const setup = command({
   name: 'setup',
   summary: '创建（扫码一键创建）或填写飞书应用，写入 .env / create or enter the Feishu app',
   options: {
-    manual: { type: 'boolean', help: '不扫码，填写已有应用的凭据 / enter an existing app\'s credentials instead of scanning' },
+    manual: { type: 'boolean', help: "不扫码，填写已有应用的凭据 / enter an existing app's credentials instead of scanning" },
     transport: { type: 'string', value: 'ws|webhook', help: '接收事件的方式，默认 ws（长连接）/ how events arrive (default: ws, the long connection)' },
   },
   run: async (args, { env, io }) => {
     const transport = args.transport;
-    if (transport !== undefined && transport !== 'ws' && transport !== 'webhook') throw new CliError('--transport 只能是 ws 或 webhook / --transport must be ws or webhook');
+    if (transport !== undefined && transport !== 'ws' && transport !== 'webhook')
+      throw new CliError('--transport 只能是 ws 或 webhook / --transport must be ws or webhook');
     // With the campaign file already written, the menu printed is that campaign's; a broken file is doctor's to report.
     const campaign = env.CAMPAIGN_FILE ? await loadCampaignFile(env.CAMPAIGN_FILE).catch(() => undefined) : undefined;
     return runSetup({ envFile: envFilePath(env), env, io, prompter: createPrompter(process.stdin, process.stdout), manual: args.manual, transport, campaign });
@@ -77,7 +78,9 @@ export async function restoreCommand(config: Config, file: string, io: Io = cons
 const backup = command({
   name: 'backup',
   summary: '在线备份数据库和照片（默认到 BACKUP_DIR）/ back up the database and photos',
-  positionals: [{ name: 'file', label: '文件.db', optional: true, help: '备份到这个文件，照片到它旁边的 photos/ / the backup file; photos go to photos/ beside it' }],
+  positionals: [
+    { name: 'file', label: '文件.db', optional: true, help: '备份到这个文件，照片到它旁边的 photos/ / the backup file; photos go to photos/ beside it' },
+  ],
   run: (args, { io, config }) => backupCommand(config(), args.file, io),
 });
 

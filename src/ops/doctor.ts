@@ -56,7 +56,14 @@ const fail = (detail: string, fix: string, notes?: string[]): Outcome => ({ stat
 const warn = (detail: string, fix: string): Outcome => ({ status: 'warn', detail, fix });
 const skip = (detail: string): Outcome => ({ status: 'skip', detail });
 
-const ago = (ms: number) => (ms < 60_000 ? '刚刚' : ms < 3600_000 ? `${Math.max(1, Math.round(ms / 60_000))} 分钟前` : ms < 48 * 3600_000 ? `${Math.round(ms / 3600_000)} 小时前` : `${Math.round(ms / 86400_000)} 天前`);
+const ago = (ms: number) =>
+  ms < 60_000
+    ? '刚刚'
+    : ms < 3600_000
+      ? `${Math.max(1, Math.round(ms / 60_000))} 分钟前`
+      : ms < 48 * 3600_000
+        ? `${Math.round(ms / 3600_000)} 小时前`
+        : `${Math.round(ms / 86400_000)} 天前`;
 
 /** What a Feishu answer means for a check: the platform's own wording where it has one. */
 function answerText(a: ApiAnswer): string {
@@ -65,8 +72,16 @@ function answerText(a: ApiAnswer): string {
 
 /** Failures every Feishu check shares: the network, the gateway's token and IP rules. */
 function commonFailure(a: ApiAnswer, lark: LarkConfig): Outcome | null {
-  if (a.networkError) return fail(`无法连接飞书 ${lark.baseUrl} / cannot reach Feishu: ${a.networkError}`, `确认服务器能访问 ${lark.baseUrl}（防火墙、代理、DNS）/ let this server reach ${lark.baseUrl}`);
-  if (a.code === 99991401) return fail(`服务器 IP 不在应用的 IP 白名单中 / this server's IP is not allowed: ${a.msg}`, `在开发者后台「安全设置」的 IP 白名单中加入本服务器的公网 IP，或清空白名单：${consoleUrl(lark.baseUrl, lark.appId, 'safe')}`);
+  if (a.networkError)
+    return fail(
+      `无法连接飞书 ${lark.baseUrl} / cannot reach Feishu: ${a.networkError}`,
+      `确认服务器能访问 ${lark.baseUrl}（防火墙、代理、DNS）/ let this server reach ${lark.baseUrl}`,
+    );
+  if (a.code === 99991401)
+    return fail(
+      `服务器 IP 不在应用的 IP 白名单中 / this server's IP is not allowed: ${a.msg}`,
+      `在开发者后台「安全设置」的 IP 白名单中加入本服务器的公网 IP，或清空白名单：${consoleUrl(lark.baseUrl, lark.appId, 'safe')}`,
+    );
   if (a.code === 99991400) return fail('飞书限流，请稍后重试 / rate limited by Feishu', '一分钟后再运行 zoufang doctor / run doctor again in a minute');
   if (a.httpStatus >= 500) return fail(`飞书服务暂时不可用 / Feishu answered HTTP ${a.httpStatus}`, '稍后再试 / try again later');
   return null;
@@ -83,8 +98,13 @@ function permissionOutcome(a: ApiAnswer, lark: LarkConfig, scope: string, okDeta
       `在开发者后台「权限管理」开通 ${scope}（或其中任一：${named}），然后在「版本管理与发布」发布新版本：${consoleUrl(lark.baseUrl, lark.appId, 'auth')}`,
     );
   }
-  if (a.code === 230006) return fail('应用还没有机器人能力 / the bot ability is off', `在开发者后台「添加应用能力」添加「机器人」并发布版本：${consoleUrl(lark.baseUrl, lark.appId, 'baseinfo')}`);
-  if (a.code === 99991663 || a.code === 99991661) return fail(`访问凭证被拒绝 / token rejected: ${answerText(a)}`, '再运行一次 zoufang doctor；若仍失败，核对 App Secret');
+  if (a.code === 230006)
+    return fail(
+      '应用还没有机器人能力 / the bot ability is off',
+      `在开发者后台「添加应用能力」添加「机器人」并发布版本：${consoleUrl(lark.baseUrl, lark.appId, 'baseinfo')}`,
+    );
+  if (a.code === 99991663 || a.code === 99991661)
+    return fail(`访问凭证被拒绝 / token rejected: ${answerText(a)}`, '再运行一次 zoufang doctor；若仍失败，核对 App Secret');
   return pass(okDetail);
 }
 
@@ -112,13 +132,23 @@ async function checkConfig(o: DoctorOptions, ctx: Context): Promise<Outcome> {
     ctx.config = loadConfig(o.env);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return fail(`配置有误 / invalid configuration:\n${e.problems.map((p) => `      ${p}`).join('\n')}`, `按 .env.example 的说明修改 ${o.envFile ?? '环境变量'} 中这些变量 / fix these variables`);
+    return fail(
+      `配置有误 / invalid configuration:\n${e.problems.map((p) => `      ${p}`).join('\n')}`,
+      `按 .env.example 的说明修改 ${o.envFile ?? '环境变量'} 中这些变量 / fix these variables`,
+    );
   }
   const c = ctx.config;
-  if (!c.lark) return fail('没有飞书应用凭据（LARK_APP_ID、LARK_APP_SECRET 为空），机器人会以沙盒模式运行 / no Feishu credentials: sandbox mode', '运行 zoufang setup 创建或填写飞书应用 / run zoufang setup');
+  if (!c.lark)
+    return fail(
+      '没有飞书应用凭据（LARK_APP_ID、LARK_APP_SECRET 为空），机器人会以沙盒模式运行 / no Feishu credentials: sandbox mode',
+      '运行 zoufang setup 创建或填写飞书应用 / run zoufang setup',
+    );
   // WSClient.start() silently does nothing for other ids (SDK 1.74 checks the app id against /^cli_[0-9a-fA-F]{16}$/).
   if (c.lark.transport === 'ws' && !/^cli_[0-9a-fA-F]{16}$/.test(c.lark.appId)) {
-    return fail(`长连接要求 App ID 为 cli_ 加 16 位十六进制，当前为 ${c.lark.appId} / the long connection needs a hex App ID`, '从开发者后台「凭证与基础信息」复制 App ID 到 LARK_APP_ID');
+    return fail(
+      `长连接要求 App ID 为 cli_ 加 16 位十六进制，当前为 ${c.lark.appId} / the long connection needs a hex App ID`,
+      '从开发者后台「凭证与基础信息」复制 App ID 到 LARK_APP_ID',
+    );
   }
   const source = o.envFile && fs.existsSync(o.envFile) ? o.envFile : '环境变量 / environment';
   return pass(`飞书应用 ${c.lark.appId} · ${c.lark.transport === 'ws' ? '长连接 ws' : 'webhook'} · ${c.lark.baseUrl} · 来自 ${source}`);
@@ -132,7 +162,8 @@ function checkEnvFileMode(file: string): Outcome {
 
 function checkDatabase(c: Config, ctx: Context): Outcome {
   const file = path.resolve(c.databasePath);
-  if (!fs.existsSync(file)) return fail(`数据库还不存在 / no database yet: ${file}`, '运行 zoufang migrate，或启动一次机器人 / run zoufang migrate or start the bot once');
+  if (!fs.existsSync(file))
+    return fail(`数据库还不存在 / no database yet: ${file}`, '运行 zoufang migrate，或启动一次机器人 / run zoufang migrate or start the bot once');
   const user = os.userInfo().username;
   try {
     const db = new Database(file, { fileMustExist: true });
@@ -153,9 +184,16 @@ function checkDatabase(c: Config, ctx: Context): Outcome {
 function checkMigrations(ctx: Context): Outcome {
   if (!ctx.db) return skip('需要可用的数据库 / needs the database');
   const s = migrationStatus(ctx.db);
-  if (s.newerThanCode) return fail('数据库被更新版本的走访助手升级过 / migrated by a newer Zoufang', '升级程序（git pull && npm ci && npm run build），或 zoufang restore 恢复升级前的备份');
+  if (s.newerThanCode)
+    return fail(
+      '数据库被更新版本的走访助手升级过 / migrated by a newer Zoufang',
+      '升级程序（git pull && npm ci && npm run build），或 zoufang restore 恢复升级前的备份',
+    );
   if (s.pending.length) {
-    return fail(`有 ${s.pending.length} 个迁移尚未应用 / migrations pending: ${s.pending.join(', ')}`, '先备份再迁移：zoufang backup && zoufang migrate（或重启机器人，启动时会先自动备份再迁移）');
+    return fail(
+      `有 ${s.pending.length} 个迁移尚未应用 / migrations pending: ${s.pending.join(', ')}`,
+      '先备份再迁移：zoufang backup && zoufang migrate（或重启机器人，启动时会先自动备份再迁移）',
+    );
   }
   ctx.migrated = true;
   return pass(`已是最新 / up to date (${s.known.length}/${s.known.length})`);
@@ -174,7 +212,9 @@ function checkBackup(c: Config, now: Date): Outcome {
   if (age > BACKUP_MAX_AGE_MS) {
     return fail(
       `最近的备份是 ${ago(age)}：${newest.file} / the newest backup is too old`,
-      c.backup.at ? `确认机器人在运行且能写入 ${c.backup.dir}（看日志里的 backup written），现在可先运行 zoufang backup` : '设置 BACKUP_AT（如 02:30）让机器人每天备份，或用 cron 定时运行 zoufang backup',
+      c.backup.at
+        ? `确认机器人在运行且能写入 ${c.backup.dir}（看日志里的 backup written），现在可先运行 zoufang backup`
+        : '设置 BACKUP_AT（如 02:30）让机器人每天备份，或用 cron 定时运行 zoufang backup',
     );
   }
   return pass(`${newest.file}（${ago(age)}；${schedule}，保留 ${c.backup.keep} 份）`);
@@ -187,7 +227,13 @@ async function checkCampaign(c: Config, ctx: Context, now: Date): Promise<Outcom
       all = [await loadCampaignFile(c.campaignFile)];
     } catch (e) {
       if (!(e instanceof CampaignDefinitionError)) throw e;
-      return fail(`活动配置文件有误 / invalid campaign file:\n${e.message.split('\n').map((l) => `      ${l}`).join('\n')}`, `按提示逐项修改 ${c.campaignFile}，再运行 zoufang campaign load ${c.campaignFile} 检查`);
+      return fail(
+        `活动配置文件有误 / invalid campaign file:\n${e.message
+          .split('\n')
+          .map((l) => `      ${l}`)
+          .join('\n')}`,
+        `按提示逐项修改 ${c.campaignFile}，再运行 zoufang campaign load ${c.campaignFile} 检查`,
+      );
     }
   } else if (ctx.db && !ctx.migrated) {
     return skip('需要先完成数据库迁移 / needs the migrations applied first');
@@ -209,7 +255,9 @@ async function checkCampaign(c: Config, ctx: Context, now: Date): Promise<Outcom
   if (upcoming) return pass(`${label} 尚未开始，将于 ${d.window.start} 开始 / starts on ${d.window.start}`);
   return fail(
     `${label} 已于 ${d.window.end} 结束，没有进行中的活动 / the campaign window is over`,
-    c.campaignFile ? `修改 ${c.campaignFile} 的 window（及学期日期）后重启机器人` : '新学期：zoufang campaign init --preset <预设> --year <年份>，或导出、修改 window 后 zoufang campaign load',
+    c.campaignFile
+      ? `修改 ${c.campaignFile} 的 window（及学期日期）后重启机器人`
+      : '新学期：zoufang campaign init --preset <预设> --year <年份>，或导出、修改 window 后 zoufang campaign load',
   );
 }
 
@@ -233,7 +281,10 @@ function checkClock(ctx: Context, now: Date): Outcome {
   if (!date) return skip('需要飞书的应答 / needs an answer from Feishu');
   const skew = Math.round((now.getTime() - date.getTime()) / 1000);
   if (Math.abs(skew) > MAX_CLOCK_SKEW_S) {
-    return fail(`本机时钟比飞书服务器${skew > 0 ? '快' : '慢'} ${Math.abs(skew)} 秒 / the clock is off by ${skew} s`, '开启网络校时：sudo timedatectl set-ntp true（或安装 chrony），再运行 zoufang doctor');
+    return fail(
+      `本机时钟比飞书服务器${skew > 0 ? '快' : '慢'} ${Math.abs(skew)} 秒 / the clock is off by ${skew} s`,
+      '开启网络校时：sudo timedatectl set-ntp true（或安装 chrony），再运行 zoufang doctor',
+    );
   }
   return pass(`与飞书服务器相差 ${Math.abs(skew)} 秒以内 / within ${Math.max(1, Math.abs(skew))} s of Feishu`);
 }
@@ -254,7 +305,11 @@ function checkTimezone(env: DoctorOptions['env'], ctx: Context): Outcome {
   }
   const zones = [...new Set([BACKUP_TIMEZONE, ctx.campaign?.timezone].filter((z): z is string => !!z))];
   const unknown = zones.filter((z) => !validZone(z));
-  if (unknown.length) return fail(`Node.js 不认识时区 ${unknown.join('、')}（缺少 ICU 时区数据）/ unknown time zone`, '使用官方 Node.js 20 安装包（自带完整 ICU），不要用 small-icu 版本');
+  if (unknown.length)
+    return fail(
+      `Node.js 不认识时区 ${unknown.join('、')}（缺少 ICU 时区数据）/ unknown time zone`,
+      '使用官方 Node.js 20 安装包（自带完整 ICU），不要用 small-icu 版本',
+    );
   return pass(`服务器时区 ${tz || Intl.DateTimeFormat().resolvedOptions().timeZone}；定时任务按 ${zones.join('、')} 计算 / jobs run in ${zones.join(', ')}`);
 }
 
@@ -264,7 +319,10 @@ async function checkCredentials(lark: LarkConfig, ctx: Context): Promise<Outcome
   const common = commonFailure(a, lark);
   if (common) return common;
   if (!a.token) {
-    return fail(`飞书拒绝了 App ID 与 App Secret / credentials rejected (${answerText(a)})`, `在开发者后台「凭证与基础信息」核对后填入 LARK_APP_ID、LARK_APP_SECRET（或重新运行 zoufang setup）：${consoleUrl(lark.baseUrl, lark.appId, 'baseinfo')}`);
+    return fail(
+      `飞书拒绝了 App ID 与 App Secret / credentials rejected (${answerText(a)})`,
+      `在开发者后台「凭证与基础信息」核对后填入 LARK_APP_ID、LARK_APP_SECRET（或重新运行 zoufang setup）：${consoleUrl(lark.baseUrl, lark.appId, 'baseinfo')}`,
+    );
   }
   ctx.token = a.token;
   return pass('已获取 tenant_access_token / token issued');
@@ -277,7 +335,13 @@ async function checkBot(lark: LarkConfig, ctx: Context): Promise<Outcome> {
     ctx.botName = bot.app_name;
     return pass(`${bot.app_name ?? ''}（${bot.open_id}）`);
   }
-  return commonFailure(a, lark) ?? fail(`读取机器人信息失败 / bot info failed (${answerText(a)})`, `在开发者后台「添加应用能力」添加「机器人」，并发布版本：${consoleUrl(lark.baseUrl, lark.appId, 'baseinfo')}`);
+  return (
+    commonFailure(a, lark) ??
+    fail(
+      `读取机器人信息失败 / bot info failed (${answerText(a)})`,
+      `在开发者后台「添加应用能力」添加「机器人」，并发布版本：${consoleUrl(lark.baseUrl, lark.appId, 'baseinfo')}`,
+    )
+  );
 }
 
 /**
@@ -296,7 +360,12 @@ function permissionProbes(lark: LarkConfig, ctx: Context) {
     {
       title: '权限 发消息 / send messages (im:message:send_as_bot)',
       scope: 'im:message:send_as_bot',
-      call: () => request(`${base}/open-apis/im/v1/messages?receive_id_type=chat_id`, { method: 'POST', token, json: { receive_id: `oc_${'0'.repeat(32)}`, msg_type: 'text', content: JSON.stringify({ text: 'zoufang doctor' }) } }),
+      call: () =>
+        request(`${base}/open-apis/im/v1/messages?receive_id_type=chat_id`, {
+          method: 'POST',
+          token,
+          json: { receive_id: `oc_${'0'.repeat(32)}`, msg_type: 'text', content: JSON.stringify({ text: 'zoufang doctor' }) },
+        }),
       ok: () => '已开通 / granted',
     },
     {
@@ -304,7 +373,8 @@ function permissionProbes(lark: LarkConfig, ctx: Context) {
       scope: 'im:chat:readonly',
       call: async () => {
         const a = await request(`${base}/open-apis/im/v1/chats?page_size=100`, { token });
-        if (a.code === 0) ctx.groups = ((a.body.data?.items ?? []) as Array<{ chat_id: string; name: string }>).map((g) => ({ chatId: g.chat_id, name: g.name }));
+        if (a.code === 0)
+          ctx.groups = ((a.body.data?.items ?? []) as Array<{ chat_id: string; name: string }>).map((g) => ({ chatId: g.chat_id, name: g.name }));
         return a;
       },
       ok: () => `已开通；机器人在 ${ctx.groups?.length ?? 0} 个群里 / granted`,
@@ -312,7 +382,12 @@ function permissionProbes(lark: LarkConfig, ctx: Context) {
     {
       title: '权限 按手机号/邮箱匹配成员 / match people (contact:user.id:readonly)',
       scope: 'contact:user.id:readonly',
-      call: () => request(`${base}/open-apis/contact/v3/users/batch_get_id?user_id_type=open_id`, { method: 'POST', token, json: { emails: ['doctor-probe@zoufang.invalid'] } }),
+      call: () =>
+        request(`${base}/open-apis/contact/v3/users/batch_get_id?user_id_type=open_id`, {
+          method: 'POST',
+          token,
+          json: { emails: ['doctor-probe@zoufang.invalid'] },
+        }),
       ok: () => '已开通 / granted',
     },
     {
@@ -339,21 +414,36 @@ function permissionProbes(lark: LarkConfig, ctx: Context) {
 async function checkBranchGroup(c: Config, lark: LarkConfig, ctx: Context): Promise<Outcome> {
   const chatId = ctx.campaign?.branchChatId ?? c.branchChatId;
   const notes = groupNotes(ctx);
-  if (!chatId) return fail('没有设置党支部群 / no branch group set', '把机器人加入党支部工作群，然后把下面列出的 chat_id 填入 .env 的 BRANCH_CHAT_ID（或活动配置的 branchChatId）', notes);
-  const a = await request(`${lark.baseUrl}/open-apis/im/v1/chats/${encodeURIComponent(chatId)}/members?member_id_type=open_id&page_size=1`, { token: ctx.token });
+  if (!chatId)
+    return fail(
+      '没有设置党支部群 / no branch group set',
+      '把机器人加入党支部工作群，然后把下面列出的 chat_id 填入 .env 的 BRANCH_CHAT_ID（或活动配置的 branchChatId）',
+      notes,
+    );
+  const a = await request(`${lark.baseUrl}/open-apis/im/v1/chats/${encodeURIComponent(chatId)}/members?member_id_type=open_id&page_size=1`, {
+    token: ctx.token,
+  });
   const name = ctx.groups?.find((g) => g.chatId === chatId)?.name;
   if (a.code === 0) return pass(`${name ?? chatId}（${chatId}，${a.body.data?.member_total ?? '?'} 人）`);
   const common = commonFailure(a, lark);
   if (common) return common;
   if (a.code === 232011 || a.code === 230002) {
-    return fail(`机器人不在群 ${chatId} 里 / the bot is not in the branch group`, `在飞书打开党支部工作群 → 设置 → 群机器人 → 添加机器人 → 选择「${ctx.botName ?? '走访助手'}」`, notes);
+    return fail(
+      `机器人不在群 ${chatId} 里 / the bot is not in the branch group`,
+      `在飞书打开党支部工作群 → 设置 → 群机器人 → 添加机器人 → 选择「${ctx.botName ?? '走访助手'}」`,
+      notes,
+    );
   }
   // Where the chat_id was set, so the fix names the one place to change (获取群成员列表 lists these codes).
   const setting = ctx.campaign?.branchChatId
     ? `活动配置的 branchChatId（${c.campaignFile ? `修改 ${c.campaignFile}` : '在活动配置文件里改好后 zoufang campaign load <文件>'}）`
     : '.env 的 BRANCH_CHAT_ID';
   if (a.code === 232006 || a.code === 230001 || a.code === 99992402) {
-    return fail(`chat_id 无效：${chatId} 不是一个群的 chat_id / invalid chat_id`, `检查 ${setting}：改用下面列出的党支部群的 chat_id（形如 oc_ 开头），然后重启机器人`, notes);
+    return fail(
+      `chat_id 无效：${chatId} 不是一个群的 chat_id / invalid chat_id`,
+      `检查 ${setting}：改用下面列出的党支部群的 chat_id（形如 oc_ 开头），然后重启机器人`,
+      notes,
+    );
   }
   if (a.code === 232009) return fail(`群 ${chatId} 已解散 / the group was dissolved`, `把机器人加入新的党支部工作群，再把它的 chat_id 填入 ${setting}`, notes);
   if (a.code === 232010) {
@@ -363,7 +453,8 @@ async function checkBranchGroup(c: Config, lark: LarkConfig, ctx: Context): Prom
       notes,
     );
   }
-  if (a.code === 99991672) return fail('没有读取群成员的权限，无法确认 / cannot check without im:chat:readonly', '先开通上面缺少的权限 / grant the permission above first', notes);
+  if (a.code === 99991672)
+    return fail('没有读取群成员的权限，无法确认 / cannot check without im:chat:readonly', '先开通上面缺少的权限 / grant the permission above first', notes);
   return fail(`无法确认机器人是否在群里 / cannot check (${answerText(a)})`, '稍后再试；若持续失败，请查看飞书开放平台状态', notes);
 }
 
@@ -371,7 +462,10 @@ async function checkBranchGroup(c: Config, lark: LarkConfig, ctx: Context): Prom
 async function probeRunningBot(c: Config, ctx: Context): Promise<Outcome> {
   const a = await request(`http://127.0.0.1:${c.port}/healthz`);
   if (a.networkError || typeof a.body.status !== 'string') {
-    return fail(`本机 ${c.port} 端口上没有运行中的走访助手 / the bot is not running here`, '启动：sudo systemctl start zoufang（或 npm run start:prod），再看日志：journalctl -u zoufang -f');
+    return fail(
+      `本机 ${c.port} 端口上没有运行中的走访助手 / the bot is not running here`,
+      '启动：sudo systemctl start zoufang（或 npm run start:prod），再看日志：journalctl -u zoufang -f',
+    );
   }
   ctx.running = a.body as Context['running'];
   return pass(`运行中 / running（http://127.0.0.1:${c.port}/healthz：${a.body.status}）`);
@@ -402,7 +496,10 @@ async function checkTransport(c: Config, lark: LarkConfig, ctx: Context): Promis
     if (ctx.running) {
       const state = ctx.running.transport?.state ?? 'unknown';
       if (state === 'connected') return pass('运行中的机器人已建立长连接 / the running bot is connected');
-      return fail(`运行中的机器人长连接状态为 ${state} / the running bot is not connected`, '确认服务器能访问飞书（wss 出站 443 端口），并在开发者后台「事件与回调」选择「使用长连接接收事件/回调」；查看日志 journalctl -u zoufang -f');
+      return fail(
+        `运行中的机器人长连接状态为 ${state} / the running bot is not connected`,
+        '确认服务器能访问飞书（wss 出站 443 端口），并在开发者后台「事件与回调」选择「使用长连接接收事件/回调」；查看日志 journalctl -u zoufang -f',
+      );
     }
     // With no bot running, a brief connection of our own steals nobody's events.
     const problem = await openLongConnection(lark);
@@ -413,7 +510,9 @@ async function checkTransport(c: Config, lark: LarkConfig, ctx: Context): Promis
   // The request Feishu sends when a request URL is saved: encrypted with this .env's key, and
   // unsigned ("不包括请求网址校验", 步骤三：接收事件), so a bot that demands a signature fails here too.
   const challenge = randomBytes(8).toString('hex');
-  const body = JSON.stringify({ encrypt: encryptPayload(lark.encryptKey!, JSON.stringify({ challenge, token: lark.verificationToken, type: 'url_verification' })) });
+  const body = JSON.stringify({
+    encrypt: encryptPayload(lark.encryptKey!, JSON.stringify({ challenge, token: lark.verificationToken, type: 'url_verification' })),
+  });
   let answer: { status: number; challenge?: unknown; error?: unknown };
   try {
     const r = await fetch(`http://127.0.0.1:${c.port}/webhook/event`, {
@@ -427,7 +526,10 @@ async function checkTransport(c: Config, lark: LarkConfig, ctx: Context): Promis
     return fail(`本机 /webhook/event 无应答 / no answer: ${(e as Error).message}`, '查看日志 journalctl -u zoufang -f');
   }
   if (answer.status !== 200 || answer.challenge !== challenge) {
-    return fail(`本机 /webhook/event 没有通过校验（HTTP ${answer.status}${typeof answer.error === 'string' ? `：${answer.error}` : ''}）/ the webhook refused the check`, '确认运行中的机器人使用的 LARK_ENCRYPT_KEY、LARK_VERIFICATION_TOKEN 与 .env 一致，重启机器人');
+    return fail(
+      `本机 /webhook/event 没有通过校验（HTTP ${answer.status}${typeof answer.error === 'string' ? `：${answer.error}` : ''}）/ the webhook refused the check`,
+      '确认运行中的机器人使用的 LARK_ENCRYPT_KEY、LARK_VERIFICATION_TOKEN 与 .env 一致，重启机器人',
+    );
   }
   return pass('本机 /webhook/event 正确应答 / answers the URL check', [
     '飞书需要能从公网访问 https://<你的域名>/webhook/event：在开发者后台「事件与回调」保存请求地址时飞书会校验它',
@@ -436,7 +538,11 @@ async function checkTransport(c: Config, lark: LarkConfig, ctx: Context): Promis
 
 function checkEvents(ctx: Context, now: Date): Outcome {
   if (!ctx.db) return skip('需要可用的数据库 / needs the database');
-  const rows = ctx.db.prepare('SELECT event_type AS type, count(*) AS n, max(received_at) AS last FROM inbound_events GROUP BY event_type').all() as Array<{ type: string; n: number; last: number }>;
+  const rows = ctx.db.prepare('SELECT event_type AS type, count(*) AS n, max(received_at) AS last FROM inbound_events GROUP BY event_type').all() as Array<{
+    type: string;
+    n: number;
+    last: number;
+  }>;
   const messages = rows.find((r) => r.type === 'im.message.receive_v1');
   const cards = rows.find((r) => r.type === 'card.action.trigger');
   if (!messages) {
@@ -454,7 +560,10 @@ function checkMenu(ctx: Context): Outcome {
   if (!ctx.db) return skip('需要可用的数据库 / needs the database');
   const row = ctx.db.prepare("SELECT count(*) AS n FROM inbound_events WHERE event_type = 'application.bot.menu_v6'").get() as { n: number };
   if (row.n) return pass(`已收到 ${row.n} 次菜单点击 / menu clicks arrive`);
-  const items = menuFor(ctx.campaign).flatMap((s) => s.items).map((i) => `${menuItemName(i)}=${i.eventKey}`).join('、');
+  const items = menuFor(ctx.campaign)
+    .flatMap((s) => s.items)
+    .map((i) => `${menuItemName(i)}=${i.eventKey}`)
+    .join('、');
   return warn(
     '机器人还没有收到过菜单点击：菜单可能还没有配置或没有发布 / no bot-menu click has ever arrived',
     `在开发者后台「应用能力 → 机器人 → 机器人自定义菜单」添加菜单项，动作都选「推送事件」，event_key 为：${items}（分组见 zoufang setup）；订阅事件 application.bot.menu_v6，发布新版本，再在飞书里点一次菜单`,
@@ -502,7 +611,9 @@ export async function runDoctor(o: DoctorOptions): Promise<{ code: number; check
         for (const p of permissionProbes(online, ctx)) await run(p.title, async () => permissionOutcome(await p.call(), online, p.scope, p.ok()));
         await run('党支部群 / branch group', () => checkBranchGroup(c, online, ctx));
       } else {
-        await run('飞书权限、党支部群与连接 / permissions, branch group, transport', () => skip(lark ? '需要有效的凭据 / needs valid credentials' : '需要飞书凭据 / needs Feishu credentials'));
+        await run('飞书权限、党支部群与连接 / permissions, branch group, transport', () =>
+          skip(lark ? '需要有效的凭据 / needs valid credentials' : '需要飞书凭据 / needs Feishu credentials'),
+        );
       }
       await run('机器人进程 / bot process', () => probeRunningBot(c, ctx));
       if (online) await run(online.transport === 'ws' ? '长连接 / long connection' : 'webhook', () => checkTransport(c, online, ctx));

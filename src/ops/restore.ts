@@ -50,7 +50,8 @@ export function inspectBackup(file: string): BackupSummary {
     const missing = CORE_TABLES.filter((t) => !tables.has(t));
     if (missing.length) throw new BackupError(`这不是走访助手的数据库（缺少 ${missing.join('、')}）/ not a Zoufang database: ${file}`, 65);
     const status = migrationStatus(db);
-    if (status.newerThanCode) throw new BackupError(`这个备份来自更新版本的走访助手，请先升级程序再恢复 / the backup comes from a newer Zoufang; upgrade first`, 65);
+    if (status.newerThanCode)
+      throw new BackupError(`这个备份来自更新版本的走访助手，请先升级程序再恢复 / the backup comes from a newer Zoufang; upgrade first`, 65);
     // An old backup counts its zone reports in their own table, a new one among the records: one line either way.
     const counts: BackupSummary['counts'] = [];
     for (const c of COUNTED.filter((x) => tables.has(x.table))) {
@@ -135,7 +136,9 @@ export async function restoreDatabase(o: RestoreOptions): Promise<number> {
       : `  备份旁没有 photos/ 目录，照片未恢复 / no photos/ folder beside the backup`,
   );
   if (missingPhotos.length) {
-    io.out(`  注意：仍有 ${missingPhotos.length} 张照片不在 ${o.photoDir}（例如 ${missingPhotos[0]}），请从其他备份复制到该目录 / ${missingPhotos.length} photos are still missing`);
+    io.out(
+      `  注意：仍有 ${missingPhotos.length} 张照片不在 ${o.photoDir}（例如 ${missingPhotos[0]}），请从其他备份复制到该目录 / ${missingPhotos.length} photos are still missing`,
+    );
   }
   io.out('现在可以启动机器人 / now start the bot: sudo systemctl start zoufang');
   return 0;

@@ -94,7 +94,11 @@ async function oneClick(io: Io): Promise<Credentials | null> {
   } catch (e) {
     const { code, description, message } = e as { code?: string; description?: string; message?: string };
     const reason =
-      code === 'access_denied' ? '授权被拒绝 / the request was denied' : code === 'expired_token' ? '链接已过期 / the link expired' : `未能完成 / did not complete (${description ?? message ?? code})`;
+      code === 'access_denied'
+        ? '授权被拒绝 / the request was denied'
+        : code === 'expired_token'
+          ? '链接已过期 / the link expired'
+          : `未能完成 / did not complete (${description ?? message ?? code})`;
     io.out(`一键创建${reason}。`);
     io.out('改为手动填写：在飞书开放平台创建企业自建应用后，输入它的 App ID 和 App Secret。/ switching to manual entry');
     return null;
@@ -105,7 +109,9 @@ async function oneClick(io: Io): Promise<Credentials | null> {
 
 /** Asks until Feishu accepts the credentials (three tries). */
 async function manual(io: Io, prompter: Prompter, baseUrl: string): Promise<Credentials | null> {
-  io.out(`在 ${baseUrl.includes('larksuite') ? 'https://open.larksuite.com' : 'https://open.feishu.cn'}/app 打开应用 →「凭证与基础信息」/ open the app's Credentials page`);
+  io.out(
+    `在 ${baseUrl.includes('larksuite') ? 'https://open.larksuite.com' : 'https://open.feishu.cn'}/app 打开应用 →「凭证与基础信息」/ open the app's Credentials page`,
+  );
   for (let attempt = 1; attempt <= 3; attempt++) {
     let appId = await prompter.ask('App ID（cli_ 开头）: ');
     while (!APP_ID.test(appId)) appId = await prompter.ask('App ID 应形如 cli_ 加 16 位字符，请重新输入 / must look like cli_xxxxxxxxxxxxxxxx: ');
@@ -131,7 +137,10 @@ function menuSteps(campaign: CampaignDefinition | undefined): string[] {
   return [
     `在「应用能力 → 机器人」开启「机器人自定义菜单」，建下面 ${menu.length} 个主菜单及其子菜单${campaign ? `（${campaign.name}用到的）` : ''}；每个子菜单的动作选「推送事件」，event_key 照抄：`,
     '/ turn the bot menu on and create these main menus and entries, each entry "推送事件" (push event) with this event_key:',
-    ...menu.flatMap((s) => [`  ${s.name}`, ...s.items.map((i) => `    ${menuItemName(i).padEnd(width + 1, '　')}推送事件  event_key: ${i.eventKey}  （即 ${i.command}）`)]),
+    ...menu.flatMap((s) => [
+      `  ${s.name}`,
+      ...s.items.map((i) => `    ${menuItemName(i).padEnd(width + 1, '　')}推送事件  event_key: ${i.eventKey}  （即 ${i.command}）`),
+    ]),
     '菜单保存后要在「版本管理与发布」发布新版本才会出现、才有反应 / the menu works only after a new version is published',
   ];
 }
@@ -146,8 +155,14 @@ export function remainingSteps(appId: string, baseUrl: string, transport: 'ws' |
   const bulk = JSON.stringify({ scopes: { tenant: APP_SCOPES.map((s) => s.scope), user: [] } });
   const mode =
     transport === 'ws'
-      ? ['订阅方式选「使用长连接接收事件」并保存（机器人须在运行，否则保存失败）', '「回调配置」同样选「使用长连接接收回调」/ choose the long connection for events and for callbacks']
-      : ['请求地址填 https://<你的域名>/webhook/event（事件与回调都填；保存时飞书会校验，机器人须在运行）', '并把「加密策略」中的 Encrypt Key、Verification Token 写入 .env / set the request URL and copy the two keys'];
+      ? [
+          '订阅方式选「使用长连接接收事件」并保存（机器人须在运行，否则保存失败）',
+          '「回调配置」同样选「使用长连接接收回调」/ choose the long connection for events and for callbacks',
+        ]
+      : [
+          '请求地址填 https://<你的域名>/webhook/event（事件与回调都填；保存时飞书会校验，机器人须在运行）',
+          '并把「加密策略」中的 Encrypt Key、Verification Token 写入 .env / set the request URL and copy the two keys',
+        ];
   return [
     '',
     '接下来按顺序完成 / What is left, in this order:',
@@ -175,7 +190,7 @@ export function remainingSteps(appId: string, baseUrl: string, transport: 'ws' |
 export async function runSetup(o: SetupOptions): Promise<number> {
   const { io, prompter } = o;
   const file = readEnvFile(o.envFile);
-  const setting = (k: string) => (o.env[k]?.trim() || file[k]?.trim() || undefined);
+  const setting = (k: string) => o.env[k]?.trim() || file[k]?.trim() || undefined;
   const baseUrl = larkBaseUrl(setting('LARK_DOMAIN') ?? 'feishu');
   const transport = o.transport ?? (setting('LARK_TRANSPORT') === 'webhook' ? 'webhook' : 'ws');
   io.out(`走访助手 安装向导 / Zoufang setup — 配置文件 / settings file: ${o.envFile}`);
@@ -209,7 +224,9 @@ export async function runSetup(o: SetupOptions): Promise<number> {
       values.LARK_VERIFICATION_TOKEN = setting('LARK_VERIFICATION_TOKEN') ?? (await prompter.ask('Verification Token: ', { secret: true }));
     }
     updateEnvFile(o.envFile, values);
-    io.out(`已写入 ${o.envFile}（仅所有者可读）/ written: LARK_APP_ID=${creds.appId}，LARK_APP_SECRET=********，LARK_TRANSPORT=${transport}${values.LARK_DOMAIN ? '，LARK_DOMAIN=lark' : ''}`);
+    io.out(
+      `已写入 ${o.envFile}（仅所有者可读）/ written: LARK_APP_ID=${creds.appId}，LARK_APP_SECRET=********，LARK_TRANSPORT=${transport}${values.LARK_DOMAIN ? '，LARK_DOMAIN=lark' : ''}`,
+    );
     for (const line of remainingSteps(creds.appId, values.LARK_DOMAIN === 'lark' ? larkBaseUrl('lark') : baseUrl, transport, o.campaign)) io.out(line);
     return 0;
   } catch (e) {

@@ -52,18 +52,40 @@ const blankToUndefined = (v: unknown) => (v === null || (typeof v === 'string' &
 // biome-ignore lint/suspicious/noExplicitAny: any input type, as zod's own ZodType default
 function requiredOr<T>(f: { label: string; required: boolean }, inner: z.ZodType<T, any>, empty: T): z.ZodType<T> {
   const missing = `「${f.label}」必填`;
-  return z.preprocess(blankToUndefined, f.required ? z.any().refine((v) => v !== undefined, missing).pipe(inner) : inner.optional().transform((v) => v ?? empty)) as z.ZodType<T>;
+  return z.preprocess(
+    blankToUndefined,
+    f.required
+      ? z
+          .any()
+          .refine((v) => v !== undefined, missing)
+          .pipe(inner)
+      : inner.optional().transform((v) => v ?? empty),
+  ) as z.ZodType<T>;
 }
 
-export function text(name: string, lbl: string, en: string, o: { required?: boolean; multiline?: boolean; max?: number; hint?: string; rows?: number; cell?: string } = {}): Field<string> {
+export function text(
+  name: string,
+  lbl: string,
+  en: string,
+  o: { required?: boolean; multiline?: boolean; max?: number; hint?: string; rows?: number; cell?: string } = {},
+): Field<string> {
   const max = Math.min(o.max ?? MAX_TEXT, MAX_TEXT);
   const f = { label: lbl, en, required: o.required ?? false };
-  const inner = z.string({ message: `「${lbl}」格式不对` }).transform(clean).pipe(z.string().max(max, `「${lbl}」不能超过 ${max} 字`));
+  const inner = z
+    .string({ message: `「${lbl}」格式不对` })
+    .transform(clean)
+    .pipe(z.string().max(max, `「${lbl}」不能超过 ${max} 字`));
   return {
-    name, ...f, hint: o.hint, cell: o.cell,
+    name,
+    ...f,
+    hint: o.hint,
+    cell: o.cell,
     schema: requiredOr(f, inner, ''),
     component: (value) => ({
-      tag: 'input', name, required: f.required, max_length: max,
+      tag: 'input',
+      name,
+      required: f.required,
+      max_length: max,
       ...(o.multiline ? { input_type: 'multiline_text', rows: o.rows ?? 3, auto_resize: true } : {}),
       label: label(f),
       ...(o.hint ? { placeholder: plainText(o.hint.slice(0, 100)) } : {}),
@@ -81,10 +103,13 @@ export function date(name: string, lbl: string, en: string, o: { required?: bool
     .transform((s) => s.trim().slice(0, 10))
     .pipe(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, `「${lbl}」应为日期`));
   return {
-    name, ...f,
+    name,
+    ...f,
     schema: requiredOr(f, inner, ''),
     component: (value) => ({
-      tag: 'date_picker', name, required: f.required,
+      tag: 'date_picker',
+      name,
+      required: f.required,
       placeholder: plainText(`${lbl} ${en}`),
       ...(typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? { initial_date: value.slice(0, 10) } : {}),
     }),
@@ -97,10 +122,13 @@ export function choice(name: string, lbl: string, en: string, options: readonly 
   const values = options.map((x) => x.value);
   const inner = z.string({ message: `「${lbl}」请选择` }).refine((v) => values.includes(v), `「${lbl}」请从选项中选择`);
   return {
-    name, ...f,
+    name,
+    ...f,
     schema: requiredOr(f, inner, ''),
     component: (value) => ({
-      tag: 'select_static', name, required: f.required,
+      tag: 'select_static',
+      name,
+      required: f.required,
       placeholder: plainText(`${lbl} ${en}`),
       options: options.map((x) => ({ text: plainText(x.label), value: x.value })),
       ...(typeof value === 'string' && values.includes(value) ? { initial_option: value } : {}),
@@ -118,10 +146,13 @@ export function multi(name: string, lbl: string, en: string, options: readonly O
     .refine((vs) => !o.max || vs.length <= o.max, `「${lbl}」最多选 ${o.max} 项`)
     .transform((vs) => [...new Set(vs)]);
   return {
-    name, ...f,
+    name,
+    ...f,
     schema: requiredOr(f, inner, []),
     component: (value) => ({
-      tag: 'multi_select_static', name, required: f.required,
+      tag: 'multi_select_static',
+      name,
+      required: f.required,
       placeholder: plainText(`${lbl} ${en}`),
       options: options.map((x) => ({ text: plainText(x.label), value: x.value })),
       selected_values: Array.isArray(value) ? value.filter((v) => values.includes(String(v))) : [],
@@ -141,10 +172,15 @@ export function count(name: string, lbl: string, en: string, o: { required?: boo
     .min(min, `「${lbl}」不能小于 ${min}`)
     .max(max, `「${lbl}」不能大于 ${max}`);
   return {
-    name, ...f,
+    name,
+    ...f,
     schema: requiredOr<number | null>(f, inner, null),
     component: (value) => ({
-      tag: 'input', name, required: f.required, max_length: 4, label: label(f),
+      tag: 'input',
+      name,
+      required: f.required,
+      max_length: 4,
+      label: label(f),
       default_value: value === null || value === undefined ? '' : String(value),
     }),
     display: (v) => (v === null || v === undefined ? '' : String(v)),
@@ -155,10 +191,16 @@ export function count(name: string, lbl: string, en: string, o: { required?: boo
 export function confirm(name: string, lbl: string, en: string): Field<boolean> {
   const f = { label: lbl, en, required: true };
   return {
-    name, ...f,
-    schema: z.preprocess(blankToUndefined, z.literal('yes', { message: `请确认「${lbl}」` }).transform(() => true)) as z.ZodType<boolean>,
+    name,
+    ...f,
+    schema: z.preprocess(
+      blankToUndefined,
+      z.literal('yes', { message: `请确认「${lbl}」` }).transform(() => true),
+    ) as z.ZodType<boolean>,
     component: (value) => ({
-      tag: 'select_static', name, required: true,
+      tag: 'select_static',
+      name,
+      required: true,
       placeholder: plainText(`${lbl} ${en}`),
       options: [{ text: plainText(`是，${lbl}`), value: 'yes' }],
       ...(value === true || value === 'yes' ? { initial_option: 'yes' } : {}),
@@ -167,9 +209,7 @@ export function confirm(name: string, lbl: string, en: string): Field<boolean> {
   };
 }
 
-export type Checked =
-  | { ok: true; data: FormData }
-  | { ok: false; problems: Array<{ field: string; message: string }>; typed: FormData };
+export type Checked = { ok: true; data: FormData } | { ok: false; problems: Array<{ field: string; message: string }>; typed: FormData };
 
 /** Validates a submitted form; on failure returns what was typed, so the card comes back with nothing lost. */
 export function validate(fields: Fields, formValue: Record<string, unknown>): Checked {

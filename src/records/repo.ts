@@ -70,7 +70,15 @@ export class RecordRepo {
       this.db
         .select()
         .from(records)
-        .where(and(eq(records.campaignId, campaignId), eq(records.form, form), eq(records.subjectType, subject.type), eq(records.subjectId, subject.id), eq(records.periodKey, periodKey)))
+        .where(
+          and(
+            eq(records.campaignId, campaignId),
+            eq(records.form, form),
+            eq(records.subjectType, subject.type),
+            eq(records.subjectId, subject.id),
+            eq(records.periodKey, periodKey),
+          ),
+        )
         .get() ?? null
     );
   }
@@ -86,11 +94,21 @@ export class RecordRepo {
 
   /** A form's records filed or changed since `since`. */
   async changedSince(campaignId: string, form: RecordForm, since: Date): Promise<RecordRow[]> {
-    return this.db.select().from(records).where(and(eq(records.campaignId, campaignId), eq(records.form, form), gte(records.updatedAt, since))).orderBy(records.id).all();
+    return this.db
+      .select()
+      .from(records)
+      .where(and(eq(records.campaignId, campaignId), eq(records.form, form), gte(records.updatedAt, since)))
+      .orderBy(records.id)
+      .all();
   }
 
   async ofForm(campaignId: string, form: RecordForm): Promise<RecordRow[]> {
-    return this.db.select().from(records).where(and(eq(records.campaignId, campaignId), eq(records.form, form))).orderBy(desc(records.id)).all();
+    return this.db
+      .select()
+      .from(records)
+      .where(and(eq(records.campaignId, campaignId), eq(records.form, form)))
+      .orderBy(desc(records.id))
+      .all();
   }
 
   /** How many visits each of `targetIds` has had, by anyone: a shared target's visits are the class's or the department's together. */
@@ -133,14 +151,20 @@ export class RecordRepo {
       .select({ id: records.id })
       .from(recordVisitors)
       .innerJoin(records, eq(records.id, recordVisitors.recordId))
-      .where(and(eq(recordVisitors.personId, personId), eq(records.subjectType, 'target'), eq(records.subjectId, targetId), inArray(records.authorId, authorIds)))
+      .where(
+        and(eq(recordVisitors.personId, personId), eq(records.subjectType, 'target'), eq(records.subjectId, targetId), inArray(records.authorId, authorIds)),
+      )
       .get();
     return !!row;
   }
 
   /** Whether the person is on this record (its author or a co-visitor). */
   async isVisitorOf(personId: number, recordId: number): Promise<boolean> {
-    return !!this.db.select({ id: recordVisitors.recordId }).from(recordVisitors).where(and(eq(recordVisitors.recordId, recordId), eq(recordVisitors.personId, personId))).get();
+    return !!this.db
+      .select({ id: recordVisitors.recordId })
+      .from(recordVisitors)
+      .where(and(eq(recordVisitors.recordId, recordId), eq(recordVisitors.personId, personId)))
+      .get();
   }
 
   async ledgerOf(recordId: number): Promise<LedgerItem[]> {
@@ -152,7 +176,12 @@ export class RecordRepo {
   }
 
   async revisions(recordId: number, form: RecordForm) {
-    return this.db.select().from(recordRevisions).where(and(eq(recordRevisions.recordType, form), eq(recordRevisions.recordId, recordId))).orderBy(recordRevisions.revision).all();
+    return this.db
+      .select()
+      .from(recordRevisions)
+      .where(and(eq(recordRevisions.recordType, form), eq(recordRevisions.recordId, recordId)))
+      .orderBy(recordRevisions.revision)
+      .all();
   }
 
   /** Remembers the form a person just opened, so photos sent meanwhile go to it. */
@@ -178,17 +207,37 @@ export class RecordRepo {
           ? tx
               .select()
               .from(records)
-              .where(and(eq(records.campaignId, s.campaignId), eq(records.form, s.form), eq(records.subjectType, s.subject.type), eq(records.subjectId, s.subject.id), eq(records.periodKey, s.periodKey)))
+              .where(
+                and(
+                  eq(records.campaignId, s.campaignId),
+                  eq(records.form, s.form),
+                  eq(records.subjectType, s.subject.type),
+                  eq(records.subjectId, s.subject.id),
+                  eq(records.periodKey, s.periodKey),
+                ),
+              )
               .get()
           : s.submissionKey
             ? tx
                 .select()
                 .from(records)
-                .where(and(eq(records.submissionKey, s.submissionKey), eq(records.form, s.form), eq(records.subjectType, s.subject.type), eq(records.subjectId, s.subject.id)))
+                .where(
+                  and(
+                    eq(records.submissionKey, s.submissionKey),
+                    eq(records.form, s.form),
+                    eq(records.subjectType, s.subject.type),
+                    eq(records.subjectId, s.subject.id),
+                  ),
+                )
                 .get()
             : undefined;
       const visitorsBefore = existing
-        ? tx.select().from(recordVisitors).where(and(eq(recordVisitors.recordId, existing.id), eq(recordVisitors.role, 'co-visitor'))).all().map((v) => v.personId)
+        ? tx
+            .select()
+            .from(recordVisitors)
+            .where(and(eq(recordVisitors.recordId, existing.id), eq(recordVisitors.role, 'co-visitor')))
+            .all()
+            .map((v) => v.personId)
         : [];
       const coVisitors = [...new Set(s.coVisitorIds ?? [])].filter((id) => id !== s.authorId);
       const sameVisitors = visitorsBefore.length === coVisitors.length && coVisitors.every((id) => visitorsBefore.includes(id));
@@ -206,27 +255,53 @@ export class RecordRepo {
         : tx
             .insert(records)
             .values({
-              campaignId: s.campaignId, form: s.form, subjectType: s.subject.type, subjectId: s.subject.id, periodKey: s.periodKey,
-              authorId: s.authorId, occurredOn: s.occurredOn, data: s.data, ...visitColumns(s.form, s.data), submittedAt: s.at, late: s.late, revision: 1, updatedAt: s.at,
+              campaignId: s.campaignId,
+              form: s.form,
+              subjectType: s.subject.type,
+              subjectId: s.subject.id,
+              periodKey: s.periodKey,
+              authorId: s.authorId,
+              occurredOn: s.occurredOn,
+              data: s.data,
+              ...visitColumns(s.form, s.data),
+              submittedAt: s.at,
+              late: s.late,
+              revision: 1,
+              updatedAt: s.at,
               submissionKey: s.submissionKey ?? null,
             })
             .returning()
             .get();
       tx.insert(recordRevisions)
-        .values({ recordType: s.form, recordId: record.id, revision: record.revision, data: { occurredOn: s.occurredOn, ...s.data, coVisitorIds: coVisitors }, authorId: s.authorId, recordedAt: s.at })
+        .values({
+          recordType: s.form,
+          recordId: record.id,
+          revision: record.revision,
+          data: { occurredOn: s.occurredOn, ...s.data, coVisitorIds: coVisitors },
+          authorId: s.authorId,
+          recordedAt: s.at,
+        })
         .run();
 
       if (!existing) tx.insert(recordVisitors).values({ recordId: record.id, personId: s.authorId, role: 'author' }).run();
       if (!sameVisitors) {
-        tx.delete(recordVisitors).where(and(eq(recordVisitors.recordId, record.id), eq(recordVisitors.role, 'co-visitor'))).run();
+        tx.delete(recordVisitors)
+          .where(and(eq(recordVisitors.recordId, record.id), eq(recordVisitors.role, 'co-visitor')))
+          .run();
         for (const personId of coVisitors) tx.insert(recordVisitors).values({ recordId: record.id, personId, role: 'co-visitor' }).run();
       }
 
       const ledger =
         s.issues?.length && s.ledgerOwnerId
           ? raiseIssues(tx, {
-              campaignId: s.campaignId, source: { form: s.form, recordId: record.id }, issues: s.issues, key: 'text',
-              ownerId: s.ledgerOwnerId, authorId: s.authorId, dueOn: s.ledgerDueOn, at: s.at,
+              campaignId: s.campaignId,
+              source: { form: s.form, recordId: record.id },
+              issues: s.issues,
+              key: 'text',
+              ownerId: s.ledgerOwnerId,
+              authorId: s.authorId,
+              dueOn: s.ledgerDueOn,
+              at: s.at,
             })
           : [];
 
@@ -249,7 +324,15 @@ export class RecordRepo {
   async promote(record: RecordRow, ownerId: number, at: Date): Promise<LedgerItem | null> {
     const issue = { raisedBy: 'teacher' as const, text: String(record.data.content ?? ''), category: String(record.data.topic ?? '') || null };
     const [item] = this.db.transaction((tx) =>
-      raiseIssues(tx, { campaignId: record.campaignId, source: { form: record.form, recordId: record.id }, issues: [issue], key: 'record', ownerId, authorId: ownerId, at }),
+      raiseIssues(tx, {
+        campaignId: record.campaignId,
+        source: { form: record.form, recordId: record.id },
+        issues: [issue],
+        key: 'record',
+        ownerId,
+        authorId: ownerId,
+        at,
+      }),
     );
     return item ?? null;
   }
@@ -261,7 +344,11 @@ export class RecordRepo {
 
   /** That message shows something else now (an edit form). */
   async forgetCard(recordId: number, messageId: string): Promise<void> {
-    this.db.update(records).set({ cardMessageId: null }).where(and(eq(records.id, recordId), eq(records.cardMessageId, messageId))).run();
+    this.db
+      .update(records)
+      .set({ cardMessageId: null })
+      .where(and(eq(records.id, recordId), eq(records.cardMessageId, messageId)))
+      .run();
   }
 
   async ledgerCount(recordIds: number[]): Promise<Map<number, number>> {

@@ -16,7 +16,10 @@ export interface VisitWithoutPhoto {
  * one (photos go to the sender's own records), so the gap is theirs.
  */
 export function visitsWithoutPhotos(db: Db, campaignId: string, authorId?: number): VisitWithoutPhoto[] {
-  const photographed = db.select({ id: photos.id }).from(photos).where(and(eq(photos.recordId, records.id), ne(photos.status, 'failed')));
+  const photographed = db
+    .select({ id: photos.id })
+    .from(photos)
+    .where(and(eq(photos.recordId, records.id), ne(photos.status, 'failed')));
   return db
     .select({ recordId: records.id, authorId: records.authorId, targetId: records.subjectId, occurredOn: records.occurredOn })
     .from(records)

@@ -71,7 +71,9 @@ export class ZoneReports {
     const rows = this.db
       .select({ zoneId: records.subjectId })
       .from(records)
-      .where(and(eq(records.form, ZONE_REPORT), eq(records.subjectType, 'zone'), inArray(records.subjectId, zoneIds), eq(records.periodKey, zoneWeekKey(weekNo))))
+      .where(
+        and(eq(records.form, ZONE_REPORT), eq(records.subjectType, 'zone'), inArray(records.subjectId, zoneIds), eq(records.periodKey, zoneWeekKey(weekNo))),
+      )
       .all();
     return new Set(rows.map((r) => r.zoneId));
   }

@@ -104,7 +104,11 @@ export async function matchStoredPeople(db: Db, lookup: ContactLookup): Promise<
   const taken = accountsTaken(everyone);
   const { found, unmatched } = await findAccounts(lookup, candidates, taken);
   db.transaction((tx) => {
-    for (const [ref, openId] of found) tx.update(people).set({ openId }).where(and(eq(people.id, Number(ref.slice(3))), isNull(people.openId))).run();
+    for (const [ref, openId] of found)
+      tx.update(people)
+        .set({ openId })
+        .where(and(eq(people.id, Number(ref.slice(3))), isNull(people.openId)))
+        .run();
   });
   return { matched: found.size, unmatched };
 }
@@ -121,7 +125,8 @@ export async function importRoster(sheets: RosterSheet[], opts: ImportOptions): 
   const storedById = new Map(stored.people.map((p) => [`db:${p.id}`, p]));
   const candidates = plan.members.filter((m) => !storedById.get(m.ref)?.openId);
   let found = new Map<PersonRef, string>();
-  if (!opts.lookup) report.matchingSkipped = '未配置飞书凭据，暂不匹配飞书账号；机器人启动后会再次匹配 / no credentials: accounts are matched when the bot starts';
+  if (!opts.lookup)
+    report.matchingSkipped = '未配置飞书凭据，暂不匹配飞书账号；机器人启动后会再次匹配 / no credentials: accounts are matched when the bot starts';
   else if (candidates.length) {
     const taken = accountsTaken(stored.people);
     ({ found, unmatched: report.unmatched } = await findAccounts(opts.lookup, candidates, taken));

@@ -13,7 +13,10 @@ import { SHEETS, SHEET_KINDS, type RosterRow, type RosterSheet, type SheetKind }
  */
 
 export class RosterFileError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${path.basename(file)}：${message}`);
     this.name = 'RosterFileError';
   }
@@ -22,7 +25,9 @@ export class RosterFileError extends Error {
 /** Full-width ASCII (Ａ１＠…) and the ideographic space become their plain forms; runs of spaces collapse. */
 export function normaliseText(s: string): string {
   return s
-    .replace(/[\uFF01-\uFF5E]/g, (c) => (c === '（' || c === '）' || c === '，' || c === '；' || c === '：' ? c : String.fromCharCode(c.charCodeAt(0) - 0xfee0)))
+    .replace(/[\uFF01-\uFF5E]/g, (c) =>
+      c === '（' || c === '）' || c === '，' || c === '；' || c === '：' ? c : String.fromCharCode(c.charCodeAt(0) - 0xfee0),
+    )
     .replace(/[\u3000\u00A0\t]/g, ' ')
     .replace(/[\u200B-\u200D\uFEFF]/g, '')
     .replace(/ {2,}/g, ' ')

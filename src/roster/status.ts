@@ -49,7 +49,15 @@ export async function rosterStatusLines(db: Db, def: CampaignDefinition): Promis
       const inB = rooms.filter((r) => r.building === b.name);
       const short = inB.filter((r) => holders('dorm', r.id) < b.teachersPerRoom).map((r) => r.room);
       const slots = inB.reduce((n, r) => n + Math.min(holders('dorm', r.id), b.teachersPerRoom), 0);
-      lines.push(withList(`宿舍 ${b.name}：登记 ${inB.length}/${b.rooms} 间，关爱教师 ${slots}/${b.rooms * b.teachersPerRoom} 位`, `dorm:${b.name}`, '教师不足', short, '间'));
+      lines.push(
+        withList(
+          `宿舍 ${b.name}：登记 ${inB.length}/${b.rooms} 间，关爱教师 ${slots}/${b.rooms * b.teachersPerRoom} 位`,
+          `dorm:${b.name}`,
+          '教师不足',
+          short,
+          '间',
+        ),
+      );
     }
   }
 
@@ -59,7 +67,11 @@ export async function rosterStatusLines(db: Db, def: CampaignDefinition): Promis
     lines.push(withList(`责任区：${list.length} 个${ownerless.length ? '' : '，均有负责人'}`, 'zones', '无负责人', ownerless));
   }
 
-  const all = db.select({ id: targets.id, kind: targets.kind, className: targets.className, status: targets.status }).from(targets).where(eq(targets.campaignId, def.id)).all();
+  const all = db
+    .select({ id: targets.id, kind: targets.kind, className: targets.className, status: targets.status })
+    .from(targets)
+    .where(eq(targets.campaignId, def.id))
+    .all();
   const claimed = all.filter((t) => holders('target', t.id)).length;
   const proposed = all.filter((t) => t.status === 'proposed').length;
   if (def.sharedTargets) {
@@ -69,11 +81,16 @@ export async function rosterStatusLines(db: Db, def: CampaignDefinition): Promis
     lines.push(
       withList(
         `走访对象：${all.length} 位，按班级（班主任、副班主任、任课教师）和部门共享，无需分配${nobody.length ? `；名单中无人负责 ${nobody.length} 位` : ''}`,
-        'unshared-classes', '没有教师的班级', classes, '个班',
+        'unshared-classes',
+        '没有教师的班级',
+        classes,
+        '个班',
       ),
     );
   } else {
-    lines.push({ text: `走访对象：${all.length} 位（已分配 ${claimed}，待分配 ${all.filter((t) => t.status === 'open').length - claimed}${proposed ? `，待确认推荐 ${proposed}` : ''}）` });
+    lines.push({
+      text: `走访对象：${all.length} 位（已分配 ${claimed}，待分配 ${all.filter((t) => t.status === 'open').length - claimed}${proposed ? `，待确认推荐 ${proposed}` : ''}）`,
+    });
   }
   for (const k of def.targetKinds) {
     const n = all.filter((t) => t.kind === k.key).length;
@@ -86,12 +103,22 @@ export async function rosterStatusLines(db: Db, def: CampaignDefinition): Promis
     for (const a of current) if (a.subjectType === 'target') perPerson.set(a.personId, (perPerson.get(a.personId) ?? 0) + 1);
     const count = (id: number) => perPerson.get(id) ?? 0;
     const behind = claimers.filter((p) => count(p.id) < def.claiming.quota).map((p) => `${p.name}(${count(p.id)})`);
-    lines.push(withList(`认领：${ROLE_LABELS[def.claiming.role]} ${claimers.length} 人，已认满 ${def.claiming.quota} 位 ${claimers.length - behind.length} 人`, 'claiming', '未认满', behind, '人'));
+    lines.push(
+      withList(
+        `认领：${ROLE_LABELS[def.claiming.role]} ${claimers.length} 人，已认满 ${def.claiming.quota} 位 ${claimers.length - behind.length} 人`,
+        'claiming',
+        '未认满',
+        behind,
+        '人',
+      ),
+    );
   }
   for (const q of def.quotas) {
     const who = everyone.filter((p) => (!q.who.department || p.department === q.who.department) && (!q.who.role || p.roles.includes(q.who.role)));
     const unit = { week: '周', month: '月', term: '学期' }[q.period];
-    lines.push({ text: `${q.name}：${who.length} 人，每人每${unit}至少 ${q.min} 位${q.coverWithinMonths ? `，${q.coverWithinMonths} 个月内走访一遍` : ''}${who.length ? '' : '（名单中还没有人）'}` });
+    lines.push({
+      text: `${q.name}：${who.length} 人，每人每${unit}至少 ${q.min} 位${q.coverWithinMonths ? `，${q.coverWithinMonths} 个月内走访一遍` : ''}${who.length ? '' : '（名单中还没有人）'}`,
+    });
   }
   return lines;
 }

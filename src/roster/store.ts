@@ -15,7 +15,12 @@ export async function storedRoster(db: Db, campaignId: string): Promise<StoredRo
     .where(eq(targets.campaignId, campaignId))
     .all();
   return {
-    classes: db.select({ name: schoolClasses.name }).from(schoolClasses).where(eq(schoolClasses.campaignId, campaignId)).all().map((c) => c.name),
+    classes: db
+      .select({ name: schoolClasses.name })
+      .from(schoolClasses)
+      .where(eq(schoolClasses.campaignId, campaignId))
+      .all()
+      .map((c) => c.name),
     people: db.select().from(people).all(),
     rooms: db.select({ building: dorms.building, room: dorms.room }).from(dorms).where(eq(dorms.campaignId, campaignId)).all(),
     visitors: new Map(visitors.map((v) => [v.key, v.personId])),
@@ -73,9 +78,22 @@ export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openId
       };
 
       for (const c of plan.classes) {
-        const found = tx.select().from(schoolClasses).where(and(eq(schoolClasses.campaignId, campaignId), eq(schoolClasses.name, c.name))).get();
-        upsert('classes', found, c, () => tx.insert(schoolClasses).values({ campaignId, ...c }).returning({ id: schoolClasses.id }).get().id, (id) =>
-          tx.update(schoolClasses).set(c).where(eq(schoolClasses.id, id)).run(),
+        const found = tx
+          .select()
+          .from(schoolClasses)
+          .where(and(eq(schoolClasses.campaignId, campaignId), eq(schoolClasses.name, c.name)))
+          .get();
+        upsert(
+          'classes',
+          found,
+          c,
+          () =>
+            tx
+              .insert(schoolClasses)
+              .values({ campaignId, ...c })
+              .returning({ id: schoolClasses.id })
+              .get().id,
+          (id) => tx.update(schoolClasses).set(c).where(eq(schoolClasses.id, id)).run(),
         );
       }
 
@@ -84,39 +102,85 @@ export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openId
         const { ref, ...fields } = m;
         const openId = openIds.get(ref);
         const values = { ...fields, ...(openId ? { openId } : {}) };
-        const found = ref.startsWith('db:') ? tx.select().from(people).where(eq(people.id, Number(ref.slice(3)))).get() : undefined;
-        const id = upsert('members', found, values, () => tx.insert(people).values(values).returning({ id: people.id }).get().id, (id) =>
-          tx.update(people).set(values).where(eq(people.id, id)).run(),
+        const found = ref.startsWith('db:')
+          ? tx
+              .select()
+              .from(people)
+              .where(eq(people.id, Number(ref.slice(3))))
+              .get()
+          : undefined;
+        const id = upsert(
+          'members',
+          found,
+          values,
+          () => tx.insert(people).values(values).returning({ id: people.id }).get().id,
+          (id) => tx.update(people).set(values).where(eq(people.id, id)).run(),
         );
         personId.set(ref, id);
       }
       // Stored people found by the directory but not listed in this file get their account too.
       for (const [ref, openId] of openIds) {
         if (personId.has(ref) || !ref.startsWith('db:')) continue;
-        tx.update(people).set({ openId }).where(and(eq(people.id, Number(ref.slice(3))), isNull(people.openId))).run();
+        tx.update(people)
+          .set({ openId })
+          .where(and(eq(people.id, Number(ref.slice(3))), isNull(people.openId)))
+          .run();
       }
       const idOf = (ref: PersonRef) => personId.get(ref) ?? Number(ref.slice(3));
 
       for (const d of plan.dorms) {
         const { teachers, ...fields } = d;
-        const found = tx.select().from(dorms).where(and(eq(dorms.campaignId, campaignId), eq(dorms.building, d.building), eq(dorms.room, d.room))).get();
-        const id = upsert('dorms', found, fields, () => tx.insert(dorms).values({ campaignId, ...fields }).returning({ id: dorms.id }).get().id, (id) =>
-          tx.update(dorms).set(fields).where(eq(dorms.id, id)).run(),
+        const found = tx
+          .select()
+          .from(dorms)
+          .where(and(eq(dorms.campaignId, campaignId), eq(dorms.building, d.building), eq(dorms.room, d.room)))
+          .get();
+        const id = upsert(
+          'dorms',
+          found,
+          fields,
+          () =>
+            tx
+              .insert(dorms)
+              .values({ campaignId, ...fields })
+              .returning({ id: dorms.id })
+              .get().id,
+          (id) => tx.update(dorms).set(fields).where(eq(dorms.id, id)).run(),
         );
         if (teachers.length) addMoves(setHolders(tx, campaignId, 'dorm', id, teachers.map(idOf), meta));
       }
 
       for (const z of plan.zones) {
         const { owner, ...fields } = z;
-        const found = tx.select().from(zones).where(and(eq(zones.campaignId, campaignId), eq(zones.name, z.name))).get();
-        const id = upsert('zones', found, fields, () => tx.insert(zones).values({ campaignId, ...fields }).returning({ id: zones.id }).get().id, (id) =>
-          tx.update(zones).set(fields).where(eq(zones.id, id)).run(),
+        const found = tx
+          .select()
+          .from(zones)
+          .where(and(eq(zones.campaignId, campaignId), eq(zones.name, z.name)))
+          .get();
+        const id = upsert(
+          'zones',
+          found,
+          fields,
+          () =>
+            tx
+              .insert(zones)
+              .values({ campaignId, ...fields })
+              .returning({ id: zones.id })
+              .get().id,
+          (id) => tx.update(zones).set(fields).where(eq(zones.id, id)).run(),
         );
         if (owner) addMoves(setHolders(tx, campaignId, 'zone', id, [idOf(owner)], meta));
       }
 
       // A district lists tens of thousands of targets: what is stored is read once, and new ones go in by the hundred.
-      const storedTargets = new Map(tx.select().from(targets).where(eq(targets.campaignId, campaignId)).all().map((t) => [t.naturalKey, t]));
+      const storedTargets = new Map(
+        tx
+          .select()
+          .from(targets)
+          .where(eq(targets.campaignId, campaignId))
+          .all()
+          .map((t) => [t.naturalKey, t]),
+      );
       const visitorsNow = currentHoldersByCampaign(tx, campaignId, 'target');
       const fresh: typeof plan.targets = [];
       for (const t of plan.targets) {
@@ -126,7 +190,18 @@ export function applyRoster(db: Db, campaignId: string, plan: RosterPlan, openId
           fresh.push(t);
           continue;
         }
-        upsert('targets', found, fields, () => found.id, (id) => tx.update(targets).set({ ...fields, updatedAt: at }).where(eq(targets.id, id)).run());
+        upsert(
+          'targets',
+          found,
+          fields,
+          () => found.id,
+          (id) =>
+            tx
+              .update(targets)
+              .set({ ...fields, updatedAt: at })
+              .where(eq(targets.id, id))
+              .run(),
+        );
         if (visitor) addMoves(setHolders(tx, campaignId, 'target', found.id, [idOf(visitor)], meta, visitorsNow.get(found.id) ?? []));
       }
       for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {

@@ -10,10 +10,40 @@ import { SHEETS, SHEET_KINDS, type SheetKind } from './sheets.js';
 
 const SAMPLES: Record<SheetKind, Record<string, string>> = {
   classes: { name: '2025级机电1班', grade: '2', studentCount: '42', interning: '否' },
-  members: { name: '王老师', mobile: '13800000000', email: 'wang@school.example', roles: '党员教师、党员干部', department: '学生处', classesTaught: '2025级机电1班、2025级机电2班', classLed: '2025级机电1班', classDeputy: '' },
-  dorms: { building: '7号楼', room: '301', headName: '李同学', headClass: '2025级机电1班', headcount: '8', members: '李同学（2025级机电1班）、赵同学（2025级机电1班）', teachers: '王老师、陈老师' },
+  members: {
+    name: '王老师',
+    mobile: '13800000000',
+    email: 'wang@school.example',
+    roles: '党员教师、党员干部',
+    department: '学生处',
+    classesTaught: '2025级机电1班、2025级机电2班',
+    classLed: '2025级机电1班',
+    classDeputy: '',
+  },
+  dorms: {
+    building: '7号楼',
+    room: '301',
+    headName: '李同学',
+    headClass: '2025级机电1班',
+    headcount: '8',
+    members: '李同学（2025级机电1班）、赵同学（2025级机电1班）',
+    teachers: '王老师、陈老师',
+  },
   zones: { name: '教学楼A栋一至三楼', owner: '王老师', linkedClass: '2025级机电1班' },
-  targets: { kind: '学生家庭', name: '李同学', className: '2025级机电1班', parentName: '李先生', phone: '13900000000', address: '某区某路1号', enterprise: '', category: '送奖上门', subKind: '进步之星', reason: '本月进步之星', note: '', visitor: '' },
+  targets: {
+    kind: '学生家庭',
+    name: '李同学',
+    className: '2025级机电1班',
+    parentName: '李先生',
+    phone: '13900000000',
+    address: '某区某路1号',
+    enterprise: '',
+    category: '送奖上门',
+    subKind: '进步之星',
+    reason: '本月进步之星',
+    note: '',
+    visitor: '',
+  },
 };
 
 export type WorkbookRows = Partial<Record<SheetKind, Array<Record<string, string>>>>;

@@ -121,7 +121,16 @@ export const studentKey = (className: string, name: string) => `student:${classN
 
 const ROLE_BY_LABEL = new Map<string, Role>(ROLES.flatMap((r) => [[foldLabel(ROLE_LABELS[r]), r] as [string, Role], [foldLabel(r), r] as [string, Role]]));
 // Common ways a secretary writes a role that is not its label.
-for (const [alias, role] of [['党支部书记', 'admin'], ['书记', 'admin'], ['干部', 'cadre'], ['党员', 'party-teacher'], ['学生处', 'nominator'], ['领导', 'leader'], ['校级领导', 'leader'], ['中层', 'leader']] as const) {
+for (const [alias, role] of [
+  ['党支部书记', 'admin'],
+  ['书记', 'admin'],
+  ['干部', 'cadre'],
+  ['党员', 'party-teacher'],
+  ['学生处', 'nominator'],
+  ['领导', 'leader'],
+  ['校级领导', 'leader'],
+  ['中层', 'leader'],
+] as const) {
   ROLE_BY_LABEL.set(foldLabel(alias), role);
 }
 
@@ -152,7 +161,10 @@ class PeopleIndex {
     if (previous) {
       if (previous.mobile) this.byMobile.delete(previous.mobile);
       if (previous.email) this.byEmail.delete(previous.email);
-      this.byName.set(previous.name, (this.byName.get(previous.name) ?? []).filter((d) => d !== previous));
+      this.byName.set(
+        previous.name,
+        (this.byName.get(previous.name) ?? []).filter((d) => d !== previous),
+      );
     }
     this.byRef.set(p.ref, p);
     if (p.mobile) this.byMobile.set(p.mobile, p);
@@ -179,10 +191,12 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
         const report = reporter(sheet, row);
         // In a roster, a date cell is damage done by Excel (a room "3-01" read as 1 March).
         const dated = Object.entries(row.dateCells ?? {});
-        for (const [key, date] of dated) report(`单元格被 Excel 当成了日期（${date}）；请把该列设为“文本”格式后重新填写 / Excel turned this cell into a date`, key);
+        for (const [key, date] of dated)
+          report(`单元格被 Excel 当成了日期（${date}）；请把该列设为“文本”格式后重新填写 / Excel turned this cell into a date`, key);
         if (dated.length) continue;
         const tooLong = SHEETS[kind].columns.filter((c) => [...(row.values[c.key] ?? '')].length > c.maxLength);
-        for (const c of tooLong) report(`内容过长（${[...row.values[c.key]!].length} 字），此列最多 ${c.maxLength} 字 / too long: at most ${c.maxLength} characters`, c.key);
+        for (const c of tooLong)
+          report(`内容过长（${[...row.values[c.key]!].length} 字），此列最多 ${c.maxLength} 字 / too long: at most ${c.maxLength} characters`, c.key);
         if (tooLong.length) continue;
         fn(row, (key) => row.values[key] ?? '', report, sheet);
       }
@@ -223,7 +237,9 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
   };
 
   // ---- members
-  const directory = new PeopleIndex(stored.people.map((p) => ({ ref: `db:${p.id}`, name: p.name, mobile: p.mobile, email: p.email, roles: p.roles as Role[] })));
+  const directory = new PeopleIndex(
+    stored.people.map((p) => ({ ref: `db:${p.id}`, name: p.name, mobile: p.mobile, email: p.email, roles: p.roles as Role[] })),
+  );
   const storedById = new Map(stored.people.map((p) => [`db:${p.id}`, p]));
   const seenMobile = new Map<string, number>();
   const seenEmail = new Map<string, number>();
@@ -278,7 +294,10 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
     const byEmail = email ? directory.byEmail.get(email) : undefined;
     // One stored person's mobile with another's email: storing it would collide with the other's row.
     if (byMobile && byEmail && byMobile !== byEmail) {
-      return report(`手机号是已登记的 ${byMobile.name} 的，邮箱是已登记的 ${byEmail.name} 的，请核对 / the mobile and the email belong to two different people`, 'email');
+      return report(
+        `手机号是已登记的 ${byMobile.name} 的，邮箱是已登记的 ${byEmail.name} 的，请核对 / the mobile and the email belong to two different people`,
+        'email',
+      );
     }
     const existing = byMobile ?? byEmail;
     const ref = existing ? existing.ref : `new:${mobile || email}`;
@@ -288,7 +307,10 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
     const before = existing ? storedById.get(existing.ref) : undefined;
     const keptRoles = roles.length ? roles : ((before?.roles as Role[] | undefined) ?? []);
     const member: PlannedMember = {
-      ref, name, mobile: mobile || existing?.mobile || null, email: email || existing?.email || null,
+      ref,
+      name,
+      mobile: mobile || existing?.mobile || null,
+      email: email || existing?.email || null,
       roles: classLed && !keptRoles.includes('head-teacher') ? [...keptRoles, 'head-teacher'] : keptRoles,
       department: department ?? before?.department ?? null,
       classesTaught: classesTaught.length ? (classesTaught as string[]) : (before?.classesTaught ?? []),
@@ -339,7 +361,10 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
     if (!v('building')) return report('缺少楼栋 / building is missing', 'building');
     if (!b) {
       const known = def.dorms.buildings.map((x) => x.name).join('、');
-      return report(known ? `活动配置中没有楼栋“${v('building')}”（已配置：${known}）/ unknown building` : '本活动没有配置宿舍楼 / this campaign has no dorm buildings', 'building');
+      return report(
+        known ? `活动配置中没有楼栋“${v('building')}”（已配置：${known}）/ unknown building` : '本活动没有配置宿舍楼 / this campaign has no dorm buildings',
+        'building',
+      );
     }
     const room = v('room');
     if (!room) return report('缺少房号 / room is missing', 'room');
@@ -361,7 +386,8 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
       const className = knownClass(m[2]!.trim(), 'members', report);
       if (className) members.push({ name: m[1]!.trim(), className });
     }
-    if (headcount !== null && members.length > headcount) report(`列出了 ${members.length} 位成员，多于宿舍人数 ${headcount} / more members than the headcount`, 'members');
+    if (headcount !== null && members.length > headcount)
+      report(`列出了 ${members.length} 位成员，多于宿舍人数 ${headcount} / more members than the headcount`, 'members');
     const names = splitList(v('teachers'));
     if (names.length > b.teachersPerRoom) {
       report(`${b.name}每间宿舍配 ${b.teachersPerRoom} 位关爱教师，这里填了 ${names.length} 位 / too many teachers for this building`, 'teachers');
@@ -409,7 +435,10 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
     const naturalKey = kind.student ? studentKey(className!, name) : `${kind.key}:${name}`;
     const earlier = targetOrigin.get(naturalKey);
     if (earlier) {
-      return report(`${kind.student ? `学生 ${name}（${className}）` : `${kind.name} ${name}`} 重复，已在第 ${earlier.row.rowNo} 行 / duplicate target`, 'name');
+      return report(
+        `${kind.student ? `学生 ${name}（${className}）` : `${kind.name} ${name}`} 重复，已在第 ${earlier.row.rowNo} 行 / duplicate target`,
+        'name',
+      );
     }
     targetOrigin.set(naturalKey, { sheet, row });
     let ok = true;
@@ -419,7 +448,12 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
       const c = def.targetCategories.find((x) => foldLabel(x.name) === foldLabel(v('category')) || x.key === v('category'));
       if (!c) {
         const known = def.targetCategories.map((x) => x.name).join('、');
-        report(known ? `类别“${v('category')}”不在本活动中（可填：${known}）/ category not in this campaign` : `本活动不分类别，请留空 / this campaign has no categories`, 'category');
+        report(
+          known
+            ? `类别“${v('category')}”不在本活动中（可填：${known}）/ category not in this campaign`
+            : `本活动不分类别，请留空 / this campaign has no categories`,
+          'category',
+        );
         ok = false;
       } else {
         category = c.key;
@@ -452,9 +486,19 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
     const visitor = v('visitor') ? person(v('visitor'), 'visitor', report, def.claiming.enabled ? def.claiming.role : undefined) : null;
     if (!ok || (v('visitor') && !visitor)) return;
     plan.targets.push({
-      naturalKey, kind: kind.key, name, className, category, subKind,
-      parentName: v('parentName') || null, phone: phone || null, address: v('address') || null, enterprise: v('enterprise') || null,
-      reason: v('reason') || null, note: v('note') || null, visitor,
+      naturalKey,
+      kind: kind.key,
+      name,
+      className,
+      category,
+      subKind,
+      parentName: v('parentName') || null,
+      phone: phone || null,
+      address: v('address') || null,
+      enterprise: v('enterprise') || null,
+      reason: v('reason') || null,
+      note: v('note') || null,
+      visitor,
     });
   });
 
@@ -468,13 +512,17 @@ export function validateRoster(sheets: RosterSheet[], def: CampaignDefinition, s
       const n = t.visitor ? (count.get(t.visitor) ?? 0) : 0;
       if (n <= def.claiming.quota) continue;
       const { sheet, row } = targetOrigin.get(t.naturalKey)!;
-      reporter(sheet, row)(`${directory.byRef.get(t.visitor!)!.name} 将有 ${n} 位走访对象，超过每人 ${def.claiming.quota} 位的认领上限 / over the claiming quota`, 'visitor');
+      reporter(sheet, row)(
+        `${directory.byRef.get(t.visitor!)!.name} 将有 ${n} 位走访对象，超过每人 ${def.claiming.quota} 位的认领上限 / over the claiming quota`,
+        'visitor',
+      );
     }
   }
 
   for (const k of kinds) {
     const n = plan.targets.filter((t) => t.kind === k.key).length;
-    if (k.expectedCount && of('targets').length && n !== k.expectedCount) warnings.push(`${k.name}：活动方案为 ${k.expectedCount} 人，名单中 ${n} 人 / the plan expects ${k.expectedCount}`);
+    if (k.expectedCount && of('targets').length && n !== k.expectedCount)
+      warnings.push(`${k.name}：活动方案为 ${k.expectedCount} 人，名单中 ${n} 人 / the plan expects ${k.expectedCount}`);
   }
   return { plan, problems, warnings };
 }

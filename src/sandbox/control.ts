@@ -61,7 +61,8 @@ export function mountControl(app: express.Express, standIn: FeishuStandIn, state
       const b = body(req);
       const post = b['post'] === undefined ? undefined : postNodesFromJson(b['post']);
       if (typeof post === 'string') return bad(res, post);
-      if (!str(b['from']) || (typeof b['text'] !== 'string' && !post)) return bad(res, '需要 from（open_id）和 text 或 post (from and text or post are required)');
+      if (!str(b['from']) || (typeof b['text'] !== 'string' && !post))
+        return bad(res, '需要 from（open_id）和 text 或 post (from and text or post are required)');
       if (b['chat_id'] !== undefined && !str(b['chat_id'])) return bad(res, 'chat_id 必须是字符串 (chat_id must be a string)');
       const opts: { chatId?: string } = {};
       if (str(b['chat_id'])) opts.chatId = b['chat_id'];
@@ -101,10 +102,14 @@ export function mountControl(app: express.Express, standIn: FeishuStandIn, state
     const esc = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
     const form = (action: string, label: string) =>
       `<form method="post" action="/_sandbox/registrations/${action}"><input type="hidden" name="user_code" value="${esc(code)}"><button>${label}</button></form>`;
-    res.type('html').send(
-      `<!doctype html><meta charset="utf-8"><title>创建应用（模拟）</title><h1>一键创建飞书应用（模拟平台）</h1>` +
-        (r ? `<p>用户码 / user code: <b>${esc(code)}</b> — ${r.status}</p>${r.status === 'pending' ? form('approve', '同意创建 / Approve') + form('deny', '拒绝 / Deny') : ''}` : `<p>没有这个用户码 / unknown user code: ${esc(code)}</p>`),
-    );
+    res
+      .type('html')
+      .send(
+        `<!doctype html><meta charset="utf-8"><title>创建应用（模拟）</title><h1>一键创建飞书应用（模拟平台）</h1>` +
+          (r
+            ? `<p>用户码 / user code: <b>${esc(code)}</b> — ${r.status}</p>${r.status === 'pending' ? form('approve', '同意创建 / Approve') + form('deny', '拒绝 / Deny') : ''}`
+            : `<p>没有这个用户码 / unknown user code: ${esc(code)}</p>`),
+      );
   });
   app.get('/_sandbox/registrations', (_req, res) => {
     res.json(standIn.registrations());
@@ -113,7 +118,8 @@ export function mountControl(app: express.Express, standIn: FeishuStandIn, state
     const b = body(req);
     try {
       const code = str(b['user_code']) ? b['user_code'] : undefined;
-      if (approve) standIn.approveRegistration(code, { openId: str(b['open_id']) ? b['open_id'] : undefined, brand: b['brand'] === 'lark' ? 'lark' : undefined });
+      if (approve)
+        standIn.approveRegistration(code, { openId: str(b['open_id']) ? b['open_id'] : undefined, brand: b['brand'] === 'lark' ? 'lark' : undefined });
       else standIn.denyRegistration(code);
       res.json({ ok: true, registrations: standIn.registrations() });
     } catch (e) {

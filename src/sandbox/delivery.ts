@@ -98,7 +98,6 @@ export class Delivery {
     throw new Error(`Challenge code 没有返回，请求地址未保存 (the URL check failed: ${answer.slice(0, 200)})`);
   }
 
-
   /**
    * Deliver any v2 envelope; returns what came back from the first attempt. An
    * event that is not acknowledged is pushed again later, with the same event_id,
@@ -222,7 +221,7 @@ export class Delivery {
     try {
       const resp = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
       const text = await resp.text();
-      let parsed: any ;
+      let parsed: any;
       if (text !== '') {
         try {
           parsed = JSON.parse(text);

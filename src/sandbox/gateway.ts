@@ -36,7 +36,6 @@ export interface Faults {
   random?: () => number;
 }
 
-
 const SEND_OR_REPLY = /^POST \/open-apis\/im\/v1\/messages(\/[^/]+\/reply)?$/;
 const CARD_UPDATE = /^PATCH \/open-apis\/im\/v1\/messages\/[^/]+$/;
 const UPLOAD = /^POST \/open-apis\/im\/v1\/(images|files)$/;
@@ -48,8 +47,18 @@ const UPLOAD = /^POST \/open-apis\/im\/v1\/(images|files)$/;
  */
 export const REFUSALS = {
   'message-being-sent': { status: 400, code: 230049, msg: 'The message is being sent.', calls: SEND_OR_REPLY },
-  'card-action-locked': { status: 400, code: 230099, msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: card action is lock; ErrorValue: ; ', calls: CARD_UPDATE },
-  'card-element-limit': { status: 400, code: 230099, msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: element exceeds the limit; ErrorValue: 201; ', calls: CARD_UPDATE },
+  'card-action-locked': {
+    status: 400,
+    code: 230099,
+    msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: card action is lock; ErrorValue: ; ',
+    calls: CARD_UPDATE,
+  },
+  'card-element-limit': {
+    status: 400,
+    code: 230099,
+    msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: element exceeds the limit; ErrorValue: 201; ',
+    calls: CARD_UPDATE,
+  },
   'upload-write-stopped': { status: 400, code: 232096, msg: 'Upload is temporarily write-stopped, please try again later.', calls: UPLOAD },
   'dlp-rejected': { status: 400, code: 230028, msg: 'The messages do NOT pass the audit.', calls: SEND_OR_REPLY },
 } as const;
@@ -68,10 +77,18 @@ const SCOPES_BY_API: Array<{ method: string; path: RegExp; scopes: string[] }> =
   { method: 'POST', path: /^\/open-apis\/im\/v1\/messages$/, scopes: ['im:message', 'im:message:send_as_bot'] },
   { method: 'POST', path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/, scopes: ['im:message', 'im:message:send_as_bot'] },
   { method: 'PATCH', path: /^\/open-apis\/im\/v1\/messages\/[^/]+$/, scopes: ['im:message', 'im:message:send_as_bot'] },
-  { method: 'GET', path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/resources\/[^/]+$/, scopes: ['im:message', 'im:message:readonly', 'im:message.history:readonly'] },
+  {
+    method: 'GET',
+    path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/resources\/[^/]+$/,
+    scopes: ['im:message', 'im:message:readonly', 'im:message.history:readonly'],
+  },
   { method: 'POST', path: /^\/open-apis\/im\/v1\/(images|files)$/, scopes: ['im:resource'] },
   { method: 'GET', path: /^\/open-apis\/im\/v1\/chats$/, scopes: ['im:chat', 'im:chat:readonly', 'im:chat:read', 'im:chat.group_info:readonly'] },
-  { method: 'GET', path: /^\/open-apis\/im\/v1\/chats\/[^/]+\/members$/, scopes: ['im:chat', 'im:chat:readonly', 'im:chat.members:read', 'im:chat.group_info:readonly'] },
+  {
+    method: 'GET',
+    path: /^\/open-apis\/im\/v1\/chats\/[^/]+\/members$/,
+    scopes: ['im:chat', 'im:chat:readonly', 'im:chat.members:read', 'im:chat.group_info:readonly'],
+  },
   { method: 'POST', path: /^\/open-apis\/contact\/v3\/users\/batch_get_id$/, scopes: ['contact:user.id:readonly'] },
 ];
 
@@ -260,7 +277,12 @@ export class Gateway {
     const link = `https://open.feishu.cn/app/${this.ctx.opts.appId}/auth?q=${api.scopes.join(',')}&op_from=openapi&token_type=tenant`;
     fail(
       res,
-      new ApiError(400, 99991672, `Access denied. One of the following scopes is required: [${list}].应用尚未开通所需的应用身份权限：[${list}]，点击链接申请并开通任一权限即可：${link}`, 'scope revoked'),
+      new ApiError(
+        400,
+        99991672,
+        `Access denied. One of the following scopes is required: [${list}].应用尚未开通所需的应用身份权限：[${list}]，点击链接申请并开通任一权限即可：${link}`,
+        'scope revoked',
+      ),
     );
   }
 

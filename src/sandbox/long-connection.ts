@@ -100,9 +100,7 @@ export class LongConnectionHub {
     const expires = this.tickets.get(ticket);
     if (expires === undefined || expires < Date.now()) {
       // Mirrors the gateway's handshake headers (the Go SDK reads them; Node ignores them).
-      socket.write(
-        'HTTP/1.1 403 Forbidden\r\nHandshake-Status: 403\r\nHandshake-Msg: invalid ticket\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-      );
+      socket.write('HTTP/1.1 403 Forbidden\r\nHandshake-Status: 403\r\nHandshake-Msg: invalid ticket\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       socket.destroy();
       return true;
     }
@@ -224,9 +222,9 @@ export class LongConnectionHub {
     if (!p) return;
     this.pending.delete(messageId);
     clearTimeout(p.timer);
-    let raw: unknown ;
+    let raw: unknown;
     let code = 0;
-    let data: unknown ;
+    let data: unknown;
     try {
       raw = JSON.parse(Buffer.from(frame.payload ?? new Uint8Array()).toString('utf8'));
       const obj = raw as { code?: unknown; data?: unknown };

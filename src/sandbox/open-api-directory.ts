@@ -20,10 +20,22 @@ export class DirectoryApi {
   }
 
   mount(app: express.Express): void {
-    app.post('/open-apis/contact/v3/users/batch_get_id', route((req, res) => this.batchGetId(req, res)));
-    app.get('/open-apis/im/v1/chats', route((req, res) => this.listChats(req, res)));
-    app.get('/open-apis/im/v1/chats/:chat_id/members', route((req, res) => this.chatMembers(req, res)));
-    app.get('/open-apis/bot/v3/info', route((req, res) => this.botInfo(req, res)));
+    app.post(
+      '/open-apis/contact/v3/users/batch_get_id',
+      route((req, res) => this.batchGetId(req, res)),
+    );
+    app.get(
+      '/open-apis/im/v1/chats',
+      route((req, res) => this.listChats(req, res)),
+    );
+    app.get(
+      '/open-apis/im/v1/chats/:chat_id/members',
+      route((req, res) => this.chatMembers(req, res)),
+    );
+    app.get(
+      '/open-apis/bot/v3/info',
+      route((req, res) => this.botInfo(req, res)),
+    );
   }
 
   private batchGetId(req: Request, res: Response): void {

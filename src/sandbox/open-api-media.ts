@@ -17,10 +17,21 @@ export class MediaApi {
   constructor(private readonly state: PlatformState) {}
 
   mount(app: express.Express): void {
-    app.get('/open-apis/im/v1/messages/:message_id/resources/:file_key', route((req, res) => this.getResource(req, res)));
+    app.get(
+      '/open-apis/im/v1/messages/:message_id/resources/:file_key',
+      route((req, res) => this.getResource(req, res)),
+    );
     const multipart = express.raw({ type: 'multipart/form-data', limit: '64mb' });
-    app.post('/open-apis/im/v1/images', multipart, route((req, res) => this.uploadImage(req, res)));
-    app.post('/open-apis/im/v1/files', multipart, route((req, res) => this.uploadFile(req, res)));
+    app.post(
+      '/open-apis/im/v1/images',
+      multipart,
+      route((req, res) => this.uploadImage(req, res)),
+    );
+    app.post(
+      '/open-apis/im/v1/files',
+      multipart,
+      route((req, res) => this.uploadFile(req, res)),
+    );
   }
 
   private getResource(req: Request, res: Response): void {

@@ -27,10 +27,22 @@ export class MessagesApi {
   }
 
   mount(app: express.Express): void {
-    app.post('/open-apis/im/v1/messages', route((req, res) => this.createMessage(req, res)));
-    app.post('/open-apis/im/v1/messages/:message_id/reply', route((req, res) => this.replyMessage(req, res)));
-    app.patch('/open-apis/im/v1/messages/:message_id', route((req, res) => this.patchMessage(req, res)));
-    app.get('/open-apis/im/v1/messages/:message_id', route((req, res) => this.getMessage(req, res)));
+    app.post(
+      '/open-apis/im/v1/messages',
+      route((req, res) => this.createMessage(req, res)),
+    );
+    app.post(
+      '/open-apis/im/v1/messages/:message_id/reply',
+      route((req, res) => this.replyMessage(req, res)),
+    );
+    app.patch(
+      '/open-apis/im/v1/messages/:message_id',
+      route((req, res) => this.patchMessage(req, res)),
+    );
+    app.get(
+      '/open-apis/im/v1/messages/:message_id',
+      route((req, res) => this.getMessage(req, res)),
+    );
   }
 
   private resolveReceiver(idType: string, id: string): ChatRecord {

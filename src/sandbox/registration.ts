@@ -51,7 +51,11 @@ export class AppRegistration {
   private pending(userCode?: string): RegistrationRecord {
     const pending = [...this.registrationMap.values()].filter((r) => r.status === 'pending' && (!userCode || r.userCode === userCode));
     if (pending.length !== 1) {
-      throw new Error(userCode ? `没有待确认的注册 (no pending registration): ${userCode}` : `待确认的注册有 ${pending.length} 个，请指定 user_code (${pending.length} pending registrations; name one)`);
+      throw new Error(
+        userCode
+          ? `没有待确认的注册 (no pending registration): ${userCode}`
+          : `待确认的注册有 ${pending.length} 个，请指定 user_code (${pending.length} pending registrations; name one)`,
+      );
     }
     return pending[0]!;
   }

@@ -20,11 +20,7 @@ export class SimulatedUsers {
     this.state = ctx.state;
   }
 
-  async sendText(
-    fromOpenId: string,
-    text: string,
-    opts?: { chatId?: string; via?: Via; mentions?: any[] },
-  ): Promise<{ messageId: string; eventId: string }> {
+  async sendText(fromOpenId: string, text: string, opts?: { chatId?: string; via?: Via; mentions?: any[] }): Promise<{ messageId: string; eventId: string }> {
     const chat = this.userChat(fromOpenId, opts?.chatId);
     this.delivery.checkReachable(opts?.via);
     const msg = this.storeUserMessage(fromOpenId, chat, 'text', { text }, opts?.mentions);
@@ -32,11 +28,7 @@ export class SimulatedUsers {
     return { messageId: msg.messageId, eventId };
   }
 
-  async sendImage(
-    fromOpenId: string,
-    bytes: Buffer,
-    opts?: { chatId?: string; via?: Via },
-  ): Promise<{ messageId: string; imageKey: string; eventId: string }> {
+  async sendImage(fromOpenId: string, bytes: Buffer, opts?: { chatId?: string; via?: Via }): Promise<{ messageId: string; imageKey: string; eventId: string }> {
     const chat = this.userChat(fromOpenId, opts?.chatId);
     const [imageKey, picture] = pictureOf(bytes);
     this.delivery.checkReachable(opts?.via);
@@ -143,7 +135,15 @@ export class SimulatedUsers {
   }
 
   /** The `card.action.trigger` callback a click on a card in `chatId` produces (卡片回传交互回调). */
-  cardActionEnvelope(o: { messageId: string; chatId: string; operatorOpenId: string; value: Record<string, unknown>; formValue?: Record<string, unknown>; name?: string; tag?: string }) {
+  cardActionEnvelope(o: {
+    messageId: string;
+    chatId: string;
+    operatorOpenId: string;
+    value: Record<string, unknown>;
+    formValue?: Record<string, unknown>;
+    name?: string;
+    tag?: string;
+  }) {
     const action: Record<string, unknown> = { value: o.value, tag: o.tag ?? 'button' };
     if (o.name !== undefined) action['name'] = o.name;
     if (o.formValue !== undefined) action['form_value'] = o.formValue;

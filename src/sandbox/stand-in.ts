@@ -322,7 +322,10 @@ export class FeishuStandIn extends EventEmitter {
       res.setHeader('x-tt-logid', `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}${hex(12)}`);
       next();
     });
-    app.use(['/open-apis', '/callback', '/oauth'], callRecorder(this.opts.now, (call) => this.state.recordCall(call)));
+    app.use(
+      ['/open-apis', '/callback', '/oauth'],
+      callRecorder(this.opts.now, (call) => this.state.recordCall(call)),
+    );
     app.use(express.json({ limit: '2mb', type: ['application/json', 'application/*+json'] }));
 
     this.gateway.mount(app);

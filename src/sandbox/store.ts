@@ -76,7 +76,14 @@ export class PlatformState {
     if (!c.chatId) throw new Error('群必须有 chatId (chat needs a chatId)');
     const unknown = c.memberOpenIds.filter((id) => !this.userMap.has(id));
     if (unknown.length) throw new Error(`群成员需先 addUser (add these users first): ${unknown.join(', ')}`);
-    this.chatMap.set(c.chatId, { chatId: c.chatId, name: c.name, type: 'group', memberOpenIds: [...c.memberOpenIds], botIn: true, tenantKey: c.tenantKey === this.tenantKey ? undefined : c.tenantKey });
+    this.chatMap.set(c.chatId, {
+      chatId: c.chatId,
+      name: c.name,
+      type: 'group',
+      memberOpenIds: [...c.memberOpenIds],
+      botIn: true,
+      tenantKey: c.tenantKey === this.tenantKey ? undefined : c.tenantKey,
+    });
   }
 
   /** Take the bot out of a group (sends to it then fail with 230002) or put it back. */

@@ -127,7 +127,6 @@ export interface CardCallbackResult {
   error?: { code: number; msg: string };
 }
 
-
 export type Via = 'ws' | 'webhook';
 
 /**

@@ -17,7 +17,12 @@ export const isClockJump = (s: unknown): s is ClockJump => typeof s === 'string'
 /** The next `weekday` (0 = Sunday) at `hh:mm` local time, strictly after `now`. */
 export function nextWeekdayAt(now: Date, tz: string, weekday: number, hour: number, minute = 0): Date {
   const local = inZone(now, tz);
-  let at = local.hour(hour).minute(minute).second(0).millisecond(0).add((weekday - local.day() + 7) % 7, 'day');
+  let at = local
+    .hour(hour)
+    .minute(minute)
+    .second(0)
+    .millisecond(0)
+    .add((weekday - local.day() + 7) % 7, 'day');
   if (!at.isAfter(local)) at = at.add(7, 'day');
   return at.toDate();
 }

@@ -137,55 +137,67 @@ export function createSimulator(o: SimulatorOptions) {
       req.on('close', () => clients.delete(res));
     });
 
-    r.post('/sim/api/say', act(async (b) => {
-      const from = str(b['from'], 'from');
-      const text = str(b['text'], 'text');
-      const chatId = optStr(b['chatId']);
-      const mention = b['mentionBot'] === true && chatId !== undefined && chatId !== safeP2p(from);
-      // In a group the bot only hears messages that @mention it, written as "@_user_1" in the text.
-      const opts: Parameters<FeishuStandIn['sendText']>[2] = {};
-      if (chatId) opts.chatId = chatId;
-      if (mention) opts.mentions = [standIn.botMention('@_user_1')];
-      return standIn.sendText(from, mention ? `@_user_1 ${text}` : text, opts);
-    }));
-    r.post('/sim/api/image', act(async (b) => {
-      const from = str(b['from'], 'from');
-      const bytes = Buffer.from(str(b['base64'], 'base64'), 'base64');
-      if (bytes.length === 0 || bytes.length > MAX_IMAGE_BYTES) throw new BadRequest('图片为空或超过 10 MB (empty image or over 10 MB)');
-      const chatId = optStr(b['chatId']);
-      return standIn.sendImage(from, bytes, chatId ? { chatId } : {});
-    }));
-    r.post('/sim/api/click', act(async (b) => {
-      const value = b['value'];
-      if (!isObject(value)) throw new BadRequest('value 必须是对象 (value must be an object)');
-      const opts: Parameters<FeishuStandIn['clickCard']>[0] = {
-        messageId: str(b['messageId'], 'messageId'),
-        operatorOpenId: str(b['from'], 'from'),
-        value,
-      };
-      if (isObject(b['formValue'])) opts.formValue = b['formValue'];
-      const name = optStr(b['name']);
-      if (name) opts.name = name;
-      const tag = optStr(b['tag']);
-      if (tag) opts.tag = tag;
-      const answer = await standIn.clickCard(opts);
-      return { refused: answer.refused, toast: answer.toast, error: answer.error, updated: answer.card !== undefined };
-    }));
-    r.post('/sim/api/clock', act(async (b) => {
-      const jump = b['jump'];
-      let target: Date;
-      if (isClockJump(jump)) target = jumpTarget(jump, clock.now(), tz);
-      else if (typeof b['at'] === 'string' && !Number.isNaN(Date.parse(b['at']))) target = new Date(b['at']);
-      else throw new BadRequest(`jump 应为 ${Object.keys(CLOCK_JUMPS).join(' / ')}，或给出 at (ISO 时间) (unknown jump)`);
-      clock.set(target);
-      broadcast('clock', clockState());
-      // The scheduled jobs run at the new time, so reminders and digests arrive now.
-      if (bot) {
-        await bot.scheduler.runAll();
-        await bot.settle?.().catch(() => undefined);
-      }
-      return { ...clockState(), ranJobs: bot !== undefined };
-    }));
+    r.post(
+      '/sim/api/say',
+      act(async (b) => {
+        const from = str(b['from'], 'from');
+        const text = str(b['text'], 'text');
+        const chatId = optStr(b['chatId']);
+        const mention = b['mentionBot'] === true && chatId !== undefined && chatId !== safeP2p(from);
+        // In a group the bot only hears messages that @mention it, written as "@_user_1" in the text.
+        const opts: Parameters<FeishuStandIn['sendText']>[2] = {};
+        if (chatId) opts.chatId = chatId;
+        if (mention) opts.mentions = [standIn.botMention('@_user_1')];
+        return standIn.sendText(from, mention ? `@_user_1 ${text}` : text, opts);
+      }),
+    );
+    r.post(
+      '/sim/api/image',
+      act(async (b) => {
+        const from = str(b['from'], 'from');
+        const bytes = Buffer.from(str(b['base64'], 'base64'), 'base64');
+        if (bytes.length === 0 || bytes.length > MAX_IMAGE_BYTES) throw new BadRequest('图片为空或超过 10 MB (empty image or over 10 MB)');
+        const chatId = optStr(b['chatId']);
+        return standIn.sendImage(from, bytes, chatId ? { chatId } : {});
+      }),
+    );
+    r.post(
+      '/sim/api/click',
+      act(async (b) => {
+        const value = b['value'];
+        if (!isObject(value)) throw new BadRequest('value 必须是对象 (value must be an object)');
+        const opts: Parameters<FeishuStandIn['clickCard']>[0] = {
+          messageId: str(b['messageId'], 'messageId'),
+          operatorOpenId: str(b['from'], 'from'),
+          value,
+        };
+        if (isObject(b['formValue'])) opts.formValue = b['formValue'];
+        const name = optStr(b['name']);
+        if (name) opts.name = name;
+        const tag = optStr(b['tag']);
+        if (tag) opts.tag = tag;
+        const answer = await standIn.clickCard(opts);
+        return { refused: answer.refused, toast: answer.toast, error: answer.error, updated: answer.card !== undefined };
+      }),
+    );
+    r.post(
+      '/sim/api/clock',
+      act(async (b) => {
+        const jump = b['jump'];
+        let target: Date;
+        if (isClockJump(jump)) target = jumpTarget(jump, clock.now(), tz);
+        else if (typeof b['at'] === 'string' && !Number.isNaN(Date.parse(b['at']))) target = new Date(b['at']);
+        else throw new BadRequest(`jump 应为 ${Object.keys(CLOCK_JUMPS).join(' / ')}，或给出 at (ISO 时间) (unknown jump)`);
+        clock.set(target);
+        broadcast('clock', clockState());
+        // The scheduled jobs run at the new time, so reminders and digests arrive now.
+        if (bot) {
+          await bot.scheduler.runAll();
+          await bot.settle?.().catch(() => undefined);
+        }
+        return { ...clockState(), ranJobs: bot !== undefined };
+      }),
+    );
     // The pictures users sent and the images and files the bot uploaded, as the Feishu client shows them.
     // Keys are opaque names in the stand-in's own store, never paths: nothing else can be read here.
     r.get('/sim/api/resource/:key', (req, res) => {
@@ -276,7 +288,13 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 /** The routes as one table, the same lines as `zoufang routes`. */
 function routesPage(listing: RouteListing): string {
   const rows = routeLines(listing)
-    .map((line) => `<tr>${line.split('\t').map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+    .map(
+      (line) =>
+        `<tr>${line
+          .split('\t')
+          .map((cell) => `<td>${escapeHtml(cell)}</td>`)
+          .join('')}</tr>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>路由 / Routes · 走访助手</title>

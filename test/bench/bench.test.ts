@@ -50,8 +50,27 @@ describe('benchmark arithmetic', () => {
 function runOnTheGoals(): Omit<BenchReport, 'goals'> {
   const phase: PhaseFigures = { cpuMs: 1000, loopMaxMs: 50, loopP99Ms: 20, rssPeakMb: 120 };
   const latency = { p50: 10, p99: 30, achieved: 200, sent: 2000, failed: 0, refused: 0 };
-  const fanOut: FanOutFigures = { messages: 1000, teachers: 900, wallSeconds: 38, feishuFloorSeconds: 19, ownFloorSeconds: 19, lost: 0, duplicated: 0, rateLimited: 0, bot: costOf(phase, 1000) };
-  const submit = (rate: number) => ({ rate, bot: { ...latency, achieved: Math.min(rate, 475) }, echo: { ...latency, p99: 10 }, ratioP50: 1, ratioP99: 3, stored: 2000, botCost: costOf(phase, 2000), echoCost: costOf(phase, 2000) });
+  const fanOut: FanOutFigures = {
+    messages: 1000,
+    teachers: 900,
+    wallSeconds: 38,
+    feishuFloorSeconds: 19,
+    ownFloorSeconds: 19,
+    lost: 0,
+    duplicated: 0,
+    rateLimited: 0,
+    bot: costOf(phase, 1000),
+  };
+  const submit = (rate: number) => ({
+    rate,
+    bot: { ...latency, achieved: Math.min(rate, 475) },
+    echo: { ...latency, p99: 10 },
+    ratioP50: 1,
+    ratioP99: 3,
+    stored: 2000,
+    botCost: costOf(phase, 2000),
+    echoCost: costOf(phase, 2000),
+  });
   return {
     when: '2026-12-01T00:00:00.000Z',
     machine: { cpus: 2, cpuModel: 'test', memoryGb: 1, node: 'v20', platform: 'linux' },
@@ -74,7 +93,14 @@ describe('the goals of issue #20, judged from a run', () => {
   it("divides a phase's CPU by its operations", () => {
     expect(perOp(1234, 100)).toBe(12.34);
     expect(perOp(5, 0)).toBeUndefined();
-    expect(costOf({ cpuMs: 90, loopMaxMs: 12.5, loopP99Ms: 3, rssPeakMb: 140 }, 60)).toEqual({ cpuMs: 90, loopMaxMs: 12.5, loopP99Ms: 3, rssPeakMb: 140, ops: 60, cpuMsPerOp: 1.5 });
+    expect(costOf({ cpuMs: 90, loopMaxMs: 12.5, loopP99Ms: 3, rssPeakMb: 140 }, 60)).toEqual({
+      cpuMs: 90,
+      loopMaxMs: 12.5,
+      loopP99Ms: 3,
+      rssPeakMb: 140,
+      ops: 60,
+      cpuMsPerOp: 1.5,
+    });
   });
 
   it('meets every goal a run reaches exactly, and names each one', () => {
@@ -99,7 +125,9 @@ describe('the goals of issue #20, judged from a run', () => {
     const missed = (change: (r: Omit<BenchReport, 'goals'>) => void) => {
       const r = runOnTheGoals();
       change(r);
-      return goalsOf(r).filter((g) => !g.met).map((g) => g.row);
+      return goalsOf(r)
+        .filter((g) => !g.met)
+        .map((g) => g.row);
     };
     expect(missed((r) => (r.digest.p99 = 100.1))).toEqual(['weekly digest']);
     expect(missed((r) => (r.digest.bot.loopMaxMs = 50.1))).toEqual(['weekly digest']);
@@ -130,7 +158,10 @@ describe('zoufang seed-district', { timeout: 90_000 }, () => {
     const count = (q: { get(): { n: number } | undefined }) => q.get()!.n;
     expect(count(db.select({ n: sql<number>`count(*)` }).from(people))).toBe(60);
     expect(count(db.select({ n: sql<number>`count(*)` }).from(records).where(eq(records.form, 'visit')))).toBe(900);
-    const unassigned = db.select({ n: sql<number>`count(*)` }).from(targets).where(sql`${targets.id} not in (select ${assignments.subjectId} from ${assignments} where ${assignments.subjectType} = 'target')`);
+    const unassigned = db
+      .select({ n: sql<number>`count(*)` })
+      .from(targets)
+      .where(sql`${targets.id} not in (select ${assignments.subjectId} from ${assignments} where ${assignments.subjectType} = 'target')`);
     expect(count(unassigned)).toBe(0);
     db.$client.close();
 
@@ -189,7 +220,15 @@ describe('npm run bench, in miniature', { timeout: 180_000 }, () => {
     expect(report.coldStart.emptySeconds).toBeGreaterThan(0);
     expect(report.coldStart.existingSeconds).toBeGreaterThan(0);
     // Each row's child reported its own CPU and memory for the row's phase.
-    for (const cost of [report.startup.bot, report.progress.bot, report.digest.bot, report.fanOut.bot, report.faultedFanOut.bot, submit!.botCost, submit!.echoCost]) {
+    for (const cost of [
+      report.startup.bot,
+      report.progress.bot,
+      report.digest.bot,
+      report.fanOut.bot,
+      report.faultedFanOut.bot,
+      submit!.botCost,
+      submit!.echoCost,
+    ]) {
       expect(cost.cpuMsPerOp).toBeGreaterThan(0);
       expect(cost.rssPeakMb).toBeGreaterThan(0);
       expect(cost.loopMaxMs).toBeGreaterThanOrEqual(cost.loopP99Ms);
@@ -197,6 +236,18 @@ describe('npm run bench, in miniature', { timeout: 180_000 }, () => {
     expect(report.goals.map((g) => g.row)).toContain('weekly digest');
 
     const table = formatReport(report);
-    for (const row of ['cold start', 'start-up catch-up', 'card submit @ 10/s', 'reminder fan-out', 'reminder fan-out under faults', 'command answers during a fan-out', '/进度 at district scale', 'weekly digest', 'roster import', 'peak resident memory']) expect(table).toContain(row);
+    for (const row of [
+      'cold start',
+      'start-up catch-up',
+      'card submit @ 10/s',
+      'reminder fan-out',
+      'reminder fan-out under faults',
+      'command answers during a fan-out',
+      '/进度 at district scale',
+      'weekly digest',
+      'roster import',
+      'peak resident memory',
+    ])
+      expect(table).toContain(row);
   });
 });

@@ -45,8 +45,20 @@ describe('migrations', () => {
       [1, 'w1'],
       [2, 'w1'],
     ]);
-    expect(db.select({ name: zones.name }).from(zones).orderBy(zones.id).all().map((z) => z.name)).toEqual(['田径场', '食堂', '无人区']);
-    expect(db.select({ zone: assignments.subjectId, person: assignments.personId, type: assignments.subjectType, ended: assignments.endedAt }).from(assignments).all()).toEqual([
+    expect(
+      db
+        .select({ name: zones.name })
+        .from(zones)
+        .orderBy(zones.id)
+        .all()
+        .map((z) => z.name),
+    ).toEqual(['田径场', '食堂', '无人区']);
+    expect(
+      db
+        .select({ zone: assignments.subjectId, person: assignments.personId, type: assignments.subjectType, ended: assignments.endedAt })
+        .from(assignments)
+        .all(),
+    ).toEqual([
       { zone: 1, person: 1, type: 'zone', ended: null },
       { zone: 2, person: 2, type: 'zone', ended: null },
     ]);
@@ -77,7 +89,13 @@ describe('migrations', () => {
     const db = openDatabase(file);
     const [field, canteen] = zoneReportRecords(db);
     expect(field).toMatchObject({
-      campaignId: 'c', subjectType: 'zone', subjectId: 1, periodKey: 'w1', authorId: 1, late: false, revision: 2,
+      campaignId: 'c',
+      subjectType: 'zone',
+      subjectId: 1,
+      periodKey: 'w1',
+      authorId: 1,
+      late: false,
+      revision: 2,
       // 01:30 on 11/14 in Beijing: the day it was filed there.
       occurredOn: '2026-11-14',
       data: { overall_state: '整洁', student_talks: '谈了两位', problems: '灯管已报修', remarks: '' },
@@ -87,7 +105,12 @@ describe('migrations', () => {
     expect(canteen).toMatchObject({ subjectId: 2, periodKey: 'w1', authorId: 2, late: true, revision: 1, data: { remarks: '雨天' } });
 
     const history = (id: number) =>
-      db.select().from(recordRevisions).where(and(eq(recordRevisions.recordType, 'zone-report'), eq(recordRevisions.recordId, id))).orderBy(recordRevisions.revision).all();
+      db
+        .select()
+        .from(recordRevisions)
+        .where(and(eq(recordRevisions.recordType, 'zone-report'), eq(recordRevisions.recordId, id)))
+        .orderBy(recordRevisions.revision)
+        .all();
     expect(history(field!.id).map((r) => [r.revision, (r.data as { problems: string }).problems, r.authorId])).toEqual([
       [1, '灯管损坏', 1],
       [2, '灯管已报修', 1],

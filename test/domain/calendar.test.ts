@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { afterQuietHours, inQuietHours, inSession, inSessionDuring, nudgeDay, schoolDay, uncoveredMonths, uncoveredYears, withLoadedYears } from '../../src/domain/calendar.js';
+import {
+  afterQuietHours,
+  inQuietHours,
+  inSession,
+  inSessionDuring,
+  nudgeDay,
+  schoolDay,
+  uncoveredMonths,
+  uncoveredYears,
+  withLoadedYears,
+} from '../../src/domain/calendar.js';
 import { type CalendarFileError, parseCalendarYear } from '../../src/domain/calendar-file.js';
 import { parseCampaignDefinition, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
 import { presetDefinition } from '../../src/domain/presets.js';
@@ -34,8 +44,14 @@ describe('schoolDay', () => {
   it('lets the campaign’s own days off and make-up days override the dataset', () => {
     const def = withCalendar({
       calendar: {
-        extraHolidays: [{ date: '2026-03-16', name: '校运会' }, { date: '2026-10-10', name: '校庆补休' }],
-        extraWorkdays: [{ date: '2026-03-21', name: '校庆补课' }, { date: '2026-10-02', name: '高三补课' }],
+        extraHolidays: [
+          { date: '2026-03-16', name: '校运会' },
+          { date: '2026-10-10', name: '校庆补休' },
+        ],
+        extraWorkdays: [
+          { date: '2026-03-21', name: '校庆补课' },
+          { date: '2026-10-02', name: '高三补课' },
+        ],
       },
     });
     expect(schoolDay(def, '2026-03-16')).toEqual({ date: '2026-03-16', working: false, name: '校运会', source: 'campaign' });
@@ -63,7 +79,7 @@ describe('schoolDay', () => {
     expect(uncoveredYears(span)).not.toContain(2026);
   });
 
-  it('names the window\'s months without holiday data, until their year is loaded from a file', () => {
+  it("names the window's months without holiday data, until their year is loaded from a file", () => {
     const across = withCalendar({ window: { start: '2098-11-20', end: '2099-02-03' } });
     expect(uncoveredMonths(across)).toEqual(['2098-11', '2098-12', '2099-01', '2099-02']);
     expect(uncoveredMonths(across, [2099])).toEqual(['2098-11', '2098-12']);
@@ -71,9 +87,19 @@ describe('schoolDay', () => {
     expect(uncoveredMonths(def2026)).toEqual([]);
   });
 
-  it('a loaded year\'s holidays and 调休 apply under the campaign\'s own dates', () => {
-    const year = parseCalendarYear({ year: 2099, holidays: [{ date: '2099-10-01', name: '国庆节' }, { date: '2099-10-02', name: '国庆节' }], workdays: ['2099-10-10'] });
-    const own = parseCampaignDefinition({ ...presetDefinition('微行动', { year: 2099 }), calendar: { extraWorkdays: [{ date: '2099-10-02', name: '校庆补课' }] } });
+  it("a loaded year's holidays and 调休 apply under the campaign's own dates", () => {
+    const year = parseCalendarYear({
+      year: 2099,
+      holidays: [
+        { date: '2099-10-01', name: '国庆节' },
+        { date: '2099-10-02', name: '国庆节' },
+      ],
+      workdays: ['2099-10-10'],
+    });
+    const own = parseCampaignDefinition({
+      ...presetDefinition('微行动', { year: 2099 }),
+      calendar: { extraWorkdays: [{ date: '2099-10-02', name: '校庆补课' }] },
+    });
     const def = withLoadedYears(own, [year, { year: 2050, holidays: [{ date: '2050-01-01', name: '元旦' }], workdays: [] }]);
     expect(schoolDay(def, '2099-10-01')).toMatchObject({ working: false, name: '国庆节' });
     expect(schoolDay(def, '2099-10-02')).toMatchObject({ working: true, name: '校庆补课' });
@@ -91,13 +117,24 @@ describe('schoolDay', () => {
         return (e as CalendarFileError).problems;
       }
     };
-    expect(problems({ year: 2099, holidays: [{ date: '2099-13-01', name: '元旦' }, { date: '2100-01-01', name: '元旦' }], workdays: ['2100-01-01', '2099-01-01'] })).toEqual([
+    expect(
+      problems({
+        year: 2099,
+        holidays: [
+          { date: '2099-13-01', name: '元旦' },
+          { date: '2100-01-01', name: '元旦' },
+        ],
+        workdays: ['2100-01-01', '2099-01-01'],
+      }),
+    ).toEqual([
       'holidays.0.date: 没有这一天 / no such date',
       'holidays.1.date: 2100-01-01 不在 2099 年 / not in 2099',
       'workdays.0.date: 2100-01-01 不在 2099 年 / not in 2099',
       'workdays.0.date: 2100-01-01 既是假日又是调休上班日 / both a holiday and a workday',
     ]);
-    expect(problems({ year: 2099, holidays: [], extra: 1 })).toEqual(expect.arrayContaining([expect.stringMatching(/^holidays: 至少要有一个假日/), expect.stringMatching(/extra/)]));
+    expect(problems({ year: 2099, holidays: [], extra: 1 })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^holidays: 至少要有一个假日/), expect.stringMatching(/extra/)]),
+    );
   });
 });
 
@@ -142,7 +179,10 @@ describe('quiet hours (default 21:30–07:30, Asia/Shanghai)', () => {
 describe('school in session', () => {
   const twoTerms = withCalendar({
     window: { start: '2026-09-01', end: '2027-06-30' },
-    terms: [{ name: '秋季学期', start: '2026-09-01', end: '2027-01-22' }, { name: '春季学期', start: '2027-02-22', end: '2027-06-30' }],
+    terms: [
+      { name: '秋季学期', start: '2026-09-01', end: '2027-01-22' },
+      { name: '春季学期', start: '2027-02-22', end: '2027-06-30' },
+    ],
   });
 
   it('is open inside a term and closed in the vacation between terms', () => {

@@ -14,10 +14,21 @@ import type { VisitFact } from '../../src/domain/quotas.js';
 
 const def = presetDefinition('三大一实干', { year: 2026 });
 const T = (id: number, name: string, roles: string[], department: string | null = null, leaves: Array<{ start: string; end: string }> = []) => ({
-  id, name, roles, department, availability: { leaves },
+  id,
+  name,
+  roles,
+  department,
+  availability: { leaves },
 });
 const v = (targetId: number, occurredOn: string, visitorIds: number[], o: Partial<VisitFact> = {}): VisitFact => ({
-  targetId, targetKind: 'student-family', className: '一(1)班', occurredOn, mode: 'in-person', place: 'home', visitorIds, ...o,
+  targetId,
+  targetKind: 'student-family',
+  className: '一(1)班',
+  occurredOn,
+  mode: 'in-person',
+  place: 'home',
+  visitorIds,
+  ...o,
 });
 
 describe('campaign digest numbers', () => {
@@ -36,7 +47,11 @@ describe('campaign digest numbers', () => {
     ],
     visits: [
       // 周敏: five, one of them with 吴强 along (it counts for both).
-      v(101, '2026-11-02', [1]), v(102, '2026-11-03', [1, 2]), v(103, '2026-11-10', [1]), v(105, '2026-11-11', [1], { mode: 'phone' }), v(106, '2026-11-20', [1]),
+      v(101, '2026-11-02', [1]),
+      v(102, '2026-11-03', [1, 2]),
+      v(103, '2026-11-10', [1]),
+      v(105, '2026-11-11', [1], { mode: 'phone' }),
+      v(106, '2026-11-20', [1]),
       // 吴强: one more of his own.
       v(104, '2026-11-24', [2]),
       // October's visit counts for the term's coverage, not for November.
@@ -52,13 +67,28 @@ describe('campaign digest numbers', () => {
 
   it('counts visits against quota for the month reported, coverage for the term, and names only teachers', () => {
     const d = campaignDigest({
-      def, kind: 'monthly', period: monthOn(def, '2026-11-15')!, asOf: '2026-12-01', facts, targets,
+      def,
+      kind: 'monthly',
+      period: monthOn(def, '2026-11-15')!,
+      asOf: '2026-12-01',
+      facts,
+      targets,
       ledger: { opened: 3, closed: 2, overdue: 1, medianDaysToClose: 4.5 },
     });
     // 11 visits in November (6 home, 5 committee) by 3 teachers.
     expect(d.visits).toBe(11);
     expect(d.visitors).toBe(3);
-    expect(d.quotas.find((q) => q.name === '教师家访')).toEqual({ name: '教师家访', short: '教师家访', min: 5, period: 'month', people: 3, visits: 6, met: 1, behind: 1, excused: 1 });
+    expect(d.quotas.find((q) => q.name === '教师家访')).toEqual({
+      name: '教师家访',
+      short: '教师家访',
+      min: 5,
+      period: 'month',
+      people: 3,
+      visits: 6,
+      met: 1,
+      behind: 1,
+      excused: 1,
+    });
     expect(d.quotas.find((q) => q.name === '校长室走访家委会和社会贤达')).toMatchObject({ people: 1, visits: 5, met: 0, behind: 1 });
     expect(d.quotas.find((q) => q.name === '学生中心走访大队委和班队委员')).toMatchObject({ people: 0, visits: 0, met: 0 });
     // Autumn term: all six students visited at least once; in person: 一(1)班 has 4, 一(2)班 only 1 (105 was by phone).
@@ -66,7 +96,13 @@ describe('campaign digest numbers', () => {
     expect(d.coverage.find((c) => c.key === 'in-person')).toMatchObject({ covered: 1, total: 2, unit: '个班' });
     // The two committee members, visited by 校长室 since its quota began on 25 March (the two-month window closed on 24 May).
     // Both were first visited in November, long after that: the deadline was missed, with none covered by it.
-    expect(d.coverage.find((c) => c.key === 'quota-principal-office')).toMatchObject({ covered: 2, total: 2, dueOn: '2026-05-24', state: 'missed', coveredByDue: 0 });
+    expect(d.coverage.find((c) => c.key === 'quota-principal-office')).toMatchObject({
+      covered: 2,
+      total: 2,
+      dueOn: '2026-05-24',
+      state: 'missed',
+      coveredByDue: 0,
+    });
     // Ties in pinyin order: 王 (wáng) before 周 (zhōu).
     expect(d.highlights).toEqual([
       { name: '王校长', visits: 5 },
@@ -141,8 +177,12 @@ describe('pace', () => {
     const claims = new Map(people.map((p) => [p.id, [1000 + p.id]]));
     const at = (asOf: string) =>
       campaignDigest({
-        def: wei, kind: 'weekly', period: { key: 'w', label: 'w', start: '2026-03-23', end: '2026-03-29' }, asOf,
-        facts: { people, visits: [], dorms: [], claims, claimable: 600, filed: new Set() }, targets: [],
+        def: wei,
+        kind: 'weekly',
+        period: { key: 'w', label: 'w', start: '2026-03-23', end: '2026-03-29' },
+        asOf,
+        facts: { people, visits: [], dorms: [], claims, claimable: 600, filed: new Set() },
+        targets: [],
       });
     expect(at('2026-03-30').behind).toEqual([]);
     expect(at('2026-04-03').behind).toEqual([]);
@@ -171,7 +211,10 @@ describe('what counts where', () => {
 describe('chart labels', () => {
   it('are short and never alike', () => {
     expect(shortLabels(['教师家访', '校长室走访家委会和社会贤达', '校长室走访家委会和学生', '三年级实习学生走访到企业（实习）'])).toEqual([
-      '教师家访', '校长室走访…1', '校长室走访…2', '三年级实习…',
+      '教师家访',
+      '校长室走访…1',
+      '校长室走访…2',
+      '三年级实习…',
     ]);
   });
 });

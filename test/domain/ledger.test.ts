@@ -43,7 +43,8 @@ describe('ledger lifecycle rules', () => {
     for (const a of ['accept', 'start', 'resolve'] as const) expect(decide(a, 'open', ADMIN)).toEqual({ ok: false, why: 'not-allowed' });
     for (const a of ['close', 'send-back'] as const) expect(decide(a, 'resolved', OWNER)).toEqual({ ok: false, why: 'not-allowed' });
     expect(decide('reopen', 'closed', OWNER)).toEqual({ ok: false, why: 'not-allowed' });
-    for (const a of LEDGER_ACTIONS) for (const s of ['open', 'resolved', 'closed'] as const) expect(decide(a, s, NOBODY)).toEqual({ ok: false, why: 'not-allowed' });
+    for (const a of LEDGER_ACTIONS)
+      for (const s of ['open', 'resolved', 'closed'] as const) expect(decide(a, s, NOBODY)).toEqual({ ok: false, why: 'not-allowed' });
   });
 
   it('tells a repeated step from a step in the wrong state', () => {

@@ -40,7 +40,16 @@ describe('preset wei-xingdong (seed 000, 黄埔职校“微”行动)', () => {
     const sub = Object.fromEntries(def.targetCategories.map((c) => [c.name, c.subKinds]));
     expect(sub['送教上门']).toEqual(['受过处分学生', '反复违纪学生', '监管缺失学生']);
     expect(sub['送奖上门']).toEqual(['进步之星', '服务之星', '管理之星', '特长之星', '学习之星', '奖学金获得者']);
-    for (const k of ['家庭贫困学生（负担过重）', '家庭贫困学生（因病致贫）', '离异家庭学生', '单亲家庭学生', '失亲家庭学生', '留守学生', '特教学生', '外来工家庭学生']) {
+    for (const k of [
+      '家庭贫困学生（负担过重）',
+      '家庭贫困学生（因病致贫）',
+      '离异家庭学生',
+      '单亲家庭学生',
+      '失亲家庭学生',
+      '留守学生',
+      '特教学生',
+      '外来工家庭学生',
+    ]) {
       expect(sub['送爱上门']).toContain(k);
     }
   });
@@ -60,7 +69,8 @@ describe('preset wei-xingdong (seed 000, 黄埔职校“微”行动)', () => {
     }
     expect(def.tasks.studentDay.times).toBe(1);
     const withMeeting = presetDefinition('微行动', { year: 2027, termMeeting: '2027-07-05' });
-    for (const t of ['dormRecord', 'studentDay', 'reflection', 'story'] as const) expect(onceTaskDue(withMeeting, t, termPeriods(withMeeting)[0]!)).toBe('2027-07-05');
+    for (const t of ['dormRecord', 'studentDay', 'reflection', 'story'] as const)
+      expect(onceTaskDue(withMeeting, t, termPeriods(withMeeting)[0]!)).toBe('2027-07-05');
     expect(def.tasks.visits).toEqual({ enabled: true, photosRequired: true, recordForm: 'annex-5' });
     expect(def.tasks.ledger.enabled).toBe(true);
     expect(def.tasks.dormCheck.enabled).toBe(true);
@@ -165,7 +175,9 @@ describe('preset lookup and definition errors', () => {
 
   it('reports every mistake with its path at once', () => {
     const input = base();
-    input.quotas = [{ key: 'weekly-visits', name: '每周走访', who: { role: 'teacher' }, targetKinds: ['student-family', 'parent-committee'], min: 1, period: 'week' }];
+    input.quotas = [
+      { key: 'weekly-visits', name: '每周走访', who: { role: 'teacher' }, targetKinds: ['student-family', 'parent-committee'], min: 1, period: 'week' },
+    ];
     input.phases = [{ key: 'spring', name: '寒假', start: '2027-01-10', end: '2027-02-10' }];
     input.targetCategories = [...input.targetCategories!, { key: 'teach', name: '送温暖上门' }];
     input.dorms!.buildings = [...input.dorms!.buildings!, { name: '7号楼', rooms: 3, teachersPerRoom: 1 }];
@@ -180,7 +192,9 @@ describe('preset lookup and definition errors', () => {
   it('names the first unknown kind of a quota at quotas.0.targetKinds.0', () => {
     const input = base();
     input.quotas = [{ key: 'q', name: '走访', who: { role: 'teacher' }, targetKinds: ['nobody'], min: 1, period: 'month' }];
-    expect(problemsOf(input)).toEqual(['quotas.0.targetKinds.0: 未定义的走访对象类型 / unknown target kind "nobody" (defined: student-family, intern-enterprise)']);
+    expect(problemsOf(input)).toEqual([
+      'quotas.0.targetKinds.0: 未定义的走访对象类型 / unknown target kind "nobody" (defined: student-family, intern-enterprise)',
+    ]);
   });
 
   it('reports a badly written date once, without follow-on nonsense, and refuses days that do not exist', () => {

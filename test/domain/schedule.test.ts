@@ -2,8 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { parseCampaignDefinition, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
 import { presetDefinition } from '../../src/domain/presets.js';
 import { elapsed, monthOn, monthsOf, termOn, workingDays, type Availability } from '../../src/domain/periods.js';
-import { claimedStanding, classesBelowInPerson, classTermStanding, coverageStanding, coverageState, distinctPeople, quotaCoverage, quotaPeriodOn, quotaPeriods, quotaStanding, type VisitFact } from '../../src/domain/quotas.js';
-import { currentStage, deadlineStages, mayNudge, monthlyPaceStages, nextNudgeMoment, onceTaskDue, periodStages, stageMoment } from '../../src/domain/reminders.js';
+import {
+  claimedStanding,
+  classesBelowInPerson,
+  classTermStanding,
+  coverageStanding,
+  coverageState,
+  distinctPeople,
+  quotaCoverage,
+  quotaPeriodOn,
+  quotaPeriods,
+  quotaStanding,
+  type VisitFact,
+} from '../../src/domain/quotas.js';
+import {
+  currentStage,
+  deadlineStages,
+  mayNudge,
+  monthlyPaceStages,
+  nextNudgeMoment,
+  onceTaskDue,
+  periodStages,
+  stageMoment,
+} from '../../src/domain/reminders.js';
 
 /**
  * The campaign calendar's rules at their edges, on 2026 dates whose holidays
@@ -21,7 +42,14 @@ const teacher = (availability: Availability = { leaves: [] }) => ({ id: 7, roles
 
 let nextTarget = 1;
 const visit = (occurredOn: string, o: Partial<VisitFact> = {}): VisitFact => ({
-  targetId: nextTarget++, targetKind: 'student-family', className: '三(1)班', occurredOn, mode: 'in-person', place: 'home', visitorIds: [7], ...o,
+  targetId: nextTarget++,
+  targetKind: 'student-family',
+  className: '三(1)班',
+  occurredOn,
+  mode: 'in-person',
+  place: 'home',
+  visitorIds: [7],
+  ...o,
 });
 
 describe('periods', () => {
@@ -52,7 +80,13 @@ describe('visit quotas', () => {
     const nov = quotaPeriodOn(sanDa, homeVisits, '2026-11-20')!;
     const visits = [visit('2026-11-03'), visit('2026-11-10')];
     // 15 of 21 working days have passed by Friday 20 November: 3 visits keep pace.
-    expect(quotaStanding(sanDa, homeVisits, nov, teacher(), visits, '2026-11-20')).toMatchObject({ required: 5, done: 2, expectedNow: 3, daysLeft: 10, state: 'behind' });
+    expect(quotaStanding(sanDa, homeVisits, nov, teacher(), visits, '2026-11-20')).toMatchObject({
+      required: 5,
+      done: 2,
+      expectedNow: 3,
+      daysLeft: 10,
+      state: 'behind',
+    });
     expect(quotaStanding(sanDa, homeVisits, nov, teacher(), [...visits, visit('2026-11-19')], '2026-11-20').state).toBe('on-track');
     expect(quotaStanding(sanDa, homeVisits, nov, teacher(), visits, '2026-12-01').state).toBe('missed');
   });
@@ -89,7 +123,10 @@ describe('visit quotas', () => {
   it('prorates the month for a teacher who joined mid-month, and excuses a month spent on leave', () => {
     const nov = quotaPeriodOn(sanDa, homeVisits, '2026-11-20')!;
     // 11 of 21 working days: ceil(5 × 11 / 21) = 3.
-    expect(quotaStanding(sanDa, homeVisits, nov, teacher({ joinedOn: '2026-11-16', leaves: [] }), [], '2026-11-20')).toMatchObject({ required: 3, expectedNow: 1 });
+    expect(quotaStanding(sanDa, homeVisits, nov, teacher({ joinedOn: '2026-11-16', leaves: [] }), [], '2026-11-20')).toMatchObject({
+      required: 3,
+      expectedNow: 1,
+    });
     expect(quotaStanding(sanDa, homeVisits, nov, teacher({ leaves: [{ start: '2026-11-01', end: '2026-11-30' }] }), [], '2026-11-20').state).toBe('excused');
   });
 
@@ -164,8 +201,18 @@ describe('coverage', () => {
     const early = [v(4, '2026-04-01', 'in-person', [9]), v(5, '2026-05-20', 'phone', [9])];
     expect(quotaCoverage(sanDa, principal, group, early, [9], '2026-12-01')).toMatchObject({ state: 'met', metOn: '2026-05-20', covered: 2, total: 2 });
     const late = [v(4, '2026-04-01', 'in-person', [9]), v(5, '2026-06-02', 'phone', [9])];
-    expect(quotaCoverage(sanDa, principal, group, late, [9], '2026-12-01')).toMatchObject({ state: 'missed', coveredByDue: 1, covered: 2, metOn: '2026-06-02' });
-    expect(quotaCoverage(sanDa, principal, group, late.slice(0, 1), [9], '2026-12-01')).toMatchObject({ state: 'missed', coveredByDue: 1, covered: 1, metOn: undefined });
+    expect(quotaCoverage(sanDa, principal, group, late, [9], '2026-12-01')).toMatchObject({
+      state: 'missed',
+      coveredByDue: 1,
+      covered: 2,
+      metOn: '2026-06-02',
+    });
+    expect(quotaCoverage(sanDa, principal, group, late.slice(0, 1), [9], '2026-12-01')).toMatchObject({
+      state: 'missed',
+      coveredByDue: 1,
+      covered: 1,
+      metOn: undefined,
+    });
     expect(coverageState([], '2026-05-24', '2026-12-01')).toMatchObject({ state: 'missed', coveredByDue: 0 });
   });
 
@@ -214,7 +261,11 @@ describe('reminder stages', () => {
 
   it('keeps one reminder where two fall on the same day, and none before the window opens', () => {
     // Window opens Sunday 15 March; due Tuesday 24 March: T-14 is before the window, T-7 is Tuesday 17 March.
-    expect(deadlineStages(wei, '2026-03-24').filter((s) => s.kind === 'before').map((s) => [s.key, s.on])).toEqual([
+    expect(
+      deadlineStages(wei, '2026-03-24')
+        .filter((s) => s.kind === 'before')
+        .map((s) => [s.key, s.on]),
+    ).toEqual([
       ['before-7', '2026-03-17'],
       ['before-1', '2026-03-23'],
     ]);
@@ -236,7 +287,12 @@ describe('reminder stages', () => {
     // October: 国庆 covers the start, the 16th is a Friday; the warning moves off Tuesday 27th? No — it is a working day.
     expect(periodStages(sanDa, monthOn(sanDa, '2026-10-01')!).map((s) => s.on)).toEqual(['2026-10-16', '2026-10-27', '2026-11-02']);
     expect(monthlyPaceStages(wei, termOn(wei, '2026-04-01'), monthsOf(wei)).map((s) => s.key)).toEqual([
-      'pace-m-2026-03', 'pace-m-2026-04', 'pace-m-2026-05', 'pace-m-2026-06', 'pace-m-2026-07', 'pace-m-2026-08',
+      'pace-m-2026-03',
+      'pace-m-2026-04',
+      'pace-m-2026-05',
+      'pace-m-2026-06',
+      'pace-m-2026-07',
+      'pace-m-2026-08',
     ]);
   });
 

@@ -77,7 +77,13 @@ describe('phases (seed 002)', () => {
     const phase = phaseOn(SAN_DA, '2026-03-10')!;
     const people = [1, 2].map((id) => ({ id, roles: ['teacher'], department: null, availability: { joinedOn: null, leaves: [] } }));
     const visit = (visitorId: number, targetId: number, occurredOn: string, mode = 'phone'): VisitFact => ({
-      targetId, targetKind: 'student-family', className: '一（1）班', occurredOn, mode, place: 'home', visitorIds: [visitorId],
+      targetId,
+      targetKind: 'student-family',
+      className: '一（1）班',
+      occurredOn,
+      mode,
+      place: 'home',
+      visitorIds: [visitorId],
     });
     // Teacher 1 makes five home visits in March and five in April; teacher 2 five in March only. May is another phase.
     const visits = [
@@ -120,7 +126,10 @@ describe('the big discussion (seed 002)', () => {
       total: 3,
       contributors: 2,
       participants: 3,
-      byRole: [{ label: '党员教师', people: 1 }, { label: '年级组长', people: 1 }],
+      byRole: [
+        { label: '党员教师', people: 1 },
+        { label: '年级组长', people: 1 },
+      ],
     });
     expect(discussionSummary(SAN_DA, s, people, { start: '2026-05-01', end: '2026-05-31' })).toBeUndefined();
   });

@@ -6,7 +6,11 @@ import { classesOf, classPart, sharesTarget } from '../../src/domain/sharing.js'
 const sanDa = presetDefinition('三大一实干', { year: 2026 });
 const wei = presetDefinition('微行动', { year: 2026 });
 const person = (o: Partial<{ classLed: string | null; classDeputy: string | null; classesTaught: string[]; department: string | null }>) => ({
-  classLed: null, classDeputy: null, classesTaught: [], department: null, ...o,
+  classLed: null,
+  classDeputy: null,
+  classesTaught: [],
+  department: null,
+  ...o,
 });
 const family = (className: string) => ({ kind: 'student-family', className });
 

@@ -36,10 +36,11 @@ describe('zone-report weeks', () => {
     expect(currentWeek(seed000, cst('2014-03-18T12:00:00'))?.weekNo).toBe(1);
   });
 
-
   it('honours configured push and due moments', () => {
     const def = parseCampaignDefinition({
-      id: 'x1', name: 'x', window: { start: '2026-11-09', end: '2026-11-30' },
+      id: 'x1',
+      name: 'x',
+      window: { start: '2026-11-09', end: '2026-11-30' },
       zoneReport: { pushAt: { weekday: 3, time: '08:30' }, dueAt: { weekday: 2, time: '18:00' } },
     });
     const w = reportWeeks(def)[0]!;
@@ -51,7 +52,12 @@ describe('zone-report weeks', () => {
 describe('campaign definition', () => {
   it('names the path and the problem of every error', () => {
     try {
-      parseCampaignDefinition({ id: 'Bad Id', name: '', window: { start: '2026-3-1', end: '2026-01-01' }, zoneReport: { pushAt: { weekday: 8, time: '25:00' } } });
+      parseCampaignDefinition({
+        id: 'Bad Id',
+        name: '',
+        window: { start: '2026-3-1', end: '2026-01-01' },
+        zoneReport: { pushAt: { weekday: 8, time: '25:00' } },
+      });
       expect.unreachable();
     } catch (e) {
       const p = (e as CampaignDefinitionError).problems;

@@ -30,7 +30,17 @@ async function setup() {
   const bytes = picture('cli');
   fs.mkdirSync(path.join(photoDir, 'aa'));
   fs.writeFileSync(path.join(photoDir, 'aa', 'aa1.jpg'), bytes);
-  db.insert(photos).values({ personId: first.authorId, recordId: first.id, messageId: 'om_1', imageKey: 'img_1', status: 'stored', path: 'aa/aa1.jpg', receivedAt: new Date() }).run();
+  db.insert(photos)
+    .values({
+      personId: first.authorId,
+      recordId: first.id,
+      messageId: 'om_1',
+      imageKey: 'img_1',
+      status: 'stored',
+      path: 'aa/aa1.jpg',
+      receivedAt: new Date(),
+    })
+    .run();
   db.$client.close();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-cli-out-'));
   return { file, photoDir, out, bytes, env: { DATABASE_PATH: file, PHOTO_DIR: photoDir } };
@@ -96,7 +106,16 @@ describe('zoufang export', { timeout: 90_000 }, () => {
     const db = openDatabase(env.DATABASE_PATH);
     const rows = db.select().from(exportAudits).orderBy(exportAudits.id).all();
     expect(rows).toMatchObject([
-      { channel: 'cli', actorId: null, kind: 'school', campaignId: 'records-term', fromOn: '2026-11-10', toOn: '2026-11-30', outcome: 'done', files: [{ name: '黄志强-11月.xlsx' }] },
+      {
+        channel: 'cli',
+        actorId: null,
+        kind: 'school',
+        campaignId: 'records-term',
+        fromOn: '2026-11-10',
+        toOn: '2026-11-30',
+        outcome: 'done',
+        files: [{ name: '黄志强-11月.xlsx' }],
+      },
       { channel: 'cli', outcome: 'done', files: [{ name: '全部.xlsx' }, { name: '全部.photos.zip' }] },
     ]);
     expect(rows[0]!.teacherId).not.toBeNull();
@@ -109,7 +128,9 @@ describe('zoufang export', { timeout: 90_000 }, () => {
     expect(await zoufangExport(env, ['--district', '--out', file], { io: collector() })).toBe(0);
     const wb = await readWorkbook(file);
     expect(sheetNames(wb)).toEqual(['各校汇总', '各部门汇总']);
-    expect(rowsOf(wb.getWorksheet('各校汇总')!)).toMatchObject([{ '学校（活动）': '测试学校“微”行动', 人数: DEMO_PEOPLE.length, 走访次数: 12, 走访对象数: 3, 上门走访: 4 }]);
+    expect(rowsOf(wb.getWorksheet('各校汇总')!)).toMatchObject([
+      { '学校（活动）': '测试学校“微”行动', 人数: DEMO_PEOPLE.length, 走访次数: 12, 走访对象数: 3, 上门走访: 4 },
+    ]);
     expect(dataRowCount(wb.getWorksheet('各部门汇总')!)).toBe(6);
     const text = allText(wb);
     for (const s of ['学生0', '家长0', '13900000000', '某路0号', ...DEMO_PEOPLE.map((p) => p.name)]) expect(text).not.toContain(s);
@@ -117,9 +138,9 @@ describe('zoufang export', { timeout: 90_000 }, () => {
 
   it('is wired into the zoufang command', async () => {
     const { file } = await setup();
-    const r = await promisify(execFile)(process.execPath, ['bin/zoufang.js', 'export', '--bogus'], { env: { PATH: process.env.PATH ?? '', DATABASE_PATH: file } }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
+    const r = await promisify(execFile)(process.execPath, ['bin/zoufang.js', 'export', '--bogus'], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_PATH: file },
+    }).catch((e: { code: number; stderr: string }) => e);
     expect(r).toMatchObject({ code: 64, stderr: expect.stringContaining('不认识的参数 --bogus') });
   });
 });

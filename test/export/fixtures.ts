@@ -43,7 +43,15 @@ export function rowsOf(ws: ExcelJS.Worksheet): Array<Record<string, string | num
 
 const cellText = (v: ExcelJS.CellValue, label: string): string | number =>
   // Excel dates carry the local wall-clock time as if it were UTC; 时间 fields have a time of day.
-  v instanceof Date ? (label.includes('时间') ? v.toISOString().slice(0, 16).replace('T', ' ') : v.toISOString().slice(0, 10)) : typeof v === 'number' ? v : v === null || v === undefined ? '' : String(v);
+  v instanceof Date
+    ? label.includes('时间')
+      ? v.toISOString().slice(0, 16).replace('T', ' ')
+      : v.toISOString().slice(0, 10)
+    : typeof v === 'number'
+      ? v
+      : v === null || v === undefined
+        ? ''
+        : String(v);
 
 /**
  * A print sheet read back as the forms it prints: each starts at its title,
@@ -119,7 +127,12 @@ export async function campaignDb(): Promise<{ db: Db; file: string }> {
   return { db, file };
 }
 
-export const personId = (db: Db, name: string) => db.select().from(people).all().find((p) => p.name === name)!.id;
+export const personId = (db: Db, name: string) =>
+  db
+    .select()
+    .from(people)
+    .all()
+    .find((p) => p.name === name)!.id;
 
 /**
  * `n` visit records spread over the campaign's first weeks, to `targetCount`
@@ -136,8 +149,15 @@ export function insertVisits(db: Db, o: { n: number; targetCount: number; author
         tx
           .insert(targets)
           .values({
-            campaignId: RECORDS_CAMPAIGN.id, naturalKey: `student:2024级机电${(i % 4) + 1}班:学生${i}`, kind: 'student-family', name: `学生${i}`,
-            className: `2024级机电${(i % 4) + 1}班`, parentName: `家长${i}`, phone: `1390000${String(i).padStart(4, '0')}`, address: `某路${i}号`, updatedAt: at,
+            campaignId: RECORDS_CAMPAIGN.id,
+            naturalKey: `student:2024级机电${(i % 4) + 1}班:学生${i}`,
+            kind: 'student-family',
+            name: `学生${i}`,
+            className: `2024级机电${(i % 4) + 1}班`,
+            parentName: `家长${i}`,
+            phone: `1390000${String(i).padStart(4, '0')}`,
+            address: `某路${i}号`,
+            updatedAt: at,
           })
           .returning({ id: targets.id })
           .get().id,
@@ -148,13 +168,35 @@ export function insertVisits(db: Db, o: { n: number; targetCount: number; author
       const record = tx
         .insert(records)
         .values({
-          campaignId: RECORDS_CAMPAIGN.id, form: 'visit', subjectType: 'target', subjectId: ids[i % ids.length]!, periodKey: null, authorId, occurredOn: day,
+          campaignId: RECORDS_CAMPAIGN.id,
+          form: 'visit',
+          subjectType: 'target',
+          subjectId: ids[i % ids.length]!,
+          periodKey: null,
+          authorId,
+          occurredOn: day,
           data: {
-            visitedOn: day, mode: i % 3 ? 'phone' : 'in-person', place: 'home', coVisitors: coId ? [String(coId)] : [], summary: `学生概况 ${i}`,
-            situation: `家庭情况 ${i}`, purpose: '了解学习情况', content: `第 ${i} 次走访的内容`, reflection: '', q_satisfaction: '5', q_concern: ['学习'],
-            opinions: '', followUp: 'none', leader: '', followUpNote: '', noGifts: true,
+            visitedOn: day,
+            mode: i % 3 ? 'phone' : 'in-person',
+            place: 'home',
+            coVisitors: coId ? [String(coId)] : [],
+            summary: `学生概况 ${i}`,
+            situation: `家庭情况 ${i}`,
+            purpose: '了解学习情况',
+            content: `第 ${i} 次走访的内容`,
+            reflection: '',
+            q_satisfaction: '5',
+            q_concern: ['学习'],
+            opinions: '',
+            followUp: 'none',
+            leader: '',
+            followUpNote: '',
+            noGifts: true,
           },
-          submittedAt: at, late: false, revision: 1, updatedAt: at,
+          submittedAt: at,
+          late: false,
+          revision: 1,
+          updatedAt: at,
         })
         .returning({ id: records.id })
         .get();

@@ -25,7 +25,11 @@ describe('quota columns in the summary', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-export-'));
     const file = path.join(dir, 'archive.xlsx');
     const campaign = (await new CampaignRepo(db).get(def.id))!;
-    await writeSchoolExport(db, { campaign }, { workbookFile: file, zipFile: path.join(dir, 'archive.photos.zip'), photoDir: dir, now: cst('2026-12-05T10:00:00') });
+    await writeSchoolExport(
+      db,
+      { campaign },
+      { workbookFile: file, zipFile: path.join(dir, 'archive.photos.zip'), photoDir: dir, now: cst('2026-12-05T10:00:00') },
+    );
 
     const wb = await readWorkbook(file);
     const teachers = new Map(rowsOf(wb.getWorksheet('汇总（教师）')!).map((r) => [r['姓名'], r]));

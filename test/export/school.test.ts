@@ -7,7 +7,20 @@ import { DEMO_PEOPLE } from '../../src/demo/seed.js';
 import type { StoredMessage } from '../../src/sandbox/index.js';
 import { cst, waitFor, type Harness } from '../helpers/harness.js';
 import { PRIVATE, RECORDS_CAMPAIGN, current, latestCard, startRecordsHarness, targetId } from '../records/fixtures.js';
-import { allText, dataRowCount, formPagesOf, headers, insertVisits, pageBreakRows, personId, picture, readWorkbook, readZip, rowsOf, sheetNames } from './fixtures.js';
+import {
+  allText,
+  dataRowCount,
+  formPagesOf,
+  headers,
+  insertVisits,
+  pageBreakRows,
+  personId,
+  picture,
+  readWorkbook,
+  readZip,
+  rowsOf,
+  sheetNames,
+} from './fixtures.js';
 
 /**
  * The archive the branch hands in (issue 7): /导出 from an admin produces the
@@ -57,7 +70,11 @@ async function submit(name: string, messageId: string, form: string, values: Rec
 async function fileVisit(name: string, target: string, values: Record<string, unknown>, pictures: Buffer[] = []) {
   await h.say(name, '/走访');
   const list = latestCard(h, name);
-  await h.standIn.clickCard({ messageId: list.messageId, operatorOpenId: h.openId(name), value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, target) } });
+  await h.standIn.clickCard({
+    messageId: list.messageId,
+    operatorOpenId: h.openId(name),
+    value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, target) },
+  });
   for (const p of pictures) {
     await h.standIn.sendImage(h.openId(name), p);
     await h.settle();
@@ -66,10 +83,22 @@ async function fileVisit(name: string, target: string, values: Record<string, un
 }
 
 const VISIT = {
-  visitedOn: '2026-11-17 +0800', mode: 'in-person', place: 'home', coVisitors: [] as string[],
-  summary: '孙小红学习认真，性格内向', situation: '父母在外地，跟随祖父母生活', purpose: '了解留守学生生活情况',
-  content: '与祖父母交流孩子在校表现，约定每月电话沟通', reflection: '留守孩子更需要老师的关心', q_satisfaction: '4', q_concern: ['学习', '安全'],
-  opinions: '希望学校多组织周末活动\n希望宿舍能晚点熄灯', followUp: 'none', leader: '', followUpNote: '', noGifts: 'yes',
+  visitedOn: '2026-11-17 +0800',
+  mode: 'in-person',
+  place: 'home',
+  coVisitors: [] as string[],
+  summary: '孙小红学习认真，性格内向',
+  situation: '父母在外地，跟随祖父母生活',
+  purpose: '了解留守学生生活情况',
+  content: '与祖父母交流孩子在校表现，约定每月电话沟通',
+  reflection: '留守孩子更需要老师的关心',
+  q_satisfaction: '4',
+  q_concern: ['学习', '安全'],
+  opinions: '希望学校多组织周末活动\n希望宿舍能晚点熄灯',
+  followUp: 'none',
+  leader: '',
+  followUpNote: '',
+  noGifts: 'yes',
 };
 
 const ZONE_FORM = { overall_state: '楼道整洁，垃圾桶按时清理', student_talks: '与 3 名学生谈心', problems: '', remarks: '二楼东侧灯管已报修' };
@@ -79,29 +108,61 @@ async function fileTheTerm(pictures: Buffer[]) {
   await fileVisit('刘芳', '孙小红', { ...VISIT, coVisitors: [String(personId(h.db, '黄志强'))] }, pictures);
   // At the intern's enterprise: no parent there, so no questionnaire (附件四).
   await fileVisit('刘芳', '吴小强', {
-    ...VISIT, visitedOn: '2026-11-18 +0800', mode: 'phone', place: 'enterprise', summary: '吴小强实习表现稳定', situation: '企业规模约 200 人',
-    purpose: '了解实习情况', content: '与企业导师电话沟通', reflection: '', q_satisfaction: '', q_concern: [], opinions: '',
+    ...VISIT,
+    visitedOn: '2026-11-18 +0800',
+    mode: 'phone',
+    place: 'enterprise',
+    summary: '吴小强实习表现稳定',
+    situation: '企业规模约 200 人',
+    purpose: '了解实习情况',
+    content: '与企业导师电话沟通',
+    reflection: '',
+    q_satisfaction: '',
+    q_concern: [],
+    opinions: '',
   });
 
   await h.say('刘芳', '/宿舍');
   const dorms = latestCard(h, '刘芳').messageId;
   await h.click('刘芳', dorms, '本周检查');
   await submit('刘芳', dorms, 'dorm-check', {
-    checkedOn: '2026-11-18 +0800', hygiene: 'fair', smoking: 'no', electricity: 'yes', property: 'no', safety: 'no', storyShared: 'yes',
-    notes: '发现一个大功率电吹风，已收缴', toLedger: 'yes',
+    checkedOn: '2026-11-18 +0800',
+    hygiene: 'fair',
+    smoking: 'no',
+    electricity: 'yes',
+    property: 'no',
+    safety: 'no',
+    storyShared: 'yes',
+    notes: '发现一个大功率电吹风，已收缴',
+    toLedger: 'yes',
   });
   await h.say('刘芳', '/宿舍');
   const dorms2 = latestCard(h, '刘芳').messageId;
   await h.click('刘芳', dorms2, '附件一记录');
   await submit('刘芳', dorms2, 'dorm-record', {
-    headName: '赵小明', headClass: '2024级机电1班', headcount: '2', members: '赵小明（2024级机电1班）、钱小亮（2024级机电1班）',
-    pastEnvironment: '地面有杂物', pastProperty: '一把椅子损坏', pastHygiene: '一般', pastSafety: '发现违规电器', suggestions: '每周一次大扫除', presentState: '整洁有序',
+    headName: '赵小明',
+    headClass: '2024级机电1班',
+    headcount: '2',
+    members: '赵小明（2024级机电1班）、钱小亮（2024级机电1班）',
+    pastEnvironment: '地面有杂物',
+    pastProperty: '一把椅子损坏',
+    pastHygiene: '一般',
+    pastSafety: '发现违规电器',
+    suggestions: '每周一次大扫除',
+    presentState: '整洁有序',
   });
 
   await h.say('黄志强', '/体验');
   await submit('黄志强', latestCard(h, '黄志强').messageId, 'student-day', {
-    dayOn: '2026-11-18 +0800', hygieneDuty: '早上七点到校扫地', morningExercise: '跟学生排队做操', lunch: '排队二十分钟', classroom: '听了一节数学课',
-    bigBreak: '跟学生一起跳绳', other: '', problems: '午餐排队太久', issues: '食堂增开窗口',
+    dayOn: '2026-11-18 +0800',
+    hygieneDuty: '早上七点到校扫地',
+    morningExercise: '跟学生排队做操',
+    lunch: '排队二十分钟',
+    classroom: '听了一节数学课',
+    bigBreak: '跟学生一起跳绳',
+    other: '',
+    problems: '午餐排队太久',
+    issues: '食堂增开窗口',
   });
 
   await h.say('刘芳', '/心得');
@@ -169,14 +230,39 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     const wb = await readWorkbook(xlsx);
     // Each form that is one paper per record comes twice: as a table, then as pages to print.
     expect(sheetNames(wb)).toEqual([
-      '汇总（教师）', '汇总（部门）', '附件一 宿舍记录', '附件一 宿舍记录（打印）', '宿舍检查', '附件二 责任区报表', '附件二 责任区报表（打印）',
-      '附件三 做一天学生', '附件三 做一天学生（打印）', '附件四 走访问卷', '附件五 走访记录', '附件五 走访记录（打印）', '附件六 走访台账', '献一计',
-      '心得体会', '心得体会（打印）', '感人故事', '感人故事（打印）',
+      '汇总（教师）',
+      '汇总（部门）',
+      '附件一 宿舍记录',
+      '附件一 宿舍记录（打印）',
+      '宿舍检查',
+      '附件二 责任区报表',
+      '附件二 责任区报表（打印）',
+      '附件三 做一天学生',
+      '附件三 做一天学生（打印）',
+      '附件四 走访问卷',
+      '附件五 走访记录',
+      '附件五 走访记录（打印）',
+      '附件六 走访台账',
+      '献一计',
+      '心得体会',
+      '心得体会（打印）',
+      '感人故事',
+      '感人故事（打印）',
     ]);
     const counts = Object.fromEntries(wb.worksheets.filter((ws) => !ws.name.endsWith('（打印）')).map((ws) => [ws.name, dataRowCount(ws)]));
     expect(counts).toEqual({
-      '汇总（教师）': DEMO_PEOPLE.length, '汇总（部门）': 6, '附件一 宿舍记录': 1, 宿舍检查: 1, '附件二 责任区报表': 1, '附件三 做一天学生': 1,
-      '附件四 走访问卷': 1, '附件五 走访记录': 2, '附件六 走访台账': 4, 献一计: 1, 心得体会: 1, 感人故事: 1,
+      '汇总（教师）': DEMO_PEOPLE.length,
+      '汇总（部门）': 6,
+      '附件一 宿舍记录': 1,
+      宿舍检查: 1,
+      '附件二 责任区报表': 1,
+      '附件三 做一天学生': 1,
+      '附件四 走访问卷': 1,
+      '附件五 走访记录': 2,
+      '附件六 走访台账': 4,
+      献一计: 1,
+      心得体会: 1,
+      感人故事: 1,
     });
 
     // Printed as the form: its title above a frozen header, A4 landscape, header repeated on each page.
@@ -188,19 +274,40 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     expect(visits.getColumn(headers(visits).indexOf('家（企）访内容') + 1).width).toBeGreaterThan(20);
     // 附件五's own words.
     expect(headers(visits).slice(0, 17)).toEqual([
-      '家访教师', '同行教师', '走访日期', '走访方式', '走访地点', '学生姓名', '班级', '对象类别', '家长姓名', '联系电话', '家庭住址（实习企业）',
-      '学生情况简介', '家庭（企业）情况', '家（企）访目的', '家（企）访内容', '家（企）访体会', '家长（企业）意见和建议',
+      '家访教师',
+      '同行教师',
+      '走访日期',
+      '走访方式',
+      '走访地点',
+      '学生姓名',
+      '班级',
+      '对象类别',
+      '家长姓名',
+      '联系电话',
+      '家庭住址（实习企业）',
+      '学生情况简介',
+      '家庭（企业）情况',
+      '家（企）访目的',
+      '家（企）访内容',
+      '家（企）访体会',
+      '家长（企业）意见和建议',
     ]);
 
     // Every field of every card has its column, headed as the card labels it.
     const sheetOf: Record<string, string> = {
-      visit: '附件五 走访记录', 'dorm-check': '宿舍检查', 'dorm-record': '附件一 宿舍记录', 'student-day': '附件三 做一天学生',
-      reflection: '心得体会', story: '感人故事', suggestion: '献一计',
+      visit: '附件五 走访记录',
+      'dorm-check': '宿舍检查',
+      'dorm-record': '附件一 宿舍记录',
+      'student-day': '附件三 做一天学生',
+      reflection: '心得体会',
+      story: '感人故事',
+      suggestion: '献一计',
     };
     // The paper form's wording where the card words a home and an enterprise visit differently; long texts on paper are one text.
     // The parts of one paper cell (附件一's 过去状况, 附件三's 其他体验) share its column.
     const PAPER: Record<string, string> = {
-      家长意见和建议: '家长（企业）意见和建议', 企业意见和建议: '家长（企业）意见和建议',
+      家长意见和建议: '家长（企业）意见和建议',
+      企业意见和建议: '家长（企业）意见和建议',
       ...Object.fromEntries(['环境', '财产', '卫生', '安全'].map((part) => [part, '过去状况（环境、财产、卫生、安全）'])),
       ...Object.fromEntries(['走进课堂', '大课间', '其他'].map((part) => [part, '其他体验'])),
     };
@@ -215,15 +322,43 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     expect(new Set(labelsSeen.map(([form]) => form)).size).toBe(7);
 
     const [sun, wu] = rowsOf(visits);
-    const visitId = h.db.select().from(records).all().find((r) => r.form === 'visit' && r.subjectId === targetId(h, '孙小红'))!.id;
+    const visitId = h.db
+      .select()
+      .from(records)
+      .all()
+      .find((r) => r.form === 'visit' && r.subjectId === targetId(h, '孙小红'))!.id;
     expect(sun).toMatchObject({
-      家访教师: '刘芳', 同行教师: '黄志强', 走访日期: '2026-11-17', 走访方式: '上门走访', 走访地点: '家中', 学生姓名: '孙小红', 班级: '2024级机电1班',
-      对象类别: '送爱上门 · 留守学生', 家长姓名: PRIVATE.parent, 联系电话: PRIVATE.phone, '家庭住址（实习企业）': PRIVATE.address, 学生情况简介: VISIT.summary,
-      '家庭（企业）情况': VISIT.situation, '家（企）访目的': VISIT.purpose, '家（企）访内容': VISIT.content, '家（企）访体会': VISIT.reflection,
-      '家长（企业）意见和建议': VISIT.opinions, 后续跟进: '无需跟进',
-      '未收受家长（企业）礼品礼金': '已确认', 列入台账: 2, 提交时间: '2026-11-18 10:00', 补交: '', 照片: `2 张：刘芳/走访记录 2026-11-17 孙小红 #${visitId}/`,
+      家访教师: '刘芳',
+      同行教师: '黄志强',
+      走访日期: '2026-11-17',
+      走访方式: '上门走访',
+      走访地点: '家中',
+      学生姓名: '孙小红',
+      班级: '2024级机电1班',
+      对象类别: '送爱上门 · 留守学生',
+      家长姓名: PRIVATE.parent,
+      联系电话: PRIVATE.phone,
+      '家庭住址（实习企业）': PRIVATE.address,
+      学生情况简介: VISIT.summary,
+      '家庭（企业）情况': VISIT.situation,
+      '家（企）访目的': VISIT.purpose,
+      '家（企）访内容': VISIT.content,
+      '家（企）访体会': VISIT.reflection,
+      '家长（企业）意见和建议': VISIT.opinions,
+      后续跟进: '无需跟进',
+      '未收受家长（企业）礼品礼金': '已确认',
+      列入台账: 2,
+      提交时间: '2026-11-18 10:00',
+      补交: '',
+      照片: `2 张：刘芳/走访记录 2026-11-17 孙小红 #${visitId}/`,
     });
-    expect(wu).toMatchObject({ 学生姓名: '吴小强', 走访方式: '电话/通讯', 走访地点: '实习企业', '家庭住址（实习企业）': '广州某机电设备有限公司（实习企业）', 照片: '' });
+    expect(wu).toMatchObject({
+      学生姓名: '吴小强',
+      走访方式: '电话/通讯',
+      走访地点: '实习企业',
+      '家庭住址（实习企业）': '广州某机电设备有限公司（实习企业）',
+      照片: '',
+    });
 
     // Printed: one A4 page per visit, the paper's title on top, each field on its line with what the card said.
     const visitTitle = '附件五 “百名党员干部带领千名党员教师走访万名学生家长”情况记录表';
@@ -236,7 +371,11 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     const secondTitleRow = [...Array(printed.actualRowCount).keys()].map((i) => i + 1).filter((r) => printed.getRow(r).getCell(1).value === visitTitle)[1]!;
     expect(await pageBreakRows(xlsx, '附件五 走访记录（打印）')).toEqual([secondTitleRow - 1]);
     expect(String(visits.getCell('A2').value)).toContain('逐份打印见「附件五 走访记录（打印）」');
-    expect(formPagesOf(wb.getWorksheet('心得体会（打印）')!, '期末走访汇报会 · 心得体会')[0]).toMatchObject({ 教师: '刘芳', 题目: '走进学生的家', 正文: '第一次家访，我学到了很多。\n续写：孩子的笑容。' });
+    expect(formPagesOf(wb.getWorksheet('心得体会（打印）')!, '期末走访汇报会 · 心得体会')[0]).toMatchObject({
+      教师: '刘芳',
+      题目: '走进学生的家',
+      正文: '第一次家访，我学到了很多。\n续写：孩子的笑容。',
+    });
 
     // The photos are in the folder the sheet names, byte for byte.
     const entries = await readZip(zip);
@@ -244,24 +383,65 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     expect([...entries.values()].map((b) => b.toString('latin1')).sort()).toEqual(pictures.map((b) => b.toString('latin1')).sort());
 
     // 附件一 and 附件三 field by field, headed in the paper's words; a paper cell asked in parts reads as on paper.
-    expect(rowsOf(wb.getWorksheet('附件一 宿舍记录')!)[0]).toEqual(expect.objectContaining({
-      关爱教师: '刘芳、黄志强', 宿舍: '7号楼203', 宿舍长: '赵小明', 宿舍长班级: '2024级机电1班', 宿舍人数: 2, 宿舍人员姓名及班级: '赵小明（2024级机电1班）、钱小亮（2024级机电1班）',
-      '过去状况（环境、财产、卫生、安全）': '环境：地面有杂物\n财产：一把椅子损坏\n卫生：一般\n安全：发现违规电器', 改进意见: '每周一次大扫除', 现在状况: '整洁有序', 填写人: '刘芳',
-    }));
-    expect(rowsOf(wb.getWorksheet('附件三 做一天学生')!)[0]).toEqual(expect.objectContaining({
-      教师: '黄志强', 体验日期: '2026-11-18', 卫生体验情况: '早上七点到校扫地', 课间操体验情况: '跟学生排队做操', 就餐体验: '排队二十分钟',
-      其他体验: '走进课堂：听了一节数学课\n大课间：跟学生一起跳绳', 发现的问题: '午餐排队太久', 拟解决的问题: '食堂增开窗口',
-    }));
+    expect(rowsOf(wb.getWorksheet('附件一 宿舍记录')!)[0]).toEqual(
+      expect.objectContaining({
+        关爱教师: '刘芳、黄志强',
+        宿舍: '7号楼203',
+        宿舍长: '赵小明',
+        宿舍长班级: '2024级机电1班',
+        宿舍人数: 2,
+        宿舍人员姓名及班级: '赵小明（2024级机电1班）、钱小亮（2024级机电1班）',
+        '过去状况（环境、财产、卫生、安全）': '环境：地面有杂物\n财产：一把椅子损坏\n卫生：一般\n安全：发现违规电器',
+        改进意见: '每周一次大扫除',
+        现在状况: '整洁有序',
+        填写人: '刘芳',
+      }),
+    );
+    expect(rowsOf(wb.getWorksheet('附件三 做一天学生')!)[0]).toEqual(
+      expect.objectContaining({
+        教师: '黄志强',
+        体验日期: '2026-11-18',
+        卫生体验情况: '早上七点到校扫地',
+        课间操体验情况: '跟学生排队做操',
+        就餐体验: '排队二十分钟',
+        其他体验: '走进课堂：听了一节数学课\n大课间：跟学生一起跳绳',
+        发现的问题: '午餐排队太久',
+        拟解决的问题: '食堂增开窗口',
+      }),
+    );
     // 附件四 on its own sheet: the home visit's questionnaire; the enterprise visit had none.
-    expect(rowsOf(wb.getWorksheet('附件四 走访问卷')!)).toEqual([expect.objectContaining({
-      家访教师: '刘芳', 走访日期: '2026-11-17', 走访地点: '家中', 学生姓名: '孙小红', 家长姓名: PRIVATE.parent, 您对学校工作的总体满意度: '4 分', 您最关心孩子哪些方面: '学习、安全',
-    })]);
+    expect(rowsOf(wb.getWorksheet('附件四 走访问卷')!)).toEqual([
+      expect.objectContaining({
+        家访教师: '刘芳',
+        走访日期: '2026-11-17',
+        走访地点: '家中',
+        学生姓名: '孙小红',
+        家长姓名: PRIVATE.parent,
+        您对学校工作的总体满意度: '4 分',
+        您最关心孩子哪些方面: '学习、安全',
+      }),
+    ]);
     expect(headers(visits).some((x) => x.includes('满意度'))).toBe(false);
-    expect(rowsOf(wb.getWorksheet('宿舍检查')!)[0]).toMatchObject({ 检查日期: '2026-11-18', 卫生情况: '一般', 违规用电: '有', 吸烟情况: '无', 发现的问题: '列入台账跟进' });
-    expect(rowsOf(wb.getWorksheet('附件二 责任区报表')!)[0]).toMatchObject({
-      时间: '第2周（11/16–11/22）', 党员干部: '王建国', 环境责任区: '教学楼A栋一至三楼', 联系班级: '2024级机电1班', 环境责任区总体情况: ZONE_FORM.overall_state, 备注: ZONE_FORM.remarks,
+    expect(rowsOf(wb.getWorksheet('宿舍检查')!)[0]).toMatchObject({
+      检查日期: '2026-11-18',
+      卫生情况: '一般',
+      违规用电: '有',
+      吸烟情况: '无',
+      发现的问题: '列入台账跟进',
     });
-    expect(rowsOf(wb.getWorksheet('心得体会')!)[0]).toMatchObject({ 教师: '刘芳', 题目: '走进学生的家', 正文: '第一次家访，我学到了很多。\n续写：孩子的笑容。' });
+    expect(rowsOf(wb.getWorksheet('附件二 责任区报表')!)[0]).toMatchObject({
+      时间: '第2周（11/16–11/22）',
+      党员干部: '王建国',
+      环境责任区: '教学楼A栋一至三楼',
+      联系班级: '2024级机电1班',
+      环境责任区总体情况: ZONE_FORM.overall_state,
+      备注: ZONE_FORM.remarks,
+    });
+    expect(rowsOf(wb.getWorksheet('心得体会')!)[0]).toMatchObject({
+      教师: '刘芳',
+      题目: '走进学生的家',
+      正文: '第一次家访，我学到了很多。\n续写：孩子的笑容。',
+    });
     expect(rowsOf(wb.getWorksheet('献一计')!)[0]).toMatchObject({ 提出人: '黄志强', 部门: '机电部', 方面: '家校合作', 我的建议: '每学期开放一次家长课堂' });
 
     // 附件六: one party member after another.
@@ -273,10 +453,33 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     // The summaries: what each filed, of what was due.
     const byTeacher = new Map(rowsOf(wb.getWorksheet('汇总（教师）')!).map((r) => [r['姓名'], r]));
     expect(byTeacher.get('刘芳')).toMatchObject({
-      部门: '财经部', 角色: '党员教师', 走访次数: 2, 走访对象数: 2, 上门走访: 1, 上门走访缺照片: 0, 负责对象: 2, 已走访负责对象: 2, 宿舍检查: 1, 附件一宿舍记录: 1, 心得: 1, 感人故事: 1, 台账未销号: 3, 台账已销号: 0,
+      部门: '财经部',
+      角色: '党员教师',
+      走访次数: 2,
+      走访对象数: 2,
+      上门走访: 1,
+      上门走访缺照片: 0,
+      负责对象: 2,
+      已走访负责对象: 2,
+      宿舍检查: 1,
+      附件一宿舍记录: 1,
+      心得: 1,
+      感人故事: 1,
+      台账未销号: 3,
+      台账已销号: 0,
     });
     // His one in-person visit was 刘芳's, as her co-visitor, and it has its photos.
-    expect(byTeacher.get('黄志强')).toMatchObject({ 走访次数: 1, 走访对象数: 1, 上门走访: 1, 上门走访缺照片: 0, 负责对象: 1, 已走访负责对象: 0, 做一天学生: 1, 献一计: 1, 台账未销号: 1 });
+    expect(byTeacher.get('黄志强')).toMatchObject({
+      走访次数: 1,
+      走访对象数: 1,
+      上门走访: 1,
+      上门走访缺照片: 0,
+      负责对象: 1,
+      已走访负责对象: 0,
+      做一天学生: 1,
+      献一计: 1,
+      台账未销号: 1,
+    });
     // Weeks 1–3 fell due by 12/01 09:00; week 2 was filed.
     expect(byTeacher.get('王建国')).toMatchObject({ 责任区报表已交: 1, 责任区报表应交: 3 });
     const byDepartment = new Map(rowsOf(wb.getWorksheet('汇总（部门）')!).map((r) => [r['部门'], r]));
@@ -284,10 +487,20 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
 
     const [audit] = audits();
     expect(audit).toMatchObject({
-      actorId: personId(h.db, '陈立华'), channel: 'chat', kind: 'school', campaignId: RECORDS_CAMPAIGN.id, fromOn: null, toOn: null, teacherId: null, outcome: 'done',
+      actorId: personId(h.db, '陈立华'),
+      channel: 'chat',
+      kind: 'school',
+      campaignId: RECORDS_CAMPAIGN.id,
+      fromOn: null,
+      toOn: null,
+      teacherId: null,
+      outcome: 'done',
     });
     expect(audit!.rowCounts).toEqual(counts);
-    expect(audit!.files!.map((f) => f.name)).toEqual([expect.stringMatching(/^走访存档-测试学校微行动-20261201-1000\.xlsx$/), expect.stringMatching(/\.photos\.zip$/)]);
+    expect(audit!.files!.map((f) => f.name)).toEqual([
+      expect.stringMatching(/^走访存档-测试学校微行动-20261201-1000\.xlsx$/),
+      expect.stringMatching(/\.photos\.zip$/),
+    ]);
     expect(audit!.files!.map((f) => f.bytes)).toEqual([xlsx.length, zip.length]);
 
     // The log carries ids, never what families told the visitors.
@@ -326,7 +539,13 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     expect(district.texts.at(-1)).toContain('导出完成：区县汇总（仅计数）');
     const roll = await readWorkbook(district.downloads.at(-1)!);
     expect(sheetNames(roll)).toEqual(['各校汇总', '各部门汇总']);
-    expect(rowsOf(roll.getWorksheet('各校汇总')!)[0]).toMatchObject({ '学校（活动）': RECORDS_CAMPAIGN.name, 人数: DEMO_PEOPLE.length, 走访次数: 2, 走访对象数: 2, 台账未销号: 4 });
+    expect(rowsOf(roll.getWorksheet('各校汇总')!)[0]).toMatchObject({
+      '学校（活动）': RECORDS_CAMPAIGN.name,
+      人数: DEMO_PEOPLE.length,
+      走访次数: 2,
+      走访对象数: 2,
+      台账未销号: 4,
+    });
     expect(rowsOf(roll.getWorksheet('各部门汇总')!).find((r) => r['部门'] === '财经部')).toMatchObject({ 人数: 1, 走访次数: 2, 宿舍检查: 1 });
     const text = allText(roll);
     for (const s of ['孙小红', '吴小强', '周小刚', ...Object.values(PRIVATE), ...DEMO_PEOPLE.map((p) => p.name)]) expect(text).not.toContain(s);
@@ -341,7 +560,10 @@ describe('/导出 — the archive in the seeds’ own forms', { timeout: 120_000
     const rel = 'ff/ff-big.jpg';
     fs.mkdirSync(path.join(h.photoDir, 'ff'), { recursive: true });
     fs.writeFileSync(path.join(h.photoDir, rel), Buffer.concat([picture('big'), randomBytes(31 * 1024 * 1024)]));
-    h.db.insert(photos).values({ personId: record.authorId, recordId: record.id, messageId: 'om_big', imageKey: 'img_big', status: 'stored', path: rel, receivedAt: new Date() }).run();
+    h.db
+      .insert(photos)
+      .values({ personId: record.authorId, recordId: record.id, messageId: 'om_big', imageKey: 'img_big', status: 'stored', path: rel, receivedAt: new Date() })
+      .run();
 
     let before = h.textsTo('陈立华').length;
     await h.say('陈立华', '/导出');

@@ -18,7 +18,12 @@ const callback = (eventId: string) =>
   JSON.stringify({
     schema: '2.0',
     header: { event_id: eventId, event_type: 'card.action.trigger', create_time: '1', token: 'v', app_id: APP_ID, tenant_key: 't' },
-    event: { operator: { open_id: 'ou_teacher' }, token: 'c-1', action: { value: { action: 'confirm' }, tag: 'button' }, context: { open_message_id: 'om_1', open_chat_id: 'oc_1' } },
+    event: {
+      operator: { open_id: 'ou_teacher' },
+      token: 'c-1',
+      action: { value: { action: 'confirm' }, tag: 'button' },
+      context: { open_message_id: 'om_1', open_chat_id: 'oc_1' },
+    },
   });
 
 let hub: LongConnectionHub;
@@ -46,7 +51,12 @@ async function connect(onCard: (data: any) => Promise<unknown>, fragmentBytes?: 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const logs = new LogSink();
   const dispatcher = new lark.EventDispatcher({ logger: silentLogger }).register({ 'card.action.trigger': onCard } as never);
-  ws = new LongConnection({ appId: APP_ID, appSecret: APP_SECRET, domain: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log: createLogger('info', logs) });
+  ws = new LongConnection({
+    appId: APP_ID,
+    appSecret: APP_SECRET,
+    domain: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    log: createLogger('info', logs),
+  });
   await ws.start({ eventDispatcher: dispatcher });
   await waitFor(() => hub.connectedClients() === 1, 'long connection');
   return logs;
@@ -54,7 +64,7 @@ async function connect(onCard: (data: any) => Promise<unknown>, fragmentBytes?: 
 
 const decoded = (r: { ack?: { data?: unknown } }) => r.ack?.data;
 
-describe('the bot\'s long connection', () => {
+describe("the bot's long connection", () => {
   it.each(['event', 'card'])('answers a callback in a "%s" frame with the handler\'s answer, reassembled from fragments', async (frameType) => {
     const seen: string[] = [];
     await connect(async (d) => {

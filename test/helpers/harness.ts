@@ -7,7 +7,14 @@ import { AdjustableClock } from '../../src/clock.js';
 import type { Transport } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
-import { FeishuStandIn, sandboxCredentials, type CardCallbackResult, type SandboxCredentials, type StandInOptions, type StoredMessage } from '../../src/sandbox/index.js';
+import {
+  FeishuStandIn,
+  sandboxCredentials,
+  type CardCallbackResult,
+  type SandboxCredentials,
+  type StandInOptions,
+  type StoredMessage,
+} from '../../src/sandbox/index.js';
 import { parseCampaignDefinition, type CampaignDefinition } from '../../src/domain/campaign.js';
 import { DEMO_BRANCH_CHAT_ID, DEMO_PEOPLE, DEMO_ZONES, demoOpenId, seedDemo } from '../../src/demo/seed.js';
 import type { RosterSheet } from '../../src/roster/sheets.js';
@@ -128,8 +135,15 @@ export async function startHarness(o: HarnessOptions) {
     /** Cards the bot sent to a person's direct chat, newest last. */
     cardsTo: (name: string): StoredMessage[] => standIn.messagesTo(demoOpenId(name)).filter((m) => m.msgType === 'interactive'),
     textsTo: (name: string): string[] =>
-      standIn.messagesTo(demoOpenId(name)).filter((m) => m.msgType === 'text' && m.sender.kind === 'app').map((m) => m.content.text as string),
-    groupTexts: (): string[] => standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'text').map((m) => m.content.text as string),
+      standIn
+        .messagesTo(demoOpenId(name))
+        .filter((m) => m.msgType === 'text' && m.sender.kind === 'app')
+        .map((m) => m.content.text as string),
+    groupTexts: (): string[] =>
+      standIn
+        .messagesIn(DEMO_BRANCH_CHAT_ID)
+        .filter((m) => m.msgType === 'text')
+        .map((m) => m.content.text as string),
     /** Runs a scheduled job at the current test time and delivers what it queued. */
     async runJob(name: string) {
       const r = await bot.scheduler.run(name, clock.now());

@@ -34,7 +34,13 @@ export function teardown(): void {
   const findings = entries.flatMap((e) => e.findings.map((f) => ({ ...f, testFile: e.testFile })));
   const summary = `隐私扫描 / privacy scan: ${entries.length} bots in ${files.size} test files, ${logLines} log lines, ${groupMessages} group messages, ${refusals} refusals, ${findings.length} findings`;
   fs.writeFileSync(path.join(PRIVACY_DIR, 'summary.txt'), `${summary}\n`);
-  if (findings.length) throw new Error(`${summary}\n${findings.slice(0, 10).map((f) => `- ${f.testFile} ${f.where}: ${f.what}`).join('\n')}`);
+  if (findings.length)
+    throw new Error(
+      `${summary}\n${findings
+        .slice(0, 10)
+        .map((f) => `- ${f.testFile} ${f.where}: ${f.what}`)
+        .join('\n')}`,
+    );
   // A full run covers dozens of files; a run of a few files is a developer's own and proves nothing either way.
   if (files.size >= 20 && (logLines < 1000 || groupMessages < 50 || refusals < 20)) throw new Error(`${summary}\nThe scan saw too little to mean anything.`);
 }

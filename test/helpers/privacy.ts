@@ -63,7 +63,8 @@ export function targetNames(dbFile: string): string[] {
 export function scan(logLines: string[], groupTexts: string[], secrets: string[], refusals: string[] = [], names: string[] = []): PrivacyFinding[] {
   const findings: PrivacyFinding[] = [];
   const check = (where: PrivacyFinding['where'], text: string, words = secrets) => {
-    for (const s of words) if (text.includes(s)) findings.push({ where, what: s, excerpt: text.slice(Math.max(0, text.indexOf(s) - 40), text.indexOf(s) + s.length + 40) });
+    for (const s of words)
+      if (text.includes(s)) findings.push({ where, what: s, excerpt: text.slice(Math.max(0, text.indexOf(s) - 40), text.indexOf(s) + s.length + 40) });
     const m = MOBILE.exec(text);
     if (m) findings.push({ where, what: m[0], excerpt: text.slice(Math.max(0, m.index - 40), m.index + 51) });
   };
@@ -83,6 +84,11 @@ export function recordScan(entry: { testFile: string; logLines: string[]; groupT
     `${JSON.stringify({ testFile: path.relative(process.cwd(), entry.testFile), logLines: entry.logLines.length, groupMessages: entry.groupTexts.length, refusals: entry.refusals?.length ?? 0, findings })}\n`,
   );
   if (findings.length) {
-    throw new Error(`隐私扫描发现 ${findings.length} 处泄露 / privacy scan found leaks:\n${findings.slice(0, 5).map((f) => `- ${f.where}: ${f.what} … ${f.excerpt}`).join('\n')}`);
+    throw new Error(
+      `隐私扫描发现 ${findings.length} 处泄露 / privacy scan found leaks:\n${findings
+        .slice(0, 5)
+        .map((f) => `- ${f.where}: ${f.what} … ${f.excerpt}`)
+        .join('\n')}`,
+    );
   }
 }

@@ -52,8 +52,21 @@ export async function routerHarness(o: { at: Date; withoutCampaign?: boolean }) 
     async command(text: string, { as }: { as: string }): Promise<Reply[]> {
       const messageId = `om_seam_${++n}`;
       const before = sent.length;
-      await router.handleMessage({ kind: 'message', key: messageId, messageId, chatId: `oc_p2p_${n}`, chatType: 'p2p', senderOpenId: openIdOf(as), msgType: 'text', text, mentionsBot: false });
-      return sent.slice(before).filter((m) => 'replyTo' in m.to && m.to.replyTo === messageId).map((m) => ({ text: m.text, card: m.card }));
+      await router.handleMessage({
+        kind: 'message',
+        key: messageId,
+        messageId,
+        chatId: `oc_p2p_${n}`,
+        chatType: 'p2p',
+        senderOpenId: openIdOf(as),
+        msgType: 'text',
+        text,
+        mentionsBot: false,
+      });
+      return sent
+        .slice(before)
+        .filter((m) => 'replyTo' in m.to && m.to.replyTo === messageId)
+        .map((m) => ({ text: m.text, card: m.card }));
     },
     /** `as` clicks a button whose value is `value` (a form's submit with `form`); resolves to the callback's answer. */
     click(value: Record<string, unknown>, { as, form = {} }: { as: string; form?: Record<string, unknown> }): Promise<CardReply> {

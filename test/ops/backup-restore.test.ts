@@ -31,7 +31,9 @@ afterEach(async () => {
 function dump(file: string): Record<string, unknown[]> {
   const db = new Database(file, { readonly: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>;
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{
+      name: string;
+    }>;
     return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
   } finally {
     db.close();
@@ -123,7 +125,7 @@ describe('backup and restore', () => {
     expect(await restore(other)).toEqual({ code: 65, text: expect.stringContaining('这不是走访助手的数据库（缺少 __drizzle_migrations、campaigns') });
 
     const source = openForBackup(freshDatabase(dir));
-    source.exec('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (\'future\', 99999999999999)');
+    source.exec("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('future', 99999999999999)");
     source.close();
     expect(await restore(path.join(dir, 'fresh.db'))).toEqual({ code: 65, text: expect.stringContaining('这个备份来自更新版本的走访助手') });
 

@@ -22,7 +22,10 @@ let app: string;
 
 /** Starts the compiled bot; resolves with its output once `ready` is printed. */
 function startCompiled(env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd: app, env: { PATH: process.env.PATH ?? '', ZOUFANG_ENV_FILE: path.join(app, 'none.env'), ...env } });
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: app,
+    env: { PATH: process.env.PATH ?? '', ZOUFANG_ENV_FILE: path.join(app, 'none.env'), ...env },
+  });
   let output = '';
   child.stdout!.on('data', (c) => (output += String(c)));
   child.stderr!.on('data', (c) => (output += String(c)));
@@ -51,7 +54,10 @@ describe('npm run build', { timeout: 90_000 }, () => {
     expect(fs.existsSync(path.join(app, 'dist/main.js'))).toBe(true);
     expect(fs.existsSync(path.join(app, 'dist/simulator/public/index.html'))).toBe(true);
     const db = path.join(tmpDir(), 'zoufang.db');
-    const r = await run(process.execPath, ['bin/zoufang.js', 'migrate'], { cwd: app, env: { PATH: process.env.PATH ?? '', DATABASE_PATH: db, ZOUFANG_ENV_FILE: path.join(app, 'none.env') } });
+    const r = await run(process.execPath, ['bin/zoufang.js', 'migrate'], {
+      cwd: app,
+      env: { PATH: process.env.PATH ?? '', DATABASE_PATH: db, ZOUFANG_ENV_FILE: path.join(app, 'none.env') },
+    });
     expect(r.stdout).toContain('数据库已是最新');
   });
 
@@ -73,7 +79,14 @@ describe('npm run build', { timeout: 90_000 }, () => {
       const bot = await startCompiled(env, /"msg":"bot started"/);
       // The stand-in counts a socket once the client's first ping shows it listens, a moment after the handshake.
       await waitFor(() => standIn.connectedClients() === 1, 'the long connection');
-      const url = (JSON.parse(bot.output().split('\n').find((l) => l.includes('"bot started"'))!) as { url: string }).url;
+      const url = (
+        JSON.parse(
+          bot
+            .output()
+            .split('\n')
+            .find((l) => l.includes('"bot started"'))!,
+        ) as { url: string }
+      ).url;
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect(listBackups(env.BACKUP_DIR)).toHaveLength(1); // the daily backup catches up at start
       expect(fs.existsSync(runLockFile(env.DATABASE_PATH))).toBe(true);

@@ -24,7 +24,12 @@ import { checkLines, tmpDir, transcript } from './helpers.js';
 const run = promisify(execFile);
 const today = (offsetDays: number) => formatLocal(Date.now() + offsetDays * 86400_000, 'Asia/Shanghai', 'YYYY-MM-DD');
 /** A term around today, whatever day the tests run. */
-const campaign = parseCampaignDefinition({ id: 'doctor-term', name: '测试学校“微”行动', window: { start: today(-10), end: today(60) }, branchChatId: DEMO_BRANCH_CHAT_ID });
+const campaign = parseCampaignDefinition({
+  id: 'doctor-term',
+  name: '测试学校“微”行动',
+  window: { start: today(-10), end: today(60) },
+  branchChatId: DEMO_BRANCH_CHAT_ID,
+});
 
 let h: Harness;
 let env: Record<string, string>;
@@ -172,7 +177,12 @@ describe('zoufang doctor', () => {
     expect(ws.check('机器人进程')).toContain('sudo systemctl start zoufang');
     expect(ws.check('长连接')).toMatch(/^✓ .*可以建立长连接/);
 
-    const hook = await doctor({ PORT: port, LARK_TRANSPORT: 'webhook', LARK_ENCRYPT_KEY: h.credentials.encryptKey, LARK_VERIFICATION_TOKEN: h.credentials.verificationToken });
+    const hook = await doctor({
+      PORT: port,
+      LARK_TRANSPORT: 'webhook',
+      LARK_ENCRYPT_KEY: h.credentials.encryptKey,
+      LARK_VERIFICATION_TOKEN: h.credentials.verificationToken,
+    });
     expect(hook.check('webhook')).toMatch(/^✗ webhook：webhook 模式需要机器人在运行/);
   });
 
@@ -300,10 +310,18 @@ describe('zoufang doctor and the bot menu', () => {
 });
 
 describe('zoufang doctor in webhook mode', () => {
-  it('checks that the running bot answers Feishu\'s URL check with the keys in .env', async () => {
+  it("checks that the running bot answers Feishu's URL check with the keys in .env", async () => {
     const w = await startHarness({ transport: 'webhook', at: new Date(), campaign });
     try {
-      const base = { LARK_APP_ID: w.credentials.appId, LARK_APP_SECRET: w.credentials.appSecret, LARK_DOMAIN: w.standIn.baseUrl, LARK_TRANSPORT: 'webhook', PORT: portOf(w.bot.url), DATABASE_PATH: w.dbFile, LARK_VERIFICATION_TOKEN: w.credentials.verificationToken };
+      const base = {
+        LARK_APP_ID: w.credentials.appId,
+        LARK_APP_SECRET: w.credentials.appSecret,
+        LARK_DOMAIN: w.standIn.baseUrl,
+        LARK_TRANSPORT: 'webhook',
+        PORT: portOf(w.bot.url),
+        DATABASE_PATH: w.dbFile,
+        LARK_VERIFICATION_TOKEN: w.credentials.verificationToken,
+      };
       const good = await doctor({ ...base, LARK_ENCRYPT_KEY: w.credentials.encryptKey });
       expect(good.check('webhook')).toMatch(/^✓ webhook：本机 \/webhook\/event 正确应答/);
       const wrong = await doctor({ ...base, LARK_ENCRYPT_KEY: 'not-the-key' });
@@ -332,7 +350,12 @@ describe('zoufang doctor in webhook mode', () => {
     await new Promise<void>((r) => bot.listen(0, '127.0.0.1', r));
     try {
       const port = String((bot.address() as { port: number }).port);
-      const r = await doctor({ PORT: port, LARK_TRANSPORT: 'webhook', LARK_ENCRYPT_KEY: h.credentials.encryptKey, LARK_VERIFICATION_TOKEN: h.credentials.verificationToken });
+      const r = await doctor({
+        PORT: port,
+        LARK_TRANSPORT: 'webhook',
+        LARK_ENCRYPT_KEY: h.credentials.encryptKey,
+        LARK_VERIFICATION_TOKEN: h.credentials.verificationToken,
+      });
       expect(r.check('webhook')).toMatch(/^✓ webhook：本机 \/webhook\/event 正确应答/);
       expect(checks).toHaveLength(1);
       expect(checks[0]!.payload).toEqual({ challenge: expect.any(String), token: h.credentials.verificationToken, type: 'url_verification' });

@@ -19,7 +19,12 @@ afterEach(async () => {
 });
 
 /** What a teacher might type into a card: a family's phone and address among the notes. */
-const TYPED = { overall_state: `楼道整洁，联系家长 ${PRIVATE.phone}`, student_talks: `家访地址 ${PRIVATE.address}`, problems: PRIVATE.reason, remarks: '三楼饮水机坏了' };
+const TYPED = {
+  overall_state: `楼道整洁，联系家长 ${PRIVATE.phone}`,
+  student_talks: `家访地址 ${PRIVATE.address}`,
+  problems: PRIVATE.reason,
+  remarks: '三楼饮水机坏了',
+};
 
 async function currentToken(h: Harness): Promise<string> {
   // The stand-in hands out the same token until it nears expiry: this is the one the bot holds.
@@ -63,11 +68,18 @@ describe('log redaction', { timeout: 60_000 }, () => {
     expect(logged).toContain('outbox: send failed, will retry');
     expect(logged).toContain('webhook: request rejected');
     const token = await currentToken(h);
-    const never = [h.credentials.appSecret, h.credentials.encryptKey, h.credentials.verificationToken, token, ...Object.values(PRIVATE), ...Object.values(TYPED).filter(Boolean)];
+    const never = [
+      h.credentials.appSecret,
+      h.credentials.encryptKey,
+      h.credentials.verificationToken,
+      token,
+      ...Object.values(PRIVATE),
+      ...Object.values(TYPED).filter(Boolean),
+    ];
     for (const s of never) expect(logged, s).not.toContain(s);
   });
 
-  it('the SDK\'s own error lines, even at trace level, keep only codes and messages', async () => {
+  it("the SDK's own error lines, even at trace level, keep only codes and messages", async () => {
     h = await startRecordsHarness();
     const lines: string[] = [];
     const sink = new Writable({
@@ -81,7 +93,11 @@ describe('log redaction', { timeout: 60_000 }, () => {
     const api = new FeishuApi({ appId: h.credentials.appId, appSecret: wrongSecret, baseUrl: h.standIn.baseUrl, logger: log });
     await expect(api.send('open_id', h.openId('刘芳'), { msgType: 'text', content: JSON.stringify({ text: PRIVATE.address }) })).rejects.toThrow();
     // What the SDK passes its logger on a failed call: the axios error, request config and body included.
-    sdkLogger(log).error({ config: { headers: { Authorization: 'Bearer t-secret-token' }, data: JSON.stringify({ app_secret: wrongSecret }) }, code: 10014, msg: 'app secret invalid' });
+    sdkLogger(log).error({
+      config: { headers: { Authorization: 'Bearer t-secret-token' }, data: JSON.stringify({ app_secret: wrongSecret }) },
+      code: 10014,
+      msg: 'app secret invalid',
+    });
     log.info({ lark: { appSecret: wrongSecret, nested: { mobile: PRIVATE.phone } }, form_value: { note: PRIVATE.reason } }, 'settings');
 
     const logged = lines.join('');

@@ -74,12 +74,16 @@ describe('zoufang setup', () => {
     expect(text).toContain(`LARK_APP_ID=${creds.appId}，LARK_APP_SECRET=********`);
     // What is left, with this app's console links.
     expect(text).toContain(`https://open.feishu.cn/app/${creds.appId}/auth`);
-    for (const step of ['im.message.receive_v1', 'card.action.trigger', '使用长连接接收事件', '群机器人', 'BRANCH_CHAT_ID', 'zoufang doctor']) expect(text).toContain(step);
+    for (const step of ['im.message.receive_v1', 'card.action.trigger', '使用长连接接收事件', '群机器人', 'BRANCH_CHAT_ID', 'zoufang doctor'])
+      expect(text).toContain(step);
     // The bot menu, item by item under its main menu, and that it needs a published version.
     expect(text).toContain(`https://open.feishu.cn/app/${creds.appId}/bot`);
     for (const section of BOT_MENU) {
       expect(out.lines).toContain(`       ${section.name}`);
-      for (const item of section.items) expect(out.lines.some((l) => l.includes(menuItemName(item)) && l.includes('推送事件') && l.endsWith(`event_key: ${item.eventKey}  （即 ${item.command}）`))).toBe(true);
+      for (const item of section.items)
+        expect(
+          out.lines.some((l) => l.includes(menuItemName(item)) && l.includes('推送事件') && l.endsWith(`event_key: ${item.eventKey}  （即 ${item.command}）`)),
+        ).toBe(true);
     }
     expect(text).toContain('发布新版本才会出现');
     expect(`${text}\n${asked()}`).not.toContain(creds.appSecret);
@@ -105,7 +109,13 @@ describe('zoufang setup', () => {
     expect(asked()).toContain('App ID（cli_ 开头）');
     expect(text).toMatch(/飞书不接受这组 App ID 与 App Secret（code 10014/);
     expect(`${text}\n${asked()}`).not.toContain(creds.appSecret);
-    expect(parseEnv(fs.readFileSync(envFile, 'utf8'))).toEqual({ PORT: '3100', LARK_DOMAIN: standIn.baseUrl, LARK_APP_ID: creds.appId, LARK_APP_SECRET: creds.appSecret, LARK_TRANSPORT: 'ws' });
+    expect(parseEnv(fs.readFileSync(envFile, 'utf8'))).toEqual({
+      PORT: '3100',
+      LARK_DOMAIN: standIn.baseUrl,
+      LARK_APP_ID: creds.appId,
+      LARK_APP_SECRET: creds.appSecret,
+      LARK_TRANSPORT: 'ws',
+    });
     expect(fs.readFileSync(envFile, 'utf8')).toContain('# our school');
   });
 
@@ -121,7 +131,12 @@ describe('zoufang setup', () => {
     expect(out.text()).not.toContain('一键创建飞书应用');
     expect(out.text()).toContain('/webhook/event');
     const env = parseEnv(fs.readFileSync(envFile, 'utf8'));
-    expect(env).toMatchObject({ LARK_APP_ID: creds.appId, LARK_TRANSPORT: 'webhook', LARK_ENCRYPT_KEY: creds.encryptKey, LARK_VERIFICATION_TOKEN: creds.verificationToken });
+    expect(env).toMatchObject({
+      LARK_APP_ID: creds.appId,
+      LARK_TRANSPORT: 'webhook',
+      LARK_ENCRYPT_KEY: creds.encryptKey,
+      LARK_VERIFICATION_TOKEN: creds.verificationToken,
+    });
     expect(loadConfig({ ...env, LARK_DOMAIN: standIn.baseUrl }).lark?.transport).toBe('webhook');
   });
 
@@ -153,7 +168,9 @@ describe('zoufang setup', () => {
 
     const fresh = path.join(dir, 'fresh.env');
     const second = transcript();
-    expect(await runSetup({ envFile: fresh, env: { LARK_DOMAIN: standIn.baseUrl }, io: second.io, prompter: piped(creds.appId).prompter, manual: true })).toBe(1);
+    expect(await runSetup({ envFile: fresh, env: { LARK_DOMAIN: standIn.baseUrl }, io: second.io, prompter: piped(creds.appId).prompter, manual: true })).toBe(
+      1,
+    );
     expect(second.text()).toContain('输入已结束');
     expect(fs.existsSync(fresh)).toBe(false);
   });

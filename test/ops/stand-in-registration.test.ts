@@ -111,7 +111,11 @@ describe('stand-in scopes and group list', () => {
     standIn.revokeScopes('im:chat', 'im:chat:readonly', 'im:chat.members:read');
     expect((await api('GET', '/open-apis/im/v1/chats/oc_branch/members')).body.code).toBe(0);
 
-    const control = await fetch(`${standIn.baseUrl}/_sandbox/scopes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant: 'all' }) });
+    const control = await fetch(`${standIn.baseUrl}/_sandbox/scopes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant: 'all' }),
+    });
     expect(await control.json()).toEqual({ revoked: [] });
     expect((await api('POST', '/open-apis/contact/v3/users/batch_get_id', { emails: ['x@example.com'] })).body.code).toBe(0);
   });

@@ -25,7 +25,10 @@ const CHECK = {
 async function openDorm(name: string, button: string) {
   await h.say(name, '/宿舍');
   // The dorm list, not a ledger card that may have arrived in between.
-  const list = h.cardsTo(name).filter((c) => c.content?.header?.title?.content === '关爱一间宿舍').at(-1)!;
+  const list = h
+    .cardsTo(name)
+    .filter((c) => c.content?.header?.title?.content === '关爱一间宿舍')
+    .at(-1)!;
   expect(cardText(list.content)).toContain('7号楼203');
   const r = await h.click(name, list.messageId, button);
   expect(r.error).toBeUndefined();
@@ -38,7 +41,7 @@ describe('dorm checklist', () => {
     const messageId = await openDorm('刘芳', '本周检查');
     expect(cardText(current(h, messageId).content)).toContain('宿舍关爱检查 · 7号楼203');
 
-    const bad = await h.click('刘芳', messageId, '提交', { ...CHECK, hygiene: '' , smoking: 'maybe' });
+    const bad = await h.click('刘芳', messageId, '提交', { ...CHECK, hygiene: '', smoking: 'maybe' });
     expect(bad.toast?.content).toContain('「卫生情况」必填');
     expect(bad.toast?.content).toContain('「吸烟情况」请从选项中选择');
     expect(cardText(current(h, messageId).content)).toContain(CHECK.notes);
@@ -91,7 +94,13 @@ describe('dorm checklist', () => {
     await h.click('刘芳', latestCard(h, '刘芳').messageId, '提交', { ...CHECK, checkedOn: '2026-11-25 +0800', toLedger: 'no' });
     h.clock.set(cst('2026-11-26T09:00:00'));
     expect((await h.runJob('dorm-check-push')).queued).toBe(0);
-    expect(h.db.select().from(records).all().map((r) => r.periodKey)).toEqual(['wk-2026-11-16', 'wk-2026-11-23']);
+    expect(
+      h.db
+        .select()
+        .from(records)
+        .all()
+        .map((r) => r.periodKey),
+    ).toEqual(['wk-2026-11-16', 'wk-2026-11-23']);
   });
 
   it('no ledger item when solved on the spot', async () => {
@@ -125,12 +134,22 @@ describe('a substitute (代班) and the dorm checklist', () => {
     await h.say('王建国', '/进度');
     const messageId = latestCard(h, '王建国').messageId;
     const open = (week: string) =>
-      h.standIn.clickCard({ messageId, operatorOpenId: h.openId('王建国'), value: { action: 'dorm-check.open', campaignId: RECORDS_CAMPAIGN.id, dormId: dormId(h), week } });
+      h.standIn.clickCard({
+        messageId,
+        operatorOpenId: h.openId('王建国'),
+        value: { action: 'dorm-check.open', campaignId: RECORDS_CAMPAIGN.id, dormId: dormId(h), week },
+      });
     const opened = await open('2026-11-16');
     expect(opened.toast?.type).not.toBe('error');
     const filed = await h.click('王建国', messageId, '提交', { ...CHECK, checkedOn: '2026-11-17 +0800', toLedger: 'no' });
     expect(filed.toast?.content).toContain('提交成功');
-    expect(h.db.select().from(records).all().map((r) => r.periodKey)).toEqual(['wk-2026-11-16']);
+    expect(
+      h.db
+        .select()
+        .from(records)
+        .all()
+        .map((r) => r.periodKey),
+    ).toEqual(['wk-2026-11-16']);
     // The next week he stood in for no one.
     h.clock.set(cst('2026-11-24T10:00:00'));
     expect((await open('2026-11-23')).toast?.content).toContain('刘芳、黄志强 老师关爱，只有关爱教师');
@@ -157,13 +176,30 @@ describe('dorm record (附件一)', () => {
     expect(text).toContain('名单中宿舍人数是 6 人，宿舍人员列了 2 人');
     // 附件一's own words, the past state asked in its four parts under the paper's one cell.
     expect(formLabels(form.content)).toEqual([
-      '宿舍长', '宿舍长班级', '宿舍人数', '宿舍人员姓名及班级', '过去状况（环境、财产、卫生、安全）', '环境', '财产', '卫生', '安全', '改进意见', '现在状况',
+      '宿舍长',
+      '宿舍长班级',
+      '宿舍人数',
+      '宿舍人员姓名及班级',
+      '过去状况（环境、财产、卫生、安全）',
+      '环境',
+      '财产',
+      '卫生',
+      '安全',
+      '改进意见',
+      '现在状况',
     ]);
 
     const fields = {
-      headName: '赵小明', headClass: '2024级机电1班', headcount: '六', members: '赵小明（2024级机电1班）',
-      pastEnvironment: '有违规用电', pastProperty: '完好', pastHygiene: '一般', pastSafety: '无隐患',
-      suggestions: '每周三晚开宿舍会', presentState: '整洁有序',
+      headName: '赵小明',
+      headClass: '2024级机电1班',
+      headcount: '六',
+      members: '赵小明（2024级机电1班）',
+      pastEnvironment: '有违规用电',
+      pastProperty: '完好',
+      pastHygiene: '一般',
+      pastSafety: '无隐患',
+      suggestions: '每周三晚开宿舍会',
+      presentState: '整洁有序',
     };
     const bad = await h.click('刘芳', recordCard, '提交', fields);
     expect(bad.toast?.content).toContain('「宿舍人数」应为数字');
@@ -174,12 +210,22 @@ describe('dorm record (附件一)', () => {
     expect(mismatch.toast?.content).toContain('「宿舍人数」填的是 6 人，「宿舍人员姓名及班级」列了 1 人，请核对后再提交');
     const back = cardText(current(h, recordCard).content);
     for (const typed of ['赵小明（2024级机电1班）', '有违规用电', '每周三晚开宿舍会', '整洁有序']) expect(back).toContain(typed);
-    expect(h.db.select().from(records).all().filter((r) => r.form === 'dorm-record')).toHaveLength(0);
+    expect(
+      h.db
+        .select()
+        .from(records)
+        .all()
+        .filter((r) => r.form === 'dorm-record'),
+    ).toHaveLength(0);
 
     const members = '赵小明（2024级机电1班）、钱小亮（2024级机电1班，团支书）\n孙小军（2024级电子2班）';
     const ok = await h.click('刘芳', recordCard, '提交', { ...fields, headcount: '3', members });
     expect(ok.toast?.content).toContain('已补交');
-    const row = h.db.select().from(records).all().find((r) => r.form === 'dorm-record')!;
+    const row = h.db
+      .select()
+      .from(records)
+      .all()
+      .find((r) => r.form === 'dorm-record')!;
     expect(row).toMatchObject({ late: true, periodKey: 'term-1' });
     expect(row.data).toMatchObject({ headcount: 3, members, presentState: '整洁有序' });
   });

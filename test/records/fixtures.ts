@@ -52,14 +52,27 @@ export async function startRecordsHarness(
   const sheets = [
     sheetFromValues('dorms', [
       {
-        building: '7号楼', room: '203', headName: '赵小明', headClass: '2024级机电1班', headcount: '6',
-        members: '赵小明（2024级机电1班）、钱小亮（2024级机电1班）', teachers: '刘芳、黄志强',
+        building: '7号楼',
+        room: '203',
+        headName: '赵小明',
+        headClass: '2024级机电1班',
+        headcount: '6',
+        members: '赵小明（2024级机电1班）、钱小亮（2024级机电1班）',
+        teachers: '刘芳、黄志强',
       },
     ]),
     sheetFromValues('targets', [
       {
-        kind: '学生家庭', name: '孙小红', className: '2024级机电1班', parentName: PRIVATE.parent, phone: PRIVATE.phone,
-        address: PRIVATE.address, category: '送爱上门', subKind: '留守学生', reason: PRIVATE.reason, visitor: '刘芳',
+        kind: '学生家庭',
+        name: '孙小红',
+        className: '2024级机电1班',
+        parentName: PRIVATE.parent,
+        phone: PRIVATE.phone,
+        address: PRIVATE.address,
+        category: '送爱上门',
+        subKind: '留守学生',
+        reason: PRIVATE.reason,
+        visitor: '刘芳',
       },
       { kind: '学生家庭', name: '周小刚', className: '2024级机电1班', parentName: '周建', phone: '13900002222', visitor: '黄志强' },
       { kind: '实习学生', name: '吴小强', className: '2024级机电1班', enterprise: '广州某机电设备有限公司', visitor: '刘芳' },

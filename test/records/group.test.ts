@@ -37,7 +37,10 @@ describe('commands asked in the branch group', () => {
     const groupText = JSON.stringify(fromBot.map((m) => m.content));
     for (const s of ['孙小红', ...Object.values(PRIVATE)]) expect(groupText).not.toContain(s);
 
-    const privately = h.cardsTo('刘芳').slice(cardsBefore).map((m) => cardText(m.content));
+    const privately = h
+      .cardsTo('刘芳')
+      .slice(cardsBefore)
+      .map((m) => cardText(m.content));
     expect(privately).toHaveLength(4);
     expect(privately[0]).toContain('我的进度 · 刘芳');
     expect(privately[1]).toContain('孙小红');

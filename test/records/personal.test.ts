@@ -19,7 +19,18 @@ describe('student day (附件三)', () => {
     // A once-a-term form may be filled in over weeks; its card says how to get it back.
     expect(cardText(card.content)).toContain('14 天后请输入 /体验 重新打开');
     // 附件三's own words; the seed's 走进课堂 and 大课间 each their own prompt under the paper's 其他体验.
-    expect(formLabels(card.content)).toEqual(['体验日期', '卫生体验情况', '课间操体验情况', '就餐体验', '其他体验', '走进课堂', '大课间', '其他', '发现的问题', '拟解决的问题']);
+    expect(formLabels(card.content)).toEqual([
+      '体验日期',
+      '卫生体验情况',
+      '课间操体验情况',
+      '就餐体验',
+      '其他体验',
+      '走进课堂',
+      '大课间',
+      '其他',
+      '发现的问题',
+      '拟解决的问题',
+    ]);
     const placeholder = (name: string) => {
       let found: string | undefined;
       JSON.stringify(card.content, (_k, v) => (v?.tag === 'input' && v.name === name ? (found = v.placeholder?.content) : v));
@@ -39,14 +50,31 @@ describe('student day (附件三)', () => {
       issues: '1. 增开午餐窗口\n2、早操场地灯光不足',
     });
     expect(ok.toast?.content).toContain('已列入台账 2 项');
-    expect(h.db.select().from(ledgerItems).all().map((l) => [l.source, l.text])).toEqual([
+    expect(
+      h.db
+        .select()
+        .from(ledgerItems)
+        .all()
+        .map((l) => [l.source, l.text]),
+    ).toEqual([
       ['student-day', '增开午餐窗口'],
       ['student-day', '早操场地灯光不足'],
     ]);
     await h.say('黄志强', '/体验');
     const filed = cardText(latestCard(h, '黄志强').content);
     expect(filed).toContain('排队秩序较好');
-    expect(formLabels(latestCard(h, '黄志强').content)).toEqual(['体验日期', '卫生体验情况', '课间操体验情况', '就餐体验', '其他体验', '走进课堂', '大课间', '其他', '发现的问题', '拟解决的问题']);
+    expect(formLabels(latestCard(h, '黄志强').content)).toEqual([
+      '体验日期',
+      '卫生体验情况',
+      '课间操体验情况',
+      '就餐体验',
+      '其他体验',
+      '走进课堂',
+      '大课间',
+      '其他',
+      '发现的问题',
+      '拟解决的问题',
+    ]);
     expect(filed).toContain('14 天后请输入 /体验 重新打开');
   });
 });
@@ -66,7 +94,13 @@ describe('reflection and story', () => {
     await h.click('刘芳', menu.messageId, '保存修改', { title: '走进学生的家（修订）', body: long, body2: '续写的部分' });
     const row = h.db.select().from(records).all()[0]!;
     expect(row).toMatchObject({ form: 'reflection', revision: 2 });
-    expect(h.db.select().from(recordRevisions).all().map((r) => (r.data as { title: string }).title)).toEqual(['走进学生的家', '走进学生的家（修订）']);
+    expect(
+      h.db
+        .select()
+        .from(recordRevisions)
+        .all()
+        .map((r) => (r.data as { title: string }).title),
+    ).toEqual(['走进学生的家', '走进学生的家（修订）']);
 
     // /心得 shows what is already filed, and what is still owed.
     await h.say('刘芳', '/心得');

@@ -58,68 +58,74 @@ describe('visit record', () => {
   it.each([
     { transport: 'webhook', cardFrames: 'event' },
     { transport: 'ws', cardFrames: 'card' },
-  ] as const)('opens from /走访, shows the family only to its visitor, validates per field and stores everything ($transport)', async ({ transport, cardFrames }) => {
-    h = await startRecordsHarness(undefined, transport, { cardFrames });
-    const messageId = await openVisitForm('刘芳', '孙小红');
-    const form = cardText(current(h, messageId).content);
-    expect(form).toContain('走访情况记录表 · 孙小红');
-    expect(form).toContain(PRIVATE.parent);
-    expect(form).toContain('您对学校工作的总体满意度');
+  ] as const)(
+    'opens from /走访, shows the family only to its visitor, validates per field and stores everything ($transport)',
+    async ({ transport, cardFrames }) => {
+      h = await startRecordsHarness(undefined, transport, { cardFrames });
+      const messageId = await openVisitForm('刘芳', '孙小红');
+      const form = cardText(current(h, messageId).content);
+      expect(form).toContain('走访情况记录表 · 孙小红');
+      expect(form).toContain(PRIVATE.parent);
+      expect(form).toContain('您对学校工作的总体满意度');
 
-    // Missing fields come back each under its field, with what was typed still there.
-    const bad = await h.click('刘芳', messageId, '提交', { ...visitForm(), content: '', leader: '', noGifts: '' });
-    expect(bad.toast?.type).toBe('error');
-    expect(bad.toast?.content).toContain('「家（企）访内容」必填');
-    expect(bad.toast?.content).toContain('请确认「未收受家长（企业）礼品礼金」');
-    const back = cardText(current(h, messageId).content);
-    expect(back).toContain('孙小红学习认真，性格内向');
-    expect(back).toContain('父母在外地，跟随祖父母生活');
-    expect(h.db.select().from(records).all()).toHaveLength(0);
+      // Missing fields come back each under its field, with what was typed still there.
+      const bad = await h.click('刘芳', messageId, '提交', { ...visitForm(), content: '', leader: '', noGifts: '' });
+      expect(bad.toast?.type).toBe('error');
+      expect(bad.toast?.content).toContain('「家（企）访内容」必填');
+      expect(bad.toast?.content).toContain('请确认「未收受家长（企业）礼品礼金」');
+      const back = cardText(current(h, messageId).content);
+      expect(back).toContain('孙小红学习认真，性格内向');
+      expect(back).toContain('父母在外地，跟随祖父母生活');
+      expect(h.db.select().from(records).all()).toHaveLength(0);
 
-    const crossBad = await h.click('刘芳', messageId, '提交', { ...visitForm(), leader: '' });
-    expect(crossBad.toast?.content).toContain('请选择报告给哪位领导');
+      const crossBad = await h.click('刘芳', messageId, '提交', { ...visitForm(), leader: '' });
+      expect(crossBad.toast?.content).toContain('请选择报告给哪位领导');
 
-    const ok = await h.click('刘芳', messageId, '提交', visitForm());
-    expect(ok.toast?.type).toBe('success');
-    // Opinions go to the ledger; a follow-up reported to a leader goes to the leader.
-    expect(ok.toast?.content).toContain('已列入台账 2 项');
-    expect(ok.toast?.content).toContain('已报告 陈立华');
-    const summary = cardText(current(h, messageId).content);
-    expect(summary).toContain('已提交');
-    expect(summary).toContain('同行教师：黄志强');
-    expect(summary).toContain('还没有照片');
-    expect(JSON.stringify(current(h, messageId).content)).not.toContain('"form"');
+      const ok = await h.click('刘芳', messageId, '提交', visitForm());
+      expect(ok.toast?.type).toBe('success');
+      // Opinions go to the ledger; a follow-up reported to a leader goes to the leader.
+      expect(ok.toast?.content).toContain('已列入台账 2 项');
+      expect(ok.toast?.content).toContain('已报告 陈立华');
+      const summary = cardText(current(h, messageId).content);
+      expect(summary).toContain('已提交');
+      expect(summary).toContain('同行教师：黄志强');
+      expect(summary).toContain('还没有照片');
+      expect(JSON.stringify(current(h, messageId).content)).not.toContain('"form"');
 
-    const [row] = h.db.select().from(records).all();
-    expect(row).toMatchObject({ form: 'visit', subjectType: 'target', subjectId: targetId(h, '孙小红'), occurredOn: '2026-11-17', late: false });
-    expect(row!.data).toMatchObject({ mode: 'in-person', q_satisfaction: '4', q_concern: ['学习', '安全'], noGifts: true });
-    const visitors = h.db.select().from(recordVisitors).all();
-    expect(visitors.map((v) => v.role).sort()).toEqual(['author', 'co-visitor']);
-    const ledger = h.db.select().from(ledgerItems).all();
-    expect(ledger.map((l) => [l.raisedBy, l.text])).toEqual([
-      ['parent', '希望学校多组织周末活动'],
-      ['parent', '希望宿舍能晚点熄灯'],
-    ]);
+      const [row] = h.db.select().from(records).all();
+      expect(row).toMatchObject({ form: 'visit', subjectType: 'target', subjectId: targetId(h, '孙小红'), occurredOn: '2026-11-17', late: false });
+      expect(row!.data).toMatchObject({ mode: 'in-person', q_satisfaction: '4', q_concern: ['学习', '安全'], noGifts: true });
+      const visitors = h.db.select().from(recordVisitors).all();
+      expect(visitors.map((v) => v.role).sort()).toEqual(['author', 'co-visitor']);
+      const ledger = h.db.select().from(ledgerItems).all();
+      expect(ledger.map((l) => [l.raisedBy, l.text])).toEqual([
+        ['parent', '希望学校多组织周末活动'],
+        ['parent', '希望宿舍能晚点熄灯'],
+      ]);
 
-    // Each opinion reaches its owner (the visitor, who can hand it on) as a ledger card.
-    await h.settle();
-    const ledgerCards = h.cardsTo('刘芳').map((c) => cardText(c.content)).filter((t) => t.includes('新的台账事项'));
-    expect(ledgerCards).toHaveLength(2);
-    expect(ledgerCards.join('\n')).toContain('希望宿舍能晚点熄灯');
+      // Each opinion reaches its owner (the visitor, who can hand it on) as a ledger card.
+      await h.settle();
+      const ledgerCards = h
+        .cardsTo('刘芳')
+        .map((c) => cardText(c.content))
+        .filter((t) => t.includes('新的台账事项'));
+      expect(ledgerCards).toHaveLength(2);
+      expect(ledgerCards.join('\n')).toContain('希望宿舍能晚点熄灯');
 
-    // The leader gets the record, without the family's phone and address.
-    const toLeader = cardText(latestCard(h, '陈立华').content);
-    expect(toLeader).toContain('刘芳 老师报告的走访记录');
-    expect(toLeader).toContain('与祖父母交流孩子在校表现');
-    expect(toLeader).not.toContain(PRIVATE.phone);
-    expect(toLeader).not.toContain(PRIVATE.address);
-    expect(toLeader).not.toContain('还没有照片'); // the visitor's prompt, not the leader's business
+      // The leader gets the record, without the family's phone and address.
+      const toLeader = cardText(latestCard(h, '陈立华').content);
+      expect(toLeader).toContain('刘芳 老师报告的走访记录');
+      expect(toLeader).toContain('与祖父母交流孩子在校表现');
+      expect(toLeader).not.toContain(PRIVATE.phone);
+      expect(toLeader).not.toContain(PRIVATE.address);
+      expect(toLeader).not.toContain('还没有照片'); // the visitor's prompt, not the leader's business
 
-    // Nothing private or typed went to a log line.
-    const logged = h.logs.lines.join('\n');
-    expect(logged).toContain('record saved');
-    for (const secret of [...Object.values(PRIVATE), '与祖父母交流']) expect(logged).not.toContain(secret);
-  });
+      // Nothing private or typed went to a log line.
+      const logged = h.logs.lines.join('\n');
+      expect(logged).toContain('record saved');
+      for (const secret of [...Object.values(PRIVATE), '与祖父母交流']) expect(logged).not.toContain(secret);
+    },
+  );
 
   it('holds a leader’s copy of a visit filed at 22:24 until quiet hours end, then sends it once', async () => {
     h = await startRecordsHarness(cst('2026-11-18T22:24:00'));
@@ -155,7 +161,12 @@ describe('visit record', () => {
     const edit = await h.click('刘芳', messageId, '修改');
     expect(cardText(edit.card?.data)).toContain('与祖父母交流孩子在校表现');
     h.clock.set(cst('2026-11-19T09:00:00'));
-    const saved = await h.click('刘芳', messageId, '保存修改', visitForm({ followUp: 'none', leader: '', followUpNote: '', content: '补充：约定每两周电话沟通' }));
+    const saved = await h.click(
+      '刘芳',
+      messageId,
+      '保存修改',
+      visitForm({ followUp: 'none', leader: '', followUpNote: '', content: '补充：约定每两周电话沟通' }),
+    );
     expect(saved.toast?.content).toContain('修改已保存');
     expect(cardText(saved.card?.data)).toContain('第 2 版');
     const revs = h.db.select().from(recordRevisions).where(eq(recordRevisions.recordType, 'visit')).all();
@@ -167,13 +178,23 @@ describe('visit record', () => {
     const edit2 = await h.click('刘芳', messageId, '修改');
     expect(edit2.error).toBeUndefined();
     const reworded = await h.click(
-      '刘芳', messageId, '保存修改',
-      visitForm({ followUp: 'none', leader: '', followUpNote: '', content: '补充：约定每两周电话沟通', opinions: '希望学校多组织周末活动，另外希望食堂改善\n- 希望宿舍能晚点熄灯' }),
+      '刘芳',
+      messageId,
+      '保存修改',
+      visitForm({
+        followUp: 'none',
+        leader: '',
+        followUpNote: '',
+        content: '补充：约定每两周电话沟通',
+        opinions: '希望学校多组织周末活动，另外希望食堂改善\n- 希望宿舍能晚点熄灯',
+      }),
     );
     expect(reworded.toast?.content).toContain('修改已保存');
     const items = h.db.select().from(ledgerItems).orderBy(ledgerItems.id).all();
     expect(items.map((i) => i.text)).toEqual(['希望学校多组织周末活动，另外希望食堂改善', '希望宿舍能晚点熄灯']);
-    expect(h.db.select().from(ledgerEvents).where(eq(ledgerEvents.itemId, items[0]!.id)).all()).toMatchObject([{ kind: 'reworded', note: '原为：希望学校多组织周末活动' }]);
+    expect(h.db.select().from(ledgerEvents).where(eq(ledgerEvents.itemId, items[0]!.id)).all()).toMatchObject([
+      { kind: 'reworded', note: '原为：希望学校多组织周末活动' },
+    ]);
 
     // The first edit form, saved late from a copy kept open: it would overwrite version 3, so it asks first and keeps what was typed.
     const staleSave = buttonValue(edit.card!.data, '保存修改');
@@ -183,7 +204,12 @@ describe('visit record', () => {
     expect(conflict.toast?.content).toContain('这份记录在你打开后已被修改过（现为第 3 版）');
     expect(cardText(conflict.card?.data)).toContain('在旧卡片上写的内容');
     expect(h.db.select().from(records).get()!.revision).toBe(3);
-    const confirmed = await h.standIn.clickCard({ messageId, operatorOpenId: h.openId('刘芳'), value: buttonValue(conflict.card!.data, '保存修改'), formValue: late });
+    const confirmed = await h.standIn.clickCard({
+      messageId,
+      operatorOpenId: h.openId('刘芳'),
+      value: buttonValue(conflict.card!.data, '保存修改'),
+      formValue: late,
+    });
     expect(confirmed.toast?.content).toContain('修改已保存');
     expect(h.db.select().from(records).get()!.revision).toBe(4);
 
@@ -216,7 +242,12 @@ describe('visit record', () => {
     expect(options(current(h, liuFang).content, 'leader')).toContain(String(person('陈立华').id));
     // The admin went along, so may file for 孙小红 too — but not report the visit to themself.
     const submit = buttonValue(current(h, liuFang).content, '提交');
-    await h.standIn.clickCard({ messageId: liuFang, operatorOpenId: h.openId('刘芳'), value: submit, formValue: visitForm({ coVisitors: [String(person('陈立华').id)], followUp: 'none', leader: '', followUpNote: '' }) });
+    await h.standIn.clickCard({
+      messageId: liuFang,
+      operatorOpenId: h.openId('刘芳'),
+      value: submit,
+      formValue: visitForm({ coVisitors: [String(person('陈立华').id)], followUp: 'none', leader: '', followUpNote: '' }),
+    });
     const r = await h.standIn.clickCard({
       messageId: (await sayAndGetCard('陈立华', '/进度')).messageId,
       operatorOpenId: h.openId('陈立华'),
@@ -243,13 +274,23 @@ describe('visit record', () => {
 
   it('answers a forged id the same whether the target is someone else’s, unclaimed or not there at all', async () => {
     h = await startRecordsHarness();
-    const unclaimed = await importRoster([sheetFromValues('targets', [{ kind: '学生家庭', name: '郑小丽', className: '2024级机电1班', category: '送爱上门', subKind: '留守学生' }])], {
-      db: h.db, campaign: RECORDS_CAMPAIGN, now: h.clock.now(), lookup: demoLookup,
-    });
+    const unclaimed = await importRoster(
+      [sheetFromValues('targets', [{ kind: '学生家庭', name: '郑小丽', className: '2024级机电1班', category: '送爱上门', subKind: '留守学生' }])],
+      {
+        db: h.db,
+        campaign: RECORDS_CAMPAIGN,
+        now: h.clock.now(),
+        lookup: demoLookup,
+      },
+    );
     expect(unclaimed.applied).toBe(true);
     const card = await sayAndGetCard('王建国', '/进度');
     const forged = (id: number) =>
-      h.standIn.clickCard({ messageId: card.messageId, operatorOpenId: h.openId('王建国'), value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: id } });
+      h.standIn.clickCard({
+        messageId: card.messageId,
+        operatorOpenId: h.openId('王建国'),
+        value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: id },
+      });
     const answers = [await forged(targetId(h, '孙小红')), await forged(targetId(h, '郑小丽')), await forged(999_999)];
     for (const r of answers) {
       expect(r.card).toBeUndefined();
@@ -270,9 +311,20 @@ describe('visit record', () => {
       value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '吴小强') },
     });
     expect(cardText(r.card?.data)).toContain('家庭（企业）情况');
-    const ok = await h.click('刘芳', list.messageId, '提交', visitForm({ place: 'enterprise', coVisitors: [], opinions: '希望学校加强安全教育', followUp: 'none', leader: '', followUpNote: '' }));
+    const ok = await h.click(
+      '刘芳',
+      list.messageId,
+      '提交',
+      visitForm({ place: 'enterprise', coVisitors: [], opinions: '希望学校加强安全教育', followUp: 'none', leader: '', followUpNote: '' }),
+    );
     expect(ok.toast?.type).toBe('success');
-    expect(h.db.select().from(ledgerItems).all().map((l) => l.raisedBy)).toEqual(['enterprise']);
+    expect(
+      h.db
+        .select()
+        .from(ledgerItems)
+        .all()
+        .map((l) => l.raisedBy),
+    ).toEqual(['enterprise']);
     await h.say('刘芳', '/走访');
     expect(cardText(latestCard(h, '刘芳').content)).toContain('已走访 1/2');
   });
@@ -316,7 +368,10 @@ describe('leadership visits (seed 002)', () => {
     const campaign = parseCampaignDefinition({ ...base, departments: [] });
     h = await startHarness({ transport: 'ws', at: cst('2026-11-18T10:00:00'), campaign });
     const report = await importRoster([sheetFromValues('targets', [{ kind: '家委会成员', name: '郑家委', note: '家委会主任', visitor: '陈立华' }])], {
-      db: h.db, campaign, now: h.clock.now(), lookup: demoLookup,
+      db: h.db,
+      campaign,
+      now: h.clock.now(),
+      lookup: demoLookup,
     });
     expect(report.applied).toBe(true);
     await h.say('陈立华', '/走访');
@@ -332,13 +387,20 @@ describe('leadership visits (seed 002)', () => {
     expect(text).not.toContain('孩子在家学习生活环境'); // the campaign's questionnaire is for home visits
     const ok = await h.click('陈立华', list.messageId, '提交', {
       ...visitForm({ coVisitors: [], followUp: 'none', leader: '', followUpNote: '', opinions: '家委会希望参与食堂监督' }),
-      place: 'school', mode: 'invited',
+      place: 'school',
+      mode: 'invited',
     });
     expect(ok.toast?.type).toBe('success');
     const [row] = h.db.select().from(records).all();
     expect(row).toMatchObject({ form: 'visit', authorId: person('陈立华').id });
     expect(row!.data).not.toHaveProperty('q_satisfaction');
-    expect(h.db.select().from(ledgerItems).all().map((l) => l.text)).toEqual(['家委会希望参与食堂监督']);
+    expect(
+      h.db
+        .select()
+        .from(ledgerItems)
+        .all()
+        .map((l) => l.text),
+    ).toEqual(['家委会希望参与食堂监督']);
   });
 });
 
@@ -347,9 +409,20 @@ describe('card size', () => {
     h = await startRecordsHarness();
     const messageId = await openVisitForm('刘芳', '孙小红');
     const full = (n: number) => '家'.repeat(n);
-    const r = await h.click('刘芳', messageId, '提交', visitForm({
-      summary: full(300), situation: full(500), purpose: full(300), content: full(1000), reflection: full(500), opinions: full(800), followUpNote: full(300),
-    }));
+    const r = await h.click(
+      '刘芳',
+      messageId,
+      '提交',
+      visitForm({
+        summary: full(300),
+        situation: full(500),
+        purpose: full(300),
+        content: full(1000),
+        reflection: full(500),
+        opinions: full(800),
+        followUpNote: full(300),
+      }),
+    );
     expect(r.error).toBeUndefined();
     expect(r.toast?.type).toBe('success');
     const edit = await h.click('刘芳', messageId, '修改');
@@ -362,13 +435,17 @@ describe('a target handed over', () => {
   it('is filed for by its new visitor; the former one may only correct their own records', async () => {
     h = await startRecordsHarness();
     const messageId = await openVisitForm('刘芳', '孙小红');
-    expect((await h.click('刘芳', messageId, '提交', visitForm({ followUp: 'none', leader: '', followUpNote: '', coVisitors: [] }))).toast?.type).toBe('success');
+    expect((await h.click('刘芳', messageId, '提交', visitForm({ followUp: 'none', leader: '', followUpNote: '', coVisitors: [] }))).toast?.type).toBe(
+      'success',
+    );
 
     await h.say('陈立华', '/改派 对象 孙小红 给 黄志强');
     expect(h.textsTo('陈立华').at(-1)).toContain('黄志强');
 
     const opened = await h.standIn.clickCard({
-      messageId, operatorOpenId: h.openId('刘芳'), value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') },
+      messageId,
+      operatorOpenId: h.openId('刘芳'),
+      value: { action: 'visit.open', campaignId: RECORDS_CAMPAIGN.id, targetId: targetId(h, '孙小红') },
     });
     expect(opened.toast?.content).toContain('这位对象不在你的名单中');
     expect(opened.toast?.content).not.toContain('孙小红');

@@ -32,7 +32,10 @@ afterAll(async () => {
 async function answerTo(name: Actor, text: string): Promise<string> {
   const before = h.standIn.messagesTo(h.openId(name)).length;
   await h.say(name, text);
-  const mine = h.standIn.messagesTo(h.openId(name)).slice(before).filter((m) => m.sender.kind === 'app');
+  const mine = h.standIn
+    .messagesTo(h.openId(name))
+    .slice(before)
+    .filter((m) => m.sender.kind === 'app');
   return mine.map((m) => (m.msgType === 'text' ? String(m.content.text) : cardText(m.content))).join('\n');
 }
 
@@ -64,7 +67,13 @@ describe('commands', () => {
 /** A card in the clicker's own chat, to send a forged value from. */
 async function ownCard(name: Actor): Promise<string> {
   await h.say(name, '/帮助');
-  return h.cardsTo(name).at(-1)?.messageId ?? h.standIn.messagesTo(h.openId(name)).filter((m) => m.sender.kind === 'app').at(-1)!.messageId;
+  return (
+    h.cardsTo(name).at(-1)?.messageId ??
+    h.standIn
+      .messagesTo(h.openId(name))
+      .filter((m) => m.sender.kind === 'app')
+      .at(-1)!.messageId
+  );
 }
 
 async function click(name: Actor, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
@@ -92,17 +101,35 @@ describe('card actions', () => {
   const filed = (form: 'visit' | 'dorm-check' | 'reflection') => {
     let recordId = filedIds.get(form);
     if (recordId) return recordId;
-    const subject = form === 'visit' ? { type: 'target' as const, id: targetId(h, '孙小红') } : form === 'dorm-check' ? { type: 'dorm' as const, id: dormId(h) } : { type: 'person' as const, id: id('刘芳') };
+    const subject =
+      form === 'visit'
+        ? { type: 'target' as const, id: targetId(h, '孙小红') }
+        : form === 'dorm-check'
+          ? { type: 'dorm' as const, id: dormId(h) }
+          : { type: 'person' as const, id: id('刘芳') };
     const now = h.clock.now();
     recordId = h.db
       .insert(records)
       .values({
-        campaignId, form, subjectType: subject.type, subjectId: subject.id, periodKey: form === 'visit' ? null : form === 'dorm-check' ? 'wk-2026-11-16' : 'term-1',
-        authorId: id('刘芳'), occurredOn: '2026-11-17', data: {}, submittedAt: now, late: false, revision: 1, updatedAt: now,
+        campaignId,
+        form,
+        subjectType: subject.type,
+        subjectId: subject.id,
+        periodKey: form === 'visit' ? null : form === 'dorm-check' ? 'wk-2026-11-16' : 'term-1',
+        authorId: id('刘芳'),
+        occurredOn: '2026-11-17',
+        data: {},
+        submittedAt: now,
+        late: false,
+        revision: 1,
+        updatedAt: now,
       })
       .returning()
       .get().id;
-    h.db.insert(recordVisitors).values({ recordId, personId: id('刘芳'), role: 'author' }).run();
+    h.db
+      .insert(recordVisitors)
+      .values({ recordId, personId: id('刘芳'), role: 'author' })
+      .run();
     filedIds.set(form, recordId);
     return recordId;
   };
@@ -138,7 +165,17 @@ describe('card actions', () => {
   it('ledger: the owner works an item, the admin closes it out; nobody else touches it', async () => {
     const item = h.db
       .insert(ledgerItems)
-      .values({ campaignId, source: 'manual', raisedBy: 'teacher', text: '走廊灯坏了', ownerId: id('刘芳'), createdBy: id('陈立华'), status: 'open', createdAt: h.clock.now(), updatedAt: h.clock.now() })
+      .values({
+        campaignId,
+        source: 'manual',
+        raisedBy: 'teacher',
+        text: '走廊灯坏了',
+        ownerId: id('刘芳'),
+        createdBy: id('陈立华'),
+        status: 'open',
+        createdAt: h.clock.now(),
+        updatedAt: h.clock.now(),
+      })
       .returning()
       .get();
     const v = (action: string) => ({ action: `ledger.${action}`, itemId: item.id });

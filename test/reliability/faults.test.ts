@@ -56,15 +56,25 @@ describe('the long connection drops during a fan-out', () => {
       await sleep(60);
     }
     const progressCards = (name: string) => hh.cardsTo(name).filter((c) => c.content?.header?.title?.content === `我的进度 · ${name}`).length;
-    await waitFor(async () => {
-      await hh.settle();
-      return countTexts(hh.standIn, '提醒 ').size === 60 && names.every((n) => progressCards(n) === (asked.get(n) ?? 0));
-    }, 'every notice and every answer', 30_000);
+    await waitFor(
+      async () => {
+        await hh.settle();
+        return countTexts(hh.standIn, '提醒 ').size === 60 && names.every((n) => progressCards(n) === (asked.get(n) ?? 0));
+      },
+      'every notice and every answer',
+      30_000,
+    );
     expect([...countTexts(hh.standIn, '提醒 ').values()].every((n) => n === 1)).toBe(true);
     // Settled: nothing more arrives later.
     await sleep(2500);
     for (const n of names) expect(progressCards(n), n).toBe(asked.get(n) ?? 0);
-    expect(hh.db.select().from(outbox).all().filter((r) => r.purpose === 'remind.test' && r.status !== 'sent')).toEqual([]);
+    expect(
+      hh.db
+        .select()
+        .from(outbox)
+        .all()
+        .filter((r) => r.purpose === 'remind.test' && r.status !== 'sent'),
+    ).toEqual([]);
   }, 60_000);
 });
 
@@ -92,7 +102,12 @@ describe('kill -9 in the middle of a fan-out', () => {
       const total = 120;
       await enqueueOutbound(
         db,
-        Array.from({ length: total }, (_, i) => ({ dedupeKey: `crash:${i}`, to: { openId: demoOpenId(names[i % names.length]!) }, purpose: 'remind.test', text: `催办 ${i}` })),
+        Array.from({ length: total }, (_, i) => ({
+          dedupeKey: `crash:${i}`,
+          to: { openId: demoOpenId(names[i % names.length]!) },
+          purpose: 'remind.test',
+          text: `催办 ${i}`,
+        })),
         Date.now(),
       );
       db.$client.close();
@@ -134,7 +149,13 @@ describe('kill -9 in the middle of a fan-out', () => {
       expect(counts.size).toBe(total);
       expect([...counts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
       const check = openDatabase(file);
-      expect(check.select().from(outbox).all().filter((r) => r.purpose === 'remind.test' && r.status !== 'sent')).toEqual([]);
+      expect(
+        check
+          .select()
+          .from(outbox)
+          .all()
+          .filter((r) => r.purpose === 'remind.test' && r.status !== 'sent'),
+      ).toEqual([]);
       check.$client.close();
     } finally {
       await standIn.stop();

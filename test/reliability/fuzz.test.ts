@@ -26,10 +26,10 @@ function rng(seed: number) {
 const NASTY = [
   "'; DROP TABLE people; --",
   '" OR 1=1 --',
-  'Robert\'); DELETE FROM records;--',
+  "Robert'); DELETE FROM records;--",
   '<script>alert(1)</script>',
   '<img src=x onerror=alert(1)>',
-  '**粗体** <font color=\'red\'>红</font> [链接](http://x)',
+  "**粗体** <font color='red'>红</font> [链接](http://x)",
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder-looking string is itself the hostile input
   '${campaignId}',
   '{{7*7}}',
@@ -49,9 +49,44 @@ const NASTY = [
   '../../etc/passwd',
 ];
 
-const COMMANDS = ['/进度', '/帮助', '/走访', '/宿舍', '/体验', '/心得', '/献计', '/台账', '/台账 新建', '/请假', '/导出', '/汇总', '/谁没交', '/改派', '/认领', '/nonexistent', '/', '//', '/进度进度'];
+const COMMANDS = [
+  '/进度',
+  '/帮助',
+  '/走访',
+  '/宿舍',
+  '/体验',
+  '/心得',
+  '/献计',
+  '/台账',
+  '/台账 新建',
+  '/请假',
+  '/导出',
+  '/汇总',
+  '/谁没交',
+  '/改派',
+  '/认领',
+  '/nonexistent',
+  '/',
+  '//',
+  '/进度进度',
+];
 const PEOPLE = ['陈立华', '王建国', '刘芳', '黄志强'];
-const ACTIONS = ['zone-report.submit', 'visit.submit', 'visit.open', 'dorm-check.submit', 'ledger.accept', 'ledger.close', 'reminder.snooze', 'suggestion.promote', 'leave.remove', 'claim.take', 'nominate.approve', 'unknown.thing', '', '__proto__'];
+const ACTIONS = [
+  'zone-report.submit',
+  'visit.submit',
+  'visit.open',
+  'dorm-check.submit',
+  'ledger.accept',
+  'ledger.close',
+  'reminder.snooze',
+  'suggestion.promote',
+  'leave.remove',
+  'claim.take',
+  'nominate.approve',
+  'unknown.thing',
+  '',
+  '__proto__',
+];
 
 function value(r: () => number): unknown {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
@@ -70,9 +105,11 @@ function value(r: () => number): unknown {
 function cardEvent(r: () => number, h: Harness) {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const v: Record<string, unknown> = { action: pick(ACTIONS) };
-  for (const k of ['campaignId', 'zoneId', 'weekNo', 'recordId', 'itemId', 'targetId', 'dormId', 'key', 'submissionKey', 'baseRevision', 'leaveId']) if (r() < 0.4) v[k] = value(r);
+  for (const k of ['campaignId', 'zoneId', 'weekNo', 'recordId', 'itemId', 'targetId', 'dormId', 'key', 'submissionKey', 'baseRevision', 'leaveId'])
+    if (r() < 0.4) v[k] = value(r);
   const form: Record<string, unknown> = {};
-  for (const k of ['overall_state', 'student_talks', 'visitedOn', 'mode', 'content', 'note', 'owner', 'hygiene', 'q_satisfaction', 'title', 'body']) if (r() < 0.5) form[k] = value(r);
+  for (const k of ['overall_state', 'student_talks', 'visitedOn', 'mode', 'content', 'note', 'owner', 'hygiene', 'q_satisfaction', 'title', 'body'])
+    if (r() < 0.5) form[k] = value(r);
   const operator = r() < 0.85 ? { open_id: h.openId(pick(PEOPLE)) } : r() < 0.5 ? { open_id: 'ou_nobody' } : value(r);
   return {
     operator,
@@ -100,7 +137,12 @@ function brokenMessageEvent(r: () => number, h: Harness) {
 async function rawPost(h: Harness, body: string, o: { sign?: boolean; contentType?: string } = {}) {
   const ts = String(Math.floor(h.clock.now().getTime() / 1000));
   const headers: Record<string, string> = { 'content-type': o.contentType ?? 'application/json' };
-  if (o.sign) Object.assign(headers, { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': 'fz', 'x-lark-signature': signWebhook(ts, 'fz', h.credentials.encryptKey, body) });
+  if (o.sign)
+    Object.assign(headers, {
+      'x-lark-request-timestamp': ts,
+      'x-lark-request-nonce': 'fz',
+      'x-lark-signature': signWebhook(ts, 'fz', h.credentials.encryptKey, body),
+    });
   const res = await fetch(`${h.bot.url}/webhook/event`, { method: 'POST', headers, body });
   return { status: res.status, text: await res.text() };
 }
@@ -154,11 +196,17 @@ describe('hostile input', () => {
       // 4. Raw requests: unsigned, not JSON, arrays, signed garbage, an encrypted blob that is not ours, over the size limit,
       //    and URL checks (unsigned, as Feishu sends them) with a guessed token or someone else's key.
       const raws: Array<[string, { sign?: boolean; contentType?: string }]> = [
-        ['not json', {}], ['[]', {}], ['null', { sign: true }], ['"x"', { sign: true }], ['{"encrypt":"AAAA"}', { sign: true }],
+        ['not json', {}],
+        ['[]', {}],
+        ['null', { sign: true }],
+        ['"x"', { sign: true }],
+        ['{"encrypt":"AAAA"}', { sign: true }],
         [JSON.stringify({ encrypt: encryptPayload('someone-elses-key', '{"type":"url_verification"}') }), {}],
         [JSON.stringify({ type: 'url_verification', challenge: 'x', token: 'guessed' }), {}],
         [JSON.stringify({ schema: '2.0', header: { event_type: 'card.action.trigger' } }), { sign: true }],
-        ['x'.repeat(2 * 1024 * 1024), { sign: true }], ['{"a":1}', { contentType: 'text/plain' }], ['\u0000', { sign: true }],
+        ['x'.repeat(2 * 1024 * 1024), { sign: true }],
+        ['{"a":1}', { contentType: 'text/plain' }],
+        ['\u0000', { sign: true }],
       ];
       for (let i = 0; i < 100; i++, inputs++) {
         const [body, o] = raws[i % raws.length]!;
@@ -173,7 +221,13 @@ describe('hostile input', () => {
       inputs += 250;
 
       expect(inputs).toBeGreaterThanOrEqual(1000);
-      expect([...statuses.keys()].filter((s) => s >= 500 || s === -1), h.logs.lines.filter((l) => l.includes('dispatch failed')).slice(0, 3).join('\n')).toEqual([]);
+      expect(
+        [...statuses.keys()].filter((s) => s >= 500 || s === -1),
+        h.logs.lines
+          .filter((l) => l.includes('dispatch failed'))
+          .slice(0, 3)
+          .join('\n'),
+      ).toEqual([]);
       expect(statuses.get(200)).toBeGreaterThan(600);
       expect(silent, 'callbacks answered without a toast').toBe(0);
       expect(unansweredWebhook + unansweredWs, 'messages left without an answer').toBe(0);

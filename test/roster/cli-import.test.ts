@@ -75,7 +75,13 @@ describe('zoufang import', () => {
 
     const again = await zoufang(['import', good], env);
     expect(again.code, again.stderr).toBe(0);
-    for (const [title, n] of [['班级', 3], ['成员', 9], ['宿舍', 3], ['责任区', 1], ['走访对象', 3]] as const) {
+    for (const [title, n] of [
+      ['班级', 3],
+      ['成员', 9],
+      ['宿舍', 3],
+      ['责任区', 1],
+      ['走访对象', 3],
+    ] as const) {
       expect(again.stdout).toContain(`  ${title}：新增 0，更新 0，未变 ${n}`);
     }
     expect(again.stdout).toContain('  分配 / assignments：新增 0，结束 0');

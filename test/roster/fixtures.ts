@@ -66,8 +66,13 @@ export function validRoster(): Rows {
     ],
     dorms: [
       {
-        building: '7号楼', room: '301', headName: '刘同学', headClass: '2024级机电1班', headcount: '6',
-        members: '刘同学（2024级机电1班）、马同学（2025级机电1班）', teachers: '张老师、陈老师',
+        building: '7号楼',
+        room: '301',
+        headName: '刘同学',
+        headClass: '2024级机电1班',
+        headcount: '6',
+        members: '刘同学（2024级机电1班）、马同学（2025级机电1班）',
+        teachers: '张老师、陈老师',
       },
       { building: '７号楼 ', room: '302', teachers: '王书记' },
       { building: '5号楼', room: '101', teachers: '赵老师' },
@@ -75,12 +80,25 @@ export function validRoster(): Rows {
     zones: [{ name: '教学楼A栋', owner: '李干部', linkedClass: '2025级机电1班' }],
     targets: [
       {
-        kind: '学生家庭', name: '刘同学', className: '2024级机电1班', parentName: '刘先生', phone: '139-0000-0001', address: '示范市黄埔区和平路1号',
-        category: '送爱上门', subKind: '留守学生', reason: '父母在外务工', visitor: '张老师',
+        kind: '学生家庭',
+        name: '刘同学',
+        className: '2024级机电1班',
+        parentName: '刘先生',
+        phone: '139-0000-0001',
+        address: '示范市黄埔区和平路1号',
+        category: '送爱上门',
+        subKind: '留守学生',
+        reason: '父母在外务工',
+        visitor: '张老师',
       },
       {
-        kind: '实习企业', name: '黄同学', className: '2023级汽修1班', enterprise: '示范市某汽车服务有限公司',
-        category: '送奖上门', subKind: '进步之星', visitor: '周老师',
+        kind: '实习企业',
+        name: '黄同学',
+        className: '2023级汽修1班',
+        enterprise: '示范市某汽车服务有限公司',
+        category: '送奖上门',
+        subKind: '进步之星',
+        visitor: '周老师',
       },
       { kind: '学生家庭', name: '何同学', className: '２０２５级机电１班', phone: '１３９０００００００２', category: '送教上门' },
     ],
@@ -116,7 +134,14 @@ export function badRoster(): { rows: Rows; expected: ExpectedProblem[]; dateCell
   add('members', '成员', { name: '钱老师', mobile: '1380013', roles: '党员教师' }, 'B', '手机号', '“1380013” 不是有效的手机号');
   add('members', '成员', { name: '冯老师', mobile: '13800138001', roles: '党员教师' }, 'B', '手机号', '手机号与第 3 行重复');
   add('members', '成员', { name: '褚老师', mobile: '13800138011', roles: '校长大人' }, 'D', '角色', '未知角色“校长大人”');
-  add('members', '成员', { name: '卫老师', mobile: '13800138012', roles: '党员教师', classesTaught: '2099级火箭1班' }, 'F', '任教班级', '未登记的班级“2099级火箭1班”');
+  add(
+    'members',
+    '成员',
+    { name: '卫老师', mobile: '13800138012', roles: '党员教师', classesTaught: '2099级火箭1班' },
+    'F',
+    '任教班级',
+    '未登记的班级“2099级火箭1班”',
+  );
   // 宿舍: A 楼栋, B 房号, … G 关爱教师
   add('dorms', '宿舍', { building: '5号楼', room: '102', teachers: '赵老师、郑老师' }, 'G', '关爱教师', '5号楼每间宿舍配 1 位关爱教师，这里填了 2 位');
   add('dorms', '宿舍', { building: '7号楼', room: '303', teachers: '王书记、陈老师、郑老师' }, 'G', '关爱教师', '7号楼每间宿舍配 2 位关爱教师，这里填了 3 位');
@@ -125,16 +150,65 @@ export function badRoster(): { rows: Rows; expected: ExpectedProblem[]; dateCell
   add('dorms', '宿舍', { building: '7号楼', room: 'DATE', teachers: '郑老师' }, 'B', '房号', '单元格被 Excel 当成了日期（2026-03-01）');
   const dateCell = { sheet: '宿舍', row: rows.dorms.length + 1, column: 'B' };
   // 走访对象: A 对象类型, B 姓名, C 班级, … G 实习企业, H 类别, I 细类, … L 走访教师
-  add('targets', '走访对象', { kind: '学生家庭', name: '刘同学', className: '2024级机电1班', category: '送爱上门' }, 'B', '姓名', '学生 刘同学（2024级机电1班） 重复，已在第 2 行');
-  add('targets', '走访对象', { kind: '学生家庭', name: '吕同学', className: '2025级机电1班', category: '送温暖上门' }, 'H', '类别', '类别“送温暖上门”不在本活动中');
-  add('targets', '走访对象', { kind: '学生家庭', name: '施同学', className: '2025级机电1班', category: '送奖上门', subKind: '留守学生' }, 'I', '细类', '“留守学生”不是送奖上门的细类');
+  add(
+    'targets',
+    '走访对象',
+    { kind: '学生家庭', name: '刘同学', className: '2024级机电1班', category: '送爱上门' },
+    'B',
+    '姓名',
+    '学生 刘同学（2024级机电1班） 重复，已在第 2 行',
+  );
+  add(
+    'targets',
+    '走访对象',
+    { kind: '学生家庭', name: '吕同学', className: '2025级机电1班', category: '送温暖上门' },
+    'H',
+    '类别',
+    '类别“送温暖上门”不在本活动中',
+  );
+  add(
+    'targets',
+    '走访对象',
+    { kind: '学生家庭', name: '施同学', className: '2025级机电1班', category: '送奖上门', subKind: '留守学生' },
+    'I',
+    '细类',
+    '“留守学生”不是送奖上门的细类',
+  );
   add('targets', '走访对象', { kind: '实习企业', name: '张同学', className: '2023级汽修1班', category: '送奖上门' }, 'G', '实习企业', '实习企业须填写实习企业');
-  add('targets', '走访对象', { kind: '学生家庭', name: '孔同学', className: '2025级机电1班', category: '送教上门', visitor: '孙老师' }, 'L', '走访教师', '孙老师 不是党员教师');
-  add('targets', '走访对象', { kind: '学生家庭', name: '严同学', className: '2024级机电9班', category: '送教上门' }, 'C', '班级', '未登记的班级“2024级机电9班”');
-  add('targets', '走访对象', { kind: '学生家庭', name: '华同学', className: '2023级汽修1班', category: '送爱上门' }, 'A', '对象类型', '2023级汽修1班在企业实习');
+  add(
+    'targets',
+    '走访对象',
+    { kind: '学生家庭', name: '孔同学', className: '2025级机电1班', category: '送教上门', visitor: '孙老师' },
+    'L',
+    '走访教师',
+    '孙老师 不是党员教师',
+  );
+  add(
+    'targets',
+    '走访对象',
+    { kind: '学生家庭', name: '严同学', className: '2024级机电9班', category: '送教上门' },
+    'C',
+    '班级',
+    '未登记的班级“2024级机电9班”',
+  );
+  add(
+    'targets',
+    '走访对象',
+    { kind: '学生家庭', name: '华同学', className: '2023级汽修1班', category: '送爱上门' },
+    'A',
+    '对象类型',
+    '2023级汽修1班在企业实习',
+  );
   // Eleven targets for one teacher whose quota is ten: every one of them is reported.
   for (let i = 1; i <= 11; i++) {
-    add('targets', '走访对象', { kind: '学生家庭', name: `学生${String(i).padStart(2, '0')}`, className: '2025级机电1班', category: '送奖上门', visitor: '陈老师' }, 'L', '走访教师', '陈老师 将有 11 位走访对象，超过每人 10 位的认领上限');
+    add(
+      'targets',
+      '走访对象',
+      { kind: '学生家庭', name: `学生${String(i).padStart(2, '0')}`, className: '2025级机电1班', category: '送奖上门', visitor: '陈老师' },
+      'L',
+      '走访教师',
+      '陈老师 将有 11 位走访对象，超过每人 10 位的认领上限',
+    );
   }
   return { rows, expected, dateCell };
 }

@@ -13,7 +13,16 @@ import { SHEETS, sheetFromValues } from '../../src/roster/sheets.js';
 import { writeRosterWorkbook, writeTemplate } from '../../src/roster/template.js';
 import { FeishuStandIn } from '../../src/sandbox/index.js';
 import {
-  VALID_ASSIGNMENTS, campaignDb, counts, dump, encodeGb18030, problemLine, tmpDir, validRoster, writeBadWorkbook, writeValidWorkbook,
+  VALID_ASSIGNMENTS,
+  campaignDb,
+  counts,
+  dump,
+  encodeGb18030,
+  problemLine,
+  tmpDir,
+  validRoster,
+  writeBadWorkbook,
+  writeValidWorkbook,
 } from './fixtures.js';
 
 /**
@@ -25,7 +34,12 @@ import {
 const T0 = new Date('2026-03-10T02:00:00Z');
 const T1 = new Date('2026-04-01T02:00:00Z');
 
-async function importFile(db: Db, def: CampaignDefinition, file: string, opts: { now?: Date; dryRun?: boolean; lookup?: Parameters<typeof importRoster>[1]['lookup'] } = {}) {
+async function importFile(
+  db: Db,
+  def: CampaignDefinition,
+  file: string,
+  opts: { now?: Date; dryRun?: boolean; lookup?: Parameters<typeof importRoster>[1]['lookup'] } = {},
+) {
   const report = await importRoster(await readRosterFile(file), { db, campaign: def, now: opts.now ?? T0, dryRun: opts.dryRun, lookup: opts.lookup });
   return { report, text: formatImportReport(report, file, opts.dryRun) };
 }
@@ -70,7 +84,9 @@ describe('importing a roster workbook (微行动)', () => {
     expect(lines).toContain('  责任区：新增 1，更新 0，未变 0');
     expect(lines).toContain('  走访对象：新增 3，更新 0，未变 0');
     expect(lines).toContain(`  分配 / assignments：新增 ${VALID_ASSIGNMENTS}，结束 0`);
-    expect(lines).toContain('飞书账号 / accounts：未配置飞书凭据，暂不匹配飞书账号；机器人启动后会再次匹配 / no credentials: accounts are matched when the bot starts');
+    expect(lines).toContain(
+      '飞书账号 / accounts：未配置飞书凭据，暂不匹配飞书账号；机器人启动后会再次匹配 / no credentials: accounts are matched when the bot starts',
+    );
     // The layout has 20 + 15 rooms; a partial dorm list is a note, not an error.
     expect(text).toContain('7号楼按配置有 20 间宿舍，名单中目前 2 间');
 
@@ -92,16 +108,56 @@ describe('importing a roster workbook (微行动)', () => {
 
     const dorms = rowsOf(db, 'SELECT building, room, head_name, head_class, headcount, members FROM dorms ORDER BY id');
     expect(dorms).toEqual([
-      { building: '7号楼', room: '301', head_name: '刘同学', head_class: '2024级机电1班', headcount: 6, members: JSON.stringify([{ name: '刘同学', className: '2024级机电1班' }, { name: '马同学', className: '2025级机电1班' }]) },
+      {
+        building: '7号楼',
+        room: '301',
+        head_name: '刘同学',
+        head_class: '2024级机电1班',
+        headcount: 6,
+        members: JSON.stringify([
+          { name: '刘同学', className: '2024级机电1班' },
+          { name: '马同学', className: '2025级机电1班' },
+        ]),
+      },
       { building: '7号楼', room: '302', head_name: null, head_class: null, headcount: null, members: '[]' },
       { building: '5号楼', room: '101', head_name: null, head_class: null, headcount: null, members: '[]' },
     ]);
     expect(rowsOf(db, 'SELECT name, linked_class FROM zones')).toEqual([{ name: '教学楼A栋', linked_class: '2025级机电1班' }]);
     const targets = rowsOf(db, 'SELECT natural_key, kind, name, class_name, phone, enterprise, category, sub_kind, status FROM targets ORDER BY id');
     expect(targets).toEqual([
-      { natural_key: 'student:2024级机电1班:刘同学', kind: 'student-family', name: '刘同学', class_name: '2024级机电1班', phone: '139-0000-0001', enterprise: null, category: 'care', sub_kind: '留守学生', status: 'open' },
-      { natural_key: 'student:2023级汽修1班:黄同学', kind: 'intern-enterprise', name: '黄同学', class_name: '2023级汽修1班', phone: null, enterprise: '示范市某汽车服务有限公司', category: 'award', sub_kind: '进步之星', status: 'open' },
-      { natural_key: 'student:2025级机电1班:何同学', kind: 'student-family', name: '何同学', class_name: '2025级机电1班', phone: '13900000002', enterprise: null, category: 'teach', sub_kind: null, status: 'open' },
+      {
+        natural_key: 'student:2024级机电1班:刘同学',
+        kind: 'student-family',
+        name: '刘同学',
+        class_name: '2024级机电1班',
+        phone: '139-0000-0001',
+        enterprise: null,
+        category: 'care',
+        sub_kind: '留守学生',
+        status: 'open',
+      },
+      {
+        natural_key: 'student:2023级汽修1班:黄同学',
+        kind: 'intern-enterprise',
+        name: '黄同学',
+        class_name: '2023级汽修1班',
+        phone: null,
+        enterprise: '示范市某汽车服务有限公司',
+        category: 'award',
+        sub_kind: '进步之星',
+        status: 'open',
+      },
+      {
+        natural_key: 'student:2025级机电1班:何同学',
+        kind: 'student-family',
+        name: '何同学',
+        class_name: '2025级机电1班',
+        phone: '13900000002',
+        enterprise: null,
+        category: 'teach',
+        sub_kind: null,
+        status: 'open',
+      },
     ]);
 
     expect(holders(db)).toEqual({
@@ -124,7 +180,13 @@ describe('importing a roster workbook (微行动)', () => {
       const { report, text } = await importFile(db, def, file);
       expect(report.problems, text).toEqual([]);
       const n = counts(db);
-      expect(n).toMatchObject({ school_classes: roster.classes.length, people: roster.members.length, dorms: roster.dorms.length, zones: roster.zones.length, targets: roster.targets.length });
+      expect(n).toMatchObject({
+        school_classes: roster.classes.length,
+        people: roster.members.length,
+        dorms: roster.dorms.length,
+        zones: roster.zones.length,
+        targets: roster.targets.length,
+      });
       const claimed = roster.targets.filter((t) => t.visitor).length;
       const dormTeachers = roster.dorms.reduce((s, d) => s + (d.teachers ? d.teachers.split('、').length : 0), 0);
       expect(n.assignments).toBe(dormTeachers + roster.zones.length + claimed);
@@ -178,7 +240,13 @@ describe('importing a roster workbook (微行动)', () => {
     const before = dump(db);
 
     const { text } = await importFile(db, def, file, { now: T1 });
-    for (const [title, n] of [['班级', 3], ['成员', 9], ['宿舍', 3], ['责任区', 1], ['走访对象', 3]] as const) {
+    for (const [title, n] of [
+      ['班级', 3],
+      ['成员', 9],
+      ['宿舍', 3],
+      ['责任区', 1],
+      ['走访对象', 3],
+    ] as const) {
       expect(text).toContain(`  ${title}：新增 0，更新 0，未变 ${n}`);
     }
     expect(text).toContain('  分配 / assignments：新增 0，结束 0');
@@ -252,13 +320,20 @@ describe('what Excel does to typed cells', () => {
     members.addRow(['姓名', '手机号', '邮箱', '角色']);
     // A General column turns a typed mobile into a number; Excel links a typed email.
     members.addRow(['甲老师', 13800138021, { text: 'Jia@School.Example', hyperlink: 'mailto:Jia@School.Example' }, '党员教师']);
-    members.addRow(['乙老师', 13800138022, { text: { richText: [{ text: 'yi@' }, { font: { bold: true }, text: 'school.example' }] }, hyperlink: 'mailto:yi@school.example' } as never, '党员教师']);
+    members.addRow([
+      '乙老师',
+      13800138022,
+      { text: { richText: [{ text: 'yi@' }, { font: { bold: true }, text: 'school.example' }] }, hyperlink: 'mailto:yi@school.example' } as never,
+      '党员教师',
+    ]);
     await wb.xlsx.writeFile(file);
 
     const { db, def } = await campaignDb();
     const { report, text } = await importFile(db, def, file);
     expect(report.problems, text).toEqual([]);
-    expect(rowsOf(db, 'SELECT name, grade, student_count, interning FROM school_classes')).toEqual([{ name: '2023级汽修1班', grade: 3, student_count: 35, interning: 1 }]);
+    expect(rowsOf(db, 'SELECT name, grade, student_count, interning FROM school_classes')).toEqual([
+      { name: '2023级汽修1班', grade: 3, student_count: 35, interning: 1 },
+    ]);
     expect(rowsOf(db, 'SELECT name, mobile, email FROM people ORDER BY id')).toEqual([
       { name: '甲老师', mobile: '13800138021', email: 'jia@school.example' },
       { name: '乙老师', mobile: '13800138022', email: 'yi@school.example' },
@@ -298,7 +373,11 @@ describe('members already stored', () => {
       { db, campaign: def, now: T0 },
     );
     const before = dump(db);
-    const r = await importRoster(members([{ name: '张老师', mobile: '13800138002', email: 'li@school.example', roles: '党员教师' }]), { db, campaign: def, now: T1 });
+    const r = await importRoster(members([{ name: '张老师', mobile: '13800138002', email: 'li@school.example', roles: '党员教师' }]), {
+      db,
+      campaign: def,
+      now: T1,
+    });
     expect(formatImportReport(r, 'members.xlsx')).toContain(
       'members.xlsx › 成员 › 第 2 行 › C 列「邮箱」：手机号是已登记的 张老师 的，邮箱是已登记的 李老师 的，请核对 / the mobile and the email belong to two different people',
     );
@@ -308,7 +387,12 @@ describe('members already stored', () => {
 });
 
 describe('members as CSV', () => {
-  const CSV = ['姓名,手机号,邮箱,角色,部门', '王书记,13800138000,,管理员、党员教师,党支部', '李干部, 13800138001 ,,党员干部、党员教师,学生处', '周老师,,zhou@school.example,党员教师,'].join('\r\n');
+  const CSV = [
+    '姓名,手机号,邮箱,角色,部门',
+    '王书记,13800138000,,管理员、党员教师,党支部',
+    '李干部, 13800138001 ,,党员干部、党员教师,学生处',
+    '周老师,,zhou@school.example,党员教师,',
+  ].join('\r\n');
 
   it('reads UTF-8 (with BOM) and GB18030 files alike', async () => {
     const dir = tmpDir();
@@ -363,13 +447,19 @@ describe('matching Feishu accounts through the real SDK against the stand-in', (
   it('stores the open_ids found by mobile (in batches of 50) and by email, and names whoever is not found', async () => {
     const rows = validRoster();
     // 111 more teachers: 119 mobiles in all, so the lookup needs three calls of at most 50.
-    for (let i = 1; i <= 111; i++) rows.members.push({ name: `教师${String(i).padStart(3, '0')}`, mobile: `1990000${String(i).padStart(4, '0')}`, roles: '教师' });
+    for (let i = 1; i <= 111; i++)
+      rows.members.push({ name: `教师${String(i).padStart(3, '0')}`, mobile: `1990000${String(i).padStart(4, '0')}`, roles: '教师' });
     const openIdOf = (name: string) => `ou_${Buffer.from(name).toString('hex').padEnd(32, '0').slice(0, 32)}`;
     // The tenant's directory, as Feishu keeps it: mainland numbers with +86. 孙老师 is not in it;
     // 周老师 is found by email only.
     const tenant: Record<string, string> = {
-      王书记: '+8613800138000', 李干部: '+8613800138001', 张老师: '+8613800138002', 陈老师: '+8613800138003',
-      赵老师: '+8613800138004', 吴主任: '+8613800138006', 郑老师: '+8613800138007',
+      王书记: '+8613800138000',
+      李干部: '+8613800138001',
+      张老师: '+8613800138002',
+      陈老师: '+8613800138003',
+      赵老师: '+8613800138004',
+      吴主任: '+8613800138006',
+      郑老师: '+8613800138007',
     };
     for (let i = 1; i <= 111; i++) tenant[`教师${String(i).padStart(3, '0')}`] = `+861990000${String(i).padStart(4, '0')}`;
     for (const [name, mobile] of Object.entries(tenant)) standIn.addUser({ openId: openIdOf(name), name, mobile });
@@ -387,11 +477,18 @@ describe('matching Feishu accounts through the real SDK against the stand-in', (
     await writeRosterWorkbook(file, rows);
     const { report, text } = await importFile(db, def, file, { lookup });
     expect(report.problems).toEqual([]);
-    expect(calls).toEqual([{ mobiles: 50, emails: 0 }, { mobiles: 50, emails: 0 }, { mobiles: 19, emails: 0 }, { mobiles: 0, emails: 1 }]);
+    expect(calls).toEqual([
+      { mobiles: 50, emails: 0 },
+      { mobiles: 50, emails: 0 },
+      { mobiles: 19, emails: 0 },
+      { mobiles: 0, emails: 1 },
+    ]);
 
     const lines = text.split('\n');
     expect(lines).toContain('飞书账号 / accounts：已匹配 119 人，未匹配 1 人：');
-    expect(lines.find((l) => l.startsWith('  - 孙老师'))).toBe('  - 孙老师（手机 138****8005）：飞书通讯录中找不到（请核对号码或邮箱，或确认此人已加入企业且在应用的通讯录权限范围内）');
+    expect(lines.find((l) => l.startsWith('  - 孙老师'))).toBe(
+      '  - 孙老师（手机 138****8005）：飞书通讯录中找不到（请核对号码或邮箱，或确认此人已加入企业且在应用的通讯录权限范围内）',
+    );
     // Group-safe: the report never prints a whole mobile.
     expect(text).not.toContain('13800138005');
 
@@ -414,9 +511,17 @@ describe('matching Feishu accounts through the real SDK against the stand-in', (
 describe('a large targets workbook', () => {
   it('imports 10,000 targets completely', async () => {
     const { db, def } = await campaignDb('san-da-yi-shigan');
-    const classes = Array.from({ length: 50 }, (_, i) => ({ name: `${['一', '二', '三', '四', '五', '六'][i % 6]}年级（${Math.floor(i / 6) + 1}）班`, grade: String((i % 6) + 1) }));
+    const classes = Array.from({ length: 50 }, (_, i) => ({
+      name: `${['一', '二', '三', '四', '五', '六'][i % 6]}年级（${Math.floor(i / 6) + 1}）班`,
+      grade: String((i % 6) + 1),
+    }));
     const targets = classes.flatMap((c, ci) =>
-      Array.from({ length: 200 }, (_, i) => ({ kind: '学生家庭（家访）', name: `学生${ci}-${i}`, className: c.name, phone: `1990001${String((ci * 200 + i) % 10_000).padStart(4, '0')}` })),
+      Array.from({ length: 200 }, (_, i) => ({
+        kind: '学生家庭（家访）',
+        name: `学生${ci}-${i}`,
+        className: c.name,
+        phone: `1990001${String((ci * 200 + i) % 10_000).padStart(4, '0')}`,
+      })),
     );
     const file = path.join(tmpDir(), 'targets.xlsx');
     await writeRosterWorkbook(file, { classes, targets });
@@ -495,7 +600,10 @@ describe('templates (zoufang template <kind>)', () => {
     expect(headers).toEqual(SHEETS.members.columns.map((c) => c.header));
     expect(wb.getWorksheet('成员')!.rowCount).toBe(1);
     const help = wb.getWorksheet('填写说明')!;
-    const helpRows = help.getSheetValues().filter(Boolean).map((r) => (r as unknown[]).slice(1));
+    const helpRows = help
+      .getSheetValues()
+      .filter(Boolean)
+      .map((r) => (r as unknown[]).slice(1));
     expect(helpRows).toContainEqual(['成员', '姓名', '是', '真实姓名', 30, '王老师']);
     expect(helpRows).toContainEqual(['成员', '手机号', '', SHEETS.members.columns[1]!.doc, 20, '13800000000']);
 

@@ -45,7 +45,10 @@ describe('card limits: text elements count, on send, reply, PATCH and callback a
   it('33 rows of six (plus the title) pass; 34 rows are 205 elements and are refused with 230099 / 11310', async () => {
     const client = sdkClient(s);
     const send = (c: unknown) =>
-      client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'interactive', content: JSON.stringify(c) } });
+      client.im.v1.message.create({
+        params: { receive_id_type: 'open_id' },
+        data: { receive_id: ALICE.openId, msg_type: 'interactive', content: JSON.stringify(c) },
+      });
     const sent = await send(rows(33));
     expect(sent.code).toBe(0);
     const id = sent.data?.message_id as string;
@@ -54,11 +57,15 @@ describe('card limits: text elements count, on send, reply, PATCH and callback a
     expect([refused.status, refused.code]).toEqual([400, 230099]);
     expect(refused.msg).toContain('ErrCode: 11310; ErrMsg: element exceeds the limit; ErrorValue: 205');
 
-    const reply = await apiError(client.im.v1.message.reply({ path: { message_id: id }, data: { msg_type: 'interactive', content: JSON.stringify(rows(34)) } }));
+    const reply = await apiError(
+      client.im.v1.message.reply({ path: { message_id: id }, data: { msg_type: 'interactive', content: JSON.stringify(rows(34)) } }),
+    );
     expect([reply.code, reply.msg.includes('11310')]).toEqual([230099, true]);
     const patch = await apiError(client.im.v1.message.patch({ path: { message_id: id }, data: { content: JSON.stringify(rows(34)) } }));
     expect([patch.code, patch.msg.includes('11310')]).toEqual([230099, true]);
-    const tooLong = await apiError(client.im.v1.message.patch({ path: { message_id: id }, data: { content: JSON.stringify(card([{ tag: 'markdown', content: '字'.repeat(11_000) }])) } }));
+    const tooLong = await apiError(
+      client.im.v1.message.patch({ path: { message_id: id }, data: { content: JSON.stringify(card([{ tag: 'markdown', content: '字'.repeat(11_000) }])) } }),
+    );
     expect(tooLong.code).toBe(230025);
     expect(s.messages().find((m) => m.messageId === id)?.updateCount).toBe(0);
   });

@@ -12,7 +12,13 @@ const card2 = (elements: unknown[], extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const form = (elements: unknown[], name = 'visit_form') => ({ tag: 'form', name, elements });
-const submit = { tag: 'button', name: 'submit_btn', text: { tag: 'plain_text', content: '提交' }, form_action_type: 'submit', behaviors: [{ type: 'callback', value: { action: 'submit' } }] };
+const submit = {
+  tag: 'button',
+  name: 'submit_btn',
+  text: { tag: 'plain_text', content: '提交' },
+  form_action_type: 'submit',
+  behaviors: [{ type: 'callback', value: { action: 'submit' } }],
+};
 
 describe('card validation (unit)', () => {
   it('accepts a sensible 2.0 card with a form', () => {
@@ -134,9 +140,16 @@ describe('interactive messages over HTTP', () => {
     const fresh = sdkClient(s);
     const late = await apiError(fresh.im.v1.message.patch({ path: { message_id: id }, data: { content: JSON.stringify(card2([md('new')])) } }));
     expect(late.code).toBe(230031);
-    expect((await apiError(fresh.im.v1.message.patch({ path: { message_id: 'om_nope' }, data: { content: JSON.stringify(card2([md('x')])) } }))).code).toBe(230001);
-    const text = await fresh.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: JSON.stringify({ text: 't' }) } });
-    const notCard = await apiError(fresh.im.v1.message.patch({ path: { message_id: text.data?.message_id as string }, data: { content: JSON.stringify(card2([md('x')])) } }));
+    expect((await apiError(fresh.im.v1.message.patch({ path: { message_id: 'om_nope' }, data: { content: JSON.stringify(card2([md('x')])) } }))).code).toBe(
+      230001,
+    );
+    const text = await fresh.im.v1.message.create({
+      params: { receive_id_type: 'open_id' },
+      data: { receive_id: ALICE.openId, msg_type: 'text', content: JSON.stringify({ text: 't' }) },
+    });
+    const notCard = await apiError(
+      fresh.im.v1.message.patch({ path: { message_id: text.data?.message_id as string }, data: { content: JSON.stringify(card2([md('x')])) } }),
+    );
     expect(notCard.code).toBe(230001);
   });
 });

@@ -59,9 +59,19 @@ describe('/_sandbox control endpoints', () => {
     const client = sdkClient(s);
     const sent = await client.im.v1.message.create({
       params: { receive_id_type: 'chat_id' },
-      data: { receive_id: 'oc_g', msg_type: 'interactive', content: JSON.stringify({ schema: '2.0', body: { elements: [{ tag: 'markdown', content: 'x' }] } }) },
+      data: {
+        receive_id: 'oc_g',
+        msg_type: 'interactive',
+        content: JSON.stringify({ schema: '2.0', body: { elements: [{ tag: 'markdown', content: 'x' }] } }),
+      },
     });
-    const click = await api().post('/_sandbox/click', { message_id: sent.data?.message_id, from: BOB.openId, value: { a: 1 }, form_value: { f: 'v' }, name: 'btn' });
+    const click = await api().post('/_sandbox/click', {
+      message_id: sent.data?.message_id,
+      from: BOB.openId,
+      value: { a: 1 },
+      form_value: { f: 'v' },
+      name: 'btn',
+    });
     expect(click.status).toBe(200);
     expect(click.data).toMatchObject({ httpStatus: 200, toast: { type: 'success', content: 'ok' } });
     expect(events.at(-1).event.action).toEqual({ value: { a: 1 }, tag: 'button', name: 'btn', form_value: { f: 'v' } });
@@ -77,7 +87,14 @@ describe('/_sandbox control endpoints', () => {
     const say = await api().post('/_sandbox/say', {
       from: ALICE.openId,
       chat_id: 'oc_g',
-      post: [[{ tag: 'at', open_id: s.botOpenId }, { tag: 'at', open_id: BOB.openId }, { tag: 'text', text: ' /进度' }], [{ tag: 'img', base64: PNG_1x1.toString('base64') }]],
+      post: [
+        [
+          { tag: 'at', open_id: s.botOpenId },
+          { tag: 'at', open_id: BOB.openId },
+          { tag: 'text', text: ' /进度' },
+        ],
+        [{ tag: 'img', base64: PNG_1x1.toString('base64') }],
+      ],
     });
     expect(say.status).toBe(200);
     const message = events[0].event.message;
@@ -89,7 +106,10 @@ describe('/_sandbox control endpoints', () => {
       { tag: 'text', text: ' /进度', style: [] },
     ]);
     expect(content.content[1]).toEqual([{ tag: 'img', image_key: say.data.imageKeys[0] }]);
-    expect(message.mentions.map((m: any) => [m.key, m.id.open_id])).toEqual([['@_user_1', s.botOpenId], ['@_user_2', BOB.openId]]);
+    expect(message.mentions.map((m: any) => [m.key, m.id.open_id])).toEqual([
+      ['@_user_1', s.botOpenId],
+      ['@_user_2', BOB.openId],
+    ]);
     const bad = await api().post('/_sandbox/say', { from: ALICE.openId, post: [[{ tag: 'video' }]] });
     expect(bad.status).toBe(400);
     expect(bad.data.error).toContain('post');

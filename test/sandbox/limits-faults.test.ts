@@ -23,7 +23,10 @@ describe('rate limits', () => {
     await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' }); // warm the token cache
     const results = await Promise.allSettled(
       Array.from({ length: 7 }, (_, i) =>
-        client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent(`m${i}`) } }),
+        client.im.v1.message.create({
+          params: { receive_id_type: 'open_id' },
+          data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent(`m${i}`) },
+        }),
       ),
     );
     const ok = results.filter((r) => r.status === 'fulfilled');
@@ -34,14 +37,18 @@ describe('rate limits', () => {
       expect(r.reason.response.data.code).toBe(230020);
     }
     // Another user is not affected.
-    const other = await client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: BOB.openId, msg_type: 'text', content: textContent('x') } });
+    const other = await client.im.v1.message.create({
+      params: { receive_id_type: 'open_id' },
+      data: { receive_id: BOB.openId, msg_type: 'text', content: textContent('x') },
+    });
     expect(other.code).toBe(0);
     expect(s.calls().filter((c) => c.code === 230020 && c.note?.includes(ALICE.openId))).toHaveLength(2);
   });
 
   it('sends and replies to one user share the 5 per second', async () => {
     const client = sdkClient(s);
-    const send = () => client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent('m') } });
+    const send = () =>
+      client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent('m') } });
     const first = await send();
     const reply = () => client.im.v1.message.reply({ path: { message_id: first.data!.message_id! }, data: { msg_type: 'text', content: textContent('r') } });
     const results = await Promise.allSettled([send(), send(), send(), reply(), reply(), reply()]);
@@ -76,7 +83,10 @@ describe('rate limits', () => {
     await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' });
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
-        client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent('x') } }),
+        client.im.v1.message.create({
+          params: { receive_id_type: 'open_id' },
+          data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent('x') },
+        }),
       ),
     );
     expect(results.every((r) => r.code === 0)).toBe(true);
@@ -104,8 +114,18 @@ describe('faults', () => {
     expect(third.status).toBe(503);
     s.faults.clear();
     expect((await info()).code).toBe(0);
-    expect(s.calls().filter((c) => c.note?.startsWith('fault:')).map((c) => c.status)).toEqual([502, 503]);
-    expect(s.calls().filter((c) => c.path.endsWith('tenant_access_token/internal')).every((c) => c.status === 200)).toBe(true);
+    expect(
+      s
+        .calls()
+        .filter((c) => c.note?.startsWith('fault:'))
+        .map((c) => c.status),
+    ).toEqual([502, 503]);
+    expect(
+      s
+        .calls()
+        .filter((c) => c.path.endsWith('tenant_access_token/internal'))
+        .every((c) => c.status === 200),
+    ).toBe(true);
   });
 
   it('rateLimitNext answers the next N calls with 429', async () => {
@@ -124,8 +144,7 @@ describe('faults', () => {
   it('slowMs + slowNext delays only the next N calls, enough to trip a client timeout', async () => {
     const t = await token(s);
     s.faults.set({ slowMs: 3000, slowNext: 1 });
-    const get = (timeout: number) =>
-      axios.get(`${s.baseUrl}/open-apis/bot/v3/info`, { headers: { Authorization: `Bearer ${t}` }, timeout });
+    const get = (timeout: number) => axios.get(`${s.baseUrl}/open-apis/bot/v3/info`, { headers: { Authorization: `Bearer ${t}` }, timeout });
     await expect(get(500)).rejects.toMatchObject({ code: 'ECONNABORTED' });
     // The next call is not slowed: it answers well inside a timeout the slowed one could never meet.
     expect((await get(2500)).data.code).toBe(0);
@@ -135,7 +154,11 @@ describe('faults', () => {
     const client = sdkClient(s);
     await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' });
     s.faults.set({ answerLostNext: 1 });
-    const send = () => client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent('到了吗') } });
+    const send = () =>
+      client.im.v1.message.create({
+        params: { receive_id_type: 'open_id' },
+        data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent('到了吗') },
+      });
     const lost = await send().then(
       () => 'answered',
       (e: { response?: unknown; code?: string }) => (e.response ? 'answered' : e.code),
@@ -149,10 +172,23 @@ describe('faults', () => {
     const client = sdkClient(s);
     s.faults.set({ refuseNext: ['message-being-sent', 'card-action-locked', 'upload-write-stopped'] });
     expect((await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' })).code).toBe(0); // not a send: passes
-    const send = () => client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'interactive', content: JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [] } }) } });
+    const send = () =>
+      client.im.v1.message.create({
+        params: { receive_id_type: 'open_id' },
+        data: {
+          receive_id: ALICE.openId,
+          msg_type: 'interactive',
+          content: JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [] } }),
+        },
+      });
     expect(await apiError(send())).toMatchObject({ status: 400, code: 230049 });
     const card = await send();
-    const locked = await apiError(client.im.v1.message.patch({ path: { message_id: card.data!.message_id! }, data: { content: JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [] } }) } }));
+    const locked = await apiError(
+      client.im.v1.message.patch({
+        path: { message_id: card.data!.message_id! },
+        data: { content: JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [] } }) },
+      }),
+    );
     expect(locked.code).toBe(230099);
     expect(locked.msg).toMatch(/ext=ErrCode: 11310; ErrMsg: card action is lock;/);
     const upload = () => client.im.v1.file.create({ data: { file_type: 'stream', file_name: 'a.zip', file: Buffer.from('zip') } });
@@ -162,11 +198,15 @@ describe('faults', () => {
 
   it('dlpBlocksMobiles refuses a message or reply with a plain mobile number (230028) and stores nothing', async () => {
     const client = sdkClient(s);
-    const send = (text: string) => client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent(text) } });
+    const send = (text: string) =>
+      client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'text', content: textContent(text) } });
     const first = await send('家长电话 13912345678');
     s.faults.set({ dlpBlocksMobiles: true });
     expect(await apiError(send('家长电话 13912345678'))).toMatchObject({ status: 400, code: 230028 });
-    const reply = client.im.v1.message.reply({ path: { message_id: first.data!.message_id! }, data: { msg_type: 'text', content: textContent('电话：15800001111') } });
+    const reply = client.im.v1.message.reply({
+      path: { message_id: first.data!.message_id! },
+      data: { msg_type: 'text', content: textContent('电话：15800001111') },
+    });
     expect((await apiError(reply)).code).toBe(230028);
     expect((await send('学号 201912345678901')).code).toBe(0); // a longer number is not a mobile
     expect(s.messagesTo(ALICE.openId)).toHaveLength(2);

@@ -78,7 +78,13 @@ describe('long connection (real WSClient)', () => {
     });
     const messageId = sent.data?.message_id as string;
     cardHandler = async () => ({ toast: { type: 'success', content: '已确认' }, card: { type: 'raw', data: card('已确认 ✅') } });
-    const r = await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: { action: 'confirm', task: 7 }, formValue: { note: '顺利' }, name: 'confirm_btn' });
+    const r = await s.clickCard({
+      messageId,
+      operatorOpenId: ALICE.openId,
+      value: { action: 'confirm', task: 7 },
+      formValue: { note: '顺利' },
+      name: 'confirm_btn',
+    });
     expect(r.error).toBeUndefined();
     expect(r.toast).toEqual({ type: 'success', content: '已确认' });
     expect(s.messages().find((m) => m.messageId === messageId)).toMatchObject({ updateCount: 1, content: card('已确认 ✅') });
@@ -105,7 +111,9 @@ describe('long connection (real WSClient)', () => {
     expect((await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: {} })).error?.code).toBe(200671);
     cardHandler = () => new Promise((r) => setTimeout(() => r({}), 4000));
     expect((await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: {} })).error?.code).toBe(200341);
-    cardHandler = async () => ({ card: { type: 'raw', data: { schema: '2.0', body: { elements: Array.from({ length: 201 }, () => ({ tag: 'markdown', content: '.' })) } } } });
+    cardHandler = async () => ({
+      card: { type: 'raw', data: { schema: '2.0', body: { elements: Array.from({ length: 201 }, () => ({ tag: 'markdown', content: '.' })) } } },
+    });
     expect((await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: {} })).error?.code).toBe(200673);
     cardHandler = async () => ({});
     const empty = await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: {} });
@@ -115,7 +123,11 @@ describe('long connection (real WSClient)', () => {
 
   it('menu clicks arrive as application.bot.menu_v6', async () => {
     await s.menuClick(ALICE.openId, 'menu_today');
-    expect(received[0]).toMatchObject({ event_type: 'application.bot.menu_v6', event_key: 'menu_today', operator: { operator_id: { open_id: ALICE.openId }, operator_name: ALICE.name } });
+    expect(received[0]).toMatchObject({
+      event_type: 'application.bot.menu_v6',
+      event_key: 'menu_today',
+      operator: { operator_id: { open_id: ALICE.openId }, operator_name: ALICE.name },
+    });
     expect(typeof received[0].timestamp).toBe('number');
   });
 

@@ -79,9 +79,7 @@ describe('uploads and resources', () => {
     expect(String(fr.headers['content-type'])).toContain('text/plain');
     expect((await readAll(fr.getReadableStream())).toString('utf8')).toBe('记录内容');
 
-    const wrong = await apiError(
-      client.im.v1.messageResource.get({ path: { message_id: messageId, file_key: file.fileKey }, params: { type: 'file' } }),
-    );
+    const wrong = await apiError(client.im.v1.messageResource.get({ path: { message_id: messageId, file_key: file.fileKey }, params: { type: 'file' } }));
     expect(wrong.status).toBe(400);
     // error bodies of a stream request arrive as a stream: the code is checked through calls()
     expect(s.calls().at(-1)).toMatchObject({ code: 234003, status: 400 });
@@ -143,11 +141,14 @@ describe('contact, chats and bot info', () => {
     expect((await apiError(client.im.v1.chatMembers.get({ path: { chat_id: 'oc_big' } }))).code).toBe(232011);
   });
 
-  it('chat members of an unknown chat_id: 232006; of another organisation\'s group: 232010, and that group is not listed', async () => {
+  it("chat members of an unknown chat_id: 232006; of another organisation's group: 232010, and that group is not listed", async () => {
     const client = sdkClient(s);
     expect((await apiError(client.im.v1.chatMembers.get({ path: { chat_id: 'oc_nowhere' } }))).code).toBe(232006);
     s.addChat({ chatId: 'oc_elsewhere', name: '外校', memberOpenIds: [], tenantKey: 'another-tenant' });
-    expect(await apiError(client.im.v1.chatMembers.get({ path: { chat_id: 'oc_elsewhere' } }))).toMatchObject({ code: 232010, msg: 'Operator and chat can NOT be in different tenants.' });
+    expect(await apiError(client.im.v1.chatMembers.get({ path: { chat_id: 'oc_elsewhere' } }))).toMatchObject({
+      code: 232010,
+      msg: 'Operator and chat can NOT be in different tenants.',
+    });
     const listed = await client.im.v1.chat.list({ params: { page_size: 100 } });
     expect(listed.data?.items?.map((c) => c.chat_id)).not.toContain('oc_elsewhere');
   });

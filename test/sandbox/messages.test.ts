@@ -31,9 +31,7 @@ describe('tokens', () => {
   });
 
   it('rejects a wrong secret with HTTP 400 and the SDK call fails', async () => {
-    const e = await apiError(
-      axios.post(`${s.baseUrl}/open-apis/auth/v3/tenant_access_token/internal`, { app_id: APP_ID, app_secret: 'nope' }),
-    );
+    const e = await apiError(axios.post(`${s.baseUrl}/open-apis/auth/v3/tenant_access_token/internal`, { app_id: APP_ID, app_secret: 'nope' }));
     expect(e.status).toBe(400);
     expect(e.code).toBe(10014);
     const bad = sdkClient(s, 'nope');
@@ -170,11 +168,16 @@ describe('sending messages', () => {
       data: { receive_id: 'oc_group1', msg_type: 'text', content: textContent('root') },
     });
     const messageId = root.data?.message_id as string;
-    const r = await client.im.v1.message.reply({ path: { message_id: messageId }, data: { msg_type: 'text', content: textContent('re'), reply_in_thread: true } });
+    const r = await client.im.v1.message.reply({
+      path: { message_id: messageId },
+      data: { msg_type: 'text', content: textContent('re'), reply_in_thread: true },
+    });
     expect(r.data).toMatchObject({ root_id: messageId, parent_id: messageId, chat_id: 'oc_group1' });
     expect(r.data?.thread_id).toMatch(/^omt_/);
     const g = await client.im.v1.message.get({ path: { message_id: r.data?.message_id as string } });
     expect(g.data?.items?.[0]?.parent_id).toBe(messageId);
-    expect((await apiError(client.im.v1.message.reply({ path: { message_id: 'om_missing' }, data: { msg_type: 'text', content: textContent('x') } }))).code).toBe(230001);
+    expect(
+      (await apiError(client.im.v1.message.reply({ path: { message_id: 'om_missing' }, data: { msg_type: 'text', content: textContent('x') } }))).code,
+    ).toBe(230001);
   });
 });

@@ -82,17 +82,24 @@ describe('webhook delivery to the SDK EventDispatcher', () => {
     expect(ts).toMatch(/^\d{10}$/);
     expect(req?.headers['x-lark-signature']).toBe(signWebhook(ts, nonce, ENCRYPT_KEY, req?.body ?? ''));
     const envelope = JSON.parse(decrypt(ENCRYPT_KEY, JSON.parse(req?.body ?? '{}').encrypt));
-    expect(envelope).toMatchObject({ schema: '2.0', header: { event_type: 'im.message.receive_v1', token: VERIFICATION_TOKEN, app_id: expect.any(String), tenant_key: s.tenantKey } });
+    expect(envelope).toMatchObject({
+      schema: '2.0',
+      header: { event_type: 'im.message.receive_v1', token: VERIFICATION_TOKEN, app_id: expect.any(String), tenant_key: s.tenantKey },
+    });
     expect(envelope.header.create_time).toMatch(/^\d{13}$/);
     expect(typeof envelope.event.message.content).toBe('string');
   });
 
-  it('saving a request URL sends the console\'s check unsigned, and keeps the URL only if the challenge comes back', async () => {
+  it("saving a request URL sends the console's check unsigned, and keeps the URL only if the challenge comes back", async () => {
     s.setWebhook(null);
     await expect(s.configureWebhook(`${base}/probe`)).rejects.toThrow(/Challenge code 没有返回.*HTTP 200 \{\}/);
     const [req] = rawRequests;
     for (const h of ['x-lark-signature', 'x-lark-request-timestamp', 'x-lark-request-nonce']) expect(req?.headers[h]).toBeUndefined();
-    expect(JSON.parse(decrypt(ENCRYPT_KEY, JSON.parse(req?.body ?? '{}').encrypt))).toEqual({ challenge: expect.any(String), token: VERIFICATION_TOKEN, type: 'url_verification' });
+    expect(JSON.parse(decrypt(ENCRYPT_KEY, JSON.parse(req?.body ?? '{}').encrypt))).toEqual({
+      challenge: expect.any(String),
+      token: VERIFICATION_TOKEN,
+      type: 'url_verification',
+    });
     await expect(s.sendText(ALICE.openId, 'x')).rejects.toThrow(/nowhere to deliver/);
 
     await s.configureWebhook(`${base}/webhook/event`);
@@ -128,7 +135,10 @@ describe('webhook delivery to the SDK EventDispatcher', () => {
       data: { receive_id: ALICE.openId, msg_type: 'interactive', content: JSON.stringify(card) },
     });
     const messageId = sent.data?.message_id as string;
-    cardAnswer = async () => ({ toast: { type: 'info', content: '收到' }, card: { type: 'raw', data: { ...card, body: { elements: [{ tag: 'markdown', content: '已报名' }] } } } });
+    cardAnswer = async () => ({
+      toast: { type: 'info', content: '收到' },
+      card: { type: 'raw', data: { ...card, body: { elements: [{ tag: 'markdown', content: '已报名' }] } } },
+    });
     const ok = await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: { k: 1 } });
     expect(ok).toMatchObject({ httpStatus: 200, toast: { type: 'info', content: '收到' } });
     expect(s.messages()[0]?.content.body.elements[0].content).toBe('已报名');

@@ -13,7 +13,10 @@ describe('frame codec', () => {
       LogID: 9,
       service: 777,
       method: 1,
-      headers: [{ key: 'type', value: 'event' }, { key: 'sum', value: '1' }],
+      headers: [
+        { key: 'type', value: 'event' },
+        { key: 'sum', value: '1' },
+      ],
       payload: Buffer.from('{"a":1}'),
       LogIDNew: 'x',
     };

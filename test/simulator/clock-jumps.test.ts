@@ -20,7 +20,7 @@ describe('sandbox clock jumps', () => {
     expect(nextWeekdayAt(cst('2026-12-30T12:00:00'), TZ, 1, 9)).toEqual(cst('2027-01-04T09:00:00'));
   });
 
-  it('month end is the last day at 18:00, or next month\'s once passed', () => {
+  it("month end is the last day at 18:00, or next month's once passed", () => {
     expect(jumpTarget('month-end', cst('2026-11-11T10:00:00'), TZ)).toEqual(cst('2026-11-30T18:00:00'));
     expect(nextMonthEndAt(cst('2026-11-30T18:00:00'), TZ)).toEqual(cst('2026-12-31T18:00:00'));
     expect(nextMonthEndAt(cst('2027-01-31T20:00:00'), TZ)).toEqual(cst('2027-02-28T18:00:00'));

@@ -35,7 +35,7 @@ describe('form_value as the Feishu client sends it', () => {
     expect(missing).toEqual([]);
   });
 
-  it('names the required fields left empty (whitespace is the bot\'s to judge)', () => {
+  it("names the required fields left empty (whitespace is the bot's to judge)", () => {
     const { missing } = collectFormValue([
       { tag: 'input', name: 'a', required: true, raw: '' },
       { tag: 'input', name: 'b', required: true, raw: '   ' },

@@ -103,16 +103,31 @@ describe('on a phone, 375 px wide', { timeout: 30_000 }, () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('seed 002\'s monthly digest: one chart for the quotas, one for coverage, with short distinct labels', async () => {
+  it("seed 002's monthly digest: one chart for the quotas, one for coverage, with short distinct labels", async () => {
     const def = presetDefinition('三大一实干', { year: 2026 });
     const people = [
-      ...['校长室', '学生中心', '发展中心', '课程中心', '服务中心'].map((department, i) => ({ id: i + 1, name: `主任${i + 1}`, roles: ['leader'], department, availability: { leaves: [] } })),
+      ...['校长室', '学生中心', '发展中心', '课程中心', '服务中心'].map((department, i) => ({
+        id: i + 1,
+        name: `主任${i + 1}`,
+        roles: ['leader'],
+        department,
+        availability: { leaves: [] },
+      })),
       { id: 9, name: '刘芳', roles: ['teacher'], department: null, availability: { leaves: [] } },
     ];
-    const targets = [{ id: 1, kind: 'parent-committee', className: null }, { id: 2, kind: 'student-family', className: '一(1)班' }];
-    const visits = [{ targetId: 1, targetKind: 'parent-committee', className: null, occurredOn: '2026-11-03', mode: 'in-person', place: 'school', visitorIds: [1] }];
+    const targets = [
+      { id: 1, kind: 'parent-committee', className: null },
+      { id: 2, kind: 'student-family', className: '一(1)班' },
+    ];
+    const visits = [
+      { targetId: 1, targetKind: 'parent-committee', className: null, occurredOn: '2026-11-03', mode: 'in-person', place: 'school', visitorIds: [1] },
+    ];
     const d = campaignDigest({
-      def, kind: 'monthly', period: monthOn(def, '2026-11-15')!, asOf: '2026-12-01', targets,
+      def,
+      kind: 'monthly',
+      period: monthOn(def, '2026-11-15')!,
+      asOf: '2026-12-01',
+      targets,
       facts: { people, visits, dorms: [], claims: new Map(), claimable: 0, filed: new Set() },
       ledger: { opened: 4, closed: 3, overdue: 1, medianDaysToClose: 5 },
     });

@@ -116,7 +116,10 @@ describe('simulator endpoints', () => {
     const teacher = sim.openId('王建国');
     await post('/sim/api/say', { from: teacher, chatId: sim.standIn.p2pChatId(teacher), text: '/进度' });
     await sim.bot.settle();
-    const card = sim.standIn.messagesTo(teacher).filter((m) => m.msgType === 'interactive').at(-1)!;
+    const card = sim.standIn
+      .messagesTo(teacher)
+      .filter((m) => m.msgType === 'interactive')
+      .at(-1)!;
     // Which button does not matter: the client refuses the click before anything reaches the bot.
     const value = { action: 'progress.open' };
     const sentAt = sim.clock.now().getTime();
@@ -132,7 +135,11 @@ describe('simulator endpoints', () => {
     const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
     // A teacher's photo, sent from the page: shown in the chat bubble.
-    const sent = await post('/sim/api/image', { from: sim.openId('王建国'), chatId: sim.standIn.p2pChatId(sim.openId('王建国')), base64: png.toString('base64') });
+    const sent = await post('/sim/api/image', {
+      from: sim.openId('王建国'),
+      chatId: sim.standIn.p2pChatId(sim.openId('王建国')),
+      base64: png.toString('base64'),
+    });
     expect(sent.status).toBe(200);
     const photo = await resource((await sent.json()).imageKey);
     expect(photo.status).toBe(200);
@@ -142,7 +149,12 @@ describe('simulator endpoints', () => {
     expect(Buffer.from(await photo.arrayBuffer())).toEqual(png);
 
     // An image the bot uploads ("上传图片"), as a card's img element names it by img_key.
-    const client = new lark.Client({ appId: sim.credentials.appId, appSecret: sim.credentials.appSecret, domain: sim.standIn.baseUrl, loggerLevel: lark.LoggerLevel.error });
+    const client = new lark.Client({
+      appId: sim.credentials.appId,
+      appSecret: sim.credentials.appSecret,
+      domain: sim.standIn.baseUrl,
+      loggerLevel: lark.LoggerLevel.error,
+    });
     const uploaded = await client.im.v1.image.create({ data: { image_type: 'message', image: png } });
     const image = await resource(uploaded!.image_key!);
     expect(image.status).toBe(200);
@@ -153,7 +165,8 @@ describe('simulator endpoints', () => {
     const admin = sim.openId('陈立华');
     const said = await post('/sim/api/say', { from: admin, chatId: sim.standIn.p2pChatId(admin), text: '/导出' });
     expect(said.status).toBe(200);
-    const files = async () => ((await (await fetch(`${sim.url}/sim/api/messages?chat_id=${sim.standIn.p2pChatId(admin)}`)).json()) as any[]).filter((m) => m.msgType === 'file');
+    const files = async () =>
+      ((await (await fetch(`${sim.url}/sim/api/messages?chat_id=${sim.standIn.p2pChatId(admin)}`)).json()) as any[]).filter((m) => m.msgType === 'file');
     await waitFor(async () => (await files()).length > 0, 'the export workbook', 60_000);
     // The page gets the name the file was uploaded under, to show in the file bubble.
     const { file_key: fileKey, file_name: fileName } = (await files())[0].content as { file_key: string; file_name: string };

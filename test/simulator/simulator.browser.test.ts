@@ -16,10 +16,7 @@ import { zoneReportRows } from '../helpers/zone-reports.js';
  */
 
 /** A 16×16 picture, as a teacher's photo or an image the bot uploads. */
-const PNG_16 = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAHElEQVR4nGP8z8DwnwEPYBpVMKpgVMGoAuoqAACN9AIfnVeW6wAAAABJRU5ErkJggg==',
-  'base64',
-);
+const PNG_16 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAHElEQVR4nGP8z8DwnwEPYBpVMKpgVMGoAuoqAACN9AIfnVeW6wAAAABJRU5ErkJggg==', 'base64');
 
 let sim: SimulatorHarness;
 let browser: Browser;
@@ -131,7 +128,9 @@ describe('the browser chat simulator', { timeout: 30_000 }, () => {
     await group().locator('.msg-bot .bubble', { hasText: '已截止：已提交 1/4' }).waitFor();
     await group().locator('.msg-bot .bubble', { hasText: '李秀英、张伟、陈立华' }).waitFor();
 
-    const digest = group().locator('.msg-bot[data-msg-type="interactive"]', { has: page.locator('.fs-chart') }).last();
+    const digest = group()
+      .locator('.msg-bot[data-msg-type="interactive"]', { has: page.locator('.fs-chart') })
+      .last();
     await poll(() => textOf(digest.locator('.fs-header-title'))).toContain('党支部周报');
     const chart = digest.locator('.fs-chart');
     await poll(() => attr(chart, 'data-rendered'), 15_000).toBe('1');
@@ -202,7 +201,12 @@ describe('the card renderer', { timeout: 30_000 }, () => {
     await p.goto(`${sim.url}/?as=王建国`);
     await p.waitForSelector('body[data-ready="1"]', { state: 'attached' });
     // An image the bot uploaded ("上传图片"), which a card's img element names by its img_key.
-    const client = new lark.Client({ appId: sim.credentials.appId, appSecret: sim.credentials.appSecret, domain: sim.standIn.baseUrl, loggerLevel: lark.LoggerLevel.error });
+    const client = new lark.Client({
+      appId: sim.credentials.appId,
+      appSecret: sim.credentials.appSecret,
+      domain: sim.standIn.baseUrl,
+      loggerLevel: lark.LoggerLevel.error,
+    });
     const uploaded = await client.im.v1.image.create({ data: { image_type: 'message', image: PNG_16 } });
     // Render the fixture with the page's own renderer; callbacks are recorded instead of sent.
     await p.evaluate(`(async (card) => {

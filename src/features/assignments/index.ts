@@ -52,21 +52,39 @@ export const reassignFeature = defineFeature({ name: 'reassign', at: import.meta
   function subject(c: ActiveCampaign, kind: SubjectType, text: string): { id: number; label: string; role?: Role } {
     const { def } = c;
     if (kind === 'zone') {
-      const z = deps.db.select().from(zones).where(and(eq(zones.campaignId, def.id), eq(zones.name, text))).get();
+      const z = deps.db
+        .select()
+        .from(zones)
+        .where(and(eq(zones.campaignId, def.id), eq(zones.name, text)))
+        .get();
       if (!z) throw new UserFacingError(`没有名为“${text}”的责任区。`);
       return { id: z.id, label: `责任区「${z.name}」`, role: 'cadre' };
     }
     if (kind === 'dorm') {
       const b = def.dorms.buildings.find((x) => foldLabel(text).startsWith(foldLabel(x.name)));
       const room = b ? text.slice(b.name.length).replace(/^[-/\s]+|室$/g, '') : '';
-      const d = b && deps.db.select().from(dorms).where(and(eq(dorms.campaignId, def.id), eq(dorms.building, b.name), eq(dorms.room, room))).get();
+      const d =
+        b &&
+        deps.db
+          .select()
+          .from(dorms)
+          .where(and(eq(dorms.campaignId, def.id), eq(dorms.building, b.name), eq(dorms.room, room)))
+          .get();
       if (!d) throw new UserFacingError(`没有宿舍“${text}”。请写成楼栋加房号，如 ${def.dorms.buildings[0]?.name ?? '7号楼'}301。`);
       return { id: d.id, label: `宿舍 ${d.building}${d.room}`, role: def.claiming.role };
     }
     const m = /^(.+?)[（(](.+)[)）]$/.exec(text);
     const list = m
-      ? deps.db.select().from(targets).where(and(eq(targets.campaignId, def.id), eq(targets.naturalKey, studentKey(m[2]!.trim(), m[1]!.trim())))).all()
-      : deps.db.select().from(targets).where(and(eq(targets.campaignId, def.id), eq(targets.name, text))).all();
+      ? deps.db
+          .select()
+          .from(targets)
+          .where(and(eq(targets.campaignId, def.id), eq(targets.naturalKey, studentKey(m[2]!.trim(), m[1]!.trim()))))
+          .all()
+      : deps.db
+          .select()
+          .from(targets)
+          .where(and(eq(targets.campaignId, def.id), eq(targets.name, text)))
+          .all();
     if (!list.length) throw new UserFacingError(`走访对象中没有“${text}”。学生请写成 姓名（班级）。`);
     if (list.length > 1) throw new UserFacingError(`有 ${list.length} 位“${text}”，请写成 姓名（班级）。`);
     const t = list[0]!;
@@ -85,7 +103,10 @@ export const reassignFeature = defineFeature({ name: 'reassign', at: import.meta
         { tag: 'markdown', content: title!.text },
         ...rest.map((l) =>
           l.list
-            ? listRow(`${l.text}；${l.list.label} **${l.list.names.length}** ${l.list.unit}`, callbackButton('查看', { action: 'roster.list', key: l.list.key, offset: 0 }))
+            ? listRow(
+                `${l.text}；${l.list.label} **${l.list.names.length}** ${l.list.unit}`,
+                callbackButton('查看', { action: 'roster.list', key: l.list.key, offset: 0 }),
+              )
             : { tag: 'markdown', content: l.text },
         ),
       ],
@@ -97,7 +118,12 @@ export const reassignFeature = defineFeature({ name: 'reassign', at: import.meta
     const line = (await rosterStatusLines(deps.db, def)).find((l) => l.list?.key === key);
     const back = callbackButton('返回名单概况 Back', { action: 'roster.status' });
     if (!line?.list) {
-      return renderCard('list', { title: '名单与分配情况', subtitle: `${def.name} / Roster status`, headerColor: 'green', sections: [{ tag: 'markdown', content: '这一项已经没有需要处理的了。' }, back] });
+      return renderCard('list', {
+        title: '名单与分配情况',
+        subtitle: `${def.name} / Roster status`,
+        headerColor: 'green',
+        sections: [{ tag: 'markdown', content: '这一项已经没有需要处理的了。' }, back],
+      });
     }
     const { label, unit, names } = line.list;
     return pageOf(names, offset, {
@@ -128,8 +154,11 @@ export const reassignFeature = defineFeature({ name: 'reassign', at: import.meta
       },
     });
     router.action('roster.status', z.object({}), { adminOnly: true, needs: 'campaign' }, async ({ campaign }) => withCard({}, await statusCard(campaign)));
-    router.action('roster.list', z.object({ key: z.string().max(100), offset: z.number().int().min(0) }), { adminOnly: true, needs: 'campaign' }, async ({ value, campaign }) =>
-      withCard({}, await listCard(campaign, value.key, value.offset)),
+    router.action(
+      'roster.list',
+      z.object({ key: z.string().max(100), offset: z.number().int().min(0) }),
+      { adminOnly: true, needs: 'campaign' },
+      async ({ value, campaign }) => withCard({}, await listCard(campaign, value.key, value.offset)),
     );
 
     router.command({
@@ -163,16 +192,31 @@ export const reassignFeature = defineFeature({ name: 'reassign', at: import.meta
 
         const key = `reassign:${kind}:${s.id}:${now.getTime()}`;
         await deps.send([
-          { dedupeKey: `${key}:to`, to: { openId: to.openId! }, purpose: 'reassign.notice', text: `${person.name} 已安排你负责${s.label}（${reason}）。输入 /进度 查看你的任务。` },
+          {
+            dedupeKey: `${key}:to`,
+            to: { openId: to.openId! },
+            purpose: 'reassign.notice',
+            text: `${person.name} 已安排你负责${s.label}（${reason}）。输入 /进度 查看你的任务。`,
+          },
           ...(from?.openId
-            ? [{ dedupeKey: `${key}:from`, to: { openId: from.openId }, purpose: 'reassign.notice', text: `${s.label}已改由 ${to.name} 负责（${reason}）。谢谢你之前的付出！` }]
+            ? [
+                {
+                  dedupeKey: `${key}:from`,
+                  to: { openId: from.openId },
+                  purpose: 'reassign.notice',
+                  text: `${s.label}已改由 ${to.name} 负责（${reason}）。谢谢你之前的付出！`,
+                },
+              ]
             : []),
         ]);
         const past = (await history.history(kind, s.id)).slice(-5);
         const lines = past.map(
-          (a) => `- ${a.personName}：${formatLocal(a.startedAt, c.def.timezone, 'MM-DD')} 起${a.endedAt ? `，${formatLocal(a.endedAt, c.def.timezone, 'MM-DD')} 止（${a.endReason ?? ''}）` : '（当前）'}`,
+          (a) =>
+            `- ${a.personName}：${formatLocal(a.startedAt, c.def.timezone, 'MM-DD')} 起${a.endedAt ? `，${formatLocal(a.endedAt, c.def.timezone, 'MM-DD')} 止（${a.endReason ?? ''}）` : '（当前）'}`,
         );
-        await reply({ text: `已改派：${s.label}${from ? ` 从 ${from.name} 改派给 ${to.name}` : ` 交给 ${to.name}`}（${reason}），${from?.openId ? '双方' : to.name}已收到通知。\n${KIND_LABEL[kind]}负责记录：\n${lines.join('\n')}` });
+        await reply({
+          text: `已改派：${s.label}${from ? ` 从 ${from.name} 改派给 ${to.name}` : ` 交给 ${to.name}`}（${reason}），${from?.openId ? '双方' : to.name}已收到通知。\n${KIND_LABEL[kind]}负责记录：\n${lines.join('\n')}`,
+        });
       },
     });
   }

@@ -40,7 +40,8 @@ export const calendarFeature = defineFeature({ name: 'calendar', at: import.meta
           `${year} 年的节假日与调休还没有数据（${list}），这些月份的提醒和工作日只按周末计算。国务院公布安排后，请在服务器上运行 zoufang calendar load <文件.json> 载入。\n` +
           `No holiday data for ${year} yet (${list}): reminders there follow weekends only. Once the arrangement is published, load it with \`zoufang calendar load <file.json>\`.`;
         // Once per missing year and admin: the daily run and every restart's catch-up do not repeat it.
-        for (const a of admins) messages.push({ dedupeKey: `calendar.uncovered:${year}:a${a.id}`, to: { openId: a.openId! }, purpose: 'calendar.uncovered', text });
+        for (const a of admins)
+          messages.push({ dedupeKey: `calendar.uncovered:${year}:a${a.id}`, to: { openId: a.openId! }, purpose: 'calendar.uncovered', text });
       }
       return { queued: await deps.send(messages), detail: [...byYear.keys()].join(',') };
     },

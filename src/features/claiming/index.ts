@@ -81,7 +81,8 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
     // Where the held list stands, kept by every button so an answer shows the same part of it.
     const heldPage = pageAt(held.length, filter.heldOffset, HELD_PAGE);
     const ref = { campaignId: def.id, category: filter.category, className: filter.className, heldOffset: heldPage.from };
-    const card = (sections: object[]) => renderCard('claim-list', { held: held.length, quota, campaignName: def.name, headerColor: full ? 'green' : 'blue', sections });
+    const card = (sections: object[]) =>
+      renderCard('claim-list', { held: held.length, quota, campaignName: def.name, headerColor: full ? 'green' : 'blue', sections });
     const sections: object[] = [
       {
         tag: 'markdown',
@@ -90,9 +91,16 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
     ];
     if (held.length) {
       sections.push({ tag: 'markdown', content: '**我已认领 / Mine**' });
-      held.slice(heldPage.from, heldPage.to).forEach((t, i) =>
-        sections.push(listRow(`${heldPage.from + i + 1}. ${heldLine(def, t)}`, callbackButton('退回', { action: 'claim.release', ...ref, targetId: t.id, offset: filter.offset }))),
-      );
+      held
+        .slice(heldPage.from, heldPage.to)
+        .forEach((t, i) =>
+          sections.push(
+            listRow(
+              `${heldPage.from + i + 1}. ${heldLine(def, t)}`,
+              callbackButton('退回', { action: 'claim.release', ...ref, targetId: t.id, offset: filter.offset }),
+            ),
+          ),
+        );
       sections.push(...pageNav(heldPage, (o) => ({ action: 'claim.page', ...ref, heldOffset: o, offset: filter.offset }), '位'));
       sections.push({ tag: 'hr' });
     }
@@ -100,16 +108,27 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
     const filterText = filter.category ? categoryName(def, filter.category) : filter.className;
     if (full) sections.push({ tag: 'markdown', content: `✅ 你已认领满 ${quota} 位，请在活动期间完成走访。` });
     else if (!groups.length) {
-      sections.push({ tag: 'markdown', content: filterText ? `“${filterText}”下暂无可认领的对象。输入 /认领 查看全部。` : '目前没有可认领的对象，党支部登记后会通知大家。' });
+      sections.push({
+        tag: 'markdown',
+        content: filterText ? `“${filterText}”下暂无可认领的对象。输入 /认领 查看全部。` : '目前没有可认领的对象，党支部登记后会通知大家。',
+      });
     } else {
-      sections.push({ tag: 'markdown', content: `**可认领 / Available**（${filterText ? `${filterText}，` : ''}共 ${available} 位，还可认领 ${quota - held.length} 位）` });
+      sections.push({
+        tag: 'markdown',
+        content: `**可认领 / Available**（${filterText ? `${filterText}，` : ''}共 ${available} 位，还可认领 ${quota - held.length} 位）`,
+      });
       return pageOf(groups, filter.offset, {
         perPage: PAGE,
         render: (page, at) =>
           card([
             ...sections,
             // Numbered across pages, so "第 12 组" is the same row for everyone talking about the list.
-            ...page.map((g, i) => listRow(`${at.from + i + 1}. ${groupLine(def, g)}`, callbackButton('认领', { action: 'claim.take', ...ref, targetId: g.firstId, offset: at.from }, 'primary'))),
+            ...page.map((g, i) =>
+              listRow(
+                `${at.from + i + 1}. ${groupLine(def, g)}`,
+                callbackButton('认领', { action: 'claim.take', ...ref, targetId: g.firstId, offset: at.from }, 'primary'),
+              ),
+            ),
             ...pageNav(at, (o) => ({ action: 'claim.page', ...ref, offset: o }), '组'),
             { tag: 'markdown', content: `<font color='grey'>按类别或班级筛选：/认领 ${def.targetCategories[0]?.name ?? '类别'}　或　/认领 班级名称</font>` },
             // Claiming runs for weeks; the list outlives its buttons.
@@ -144,7 +163,10 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
       className: typed.class_name ?? '',
       name: typed.name ?? '',
       subKind: typed.sub_kind ?? '',
-      subKindHint: def.targetCategories.map((c) => `${c.name}：${c.subKinds.slice(0, 3).join('、')}…`).join('；').slice(0, 100),
+      subKindHint: def.targetCategories
+        .map((c) => `${c.name}：${c.subKinds.slice(0, 3).join('、')}…`)
+        .join('；')
+        .slice(0, 100),
       parentName: typed.parent_name ?? '',
       phone: typed.phone ?? '',
       address: typed.address ?? '',
@@ -216,7 +238,11 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
       } else if (outcome.kind === 'mine') {
         answer = toast('info', '这位对象已在你的名单中。', 'Already yours.');
       } else if (outcome.kind === 'quota') {
-        answer = toast('warning', `你已认领 ${outcome.held} 位，达到每人 ${c.def.claiming.quota} 位的上限。`, `You have reached the quota of ${c.def.claiming.quota}.`);
+        answer = toast(
+          'warning',
+          `你已认领 ${outcome.held} 位，达到每人 ${c.def.claiming.quota} 位的上限。`,
+          `You have reached the quota of ${c.def.claiming.quota}.`,
+        );
       } else answer = toast('warning', '这位对象已不在可认领名单中，列表已刷新。', 'No longer available; the list is refreshed.');
       return withCard(answer, card);
     });
@@ -248,7 +274,18 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
       const typed: Typed = Object.fromEntries(NOMINATION_FIELDS.map((f) => [f, typeof form[f] === 'string' ? (form[f] as string).slice(0, 500) : '']));
       // The same rules as a spreadsheet row, so chat and import never disagree.
       const sheet = sheetFromValues('targets', [
-        { kind: typed.kind ?? '', category: typed.category ?? '', className: typed.class_name ?? '', name: typed.name ?? '', subKind: typed.sub_kind ?? '', parentName: typed.parent_name ?? '', phone: typed.phone ?? '', address: typed.address ?? '', enterprise: typed.enterprise ?? '', reason: typed.reason ?? '' },
+        {
+          kind: typed.kind ?? '',
+          category: typed.category ?? '',
+          className: typed.class_name ?? '',
+          name: typed.name ?? '',
+          subKind: typed.sub_kind ?? '',
+          parentName: typed.parent_name ?? '',
+          phone: typed.phone ?? '',
+          address: typed.address ?? '',
+          enterprise: typed.enterprise ?? '',
+          reason: typed.reason ?? '',
+        },
       ]);
       const checked = validateRoster([sheet], def, await storedRoster(deps.db, def.id));
       const problems = checked.problems.map((p) => `「${p.header ?? ''}」${p.reason.split(' / ')[0]}`);
@@ -267,7 +304,12 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
       deps.log.info({ campaignId: def.id, targetId: target.id, nominatorId: person.id }, 'target nominated');
       const admins = (await deps.people.admins()).filter((a) => a.openId);
       await deps.send(
-        admins.map((a) => ({ dedupeKey: `nomination:${target.id}:review:${a.id}`, to: { openId: a.openId! }, purpose: 'nomination.review', card: reviewCard(def, target, person.name, 'pending') })),
+        admins.map((a) => ({
+          dedupeKey: `nomination:${target.id}:review:${a.id}`,
+          to: { openId: a.openId! },
+          purpose: 'nomination.review',
+          card: reviewCard(def, target, person.name, 'pending'),
+        })),
       );
       return withCard(
         toast('success', '已提交，等待党支部确认。', 'Submitted for confirmation.'),
@@ -276,7 +318,12 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
           state: '已提交',
           campaignName: def.name,
           headerColor: 'green',
-          sections: [{ tag: 'markdown', content: `已推荐 **${target.name}**（${target.className ?? ''} · ${categoryName(def, target.category)}），提交于 ${formatLocal(now, def.timezone)}，党支部确认后即可认领。` }],
+          sections: [
+            {
+              tag: 'markdown',
+              content: `已推荐 **${target.name}**（${target.className ?? ''} · ${categoryName(def, target.category)}），提交于 ${formatLocal(now, def.timezone)}，党支部确认后即可认领。`,
+            },
+          ],
         }),
       );
     });
@@ -302,7 +349,10 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
               dedupeKey: `nomination:${current.id}:decided`,
               to: { openId: nominator.openId },
               purpose: 'nomination.decided',
-              text: decision === 'confirm' ? `你推荐的走访对象 ${what} 已由党支部确认登记，党员教师现在可以认领。` : `你推荐的走访对象 ${what} 被退回，如有疑问请联系 ${person.name}。`,
+              text:
+                decision === 'confirm'
+                  ? `你推荐的走访对象 ${what} 已由党支部确认登记，党员教师现在可以认领。`
+                  : `你推荐的走访对象 ${what} 被退回，如有疑问请联系 ${person.name}。`,
             });
           }
           return withCard(toast('success', decision === 'confirm' ? '已确认登记，可供认领。' : '已退回并通知推荐人。'), card);

@@ -67,7 +67,9 @@ export class ClaimRepo {
       .select({ target: targets })
       .from(assignments)
       .innerJoin(targets, eq(targets.id, assignments.subjectId))
-      .where(and(eq(assignments.campaignId, campaignId), eq(assignments.subjectType, 'target'), eq(assignments.personId, personId), isNull(assignments.endedAt)))
+      .where(
+        and(eq(assignments.campaignId, campaignId), eq(assignments.subjectType, 'target'), eq(assignments.personId, personId), isNull(assignments.endedAt)),
+      )
       .orderBy(asc(assignments.startedAt), asc(assignments.id))
       .all()
       .map((r) => r.target);
@@ -86,7 +88,11 @@ export class ClaimRepo {
     try {
       return this.db.transaction(
         (tx): ClaimOutcome => {
-          const target = tx.select().from(targets).where(and(eq(targets.id, targetId), eq(targets.campaignId, campaignId))).get();
+          const target = tx
+            .select()
+            .from(targets)
+            .where(and(eq(targets.id, targetId), eq(targets.campaignId, campaignId)))
+            .get();
           if (target?.status !== 'open') return { kind: 'unavailable' };
           const holder = currentHolders(tx, 'target', targetId)[0];
           if (holder?.personId === personId) return { kind: 'mine' };
@@ -97,7 +103,14 @@ export class ClaimRepo {
           const held = tx
             .select({ n: count() })
             .from(assignments)
-            .where(and(eq(assignments.campaignId, campaignId), eq(assignments.subjectType, 'target'), eq(assignments.personId, personId), isNull(assignments.endedAt)))
+            .where(
+              and(
+                eq(assignments.campaignId, campaignId),
+                eq(assignments.subjectType, 'target'),
+                eq(assignments.personId, personId),
+                isNull(assignments.endedAt),
+              ),
+            )
             .get()!.n;
           if (held >= quota) return { kind: 'quota', held };
           tx.insert(assignments).values({ campaignId, subjectType: 'target', subjectId: targetId, personId, via: 'claim', startedAt: at }).run();

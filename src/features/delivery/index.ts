@@ -67,13 +67,18 @@ export function deliveryNotices(deps: DeliveryNoticeDeps): (problems: Undelivera
       const rows = problems.filter((p) => p.reason === reason).map((p) => p.row);
       if (!rows.length) continue;
       const ids = rows.map((r) => r.id).join(',');
-      deps.log.warn({ reason, outboxIds: rows.map((r) => r.id), purposes: rows.map((r) => r.purpose), admins: admins.length }, 'outbox: messages not delivered, admins told');
+      deps.log.warn(
+        { reason, outboxIds: rows.map((r) => r.id), purposes: rows.map((r) => r.purpose), admins: admins.length },
+        'outbox: messages not delivered, admins told',
+      );
       if (!admins.length) {
         deps.log.error({ reason, outboxIds: rows.map((r) => r.id) }, 'outbox: no admin with a Feishu account to tell about undelivered messages');
         continue;
       }
       const text = await texts[reason](rows);
-      await deps.send(admins.map((a) => ({ dedupeKey: `${UNDELIVERABLE_NOTICE}:${reason}:${ids}:${a.id}`, to: { openId: a.openId! }, purpose: UNDELIVERABLE_NOTICE, text })));
+      await deps.send(
+        admins.map((a) => ({ dedupeKey: `${UNDELIVERABLE_NOTICE}:${reason}:${ids}:${a.id}`, to: { openId: a.openId! }, purpose: UNDELIVERABLE_NOTICE, text })),
+      );
     }
   };
 }

@@ -2,11 +2,31 @@ import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
 import type { Routes } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { outbox, records } from '../../db/schema.js';
-import { BEHIND_NAMES_SHOWN, behindInGroup, campaignDigest, periodWord, shortLabels, zoneReportDigest, type CampaignDigest, type DigestKind } from '../../domain/digest.js';
+import {
+  BEHIND_NAMES_SHOWN,
+  behindInGroup,
+  campaignDigest,
+  periodWord,
+  shortLabels,
+  zoneReportDigest,
+  type CampaignDigest,
+  type DigestKind,
+} from '../../domain/digest.js';
 import { inSessionDuring } from '../../domain/calendar.js';
 import { ledgerDigestCounts } from '../../domain/ledger.js';
 import { ONCE_TASK_NAMES } from '../../domain/obligations.js';
-import { addDays, happenedIn, minDate, mondayOf, monthsOf, nearestWorkingDay, phasePeriods, weekAnchor, weeksCountingIn, type Period } from '../../domain/periods.js';
+import {
+  addDays,
+  happenedIn,
+  minDate,
+  mondayOf,
+  monthsOf,
+  nearestWorkingDay,
+  phasePeriods,
+  weekAnchor,
+  weeksCountingIn,
+  type Period,
+} from '../../domain/periods.js';
 import { mayNudge, type OnceTask } from '../../domain/reminders.js';
 import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks, type ReportWeek } from '../../domain/weeks.js';
@@ -66,7 +86,10 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
             and(
               eq(records.campaignId, c.row.id),
               eq(records.form, 'dorm-check'),
-              inArray(records.periodKey, mondays.map((m) => `wk-${m}`)),
+              inArray(
+                records.periodKey,
+                mondays.map((m) => `wk-${m}`),
+              ),
               lte(records.occurredOn, asOf),
               lte(records.submittedAt, cutoff),
             ),
@@ -85,7 +108,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     if (!last) return undefined;
     const zones = await zoneReports.zonesOf(c.row.id);
     const reports = (await zoneReports.reportsFor(zones.map((z) => z.zone.id))).filter((r) => r.submittedAt <= cutoff);
-    const d = zoneReportDigest(weeks, last, zones.map((z) => ({ zoneId: z.zone.id, ownerName: z.owner?.name ?? null })), reports);
+    const d = zoneReportDigest(
+      weeks,
+      last,
+      zones.map((z) => ({ zoneId: z.zone.id, ownerName: z.owner?.name ?? null })),
+      reports,
+    );
     const history = d.history.filter((h) => inPeriod.some((w) => w.weekNo === h.weekNo));
     return { ...d, history };
   }
@@ -124,7 +152,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const from = localMidnight(period.start, def.timezone).toDate();
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();
     const digest = campaignDigest({
-      def, kind, period, asOf, facts: f, targets: await facts.targets(c.row.id),
+      def,
+      kind,
+      period,
+      asOf,
+      facts: f,
+      targets: await facts.targets(c.row.id),
       dormChecks: dormChecks(c, period, asOf, cutoff, f.dorms.length),
       ledger: def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone) : undefined,
       reminded: await remindedBy(c, period, cutoff),
@@ -147,7 +180,13 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     // A week wholly in the vacation between terms has no pace to report.
     if (week && inSessionDuring(def, { start: week.firstDay, end: week.lastDay })) {
       const label = localLabel(week, def.timezone);
-      out.push({ kind: 'weekly', period: { key: `w${week.weekNo}`, label, start: week.firstDay, end: week.lastDay }, label, key: `w${week.weekNo}`, cutoff: weeklyAt(week) });
+      out.push({
+        kind: 'weekly',
+        period: { key: `w${week.weekNo}`, label, start: week.firstDay, end: week.lastDay },
+        label,
+        key: `w${week.weekNo}`,
+        cutoff: weeklyAt(week),
+      });
     }
     // A month's or phase's digest goes out on the first working day after it, at the weekly digest's time.
     const after = (p: Period) => {
@@ -158,7 +197,14 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const month = latest(monthsOf(def));
     if (month) out.push({ kind: 'monthly', period: month, label: `${dayjs(month.start).format('YYYY年M月')}`, key: month.key, cutoff: after(month) });
     const phase = latest(phasePeriods(def));
-    if (phase) out.push({ kind: 'phase', period: phase, label: `「${phase.label}」阶段（${dayjs(phase.start).format('M/D')}–${dayjs(phase.end).format('M/D')}）`, key: phase.key, cutoff: after(phase) });
+    if (phase)
+      out.push({
+        kind: 'phase',
+        period: phase,
+        label: `「${phase.label}」阶段（${dayjs(phase.start).format('M/D')}–${dayjs(phase.end).format('M/D')}）`,
+        key: phase.key,
+        cutoff: after(phase),
+      });
     return out;
   }
 
@@ -304,25 +350,37 @@ export function digestCard(
       d.kind === 'weekly'
         ? [
             `已提交 **${zone.week.onTime + zone.week.late}/${zone.total}**（按时 ${zone.week.onTime}，补交 ${zone.week.late}）`,
-            zone.week.missing ? `未提交 ${zone.week.missing} 人${names && zone.week.missing <= BEHIND_NAMES_SHOWN ? `：${zone.missingOwners.map(shortName).join('、')}` : ''}` : '全部已提交 👍',
+            zone.week.missing
+              ? `未提交 ${zone.week.missing} 人${names && zone.week.missing <= BEHIND_NAMES_SHOWN ? `：${zone.missingOwners.map(shortName).join('、')}` : ''}`
+              : '全部已提交 👍',
           ]
         : [`${zone.history.length} 周共应交 ${onTime + late + missing} 份，按时 ${onTime}，补交 ${late}，未交 ${missing}`];
-    sections.push({ title: `环境责任区报表 · ${d.kind === 'weekly' ? `${zone.week.onTime + zone.week.late}/${zone.total}` : `${zoneFiled}/${onTime + late + missing}`}`, lines });
+    sections.push({
+      title: `环境责任区报表 · ${d.kind === 'weekly' ? `${zone.week.onTime + zone.week.late}/${zone.total}` : `${zoneFiled}/${onTime + late + missing}`}`,
+      lines,
+    });
     quotaBars.push({ item: '责任区报表', percent: pct(zoneFiled, onTime + late + missing) });
   }
   if (d.dormChecks) {
-    sections.push({ title: `宿舍关爱检查 · ${d.dormChecks.checked}/${d.dormChecks.expected}`, lines: [`${period}已检查 **${d.dormChecks.checked}/${d.dormChecks.expected}** 间次`] });
+    sections.push({
+      title: `宿舍关爱检查 · ${d.dormChecks.checked}/${d.dormChecks.expected}`,
+      lines: [`${period}已检查 **${d.dormChecks.checked}/${d.dormChecks.expected}** 间次`],
+    });
     quotaBars.push({ item: '宿舍检查', percent: pct(d.dormChecks.checked, d.dormChecks.expected) });
   }
   const visitLines = def.tasks.visits.enabled ? [`${period}共 **${d.visits}** 次，${d.visitors} 位老师参与`] : [];
   if (d.claimed) {
-    visitLines.push(`- 认领对象：已走访 **${d.claimed.visited}/${d.claimed.required}** 位（${pct(d.claimed.visited, d.claimed.required)}%），${d.claimed.people} 位党员教师中进度落后 ${d.claimed.behind} 人`);
+    visitLines.push(
+      `- 认领对象：已走访 **${d.claimed.visited}/${d.claimed.required}** 位（${pct(d.claimed.visited, d.claimed.required)}%），${d.claimed.people} 位党员教师中进度落后 ${d.claimed.behind} 人`,
+    );
     quotaBars.push({ item: '认领走访', percent: pct(d.claimed.visited, d.claimed.required) });
   }
   for (const q of shape?.phaseSummary ? [] : d.quotas) {
     const per = q.period === 'month' ? '每月' : q.period === 'week' ? '每周' : '每学期';
     const counted = q.people - q.excused;
-    visitLines.push(`- ${q.name}（每人${per}至少走访 ${q.min} 位）：${period} ${q.visits} 次；当期已达标 ${q.met}/${counted} 人，落后 ${q.behind} 人${q.excused ? `，请假 ${q.excused} 人` : ''}`);
+    visitLines.push(
+      `- ${q.name}（每人${per}至少走访 ${q.min} 位）：${period} ${q.visits} 次；当期已达标 ${q.met}/${counted} 人，落后 ${q.behind} 人${q.excused ? `，请假 ${q.excused} 人` : ''}`,
+    );
     quotaBars.push({ item: q.short, percent: pct(q.met, counted) });
   }
   if (visitLines.length) sections.push({ title: `走访 · ${period} ${d.visits} 次`, lines: visitLines });
@@ -333,7 +391,12 @@ export function digestCard(
       lines: [
         ...d.coverage.map((cv) => `- ${coverageLine(cv)}`),
         ...(below.length
-          ? [`- 上门家访不足 ${below[0]!.min} 位的班级（${below.length} 个）：${below.slice(0, CLASSES_SHOWN).map((c) => `${oneLine(c.className, CLASS_SHOWN)} ${c.inPerson} 位`).join('、')}${below.length > CLASSES_SHOWN ? ' 等' : ''}`]
+          ? [
+              `- 上门家访不足 ${below[0]!.min} 位的班级（${below.length} 个）：${below
+                .slice(0, CLASSES_SHOWN)
+                .map((c) => `${oneLine(c.className, CLASS_SHOWN)} ${c.inPerson} 位`)
+                .join('、')}${below.length > CLASSES_SHOWN ? ' 等' : ''}`,
+            ]
           : []),
       ],
     });
@@ -341,14 +404,19 @@ export function digestCard(
   }
   const once = d.once.filter((o) => o.total);
   if (once.length) {
-    sections.push({ title: '期末上交材料', lines: once.map((o) => `- ${ONCE_TASK_NAMES[o.task]}：已交 ${o.done}/${o.total}${o.overdue ? `，逾期 ${o.overdue}` : ''}`) });
+    sections.push({
+      title: '期末上交材料',
+      lines: once.map((o) => `- ${ONCE_TASK_NAMES[o.task]}：已交 ${o.done}/${o.total}${o.overdue ? `，逾期 ${o.overdue}` : ''}`),
+    });
     for (const o of once) quotaBars.push({ item: ONCE_TASK_SHORT[o.task], percent: pct(o.done, o.total) });
   }
   const l = d.ledger;
   if (l) {
     sections.push({
       title: `走访台账 · 逾期 ${l.overdue} 项`,
-      lines: [`${period}新增 ${l.opened} 项，销号 ${l.closed} 项，目前逾期 ${l.overdue} 项${l.medianDaysToClose === null ? '' : `，销号用时中位数 ${l.medianDaysToClose} 天`}`],
+      lines: [
+        `${period}新增 ${l.opened} 项，销号 ${l.closed} 项，目前逾期 ${l.overdue} 项${l.medianDaysToClose === null ? '' : `，销号用时中位数 ${l.medianDaysToClose} 天`}`,
+      ],
     });
   }
   sections.push(...extra);
@@ -381,7 +449,9 @@ export function digestCard(
     ...(d.highlights.length ? [`🌟 ${period}走访最多：${d.highlights.map((h) => `${shortName(h.name)} ${h.visits} 次`).join('、')}`] : []),
     // Praise names a short list too; a district's hundreds are a count.
     ...(zone?.perfectOwners.length
-      ? [`🌟 每周按时提交报表：${zone.perfectOwners.length <= BEHIND_NAMES_SHOWN ? zone.perfectOwners.map(shortName).join('、') : `${zone.perfectOwners.length} 人`}`]
+      ? [
+          `🌟 每周按时提交报表：${zone.perfectOwners.length <= BEHIND_NAMES_SHOWN ? zone.perfectOwners.map(shortName).join('、') : `${zone.perfectOwners.length} 人`}`,
+        ]
       : []),
   ];
   const filed = zone ? zone.week.onTime + zone.week.late : 0;
@@ -389,7 +459,7 @@ export function digestCard(
     summary: `${KIND_TITLES[d.kind]} ${label}${zone && d.kind === 'weekly' ? `：报表已提交 ${filed}/${zone.total}` : `：走访 ${d.visits} 次`}`,
     title: `${KIND_TITLES[d.kind]} · ${label}`,
     subtitle: `${oneLine(def.name, CAMPAIGN_NAME_SHOWN)} / ${d.kind === 'weekly' ? 'Weekly' : d.kind === 'monthly' ? 'Monthly' : 'Phase'} digest`,
-    headerColor: d.behind.length || (zone?.week.missing) ? 'orange' : 'green',
+    headerColor: d.behind.length || zone?.week.missing ? 'orange' : 'green',
     headline,
     sections: sections.map((sec) => ({
       tag: 'collapsible_panel',

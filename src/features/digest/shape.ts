@@ -40,7 +40,10 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
     if (def.tasks.visits.enabled && def.tasks.visits.photosRequired) {
       const gaps = visitsWithoutPhotos(deps.db, def.id).filter((g) => g.occurredOn <= asOf);
       if (gaps.length)
-        sections.push({ title: `📷 上门走访缺照片 · ${gaps.length} 次`, lines: [`${gaps.length} 次上门走访还没有照片，涉及 ${photoGapsByAuthor(gaps).size} 位老师（已在各自的 /进度 中列出）`] });
+        sections.push({
+          title: `📷 上门走访缺照片 · ${gaps.length} 次`,
+          lines: [`${gaps.length} 次上门走访还没有照片，涉及 ${photoGapsByAuthor(gaps).size} 位老师（已在各自的 /进度 中列出）`],
+        });
     }
     return { lead, sections, phaseSummary: !!ended };
   };

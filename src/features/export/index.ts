@@ -114,7 +114,9 @@ export const exportFeature = defineFeature({ name: 'export', at: import.meta.url
       const lines = [
         sent.length ? `导出完成：${describeRequest(request)}` : `导出未能发送：${describeRequest(request)}`,
         rowCountsText(produced.rowCounts),
-        produced.photos && tooBig.every((f) => f.kind !== 'photos') ? `照片 ${produced.photos} 张在压缩包中，按教师和记录分文件夹；表中“照片”一列写明所在文件夹。` : '',
+        produced.photos && tooBig.every((f) => f.kind !== 'photos')
+          ? `照片 ${produced.photos} 张在压缩包中，按教师和记录分文件夹；表中“照片”一列写明所在文件夹。`
+          : '',
         produced.missingPhotos ? `注意：有 ${produced.missingPhotos} 张照片在服务器上找不到，未能放入。` : '',
         ...tooBig.map(
           (f) =>
@@ -125,15 +127,15 @@ export const exportFeature = defineFeature({ name: 'export', at: import.meta.url
       ];
       return { key: 'done', text: lines.filter(Boolean).join('\n') };
     } catch (e) {
-      const reason =
-        e instanceof FeishuApiError
-          ? `上传到飞书失败（错误码 ${e.code}）`
-          : e instanceof ExportRequestError
-            ? e.message
-            : '生成文件时出错';
+      const reason = e instanceof FeishuApiError ? `上传到飞书失败（错误码 ${e.code}）` : e instanceof ExportRequestError ? e.message : '生成文件时出错';
       // Messages may name files and folders (a teacher's, a student's): the log keeps the kind of failure only.
       deps.log.error({ auditId, personId: admin.id, error: errorKind(e) }, 'export failed');
-      await audits.finish(auditId, { outcome: 'failed', rowCounts: produced?.rowCounts, error: e instanceof Error ? e.message : String(e), at: deps.clock.now() });
+      await audits.finish(auditId, {
+        outcome: 'failed',
+        rowCounts: produced?.rowCounts,
+        error: e instanceof Error ? e.message : String(e),
+        at: deps.clock.now(),
+      });
       return {
         key: 'failed',
         text: `导出失败：${reason}。请稍后再试；如仍失败，可在服务器上运行 zoufang export --out 文件.xlsx。（导出记录 #${auditId}）\nThe export failed; please try again, or run zoufang export on the server.`,
@@ -170,20 +172,31 @@ export const exportFeature = defineFeature({ name: 'export', at: import.meta.url
     if (busy.has(admin.id)) throw new UserFacingError('上一次导出还在进行中，完成后会私信发给你。/ Your previous export is still being prepared.');
     busy.add(admin.id);
     const audit = await audits.start({
-      actorId: admin.id, channel: 'chat', kind: request.kind, campaignId: request.kind === 'school' ? request.campaigns[0]!.def.id : null,
-      fromOn: request.from, toOn: request.to, teacherId: request.teacher?.id, at: deps.clock.now(),
+      actorId: admin.id,
+      channel: 'chat',
+      kind: request.kind,
+      campaignId: request.kind === 'school' ? request.campaigns[0]!.def.id : null,
+      fromOn: request.from,
+      toOn: request.to,
+      teacherId: request.teacher?.id,
+      at: deps.clock.now(),
     });
-    await c.reply({ text: `正在准备导出…（${describeRequest(request)}）\n完成后会私信发给你${request.kind === 'school' ? '：工作簿，有照片时另附照片压缩包' : ''}。\nPreparing the export; it will arrive in a direct message.` });
+    await c.reply({
+      text: `正在准备导出…（${describeRequest(request)}）\n完成后会私信发给你${request.kind === 'school' ? '：工作簿，有照片时另附照片压缩包' : ''}。\nPreparing the export; it will arrive in a direct message.`,
+    });
     // The event handler returns now; the workbook is built after it, so other messages are not held up.
     setImmediate(() => {
-      run({ ...admin, openId: admin.openId! }, request, audit.id, files, photoDir).catch((e) => deps.log.error({ auditId: audit.id, error: errorKind(e) }, 'export: could not finish'));
+      run({ ...admin, openId: admin.openId! }, request, audit.id, files, photoDir).catch((e) =>
+        deps.log.error({ auditId: audit.id, error: errorKind(e) }, 'export: could not finish'),
+      );
     });
   }
 
   function register(router: Routes) {
     router.command({
       names: ['/导出', '/export'],
-      summary: '导出存档工作簿（附件一至六、汇总，照片另附压缩包），私信发给你；可加日期范围或教师姓名，如 /导出 2026-11-01 2026-11-30、/导出 张伟；/导出 区县 为只含计数的区县汇总 / export the archive',
+      summary:
+        '导出存档工作簿（附件一至六、汇总，照片另附压缩包），私信发给你；可加日期范围或教师姓名，如 /导出 2026-11-01 2026-11-30、/导出 张伟；/导出 区县 为只含计数的区县汇总 / export the archive',
       adminOnly: true,
       needs: 'campaign',
       handler: handle,

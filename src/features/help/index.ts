@@ -19,7 +19,9 @@ export const helpFeature = defineFeature({ name: 'help', at: import.meta.url }, 
           .commandList(isAdmin(person))
           .filter((c) => !offers || offersCommand(offers, c.names[0]!))
           .map((c) => `${c.names.join('  ')}　${c.summary}${c.adminOnly ? '（管理员）' : ''}`);
-        await reply({ text: `走访助手可以做这些事：\n${lines.join('\n')}\n\n在私聊里直接输入命令即可，斜杠可省略（如「进度」）；在群里请先 @走访助手，再输入带斜杠的命令。` });
+        await reply({
+          text: `走访助手可以做这些事：\n${lines.join('\n')}\n\n在私聊里直接输入命令即可，斜杠可省略（如「进度」）；在群里请先 @走访助手，再输入带斜杠的命令。`,
+        });
       },
     });
   }

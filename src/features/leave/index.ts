@@ -87,13 +87,29 @@ export const leaveFeature = defineFeature({ name: 'leave', at: import.meta.url }
     const key = `leave:${leave.id}`;
     await deps.send([
       ...(person.openId
-        ? [{ dedupeKey: `${key}:person`, to: { openId: person.openId }, purpose: 'leave.notice', text: `${admin.name} 已为你登记 ${span(leave)} 请假。这期间不会收到走访提醒，当月走访要求按在岗天数相应减少${substitute ? `；环境责任区报表和宿舍检查由 ${substitute.name} 老师代班` : ''}。祝一切顺利！` }]
+        ? [
+            {
+              dedupeKey: `${key}:person`,
+              to: { openId: person.openId },
+              purpose: 'leave.notice',
+              text: `${admin.name} 已为你登记 ${span(leave)} 请假。这期间不会收到走访提醒，当月走访要求按在岗天数相应减少${substitute ? `；环境责任区报表和宿舍检查由 ${substitute.name} 老师代班` : ''}。祝一切顺利！`,
+            },
+          ]
         : []),
       ...(substitute?.openId
-        ? [{ dedupeKey: `${key}:substitute`, to: { openId: substitute.openId }, purpose: 'leave.notice', text: `${span(leave)} ${person.name} 老师请假，由你代班：这期间你会收到并可以填写 ${person.name} 老师负责的环境责任区报表和宿舍检查。谢谢！` }]
+        ? [
+            {
+              dedupeKey: `${key}:substitute`,
+              to: { openId: substitute.openId },
+              purpose: 'leave.notice',
+              text: `${span(leave)} ${person.name} 老师请假，由你代班：这期间你会收到并可以填写 ${person.name} 老师负责的环境责任区报表和宿舍检查。谢谢！`,
+            },
+          ]
         : []),
     ]);
-    await ctx.reply({ text: `已登记：${person.name} ${span(leave)} 请假${substitute ? `，${substitute.name} 代班` : ''}。已私信通知本人${substitute ? '和代班老师' : ''}。` });
+    await ctx.reply({
+      text: `已登记：${person.name} ${span(leave)} 请假${substitute ? `，${substitute.name} 代班` : ''}。已私信通知本人${substitute ? '和代班老师' : ''}。`,
+    });
   }
 
   function register(router: Routes) {
@@ -108,12 +124,22 @@ export const leaveFeature = defineFeature({ name: 'leave', at: import.meta.url }
       },
     });
     const admins = { adminOnly: true, needs: 'campaign' } as const;
-    router.action('leave.page', z.object({ offset: z.number().int().min(0) }), admins, async ({ value, campaign }) => withCard({}, await listCard(campaign.def.timezone, value.offset)));
-    router.action('leave.remove', z.object({ leaveId: z.number().int().positive(), offset: z.number().int().min(0).default(0) }), admins, async ({ value, campaign }) => {
-      const removed = await repo.remove(value.leaveId);
-      deps.log.info({ leaveId: value.leaveId, removed: !!removed }, 'leave removed');
-      return withCard(removed ? toast('success', '已撤销这条请假。') : toast('info', '这条请假已经撤销过了。'), await listCard(campaign.def.timezone, value.offset));
-    });
+    router.action('leave.page', z.object({ offset: z.number().int().min(0) }), admins, async ({ value, campaign }) =>
+      withCard({}, await listCard(campaign.def.timezone, value.offset)),
+    );
+    router.action(
+      'leave.remove',
+      z.object({ leaveId: z.number().int().positive(), offset: z.number().int().min(0).default(0) }),
+      admins,
+      async ({ value, campaign }) => {
+        const removed = await repo.remove(value.leaveId);
+        deps.log.info({ leaveId: value.leaveId, removed: !!removed }, 'leave removed');
+        return withCard(
+          removed ? toast('success', '已撤销这条请假。') : toast('info', '这条请假已经撤销过了。'),
+          await listCard(campaign.def.timezone, value.offset),
+        );
+      },
+    );
   }
 
   return { register };

@@ -68,7 +68,8 @@ const EVENT_LABELS: Record<LedgerEventKind, string> = {
 export type Back = { q: string; offset: number } | { day: string; offset: number };
 
 /** Who is responsible, in words: a name, or 待分派 while the item waits for the admins to assign it. */
-export const ownerLabel = (item: Pick<LedgerItem, 'ownerId'>, names: Map<number, string>) => (item.ownerId === null ? UNASSIGNED : (names.get(item.ownerId) ?? '—'));
+export const ownerLabel = (item: Pick<LedgerItem, 'ownerId'>, names: Map<number, string>) =>
+  item.ownerId === null ? UNASSIGNED : (names.get(item.ownerId) ?? '—');
 export const UNASSIGNED = '待分派';
 /** The status a person reads: an item nobody is responsible for yet is 待分派 whatever else. */
 const statusLabel = (item: LedgerItem) => (item.ownerId === null && item.status === 'open' ? UNASSIGNED : STATUS_LABELS[item.status]);
@@ -104,7 +105,9 @@ export const actionButton = (action: LedgerAction, itemId: number, back?: Back) 
   );
 
 const listButton = (back: Back) =>
-  'day' in back ? callbackButton('返回待分派 Back to triage', { action: 'ledger.triage', ...back }) : callbackButton('返回列表 Back to list', { action: 'ledger.list', ...back });
+  'day' in back
+    ? callbackButton('返回待分派 Back to triage', { action: 'ledger.triage', ...back })
+    : callbackButton('返回列表 Back to list', { action: 'ledger.list', ...back });
 
 /** The button that opens the record an item came from, for those who may read it. */
 const originButton = (recordId: number) => callbackButton('查看来源记录 Open record', { action: 'record.view', recordId });
@@ -223,11 +226,51 @@ export function handedOverCard(item: LedgerItem, newOwner: string) {
 }
 
 const FORMS: Record<FormKind, { title: string; en: string; intro: string; note: string; required: boolean; submit: string; color: string }> = {
-  assign: { title: '分派台账', en: 'Assign', intro: '这件事需要学校处理：请选择负责处理的部门负责人或老师，对方会收到这条台账。', note: '分派说明（选填）Note', required: false, submit: '确认分派 Assign', color: 'blue' },
-  resolve: { title: '提交解决情况', en: 'Resolve', intro: '请写明怎样解决的（必填）。提交后由党支部管理员核实销号。', note: '解决情况 Resolution', required: true, submit: '提交解决 Submit', color: 'turquoise' },
-  transfer: { title: '转交台账', en: 'Transfer', intro: '请选择新的负责人，对方会收到这条台账并重新接收。', note: '转交原因（选填）Reason', required: false, submit: '确认转交 Transfer', color: 'blue' },
-  'send-back': { title: '退回重办', en: 'Send back', intro: '请写明退回原因（必填），负责人会收到通知。', note: '退回原因 Reason', required: true, submit: '确认退回 Send back', color: 'orange' },
-  reopen: { title: '重新打开', en: 'Reopen', intro: '请写明重新打开的原因（必填）。负责人会收到通知，期限重新计算。', note: '原因 Reason', required: true, submit: '确认重新打开 Reopen', color: 'orange' },
+  assign: {
+    title: '分派台账',
+    en: 'Assign',
+    intro: '这件事需要学校处理：请选择负责处理的部门负责人或老师，对方会收到这条台账。',
+    note: '分派说明（选填）Note',
+    required: false,
+    submit: '确认分派 Assign',
+    color: 'blue',
+  },
+  resolve: {
+    title: '提交解决情况',
+    en: 'Resolve',
+    intro: '请写明怎样解决的（必填）。提交后由党支部管理员核实销号。',
+    note: '解决情况 Resolution',
+    required: true,
+    submit: '提交解决 Submit',
+    color: 'turquoise',
+  },
+  transfer: {
+    title: '转交台账',
+    en: 'Transfer',
+    intro: '请选择新的负责人，对方会收到这条台账并重新接收。',
+    note: '转交原因（选填）Reason',
+    required: false,
+    submit: '确认转交 Transfer',
+    color: 'blue',
+  },
+  'send-back': {
+    title: '退回重办',
+    en: 'Send back',
+    intro: '请写明退回原因（必填），负责人会收到通知。',
+    note: '退回原因 Reason',
+    required: true,
+    submit: '确认退回 Send back',
+    color: 'orange',
+  },
+  reopen: {
+    title: '重新打开',
+    en: 'Reopen',
+    intro: '请写明重新打开的原因（必填）。负责人会收到通知，期限重新计算。',
+    note: '原因 Reason',
+    required: true,
+    submit: '确认重新打开 Reopen',
+    color: 'orange',
+  },
 };
 
 export const NOTE_MAX = 500;
@@ -314,7 +357,6 @@ export const numbersLine = (n: LedgerNumbers) =>
   `未销号 **${n.open}** · 逾期 **${n.overdue}** · 待销号 ${n.awaitingClose} · 本周销号 ${n.closedThisWeek} · 本月销号 ${n.closedThisMonth}\n` +
   `销号用时：中位数 ${days(n.medianDaysToClose)}，90% 在 ${days(n.p90DaysToClose)} 内`;
 
-
 export interface ListRow {
   item: LedgerItem;
   ownerName: string;
@@ -333,12 +375,19 @@ export function listRows(rows: ListRow[], now: Date, tz: string, back?: Back): o
     const head =
       `**#${item.id}** · ${ownerName}${item.ownerId === null ? '' : ` · ${statusLabel(item)}`} · ${ageInDays(item, now, tz)} 天${late ? ` · <font color='red'>逾期 ${late} 天</font>` : ''}` +
       (origin ? `\n<font color='grey'>来源 ${origin}</font>` : '');
-    const button = item.ownerId === null ? actionButton('assign', item.id, back) : callbackButton('查看 View', withBack({ action: 'ledger.view', itemId: item.id }, back));
+    const button =
+      item.ownerId === null ? actionButton('assign', item.id, back) : callbackButton('查看 View', withBack({ action: 'ledger.view', itemId: item.id }, back));
     return {
       tag: 'column_set',
       flex_mode: 'none',
       columns: [
-        { tag: 'column', width: 'weighted', weight: 4, vertical_align: 'center', elements: [{ tag: 'markdown', content: head }, textBlock(oneLine(item.text, 40), { size: 'notation' })] },
+        {
+          tag: 'column',
+          width: 'weighted',
+          weight: 4,
+          vertical_align: 'center',
+          elements: [{ tag: 'markdown', content: head }, textBlock(oneLine(item.text, 40), { size: 'notation' })],
+        },
         { tag: 'column', width: 'auto', vertical_align: 'center', elements: [button] },
       ],
     };

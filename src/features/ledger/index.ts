@@ -71,7 +71,9 @@ const OVERDUE_ROWS = 10;
 const TRIAGE_ROWS = 10;
 
 const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-const back = z.union([z.object({ q: z.string().max(200), offset: z.number().int().min(0) }), z.object({ day: DAY, offset: z.number().int().min(0) })]).optional();
+const back = z
+  .union([z.object({ q: z.string().max(200), offset: z.number().int().min(0) }), z.object({ day: DAY, offset: z.number().int().min(0) })])
+  .optional();
 const itemRef = z.object({ itemId: z.number().int().positive(), back });
 
 /** Control characters are never meant; whitespace around a note is not part of it. */
@@ -167,7 +169,8 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     if (action === 'close') return { closedAt: now };
     if (action === 'send-back') return { resolution: null, resolvedAt: null };
     // A reopened item starts a fresh due period, and may be escalated again.
-    if (action === 'reopen') return { resolution: null, resolvedAt: null, closedAt: null, escalatedAt: null, dueOn: addDays(localDate(now, tz), LEDGER_DUE_DAYS) };
+    if (action === 'reopen')
+      return { resolution: null, resolvedAt: null, closedAt: null, escalatedAt: null, dueOn: addDays(localDate(now, tz), LEDGER_DUE_DAYS) };
     return {};
   }
 
@@ -180,12 +183,21 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     if (!input.ok) {
       // The form comes back with what was typed and the problem; nothing is lost.
       const typed = { note: clean(form.note).slice(0, NOTE_MAX), owner: clean(form.owner), ownerName: clean(form.owner_name).slice(0, 50) };
-      return withCard(toast('error', input.problem), formCard({ item, kind: input.kind, typed, problem: input.problem, candidates: await candidates(item), back: b }));
+      return withCard(
+        toast('error', input.problem),
+        formCard({ item, kind: input.kind, typed, problem: input.problem, candidates: await candidates(item), back: b }),
+      );
     }
     const now = deps.clock.now();
     const { def } = await campaignOf(item.campaignId);
     const applied = await repo.apply({
-      item, kind: verdict.event, to: verdict.to, actorId: person.id, at: now, note: input.note, toOwnerId: input.toOwner?.id,
+      item,
+      kind: verdict.event,
+      to: verdict.to,
+      actorId: person.id,
+      at: now,
+      note: input.note,
+      toOwnerId: input.toOwner?.id,
       set: columnsFor(action, now, input.note, def.timezone),
     });
     if (!applied) {
@@ -213,7 +225,11 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     const { def } = await campaignOf(item.campaignId);
     switch (event.kind) {
       case 'assigned':
-        await tell(owner, `ledger.assigned:${event.id}`, `${actor.name} 把这条需要学校处理的台账分派给你${event.note ? `（${event.note}）` : ''}，请接收处理。`);
+        await tell(
+          owner,
+          `ledger.assigned:${event.id}`,
+          `${actor.name} 把这条需要学校处理的台账分派给你${event.note ? `（${event.note}）` : ''}，请接收处理。`,
+        );
         await showTriage(item.campaignId, localDate(item.createdAt, def.timezone));
         break;
       case 'resolved':
@@ -228,7 +244,11 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
         await tell(owner, `ledger.sent-back:${event.id}`, `${actor.name} 退回了这条台账：${event.note ?? ''}\n请继续处理后再提交。`);
         break;
       case 'reopened':
-        await tell(owner, `ledger.reopened:${event.id}`, `${actor.name} 重新打开了这条台账：${event.note ?? ''}\n新的期限是 ${formatDue(dueOf(item, def.timezone))}。`);
+        await tell(
+          owner,
+          `ledger.reopened:${event.id}`,
+          `${actor.name} 重新打开了这条台账：${event.note ?? ''}\n新的期限是 ${formatDue(dueOf(item, def.timezone))}。`,
+        );
         break;
       case 'transferred': {
         await tell(owner, `ledger.transferred:${event.id}`, `${actor.name} 把这条台账转交给你${event.note ? `（${event.note}）` : ''}，请接收处理。`);
@@ -252,8 +272,16 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     if (text.length > NOTE_MAX) throw new UserFacingError(`事项内容不能超过 ${NOTE_MAX} 字（现在 ${text.length} 字）。`);
     const now = deps.clock.now();
     const item = await repo.create({
-      campaignId: def.id, recordId: null, source: 'manual', raisedBy: 'teacher', text, category: null,
-      ownerId: person.id, createdBy: person.id, dueOn: defaultDueOn(now, def.timezone), createdAt: now,
+      campaignId: def.id,
+      recordId: null,
+      source: 'manual',
+      raisedBy: 'teacher',
+      text,
+      category: null,
+      ownerId: person.id,
+      createdBy: person.id,
+      dueOn: defaultDueOn(now, def.timezone),
+      createdAt: now,
     });
     deps.log.info({ itemId: item.id, ownerId: person.id }, 'ledger item created by hand');
     return { item, card: await cardFor(item, person, { notice: `已登记，期限 ${formatDue(item.dueOn!)}。接收后开始处理；如应由其他老师负责，可以转交。` }) };
@@ -269,7 +297,8 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     if (query.owner) {
       if (!admin) throw new UserFacingError(`只有党支部管理员可以查看其他老师的台账；输入 /台账 查看你自己的。\n${USAGE}`);
       const found = await deps.people.byNameOrMobile(query.owner, normaliseMobile(query.owner));
-      if (found.length !== 1) throw new UserFacingError(found.length ? `有 ${found.length} 位“${query.owner}”，请改用手机号指明。` : `名单中没有“${query.owner}”。\n${USAGE}`);
+      if (found.length !== 1)
+        throw new UserFacingError(found.length ? `有 ${found.length} 位“${query.owner}”，请改用手机号指明。` : `名单中没有“${query.owner}”。\n${USAGE}`);
       ownerId = found[0]!.id;
       scope = found[0]!.name;
     }
@@ -305,7 +334,12 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
           sections: [
             ...sections,
             ...(page.length ? [] : [{ tag: 'markdown', content: q ? '没有符合条件的台账。' : '没有未销号的台账，不积压不拖拉 👍' }]),
-            ...listRows(page.map((item) => ({ item, ownerName: ownerLabel(item, names) })), now, tz, { q, offset: at.from }),
+            ...listRows(
+              page.map((item) => ({ item, ownerName: ownerLabel(item, names) })),
+              now,
+              tz,
+              { q, offset: at.from },
+            ),
             ...pageNav(at, (o) => ({ action: 'ledger.list', q, offset: o })),
             { tag: 'markdown', content: `<font color='grey'>筛选：${filters}　新建：/台账 新建 内容</font>`, text_size: 'notation' },
             ...(page.length ? [ledgerReopenNote()] : []),
@@ -330,13 +364,17 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
       },
     });
 
-    router.action('ledger.list', z.object({ action: z.literal('ledger.list'), q: z.string().max(200), offset: z.number().int().min(0) }), { needs: 'campaign' }, async ({ value, person, campaign }) =>
-      withCard({}, await listFor(person, campaign, value.q, value.offset)),
+    router.action(
+      'ledger.list',
+      z.object({ action: z.literal('ledger.list'), q: z.string().max(200), offset: z.number().int().min(0) }),
+      { needs: 'campaign' },
+      async ({ value, person, campaign }) => withCard({}, await listFor(person, campaign, value.q, value.offset)),
     );
 
     router.action('ledger.view', itemRef.extend({ action: z.literal('ledger.view') }), async ({ value, person }) => {
       const item = await load(value.itemId);
-      if (!mayView(item, person)) return toast('error', `这条台账由 ${await ownerName(item)} 负责，只有负责人和党支部管理员可以查看。`, 'Only the owner and admins can see this item.');
+      if (!mayView(item, person))
+        return toast('error', `这条台账由 ${await ownerName(item)} 负责，只有负责人和党支部管理员可以查看。`, 'Only the owner and admins can see this item.');
       return withCard({}, await cardFor(item, person, { back: value.back }));
     });
 
@@ -386,7 +424,11 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
           subtitle: `${def.name} / Ledger items for the school to assign`,
           headerColor: waiting ? 'orange' : 'green',
           sections: [
-            { tag: 'markdown', content: '老师在走访等记录中标为“需要学校处理”的事项，请分派给负责的部门或老师；对方会收到台账卡片并跟进到销号。当天新到的事项会更新在这张卡片上。' },
+            {
+              tag: 'markdown',
+              content:
+                '老师在走访等记录中标为“需要学校处理”的事项，请分派给负责的部门或老师；对方会收到台账卡片并跟进到销号。当天新到的事项会更新在这张卡片上。',
+            },
             ...listRows(page, now, tz, { day, offset: at.from }),
             ...pageNav(at, (o) => ({ action: 'ledger.triage', day, offset: o })),
             ledgerReopenNote(),
@@ -400,7 +442,9 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     const card = await triageCard(campaignId, day, 0);
     const revision = createHash('sha1').update(JSON.stringify(card)).digest('hex').slice(0, 12);
     const admins = (await deps.people.admins()).filter((a) => a.openId);
-    return deps.send(admins.map((a) => ({ dedupeKey: `ledger.triage:${campaignId}:${day}:${a.id}`, to: { openId: a.openId! }, purpose: 'ledger.triage', card, revision })));
+    return deps.send(
+      admins.map((a) => ({ dedupeKey: `ledger.triage:${campaignId}:${day}:${a.id}`, to: { openId: a.openId! }, purpose: 'ledger.triage', card, revision })),
+    );
   }
 
   /** A new item's card to its owner, once per item; the items the school must act on to the admins' triage cards. */
@@ -461,7 +505,12 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
       const fresh = items.filter((i) => i.overdueNoticed !== noticeKey(i));
       const owner = fresh.length ? await deps.people.byId(ownerId) : null;
       if (!owner?.openId) continue;
-      notices.push({ dedupeKey: `ledger.overdue:${owner.id}:${today}`, to: { openId: owner.openId }, purpose: 'ledger.overdue', card: overdueCard(def.name, items, now, tz) });
+      notices.push({
+        dedupeKey: `ledger.overdue:${owner.id}:${today}`,
+        to: { openId: owner.openId },
+        purpose: 'ledger.overdue',
+        card: overdueCard(def.name, items, now, tz),
+      });
       noticed.push(...fresh.map((i) => ({ id: i.id, key: noticeKey(i) })));
     }
     let queued = await deps.send(notices);
@@ -478,7 +527,11 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
           headerColor: 'red',
           sections: [
             { tag: 'markdown', content: `以下台账已超过期限 ${LEDGER_ESCALATION_GRACE_DAYS} 天以上，负责人已收到提醒。点“查看”了解详情，必要时转交他人。` },
-            ...listRows(rows.map((item) => ({ item, ownerName: ownerLabel(item, names) })), now, tz),
+            ...listRows(
+              rows.map((item) => ({ item, ownerName: ownerLabel(item, names) })),
+              now,
+              tz,
+            ),
             ...(at.next !== undefined ? [{ tag: 'markdown', content: `另有 ${at.total - at.to} 项，输入 /台账 逾期 查看全部。` }] : []),
             ledgerReopenNote(),
           ],
@@ -486,8 +539,13 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     });
     const ids = escalate.map((i) => i.id).join('.');
     const admins = (await deps.people.admins()).filter((a) => a.openId);
-    queued += await deps.send(admins.map((a) => ({ dedupeKey: `ledger.escalate:${a.id}:${ids}`, to: { openId: a.openId! }, purpose: 'ledger.escalate', card })));
-    await repo.escalate(escalate.map((i) => i.id), now);
+    queued += await deps.send(
+      admins.map((a) => ({ dedupeKey: `ledger.escalate:${a.id}:${ids}`, to: { openId: a.openId! }, purpose: 'ledger.escalate', card })),
+    );
+    await repo.escalate(
+      escalate.map((i) => i.id),
+      now,
+    );
     deps.log.info({ campaignId: def.id, itemIds: escalate.map((i) => i.id) }, 'overdue ledger items escalated to admins');
     return queued;
   }
@@ -504,7 +562,12 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
           headerColor: 'red',
           sections: [
             { tag: 'markdown', content: `以下台账已过期限，请尽快处理；如需其他老师处理，可以点“查看”后转交。` },
-            ...listRows(rows.map((item) => ({ item, ownerName: `期限 ${formatDue(dueOf(item, tz))}` })), now, tz, { q: '逾期', offset: 0 }),
+            ...listRows(
+              rows.map((item) => ({ item, ownerName: `期限 ${formatDue(dueOf(item, tz))}` })),
+              now,
+              tz,
+              { q: '逾期', offset: 0 },
+            ),
             ...(at.next !== undefined ? [{ tag: 'markdown', content: `另有 ${at.total - at.to} 项，输入 /台账 逾期 查看全部。` }] : []),
             ledgerReopenNote(),
           ],

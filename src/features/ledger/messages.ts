@@ -5,20 +5,35 @@ import { STATUS_LABELS, type FormKind } from './cards.js';
 /** What the ledger says to people when a step succeeds, repeats or is refused (Chinese first, English for toasts). */
 
 const ACTION_WORDS: Record<LedgerAction, string> = {
-  assign: '分派', accept: '接收', start: '开始处理', resolve: '提交解决', transfer: '转交', close: '销号', 'send-back': '退回', reopen: '重新打开',
+  assign: '分派',
+  accept: '接收',
+  start: '开始处理',
+  resolve: '提交解决',
+  transfer: '转交',
+  close: '销号',
+  'send-back': '退回',
+  reopen: '重新打开',
 };
 
 /** The toast after a step, in Chinese and English. */
 export function done(action: LedgerAction, newOwner?: string): [string, string] {
   switch (action) {
-    case 'assign': return [`已分派给 ${newOwner ?? ''}，对方会收到这条台账。`, 'Assigned; the new owner is notified.'];
-    case 'accept': return ['已接收，请尽快处理。', 'Accepted.'];
-    case 'start': return ['已标记为处理中。', 'Marked in progress.'];
-    case 'resolve': return ['已提交解决情况，等待管理员核实销号。', 'Resolved; waiting for the admin to close it out.'];
-    case 'transfer': return [`已转交给 ${newOwner ?? ''}。`, 'Transferred; the new owner is notified.'];
-    case 'close': return ['已销号。', 'Closed out.'];
-    case 'send-back': return ['已退回，负责人会收到通知。', 'Sent back; the owner is notified.'];
-    case 'reopen': return ['已重新打开，负责人会收到通知。', 'Reopened; the owner is notified.'];
+    case 'assign':
+      return [`已分派给 ${newOwner ?? ''}，对方会收到这条台账。`, 'Assigned; the new owner is notified.'];
+    case 'accept':
+      return ['已接收，请尽快处理。', 'Accepted.'];
+    case 'start':
+      return ['已标记为处理中。', 'Marked in progress.'];
+    case 'resolve':
+      return ['已提交解决情况，等待管理员核实销号。', 'Resolved; waiting for the admin to close it out.'];
+    case 'transfer':
+      return [`已转交给 ${newOwner ?? ''}。`, 'Transferred; the new owner is notified.'];
+    case 'close':
+      return ['已销号。', 'Closed out.'];
+    case 'send-back':
+      return ['已退回，负责人会收到通知。', 'Sent back; the owner is notified.'];
+    case 'reopen':
+      return ['已重新打开，负责人会收到通知。', 'Reopened; the owner is notified.'];
   }
 }
 

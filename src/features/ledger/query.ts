@@ -28,16 +28,36 @@ export const USAGE = [
 ].join('\n');
 
 const WORDS: Record<string, Partial<LedgerQuery>> = {
-  全部: { all: true }, all: { all: true },
-  待分派: { unassigned: true }, unassigned: { unassigned: true },
-  逾期: { overdue: true }, overdue: { overdue: true },
-  我的: { mine: true }, mine: { mine: true },
-  统计: { stats: true }, stats: { stats: true },
+  全部: { all: true },
+  all: { all: true },
+  待分派: { unassigned: true },
+  unassigned: { unassigned: true },
+  逾期: { overdue: true },
+  overdue: { overdue: true },
+  我的: { mine: true },
+  mine: { mine: true },
+  统计: { stats: true },
+  stats: { stats: true },
   已解决: { status: 'resolved' },
-  ...Object.fromEntries(Object.entries(STATUS_LABELS).flatMap(([status, label]) => [[label, { status }], [status, { status }]])),
-  ...Object.fromEntries(Object.entries(SOURCE_LABELS).flatMap(([source, label]) => [[label, { source }], [source, { source }]])),
+  ...Object.fromEntries(
+    Object.entries(STATUS_LABELS).flatMap(([status, label]) => [
+      [label, { status }],
+      [status, { status }],
+    ]),
+  ),
+  ...Object.fromEntries(
+    Object.entries(SOURCE_LABELS).flatMap(([source, label]) => [
+      [label, { source }],
+      [source, { source }],
+    ]),
+  ),
   // The short words people type for the sources.
-  走访: { source: 'visit' }, 宿舍: { source: 'dorm-check' }, 体验: { source: 'student-day' }, 献计: { source: 'suggestion' }, 责任区: { source: 'zone-report' }, 手动: { source: 'manual' },
+  走访: { source: 'visit' },
+  宿舍: { source: 'dorm-check' },
+  体验: { source: 'student-day' },
+  献计: { source: 'suggestion' },
+  责任区: { source: 'zone-report' },
+  手动: { source: 'manual' },
 };
 
 export function parseQuery(args: string): LedgerQuery {
@@ -60,6 +80,13 @@ export const matches = (q: LedgerQuery, item: LedgerItem, now: Date, tz: string)
 
 /** The filter in words, for the card's title. */
 export const queryLabel = (q: LedgerQuery, scope: string): string =>
-  [scope, q.unassigned && '待分派', q.status && STATUS_LABELS[q.status], q.source && SOURCE_LABELS[q.source], q.overdue && '逾期', q.all && !q.status && '含已销号']
+  [
+    scope,
+    q.unassigned && '待分派',
+    q.status && STATUS_LABELS[q.status],
+    q.source && SOURCE_LABELS[q.source],
+    q.overdue && '逾期',
+    q.all && !q.status && '含已销号',
+  ]
     .filter(Boolean)
     .join(' · ');

@@ -77,8 +77,15 @@ export class LedgerRepo {
         const event = tx
           .insert(ledgerEvents)
           .values({
-            itemId: item.id, at: c.at, actorId: c.actorId, kind: c.kind, fromStatus: c.item.status, toStatus: c.to,
-            fromOwnerId: c.toOwnerId ? c.item.ownerId : null, toOwnerId: c.toOwnerId ?? null, note: c.note ?? null,
+            itemId: item.id,
+            at: c.at,
+            actorId: c.actorId,
+            kind: c.kind,
+            fromStatus: c.item.status,
+            toStatus: c.to,
+            fromOwnerId: c.toOwnerId ? c.item.ownerId : null,
+            toOwnerId: c.toOwnerId ?? null,
+            note: c.note ?? null,
           })
           .returning()
           .get();
@@ -97,7 +104,9 @@ export class LedgerRepo {
     return this.db
       .select()
       .from(ledgerItems)
-      .where(and(eq(ledgerItems.campaignId, campaignId), gte(ledgerItems.createdAt, from), lt(ledgerItems.createdAt, to), or(isNull(ledgerItems.ownerId), assigned)))
+      .where(
+        and(eq(ledgerItems.campaignId, campaignId), gte(ledgerItems.createdAt, from), lt(ledgerItems.createdAt, to), or(isNull(ledgerItems.ownerId), assigned)),
+      )
       .orderBy(asc(ledgerItems.createdAt), asc(ledgerItems.id))
       .all();
   }
@@ -131,6 +140,13 @@ export class LedgerRepo {
   async names(ids: Array<number | null>): Promise<Map<number, string>> {
     const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
     if (!wanted.length) return new Map();
-    return new Map(this.db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, wanted)).all().map((p) => [p.id, p.name]));
+    return new Map(
+      this.db
+        .select({ id: people.id, name: people.name })
+        .from(people)
+        .where(inArray(people.id, wanted))
+        .all()
+        .map((p) => [p.id, p.name]),
+    );
   }
 }

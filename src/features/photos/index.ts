@@ -45,7 +45,10 @@ const OTHER_TYPES: Record<string, { zh: string; en: string }> = {
     zh: '我只能把以「图片」方式发送的照片附到记录上，暂不接收文件。',
     en: 'Only pictures can be attached to a record; files are not accepted.',
   },
-  audio: { zh: '我暂时听不了语音。附照片请直接发送图片；其他操作请输入命令，例如 /走访。', en: 'Voice messages are not supported. Send photos as pictures, or type a command such as /visit.' },
+  audio: {
+    zh: '我暂时听不了语音。附照片请直接发送图片；其他操作请输入命令，例如 /走访。',
+    en: 'Voice messages are not supported. Send photos as pictures, or type a command such as /visit.',
+  },
   media: { zh: '暂不接收视频，只能附照片。请从视频中截一张图，以「图片」方式发给我。', en: 'Videos cannot be attached; send a still picture instead.' },
   sticker: { zh: '表情不能作为照片附到记录上。请发送走访时拍的照片。', en: 'Stickers cannot be attached; send a photo instead.' },
 };
@@ -57,10 +60,7 @@ const CAPTION_NOT_KEPT =
 
 const IMAGE_FILE_NAME = /\.(jpe?g|png|gif|webp|bmp|heic|heif|tiff?|avif)$/i;
 
-type Destination =
-  | { kind: 'record'; recordId: number; label: string }
-  | { kind: 'draft'; label: string }
-  | { kind: 'none' };
+type Destination = { kind: 'record'; recordId: number; label: string } | { kind: 'draft'; label: string } | { kind: 'none' };
 
 type Attempt = { ok: true; photo: Photo } | { ok: false; retryable: boolean; error: string };
 
@@ -105,7 +105,10 @@ function photos(deps: FeatureDeps & Pick<Provided, 'refreshRecordCard'>, media: 
       const bytes = await media.download(photo.messageId, photo.imageKey, 'image');
       const file = await storeByHash(media.photoDir, bytes);
       await repo.markStored(photo.id, file, attempts);
-      deps.log.info({ photoId: photo.id, recordId: photo.recordId, messageId: photo.messageId, sha256: file.sha256, bytes: file.bytes, attempts }, 'photo stored');
+      deps.log.info(
+        { photoId: photo.id, recordId: photo.recordId, messageId: photo.messageId, sha256: file.sha256, bytes: file.bytes, attempts },
+        'photo stored',
+      );
       return { ok: true, photo: (await repo.get(photo.id))! };
     } catch (e) {
       const retryable = e instanceof FeishuApiError ? e.retryable : true; // a disk problem may pass

@@ -23,7 +23,14 @@ export class PhotoRepo {
 
   /** The new row, or null when this (message, image) was already received. */
   async insert(row: typeof photos.$inferInsert): Promise<Photo | null> {
-    return this.db.insert(photos).values(row).onConflictDoNothing({ target: [photos.messageId, photos.imageKey] }).returning().get() ?? null;
+    return (
+      this.db
+        .insert(photos)
+        .values(row)
+        .onConflictDoNothing({ target: [photos.messageId, photos.imageKey] })
+        .returning()
+        .get() ?? null
+    );
   }
 
   async get(id: number): Promise<Photo | null> {
@@ -39,7 +46,16 @@ export class PhotoRepo {
     return (
       this.db
         .update(photos)
-        .set({ status: 'stored', sha256: file.sha256, path: file.path, contentType: file.contentType, bytes: file.bytes, attempts, nextAttemptAt: null, lastError: null })
+        .set({
+          status: 'stored',
+          sha256: file.sha256,
+          path: file.path,
+          contentType: file.contentType,
+          bytes: file.bytes,
+          attempts,
+          nextAttemptAt: null,
+          lastError: null,
+        })
         .where(and(eq(photos.id, id), ne(photos.status, 'stored')))
         .run().changes === 1
     );
@@ -47,7 +63,13 @@ export class PhotoRepo {
 
   /** Records a failed download; `nextAttemptAt` null means it will not be tried again. */
   async markFailed(id: number, o: { attempts: number; nextAttemptAt: Date | null; lastError: string }): Promise<boolean> {
-    return this.db.update(photos).set({ status: 'failed', ...o }).where(and(eq(photos.id, id), ne(photos.status, 'stored'))).run().changes === 1;
+    return (
+      this.db
+        .update(photos)
+        .set({ status: 'failed', ...o })
+        .where(and(eq(photos.id, id), ne(photos.status, 'stored')))
+        .run().changes === 1
+    );
   }
 
   /** Downloads waiting for a retry (failed ones, and pending ones whose first try never finished). */
@@ -89,7 +111,9 @@ export class PhotoRepo {
     const r = this.db
       .select({ n: sql<number>`count(*)` })
       .from(photos)
-      .where(and(eq(photos.personId, photo.personId), isNull(photos.recordId), ne(photos.status, 'failed'), gte(photos.receivedAt, since), lte(photos.id, photo.id)))
+      .where(
+        and(eq(photos.personId, photo.personId), isNull(photos.recordId), ne(photos.status, 'failed'), gte(photos.receivedAt, since), lte(photos.id, photo.id)),
+      )
       .get();
     return Number(r?.n ?? 0);
   }

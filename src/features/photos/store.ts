@@ -24,7 +24,11 @@ const SIGNATURES: Array<{ ext: string; type: string; test(b: Buffer): boolean }>
   { ext: 'bmp', type: 'image/bmp', test: (b) => starts(b, [0x42, 0x4d]) },
   { ext: 'tif', type: 'image/tiff', test: (b) => starts(b, [0x49, 0x49, 0x2a, 0x00]) || starts(b, [0x4d, 0x4d, 0x00, 0x2a]) },
   // HEIF family (iPhone photos): an ISO-BMFF `ftyp` box with an image brand.
-  { ext: 'heic', type: 'image/heic', test: (b) => b.subarray(4, 8).toString('latin1') === 'ftyp' && /^(hei[cxms]|hev[cxms]|mif1|msf1)$/.test(b.subarray(8, 12).toString('latin1')) },
+  {
+    ext: 'heic',
+    type: 'image/heic',
+    test: (b) => b.subarray(4, 8).toString('latin1') === 'ftyp' && /^(hei[cxms]|hev[cxms]|mif1|msf1)$/.test(b.subarray(8, 12).toString('latin1')),
+  },
   { ext: 'avif', type: 'image/avif', test: (b) => b.subarray(4, 8).toString('latin1') === 'ftyp' && /^avi[fs]$/.test(b.subarray(8, 12).toString('latin1')) },
 ];
 

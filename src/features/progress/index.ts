@@ -11,7 +11,7 @@ import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/
 import { callbackButton, CLASS_SHOWN, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
 import { heldLine } from '../../domain/targets.js';
 import { ClaimRepo } from '../claiming/repo.js';
-import { currentCampaign, } from '../deps.js';
+import { currentCampaign } from '../deps.js';
 import { LeaveRepo } from '../../db/leaves.js';
 import { ScheduleFacts } from '../reminders/facts.js';
 import { openValueOf } from '../reminders/index.js';
@@ -24,7 +24,11 @@ const CLASS_NAMES_SHOWN = 30;
 /** How many "fill in week N" buttons one card offers; the rest are named in text. */
 const MAX_BUTTONS = 4;
 
-const buttonRow = (buttons: object[]) => ({ tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) });
+const buttonRow = (buttons: object[]) => ({
+  tag: 'column_set',
+  flex_mode: 'flow',
+  columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })),
+});
 const hr = { tag: 'hr' };
 
 /**
@@ -118,7 +122,10 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
     const nameOf = new Map(students.map((t) => [t.id, t.name]));
     const visitorIds = [...new Set(standing.students.flatMap((s) => s.visitorIds))];
     const teachers = new Map(
-      (visitorIds.length ? deps.db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, visitorIds)).all() : []).map((p) => [p.id, p.name]),
+      (visitorIds.length ? deps.db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, visitorIds)).all() : []).map((p) => [
+        p.id,
+        p.name,
+      ]),
     );
     const visited = standing.students.filter((s) => s.visitorIds.length);
     const notYet = standing.students.filter((s) => !s.visitorIds.length);
@@ -128,9 +135,21 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
     const lines = [
       `**班级家访** · ${oneLine(person.classLed, CLASS_SHOWN)}（${standing.term.label}）`,
       `本学期已走访 **${visited.length}/${standing.students.length}** 位学生${min ? `；上门家访 **${inPerson}** 位${inPerson >= min ? ' ✅' : `，<font color='orange'>每班至少 ${min} 位，还差 ${min - inPerson} 位</font>`}` : ''}`,
-      ...(notYet.length ? [`<font color='orange'>未走访（${notYet.length} 位）</font>：${listed(notYet.map((s) => shortName(nameOf.get(s.id)!)))}`] : ['全班都已走访 👍']),
+      ...(notYet.length
+        ? [`<font color='orange'>未走访（${notYet.length} 位）</font>：${listed(notYet.map((s) => shortName(nameOf.get(s.id)!)))}`]
+        : ['全班都已走访 👍']),
       ...(visited.length
-        ? [`已走访：${listed(visited.map((s) => `${shortName(nameOf.get(s.id)!)}（${s.visitorIds.map((id) => shortName(teachers.get(id) ?? '')).sort((a, b) => a.localeCompare(b, 'zh-CN')).join('、')}${s.inPerson ? '·上门' : ''}）`))}`]
+        ? [
+            `已走访：${listed(
+              visited.map(
+                (s) =>
+                  `${shortName(nameOf.get(s.id)!)}（${s.visitorIds
+                    .map((id) => shortName(teachers.get(id) ?? ''))
+                    .sort((a, b) => a.localeCompare(b, 'zh-CN'))
+                    .join('、')}${s.inPerson ? '·上门' : ''}）`,
+              ),
+            )}`,
+          ]
         : []),
     ];
     return [{ tag: 'markdown', content: lines.join('\n') }, hr];
@@ -147,7 +166,11 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
           const s = o.standing;
           const mark = s.state === 'met' ? '✅' : s.state === 'excused' ? '🌴' : s.state === 'behind' || s.state === 'missed' ? '⚠️' : '⏳';
           const rest =
-            s.state === 'met' ? '已达标' : s.state === 'excused' ? '请假期间不作要求' : `还差 ${s.required - s.done} 位，剩 ${s.daysLeft} 天${s.state === 'behind' ? `（按进度此时应走访 ${s.expectedNow} 位）` : ''}`;
+            s.state === 'met'
+              ? '已达标'
+              : s.state === 'excused'
+                ? '请假期间不作要求'
+                : `还差 ${s.required - s.done} 位，剩 ${s.daysLeft} 天${s.state === 'behind' ? `（按进度此时应走访 ${s.expectedNow} 位）` : ''}`;
           // People, not visits: two calls on one family count once.
           return `${mark} ${s.period.label}「${s.quota.name}」：已走访 **${s.done}/${s.required}** 位，${rest}`;
         }
@@ -166,7 +189,8 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
       );
       const todo = once.filter((o) => !o.done).slice(0, MAX_BUTTONS);
       out.push({ tag: 'markdown', content: `**期末上交材料**\n${lines.join('\n')}` });
-      if (todo.length) out.push(buttonRow(todo.map((o) => callbackButton(`填写${ONCE_TASK_NAMES[o.task].replace(/（.*）/, '')}`, openValueOf(openers, c.row.id, o)))));
+      if (todo.length)
+        out.push(buttonRow(todo.map((o) => callbackButton(`填写${ONCE_TASK_NAMES[o.task].replace(/（.*）/, '')}`, openValueOf(openers, c.row.id, o)))));
       out.push(hr);
     }
     return out;
@@ -175,7 +199,15 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
   /** What is already past its deadline, above "接下来": the most urgent first. */
   function overdue(list: Obligation[], today: string): string | undefined {
     const late = list
-      .map((o) => (o.kind === 'once' ? (!o.done && o.dueOn < today ? { on: o.dueOn, what: ONCE_TASK_NAMES[o.task] } : undefined) : o.standing.state === 'missed' ? { on: o.kind === 'quota' ? o.standing.period.end : o.dueOn, what: o.kind === 'quota' ? o.standing.quota.name : '认领对象走访' } : undefined))
+      .map((o) =>
+        o.kind === 'once'
+          ? !o.done && o.dueOn < today
+            ? { on: o.dueOn, what: ONCE_TASK_NAMES[o.task] }
+            : undefined
+          : o.standing.state === 'missed'
+            ? { on: o.kind === 'quota' ? o.standing.period.end : o.dueOn, what: o.kind === 'quota' ? o.standing.quota.name : '认领对象走访' }
+            : undefined,
+      )
       .filter((x): x is { on: string; what: string } => !!x)
       .sort((a, b) => a.on.localeCompare(b.on));
     return late.length ? `<font color='red'>⚠️ 已逾期：${late.map((x) => `${x.what}（${formatDue(x.on)} 截止）`).join('、')}</font>` : undefined;
@@ -184,7 +216,15 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
   /** "接下来": the nearest deadline not yet met. */
   function nextDue(list: Obligation[], today: string): string | undefined {
     const open = list
-      .map((o) => (o.kind === 'once' ? (!o.done ? { on: o.dueOn, what: ONCE_TASK_NAMES[o.task] } : undefined) : o.standing.state === 'met' || o.standing.state === 'excused' ? undefined : { on: o.kind === 'quota' ? o.standing.period.end : o.dueOn, what: o.kind === 'quota' ? o.standing.quota.name : '认领对象走访' }))
+      .map((o) =>
+        o.kind === 'once'
+          ? !o.done
+            ? { on: o.dueOn, what: ONCE_TASK_NAMES[o.task] }
+            : undefined
+          : o.standing.state === 'met' || o.standing.state === 'excused'
+            ? undefined
+            : { on: o.kind === 'quota' ? o.standing.period.end : o.dueOn, what: o.kind === 'quota' ? o.standing.quota.name : '认领对象走访' },
+      )
       .filter((x): x is { on: string; what: string } => !!x && x.on >= today)
       .sort((a, b) => a.on.localeCompare(b.on));
     return open[0] && `📌 接下来：${open[0].what}，${formatDue(open[0].on)} 截止（还有 ${dayjs(open[0].on).diff(dayjs(today), 'day')} 天）`;
@@ -216,7 +256,9 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
           const today = localDate(now, c.def.timezone);
           const f = await facts.load(c, person.id);
           const mine = obligationsOf(c.def, f, today).filter((o) => o.personIds.includes(person.id));
-          behind += mine.filter((o) => (o.kind === 'once' ? !o.done && o.dueOn < today : o.standing.state === 'behind' || o.standing.state === 'missed')).length;
+          behind += mine.filter((o) =>
+            o.kind === 'once' ? !o.done && o.dueOn < today : o.standing.state === 'behind' || o.standing.state === 'missed',
+          ).length;
           const away = f.people[0] && !isAvailable(f.people[0].availability, today) ? await leaves.on(person.id, today) : null;
           const head = [
             away ? `🌴 请假中（${dayjs(away.startOn).format('M/D')}–${dayjs(away.endOn).format('M/D')}），期间不会收到提醒，走访要求按在岗天数折算。` : '',

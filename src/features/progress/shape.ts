@@ -15,7 +15,11 @@ import { targetHeading } from '../records/visit.js';
 const PHOTO_GAPS_LISTED = 5;
 const PHOTO_BUTTONS = 3;
 
-const buttonRow = (buttons: object[]) => ({ tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) });
+const buttonRow = (buttons: object[]) => ({
+  tag: 'column_set',
+  flex_mode: 'flow',
+  columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })),
+});
 const md = (d: string) => dayjs(d).format('M/D');
 
 /**
@@ -42,7 +46,11 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
     const span = `${md(d.window.start)}–${md(d.window.end)}`;
     const lines = [
       `**大讨论 · 我为学校发展献一计**（${span}）`,
-      d.state === 'before' ? `将于 ${md(d.window.start)} 开始。` : d.state === 'open' ? `进行中，还剩 ${d.daysLeft} 天；你已提出 **${mine}** 条。` : `已结束，你提出了 ${mine} 条。`,
+      d.state === 'before'
+        ? `将于 ${md(d.window.start)} 开始。`
+        : d.state === 'open'
+          ? `进行中，还剩 ${d.daysLeft} 天；你已提出 **${mine}** 条。`
+          : `已结束，你提出了 ${mine} 条。`,
     ];
     const admin = isAdmin(person);
     if (admin && d.state !== 'before') lines.push(`全校共收到 **${all.length}** 条，来自 ${new Set(all.map((r) => r.authorId)).size} 人。`);
@@ -60,7 +68,19 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
     if (!def.tasks.visits.enabled || !def.tasks.visits.photosRequired) return [];
     const gaps = visitsWithoutPhotos(deps.db, def.id, person.id);
     if (!gaps.length) return [];
-    const byId = new Map(deps.db.select().from(targets).where(inArray(targets.id, gaps.map((g) => g.targetId))).all().map((t) => [t.id, t]));
+    const byId = new Map(
+      deps.db
+        .select()
+        .from(targets)
+        .where(
+          inArray(
+            targets.id,
+            gaps.map((g) => g.targetId),
+          ),
+        )
+        .all()
+        .map((t) => [t.id, t]),
+    );
     const named = (id: number) => {
       const t = byId.get(id);
       return t ? targetHeading(def, t) : `#${id}`;

@@ -52,7 +52,9 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     if (!dorm) throw new UserFacingError('这间宿舍已不在名单中。');
     const holders = await holdings.holders('dorm', dorm.id);
     if (await filesFor(person, holders, days)) return dorm;
-    throw new UserFacingError(`${dorm.building}${dorm.room} 由 ${holders.map((h) => h.name).join('、') || '（暂无）'} 老师关爱，只有关爱教师（或请假期间的代班老师）可以填写。`);
+    throw new UserFacingError(
+      `${dorm.building}${dorm.room} 由 ${holders.map((h) => h.name).join('、') || '（暂无）'} 老师关爱，只有关爱教师（或请假期间的代班老师）可以填写。`,
+    );
   }
 
   async function dormsHeldBy(campaignId: string, person: Person): Promise<Dorm[]> {
@@ -75,7 +77,16 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     const holders = await holdings.holders('target', t.id);
     if (holders.some((h) => h.id === person.id)) return t;
     if (sharesTarget((await campaign(t.campaignId)).def, person, t)) return t;
-    if (stored ? await records.isVisitorOf(person.id, stored.id) : await records.visitedTargetWith(person.id, t.id, holders.map((h) => h.id))) return t;
+    if (
+      stored
+        ? await records.isVisitorOf(person.id, stored.id)
+        : await records.visitedTargetWith(
+            person.id,
+            t.id,
+            holders.map((h) => h.id),
+          )
+    )
+      return t;
     throw refuse();
   }
 
@@ -94,7 +105,12 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
       : [];
     const mine = [...(ids.length ? [inArray(targets.id, ids)] : []), ...shared];
     return mine.length
-      ? deps.db.select().from(targets).where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), or(...mine))).orderBy(targets.className, targets.name).all()
+      ? deps.db
+          .select()
+          .from(targets)
+          .where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), or(...mine)))
+          .orderBy(targets.className, targets.name)
+          .all()
       : [];
   }
 
@@ -112,11 +128,26 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
       mine.length ? inArray(people.classDeputy, mine) : undefined,
       mine.length ? sql`exists (select 1 from json_each(${people.classesTaught}) where value in ${mine})` : undefined,
     );
-    const picked: Colleague[] = keep.length ? deps.db.select(COLLEAGUE_COLUMNS).from(people).where(and(inArray(people.id, keep), ne(people.id, person.id))).orderBy(people.name).all() : [];
+    const picked: Colleague[] = keep.length
+      ? deps.db
+          .select(COLLEAGUE_COLUMNS)
+          .from(people)
+          .where(and(inArray(people.id, keep), ne(people.id, person.id)))
+          .orderBy(people.name)
+          .all()
+      : [];
     const take = (where: SQL | undefined) => {
       if (picked.length >= CO_VISITOR_OPTIONS) return;
       const seen = [person.id, ...picked.map((p) => p.id)];
-      picked.push(...deps.db.select(COLLEAGUE_COLUMNS).from(people).where(and(notInArray(people.id, seen), where)).orderBy(people.name).limit(CO_VISITOR_OPTIONS - picked.length).all());
+      picked.push(
+        ...deps.db
+          .select(COLLEAGUE_COLUMNS)
+          .from(people)
+          .where(and(notInArray(people.id, seen), where))
+          .orderBy(people.name)
+          .limit(CO_VISITOR_OPTIONS - picked.length)
+          .all(),
+      );
     };
     if (near) take(near);
     take(undefined);
@@ -139,7 +170,17 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
       .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
   }
 
-  return { campaign, filesFor, heldDorm, dormsHeldBy, visitableTarget, visitTargetsOf, colleagues, leaders, holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id) };
+  return {
+    campaign,
+    filesFor,
+    heldDorm,
+    dormsHeldBy,
+    visitableTarget,
+    visitTargetsOf,
+    colleagues,
+    leaders,
+    holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id),
+  };
 }
 
 export type RecordContext = ReturnType<typeof recordContext>;

@@ -139,7 +139,6 @@ export function dormForms(deps: FormDeps, records: RecordRepo, ctx: RecordContex
     },
   });
 
-
   const record = formFlow(deps, records, {
     at: import.meta.url,
     form: 'dorm-record',

@@ -120,16 +120,21 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
    * A new record's form. A repeating form carries a key of its own, so the same
    * form submitted twice (a double click, a callback retried) files one record.
    */
-  function formCard(
-    view: FormView,
-    o: { values: FormData; problems?: Array<{ field: string; message: string }>; record?: RecordRow; submissionKey?: string },
-  ) {
+  function formCard(view: FormView, o: { values: FormData; problems?: Array<{ field: string; message: string }>; record?: RecordRow; submissionKey?: string }) {
     const tz = view.campaign.def.timezone;
     const now = deps.clock.now();
     const overdue = !o.record && view.dueAt && now >= view.dueAt;
     const intro = o.record
       ? `修改后保存，原内容会保留在修改记录中。/ Your earlier version is kept in the history.`
-      : [view.intro, view.dueAt ? (overdue ? `已于 ${formatDue(view.dueAt, tz)} 截止，现在提交会记为**补交**。` : `**${formatDue(view.dueAt, tz)} 截止**，请按时提交。`) : '', '带“（选填）”的可以不填。']
+      : [
+          view.intro,
+          view.dueAt
+            ? overdue
+              ? `已于 ${formatDue(view.dueAt, tz)} 截止，现在提交会记为**补交**。`
+              : `**${formatDue(view.dueAt, tz)} 截止**，请按时提交。`
+            : '',
+          '带“（选填）”的可以不填。',
+        ]
           .filter(Boolean)
           .join('\n');
     return renderCard('record-form', {
@@ -195,7 +200,8 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
     const view = await b.view(ref, person);
     if (!b.repeatable && view.periodKey !== null) {
       const stored = await repo.forPeriod(view.campaign.row.id, b.form, view.subject, view.periodKey);
-      if (stored) return withCard(toast('info', '这份已经提交过了，可以点“修改”更新。', 'Already submitted; use Edit to change it.'), await summaryCard(view, stored));
+      if (stored)
+        return withCard(toast('info', '这份已经提交过了，可以点“修改”更新。', 'Already submitted; use Edit to change it.'), await summaryCard(view, stored));
     }
     await repo.openDraft(person.id, b.form, view.subject, null, deps.clock.now());
     return withCard({}, formCard(view, { values: view.prefill }));
@@ -223,7 +229,11 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
     router.action(
       `${b.form}.submit`,
       z
-        .object({ recordId: z.number().int().positive().optional(), baseRevision: z.number().int().min(0).optional(), submissionKey: z.string().uuid().optional() })
+        .object({
+          recordId: z.number().int().positive().optional(),
+          baseRevision: z.number().int().min(0).optional(),
+          submissionKey: z.string().uuid().optional(),
+        })
         .passthrough(),
       async ({ value, person, form, event }) => {
         const record = value.recordId ? await stored(value.recordId) : undefined;

@@ -5,7 +5,7 @@ import { discussionWindow, takesPartInDiscussion } from '../../domain/shape.js';
 import { onceTaskDue } from '../../domain/reminders.js';
 import type { Person } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { date, lines, text, } from '../../records/fields.js';
+import { date, lines, text } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 
 import { endOfDay, type RecordContext } from './context.js';
@@ -35,7 +35,6 @@ export const STUDENT_DAY_FIELDS = [
 ];
 
 export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordContext) {
-
   const studentDay = formFlow(deps, records, {
     at: import.meta.url,
     form: 'student-day',
@@ -49,7 +48,11 @@ export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordCo
       let n = stored ? Number(stored.periodKey?.split('-')[1]) : ref.n;
       if (!n) {
         n = times;
-        for (let k = 1; k <= times; k++) if (!(await records.forPeriod(def.id, 'student-day', self(person), `day-${k}`))) { n = k; break; }
+        for (let k = 1; k <= times; k++)
+          if (!(await records.forPeriod(def.id, 'student-day', self(person), `day-${k}`))) {
+            n = k;
+            break;
+          }
       }
       return {
         campaign,
@@ -68,7 +71,13 @@ export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordCo
     refOf: (r) => ({ campaignId: r.campaignId, n: Number(r.periodKey?.split('-')[1]) }),
     occurredOn: (data) => String(data.dayOn),
     check: (data, view) =>
-      dayOutside('dayOn', '体验日期', String(data.dayOn), { on: view.campaign.def.window.start, what: '活动开始' }, { on: today(deps, view.campaign.def.timezone), what: '今天' }),
+      dayOutside(
+        'dayOn',
+        '体验日期',
+        String(data.dayOn),
+        { on: view.campaign.def.window.start, what: '活动开始' },
+        { on: today(deps, view.campaign.def.timezone), what: '今天' },
+      ),
     issues: (data) => lines(data.issues).map((t) => ({ raisedBy: 'teacher' as const, category: 'student-day', text: t })),
   });
 
@@ -122,7 +131,8 @@ export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordCo
       const who = def.tasks.suggestions.roles.filter((r) => r !== 'admin').map((r) => ROLE_LABELS[r]);
       throw new UserFacingError(`“我为学校发展献一计”的参加对象是${who.join('、')}；如需参加，请联系管理员。/ The big discussion is for ${who.join(', ')}.`);
     }
-    if (day < w.start || day > w.end) throw new UserFacingError(`“我为学校发展献一计”的时间是 ${w.start} 至 ${w.end}。/ Suggestions are open ${w.start} – ${w.end}.`);
+    if (day < w.start || day > w.end)
+      throw new UserFacingError(`“我为学校发展献一计”的时间是 ${w.start} 至 ${w.end}。/ Suggestions are open ${w.start} – ${w.end}.`);
   }
 
   const suggestion = formFlow(deps, records, {
@@ -150,5 +160,12 @@ export function personalForms(deps: FormDeps, records: RecordRepo, ctx: RecordCo
     refOf: (r) => ({ campaignId: r.campaignId }),
   });
 
-  return { studentDay, reflection: writing('reflection', '心得体会', 'Reflection'), story: writing('story', '感人故事', 'A moving story'), suggestion, suggestionFields, suggestionWindowOpen };
+  return {
+    studentDay,
+    reflection: writing('reflection', '心得体会', 'Reflection'),
+    story: writing('story', '感人故事', 'A moving story'),
+    suggestion,
+    suggestionFields,
+    suggestionWindowOpen,
+  };
 }

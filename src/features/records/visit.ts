@@ -86,7 +86,8 @@ export const VISIT_RECORD_LABELS = {
 const SITUATION_HINT = '家庭成员、经济状况、文化程度、家教观念、企业性质、企业经营状况、规模等';
 
 /** How the target reads in a heading: no family details, safe for a leader's eyes. */
-export const targetHeading = (def: CampaignDefinition, t: Target) => [shortName(t.name), t.className ? oneLine(t.className, CLASS_SHOWN) : kindName(def, t.kind)].join(' · ');
+export const targetHeading = (def: CampaignDefinition, t: Target) =>
+  [shortName(t.name), t.className ? oneLine(t.className, CLASS_SHOWN) : kindName(def, t.kind)].join(' · ');
 
 /** Where a target's details too long for a card can be read whole: the roster the admins keep. */
 const DETAILS_WHOLE = '管理员处的走访对象名单';
@@ -138,7 +139,13 @@ function daZoufangFields(def: CampaignDefinition, t: Target, colleagues: Colleag
     date('visitedOn', '走访时间', 'Date of visit'),
     choice('mode', '走访形式', 'Mode', VISIT_MODES),
     choice('place', '走访地点', 'Place', placesOf(def)),
-    multi('coVisitors', '协同走访', 'Co-visitors', colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })), { max: 5 }),
+    multi(
+      'coVisitors',
+      '协同走访',
+      'Co-visitors',
+      colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
+      { max: 5 },
+    ),
     text('purpose', '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
     text('situation', homeVisit ? '学生家庭情况' : '对象情况', homeVisit ? 'The family' : 'About the person', { multiline: true, max: 500 }),
     text('content', '访问记录', 'What was heard', { required: true, multiline: true, rows: 5, max: 1000, hint: '摸实情、听心声：了解到的情况和对方的想法' }),
@@ -146,7 +153,13 @@ function daZoufangFields(def: CampaignDefinition, t: Target, colleagues: Colleag
     ...(homeVisit ? questionnaireFields(def) : []),
     text('opinions', '意见建议', 'Opinions and suggestions', { multiline: true, max: 800, hint: '每行一条，提交后列入台账跟进' }),
     choice('followUp', '信息处理', 'Follow-up', HANDLING),
-    choice('leader', '汇报给哪位领导', 'Leader to report to', leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })), { required: false }),
+    choice(
+      'leader',
+      '汇报给哪位领导',
+      'Leader to report to',
+      leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
+      { required: false },
+    ),
     text('followUpNote', '处理事项', 'What needs doing', { multiline: true, max: 300 }),
     text('reflection', '事后整理', 'Afterwards', { multiline: true, max: 500 }),
   ];
@@ -163,18 +176,39 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       date('visitedOn', '走访日期', 'Date of visit'),
       choice('mode', '走访方式', 'Mode', VISIT_MODES),
       choice('place', '走访地点', 'Place', VISIT_PLACES),
-      multi('coVisitors', '同行教师', 'Co-visitors', colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })), { max: 5 }),
+      multi(
+        'coVisitors',
+        '同行教师',
+        'Co-visitors',
+        colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
+        { max: 5 },
+      ),
       text('summary', student ? L.summary : '对象概况', student ? 'About the student' : 'About the person', { required: true, multiline: true, max: 300 }),
-      text('situation', student ? L.situation : '基本情况', student ? 'Family or enterprise' : 'Background', { required: true, multiline: true, max: 500, ...(student ? { hint: SITUATION_HINT } : {}) }),
+      text('situation', student ? L.situation : '基本情况', student ? 'Family or enterprise' : 'Background', {
+        required: true,
+        multiline: true,
+        max: 500,
+        ...(student ? { hint: SITUATION_HINT } : {}),
+      }),
       text('purpose', student ? L.purpose : '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
       text('content', student ? L.content : '走访内容', 'What was discussed', { required: true, multiline: true, rows: 5, max: 1000 }),
       text('reflection', student ? L.reflection : '走访体会', 'Reflection', { multiline: true, max: 500 }),
       // 附件四 is the parents' questionnaire: it belongs to visits about a student, and an
       // intern visited at the enterprise has no parent there to fill it (checked against the place chosen).
       ...(student ? questionnaireFields(def, { optional: enterprise }) : []),
-      text('opinions', enterprise ? '企业意见和建议' : '家长意见和建议', 'Opinions and suggestions', { multiline: true, max: 800, hint: '每行一条，提交后列入台账跟进' }),
+      text('opinions', enterprise ? '企业意见和建议' : '家长意见和建议', 'Opinions and suggestions', {
+        multiline: true,
+        max: 800,
+        hint: '每行一条，提交后列入台账跟进',
+      }),
       choice('followUp', '后续跟进', 'Follow-up', FOLLOW_UPS),
-      choice('leader', '报告给哪位领导', 'Leader to report to', leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })), { required: false }),
+      choice(
+        'leader',
+        '报告给哪位领导',
+        'Leader to report to',
+        leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
+        { required: false },
+      ),
       text('followUpNote', '跟进事项', 'What needs doing', { multiline: true, max: 300 }),
       confirm('noGifts', '未收受家长（企业）礼品礼金', 'No gifts accepted'),
     ];
@@ -203,7 +237,10 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
         subtitle: `${daZoufang ? '' : '附件五 / '}Visit record${done ? ` · 此前已走访 ${done} 次` : ''}`,
         fields: fields(def, target, colleagues, leaders),
         prefill: {
-          visitedOn: today(deps, def.timezone), mode: 'in-person', place: isEnterprise(target) ? 'enterprise' : (kind?.place ?? 'home'), followUp: 'none',
+          visitedOn: today(deps, def.timezone),
+          mode: 'in-person',
+          place: isEnterprise(target) ? 'enterprise' : (kind?.place ?? 'home'),
+          followUp: 'none',
           // The campaign's 走访目的 for this kind of target (seed 002's table), for the visitor to adapt.
           ...(kind?.purpose ? { purpose: kind.purpose } : {}),
         },
@@ -216,7 +253,15 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
     check(data, view) {
       const { def } = view.campaign;
       const problems: Array<{ field: string; message: string }> = [];
-      problems.push(...dayOutside('visitedOn', '走访日期', String(data.visitedOn), { on: def.window.start, what: '活动开始' }, { on: today(deps, def.timezone), what: '今天' }));
+      problems.push(
+        ...dayOutside(
+          'visitedOn',
+          '走访日期',
+          String(data.visitedOn),
+          { on: def.window.start, what: '活动开始' },
+          { on: today(deps, def.timezone), what: '今天' },
+        ),
+      );
       if (data.followUp === 'leader' && !data.leader) problems.push({ field: 'leader', message: '选择了“报告领导”，请选择报告给哪位领导' });
       if (data.followUp !== 'none' && !data.followUpNote) problems.push({ field: 'followUpNote', message: '需要跟进时，请写明「跟进事项」' });
       problems.push(...questionnaireMissing(def, data, view.fields));
@@ -253,7 +298,9 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
         : view.campaign.def.tasks.visits.photosRequired && !forOthers
           ? "<font color='orange'>还没有照片：请把走访照片直接发给我，会附到这条记录上。</font>"
           : '';
-      const content = [co.length ? `同行教师：${co.join('、')}` : '', photoLine, ledger.length ? `已列入台账 ${ledger.length} 项` : ''].filter(Boolean).join('\n');
+      const content = [co.length ? `同行教师：${co.join('、')}` : '', photoLine, ledger.length ? `已列入台账 ${ledger.length} 项` : '']
+        .filter(Boolean)
+        .join('\n');
       return content ? [{ tag: 'markdown', content }] : [];
     },
   });

@@ -97,7 +97,10 @@ export function zoneReportForm(deps: FormDeps, records: RecordRepo, ctx: RecordC
       const week = pick(campaign.def, now);
       if (!week) continue;
       const owned = await zones.zonesOf(campaign.row.id);
-      const filed = await zones.filedZoneIds(owned.map((z) => z.zone.id), week.weekNo);
+      const filed = await zones.filedZoneIds(
+        owned.map((z) => z.zone.id),
+        week.weekNo,
+      );
       yield { campaign, week, owned, filed };
     }
   }
@@ -149,7 +152,12 @@ export function zoneReportForm(deps: FormDeps, records: RecordRepo, ctx: RecordC
             dedupeKey: `zone-report.overdue-group:${campaign.row.id}:w${week.weekNo}`,
             to: { chatId },
             purpose: 'zone-report.overdue-group',
-            text: overdueGroupText(campaign, localLabel(week, campaign.def.timezone), owned.length, missing.map((m) => m.owner!.name)),
+            text: overdueGroupText(
+              campaign,
+              localLabel(week, campaign.def.timezone),
+              owned.length,
+              missing.map((m) => m.owner!.name),
+            ),
           });
         }
       }

@@ -18,7 +18,13 @@ export const availabilityOf = (p: Pick<Person, 'id' | 'joinedOn'>, all: Leave[])
   leaves: all.filter((l) => l.personId === p.id).map((l) => ({ start: l.startOn, end: l.endOn })),
 });
 
-export const namedPerson = (p: Person, all: Leave[]): NamedPerson => ({ id: p.id, name: p.name, roles: p.roles, department: p.department, availability: availabilityOf(p, all) });
+export const namedPerson = (p: Person, all: Leave[]): NamedPerson => ({
+  id: p.id,
+  name: p.name,
+  roles: p.roles,
+  department: p.department,
+  availability: availabilityOf(p, all),
+});
 
 export class ScheduleFacts {
   constructor(private readonly db: Db) {}
@@ -38,15 +44,32 @@ export class ScheduleFacts {
         : inArray(records.id, this.db.select({ id: recordVisitors.recordId }).from(recordVisitors).where(eq(recordVisitors.personId, personId))),
     );
     const targetsHere =
-      personId === undefined ? eq(targets.campaignId, campaignId) : inArray(targets.id, this.db.select({ id: records.subjectId }).from(records).where(visitsHere));
-    const targetOf = new Map(this.db.select({ id: targets.id, kind: targets.kind, className: targets.className }).from(targets).where(targetsHere).all().map((t) => [t.id, t]));
+      personId === undefined
+        ? eq(targets.campaignId, campaignId)
+        : inArray(targets.id, this.db.select({ id: records.subjectId }).from(records).where(visitsHere));
+    const targetOf = new Map(
+      this.db
+        .select({ id: targets.id, kind: targets.kind, className: targets.className })
+        .from(targets)
+        .where(targetsHere)
+        .all()
+        .map((t) => [t.id, t]),
+    );
     return this.visitFacts(visitsHere, targetOf);
   }
 
   /** Visits of some targets only (a class's students): a head teacher's /进度 must not read a district's visits. */
   async visitsTo(campaignId: string, of: TargetFact[]): Promise<VisitFact[]> {
     if (!of.length) return [];
-    const here = and(eq(records.subjectType, 'target'), inArray(records.subjectId, of.map((t) => t.id)), eq(records.campaignId, campaignId), eq(records.form, 'visit'));
+    const here = and(
+      eq(records.subjectType, 'target'),
+      inArray(
+        records.subjectId,
+        of.map((t) => t.id),
+      ),
+      eq(records.campaignId, campaignId),
+      eq(records.form, 'visit'),
+    );
     return this.visitFacts(here, new Map(of.map((t) => [t.id, t])));
   }
 
@@ -71,12 +94,28 @@ export class ScheduleFacts {
     }
     return rows.flatMap((r) => {
       const t = targetOf.get(r.targetId);
-      return t ? [{ targetId: r.targetId, targetKind: t.kind, className: t.className, occurredOn: r.occurredOn, mode: r.mode ?? '', place: r.place ?? '', visitorIds: visitors.get(r.id) ?? [] }] : [];
+      return t
+        ? [
+            {
+              targetId: r.targetId,
+              targetKind: t.kind,
+              className: t.className,
+              occurredOn: r.occurredOn,
+              mode: r.mode ?? '',
+              place: r.place ?? '',
+              visitorIds: visitors.get(r.id) ?? [],
+            },
+          ]
+        : [];
     });
   }
 
   async targets(campaignId: string): Promise<TargetFact[]> {
-    return this.db.select({ id: targets.id, kind: targets.kind, className: targets.className }).from(targets).where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'))).all();
+    return this.db
+      .select({ id: targets.id, kind: targets.kind, className: targets.className })
+      .from(targets)
+      .where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open')))
+      .all();
   }
 
   /**
@@ -101,7 +140,13 @@ export class ScheduleFacts {
       const key = a.type === 'dorm' ? a.subjectId : a.personId;
       into.set(key, [...(into.get(key) ?? []), a.type === 'dorm' ? a.personId : a.subjectId]);
     }
-    const dormRows = holders.size ? this.db.select().from(dorms).where(inArray(dorms.id, [...holders.keys()])).all() : [];
+    const dormRows = holders.size
+      ? this.db
+          .select()
+          .from(dorms)
+          .where(inArray(dorms.id, [...holders.keys()]))
+          .all()
+      : [];
     const filed = new Set(
       this.db
         .select({ form: records.form, subjectType: records.subjectType, subjectId: records.subjectId, periodKey: records.periodKey })

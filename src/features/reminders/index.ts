@@ -13,7 +13,7 @@ import { formatDeadline, formatDue, inZone, localDate } from '../../domain/time.
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
-import type { Openers, WeeklyGap, } from '../deps.js';
+import type { Openers, WeeklyGap } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { reminderCard } from '../records/flow.js';
 import { dailyTriggers } from '../triggers.js';
@@ -68,7 +68,13 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
 
   const reminderKey = (o: Obligation, stage: Stage) => `${o.key}@${stage.key}`;
 
-  function personalMessage(c: ActiveCampaign, o: Obligation, stage: Stage, person: Person, o2: { dedupeKey: string; snoozable: boolean; note?: string }): OutboundMessage {
+  function personalMessage(
+    c: ActiveCampaign,
+    o: Obligation,
+    stage: Stage,
+    person: Person,
+    o2: { dedupeKey: string; snoozable: boolean; note?: string },
+  ): OutboundMessage {
     const t = reminderText(o, stage, person.name);
     return {
       dedupeKey: o2.dedupeKey,
@@ -106,7 +112,11 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
                   callbackButton('按部门查看全部 See all', { action: 'behind.groups', offset: 0 }),
                 ]
               : []),
-            { tag: 'markdown', content: '本人已收到私信提醒。仅管理员可见；群里只发统计数字。/ The people themselves were reminded first.', text_size: 'notation' },
+            {
+              tag: 'markdown',
+              content: '本人已收到私信提醒。仅管理员可见；群里只发统计数字。/ The people themselves were reminded first.',
+              text_size: 'notation',
+            },
           ],
         }),
     });
@@ -132,7 +142,10 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
         if (!stage || !needsChasing(def, o, stage, today)) continue;
         if (stage.audience === 'admin') {
           if (stage.on < addDays(today, -ADMIN_CATCH_UP_DAYS)) continue;
-          const names = o.personIds.map((id) => everyone.get(id)?.name).filter(Boolean).join('、');
+          const names = o.personIds
+            .map((id) => everyone.get(id)?.name)
+            .filter(Boolean)
+            .join('、');
           escalations.set(stage.on, [...(escalations.get(stage.on) ?? []), `${names}：${obligationLine(o)}`]);
           continue;
         }
@@ -163,7 +176,9 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
     const due = deps.db
       .select()
       .from(reminderSnoozes)
-      .where(and(eq(reminderSnoozes.campaignId, c.row.id), lte(reminderSnoozes.until, now), gt(reminderSnoozes.until, new Date(now.getTime() - SNOOZE_STALE_MS))))
+      .where(
+        and(eq(reminderSnoozes.campaignId, c.row.id), lte(reminderSnoozes.until, now), gt(reminderSnoozes.until, new Date(now.getTime() - SNOOZE_STALE_MS))),
+      )
       .all();
     const out: OutboundMessage[] = [];
     for (const s of due) {
@@ -201,7 +216,9 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
     const { def } = c;
     const now = deps.clock.now();
     if (!mayNudge(def, now)) {
-      return ctx.reply({ text: `现在是休息时间（夜间或节假日），为不打扰老师，提醒没有发出。请在工作日 ${def.quietHours.end}–${def.quietHours.start} 之间再试。\nQuiet hours or a day off: nothing was sent.` });
+      return ctx.reply({
+        text: `现在是休息时间（夜间或节假日），为不打扰老师，提醒没有发出。请在工作日 ${def.quietHours.end}–${def.quietHours.start} 之间再试。\nQuiet hours or a day off: nothing was sent.`,
+      });
     }
     const today = localDate(now, def.timezone);
     const f = await facts.load(c);
@@ -221,7 +238,12 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
     for (const g of await weeklyGaps(c, now)) {
       if (!g.person.openId) continue;
       people.add(g.person.id);
-      messages.push({ dedupeKey: `remind.chase:${c.row.id}:${g.key}:${today}:p${g.person.id}`, to: { openId: g.person.openId }, purpose: 'remind.weekly', card: g.card });
+      messages.push({
+        dedupeKey: `remind.chase:${c.row.id}:${g.key}:${today}:p${g.person.id}`,
+        to: { openId: g.person.openId },
+        purpose: 'remind.weekly',
+        card: g.card,
+      });
     }
     const queued = await deps.send(messages);
     const again = messages.length - queued;
@@ -264,8 +286,16 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
         personIds: o.personIds,
         text: `${o.personIds.map((id) => byId.get(id)?.name).join('、')}：${obligationLine(o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
       })),
-      ...(await weeklyGaps(c, now)).map((g) => ({ group: groupOf(g.person.id, WEEKLY_TASKS[g.key.split(':')[0]!] ?? '每周表单'), personIds: [g.person.id], text: `${g.person.name}：${g.line}` })),
-      ...photoGapLines(c).map(([id, n]) => ({ group: groupOf(id, '上门走访照片'), personIds: [id], text: `${byId.get(id)?.name ?? `#${id}`}：上门走访缺照片 ${n} 次` })),
+      ...(await weeklyGaps(c, now)).map((g) => ({
+        group: groupOf(g.person.id, WEEKLY_TASKS[g.key.split(':')[0]!] ?? '每周表单'),
+        personIds: [g.person.id],
+        text: `${g.person.name}：${g.line}`,
+      })),
+      ...photoGapLines(c).map(([id, n]) => ({
+        group: groupOf(id, '上门走访照片'),
+        personIds: [id],
+        text: `${byId.get(id)?.name ?? `#${id}`}：上门走访缺照片 ${n} 次`,
+      })),
       ...classes,
     ];
   }
@@ -301,16 +331,23 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
           ]),
       });
     }
-    const groups = [...new Set(lines.map((l) => l.group))].sort((a, b) => a.localeCompare(b, 'zh-CN')).map((group) => {
-      const mine = lines.filter((l) => l.group === group);
-      return { group, items: mine.length, people: new Set(mine.flatMap((l) => l.personIds)).size };
-    });
+    const groups = [...new Set(lines.map((l) => l.group))]
+      .sort((a, b) => a.localeCompare(b, 'zh-CN'))
+      .map((group) => {
+        const mine = lines.filter((l) => l.group === group);
+        return { group, items: mine.length, people: new Set(mine.flatMap((l) => l.personIds)).size };
+      });
     return pageOf(groups, view.offset, {
       perPage: GROUPS_PAGE,
       render: (rows, at) =>
         frame([
-          { tag: 'markdown', content: `共 ${new Set(lines.flatMap((l) => l.personIds)).size} 位老师、${lines.length} 项，按部门统计（未填部门的按任务）；点“查看”看名单。` },
-          ...rows.map((g) => listRow(`**${g.group}** · ${g.people} 人 · ${g.items} 项`, callbackButton('查看', { action: 'behind.group', group: g.group, offset: 0 }))),
+          {
+            tag: 'markdown',
+            content: `共 ${new Set(lines.flatMap((l) => l.personIds)).size} 位老师、${lines.length} 项，按部门统计（未填部门的按任务）；点“查看”看名单。`,
+          },
+          ...rows.map((g) =>
+            listRow(`**${g.group}** · ${g.people} 人 · ${g.items} 项`, callbackButton('查看', { action: 'behind.group', group: g.group, offset: 0 })),
+          ),
           ...pageNav(at, (o) => ({ action: 'behind.groups', offset: o }), '个部门'),
         ]),
     });
@@ -324,9 +361,14 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
 
   function register(router: Routes) {
     const behindView = async (c: ActiveCampaign, view: { group?: string; offset: number }) => withCard({}, behindCard(c, await behindLines(c), view));
-    router.action('behind.groups', z.object({ offset: z.number().int().min(0) }), { adminOnly: true, needs: 'campaign' }, ({ value, campaign }) => behindView(campaign, value));
-    router.action('behind.group', z.object({ group: z.string().max(100), offset: z.number().int().min(0) }), { adminOnly: true, needs: 'campaign' }, ({ value, campaign }) =>
+    router.action('behind.groups', z.object({ offset: z.number().int().min(0) }), { adminOnly: true, needs: 'campaign' }, ({ value, campaign }) =>
       behindView(campaign, value),
+    );
+    router.action(
+      'behind.group',
+      z.object({ group: z.string().max(100), offset: z.number().int().min(0) }),
+      { adminOnly: true, needs: 'campaign' },
+      ({ value, campaign }) => behindView(campaign, value),
     );
     router.action('reminder.snooze', z.object({ campaignId: z.string(), key: z.string().max(200) }), async ({ value, person, event }) => {
       const c = await deps.campaigns.get(value.campaignId);
@@ -345,7 +387,13 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
     });
 
     router
-      .command({ names: ['/催办', '/remind', '/chase'], summary: '立即私信提醒逾期或进度落后的老师 / remind everyone overdue now', adminOnly: true, needs: 'campaign', handler: chaseNow })
+      .command({
+        names: ['/催办', '/remind', '/chase'],
+        summary: '立即私信提醒逾期或进度落后的老师 / remind everyone overdue now',
+        adminOnly: true,
+        needs: 'campaign',
+        handler: chaseNow,
+      })
       .command({
         names: ['/谁没交', '/missing', '/behind'],
         summary: '查看谁还没有完成本期任务（私信）/ who has not submitted',

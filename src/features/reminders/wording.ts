@@ -31,7 +31,12 @@ export function reminderText(o: Obligation, stage: Stage, name: string): Reminde
     const what = `**${ONCE_TASK_NAMES[o.task]}**${o.subjectLabel ? `（${o.subjectLabel}）` : ''}`;
     if (stage.kind === 'before') {
       const left = stage.daysBefore === 1 ? '明天就截止了' : `还有 ${dayjs(o.dueOn).diff(dayjs(stage.on), 'day')} 天`;
-      return { title: `提醒：${ONCE_TASK_NAMES[o.task]}`, message: `${hello}${what}的截止日期是 **${formatDue(o.dueOn)}**，${left}。`, overdue: false, openLabel: '现在填写 Fill in now' };
+      return {
+        title: `提醒：${ONCE_TASK_NAMES[o.task]}`,
+        message: `${hello}${what}的截止日期是 **${formatDue(o.dueOn)}**，${left}。`,
+        overdue: false,
+        openLabel: '现在填写 Fill in now',
+      };
     }
     return {
       title: `逾期未交：${ONCE_TASK_NAMES[o.task]}`,

@@ -80,17 +80,16 @@ async function become(user) {
   if (!user) return;
   localStorage.setItem('zoufang-sim-as', user.openId);
   document.getElementById('who').value = user.openId;
-  document.getElementById('who-roles').replaceChildren(
-    ...user.roles.map((r) => Object.assign(document.createElement('span'), { className: `role role-${r}`, textContent: ROLE_LABELS[r] ?? r })),
-  );
+  document
+    .getElementById('who-roles')
+    .replaceChildren(
+      ...user.roles.map((r) => Object.assign(document.createElement('span'), { className: `role role-${r}`, textContent: ROLE_LABELS[r] ?? r })),
+    );
   const myGroup = state.groups.find((g) => g.memberOpenIds.includes(user.openId));
   const head = document.getElementById('chat-group');
   head.querySelector('[data-role="title"]').textContent = myGroup?.name ?? state.groups[0]?.name ?? '群聊';
   head.querySelector('[data-role="sub"]').textContent = myGroup ? `群聊 Group chat · ${myGroup.memberOpenIds.length} 位成员 + 走访助手` : '群聊 Group chat';
-  await Promise.all([
-    p2p.open(user.p2pChatId),
-    group.open(myGroup?.chatId ?? null, `${user.name} 不在任何群里 / not in a group chat`),
-  ]);
+  await Promise.all([p2p.open(user.p2pChatId), group.open(myGroup?.chatId ?? null, `${user.name} 不在任何群里 / not in a group chat`)]);
 }
 
 async function start() {

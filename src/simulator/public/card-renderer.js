@@ -185,7 +185,13 @@ const RENDERERS = {
     control.maxLength = max;
     control.disabled = !!el.disabled;
     if (el.name) control.name = el.name;
-    const wrap = field(el, control, ctx, () => control.value, () => (control.value = el.default_value ?? ''));
+    const wrap = field(
+      el,
+      control,
+      ctx,
+      () => control.value,
+      () => (control.value = el.default_value ?? ''),
+    );
     const counter = h('div', 'fs-counter', `${control.value.length}/${max}`);
     control.addEventListener('input', () => {
       counter.textContent = `${control.value.length}/${max}`;
@@ -195,13 +201,21 @@ const RENDERERS = {
     return wrap;
   },
   select_static(el, ctx) {
-    return selectField(el, ctx, (el.options ?? []).map((o) => ({ value: String(o.value), label: textOf(o.text) || String(o.value) })));
+    return selectField(
+      el,
+      ctx,
+      (el.options ?? []).map((o) => ({ value: String(o.value), label: textOf(o.text) || String(o.value) })),
+    );
   },
   select_person(el, ctx) {
     return selectField(el, ctx, personOptions(el, ctx));
   },
   multi_select_static(el, ctx) {
-    return multiField(el, ctx, (el.options ?? []).map((o) => ({ value: String(o.value), label: textOf(o.text) || String(o.value) })));
+    return multiField(
+      el,
+      ctx,
+      (el.options ?? []).map((o) => ({ value: String(o.value), label: textOf(o.text) || String(o.value) })),
+    );
   },
   multi_select_person(el, ctx) {
     return multiField(el, ctx, personOptions(el, ctx));
@@ -221,10 +235,17 @@ const RENDERERS = {
     sync();
     box.addEventListener('change', sync);
     if (ctx.form && el.name) {
-      ctx.form.fields.push({ tag: 'checker', name: el.name, required: !!el.required, read: () => box.checked, reset: () => {
-        box.checked = !!el.checked;
-        sync();
-      }, node });
+      ctx.form.fields.push({
+        tag: 'checker',
+        name: el.name,
+        required: !!el.required,
+        read: () => box.checked,
+        reset: () => {
+          box.checked = !!el.checked;
+          sync();
+        },
+        node,
+      });
     } else {
       const value = callbackValue(el);
       if (value) box.addEventListener('change', () => ctx.act({ value, name: el.name, tag: 'checker' }).catch(() => undefined));
@@ -261,7 +282,10 @@ const RENDERERS = {
         );
         for (const f of form.fields) f.node.classList.toggle('fs-invalid', missing.includes(f.name));
         if (missing.length) {
-          form.fields.find((f) => missing.includes(f.name))?.node.querySelector('input,textarea,select')?.focus();
+          form.fields
+            .find((f) => missing.includes(f.name))
+            ?.node.querySelector('input,textarea,select')
+            ?.focus();
           return;
         }
         payload.formValue = formValue;
@@ -391,7 +415,13 @@ function selectField(el, ctx, options) {
   const initial = el.initial_option ?? (Number.isInteger(el.initial_index) ? options[el.initial_index - 1]?.value : undefined) ?? '';
   select.value = initial;
   select.addEventListener('change', () => select.closest('.fs-field')?.classList.remove('fs-invalid'));
-  return field(el, select, ctx, () => select.value, () => (select.value = initial));
+  return field(
+    el,
+    select,
+    ctx,
+    () => select.value,
+    () => (select.value = initial),
+  );
 }
 
 function multiField(el, ctx, options) {
@@ -437,5 +467,11 @@ function pickerField(el, ctx, type, initial) {
   input.disabled = !!el.disabled;
   input.value = initial ?? '';
   input.addEventListener('change', () => input.closest('.fs-field')?.classList.remove('fs-invalid'));
-  return field(el, input, ctx, () => input.value, () => (input.value = initial ?? ''));
+  return field(
+    el,
+    input,
+    ctx,
+    () => input.value,
+    () => (input.value = initial ?? ''),
+  );
 }

@@ -9,15 +9,21 @@
 // Required components that are empty block the submission on the client, as in Feishu.
 
 export const FORM_FIELD_TAGS = new Set([
-  'input', 'select_static', 'select_person', 'multi_select_static', 'multi_select_person',
-  'date_picker', 'picker_time', 'picker_datetime', 'checker',
+  'input',
+  'select_static',
+  'select_person',
+  'multi_select_static',
+  'multi_select_person',
+  'date_picker',
+  'picker_time',
+  'picker_datetime',
+  'checker',
 ]);
 
 /** "+0800" for Asia/Shanghai: the UTC offset of a zone at a moment, as Feishu writes it. */
 export function utcOffset(timeZone, at = new Date()) {
-  const part = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
-    .formatToParts(at)
-    .find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const part =
+    new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(part);
   return m ? `${m[1]}${m[2]}${m[3] ?? '00'}` : '+0000';
 }

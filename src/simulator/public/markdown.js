@@ -12,14 +12,32 @@ export function escapeHtml(text) {
 
 /** Feishu's named text colours, mapped to the client's palette. */
 const NAMED_COLORS = {
-  red: '#f54a45', green: '#34c724', blue: '#3370ff', orange: '#ff8800', yellow: '#ffc60a', grey: '#8f959e', gray: '#8f959e',
-  wathet: '#14c0ff', turquoise: '#2dbeab', carmine: '#f01d94', violet: '#d136d1', purple: '#7f3bf5', indigo: '#4954e6',
-  default: '#1f2329', 'red-500': '#f54a45', 'green-500': '#34c724', 'blue-500': '#3370ff', 'orange-500': '#ff8800', 'grey-600': '#646a73',
+  red: '#f54a45',
+  green: '#34c724',
+  blue: '#3370ff',
+  orange: '#ff8800',
+  yellow: '#ffc60a',
+  grey: '#8f959e',
+  gray: '#8f959e',
+  wathet: '#14c0ff',
+  turquoise: '#2dbeab',
+  carmine: '#f01d94',
+  violet: '#d136d1',
+  purple: '#7f3bf5',
+  indigo: '#4954e6',
+  default: '#1f2329',
+  'red-500': '#f54a45',
+  'green-500': '#34c724',
+  'blue-500': '#3370ff',
+  'orange-500': '#ff8800',
+  'grey-600': '#646a73',
 };
 
 /** A CSS colour for a Feishu colour name or a hex code; undefined for anything else (never echoed raw). */
 export function safeColor(name) {
-  const n = String(name ?? '').trim().toLowerCase();
+  const n = String(name ?? '')
+    .trim()
+    .toLowerCase();
   if (Object.hasOwn(NAMED_COLORS, n)) return NAMED_COLORS[n];
   if (/^#[0-9a-f]{3}([0-9a-f]{3})?$/.test(n)) return n;
   return undefined;
@@ -74,7 +92,9 @@ export function inlineToHtml(text, opts = {}) {
 
 /** Block markdown → HTML: lists, headings, paragraphs with line breaks. */
 export function markdownToHtml(md, opts = {}) {
-  const lines = String(md ?? '').replace(/\r\n?/g, '\n').split('\n');
+  const lines = String(md ?? '')
+    .replace(/\r\n?/g, '\n')
+    .split('\n');
   const out = [];
   let para = [];
   let list = null; // { kind: 'ul' | 'ol', items: string[] }
