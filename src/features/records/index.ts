@@ -30,7 +30,7 @@ import { defineFeature } from '../feature.js';
 const LIST_LIMIT = 15;
 
 export const recordsFeature = defineFeature(
-  { name: 'records', at: import.meta.url, needs: ['announceLedger'], provides: ['openers', 'weeklyGaps'] },
+  { name: 'records', at: import.meta.url, needs: ['announceLedger'], provides: ['openers', 'weeklyGaps', 'refreshRecordCard'] },
   (deps) => {
     const records = new RecordRepo(deps.db);
     const ctx = recordContext(deps, records);
