@@ -5,7 +5,7 @@ import { withLoadedYears } from '../domain/calendar.js';
 import type { CalendarYear } from '../domain/calendar-file.js';
 import { parseCampaignDefinition, type CampaignDefinition } from '../domain/campaign.js';
 
-/** Queries shared by every feature. Async at the surface so a move to another dialect stays a dialect change. */
+/** Queries shared by every feature. Async at the surface, as a PostgreSQL driver's would be (docs/beyond-one-machine.md). */
 
 export class PeopleRepo {
   constructor(private readonly db: Db) {}

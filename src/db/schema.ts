@@ -182,7 +182,7 @@ export type RecordSubject = (typeof RECORD_SUBJECTS)[number];
 
 /**
  * One filed form. `data` holds the form's fields as its zod schema outputs them
- * (src/records/forms); columns hold what schedules, quotas and exports query on.
+ * (the form's fields, src/records/fields.ts); columns hold what schedules, quotas and exports query on.
  * Edits bump `revision` and keep every version in record_revisions.
  */
 export const records = sqliteTable(
@@ -197,7 +197,8 @@ export const records = sqliteTable(
     subjectId: integer('subject_id').notNull(),
     /**
      * The period a record answers: `wk-2026-11-16` for a dorm check (the week's Monday), `w3` for the
-     * zone report of campaign week 3 (时间：第 3 周), a term's key for once-per-term forms; null where
+     * zone report of campaign week 3 (时间：第 3 周), `day-2` for a teacher's second student day, a term's key
+     * (`term-1`) for the other once-per-term forms; null where
      * records repeat freely (visits, suggestions).
      */
     periodKey: text('period_key'),
