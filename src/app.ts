@@ -25,7 +25,7 @@ import { helpFeature } from './features/help/index.js';
 import { photosFeature } from './features/photos/index.js';
 import { ledgerFeature } from './features/ledger/index.js';
 import { progressFeature } from './features/progress/index.js';
-import { recordsFeature } from './features/records/index.js';
+import { formsFeature } from './features/forms/index.js';
 import { remindersFeature } from './features/reminders/index.js';
 import { leaveFeature } from './features/leave/index.js';
 import { exportFeature } from './features/export/index.js';
@@ -89,7 +89,7 @@ export const FEATURES: readonly AnyFeature[] = [
   progressFeature,
   claimingFeature,
   reassignFeature,
-  recordsFeature,
+  formsFeature,
   ledgerFeature,
   remindersFeature,
   leaveFeature,

@@ -187,16 +187,14 @@ async function fuzzedSchool(seed: number): Promise<Texts> {
         via: 'import' as const,
         startedAt: h.clock.now(),
       })),
-      ...targetRows
-        .slice(30, -20)
-        .map((x) => ({
-          campaignId: campaign.id,
-          subjectType: 'target' as const,
-          subjectId: x.id,
-          personId: r.pick(teacherIds),
-          via: 'import' as const,
-          startedAt: h.clock.now(),
-        })),
+      ...targetRows.slice(30, -20).map((x) => ({
+        campaignId: campaign.id,
+        subjectType: 'target' as const,
+        subjectId: x.id,
+        personId: r.pick(teacherIds),
+        via: 'import' as const,
+        startedAt: h.clock.now(),
+      })),
     ])
     .run();
   const dorm = h.db.select().from(dorms).get()!;

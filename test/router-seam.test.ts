@@ -82,7 +82,7 @@ describe('the feature list', () => {
         FEATURES.filter((f) => f !== ledgerFeature),
         deps,
       ),
-    ).toThrow(/records needs announceLedger/);
+    ).toThrow(/forms needs announceLedger/);
     expect(() => assemble(FEATURES, deps)).not.toThrow();
   });
 });

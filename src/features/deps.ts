@@ -56,7 +56,7 @@ export interface WeeklyGap {
 
 export type WeeklyGaps = (c: ActiveCampaign, now: Date) => Promise<WeeklyGap[]>;
 
-/** Opens the form an obligation is about, pre-filled; supplied by the records feature. */
+/** Opens the form an obligation is about, pre-filled; supplied by the forms feature. */
 export interface Openers {
   zoneReport(campaignId: string, zoneId: number, weekNo: number): object;
   dormRecord(campaignId: string, dormId: number): object;
@@ -77,11 +77,11 @@ export interface Openers {
 export interface Provided {
   /** Sends each newly opened ledger item's card to its owner (the ledger feature); whoever raises items announces them. */
   announceLedger(items: LedgerItem[]): Promise<unknown>;
-  /** Card values that open each form pre-filled (the records feature). */
+  /** Card values that open each form pre-filled (the forms feature). */
   openers: Openers;
-  /** The weekly forms' gaps, for /谁没交 and /催办 (the records feature). */
+  /** The weekly forms' gaps, for /谁没交 and /催办 (the forms feature). */
   weeklyGaps: WeeklyGaps[];
-  /** Updates a record's card where its author sees it, once a photo attached to it (the records feature). */
+  /** Updates a record's card where its author sees it, once a photo attached to it (the forms feature). */
   refreshRecordCard(recordId: number): Promise<void>;
 }
 

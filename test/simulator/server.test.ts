@@ -59,12 +59,12 @@ describe('simulator endpoints', () => {
 
   it('lists every route with the file that registered it, and the page links to the list', async () => {
     const routes = await (await fetch(`${sim.url}/sim/api/routes`)).json();
-    expect(routes.actions).toContainEqual(expect.objectContaining({ name: 'visit.submit', source: 'src/features/records/visit.ts' }));
+    expect(routes.actions).toContainEqual(expect.objectContaining({ name: 'visit.submit', source: 'src/features/forms/visit.ts' }));
     expect(routes.commands).toContainEqual(expect.objectContaining({ names: ['/汇总', '/summary'], adminOnly: true, source: 'src/features/digest/index.ts' }));
     expect(routes.jobs).toContainEqual(expect.objectContaining({ name: 'reminders', source: 'src/features/reminders/index.ts' }));
     const page = await (await fetch(`${sim.url}/sim/routes`)).text();
     expect(page).toContain('<td>visit.submit</td>');
-    expect(page).toContain('<td>src/features/records/visit.ts</td>');
+    expect(page).toContain('<td>src/features/forms/visit.ts</td>');
     expect(await (await fetch(`${sim.url}/`)).text()).toContain('href="/sim/routes"');
   });
 

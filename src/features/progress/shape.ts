@@ -9,7 +9,7 @@ import { RecordRepo } from '../../records/repo.js';
 import { visitsWithoutPhotos } from '../../records/visit-photos.js';
 import type { FeatureDeps } from '../deps.js';
 import type { Openers } from '../deps.js';
-import { targetHeading } from '../records/visit.js';
+import { targetHeading } from '../forms/visit.js';
 
 /** Visits without a photo named one by one; the rest are counted. */
 const PHOTO_GAPS_LISTED = 5;

@@ -15,7 +15,7 @@ import { callbackButton, listRow, renderCard } from '../../feishu/card-templates
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import type { Openers, WeeklyGap } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
-import { reminderCard } from '../records/flow.js';
+import { reminderCard } from '../forms/flow.js';
 import { dailyTriggers } from '../triggers.js';
 import { photoGapsByAuthor, visitsWithoutPhotos } from '../../records/visit-photos.js';
 import { ScheduleFacts } from './facts.js';

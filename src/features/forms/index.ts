@@ -29,8 +29,8 @@ import { defineFeature } from '../feature.js';
 /** How many rows one list card shows; the rest are found by name. */
 const LIST_LIMIT = 15;
 
-export const recordsFeature = defineFeature(
-  { name: 'records', at: import.meta.url, needs: ['announceLedger'], provides: ['openers', 'weeklyGaps', 'refreshRecordCard'] },
+export const formsFeature = defineFeature(
+  { name: 'forms', at: import.meta.url, needs: ['announceLedger'], provides: ['openers', 'weeklyGaps', 'refreshRecordCard'] },
   (deps) => {
     const records = new RecordRepo(deps.db);
     const ctx = recordContext(deps, records);
