@@ -175,7 +175,8 @@ describe('zoufang seed-district', { timeout: 90_000 }, () => {
   });
 });
 
-describe('npm run bench, in miniature', { timeout: 180_000 }, () => {
+// Under 30 s on an idle machine; its faulted fan-out waits out real retries and timeouts, which a loaded machine stretches.
+describe('npm run bench, in miniature', { timeout: 360_000 }, () => {
   it('measures every row of the table, and no fan-out, faulted or not, loses or duplicates a reminder', async () => {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-bench-test-'));
     const report = await runBenchmark({
