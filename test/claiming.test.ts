@@ -236,6 +236,36 @@ describe('claiming visit targets', () => {
   });
 });
 
+describe('a digest and the claims made after it', () => {
+  it('re-run, says what it said at its cut-off: a claim made since does not change it', async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2027-04-19T10:00:00'), campaign });
+    await addRoster(h);
+    const weekly = () =>
+      h.standIn
+        .messagesIn(DEMO_BRANCH_CHAT_ID)
+        .filter((m) => m.msgType === 'interactive')
+        .map((m) => cardText(m.content))
+        .filter((t) => t.includes('党支部周报') && t.includes('统计截至 2027-04-19 09:00'));
+    // (The bot's start already sent one, before the roster was imported; this is the one with the roster.)
+    await h.bot.scheduler.run('digest', h.clock.now(), { onDemand: true, post: true });
+    await h.settle();
+    const first = weekly().at(-1)!;
+    expect(first).toContain('认领对象：已走访 **0/12** 位');
+
+    // After the cut-off, 刘芳 and 陈立华 claim the whole pool: nobody else could claim any more now.
+    h.clock.set(cst('2027-04-19T11:00:00'));
+    for (const name of ['刘芳', '陈立华']) {
+      await h.say(name, '/认领');
+      for (let i = 0; i < 2; i++) expect((await h.click(name, latest(h, name).messageId, '认领')).toast?.type).toBe('success');
+      expect(heldBy(h, name)).toHaveLength(2);
+    }
+
+    await h.bot.scheduler.run('digest', h.clock.now(), { onDemand: true, post: true });
+    await h.settle();
+    expect(weekly().at(-1)).toBe(first);
+  });
+});
+
 describe('/改派 reassigning with history', () => {
   it('moves a zone to another cadre, keeps the history, tells both, and only admins may do it', async () => {
     h = await startHarness({ transport: 'ws', at: cst('2027-04-12T10:00:00'), campaign });

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, lte, or, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './index.js';
 import { assignments, people, type Assignment, type Person, type SubjectType } from './schema.js';
 
@@ -22,6 +22,10 @@ export interface AssignmentMeta {
   /** Why the previous holders stopped (e.g. 病假代班). */
   reason?: string;
 }
+
+/** An assignment in force now (not ended), or at `at`: begun by then and not ended by then. */
+export const heldAt = (at?: Date): SQL =>
+  at === undefined ? isNull(assignments.endedAt) : and(lte(assignments.startedAt, at), or(isNull(assignments.endedAt), gt(assignments.endedAt, at)))!;
 
 export function currentHolders(conn: Conn, subjectType: SubjectType, subjectId: number): Assignment[] {
   return conn

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, isNull, notExists, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { currentHolders } from '../../db/assignments.js';
+import { currentHolders, heldAt } from '../../db/assignments.js';
 import { assignments, people, targets, type Target } from '../../db/schema.js';
 
 /** Unclaimed targets that look the same to a claimer: one class, one kind, one category. */
@@ -26,10 +26,9 @@ export interface ClaimFilter {
   className?: string;
 }
 
-const currentTargetHolder = (targetId: typeof targets.id) =>
-  notExists(
-    sql`(SELECT 1 FROM ${assignments} WHERE ${assignments.subjectType} = 'target' AND ${assignments.subjectId} = ${targetId} AND ${assignments.endedAt} IS NULL)`,
-  );
+/** Nobody holds the target: now, or at `at` (a digest's cut-off, which a later claim must not change). */
+const unheld = (targetId: typeof targets.id, at?: Date) =>
+  notExists(sql`(SELECT 1 FROM ${assignments} WHERE ${assignments.subjectType} = 'target' AND ${assignments.subjectId} = ${targetId} AND ${heldAt(at)})`);
 
 export class ClaimRepo {
   constructor(private readonly db: Db) {}
@@ -42,7 +41,7 @@ export class ClaimRepo {
         and(
           eq(targets.campaignId, campaignId),
           eq(targets.status, 'open'),
-          currentTargetHolder(targets.id),
+          unheld(targets.id),
           filter.category ? eq(targets.category, filter.category) : undefined,
           filter.className ? eq(targets.className, filter.className) : undefined,
         ),
@@ -52,12 +51,12 @@ export class ClaimRepo {
       .all();
   }
 
-  /** How many open targets nobody holds: what is left to claim. */
-  unclaimedCount(campaignId: string): number {
+  /** How many open targets nobody holds (now, or at `at`): what is left to claim. */
+  unclaimedCount(campaignId: string, at?: Date): number {
     return this.db
       .select({ n: count() })
       .from(targets)
-      .where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), currentTargetHolder(targets.id)))
+      .where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), unheld(targets.id, at)))
       .get()!.n;
   }
 

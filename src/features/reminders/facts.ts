@@ -1,6 +1,7 @@
-import { and, eq, inArray, isNull, lte, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import type { ActiveCampaign } from '../../db/repos.js';
+import { heldAt } from '../../db/assignments.js';
 import { assignments, dorms, leaves, people, records, recordVisitors, targets, type Leave, type Person } from '../../db/schema.js';
 import { filedKey, type CampaignFacts, type NamedPerson } from '../../domain/obligations.js';
 import type { Availability } from '../../domain/periods.js';
@@ -130,7 +131,8 @@ export class ScheduleFacts {
     const current = this.db
       .select({ type: assignments.subjectType, subjectId: assignments.subjectId, personId: assignments.personId })
       .from(assignments)
-      .where(and(eq(assignments.campaignId, campaignId), isNull(assignments.endedAt), personId === undefined ? undefined : eq(assignments.personId, personId)))
+      // A digest's facts are the holdings at its cut-off: a claim or a handover after it does not change it.
+      .where(and(eq(assignments.campaignId, campaignId), heldAt(filedBy), personId === undefined ? undefined : eq(assignments.personId, personId)))
       .all();
     const holders = new Map<number, number[]>();
     const claims = new Map<number, number[]>();
@@ -166,7 +168,7 @@ export class ScheduleFacts {
       visits: await this.visits(campaignId, personId, filedBy),
       dorms: dormRows.map((d) => ({ id: d.id, label: `${d.building}${d.room}`, holderIds: holders.get(d.id) ?? [] })),
       claims,
-      claimable: c.def.claiming.enabled ? new ClaimRepo(this.db).unclaimedCount(campaignId) : 0,
+      claimable: c.def.claiming.enabled ? new ClaimRepo(this.db).unclaimedCount(campaignId, filedBy) : 0,
       filed,
     };
   }
