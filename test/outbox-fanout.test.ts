@@ -270,4 +270,33 @@ describe('a card kept as one message while what it shows changes (revision)', ()
     ]);
     db.$client.close();
   });
+
+  it('sends a new version as a message of its own once an attempt may have reached Feishu, and never queues a card Feishu would refuse', async () => {
+    const db = openDatabase(':memory:');
+    const msg = (text: string, revision: string) =>
+      ({
+        dedupeKey: 'ledger.triage:c:2026-11-19:1',
+        to: { openId: 'ou_admin' },
+        purpose: 'ledger.triage',
+        card: { schema: '2.0', body: { elements: [{ tag: 'markdown', content: text }] } },
+        revision,
+      }) as const;
+    const rows = () => db.select().from(outbox).orderBy(outbox.id).all();
+    await enqueueOutbound(db, msg('1 项待分派', 'v1'), 0);
+
+    // Too big for Feishu: refused here, and the waiting card is left as it was.
+    await expect(enqueueOutbound(db, msg('很长'.repeat(20_000), 'v2'), 0)).rejects.toThrow(/too big for Feishu/);
+    expect(rows().map((r) => JSON.parse(r.content).body.elements[0].content)).toEqual(['1 项待分派']);
+
+    // A first attempt timed out: Feishu may hold the card under its uuid, and a retry would only return that one.
+    db.update(outbox)
+      .set({ uncertainSince: new Date(0) })
+      .run();
+    expect(await enqueueOutbound(db, msg('2 项待分派', 'v3'), 0)).toBe(1);
+    expect(rows().map((r) => [r.dedupeKey, JSON.parse(r.content).body.elements[0].content])).toEqual([
+      ['ledger.triage:c:2026-11-19:1', '1 项待分派'],
+      ['ledger.triage:c:2026-11-19:1@v3', '2 项待分派'],
+    ]);
+    db.$client.close();
+  });
 });

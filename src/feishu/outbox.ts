@@ -150,10 +150,14 @@ function revised(db: Db, m: OutboundMessage): OutboundMessage {
   const first = db.select().from(outbox).where(eq(outbox.dedupeKey, m.dedupeKey)).get();
   if (!first) return m;
   const again = { ...m, dedupeKey: `${m.dedupeKey}@${m.revision}` };
-  // Still waiting: it goes out as this version, and the message itself is nothing new (its key is taken).
-  if (first.status === 'pending' && m.card && !('patch' in m.to)) {
+  // Still waiting and never tried: it goes out as this version, and the message itself is nothing new (its key is taken).
+  // Once an attempt may have reached Feishu, a retry under the same uuid would only return that first card
+  // ("发送消息": 持有相同 uuid 的请求 1 小时内至多成功发送一条消息), so the new version is a message of its own.
+  if (first.status === 'pending' && first.uncertainSince === null && m.card && !('patch' in m.to)) {
+    // Checked before anything is written: a card Feishu would refuse must not replace one it takes.
+    const { content } = toRow(m, 0);
     db.update(outbox)
-      .set({ content: JSON.stringify(m.card) })
+      .set({ content })
       .where(and(eq(outbox.id, first.id), eq(outbox.status, 'pending')))
       .run();
     return m;
