@@ -24,7 +24,7 @@ export interface Reply {
   card?: object;
 }
 
-/** What a handler needs before it runs; the router refuses anyone without it, in one wording (see REFUSALS). */
+/** What a handler needs before it runs; the router refuses anyone without it, in one wording (NOT_IN_ROSTER, NO_CAMPAIGN, adminOnly). */
 export type Need = 'person' | 'campaign';
 
 /**
@@ -301,13 +301,7 @@ export class Router {
     const receiver = event.chatType === 'p2p' ? { openId: event.senderOpenId } : { chatId: event.chatId };
     // Keyed by the inbound message: a re-delivered message can never be answered twice.
     return (r: Reply) =>
-      this.deps.send({
-        dedupeKey: `reply:${event.messageId}:${n++}`,
-        to: { replyTo: event.messageId, receiver },
-        purpose: 'reply',
-        priority: 'interactive',
-        ...r,
-      });
+      this.deps.send(this.asAnswer({ dedupeKey: `reply:${event.messageId}:${n++}`, to: { replyTo: event.messageId, receiver }, purpose: 'reply', ...r }));
   }
 
   // Each entry point runs its handler as the answer to whoever sent the event (see asAnswer).
@@ -392,7 +386,7 @@ export class Router {
   private privateReplier(event: InboundMessage, openId: string, groupReply: (r: Reply) => Promise<unknown>) {
     let n = 0;
     return async (r: Reply) => {
-      await this.deps.send({ dedupeKey: `private-reply:${event.messageId}:${n}`, to: { openId }, purpose: 'reply.private', priority: 'interactive', ...r });
+      await this.deps.send(this.asAnswer({ dedupeKey: `private-reply:${event.messageId}:${n}`, to: { openId }, purpose: 'reply.private', ...r }));
       if (n++ === 0) await groupReply({ text: SENT_PRIVATELY });
     };
   }
@@ -406,7 +400,7 @@ export class Router {
     // A menu click has no message to reply under, so answers go to the person's direct chat.
     let n = 0;
     const reply = (r: Reply) =>
-      this.deps.send({ dedupeKey: `menu:${event.key}:${n++}`, to: { openId: event.operatorOpenId }, purpose: 'reply', priority: 'interactive', ...r });
+      this.deps.send(this.asAnswer({ dedupeKey: `menu:${event.key}:${n++}`, to: { openId: event.operatorOpenId }, purpose: 'reply', ...r }));
     const asMessage: InboundMessage = {
       kind: 'message',
       key: event.key,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { displayWidth } from '../text-width.js';
 import type { Logger } from '../logger.js';
 import type { Io } from '../ops/io.js';
 
@@ -214,17 +215,10 @@ function usageLine(path: readonly string[], c: Command): string {
   return ['zoufang', ...path, ...c.positionals.map(positionalUsage), ...options].join(' ');
 }
 
-/** Terminal columns: a Chinese character takes two. */
-function width(text: string): number {
-  let w = 0;
-  for (const ch of text) w += /[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]/.test(ch) ? 2 : 1;
-  return w;
-}
-
 /** A name and its description, the description in a column of its own (below when the name is long). */
 function entry(name: string, description: string, column: number): string {
   const head = `  ${name}`;
-  return width(head) < column - 1 ? `${head}${' '.repeat(column - width(head))}${description}` : `${head}\n${' '.repeat(column)}${description}`;
+  return displayWidth(head) < column - 1 ? `${head}${' '.repeat(column - displayWidth(head))}${description}` : `${head}\n${' '.repeat(column)}${description}`;
 }
 
 /** Every runnable command under `c`, with its path. */

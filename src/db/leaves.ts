@@ -31,14 +31,8 @@ export class LeaveRepo {
   }
 
   /** The leave a person is on, on a date. */
-  async on(personId: number, date: string): Promise<Leave | null> {
-    return (
-      this.db
-        .select()
-        .from(leaves)
-        .where(and(eq(leaves.personId, personId), lte(leaves.startOn, date), gte(leaves.endOn, date)))
-        .get() ?? null
-    );
+  on(personId: number, date: string): Promise<Leave | null> {
+    return this.overlapping(personId, date, date);
   }
 
   /**

@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { inZone } from '../domain/time.js';
+import { charWidth, displayWidth } from '../text-width.js';
 
 /**
  * One printable sheet of the archive: the paper form's title above a frozen
@@ -53,25 +54,6 @@ const LIMITS: Record<ColumnKind, { min: number; max: number }> = {
 };
 
 const FORMATS: Partial<Record<ColumnKind, string>> = { date: 'yyyy-mm-dd', datetime: 'yyyy-mm-dd hh:mm' };
-
-/** How wide one character prints, as Excel measures width: a Chinese (or other East Asian wide) character takes two. */
-function charWidth(code: number): number {
-  return (code >= 0x1100 && code <= 0x115f) ||
-    (code >= 0x2e80 && code <= 0xa4cf) ||
-    (code >= 0xac00 && code <= 0xd7a3) ||
-    (code >= 0xf900 && code <= 0xfaff) ||
-    (code >= 0xfe30 && code <= 0xfe4f) ||
-    (code >= 0xff00 && code <= 0xff60) ||
-    (code >= 0xffe0 && code <= 0xffe6)
-    ? 2
-    : 1;
-}
-
-export function displayWidth(s: string): number {
-  let w = 0;
-  for (const ch of s) w += charWidth(ch.codePointAt(0)!);
-  return w;
-}
 
 function widthOf(c: Column, rows: CellValue[][], i: number): number {
   const { min, max } = LIMITS[c.kind ?? 'text'];

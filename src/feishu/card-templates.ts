@@ -101,6 +101,13 @@ export const labelledText = (label: string, value: string) => [
   textBlock(value.trim() === '' ? '（未填写）' : value),
 ];
 export const textTag = (text: string, color: string) => ({ tag: 'text_tag', text: plainText(text), color });
+/** Buttons side by side, wrapping on a narrow screen. */
+export const buttonRow = (buttons: object[]) => ({
+  tag: 'column_set',
+  flex_mode: 'flow',
+  columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })),
+});
+
 export const callbackButton = (text: string, value: object, type = 'default') => ({
   tag: 'button',
   text: plainText(text),

@@ -159,7 +159,7 @@ describe('what the group is told about who is behind', () => {
 });
 
 describe('pace', () => {
-  it('allows two school weeks (or a quarter of a short period) before anyone is behind, then the plain share', () => {
+  it('allows three school weeks (or a quarter of a short period) before anyone is behind, then the plain share', () => {
     // Ten targets over a term of 80 working days: nothing is due in the first three weeks, then a share.
     expect(paceDue(10, 15, 80)).toBe(0);
     expect(paceDue(10, 16, 80)).toBe(2);

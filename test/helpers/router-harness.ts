@@ -18,10 +18,10 @@ import { LogSink, TEST_CAMPAIGN, tmpDbFile } from './harness.js';
  * straight to the router; no HTTP, no WebSocket, no stand-in. For what a user
  * sees end to end, use startHarness; this one answers in milliseconds.
  */
-export async function routerHarness(o: { at: Date; withoutCampaign?: boolean }) {
+export async function routerHarness(o: { at: Date }) {
   const clock = new AdjustableClock(o.at, true);
   const db = openDatabase(tmpDbFile());
-  if (!o.withoutCampaign) await seedDemo(db, clock.now(), TEST_CAMPAIGN);
+  await seedDemo(db, clock.now(), TEST_CAMPAIGN);
   const logs = new LogSink();
   const log = createLogger('info', logs);
   const people = new PeopleRepo(db);

@@ -9,7 +9,7 @@ import { monthOn } from '../../src/domain/periods.js';
 import { presetDefinition } from '../../src/domain/presets.js';
 import { digestCard } from '../../src/features/digest/index.js';
 import type { ActiveCampaign } from '../../src/db/repos.js';
-import { ARTIFACTS, launchBrowser, startSimulator, type SimulatorHarness } from './sim-harness.js';
+import { ARTIFACTS, openSimulatorPage, startSimulator, type SimulatorHarness } from './sim-harness.js';
 
 /**
  * The cards people read most, on a phone: 375 px wide, 667 px to the fold
@@ -22,7 +22,7 @@ const PHONE = { width: 375, height: 667 };
 let sim: SimulatorHarness;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[];
 const poll = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout, interval: 50 });
 
 /** Draws one card alone at the top of the phone's screen, as the chat shows it, and returns its locator. */
@@ -56,12 +56,7 @@ const botCards = (chat: { chatId?: string; to?: string }) =>
 beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   sim = await startSimulator(cst('2026-11-16T09:00:00'));
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: PHONE, deviceScaleFactor: 2, locale: 'zh-CN' });
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(`${sim.url}/?as=陈立华`);
-  await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
+  ({ browser, page, pageErrors } = await openSimulatorPage(sim, PHONE, 2));
 }, 30_000);
 
 afterAll(async () => {

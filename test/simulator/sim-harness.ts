@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { createBot, type Bot } from '../../src/app.js';
 import { AdjustableClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/index.js';
@@ -14,7 +14,7 @@ import { LogSink, makeCredentials, TEST_CAMPAIGN, tmpDbFile, waitFor } from '../
 export const ARTIFACTS = path.resolve('test-artifacts/simulator');
 
 /** Headless Debian Chromium (test/helpers/browser-setup.ts sees it installed), with the flags this machine needs (no downloads, no background networking). */
-export function launchBrowser(): Promise<Browser> {
+function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -28,6 +28,22 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * A browser with the simulator open as the admin, ready: every page error is
+ * collected in `pageErrors`, and a stuck step names its locator well inside a
+ * test's own timeout.
+ */
+export async function openSimulatorPage(sim: SimulatorHarness, viewport: { width: number; height: number }, deviceScaleFactor = 1) {
+  const browser = await launchBrowser();
+  const page: Page = await browser.newPage({ viewport, deviceScaleFactor, locale: 'zh-CN' });
+  const pageErrors: string[] = [];
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(`${sim.url}/?as=陈立华`);
+  await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
+  return { browser, page, pageErrors };
 }
 
 /**

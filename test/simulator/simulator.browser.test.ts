@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { cst } from '../helpers/harness.js';
 import { demoOpenId } from '../../src/demo/seed.js';
-import { ARTIFACTS, launchBrowser, startSimulator, type SimulatorHarness } from './sim-harness.js';
+import { ARTIFACTS, openSimulatorPage, startSimulator, type SimulatorHarness } from './sim-harness.js';
 import { zoneReportRows } from '../helpers/zone-reports.js';
 
 /**
@@ -21,7 +21,7 @@ const PNG_16 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAHElE
 let sim: SimulatorHarness;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[];
 
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
 const p2p = () => page.locator('#chat-p2p');
@@ -37,12 +37,7 @@ beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   // Wednesday of week 1 of the test campaign (11/09–11/15).
   sim = await startSimulator(cst('2026-11-11T10:00:00'));
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-  page.setDefaultTimeout(10_000); // a stuck step names its locator, well inside the test's own timeout
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(`${sim.url}/?as=陈立华`);
-  await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
+  ({ browser, page, pageErrors } = await openSimulatorPage(sim, { width: 1440, height: 900 }));
 }, 30_000);
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
 import type { Routes } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import { outbox, records } from '../../db/schema.js';
+import { outbox, people, records } from '../../db/schema.js';
 import {
   BEHIND_NAMES_SHOWN,
   behindInGroup,
@@ -123,12 +123,13 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * from two weeks before the period to the cut-off: the digest says "reminded"
    * of them and of nobody else.
    */
-  async function remindedBy(c: ActiveCampaign, p: Period, cutoff: Date): Promise<Set<number>> {
+  function remindedBy(c: ActiveCampaign, p: Period, cutoff: Date): Set<number> {
     const since = localMidnight(addDays(p.start, -REMINDED_LOOKBACK_DAYS), c.def.timezone).toDate();
-    const openIds = new Set(
+    return new Set(
       deps.db
-        .select({ to: outbox.receiveId })
+        .selectDistinct({ id: people.id })
         .from(outbox)
+        .innerJoin(people, eq(people.openId, outbox.receiveId))
         .where(
           and(
             inArray(outbox.purpose, PERSONAL_REMINDERS),
@@ -139,9 +140,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
           ),
         )
         .all()
-        .map((r) => r.to),
+        .map((r) => r.id),
     );
-    return new Set((await deps.people.all()).filter((p) => p.openId && openIds.has(p.openId)).map((p) => p.id));
   }
 
   /** The digest of a period, its numbers taken at `cutoff` (统计截至): what happened in the period and was filed by then. */
@@ -160,9 +160,9 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       targets: await facts.targets(c.row.id),
       dormChecks: dormChecks(c, period, asOf, cutoff, f.dorms.length),
       ledger: def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone) : undefined,
-      reminded: await remindedBy(c, period, cutoff),
+      reminded: remindedBy(c, period, cutoff),
     });
-    const shape = await shapeLines(c, kind, period, asOf, f);
+    const shape = await shapeLines(c, kind, period, asOf, cutoff, f);
     const extra = shape.sections;
     return digestCard(c, digest, label, await zoneCompletion(c, period, cutoff), cutoff, extra, shape);
   }

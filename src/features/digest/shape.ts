@@ -24,7 +24,7 @@ export interface ShapeLines {
 export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
   const records = new RecordRepo(deps.db);
 
-  return async function lines(c: ActiveCampaign, kind: DigestKind, period: Period, asOf: string, facts: CampaignFacts): Promise<ShapeLines> {
+  return async function lines(c: ActiveCampaign, kind: DigestKind, period: Period, asOf: string, cutoff: Date, facts: CampaignFacts): Promise<ShapeLines> {
     const { def } = c;
     const lead: string[] = [];
     const sections: DigestSection[] = [];
@@ -34,11 +34,14 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
       const p = phaseOn(def, period.end < asOf ? period.end : asOf);
       if (p) lead.push(`🧭 当前阶段：${phaseLine(p)}`);
     }
-    const suggestions = (await records.ofForm(def.id, 'suggestion')).map((r) => ({ authorId: r.authorId, occurredOn: r.occurredOn }));
+    // Suggestions filed by the cut-off, like every other figure of the digest.
+    const suggestions = (await records.ofForm(def.id, 'suggestion'))
+      .filter((r) => r.submittedAt <= cutoff)
+      .map((r) => ({ authorId: r.authorId, occurredOn: r.occurredOn }));
     const discussion = discussionSummary(def, suggestions, facts.people, period);
     if (discussion) sections.push({ title: '大讨论 · 献一计', lines: [discussionLine(discussion, periodWord(kind, period))] });
     if (def.tasks.visits.enabled && def.tasks.visits.photosRequired) {
-      const gaps = visitsWithoutPhotos(deps.db, def.id).filter((g) => g.occurredOn <= asOf);
+      const gaps = visitsWithoutPhotos(deps.db, def.id, { asOf: { day: asOf, cutoff } });
       if (gaps.length)
         sections.push({
           title: `📷 上门走访缺照片 · ${gaps.length} 次`,

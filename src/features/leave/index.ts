@@ -33,8 +33,7 @@ export const leaveFeature = defineFeature({ name: 'leave', at: import.meta.url }
     return found[0]!;
   }
 
-  /** The leave list, a page at a time: a school's list outgrows one card (10 rows of six elements each). */
-  /** Days are read in the current campaign's time zone. */
+  /** The leave list, a page at a time: a school's list outgrows one card (10 rows of six elements each); days in the campaign's time zone. */
   async function listCard(tz: string, offset = 0) {
     const today = inZone(deps.clock.now(), tz).format('YYYY-MM-DD');
     const all = await repo.current(today);

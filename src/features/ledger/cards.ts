@@ -12,7 +12,18 @@ import {
 } from '../../domain/ledger.js';
 import { daysBetween } from '../../domain/periods.js';
 import { formatDue, formatLocal, localDate } from '../../domain/time.js';
-import { callbackButton, labelledText, oneLine, plainText, renderCard, reopenNote, shortened, textBlock, textTag } from '../../feishu/card-templates.js';
+import {
+  buttonRow,
+  callbackButton,
+  labelledText,
+  oneLine,
+  plainText,
+  renderCard,
+  reopenNote,
+  shortened,
+  textBlock,
+  textTag,
+} from '../../feishu/card-templates.js';
 import { fitsCardBudget } from '../../feishu/card-budget.js';
 
 /**
@@ -92,8 +103,7 @@ const BUTTONS: Record<LedgerAction, { text: string; type: string }> = {
   reopen: { text: '重新打开 Reopen', type: 'default' },
 };
 
-const buttonRow = (buttons: object[]) =>
-  buttons.length ? [{ tag: 'column_set', flex_mode: 'flow', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) }] : [];
+const buttonRows = (buttons: object[]) => (buttons.length ? [buttonRow(buttons)] : []);
 
 const withBack = (value: Record<string, unknown>, back?: Back) => (back ? { ...value, back } : value);
 
@@ -201,7 +211,7 @@ export function itemCard(v: ItemCardInput) {
     facts: textBlock(facts.join('\n'), { size: 'notation', color: 'grey' }),
     resolution: item.resolution ? labelledText('解决情况 Resolution', shortened(item.resolution, NOTE_MAX, LEDGER_WHOLE)) : [],
     history: historyPanel(historyLines(item, v.events, v.names, tz)),
-    actions: buttonRow([...actions, ...origin, ...(v.back ? [listButton(v.back)] : [])]),
+    actions: buttonRows([...actions, ...origin, ...(v.back ? [listButton(v.back)] : [])]),
     reopen: actions.length || origin.length || v.back ? [ledgerReopenNote()] : [],
   });
 }

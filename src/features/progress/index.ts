@@ -8,7 +8,7 @@ import { isAvailable } from '../../domain/periods.js';
 import { classTermStanding } from '../../domain/quotas.js';
 import { dayjs, formatDeadline, formatDue, localDate, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/weeks.js';
-import { callbackButton, CLASS_SHOWN, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
+import { buttonRow, callbackButton, CLASS_SHOWN, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
 import { heldLine } from '../../domain/targets.js';
 import { ClaimRepo } from '../claiming/repo.js';
 import { currentCampaign } from '../deps.js';
@@ -24,11 +24,6 @@ const CLASS_NAMES_SHOWN = 30;
 /** How many "fill in week N" buttons one card offers; the rest are named in text. */
 const MAX_BUTTONS = 4;
 
-const buttonRow = (buttons: object[]) => ({
-  tag: 'column_set',
-  flex_mode: 'flow',
-  columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })),
-});
 const hr = { tag: 'hr' };
 
 /**

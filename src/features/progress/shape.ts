@@ -4,7 +4,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import { targets, type Person } from '../../db/schema.js';
 import { dayjs } from '../../domain/time.js';
 import { discussionOn, phaseLine, phaseOn, takesPartInDiscussion } from '../../domain/shape.js';
-import { callbackButton } from '../../feishu/card-templates.js';
+import { buttonRow, callbackButton } from '../../feishu/card-templates.js';
 import { RecordRepo } from '../../records/repo.js';
 import { visitsWithoutPhotos } from '../../records/visit-photos.js';
 import type { FeatureDeps } from '../deps.js';
@@ -15,11 +15,6 @@ import { targetHeading } from '../forms/visit.js';
 const PHOTO_GAPS_LISTED = 5;
 const PHOTO_BUTTONS = 3;
 
-const buttonRow = (buttons: object[]) => ({
-  tag: 'column_set',
-  flex_mode: 'flow',
-  columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })),
-});
 const md = (d: string) => dayjs(d).format('M/D');
 
 /**
@@ -66,7 +61,7 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
   async function photoGaps(c: ActiveCampaign, person: Person): Promise<object[]> {
     const { def } = c;
     if (!def.tasks.visits.enabled || !def.tasks.visits.photosRequired) return [];
-    const gaps = visitsWithoutPhotos(deps.db, def.id, person.id);
+    const gaps = visitsWithoutPhotos(deps.db, def.id, { authorId: person.id });
     if (!gaps.length) return [];
     const byId = new Map(
       deps.db
