@@ -185,12 +185,21 @@ function checkV2(card: Node): CardCheckError | undefined {
 }
 
 /**
- * Validate a card given as the `content` string of a message.
- * `sizeLimitBytes` is the limit for the whole content string.
+ * The bytes a message's `content` adds to a request body: the card JSON as a
+ * JSON string, quotes and backslashes escaped. Feishu's 30 KB is the request
+ * body's ("发送消息": 卡片及富文本消息请求体最大不能超过 30 KB), so a card of
+ * 29 KB with many quotes may still be refused.
  */
-export function validateCardContent(content: string, sizeLimitBytes = CARD_MAX_BYTES): CardCheck {
-  if (Buffer.byteLength(content, 'utf8') > sizeLimitBytes) {
-    return { ok: false, code: 230025, msg: `The message content is too long: card content exceeds ${sizeLimitBytes / 1024} KB.` };
+export const contentBodyBytes = (content: string) => Buffer.byteLength(JSON.stringify(content), 'utf8');
+
+/**
+ * Validate a card given as the `content` string of a message. The size is the
+ * request body's (`bodyBytes`, or the content as carried in one when there is
+ * no request, as in a callback answer).
+ */
+export function validateCardContent(content: string, bodyBytes = contentBodyBytes(content)): CardCheck {
+  if (bodyBytes > CARD_MAX_BYTES) {
+    return { ok: false, code: 230025, msg: `The message content is too long: the request body of a card exceeds ${CARD_MAX_BYTES / 1024} KB.` };
   }
   let parsed: unknown;
   try {

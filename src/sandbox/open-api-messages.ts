@@ -65,14 +65,15 @@ export class MessagesApi {
   }
 
   /** Validate msg_type/content; returns the parsed content. */
-  private parseContent(msgType: string, content: string): any {
-    const limit = msgType === 'text' ? TEXT_MAX_BYTES : RICH_MAX_BYTES;
+  private parseContent(msgType: string, content: string, bodyBytes: number): any {
     if (msgType === 'interactive') {
-      const check = validateCardContent(content, limit);
+      const check = validateCardContent(content, bodyBytes);
       if (!check.ok) throw new ApiError(400, check.code, check.msg);
       return check.card;
     }
-    if (Buffer.byteLength(content, 'utf8') > limit) {
+    // "发送消息": the limits are on the request body — 150 KB for text, 30 KB for a card or rich text.
+    const limit = msgType === 'text' ? TEXT_MAX_BYTES : RICH_MAX_BYTES;
+    if (bodyBytes > limit) {
       throw new ApiError(400, 230025, `The message content is too long: ${msgType} content exceeds ${limit / 1024} KB.`);
     }
     let parsed: unknown;
@@ -127,7 +128,7 @@ export class MessagesApi {
     return parsed;
   }
 
-  private readSendBody(req: Request): { msgType: string; content: string; uuid?: string; raw: Record<string, any> } {
+  private readSendBody(req: Request): { msgType: string; content: string; uuid?: string; raw: Record<string, any>; bodyBytes: number } {
     const body = isObject(req.body) ? req.body : {};
     const msgType = body['msg_type'];
     const content = body['content'];
@@ -137,7 +138,9 @@ export class MessagesApi {
     if (uuid !== undefined && (typeof uuid !== 'string' || uuid.length > 50)) {
       throw new ApiError(400, 99992402, 'field validation failed: uuid must be a string of at most 50 characters');
     }
-    return uuid === undefined ? { msgType, content, raw: body } : { msgType, content, uuid, raw: body };
+    // The body as the SDK sent it (axios serialises it with JSON.stringify).
+    const bodyBytes = Buffer.byteLength(JSON.stringify(body), 'utf8');
+    return uuid === undefined ? { msgType, content, raw: body, bodyBytes } : { msgType, content, uuid, raw: body, bodyBytes };
   }
 
   private createMessage(req: Request, res: Response): void {
@@ -145,17 +148,17 @@ export class MessagesApi {
     if (!idType || !RECEIVE_ID_TYPES.has(idType)) {
       throw new ApiError(400, 99992402, 'field validation failed: receive_id_type must be one of open_id, user_id, union_id, email, chat_id');
     }
-    const { msgType, content, uuid, raw } = this.readSendBody(req);
+    const { msgType, content, uuid, raw, bodyBytes } = this.readSendBody(req);
     const receiveId = raw['receive_id'];
     if (typeof receiveId !== 'string' || receiveId === '') throw new ApiError(400, 99992402, 'field validation failed: receive_id is required');
     this.gateway.appLimit('send');
     const chat = this.resolveReceiver(idType, receiveId);
-    this.sendAsApp(res, chat, msgType, content, uuid, { receiveIdType: idType, receiveId });
+    this.sendAsApp(res, chat, { msgType, content, uuid, bodyBytes }, { receiveIdType: idType, receiveId });
   }
 
   private replyMessage(req: Request, res: Response): void {
     const parent = this.state.message(String(req.params['message_id']));
-    const { msgType, content, uuid, raw } = this.readSendBody(req);
+    const { msgType, content, uuid, raw, bodyBytes } = this.readSendBody(req);
     this.gateway.appLimit('reply');
     if (!parent) throw new ApiError(400, 230001, MSG.messageNotFound);
     const chat = this.state.chat(parent.chatId) as ChatRecord;
@@ -167,11 +170,16 @@ export class MessagesApi {
       root.threadId ??= `omt_${hex(8)}`;
       threadId = root.threadId;
     }
-    this.sendAsApp(res, chat, msgType, content, uuid, { rootId, parentId: parent.messageId, ...(threadId ? { threadId } : {}) });
+    this.sendAsApp(res, chat, { msgType, content, uuid, bodyBytes }, { rootId, parentId: parent.messageId, ...(threadId ? { threadId } : {}) });
   }
 
   /** Stores a message from the bot (after uuid de-duplication and the chat's rate limit) and answers with it. */
-  private sendAsApp(res: Response, chat: ChatRecord, msgType: string, content: string, uuid: string | undefined, extra: Partial<MessageRecord>): void {
+  private sendAsApp(
+    res: Response,
+    chat: ChatRecord,
+    { msgType, content, uuid, bodyBytes }: { msgType: string; content: string; uuid: string | undefined; bodyBytes: number },
+    extra: Partial<MessageRecord>,
+  ): void {
     // Same uuid within an hour: answer with the original message, create nothing.
     const dup = this.state.sentWithUuid(uuid);
     if (dup) {
@@ -179,7 +187,7 @@ export class MessagesApi {
       ok(res, this.apiMessage(dup));
       return;
     }
-    const parsed = this.parseContent(msgType, content);
+    const parsed = this.parseContent(msgType, content, bodyBytes);
     this.gateway.checkDlp(content);
     this.gateway.chatLimit(chat);
     const msg = this.state.addMessage(chat, { kind: 'app' }, msgType, parsed, uuid ? { ...extra, uuid } : extra);
@@ -199,7 +207,7 @@ export class MessagesApi {
     if (this.ctx.now() - msg.createTime > PATCH_WINDOW_MS) {
       throw new ApiError(400, 230031, 'The message was sent more than 14 days ago and can no longer be updated.');
     }
-    const check = validateCardContent(content, RICH_MAX_BYTES);
+    const check = validateCardContent(content, Buffer.byteLength(JSON.stringify(body), 'utf8'));
     if (!check.ok) throw new ApiError(400, check.code, check.msg);
     if (cardSchemaOf(msg.content) === '2.0' && check.schema === '1.0') {
       throw new ApiError(400, 230099, 'Failed to create card content, ext=ErrCode: 200830; ErrMsg: a 2.0 card cannot be updated to 1.0; ErrorValue: ; ');

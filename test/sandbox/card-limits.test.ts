@@ -70,6 +70,26 @@ describe('card limits: text elements count, on send, reply, PATCH and callback a
     expect(s.messages().find((m) => m.messageId === id)?.updateCount).toBe(0);
   });
 
+  it('30 KB is the request body: a card under 30 KB whose escaped content is over it is refused on send, reply and PATCH', async () => {
+    const client = sdkClient(s);
+    // 180 rows of quoted speech: about 29 KB as JSON, over 30 KB once every quote is escaped inside the body.
+    const quoted = card(Array.from({ length: 180 }, (_, i) => ({ tag: 'markdown', content: `${i}："${'好'.repeat(40)}"` })));
+    const json = JSON.stringify(quoted);
+    expect(Buffer.byteLength(json)).toBeLessThan(30 * 1024);
+    expect(Buffer.byteLength(JSON.stringify({ receive_id: ALICE.openId, msg_type: 'interactive', content: json }))).toBeGreaterThan(30 * 1024);
+    const refused = await apiError(
+      client.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: ALICE.openId, msg_type: 'interactive', content: json } }),
+    );
+    expect([refused.status, refused.code]).toEqual([400, 230025]);
+    const sent = await client.im.v1.message.create({
+      params: { receive_id_type: 'open_id' },
+      data: { receive_id: ALICE.openId, msg_type: 'interactive', content: JSON.stringify(rows(1)) },
+    });
+    const id = sent.data?.message_id as string;
+    expect((await apiError(client.im.v1.message.reply({ path: { message_id: id }, data: { msg_type: 'interactive', content: json } }))).code).toBe(230025);
+    expect((await apiError(client.im.v1.message.patch({ path: { message_id: id }, data: { content: json } }))).code).toBe(230025);
+  });
+
   it('a callback answer with too many elements or over 30 KB: the client shows 200673 and the card stays as it was', async () => {
     const client = sdkClient(s);
     const sent = await client.im.v1.message.create({
