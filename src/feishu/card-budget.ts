@@ -22,7 +22,21 @@ export function cardElements(node: unknown): number {
   return n;
 }
 
-export const cardBytes = (card: unknown) => Buffer.byteLength(JSON.stringify(card), 'utf8');
+/**
+ * What the rest of a send's request body takes besides the card: `receive_id`,
+ * `msg_type`, a 50-character `uuid` and the keys around them.
+ */
+const BODY_ENVELOPE_BYTES = 200;
+
+/** A text's bytes once it sits, as the card's JSON, inside the request body's `content` string: quotes and backslashes escaped twice. */
+const bytesInBody = (text: string) => Buffer.byteLength(JSON.stringify(JSON.stringify(text)), 'utf8');
+
+/**
+ * The bytes a card costs in the request body that carries it: Feishu's 30 KB
+ * is the body's ("发送消息": 卡片及富文本消息请求体最大不能超过 30 KB), where the
+ * card is a JSON string with every quote escaped.
+ */
+export const cardBytes = (card: unknown, json = JSON.stringify(card)) => Buffer.byteLength(JSON.stringify(json), 'utf8') + BODY_ENVELOPE_BYTES;
 
 const fits = (card: unknown, limits: { elements: number; bytes: number }) => cardElements(card) <= limits.elements && cardBytes(card) <= limits.bytes;
 
@@ -33,7 +47,7 @@ export const fitsCardBudget = (card: unknown) => fits(card, CARD_BUDGET);
 export function cardOverLimit(card: unknown, json?: string): string | undefined {
   const elements = cardElements(card);
   if (elements > CARD_LIMITS.elements) return `${elements} elements (limit ${CARD_LIMITS.elements})`;
-  const bytes = json === undefined ? cardBytes(card) : Buffer.byteLength(json, 'utf8');
+  const bytes = cardBytes(card, json);
   if (bytes > CARD_LIMITS.bytes) return `${(bytes / 1024).toFixed(1)} KB (limit 30 KB)`;
   return undefined;
 }
@@ -78,7 +92,7 @@ export function fitCard<T>(card: T): T {
       continue;
     }
     const cut = `${chars.slice(0, keep).join('')}…`;
-    bytes -= Buffer.byteLength(JSON.stringify(longest.content)) - Buffer.byteLength(JSON.stringify(cut));
+    bytes -= bytesInBody(longest.content) - bytesInBody(cut);
     longest.content = cut;
   }
   return copy;

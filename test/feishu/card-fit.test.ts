@@ -44,4 +44,14 @@ describe('fitCard', () => {
     // The card handed in is not changed: its blocks may be shared with another card.
     expect(big.body.elements[20]).toEqual({ tag: 'markdown', content: '长'.repeat(10_000) });
   });
+
+  it('measures the card as it travels in the request body, escaped quotes included', () => {
+    // Quoted speech in many rows: the escaping alone adds about 2 KB to the body.
+    const quoted = card([...Array.from({ length: 150 }, (_, i) => `${i}："${'好'.repeat(30)}"`), '长'.repeat(5_000)]);
+    const fitted = fitCard(quoted);
+    const body = JSON.stringify({ receive_id: 'ou_'.padEnd(35, '0'), msg_type: 'interactive', content: JSON.stringify(fitted), uuid: 'x'.repeat(50) });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(30 * 1024);
+    expect(validateCardContent(JSON.stringify(fitted)).ok).toBe(true);
+    expect(cardBytes(fitted)).toBeGreaterThan(Buffer.byteLength(body) - 1);
+  });
 });
