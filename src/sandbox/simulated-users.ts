@@ -243,7 +243,9 @@ export class SimulatedUsers {
       }
       const newContent = card['type'] === 'raw' ? card['data'] : { type: 'template', data: card['data'] };
       // The same element and 30 KB limits as a sent card ("延时更新消息卡片"); the client keeps the old card.
-      const check = validateCardContent(JSON.stringify(newContent));
+      // Here the card is an object in the answer, not a string inside one: its own JSON is what travels.
+      const json = JSON.stringify(newContent);
+      const check = validateCardContent(json, Buffer.byteLength(json, 'utf8'));
       if (!check.ok) return fail(200673, `卡片内容错误：${check.code} ${check.msg} (invalid card)`, { ...base, raw: answer });
       if (cardSchemaOf(msg.content) === '2.0' && check.schema === '1.0') {
         return fail(200830, '2.0 卡片不能更新为 1.0 卡片 (a 2.0 card cannot be updated to 1.0)', { ...base, raw: answer });
