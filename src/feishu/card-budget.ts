@@ -58,6 +58,25 @@ const CUTTABLE = new Set(['plain_text', 'markdown', 'lark_md']);
 const KEEP_CHARS = 40;
 
 /**
+ * A markdown text cut short, made whole again: a tag cut in half is dropped,
+ * and what was left open (`<font …>`, `**`) is closed innermost first, so the
+ * cut shows as text rather than as stray markup or a colour running on
+ * ("富文本（Markdown）").
+ */
+export function closedMarkdown(text: string): string {
+  const out = text.replace(/<[^<>]*…$/, '…');
+  const open: string[] = [];
+  for (const [token] of out.matchAll(/<font\b[^>]*>|<\/font>|\*\*/g)) {
+    if (token === '**') {
+      if (open.at(-1) === '**') open.pop();
+      else open.push('**');
+    } else if (token === '</font>') open.pop();
+    else open.push('</font>');
+  }
+  return out + open.reverse().join('');
+}
+
+/**
  * The last guard of "every card is built to fit": a card over 30 KB has its
  * longest texts cut (with "…") until it is inside the limit, so one row with a
  * huge name or note shortens rather than sinks a digest, list or form. Places
@@ -70,30 +89,35 @@ export function fitCard<T>(card: T): T {
   if (bytes <= CARD_LIMITS.bytes) return card;
   // A copy: blocks passed into a template may be shared with other cards.
   const copy = JSON.parse(JSON.stringify(card)) as T;
-  const texts: Array<Record<string, unknown> & { content: string }> = [];
+  // Each text with its whole wording and how many characters of it are kept: every cut keeps fewer, so the loop ends.
+  const texts: Array<{ node: { tag: string; content: string }; chars: string[]; kept: number }> = [];
   const collect = (node: unknown) => {
     if (Array.isArray(node)) return node.forEach(collect);
     if (!node || typeof node !== 'object') return;
     const o = node as Record<string, unknown>;
-    if (typeof o.tag === 'string' && CUTTABLE.has(o.tag) && typeof o.content === 'string') texts.push(o as (typeof texts)[number]);
+    if (typeof o.tag === 'string' && CUTTABLE.has(o.tag) && typeof o.content === 'string') {
+      const chars = Array.from(o.content);
+      texts.push({ node: o as { tag: string; content: string }, chars, kept: chars.length });
+    }
     Object.values(o).forEach(collect);
   };
   collect(copy);
   // Aim a little under the limit: the card may still be wrapped or grow by a line.
   const target = CARD_LIMITS.bytes - 1024;
   while (bytes > target) {
-    const longest = texts.reduce<(typeof texts)[number] | undefined>((a, t) => (!a || t.content.length > a.content.length ? t : a), undefined);
+    const longest = texts.reduce<(typeof texts)[number] | undefined>((a, t) => (!a || t.kept > a.kept ? t : a), undefined);
     if (!longest) break;
-    const chars = Array.from(longest.content);
     const over = Math.ceil((bytes - target) / 3);
-    const keep = Math.max(KEEP_CHARS, chars.length - over - 1);
-    if (keep >= chars.length - 1) {
+    const keep = Math.max(KEEP_CHARS, longest.kept - over - 1);
+    if (keep >= longest.kept - 1) {
       texts.splice(texts.indexOf(longest), 1);
       continue;
     }
-    const cut = `${chars.slice(0, keep).join('')}…`;
-    bytes -= bytesInBody(longest.content) - bytesInBody(cut);
-    longest.content = cut;
+    const shown = `${longest.chars.slice(0, keep).join('')}…`;
+    const cut = longest.node.tag === 'plain_text' ? shown : closedMarkdown(shown);
+    bytes -= bytesInBody(longest.node.content) - bytesInBody(cut);
+    longest.node.content = cut;
+    longest.kept = keep;
   }
   return copy;
 }

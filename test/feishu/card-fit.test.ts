@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cardBytes, fitCard } from '../../src/feishu/card-budget.js';
+import { cardBytes, closedMarkdown, fitCard } from '../../src/feishu/card-budget.js';
 import { oneLine, shortened } from '../../src/feishu/card-templates.js';
 import { validateCardContent } from '../../src/sandbox/cards.js';
 
@@ -53,5 +53,13 @@ describe('fitCard', () => {
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(30 * 1024);
     expect(validateCardContent(JSON.stringify(fitted)).ok).toBe(true);
     expect(cardBytes(fitted)).toBeGreaterThan(Buffer.byteLength(body) - 1);
+  });
+
+  it('closes the markup a cut leaves open, and drops a tag cut in half', () => {
+    const fitted = fitCard(card([`<font color='red'>**未交 ${'教师、'.repeat(6_000)}**</font>`]));
+    const cut = fitted.body.elements[0] as { content: string };
+    expect(cut.content).toMatch(/^<font color='red'>\*\*未交 (教师、)+教?师?…\*\*<\/font>$/);
+    expect(closedMarkdown("颜色<font color='re…")).toBe('颜色…');
+    expect(closedMarkdown('**完整** 文字…')).toBe('**完整** 文字…');
   });
 });
