@@ -7,6 +7,7 @@ CREATE TABLE `visit_plans` (
 	`mode` text NOT NULL,
 	`starts_at` integer NOT NULL,
 	`note` text,
+	`submission_key` text,
 	`status` text DEFAULT 'planned' NOT NULL,
 	`revision` integer DEFAULT 1 NOT NULL,
 	`record_id` integer,
@@ -22,5 +23,6 @@ CREATE TABLE `visit_plans` (
 	FOREIGN KEY (`record_id`) REFERENCES `records`(`id`) ON UPDATE no action ON DELETE set null
 );
 --> statement-breakpoint
+CREATE UNIQUE INDEX `visit_plans_submission_key_unique` ON `visit_plans` (`submission_key`);--> statement-breakpoint
 CREATE INDEX `visit_plans_campaign_idx` ON `visit_plans` (`campaign_id`,`status`,`starts_at`);--> statement-breakpoint
 CREATE INDEX `visit_plans_visitor_idx` ON `visit_plans` (`visitor_id`,`status`);

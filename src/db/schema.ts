@@ -586,6 +586,8 @@ export const visitPlans = sqliteTable(
     mode: text('mode').notNull(),
     startsAt: integer('starts_at', { mode: 'timestamp_ms' }).notNull(),
     note: text('note'),
+    /** The plan card's own key: the same card saved twice (a double click, a callback retried) is one plan. */
+    submissionKey: text('submission_key').unique(),
     status: text('status', { enum: VISIT_PLAN_STATUSES }).notNull().default('planned'),
     /** Rises with every change a calendar event must follow (a new time, a cancellation). */
     revision: integer('revision').notNull().default(1),

@@ -217,6 +217,7 @@ export const formsFeature = defineFeature(
       suggestionList: (campaignId: string) => ({ action: 'suggestion.list', campaignId }),
       /** A filed visit, opened to change it; photos sent meanwhile attach to it. */
       visitRecord: (recordId: number) => ({ action: 'visit.edit', recordId }),
+      plannedVisit: (campaignId: string, targetId: number, planId: number) => visit.openValue({ campaignId, targetId, planId }),
     };
 
     function register(router: Routes) {
