@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { people, targets, visitPlans } from '../src/db/schema.js';
+import { people, visitPlans } from '../src/db/schema.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { plannedVisitCounts, plannedVisitsLine } from '../src/domain/digest.js';
 import { preparationMoment } from '../src/domain/planning.js';
@@ -56,7 +56,6 @@ async function start(at = cst('2026-11-18T10:00:00')) {
 }
 
 const personId = (name: string) => h.db.select().from(people).where(eq(people.name, name)).get()!.id;
-const targetId = () => h.db.select().from(targets).where(eq(targets.name, FAMILY.student)).get()!.id;
 const latest = (name: string) => h.cardsTo(name).at(-1)!;
 const current = (messageId: string) => h.standIn.messages().find((m) => m.messageId === messageId)!;
 

@@ -325,7 +325,10 @@ export class FeishuApi {
   /** Changes an event's time, title or place (更新日程); attendees are told. */
   async patchEvent(calendarId: string, eventId: string, e: CalendarEventBody): Promise<void> {
     await this.call((auth) =>
-      this.client.calendar.v4.calendarEvent.patch({ path: { calendar_id: calendarId, event_id: eventId }, data: { ...eventData(e), need_notification: true } }, auth),
+      this.client.calendar.v4.calendarEvent.patch(
+        { path: { calendar_id: calendarId, event_id: eventId }, data: { ...eventData(e), need_notification: true } },
+        auth,
+      ),
     );
   }
 

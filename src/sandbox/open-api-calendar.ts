@@ -147,7 +147,10 @@ export class CalendarApi {
     const key = queryString(req, 'idempotency_key');
     // The same request retried with its idempotency key creates one event.
     const earlier = key ? this.events.get(this.byIdempotencyKey.get(key) ?? '') : undefined;
-    if (earlier) return ok(res, { event: view(earlier) });
+    if (earlier) {
+      ok(res, { event: view(earlier) });
+      return;
+    }
     if (body['start_time'] === undefined || body['end_time'] === undefined) throw invalid('start_time and end_time are required');
     const start = timeInfo(body['start_time'], 'start_time');
     const end = timeInfo(body['end_time'], 'end_time');
@@ -217,7 +220,8 @@ export class CalendarApi {
     for (const a of list) {
       if (!isObject(a)) throw invalid('each attendee must be an object');
       const type = a['type'];
-      if (typeof type !== 'string' || !ATTENDEE_TYPES.includes(type)) throw new ApiError(400, 194004, 'invalid attendee type', `attendee type: ${String(type)}`);
+      if (typeof type !== 'string' || !ATTENDEE_TYPES.includes(type))
+        throw new ApiError(400, 194004, 'invalid attendee type', `attendee type: ${String(type)}`);
       const base = { rsvp_status: 'needs_action' as const, is_optional: a['is_optional'] === true, is_organizer: false, is_external: false };
       if (type === 'user') {
         const id = a['user_id'];
@@ -237,7 +241,14 @@ export class CalendarApi {
       } else {
         const email = a['third_party_email'];
         if (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(email)) throw invalid('third_party_email is required for a third_party attendee');
-        added.push({ ...base, type: 'third_party', attendee_id: `third_party_${digest(`${e.event_id}:${email}`, 16)}`, display_name: email, third_party_email: email, is_external: true });
+        added.push({
+          ...base,
+          type: 'third_party',
+          attendee_id: `third_party_${digest(`${e.event_id}:${email}`, 16)}`,
+          display_name: email,
+          third_party_email: email,
+          is_external: true,
+        });
       }
     }
     e.attendees.push(...added);
@@ -249,7 +260,10 @@ export class CalendarApi {
 /** An event as the API answers it (attendees are their own resource). */
 function view(e: StandInEvent) {
   const { attendees: _a, notifications: _n, ...rest } = e;
-  return { ...rest, app_link: `https://applink.feishu.cn/client/calendar/event/detail?calendarId=${encodeURIComponent(e.organizer_calendar_id)}&key=${e.event_id}` };
+  return {
+    ...rest,
+    app_link: `https://applink.feishu.cn/client/calendar/event/detail?calendarId=${encodeURIComponent(e.organizer_calendar_id)}&key=${e.event_id}`,
+  };
 }
 
 function text(v: unknown, field: string, max: number): string | undefined {

@@ -13,7 +13,10 @@ describe('calendar v4', () => {
   });
 
   const at = (iso: string) => String(Date.parse(iso) / 1000);
-  const hour = { start_time: { timestamp: at('2026-11-20T10:00:00+08:00'), timezone: 'Asia/Shanghai' }, end_time: { timestamp: at('2026-11-20T11:00:00+08:00') } };
+  const hour = {
+    start_time: { timestamp: at('2026-11-20T10:00:00+08:00'), timezone: 'Asia/Shanghai' },
+    end_time: { timestamp: at('2026-11-20T11:00:00+08:00') },
+  };
 
   async function primary() {
     const res = await sdkClient(s).calendar.v4.calendar.primary({});
@@ -37,18 +40,30 @@ describe('calendar v4', () => {
     expect(created.data?.event).toMatchObject({ summary: '家访（高一3班）', visibility: 'private', organizer_calendar_id: calendarId });
 
     // A retried create with the same idempotency key is the same event.
-    const again = await client.calendar.v4.calendarEvent.create({ path: { calendar_id: calendarId }, params: { idempotency_key: 'plan-1' }, data: { summary: 'x', ...hour } });
+    const again = await client.calendar.v4.calendarEvent.create({
+      path: { calendar_id: calendarId },
+      params: { idempotency_key: 'plan-1' },
+      data: { summary: 'x', ...hour },
+    });
     expect(again.data?.event?.event_id).toBe(eventId);
     expect(s.calendarEvents()).toHaveLength(1);
 
     const invited = await client.calendar.v4.calendarEventAttendee.create({
       path: { calendar_id: calendarId, event_id: eventId },
       params: { user_id_type: 'open_id' },
-      data: { attendees: [{ type: 'user', user_id: ALICE.openId }, { type: 'user', user_id: BOB.openId }] },
+      data: {
+        attendees: [
+          { type: 'user', user_id: ALICE.openId },
+          { type: 'user', user_id: BOB.openId },
+        ],
+      },
     });
     expect(invited.data?.attendees?.map((a) => a.display_name)).toEqual([ALICE.name, BOB.name]);
     // Inviting someone twice changes nothing.
-    await client.calendar.v4.calendarEventAttendee.create({ path: { calendar_id: calendarId, event_id: eventId }, data: { attendees: [{ type: 'user', user_id: ALICE.openId }] } });
+    await client.calendar.v4.calendarEventAttendee.create({
+      path: { calendar_id: calendarId, event_id: eventId },
+      data: { attendees: [{ type: 'user', user_id: ALICE.openId }] },
+    });
     expect(s.calendarEvents()[0]!.attendees).toHaveLength(2);
 
     await client.calendar.v4.calendarEvent.patch({
@@ -89,7 +104,9 @@ describe('calendar v4', () => {
 
     const eventId = (await client.calendar.v4.calendarEvent.create({ path: { calendar_id: calendarId }, data: hour })).data!.event!.event_id!;
     // A new end before the kept start is refused like a bad create.
-    expect(await apiError(client.calendar.v4.calendarEvent.patch({ path: path(eventId), data: { end_time: { timestamp: at('2026-11-19T10:00:00+08:00') } } }))).toMatchObject({
+    expect(
+      await apiError(client.calendar.v4.calendarEvent.patch({ path: path(eventId), data: { end_time: { timestamp: at('2026-11-19T10:00:00+08:00') } } })),
+    ).toMatchObject({
       code: 190002,
     });
     const invite = (attendees: unknown[]) =>

@@ -120,7 +120,12 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
   }
 
   /** The card to plan a visit to a target, blank or as typed with its problems. */
-  async function planForm(c: ActiveCampaign, person: Person, t: Target, o: { values?: FormData; problems?: Array<{ field: string; message: string }>; submissionKey?: string } = {}) {
+  async function planForm(
+    c: ActiveCampaign,
+    person: Person,
+    t: Target,
+    o: { values?: FormData; problems?: Array<{ field: string; message: string }>; submissionKey?: string } = {},
+  ) {
     const { def } = c;
     const values = o.values ?? { day: today(deps, def.timezone), time: '16:00', mode: 'in-person', coVisitors: [] };
     const fields = await planFields(person, t, ((values.coVisitors as string[] | undefined) ?? []).map(Number));
@@ -142,7 +147,14 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
   }
 
   async function names(ids: number[]): Promise<string[]> {
-    return ids.length ? deps.db.select({ name: people.name }).from(people).where(inArray(people.id, ids)).all().map((p) => p.name) : [];
+    return ids.length
+      ? deps.db
+          .select({ name: people.name })
+          .from(people)
+          .where(inArray(people.id, ids))
+          .all()
+          .map((p) => p.name)
+      : [];
   }
 
   /** A plan as its people see it: when, how, with whom, the calendar's state, and what they may do. */
@@ -197,9 +209,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
     if (!def.tasks.visits.enabled) throw new UserFacingError('本次活动没有“走访”这一项。');
     const mine = plans.openFor(def.id, person.id);
     const targetIds = [...new Set(mine.map((p) => p.targetId))];
-    const planned = new Map(
-      (targetIds.length ? deps.db.select().from(targets).where(inArray(targets.id, targetIds)).all() : []).map((t) => [t.id, t]),
-    );
+    const planned = new Map((targetIds.length ? deps.db.select().from(targets).where(inArray(targets.id, targetIds)).all() : []).map((t) => [t.id, t]));
     const sections: object[] = [];
     if (mine.length) {
       sections.push({ tag: 'markdown', content: `**我的约访**（${mine.length}）` });
@@ -213,7 +223,8 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
           ),
         );
       }
-      if (mine.length > PLANS_LISTED) sections.push({ tag: 'markdown', content: `另有 ${mine.length - PLANS_LISTED} 次约访，见 /进度。`, text_size: 'notation' });
+      if (mine.length > PLANS_LISTED)
+        sections.push({ tag: 'markdown', content: `另有 ${mine.length - PLANS_LISTED} 次约访，见 /进度。`, text_size: 'notation' });
       sections.push({ tag: 'hr' });
     }
     const all = (await ctx.visitTargetsOf(def.id, person)).filter((t) => !filter || t.name.includes(filter) || (t.className ?? '').includes(filter));
@@ -226,7 +237,8 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
     if (!def.sharedTargets) for (const r of await records.visitsOf(person.id, def.id)) visited.set(r.subjectId, (visited.get(r.subjectId) ?? 0) + 1);
     const ordered = [...all].sort((a, b) => (visited.get(a.id) ?? 0) - (visited.get(b.id) ?? 0));
     sections.push({ tag: 'markdown', content: '**约一次走访** · Plan a visit' });
-    if (!ordered.length) sections.push({ tag: 'markdown', content: filter ? `你的走访对象中没有“${filter}”。` : '你还没有走访对象（输入 /走访 了解如何获得）。' });
+    if (!ordered.length)
+      sections.push({ tag: 'markdown', content: filter ? `你的走访对象中没有“${filter}”。` : '你还没有走访对象（输入 /走访 了解如何获得）。' });
     for (const t of ordered.slice(0, TARGETS_LISTED))
       sections.push(
         listRow(
@@ -262,7 +274,11 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
     const fresh = plans.get(plan.id)!;
     return withCard(
       failed
-        ? toast('warning', `${done[0]}但飞书日历暂时没能更新（错误码 ${failed}），会自动重试。`, `${done[1]} The calendar could not be updated yet; it will be retried.`)
+        ? toast(
+            'warning',
+            `${done[0]}但飞书日历暂时没能更新（错误码 ${failed}），会自动重试。`,
+            `${done[1]} The calendar could not be updated yet; it will be retried.`,
+          )
         : toast('success', `${done[0]}`, done[1]),
       await planCard(fresh),
     );
@@ -432,7 +448,13 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
           for (const id of planPeople(plan)) {
             const p = await deps.people.byId(id);
             // Once per plan, time and person: a new time prepares again.
-            if (p?.openId) messages.push({ dedupeKey: `visit-plan.prepare:${plan.id}:r${plan.revision}:p${id}`, to: { openId: p.openId }, purpose: 'visit-plan.prepare', card });
+            if (p?.openId)
+              messages.push({
+                dedupeKey: `visit-plan.prepare:${plan.id}:r${plan.revision}:p${id}`,
+                to: { openId: p.openId },
+                purpose: 'visit-plan.prepare',
+                card,
+              });
           }
         }
       }

@@ -130,14 +130,7 @@ export class PlanRepo {
     const rows = this.db
       .select({ mode: visitPlans.mode, n: sql<number>`count(*)` })
       .from(visitPlans)
-      .where(
-        and(
-          eq(visitPlans.campaignId, campaignId),
-          ne(visitPlans.status, 'cancelled'),
-          gte(visitPlans.startsAt, from),
-          lt(visitPlans.startsAt, to),
-        ),
-      )
+      .where(and(eq(visitPlans.campaignId, campaignId), ne(visitPlans.status, 'cancelled'), gte(visitPlans.startsAt, from), lt(visitPlans.startsAt, to)))
       .groupBy(visitPlans.mode)
       .all();
     return new Map(rows.map((r) => [r.mode, r.n]));
