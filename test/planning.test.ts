@@ -234,6 +234,18 @@ describe('planning a visit together', () => {
     expect(h.cardsTo('黄志强').filter((m) => cardText(m.content).includes('走访准备'))).toHaveLength(0);
   });
 
+  it('a visit planned late in the evening for the next morning is prepared when quiet hours end, not in the night', async () => {
+    await start(cst('2026-11-18T21:00:00'));
+    await plan('2026-11-19', '10:00');
+    const prepared = () => h.cardsTo('黄志强').filter((m) => cardText(m.content).includes('走访准备'));
+    h.clock.set(cst('2026-11-18T22:30:00'));
+    await h.runJob('visit-plan-preparation');
+    expect(prepared()).toHaveLength(0);
+    h.clock.set(cst('2026-11-19T07:35:00'));
+    await h.runJob('visit-plan-preparation');
+    expect(prepared()).toHaveLength(1);
+  });
+
   it('a calendar the app may not write keeps the plan, says so, and the retry puts it in the calendar', async () => {
     await start();
     h.standIn.revokeScopes('calendar:calendar', 'calendar:calendar.event:create');
