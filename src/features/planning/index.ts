@@ -85,6 +85,12 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
     return t;
   };
 
+  /** The targets of some plans, by id. */
+  const targetsOf = (list: VisitPlan[]): Map<number, Target> => {
+    const ids = [...new Set(list.map((p) => p.targetId))];
+    return new Map((ids.length ? deps.db.select().from(targets).where(inArray(targets.id, ids)).all() : []).map((t) => [t.id, t]));
+  };
+
   /** The class's teachers first (seed 002: 任课教师协同上门), then the visitor's colleagues, bounded like the visit record's select. */
   async function coVisitorOptions(person: Person, t: Target, keep: number[]) {
     const classTeachers = t.className
@@ -146,15 +152,12 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
     });
   }
 
-  async function names(ids: number[]): Promise<string[]> {
-    return ids.length
-      ? deps.db
-          .select({ name: people.name })
-          .from(people)
-          .where(inArray(people.id, ids))
-          .all()
-          .map((p) => p.name)
-      : [];
+  /** People's names in the order given (the visitor first). */
+  function names(ids: number[]): string[] {
+    const byId = new Map(
+      (ids.length ? deps.db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, ids)).all() : []).map((p) => [p.id, p.name]),
+    );
+    return ids.map((id) => byId.get(id)).filter((n): n is string => !!n);
   }
 
   /** A plan as its people see it: when, how, with whom, the calendar's state, and what they may do. */
@@ -162,8 +165,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
     const c = await ctx.campaign(plan.campaignId);
     const { def } = c;
     const t = targetOf(plan.targetId);
-    const visitor = (await names([plan.visitorId]))[0] ?? '';
-    const co = await names(plan.coVisitorIds);
+    const goers = names(planPeople(plan));
     const state = plan.status === 'cancelled' ? '已取消' : plan.status === 'done' ? '已完成（记录已提交）' : '已安排';
     const calendar =
       plan.status !== 'planned'
@@ -176,7 +178,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
     const lines = [
       `**时间**：${when(def, plan.startsAt)}（约 ${VISIT_HOURS} 小时）`,
       `**方式**：${modeName(plan.mode)}`,
-      `**走访教师**：${[visitor, ...co].join('、')}`,
+      `**走访教师**：${goers.join('、')}`,
       `**状态**：${state}`,
       calendar,
     ].filter(Boolean);
@@ -208,8 +210,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
     const { def } = c;
     if (!def.tasks.visits.enabled) throw new UserFacingError('本次活动没有“走访”这一项。');
     const mine = plans.openFor(def.id, person.id);
-    const targetIds = [...new Set(mine.map((p) => p.targetId))];
-    const planned = new Map((targetIds.length ? deps.db.select().from(targets).where(inArray(targets.id, targetIds)).all() : []).map((t) => [t.id, t]));
+    const planned = targetsOf(mine);
     const sections: object[] = [];
     if (mine.length) {
       sections.push({ tag: 'markdown', content: `**我的约访**（${mine.length}）` });
@@ -228,13 +229,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
       sections.push({ tag: 'hr' });
     }
     const all = (await ctx.visitTargetsOf(def.id, person)).filter((t) => !filter || t.name.includes(filter) || (t.className ?? '').includes(filter));
-    const visited = def.sharedTargets
-      ? await records.visitCounts(
-          def.id,
-          all.map((t) => t.id),
-        )
-      : new Map<number, number>();
-    if (!def.sharedTargets) for (const r of await records.visitsOf(person.id, def.id)) visited.set(r.subjectId, (visited.get(r.subjectId) ?? 0) + 1);
+    const visited = await ctx.visitsTo(def, person, all);
     const ordered = [...all].sort((a, b) => (visited.get(a.id) ?? 0) - (visited.get(b.id) ?? 0));
     sections.push({ tag: 'markdown', content: '**约一次走访** · Plan a visit' });
     if (!ordered.length)
@@ -402,7 +397,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
   async function preparationCard(c: ActiveCampaign, plan: VisitPlan) {
     const { def } = c;
     const t = targetOf(plan.targetId);
-    const goers = await names(planPeople(plan));
+    const goers = names(planPeople(plan));
     const earlier = (await records.forSubject(def.id, 'visit', { type: 'target', id: t.id })).slice(-EARLIER_LISTED);
     const authors = new Map((await deps.people.all()).map((p) => [p.id, p.name]));
     const open = deps.db
@@ -515,8 +510,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
       const { def } = c;
       if (!def.tasks.visits.enabled) return [];
       const mine = plans.openFor(def.id, person.id);
-      const ids = [...new Set(mine.map((p) => p.targetId))];
-      const byId = new Map((ids.length ? deps.db.select().from(targets).where(inArray(targets.id, ids)).all() : []).map((t) => [t.id, t]));
+      const byId = targetsOf(mine);
       const lines = mine.slice(0, PLANS_LISTED).map((p) => {
         const t = byId.get(p.targetId);
         return `- ${when(def, p.startsAt)} ${t ? targetHeading(def, t) : ''} · ${modeName(p.mode)}${p.calendarError ? ' ⚠️ 日历未同步' : ''}`;
