@@ -29,6 +29,7 @@ import { formsFeature } from './features/forms/index.js';
 import { remindersFeature } from './features/reminders/index.js';
 import { leaveFeature } from './features/leave/index.js';
 import { exportFeature } from './features/export/index.js';
+import { planningFeature } from './features/planning/index.js';
 import { Scheduler } from './scheduler/index.js';
 import { backupJob, type BackupJobOptions } from './ops/backup.js';
 
@@ -88,6 +89,7 @@ export const FEATURES: readonly AnyFeature[] = [
   digestFeature,
   progressFeature,
   claimingFeature,
+  planningFeature,
   reassignFeature,
   formsFeature,
   ledgerFeature,
@@ -134,6 +136,7 @@ export function createBot(o: BotOptions) {
     defaultBranchChatId: o.defaultBranchChatId,
     media: { download: (messageId, key, type) => api.downloadResource(messageId, key, type), photoDir: o.photoDir ?? defaultPhotoDir(db) },
     files: { upload: (name, bytes, type) => api.uploadFile(name, bytes, type), maxBytes: MAX_UPLOAD_BYTES },
+    calendar: api,
   };
   const router = new Router({
     log,

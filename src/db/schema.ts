@@ -558,3 +558,49 @@ export const calendarYears = sqliteTable('calendar_years', {
   source: text('source').notNull(),
   loadedAt: integer('loaded_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+export const VISIT_PLAN_STATUSES = ['planned', 'cancelled', 'done'] as const;
+export type VisitPlanStatus = (typeof VISIT_PLAN_STATUSES)[number];
+
+/**
+ * A visit planned ahead (/约访): who goes, when and how. It counts toward no
+ * quota; the record filed for it closes it (`done`). Its Feishu Calendar event
+ * follows the plan: `calendarRevision` is the plan revision the event shows, so
+ * a plan whose event lags behind (a failed call) is brought up to date later.
+ */
+export const visitPlans = sqliteTable(
+  'visit_plans',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    targetId: integer('target_id')
+      .notNull()
+      .references(() => targets.id, { onDelete: 'cascade' }),
+    visitorId: integer('visitor_id')
+      .notNull()
+      .references(() => people.id),
+    coVisitorIds: text('co_visitor_ids', { mode: 'json' }).notNull().$type<number[]>(),
+    /** A visit mode of the visit record: in-person, phone, invited. */
+    mode: text('mode').notNull(),
+    startsAt: integer('starts_at', { mode: 'timestamp_ms' }).notNull(),
+    note: text('note'),
+    /** The plan card's own key: the same card saved twice (a double click, a callback retried) is one plan. */
+    submissionKey: text('submission_key').unique(),
+    status: text('status', { enum: VISIT_PLAN_STATUSES }).notNull().default('planned'),
+    /** Rises with every change a calendar event must follow (a new time, a cancellation). */
+    revision: integer('revision').notNull().default(1),
+    recordId: integer('record_id').references(() => records.id, { onDelete: 'set null' }),
+    calendarId: text('calendar_id'),
+    eventId: text('event_id'),
+    calendarRevision: integer('calendar_revision').notNull().default(0),
+    /** Feishu's code and message of the last calendar call that failed; null once the event is up to date. */
+    calendarError: text('calendar_error'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('visit_plans_campaign_idx').on(t.campaignId, t.status, t.startsAt), index('visit_plans_visitor_idx').on(t.visitorId, t.status)],
+);
+
+export type VisitPlan = typeof visitPlans.$inferSelect;

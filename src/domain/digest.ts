@@ -270,3 +270,26 @@ export function shortLabels(labels: string[], max = CHART_LABEL_CHARS): string[]
 /** How a digest's body names its period: "/汇总 上周" says 上周, as its title does. */
 export const periodWord = (kind: DigestKind, p: Period): string =>
   kind === 'weekly' ? (p.label === '上周' ? '上周' : '本周') : kind === 'monthly' ? '本月' : '本阶段';
+
+/** A week's planned visits by mode: what is coming, not what was done (plans count toward no quota). */
+export interface PlannedVisitCounts {
+  inPerson: number;
+  phone: number;
+  invited: number;
+}
+
+export const plannedVisitCounts = (byMode: ReadonlyMap<string, number>): PlannedVisitCounts => ({
+  inPerson: byMode.get('in-person') ?? 0,
+  phone: byMode.get('phone') ?? 0,
+  invited: byMode.get('invited') ?? 0,
+});
+
+/**
+ * The digest's line on the week's planned visits (seed 002: 每班至少 2 名学生上门家访,
+ * seen before the month ends rather than after); counts only, none when nothing is planned.
+ */
+export function plannedVisitsLine(c: PlannedVisitCounts): string | undefined {
+  if (!c.inPerson && !c.phone && !c.invited) return undefined;
+  const others = [c.phone ? `电话 ${c.phone} 次` : '', c.invited ? `邀请来校 ${c.invited} 次` : ''].filter(Boolean);
+  return `本周计划上门 ${c.inPerson} 次${others.length ? `，另有${others.join('、')}` : ''}`;
+}

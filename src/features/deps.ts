@@ -2,7 +2,8 @@ import type { Clock } from '../clock.js';
 import { isRunning } from '../domain/campaign.js';
 import type { Db } from '../db/index.js';
 import type { ActiveCampaign, CampaignRepo, PeopleRepo } from '../db/repos.js';
-import type { LedgerItem } from '../db/schema.js';
+import type { LedgerItem, Person } from '../db/schema.js';
+import type { CalendarEventBody } from '../feishu/api.js';
 import type { OutboundMessage } from '../feishu/outbox.js';
 import type { Logger } from '../logger.js';
 
@@ -20,6 +21,17 @@ export interface FeatureDeps {
   media?: MediaPort;
   /** Files the bot sends (exports); absent where nothing uploads (the CLI). */
   files?: FilePort;
+  /** The app's Feishu Calendar; absent where nothing is scheduled (the CLI). */
+  calendar?: CalendarPort;
+}
+
+/** Events on the app's own calendar (日历 v4); each call rejects with a FeishuApiError. */
+export interface CalendarPort {
+  primaryCalendarId(): Promise<string>;
+  createEvent(calendarId: string, e: CalendarEventBody, idempotencyKey: string): Promise<string>;
+  patchEvent(calendarId: string, eventId: string, e: CalendarEventBody): Promise<void>;
+  deleteEvent(calendarId: string, eventId: string): Promise<void>;
+  addEventAttendees(calendarId: string, eventId: string, openIds: string[]): Promise<void>;
 }
 
 /** Uploads a file through Feishu's file API, to send it as a `file` message. */
@@ -67,6 +79,8 @@ export interface Openers {
   suggestion(campaignId: string): object;
   suggestionList(campaignId: string): object;
   visitRecord(recordId: number): object;
+  /** The visit record of a planned visit, pre-filled from the plan (its day, mode and co-visitors). */
+  plannedVisit(campaignId: string, targetId: number, planId: number): object;
 }
 
 /**
@@ -83,6 +97,16 @@ export interface Provided {
   weeklyGaps: WeeklyGaps[];
   /** Updates a record's card where its author sees it, once a photo attached to it (the forms feature). */
   refreshRecordCard(recordId: number): Promise<void>;
+  /** Planned visits, for /进度 and the claim list (the planning feature). */
+  visitPlans: VisitPlans;
+}
+
+/** What /进度 and the claim list show of planned visits. */
+export interface VisitPlans {
+  /** The card value of a button that plans a visit to the target. */
+  planValue(campaignId: string, targetId: number): object;
+  /** /进度's block: the person's coming planned visits, and the way to plan one. */
+  progressBlocks(c: ActiveCampaign, person: Person): Promise<object[]>;
 }
 
 /** The group a campaign's group messages go to: its own, else BRANCH_CHAT_ID. */

@@ -130,6 +130,27 @@ export interface MessageBody {
   uuid?: string;
 }
 
+/** What the bot puts in a calendar event: a title, a note, an hour, and where (for the attendees only: the event is private). */
+export interface CalendarEventBody {
+  summary: string;
+  description: string;
+  start: Date;
+  end: Date;
+  timezone: string;
+  location?: string;
+}
+
+const eventData = (e: CalendarEventBody) => ({
+  summary: e.summary,
+  description: e.description,
+  start_time: { timestamp: String(Math.floor(e.start.getTime() / 1000)), timezone: e.timezone },
+  end_time: { timestamp: String(Math.floor(e.end.getTime() / 1000)), timezone: e.timezone },
+  // Only the attendees see the details of a private event; everyone else sees busy.
+  visibility: 'private' as const,
+  attendee_ability: 'can_see_others' as const,
+  ...(e.location ? { location: { name: e.location } } : {}),
+});
+
 /** The outbound calls the bot makes, each turning every failure into a FeishuApiError. */
 export class FeishuApi {
   readonly client: lark.Client;
@@ -270,6 +291,66 @@ export class FeishuApi {
     const res = await this.withToken((auth) => this.client.im.v1.file.create({ data: { file_type: fileType, file_name: fileName, file: bytes } }, auth));
     if (!res?.file_key) throw new FeishuApiError(-1, 'file upload answered without a file_key', 200, null, false);
     return res.file_key;
+  }
+
+  /**
+   * The app's own primary calendar, where the bot's events live (查询主日历信息).
+   * With the app's identity the app needs the bot ability; the scope is
+   * `calendar:calendar` or a read-only calendar scope.
+   */
+  async primaryCalendarId(): Promise<string> {
+    const res = await this.call((auth) => this.client.calendar.v4.calendar.primary({ params: { user_id_type: 'open_id' } }, auth));
+    const id = res.data?.calendars?.[0]?.calendar?.calendar_id;
+    if (!id) throw new FeishuApiError(-1, 'primary calendar answered without a calendar_id', 200, null, false);
+    return id;
+  }
+
+  /**
+   * Creates an event on a calendar and returns its event_id (创建日程). The
+   * idempotency key makes a retried create (its answer lost) one event.
+   * Attendees are added separately (添加日程参与人).
+   */
+  async createEvent(calendarId: string, e: CalendarEventBody, idempotencyKey: string): Promise<string> {
+    const res = await this.call((auth) =>
+      this.client.calendar.v4.calendarEvent.create(
+        { path: { calendar_id: calendarId }, params: { idempotency_key: idempotencyKey }, data: { ...eventData(e), need_notification: true } },
+        auth,
+      ),
+    );
+    const id = res.data?.event?.event_id;
+    if (!id) throw new FeishuApiError(-1, 'event create answered without an event_id', 200, null, false);
+    return id;
+  }
+
+  /** Changes an event's time, title or place (更新日程); attendees are told. */
+  async patchEvent(calendarId: string, eventId: string, e: CalendarEventBody): Promise<void> {
+    await this.call((auth) =>
+      this.client.calendar.v4.calendarEvent.patch(
+        { path: { calendar_id: calendarId, event_id: eventId }, data: { ...eventData(e), need_notification: true } },
+        auth,
+      ),
+    );
+  }
+
+  /** Deletes an event (删除日程); attendees are told. */
+  async deleteEvent(calendarId: string, eventId: string): Promise<void> {
+    await this.call((auth) =>
+      this.client.calendar.v4.calendarEvent.delete({ path: { calendar_id: calendarId, event_id: eventId }, params: { need_notification: 'true' } }, auth),
+    );
+  }
+
+  /** Invites users (by open_id) to an event (添加日程参与人); inviting someone already invited changes nothing. */
+  async addEventAttendees(calendarId: string, eventId: string, openIds: string[]): Promise<void> {
+    await this.call((auth) =>
+      this.client.calendar.v4.calendarEventAttendee.create(
+        {
+          path: { calendar_id: calendarId, event_id: eventId },
+          params: { user_id_type: 'open_id' },
+          data: { attendees: openIds.map((id) => ({ type: 'user' as const, user_id: id })), need_notification: true },
+        },
+        auth,
+      ),
+    );
   }
 
   /** The bot's own open_id, to recognise @mentions of it in groups. */

@@ -346,8 +346,8 @@ async function checkBot(lark: LarkConfig, ctx: Context): Promise<Outcome> {
 
 /**
  * One harmless call per API the bot uses. Sending goes to a chat id that
- * cannot exist, the upload lacks its file and the resource download names a
- * message that cannot exist: with the scope, Feishu answers with a parameter
+ * cannot exist, the upload lacks its file, the resource download names a
+ * message and the calendar event a calendar that cannot exist: with the scope, Feishu answers with a parameter
  * error (nothing is sent, stored or read); without it, the gateway answers
  * 99991672 first. Receiving messages
  * (im:message.p2p_msg:readonly, im:message.group_at_msg:readonly) has no API to
@@ -406,6 +406,18 @@ function permissionProbes(lark: LarkConfig, ctx: Context) {
       title: '权限 下载老师发来的照片 / download photos (im:message:readonly)',
       scope: 'im:message:readonly',
       call: () => request(`${base}/open-apis/im/v1/messages/om_${'0'.repeat(32)}/resources/img_v3_doctor_probe?type=image`, { token }),
+      ok: () => '已开通 / granted',
+    },
+    {
+      title: '权限 飞书日历约访 / calendar events (calendar:calendar)',
+      scope: 'calendar:calendar',
+      // An event on a calendar that cannot exist: with the scope, Feishu answers 191000/191001 and creates nothing (创建日程).
+      call: () =>
+        request(`${base}/open-apis/calendar/v4/calendars/${encodeURIComponent('zoufang-doctor-probe@group.calendar.feishu.cn')}/events`, {
+          method: 'POST',
+          token,
+          json: {},
+        }),
       ok: () => '已开通 / granted',
     },
   ];

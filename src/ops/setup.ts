@@ -27,6 +27,7 @@ export const APP_SCOPES: Array<{ scope: string; why: string }> = [
   { scope: 'im:chat:readonly', why: '读取群信息，确认机器人在党支部群 / read the branch group' },
   { scope: 'contact:user.id:readonly', why: '按手机号/邮箱匹配名单中的老师 / match the roster by mobile or email' },
   { scope: 'im:resource', why: '上传导出的表格，发给管理员 / upload exported workbooks' },
+  { scope: 'calendar:calendar', why: '把约访放进飞书日历，邀请走访教师 / put planned visits in Feishu Calendar' },
 ];
 export const APP_EVENTS = ['im.message.receive_v1', 'application.bot.menu_v6'];
 export const APP_CALLBACKS = ['card.action.trigger'];

@@ -90,6 +90,20 @@ const SCOPES_BY_API: Array<{ method: string; path: RegExp; scopes: string[] }> =
     scopes: ['im:chat', 'im:chat:readonly', 'im:chat.members:read', 'im:chat.group_info:readonly'],
   },
   { method: 'POST', path: /^\/open-apis\/contact\/v3\/users\/batch_get_id$/, scopes: ['contact:user.id:readonly'] },
+  // 查询主日历信息, 创建日程, 更新日程, 删除日程, 添加日程参与人.
+  {
+    method: 'POST',
+    path: /^\/open-apis\/calendar\/v4\/calendars\/primary$/,
+    scopes: ['calendar:calendar', 'calendar:calendar:readonly', 'calendar:calendar:read'],
+  },
+  { method: 'POST', path: /^\/open-apis\/calendar\/v4\/calendars\/[^/]+\/events$/, scopes: ['calendar:calendar', 'calendar:calendar.event:create'] },
+  { method: 'PATCH', path: /^\/open-apis\/calendar\/v4\/calendars\/[^/]+\/events\/[^/]+$/, scopes: ['calendar:calendar', 'calendar:calendar.event:update'] },
+  { method: 'DELETE', path: /^\/open-apis\/calendar\/v4\/calendars\/[^/]+\/events\/[^/]+$/, scopes: ['calendar:calendar', 'calendar:calendar.event:delete'] },
+  {
+    method: 'POST',
+    path: /^\/open-apis\/calendar\/v4\/calendars\/[^/]+\/events\/[^/]+\/attendees$/,
+    scopes: ['calendar:calendar', 'calendar:calendar.event:update'],
+  },
 ];
 
 export class Gateway {

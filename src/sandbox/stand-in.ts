@@ -26,6 +26,7 @@ import { Delivery } from './delivery.js';
 import { Gateway, type Faults } from './gateway.js';
 import { ApiError, callRecorder, errorHandler } from './http.js';
 import { DEFAULT_WS_CLIENT_CONFIG } from './long-connection.js';
+import { CalendarApi, type StandInEvent } from './open-api-calendar.js';
 import { DirectoryApi } from './open-api-directory.js';
 import { MediaApi } from './open-api-media.js';
 import { MessagesApi } from './open-api-messages.js';
@@ -37,6 +38,7 @@ import { hex, stripUndefined } from './util.js';
 
 export * from './types.js';
 export type { Faults } from './gateway.js';
+export type { StandInEvent } from './open-api-calendar.js';
 
 export class FeishuStandIn extends EventEmitter {
   readonly faults: { set(f: Partial<Faults>): void; clear(): void };
@@ -51,6 +53,7 @@ export class FeishuStandIn extends EventEmitter {
   private readonly simulated: SimulatedUsers;
   private readonly registration: AppRegistration;
   private readonly openApiRoutes: Array<{ mount(app: express.Express): void }>;
+  private readonly calendar: CalendarApi;
   private server: http.Server | undefined;
   private url = '';
 
@@ -94,7 +97,8 @@ export class FeishuStandIn extends EventEmitter {
     this.delivery = new Delivery(ctx, { ...DEFAULT_WS_CLIENT_CONFIG, ...(opts.wsClientConfig ?? {}) }, opts.wsFragmentBytes);
     this.simulated = new SimulatedUsers(ctx, this.delivery);
     this.registration = new AppRegistration(ctx);
-    this.openApiRoutes = [new MessagesApi(ctx, this.gateway), new MediaApi(this.state), new DirectoryApi(ctx)];
+    this.calendar = new CalendarApi(ctx);
+    this.openApiRoutes = [new MessagesApi(ctx, this.gateway), new MediaApi(this.state), new DirectoryApi(ctx), this.calendar];
   }
 
   // ---- lifecycle -----------------------------------------------------------
@@ -204,6 +208,11 @@ export class FeishuStandIn extends EventEmitter {
   resource(key: string): Resource | undefined {
     const r = this.state.resource(key);
     return r && { ...r, bytes: Buffer.from(r.bytes) };
+  }
+
+  /** The events on the app's primary calendar, with their attendees; deleted ones have status `cancelled`. */
+  calendarEvents(): StandInEvent[] {
+    return this.calendar.list();
   }
 
   calls(): RecordedCall[] {

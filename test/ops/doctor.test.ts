@@ -133,6 +133,18 @@ describe('zoufang doctor', () => {
     }
   });
 
+  it('the calendar scope: listed, and a missing one fails naming calendar:calendar', async () => {
+    expect((await doctor()).check('权限 飞书日历约访')).toMatch(/^✓/);
+    h.standIn.revokeScopes('calendar:calendar', 'calendar:calendar.event:create');
+    try {
+      const c = (await doctor()).check('权限 飞书日历约访');
+      expect(c).toMatch(/^✗ .*calendar:calendar/);
+      expect(c).toContain('开通 calendar:calendar');
+    } finally {
+      h.standIn.grantScopes();
+    }
+  });
+
   it('the bot out of the branch group: says how to add it and lists the groups it is in', async () => {
     h.standIn.removeBotFromChat(DEMO_BRANCH_CHAT_ID);
     try {

@@ -65,7 +65,9 @@ describe('zoufang setup', () => {
     expect(qr?.split('\n').every((row) => row.length <= 80)).toBe(true); // scannable in an 80-column terminal
     // The link asks the confirm page for the scopes, events and callback the bot needs.
     const addons = JSON.parse(gunzipSync(Buffer.from(new URL(url!).searchParams.get('addons')!, 'base64url')).toString('utf8'));
-    expect(addons.scopes.tenant).toEqual(expect.arrayContaining(['im:message:send_as_bot', 'im:message.p2p_msg:readonly', 'contact:user.id:readonly']));
+    expect(addons.scopes.tenant).toEqual(
+      expect.arrayContaining(['im:message:send_as_bot', 'im:message.p2p_msg:readonly', 'contact:user.id:readonly', 'calendar:calendar']),
+    );
     expect(addons.events.items.tenant).toContain('im.message.receive_v1');
     expect(addons.callbacks.items).toEqual(['card.action.trigger']);
     expect(new URL(url!).searchParams.get('createOnly')).toBe('true');

@@ -35,7 +35,7 @@ const filterSchema = z.object({
 });
 const listRef = filterSchema.extend({ campaignId: z.string() });
 
-export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta.url }, (deps) => {
+export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta.url, needs: ['visitPlans'] }, (deps) => {
   const claims = new ClaimRepo(deps.db);
   const nominations = new NominationRepo(deps.db);
 
@@ -97,6 +97,7 @@ export const claimingFeature = defineFeature({ name: 'claiming', at: import.meta
           sections.push(
             listRow(
               `${heldPage.from + i + 1}. ${heldLine(def, t)}`,
+              callbackButton('约访', deps.visitPlans.planValue(def.id, t.id), 'primary'),
               callbackButton('退回', { action: 'claim.release', ...ref, targetId: t.id, offset: filter.offset }),
             ),
           ),

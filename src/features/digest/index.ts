@@ -40,6 +40,9 @@ import { ScheduleFacts } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
 import { campaignShapeDigest, type ShapeLines } from './shape.js';
+import { plannedVisitCounts, plannedVisitsLine } from '../../domain/digest.js';
+import { weekAround } from '../../domain/planning.js';
+import { PlanRepo } from '../planning/repo.js';
 import { defineFeature } from '../feature.js';
 
 /**
@@ -72,6 +75,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   const zoneReports = new ZoneReports(deps.db);
   const facts = new ScheduleFacts(deps.db);
   const ledger = new LedgerRepo(deps.db);
+  const plans = new PlanRepo(deps.db);
   const shapeLines = campaignShapeDigest(deps);
 
   /** Dorm checks of the weeks that count in the period, filed by the cut-off, against dorms with a caring teacher × those weeks. */
@@ -163,7 +167,9 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       reminded: remindedBy(c, period, cutoff),
     });
     const shape = await shapeLines(c, kind, period, asOf, cutoff, f);
-    const extra = shape.sections;
+    const week = weekAround(def, cutoff);
+    const planned = plannedVisitsLine(plannedVisitCounts(plans.countsByMode(c.row.id, week.from, week.to)));
+    const extra = [...shape.sections, ...(planned ? [{ title: '📅 本周约访', lines: [planned] }] : [])];
     return digestCard(c, digest, label, await zoneCompletion(c, period, cutoff), cutoff, extra, shape);
   }
 

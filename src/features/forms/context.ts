@@ -115,6 +115,22 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   }
 
   /**
+   * How often each of the person's targets was visited: where targets are
+   * shared, everyone's visits (a student a colleague has seen is covered for
+   * the class); else the person's own.
+   */
+  async function visitsTo(def: { id: string; sharedTargets: boolean }, person: Person, mine: Target[]): Promise<Map<number, number>> {
+    if (def.sharedTargets)
+      return records.visitCounts(
+        def.id,
+        mine.map((t) => t.id),
+      );
+    const done = new Map<number, number>();
+    for (const r of await records.visitsOf(person.id, def.id)) done.set(r.subjectId, (done.get(r.subjectId) ?? 0) + 1);
+    return done;
+  }
+
+  /**
    * Teachers a visitor may name as co-visitors, at most `CO_VISITOR_OPTIONS` (a
    * card's select holds no more): those already named in `keep`, then those
    * who share a department or a class with the visitor, then the rest by name.
@@ -177,6 +193,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     dormsHeldBy,
     visitableTarget,
     visitTargetsOf,
+    visitsTo,
     colleagues,
     leaders,
     holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id),

@@ -73,14 +73,7 @@ export const formsFeature = defineFeature(
                   : '请联系管理员分配。'
             }\nYou have no visit targets yet.`;
       }
-      // Shared targets count everyone's visits: a student a colleague has seen is covered for the class.
-      const done = def.sharedTargets
-        ? await records.visitCounts(
-            def.id,
-            mine.map((t) => t.id),
-          )
-        : new Map<number, number>();
-      if (!def.sharedTargets) for (const r of await records.visitsOf(person.id, def.id)) done.set(r.subjectId, (done.get(r.subjectId) ?? 0) + 1);
+      const done = await ctx.visitsTo(def, person, mine);
       // Not yet visited first: that is where the work is.
       const ordered = [...mine].sort((a, b) => (done.get(a.id) ?? 0) - (done.get(b.id) ?? 0));
       const rows = ordered
@@ -217,6 +210,7 @@ export const formsFeature = defineFeature(
       suggestionList: (campaignId: string) => ({ action: 'suggestion.list', campaignId }),
       /** A filed visit, opened to change it; photos sent meanwhile attach to it. */
       visitRecord: (recordId: number) => ({ action: 'visit.edit', recordId }),
+      plannedVisit: (campaignId: string, targetId: number, planId: number) => visit.openValue({ campaignId, targetId, planId }),
     };
 
     function register(router: Routes) {

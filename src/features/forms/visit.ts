@@ -1,19 +1,20 @@
 import { z } from 'zod';
 import { afterQuietHours, inQuietHours } from '../../domain/calendar.js';
-import { formatDeadline } from '../../domain/time.js';
+import { formatDeadline, localDate } from '../../domain/time.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { dailyTriggers } from '../triggers.js';
 import type { CampaignDefinition } from '../../domain/campaign.js';
-import type { RecordRow, Target } from '../../db/schema.js';
+import type { Person, RecordRow, Target } from '../../db/schema.js';
 import { CLASS_SHOWN, oneLine, shortened, shortName, textBlock } from '../../feishu/card-templates.js';
 import { SHEETS } from '../../roster/sheets.js';
 import { choice, confirm, date, lines, multi, text, type Field, type Fields, type FormData, type Option } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 import { categoryName, kindName } from '../../domain/targets.js';
 
-import type { Colleague, RecordContext } from './context.js';
+import { endOfDay, type Colleague, type RecordContext } from './context.js';
 import { dayOutside, formFlow, today, type FormDeps, type FormView } from './flow.js';
 import type { Job } from '../../scheduler/job.js';
+import { planPeople, PlanRepo } from '../planning/repo.js';
 
 /**
  * 走访情况记录表 (附件五) with the parent questionnaire (附件四): one card for
@@ -115,7 +116,7 @@ export function privateDetails(def: CampaignDefinition, t: Target): object[] {
 /** A name in a select: a real one is a few characters, and seventy options share the card with a form's answers. */
 const OPTION_NAME_SHOWN = 12;
 /** A co-visitor as the select offers them: the department is only a hint. */
-const colleagueLabel = (p: Colleague) => `${oneLine(p.name, OPTION_NAME_SHOWN)}${p.department ? `（${oneLine(p.department, 8)}）` : ''}`;
+export const colleagueLabel = (p: Colleague) => `${oneLine(p.name, OPTION_NAME_SHOWN)}${p.department ? `（${oneLine(p.department, 8)}）` : ''}`;
 
 /** Seed 002's 针对性地处理走访到的信息：有的要及时汇报相关领导，有的要进行研究实践. */
 const HANDLING: Option[] = [
@@ -166,6 +167,14 @@ function daZoufangFields(def: CampaignDefinition, t: Target, colleagues: Colleag
 }
 
 export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContext) {
+  const plans = new PlanRepo(deps.db);
+
+  /** A planned visit the person goes on, still open, for this target: the record opens with its day, mode and colleagues. */
+  function planOf(planId: number | undefined, person: Person, target: Target) {
+    const plan = planId ? plans.get(planId) : undefined;
+    return plan && plan.status === 'planned' && plan.targetId === target.id && PlanRepo.goesOn(plan, person.id) ? plan : undefined;
+  }
+
   function fields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
     if (def.tasks.visits.recordForm === 'da-zoufang') return daZoufangFields(def, t, colleagues, leaders);
     const L = VISIT_RECORD_LABELS;
@@ -218,12 +227,14 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
     at: import.meta.url,
     form: 'visit',
     repeatable: true,
-    ref: z.object({ campaignId: z.string(), targetId: z.number().int().positive() }),
+    ref: z.object({ campaignId: z.string(), targetId: z.number().int().positive(), planId: z.number().int().positive().optional() }),
     async view(ref, person, stored): Promise<FormView> {
       const campaign = await ctx.campaign(ref.campaignId);
       const { def } = campaign;
       const target = await ctx.visitableTarget(ref.targetId, person, stored);
-      const named = ((stored?.data.coVisitors as string[] | undefined) ?? []).map(Number);
+      const plan = stored ? undefined : planOf(ref.planId, person, target);
+      const planned = plan ? planPeople(plan).filter((id) => id !== person.id) : [];
+      const named = [...((stored?.data.coVisitors as string[] | undefined) ?? []).map(Number), ...planned];
       const colleagues = await ctx.colleagues(person, named);
       const leaders = await ctx.leaders(person, stored?.data.leader ? Number(stored.data.leader) : undefined);
       const kind = def.targetKinds.find((k) => k.key === target.kind);
@@ -243,10 +254,12 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
           followUp: 'none',
           // The campaign's 走访目的 for this kind of target (seed 002's table), for the visitor to adapt.
           ...(kind?.purpose ? { purpose: kind.purpose } : {}),
+          // A planned visit: its day, mode and colleagues, as planned.
+          ...(plan ? { visitedOn: localDate(plan.startsAt, def.timezone), mode: plan.mode, coVisitors: planned.map(String) } : {}),
         },
         intro: def.tasks.visits.photosRequired ? '提交后，把走访照片直接发给我（可以多张），会附到这条记录上。' : undefined,
         context: privateDetails(def, target),
-        ref: { campaignId: campaign.row.id, targetId: target.id },
+        ref: { campaignId: campaign.row.id, targetId: target.id, ...(plan ? { planId: plan.id } : {}) },
       };
     },
     refOf: (r) => ({ campaignId: r.campaignId, targetId: r.subjectId }),
@@ -278,15 +291,28 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       return [...opinions, ...action];
     },
     async afterSave(o, view, person, data) {
-      if (data.followUp !== 'leader') return [];
+      // The record closes the plan it was opened from, and its visitors' earlier plans for the target; a plan never counted.
+      const visitedOn = String(data.visitedOn);
+      const closed = plans.closeWith(
+        {
+          planId: typeof view.ref.planId === 'number' ? view.ref.planId : undefined,
+          targetId: view.subject.id,
+          personIds: [person.id, ...(data.coVisitors as string[]).map(Number)],
+          before: endOfDay(visitedOn, view.campaign.def.timezone),
+          recordId: o.record.id,
+        },
+        deps.clock.now(),
+      );
+      const planNote = closed ? ['约访已完成'] : [];
+      if (data.followUp !== 'leader') return planNote;
       const leader = await deps.people.byId(Number(data.leader));
-      if (!leader?.openId) return ['领导尚未关联飞书账号，未能发送'];
+      if (!leader?.openId) return [...planNote, '领导尚未关联飞书账号，未能发送'];
       const { def } = view.campaign;
       const now = deps.clock.now();
       // Filed late in the evening: the leader hears of it in the morning, like every other message (the job below sends it).
-      if (inQuietHours(def, now)) return [`将于 ${formatDeadline(afterQuietHours(def, now), def.timezone)} 报告 ${leader.name}`];
+      if (inQuietHours(def, now)) return [...planNote, `将于 ${formatDeadline(afterQuietHours(def, now), def.timezone)} 报告 ${leader.name}`];
       await deps.send(await leaderCopy(o.record, view, person.name, leader.openId));
-      return [`已报告 ${leader.name}`];
+      return [...planNote, `已报告 ${leader.name}`];
     },
     async extra(record: RecordRow, view, forOthers) {
       const visitors = await records.visitors(record.id);

@@ -31,7 +31,7 @@ const hr = { tag: 'hr' };
  * term: zone reports, dorms, visits against quota, the once-per-term forms,
  * what is due next, and a button to fill each.
  */
-export const progressFeature = defineFeature({ name: 'progress', at: import.meta.url, needs: ['openers'] }, (deps) => {
+export const progressFeature = defineFeature({ name: 'progress', at: import.meta.url, needs: ['openers', 'visitPlans'] }, (deps) => {
   const { openers } = deps;
   const zoneReports = new ZoneReports(deps.db);
   const claims = new ClaimRepo(deps.db);
@@ -93,6 +93,8 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
         tag: 'markdown',
         content: `**走访对象** · 已认领 **${held.length}/${def.claiming.quota}**${left > 0 ? `，<font color='orange'>还需认领 ${left} 位</font>` : ''}${held.length ? `\n${held.map((t) => `- ${heldLine(def, t)}`).join('\n')}` : ''}`,
       });
+      if (held.length)
+        out.push(buttonRow(held.slice(0, MAX_BUTTONS).map((t) => callbackButton(`约访 ${shortName(t.name)}`, deps.visitPlans.planValue(def.id, t.id)))));
       if (left > 0) out.push(callbackButton('去认领', { action: 'claim.page', campaignId: def.id, offset: 0 }, 'primary'));
       out.push(hr);
     }
@@ -262,7 +264,8 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
           ].filter(Boolean);
           if (head.length) sections.unshift({ tag: 'markdown', content: head.join('\n') }, hr);
           sections.push(...obligationBlocks(c, mine, today), ...(await classSection(c, person, today)), ...(await assignmentSections(c, person)));
-          for (const blocks of [await shape.photoGaps(c, person), await shape.discussion(c, person, today)]) if (blocks.length) sections.push(...blocks, hr);
+          for (const blocks of [await shape.photoGaps(c, person), await shape.discussion(c, person, today), await deps.visitPlans.progressBlocks(c, person)])
+            if (blocks.length) sections.push(...blocks, hr);
           const phase = shape.phase(c, today);
           if (phase.length) sections.unshift(...phase, hr);
         }
