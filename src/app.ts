@@ -29,6 +29,7 @@ import { formsFeature } from './features/forms/index.js';
 import { remindersFeature } from './features/reminders/index.js';
 import { leaveFeature } from './features/leave/index.js';
 import { exportFeature } from './features/export/index.js';
+import { themesFeature } from './features/themes/index.js';
 import { Scheduler } from './scheduler/index.js';
 import { backupJob, type BackupJobOptions } from './ops/backup.js';
 
@@ -97,6 +98,7 @@ export const FEATURES: readonly AnyFeature[] = [
   photosFeature,
   exportFeature,
   calendarFeature,
+  themesFeature,
 ];
 
 /**

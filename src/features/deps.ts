@@ -83,6 +83,8 @@ export interface Provided {
   weeklyGaps: WeeklyGaps[];
   /** Updates a record's card where its author sees it, once a photo attached to it (the forms feature). */
   refreshRecordCard(recordId: number): Promise<void>;
+  /** 家长和师生反映最多的 of the month so far, as a card for an admin; null when nothing was said (the themes feature). */
+  familyThemes(c: ActiveCampaign, now: Date): Promise<object | null>;
 }
 
 /** The group a campaign's group messages go to: its own, else BRANCH_CHAT_ID. */
