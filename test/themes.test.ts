@@ -74,6 +74,36 @@ function seedMonth(n: number) {
         })
         .run();
   });
+  // A 献一计 and an item opened by hand are heard too, each one record.
+  const at = cst('2026-11-16T12:00:00');
+  h.db
+    .insert(records)
+    .values({
+      campaignId: RECORDS_CAMPAIGN.id,
+      form: 'suggestion',
+      subjectType: 'person',
+      subjectId: authors[0]!,
+      authorId: authors[0]!,
+      occurredOn: '2026-11-16',
+      data: { topic: '后勤', content: '建议食堂增设平价窗口，公布每周菜价' },
+      submittedAt: at,
+      late: false,
+      updatedAt: at,
+    })
+    .run();
+  h.db
+    .insert(ledgerItems)
+    .values({
+      campaignId: RECORDS_CAMPAIGN.id,
+      source: 'manual',
+      raisedBy: 'student',
+      text: '学生反映食堂晚饭供应时间太短',
+      ownerId: authors[1]!,
+      createdBy: authors[1]!,
+      createdAt: at,
+      updatedAt: at,
+    })
+    .run();
   // What the card must say, counted from the rows themselves: records whose opinions or items name the word.
   const mentioning = (word: string) => month.filter((v) => [...v.texts, ...v.ledger.map((l) => l.text)].some((t) => t.includes(word)));
   return { month, mentioning };
@@ -128,7 +158,8 @@ describe('家长和师生反映最多的', () => {
     // Each theme counted in distinct records, with its ledger figures.
     const ledgered = canteen.filter((v) => v.ledger.some((l) => l.text.includes('食堂')));
     const closed = ledgered.filter((v) => v.ledger.filter((l) => l.text.includes('食堂')).every((l) => l.closed));
-    expect(text).toMatch(new RegExp(`\\d\\. 食堂[^\\n]*\\n${canteen.length} 条记录提到 · 已列入台账 ${ledgered.length} · 已销号 ${closed.length}`));
+    // …plus the suggestion (not in the ledger) and the open item made by hand.
+    expect(text).toMatch(new RegExp(`\\d\\. 食堂[^\\n]*\\n${canteen.length + 2} 条记录提到 · 已列入台账 ${ledgered.length + 1} · 已销号 ${closed.length}`));
     for (const word of ['热水', '校车', '作业', '实习']) expect(text).toContain(`. ${word}`);
     // Theme words and counts only: no opinion as it was written.
     expect(text).not.toContain('一顿饭要十几块');
@@ -143,11 +174,14 @@ describe('家长和师生反映最多的', () => {
     const view = await h.standIn.clickCard({ messageId: card!.messageId, operatorOpenId: h.openId('陈立华'), value: canteenButton });
     const list = cardText(view.card?.data);
     expect(list).toContain(`「食堂`);
-    expect(list).toContain(`${canteen.length} 条记录`);
+    expect(list).toContain(`${canteen.length + 2} 条记录`);
     expect(list).toMatch(/走访记录 · (刘芳|黄志强) · 11-1\d/);
     expect(list).not.toContain('一顿饭要十几块');
-    const open = cardButtons(view.card?.data).find((b) => b.value.action === 'record.view')!;
-    expect(open).toBeTruthy();
+    expect(cardButtons(view.card?.data).filter((b) => b.value.action === 'record.view')).toHaveLength(15);
+    // Paged: the last page has the suggestion and the item opened by hand.
+    const last = await h.click('陈立华', card!.messageId, '下一页');
+    expect(cardText(last.card?.data)).toContain('献一计 · 刘芳 · 11-16');
+    expect(cardText(last.card?.data)).toContain('手动登记 · 黄志强 · 11-16');
     // A teacher who forges the click (on a card of her own) is refused: the list is for admins.
     await h.say('刘芳', '/走访');
     const forged = await h.standIn.clickCard({ messageId: latestCard(h, '刘芳').messageId, operatorOpenId: h.openId('刘芳'), value: canteenButton });
@@ -159,7 +193,7 @@ describe('家长和师生反映最多的', () => {
     await h.runJob('family-themes');
     const monthly = themeCards('陈立华').filter((m) => cardText(m.content).includes('2026年11月'));
     expect(monthly).toHaveLength(1);
-    expect(cardText(monthly[0]!.content)).toContain(`${canteen.length} 条记录提到`);
+    expect(cardText(monthly[0]!.content)).toContain(`${canteen.length + 2} 条记录提到`);
     await h.runJob('family-themes');
     expect(themeCards('陈立华').filter((m) => cardText(m.content).includes('2026年11月'))).toHaveLength(1);
     expect(themeCards('刘芳')).toHaveLength(0);

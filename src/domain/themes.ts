@@ -77,8 +77,12 @@ export const STOP_WORDS: ReadonlySet<string> = new Set([
   '反映',
 ]);
 
-/** Parts of speech a theme is made of: nouns and verbal nouns. Never person names (nr…): a theme must not name a student or parent. */
-const THEME_TAG = /^(n|ng|nz|ns|nt|vn)$/;
+/**
+ * Parts of speech a theme is made of: nouns and verbal nouns. Never names of
+ * people (nr…), places (ns) or organisations (nt): a theme must not name a
+ * student, a parent, where a family lives or an intern's enterprise.
+ */
+const THEME_TAG = /^(n|ng|nz|vn)$/;
 /** A term is two characters or more: single characters (贵, 晚) say nothing alone. */
 const MIN_TERM_LENGTH = 2;
 
