@@ -110,7 +110,7 @@ function seedMonth(n: number) {
 }
 
 /** 刘芳 files a visit to 孙小红 through the card, with these opinions. */
-async function fileVisit(opinions: string) {
+async function fileVisit(opinions: string, extra: Record<string, unknown> = {}) {
   await h.say('刘芳', '/走访');
   const list = latestCard(h, '刘芳');
   await h.standIn.clickCard({
@@ -135,6 +135,7 @@ async function fileVisit(opinions: string) {
     leader: '',
     followUpNote: '',
     noGifts: 'yes',
+    ...extra,
   });
   expect(r.toast?.type).toBe('success');
   await h.settle();
@@ -196,6 +197,8 @@ describe('家长和师生反映最多的', () => {
     expect(cardText(monthly[0]!.content)).toContain(`${canteen.length + 2} 条记录提到`);
     await h.runJob('family-themes');
     expect(themeCards('陈立华').filter((m) => cardText(m.content).includes('2026年11月'))).toHaveLength(1);
+    // Nothing owed, nothing computed (the job also runs at every start).
+    expect(h.logs.lines.filter((l) => l.includes('family themes sent to admins'))).toHaveLength(1);
     expect(themeCards('刘芳')).toHaveLength(0);
     expect(groupTexts().join('\n')).not.toMatch(/反映最多|食堂|热水/);
     // Log lines carry ids and counts, never what a family said.
@@ -277,5 +280,44 @@ describe('an opinion that repeats an open ledger item', () => {
     });
     expect(again.toast).toMatchObject({ type: 'info', content: `已并入台账 #${older.id}。` });
     expect(h.textsTo('刘芳').filter((t) => t.includes('是同一件事'))).toHaveLength(1);
+  });
+
+  it('waiting for the school (待分派), leaves the triage card once merged; never into an item closed out meanwhile', async () => {
+    h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
+    const at = cst('2026-11-12T10:00:00');
+    const older = h.db
+      .insert(ledgerItems)
+      .values({
+        campaignId: RECORDS_CAMPAIGN.id,
+        source: 'manual',
+        raisedBy: 'teacher',
+        text: '校车接送路线太绕，站点离家太远',
+        ownerId: personId('黄志强'),
+        createdBy: personId('黄志强'),
+        status: 'accepted',
+        createdAt: at,
+        updatedAt: at,
+      })
+      .returning()
+      .get();
+    await fileVisit('希望调整校车路线，站点太远', { followUp: 'action', followUpNote: '请学校研究' });
+    const triage = h.cardsTo('陈立华').find((m) => cardText(m.content).includes('需要学校处理的台账'))!;
+    expect(shown(triage.messageId)).toContain('2 项待分派');
+    const offer = h.cardsTo('陈立华').find((m) => cardText(m.content).includes('可能与台账'))!;
+    const twin = h.db.select().from(ledgerItems).where(eq(ledgerItems.text, '希望调整校车路线，站点太远')).get()!;
+
+    const mergeClick = { messageId: offer.messageId, operatorOpenId: h.openId('陈立华'), value: buttonValue(offer.content, `并入 #${older.id}`) };
+    h.db.update(ledgerItems).set({ status: 'closed', closedAt: h.clock.now() }).where(eq(ledgerItems.id, older.id)).run();
+    const refused = await h.standIn.clickCard(mergeClick);
+    expect(refused.toast).toMatchObject({ type: 'warning', content: `台账 #${older.id} 已销号，不能并入；如果同一件事还没解决，请先重新打开 #${older.id}。` });
+    expect(h.db.select().from(ledgerItems).where(eq(ledgerItems.id, twin.id)).get()).toMatchObject({ status: 'open', mergedIntoId: null });
+
+    h.db.update(ledgerItems).set({ status: 'accepted', closedAt: null }).where(eq(ledgerItems.id, older.id)).run();
+    // Reopened meanwhile: the same click on the card as the admin had it now merges.
+    const merged = await h.standIn.clickCard(mergeClick);
+    expect(merged.toast?.type).toBe('success');
+    await h.settle();
+    expect(shown(triage.messageId)).toContain('1 项待分派');
+    expect(shown(triage.messageId)).not.toContain('校车到站太早了');
   });
 });

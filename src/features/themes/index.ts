@@ -1,7 +1,9 @@
+import { inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Routes } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
+import { outbox } from '../../db/schema.js';
 import { addDays, maxDate, minDate, monthsOf, nearestWorkingDay, type Period } from '../../domain/periods.js';
 import { mayNudge } from '../../domain/reminders.js';
 import { THEME_DEFAULTS, themesOf, type Theme } from '../../domain/themes.js';
@@ -137,12 +139,24 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
         if (!mayNudge(c.def, now)) continue;
         const month = [...monthsOf(c.def)].reverse().find((m) => dueAt(c, m) <= now && now < dayjs(dueAt(c, m)).add(CATCH_UP_DAYS, 'day').toDate());
         if (!month) continue;
-        const card = themesCard(c, month.start, month.end, dayjs(month.start).format('YYYY年M月'));
+        // Once per admin and month. Only a card still owed is computed: the job also runs at every start,
+        // which must not wait for the dictionary to load.
+        const key = (a: { id: number }) => `themes.monthly:${c.row.id}:${month.key}:${a.id}`;
+        const queued = new Set(
+          admins.length
+            ? deps.db
+                .select({ key: outbox.dedupeKey })
+                .from(outbox)
+                .where(inArray(outbox.dedupeKey, admins.map(key)))
+                .all()
+                .map((r) => r.key)
+            : [],
+        );
+        const owed = admins.filter((a) => !queued.has(key(a)));
+        const card = owed.length ? themesCard(c, month.start, month.end, dayjs(month.start).format('YYYY年M月')) : null;
         if (!card) continue;
-        // Once per admin and month: a second run sends nothing again.
-        for (const a of admins)
-          messages.push({ dedupeKey: `themes.monthly:${c.row.id}:${month.key}:${a.id}`, to: { openId: a.openId! }, purpose: 'themes.monthly', card });
-        deps.log.info({ campaignId: c.row.id, month: month.key, admins: admins.length }, 'family themes sent to admins');
+        for (const a of owed) messages.push({ dedupeKey: key(a), to: { openId: a.openId! }, purpose: 'themes.monthly', card });
+        deps.log.info({ campaignId: c.row.id, month: month.key, admins: owed.length }, 'family themes sent to admins');
       }
       return { queued: await deps.send(messages) };
     },
