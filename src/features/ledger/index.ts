@@ -77,6 +77,8 @@ const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const back = z
   .union([z.object({ q: z.string().max(200), offset: z.number().int().min(0) }), z.object({ day: DAY, offset: z.number().int().min(0) })])
   .optional();
+/** Where an opinion is heard (a visit, a 献一计): the items checked for repeating an open one. */
+const HEARD: ReadonlyArray<LedgerItem['source']> = ['visit', 'suggestion'];
 /** Items a new one may repeat: all not yet closed out. */
 const NOT_CLOSED = LEDGER_STATUSES.filter((s) => s !== 'closed');
 const itemRef = z.object({ itemId: z.number().int().positive(), back });
@@ -496,12 +498,14 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
    * 「并入 #…」, rather than two people working on one problem.
    */
   async function offerMerges(items: LedgerItem[]): Promise<number> {
-    const raised = items.filter((i) => i.recordId !== null);
-    const admins = raised.length ? (await deps.people.admins()).filter((a) => a.openId) : [];
+    const heard = items.filter((i) => i.recordId !== null && HEARD.includes(i.source));
+    const admins = heard.length ? (await deps.people.admins()).filter((a) => a.openId) : [];
     const messages: OutboundMessage[] = [];
-    for (const item of admins.length ? raised : []) {
-      const open = (await repo.ofCampaign(item.campaignId, { statuses: NOT_CLOSED })).filter((o) => o.id < item.id && o.recordId !== item.recordId);
-      const twin = twinOf(item.text, open, segment);
+    const open = new Map<string, LedgerItem[]>();
+    for (const item of admins.length ? heard : []) {
+      if (!open.has(item.campaignId)) open.set(item.campaignId, await repo.ofCampaign(item.campaignId, { statuses: NOT_CLOSED }));
+      const earlier = open.get(item.campaignId)!.filter((o) => o.id < item.id && o.recordId !== item.recordId);
+      const twin = twinOf(item.text, earlier, segment);
       if (!twin) continue;
       const id = twin.item.id;
       const notice =

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Jieba } from '@node-rs/jieba';
-import { SCHOOL_TERMS, type Segment } from '../../domain/themes.js';
+import { SCHOOL_TERMS, type Segment, type Token } from '../../domain/themes.js';
 
 /**
  * Chinese word segmentation (@node-rs/jieba) with the school's own terms.
@@ -26,4 +26,19 @@ function jieba(): Jieba {
   return loaded;
 }
 
-export const segment: Segment = (text) => jieba().tag(text);
+/**
+ * Texts read lately, each segmented once: segmentation runs on the event loop, and the same texts come back —
+ * the open items every new opinion is checked against, a month's themes asked again from a 查看.
+ */
+const REMEMBERED = 20_000;
+const read = new Map<string, Token[]>();
+
+export const segment: Segment = (text) => {
+  let tokens = read.get(text);
+  if (!tokens) {
+    tokens = jieba().tag(text);
+    if (read.size >= REMEMBERED) read.delete(read.keys().next().value!);
+    read.set(text, tokens);
+  }
+  return tokens;
+};
