@@ -529,8 +529,14 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     const into = await load(intoId);
     if (twin.mergedIntoId) return withCard(toast('info', `已并入台账 #${twin.mergedIntoId}。`), await cardFor(twin, person));
     if (twin.status === 'closed') return withCard(toast('warning', '这条台账已销号，不再并入。'), await cardFor(twin, person));
-    if (into.status === 'closed' || into.mergedIntoId || into.campaignId !== twin.campaignId || into.id === twin.id)
-      return withCard(toast('warning', `台账 #${into.id} 已销号，不能并入；如果同一件事还没解决，请先重新打开 #${into.id}。`), await cardFor(twin, person));
+    const refusal = into.mergedIntoId
+      ? `台账 #${into.id} 已并入 #${into.mergedIntoId}，请改为并入 #${into.mergedIntoId}。`
+      : into.status === 'closed'
+        ? `台账 #${into.id} 已销号，不能并入；如果同一件事还没解决，请先重新打开 #${into.id}。`
+        : into.campaignId !== twin.campaignId || into.id === twin.id
+          ? '只能并入同一活动中的另一条台账。'
+          : null;
+    if (refusal) return withCard(toast('warning', refusal), await cardFor(twin, person));
     const merged = await repo.merge(twin, into, person.id, deps.clock.now());
     if (!merged) {
       if (retried) throw new UserFacingError('这条台账刚刚被其他人更新了，请再试一次。/ Changed meanwhile; please try again.');
