@@ -30,6 +30,7 @@ import { remindersFeature } from './features/reminders/index.js';
 import { leaveFeature } from './features/leave/index.js';
 import { exportFeature } from './features/export/index.js';
 import { planningFeature } from './features/planning/index.js';
+import { themesFeature } from './features/themes/index.js';
 import { Scheduler } from './scheduler/index.js';
 import { backupJob, type BackupJobOptions } from './ops/backup.js';
 
@@ -99,6 +100,7 @@ export const FEATURES: readonly AnyFeature[] = [
   photosFeature,
   exportFeature,
   calendarFeature,
+  themesFeature,
 ];
 
 /**

@@ -332,11 +332,14 @@ export const ledgerItems = sqliteTable(
     escalatedAt: integer('escalated_at', { mode: 'timestamp_ms' }),
     /** `<owner id>:<due date>` the owner was last told is overdue, so each owner hears once per due date. */
     overdueNoticed: text('overdue_noticed'),
+    /** The older item this one repeated and was merged into (并入): closed with it, its source listed on the older item. */
+    mergedIntoId: integer('merged_into_id'),
   },
   (t) => [
     index('ledger_owner_idx').on(t.ownerId, t.status),
     index('ledger_campaign_idx').on(t.campaignId, t.status),
     index('ledger_record_idx').on(t.recordId),
+    index('ledger_merged_idx').on(t.mergedIntoId),
   ],
 );
 
@@ -351,6 +354,7 @@ export const LEDGER_EVENT_KINDS = [
   'reopened',
   'escalated',
   'reworded',
+  'merged',
 ] as const;
 export type LedgerEventKind = (typeof LEDGER_EVENT_KINDS)[number];
 

@@ -99,6 +99,8 @@ export interface Provided {
   refreshRecordCard(recordId: number): Promise<void>;
   /** Planned visits, for /进度 and the claim list (the planning feature). */
   visitPlans: VisitPlans;
+  /** 家长和师生反映最多的 of the month so far, as a card for an admin; null when nothing was said (the themes feature). */
+  familyThemes(c: ActiveCampaign, now: Date): Promise<object | null>;
 }
 
 /** What /进度 and the claim list show of planned visits. */

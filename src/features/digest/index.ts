@@ -71,7 +71,7 @@ interface DuePeriod {
   cutoff: Date;
 }
 
-export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url }, (deps) => {
+export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url, needs: ['familyThemes'] }, (deps) => {
   const zoneReports = new ZoneReports(deps.db);
   const facts = new ScheduleFacts(deps.db);
   const ledger = new LedgerRepo(deps.db);
@@ -259,6 +259,9 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         const period = { key: 'now', label: lastWeek ? '上周' : '本周', start: monday < c.def.window.start ? c.def.window.start : monday, end };
         const label = `${lastWeek ? '上周' : '本周至今'}（${dayjs(period.start).format('M/D')}–${dayjs(end).format('M/D')}）`;
         await ctx.reply({ card: await build(c, 'weekly', period, label, now) });
+        // 家长和师生反映最多的 this month: to the admin who asked, never to the group.
+        const themes = await deps.familyThemes(c, now);
+        if (themes) await ctx.reply({ card: themes });
       },
     });
   }

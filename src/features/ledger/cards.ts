@@ -73,6 +73,7 @@ const EVENT_LABELS: Record<LedgerEventKind, string> = {
   reopened: '重新打开',
   escalated: '逾期，已提醒管理员',
   reworded: '修改了记录中的原话',
+  merged: '并入',
 };
 
 /** The list a card was opened from, so the item card can lead back to it: a /台账 list, or a day's triage card. */
@@ -118,6 +119,9 @@ const listButton = (back: Back) =>
   'day' in back
     ? callbackButton('返回待分派 Back to triage', { action: 'ledger.triage', ...back })
     : callbackButton('返回列表 Back to list', { action: 'ledger.list', ...back });
+
+/** 并入 #12: closes this item as a repeat of the older one, which gains its source. */
+const mergeButton = (itemId: number, intoId: number) => callbackButton(`并入 #${intoId} Merge`, { action: 'ledger.merge', itemId, intoId }, 'primary');
 
 /** The button that opens the record an item came from, for those who may read it. */
 const originButton = (recordId: number) => callbackButton('查看来源记录 Open record', { action: 'record.view', recordId });
@@ -179,6 +183,10 @@ export interface ItemCardInput {
   notice?: string;
   back?: Back;
   origin?: Origin;
+  /** Where the items merged into this one came from (并入): its further sources. */
+  alsoFrom?: string[];
+  /** An open item this one may repeat: an admin gets a button to merge it there. */
+  twin?: { id: number };
 }
 
 /** Where an item came from, in words ("走访记录 · 张伟 · 11-28"), and the record's id when the reader may open it. */
@@ -194,11 +202,15 @@ export function itemCard(v: ItemCardInput) {
   const facts = [
     `负责人 ${owner} · ${RAISER_LABELS[item.raisedBy]}提出 · ${[SOURCE_LABELS[item.source], categoryLabel(item.category)].filter(Boolean).join(' · ')}`,
     ...(v.origin ? [`来源 ${v.origin.text}`] : []),
+    ...(v.alsoFrom ?? []).map((text) => `并入 ${text}`),
+    ...(item.mergedIntoId ? [`已并入台账 #${item.mergedIntoId}，由那一条跟进`] : []),
     `登记于 ${formatLocal(item.createdAt, tz, 'MM-DD')}（${ageInDays(item, now, tz)} 天前）· ${dueText(item, now, tz)}`,
     ...(item.status === 'closed' && item.closedAt ? [`销号于 ${formatLocal(item.closedAt, tz, 'MM-DD')}，用时 ${daysToClose(item)} 天`] : []),
   ];
-  const actions = actionsFor(item.status, v.standing).map((a) => actionButton(a, item.id, v.back));
+  // A merged item is worked on as the one it joined.
+  const actions = item.mergedIntoId ? [] : actionsFor(item.status, v.standing).map((a) => actionButton(a, item.id, v.back));
   const origin = v.origin?.openable ? [originButton(v.origin.openable)] : [];
+  if (v.twin && v.standing.admin && item.status !== 'closed') actions.push(mergeButton(item.id, v.twin.id));
   return renderCard('ledger-item', {
     summary: `走访台账 #${item.id} · ${statusLabel(item)} · ${RAISER_LABELS[item.raisedBy]}提出`,
     id: item.id,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isAdmin, type Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import type { LedgerEvent, LedgerItem, Person } from '../../db/schema.js';
+import { LEDGER_STATUSES, type LedgerEvent, type LedgerItem, type Person } from '../../db/schema.js';
 import { inQuietHours, nudgeDay } from '../../domain/calendar.js';
 import { addDays } from '../../domain/periods.js';
 import { formatDue, formatLocal, inZone, localDate } from '../../domain/time.js';
@@ -51,6 +51,9 @@ import { ALREADY, MISSING_NOTE, done, notAllowed, wrongState } from './messages.
 import { USAGE, matches, parseQuery, queryLabel } from './query.js';
 import { LedgerRepo } from './repo.js';
 import { defineFeature } from '../feature.js';
+import { twinOf } from '../../domain/themes.js';
+import { segment } from '../themes/segmenter.js';
+import { oneLine } from '../../feishu/card-templates.js';
 
 /**
  * 走访台账 (附件六): every opinion or problem raised is worked off by its owner
@@ -74,6 +77,10 @@ const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const back = z
   .union([z.object({ q: z.string().max(200), offset: z.number().int().min(0) }), z.object({ day: DAY, offset: z.number().int().min(0) })])
   .optional();
+/** Where an opinion is heard (a visit, a 献一计): the items checked for repeating an open one. */
+const HEARD: ReadonlyArray<LedgerItem['source']> = ['visit', 'suggestion'];
+/** Items a new one may repeat: all not yet closed out. */
+const NOT_CLOSED = LEDGER_STATUSES.filter((s) => s !== 'closed');
 const itemRef = z.object({ itemId: z.number().int().positive(), back });
 
 /** Control characters are never meant; whitespace around a note is not part of it. */
@@ -100,12 +107,15 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     return item;
   }
 
-  async function cardFor(item: LedgerItem, viewer: Person, extra: { notice?: string; back?: Back } = {}) {
+  async function cardFor(item: LedgerItem, viewer: Person, extra: { notice?: string; back?: Back; twin?: { id: number } } = {}) {
     const { def } = await campaignOf(item.campaignId);
     const events = await repo.events(item.id);
     const names = await repo.names([item.ownerId, item.createdBy, ...events.flatMap((e) => [e.actorId, e.toOwnerId])]);
     const origin = await originOf(item, viewer);
-    return itemCard({ item, events, names, tz: def.timezone, now: deps.clock.now(), standing: standingOf(item, viewer), origin, ...extra });
+    const alsoFrom = await Promise.all(
+      (await repo.mergedInto(item.id)).map(async (m) => `#${m.id} · ${(await originOf(m, viewer))?.text ?? SOURCE_LABELS[m.source]}`),
+    );
+    return itemCard({ item, events, names, tz: def.timezone, now: deps.clock.now(), standing: standingOf(item, viewer), origin, alsoFrom, ...extra });
   }
 
   /**
@@ -177,6 +187,7 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
   /** One step of the lifecycle, from a card: check the person and the state, store it with its history, tell whoever is next. */
   async function act(action: LedgerAction, itemId: number, person: Person, form: Record<string, unknown>, b?: Back, retried = false): Promise<CardReply> {
     const item = await load(itemId);
+    if (item.mergedIntoId) return withCard(toast('info', `这条已并入台账 #${item.mergedIntoId}，请在那一条上处理。`), await cardFor(item, person, { back: b }));
     const verdict = decide(action, item.status, standingOf(item, person));
     if (!verdict.ok) return refuse(action, item, person, verdict.why, b);
     const input = await readInput(action, item, form, verdict.needsNote);
@@ -396,6 +407,13 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
       async ({ value, campaign }) => withCard({}, await triageCard(campaign.def.id, value.day, value.offset)),
     );
 
+    router.action(
+      'ledger.merge',
+      z.object({ action: z.literal('ledger.merge'), itemId: z.number().int().positive(), intoId: z.number().int().positive() }),
+      { adminOnly: true },
+      async ({ value, person }) => merge(value.itemId, value.intoId, person),
+    );
+
     for (const action of LEDGER_ACTIONS) {
       router.action(`ledger.${action}`, itemRef.extend({ action: z.literal(`ledger.${action}`) }), async ({ value, person, form }) =>
         act(action, value.itemId, person, form, value.back),
@@ -471,7 +489,88 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
       queued += await showTriage(campaignId, day);
     }
     if (items.length) deps.log.info({ itemIds: items.map((i) => i.id), queued }, 'ledger items announced');
-    return queued;
+    return queued + (await offerMerges(items));
+  }
+
+  /**
+   * A new item that repeats one still open (the same theme words, by the same
+   * segmentation as the month's themes): each admin gets its card with
+   * 「并入 #…」, rather than two people working on one problem.
+   */
+  async function offerMerges(items: LedgerItem[]): Promise<number> {
+    const heard = items.filter((i) => i.recordId !== null && HEARD.includes(i.source));
+    const admins = heard.length ? (await deps.people.admins()).filter((a) => a.openId) : [];
+    const messages: OutboundMessage[] = [];
+    const open = new Map<string, LedgerItem[]>();
+    for (const item of admins.length ? heard : []) {
+      if (!open.has(item.campaignId)) open.set(item.campaignId, await repo.ofCampaign(item.campaignId, { statuses: NOT_CLOSED }));
+      const earlier = open.get(item.campaignId)!.filter((o) => o.id < item.id && o.recordId !== item.recordId);
+      const twin = twinOf(item.text, earlier, segment);
+      if (!twin) continue;
+      const id = twin.item.id;
+      const notice =
+        `可能与台账 #${id}「${oneLine(twin.item.text, 30)}」重复（都说到：${twin.shared.join('、')}）。` +
+        `如是同一件事，可并入 #${id}：这条随之销号，来源记在 #${id} 上，提出的老师会收到通知。`;
+      for (const admin of admins)
+        messages.push({
+          dedupeKey: `ledger.twin:${item.id}:${admin.id}`,
+          to: { openId: admin.openId! },
+          purpose: 'ledger.twin',
+          card: await cardFor(item, admin, { notice, twin: { id } }),
+        });
+      deps.log.info({ itemId: item.id, twinOf: id }, 'possible repeat of an open ledger item offered to admins');
+    }
+    return deps.send(messages);
+  }
+
+  /** 并入: the twin closes as merged into the older item, which lists its source; the visitor who heard it and both owners are told. */
+  async function merge(itemId: number, intoId: number, person: Person, retried = false): Promise<CardReply> {
+    const twin = await load(itemId);
+    const into = await load(intoId);
+    if (twin.mergedIntoId) return withCard(toast('info', `已并入台账 #${twin.mergedIntoId}。`), await cardFor(twin, person));
+    if (twin.status === 'closed') return withCard(toast('warning', '这条台账已销号，不再并入。'), await cardFor(twin, person));
+    const refusal = into.mergedIntoId
+      ? `台账 #${into.id} 已并入 #${into.mergedIntoId}，请改为并入 #${into.mergedIntoId}。`
+      : into.status === 'closed'
+        ? `台账 #${into.id} 已销号，不能并入；如果同一件事还没解决，请先重新打开 #${into.id}。`
+        : into.campaignId !== twin.campaignId || into.id === twin.id
+          ? '只能并入同一活动中的另一条台账。'
+          : null;
+    if (refusal) return withCard(toast('warning', refusal), await cardFor(twin, person));
+    const merged = await repo.merge(twin, into, person.id, deps.clock.now());
+    if (!merged) {
+      if (retried) throw new UserFacingError('这条台账刚刚被其他人更新了，请再试一次。/ Changed meanwhile; please try again.');
+      return merge(itemId, intoId, person, true);
+    }
+    deps.log.info({ itemId: twin.id, mergedInto: into.id, actorId: person.id }, 'ledger item merged into an older one');
+    const messages: OutboundMessage[] = [];
+    const owner = await ownerName(into);
+    const told = new Set([person.id]);
+    for (const id of [twin.createdBy, twin.ownerId]) {
+      const p = id === null || told.has(id) ? null : await deps.people.byId(id);
+      if (!p?.openId) continue;
+      told.add(p.id);
+      messages.push({
+        dedupeKey: `ledger.merged:${twin.id}:${p.id}`,
+        to: { openId: p.openId },
+        purpose: 'ledger.merged',
+        text: `你记录的「${oneLine(twin.text, 30)}」（台账 #${twin.id}）与台账 #${into.id} 是同一件事，${person.name} 已把它并入 #${into.id}，由 ${owner} 跟进。谢谢你！`,
+      });
+    }
+    const intoOwner = into.ownerId === null || told.has(into.ownerId) ? null : await deps.people.byId(into.ownerId);
+    if (intoOwner?.openId)
+      messages.push({
+        dedupeKey: `ledger.merged-into:${twin.id}`,
+        to: { openId: intoOwner.openId },
+        purpose: 'ledger.merged',
+        card: await cardFor(into, intoOwner, { notice: `${person.name} 把台账 #${twin.id} 并入这条：又一条记录反映了同一件事。` }),
+      });
+    await deps.send(messages);
+    if (twin.ownerId === null) {
+      const { def } = await campaignOf(twin.campaignId);
+      await showTriage(twin.campaignId, localDate(twin.createdAt, def.timezone));
+    }
+    return withCard(toast('success', `已并入台账 #${into.id}。`, 'Merged.'), await cardFor(await load(into.id), person));
   }
 
   const overdueJob: Job = {

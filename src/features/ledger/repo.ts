@@ -25,7 +25,7 @@ export class LedgerRepo {
     return this.db.select().from(ledgerItems).where(eq(ledgerItems.id, id)).get() ?? null;
   }
 
-  /** A campaign's items, oldest first; closed ones only when asked for. */
+  /** A campaign's items, oldest first; closed ones only when asked for. An item merged into another is no item of its own. */
   async ofCampaign(campaignId: string, opts: { ownerId?: number; statuses?: readonly LedgerStatus[] } = {}): Promise<LedgerItem[]> {
     return this.db
       .select()
@@ -33,6 +33,7 @@ export class LedgerRepo {
       .where(
         and(
           eq(ledgerItems.campaignId, campaignId),
+          isNull(ledgerItems.mergedIntoId),
           opts.ownerId !== undefined ? eq(ledgerItems.ownerId, opts.ownerId) : undefined,
           opts.statuses ? inArray(ledgerItems.status, [...opts.statuses]) : undefined,
         ),
@@ -97,7 +98,7 @@ export class LedgerRepo {
 
   /**
    * The items a day's triage card lists: those raised in [from, to) for the
-   * school to act on, whether still waiting or assigned since.
+   * school to act on, whether still waiting or assigned since (not those merged into another).
    */
   async triaged(campaignId: string, from: Date, to: Date): Promise<LedgerItem[]> {
     const assigned = sql`exists (select 1 from ${ledgerEvents} where ${ledgerEvents.itemId} = ${ledgerItems.id} and ${ledgerEvents.kind} = 'assigned')`;
@@ -105,10 +106,48 @@ export class LedgerRepo {
       .select()
       .from(ledgerItems)
       .where(
-        and(eq(ledgerItems.campaignId, campaignId), gte(ledgerItems.createdAt, from), lt(ledgerItems.createdAt, to), or(isNull(ledgerItems.ownerId), assigned)),
+        and(
+          eq(ledgerItems.campaignId, campaignId),
+          gte(ledgerItems.createdAt, from),
+          lt(ledgerItems.createdAt, to),
+          isNull(ledgerItems.mergedIntoId),
+          or(isNull(ledgerItems.ownerId), assigned),
+        ),
       )
       .orderBy(asc(ledgerItems.createdAt), asc(ledgerItems.id))
       .all();
+  }
+
+  /** The items merged into this one (并入), oldest first: its further sources. */
+  async mergedInto(itemId: number): Promise<LedgerItem[]> {
+    return this.db.select().from(ledgerItems).where(eq(ledgerItems.mergedIntoId, itemId)).orderBy(asc(ledgerItems.id)).all();
+  }
+
+  /**
+   * Merges a twin into the older item it repeats, in one transaction: the twin
+   * is closed as merged (并入), both histories say so. Null when the twin
+   * changed meanwhile (merged, or closed out, by someone else first).
+   */
+  async merge(twin: LedgerItem, into: LedgerItem, actorId: number, at: Date): Promise<LedgerItem | null> {
+    return this.db.transaction(
+      (tx) => {
+        const merged = tx
+          .update(ledgerItems)
+          .set({ status: 'closed', closedAt: at, mergedIntoId: into.id, updatedAt: at })
+          .where(and(eq(ledgerItems.id, twin.id), eq(ledgerItems.status, twin.status), isNull(ledgerItems.mergedIntoId)))
+          .returning()
+          .get();
+        if (!merged) return null;
+        tx.insert(ledgerEvents)
+          .values([
+            { itemId: twin.id, at, actorId, kind: 'merged' as const, fromStatus: twin.status, toStatus: 'closed' as const, note: `并入台账 #${into.id}` },
+            { itemId: into.id, at, actorId, kind: 'merged' as const, fromStatus: into.status, toStatus: into.status, note: `台账 #${twin.id} 并入本条` },
+          ])
+          .run();
+        return merged;
+      },
+      { behavior: 'immediate' },
+    );
   }
 
   /** Notes that each item's owner has been told it is overdue (`<owner id>:<due date>`), so they hear once per due date. */

@@ -1,0 +1,183 @@
+import { inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Routes } from '../../bot/router.js';
+import { toast, withCard } from '../../bot/events.js';
+import type { ActiveCampaign } from '../../db/repos.js';
+import { outbox } from '../../db/schema.js';
+import { addDays, maxDate, minDate, monthsOf, nearestWorkingDay, type Period } from '../../domain/periods.js';
+import { mayNudge } from '../../domain/reminders.js';
+import { THEME_DEFAULTS, themesOf, type Theme } from '../../domain/themes.js';
+import { dayjs, localDate } from '../../domain/time.js';
+import { pageNav, pageOf } from '../../feishu/card-budget.js';
+import { callbackButton, listRow, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
+import { UserFacingError } from '../../feishu/errors.js';
+import type { OutboundMessage } from '../../feishu/outbox.js';
+import type { Job } from '../../scheduler/job.js';
+import { SOURCE_LABELS } from '../ledger/cards.js';
+import { dailyTriggers } from '../triggers.js';
+import { defineFeature } from '../feature.js';
+import { ThemeSources, type VoiceSource } from './repo.js';
+import { segment } from './segmenter.js';
+
+/**
+ * 家长和师生反映最多的 (seed 002's 大走访 "寻计问策"): each month, the themes that
+ * recur in visit opinions, suggestions and ledger items, with how many are in
+ * the ledger and closed out. Admins only, privately: a theme is counts and
+ * words, and the records behind it (one 查看 away) stay with their visitors
+ * and the admins. Nothing of it goes to the group.
+ */
+
+/** Records listed per page behind a theme. */
+const REFS_PAGE = 15;
+/** How long after its month the monthly card may still go out (a bot that was down catches up, an old month does not arrive). */
+const CATCH_UP_DAYS = 28;
+
+const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const span = { campaignId: z.string().max(100), from: DAY, to: DAY };
+
+export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url, provides: ['familyThemes'] }, (deps) => {
+  const sources = new ThemeSources(deps.db);
+
+  function heard(c: ActiveCampaign, from: string, to: string) {
+    const { voices, sources: refs } = sources.month(c.row.id, from, to, c.def.timezone);
+    return { voices, refs, themes: themesOf(voices, segment) };
+  }
+
+  async function campaignOf(id: string): Promise<ActiveCampaign> {
+    const c = await deps.campaigns.get(id);
+    if (!c) throw new UserFacingError('这个活动已不存在。');
+    return c;
+  }
+
+  /** The themes of [from, to] as a card, or null when nothing was said then. */
+  function themesCard(c: ActiveCampaign, from: string, to: string, label: string): object | null {
+    const { voices, themes } = heard(c, from, to);
+    if (!voices.length) return null;
+    const value = (t: Theme) => ({ action: 'themes.records', campaignId: c.row.id, from, to, word: t.words[0], offset: 0 });
+    return renderCard('list', {
+      title: `家长和师生反映最多的 · ${label}`,
+      subtitle: `${oneLine(c.def.name, 40)} / What families and teachers raised most`,
+      headerColor: 'purple',
+      sections: [
+        {
+          tag: 'markdown',
+          content: `${dayjs(from).format('M/D')}–${dayjs(to).format('M/D')} 共 ${voices.length} 条记录（走访意见建议、献一计、台账）中反复出现的话题，按提到的记录数排列。仅管理员可见。`,
+        },
+        ...(themes.length
+          ? themes.map((t, i) =>
+              listRow(
+                `**${i + 1}. ${t.words.join(' · ')}**\n${t.mentions} 条记录提到 · 已列入台账 ${t.inLedger} · 已销号 ${t.closed}`,
+                callbackButton('查看 View', value(t)),
+              ),
+            )
+          : [{ tag: 'markdown', content: `没有 ${THEME_DEFAULTS.minMentions} 条以上记录共同提到的话题。` }]),
+        {
+          tag: 'markdown',
+          content: `<font color='grey'>话题由中文分词统计得出，至少 ${THEME_DEFAULTS.minMentions} 条记录提到才列出；原话只有走访教师和管理员能看到。</font>`,
+          text_size: 'notation',
+        },
+        reopenNote('/汇总'),
+      ],
+    });
+  }
+
+  /** A source in a few words, and the button that opens it (the record, or the ledger item), for an admin. */
+  function sourceRow(s: VoiceSource) {
+    const text = [SOURCE_LABELS[s.form], shortName(s.author), s.on.slice(5)].filter(Boolean).join(' · ');
+    const open = s.recordId !== null ? { action: 'record.view', recordId: s.recordId } : { action: 'ledger.view', itemId: s.itemId };
+    return listRow(text, callbackButton('查看 View', open));
+  }
+
+  /** The records behind one theme: what they are, who filed them and when, each one click from the record itself. */
+  async function recordsCard(campaignId: string, from: string, to: string, word: string, offset: number) {
+    const c = await campaignOf(campaignId);
+    const { themes, refs } = heard(c, from, to);
+    const theme = themes.find((t) => t.words[0] === word);
+    if (!theme) return null;
+    const rows = theme.refs.map((r) => refs.get(r)!);
+    const back = callbackButton('返回 Back', { action: 'themes.show', campaignId, from, to });
+    return pageOf(rows, offset, {
+      perPage: REFS_PAGE,
+      render: (page, at) =>
+        renderCard('list', {
+          title: `「${theme.words.join(' · ')}」 · ${theme.mentions} 条记录`,
+          subtitle: `${dayjs(from).format('M/D')}–${dayjs(to).format('M/D')} / Records on this theme`,
+          headerColor: 'purple',
+          sections: [
+            { tag: 'markdown', content: `已列入台账 ${theme.inLedger} · 已销号 ${theme.closed}。点“查看”打开记录（仅走访教师和管理员可见）。` },
+            ...page.map(sourceRow),
+            ...pageNav(at, (o) => ({ action: 'themes.records', campaignId, from, to, word, offset: o }), '条'),
+            { tag: 'column_set', flex_mode: 'flow', columns: [{ tag: 'column', width: 'auto', elements: [back] }] },
+            reopenNote('/汇总'),
+          ],
+        }),
+    });
+  }
+
+  /** The month so far, for an admin who asks (/汇总). */
+  async function monthSoFar(c: ActiveCampaign, now: Date): Promise<object | null> {
+    const today = minDate(localDate(now, c.def.timezone), c.def.window.end);
+    if (today < c.def.window.start) return null;
+    const from = maxDate(dayjs(today).startOf('month').format('YYYY-MM-DD'), c.def.window.start);
+    return themesCard(c, from, today, `${dayjs(today).format('M')}月至今`);
+  }
+
+  /** When a month's themes are due: the first working day after it, at the weekly digest's time. */
+  function dueAt(c: ActiveCampaign, m: Period): Date {
+    const day = nearestWorkingDay(c.def, addDays(m.end, 1), 1, addDays(m.end, 30)) ?? addDays(m.end, 1);
+    return dayjs.tz(`${day} ${c.def.digest.weeklyAt.time}`, 'YYYY-MM-DD HH:mm', c.def.timezone).toDate();
+  }
+
+  const monthlyJob: Job = {
+    name: 'family-themes',
+    description: '每月私信管理员“家长和师生反映最多的”话题 / the month’s recurring themes, to the admins privately',
+    triggers: () => dailyTriggers(deps.campaigns, (d) => d.digest.weeklyAt.time),
+    async run(now) {
+      const messages: OutboundMessage[] = [];
+      const admins = (await deps.people.admins()).filter((a) => a.openId);
+      for (const c of await deps.campaigns.all()) {
+        if (!mayNudge(c.def, now)) continue;
+        const month = [...monthsOf(c.def)].reverse().find((m) => dueAt(c, m) <= now && now < dayjs(dueAt(c, m)).add(CATCH_UP_DAYS, 'day').toDate());
+        if (!month) continue;
+        // Once per admin and month. Only a card still owed is computed: the job also runs at every start,
+        // which must not wait for the dictionary to load.
+        const key = (a: { id: number }) => `themes.monthly:${c.row.id}:${month.key}:${a.id}`;
+        const queued = new Set(
+          admins.length
+            ? deps.db
+                .select({ key: outbox.dedupeKey })
+                .from(outbox)
+                .where(inArray(outbox.dedupeKey, admins.map(key)))
+                .all()
+                .map((r) => r.key)
+            : [],
+        );
+        const owed = admins.filter((a) => !queued.has(key(a)));
+        const card = owed.length ? themesCard(c, month.start, month.end, dayjs(month.start).format('YYYY年M月')) : null;
+        if (!card) continue;
+        for (const a of owed) messages.push({ dedupeKey: key(a), to: { openId: a.openId! }, purpose: 'themes.monthly', card });
+        deps.log.info({ campaignId: c.row.id, month: month.key, admins: owed.length }, 'family themes sent to admins');
+      }
+      return { queued: await deps.send(messages) };
+    },
+  };
+
+  function register(router: Routes) {
+    router.action('themes.show', z.object({ action: z.literal('themes.show'), ...span }), { adminOnly: true }, async ({ value }) => {
+      const c = await campaignOf(value.campaignId);
+      const card = themesCard(c, value.from, value.to, `${dayjs(value.from).format('M/D')}–${dayjs(value.to).format('M/D')}`);
+      return card ? withCard({}, card) : toast('info', '这段时间没有记录。');
+    });
+    router.action(
+      'themes.records',
+      z.object({ action: z.literal('themes.records'), ...span, word: z.string().max(50), offset: z.number().int().min(0) }),
+      { adminOnly: true },
+      async ({ value }) => {
+        const card = await recordsCard(value.campaignId, value.from, value.to, value.word, value.offset);
+        return card ? withCard({}, card) : toast('info', '这个话题已不在前列，请发送 /汇总 查看最新的话题。');
+      },
+    );
+  }
+
+  return { register, jobs: [monthlyJob], provides: { familyThemes: monthSoFar } };
+});

@@ -1,0 +1,87 @@
+import { and, eq, gte, inArray, lte } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { ledgerItems, people, records, type LedgerItem, type RecordForm } from '../../db/schema.js';
+import type { Voice } from '../../domain/themes.js';
+import { localDate, localMidnight } from '../../domain/time.js';
+import { addDays } from '../../domain/periods.js';
+import { lines } from '../../records/fields.js';
+
+/** Where a theme's record came from, for the admins' list: no words of it, only what it is, who filed it and when. */
+export interface VoiceSource {
+  ref: string;
+  form: LedgerItem['source'];
+  /** The record, or the ledger item when it came from no visit or suggestion. */
+  recordId: number | null;
+  itemId: number | null;
+  author: string;
+  on: string;
+}
+
+/** Forms whose words are heard: a visit's 意见建议 and a 献一计. */
+const HEARD: RecordForm[] = ['visit', 'suggestion'];
+
+/** What a record said that the themes read: the opinions of a visit (one a line), a suggestion's area and content. */
+function saidIn(form: RecordForm, data: Record<string, unknown>): string[] {
+  if (form === 'visit') return lines(data.opinions);
+  return [data.topic, data.content].filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+}
+
+/**
+ * The month's voices for the themes (src/domain/themes.ts): visits and
+ * suggestions that happened in [from, to] (local dates) with what they said
+ * and the ledger items they opened, and the ledger items raised in those days
+ * from anything else (a dorm check, a zone report, by hand). An item merged
+ * into another stands as that one does.
+ */
+export class ThemeSources {
+  constructor(private readonly db: Db) {}
+
+  month(campaignId: string, from: string, to: string, tz: string): { voices: Voice[]; sources: Map<string, VoiceSource> } {
+    const heard = this.db
+      .select({ id: records.id, form: records.form, data: records.data, on: records.occurredOn, author: people.name })
+      .from(records)
+      .innerJoin(people, eq(people.id, records.authorId))
+      .where(and(eq(records.campaignId, campaignId), inArray(records.form, HEARD), gte(records.occurredOn, from), lte(records.occurredOn, to)))
+      .orderBy(records.id)
+      .all();
+    const start = localMidnight(from, tz).toDate();
+    const end = localMidnight(addDays(to, 1), tz).toDate();
+    const items = this.db.select().from(ledgerItems).where(eq(ledgerItems.campaignId, campaignId)).all();
+    const byId = new Map(items.map((i) => [i.id, i]));
+    const closed = (i: LedgerItem): boolean => {
+      const into = i.mergedIntoId === null ? undefined : byId.get(i.mergedIntoId);
+      return into ? closed(into) : i.status === 'closed';
+    };
+    const ofRecord = new Map<number, LedgerItem[]>();
+    for (const i of items) if (i.recordId !== null) ofRecord.set(i.recordId, [...(ofRecord.get(i.recordId) ?? []), i]);
+    const voices: Voice[] = [];
+    const sources = new Map<string, VoiceSource>();
+    const ledgerOf = (list: LedgerItem[]) => list.map((i) => ({ itemId: i.id, text: i.text, closed: closed(i) }));
+    for (const r of heard) {
+      const texts = saidIn(r.form, r.data);
+      const ledger = ledgerOf(ofRecord.get(r.id) ?? []);
+      if (!texts.length && !ledger.length) continue;
+      const ref = `${r.form}:${r.id}`;
+      voices.push({ ref, texts, ledger });
+      sources.set(ref, { ref, form: r.form, recordId: r.id, itemId: null, author: r.author, on: r.on });
+    }
+    // A visit or suggestion of another month that opened an item this month is heard in its own month.
+    const others = items.filter((i) => !HEARD.some((f) => f === i.source) && i.createdAt >= start && i.createdAt < end);
+    const names = new Map(
+      others.length
+        ? this.db
+            .select({ id: people.id, name: people.name })
+            .from(people)
+            .where(inArray(people.id, [...new Set(others.map((i) => i.createdBy ?? 0))]))
+            .all()
+            .map((p) => [p.id, p.name])
+        : [],
+    );
+    for (const i of others) {
+      const ref = `ledger:${i.id}`;
+      voices.push({ ref, texts: [], ledger: ledgerOf([i]) });
+      sources.set(ref, { ref, form: i.source, recordId: null, itemId: i.id, author: names.get(i.createdBy ?? 0) ?? '—', on: localDate(i.createdAt, tz) });
+    }
+    return { voices, sources };
+  }
+}
