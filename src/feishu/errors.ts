@@ -98,3 +98,7 @@ export class UserFacingError extends Error {
     this.name = 'UserFacingError';
   }
 }
+
+/** What failed, for a log line, without the error's message (it may quote a file name or what someone typed): a Feishu code, a system error code, or the error's class. */
+export const errorKind = (e: unknown) =>
+  e instanceof FeishuApiError ? `feishu ${e.code}` : ((e as NodeJS.ErrnoException)?.code ?? (e instanceof Error ? e.name : typeof e));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { CommandContext, Routes } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import type { Person } from '../../db/schema.js';
-import { FeishuApiError, UserFacingError } from '../../feishu/errors.js';
+import { errorKind, FeishuApiError, UserFacingError } from '../../feishu/errors.js';
 import { ExportAuditRepo } from '../../export/audit.js';
 import {
   checkRange,
@@ -40,10 +40,6 @@ const USAGE = [
 const DISTRICT_WORDS = new Set(['区县', 'district']);
 const UPLOAD_ATTEMPTS = 3;
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-
-/** What failed, without the message's file names: a Feishu code, a system error code, or the error's class. */
-const errorKind = (e: unknown) =>
-  e instanceof FeishuApiError ? `feishu ${e.code}` : ((e as NodeJS.ErrnoException)?.code ?? (e instanceof Error ? e.name : typeof e));
 
 export const exportFeature = defineFeature({ name: 'export', at: import.meta.url }, (deps) => {
   const audits = new ExportAuditRepo(deps.db);

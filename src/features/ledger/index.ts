@@ -25,7 +25,7 @@ import {
 } from '../../domain/ledger.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { pageNav, pageOf, type PageInfo } from '../../feishu/card-budget.js';
-import { UserFacingError } from '../../feishu/errors.js';
+import { errorKind, UserFacingError } from '../../feishu/errors.js';
 import { RecordRepo } from '../../records/repo.js';
 import { normaliseMobile } from '../../roster/validate.js';
 import type { Job } from '../../scheduler/job.js';
@@ -489,8 +489,14 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
       queued += await showTriage(campaignId, day);
     }
     if (items.length) deps.log.info({ itemIds: items.map((i) => i.id), queued }, 'ledger items announced');
-    return queued + (await offerMerges(items));
+    // The answer to the click that raised the items does not wait for the twin check: reading a campaign's open items
+    // into words takes a while, the first time in a process most of all (the dictionary loads). One check at a time.
+    offers = offers
+      .then(() => offerMerges(items))
+      .catch((e) => deps.log.error({ itemIds: items.map((i) => i.id), error: errorKind(e) }, 'ledger: offering a merge failed'));
+    return queued;
   }
+  let offers: Promise<unknown> = Promise.resolve();
 
   /**
    * A new item that repeats one still open (the same theme words, by the same
