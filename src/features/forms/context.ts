@@ -3,6 +3,7 @@ import { classesOf, classKinds, departmentKinds, sharesTarget } from '../../doma
 import { localMidnight } from '../../domain/time.js';
 import { LeaveRepo } from '../../db/leaves.js';
 import { AssignmentRepo } from '../../db/assignments.js';
+import { VersionedCache } from '../../db/versioned-cache.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, people, targets, type Dorm, type Person, type RecordRow, type Target } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
@@ -19,12 +20,25 @@ export const CO_VISITOR_OPTIONS = 40;
 export const LEADER_OPTIONS = 30;
 
 export type Colleague = Pick<Person, 'id' | 'name' | 'department'>;
+/** One collator for every sort: `localeCompare(…, 'zh-CN')` builds a new one on each comparison. */
+const byPinyin = new Intl.Collator('zh-CN');
 const COLLEAGUE_COLUMNS = { id: people.id, name: people.name, department: people.department };
 
 /** Lookups and permission checks every form shares. */
 export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   const holdings = new AssignmentRepo(deps.db);
   const leaves = new LeaveRepo(deps.db);
+  const targetById = deps.db
+    .select()
+    .from(targets)
+    .where(eq(targets.id, sql.placeholder('id')))
+    .prepare();
+  /**
+   * Each teacher's co-visitor and leader choices, kept until the roster
+   * changes: ranking a district's thousand teachers for every card opened or
+   * submitted was most of what a visit submit spent in SQL.
+   */
+  const choices = new VersionedCache<string, Colleague[]>(deps.db, 'people');
 
   async function campaign(id: string): Promise<ActiveCampaign> {
     const c = await deps.campaigns.get(id);
@@ -70,7 +84,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * never the family's details.
    */
   async function visitableTarget(targetId: number, person: Person, stored?: RecordRow): Promise<Target> {
-    const t = deps.db.select().from(targets).where(eq(targets.id, targetId)).get();
+    const t = targetById.get({ id: targetId });
     // One answer for an id that does not exist, is closed, is unclaimed or is someone else's: trying ids one by one must reveal nothing.
     const refuse = () => new UserFacingError('这位对象不在你的名单中，只有负责走访的老师（和同行教师）可以填写。/ This target is not on your list.');
     if (t?.status !== 'open') throw refuse();
@@ -121,6 +135,10 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * A district has a thousand teachers, so the ranking happens in SQL.
    */
   async function colleagues(person: Person, keep: number[] = []): Promise<Colleague[]> {
+    return choices.get(`colleagues:${person.id}:${keep.join(',')}`, () => rankedColleagues(person, keep));
+  }
+
+  function rankedColleagues(person: Person, keep: number[]): Colleague[] {
     const mine = classesOf(person);
     const near = or(
       person.department ? eq(people.department, person.department) : undefined,
@@ -160,6 +178,10 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * those of the visitor's department, then the rest by name.
    */
   async function leaders(person: Person, keep?: number): Promise<Colleague[]> {
+    return choices.get(`leaders:${person.id}:${keep ?? ''}`, () => rankedLeaders(person, keep));
+  }
+
+  function rankedLeaders(person: Person, keep?: number): Colleague[] {
     return deps.db
       .select(COLLEAGUE_COLUMNS)
       .from(people)
@@ -167,7 +189,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
       .orderBy(sql`${people.id} = ${keep ?? 0} desc`, sql`coalesce(${people.department} = ${person.department ?? ''}, 0) desc`, people.name)
       .limit(LEADER_OPTIONS)
       .all()
-      .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
+      .sort((a, b) => byPinyin.compare(a.name, b.name));
   }
 
   return {
