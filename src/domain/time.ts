@@ -11,19 +11,36 @@ export const inZone = (at: Date | number, tz: string): Dayjs => dayjs(at).tz(tz)
 /** Midnight of a local calendar date (YYYY-MM-DD) in the zone. */
 export const localMidnight = (date: string, tz: string): Dayjs => dayjs.tz(date, tz);
 
-/** One formatter per zone: Intl is far cheaper than a dayjs zone conversion, and lists and forms ask once per row. */
-const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+/** One formatter per zone (and precision): Intl is far cheaper than a dayjs zone conversion, and lists and forms ask once per row. */
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The local date of an instant in the zone, and with `minutes` its hour and minute, as Intl's parts. */
+function localParts(at: Date | number, tz: string, minutes: boolean): Record<string, string> {
+  const key = `${tz}|${minutes}`;
+  let f = zoneFormatters.get(key);
+  if (!f) {
+    const day = { year: 'numeric', month: '2-digit', day: '2-digit' } as const;
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, ...day, ...(minutes ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}) });
+    zoneFormatters.set(key, f);
+  }
+  // Assembled from parts, not from a locale's pattern, which ICU versions may change.
+  return Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
+}
 
 /** The local calendar date (YYYY-MM-DD) of an instant in the zone. */
 export const localDate = (at: Date, tz: string): string => {
-  let f = dayFormatters.get(tz);
-  if (!f) dayFormatters.set(tz, (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
-  // Assembled from parts, not from a locale's pattern, which ICU versions may change.
-  const part = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
+  const part = localParts(at, tz, false);
   return `${part.year}-${part.month}-${part.day}`;
 };
 
-export const formatLocal = (at: Date | number, tz: string, fmt = 'YYYY-MM-DD HH:mm'): string => inZone(at, tz).format(fmt);
+const MINUTE = 'YYYY-MM-DD HH:mm';
+
+/** A moment in the zone as `fmt` (dayjs tokens) says; the usual minute precision, on every card footer, through Intl. */
+export const formatLocal = (at: Date | number, tz: string, fmt = MINUTE): string => {
+  if (fmt !== MINUTE) return inZone(at, tz).format(fmt);
+  const part = localParts(at, tz, true);
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
+};
 
 export { dayjs };
 

@@ -128,24 +128,34 @@ const HANDLING: Option[] = [
 const placesOf = (def: CampaignDefinition): Option[] =>
   VISIT_PLACES.filter((p) => p.value !== 'enterprise' || def.targetKinds.some((k) => k.place === 'enterprise'));
 
+/** Whom a visitor can name on the card: colleagues who went along, leaders to report to. Different for every teacher. */
+interface Choosable {
+  colleagues: Colleague[];
+  leaders: Colleague[];
+}
+
+/** A field made once per campaign version, or (its options being the teacher's own colleagues) once per card. */
+type FieldFor = Field | ((people: Choosable) => Field);
+
 /**
  * Seed 002's own 大走访情况记录表: 事前的准备（走访目的）, 访问时的记录, 事后的整理, and 针对性地处理走访到的信息.
  * The same stored keys as 附件五, so the ledger, the leader's copy and the export read both alike.
  */
-function daZoufangFields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
+function daZoufangFields(def: CampaignDefinition, t: Target): FieldFor[] {
   const kind = def.targetKinds.find((k) => k.key === t.kind);
   const homeVisit = kind?.place === 'home';
   return [
     date('visitedOn', '走访时间', 'Date of visit'),
     choice('mode', '走访形式', 'Mode', VISIT_MODES),
     choice('place', '走访地点', 'Place', placesOf(def)),
-    multi(
-      'coVisitors',
-      '协同走访',
-      'Co-visitors',
-      colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
-      { max: 5 },
-    ),
+    ({ colleagues }) =>
+      multi(
+        'coVisitors',
+        '协同走访',
+        'Co-visitors',
+        colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
+        { max: 5 },
+      ),
     text('purpose', '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
     text('situation', homeVisit ? '学生家庭情况' : '对象情况', homeVisit ? 'The family' : 'About the person', { multiline: true, max: 500 }),
     text('content', '访问记录', 'What was heard', { required: true, multiline: true, rows: 5, max: 1000, hint: '摸实情、听心声：了解到的情况和对方的想法' }),
@@ -153,21 +163,36 @@ function daZoufangFields(def: CampaignDefinition, t: Target, colleagues: Colleag
     ...(homeVisit ? questionnaireFields(def) : []),
     text('opinions', '意见建议', 'Opinions and suggestions', { multiline: true, max: 800, hint: '每行一条，提交后列入台账跟进' }),
     choice('followUp', '信息处理', 'Follow-up', HANDLING),
-    choice(
-      'leader',
-      '汇报给哪位领导',
-      'Leader to report to',
-      leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
-      { required: false },
-    ),
+    ({ leaders }) =>
+      choice(
+        'leader',
+        '汇报给哪位领导',
+        'Leader to report to',
+        leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
+        { required: false },
+      ),
     text('followUpNote', '处理事项', 'What needs doing', { multiline: true, max: 300 }),
     text('reflection', '事后整理', 'Afterwards', { multiline: true, max: 500 }),
   ];
 }
 
 export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContext) {
-  function fields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
-    if (def.tasks.visits.recordForm === 'da-zoufang') return daZoufangFields(def, t, colleagues, leaders);
+  /**
+   * The card's fields. Their validators are built once per campaign version and
+   * kind of target, not per card: building them was a fifth of a submit's cost.
+   */
+  const made = new WeakMap<CampaignDefinition, Map<string, FieldFor[]>>();
+  function fields(def: CampaignDefinition, t: Target, people: Choosable): Field[] {
+    let byTarget = made.get(def);
+    if (!byTarget) made.set(def, (byTarget = new Map()));
+    const key = `${t.kind}|${isEnterprise(t)}`;
+    let template = byTarget.get(key);
+    if (!template) byTarget.set(key, (template = def.tasks.visits.recordForm === 'da-zoufang' ? daZoufangFields(def, t) : visitRecordFields(def, t)));
+    return template.map((f) => (typeof f === 'function' ? f(people) : f));
+  }
+
+  /** 附件五 with 附件四's questions. */
+  function visitRecordFields(def: CampaignDefinition, t: Target): FieldFor[] {
     const L = VISIT_RECORD_LABELS;
     const kind = def.targetKinds.find((k) => k.key === t.kind);
     const enterprise = isEnterprise(t);
@@ -176,13 +201,14 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       date('visitedOn', '走访日期', 'Date of visit'),
       choice('mode', '走访方式', 'Mode', VISIT_MODES),
       choice('place', '走访地点', 'Place', VISIT_PLACES),
-      multi(
-        'coVisitors',
-        '同行教师',
-        'Co-visitors',
-        colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
-        { max: 5 },
-      ),
+      ({ colleagues }) =>
+        multi(
+          'coVisitors',
+          '同行教师',
+          'Co-visitors',
+          colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
+          { max: 5 },
+        ),
       text('summary', student ? L.summary : '对象概况', student ? 'About the student' : 'About the person', { required: true, multiline: true, max: 300 }),
       text('situation', student ? L.situation : '基本情况', student ? 'Family or enterprise' : 'Background', {
         required: true,
@@ -202,13 +228,14 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
         hint: '每行一条，提交后列入台账跟进',
       }),
       choice('followUp', '后续跟进', 'Follow-up', FOLLOW_UPS),
-      choice(
-        'leader',
-        '报告给哪位领导',
-        'Leader to report to',
-        leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
-        { required: false },
-      ),
+      ({ leaders }) =>
+        choice(
+          'leader',
+          '报告给哪位领导',
+          'Leader to report to',
+          leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
+          { required: false },
+        ),
       text('followUpNote', '跟进事项', 'What needs doing', { multiline: true, max: 300 }),
       confirm('noGifts', '未收受家长（企业）礼品礼金', 'No gifts accepted'),
     ];
@@ -227,7 +254,8 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       const colleagues = await ctx.colleagues(person, named);
       const leaders = await ctx.leaders(person, stored?.data.leader ? Number(stored.data.leader) : undefined);
       const kind = def.targetKinds.find((k) => k.key === target.kind);
-      const done = (await records.forSubject(def.id, 'visit', { type: 'target', id: target.id })).filter((r) => r.id !== stored?.id).length;
+      // Counted in SQL: a target visited every week must not make its card slower to open.
+      const done = (await records.countForSubject(def.id, 'visit', { type: 'target', id: target.id })) - (stored ? 1 : 0);
       const daZoufang = def.tasks.visits.recordForm === 'da-zoufang';
       return {
         campaign,
@@ -235,7 +263,7 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
         periodKey: null,
         title: `${daZoufang ? '大走访情况记录表' : '走访情况记录表'} · ${targetHeading(def, target)}`,
         subtitle: `${daZoufang ? '' : '附件五 / '}Visit record${done ? ` · 此前已走访 ${done} 次` : ''}`,
-        fields: fields(def, target, colleagues, leaders),
+        fields: fields(def, target, { colleagues, leaders }),
         prefill: {
           visitedOn: today(deps, def.timezone),
           mode: 'in-person',
