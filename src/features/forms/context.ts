@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { classesOf, classKinds, departmentKinds, sharesTarget } from '../../domain/sharing.js';
 import { localMidnight } from '../../domain/time.js';
 import { LeaveRepo } from '../../db/leaves.js';
@@ -22,7 +22,18 @@ export const LEADER_OPTIONS = 30;
 export type Colleague = Pick<Person, 'id' | 'name' | 'department'>;
 /** One collator for every sort: `localeCompare(…, 'zh-CN')` builds a new one on each comparison. */
 const byPinyin = new Intl.Collator('zh-CN');
-const COLLEAGUE_COLUMNS = { id: people.id, name: people.name, department: people.department };
+/** What a teacher's choices are ranked by. */
+const LISTED_COLUMNS = {
+  id: people.id,
+  name: people.name,
+  department: people.department,
+  roles: people.roles,
+  classLed: people.classLed,
+  classDeputy: people.classDeputy,
+  classesTaught: people.classesTaught,
+};
+type Listed = Pick<Person, keyof typeof LISTED_COLUMNS>;
+const colleague = (p: Listed): Colleague => ({ id: p.id, name: p.name, department: p.department });
 
 /** Lookups and permission checks every form shares. */
 export function recordContext(deps: FeatureDeps, records: RecordRepo) {
@@ -129,47 +140,37 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   }
 
   /**
+   * Everyone on the roster by name, with what the choices are ranked by: read
+   * once per version of the roster (a thousand short rows), so ranking a
+   * teacher's choices is one pass in memory, not two queries that test every
+   * teacher's classes.
+   */
+  const directory = new VersionedCache<'all', Listed[]>(deps.db, 'people');
+  const everyone = () => directory.get('all', () => deps.db.select(LISTED_COLUMNS).from(people).orderBy(people.name, people.id).all());
+
+  /**
    * Teachers a visitor may name as co-visitors, at most `CO_VISITOR_OPTIONS` (a
    * card's select holds no more): those already named in `keep`, then those
    * who share a department or a class with the visitor, then the rest by name.
-   * A district has a thousand teachers, so the ranking happens in SQL.
+   * Kept per teacher until the roster changes.
    */
   async function colleagues(person: Person, keep: number[] = []): Promise<Colleague[]> {
-    return choices.get(`colleagues:${person.id}:${keep.join(',')}`, () => rankedColleagues(person, keep));
-  }
-
-  function rankedColleagues(person: Person, keep: number[]): Colleague[] {
-    const mine = classesOf(person);
-    const near = or(
-      person.department ? eq(people.department, person.department) : undefined,
-      mine.length ? inArray(people.classLed, mine) : undefined,
-      mine.length ? inArray(people.classDeputy, mine) : undefined,
-      mine.length ? sql`exists (select 1 from json_each(${people.classesTaught}) where value in ${mine})` : undefined,
-    );
-    const picked: Colleague[] = keep.length
-      ? deps.db
-          .select(COLLEAGUE_COLUMNS)
-          .from(people)
-          .where(and(inArray(people.id, keep), ne(people.id, person.id)))
-          .orderBy(people.name)
-          .all()
-      : [];
-    const take = (where: SQL | undefined) => {
-      if (picked.length >= CO_VISITOR_OPTIONS) return;
-      const seen = [person.id, ...picked.map((p) => p.id)];
-      picked.push(
-        ...deps.db
-          .select(COLLEAGUE_COLUMNS)
-          .from(people)
-          .where(and(notInArray(people.id, seen), where))
-          .orderBy(people.name)
-          .limit(CO_VISITOR_OPTIONS - picked.length)
-          .all(),
-      );
-    };
-    if (near) take(near);
-    take(undefined);
-    return picked;
+    return choices.get(`colleagues:${person.id}:${keep.join(',')}`, () => {
+      const mine = classesOf(person);
+      const near = (p: Listed) =>
+        (!!person.department && p.department === person.department) ||
+        (p.classLed !== null && mine.includes(p.classLed)) ||
+        (p.classDeputy !== null && mine.includes(p.classDeputy)) ||
+        p.classesTaught.some((c) => mine.includes(c));
+      const others = everyone().filter((p) => p.id !== person.id);
+      const picked = others.filter((p) => keep.includes(p.id));
+      for (const wanted of [near, () => true])
+        for (const p of others) {
+          if (picked.length >= CO_VISITOR_OPTIONS) break;
+          if (!picked.includes(p) && wanted(p)) picked.push(p);
+        }
+      return picked.map(colleague);
+    });
   }
 
   /**
@@ -178,18 +179,15 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * those of the visitor's department, then the rest by name.
    */
   async function leaders(person: Person, keep?: number): Promise<Colleague[]> {
-    return choices.get(`leaders:${person.id}:${keep ?? ''}`, () => rankedLeaders(person, keep));
-  }
-
-  function rankedLeaders(person: Person, keep?: number): Colleague[] {
-    return deps.db
-      .select(COLLEAGUE_COLUMNS)
-      .from(people)
-      .where(and(ne(people.id, person.id), sql`exists (select 1 from json_each(${people.roles}) where value in ('leader', 'admin'))`))
-      .orderBy(sql`${people.id} = ${keep ?? 0} desc`, sql`coalesce(${people.department} = ${person.department ?? ''}, 0) desc`, people.name)
-      .limit(LEADER_OPTIONS)
-      .all()
-      .sort((a, b) => byPinyin.compare(a.name, b.name));
+    return choices.get(`leaders:${person.id}:${keep ?? ''}`, () => {
+      const rank = (p: Listed) => (p.id === keep ? 0 : 2) + (p.department !== null && p.department === (person.department ?? '') ? 0 : 1);
+      return everyone()
+        .filter((p) => p.id !== person.id && p.roles.some((r) => r === 'leader' || r === 'admin'))
+        .sort((a, b) => rank(a) - rank(b))
+        .slice(0, LEADER_OPTIONS)
+        .map(colleague)
+        .sort((a, b) => byPinyin.compare(a.name, b.name));
+    });
   }
 
   return {

@@ -134,8 +134,14 @@ interface Choosable {
   leaders: Colleague[];
 }
 
-/** A field made once per campaign version, or (its options being the teacher's own colleagues) once per card. */
-type FieldFor = Field | ((people: Choosable) => Field);
+/** A field whose options are the teacher's own colleagues, or leaders: made once for each list of them. */
+interface ChoiceOfPeople {
+  from: keyof Choosable;
+  make(people: Colleague[]): Field;
+}
+
+/** A card's field as made once per campaign version. */
+type FieldFor = Field | ChoiceOfPeople;
 
 /**
  * Seed 002's own 大走访情况记录表: 事前的准备（走访目的）, 访问时的记录, 事后的整理, and 针对性地处理走访到的信息.
@@ -148,14 +154,17 @@ function daZoufangFields(def: CampaignDefinition, t: Target): FieldFor[] {
     date('visitedOn', '走访时间', 'Date of visit'),
     choice('mode', '走访形式', 'Mode', VISIT_MODES),
     choice('place', '走访地点', 'Place', placesOf(def)),
-    ({ colleagues }) =>
-      multi(
-        'coVisitors',
-        '协同走访',
-        'Co-visitors',
-        colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
-        { max: 5 },
-      ),
+    {
+      from: 'colleagues',
+      make: (colleagues) =>
+        multi(
+          'coVisitors',
+          '协同走访',
+          'Co-visitors',
+          colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
+          { max: 5 },
+        ),
+    },
     text('purpose', '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
     text('situation', homeVisit ? '学生家庭情况' : '对象情况', homeVisit ? 'The family' : 'About the person', { multiline: true, max: 500 }),
     text('content', '访问记录', 'What was heard', { required: true, multiline: true, rows: 5, max: 1000, hint: '摸实情、听心声：了解到的情况和对方的想法' }),
@@ -163,14 +172,17 @@ function daZoufangFields(def: CampaignDefinition, t: Target): FieldFor[] {
     ...(homeVisit ? questionnaireFields(def) : []),
     text('opinions', '意见建议', 'Opinions and suggestions', { multiline: true, max: 800, hint: '每行一条，提交后列入台账跟进' }),
     choice('followUp', '信息处理', 'Follow-up', HANDLING),
-    ({ leaders }) =>
-      choice(
-        'leader',
-        '汇报给哪位领导',
-        'Leader to report to',
-        leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
-        { required: false },
-      ),
+    {
+      from: 'leaders',
+      make: (leaders) =>
+        choice(
+          'leader',
+          '汇报给哪位领导',
+          'Leader to report to',
+          leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
+          { required: false },
+        ),
+    },
     text('followUpNote', '处理事项', 'What needs doing', { multiline: true, max: 300 }),
     text('reflection', '事后整理', 'Afterwards', { multiline: true, max: 500 }),
   ];
@@ -188,7 +200,18 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
     const key = `${t.kind}|${isEnterprise(t)}`;
     let template = byTarget.get(key);
     if (!template) byTarget.set(key, (template = def.tasks.visits.recordForm === 'da-zoufang' ? daZoufangFields(def, t) : visitRecordFields(def, t)));
-    return template.map((f) => (typeof f === 'function' ? f(people) : f));
+    return template.map((f) => ('make' in f ? choiceOf(f, people) : f));
+  }
+
+  /** The same teacher's colleagues and leaders come back as the same lists (see RecordContext), so their fields are made once. */
+  const madeFor = new WeakMap<Colleague[], Map<ChoiceOfPeople, Field>>();
+  function choiceOf(f: ChoiceOfPeople, people: Choosable): Field {
+    const list = people[f.from];
+    let byField = madeFor.get(list);
+    if (!byField) madeFor.set(list, (byField = new Map()));
+    let field = byField.get(f);
+    if (!field) byField.set(f, (field = f.make(list)));
+    return field;
   }
 
   /** 附件五 with 附件四's questions. */
@@ -201,14 +224,17 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       date('visitedOn', '走访日期', 'Date of visit'),
       choice('mode', '走访方式', 'Mode', VISIT_MODES),
       choice('place', '走访地点', 'Place', VISIT_PLACES),
-      ({ colleagues }) =>
-        multi(
-          'coVisitors',
-          '同行教师',
-          'Co-visitors',
-          colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
-          { max: 5 },
-        ),
+      {
+        from: 'colleagues',
+        make: (colleagues) =>
+          multi(
+            'coVisitors',
+            '同行教师',
+            'Co-visitors',
+            colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
+            { max: 5 },
+          ),
+      },
       text('summary', student ? L.summary : '对象概况', student ? 'About the student' : 'About the person', { required: true, multiline: true, max: 300 }),
       text('situation', student ? L.situation : '基本情况', student ? 'Family or enterprise' : 'Background', {
         required: true,
@@ -228,14 +254,17 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
         hint: '每行一条，提交后列入台账跟进',
       }),
       choice('followUp', '后续跟进', 'Follow-up', FOLLOW_UPS),
-      ({ leaders }) =>
-        choice(
-          'leader',
-          '报告给哪位领导',
-          'Leader to report to',
-          leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
-          { required: false },
-        ),
+      {
+        from: 'leaders',
+        make: (leaders) =>
+          choice(
+            'leader',
+            '报告给哪位领导',
+            'Leader to report to',
+            leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
+            { required: false },
+          ),
+      },
       text('followUpNote', '跟进事项', 'What needs doing', { multiline: true, max: 300 }),
       confirm('noGifts', '未收受家长（企业）礼品礼金', 'No gifts accepted'),
     ];
