@@ -45,6 +45,11 @@ export interface SaveRecord {
   issues?: RaisedIssue[];
   ledgerOwnerId?: number;
   ledgerDueOn?: string | null;
+  /**
+   * The message the record's card is about to show on, and who clicked there: when they are its
+   * author, the card is updated there when a photo attaches. Kept in the same transaction.
+   */
+  card?: { messageId: string; viewerId: number };
 }
 
 /** `conflict`: the record changed after the card was opened; nothing was saved. */
@@ -319,7 +324,11 @@ export class RecordRepo {
       const visitorsBefore = existing ? this.q.coVisitors.all({ recordId: existing.id }).map((v) => v.personId) : [];
       const coVisitors = [...new Set(s.coVisitorIds ?? [])].filter((id) => id !== s.authorId);
       const sameVisitors = visitorsBefore.length === coVisitors.length && coVisitors.every((id) => visitorsBefore.includes(id));
+      const remember = (r: RecordRow) => {
+        if (s.card && r.authorId === s.card.viewerId) this.q.rememberCard.run({ recordId: r.id, messageId: s.card.messageId });
+      };
       if (existing && sameData(existing.data, s.data) && existing.occurredOn === s.occurredOn && sameVisitors) {
+        remember(existing);
         return { kind: 'unchanged', record: existing, ledger: [], photos: 0 };
       }
       if (existing && s.baseRevision !== undefined && existing.revision > s.baseRevision) return { kind: 'conflict', record: existing, ledger: [], photos: 0 };
@@ -353,6 +362,7 @@ export class RecordRepo {
         at: s.at,
       });
 
+      remember(record);
       if (!existing) this.q.insertVisitor.run({ recordId: record.id, personId: s.authorId, role: 'author' });
       if (!sameVisitors) {
         tx.delete(recordVisitors)
@@ -405,11 +415,6 @@ export class RecordRepo {
       }),
     );
     return item ?? null;
-  }
-
-  /** The message now showing the record's card to its author. */
-  async rememberCard(recordId: number, messageId: string): Promise<void> {
-    this.q.rememberCard.run({ recordId, messageId });
   }
 
   /** That message shows something else now (an edit form). */

@@ -60,7 +60,7 @@ describe('a visit card after an admin’s change', () => {
 
     // The admin adds a required question to the questionnaire, from the command line.
     admin = openDatabase(h.dbFile);
-    const asked = { key: 'homework', label: '孩子在家完成作业的情况', type: 'single', required: true, options: ['好', '一般'] } as const;
+    const asked = { key: 'homework', label: '孩子在家完成作业的情况', type: 'single' as const, required: true, options: ['好', '一般'] };
     await new CampaignRepo(admin).save({ ...RECORDS_CAMPAIGN, questionnaire: [...RECORDS_CAMPAIGN.questionnaire, asked] });
 
     const second = await openVisit('刘芳', '孙小红');
