@@ -14,9 +14,18 @@ export const localMidnight = (date: string, tz: string): Dayjs => dayjs.tz(date,
 /** One formatter per zone (and precision): Intl is far cheaper than a dayjs zone conversion, and lists and forms ask once per row. */
 const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
 
+/** The last answer per zone and precision: a card asks for "today" several times within the same minute. */
+const lastParts = new Map<string, { minute: number; parts: Record<string, string> }>();
+/** Since 1973 every zone's offset is whole minutes, so one minute's instants share their local date and time. */
+const WHOLE_MINUTE_OFFSETS = Date.UTC(1973, 0, 1);
+
 /** The local date of an instant in the zone, and with `minutes` its hour and minute, as Intl's parts. */
 function localParts(at: Date | number, tz: string, minutes: boolean): Record<string, string> {
   const key = `${tz}|${minutes}`;
+  const t = typeof at === 'number' ? at : at.getTime();
+  const minute = Math.floor(t / 60_000);
+  const last = lastParts.get(key);
+  if (last?.minute === minute && t >= WHOLE_MINUTE_OFFSETS) return last.parts;
   let f = zoneFormatters.get(key);
   if (!f) {
     const day = { year: 'numeric', month: '2-digit', day: '2-digit' } as const;
@@ -24,7 +33,9 @@ function localParts(at: Date | number, tz: string, minutes: boolean): Record<str
     zoneFormatters.set(key, f);
   }
   // Assembled from parts, not from a locale's pattern, which ICU versions may change.
-  return Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(f.formatToParts(t).map((p) => [p.type, p.value]));
+  lastParts.set(key, { minute, parts });
+  return parts;
 }
 
 /** The local calendar date (YYYY-MM-DD) of an instant in the zone. */

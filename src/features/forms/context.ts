@@ -35,6 +35,49 @@ const LISTED_COLUMNS = {
 type Listed = Pick<Person, keyof typeof LISTED_COLUMNS>;
 const colleague = (p: Listed): Colleague => ({ id: p.id, name: p.name, department: p.department });
 
+/** Whom a visitor can name on the card: colleagues who went along, leaders to report to. Different for every teacher. */
+export interface Choosable {
+  colleagues: Colleague[];
+  leaders: Colleague[];
+}
+
+/**
+ * Teachers a visitor may name as co-visitors, at most `CO_VISITOR_OPTIONS` (a
+ * card's select holds no more): those already named in `keep`, then those
+ * who share a department or a class with the visitor, then the rest by name.
+ */
+function colleaguesOf(person: Person, keep: number[], everyone: Listed[]): Colleague[] {
+  const mine = classesOf(person);
+  const near = (p: Listed) =>
+    (!!person.department && p.department === person.department) ||
+    (p.classLed !== null && mine.includes(p.classLed)) ||
+    (p.classDeputy !== null && mine.includes(p.classDeputy)) ||
+    p.classesTaught.some((c) => mine.includes(c));
+  const others = everyone.filter((p) => p.id !== person.id);
+  const picked = others.filter((p) => keep.includes(p.id));
+  for (const wanted of [near, () => true])
+    for (const p of others) {
+      if (picked.length >= CO_VISITOR_OPTIONS) break;
+      if (!picked.includes(p) && wanted(p)) picked.push(p);
+    }
+  return picked.map(colleague);
+}
+
+/**
+ * Leaders and admins other than the visitor, whom a visit can be reported to,
+ * at most `LEADER_OPTIONS`: the one named in `keep` (a stored record's), then
+ * those of the visitor's department, then the rest by name.
+ */
+function leadersOf(person: Person, keep: number | undefined, everyone: Listed[]): Colleague[] {
+  const rank = (p: Listed) => (p.id === keep ? 0 : 2) + (p.department !== null && p.department === (person.department ?? '') ? 0 : 1);
+  return everyone
+    .filter((p) => p.id !== person.id && p.roles.some((r) => r === 'leader' || r === 'admin'))
+    .sort((a, b) => rank(a) - rank(b))
+    .slice(0, LEADER_OPTIONS)
+    .map(colleague)
+    .sort((a, b) => byPinyin.compare(a.name, b.name));
+}
+
 /** Lookups and permission checks every form shares. */
 export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   const holdings = new AssignmentRepo(deps.db);
@@ -49,7 +92,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * changes: ranking a district's thousand teachers for every card opened or
    * submitted was most of what a visit submit spent in SQL.
    */
-  const choices = new VersionedCache<string, Colleague[]>(deps.db, 'people');
+  const choices = new VersionedCache<string, Choosable>(deps.db, 'people');
 
   async function campaign(id: string): Promise<ActiveCampaign> {
     const c = await deps.campaigns.get(id);
@@ -149,44 +192,15 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   const everyone = () => directory.get('all', () => deps.db.select(LISTED_COLUMNS).from(people).orderBy(people.name, people.id).all());
 
   /**
-   * Teachers a visitor may name as co-visitors, at most `CO_VISITOR_OPTIONS` (a
-   * card's select holds no more): those already named in `keep`, then those
-   * who share a department or a class with the visitor, then the rest by name.
-   * Kept per teacher until the roster changes.
+   * Whom the person may name on a visit card, ranked (see colleaguesOf,
+   * leadersOf): kept per teacher, and per names a stored record keeps on its
+   * card, until the roster changes.
    */
-  async function colleagues(person: Person, keep: number[] = []): Promise<Colleague[]> {
-    return choices.get(`colleagues:${person.id}:${keep.join(',')}`, () => {
-      const mine = classesOf(person);
-      const near = (p: Listed) =>
-        (!!person.department && p.department === person.department) ||
-        (p.classLed !== null && mine.includes(p.classLed)) ||
-        (p.classDeputy !== null && mine.includes(p.classDeputy)) ||
-        p.classesTaught.some((c) => mine.includes(c));
-      const others = everyone().filter((p) => p.id !== person.id);
-      const picked = others.filter((p) => keep.includes(p.id));
-      for (const wanted of [near, () => true])
-        for (const p of others) {
-          if (picked.length >= CO_VISITOR_OPTIONS) break;
-          if (!picked.includes(p) && wanted(p)) picked.push(p);
-        }
-      return picked.map(colleague);
-    });
-  }
-
-  /**
-   * Leaders and admins other than the visitor, whom a visit can be reported to,
-   * at most `LEADER_OPTIONS`: the one named in `keep` (a stored record's), then
-   * those of the visitor's department, then the rest by name.
-   */
-  async function leaders(person: Person, keep?: number): Promise<Colleague[]> {
-    return choices.get(`leaders:${person.id}:${keep ?? ''}`, () => {
-      const rank = (p: Listed) => (p.id === keep ? 0 : 2) + (p.department !== null && p.department === (person.department ?? '') ? 0 : 1);
-      return everyone()
-        .filter((p) => p.id !== person.id && p.roles.some((r) => r === 'leader' || r === 'admin'))
-        .sort((a, b) => rank(a) - rank(b))
-        .slice(0, LEADER_OPTIONS)
-        .map(colleague)
-        .sort((a, b) => byPinyin.compare(a.name, b.name));
+  async function choicesOf(person: Person, keep: { coVisitors?: number[]; leader?: number } = {}): Promise<Choosable> {
+    const coVisitors = keep.coVisitors ?? [];
+    return choices.get(`${person.id}:${coVisitors.join(',')}:${keep.leader ?? ''}`, () => {
+      const all = everyone();
+      return { colleagues: colleaguesOf(person, coVisitors, all), leaders: leadersOf(person, keep.leader, all) };
     });
   }
 
@@ -197,8 +211,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     dormsHeldBy,
     visitableTarget,
     visitTargetsOf,
-    colleagues,
-    leaders,
+    choicesOf,
     holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id),
   };
 }

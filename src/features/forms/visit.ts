@@ -11,7 +11,7 @@ import { choice, confirm, date, lines, multi, text, type Field, type Fields, typ
 import type { RecordRepo } from '../../records/repo.js';
 import { categoryName, kindName } from '../../domain/targets.js';
 
-import type { Colleague, RecordContext } from './context.js';
+import type { Choosable, Colleague, RecordContext } from './context.js';
 import { dayOutside, formFlow, today, type FormDeps, type FormView } from './flow.js';
 import type { Job } from '../../scheduler/job.js';
 
@@ -127,12 +127,6 @@ const HANDLING: Option[] = [
 /** Where the campaign's targets are visited: no 实习企业 where no kind is visited at an enterprise. */
 const placesOf = (def: CampaignDefinition): Option[] =>
   VISIT_PLACES.filter((p) => p.value !== 'enterprise' || def.targetKinds.some((k) => k.place === 'enterprise'));
-
-/** Whom a visitor can name on the card: colleagues who went along, leaders to report to. Different for every teacher. */
-interface Choosable {
-  colleagues: Colleague[];
-  leaders: Colleague[];
-}
 
 /** A field whose options are the teacher's own colleagues, or leaders: made once for each list of them. */
 interface ChoiceOfPeople {
@@ -280,8 +274,7 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       const { def } = campaign;
       const target = await ctx.visitableTarget(ref.targetId, person, stored);
       const named = ((stored?.data.coVisitors as string[] | undefined) ?? []).map(Number);
-      const colleagues = await ctx.colleagues(person, named);
-      const leaders = await ctx.leaders(person, stored?.data.leader ? Number(stored.data.leader) : undefined);
+      const choosable = await ctx.choicesOf(person, { coVisitors: named, leader: stored?.data.leader ? Number(stored.data.leader) : undefined });
       const kind = def.targetKinds.find((k) => k.key === target.kind);
       // Counted in SQL: a target visited every week must not make its card slower to open.
       const done = (await records.countForSubject(def.id, 'visit', { type: 'target', id: target.id })) - (stored ? 1 : 0);
@@ -292,7 +285,7 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
         periodKey: null,
         title: `${daZoufang ? '大走访情况记录表' : '走访情况记录表'} · ${targetHeading(def, target)}`,
         subtitle: `${daZoufang ? '' : '附件五 / '}Visit record${done ? ` · 此前已走访 ${done} 次` : ''}`,
-        fields: fields(def, target, { colleagues, leaders }),
+        fields: fields(def, target, choosable),
         prefill: {
           visitedOn: today(deps, def.timezone),
           mode: 'in-person',
