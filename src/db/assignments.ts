@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lte, or, type SQL } from 'drizzle-orm';
+import { and, eq, gt, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './index.js';
 import { assignments, people, type Assignment, type Person, type SubjectType } from './schema.js';
 
@@ -101,16 +101,22 @@ export function startHoldings(
 }
 
 export class AssignmentRepo {
-  constructor(private readonly db: Db) {}
+  /** Asked on every form opened or submitted: prepared once. */
+  private readonly currentHolders;
 
-  async holders(subjectType: SubjectType, subjectId: number): Promise<Person[]> {
-    return this.db
+  constructor(private readonly db: Db) {
+    this.currentHolders = db
       .select({ person: people })
       .from(assignments)
       .innerJoin(people, eq(people.id, assignments.personId))
-      .where(and(eq(assignments.subjectType, subjectType), eq(assignments.subjectId, subjectId), isNull(assignments.endedAt)))
-      .all()
-      .map((r) => r.person);
+      .where(
+        and(eq(assignments.subjectType, sql.placeholder('subjectType')), eq(assignments.subjectId, sql.placeholder('subjectId')), isNull(assignments.endedAt)),
+      )
+      .prepare();
+  }
+
+  async holders(subjectType: SubjectType, subjectId: number): Promise<Person[]> {
+    return this.currentHolders.all({ subjectType, subjectId }).map((r) => r.person);
   }
 
   /** Subjects of a type that the person currently holds in the campaign. */

@@ -1,17 +1,27 @@
-import { eq, or } from 'drizzle-orm';
+import { eq, or, sql } from 'drizzle-orm';
 import type { Db } from './index.js';
 import { calendarYears, campaigns, people, type Campaign, type Person } from './schema.js';
 import { withLoadedYears } from '../domain/calendar.js';
 import type { CalendarYear } from '../domain/calendar-file.js';
 import { parseCampaignDefinition, type CampaignDefinition } from '../domain/campaign.js';
+import { VersionedCache } from './versioned-cache.js';
 
 /** Queries shared by every feature. Async at the surface, as a PostgreSQL driver's would be (docs/beyond-one-machine.md). */
 
 export class PeopleRepo {
-  constructor(private readonly db: Db) {}
+  /** Every event starts by finding who sent it: prepared once. */
+  private readonly withOpenId;
+
+  constructor(private readonly db: Db) {
+    this.withOpenId = db
+      .select()
+      .from(people)
+      .where(eq(people.openId, sql.placeholder('openId')))
+      .prepare();
+  }
 
   async byOpenId(openId: string): Promise<Person | null> {
-    return this.db.select().from(people).where(eq(people.openId, openId)).get() ?? null;
+    return this.withOpenId.get({ openId }) ?? null;
   }
 
   async byId(id: number): Promise<Person | null> {
@@ -45,32 +55,25 @@ export interface ActiveCampaign {
   def: CampaignDefinition;
 }
 
-/**
- * Validated definitions by their stored text: every card click reads its
- * campaign, and validating the definition again each time was a tenth of a
- * visit submit's cost. Definitions are few and change rarely.
- */
-const parsedDefinitions = new Map<string, CampaignDefinition>();
-
-/**
- * The campaign as the rules read it: its definition with the loaded holiday
- * years merged in. Parsed once per version of both, and the same object
- * returned while neither changes, so the caches keyed on a definition
- * (working days, quota periods) last across requests.
- */
-function parsedDefinition(row: { id: string; definition: unknown }, loaded: CalendarYear[]): CampaignDefinition {
-  const key = `${JSON.stringify(row.definition)}\u0000${JSON.stringify(loaded)}`;
-  let def = parsedDefinitions.get(key);
-  if (!def) {
-    def = withLoadedYears(parseCampaignDefinition(row.definition, `campaign ${row.id}`), loaded);
-    if (parsedDefinitions.size >= 32) parsedDefinitions.clear();
-    parsedDefinitions.set(key, def);
-  }
-  return def;
-}
+/** The campaign as the rules read it: its definition with the loaded holiday years merged in. */
+const activeCampaign = (row: Campaign, loaded: CalendarYear[]): ActiveCampaign => ({
+  row,
+  def: withLoadedYears(parseCampaignDefinition(row.definition, `campaign ${row.id}`), loaded),
+});
 
 export class CampaignRepo {
-  constructor(private readonly db: Db) {}
+  /**
+   * Campaigns as last read, kept until a campaign or a calendar year changes:
+   * every card click reads its campaign, and reading and validating the
+   * definition again each time was a tenth of a visit submit's cost. The same
+   * objects come back while nothing changes, so the caches keyed on a
+   * definition (working days, quota periods) last across requests.
+   */
+  private readonly cache: VersionedCache<'all', ActiveCampaign[]>;
+
+  constructor(private readonly db: Db) {
+    this.cache = new VersionedCache(db, 'campaigns');
+  }
 
   async save(def: CampaignDefinition): Promise<void> {
     const values = {
@@ -86,17 +89,20 @@ export class CampaignRepo {
   }
 
   async get(id: string): Promise<ActiveCampaign | null> {
-    const row = this.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
-    return row ? { row, def: parsedDefinition(row, this.loadedYears()) } : null;
+    return (await this.all()).find((c) => c.row.id === id) ?? null;
   }
 
+  /** Every campaign (a school runs one or two at a time), read again only after one or a calendar year changed. */
   async all(): Promise<ActiveCampaign[]> {
-    const loaded = this.loadedYears();
-    return this.db
-      .select()
-      .from(campaigns)
-      .all()
-      .map((row) => ({ row, def: parsedDefinition(row, loaded) }));
+    const all = this.cache.get('all', () => {
+      const loaded = this.loadedYears();
+      return this.db
+        .select()
+        .from(campaigns)
+        .all()
+        .map((row) => activeCampaign(row, loaded));
+    });
+    return [...all];
   }
 
   /** Years loaded with `zoufang calendar load`: every campaign read carries their holidays and 调休. */

@@ -608,3 +608,14 @@ export const visitPlans = sqliteTable(
 );
 
 export type VisitPlan = typeof visitPlans.$inferSelect;
+
+/**
+ * What a cache of slowly changing tables checks before it trusts itself: one
+ * counter per group of tables, raised by triggers (migration 0016) on every
+ * insert, update and delete — by the bot, the CLI or a restore alike — so a
+ * cached campaign definition or roster is never read stale.
+ */
+export const dataVersions = sqliteTable('data_versions', {
+  name: text('name').primaryKey(),
+  version: integer('version').notNull().default(0),
+});

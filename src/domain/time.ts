@@ -11,19 +11,47 @@ export const inZone = (at: Date | number, tz: string): Dayjs => dayjs(at).tz(tz)
 /** Midnight of a local calendar date (YYYY-MM-DD) in the zone. */
 export const localMidnight = (date: string, tz: string): Dayjs => dayjs.tz(date, tz);
 
-/** One formatter per zone: Intl is far cheaper than a dayjs zone conversion, and lists and forms ask once per row. */
-const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+/** One formatter per zone (and precision): Intl is far cheaper than a dayjs zone conversion, and lists and forms ask once per row. */
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The last answer per zone and precision: a card asks for "today" several times within the same minute. */
+const lastParts = new Map<string, { minute: number; parts: Record<string, string> }>();
+/** Since 1973 every zone's offset is whole minutes, so one minute's instants share their local date and time. */
+const WHOLE_MINUTE_OFFSETS = Date.UTC(1973, 0, 1);
+
+/** The local date of an instant in the zone, and with `minutes` its hour and minute, as Intl's parts. */
+function localParts(at: Date | number, tz: string, minutes: boolean): Record<string, string> {
+  const key = `${tz}|${minutes}`;
+  const t = typeof at === 'number' ? at : at.getTime();
+  const minute = Math.floor(t / 60_000);
+  const last = lastParts.get(key);
+  if (last?.minute === minute && t >= WHOLE_MINUTE_OFFSETS) return last.parts;
+  let f = zoneFormatters.get(key);
+  if (!f) {
+    const day = { year: 'numeric', month: '2-digit', day: '2-digit' } as const;
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, ...day, ...(minutes ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}) });
+    zoneFormatters.set(key, f);
+  }
+  // Assembled from parts, not from a locale's pattern, which ICU versions may change.
+  const parts = Object.fromEntries(f.formatToParts(t).map((p) => [p.type, p.value]));
+  lastParts.set(key, { minute, parts });
+  return parts;
+}
 
 /** The local calendar date (YYYY-MM-DD) of an instant in the zone. */
 export const localDate = (at: Date, tz: string): string => {
-  let f = dayFormatters.get(tz);
-  if (!f) dayFormatters.set(tz, (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
-  // Assembled from parts, not from a locale's pattern, which ICU versions may change.
-  const part = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
+  const part = localParts(at, tz, false);
   return `${part.year}-${part.month}-${part.day}`;
 };
 
-export const formatLocal = (at: Date | number, tz: string, fmt = 'YYYY-MM-DD HH:mm'): string => inZone(at, tz).format(fmt);
+const MINUTE = 'YYYY-MM-DD HH:mm';
+
+/** A moment in the zone as `fmt` (dayjs tokens) says; the usual minute precision, on every card footer, through Intl. */
+export const formatLocal = (at: Date | number, tz: string, fmt = MINUTE): string => {
+  if (fmt !== MINUTE) return inZone(at, tz).format(fmt);
+  const part = localParts(at, tz, true);
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
+};
 
 export { dayjs };
 

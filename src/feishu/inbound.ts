@@ -1,5 +1,6 @@
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import * as lark from '@larksuiteoapi/node-sdk';
+import { sql } from 'drizzle-orm';
 import express, { type Router as ExpressRouter } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
@@ -85,7 +86,15 @@ export class Intake {
   readonly dispatcher: lark.EventDispatcher;
   private accepting = true;
 
+  /** Prepared once: every event passes through it. */
+  private readonly remember;
+
   constructor(private readonly opts: IntakeOptions) {
+    this.remember = opts.db
+      .insert(inboundEvents)
+      .values({ eventKey: sql.placeholder('key'), eventType: sql.placeholder('type'), receivedAt: sql.placeholder('now') })
+      .onConflictDoNothing()
+      .prepare();
     this.dispatcher = new lark.EventDispatcher({ encryptKey: opts.encryptKey, logger: sdkLogger(opts.log) }).register({
       'im.message.receive_v1': (data: unknown) => this.message(data),
       'application.bot.menu_v6': (data: unknown) => this.menu(data),
@@ -96,8 +105,7 @@ export class Intake {
   /** First delivery wins; Feishu re-delivers events for hours (「事件概述」: 推送周期和频次). */
   private firstTime(key: string, type: string): boolean {
     const now = new Date(this.opts.now?.() ?? Date.now());
-    const r = this.opts.db.insert(inboundEvents).values({ eventKey: key, eventType: type, receivedAt: now }).onConflictDoNothing().run();
-    return r.changes === 1;
+    return this.remember.run({ key, type, now }).changes === 1;
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

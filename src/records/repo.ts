@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gte, inArray, isNull } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import {
   ledgerItems,
@@ -45,6 +45,11 @@ export interface SaveRecord {
   issues?: RaisedIssue[];
   ledgerOwnerId?: number;
   ledgerDueOn?: string | null;
+  /**
+   * The message the record's card is about to show on, and who clicked there: when they are its
+   * author, the card is updated there when a photo attaches. Kept in the same transaction.
+   */
+  card?: { messageId: string; viewerId: number };
 }
 
 /** `conflict`: the record changed after the card was opened; nothing was saved. */
@@ -57,11 +62,111 @@ export const DRAFT_PHOTO_WINDOW_MS = 24 * 3600_000;
 export const visitColumns = (form: RecordForm, data: FormData) =>
   form === 'visit' ? { visitMode: String(data.mode ?? ''), visitPlace: String(data.place ?? '') } : { visitMode: null, visitPlace: null };
 
+const $ = sql.placeholder;
+
+/**
+ * The statements a card submit runs, prepared once: drizzle building the same
+ * SQL again on every call, and SQLite compiling it, cost more than running it.
+ * Prepared on the connection, they take part in its transactions.
+ */
+function prepared(db: Db) {
+  const subject = and(eq(records.subjectType, $('subjectType')), eq(records.subjectId, $('subjectId')));
+  return {
+    byId: db
+      .select()
+      .from(records)
+      .where(eq(records.id, $('id')))
+      .prepare(),
+    bySubmission: db
+      .select()
+      .from(records)
+      .where(and(eq(records.submissionKey, $('submissionKey')), eq(records.form, $('form')), subject))
+      .prepare(),
+    // The unary + keeps SQLite on the subject's index: left to choose, it walks every visit of the campaign.
+    countForSubject: db
+      .select({ n: count() })
+      .from(records)
+      .where(and(subject, sql`+${records.campaignId} = ${$('campaignId')}`, sql`+${records.form} = ${$('form')}`))
+      .prepare(),
+    coVisitors: db
+      .select({ personId: recordVisitors.personId })
+      .from(recordVisitors)
+      .where(and(eq(recordVisitors.recordId, $('recordId')), eq(recordVisitors.role, 'co-visitor')))
+      .prepare(),
+    insertRecord: db
+      .insert(records)
+      .values({
+        campaignId: $('campaignId'),
+        form: $('form'),
+        subjectType: $('subjectType'),
+        subjectId: $('subjectId'),
+        periodKey: $('periodKey'),
+        authorId: $('authorId'),
+        occurredOn: $('occurredOn'),
+        data: $('data'),
+        visitMode: $('visitMode'),
+        visitPlace: $('visitPlace'),
+        submittedAt: $('at'),
+        late: $('late'),
+        revision: 1,
+        updatedAt: $('at'),
+        submissionKey: $('submissionKey'),
+      })
+      .returning()
+      .prepare(),
+    insertRevision: db
+      .insert(recordRevisions)
+      .values({ recordType: $('form'), recordId: $('recordId'), revision: $('revision'), data: $('data'), authorId: $('authorId'), recordedAt: $('at') })
+      .prepare(),
+    insertVisitor: db
+      .insert(recordVisitors)
+      .values({ recordId: $('recordId'), personId: $('personId'), role: $('role') })
+      .prepare(),
+    visitors: db
+      .select({ person: people, role: recordVisitors.role })
+      .from(recordVisitors)
+      .innerJoin(people, eq(people.id, recordVisitors.personId))
+      .where(eq(recordVisitors.recordId, $('recordId')))
+      .prepare(),
+    isVisitor: db
+      .select({ id: recordVisitors.recordId })
+      .from(recordVisitors)
+      .where(and(eq(recordVisitors.recordId, $('recordId')), eq(recordVisitors.personId, $('personId'))))
+      .prepare(),
+    ledgerOf: db
+      .select()
+      .from(ledgerItems)
+      .where(eq(ledgerItems.recordId, $('recordId')))
+      .orderBy(ledgerItems.id)
+      .prepare(),
+    photosOf: db
+      .select()
+      .from(photos)
+      .where(eq(photos.recordId, $('recordId')))
+      .orderBy(photos.id)
+      .prepare(),
+    draftOf: db
+      .select()
+      .from(recordDrafts)
+      .where(eq(recordDrafts.personId, $('personId')))
+      .prepare(),
+    rememberCard: db
+      .update(records)
+      .set({ cardMessageId: sql`${$('messageId')}` })
+      .where(eq(records.id, $('recordId')))
+      .prepare(),
+  };
+}
+
 export class RecordRepo {
-  constructor(private readonly db: Db) {}
+  private readonly q: ReturnType<typeof prepared>;
+
+  constructor(private readonly db: Db) {
+    this.q = prepared(db);
+  }
 
   async get(id: number): Promise<RecordRow | null> {
-    return this.db.select().from(records).where(eq(records.id, id)).get() ?? null;
+    return this.q.byId.get({ id }) ?? null;
   }
 
   /** The record of a periodic form for its subject and period. */
@@ -90,6 +195,11 @@ export class RecordRepo {
       .where(and(eq(records.campaignId, campaignId), eq(records.form, form), eq(records.subjectType, subject.type), eq(records.subjectId, subject.id)))
       .orderBy(records.occurredOn, records.id)
       .all();
+  }
+
+  /** How many records of a form there are about the subject (a target's visits so far), counted where they are. */
+  async countForSubject(campaignId: string, form: RecordForm, subject: Subject): Promise<number> {
+    return this.q.countForSubject.get({ campaignId, form, subjectType: subject.type, subjectId: subject.id })?.n ?? 0;
   }
 
   /** A form's records filed or changed since `since`. */
@@ -136,12 +246,7 @@ export class RecordRepo {
   }
 
   async visitors(recordId: number): Promise<Array<{ person: Person; role: 'author' | 'co-visitor' }>> {
-    return this.db
-      .select({ person: people, role: recordVisitors.role })
-      .from(recordVisitors)
-      .innerJoin(people, eq(people.id, recordVisitors.personId))
-      .where(eq(recordVisitors.recordId, recordId))
-      .all();
+    return this.q.visitors.all({ recordId });
   }
 
   /** Whether the person went on a visit to the target that one of `authorIds` recorded. */
@@ -160,19 +265,15 @@ export class RecordRepo {
 
   /** Whether the person is on this record (its author or a co-visitor). */
   async isVisitorOf(personId: number, recordId: number): Promise<boolean> {
-    return !!this.db
-      .select({ id: recordVisitors.recordId })
-      .from(recordVisitors)
-      .where(and(eq(recordVisitors.recordId, recordId), eq(recordVisitors.personId, personId)))
-      .get();
+    return !!this.q.isVisitor.get({ recordId, personId });
   }
 
   async ledgerOf(recordId: number): Promise<LedgerItem[]> {
-    return this.db.select().from(ledgerItems).where(eq(ledgerItems.recordId, recordId)).orderBy(ledgerItems.id).all();
+    return this.q.ledgerOf.all({ recordId });
   }
 
   async photosOf(recordId: number): Promise<Photo[]> {
-    return this.db.select().from(photos).where(eq(photos.recordId, recordId)).orderBy(photos.id).all();
+    return this.q.photosOf.all({ recordId });
   }
 
   async revisions(recordId: number, form: RecordForm) {
@@ -191,7 +292,7 @@ export class RecordRepo {
   }
 
   async draftOf(personId: number) {
-    return this.db.select().from(recordDrafts).where(eq(recordDrafts.personId, personId)).get() ?? null;
+    return this.q.draftOf.get({ personId }) ?? null;
   }
 
   /**
@@ -202,7 +303,7 @@ export class RecordRepo {
   async save(s: SaveRecord): Promise<SaveOutcome> {
     return this.db.transaction((tx) => {
       const existing = s.recordId
-        ? tx.select().from(records).where(eq(records.id, s.recordId)).get()
+        ? this.q.byId.get({ id: s.recordId })
         : s.periodKey
           ? tx
               .select()
@@ -218,30 +319,16 @@ export class RecordRepo {
               )
               .get()
           : s.submissionKey
-            ? tx
-                .select()
-                .from(records)
-                .where(
-                  and(
-                    eq(records.submissionKey, s.submissionKey),
-                    eq(records.form, s.form),
-                    eq(records.subjectType, s.subject.type),
-                    eq(records.subjectId, s.subject.id),
-                  ),
-                )
-                .get()
+            ? this.q.bySubmission.get({ submissionKey: s.submissionKey, form: s.form, subjectType: s.subject.type, subjectId: s.subject.id })
             : undefined;
-      const visitorsBefore = existing
-        ? tx
-            .select()
-            .from(recordVisitors)
-            .where(and(eq(recordVisitors.recordId, existing.id), eq(recordVisitors.role, 'co-visitor')))
-            .all()
-            .map((v) => v.personId)
-        : [];
+      const visitorsBefore = existing ? this.q.coVisitors.all({ recordId: existing.id }).map((v) => v.personId) : [];
       const coVisitors = [...new Set(s.coVisitorIds ?? [])].filter((id) => id !== s.authorId);
       const sameVisitors = visitorsBefore.length === coVisitors.length && coVisitors.every((id) => visitorsBefore.includes(id));
+      const remember = (r: RecordRow) => {
+        if (s.card && r.authorId === s.card.viewerId) this.q.rememberCard.run({ recordId: r.id, messageId: s.card.messageId });
+      };
       if (existing && sameData(existing.data, s.data) && existing.occurredOn === s.occurredOn && sameVisitors) {
+        remember(existing);
         return { kind: 'unchanged', record: existing, ledger: [], photos: 0 };
       }
       if (existing && s.baseRevision !== undefined && existing.revision > s.baseRevision) return { kind: 'conflict', record: existing, ledger: [], photos: 0 };
@@ -252,43 +339,36 @@ export class RecordRepo {
             .where(eq(records.id, existing.id))
             .returning()
             .get()
-        : tx
-            .insert(records)
-            .values({
-              campaignId: s.campaignId,
-              form: s.form,
-              subjectType: s.subject.type,
-              subjectId: s.subject.id,
-              periodKey: s.periodKey,
-              authorId: s.authorId,
-              occurredOn: s.occurredOn,
-              data: s.data,
-              ...visitColumns(s.form, s.data),
-              submittedAt: s.at,
-              late: s.late,
-              revision: 1,
-              updatedAt: s.at,
-              submissionKey: s.submissionKey ?? null,
-            })
-            .returning()
-            .get();
-      tx.insert(recordRevisions)
-        .values({
-          recordType: s.form,
-          recordId: record.id,
-          revision: record.revision,
-          data: { occurredOn: s.occurredOn, ...s.data, coVisitorIds: coVisitors },
-          authorId: s.authorId,
-          recordedAt: s.at,
-        })
-        .run();
+        : this.q.insertRecord.get({
+            campaignId: s.campaignId,
+            form: s.form,
+            subjectType: s.subject.type,
+            subjectId: s.subject.id,
+            periodKey: s.periodKey,
+            authorId: s.authorId,
+            occurredOn: s.occurredOn,
+            data: s.data,
+            ...visitColumns(s.form, s.data),
+            at: s.at,
+            late: s.late,
+            submissionKey: s.submissionKey ?? null,
+          })!;
+      this.q.insertRevision.run({
+        form: s.form,
+        recordId: record.id,
+        revision: record.revision,
+        data: { occurredOn: s.occurredOn, ...s.data, coVisitorIds: coVisitors },
+        authorId: s.authorId,
+        at: s.at,
+      });
 
-      if (!existing) tx.insert(recordVisitors).values({ recordId: record.id, personId: s.authorId, role: 'author' }).run();
+      remember(record);
+      if (!existing) this.q.insertVisitor.run({ recordId: record.id, personId: s.authorId, role: 'author' });
       if (!sameVisitors) {
         tx.delete(recordVisitors)
           .where(and(eq(recordVisitors.recordId, record.id), eq(recordVisitors.role, 'co-visitor')))
           .run();
-        for (const personId of coVisitors) tx.insert(recordVisitors).values({ recordId: record.id, personId, role: 'co-visitor' }).run();
+        for (const personId of coVisitors) this.q.insertVisitor.run({ recordId: record.id, personId, role: 'co-visitor' });
       }
 
       const ledger =
@@ -307,7 +387,7 @@ export class RecordRepo {
 
       // Photos sent for the form being filled (recently, not yet attached) now belong to it.
       let attached = 0;
-      const draft = tx.select().from(recordDrafts).where(eq(recordDrafts.personId, s.authorId)).get();
+      const draft = this.q.draftOf.get({ personId: s.authorId });
       if (draft && draft.form === s.form && draft.subjectType === s.subject.type && draft.subjectId === s.subject.id) {
         attached = tx
           .update(photos)
@@ -335,11 +415,6 @@ export class RecordRepo {
       }),
     );
     return item ?? null;
-  }
-
-  /** The message now showing the record's card to its author. */
-  async rememberCard(recordId: number, messageId: string): Promise<void> {
-    this.db.update(records).set({ cardMessageId: messageId }).where(eq(records.id, recordId)).run();
   }
 
   /** That message shows something else now (an edit form). */

@@ -1,8 +1,9 @@
-import { and, eq, inArray, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { classesOf, classKinds, departmentKinds, sharesTarget } from '../../domain/sharing.js';
 import { localMidnight } from '../../domain/time.js';
 import { LeaveRepo } from '../../db/leaves.js';
 import { AssignmentRepo } from '../../db/assignments.js';
+import { VersionedCache } from '../../db/versioned-cache.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, people, targets, type Dorm, type Person, type RecordRow, type Target } from '../../db/schema.js';
 import { UserFacingError } from '../../feishu/errors.js';
@@ -19,12 +20,79 @@ export const CO_VISITOR_OPTIONS = 40;
 export const LEADER_OPTIONS = 30;
 
 export type Colleague = Pick<Person, 'id' | 'name' | 'department'>;
-const COLLEAGUE_COLUMNS = { id: people.id, name: people.name, department: people.department };
+/** One collator for every sort: `localeCompare(…, 'zh-CN')` builds a new one on each comparison. */
+const byPinyin = new Intl.Collator('zh-CN');
+/** What a teacher's choices are ranked by. */
+const LISTED_COLUMNS = {
+  id: people.id,
+  name: people.name,
+  department: people.department,
+  roles: people.roles,
+  classLed: people.classLed,
+  classDeputy: people.classDeputy,
+  classesTaught: people.classesTaught,
+};
+type Listed = Pick<Person, keyof typeof LISTED_COLUMNS>;
+const colleague = (p: Listed): Colleague => ({ id: p.id, name: p.name, department: p.department });
+
+/** Whom a visitor can name on the card: colleagues who went along, leaders to report to. Different for every teacher. */
+export interface Choosable {
+  colleagues: Colleague[];
+  leaders: Colleague[];
+}
+
+/**
+ * Teachers a visitor may name as co-visitors, at most `CO_VISITOR_OPTIONS` (a
+ * card's select holds no more): those already named in `keep`, then those
+ * who share a department or a class with the visitor, then the rest by name.
+ */
+function colleaguesOf(person: Person, keep: number[], everyone: Listed[]): Colleague[] {
+  const mine = classesOf(person);
+  const near = (p: Listed) =>
+    (!!person.department && p.department === person.department) ||
+    (p.classLed !== null && mine.includes(p.classLed)) ||
+    (p.classDeputy !== null && mine.includes(p.classDeputy)) ||
+    p.classesTaught.some((c) => mine.includes(c));
+  const others = everyone.filter((p) => p.id !== person.id);
+  const picked = others.filter((p) => keep.includes(p.id));
+  for (const wanted of [near, () => true])
+    for (const p of others) {
+      if (picked.length >= CO_VISITOR_OPTIONS) break;
+      if (!picked.includes(p) && wanted(p)) picked.push(p);
+    }
+  return picked.map(colleague);
+}
+
+/**
+ * Leaders and admins other than the visitor, whom a visit can be reported to,
+ * at most `LEADER_OPTIONS`: the one named in `keep` (a stored record's), then
+ * those of the visitor's department, then the rest by name.
+ */
+function leadersOf(person: Person, keep: number | undefined, everyone: Listed[]): Colleague[] {
+  const rank = (p: Listed) => (p.id === keep ? 0 : 2) + (p.department !== null && p.department === (person.department ?? '') ? 0 : 1);
+  return everyone
+    .filter((p) => p.id !== person.id && p.roles.some((r) => r === 'leader' || r === 'admin'))
+    .sort((a, b) => rank(a) - rank(b))
+    .slice(0, LEADER_OPTIONS)
+    .map(colleague)
+    .sort((a, b) => byPinyin.compare(a.name, b.name));
+}
 
 /** Lookups and permission checks every form shares. */
 export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   const holdings = new AssignmentRepo(deps.db);
   const leaves = new LeaveRepo(deps.db);
+  const targetById = deps.db
+    .select()
+    .from(targets)
+    .where(eq(targets.id, sql.placeholder('id')))
+    .prepare();
+  /**
+   * Each teacher's co-visitor and leader choices, kept until the roster
+   * changes: ranking a district's thousand teachers for every card opened or
+   * submitted was most of what a visit submit spent in SQL.
+   */
+  const choices = new VersionedCache<string, Choosable>(deps.db, 'people');
 
   async function campaign(id: string): Promise<ActiveCampaign> {
     const c = await deps.campaigns.get(id);
@@ -70,7 +138,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * never the family's details.
    */
   async function visitableTarget(targetId: number, person: Person, stored?: RecordRow): Promise<Target> {
-    const t = deps.db.select().from(targets).where(eq(targets.id, targetId)).get();
+    const t = targetById.get({ id: targetId });
     // One answer for an id that does not exist, is closed, is unclaimed or is someone else's: trying ids one by one must reveal nothing.
     const refuse = () => new UserFacingError('这位对象不在你的名单中，只有负责走访的老师（和同行教师）可以填写。/ This target is not on your list.');
     if (t?.status !== 'open') throw refuse();
@@ -131,59 +199,25 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   }
 
   /**
-   * Teachers a visitor may name as co-visitors, at most `CO_VISITOR_OPTIONS` (a
-   * card's select holds no more): those already named in `keep`, then those
-   * who share a department or a class with the visitor, then the rest by name.
-   * A district has a thousand teachers, so the ranking happens in SQL.
+   * Everyone on the roster by name, with what the choices are ranked by: read
+   * once per version of the roster (a thousand short rows), so ranking a
+   * teacher's choices is one pass in memory, not two queries that test every
+   * teacher's classes.
    */
-  async function colleagues(person: Person, keep: number[] = []): Promise<Colleague[]> {
-    const mine = classesOf(person);
-    const near = or(
-      person.department ? eq(people.department, person.department) : undefined,
-      mine.length ? inArray(people.classLed, mine) : undefined,
-      mine.length ? inArray(people.classDeputy, mine) : undefined,
-      mine.length ? sql`exists (select 1 from json_each(${people.classesTaught}) where value in ${mine})` : undefined,
-    );
-    const picked: Colleague[] = keep.length
-      ? deps.db
-          .select(COLLEAGUE_COLUMNS)
-          .from(people)
-          .where(and(inArray(people.id, keep), ne(people.id, person.id)))
-          .orderBy(people.name)
-          .all()
-      : [];
-    const take = (where: SQL | undefined) => {
-      if (picked.length >= CO_VISITOR_OPTIONS) return;
-      const seen = [person.id, ...picked.map((p) => p.id)];
-      picked.push(
-        ...deps.db
-          .select(COLLEAGUE_COLUMNS)
-          .from(people)
-          .where(and(notInArray(people.id, seen), where))
-          .orderBy(people.name)
-          .limit(CO_VISITOR_OPTIONS - picked.length)
-          .all(),
-      );
-    };
-    if (near) take(near);
-    take(undefined);
-    return picked;
-  }
+  const directory = new VersionedCache<'all', Listed[]>(deps.db, 'people');
+  const everyone = () => directory.get('all', () => deps.db.select(LISTED_COLUMNS).from(people).orderBy(people.name, people.id).all());
 
   /**
-   * Leaders and admins other than the visitor, whom a visit can be reported to,
-   * at most `LEADER_OPTIONS`: the one named in `keep` (a stored record's), then
-   * those of the visitor's department, then the rest by name.
+   * Whom the person may name on a visit card, ranked (see colleaguesOf,
+   * leadersOf): kept per teacher, and per names a stored record keeps on its
+   * card, until the roster changes.
    */
-  async function leaders(person: Person, keep?: number): Promise<Colleague[]> {
-    return deps.db
-      .select(COLLEAGUE_COLUMNS)
-      .from(people)
-      .where(and(ne(people.id, person.id), sql`exists (select 1 from json_each(${people.roles}) where value in ('leader', 'admin'))`))
-      .orderBy(sql`${people.id} = ${keep ?? 0} desc`, sql`coalesce(${people.department} = ${person.department ?? ''}, 0) desc`, people.name)
-      .limit(LEADER_OPTIONS)
-      .all()
-      .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
+  async function choicesOf(person: Person, keep: { coVisitors?: number[]; leader?: number } = {}): Promise<Choosable> {
+    const coVisitors = keep.coVisitors ?? [];
+    return choices.get(`${person.id}:${coVisitors.join(',')}:${keep.leader ?? ''}`, () => {
+      const all = everyone();
+      return { colleagues: colleaguesOf(person, coVisitors, all), leaders: leadersOf(person, keep.leader, all) };
+    });
   }
 
   return {
@@ -194,8 +228,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     visitableTarget,
     visitTargetsOf,
     visitsTo,
-    colleagues,
-    leaders,
+    choicesOf,
     holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id),
   };
 }

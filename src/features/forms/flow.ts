@@ -266,6 +266,8 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
           issues: b.issues?.(data, view),
           ledgerOwnerId: person.id,
           ledgerDueOn: null,
+          // This card now shows the record; to its author it is updated there when a photo attaches.
+          card: event.messageId ? { messageId: event.messageId, viewerId: person.id } : undefined,
         });
         if (outcome.kind === 'conflict') {
           // Overwriting someone's later version must be a deliberate second save; what was typed stays on the card.
@@ -285,8 +287,6 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
           `record saved: ${b.form.replaceAll('-', ' ')} saved`,
         );
         const card = await summaryCard(view, outcome.record);
-        // This card now shows the record to its author: it is updated there when a photo attaches.
-        if (event.messageId && outcome.record.authorId === person.id) await repo.rememberCard(outcome.record.id, event.messageId);
         if (outcome.kind === 'unchanged') return withCard(toast('info', '内容没有变化，已保存过了。', 'No changes; already saved.'), card);
         const notes = b.afterSave ? await b.afterSave(outcome, view, person, data) : [];
         if (outcome.ledger.length) {

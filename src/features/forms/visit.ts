@@ -11,7 +11,7 @@ import { choice, confirm, date, lines, multi, text, type Field, type Fields, typ
 import type { RecordRepo } from '../../records/repo.js';
 import { categoryName, kindName } from '../../domain/targets.js';
 
-import { endOfDay, type Colleague, type RecordContext } from './context.js';
+import { endOfDay, type Choosable, type Colleague, type RecordContext } from './context.js';
 import { dayOutside, formFlow, today, type FormDeps, type FormView } from './flow.js';
 import type { Job } from '../../scheduler/job.js';
 import { planPeople, PlanRepo } from '../planning/repo.js';
@@ -129,24 +129,37 @@ const HANDLING: Option[] = [
 const placesOf = (def: CampaignDefinition): Option[] =>
   VISIT_PLACES.filter((p) => p.value !== 'enterprise' || def.targetKinds.some((k) => k.place === 'enterprise'));
 
+/** A field whose options are the teacher's own colleagues, or leaders: made once for each list of them. */
+interface ChoiceOfPeople {
+  from: keyof Choosable;
+  make(people: Colleague[]): Field;
+}
+
+/** A card's field as made once per campaign version. */
+type FieldFor = Field | ChoiceOfPeople;
+
 /**
  * Seed 002's own 大走访情况记录表: 事前的准备（走访目的）, 访问时的记录, 事后的整理, and 针对性地处理走访到的信息.
  * The same stored keys as 附件五, so the ledger, the leader's copy and the export read both alike.
  */
-function daZoufangFields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
+function daZoufangFields(def: CampaignDefinition, t: Target): FieldFor[] {
   const kind = def.targetKinds.find((k) => k.key === t.kind);
   const homeVisit = kind?.place === 'home';
   return [
     date('visitedOn', '走访时间', 'Date of visit'),
     choice('mode', '走访形式', 'Mode', VISIT_MODES),
     choice('place', '走访地点', 'Place', placesOf(def)),
-    multi(
-      'coVisitors',
-      '协同走访',
-      'Co-visitors',
-      colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
-      { max: 5 },
-    ),
+    {
+      from: 'colleagues',
+      make: (colleagues) =>
+        multi(
+          'coVisitors',
+          '协同走访',
+          'Co-visitors',
+          colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
+          { max: 5 },
+        ),
+    },
     text('purpose', '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
     text('situation', homeVisit ? '学生家庭情况' : '对象情况', homeVisit ? 'The family' : 'About the person', { multiline: true, max: 500 }),
     text('content', '访问记录', 'What was heard', { required: true, multiline: true, rows: 5, max: 1000, hint: '摸实情、听心声：了解到的情况和对方的想法' }),
@@ -154,13 +167,17 @@ function daZoufangFields(def: CampaignDefinition, t: Target, colleagues: Colleag
     ...(homeVisit ? questionnaireFields(def) : []),
     text('opinions', '意见建议', 'Opinions and suggestions', { multiline: true, max: 800, hint: '每行一条，提交后列入台账跟进' }),
     choice('followUp', '信息处理', 'Follow-up', HANDLING),
-    choice(
-      'leader',
-      '汇报给哪位领导',
-      'Leader to report to',
-      leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
-      { required: false },
-    ),
+    {
+      from: 'leaders',
+      make: (leaders) =>
+        choice(
+          'leader',
+          '汇报给哪位领导',
+          'Leader to report to',
+          leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
+          { required: false },
+        ),
+    },
     text('followUpNote', '处理事项', 'What needs doing', { multiline: true, max: 300 }),
     text('reflection', '事后整理', 'Afterwards', { multiline: true, max: 500 }),
   ];
@@ -175,8 +192,33 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
     return plan && plan.status === 'planned' && plan.targetId === target.id && PlanRepo.goesOn(plan, person.id) ? plan : undefined;
   }
 
-  function fields(def: CampaignDefinition, t: Target, colleagues: Colleague[], leaders: Colleague[]): Field[] {
-    if (def.tasks.visits.recordForm === 'da-zoufang') return daZoufangFields(def, t, colleagues, leaders);
+  /**
+   * The card's fields. Their validators are built once per campaign version and
+   * kind of target, not per card: building them was a fifth of a submit's cost.
+   */
+  const made = new WeakMap<CampaignDefinition, Map<string, FieldFor[]>>();
+  function fields(def: CampaignDefinition, t: Target, people: Choosable): Field[] {
+    let byTarget = made.get(def);
+    if (!byTarget) made.set(def, (byTarget = new Map()));
+    const key = `${t.kind}|${isEnterprise(t)}`;
+    let template = byTarget.get(key);
+    if (!template) byTarget.set(key, (template = def.tasks.visits.recordForm === 'da-zoufang' ? daZoufangFields(def, t) : visitRecordFields(def, t)));
+    return template.map((f) => ('make' in f ? choiceOf(f, people) : f));
+  }
+
+  /** The same teacher's colleagues and leaders come back as the same lists (see RecordContext), so their fields are made once. */
+  const madeFor = new WeakMap<Colleague[], Map<ChoiceOfPeople, Field>>();
+  function choiceOf(f: ChoiceOfPeople, people: Choosable): Field {
+    const list = people[f.from];
+    let byField = madeFor.get(list);
+    if (!byField) madeFor.set(list, (byField = new Map()));
+    let field = byField.get(f);
+    if (!field) byField.set(f, (field = f.make(list)));
+    return field;
+  }
+
+  /** 附件五 with 附件四's questions. */
+  function visitRecordFields(def: CampaignDefinition, t: Target): FieldFor[] {
     const L = VISIT_RECORD_LABELS;
     const kind = def.targetKinds.find((k) => k.key === t.kind);
     const enterprise = isEnterprise(t);
@@ -185,13 +227,17 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       date('visitedOn', '走访日期', 'Date of visit'),
       choice('mode', '走访方式', 'Mode', VISIT_MODES),
       choice('place', '走访地点', 'Place', VISIT_PLACES),
-      multi(
-        'coVisitors',
-        '同行教师',
-        'Co-visitors',
-        colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
-        { max: 5 },
-      ),
+      {
+        from: 'colleagues',
+        make: (colleagues) =>
+          multi(
+            'coVisitors',
+            '同行教师',
+            'Co-visitors',
+            colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
+            { max: 5 },
+          ),
+      },
       text('summary', student ? L.summary : '对象概况', student ? 'About the student' : 'About the person', { required: true, multiline: true, max: 300 }),
       text('situation', student ? L.situation : '基本情况', student ? 'Family or enterprise' : 'Background', {
         required: true,
@@ -211,13 +257,17 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
         hint: '每行一条，提交后列入台账跟进',
       }),
       choice('followUp', '后续跟进', 'Follow-up', FOLLOW_UPS),
-      choice(
-        'leader',
-        '报告给哪位领导',
-        'Leader to report to',
-        leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
-        { required: false },
-      ),
+      {
+        from: 'leaders',
+        make: (leaders) =>
+          choice(
+            'leader',
+            '报告给哪位领导',
+            'Leader to report to',
+            leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
+            { required: false },
+          ),
+      },
       text('followUpNote', '跟进事项', 'What needs doing', { multiline: true, max: 300 }),
       confirm('noGifts', '未收受家长（企业）礼品礼金', 'No gifts accepted'),
     ];
@@ -235,10 +285,10 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       const plan = stored ? undefined : planOf(ref.planId, person, target);
       const planned = plan ? planPeople(plan).filter((id) => id !== person.id) : [];
       const named = [...((stored?.data.coVisitors as string[] | undefined) ?? []).map(Number), ...planned];
-      const colleagues = await ctx.colleagues(person, named);
-      const leaders = await ctx.leaders(person, stored?.data.leader ? Number(stored.data.leader) : undefined);
+      const choosable = await ctx.choicesOf(person, { coVisitors: named, leader: stored?.data.leader ? Number(stored.data.leader) : undefined });
       const kind = def.targetKinds.find((k) => k.key === target.kind);
-      const done = (await records.forSubject(def.id, 'visit', { type: 'target', id: target.id })).filter((r) => r.id !== stored?.id).length;
+      // Counted in SQL: a target visited every week must not make its card slower to open.
+      const done = (await records.countForSubject(def.id, 'visit', { type: 'target', id: target.id })) - (stored ? 1 : 0);
       const daZoufang = def.tasks.visits.recordForm === 'da-zoufang';
       return {
         campaign,
@@ -246,7 +296,7 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
         periodKey: null,
         title: `${daZoufang ? '大走访情况记录表' : '走访情况记录表'} · ${targetHeading(def, target)}`,
         subtitle: `${daZoufang ? '' : '附件五 / '}Visit record${done ? ` · 此前已走访 ${done} 次` : ''}`,
-        fields: fields(def, target, colleagues, leaders),
+        fields: fields(def, target, choosable),
         prefill: {
           visitedOn: today(deps, def.timezone),
           mode: 'in-person',
