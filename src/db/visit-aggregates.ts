@@ -62,6 +62,13 @@ function statements(db: Db) {
       ${VISITS} ${VISITORS}
       WHERE ${IN_SPAN} AND rv.person_id IN (SELECT value FROM json_each(@people))
       GROUP BY rv.person_id, r.subject_id`),
+    // One person (/进度): from their own few hundred visits, not through the span's thousands.
+    firstVisitsOfOne: p(`
+      SELECT rv.person_id AS personId, ${FIRST}, MIN(r.occurred_on) AS occurredOn
+      FROM record_visitors rv INDEXED BY record_visitors_person_idx
+      CROSS JOIN records r CROSS JOIN targets t
+      WHERE rv.person_id = @person AND r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id AND ${IN_SPAN}
+      GROUP BY r.subject_id`),
     heldFirstVisitsOf: p(`
       SELECT rv.person_id AS personId, ${FIRST}, MIN(r.occurred_on) AS occurredOn
       ${VISITS} ${VISITORS}
@@ -133,7 +140,12 @@ export class VisitAggregates {
 
   /** Each of `personIds`' first visit to each target in the span: what quotas count (distinct people, and by which day). */
   firstVisitsOf(campaign: string, span: VisitSpan, personIds: readonly number[]): FirstVisitRow[] {
-    return this.s.firstVisitsOf.all({ ...VisitAggregates.params(campaign, span), people: json(personIds) }) as FirstVisitRow[];
+    const params = VisitAggregates.params(campaign, span);
+    return (
+      personIds.length === 1
+        ? this.s.firstVisitsOfOne.all({ ...params, person: personIds[0] })
+        : this.s.firstVisitsOf.all({ ...params, people: json(personIds) })
+    ) as FirstVisitRow[];
   }
 
   /** The same, of the targets each person held at `heldAt` (now when absent): seed 000's claimed targets. */

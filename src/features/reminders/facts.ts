@@ -186,26 +186,34 @@ export class ScheduleFacts {
     const { filedBy } = scope;
     const ids = everyone.map((p) => p.id);
     const mine = inArray(assignments.personId, ids);
-    const current = this.db
-      .select({ type: assignments.subjectType, subjectId: assignments.subjectId, personId: assignments.personId })
-      .from(assignments)
-      // A digest's facts are the holdings at its cut-off: a claim or a handover after it does not change it.
-      .where(
-        and(
-          eq(assignments.campaignId, campaignId),
-          heldAt(filedBy),
-          dormScope === 'all' ? or(mine, eq(assignments.subjectType, 'dorm')) : mine,
-          dormScope === 'none' ? eq(assignments.subjectType, 'target') : undefined,
-        ),
-      )
-      .all();
+    // Claims only where the campaign has claiming: elsewhere the targets' holders are no one's obligation.
+    const types = [...(dormScope === 'none' ? [] : (['dorm'] as const)), ...(c.def.claiming.enabled ? (['target'] as const) : [])];
+    const current = types.length
+      ? this.db
+          .select({ type: assignments.subjectType, subjectId: assignments.subjectId, personId: assignments.personId })
+          .from(assignments)
+          // A digest's facts are the holdings at its cut-off: a claim or a handover after it does not change it.
+          .where(
+            and(
+              eq(assignments.campaignId, campaignId),
+              heldAt(filedBy),
+              inArray(assignments.subjectType, types),
+              dormScope === 'all' ? or(mine, eq(assignments.subjectType, 'dorm')) : mine,
+            ),
+          )
+          .all()
+      : [];
     const holders = new Map<number, number[]>();
     const claims = new Map<number, number[]>();
+    const here = new Set(ids);
+    const add = (into: Map<number, number[]>, key: number, id: number) => {
+      const list = into.get(key);
+      if (list) list.push(id);
+      else into.set(key, [id]);
+    };
     for (const a of current) {
-      const into = a.type === 'dorm' ? holders : a.type === 'target' && ids.includes(a.personId) ? claims : undefined;
-      if (!into) continue;
-      const key = a.type === 'dorm' ? a.subjectId : a.personId;
-      into.set(key, [...(into.get(key) ?? []), a.type === 'dorm' ? a.personId : a.subjectId]);
+      if (a.type === 'dorm') add(holders, a.subjectId, a.personId);
+      else if (here.has(a.personId)) add(claims, a.personId, a.subjectId);
     }
     // The dorms' holders on other pages are named in their reminders and escalations too.
     const persons = new Map(everyone.map((p) => [p.id, p]));
