@@ -114,11 +114,11 @@ export async function startHarness(o: HarnessOptions) {
     cronTriggers: false,
   });
   await bot.start();
+  // The start-up catch-up's messages are out before the test speaks: an answer would otherwise pass the reminders still queued.
+  await bot.settle();
   // As a school would: the request URL is saved in the console, which checks it first.
   if (o.transport === 'webhook') await standIn.configureWebhook(`${bot.url}/webhook/event`);
   else await waitFor(() => standIn.connectedClients() > 0, 'long connection');
-  // The start-up catch-up's messages are out before the test speaks: an answer would otherwise pass the reminders still queued.
-  await bot.settle();
 
   const h = {
     db,
