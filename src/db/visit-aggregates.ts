@@ -17,6 +17,12 @@ export interface VisitSpan {
   filedBy?: Date;
 }
 
+/** People by a range of ids, both ends included: a page of people read in the order of their ids. */
+export interface PersonIds {
+  from: number;
+  to: number;
+}
+
 /** A person's first visit to a target in a span. */
 export interface FirstVisitRow {
   personId: number;
@@ -60,7 +66,7 @@ function statements(db: Db) {
     firstVisitsOf: p(`
       SELECT rv.person_id AS personId, ${FIRST}, MIN(r.occurred_on) AS occurredOn
       ${VISITS} ${VISITORS}
-      WHERE ${IN_SPAN} AND rv.person_id IN (SELECT value FROM json_each(@people))
+      WHERE ${IN_SPAN} AND rv.person_id BETWEEN @fromId AND @toId
       GROUP BY rv.person_id, r.subject_id`),
     // One person (/进度): from their own few hundred visits, not through the span's thousands.
     firstVisitsOfOne: p(`
@@ -72,7 +78,7 @@ function statements(db: Db) {
     heldFirstVisitsOf: p(`
       SELECT rv.person_id AS personId, ${FIRST}, MIN(r.occurred_on) AS occurredOn
       ${VISITS} ${VISITORS}
-      WHERE ${IN_SPAN} AND rv.person_id IN (SELECT value FROM json_each(@people))
+      WHERE ${IN_SPAN} AND rv.person_id BETWEEN @fromId AND @toId
         AND EXISTS (
           SELECT 1 FROM assignments a
           WHERE a.campaign_id = @campaign AND a.subject_type = 'target' AND a.subject_id = r.subject_id AND a.person_id = rv.person_id
@@ -138,20 +144,24 @@ export class VisitAggregates {
     return { campaign, start: span.start, end: span.end, filedBy: span.filedBy?.getTime() ?? NEVER };
   }
 
-  /** Each of `personIds`' first visit to each target in the span: what quotas count (distinct people, and by which day). */
-  firstVisitsOf(campaign: string, span: VisitSpan, personIds: readonly number[]): FirstVisitRow[] {
+  /**
+   * The first visit of each person with an id in `ids` (a page of people, in
+   * the order of their ids) to each target in the span: what quotas count
+   * (distinct people, and by which day).
+   */
+  firstVisitsOf(campaign: string, span: VisitSpan, ids: PersonIds): FirstVisitRow[] {
     const params = VisitAggregates.params(campaign, span);
     return (
-      personIds.length === 1
-        ? this.s.firstVisitsOfOne.all({ ...params, person: personIds[0] })
-        : this.s.firstVisitsOf.all({ ...params, people: json(personIds) })
+      ids.from === ids.to
+        ? this.s.firstVisitsOfOne.all({ ...params, person: ids.from })
+        : this.s.firstVisitsOf.all({ ...params, fromId: ids.from, toId: ids.to })
     ) as FirstVisitRow[];
   }
 
   /** The same, of the targets each person held at `heldAt` (now when absent): seed 000's claimed targets. */
-  heldFirstVisitsOf(campaign: string, span: VisitSpan, personIds: readonly number[], heldAt?: Date): FirstVisitRow[] {
+  heldFirstVisitsOf(campaign: string, span: VisitSpan, ids: PersonIds, heldAt?: Date): FirstVisitRow[] {
     const at = heldAt?.getTime() ?? NEVER - 1;
-    return this.s.heldFirstVisitsOf.all({ ...VisitAggregates.params(campaign, span), people: json(personIds), heldAt: at }) as FirstVisitRow[];
+    return this.s.heldFirstVisitsOf.all({ ...VisitAggregates.params(campaign, span), fromId: ids.from, toId: ids.to, heldAt: at }) as FirstVisitRow[];
   }
 
   /** Per person and target kind, the distinct targets they visited in the span. */

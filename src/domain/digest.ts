@@ -4,7 +4,7 @@ import type { LedgerDigestCounts } from './ledger.js';
 import { obligationsOf, type CampaignFacts, type Obligation } from './obligations.js';
 import { minDate, type Period } from './periods.js';
 import {
-  classesBelowInPerson,
+  classesShort,
   coverageStanding,
   quotaApplies,
   quotaCoverage,
@@ -217,6 +217,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     ...standings.flatMap((s) => s.states.filter((x) => x.state === 'behind' || x.state === 'missed').map((x) => x.id)),
   ]);
   const behind = inSession(def, asOf) ? [...behindIds] : [];
+  const ruleStandings = def.coverage.map((r) => coverageStanding(def, r, i.targets, visits.termFirsts, asOf));
   return {
     kind: i.kind,
     period,
@@ -232,13 +233,13 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
         }
       : undefined,
     coverage: [
-      ...def.coverage.map((r) => ({ ...coverageStanding(def, r, i.targets, visits.termFirsts, asOf), short: COVERAGE_SHORT[r.rule] })),
+      ...ruleStandings.map((c, k) => ({ ...c, short: COVERAGE_SHORT[def.coverage[k]!.rule] })),
       ...def.quotas.flatMap((q) => {
         const c = quotaCoverage(def, q, i.targets, visits.quotaFirsts.get(q.key) ?? [], memberIds(q), asOf);
         return c ? [{ ...c, short: q.who.department ?? q.name }] : [];
       }),
     ],
-    classesBelowInPerson: classesBelowInPerson(def, i.targets, visits.termFirsts, asOf),
+    classesBelowInPerson: classesShort(def, (_, k) => ruleStandings[k]!),
     dormChecks: i.dormChecks,
     once,
     ledger: i.ledger,

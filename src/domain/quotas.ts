@@ -282,11 +282,14 @@ export function classesBelowInPerson(
   visits: VisitFact[],
   today: string,
 ): Array<{ className: string; inPerson: number; min: number }> {
-  return def.coverage.flatMap((rule) =>
+  return classesShort(def, (rule) => coverageStanding(def, rule, targets, visits, today));
+}
+
+/** The same from the rules' standings already taken (a digest takes them for its coverage lines). */
+export function classesShort(def: CampaignDefinition, standingOf: (rule: CoverageRule, index: number) => CoverageStanding) {
+  return def.coverage.flatMap((rule, k) =>
     rule.rule === 'in-person-per-class'
-      ? (coverageStanding(def, rule, targets, visits, today).byClass ?? [])
-          .filter((c) => c.covered < rule.min)
-          .map((c) => ({ className: c.className, inPerson: c.covered, min: rule.min }))
+      ? (standingOf(rule, k).byClass ?? []).filter((c) => c.covered < rule.min).map((c) => ({ className: c.className, inPerson: c.covered, min: rule.min }))
       : [],
   );
 }

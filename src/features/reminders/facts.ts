@@ -72,10 +72,18 @@ export function firstVisitFacts(rows: readonly TargetFirstRow[], targetOf: Reado
   for (const r of rows) {
     const t = targetOf.get(r.targetId);
     if (!t) continue;
-    const base = { targetId: t.id, targetKind: t.kind, className: t.className, visitorIds };
-    out.push({ ...base, occurredOn: r.firstOn, mode: '', place: '' });
-    if (r.inPersonOn) out.push({ ...base, occurredOn: r.inPersonOn, mode: 'in-person', place: '' });
-    if (r.enterpriseOn) out.push({ ...base, occurredOn: r.enterpriseOn, mode: '', place: 'enterprise' });
+    const fact = (occurredOn: string, mode: string, place: string): VisitFact => ({
+      targetId: t.id,
+      targetKind: t.kind,
+      className: t.className,
+      occurredOn,
+      mode,
+      place,
+      visitorIds,
+    });
+    out.push(fact(r.firstOn, '', ''));
+    if (r.inPersonOn) out.push(fact(r.inPersonOn, 'in-person', ''));
+    if (r.enterpriseOn) out.push(fact(r.enterpriseOn, '', 'enterprise'));
   }
   return out;
 }
@@ -249,10 +257,12 @@ export class ScheduleFacts {
         .map((r) => filedKey(r.form, r.subjectType, r.subjectId, r.periodKey ?? '')),
     );
     const span = (p: Period): VisitSpan => ({ start: p.start, end: p.end, filedBy });
+    // `everyone` is every person with an id in its range: a page, one person, or all.
+    const range = { from: Math.min(...ids), to: Math.max(...ids) };
     const visits = ids.length
       ? [
-          ...uniqueSpans(scope.spans).flatMap((p) => this.aggregates.firstVisitsOf(campaignId, span(p), ids)),
-          ...(scope.claimsTerm && c.def.claiming.enabled ? this.aggregates.heldFirstVisitsOf(campaignId, span(scope.claimsTerm), ids, filedBy) : []),
+          ...uniqueSpans(scope.spans).flatMap((p) => this.aggregates.firstVisitsOf(campaignId, span(p), range)),
+          ...(scope.claimsTerm && c.def.claiming.enabled ? this.aggregates.heldFirstVisitsOf(campaignId, span(scope.claimsTerm), range, filedBy) : []),
         ].map(visitOf)
       : [];
     return {
