@@ -16,7 +16,7 @@ import {
 } from '../../domain/shape.js';
 import { VisitAggregates } from '../../db/visit-aggregates.js';
 import { RecordRepo } from '../../records/repo.js';
-import { reachedOf } from '../reminders/facts.js';
+import { breathe, reachedOf } from '../reminders/facts.js';
 import type { FeatureDeps } from '../deps.js';
 import type { DigestSection } from './index.js';
 
@@ -38,7 +38,7 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
   const aggregates = new VisitAggregates(deps.db);
 
   /** A phase's visits, filed by the cut-off, and the people each reached in each of its months. */
-  function phaseVisits(c: ActiveCampaign, phase: Phase, cutoff: Date): PhaseVisits {
+  async function phaseVisits(c: ActiveCampaign, phase: Phase, cutoff: Date): Promise<PhaseVisits> {
     const id = c.row.id;
     const span = (p: { start: string; end: string }) => ({ start: p.start, end: p.end, filedBy: cutoff });
     const reached = new Map<string, Map<number, number>>();
@@ -46,7 +46,11 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
     for (const q of c.def.quotas)
       for (const m of phaseMonths(c.def, q, phase)) {
         let rows = byMonth.get(m.key);
-        if (!rows) byMonth.set(m.key, (rows = aggregates.targetsReached(id, span(m))));
+        if (!rows) {
+          byMonth.set(m.key, (rows = aggregates.targetsReached(id, span(m))));
+          // A month of a district's visits at a time, with a pause between: replies go out meanwhile.
+          await breathe();
+        }
         reached.set(phaseMonthKey(q, m), reachedOf(rows, q.targetKinds));
       }
     return { ...aggregates.spanTally(id, span(phase)), visitors: aggregates.visitsByPerson(id, span(phase)).size, reached };
@@ -57,7 +61,7 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
     const lead: string[] = [];
     const sections: DigestSection[] = [];
     const ended = kind === 'phase' ? def.phases.find((p) => `phase-${p.key}` === period.key) : undefined;
-    if (ended) lead.push(phaseAchievementLines(phaseAchievements(def, ended, facts.people, phaseVisits(c, ended, cutoff))).join('\n'));
+    if (ended) lead.push(phaseAchievementLines(phaseAchievements(def, ended, facts.people, await phaseVisits(c, ended, cutoff))).join('\n'));
     else {
       const p = phaseOn(def, period.end < asOf ? period.end : asOf);
       if (p) lead.push(`🧭 当前阶段：${phaseLine(p)}`);
