@@ -106,15 +106,14 @@ function statements(db: Db) {
       FROM records r INDEXED BY records_visit_day_idx
       WHERE ${IN_SPAN}
       GROUP BY r.subject_id`),
-    // From the targets of the kinds (a department's few hundred), each through its own visits: the span may be the whole campaign.
+    // From the visits of its people (a department's dozen), not through every visit of a span that may be the whole campaign.
     targetFirstsByAnyOf: p(`
-      SELECT * FROM (
-        SELECT t.id AS targetId, NULL AS inPersonOn, NULL AS enterpriseOn,
-          (SELECT MIN(r.occurred_on) FROM records r INDEXED BY records_subject_idx
-            WHERE r.subject_type = 'target' AND r.subject_id = t.id AND ${IN_SPAN} AND ${ANY_VISITOR_OF}) AS firstOn
-        FROM targets t
-        WHERE t.campaign_id = @campaign AND t.kind IN (SELECT value FROM json_each(@kinds)))
-      WHERE firstOn IS NOT NULL`),
+      SELECT r.subject_id AS targetId, MIN(r.occurred_on) AS firstOn, NULL AS inPersonOn, NULL AS enterpriseOn
+      FROM record_visitors rv INDEXED BY record_visitors_person_idx
+      CROSS JOIN records r CROSS JOIN targets t
+      WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id
+        AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))
+      GROUP BY r.subject_id`),
     spanTally: p(`
       SELECT COUNT(*) AS visits, COALESCE(SUM(r.visit_mode = 'in-person'), 0) AS inPerson, COUNT(DISTINCT r.subject_id) AS targets
       ${VISITS}
