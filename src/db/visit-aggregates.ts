@@ -114,6 +114,9 @@ function statements(db: Db) {
       WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id
         AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))
       GROUP BY r.subject_id`),
+    visitorsOf: p(
+      'SELECT rv.record_id AS recordId, rv.person_id AS personId FROM record_visitors rv WHERE rv.record_id IN (SELECT value FROM json_each(@records))',
+    ),
     spanTally: p(`
       SELECT COUNT(*) AS visits, COALESCE(SUM(r.visit_mode = 'in-person'), 0) AS inPerson, COUNT(DISTINCT r.subject_id) AS targets
       ${VISITS}
@@ -191,6 +194,11 @@ export class VisitAggregates {
   /** Each target of `kinds` visited in the span by any of `personIds`, with the first such visit. */
   targetFirstsByAnyOf(campaign: string, span: VisitSpan, kinds: readonly string[], personIds: readonly number[]): TargetFirstRow[] {
     return this.s.targetFirstsByAnyOf.all({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as TargetFirstRow[];
+  }
+
+  /** Everyone each of these records counts for (author and co-visitors). */
+  visitorsOf(recordIds: readonly number[]): Array<{ recordId: number; personId: number }> {
+    return this.s.visitorsOf.all({ records: json(recordIds) }) as Array<{ recordId: number; personId: number }>;
   }
 
   spanTally(campaign: string, span: VisitSpan): SpanTally {

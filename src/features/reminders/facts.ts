@@ -124,9 +124,7 @@ export class ScheduleFacts {
       .where(here)
       .all();
     const visitors = new Map<number, number[]>();
-    for (const v of this.db.$client
-      .prepare(`SELECT rv.record_id AS recordId, rv.person_id AS personId FROM record_visitors rv WHERE rv.record_id IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(rows.map((r) => r.id))) as Array<{ recordId: number; personId: number }>) {
+    for (const v of this.aggregates.visitorsOf(rows.map((r) => r.id))) {
       const list = visitors.get(v.recordId);
       if (list) list.push(v.personId);
       else visitors.set(v.recordId, [v.personId]);
