@@ -123,7 +123,7 @@ function statements(db: Db) {
       WHERE ${IN_SPAN}`),
     photoGapsByAuthor: p(`
       SELECT r.author_id AS authorId, COUNT(*) AS n
-      FROM records r
+      FROM records r INDEXED BY records_in_person_idx
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.visit_mode = 'in-person' AND r.occurred_on <= @end AND r.submitted_at <= @filedBy
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)
       GROUP BY r.author_id

@@ -202,17 +202,24 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     // Only the targets coverage judges: a rule's kind, a 全覆盖 quota's kinds.
     const coveredKinds = [...def.coverage.map((r) => r.targetKind), ...def.quotas.filter((q) => q.coverWithinMonths).flatMap((q) => q.targetKinds)];
     const targets = await facts.targetsOf(c.row.id, [...new Set(coveredKinds)]);
+    await breathe();
+    const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
+    const ledgerCounts = def.tasks.ledger.enabled
+      ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone)
+      : undefined;
+    const reminded = remindedBy(c, period, cutoff);
+    await breathe();
     const digest = campaignDigest({
       def,
       kind,
       period,
       asOf,
       facts: f,
-      visits: await digestVisits(c, period, asOf, cutoff, f, targets),
+      visits,
       targets,
       dormChecks: dormChecks(c, period, asOf, cutoff, f.dorms.length),
-      ledger: def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone) : undefined,
-      reminded: remindedBy(c, period, cutoff),
+      ledger: ledgerCounts,
+      reminded,
     });
     await breathe();
     const shape = await shapeLines(c, kind, period, asOf, cutoff, f);

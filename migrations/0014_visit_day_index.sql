@@ -1,1 +1,0 @@
-CREATE INDEX `records_visit_day_idx` ON `records` (`campaign_id`,`form`,`occurred_on`,`subject_id`,`submitted_at`,`visit_mode`,`visit_place`,`author_id`);
