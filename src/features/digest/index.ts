@@ -163,8 +163,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const inPeriod = aggregates.visitsCount(id, upTo(period));
     const perTeacher = aggregates.visitsByPerson(id, upTo(period));
     await breathe();
-    const perQuota = new Map(def.quotas.map((q) => [q.key, aggregates.visitsByAnyOf(id, upTo(period), q.targetKinds, members(q))]));
-    await breathe();
+    const perQuota = new Map<string, number>();
+    for (const q of def.quotas) {
+      // A month's visits per quota: a pause after each.
+      perQuota.set(q.key, aggregates.visitsByAnyOf(id, upTo(period), q.targetKinds, members(q)));
+      await breathe();
+    }
     const reached = new Map<string, Map<number, number>>();
     const byPeriod = new Map<string, Array<{ personId: number; kind: string; n: number }>>();
     for (const q of def.quotas) {
