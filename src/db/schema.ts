@@ -227,6 +227,10 @@ export const records = sqliteTable(
     index('records_author_idx').on(t.authorId, t.form),
     index('records_subject_idx').on(t.subjectType, t.subjectId),
     index('records_campaign_form_idx').on(t.campaignId, t.form),
+    // A campaign's visits by day with what the schedule's aggregates read, so a period's GROUP BY never touches the rows (and their form data).
+    index('records_visit_day_idx').on(t.campaignId, t.form, t.occurredOn, t.subjectId, t.submittedAt, t.visitMode, t.visitPlace, t.authorId),
+    // In-person visits by author: the photos they still lack, counted for a district without reading its other visits.
+    index('records_in_person_idx').on(t.campaignId, t.authorId, t.occurredOn, t.submittedAt).where(sql`form = 'visit' AND visit_mode = 'in-person'`),
   ],
 );
 

@@ -1,17 +1,18 @@
 import { inSession } from './calendar.js';
 import type { CampaignDefinition, CoverageRule, Quota } from './campaign.js';
 import type { LedgerDigestCounts } from './ledger.js';
-import { obligationsOf, visitsByPerson, type CampaignFacts, type Obligation } from './obligations.js';
-import { happenedIn, minDate, type Period } from './periods.js';
+import { obligationsOf, type CampaignFacts, type Obligation } from './obligations.js';
+import { minDate, type Period } from './periods.js';
 import {
-  classesBelowInPerson,
+  classesShort,
   coverageStanding,
   quotaApplies,
   quotaCoverage,
   quotaPeriodOn,
-  quotaStanding,
+  quotaStandingOf,
   type CoverageStanding,
   type TargetFact,
+  type VisitFact,
 } from './quotas.js';
 import { ONCE_TASKS, type OnceTask } from './reminders.js';
 import type { ReportWeek } from './weeks.js';
@@ -123,13 +124,38 @@ export interface CampaignDigest {
   behindReminded: number;
 }
 
+/**
+ * The digest's visits as the database aggregates them: counts of the period,
+ * the people each reached for the quotas, and first visits for coverage —
+ * never the visits themselves. Everything up to `asOf` and filed by the cut-off.
+ */
+export interface DigestVisits {
+  /** Visits that happened in the period. */
+  inPeriod: number;
+  /** Each teacher's visits in the period (as author or co-visitor). */
+  perTeacher: Map<number, number>;
+  /** Per quota key: visits in the period to its kinds with one of its people among the visitors. */
+  perQuota: Map<string, number>;
+  /** Per quota key: the distinct people of its kinds each person visited in the quota's period of the digest (`digestQuotaPeriod`). */
+  reached: Map<string, Map<number, number>>;
+  /** Each target's first visits of the term (`termOn(asOf)`) so far: at all, in person, at the enterprise. */
+  termFirsts: VisitFact[];
+  /** Per quota key with 全覆盖: each target's first visit by its people since the quota's start. */
+  quotaFirsts: Map<string, VisitFact[]>;
+}
+
+/** The quota period a digest speaks of: the one its last day falls in (the month just ended, or this month so far). */
+export const digestQuotaPeriod = (def: CampaignDefinition, q: Quota, period: Period, asOf: string) => quotaPeriodOn(def, q, minDate(period.end, asOf));
+
 export interface DigestInput {
   def: CampaignDefinition;
   kind: DigestKind;
   period: Period;
   /** The day the numbers are taken on (quota standings, coverage, who is behind). */
   asOf: string;
+  /** People, once-only forms and claims (the claims' visits of the term). */
   facts: CampaignFacts;
+  visits: DigestVisits;
   targets: TargetFact[];
   /** Dorms checked in the period and how many checks were expected (dorms × weeks). */
   dormChecks?: { checked: number; expected: number };
@@ -148,38 +174,37 @@ const COVERAGE_SHORT: Record<CoverageRule['rule'], string> = {
 };
 
 export function campaignDigest(i: DigestInput): CampaignDigest {
-  const { def, period, asOf } = i;
+  const { def, period, asOf, visits } = i;
   // Nothing after the day the numbers are taken counts, whenever the digest is computed.
   const facts = { ...i.facts, visits: i.facts.visits.filter((v) => v.occurredOn <= asOf) };
-  const inPeriod = facts.visits.filter((v) => happenedIn(period, asOf)(v.occurredOn));
-  const perTeacher = new Map<number, number>();
-  for (const v of inPeriod) for (const id of v.visitorIds) perTeacher.set(id, (perTeacher.get(id) ?? 0) + 1);
+  const perTeacher = visits.perTeacher;
   const names = new Map(facts.people.map((p) => [p.id, p.name]));
-  const obligations = obligationsOf(def, facts, asOf);
-  const visitsOf = visitsByPerson(facts.visits);
-  const memberIds = (q: Quota) => facts.people.filter((p) => quotaApplies(q, p)).map((p) => p.id);
+  const obligations = obligationsOf(def, facts, asOf, { quotas: false });
 
-  // The quota period the digest speaks of: the one its last day falls in (the month just ended, or this month so far).
-  const quotaDay = minDate(period.end, asOf);
   const standings = def.quotas.map((q) => {
-    const qp = quotaPeriodOn(def, q, quotaDay);
+    const qp = digestQuotaPeriod(def, q, period, asOf);
     const members = facts.people.filter((p) => quotaApplies(q, p));
-    return { q, members, states: qp ? members.map((p) => ({ id: p.id, state: quotaStanding(def, q, qp, p, visitsOf.get(p.id) ?? [], asOf).state })) : [] };
-  });
-  const quotas = standings.map(({ q, members, states }): QuotaSummary => {
-    const people = new Set(members.map((p) => p.id));
+    const reached = visits.reached.get(q.key);
     return {
+      q,
+      members,
+      states: qp ? members.map((p) => ({ id: p.id, state: quotaStandingOf(def, q, qp, p, reached?.get(p.id) ?? 0, asOf).state })) : [],
+    };
+  });
+  const quotas = standings.map(
+    ({ q, members, states }): QuotaSummary => ({
       name: q.name,
       short: q.who.department ?? q.name,
       min: q.min,
       period: q.period,
-      people: people.size,
-      visits: inPeriod.filter((v) => q.targetKinds.includes(v.targetKind) && v.visitorIds.some((id) => people.has(id))).length,
+      people: new Set(members.map((p) => p.id)).size,
+      visits: visits.perQuota.get(q.key) ?? 0,
       met: states.filter((s) => s.state === 'met').length,
       behind: states.filter((s) => s.state === 'behind' || s.state === 'missed').length,
       excused: states.filter((s) => s.state === 'excused').length,
-    };
-  });
+    }),
+  );
+  const memberIds = (q: Quota) => facts.people.filter((p) => quotaApplies(q, p)).map((p) => p.id);
   const claims = obligations.filter((o): o is Extract<Obligation, { kind: 'claimed' }> => o.kind === 'claimed');
   const once = ONCE_TASKS.filter((t) => def.tasks[t].enabled).map((task): OnceSummary => {
     const mine = obligations.filter((o): o is Extract<Obligation, { kind: 'once' }> => o.kind === 'once' && o.task === task);
@@ -192,10 +217,11 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     ...standings.flatMap((s) => s.states.filter((x) => x.state === 'behind' || x.state === 'missed').map((x) => x.id)),
   ]);
   const behind = inSession(def, asOf) ? [...behindIds] : [];
+  const ruleStandings = def.coverage.map((r) => coverageStanding(def, r, i.targets, visits.termFirsts, asOf));
   return {
     kind: i.kind,
     period,
-    visits: inPeriod.length,
+    visits: visits.inPeriod,
     visitors: perTeacher.size,
     quotas,
     claimed: claims.length
@@ -207,13 +233,13 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
         }
       : undefined,
     coverage: [
-      ...def.coverage.map((r) => ({ ...coverageStanding(def, r, i.targets, facts.visits, asOf), short: COVERAGE_SHORT[r.rule] })),
+      ...ruleStandings.map((c, k) => ({ ...c, short: COVERAGE_SHORT[def.coverage[k]!.rule] })),
       ...def.quotas.flatMap((q) => {
-        const c = quotaCoverage(def, q, i.targets, facts.visits, memberIds(q), asOf);
+        const c = quotaCoverage(def, q, i.targets, visits.quotaFirsts.get(q.key) ?? [], memberIds(q), asOf);
         return c ? [{ ...c, short: q.who.department ?? q.name }] : [];
       }),
     ],
-    classesBelowInPerson: classesBelowInPerson(def, i.targets, facts.visits, asOf),
+    classesBelowInPerson: classesShort(def, (_, k) => ruleStandings[k]!),
     dormChecks: i.dormChecks,
     once,
     ledger: i.ledger,

@@ -1,4 +1,4 @@
-import type { CampaignDefinition } from './campaign.js';
+import type { CampaignDefinition, Quota } from './campaign.js';
 import { inSession } from './calendar.js';
 import { monthsOf, termOn, type Period } from './periods.js';
 import {
@@ -45,6 +45,12 @@ export interface NamedPerson extends PersonFact {
 
 export interface CampaignFacts {
   people: NamedPerson[];
+  /**
+   * The visits the rules judge. Read from the database, each person's first
+   * visit to each target within each of the periods asked (`obligationSpans`,
+   * the term for claims): the rules count distinct people and the day each was
+   * first reached, so that is all they need.
+   */
   visits: VisitFact[];
   /** Dorms and the teachers caring for them now. */
   dorms: Array<{ id: number; label: string; holderIds: number[] }>;
@@ -103,6 +109,18 @@ function behindOnPaceDays(stages: Stage[], today: string, behindOn: (day: string
   return stages.filter((s) => s.kind === 'pace' && s.on <= today && behindOn(s.on, (v) => v.occurredOn <= s.on)).map((s) => s.key);
 }
 
+/** The quota's period that ended last before today, if any. */
+function endedQuotaPeriod(def: CampaignDefinition, q: Quota, today: string): Period | undefined {
+  const periods = quotaPeriods(def, q);
+  const i = periods.findIndex((p) => p.end >= today);
+  const ended = i === -1 ? periods.at(-1) : periods[i - 1];
+  return ended && ended.end < today ? ended : undefined;
+}
+
+/** The periods whose visits the obligations on `today` judge: each quota's period and the one just ended. Claims are judged over the term. */
+export const obligationSpans = (def: CampaignDefinition, today: string): Period[] =>
+  def.quotas.flatMap((q) => [quotaPeriodOn(def, q, today), endedQuotaPeriod(def, q, today)].filter((p): p is Period => !!p));
+
 /**
  * Quotas of the period that ended before today's, for the one stage that
  * comes after a period: telling the admins who fell short.
@@ -110,10 +128,8 @@ function behindOnPaceDays(stages: Stage[], today: string, behindOn: (day: string
 export function endedPeriodObligations(def: CampaignDefinition, facts: CampaignFacts, today: string): Obligation[] {
   const out: Obligation[] = [];
   for (const q of def.quotas) {
-    const periods = quotaPeriods(def, q);
-    const i = periods.findIndex((p) => p.end >= today);
-    const ended = i === -1 ? periods.at(-1) : periods[i - 1];
-    if (!ended || ended.end >= today) continue;
+    const ended = endedQuotaPeriod(def, q, today);
+    if (!ended) continue;
     const stages = periodStages(def, ended).filter((s) => s.audience === 'admin');
     const mine = visitsByPerson(facts.visits);
     for (const p of facts.people) {
@@ -141,7 +157,7 @@ export function needsChasing(def: CampaignDefinition, o: Obligation, stage: Stag
 }
 
 /** Every obligation current on `today`: this term's once-only forms, this period's quotas, this term's claims. */
-export function obligationsOf(def: CampaignDefinition, facts: CampaignFacts, today: string): Obligation[] {
+export function obligationsOf(def: CampaignDefinition, facts: CampaignFacts, today: string, o: { quotas?: boolean } = {}): Obligation[] {
   if (today < def.window.start) return [];
   const out: Obligation[] = [];
   const term = termOn(def, today);
@@ -175,7 +191,8 @@ export function obligationsOf(def: CampaignDefinition, facts: CampaignFacts, tod
       if (def.tasks.reflection.enabled) once('reflection', { type: 'person', id: p.id }, term.key, [p.id]);
       if (def.tasks.story.enabled) once('story', { type: 'person', id: p.id }, term.key, [p.id]);
     }
-    for (const q of def.quotas) {
+    // A digest judges the quotas from counts of its own (quotaStandingOf); only its once-only forms and claims come from here.
+    for (const q of o.quotas === false ? [] : def.quotas) {
       if (!quotaApplies(q, p)) continue;
       const period = quotaPeriodOn(def, q, today);
       if (!period) continue;

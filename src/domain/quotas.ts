@@ -123,12 +123,16 @@ function fullSpan(q: Quota, p: Period): { start: string; end: string } {
 }
 
 export function quotaStanding(def: CampaignDefinition, q: Quota, p: Period, person: PersonFact, visits: VisitFact[], today: string): QuotaStanding {
+  return quotaStandingOf(def, q, p, person, distinctPeople(visits.filter(countsToward(q, person.id, p))), today);
+}
+
+/** The same from `done`, the distinct people of the quota's kinds the person visited in the period, as the database counts them. */
+export function quotaStandingOf(def: CampaignDefinition, q: Quota, p: Period, person: PersonFact, done: number, today: string): QuotaStanding {
   const span = fullSpan(q, p);
   const full = workingDays(def, span.start, span.end);
   const e = elapsed(def, p, today, person.availability);
   // A partial period (joined mid-month, on leave) owes its share of the quota, rounded up.
   const required = full === 0 ? 0 : Math.ceil((q.min * e.total) / full - 1e-9);
-  const done = distinctPeople(visits.filter(countsToward(q, person.id, p)));
   const expectedNow = paceDue(required, e.passed, e.total);
   const state: QuotaState = required === 0 ? 'excused' : done >= required ? 'met' : today > p.end ? 'missed' : done < expectedNow ? 'behind' : 'on-track';
   return { quota: q, period: p, required, done, expectedNow, daysLeft: e.daysLeft, state };
@@ -245,12 +249,17 @@ export function coverageStanding(def: CampaignDefinition, rule: CoverageRule, ta
   if (rule.rule === 'in-person-per-class') {
     const first = firstVisits(inTerm.filter((v) => v.mode === 'in-person'));
     const classes = byClass(group, new Set(first.keys()));
-    const classOn = classes.map((c) =>
-      nthDay(
-        group.filter((t) => (t.className ?? '（未分班）') === c.className && first.has(t.id)).map((t) => first.get(t.id)!),
-        rule.min,
-      ),
-    );
+    // Each class's first in-person days, gathered in one pass: a district has hundreds of classes and thousands of students.
+    const days = new Map<string, string[]>();
+    for (const t of group) {
+      const day = first.get(t.id);
+      if (day === undefined) continue;
+      const c = t.className ?? '（未分班）';
+      const list = days.get(c);
+      if (list) list.push(day);
+      else days.set(c, [day]);
+    }
+    const classOn = classes.map((c) => nthDay(days.get(c.className) ?? [], rule.min));
     return { ...base, ...coverageState(classOn, term.end, today), unit: '个班', byClass: classes };
   }
   const first = firstVisits(inTerm.filter((v) => rule.rule !== 'interns-at-enterprise' || v.place === 'enterprise'));
@@ -273,11 +282,14 @@ export function classesBelowInPerson(
   visits: VisitFact[],
   today: string,
 ): Array<{ className: string; inPerson: number; min: number }> {
-  return def.coverage.flatMap((rule) =>
+  return classesShort(def, (rule) => coverageStanding(def, rule, targets, visits, today));
+}
+
+/** The same from the rules' standings already taken (a digest takes them for its coverage lines). */
+export function classesShort(def: CampaignDefinition, standingOf: (rule: CoverageRule, index: number) => CoverageStanding) {
+  return def.coverage.flatMap((rule, k) =>
     rule.rule === 'in-person-per-class'
-      ? (coverageStanding(def, rule, targets, visits, today).byClass ?? [])
-          .filter((c) => c.covered < rule.min)
-          .map((c) => ({ className: c.className, inPerson: c.covered, min: rule.min }))
+      ? (standingOf(rule, k).byClass ?? []).filter((c) => c.covered < rule.min).map((c) => ({ className: c.className, inPerson: c.covered, min: rule.min }))
       : [],
   );
 }

@@ -1,5 +1,6 @@
-import { ROLE_LABELS, type CampaignDefinition, type DateRange, type Role } from './campaign.js';
-import { quotaApplies, quotaPeriods, quotaStanding, type PersonFact, type VisitFact } from './quotas.js';
+import { ROLE_LABELS, type CampaignDefinition, type DateRange, type Quota, type Role } from './campaign.js';
+import type { Period } from './periods.js';
+import { quotaApplies, quotaPeriods, quotaStandingOf, type PersonFact } from './quotas.js';
 import { dayjs } from './time.js';
 
 /**
@@ -146,16 +147,32 @@ export interface PhaseAchievements {
   quotas: Array<{ name: string; months: number; meanRate: number; everyMonth: number; people: number }>;
 }
 
-export function phaseAchievements(def: CampaignDefinition, phase: Phase, people: PersonFact[], visits: VisitFact[]): PhaseAchievements {
-  const inPhase = visits.filter((v) => phase.start <= v.occurredOn && v.occurredOn <= phase.end);
+/** A phase's visits as the database counts them: visits, in person, distinct targets and teachers. */
+export interface PhaseVisits {
+  visits: number;
+  inPerson: number;
+  targets: number;
+  visitors: number;
+  /** Per quota and month of the phase (`phaseMonthKey`): the distinct people of its kinds each person visited that month. */
+  reached: Map<string, Map<number, number>>;
+}
+
+/** The months of a quota the phase summary judges: those wholly inside the phase. */
+export const phaseMonths = (def: CampaignDefinition, q: Quota, phase: Phase) =>
+  quotaPeriods(def, q).filter((p) => phase.start <= p.start && p.end <= phase.end);
+
+export const phaseMonthKey = (q: Quota, month: Period) => `${q.key}:${month.key}`;
+
+export function phaseAchievements(def: CampaignDefinition, phase: Phase, people: PersonFact[], visits: PhaseVisits): PhaseAchievements {
   const quotas = def.quotas.flatMap((q) => {
-    const months = quotaPeriods(def, q).filter((p) => phase.start <= p.start && p.end <= phase.end);
+    const months = phaseMonths(def, q, phase);
     const members = people.filter((p) => quotaApplies(q, p));
     if (!months.length || !members.length) return [];
     const rates: number[] = [];
     const missedOnce = new Set<number>();
     for (const m of months) {
-      const states = members.map((p) => ({ id: p.id, state: quotaStanding(def, q, m, p, visits, m.end).state }));
+      const reached = visits.reached.get(phaseMonthKey(q, m));
+      const states = members.map((p) => ({ id: p.id, state: quotaStandingOf(def, q, m, p, reached?.get(p.id) ?? 0, m.end).state }));
       const counted = states.filter((s) => s.state !== 'excused');
       for (const s of counted) if (s.state !== 'met') missedOnce.add(s.id);
       if (counted.length) rates.push(counted.filter((s) => s.state === 'met').length / counted.length);
@@ -163,14 +180,7 @@ export function phaseAchievements(def: CampaignDefinition, phase: Phase, people:
     const meanRate = rates.length ? Math.round((rates.reduce((a, b) => a + b, 0) / rates.length) * 100) : 0;
     return [{ name: q.name, months: months.length, meanRate, everyMonth: members.length - missedOnce.size, people: members.length }];
   });
-  return {
-    phase,
-    visits: inPhase.length,
-    inPerson: inPhase.filter((v) => v.mode === 'in-person').length,
-    targets: new Set(inPhase.map((v) => v.targetId)).size,
-    visitors: new Set(inPhase.flatMap((v) => v.visitorIds)).size,
-    quotas,
-  };
+  return { phase, visits: visits.visits, inPerson: visits.inPerson, targets: visits.targets, visitors: visits.visitors, quotas };
 }
 
 export function phaseAchievementLines(a: PhaseAchievements): string[] {

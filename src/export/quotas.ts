@@ -4,7 +4,7 @@ import { visitsByPerson } from '../domain/obligations.js';
 import { minDate, termOn } from '../domain/periods.js';
 import { claimedStanding, coverageStanding, quotaApplies, quotaPeriods, quotaStanding } from '../domain/quotas.js';
 import { localDate } from '../domain/time.js';
-import { ScheduleFacts } from '../features/reminders/facts.js';
+import { firstVisitFacts, ScheduleFacts } from '../features/reminders/facts.js';
 import type { FormSheet } from './forms.js';
 import type { QuotaCell, QuotaStatus } from './summary.js';
 
@@ -18,7 +18,8 @@ export async function quotaColumns(db: Db, campaign: ActiveCampaign, range: { fr
   const today = minDate(localDate(now, def.timezone), def.window.end);
   const from = range.from ?? def.window.start;
   const to = minDate(range.to ?? def.window.end, today);
-  const facts = await new ScheduleFacts(db).load(campaign);
+  const spans = def.quotas.flatMap((q) => quotaPeriods(def, q).filter((x) => x.end >= from && x.start <= to));
+  const facts = await new ScheduleFacts(db).everyone(campaign, { spans, claimsTerm: termOn(def, to) });
   const visitsOf = visitsByPerson(facts.visits);
   const cells = new Map<number, QuotaCell[]>();
   for (const p of facts.people) {
@@ -58,7 +59,13 @@ export async function classSheet(db: Db, campaign: ActiveCampaign, now: Date): P
   if (!every && !inPerson) return undefined;
   const today = minDate(localDate(now, def.timezone), def.window.end);
   const facts = new ScheduleFacts(db);
-  const [targets, visits] = [await facts.targets(def.id), await facts.visits(def.id)];
+  const term = termOn(def, today);
+  const kinds = [every, inPerson].flatMap((r) => (r ? [r.targetKind] : []));
+  const targets = await facts.targetsOf(def.id, kinds);
+  const visits = firstVisitFacts(
+    facts.aggregates.targetFirsts(def.id, { start: term.start, end: minDate(term.end, today) }),
+    new Map(targets.map((t) => [t.id, t])),
+  );
   const visited = new Map((every ? (coverageStanding(def, every, targets, visits, today).byClass ?? []) : []).map((c) => [c.className, c]));
   const met = new Map((inPerson ? (coverageStanding(def, inPerson, targets, visits, today).byClass ?? []) : []).map((c) => [c.className, c]));
   const min = inPerson?.rule === 'in-person-per-class' ? inPerson.min : 0;

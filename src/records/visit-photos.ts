@@ -44,10 +44,3 @@ export function visitsWithoutPhotos(db: Db, campaignId: string, scope: PhotoGapS
     .orderBy(asc(records.occurredOn), asc(records.id))
     .all();
 }
-
-/** How many such visits, and whose: what the admin is told (counts for the group, names privately). */
-export function photoGapsByAuthor(gaps: VisitWithoutPhoto[]): Map<number, number> {
-  const by = new Map<number, number>();
-  for (const g of gaps) by.set(g.authorId, (by.get(g.authorId) ?? 0) + 1);
-  return by;
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { behindInGroup, campaignDigest, shortLabels } from '../../src/domain/digest.js';
+import { behindInGroup, shortLabels } from '../../src/domain/digest.js';
+import { digestOf } from '../helpers/digest-visits.js';
 import type { CampaignFacts } from '../../src/domain/obligations.js';
 import { happenedIn, monthOn, monthsOf, weeksCountingIn } from '../../src/domain/periods.js';
 import { paceDue } from '../../src/domain/quotas.js';
@@ -66,7 +67,7 @@ describe('campaign digest numbers', () => {
   };
 
   it('counts visits against quota for the month reported, coverage for the term, and names only teachers', () => {
-    const d = campaignDigest({
+    const d = digestOf({
       def,
       kind: 'monthly',
       period: monthOn(def, '2026-11-15')!,
@@ -115,7 +116,7 @@ describe('campaign digest numbers', () => {
 
   it('judges this month so far in a weekly digest: 周敏 has met it, 吴强 is behind pace (2 of the 3 due by 16 of 21 working days)', () => {
     const week = { key: 'w', label: '11/16–11/22', start: '2026-11-16', end: '2026-11-22' };
-    const d = campaignDigest({ def, kind: 'weekly', period: week, asOf: '2026-11-23', facts, targets });
+    const d = digestOf({ def, kind: 'weekly', period: week, asOf: '2026-11-23', facts, targets });
     expect(d.visits).toBe(1);
     expect(d.quotas.find((q) => q.name === '教师家访')).toMatchObject({ visits: 1, met: 1, behind: 1, excused: 1 });
     expect(d.behind).toEqual(['王校长', '吴强']);
@@ -124,7 +125,7 @@ describe('campaign digest numbers', () => {
   it('lists nobody as behind when the digest is taken in the vacation between terms', () => {
     // The same November, with the autumn term ending on the 20th: the digest of 1 December falls in the vacation.
     const short = { ...def, terms: [{ name: '秋季学期', start: '2026-09-01', end: '2026-11-20' }] };
-    const d = campaignDigest({ def: short, kind: 'monthly', period: monthOn(short, '2026-11-15')!, asOf: '2026-12-01', facts, targets });
+    const d = digestOf({ def: short, kind: 'monthly', period: monthOn(short, '2026-11-15')!, asOf: '2026-12-01', facts, targets });
     expect(d.visits).toBe(11);
     expect(d.behind).toEqual([]);
   });
@@ -132,14 +133,14 @@ describe('campaign digest numbers', () => {
   it('counts nothing that happened after the day it is taken, so a re-run for the same period says the same thing', () => {
     const period = monthOn(def, '2026-11-15')!;
     const later = { ...facts, visits: [...facts.visits, v(103, '2026-12-04', [2]), v(104, '2027-01-04', [2])] };
-    const once = campaignDigest({ def, kind: 'monthly', period, asOf: '2026-12-01', facts, targets });
-    const again = campaignDigest({ def, kind: 'monthly', period, asOf: '2026-12-01', facts: later, targets });
+    const once = digestOf({ def, kind: 'monthly', period, asOf: '2026-12-01', facts, targets });
+    const again = digestOf({ def, kind: 'monthly', period, asOf: '2026-12-01', facts: later, targets });
     expect(again).toEqual(once);
   });
 
   it('says "reminded" only of those who were', () => {
     const d = (reminded: number[]) =>
-      campaignDigest({ def, kind: 'monthly', period: monthOn(def, '2026-11-15')!, asOf: '2026-12-01', facts, targets, reminded: new Set(reminded) });
+      digestOf({ def, kind: 'monthly', period: monthOn(def, '2026-11-15')!, asOf: '2026-12-01', facts, targets, reminded: new Set(reminded) });
     // Behind in November: 吴强 (2), and 王校长 (4), whose five calls reached two people.
     expect(behindInGroup(d([]), 'names')).toBe('进度落后或逾期 2 人：王校长、吴强');
     expect(behindInGroup(d([1]), 'names')).toBe('进度落后或逾期 2 人：王校长、吴强');
@@ -176,7 +177,7 @@ describe('pace', () => {
     const people = Array.from({ length: 60 }, (_, i) => T(i + 1, `党员${i + 1}`, ['party-teacher']));
     const claims = new Map(people.map((p) => [p.id, [1000 + p.id]]));
     const at = (asOf: string) =>
-      campaignDigest({
+      digestOf({
         def: wei,
         kind: 'weekly',
         period: { key: 'w', label: 'w', start: '2026-03-23', end: '2026-03-29' },

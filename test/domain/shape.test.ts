@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { menuFor, menuItemName } from '../../src/bot/menu.js';
 import { presetDefinition } from '../../src/domain/presets.js';
-import type { VisitFact } from '../../src/domain/quotas.js';
+import { countsToward, distinctPeople, type VisitFact } from '../../src/domain/quotas.js';
 import {
   campaignOffers,
   discussionOn,
@@ -9,6 +9,8 @@ import {
   offersCommand,
   phaseAchievementLines,
   phaseAchievements,
+  phaseMonthKey,
+  phaseMonths,
   phaseLine,
   phaseOn,
   takesPartInDiscussion,
@@ -92,7 +94,22 @@ describe('phases (seed 002)', () => {
       ...[11, 12, 13, 14, 15].map((t) => visit(2, t, '2026-03-12')),
       visit(2, 16, '2026-05-06'),
     ];
-    const a = phaseAchievements(SAN_DA, phase, people, visits);
+    // What the database counts of them (src/db/visit-aggregates.ts): the phase's visits, and each month's people reached per quota.
+    const inPhase = visits.filter((v) => phase.start <= v.occurredOn && v.occurredOn <= phase.end);
+    const reached = new Map(
+      SAN_DA.quotas.flatMap((q) =>
+        phaseMonths(SAN_DA, q, phase).map(
+          (m) => [phaseMonthKey(q, m), new Map(people.map((p) => [p.id, distinctPeople(visits.filter(countsToward(q, p.id, m)))]))] as const,
+        ),
+      ),
+    );
+    const a = phaseAchievements(SAN_DA, phase, people, {
+      visits: inPhase.length,
+      inPerson: inPhase.filter((v) => v.mode === 'in-person').length,
+      targets: new Set(inPhase.map((v) => v.targetId)).size,
+      visitors: new Set(inPhase.flatMap((v) => v.visitorIds)).size,
+      reached,
+    });
     expect(a).toMatchObject({ visits: 15, inPerson: 1, targets: 15, visitors: 2 });
     expect(a.quotas.find((q) => q.name === '教师家访')).toEqual({ name: '教师家访', months: 2, meanRate: 75, everyMonth: 1, people: 2 });
     const text = phaseAchievementLines(a).join('\n');

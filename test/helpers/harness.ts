@@ -114,6 +114,8 @@ export async function startHarness(o: HarnessOptions) {
     cronTriggers: false,
   });
   await bot.start();
+  // The start-up catch-up's messages are out before the test speaks: an answer would otherwise pass the reminders still queued.
+  await bot.settle();
   // As a school would: the request URL is saved in the console, which checks it first.
   if (o.transport === 'webhook') await standIn.configureWebhook(`${bot.url}/webhook/event`);
   else await waitFor(() => standIn.connectedClients() > 0, 'long connection');

@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { cardText, cst } from '../helpers/harness.js';
 import { DEMO_BRANCH_CHAT_ID, demoOpenId } from '../../src/demo/seed.js';
-import { campaignDigest } from '../../src/domain/digest.js';
 import { monthOn } from '../../src/domain/periods.js';
 import { presetDefinition } from '../../src/domain/presets.js';
 import { digestCard } from '../../src/features/digest/index.js';
 import type { ActiveCampaign } from '../../src/db/repos.js';
+import { digestOf } from '../helpers/digest-visits.js';
 import { ARTIFACTS, openSimulatorPage, startSimulator, type SimulatorHarness } from './sim-harness.js';
 
 /**
@@ -117,7 +117,7 @@ describe('on a phone, 375 px wide', { timeout: 30_000 }, () => {
     const visits = [
       { targetId: 1, targetKind: 'parent-committee', className: null, occurredOn: '2026-11-03', mode: 'in-person', place: 'school', visitorIds: [1] },
     ];
-    const d = campaignDigest({
+    const d = digestOf({
       def,
       kind: 'monthly',
       period: monthOn(def, '2026-11-15')!,

@@ -6,15 +6,17 @@ import {
   BEHIND_NAMES_SHOWN,
   behindInGroup,
   campaignDigest,
+  digestQuotaPeriod,
   periodWord,
   shortLabels,
   zoneReportDigest,
   type CampaignDigest,
   type DigestKind,
+  type DigestVisits,
 } from '../../domain/digest.js';
 import { inSessionDuring } from '../../domain/calendar.js';
 import { ledgerDigestCounts } from '../../domain/ledger.js';
-import { ONCE_TASK_NAMES } from '../../domain/obligations.js';
+import { ONCE_TASK_NAMES, type CampaignFacts } from '../../domain/obligations.js';
 import {
   addDays,
   happenedIn,
@@ -23,6 +25,7 @@ import {
   monthsOf,
   nearestWorkingDay,
   phasePeriods,
+  termOn,
   weekAnchor,
   weeksCountingIn,
   type Period,
@@ -31,12 +34,13 @@ import { mayNudge, type OnceTask } from '../../domain/reminders.js';
 import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks, type ReportWeek } from '../../domain/weeks.js';
 import { CLASS_SHOWN, oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
-import type { CoverageStanding } from '../../domain/quotas.js';
+import { quotaApplies, type CoverageStanding, type TargetFact, type VisitFact } from '../../domain/quotas.js';
+import type { Quota } from '../../domain/campaign.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { LedgerRepo } from '../ledger/repo.js';
-import { ScheduleFacts } from '../reminders/facts.js';
+import { breathe, firstVisitFacts, reachedOf, ScheduleFacts } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
 import { campaignShapeDigest, type ShapeLines } from './shape.js';
@@ -74,6 +78,7 @@ interface DuePeriod {
 export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url, needs: ['familyThemes'] }, (deps) => {
   const zoneReports = new ZoneReports(deps.db);
   const facts = new ScheduleFacts(deps.db);
+  const { aggregates } = facts;
   const ledger = new LedgerRepo(deps.db);
   const plans = new PlanRepo(deps.db);
   const shapeLines = campaignShapeDigest(deps);
@@ -148,24 +153,83 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     );
   }
 
+  /**
+   * The digest's visits, aggregated by the database over the period, the
+   * quotas' periods and the term (see DigestVisits); a pause between queries
+   * lets replies go out while a district's digest is taken.
+   */
+  async function digestVisits(c: ActiveCampaign, period: Period, asOf: string, cutoff: Date, f: CampaignFacts, targets: TargetFact[]): Promise<DigestVisits> {
+    const targetOf = new Map(targets.map((t) => [t.id, t]));
+    const { def } = c;
+    const id = c.row.id;
+    const upTo = (p: { start: string; end: string }) => ({ start: p.start, end: minDate(p.end, asOf), filedBy: cutoff });
+    const members = (q: Quota) => f.people.filter((p) => quotaApplies(q, p)).map((p) => p.id);
+    const inPeriod = aggregates.visitsCount(id, upTo(period));
+    const perTeacher = aggregates.visitsByPerson(id, upTo(period));
+    await breathe();
+    const perQuota = new Map<string, number>();
+    for (const q of def.quotas) {
+      // A month's visits per quota: a pause after each.
+      perQuota.set(q.key, aggregates.visitsByAnyOf(id, upTo(period), q.targetKinds, members(q)));
+      await breathe();
+    }
+    const reached = new Map<string, Map<number, number>>();
+    const byPeriod = new Map<string, Array<{ personId: number; kind: string; n: number }>>();
+    for (const q of def.quotas) {
+      const qp = digestQuotaPeriod(def, q, period, asOf);
+      if (!qp) continue;
+      const key = `${qp.start}:${qp.end}`;
+      let rows = byPeriod.get(key);
+      if (!rows) {
+        byPeriod.set(key, (rows = aggregates.targetsReached(id, upTo(qp))));
+        await breathe();
+      }
+      reached.set(q.key, reachedOf(rows, q.targetKinds));
+    }
+    const term = termOn(def, asOf);
+    const termFirsts = def.coverage.length ? firstVisitFacts(aggregates.targetFirsts(id, upTo(term)), targetOf) : [];
+    await breathe();
+    const quotaFirsts = new Map<string, VisitFact[]>();
+    for (const q of def.quotas.filter((x) => x.coverWithinMonths)) {
+      const who = members(q);
+      const rows = aggregates.targetFirstsByAnyOf(id, upTo({ start: q.from ?? def.window.start, end: asOf }), q.targetKinds, who);
+      quotaFirsts.set(q.key, firstVisitFacts(rows, targetOf, who));
+    }
+    await breathe();
+    return { inPeriod, perTeacher, perQuota, reached, termFirsts, quotaFirsts };
+  }
+
   /** The digest of a period, its numbers taken at `cutoff` (统计截至): what happened in the period and was filed by then. */
   async function build(c: ActiveCampaign, kind: DigestKind, period: Period, label: string, cutoff: Date) {
     const { def } = c;
     const asOf = minDate(localDate(cutoff, def.timezone), addDays(def.window.end, 1));
-    const f = await facts.load(c, undefined, cutoff);
+    const f = await facts.everyone(c, { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff });
+    await breathe();
     const from = localMidnight(period.start, def.timezone).toDate();
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();
+    // Only the targets coverage judges: a rule's kind, a 全覆盖 quota's kinds.
+    const coveredKinds = [...def.coverage.map((r) => r.targetKind), ...def.quotas.filter((q) => q.coverWithinMonths).flatMap((q) => q.targetKinds)];
+    const targets = await facts.targetsOf(c.row.id, [...new Set(coveredKinds)]);
+    await breathe();
+    const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
+    const ledgerCounts = def.tasks.ledger.enabled
+      ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone)
+      : undefined;
+    const reminded = remindedBy(c, period, cutoff);
+    await breathe();
     const digest = campaignDigest({
       def,
       kind,
       period,
       asOf,
       facts: f,
-      targets: await facts.targets(c.row.id),
+      visits,
+      targets,
       dormChecks: dormChecks(c, period, asOf, cutoff, f.dorms.length),
-      ledger: def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone) : undefined,
-      reminded: remindedBy(c, period, cutoff),
+      ledger: ledgerCounts,
+      reminded,
     });
+    await breathe();
     const shape = await shapeLines(c, kind, period, asOf, cutoff, f);
     const week = weekAround(def, cutoff);
     const planned = plannedVisitsLine(plannedVisitCounts(plans.countsByMode(c.row.id, week.from, week.to)));

@@ -2,9 +2,21 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import { type DigestKind, periodWord } from '../../domain/digest.js';
 import type { CampaignFacts } from '../../domain/obligations.js';
 import type { Period } from '../../domain/periods.js';
-import { discussionLine, discussionSummary, phaseAchievementLines, phaseAchievements, phaseLine, phaseOn } from '../../domain/shape.js';
+import {
+  discussionLine,
+  discussionSummary,
+  phaseAchievementLines,
+  phaseAchievements,
+  phaseLine,
+  phaseMonthKey,
+  phaseMonths,
+  phaseOn,
+  type Phase,
+  type PhaseVisits,
+} from '../../domain/shape.js';
+import { VisitAggregates } from '../../db/visit-aggregates.js';
 import { RecordRepo } from '../../records/repo.js';
-import { photoGapsByAuthor, visitsWithoutPhotos } from '../../records/visit-photos.js';
+import { breathe, reachedOf } from '../reminders/facts.js';
 import type { FeatureDeps } from '../deps.js';
 import type { DigestSection } from './index.js';
 
@@ -23,13 +35,33 @@ export interface ShapeLines {
  */
 export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
   const records = new RecordRepo(deps.db);
+  const aggregates = new VisitAggregates(deps.db);
+
+  /** A phase's visits, filed by the cut-off, and the people each reached in each of its months. */
+  async function phaseVisits(c: ActiveCampaign, phase: Phase, cutoff: Date): Promise<PhaseVisits> {
+    const id = c.row.id;
+    const span = (p: { start: string; end: string }) => ({ start: p.start, end: p.end, filedBy: cutoff });
+    const reached = new Map<string, Map<number, number>>();
+    const byMonth = new Map<string, Array<{ personId: number; kind: string; n: number }>>();
+    for (const q of c.def.quotas)
+      for (const m of phaseMonths(c.def, q, phase)) {
+        let rows = byMonth.get(m.key);
+        if (!rows) {
+          byMonth.set(m.key, (rows = aggregates.targetsReached(id, span(m))));
+          // A month of a district's visits at a time, with a pause between: replies go out meanwhile.
+          await breathe();
+        }
+        reached.set(phaseMonthKey(q, m), reachedOf(rows, q.targetKinds));
+      }
+    return { ...aggregates.spanTally(id, span(phase)), visitors: aggregates.visitsByPerson(id, span(phase)).size, reached };
+  }
 
   return async function lines(c: ActiveCampaign, kind: DigestKind, period: Period, asOf: string, cutoff: Date, facts: CampaignFacts): Promise<ShapeLines> {
     const { def } = c;
     const lead: string[] = [];
     const sections: DigestSection[] = [];
     const ended = kind === 'phase' ? def.phases.find((p) => `phase-${p.key}` === period.key) : undefined;
-    if (ended) lead.push(phaseAchievementLines(phaseAchievements(def, ended, facts.people, facts.visits)).join('\n'));
+    if (ended) lead.push(phaseAchievementLines(phaseAchievements(def, ended, facts.people, await phaseVisits(c, ended, cutoff))).join('\n'));
     else {
       const p = phaseOn(def, period.end < asOf ? period.end : asOf);
       if (p) lead.push(`🧭 当前阶段：${phaseLine(p)}`);
@@ -41,11 +73,12 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
     const discussion = discussionSummary(def, suggestions, facts.people, period);
     if (discussion) sections.push({ title: '大讨论 · 献一计', lines: [discussionLine(discussion, periodWord(kind, period))] });
     if (def.tasks.visits.enabled && def.tasks.visits.photosRequired) {
-      const gaps = visitsWithoutPhotos(deps.db, def.id, { asOf: { day: asOf, cutoff } });
-      if (gaps.length)
+      const byAuthor = aggregates.photoGapsByAuthor(def.id, { end: asOf, filedBy: cutoff });
+      const gaps = [...byAuthor.values()].reduce((a, b) => a + b, 0);
+      if (gaps)
         sections.push({
-          title: `📷 上门走访缺照片 · ${gaps.length} 次`,
-          lines: [`${gaps.length} 次上门走访还没有照片，涉及 ${photoGapsByAuthor(gaps).size} 位老师（已在各自的 /进度 中列出）`],
+          title: `📷 上门走访缺照片 · ${gaps} 次`,
+          lines: [`${gaps} 次上门走访还没有照片，涉及 ${byAuthor.size} 位老师（已在各自的 /进度 中列出）`],
         });
     }
     return { lead, sections, phaseSummary: !!ended };

@@ -1,18 +1,24 @@
-import { and, eq, inArray, lte, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { heldAt } from '../../db/assignments.js';
-import { assignments, dorms, leaves, people, records, recordVisitors, targets, type Leave, type Person } from '../../db/schema.js';
+import { assignments, dorms, leaves, people, records, targets, type Leave, type Person } from '../../db/schema.js';
+import { VisitAggregates, type FirstVisitRow, type TargetFirstRow, type VisitSpan } from '../../db/visit-aggregates.js';
 import { filedKey, type CampaignFacts, type NamedPerson } from '../../domain/obligations.js';
-import type { Availability } from '../../domain/periods.js';
+import type { Availability, Period } from '../../domain/periods.js';
 import type { TargetFact, VisitFact } from '../../domain/quotas.js';
 import { ClaimRepo } from '../claiming/repo.js';
 
 /**
- * Reads what the schedule rules need from SQLite in a handful of queries per
- * campaign (never one per person), so a district's thousand teachers cost
- * the same number of round trips as a school's thirty.
+ * Reads what the schedule rules need from SQLite: people a page at a time,
+ * and of their visits only aggregates over the periods judged (each person's
+ * first visit to each target in a quota's month, in the term for claims) —
+ * so a district's thousand teachers and 100,000 visits never sit in memory at
+ * once, and every query is a handful per page, never one per person.
  */
+
+/** People per page: a page's facts are a few thousand small rows whatever the district's size. */
+export const PEOPLE_PAGE = 200;
 
 export const availabilityOf = (p: Pick<Person, 'id' | 'joinedOn'>, all: Leave[]): Availability => ({
   joinedOn: p.joinedOn,
@@ -27,41 +33,82 @@ export const namedPerson = (p: Person, all: Leave[]): NamedPerson => ({
   availability: availabilityOf(p, all),
 });
 
-export class ScheduleFacts {
-  constructor(private readonly db: Db) {}
+/** What the facts are judged over: the periods of the visits, the term of claims, the cut-off (统计截至). */
+export interface FactsScope {
+  /** Each person's first visit to each target within each of these (`obligationSpans`). */
+  spans: readonly Period[];
+  /** The term claims are judged over, when the campaign has claiming. */
+  claimsTerm?: Period;
+  /** Only records filed by then, holdings at then. */
+  filedBy?: Date;
+}
 
-  async leaves(): Promise<Leave[]> {
-    return this.db.select().from(leaves).orderBy(leaves.startOn).all();
+/** A page's facts, with the people it names (its own and the dorms' holders): their rows and whether they are there. */
+export interface PeopleFacts extends CampaignFacts {
+  persons: Map<number, Person>;
+  availability: Map<number, Availability>;
+}
+
+const uniqueSpans = (spans: readonly Period[]) => [...new Map(spans.map((p) => [`${p.start}:${p.end}`, p])).values()];
+
+/** A visit fact from an aggregate row: the one person it is counted for. */
+const visitOf = (r: FirstVisitRow): VisitFact => ({
+  targetId: r.targetId,
+  targetKind: r.targetKind,
+  className: r.className,
+  occurredOn: r.occurredOn,
+  mode: '',
+  place: '',
+  visitorIds: [r.personId],
+});
+
+/**
+ * The first visits of the targets a rule judges as facts the coverage
+ * rules read: the first at all, and the first in person and at the enterprise
+ * where those came later.
+ */
+export function firstVisitFacts(rows: readonly TargetFirstRow[], targetOf: ReadonlyMap<number, TargetFact>, visitorIds: number[] = []): VisitFact[] {
+  const out: VisitFact[] = [];
+  for (const r of rows) {
+    const t = targetOf.get(r.targetId);
+    if (!t) continue;
+    const fact = (occurredOn: string, mode: string, place: string): VisitFact => ({
+      targetId: t.id,
+      targetKind: t.kind,
+      className: t.className,
+      occurredOn,
+      mode,
+      place,
+      visitorIds,
+    });
+    out.push(fact(r.firstOn, '', ''));
+    if (r.inPersonOn) out.push(fact(r.inPersonOn, 'in-person', ''));
+    if (r.enterpriseOn) out.push(fact(r.enterpriseOn, '', 'enterprise'));
   }
+  return out;
+}
 
-  /** Visits of a campaign (or only those a person counts in, or those filed by `filedBy`), with the target's kind and class. */
-  async visits(campaignId: string, personId?: number, filedBy?: Date): Promise<VisitFact[]> {
-    const visitsHere = and(
-      eq(records.campaignId, campaignId),
-      eq(records.form, 'visit'),
-      filedBy === undefined ? undefined : lte(records.submittedAt, filedBy),
-      personId === undefined
-        ? undefined
-        : inArray(records.id, this.db.select({ id: recordVisitors.recordId }).from(recordVisitors).where(eq(recordVisitors.personId, personId))),
-    );
-    const targetsHere =
-      personId === undefined
-        ? eq(targets.campaignId, campaignId)
-        : inArray(targets.id, this.db.select({ id: records.subjectId }).from(records).where(visitsHere));
-    const targetOf = new Map(
-      this.db
-        .select({ id: targets.id, kind: targets.kind, className: targets.className })
-        .from(targets)
-        .where(targetsHere)
-        .all()
-        .map((t) => [t.id, t]),
-    );
-    return this.visitFacts(visitsHere, targetOf);
+/** Lets other work (a reply, a click) run between the steps of a long computation. */
+export const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Per person, the distinct targets of `kinds` they reached, from counts per person and kind (a target has one kind). */
+export function reachedOf(rows: ReadonlyArray<{ personId: number; kind: string; n: number }>, kinds: readonly string[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of rows) if (kinds.includes(r.kind)) out.set(r.personId, (out.get(r.personId) ?? 0) + r.n);
+  return out;
+}
+
+export class ScheduleFacts {
+  readonly aggregates: VisitAggregates;
+
+  constructor(private readonly db: Db) {
+    this.aggregates = new VisitAggregates(db);
   }
 
   /** Visits of some targets only (a class's students): a head teacher's /进度 must not read a district's visits. */
   async visitsTo(campaignId: string, of: TargetFact[]): Promise<VisitFact[]> {
     if (!of.length) return [];
+    const targetOf = new Map(of.map((t) => [t.id, t]));
     const here = and(
       eq(records.subjectType, 'target'),
       inArray(
@@ -71,43 +118,28 @@ export class ScheduleFacts {
       eq(records.campaignId, campaignId),
       eq(records.form, 'visit'),
     );
-    return this.visitFacts(here, new Map(of.map((t) => [t.id, t])));
-  }
-
-  private visitFacts(visitsHere: SQL | undefined, targetOf: Map<number, TargetFact>): VisitFact[] {
-    // Columns only, never the form data, and targets looked up in memory: a district reads 100,000 visits here.
     const rows = this.db
       .select({ id: records.id, targetId: records.subjectId, occurredOn: records.occurredOn, mode: records.visitMode, place: records.visitPlace })
       .from(records)
-      .where(visitsHere)
+      .where(here)
       .all();
     const visitors = new Map<number, number[]>();
-    const named = this.db
-      .select({ recordId: recordVisitors.recordId, personId: recordVisitors.personId })
-      .from(recordVisitors)
-      .innerJoin(records, eq(records.id, recordVisitors.recordId))
-      .where(visitsHere)
-      .all();
-    for (const v of named) {
+    for (const v of this.aggregates.visitorsOf(rows.map((r) => r.id))) {
       const list = visitors.get(v.recordId);
       if (list) list.push(v.personId);
       else visitors.set(v.recordId, [v.personId]);
     }
-    return rows.flatMap((r) => {
-      const t = targetOf.get(r.targetId);
-      return t
-        ? [
-            {
-              targetId: r.targetId,
-              targetKind: t.kind,
-              className: t.className,
-              occurredOn: r.occurredOn,
-              mode: r.mode ?? '',
-              place: r.place ?? '',
-              visitorIds: visitors.get(r.id) ?? [],
-            },
-          ]
-        : [];
+    return rows.map((r) => {
+      const t = targetOf.get(r.targetId)!;
+      return {
+        targetId: r.targetId,
+        targetKind: t.kind,
+        className: t.className,
+        occurredOn: r.occurredOn,
+        mode: r.mode ?? '',
+        place: r.place ?? '',
+        visitorIds: visitors.get(r.id) ?? [],
+      };
     });
   }
 
@@ -119,29 +151,86 @@ export class ScheduleFacts {
       .all();
   }
 
-  /**
-   * Everything the obligations of a campaign rest on; with `personId`, only that
-   * person's part; with `filedBy`, only the records filed by then (a digest's
-   * "统计截至" moment).
-   */
-  async load(c: ActiveCampaign, personId?: number, filedBy?: Date): Promise<CampaignFacts> {
-    const campaignId = c.row.id;
-    const allLeaves = await this.leaves();
-    const everyone = personId === undefined ? this.db.select().from(people).all() : this.db.select().from(people).where(eq(people.id, personId)).all();
-    const current = this.db
-      .select({ type: assignments.subjectType, subjectId: assignments.subjectId, personId: assignments.personId })
-      .from(assignments)
-      // A digest's facts are the holdings at its cut-off: a claim or a handover after it does not change it.
-      .where(and(eq(assignments.campaignId, campaignId), heldAt(filedBy), personId === undefined ? undefined : eq(assignments.personId, personId)))
+  /** The open targets of `kinds` only: coverage reads its own kind, not a district's every target. */
+  async targetsOf(campaignId: string, kinds: readonly string[]): Promise<TargetFact[]> {
+    if (!kinds.length) return [];
+    return this.db
+      .select({ id: targets.id, kind: targets.kind, className: targets.className })
+      .from(targets)
+      .where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), inArray(targets.kind, [...kinds])))
       .all();
+  }
+
+  /** The campaign's facts, a page of people at a time (in the order of their ids); the first page carries the dorms. */
+  async *pages(c: ActiveCampaign, scope: FactsScope, size = PEOPLE_PAGE): AsyncGenerator<PeopleFacts> {
+    let after = 0;
+    for (let first = true; ; first = false) {
+      const page = this.db.select().from(people).where(gt(people.id, after)).orderBy(asc(people.id)).limit(size).all();
+      if (!page.length && !first) return;
+      yield this.factsOf(c, scope, page, first ? 'all' : 'none');
+      if (page.length < size) return;
+      after = page.at(-1)!.id;
+    }
+  }
+
+  /** One person's part: their obligations, the dorms they care for. */
+  async personal(c: ActiveCampaign, personId: number, scope: FactsScope): Promise<PeopleFacts> {
+    return this.factsOf(c, scope, this.db.select().from(people).where(eq(people.id, personId)).all(), 'theirs');
+  }
+
+  /** Everyone at once, for what reads the whole campaign anyway (an export). */
+  async everyone(c: ActiveCampaign, scope: FactsScope): Promise<PeopleFacts> {
+    return this.factsOf(c, scope, this.db.select().from(people).all(), 'all');
+  }
+
+  /**
+   * What the obligations of `everyone` rest on; dorms: every dorm with a
+   * caring teacher, those of these people only, or none (a later page).
+   */
+  private factsOf(c: ActiveCampaign, scope: FactsScope, everyone: Person[], dormScope: 'all' | 'theirs' | 'none'): PeopleFacts {
+    const campaignId = c.row.id;
+    const { filedBy } = scope;
+    const ids = everyone.map((p) => p.id);
+    const mine = inArray(assignments.personId, ids);
+    // Claims only where the campaign has claiming: elsewhere the targets' holders are no one's obligation.
+    const types = [...(dormScope === 'none' ? [] : (['dorm'] as const)), ...(c.def.claiming.enabled ? (['target'] as const) : [])];
+    const current = types.length
+      ? this.db
+          .select({ type: assignments.subjectType, subjectId: assignments.subjectId, personId: assignments.personId })
+          .from(assignments)
+          // A digest's facts are the holdings at its cut-off: a claim or a handover after it does not change it.
+          .where(
+            and(
+              eq(assignments.campaignId, campaignId),
+              heldAt(filedBy),
+              inArray(assignments.subjectType, types),
+              dormScope === 'all' ? or(mine, eq(assignments.subjectType, 'dorm')) : mine,
+            ),
+          )
+          .all()
+      : [];
     const holders = new Map<number, number[]>();
     const claims = new Map<number, number[]>();
+    const here = new Set(ids);
+    const add = (into: Map<number, number[]>, key: number, id: number) => {
+      const list = into.get(key);
+      if (list) list.push(id);
+      else into.set(key, [id]);
+    };
     for (const a of current) {
-      const into = a.type === 'dorm' ? holders : a.type === 'target' ? claims : undefined;
-      if (!into) continue;
-      const key = a.type === 'dorm' ? a.subjectId : a.personId;
-      into.set(key, [...(into.get(key) ?? []), a.type === 'dorm' ? a.personId : a.subjectId]);
+      if (a.type === 'dorm') add(holders, a.subjectId, a.personId);
+      else if (here.has(a.personId)) add(claims, a.personId, a.subjectId);
     }
+    // The dorms' holders on other pages are named in their reminders and escalations too.
+    const persons = new Map(everyone.map((p) => [p.id, p]));
+    const others = [...new Set([...holders.values()].flat())].filter((id) => !persons.has(id));
+    if (others.length) for (const p of this.db.select().from(people).where(inArray(people.id, others)).all()) persons.set(p.id, p);
+    const theirLeaves = this.db
+      .select()
+      .from(leaves)
+      .where(inArray(leaves.personId, [...persons.keys()]))
+      .orderBy(leaves.startOn)
+      .all();
     const dormRows = holders.size
       ? this.db
           .select()
@@ -149,6 +238,7 @@ export class ScheduleFacts {
           .where(inArray(dorms.id, [...holders.keys()]))
           .all()
       : [];
+    const theirs: SQL | undefined = and(eq(records.subjectType, 'person'), inArray(records.subjectId, ids));
     const filed = new Set(
       this.db
         .select({ form: records.form, subjectType: records.subjectType, subjectId: records.subjectId, periodKey: records.periodKey })
@@ -157,15 +247,27 @@ export class ScheduleFacts {
           and(
             eq(records.campaignId, campaignId),
             inArray(records.form, ['dorm-record', 'student-day', 'reflection', 'story']),
+            dormRows.length ? or(theirs, and(eq(records.subjectType, 'dorm'), inArray(records.subjectId, [...holders.keys()]))) : theirs,
             filedBy === undefined ? undefined : lte(records.submittedAt, filedBy),
           ),
         )
         .all()
         .map((r) => filedKey(r.form, r.subjectType, r.subjectId, r.periodKey ?? '')),
     );
+    const span = (p: Period): VisitSpan => ({ start: p.start, end: p.end, filedBy });
+    // `everyone` is every person with an id in its range: a page, one person, or all.
+    const range = { from: Math.min(...ids), to: Math.max(...ids) };
+    const visits = ids.length
+      ? [
+          ...uniqueSpans(scope.spans).flatMap((p) => this.aggregates.firstVisitsOf(campaignId, span(p), range)),
+          ...(scope.claimsTerm && c.def.claiming.enabled ? this.aggregates.heldFirstVisitsOf(campaignId, span(scope.claimsTerm), range, filedBy) : []),
+        ].map(visitOf)
+      : [];
     return {
-      people: everyone.map((p) => namedPerson(p, allLeaves)),
-      visits: await this.visits(campaignId, personId, filedBy),
+      persons,
+      availability: new Map([...persons.values()].map((p) => [p.id, availabilityOf(p, theirLeaves)])),
+      people: everyone.map((p) => namedPerson(p, theirLeaves)),
+      visits,
       dorms: dormRows.map((d) => ({ id: d.id, label: `${d.building}${d.room}`, holderIds: holders.get(d.id) ?? [] })),
       claims,
       claimable: c.def.claiming.enabled ? new ClaimRepo(this.db).unclaimedCount(campaignId, filedBy) : 0,

@@ -1,12 +1,12 @@
-import { and, eq, gt, lte } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNotNull, lte } from 'drizzle-orm';
 import { z } from 'zod';
 import type { CommandContext, Routes } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import { reminderSnoozes, type Person } from '../../db/schema.js';
-import { ONCE_TASK_NAMES, endedPeriodObligations, needsChasing, obligationsOf, type Obligation } from '../../domain/obligations.js';
+import { people, reminderSnoozes, type Person } from '../../db/schema.js';
+import { ONCE_TASK_NAMES, endedPeriodObligations, needsChasing, obligationSpans, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { inSession } from '../../domain/calendar.js';
-import { addDays, isAvailable, termOn } from '../../domain/periods.js';
+import { addDays, isAvailable, minDate, termOn } from '../../domain/periods.js';
 import { classesBelowInPerson } from '../../domain/quotas.js';
 import { currentStage, mayNudge, nextNudgeMoment, type Stage } from '../../domain/reminders.js';
 import { formatDeadline, formatDue, inZone, localDate } from '../../domain/time.js';
@@ -17,8 +17,7 @@ import type { Openers, WeeklyGap } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { reminderCard } from '../forms/flow.js';
 import { dailyTriggers } from '../triggers.js';
-import { photoGapsByAuthor, visitsWithoutPhotos } from '../../records/visit-photos.js';
-import { ScheduleFacts } from './facts.js';
+import { breathe, firstVisitFacts, ScheduleFacts, type FactsScope } from './facts.js';
 import { obligationLine, reminderText } from './wording.js';
 import { defineFeature } from '../feature.js';
 
@@ -53,6 +52,8 @@ interface BehindLine {
 const ADMIN_CATCH_UP_DAYS = 7;
 /** A snoozed reminder not re-sent within this long (the bot was down) is dropped. */
 const SNOOZE_STALE_MS = 3 * 86_400_000;
+
+type ReminderSnooze = typeof reminderSnoozes.$inferSelect;
 
 export function openValueOf(openers: Openers, campaignId: string, o: Obligation): object {
   if (o.kind !== 'once') return openers.visits(campaignId);
@@ -125,38 +126,63 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
   /** Campaigns whose reminders may still go out: running, or ended less than a month ago (overdue notices). */
   const chasing = (c: ActiveCampaign, today: string) => today >= c.def.window.start && today <= addDays(c.def.window.end, 30);
 
+  /** What the obligations on `today` are judged over: the quotas' periods and the term of claims. */
+  const scopeOn = (def: ActiveCampaign['def'], today: string): FactsScope => ({ spans: obligationSpans(def, today), claimsTerm: termOn(def, today) });
+
+  /**
+   * The reminders whose moment has come, judged a page of people at a time so
+   * memory holds a page's facts, not a district's. The admins' overdue lists,
+   * gathered from every page, go after the personal reminders.
+   */
   async function remind(now: Date): Promise<number> {
+    // Queued together at the end, as one fan-out: only the facts are read a page at a time.
     const messages: OutboundMessage[] = [];
     const admins = (await deps.people.admins()).filter((a) => a.openId);
-    const everyone = new Map((await deps.people.all()).map((p) => [p.id, p]));
     for (const c of await deps.campaigns.all()) {
       const { def } = c;
       const today = localDate(now, def.timezone);
       if (!chasing(c, today) || !mayNudge(def, now)) continue;
-      const f = await facts.load(c);
-      const available = new Map(f.people.map((p) => [p.id, isAvailable(p.availability, today)]));
-      const obligations = [...obligationsOf(def, f, today), ...endedPeriodObligations(def, f, today)];
-      const escalations = new Map<string, string[]>();
-      for (const o of obligations) {
-        const stage = currentStage(def, o.stages, now);
-        if (!stage || !needsChasing(def, o, stage, today)) continue;
-        if (stage.audience === 'admin') {
-          if (stage.on < addDays(today, -ADMIN_CATCH_UP_DAYS)) continue;
-          const names = o.personIds
-            .map((id) => everyone.get(id)?.name)
-            .filter(Boolean)
-            .join('、');
-          escalations.set(stage.on, [...(escalations.get(stage.on) ?? []), `${names}：${obligationLine(o)}`]);
-          continue;
+      // By stage day: this period's obligations first, then the ended periods', as one list reads them.
+      const escalations = { current: new Map<string, string[]>(), ended: new Map<string, string[]>() };
+      const snoozes = dueSnoozes(c, now);
+      const snoozed: Array<OutboundMessage | undefined> = [];
+      for await (const f of facts.pages(c, scopeOn(def, today))) {
+        const current = obligationsOf(def, f, today);
+        const ended = endedPeriodObligations(def, f, today);
+        for (const [list, into] of [
+          [current, escalations.current],
+          [ended, escalations.ended],
+        ] as const) {
+          for (const o of list) {
+            const stage = currentStage(def, o.stages, now);
+            if (!stage || !needsChasing(def, o, stage, today)) continue;
+            if (stage.audience === 'admin') {
+              if (stage.on < addDays(today, -ADMIN_CATCH_UP_DAYS)) continue;
+              const names = o.personIds
+                .map((id) => f.persons.get(id)?.name)
+                .filter(Boolean)
+                .join('、');
+              into.set(stage.on, [...(into.get(stage.on) ?? []), `${names}：${obligationLine(o)}`]);
+              continue;
+            }
+            for (const id of o.personIds) {
+              const person = f.persons.get(id);
+              const availability = f.availability.get(id);
+              // Someone on leave hears nothing; their quota is already reduced for those days.
+              if (!person?.openId || !availability || !isAvailable(availability, today)) continue;
+              messages.push(personalMessage(c, o, stage, person, { dedupeKey: `remind:${c.row.id}:${reminderKey(o, stage)}:p${id}`, snoozable: true }));
+            }
+          }
         }
-        for (const id of o.personIds) {
-          const person = everyone.get(id);
-          // Someone on leave hears nothing; their quota is already reduced for those days.
-          if (!person?.openId || !available.get(id)) continue;
-          messages.push(personalMessage(c, o, stage, person, { dedupeKey: `remind:${c.row.id}:${reminderKey(o, stage)}:p${id}`, snoozable: true }));
-        }
+        snoozes.forEach((sn, i) => {
+          const m = snoozedMessage(c, sn, [...current, ...ended], f.persons, now);
+          if (m) snoozed[i] = m;
+        });
+        await breathe();
       }
-      for (const [on, lines] of escalations) {
+      const lists = new Map<string, string[]>();
+      for (const m of [escalations.current, escalations.ended]) for (const [on, lines] of m) lists.set(on, [...(lists.get(on) ?? []), ...lines]);
+      for (const [on, lines] of lists) {
         for (const a of admins) {
           messages.push({
             dedupeKey: `remind.escalate:${c.row.id}:${on}:a${a.id}`,
@@ -166,31 +192,37 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
           });
         }
       }
-      messages.push(...(await snoozedDue(c, obligations, everyone, now)));
+      messages.push(...snoozed.filter((m): m is OutboundMessage => !!m));
     }
     return deps.send(messages);
   }
 
-  /** Reminders someone asked to hear again, whose time has come, while the work is still not done. */
-  async function snoozedDue(c: ActiveCampaign, obligations: Obligation[], everyone: Map<number, Person>, now: Date): Promise<OutboundMessage[]> {
-    const due = deps.db
+  /** Snoozed reminders whose time has come (not stale). */
+  function dueSnoozes(c: ActiveCampaign, now: Date): ReminderSnooze[] {
+    return deps.db
       .select()
       .from(reminderSnoozes)
       .where(
         and(eq(reminderSnoozes.campaignId, c.row.id), lte(reminderSnoozes.until, now), gt(reminderSnoozes.until, new Date(now.getTime() - SNOOZE_STALE_MS))),
       )
       .all();
-    const out: OutboundMessage[] = [];
-    for (const s of due) {
-      const [key, stageKey] = s.reminderKey.split('@');
-      const o = obligations.find((x) => x.key === key);
-      const stage = o?.stages.find((x) => x.key === stageKey);
-      const person = everyone.get(s.personId);
-      // A snooze only ever brings back a reminder of the person's own.
-      if (!o || !stage || !person?.openId || !o.personIds.includes(person.id) || !needsChasing(c.def, o, stage, localDate(now, c.def.timezone))) continue;
-      out.push(personalMessage(c, o, stage, person, { dedupeKey: `remind:${c.row.id}:${s.reminderKey}:p${person.id}:snoozed`, snoozable: false }));
-    }
-    return out;
+  }
+
+  /** A reminder someone asked to hear again, if it is among `obligations` and the work is still not done. */
+  function snoozedMessage(
+    c: ActiveCampaign,
+    s: ReminderSnooze,
+    obligations: Obligation[],
+    persons: Map<number, Person>,
+    now: Date,
+  ): OutboundMessage | undefined {
+    const [key, stageKey] = s.reminderKey.split('@');
+    const o = obligations.find((x) => x.key === key);
+    const stage = o?.stages.find((x) => x.key === stageKey);
+    const person = persons.get(s.personId);
+    // A snooze only ever brings back a reminder of the person's own.
+    if (!o || !stage || !person?.openId || !o.personIds.includes(person.id) || !needsChasing(c.def, o, stage, localDate(now, c.def.timezone))) return undefined;
+    return personalMessage(c, o, stage, person, { dedupeKey: `remind:${c.row.id}:${s.reminderKey}:p${person.id}:snoozed`, snoozable: false });
   }
 
   const job: Job = {
@@ -221,19 +253,20 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
       });
     }
     const today = localDate(now, def.timezone);
-    const f = await facts.load(c);
-    const everyone = new Map((await deps.people.all()).map((p) => [p.id, p]));
-    const available = new Map(f.people.map((p) => [p.id, isAvailable(p.availability, today)]));
     const messages: OutboundMessage[] = [];
     const people = new Set<number>();
-    for (const o of outstanding(obligationsOf(def, f, today), today, false)) {
-      const stage = [...o.stages].reverse().find((s) => s.audience === 'person' && s.on <= today) ?? o.stages.find((s) => s.audience === 'person')!;
-      for (const id of o.personIds) {
-        const p = everyone.get(id);
-        if (!p?.openId || !available.get(id)) continue;
-        people.add(id);
-        messages.push(personalMessage(c, o, stage, p, { dedupeKey: `remind.chase:${c.row.id}:${o.key}:${today}:p${id}`, snoozable: false }));
+    for await (const f of facts.pages(c, scopeOn(def, today))) {
+      for (const o of outstanding(obligationsOf(def, f, today), today, false)) {
+        const stage = [...o.stages].reverse().find((s) => s.audience === 'person' && s.on <= today) ?? o.stages.find((s) => s.audience === 'person')!;
+        for (const id of o.personIds) {
+          const p = f.persons.get(id);
+          const availability = f.availability.get(id);
+          if (!p?.openId || !availability || !isAvailable(availability, today)) continue;
+          people.add(id);
+          messages.push(personalMessage(c, o, stage, p, { dedupeKey: `remind.chase:${c.row.id}:${o.key}:${today}:p${id}`, snoozable: false }));
+        }
       }
+      await breathe();
     }
     for (const g of await weeklyGaps(c, now)) {
       if (!g.person.openId) continue;
@@ -256,47 +289,63 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
     });
   }
 
-  /** Whose in-person visits lack the photo the campaign requires, and how many. */
+  /** Whose in-person visits lack the photo the campaign requires, and how many: in the order of their first such visit. */
   const photoGapLines = (c: ActiveCampaign): Array<[number, number]> =>
-    c.def.tasks.visits.enabled && c.def.tasks.visits.photosRequired ? [...photoGapsByAuthor(visitsWithoutPhotos(deps.db, c.def.id))] : [];
+    c.def.tasks.visits.enabled && c.def.tasks.visits.photosRequired ? [...facts.aggregates.photoGapsByAuthor(c.def.id, {})] : [];
 
   /** Every line of /谁没交 now, filed under the department of the first person it names, or else under its task. */
   async function behindLines(c: ActiveCampaign): Promise<BehindLine[]> {
     const { def } = c;
     const now = deps.clock.now();
     const today = localDate(now, def.timezone);
-    const f = await facts.load(c);
-    const byId = new Map(f.people.map((p) => [p.id, p]));
-    const groupOf = (id: number, task: string) => byId.get(id)?.department || task;
+    const groupOf = (p: Pick<Person, 'department'> | undefined, task: string) => p?.department || task;
+    const owed: BehindLine[] = [];
+    for await (const f of facts.pages(c, scopeOn(def, today))) {
+      for (const o of outstanding(obligationsOf(def, f, today), today, true))
+        owed.push({
+          group: groupOf(f.persons.get(o.personIds[0]!), taskOf(o)),
+          personIds: o.personIds,
+          text: `${o.personIds.map((id) => f.persons.get(id)?.name).join('、')}：${obligationLine(o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
+        });
+      await breathe();
+    }
     // Seed 002's 上门家访每班至少2位学生, per class, while the term runs: the head teacher is named, as the one who arranges it.
-    const heads = (await deps.people.all()).filter((p) => p.classLed);
-    const classes = inSession(def, today)
-      ? classesBelowInPerson(def, await facts.targets(c.row.id), f.visits, today).map((cl) => {
-          const head = heads.filter((p) => p.classLed === cl.className);
-          return {
-            group: IN_PERSON_GROUP,
-            personIds: head.map((p) => p.id),
-            text: `${cl.className}${head.length ? `（班主任 ${head.map((p) => p.name).join('、')}）` : ''}：本学期上门家访 ${cl.inPerson}/${cl.min} 位 · 学期 ${formatDue(termOn(def, today).end)} 结束`,
-          };
-        })
-      : [];
+    const inPersonKinds = def.coverage.filter((r) => r.rule === 'in-person-per-class').map((r) => r.targetKind);
+    const term = termOn(def, today);
+    const classes =
+      inSession(def, today) && inPersonKinds.length
+        ? await (async () => {
+            const targets = await facts.targetsOf(c.row.id, inPersonKinds);
+            const firsts = facts.aggregates.targetFirsts(c.row.id, { start: term.start, end: minDate(term.end, today) });
+            return classesBelowInPerson(def, targets, firstVisitFacts(firsts, new Map(targets.map((t) => [t.id, t]))), today);
+          })()
+        : [];
+    const heads = classes.length ? deps.db.select().from(people).where(isNotNull(people.classLed)).all() : [];
+    const gaps = photoGapLines(c);
+    const weeklyLines = await weeklyGaps(c, now);
+    // Those named beyond the pages: their departments file their lines.
+    const named = [...new Set([...weeklyLines.map((g) => g.person.id), ...gaps.map(([id]) => id)])];
+    const byId = new Map((named.length ? deps.db.select().from(people).where(inArray(people.id, named)).all() : []).map((p) => [p.id, p]));
     return [
-      ...outstanding(obligationsOf(def, f, today), today, true).map((o) => ({
-        group: groupOf(o.personIds[0]!, taskOf(o)),
-        personIds: o.personIds,
-        text: `${o.personIds.map((id) => byId.get(id)?.name).join('、')}：${obligationLine(o)}${o.kind === 'once' && o.dueOn >= today ? '（未到期）' : ''}`,
-      })),
-      ...(await weeklyGaps(c, now)).map((g) => ({
-        group: groupOf(g.person.id, WEEKLY_TASKS[g.key.split(':')[0]!] ?? '每周表单'),
+      ...owed,
+      ...weeklyLines.map((g) => ({
+        group: groupOf(byId.get(g.person.id), WEEKLY_TASKS[g.key.split(':')[0]!] ?? '每周表单'),
         personIds: [g.person.id],
         text: `${g.person.name}：${g.line}`,
       })),
-      ...photoGapLines(c).map(([id, n]) => ({
-        group: groupOf(id, '上门走访照片'),
+      ...gaps.map(([id, n]) => ({
+        group: groupOf(byId.get(id), '上门走访照片'),
         personIds: [id],
         text: `${byId.get(id)?.name ?? `#${id}`}：上门走访缺照片 ${n} 次`,
       })),
-      ...classes,
+      ...classes.map((cl) => {
+        const head = heads.filter((p) => p.classLed === cl.className);
+        return {
+          group: IN_PERSON_GROUP,
+          personIds: head.map((p) => p.id),
+          text: `${cl.className}${head.length ? `（班主任 ${head.map((p) => p.name).join('、')}）` : ''}：本学期上门家访 ${cl.inPerson}/${cl.min} 位 · 学期 ${formatDue(term.end)} 结束`,
+        };
+      }),
     ];
   }
 

@@ -1,0 +1,2 @@
+CREATE INDEX `records_visit_day_idx` ON `records` (`campaign_id`,`form`,`occurred_on`,`subject_id`,`submitted_at`,`visit_mode`,`visit_place`,`author_id`);--> statement-breakpoint
+CREATE INDEX `records_in_person_idx` ON `records` (`campaign_id`,`author_id`,`occurred_on`,`submitted_at`) WHERE form = 'visit' AND visit_mode = 'in-person';

@@ -1,0 +1,219 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './index.js';
+
+/**
+ * What the schedule rules ask of a campaign's visits, answered by SQLite with
+ * GROUP BY over exactly the rows of the span asked (the index
+ * records_visit_day_idx walks a campaign's visits by day), never by reading
+ * every visit into JavaScript: a district's digest reads a few thousand
+ * aggregate rows where it read 100,000 visits. Each statement is prepared once
+ * per database connection.
+ */
+
+/** Local dates, both ends included, and the filing cut-off (统计截至) as epoch ms. */
+export interface VisitSpan {
+  start: string;
+  end: string;
+  filedBy?: Date;
+}
+
+/** People by a range of ids, both ends included: a page of people read in the order of their ids. */
+export interface PersonIds {
+  from: number;
+  to: number;
+}
+
+/** A person's first visit to a target in a span. */
+export interface FirstVisitRow {
+  personId: number;
+  targetId: number;
+  targetKind: string;
+  className: string | null;
+  occurredOn: string;
+}
+
+/** A target's first visits in a span: at all, in person, at the enterprise (null: none of that way). */
+export interface TargetFirstRow {
+  targetId: number;
+  firstOn: string;
+  inPersonOn: string | null;
+  enterpriseOn: string | null;
+}
+
+/** The visits of a span, those in person, and the distinct targets visited. */
+export interface SpanTally {
+  visits: number;
+  inPerson: number;
+  targets: number;
+}
+
+const NEVER = Number.MAX_SAFE_INTEGER;
+
+/** Visits with their target (of the same campaign), and, joined where asked, everyone each counts for. */
+// Named, because the planner otherwise may start from targets and read every visit row through records_subject_idx.
+const VISITS = 'FROM records r INDEXED BY records_visit_day_idx JOIN targets t ON t.id = r.subject_id AND t.campaign_id = r.campaign_id';
+const VISITORS = 'JOIN record_visitors rv ON rv.record_id = r.id';
+/** Of the campaign, in the span, filed by the cut-off. */
+const IN_SPAN = "r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_on BETWEEN @start AND @end AND r.submitted_at <= @filedBy";
+const ANY_VISITOR_OF = 'EXISTS (SELECT 1 FROM record_visitors v WHERE v.record_id = r.id AND v.person_id IN (SELECT value FROM json_each(@people)))';
+const FIRST = 'r.subject_id AS targetId, t.kind AS targetKind, t.class_name AS className';
+
+const json = (xs: readonly unknown[]) => JSON.stringify(xs);
+
+function statements(db: Db) {
+  const p = (sql: string) => db.$client.prepare(sql);
+  return {
+    firstVisitsOf: p(`
+      SELECT rv.person_id AS personId, ${FIRST}, MIN(r.occurred_on) AS occurredOn
+      ${VISITS} ${VISITORS}
+      WHERE ${IN_SPAN} AND rv.person_id BETWEEN @fromId AND @toId
+      GROUP BY rv.person_id, r.subject_id`),
+    // One person (/进度): from their own few hundred visits, not through the span's thousands.
+    firstVisitsOfOne: p(`
+      SELECT rv.person_id AS personId, ${FIRST}, MIN(r.occurred_on) AS occurredOn
+      FROM record_visitors rv INDEXED BY record_visitors_person_idx
+      CROSS JOIN records r CROSS JOIN targets t
+      WHERE rv.person_id = @person AND r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id AND ${IN_SPAN}
+      GROUP BY r.subject_id`),
+    heldFirstVisitsOf: p(`
+      SELECT rv.person_id AS personId, ${FIRST}, MIN(r.occurred_on) AS occurredOn
+      ${VISITS} ${VISITORS}
+      WHERE ${IN_SPAN} AND rv.person_id BETWEEN @fromId AND @toId
+        AND EXISTS (
+          SELECT 1 FROM assignments a
+          WHERE a.campaign_id = @campaign AND a.subject_type = 'target' AND a.subject_id = r.subject_id AND a.person_id = rv.person_id
+            AND a.started_at <= @heldAt AND (a.ended_at IS NULL OR a.ended_at > @heldAt))
+      GROUP BY rv.person_id, r.subject_id`),
+    targetsReached: p(`
+      SELECT rv.person_id AS personId, t.kind AS kind, COUNT(DISTINCT r.subject_id) AS n
+      ${VISITS} ${VISITORS}
+      WHERE ${IN_SPAN}
+      GROUP BY rv.person_id, t.kind`),
+    visitsCount: p(`SELECT COUNT(*) AS n ${VISITS} WHERE ${IN_SPAN}`),
+    visitsByPerson: p(`
+      SELECT rv.person_id AS personId, COUNT(*) AS n
+      ${VISITS} ${VISITORS}
+      WHERE ${IN_SPAN}
+      GROUP BY rv.person_id`),
+    visitsByAnyOf: p(`
+      SELECT COUNT(*) AS n ${VISITS}
+      WHERE ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds)) AND ${ANY_VISITOR_OF}`),
+    // The index alone, no target rows: the caller knows the targets it judges.
+    targetFirsts: p(`
+      SELECT r.subject_id AS targetId, MIN(r.occurred_on) AS firstOn,
+        MIN(CASE WHEN r.visit_mode = 'in-person' THEN r.occurred_on END) AS inPersonOn,
+        MIN(CASE WHEN r.visit_place = 'enterprise' THEN r.occurred_on END) AS enterpriseOn
+      FROM records r INDEXED BY records_visit_day_idx
+      WHERE ${IN_SPAN}
+      GROUP BY r.subject_id`),
+    // From the visits of its people (a department's dozen), not through every visit of a span that may be the whole campaign.
+    targetFirstsByAnyOf: p(`
+      SELECT r.subject_id AS targetId, MIN(r.occurred_on) AS firstOn, NULL AS inPersonOn, NULL AS enterpriseOn
+      FROM record_visitors rv INDEXED BY record_visitors_person_idx
+      CROSS JOIN records r CROSS JOIN targets t
+      WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id
+        AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))
+      GROUP BY r.subject_id`),
+    visitorsOf: p(
+      'SELECT rv.record_id AS recordId, rv.person_id AS personId FROM record_visitors rv WHERE rv.record_id IN (SELECT value FROM json_each(@records))',
+    ),
+    spanTally: p(`
+      SELECT COUNT(*) AS visits, COALESCE(SUM(r.visit_mode = 'in-person'), 0) AS inPerson, COUNT(DISTINCT r.subject_id) AS targets
+      ${VISITS}
+      WHERE ${IN_SPAN}`),
+    photoGapsByAuthor: p(`
+      SELECT r.author_id AS authorId, COUNT(*) AS n
+      FROM records r INDEXED BY records_in_person_idx
+      WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.visit_mode = 'in-person' AND r.occurred_on <= @end AND r.submitted_at <= @filedBy
+        AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)
+      GROUP BY r.author_id
+      ORDER BY MIN(r.occurred_on || printf('%012d', r.id))`),
+  } satisfies Record<string, Statement>;
+}
+
+const prepared = new WeakMap<object, ReturnType<typeof statements>>();
+
+export class VisitAggregates {
+  private readonly s: ReturnType<typeof statements>;
+
+  constructor(db: Db) {
+    let s = prepared.get(db.$client);
+    if (!s) prepared.set(db.$client, (s = statements(db)));
+    this.s = s;
+  }
+
+  private static params(campaign: string, span: VisitSpan) {
+    return { campaign, start: span.start, end: span.end, filedBy: span.filedBy?.getTime() ?? NEVER };
+  }
+
+  /**
+   * The first visit of each person with an id in `ids` (a page of people, in
+   * the order of their ids) to each target in the span: what quotas count
+   * (distinct people, and by which day).
+   */
+  firstVisitsOf(campaign: string, span: VisitSpan, ids: PersonIds): FirstVisitRow[] {
+    const params = VisitAggregates.params(campaign, span);
+    return (
+      ids.from === ids.to
+        ? this.s.firstVisitsOfOne.all({ ...params, person: ids.from })
+        : this.s.firstVisitsOf.all({ ...params, fromId: ids.from, toId: ids.to })
+    ) as FirstVisitRow[];
+  }
+
+  /** The same, of the targets each person held at `heldAt` (now when absent): seed 000's claimed targets. */
+  heldFirstVisitsOf(campaign: string, span: VisitSpan, ids: PersonIds, heldAt?: Date): FirstVisitRow[] {
+    const at = heldAt?.getTime() ?? NEVER - 1;
+    return this.s.heldFirstVisitsOf.all({ ...VisitAggregates.params(campaign, span), fromId: ids.from, toId: ids.to, heldAt: at }) as FirstVisitRow[];
+  }
+
+  /** Per person and target kind, the distinct targets they visited in the span. */
+  targetsReached(campaign: string, span: VisitSpan): Array<{ personId: number; kind: string; n: number }> {
+    return this.s.targetsReached.all(VisitAggregates.params(campaign, span)) as Array<{ personId: number; kind: string; n: number }>;
+  }
+
+  visitsCount(campaign: string, span: VisitSpan): number {
+    return (this.s.visitsCount.get(VisitAggregates.params(campaign, span)) as { n: number }).n;
+  }
+
+  /** Visits per person who made them (author or co-visitor). */
+  visitsByPerson(campaign: string, span: VisitSpan): Map<number, number> {
+    const rows = this.s.visitsByPerson.all(VisitAggregates.params(campaign, span)) as Array<{ personId: number; n: number }>;
+    return new Map(rows.map((r) => [r.personId, r.n]));
+  }
+
+  /** Visits to targets of `kinds` with any of `personIds` among the visitors. */
+  visitsByAnyOf(campaign: string, span: VisitSpan, kinds: readonly string[], personIds: readonly number[]): number {
+    return (this.s.visitsByAnyOf.get({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as { n: number }).n;
+  }
+
+  /** Each target visited in the span, with its first visit at all, in person and at the enterprise. */
+  targetFirsts(campaign: string, span: VisitSpan): TargetFirstRow[] {
+    return this.s.targetFirsts.all(VisitAggregates.params(campaign, span)) as TargetFirstRow[];
+  }
+
+  /** Each target of `kinds` visited in the span by any of `personIds`, with the first such visit. */
+  targetFirstsByAnyOf(campaign: string, span: VisitSpan, kinds: readonly string[], personIds: readonly number[]): TargetFirstRow[] {
+    return this.s.targetFirstsByAnyOf.all({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as TargetFirstRow[];
+  }
+
+  /** Everyone each of these records counts for (author and co-visitors). */
+  visitorsOf(recordIds: readonly number[]): Array<{ recordId: number; personId: number }> {
+    return this.s.visitorsOf.all({ records: json(recordIds) }) as Array<{ recordId: number; personId: number }>;
+  }
+
+  spanTally(campaign: string, span: VisitSpan): SpanTally {
+    return this.s.spanTally.get(VisitAggregates.params(campaign, span)) as SpanTally;
+  }
+
+  /**
+   * In-person visits by `end` (filed by the cut-off) still without a photo
+   * (received by then), per author, in the order of each author's first such visit.
+   */
+  photoGapsByAuthor(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>): Map<number, number> {
+    const rows = this.s.photoGapsByAuthor.all({ campaign, end: span.end ?? '9999-12-31', filedBy: span.filedBy?.getTime() ?? NEVER }) as Array<{
+      authorId: number;
+      n: number;
+    }>;
+    return new Map(rows.map((r) => [r.authorId, r.n]));
+  }
+}
