@@ -7,6 +7,7 @@ import { AdjustableClock } from '../../src/clock.js';
 import type { Transport } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
+import type { RateLimiter } from '../../src/feishu/rate-limiter.js';
 import {
   FeishuStandIn,
   sandboxCredentials,
@@ -48,6 +49,8 @@ export interface HarnessOptions {
   cast?: RosterSheet[];
   /** How long a card callback may take before the bot answers it later (see CARD_BUDGET_MS). */
   cardBudgetMs?: number;
+  /** The outbox's own rate limiter (tests that fill Feishu's windows with smaller ones). */
+  limiter?: RateLimiter;
 }
 
 /** The campaign the bot tests run: a term that starts on Monday 2026-11-09 (week 1 = 11/09–11/15). */
@@ -106,7 +109,7 @@ export async function startHarness(o: HarnessOptions) {
     log,
     port: 0,
     host: '127.0.0.1',
-    outbox: { backoffBaseMs: 10, pollMs: 30 },
+    outbox: { backoffBaseMs: 10, pollMs: 30, limiter: o.limiter },
     apiTimeoutMs: o.apiTimeoutMs,
     cardBudgetMs: o.cardBudgetMs,
     photoDir,
@@ -114,6 +117,8 @@ export async function startHarness(o: HarnessOptions) {
     cronTriggers: false,
   });
   await bot.start();
+  // Tests move the clock and run jobs themselves: the start-up catch-up is over before they begin.
+  await bot.caughtUp();
   // As a school would: the request URL is saved in the console, which checks it first.
   if (o.transport === 'webhook') await standIn.configureWebhook(`${bot.url}/webhook/event`);
   else await waitFor(() => standIn.connectedClients() > 0, 'long connection');
