@@ -197,6 +197,7 @@ export function createBot(o: BotOptions) {
 
   const server = http.createServer(app);
   let url = '';
+  let caughtUp: Promise<void> = Promise.resolve();
 
   async function start(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
@@ -217,12 +218,15 @@ export function createBot(o: BotOptions) {
     outbox.start();
     await scheduler.start();
     log.info({ url, transport: o.lark.transport }, 'bot started');
+    // Healthy from here; what was missed while the bot was down is caught up in the background, job by job.
+    caughtUp = scheduler.catchUp();
   }
 
   /** Graceful: stop taking events, finish callbacks and handlers in flight, then the sends they queued. */
   async function stop(): Promise<void> {
     await intake.close();
     await scheduler.stop();
+    await caughtUp;
     // Deliver what is queued, but never hold a shutdown hostage: the rest stays in the outbox for the next start.
     await Promise.race([outbox.drain().catch(() => undefined), new Promise((r) => setTimeout(r, SHUTDOWN_DRAIN_MS).unref())]);
     await outbox.stop();
@@ -237,9 +241,12 @@ export function createBot(o: BotOptions) {
     get url() {
       return url;
     },
-    /** Waits until every event received so far is handled and its messages delivered. */
+    /** The start-up catch-up (every job once), which start() leaves running in the background. */
+    caughtUp: () => caughtUp,
+    /** Waits until the start-up catch-up and every event received so far are handled and their messages delivered. */
     async settle(timeoutMs = 10_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
+      await caughtUp;
       await intake.idle();
       await outbox.drain();
       // Retries wait out their backoff; keep going until nothing is pending.

@@ -81,6 +81,7 @@ export async function startSimulator(at: Date) {
   });
   simulator.bindBot(bot);
   await bot.start();
+  await bot.caughtUp(); // the page's first look is at the bot after its start-up catch-up
   await waitFor(() => standIn.connectedClients() > 0, 'long connection');
 
   return {
