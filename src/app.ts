@@ -58,6 +58,8 @@ export interface BotOptions {
    * moment the test did not choose. Jobs still catch up at start.
    */
   cronTriggers?: boolean;
+  /** How long the start-up catch-up waits for a first /healthz (default CATCH_UP_AFTER_MS); tests start it at once. */
+  catchUpAfterMs?: number;
 }
 
 /** Photos beside the database by default, so one directory holds all the data (a temp dir for an in-memory database). */
@@ -65,6 +67,9 @@ function defaultPhotoDir(db: Db): string {
   const file = (db.$client as { name?: string }).name;
   return file && file !== ':memory:' ? path.join(path.dirname(path.resolve(file)), 'photos') : path.join(os.tmpdir(), 'zoufang-photos');
 }
+
+/** The start-up catch-up begins at the first healthy /healthz, or this long after start without one. */
+const CATCH_UP_AFTER_MS = 3_000;
 
 /** How long a stop waits for queued sends; the systemd unit's TimeoutStopSec allows for it. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
@@ -184,9 +189,15 @@ export function createBot(o: BotOptions) {
     }
     const transport = o.lark.transport === 'ws' ? { kind: 'ws', state: ws?.getConnectionStatus?.().state ?? 'idle' } : { kind: 'webhook', state: 'listening' };
     const healthy = database === 'ok' && (transport.kind === 'webhook' || transport.state === 'connected');
-    res
-      .status(healthy ? 200 : 503)
-      .json({ status: healthy ? 'ok' : 'degraded', database, transport, outboxBacklog: await outbox.backlog(), outboxUnconfirmed: await outbox.unconfirmed() });
+    res.status(healthy ? 200 : 503).json({
+      status: healthy ? 'ok' : 'degraded',
+      database,
+      transport,
+      outboxBacklog: await outbox.backlog(),
+      outboxUnconfirmed: await outbox.unconfirmed(),
+      catchUp: catchingUp ? 'running' : 'done',
+    });
+    if (healthy) setImmediate(healthSeen);
   });
   if (o.lark.transport === 'webhook') {
     if (!o.lark.encryptKey || !o.lark.verificationToken) throw new Error('webhook transport needs LARK_ENCRYPT_KEY and LARK_VERIFICATION_TOKEN');
@@ -198,6 +209,8 @@ export function createBot(o: BotOptions) {
   const server = http.createServer(app);
   let url = '';
   let caughtUp: Promise<void> = Promise.resolve();
+  let catchingUp = false;
+  let healthSeen = () => {};
 
   async function start(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
@@ -218,8 +231,21 @@ export function createBot(o: BotOptions) {
     outbox.start();
     await scheduler.start();
     log.info({ url, transport: o.lark.transport }, 'bot started');
-    // Healthy from here; what was missed while the bot was down is caught up in the background, job by job.
-    caughtUp = scheduler.catchUp();
+    // Healthy from here. What was missed while the bot was down is caught up in the background, job by job, once
+    // the supervisor has seen the bot healthy (its first /healthz) or CATCH_UP_AFTER_MS have passed: a job may hold
+    // the event loop for a while on a district's database, and a start is judged by that health check.
+    catchingUp = true;
+    caughtUp = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, o.catchUpAfterMs ?? CATCH_UP_AFTER_MS);
+      healthSeen = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    })
+      .then(() => scheduler.catchUp())
+      .finally(() => {
+        catchingUp = false;
+      });
   }
 
   /** Graceful: stop taking events, finish callbacks and handlers in flight, then the sends they queued. */

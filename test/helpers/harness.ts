@@ -115,6 +115,7 @@ export async function startHarness(o: HarnessOptions) {
     photoDir,
     // The test moves the clock and runs jobs itself.
     cronTriggers: false,
+    catchUpAfterMs: 0,
   });
   await bot.start();
   // Tests move the clock and run jobs themselves: the start-up catch-up is over before they begin.

@@ -78,6 +78,7 @@ export async function startSimulator(at: Date) {
     outbox: { backoffBaseMs: 10, pollMs: 30 },
     mount: simulator.mount,
     cronTriggers: false, // the page (and the test) moves the clock and runs the jobs
+    catchUpAfterMs: 0,
   });
   simulator.bindBot(bot);
   await bot.start();
