@@ -252,6 +252,7 @@ export function createBot(o: BotOptions) {
   async function stop(): Promise<void> {
     await intake.close();
     await scheduler.stop();
+    healthSeen(); // a catch-up still waiting to begin ends at once: the scheduler is stopped
     await caughtUp;
     // Deliver what is queued, but never hold a shutdown hostage: the rest stays in the outbox for the next start.
     await Promise.race([outbox.drain().catch(() => undefined), new Promise((r) => setTimeout(r, SHUTDOWN_DRAIN_MS).unref())]);

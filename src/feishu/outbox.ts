@@ -185,10 +185,12 @@ function revised(db: Db, m: OutboundMessage): OutboundMessage {
 /**
  * The persistent outbox. Features enqueue; a fixed pool of senders each take
  * the next due message as soon as they are free, answers to a person before
- * bulk, so a slow send holds up one sender, not the others. Messages to one
- * receiver go one at a time and in order (an answer may pass that receiver's
- * earlier bulk), within Feishu's rate limits; what is retryable is retried with
- * backoff, and anything else recorded as a clear failure. Each message is
+ * bulk, so a slow send holds up one sender, not the others. Messages of one
+ * priority to one receiver go one at a time and in order; an answer passes
+ * that receiver's bulk, in flight or waiting for a retry, and bulk leaves a
+ * reserve of the app's windows to answers. All within Feishu's rate limits;
+ * what is retryable is retried with backoff, and anything else recorded as a
+ * clear failure. Each message is
  * claimed with a lease in SQLite, so a crashed sender's messages are picked up
  * again, and a second process never sends the same message at the same time.
  */
