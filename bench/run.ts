@@ -394,12 +394,15 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
     log(`cold start to a healthy /healthz: empty database ${coldStart.emptySeconds} s, the district's ${coldStart.existingSeconds} s`);
     standIn.setWebhook(`${bot.url}/webhook/event`);
     // Start-up runs every job once (catch-up) in the background once healthy; let it finish and what it queued go out before measuring.
-    const health = async () => (await (await fetch(`${bot!.url}/healthz`)).json()) as { outboxBacklog: number; catchUp: 'running' | 'done' };
+    type Health = { outboxBacklog: number; catchUp: 'running' | 'done' };
+    // A kept-alive connection that the bot, busy, closed meanwhile fails a fetch: it is asked again on a new one.
+    const health = async (): Promise<Health> =>
+      (await (await fetch(`${bot!.url}/healthz`).catch(() => fetch(`${bot!.url}/healthz`, { keepalive: false }))).json()) as Health;
     const backlog = async () => (await health()).outboxBacklog;
     await waitUntil(
       async () => {
-        const h = await health();
-        return h.catchUp === 'done' && h.outboxBacklog === 0;
+        const h = await health().catch(() => undefined);
+        return h?.catchUp === 'done' && h.outboxBacklog === 0;
       },
       'the start-up jobs to run and deliver',
       300_000,
