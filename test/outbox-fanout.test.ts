@@ -4,6 +4,7 @@ import { runCli } from '../src/cli.js';
 import { openDatabase } from '../src/db/index.js';
 import { outbox } from '../src/db/schema.js';
 import { enqueueOutbound } from '../src/feishu/outbox.js';
+import { RateLimiter } from '../src/feishu/rate-limiter.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { reportWeeks } from '../src/domain/weeks.js';
 import { runLockFile } from '../src/ops/run-lock.js';
@@ -150,6 +151,57 @@ describe('a fan-out under faults', () => {
     expect(answerRow).toMatchObject({ status: 'sent', priority: 0 });
     expect(bulkArrivals(hh)).toHaveLength(total);
   }, 180_000);
+});
+
+describe("an answer to a person's own command", () => {
+  it('is not held behind a reminder to that person that Feishu is slow to answer', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00') });
+    const hh = h;
+    await hh.settle();
+    const teacher = hh.openId('王建国');
+    // The reminder's send is answered late, though inside the API timeout.
+    hh.standIn.faults.set({ slowMs: 4000, slowNext: 1 });
+    await hh.bot.outbox.enqueue({ dedupeKey: 'remind:slow', to: { openId: teacher }, purpose: 'remind.weekly', text: '提醒 0' });
+    const reminder = () =>
+      hh.db
+        .select()
+        .from(outbox)
+        .all()
+        .find((r) => r.dedupeKey === 'remind:slow')!;
+    await waitFor(() => reminder().status === 'sending', 'the reminder in flight', 10_000);
+    await hh.standIn.sendText(teacher, '/帮助');
+    await hh.settle(30_000);
+
+    const toTeacher = hh.standIn.messages().filter((m) => m.sender.kind === 'app' && m.chatId === hh.standIn.p2pChatId(teacher));
+    const kinds = toTeacher.map((m) => (String(m.content.text).startsWith('提醒 ') ? 'reminder' : 'answer'));
+    // The answer went out while the reminder was still in flight: Feishu stored it first, and each once.
+    expect(kinds.indexOf('reminder')).toBe(kinds.length - 1);
+    expect(kinds.filter((k) => k === 'reminder')).toHaveLength(1);
+    expect(kinds.length).toBeGreaterThan(1);
+    expect(reminder()).toMatchObject({ status: 'sent', attempts: 0 });
+  }, 60_000);
+
+  it('gets through while a fan-out has used up what the app may send this minute', async () => {
+    // Feishu's windows in miniature: 30 a minute, of which bulk leaves 5 to answers.
+    const limiter = new RateLimiter({ appPerSecond: 48, appPerMinute: 30, perReceiverPerSecond: 4, answerReserve: { perSecond: 4, perMinute: 5 } });
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00'), limiter });
+    const hh = h;
+    await hh.settle();
+    // What the start-up catch-up sent is in this minute's window too.
+    const bulkShare = 25 - hh.standIn.messages().filter((m) => m.sender.kind === 'app').length;
+    const receivers = addReceivers(hh, 40);
+    await hh.bot.outbox.enqueue(receivers.map((r, i) => ({ dedupeKey: `notice:${i}`, to: { openId: r }, purpose: 'remind.weekly', text: `提醒 ${i}` })));
+    // Bulk stops at its share of the minute; the rest waits for the window to slide.
+    await waitFor(() => bulkArrivals(hh).length >= bulkShare, "bulk's share of the minute", 30_000);
+    await hh.standIn.sendText(hh.openId('王建国'), '/帮助');
+    // Answered from the reserve, long before the minute is over (without it, the answer waits the minute out).
+    await waitFor(() => hh.textsTo('王建国').length > 0, 'the answer', 30_000);
+    expect(hh.textsTo('王建国')[0]).toMatch(/^走访助手可以做这些事/);
+    expect(bulkArrivals(hh)).toHaveLength(bulkShare);
+    expect(hh.standIn.calls().filter((c) => c.note?.startsWith('rate limit:'))).toEqual([]);
+    // The rest goes out once the window slides; the test does not wait for it.
+    await hh.bot.outbox.stop();
+  }, 60_000);
 });
 
 describe('what counts as an answer', () => {

@@ -81,6 +81,32 @@ describe('send rate limiter', () => {
     await second.run('a', async () => undefined);
   });
 
+  it("keeps the answers' reserve free of bulk: a full window for bulk still has a slot for an answer", async () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter({ appPerSecond: 100, appPerMinute: 3, perReceiverPerSecond: 10, answerReserve: { perSecond: 0, perMinute: 1 } }, clock.now);
+    const kinds: string[] = [];
+    for (const who of ['a', 'b', 'c']) {
+      const slot = await limiter.reserve();
+      kinds.push(slot.bulkFrom <= clock.now() ? 'bulk' : 'answer only');
+      await slot.run(who, async () => undefined);
+    }
+    expect(kinds).toEqual(['bulk', 'bulk', 'answer only']);
+  });
+
+  it('does not count a send the gateway refused for the rate (99991400): it used up nothing', async () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, clock.now);
+    const refused = Object.assign(new Error('Request failed with status code 429'), {
+      response: { status: 429, data: { code: 99991400, msg: 'request trigger frequency limit' }, headers: { 'x-ogw-ratelimit-reset': '1' } },
+    });
+    await expect(limiter.run('a', () => Promise.reject(refused))).rejects.toThrow();
+    let sent = false;
+    await limiter.run('b', async () => {
+      sent = true;
+    });
+    expect(sent).toBe(true);
+  });
+
   it('limits each receiver on its own', async () => {
     const clock = manualClock();
     const limiter = new RateLimiter({ appPerSecond: 100, appPerMinute: 1000, perReceiverPerSecond: 1 }, clock.now);

@@ -43,6 +43,7 @@ describe('the scheduler', () => {
     const due = Math.ceil(Date.now() / 1000) * 1000 + 3000;
     scheduler = new Scheduler([oncePerMinute(new Date(due).getSeconds(), runs)], systemClock, createLogger('info', logs));
     await scheduler.start();
+    await scheduler.catchUp();
     expect(runs).toHaveLength(1); // the start-up catch-up
 
     busyUntil(due + 2500);

@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { inZone } from '../domain/time.js';
 import { charWidth, displayWidth } from '../text-width.js';
 
@@ -266,8 +266,10 @@ export async function writeFormPages(wb: ExcelJS.stream.xlsx.WorkbookWriter, spe
   ws.commit();
 }
 
-export function streamingWorkbook(file: string): ExcelJS.stream.xlsx.WorkbookWriter {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useStyles: true, useSharedStrings: true });
+/** exceljs is loaded on the first export, not at start: it is a second of the bot's cold start. */
+export async function streamingWorkbook(file: string): Promise<ExcelJS.stream.xlsx.WorkbookWriter> {
+  const { default: Excel } = await import('exceljs');
+  const wb = new Excel.stream.xlsx.WorkbookWriter({ filename: file, useStyles: true, useSharedStrings: true });
   wb.creator = '走访助手 Zoufang';
   return wb;
 }

@@ -110,7 +110,7 @@ function formSheets(data: ExportData, photoRef: PhotoRef): FormSheet[] {
 }
 
 async function writeWorkbook(file: string, sheets: SheetSpec[]): Promise<Written> {
-  const wb = streamingWorkbook(file);
+  const wb = await streamingWorkbook(file);
   const rowCounts: Record<string, number> = {};
   for (const s of sheets) {
     if (s.perRecordForm && s.rows.length) {

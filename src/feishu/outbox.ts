@@ -51,6 +51,18 @@ const PRIORITY_RANK: Record<OutboundPriority, number> = { interactive: 0, bulk: 
 
 const LEASE_MS = 60_000;
 
+/**
+ * A failure while Feishu answered other sends within this span is that call's
+ * bad luck, not an outage: the message is tried again soon (at most
+ * QUICK_RETRY_STEPS doublings of the backoff base) rather than waiting out an
+ * exponential backoff that grows with its own tries.
+ */
+const FEISHU_ANSWERING_MS = 10_000;
+const QUICK_RETRY_STEPS = 2;
+
+/** What a sender found: a message sent, nothing due, or bulk that may go only from `bulkFrom` (the app's windows are full for bulk). */
+type SendOutcome = { sent: true } | { sent: false; bulkFrom?: number };
+
 /** Undeliverable messages are told to the admins once the outbox runs dry, or once this many have gathered. */
 const PROBLEMS_PER_NOTICE = 20;
 
@@ -82,7 +94,12 @@ export const UNDELIVERABLE_NOTICE = 'outbox.notice';
 export interface OutboxOptions {
   now?: () => number;
   limiter?: RateLimiter;
-  /** How many sends are in flight at most: each sender takes the next due message as soon as it is free. */
+  /**
+   * How many sends are in flight at most: each sender takes the next due message
+   * as soon as it is free. The default is the app's per-second limit: a send in
+   * flight holds a slot of that window anyway, and a send that hangs until the
+   * API timeout then holds up one sender of many.
+   */
   concurrency?: number;
   /** How long transient failures are retried, from when the message was queued (default 24 h). */
   retryForMs?: number;
@@ -168,10 +185,12 @@ function revised(db: Db, m: OutboundMessage): OutboundMessage {
 /**
  * The persistent outbox. Features enqueue; a fixed pool of senders each take
  * the next due message as soon as they are free, answers to a person before
- * bulk, so a slow send holds up one sender, not the others. Messages to one
- * receiver go one at a time and in order (an answer may pass that receiver's
- * earlier bulk), within Feishu's rate limits; what is retryable is retried with
- * backoff, and anything else recorded as a clear failure. Each message is
+ * bulk, so a slow send holds up one sender, not the others. Messages of one
+ * priority to one receiver go one at a time and in order; an answer passes
+ * that receiver's bulk, in flight or waiting for a retry, and bulk leaves a
+ * reserve of the app's windows to answers. All within Feishu's rate limits;
+ * what is retryable is retried with backoff, and anything else recorded as a
+ * clear failure. Each message is
  * claimed with a lease in SQLite, so a crashed sender's messages are picked up
  * again, and a second process never sends the same message at the same time.
  */
@@ -191,7 +210,9 @@ export class Outbox extends EventEmitter {
   /** Senders waiting for something to become due; woken when messages are queued. */
   private readonly idleSenders = new Set<() => void>();
   private problems: Undeliverable[] = [];
-  private readonly nextDue: Statement<[{ now: number }], { id: number }>;
+  /** When Feishu last accepted a message (wall clock): tells a failing call from an outage (FEISHU_ANSWERING_MS). */
+  private lastDeliveredAt = Number.NEGATIVE_INFINITY;
+  private readonly nextDue: Statement<[{ now: number; maxPriority: number }], { id: number }>;
 
   constructor(
     private readonly db: Db,
@@ -202,22 +223,25 @@ export class Outbox extends EventEmitter {
     super();
     this.now = opts.now ?? Date.now;
     this.limiter = opts.limiter ?? new RateLimiter(undefined, this.now);
-    this.concurrency = opts.concurrency ?? 16;
+    this.concurrency = opts.concurrency ?? this.limiter.appPerSecond;
     this.retryForMs = opts.retryForMs ?? 24 * 3600_000;
     this.pollMs = opts.pollMs ?? 1000;
     this.backoffBaseMs = opts.backoffBaseMs ?? 500;
     this.stampNow = opts.stampNow ?? this.now;
     this.onUndeliverable = opts.onUndeliverable ?? (async () => undefined);
-    // Walks the rows still to send in claiming order and stops at the first that may go, rather than sorting every due row on each claim.
+    // Walks the rows still to send in claiming order and stops at the first that may go, rather than sorting every
+    // due row on each claim: never more than one row is read. Order is kept within a priority; an answer passes a
+    // receiver's bulk whether that waits for a retry or is in flight (a card update waits for any other update of that
+    // card, whose last write must win).
     this.nextDue = db.$client.prepare(`
       select id from outbox indexed by outbox_claim_idx
-      where status in ('pending', 'sending')
+      where status in ('pending', 'sending') and priority <= @maxPriority
         and (case status when 'pending' then next_attempt_at else lease_until end) <= @now
         and not exists (
           select 1 from outbox as other
           where other.receiver_key = outbox.receiver_key and other.status in ('pending', 'sending') and other.id <> outbox.id
-            and ((other.status = 'sending' and other.lease_until > @now)
-              or (other.id < outbox.id and other.priority <= outbox.priority)))
+            and (other.priority <= outbox.priority or outbox.operation = 'patch')
+            and ((other.status = 'sending' and other.lease_until > @now) or other.id < outbox.id))
       order by priority, id
       limit 1`);
   }
@@ -265,13 +289,18 @@ export class Outbox extends EventEmitter {
     await Promise.allSettled(this.senders);
   }
 
-  /** Delivers everything that is due now (used by the CLI and by tests). */
+  /** Delivers everything that is due now (used by the CLI and by tests), waiting for the app's windows as needed. */
   async drain(): Promise<void> {
     await Promise.all(
       Array.from({ length: this.concurrency }, () =>
         this.track(
           (async () => {
-            while (await this.sendNext(() => !this.stopping));
+            for (;;) {
+              const outcome = await this.sendNext(() => !this.stopping);
+              if (outcome.sent) continue;
+              if (outcome.bulkFrom === undefined || this.stopping) break;
+              await sleep(Math.min(this.pollMs, outcome.bulkFrom - this.now()));
+            }
           })(),
         ),
       ),
@@ -309,20 +338,22 @@ export class Outbox extends EventEmitter {
 
   private async sender(): Promise<void> {
     while (this.running) {
-      let sent = false;
+      let outcome: SendOutcome = { sent: false };
       try {
-        sent = await this.sendNext(() => this.running);
+        outcome = await this.sendNext(() => this.running);
       } catch (e) {
         this.log.error({ err: e }, 'outbox: sender error');
       }
-      if (!sent && this.running) {
+      if (!outcome.sent && this.running) {
+        // Woken by a new message, or when bulk fits the app's windows again.
+        const waitMs = Math.min(this.pollMs, outcome.bulkFrom === undefined ? this.pollMs : outcome.bulkFrom - this.now());
         await new Promise<void>((resolve) => {
           const wake = () => {
             clearTimeout(t);
             this.idleSenders.delete(wake);
             resolve();
           };
-          const t = setTimeout(wake, this.pollMs);
+          const t = setTimeout(wake, Math.max(0, waitMs));
           this.idleSenders.add(wake);
         });
       }
@@ -330,21 +361,24 @@ export class Outbox extends EventEmitter {
   }
 
   /**
-   * Sends the next due message, once the app's rate limits leave room for it;
-   * false when there was none (or `wanted` says to stop).
+   * Sends the next due message, once the app's rate limits leave room for it.
+   * A slot in the answers' reserve (see RateLimits.answerReserve) takes an
+   * answer only; when there is none, says from when bulk may go.
    */
-  private async sendNext(wanted: () => boolean): Promise<boolean> {
+  private async sendNext(wanted: () => boolean): Promise<SendOutcome> {
     const slot = await this.limiter.reserve();
     try {
-      const row = wanted() ? this.claim() : null;
+      const forBulk = slot.bulkFrom <= this.now();
+      const row = wanted() ? this.claim(forBulk ? PRIORITY_RANK.bulk : PRIORITY_RANK.interactive) : null;
       if (!row) {
         await this.reportProblems();
-        return false;
+        const bulkWaits = !forBulk && wanted() && this.nextDue.get({ now: this.now(), maxPriority: PRIORITY_RANK.bulk }) !== undefined;
+        return bulkWaits ? { sent: false, bulkFrom: slot.bulkFrom } : { sent: false };
       }
       const problem = await this.deliver(row, slot);
       if (problem && row.purpose !== UNDELIVERABLE_NOTICE) this.problems.push(problem);
       if (this.problems.length >= PROBLEMS_PER_NOTICE) await this.reportProblems();
-      return true;
+      return { sent: true };
     } finally {
       slot.release();
     }
@@ -358,16 +392,16 @@ export class Outbox extends EventEmitter {
   }
 
   /**
-   * Leases the next due message: answers before bulk, then oldest first. A
-   * message waits while another to its receiver is in flight (Feishu's limit
-   * per user or group counts sends and replies together; a card update is
-   * limited per message) or while an earlier one to that receiver is still to
-   * go, except that an answer does not wait for bulk.
+   * Leases the next due message of at most `maxPriority`: answers before bulk,
+   * then oldest first. A message waits while an earlier one of its priority to
+   * the same receiver is in flight or still to go, so each receiver gets its
+   * bulk, and its answers, in order; an answer waits for no bulk. Feishu's limit
+   * per user or group (sends and replies together) is the rate limiter's.
    */
-  private claim(): OutboxRow | null {
+  private claim(maxPriority: number): OutboxRow | null {
     const now = this.now();
     return this.db.transaction((tx) => {
-      const next = this.nextDue.get({ now });
+      const next = this.nextDue.get({ now, maxPriority });
       if (!next) return null;
       return (
         tx
@@ -410,6 +444,7 @@ export class Outbox extends EventEmitter {
         return null;
       });
       const sentAt = new Date(this.stampNow());
+      this.lastDeliveredAt = this.now();
       this.db.update(outbox).set({ status: 'sent', feishuMessageId: messageId, sentAt, leaseUntil: null, lastError: null }).where(eq(outbox.id, row.id)).run();
       this.emit('delivered', { ...row, status: 'sent', feishuMessageId: messageId, sentAt });
       return null;
@@ -418,7 +453,10 @@ export class Outbox extends EventEmitter {
       const attempts = row.attempts + 1;
       const retry = err.retryable && this.now() - row.createdAt.getTime() < this.retryForMs;
       const uncertainSince = row.uncertainSince ?? (err.mayHaveTakenEffect ? triedAt : null);
-      const delay = err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : this.backoffBaseMs * 2 ** Math.min(attempts - 1, 9);
+      // The gateway's wait is honoured as given; otherwise the backoff grows with the tries only while Feishu answers no one.
+      const answering = this.now() - this.lastDeliveredAt < FEISHU_ANSWERING_MS;
+      const delay =
+        err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : this.backoffBaseMs * 2 ** Math.min(attempts - 1, answering ? QUICK_RETRY_STEPS : 9);
       const jitter = Math.floor(Math.random() * this.backoffBaseMs);
       this.db
         .update(outbox)
@@ -443,6 +481,8 @@ export class Outbox extends EventEmitter {
     }
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** Messages held as unconfirmed (see UNCONFIRMED_AFTER_MS), oldest first, for `zoufang outbox`. */
 export function heldMessages(db: Db): OutboxRow[] {

@@ -1,3 +1,5 @@
+import { FeishuApiError } from './errors.js';
+
 /**
  * Sliding-window limits for sending, just under Feishu's published ones: per
  * app 50/s and 1000/min; per receiving user or group 5/s
@@ -10,9 +12,18 @@ export interface RateLimits {
   appPerSecond: number;
   appPerMinute: number;
   perReceiverPerSecond: number;
+  /**
+   * What bulk sends (reminders, digests) leave free of the app's windows for
+   * answers to a person's own command or click: a fan-out that fills the
+   * minute's 1,000 would otherwise hold every answer until the window slides.
+   */
+  answerReserve?: { perSecond: number; perMinute: number };
 }
 
-export const FEISHU_SAFE_LIMITS: RateLimits = { appPerSecond: 48, appPerMinute: 980, perReceiverPerSecond: 4 };
+export const FEISHU_SAFE_LIMITS: RateLimits = { appPerSecond: 48, appPerMinute: 980, perReceiverPerSecond: 4, answerReserve: { perSecond: 4, perMinute: 49 } };
+
+/** The gateway's own refusal ("频控策略": 99991400): it let nothing through, so it uses up no room in the app's windows. */
+const GATEWAY_RATE_LIMITED = 99991400;
 
 /**
  * One sliding window. A send holds a slot while in flight and for a whole span
@@ -28,10 +39,14 @@ class Window {
     private readonly spanMs: number,
   ) {}
 
-  /** Earliest time at or after `now` when one more send fits; `now + IN_FLIGHT_POLL_MS` while only a finishing send can free a slot. */
-  nextSlot(now: number): number {
+  /**
+   * Earliest time at or after `now` when one more send fits (under `limit`, when
+   * less than the window's own); `now + IN_FLIGHT_POLL_MS` while only a
+   * finishing send can free a slot.
+   */
+  nextSlot(now: number, limit = this.limit): number {
     while (this.stamps.length && this.stamps[0]! <= now - this.spanMs) this.stamps.shift();
-    const excess = this.stamps.length + this.inFlight - this.limit;
+    const excess = this.stamps.length + this.inFlight - limit;
     if (excess < 0) return now;
     return excess < this.stamps.length ? this.stamps[excess]! + this.spanMs : now + IN_FLIGHT_POLL_MS;
   }
@@ -59,6 +74,12 @@ const IN_FLIGHT_POLL_MS = 10;
 
 /** A send's place in the app's windows, taken before its receiver is known (see RateLimiter.reserve). */
 export interface AppSlot {
+  /**
+   * When bulk may use a slot: at or before the reservation when this one may
+   * carry bulk, else later, and the slot is for an answer only (it lies in the
+   * answers' reserve).
+   */
+  bulkFrom: number;
   /** Sends to `receiverKey` once its window has room; the slots are held until the send settles. */
   run<T>(receiverKey: string, send: () => Promise<T>): Promise<T>;
   /** Gives the slot back unused; does nothing once `run` was called. */
@@ -69,6 +90,8 @@ export class RateLimiter {
   private readonly appSecond: Window;
   private readonly appMinute: Window;
   private readonly receivers = new Map<string, Window>();
+  /** Sends waiting for room; a slot given back unused wakes them to look again (it may be the room they wait for). */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
     private readonly limits: RateLimits = FEISHU_SAFE_LIMITS,
@@ -76,6 +99,11 @@ export class RateLimiter {
   ) {
     this.appSecond = new Window(limits.appPerSecond, 1000);
     this.appMinute = new Window(limits.appPerMinute, 60_000);
+  }
+
+  /** At most this many sends can be in flight: each holds a slot of the app's second until it settles. */
+  get appPerSecond(): number {
+    return this.limits.appPerSecond;
   }
 
   private receiver(key: string): Window {
@@ -92,27 +120,43 @@ export class RateLimiter {
   /**
    * Waits until one more send fits the app's windows and takes that slot, before
    * knowing where the send goes: the outbox picks the message only once it can
-   * send, so what it picks waits for nothing but its receiver's window.
+   * send, so what it picks waits for nothing but its receiver's window. Whether
+   * the slot may carry bulk or lies in the answers' reserve is in `bulkFrom`.
    */
   async reserve(): Promise<AppSlot> {
     const app = await this.take(() => [this.appSecond, this.appMinute]);
+    const reserve = this.limits.answerReserve ?? { perSecond: 0, perMinute: 0 };
+    // Asked with this slot already taken: one more than the bulk limit means the slot itself fits it.
+    const now = this.now();
+    const bulkFrom = Math.max(
+      this.appSecond.nextSlot(now, this.limits.appPerSecond - reserve.perSecond + 1),
+      this.appMinute.nextSlot(now, this.limits.appPerMinute - reserve.perMinute + 1),
+    );
     let settled = false;
     return {
+      bulkFrom,
       release: () => {
         if (settled) return;
         settled = true;
         for (const w of app) w.cancel();
+        this.wakeWaiting();
       },
       run: async (receiverKey, send) => {
         if (settled) throw new Error('rate limiter: slot already used or released');
         settled = true;
         // Looked up on every pass: a prune while this send waited may have dropped an idle receiver's window.
-        const windows = [...app, ...(await this.take(() => [this.receiver(receiverKey)]))];
+        const [receiver] = await this.take(() => [this.receiver(receiverKey)]);
+        let refusedAtGateway = false;
         try {
           return await send();
+        } catch (e) {
+          refusedAtGateway = FeishuApiError.from(e).code === GATEWAY_RATE_LIMITED;
+          throw e;
         } finally {
           const done = this.now();
-          for (const w of windows) w.end(done);
+          for (const w of app) refusedAtGateway ? w.cancel() : w.end(done);
+          receiver!.end(done);
+          if (refusedAtGateway) this.wakeWaiting();
           if (this.receivers.size > 10_000) this.prune(done);
         }
       },
@@ -129,8 +173,20 @@ export class RateLimiter {
         for (const w of ws) w.begin();
         return ws;
       }
-      await new Promise((r) => setTimeout(r, at - now));
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.waiting.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, at - now);
+        this.waiting.add(wake);
+      });
     }
+  }
+
+  private wakeWaiting(): void {
+    for (const wake of [...this.waiting]) wake();
   }
 
   private prune(now: number): void {

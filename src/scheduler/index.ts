@@ -1,13 +1,14 @@
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Clock } from '../clock.js';
-import type { Job, JobResult, JobRunOptions } from './job.js';
+import { performance } from 'node:perf_hooks';
+import { yieldToEventLoop, type Job, type JobResult, type JobRunOptions } from './job.js';
 import type { Logger } from '../logger.js';
 
 /**
  * node-cron only triggers; every job computes what is due up to `clock.now()`.
- * All jobs also run once at start-up, so anything missed while the bot was down
- * goes out then, and the outbox's keys make a repeated run send nothing twice.
- * Runs of one job never overlap.
+ * All jobs also run once after start-up (catchUp), so anything missed while the
+ * bot was down goes out then, and the outbox's keys make a repeated run send
+ * nothing twice. Runs of one job never overlap.
  *
  * node-cron drops a trigger it reaches more than a second late (a busy event
  * loop at 09:00, when several jobs fall due at once, or a suspended machine).
@@ -18,6 +19,7 @@ export class Scheduler {
   private tasks: ScheduledTask[] = [];
   private readonly running = new Map<string, Promise<JobResult>>();
   private readonly waiting = new Set<string>();
+  private stopped = false;
 
   constructor(
     private readonly jobs: Job[],
@@ -30,7 +32,9 @@ export class Scheduler {
     return this.jobs.map((j) => j.name);
   }
 
+  /** Registers the triggers; the catch-up is catchUp(), run once the bot answers. */
   async start(): Promise<void> {
+    this.stopped = false;
     for (const job of this.opts.cronTriggers ? this.jobs : []) {
       const seen = new Set<string>();
       for (const t of await job.triggers()) {
@@ -45,10 +49,23 @@ export class Scheduler {
         this.tasks.push(task);
       }
     }
-    await this.runAll();
+  }
+
+  /**
+   * The start-up catch-up: every job once, one after another, handing the
+   * event loop back between them so that requests (health checks, callbacks)
+   * are served meanwhile; a stop ends it after the job in progress.
+   */
+  async catchUp(): Promise<void> {
+    for (const job of this.jobs) {
+      if (this.stopped) return;
+      await yieldToEventLoop();
+      await this.run(job.name).catch(() => undefined);
+    }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all(this.tasks.map((t) => t.destroy()));
     this.tasks = [];
     await Promise.allSettled([...this.running.values()]);
@@ -78,11 +95,12 @@ export class Scheduler {
     const previous = this.running.get(name);
     if (previous) await previous.catch(() => undefined);
     const now = at ?? this.clock.now();
+    const began = performance.now();
     const p = job.run(now, opts);
     this.running.set(name, p);
     try {
       const result = await p;
-      this.log.info({ job: name, at: now.toISOString(), queued: result.queued }, 'job ran');
+      this.log.info({ job: name, at: now.toISOString(), queued: result.queued, ms: Math.round(performance.now() - began) }, 'job ran');
       return result;
     } catch (e) {
       this.log.error({ job: name, err: e instanceof Error ? e.message : String(e) }, 'job failed');

@@ -28,3 +28,10 @@ export interface JobResult {
   queued: number;
   detail?: string;
 }
+
+/**
+ * Lets pending I/O (health checks, callbacks) run before going on: a job works
+ * a page at a time and yields between pages, so no run holds the event loop for
+ * the whole district.
+ */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

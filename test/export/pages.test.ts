@@ -25,9 +25,9 @@ const spec: SheetSpec = {
   ],
 };
 
-async function written(write: (wb: ReturnType<typeof streamingWorkbook>) => Promise<void>): Promise<Buffer> {
+async function written(write: (wb: Awaited<ReturnType<typeof streamingWorkbook>>) => Promise<void>): Promise<Buffer> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zoufang-pages-')), 'pages.xlsx');
-  const wb = streamingWorkbook(file);
+  const wb = await streamingWorkbook(file);
   await write(wb);
   await wb.commit();
   return fs.readFileSync(file);

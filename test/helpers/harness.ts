@@ -7,6 +7,7 @@ import { AdjustableClock } from '../../src/clock.js';
 import type { Transport } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
+import type { RateLimiter } from '../../src/feishu/rate-limiter.js';
 import {
   FeishuStandIn,
   sandboxCredentials,
@@ -48,6 +49,8 @@ export interface HarnessOptions {
   cast?: RosterSheet[];
   /** How long a card callback may take before the bot answers it later (see CARD_BUDGET_MS). */
   cardBudgetMs?: number;
+  /** The outbox's own rate limiter (tests that fill Feishu's windows with smaller ones). */
+  limiter?: RateLimiter;
 }
 
 /** The campaign the bot tests run: a term that starts on Monday 2026-11-09 (week 1 = 11/09–11/15). */
@@ -106,15 +109,17 @@ export async function startHarness(o: HarnessOptions) {
     log,
     port: 0,
     host: '127.0.0.1',
-    outbox: { backoffBaseMs: 10, pollMs: 30 },
+    outbox: { backoffBaseMs: 10, pollMs: 30, limiter: o.limiter },
     apiTimeoutMs: o.apiTimeoutMs,
     cardBudgetMs: o.cardBudgetMs,
     photoDir,
     // The test moves the clock and runs jobs itself.
     cronTriggers: false,
+    catchUpAfterMs: 0,
   });
   await bot.start();
-  // The start-up catch-up's messages are out before the test speaks: an answer would otherwise pass the reminders still queued.
+  // Tests move the clock and run jobs themselves: the start-up catch-up is over, and its messages out, before the test
+  // speaks — an answer would otherwise pass the reminders still queued.
   await bot.settle();
   // As a school would: the request URL is saved in the console, which checks it first.
   if (o.transport === 'webhook') await standIn.configureWebhook(`${bot.url}/webhook/event`);

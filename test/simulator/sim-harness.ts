@@ -78,9 +78,11 @@ export async function startSimulator(at: Date) {
     outbox: { backoffBaseMs: 10, pollMs: 30 },
     mount: simulator.mount,
     cronTriggers: false, // the page (and the test) moves the clock and runs the jobs
+    catchUpAfterMs: 0,
   });
   simulator.bindBot(bot);
   await bot.start();
+  await bot.caughtUp(); // the page's first look is at the bot after its start-up catch-up
   await waitFor(() => standIn.connectedClients() > 0, 'long connection');
 
   return {

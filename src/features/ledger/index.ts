@@ -28,7 +28,7 @@ import { pageNav, pageOf, type PageInfo } from '../../feishu/card-budget.js';
 import { errorKind, UserFacingError } from '../../feishu/errors.js';
 import { RecordRepo } from '../../records/repo.js';
 import { normaliseMobile } from '../../roster/validate.js';
-import type { Job } from '../../scheduler/job.js';
+import { yieldToEventLoop, type Job } from '../../scheduler/job.js';
 import { dailyTriggers } from '../triggers.js';
 import {
   NOTE_MAX,
@@ -67,6 +67,8 @@ const PAGE = 10;
 const STATS_PAGE = 20;
 /** Rows of the overdue notice to admins; the rest are one /台账 逾期 away. */
 const ESCALATION_ROWS = 15;
+/** The overdue job reads the open items of this many owners at a time. */
+const OWNERS_PER_PAGE = 200;
 
 /** Rows of the overdue notice to an owner per page. */
 const OVERDUE_ROWS = 10;
@@ -598,30 +600,42 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
   async function chaseOverdue({ def }: ActiveCampaign, now: Date): Promise<number> {
     const tz = def.timezone;
     if (!nudgeDay(def, localDate(now, tz)) || inQuietHours(def, now)) return 0;
-    const overdue = (await repo.ofCampaign(def.id, { statuses: ACTIVE_STATUSES })).filter((i) => daysOverdue(i, now, tz) > 0);
     // One card per owner and day, listing all their overdue items, when any of them is newly overdue (or newly theirs).
     const noticeKey = (i: LedgerItem) => `${i.ownerId}:${dueOf(i, tz)}`;
-    const owed = new Map<number, LedgerItem[]>();
-    for (const item of overdue) if (item.ownerId !== null) owed.set(item.ownerId, [...(owed.get(item.ownerId) ?? []), item]);
-    const notices: OutboundMessage[] = [];
-    const noticed: Array<{ id: number; key: string }> = [];
     const today = localDate(now, tz);
-    for (const [ownerId, items] of owed) {
-      const fresh = items.filter((i) => i.overdueNoticed !== noticeKey(i));
-      const owner = fresh.length ? await deps.people.byId(ownerId) : null;
-      if (!owner?.openId) continue;
-      notices.push({
-        dedupeKey: `ledger.overdue:${owner.id}:${today}`,
-        to: { openId: owner.openId },
-        purpose: 'ledger.overdue',
-        card: overdueCard(def.name, items, now, tz),
-      });
-      noticed.push(...fresh.map((i) => ({ id: i.id, key: noticeKey(i) })));
+    let queued = 0;
+    // Only what goes to the admins is kept across pages (items, not cards).
+    const escalate: LedgerItem[] = [];
+    // A page of owners at a time: a district's thousands of open items are never all in memory at once.
+    for (let after: number | null = null; ; ) {
+      const page = await repo.pageByOwner(def.id, ACTIVE_STATUSES, after, OWNERS_PER_PAGE);
+      if (!page.length) break;
+      const overdue = page.filter((i) => daysOverdue(i, now, tz) > 0);
+      const owed = new Map<number, LedgerItem[]>();
+      for (const item of overdue) if (item.ownerId !== null) owed.set(item.ownerId, [...(owed.get(item.ownerId) ?? []), item]);
+      const notices: OutboundMessage[] = [];
+      const noticed: Array<{ id: number; key: string }> = [];
+      for (const [ownerId, items] of owed) {
+        const fresh = items.filter((i) => i.overdueNoticed !== noticeKey(i));
+        const owner = fresh.length ? await deps.people.byId(ownerId) : null;
+        if (!owner?.openId) continue;
+        notices.push({
+          dedupeKey: `ledger.overdue:${owner.id}:${today}`,
+          to: { openId: owner.openId },
+          purpose: 'ledger.overdue',
+          card: overdueCard(def.name, items, now, tz),
+        });
+        noticed.push(...fresh.map((i) => ({ id: i.id, key: noticeKey(i) })));
+      }
+      queued += await deps.send(notices);
+      await repo.noticedOverdue(noticed);
+      escalate.push(...overdue.filter((i) => !i.escalatedAt && dueForEscalation(i, now, tz)));
+      after = Math.max(after ?? 0, ...page.map((i) => i.ownerId ?? 0));
+      await yieldToEventLoop();
     }
-    let queued = await deps.send(notices);
-    await repo.noticedOverdue(noticed);
-    const escalate = overdue.filter((i) => !i.escalatedAt && dueForEscalation(i, now, tz));
     if (!escalate.length) return queued;
+    // The admins' card lists the longest overdue first, as one list over every page.
+    escalate.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id);
     const names = await repo.names(escalate.map((i) => i.ownerId));
     const card = pageOf(escalate, 0, {
       perPage: ESCALATION_ROWS,
@@ -651,7 +665,7 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
       escalate.map((i) => i.id),
       now,
     );
-    deps.log.info({ campaignId: def.id, itemIds: escalate.map((i) => i.id) }, 'overdue ledger items escalated to admins');
+    deps.log.info({ campaignId: def.id, items: escalate.length }, 'overdue ledger items escalated to admins');
     return queued;
   }
 

@@ -42,6 +42,31 @@ export class LedgerRepo {
       .all();
   }
 
+  /**
+   * A page of owners for a job that works a page of people at a time: the items
+   * in `statuses` of the next `owners` owners after `afterOwnerId` (by owner id),
+   * oldest first; `afterOwnerId` null starts with the items nobody owns yet.
+   */
+  async pageByOwner(campaignId: string, statuses: readonly LedgerStatus[], afterOwnerId: number | null, owners: number): Promise<LedgerItem[]> {
+    const inCampaign = and(eq(ledgerItems.campaignId, campaignId), inArray(ledgerItems.status, [...statuses]));
+    const ids = this.db
+      .selectDistinct({ ownerId: ledgerItems.ownerId })
+      .from(ledgerItems)
+      .where(and(inCampaign, afterOwnerId === null ? undefined : sql`${ledgerItems.ownerId} > ${afterOwnerId}`))
+      .orderBy(asc(ledgerItems.ownerId))
+      .limit(owners)
+      .all()
+      .map((r) => r.ownerId);
+    if (!ids.length) return [];
+    const owned = ids.filter((id): id is number => id !== null);
+    return this.db
+      .select()
+      .from(ledgerItems)
+      .where(and(inCampaign, or(owned.length ? inArray(ledgerItems.ownerId, owned) : undefined, ids.includes(null) ? isNull(ledgerItems.ownerId) : undefined)))
+      .orderBy(asc(ledgerItems.createdAt), asc(ledgerItems.id))
+      .all();
+  }
+
   async events(itemId: number): Promise<LedgerEvent[]> {
     return this.db.select().from(ledgerEvents).where(eq(ledgerEvents.itemId, itemId)).orderBy(asc(ledgerEvents.at), asc(ledgerEvents.id)).all();
   }
