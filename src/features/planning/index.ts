@@ -111,7 +111,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
           .all()
           .map((r) => r.id)
       : [];
-    const list = await ctx.colleagues(person, [...new Set([...keep, ...classTeachers])]);
+    const list = (await ctx.choicesOf(person, { coVisitors: [...new Set([...keep, ...classTeachers])] })).colleagues;
     return list.map((p) => ({ value: String(p.id), label: colleagueLabel(p) }));
   }
 
