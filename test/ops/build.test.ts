@@ -88,7 +88,9 @@ describe('npm run build', { timeout: 90_000 }, () => {
         ) as { url: string }
       ).url;
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
-      expect(listBackups(env.BACKUP_DIR)).toHaveLength(1); // the daily backup catches up at start
+      // The daily backup catches up at start, in the background once the bot is healthy.
+      await waitFor(() => listBackups(env.BACKUP_DIR).length === 1, 'the start-up backup');
+      expect(listBackups(env.BACKUP_DIR)).toHaveLength(1);
       expect(fs.existsSync(runLockFile(env.DATABASE_PATH))).toBe(true);
 
       bot.child.kill('SIGTERM');
