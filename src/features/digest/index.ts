@@ -66,6 +66,17 @@ const REMINDED_LOOKBACK_DAYS = 14;
 /** Reminders sent to the person who owes the work (not the admins' overdue lists). */
 const PERSONAL_REMINDERS = ['remind.once', 'remind.quota', 'remind.claimed', 'remind.weekly', 'zone-report.overdue'];
 
+/** A span cut at the ends of calendar months: counts of disjoint days add up. */
+function byMonth<S extends { start: string; end: string }>(span: S): S[] {
+  const out: S[] = [];
+  for (let start = span.start; start <= span.end; ) {
+    const end = minDate(dayjs(start).endOf('month').format('YYYY-MM-DD'), span.end);
+    out.push({ ...span, start, end });
+    start = addDays(end, 1);
+  }
+  return out;
+}
+
 interface DuePeriod {
   kind: DigestKind;
   period: Period;
@@ -169,9 +180,14 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     await breathe();
     const perQuota = new Map<string, number>();
     for (const q of def.quotas) {
-      // A month's visits per quota: a pause after each.
-      perQuota.set(q.key, aggregates.visitsByAnyOf(id, upTo(period), q.targetKinds, members(q)));
-      await breathe();
+      // A month's visits per quota at a time, a pause after each: a phase's digest counts several months.
+      const who = members(q);
+      let n = 0;
+      for (const month of byMonth(upTo(period))) {
+        n += aggregates.visitsByAnyOf(id, month, q.targetKinds, who);
+        await breathe();
+      }
+      perQuota.set(q.key, n);
     }
     const reached = new Map<string, Map<number, number>>();
     const byPeriod = new Map<string, Array<{ personId: number; kind: string; n: number }>>();
