@@ -210,8 +210,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       const who = members(q);
       const rows = aggregates.targetFirstsByAnyOf(id, upTo({ start: q.from ?? def.window.start, end: asOf }), q.targetKinds, who);
       quotaFirsts.set(q.key, firstVisitFacts(rows, targetOf, who));
+      await breathe();
     }
-    await breathe();
     return { inPeriod, perTeacher, perQuota, reached, termFirsts, quotaFirsts };
   }
 
@@ -231,6 +231,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const ledgerCounts = def.tasks.ledger.enabled
       ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone)
       : undefined;
+    await breathe();
     const reminded = remindedBy(c, period, cutoff);
     await breathe();
     const digest = campaignDigest({
@@ -247,6 +248,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     });
     await breathe();
     const shape = await shapeLines(c, kind, period, asOf, cutoff, f);
+    await breathe();
     const week = weekAround(def, cutoff);
     const planned = plannedVisitsLine(plannedVisitCounts(plans.countsByMode(c.row.id, week.from, week.to)));
     const extra = [...shape.sections, ...(planned ? [{ title: '📅 本周约访', lines: [planned] }] : [])];
@@ -340,6 +342,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         const label = `${lastWeek ? '上周' : '本周至今'}（${dayjs(period.start).format('M/D')}–${dayjs(end).format('M/D')}）`;
         await ctx.reply({ card: await build(c, 'weekly', period, label, now) });
         // 家长和师生反映最多的 this month: to the admin who asked, never to the group.
+        await breathe();
         const themes = await deps.familyThemes(c, now);
         if (themes) await ctx.reply({ card: themes });
       },
