@@ -40,6 +40,15 @@ export interface TargetFirstRow {
   enterpriseOn: string | null;
 }
 
+/** A visit as /进度 judges a class: its target, day, way and place. */
+export interface VisitRow {
+  id: number;
+  targetId: number;
+  occurredOn: string;
+  mode: string | null;
+  place: string | null;
+}
+
 /** The visits of a span, those in person, and the distinct targets visited. */
 export interface SpanTally {
   visits: number;
@@ -130,6 +139,10 @@ function statements(db: Db) {
       WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id
         AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))
       GROUP BY r.subject_id`),
+    visitsTo: p(`
+      SELECT r.id AS id, r.subject_id AS targetId, r.occurred_on AS occurredOn, r.visit_mode AS mode, r.visit_place AS place
+      FROM records r INDEXED BY records_subject_idx
+      WHERE r.subject_type = 'target' AND r.subject_id IN (SELECT value FROM json_each(@targets)) AND r.campaign_id = @campaign AND r.form = 'visit'`),
     visitorsOf: p(
       'SELECT rv.record_id AS recordId, rv.person_id AS personId FROM record_visitors rv WHERE rv.record_id IN (SELECT value FROM json_each(@records))',
     ),
@@ -211,6 +224,11 @@ export class VisitAggregates {
   /** Each target of `kinds` visited in the span by any of `personIds`, with the first such visit. */
   targetFirstsByAnyOf(campaign: string, span: VisitSpan, kinds: readonly string[], personIds: readonly number[]): TargetFirstRow[] {
     return this.s.targetFirstsByAnyOf.all({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as TargetFirstRow[];
+  }
+
+  /** Every visit to these targets (a class's students), in the order of the targets' ids. */
+  visitsTo(campaign: string, targetIds: readonly number[]): VisitRow[] {
+    return this.s.visitsTo.all({ campaign, targets: json(targetIds) }) as VisitRow[];
   }
 
   /** Everyone each of these records counts for (author and co-visitors). */
