@@ -122,14 +122,31 @@ function fullSpan(q: Quota, p: Period): { start: string; end: string } {
   return p;
 }
 
+/**
+ * The working days of a quota's whole period, per campaign definition (parsed
+ * once per version): a digest asks it of every person with the same answer.
+ */
+const fullDaysOf = new WeakMap<CampaignDefinition, Map<string, number>>();
+
+function fullWorkingDays(def: CampaignDefinition, q: Quota, p: Period): number {
+  let days = fullDaysOf.get(def);
+  if (!days) fullDaysOf.set(def, (days = new Map()));
+  const key = `${q.period}:${p.start}:${p.end}`;
+  let full = days.get(key);
+  if (full === undefined) {
+    const span = fullSpan(q, p);
+    days.set(key, (full = workingDays(def, span.start, span.end)));
+  }
+  return full;
+}
+
 export function quotaStanding(def: CampaignDefinition, q: Quota, p: Period, person: PersonFact, visits: VisitFact[], today: string): QuotaStanding {
   return quotaStandingOf(def, q, p, person, distinctPeople(visits.filter(countsToward(q, person.id, p))), today);
 }
 
 /** The same from `done`, the distinct people of the quota's kinds the person visited in the period, as the database counts them. */
 export function quotaStandingOf(def: CampaignDefinition, q: Quota, p: Period, person: PersonFact, done: number, today: string): QuotaStanding {
-  const span = fullSpan(q, p);
-  const full = workingDays(def, span.start, span.end);
+  const full = fullWorkingDays(def, q, p);
   const e = elapsed(def, p, today, person.availability);
   // A partial period (joined mid-month, on leave) owes its share of the quota, rounded up.
   const required = full === 0 ? 0 : Math.ceil((q.min * e.total) / full - 1e-9);

@@ -66,6 +66,17 @@ const REMINDED_LOOKBACK_DAYS = 14;
 /** Reminders sent to the person who owes the work (not the admins' overdue lists). */
 const PERSONAL_REMINDERS = ['remind.once', 'remind.quota', 'remind.claimed', 'remind.weekly', 'zone-report.overdue'];
 
+/** A span cut at the ends of calendar months: counts of disjoint days add up. */
+function byMonth<S extends { start: string; end: string }>(span: S): S[] {
+  const out: S[] = [];
+  for (let start = span.start; start <= span.end; ) {
+    const end = minDate(dayjs(start).endOf('month').format('YYYY-MM-DD'), span.end);
+    out.push({ ...span, start, end });
+    start = addDays(end, 1);
+  }
+  return out;
+}
+
 interface DuePeriod {
   kind: DigestKind;
   period: Period;
@@ -169,9 +180,14 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     await breathe();
     const perQuota = new Map<string, number>();
     for (const q of def.quotas) {
-      // A month's visits per quota: a pause after each.
-      perQuota.set(q.key, aggregates.visitsByAnyOf(id, upTo(period), q.targetKinds, members(q)));
-      await breathe();
+      // A month's visits per quota at a time, a pause after each: a phase's digest counts several months.
+      const who = members(q);
+      let n = 0;
+      for (const month of byMonth(upTo(period))) {
+        n += aggregates.visitsByAnyOf(id, month, q.targetKinds, who);
+        await breathe();
+      }
+      perQuota.set(q.key, n);
     }
     const reached = new Map<string, Map<number, number>>();
     const byPeriod = new Map<string, Array<{ personId: number; kind: string; n: number }>>();
@@ -194,8 +210,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       const who = members(q);
       const rows = aggregates.targetFirstsByAnyOf(id, upTo({ start: q.from ?? def.window.start, end: asOf }), q.targetKinds, who);
       quotaFirsts.set(q.key, firstVisitFacts(rows, targetOf, who));
+      await breathe();
     }
-    await breathe();
     return { inPeriod, perTeacher, perQuota, reached, termFirsts, quotaFirsts };
   }
 
@@ -215,6 +231,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const ledgerCounts = def.tasks.ledger.enabled
       ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone)
       : undefined;
+    await breathe();
     const reminded = remindedBy(c, period, cutoff);
     await breathe();
     const digest = campaignDigest({
@@ -231,6 +248,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     });
     await breathe();
     const shape = await shapeLines(c, kind, period, asOf, cutoff, f);
+    await breathe();
     const week = weekAround(def, cutoff);
     const planned = plannedVisitsLine(plannedVisitCounts(plans.countsByMode(c.row.id, week.from, week.to)));
     const extra = [...shape.sections, ...(planned ? [{ title: '📅 本周约访', lines: [planned] }] : [])];
@@ -324,6 +342,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         const label = `${lastWeek ? '上周' : '本周至今'}（${dayjs(period.start).format('M/D')}–${dayjs(end).format('M/D')}）`;
         await ctx.reply({ card: await build(c, 'weekly', period, label, now) });
         // 家长和师生反映最多的 this month: to the admin who asked, never to the group.
+        await breathe();
         const themes = await deps.familyThemes(c, now);
         if (themes) await ctx.reply({ card: themes });
       },

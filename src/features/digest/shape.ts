@@ -73,6 +73,8 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
     const discussion = discussionSummary(def, suggestions, facts.people, period);
     if (discussion) sections.push({ title: '大讨论 · 献一计', lines: [discussionLine(discussion, periodWord(kind, period))] });
     if (def.tasks.visits.enabled && def.tasks.visits.photosRequired) {
+      // The gaps are counted over every in-person visit of the campaign: a turn of their own.
+      await breathe();
       const byAuthor = aggregates.photoGapsByAuthor(def.id, { end: asOf, filedBy: cutoff });
       const gaps = [...byAuthor.values()].reduce((a, b) => a + b, 0);
       if (gaps)
