@@ -2,7 +2,7 @@ import { inSession } from './calendar.js';
 import type { CampaignDefinition, CoverageRule, Quota } from './campaign.js';
 import type { LedgerDigestCounts } from './ledger.js';
 import { obligationsOf, type CampaignFacts, type Obligation } from './obligations.js';
-import { minDate, type Period } from './periods.js';
+import { addDays, minDate, nearestWorkingDay, type Period } from './periods.js';
 import {
   classesShort,
   coverageStanding,
@@ -15,6 +15,7 @@ import {
   type VisitFact,
 } from './quotas.js';
 import { ONCE_TASKS, type OnceTask } from './reminders.js';
+import { dayjs } from './time.js';
 import type { ReportWeek } from './weeks.js';
 
 /**
@@ -319,3 +320,16 @@ export function plannedVisitsLine(c: PlannedVisitCounts): string | undefined {
   const others = [c.phone ? `电话 ${c.phone} 次` : '', c.invited ? `邀请来校 ${c.invited} 次` : ''].filter(Boolean);
   return `本周计划上门 ${c.inPerson} 次${others.length ? `，另有${others.join('、')}` : ''}`;
 }
+
+/** How long after its due moment a month's or phase's message may still go out: a bot that was down catches up, an old period does not arrive. */
+const PERIOD_CATCH_UP_DAYS = 28;
+
+/** A month's or phase's digest (and the month's themes) is due on the first working day after it, at the weekly digest's time. */
+export function periodDueAt(def: CampaignDefinition, p: Period): Date {
+  const day = nearestWorkingDay(def, addDays(p.end, 1), 1, addDays(p.end, 30)) ?? addDays(p.end, 1);
+  return dayjs.tz(`${day} ${def.digest.weeklyAt.time}`, 'YYYY-MM-DD HH:mm', def.timezone).toDate();
+}
+
+/** The latest of `periods` that fell due by `now` and may still go out. */
+export const latestPeriodDue = (def: CampaignDefinition, periods: readonly Period[], now: Date): Period | undefined =>
+  [...periods].reverse().find((p) => periodDueAt(def, p) <= now && now < dayjs(periodDueAt(def, p)).add(PERIOD_CATCH_UP_DAYS, 'day').toDate());

@@ -17,19 +17,7 @@ import {
 import { inSessionDuring } from '../../domain/calendar.js';
 import { ledgerDigestCounts } from '../../domain/ledger.js';
 import { ONCE_TASK_NAMES, type CampaignFacts } from '../../domain/obligations.js';
-import {
-  addDays,
-  happenedIn,
-  minDate,
-  mondayOf,
-  monthsOf,
-  nearestWorkingDay,
-  phasePeriods,
-  termOn,
-  weekAnchor,
-  weeksCountingIn,
-  type Period,
-} from '../../domain/periods.js';
+import { addDays, happenedIn, minDate, mondayOf, monthsOf, phasePeriods, termOn, weekAnchor, weeksCountingIn, type Period } from '../../domain/periods.js';
 import { mayNudge, type OnceTask } from '../../domain/reminders.js';
 import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks, type ReportWeek } from '../../domain/weeks.js';
@@ -44,7 +32,7 @@ import { breathe, firstVisitFacts, reachedOf, ScheduleFacts } from '../reminders
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
 import { campaignShapeDigest, type ShapeLines } from './shape.js';
-import { plannedVisitCounts, plannedVisitsLine } from '../../domain/digest.js';
+import { latestPeriodDue, periodDueAt, plannedVisitCounts, plannedVisitsLine } from '../../domain/digest.js';
 import { weekAround } from '../../domain/planning.js';
 import { PlanRepo } from '../planning/repo.js';
 import { defineFeature } from '../feature.js';
@@ -277,21 +265,17 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       });
     }
     // A month's or phase's digest goes out on the first working day after it, at the weekly digest's time.
-    const after = (p: Period) => {
-      const day = nearestWorkingDay(def, addDays(p.end, 1), 1, addDays(p.end, 30)) ?? addDays(p.end, 1);
-      return dayjs.tz(`${day} ${def.digest.weeklyAt.time}`, 'YYYY-MM-DD HH:mm', def.timezone).toDate();
-    };
-    const latest = (ps: Period[]) => [...ps].reverse().find((p) => after(p) <= now && now < dayjs(after(p)).add(28, 'day').toDate());
-    const month = latest(monthsOf(def));
-    if (month) out.push({ kind: 'monthly', period: month, label: `${dayjs(month.start).format('YYYY年M月')}`, key: month.key, cutoff: after(month) });
-    const phase = latest(phasePeriods(def));
+    const month = latestPeriodDue(def, monthsOf(def), now);
+    if (month)
+      out.push({ kind: 'monthly', period: month, label: `${dayjs(month.start).format('YYYY年M月')}`, key: month.key, cutoff: periodDueAt(def, month) });
+    const phase = latestPeriodDue(def, phasePeriods(def), now);
     if (phase)
       out.push({
         kind: 'phase',
         period: phase,
         label: `「${phase.label}」阶段（${dayjs(phase.start).format('M/D')}–${dayjs(phase.end).format('M/D')}）`,
         key: phase.key,
-        cutoff: after(phase),
+        cutoff: periodDueAt(def, phase),
       });
     return out;
   }

@@ -4,7 +4,8 @@ import type { Routes } from '../../bot/router.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { outbox } from '../../db/schema.js';
-import { addDays, maxDate, minDate, monthsOf, nearestWorkingDay, type Period } from '../../domain/periods.js';
+import { latestPeriodDue } from '../../domain/digest.js';
+import { maxDate, minDate, monthsOf } from '../../domain/periods.js';
 import { mayNudge } from '../../domain/reminders.js';
 import { THEME_DEFAULTS, themesOf, type Theme } from '../../domain/themes.js';
 import { dayjs, localDate } from '../../domain/time.js';
@@ -29,9 +30,6 @@ import { segment } from './segmenter.js';
 
 /** Records listed per page behind a theme. */
 const REFS_PAGE = 15;
-/** How long after its month the monthly card may still go out (a bot that was down catches up, an old month does not arrive). */
-const CATCH_UP_DAYS = 28;
-
 const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const span = { campaignId: z.string().max(100), from: DAY, to: DAY };
 
@@ -122,12 +120,6 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
     return themesCard(c, from, today, `${dayjs(today).format('M')}月至今`);
   }
 
-  /** When a month's themes are due: the first working day after it, at the weekly digest's time. */
-  function dueAt(c: ActiveCampaign, m: Period): Date {
-    const day = nearestWorkingDay(c.def, addDays(m.end, 1), 1, addDays(m.end, 30)) ?? addDays(m.end, 1);
-    return dayjs.tz(`${day} ${c.def.digest.weeklyAt.time}`, 'YYYY-MM-DD HH:mm', c.def.timezone).toDate();
-  }
-
   const monthlyJob: Job = {
     name: 'family-themes',
     description: '每月私信管理员“家长和师生反映最多的”话题 / the month’s recurring themes, to the admins privately',
@@ -137,7 +129,8 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
       const admins = (await deps.people.admins()).filter((a) => a.openId);
       for (const c of await deps.campaigns.all()) {
         if (!mayNudge(c.def, now)) continue;
-        const month = [...monthsOf(c.def)].reverse().find((m) => dueAt(c, m) <= now && now < dayjs(dueAt(c, m)).add(CATCH_UP_DAYS, 'day').toDate());
+        // Due with the monthly digest: the first working day after the month, at the weekly digest's time.
+        const month = latestPeriodDue(c.def, monthsOf(c.def), now);
         if (!month) continue;
         // Once per admin and month. Only a card still owed is computed: the job also runs at every start,
         // which must not wait for the dictionary to load.
