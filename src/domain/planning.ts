@@ -1,7 +1,7 @@
 import type { CampaignDefinition } from './campaign.js';
-import { addDays, nearestWorkingDay } from './periods.js';
+import { addDays, mondayOf, nearestWorkingDay } from './periods.js';
 import { stageMoment } from './reminders.js';
-import { dayjs, localDate } from './time.js';
+import { dayjs, localDate, localMidnight } from './time.js';
 
 /**
  * When a planned visit's preparation card goes out: the day before, at the
@@ -21,7 +21,6 @@ export const plannedInstant = (def: CampaignDefinition, day: string, time: strin
 
 /** The local week (Monday to Monday) containing `at`: the "本周" of a digest sent then. */
 export function weekAround(def: CampaignDefinition, at: Date): { from: Date; to: Date } {
-  const day = localDate(at, def.timezone);
-  const monday = addDays(day, -((dayjs(day).day() + 6) % 7));
-  return { from: dayjs.tz(monday, def.timezone).toDate(), to: dayjs.tz(addDays(monday, 7), def.timezone).toDate() };
+  const monday = mondayOf(localDate(at, def.timezone));
+  return { from: localMidnight(monday, def.timezone).toDate(), to: localMidnight(addDays(monday, 7), def.timezone).toDate() };
 }
