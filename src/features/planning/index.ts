@@ -152,11 +152,15 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
     });
   }
 
-  /** People's names in the order given (the visitor first). */
-  function names(ids: number[]): string[] {
-    const byId = new Map(
+  /** Some people's names, by id. */
+  const namesById = (ids: number[]): Map<number, string> =>
+    new Map(
       (ids.length ? deps.db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, ids)).all() : []).map((p) => [p.id, p.name]),
     );
+
+  /** People's names in the order given (the visitor first). */
+  function names(ids: number[]): string[] {
+    const byId = namesById(ids);
     return ids.map((id) => byId.get(id)).filter((n): n is string => !!n);
   }
 
@@ -399,7 +403,8 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
     const t = targetOf(plan.targetId);
     const goers = names(planPeople(plan));
     const earlier = (await records.forSubject(def.id, 'visit', { type: 'target', id: t.id })).slice(-EARLIER_LISTED);
-    const authors = new Map((await deps.people.all()).map((p) => [p.id, p.name]));
+    // Only the earlier visits' authors: the card is built for every plan due, every hour, not the whole roster each time.
+    const authors = namesById([...new Set(earlier.map((r) => r.authorId))]);
     const open = deps.db
       .select({ text: ledgerItems.text, status: ledgerItems.status })
       .from(ledgerItems)
