@@ -57,7 +57,7 @@ const VISIBILITY = ['default', 'public', 'private'];
 const ABILITY = ['none', 'can_see_others', 'can_invite_others', 'can_modify_event'];
 const FREE_BUSY = ['busy', 'free'];
 const ATTENDEE_TYPES = ['user', 'chat', 'resource', 'third_party'];
-/** 创建日程: summary at most 1000 characters, description at most 40960. */
+/** "日程资源介绍": summary at most 1000 characters, description at most 40960. */
 const SUMMARY_MAX = 1000;
 const DESCRIPTION_MAX = 40960;
 const EVENT_ID = /^[0-9a-f-]{36}_\d+$/;

@@ -17,8 +17,10 @@ describe('家长和师生反映最多的 (themes of a month)', () => {
     expect(themes.find((t) => t.words[0] === '实习')!.words).toEqual(expect.arrayContaining(['实习补贴', '实习工资']));
     expect(themes.find((t) => t.words[0] === '作业')!.words).toContain('作业量');
     expect(themes.find((t) => t.words[0] === '食堂')!.words).toContain('饭菜');
-    // Whatever else was said ranks below the least mentioned topic.
-    expect(themes.slice(TOPICS.length).every((t) => t.mentions < truth.get('手机')!.mentions)).toBe(true);
+    // Whatever else was said (the noise makes some themes too) ranks below the least mentioned topic.
+    const rest = themes.slice(TOPICS.length);
+    expect(rest.length).toBeGreaterThan(0);
+    expect(rest.every((t) => t.mentions < truth.get('手机')!.mentions)).toBe(true);
   });
 
   it('lists the records each theme counts, and never counts one twice', () => {
