@@ -9,6 +9,7 @@ import type { FeishuApi } from './api.js';
 import { cardOverLimit } from './card-budget.js';
 import { DLP_REJECTED, FeishuApiError } from './errors.js';
 import { RateLimiter, type AppSlot } from './rate-limiter.js';
+import { Sleepers } from './sleepers.js';
 
 /** A person (their direct chat) or a group. */
 export type Receiver = { openId: string } | { chatId: string };
@@ -208,7 +209,7 @@ export class Outbox extends EventEmitter {
   /** The background senders and those of drains in progress: stop() waits for them all. */
   private senders = new Set<Promise<void>>();
   /** Senders waiting for something to become due; woken when messages are queued. */
-  private readonly idleSenders = new Set<() => void>();
+  private readonly idleSenders = new Sleepers();
   private problems: Undeliverable[] = [];
   /** When Feishu last accepted a message (wall clock): tells a failing call from an outage (FEISHU_ANSWERING_MS). */
   private lastDeliveredAt = Number.NEGATIVE_INFINITY;
@@ -249,7 +250,7 @@ export class Outbox extends EventEmitter {
   /** Records the messages; returns how many were new. Never touches the network. */
   async enqueue(messages: OutboundMessage | OutboundMessage[]): Promise<number> {
     const n = await enqueueOutbound(this.db, messages, this.now());
-    if (n) for (const wake of [...this.idleSenders]) wake();
+    if (n) this.idleSenders.wakeAll();
     return n;
   }
 
@@ -285,7 +286,7 @@ export class Outbox extends EventEmitter {
   async stop(): Promise<void> {
     this.running = false;
     this.stopping = true;
-    for (const wake of [...this.idleSenders]) wake();
+    this.idleSenders.wakeAll();
     await Promise.allSettled(this.senders);
   }
 
@@ -347,15 +348,7 @@ export class Outbox extends EventEmitter {
       if (!outcome.sent && this.running) {
         // Woken by a new message, or when bulk fits the app's windows again.
         const waitMs = Math.min(this.pollMs, outcome.bulkFrom === undefined ? this.pollMs : outcome.bulkFrom - this.now());
-        await new Promise<void>((resolve) => {
-          const wake = () => {
-            clearTimeout(t);
-            this.idleSenders.delete(wake);
-            resolve();
-          };
-          const t = setTimeout(wake, Math.max(0, waitMs));
-          this.idleSenders.add(wake);
-        });
+        await this.idleSenders.sleep(waitMs);
       }
     }
   }

@@ -1,4 +1,5 @@
 import { FeishuApiError } from './errors.js';
+import { Sleepers } from './sleepers.js';
 
 /**
  * Sliding-window limits for sending, just under Feishu's published ones: per
@@ -91,7 +92,7 @@ export class RateLimiter {
   private readonly appMinute: Window;
   private readonly receivers = new Map<string, Window>();
   /** Sends waiting for room; a slot given back unused wakes them to look again (it may be the room they wait for). */
-  private readonly waiting = new Set<() => void>();
+  private readonly waiting = new Sleepers();
 
   constructor(
     private readonly limits: RateLimits = FEISHU_SAFE_LIMITS,
@@ -139,7 +140,7 @@ export class RateLimiter {
         if (settled) return;
         settled = true;
         for (const w of app) w.cancel();
-        this.wakeWaiting();
+        this.waiting.wakeAll();
       },
       run: async (receiverKey, send) => {
         if (settled) throw new Error('rate limiter: slot already used or released');
@@ -156,7 +157,7 @@ export class RateLimiter {
           const done = this.now();
           for (const w of app) refusedAtGateway ? w.cancel() : w.end(done);
           receiver!.end(done);
-          if (refusedAtGateway) this.wakeWaiting();
+          if (refusedAtGateway) this.waiting.wakeAll();
           if (this.receivers.size > 10_000) this.prune(done);
         }
       },
@@ -173,20 +174,8 @@ export class RateLimiter {
         for (const w of ws) w.begin();
         return ws;
       }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.waiting.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, at - now);
-        this.waiting.add(wake);
-      });
+      await this.waiting.sleep(at - now);
     }
-  }
-
-  private wakeWaiting(): void {
-    for (const wake of [...this.waiting]) wake();
   }
 
   private prune(now: number): void {

@@ -158,11 +158,16 @@ function prepared(db: Db) {
   };
 }
 
+/** One set per database, as VisitAggregates keeps its own: every feature that reads records makes a RecordRepo at start-up. */
+const preparedFor = new WeakMap<Db, ReturnType<typeof prepared>>();
+
 export class RecordRepo {
   private readonly q: ReturnType<typeof prepared>;
 
   constructor(private readonly db: Db) {
-    this.q = prepared(db);
+    let q = preparedFor.get(db);
+    if (!q) preparedFor.set(db, (q = prepared(db)));
+    this.q = q;
   }
 
   async get(id: number): Promise<RecordRow | null> {

@@ -10,6 +10,7 @@ import { SHEETS } from '../../roster/sheets.js';
 import { choice, confirm, date, lines, multi, text, type Field, type Fields, type FormData, type Option } from '../../records/fields.js';
 import type { RecordRepo } from '../../records/repo.js';
 import { categoryName, kindName } from '../../domain/targets.js';
+import { memoPer } from '../../domain/memo.js';
 
 import { endOfDay, type Choosable, type Colleague, type RecordContext } from './context.js';
 import { dayOutside, formFlow, today, type FormDeps, type FormView } from './flow.js';
@@ -196,25 +197,19 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
    * The card's fields. Their validators are built once per campaign version and
    * kind of target, not per card: building them was a fifth of a submit's cost.
    */
-  const made = new WeakMap<CampaignDefinition, Map<string, FieldFor[]>>();
+  const made = memoPer<CampaignDefinition, string, FieldFor[]>();
   function fields(def: CampaignDefinition, t: Target, people: Choosable): Field[] {
-    let byTarget = made.get(def);
-    if (!byTarget) made.set(def, (byTarget = new Map()));
-    const key = `${t.kind}|${isEnterprise(t)}`;
-    let template = byTarget.get(key);
-    if (!template) byTarget.set(key, (template = def.tasks.visits.recordForm === 'da-zoufang' ? daZoufangFields(def, t) : visitRecordFields(def, t)));
+    const template = made(def, `${t.kind}|${isEnterprise(t)}`, () =>
+      def.tasks.visits.recordForm === 'da-zoufang' ? daZoufangFields(def, t) : visitRecordFields(def, t),
+    );
     return template.map((f) => ('make' in f ? choiceOf(f, people) : f));
   }
 
   /** The same teacher's colleagues and leaders come back as the same lists (see RecordContext), so their fields are made once. */
-  const madeFor = new WeakMap<Colleague[], Map<ChoiceOfPeople, Field>>();
+  const madeFor = memoPer<Colleague[], ChoiceOfPeople, Field>();
   function choiceOf(f: ChoiceOfPeople, people: Choosable): Field {
     const list = people[f.from];
-    let byField = madeFor.get(list);
-    if (!byField) madeFor.set(list, (byField = new Map()));
-    let field = byField.get(f);
-    if (!field) byField.set(f, (field = f.make(list)));
-    return field;
+    return madeFor(list, f, () => f.make(list));
   }
 
   /** 附件五 with 附件四's questions. */
