@@ -67,7 +67,12 @@ const IN_SPAN = "r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_o
 // The unary + keeps person_id out of the index search: otherwise SQLite probes (record, person) once per person listed,
 // a thousand probes per visit for a whole staff (820 ms for a month's count), where the record's one or two visitors suffice.
 const ANY_VISITOR_OF = 'EXISTS (SELECT 1 FROM record_visitors v WHERE v.record_id = r.id AND +v.person_id IN (SELECT value FROM json_each(@people)))';
-const FIRST = 'r.subject_id AS targetId, t.kind AS targetKind, t.class_name AS className';
+/** A few people's visits, read from their own through the person index rather than through every visit of the span. */
+const BY_VISITOR = 'FROM record_visitors rv INDEXED BY record_visitors_person_idx CROSS JOIN records r CROSS JOIN targets t';
+/** Joins BY_VISITOR's rows: the visitor's record, and its target of the same campaign. */
+const OF_VISITOR = 'r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id';
+/** A FirstVisitRow, grouped by person and target. */
+const FIRST = 'rv.person_id AS personId, r.subject_id AS targetId, t.kind AS targetKind, t.class_name AS className, MIN(r.occurred_on) AS occurredOn';
 
 /**
  * Up to this many people, their own visits (read by person) are fewer than the
@@ -76,32 +81,32 @@ const FIRST = 'r.subject_id AS targetId, t.kind AS targetKind, t.class_name AS c
  */
 const FEW_PEOPLE = 100;
 
+/** First visits of a page of people (@fromId..@toId), `also` narrowing which visits count. */
+const firstVisitsOfPage = (also: string) => `
+  SELECT ${FIRST}
+  ${VISITS} ${VISITORS}
+  WHERE ${IN_SPAN} AND rv.person_id BETWEEN @fromId AND @toId ${also}
+  GROUP BY rv.person_id, r.subject_id`;
+
 const json = (xs: readonly unknown[]) => JSON.stringify(xs);
 
 function statements(db: Db) {
   const p = (sql: string) => db.$client.prepare(sql);
   return {
-    firstVisitsOf: p(`
-      SELECT rv.person_id AS personId, ${FIRST}, MIN(r.occurred_on) AS occurredOn
-      ${VISITS} ${VISITORS}
-      WHERE ${IN_SPAN} AND rv.person_id BETWEEN @fromId AND @toId
-      GROUP BY rv.person_id, r.subject_id`),
+    firstVisitsOf: p(firstVisitsOfPage('')),
     // One person (/进度): from their own few hundred visits, not through the span's thousands.
     firstVisitsOfOne: p(`
-      SELECT rv.person_id AS personId, ${FIRST}, MIN(r.occurred_on) AS occurredOn
-      FROM record_visitors rv INDEXED BY record_visitors_person_idx
-      CROSS JOIN records r CROSS JOIN targets t
-      WHERE rv.person_id = @person AND r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id AND ${IN_SPAN}
+      SELECT ${FIRST}
+      ${BY_VISITOR}
+      WHERE rv.person_id = @person AND ${OF_VISITOR} AND ${IN_SPAN}
       GROUP BY r.subject_id`),
-    heldFirstVisitsOf: p(`
-      SELECT rv.person_id AS personId, ${FIRST}, MIN(r.occurred_on) AS occurredOn
-      ${VISITS} ${VISITORS}
-      WHERE ${IN_SPAN} AND rv.person_id BETWEEN @fromId AND @toId
+    heldFirstVisitsOf: p(
+      firstVisitsOfPage(`
         AND EXISTS (
           SELECT 1 FROM assignments a
           WHERE a.campaign_id = @campaign AND a.subject_type = 'target' AND a.subject_id = r.subject_id AND a.person_id = rv.person_id
-            AND a.started_at <= @heldAt AND (a.ended_at IS NULL OR a.ended_at > @heldAt))
-      GROUP BY rv.person_id, r.subject_id`),
+            AND a.started_at <= @heldAt AND (a.ended_at IS NULL OR a.ended_at > @heldAt))`),
+    ),
     targetsReached: p(`
       SELECT rv.person_id AS personId, t.kind AS kind, COUNT(DISTINCT r.subject_id) AS n
       ${VISITS} ${VISITORS}
@@ -119,9 +124,8 @@ function statements(db: Db) {
     // A department's few: from their own visits through the person index, not through every visit of the span.
     visitsByFewOf: p(`
       SELECT COUNT(DISTINCT r.id) AS n
-      FROM record_visitors rv INDEXED BY record_visitors_person_idx
-      CROSS JOIN records r CROSS JOIN targets t
-      WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id
+      ${BY_VISITOR}
+      WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND ${OF_VISITOR}
         AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))`),
     // The index alone, no target rows: the caller knows the targets it judges.
     targetFirsts: p(`
@@ -134,9 +138,8 @@ function statements(db: Db) {
     // From the visits of its people (a department's dozen), not through every visit of a span that may be the whole campaign.
     targetFirstsByAnyOf: p(`
       SELECT r.subject_id AS targetId, MIN(r.occurred_on) AS firstOn, NULL AS inPersonOn, NULL AS enterpriseOn
-      FROM record_visitors rv INDEXED BY record_visitors_person_idx
-      CROSS JOIN records r CROSS JOIN targets t
-      WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id
+      ${BY_VISITOR}
+      WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND ${OF_VISITOR}
         AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))
       GROUP BY r.subject_id`),
     visitsTo: p(`

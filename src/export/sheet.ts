@@ -1,4 +1,5 @@
 import type ExcelJS from 'exceljs';
+import { breathe } from '../breathe.js';
 import { inZone } from '../domain/time.js';
 import { charWidth, displayWidth } from '../text-width.js';
 
@@ -135,9 +136,6 @@ function fitHeight(row: ExcelJS.Row, cells: Array<[CellValue, number]>, minLines
   }
   if (lines > 1) row.height = Math.min(MAX_ROW_POINTS, lines * LINE_POINTS + 3);
 }
-
-/** Lets other work (the bot's events) run between chunks of a large sheet. */
-const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function writeSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec): Promise<void> {
   const ws = wb.addWorksheet(spec.name, {

@@ -18,7 +18,10 @@ export function digestVisits(i: Omit<DigestInput, 'visits'>): DigestVisits {
     inPeriod: inPeriod.length,
     perTeacher,
     perQuota: new Map(
-      def.quotas.map((q) => [q.key, inPeriod.filter((v) => q.targetKinds.includes(v.targetKind) && v.visitorIds.some((id) => members(q).has(id))).length]),
+      def.quotas.map((q) => {
+        const who = members(q);
+        return [q.key, inPeriod.filter((v) => q.targetKinds.includes(v.targetKind) && v.visitorIds.some((id) => who.has(id))).length];
+      }),
     ),
     reached: new Map(
       def.quotas.map((q) => {

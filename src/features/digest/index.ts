@@ -1,5 +1,6 @@
 import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
 import type { Routes } from '../../bot/router.js';
+import { breathe } from '../../breathe.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { outbox, people, records } from '../../db/schema.js';
 import {
@@ -28,7 +29,7 @@ import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { LedgerRepo } from '../ledger/repo.js';
-import { breathe, firstVisitFacts, reachedOf, ScheduleFacts } from '../reminders/facts.js';
+import { firstVisitFacts, reachedOf, ScheduleFacts } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
 import { campaignShapeDigest, type ShapeLines } from './shape.js';

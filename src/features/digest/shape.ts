@@ -1,3 +1,4 @@
+import { breathe } from '../../breathe.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { type DigestKind, periodWord } from '../../domain/digest.js';
 import type { CampaignFacts } from '../../domain/obligations.js';
@@ -16,7 +17,7 @@ import {
 } from '../../domain/shape.js';
 import { VisitAggregates } from '../../db/visit-aggregates.js';
 import { RecordRepo } from '../../records/repo.js';
-import { breathe, reachedOf } from '../reminders/facts.js';
+import { reachedOf } from '../reminders/facts.js';
 import type { FeatureDeps } from '../deps.js';
 import type { DigestSection } from './index.js';
 

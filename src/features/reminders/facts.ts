@@ -88,9 +88,6 @@ export function firstVisitFacts(rows: readonly TargetFirstRow[], targetOf: Reado
   return out;
 }
 
-/** Lets other work (a reply, a click) run between the steps of a long computation. */
-export const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Per person, the distinct targets of `kinds` they reached, from counts per person and kind (a target has one kind). */
 export function reachedOf(rows: ReadonlyArray<{ personId: number; kind: string; n: number }>, kinds: readonly string[]): Map<number, number> {
   const out = new Map<number, number>();

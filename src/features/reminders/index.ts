@@ -1,6 +1,7 @@
 import { and, eq, gt, inArray, isNotNull, lte } from 'drizzle-orm';
 import { z } from 'zod';
 import type { CommandContext, Routes } from '../../bot/router.js';
+import { breathe } from '../../breathe.js';
 import { toast, withCard } from '../../bot/events.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { people, reminderSnoozes, type Person } from '../../db/schema.js';
@@ -17,7 +18,7 @@ import type { Openers, WeeklyGap } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { reminderCard } from '../forms/flow.js';
 import { dailyTriggers } from '../triggers.js';
-import { breathe, firstVisitFacts, ScheduleFacts, type FactsScope } from './facts.js';
+import { firstVisitFacts, ScheduleFacts, type FactsScope } from './facts.js';
 import { obligationLine, reminderText } from './wording.js';
 import { defineFeature } from '../feature.js';
 
