@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import archiver from 'archiver';
 import type { RecordRow } from '../db/schema.js';
 import { SOURCE_LABELS } from '../features/ledger/cards.js';
 import type { ExportData } from './load.js';
@@ -65,6 +64,8 @@ export const photoCell = (plan: PhotoPlan) => (r: RecordRow) => {
 };
 
 export async function writePhotoZip(plan: PhotoPlan, file: string): Promise<void> {
+  // Loaded here, not at the top: an export is rare and archiver costs a third of a second to load at start.
+  const { default: archiver } = await import('archiver');
   const out = fs.createWriteStream(file);
   const zip = archiver('zip', { store: true });
   const done = new Promise<void>((resolve, reject) => {

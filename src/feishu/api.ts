@@ -1,4 +1,5 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as Lark from '@larksuiteoapi/node-sdk';
+import { lark } from './sdk.js';
 import axios, { type AxiosInstance } from 'axios';
 import type { Logger } from '../logger.js';
 import { sdkLogger } from '../logger.js';
@@ -153,7 +154,7 @@ const eventData = (e: CalendarEventBody) => ({
 
 /** The outbound calls the bot makes, each turning every failure into a FeishuApiError. */
 export class FeishuApi {
-  readonly client: lark.Client;
+  readonly client: Lark.Client;
   private readonly http: AxiosInstance;
   private readonly token: TenantToken;
 

@@ -1,5 +1,6 @@
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as Lark from '@larksuiteoapi/node-sdk';
+import { lark } from './sdk.js';
 import { sql } from 'drizzle-orm';
 import express, { type Router as ExpressRouter } from 'express';
 import { z } from 'zod';
@@ -83,7 +84,7 @@ export interface IntakeOptions {
 /** Turns SDK-dispatched payloads into typed, de-duplicated events, and tracks work in flight for graceful shutdown. */
 export class Intake {
   private readonly inflight = new Set<Promise<unknown>>();
-  readonly dispatcher: lark.EventDispatcher;
+  readonly dispatcher: Lark.EventDispatcher;
   private accepting = true;
 
   /** Prepared once: every event passes through it. */

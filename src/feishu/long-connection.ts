@@ -11,7 +11,8 @@
  * frames, and logs any other data frame it leaves unanswered. Reconnects,
  * ping/pong, getConnectionStatus() and close() are the SDK's, untouched.
  */
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as Lark from '@larksuiteoapi/node-sdk';
+import { lark } from './sdk.js';
 import { sdkLogger, type Logger } from '../logger.js';
 
 /** A decoded long-connection frame (pbbp2.Frame) as the SDK passes it around. */
@@ -56,7 +57,7 @@ const headersOf = (frame: Frame): Record<string, string> => Object.fromEntries(f
 
 export class LongConnection extends lark.WSClient {
   private readonly log: Logger;
-  private dispatcher: lark.EventDispatcher | undefined;
+  private dispatcher: Lark.EventDispatcher | undefined;
 
   constructor({ log, ...options }: LongConnectionOptions) {
     super({ ...options, logger: sdkLogger(log) });
@@ -73,7 +74,7 @@ export class LongConnection extends lark.WSClient {
     };
   }
 
-  override start(params: { eventDispatcher: lark.EventDispatcher }): Promise<void> {
+  override start(params: { eventDispatcher: Lark.EventDispatcher }): Promise<void> {
     this.dispatcher = params.eventDispatcher;
     return super.start(params);
   }

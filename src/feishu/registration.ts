@@ -1,4 +1,4 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import { lark } from './sdk.js';
 
 /**
  * One-click app creation (the SDK's registerApp: OAuth device authorization

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { SHEETS, SHEET_KINDS, type RosterRow, type RosterSheet, type SheetKind } from './sheets.js';
 
 /**
@@ -120,7 +120,9 @@ function readWorksheet(file: string, ws: ExcelJS.Worksheet, kind: SheetKind): Ro
  */
 export async function readRosterFile(file: string, kind?: SheetKind): Promise<RosterSheet[]> {
   const ext = path.extname(file).toLowerCase();
-  const wb = new ExcelJS.Workbook();
+  // Loaded here, not at the top: the bot imports this module at start, and exceljs costs half a second to load.
+  const { default: Excel } = await import('exceljs');
+  const wb = new Excel.Workbook();
   try {
     if (ext === '.xlsx') await wb.xlsx.readFile(file);
     else if (ext === '.csv') {
