@@ -12,6 +12,8 @@ export interface Token {
   tag: string;
 }
 export type Segment = (text: string) => Token[];
+/** The theme words of a text (termsOf over a segmenter), as a caller may remember them: never to be changed. */
+export type Terms = (text: string) => ReadonlySet<string>;
 
 /**
  * Words for things a school hears about, as the segmenter should keep them
@@ -147,13 +149,13 @@ const byCountThenWord = (count: Map<string, number>) => (a: string, b: string) =
  * count is of the records that say its word or a near-duplicate; its ledger
  * figures are of those records whose ledger items say it.
  */
-export function themesOf(voices: Voice[], segment: Segment, o: ThemeOptions = {}): Theme[] {
+export function themesOf(voices: Voice[], terms: Terms, o: ThemeOptions = {}): Theme[] {
   const top = o.top ?? THEME_DEFAULTS.top;
   const minMentions = o.minMentions ?? THEME_DEFAULTS.minMentions;
   const read = voices.map((v) => ({
     voice: v,
-    terms: new Set([...v.texts, ...v.ledger.map((l) => l.text)].flatMap((t) => [...termsOf(t, segment)])),
-    ledger: v.ledger.map((l) => ({ ...l, terms: termsOf(l.text, segment) })),
+    terms: new Set([...v.texts, ...v.ledger.map((l) => l.text)].flatMap((t) => [...terms(t)])),
+    ledger: v.ledger.map((l) => ({ ...l, terms: terms(l.text) })),
   }));
   // Near-duplicates are one family, known by the shortest word within the others (实习 for 实习补贴 and 实习工资).
   const all = [...new Set(read.flatMap((r) => [...r.terms]))].sort(byLength);
@@ -176,7 +178,7 @@ export function themesOf(voices: Voice[], segment: Segment, o: ThemeOptions = {}
     const saidWith = candidates.filter((t) => !taken.has(t) && (together.get(t) ?? 0) >= SAID_WITH * df.get(t)!);
     for (const t of saidWith) taken.add(t);
     const variants = all.filter((t) => rootOf.get(t) === head && t !== head).sort(byCountThenWord(said));
-    const says = (terms: Set<string>) => [...terms].some((t) => rootOf.get(t) === head);
+    const says = (said: ReadonlySet<string>) => [...said].some((t) => rootOf.get(t) === head);
     const mentioning = read.filter((r) => says(r.terms));
     const ledgered = mentioning.map((r) => r.ledger.filter((l) => says(l.terms))).filter((items) => items.length);
     themes.push({
@@ -200,11 +202,11 @@ const TWIN_SHARE = 0.6;
  * most theme words with it, when they share at least two and at least 60% of
  * the words of the shorter of the two. Ties go to the oldest (lowest id).
  */
-export function twinOf<I extends { id: number; text: string }>(text: string, open: I[], segment: Segment): { item: I; shared: string[] } | null {
-  const mine = termsOf(text, segment);
+export function twinOf<I extends { id: number; text: string }>(text: string, open: I[], terms: Terms): { item: I; shared: string[] } | null {
+  const mine = terms(text);
   let best: { item: I; shared: string[] } | null = null;
   for (const item of [...open].sort((a, b) => a.id - b.id)) {
-    const theirs = termsOf(item.text, segment);
+    const theirs = terms(item.text);
     const shared = [...mine].filter((t) => theirs.has(t));
     if (shared.length < TWIN_SHARED || shared.length < TWIN_SHARE * Math.min(mine.size, theirs.size)) continue;
     if (!best || shared.length > best.shared.length) best = { item, shared };

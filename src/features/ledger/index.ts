@@ -52,7 +52,7 @@ import { USAGE, matches, parseQuery, queryLabel } from './query.js';
 import { LedgerRepo } from './repo.js';
 import { defineFeature } from '../feature.js';
 import { twinOf } from '../../domain/themes.js';
-import { segment } from '../themes/segmenter.js';
+import { themeTerms } from '../themes/segmenter.js';
 import { oneLine } from '../../feishu/card-templates.js';
 
 /**
@@ -513,7 +513,7 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     for (const item of admins.length ? heard : []) {
       if (!open.has(item.campaignId)) open.set(item.campaignId, await repo.ofCampaign(item.campaignId, { statuses: NOT_CLOSED }));
       const earlier = open.get(item.campaignId)!.filter((o) => o.id < item.id && o.recordId !== item.recordId);
-      const twin = twinOf(item.text, earlier, segment);
+      const twin = twinOf(item.text, earlier, themeTerms);
       if (!twin) continue;
       const id = twin.item.id;
       const notice =

@@ -18,7 +18,7 @@ import { SOURCE_LABELS } from '../ledger/cards.js';
 import { dailyTriggers } from '../triggers.js';
 import { defineFeature } from '../feature.js';
 import { ThemeSources, type VoiceSource } from './repo.js';
-import { segment } from './segmenter.js';
+import { themeTerms } from './segmenter.js';
 
 /**
  * 家长和师生反映最多的 (seed 002's 大走访 "寻计问策"): each month, the themes that
@@ -38,7 +38,7 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
 
   function heard(c: ActiveCampaign, from: string, to: string) {
     const { voices, sources: refs } = sources.month(c.row.id, from, to, c.def.timezone);
-    return { voices, refs, themes: themesOf(voices, segment) };
+    return { voices, refs, themes: themesOf(voices, themeTerms) };
   }
 
   async function campaignOf(id: string): Promise<ActiveCampaign> {
