@@ -189,16 +189,16 @@ export function dormForms(deps: FormDeps, records: RecordRepo, ctx: RecordContex
   /**
    * This week's dorms not yet checked, once the week's push has gone out: for
    * each, whoever should check it now (a caring teacher, or their substitute)
-   * and the card that asks them to.
+   * and the card that asks them to — one dorm at a time, so a job that sends
+   * them holds one card, never the whole school's.
    */
-  async function unchecked(c: ActiveCampaign, now: Date): Promise<Array<{ dorm: Dorm; holder: Person; teacher: Person; monday: string; card: object }>> {
+  async function* unchecked(c: ActiveCampaign, now: Date): AsyncGenerator<{ dorm: Dorm; holder: Person; teacher: Person; monday: string; card: object }> {
     const { def } = c;
-    if (!def.tasks.dormCheck.enabled || !isRunning(def, now)) return [];
+    if (!def.tasks.dormCheck.enabled || !isRunning(def, now)) return;
     const day = localDate(now, def.timezone);
     const monday = mondayOf(day);
     const pushAt = weeklyNudgeAt(def, monday, def.tasks.dormCheck.pushAt);
-    if (!pushAt || now < pushAt.toDate()) return [];
-    const out = [];
+    if (!pushAt || now < pushAt.toDate()) return;
     for (const d of deps.db.select().from(dorms).where(eq(dorms.campaignId, def.id)).all()) {
       if (await records.forPeriod(def.id, 'dorm-check', { type: 'dorm', id: d.id }, `wk-${monday}`)) continue;
       for (const holder of await ctx.holders('dorm', d.id)) {
@@ -210,19 +210,23 @@ export function dormForms(deps: FormDeps, records: RecordRepo, ctx: RecordContex
           message: `${teacher.name}老师，本周请到 **${room(d)}** 看一看、谈一谈，填好检查表（同一宿舍的老师填一份即可）。${teacher.id === holder.id ? '' : `（代 ${holder.name} 老师）`}`,
           openValue: check.openValue({ campaignId: def.id, dormId: d.id, week: monday }),
         });
-        out.push({ dorm: d, holder, teacher, monday, card });
+        yield { dorm: d, holder, teacher, monday, card };
       }
     }
-    return out;
   }
 
-  const gaps: WeeklyGaps = async (c, now) =>
-    (await unchecked(c, now)).map((u) => ({
-      person: u.teacher,
-      key: `dorm-check:d${u.dorm.id}:${u.monday}`,
-      line: `宿舍关爱检查（${room(u.dorm)}）本周未做${u.teacher.id === u.holder.id ? '' : `（代 ${u.holder.name}）`}`,
-      card: u.card,
-    }));
+  const gaps: WeeklyGaps = async (c, now) => {
+    const out = [];
+    for await (const u of unchecked(c, now)) {
+      out.push({
+        person: u.teacher,
+        key: `dorm-check:d${u.dorm.id}:${u.monday}`,
+        line: `宿舍关爱检查（${room(u.dorm)}）本周未做${u.teacher.id === u.holder.id ? '' : `（代 ${u.holder.name}）`}`,
+        card: u.card,
+      });
+    }
+    return out;
+  };
 
   /**
    * Each week at the campaign's moment (moved back off a holiday), every caring
@@ -236,7 +240,7 @@ export function dormForms(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       let queued = 0;
       for (const campaign of await deps.campaigns.all()) {
         if (!mayNudge(campaign.def, now)) continue;
-        for (const u of await unchecked(campaign, now)) {
+        for await (const u of unchecked(campaign, now)) {
           if (!u.teacher.openId) continue;
           queued += await deps.send({
             dedupeKey: `dorm-check.push:${campaign.def.id}:${u.monday}:d${u.dorm.id}:p${u.teacher.id}`,
