@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +18,23 @@ export interface Child {
 }
 
 /**
- * Starts bench/<script>.ts in its own Node process (through tsx) and waits for
- * the {"url"} line it prints when listening. Its stderr passes through so a
- * failing bot is visible.
+ * The node options of `npm start` (package.json's `node <options> src/main.ts`), so that the bot measured runs
+ * exactly as a checkout's bot does: through tsx, with the same heap settings. The echo runs with them too.
+ */
+function startOptions(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as { scripts: { start: string } };
+  const [node, ...words] = pkg.scripts.start.trim().split(/\s+/);
+  if (node !== 'node' || words.pop() !== 'src/main.ts') throw new Error(`bench: npm start should read "node <options> src/main.ts", not "${pkg.scripts.start}"`);
+  return words;
+}
+
+/**
+ * Starts bench/<script>.ts in its own Node process, started as `npm start` starts
+ * the bot, and waits for the {"url"} line it prints when listening. Its stderr
+ * passes through so a failing bot is visible.
  */
 export async function startChild(script: 'bot' | 'echo', env: Record<string, string> = {}): Promise<Child> {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(here, `${script}.ts`)], {
+  const proc: ChildProcess = spawn(process.execPath, [...startOptions(), path.join(here, `${script}.ts`)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
