@@ -24,7 +24,8 @@ export interface Child {
 function startOptions(): string[] {
   const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as { scripts: { start: string } };
   const [node, ...words] = pkg.scripts.start.trim().split(/\s+/);
-  if (node !== 'node' || words.pop() !== 'src/main.ts') throw new Error(`bench: npm start should read "node <options> src/main.ts", not "${pkg.scripts.start}"`);
+  if (node !== 'node' || words.pop() !== 'src/main.ts')
+    throw new Error(`bench: npm start should read "node <options> src/main.ts", not "${pkg.scripts.start}"`);
   return words;
 }
 
