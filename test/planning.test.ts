@@ -198,6 +198,16 @@ describe('planning a visit together', () => {
     h.clock.set(cst('2026-11-20T18:00:00'));
     await h.runJob('visit-plan-record');
     expect(h.cardsTo('刘芳')).toHaveLength(cards);
+
+    // The next visit's preparation card lists this one: its day, who filed it, how, and what was done.
+    await plan('2026-11-27', '10:00');
+    h.clock.set(cst('2026-11-26T09:05:00'));
+    await h.runJob('visit-plan-preparation');
+    const next = h.cardsTo('黄志强').filter((m) => cardText(m.content).includes('走访准备'));
+    expect(next).toHaveLength(2);
+    const earlier = cardText(next[1]!.content);
+    expect(earlier).toContain('最近 1 次');
+    expect(earlier).toMatch(/2026-11-20 刘芳（[^）]+）：与祖父母交流孩子在校表现/);
   });
 
   it('rescheduling moves the event and cancelling deletes it; only the visitor who planned may', async () => {
