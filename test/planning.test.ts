@@ -256,6 +256,22 @@ describe('planning a visit together', () => {
     expect(prepared()).toHaveLength(1);
   });
 
+  it("offers the target's class teachers first as co-visitors (任课教师协同上门)", async () => {
+    await start();
+    // 黄志强 (机电部) teaches the student's class; by department and by name he would come last.
+    h.db
+      .update(people)
+      .set({ classesTaught: ['2024级机电1班'] })
+      .where(eq(people.name, '黄志强'))
+      .run();
+    await h.say('刘芳', '/约访');
+    const list = latest('刘芳');
+    await h.click('刘芳', list.messageId, '约访');
+    const options = component(current(list.messageId).content, 'coVisitors')?.options as { value: string }[];
+    expect(options[0]!.value).toBe(String(personId('黄志强')));
+    expect(options.map((o) => o.value)).not.toContain(String(personId('刘芳')));
+  });
+
   it('a calendar the app may not write keeps the plan, says so, and the retry puts it in the calendar', async () => {
     await start();
     h.standIn.revokeScopes('calendar:calendar', 'calendar:calendar.event:create');
