@@ -33,6 +33,7 @@ import { planningFeature } from './features/planning/index.js';
 import { themesFeature } from './features/themes/index.js';
 import { Scheduler } from './scheduler/index.js';
 import { backupJob, type BackupJobOptions } from './ops/backup.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface BotOptions {
   lark: LarkConfig;
@@ -269,7 +270,7 @@ export function createBot(o: BotOptions) {
       await outbox.drain();
       // Retries wait out their backoff; keep going until nothing is pending.
       while ((await outbox.backlog()) > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 15));
+        await sleep(15);
         await outbox.drain();
       }
     },

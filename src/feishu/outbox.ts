@@ -10,6 +10,7 @@ import { cardOverLimit } from './card-budget.js';
 import { DLP_REJECTED, FeishuApiError } from './errors.js';
 import { RateLimiter, type AppSlot } from './rate-limiter.js';
 import { Sleepers } from './sleepers.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A person (their direct chat) or a group. */
 export type Receiver = { openId: string } | { chatId: string };
@@ -330,7 +331,7 @@ export class Outbox extends EventEmitter {
               const outcome = await this.sendNext(() => !this.stopping);
               if (outcome.sent) continue;
               if (outcome.bulkFrom === undefined || this.stopping) break;
-              await sleep(Math.min(this.pollMs, outcome.bulkFrom - this.now()));
+              await sleep(Math.max(0, Math.min(this.pollMs, outcome.bulkFrom - this.now())));
             }
           })(),
         ),
@@ -504,8 +505,6 @@ export class Outbox extends EventEmitter {
     }
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** Messages held as unconfirmed (see UNCONFIRMED_AFTER_MS), oldest first, for `zoufang outbox`. */
 export function heldMessages(db: Db): OutboxRow[] {
