@@ -12,7 +12,7 @@ import { Router } from './bot/router.js';
 import { FeishuApi, MAX_UPLOAD_BYTES } from './feishu/api.js';
 import { Intake, webhookRouter } from './feishu/inbound.js';
 import { LongConnection } from './feishu/long-connection.js';
-import { Outbox, type OutboxOptions } from './feishu/outbox.js';
+import { LATE_UPDATE_WINDOW_MS, Outbox, type OutboxOptions } from './feishu/outbox.js';
 import { deliveryNotices } from './features/delivery/index.js';
 import type { Logger } from './logger.js';
 import { currentCampaign, type FeatureDeps } from './features/deps.js';
@@ -33,6 +33,7 @@ import { planningFeature } from './features/planning/index.js';
 import { themesFeature } from './features/themes/index.js';
 import { Scheduler } from './scheduler/index.js';
 import { backupJob, type BackupJobOptions } from './ops/backup.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface BotOptions {
   lark: LarkConfig;
@@ -75,20 +76,6 @@ const CATCH_UP_AFTER_MS = 3_000;
 
 /** How long a stop waits for queued sends; the systemd unit's TimeoutStopSec allows for it. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
-
-/**
- * How old a card may be for an answer that missed the callback to still be
- * patched into it. A 2.0 card takes clicks and updates for 14 days after it is
- * sent (配置卡片交互; 卡片 JSON 2.0 版本更新说明); later the client refuses the
- * click and we never hear of it. So every click that arrives is inside the
- * window, and an answer inside the callback always lands: Feishu judges the
- * click and its answer together. Only an answer too slow for the callback goes
- * out later by PATCH (更新已发送的消息卡片), which is refused with 230031 past
- * 14 days; it waits out the handler, the outbox's backoff or an outage, and our
- * clock and Feishu's may disagree. Twelve hours of margin covers that: an older
- * card gets its answer as a fresh card instead.
- */
-export const LATE_UPDATE_WINDOW_MS = (13 * 24 + 12) * 3600_000;
 
 /** Every feature, one line each, in the order /帮助 lists their commands; what each needs and provides is its own to say. */
 export const FEATURES: readonly AnyFeature[] = [
@@ -283,7 +270,7 @@ export function createBot(o: BotOptions) {
       await outbox.drain();
       // Retries wait out their backoff; keep going until nothing is pending.
       while ((await outbox.backlog()) > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 15));
+        await sleep(15);
         await outbox.drain();
       }
     },

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { eq } from 'drizzle-orm';
 import { runCli } from '../src/cli.js';
 import { openDatabase } from '../src/db/index.js';
 import { outbox } from '../src/db/schema.js';
@@ -313,7 +314,9 @@ describe('a card kept as one message while what it shows changes (revision)', ()
     expect(await send(2)).toBe(0); // still waiting: the same row now says 2
     expect(rows().map((r) => [r.operation, JSON.parse(r.content).body.elements[0].content])).toEqual([['send', '2 项待分派']]);
 
-    db.update(outbox).set({ status: 'sent', feishuMessageId: 'om_triage' }).run();
+    db.update(outbox)
+      .set({ status: 'sent', feishuMessageId: 'om_triage', sentAt: new Date(0) })
+      .run();
     expect(await send(3)).toBe(1);
     expect(await send(3)).toBe(0);
     expect(rows().map((r) => [r.operation, r.targetMessageId, JSON.parse(r.content).body.elements[0].content])).toEqual([
@@ -349,6 +352,48 @@ describe('a card kept as one message while what it shows changes (revision)', ()
       ['ledger.triage:c:2026-11-19:1', '1 项待分派'],
       ['ledger.triage:c:2026-11-19:1@v3', '2 项待分派'],
     ]);
+    db.$client.close();
+  });
+
+  it('updates the version the person sees last, and sends a fresh card once that one is too old to update', async () => {
+    const db = openDatabase(':memory:');
+    const key = 'ledger.triage:c:2026-11-20:1';
+    const msg = (n: number) => ({
+      dedupeKey: key,
+      to: { openId: 'ou_admin' },
+      purpose: 'ledger.triage',
+      card: { schema: '2.0', body: { elements: [{ tag: 'markdown', content: `${n} 项待分派` }] } },
+      revision: `v${n}`,
+    });
+    const day = 86_400_000;
+    const rows = () =>
+      db
+        .select()
+        .from(outbox)
+        .orderBy(outbox.id)
+        .all()
+        .map((r) => [r.dedupeKey, r.operation, r.targetMessageId, JSON.parse(r.content).body.elements[0].content]);
+    const sent = (dedupeKey: string, feishuMessageId: string, at: number) =>
+      db
+        .update(outbox)
+        .set({ status: 'sent', feishuMessageId, sentAt: new Date(at) })
+        .where(eq(outbox.dedupeKey, dedupeKey))
+        .run();
+
+    await enqueueOutbound(db, msg(1), 0);
+    // The first attempt may have reached Feishu: version 2 is a message of its own, and it is the one sent.
+    db.update(outbox)
+      .set({ uncertainSince: new Date(0) })
+      .run();
+    await enqueueOutbound(db, msg(2), 0);
+    sent(key, 'om_first', 0);
+    sent(`${key}@v2`, 'om_second', 0);
+    // Version 3 updates the card the person saw last, not the first one.
+    expect(await enqueueOutbound(db, msg(3), day)).toBe(1);
+    expect(rows().at(-1)).toEqual([`${key}@v3`, 'patch', 'om_second', '3 项待分派']);
+    // Fourteen days on, Feishu no longer updates that card (230031): version 4 is a fresh card.
+    expect(await enqueueOutbound(db, msg(4), 14 * day)).toBe(1);
+    expect(rows().at(-1)).toEqual([`${key}@v4`, 'send', null, '4 项待分派']);
     db.$client.close();
   });
 });

@@ -198,6 +198,16 @@ describe('planning a visit together', () => {
     h.clock.set(cst('2026-11-20T18:00:00'));
     await h.runJob('visit-plan-record');
     expect(h.cardsTo('刘芳')).toHaveLength(cards);
+
+    // The next visit's preparation card lists this one: its day, who filed it, how, and what was done.
+    await plan('2026-11-27', '10:00');
+    h.clock.set(cst('2026-11-26T09:05:00'));
+    await h.runJob('visit-plan-preparation');
+    const next = h.cardsTo('黄志强').filter((m) => cardText(m.content).includes('走访准备'));
+    expect(next).toHaveLength(2);
+    const earlier = cardText(next[1]!.content);
+    expect(earlier).toContain('最近 1 次');
+    expect(earlier).toMatch(/2026-11-20 刘芳（[^）]+）：与祖父母交流孩子在校表现/);
   });
 
   it('rescheduling moves the event and cancelling deletes it; only the visitor who planned may', async () => {
@@ -244,6 +254,22 @@ describe('planning a visit together', () => {
     h.clock.set(cst('2026-11-19T07:35:00'));
     await h.runJob('visit-plan-preparation');
     expect(prepared()).toHaveLength(1);
+  });
+
+  it("offers the target's class teachers first as co-visitors (任课教师协同上门)", async () => {
+    await start();
+    // 黄志强 (机电部) teaches the student's class; by department and by name he would come last.
+    h.db
+      .update(people)
+      .set({ classesTaught: ['2024级机电1班'] })
+      .where(eq(people.name, '黄志强'))
+      .run();
+    await h.say('刘芳', '/约访');
+    const list = latest('刘芳');
+    await h.click('刘芳', list.messageId, '约访');
+    const options = component(current(list.messageId).content, 'coVisitors')?.options as { value: string }[];
+    expect(options[0]!.value).toBe(String(personId('黄志强')));
+    expect(options.map((o) => o.value)).not.toContain(String(personId('刘芳')));
   });
 
   it('a calendar the app may not write keeps the plan, says so, and the retry puts it in the calendar', async () => {

@@ -1,6 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
+import { TWIN_CANDIDATES } from '../src/features/ledger/index.js';
 import { ledgerEvents, ledgerItems, people, records } from '../src/db/schema.js';
 import { buttonValue, cardButtons, cardText, cst, type Harness } from './helpers/harness.js';
 import { RECORDS_CAMPAIGN, latestCard, startRecordsHarness, targetId } from './records/fixtures.js';
@@ -280,6 +281,29 @@ describe('an opinion that repeats an open ledger item', () => {
     });
     expect(again.toast).toMatchObject({ type: 'info', content: `已并入台账 #${older.id}。` });
     expect(h.textsTo('刘芳').filter((t) => t.includes('是同一件事'))).toHaveLength(1);
+  });
+
+  it('is looked for among the campaign’s newest open items, not a whole district’s ledger', async () => {
+    h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
+    const at = cst('2026-11-12T10:00:00');
+    const item = (text: string) => ({
+      campaignId: RECORDS_CAMPAIGN.id,
+      source: 'manual' as const,
+      raisedBy: 'teacher' as const,
+      text,
+      ownerId: personId('黄志强'),
+      createdBy: personId('黄志强'),
+      status: 'accepted' as const,
+      createdAt: at,
+      updatedAt: at,
+    });
+    h.db.insert(ledgerItems).values(item('家长反映学校食堂饭菜价格偏高')).run();
+    h.db
+      .insert(ledgerItems)
+      .values(Array.from({ length: TWIN_CANDIDATES }, () => item('教室窗帘损坏需要更换')))
+      .run();
+    await fileVisit('食堂的饭菜价格太贵了，希望降一点');
+    expect(h.cardsTo('陈立华').filter((m) => cardText(m.content).includes('可能与台账'))).toHaveLength(0);
   });
 
   it('waiting for the school (待分派), leaves the triage card once merged; never into an item closed out meanwhile', async () => {

@@ -2,6 +2,7 @@ import type { CampaignDefinition } from './campaign.js';
 import { termsOf } from './campaign.js';
 import { nudgeDay } from './calendar.js';
 import { dayjs } from './time.js';
+import { memoPer } from './memo.js';
 
 /**
  * The campaign's periods as local calendar dates: months, terms and phases,
@@ -99,27 +100,14 @@ export function isAvailable(a: Availability, date: string): boolean {
  * Working days of a span, counted the school's way. Memoised per definition,
  * since district-scale digests ask the same months for every teacher.
  */
-const workingCache = new WeakMap<CampaignDefinition, Map<string, boolean>>();
-export function isWorkingDay(def: CampaignDefinition, date: string): boolean {
-  let m = workingCache.get(def);
-  if (!m) workingCache.set(def, (m = new Map()));
-  let w = m.get(date);
-  if (w === undefined) m.set(date, (w = nudgeDay(def, date)));
-  return w;
-}
+const workingPerDefinition = memoPer<CampaignDefinition, string, boolean>();
+export const isWorkingDay = (def: CampaignDefinition, date: string): boolean => workingPerDefinition(def, date, () => nudgeDay(def, date));
 
 /** Working days per span for people with no leave and no late start: a district digest asks for the same month a thousand times. */
-const spanCache = new WeakMap<CampaignDefinition, Map<string, number>>();
+const spanPerDefinition = memoPer<CampaignDefinition, string, number>();
 
 export function workingDays(def: CampaignDefinition, start: string, end: string, a: Availability = ALWAYS_AVAILABLE): number {
-  if (!a.joinedOn && !a.leaves.length) {
-    let m = spanCache.get(def);
-    if (!m) spanCache.set(def, (m = new Map()));
-    const key = `${start}~${end}`;
-    let n = m.get(key);
-    if (n === undefined) m.set(key, (n = countWorkingDays(def, start, end, a)));
-    return n;
-  }
+  if (!a.joinedOn && !a.leaves.length) return spanPerDefinition(def, `${start}~${end}`, () => countWorkingDays(def, start, end, a));
   return countWorkingDays(def, start, end, a);
 }
 

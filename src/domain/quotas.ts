@@ -1,6 +1,7 @@
 import type { CampaignDefinition, CoverageRule, Quota } from './campaign.js';
 import { addDays, elapsed, maxDate, minDate, monthsOf, periodOn, termOn, termPeriods, workingDays, type Availability, type Period } from './periods.js';
 import { dayjs } from './time.js';
+import { memoPer } from './memo.js';
 
 /**
  * Quotas and coverage as the seeds state them, as plain functions of the
@@ -126,18 +127,13 @@ function fullSpan(q: Quota, p: Period): { start: string; end: string } {
  * The working days of a quota's whole period, per campaign definition (parsed
  * once per version): a digest asks it of every person with the same answer.
  */
-const fullDaysOf = new WeakMap<CampaignDefinition, Map<string, number>>();
+const fullDaysPerDefinition = memoPer<CampaignDefinition, string, number>();
 
 function fullWorkingDays(def: CampaignDefinition, q: Quota, p: Period): number {
-  let days = fullDaysOf.get(def);
-  if (!days) fullDaysOf.set(def, (days = new Map()));
-  const key = `${q.period}:${p.start}:${p.end}`;
-  let full = days.get(key);
-  if (full === undefined) {
+  return fullDaysPerDefinition(def, `${q.period}:${p.start}:${p.end}`, () => {
     const span = fullSpan(q, p);
-    days.set(key, (full = workingDays(def, span.start, span.end)));
-  }
-  return full;
+    return workingDays(def, span.start, span.end);
+  });
 }
 
 export function quotaStanding(def: CampaignDefinition, q: Quota, p: Period, person: PersonFact, visits: VisitFact[], today: string): QuotaStanding {

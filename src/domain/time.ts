@@ -56,6 +56,8 @@ export const formatLocal = (at: Date | number, tz: string, fmt = MINUTE): string
 export { dayjs };
 
 const ZH_WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
+/** "11月24日（周一）": a day as every card says it. */
+const dayLabel = (d: Dayjs) => `${d.format('M月D日')}（${ZH_WEEKDAYS[d.day()]}）`;
 
 /**
  * A deadline as every card and reminder says it: a due date (local
@@ -70,13 +72,13 @@ export function formatDue(due: string | Date, tz?: string): string {
   const at = typeof due === 'string' ? dayjs(due) : inZone(due, tz!);
   const endOfDay = typeof due !== 'string' && at.hour() === 0 && at.minute() === 0;
   const day = endOfDay ? at.subtract(1, 'day') : at;
-  return `${day.format('M月D日')}（${ZH_WEEKDAYS[day.day()]}）${typeof due === 'string' || endOfDay ? '' : at.format('HH:mm')}`;
+  return `${dayLabel(day)}${typeof due === 'string' || endOfDay ? '' : at.format('HH:mm')}`;
 }
 
 /** "11月24日（周一）09:00" — a moment as Chinese users read it (for deadlines, `formatDue`). */
 export const formatDeadline = (at: Date | number, tz: string): string => {
   const d = inZone(at, tz);
-  return `${d.format('M月D日')}（${ZH_WEEKDAYS[d.day()]}）${d.format('HH:mm')}`;
+  return `${dayLabel(d)}${d.format('HH:mm')}`;
 };
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Statement } from 'better-sqlite3';
-import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox, type OutboxRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -10,6 +10,7 @@ import { cardOverLimit } from './card-budget.js';
 import { DLP_REJECTED, FeishuApiError } from './errors.js';
 import { RateLimiter, type AppSlot } from './rate-limiter.js';
 import { Sleepers } from './sleepers.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A person (their direct chat) or a group. */
 export type Receiver = { openId: string } | { chatId: string };
@@ -46,6 +47,20 @@ export interface OutboundMessage {
 }
 
 export type OutboundPriority = 'interactive' | 'bulk';
+
+/**
+ * How old a sent card may be to still be updated in place: an answer that
+ * missed the callback, or a new version of a card kept as one message. A 2.0 card takes clicks and updates for 14 days after it is
+ * sent (配置卡片交互; 卡片 JSON 2.0 版本更新说明); later the client refuses the
+ * click and we never hear of it. So every click that arrives is inside the
+ * window, and an answer inside the callback always lands: Feishu judges the
+ * click and its answer together. Only an answer too slow for the callback goes
+ * out later by PATCH (更新已发送的消息卡片), which is refused with 230031 past
+ * 14 days; it waits out the handler, the outbox's backoff or an outage, and our
+ * clock and Feishu's may disagree. Twelve hours of margin covers that: an older
+ * card's update goes out as a fresh card instead.
+ */
+export const LATE_UPDATE_WINDOW_MS = (13 * 24 + 12) * 3600_000;
 
 /** Lower goes first (the outbox's `priority` column). */
 const PRIORITY_RANK: Record<OutboundPriority, number> = { interactive: 0, bulk: 1 };
@@ -155,32 +170,48 @@ function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
 /**
  * Records messages for delivery; returns how many were new. Never touches the
  * network, so the CLI can queue messages for a bot running in another process.
+ * `now` is the wall clock the queue runs on; `businessNow` the clock sent cards
+ * are stamped with, by which a card's age is judged.
  */
-export async function enqueueOutbound(db: Db, messages: OutboundMessage | OutboundMessage[], now: number): Promise<number> {
-  const list = (Array.isArray(messages) ? messages : [messages]).map((m) => (m.revision === undefined ? m : revised(db, m)));
+export async function enqueueOutbound(db: Db, messages: OutboundMessage | OutboundMessage[], now: number, businessNow = now): Promise<number> {
+  const list = (Array.isArray(messages) ? messages : [messages]).map((m) => (m.revision === undefined ? m : revised(db, m, businessNow)));
   if (!list.length) return 0;
   const rows = list.map((m) => toRow(m, now));
   return db.insert(outbox).values(rows).onConflictDoNothing({ target: outbox.dedupeKey }).returning({ id: outbox.id }).all().length;
 }
 
-/** What a new version of a card (`OutboundMessage.revision`) becomes, given the card already queued under its key. */
-function revised(db: Db, m: OutboundMessage): OutboundMessage {
-  const first = db.select().from(outbox).where(eq(outbox.dedupeKey, m.dedupeKey)).get();
-  if (!first) return m;
+/**
+ * What a new version of a card (`OutboundMessage.revision`) becomes, given the
+ * versions already queued under its key: `key` itself, then `key@<revision>`
+ * for each version that had to go out as a message of its own.
+ */
+function revised(db: Db, m: OutboundMessage, businessNow: number): OutboundMessage {
+  // '@' is followed by 'A' in code order: the range is every `key@…`, read through the unique index.
+  const versions = db
+    .select()
+    .from(outbox)
+    .where(or(eq(outbox.dedupeKey, m.dedupeKey), and(gt(outbox.dedupeKey, `${m.dedupeKey}@`), lt(outbox.dedupeKey, `${m.dedupeKey}A`))))
+    .orderBy(asc(outbox.id))
+    .all();
+  // The message the person sees last: updates of it are not messages of their own.
+  const shown = versions.filter((v) => v.operation !== 'patch').at(-1);
+  if (!shown) return m;
   const again = { ...m, dedupeKey: `${m.dedupeKey}@${m.revision}` };
   // Still waiting and never tried: it goes out as this version, and the message itself is nothing new (its key is taken).
   // Once an attempt may have reached Feishu, a retry under the same uuid would only return that first card
   // ("发送消息": 持有相同 uuid 的请求 1 小时内至多成功发送一条消息), so the new version is a message of its own.
-  if (first.status === 'pending' && first.uncertainSince === null && m.card && !('patch' in m.to)) {
+  if (shown.status === 'pending' && shown.uncertainSince === null && m.card && !('patch' in m.to)) {
     // Checked before anything is written: a card Feishu would refuse must not replace one it takes.
     const { content } = toRow(m, 0);
     db.update(outbox)
       .set({ content })
-      .where(and(eq(outbox.id, first.id), eq(outbox.status, 'pending')))
+      .where(and(eq(outbox.id, shown.id), eq(outbox.status, 'pending')))
       .run();
-    return m;
+    return shown.dedupeKey === m.dedupeKey ? m : { ...m, dedupeKey: shown.dedupeKey };
   }
-  return first.feishuMessageId ? { ...again, to: { patch: first.feishuMessageId } } : again;
+  // A sent card is updated in place while Feishu still allows it (更新已发送的消息卡片: 230031 after 14 days).
+  const updatable = shown.feishuMessageId && shown.sentAt && businessNow - shown.sentAt.getTime() <= LATE_UPDATE_WINDOW_MS;
+  return updatable ? { ...again, to: { patch: shown.feishuMessageId! } } : again;
 }
 
 /**
@@ -249,7 +280,7 @@ export class Outbox extends EventEmitter {
 
   /** Records the messages; returns how many were new. Never touches the network. */
   async enqueue(messages: OutboundMessage | OutboundMessage[]): Promise<number> {
-    const n = await enqueueOutbound(this.db, messages, this.now());
+    const n = await enqueueOutbound(this.db, messages, this.now(), this.stampNow());
     if (n) this.idleSenders.wakeAll();
     return n;
   }
@@ -300,7 +331,7 @@ export class Outbox extends EventEmitter {
               const outcome = await this.sendNext(() => !this.stopping);
               if (outcome.sent) continue;
               if (outcome.bulkFrom === undefined || this.stopping) break;
-              await sleep(Math.min(this.pollMs, outcome.bulkFrom - this.now()));
+              await sleep(Math.max(0, Math.min(this.pollMs, outcome.bulkFrom - this.now())));
             }
           })(),
         ),
@@ -474,8 +505,6 @@ export class Outbox extends EventEmitter {
     }
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** Messages held as unconfirmed (see UNCONFIRMED_AFTER_MS), oldest first, for `zoufang outbox`. */
 export function heldMessages(db: Db): OutboxRow[] {

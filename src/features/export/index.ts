@@ -21,6 +21,7 @@ import {
 } from '../../export/request.js';
 import type { FilePort } from '../deps.js';
 import { defineFeature } from '../feature.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * /导出 /export: the branch secretary's archive, produced in the background
@@ -78,7 +79,7 @@ export const exportFeature = defineFeature({ name: 'export', at: import.meta.url
         return await files.upload(path.basename(file.path), bytes, file.kind === 'workbook' ? 'xls' : 'stream');
       } catch (e) {
         if (!(e instanceof FeishuApiError) || !e.retryable || attempt >= UPLOAD_ATTEMPTS) throw e;
-        await new Promise((r) => setTimeout(r, 1000 * attempt));
+        await sleep(1000 * attempt);
       }
     }
   }

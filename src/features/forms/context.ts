@@ -43,11 +43,15 @@ export interface Choosable {
 
 /**
  * Teachers a visitor may name as co-visitors, at most `CO_VISITOR_OPTIONS` (a
- * card's select holds no more): those already named in `keep`, then those
- * who share a department or a class with the visitor, then the rest by name.
+ * card's select holds no more): those already named in `keep`, then the
+ * teachers of `classFirst` (a plan's target's class: seed 002's 任课教师协同上门),
+ * then those who share a department or a class with the visitor, then the
+ * rest by name.
  */
-function colleaguesOf(person: Person, keep: number[], everyone: Listed[]): Colleague[] {
+function colleaguesOf(person: Person, keep: number[], everyone: Listed[], classFirst?: string): Colleague[] {
   const mine = classesOf(person);
+  const teaches = (p: Listed) =>
+    classFirst !== undefined && (p.classLed === classFirst || p.classDeputy === classFirst || p.classesTaught.includes(classFirst));
   const near = (p: Listed) =>
     (!!person.department && p.department === person.department) ||
     (p.classLed !== null && mine.includes(p.classLed)) ||
@@ -55,7 +59,7 @@ function colleaguesOf(person: Person, keep: number[], everyone: Listed[]): Colle
     p.classesTaught.some((c) => mine.includes(c));
   const others = everyone.filter((p) => p.id !== person.id);
   const picked = others.filter((p) => keep.includes(p.id));
-  for (const wanted of [near, () => true])
+  for (const wanted of [teaches, near, () => true])
     for (const p of others) {
       if (picked.length >= CO_VISITOR_OPTIONS) break;
       if (!picked.includes(p) && wanted(p)) picked.push(p);
@@ -212,11 +216,11 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * leadersOf): kept per teacher, and per names a stored record keeps on its
    * card, until the roster changes.
    */
-  async function choicesOf(person: Person, keep: { coVisitors?: number[]; leader?: number } = {}): Promise<Choosable> {
+  async function choicesOf(person: Person, keep: { coVisitors?: number[]; leader?: number; classFirst?: string } = {}): Promise<Choosable> {
     const coVisitors = keep.coVisitors ?? [];
-    return choices.get(`${person.id}:${coVisitors.join(',')}:${keep.leader ?? ''}`, () => {
+    return choices.get(`${person.id}:${coVisitors.join(',')}:${keep.leader ?? ''}:${keep.classFirst ?? ''}`, () => {
       const all = everyone();
-      return { colleagues: colleaguesOf(person, coVisitors, all), leaders: leadersOf(person, keep.leader, all) };
+      return { colleagues: colleaguesOf(person, coVisitors, all, keep.classFirst), leaders: leadersOf(person, keep.leader, all) };
     });
   }
 

@@ -83,6 +83,12 @@ const back = z
 const HEARD: ReadonlyArray<LedgerItem['source']> = ['visit', 'suggestion'];
 /** Items a new one may repeat: all not yet closed out. */
 const NOT_CLOSED = LEDGER_STATUSES.filter((s) => s !== 'closed');
+/**
+ * How many of a campaign's newest open items a new one is compared with for a
+ * twin: more than a school keeps open, and a bound on the words a district's
+ * ledger would otherwise have segmented for every new item.
+ */
+export const TWIN_CANDIDATES = 2000;
 const itemRef = z.object({ itemId: z.number().int().positive(), back });
 
 /** Control characters are never meant; whitespace around a note is not part of it. */
@@ -511,7 +517,7 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
     const messages: OutboundMessage[] = [];
     const open = new Map<string, LedgerItem[]>();
     for (const item of admins.length ? heard : []) {
-      if (!open.has(item.campaignId)) open.set(item.campaignId, await repo.ofCampaign(item.campaignId, { statuses: NOT_CLOSED }));
+      if (!open.has(item.campaignId)) open.set(item.campaignId, repo.newest(item.campaignId, NOT_CLOSED, TWIN_CANDIDATES + items.length));
       const earlier = open.get(item.campaignId)!.filter((o) => o.id < item.id && o.recordId !== item.recordId);
       const twin = twinOf(item.text, earlier, themeTerms);
       if (!twin) continue;

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { ledgerEvents, ledgerItems, people, type LedgerEvent, type LedgerEventKind, type LedgerItem, type LedgerStatus } from '../../db/schema.js';
 
@@ -39,6 +39,17 @@ export class LedgerRepo {
         ),
       )
       .orderBy(asc(ledgerItems.createdAt), asc(ledgerItems.id))
+      .all();
+  }
+
+  /** The `limit` newest items of a campaign in `statuses` (not merged away), newest first. */
+  newest(campaignId: string, statuses: readonly LedgerStatus[], limit: number): LedgerItem[] {
+    return this.db
+      .select()
+      .from(ledgerItems)
+      .where(and(eq(ledgerItems.campaignId, campaignId), isNull(ledgerItems.mergedIntoId), inArray(ledgerItems.status, [...statuses])))
+      .orderBy(desc(ledgerItems.id))
+      .limit(limit)
       .all();
   }
 

@@ -7,6 +7,7 @@ import type { FeatureDeps, MediaPort, Provided } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { PhotoRepo } from './repo.js';
 import { storeByHash } from './store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Photos for records (seed 002 requires photos of every visit). A teacher
@@ -69,8 +70,6 @@ const errorCode = (e: unknown): string => {
   const code = (e as { code?: unknown })?.code;
   return `local ${typeof code === 'string' ? code : 'error'}`;
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Photos need the resource API, so only where the bot itself runs (not in the CLI). */
 export const photosFeature = defineFeature({ name: 'photos', at: import.meta.url, needs: ['refreshRecordCard'] }, (deps) =>

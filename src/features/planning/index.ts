@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
@@ -17,7 +17,7 @@ import { RecordRepo } from '../../records/repo.js';
 import type { Job, JobTrigger } from '../../scheduler/job.js';
 import type { VisitPlans } from '../deps.js';
 import { defineFeature } from '../feature.js';
-import { CO_VISITOR_OPTIONS, recordContext } from '../forms/context.js';
+import { recordContext } from '../forms/context.js';
 import { dayOutside, reminderCard, today } from '../forms/flow.js';
 import { colleagueLabel, privateDetails, targetHeading, VISIT_MODES } from '../forms/visit.js';
 import { calendarSync, VISIT_HOURS } from './calendar.js';
@@ -93,25 +93,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
 
   /** The class's teachers first (seed 002: 任课教师协同上门), then the visitor's colleagues, bounded like the visit record's select. */
   async function coVisitorOptions(person: Person, t: Target, keep: number[]) {
-    const classTeachers = t.className
-      ? deps.db
-          .select({ id: people.id })
-          .from(people)
-          .where(
-            and(
-              ne(people.id, person.id),
-              or(
-                eq(people.classLed, t.className),
-                eq(people.classDeputy, t.className),
-                sql`exists (select 1 from json_each(${people.classesTaught}) where value = ${t.className})`,
-              ),
-            ),
-          )
-          .limit(CO_VISITOR_OPTIONS - keep.length)
-          .all()
-          .map((r) => r.id)
-      : [];
-    const list = (await ctx.choicesOf(person, { coVisitors: [...new Set([...keep, ...classTeachers])] })).colleagues;
+    const list = (await ctx.choicesOf(person, { coVisitors: keep, classFirst: t.className ?? undefined })).colleagues;
     return list.map((p) => ({ value: String(p.id), label: colleagueLabel(p) }));
   }
 
