@@ -63,6 +63,30 @@ describe('send rate limiter', () => {
     expect(secondStarted).toBe(true);
   });
 
+  it('counts a send still unanswered after a second as arrived by then: a hung answer holds the second for two, not until the timeout', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const limiter = new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, () => Date.now());
+      const started: number[] = [];
+      // Its answer comes only after ten seconds (a call answered past the API timeout).
+      const hung = limiter.run('a', async () => {
+        started.push(Date.now());
+        await new Promise((r) => setTimeout(r, 10_000));
+      });
+      const next = limiter.run('b', async () => void started.push(Date.now()));
+      await vi.advanceTimersByTimeAsync(1990);
+      expect(started).toEqual([0]);
+      // Taken to have arrived by 1,000 ms, it leaves Feishu's one-second window at 2,000 ms.
+      await vi.advanceTimersByTimeAsync(20);
+      expect(started).toEqual([0, 2000]);
+      await next;
+      await vi.advanceTimersByTimeAsync(8000);
+      await hung;
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('holds a reserved slot before the receiver is known, and gives it back unused', async () => {
     const clock = manualClock();
     const limiter = new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, clock.now);
