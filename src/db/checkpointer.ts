@@ -22,9 +22,9 @@ import type { Db } from './index.js';
  */
 
 /** How often the worker checkpoints; a pass with nothing to copy costs next to nothing. */
-export const CHECKPOINT_EVERY_MS = 200;
+const CHECKPOINT_EVERY_MS = 200;
 /** The bot's own automatic checkpoint, a fallback (pages of 4 KB: about 40 MB of WAL). */
-export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 
 /** The worker: plain CommonJS, so it runs the same under tsx, vitest and the built app. */
@@ -34,8 +34,7 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 const pass = () => {
   try {
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (r && r.checkpointed > 0) parentPort.postMessage({ checkpointed: r.checkpointed, log: r.log });
+    db.pragma('wal_checkpoint(PASSIVE)');
   } catch (e) {
     parentPort.postMessage({ error: String(e) });
   }
@@ -50,29 +49,23 @@ parentPort.on('message', (m) => {
 `;
 
 export interface Checkpointer {
-  /** Resolves after the next pass that copied frames into the database file (tests). */
-  nextCopy(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts checkpointing the bot's database in a worker thread; nothing to do for a database in memory. */
-export function startCheckpointer(db: Db, log: Logger, everyMs = CHECKPOINT_EVERY_MS): Checkpointer {
+export function startCheckpointer(db: Db, log: Logger): Checkpointer {
   const sqlite = db.$client;
   if (sqlite.memory || String(sqlite.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') {
-    return { nextCopy: () => new Promise(() => {}), stop: async () => {} };
+    return { stop: async () => {} };
   }
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file: sqlite.name, everyMs },
+    workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file: sqlite.name, everyMs: CHECKPOINT_EVERY_MS },
     // It holds one connection and a timer: a few MB, not a second copy of the bot.
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
   });
   worker.unref();
-  let copied: Array<() => void> = [];
-  worker.on('message', (m: { checkpointed?: number; error?: string }) => {
-    if (m.error) log.warn({ err: m.error }, 'checkpointer: checkpoint failed');
-    else if (m.checkpointed) for (const resolve of copied.splice(0)) resolve();
-  });
+  worker.on('message', (m: { error: string }) => log.warn({ err: m.error }, 'checkpointer: checkpoint failed'));
   let stopping = false;
   const exited = new Promise<void>((resolve) => {
     worker.once('exit', () => {
@@ -89,14 +82,12 @@ export function startCheckpointer(db: Db, log: Logger, everyMs = CHECKPOINT_EVER
   };
   sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   return {
-    nextCopy: () => new Promise<void>((resolve) => copied.push(resolve)),
     async stop() {
       if (stopping) return;
       stopping = true;
       fallBack();
       worker.postMessage('stop');
       await exited;
-      copied = [];
     },
   };
 }
