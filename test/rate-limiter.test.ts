@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RateLimiter } from '../src/feishu/rate-limiter.js';
+import { callGoesOut, RateLimiter } from '../src/feishu/rate-limiter.js';
 import { cst, startHarness, type Harness } from './helpers/harness.js';
 
 /*
@@ -71,6 +71,7 @@ describe('send rate limiter', () => {
       // Its answer comes only after ten seconds (a call answered past the API timeout).
       const hung = limiter.run('a', async () => {
         started.push(Date.now());
+        callGoesOut(); // as FeishuApi says, its token in hand
         await new Promise((r) => setTimeout(r, 10_000));
       });
       const next = limiter.run('b', async () => void started.push(Date.now()));
@@ -82,6 +83,29 @@ describe('send rate limiter', () => {
       await next;
       await vi.advanceTimersByTimeAsync(8000);
       await hung;
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('holds the slot of a send whose call has not gone out (its token still coming) until its answer', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const limiter = new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, () => Date.now());
+      const started: number[] = [];
+      const fetchingToken = limiter.run('a', async () => {
+        started.push(Date.now());
+        await new Promise((r) => setTimeout(r, 5000));
+        callGoesOut();
+      });
+      const next = limiter.run('b', async () => void started.push(Date.now()));
+      await vi.advanceTimersByTimeAsync(5990);
+      await fetchingToken;
+      // Its call went out at 5,000 ms and was answered then: the second goes a second after that.
+      expect(started).toEqual([0]);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(started).toEqual([0, 6000]);
+      await next;
     } finally {
       vi.useRealTimers();
     }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { FeishuApiError } from './errors.js';
 import { Sleepers } from './sleepers.js';
 
@@ -72,6 +73,12 @@ class Window {
     return f;
   }
 
+  /** The send's call goes out (again, after a refused token: then it is counted once more). */
+  goesOut(f: InFlight, now: number): void {
+    f.began = now;
+    this.inFlight.add(f);
+  }
+
   /** A slot taken but not used: nothing was sent. */
   cancel(f: InFlight): void {
     this.inFlight.delete(f);
@@ -94,12 +101,22 @@ class Window {
 }
 
 interface InFlight {
-  /** When the send went out; until then its slot is only held. */
+  /** When the send's call went out; until then (a token being fetched first) it may arrive any time before its answer. */
   began: number | undefined;
 }
 
-/** How long after its start an unanswered send is taken to have reached Feishu (see Window). */
+/** How long after its call went out an unanswered send is taken to have reached Feishu (see Window). */
 export const ARRIVED_WITHIN_MS = 1000;
+
+/** The slot of the send whose call is being made, for FeishuApi to say when it goes out (see callGoesOut). */
+const sending = new AsyncLocalStorage<() => void>();
+
+/**
+ * Said by FeishuApi the moment a call goes out, its token in hand: from then on
+ * the send it belongs to is taken to arrive within ARRIVED_WITHIN_MS. A call
+ * made outside a send of the limiter changes nothing.
+ */
+export const callGoesOut = (): void => sending.getStore()?.();
 const IN_FLIGHT_POLL_MS = 10;
 
 /** A send's place in the app's windows, taken before its receiver is known (see RateLimiter.reserve). */
@@ -176,11 +193,13 @@ export class RateLimiter {
         settled = true;
         // Looked up on every pass: a prune while this send waited may have dropped an idle receiver's window.
         const [receiver] = await this.take(() => [this.receiver(receiverKey)]);
-        const began = this.now();
-        for (const [, f] of [...app, receiver!]) f.began = began;
+        const goesOut = () => {
+          const now = this.now();
+          for (const [w, f] of [...app, receiver!]) w.goesOut(f, now);
+        };
         let refusedAtGateway = false;
         try {
-          return await send();
+          return await sending.run(goesOut, send);
         } catch (e) {
           refusedAtGateway = FeishuApiError.from(e).code === GATEWAY_RATE_LIMITED;
           throw e;
