@@ -33,12 +33,13 @@ const GATEWAY_RATE_LIMITED = 99991400;
  * between our start and our answer, so counting from the answer never lets a
  * burst of delayed requests land in one of Feishu's windows together.
  *
- * A send still unanswered ARRIVED_WITHIN_MS after its start is taken to have
- * arrived by then: a request is written out at once, and what keeps it waiting
- * is Feishu's answer. From then on it is counted as arrived at that moment, so
- * a send hanging until the API timeout (10 s) holds a slot of the app's second
- * for two seconds, not eleven; otherwise 5 % of sends answered past the
- * timeout kept a third of the second's slots taken.
+ * A send still unanswered ARRIVED_WITHIN_MS after its call went out (FeishuApi
+ * says when: see callGoesOut) is taken to have arrived by then: a request is
+ * written out at once, and what keeps it waiting is Feishu's answer. From then
+ * on it is counted as arrived at that moment, so a send hanging until the API
+ * timeout (10 s) holds a slot of the app's second for two seconds, not eleven;
+ * otherwise 5 % of sends answered past the timeout kept a third of the
+ * second's slots taken.
  */
 class Window {
   /** Sorted; when each counted send arrived at the latest. */
@@ -117,6 +118,7 @@ const sending = new AsyncLocalStorage<() => void>();
  * made outside a send of the limiter changes nothing.
  */
 export const callGoesOut = (): void => sending.getStore()?.();
+
 const IN_FLIGHT_POLL_MS = 10;
 
 /** A send's place in the app's windows, taken before its receiver is known (see RateLimiter.reserve). */
