@@ -6,6 +6,7 @@ import express from 'express';
 import { sql } from 'drizzle-orm';
 import type { Clock } from './clock.js';
 import type { LarkConfig } from './config.js';
+import { startCheckpointer, type Checkpointer } from './db/checkpointer.js';
 import type { Db } from './db/index.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
 import { Router } from './bot/router.js';
@@ -203,8 +204,10 @@ export function createBot(o: BotOptions) {
   let caughtUp: Promise<void> = Promise.resolve();
   let catchingUp = false;
   let healthSeen = () => {};
+  let checkpoints: Checkpointer | undefined;
 
   async function start(): Promise<void> {
+    checkpoints = startCheckpointer(db, log);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(o.port, o.host ?? '0.0.0.0', () => resolve());
@@ -252,6 +255,7 @@ export function createBot(o: BotOptions) {
     ws?.close({ force: true });
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections?.();
+    await checkpoints?.stop();
   }
 
   return {

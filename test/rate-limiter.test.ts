@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RateLimiter } from '../src/feishu/rate-limiter.js';
+import { callGoesOut, RateLimiter } from '../src/feishu/rate-limiter.js';
 import { cst, startHarness, type Harness } from './helpers/harness.js';
 
 /*
@@ -61,6 +61,54 @@ describe('send rate limiter', () => {
     clock.advance(1000);
     await second;
     expect(secondStarted).toBe(true);
+  });
+
+  it('counts a send still unanswered after a second as arrived by then: a hung answer holds the second for two, not until the timeout', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const limiter = new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, () => Date.now());
+      const started: number[] = [];
+      // Its answer comes only after ten seconds (a call answered past the API timeout).
+      const hung = limiter.run('a', async () => {
+        started.push(Date.now());
+        callGoesOut(); // as FeishuApi says, its token in hand
+        await new Promise((r) => setTimeout(r, 10_000));
+      });
+      const next = limiter.run('b', async () => void started.push(Date.now()));
+      await vi.advanceTimersByTimeAsync(1990);
+      expect(started).toEqual([0]);
+      // Taken to have arrived by 1,000 ms, it leaves Feishu's one-second window at 2,000 ms.
+      await vi.advanceTimersByTimeAsync(20);
+      expect(started).toEqual([0, 2000]);
+      await next;
+      await vi.advanceTimersByTimeAsync(8000);
+      await hung;
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('holds the slot of a send whose call has not gone out (its token still coming) until its answer', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const limiter = new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, () => Date.now());
+      const started: number[] = [];
+      const fetchingToken = limiter.run('a', async () => {
+        started.push(Date.now());
+        await new Promise((r) => setTimeout(r, 5000));
+        callGoesOut();
+      });
+      const next = limiter.run('b', async () => void started.push(Date.now()));
+      await vi.advanceTimersByTimeAsync(5990);
+      await fetchingToken;
+      // Its call went out at 5,000 ms and was answered then: the second goes a second after that.
+      expect(started).toEqual([0]);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(started).toEqual([0, 6000]);
+      await next;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('holds a reserved slot before the receiver is known, and gives it back unused', async () => {

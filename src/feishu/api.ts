@@ -4,6 +4,7 @@ import axios, { type AxiosInstance } from 'axios';
 import type { Logger } from '../logger.js';
 import { sdkLogger } from '../logger.js';
 import { FeishuApiError, TOKEN_CODES } from './errors.js';
+import { callGoesOut } from './rate-limiter.js';
 
 /**
  * The tenant token, fetched by us rather than the SDK: the SDK's cache is
@@ -196,6 +197,7 @@ export class FeishuApi {
       }
       let err: FeishuApiError;
       try {
+        callGoesOut();
         return await fn(lark.withTenantToken(token));
       } catch (e) {
         err = FeishuApiError.from(await asError(e));

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { FeishuApiError } from './errors.js';
 import { Sleepers } from './sleepers.js';
 
@@ -31,10 +32,19 @@ const GATEWAY_RATE_LIMITED = 99991400;
  * after its answer: Feishu counts a request when it arrives, which is somewhere
  * between our start and our answer, so counting from the answer never lets a
  * burst of delayed requests land in one of Feishu's windows together.
+ *
+ * A send still unanswered ARRIVED_WITHIN_MS after its call went out (FeishuApi
+ * says when: see callGoesOut) is taken to have arrived by then: a request is
+ * written out at once, and what keeps it waiting is Feishu's answer. From then
+ * on it is counted as arrived at that moment, so a send hanging until the API
+ * timeout (10 s) holds a slot of the app's second for two seconds, not eleven;
+ * otherwise 5 % of sends answered past the timeout kept a third of the
+ * second's slots taken.
  */
 class Window {
+  /** Sorted; when each counted send arrived at the latest. */
   private readonly stamps: number[] = [];
-  private inFlight = 0;
+  private readonly inFlight = new Set<InFlight>();
   constructor(
     private readonly limit: number,
     private readonly spanMs: number,
@@ -46,30 +56,68 @@ class Window {
    * finishing send can free a slot.
    */
   nextSlot(now: number, limit = this.limit): number {
+    for (const f of this.inFlight) {
+      if (f.began === undefined || f.began + ARRIVED_WITHIN_MS > now) continue;
+      this.inFlight.delete(f);
+      this.stamp(f.began + ARRIVED_WITHIN_MS);
+    }
     while (this.stamps.length && this.stamps[0]! <= now - this.spanMs) this.stamps.shift();
-    const excess = this.stamps.length + this.inFlight - limit;
+    const excess = this.stamps.length + this.inFlight.size - limit;
     if (excess < 0) return now;
     return excess < this.stamps.length ? this.stamps[excess]! + this.spanMs : now + IN_FLIGHT_POLL_MS;
   }
 
-  begin(): void {
-    this.inFlight++;
+  /** A slot taken for a send about to go; `began` is set when it goes. */
+  begin(): InFlight {
+    const f: InFlight = { began: undefined };
+    this.inFlight.add(f);
+    return f;
+  }
+
+  /** The send's call goes out (again, after a refused token: then it is counted once more). */
+  goesOut(f: InFlight, now: number): void {
+    f.began = now;
+    this.inFlight.add(f);
   }
 
   /** A slot taken but not used: nothing was sent. */
-  cancel(): void {
-    this.inFlight--;
+  cancel(f: InFlight): void {
+    this.inFlight.delete(f);
   }
 
-  end(at: number): void {
-    this.inFlight--;
-    this.stamps.push(at);
+  end(f: InFlight, at: number): void {
+    // Counted already if it was taken to have arrived (see nextSlot).
+    if (this.inFlight.delete(f)) this.stamp(Math.min(at, (f.began ?? at) + ARRIVED_WITHIN_MS));
+  }
+
+  private stamp(at: number): void {
+    let i = this.stamps.length;
+    while (i > 0 && this.stamps[i - 1]! > at) i--;
+    this.stamps.splice(i, 0, at);
   }
 
   get idle(): boolean {
-    return this.stamps.length === 0 && this.inFlight === 0;
+    return this.stamps.length === 0 && this.inFlight.size === 0;
   }
 }
+
+interface InFlight {
+  /** When the send's call went out; until then (a token being fetched first) it may arrive any time before its answer. */
+  began: number | undefined;
+}
+
+/** How long after its call went out an unanswered send is taken to have reached Feishu (see Window). */
+export const ARRIVED_WITHIN_MS = 1000;
+
+/** The slot of the send whose call is being made, for FeishuApi to say when it goes out (see callGoesOut). */
+const sending = new AsyncLocalStorage<() => void>();
+
+/**
+ * Said by FeishuApi the moment a call goes out, its token in hand: from then on
+ * the send it belongs to is taken to arrive within ARRIVED_WITHIN_MS. A call
+ * made outside a send of the limiter changes nothing.
+ */
+export const callGoesOut = (): void => sending.getStore()?.();
 
 const IN_FLIGHT_POLL_MS = 10;
 
@@ -139,7 +187,7 @@ export class RateLimiter {
       release: () => {
         if (settled) return;
         settled = true;
-        for (const w of app) w.cancel();
+        for (const [w, f] of app) w.cancel(f);
         this.waiting.wakeAll();
       },
       run: async (receiverKey, send) => {
@@ -147,16 +195,20 @@ export class RateLimiter {
         settled = true;
         // Looked up on every pass: a prune while this send waited may have dropped an idle receiver's window.
         const [receiver] = await this.take(() => [this.receiver(receiverKey)]);
+        const goesOut = () => {
+          const now = this.now();
+          for (const [w, f] of [...app, receiver!]) w.goesOut(f, now);
+        };
         let refusedAtGateway = false;
         try {
-          return await send();
+          return await sending.run(goesOut, send);
         } catch (e) {
           refusedAtGateway = FeishuApiError.from(e).code === GATEWAY_RATE_LIMITED;
           throw e;
         } finally {
           const done = this.now();
-          for (const w of app) refusedAtGateway ? w.cancel() : w.end(done);
-          receiver!.end(done);
+          for (const [w, f] of app) refusedAtGateway ? w.cancel(f) : w.end(f, done);
+          receiver![0].end(receiver![1], done);
           if (refusedAtGateway) this.waiting.wakeAll();
           if (this.receivers.size > 10_000) this.prune(done);
         }
@@ -165,15 +217,12 @@ export class RateLimiter {
   }
 
   /** Waits until one more send fits every window `windows()` names, and takes a slot in each. */
-  private async take(windows: () => Window[]): Promise<Window[]> {
+  private async take(windows: () => Window[]): Promise<Array<[Window, InFlight]>> {
     for (;;) {
       const ws = windows();
       const now = this.now();
       const at = Math.max(...ws.map((w) => w.nextSlot(now)));
-      if (at <= now) {
-        for (const w of ws) w.begin();
-        return ws;
-      }
+      if (at <= now) return ws.map((w) => [w, w.begin()]);
       await this.waiting.sleep(at - now);
     }
   }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { visitPlans, type VisitPlan } from '../../db/schema.js';
 
@@ -7,7 +7,29 @@ export const planPeople = (p: Pick<VisitPlan, 'visitorId' | 'coVisitorIds'>): nu
 
 /** Planned visits: stored first, whatever the calendar does; closed by the record filed for them. */
 export class PlanRepo {
-  constructor(private readonly db: Db) {}
+  /** Every visit submit closes plans with it: built and compiled once, not on each submit. */
+  private readonly closing;
+
+  constructor(private readonly db: Db) {
+    this.closing = db
+      .update(visitPlans)
+      .set({ status: 'done', recordId: sql`${sql.placeholder('recordId')}`, updatedAt: sql`${sql.placeholder('at')}` })
+      .where(
+        and(
+          eq(visitPlans.status, 'planned'),
+          eq(visitPlans.targetId, sql.placeholder('targetId')),
+          or(
+            eq(visitPlans.id, sql.placeholder('planId')),
+            and(
+              sql`${visitPlans.visitorId} in (select value from json_each(${sql.placeholder('personIds')}))`,
+              lt(visitPlans.startsAt, sql.placeholder('before')),
+            ),
+          ),
+        ),
+      )
+      .returning({ id: visitPlans.id })
+      .prepare();
+  }
 
   /** A new plan; the same card saved again (its submission key) answers the plan it made. */
   create(p: Pick<VisitPlan, 'campaignId' | 'targetId' | 'visitorId' | 'coVisitorIds' | 'mode' | 'startsAt' | 'note' | 'submissionKey'>, at: Date): VisitPlan {
@@ -107,22 +129,14 @@ export class PlanRepo {
    * (the plan happened, the record came in another way).
    */
   closeWith(o: { planId?: number; targetId: number; personIds: number[]; before: Date; recordId: number }, at: Date): number {
-    const closed = this.db
-      .update(visitPlans)
-      .set({ status: 'done', recordId: o.recordId, updatedAt: at })
-      .where(
-        and(
-          eq(visitPlans.status, 'planned'),
-          eq(visitPlans.targetId, o.targetId),
-          or(
-            o.planId ? eq(visitPlans.id, o.planId) : undefined,
-            and(inArray(visitPlans.visitorId, o.personIds.length ? o.personIds : [0]), lt(visitPlans.startsAt, o.before)),
-          ),
-        ),
-      )
-      .returning({ id: visitPlans.id })
-      .all();
-    return closed.length;
+    return this.closing.all({
+      planId: o.planId ?? null,
+      targetId: o.targetId,
+      personIds: JSON.stringify(o.personIds),
+      before: o.before.getTime(),
+      recordId: o.recordId,
+      at: at.getTime(),
+    }).length;
   }
 
   /** Plans (open or carried out, not cancelled) starting in [from, to), per mode. */
