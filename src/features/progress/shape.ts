@@ -1,12 +1,12 @@
 import { inArray } from 'drizzle-orm';
 import { isAdmin } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
+import { VisitAggregates } from '../../db/visit-aggregates.js';
 import { targets, type Person } from '../../db/schema.js';
 import { dayjs } from '../../domain/time.js';
 import { discussionOn, phaseLine, phaseOn, takesPartInDiscussion } from '../../domain/shape.js';
 import { buttonRow, callbackButton } from '../../feishu/card-templates.js';
 import { RecordRepo } from '../../records/repo.js';
-import { visitsWithoutPhotos } from '../../records/visit-photos.js';
 import type { FeatureDeps } from '../deps.js';
 import type { Openers } from '../deps.js';
 import { targetHeading } from '../forms/visit.js';
@@ -24,6 +24,7 @@ const md = (d: string) => dayjs(d).format('M/D');
  */
 export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
   const records = new RecordRepo(deps.db);
+  const aggregates = new VisitAggregates(deps.db);
 
   /** 当前阶段 and its focus (seed 002: 思想发动, 过程管控, 成果固化). */
   function phase(c: ActiveCampaign, today: string): object[] {
@@ -61,7 +62,7 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
   async function photoGaps(c: ActiveCampaign, person: Person): Promise<object[]> {
     const { def } = c;
     if (!def.tasks.visits.enabled || !def.tasks.visits.photosRequired) return [];
-    const gaps = visitsWithoutPhotos(deps.db, def.id, { authorId: person.id });
+    const gaps = aggregates.photoGapsOf(def.id, person.id);
     if (!gaps.length) return [];
     const byId = new Map(
       deps.db
