@@ -40,13 +40,14 @@ export interface TargetFirstRow {
   enterpriseOn: string | null;
 }
 
-/** A visit as /进度 judges a class: its target, day, way and place. */
+/** A visit as /进度 judges a class: its target, day, way, place and visitors. */
 export interface VisitRow {
   id: number;
   targetId: number;
   occurredOn: string;
   mode: string | null;
   place: string | null;
+  visitorIds: number[];
 }
 
 /**
@@ -161,13 +162,13 @@ function statements(db: Db) {
       WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND ${OF_VISITOR}
         AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))
       GROUP BY r.subject_id`),
+    // With their visitors in the same read: a row per visit and visitor (none: a row with a null visitor).
     visitsTo: p(`
-      SELECT r.id AS id, r.subject_id AS targetId, r.occurred_on AS occurredOn, r.visit_mode AS mode, r.visit_place AS place
-      FROM records r INDEXED BY records_subject_idx
-      WHERE r.subject_type = 'target' AND r.subject_id IN (SELECT value FROM json_each(@targets)) AND r.campaign_id = @campaign AND r.form = 'visit'`),
-    visitorsOf: p(
-      'SELECT rv.record_id AS recordId, rv.person_id AS personId FROM record_visitors rv WHERE rv.record_id IN (SELECT value FROM json_each(@records))',
-    ),
+      SELECT r.id AS id, r.subject_id AS targetId, r.occurred_on AS occurredOn, r.visit_mode AS mode, r.visit_place AS place, rv.person_id AS visitorId
+      FROM records r INDEXED BY records_subject_idx LEFT JOIN record_visitors rv ON rv.record_id = r.id
+      WHERE r.subject_type = 'target' AND r.subject_id IN (SELECT value FROM json_each(@targets)) AND r.campaign_id = @campaign AND r.form = 'visit'
+        AND r.occurred_on BETWEEN @start AND @end
+      ORDER BY r.id, rv.person_id`),
     spanTally: p(`
       SELECT COUNT(*) AS visits, COALESCE(SUM(r.visit_mode = 'in-person'), 0) AS inPerson, COUNT(DISTINCT r.subject_id) AS targets
       ${VISITS}
@@ -259,14 +260,17 @@ export class VisitAggregates {
     return this.s.targetFirstsByAnyOf.all({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as TargetFirstRow[];
   }
 
-  /** Every visit to these targets (a class's students), in the order of the targets' ids. */
-  visitsTo(campaign: string, targetIds: readonly number[]): VisitRow[] {
-    return this.s.visitsTo.all({ campaign, targets: json(targetIds) }) as VisitRow[];
-  }
-
-  /** Everyone each of these records counts for (author and co-visitors). */
-  visitorsOf(recordIds: readonly number[]): Array<{ recordId: number; personId: number }> {
-    return this.s.visitorsOf.all({ records: json(recordIds) }) as Array<{ recordId: number; personId: number }>;
+  /** The visits to these targets (a class's students) in `within` (its ends included), with everyone each counts for (author and co-visitors). */
+  visitsTo(campaign: string, targetIds: readonly number[], within: { start: string; end: string }): VisitRow[] {
+    const rows = this.s.visitsTo.all({ campaign, targets: json(targetIds), start: within.start, end: within.end }) as Array<
+      Omit<VisitRow, 'visitorIds'> & { visitorId: number | null }
+    >;
+    const out: VisitRow[] = [];
+    for (const { visitorId, ...r } of rows) {
+      if (out.at(-1)?.id !== r.id) out.push({ ...r, visitorIds: [] });
+      if (visitorId !== null) out.at(-1)!.visitorIds.push(visitorId);
+    }
+    return out;
   }
 
   spanTally(campaign: string, span: VisitSpan): SpanTally {
