@@ -64,6 +64,8 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
     if (!def.tasks.visits.enabled || !def.tasks.visits.photosRequired) return [];
     const gaps = aggregates.photoGapsOf(def.id, person.id);
     if (!gaps.length) return [];
+    const shown = gaps.slice(0, PHOTO_GAPS_LISTED);
+    // Only the targets named: the rest of the gaps are counted.
     const byId = new Map(
       deps.db
         .select()
@@ -71,7 +73,7 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
         .where(
           inArray(
             targets.id,
-            gaps.map((g) => g.targetId),
+            shown.map((g) => g.targetId),
           ),
         )
         .all()
@@ -81,7 +83,7 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
       const t = byId.get(id);
       return t ? targetHeading(def, t) : `#${id}`;
     };
-    const listed = gaps.slice(0, PHOTO_GAPS_LISTED).map((g) => `- ${md(g.occurredOn)} ${named(g.targetId)}`);
+    const listed = shown.map((g) => `- ${md(g.occurredOn)} ${named(g.targetId)}`);
     const more = gaps.length > PHOTO_GAPS_LISTED ? [`……另有 ${gaps.length - PHOTO_GAPS_LISTED} 次`] : [];
     return [
       {
