@@ -40,13 +40,27 @@ export interface TargetFirstRow {
   enterpriseOn: string | null;
 }
 
-/** A visit as /进度 judges a class: its target, day, way and place. */
+/** A visit as /进度 judges a class: its target, day, way, place and visitors. */
 export interface VisitRow {
   id: number;
   targetId: number;
   occurredOn: string;
   mode: string | null;
   place: string | null;
+  visitorIds: number[];
+}
+
+/**
+ * An in-person visit filed without a photo, where the campaign asks for one
+ * (访问时的记录、拍照). A photo still downloading counts (it is on its way), one
+ * that failed for good does not. Only the author can attach one (photos go to
+ * the sender's own records), so the gap is theirs.
+ */
+export interface VisitWithoutPhoto {
+  recordId: number;
+  authorId: number;
+  targetId: number;
+  occurredOn: string;
 }
 
 /** The visits of a span, those in person, and the distinct targets visited. */
@@ -81,6 +95,12 @@ const FIRST = 'rv.person_id AS personId, r.subject_id AS targetId, t.kind AS tar
  */
 const FEW_PEOPLE = 100;
 
+/** The visit's target was held by its visitor at @heldAt. */
+const HELD = `EXISTS (
+  SELECT 1 FROM assignments a
+  WHERE a.campaign_id = @campaign AND a.subject_type = 'target' AND a.subject_id = r.subject_id AND a.person_id = rv.person_id
+    AND a.started_at <= @heldAt AND (a.ended_at IS NULL OR a.ended_at > @heldAt))`;
+
 /** First visits of a page of people (@fromId..@toId), `also` narrowing which visits count. */
 const firstVisitsOfPage = (also: string) => `
   SELECT ${FIRST}
@@ -100,13 +120,13 @@ function statements(db: Db) {
       ${BY_VISITOR}
       WHERE rv.person_id = @person AND ${OF_VISITOR} AND ${IN_SPAN}
       GROUP BY r.subject_id`),
-    heldFirstVisitsOf: p(
-      firstVisitsOfPage(`
-        AND EXISTS (
-          SELECT 1 FROM assignments a
-          WHERE a.campaign_id = @campaign AND a.subject_type = 'target' AND a.subject_id = r.subject_id AND a.person_id = rv.person_id
-            AND a.started_at <= @heldAt AND (a.ended_at IS NULL OR a.ended_at > @heldAt))`),
-    ),
+    heldFirstVisitsOf: p(firstVisitsOfPage(`AND ${HELD}`)),
+    // One person's claimed targets (/进度), from their own visits like firstVisitsOfOne.
+    heldFirstVisitsOfOne: p(`
+      SELECT ${FIRST}
+      ${BY_VISITOR}
+      WHERE rv.person_id = @person AND ${OF_VISITOR} AND ${IN_SPAN} AND ${HELD}
+      GROUP BY r.subject_id`),
     targetsReached: p(`
       SELECT rv.person_id AS personId, t.kind AS kind, COUNT(DISTINCT r.subject_id) AS n
       ${VISITS} ${VISITORS}
@@ -142,13 +162,13 @@ function statements(db: Db) {
       WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND ${OF_VISITOR}
         AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))
       GROUP BY r.subject_id`),
+    // With their visitors in the same read: a row per visit and visitor (none: a row with a null visitor).
     visitsTo: p(`
-      SELECT r.id AS id, r.subject_id AS targetId, r.occurred_on AS occurredOn, r.visit_mode AS mode, r.visit_place AS place
-      FROM records r INDEXED BY records_subject_idx
-      WHERE r.subject_type = 'target' AND r.subject_id IN (SELECT value FROM json_each(@targets)) AND r.campaign_id = @campaign AND r.form = 'visit'`),
-    visitorsOf: p(
-      'SELECT rv.record_id AS recordId, rv.person_id AS personId FROM record_visitors rv WHERE rv.record_id IN (SELECT value FROM json_each(@records))',
-    ),
+      SELECT r.id AS id, r.subject_id AS targetId, r.occurred_on AS occurredOn, r.visit_mode AS mode, r.visit_place AS place, rv.person_id AS visitorId
+      FROM records r INDEXED BY records_subject_idx LEFT JOIN record_visitors rv ON rv.record_id = r.id
+      WHERE r.subject_type = 'target' AND r.subject_id IN (SELECT value FROM json_each(@targets)) AND r.campaign_id = @campaign AND r.form = 'visit'
+        AND r.occurred_on BETWEEN @start AND @end
+      ORDER BY r.id, rv.person_id`),
     spanTally: p(`
       SELECT COUNT(*) AS visits, COALESCE(SUM(r.visit_mode = 'in-person'), 0) AS inPerson, COUNT(DISTINCT r.subject_id) AS targets
       ${VISITS}
@@ -160,6 +180,13 @@ function statements(db: Db) {
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)
       GROUP BY r.author_id
       ORDER BY MIN(r.occurred_on || printf('%012d', r.id))`),
+    // One author (/进度): their own in-person visits through the partial index, never the campaign's every visit.
+    photoGapsOf: p(`
+      SELECT r.id AS recordId, r.author_id AS authorId, r.subject_id AS targetId, r.occurred_on AS occurredOn
+      FROM records r INDEXED BY records_in_person_idx
+      WHERE r.campaign_id = @campaign AND r.author_id = @author AND r.form = 'visit' AND r.visit_mode = 'in-person'
+        AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed')
+      ORDER BY r.occurred_on, r.id`),
   } satisfies Record<string, Statement>;
 }
 
@@ -194,8 +221,12 @@ export class VisitAggregates {
 
   /** The same, of the targets each person held at `heldAt` (now when absent): seed 000's claimed targets. */
   heldFirstVisitsOf(campaign: string, span: VisitSpan, ids: PersonIds, heldAt?: Date): FirstVisitRow[] {
-    const at = heldAt?.getTime() ?? NEVER - 1;
-    return this.s.heldFirstVisitsOf.all({ ...VisitAggregates.params(campaign, span), fromId: ids.from, toId: ids.to, heldAt: at }) as FirstVisitRow[];
+    const params = { ...VisitAggregates.params(campaign, span), heldAt: heldAt?.getTime() ?? NEVER - 1 };
+    return (
+      ids.from === ids.to
+        ? this.s.heldFirstVisitsOfOne.all({ ...params, person: ids.from })
+        : this.s.heldFirstVisitsOf.all({ ...params, fromId: ids.from, toId: ids.to })
+    ) as FirstVisitRow[];
   }
 
   /** Per person and target kind, the distinct targets they visited in the span. */
@@ -229,14 +260,17 @@ export class VisitAggregates {
     return this.s.targetFirstsByAnyOf.all({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as TargetFirstRow[];
   }
 
-  /** Every visit to these targets (a class's students), in the order of the targets' ids. */
-  visitsTo(campaign: string, targetIds: readonly number[]): VisitRow[] {
-    return this.s.visitsTo.all({ campaign, targets: json(targetIds) }) as VisitRow[];
-  }
-
-  /** Everyone each of these records counts for (author and co-visitors). */
-  visitorsOf(recordIds: readonly number[]): Array<{ recordId: number; personId: number }> {
-    return this.s.visitorsOf.all({ records: json(recordIds) }) as Array<{ recordId: number; personId: number }>;
+  /** The visits to these targets (a class's students) in `within` (its ends included), with everyone each counts for (author and co-visitors). */
+  visitsTo(campaign: string, targetIds: readonly number[], within: { start: string; end: string }): VisitRow[] {
+    const rows = this.s.visitsTo.all({ campaign, targets: json(targetIds), start: within.start, end: within.end }) as Array<
+      Omit<VisitRow, 'visitorIds'> & { visitorId: number | null }
+    >;
+    const out: VisitRow[] = [];
+    for (const { visitorId, ...r } of rows) {
+      if (out.at(-1)?.id !== r.id) out.push({ ...r, visitorIds: [] });
+      if (visitorId !== null) out.at(-1)!.visitorIds.push(visitorId);
+    }
+    return out;
   }
 
   spanTally(campaign: string, span: VisitSpan): SpanTally {
@@ -253,5 +287,10 @@ export class VisitAggregates {
       n: number;
     }>;
     return new Map(rows.map((r) => [r.authorId, r.n]));
+  }
+
+  /** An author's in-person visits still without a photo, oldest first. */
+  photoGapsOf(campaign: string, authorId: number): VisitWithoutPhoto[] {
+    return this.s.photoGapsOf.all({ campaign, author: authorId }) as VisitWithoutPhoto[];
   }
 }

@@ -283,7 +283,8 @@ export class Outbox extends EventEmitter {
   /** Records the messages; returns how many were new. Never touches the network. */
   async enqueue(messages: OutboundMessage | OutboundMessage[]): Promise<number> {
     const n = await enqueueOutbound(this.db, messages, this.now(), this.stampNow());
-    if (n) this.idleSenders.wakeAll();
+    // One sender per new message: waking every idle sender for a single answer had fifty of them query for it.
+    if (n) this.idleSenders.wake(n);
     return n;
   }
 
@@ -426,6 +427,8 @@ export class Outbox extends EventEmitter {
    */
   private claim(maxPriority: number): OutboxRow | null {
     const now = this.now();
+    // Most claims of an idle sender find nothing: that answer needs no write transaction (the claim below checks again).
+    if (!this.nextDue.get({ now, maxPriority })) return null;
     return this.db.transaction((tx) => {
       const next = this.nextDue.get({ now, maxPriority });
       if (!next) return null;

@@ -20,6 +20,11 @@ export class Sleepers {
   }
 
   wakeAll(): void {
-    for (const wake of [...this.waiting]) wake();
+    this.wake(this.waiting.size);
+  }
+
+  /** Wakes up to `count` sleepers, the longest asleep first. */
+  wake(count: number): void {
+    for (const wake of [...this.waiting].slice(0, count)) wake();
   }
 }

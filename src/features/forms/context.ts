@@ -1,4 +1,4 @@
-import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { classesOf, classKinds, departmentKinds, sharesTarget } from '../../domain/sharing.js';
 import { localMidnight } from '../../domain/time.js';
 import { LeaveRepo } from '../../db/leaves.js';
@@ -162,8 +162,8 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     throw refuse();
   }
 
-  /** The targets a person visits: those they hold, and where targets are shared, their classes' students and their department's groups. */
-  async function visitTargetsOf(campaignId: string, person: Person): Promise<Target[]> {
+  /** The targets a person visits, one condition per way: those they hold, and where targets are shared, their classes' students and their department's groups. */
+  async function visitedBy(campaignId: string, person: Person): Promise<SQL[]> {
     const ids = await holdings.heldBy(campaignId, 'target', person.id);
     const { def } = await campaign(campaignId);
     const classes = classesOf(person);
@@ -175,15 +175,30 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
           groupKinds.length ? inArray(targets.kind, groupKinds) : undefined,
         ].filter((w) => w !== undefined)
       : [];
-    const mine = [...(ids.length ? [inArray(targets.id, ids)] : []), ...shared];
+    const open = (w: SQL) => and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), w)!;
+    return [...(ids.length ? [inArray(targets.id, ids)] : []), ...shared].map(open);
+  }
+
+  /** The targets a person visits, in class and name order. */
+  async function visitTargetsOf(campaignId: string, person: Person): Promise<Target[]> {
+    const mine = await visitedBy(campaignId, person);
     return mine.length
       ? deps.db
           .select()
           .from(targets)
-          .where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), or(...mine)))
+          .where(or(...mine))
           .orderBy(targets.className, targets.name)
           .all()
       : [];
+  }
+
+  /**
+   * Whether a person visits anyone: each way asked on its own, so that a class's
+   * students are found through the class index (an OR of the ways reads the
+   * campaign's every target), and the first found will do.
+   */
+  async function visitsAnyone(campaignId: string, person: Person): Promise<boolean> {
+    return (await visitedBy(campaignId, person)).some((w) => deps.db.select({ id: targets.id }).from(targets).where(w).limit(1).get());
   }
 
   /**
@@ -231,6 +246,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     dormsHeldBy,
     visitableTarget,
     visitTargetsOf,
+    visitsAnyone,
     visitsTo,
     choicesOf,
     holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id),

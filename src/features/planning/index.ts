@@ -498,7 +498,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
       if (!def.tasks.visits.enabled) return [];
       const mine = plans.openFor(def.id, person.id);
       // Nothing to plan for someone who visits no one (a cadre with a zone only).
-      if (!mine.length && !(await ctx.visitTargetsOf(def.id, person)).length) return [];
+      if (!mine.length && !(await ctx.visitsAnyone(def.id, person))) return [];
       const byId = targetsOf(mine);
       const lines = mine.slice(0, PLANS_LISTED).map((p) => {
         const t = byId.get(p.targetId);

@@ -114,7 +114,8 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
       .from(targets)
       .where(and(eq(targets.campaignId, def.id), eq(targets.className, person.classLed), eq(targets.status, 'open')))
       .all();
-    const standing = classTermStanding(def, person.classLed, students, await facts.visitsTo(def.id, students), today);
+    // The standing is of this term: its visits are all it reads.
+    const standing = classTermStanding(def, person.classLed, students, await facts.visitsTo(def.id, students, termOn(def, today)), today);
     if (!standing?.students.length) return [];
     const nameOf = new Map(students.map((t) => [t.id, t.name]));
     const visitorIds = [...new Set(standing.students.flatMap((s) => s.visitorIds))];

@@ -1,12 +1,12 @@
 import { inArray } from 'drizzle-orm';
 import { isAdmin } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
+import { VisitAggregates } from '../../db/visit-aggregates.js';
 import { targets, type Person } from '../../db/schema.js';
 import { dayjs } from '../../domain/time.js';
 import { discussionOn, phaseLine, phaseOn, takesPartInDiscussion } from '../../domain/shape.js';
 import { buttonRow, callbackButton } from '../../feishu/card-templates.js';
 import { RecordRepo } from '../../records/repo.js';
-import { visitsWithoutPhotos } from '../../records/visit-photos.js';
 import type { FeatureDeps } from '../deps.js';
 import type { Openers } from '../deps.js';
 import { targetHeading } from '../forms/visit.js';
@@ -24,6 +24,7 @@ const md = (d: string) => dayjs(d).format('M/D');
  */
 export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
   const records = new RecordRepo(deps.db);
+  const aggregates = new VisitAggregates(deps.db);
 
   /** 当前阶段 and its focus (seed 002: 思想发动, 过程管控, 成果固化). */
   function phase(c: ActiveCampaign, today: string): object[] {
@@ -61,8 +62,10 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
   async function photoGaps(c: ActiveCampaign, person: Person): Promise<object[]> {
     const { def } = c;
     if (!def.tasks.visits.enabled || !def.tasks.visits.photosRequired) return [];
-    const gaps = visitsWithoutPhotos(deps.db, def.id, { authorId: person.id });
+    const gaps = aggregates.photoGapsOf(def.id, person.id);
     if (!gaps.length) return [];
+    const shown = gaps.slice(0, PHOTO_GAPS_LISTED);
+    // Only the targets named: the rest of the gaps are counted.
     const byId = new Map(
       deps.db
         .select()
@@ -70,7 +73,7 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
         .where(
           inArray(
             targets.id,
-            gaps.map((g) => g.targetId),
+            shown.map((g) => g.targetId),
           ),
         )
         .all()
@@ -80,7 +83,7 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
       const t = byId.get(id);
       return t ? targetHeading(def, t) : `#${id}`;
     };
-    const listed = gaps.slice(0, PHOTO_GAPS_LISTED).map((g) => `- ${md(g.occurredOn)} ${named(g.targetId)}`);
+    const listed = shown.map((g) => `- ${md(g.occurredOn)} ${named(g.targetId)}`);
     const more = gaps.length > PHOTO_GAPS_LISTED ? [`……另有 ${gaps.length - PHOTO_GAPS_LISTED} 次`] : [];
     return [
       {

@@ -102,21 +102,16 @@ export class ScheduleFacts {
     this.aggregates = new VisitAggregates(db);
   }
 
-  /** Visits of some targets only (a class's students): a head teacher's /进度 must not read a district's visits. */
-  async visitsTo(campaignId: string, of: TargetFact[]): Promise<VisitFact[]> {
+  /** Visits of some targets only (a class's students) in a period (its term): a head teacher's /进度 must not read a district's visits. */
+  async visitsTo(campaignId: string, of: TargetFact[], within: Period): Promise<VisitFact[]> {
     if (!of.length) return [];
     const targetOf = new Map(of.map((t) => [t.id, t]));
     // Prepared once: a class's few hundred visits through the subject index.
     const rows = this.aggregates.visitsTo(
       campaignId,
       of.map((t) => t.id),
+      within,
     );
-    const visitors = new Map<number, number[]>();
-    for (const v of this.aggregates.visitorsOf(rows.map((r) => r.id))) {
-      const list = visitors.get(v.recordId);
-      if (list) list.push(v.personId);
-      else visitors.set(v.recordId, [v.personId]);
-    }
     return rows.map((r) => {
       const t = targetOf.get(r.targetId)!;
       return {
@@ -126,7 +121,7 @@ export class ScheduleFacts {
         occurredOn: r.occurredOn,
         mode: r.mode ?? '',
         place: r.place ?? '',
-        visitorIds: visitors.get(r.id) ?? [],
+        visitorIds: r.visitorIds,
       };
     });
   }
