@@ -56,6 +56,13 @@ export interface SpanTally {
   targets: number;
 }
 
+/** An author's in-person visits without a photo, and the first of them (its day, then its record id). */
+export interface PhotoGapRow {
+  authorId: number;
+  n: number;
+  firstGap: string;
+}
+
 const NEVER = Number.MAX_SAFE_INTEGER;
 
 /** Visits with their target (of the same campaign), and, joined where asked, everyone each counts for. */
@@ -154,12 +161,17 @@ function statements(db: Db) {
       ${VISITS}
       WHERE ${IN_SPAN}`),
     photoGapsByAuthor: p(`
-      SELECT r.author_id AS authorId, COUNT(*) AS n
+      SELECT r.author_id AS authorId, COUNT(*) AS n, MIN(r.occurred_on || printf('%012d', r.id)) AS firstGap
       FROM records r INDEXED BY records_in_person_idx
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.visit_mode = 'in-person' AND r.occurred_on <= @end AND r.submitted_at <= @filedBy
+        AND r.author_id BETWEEN @fromId AND @toId
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)
       GROUP BY r.author_id
-      ORDER BY MIN(r.occurred_on || printf('%012d', r.id))`),
+      ORDER BY firstGap`),
+    openTargetsOf: p(`
+      SELECT id, kind, class_name AS className FROM targets
+      WHERE campaign_id = @campaign AND status = 'open' AND kind IN (SELECT value FROM json_each(@kinds)) AND id > @after
+      ORDER BY id LIMIT @limit`),
   } satisfies Record<string, Statement>;
 }
 
@@ -248,10 +260,22 @@ export class VisitAggregates {
    * (received by then), per author, in the order of each author's first such visit.
    */
   photoGapsByAuthor(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>): Map<number, number> {
-    const rows = this.s.photoGapsByAuthor.all({ campaign, end: span.end ?? '9999-12-31', filedBy: span.filedBy?.getTime() ?? NEVER }) as Array<{
-      authorId: number;
-      n: number;
-    }>;
-    return new Map(rows.map((r) => [r.authorId, r.n]));
+    return new Map(this.photoGapsOf(campaign, span, { from: 0, to: NEVER }).map((r) => [r.authorId, r.n]));
+  }
+
+  /** The same of the authors with an id in `ids`, each with its first gap (day and record) to order a whole by. */
+  photoGapsOf(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds): PhotoGapRow[] {
+    return this.s.photoGapsByAuthor.all({
+      campaign,
+      end: span.end ?? '9999-12-31',
+      filedBy: span.filedBy?.getTime() ?? NEVER,
+      fromId: ids.from,
+      toId: ids.to,
+    }) as PhotoGapRow[];
+  }
+
+  /** Up to `limit` open targets of `kinds` with an id past `after`, in the order of their ids. */
+  openTargetsOf(campaign: string, kinds: readonly string[], after: number, limit: number): Array<{ id: number; kind: string; className: string | null }> {
+    return this.s.openTargetsOf.all({ campaign, kinds: json(kinds), after, limit }) as Array<{ id: number; kind: string; className: string | null }>;
   }
 }

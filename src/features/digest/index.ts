@@ -28,6 +28,7 @@ import type { Quota } from '../../domain/campaign.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
+import type { TargetFirstRow } from '../../db/visit-aggregates.js';
 import { LedgerRepo } from '../ledger/repo.js';
 import { firstVisitFacts, reachedOf, ScheduleFacts } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
@@ -63,6 +64,26 @@ function byMonth<S extends { start: string; end: string }>(span: S): S[] {
     out.push({ ...span, start, end });
     start = addDays(end, 1);
   }
+  return out;
+}
+
+const firstOf = (a: string | null, b: string | null) => (a === null ? b : b === null || a <= b ? a : b);
+
+/** A target's first visits over two spans, from its first visits in each (undefined: none in the first). */
+function earliest(a: TargetFirstRow | undefined, b: TargetFirstRow): TargetFirstRow {
+  if (!a) return b;
+  return {
+    targetId: b.targetId,
+    firstOn: firstOf(a.firstOn, b.firstOn)!,
+    inPersonOn: firstOf(a.inPersonOn, b.inPersonOn),
+    enterpriseOn: firstOf(a.enterpriseOn, b.enterpriseOn),
+  };
+}
+
+/** A span cut into runs of `days` days: a district's term is too many visits for one turn of the event loop. */
+function byDays<S extends { start: string; end: string }>(span: S, days: number): S[] {
+  const out: S[] = [];
+  for (let start = span.start; start <= span.end; start = addDays(start, days)) out.push({ ...span, start, end: minDate(addDays(start, days - 1), span.end) });
   return out;
 }
 
@@ -191,9 +212,17 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       }
       reached.set(q.key, reachedOf(rows, q.targetKinds));
     }
-    const term = termOn(def, asOf);
-    const termFirsts = def.coverage.length ? firstVisitFacts(aggregates.targetFirsts(id, upTo(term)), targetOf) : [];
-    await breathe();
+    const termFirsts: VisitFact[] = [];
+    if (def.coverage.length) {
+      // The term's first visits a week at a time, a pause after each: the term is a district's every visit.
+      const firsts = new Map<number, TargetFirstRow>();
+      for (const week of byDays(upTo(termOn(def, asOf)), 7)) {
+        for (const r of aggregates.targetFirsts(id, week)) firsts.set(r.targetId, earliest(firsts.get(r.targetId), r));
+        await breathe();
+      }
+      termFirsts.push(...firstVisitFacts([...firsts.values()], targetOf));
+      await breathe();
+    }
     const quotaFirsts = new Map<string, VisitFact[]>();
     for (const q of def.quotas.filter((x) => x.coverWithinMonths)) {
       const who = members(q);
@@ -217,9 +246,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const targets = await facts.targetsOf(c.row.id, [...new Set(coveredKinds)]);
     await breathe();
     const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
-    const ledgerCounts = def.tasks.ledger.enabled
-      ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone)
-      : undefined;
+    const until = to < cutoff ? to : cutoff;
+    const ledgerCounts = def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.digestFacts(c.row.id, from, until), from, until, def.timezone) : undefined;
     await breathe();
     const reminded = remindedBy(c, period, cutoff);
     await breathe();
