@@ -4,6 +4,7 @@ import type { LedgerDigestCounts } from './ledger.js';
 import { obligationsOf, type CampaignFacts, type Obligation } from './obligations.js';
 import { addDays, minDate, nearestWorkingDay, type Period } from './periods.js';
 import {
+  byChinese,
   classesShort,
   coverageStanding,
   quotaApplies,
@@ -245,14 +246,14 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     once,
     ledger: i.ledger,
     highlights: [...perTeacher]
-      .sort((a, b) => b[1] - a[1] || (names.get(a[0]) ?? '').localeCompare(names.get(b[0]) ?? '', 'zh'))
+      .sort((a, b) => b[1] - a[1] || byChinese(names.get(a[0]) ?? '', names.get(b[0]) ?? ''))
       .slice(0, HIGHLIGHTS)
       .map(([id, visits]) => ({ name: names.get(id) ?? '', visits })),
     // In the vacation between terms nobody is listed as behind.
     behind: behind
       .map((id) => names.get(id) ?? '')
       .filter(Boolean)
-      .sort((a, b) => a.localeCompare(b, 'zh')),
+      .sort(byChinese),
     behindReminded: behind.filter((id) => names.get(id) && i.reminded?.has(id)).length,
   };
 }
