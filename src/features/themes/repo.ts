@@ -5,6 +5,7 @@ import type { Voice } from '../../domain/themes.js';
 import { localDate, localMidnight } from '../../domain/time.js';
 import { addDays } from '../../domain/periods.js';
 import { lines } from '../../records/fields.js';
+import { breathe } from '../../breathe.js';
 
 /** Where a theme's record came from, for the admins' list: no words of it, only what it is, who filed it and when. */
 export interface VoiceSource {
@@ -36,7 +37,7 @@ function saidIn(form: RecordForm, data: Record<string, unknown>): string[] {
 export class ThemeSources {
   constructor(private readonly db: Db) {}
 
-  month(campaignId: string, from: string, to: string, tz: string): { voices: Voice[]; sources: Map<string, VoiceSource> } {
+  async month(campaignId: string, from: string, to: string, tz: string): Promise<{ voices: Voice[]; sources: Map<string, VoiceSource> }> {
     const heard = this.db
       .select({ id: records.id, form: records.form, data: records.data, on: records.occurredOn, author: people.name })
       .from(records)
@@ -44,6 +45,8 @@ export class ThemeSources {
       .where(and(eq(records.campaignId, campaignId), inArray(records.form, HEARD), gte(records.occurredOn, from), lte(records.occurredOn, to)))
       .orderBy(records.id)
       .all();
+    // The month's records and the campaign's ledger in turns of their own: a district's month is thousands of each.
+    await breathe();
     const start = localMidnight(from, tz).toDate();
     const end = localMidnight(addDays(to, 1), tz).toDate();
     const items = this.db.select().from(ledgerItems).where(eq(ledgerItems.campaignId, campaignId)).all();
