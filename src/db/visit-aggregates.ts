@@ -17,7 +17,7 @@ export interface VisitSpan {
   filedBy?: Date;
 }
 
-/** People by a range of ids, both ends included: a page of people read in the order of their ids. */
+/** People (or targets) by a range of ids, both ends included: a page read in the order of their ids. */
 export interface PersonIds {
   from: number;
   to: number;
@@ -140,7 +140,7 @@ function statements(db: Db) {
         MIN(CASE WHEN r.visit_mode = 'in-person' THEN r.occurred_on END) AS inPersonOn,
         MIN(CASE WHEN r.visit_place = 'enterprise' THEN r.occurred_on END) AS enterpriseOn
       FROM records r INDEXED BY records_visit_day_idx
-      WHERE ${IN_SPAN}
+      WHERE ${IN_SPAN} AND r.subject_id BETWEEN @fromId AND @toId
       GROUP BY r.subject_id`),
     // From the visits of its people (a department's dozen), not through every visit of a span that may be the whole campaign.
     targetFirstsByAnyOf: p(`
@@ -231,9 +231,12 @@ export class VisitAggregates {
     return (statement.get({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as { n: number }).n;
   }
 
-  /** Each target visited in the span, with its first visit at all, in person and at the enterprise. */
-  targetFirsts(campaign: string, span: VisitSpan): TargetFirstRow[] {
-    return this.s.targetFirsts.all(VisitAggregates.params(campaign, span)) as TargetFirstRow[];
+  /**
+   * Each target visited in the span, with its first visit at all, in person and
+   * at the enterprise; only those with an id in `ids` when given (a slice of a district's).
+   */
+  targetFirsts(campaign: string, span: VisitSpan, ids: PersonIds = { from: 0, to: NEVER }): TargetFirstRow[] {
+    return this.s.targetFirsts.all({ ...VisitAggregates.params(campaign, span), fromId: ids.from, toId: ids.to }) as TargetFirstRow[];
   }
 
   /** Each target of `kinds` visited in the span by any of `personIds`, with the first such visit. */

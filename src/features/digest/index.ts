@@ -23,17 +23,16 @@ import { mayNudge, type OnceTask } from '../../domain/reminders.js';
 import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks, type ReportWeek } from '../../domain/weeks.js';
 import { CLASS_SHOWN, oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
-import { quotaApplies, type CoverageStanding, type TargetFact, type VisitFact } from '../../domain/quotas.js';
+import { coverageStanding, quotaApplies, type CoverageStanding, type TargetFact, type VisitFact } from '../../domain/quotas.js';
 import type { Quota } from '../../domain/campaign.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
-import type { TargetFirstRow } from '../../db/visit-aggregates.js';
 import { LedgerRepo } from '../ledger/repo.js';
-import { firstVisitFacts, reachedOf, ScheduleFacts } from '../reminders/facts.js';
+import { firstVisitFacts, reachedOf, ScheduleFacts, TARGETS_PAGE } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
-import { campaignShapeDigest, type ShapeLines } from './shape.js';
+import { campaignShapeDigest, idPages, type ShapeLines } from './shape.js';
 import { latestPeriodDue, periodDueAt, plannedVisitCounts, plannedVisitsLine } from '../../domain/digest.js';
 import { weekAround } from '../../domain/planning.js';
 import { PlanRepo } from '../planning/repo.js';
@@ -64,26 +63,6 @@ function byMonth<S extends { start: string; end: string }>(span: S): S[] {
     out.push({ ...span, start, end });
     start = addDays(end, 1);
   }
-  return out;
-}
-
-const firstOf = (a: string | null, b: string | null) => (a === null ? b : b === null || a <= b ? a : b);
-
-/** A target's first visits over two spans, from its first visits in each (undefined: none in the first). */
-function earliest(a: TargetFirstRow | undefined, b: TargetFirstRow): TargetFirstRow {
-  if (!a) return b;
-  return {
-    targetId: b.targetId,
-    firstOn: firstOf(a.firstOn, b.firstOn)!,
-    inPersonOn: firstOf(a.inPersonOn, b.inPersonOn),
-    enterpriseOn: firstOf(a.enterpriseOn, b.enterpriseOn),
-  };
-}
-
-/** A span cut into runs of `days` days: a district's term is too many visits for one turn of the event loop. */
-function byDays<S extends { start: string; end: string }>(span: S, days: number): S[] {
-  const out: S[] = [];
-  for (let start = span.start; start <= span.end; start = addDays(start, days)) out.push({ ...span, start, end: minDate(addDays(start, days - 1), span.end) });
   return out;
 }
 
@@ -214,14 +193,14 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     }
     const termFirsts: VisitFact[] = [];
     if (def.coverage.length) {
-      // The term's first visits a week at a time, a pause after each: the term is a district's every visit.
-      const firsts = new Map<number, TargetFirstRow>();
-      for (const week of byDays(upTo(termOn(def, asOf)), 7)) {
-        for (const r of aggregates.targetFirsts(id, week)) firsts.set(r.targetId, earliest(firsts.get(r.targetId), r));
+      // The term's first visits a page of targets at a time, a pause after each: the term is a district's every visit.
+      for (const ids of idPages(
+        targets.map((t) => t.id),
+        TARGETS_PAGE,
+      )) {
+        termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(id, upTo(termOn(def, asOf)), ids), targetOf));
         await breathe();
       }
-      termFirsts.push(...firstVisitFacts([...firsts.values()], targetOf));
-      await breathe();
     }
     const quotaFirsts = new Map<string, VisitFact[]>();
     for (const q of def.quotas.filter((x) => x.coverWithinMonths)) {
@@ -237,7 +216,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   async function build(c: ActiveCampaign, kind: DigestKind, period: Period, label: string, cutoff: Date) {
     const { def } = c;
     const asOf = minDate(localDate(cutoff, def.timezone), addDays(def.window.end, 1));
-    const f = await facts.everyone(c, { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff });
+    const f = await facts.everyoneInPages(c, { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff });
     await breathe();
     const from = localMidnight(period.start, def.timezone).toDate();
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();
@@ -250,6 +229,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const ledgerCounts = def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.digestFacts(c.row.id, from, until), from, until, def.timezone) : undefined;
     await breathe();
     const reminded = remindedBy(c, period, cutoff);
+    // Each coverage rule reads the district's every target of its kind: a turn each.
+    const ruleStandings: CoverageStanding[] = [];
+    for (const r of def.coverage) {
+      await breathe();
+      ruleStandings.push(coverageStanding(def, r, targets, visits.termFirsts, asOf));
+    }
     await breathe();
     const digest = campaignDigest({
       def,
@@ -262,6 +247,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       dormChecks: dormChecks(c, period, asOf, cutoff, f.dorms.length),
       ledger: ledgerCounts,
       reminded,
+      ruleStandings,
     });
     await breathe();
     const shape = await shapeLines(c, kind, period, asOf, cutoff, f);
