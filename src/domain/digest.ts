@@ -164,6 +164,11 @@ export interface DigestInput {
   ledger?: LedgerDigestCounts;
   /** People who received a personal reminder before the digest was taken: only they are said to have been reminded. */
   reminded?: ReadonlySet<number>;
+  /**
+   * Each coverage rule's standing over `targets` and the term's first visits
+   * at `asOf` (coverageStanding), when already taken: a district's take a turn each.
+   */
+  ruleStandings?: CoverageStanding[];
 }
 
 const HIGHLIGHTS = 3;
@@ -219,7 +224,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     ...standings.flatMap((s) => s.states.filter((x) => x.state === 'behind' || x.state === 'missed').map((x) => x.id)),
   ]);
   const behind = inSession(def, asOf) ? [...behindIds] : [];
-  const ruleStandings = def.coverage.map((r) => coverageStanding(def, r, i.targets, visits.termFirsts, asOf));
+  const ruleStandings = i.ruleStandings ?? def.coverage.map((r) => coverageStanding(def, r, i.targets, visits.termFirsts, asOf));
   return {
     kind: i.kind,
     period,
