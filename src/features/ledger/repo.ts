@@ -51,7 +51,13 @@ export class LedgerRepo {
   async digestFacts(campaignId: string, from: Date, to: Date): Promise<LedgerFact[]> {
     const during = (at: typeof ledgerItems.createdAt | typeof ledgerItems.closedAt) => and(gte(at, from), lt(at, to));
     return this.db
-      .select({ ownerId: ledgerItems.ownerId, status: ledgerItems.status, createdAt: ledgerItems.createdAt, dueOn: ledgerItems.dueOn, closedAt: ledgerItems.closedAt })
+      .select({
+        ownerId: ledgerItems.ownerId,
+        status: ledgerItems.status,
+        createdAt: ledgerItems.createdAt,
+        dueOn: ledgerItems.dueOn,
+        closedAt: ledgerItems.closedAt,
+      })
       .from(ledgerItems)
       .where(
         and(
