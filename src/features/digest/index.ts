@@ -216,7 +216,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   async function build(c: ActiveCampaign, kind: DigestKind, period: Period, label: string, cutoff: Date) {
     const { def } = c;
     const asOf = minDate(localDate(cutoff, def.timezone), addDays(def.window.end, 1));
-    const f = await facts.everyoneInPages(c, { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff });
+    const f = await facts.everyone(c, { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff });
     await breathe();
     const from = localMidnight(period.start, def.timezone).toDate();
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();

@@ -101,17 +101,6 @@ export function reachedOf(rows: ReadonlyArray<{ personId: number; kind: string; 
   return out;
 }
 
-/** Two pages' facts as one: the people of both; the dorms and the unclaimed count are the first page's (pages() gives them there). */
-function joined(a: PeopleFacts, b: PeopleFacts): PeopleFacts {
-  for (const [id, claims] of b.claims) a.claims.set(id, claims);
-  for (const [id, p] of b.persons) a.persons.set(id, p);
-  for (const [id, av] of b.availability) a.availability.set(id, av);
-  for (const key of b.filed) a.filed.add(key);
-  a.people.push(...b.people);
-  a.visits.push(...b.visits);
-  return a;
-}
-
 export class ScheduleFacts {
   readonly aggregates: VisitAggregates;
 
@@ -189,20 +178,6 @@ export class ScheduleFacts {
   /** Everyone at once, for what reads the whole campaign anyway (an export): one pass over the spans' visits. */
   async everyone(c: ActiveCampaign, scope: FactsScope): Promise<PeopleFacts> {
     return this.factsOf(c, scope, this.db.select().from(people).all(), 'all');
-  }
-
-  /**
-   * The same a page of people at a time, a pause after each, so a district's
-   * thousand teachers are not one turn of the event loop — for a scope
-   * without spans (a digest's): each page would read the spans' visits again.
-   */
-  async everyoneInPages(c: ActiveCampaign, scope: FactsScope & { spans: readonly [] }): Promise<PeopleFacts> {
-    let all: PeopleFacts | undefined;
-    for await (const page of this.pages(c, scope)) {
-      all = all ? joined(all, page) : page;
-      await breathe();
-    }
-    return all!;
   }
 
   /**
