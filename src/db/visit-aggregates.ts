@@ -17,7 +17,7 @@ export interface VisitSpan {
   filedBy?: Date;
 }
 
-/** People by a range of ids, both ends included: a page of people read in the order of their ids. */
+/** People (or targets) by a range of ids, both ends included: a page read in the order of their ids. */
 export interface PersonIds {
   from: number;
   to: number;
@@ -68,6 +68,13 @@ export interface SpanTally {
   visits: number;
   inPerson: number;
   targets: number;
+}
+
+/** An author's in-person visits without a photo, and the first of them (its day, then its record id). */
+export interface PhotoGapRow {
+  authorId: number;
+  n: number;
+  firstGap: string;
 }
 
 const NEVER = Number.MAX_SAFE_INTEGER;
@@ -153,7 +160,7 @@ function statements(db: Db) {
         MIN(CASE WHEN r.visit_mode = 'in-person' THEN r.occurred_on END) AS inPersonOn,
         MIN(CASE WHEN r.visit_place = 'enterprise' THEN r.occurred_on END) AS enterpriseOn
       FROM records r INDEXED BY records_visit_day_idx
-      WHERE ${IN_SPAN}
+      WHERE ${IN_SPAN} AND r.subject_id BETWEEN @fromId AND @toId
       GROUP BY r.subject_id`),
     // From the visits of its people (a department's dozen), not through every visit of a span that may be the whole campaign.
     targetFirstsByAnyOf: p(`
@@ -174,12 +181,13 @@ function statements(db: Db) {
       ${VISITS}
       WHERE ${IN_SPAN}`),
     photoGapsByAuthor: p(`
-      SELECT r.author_id AS authorId, COUNT(*) AS n
+      SELECT r.author_id AS authorId, COUNT(*) AS n, MIN(r.occurred_on || printf('%012d', r.id)) AS firstGap
       FROM records r INDEXED BY records_in_person_idx
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.visit_mode = 'in-person' AND r.occurred_on <= @end AND r.submitted_at <= @filedBy
+        AND r.author_id BETWEEN @fromId AND @toId
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)
       GROUP BY r.author_id
-      ORDER BY MIN(r.occurred_on || printf('%012d', r.id))`),
+      ORDER BY firstGap`),
     // One author (/进度): their own in-person visits through the partial index, never the campaign's every visit.
     photoGapsOf: p(`
       SELECT r.id AS recordId, r.author_id AS authorId, r.subject_id AS targetId, r.occurred_on AS occurredOn
@@ -187,6 +195,10 @@ function statements(db: Db) {
       WHERE r.campaign_id = @campaign AND r.author_id = @author AND r.form = 'visit' AND r.visit_mode = 'in-person'
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed')
       ORDER BY r.occurred_on, r.id`),
+    openTargetsOf: p(`
+      SELECT id, kind, class_name AS className FROM targets
+      WHERE campaign_id = @campaign AND status = 'open' AND kind IN (SELECT value FROM json_each(@kinds)) AND id > @after
+      ORDER BY id LIMIT @limit`),
   } satisfies Record<string, Statement>;
 }
 
@@ -250,9 +262,12 @@ export class VisitAggregates {
     return (statement.get({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as { n: number }).n;
   }
 
-  /** Each target visited in the span, with its first visit at all, in person and at the enterprise. */
-  targetFirsts(campaign: string, span: VisitSpan): TargetFirstRow[] {
-    return this.s.targetFirsts.all(VisitAggregates.params(campaign, span)) as TargetFirstRow[];
+  /**
+   * Each target visited in the span, with its first visit at all, in person and
+   * at the enterprise; only those with an id in `ids` when given (a slice of a district's).
+   */
+  targetFirsts(campaign: string, span: VisitSpan, ids: PersonIds = { from: 0, to: NEVER }): TargetFirstRow[] {
+    return this.s.targetFirsts.all({ ...VisitAggregates.params(campaign, span), fromId: ids.from, toId: ids.to }) as TargetFirstRow[];
   }
 
   /** Each target of `kinds` visited in the span by any of `personIds`, with the first such visit. */
@@ -282,11 +297,23 @@ export class VisitAggregates {
    * (received by then), per author, in the order of each author's first such visit.
    */
   photoGapsByAuthor(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>): Map<number, number> {
-    const rows = this.s.photoGapsByAuthor.all({ campaign, end: span.end ?? '9999-12-31', filedBy: span.filedBy?.getTime() ?? NEVER }) as Array<{
-      authorId: number;
-      n: number;
-    }>;
-    return new Map(rows.map((r) => [r.authorId, r.n]));
+    return new Map(this.photoGapsOfAuthors(campaign, span, { from: 0, to: NEVER }).map((r) => [r.authorId, r.n]));
+  }
+
+  /** The same of the authors with an id in `ids`, each with its first gap (day and record) to order a whole by. */
+  photoGapsOfAuthors(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds): PhotoGapRow[] {
+    return this.s.photoGapsByAuthor.all({
+      campaign,
+      end: span.end ?? '9999-12-31',
+      filedBy: span.filedBy?.getTime() ?? NEVER,
+      fromId: ids.from,
+      toId: ids.to,
+    }) as PhotoGapRow[];
+  }
+
+  /** Up to `limit` open targets of `kinds` with an id past `after`, in the order of their ids. */
+  openTargetsOf(campaign: string, kinds: readonly string[], after: number, limit: number): Array<{ id: number; kind: string; className: string | null }> {
+    return this.s.openTargetsOf.all({ campaign, kinds: json(kinds), after, limit }) as Array<{ id: number; kind: string; className: string | null }>;
   }
 
   /** An author's in-person visits still without a photo, oldest first. */

@@ -4,6 +4,7 @@ import type { LedgerDigestCounts } from './ledger.js';
 import { obligationsOf, type CampaignFacts, type Obligation } from './obligations.js';
 import { addDays, minDate, nearestWorkingDay, type Period } from './periods.js';
 import {
+  byChinese,
   classesShort,
   coverageStanding,
   quotaApplies,
@@ -163,6 +164,11 @@ export interface DigestInput {
   ledger?: LedgerDigestCounts;
   /** People who received a personal reminder before the digest was taken: only they are said to have been reminded. */
   reminded?: ReadonlySet<number>;
+  /**
+   * Each coverage rule's standing over `targets` and the term's first visits
+   * at `asOf` (coverageStanding), when already taken: a district's take a turn each.
+   */
+  ruleStandings?: CoverageStanding[];
 }
 
 const HIGHLIGHTS = 3;
@@ -218,7 +224,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     ...standings.flatMap((s) => s.states.filter((x) => x.state === 'behind' || x.state === 'missed').map((x) => x.id)),
   ]);
   const behind = inSession(def, asOf) ? [...behindIds] : [];
-  const ruleStandings = def.coverage.map((r) => coverageStanding(def, r, i.targets, visits.termFirsts, asOf));
+  const ruleStandings = i.ruleStandings ?? def.coverage.map((r) => coverageStanding(def, r, i.targets, visits.termFirsts, asOf));
   return {
     kind: i.kind,
     period,
@@ -245,14 +251,14 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     once,
     ledger: i.ledger,
     highlights: [...perTeacher]
-      .sort((a, b) => b[1] - a[1] || (names.get(a[0]) ?? '').localeCompare(names.get(b[0]) ?? '', 'zh'))
+      .sort((a, b) => b[1] - a[1] || byChinese(names.get(a[0]) ?? '', names.get(b[0]) ?? ''))
       .slice(0, HIGHLIGHTS)
       .map(([id, visits]) => ({ name: names.get(id) ?? '', visits })),
     // In the vacation between terms nobody is listed as behind.
     behind: behind
       .map((id) => names.get(id) ?? '')
       .filter(Boolean)
-      .sort((a, b) => a.localeCompare(b, 'zh')),
+      .sort(byChinese),
     behindReminded: behind.filter((id) => names.get(id) && i.reminded?.has(id)).length,
   };
 }

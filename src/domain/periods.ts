@@ -49,6 +49,13 @@ export const maxDate = (a: string, b: string): string => (a > b ? a : b);
 export const mondayOf = (date: string): string => addDays(date, -((new Date(utcMidnight(date)).getUTCDay() + 6) % 7));
 export const minDate = (a: string, b: string): string => (a < b ? a : b);
 
+/** A span cut into runs of `days` days (the last may be shorter): a district's term is too many visits for one turn of the event loop. */
+export function byDays<S extends { start: string; end: string }>(span: S, days: number): S[] {
+  const out: S[] = [];
+  for (let start = span.start; start <= span.end; start = addDays(start, days)) out.push({ ...span, start, end: minDate(addDays(start, days - 1), span.end) });
+  return out;
+}
+
 /** Calendar months touching the window, each clipped to it. */
 export function monthsOf(def: CampaignDefinition): Period[] {
   const out: Period[] = [];

@@ -241,6 +241,9 @@ function firstVisits(visits: VisitFact[]): Map<number, string> {
 /** The day a class had `min` of its students visited: the min-th first visit. */
 const nthDay = (days: string[], min: number): string | null => (days.length >= min ? [...days].sort()[min - 1]! : null);
 
+/** Chinese order, as `localeCompare(b, 'zh')` gives it, with the collator made once: a district sorts hundreds of classes. */
+export const byChinese = new Intl.Collator('zh').compare;
+
 function byClass(targets: TargetFact[], covered: Set<number>) {
   const m = new Map<string, { className: string; covered: number; total: number }>();
   for (const t of targets) {
@@ -250,7 +253,7 @@ function byClass(targets: TargetFact[], covered: Set<number>) {
     if (covered.has(t.id)) row.covered++;
     m.set(c, row);
   }
-  return [...m.values()].sort((a, b) => a.className.localeCompare(b.className, 'zh'));
+  return [...m.values()].sort((a, b) => byChinese(a.className, b.className));
 }
 
 /** A coverage rule over the term containing `today`. */

@@ -23,16 +23,16 @@ import { mayNudge, type OnceTask } from '../../domain/reminders.js';
 import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks, type ReportWeek } from '../../domain/weeks.js';
 import { CLASS_SHOWN, oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
-import { quotaApplies, type CoverageStanding, type TargetFact, type VisitFact } from '../../domain/quotas.js';
+import { coverageStanding, quotaApplies, type CoverageStanding, type TargetFact, type VisitFact } from '../../domain/quotas.js';
 import type { Quota } from '../../domain/campaign.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { LedgerRepo } from '../ledger/repo.js';
-import { firstVisitFacts, reachedOf, ScheduleFacts } from '../reminders/facts.js';
+import { firstVisitFacts, reachedOf, ScheduleFacts, TARGETS_PAGE } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
-import { campaignShapeDigest, type ShapeLines } from './shape.js';
+import { campaignShapeDigest, idPages, type ShapeLines } from './shape.js';
 import { latestPeriodDue, periodDueAt, plannedVisitCounts, plannedVisitsLine } from '../../domain/digest.js';
 import { weekAround } from '../../domain/planning.js';
 import { PlanRepo } from '../planning/repo.js';
@@ -191,9 +191,17 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       }
       reached.set(q.key, reachedOf(rows, q.targetKinds));
     }
-    const term = termOn(def, asOf);
-    const termFirsts = def.coverage.length ? firstVisitFacts(aggregates.targetFirsts(id, upTo(term)), targetOf) : [];
-    await breathe();
+    const termFirsts: VisitFact[] = [];
+    if (def.coverage.length) {
+      // The term's first visits a page of targets at a time, a pause after each: the term is a district's every visit.
+      for (const ids of idPages(
+        targets.map((t) => t.id),
+        TARGETS_PAGE,
+      )) {
+        termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(id, upTo(termOn(def, asOf)), ids), targetOf));
+        await breathe();
+      }
+    }
     const quotaFirsts = new Map<string, VisitFact[]>();
     for (const q of def.quotas.filter((x) => x.coverWithinMonths)) {
       const who = members(q);
@@ -217,11 +225,16 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const targets = await facts.targetsOf(c.row.id, [...new Set(coveredKinds)]);
     await breathe();
     const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
-    const ledgerCounts = def.tasks.ledger.enabled
-      ? ledgerDigestCounts(await ledger.ofCampaign(c.row.id), from, to < cutoff ? to : cutoff, def.timezone)
-      : undefined;
+    const until = to < cutoff ? to : cutoff;
+    const ledgerCounts = def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.digestFacts(c.row.id, from, until), from, until, def.timezone) : undefined;
     await breathe();
     const reminded = remindedBy(c, period, cutoff);
+    // Each coverage rule reads the district's every target of its kind: a turn each.
+    const ruleStandings: CoverageStanding[] = [];
+    for (const r of def.coverage) {
+      await breathe();
+      ruleStandings.push(coverageStanding(def, r, targets, visits.termFirsts, asOf));
+    }
     await breathe();
     const digest = campaignDigest({
       def,
@@ -234,6 +247,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       dormChecks: dormChecks(c, period, asOf, cutoff, f.dorms.length),
       ledger: ledgerCounts,
       reminded,
+      ruleStandings,
     });
     await breathe();
     const shape = await shapeLines(c, kind, period, asOf, cutoff, f);

@@ -15,11 +15,25 @@ import {
   type Phase,
   type PhaseVisits,
 } from '../../domain/shape.js';
-import { VisitAggregates } from '../../db/visit-aggregates.js';
+import { VisitAggregates, type PersonIds } from '../../db/visit-aggregates.js';
 import { RecordRepo } from '../../records/repo.js';
-import { reachedOf } from '../reminders/facts.js';
+import { PEOPLE_PAGE, reachedOf } from '../reminders/facts.js';
 import type { FeatureDeps } from '../deps.js';
 import type { DigestSection } from './index.js';
+
+/**
+ * Every id, in consecutive ranges of about `size` of `ids` each: the last
+ * range is open-ended, so nobody with an id outside `ids` is left out.
+ */
+export function idPages(ids: readonly number[], size = PEOPLE_PAGE): PersonIds[] {
+  const sorted = [...ids].sort((a, b) => a - b);
+  const out: PersonIds[] = [];
+  for (let i = 0; i < sorted.length || !out.length; i += size) {
+    const next = sorted[i + size];
+    out.push({ from: out.length ? sorted[i]! : 0, to: next === undefined ? Number.MAX_SAFE_INTEGER : next - 1 });
+  }
+  return out;
+}
 
 /** What the campaign's shape adds to a digest: lines under the headline, and folded sections after the usual ones. */
 export interface ShapeLines {
@@ -74,14 +88,20 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
     const discussion = discussionSummary(def, suggestions, facts.people, period);
     if (discussion) sections.push({ title: '大讨论 · 献一计', lines: [discussionLine(discussion, periodWord(kind, period))] });
     if (def.tasks.visits.enabled && def.tasks.visits.photosRequired) {
-      // The gaps are counted over every in-person visit of the campaign: a turn of their own.
-      await breathe();
-      const byAuthor = aggregates.photoGapsByAuthor(def.id, { end: asOf, filedBy: cutoff });
-      const gaps = [...byAuthor.values()].reduce((a, b) => a + b, 0);
+      // The gaps are counted over every in-person visit of the campaign: a page of authors a turn.
+      let gaps = 0;
+      let authors = 0;
+      for (const ids of idPages(facts.people.map((p) => p.id))) {
+        await breathe();
+        for (const r of aggregates.photoGapsOfAuthors(def.id, { end: asOf, filedBy: cutoff }, ids)) {
+          gaps += r.n;
+          authors++;
+        }
+      }
       if (gaps)
         sections.push({
           title: `📷 上门走访缺照片 · ${gaps} 次`,
-          lines: [`${gaps} 次上门走访还没有照片，涉及 ${byAuthor.size} 位老师（已在各自的 /进度 中列出）`],
+          lines: [`${gaps} 次上门走访还没有照片，涉及 ${authors} 位老师（已在各自的 /进度 中列出）`],
         });
     }
     return { lead, sections, phaseSummary: !!ended };

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
+import { ACTIVE_STATUSES, type LedgerFact } from '../../domain/ledger.js';
 import { ledgerEvents, ledgerItems, people, type LedgerEvent, type LedgerEventKind, type LedgerItem, type LedgerStatus } from '../../db/schema.js';
 
 export type NewLedgerItem = Omit<typeof ledgerItems.$inferInsert, 'id' | 'status' | 'updatedAt'>;
@@ -50,6 +51,32 @@ export class LedgerRepo {
       .where(and(eq(ledgerItems.campaignId, campaignId), isNull(ledgerItems.mergedIntoId), inArray(ledgerItems.status, [...statuses])))
       .orderBy(desc(ledgerItems.id))
       .limit(limit)
+      .all();
+  }
+
+  /**
+   * What a digest of [from, to) counts (ledgerDigestCounts): the items opened
+   * or closed then, and those still being worked on, which may be overdue —
+   * only their dates and status, not a district's every item with its text.
+   */
+  async digestFacts(campaignId: string, from: Date, to: Date): Promise<LedgerFact[]> {
+    const during = (at: typeof ledgerItems.createdAt | typeof ledgerItems.closedAt) => and(gte(at, from), lt(at, to));
+    return this.db
+      .select({
+        ownerId: ledgerItems.ownerId,
+        status: ledgerItems.status,
+        createdAt: ledgerItems.createdAt,
+        dueOn: ledgerItems.dueOn,
+        closedAt: ledgerItems.closedAt,
+      })
+      .from(ledgerItems)
+      .where(
+        and(
+          eq(ledgerItems.campaignId, campaignId),
+          isNull(ledgerItems.mergedIntoId),
+          or(inArray(ledgerItems.status, [...ACTIVE_STATUSES]), during(ledgerItems.createdAt), during(ledgerItems.closedAt)),
+        ),
+      )
       .all();
   }
 

@@ -8,6 +8,7 @@ import { filedKey, type CampaignFacts, type NamedPerson } from '../../domain/obl
 import type { Availability, Period } from '../../domain/periods.js';
 import type { TargetFact, VisitFact } from '../../domain/quotas.js';
 import { ClaimRepo } from '../claiming/repo.js';
+import { breathe } from '../../breathe.js';
 
 /**
  * Reads what the schedule rules need from SQLite: people a page at a time,
@@ -19,6 +20,9 @@ import { ClaimRepo } from '../claiming/repo.js';
 
 /** People per page: a page's facts are a few thousand small rows whatever the district's size. */
 export const PEOPLE_PAGE = 200;
+
+/** Targets read per turn of the event loop. */
+export const TARGETS_PAGE = 2500;
 
 export const availabilityOf = (p: Pick<Person, 'id' | 'joinedOn'>, all: Leave[]): Availability => ({
   joinedOn: p.joinedOn,
@@ -69,24 +73,26 @@ const visitOf = (r: FirstVisitRow): VisitFact => ({
  */
 export function firstVisitFacts(rows: readonly TargetFirstRow[], targetOf: ReadonlyMap<number, TargetFact>, visitorIds: number[] = []): VisitFact[] {
   const out: VisitFact[] = [];
+  // One loop, no closure made per row: a district's term has ten thousand targets.
   for (const r of rows) {
     const t = targetOf.get(r.targetId);
     if (!t) continue;
-    const fact = (occurredOn: string, mode: string, place: string): VisitFact => ({
-      targetId: t.id,
-      targetKind: t.kind,
-      className: t.className,
-      occurredOn,
-      mode,
-      place,
-      visitorIds,
-    });
-    out.push(fact(r.firstOn, '', ''));
-    if (r.inPersonOn) out.push(fact(r.inPersonOn, 'in-person', ''));
-    if (r.enterpriseOn) out.push(fact(r.enterpriseOn, '', 'enterprise'));
+    out.push(targetVisit(t, r.firstOn, '', '', visitorIds));
+    if (r.inPersonOn) out.push(targetVisit(t, r.inPersonOn, 'in-person', '', visitorIds));
+    if (r.enterpriseOn) out.push(targetVisit(t, r.enterpriseOn, '', 'enterprise', visitorIds));
   }
   return out;
 }
+
+const targetVisit = (t: TargetFact, occurredOn: string, mode: string, place: string, visitorIds: number[]): VisitFact => ({
+  targetId: t.id,
+  targetKind: t.kind,
+  className: t.className,
+  occurredOn,
+  mode,
+  place,
+  visitorIds,
+});
 
 /** Per person, the distinct targets of `kinds` they reached, from counts per person and kind (a target has one kind). */
 export function reachedOf(rows: ReadonlyArray<{ personId: number; kind: string; n: number }>, kinds: readonly string[]): Map<number, number> {
@@ -136,12 +142,15 @@ export class ScheduleFacts {
 
   /** The open targets of `kinds` only: coverage reads its own kind, not a district's every target. */
   async targetsOf(campaignId: string, kinds: readonly string[]): Promise<TargetFact[]> {
-    if (!kinds.length) return [];
-    return this.db
-      .select({ id: targets.id, kind: targets.kind, className: targets.className })
-      .from(targets)
-      .where(and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), inArray(targets.kind, [...kinds])))
-      .all();
+    const out: TargetFact[] = [];
+    // A page at a time, a pause after each: a district has ten thousand targets.
+    for (let after = 0; kinds.length; await breathe()) {
+      const page = this.aggregates.openTargetsOf(campaignId, kinds, after, TARGETS_PAGE);
+      out.push(...page);
+      if (page.length < TARGETS_PAGE) break;
+      after = page.at(-1)!.id;
+    }
+    return out;
   }
 
   /** The campaign's facts, a page of people at a time (in the order of their ids); the first page carries the dorms. */
@@ -161,7 +170,7 @@ export class ScheduleFacts {
     return this.factsOf(c, scope, this.db.select().from(people).where(eq(people.id, personId)).all(), 'theirs');
   }
 
-  /** Everyone at once, for what reads the whole campaign anyway (an export). */
+  /** Everyone at once, for what reads the whole campaign anyway (an export): one pass over the spans' visits. */
   async everyone(c: ActiveCampaign, scope: FactsScope): Promise<PeopleFacts> {
     return this.factsOf(c, scope, this.db.select().from(people).all(), 'all');
   }

@@ -14,6 +14,7 @@ import { callbackButton, listRow, oneLine, renderCard, reopenNote, shortName } f
 import { UserFacingError } from '../../feishu/errors.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import type { Job } from '../../scheduler/job.js';
+import { breathe } from '../../breathe.js';
 import { SOURCE_LABELS } from '../ledger/cards.js';
 import { dailyTriggers } from '../triggers.js';
 import { defineFeature } from '../feature.js';
@@ -28,6 +29,9 @@ import { themeTerms } from './segmenter.js';
  * and the admins. Nothing of it goes to the group.
  */
 
+/** Texts segmented per turn of the event loop. */
+const TEXTS_PER_TURN = 200;
+
 /** Records listed per page behind a theme. */
 const REFS_PAGE = 15;
 const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
@@ -36,8 +40,15 @@ const span = { campaignId: z.string().max(100), from: DAY, to: DAY };
 export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url, provides: ['familyThemes'] }, (deps) => {
   const sources = new ThemeSources(deps.db);
 
-  function heard(c: ActiveCampaign, from: string, to: string) {
-    const { voices, sources: refs } = sources.month(c.row.id, from, to, c.def.timezone);
+  async function heard(c: ActiveCampaign, from: string, to: string) {
+    const { voices, sources: refs } = await sources.month(c.row.id, from, to, c.def.timezone);
+    await breathe();
+    // Segmentation runs on the event loop: the month's texts a slice at a time (themeTerms keeps them), then the themes.
+    const texts = voices.flatMap((v) => [...v.texts, ...v.ledger.map((l) => l.text)]);
+    for (let i = 0; i < texts.length; i += TEXTS_PER_TURN) {
+      for (const t of texts.slice(i, i + TEXTS_PER_TURN)) themeTerms(t);
+      await breathe();
+    }
     return { voices, refs, themes: themesOf(voices, themeTerms) };
   }
 
@@ -48,8 +59,8 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
   }
 
   /** The themes of [from, to] as a card, or null when nothing was said then. */
-  function themesCard(c: ActiveCampaign, from: string, to: string, label: string): object | null {
-    const { voices, themes } = heard(c, from, to);
+  async function themesCard(c: ActiveCampaign, from: string, to: string, label: string): Promise<object | null> {
+    const { voices, themes } = await heard(c, from, to);
     if (!voices.length) return null;
     const value = (t: Theme) => ({ action: 'themes.records', campaignId: c.row.id, from, to, word: t.words[0], offset: 0 });
     return renderCard('list', {
@@ -89,7 +100,7 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
   /** The records behind one theme: what they are, who filed them and when, each one click from the record itself. */
   async function recordsCard(campaignId: string, from: string, to: string, word: string, offset: number) {
     const c = await campaignOf(campaignId);
-    const { themes, refs } = heard(c, from, to);
+    const { themes, refs } = await heard(c, from, to);
     const theme = themes.find((t) => t.words[0] === word);
     if (!theme) return null;
     const rows = theme.refs.map((r) => refs.get(r)!);
@@ -146,7 +157,7 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
             : [],
         );
         const owed = admins.filter((a) => !queued.has(key(a)));
-        const card = owed.length ? themesCard(c, month.start, month.end, dayjs(month.start).format('YYYY年M月')) : null;
+        const card = owed.length ? await themesCard(c, month.start, month.end, dayjs(month.start).format('YYYY年M月')) : null;
         if (!card) continue;
         for (const a of owed) messages.push({ dedupeKey: key(a), to: { openId: a.openId! }, purpose: 'themes.monthly', card });
         deps.log.info({ campaignId: c.row.id, month: month.key, admins: owed.length }, 'family themes sent to admins');
@@ -158,7 +169,7 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
   function register(router: Routes) {
     router.action('themes.show', z.object({ action: z.literal('themes.show'), ...span }), { adminOnly: true }, async ({ value }) => {
       const c = await campaignOf(value.campaignId);
-      const card = themesCard(c, value.from, value.to, `${dayjs(value.from).format('M/D')}–${dayjs(value.to).format('M/D')}`);
+      const card = await themesCard(c, value.from, value.to, `${dayjs(value.from).format('M/D')}–${dayjs(value.to).format('M/D')}`);
       return card ? withCard({}, card) : toast('info', '这段时间没有记录。');
     });
     router.action(

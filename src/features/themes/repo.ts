@@ -3,8 +3,9 @@ import type { Db } from '../../db/index.js';
 import { ledgerItems, people, records, type LedgerItem, type RecordForm } from '../../db/schema.js';
 import type { Voice } from '../../domain/themes.js';
 import { localDate, localMidnight } from '../../domain/time.js';
-import { addDays } from '../../domain/periods.js';
+import { addDays, byDays } from '../../domain/periods.js';
 import { lines } from '../../records/fields.js';
+import { breathe } from '../../breathe.js';
 
 /** Where a theme's record came from, for the admins' list: no words of it, only what it is, who filed it and when. */
 export interface VoiceSource {
@@ -16,6 +17,9 @@ export interface VoiceSource {
   author: string;
   on: string;
 }
+
+/** What the themes read of a ledger item: what it says, where it came from, whether it (or what it was merged into) is closed. */
+type HeardItem = Pick<LedgerItem, 'id' | 'recordId' | 'source' | 'text' | 'status' | 'createdAt' | 'createdBy' | 'mergedIntoId'>;
 
 /** Forms whose words are heard: a visit's 意见建议 and a 献一计. */
 const HEARD: RecordForm[] = ['visit', 'suggestion'];
@@ -36,28 +40,48 @@ function saidIn(form: RecordForm, data: Record<string, unknown>): string[] {
 export class ThemeSources {
   constructor(private readonly db: Db) {}
 
-  month(campaignId: string, from: string, to: string, tz: string): { voices: Voice[]; sources: Map<string, VoiceSource> } {
-    const heard = this.db
-      .select({ id: records.id, form: records.form, data: records.data, on: records.occurredOn, author: people.name })
-      .from(records)
-      .innerJoin(people, eq(people.id, records.authorId))
-      .where(and(eq(records.campaignId, campaignId), inArray(records.form, HEARD), gte(records.occurredOn, from), lte(records.occurredOn, to)))
-      .orderBy(records.id)
-      .all();
+  async month(campaignId: string, from: string, to: string, tz: string): Promise<{ voices: Voice[]; sources: Map<string, VoiceSource> }> {
     const start = localMidnight(from, tz).toDate();
     const end = localMidnight(addDays(to, 1), tz).toDate();
-    const items = this.db.select().from(ledgerItems).where(eq(ledgerItems.campaignId, campaignId)).all();
+    const items: HeardItem[] = this.db
+      .select({
+        id: ledgerItems.id,
+        recordId: ledgerItems.recordId,
+        source: ledgerItems.source,
+        text: ledgerItems.text,
+        status: ledgerItems.status,
+        createdAt: ledgerItems.createdAt,
+        createdBy: ledgerItems.createdBy,
+        mergedIntoId: ledgerItems.mergedIntoId,
+      })
+      .from(ledgerItems)
+      .where(eq(ledgerItems.campaignId, campaignId))
+      .all();
     const byId = new Map(items.map((i) => [i.id, i]));
-    const closed = (i: LedgerItem): boolean => {
+    const closed = (i: HeardItem): boolean => {
       const into = i.mergedIntoId === null ? undefined : byId.get(i.mergedIntoId);
       return into ? closed(into) : i.status === 'closed';
     };
-    const ofRecord = new Map<number, LedgerItem[]>();
+    const ofRecord = new Map<number, HeardItem[]>();
     for (const i of items) if (i.recordId !== null) ofRecord.set(i.recordId, [...(ofRecord.get(i.recordId) ?? []), i]);
     const voices: Voice[] = [];
     const sources = new Map<string, VoiceSource>();
-    const ledgerOf = (list: LedgerItem[]) => list.map((i) => ({ itemId: i.id, text: i.text, closed: closed(i) }));
-    for (const r of heard) {
+    const ledgerOf = (list: HeardItem[]) => list.map((i) => ({ itemId: i.id, text: i.text, closed: closed(i) }));
+    // The month's records a week at a time, a pause before each: a district's month is ten thousand visits.
+    const heard: Array<{ id: number; form: RecordForm; data: Record<string, unknown>; on: string; author: string }> = [];
+    for (const week of byDays({ start: from, end: to }, 7)) {
+      await breathe();
+      heard.push(
+        ...this.db
+          .select({ id: records.id, form: records.form, data: records.data, on: records.occurredOn, author: people.name })
+          .from(records)
+          .innerJoin(people, eq(people.id, records.authorId))
+          .where(and(eq(records.campaignId, campaignId), inArray(records.form, HEARD), gte(records.occurredOn, week.start), lte(records.occurredOn, week.end)))
+          .all(),
+      );
+    }
+    await breathe();
+    for (const r of heard.sort((a, b) => a.id - b.id)) {
       const texts = saidIn(r.form, r.data);
       const ledger = ledgerOf(ofRecord.get(r.id) ?? []);
       if (!texts.length && !ledger.length) continue;
