@@ -86,6 +86,8 @@ export function startCheckpointer(db: Db, log: Logger): Checkpointer {
       if (stopping) return;
       stopping = true;
       fallBack();
+      // Unreferenced, the worker would let a stopping process end before it has closed its connection (and before this resolves).
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },
