@@ -207,25 +207,26 @@ describe('家长和师生反映最多的', () => {
   });
 });
 
+/** An item 黄志强 accepted on 11-12, as the ledger holds it: the older one a new opinion may repeat. */
+const acceptedItem = (text: string) => {
+  const at = cst('2026-11-12T10:00:00');
+  return {
+    campaignId: RECORDS_CAMPAIGN.id,
+    source: 'manual' as const,
+    raisedBy: 'teacher' as const,
+    text,
+    ownerId: personId('黄志强'),
+    createdBy: personId('黄志强'),
+    status: 'accepted' as const,
+    createdAt: at,
+    updatedAt: at,
+  };
+};
+
 describe('an opinion that repeats an open ledger item', () => {
   it('is offered to the admin to merge (并入), and merged: closed into the older item, which gains its source; the visitor is told', async () => {
     h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
-    const at = cst('2026-11-12T10:00:00');
-    const older = h.db
-      .insert(ledgerItems)
-      .values({
-        campaignId: RECORDS_CAMPAIGN.id,
-        source: 'manual',
-        raisedBy: 'teacher',
-        text: '家长反映学校食堂饭菜价格偏高',
-        ownerId: personId('黄志强'),
-        createdBy: personId('黄志强'),
-        status: 'accepted',
-        createdAt: at,
-        updatedAt: at,
-      })
-      .returning()
-      .get();
+    const older = h.db.insert(ledgerItems).values(acceptedItem('家长反映学校食堂饭菜价格偏高')).returning().get();
 
     // An opinion about something else is no twin.
     await fileVisit('希望多组织亲子活动');
@@ -285,22 +286,10 @@ describe('an opinion that repeats an open ledger item', () => {
 
   it('is looked for among the campaign’s newest open items, not a whole district’s ledger', async () => {
     h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
-    const at = cst('2026-11-12T10:00:00');
-    const item = (text: string) => ({
-      campaignId: RECORDS_CAMPAIGN.id,
-      source: 'manual' as const,
-      raisedBy: 'teacher' as const,
-      text,
-      ownerId: personId('黄志强'),
-      createdBy: personId('黄志强'),
-      status: 'accepted' as const,
-      createdAt: at,
-      updatedAt: at,
-    });
-    h.db.insert(ledgerItems).values(item('家长反映学校食堂饭菜价格偏高')).run();
+    h.db.insert(ledgerItems).values(acceptedItem('家长反映学校食堂饭菜价格偏高')).run();
     h.db
       .insert(ledgerItems)
-      .values(Array.from({ length: TWIN_CANDIDATES }, () => item('教室窗帘损坏需要更换')))
+      .values(Array.from({ length: TWIN_CANDIDATES }, () => acceptedItem('教室窗帘损坏需要更换')))
       .run();
     await fileVisit('食堂的饭菜价格太贵了，希望降一点');
     expect(h.cardsTo('陈立华').filter((m) => cardText(m.content).includes('可能与台账'))).toHaveLength(0);
@@ -308,22 +297,7 @@ describe('an opinion that repeats an open ledger item', () => {
 
   it('waiting for the school (待分派), leaves the triage card once merged; never into an item closed out meanwhile', async () => {
     h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
-    const at = cst('2026-11-12T10:00:00');
-    const older = h.db
-      .insert(ledgerItems)
-      .values({
-        campaignId: RECORDS_CAMPAIGN.id,
-        source: 'manual',
-        raisedBy: 'teacher',
-        text: '校车接送路线太绕，站点离家太远',
-        ownerId: personId('黄志强'),
-        createdBy: personId('黄志强'),
-        status: 'accepted',
-        createdAt: at,
-        updatedAt: at,
-      })
-      .returning()
-      .get();
+    const older = h.db.insert(ledgerItems).values(acceptedItem('校车接送路线太绕，站点离家太远')).returning().get();
     await fileVisit('希望调整校车路线，站点太远', { followUp: 'action', followUpNote: '请学校研究' });
     const triage = h.cardsTo('陈立华').find((m) => cardText(m.content).includes('需要学校处理的台账'))!;
     expect(shown(triage.messageId)).toContain('2 项待分派');
