@@ -1,6 +1,7 @@
 import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { classesOf, classKinds, departmentKinds, sharesTarget } from '../../domain/sharing.js';
 import { localMidnight } from '../../domain/time.js';
+import { byChinese } from '../../domain/quotas.js';
 import { LeaveRepo } from '../../db/leaves.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import { VersionedCache } from '../../db/versioned-cache.js';
@@ -20,8 +21,6 @@ export const CO_VISITOR_OPTIONS = 40;
 export const LEADER_OPTIONS = 30;
 
 export type Colleague = Pick<Person, 'id' | 'name' | 'department'>;
-/** One collator for every sort: `localeCompare(…, 'zh-CN')` builds a new one on each comparison. */
-const byPinyin = new Intl.Collator('zh-CN');
 /** What a teacher's choices are ranked by. */
 const LISTED_COLUMNS = {
   id: people.id,
@@ -79,7 +78,7 @@ function leadersOf(person: Person, keep: number | undefined, everyone: Listed[])
     .sort((a, b) => rank(a) - rank(b))
     .slice(0, LEADER_OPTIONS)
     .map(colleague)
-    .sort((a, b) => byPinyin.compare(a.name, b.name));
+    .sort((a, b) => byChinese(a.name, b.name));
 }
 
 /** Lookups and permission checks every form shares. */
