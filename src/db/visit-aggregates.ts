@@ -115,25 +115,22 @@ const firstVisitsOfPage = (also: string) => `
   WHERE ${IN_SPAN} AND rv.person_id BETWEEN @fromId AND @toId ${also}
   GROUP BY rv.person_id, r.subject_id`;
 
+/** First visits of one person (@person), from their own few hundred visits, not through the span's thousands (/进度). */
+const firstVisitsOfOne = (also: string) => `
+  SELECT ${FIRST}
+  ${BY_VISITOR}
+  WHERE rv.person_id = @person AND ${OF_VISITOR} AND ${IN_SPAN} ${also}
+  GROUP BY r.subject_id`;
+
 const json = (xs: readonly unknown[]) => JSON.stringify(xs);
 
 function statements(db: Db) {
   const p = (sql: string) => db.$client.prepare(sql);
   return {
     firstVisitsOf: p(firstVisitsOfPage('')),
-    // One person (/进度): from their own few hundred visits, not through the span's thousands.
-    firstVisitsOfOne: p(`
-      SELECT ${FIRST}
-      ${BY_VISITOR}
-      WHERE rv.person_id = @person AND ${OF_VISITOR} AND ${IN_SPAN}
-      GROUP BY r.subject_id`),
+    firstVisitsOfOne: p(firstVisitsOfOne('')),
     heldFirstVisitsOf: p(firstVisitsOfPage(`AND ${HELD}`)),
-    // One person's claimed targets (/进度), from their own visits like firstVisitsOfOne.
-    heldFirstVisitsOfOne: p(`
-      SELECT ${FIRST}
-      ${BY_VISITOR}
-      WHERE rv.person_id = @person AND ${OF_VISITOR} AND ${IN_SPAN} AND ${HELD}
-      GROUP BY r.subject_id`),
+    heldFirstVisitsOfOne: p(firstVisitsOfOne(`AND ${HELD}`)),
     targetsReached: p(`
       SELECT rv.person_id AS personId, t.kind AS kind, COUNT(DISTINCT r.subject_id) AS n
       ${VISITS} ${VISITORS}
@@ -223,22 +220,18 @@ export class VisitAggregates {
    * (distinct people, and by which day).
    */
   firstVisitsOf(campaign: string, span: VisitSpan, ids: PersonIds): FirstVisitRow[] {
-    const params = VisitAggregates.params(campaign, span);
-    return (
-      ids.from === ids.to
-        ? this.s.firstVisitsOfOne.all({ ...params, person: ids.from })
-        : this.s.firstVisitsOf.all({ ...params, fromId: ids.from, toId: ids.to })
-    ) as FirstVisitRow[];
+    return this.firstsOf(this.s.firstVisitsOfOne, this.s.firstVisitsOf, VisitAggregates.params(campaign, span), ids);
   }
 
   /** The same, of the targets each person held at `heldAt` (now when absent): seed 000's claimed targets. */
   heldFirstVisitsOf(campaign: string, span: VisitSpan, ids: PersonIds, heldAt?: Date): FirstVisitRow[] {
     const params = { ...VisitAggregates.params(campaign, span), heldAt: heldAt?.getTime() ?? NEVER - 1 };
-    return (
-      ids.from === ids.to
-        ? this.s.heldFirstVisitsOfOne.all({ ...params, person: ids.from })
-        : this.s.heldFirstVisitsOf.all({ ...params, fromId: ids.from, toId: ids.to })
-    ) as FirstVisitRow[];
+    return this.firstsOf(this.s.heldFirstVisitsOfOne, this.s.heldFirstVisitsOf, params, ids);
+  }
+
+  /** One person through their own visits, a page of people through the span's. */
+  private firstsOf(one: Statement, page: Statement, params: Record<string, unknown>, ids: PersonIds): FirstVisitRow[] {
+    return (ids.from === ids.to ? one.all({ ...params, person: ids.from }) : page.all({ ...params, fromId: ids.from, toId: ids.to })) as FirstVisitRow[];
   }
 
   /** Per person and target kind, the distinct targets they visited in the span. */
