@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -18,24 +18,30 @@ export interface Child {
 }
 
 /**
- * The node options of `npm start` (package.json's `node <options> src/main.ts`), so that the bot measured runs
- * exactly as a checkout's bot does: through tsx, with the same heap settings. The echo runs with them too.
+ * How `npm start` runs a compiled module (package.json's `… && node <options> dist/main.js`): the node options, then
+ * the module given, so that what is measured or tested runs exactly as a checkout's bot does, with the same heap
+ * settings. The echo runs with them too.
  */
-function startOptions(): string[] {
+export function startArgs(module: string): string[] {
   const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as { scripts: { start: string } };
-  const [node, ...words] = pkg.scripts.start.trim().split(/\s+/);
-  if (node !== 'node' || words.pop() !== 'src/main.ts')
-    throw new Error(`bench: npm start should read "node <options> src/main.ts", not "${pkg.scripts.start}"`);
-  return words;
+  const [node, ...words] = pkg.scripts.start.split('&&').pop()!.trim().split(/\s+/);
+  if (node !== 'node' || words.pop() !== 'dist/main.js')
+    throw new Error(`bench: npm start should end in "node <options> dist/main.js", not "${pkg.scripts.start}"`);
+  return [...words, path.join(here, '..', module)];
+}
+
+/** Brings dist/ up to date with the sources, bench/'s processes included, as `npm start` does before it starts. */
+export function buildForBench(): void {
+  execFileSync(process.execPath, [path.join(here, '../scripts/build.mjs'), '--if-stale', '--bench'], { stdio: 'inherit' });
 }
 
 /**
- * Starts bench/<script>.ts in its own Node process, started as `npm start` starts
+ * Starts bench/<script>.ts, compiled (buildForBench), in its own Node process, started as `npm start` starts
  * the bot, and waits for the {"url"} line it prints when listening. Its stderr
  * passes through so a failing bot is visible.
  */
 export async function startChild(script: 'bot' | 'echo', env: Record<string, string> = {}): Promise<Child> {
-  const proc: ChildProcess = spawn(process.execPath, [...startOptions(), path.join(here, `${script}.ts`)], {
+  const proc: ChildProcess = spawn(process.execPath, startArgs(`dist/bench/${script}.js`), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });

@@ -1,15 +1,13 @@
 #!/usr/bin/env node
-// The `zoufang` command: runs the compiled CLI from dist/ (npm run build) when there is one,
-// else the TypeScript sources through tsx, so a checkout works without a build step.
+// The `zoufang` command: runs the compiled CLI from dist/. In a checkout (scripts/ beside it) it first brings
+// dist/ up to date — nothing to do unless a source changed — so the command never runs older code than the
+// sources; an installed image ships dist/ alone.
 // Settings come from the environment, then from .env (ZOUFANG_ENV_FILE names another file).
 import fs from 'node:fs';
 
-const compiled = fs.existsSync(new URL('../dist/cli.js', import.meta.url));
-if (!compiled) {
-  const { register } = await import('tsx/esm/api');
-  register();
-}
-const load = (name) => import(new URL(compiled ? `../dist/${name}.js` : `../src/${name}.ts`, import.meta.url).href);
+const builder = new URL('../scripts/build.mjs', import.meta.url);
+if (fs.existsSync(builder)) await (await import(builder.href)).build({ ifStale: true });
+const load = (name) => import(new URL(`../dist/${name}.js`, import.meta.url).href);
 const { runCli } = await load('cli');
 const { loadEnvFile } = await load('ops/env-file');
 

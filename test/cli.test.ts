@@ -13,6 +13,7 @@ import type { Io } from '../src/ops/io.js';
 import { demoCampaign } from '../src/demo/seed.js';
 import { reportWeeks } from '../src/domain/weeks.js';
 import { tmpDbFile } from './helpers/harness.js';
+import { startArgs } from '../bench/children.js';
 
 const run = promisify(execFile);
 const zoufang = (args: string[], env: Record<string, string>) =>
@@ -21,7 +22,7 @@ const zoufang = (args: string[], env: Record<string, string>) =>
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
 
-// Each call starts a fresh Node process that compiles the CLI through tsx: seconds apiece on a busy CI machine.
+// Each call starts a fresh Node process that loads the compiled CLI: a second or more apiece on a busy CI machine.
 describe('zoufang CLI', { timeout: 90_000 }, () => {
   it('migrates, seeds the demo idempotently, and runs a job as if it were a given moment', async () => {
     const file = tmpDbFile();
@@ -314,7 +315,7 @@ describe('one strict command line', { timeout: 90_000 }, () => {
 
 describe('npm start', () => {
   it('refuses to start with a configuration error and lists each problem', async () => {
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const r = await run(process.execPath, startArgs('dist/main.js'), {
       env: { PATH: process.env.PATH ?? '', LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 'x', LARK_TRANSPORT: 'webhook', DATABASE_PATH: tmpDbFile() },
     }).catch((e: { code: number; stderr: string }) => e);
     expect((r as { code: number }).code).toBe(2);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/index.js';
 import { assignments, campaigns, dorms, people, targets } from '../src/db/schema.js';
 import { tmpDbFile, waitFor } from './helpers/harness.js';
+import { startArgs } from '../bench/children.js';
 
 /**
  * `npm start` without credentials: the bot runs a preset's demo campaign against
@@ -18,7 +19,7 @@ afterEach(() => {
 async function startSandbox(env: Record<string, string>) {
   const dbFile = tmpDbFile();
   let out = '';
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  child = spawn(process.execPath, startArgs('dist/main.js'), {
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', DATABASE_PATH: dbFile, ...env },
   });
   child.stdout!.on('data', (d) => (out += d));

@@ -27,7 +27,7 @@ const CHECKPOINT_EVERY_MS = 200;
 const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 
-/** The worker: plain CommonJS, so it runs the same under tsx, vitest and the built app. */
+/** The worker: plain CommonJS, so it runs the same under vitest and the compiled app. */
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);

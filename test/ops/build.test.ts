@@ -10,10 +10,9 @@ import { makeCredentials, waitFor } from '../helpers/harness.js';
 import { tmpDir } from './helpers.js';
 
 /**
- * `npm run build` and `npm run start:prod` as a server runs them: the build in a
- * copy of the checkout (so this repository never gets a dist/ that the zoufang
- * command would prefer), then the compiled CLI and bot, which must find
- * migrations, cards and the simulator's files from dist/.
+ * `npm run build` and `npm run start:prod` as a server runs them: the build from
+ * scratch in a copy of the checkout, then the compiled CLI and bot, which must
+ * find migrations, cards and the simulator's files from dist/.
  */
 
 const run = promisify(execFile);
@@ -42,7 +41,7 @@ const exited = (child: ChildProcess) => new Promise<number | null>((r) => child.
 
 beforeAll(async () => {
   app = tmpDir('zoufang-build-');
-  for (const entry of ['src', 'bin', 'cards', 'migrations', 'package.json', 'tsconfig.json', 'tsconfig.build.json', '.env.example']) {
+  for (const entry of ['src', 'bin', 'cards', 'migrations', 'package.json', 'tsconfig.json', 'scripts', '.env.example']) {
     fs.cpSync(path.join(ROOT, entry), path.join(app, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));

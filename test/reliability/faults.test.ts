@@ -10,6 +10,7 @@ import { DEMO_BRANCH_CHAT_ID, DEMO_PEOPLE, demoOpenId, seedDemo } from '../../sr
 import { enqueueOutbound } from '../../src/feishu/outbox.js';
 import { FeishuStandIn } from '../../src/sandbox/index.js';
 import { TEST_CAMPAIGN, cst, makeCredentials, startHarness, tmpDbFile, waitFor, type Harness } from '../helpers/harness.js';
+import { startArgs } from '../../bench/children.js';
 
 /**
  * What happens between the bot and Feishu while things break: the long
@@ -128,7 +129,7 @@ describe('kill -9 in the middle of a fan-out', () => {
         ZOUFANG_ENV_FILE: path.join(os.tmpdir(), 'zoufang-no-such-env-file'),
       };
       const startBot = async () => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, PORT: String(await freePort()) }, stdio: 'ignore' });
+        const child = spawn(process.execPath, startArgs('dist/main.js'), { env: { ...env, PORT: String(await freePort()) }, stdio: 'ignore' });
         children.push(child);
         return child;
       };

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// Compiles src/ to dist/ (one JavaScript module per TypeScript module, same layout, so every path a module
+// finds from its own import.meta.url — cards/, migrations/, the simulator's page — holds in both), and with
+// --bench also bench/'s measured processes to dist/bench/. Plain JavaScript, so that `npm start` needs no
+// TypeScript loader in the bot's process: tsx's loader costs the bot about 40 MB and half a second of start.
+// Types are checked by `npm run typecheck` and `npm run lint`, not here; esbuild only strips them.
+//
+//   node scripts/build.mjs              build dist/ from scratch
+//   node scripts/build.mjs --if-stale   only when a file under src/ (or this script) is newer than the last build
+//   node scripts/build.mjs --bench      also bench/bot.ts and bench/echo.ts (for `npm run bench`)
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const src = path.join(root, 'src');
+const dist = path.join(root, 'dist');
+const stamp = path.join(dist, '.built');
+
+/** Every file under dir, recursively. */
+const filesUnder = (dir) =>
+  fs.readdirSync(dir, { recursive: true, withFileTypes: true }).flatMap((e) => (e.isFile() ? [path.join(e.parentPath, e.name)] : []));
+/** Every directory under dir and dir itself: a file added, removed or renamed changes its directory's time. */
+const dirsUnder = (dir) => [
+  dir,
+  ...fs.readdirSync(dir, { recursive: true, withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [path.join(e.parentPath, e.name)] : [])),
+];
+
+function upToDate(bench) {
+  if (!fs.existsSync(stamp) || (bench && !fs.existsSync(path.join(dist, 'bench/bot.js')))) return false;
+  const built = fs.statSync(stamp).mtimeMs;
+  const inputs = [...filesUnder(src), ...dirsUnder(src), fileURLToPath(import.meta.url)];
+  if (bench) inputs.push(...filesUnder(path.join(root, 'bench')), ...dirsUnder(path.join(root, 'bench')));
+  return inputs.every((f) => fs.statSync(f).mtimeMs <= built);
+}
+
+const common = { platform: 'node', format: 'esm', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
+
+/**
+ * Builds into a directory of its own and then puts it in dist/'s place, so that a process starting meanwhile (a
+ * `zoufang` command beside `npm start`, test files in parallel) finds the old build or the new one, never half of one.
+ */
+async function compile(bench) {
+  const esbuild = await import('esbuild'); // only when there is something to build
+  const started = new Date(); // a source saved while this build runs is newer than it
+  const out = `${dist}.building-${process.pid}`;
+  fs.rmSync(out, { recursive: true, force: true });
+  await esbuild.build({
+    ...common,
+    entryPoints: filesUnder(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+    outdir: out,
+    outbase: src,
+  });
+  // The simulator's page is served as it is.
+  fs.cpSync(path.join(src, 'simulator/public'), path.join(out, 'simulator/public'), { recursive: true });
+  if (bench) {
+    // The measured processes are bundled with what is theirs (the probe), and import the bot from dist/ as
+    // `npm start` runs it: ../src/x.js becomes ../x.js, the same module the bot's own imports load.
+    await esbuild.build({
+      ...common,
+      entryPoints: ['bot', 'echo'].map((n) => path.join(root, `bench/${n}.ts`)),
+      outdir: path.join(out, 'bench'),
+      bundle: true,
+      packages: 'external',
+      plugins: [
+        {
+          name: 'bot-from-dist',
+          setup(b) {
+            b.onResolve({ filter: /^\.\.\/src\// }, (a) => ({ path: a.path.replace(/^\.\.\/src\//, '../'), external: true }));
+          },
+        },
+      ],
+    });
+  }
+  fs.writeFileSync(path.join(out, '.built'), `${started.toISOString()}\n`);
+  fs.utimesSync(path.join(out, '.built'), started, started);
+  const old = `${dist}.old-${process.pid}`;
+  // Another process building at the same moment may move dist/ first; its build is as fresh as this one.
+  const tolerate = (codes, f) => {
+    try {
+      f();
+    } catch (e) {
+      if (!codes.includes(e.code)) throw e;
+    }
+  };
+  tolerate(['ENOENT'], () => fs.renameSync(dist, old));
+  tolerate(['ENOTEMPTY', 'EEXIST'], () => fs.renameSync(out, dist));
+  fs.rmSync(old, { recursive: true, force: true });
+  fs.rmSync(out, { recursive: true, force: true });
+}
+
+/** Builds dist/ (with bench/'s processes if bench) unless ifStale and it is up to date; whether it built. */
+export async function build({ ifStale = false, bench = false } = {}) {
+  if (ifStale && upToDate(bench)) return false;
+  await compile(bench);
+  return true;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => !['--if-stale', '--bench'].includes(a));
+  if (unknown.length) {
+    process.stderr.write(`build: unknown option ${unknown.join(' ')} (known: --if-stale, --bench)\n`);
+    process.exit(2);
+  }
+  await build({ ifStale: args.includes('--if-stale'), bench: args.includes('--bench') });
+}
