@@ -15,7 +15,8 @@ import {
   type Phase,
   type PhaseVisits,
 } from '../../domain/shape.js';
-import { VisitAggregates, type PersonIds } from '../../db/visit-aggregates.js';
+import { VisitAggregates, type PersonIds, type PhotoGapTotals } from '../../db/visit-aggregates.js';
+import { VersionedCache } from '../../db/versioned-cache.js';
 import { RecordRepo } from '../../records/repo.js';
 import { PEOPLE_PAGE, reachedOf } from '../reminders/facts.js';
 import type { FeatureDeps } from '../deps.js';
@@ -71,6 +72,30 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
     return { ...aggregates.spanTally(id, span(phase)), visitors: aggregates.visitsByPerson(id, span(phase)).size, reached };
   }
 
+  /**
+   * The in-person visits by `asOf` without a photo, and their authors, counted
+   * over every such visit of the campaign a page of authors a turn; kept
+   * until a record, a visitor, a photo or a target changes.
+   */
+  const gapTotals = new VersionedCache<string, Promise<PhotoGapTotals>>(deps.db, 'visits', 50);
+  function photoGaps(c: ActiveCampaign, asOf: string, cutoff: Date, facts: CampaignFacts): Promise<PhotoGapTotals> {
+    const ids = facts.people.map((p) => p.id);
+    return gapTotals.get(
+      `${c.def.id}:${asOf}`,
+      async () => {
+        const sum: PhotoGapTotals = { gaps: 0, authors: 0 };
+        for (const page of idPages(ids)) {
+          await breathe();
+          const t = aggregates.photoGapTotals(c.def.id, { end: asOf, filedBy: cutoff }, page);
+          sum.gaps += t.gaps;
+          sum.authors += t.authors;
+        }
+        return sum;
+      },
+      cutoff,
+    );
+  }
+
   return async function lines(c: ActiveCampaign, kind: DigestKind, period: Period, asOf: string, cutoff: Date, facts: CampaignFacts): Promise<ShapeLines> {
     const { def } = c;
     const lead: string[] = [];
@@ -88,16 +113,7 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
     const discussion = discussionSummary(def, suggestions, facts.people, period);
     if (discussion) sections.push({ title: '大讨论 · 献一计', lines: [discussionLine(discussion, periodWord(kind, period))] });
     if (def.tasks.visits.enabled && def.tasks.visits.photosRequired) {
-      // The gaps are counted over every in-person visit of the campaign: a page of authors a turn.
-      let gaps = 0;
-      let authors = 0;
-      for (const ids of idPages(facts.people.map((p) => p.id))) {
-        await breathe();
-        for (const r of aggregates.photoGapsOfAuthors(def.id, { end: asOf, filedBy: cutoff }, ids)) {
-          gaps += r.n;
-          authors++;
-        }
-      }
+      const { gaps, authors } = await photoGaps(c, asOf, cutoff, facts);
       if (gaps)
         sections.push({
           title: `📷 上门走访缺照片 · ${gaps} 次`,
