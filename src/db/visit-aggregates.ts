@@ -108,6 +108,13 @@ const FIRST = 'rv.person_id AS personId, r.subject_id AS targetId, t.kind AS tar
  */
 const FEW_PEOPLE = 100;
 
+/**
+ * Up to this many visits, a span's are read by day whoever is asked about: a
+ * week's few thousand are one stretch of the day index, where a department's
+ * own visits are each looked up in the table wherever it keeps them.
+ */
+const SHORT_SPAN = 3000;
+
 /** The visit's target was held by its visitor at @heldAt. */
 const HELD = `EXISTS (
   SELECT 1 FROM assignments a
@@ -265,8 +272,9 @@ export class VisitAggregates {
 
   /** Visits to targets of `kinds` with any of `personIds` among the visitors. */
   visitsByAnyOf(campaign: string, span: VisitSpan, kinds: readonly string[], personIds: readonly number[]): number {
-    const statement = personIds.length <= FEW_PEOPLE ? this.s.visitsByFewOf : this.s.visitsByAnyOf;
-    return (statement.get({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as { n: number }).n;
+    const params = VisitAggregates.params(campaign, span);
+    const few = personIds.length <= FEW_PEOPLE && (this.s.visitsCount.get(params) as { n: number }).n > SHORT_SPAN;
+    return ((few ? this.s.visitsByFewOf : this.s.visitsByAnyOf).get({ ...params, kinds: json(kinds), people: json(personIds) }) as { n: number }).n;
   }
 
   /**
