@@ -67,6 +67,9 @@ function byMonth<S extends { start: string; end: string }>(span: S): S[] {
   return out;
 }
 
+/** Periods whose visit figures are kept at once. */
+const FIGURES_KEPT = 5;
+
 /** What the digest counts of visits, with the targets coverage judges and where each coverage rule stands. */
 interface VisitFigures {
   targets: TargetFact[];
@@ -226,7 +229,9 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * the campaign, and they are kept until then — a Monday's second /汇总 with
    * nothing filed since reads none of the district's visits again.
    */
-  const figures = new VersionedCache<string, Promise<VisitFigures>>(deps.db, ['visits', 'people', 'campaigns'], 50);
+  // A district's figures are a few megabytes (the term's first visit to each of ten thousand targets): a job's three
+  // periods and a /汇总 or two are kept, no more.
+  const figures = new VersionedCache<string, Promise<VisitFigures>>(deps.db, ['visits', 'people', 'campaigns'], FIGURES_KEPT);
   function visitFigures(c: ActiveCampaign, period: Period, asOf: string, cutoff: Date, f: CampaignFacts): Promise<VisitFigures> {
     return figures.get(
       `${c.row.id}:${period.start}:${period.end}:${asOf}`,

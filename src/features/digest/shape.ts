@@ -77,7 +77,7 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
    * over every such visit of the campaign a page of authors a turn; kept
    * until a record, a visitor, a photo or a target changes.
    */
-  const gapTotals = new VersionedCache<string, Promise<PhotoGapTotals>>(deps.db, 'visits', 50);
+  const gapTotals = new VersionedCache<string, Promise<PhotoGapTotals>>(deps.db, 'visits', 10);
   function photoGaps(c: ActiveCampaign, asOf: string, cutoff: Date, facts: CampaignFacts): Promise<PhotoGapTotals> {
     const ids = facts.people.map((p) => p.id);
     return gapTotals.get(
