@@ -1,3 +1,4 @@
+import { and, eq, lte } from 'drizzle-orm';
 import { breathe } from '../../breathe.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { type DigestKind, periodWord } from '../../domain/digest.js';
@@ -17,7 +18,7 @@ import {
 } from '../../domain/shape.js';
 import { VisitAggregates, type PersonIds, type PhotoGapTotals } from '../../db/visit-aggregates.js';
 import { VersionedCache } from '../../db/versioned-cache.js';
-import { RecordRepo } from '../../records/repo.js';
+import { records } from '../../db/schema.js';
 import { PEOPLE_PAGE, reachedOf } from '../reminders/facts.js';
 import type { FeatureDeps } from '../deps.js';
 import type { DigestSection } from './index.js';
@@ -50,7 +51,6 @@ export interface ShapeLines {
  * still without a photo — counts only, as everything the group reads.
  */
 export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
-  const records = new RecordRepo(deps.db);
   const aggregates = new VisitAggregates(deps.db);
 
   /** A phase's visits, filed by the cut-off, and the people each reached in each of its months. */
@@ -106,10 +106,12 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
       const p = phaseOn(def, period.end < asOf ? period.end : asOf);
       if (p) lead.push(`🧭 当前阶段：${phaseLine(p)}`);
     }
-    // Suggestions filed by the cut-off, like every other figure of the digest.
-    const suggestions = (await records.ofForm(def.id, 'suggestion'))
-      .filter((r) => r.submittedAt <= cutoff)
-      .map((r) => ({ authorId: r.authorId, occurredOn: r.occurredOn }));
+    // Suggestions filed by the cut-off, like every other figure of the digest: who and when, never their texts.
+    const suggestions = deps.db
+      .select({ authorId: records.authorId, occurredOn: records.occurredOn })
+      .from(records)
+      .where(and(eq(records.campaignId, def.id), eq(records.form, 'suggestion'), lte(records.submittedAt, cutoff)))
+      .all();
     const discussion = discussionSummary(def, suggestions, facts.people, period);
     if (discussion) sections.push({ title: '大讨论 · 献一计', lines: [discussionLine(discussion, periodWord(kind, period))] });
     if (def.tasks.visits.enabled && def.tasks.visits.photosRequired) {
