@@ -4,10 +4,10 @@ import type { Db } from './index.js';
 /**
  * A group of tables counted in data_versions (migrations 0016 and 0018 name
  * them and raise the counters); `visits` counts records, their visitors,
- * photos and targets, and keeps the latest filing time among them; `ledger`
- * counts the ledger's items.
+ * photos and targets, and keeps the latest filing time among them; `targets`
+ * counts the targets alone, `ledger` the ledger's items.
  */
-export type VersionedTables = 'campaigns' | 'people' | 'visits' | 'ledger';
+export type VersionedTables = 'campaigns' | 'people' | 'visits' | 'targets' | 'ledger';
 
 interface Version {
   version: number;

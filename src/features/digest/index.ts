@@ -229,6 +229,13 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * the campaign, and they are kept until then — a Monday's second /汇总 with
    * nothing filed since reads none of the district's visits again.
    */
+  /**
+   * The open targets coverage judges, kept until a target changes: a Monday's
+   * visits, filed while the admin asks, change the figures but not who is to be visited.
+   */
+  const judged = new VersionedCache<string, Promise<TargetFact[]>>(deps.db, 'targets', FIGURES_KEPT);
+  const targetsOf = (campaignId: string, kinds: string[]) => judged.get(`${campaignId}:${kinds.join(',')}`, () => facts.targetsOf(campaignId, kinds));
+
   // A district's figures are a few megabytes (the term's first visit to each of ten thousand targets): a job's three
   // periods and a /汇总 or two are kept, no more.
   const figures = new VersionedCache<string, Promise<VisitFigures>>(deps.db, ['visits', 'people', 'campaigns'], FIGURES_KEPT);
@@ -239,7 +246,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         const { def } = c;
         // Only the targets coverage judges: a rule's kind, a 全覆盖 quota's kinds.
         const coveredKinds = [...def.coverage.map((r) => r.targetKind), ...def.quotas.filter((q) => q.coverWithinMonths).flatMap((q) => q.targetKinds)];
-        const targets = await facts.targetsOf(c.row.id, [...new Set(coveredKinds)]);
+        const targets = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
         await breathe();
         const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
         // Each coverage rule reads the district's every target of its kind: a turn each.
