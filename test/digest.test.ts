@@ -5,7 +5,12 @@ import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
 import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { TEST_CAMPAIGN, buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 import { autumnTerm, runAt, tickDays } from './helpers/term.js';
-import { startRecordsHarness } from './records/fixtures.js';
+import { RECORDS_CAMPAIGN, startRecordsHarness, targetId } from './records/fixtures.js';
+import { people, targets } from '../src/db/schema.js';
+import { presetDefinition } from '../src/domain/presets.js';
+import { sheetFromValues, type RosterSheet } from '../src/roster/sheets.js';
+import { RecordRepo } from '../src/records/repo.js';
+import { eq } from 'drizzle-orm';
 
 describe('digest numbers (pure)', () => {
   const weeks = reportWeeks(TEST_CAMPAIGN);
@@ -183,5 +188,70 @@ describe('who the digest says was reminded', () => {
     h.clock.set(cst('2026-11-16T10:00:00'));
     await h.say('陈立华', '/汇总');
     expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('进度落后或逾期 1 人：刘芳（已分别私信提醒）');
+  });
+});
+
+describe('/汇总 asked again', () => {
+  it('counts what was filed since, and nothing filed after its cut-off', async () => {
+    h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
+    const visits = async () => {
+      await h.say('陈立华', '/汇总');
+      const digest = h.cardsTo('陈立华').filter((m) => cardText(m.content).includes('党支部周报'));
+      return Number(/本周共 \*\*(\d+)\*\* 次/.exec(cardText(digest.at(-1)!.content))?.[1]);
+    };
+    const before = await visits();
+    expect(before).toBeGreaterThanOrEqual(0);
+    const visit = (at: Date) =>
+      new RecordRepo(h.db).save({
+        campaignId: RECORDS_CAMPAIGN.id,
+        form: 'visit',
+        subject: { type: 'target', id: targetId(h, '孙小红') },
+        periodKey: null,
+        authorId: h.db.select().from(people).where(eq(people.name, '刘芳')).get()!.id,
+        occurredOn: '2026-11-17',
+        data: { visitedOn: '2026-11-17', mode: 'phone', place: 'home', content: '电话沟通' },
+        at,
+        late: false,
+      });
+    h.clock.advance(5 * 60_000);
+    expect(await visits()).toBe(before);
+    await visit(h.clock.now());
+    expect(await visits()).toBe(before + 1);
+    // Filed by a clock an hour ahead (another machine's): after this /汇总's cut-off, so not counted yet.
+    await visit(new Date(h.clock.now().getTime() + 3_600_000));
+    expect(await visits()).toBe(before + 1);
+    h.clock.advance(2 * 3_600_000);
+    expect(await visits()).toBe(before + 2);
+  });
+});
+
+describe('/汇总 asked again, with a student added', () => {
+  it('judges coverage over the targets as they are now', async () => {
+    const def = presetDefinition('三大一实干', { year: 2026, id: 'san-da-2026', branchChatId: DEMO_BRANCH_CHAT_ID });
+    const family = '学生家庭（家访）';
+    const cast: RosterSheet[] = [
+      sheetFromValues('classes', [{ name: '三年级（1）班' }]),
+      sheetFromValues('members', [
+        { name: '陈立华', mobile: '13800000001', roles: '管理员' },
+        { name: '李秀英', mobile: '13800000003', roles: '教师', classLed: '三年级（1）班' },
+      ]),
+      sheetFromValues(
+        'targets',
+        ['赵一', '钱二'].map((name) => ({ kind: family, name, className: '三年级（1）班' })),
+      ),
+    ];
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-18T10:00:00'), campaign: def, cast });
+    const everyStudent = async () => {
+      await h.say('陈立华', '/汇总');
+      const digest = h.cardsTo('陈立华').filter((m) => cardText(m.content).includes('党支部周报'));
+      return /本学期所有学生走访一遍：(\d+\/\d+) 位/.exec(cardText(digest.at(-1)!.content))?.[1];
+    };
+    expect(await everyStudent()).toBe('0/2');
+    const [one] = h.db.select().from(targets).where(eq(targets.campaignId, def.id)).all();
+    h.db
+      .insert(targets)
+      .values({ ...one!, id: undefined, naturalKey: `${one!.naturalKey}-孙三`, name: '孙三', updatedAt: new Date() })
+      .run();
+    expect(await everyStudent()).toBe('0/3');
   });
 });

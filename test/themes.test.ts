@@ -207,6 +207,30 @@ describe('家长和师生反映最多的', () => {
   });
 });
 
+describe('家长和师生反映最多的, asked again', () => {
+  it('counts an item raised and one closed out since the last /汇总', async () => {
+    h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
+    const canteen = seedMonth(160).mentioning('食堂');
+    const ledgered = canteen.filter((v) => v.ledger.some((l) => l.text.includes('食堂')));
+    const closed = ledgered.filter((v) => v.ledger.filter((l) => l.text.includes('食堂')).every((l) => l.closed));
+    const canteenLine = async () => {
+      await h.say('陈立华', '/汇总');
+      return /\d\. 食堂[^\n]*\n([^\n]*)/.exec(cardText(themeCards('陈立华').at(-1)!.content))?.[1];
+    };
+    const line = (mentions: number, inLedger: number, done: number) => `${mentions} 条记录提到 · 已列入台账 ${inLedger} · 已销号 ${done}`;
+    expect(await canteenLine()).toBe(line(canteen.length + 2, ledgered.length + 1, closed.length));
+    const at = cst('2026-11-18T10:05:00');
+    const raised = h.db
+      .insert(ledgerItems)
+      .values({ ...acceptedItem('食堂排队时间太长'), createdAt: at, updatedAt: at })
+      .returning({ id: ledgerItems.id })
+      .get();
+    expect(await canteenLine()).toBe(line(canteen.length + 3, ledgered.length + 2, closed.length));
+    h.db.update(ledgerItems).set({ status: 'closed', closedAt: at }).where(eq(ledgerItems.id, raised.id)).run();
+    expect(await canteenLine()).toBe(line(canteen.length + 3, ledgered.length + 2, closed.length + 1));
+  });
+});
+
 /** An item 黄志强 accepted on 11-12, as the ledger holds it: the older one a new opinion may repeat. */
 const acceptedItem = (text: string) => {
   const at = cst('2026-11-12T10:00:00');

@@ -229,6 +229,8 @@ export const records = sqliteTable(
     index('records_campaign_form_idx').on(t.campaignId, t.form),
     // A campaign's visits by day with what the schedule's aggregates read, so a period's GROUP BY never touches the rows (and their form data).
     index('records_visit_day_idx').on(t.campaignId, t.form, t.occurredOn, t.subjectId, t.submittedAt, t.visitMode, t.visitPlace, t.authorId),
+    // The same by target: a term's first visit to each target read a page of targets at a time, each page its own rows only, no sort.
+    index('records_visit_target_idx').on(t.campaignId, t.form, t.subjectId, t.occurredOn, t.submittedAt, t.visitMode, t.visitPlace),
     // In-person visits by author: the photos they still lack, counted for a district without reading its other visits.
     index('records_in_person_idx').on(t.campaignId, t.authorId, t.occurredOn, t.submittedAt).where(sql`form = 'visit' AND visit_mode = 'in-person'`),
   ],
@@ -622,4 +624,6 @@ export type VisitPlan = typeof visitPlans.$inferSelect;
 export const dataVersions = sqliteTable('data_versions', {
   name: text('name').primaryKey(),
   version: integer('version').notNull().default(0),
+  /** The latest filing time (submitted_at, a photo's received_at) the counted rows carry: a cut-off past it sees them all. */
+  latest: integer('latest'),
 });

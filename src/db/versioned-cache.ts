@@ -1,25 +1,35 @@
 import type Database from 'better-sqlite3';
 import type { Db } from './index.js';
 
-/** A group of tables counted in data_versions (migration 0016 names them and raises the counters). */
-export type VersionedTables = 'campaigns' | 'people';
+/**
+ * A group of tables counted in data_versions (migrations 0016 and 0018 name
+ * them and raise the counters); `visits` counts records, their visitors,
+ * photos and targets, and keeps the latest filing time among them; `targets`
+ * counts the targets alone, `ledger` the ledger's items.
+ */
+export type VersionedTables = 'campaigns' | 'people' | 'visits' | 'targets' | 'ledger';
 
-type VersionReader = Database.Statement<[string], { version: number }>;
+interface Version {
+  version: number;
+  latest: number | null;
+}
+
+type VersionReader = Database.Statement<[string], Version>;
 
 /** One prepared reader per connection; null on a database not yet migrated, which then caches nothing. */
 const readers = new WeakMap<Database.Database, VersionReader | null>();
 
-function versionOf(client: Database.Database, tables: VersionedTables): number | undefined {
+function versionOf(client: Database.Database, tables: VersionedTables): Version | undefined {
   let reader = readers.get(client);
   if (reader === undefined) {
     try {
-      reader = client.prepare<[string], { version: number }>('SELECT version FROM data_versions WHERE name = ?');
+      reader = client.prepare<[string], Version>('SELECT version, latest FROM data_versions WHERE name = ?');
     } catch {
       reader = null;
     }
     readers.set(client, reader);
   }
-  return reader?.get(tables)?.version;
+  return reader?.get(tables);
 }
 
 /**
@@ -30,30 +40,53 @@ function versionOf(client: Database.Database, tables: VersionedTables): number |
  * of the counter. Nothing read inside an open transaction is kept: a rollback
  * would take the counter back to where it was, and the kept value would lie.
  */
-export class VersionedCache<K, V> {
-  private version: number | undefined;
-  private readonly entries = new Map<K, V>();
+export class VersionedCache<K extends string, V> {
+  private version: string | undefined;
+  private readonly entries = new Map<string, V>();
+  private readonly tables: readonly VersionedTables[];
 
   constructor(
     private readonly db: Db,
-    private readonly tables: VersionedTables,
+    /** One group, or several whose counters must all hold still (a digest reads the roster and the visits). */
+    tables: VersionedTables | readonly VersionedTables[],
     /** Past this many entries the cache starts over, so it never grows with the district. */
     private readonly max = 5000,
-  ) {}
+  ) {
+    this.tables = typeof tables === 'string' ? [tables] : tables;
+  }
 
-  get(key: K, load: () => V): V {
+  /**
+   * The value of `key`, loaded when the counters have moved. With `filedBy`
+   * (a cut-off, 统计截至), what was filed by then: any cut-off past the latest
+   * filing time sees every row, so a /汇总 asked again a minute later, with
+   * nothing filed since, is the same value. A value that is a promise (a
+   * reading that takes turns) is kept at once, so two asking together read
+   * once; if it fails, it is not kept.
+   */
+  get(key: K, load: () => V, filedBy?: Date): V {
     const client = this.db.$client;
     if (client.inTransaction) return load();
-    const version = versionOf(client, this.tables);
-    if (version === undefined) return load();
+    const versions: Version[] = [];
+    for (const t of this.tables) {
+      const v = versionOf(client, t);
+      if (v === undefined) return load();
+      versions.push(v);
+    }
+    const version = versions.map((v) => v.version).join(':');
     if (version !== this.version) {
       this.entries.clear();
       this.version = version;
     }
-    if (this.entries.has(key)) return this.entries.get(key) as V;
+    const latest = Math.max(0, ...versions.map((v) => v.latest ?? 0));
+    const entry = filedBy === undefined ? key : `${key}@${filedBy.getTime() >= latest ? 'all' : filedBy.getTime()}`;
+    if (this.entries.has(entry)) return this.entries.get(entry) as V;
     const value = load();
     if (this.entries.size >= this.max) this.entries.clear();
-    this.entries.set(key, value);
+    this.entries.set(entry, value);
+    if (value instanceof Promise)
+      value.catch(() => {
+        if (this.entries.get(entry) === value) this.entries.delete(entry);
+      });
     return value;
   }
 }

@@ -77,6 +77,12 @@ export interface PhotoGapRow {
   firstGap: string;
 }
 
+/** In-person visits without a photo, and the authors they belong to. */
+export interface PhotoGapTotals {
+  gaps: number;
+  authors: number;
+}
+
 const NEVER = Number.MAX_SAFE_INTEGER;
 
 /** Visits with their target (of the same campaign), and, joined where asked, everyone each counts for. */
@@ -101,6 +107,13 @@ const FIRST = 'rv.person_id AS personId, r.subject_id AS targetId, t.kind AS tar
  * span's visits are read by day.
  */
 const FEW_PEOPLE = 100;
+
+/**
+ * Up to this many visits, a span's are read by day whoever is asked about: a
+ * week's few thousand are one stretch of the day index, where a department's
+ * own visits are each looked up in the table wherever it keeps them.
+ */
+const SHORT_SPAN = 3000;
 
 /** The visit's target was held by its visitor at @heldAt. */
 const HELD = `EXISTS (
@@ -151,12 +164,13 @@ function statements(db: Db) {
       ${BY_VISITOR}
       WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND ${OF_VISITOR}
         AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))`),
-    // The index alone, no target rows: the caller knows the targets it judges.
+    // The index alone, no target rows: the caller knows the targets it judges. By target, so that a page of targets
+    // reads its own visits only and groups them as they come; by day, every page would read and sort the whole span.
     targetFirsts: p(`
       SELECT r.subject_id AS targetId, MIN(r.occurred_on) AS firstOn,
         MIN(CASE WHEN r.visit_mode = 'in-person' THEN r.occurred_on END) AS inPersonOn,
         MIN(CASE WHEN r.visit_place = 'enterprise' THEN r.occurred_on END) AS enterpriseOn
-      FROM records r INDEXED BY records_visit_day_idx
+      FROM records r INDEXED BY records_visit_target_idx
       WHERE ${IN_SPAN} AND r.subject_id BETWEEN @fromId AND @toId
       GROUP BY r.subject_id`),
     // From the visits of its people (a department's dozen), not through every visit of a span that may be the whole campaign.
@@ -185,6 +199,13 @@ function statements(db: Db) {
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)
       GROUP BY r.author_id
       ORDER BY firstGap`),
+    // The digest's line: how many gaps and whose, nothing to order them by.
+    photoGapTotals: p(`
+      SELECT COUNT(*) AS gaps, COUNT(DISTINCT r.author_id) AS authors
+      FROM records r INDEXED BY records_in_person_idx
+      WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.visit_mode = 'in-person' AND r.occurred_on <= @end AND r.submitted_at <= @filedBy
+        AND r.author_id BETWEEN @fromId AND @toId
+        AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)`),
     // One author (/进度): their own in-person visits through the partial index, never the campaign's every visit.
     photoGapsOf: p(`
       SELECT r.id AS recordId, r.author_id AS authorId, r.subject_id AS targetId, r.occurred_on AS occurredOn
@@ -251,8 +272,9 @@ export class VisitAggregates {
 
   /** Visits to targets of `kinds` with any of `personIds` among the visitors. */
   visitsByAnyOf(campaign: string, span: VisitSpan, kinds: readonly string[], personIds: readonly number[]): number {
-    const statement = personIds.length <= FEW_PEOPLE ? this.s.visitsByFewOf : this.s.visitsByAnyOf;
-    return (statement.get({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as { n: number }).n;
+    const params = VisitAggregates.params(campaign, span);
+    const few = personIds.length <= FEW_PEOPLE && (this.s.visitsCount.get(params) as { n: number }).n > SHORT_SPAN;
+    return ((few ? this.s.visitsByFewOf : this.s.visitsByAnyOf).get({ ...params, kinds: json(kinds), people: json(personIds) }) as { n: number }).n;
   }
 
   /**
@@ -294,7 +316,7 @@ export class VisitAggregates {
   }
 
   /** The same of the authors with an id in `ids`, each with its first gap (day and record) to order a whole by. */
-  photoGapsOfAuthors(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds): PhotoGapRow[] {
+  private photoGapsOfAuthors(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds): PhotoGapRow[] {
     return this.s.photoGapsByAuthor.all({
       campaign,
       end: span.end ?? '9999-12-31',
@@ -302,6 +324,17 @@ export class VisitAggregates {
       fromId: ids.from,
       toId: ids.to,
     }) as PhotoGapRow[];
+  }
+
+  /** The same of the authors with an id in `ids`, summed: the gaps, and the authors who have any. */
+  photoGapTotals(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds): PhotoGapTotals {
+    return this.s.photoGapTotals.get({
+      campaign,
+      end: span.end ?? '9999-12-31',
+      filedBy: span.filedBy?.getTime() ?? NEVER,
+      fromId: ids.from,
+      toId: ids.to,
+    }) as PhotoGapTotals;
   }
 
   /** Up to `limit` open targets of `kinds` with an id past `after`, in the order of their ids. */

@@ -28,6 +28,7 @@ import type { Quota } from '../../domain/campaign.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
+import { VersionedCache } from '../../db/versioned-cache.js';
 import { LedgerRepo } from '../ledger/repo.js';
 import { firstVisitFacts, reachedOf, ScheduleFacts, TARGETS_PAGE } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
@@ -64,6 +65,16 @@ function byMonth<S extends { start: string; end: string }>(span: S): S[] {
     start = addDays(end, 1);
   }
   return out;
+}
+
+/** Periods whose visit figures are kept at once. */
+const FIGURES_KEPT = 5;
+
+/** What the digest counts of visits, with the targets coverage judges and where each coverage rule stands. */
+interface VisitFigures {
+  targets: TargetFact[];
+  visits: DigestVisits;
+  ruleStandings: CoverageStanding[];
 }
 
 interface DuePeriod {
@@ -212,6 +223,44 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     return { inPeriod, perTeacher, perQuota, reached, termFirsts, quotaFirsts };
   }
 
+  /**
+   * The digest's visit figures of a period as filed by `cutoff`: what they
+   * rest on changes with a visit, a visitor, a photo, a target, the roster or
+   * the campaign, and they are kept until then — a Monday's second /汇总 with
+   * nothing filed since reads none of the district's visits again.
+   */
+  /**
+   * The open targets coverage judges, kept until a target changes: a Monday's
+   * visits, filed while the admin asks, change the figures but not who is to be visited.
+   */
+  const judged = new VersionedCache<string, Promise<TargetFact[]>>(deps.db, 'targets', FIGURES_KEPT);
+  const targetsOf = (campaignId: string, kinds: string[]) => judged.get(`${campaignId}:${kinds.join(',')}`, () => facts.targetsOf(campaignId, kinds));
+
+  // A district's figures are a few megabytes (the term's first visit to each of ten thousand targets): a job's three
+  // periods and a /汇总 or two are kept, no more.
+  const figures = new VersionedCache<string, Promise<VisitFigures>>(deps.db, ['visits', 'people', 'campaigns'], FIGURES_KEPT);
+  function visitFigures(c: ActiveCampaign, period: Period, asOf: string, cutoff: Date, f: CampaignFacts): Promise<VisitFigures> {
+    return figures.get(
+      `${c.row.id}:${period.start}:${period.end}:${asOf}`,
+      async () => {
+        const { def } = c;
+        // Only the targets coverage judges: a rule's kind, a 全覆盖 quota's kinds.
+        const coveredKinds = [...def.coverage.map((r) => r.targetKind), ...def.quotas.filter((q) => q.coverWithinMonths).flatMap((q) => q.targetKinds)];
+        const targets = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
+        await breathe();
+        const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
+        // Each coverage rule reads the district's every target of its kind: a turn each.
+        const ruleStandings: CoverageStanding[] = [];
+        for (const r of def.coverage) {
+          await breathe();
+          ruleStandings.push(coverageStanding(def, r, targets, visits.termFirsts, asOf));
+        }
+        return { targets, visits, ruleStandings };
+      },
+      cutoff,
+    );
+  }
+
   /** The digest of a period, its numbers taken at `cutoff` (统计截至): what happened in the period and was filed by then. */
   async function build(c: ActiveCampaign, kind: DigestKind, period: Period, label: string, cutoff: Date) {
     const { def } = c;
@@ -220,21 +269,11 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     await breathe();
     const from = localMidnight(period.start, def.timezone).toDate();
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();
-    // Only the targets coverage judges: a rule's kind, a 全覆盖 quota's kinds.
-    const coveredKinds = [...def.coverage.map((r) => r.targetKind), ...def.quotas.filter((q) => q.coverWithinMonths).flatMap((q) => q.targetKinds)];
-    const targets = await facts.targetsOf(c.row.id, [...new Set(coveredKinds)]);
-    await breathe();
-    const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
+    const { targets, visits, ruleStandings } = await visitFigures(c, period, asOf, cutoff, f);
     const until = to < cutoff ? to : cutoff;
     const ledgerCounts = def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.digestFacts(c.row.id, from, until), from, until, def.timezone) : undefined;
     await breathe();
     const reminded = remindedBy(c, period, cutoff);
-    // Each coverage rule reads the district's every target of its kind: a turn each.
-    const ruleStandings: CoverageStanding[] = [];
-    for (const r of def.coverage) {
-      await breathe();
-      ruleStandings.push(coverageStanding(def, r, targets, visits.termFirsts, asOf));
-    }
     await breathe();
     const digest = campaignDigest({
       def,

@@ -1,3 +1,4 @@
+import { and, eq, lte } from 'drizzle-orm';
 import { breathe } from '../../breathe.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { type DigestKind, periodWord } from '../../domain/digest.js';
@@ -15,8 +16,9 @@ import {
   type Phase,
   type PhaseVisits,
 } from '../../domain/shape.js';
-import { VisitAggregates, type PersonIds } from '../../db/visit-aggregates.js';
-import { RecordRepo } from '../../records/repo.js';
+import { VisitAggregates, type PersonIds, type PhotoGapTotals } from '../../db/visit-aggregates.js';
+import { VersionedCache } from '../../db/versioned-cache.js';
+import { records } from '../../db/schema.js';
 import { PEOPLE_PAGE, reachedOf } from '../reminders/facts.js';
 import type { FeatureDeps } from '../deps.js';
 import type { DigestSection } from './index.js';
@@ -49,7 +51,6 @@ export interface ShapeLines {
  * still without a photo — counts only, as everything the group reads.
  */
 export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
-  const records = new RecordRepo(deps.db);
   const aggregates = new VisitAggregates(deps.db);
 
   /** A phase's visits, filed by the cut-off, and the people each reached in each of its months. */
@@ -71,6 +72,30 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
     return { ...aggregates.spanTally(id, span(phase)), visitors: aggregates.visitsByPerson(id, span(phase)).size, reached };
   }
 
+  /**
+   * The in-person visits by `asOf` without a photo, and their authors, counted
+   * over every such visit of the campaign a page of authors a turn; kept
+   * until a record, a visitor, a photo or a target changes.
+   */
+  const gapTotals = new VersionedCache<string, Promise<PhotoGapTotals>>(deps.db, 'visits', 10);
+  function photoGaps(c: ActiveCampaign, asOf: string, cutoff: Date, facts: CampaignFacts): Promise<PhotoGapTotals> {
+    const ids = facts.people.map((p) => p.id);
+    return gapTotals.get(
+      `${c.def.id}:${asOf}`,
+      async () => {
+        const sum: PhotoGapTotals = { gaps: 0, authors: 0 };
+        for (const page of idPages(ids)) {
+          await breathe();
+          const t = aggregates.photoGapTotals(c.def.id, { end: asOf, filedBy: cutoff }, page);
+          sum.gaps += t.gaps;
+          sum.authors += t.authors;
+        }
+        return sum;
+      },
+      cutoff,
+    );
+  }
+
   return async function lines(c: ActiveCampaign, kind: DigestKind, period: Period, asOf: string, cutoff: Date, facts: CampaignFacts): Promise<ShapeLines> {
     const { def } = c;
     const lead: string[] = [];
@@ -81,23 +106,16 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
       const p = phaseOn(def, period.end < asOf ? period.end : asOf);
       if (p) lead.push(`🧭 当前阶段：${phaseLine(p)}`);
     }
-    // Suggestions filed by the cut-off, like every other figure of the digest.
-    const suggestions = (await records.ofForm(def.id, 'suggestion'))
-      .filter((r) => r.submittedAt <= cutoff)
-      .map((r) => ({ authorId: r.authorId, occurredOn: r.occurredOn }));
+    // Suggestions filed by the cut-off, like every other figure of the digest: who and when, never their texts.
+    const suggestions = deps.db
+      .select({ authorId: records.authorId, occurredOn: records.occurredOn })
+      .from(records)
+      .where(and(eq(records.campaignId, def.id), eq(records.form, 'suggestion'), lte(records.submittedAt, cutoff)))
+      .all();
     const discussion = discussionSummary(def, suggestions, facts.people, period);
     if (discussion) sections.push({ title: '大讨论 · 献一计', lines: [discussionLine(discussion, periodWord(kind, period))] });
     if (def.tasks.visits.enabled && def.tasks.visits.photosRequired) {
-      // The gaps are counted over every in-person visit of the campaign: a page of authors a turn.
-      let gaps = 0;
-      let authors = 0;
-      for (const ids of idPages(facts.people.map((p) => p.id))) {
-        await breathe();
-        for (const r of aggregates.photoGapsOfAuthors(def.id, { end: asOf, filedBy: cutoff }, ids)) {
-          gaps += r.n;
-          authors++;
-        }
-      }
+      const { gaps, authors } = await photoGaps(c, asOf, cutoff, facts);
       if (gaps)
         sections.push({
           title: `📷 上门走访缺照片 · ${gaps} 次`,

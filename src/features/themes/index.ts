@@ -7,7 +7,7 @@ import { outbox } from '../../db/schema.js';
 import { latestPeriodDue } from '../../domain/digest.js';
 import { maxDate, minDate, monthsOf } from '../../domain/periods.js';
 import { mayNudge } from '../../domain/reminders.js';
-import { THEME_DEFAULTS, themesOf, type Theme } from '../../domain/themes.js';
+import { THEME_DEFAULTS, themesOf, type Theme, type Voice } from '../../domain/themes.js';
 import { dayjs, localDate } from '../../domain/time.js';
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { callbackButton, listRow, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
@@ -15,6 +15,7 @@ import { UserFacingError } from '../../feishu/errors.js';
 import type { OutboundMessage } from '../../feishu/outbox.js';
 import type { Job } from '../../scheduler/job.js';
 import { breathe } from '../../breathe.js';
+import { VersionedCache } from '../../db/versioned-cache.js';
 import { SOURCE_LABELS } from '../ledger/cards.js';
 import { dailyTriggers } from '../triggers.js';
 import { defineFeature } from '../feature.js';
@@ -37,19 +38,35 @@ const REFS_PAGE = 15;
 const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const span = { campaignId: z.string().max(100), from: DAY, to: DAY };
 
+/** The voices of some days, where each came from, and the themes they share. */
+interface Heard {
+  voices: Voice[];
+  refs: Map<string, VoiceSource>;
+  themes: Theme[];
+}
+
 export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url, provides: ['familyThemes'] }, (deps) => {
   const sources = new ThemeSources(deps.db);
 
-  async function heard(c: ActiveCampaign, from: string, to: string) {
-    const { voices, sources: refs } = await sources.month(c.row.id, from, to, c.def.timezone);
-    await breathe();
-    // Segmentation runs on the event loop: the month's texts a slice at a time (themeTerms keeps them), then the themes.
-    const texts = voices.flatMap((v) => [...v.texts, ...v.ledger.map((l) => l.text)]);
-    for (let i = 0; i < texts.length; i += TEXTS_PER_TURN) {
-      for (const t of texts.slice(i, i + TEXTS_PER_TURN)) themeTerms(t);
+  /**
+   * What was said in [from, to] and its themes, kept until a record, the
+   * ledger or the roster (the authors' names) changes: an admin's /汇总 asked
+   * again, or a 查看 behind it, reads and counts nothing again.
+   */
+  // A month's voices with their sources: the month so far and the last month, a few of each, are all an admin reads.
+  const said = new VersionedCache<string, Promise<Heard>>(deps.db, ['visits', 'ledger', 'people', 'campaigns'], 5);
+  function heard(c: ActiveCampaign, from: string, to: string): Promise<Heard> {
+    return said.get(`${c.row.id}:${from}:${to}`, async () => {
+      const { voices, sources: refs } = await sources.month(c.row.id, from, to, c.def.timezone);
       await breathe();
-    }
-    return { voices, refs, themes: themesOf(voices, themeTerms) };
+      // Segmentation runs on the event loop: the month's texts a slice at a time (themeTerms keeps them), then the themes.
+      const texts = voices.flatMap((v) => [...v.texts, ...v.ledger.map((l) => l.text)]);
+      for (let i = 0; i < texts.length; i += TEXTS_PER_TURN) {
+        for (const t of texts.slice(i, i + TEXTS_PER_TURN)) themeTerms(t);
+        await breathe();
+      }
+      return { voices, refs, themes: themesOf(voices, themeTerms) };
+    });
   }
 
   async function campaignOf(id: string): Promise<ActiveCampaign> {
