@@ -3,9 +3,9 @@ import type { Routes } from '../../bot/router.js';
 import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, people, targets, type Person, type Zone } from '../../db/schema.js';
-import { ONCE_TASK_NAMES, obligationSpans, obligationsOf, type Obligation } from '../../domain/obligations.js';
+import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { isAvailable, termOn } from '../../domain/periods.js';
-import { classTermStanding } from '../../domain/quotas.js';
+import { classTermStanding, quotaPeriodOn } from '../../domain/quotas.js';
 import { dayjs, formatDeadline, formatDue, localDate, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/weeks.js';
 import { buttonRow, callbackButton, CLASS_SHOWN, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
@@ -252,7 +252,9 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
         }
         if (c) {
           const today = localDate(now, c.def.timezone);
-          const f = await facts.personal(c, person.id, { spans: obligationSpans(c.def, today), claimsTerm: termOn(c.def, today) });
+          // The card shows this period's quotas only: the period that just ended (obligationSpans) is for the admins' stage.
+          const spans = c.def.quotas.flatMap((q) => quotaPeriodOn(c.def, q, today) ?? []);
+          const f = await facts.personal(c, person.id, { spans, claimsTerm: termOn(c.def, today) });
           const mine = obligationsOf(c.def, f, today).filter((o) => o.personIds.includes(person.id));
           behind += mine.filter((o) =>
             o.kind === 'once' ? !o.done && o.dueOn < today : o.standing.state === 'behind' || o.standing.state === 'missed',
