@@ -30,7 +30,10 @@ export class ZoneReports {
   private readonly owned;
 
   constructor(private readonly db: Db) {
-    this.owned = this.withOwner().where(eq(people.id, sql.placeholder('personId'))).orderBy(zones.id).prepare();
+    this.owned = this.withOwner()
+      .where(eq(people.id, sql.placeholder('personId')))
+      .orderBy(zones.id)
+      .prepare();
   }
 
   /** Zones with their current owner (the open assignment). */
