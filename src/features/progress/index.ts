@@ -257,7 +257,7 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
           const today = localDate(now, c.def.timezone);
           // The card shows this period's quotas only: the period that just ended (obligationSpans) is for the admins' stage.
           const spans = c.def.quotas.flatMap((q) => quotaPeriodOn(c.def, q, today) ?? []);
-          const f = await facts.personal(c, person.id, { spans, claimsTerm: termOn(c.def, today) });
+          const f = await facts.personal(c, person, { spans, claimsTerm: termOn(c.def, today) });
           const mine = obligationsOf(c.def, f, today).filter((o) => o.personIds.includes(person.id));
           behind += mine.filter((o) =>
             o.kind === 'once' ? !o.done && o.dueOn < today : o.standing.state === 'behind' || o.standing.state === 'missed',
