@@ -103,8 +103,22 @@ export function startHoldings(
 export class AssignmentRepo {
   /** Asked on every form opened or submitted: prepared once. */
   private readonly currentHolders;
+  /** Asked twice by every /进度 (dorms, targets): prepared once. */
+  private readonly held;
 
   constructor(private readonly db: Db) {
+    this.held = db
+      .select({ id: assignments.subjectId })
+      .from(assignments)
+      .where(
+        and(
+          eq(assignments.campaignId, sql.placeholder('campaignId')),
+          eq(assignments.subjectType, sql.placeholder('subjectType')),
+          eq(assignments.personId, sql.placeholder('personId')),
+          isNull(assignments.endedAt),
+        ),
+      )
+      .prepare();
     this.currentHolders = db
       .select({ person: people })
       .from(assignments)
@@ -121,14 +135,7 @@ export class AssignmentRepo {
 
   /** Subjects of a type that the person currently holds in the campaign. */
   async heldBy(campaignId: string, subjectType: SubjectType, personId: number): Promise<number[]> {
-    return this.db
-      .select({ id: assignments.subjectId })
-      .from(assignments)
-      .where(
-        and(eq(assignments.campaignId, campaignId), eq(assignments.subjectType, subjectType), eq(assignments.personId, personId), isNull(assignments.endedAt)),
-      )
-      .all()
-      .map((r) => r.id);
+    return this.held.all({ campaignId, subjectType, personId }).map((r) => r.id);
   }
 
   /** Everyone who has held the subject, oldest first, with their names. */

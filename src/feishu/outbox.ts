@@ -179,7 +179,27 @@ export async function enqueueOutbound(db: Db, messages: OutboundMessage | Outbou
   const list = (Array.isArray(messages) ? messages : [messages]).map((m) => (m.revision === undefined ? m : revised(db, m, businessNow)));
   if (!list.length) return 0;
   const rows = list.map((m) => toRow(m, now));
+  if (rows.length === 1) return insertOneOf(db).all(rows[0]).length;
   return db.insert(outbox).values(rows).onConflictDoNothing({ target: outbox.dedupeKey }).returning({ id: outbox.id }).all().length;
+}
+
+/** The columns toRow fills, each a placeholder of its own name. */
+const ROW_COLUMNS = Object.keys(toRow({ dedupeKey: '', to: { openId: '' }, purpose: '', text: '' }, 0)) as Array<keyof typeof outbox.$inferInsert>;
+
+const insertsOne = new WeakMap<object, ReturnType<typeof prepareInsertOne>>();
+const prepareInsertOne = (db: Db) =>
+  db
+    .insert(outbox)
+    .values(Object.fromEntries(ROW_COLUMNS.map((k) => [k, sql.placeholder(k)])) as unknown as typeof outbox.$inferInsert)
+    .onConflictDoNothing({ target: outbox.dedupeKey })
+    .returning({ id: outbox.id })
+    .prepare();
+
+/** One message (an answer, most often) is queued by a statement built once per connection, not by drizzle on each call. */
+function insertOneOf(db: Db) {
+  let insert = insertsOne.get(db.$client);
+  if (!insert) insertsOne.set(db.$client, (insert = prepareInsertOne(db)));
+  return insert;
 }
 
 /**
@@ -247,6 +267,9 @@ export class Outbox extends EventEmitter {
   /** When Feishu last accepted a message (wall clock): tells a failing call from an outage (FEISHU_ANSWERING_MS). */
   private lastDeliveredAt = Number.NEGATIVE_INFINITY;
   private readonly nextDue: Statement<[{ now: number; maxPriority: number }], { id: number }>;
+  /** A claim's lease and a delivery's record, built once: drizzle building them anew cost more than running them. */
+  private readonly lease;
+  private readonly markSent;
 
   constructor(
     private readonly db: Db,
@@ -278,6 +301,19 @@ export class Outbox extends EventEmitter {
             and ((other.status = 'sending' and other.lease_until > @now) or other.id < outbox.id))
       order by priority, id
       limit 1`);
+    // An update's values take a placeholder only as SQL, unconverted: times are passed as the epoch ms they are stored as.
+    const $ = (name: string) => sql`${sql.placeholder(name)}`;
+    this.lease = db
+      .update(outbox)
+      .set({ status: 'sending', leaseUntil: $('leaseUntil'), uncertainSince: LEASED_ATTEMPT_BEGAN })
+      .where(eq(outbox.id, $('id')))
+      .returning()
+      .prepare();
+    this.markSent = db
+      .update(outbox)
+      .set({ status: 'sent', feishuMessageId: $('feishuMessageId'), sentAt: $('sentAt'), leaseUntil: null, lastError: null })
+      .where(eq(outbox.id, $('id')))
+      .prepare();
   }
 
   /** Records the messages; returns how many were new. Never touches the network. */
@@ -429,17 +465,10 @@ export class Outbox extends EventEmitter {
     const now = this.now();
     // Most claims of an idle sender find nothing: that answer needs no write transaction (the claim below checks again).
     if (!this.nextDue.get({ now, maxPriority })) return null;
-    return this.db.transaction((tx) => {
+    return this.db.transaction(() => {
       const next = this.nextDue.get({ now, maxPriority });
       if (!next) return null;
-      return (
-        tx
-          .update(outbox)
-          .set({ status: 'sending', leaseUntil: new Date(now + LEASE_MS), uncertainSince: LEASED_ATTEMPT_BEGAN })
-          .where(eq(outbox.id, next.id))
-          .returning()
-          .get() ?? null
-      );
+      return this.lease.get({ id: next.id, leaseUntil: now + LEASE_MS }) ?? null;
     });
   }
 
@@ -474,7 +503,7 @@ export class Outbox extends EventEmitter {
       });
       const sentAt = new Date(this.stampNow());
       this.lastDeliveredAt = this.now();
-      this.db.update(outbox).set({ status: 'sent', feishuMessageId: messageId, sentAt, leaseUntil: null, lastError: null }).where(eq(outbox.id, row.id)).run();
+      this.markSent.run({ id: row.id, feishuMessageId: messageId, sentAt: sentAt.getTime() });
       this.emit('delivered', { ...row, status: 'sent', feishuMessageId: messageId, sentAt });
       return null;
     } catch (e) {

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { assignments, people, records, zones, type Person, type RecordRow, type Zone } from '../db/schema.js';
 
@@ -26,7 +26,15 @@ export interface ZoneWithOwner {
 }
 
 export class ZoneReports {
-  constructor(private readonly db: Db) {}
+  /** Asked by every /进度: prepared once. */
+  private readonly owned;
+
+  constructor(private readonly db: Db) {
+    this.owned = this.withOwner()
+      .where(eq(people.id, sql.placeholder('personId')))
+      .orderBy(zones.id)
+      .prepare();
+  }
 
   /** Zones with their current owner (the open assignment). */
   private withOwner() {
@@ -42,11 +50,7 @@ export class ZoneReports {
   }
 
   async zonesOwnedBy(personId: number): Promise<Zone[]> {
-    return this.withOwner()
-      .where(eq(people.id, personId))
-      .orderBy(zones.id)
-      .all()
-      .map((r) => r.zone);
+    return this.owned.all({ personId }).map((r) => r.zone);
   }
 
   async zone(id: number): Promise<ZoneWithOwner | null> {

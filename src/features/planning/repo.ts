@@ -9,8 +9,23 @@ export const planPeople = (p: Pick<VisitPlan, 'visitorId' | 'coVisitorIds'>): nu
 export class PlanRepo {
   /** Every visit submit closes plans with it: built and compiled once, not on each submit. */
   private readonly closing;
+  /** Every /进度 lists the asker's open plans: built once too. */
+  private readonly open;
 
   constructor(private readonly db: Db) {
+    const personId = sql.placeholder('personId');
+    this.open = db
+      .select()
+      .from(visitPlans)
+      .where(
+        and(
+          eq(visitPlans.campaignId, sql.placeholder('campaignId')),
+          eq(visitPlans.status, 'planned'),
+          or(eq(visitPlans.visitorId, personId), sql`exists (select 1 from json_each(${visitPlans.coVisitorIds}) where value = ${personId})`),
+        ),
+      )
+      .orderBy(asc(visitPlans.startsAt))
+      .prepare();
     this.closing = db
       .update(visitPlans)
       .set({ status: 'done', recordId: sql`${sql.placeholder('recordId')}`, updatedAt: sql`${sql.placeholder('at')}` })
@@ -53,18 +68,7 @@ export class PlanRepo {
 
   /** The person's plans still to happen or to be recorded, soonest first. */
   openFor(campaignId: string, personId: number): VisitPlan[] {
-    return this.db
-      .select()
-      .from(visitPlans)
-      .where(
-        and(
-          eq(visitPlans.campaignId, campaignId),
-          eq(visitPlans.status, 'planned'),
-          or(eq(visitPlans.visitorId, personId), sql`exists (select 1 from json_each(${visitPlans.coVisitorIds}) where value = ${personId})`),
-        ),
-      )
-      .orderBy(asc(visitPlans.startsAt))
-      .all();
+    return this.open.all({ campaignId, personId });
   }
 
   /** Every open plan of a campaign starting before `before` (the jobs' candidates). */

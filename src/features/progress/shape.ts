@@ -1,4 +1,4 @@
-import { inArray } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { isAdmin } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { VisitAggregates } from '../../db/visit-aggregates.js';
@@ -25,6 +25,12 @@ const md = (d: string) => dayjs(d).format('M/D');
 export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
   const records = new RecordRepo(deps.db);
   const aggregates = new VisitAggregates(deps.db);
+  // The few targets a /进度 names: prepared once.
+  const targetsById = deps.db
+    .select()
+    .from(targets)
+    .where(sql`${targets.id} in (select value from json_each(${sql.placeholder('ids')}))`)
+    .prepare();
 
   /** 当前阶段 and its focus (seed 002: 思想发动, 过程管控, 成果固化). */
   function phase(c: ActiveCampaign, today: string): object[] {
@@ -66,19 +72,7 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
     if (!gaps.length) return [];
     const shown = gaps.slice(0, PHOTO_GAPS_LISTED);
     // Only the targets named: the rest of the gaps are counted.
-    const byId = new Map(
-      deps.db
-        .select()
-        .from(targets)
-        .where(
-          inArray(
-            targets.id,
-            shown.map((g) => g.targetId),
-          ),
-        )
-        .all()
-        .map((t) => [t.id, t]),
-    );
+    const byId = new Map(targetsById.all({ ids: JSON.stringify(shown.map((g) => g.targetId)) }).map((t) => [t.id, t]));
     const named = (id: number) => {
       const t = byId.get(id);
       return t ? targetHeading(def, t) : `#${id}`;

@@ -165,9 +165,9 @@ export class ScheduleFacts {
     }
   }
 
-  /** One person's part: their obligations, the dorms they care for. */
-  async personal(c: ActiveCampaign, personId: number, scope: FactsScope): Promise<PeopleFacts> {
-    return this.factsOf(c, scope, this.db.select().from(people).where(eq(people.id, personId)).all(), 'theirs');
+  /** One person's part (the asker of /进度, already read): their obligations, the dorms they care for. */
+  async personal(c: ActiveCampaign, person: Person, scope: FactsScope): Promise<PeopleFacts> {
+    return this.factsOf(c, scope, [person], 'theirs');
   }
 
   /** Everyone at once, for what reads the whole campaign anyway (an export): one pass over the spans' visits. */
