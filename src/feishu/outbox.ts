@@ -68,15 +68,63 @@ const PRIORITY_RANK: Record<OutboundPriority, number> = { interactive: 0, bulk: 
 const LEASE_MS = 60_000;
 
 /**
- * A failure while Feishu answered other sends within this span is that call's
- * bad luck, not an outage: the message is tried again after the backoff base
- * (and its jitter), however often it failed before, rather than after a
- * backoff that doubles with its own tries. The rate limiter keeps the retries
- * within Feishu's limits; with 45 % of calls failing, the unluckiest of a
- * thousand reminders fails eight times in a row, and doubling waits made it
- * arrive many seconds after the rest.
+ * When a failure is an outage rather than a call's bad luck, judged from the
+ * outbox's own calls in a row, not from the time since a message last went
+ * through: a pause of our own (the minute's window full, nothing queued) is no
+ * silence of Feishu's, and the last reminder of a fan-out failing alone says no
+ * more about Feishu than one failing among many. Twenty calls failed (5xx,
+ * timeouts, transient codes) with none taken between them: at 45 % failed
+ * calls that comes up about once in eight thousand fan-outs of a thousand
+ * reminders, where ten in a row, for one unlucky reminder, come up in one of
+ * three. Or five calls in a row not answered at all (timeouts, refused
+ * connections): an answer, even a 5xx or a 429, says Feishu is there.
  */
-const FEISHU_ANSWERING_MS = 10_000;
+const OUTAGE_AFTER_FAILED_CALLS = 20;
+const OUTAGE_AFTER_UNANSWERED_CALLS = 5;
+
+/** The longest a message waits for its next try (an outage that lasts, or the gateway's own word). */
+const MAX_RETRY_WAIT_MS = 300_000;
+
+/**
+ * What the outbox's calls tell of Feishu, and so how long a failed message
+ * waits before its next try. A failure while Feishu is up is that call's fault:
+ * the message goes again after the backoff base, however often it failed
+ * before, and the rate limiter keeps the retries within Feishu's limits. A rate
+ * limit is Feishu answering: the message waits what the gateway says
+ * (x-ogw-ratelimit-reset, "频控策略"). During an outage every message waits as
+ * long as the outage has lasted so far, so the waits double while it lasts, up
+ * to MAX_RETRY_WAIT_MS, and a message queued late in it does not start again
+ * from the base.
+ */
+class FeishuHealth {
+  /** When the first call of the current run of failures went out; null while the last call went through. */
+  private failingSince: number | null = null;
+  private failedInRow = 0;
+  private unansweredInRow = 0;
+  private lastTakenAt = Number.NEGATIVE_INFINITY;
+
+  /** Feishu took a call, or refused it for good (which it would not do if it were down). */
+  taken(now: number): void {
+    this.failingSince = null;
+    this.failedInRow = 0;
+    this.unansweredInRow = 0;
+    this.lastTakenAt = now;
+  }
+
+  /** A call that went out at `began` failed with `err`, retryable; how long until its message is tried again. */
+  retryWait(err: FeishuApiError, began: number, now: number, baseMs: number): number {
+    if (err.rateLimited) {
+      this.unansweredInRow = 0;
+      return err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : baseMs;
+    }
+    // A call that went out before the last one taken was failing since then at the most.
+    this.failingSince ??= Math.max(began, this.lastTakenAt);
+    this.failedInRow++;
+    this.unansweredInRow = err.httpStatus === null ? this.unansweredInRow + 1 : 0;
+    const out = this.failedInRow >= OUTAGE_AFTER_FAILED_CALLS || this.unansweredInRow >= OUTAGE_AFTER_UNANSWERED_CALLS;
+    return out ? Math.max(baseMs, now - this.failingSince) : baseMs;
+  }
+}
 
 /** What a sender found: a message sent, nothing due, or bulk that may go only from `bulkFrom` (the app's windows are full for bulk). */
 type SendOutcome = { sent: true } | { sent: false; bulkFrom?: number };
@@ -244,8 +292,7 @@ export class Outbox extends EventEmitter {
   /** Senders waiting for something to become due; woken when messages are queued. */
   private readonly idleSenders = new Sleepers();
   private problems: Undeliverable[] = [];
-  /** When Feishu last accepted a message (wall clock): tells a failing call from an outage (FEISHU_ANSWERING_MS). */
-  private lastDeliveredAt = Number.NEGATIVE_INFINITY;
+  private readonly feishu = new FeishuHealth();
   private readonly nextDue: Statement<[{ now: number; maxPriority: number }], { id: number }>;
 
   constructor(
@@ -465,6 +512,7 @@ export class Outbox extends EventEmitter {
     if (this.holdIfUnconfirmed(row)) return { reason: 'unconfirmed', row: { ...row, status: 'unconfirmed' } };
     const body = { msgType: row.msgType, content: row.content, uuid: row.uuid };
     const triedAt = new Date(this.stampNow());
+    const began = this.now();
     try {
       const messageId = await slot.run(row.receiverKey, async () => {
         if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body);
@@ -473,7 +521,7 @@ export class Outbox extends EventEmitter {
         return null;
       });
       const sentAt = new Date(this.stampNow());
-      this.lastDeliveredAt = this.now();
+      this.feishu.taken(this.now());
       this.db.update(outbox).set({ status: 'sent', feishuMessageId: messageId, sentAt, leaseUntil: null, lastError: null }).where(eq(outbox.id, row.id)).run();
       this.emit('delivered', { ...row, status: 'sent', feishuMessageId: messageId, sentAt });
       return null;
@@ -482,9 +530,9 @@ export class Outbox extends EventEmitter {
       const attempts = row.attempts + 1;
       const retry = err.retryable && this.now() - row.createdAt.getTime() < this.retryForMs;
       const uncertainSince = row.uncertainSince ?? (err.mayHaveTakenEffect ? triedAt : null);
-      // The gateway's wait is honoured as given; otherwise the backoff grows with the tries only while Feishu answers no one.
-      const answering = this.now() - this.lastDeliveredAt < FEISHU_ANSWERING_MS;
-      const delay = err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : this.backoffBaseMs * 2 ** (answering ? 0 : Math.min(attempts - 1, 9));
+      // A refusal for good is Feishu at work; anything retryable tells whether it is (see FeishuHealth).
+      if (!err.retryable) this.feishu.taken(this.now());
+      const wait = err.retryable ? this.feishu.retryWait(err, began, this.now(), this.backoffBaseMs) : 0;
       const jitter = Math.floor(Math.random() * this.backoffBaseMs);
       this.db
         .update(outbox)
@@ -492,7 +540,7 @@ export class Outbox extends EventEmitter {
           status: retry ? 'pending' : 'failed',
           attempts,
           uncertainSince,
-          nextAttemptAt: new Date(this.now() + Math.min(delay, 300_000) + jitter),
+          nextAttemptAt: new Date(this.now() + Math.min(wait, MAX_RETRY_WAIT_MS) + jitter),
           leaseUntil: null,
           lastError: `${err.code}: ${err.message}`.slice(0, 500),
         })
