@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../src/db/index.js';
 import { outbox } from '../src/db/schema.js';
 import type { FeishuApi } from '../src/feishu/api.js';
@@ -123,6 +123,41 @@ describe('outbox retries at the end of a fan-out', () => {
     expect(o.delivered).toEqual(['ou_other: 别人的提醒', 'ou_unlucky: 最后一条提醒']);
     expect(o.clock.t - start).toBeLessThan(2 * API_TIMEOUT_MS + failures.length * 2 * base);
     o.db.$client.close();
+  });
+
+  it('does not take the timeouts of calls that hung while Feishu answered later ones for an outage', async () => {
+    // The last sends of a minute's window: five hang, the rest are taken, then the window holds every send back
+    // while the five time out one after another, with no other call in between.
+    let t = 1_000_000;
+    const now = () => t;
+    const db = openDatabase(tmpDbFile());
+    const hanging: Array<() => void> = [];
+    const api = {
+      async send(_type: string, to: string) {
+        if (to.startsWith('ou_hung') && hanging.length < 5) return new Promise<string>((_, reject) => hanging.push(() => reject(noAnswer())));
+        t += 50; // an answer takes a moment
+        return `om_${to}`;
+      },
+    } as unknown as FeishuApi;
+    const base = 1000;
+    const box = new Outbox(db, api, createLogger('silent'), { now, limiter: new RateLimiter(undefined, now), backoffBaseMs: base, concurrency: 6 });
+    const keys = [1, 2, 3, 4, 5].map((i) => `hung:${i}`);
+    await box.enqueue([
+      ...keys.map((k, i) => ({ dedupeKey: k, to: { openId: `ou_hung${i}` }, purpose: 'test', text: '提醒' })),
+      ...[1, 2, 3].map((i) => ({ dedupeKey: `taken:${i}`, to: { openId: `ou_taken${i}` }, purpose: 'test', text: '提醒' })),
+    ]);
+    const drained = box.drain();
+    await vi.waitFor(() => expect(hanging).toHaveLength(5));
+    await vi.waitFor(() => expect(db.select().from(outbox).where(eq(outbox.status, 'sent')).all()).toHaveLength(3));
+    t += API_TIMEOUT_MS;
+    for (const timeOut of hanging) timeOut();
+    await drained;
+    for (const k of keys) {
+      const r = db.select().from(outbox).where(eq(outbox.dedupeKey, k)).get()!;
+      expect(r).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(r.nextAttemptAt.getTime() - t).toBeLessThan(2 * base);
+    }
+    db.$client.close();
   });
 
   it('still backs off further and further while Feishu answers no call at all, up to five minutes', async () => {

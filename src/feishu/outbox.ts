@@ -68,16 +68,17 @@ const PRIORITY_RANK: Record<OutboundPriority, number> = { interactive: 0, bulk: 
 const LEASE_MS = 60_000;
 
 /**
- * When a failure is an outage rather than a call's bad luck, judged from the
- * outbox's own calls in a row, not from the time since a message last went
- * through: a pause of our own (the minute's window full, nothing queued) is no
- * silence of Feishu's, and the last reminder of a fan-out failing alone says no
- * more about Feishu than one failing among many. Twenty calls failed (5xx,
- * timeouts, transient codes) with none taken between them: at 45 % failed
+ * When failures are an outage rather than calls' bad luck, judged from the
+ * outbox's own calls, not from the time since a message last went through: a
+ * pause of our own (the minute's window full, nothing queued) is no silence of
+ * Feishu's, and the last reminder of a fan-out failing alone says no more about
+ * Feishu than one failing among many. Twenty calls failed (5xx, timeouts,
+ * transient codes) with none taken since the first went out: at 45 % failed
  * calls that comes up about once in eight thousand fan-outs of a thousand
  * reminders, where ten in a row, for one unlucky reminder, come up in one of
- * three. Or five calls in a row not answered at all (timeouts, refused
- * connections): an answer, even a 5xx or a 429, says Feishu is there.
+ * three. Or five calls not answered at all (timeouts, refused connections)
+ * with no answer since the first went out: an answer, even a 5xx or a 429,
+ * says Feishu is there.
  */
 const OUTAGE_AFTER_FAILED_CALLS = 20;
 const OUTAGE_AFTER_UNANSWERED_CALLS = 5;
@@ -102,6 +103,7 @@ class FeishuHealth {
   private failedInRow = 0;
   private unansweredInRow = 0;
   private lastTakenAt = Number.NEGATIVE_INFINITY;
+  private lastAnsweredAt = Number.NEGATIVE_INFINITY;
 
   /** Feishu took a call, or refused it for good (which it would not do if it were down). */
   taken(now: number): void {
@@ -109,20 +111,24 @@ class FeishuHealth {
     this.failedInRow = 0;
     this.unansweredInRow = 0;
     this.lastTakenAt = now;
+    this.lastAnsweredAt = now;
   }
 
   /** A call that went out at `began` failed with `err`, retryable; how long until its message is tried again. */
   retryWait(err: FeishuApiError, began: number, now: number, baseMs: number): number {
-    if (err.rateLimited) {
-      this.unansweredInRow = 0;
-      return err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : baseMs;
+    const answered = err.httpStatus !== null;
+    // A call that hung while Feishu took or answered later ones (the last of a batch timing out while the
+    // minute's window holds every other send back) is its own bad luck, and counts towards no outage.
+    if (answered) this.unansweredInRow = 0;
+    else if (began >= this.lastAnsweredAt) this.unansweredInRow++;
+    if (answered) this.lastAnsweredAt = now;
+    if (err.rateLimited) return err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : baseMs;
+    if (began >= this.lastTakenAt) {
+      this.failingSince ??= began;
+      this.failedInRow++;
     }
-    // A call that went out before the last one taken was failing since then at the most.
-    this.failingSince ??= Math.max(began, this.lastTakenAt);
-    this.failedInRow++;
-    this.unansweredInRow = err.httpStatus === null ? this.unansweredInRow + 1 : 0;
-    const out = this.failedInRow >= OUTAGE_AFTER_FAILED_CALLS || this.unansweredInRow >= OUTAGE_AFTER_UNANSWERED_CALLS;
-    return out ? Math.max(baseMs, now - this.failingSince) : baseMs;
+    const out = this.failingSince !== null && (this.failedInRow >= OUTAGE_AFTER_FAILED_CALLS || this.unansweredInRow >= OUTAGE_AFTER_UNANSWERED_CALLS);
+    return out ? Math.max(baseMs, now - this.failingSince!) : baseMs;
   }
 }
 
@@ -512,9 +518,10 @@ export class Outbox extends EventEmitter {
     if (this.holdIfUnconfirmed(row)) return { reason: 'unconfirmed', row: { ...row, status: 'unconfirmed' } };
     const body = { msgType: row.msgType, content: row.content, uuid: row.uuid };
     const triedAt = new Date(this.stampNow());
-    const began = this.now();
+    let began = this.now();
     try {
       const messageId = await slot.run(row.receiverKey, async () => {
+        began = this.now();
         if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body);
         if (row.operation === 'reply') return this.api.reply(row.targetMessageId!, body);
         await this.api.patchCard(row.targetMessageId!, row.content);
