@@ -132,6 +132,16 @@ class FeishuHealth {
   }
 }
 
+/**
+ * A send or reply still unanswered this long after it went out is made once
+ * more beside it, under the same uuid ("发送消息": 持有相同 uuid 的请求 1 小时内至多
+ * 成功发送一条消息), and the first answer counts. Feishu answers a send within
+ * a second; a call hanging until the client's timeout (10 s) held its message
+ * that long, and one timing out twice or three times at the end of a fan-out
+ * under faults arrived 20–30 s after the rest.
+ */
+const HEDGE_AFTER_MS = 2000;
+
 /** What a sender found: a message sent, nothing due, or bulk that may go only from `bulkFrom` (the app's windows are full for bulk). */
 type SendOutcome = { sent: true } | { sent: false; bulkFrom?: number };
 
@@ -497,6 +507,36 @@ export class Outbox extends EventEmitter {
   }
 
   /**
+   * Makes `call` in `slot` and, if it is still unanswered after HEDGE_AFTER_MS,
+   * once more beside it in a slot of its own (for bulk, one outside the
+   * answers' reserve); the first to settle decides the try. The other is left to finish: its slots are held until it does, and its
+   * answer is dropped. Only for a send or a reply, which Feishu carries out once
+   * per uuid: a card update caught late could overwrite a newer one.
+   */
+  private hedged<T>(receiverKey: string, bulk: boolean, slot: AppSlot, call: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const first = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        finish();
+      };
+      const settle = (p: Promise<T>) =>
+        p.then(
+          (v) => first(() => resolve(v)),
+          (e) => first(() => reject(e)),
+        );
+      const timer = setTimeout(async () => {
+        const again = await this.limiter.reserve();
+        if (settled || (bulk && again.bulkFrom > this.now())) again.release();
+        else settle(again.run(receiverKey, call));
+      }, HEDGE_AFTER_MS);
+      settle(slot.run(receiverKey, call));
+    });
+  }
+
+  /**
    * A send or reply that may have reached Feishu is resent under the same uuid,
    * which Feishu de-duplicates for an hour only; past UNCONFIRMED_AFTER_MS it
    * could arrive twice, so it is held for the admins instead. (Feishu offers no
@@ -518,15 +558,17 @@ export class Outbox extends EventEmitter {
     if (this.holdIfUnconfirmed(row)) return { reason: 'unconfirmed', row: { ...row, status: 'unconfirmed' } };
     const body = { msgType: row.msgType, content: row.content, uuid: row.uuid };
     const triedAt = new Date(this.stampNow());
-    let began = this.now();
+    let began: number | undefined;
+    const call = async () => {
+      began ??= this.now();
+      if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body);
+      if (row.operation === 'reply') return this.api.reply(row.targetMessageId!, body);
+      await this.api.patchCard(row.targetMessageId!, row.content);
+      return null;
+    };
     try {
-      const messageId = await slot.run(row.receiverKey, async () => {
-        began = this.now();
-        if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body);
-        if (row.operation === 'reply') return this.api.reply(row.targetMessageId!, body);
-        await this.api.patchCard(row.targetMessageId!, row.content);
-        return null;
-      });
+      const bulk = row.priority === PRIORITY_RANK.bulk;
+      const messageId = await (row.operation === 'patch' ? slot.run(row.receiverKey, call) : this.hedged(row.receiverKey, bulk, slot, call));
       const sentAt = new Date(this.stampNow());
       this.feishu.taken(this.now());
       this.db.update(outbox).set({ status: 'sent', feishuMessageId: messageId, sentAt, leaseUntil: null, lastError: null }).where(eq(outbox.id, row.id)).run();
@@ -539,7 +581,7 @@ export class Outbox extends EventEmitter {
       const uncertainSince = row.uncertainSince ?? (err.mayHaveTakenEffect ? triedAt : null);
       // A refusal for good is Feishu at work; anything retryable tells whether it is (see FeishuHealth).
       if (!err.retryable) this.feishu.taken(this.now());
-      const wait = err.retryable ? this.feishu.retryWait(err, began, this.now(), this.backoffBaseMs) : 0;
+      const wait = err.retryable ? this.feishu.retryWait(err, began ?? this.now(), this.now(), this.backoffBaseMs) : 0;
       const jitter = Math.floor(Math.random() * this.backoffBaseMs);
       this.db
         .update(outbox)
