@@ -196,3 +196,26 @@ describe('outbox retries at the end of a fan-out', () => {
     o.db.$client.close();
   });
 });
+
+describe('the running outbox', () => {
+  it('takes a retry up when it is due, not at the idle senders’ next look for new messages', async () => {
+    const db = openDatabase(tmpDbFile());
+    const delivered: string[] = [];
+    let failuresLeft = 1;
+    const api = {
+      async send(_type: string, to: string) {
+        if (failuresLeft-- > 0) throw badAnswer();
+        delivered.push(to);
+        return 'om_1';
+      },
+    } as unknown as FeishuApi;
+    // The senders look for new messages once an hour: only being woken for the retry brings it.
+    const box = new Outbox(db, api, createLogger('silent'), { backoffBaseMs: 20, pollMs: 3600_000, concurrency: 2 });
+    box.start();
+    await box.enqueue({ dedupeKey: 'notice', to: { openId: 'ou_teacher' }, purpose: 'test', text: '通知' });
+    await vi.waitFor(() => expect(delivered).toEqual(['ou_teacher']));
+    expect(db.select().from(outbox).get()).toMatchObject({ status: 'sent', attempts: 1 });
+    await box.stop();
+    db.$client.close();
+  });
+});

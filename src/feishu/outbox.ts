@@ -119,16 +119,21 @@ class FeishuHealth {
     const answered = err.httpStatus !== null;
     // A call that hung while Feishu took or answered later ones (the last of a batch timing out while the
     // minute's window holds every other send back) is its own bad luck, and counts towards no outage.
-    if (answered) this.unansweredInRow = 0;
-    else if (began >= this.lastAnsweredAt) this.unansweredInRow++;
-    if (answered) this.lastAnsweredAt = now;
+    if (answered) {
+      this.unansweredInRow = 0;
+      this.lastAnsweredAt = now;
+    } else if (began >= this.lastAnsweredAt) this.unansweredInRow++;
     if (err.rateLimited) return err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : baseMs;
     if (began >= this.lastTakenAt) {
       this.failingSince ??= began;
       this.failedInRow++;
     }
-    const out = this.failingSince !== null && (this.failedInRow >= OUTAGE_AFTER_FAILED_CALLS || this.unansweredInRow >= OUTAGE_AFTER_UNANSWERED_CALLS);
-    return out ? Math.max(baseMs, now - this.failingSince!) : baseMs;
+    return this.failingSince !== null && this.out ? Math.max(baseMs, now - this.failingSince) : baseMs;
+  }
+
+  /** Whether Feishu is taken to be out (see OUTAGE_AFTER_FAILED_CALLS). */
+  get out(): boolean {
+    return this.failedInRow >= OUTAGE_AFTER_FAILED_CALLS || this.unansweredInRow >= OUTAGE_AFTER_UNANSWERED_CALLS;
   }
 }
 
@@ -509,7 +514,7 @@ export class Outbox extends EventEmitter {
   /**
    * Makes `call` in `slot` and, if it is still unanswered after HEDGE_AFTER_MS,
    * once more beside it in a slot of its own (for bulk, one outside the
-   * answers' reserve); the first to settle decides the try. The other is left to finish: its slots are held until it does, and its
+   * answers' reserve) unless Feishu is out; the first to settle decides the try. The other is left to finish: its slots are held until it does, and its
    * answer is dropped. Only for a send or a reply, which Feishu carries out once
    * per uuid: a card update caught late could overwrite a newer one.
    */
@@ -528,8 +533,16 @@ export class Outbox extends EventEmitter {
           (e) => first(() => reject(e)),
         );
       const timer = setTimeout(async () => {
-        const again = await this.limiter.reserve();
-        if (settled || (bulk && again.bulkFrom > this.now())) again.release();
+        let again = await this.limiter.reserve();
+        // Bulk waits for a slot outside the answers' reserve, as a sender does.
+        while (bulk && !settled && again.bulkFrom > this.now()) {
+          const wait = again.bulkFrom - this.now();
+          again.release();
+          await sleep(wait);
+          again = await this.limiter.reserve();
+        }
+        // During an outage a second call would only double what a Feishu answering no one is sent.
+        if (settled || this.feishu.out) again.release();
         else settle(again.run(receiverKey, call));
       }, HEDGE_AFTER_MS);
       settle(slot.run(receiverKey, call));
@@ -582,14 +595,14 @@ export class Outbox extends EventEmitter {
       // A refusal for good is Feishu at work; anything retryable tells whether it is (see FeishuHealth).
       if (!err.retryable) this.feishu.taken(this.now());
       const wait = err.retryable ? this.feishu.retryWait(err, began ?? this.now(), this.now(), this.backoffBaseMs) : 0;
-      const jitter = Math.floor(Math.random() * this.backoffBaseMs);
+      const retryIn = Math.min(wait, MAX_RETRY_WAIT_MS) + Math.floor(Math.random() * this.backoffBaseMs);
       this.db
         .update(outbox)
         .set({
           status: retry ? 'pending' : 'failed',
           attempts,
           uncertainSince,
-          nextAttemptAt: new Date(this.now() + Math.min(wait, MAX_RETRY_WAIT_MS) + jitter),
+          nextAttemptAt: new Date(this.now() + retryIn),
           leaseUntil: null,
           lastError: `${err.code}: ${err.message}`.slice(0, 500),
         })
@@ -598,6 +611,8 @@ export class Outbox extends EventEmitter {
       const fields = { outboxId: row.id, purpose: row.purpose, code: err.code, httpStatus: err.httpStatus, logId: err.logId, attempts };
       if (retry) {
         this.log.warn(fields, 'outbox: send failed, will retry');
+        // An idle sender looks again when the retry is due, not at its next poll: the last messages of a fan-out are retries.
+        setTimeout(() => this.idleSenders.wake(1), retryIn).unref();
         return null;
       }
       this.log.error(fields, 'outbox: send failed permanently');
