@@ -73,10 +73,10 @@ const LEASE_MS = 60_000;
  * pause of our own (the minute's window full, nothing queued) is no silence of
  * Feishu's, and the last reminder of a fan-out failing alone says no more about
  * Feishu than one failing among many. Twenty calls failed (5xx, timeouts,
- * transient codes) with none taken since the first went out: at 45 % failed
- * calls that comes up about once in eight thousand fan-outs of a thousand
- * reminders, where ten in a row, for one unlucky reminder, come up in one of
- * three. Or five calls not answered at all (timeouts, refused connections)
+ * transient codes) with none taken since the first went out: with 45 % of
+ * calls failing that comes up less than once in eight thousand fan-outs of a
+ * thousand reminders, where ten in a row, for one unlucky reminder, come up in
+ * one of three. Or five calls not answered at all (timeouts, refused connections)
  * with no answer since the first went out: an answer, even a 5xx or a 429,
  * says Feishu is there.
  */
@@ -140,9 +140,9 @@ class FeishuHealth {
 /**
  * A send or reply still unanswered this long after it went out is made once
  * more beside it, under the same uuid ("发送消息": 持有相同 uuid 的请求 1 小时内至多
- * 成功发送一条消息), and the first answer counts. Feishu answers a send within
- * a second; a call hanging until the client's timeout (10 s) held its message
- * that long, and one timing out twice or three times at the end of a fan-out
+ * 成功发送一条消息), and the first answer counts. A send is answered in well
+ * under a second as a rule; a call hanging until the client's timeout (10 s)
+ * held its message that long, and one timing out twice or three times at the end of a fan-out
  * under faults arrived 20–30 s after the rest.
  */
 const HEDGE_AFTER_MS = 2000;
@@ -514,7 +514,8 @@ export class Outbox extends EventEmitter {
   /**
    * Makes `call` in `slot` and, if it is still unanswered after HEDGE_AFTER_MS,
    * once more beside it in a slot of its own (for bulk, one outside the
-   * answers' reserve) unless Feishu is out; the first to settle decides the try. The other is left to finish: its slots are held until it does, and its
+   * answers' reserve) unless Feishu is out; the first to settle decides the
+   * try. The other is left to finish: its slots are held until it does, and its
    * answer is dropped. Only for a send or a reply, which Feishu carries out once
    * per uuid: a card update caught late could overwrite a newer one.
    */
