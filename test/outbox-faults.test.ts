@@ -69,6 +69,20 @@ describe('outbox under faults', () => {
     expect(delivered().sort()).toEqual(sent.sort());
   });
 
+  it('sends once more beside a call Feishu leaves unanswered, under the same uuid: the second brings the message, and it arrives once', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await h.settle();
+    // The first call is answered after five seconds, well inside the client's timeout (10 s).
+    h.standIn.faults.set({ slowMs: 5000, slowNext: 1 });
+    const sent = await queueReplies(1);
+    const sends = () => h.standIn.calls().filter((c) => c.method === 'POST' && c.path === '/open-apis/im/v1/messages');
+    await waitFor(() => sends().length === 2, 'the slow call to be answered', 15_000);
+    // The slow call came second and found the message sent already, by the call made beside it.
+    expect(sends().map((c) => c.note ?? 'created')).toEqual(['created', expect.stringMatching(/^uuid dedupe/)]);
+    expect(delivered()).toEqual(sent);
+    expect(h.db.select().from(outbox).get()).toMatchObject({ status: 'sent', attempts: 0 });
+  });
+
   it('recovers when the platform invalidates the tenant token mid-run', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     await queueReplies(3);

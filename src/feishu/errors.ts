@@ -5,10 +5,14 @@
  * Codes: 官方文档 "通用错误码", "发送消息".
  */
 
+/** The gateway's rate limit and IM's per user / per chat one ("频控策略"). */
+export const GATEWAY_RATE_LIMITED = 99991400;
+const IM_RATE_LIMITED = 230020;
+
 /** Codes worth retrying: rate limits, busy, and token problems fixed by fetching a new token. */
 const RETRYABLE_CODES = new Set([
-  99991400, // gateway rate limit
-  230020, // IM rate limit (per user / per chat)
+  GATEWAY_RATE_LIMITED,
+  IM_RATE_LIMITED, // per user / per chat
   230049, // the message is still being sent
   232096, // uploads temporarily write-stopped
   99991663, // tenant token invalid or expired
@@ -63,6 +67,15 @@ export class FeishuApiError extends Error {
   ) {
     super(`Feishu API error ${code}: ${msg}${httpStatus ? ` (HTTP ${httpStatus})` : ''}${logId ? ` log_id=${logId}` : ''}`);
     this.name = 'FeishuApiError';
+  }
+
+  /**
+   * Refused for a rate limit: the gateway's (HTTP 429, 99991400) or the 5 per
+   * second per user or group (230020) ("频控策略"; "发送消息"). Feishu answered
+   * and did nothing.
+   */
+  get rateLimited(): boolean {
+    return this.httpStatus === 429 || this.code === GATEWAY_RATE_LIMITED || this.code === IM_RATE_LIMITED;
   }
 
   /** `callMade`: false when the answer is the token endpoint's, so the call itself never went out. */

@@ -68,15 +68,84 @@ const PRIORITY_RANK: Record<OutboundPriority, number> = { interactive: 0, bulk: 
 const LEASE_MS = 60_000;
 
 /**
- * A failure while Feishu answered other sends within this span is that call's
- * bad luck, not an outage: the message is tried again after the backoff base
- * (and its jitter), however often it failed before, rather than after a
- * backoff that doubles with its own tries. The rate limiter keeps the retries
- * within Feishu's limits; with 45 % of calls failing, the unluckiest of a
- * thousand reminders fails eight times in a row, and doubling waits made it
- * arrive many seconds after the rest.
+ * When failures are an outage rather than calls' bad luck, judged from the
+ * outbox's own calls, not from the time since a message last went through: a
+ * pause of our own (the minute's window full, nothing queued) is no silence of
+ * Feishu's, and the last reminder of a fan-out failing alone says no more about
+ * Feishu than one failing among many. Twenty calls failed (5xx, timeouts,
+ * transient codes) with none taken since the first went out: with 45 % of
+ * calls failing that comes up less than once in eight thousand fan-outs of a
+ * thousand reminders, where ten in a row, for one unlucky reminder, come up in
+ * one of three. Or five calls not answered at all (timeouts, refused connections)
+ * with no answer since the first went out: an answer, even a 5xx or a 429,
+ * says Feishu is there.
  */
-const FEISHU_ANSWERING_MS = 10_000;
+const OUTAGE_AFTER_FAILED_CALLS = 20;
+const OUTAGE_AFTER_UNANSWERED_CALLS = 5;
+
+/** The longest a message waits for its next try (an outage that lasts, or the gateway's own word). */
+const MAX_RETRY_WAIT_MS = 300_000;
+
+/**
+ * What the outbox's calls tell of Feishu, and so how long a failed message
+ * waits before its next try. A failure while Feishu is up is that call's fault:
+ * the message goes again after the backoff base, however often it failed
+ * before, and the rate limiter keeps the retries within Feishu's limits. A rate
+ * limit is Feishu answering: the message waits what the gateway says
+ * (x-ogw-ratelimit-reset, "频控策略"). During an outage every message waits as
+ * long as the outage has lasted so far, so the waits double while it lasts, up
+ * to MAX_RETRY_WAIT_MS, and a message queued late in it does not start again
+ * from the base.
+ */
+class FeishuHealth {
+  /** When the first call of the current run of failures went out; null while the last call went through. */
+  private failingSince: number | null = null;
+  private failedInRow = 0;
+  private unansweredInRow = 0;
+  private lastTakenAt = Number.NEGATIVE_INFINITY;
+  private lastAnsweredAt = Number.NEGATIVE_INFINITY;
+
+  /** Feishu took a call, or refused it for good (which it would not do if it were down). */
+  taken(now: number): void {
+    this.failingSince = null;
+    this.failedInRow = 0;
+    this.unansweredInRow = 0;
+    this.lastTakenAt = now;
+    this.lastAnsweredAt = now;
+  }
+
+  /** A call that went out at `began` failed with `err`, retryable; how long until its message is tried again. */
+  retryWait(err: FeishuApiError, began: number, now: number, baseMs: number): number {
+    const answered = err.httpStatus !== null;
+    // A call that hung while Feishu took or answered later ones (the last of a batch timing out while the
+    // minute's window holds every other send back) is its own bad luck, and counts towards no outage.
+    if (answered) {
+      this.unansweredInRow = 0;
+      this.lastAnsweredAt = now;
+    } else if (began >= this.lastAnsweredAt) this.unansweredInRow++;
+    if (err.rateLimited) return err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : baseMs;
+    if (began >= this.lastTakenAt) {
+      this.failingSince ??= began;
+      this.failedInRow++;
+    }
+    return this.failingSince !== null && this.out ? Math.max(baseMs, now - this.failingSince) : baseMs;
+  }
+
+  /** Whether Feishu is taken to be out (see OUTAGE_AFTER_FAILED_CALLS). */
+  get out(): boolean {
+    return this.failedInRow >= OUTAGE_AFTER_FAILED_CALLS || this.unansweredInRow >= OUTAGE_AFTER_UNANSWERED_CALLS;
+  }
+}
+
+/**
+ * A send or reply still unanswered this long after it went out is made once
+ * more beside it, under the same uuid ("发送消息": 持有相同 uuid 的请求 1 小时内至多
+ * 成功发送一条消息), and the first answer counts. A send is answered in well
+ * under a second as a rule; a call hanging until the client's timeout (10 s)
+ * held its message that long, and one timing out twice or three times at the end of a fan-out
+ * under faults arrived 20–30 s after the rest.
+ */
+const HEDGE_AFTER_MS = 2000;
 
 /** What a sender found: a message sent, nothing due, or bulk that may go only from `bulkFrom` (the app's windows are full for bulk). */
 type SendOutcome = { sent: true } | { sent: false; bulkFrom?: number };
@@ -264,8 +333,7 @@ export class Outbox extends EventEmitter {
   /** Senders waiting for something to become due; woken when messages are queued. */
   private readonly idleSenders = new Sleepers();
   private problems: Undeliverable[] = [];
-  /** When Feishu last accepted a message (wall clock): tells a failing call from an outage (FEISHU_ANSWERING_MS). */
-  private lastDeliveredAt = Number.NEGATIVE_INFINITY;
+  private readonly feishu = new FeishuHealth();
   private readonly nextDue: Statement<[{ now: number; maxPriority: number }], { id: number }>;
   /** A claim's lease and a delivery's record, built once: drizzle building them anew cost more than running them. */
   private readonly lease;
@@ -473,6 +541,45 @@ export class Outbox extends EventEmitter {
   }
 
   /**
+   * Makes `call` in `slot` and, if it is still unanswered after HEDGE_AFTER_MS,
+   * once more beside it in a slot of its own (for bulk, one outside the
+   * answers' reserve) unless Feishu is out; the first to settle decides the
+   * try. The other is left to finish: its slots are held until it does, and its
+   * answer is dropped. Only for a send or a reply, which Feishu carries out once
+   * per uuid: a card update caught late could overwrite a newer one.
+   */
+  private hedged<T>(receiverKey: string, bulk: boolean, slot: AppSlot, call: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const first = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        finish();
+      };
+      const settle = (p: Promise<T>) =>
+        p.then(
+          (v) => first(() => resolve(v)),
+          (e) => first(() => reject(e)),
+        );
+      const timer = setTimeout(async () => {
+        let again = await this.limiter.reserve();
+        // Bulk waits for a slot outside the answers' reserve, as a sender does.
+        while (bulk && !settled && again.bulkFrom > this.now()) {
+          const wait = again.bulkFrom - this.now();
+          again.release();
+          await sleep(wait);
+          again = await this.limiter.reserve();
+        }
+        // During an outage a second call would only double what a Feishu answering no one is sent.
+        if (settled || this.feishu.out) again.release();
+        else settle(again.run(receiverKey, call));
+      }, HEDGE_AFTER_MS);
+      settle(slot.run(receiverKey, call));
+    });
+  }
+
+  /**
    * A send or reply that may have reached Feishu is resent under the same uuid,
    * which Feishu de-duplicates for an hour only; past UNCONFIRMED_AFTER_MS it
    * could arrive twice, so it is held for the admins instead. (Feishu offers no
@@ -494,15 +601,19 @@ export class Outbox extends EventEmitter {
     if (this.holdIfUnconfirmed(row)) return { reason: 'unconfirmed', row: { ...row, status: 'unconfirmed' } };
     const body = { msgType: row.msgType, content: row.content, uuid: row.uuid };
     const triedAt = new Date(this.stampNow());
+    let began: number | undefined;
+    const call = async () => {
+      began ??= this.now();
+      if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body);
+      if (row.operation === 'reply') return this.api.reply(row.targetMessageId!, body);
+      await this.api.patchCard(row.targetMessageId!, row.content);
+      return null;
+    };
     try {
-      const messageId = await slot.run(row.receiverKey, async () => {
-        if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body);
-        if (row.operation === 'reply') return this.api.reply(row.targetMessageId!, body);
-        await this.api.patchCard(row.targetMessageId!, row.content);
-        return null;
-      });
+      const bulk = row.priority === PRIORITY_RANK.bulk;
+      const messageId = await (row.operation === 'patch' ? slot.run(row.receiverKey, call) : this.hedged(row.receiverKey, bulk, slot, call));
       const sentAt = new Date(this.stampNow());
-      this.lastDeliveredAt = this.now();
+      this.feishu.taken(this.now());
       this.markSent.run({ id: row.id, feishuMessageId: messageId, sentAt: sentAt.getTime() });
       this.emit('delivered', { ...row, status: 'sent', feishuMessageId: messageId, sentAt });
       return null;
@@ -511,17 +622,17 @@ export class Outbox extends EventEmitter {
       const attempts = row.attempts + 1;
       const retry = err.retryable && this.now() - row.createdAt.getTime() < this.retryForMs;
       const uncertainSince = row.uncertainSince ?? (err.mayHaveTakenEffect ? triedAt : null);
-      // The gateway's wait is honoured as given; otherwise the backoff grows with the tries only while Feishu answers no one.
-      const answering = this.now() - this.lastDeliveredAt < FEISHU_ANSWERING_MS;
-      const delay = err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : this.backoffBaseMs * 2 ** (answering ? 0 : Math.min(attempts - 1, 9));
-      const jitter = Math.floor(Math.random() * this.backoffBaseMs);
+      // A refusal for good is Feishu at work; anything retryable tells whether it is (see FeishuHealth).
+      if (!err.retryable) this.feishu.taken(this.now());
+      const wait = err.retryable ? this.feishu.retryWait(err, began ?? this.now(), this.now(), this.backoffBaseMs) : 0;
+      const retryIn = Math.min(wait, MAX_RETRY_WAIT_MS) + Math.floor(Math.random() * this.backoffBaseMs);
       this.db
         .update(outbox)
         .set({
           status: retry ? 'pending' : 'failed',
           attempts,
           uncertainSince,
-          nextAttemptAt: new Date(this.now() + Math.min(delay, 300_000) + jitter),
+          nextAttemptAt: new Date(this.now() + retryIn),
           leaseUntil: null,
           lastError: `${err.code}: ${err.message}`.slice(0, 500),
         })
@@ -530,6 +641,8 @@ export class Outbox extends EventEmitter {
       const fields = { outboxId: row.id, purpose: row.purpose, code: err.code, httpStatus: err.httpStatus, logId: err.logId, attempts };
       if (retry) {
         this.log.warn(fields, 'outbox: send failed, will retry');
+        // An idle sender looks again when the retry is due, not at its next poll: the last messages of a fan-out are retries.
+        setTimeout(() => this.idleSenders.wake(1), retryIn).unref();
         return null;
       }
       this.log.error(fields, 'outbox: send failed permanently');

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { FeishuApiError } from './errors.js';
+import { FeishuApiError, GATEWAY_RATE_LIMITED } from './errors.js';
 import { Sleepers } from './sleepers.js';
 
 /**
@@ -23,9 +23,6 @@ export interface RateLimits {
 }
 
 export const FEISHU_SAFE_LIMITS: RateLimits = { appPerSecond: 48, appPerMinute: 980, perReceiverPerSecond: 4, answerReserve: { perSecond: 4, perMinute: 49 } };
-
-/** The gateway's own refusal ("频控策略": 99991400): it let nothing through, so it uses up no room in the app's windows. */
-const GATEWAY_RATE_LIMITED = 99991400;
 
 /**
  * One sliding window. A send holds a slot while in flight and for a whole span
@@ -203,6 +200,7 @@ export class RateLimiter {
         try {
           return await sending.run(goesOut, send);
         } catch (e) {
+          // The gateway's own refusal ("频控策略"): it let nothing through, so it uses up no room in the app's windows.
           refusedAtGateway = FeishuApiError.from(e).code === GATEWAY_RATE_LIMITED;
           throw e;
         } finally {
