@@ -83,6 +83,20 @@ describe('outbox under faults', () => {
     expect(h.db.select().from(outbox).get()).toMatchObject({ status: 'sent', attempts: 0 });
   });
 
+  it('lets the slow first call decide when the call made beside it is refused: no try lost, no third call', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    await h.settle();
+    // The first call is answered after five seconds; the second, made beside it, is refused as still being sent.
+    h.standIn.faults.set({ slowMs: 5000, slowNext: 1, refuseNext: ['message-being-sent'] });
+    const sent = await queueReplies(1);
+    const sends = () => h.standIn.calls().filter((c) => c.method === 'POST' && c.path === '/open-apis/im/v1/messages');
+    await waitFor(() => delivered().length === 1, 'the slow call to bring the message', 15_000);
+    await h.settle();
+    expect(sends().map((c) => c.note ?? 'created')).toEqual(['fault: message-being-sent', 'created']);
+    expect(delivered()).toEqual(sent);
+    expect(h.db.select().from(outbox).get()).toMatchObject({ status: 'sent', attempts: 0 });
+  });
+
   it('recovers when the platform invalidates the tenant token mid-run', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     await queueReplies(3);

@@ -543,9 +543,10 @@ export class Outbox extends EventEmitter {
   /**
    * Makes `call` in `slot` and, if it is still unanswered after HEDGE_AFTER_MS,
    * once more beside it in a slot of its own (for bulk, one outside the
-   * answers' reserve) unless Feishu is out; the first to settle decides the
-   * try. The other is left to finish: its slots are held until it does, and its
-   * answer is dropped. Only for a send or a reply, which Feishu carries out once
+   * answers' reserve) unless Feishu is out; the first call to bring the
+   * message decides the try, a failure only once no other call is out. The
+   * other is left to finish: its slots are held until it does, and its answer
+   * is dropped. Only for a send or a reply, which Feishu carries out once
    * per uuid: a card update caught late could overwrite a newer one.
    */
   private hedged<T>(receiverKey: string, bulk: boolean, slot: AppSlot, call: () => Promise<T>): Promise<T> {
@@ -557,11 +558,18 @@ export class Outbox extends EventEmitter {
         clearTimeout(timer);
         finish();
       };
-      const settle = (p: Promise<T>) =>
+      // The first answer that brings the message decides; a failure only once no other call is still out, for
+      // how Feishu answers a second call under a uuid whose first is still being handled is not documented.
+      let out = 0;
+      const settle = (p: Promise<T>) => {
+        out++;
         p.then(
           (v) => first(() => resolve(v)),
-          (e) => first(() => reject(e)),
+          (e) => {
+            if (--out === 0) first(() => reject(e));
+          },
         );
+      };
       const timer = setTimeout(async () => {
         let again = await this.limiter.reserve();
         // Bulk waits for a slot outside the answers' reserve, as a sender does.
