@@ -317,24 +317,12 @@ export class VisitAggregates {
 
   /** The same of the authors with an id in `ids`, each with its first gap (day and record) to order a whole by. */
   private photoGapsOfAuthors(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds): PhotoGapRow[] {
-    return this.s.photoGapsByAuthor.all({
-      campaign,
-      end: span.end ?? '9999-12-31',
-      filedBy: span.filedBy?.getTime() ?? NEVER,
-      fromId: ids.from,
-      toId: ids.to,
-    }) as PhotoGapRow[];
+    return this.s.photoGapsByAuthor.all(photoGapParams(campaign, span, ids)) as PhotoGapRow[];
   }
 
   /** The same of the authors with an id in `ids`, summed: the gaps, and the authors who have any. */
   photoGapTotals(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds): PhotoGapTotals {
-    return this.s.photoGapTotals.get({
-      campaign,
-      end: span.end ?? '9999-12-31',
-      filedBy: span.filedBy?.getTime() ?? NEVER,
-      fromId: ids.from,
-      toId: ids.to,
-    }) as PhotoGapTotals;
+    return this.s.photoGapTotals.get(photoGapParams(campaign, span, ids)) as PhotoGapTotals;
   }
 
   /** Up to `limit` open targets of `kinds` with an id past `after`, in the order of their ids. */
@@ -347,3 +335,12 @@ export class VisitAggregates {
     return this.s.photoGapsOf.all({ campaign, author: authorId }) as VisitWithoutPhoto[];
   }
 }
+
+/** The parameters of the photo-gap statements: a campaign's in-person visits by `end`, filed by the cut-off, of authors in `ids`. */
+const photoGapParams = (campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds) => ({
+  campaign,
+  end: span.end ?? '9999-12-31',
+  filedBy: span.filedBy?.getTime() ?? NEVER,
+  fromId: ids.from,
+  toId: ids.to,
+});
