@@ -18,19 +18,18 @@ const dist = path.join(root, 'dist');
 const stamp = path.join(dist, '.built');
 
 /** Every file under dir, recursively. */
-const filesUnder = (dir) =>
-  fs.readdirSync(dir, { recursive: true, withFileTypes: true }).flatMap((e) => (e.isFile() ? [path.join(e.parentPath, e.name)] : []));
-/** Every directory under dir and dir itself: a file added, removed or renamed changes its directory's time. */
-const dirsUnder = (dir) => [
-  dir,
-  ...fs.readdirSync(dir, { recursive: true, withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [path.join(e.parentPath, e.name)] : [])),
-];
+const filesUnder = (dir) => entriesUnder(dir).flatMap((e) => (e.isFile() ? [path.join(e.parentPath, e.name)] : []));
+const entriesUnder = (dir) => fs.readdirSync(dir, { recursive: true, withFileTypes: true });
+
+/** dir and everything under it: a file added, removed or renamed changes its directory's time, an edit its own. */
+const pathsUnder = (dir) => [dir, ...entriesUnder(dir).map((e) => path.join(e.parentPath, e.name))];
 
 function upToDate(bench) {
   if (!fs.existsSync(stamp) || (bench && !fs.existsSync(path.join(dist, 'bench/bot.js')))) return false;
   const built = fs.statSync(stamp).mtimeMs;
-  const inputs = [...filesUnder(src), ...dirsUnder(src), fileURLToPath(import.meta.url)];
-  if (bench) inputs.push(...filesUnder(path.join(root, 'bench')), ...dirsUnder(path.join(root, 'bench')));
+  const inputs = [...pathsUnder(src), fileURLToPath(import.meta.url)];
+  // bench/'s sources only: its results/ changes with every run.
+  if (bench) inputs.push(...filesUnder(path.join(root, 'bench')).filter((f) => f.endsWith('.ts')));
   return inputs.every((f) => fs.statSync(f).mtimeMs <= built);
 }
 

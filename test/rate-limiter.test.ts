@@ -14,6 +14,16 @@ function manualClock() {
   return { now: () => t, advance: (ms: number) => (t += ms) };
 }
 
+/** A limiter of one send a second on fake timers (its clock is theirs), with when each send started; real timers after. */
+async function oneASecondOnFakeTimers(run: (limiter: RateLimiter, started: number[]) => Promise<void>): Promise<void> {
+  vi.useFakeTimers({ now: 0 });
+  try {
+    await run(new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, () => Date.now()), []);
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 describe('send rate limiter', () => {
   it('counts a slow send from its answer, so no window of arrivals can exceed the limit', async () => {
     // Timers and clock move together, so the test sees exactly when the third send is let go.
@@ -64,10 +74,7 @@ describe('send rate limiter', () => {
   });
 
   it('counts a send still unanswered after a second as arrived by then: a hung answer holds the second for two, not until the timeout', async () => {
-    vi.useFakeTimers({ now: 0 });
-    try {
-      const limiter = new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, () => Date.now());
-      const started: number[] = [];
+    await oneASecondOnFakeTimers(async (limiter, started) => {
       // Its answer comes only after ten seconds (a call answered past the API timeout).
       const hung = limiter.run('a', async () => {
         started.push(Date.now());
@@ -83,16 +90,11 @@ describe('send rate limiter', () => {
       await next;
       await vi.advanceTimersByTimeAsync(8000);
       await hung;
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('holds the slot of a send whose call has not gone out (its token still coming) until its answer', async () => {
-    vi.useFakeTimers({ now: 0 });
-    try {
-      const limiter = new RateLimiter({ appPerSecond: 1, appPerMinute: 100, perReceiverPerSecond: 10 }, () => Date.now());
-      const started: number[] = [];
+    await oneASecondOnFakeTimers(async (limiter, started) => {
       const fetchingToken = limiter.run('a', async () => {
         started.push(Date.now());
         await new Promise((r) => setTimeout(r, 5000));
@@ -106,9 +108,7 @@ describe('send rate limiter', () => {
       await vi.advanceTimersByTimeAsync(20);
       expect(started).toEqual([0, 6000]);
       await next;
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('holds a reserved slot before the receiver is known, and gives it back unused', async () => {

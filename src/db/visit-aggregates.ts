@@ -70,13 +70,6 @@ export interface SpanTally {
   targets: number;
 }
 
-/** An author's in-person visits without a photo, and the first of them (its day, then its record id). */
-export interface PhotoGapRow {
-  authorId: number;
-  n: number;
-  firstGap: string;
-}
-
 /** In-person visits without a photo, and the authors they belong to. */
 export interface PhotoGapTotals {
   gaps: number;
@@ -192,13 +185,13 @@ function statements(db: Db) {
       ${VISITS}
       WHERE ${IN_SPAN}`),
     photoGapsByAuthor: p(`
-      SELECT r.author_id AS authorId, COUNT(*) AS n, MIN(r.occurred_on || printf('%012d', r.id)) AS firstGap
+      SELECT r.author_id AS authorId, COUNT(*) AS n
       FROM records r INDEXED BY records_in_person_idx
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.visit_mode = 'in-person' AND r.occurred_on <= @end AND r.submitted_at <= @filedBy
         AND r.author_id BETWEEN @fromId AND @toId
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)
       GROUP BY r.author_id
-      ORDER BY firstGap`),
+      ORDER BY MIN(r.occurred_on || printf('%012d', r.id))`),
     // The digest's line: how many gaps and whose, nothing to order them by.
     photoGapTotals: p(`
       SELECT COUNT(*) AS gaps, COUNT(DISTINCT r.author_id) AS authors
@@ -273,7 +266,7 @@ export class VisitAggregates {
   /** Visits to targets of `kinds` with any of `personIds` among the visitors. */
   visitsByAnyOf(campaign: string, span: VisitSpan, kinds: readonly string[], personIds: readonly number[]): number {
     const params = VisitAggregates.params(campaign, span);
-    const few = personIds.length <= FEW_PEOPLE && (this.s.visitsCount.get(params) as { n: number }).n > SHORT_SPAN;
+    const few = personIds.length <= FEW_PEOPLE && this.visitsCount(campaign, span) > SHORT_SPAN;
     return ((few ? this.s.visitsByFewOf : this.s.visitsByAnyOf).get({ ...params, kinds: json(kinds), people: json(personIds) }) as { n: number }).n;
   }
 
@@ -312,12 +305,8 @@ export class VisitAggregates {
    * (received by then), per author, in the order of each author's first such visit.
    */
   photoGapsByAuthor(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>): Map<number, number> {
-    return new Map(this.photoGapsOfAuthors(campaign, span, { from: 0, to: NEVER }).map((r) => [r.authorId, r.n]));
-  }
-
-  /** The same of the authors with an id in `ids`, each with its first gap (day and record) to order a whole by. */
-  private photoGapsOfAuthors(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds): PhotoGapRow[] {
-    return this.s.photoGapsByAuthor.all(photoGapParams(campaign, span, ids)) as PhotoGapRow[];
+    const rows = this.s.photoGapsByAuthor.all(photoGapParams(campaign, span, { from: 0, to: NEVER })) as Array<{ authorId: number; n: number }>;
+    return new Map(rows.map((r) => [r.authorId, r.n]));
   }
 
   /** The same of the authors with an id in `ids`, summed: the gaps, and the authors who have any. */

@@ -30,10 +30,10 @@ import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { VersionedCache } from '../../db/versioned-cache.js';
 import { LedgerRepo } from '../ledger/repo.js';
-import { firstVisitFacts, reachedOf, ScheduleFacts, TARGETS_PAGE } from '../reminders/facts.js';
+import { firstVisitFacts, idPages, reachedOf, ScheduleFacts, TARGETS_PAGE } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
-import { campaignShapeDigest, idPages, type ShapeLines } from './shape.js';
+import { campaignShapeDigest, type ShapeLines } from './shape.js';
 import { latestPeriodDue, periodDueAt, plannedVisitCounts, plannedVisitsLine } from '../../domain/digest.js';
 import { weekAround } from '../../domain/planning.js';
 import { PlanRepo } from '../planning/repo.js';
@@ -205,11 +205,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const termFirsts: VisitFact[] = [];
     if (def.coverage.length) {
       // The term's first visits a page of targets at a time, a pause after each: the term is a district's every visit.
+      const term = upTo(termOn(def, asOf));
       for (const ids of idPages(
         targets.map((t) => t.id),
         TARGETS_PAGE,
       )) {
-        termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(id, upTo(termOn(def, asOf)), ids), targetOf));
+        termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(id, term, ids), targetOf));
         await breathe();
       }
     }
@@ -224,12 +225,6 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   }
 
   /**
-   * The digest's visit figures of a period as filed by `cutoff`: what they
-   * rest on changes with a visit, a visitor, a photo, a target, the roster or
-   * the campaign, and they are kept until then — a Monday's second /汇总 with
-   * nothing filed since reads none of the district's visits again.
-   */
-  /**
    * The open targets coverage judges, kept until a target changes: a Monday's
    * visits, filed while the admin asks, change the figures but not who is to be visited.
    */
@@ -239,6 +234,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   // A district's figures are a few megabytes (the term's first visit to each of ten thousand targets): a job's three
   // periods and a /汇总 or two are kept, no more.
   const figures = new VersionedCache<string, Promise<VisitFigures>>(deps.db, ['visits', 'people', 'campaigns'], FIGURES_KEPT);
+  /**
+   * The digest's visit figures of a period as filed by `cutoff`: what they
+   * rest on changes with a visit, a visitor, a photo, a target, the roster or
+   * the campaign, and they are kept until then — a Monday's second /汇总 with
+   * nothing filed since reads none of the district's visits again.
+   */
   function visitFigures(c: ActiveCampaign, period: Period, asOf: string, cutoff: Date, f: CampaignFacts): Promise<VisitFigures> {
     return figures.get(
       `${c.row.id}:${period.start}:${period.end}:${asOf}`,

@@ -16,26 +16,12 @@ import {
   type Phase,
   type PhaseVisits,
 } from '../../domain/shape.js';
-import { VisitAggregates, type PersonIds, type PhotoGapTotals } from '../../db/visit-aggregates.js';
+import { VisitAggregates, type PhotoGapTotals } from '../../db/visit-aggregates.js';
 import { VersionedCache } from '../../db/versioned-cache.js';
 import { records } from '../../db/schema.js';
-import { PEOPLE_PAGE, reachedOf } from '../reminders/facts.js';
+import { idPages, reachedOf } from '../reminders/facts.js';
 import type { FeatureDeps } from '../deps.js';
 import type { DigestSection } from './index.js';
-
-/**
- * Every id, in consecutive ranges of about `size` of `ids` each: the last
- * range is open-ended, so nobody with an id outside `ids` is left out.
- */
-export function idPages(ids: readonly number[], size = PEOPLE_PAGE): PersonIds[] {
-  const sorted = [...ids].sort((a, b) => a - b);
-  const out: PersonIds[] = [];
-  for (let i = 0; i < sorted.length || !out.length; i += size) {
-    const next = sorted[i + size];
-    out.push({ from: out.length ? sorted[i]! : 0, to: next === undefined ? Number.MAX_SAFE_INTEGER : next - 1 });
-  }
-  return out;
-}
 
 /** What the campaign's shape adds to a digest: lines under the headline, and folded sections after the usual ones. */
 export interface ShapeLines {

@@ -3,7 +3,7 @@ import type { Db } from '../../db/index.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { heldAt } from '../../db/assignments.js';
 import { assignments, dorms, leaves, people, records, targets, type Leave, type Person } from '../../db/schema.js';
-import { VisitAggregates, type FirstVisitRow, type TargetFirstRow, type VisitSpan } from '../../db/visit-aggregates.js';
+import { VisitAggregates, type FirstVisitRow, type PersonIds, type TargetFirstRow, type VisitSpan } from '../../db/visit-aggregates.js';
 import { filedKey, type CampaignFacts, type NamedPerson } from '../../domain/obligations.js';
 import type { Availability, Period } from '../../domain/periods.js';
 import type { TargetFact, VisitFact } from '../../domain/quotas.js';
@@ -23,6 +23,20 @@ export const PEOPLE_PAGE = 200;
 
 /** Targets read per turn of the event loop. */
 export const TARGETS_PAGE = 2500;
+
+/**
+ * Every id, in consecutive ranges of about `size` of `ids` each: the last
+ * range is open-ended, so nobody with an id outside `ids` is left out.
+ */
+export function idPages(ids: readonly number[], size = PEOPLE_PAGE): PersonIds[] {
+  const sorted = [...ids].sort((a, b) => a - b);
+  const out: PersonIds[] = [];
+  for (let i = 0; i < sorted.length || !out.length; i += size) {
+    const next = sorted[i + size];
+    out.push({ from: out.length ? sorted[i]! : 0, to: next === undefined ? Number.MAX_SAFE_INTEGER : next - 1 });
+  }
+  return out;
+}
 
 export const availabilityOf = (p: Pick<Person, 'id' | 'joinedOn'>, all: Leave[]): Availability => ({
   joinedOn: p.joinedOn,
