@@ -48,13 +48,13 @@ interface Heard {
 export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url, provides: ['familyThemes'] }, (deps) => {
   const sources = new ThemeSources(deps.db);
 
+  // A month's voices with their sources: the month so far and the last month, a few of each, are all an admin reads.
+  const said = new VersionedCache<string, Promise<Heard>>(deps.db, ['visits', 'ledger', 'people', 'campaigns'], 5);
   /**
    * What was said in [from, to] and its themes, kept until a record, the
    * ledger or the roster (the authors' names) changes: an admin's /汇总 asked
    * again, or a 查看 behind it, reads and counts nothing again.
    */
-  // A month's voices with their sources: the month so far and the last month, a few of each, are all an admin reads.
-  const said = new VersionedCache<string, Promise<Heard>>(deps.db, ['visits', 'ledger', 'people', 'campaigns'], 5);
   function heard(c: ActiveCampaign, from: string, to: string): Promise<Heard> {
     return said.get(`${c.row.id}:${from}:${to}`, async () => {
       const { voices, sources: refs } = await sources.month(c.row.id, from, to, c.def.timezone);
