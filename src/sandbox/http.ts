@@ -73,6 +73,7 @@ export function callRecorder(now: () => number, record: (call: RecordedCall) => 
         status: aborted ? 0 : res.statusCode,
         code: typeof res.locals['code'] === 'number' ? res.locals['code'] : res.statusCode < 300 ? 0 : -1,
         ms: Math.round((performance.now() - started) * 10) / 10,
+        userAgent: req.get('user-agent') ?? '',
       };
       const note = (res.locals['note'] as string | undefined) ?? (aborted ? 'client aborted' : undefined);
       if (note) call.note = note;

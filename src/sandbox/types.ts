@@ -109,6 +109,8 @@ export interface RecordedCall {
   status: number;
   code: number;
   ms: number;
+  /** Who called, as the caller says: the SDK names itself and its version. */
+  userAgent: string;
   note?: string;
 }
 

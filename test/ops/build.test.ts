@@ -87,6 +87,11 @@ describe('npm run build', { timeout: 90_000 }, () => {
         ) as { url: string }
       ).url;
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      // The compiled bot runs the build's lighter copy of the SDK (scripts/build.mjs): the same SDK, still naming
+      // its own version to Feishu.
+      const sdk = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/@larksuiteoapi/node-sdk/package.json'), 'utf8')) as { version: string };
+      expect(fs.existsSync(path.join(app, 'dist/vendor/node-sdk/lib/index.cjs'))).toBe(true);
+      expect(standIn.calls().map((c) => c.userAgent)).toContain(`oapi-node-sdk/${sdk.version}`);
       // The daily backup catches up at start, in the background once the bot is healthy.
       await waitFor(() => listBackups(env.BACKUP_DIR).length === 1, 'the start-up backup');
       expect(listBackups(env.BACKUP_DIR)).toHaveLength(1);
