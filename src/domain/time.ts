@@ -8,8 +8,29 @@ dayjs.extend(timezone);
 /** A moment seen in the campaign's time zone. Instants are stored in UTC; zones apply only here. */
 export const inZone = (at: Date | number, tz: string): Dayjs => dayjs(at).tz(tz);
 
-/** Midnight of a local calendar date (YYYY-MM-DD) in the zone. */
-export const localMidnight = (date: string, tz: string): Dayjs => dayjs.tz(date, tz);
+/**
+ * A function of a local date and a zone, remembered for the last REMEMBERED_DATES pairs asked: dayjs's zone
+ * parsing costs tens of microseconds and a submit, a list or a digest asks for the same few dates again and
+ * again. A zone's rules do not change while the bot runs, so neither does the answer.
+ */
+export function byLocalDate<T>(compute: (date: string, tz: string) => T): (date: string, tz: string) => T {
+  const known = new Map<string, T>();
+  return (date, tz) => {
+    const key = `${tz}|${date}`;
+    let value = known.get(key);
+    if (value === undefined) {
+      value = compute(date, tz);
+      if (known.size >= REMEMBERED_DATES) known.delete(known.keys().next().value!);
+      known.set(key, value);
+    }
+    return value;
+  };
+}
+/** Two terms of days in every zone a district uses. */
+const REMEMBERED_DATES = 1000;
+
+/** Midnight of a local calendar date (YYYY-MM-DD) in the zone (a Dayjs never changes: callers share it). */
+export const localMidnight = byLocalDate((date, tz): Dayjs => dayjs.tz(date, tz));
 
 /** One formatter per zone (and precision): Intl is far cheaper than a dayjs zone conversion, and lists and forms ask once per row. */
 const zoneFormatters = new Map<string, Intl.DateTimeFormat>();

@@ -1,6 +1,6 @@
 import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { classesOf, classKinds, departmentKinds, sharesTarget } from '../../domain/sharing.js';
-import { localMidnight } from '../../domain/time.js';
+import { byLocalDate, localMidnight } from '../../domain/time.js';
 import { byChinese } from '../../domain/quotas.js';
 import { LeaveRepo } from '../../db/leaves.js';
 import { AssignmentRepo } from '../../db/assignments.js';
@@ -255,4 +255,5 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
 export type RecordContext = ReturnType<typeof recordContext>;
 
 /** The end of a local day (a due date is inclusive). */
-export const endOfDay = (date: string, tz: string): Date => localMidnight(date, tz).add(1, 'day').toDate();
+export const endOfDay = (date: string, tz: string): Date => new Date(endOfDayMs(date, tz));
+const endOfDayMs = byLocalDate((date, tz) => localMidnight(date, tz).add(1, 'day').valueOf());
