@@ -69,6 +69,7 @@ export class Dictionary {
         for (; i < file.length && !isBlank(file[i]!); i++) tag = tag * 256 + file[i]!;
         let t = tagNumber.get(tag);
         if (t === undefined) {
+          if (i - tagStart > 6 || this.tags.length > 255) throw new Error(`jieba dictionary: tag at byte ${tagStart} is not one of a few short tags`);
           t = this.tags.push(Buffer.from(file.buffer, file.byteOffset + tagStart, i - tagStart).toString()) - 1;
           tagNumber.set(tag, t);
         }
