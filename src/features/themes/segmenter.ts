@@ -1,31 +1,33 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Jieba } from '@node-rs/jieba';
-import { SCHOOL_TERMS, termsOf, type Terms } from '../../domain/themes.js';
+import { SCHOOL_TERMS, type Segment, termsOf, type Terms } from '../../domain/themes.js';
+import { Dictionary } from './dictionary.js';
+import { tagWords } from './tagger.js';
 
 /**
- * Chinese word segmentation (@node-rs/jieba) with the school's own terms.
- * Its dictionary takes tens of megabytes and a noticeable moment to load, so it
- * is loaded once per process, the first time a theme or a twin is looked for —
- * never at start.
+ * Chinese word segmentation with the school's own terms: jieba's algorithm and dictionary, in this process's own
+ * code (tagger.ts). The bot never loads @node-rs/jieba's native addon: its dictionary, in memory as a trie of
+ * records, added about 47 MB to the bot; the same file kept as its bytes takes about 8 MB. The package stays a
+ * dependency for its dict.txt, and the tests check against its tag() that the words and tags are the same.
+ * Loaded once per process, the first time a theme or a twin is looked for — never at start.
  */
 
 /** How often a school term counts in the dictionary: high enough that jieba keeps it whole. */
 const TERM_FREQUENCY = 20_000;
 
-let loaded: Jieba | undefined;
+let loaded: Dictionary | undefined;
 
-function jieba(): Jieba {
+function dictionary(): Dictionary {
   if (!loaded) {
     const require = createRequire(import.meta.url);
-    const { Jieba: J } = require('@node-rs/jieba') as typeof import('@node-rs/jieba');
-    // The dictionary file read here, not through the package's dict.js: that module also reads the 6 MB idf.txt,
-    // which segmentation never uses, and keeps both files' 11 MB of buffers for the life of the process.
-    loaded = J.withDict(fs.readFileSync(require.resolve('@node-rs/jieba/dict.txt')));
-    loaded.loadDict(Buffer.from(SCHOOL_TERMS.map((t) => `${t} ${TERM_FREQUENCY} n`).join('\n')));
+    loaded = new Dictionary(fs.readFileSync(require.resolve('@node-rs/jieba/dict.txt')));
+    loaded.addWords(SCHOOL_TERMS.map((word) => ({ word, freq: TERM_FREQUENCY, tag: 'n' })));
   }
   return loaded;
 }
+
+/** The words of a text with their parts of speech, as jieba's tag(text) gives them. */
+export const tag: Segment = (text) => tagWords(dictionary(), text);
 
 /**
  * The theme words of texts read lately, each text segmented once: segmentation runs on the event loop, and the
@@ -35,7 +37,6 @@ function jieba(): Jieba {
  */
 const REMEMBERED = 20_000;
 const read = new Map<string, ReadonlySet<string>>();
-const tag = (text: string) => jieba().tag(text);
 
 export const themeTerms: Terms = (text) => {
   let terms = read.get(text);
