@@ -42,11 +42,16 @@ export function openDatabase(file: string, opts: { migrate?: boolean } = {}): Db
 
 /** How many statements, by their SQL, are kept compiled for reuse (a query with an `IN (?, ?, …)` list is one per length). */
 const STATEMENTS_KEPT = 500;
+/**
+ * Longer SQL is a batch (a job's hundreds of outbox rows in one insert): it runs once per job, while SQLite's
+ * program for it takes tens of bytes per character of SQL (1.6 MB for a 34,000-character insert) while it is kept.
+ */
+const LONGEST_KEPT_SQL = 4_000;
 
 /**
  * drizzle compiles every query it runs anew (better-sqlite3's `prepare`), about
  * a twentieth of a millisecond each; a /进度 runs twenty of them. The same SQL
- * gets the statement compiled before, the most recently used few hundred kept.
+ * gets the statement compiled before, the most recently used few hundred kept (batches excepted).
  * drizzle switches a statement to arrays (`raw()`) when it maps the columns
  * itself and assumes objects otherwise, so a reused one starts as a fresh one does.
  */
@@ -54,6 +59,7 @@ function reuseStatements(sqlite: Database.Database): void {
   const compile = sqlite.prepare.bind(sqlite);
   const kept = new Map<string, Database.Statement>();
   sqlite.prepare = ((source: string) => {
+    if (source.length > LONGEST_KEPT_SQL) return compile(source);
     let statement = kept.get(source);
     if (statement) {
       kept.delete(source);
