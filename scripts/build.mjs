@@ -35,7 +35,9 @@ function upToDate(bench) {
   return inputs.every((f) => fs.statSync(f).mtimeMs <= built);
 }
 
-const common = { platform: 'node', format: 'esm', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
+// The maps carry positions only: a stack trace needs no more, and with the TypeScript inside them (sourcesContent)
+// --enable-source-maps would keep every module's source in the bot's heap a second time.
+const common = { platform: 'node', format: 'esm', target: 'node20', sourcemap: 'linked', sourcesContent: false, logLevel: 'warning' };
 
 /**
  * A lighter copy of the Feishu SDK for the compiled bot (src/feishu/sdk.ts loads it when it is there): its one
