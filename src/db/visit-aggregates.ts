@@ -206,6 +206,18 @@ function statements(db: Db) {
       WHERE r.campaign_id = @campaign AND r.author_id = @author AND r.form = 'visit' AND r.visit_mode = 'in-person'
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed')
       ORDER BY r.occurred_on, r.id`),
+    // The firsts the triggers of migration 0019 keep, a page of targets of a registered span.
+    keptTargetFirsts: p(`
+      SELECT target_id AS targetId, first_on AS firstOn, in_person_on AS inPersonOn, enterprise_on AS enterpriseOn
+      FROM visit_firsts
+      WHERE campaign_id = @campaign AND span_start = @start AND span_end = @end AND target_id BETWEEN @fromId AND @toId
+      ORDER BY target_id`),
+    // Registering a span fills it from the visits filed so far (trigger visit_first_spans_fill): once per term.
+    keepFirstsOf: p('INSERT OR IGNORE INTO visit_first_spans (campaign_id, start, "end") VALUES (@campaign, @start, @end)'),
+    datedWithin: p(`
+      SELECT 1 AS n FROM records r INDEXED BY records_visit_day_idx
+      WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_on > @after AND r.occurred_on <= @end LIMIT 1`),
+    latestFiling: p("SELECT latest FROM data_versions WHERE name = 'visits'"),
     openTargetsOf: p(`
       SELECT id, kind, class_name AS className FROM targets
       WHERE campaign_id = @campaign AND status = 'open' AND kind IN (SELECT value FROM json_each(@kinds)) AND id > @after
@@ -276,6 +288,26 @@ export class VisitAggregates {
    */
   targetFirsts(campaign: string, span: VisitSpan, ids: PersonIds = { from: 0, to: NEVER }): TargetFirstRow[] {
     return this.s.targetFirsts.all({ ...VisitAggregates.params(campaign, span), fromId: ids.from, toId: ids.to }) as TargetFirstRow[];
+  }
+
+  /**
+   * targetFirsts over `span`, a page of targets at a time, where `span` is the
+   * start of `whole` (a term) up to a day in it: read from the first visits the
+   * triggers keep over the whole span (visit_firsts) when they say the same —
+   * nothing filed after the cut-off, no visit dated after the span's end — and
+   * from the visits themselves otherwise (a digest's cut-off in the past).
+   */
+  targetFirstsOver(campaign: string, whole: { start: string; end: string }, span: VisitSpan): (ids: PersonIds) => TargetFirstRow[] {
+    const { latest } = (this.s.latestFiling.get() as { latest: number | null } | undefined) ?? { latest: NEVER };
+    const kept =
+      span.start === whole.start &&
+      span.end <= whole.end &&
+      (span.filedBy?.getTime() ?? NEVER) >= (latest ?? 0) &&
+      !this.s.datedWithin.get({ campaign, after: span.end, end: whole.end });
+    if (!kept) return (ids) => this.targetFirsts(campaign, span, ids);
+    const params = { campaign, start: whole.start, end: whole.end };
+    this.s.keepFirstsOf.run(params);
+    return (ids) => this.s.keptTargetFirsts.all({ ...params, fromId: ids.from, toId: ids.to }) as TargetFirstRow[];
   }
 
   /** Each target of `kinds` visited in the span by any of `personIds`, with the first such visit. */

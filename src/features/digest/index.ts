@@ -205,12 +205,13 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const termFirsts: VisitFact[] = [];
     if (def.coverage.length) {
       // The term's first visits a page of targets at a time, a pause after each: the term is a district's every visit.
-      const term = upTo(termOn(def, asOf));
+      const term = termOn(def, asOf);
+      const firstsOf = aggregates.targetFirstsOver(id, term, upTo(term));
       for (const ids of idPages(
         targets.map((t) => t.id),
         TARGETS_PAGE,
       )) {
-        termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(id, term, ids), targetOf));
+        termFirsts.push(...firstVisitFacts(firstsOf(ids), targetOf));
         await breathe();
       }
     }
