@@ -166,12 +166,12 @@ function statements(db: Db) {
       FROM records r INDEXED BY records_visit_target_idx
       WHERE ${IN_SPAN} AND r.subject_id BETWEEN @fromId AND @toId
       GROUP BY r.subject_id`),
-    // From the visits of its people (a department's dozen), not through every visit of a span that may be the whole campaign.
-    targetFirstsByAnyOf: p(`
+    // Through the targets asked (a quota's few hundred) and their visits in the target index, each visit's one or two
+    // visitors looked up by its record: never the records' rows, which a department's own visits read all over the file.
+    targetFirstsAmong: p(`
       SELECT r.subject_id AS targetId, MIN(r.occurred_on) AS firstOn, NULL AS inPersonOn, NULL AS enterpriseOn
-      ${BY_VISITOR}
-      WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND ${OF_VISITOR}
-        AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))
+      FROM records r INDEXED BY records_visit_target_idx
+      WHERE ${IN_SPAN} AND r.subject_id IN (SELECT value FROM json_each(@targets)) AND ${ANY_VISITOR_OF}
       GROUP BY r.subject_id`),
     // With their visitors in the same read: a row per visit and visitor (none: a row with a null visitor).
     visitsTo: p(`
@@ -291,28 +291,29 @@ export class VisitAggregates {
   }
 
   /**
-   * targetFirsts over `span`, a page of targets at a time, where `span` is the
-   * start of `whole` (a term) up to a day in it: read from the first visits the
-   * triggers keep over the whole span (visit_firsts) when they say the same —
-   * nothing filed after the cut-off, no visit dated after the span's end — and
-   * from the visits themselves otherwise (a digest's cut-off in the past).
+   * targetFirsts over `span`, a page of targets at a time, read from the first
+   * visits the triggers keep over the whole of `term` (visit_firsts), where
+   * `span` is the term up to a day in it and they say the same: nothing filed
+   * after the cut-off, no visit of the term dated after the span's end.
+   * Undefined where they would not (a digest's cut-off in the past): the
+   * visits are to be read then.
    */
-  targetFirstsOver(campaign: string, whole: { start: string; end: string }, span: VisitSpan): (ids: PersonIds) => TargetFirstRow[] {
+  keptTargetFirsts(campaign: string, term: { start: string; end: string }, span: VisitSpan): ((ids: PersonIds) => TargetFirstRow[]) | undefined {
     const { latest } = (this.s.latestFiling.get() as { latest: number | null } | undefined) ?? { latest: NEVER };
-    const kept =
-      span.start === whole.start &&
-      span.end <= whole.end &&
+    const same =
+      span.start === term.start &&
+      span.end <= term.end &&
       (span.filedBy?.getTime() ?? NEVER) >= (latest ?? 0) &&
-      !this.s.datedWithin.get({ campaign, after: span.end, end: whole.end });
-    if (!kept) return (ids) => this.targetFirsts(campaign, span, ids);
-    const params = { campaign, start: whole.start, end: whole.end };
+      !this.s.datedWithin.get({ campaign, after: span.end, end: term.end });
+    if (!same) return undefined;
+    const params = { campaign, start: term.start, end: term.end };
     this.s.keepFirstsOf.run(params);
     return (ids) => this.s.keptTargetFirsts.all({ ...params, fromId: ids.from, toId: ids.to }) as TargetFirstRow[];
   }
 
-  /** Each target of `kinds` visited in the span by any of `personIds`, with the first such visit. */
-  targetFirstsByAnyOf(campaign: string, span: VisitSpan, kinds: readonly string[], personIds: readonly number[]): TargetFirstRow[] {
-    return this.s.targetFirstsByAnyOf.all({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as TargetFirstRow[];
+  /** Each of `targetIds` visited in the span by any of `personIds`, with the first such visit. */
+  targetFirstsAmong(campaign: string, span: VisitSpan, targetIds: readonly number[], personIds: readonly number[]): TargetFirstRow[] {
+    return this.s.targetFirstsAmong.all({ ...VisitAggregates.params(campaign, span), targets: json(targetIds), people: json(personIds) }) as TargetFirstRow[];
   }
 
   /** The visits to these targets (a class's students) in `within` (its ends included), with everyone each counts for (author and co-visitors). */

@@ -29,6 +29,7 @@ import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { VersionedCache } from '../../db/versioned-cache.js';
+import type { PersonIds, TargetFirstRow } from '../../db/visit-aggregates.js';
 import { LedgerRepo } from '../ledger/repo.js';
 import { firstVisitFacts, idPages, reachedOf, ScheduleFacts, TARGETS_PAGE } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
@@ -74,6 +75,12 @@ const FIGURES_KEPT = 5;
 interface VisitFigures {
   targets: TargetFact[];
   visits: DigestVisits;
+  ruleStandings: CoverageStanding[];
+}
+
+/** The term's first visit to each target coverage judges, and where each coverage rule stands. */
+interface TermCoverage {
+  termFirsts: VisitFact[];
   ruleStandings: CoverageStanding[];
 }
 
@@ -165,11 +172,18 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   }
 
   /**
-   * The digest's visits, aggregated by the database over the period, the
-   * quotas' periods and the term (see DigestVisits); a pause between queries
+   * The digest's visits, aggregated by the database over the period and the
+   * quotas' periods (see DigestVisits; the term's first visits: termCoverage); a pause between queries
    * lets replies go out while a district's digest is taken.
    */
-  async function digestVisits(c: ActiveCampaign, period: Period, asOf: string, cutoff: Date, f: CampaignFacts, targets: TargetFact[]): Promise<DigestVisits> {
+  async function digestVisits(
+    c: ActiveCampaign,
+    period: Period,
+    asOf: string,
+    cutoff: Date,
+    f: CampaignFacts,
+    targets: TargetFact[],
+  ): Promise<Omit<DigestVisits, 'termFirsts'>> {
     const targetOf = new Map(targets.map((t) => [t.id, t]));
     const { def } = c;
     const id = c.row.id;
@@ -202,27 +216,58 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       }
       reached.set(q.key, reachedOf(rows, q.targetKinds));
     }
-    const termFirsts: VisitFact[] = [];
-    if (def.coverage.length) {
-      // The term's first visits a page of targets at a time, a pause after each: the term is a district's every visit.
-      const term = termOn(def, asOf);
-      const firstsOf = aggregates.targetFirstsOver(id, term, upTo(term));
-      for (const ids of idPages(
-        targets.map((t) => t.id),
-        TARGETS_PAGE,
-      )) {
-        termFirsts.push(...firstVisitFacts(firstsOf(ids), targetOf));
-        await breathe();
-      }
-    }
     const quotaFirsts = new Map<string, VisitFact[]>();
     for (const q of def.quotas.filter((x) => x.coverWithinMonths)) {
       const who = members(q);
-      const rows = aggregates.targetFirstsByAnyOf(id, upTo({ start: q.from ?? def.window.start, end: asOf }), q.targetKinds, who);
+      const ofKinds = targets.filter((t) => q.targetKinds.includes(t.kind)).map((t) => t.id);
+      const rows = aggregates.targetFirstsAmong(id, upTo({ start: q.from ?? def.window.start, end: asOf }), ofKinds, who);
       quotaFirsts.set(q.key, firstVisitFacts(rows, targetOf, who));
       await breathe();
     }
-    return { inPeriod, perTeacher, perQuota, reached, termFirsts, quotaFirsts };
+    return { inPeriod, perTeacher, perQuota, reached, quotaFirsts };
+  }
+
+  /** The term's first visit to each target coverage judges, read a page of targets at a time, and where each rule stands on them. */
+  async function takeTermCoverage(
+    c: ActiveCampaign,
+    asOf: string,
+    targets: TargetFact[],
+    firstsOf: (ids: PersonIds) => TargetFirstRow[],
+  ): Promise<TermCoverage> {
+    const targetOf = new Map(targets.map((t) => [t.id, t]));
+    const termFirsts: VisitFact[] = [];
+    for (const ids of idPages(
+      targets.map((t) => t.id),
+      TARGETS_PAGE,
+    )) {
+      // A pause after each page: the term is a district's every target.
+      termFirsts.push(...firstVisitFacts(firstsOf(ids), targetOf));
+      await breathe();
+    }
+    // Each coverage rule reads the district's every target of its kind: a turn each.
+    const ruleStandings: CoverageStanding[] = [];
+    for (const r of c.def.coverage) {
+      await breathe();
+      ruleStandings.push(coverageStanding(c.def, r, targets, termFirsts, asOf));
+    }
+    return { termFirsts, ruleStandings };
+  }
+
+  const keptCoverage = new VersionedCache<string, Promise<TermCoverage>>(deps.db, ['firsts', 'targets', 'campaigns'], FIGURES_KEPT);
+  /**
+   * Coverage of the term as of `asOf`, filed by `cutoff`: from the first visits
+   * the triggers keep where they say the same, and then kept until a first
+   * visit, a target or the campaign changes — a visit to a family already
+   * visited this term, most of a Monday's, moves none of it. From the visits
+   * themselves otherwise (a digest's cut-off in the past).
+   */
+  function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, targets: TargetFact[]): Promise<TermCoverage> {
+    if (!c.def.coverage.length) return Promise.resolve({ termFirsts: [], ruleStandings: [] });
+    const term = termOn(c.def, asOf);
+    const span = { start: term.start, end: minDate(term.end, asOf), filedBy: cutoff };
+    const kept = aggregates.keptTargetFirsts(c.row.id, term, span);
+    if (!kept) return takeTermCoverage(c, asOf, targets, (ids) => aggregates.targetFirsts(c.row.id, span, ids));
+    return keptCoverage.get(`${c.row.id}:${asOf}`, () => takeTermCoverage(c, asOf, targets, kept));
   }
 
   /**
@@ -251,13 +296,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         const targets = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
         await breathe();
         const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
-        // Each coverage rule reads the district's every target of its kind: a turn each.
-        const ruleStandings: CoverageStanding[] = [];
-        for (const r of def.coverage) {
-          await breathe();
-          ruleStandings.push(coverageStanding(def, r, targets, visits.termFirsts, asOf));
-        }
-        return { targets, visits, ruleStandings };
+        const { termFirsts, ruleStandings } = await termCoverage(c, asOf, cutoff, targets);
+        return { targets, visits: { ...visits, termFirsts }, ruleStandings };
       },
       cutoff,
     );
