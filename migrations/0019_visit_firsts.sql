@@ -1,3 +1,16 @@
+CREATE TABLE `photo_gap_counts` (
+	`campaign_id` text NOT NULL,
+	`author_id` integer NOT NULL,
+	`gaps` integer NOT NULL,
+	PRIMARY KEY(`campaign_id`, `author_id`)
+);
+--> statement-breakpoint
+CREATE TABLE `photo_gaps` (
+	`record_id` integer PRIMARY KEY NOT NULL,
+	`campaign_id` text NOT NULL,
+	`author_id` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `visit_first_spans` (
 	`campaign_id` text NOT NULL,
 	`start` text NOT NULL,
@@ -14,8 +27,7 @@ CREATE TABLE `visit_firsts` (
 	`in_person_on` text,
 	`enterprise_on` text,
 	PRIMARY KEY(`campaign_id`, `span_start`, `span_end`, `target_id`)
-);
---> statement-breakpoint
+);--> statement-breakpoint
 CREATE TRIGGER `visit_first_spans_fill` AFTER INSERT ON `visit_first_spans` BEGIN INSERT INTO `visit_firsts` (`campaign_id`, `span_start`, `span_end`, `target_id`, `first_on`, `in_person_on`, `enterprise_on`) SELECT NEW.`campaign_id`, NEW.`start`, NEW.`end`, r.`subject_id`, MIN(r.`occurred_on`), MIN(CASE WHEN r.`visit_mode` = 'in-person' THEN r.`occurred_on` END), MIN(CASE WHEN r.`visit_place` = 'enterprise' THEN r.`occurred_on` END) FROM `records` r INDEXED BY `records_visit_target_idx` WHERE r.`campaign_id` = NEW.`campaign_id` AND r.`form` = 'visit' AND r.`subject_id` IS NOT NULL AND r.`occurred_on` BETWEEN NEW.`start` AND NEW.`end` GROUP BY r.`subject_id`; END;--> statement-breakpoint
 CREATE TRIGGER `visit_first_spans_drop` AFTER DELETE ON `visit_first_spans` BEGIN DELETE FROM `visit_firsts` WHERE `campaign_id` = OLD.`campaign_id` AND `span_start` = OLD.`start` AND `span_end` = OLD.`end`; END;--> statement-breakpoint
 CREATE TRIGGER `campaigns_delete_visit_first_spans` AFTER DELETE ON `campaigns` BEGIN DELETE FROM `visit_first_spans` WHERE `campaign_id` = OLD.`id`; END;--> statement-breakpoint
@@ -26,5 +38,14 @@ INSERT INTO `data_versions` (`name`, `version`) VALUES ('firsts', 0);--> stateme
 CREATE TRIGGER `visit_firsts_insert_version` AFTER INSERT ON `visit_firsts` BEGIN UPDATE `data_versions` SET `version` = `version` + 1 WHERE `name` = 'firsts'; END;--> statement-breakpoint
 CREATE TRIGGER `visit_firsts_update_version` AFTER UPDATE ON `visit_firsts` BEGIN UPDATE `data_versions` SET `version` = `version` + 1 WHERE `name` = 'firsts'; END;--> statement-breakpoint
 CREATE TRIGGER `visit_firsts_delete_version` AFTER DELETE ON `visit_firsts` BEGIN UPDATE `data_versions` SET `version` = `version` + 1 WHERE `name` = 'firsts'; END;--> statement-breakpoint
+CREATE TRIGGER `photo_gaps_insert_count` AFTER INSERT ON `photo_gaps` BEGIN INSERT INTO `photo_gap_counts` (`campaign_id`, `author_id`, `gaps`) VALUES (NEW.`campaign_id`, NEW.`author_id`, 1) ON CONFLICT DO UPDATE SET `gaps` = `gaps` + 1; END;--> statement-breakpoint
+CREATE TRIGGER `photo_gaps_delete_count` AFTER DELETE ON `photo_gaps` BEGIN UPDATE `photo_gap_counts` SET `gaps` = `gaps` - 1 WHERE `campaign_id` = OLD.`campaign_id` AND `author_id` = OLD.`author_id`; END;--> statement-breakpoint
+CREATE TRIGGER `records_insert_photo_gaps` AFTER INSERT ON `records` WHEN NEW.`form` = 'visit' AND NEW.`visit_mode` = 'in-person' BEGIN DELETE FROM `photo_gaps` WHERE `record_id` = NEW.`id`; INSERT INTO `photo_gaps` (`record_id`, `campaign_id`, `author_id`) SELECT r.`id`, r.`campaign_id`, r.`author_id` FROM `records` r WHERE r.`id` = NEW.`id` AND r.`form` = 'visit' AND r.`visit_mode` = 'in-person' AND NOT EXISTS (SELECT 1 FROM `photos` ph WHERE ph.`record_id` = r.`id` AND ph.`status` <> 'failed'); END;--> statement-breakpoint
+CREATE TRIGGER `records_update_photo_gaps` AFTER UPDATE OF `campaign_id`, `form`, `author_id`, `visit_mode` ON `records` BEGIN DELETE FROM `photo_gaps` WHERE `record_id` = NEW.`id`; INSERT INTO `photo_gaps` (`record_id`, `campaign_id`, `author_id`) SELECT r.`id`, r.`campaign_id`, r.`author_id` FROM `records` r WHERE r.`id` = NEW.`id` AND r.`form` = 'visit' AND r.`visit_mode` = 'in-person' AND NOT EXISTS (SELECT 1 FROM `photos` ph WHERE ph.`record_id` = r.`id` AND ph.`status` <> 'failed'); END;--> statement-breakpoint
+CREATE TRIGGER `records_delete_photo_gaps` AFTER DELETE ON `records` BEGIN DELETE FROM `photo_gaps` WHERE `record_id` = OLD.`id`; END;--> statement-breakpoint
+CREATE TRIGGER `photos_insert_photo_gaps` AFTER INSERT ON `photos` WHEN NEW.`record_id` IS NOT NULL BEGIN DELETE FROM `photo_gaps` WHERE `record_id` = NEW.`record_id`; INSERT INTO `photo_gaps` (`record_id`, `campaign_id`, `author_id`) SELECT r.`id`, r.`campaign_id`, r.`author_id` FROM `records` r WHERE r.`id` = NEW.`record_id` AND r.`form` = 'visit' AND r.`visit_mode` = 'in-person' AND NOT EXISTS (SELECT 1 FROM `photos` ph WHERE ph.`record_id` = r.`id` AND ph.`status` <> 'failed'); END;--> statement-breakpoint
+CREATE TRIGGER `photos_update_photo_gaps` AFTER UPDATE OF `record_id`, `status` ON `photos` BEGIN DELETE FROM `photo_gaps` WHERE `record_id` = OLD.`record_id`; INSERT INTO `photo_gaps` (`record_id`, `campaign_id`, `author_id`) SELECT r.`id`, r.`campaign_id`, r.`author_id` FROM `records` r WHERE r.`id` = OLD.`record_id` AND r.`form` = 'visit' AND r.`visit_mode` = 'in-person' AND NOT EXISTS (SELECT 1 FROM `photos` ph WHERE ph.`record_id` = r.`id` AND ph.`status` <> 'failed'); DELETE FROM `photo_gaps` WHERE `record_id` = NEW.`record_id`; INSERT INTO `photo_gaps` (`record_id`, `campaign_id`, `author_id`) SELECT r.`id`, r.`campaign_id`, r.`author_id` FROM `records` r WHERE r.`id` = NEW.`record_id` AND r.`form` = 'visit' AND r.`visit_mode` = 'in-person' AND NOT EXISTS (SELECT 1 FROM `photos` ph WHERE ph.`record_id` = r.`id` AND ph.`status` <> 'failed'); END;--> statement-breakpoint
+CREATE TRIGGER `photos_delete_photo_gaps` AFTER DELETE ON `photos` WHEN OLD.`record_id` IS NOT NULL BEGIN DELETE FROM `photo_gaps` WHERE `record_id` = OLD.`record_id`; INSERT INTO `photo_gaps` (`record_id`, `campaign_id`, `author_id`) SELECT r.`id`, r.`campaign_id`, r.`author_id` FROM `records` r WHERE r.`id` = OLD.`record_id` AND r.`form` = 'visit' AND r.`visit_mode` = 'in-person' AND NOT EXISTS (SELECT 1 FROM `photos` ph WHERE ph.`record_id` = r.`id` AND ph.`status` <> 'failed'); END;--> statement-breakpoint
+INSERT INTO `photo_gaps` (`record_id`, `campaign_id`, `author_id`) SELECT r.`id`, r.`campaign_id`, r.`author_id` FROM `records` r WHERE r.`form` = 'visit' AND r.`visit_mode` = 'in-person' AND NOT EXISTS (SELECT 1 FROM `photos` ph WHERE ph.`record_id` = r.`id` AND ph.`status` <> 'failed');--> statement-breakpoint
 INSERT OR IGNORE INTO `visit_first_spans` (`campaign_id`, `start`, `end`) SELECT c.`id`, max(json_extract(t.`value`, '$.start'), json_extract(c.`definition`, '$.window.start')), min(json_extract(t.`value`, '$.end'), json_extract(c.`definition`, '$.window.end')) FROM `campaigns` c, json_each(c.`definition`, '$.terms') t WHERE max(json_extract(t.`value`, '$.start'), json_extract(c.`definition`, '$.window.start')) <= min(json_extract(t.`value`, '$.end'), json_extract(c.`definition`, '$.window.end'));--> statement-breakpoint
 INSERT OR IGNORE INTO `visit_first_spans` (`campaign_id`, `start`, `end`) SELECT c.`id`, json_extract(c.`definition`, '$.window.start'), json_extract(c.`definition`, '$.window.end') FROM `campaigns` c WHERE NOT EXISTS (SELECT 1 FROM `visit_first_spans` s WHERE s.`campaign_id` = c.`id`);

@@ -664,3 +664,25 @@ export const visitFirsts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.campaignId, t.spanStart, t.spanEnd, t.targetId] })],
 );
+
+/**
+ * Each in-person visit without a photo received or on its way (访问时的记录、拍照),
+ * kept by triggers on records and photos (migration 0019) through a visit's
+ * filing, edit and delete and a photo's arrival, failure and removal.
+ */
+export const photoGaps = sqliteTable('photo_gaps', {
+  recordId: integer('record_id').primaryKey(),
+  campaignId: text('campaign_id').notNull(),
+  authorId: integer('author_id').notNull(),
+});
+
+/** photo_gaps counted per author (its triggers keep them; an author whose gaps are all filled stays, at 0). */
+export const photoGapCounts = sqliteTable(
+  'photo_gap_counts',
+  {
+    campaignId: text('campaign_id').notNull(),
+    authorId: integer('author_id').notNull(),
+    gaps: integer('gaps').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.authorId] })],
+);

@@ -218,6 +218,8 @@ function statements(db: Db) {
       SELECT 1 AS n FROM records r INDEXED BY records_visit_day_idx
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_on > @after AND r.occurred_on <= @end LIMIT 1`),
     latestFiling: p("SELECT latest FROM data_versions WHERE name = 'visits'"),
+    // What the triggers of migration 0019 keep of the in-person visits without a photo, per author.
+    keptPhotoGapTotals: p(`SELECT COALESCE(SUM(gaps), 0) AS gaps, COUNT(*) AS authors FROM photo_gap_counts WHERE campaign_id = @campaign AND gaps > 0`),
     openTargetsOf: p(`
       SELECT id, kind, class_name AS className FROM targets
       WHERE campaign_id = @campaign AND status = 'open' AND kind IN (SELECT value FROM json_each(@kinds)) AND id > @after
@@ -299,16 +301,31 @@ export class VisitAggregates {
    * visits are to be read then.
    */
   keptTargetFirsts(campaign: string, term: { start: string; end: string }, span: VisitSpan): ((ids: PersonIds) => TargetFirstRow[]) | undefined {
-    const { latest } = (this.s.latestFiling.get() as { latest: number | null } | undefined) ?? { latest: NEVER };
-    const same =
-      span.start === term.start &&
-      span.end <= term.end &&
-      (span.filedBy?.getTime() ?? NEVER) >= (latest ?? 0) &&
-      !this.s.datedWithin.get({ campaign, after: span.end, end: term.end });
-    if (!same) return undefined;
+    if (span.start !== term.start || span.end > term.end || !this.keptSaysTheSame(campaign, { end: span.end, filedBy: span.filedBy, upTo: term.end }))
+      return undefined;
     const params = { campaign, start: term.start, end: term.end };
     this.s.keepFirstsOf.run(params);
     return (ids) => this.s.keptTargetFirsts.all({ ...params, fromId: ids.from, toId: ids.to }) as TargetFirstRow[];
+  }
+
+  /**
+   * photoGapTotals of every author at once, from the gaps the triggers keep
+   * (photo_gaps), where they say the same: nothing filed or received after the
+   * cut-off, no visit dated after `end`. Undefined where they would not.
+   */
+  keptPhotoGapTotals(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>): PhotoGapTotals | undefined {
+    if (!this.keptSaysTheSame(campaign, { end: span.end ?? '9999-12-31', filedBy: span.filedBy, upTo: '9999-12-31' })) return undefined;
+    return this.s.keptPhotoGapTotals.get({ campaign }) as PhotoGapTotals;
+  }
+
+  /**
+   * Whether what the triggers keep over every visit filed so far answers for
+   * the visits up to `end` filed by the cut-off: nothing was filed (or a photo
+   * received) after it, and no visit is dated after `end` up to `upTo`.
+   */
+  private keptSaysTheSame(campaign: string, span: { end: string; filedBy?: Date; upTo: string }): boolean {
+    const { latest } = (this.s.latestFiling.get() as { latest: number | null } | undefined) ?? { latest: NEVER };
+    return (span.filedBy?.getTime() ?? NEVER) >= (latest ?? 0) && !this.s.datedWithin.get({ campaign, after: span.end, end: span.upTo });
   }
 
   /** Each of `targetIds` visited in the span by any of `personIds`, with the first such visit. */

@@ -125,7 +125,7 @@ describe('migrations', () => {
     db.$client.close();
   });
 
-  it("fills each campaign's terms with the first visit to each target when it adds them (0019)", () => {
+  it("fills each campaign's terms with the first visit to each target, and the visits without a photo, when it adds them (0019)", () => {
     const { file, old } = oldDatabase(19);
     const definition = JSON.stringify({
       window: { start: '2026-03-01', end: '2026-12-31' },
@@ -149,6 +149,7 @@ describe('migrations', () => {
         ('c', 'visit', 'target', 8, 1, '2026-08-01', '{}', 1, 0, 1, 'in-person', 'home'),
         ('c', 'suggestion', 'target', 9, 1, '2026-10-01', '{}', 1, 0, 1, NULL, NULL),
         ('w', 'visit', 'target', 9, 1, '2026-10-02', '{}', 1, 0, 1, 'phone', 'home');
+      INSERT INTO photos (person_id, record_id, message_id, image_key, status, received_at) VALUES (1, 2, 'om_1', 'img', 'done', 1), (1, 3, 'om_2', 'img', 'failed', 1);
     `);
     old.close();
     const db = openDatabase(file);
@@ -174,6 +175,8 @@ describe('migrations', () => {
       },
       { campaign_id: 'w', span_start: '2026-09-01', span_end: '2026-12-31', target_id: 9, first_on: '2026-10-02', in_person_on: null, enterprise_on: null },
     ]);
+    // Of the three home visits, the one with a photo is no gap; the one whose photo failed is.
+    expect(db.$client.prepare('SELECT campaign_id, author_id, gaps FROM photo_gap_counts').all()).toEqual([{ campaign_id: 'c', author_id: 1, gaps: 2 }]);
     db.$client.close();
   });
 });
