@@ -16,7 +16,7 @@ import {
   type DigestVisits,
 } from '../../domain/digest.js';
 import { inSessionDuring } from '../../domain/calendar.js';
-import { ledgerDigestCounts } from '../../domain/ledger.js';
+import { ACTIVE_STATUSES, ledgerDigestCounts, type LedgerFact } from '../../domain/ledger.js';
 import { ONCE_TASK_NAMES, type CampaignFacts } from '../../domain/obligations.js';
 import { addDays, happenedIn, minDate, mondayOf, monthsOf, phasePeriods, termOn, weekAnchor, weeksCountingIn, type Period } from '../../domain/periods.js';
 import { mayNudge, type OnceTask } from '../../domain/reminders.js';
@@ -67,6 +67,9 @@ function byMonth<S extends { start: string; end: string }>(span: S): S[] {
   }
   return out;
 }
+
+/** Past every moment a digest is taken at. */
+const NEVER = 8.64e15;
 
 /** Periods whose visit figures are kept at once. */
 const FIGURES_KEPT = 5;
@@ -303,6 +306,18 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     );
   }
 
+  const ledgerKept = new VersionedCache<string, Promise<LedgerFact[]>>(deps.db, 'ledger', FIGURES_KEPT);
+  /**
+   * The ledger items a digest of [from, until) counts (LedgerRepo.digestFacts),
+   * those of [from, ever) kept until an item changes: a visit filed since the
+   * last /汇总 moves the visits' figures, not the ledger's.
+   */
+  async function ledgerFacts(campaignId: string, from: Date, until: Date): Promise<LedgerFact[]> {
+    const since = await ledgerKept.get(`${campaignId}:${from.getTime()}`, () => ledger.digestFacts(campaignId, from, new Date(NEVER)));
+    const during = (at: Date | null) => !!at && at >= from && at < until;
+    return since.filter((f) => ACTIVE_STATUSES.includes(f.status) || during(f.createdAt) || during(f.closedAt));
+  }
+
   /** The digest of a period, its numbers taken at `cutoff` (统计截至): what happened in the period and was filed by then. */
   async function build(c: ActiveCampaign, kind: DigestKind, period: Period, label: string, cutoff: Date) {
     const { def } = c;
@@ -313,7 +328,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();
     const { targets, visits, ruleStandings } = await visitFigures(c, period, asOf, cutoff, f);
     const until = to < cutoff ? to : cutoff;
-    const ledgerCounts = def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.digestFacts(c.row.id, from, until), from, until, def.timezone) : undefined;
+    const ledgerCounts = def.tasks.ledger.enabled ? ledgerDigestCounts(await ledgerFacts(c.row.id, from, until), from, until, def.timezone) : undefined;
     await breathe();
     const reminded = remindedBy(c, period, cutoff);
     await breathe();
