@@ -7,6 +7,7 @@ import {
   BEHIND_NAMES_SHOWN,
   behindInGroup,
   campaignDigest,
+  coverageOfClasses,
   digestQuotaPeriod,
   periodWord,
   shortLabels,
@@ -29,7 +30,7 @@ import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { VersionedCache } from '../../db/versioned-cache.js';
-import type { PersonIds, TargetFirstRow } from '../../db/visit-aggregates.js';
+import type { KeptClass, VisitSpan } from '../../db/visit-aggregates.js';
 import { LedgerRepo } from '../ledger/repo.js';
 import { firstVisitFacts, idPages, reachedOf, ScheduleFacts, TARGETS_PAGE } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
@@ -231,12 +232,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   }
 
   /** The term's first visit to each target coverage judges, read a page of targets at a time, and where each rule stands on them. */
-  async function takeTermCoverage(
-    c: ActiveCampaign,
-    asOf: string,
-    targets: TargetFact[],
-    firstsOf: (ids: PersonIds) => TargetFirstRow[],
-  ): Promise<TermCoverage> {
+  async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, targets: TargetFact[]): Promise<TermCoverage> {
     const targetOf = new Map(targets.map((t) => [t.id, t]));
     const termFirsts: VisitFact[] = [];
     for (const ids of idPages(
@@ -244,7 +240,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       TARGETS_PAGE,
     )) {
       // A pause after each page: the term is a district's every target.
-      termFirsts.push(...firstVisitFacts(firstsOf(ids), targetOf));
+      termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(c.row.id, span, ids), targetOf));
       await breathe();
     }
     // Each coverage rule reads the district's every target of its kind: a turn each.
@@ -256,21 +252,36 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     return { termFirsts, ruleStandings };
   }
 
+  /** Where each coverage rule stands, from each class's counts over the first visits the triggers keep (a row per class). */
+  async function keptTermCoverage(c: ActiveCampaign, asOf: string, term: Period): Promise<TermCoverage> {
+    const ruleStandings: CoverageStanding[] = [];
+    const classesOf = new Map<string, KeptClass[]>();
+    for (const r of c.def.coverage) {
+      await breathe();
+      let classes = classesOf.get(r.targetKind);
+      if (!classes) classesOf.set(r.targetKind, (classes = aggregates.keptClassCoverage(c.row.id, term, r.targetKind, { dueOn: term.end, today: asOf })));
+      const reached = r.rule === 'in-person-per-class' ? aggregates.keptClassesReached(c.row.id, term, r.targetKind, r.min, asOf) : new Map<string, string>();
+      const way = r.rule === 'in-person-per-class' ? 'inPerson' : r.rule === 'interns-at-enterprise' ? 'enterprise' : 'first';
+      const counts = classes.map((k) => ({ className: k.className, reachedOn: reached.get(k.className) ?? null, ...k[way] }));
+      ruleStandings.push(coverageOfClasses(c.def, r, counts, asOf));
+    }
+    return { termFirsts: [], ruleStandings };
+  }
+
   const keptCoverage = new VersionedCache<string, Promise<TermCoverage>>(deps.db, ['firsts', 'targets', 'campaigns'], FIGURES_KEPT);
   /**
    * Coverage of the term as of `asOf`, filed by `cutoff`: from the first visits
-   * the triggers keep where they say the same, and then kept until a first
-   * visit, a target or the campaign changes — a visit to a family already
-   * visited this term, most of a Monday's, moves none of it. From the visits
-   * themselves otherwise (a digest's cut-off in the past).
+   * the triggers keep, counted per class, where they say the same — and then
+   * kept until a first visit, a target or the campaign changes: a visit to a
+   * family already visited this term, most of a Monday's, moves none of it.
+   * From the visits themselves otherwise (a digest's cut-off in the past).
    */
   function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, targets: TargetFact[]): Promise<TermCoverage> {
     if (!c.def.coverage.length) return Promise.resolve({ termFirsts: [], ruleStandings: [] });
     const term = termOn(c.def, asOf);
     const span = { start: term.start, end: minDate(term.end, asOf), filedBy: cutoff };
-    const kept = aggregates.keptTargetFirsts(c.row.id, term, span);
-    if (!kept) return takeTermCoverage(c, asOf, targets, (ids) => aggregates.targetFirsts(c.row.id, span, ids));
-    return keptCoverage.get(`${c.row.id}:${asOf}`, () => takeTermCoverage(c, asOf, targets, kept));
+    if (!aggregates.keepsFirstsOf(c.row.id, term, span)) return takeTermCoverage(c, asOf, span, targets);
+    return keptCoverage.get(`${c.row.id}:${asOf}`, () => keptTermCoverage(c, asOf, term));
   }
 
   /**
