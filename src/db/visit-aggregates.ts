@@ -227,6 +227,7 @@ function statements(db: Db) {
       ORDER BY r.occurred_on, r.id`),
     // Registering a span fills it from the visits filed so far (trigger visit_first_spans_fill): once per term.
     keepFirstsOf: p('INSERT OR IGNORE INTO visit_first_spans (campaign_id, start, "end") VALUES (@campaign, @start, @end)'),
+    keepsFirstsOf: p('SELECT 1 AS kept FROM visit_first_spans WHERE campaign_id = @campaign AND start = @start AND "end" = @end'),
     datedWithin: p(`
       SELECT 1 AS n FROM records r INDEXED BY records_visit_day_idx
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_on > @after AND r.occurred_on <= @end LIMIT 1`),
@@ -328,7 +329,9 @@ export class VisitAggregates {
   keepsFirstsOf(campaign: string, term: { start: string; end: string }, span: VisitSpan): boolean {
     if (span.start !== term.start || span.end > term.end || !this.keptSaysTheSame(campaign, { end: span.end, filedBy: span.filedBy, upTo: term.end }))
       return false;
-    this.s.keepFirstsOf.run({ campaign, start: term.start, end: term.end });
+    const params = { campaign, start: term.start, end: term.end };
+    // Read first: a /汇总 writes nothing (and waits for no other writer) once its term is kept.
+    if (!this.s.keepsFirstsOf.get(params)) this.s.keepFirstsOf.run(params);
     return true;
   }
 
