@@ -144,4 +144,27 @@ describe('what the triggers keep of the visits', () => {
     expectKeptRight(db);
     db.$client.close();
   });
+
+  it("register a campaign's terms when it is loaded, and again when its terms change", () => {
+    const db = openDatabase(tmpDbFile());
+    const c = db.$client;
+    const definition = (terms: Array<{ start: string; end: string }>) =>
+      JSON.stringify({ window: { start: '2026-03-01', end: '2026-12-31' }, terms: terms.map((t) => ({ name: '学期', ...t })) });
+    c.prepare("INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]')").run();
+    c.prepare(
+      "INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-03-01', '2026-12-31', ?)",
+    ).run(definition([{ start: '2026-02-20', end: '2026-07-10' }]));
+    const visit = c.prepare(
+      "INSERT INTO records (campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at, visit_mode, visit_place) VALUES ('c', 'visit', 'target', ?, 1, ?, '{}', 1, 0, 1, 'phone', 'home')",
+    );
+    visit.run(7, '2026-04-01');
+    visit.run(7, '2026-10-01');
+    const kept = () => c.prepare('SELECT span_start, span_end, target_id, first_on FROM visit_firsts ORDER BY span_start').all();
+    expect(kept()).toEqual([{ span_start: '2026-03-01', span_end: '2026-07-10', target_id: 7, first_on: '2026-04-01' }]);
+    c.prepare("UPDATE campaigns SET definition = ? WHERE id = 'c'").run(definition([{ start: '2026-09-01', end: '2027-01-20' }]));
+    expect(kept()).toEqual([{ span_start: '2026-09-01', span_end: '2026-12-31', target_id: 7, first_on: '2026-10-01' }]);
+    c.prepare("UPDATE campaigns SET definition = ? WHERE id = 'c'").run(definition([]));
+    expect(kept()).toEqual([{ span_start: '2026-03-01', span_end: '2026-12-31', target_id: 7, first_on: '2026-04-01' }]);
+    c.close();
+  });
 });
