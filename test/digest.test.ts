@@ -6,7 +6,7 @@ import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { TEST_CAMPAIGN, buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 import { autumnTerm, runAt, tickDays } from './helpers/term.js';
 import { RECORDS_CAMPAIGN, startRecordsHarness, targetId } from './records/fixtures.js';
-import { people, targets } from '../src/db/schema.js';
+import { people, records, targets } from '../src/db/schema.js';
 import { presetDefinition } from '../src/domain/presets.js';
 import { sheetFromValues, type RosterSheet } from '../src/roster/sheets.js';
 import { RecordRepo } from '../src/records/repo.js';
@@ -253,5 +253,85 @@ describe('/汇总 asked again, with a student added', () => {
       .values({ ...one!, id: undefined, naturalKey: `${one!.naturalKey}-孙三`, name: '孙三', updatedAt: new Date() })
       .run();
     expect(await everyStudent()).toBe('0/3');
+  });
+});
+
+describe('/汇总 after visits are edited, re-dated and deleted', () => {
+  it("counts this term's coverage from the visits as they are now", async () => {
+    const def = presetDefinition('三大一实干', { year: 2026, id: 'san-da-2026', branchChatId: DEMO_BRANCH_CHAT_ID });
+    const family = '学生家庭（家访）';
+    const cast: RosterSheet[] = [
+      sheetFromValues('classes', [{ name: '三年级（1）班' }]),
+      sheetFromValues('members', [
+        { name: '陈立华', mobile: '13800000001', roles: '管理员' },
+        { name: '李秀英', mobile: '13800000003', roles: '教师', classLed: '三年级（1）班' },
+      ]),
+      sheetFromValues(
+        'targets',
+        ['赵一', '钱二'].map((name) => ({ kind: family, name, className: '三年级（1）班' })),
+      ),
+    ];
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-18T10:00:00'), campaign: def, cast });
+    /** What the admin's digest says of the term's coverage: every student visited (and on which day), the class's students visited in person. */
+    const coverage = async () => {
+      h.clock.advance(60_000);
+      await h.say('陈立华', '/汇总');
+      const text = cardText(
+        h
+          .cardsTo('陈立华')
+          .filter((m) => cardText(m.content).includes('党支部周报'))
+          .at(-1)!.content,
+      );
+      return {
+        everyStudent: /本学期所有学生走访一遍：[^\n]*?(\d+\/\d+) 位/.exec(text)?.[1],
+        metOn: /本学期所有学生走访一遍：✅ 已于 (\d+\/\d+) 完成/.exec(text)?.[1],
+        inPerson: /上门家访不足 2 位的班级（1 个）：三年级（1）班 (\d+) 位/.exec(text)?.[1],
+      };
+    };
+    const author = h.db.select().from(people).where(eq(people.name, '李秀英')).get()!.id;
+    const student = (name: string) => h.db.select().from(targets).where(eq(targets.name, name)).get()!.id;
+    const repo = new RecordRepo(h.db);
+    const save = async (name: string, occurredOn: string, mode: string, recordId?: number) =>
+      (
+        await repo.save({
+          campaignId: def.id,
+          form: 'visit',
+          subject: { type: 'target', id: student(name) },
+          periodKey: null,
+          recordId,
+          authorId: author,
+          occurredOn,
+          data: { visitedOn: occurredOn, mode, place: 'home', content: '了解学习情况' },
+          at: h.clock.now(),
+          late: false,
+        })
+      ).record.id;
+
+    expect(await coverage()).toEqual({ everyStudent: '0/2', inPerson: '0' });
+    const zhao = await save('赵一', '2026-11-17', 'in-person');
+    expect(await coverage()).toEqual({ everyStudent: '1/2', inPerson: '1' });
+    const qian = await save('钱二', '2026-11-16', 'phone');
+    expect(await coverage()).toEqual({ everyStudent: '2/2', metOn: '11/17', inPerson: '1' });
+    // A call to 赵一 filed late, from before the home visit: every student was visited a day earlier.
+    const call = await save('赵一', '2026-11-12', 'phone');
+    expect(await coverage()).toEqual({ everyStudent: '2/2', metOn: '11/16', inPerson: '1' });
+    // Edited: the home visit was a phone call after all.
+    await save('赵一', '2026-11-17', 'phone', zhao);
+    expect(await coverage()).toEqual({ everyStudent: '2/2', metOn: '11/16', inPerson: '0' });
+    // Re-dated into the spring term: not this term's visit any more.
+    await save('钱二', '2026-05-12', 'phone', qian);
+    expect(await coverage()).toEqual({ everyStudent: '1/2', inPerson: '0' });
+    // Filed for the wrong student: moved to 钱二, and a home visit after all.
+    h.db
+      .update(records)
+      .set({ subjectId: student('钱二') })
+      .where(eq(records.id, zhao))
+      .run();
+    await save('钱二', '2026-11-17', 'in-person', zhao);
+    expect(await coverage()).toEqual({ everyStudent: '2/2', metOn: '11/17', inPerson: '1' });
+    h.db.delete(records).where(eq(records.id, zhao)).run();
+    expect(await coverage()).toEqual({ everyStudent: '1/2', inPerson: '0' });
+    h.db.delete(records).where(eq(records.id, call)).run();
+    expect(await coverage()).toEqual({ everyStudent: '0/2', inPerson: '0' });
   });
 });

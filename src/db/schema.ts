@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { integer, sqliteTable, text, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
+import { integer, primaryKey, sqliteTable, text, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
 
 /**
  * Storage schema, the single source of stored types. Instants are epoch
@@ -627,3 +627,62 @@ export const dataVersions = sqliteTable('data_versions', {
   /** The latest filing time (submitted_at, a photo's received_at) the counted rows carry: a cut-off past it sees them all. */
   latest: integer('latest'),
 });
+
+/**
+ * The spans (a campaign's terms) whose first visit to each target is kept in
+ * visit_firsts. Migration 0019 registers the terms of the campaigns it finds;
+ * a span asked for later is registered when first asked, and its insert
+ * fills it from the visits already filed.
+ */
+export const visitFirstSpans = sqliteTable(
+  'visit_first_spans',
+  {
+    campaignId: text('campaign_id').notNull(),
+    start: text('start').notNull(),
+    end: text('end').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.start, t.end] })],
+);
+
+/**
+ * Each target's first visit in a span (at all, in person, at the enterprise),
+ * over every visit filed so far: kept by triggers on records (migration 0019)
+ * through every insert, edit, re-dating, re-targeting and delete — by the bot,
+ * an import or a restore alike — so that coverage reads a row per target, not
+ * every visit of the term.
+ */
+export const visitFirsts = sqliteTable(
+  'visit_firsts',
+  {
+    campaignId: text('campaign_id').notNull(),
+    spanStart: text('span_start').notNull(),
+    spanEnd: text('span_end').notNull(),
+    targetId: integer('target_id').notNull(),
+    firstOn: text('first_on').notNull(),
+    inPersonOn: text('in_person_on'),
+    enterpriseOn: text('enterprise_on'),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.spanStart, t.spanEnd, t.targetId] })],
+);
+
+/**
+ * Each in-person visit without a photo received or on its way (访问时的记录、拍照),
+ * kept by triggers on records and photos (migration 0019) through a visit's
+ * filing, edit and delete and a photo's arrival, failure and removal.
+ */
+export const photoGaps = sqliteTable('photo_gaps', {
+  recordId: integer('record_id').primaryKey(),
+  campaignId: text('campaign_id').notNull(),
+  authorId: integer('author_id').notNull(),
+});
+
+/** photo_gaps counted per author (its triggers keep them; an author whose gaps are all filled stays, at 0). */
+export const photoGapCounts = sqliteTable(
+  'photo_gap_counts',
+  {
+    campaignId: text('campaign_id').notNull(),
+    authorId: integer('author_id').notNull(),
+    gaps: integer('gaps').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.authorId] })],
+);

@@ -2,12 +2,13 @@ import type Database from 'better-sqlite3';
 import type { Db } from './index.js';
 
 /**
- * A group of tables counted in data_versions (migrations 0016 and 0018 name
- * them and raise the counters); `visits` counts records, their visitors,
+ * A group of tables counted in data_versions (migrations 0016, 0018 and 0019
+ * name them and raise the counters); `visits` counts records, their visitors,
  * photos and targets, and keeps the latest filing time among them; `targets`
- * counts the targets alone, `ledger` the ledger's items.
+ * counts the targets alone, `ledger` the ledger's items; `firsts` moves only
+ * when a target's first visit of a term does (visit_firsts), not with every visit.
  */
-export type VersionedTables = 'campaigns' | 'people' | 'visits' | 'targets' | 'ledger';
+export type VersionedTables = 'campaigns' | 'people' | 'visits' | 'targets' | 'ledger' | 'firsts';
 
 interface Version {
   version: number;

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './index.js';
+import { UNCLASSED, type CoverageCounts } from '../domain/quotas.js';
 
 /**
  * What the schedule rules ask of a campaign's visits, answered by SQLite with
@@ -70,6 +71,9 @@ export interface SpanTally {
   targets: number;
 }
 
+/** A class's coverage counts in each way. */
+export type KeptClass = { className: string } & Record<FirstWay, CoverageCounts>;
+
 /** In-person visits without a photo, and the authors they belong to. */
 export interface PhotoGapTotals {
   gaps: number;
@@ -130,6 +134,21 @@ const firstVisitsOfOne = (also: string) => `
 
 const json = (xs: readonly unknown[]) => JSON.stringify(xs);
 
+/** Which of a target's kept first visits a coverage rule counts: at all, in person, at the enterprise. */
+export type FirstWay = 'first' | 'inPerson' | 'enterprise';
+const FIRST_WAYS: Record<FirstWay, string> = { first: 'first_on', inPerson: 'in_person_on', enterprise: 'enterprise_on' };
+
+/** A class's coverage counts of one way (CoverageCounts), its columns named after the way. */
+const countsOf = (way: FirstWay) => {
+  const day = `CASE WHEN f.${FIRST_WAYS[way]} <= @today THEN f.${FIRST_WAYS[way]} END`;
+  return `COUNT(${day}) AS ${way}Covered, MAX(${day}) AS ${way}LastOn, COUNT(CASE WHEN ${day} <= @dueOn THEN 1 END) AS ${way}ByDue`;
+};
+
+/** The open targets of a kind, each with its kept first visits of a span. */
+const KEPT_FIRST_OF_TARGETS = `
+  FROM targets t LEFT JOIN visit_firsts f ON f.campaign_id = t.campaign_id AND f.span_start = @start AND f.span_end = @end AND f.target_id = t.id
+  WHERE t.campaign_id = @campaign AND t.status = 'open' AND t.kind = @kind`;
+
 function statements(db: Db) {
   const p = (sql: string) => db.$client.prepare(sql);
   return {
@@ -166,12 +185,12 @@ function statements(db: Db) {
       FROM records r INDEXED BY records_visit_target_idx
       WHERE ${IN_SPAN} AND r.subject_id BETWEEN @fromId AND @toId
       GROUP BY r.subject_id`),
-    // From the visits of its people (a department's dozen), not through every visit of a span that may be the whole campaign.
-    targetFirstsByAnyOf: p(`
+    // Through the targets asked (a quota's few hundred) and their visits in the target index, each visit's one or two
+    // visitors looked up by its record: never the records' rows, which a department's own visits read all over the file.
+    targetFirstsAmong: p(`
       SELECT r.subject_id AS targetId, MIN(r.occurred_on) AS firstOn, NULL AS inPersonOn, NULL AS enterpriseOn
-      ${BY_VISITOR}
-      WHERE rv.person_id IN (SELECT value FROM json_each(@people)) AND ${OF_VISITOR}
-        AND ${IN_SPAN} AND t.kind IN (SELECT value FROM json_each(@kinds))
+      FROM records r INDEXED BY records_visit_target_idx
+      WHERE ${IN_SPAN} AND r.subject_id IN (SELECT value FROM json_each(@targets)) AND ${ANY_VISITOR_OF}
       GROUP BY r.subject_id`),
     // With their visitors in the same read: a row per visit and visitor (none: a row with a null visitor).
     visitsTo: p(`
@@ -206,11 +225,32 @@ function statements(db: Db) {
       WHERE r.campaign_id = @campaign AND r.author_id = @author AND r.form = 'visit' AND r.visit_mode = 'in-person'
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed')
       ORDER BY r.occurred_on, r.id`),
+    // Registering a span fills it from the visits filed so far (trigger visit_first_spans_fill): once per term.
+    keepFirstsOf: p('INSERT OR IGNORE INTO visit_first_spans (campaign_id, start, "end") VALUES (@campaign, @start, @end)'),
+    keepsFirstsOf: p('SELECT 1 AS kept FROM visit_first_spans WHERE campaign_id = @campaign AND start = @start AND "end" = @end'),
+    datedWithin: p(`
+      SELECT 1 AS n FROM records r INDEXED BY records_visit_day_idx
+      WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_on > @after AND r.occurred_on <= @end LIMIT 1`),
+    latestFiling: p("SELECT latest FROM data_versions WHERE name = 'visits'"),
+    // Per class: how many targets, and in each way how many were covered by @today, the last day one was, how many by @dueOn.
+    keptClassCounts: p(`
+      SELECT COALESCE(t.class_name, @unclassed) AS className, COUNT(*) AS total, ${countsOf('first')}, ${countsOf('inPerson')}, ${countsOf('enterprise')}
+      ${KEPT_FIRST_OF_TARGETS}
+      GROUP BY 1`),
+    // The day each class had @min of its students visited in person: the @min-th of their first in-person visits.
+    keptClassReached: p(`
+      SELECT className, day FROM (
+        SELECT COALESCE(t.class_name, @unclassed) AS className, f.in_person_on AS day,
+          ROW_NUMBER() OVER (PARTITION BY COALESCE(t.class_name, @unclassed) ORDER BY f.in_person_on) AS k
+        ${KEPT_FIRST_OF_TARGETS} AND f.in_person_on <= @today)
+      WHERE k = @min`),
+    // What the triggers of migration 0019 keep of the in-person visits without a photo, per author.
+    keptPhotoGapTotals: p(`SELECT COALESCE(SUM(gaps), 0) AS gaps, COUNT(*) AS authors FROM photo_gap_counts WHERE campaign_id = @campaign AND gaps > 0`),
     openTargetsOf: p(`
       SELECT id, kind, class_name AS className FROM targets
       WHERE campaign_id = @campaign AND status = 'open' AND kind IN (SELECT value FROM json_each(@kinds)) AND id > @after
       ORDER BY id LIMIT @limit`),
-  } satisfies Record<string, Statement>;
+  };
 }
 
 const prepared = new WeakMap<object, ReturnType<typeof statements>>();
@@ -278,9 +318,71 @@ export class VisitAggregates {
     return this.s.targetFirsts.all({ ...VisitAggregates.params(campaign, span), fromId: ids.from, toId: ids.to }) as TargetFirstRow[];
   }
 
-  /** Each target of `kinds` visited in the span by any of `personIds`, with the first such visit. */
-  targetFirstsByAnyOf(campaign: string, span: VisitSpan, kinds: readonly string[], personIds: readonly number[]): TargetFirstRow[] {
-    return this.s.targetFirstsByAnyOf.all({ ...VisitAggregates.params(campaign, span), kinds: json(kinds), people: json(personIds) }) as TargetFirstRow[];
+  /**
+   * Whether the first visits the triggers keep over the whole of `term`
+   * (visit_firsts) answer for `span`, the term up to a day in it: nothing
+   * filed after the cut-off, no visit of the term dated after the span's end.
+   * Registers the term when they do (its insert fills it from the visits filed
+   * so far, once); where they do not (a digest's cut-off in the past), the
+   * visits are to be read.
+   */
+  keepsFirstsOf(campaign: string, term: { start: string; end: string }, span: VisitSpan): boolean {
+    if (span.start !== term.start || span.end > term.end || !this.keptSaysTheSame(campaign, { end: span.end, filedBy: span.filedBy, upTo: term.end }))
+      return false;
+    const params = { campaign, start: term.start, end: term.end };
+    // Read first: a /汇总 writes nothing (and waits for no other writer) once its term is kept.
+    if (!this.s.keepsFirstsOf.get(params)) this.s.keepFirstsOf.run(params);
+    return true;
+  }
+
+  /**
+   * Each class's coverage of the open targets of `kind` by the term's first
+   * visits the triggers keep (a term keepsFirstsOf registered), covered by
+   * `today`: its counts in each way.
+   */
+  keptClassCoverage(campaign: string, term: { start: string; end: string }, kind: string, days: { dueOn: string; today: string }): KeptClass[] {
+    type Row = { className: string; total: number } & Record<`${FirstWay}${'Covered' | 'ByDue'}`, number> & Record<`${FirstWay}LastOn`, string | null>;
+    const rows = this.s.keptClassCounts.all({ ...keptParams(campaign, term, kind, days.today), dueOn: days.dueOn }) as Row[];
+    return rows.map((r) => {
+      const counts = (way: FirstWay): CoverageCounts => ({
+        total: r.total,
+        covered: r[`${way}Covered`],
+        lastOn: r[`${way}LastOn`],
+        coveredByDue: r[`${way}ByDue`],
+      });
+      return { className: r.className, first: counts('first'), inPerson: counts('inPerson'), enterprise: counts('enterprise') };
+    });
+  }
+
+  /** The day each class of the open targets of `kind` had `min` of them visited in person this term (by the first visits kept), by `today`. */
+  keptClassesReached(campaign: string, term: { start: string; end: string }, kind: string, min: number, today: string): Map<string, string> {
+    const rows = this.s.keptClassReached.all({ ...keptParams(campaign, term, kind, today), min }) as Array<{ className: string; day: string }>;
+    return new Map(rows.map((r) => [r.className, r.day]));
+  }
+
+  /**
+   * photoGapTotals of every author at once, from the gaps the triggers keep
+   * (photo_gaps), where they say the same: nothing filed or received after the
+   * cut-off, no visit dated after `end`. Undefined where they would not.
+   */
+  keptPhotoGapTotals(campaign: string, span: Partial<Omit<VisitSpan, 'start'>>): PhotoGapTotals | undefined {
+    if (!this.keptSaysTheSame(campaign, { end: span.end ?? '9999-12-31', filedBy: span.filedBy, upTo: '9999-12-31' })) return undefined;
+    return this.s.keptPhotoGapTotals.get({ campaign }) as PhotoGapTotals;
+  }
+
+  /**
+   * Whether what the triggers keep over every visit filed so far answers for
+   * the visits up to `end` filed by the cut-off: nothing was filed (or a photo
+   * received) after it, and no visit is dated after `end` up to `upTo`.
+   */
+  private keptSaysTheSame(campaign: string, span: { end: string; filedBy?: Date; upTo: string }): boolean {
+    const { latest } = (this.s.latestFiling.get() as { latest: number | null } | undefined) ?? { latest: NEVER };
+    return (span.filedBy?.getTime() ?? NEVER) >= (latest ?? 0) && !this.s.datedWithin.get({ campaign, after: span.end, end: span.upTo });
+  }
+
+  /** Each of `targetIds` visited in the span by any of `personIds`, with the first such visit. */
+  targetFirstsAmong(campaign: string, span: VisitSpan, targetIds: readonly number[], personIds: readonly number[]): TargetFirstRow[] {
+    return this.s.targetFirstsAmong.all({ ...VisitAggregates.params(campaign, span), targets: json(targetIds), people: json(personIds) }) as TargetFirstRow[];
   }
 
   /** The visits to these targets (a class's students) in `within` (its ends included), with everyone each counts for (author and co-visitors). */
@@ -324,6 +426,16 @@ export class VisitAggregates {
     return this.s.photoGapsOf.all({ campaign, author: authorId }) as VisitWithoutPhoto[];
   }
 }
+
+/** The parameters of the kept class statements: a campaign's term, the open targets of a kind, covered by `today`. */
+const keptParams = (campaign: string, term: { start: string; end: string }, kind: string, today: string) => ({
+  campaign,
+  start: term.start,
+  end: term.end,
+  kind,
+  unclassed: UNCLASSED,
+  today,
+});
 
 /** The parameters of the photo-gap statements: a campaign's in-person visits by `end`, filed by the cut-off, of authors in `ids`. */
 const photoGapParams = (campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds) => ({

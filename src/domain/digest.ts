@@ -2,15 +2,18 @@ import { inSession } from './calendar.js';
 import type { CampaignDefinition, CoverageRule, Quota } from './campaign.js';
 import type { LedgerDigestCounts } from './ledger.js';
 import { obligationsOf, type CampaignFacts, type Obligation } from './obligations.js';
-import { addDays, minDate, nearestWorkingDay, type Period } from './periods.js';
+import { addDays, minDate, nearestWorkingDay, termOn, type Period } from './periods.js';
 import {
   byChinese,
   classesShort,
   coverageStanding,
+  coverageState,
+  coverageStateOf,
   quotaApplies,
   quotaCoverage,
   quotaPeriodOn,
   quotaStandingOf,
+  type CoverageCounts,
   type CoverageStanding,
   type TargetFact,
   type VisitFact,
@@ -140,7 +143,11 @@ export interface DigestVisits {
   perQuota: Map<string, number>;
   /** Per quota key: the distinct people of its kinds each person visited in the quota's period of the digest (`digestQuotaPeriod`). */
   reached: Map<string, Map<number, number>>;
-  /** Each target's first visits of the term (`termOn(asOf)`) so far: at all, in person, at the enterprise. */
+  /**
+   * Each target's first visits of the term (`termOn(asOf)`) so far: at all, in
+   * person, at the enterprise; none where the rules' standings were taken from
+   * each class's counts (DigestInput.ruleStandings, coverageOfClasses).
+   */
   termFirsts: VisitFact[];
   /** Per quota key with 全覆盖: each target's first visit by its people since the quota's start. */
   quotaFirsts: Map<string, VisitFact[]>;
@@ -169,6 +176,35 @@ export interface DigestInput {
    * at `asOf` (coverageStanding), when already taken: a district's take a turn each.
    */
   ruleStandings?: CoverageStanding[];
+}
+
+/**
+ * A class's targets of a coverage rule's kind as the database counts them
+ * over the term's first visits in the rule's way (at all, in person, at the
+ * enterprise), covered by today.
+ */
+export interface ClassCoverage extends CoverageCounts {
+  className: string;
+  /** The day the class had the rule's `min` students covered (in-person-per-class), null while it has not. */
+  reachedOn: string | null;
+}
+
+/**
+ * coverageStanding from each class's counts rather than from every target
+ * and its visits: the same standing, from a row per class.
+ */
+export function coverageOfClasses(def: CampaignDefinition, rule: CoverageRule, classes: readonly ClassCoverage[], today: string): CoverageStanding {
+  const term = termOn(def, today);
+  const base = { key: rule.key, name: rule.name, dueOn: term.end };
+  const byClass = classes.map(({ className, covered, total }) => ({ className, covered, total })).sort((a, b) => byChinese(a.className, b.className));
+  if (rule.rule === 'in-person-per-class') {
+    const classOn = classes.map((c) => c.reachedOn);
+    return { ...base, ...coverageState(classOn, term.end, today), unit: '个班', byClass };
+  }
+  const sum = (k: 'total' | 'covered' | 'coveredByDue') => classes.reduce((n, c) => n + c[k], 0);
+  const lastOn = classes.reduce<string | null>((a, c) => (c.lastOn !== null && (a === null || c.lastOn > a) ? c.lastOn : a), null);
+  const counts = { total: sum('total'), covered: sum('covered'), lastOn, coveredByDue: sum('coveredByDue') };
+  return { ...base, ...coverageStateOf(counts, term.end, today), unit: '位', byClass };
 }
 
 const HIGHLIGHTS = 3;

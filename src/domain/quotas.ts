@@ -224,11 +224,29 @@ export function coverageState(
   today: string,
 ): Pick<CoverageStanding, 'covered' | 'total' | 'state' | 'metOn' | 'coveredByDue'> {
   const days = coveredOn.filter((d): d is string => d !== null && d <= today);
-  const total = coveredOn.length;
-  const metOn = total > 0 && days.length === total ? days.reduce((a, b) => (a > b ? a : b)) : undefined;
-  if (metOn && metOn <= dueOn) return { covered: days.length, total, state: 'met', metOn };
-  if (today <= dueOn) return { covered: days.length, total, state: 'open' };
-  return { covered: days.length, total, state: 'missed', metOn, coveredByDue: days.filter((d) => d <= dueOn).length };
+  const lastOn = days.length ? days.reduce((a, b) => (a > b ? a : b)) : null;
+  return coverageStateOf({ total: coveredOn.length, covered: days.length, lastOn, coveredByDue: days.filter((d) => d <= dueOn).length }, dueOn, today);
+}
+
+/** Units covered by today, of how many, the last day one was, and how many by the deadline: what a coverage state rests on. */
+export interface CoverageCounts {
+  total: number;
+  covered: number;
+  lastOn: string | null;
+  coveredByDue: number;
+}
+
+/** The same from the counts (a database's, over a district's targets), not every unit's day. */
+export function coverageStateOf(
+  c: CoverageCounts,
+  dueOn: string,
+  today: string,
+): Pick<CoverageStanding, 'covered' | 'total' | 'state' | 'metOn' | 'coveredByDue'> {
+  const { covered, total } = c;
+  const metOn = total > 0 && covered === total ? (c.lastOn ?? undefined) : undefined;
+  if (metOn && metOn <= dueOn) return { covered, total, state: 'met', metOn };
+  if (today <= dueOn) return { covered, total, state: 'open' };
+  return { covered, total, state: 'missed', metOn, coveredByDue: c.coveredByDue };
 }
 
 /** The first day each target was visited among `visits`. */
@@ -241,13 +259,16 @@ function firstVisits(visits: VisitFact[]): Map<number, string> {
 /** The day a class had `min` of its students visited: the min-th first visit. */
 const nthDay = (days: string[], min: number): string | null => (days.length >= min ? [...days].sort()[min - 1]! : null);
 
+/** Where a target without a class is counted among classes. */
+export const UNCLASSED = '（未分班）';
+
 /** Chinese order, as `localeCompare(b, 'zh')` gives it, with the collator made once: a district sorts hundreds of classes. */
 export const byChinese = new Intl.Collator('zh').compare;
 
 function byClass(targets: TargetFact[], covered: Set<number>) {
   const m = new Map<string, { className: string; covered: number; total: number }>();
   for (const t of targets) {
-    const c = t.className ?? '（未分班）';
+    const c = t.className ?? UNCLASSED;
     const row = m.get(c) ?? { className: c, covered: 0, total: 0 };
     row.total++;
     if (covered.has(t.id)) row.covered++;
@@ -270,7 +291,7 @@ export function coverageStanding(def: CampaignDefinition, rule: CoverageRule, ta
     for (const t of group) {
       const day = first.get(t.id);
       if (day === undefined) continue;
-      const c = t.className ?? '（未分班）';
+      const c = t.className ?? UNCLASSED;
       const list = days.get(c);
       if (list) list.push(day);
       else days.set(c, [day]);

@@ -124,4 +124,59 @@ describe('migrations', () => {
     expect(db.$client.prepare(`SELECT name FROM sqlite_master WHERE name = 'zone_reports'`).all()).toEqual([]);
     db.$client.close();
   });
+
+  it("fills each campaign's terms with the first visit to each target, and the visits without a photo, when it adds them (0019)", () => {
+    const { file, old } = oldDatabase(19);
+    const definition = JSON.stringify({
+      window: { start: '2026-03-01', end: '2026-12-31' },
+      terms: [
+        { name: '春季学期', start: '2026-02-20', end: '2026-07-10' },
+        { name: '秋季学期', start: '2026-09-01', end: '2027-01-20' },
+      ],
+    });
+    old
+      .prepare(
+        "INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-03-01', '2026-12-31', ?)",
+      )
+      .run(definition);
+    old.exec(`
+      INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('w', '无学期', 'Asia/Shanghai', '2026-09-01', '2026-12-31', '{"window":{"start":"2026-09-01","end":"2026-12-31"},"terms":[]}');
+      INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]');
+      INSERT INTO records (campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at, visit_mode, visit_place) VALUES
+        ('c', 'visit', 'target', 7, 1, '2026-03-02', '{}', 1, 0, 1, 'phone', 'home'),
+        ('c', 'visit', 'target', 7, 1, '2026-04-10', '{}', 1, 0, 1, 'in-person', 'home'),
+        ('c', 'visit', 'target', 7, 1, '2026-09-15', '{}', 1, 0, 1, 'in-person', 'enterprise'),
+        ('c', 'visit', 'target', 8, 1, '2026-08-01', '{}', 1, 0, 1, 'in-person', 'home'),
+        ('c', 'suggestion', 'target', 9, 1, '2026-10-01', '{}', 1, 0, 1, NULL, NULL),
+        ('w', 'visit', 'target', 9, 1, '2026-10-02', '{}', 1, 0, 1, 'phone', 'home');
+      INSERT INTO photos (person_id, record_id, message_id, image_key, status, received_at) VALUES (1, 2, 'om_1', 'img', 'done', 1), (1, 3, 'om_2', 'img', 'failed', 1);
+    `);
+    old.close();
+    const db = openDatabase(file);
+    // Terms clipped to the campaign's window; a campaign without terms is one term, its window; a visit in the summer is in none.
+    expect(db.$client.prepare('SELECT * FROM visit_firsts ORDER BY campaign_id, span_start, target_id').all()).toEqual([
+      {
+        campaign_id: 'c',
+        span_start: '2026-03-01',
+        span_end: '2026-07-10',
+        target_id: 7,
+        first_on: '2026-03-02',
+        in_person_on: '2026-04-10',
+        enterprise_on: null,
+      },
+      {
+        campaign_id: 'c',
+        span_start: '2026-09-01',
+        span_end: '2026-12-31',
+        target_id: 7,
+        first_on: '2026-09-15',
+        in_person_on: '2026-09-15',
+        enterprise_on: '2026-09-15',
+      },
+      { campaign_id: 'w', span_start: '2026-09-01', span_end: '2026-12-31', target_id: 9, first_on: '2026-10-02', in_person_on: null, enterprise_on: null },
+    ]);
+    // Of the three home visits, the one with a photo is no gap; the one whose photo failed is.
+    expect(db.$client.prepare('SELECT campaign_id, author_id, gaps FROM photo_gap_counts').all()).toEqual([{ campaign_id: 'c', author_id: 1, gaps: 2 }]);
+    db.$client.close();
+  });
 });

@@ -7,6 +7,7 @@ import {
   BEHIND_NAMES_SHOWN,
   behindInGroup,
   campaignDigest,
+  coverageOfClasses,
   digestQuotaPeriod,
   periodWord,
   shortLabels,
@@ -16,7 +17,7 @@ import {
   type DigestVisits,
 } from '../../domain/digest.js';
 import { inSessionDuring } from '../../domain/calendar.js';
-import { ledgerDigestCounts } from '../../domain/ledger.js';
+import { ACTIVE_STATUSES, ledgerDigestCounts, type LedgerFact } from '../../domain/ledger.js';
 import { ONCE_TASK_NAMES, type CampaignFacts } from '../../domain/obligations.js';
 import { addDays, happenedIn, minDate, mondayOf, monthsOf, phasePeriods, termOn, weekAnchor, weeksCountingIn, type Period } from '../../domain/periods.js';
 import { mayNudge, type OnceTask } from '../../domain/reminders.js';
@@ -29,6 +30,7 @@ import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { VersionedCache } from '../../db/versioned-cache.js';
+import type { KeptClass, VisitSpan } from '../../db/visit-aggregates.js';
 import { LedgerRepo } from '../ledger/repo.js';
 import { firstVisitFacts, idPages, reachedOf, ScheduleFacts, TARGETS_PAGE } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
@@ -67,6 +69,9 @@ function byMonth<S extends { start: string; end: string }>(span: S): S[] {
   return out;
 }
 
+/** Past every moment a digest is taken at. */
+const NEVER = 8.64e15;
+
 /** Periods whose visit figures are kept at once. */
 const FIGURES_KEPT = 5;
 
@@ -74,6 +79,12 @@ const FIGURES_KEPT = 5;
 interface VisitFigures {
   targets: TargetFact[];
   visits: DigestVisits;
+  ruleStandings: CoverageStanding[];
+}
+
+/** The term's first visit to each target coverage judges, and where each coverage rule stands. */
+interface TermCoverage {
+  termFirsts: VisitFact[];
   ruleStandings: CoverageStanding[];
 }
 
@@ -165,11 +176,18 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   }
 
   /**
-   * The digest's visits, aggregated by the database over the period, the
-   * quotas' periods and the term (see DigestVisits); a pause between queries
+   * The digest's visits, aggregated by the database over the period and the
+   * quotas' periods (see DigestVisits; the term's first visits: termCoverage); a pause between queries
    * lets replies go out while a district's digest is taken.
    */
-  async function digestVisits(c: ActiveCampaign, period: Period, asOf: string, cutoff: Date, f: CampaignFacts, targets: TargetFact[]): Promise<DigestVisits> {
+  async function digestVisits(
+    c: ActiveCampaign,
+    period: Period,
+    asOf: string,
+    cutoff: Date,
+    f: CampaignFacts,
+    targets: TargetFact[],
+  ): Promise<Omit<DigestVisits, 'termFirsts'>> {
     const targetOf = new Map(targets.map((t) => [t.id, t]));
     const { def } = c;
     const id = c.row.id;
@@ -202,26 +220,68 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       }
       reached.set(q.key, reachedOf(rows, q.targetKinds));
     }
-    const termFirsts: VisitFact[] = [];
-    if (def.coverage.length) {
-      // The term's first visits a page of targets at a time, a pause after each: the term is a district's every visit.
-      const term = upTo(termOn(def, asOf));
-      for (const ids of idPages(
-        targets.map((t) => t.id),
-        TARGETS_PAGE,
-      )) {
-        termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(id, term, ids), targetOf));
-        await breathe();
-      }
-    }
     const quotaFirsts = new Map<string, VisitFact[]>();
     for (const q of def.quotas.filter((x) => x.coverWithinMonths)) {
       const who = members(q);
-      const rows = aggregates.targetFirstsByAnyOf(id, upTo({ start: q.from ?? def.window.start, end: asOf }), q.targetKinds, who);
+      const ofKinds = targets.filter((t) => q.targetKinds.includes(t.kind)).map((t) => t.id);
+      const rows = aggregates.targetFirstsAmong(id, upTo({ start: q.from ?? def.window.start, end: asOf }), ofKinds, who);
       quotaFirsts.set(q.key, firstVisitFacts(rows, targetOf, who));
       await breathe();
     }
-    return { inPeriod, perTeacher, perQuota, reached, termFirsts, quotaFirsts };
+    return { inPeriod, perTeacher, perQuota, reached, quotaFirsts };
+  }
+
+  /** The term's first visit to each target coverage judges, read a page of targets at a time, and where each rule stands on them. */
+  async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, targets: TargetFact[]): Promise<TermCoverage> {
+    const targetOf = new Map(targets.map((t) => [t.id, t]));
+    const termFirsts: VisitFact[] = [];
+    for (const ids of idPages(
+      targets.map((t) => t.id),
+      TARGETS_PAGE,
+    )) {
+      // A pause after each page: the term is a district's every target.
+      termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(c.row.id, span, ids), targetOf));
+      await breathe();
+    }
+    // Each coverage rule reads the district's every target of its kind: a turn each.
+    const ruleStandings: CoverageStanding[] = [];
+    for (const r of c.def.coverage) {
+      await breathe();
+      ruleStandings.push(coverageStanding(c.def, r, targets, termFirsts, asOf));
+    }
+    return { termFirsts, ruleStandings };
+  }
+
+  /** Where each coverage rule stands, from each class's counts over the first visits the triggers keep (a row per class). */
+  async function keptTermCoverage(c: ActiveCampaign, asOf: string, term: Period): Promise<TermCoverage> {
+    const ruleStandings: CoverageStanding[] = [];
+    const classesOf = new Map<string, KeptClass[]>();
+    for (const r of c.def.coverage) {
+      await breathe();
+      let classes = classesOf.get(r.targetKind);
+      if (!classes) classesOf.set(r.targetKind, (classes = aggregates.keptClassCoverage(c.row.id, term, r.targetKind, { dueOn: term.end, today: asOf })));
+      const reached = r.rule === 'in-person-per-class' ? aggregates.keptClassesReached(c.row.id, term, r.targetKind, r.min, asOf) : new Map<string, string>();
+      const way = r.rule === 'in-person-per-class' ? 'inPerson' : r.rule === 'interns-at-enterprise' ? 'enterprise' : 'first';
+      const counts = classes.map((k) => ({ className: k.className, reachedOn: reached.get(k.className) ?? null, ...k[way] }));
+      ruleStandings.push(coverageOfClasses(c.def, r, counts, asOf));
+    }
+    return { termFirsts: [], ruleStandings };
+  }
+
+  const keptCoverage = new VersionedCache<string, Promise<TermCoverage>>(deps.db, ['firsts', 'targets', 'campaigns'], FIGURES_KEPT);
+  /**
+   * Coverage of the term as of `asOf`, filed by `cutoff`: from the first visits
+   * the triggers keep, counted per class, where they say the same — and then
+   * kept until a first visit, a target or the campaign changes: a visit to a
+   * family already visited this term, most of a Monday's, moves none of it.
+   * From the visits themselves otherwise (a digest's cut-off in the past).
+   */
+  function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, targets: TargetFact[]): Promise<TermCoverage> {
+    if (!c.def.coverage.length) return Promise.resolve({ termFirsts: [], ruleStandings: [] });
+    const term = termOn(c.def, asOf);
+    const span = { start: term.start, end: minDate(term.end, asOf), filedBy: cutoff };
+    if (!aggregates.keepsFirstsOf(c.row.id, term, span)) return takeTermCoverage(c, asOf, span, targets);
+    return keptCoverage.get(`${c.row.id}:${asOf}`, () => keptTermCoverage(c, asOf, term));
   }
 
   /**
@@ -250,16 +310,23 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         const targets = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
         await breathe();
         const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
-        // Each coverage rule reads the district's every target of its kind: a turn each.
-        const ruleStandings: CoverageStanding[] = [];
-        for (const r of def.coverage) {
-          await breathe();
-          ruleStandings.push(coverageStanding(def, r, targets, visits.termFirsts, asOf));
-        }
-        return { targets, visits, ruleStandings };
+        const { termFirsts, ruleStandings } = await termCoverage(c, asOf, cutoff, targets);
+        return { targets, visits: { ...visits, termFirsts }, ruleStandings };
       },
       cutoff,
     );
+  }
+
+  const ledgerKept = new VersionedCache<string, Promise<LedgerFact[]>>(deps.db, 'ledger', FIGURES_KEPT);
+  /**
+   * The ledger items a digest of [from, until) counts (LedgerRepo.digestFacts),
+   * those of [from, ever) kept until an item changes: a visit filed since the
+   * last /汇总 moves the visits' figures, not the ledger's.
+   */
+  async function ledgerFacts(campaignId: string, from: Date, until: Date): Promise<LedgerFact[]> {
+    const since = await ledgerKept.get(`${campaignId}:${from.getTime()}`, () => ledger.digestFacts(campaignId, from, new Date(NEVER)));
+    const during = (at: Date | null) => !!at && at >= from && at < until;
+    return since.filter((f) => ACTIVE_STATUSES.includes(f.status) || during(f.createdAt) || during(f.closedAt));
   }
 
   /** The digest of a period, its numbers taken at `cutoff` (统计截至): what happened in the period and was filed by then. */
@@ -272,7 +339,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();
     const { targets, visits, ruleStandings } = await visitFigures(c, period, asOf, cutoff, f);
     const until = to < cutoff ? to : cutoff;
-    const ledgerCounts = def.tasks.ledger.enabled ? ledgerDigestCounts(await ledger.digestFacts(c.row.id, from, until), from, until, def.timezone) : undefined;
+    const ledgerCounts = def.tasks.ledger.enabled ? ledgerDigestCounts(await ledgerFacts(c.row.id, from, until), from, until, def.timezone) : undefined;
     await breathe();
     const reminded = remindedBy(c, period, cutoff);
     await breathe();

@@ -59,12 +59,15 @@ export function campaignShapeDigest(deps: Pick<FeatureDeps, 'db'>) {
   }
 
   /**
-   * The in-person visits by `asOf` without a photo, and their authors, counted
-   * over every such visit of the campaign a page of authors a turn; kept
+   * The in-person visits by `asOf` without a photo, and their authors: as the
+   * triggers keep them where they answer (a digest taken now), else counted
+   * over every such visit of the campaign a page of authors a turn, kept
    * until a record, a visitor, a photo or a target changes.
    */
   const gapTotals = new VersionedCache<string, Promise<PhotoGapTotals>>(deps.db, 'visits', 10);
   function photoGaps(c: ActiveCampaign, asOf: string, cutoff: Date, facts: CampaignFacts): Promise<PhotoGapTotals> {
+    const kept = aggregates.keptPhotoGapTotals(c.def.id, { end: asOf, filedBy: cutoff });
+    if (kept) return Promise.resolve(kept);
     const ids = facts.people.map((p) => p.id);
     return gapTotals.get(
       `${c.def.id}:${asOf}`,
