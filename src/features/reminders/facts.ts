@@ -1,4 +1,5 @@
-import { and, asc, eq, gt, inArray, lte, or, type SQL } from 'drizzle-orm';
+import { and, asc, between, eq, gt, inArray, lte, or, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../../db/index.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { heldAt } from '../../db/assignments.js';
@@ -197,7 +198,11 @@ export class ScheduleFacts {
     const campaignId = c.row.id;
     const { filedBy } = scope;
     const ids = everyone.map((p) => p.id);
-    const mine = inArray(assignments.personId, ids);
+    // `everyone` is every person with an id in its range (a page, one person, or all), so their rows are read by
+    // the range, not by a list of a thousand ids that drizzle and SQLite would build and compile on every call.
+    const range = ids.length ? { from: Math.min(...ids), to: Math.max(...ids) } : { from: 1, to: 0 };
+    const theirs = (personId: SQLiteColumn) => between(personId, range.from, range.to);
+    const mine = theirs(assignments.personId);
     // Claims only where the campaign has claiming: elsewhere the targets' holders are no one's obligation.
     const types = [...(dormScope === 'none' ? [] : (['dorm'] as const)), ...(c.def.claiming.enabled ? (['target'] as const) : [])];
     const current = types.length
@@ -234,7 +239,7 @@ export class ScheduleFacts {
     const theirLeaves = this.db
       .select()
       .from(leaves)
-      .where(inArray(leaves.personId, [...persons.keys()]))
+      .where(others.length ? or(theirs(leaves.personId), inArray(leaves.personId, others)) : theirs(leaves.personId))
       .orderBy(leaves.startOn)
       .all();
     const dormRows = holders.size
@@ -244,7 +249,7 @@ export class ScheduleFacts {
           .where(inArray(dorms.id, [...holders.keys()]))
           .all()
       : [];
-    const theirs: SQL | undefined = and(eq(records.subjectType, 'person'), inArray(records.subjectId, ids));
+    const theirRecords: SQL | undefined = and(eq(records.subjectType, 'person'), theirs(records.subjectId));
     const filed = new Set(
       this.db
         .select({ form: records.form, subjectType: records.subjectType, subjectId: records.subjectId, periodKey: records.periodKey })
@@ -253,7 +258,7 @@ export class ScheduleFacts {
           and(
             eq(records.campaignId, campaignId),
             inArray(records.form, ['dorm-record', 'student-day', 'reflection', 'story']),
-            dormRows.length ? or(theirs, and(eq(records.subjectType, 'dorm'), inArray(records.subjectId, [...holders.keys()]))) : theirs,
+            dormRows.length ? or(theirRecords, and(eq(records.subjectType, 'dorm'), inArray(records.subjectId, [...holders.keys()]))) : theirRecords,
             filedBy === undefined ? undefined : lte(records.submittedAt, filedBy),
           ),
         )
@@ -261,8 +266,6 @@ export class ScheduleFacts {
         .map((r) => filedKey(r.form, r.subjectType, r.subjectId, r.periodKey ?? '')),
     );
     const span = (p: Period): VisitSpan => ({ start: p.start, end: p.end, filedBy });
-    // `everyone` is every person with an id in its range: a page, one person, or all.
-    const range = { from: Math.min(...ids), to: Math.max(...ids) };
     const visits = ids.length
       ? [
           ...uniqueSpans(scope.spans).flatMap((p) => this.aggregates.firstVisitsOf(campaignId, span(p), range)),
