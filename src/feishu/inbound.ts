@@ -250,6 +250,17 @@ function decryptedObject(key: Buffer, encrypted: string): Record<string, unknown
   }
 }
 
+/**
+ * The answer to an event or a callback, written as it is: express's res.json
+ * would also hash the body for an ETag, per request, for an answer Feishu
+ * reads once and never caches.
+ */
+function answer(res: express.Response, body: object): void {
+  const json = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': json.length });
+  res.end(json);
+}
+
 export interface WebhookOptions {
   intake: Intake;
   log: Logger;
@@ -310,7 +321,7 @@ export function webhookRouter(o: WebhookOptions): ExpressRouter {
     try {
       // The checks above are stricter than the SDK's, so it need not repeat them.
       const result = await o.intake.dispatcher.invoke(payload, { needCheck: false });
-      res.json(result && typeof result === 'object' ? result : {});
+      answer(res, result && typeof result === 'object' ? result : {});
     } catch (e) {
       o.log.error({ err: String(e) }, 'webhook: dispatch failed');
       res.status(500).json({ error: 'internal error' });
