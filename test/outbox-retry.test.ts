@@ -4,7 +4,7 @@ import { openDatabase } from '../src/db/index.js';
 import { outbox } from '../src/db/schema.js';
 import type { FeishuApi } from '../src/feishu/api.js';
 import { FeishuApiError } from '../src/feishu/errors.js';
-import { Outbox } from '../src/feishu/outbox.js';
+import { enqueueOutbound, Outbox } from '../src/feishu/outbox.js';
 import { RateLimiter } from '../src/feishu/rate-limiter.js';
 import { createLogger } from '../src/logger.js';
 import { tmpDbFile } from './helpers/harness.js';
@@ -215,6 +215,39 @@ describe('the running outbox', () => {
     await box.enqueue({ dedupeKey: 'notice', to: { openId: 'ou_teacher' }, purpose: 'test', text: '通知' });
     await vi.waitFor(() => expect(delivered).toEqual(['ou_teacher']));
     expect(db.select().from(outbox).get()).toMatchObject({ status: 'sent', attempts: 1 });
+    await box.stop();
+    db.$client.close();
+  });
+
+  it('sends what another process queued (the CLI), with more than the one sender that looks for it', async () => {
+    const db = openDatabase(tmpDbFile());
+    let inFlight = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const delivered: string[] = [];
+    const api = {
+      async send(_type: string, to: string) {
+        inFlight++;
+        await gate;
+        inFlight--;
+        delivered.push(to);
+        return `om_${delivered.length}`;
+      },
+    } as unknown as FeishuApi;
+    const box = new Outbox(db, api, createLogger('silent'), { pollMs: 20, concurrency: 4 });
+    box.start();
+    // Once the senders found nothing and went to sleep: one of them looks again every pollMs.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Queued straight into the database, as `zoufang job run` does beside a running bot: nobody wakes the senders.
+    await enqueueOutbound(
+      db,
+      ['ou_a', 'ou_b', 'ou_c'].map((openId) => ({ dedupeKey: `reminder:${openId}`, to: { openId }, purpose: 'test', text: '提醒' })),
+      Date.now(),
+    );
+    // The sender whose look found them brings the idle others: the three go out side by side, not one after another.
+    await vi.waitFor(() => expect(inFlight).toBe(3));
+    open();
+    await vi.waitFor(() => expect(delivered.sort()).toEqual(['ou_a', 'ou_b', 'ou_c']));
     await box.stop();
     db.$client.close();
   });

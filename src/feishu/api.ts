@@ -1,9 +1,10 @@
 import type * as Lark from '@larksuiteoapi/node-sdk';
 import { lark } from './sdk.js';
-import axios, { type AxiosInstance } from 'axios';
+import axios from 'axios';
 import type { Logger } from '../logger.js';
 import { sdkLogger } from '../logger.js';
 import { FeishuApiError, TOKEN_CODES } from './errors.js';
+import { JsonHttp } from './json-http.js';
 import { callGoesOut } from './rate-limiter.js';
 
 /**
@@ -39,13 +40,16 @@ class TenantToken {
   }
 }
 
-/** Same response contract as the SDK's default instance, plus a timeout so a hung call becomes a retry. */
-function httpInstance(timeoutMs: number): AxiosInstance {
+/**
+ * Same response contract as the SDK's default instance, plus a timeout so a hung call becomes a retry; calls
+ * with a JSON body bypass axios (see JsonHttp).
+ */
+function httpInstance(timeoutMs: number): JsonHttp {
   const inst = axios.create({ timeout: timeoutMs });
   inst.interceptors.response.use((resp) =>
     (resp.config as { $return_headers?: boolean }).$return_headers ? ({ data: resp.data, headers: resp.headers } as never) : resp.data,
   );
-  return inst;
+  return new JsonHttp(inst, timeoutMs);
 }
 
 /** The per-call option that carries the tenant token. */
@@ -156,7 +160,7 @@ const eventData = (e: CalendarEventBody) => ({
 /** The outbound calls the bot makes, each turning every failure into a FeishuApiError. */
 export class FeishuApi {
   readonly client: Lark.Client;
-  private readonly http: AxiosInstance;
+  private readonly http: JsonHttp;
   private readonly token: TenantToken;
 
   constructor(readonly opts: FeishuApiOptions) {
@@ -172,12 +176,11 @@ export class FeishuApi {
     });
     this.token = new TenantToken(async () => {
       const url = `${opts.baseUrl}/open-apis/auth/v3/tenant_access_token/internal`;
-      const res = (await this.http.post(url, { app_id: opts.appId, app_secret: opts.appSecret })) as unknown as {
-        code?: number;
-        msg?: string;
-        tenant_access_token?: string;
-        expire?: number;
-      };
+      const res = await this.http.request<{ code?: number; msg?: string; tenant_access_token?: string; expire?: number }>({
+        url,
+        method: 'POST',
+        data: { app_id: opts.appId, app_secret: opts.appSecret },
+      });
       if (!res?.tenant_access_token) throw FeishuApiError.fromResponse(200, res, {}, false);
       return { value: res.tenant_access_token, expireSeconds: res.expire ?? 7200 };
     });

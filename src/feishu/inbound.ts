@@ -231,21 +231,34 @@ const safeEqual = (a: string, b: string) => {
 };
 
 /** AES-256-CBC with key sha256(encryptKey) and the IV in the first 16 bytes (「将事件发送至开发者服务器」). */
-export function decryptBody(encryptKey: string, encrypted: string): string {
+function decryptBody(key: Buffer, encrypted: string): string {
   const buf = Buffer.from(encrypted, 'base64');
-  const key = createHash('sha256').update(encryptKey).digest();
   const decipher = createDecipheriv('aes-256-cbc', key, buf.subarray(0, 16));
   return Buffer.concat([decipher.update(buf.subarray(16)), decipher.final()]).toString('utf8');
 }
 
+/** The AES key of an encrypt key: hashed once, not for every event. */
+const aesKeyOf = (encryptKey: string) => createHash('sha256').update(encryptKey).digest();
+
 /** The JSON object inside an `{encrypt}` body; undefined when it does not decrypt to one. */
-function decryptedObject(encryptKey: string, encrypted: string): Record<string, unknown> | undefined {
+function decryptedObject(key: Buffer, encrypted: string): Record<string, unknown> | undefined {
   try {
-    const parsed: unknown = JSON.parse(decryptBody(encryptKey, encrypted));
+    const parsed: unknown = JSON.parse(decryptBody(key, encrypted));
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The answer to an event or a callback, written as it is: express's res.json
+ * would also hash the body for an ETag, per request, for an answer Feishu
+ * reads once and never caches.
+ */
+function answer(res: express.Response, body: object): void {
+  const json = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': json.length });
+  res.end(json);
 }
 
 export interface WebhookOptions {
@@ -262,6 +275,7 @@ export interface WebhookOptions {
  */
 export function webhookRouter(o: WebhookOptions): ExpressRouter {
   const router = express.Router();
+  const aesKey = aesKeyOf(o.encryptKey);
   router.post('/webhook/event', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const reject = (status: number, reason: string) => {
       o.log.warn({ reason, ip: req.ip }, 'webhook: request rejected');
@@ -278,7 +292,7 @@ export function webhookRouter(o: WebhookOptions): ExpressRouter {
 
     // Decrypted first: the URL check arrives encrypted too, and unsigned.
     let payload: Record<string, unknown> | undefined = body;
-    if (typeof body.encrypt === 'string') payload = decryptedObject(o.encryptKey, body.encrypt);
+    if (typeof body.encrypt === 'string') payload = decryptedObject(aesKey, body.encrypt);
     const header = (payload?.header ?? {}) as Record<string, unknown>;
     const token = typeof header.token === 'string' ? header.token : typeof payload?.token === 'string' ? payload.token : '';
 
@@ -307,7 +321,7 @@ export function webhookRouter(o: WebhookOptions): ExpressRouter {
     try {
       // The checks above are stricter than the SDK's, so it need not repeat them.
       const result = await o.intake.dispatcher.invoke(payload, { needCheck: false });
-      res.json(result && typeof result === 'object' ? result : {});
+      answer(res, result && typeof result === 'object' ? result : {});
     } catch (e) {
       o.log.error({ err: String(e) }, 'webhook: dispatch failed');
       res.status(500).json({ error: 'internal error' });

@@ -332,6 +332,12 @@ export class Outbox extends EventEmitter {
   private senders = new Set<Promise<void>>();
   /** Senders waiting for something to become due; woken when messages are queued. */
   private readonly idleSenders = new Sleepers();
+  /**
+   * Whether an idle sender is looking for due messages every pollMs (queued by
+   * another process, a retry or a lease come due): one is enough. Fifty
+   * senders each polling was fifty queries and timers a second in an idle bot.
+   */
+  private watching = false;
   private problems: Undeliverable[] = [];
   private readonly feishu = new FeishuHealth();
   private readonly nextDue: Statement<[{ now: number; maxPriority: number }], { id: number }>;
@@ -484,9 +490,21 @@ export class Outbox extends EventEmitter {
         this.log.error({ err: e }, 'outbox: sender error');
       }
       if (!outcome.sent && this.running) {
-        // Woken by a new message, or when bulk fits the app's windows again.
-        const waitMs = Math.min(this.pollMs, outcome.bulkFrom === undefined ? this.pollMs : outcome.bulkFrom - this.now());
-        await this.idleSenders.sleep(waitMs);
+        if (outcome.bulkFrom !== undefined) {
+          // Bulk that fits the app's windows again at bulkFrom, unless woken by a new message first.
+          await this.idleSenders.sleep(Math.min(this.pollMs, outcome.bulkFrom - this.now()));
+        } else if (this.watching) {
+          // Nothing due: one idle sender looks again every pollMs; the rest sleep until a message wakes them.
+          await this.idleSenders.sleep(Number.POSITIVE_INFINITY);
+        } else {
+          this.watching = true;
+          const woken = await this.idleSenders.sleep(this.pollMs);
+          this.watching = false;
+          // Woken for a message: another idle sender takes over the watch, so a slow send leaves none unwatched.
+          if (woken) this.idleSenders.wake(1);
+          // What the look finds was queued elsewhere (the CLI) or came due by itself (a lease run out): maybe more than one sender's worth.
+          else if (this.nextDue.get({ now: this.now(), maxPriority: PRIORITY_RANK.bulk })) this.idleSenders.wakeAll();
+        }
       }
     }
   }

@@ -6,15 +6,19 @@
 export class Sleepers {
   private readonly waiting = new Set<() => void>();
 
-  /** Sleeps `ms` (none when negative), or until wakeAll(). */
-  sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const wake = () => {
+  /**
+   * Sleeps `ms` (none when negative; until woken when Infinity), or until
+   * woken; resolves to whether it was woken rather than timed out.
+   */
+  sleep(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const end = (woken: boolean) => {
         clearTimeout(timer);
         this.waiting.delete(wake);
-        resolve();
+        resolve(woken);
       };
-      const timer = setTimeout(wake, Math.max(0, ms));
+      const wake = () => end(true);
+      const timer = ms === Number.POSITIVE_INFINITY ? undefined : setTimeout(() => end(false), Math.max(0, ms));
       this.waiting.add(wake);
     });
   }
@@ -26,5 +30,10 @@ export class Sleepers {
   /** Wakes up to `count` sleepers, the longest asleep first. */
   wake(count: number): void {
     for (const wake of [...this.waiting].slice(0, count)) wake();
+  }
+
+  /** How many are asleep. */
+  get size(): number {
+    return this.waiting.size;
   }
 }

@@ -26,6 +26,9 @@ const MAX_BUTTONS = 4;
 
 const hr = { tag: 'hr' };
 
+/** Names in Chinese order: one collator, where localeCompare with a locale builds one for every comparison. */
+const byChineseName = new Intl.Collator('zh-CN').compare;
+
 /**
  * /进度 · /progress — the sender's own obligations in this period and the
  * term: zone reports, dorms, visits against quota, the once-per-term forms,
@@ -146,7 +149,7 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
                 (s) =>
                   `${shortName(nameOf.get(s.id)!)}（${s.visitorIds
                     .map((id) => shortName(teachers.get(id) ?? ''))
-                    .sort((a, b) => a.localeCompare(b, 'zh-CN'))
+                    .sort(byChineseName)
                     .join('、')}${s.inPerson ? '·上门' : ''}）`,
               ),
             )}`,

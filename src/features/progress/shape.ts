@@ -3,7 +3,6 @@ import { isAdmin } from '../../bot/router.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { VisitAggregates } from '../../db/visit-aggregates.js';
 import { targets, type Person } from '../../db/schema.js';
-import { dayjs } from '../../domain/time.js';
 import { discussionOn, phaseLine, phaseOn, takesPartInDiscussion } from '../../domain/shape.js';
 import { buttonRow, callbackButton } from '../../feishu/card-templates.js';
 import { RecordRepo } from '../../records/repo.js';
@@ -15,7 +14,8 @@ import { targetHeading } from '../forms/visit.js';
 const PHOTO_GAPS_LISTED = 5;
 const PHOTO_BUTTONS = 3;
 
-const md = (d: string) => dayjs(d).format('M/D');
+/** A local date ('YYYY-MM-DD') as "11/5": read off the string, no date library per line. */
+const md = (d: string) => `${Number(d.slice(5, 7))}/${Number(d.slice(8, 10))}`;
 
 /**
  * The parts of /进度 the campaign's shape decides: the phase it is in, the big
