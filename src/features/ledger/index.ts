@@ -52,7 +52,7 @@ import { USAGE, matches, parseQuery, queryLabel } from './query.js';
 import { LedgerRepo } from './repo.js';
 import { defineFeature } from '../feature.js';
 import { twinOf } from '../../domain/themes.js';
-import { themeTerms } from '../themes/segmenter.js';
+import { dictionaryRead, themeTerms } from '../themes/segmenter.js';
 import { oneLine } from '../../feishu/card-templates.js';
 
 /**
@@ -514,6 +514,7 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
   async function offerMerges(items: LedgerItem[]): Promise<number> {
     const heard = items.filter((i) => i.recordId !== null && HEARD.includes(i.source));
     const admins = heard.length ? (await deps.people.admins()).filter((a) => a.openId) : [];
+    if (admins.length) await dictionaryRead();
     const messages: OutboundMessage[] = [];
     const open = new Map<string, LedgerItem[]>();
     for (const item of admins.length ? heard : []) {

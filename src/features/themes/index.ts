@@ -20,7 +20,7 @@ import { SOURCE_LABELS } from '../ledger/cards.js';
 import { dailyTriggers } from '../triggers.js';
 import { defineFeature } from '../feature.js';
 import { ThemeSources, type VoiceSource } from './repo.js';
-import { themeTerms } from './segmenter.js';
+import { dictionaryRead, themeTerms } from './segmenter.js';
 
 /**
  * 家长和师生反映最多的 (seed 002's 大走访 "寻计问策"): each month, the themes that
@@ -58,7 +58,7 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
   function heard(c: ActiveCampaign, from: string, to: string): Promise<Heard> {
     return said.get(`${c.row.id}:${from}:${to}`, async () => {
       const { voices, sources: refs } = await sources.month(c.row.id, from, to, c.def.timezone);
-      await breathe();
+      await dictionaryRead();
       // Segmentation runs on the event loop: the month's texts a slice at a time (themeTerms keeps them), then the themes.
       const texts = voices.flatMap((v) => [...v.texts, ...v.ledger.map((l) => l.text)]);
       for (let i = 0; i < texts.length; i += TEXTS_PER_TURN) {

@@ -3,27 +3,58 @@ import { createRequire } from 'node:module';
 import { SCHOOL_TERMS, type Segment, termsOf, type Terms } from '../../domain/themes.js';
 import { Dictionary } from './dictionary.js';
 import { tagWords } from './tagger.js';
+import { breathe } from '../../breathe.js';
 
 /**
  * Chinese word segmentation with the school's own terms: jieba's algorithm and dictionary, in this process's own
  * code (tagger.ts). The bot never loads @node-rs/jieba's native addon: its dictionary, in memory as a trie of
  * records, added about 47 MB to the bot; the same file kept as its bytes takes about 8 MB. The package stays a
  * dependency for its dict.txt, and the tests check against its tag() that the words and tags are the same.
- * Loaded once per process, the first time a theme or a twin is looked for — never at start.
+ * Loaded once per process, the first time a theme or a twin is looked for — never at start — a slice at a time
+ * (dictionaryRead).
  */
 
 /** How often a school term counts in the dictionary: high enough that jieba keeps it whole. */
 const TERM_FREQUENCY = 20_000;
 
-let loaded: Dictionary | undefined;
+/** Lines of the dictionary read per turn of the event loop by `dictionaryRead`: a few milliseconds each. */
+const LINES_PER_TURN = 20_000;
 
-function dictionary(): Dictionary {
-  if (!loaded) {
+let opened: Dictionary | undefined;
+let complete = false;
+let reading: Promise<void> | undefined;
+
+function dictionaryFile(): Dictionary {
+  if (!opened) {
     const require = createRequire(import.meta.url);
-    loaded = new Dictionary(fs.readFileSync(require.resolve('@node-rs/jieba/dict.txt')));
-    loaded.addWords(SCHOOL_TERMS.map((word) => ({ word, freq: TERM_FREQUENCY, tag: 'n' })));
+    opened = new Dictionary(fs.readFileSync(require.resolve('@node-rs/jieba/dict.txt')));
   }
-  return loaded;
+  return opened;
+}
+
+/** The dictionary with the school's terms, what is left of the file read at once. */
+function dictionary(): Dictionary {
+  const d = dictionaryFile();
+  if (!complete) {
+    d.read();
+    d.addWords(SCHOOL_TERMS.map((word) => ({ word, freq: TERM_FREQUENCY, tag: 'n' })));
+    complete = true;
+  }
+  return d;
+}
+
+/**
+ * Resolves once the dictionary is read, reading it a slice at a time with a pause between: what segments in an
+ * answer (the month's themes, the ledger's twin check) waits for this first, so that the first one after a start
+ * does not hold every other request for the tenth of a second the whole file takes.
+ */
+export function dictionaryRead(): Promise<void> {
+  reading ??= (async () => {
+    const d = dictionaryFile();
+    while (!complete && !d.read(LINES_PER_TURN)) await breathe();
+    dictionary();
+  })();
+  return reading;
 }
 
 /** The words of a text with their parts of speech, as jieba's tag(text) gives them. */
