@@ -231,8 +231,14 @@ export const records = sqliteTable(
     index('records_visit_day_idx').on(t.campaignId, t.form, t.occurredOn, t.subjectId, t.submittedAt, t.visitMode, t.visitPlace, t.authorId),
     // The same by target: a term's first visit to each target read a page of targets at a time, each page its own rows only, no sort.
     index('records_visit_target_idx').on(t.campaignId, t.form, t.subjectId, t.occurredOn, t.submittedAt, t.visitMode, t.visitPlace),
-    // In-person visits by author: the photos they still lack, counted for a district without reading its other visits.
-    index('records_in_person_idx').on(t.campaignId, t.authorId, t.occurredOn, t.submittedAt).where(sql`form = 'visit' AND visit_mode = 'in-person'`),
+    // In-person visits by author: the photos they still lack, counted for a district without reading its other visits
+    // (and listed for one author, their targets too, without reading the rows).
+    index('records_in_person_idx')
+      .on(t.campaignId, t.authorId, t.occurredOn, t.submittedAt, t.subjectId)
+      .where(sql`form = 'visit' AND visit_mode = 'in-person'`),
+    // A visit by its id with what a visitor's first visits read (/进度 reads one teacher's through record_visitors):
+    // the columns after the form data in the row, read from the row itself, cost a read of its overflow pages.
+    index('records_visit_row_idx').on(t.id, t.campaignId, t.form, t.occurredOn, t.subjectId, t.submittedAt).where(sql`form = 'visit'`),
   ],
 );
 

@@ -92,7 +92,7 @@ const IN_SPAN = "r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_o
 // a thousand probes per visit for a whole staff (820 ms for a month's count), where the record's one or two visitors suffice.
 const ANY_VISITOR_OF = 'EXISTS (SELECT 1 FROM record_visitors v WHERE v.record_id = r.id AND +v.person_id IN (SELECT value FROM json_each(@people)))';
 /** A few people's visits, read from their own through the person index rather than through every visit of the span. */
-const BY_VISITOR = 'FROM record_visitors rv INDEXED BY record_visitors_person_idx CROSS JOIN records r CROSS JOIN targets t';
+const BY_VISITOR = 'FROM record_visitors rv INDEXED BY record_visitors_person_idx CROSS JOIN records r INDEXED BY records_visit_row_idx CROSS JOIN targets t';
 /** Joins BY_VISITOR's rows: the visitor's record, and its target of the same campaign. */
 const OF_VISITOR = 'r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id';
 /** A FirstVisitRow, grouped by person and target. */
