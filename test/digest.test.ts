@@ -225,22 +225,28 @@ describe('/汇总 asked again', () => {
   });
 });
 
+/** 三大一实干 with one class of two students' families, its head teacher 李秀英 and the admin 陈立华. */
+async function twoStudentsClass() {
+  const def = presetDefinition('三大一实干', { year: 2026, id: 'san-da-2026', branchChatId: DEMO_BRANCH_CHAT_ID });
+  const cast: RosterSheet[] = [
+    sheetFromValues('classes', [{ name: '三年级（1）班' }]),
+    sheetFromValues('members', [
+      { name: '陈立华', mobile: '13800000001', roles: '管理员' },
+      { name: '李秀英', mobile: '13800000003', roles: '教师', classLed: '三年级（1）班' },
+    ]),
+    sheetFromValues(
+      'targets',
+      ['赵一', '钱二'].map((name) => ({ kind: FAMILY, name, className: '三年级（1）班' })),
+    ),
+  ];
+  h = await startHarness({ transport: 'ws', at: cst('2026-11-18T10:00:00'), campaign: def, cast });
+  return def;
+}
+const FAMILY = '学生家庭（家访）';
+
 describe('/汇总 asked again, with a student added', () => {
   it('judges coverage over the targets as they are now', async () => {
-    const def = presetDefinition('三大一实干', { year: 2026, id: 'san-da-2026', branchChatId: DEMO_BRANCH_CHAT_ID });
-    const family = '学生家庭（家访）';
-    const cast: RosterSheet[] = [
-      sheetFromValues('classes', [{ name: '三年级（1）班' }]),
-      sheetFromValues('members', [
-        { name: '陈立华', mobile: '13800000001', roles: '管理员' },
-        { name: '李秀英', mobile: '13800000003', roles: '教师', classLed: '三年级（1）班' },
-      ]),
-      sheetFromValues(
-        'targets',
-        ['赵一', '钱二'].map((name) => ({ kind: family, name, className: '三年级（1）班' })),
-      ),
-    ];
-    h = await startHarness({ transport: 'ws', at: cst('2026-11-18T10:00:00'), campaign: def, cast });
+    const def = await twoStudentsClass();
     const everyStudent = async () => {
       await h.say('陈立华', '/汇总');
       const digest = h.cardsTo('陈立华').filter((m) => cardText(m.content).includes('党支部周报'));
@@ -258,20 +264,7 @@ describe('/汇总 asked again, with a student added', () => {
 
 describe('/汇总 after visits are edited, re-dated and deleted', () => {
   it("counts this term's coverage from the visits as they are now", async () => {
-    const def = presetDefinition('三大一实干', { year: 2026, id: 'san-da-2026', branchChatId: DEMO_BRANCH_CHAT_ID });
-    const family = '学生家庭（家访）';
-    const cast: RosterSheet[] = [
-      sheetFromValues('classes', [{ name: '三年级（1）班' }]),
-      sheetFromValues('members', [
-        { name: '陈立华', mobile: '13800000001', roles: '管理员' },
-        { name: '李秀英', mobile: '13800000003', roles: '教师', classLed: '三年级（1）班' },
-      ]),
-      sheetFromValues(
-        'targets',
-        ['赵一', '钱二'].map((name) => ({ kind: family, name, className: '三年级（1）班' })),
-      ),
-    ];
-    h = await startHarness({ transport: 'ws', at: cst('2026-11-18T10:00:00'), campaign: def, cast });
+    const def = await twoStudentsClass();
     /** What the admin's digest says of the term's coverage: every student visited (and on which day), the class's students visited in person. */
     const coverage = async () => {
       h.clock.advance(60_000);

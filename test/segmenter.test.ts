@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../src/demo/synthetic.js';
 import { SCHOOL_TERMS, type Token } from '../src/domain/themes.js';
 import { Dictionary } from '../src/features/themes/dictionary.js';
 import { tag } from '../src/features/themes/segmenter.js';
@@ -40,25 +41,13 @@ function differences(texts: string[], theirTag = (text: string) => jieba.tag(tex
   return found;
 }
 
-/** mulberry32, so the generated texts are the same on every run. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Texts made of what opinions are made of and what trips a segmenter: dictionary words run together (where the
  * route has choices), school terms, names, rare and unknown Han characters (beyond the BMP too), ASCII words,
  * digits and the symbols jieba keeps in a block, punctuation, every kind of white space, emoji, a broken surrogate.
  */
 function generatedTexts(count: number, seed: number): string[] {
-  const rnd = random(seed);
+  const rnd = mulberry32(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
   const dictWords = fs
     .readFileSync(dictFile, 'utf8')
@@ -112,7 +101,7 @@ describe('word segmentation without the native jieba', () => {
   it('takes the same way as @node-rs/jieba where ways tie: small made-up dictionaries with few frequencies', () => {
     // With a handful of words and frequencies, routes of equal probability are common (and a word of frequency 0
     // makes one impossible): each tie must go where jieba's goes.
-    const rnd = random(20);
+    const rnd = mulberry32(20);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
     const alphabet = ['甲', '乙', '丙', '丁', 'a', 'B', '1', '𠀀'];
     const wordOf = () => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick(alphabet)).join('');
