@@ -262,7 +262,7 @@ const nthDay = (days: string[], min: number): string | null => (days.length >= m
 /** Where a target without a class is counted among classes. */
 export const UNCLASSED = '（未分班）';
 
-/** Chinese order, as `localeCompare(b, 'zh')` gives it, with the collator made once: a district sorts hundreds of classes. */
+/** Chinese order, as `localeCompare(b, 'zh')` gives it, with the collator made once: localeCompare with a locale builds one for every comparison, and a district sorts hundreds of classes and thousands of names. */
 export const byChinese = new Intl.Collator('zh').compare;
 
 function byClass(targets: TargetFact[], covered: Set<number>) {

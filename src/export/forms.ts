@@ -14,6 +14,7 @@ import { ZONE_REPORT_FIELDS } from '../features/forms/zone.js';
 import { YES_NO, type Fields, type FormData, type Option } from '../records/fields.js';
 import { holderKey, type ExportData } from './load.js';
 import { localDateTime, localDay, type CellValue, type Column, type SheetSpec } from './sheet.js';
+import { byChinese } from '../domain/quotas.js';
 
 /**
  * Each paper form as a sheet, its columns in the paper's order (附件一 … 附件六
@@ -153,7 +154,7 @@ export function dormCheckSheet(data: ExportData, photoRef: PhotoRef): FormSheet 
       ...FILED_COLUMNS,
     ],
     rows: ofForm(data, 'dorm-check')
-      .sort((a, b) => room(data, a.subjectId).localeCompare(room(data, b.subjectId), 'zh-CN') || a.occurredOn.localeCompare(b.occurredOn))
+      .sort((a, b) => byChinese(room(data, a.subjectId), room(data, b.subjectId)) || a.occurredOn.localeCompare(b.occurredOn))
       .map((r) => [
         room(data, r.subjectId),
         localDay(r.occurredOn),
@@ -434,7 +435,7 @@ export function ledgerSheet(data: ExportData): FormSheet {
   const tz = def.timezone;
   const items = [...data.ledger].sort(
     (a, b) =>
-      person(data, a.ownerId).localeCompare(person(data, b.ownerId), 'zh-CN') ||
+      byChinese(person(data, a.ownerId), person(data, b.ownerId)) ||
       (a.ownerId ?? 0) - (b.ownerId ?? 0) ||
       a.createdAt.getTime() - b.createdAt.getTime() ||
       a.id - b.id,

@@ -2,7 +2,7 @@ import type { Db } from '../db/index.js';
 import type { ActiveCampaign } from '../db/repos.js';
 import { visitsByPerson } from '../domain/obligations.js';
 import { minDate, termOn } from '../domain/periods.js';
-import { claimedStanding, coverageStanding, quotaApplies, quotaPeriods, quotaStanding } from '../domain/quotas.js';
+import { byChinese, claimedStanding, coverageStanding, quotaApplies, quotaPeriods, quotaStanding } from '../domain/quotas.js';
 import { localDate } from '../domain/time.js';
 import { firstVisitFacts, ScheduleFacts } from '../features/reminders/facts.js';
 import type { FormSheet } from './forms.js';
@@ -69,7 +69,7 @@ export async function classSheet(db: Db, campaign: ActiveCampaign, now: Date): P
   const visited = new Map((every ? (coverageStanding(def, every, targets, visits, today).byClass ?? []) : []).map((c) => [c.className, c]));
   const met = new Map((inPerson ? (coverageStanding(def, inPerson, targets, visits, today).byClass ?? []) : []).map((c) => [c.className, c]));
   const min = inPerson?.rule === 'in-person-per-class' ? inPerson.min : 0;
-  const names = [...new Set([...visited.keys(), ...met.keys()])].sort((a, b) => a.localeCompare(b, 'zh'));
+  const names = [...new Set([...visited.keys(), ...met.keys()])].sort(byChinese);
   return {
     key: 'by-class',
     name: '汇总（班级）',

@@ -1,5 +1,6 @@
 import type { Person, RecordForm } from '../db/schema.js';
 import { holderKey, type ExportData } from './load.js';
+import { byChinese } from '../domain/quotas.js';
 
 /**
  * The numbers per teacher and per department: what each filed, of what was
@@ -67,9 +68,7 @@ function addInto(a: Tally, b: Tally): void {
 /** The people a summary lists: the one asked about, else everyone on the roster, by department and name. */
 export function peopleOf(data: ExportData): Person[] {
   if (data.scope.teacher) return [data.scope.teacher];
-  return [...data.people.values()].sort(
-    (a, b) => (a.department ?? '').localeCompare(b.department ?? '', 'zh-CN') || a.name.localeCompare(b.name, 'zh-CN') || a.id - b.id,
-  );
+  return [...data.people.values()].sort((a, b) => byChinese(a.department ?? '', b.department ?? '') || byChinese(a.name, b.name) || a.id - b.id);
 }
 
 /** Per person: what they filed in the range, of what fell due by `now`. */

@@ -54,6 +54,7 @@ import { defineFeature } from '../feature.js';
 import { twinOf } from '../../domain/themes.js';
 import { dictionaryRead, themeTerms } from '../themes/segmenter.js';
 import { oneLine } from '../../feishu/card-templates.js';
+import { byChinese } from '../../domain/quotas.js';
 
 /**
  * 走访台账 (附件六): every opinion or problem raised is worked off by its owner
@@ -151,7 +152,7 @@ export const ledgerFeature = defineFeature({ name: 'ledger', at: import.meta.url
 
   /** People an item can be handed to: everyone reachable in Feishu except its owner. */
   async function candidates(item: LedgerItem): Promise<Person[]> {
-    return (await deps.people.all()).filter((p) => p.openId && p.id !== item.ownerId).sort((a, b) => a.name.localeCompare(b.name, 'zh'));
+    return (await deps.people.all()).filter((p) => p.openId && p.id !== item.ownerId).sort((a, b) => byChinese(a.name, b.name));
   }
 
   /** The new owner a transfer form names: chosen from the list, or typed as a name or mobile when the list was too long for a card. */

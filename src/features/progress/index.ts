@@ -5,7 +5,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, people, targets, type Person, type Zone } from '../../db/schema.js';
 import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { isAvailable, termOn } from '../../domain/periods.js';
-import { classTermStanding, quotaPeriodOn } from '../../domain/quotas.js';
+import { byChinese, classTermStanding, quotaPeriodOn } from '../../domain/quotas.js';
 import { dayjs, formatDeadline, formatDue, localDate, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/weeks.js';
 import { buttonRow, callbackButton, CLASS_SHOWN, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
@@ -25,9 +25,6 @@ const CLASS_NAMES_SHOWN = 30;
 const MAX_BUTTONS = 4;
 
 const hr = { tag: 'hr' };
-
-/** Names in Chinese order: one collator, where localeCompare with a locale builds one for every comparison. */
-const byChineseName = new Intl.Collator('zh-CN').compare;
 
 /**
  * /进度 · /progress — the sender's own obligations in this period and the
@@ -149,7 +146,7 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
                 (s) =>
                   `${shortName(nameOf.get(s.id)!)}（${s.visitorIds
                     .map((id) => shortName(teachers.get(id) ?? ''))
-                    .sort(byChineseName)
+                    .sort(byChinese)
                     .join('、')}${s.inPerson ? '·上门' : ''}）`,
               ),
             )}`,

@@ -8,7 +8,7 @@ import { people, reminderSnoozes, type Person } from '../../db/schema.js';
 import { ONCE_TASK_NAMES, endedPeriodObligations, needsChasing, obligationSpans, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { inSession } from '../../domain/calendar.js';
 import { addDays, isAvailable, minDate, termOn } from '../../domain/periods.js';
-import { classesBelowInPerson } from '../../domain/quotas.js';
+import { byChinese, classesBelowInPerson } from '../../domain/quotas.js';
 import { currentStage, mayNudge, nextNudgeMoment, type Stage } from '../../domain/reminders.js';
 import { formatDeadline, formatDue, inZone, localDate } from '../../domain/time.js';
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
@@ -381,12 +381,10 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
           ]),
       });
     }
-    const groups = [...new Set(lines.map((l) => l.group))]
-      .sort((a, b) => a.localeCompare(b, 'zh-CN'))
-      .map((group) => {
-        const mine = lines.filter((l) => l.group === group);
-        return { group, items: mine.length, people: new Set(mine.flatMap((l) => l.personIds)).size };
-      });
+    const groups = [...new Set(lines.map((l) => l.group))].sort(byChinese).map((group) => {
+      const mine = lines.filter((l) => l.group === group);
+      return { group, items: mine.length, people: new Set(mine.flatMap((l) => l.personIds)).size };
+    });
     return pageOf(groups, view.offset, {
       perPage: GROUPS_PAGE,
       render: (rows, at) =>
