@@ -20,7 +20,8 @@ type VersionReader = Database.Statement<[string], Version>;
 /** One prepared reader per connection; null on a database not yet migrated, which then caches nothing. */
 const readers = new WeakMap<Database.Database, VersionReader | null>();
 
-function versionOf(client: Database.Database, tables: VersionedTables): Version | undefined {
+/** The counter of a group of tables and its latest filing time; undefined where data_versions has no such row (or no table). */
+export function versionOf(client: Database.Database, tables: VersionedTables): Version | undefined {
   let reader = readers.get(client);
   if (reader === undefined) {
     try {

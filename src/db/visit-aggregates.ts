@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './index.js';
+import { versionOf } from './versioned-cache.js';
 import { UNCLASSED, type CoverageCounts } from '../domain/quotas.js';
 
 /**
@@ -231,7 +232,6 @@ function statements(db: Db) {
     datedWithin: p(`
       SELECT 1 AS n FROM records r INDEXED BY records_visit_day_idx
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_on > @after AND r.occurred_on <= @end LIMIT 1`),
-    latestFiling: p("SELECT latest FROM data_versions WHERE name = 'visits'"),
     // Per class: how many targets, and in each way how many were covered by @today, the last day one was, how many by @dueOn.
     keptClassCounts: p(`
       SELECT COALESCE(t.class_name, @unclassed) AS className, COUNT(*) AS total, ${countsOf('first')}, ${countsOf('inPerson')}, ${countsOf('enterprise')}
@@ -257,8 +257,10 @@ const prepared = new WeakMap<object, ReturnType<typeof statements>>();
 
 export class VisitAggregates {
   private readonly s: ReturnType<typeof statements>;
+  private readonly client: Db['$client'];
 
   constructor(db: Db) {
+    this.client = db.$client;
     let s = prepared.get(db.$client);
     if (!s) prepared.set(db.$client, (s = statements(db)));
     this.s = s;
@@ -376,8 +378,9 @@ export class VisitAggregates {
    * received) after it, and no visit is dated after `end` up to `upTo`.
    */
   private keptSaysTheSame(campaign: string, span: { end: string; filedBy?: Date; upTo: string }): boolean {
-    const { latest } = (this.s.latestFiling.get() as { latest: number | null } | undefined) ?? { latest: NEVER };
-    return (span.filedBy?.getTime() ?? NEVER) >= (latest ?? 0) && !this.s.datedWithin.get({ campaign, after: span.end, end: span.upTo });
+    const visits = versionOf(this.client, 'visits');
+    const latest = visits ? (visits.latest ?? 0) : NEVER;
+    return (span.filedBy?.getTime() ?? NEVER) >= latest && !this.s.datedWithin.get({ campaign, after: span.end, end: span.upTo });
   }
 
   /** Each of `targetIds` visited in the span by any of `personIds`, with the first such visit. */

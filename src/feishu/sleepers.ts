@@ -31,9 +31,4 @@ export class Sleepers {
   wake(count: number): void {
     for (const wake of [...this.waiting].slice(0, count)) wake();
   }
-
-  /** How many are asleep. */
-  get size(): number {
-    return this.waiting.size;
-  }
 }

@@ -69,9 +69,6 @@ function byMonth<S extends { start: string; end: string }>(span: S): S[] {
   return out;
 }
 
-/** Past every moment a digest is taken at. */
-const NEVER = 8.64e15;
-
 /** Periods whose visit figures are kept at once. */
 const FIGURES_KEPT = 5;
 
@@ -319,12 +316,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
 
   const ledgerKept = new VersionedCache<string, Promise<LedgerFact[]>>(deps.db, 'ledger', FIGURES_KEPT);
   /**
-   * The ledger items a digest of [from, until) counts (LedgerRepo.digestFacts),
-   * those of [from, ever) kept until an item changes: a visit filed since the
-   * last /汇总 moves the visits' figures, not the ledger's.
+   * The ledger items a digest of [from, until) counts: those from `from` on
+   * (LedgerRepo.digestFacts) kept until an item changes — a visit filed since
+   * the last /汇总 moves the visits' figures, not the ledger's — narrowed here to the period's end.
    */
   async function ledgerFacts(campaignId: string, from: Date, until: Date): Promise<LedgerFact[]> {
-    const since = await ledgerKept.get(`${campaignId}:${from.getTime()}`, () => ledger.digestFacts(campaignId, from, new Date(NEVER)));
+    const since = await ledgerKept.get(`${campaignId}:${from.getTime()}`, () => ledger.digestFacts(campaignId, from));
     const during = (at: Date | null) => !!at && at >= from && at < until;
     return since.filter((f) => ACTIVE_STATUSES.includes(f.status) || during(f.createdAt) || during(f.closedAt));
   }

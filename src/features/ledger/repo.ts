@@ -55,12 +55,12 @@ export class LedgerRepo {
   }
 
   /**
-   * What a digest of [from, to) counts (ledgerDigestCounts): the items opened
-   * or closed then, and those still being worked on, which may be overdue —
-   * only their dates and status, not a district's every item with its text.
+   * What the digests of periods from `from` on count (ledgerDigestCounts, once
+   * narrowed to a period's end): the items opened or closed since, and those
+   * still being worked on, which may be overdue — only their dates and status,
+   * not a district's every item with its text.
    */
-  async digestFacts(campaignId: string, from: Date, to: Date): Promise<LedgerFact[]> {
-    const during = (at: typeof ledgerItems.createdAt | typeof ledgerItems.closedAt) => and(gte(at, from), lt(at, to));
+  async digestFacts(campaignId: string, from: Date): Promise<LedgerFact[]> {
     return this.db
       .select({
         ownerId: ledgerItems.ownerId,
@@ -74,7 +74,7 @@ export class LedgerRepo {
         and(
           eq(ledgerItems.campaignId, campaignId),
           isNull(ledgerItems.mergedIntoId),
-          or(inArray(ledgerItems.status, [...ACTIVE_STATUSES]), during(ledgerItems.createdAt), during(ledgerItems.closedAt)),
+          or(inArray(ledgerItems.status, [...ACTIVE_STATUSES]), gte(ledgerItems.createdAt, from), gte(ledgerItems.closedAt, from)),
         ),
       )
       .all();

@@ -59,6 +59,7 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
     return said.get(`${c.row.id}:${from}:${to}`, async () => {
       const { voices, sources: refs } = await sources.month(c.row.id, from, to, c.def.timezone);
       await dictionaryRead();
+      await breathe(); // a turn between the month's read and its first slice, dictionary read or not
       // Segmentation runs on the event loop: the month's texts a slice at a time (themeTerms keeps them), then the themes.
       const texts = voices.flatMap((v) => [...v.texts, ...v.ledger.map((l) => l.text)]);
       for (let i = 0; i < texts.length; i += TEXTS_PER_TURN) {
