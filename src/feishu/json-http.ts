@@ -56,7 +56,8 @@ export class JsonHttp {
     const headers: Record<string, string | number> = { Accept: 'application/json, text/plain, */*' };
     for (const [k, v] of Object.entries((config.headers ?? {}) as Record<string, unknown>)) if (v !== undefined && v !== null) headers[k] = String(v);
     if (body) {
-      headers['Content-Type'] = 'application/json';
+      // As 调用 API asks of every server API call: UTF-8, said so in the header (its examples send this value).
+      headers['Content-Type'] = 'application/json; charset=utf-8';
       headers['Content-Length'] = body.length;
     }
     const transport = url.startsWith('https:') ? https : http;
