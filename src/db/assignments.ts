@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, isNull, lte, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './index.js';
 import { assignments, people, type Assignment, type Person, type SubjectType } from './schema.js';
 
@@ -24,7 +24,7 @@ export interface AssignmentMeta {
 }
 
 /** An assignment in force now (not ended), or at `at`: begun by then and not ended by then. */
-export const heldAt = (at?: Date): SQL =>
+export const heldAt = (at?: Date | Placeholder): SQL =>
   at === undefined ? isNull(assignments.endedAt) : and(lte(assignments.startedAt, at), or(isNull(assignments.endedAt), gt(assignments.endedAt, at)))!;
 
 export function currentHolders(conn: Conn, subjectType: SubjectType, subjectId: number): Assignment[] {

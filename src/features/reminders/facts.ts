@@ -1,4 +1,4 @@
-import { and, asc, between, eq, gt, inArray, lte, or, type SQL } from 'drizzle-orm';
+import { and, asc, between, eq, gt, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../../db/index.js';
 import type { ActiveCampaign } from '../../db/repos.js';
@@ -191,6 +191,20 @@ export class ScheduleFacts {
   }
 
   /**
+   * factsOf's reads, each prepared once per shape (which holdings, whether up
+   * to a cut-off, with dorms or not) and run with the campaign, the range of
+   * people and the lists as values: drizzle building the same five queries
+   * for every /进度 cost more than SQLite running them.
+   */
+  private readonly reads = new Map<string, unknown>();
+
+  private read<T>(shape: string, build: () => T): T {
+    let q = this.reads.get(shape) as T | undefined;
+    if (!q) this.reads.set(shape, (q = build()));
+    return q;
+  }
+
+  /**
    * What the obligations of `everyone` rest on; dorms: every dorm with a
    * caring teacher, those of these people only, or none (a later page).
    */
@@ -201,24 +215,30 @@ export class ScheduleFacts {
     // `everyone` is every person with an id in its range (a page, one person, or all), so their rows are read by
     // the range, not by a list of a thousand ids that drizzle and SQLite would build and compile on every call.
     const range = ids.length ? { from: Math.min(...ids), to: Math.max(...ids) } : { from: 1, to: 0 };
-    const theirs = (personId: SQLiteColumn) => between(personId, range.from, range.to);
-    const mine = theirs(assignments.personId);
+    const $ = sql.placeholder;
+    const theirs = (personId: SQLiteColumn) => between(personId, $('from'), $('to'));
+    const among = (id: SQLiteColumn, list: string) => sql`${id} in (select value from json_each(${$(list)}))`;
+    // Times go in as the epoch ms they are stored as: a placeholder's value is not converted.
+    const values = { campaign: campaignId, from: range.from, to: range.to, at: filedBy?.getTime() ?? null };
+    const cutOff = filedBy === undefined ? 'now' : 'then';
     // Claims only where the campaign has claiming: elsewhere the targets' holders are no one's obligation.
     const types = [...(dormScope === 'none' ? [] : (['dorm'] as const)), ...(c.def.claiming.enabled ? (['target'] as const) : [])];
     const current = types.length
-      ? this.db
-          .select({ type: assignments.subjectType, subjectId: assignments.subjectId, personId: assignments.personId })
-          .from(assignments)
-          // A digest's facts are the holdings at its cut-off: a claim or a handover after it does not change it.
-          .where(
-            and(
-              eq(assignments.campaignId, campaignId),
-              heldAt(filedBy),
-              inArray(assignments.subjectType, types),
-              dormScope === 'all' ? or(mine, eq(assignments.subjectType, 'dorm')) : mine,
-            ),
-          )
-          .all()
+      ? this.read(`holdings:${dormScope === 'all'}:${types.join()}:${cutOff}`, () =>
+          this.db
+            .select({ type: assignments.subjectType, subjectId: assignments.subjectId, personId: assignments.personId })
+            .from(assignments)
+            // A digest's facts are the holdings at its cut-off: a claim or a handover after it does not change it.
+            .where(
+              and(
+                eq(assignments.campaignId, $('campaign')),
+                heldAt(filedBy === undefined ? undefined : $('at')),
+                inArray(assignments.subjectType, types),
+                dormScope === 'all' ? or(theirs(assignments.personId), eq(assignments.subjectType, 'dorm')) : theirs(assignments.personId),
+              ),
+            )
+            .prepare(),
+        ).all(values)
       : [];
     const holders = new Map<number, number[]>();
     const claims = new Map<number, number[]>();
@@ -234,35 +254,37 @@ export class ScheduleFacts {
     }
     // The dorms' holders on other pages are named in their reminders and escalations too.
     const persons = new Map(everyone.map((p) => [p.id, p]));
-    const others = [...new Set([...holders.values()].flat())].filter((id) => !persons.has(id));
-    if (others.length) for (const p of this.db.select().from(people).where(inArray(people.id, others)).all()) persons.set(p.id, p);
-    const theirLeaves = this.db
-      .select()
-      .from(leaves)
-      .where(others.length ? or(theirs(leaves.personId), inArray(leaves.personId, others)) : theirs(leaves.personId))
-      .orderBy(leaves.startOn)
-      .all();
-    const dormRows = holders.size
-      ? this.db
-          .select()
-          .from(dorms)
-          .where(inArray(dorms.id, [...holders.keys()]))
-          .all()
-      : [];
-    const theirRecords: SQL | undefined = and(eq(records.subjectType, 'person'), theirs(records.subjectId));
-    const filed = new Set(
+    const others = JSON.stringify([...new Set([...holders.values()].flat())].filter((id) => !persons.has(id)));
+    const dormIds = JSON.stringify([...holders.keys()]);
+    if (others !== '[]')
+      for (const p of this.read('others', () => this.db.select().from(people).where(among(people.id, 'others')).prepare()).all({ others }))
+        persons.set(p.id, p);
+    const theirLeaves = this.read('leaves', () =>
       this.db
-        .select({ form: records.form, subjectType: records.subjectType, subjectId: records.subjectId, periodKey: records.periodKey })
-        .from(records)
-        .where(
-          and(
-            eq(records.campaignId, campaignId),
-            inArray(records.form, ['dorm-record', 'student-day', 'reflection', 'story']),
-            dormRows.length ? or(theirRecords, and(eq(records.subjectType, 'dorm'), inArray(records.subjectId, [...holders.keys()]))) : theirRecords,
-            filedBy === undefined ? undefined : lte(records.submittedAt, filedBy),
-          ),
-        )
-        .all()
+        .select()
+        .from(leaves)
+        .where(or(theirs(leaves.personId), among(leaves.personId, 'others')))
+        .orderBy(leaves.startOn)
+        .prepare(),
+    ).all({ ...values, others });
+    const dormRows = holders.size ? this.read('dorms', () => this.db.select().from(dorms).where(among(dorms.id, 'dorms')).prepare()).all({ dorms: dormIds }) : [];
+    const filed = new Set(
+      this.read(`filed:${dormRows.length > 0}:${cutOff}`, () => {
+        const theirRecords: SQL | undefined = and(eq(records.subjectType, 'person'), theirs(records.subjectId));
+        return this.db
+          .select({ form: records.form, subjectType: records.subjectType, subjectId: records.subjectId, periodKey: records.periodKey })
+          .from(records)
+          .where(
+            and(
+              eq(records.campaignId, $('campaign')),
+              inArray(records.form, ['dorm-record', 'student-day', 'reflection', 'story']),
+              dormRows.length ? or(theirRecords, and(eq(records.subjectType, 'dorm'), among(records.subjectId, 'dorms'))) : theirRecords,
+              filedBy === undefined ? undefined : lte(records.submittedAt, $('at')),
+            ),
+          )
+          .prepare();
+      })
+        .all({ ...values, dorms: dormIds })
         .map((r) => filedKey(r.form, r.subjectType, r.subjectId, r.periodKey ?? '')),
     );
     const span = (p: Period): VisitSpan => ({ start: p.start, end: p.end, filedBy });
