@@ -81,6 +81,9 @@ function leadersOf(person: Person, keep: number | undefined, everyone: Listed[])
     .sort((a, b) => byChinese(a.name, b.name));
 }
 
+/** One way a person visits targets: those they hold, a class's students of some kinds, or a department's kinds. */
+type VisitWay = { held: number[] } | { kinds: string[]; classes: string[] } | { kinds: string[] };
+
 /** Lookups and permission checks every form shares. */
 export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   const holdings = new AssignmentRepo(deps.db);
@@ -90,6 +93,16 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     .from(targets)
     .where(eq(targets.id, sql.placeholder('id')))
     .prepare();
+  const open = `SELECT 1 AS found FROM targets WHERE campaign_id = @campaign AND status = 'open'`;
+  const anyTarget = {
+    held: deps.db.$client.prepare(`${open} AND id IN (SELECT value FROM json_each(@ids)) LIMIT 1`),
+    // Through the class index: a class's students, not the campaign's every open target.
+    inClasses: deps.db.$client.prepare(
+      `SELECT 1 AS found FROM targets INDEXED BY targets_class_idx WHERE campaign_id = @campaign AND class_name IN (SELECT value FROM json_each(@classes))
+        AND status = 'open' AND kind IN (SELECT value FROM json_each(@kinds)) LIMIT 1`,
+    ),
+    ofKinds: deps.db.$client.prepare(`${open} AND kind IN (SELECT value FROM json_each(@kinds)) LIMIT 1`),
+  };
   /**
    * Each teacher's co-visitor and leader choices, kept until the roster
    * changes: ranking a district's thousand teachers for every card opened or
@@ -161,31 +174,29 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     throw refuse();
   }
 
-  /** The targets a person visits, one condition per way: those they hold, and where targets are shared, their classes' students and their department's groups. */
-  async function visitedBy(campaignId: string, person: Person): Promise<SQL[]> {
-    const ids = await holdings.heldBy(campaignId, 'target', person.id);
+  /** The ways a person visits targets: those they hold, and where targets are shared, their classes' students and their department's groups. */
+  async function visitWays(campaignId: string, person: Person): Promise<VisitWay[]> {
+    const held = await holdings.heldBy(campaignId, 'target', person.id);
     const { def } = await campaign(campaignId);
     const classes = classesOf(person);
     const studentKinds = classKinds(def);
     const groupKinds = departmentKinds(def, person.department);
-    const shared = def.sharedTargets
-      ? [
-          classes.length && studentKinds.length ? and(inArray(targets.kind, studentKinds), inArray(targets.className, classes)) : undefined,
-          groupKinds.length ? inArray(targets.kind, groupKinds) : undefined,
-        ].filter((w) => w !== undefined)
+    const shared: VisitWay[] = def.sharedTargets
+      ? [...(classes.length && studentKinds.length ? [{ kinds: studentKinds, classes }] : []), ...(groupKinds.length ? [{ kinds: groupKinds }] : [])]
       : [];
-    const open = (w: SQL) => and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), w)!;
-    return [...(ids.length ? [inArray(targets.id, ids)] : []), ...shared].map(open);
+    return [...(held.length ? [{ held }] : []), ...shared];
   }
 
   /** The targets a person visits, in class and name order. */
   async function visitTargetsOf(campaignId: string, person: Person): Promise<Target[]> {
-    const mine = await visitedBy(campaignId, person);
-    return mine.length
+    const ways = await visitWays(campaignId, person);
+    const of = (w: VisitWay) =>
+      'held' in w ? inArray(targets.id, w.held) : 'classes' in w ? and(inArray(targets.kind, w.kinds), inArray(targets.className, w.classes)) : inArray(targets.kind, w.kinds);
+    return ways.length
       ? deps.db
           .select()
           .from(targets)
-          .where(or(...mine))
+          .where(or(...ways.map((w) => and(eq(targets.campaignId, campaignId), eq(targets.status, 'open'), of(w)))))
           .orderBy(targets.className, targets.name)
           .all()
       : [];
@@ -194,10 +205,17 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   /**
    * Whether a person visits anyone: each way asked on its own, so that a class's
    * students are found through the class index (an OR of the ways reads the
-   * campaign's every target), and the first found will do.
+   * campaign's every target), and the first found will do. Asked by every
+   * /进度, so each way's statement is prepared once.
    */
   async function visitsAnyone(campaignId: string, person: Person): Promise<boolean> {
-    return (await visitedBy(campaignId, person)).some((w) => deps.db.select({ id: targets.id }).from(targets).where(w).limit(1).get());
+    return (await visitWays(campaignId, person)).some((w) =>
+      'held' in w
+        ? anyTarget.held.get({ campaign: campaignId, ids: JSON.stringify(w.held) })
+        : 'classes' in w
+          ? anyTarget.inClasses.get({ campaign: campaignId, kinds: JSON.stringify(w.kinds), classes: JSON.stringify(w.classes) })
+          : anyTarget.ofKinds.get({ campaign: campaignId, kinds: JSON.stringify(w.kinds) }),
+    );
   }
 
   /**
