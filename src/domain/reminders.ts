@@ -1,6 +1,7 @@
 import type { CampaignDefinition } from './campaign.js';
 import { inQuietHours } from './calendar.js';
 import { addDays, isWorkingDay, maxDate, nearestWorkingDay, type Period } from './periods.js';
+import { memoPer } from './memo.js';
 import { dayjs, localDate } from './time.js';
 
 /**
@@ -63,8 +64,17 @@ export function deadlineStages(def: CampaignDefinition, dueOn: string): Stage[] 
   return stages;
 }
 
-/** Mid-period pace, the last warning, and the admins after the period ends. */
-export function periodStages(def: CampaignDefinition, p: Period): Stage[] {
+const stagesPerDefinition = memoPer<CampaignDefinition, string, Stage[]>();
+
+/**
+ * Mid-period pace, the last warning, and the admins after the period ends;
+ * worked out once per period of a definition (every /进度 asks for its quotas'),
+ * the same list for every caller, who only reads it.
+ */
+export const periodStages = (def: CampaignDefinition, p: Period): Stage[] =>
+  stagesPerDefinition(def, `${p.start}:${p.end}`, () => stagesOfPeriod(def, p));
+
+function stagesOfPeriod(def: CampaignDefinition, p: Period): Stage[] {
   const stages: Stage[] = [];
   const mid = dayjs(p.start)
     .add(Math.floor(dayjs(p.end).diff(dayjs(p.start), 'day') / 2), 'day')
