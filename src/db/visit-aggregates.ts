@@ -220,13 +220,16 @@ function statements(db: Db) {
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.visit_mode = 'in-person' AND r.occurred_on <= @end AND r.submitted_at <= @filedBy
         AND r.author_id BETWEEN @fromId AND @toId
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)`),
-    // One author (/进度): their own in-person visits through the partial index, never the campaign's every visit.
+    // One author (/进度): their own in-person visits through the partial index, in its order, as far as the few named;
+    // how many there are is what the triggers of migration 0019 keep (photo_gap_counts).
     photoGapsOf: p(`
       SELECT r.id AS recordId, r.author_id AS authorId, r.subject_id AS targetId, r.occurred_on AS occurredOn
       FROM records r INDEXED BY records_in_person_idx
       WHERE r.campaign_id = @campaign AND r.author_id = @author AND r.form = 'visit' AND r.visit_mode = 'in-person'
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed')
-      ORDER BY r.occurred_on, r.id`),
+      ORDER BY r.occurred_on, r.id
+      LIMIT @limit`),
+    photoGapCountOf: p('SELECT gaps FROM photo_gap_counts WHERE campaign_id = @campaign AND author_id = @author'),
     // Registering a span fills it from the visits filed so far (trigger visit_first_spans_fill): once per term.
     keepFirstsOf: p('INSERT OR IGNORE INTO visit_first_spans (campaign_id, start, "end") VALUES (@campaign, @start, @end)'),
     keepsFirstsOf: p('SELECT 1 AS kept FROM visit_first_spans WHERE campaign_id = @campaign AND start = @start AND "end" = @end'),
@@ -425,9 +428,10 @@ export class VisitAggregates {
     return this.s.openTargetsOf.all({ campaign, kinds: json(kinds), after, limit }) as Array<{ id: number; kind: string; className: string | null }>;
   }
 
-  /** An author's in-person visits still without a photo, oldest first. */
-  photoGapsOf(campaign: string, authorId: number): VisitWithoutPhoto[] {
-    return this.s.photoGapsOf.all({ campaign, author: authorId }) as VisitWithoutPhoto[];
+  /** How many in-person visits of an author are still without a photo, and the oldest `limit` of them. */
+  photoGapsOf(campaign: string, authorId: number, limit: number): { count: number; oldest: VisitWithoutPhoto[] } {
+    const count = (this.s.photoGapCountOf.get({ campaign, author: authorId }) as { gaps: number } | undefined)?.gaps ?? 0;
+    return { count, oldest: count ? (this.s.photoGapsOf.all({ campaign, author: authorId, limit }) as VisitWithoutPhoto[]) : [] };
   }
 }
 

@@ -12,6 +12,7 @@ import { targetHeading } from '../forms/visit.js';
 
 /** Visits without a photo named one by one; the rest are counted. */
 const PHOTO_GAPS_LISTED = 5;
+/** Buttons for the oldest of those named. */
 const PHOTO_BUTTONS = 3;
 
 /** A local date ('YYYY-MM-DD') as "11/5": read off the string, no date library per line. */
@@ -68,9 +69,8 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
   async function photoGaps(c: ActiveCampaign, person: Person): Promise<object[]> {
     const { def } = c;
     if (!def.tasks.visits.enabled || !def.tasks.visits.photosRequired) return [];
-    const gaps = aggregates.photoGapsOf(def.id, person.id);
-    if (!gaps.length) return [];
-    const shown = gaps.slice(0, PHOTO_GAPS_LISTED);
+    const { count, oldest: shown } = aggregates.photoGapsOf(def.id, person.id, PHOTO_GAPS_LISTED);
+    if (!count) return [];
     // Only the targets named: the rest of the gaps are counted.
     const byId = new Map(targetsById.all({ ids: JSON.stringify(shown.map((g) => g.targetId)) }).map((t) => [t.id, t]));
     const named = (id: number) => {
@@ -78,18 +78,18 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
       return t ? targetHeading(def, t) : `#${id}`;
     };
     const listed = shown.map((g) => `- ${md(g.occurredOn)} ${named(g.targetId)}`);
-    const more = gaps.length > PHOTO_GAPS_LISTED ? [`……另有 ${gaps.length - PHOTO_GAPS_LISTED} 次`] : [];
+    const more = count > PHOTO_GAPS_LISTED ? [`……另有 ${count - PHOTO_GAPS_LISTED} 次`] : [];
     return [
       {
         tag: 'markdown',
         content: [
-          `**📷 上门走访缺照片** · <font color='orange'>${gaps.length} 次</font>（本活动要求上门走访拍照）`,
+          `**📷 上门走访缺照片** · <font color='orange'>${count} 次</font>（本活动要求上门走访拍照）`,
           ...listed,
           ...more,
           '点“补照片”打开那次记录，再把照片直接发给我，会附到这条记录上。',
         ].join('\n'),
       },
-      buttonRow(gaps.slice(0, PHOTO_BUTTONS).map((g) => callbackButton(`补照片 ${md(g.occurredOn)}`, openers.visitRecord(g.recordId)))),
+      buttonRow(shown.slice(0, PHOTO_BUTTONS).map((g) => callbackButton(`补照片 ${md(g.occurredOn)}`, openers.visitRecord(g.recordId)))),
     ];
   }
 
