@@ -208,4 +208,37 @@ describe('大走访情况记录表 and photos (seed 002)', () => {
     await h.say('刘芳', '/进度');
     expect(cardText(latestCard(h, '刘芳').content)).not.toContain('上门走访缺照片');
   }, 120_000);
+
+  it('/进度 names the five oldest home visits without a photo, counts the rest, and offers 补照片 for the three oldest', async () => {
+    h = await startSanDa('2026-03-20T10:00:00');
+    for (const day of [13, 14, 15, 16, 17, 18, 19]) {
+      await h.say('刘芳', '/走访');
+      const list = latestCard(h, '刘芳');
+      await h.click('刘芳', list.messageId, '记录走访');
+      const ok = await h.click('刘芳', list.messageId, '提交', {
+        visitedOn: `2026-03-${day} +0800`,
+        mode: 'in-person',
+        place: 'home',
+        coVisitors: [],
+        purpose: '了解学生在家学习生活环境',
+        situation: '',
+        content: '与家长交流孩子在家的作息',
+        opinions: '',
+        followUp: 'none',
+        leader: '',
+        followUpNote: '',
+        reflection: '',
+      });
+      expect(ok.toast?.type).toBe('success');
+    }
+    await h.say('刘芳', '/进度');
+    const card = latestCard(h, '刘芳').content;
+    const progress = cardText(card);
+    expect(progress).toContain('上门走访缺照片** · <font color=\'orange\'>7 次</font>');
+    for (const day of [13, 14, 15, 16, 17]) expect(progress).toContain(`- 3/${day} 孙小红`);
+    expect(progress).not.toContain('- 3/18');
+    expect(progress).toContain('……另有 2 次');
+    const buttons = JSON.stringify(card).match(/补照片 3\/\d+/g);
+    expect(buttons).toEqual(['补照片 3/13', '补照片 3/14', '补照片 3/15']);
+  }, 120_000);
 });
