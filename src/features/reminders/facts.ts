@@ -259,11 +259,12 @@ export class ScheduleFacts {
     if (others !== '[]')
       for (const p of this.read('others', () => this.db.select().from(people).where(among(people.id, 'others')).prepare()).all({ others }))
         persons.set(p.id, p);
-    const theirLeaves = this.read('leaves', () =>
+    // The others' leaves only when there are others: an OR with an empty list would still cost the range its index.
+    const theirLeaves = this.read(`leaves:${others !== '[]'}`, () =>
       this.db
         .select()
         .from(leaves)
-        .where(or(theirs(leaves.personId), among(leaves.personId, 'others')))
+        .where(others !== '[]' ? or(theirs(leaves.personId), among(leaves.personId, 'others')) : theirs(leaves.personId))
         .orderBy(leaves.startOn)
         .prepare(),
     ).all({ ...values, others });
