@@ -234,7 +234,7 @@ describe('大走访情况记录表 and photos (seed 002)', () => {
     await h.say('刘芳', '/进度');
     const card = latestCard(h, '刘芳').content;
     const progress = cardText(card);
-    expect(progress).toContain('上门走访缺照片** · <font color=\'orange\'>7 次</font>');
+    expect(progress).toContain("上门走访缺照片** · <font color='orange'>7 次</font>");
     for (const day of [13, 14, 15, 16, 17]) expect(progress).toContain(`- 3/${day} 孙小红`);
     expect(progress).not.toContain('- 3/18');
     expect(progress).toContain('……另有 2 次');

@@ -71,8 +71,7 @@ const stagesPerDefinition = memoPer<CampaignDefinition, string, Stage[]>();
  * worked out once per period of a definition (every /进度 asks for its quotas'),
  * the same list for every caller, who only reads it.
  */
-export const periodStages = (def: CampaignDefinition, p: Period): Stage[] =>
-  stagesPerDefinition(def, `${p.start}:${p.end}`, () => stagesOfPeriod(def, p));
+export const periodStages = (def: CampaignDefinition, p: Period): Stage[] => stagesPerDefinition(def, `${p.start}:${p.end}`, () => stagesOfPeriod(def, p));
 
 function stagesOfPeriod(def: CampaignDefinition, p: Period): Stage[] {
   const stages: Stage[] = [];

@@ -1,4 +1,4 @@
-import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { classesOf, classKinds, departmentKinds, sharesTarget } from '../../domain/sharing.js';
 import { byLocalDate, localMidnight } from '../../domain/time.js';
 import { byChinese } from '../../domain/quotas.js';
@@ -191,7 +191,11 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   async function visitTargetsOf(campaignId: string, person: Person): Promise<Target[]> {
     const ways = await visitWays(campaignId, person);
     const of = (w: VisitWay) =>
-      'held' in w ? inArray(targets.id, w.held) : 'classes' in w ? and(inArray(targets.kind, w.kinds), inArray(targets.className, w.classes)) : inArray(targets.kind, w.kinds);
+      'held' in w
+        ? inArray(targets.id, w.held)
+        : 'classes' in w
+          ? and(inArray(targets.kind, w.kinds), inArray(targets.className, w.classes))
+          : inArray(targets.kind, w.kinds);
     return ways.length
       ? deps.db
           .select()

@@ -268,7 +268,9 @@ export class ScheduleFacts {
         .orderBy(leaves.startOn)
         .prepare(),
     ).all({ ...values, others });
-    const dormRows = holders.size ? this.read('dorms', () => this.db.select().from(dorms).where(among(dorms.id, 'dorms')).prepare()).all({ dorms: dormIds }) : [];
+    const dormRows = holders.size
+      ? this.read('dorms', () => this.db.select().from(dorms).where(among(dorms.id, 'dorms')).prepare()).all({ dorms: dormIds })
+      : [];
     const filed = new Set(
       this.read(`filed:${dormRows.length > 0}:${cutOff}`, () => {
         const theirRecords: SQL | undefined = and(eq(records.subjectType, 'person'), theirs(records.subjectId));
