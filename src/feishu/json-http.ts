@@ -99,11 +99,21 @@ export class JsonHttp {
   }
 }
 
-/** The URL with its query, as axios builds it: the SDK's own serializer when it gives one. */
+/** A query value any serializer writes as it is: nothing in it to encode. */
+const PLAIN = /^[\w.~-]*$/;
+
+/**
+ * The URL with its query, as axios builds it: the SDK's own serializer when it
+ * gives one, except for a query of plain words (a send's `receive_id_type=open_id`),
+ * which it would write unchanged: qs sets up its options anew on every call.
+ */
 function withParams(url: string, params: unknown, serializer: AxiosRequestConfig['paramsSerializer']): string {
   if (!params || typeof params !== 'object') return url;
   let query: string;
-  if (typeof serializer === 'function') query = serializer(params as Record<string, unknown>);
+  const entries = Object.entries(params);
+  if (entries.every(([k, v]) => PLAIN.test(k) && (typeof v === 'string' || typeof v === 'number') && PLAIN.test(String(v))))
+    query = entries.map(([k, v]) => `${k}=${v}`).join('&');
+  else if (typeof serializer === 'function') query = serializer(params as Record<string, unknown>);
   else {
     const search = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) search.append(k, String(v));
