@@ -180,9 +180,9 @@ export interface DigestInput {
 }
 
 /**
- * A class's targets of a coverage rule's kind as the database counts them
- * over the term's first visits in the rule's way (at all, in person, at the
- * enterprise), covered by today.
+ * A class's targets of a coverage rule's kind, counted over the term's first
+ * visits in the rule's way (at all, in person, at the enterprise), covered by
+ * today (classCoverageOf).
  */
 export interface ClassCoverage extends CoverageCounts {
   className: string;
