@@ -228,6 +228,15 @@ describe('who the digest says was reminded', () => {
     await h.say('陈立华', '/汇总');
     expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('进度落后或逾期 1 人：刘芳（已分别私信提醒）');
   });
+
+  it('names the roster as it is when asked: a teacher renamed since the last /汇总', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00'), campaign: term });
+    await h.say('陈立华', '/汇总');
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('进度落后或逾期 1 人：刘芳');
+    h.db.update(people).set({ name: '刘芳菲' }).where(eq(people.name, '刘芳')).run();
+    await h.say('陈立华', '/汇总');
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('进度落后或逾期 1 人：刘芳菲');
+  });
 });
 
 describe('/汇总 asked again', () => {
