@@ -6,7 +6,7 @@ import { parseCampaignDefinition } from '../src/domain/campaign.js';
 import { TEST_CAMPAIGN, buttonValue, cardText, cst, startHarness, type Harness } from './helpers/harness.js';
 import { autumnTerm, runAt, tickDays } from './helpers/term.js';
 import { RECORDS_CAMPAIGN, startRecordsHarness, targetId } from './records/fixtures.js';
-import { people, records, targets } from '../src/db/schema.js';
+import { ledgerItems, people, records, targets } from '../src/db/schema.js';
 import { presetDefinition } from '../src/domain/presets.js';
 import { sheetFromValues, type RosterSheet } from '../src/roster/sheets.js';
 import { RecordRepo } from '../src/records/repo.js';
@@ -117,6 +117,45 @@ describe('weekly digest to the branch group', () => {
     await h.say('王建国', '/summary');
     expect(h.textsTo('王建国').at(-1)).toContain('/汇总 仅限党支部管理员使用');
   });
+
+  it("counts the week's ledger: opened, closed out, overdue, and nothing of an item merged away", async () => {
+    h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
+    const ledgerLine = async () => {
+      await h.say('陈立华', '/汇总');
+      const m = /新增 (\d+) 项，销号 (\d+) 项，目前逾期 (\d+) 项/.exec(
+        h
+          .cardsTo('陈立华')
+          .map((c) => cardText(c.content))
+          .filter((t) => t.includes('党支部周报'))
+          .at(-1)!,
+      );
+      return m ? { opened: Number(m[1]), closed: Number(m[2]), overdue: Number(m[3]) } : undefined;
+    };
+    const before = (await ledgerLine())!;
+    const owner = h.db.select({ id: people.id }).from(people).where(eq(people.name, '黄志强')).get()!.id;
+    const item = (text: string, created: string, more: Partial<typeof ledgerItems.$inferInsert> = {}) =>
+      h.db
+        .insert(ledgerItems)
+        .values({
+          campaignId: RECORDS_CAMPAIGN.id,
+          source: 'manual',
+          raisedBy: 'teacher',
+          text,
+          ownerId: owner,
+          createdBy: owner,
+          status: 'accepted',
+          createdAt: cst(created),
+          updatedAt: cst(created),
+          ...more,
+        })
+        .returning({ id: ledgerItems.id })
+        .get();
+    const opened = item('操场照明不足', '2026-11-16T09:00:00');
+    item('食堂排队时间长', '2026-11-02T09:00:00', { status: 'closed', closedAt: cst('2026-11-17T15:00:00') });
+    item('校车路线绕远', '2026-10-20T09:00:00', { dueOn: '2026-11-01' });
+    item('操场路灯坏了', '2026-11-17T09:00:00', { status: 'closed', closedAt: cst('2026-11-17T16:00:00'), mergedIntoId: opened.id });
+    expect(await ledgerLine()).toEqual({ opened: before.opened + 1, closed: before.closed + 1, overdue: before.overdue + 1 });
+  });
 });
 
 describe('/汇总 上周', () => {
@@ -188,6 +227,15 @@ describe('who the digest says was reminded', () => {
     h.clock.set(cst('2026-11-16T10:00:00'));
     await h.say('陈立华', '/汇总');
     expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('进度落后或逾期 1 人：刘芳（已分别私信提醒）');
+  });
+
+  it('names the roster as it is when asked: a teacher renamed since the last /汇总', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-16T08:00:00'), campaign: term });
+    await h.say('陈立华', '/汇总');
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('进度落后或逾期 1 人：刘芳');
+    h.db.update(people).set({ name: '刘芳菲' }).where(eq(people.name, '刘芳')).run();
+    await h.say('陈立华', '/汇总');
+    expect(cardText(h.cardsTo('陈立华').at(-1)!.content)).toContain('进度落后或逾期 1 人：刘芳菲');
   });
 });
 

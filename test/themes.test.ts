@@ -229,6 +229,35 @@ describe('家长和师生反映最多的, asked again', () => {
     h.db.update(ledgerItems).set({ status: 'closed', closedAt: at }).where(eq(ledgerItems.id, raised.id)).run();
     expect(await canteenLine()).toBe(line(canteen.length + 3, ledgered.length + 2, closed.length + 1));
   });
+
+  it('counts an item merged into one of another month as closed once that one is closed out', async () => {
+    h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
+    const canteen = seedMonth(160).mentioning('食堂');
+    const ledgered = canteen.filter((v) => v.ledger.some((l) => l.text.includes('食堂')));
+    const closed = ledgered.filter((v) => v.ledger.filter((l) => l.text.includes('食堂')).every((l) => l.closed));
+    const canteenLine = async () => {
+      await h.say('陈立华', '/汇总');
+      return /\d\. 食堂[^\n]*\n([^\n]*)/.exec(cardText(themeCards('陈立华').at(-1)!.content))?.[1];
+    };
+    const line = (done: number) => `${canteen.length + 2} 条记录提到 · 已列入台账 ${ledgered.length + 1} · 已销号 ${done}`;
+    // A record of the month whose one canteen item is still open…
+    const open = ledgered.find((v) => v.ledger.filter((l) => l.text.includes('食堂')).every((l) => !l.closed))!;
+    const item = h.db
+      .select({ id: ledgerItems.id })
+      .from(ledgerItems)
+      .where(eq(ledgerItems.text, open.ledger.find((l) => l.text.includes('食堂'))!.text))
+      .get()!;
+    // …merged into an item of October that no record of November opened, closed out since.
+    const october = cst('2026-10-20T10:00:00');
+    const older = h.db
+      .insert(ledgerItems)
+      .values({ ...acceptedItem('食堂饭菜价格偏高'), status: 'closed', closedAt: october, createdAt: october, updatedAt: october })
+      .returning({ id: ledgerItems.id })
+      .get();
+    expect(await canteenLine()).toBe(line(closed.length));
+    h.db.update(ledgerItems).set({ mergedIntoId: older.id }).where(eq(ledgerItems.id, item.id)).run();
+    expect(await canteenLine()).toBe(line(closed.length + 1));
+  });
 });
 
 /** An item 黄志强 accepted on 11-12, as the ledger holds it: the older one a new opinion may repeat. */

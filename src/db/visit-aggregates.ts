@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './index.js';
 import { versionOf } from './versioned-cache.js';
-import { UNCLASSED, type CoverageCounts } from '../domain/quotas.js';
+import type { TermFirsts } from '../domain/digest.js';
 
 /**
  * What the schedule rules ask of a campaign's visits, answered by SQLite with
@@ -72,9 +72,6 @@ export interface SpanTally {
   targets: number;
 }
 
-/** A class's coverage counts in each way. */
-export type KeptClass = { className: string } & Record<FirstWay, CoverageCounts>;
-
 /** In-person visits without a photo, and the authors they belong to. */
 export interface PhotoGapTotals {
   gaps: number;
@@ -134,21 +131,6 @@ const firstVisitsOfOne = (also: string) => `
   GROUP BY r.subject_id`;
 
 const json = (xs: readonly unknown[]) => JSON.stringify(xs);
-
-/** Which of a target's kept first visits a coverage rule counts: at all, in person, at the enterprise. */
-export type FirstWay = 'first' | 'inPerson' | 'enterprise';
-const FIRST_WAYS: Record<FirstWay, string> = { first: 'first_on', inPerson: 'in_person_on', enterprise: 'enterprise_on' };
-
-/** A class's coverage counts of one way (CoverageCounts), its columns named after the way. */
-const countsOf = (way: FirstWay) => {
-  const day = `CASE WHEN f.${FIRST_WAYS[way]} <= @today THEN f.${FIRST_WAYS[way]} END`;
-  return `COUNT(${day}) AS ${way}Covered, MAX(${day}) AS ${way}LastOn, COUNT(CASE WHEN ${day} <= @dueOn THEN 1 END) AS ${way}ByDue`;
-};
-
-/** The open targets of a kind, each with its kept first visits of a span. */
-const KEPT_FIRST_OF_TARGETS = `
-  FROM targets t LEFT JOIN visit_firsts f ON f.campaign_id = t.campaign_id AND f.span_start = @start AND f.span_end = @end AND f.target_id = t.id
-  WHERE t.campaign_id = @campaign AND t.status = 'open' AND t.kind = @kind`;
 
 function statements(db: Db) {
   const p = (sql: string) => db.$client.prepare(sql);
@@ -236,18 +218,11 @@ function statements(db: Db) {
     datedWithin: p(`
       SELECT 1 AS n FROM records r INDEXED BY records_visit_day_idx
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_on > @after AND r.occurred_on <= @end LIMIT 1`),
-    // Per class: how many targets, and in each way how many were covered by @today, the last day one was, how many by @dueOn.
-    keptClassCounts: p(`
-      SELECT COALESCE(t.class_name, @unclassed) AS className, COUNT(*) AS total, ${countsOf('first')}, ${countsOf('inPerson')}, ${countsOf('enterprise')}
-      ${KEPT_FIRST_OF_TARGETS}
-      GROUP BY 1`),
-    // The day each class had @min of its students visited in person: the @min-th of their first in-person visits.
-    keptClassReached: p(`
-      SELECT className, day FROM (
-        SELECT COALESCE(t.class_name, @unclassed) AS className, f.in_person_on AS day,
-          ROW_NUMBER() OVER (PARTITION BY COALESCE(t.class_name, @unclassed) ORDER BY f.in_person_on) AS k
-        ${KEPT_FIRST_OF_TARGETS} AND f.in_person_on <= @today)
-      WHERE k = @min`),
+    // A term's kept first visits in the order of their targets, each a row of values: a district's ten thousand, read as arrays rather than objects.
+    keptFirsts: p(`
+      SELECT target_id, first_on, in_person_on, enterprise_on FROM visit_firsts
+      WHERE campaign_id = @campaign AND span_start = @start AND span_end = @end
+      ORDER BY target_id`).raw(),
     // What the triggers of migration 0019 keep of the in-person visits without a photo, per author.
     keptPhotoGapTotals: p(`SELECT COALESCE(SUM(gaps), 0) AS gaps, COUNT(*) AS authors FROM photo_gap_counts WHERE campaign_id = @campaign AND gaps > 0`),
     openTargetsOf: p(`
@@ -341,29 +316,9 @@ export class VisitAggregates {
     return true;
   }
 
-  /**
-   * Each class's coverage of the open targets of `kind` by the term's first
-   * visits the triggers keep (a term keepsFirstsOf registered), covered by
-   * `today`: its counts in each way.
-   */
-  keptClassCoverage(campaign: string, term: { start: string; end: string }, kind: string, days: { dueOn: string; today: string }): KeptClass[] {
-    type Row = { className: string; total: number } & Record<`${FirstWay}${'Covered' | 'ByDue'}`, number> & Record<`${FirstWay}LastOn`, string | null>;
-    const rows = this.s.keptClassCounts.all({ ...keptParams(campaign, term, kind, days.today), dueOn: days.dueOn }) as Row[];
-    return rows.map((r) => {
-      const counts = (way: FirstWay): CoverageCounts => ({
-        total: r.total,
-        covered: r[`${way}Covered`],
-        lastOn: r[`${way}LastOn`],
-        coveredByDue: r[`${way}ByDue`],
-      });
-      return { className: r.className, first: counts('first'), inPerson: counts('inPerson'), enterprise: counts('enterprise') };
-    });
-  }
-
-  /** The day each class of the open targets of `kind` had `min` of them visited in person this term (by the first visits kept), by `today`. */
-  keptClassesReached(campaign: string, term: { start: string; end: string }, kind: string, min: number, today: string): Map<string, string> {
-    const rows = this.s.keptClassReached.all({ ...keptParams(campaign, term, kind, today), min }) as Array<{ className: string; day: string }>;
-    return new Map(rows.map((r) => [r.className, r.day]));
+  /** The first visits of each target the triggers keep over `term` (a term keepsFirstsOf registered). */
+  keptFirsts(campaign: string, term: { start: string; end: string }): TermFirsts[] {
+    return this.s.keptFirsts.all({ campaign, start: term.start, end: term.end }) as TermFirsts[];
   }
 
   /**
@@ -434,16 +389,6 @@ export class VisitAggregates {
     return { count, oldest: count ? (this.s.photoGapsOf.all({ campaign, author: authorId, limit }) as VisitWithoutPhoto[]) : [] };
   }
 }
-
-/** The parameters of the kept class statements: a campaign's term, the open targets of a kind, covered by `today`. */
-const keptParams = (campaign: string, term: { start: string; end: string }, kind: string, today: string) => ({
-  campaign,
-  start: term.start,
-  end: term.end,
-  kind,
-  unclassed: UNCLASSED,
-  today,
-});
 
 /** The parameters of the photo-gap statements: a campaign's in-person visits by `end`, filed by the cut-off, of authors in `ids`. */
 const photoGapParams = (campaign: string, span: Partial<Omit<VisitSpan, 'start'>>, ids: PersonIds) => ({

@@ -16,6 +16,7 @@ import {
   type CoverageCounts,
   type CoverageStanding,
   type TargetFact,
+  UNCLASSED,
   type VisitFact,
 } from './quotas.js';
 import { ONCE_TASKS, type OnceTask } from './reminders.js';
@@ -179,14 +180,57 @@ export interface DigestInput {
 }
 
 /**
- * A class's targets of a coverage rule's kind as the database counts them
- * over the term's first visits in the rule's way (at all, in person, at the
- * enterprise), covered by today.
+ * A class's targets of a coverage rule's kind, counted over the term's first
+ * visits in the rule's way (at all, in person, at the enterprise), covered by
+ * today (classCoverageOf).
  */
 export interface ClassCoverage extends CoverageCounts {
   className: string;
   /** The day the class had the rule's `min` students covered (in-person-per-class), null while it has not. */
   reachedOn: string | null;
+}
+
+/**
+ * A target's first visits of a term as the triggers keep them (visit_firsts):
+ * at all, in person, at the enterprise (null: none that way yet).
+ */
+export type TermFirsts = readonly [targetId: number, firstOn: string, inPersonOn: string | null, enterpriseOn: string | null];
+
+/** Which of a target's first visits a coverage rule counts. */
+const WAY_OF_RULE: Record<CoverageRule['rule'], 1 | 2 | 3> = { 'every-target-once': 1, 'in-person-per-class': 2, 'interns-at-enterprise': 3 };
+
+/**
+ * Each class's counts of a coverage rule (ClassCoverage) over `targets` (the
+ * open targets judged, any kind) and the term's kept first visits, by `today`,
+ * the term due on `dueOn`. Both come in the order of their targets' ids
+ * (targetsOf, keptFirsts), so one pass walks them side by side: a district's
+ * ten thousand targets, with nothing looked up or made per target but its class.
+ */
+export function classCoverageOf(
+  rule: CoverageRule,
+  targets: readonly TargetFact[],
+  firsts: readonly TermFirsts[],
+  days: { today: string; dueOn: string },
+): ClassCoverage[] {
+  const way = WAY_OF_RULE[rule.rule];
+  const min = rule.rule === 'in-person-per-class' ? rule.min : 0;
+  const classes = new Map<string, ClassCoverage & { days: string[] }>();
+  let k = 0;
+  for (const t of targets) {
+    while (k < firsts.length && firsts[k]![0] < t.id) k++;
+    if (t.kind !== rule.targetKind) continue;
+    const className = t.className ?? UNCLASSED;
+    let c = classes.get(className);
+    if (!c) classes.set(className, (c = { className, total: 0, covered: 0, lastOn: null, coveredByDue: 0, reachedOn: null, days: [] }));
+    c.total++;
+    const day = k < firsts.length && firsts[k]![0] === t.id ? firsts[k]![way] : null;
+    if (day === null || day > days.today) continue;
+    c.covered++;
+    if (c.lastOn === null || day > c.lastOn) c.lastOn = day;
+    if (day <= days.dueOn) c.coveredByDue++;
+    if (min) c.days.push(day);
+  }
+  return [...classes.values()].map(({ days: covered, ...c }) => ({ ...c, reachedOn: min && covered.length >= min ? covered.sort()[min - 1]! : null }));
 }
 
 /**

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseCampaignDefinition, type CampaignDefinitionInput } from '../../src/domain/campaign.js';
-import { coverageOfClasses, type ClassCoverage } from '../../src/domain/digest.js';
+import { classCoverageOf, coverageOfClasses, type TermFirsts } from '../../src/domain/digest.js';
 import { presetDefinition } from '../../src/domain/presets.js';
-import { coverageStanding, UNCLASSED, type TargetFact, type VisitFact } from '../../src/domain/quotas.js';
+import { coverageStanding, type TargetFact, type VisitFact } from '../../src/domain/quotas.js';
 
 /**
- * A coverage rule's standing taken from each class's counts (what the
- * database sums over the first visits its triggers keep) is the standing
- * taken from every target and its first visits, whatever the visits and the day.
+ * A coverage rule's standing taken from each class's counts (classCoverageOf,
+ * over the first visits the database's triggers keep) is the standing taken
+ * from every target and its first visits, whatever the visits and the day.
  */
 describe('coverage from the classes’ counts', () => {
   const sanDa = presetDefinition('三大一实干', { year: 2026 });
@@ -26,7 +26,12 @@ describe('coverage from the classes’ counts', () => {
     };
     for (let round = 0; round < 60; round++) {
       const classes = ['一（1）班', '一（2）班', '二（1）班', null].slice(0, 1 + next(4));
-      const targets: TargetFact[] = Array.from({ length: 1 + next(12) }, (_, i) => ({ id: i + 1, kind, className: classes[next(classes.length)]! }));
+      // In the order of their ids, as targetsOf reads them; now and then one of another kind, which no rule here judges.
+      const targets: TargetFact[] = Array.from({ length: 1 + next(12) }, (_, i) => ({
+        id: 2 * i + 1 + next(2),
+        kind: next(6) ? kind : 'community-figure',
+        className: classes[next(classes.length)]!,
+      }));
       // Each target's first visits as the triggers keep them: at all, then perhaps in person and at the enterprise, no earlier.
       const firsts = targets.flatMap((t) => {
         if (!next(4)) return [];
@@ -35,15 +40,25 @@ describe('coverage from the classes’ counts', () => {
         return [{ target: t, first, inPerson: later(), enterprise: later() }];
       });
       const visits: VisitFact[] = firsts.flatMap((f) => [
-        { targetId: f.target.id, targetKind: kind, className: f.target.className, occurredOn: f.first, mode: '', place: '', visitorIds: [] },
+        { targetId: f.target.id, targetKind: f.target.kind, className: f.target.className, occurredOn: f.first, mode: '', place: '', visitorIds: [] },
         ...(f.inPerson
-          ? [{ targetId: f.target.id, targetKind: kind, className: f.target.className, occurredOn: f.inPerson, mode: 'in-person', place: '', visitorIds: [] }]
+          ? [
+              {
+                targetId: f.target.id,
+                targetKind: f.target.kind,
+                className: f.target.className,
+                occurredOn: f.inPerson,
+                mode: 'in-person',
+                place: '',
+                visitorIds: [],
+              },
+            ]
           : []),
         ...(f.enterprise
           ? [
               {
                 targetId: f.target.id,
-                targetKind: kind,
+                targetKind: f.target.kind,
                 className: f.target.className,
                 occurredOn: f.enterprise,
                 mode: '',
@@ -54,29 +69,10 @@ describe('coverage from the classes’ counts', () => {
           : []),
       ]);
       const today = ['2026-11-17', '2026-12-31', '2027-01-05'][next(3)]!;
+      // As the database keeps them: a row per target visited, in the order of their ids.
+      const kept: TermFirsts[] = firsts.map((f) => [f.target.id, f.first, f.inPerson, f.enterprise]);
       for (const rule of def.coverage) {
-        const dayOf = (t: TargetFact) => {
-          const f = firsts.find((x) => x.target === t);
-          const d = rule.rule === 'in-person-per-class' ? f?.inPerson : rule.rule === 'interns-at-enterprise' ? f?.enterprise : f?.first;
-          return d && d <= today ? d : null;
-        };
-        // What the database counts per class.
-        const counts: ClassCoverage[] = [...new Set(targets.map((t) => t.className ?? UNCLASSED))].map((className) => {
-          const mine = targets.filter((t) => (t.className ?? UNCLASSED) === className);
-          const covered = mine
-            .map(dayOf)
-            .filter((d): d is string => d !== null)
-            .sort();
-          const min = rule.rule === 'in-person-per-class' ? rule.min : 0;
-          return {
-            className,
-            total: mine.length,
-            covered: covered.length,
-            lastOn: covered.at(-1) ?? null,
-            coveredByDue: covered.filter((d) => d <= '2026-12-31').length,
-            reachedOn: min && covered.length >= min ? covered[min - 1]! : null,
-          };
-        });
+        const counts = classCoverageOf(rule, targets, kept, { today, dueOn: '2026-12-31' });
         expect({ round, rule: rule.key, standing: coverageOfClasses(def, rule, counts, today) }).toEqual({
           round,
           rule: rule.key,

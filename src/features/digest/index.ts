@@ -2,11 +2,12 @@ import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
 import type { Routes } from '../../bot/router.js';
 import { breathe } from '../../breathe.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import { outbox, people, records } from '../../db/schema.js';
+import { outbox, people, records, type Person } from '../../db/schema.js';
 import {
   BEHIND_NAMES_SHOWN,
   behindInGroup,
   campaignDigest,
+  classCoverageOf,
   coverageOfClasses,
   digestQuotaPeriod,
   periodWord,
@@ -30,7 +31,7 @@ import type { OutboundMessage } from '../../feishu/outbox.js';
 import { branchChatOf } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { VersionedCache } from '../../db/versioned-cache.js';
-import type { KeptClass, VisitSpan } from '../../db/visit-aggregates.js';
+import type { VisitSpan } from '../../db/visit-aggregates.js';
 import { LedgerRepo } from '../ledger/repo.js';
 import { firstVisitFacts, idPages, reachedOf, ScheduleFacts, TARGETS_PAGE } from '../reminders/facts.js';
 import { dailyTriggers } from '../triggers.js';
@@ -249,18 +250,13 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     return { termFirsts, ruleStandings };
   }
 
-  /** Where each coverage rule stands, from each class's counts over the first visits the triggers keep (a row per class). */
-  async function keptTermCoverage(c: ActiveCampaign, asOf: string, term: Period): Promise<TermCoverage> {
+  /** Where each coverage rule stands, from each class's counts over the first visits the triggers keep (a row per target visited). */
+  async function keptTermCoverage(c: ActiveCampaign, asOf: string, term: Period, targets: TargetFact[]): Promise<TermCoverage> {
+    const firsts = aggregates.keptFirsts(c.row.id, term);
     const ruleStandings: CoverageStanding[] = [];
-    const classesOf = new Map<string, KeptClass[]>();
     for (const r of c.def.coverage) {
       await breathe();
-      let classes = classesOf.get(r.targetKind);
-      if (!classes) classesOf.set(r.targetKind, (classes = aggregates.keptClassCoverage(c.row.id, term, r.targetKind, { dueOn: term.end, today: asOf })));
-      const reached = r.rule === 'in-person-per-class' ? aggregates.keptClassesReached(c.row.id, term, r.targetKind, r.min, asOf) : new Map<string, string>();
-      const way = r.rule === 'in-person-per-class' ? 'inPerson' : r.rule === 'interns-at-enterprise' ? 'enterprise' : 'first';
-      const counts = classes.map((k) => ({ className: k.className, reachedOn: reached.get(k.className) ?? null, ...k[way] }));
-      ruleStandings.push(coverageOfClasses(c.def, r, counts, asOf));
+      ruleStandings.push(coverageOfClasses(c.def, r, classCoverageOf(r, targets, firsts, { today: asOf, dueOn: term.end }), asOf));
     }
     return { termFirsts: [], ruleStandings };
   }
@@ -278,7 +274,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const term = termOn(c.def, asOf);
     const span = { start: term.start, end: minDate(term.end, asOf), filedBy: cutoff };
     if (!aggregates.keepsFirstsOf(c.row.id, term, span)) return takeTermCoverage(c, asOf, span, targets);
-    return keptCoverage.get(`${c.row.id}:${asOf}`, () => keptTermCoverage(c, asOf, term));
+    return keptCoverage.get(`${c.row.id}:${asOf}`, () => keptTermCoverage(c, asOf, term, targets));
   }
 
   /**
@@ -314,6 +310,13 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     );
   }
 
+  /**
+   * Everyone on the roster, kept until a person is added, changed or removed:
+   * a digest reads a district's thousand people, and a visit filed between two
+   * /汇总 changes none of them.
+   */
+  const roster = new VersionedCache<'all', Person[]>(deps.db, 'people', 1);
+
   const ledgerKept = new VersionedCache<string, Promise<LedgerFact[]>>(deps.db, 'ledger', FIGURES_KEPT);
   /**
    * The ledger items a digest of [from, until) counts: those from `from` on
@@ -330,7 +333,11 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   async function build(c: ActiveCampaign, kind: DigestKind, period: Period, label: string, cutoff: Date) {
     const { def } = c;
     const asOf = minDate(localDate(cutoff, def.timezone), addDays(def.window.end, 1));
-    const f = await facts.everyone(c, { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff });
+    const f = await facts.everyoneOn(
+      c,
+      { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff },
+      roster.get('all', () => deps.db.select().from(people).all()),
+    );
     await breathe();
     const from = localMidnight(period.start, def.timezone).toDate();
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();

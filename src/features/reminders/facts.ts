@@ -190,6 +190,11 @@ export class ScheduleFacts {
     return this.factsOf(c, scope, this.db.select().from(people).all(), 'all');
   }
 
+  /** The same over the roster the caller holds (every person): the digest keeps it while nobody on it changes. */
+  async everyoneOn(c: ActiveCampaign, scope: FactsScope, roster: Person[]): Promise<PeopleFacts> {
+    return this.factsOf(c, scope, roster, 'all');
+  }
+
   /**
    * factsOf's reads, each prepared once per shape (which holdings, whether up
    * to a cut-off, with dorms or not) and run with the campaign, the range of
