@@ -17,17 +17,32 @@ export interface Child {
   stop(): Promise<number | undefined>;
 }
 
+/** npm start's last command (package.json's `… && NAME=value … node <options> dist/main.js`), in words. */
+function startCommand(): { env: Record<string, string>; options: string[] } {
+  const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split('&&').pop()!.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0] ?? '')) {
+    const [name, ...value] = words.shift()!.split('=');
+    env[name!] = value.join('=');
+  }
+  const [node, ...options] = words;
+  if (node !== 'node' || options.pop() !== 'dist/main.js')
+    throw new Error(`bench: npm start should end in "node <options> dist/main.js", not "${pkg.scripts.start}"`);
+  return { env, options };
+}
+
 /**
- * How `npm start` runs a compiled module (package.json's `… && node <options> dist/main.js`): the node options, then
- * the module given, so that what is measured or tested runs exactly as a checkout's bot does, with the same heap
- * settings. The echo runs with them too.
+ * How `npm start` runs a compiled module: the node options, then the module given, so that what is measured or
+ * tested runs exactly as a checkout's bot does, with the same heap settings. The echo runs with them too.
  */
 export function startArgs(module: string): string[] {
-  const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as { scripts: { start: string } };
-  const [node, ...words] = pkg.scripts.start.split('&&').pop()!.trim().split(/\s+/);
-  if (node !== 'node' || words.pop() !== 'dist/main.js')
-    throw new Error(`bench: npm start should end in "node <options> dist/main.js", not "${pkg.scripts.start}"`);
-  return [...words, path.join(here, '..', module)];
+  return [...startCommand().options, path.join(here, '..', module)];
+}
+
+/** The environment npm start sets for the bot (MALLOC_ARENA_MAX: why in package.json's "//"); the echo gets it too. */
+export function startEnv(): Record<string, string> {
+  return startCommand().env;
 }
 
 /** Brings dist/ up to date with the sources, bench/'s processes included, as `npm start` does before it starts. */
@@ -42,7 +57,7 @@ export function buildForBench(): void {
  */
 export async function startChild(script: 'bot' | 'echo', env: Record<string, string> = {}): Promise<Child> {
   const proc: ChildProcess = spawn(process.execPath, startArgs(`dist/bench/${script}.js`), {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...startEnv(), ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   // One request at a time, so each reply answers the request before it.

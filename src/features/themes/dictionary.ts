@@ -1,7 +1,8 @@
 /**
  * jieba's dictionary as the segmenter reads it: one line per word, `word freq tag`. The file's lines are sorted by
- * their UTF-8 bytes, so it is kept as it is — one buffer and a few typed arrays over its lines (about 8 MB) — and
- * searched by bisection, rather than parsed into 350,000 strings or a trie (jieba's own, native, costs some 47 MB).
+ * their UTF-8 bytes, so its words are kept in that order — their bytes end to end in one buffer and a few typed
+ * arrays over them (about 6.5 MB; the file itself, 5 MB, is let go once read) — and searched by bisection, rather
+ * than parsed into 350,000 strings or a trie (jieba's own, native, costs some 47 MB).
  * Words added later (the school's terms, a user dictionary in jieba's terms) are a small list beside it.
  */
 
@@ -22,7 +23,9 @@ const NEWLINE = 0x0a;
 const isBlank = (b: number) => b === SPACE || (b >= 0x09 && b <= 0x0d);
 
 export class Dictionary {
-  /** Where each line's word starts in the file, and how many bytes it has. */
+  /** Each line's word, its bytes one after the other in file order; where each starts in it, and its length. */
+  private words: Uint8Array;
+  private wordsEnd = 0;
   private wordAt: Int32Array;
   private wordBytes: Uint8Array;
   private freqs: Uint32Array;
@@ -42,10 +45,16 @@ export class Dictionary {
   private readAt = 0;
   private readonly tagNumber = new Map<number, number>();
 
-  constructor(private readonly file: Uint8Array) {
-    // Room for the lines guessed from the file's size (jieba's average 14 bytes a line), grown if that falls short:
-    // counting the newlines first would take a twentieth of a second in one go.
-    const room = Math.max(16, Math.ceil(file.length / 12));
+  /** The file as read, until `read` has reached its end. */
+  private file: Uint8Array;
+  private readWhole = false;
+
+  constructor(file: Uint8Array) {
+    this.file = file;
+    // Room for the lines and their words guessed from the file's size (jieba's 14.5 bytes a line, 60 % of them the
+    // word), grown if that falls short: counting the newlines first would take a twentieth of a second in one go.
+    this.words = new Uint8Array(Math.max(64, Math.ceil(file.length * 0.62)));
+    const room = Math.max(16, Math.ceil(file.length / 14));
     this.wordAt = new Int32Array(room);
     this.wordBytes = new Uint8Array(room);
     this.freqs = new Uint32Array(room);
@@ -54,15 +63,21 @@ export class Dictionary {
 
   /** Half as much room again for lines. */
   private grow(): void {
-    const more = <T extends Int32Array | Uint32Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(Math.ceil(a.length * 1.5));
-      b.set(a);
-      return b;
-    };
-    this.wordAt = more(this.wordAt);
-    this.wordBytes = more(this.wordBytes);
-    this.freqs = more(this.freqs);
-    this.tagNumbers = more(this.tagNumbers);
+    this.wordAt = resized(this.wordAt, Math.ceil(this.wordAt.length * 1.5));
+    this.wordBytes = resized(this.wordBytes, this.wordAt.length);
+    this.freqs = resized(this.freqs, this.wordAt.length);
+    this.tagNumbers = resized(this.tagNumbers, this.wordAt.length);
+  }
+
+  /** Once the file is read: no room left over, and the file's bytes (freqs and tags as text) let go. */
+  private trim(): void {
+    const n = this.lines;
+    this.wordAt = resized(this.wordAt, n);
+    this.wordBytes = resized(this.wordBytes, n);
+    this.freqs = resized(this.freqs, n);
+    this.tagNumbers = resized(this.tagNumbers, n);
+    this.words = resized(this.words, this.wordsEnd);
+    this.file = new Uint8Array(0);
   }
 
   /**
@@ -71,6 +86,7 @@ export class Dictionary {
    * them a slice at a time.
    */
   read(count = Infinity): boolean {
+    if (this.readWhole) return true;
     const { file, tagNumber } = this;
     let n = this.lines;
     let i = this.readAt;
@@ -101,7 +117,9 @@ export class Dictionary {
           tagNumber.set(tag, t);
         }
         if (n === this.wordAt.length) this.grow();
-        this.wordAt[n] = start;
+        if (this.wordsEnd + (end - start) > this.words.length) this.words = resized(this.words, Math.ceil(this.words.length * 1.5) + 256);
+        this.wordAt[n] = this.wordsEnd;
+        for (let k = start; k < end; k++) this.words[this.wordsEnd++] = file[k]!;
         this.wordBytes[n] = end - start;
         this.freqs[n] = freq;
         this.tagNumbers[n] = t;
@@ -115,6 +133,8 @@ export class Dictionary {
     this.lines = n;
     this.readAt = i;
     if (i < file.length) return false;
+    this.trim();
+    this.readWhole = true;
     this.total = this.sumOfFreqs();
     return true;
   }
@@ -209,7 +229,7 @@ export class Dictionary {
   private firstAtLeast(lo: number, hi: number, k: number, b: number): number {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const byte = k < this.wordBytes[mid]! ? this.file[this.wordAt[mid]! + k]! : -1;
+      const byte = k < this.wordBytes[mid]! ? this.words[this.wordAt[mid]! + k]! : -1;
       if (byte < b) lo = mid + 1;
       else hi = mid;
     }
@@ -222,7 +242,7 @@ export class Dictionary {
     const pa = this.wordAt[a]!;
     const pb = this.wordAt[b]!;
     for (let k = 0; k < la && k < lb; k++) {
-      const d = this.file[pa + k]! - this.file[pb + k]!;
+      const d = this.words[pa + k]! - this.words[pb + k]!;
       if (d) return d;
     }
     return la - lb;
@@ -234,4 +254,11 @@ export class Dictionary {
     for (const w of this.added) sum += w.freq;
     return sum;
   }
+}
+
+/** A copy of `a` with room for `length` items (what it has, as far as they fit). */
+function resized<T extends Int32Array | Uint32Array | Uint8Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a.length > length ? a.subarray(0, length) : a);
+  return b;
 }
