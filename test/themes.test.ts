@@ -207,16 +207,22 @@ describe('家长和师生反映最多的', () => {
   });
 });
 
+/** A month of 160 seeded visits, those naming the canteen, and the canteen's line on the admin's themes card after a /汇总. */
+function canteenMonth() {
+  const canteen = seedMonth(160).mentioning('食堂');
+  const ledgered = canteen.filter((v) => v.ledger.some((l) => l.text.includes('食堂')));
+  const closed = ledgered.filter((v) => v.ledger.filter((l) => l.text.includes('食堂')).every((l) => l.closed));
+  const canteenLine = async () => {
+    await h.say('陈立华', '/汇总');
+    return /\d\. 食堂[^\n]*\n([^\n]*)/.exec(cardText(themeCards('陈立华').at(-1)!.content))?.[1];
+  };
+  return { canteen, ledgered, closed, canteenLine };
+}
+
 describe('家长和师生反映最多的, asked again', () => {
   it('counts an item raised and one closed out since the last /汇总', async () => {
     h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
-    const canteen = seedMonth(160).mentioning('食堂');
-    const ledgered = canteen.filter((v) => v.ledger.some((l) => l.text.includes('食堂')));
-    const closed = ledgered.filter((v) => v.ledger.filter((l) => l.text.includes('食堂')).every((l) => l.closed));
-    const canteenLine = async () => {
-      await h.say('陈立华', '/汇总');
-      return /\d\. 食堂[^\n]*\n([^\n]*)/.exec(cardText(themeCards('陈立华').at(-1)!.content))?.[1];
-    };
+    const { canteen, ledgered, closed, canteenLine } = canteenMonth();
     const line = (mentions: number, inLedger: number, done: number) => `${mentions} 条记录提到 · 已列入台账 ${inLedger} · 已销号 ${done}`;
     expect(await canteenLine()).toBe(line(canteen.length + 2, ledgered.length + 1, closed.length));
     const at = cst('2026-11-18T10:05:00');
@@ -232,13 +238,7 @@ describe('家长和师生反映最多的, asked again', () => {
 
   it('counts an item merged into one of another month as closed once that one is closed out', async () => {
     h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
-    const canteen = seedMonth(160).mentioning('食堂');
-    const ledgered = canteen.filter((v) => v.ledger.some((l) => l.text.includes('食堂')));
-    const closed = ledgered.filter((v) => v.ledger.filter((l) => l.text.includes('食堂')).every((l) => l.closed));
-    const canteenLine = async () => {
-      await h.say('陈立华', '/汇总');
-      return /\d\. 食堂[^\n]*\n([^\n]*)/.exec(cardText(themeCards('陈立华').at(-1)!.content))?.[1];
-    };
+    const { canteen, ledgered, closed, canteenLine } = canteenMonth();
     const line = (done: number) => `${canteen.length + 2} 条记录提到 · 已列入台账 ${ledgered.length + 1} · 已销号 ${done}`;
     // A record of the month whose one canteen item is still open…
     const open = ledgered.find((v) => v.ledger.filter((l) => l.text.includes('食堂')).every((l) => !l.closed))!;
