@@ -2,7 +2,7 @@ import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
 import type { Routes } from '../../bot/router.js';
 import { breathe } from '../../breathe.js';
 import type { ActiveCampaign } from '../../db/repos.js';
-import { outbox, people, records, type Person } from '../../db/schema.js';
+import { outbox, people, records } from '../../db/schema.js';
 import {
   BEHIND_NAMES_SHOWN,
   behindInGroup,
@@ -310,13 +310,6 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     );
   }
 
-  /**
-   * Everyone on the roster, kept until a person is added, changed or removed:
-   * a digest reads a district's thousand people, and a visit filed between two
-   * /汇总 changes none of them.
-   */
-  const roster = new VersionedCache<'all', Person[]>(deps.db, 'people', 1);
-
   const ledgerKept = new VersionedCache<string, Promise<LedgerFact[]>>(deps.db, 'ledger', FIGURES_KEPT);
   /**
    * The ledger items a digest of [from, until) counts: those from `from` on
@@ -333,11 +326,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   async function build(c: ActiveCampaign, kind: DigestKind, period: Period, label: string, cutoff: Date) {
     const { def } = c;
     const asOf = minDate(localDate(cutoff, def.timezone), addDays(def.window.end, 1));
-    const f = await facts.everyoneOn(
-      c,
-      { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff },
-      roster.get('all', () => deps.db.select().from(people).all()),
-    );
+    const f = await facts.everyone(c, { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff });
     await breathe();
     const from = localMidnight(period.start, def.timezone).toDate();
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();

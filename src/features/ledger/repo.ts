@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../db/index.js';
+import { memoPer } from '../../domain/memo.js';
 import { ACTIVE_STATUSES, type LedgerFact } from '../../domain/ledger.js';
 import { ledgerEvents, ledgerItems, people, type LedgerEvent, type LedgerEventKind, type LedgerItem, type LedgerStatus } from '../../db/schema.js';
 
@@ -29,7 +30,7 @@ const DIGEST_FACTS = `
   SELECT owner_id, status, created_at, due_on, closed_at FROM ledger_items
   WHERE campaign_id = @campaign AND merged_into_id IS NULL
     AND (status IN (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')}) OR created_at >= @from OR closed_at >= @from)`;
-const digestFactsStatements = new WeakMap<Db['$client'], Statement>();
+const digestFactsStatement = memoPer<Db['$client'], 'digestFacts', Statement>();
 
 export class LedgerRepo {
   constructor(private readonly db: Db) {}
@@ -74,8 +75,7 @@ export class LedgerRepo {
    */
   async digestFacts(campaignId: string, from: Date): Promise<LedgerFact[]> {
     const client = this.db.$client;
-    let statement = digestFactsStatements.get(client);
-    if (!statement) digestFactsStatements.set(client, (statement = client.prepare(DIGEST_FACTS).raw()));
+    const statement = digestFactsStatement(client, 'digestFacts', () => client.prepare(DIGEST_FACTS).raw());
     const rows = statement.all({ campaign: campaignId, from: from.getTime() }) as Array<
       [ownerId: number | null, status: LedgerStatus, createdAt: number, dueOn: string | null, closedAt: number | null]
     >;

@@ -4,7 +4,9 @@ import type { Db } from '../../db/index.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { heldAt } from '../../db/assignments.js';
 import { assignments, dorms, leaves, people, records, targets, type Leave, type Person } from '../../db/schema.js';
+import { VersionedCache } from '../../db/versioned-cache.js';
 import { VisitAggregates, type FirstVisitRow, type PersonIds, type TargetFirstRow, type VisitSpan } from '../../db/visit-aggregates.js';
+import { memoPer } from '../../domain/memo.js';
 import { filedKey, type CampaignFacts, type NamedPerson } from '../../domain/obligations.js';
 import type { Availability, Period } from '../../domain/periods.js';
 import type { TargetFact, VisitFact } from '../../domain/quotas.js';
@@ -116,11 +118,17 @@ export function reachedOf(rows: ReadonlyArray<{ personId: number; kind: string; 
   return out;
 }
 
+/** ScheduleFacts' prepared reads, per connection and shape, shared by every instance on the connection. */
+const preparedReads = memoPer<Db, string, unknown>();
+
 export class ScheduleFacts {
   readonly aggregates: VisitAggregates;
 
+  private readonly roster: VersionedCache<'all', Person[]>;
+
   constructor(private readonly db: Db) {
     this.aggregates = new VisitAggregates(db);
+    this.roster = new VersionedCache(db, 'people', 1);
   }
 
   /** Visits of some targets only (a class's students) in a period (its term): a head teacher's /进度 must not read a district's visits. */
@@ -185,28 +193,29 @@ export class ScheduleFacts {
     return this.factsOf(c, scope, [person], 'theirs');
   }
 
-  /** Everyone at once, for what reads the whole campaign anyway (an export): one pass over the spans' visits. */
+  /**
+   * Everyone at once, for what reads the whole campaign anyway (a digest, an
+   * export): one pass over the spans' visits. The roster is kept until someone
+   * on it changes: a district's thousand people, and a visit filed between two
+   * /汇总 changes none of them.
+   */
   async everyone(c: ActiveCampaign, scope: FactsScope): Promise<PeopleFacts> {
-    return this.factsOf(c, scope, this.db.select().from(people).all(), 'all');
-  }
-
-  /** The same over the roster the caller holds (every person): the digest keeps it while nobody on it changes. */
-  async everyoneOn(c: ActiveCampaign, scope: FactsScope, roster: Person[]): Promise<PeopleFacts> {
-    return this.factsOf(c, scope, roster, 'all');
+    return this.factsOf(
+      c,
+      scope,
+      this.roster.get('all', () => this.db.select().from(people).all()),
+      'all',
+    );
   }
 
   /**
-   * factsOf's reads, each prepared once per shape (which holdings, whether up
-   * to a cut-off, with dorms or not) and run with the campaign, the range of
-   * people and the lists as values: drizzle building the same five queries
-   * for every /进度 cost more than SQLite running them.
+   * factsOf's reads, each prepared once per connection and shape (which
+   * holdings, whether up to a cut-off, with dorms or not) and run with the
+   * campaign, the range of people and the lists as values: drizzle building the
+   * same five queries for every /进度 cost more than SQLite running them.
    */
-  private readonly reads = new Map<string, unknown>();
-
   private read<T>(shape: string, build: () => T): T {
-    let q = this.reads.get(shape) as T | undefined;
-    if (!q) this.reads.set(shape, (q = build()));
-    return q;
+    return preparedReads(this.db, shape, build) as T;
   }
 
   /**

@@ -8,7 +8,7 @@ import { breathe } from '../../breathe.js';
 /**
  * Chinese word segmentation with the school's own terms: jieba's algorithm and dictionary, in this process's own
  * code (tagger.ts). The bot never loads @node-rs/jieba's native addon: its dictionary, in memory as a trie of
- * records, added about 47 MB to the bot; the same file kept as its bytes takes about 8 MB. The package stays a
+ * records, added about 47 MB to the bot; its words kept in one buffer (dictionary.ts) take about 6.5 MB. The package stays a
  * dependency for its dict.txt, and the tests check against its tag() that the words and tags are the same.
  * Loaded once per process, the first time a theme or a twin is looked for — never at start — a slice at a time
  * (dictionaryRead).
