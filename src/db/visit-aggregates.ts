@@ -42,13 +42,11 @@ export interface TargetFirstRow {
   enterpriseOn: string | null;
 }
 
-/** A visit as /进度 judges a class: its target, day, way, place and visitors. */
-export interface VisitRow {
-  id: number;
+/** A target's visits in a span as /进度 judges a class: the first day, whether any was in person, everyone they count for. */
+export interface TargetVisitors {
   targetId: number;
-  occurredOn: string;
-  mode: string | null;
-  place: string | null;
+  firstOn: string;
+  inPerson: boolean;
   visitorIds: number[];
 }
 
@@ -175,14 +173,16 @@ function statements(db: Db) {
       FROM records r INDEXED BY records_visit_target_idx
       WHERE ${IN_SPAN} AND r.subject_id IN (SELECT value FROM json_each(@targets)) AND ${ANY_VISITOR_OF}
       GROUP BY r.subject_id`),
-    // With their visitors in the same read: a row per visit and visitor (none: a row with a null visitor). The target
-    // index holds all a visit gives here, so no record's row (its form's data) is read: a class's term is ~450 visits.
-    visitsTo: p(`
-      SELECT r.id AS id, r.subject_id AS targetId, r.occurred_on AS occurredOn, r.visit_mode AS mode, r.visit_place AS place, rv.person_id AS visitorId
+    // A row per target, its visitors gathered by SQLite: a class's term is ~450 visits, which read into JavaScript a row
+    // per visit and visitor cost four times the grouping. The target index holds all a visit gives here, so no record's
+    // row (its form's data) is read.
+    visitorsOf: p(`
+      SELECT r.subject_id AS targetId, MIN(r.occurred_on) AS firstOn, MAX(r.visit_mode = 'in-person') AS inPerson,
+        group_concat(DISTINCT rv.person_id) AS visitorIds
       FROM records r INDEXED BY records_visit_target_idx LEFT JOIN record_visitors rv ON rv.record_id = r.id
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.subject_id IN (SELECT value FROM json_each(@targets))
         AND r.occurred_on BETWEEN @start AND @end
-      ORDER BY r.id, rv.person_id`),
+      GROUP BY r.subject_id`),
     spanTally: p(`
       SELECT COUNT(*) AS visits, COALESCE(SUM(r.visit_mode = 'in-person'), 0) AS inPerson, COUNT(DISTINCT r.subject_id) AS targets
       ${VISITS}
@@ -347,17 +347,15 @@ export class VisitAggregates {
     return this.s.targetFirstsAmong.all({ ...VisitAggregates.params(campaign, span), targets: json(targetIds), people: json(personIds) }) as TargetFirstRow[];
   }
 
-  /** The visits to these targets (a class's students) in `within` (its ends included), with everyone each counts for (author and co-visitors). */
-  visitsTo(campaign: string, targetIds: readonly number[], within: { start: string; end: string }): VisitRow[] {
-    const rows = this.s.visitsTo.all({ campaign, targets: json(targetIds), start: within.start, end: within.end }) as Array<
-      Omit<VisitRow, 'visitorIds'> & { visitorId: number | null }
-    >;
-    const out: VisitRow[] = [];
-    for (const { visitorId, ...r } of rows) {
-      if (out.at(-1)?.id !== r.id) out.push({ ...r, visitorIds: [] });
-      if (visitorId !== null) out.at(-1)!.visitorIds.push(visitorId);
-    }
-    return out;
+  /** Each of these targets (a class's students) visited in `within` (its ends included), with everyone its visits count for (authors and co-visitors). */
+  visitorsOf(campaign: string, targetIds: readonly number[], within: { start: string; end: string }): TargetVisitors[] {
+    const rows = this.s.visitorsOf.all({ campaign, targets: json(targetIds), start: within.start, end: within.end }) as Array<{
+      targetId: number;
+      firstOn: string;
+      inPerson: number;
+      visitorIds: string | null;
+    }>;
+    return rows.map((r) => ({ targetId: r.targetId, firstOn: r.firstOn, inPerson: r.inPerson === 1, visitorIds: r.visitorIds ? r.visitorIds.split(',').map(Number) : [] }));
   }
 
   spanTally(campaign: string, span: VisitSpan): SpanTally {

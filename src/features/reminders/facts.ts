@@ -131,28 +131,21 @@ export class ScheduleFacts {
     this.roster = new VersionedCache(db, 'people', 1);
   }
 
-  /** Visits of some targets only (a class's students) in a period (its term): a head teacher's /进度 must not read a district's visits. */
+  /**
+   * Visits of some targets only (a class's students) in a period (its term): a head teacher's /进度 must not read a
+   * district's visits. One fact per target visited, all its visits in one (what a class's standing asks of them):
+   * the first day, in person when any was, and everyone they count for.
+   */
   async visitsTo(campaignId: string, of: TargetFact[], within: Period): Promise<VisitFact[]> {
     if (!of.length) return [];
     const targetOf = new Map(of.map((t) => [t.id, t]));
-    // Prepared once: a class's few hundred visits through the subject index.
-    const rows = this.aggregates.visitsTo(
-      campaignId,
-      of.map((t) => t.id),
-      within,
-    );
-    return rows.map((r) => {
-      const t = targetOf.get(r.targetId)!;
-      return {
-        targetId: r.targetId,
-        targetKind: t.kind,
-        className: t.className,
-        occurredOn: r.occurredOn,
-        mode: r.mode ?? '',
-        place: r.place ?? '',
-        visitorIds: r.visitorIds,
-      };
-    });
+    return this.aggregates
+      .visitorsOf(
+        campaignId,
+        of.map((t) => t.id),
+        within,
+      )
+      .map((r) => targetVisit(targetOf.get(r.targetId)!, r.firstOn, r.inPerson ? 'in-person' : '', '', r.visitorIds));
   }
 
   async targets(campaignId: string): Promise<TargetFact[]> {
