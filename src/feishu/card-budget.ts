@@ -28,15 +28,36 @@ export function cardElements(node: unknown): number {
  */
 const BODY_ENVELOPE_BYTES = 200;
 
+/**
+ * The UTF-8 bytes of `JSON.stringify(text)`, counted rather than built: a
+ * card's JSON written once more as a string was most of what an answer left
+ * for the garbage collector. Quotes and backslashes take an escape, control
+ * characters `\n`-style or `\u00XX`, a lone surrogate `\uXXXX` (where the
+ * text's own UTF-8 would count U+FFFD, 3 bytes).
+ */
+function quotedBytes(text: string): number {
+  let bytes = Buffer.byteLength(text, 'utf8') + 2;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) bytes += 1;
+    else if (c < 0x20) bytes += c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d ? 1 : 5;
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      if (c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+      else bytes += 3;
+    }
+  }
+  return bytes;
+}
+
 /** A text's bytes once it sits, as the card's JSON, inside the request body's `content` string: quotes and backslashes escaped twice. */
-const bytesInBody = (text: string) => Buffer.byteLength(JSON.stringify(JSON.stringify(text)), 'utf8');
+const bytesInBody = (text: string) => quotedBytes(JSON.stringify(text));
 
 /**
  * The bytes a card costs in the request body that carries it: Feishu's 30 KB
  * is the body's ("发送消息": 卡片及富文本消息请求体最大不能超过 30 KB), where the
  * card is a JSON string with every quote escaped.
  */
-export const cardBytes = (card: unknown, json = JSON.stringify(card)) => Buffer.byteLength(JSON.stringify(json), 'utf8') + BODY_ENVELOPE_BYTES;
+export const cardBytes = (card: unknown, json = JSON.stringify(card)) => quotedBytes(json) + BODY_ENVELOPE_BYTES;
 
 const fits = (card: unknown, limits: { elements: number; bytes: number }) => cardElements(card) <= limits.elements && cardBytes(card) <= limits.bytes;
 
