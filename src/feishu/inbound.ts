@@ -1,4 +1,4 @@
-import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
+import { createDecipheriv, createHash, hash, timingSafeEqual } from 'node:crypto';
 import type * as Lark from '@larksuiteoapi/node-sdk';
 import { lark } from './sdk.js';
 import { sql } from 'drizzle-orm';
@@ -308,10 +308,7 @@ export function webhookRouter(o: WebhookOptions): ExpressRouter {
     const nonce = req.header('x-lark-request-nonce');
     const signature = req.header('x-lark-signature');
     if (!ts || !nonce || !signature) return reject(401, 'missing signature headers');
-    const expected = createHash('sha256')
-      .update(ts + nonce + o.encryptKey)
-      .update(raw)
-      .digest('hex');
+    const expected = hash('sha256', ts + nonce + o.encryptKey + raw);
     if (!safeEqual(signature, expected)) return reject(401, 'signature mismatch');
     const age = Math.abs((o.now?.() ?? Date.now()) / 1000 - Number(ts));
     if (!Number.isFinite(age) || age > MAX_SIGNATURE_AGE_S) return reject(401, 'stale or invalid timestamp');

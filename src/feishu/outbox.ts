@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Statement } from 'better-sqlite3';
 import { and, asc, eq, gt, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
@@ -207,8 +207,11 @@ export interface OutboxOptions {
   onUndeliverable?: (problems: Undeliverable[]) => Promise<void>;
 }
 
-/** Feishu's `uuid` (≤ 50 chars) makes a resend after a crash a no-op within an hour. */
-const feishuUuid = (dedupeKey: string) => createHash('sha1').update(dedupeKey).digest('hex');
+/**
+ * Feishu's `uuid` (≤ 50 chars) makes a resend after a crash a no-op within an hour. Hashed in one call: a Hash
+ * object per message cost more than the hashing (Node 20 looks up its deprecation options on each).
+ */
+const feishuUuid = (dedupeKey: string) => hash('sha1', dedupeKey);
 
 function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
   if ([m.text, m.card, m.file].filter((x) => x !== undefined).length !== 1) throw new Error(`outbox: ${m.dedupeKey} needs exactly one of text, card or file`);
