@@ -355,7 +355,12 @@ export class VisitAggregates {
       inPerson: number;
       visitorIds: string | null;
     }>;
-    return rows.map((r) => ({ targetId: r.targetId, firstOn: r.firstOn, inPerson: r.inPerson === 1, visitorIds: r.visitorIds ? r.visitorIds.split(',').map(Number) : [] }));
+    return rows.map((r) => ({
+      targetId: r.targetId,
+      firstOn: r.firstOn,
+      inPerson: r.inPerson === 1,
+      visitorIds: r.visitorIds ? r.visitorIds.split(',').map(Number) : [],
+    }));
   }
 
   spanTally(campaign: string, span: VisitSpan): SpanTally {
