@@ -213,10 +213,7 @@ export interface OutboxOptions {
  */
 const feishuUuid = (dedupeKey: string) => hash('sha1', dedupeKey);
 
-/** What a queued message's row holds before anything has been tried: the rest are the outbox's to fill in. */
-type QueuedRow = Omit<OutboxRow, 'id' | 'attempts' | 'leaseUntil' | 'lastError' | 'uncertainSince' | 'feishuMessageId' | 'sentAt'>;
-
-function toRow(m: OutboundMessage, now: number): QueuedRow {
+function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
   if ([m.text, m.card, m.file].filter((x) => x !== undefined).length !== 1) throw new Error(`outbox: ${m.dedupeKey} needs exactly one of text, card or file`);
   const content = m.card ? JSON.stringify(m.card) : m.file ? JSON.stringify({ file_key: m.file.fileKey }) : JSON.stringify({ text: m.text });
   // Feishu would refuse it for good (230099/11310 or 230025): fail loudly here, where the caller can see it.
@@ -238,7 +235,7 @@ function toRow(m: OutboundMessage, now: number): QueuedRow {
     content,
     uuid: feishuUuid(m.dedupeKey),
     purpose: m.purpose,
-    status: 'pending' as const,
+    status: 'pending',
     nextAttemptAt: new Date(now),
     createdAt: new Date(now),
   };
@@ -262,10 +259,10 @@ export async function enqueueOutbound(db: Db, messages: OutboundMessage | Outbou
 const ROW_COLUMNS = Object.keys(toRow({ dedupeKey: '', to: { openId: '' }, purpose: '', text: '' }, 0)) as Array<keyof typeof outbox.$inferInsert>;
 
 const insertsOne = new WeakMap<object, ReturnType<typeof prepareInsertOne>>();
-const prepareInsertOne = (db: Db, columns = ROW_COLUMNS) =>
+const prepareInsertOne = (db: Db) =>
   db
     .insert(outbox)
-    .values(Object.fromEntries(columns.map((k) => [k, sql.placeholder(k)])) as unknown as typeof outbox.$inferInsert)
+    .values(Object.fromEntries(ROW_COLUMNS.map((k) => [k, sql.placeholder(k)])) as unknown as typeof outbox.$inferInsert)
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id })
     .prepare();
@@ -320,9 +317,8 @@ function revised(db: Db, m: OutboundMessage, businessNow: number): OutboundMessa
  * reserve of the app's windows to answers. All within Feishu's rate limits;
  * what is retryable is retried with backoff, and anything else recorded as a
  * clear failure. Each message is
- * claimed with a lease in SQLite (an answer queued while a sender is idle is
- * queued leased), so a crashed sender's messages are picked up again, and a
- * second process never sends the same message at the same time.
+ * claimed with a lease in SQLite, so a crashed sender's messages are picked up
+ * again, and a second process never sends the same message at the same time.
  */
 export class Outbox extends EventEmitter {
   private readonly now: () => number;
@@ -356,13 +352,6 @@ export class Outbox extends EventEmitter {
    * for every `db.transaction` call, a good part of what each answer's claim cost.
    */
   private readonly leaseNextDue: (now: number, maxPriority: number) => OutboxRow | null;
-  /**
-   * Answers this process queued already leased to itself (see `queueLeased`), oldest first, for the next sender
-   * free to take without a claim.
-   */
-  private readonly leased: OutboxRow[] = [];
-  /** An answer's row queued, leased unless a message of its receiver is ahead of it; in one transaction built once. */
-  private readonly insertAnswer: (row: QueuedRow & { leaseUntil: Date }) => { id: number; leased: boolean } | undefined;
 
   constructor(
     private readonly db: Db,
@@ -412,70 +401,14 @@ export class Outbox extends EventEmitter {
       if (!next) return null;
       return this.lease.get({ id: next.id, leaseUntil: now + LEASE_MS }) ?? null;
     });
-    // What nextDue asks of a row, for one queued last: anything of its receiver still to go is ahead of it.
-    const receiverBusy = db.$client.prepare(`
-      select 1 from outbox indexed by outbox_receiver_open_idx
-      where receiver_key = @receiverKey and status in ('pending', 'sending') and (priority <= @priority or @patch)
-      limit 1`);
-    const insertPending = insertOneOf(db);
-    const insertLeased = prepareInsertOne(db, [...ROW_COLUMNS, 'leaseUntil']);
-    // Immediate: the check and the insert see the same outbox, and a queue from another process waits its turn.
-    this.insertAnswer = db.$client.transaction((row: QueuedRow & { leaseUntil: Date }) => {
-      const busy = receiverBusy.get({ receiverKey: row.receiverKey, priority: row.priority, patch: row.operation === 'patch' ? 1 : 0 });
-      const [queued] = busy ? insertPending.all(row) : insertLeased.all({ ...row, status: 'sending' });
-      return queued && { id: queued.id, leased: !busy };
-    }).immediate;
   }
 
   /** Records the messages; returns how many were new. Never touches the network. */
   async enqueue(messages: OutboundMessage | OutboundMessage[]): Promise<number> {
-    const one = Array.isArray(messages) ? (messages.length === 1 ? messages[0] : undefined) : messages;
-    const n =
-      one && this.running && one.priority === 'interactive' && one.revision === undefined && this.idleSenders.size > 0
-        ? this.queueLeased(one)
-        : await enqueueOutbound(this.db, messages, this.now(), this.stampNow());
+    const n = await enqueueOutbound(this.db, messages, this.now(), this.stampNow());
     // One sender per new message: waking every idle sender for a single answer had fifty of them query for it.
     if (n) this.idleSenders.wake(n);
     return n;
-  }
-
-  /**
-   * An answer while a sender is idle, queued already leased to this process when nothing of its receiver is
-   * ahead of it: the sender takes it from memory, with no claim (a write transaction) and no read of the row
-   * back. Delivered as a claimed row is: by this process only while the lease holds, and after a crash by the
-   * next one, under the same uuid (see recoverLeases).
-   */
-  private queueLeased(m: OutboundMessage): number {
-    const now = this.now();
-    const row = { ...toRow(m, now), leaseUntil: new Date(now + LEASE_MS) };
-    const queued = this.insertAnswer(row);
-    if (!queued) return 0;
-    if (queued.leased)
-      this.leased.push({ ...row, id: queued.id, status: 'sending', attempts: 0, lastError: null, uncertainSince: null, feishuMessageId: null, sentAt: null });
-    return 1;
-  }
-
-  /**
-   * The oldest answer leased as it was queued, while its lease has half its time left; one that waited longer
-   * for a slot goes back to waiting, never tried, and is claimed as any other.
-   */
-  private takeLeased(): OutboxRow | null {
-    const late: OutboxRow[] = [];
-    let row: OutboxRow | undefined;
-    while ((row = this.leased.shift()) && row.leaseUntil!.getTime() - this.now() <= LEASE_MS / 2) late.push(row);
-    this.unlease(late);
-    return row ?? null;
-  }
-
-  /** Answers leased as they were queued and never taken by a sender: waiting again, as never tried. */
-  private unlease(rows: OutboxRow[]): void {
-    if (!rows.length) return;
-    const ids = rows.map((r) => r.id);
-    this.db
-      .update(outbox)
-      .set({ status: 'pending', leaseUntil: null })
-      .where(and(inArray(outbox.id, ids), eq(outbox.status, 'sending')))
-      .run();
   }
 
   start(): void {
@@ -512,7 +445,6 @@ export class Outbox extends EventEmitter {
     this.stopping = true;
     this.idleSenders.wakeAll();
     await Promise.allSettled(this.senders);
-    this.unlease(this.leased.splice(0));
   }
 
   /** Delivers everything that is due now (used by the CLI and by tests), waiting for the app's windows as needed. */
@@ -599,7 +531,7 @@ export class Outbox extends EventEmitter {
     const slot = await this.limiter.reserve();
     try {
       const forBulk = slot.bulkFrom <= this.now();
-      const row = wanted() ? (this.takeLeased() ?? this.claim(forBulk ? PRIORITY_RANK.bulk : PRIORITY_RANK.interactive)) : null;
+      const row = wanted() ? this.claim(forBulk ? PRIORITY_RANK.bulk : PRIORITY_RANK.interactive) : null;
       if (!row) {
         await this.reportProblems();
         const bulkWaits = !forBulk && wanted() && this.nextDue.get({ now: this.now(), maxPriority: PRIORITY_RANK.bulk }) !== undefined;

@@ -23,11 +23,6 @@ export class Sleepers {
     });
   }
 
-  /** How many are asleep. */
-  get size(): number {
-    return this.waiting.size;
-  }
-
   wakeAll(): void {
     this.wake(this.waiting.size);
   }
