@@ -1,6 +1,5 @@
 import type * as Lark from '@larksuiteoapi/node-sdk';
-import { lark } from './sdk.js';
-import axios from 'axios';
+import { axios, lark } from './sdk.js';
 import type { Logger } from '../logger.js';
 import { sdkLogger } from '../logger.js';
 import { FeishuApiError, TOKEN_CODES } from './errors.js';

@@ -1,6 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
-import { AxiosError, AxiosHeaders, type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
+import { axios } from './sdk.js';
+
+const { AxiosError, AxiosHeaders } = axios;
 
 /** What the SDK passes to its HTTP instance's `request` (SDK 1.74: url, method, data, params, headers, paramsSerializer, …). */
 type SdkRequest = AxiosRequestConfig & { $return_headers?: boolean };
