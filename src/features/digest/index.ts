@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
 import type { Routes } from '../../bot/router.js';
-import { breathe } from '../../breathe.js';
+import { breathe, breatheEvery } from '../../breathe.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { outbox, people, records } from '../../db/schema.js';
 import {
@@ -69,6 +69,14 @@ function byMonth<S extends { start: string; end: string }>(span: S): S[] {
   }
   return out;
 }
+
+/**
+ * The most a digest's reads hold the event loop before a pause: its steps are
+ * a millisecond or a few each, and a pause after every one let the visits,
+ * sends and clicks queued meanwhile run inside the admin's wait, step by step.
+ */
+const DIGEST_SLICE_MS = 10;
+const slice = () => breatheEvery(DIGEST_SLICE_MS);
 
 /** Periods whose visit figures are kept at once. */
 const FIGURES_KEPT = 5;
@@ -193,7 +201,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const members = (q: Quota) => f.people.filter((p) => quotaApplies(q, p)).map((p) => p.id);
     const inPeriod = aggregates.visitsCount(id, upTo(period));
     const perTeacher = aggregates.visitsByPerson(id, upTo(period));
-    await breathe();
+    await slice();
     const perQuota = new Map<string, number>();
     for (const q of def.quotas) {
       // A month's visits per quota at a time, a pause after each: a phase's digest counts several months.
@@ -201,7 +209,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       let n = 0;
       for (const month of byMonth(upTo(period))) {
         n += aggregates.visitsByAnyOf(id, month, q.targetKinds, who);
-        await breathe();
+        await slice();
       }
       perQuota.set(q.key, n);
     }
@@ -214,7 +222,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       let rows = byPeriod.get(key);
       if (!rows) {
         byPeriod.set(key, (rows = aggregates.targetsReached(id, upTo(qp))));
-        await breathe();
+        await slice();
       }
       reached.set(q.key, reachedOf(rows, q.targetKinds));
     }
@@ -224,7 +232,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       const ofKinds = targets.filter((t) => q.targetKinds.includes(t.kind)).map((t) => t.id);
       const rows = aggregates.targetFirstsAmong(id, upTo({ start: q.from ?? def.window.start, end: asOf }), ofKinds, who);
       quotaFirsts.set(q.key, firstVisitFacts(rows, targetOf, who));
-      await breathe();
+      await slice();
     }
     return { inPeriod, perTeacher, perQuota, reached, quotaFirsts };
   }
@@ -239,12 +247,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     )) {
       // A pause after each page: the term is a district's every target.
       termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(c.row.id, span, ids), targetOf));
-      await breathe();
+      await slice();
     }
     // Each coverage rule reads the district's every target of its kind: a turn each.
     const ruleStandings: CoverageStanding[] = [];
     for (const r of c.def.coverage) {
-      await breathe();
+      await slice();
       ruleStandings.push(coverageStanding(c.def, r, targets, termFirsts, asOf));
     }
     return { termFirsts, ruleStandings };
@@ -255,7 +263,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const firsts = aggregates.keptFirsts(c.row.id, term);
     const ruleStandings: CoverageStanding[] = [];
     for (const r of c.def.coverage) {
-      await breathe();
+      await slice();
       ruleStandings.push(coverageOfClasses(c.def, r, classCoverageOf(r, targets, firsts, { today: asOf, dueOn: term.end }), asOf));
     }
     return { termFirsts: [], ruleStandings };
@@ -301,7 +309,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         // Only the targets coverage judges: a rule's kind, a 全覆盖 quota's kinds.
         const coveredKinds = [...def.coverage.map((r) => r.targetKind), ...def.quotas.filter((q) => q.coverWithinMonths).flatMap((q) => q.targetKinds)];
         const targets = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
-        await breathe();
+        await slice();
         const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
         const { termFirsts, ruleStandings } = await termCoverage(c, asOf, cutoff, targets);
         return { targets, visits: { ...visits, termFirsts }, ruleStandings };
@@ -327,15 +335,15 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const { def } = c;
     const asOf = minDate(localDate(cutoff, def.timezone), addDays(def.window.end, 1));
     const f = await facts.everyone(c, { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff });
-    await breathe();
+    await slice();
     const from = localMidnight(period.start, def.timezone).toDate();
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();
     const { targets, visits, ruleStandings } = await visitFigures(c, period, asOf, cutoff, f);
     const until = to < cutoff ? to : cutoff;
     const ledgerCounts = def.tasks.ledger.enabled ? ledgerDigestCounts(await ledgerFacts(c.row.id, from, until), from, until, def.timezone) : undefined;
-    await breathe();
+    await slice();
     const reminded = remindedBy(c, period, cutoff);
-    await breathe();
+    await slice();
     const digest = campaignDigest({
       def,
       kind,
@@ -349,9 +357,9 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       reminded,
       ruleStandings,
     });
-    await breathe();
+    await slice();
     const shape = await shapeLines(c, kind, period, asOf, cutoff, f);
-    await breathe();
+    await slice();
     const week = weekAround(def, cutoff);
     const planned = plannedVisitsLine(plannedVisitCounts(plans.countsByMode(c.row.id, week.from, week.to)));
     const extra = [...shape.sections, ...(planned ? [{ title: '📅 本周约访', lines: [planned] }] : [])];
