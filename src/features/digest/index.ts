@@ -94,6 +94,28 @@ interface TermCoverage {
   ruleStandings: CoverageStanding[];
 }
 
+/** The open targets coverage judges, by id, and the ids of each quota's kinds: made once per version of the targets. */
+interface JudgedTargets {
+  targets: TargetFact[];
+  byId: ReadonlyMap<number, TargetFact>;
+  /** The ids of those of `kinds`, in the order of their ids. */
+  idsOf(kinds: readonly string[]): number[];
+}
+
+function judgedTargets(targets: TargetFact[]): JudgedTargets {
+  const ofKinds = new Map<string, number[]>();
+  return {
+    targets,
+    byId: new Map(targets.map((t) => [t.id, t])),
+    idsOf(kinds) {
+      const key = kinds.join(',');
+      let ids = ofKinds.get(key);
+      if (!ids) ofKinds.set(key, (ids = targets.filter((t) => kinds.includes(t.kind)).map((t) => t.id)));
+      return ids;
+    },
+  };
+}
+
 interface DuePeriod {
   kind: DigestKind;
   period: Period;
@@ -192,13 +214,13 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     asOf: string,
     cutoff: Date,
     f: CampaignFacts,
-    targets: TargetFact[],
+    judged: JudgedTargets,
   ): Promise<Omit<DigestVisits, 'termFirsts'>> {
-    const targetOf = new Map(targets.map((t) => [t.id, t]));
     const { def } = c;
     const id = c.row.id;
     const upTo = (p: { start: string; end: string }) => ({ start: p.start, end: minDate(p.end, asOf), filedBy: cutoff });
-    const members = (q: Quota) => f.people.filter((p) => quotaApplies(q, p)).map((p) => p.id);
+    const membersOf = new Map(def.quotas.map((q) => [q.key, f.people.filter((p) => quotaApplies(q, p)).map((p) => p.id)]));
+    const members = (q: Quota) => membersOf.get(q.key)!;
     const inPeriod = aggregates.visitsCount(id, upTo(period));
     const perTeacher = aggregates.visitsByPerson(id, upTo(period));
     await slice();
@@ -229,24 +251,22 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const quotaFirsts = new Map<string, VisitFact[]>();
     for (const q of def.quotas.filter((x) => x.coverWithinMonths)) {
       const who = members(q);
-      const ofKinds = targets.filter((t) => q.targetKinds.includes(t.kind)).map((t) => t.id);
-      const rows = aggregates.targetFirstsAmong(id, upTo({ start: q.from ?? def.window.start, end: asOf }), ofKinds, who);
-      quotaFirsts.set(q.key, firstVisitFacts(rows, targetOf, who));
+      const rows = aggregates.targetFirstsAmong(id, upTo({ start: q.from ?? def.window.start, end: asOf }), judged.idsOf(q.targetKinds), who);
+      quotaFirsts.set(q.key, firstVisitFacts(rows, judged.byId, who));
       await slice();
     }
     return { inPeriod, perTeacher, perQuota, reached, quotaFirsts };
   }
 
   /** The term's first visit to each target coverage judges, read a page of targets at a time, and where each rule stands on them. */
-  async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, targets: TargetFact[]): Promise<TermCoverage> {
-    const targetOf = new Map(targets.map((t) => [t.id, t]));
+  async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, { targets, byId }: JudgedTargets): Promise<TermCoverage> {
     const termFirsts: VisitFact[] = [];
     for (const ids of idPages(
       targets.map((t) => t.id),
       TARGETS_PAGE,
     )) {
       // A pause after each page: the term is a district's every target.
-      termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(c.row.id, span, ids), targetOf));
+      termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(c.row.id, span, ids), byId));
       await slice();
     }
     // Each coverage rule reads the district's every target of its kind: a turn each.
@@ -277,20 +297,21 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * family already visited this term, most of a Monday's, moves none of it.
    * From the visits themselves otherwise (a digest's cut-off in the past).
    */
-  function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, targets: TargetFact[]): Promise<TermCoverage> {
+  function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, judged: JudgedTargets): Promise<TermCoverage> {
     if (!c.def.coverage.length) return Promise.resolve({ termFirsts: [], ruleStandings: [] });
     const term = termOn(c.def, asOf);
     const span = { start: term.start, end: minDate(term.end, asOf), filedBy: cutoff };
-    if (!aggregates.keepsFirstsOf(c.row.id, term, span)) return takeTermCoverage(c, asOf, span, targets);
-    return keptCoverage.get(`${c.row.id}:${asOf}`, () => keptTermCoverage(c, asOf, term, targets));
+    if (!aggregates.keepsFirstsOf(c.row.id, term, span)) return takeTermCoverage(c, asOf, span, judged);
+    return keptCoverage.get(`${c.row.id}:${asOf}`, () => keptTermCoverage(c, asOf, term, judged.targets));
   }
 
   /**
    * The open targets coverage judges, kept until a target changes: a Monday's
    * visits, filed while the admin asks, change the figures but not who is to be visited.
    */
-  const judged = new VersionedCache<string, Promise<TargetFact[]>>(deps.db, 'targets', FIGURES_KEPT);
-  const targetsOf = (campaignId: string, kinds: string[]) => judged.get(`${campaignId}:${kinds.join(',')}`, () => facts.targetsOf(campaignId, kinds));
+  const judged = new VersionedCache<string, Promise<JudgedTargets>>(deps.db, 'targets', FIGURES_KEPT);
+  const targetsOf = (campaignId: string, kinds: string[]) =>
+    judged.get(`${campaignId}:${kinds.join(',')}`, async () => judgedTargets(await facts.targetsOf(campaignId, kinds)));
 
   // A district's figures are a few megabytes (the term's first visit to each of ten thousand targets): a job's three
   // periods and a /汇总 or two are kept, no more.
@@ -308,11 +329,11 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         const { def } = c;
         // Only the targets coverage judges: a rule's kind, a 全覆盖 quota's kinds.
         const coveredKinds = [...def.coverage.map((r) => r.targetKind), ...def.quotas.filter((q) => q.coverWithinMonths).flatMap((q) => q.targetKinds)];
-        const targets = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
+        const judged = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
         await slice();
-        const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
-        const { termFirsts, ruleStandings } = await termCoverage(c, asOf, cutoff, targets);
-        return { targets, visits: { ...visits, termFirsts }, ruleStandings };
+        const visits = await digestVisits(c, period, asOf, cutoff, f, judged);
+        const { termFirsts, ruleStandings } = await termCoverage(c, asOf, cutoff, judged);
+        return { targets: judged.targets, visits: { ...visits, termFirsts }, ruleStandings };
       },
       cutoff,
     );
