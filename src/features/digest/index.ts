@@ -205,8 +205,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
 
   /**
    * The digest's visits, aggregated by the database over the period and the
-   * quotas' periods (see DigestVisits; the term's first visits: termCoverage); a pause between queries
-   * lets replies go out while a district's digest is taken.
+   * quotas' periods (see DigestVisits; the term's first visits: termCoverage); a pause between queries,
+   * once a slice is spent, lets replies go out while a district's digest is taken.
    */
   async function digestVisits(
     c: ActiveCampaign,
@@ -226,7 +226,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     await slice();
     const perQuota = new Map<string, number>();
     for (const q of def.quotas) {
-      // A month's visits per quota at a time, a pause after each: a phase's digest counts several months.
+      // A month's visits per quota at a time, a pause between once a slice is spent: a phase's digest counts several months.
       const who = members(q);
       let n = 0;
       for (const month of byMonth(upTo(period))) {
@@ -265,11 +265,11 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       targets.map((t) => t.id),
       TARGETS_PAGE,
     )) {
-      // A pause after each page: the term is a district's every target.
+      // A pause between pages once a slice is spent: the term is a district's every target.
       termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(c.row.id, span, ids), byId));
       await slice();
     }
-    // Each coverage rule reads the district's every target of its kind: a turn each.
+    // Each coverage rule reads the district's every target of its kind: a pause before each once a slice is spent.
     const ruleStandings: CoverageStanding[] = [];
     for (const r of c.def.coverage) {
       await slice();
