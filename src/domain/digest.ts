@@ -14,11 +14,14 @@ import {
   quotaPeriodOn,
   quotaStandingOf,
   type CoverageCounts,
+  type PersonFact,
+  type QuotaState,
   type CoverageStanding,
   type TargetFact,
   UNCLASSED,
   type VisitFact,
 } from './quotas.js';
+import { memoPer } from './memo.js';
 import { ONCE_TASKS, type OnceTask } from './reminders.js';
 import { dayjs } from './time.js';
 import type { ReportWeek } from './weeks.js';
@@ -253,6 +256,15 @@ export function coverageOfClasses(def: CampaignDefinition, rule: CoverageRule, c
 
 const HIGHLIGHTS = 3;
 
+const groups = memoPer<readonly TargetFact[], string, TargetFact[]>();
+/**
+ * The targets of a quota's kinds among those judged: the list is kept while
+ * the targets hold still (the digest's cache), so a district's ten thousand
+ * are sorted out once per version, not at every digest.
+ */
+const groupOf = (targets: readonly TargetFact[], kinds: readonly string[]) =>
+  groups(targets, kinds.join(','), () => targets.filter((t) => kinds.includes(t.kind)));
+
 /** What each coverage rule is called on a chart bar. */
 const COVERAGE_SHORT: Record<CoverageRule['rule'], string> = {
   'every-target-once': '全部走访一遍',
@@ -271,12 +283,18 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
   const standings = def.quotas.map((q) => {
     const qp = digestQuotaPeriod(def, q, period, asOf);
     const members = facts.people.filter((p) => quotaApplies(q, p));
+    if (!qp) return { q, members, states: [] };
     const reached = visits.reached.get(q.key);
-    return {
-      q,
-      members,
-      states: qp ? members.map((p) => ({ id: p.id, state: quotaStandingOf(def, q, qp, p, reached?.get(p.id) ?? 0, asOf).state })) : [],
+    // Everyone there the whole period (no joining day, no leave) owes the same, so their state follows from how many
+    // they reached alone: worked out once per count, not once for each of a district's thousand teachers.
+    const always = new Map<number, QuotaState>();
+    const stateOf = (p: PersonFact, done: number): QuotaState => {
+      if (p.availability.joinedOn || p.availability.leaves.length) return quotaStandingOf(def, q, qp, p, done, asOf).state;
+      let state = always.get(done);
+      if (state === undefined) always.set(done, (state = quotaStandingOf(def, q, qp, p, done, asOf).state));
+      return state;
     };
+    return { q, members, states: members.map((p) => ({ id: p.id, state: stateOf(p, reached?.get(p.id) ?? 0) })) };
   });
   const quotas = standings.map(
     ({ q, members, states }): QuotaSummary => ({
@@ -322,7 +340,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     coverage: [
       ...ruleStandings.map((c, k) => ({ ...c, short: COVERAGE_SHORT[def.coverage[k]!.rule] })),
       ...def.quotas.flatMap((q) => {
-        const c = quotaCoverage(def, q, i.targets, visits.quotaFirsts.get(q.key) ?? [], memberIds(q), asOf);
+        const c = quotaCoverage(def, q, groupOf(i.targets, q.targetKinds), visits.quotaFirsts.get(q.key) ?? [], memberIds(q), asOf);
         return c ? [{ ...c, short: q.who.department ?? q.name }] : [];
       }),
     ],

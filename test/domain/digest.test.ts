@@ -122,6 +122,14 @@ describe('campaign digest numbers', () => {
     expect(d.behind).toEqual(['王校长', '吴强']);
   });
 
+  it('judges a teacher on leave on their own, though a colleague there all month reached as few', () => {
+    // 孙丽, there all November, visited nobody: missed. 郑华, on leave all month, visited nobody too: excused.
+    const withColleague = { ...facts, people: [T(5, '孙丽', ['teacher']), ...facts.people] };
+    const d = digestOf({ def, kind: 'monthly', period: monthOn(def, '2026-11-15')!, asOf: '2026-12-01', facts: withColleague, targets });
+    expect(d.quotas.find((q) => q.name === '教师家访')).toMatchObject({ people: 4, met: 1, behind: 2, excused: 1 });
+    expect(d.behind).toEqual(['孙丽', '王校长', '吴强']);
+  });
+
   it('lists nobody as behind when the digest is taken in the vacation between terms', () => {
     // The same November, with the autumn term ending on the 20th: the digest of 1 December falls in the vacation.
     const short = { ...def, terms: [{ name: '秋季学期', start: '2026-09-01', end: '2026-11-20' }] };

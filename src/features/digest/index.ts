@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
 import type { Routes } from '../../bot/router.js';
-import { breathe } from '../../breathe.js';
+import { breathe, breatheEvery } from '../../breathe.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { outbox, people, records } from '../../db/schema.js';
 import {
@@ -70,6 +70,14 @@ function byMonth<S extends { start: string; end: string }>(span: S): S[] {
   return out;
 }
 
+/**
+ * The most a digest's reads hold the event loop before a pause: its steps are
+ * a millisecond or a few each, and a pause after every one let the visits,
+ * sends and clicks queued meanwhile run inside the admin's wait, step by step.
+ */
+const DIGEST_SLICE_MS = 10;
+const slice = () => breatheEvery(DIGEST_SLICE_MS);
+
 /** Periods whose visit figures are kept at once. */
 const FIGURES_KEPT = 5;
 
@@ -84,6 +92,28 @@ interface VisitFigures {
 interface TermCoverage {
   termFirsts: VisitFact[];
   ruleStandings: CoverageStanding[];
+}
+
+/** The open targets coverage judges, by id, and the ids of each quota's kinds: made once per version of the targets. */
+interface JudgedTargets {
+  targets: TargetFact[];
+  byId: ReadonlyMap<number, TargetFact>;
+  /** The ids of those of `kinds`, in the order of their ids. */
+  idsOf(kinds: readonly string[]): number[];
+}
+
+function judgedTargets(targets: TargetFact[]): JudgedTargets {
+  const ofKinds = new Map<string, number[]>();
+  return {
+    targets,
+    byId: new Map(targets.map((t) => [t.id, t])),
+    idsOf(kinds) {
+      const key = kinds.join(',');
+      let ids = ofKinds.get(key);
+      if (!ids) ofKinds.set(key, (ids = targets.filter((t) => kinds.includes(t.kind)).map((t) => t.id)));
+      return ids;
+    },
+  };
 }
 
 interface DuePeriod {
@@ -175,8 +205,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
 
   /**
    * The digest's visits, aggregated by the database over the period and the
-   * quotas' periods (see DigestVisits; the term's first visits: termCoverage); a pause between queries
-   * lets replies go out while a district's digest is taken.
+   * quotas' periods (see DigestVisits; the term's first visits: termCoverage); a pause between queries,
+   * once a slice is spent, lets replies go out while a district's digest is taken.
    */
   async function digestVisits(
     c: ActiveCampaign,
@@ -184,24 +214,24 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     asOf: string,
     cutoff: Date,
     f: CampaignFacts,
-    targets: TargetFact[],
+    judged: JudgedTargets,
   ): Promise<Omit<DigestVisits, 'termFirsts'>> {
-    const targetOf = new Map(targets.map((t) => [t.id, t]));
     const { def } = c;
     const id = c.row.id;
     const upTo = (p: { start: string; end: string }) => ({ start: p.start, end: minDate(p.end, asOf), filedBy: cutoff });
-    const members = (q: Quota) => f.people.filter((p) => quotaApplies(q, p)).map((p) => p.id);
+    const membersOf = new Map(def.quotas.map((q) => [q.key, f.people.filter((p) => quotaApplies(q, p)).map((p) => p.id)]));
+    const members = (q: Quota) => membersOf.get(q.key)!;
     const inPeriod = aggregates.visitsCount(id, upTo(period));
     const perTeacher = aggregates.visitsByPerson(id, upTo(period));
-    await breathe();
+    await slice();
     const perQuota = new Map<string, number>();
     for (const q of def.quotas) {
-      // A month's visits per quota at a time, a pause after each: a phase's digest counts several months.
+      // A month's visits per quota at a time, a pause between once a slice is spent: a phase's digest counts several months.
       const who = members(q);
       let n = 0;
       for (const month of byMonth(upTo(period))) {
         n += aggregates.visitsByAnyOf(id, month, q.targetKinds, who);
-        await breathe();
+        await slice();
       }
       perQuota.set(q.key, n);
     }
@@ -214,37 +244,35 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       let rows = byPeriod.get(key);
       if (!rows) {
         byPeriod.set(key, (rows = aggregates.targetsReached(id, upTo(qp))));
-        await breathe();
+        await slice();
       }
       reached.set(q.key, reachedOf(rows, q.targetKinds));
     }
     const quotaFirsts = new Map<string, VisitFact[]>();
     for (const q of def.quotas.filter((x) => x.coverWithinMonths)) {
       const who = members(q);
-      const ofKinds = targets.filter((t) => q.targetKinds.includes(t.kind)).map((t) => t.id);
-      const rows = aggregates.targetFirstsAmong(id, upTo({ start: q.from ?? def.window.start, end: asOf }), ofKinds, who);
-      quotaFirsts.set(q.key, firstVisitFacts(rows, targetOf, who));
-      await breathe();
+      const rows = aggregates.targetFirstsAmong(id, upTo({ start: q.from ?? def.window.start, end: asOf }), judged.idsOf(q.targetKinds), who);
+      quotaFirsts.set(q.key, firstVisitFacts(rows, judged.byId, who));
+      await slice();
     }
     return { inPeriod, perTeacher, perQuota, reached, quotaFirsts };
   }
 
   /** The term's first visit to each target coverage judges, read a page of targets at a time, and where each rule stands on them. */
-  async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, targets: TargetFact[]): Promise<TermCoverage> {
-    const targetOf = new Map(targets.map((t) => [t.id, t]));
+  async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, { targets, byId }: JudgedTargets): Promise<TermCoverage> {
     const termFirsts: VisitFact[] = [];
     for (const ids of idPages(
       targets.map((t) => t.id),
       TARGETS_PAGE,
     )) {
-      // A pause after each page: the term is a district's every target.
-      termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(c.row.id, span, ids), targetOf));
-      await breathe();
+      // A pause between pages once a slice is spent: the term is a district's every target.
+      termFirsts.push(...firstVisitFacts(aggregates.targetFirsts(c.row.id, span, ids), byId));
+      await slice();
     }
-    // Each coverage rule reads the district's every target of its kind: a turn each.
+    // Each coverage rule reads the district's every target of its kind: a pause before each once a slice is spent.
     const ruleStandings: CoverageStanding[] = [];
     for (const r of c.def.coverage) {
-      await breathe();
+      await slice();
       ruleStandings.push(coverageStanding(c.def, r, targets, termFirsts, asOf));
     }
     return { termFirsts, ruleStandings };
@@ -255,7 +283,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const firsts = aggregates.keptFirsts(c.row.id, term);
     const ruleStandings: CoverageStanding[] = [];
     for (const r of c.def.coverage) {
-      await breathe();
+      await slice();
       ruleStandings.push(coverageOfClasses(c.def, r, classCoverageOf(r, targets, firsts, { today: asOf, dueOn: term.end }), asOf));
     }
     return { termFirsts: [], ruleStandings };
@@ -269,20 +297,21 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * family already visited this term, most of a Monday's, moves none of it.
    * From the visits themselves otherwise (a digest's cut-off in the past).
    */
-  function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, targets: TargetFact[]): Promise<TermCoverage> {
+  function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, judged: JudgedTargets): Promise<TermCoverage> {
     if (!c.def.coverage.length) return Promise.resolve({ termFirsts: [], ruleStandings: [] });
     const term = termOn(c.def, asOf);
     const span = { start: term.start, end: minDate(term.end, asOf), filedBy: cutoff };
-    if (!aggregates.keepsFirstsOf(c.row.id, term, span)) return takeTermCoverage(c, asOf, span, targets);
-    return keptCoverage.get(`${c.row.id}:${asOf}`, () => keptTermCoverage(c, asOf, term, targets));
+    if (!aggregates.keepsFirstsOf(c.row.id, term, span)) return takeTermCoverage(c, asOf, span, judged);
+    return keptCoverage.get(`${c.row.id}:${asOf}`, () => keptTermCoverage(c, asOf, term, judged.targets));
   }
 
   /**
    * The open targets coverage judges, kept until a target changes: a Monday's
    * visits, filed while the admin asks, change the figures but not who is to be visited.
    */
-  const judged = new VersionedCache<string, Promise<TargetFact[]>>(deps.db, 'targets', FIGURES_KEPT);
-  const targetsOf = (campaignId: string, kinds: string[]) => judged.get(`${campaignId}:${kinds.join(',')}`, () => facts.targetsOf(campaignId, kinds));
+  const judged = new VersionedCache<string, Promise<JudgedTargets>>(deps.db, 'targets', FIGURES_KEPT);
+  const targetsOf = (campaignId: string, kinds: string[]) =>
+    judged.get(`${campaignId}:${kinds.join(',')}`, async () => judgedTargets(await facts.targetsOf(campaignId, kinds)));
 
   // A district's figures are a few megabytes (the term's first visit to each of ten thousand targets): a job's three
   // periods and a /汇总 or two are kept, no more.
@@ -300,11 +329,11 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         const { def } = c;
         // Only the targets coverage judges: a rule's kind, a 全覆盖 quota's kinds.
         const coveredKinds = [...def.coverage.map((r) => r.targetKind), ...def.quotas.filter((q) => q.coverWithinMonths).flatMap((q) => q.targetKinds)];
-        const targets = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
-        await breathe();
-        const visits = await digestVisits(c, period, asOf, cutoff, f, targets);
-        const { termFirsts, ruleStandings } = await termCoverage(c, asOf, cutoff, targets);
-        return { targets, visits: { ...visits, termFirsts }, ruleStandings };
+        const judged = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
+        await slice();
+        const visits = await digestVisits(c, period, asOf, cutoff, f, judged);
+        const { termFirsts, ruleStandings } = await termCoverage(c, asOf, cutoff, judged);
+        return { targets: judged.targets, visits: { ...visits, termFirsts }, ruleStandings };
       },
       cutoff,
     );
@@ -327,15 +356,15 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const { def } = c;
     const asOf = minDate(localDate(cutoff, def.timezone), addDays(def.window.end, 1));
     const f = await facts.everyone(c, { spans: [], claimsTerm: termOn(def, asOf), filedBy: cutoff });
-    await breathe();
+    await slice();
     const from = localMidnight(period.start, def.timezone).toDate();
     const to = localMidnight(addDays(minDate(period.end, asOf), 1), def.timezone).toDate();
     const { targets, visits, ruleStandings } = await visitFigures(c, period, asOf, cutoff, f);
     const until = to < cutoff ? to : cutoff;
     const ledgerCounts = def.tasks.ledger.enabled ? ledgerDigestCounts(await ledgerFacts(c.row.id, from, until), from, until, def.timezone) : undefined;
-    await breathe();
+    await slice();
     const reminded = remindedBy(c, period, cutoff);
-    await breathe();
+    await slice();
     const digest = campaignDigest({
       def,
       kind,
@@ -349,9 +378,9 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       reminded,
       ruleStandings,
     });
-    await breathe();
+    await slice();
     const shape = await shapeLines(c, kind, period, asOf, cutoff, f);
-    await breathe();
+    await slice();
     const week = weekAround(def, cutoff);
     const planned = plannedVisitsLine(plannedVisitCounts(plans.countsByMode(c.row.id, week.from, week.to)));
     const extra = [...shape.sections, ...(planned ? [{ title: '📅 本周约访', lines: [planned] }] : [])];
