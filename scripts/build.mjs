@@ -35,8 +35,11 @@ function upToDate(bench) {
   return inputs.every((f) => fs.statSync(f).mtimeMs <= built);
 }
 
-// The maps carry positions only: a stack trace needs no more, and with the TypeScript inside them (sourcesContent)
-// --enable-source-maps would keep every module's source in the bot's heap a second time.
+// The maps are for a developer who runs `node --enable-source-maps dist/main.js` to read stack traces as
+// TypeScript lines. npm start does not: with the flag every logged error's stack is mapped and each map it touches
+// is parsed and kept, which cost the district's start-up catch-up about a sixth more CPU and 5 MB more memory; the
+// compiled modules keep the sources' names and shape, so a trace reads well without. Positions only: with the
+// TypeScript inside them (sourcesContent) a mapped module's source would sit in the heap a second time.
 const common = { platform: 'node', format: 'esm', target: 'node20', sourcemap: 'linked', sourcesContent: false, logLevel: 'warning' };
 
 /**
