@@ -32,7 +32,6 @@ const LISTED_COLUMNS = {
   classesTaught: people.classesTaught,
 };
 type Listed = Pick<Person, keyof typeof LISTED_COLUMNS>;
-const colleague = (p: Listed): Colleague => ({ id: p.id, name: p.name, department: p.department });
 
 /** Whom a visitor can name on the card: colleagues who went along, leaders to report to. Different for every teacher. */
 export interface Choosable {
@@ -63,7 +62,8 @@ function colleaguesOf(person: Person, keep: number[], everyone: Listed[], classF
       if (picked.length >= CO_VISITOR_OPTIONS) break;
       if (!picked.includes(p) && wanted(p)) picked.push(p);
     }
-  return picked.map(colleague);
+  // The roster's own rows, not copies: a district's every teacher keeps a list, and the names in them are shared.
+  return picked;
 }
 
 /**
@@ -77,7 +77,6 @@ function leadersOf(person: Person, keep: number | undefined, everyone: Listed[])
     .filter((p) => p.id !== person.id && p.roles.some((r) => r === 'leader' || r === 'admin'))
     .sort((a, b) => rank(a) - rank(b))
     .slice(0, LEADER_OPTIONS)
-    .map(colleague)
     .sort((a, b) => byChinese(a.name, b.name));
 }
 

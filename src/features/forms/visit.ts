@@ -116,8 +116,19 @@ export function privateDetails(def: CampaignDefinition, t: Target): object[] {
 
 /** A name in a select: a real one is a few characters, and seventy options share the card with a form's answers. */
 const OPTION_NAME_SHOWN = 12;
-/** A co-visitor as the select offers them: the department is only a hint. */
-export const colleagueLabel = (p: Colleague) => `${oneLine(p.name, OPTION_NAME_SHOWN)}${p.department ? `（${oneLine(p.department, 8)}）` : ''}`;
+/**
+ * A colleague as a select offers them, one option per colleague and select for as long as the roster's version
+ * lives: every teacher's list names up to seventy colleagues, so a district's thousand lists would otherwise keep
+ * some seventy thousand copies of the same names and ids.
+ */
+const offered = memoPer<Colleague, 'co-visitor' | 'leader', Option>();
+/** A co-visitor: the department is only a hint. */
+export const coVisitorOption = (p: Colleague): Option =>
+  offered(p, 'co-visitor', () => ({
+    value: String(p.id),
+    label: `${oneLine(p.name, OPTION_NAME_SHOWN)}${p.department ? `（${oneLine(p.department, 8)}）` : ''}`,
+  }));
+const leaderOption = (p: Colleague): Option => offered(p, 'leader', () => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) }));
 
 /** Seed 002's 针对性地处理走访到的信息：有的要及时汇报相关领导，有的要进行研究实践. */
 const HANDLING: Option[] = [
@@ -152,14 +163,7 @@ function daZoufangFields(def: CampaignDefinition, t: Target): FieldFor[] {
     choice('place', '走访地点', 'Place', placesOf(def)),
     {
       from: 'colleagues',
-      make: (colleagues) =>
-        multi(
-          'coVisitors',
-          '协同走访',
-          'Co-visitors',
-          colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
-          { max: 5 },
-        ),
+      make: (colleagues) => multi('coVisitors', '协同走访', 'Co-visitors', colleagues.map(coVisitorOption), { max: 5 }),
     },
     text('purpose', '走访目的', 'Purpose', { required: true, multiline: true, max: 300 }),
     text('situation', homeVisit ? '学生家庭情况' : '对象情况', homeVisit ? 'The family' : 'About the person', { multiline: true, max: 500 }),
@@ -170,14 +174,7 @@ function daZoufangFields(def: CampaignDefinition, t: Target): FieldFor[] {
     choice('followUp', '信息处理', 'Follow-up', HANDLING),
     {
       from: 'leaders',
-      make: (leaders) =>
-        choice(
-          'leader',
-          '汇报给哪位领导',
-          'Leader to report to',
-          leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
-          { required: false },
-        ),
+      make: (leaders) => choice('leader', '汇报给哪位领导', 'Leader to report to', leaders.map(leaderOption), { required: false }),
     },
     text('followUpNote', '处理事项', 'What needs doing', { multiline: true, max: 300 }),
     text('reflection', '事后整理', 'Afterwards', { multiline: true, max: 500 }),
@@ -224,14 +221,7 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       choice('place', '走访地点', 'Place', VISIT_PLACES),
       {
         from: 'colleagues',
-        make: (colleagues) =>
-          multi(
-            'coVisitors',
-            '同行教师',
-            'Co-visitors',
-            colleagues.map((p) => ({ value: String(p.id), label: colleagueLabel(p) })),
-            { max: 5 },
-          ),
+        make: (colleagues) => multi('coVisitors', '同行教师', 'Co-visitors', colleagues.map(coVisitorOption), { max: 5 }),
       },
       text('summary', student ? L.summary : '对象概况', student ? 'About the student' : 'About the person', { required: true, multiline: true, max: 300 }),
       text('situation', student ? L.situation : '基本情况', student ? 'Family or enterprise' : 'Background', {
@@ -254,14 +244,7 @@ export function visitForm(deps: FormDeps, records: RecordRepo, ctx: RecordContex
       choice('followUp', '后续跟进', 'Follow-up', FOLLOW_UPS),
       {
         from: 'leaders',
-        make: (leaders) =>
-          choice(
-            'leader',
-            '报告给哪位领导',
-            'Leader to report to',
-            leaders.map((p) => ({ value: String(p.id), label: oneLine(p.name, OPTION_NAME_SHOWN) })),
-            { required: false },
-          ),
+        make: (leaders) => choice('leader', '报告给哪位领导', 'Leader to report to', leaders.map(leaderOption), { required: false }),
       },
       text('followUpNote', '跟进事项', 'What needs doing', { multiline: true, max: 300 }),
       confirm('noGifts', '未收受家长（企业）礼品礼金', 'No gifts accepted'),

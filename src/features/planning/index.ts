@@ -19,7 +19,7 @@ import type { VisitPlans } from '../deps.js';
 import { defineFeature } from '../feature.js';
 import { recordContext } from '../forms/context.js';
 import { dayOutside, reminderCard, today } from '../forms/flow.js';
-import { colleagueLabel, privateDetails, targetHeading, VISIT_MODES } from '../forms/visit.js';
+import { coVisitorOption, privateDetails, targetHeading, VISIT_MODES } from '../forms/visit.js';
 import { calendarSync, VISIT_HOURS } from './calendar.js';
 import { planPeople, PlanRepo } from './repo.js';
 
@@ -94,7 +94,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
   /** The class's teachers first (seed 002: 任课教师协同上门), then the visitor's colleagues, bounded like the visit record's select. */
   async function coVisitorOptions(person: Person, t: Target, keep: number[]) {
     const list = (await ctx.choicesOf(person, { coVisitors: keep, classFirst: t.className ?? undefined })).colleagues;
-    return list.map((p) => ({ value: String(p.id), label: colleagueLabel(p) }));
+    return list.map(coVisitorOption);
   }
 
   async function planFields(person: Person, t: Target, keep: number[]) {
