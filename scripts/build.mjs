@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Compiles src/ to dist/ (one JavaScript module per TypeScript module, same layout, so every path a module
 // finds from its own import.meta.url — cards/, migrations/, the simulator's page — holds in both), and with
-// --bench also bench/'s measured processes to dist/bench/. Plain JavaScript, so that `npm start` needs no
+// --bench also bench/'s measured processes to dist/bench/. dist/main.js, what `npm start` runs, is then replaced by
+// the bot in one file (bundleBot) that finds its files from the same places. Plain JavaScript, so that `npm start` needs no
 // TypeScript loader in the bot's process: tsx's loader costs the bot about 40 MB and half a second of start.
 // Types are checked by `npm run typecheck` and `npm run lint`, not here; esbuild only strips them.
 //
@@ -64,6 +65,51 @@ async function vendorSdk(esbuild, out) {
   for (const f of ['package.json', 'LICENSE']) fs.copyFileSync(path.join(sdkDir, f), path.join(to, f));
 }
 
+/** Packages the bot's bundle leaves to node_modules: native code, and the big ones loaded only when needed. */
+const OUTSIDE_THE_BUNDLE = ['better-sqlite3', 'exceljs', 'archiver', '@larksuiteoapi/node-sdk', '@node-rs/jieba', '@visactor/vchart'];
+
+/**
+ * The bot as one file: an entry with every module it imports from src/ and node_modules, without comments or
+ * whitespace. Loaded as some three hundred modules, the bot kept each one's source, comments included, and a module
+ * record for each in its heap, about 5 MB more for as long as it ran. Names are kept (only whitespace and syntax
+ * are minified), so a stack trace still reads. A module that finds files from its own import.meta.url (cards/,
+ * migrations/, the simulator's page, the vendored SDK) finds them from where its one-file copy lies in dist/, as
+ * before; the CLI still runs those copies. `require` is defined for the CommonJS packages inside (express, pino).
+ */
+async function bundleBot(esbuild, out, entry, outfile) {
+  const compiledCopy = (file) =>
+    file.startsWith(src + path.sep) ? path.join(out, path.relative(src, file)) : path.join(out, 'bench', path.relative(path.join(root, 'bench'), file));
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    external: OUTSIDE_THE_BUNDLE,
+    // For `node --enable-source-maps dist/main.js` (see common); Node reads it only then.
+    sourcemap: 'linked',
+    sourcesContent: false,
+    banner: { js: "import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);" },
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'own-module-url',
+        setup(b) {
+          b.onLoad({ filter: /\.ts$/ }, (a) => {
+            const copy = compiledCopy(a.path).replace(/\.ts$/, '.js');
+            const fromBundle = path.relative(path.dirname(outfile), copy).split(path.sep).join('/');
+            const url = `new URL(${JSON.stringify(fromBundle.startsWith('.') ? fromBundle : `./${fromBundle}`)}, import.meta.url).href`;
+            return { contents: fs.readFileSync(a.path, 'utf8').replaceAll('import.meta.url', url), loader: 'ts' };
+          });
+        },
+      },
+    ],
+  });
+}
+
 /**
  * Builds into a directory of its own and then puts it in dist/'s place, so that a process starting meanwhile (a
  * `zoufang` command beside `npm start`, test files in parallel) finds the old build or the new one, never half of one.
@@ -82,23 +128,17 @@ async function compile(bench) {
   await vendorSdk(esbuild, out);
   // The simulator's page is served as it is.
   fs.cpSync(path.join(src, 'simulator/public'), path.join(out, 'simulator/public'), { recursive: true });
+  // npm start runs the bot as one file (why: bundleBot); the measured bot is the same file with bench/'s wrapper.
+  await bundleBot(esbuild, out, path.join(src, 'main.ts'), path.join(out, 'main.js'));
   if (bench) {
-    // The measured processes are bundled with what is theirs (the probe), and import the bot from dist/ as
-    // `npm start` runs it: ../src/x.js becomes ../x.js, the same module the bot's own imports load.
+    await bundleBot(esbuild, out, path.join(root, 'bench/bot.ts'), path.join(out, 'bench/bot.js'));
+    // The echo is express alone, bundled with what is its own (the probe).
     await esbuild.build({
       ...common,
-      entryPoints: ['bot', 'echo'].map((n) => path.join(root, `bench/${n}.ts`)),
+      entryPoints: [path.join(root, 'bench/echo.ts')],
       outdir: path.join(out, 'bench'),
       bundle: true,
       packages: 'external',
-      plugins: [
-        {
-          name: 'bot-from-dist',
-          setup(b) {
-            b.onResolve({ filter: /^\.\.\/src\// }, (a) => ({ path: a.path.replace(/^\.\.\/src\//, '../'), external: true }));
-          },
-        },
-      ],
     });
   }
   fs.writeFileSync(path.join(out, '.built'), `${started.toISOString()}\n`);
