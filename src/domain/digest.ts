@@ -262,7 +262,7 @@ const groups = memoPer<readonly TargetFact[], string, TargetFact[]>();
  * the targets hold still (the digest's cache), so a district's ten thousand
  * are sorted out once per version, not at every digest.
  */
-const groupOf = (targets: readonly TargetFact[], kinds: readonly string[]) =>
+export const targetsOfKinds = (targets: readonly TargetFact[], kinds: readonly string[]) =>
   groups(targets, kinds.join(','), () => targets.filter((t) => kinds.includes(t.kind)));
 
 /** What each coverage rule is called on a chart bar. */
@@ -340,7 +340,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     coverage: [
       ...ruleStandings.map((c, k) => ({ ...c, short: COVERAGE_SHORT[def.coverage[k]!.rule] })),
       ...def.quotas.flatMap((q) => {
-        const c = quotaCoverage(def, q, groupOf(i.targets, q.targetKinds), visits.quotaFirsts.get(q.key) ?? [], memberIds(q), asOf);
+        const c = quotaCoverage(def, q, targetsOfKinds(i.targets, q.targetKinds), visits.quotaFirsts.get(q.key) ?? [], memberIds(q), asOf);
         return c ? [{ ...c, short: q.who.department ?? q.name }] : [];
       }),
     ],

@@ -308,7 +308,8 @@ export function webhookRouter(o: WebhookOptions): ExpressRouter {
     const nonce = req.header('x-lark-request-nonce');
     const signature = req.header('x-lark-signature');
     if (!ts || !nonce || !signature) return reject(401, 'missing signature headers');
-    const expected = hash('sha256', ts + nonce + o.encryptKey + raw);
+    // Over the body's bytes as they came, after the headers and the key in UTF-8 (签名校验, 步骤三：接收事件).
+    const expected = hash('sha256', Buffer.concat([Buffer.from(ts + nonce + o.encryptKey, 'utf8'), req.body as Buffer]));
     if (!safeEqual(signature, expected)) return reject(401, 'signature mismatch');
     const age = Math.abs((o.now?.() ?? Date.now()) / 1000 - Number(ts));
     if (!Number.isFinite(age) || age > MAX_SIGNATURE_AGE_S) return reject(401, 'stale or invalid timestamp');

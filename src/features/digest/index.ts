@@ -37,7 +37,7 @@ import { firstVisitFacts, idPages, reachedOf, ScheduleFacts, TARGETS_PAGE } from
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
 import { campaignShapeDigest, type ShapeLines } from './shape.js';
-import { latestPeriodDue, periodDueAt, plannedVisitCounts, plannedVisitsLine } from '../../domain/digest.js';
+import { latestPeriodDue, periodDueAt, plannedVisitCounts, plannedVisitsLine, targetsOfKinds } from '../../domain/digest.js';
 import { weekAround } from '../../domain/planning.js';
 import { PlanRepo } from '../planning/repo.js';
 import { defineFeature } from '../feature.js';
@@ -94,27 +94,13 @@ interface TermCoverage {
   ruleStandings: CoverageStanding[];
 }
 
-/** The open targets coverage judges, by id, and the ids of each quota's kinds: made once per version of the targets. */
+/** The open targets coverage judges, and by id: made once per version of the targets. */
 interface JudgedTargets {
   targets: TargetFact[];
   byId: ReadonlyMap<number, TargetFact>;
-  /** The ids of those of `kinds`, in the order of their ids. */
-  idsOf(kinds: readonly string[]): number[];
 }
 
-function judgedTargets(targets: TargetFact[]): JudgedTargets {
-  const ofKinds = new Map<string, number[]>();
-  return {
-    targets,
-    byId: new Map(targets.map((t) => [t.id, t])),
-    idsOf(kinds) {
-      const key = kinds.join(',');
-      let ids = ofKinds.get(key);
-      if (!ids) ofKinds.set(key, (ids = targets.filter((t) => kinds.includes(t.kind)).map((t) => t.id)));
-      return ids;
-    },
-  };
-}
+const judgedTargets = (targets: TargetFact[]): JudgedTargets => ({ targets, byId: new Map(targets.map((t) => [t.id, t])) });
 
 interface DuePeriod {
   kind: DigestKind;
@@ -251,7 +237,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const quotaFirsts = new Map<string, VisitFact[]>();
     for (const q of def.quotas.filter((x) => x.coverWithinMonths)) {
       const who = members(q);
-      const rows = aggregates.targetFirstsAmong(id, upTo({ start: q.from ?? def.window.start, end: asOf }), judged.idsOf(q.targetKinds), who);
+      const rows = aggregates.targetFirstsAmong(
+        id,
+        upTo({ start: q.from ?? def.window.start, end: asOf }),
+        targetsOfKinds(judged.targets, q.targetKinds).map((t) => t.id),
+        who,
+      );
       quotaFirsts.set(q.key, firstVisitFacts(rows, judged.byId, who));
       await slice();
     }
