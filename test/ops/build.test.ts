@@ -60,6 +60,12 @@ describe('npm run build', { timeout: 90_000 }, () => {
     expect(r.stdout).toContain('数据库已是最新');
   });
 
+  it('writes the bundled bot in characters V8 keeps one byte each (a Chinese pattern would double its source in the heap)', () => {
+    const source = fs.readFileSync(path.join(app, 'dist/main.js'), 'utf8');
+    expect(source).toContain('bundleRequire');
+    expect(source.match(/[^\x00-\xff]/g) ?? []).toEqual([]);
+  });
+
   it('start:prod runs the compiled bot against Feishu (the stand-in): connects, backs up at start, and stops cleanly on SIGTERM', async () => {
     const creds = makeCredentials();
     const standIn = new FeishuStandIn(creds);
