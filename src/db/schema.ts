@@ -507,6 +507,9 @@ export const outbox = sqliteTable(
     // Only the rows still to send: the claim walks them by priority, and looks up a receiver's earlier ones.
     index('outbox_claim_idx').on(t.priority, t.id).where(sql`status in ('pending', 'sending')`),
     index('outbox_receiver_open_idx').on(t.receiverKey, t.id).where(sql`status in ('pending', 'sending')`),
+    // The digest's "reminded": a few purposes' sends over some weeks, not every message a term has sent. Status leads
+    // so that SQLite, which keeps no statistics here, prefers it to outbox_due_idx (status alone).
+    index('outbox_sent_idx').on(t.status, t.purpose, t.sentAt).where(sql`status = 'sent'`),
   ],
 );
 

@@ -9,6 +9,7 @@ import { MIGRATIONS_DIR, openDatabase } from '../../src/db/index.js';
 import { and, eq } from 'drizzle-orm';
 import { assignments, ledgerItems, recordRevisions, records, zones } from '../../src/db/schema.js';
 import { tmpDbFile } from '../helpers/harness.js';
+import { remindersSent } from '../../src/features/digest/index.js';
 
 /** A database made by release `upTo` (its first `upTo` migrations only), open for writing rows the old way. */
 function oldDatabase(upTo: number): { file: string; old: Database.Database } {
@@ -177,6 +178,19 @@ describe('migrations', () => {
     ]);
     // Of the three home visits, the one with a photo is no gap; the one whose photo failed is.
     expect(db.$client.prepare('SELECT campaign_id, author_id, gaps FROM photo_gap_counts').all()).toEqual([{ campaign_id: 'c', author_id: 1, gaps: 2 }]);
+    db.$client.close();
+  });
+});
+
+describe('indexes', () => {
+  it("finds the digest's reminded people through outbox_sent_idx, not by reading every message the term has sent (0022)", () => {
+    const db = openDatabase(tmpDbFile());
+    const { sql: query, params } = remindersSent(db, 'c', new Date('2026-11-02T00:00:00+08:00'), new Date('2026-11-16T09:00:00+08:00')).toSQL();
+    const plan = db.$client
+      .prepare(`EXPLAIN QUERY PLAN ${query}`)
+      .all(...params)
+      .map((r) => (r as { detail: string }).detail);
+    expect(plan).toContainEqual(expect.stringMatching(/^SEARCH outbox USING INDEX outbox_sent_idx \(status=\? AND purpose=\? AND sent_at>\? AND sent_at<\?\)/));
     db.$client.close();
   });
 });

@@ -2,6 +2,7 @@ import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
 import type { Routes } from '../../bot/router.js';
 import { breathe, breatheEvery } from '../../breathe.js';
 import type { ActiveCampaign } from '../../db/repos.js';
+import type { Db } from '../../db/index.js';
 import { outbox, people, records } from '../../db/schema.js';
 import {
   BEHIND_NAMES_SHOWN,
@@ -58,6 +59,22 @@ const pct = (n: number, d: number) => (d ? Math.round((n / d) * 100) : 0);
 const REMINDED_LOOKBACK_DAYS = 14;
 /** Reminders sent to the person who owes the work (not the admins' overdue lists). */
 const PERSONAL_REMINDERS = ['remind.once', 'remind.quota', 'remind.claimed', 'remind.weekly', 'zone-report.overdue'];
+
+/** The people a personal reminder of the campaign reached between `since` and `cutoff` (through outbox_sent_idx: a term's every other message is not read). */
+export const remindersSent = (db: Db, campaignId: string, since: Date, cutoff: Date) =>
+  db
+    .selectDistinct({ id: people.id })
+    .from(outbox)
+    .innerJoin(people, eq(people.openId, outbox.receiveId))
+    .where(
+      and(
+        inArray(outbox.purpose, PERSONAL_REMINDERS),
+        eq(outbox.status, 'sent'),
+        like(outbox.dedupeKey, `%:${campaignId}:%`),
+        gte(outbox.sentAt, since),
+        lte(outbox.sentAt, cutoff),
+      ),
+    );
 
 /** A span cut at the ends of calendar months: counts of disjoint days add up. */
 function byMonth<S extends { start: string; end: string }>(span: S): S[] {
@@ -171,19 +188,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   function remindedBy(c: ActiveCampaign, p: Period, cutoff: Date): Set<number> {
     const since = localMidnight(addDays(p.start, -REMINDED_LOOKBACK_DAYS), c.def.timezone).toDate();
     return new Set(
-      deps.db
-        .selectDistinct({ id: people.id })
-        .from(outbox)
-        .innerJoin(people, eq(people.openId, outbox.receiveId))
-        .where(
-          and(
-            inArray(outbox.purpose, PERSONAL_REMINDERS),
-            eq(outbox.status, 'sent'),
-            like(outbox.dedupeKey, `%:${c.row.id}:%`),
-            gte(outbox.sentAt, since),
-            lte(outbox.sentAt, cutoff),
-          ),
-        )
+      remindersSent(deps.db, c.row.id, since, cutoff)
         .all()
         .map((r) => r.id),
     );

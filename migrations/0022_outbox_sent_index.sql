@@ -1,0 +1,1 @@
+CREATE INDEX `outbox_sent_idx` ON `outbox` (`status`,`purpose`,`sent_at`) WHERE status = 'sent';
