@@ -29,46 +29,84 @@ export function cardElements(node: unknown): number {
 const BODY_ENVELOPE_BYTES = 200;
 
 /**
- * The UTF-8 bytes of `JSON.stringify(text)`, counted rather than built: a
- * card's JSON written once more as a string was most of what an answer left
- * for the garbage collector. Quotes and backslashes take an escape, control
- * characters `\n`-style or `\u00XX`, a lone surrogate `\uXXXX` (where the
- * text's own UTF-8 would count U+FFFD, 3 bytes).
+ * A string's bytes once it sits in the request body: written by JSON.stringify
+ * into the card's JSON, which the body carries as a string, so every quote and
+ * backslash of the first writing is escaped once more. A quote or backslash
+ * costs 4 (`\\\"`), a control character 3 (`\\n`) or 7 (`\\u00XX`), a
+ * lone surrogate 7 (JSON.stringify writes it `\uDXXX`), the two quotes 2 each;
+ * every other character its UTF-8.
  */
-function quotedBytes(text: string): number {
-  let bytes = Buffer.byteLength(text, 'utf8') + 2;
+function stringBytesInBody(text: string): number {
+  let bytes = 4;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x22 || c === 0x5c) bytes += 1;
-    else if (c < 0x20) bytes += c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d ? 1 : 5;
-    else if (c >= 0xd800 && c <= 0xdfff) {
-      if (c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
-      else bytes += 3;
-    }
+    if (c < 0x80) bytes += c === 0x22 || c === 0x5c ? 4 : c >= 0x20 ? 1 : c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d ? 3 : 7;
+    else if (c < 0x800) bytes += 2;
+    else if (c < 0xd800 || c > 0xdfff) bytes += 3;
+    else if (c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 7;
   }
   return bytes;
 }
 
-/** A text's bytes once it sits, as the card's JSON, inside the request body's `content` string: quotes and backslashes escaped twice. */
-const bytesInBody = (text: string) => quotedBytes(JSON.stringify(text));
+/**
+ * The bytes `value` takes in the request body, as JSON.stringify would write it
+ * (undefined and functions left out of objects, null in arrays; toJSON
+ * honoured), counted without writing it: the card written out only to be
+ * measured was most of what an answer left for the garbage collector.
+ * Undefined when JSON.stringify would leave the value out.
+ */
+function jsonBytesInBody(value: unknown, key: string): number | undefined {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    value = (value as { toJSON: (k: string) => unknown }).toJSON(key);
+  switch (typeof value) {
+    case 'string':
+      return stringBytesInBody(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value).length : 4;
+    case 'boolean':
+      return value ? 4 : 5;
+    case 'object': {
+      if (value === null) return 4;
+      if (Array.isArray(value)) {
+        let bytes = 2 + Math.max(0, value.length - 1);
+        for (let i = 0; i < value.length; i++) bytes += jsonBytesInBody(value[i], String(i)) ?? 4;
+        return bytes;
+      }
+      let bytes = 2;
+      let members = 0;
+      for (const k in value) {
+        if (!Object.hasOwn(value, k)) continue;
+        const v = jsonBytesInBody((value as Record<string, unknown>)[k], k);
+        if (v === undefined) continue;
+        bytes += (members++ ? 1 : 0) + stringBytesInBody(k) + 1 + v;
+      }
+      return bytes;
+    }
+    default:
+      return undefined;
+  }
+}
 
 /**
  * The bytes a card costs in the request body that carries it: Feishu's 30 KB
  * is the body's ("发送消息": 卡片及富文本消息请求体最大不能超过 30 KB), where the
  * card is a JSON string with every quote escaped.
  */
-export const cardBytes = (card: unknown, json = JSON.stringify(card)) => quotedBytes(json) + BODY_ENVELOPE_BYTES;
+export const cardBytes = (card: unknown) => 2 + (jsonBytesInBody(card, '') ?? 0) + BODY_ENVELOPE_BYTES;
 
 const fits = (card: unknown, limits: { elements: number; bytes: number }) => cardElements(card) <= limits.elements && cardBytes(card) <= limits.bytes;
 
 /** Whether a card leaves the room `CARD_BUDGET` keeps, for cards that have a smaller form to fall back to. */
 export const fitsCardBudget = (card: unknown) => fits(card, CARD_BUDGET);
 
-/** Why Feishu would refuse this card, or undefined when it would take it; `json` is the card already serialised, when the caller has it. */
-export function cardOverLimit(card: unknown, json?: string): string | undefined {
+/** Why Feishu would refuse this card, or undefined when it would take it. */
+export function cardOverLimit(card: unknown): string | undefined {
   const elements = cardElements(card);
   if (elements > CARD_LIMITS.elements) return `${elements} elements (limit ${CARD_LIMITS.elements})`;
-  const bytes = cardBytes(card, json);
+  const bytes = cardBytes(card);
   if (bytes > CARD_LIMITS.bytes) return `${(bytes / 1024).toFixed(1)} KB (limit 30 KB)`;
   return undefined;
 }
@@ -136,7 +174,7 @@ export function fitCard<T>(card: T): T {
     }
     const shown = `${longest.chars.slice(0, keep).join('')}…`;
     const cut = longest.node.tag === 'plain_text' ? shown : closedMarkdown(shown);
-    bytes -= bytesInBody(longest.node.content) - bytesInBody(cut);
+    bytes -= stringBytesInBody(longest.node.content) - stringBytesInBody(cut);
     longest.node.content = cut;
     longest.kept = keep;
   }

@@ -217,7 +217,7 @@ function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
   if ([m.text, m.card, m.file].filter((x) => x !== undefined).length !== 1) throw new Error(`outbox: ${m.dedupeKey} needs exactly one of text, card or file`);
   const content = m.card ? JSON.stringify(m.card) : m.file ? JSON.stringify({ file_key: m.file.fileKey }) : JSON.stringify({ text: m.text });
   // Feishu would refuse it for good (230099/11310 or 230025): fail loudly here, where the caller can see it.
-  const over = m.card && cardOverLimit(m.card, content);
+  const over = m.card && cardOverLimit(m.card);
   if (over) throw new Error(`outbox: card for ${m.purpose} is too big for Feishu: ${over}`);
   const to = m.to;
   const receiver = 'patch' in to ? null : 'replyTo' in to ? to.receiver : to;

@@ -55,6 +55,26 @@ describe('fitCard', () => {
     expect(cardBytes(fitted)).toBeGreaterThan(Buffer.byteLength(body) - 1);
   });
 
+  it('counts exactly the bytes the card JSON takes as a string in the body, without writing it', () => {
+    const envelope = 200;
+    const inBody = (c: unknown) => Buffer.byteLength(JSON.stringify(JSON.stringify(c))) + envelope;
+    const awkward = {
+      schema: '2.0',
+      quotes: 'he said "走访" \\ back\\slash',
+      controls: 'a\nb\tc\rd\u0001e\u001f\b\f',
+      wide: 'é中𠀀😀',
+      lone: 'x\ud800y\udc00z',
+      numbers: [0, -1.5, 1e21, Number.NaN, Number.POSITIVE_INFINITY, 12345678901234567890],
+      literals: [true, false, null],
+      skipped: { gone: undefined, fn: () => 1, kept: 1 },
+      holes: [undefined, () => 1, 'x'],
+      when: new Date('2026-12-02T08:00:00Z'),
+      nested: [[], {}, [{}], { a: [{ b: '' }] }],
+    };
+    for (const c of [awkward, card(['一行', '两行']), card([...Array.from({ length: 150 }, (_, i) => `${i}："${'好'.repeat(30)}"`)])])
+      expect(cardBytes(c)).toBe(inBody(c));
+  });
+
   it('closes the markup a cut leaves open, and drops a tag cut in half', () => {
     const fitted = fitCard(card([`<font color='red'>**未交 ${'教师、'.repeat(6_000)}**</font>`]));
     const cut = fitted.body.elements[0] as { content: string };
