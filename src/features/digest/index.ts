@@ -430,7 +430,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * start-up catch-up, a Monday morning's digests and notices): what is kept
    * until the data moves (the targets coverage judges, the term's first visits
    * per class, the ledger) is then ready for the first admin who asks, not
-   * read while they wait; a visit filed since moves only what it touches.
+   * read while they wait. A visit filed since moves the week's counts; who is
+   * to be visited and the ledger stay kept.
    */
   async function warm(): Promise<void> {
     for (const c of await deps.campaigns.all()) {
