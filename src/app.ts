@@ -143,7 +143,7 @@ export function createBot(o: BotOptions) {
   features.register(router);
   const jobs = [...features.jobs];
   if (o.backup) jobs.push(backupJob({ ...o.backup, db, log, photoDir: deps.media!.photoDir }));
-  const scheduler = new Scheduler(jobs, clock, log, { cronTriggers: o.cronTriggers ?? true });
+  const scheduler = new Scheduler(jobs, clock, log, { cronTriggers: o.cronTriggers ?? true, warm: features.warm });
   let botOpenId: string | undefined;
 
   const intake = new Intake({

@@ -51,3 +51,38 @@ describe('the scheduler', () => {
     expect(logs.lines.some((l) => l.includes('trigger came late'))).toBe(true);
   });
 });
+
+describe('taking figures ahead (a feature’s warm)', () => {
+  const job = (name: string, done: string[]): Job => ({
+    name,
+    description: 'test',
+    triggers: async () => [],
+    run: async () => {
+      done.push(name);
+      return { queued: 0 };
+    },
+  });
+
+  it('warms once the catch-up’s every job has run, and the catch-up ends after it', async () => {
+    const done: string[] = [];
+    const warm = async () => {
+      done.push('warm');
+    };
+    scheduler = new Scheduler([job('digest', done), job('ledger', done)], systemClock, createLogger('info', new LogSink()), { cronTriggers: false, warm });
+    await scheduler.catchUp();
+    // After the ledger's notices too: what they change would otherwise throw away what the warming kept.
+    expect(done).toEqual(['digest', 'ledger', 'warm']);
+  });
+
+  it('a warming that fails costs nothing but a log line', async () => {
+    const done: string[] = [];
+    const logs = new LogSink();
+    const warm = async () => {
+      throw new Error('database is locked');
+    };
+    scheduler = new Scheduler([job('digest', done)], systemClock, createLogger('info', logs), { cronTriggers: false, warm });
+    await scheduler.catchUp();
+    expect(done).toEqual(['digest']);
+    expect(logs.lines.some((l) => l.includes('warming the figures failed'))).toBe(true);
+  });
+});

@@ -182,10 +182,12 @@ export interface LedgerDigestCounts {
 export function ledgerDigestCounts(items: LedgerFact[], from: Date, to: Date, tz: string): LedgerDigestCounts {
   const inPeriod = (at: Date | null) => !!at && at >= from && at < to;
   const closed = items.filter((f) => f.status === 'closed' && inPeriod(f.closedAt));
+  // daysOverdue(f, the period's last moment) > 0, its day taken once: a district's digest counts thousands of items.
+  const lastDay = localDate(new Date(to.getTime() - 1), tz);
   return {
     opened: items.filter((f) => inPeriod(f.createdAt)).length,
     closed: closed.length,
-    overdue: items.filter((f) => daysOverdue(f, new Date(to.getTime() - 1), tz) > 0).length,
+    overdue: items.filter((f) => ACTIVE_STATUSES.includes(f.status) && dueOf(f, tz) < lastDay).length,
     medianDaysToClose: median(closed.map(daysToClose).filter((d): d is number => d !== null)),
   };
 }

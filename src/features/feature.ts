@@ -15,6 +15,12 @@ export interface FeatureParts {
   /** Registers its commands, card actions and direct-message types. */
   register?(routes: Routes): void;
   jobs?: Job[];
+  /**
+   * What it takes ahead once the jobs have run (after the start-up catch-up,
+   * after a scheduled run): reads that a cache keyed on the data's version
+   * keeps, so a user's first ask finds them instead of waiting for them.
+   */
+  warm?(): Promise<void>;
 }
 
 type Gives<G extends keyof Provided> = [G] extends [never] ? { provides?: undefined } : { provides: Pick<Provided, G> };
@@ -55,6 +61,7 @@ export interface BuiltFeature {
   file: string;
   register?(routes: Routes): void;
   jobs: Job[];
+  warm?(): Promise<void>;
 }
 
 /** Every route and job of the bot, each with the file that registered it: `zoufang routes` and the simulator's routes page. */
@@ -97,12 +104,16 @@ export function assemble(features: readonly AnyFeature[], deps: FeatureDeps) {
       if (value === undefined) throw new Error(`功能 ${ready.name} 声明提供 ${key} 却没有提供 / feature ${ready.name} did not provide ${key}`);
       Object.assign(given, { [key]: value });
     }
-    built.set(ready, { name: ready.name, file: ready.file, register: parts.register, jobs: parts.jobs ?? [] });
+    built.set(ready, { name: ready.name, file: ready.file, register: parts.register, jobs: parts.jobs ?? [], warm: parts.warm });
   }
   const list = features.map((f) => built.get(f)!);
   return {
     features: list,
     jobs: list.flatMap((f) => f.jobs),
+    /** Every feature's warm, one after another. */
+    async warm(): Promise<void> {
+      for (const f of list) await f.warm?.();
+    },
     /** Registers every feature's routes, each under its own file, in the list's order; then the bot menu, which runs their commands. */
     register(router: Router): void {
       for (const f of list) f.register?.(router.routes(f.file));

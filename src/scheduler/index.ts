@@ -25,8 +25,14 @@ export class Scheduler {
     private readonly jobs: Job[],
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly opts: { cronTriggers: boolean } = { cronTriggers: true },
+    private readonly opts: {
+      cronTriggers: boolean;
+      /** What the features take ahead once no job runs (FeatureParts.warm). */
+      warm?: () => Promise<void>;
+    } = { cronTriggers: true },
   ) {}
+
+  private warming: Promise<void> | undefined;
 
   names(): string[] {
     return this.jobs.map((j) => j.name);
@@ -62,6 +68,23 @@ export class Scheduler {
       await yieldToEventLoop();
       await this.run(job.name).catch(() => undefined);
     }
+    // Part of the start-up: ready once the catch-up is (a health check says when), and after whatever the jobs changed.
+    await this.warmWhenIdle();
+  }
+
+  /**
+   * Once no job runs or waits, what the features take ahead (FeatureParts.warm),
+   * one warming at a time; a failure costs only what it would have kept.
+   */
+  private warmWhenIdle(): Promise<void> {
+    if (this.stopped || !this.opts.warm || this.running.size || this.waiting.size) return Promise.resolve();
+    this.warming ??= this.opts
+      .warm()
+      .catch((e) => this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'warming the figures failed; they are read when asked'))
+      .finally(() => {
+        this.warming = undefined;
+      });
+    return this.warming;
   }
 
   async stop(): Promise<void> {
@@ -69,6 +92,7 @@ export class Scheduler {
     await Promise.all(this.tasks.map((t) => t.destroy()));
     this.tasks = [];
     await Promise.allSettled([...this.running.values()]);
+    await this.warming;
   }
 
   /** A trigger: one run now, or after the run in progress; triggers meanwhile share it. */
@@ -81,7 +105,8 @@ export class Scheduler {
         this.waiting.delete(name);
         return this.run(name);
       })
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .then(() => this.warmWhenIdle());
   }
 
   async runAll(at?: Date): Promise<void> {

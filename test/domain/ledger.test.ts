@@ -141,4 +141,20 @@ describe('ledger numbers', () => {
     const thisWeek = ledgerDigestCounts(items, cst('2026-11-23T00:00:00'), cst('2026-11-30T00:00:00'), TZ);
     expect(thisWeek).toEqual({ opened: 1, closed: 1, overdue: 1, medianDaysToClose: 4 });
   });
+
+  it('counts as overdue in a digest exactly what daysOverdue says of the period’s last moment', () => {
+    // The week of 11-16 ends Sunday 11-22: due 11-21 is overdue by then, due 11-22 not yet; a date of its own or the default.
+    const edge = [
+      fact({ createdAt: cst('2026-11-10T09:00:00'), dueOn: '2026-11-21' }),
+      fact({ createdAt: cst('2026-11-10T09:00:00'), dueOn: '2026-11-22' }),
+      fact({ createdAt: cst('2026-11-10T09:00:00'), dueOn: '2026-11-21', status: 'resolved' }),
+      // Due 14 days after the local day raised: 11-21 and 11-22.
+      fact({ createdAt: cst('2026-11-07T23:30:00') }),
+      fact({ createdAt: cst('2026-11-08T00:30:00') }),
+    ];
+    const [from, to] = [cst('2026-11-16T00:00:00'), cst('2026-11-23T00:00:00')];
+    const lastMoment = new Date(to.getTime() - 1);
+    expect(ledgerDigestCounts(edge, from, to, TZ).overdue).toBe(edge.filter((f) => daysOverdue(f, lastMoment, TZ) > 0).length);
+    expect(ledgerDigestCounts(edge, from, to, TZ).overdue).toBe(2);
+  });
 });

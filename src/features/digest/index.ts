@@ -420,6 +420,32 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     return out;
   }
 
+  /** The week /汇总 shows on `today`: this week so far, Monday to today, or last week whole; undefined before the campaign began. */
+  function weekAsked(c: ActiveCampaign, today: string, lastWeek: boolean): { period: Period; label: string } | undefined {
+    const thisMonday = mondayOf(today);
+    const monday = lastWeek ? addDays(thisMonday, -7) : thisMonday;
+    const end = lastWeek ? addDays(thisMonday, -1) : today;
+    if (end < c.def.window.start) return undefined;
+    const period = { key: 'now', label: lastWeek ? '上周' : '本周', start: monday < c.def.window.start ? c.def.window.start : monday, end };
+    return { period, label: `${lastWeek ? '上周' : '本周至今'}（${dayjs(period.start).format('M/D')}–${dayjs(end).format('M/D')}）` };
+  }
+
+  /**
+   * This week's figures as /汇总 takes them, taken once the jobs have run (the
+   * start-up catch-up, a Monday morning's digests and notices): what is kept
+   * until the data moves (the targets coverage judges, the term's first visits
+   * per class, the ledger) is then ready for the first admin who asks, not
+   * read while they wait. A visit filed since moves the week's counts; who is
+   * to be visited and the ledger stay kept.
+   */
+  async function warm(): Promise<void> {
+    for (const c of await deps.campaigns.all()) {
+      const now = deps.clock.now();
+      const asked = weekAsked(c, localDate(now, c.def.timezone), false);
+      if (asked) await build(c, 'weekly', asked.period, asked.label, now);
+    }
+  }
+
   const digestJob: Job = {
     name: 'digest',
     description: '向党支部群发送周报、月报和阶段小结（含图表）；手动运行时私信管理员，加 --post 才发群 / weekly, monthly and phase digests to the branch group',
@@ -458,13 +484,9 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         // This week so far, Monday to today; or, asked for 上周, last week whole.
         const lastWeek = /^(上周|last\s*week)$/i.test(ctx.args);
         if (ctx.args && !lastWeek) return ctx.reply({ text: '用法：/汇总 看本周至今，/汇总 上周 看上一周。\nUsage: /summary, or /summary last week.' });
-        const thisMonday = mondayOf(today);
-        const monday = lastWeek ? addDays(thisMonday, -7) : thisMonday;
-        const end = lastWeek ? addDays(thisMonday, -1) : today;
-        if (end < c.def.window.start) return ctx.reply({ text: '上一周活动还没有开始。/ The campaign had not started last week.' });
-        const period = { key: 'now', label: lastWeek ? '上周' : '本周', start: monday < c.def.window.start ? c.def.window.start : monday, end };
-        const label = `${lastWeek ? '上周' : '本周至今'}（${dayjs(period.start).format('M/D')}–${dayjs(end).format('M/D')}）`;
-        await ctx.reply({ card: await build(c, 'weekly', period, label, now) });
+        const asked = weekAsked(c, today, lastWeek);
+        if (!asked) return ctx.reply({ text: '上一周活动还没有开始。/ The campaign had not started last week.' });
+        await ctx.reply({ card: await build(c, 'weekly', asked.period, asked.label, now) });
         // 家长和师生反映最多的 this month: to the admin who asked, never to the group.
         await breathe();
         const themes = await deps.familyThemes(c, now);
@@ -473,7 +495,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     });
   }
 
-  return { register, jobs: [digestJob] };
+  return { register, jobs: [digestJob], warm };
 });
 
 /** Classes named in the digest's list of those short of in-person visits; the export has them all. */
