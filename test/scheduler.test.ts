@@ -74,6 +74,33 @@ describe('taking figures ahead (a feature’s warm)', () => {
     expect(done).toEqual(['digest', 'ledger', 'warm']);
   });
 
+  it('warms again after a scheduled run that queued messages, not after one that found nothing to do', async () => {
+    const done: string[] = [];
+    const everySecond = (name: string, queued: number): Job => ({
+      name,
+      description: 'test',
+      triggers: async () => [{ cron: '* * * * * *', timezone: 'Asia/Shanghai' }],
+      run: async () => {
+        done.push(name);
+        return { queued };
+      },
+    });
+    const warm = async () => {
+      done.push('warm');
+    };
+    scheduler = new Scheduler([everySecond('photos', 0)], systemClock, createLogger('info', new LogSink()), { cronTriggers: true, warm });
+    await scheduler.start();
+    await waitFor(() => done.length >= 2, 'two scheduled runs', 5000);
+    expect(done.slice(0, 2)).toEqual(['photos', 'photos']);
+    await scheduler.stop();
+
+    done.length = 0;
+    scheduler = new Scheduler([everySecond('reminders', 3)], systemClock, createLogger('info', new LogSink()), { cronTriggers: true, warm });
+    await scheduler.start();
+    await waitFor(() => done.length >= 2, 'a scheduled run and its warming', 5000);
+    expect(done.slice(0, 2)).toEqual(['reminders', 'warm']);
+  });
+
   it('a warming that fails costs nothing but a log line', async () => {
     const done: string[] = [];
     const logs = new LogSink();

@@ -17,7 +17,7 @@ export interface FeatureParts {
   jobs?: Job[];
   /**
    * What it takes ahead once the jobs have run (after the start-up catch-up,
-   * after a scheduled run): reads that a cache keyed on the data's version
+   * after a scheduled run that queued messages): reads that a cache keyed on the data's version
    * keeps, so a user's first ask finds them instead of waiting for them.
    */
   warm?(): Promise<void>;

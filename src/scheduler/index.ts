@@ -105,8 +105,10 @@ export class Scheduler {
         this.waiting.delete(name);
         return this.run(name);
       })
-      .catch(() => undefined)
-      .then(() => this.warmWhenIdle());
+      // Only a run that queued something changed what the figures rest on: the photos' five-minute check that found
+      // nothing would otherwise take the week's figures again every five minutes, beside whoever is asking.
+      .then((result) => (result.queued > 0 ? this.warmWhenIdle() : undefined))
+      .catch(() => undefined);
   }
 
   async runAll(at?: Date): Promise<void> {
