@@ -270,6 +270,8 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     visitsTo,
     choicesOf,
     holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id),
+    /** Reads the roster the choices are ranked from into its cache (FeatureParts.warm). */
+    warm: () => void everyone(),
   };
 }
 

@@ -283,6 +283,8 @@ export const formsFeature = defineFeature(
     return {
       register,
       jobs: [...zone.jobs, ...dorm.jobs, ...visit.jobs],
+      // The roster the visit card's co-visitor and leader choices are ranked from: read once, not in the first submit's wait.
+      warm: async () => ctx.warm(),
       provides: { openers, weeklyGaps: [zone.gaps, dorm.gaps], refreshRecordCard: refreshCard },
     };
   },
