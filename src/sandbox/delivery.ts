@@ -262,8 +262,21 @@ class TimedOut extends Error {}
  */
 const keptAlive = new http.Agent({ keepAlive: true });
 
-/** A POST that gives up after `timeoutMs` in all (TimedOut), as Feishu stops waiting for a slow request URL. */
-function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+/**
+ * A POST that gives up after `timeoutMs` (TimedOut), as Feishu stops waiting for a slow request URL. A kept-alive
+ * connection the server closed as idle just as it was taken again fails before the server read anything (reset,
+ * on a reused socket): that request goes again on a new connection, as Node's documentation of the agent advises.
+ */
+async function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  try {
+    return await postOnce(url, headers, body, timeoutMs);
+  } catch (e) {
+    if ((e as { reusedSocketReset?: boolean }).reusedSocketReset) return postOnce(url, headers, body, timeoutMs);
+    throw e;
+  }
+}
+
+function postOnce(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers: { ...headers, 'Content-Length': Buffer.byteLength(body) }, agent: keptAlive }, (res) => {
       const chunks: Buffer[] = [];
@@ -277,7 +290,7 @@ function post(url: string, headers: Record<string, string>, body: string, timeou
     const timer = setTimeout(() => req.destroy(new TimedOut(`no answer within ${timeoutMs} ms`)), timeoutMs);
     req.on('error', (e) => {
       clearTimeout(timer);
-      reject(e);
+      reject(Object.assign(e, { reusedSocketReset: req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' }));
     });
     req.end(body);
   });

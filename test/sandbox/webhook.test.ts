@@ -107,6 +107,34 @@ describe('webhook delivery to the SDK EventDispatcher', () => {
     expect(handled).toHaveLength(1);
   });
 
+  it('sends an event again on a new connection when the server dropped the kept-alive one just as it was reused', async () => {
+    const served: number[] = [];
+    const requestsOn = new Map<object, number>();
+    // A server closing an idle connection at the moment the next request takes it: the request is never read.
+    const dropping = http.createServer((req, res) => {
+      const n = (requestsOn.get(req.socket) ?? 0) + 1;
+      requestsOn.set(req.socket, n);
+      if (n === 2) return void req.socket.destroy();
+      req.resume();
+      req.on('end', () => {
+        served.push(n);
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => dropping.listen(0, '127.0.0.1', () => r()));
+    try {
+      s.setWebhook(`http://127.0.0.1:${(dropping.address() as AddressInfo).port}/webhook/event`);
+      const first = await s.deliver('im.message.receive_v1', { message: { message_id: 'om_1', content: '{"text":"1"}' } });
+      const second = await s.deliver('im.message.receive_v1', { message: { message_id: 'om_2', content: '{"text":"2"}' } });
+      expect([first.httpStatus, second.httpStatus]).toEqual([200, 200]);
+      // Each read once, the second on a connection of its own.
+      expect(served).toEqual([1, 1]);
+    } finally {
+      dropping.closeAllConnections();
+      await new Promise<void>((r) => dropping.close(() => r()));
+    }
+  });
+
   it("tamper: 'signature' fails the SDK's check (HTTP 200, empty body, handler not called)", async () => {
     const r = await s.deliver('im.message.receive_v1', { message: { message_id: 'om_x', content: '{"text":"x"}' } }, { tamper: 'signature' });
     expect(r.httpStatus).toBe(200);
