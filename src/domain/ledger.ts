@@ -86,10 +86,14 @@ export interface LedgerFact {
 
 export const dueOf = (f: Pick<LedgerFact, 'dueOn' | 'createdAt'>, tz: string): string => f.dueOn ?? defaultDueOn(f.createdAt, tz);
 
-/** Days past the due date (0 when not overdue); an item is overdue from the day after it was due. */
+/** Whether an item is still open past its due date on the local date `day`: overdue from the day after it was due. */
+const overdueOn = (f: Pick<LedgerFact, 'status' | 'dueOn' | 'createdAt'>, day: string, tz: string): boolean =>
+  ACTIVE_STATUSES.includes(f.status) && dueOf(f, tz) < day;
+
+/** Days past the due date (0 when not overdue). */
 export function daysOverdue(f: Pick<LedgerFact, 'status' | 'dueOn' | 'createdAt'>, now: Date, tz: string): number {
-  if (!ACTIVE_STATUSES.includes(f.status)) return 0;
-  return Math.max(0, daysBetween(dueOf(f, tz), localDate(now, tz)));
+  const today = localDate(now, tz);
+  return overdueOn(f, today, tz) ? daysBetween(dueOf(f, tz), today) : 0;
 }
 
 /** Age in calendar days, as a teacher counts it ("raised 3 days ago"). */
@@ -182,12 +186,12 @@ export interface LedgerDigestCounts {
 export function ledgerDigestCounts(items: LedgerFact[], from: Date, to: Date, tz: string): LedgerDigestCounts {
   const inPeriod = (at: Date | null) => !!at && at >= from && at < to;
   const closed = items.filter((f) => f.status === 'closed' && inPeriod(f.closedAt));
-  // daysOverdue(f, the period's last moment) > 0, its day taken once: a district's digest counts thousands of items.
+  // Overdue on the period's last day, that day worked out once: a district's digest counts thousands of items.
   const lastDay = localDate(new Date(to.getTime() - 1), tz);
   return {
     opened: items.filter((f) => inPeriod(f.createdAt)).length,
     closed: closed.length,
-    overdue: items.filter((f) => ACTIVE_STATUSES.includes(f.status) && dueOf(f, tz) < lastDay).length,
+    overdue: items.filter((f) => overdueOn(f, lastDay, tz)).length,
     medianDaysToClose: median(closed.map(daysToClose).filter((d): d is number => d !== null)),
   };
 }
