@@ -9,7 +9,7 @@ import { MIGRATIONS_DIR, openDatabase } from '../../src/db/index.js';
 import { and, eq } from 'drizzle-orm';
 import { assignments, ledgerItems, recordRevisions, records, zones } from '../../src/db/schema.js';
 import { tmpDbFile } from '../helpers/harness.js';
-import { remindersSent } from '../../src/features/digest/index.js';
+import { remindersSent, remindersSentSince } from '../../src/features/digest/index.js';
 
 /** A database made by release `upTo` (its first `upTo` migrations only), open for writing rows the old way. */
 function oldDatabase(upTo: number): { file: string; old: Database.Database } {
@@ -191,6 +191,17 @@ describe('indexes', () => {
       .all(...params)
       .map((r) => (r as { detail: string }).detail);
     expect(plan).toContainEqual(expect.stringMatching(/^SEARCH outbox USING INDEX outbox_sent_idx \(status=\? AND purpose=\? AND sent_at>\? AND sent_at<\?\)/));
+    db.$client.close();
+  });
+
+  it('tallies the reminders sent since a day from outbox_sent_idx alone, no message row read (0022)', () => {
+    const db = openDatabase(tmpDbFile());
+    const { sql: query, params } = remindersSentSince(db, new Date('2026-11-02T00:00:00+08:00')).toSQL();
+    const plan = db.$client
+      .prepare(`EXPLAIN QUERY PLAN ${query}`)
+      .all(...params)
+      .map((r) => (r as { detail: string }).detail);
+    expect(plan).toEqual([expect.stringMatching(/^SEARCH outbox USING COVERING INDEX outbox_sent_idx \(status=\? AND purpose=\? AND sent_at>\?\)/)]);
     db.$client.close();
   });
 });

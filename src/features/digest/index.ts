@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, like, lte } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, like, lte, max } from 'drizzle-orm';
 import type { Routes } from '../../bot/router.js';
 import { breathe, breatheEvery } from '../../breathe.js';
 import type { ActiveCampaign } from '../../db/repos.js';
@@ -59,6 +59,18 @@ const pct = (n: number, d: number) => (d ? Math.round((n / d) * 100) : 0);
 const REMINDED_LOOKBACK_DAYS = 14;
 /** Reminders sent to the person who owes the work (not the admins' overdue lists). */
 const PERSONAL_REMINDERS = ['remind.once', 'remind.quota', 'remind.claimed', 'remind.weekly', 'zone-report.overdue'];
+
+/**
+ * How many personal reminders (of any campaign) went out from `since` on, and
+ * when the last did: outbox_sent_idx alone answers it, without a row read. A
+ * sent message is never sent again, and a newer one is sent later than the
+ * last, so while both hold still nobody new was reminded.
+ */
+export const remindersSentSince = (db: Db, since: Date) =>
+  db
+    .select({ sent: count(), last: max(outbox.sentAt) })
+    .from(outbox)
+    .where(and(inArray(outbox.purpose, PERSONAL_REMINDERS), eq(outbox.status, 'sent'), gte(outbox.sentAt, since)));
 
 /** The people a personal reminder of the campaign reached between `since` and `cutoff` (through outbox_sent_idx: a term's every other message is not read). */
 export const remindersSent = (db: Db, campaignId: string, since: Date, cutoff: Date) =>
@@ -181,17 +193,36 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   }
 
   /**
+   * Who remindedBy found, kept while the reminders sent since its lookback hold
+   * still (remindersSentSince): they go out with the morning's jobs, while a
+   * Monday's /汇总 follow the visits all day, and reading the fortnight's sent
+   * reminders again at each ask was a fifth of a district's digest.
+   */
+  const remindedKept = new Map<string, { tally: string; people: Set<number> }>();
+  /**
    * People who received a personal reminder — a chase of their own, delivered —
    * from two weeks before the period to the cut-off: the digest says "reminded"
    * of them and of nobody else.
    */
   function remindedBy(c: ActiveCampaign, p: Period, cutoff: Date): Set<number> {
     const since = localMidnight(addDays(p.start, -REMINDED_LOOKBACK_DAYS), c.def.timezone).toDate();
-    return new Set(
-      remindersSent(deps.db, c.row.id, since, cutoff)
-        .all()
-        .map((r) => r.id),
-    );
+    const read = () =>
+      new Set(
+        remindersSent(deps.db, c.row.id, since, cutoff)
+          .all()
+          .map((r) => r.id),
+      );
+    const { sent, last } = remindersSentSince(deps.db, since).get()!;
+    // A cut-off before the last reminder (a past period's digest) counts fewer of them: read, not kept.
+    if (last && last > cutoff) return read();
+    const key = `${c.row.id}:${since.getTime()}`;
+    const tally = `${sent}:${last?.getTime()}`;
+    const kept = remindedKept.get(key);
+    if (kept?.tally === tally) return kept.people;
+    if (remindedKept.size >= FIGURES_KEPT) remindedKept.clear();
+    const people = read();
+    remindedKept.set(key, { tally, people });
+    return people;
   }
 
   /**
