@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { zoneReportDigest } from '../src/domain/digest.js';
 import { reportWeeks } from '../src/domain/weeks.js';
 import { DEMO_BRANCH_CHAT_ID } from '../src/demo/seed.js';
@@ -10,6 +10,7 @@ import { ledgerItems, people, records, targets } from '../src/db/schema.js';
 import { presetDefinition } from '../src/domain/presets.js';
 import { sheetFromValues, type RosterSheet } from '../src/roster/sheets.js';
 import { RecordRepo } from '../src/records/repo.js';
+import { VisitAggregates } from '../src/db/visit-aggregates.js';
 import { eq } from 'drizzle-orm';
 
 describe('digest numbers (pure)', () => {
@@ -273,19 +274,23 @@ describe('/汇总 asked again', () => {
   });
 });
 
-/** 三大一实干 with one class of two students' families, its head teacher 李秀英 and the admin 陈立华. */
-async function twoStudentsClass() {
+/**
+ * 三大一实干 with one class of two students' families, its head teacher 李秀英 and the admin 陈立华;
+ * with `leaders`, 校长室's 王建国 too and the two members of the parents' committee his 全覆盖 quota is over.
+ */
+async function twoStudentsClass({ leaders = false } = {}) {
   const def = presetDefinition('三大一实干', { year: 2026, id: 'san-da-2026', branchChatId: DEMO_BRANCH_CHAT_ID });
   const cast: RosterSheet[] = [
     sheetFromValues('classes', [{ name: '三年级（1）班' }]),
     sheetFromValues('members', [
       { name: '陈立华', mobile: '13800000001', roles: '管理员' },
       { name: '李秀英', mobile: '13800000003', roles: '教师', classLed: '三年级（1）班' },
+      ...(leaders ? [{ name: '王建国', mobile: '13800000002', roles: '部门领导', department: '校长室' }] : []),
     ]),
-    sheetFromValues(
-      'targets',
-      ['赵一', '钱二'].map((name) => ({ kind: FAMILY, name, className: '三年级（1）班' })),
-    ),
+    sheetFromValues('targets', [
+      ...['赵一', '钱二'].map((name) => ({ kind: FAMILY, name, className: '三年级（1）班' })),
+      ...(leaders ? ['家委甲', '家委乙'].map((name) => ({ kind: '家委会成员', name })) : []),
+    ]),
   ];
   h = await startHarness({ transport: 'ws', at: cst('2026-11-18T10:00:00'), campaign: def, cast });
   return def;
@@ -374,5 +379,67 @@ describe('/汇总 after visits are edited, re-dated and deleted', () => {
     expect(await coverage()).toEqual({ everyStudent: '1/2', inPerson: '0' });
     h.db.delete(records).where(eq(records.id, call)).run();
     expect(await coverage()).toEqual({ everyStudent: '0/2', inPerson: '0' });
+  });
+});
+
+describe("/汇总 asked again, with a leaders' 全覆盖 quota", () => {
+  it("shows the quota's coverage as its people visit its targets, and keeps it while students' families are visited", async () => {
+    const def = await twoStudentsClass({ leaders: true });
+    /** What the admin's digest says of 校长室's quota (its deadline in May long past: where it is now), and how many visits this week. */
+    const digest = async () => {
+      h.clock.advance(60_000);
+      await h.say('陈立华', '/汇总');
+      const text = cardText(
+        h
+          .cardsTo('陈立华')
+          .filter((m) => cardText(m.content).includes('党支部周报'))
+          .at(-1)!.content,
+      );
+      return {
+        leaders: /校长室走访家委会和社会贤达（2个月内全覆盖）：⚠️ 未按期完成（5\/24 截止时 0\/2 位），([^\n]*)/.exec(text)?.[1],
+        visits: Number(/本周共 \*\*(\d+)\*\* 次/.exec(text)?.[1] ?? 0),
+      };
+    };
+    const person = (name: string) => h.db.select().from(people).where(eq(people.name, name)).get()!.id;
+    const target = (name: string) => h.db.select().from(targets).where(eq(targets.name, name)).get()!.id;
+    const repo = new RecordRepo(h.db);
+    const save = async (author: string, name: string, o: { recordId?: number; coVisitors?: string[] } = {}) =>
+      (
+        await repo.save({
+          campaignId: def.id,
+          form: 'visit',
+          subject: { type: 'target', id: target(name) },
+          periodKey: null,
+          recordId: o.recordId,
+          authorId: person(author),
+          coVisitorIds: (o.coVisitors ?? []).map(person),
+          occurredOn: '2026-11-17',
+          data: { visitedOn: '2026-11-17', mode: 'in-person', place: 'school', content: '听取意见' },
+          at: h.clock.now(),
+          late: false,
+        })
+      ).record.id;
+    // How often the quota's first visits were read from the visits: a family's visit is no reason to read them again.
+    const reads = vi.spyOn(VisitAggregates.prototype, 'targetFirstsAmong');
+    try {
+      expect(await digest()).toEqual({ leaders: '目前 0/2 位（0%）', visits: 0 });
+      const read = reads.mock.calls.length;
+      await save('李秀英', '赵一');
+      expect(await digest()).toEqual({ leaders: '目前 0/2 位（0%）', visits: 1 });
+      expect(reads.mock.calls.length).toBe(read);
+      await save('王建国', '家委甲');
+      expect(await digest()).toEqual({ leaders: '目前 1/2 位（50%）', visits: 2 });
+      expect(reads.mock.calls.length).toBeGreaterThan(read);
+      // 李秀英 is not of 校长室: her visit is not the quota's, until she names 王建国 as having come along.
+      const visit = await save('李秀英', '家委乙');
+      expect(await digest()).toEqual({ leaders: '目前 1/2 位（50%）', visits: 3 });
+      await save('李秀英', '家委乙', { recordId: visit, coVisitors: ['王建国'] });
+      expect(await digest()).toEqual({ leaders: '11/17 补齐', visits: 3 });
+      // Another family visited: the quota's coverage stays what it is.
+      await save('李秀英', '钱二');
+      expect(await digest()).toEqual({ leaders: '11/17 补齐', visits: 4 });
+    } finally {
+      reads.mockRestore();
+    }
   });
 });

@@ -2,13 +2,17 @@ import type Database from 'better-sqlite3';
 import type { Db } from './index.js';
 
 /**
- * A group of tables counted in data_versions (migrations 0016, 0018 and 0019
- * name them and raise the counters); `visits` counts records, their visitors,
- * photos and targets, and keeps the latest filing time among them; `targets`
- * counts the targets alone, `ledger` the ledger's items; `firsts` moves only
- * when a target's first visit of a term does (visit_firsts), not with every visit.
+ * A group of tables counted in data_versions (migrations 0016, 0018, 0019 and
+ * 0023 name them and raise the counters); `visits` counts records, their
+ * visitors, photos and targets, and keeps the latest filing time among them;
+ * `visits:<kind>` counts the visits to targets of one kind and their visitors
+ * alone, with the latest filing time among them (a row per kind a target has
+ * had: a kind no target has yet has none, and what watches it is not kept);
+ * `targets` counts the targets alone, `ledger` the ledger's items; `firsts`
+ * moves only when a target's first visit of a term does (visit_firsts), not
+ * with every visit.
  */
-export type VersionedTables = 'campaigns' | 'people' | 'visits' | 'targets' | 'ledger' | 'firsts';
+export type VersionedTables = 'campaigns' | 'people' | 'visits' | `visits:${string}` | 'targets' | 'ledger' | 'firsts';
 
 interface Version {
   version: number;

@@ -180,6 +180,33 @@ describe('migrations', () => {
     expect(db.$client.prepare('SELECT campaign_id, author_id, gaps FROM photo_gap_counts').all()).toEqual([{ campaign_id: 'c', author_id: 1, gaps: 2 }]);
     db.$client.close();
   });
+
+  it('counts the visits of each target kind a target has, from the latest filed, when it adds the counters (0023)', () => {
+    const { file, old } = oldDatabase(23);
+    old.exec(`
+      INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-03-01', '2026-12-31', '{"window":{"start":"2026-03-01","end":"2026-12-31"},"terms":[]}');
+      INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]');
+      INSERT INTO targets (id, campaign_id, natural_key, kind, name, updated_at) VALUES
+        (1, 'c', 'parent-committee:家委甲', 'parent-committee', '家委甲', 1),
+        (2, 'c', 'parent-committee:家委乙', 'parent-committee', '家委乙', 1),
+        (3, 'c', 'student:1:赵一', 'student-family', '赵一', 1),
+        (4, 'c', 'office-teacher:孙三', 'office-teacher', '孙三', 1);
+      INSERT INTO records (campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at) VALUES
+        ('c', 'visit', 'target', 1, 1, '2026-09-02', '{}', 500, 0, 500),
+        ('c', 'visit', 'target', 2, 1, '2026-09-03', '{}', 900, 0, 900),
+        ('c', 'visit', 'target', 3, 1, '2026-09-04', '{}', 300, 0, 300),
+        ('c', 'suggestion', 'target', 3, 1, '2026-09-05', '{}', 2000, 0, 2000);
+    `);
+    old.close();
+    const db = openDatabase(file);
+    // A kind nobody visited yet has its row too; a suggestion is no visit.
+    expect(db.$client.prepare("SELECT name, version, latest FROM data_versions WHERE name LIKE 'visits:%' ORDER BY name").all()).toEqual([
+      { name: 'visits:office-teacher', version: 0, latest: 0 },
+      { name: 'visits:parent-committee', version: 0, latest: 900 },
+      { name: 'visits:student-family', version: 0, latest: 300 },
+    ]);
+    db.$client.close();
+  });
 });
 
 describe('indexes', () => {

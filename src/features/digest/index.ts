@@ -110,6 +110,9 @@ const slice = () => breatheEvery(DIGEST_SLICE_MS);
 /** Periods whose visit figures are kept at once. */
 const FIGURES_KEPT = 5;
 
+/** 全覆盖 quotas (seed 002 has five) whose first visits are kept at once, over every campaign running. */
+const QUOTA_CACHES = 20;
+
 /** What the digest counts of visits, with the targets coverage judges and where each coverage rule stands. */
 interface VisitFigures {
   targets: TargetFact[];
@@ -225,6 +228,43 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     return people;
   }
 
+  /** The kept first visits of 全覆盖 quotas, a cache per quota and the kinds it watches: past this many, they start over. */
+  const quotaFirstsKept = new Map<string, VersionedCache<string, VisitFact[]>>();
+  /**
+   * A 全覆盖 quota's first visits (its people's first visit to each of its
+   * targets in `span`), kept until a visit to a target of its kinds, the
+   * roster, the targets or the campaign changes: a leaders' quota is a few
+   * hundred parents' committee members or office teachers, and nearly every
+   * visit filed, to a student's family, moves the visits' counter but not theirs.
+   */
+  function quotaFirstsOf(campaignId: string, q: Quota, span: VisitSpan, targets: TargetFact[], who: number[], byId: ReadonlyMap<number, TargetFact>) {
+    // The kinds its targets have, not all it names: a kind no target has yet has no counter, which would keep nothing;
+    // a target of it, once added, moves the targets' counter, and the next ask watches its kind too.
+    const kinds = [...new Set(targets.map((t) => t.kind))].sort();
+    const watched = `${q.key}:${kinds.join(',')}`;
+    let kept = quotaFirstsKept.get(watched);
+    if (!kept) {
+      if (quotaFirstsKept.size >= QUOTA_CACHES) quotaFirstsKept.clear();
+      kept = new VersionedCache(deps.db, ['people', 'targets', 'campaigns', ...kinds.map((k) => `visits:${k}` as const)], FIGURES_KEPT);
+      quotaFirstsKept.set(watched, kept);
+    }
+    return kept.get(
+      `${campaignId}:${q.key}:${span.start}:${span.end}`,
+      () =>
+        firstVisitFacts(
+          aggregates.targetFirstsAmong(
+            campaignId,
+            span,
+            targets.map((t) => t.id),
+            who,
+          ),
+          byId,
+          who,
+        ),
+      span.filedBy,
+    );
+  }
+
   /**
    * The digest's visits, aggregated by the database over the period and the
    * quotas' periods (see DigestVisits; the term's first visits: termCoverage); a pause between queries,
@@ -273,13 +313,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const quotaFirsts = new Map<string, VisitFact[]>();
     for (const q of def.quotas.filter((x) => x.coverWithinMonths)) {
       const who = members(q);
-      const rows = aggregates.targetFirstsAmong(
-        id,
-        upTo({ start: q.from ?? def.window.start, end: asOf }),
-        targetsOfKinds(judged.targets, q.targetKinds).map((t) => t.id),
-        who,
-      );
-      quotaFirsts.set(q.key, firstVisitFacts(rows, judged.byId, who));
+      const span = upTo({ start: q.from ?? def.window.start, end: asOf });
+      quotaFirsts.set(q.key, quotaFirstsOf(id, q, span, targetsOfKinds(judged.targets, q.targetKinds), who, judged.byId));
       await slice();
     }
     return { inPeriod, perTeacher, perQuota, reached, quotaFirsts };
