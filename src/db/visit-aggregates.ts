@@ -218,11 +218,12 @@ function statements(db: Db) {
     datedWithin: p(`
       SELECT 1 AS n FROM records r INDEXED BY records_visit_day_idx
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_on > @after AND r.occurred_on <= @end LIMIT 1`),
-    // A term's kept first visits in the order of their targets, each a row of values: a district's ten thousand, read as arrays rather than objects.
+    // A term's kept first visits in the order of their targets, a page after a target id, each a row of values: a
+    // district's ten thousand, read as arrays rather than objects.
     keptFirsts: p(`
       SELECT target_id, first_on, in_person_on, enterprise_on FROM visit_firsts
-      WHERE campaign_id = @campaign AND span_start = @start AND span_end = @end
-      ORDER BY target_id`).raw(),
+      WHERE campaign_id = @campaign AND span_start = @start AND span_end = @end AND target_id > @after
+      ORDER BY target_id LIMIT @limit`).raw(),
     // What the triggers of migration 0019 keep of the in-person visits without a photo, per author.
     keptPhotoGapTotals: p(`SELECT COALESCE(SUM(gaps), 0) AS gaps, COUNT(*) AS authors FROM photo_gap_counts WHERE campaign_id = @campaign AND gaps > 0`),
     openTargetsOf: p(`
@@ -316,9 +317,19 @@ export class VisitAggregates {
     return true;
   }
 
-  /** The first visits of each target the triggers keep over `term` (a term keepsFirstsOf registered). */
-  keptFirsts(campaign: string, term: { start: string; end: string }): TermFirsts[] {
-    return this.s.keptFirsts.all({ campaign, start: term.start, end: term.end }) as TermFirsts[];
+  /**
+   * The first visits of each target the triggers keep over `term` (a term
+   * keepsFirstsOf registered), in the order of their targets, `size` targets a
+   * page: each page is read when the one before has been taken, so a caller
+   * can give the event loop a turn between.
+   */
+  *keptFirsts(campaign: string, term: { start: string; end: string }, size: number): Generator<TermFirsts[]> {
+    for (let after = 0; ; ) {
+      const page = this.s.keptFirsts.all({ campaign, start: term.start, end: term.end, after, limit: size }) as TermFirsts[];
+      if (page.length) yield page;
+      if (page.length < size) return;
+      after = page.at(-1)![0];
+    }
   }
 
   /**

@@ -17,6 +17,7 @@ import {
   type CampaignDigest,
   type DigestKind,
   type DigestVisits,
+  type TermFirsts,
 } from '../../domain/digest.js';
 import { inSessionDuring } from '../../domain/calendar.js';
 import { ACTIVE_STATUSES, ledgerDigestCounts, type LedgerFact } from '../../domain/ledger.js';
@@ -342,7 +343,13 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
 
   /** Where each coverage rule stands, from each class's counts over the first visits the triggers keep (a row per target visited). */
   async function keptTermCoverage(c: ActiveCampaign, asOf: string, term: Period, targets: TargetFact[]): Promise<TermCoverage> {
-    const firsts = aggregates.keptFirsts(c.row.id, term);
+    // A page of targets at a time, a pause between once a slice is spent: read at once, a district's ten thousand held
+    // the event loop some 15 ms, and a garbage collection falling in it as long again.
+    const firsts: TermFirsts[] = [];
+    for (const page of aggregates.keptFirsts(c.row.id, term, TARGETS_PAGE)) {
+      for (const f of page) firsts.push(f);
+      await slice();
+    }
     const ruleStandings: CoverageStanding[] = [];
     for (const r of c.def.coverage) {
       await slice();
