@@ -46,6 +46,16 @@ afterEach(async () => {
 });
 
 const groupCards = () => h.standIn.messagesIn(DEMO_BRANCH_CHAT_ID).filter((m) => m.msgType === 'interactive');
+/** The admin 陈立华 asks /汇总: the text of the weekly digest she gets. */
+const askedDigest = async () => {
+  await h.say('陈立华', '/汇总');
+  return cardText(
+    h
+      .cardsTo('陈立华')
+      .filter((m) => cardText(m.content).includes('党支部周报'))
+      .at(-1)!.content,
+  );
+};
 
 describe('weekly digest to the branch group', () => {
   it('arrives on Monday 09:00 with a chart, once, and a late submission does not re-send it', async () => {
@@ -243,9 +253,7 @@ describe('/汇总 asked again', () => {
   it('counts what was filed since, and nothing filed after its cut-off', async () => {
     h = await startRecordsHarness(cst('2026-11-18T10:00:00'));
     const visits = async () => {
-      await h.say('陈立华', '/汇总');
-      const digest = h.cardsTo('陈立华').filter((m) => cardText(m.content).includes('党支部周报'));
-      return Number(/本周共 \*\*(\d+)\*\* 次/.exec(cardText(digest.at(-1)!.content))?.[1]);
+      return Number(/本周共 \*\*(\d+)\*\* 次/.exec(await askedDigest())?.[1]);
     };
     const before = await visits();
     expect(before).toBeGreaterThanOrEqual(0);
@@ -300,9 +308,7 @@ describe('/汇总 asked again, with a student added', () => {
   it('judges coverage over the targets as they are now', async () => {
     const def = await twoStudentsClass();
     const everyStudent = async () => {
-      await h.say('陈立华', '/汇总');
-      const digest = h.cardsTo('陈立华').filter((m) => cardText(m.content).includes('党支部周报'));
-      return /本学期所有学生走访一遍：(\d+\/\d+) 位/.exec(cardText(digest.at(-1)!.content))?.[1];
+      return /本学期所有学生走访一遍：(\d+\/\d+) 位/.exec(await askedDigest())?.[1];
     };
     expect(await everyStudent()).toBe('0/2');
     const [one] = h.db.select().from(targets).where(eq(targets.campaignId, def.id)).all();
@@ -320,13 +326,7 @@ describe('/汇总 after visits are edited, re-dated and deleted', () => {
     /** What the admin's digest says of the term's coverage: every student visited (and on which day), the class's students visited in person. */
     const coverage = async () => {
       h.clock.advance(60_000);
-      await h.say('陈立华', '/汇总');
-      const text = cardText(
-        h
-          .cardsTo('陈立华')
-          .filter((m) => cardText(m.content).includes('党支部周报'))
-          .at(-1)!.content,
-      );
+      const text = await askedDigest();
       return {
         everyStudent: /本学期所有学生走访一遍：[^\n]*?(\d+\/\d+) 位/.exec(text)?.[1],
         metOn: /本学期所有学生走访一遍：✅ 已于 (\d+\/\d+) 完成/.exec(text)?.[1],
@@ -387,13 +387,7 @@ describe("/汇总 asked again, with a leaders' 全覆盖 quota", () => {
     /** What the admin's digest says of 校长室's quota (its deadline in May long past: where it is now), and how many visits this week. */
     const digest = async () => {
       h.clock.advance(60_000);
-      await h.say('陈立华', '/汇总');
-      const text = cardText(
-        h
-          .cardsTo('陈立华')
-          .filter((m) => cardText(m.content).includes('党支部周报'))
-          .at(-1)!.content,
-      );
+      const text = await askedDigest();
       return {
         leaders: /校长室走访家委会和社会贤达（2个月内全覆盖）：⚠️ 未按期完成（5\/24 截止时 0\/2 位），([^\n]*)/.exec(text)?.[1],
         visits: Number(/本周共 \*\*(\d+)\*\* 次/.exec(text)?.[1] ?? 0),
