@@ -291,7 +291,11 @@ function postOnce(url: string, headers: Record<string, string>, body: string, ti
         reject(e);
       });
     });
-    const timer = setTimeout(() => req.destroy(new TimedOut(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    // Settled as timed out before the socket goes: an answer cut off half-read would otherwise reject as a reset.
+    const timer = setTimeout(() => {
+      reject(new TimedOut(`no answer within ${timeoutMs} ms`));
+      req.destroy();
+    }, timeoutMs);
     req.on('error', (e) => {
       clearTimeout(timer);
       reject(Object.assign(e, { reusedSocketReset: req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' }));

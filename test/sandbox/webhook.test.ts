@@ -54,6 +54,11 @@ describe('webhook delivery to the SDK EventDispatcher', () => {
     app.post('/broken', (_req, res) => {
       res.status(500).end('oops');
     });
+    // Begins an answer and never finishes it.
+    app.post('/half', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"toast":');
+    });
     server = http.createServer(app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -174,6 +179,9 @@ describe('webhook delivery to the SDK EventDispatcher', () => {
     expect(handled[0].create_time).toMatch(/^\d{16}$/); // callbacks: microseconds
 
     cardAnswer = () => new Promise((r) => setTimeout(() => r({}), 4000));
+    expect((await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: {} })).error?.code).toBe(200341);
+    // An answer begun but not finished in time is a timeout as well, not an unreachable URL.
+    s.setWebhook(`${base}/half`);
     expect((await s.clickCard({ messageId, operatorOpenId: ALICE.openId, value: {} })).error?.code).toBe(200341);
 
     s.setWebhook(`${base}/broken`);
