@@ -149,8 +149,8 @@ export interface DigestVisits {
   reached: Map<string, Map<number, number>>;
   /**
    * Each target's first visits of the term (`termOn(asOf)`) so far: at all, in
-   * person, at the enterprise; none where the rules' standings were taken from
-   * each class's counts (DigestInput.ruleStandings, coverageOfClasses).
+   * person, at the enterprise; none where the rules' standings are given
+   * (DigestInput.ruleStandings: the bot's digest always gives them).
    */
   termFirsts: VisitFact[];
   /** Per quota key with 全覆盖: each target's first visit by its people since the quota's start. */

@@ -121,9 +121,12 @@ interface VisitFigures {
   ruleStandings: CoverageStanding[];
 }
 
-/** The term's first visit to each target coverage judges, and where each coverage rule stands. */
+/**
+ * Where each coverage rule stands over the term. The term's first visits it is taken from are not kept with it: the
+ * digest reads the standings alone, and a district's ten thousand first visits, kept with a past period's figures
+ * (start-up catch-up's digests), held some 2 MB of heap each until the next digest.
+ */
 interface TermCoverage {
-  termFirsts: VisitFact[];
   ruleStandings: CoverageStanding[];
 }
 
@@ -321,7 +324,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     return { inPeriod, perTeacher, perQuota, reached, quotaFirsts };
   }
 
-  /** The term's first visit to each target coverage judges, read a page of targets at a time, and where each rule stands on them. */
+  /** Where each rule stands on the term's first visit to each target coverage judges, read a page of targets at a time. */
   async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, { targets, byId }: JudgedTargets): Promise<TermCoverage> {
     const termFirsts: VisitFact[] = [];
     for (const ids of idPages(
@@ -338,7 +341,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       await slice();
       ruleStandings.push(coverageStanding(c.def, r, targets, termFirsts, asOf));
     }
-    return { termFirsts, ruleStandings };
+    return { ruleStandings };
   }
 
   /** Where each coverage rule stands, from each class's counts over the first visits the triggers keep (a row per target visited). */
@@ -355,7 +358,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       await slice();
       ruleStandings.push(coverageOfClasses(c.def, r, classCoverageOf(r, targets, firsts, { today: asOf, dueOn: term.end }), asOf));
     }
-    return { termFirsts: [], ruleStandings };
+    return { ruleStandings };
   }
 
   const keptCoverage = new VersionedCache<string, Promise<TermCoverage>>(deps.db, ['firsts', 'targets', 'campaigns'], FIGURES_KEPT);
@@ -367,7 +370,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * From the visits themselves otherwise (a digest's cut-off in the past).
    */
   function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, judged: JudgedTargets): Promise<TermCoverage> {
-    if (!c.def.coverage.length) return Promise.resolve({ termFirsts: [], ruleStandings: [] });
+    if (!c.def.coverage.length) return Promise.resolve({ ruleStandings: [] });
     const term = termOn(c.def, asOf);
     const span = { start: term.start, end: minDate(term.end, asOf), filedBy: cutoff };
     if (!aggregates.keepsFirstsOf(c.row.id, term, span)) return takeTermCoverage(c, asOf, span, judged);
@@ -382,8 +385,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   const targetsOf = (campaignId: string, kinds: string[]) =>
     judged.get(`${campaignId}:${kinds.join(',')}`, async () => judgedTargets(await facts.targetsOf(campaignId, kinds)));
 
-  // A district's figures are a few megabytes (the term's first visit to each of ten thousand targets): a job's three
-  // periods and a /汇总 or two are kept, no more.
+  // A period's figures are its counts per teacher and per quota (the targets are the judged ones, kept once): a job's
+  // three periods and a /汇总 or two are kept, no more.
   const figures = new VersionedCache<string, Promise<VisitFigures>>(deps.db, ['visits', 'people', 'campaigns'], FIGURES_KEPT);
   /**
    * The digest's visit figures of a period as filed by `cutoff`: what they
@@ -401,8 +404,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         const judged = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
         await slice();
         const visits = await digestVisits(c, period, asOf, cutoff, f, judged);
-        const { termFirsts, ruleStandings } = await termCoverage(c, asOf, cutoff, judged);
-        return { targets: judged.targets, visits: { ...visits, termFirsts }, ruleStandings };
+        const { ruleStandings } = await termCoverage(c, asOf, cutoff, judged);
+        return { targets: judged.targets, visits: { ...visits, termFirsts: [] }, ruleStandings };
       },
       cutoff,
     );
