@@ -149,10 +149,10 @@ export interface DigestVisits {
   reached: Map<string, Map<number, number>>;
   /**
    * Each target's first visits of the term (`termOn(asOf)`) so far: at all, in
-   * person, at the enterprise; none where the rules' standings are given
-   * (DigestInput.ruleStandings: the bot's digest always gives them).
+   * person, at the enterprise. Read only where the rules' standings are not
+   * given (DigestInput.ruleStandings); the bot's digest always gives them.
    */
-  termFirsts: VisitFact[];
+  termFirsts?: VisitFact[];
   /** Per quota key with 全覆盖: each target's first visit by its people since the quota's start. */
   quotaFirsts: Map<string, VisitFact[]>;
 }
@@ -322,7 +322,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     ...standings.flatMap((s) => s.states.filter((x) => x.state === 'behind' || x.state === 'missed').map((x) => x.id)),
   ]);
   const behind = inSession(def, asOf) ? [...behindIds] : [];
-  const ruleStandings = i.ruleStandings ?? def.coverage.map((r) => coverageStanding(def, r, i.targets, visits.termFirsts, asOf));
+  const ruleStandings = i.ruleStandings ?? def.coverage.map((r) => coverageStanding(def, r, i.targets, visits.termFirsts ?? [], asOf));
   return {
     kind: i.kind,
     period,

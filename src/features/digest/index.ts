@@ -121,15 +121,6 @@ interface VisitFigures {
   ruleStandings: CoverageStanding[];
 }
 
-/**
- * Where each coverage rule stands over the term. The term's first visits it is taken from are not kept with it: the
- * digest reads the standings alone, and a district's ten thousand first visits, kept with a past period's figures
- * (start-up catch-up's digests), held some 2 MB of heap each until the next digest.
- */
-interface TermCoverage {
-  ruleStandings: CoverageStanding[];
-}
-
 /** The open targets coverage judges, and by id: made once per version of the targets. */
 interface JudgedTargets {
   targets: TargetFact[];
@@ -274,14 +265,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * quotas' periods (see DigestVisits; the term's first visits: termCoverage); a pause between queries,
    * once a slice is spent, lets replies go out while a district's digest is taken.
    */
-  async function digestVisits(
-    c: ActiveCampaign,
-    period: Period,
-    asOf: string,
-    cutoff: Date,
-    f: CampaignFacts,
-    judged: JudgedTargets,
-  ): Promise<Omit<DigestVisits, 'termFirsts'>> {
+  async function digestVisits(c: ActiveCampaign, period: Period, asOf: string, cutoff: Date, f: CampaignFacts, judged: JudgedTargets): Promise<DigestVisits> {
     const { def } = c;
     const id = c.row.id;
     const upTo = (p: { start: string; end: string }) => ({ start: p.start, end: minDate(p.end, asOf), filedBy: cutoff });
@@ -324,8 +308,12 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     return { inPeriod, perTeacher, perQuota, reached, quotaFirsts };
   }
 
-  /** Where each rule stands on the term's first visit to each target coverage judges, read a page of targets at a time. */
-  async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, { targets, byId }: JudgedTargets): Promise<TermCoverage> {
+  /**
+   * Where each rule stands on the term's first visit to each target coverage judges, read a page of targets at a time.
+   * The first visits are not kept with the standings: kept with a past period's figures (start-up catch-up's
+   * digests), a district's ten thousand held some 2 MB of heap each until the next digest.
+   */
+  async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, { targets, byId }: JudgedTargets): Promise<CoverageStanding[]> {
     const termFirsts: VisitFact[] = [];
     for (const ids of idPages(
       targets.map((t) => t.id),
@@ -341,11 +329,11 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       await slice();
       ruleStandings.push(coverageStanding(c.def, r, targets, termFirsts, asOf));
     }
-    return { ruleStandings };
+    return ruleStandings;
   }
 
   /** Where each coverage rule stands, from each class's counts over the first visits the triggers keep (a row per target visited). */
-  async function keptTermCoverage(c: ActiveCampaign, asOf: string, term: Period, targets: TargetFact[]): Promise<TermCoverage> {
+  async function keptTermCoverage(c: ActiveCampaign, asOf: string, term: Period, targets: TargetFact[]): Promise<CoverageStanding[]> {
     // A page of targets at a time, a pause between once a slice is spent: read at once, a district's ten thousand held
     // the event loop some 15 ms, and a garbage collection falling in it as long again.
     const firsts: TermFirsts[] = [];
@@ -358,10 +346,10 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       await slice();
       ruleStandings.push(coverageOfClasses(c.def, r, classCoverageOf(r, targets, firsts, { today: asOf, dueOn: term.end }), asOf));
     }
-    return { ruleStandings };
+    return ruleStandings;
   }
 
-  const keptCoverage = new VersionedCache<string, Promise<TermCoverage>>(deps.db, ['firsts', 'targets', 'campaigns'], FIGURES_KEPT);
+  const keptCoverage = new VersionedCache<string, Promise<CoverageStanding[]>>(deps.db, ['firsts', 'targets', 'campaigns'], FIGURES_KEPT);
   /**
    * Coverage of the term as of `asOf`, filed by `cutoff`: from the first visits
    * the triggers keep, counted per class, where they say the same — and then
@@ -369,8 +357,8 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * family already visited this term, most of a Monday's, moves none of it.
    * From the visits themselves otherwise (a digest's cut-off in the past).
    */
-  function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, judged: JudgedTargets): Promise<TermCoverage> {
-    if (!c.def.coverage.length) return Promise.resolve({ ruleStandings: [] });
+  function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, judged: JudgedTargets): Promise<CoverageStanding[]> {
+    if (!c.def.coverage.length) return Promise.resolve([]);
     const term = termOn(c.def, asOf);
     const span = { start: term.start, end: minDate(term.end, asOf), filedBy: cutoff };
     if (!aggregates.keepsFirstsOf(c.row.id, term, span)) return takeTermCoverage(c, asOf, span, judged);
@@ -404,8 +392,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
         const judged = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
         await slice();
         const visits = await digestVisits(c, period, asOf, cutoff, f, judged);
-        const { ruleStandings } = await termCoverage(c, asOf, cutoff, judged);
-        return { targets: judged.targets, visits: { ...visits, termFirsts: [] }, ruleStandings };
+        return { targets: judged.targets, visits, ruleStandings: await termCoverage(c, asOf, cutoff, judged) };
       },
       cutoff,
     );
