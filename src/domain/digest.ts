@@ -6,7 +6,6 @@ import { addDays, minDate, nearestWorkingDay, termOn, type Period } from './peri
 import {
   byChinese,
   classesShort,
-  coverageStanding,
   coverageState,
   coverageStateOf,
   quotaApplies,
@@ -147,12 +146,6 @@ export interface DigestVisits {
   perQuota: Map<string, number>;
   /** Per quota key: the distinct people of its kinds each person visited in the quota's period of the digest (`digestQuotaPeriod`). */
   reached: Map<string, Map<number, number>>;
-  /**
-   * Each target's first visits of the term (`termOn(asOf)`) so far: at all, in
-   * person, at the enterprise. Read only where the rules' standings are not
-   * given (DigestInput.ruleStandings); the bot's digest always gives them.
-   */
-  termFirsts?: VisitFact[];
   /** Per quota key with 全覆盖: each target's first visit by its people since the quota's start. */
   quotaFirsts: Map<string, VisitFact[]>;
 }
@@ -176,10 +169,11 @@ export interface DigestInput {
   /** People who received a personal reminder before the digest was taken: only they are said to have been reminded. */
   reminded?: ReadonlySet<number>;
   /**
-   * Each coverage rule's standing over `targets` and the term's first visits
-   * at `asOf` (coverageStanding), when already taken: a district's take a turn each.
+   * Each coverage rule's standing over `targets` and the term's first visits at
+   * `asOf`, in the campaign's order (coverageStanding, or coverageOfClasses from
+   * each class's counts): taken beforehand, a district's a rule at a time.
    */
-  ruleStandings?: CoverageStanding[];
+  ruleStandings: CoverageStanding[];
 }
 
 /**
@@ -322,7 +316,7 @@ export function campaignDigest(i: DigestInput): CampaignDigest {
     ...standings.flatMap((s) => s.states.filter((x) => x.state === 'behind' || x.state === 'missed').map((x) => x.id)),
   ]);
   const behind = inSession(def, asOf) ? [...behindIds] : [];
-  const ruleStandings = i.ruleStandings ?? def.coverage.map((r) => coverageStanding(def, r, i.targets, visits.termFirsts ?? [], asOf));
+  const { ruleStandings } = i;
   return {
     kind: i.kind,
     period,

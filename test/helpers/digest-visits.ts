@@ -1,15 +1,21 @@
 import { campaignDigest, digestQuotaPeriod, type DigestInput, type DigestVisits } from '../../src/domain/digest.js';
 import { happenedIn } from '../../src/domain/periods.js';
-import { countsToward, distinctPeople, quotaApplies } from '../../src/domain/quotas.js';
+import { countsToward, coverageStanding, distinctPeople, quotaApplies } from '../../src/domain/quotas.js';
+
+/** What a digest is given beside the campaign's facts: the aggregates and the coverage rules' standings. */
+type Fixture = Omit<DigestInput, 'visits' | 'ruleStandings'>;
+
+/** A fixture's visits up to the digest's day: the rules read raw visits as they read first visits, the first of each target being among them. */
+const visitsUpTo = (i: Fixture) => i.facts.visits.filter((v) => v.occurredOn <= i.asOf);
 
 /**
  * The aggregates the database takes for a digest (src/db/visit-aggregates.ts),
  * worked out from a fixture's visits in memory, so a digest's numbers are
  * checked against visits written out by hand.
  */
-export function digestVisits(i: Omit<DigestInput, 'visits'>): DigestVisits {
+function digestVisits(i: Fixture): DigestVisits {
   const { def, period, asOf } = i;
-  const upTo = i.facts.visits.filter((v) => v.occurredOn <= asOf);
+  const upTo = visitsUpTo(i);
   const inPeriod = upTo.filter((v) => happenedIn(period, asOf)(v.occurredOn));
   const perTeacher = new Map<number, number>();
   for (const v of inPeriod) for (const id of v.visitorIds) perTeacher.set(id, (perTeacher.get(id) ?? 0) + 1);
@@ -29,11 +35,14 @@ export function digestVisits(i: Omit<DigestInput, 'visits'>): DigestVisits {
         return [q.key, new Map(i.facts.people.map((p) => [p.id, qp ? distinctPeople(upTo.filter(countsToward(q, p.id, qp))) : 0]))];
       }),
     ),
-    // The rules read raw visits as they read first visits: the first of each target is among them.
-    termFirsts: upTo,
     quotaFirsts: new Map(def.quotas.map((q) => [q.key, upTo])),
   };
 }
 
-/** A digest of a fixture's visits. */
-export const digestOf = (i: Omit<DigestInput, 'visits'>) => campaignDigest({ ...i, visits: digestVisits(i) });
+/** A digest of a fixture's visits, each coverage rule standing as the bot's digest takes it over every target (coverageStanding). */
+export const digestOf = (i: Fixture) =>
+  campaignDigest({
+    ...i,
+    visits: digestVisits(i),
+    ruleStandings: i.def.coverage.map((r) => coverageStanding(i.def, r, i.targets, visitsUpTo(i), i.asOf)),
+  });
