@@ -17,10 +17,14 @@ export interface Child {
   stop(): Promise<number | undefined>;
 }
 
-/** npm start's last command (package.json's `… && NAME=value … node <options> dist/main.js`), in words. */
-function startCommand(): { env: Record<string, string>; options: string[] } {
-  const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = pkg.scripts.start.split('&&').pop()!.trim().split(/\s+/);
+/**
+ * An npm script's last command (package.json's `… && NAME=value … node <options> dist/main.js`), in words: how
+ * `npm start` (or start:prod) runs the bot.
+ */
+export function scriptLaunch(script = 'start'): { env: Record<string, string>; options: string[] } {
+  const pkg = JSON.parse(fs.readFileSync(path.join(here, '../package.json'), 'utf8')) as { scripts: Record<string, string | undefined> };
+  const command = pkg.scripts[script] ?? '';
+  const words = command.split('&&').pop()!.trim().split(/\s+/);
   const env: Record<string, string> = {};
   while (/^[A-Z_][A-Z0-9_]*=/.test(words[0] ?? '')) {
     const [name, ...value] = words.shift()!.split('=');
@@ -28,7 +32,7 @@ function startCommand(): { env: Record<string, string>; options: string[] } {
   }
   const [node, ...options] = words;
   if (node !== 'node' || options.pop() !== 'dist/main.js')
-    throw new Error(`bench: npm start should end in "node <options> dist/main.js", not "${pkg.scripts.start}"`);
+    throw new Error(`bench: npm run ${script} should end in "node <options> dist/main.js", not "${command}"`);
   return { env, options };
 }
 
@@ -37,12 +41,12 @@ function startCommand(): { env: Record<string, string>; options: string[] } {
  * tested runs exactly as a checkout's bot does, with the same heap settings. The echo runs with them too.
  */
 export function startArgs(module: string): string[] {
-  return [...startCommand().options, path.join(here, '..', module)];
+  return [...scriptLaunch().options, path.join(here, '..', module)];
 }
 
 /** The environment npm start sets for the bot (MALLOC_ARENA_MAX: why in package.json's "//"); the echo gets it too. */
 export function startEnv(): Record<string, string> {
-  return startCommand().env;
+  return scriptLaunch().env;
 }
 
 /** Brings dist/ up to date with the sources, bench/'s processes included, as `npm start` does before it starts. */
