@@ -282,20 +282,24 @@ describe('/汇总 asked again', () => {
 });
 
 /**
- * 三大一实干 with one class of two students' families, its head teacher 李秀英 and the admin 陈立华;
- * with `leaders`, 校长室's 王建国 too and the two members of the parents' committee his 全覆盖 quota is over.
+ * 三大一实干 with one class of two students' families (or the classes and students given), its head teacher
+ * 李秀英 and the admin 陈立华; with `leaders`, 校长室's 王建国 too and the two members of the parents'
+ * committee his 全覆盖 quota is over.
  */
-async function twoStudentsClass({ leaders = false } = {}) {
+async function twoStudentsClass({ leaders = false, classes = { '三年级（1）班': ['赵一', '钱二'] } as Record<string, string[]> } = {}) {
   const def = presetDefinition('三大一实干', { year: 2026, id: 'san-da-2026', branchChatId: DEMO_BRANCH_CHAT_ID });
   const cast: RosterSheet[] = [
-    sheetFromValues('classes', [{ name: '三年级（1）班' }]),
+    sheetFromValues(
+      'classes',
+      Object.keys(classes).map((name) => ({ name })),
+    ),
     sheetFromValues('members', [
       { name: '陈立华', mobile: '13800000001', roles: '管理员' },
-      { name: '李秀英', mobile: '13800000003', roles: '教师', classLed: '三年级（1）班' },
+      { name: '李秀英', mobile: '13800000003', roles: '教师', classLed: Object.keys(classes)[0]! },
       ...(leaders ? [{ name: '王建国', mobile: '13800000002', roles: '部门领导', department: '校长室' }] : []),
     ]),
     sheetFromValues('targets', [
-      ...['赵一', '钱二'].map((name) => ({ kind: FAMILY, name, className: '三年级（1）班' })),
+      ...Object.entries(classes).flatMap(([className, students]) => students.map((name) => ({ kind: FAMILY, name, className }))),
       ...(leaders ? ['家委甲', '家委乙'].map((name) => ({ kind: '家委会成员', name })) : []),
     ]),
   ];
@@ -378,6 +382,69 @@ describe('/汇总 after visits are edited, re-dated and deleted', () => {
     expect(await coverage()).toEqual({ everyStudent: '1/2', inPerson: '0' });
     h.db.delete(records).where(eq(records.id, call)).run();
     expect(await coverage()).toEqual({ everyStudent: '0/2', inPerson: '0' });
+  });
+});
+
+describe('/汇总 asked through a day of visits', () => {
+  it("moves each class's coverage as its families are visited, and only theirs", async () => {
+    const def = await twoStudentsClass({
+      classes: { '三年级（1）班': ['赵一', '钱二', '孙三'], '三年级（2）班': ['李四', '周五', '吴六'], '三年级（3）班': ['郑七', '王八', '冯九'] },
+    });
+    /** What the admin's digest says of the term's coverage: every student visited, and the classes short of home visits. */
+    const coverage = async () => {
+      h.clock.advance(60_000);
+      const text = await askedDigest();
+      return {
+        everyStudent: /本学期所有学生走访一遍：[^\n]*?(\d+\/\d+) 位/.exec(text)?.[1],
+        short: /上门家访不足 2 位的班级（\d+ 个）：([^\n]*)/.exec(text)?.[1] ?? '',
+      };
+    };
+    const author = h.db.select().from(people).where(eq(people.name, '李秀英')).get()!.id;
+    const student = (name: string) => h.db.select().from(targets).where(eq(targets.name, name)).get()!.id;
+    const repo = new RecordRepo(h.db);
+    const save = async (name: string, occurredOn: string, mode: string, recordId?: number) =>
+      (
+        await repo.save({
+          campaignId: def.id,
+          form: 'visit',
+          subject: { type: 'target', id: student(name) },
+          periodKey: null,
+          recordId,
+          authorId: author,
+          occurredOn,
+          data: { visitedOn: occurredOn, mode, place: 'home', content: '了解学习情况' },
+          at: h.clock.now(),
+          late: false,
+        })
+      ).record.id;
+
+    expect(await coverage()).toEqual({ everyStudent: '0/9', short: '三年级（1）班 0 位、三年级（2）班 0 位、三年级（3）班 0 位' });
+    await save('赵一', '2026-11-16', 'in-person');
+    expect(await coverage()).toEqual({ everyStudent: '1/9', short: '三年级（1）班 1 位、三年级（2）班 0 位、三年级（3）班 0 位' });
+    const li = await save('李四', '2026-11-16', 'phone');
+    expect(await coverage()).toEqual({ everyStudent: '2/9', short: '三年级（1）班 1 位、三年级（2）班 0 位、三年级（3）班 0 位' });
+    // A second call on a family visited already moves no first visit.
+    await save('赵一', '2026-11-17', 'phone');
+    expect(await coverage()).toEqual({ everyStudent: '2/9', short: '三年级（1）班 1 位、三年级（2）班 0 位、三年级（3）班 0 位' });
+    await save('钱二', '2026-11-17', 'in-person');
+    expect(await coverage()).toEqual({ everyStudent: '3/9', short: '三年级（2）班 0 位、三年级（3）班 0 位' });
+    // 李四's family, called before, now visited at home: the class's first home visit, on a family counted already.
+    await save('李四', '2026-11-17', 'in-person');
+    expect(await coverage()).toEqual({ everyStudent: '3/9', short: '三年级（2）班 1 位、三年级（3）班 0 位' });
+    // Two classes in one go, one of them by a visit dated before another of the same family.
+    await save('郑七', '2026-11-17', 'in-person');
+    await save('郑七', '2026-11-12', 'in-person');
+    await save('周五', '2026-11-17', 'in-person');
+    expect(await coverage()).toEqual({ everyStudent: '5/9', short: '三年级（3）班 1 位' });
+    // The first call on 李四 filed for the wrong family: moved to 吴六, a record edited rather than filed.
+    h.db
+      .update(records)
+      .set({ subjectId: student('吴六') })
+      .where(eq(records.id, li))
+      .run();
+    expect(await coverage()).toEqual({ everyStudent: '6/9', short: '三年级（3）班 1 位' });
+    h.db.delete(records).where(eq(records.id, li)).run();
+    expect(await coverage()).toEqual({ everyStudent: '5/9', short: '三年级（3）班 1 位' });
   });
 });
 

@@ -671,8 +671,17 @@ export const visitFirsts = sqliteTable(
     firstOn: text('first_on').notNull(),
     inPersonOn: text('in_person_on'),
     enterpriseOn: text('enterprise_on'),
+    /**
+     * The `firsts` counter (data_versions) when the row was last written (migration 0024): what moved since a
+     * digest last read is the rows past the counter it read then. A row deleted leaves nothing to find, so
+     * deletes raise `firsts:dropped` as well.
+     */
+    seq: integer('seq').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.campaignId, t.spanStart, t.spanEnd, t.targetId] })],
+  (t) => [
+    primaryKey({ columns: [t.campaignId, t.spanStart, t.spanEnd, t.targetId] }),
+    index('visit_firsts_seq_idx').on(t.campaignId, t.spanStart, t.spanEnd, t.seq),
+  ],
 );
 
 /**

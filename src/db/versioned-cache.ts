@@ -2,17 +2,18 @@ import type Database from 'better-sqlite3';
 import type { Db } from './index.js';
 
 /**
- * A group of tables counted in data_versions (migrations 0016, 0018, 0019 and
- * 0023 name them and raise the counters); `visits` counts records, their
+ * A group of tables counted in data_versions (migrations 0016, 0018, 0019,
+ * 0023 and 0024 name them and raise the counters); `visits` counts records, their
  * visitors, photos and targets, and keeps the latest filing time among them;
  * `visits:<kind>` counts the visits to targets of one kind and their visitors
  * alone, with the latest filing time among them (a row per kind a target has
  * had: a kind no target has yet has none, and what watches it is not kept);
  * `targets` counts the targets alone, `ledger` the ledger's items; `firsts`
  * moves only when a target's first visit of a term does (visit_firsts), not
- * with every visit.
+ * with every visit (each row written carries the counter: visit_firsts.seq),
+ * and `firsts:dropped` when one of them is deleted.
  */
-export type VersionedTables = 'campaigns' | 'people' | 'visits' | `visits:${string}` | 'targets' | 'ledger' | 'firsts';
+export type VersionedTables = 'campaigns' | 'people' | 'visits' | `visits:${string}` | 'targets' | 'ledger' | 'firsts' | 'firsts:dropped';
 
 interface Version {
   version: number;

@@ -224,6 +224,15 @@ function statements(db: Db) {
       SELECT target_id, first_on, in_person_on, enterprise_on FROM visit_firsts
       WHERE campaign_id = @campaign AND span_start = @start AND span_end = @end AND target_id > @after
       ORDER BY target_id LIMIT @limit`).raw(),
+    // The targets whose kept first visits moved past a `firsts` counter (visit_firsts_seq_idx): a Monday's few, not the term's.
+    firstsMovedSince: p(`
+      SELECT target_id FROM visit_firsts INDEXED BY visit_firsts_seq_idx
+      WHERE campaign_id = @campaign AND span_start = @start AND span_end = @end AND seq > @after`).pluck(),
+    // A class's kept first visits, by its targets' ids, in their order.
+    keptFirstsAmong: p(`
+      SELECT target_id, first_on, in_person_on, enterprise_on FROM visit_firsts
+      WHERE campaign_id = @campaign AND span_start = @start AND span_end = @end AND target_id IN (SELECT value FROM json_each(@targets))
+      ORDER BY target_id`).raw(),
     // What the triggers of migration 0019 keep of the in-person visits without a photo, per author.
     keptPhotoGapTotals: p(`SELECT COALESCE(SUM(gaps), 0) AS gaps, COUNT(*) AS authors FROM photo_gap_counts WHERE campaign_id = @campaign AND gaps > 0`),
     openTargetsOf: p(`
@@ -330,6 +339,16 @@ export class VisitAggregates {
       if (page.length < size) return;
       after = page.at(-1)![0];
     }
+  }
+
+  /** The targets whose kept first visits over `term` were written since the `firsts` counter stood at `after`. */
+  firstsMovedSince(campaign: string, term: { start: string; end: string }, after: number): number[] {
+    return this.s.firstsMovedSince.all({ campaign, start: term.start, end: term.end, after }) as number[];
+  }
+
+  /** The kept first visits over `term` of the targets `ids` (a class's), in the order of their ids. */
+  keptFirstsAmong(campaign: string, term: { start: string; end: string }, ids: readonly number[]): TermFirsts[] {
+    return this.s.keptFirstsAmong.all({ campaign, start: term.start, end: term.end, targets: json(ids) }) as TermFirsts[];
   }
 
   /**

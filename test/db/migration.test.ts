@@ -155,7 +155,13 @@ describe('migrations', () => {
     old.close();
     const db = openDatabase(file);
     // Terms clipped to the campaign's window; a campaign without terms is one term, its window; a visit in the summer is in none.
-    expect(db.$client.prepare('SELECT * FROM visit_firsts ORDER BY campaign_id, span_start, target_id').all()).toEqual([
+    expect(
+      db.$client
+        .prepare(
+          'SELECT campaign_id, span_start, span_end, target_id, first_on, in_person_on, enterprise_on FROM visit_firsts ORDER BY campaign_id, span_start, target_id',
+        )
+        .all(),
+    ).toEqual([
       {
         campaign_id: 'c',
         span_start: '2026-03-01',

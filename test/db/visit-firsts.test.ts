@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import { VisitAggregates } from '../../src/db/visit-aggregates.js';
+import { versionOf } from '../../src/db/versioned-cache.js';
 import { tmpDbFile } from '../helpers/harness.js';
 
 /**
@@ -9,7 +10,8 @@ import { tmpDbFile } from '../helpers/harness.js';
  * the visits themselves, after every kind of write a record goes through:
  * filed, edited (re-dated, re-targeted, its way changed, moved to another
  * campaign, form or author), deleted; a photo attached, failed, moved or
- * removed; and a span registered after the visits were filed.
+ * removed; and a span registered after the visits were filed — and that what
+ * moved since a digest last read can be found without reading the rest.
  */
 describe('what the triggers keep of the visits', () => {
   const spans = [
@@ -43,6 +45,24 @@ describe('what the triggers keep of the visits', () => {
       kept: kept(s),
     }));
   }
+
+  /** The kept rows of every span by target, and the counters a digest reads to find what moved since (migration 0024). */
+  function keptNow(db: ReturnType<typeof openDatabase>) {
+    const rows = new Map<string, string>();
+    for (const { span, kept } of bothWays(db)) for (const r of kept) rows.set(`${span.campaign}:${span.start}:${r.targetId}`, JSON.stringify(r));
+    return { rows, firsts: versionOf(db.$client, 'firsts')!.version, dropped: versionOf(db.$client, 'firsts:dropped')!.version };
+  }
+
+  /** Every row written since `before` is among those found by its counter; a row gone raises the counter of the dropped. */
+  const expectMovesFound = (db: ReturnType<typeof openDatabase>, before: ReturnType<typeof keptNow>) => {
+    const after = keptNow(db);
+    const aggregates = new VisitAggregates(db);
+    const found = new Set(spans.flatMap((s) => aggregates.firstsMovedSince(s.campaign, s, before.firsts).map((id) => `${s.campaign}:${s.start}:${id}`)));
+    const moved = [...after.rows].filter(([key, row]) => before.rows.get(key) !== row).map(([key]) => key);
+    expect(moved.filter((key) => !found.has(key))).toEqual([]);
+    if ([...before.rows.keys()].some((key) => !after.rows.has(key))) expect(after.dropped).toBeGreaterThan(before.dropped);
+    return after;
+  };
 
   const expectKeptRight = (db: ReturnType<typeof openDatabase>) => {
     for (const { span, scanned, kept } of bothWays(db)) expect({ span, rows: kept }).toEqual({ span, rows: scanned });
@@ -91,6 +111,7 @@ describe('what the triggers keep of the visits', () => {
     for (const s of spans.slice(1)) c.prepare('INSERT INTO visit_first_spans (campaign_id, start, "end") VALUES (?, ?, ?)').run(s.campaign, s.start, s.end);
     expectKeptRight(db);
     const ids = (table: string) => (c.prepare(`SELECT id FROM ${table} ORDER BY id`).all() as Array<{ id: number }>).map((r) => r.id);
+    let kept = keptNow(db);
     for (let step = 0; step < 400; step++) {
       const all = ids('records');
       const id = all[next(all.length)]!;
@@ -138,6 +159,7 @@ describe('what the triggers keep of the visits', () => {
           c.prepare('UPDATE records SET data = \'{"content":"改"}\', card_message_id = \'om_1\' WHERE id = ?').run(id);
       }
       expectKeptRight(db);
+      kept = expectMovesFound(db, kept);
     }
     expect(seen.size).toBe(12);
     // A campaign deleted takes its visits and its spans along.

@@ -8,8 +8,6 @@ import {
   BEHIND_NAMES_SHOWN,
   behindInGroup,
   campaignDigest,
-  classCoverageOf,
-  coverageOfClasses,
   digestQuotaPeriod,
   periodWord,
   shortLabels,
@@ -17,7 +15,6 @@ import {
   type CampaignDigest,
   type DigestKind,
   type DigestVisits,
-  type TermFirsts,
 } from '../../domain/digest.js';
 import { inSessionDuring } from '../../domain/calendar.js';
 import { ACTIVE_STATUSES, ledgerDigestCounts, type LedgerFact } from '../../domain/ledger.js';
@@ -39,6 +36,7 @@ import { firstVisitFacts, idPages, reachedOf, ScheduleFacts, TARGETS_PAGE } from
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
 import { campaignShapeDigest, type ShapeLines } from './shape.js';
+import { TermCoverage, type Judged } from './term-coverage.js';
 import { latestPeriodDue, periodDueAt, plannedVisitCounts, plannedVisitsLine, targetsOfKinds } from '../../domain/digest.js';
 import { weekAround } from '../../domain/planning.js';
 import { PlanRepo } from '../planning/repo.js';
@@ -122,12 +120,7 @@ interface VisitFigures {
 }
 
 /** The open targets coverage judges, and by id: made once per version of the targets. */
-interface JudgedTargets {
-  targets: TargetFact[];
-  byId: ReadonlyMap<number, TargetFact>;
-}
-
-const judgedTargets = (targets: TargetFact[]): JudgedTargets => ({ targets, byId: new Map(targets.map((t) => [t.id, t])) });
+const judgedTargets = (targets: TargetFact[]): Judged => ({ targets, byId: new Map(targets.map((t) => [t.id, t])) });
 
 interface DuePeriod {
   kind: DigestKind;
@@ -265,7 +258,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * quotas' periods (see DigestVisits; the term's first visits: termCoverage); a pause between queries,
    * once a slice is spent, lets replies go out while a district's digest is taken.
    */
-  async function digestVisits(c: ActiveCampaign, period: Period, asOf: string, cutoff: Date, f: CampaignFacts, judged: JudgedTargets): Promise<DigestVisits> {
+  async function digestVisits(c: ActiveCampaign, period: Period, asOf: string, cutoff: Date, f: CampaignFacts, judged: Judged): Promise<DigestVisits> {
     const { def } = c;
     const id = c.row.id;
     const upTo = (p: { start: string; end: string }) => ({ start: p.start, end: minDate(p.end, asOf), filedBy: cutoff });
@@ -313,7 +306,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    * The first visits are not kept with the standings: kept with a past period's figures (start-up catch-up's
    * digests), a district's ten thousand held some 2 MB of heap each until the next digest.
    */
-  async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, { targets, byId }: JudgedTargets): Promise<CoverageStanding[]> {
+  async function takeTermCoverage(c: ActiveCampaign, asOf: string, span: VisitSpan, { targets, byId }: Judged): Promise<CoverageStanding[]> {
     const termFirsts: VisitFact[] = [];
     for (const ids of idPages(
       targets.map((t) => t.id),
@@ -332,44 +325,26 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     return ruleStandings;
   }
 
-  /** Where each coverage rule stands, from each class's counts over the first visits the triggers keep (a row per target visited). */
-  async function keptTermCoverage(c: ActiveCampaign, asOf: string, term: Period, targets: TargetFact[]): Promise<CoverageStanding[]> {
-    // A page of targets at a time, a pause between once a slice is spent: read at once, a district's ten thousand held
-    // the event loop some 15 ms, and a garbage collection falling in it as long again.
-    const firsts: TermFirsts[] = [];
-    for (const page of aggregates.keptFirsts(c.row.id, term, TARGETS_PAGE)) {
-      for (const f of page) firsts.push(f);
-      await slice();
-    }
-    const ruleStandings: CoverageStanding[] = [];
-    for (const r of c.def.coverage) {
-      await slice();
-      ruleStandings.push(coverageOfClasses(c.def, r, classCoverageOf(r, targets, firsts, { today: asOf, dueOn: term.end }), asOf));
-    }
-    return ruleStandings;
-  }
-
-  const keptCoverage = new VersionedCache<string, Promise<CoverageStanding[]>>(deps.db, ['firsts', 'targets', 'campaigns'], FIGURES_KEPT);
+  const keptCoverage = new TermCoverage(deps.db, aggregates, slice);
   /**
    * Coverage of the term as of `asOf`, filed by `cutoff`: from the first visits
-   * the triggers keep, counted per class, where they say the same — and then
-   * kept until a first visit, a target or the campaign changes: a visit to a
-   * family already visited this term, most of a Monday's, moves none of it.
-   * From the visits themselves otherwise (a digest's cut-off in the past).
+   * the triggers keep, counted per class and moved class by class as first
+   * visits are filed (TermCoverage), where they say the same; from the visits
+   * themselves otherwise (a digest's cut-off in the past).
    */
-  function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, judged: JudgedTargets): Promise<CoverageStanding[]> {
+  function termCoverage(c: ActiveCampaign, asOf: string, cutoff: Date, judged: Judged): Promise<CoverageStanding[]> {
     if (!c.def.coverage.length) return Promise.resolve([]);
     const term = termOn(c.def, asOf);
     const span = { start: term.start, end: minDate(term.end, asOf), filedBy: cutoff };
     if (!aggregates.keepsFirstsOf(c.row.id, term, span)) return takeTermCoverage(c, asOf, span, judged);
-    return keptCoverage.get(`${c.row.id}:${asOf}`, () => keptTermCoverage(c, asOf, term, judged.targets));
+    return keptCoverage.standings(c, asOf, term, judged);
   }
 
   /**
    * The open targets coverage judges, kept until a target changes: a Monday's
    * visits, filed while the admin asks, change the figures but not who is to be visited.
    */
-  const judged = new VersionedCache<string, Promise<JudgedTargets>>(deps.db, 'targets', FIGURES_KEPT);
+  const judged = new VersionedCache<string, Promise<Judged>>(deps.db, 'targets', FIGURES_KEPT);
   const targetsOf = (campaignId: string, kinds: string[]) =>
     judged.get(`${campaignId}:${kinds.join(',')}`, async () => judgedTargets(await facts.targetsOf(campaignId, kinds)));
 
