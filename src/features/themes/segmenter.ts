@@ -17,8 +17,12 @@ import { breathe } from '../../breathe.js';
 /** How often a school term counts in the dictionary: high enough that jieba keeps it whole. */
 const TERM_FREQUENCY = 20_000;
 
-/** Lines of the dictionary read per turn of the event loop by `dictionaryRead`: 1–2 ms each, the first (not yet compiled) about 15. */
-const LINES_PER_TURN = 10_000;
+/**
+ * Lines of the dictionary read per turn of the event loop by `dictionaryRead`: 0.3–0.5 ms each once compiled, the
+ * first few (not yet) 4–8. Ten thousand a turn took 1.5–2 ms, but the first 13–22 ms, and in the district bench,
+ * V8 sized for memory, the first /汇总's themes held the loop some 60 ms.
+ */
+const LINES_PER_TURN = 2_000;
 
 let opened: Dictionary | undefined;
 let complete = false;
