@@ -308,6 +308,39 @@ async function twoStudentsClass({ leaders = false, classes = { '三年级（1）
 }
 const FAMILY = '学生家庭（家访）';
 
+/**
+ * The head teacher 李秀英's home visits and calls in twoStudentsClass, saved as her visit card saves them (the
+ * record's id back); a `recordId` edits that record instead (its text, day and way; `refile` moves it to another family).
+ */
+function headTeacherVisits(campaignId: string) {
+  const author = h.db.select().from(people).where(eq(people.name, '李秀英')).get()!.id;
+  const student = (name: string) => h.db.select().from(targets).where(eq(targets.name, name)).get()!.id;
+  const repo = new RecordRepo(h.db);
+  const save = async (name: string, occurredOn: string, mode: string, recordId?: number) =>
+    (
+      await repo.save({
+        campaignId,
+        form: 'visit',
+        subject: { type: 'target', id: student(name) },
+        periodKey: null,
+        recordId,
+        authorId: author,
+        occurredOn,
+        data: { visitedOn: occurredOn, mode, place: 'home', content: '了解学习情况' },
+        at: h.clock.now(),
+        late: false,
+      })
+    ).record.id;
+  /** A record moved to another family, as an admin corrects one filed for the wrong student. */
+  const refile = (recordId: number, name: string) =>
+    h.db
+      .update(records)
+      .set({ subjectId: student(name) })
+      .where(eq(records.id, recordId))
+      .run();
+  return { save, refile };
+}
+
 describe('/汇总 asked again, with a student added', () => {
   it('judges coverage over the targets as they are now', async () => {
     const def = await twoStudentsClass();
@@ -337,24 +370,7 @@ describe('/汇总 after visits are edited, re-dated and deleted', () => {
         inPerson: /上门家访不足 2 位的班级（1 个）：三年级（1）班 (\d+) 位/.exec(text)?.[1],
       };
     };
-    const author = h.db.select().from(people).where(eq(people.name, '李秀英')).get()!.id;
-    const student = (name: string) => h.db.select().from(targets).where(eq(targets.name, name)).get()!.id;
-    const repo = new RecordRepo(h.db);
-    const save = async (name: string, occurredOn: string, mode: string, recordId?: number) =>
-      (
-        await repo.save({
-          campaignId: def.id,
-          form: 'visit',
-          subject: { type: 'target', id: student(name) },
-          periodKey: null,
-          recordId,
-          authorId: author,
-          occurredOn,
-          data: { visitedOn: occurredOn, mode, place: 'home', content: '了解学习情况' },
-          at: h.clock.now(),
-          late: false,
-        })
-      ).record.id;
+    const { save, refile } = headTeacherVisits(def.id);
 
     expect(await coverage()).toEqual({ everyStudent: '0/2', inPerson: '0' });
     const zhao = await save('赵一', '2026-11-17', 'in-person');
@@ -371,11 +387,7 @@ describe('/汇总 after visits are edited, re-dated and deleted', () => {
     await save('钱二', '2026-05-12', 'phone', qian);
     expect(await coverage()).toEqual({ everyStudent: '1/2', inPerson: '0' });
     // Filed for the wrong student: moved to 钱二, and a home visit after all.
-    h.db
-      .update(records)
-      .set({ subjectId: student('钱二') })
-      .where(eq(records.id, zhao))
-      .run();
+    refile(zhao, '钱二');
     await save('钱二', '2026-11-17', 'in-person', zhao);
     expect(await coverage()).toEqual({ everyStudent: '2/2', metOn: '11/17', inPerson: '1' });
     h.db.delete(records).where(eq(records.id, zhao)).run();
@@ -399,24 +411,7 @@ describe('/汇总 asked through a day of visits', () => {
         short: /上门家访不足 2 位的班级（\d+ 个）：([^\n]*)/.exec(text)?.[1] ?? '',
       };
     };
-    const author = h.db.select().from(people).where(eq(people.name, '李秀英')).get()!.id;
-    const student = (name: string) => h.db.select().from(targets).where(eq(targets.name, name)).get()!.id;
-    const repo = new RecordRepo(h.db);
-    const save = async (name: string, occurredOn: string, mode: string, recordId?: number) =>
-      (
-        await repo.save({
-          campaignId: def.id,
-          form: 'visit',
-          subject: { type: 'target', id: student(name) },
-          periodKey: null,
-          recordId,
-          authorId: author,
-          occurredOn,
-          data: { visitedOn: occurredOn, mode, place: 'home', content: '了解学习情况' },
-          at: h.clock.now(),
-          late: false,
-        })
-      ).record.id;
+    const { save, refile } = headTeacherVisits(def.id);
 
     expect(await coverage()).toEqual({ everyStudent: '0/9', short: '三年级（1）班 0 位、三年级（2）班 0 位、三年级（3）班 0 位' });
     await save('赵一', '2026-11-16', 'in-person');
@@ -437,11 +432,7 @@ describe('/汇总 asked through a day of visits', () => {
     await save('周五', '2026-11-17', 'in-person');
     expect(await coverage()).toEqual({ everyStudent: '5/9', short: '三年级（3）班 1 位' });
     // The first call on 李四 filed for the wrong family: moved to 吴六, a record edited rather than filed.
-    h.db
-      .update(records)
-      .set({ subjectId: student('吴六') })
-      .where(eq(records.id, li))
-      .run();
+    refile(li, '吴六');
     expect(await coverage()).toEqual({ everyStudent: '6/9', short: '三年级（3）班 1 位' });
     h.db.delete(records).where(eq(records.id, li)).run();
     expect(await coverage()).toEqual({ everyStudent: '5/9', short: '三年级（3）班 1 位' });
