@@ -317,12 +317,17 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
       inSession(def, today) && inPersonKinds.length
         ? await (async () => {
             const targets = await facts.targetsOf(c.row.id, inPersonKinds);
+            await breathe();
             const firsts = facts.aggregates.targetFirsts(c.row.id, { start: term.start, end: minDate(term.end, today) });
             return classesBelowInPerson(def, targets, firstVisitFacts(firsts, new Map(targets.map((t) => [t.id, t]))), today);
           })()
         : [];
+    // Each step below reads the whole district (the term's first visits, the photo gaps, the week's forms): a turn
+    // between them, or the report held the event loop 130–190 ms at its end.
+    await breathe();
     const heads = classes.length ? deps.db.select().from(people).where(isNotNull(people.classLed)).all() : [];
     const gaps = photoGapLines(c);
+    await breathe();
     const weeklyLines = await weeklyGaps(c, now);
     // Those named beyond the pages: their departments file their lines.
     const named = [...new Set([...weeklyLines.map((g) => g.person.id), ...gaps.map(([id]) => id)])];
