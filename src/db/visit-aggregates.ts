@@ -228,7 +228,7 @@ function statements(db: Db) {
     firstsMovedSince: p(`
       SELECT target_id FROM visit_firsts INDEXED BY visit_firsts_seq_idx
       WHERE campaign_id = @campaign AND span_start = @start AND span_end = @end AND seq > @after`).pluck(),
-    // A class's kept first visits, by its targets' ids, in their order.
+    // The kept first visits of a few classes' targets, by their ids, in their order.
     keptFirstsAmong: p(`
       SELECT target_id, first_on, in_person_on, enterprise_on FROM visit_firsts
       WHERE campaign_id = @campaign AND span_start = @start AND span_end = @end AND target_id IN (SELECT value FROM json_each(@targets))
@@ -346,7 +346,7 @@ export class VisitAggregates {
     return this.s.firstsMovedSince.all({ campaign, start: term.start, end: term.end, after }) as number[];
   }
 
-  /** The kept first visits over `term` of the targets `ids` (a class's), in the order of their ids. */
+  /** The kept first visits over `term` of the targets `ids` (a few classes'), in the order of their ids. */
   keptFirstsAmong(campaign: string, term: { start: string; end: string }, ids: readonly number[]): TermFirsts[] {
     return this.s.keptFirstsAmong.all({ campaign, start: term.start, end: term.end, targets: json(ids) }) as TermFirsts[];
   }

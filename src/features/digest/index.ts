@@ -36,7 +36,7 @@ import { firstVisitFacts, idPages, reachedOf, ScheduleFacts, TARGETS_PAGE } from
 import { dailyTriggers } from '../triggers.js';
 import { ZoneReports } from '../../records/zone-reports.js';
 import { campaignShapeDigest, type ShapeLines } from './shape.js';
-import { TermCoverage, type Judged } from './term-coverage.js';
+import { judgedOf, TermCoverage, type Judged } from './term-coverage.js';
 import { latestPeriodDue, periodDueAt, plannedVisitCounts, plannedVisitsLine, targetsOfKinds } from '../../domain/digest.js';
 import { weekAround } from '../../domain/planning.js';
 import { PlanRepo } from '../planning/repo.js';
@@ -118,9 +118,6 @@ interface VisitFigures {
   visits: DigestVisits;
   ruleStandings: CoverageStanding[];
 }
-
-/** The open targets coverage judges, and by id: made once per version of the targets. */
-const judgedTargets = (targets: TargetFact[]): Judged => ({ targets, byId: new Map(targets.map((t) => [t.id, t])) });
 
 interface DuePeriod {
   kind: DigestKind;
@@ -346,7 +343,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
    */
   const judged = new VersionedCache<string, Promise<Judged>>(deps.db, 'targets', FIGURES_KEPT);
   const targetsOf = (campaignId: string, kinds: string[]) =>
-    judged.get(`${campaignId}:${kinds.join(',')}`, async () => judgedTargets(await facts.targetsOf(campaignId, kinds)));
+    judged.get(`${campaignId}:${kinds.join(',')}`, async () => judgedOf(await facts.targetsOf(campaignId, kinds)));
 
   // A period's figures are its counts per teacher and per quota (the targets are the judged ones, kept once): a job's
   // three periods and a /汇总 or two are kept, no more.

@@ -39,6 +39,9 @@ export interface Judged {
   byId: ReadonlyMap<number, TargetFact>;
 }
 
+/** The open targets (in the order of their ids, as targetsOf reads them) with their map by id, made once per version of the targets. */
+export const judgedOf = (targets: TargetFact[]): Judged => ({ targets, byId: new Map(targets.map((t) => [t.id, t])) });
+
 const classOf = (t: TargetFact) => t.className ?? UNCLASSED;
 
 /**
@@ -101,19 +104,17 @@ export class TermCoverage {
       if (t) moved.add(classOf(t));
     }
     if (moved.size > CLASSES_MOVED_AT_ONCE) return false;
+    // The moved classes' targets in the order of their ids, and their kept first visits in one read: classCoverageOf
+    // walks the two side by side and counts each of those classes whole.
+    const members = [...moved].flatMap((className) => counted.classes.get(className)!).sort((a, b) => a.id - b.id);
+    const kept = this.aggregates.keptFirstsAmong(
+      c.row.id,
+      term,
+      members.map((t) => t.id),
+    );
     const days = { today: counted.asOf, dueOn: term.end };
-    for (const className of moved) {
-      const members = counted.classes.get(className)!;
-      const kept = this.aggregates.keptFirstsAmong(
-        c.row.id,
-        term,
-        members.map((t) => t.id),
-      );
-      for (const rule of c.def.coverage) {
-        const [counts] = classCoverageOf(rule, members, kept, days);
-        if (counts) counted.byRule.get(rule.key)!.set(className, counts);
-      }
-    }
+    for (const rule of c.def.coverage)
+      for (const counts of classCoverageOf(rule, members, kept, days)) counted.byRule.get(rule.key)!.set(counts.className, counts);
     counted.seen = firsts;
     return true;
   }
