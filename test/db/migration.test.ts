@@ -9,6 +9,7 @@ import { MIGRATIONS_DIR, openDatabase } from '../../src/db/index.js';
 import { and, eq } from 'drizzle-orm';
 import { assignments, ledgerItems, recordRevisions, records, zones } from '../../src/db/schema.js';
 import { tmpDbFile } from '../helpers/harness.js';
+import { VisitAggregates } from '../../src/db/visit-aggregates.js';
 import { remindersSent, remindersSentSince } from '../../src/features/digest/index.js';
 
 /** A database made by release `upTo` (its first `upTo` migrations only), open for writing rows the old way. */
@@ -211,6 +212,29 @@ describe('migrations', () => {
       { name: 'visits:parent-committee', version: 0, latest: 900 },
       { name: 'visits:student-family', version: 0, latest: 300 },
     ]);
+    db.$client.close();
+  });
+
+  it("gives every visitor of a visit filed before it the visit's day, and one teacher's month reads by it (0025)", () => {
+    const { file, old } = oldDatabase(25);
+    old.exec(`
+      INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-03-01', '2026-12-31', '{}');
+      INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]'), (2, '李秀英', '[]');
+      INSERT INTO targets (id, campaign_id, natural_key, kind, name, updated_at) VALUES (1, 'c', 'student:1:赵一', 'student-family', '赵一', 1);
+      INSERT INTO records (id, campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at) VALUES
+        (1, 'c', 'visit', 'target', 1, 1, '2026-09-18', '{}', 1, 0, 1),
+        (2, 'c', 'visit', 'target', 1, 2, '2026-10-08', '{}', 1, 0, 1);
+      INSERT INTO record_visitors (record_id, person_id, role) VALUES (1, 1, 'author'), (1, 2, 'co-visitor'), (2, 2, 'author');
+    `);
+    old.close();
+    const db = openDatabase(file);
+    expect(db.$client.prepare('SELECT record_id, person_id, occurred_on FROM record_visitors ORDER BY record_id, person_id').all()).toEqual([
+      { record_id: 1, person_id: 1, occurred_on: '2026-09-18' },
+      { record_id: 1, person_id: 2, occurred_on: '2026-09-18' },
+      { record_id: 2, person_id: 2, occurred_on: '2026-10-08' },
+    ]);
+    const september = new VisitAggregates(db).firstVisitsOf('c', { start: '2026-09-01', end: '2026-09-30' }, { from: 2, to: 2 });
+    expect(september.map((r) => [r.personId, r.targetId, r.occurredOn])).toEqual([[2, 1, '2026-09-18']]);
     db.$client.close();
   });
 });

@@ -1,0 +1,11 @@
+DROP INDEX `record_visitors_person_idx`;--> statement-breakpoint
+ALTER TABLE `record_visitors` ADD `occurred_on` text;--> statement-breakpoint
+UPDATE `record_visitors` SET `occurred_on` = (SELECT r.`occurred_on` FROM `records` r WHERE r.`id` = `record_visitors`.`record_id`);--> statement-breakpoint
+CREATE INDEX `record_visitors_person_day_idx` ON `record_visitors` (`person_id`,`occurred_on`,`record_id`);--> statement-breakpoint
+CREATE TRIGGER `record_visitors_insert_day` AFTER INSERT ON `record_visitors` WHEN NEW.`occurred_on` IS NOT (SELECT r.`occurred_on` FROM `records` r WHERE r.`id` = NEW.`record_id`) BEGIN UPDATE `record_visitors` SET `occurred_on` = (SELECT r.`occurred_on` FROM `records` r WHERE r.`id` = NEW.`record_id`) WHERE rowid = NEW.rowid; END;--> statement-breakpoint
+CREATE TRIGGER `record_visitors_update_day` AFTER UPDATE OF `record_id`, `occurred_on` ON `record_visitors` WHEN NEW.`occurred_on` IS NOT (SELECT r.`occurred_on` FROM `records` r WHERE r.`id` = NEW.`record_id`) BEGIN UPDATE `record_visitors` SET `occurred_on` = (SELECT r.`occurred_on` FROM `records` r WHERE r.`id` = NEW.`record_id`) WHERE rowid = NEW.rowid; END;--> statement-breakpoint
+CREATE TRIGGER `records_update_visitor_days` AFTER UPDATE OF `occurred_on` ON `records` WHEN NEW.`occurred_on` IS NOT OLD.`occurred_on` BEGIN UPDATE `record_visitors` SET `occurred_on` = NEW.`occurred_on` WHERE `record_id` = NEW.`id`; END;--> statement-breakpoint
+DROP TRIGGER `record_visitors_update_visits_version`;--> statement-breakpoint
+CREATE TRIGGER `record_visitors_update_visits_version` AFTER UPDATE OF `record_id`, `person_id`, `role` ON `record_visitors` BEGIN UPDATE `data_versions` SET `version` = `version` + 1 WHERE `name` = 'visits'; END;--> statement-breakpoint
+DROP TRIGGER `record_visitors_update_visit_kind_version`;--> statement-breakpoint
+CREATE TRIGGER `record_visitors_update_visit_kind_version` AFTER UPDATE OF `record_id`, `person_id`, `role` ON `record_visitors` BEGIN UPDATE `data_versions` SET `version` = `version` + 1 WHERE `name` IN ((SELECT 'visits:' || t.`kind` FROM `records` r JOIN `targets` t ON t.`id` = r.`subject_id` WHERE r.`id` = OLD.`record_id` AND r.`form` = 'visit'), (SELECT 'visits:' || t.`kind` FROM `records` r JOIN `targets` t ON t.`id` = r.`subject_id` WHERE r.`id` = NEW.`record_id` AND r.`form` = 'visit')); END;
