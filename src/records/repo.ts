@@ -120,7 +120,8 @@ function prepared(db: Db) {
       .prepare(),
     insertVisitor: db
       .insert(recordVisitors)
-      .values({ recordId: $('recordId'), personId: $('personId'), role: $('role') })
+      // The record's day, as the triggers of migration 0025 would set it: written here, no second write of the row.
+      .values({ recordId: $('recordId'), personId: $('personId'), role: $('role'), occurredOn: $('occurredOn') })
       .prepare(),
     visitors: db
       .select({ person: people, role: recordVisitors.role })
@@ -368,12 +369,12 @@ export class RecordRepo {
       });
 
       remember(record);
-      if (!existing) this.q.insertVisitor.run({ recordId: record.id, personId: s.authorId, role: 'author' });
+      if (!existing) this.q.insertVisitor.run({ recordId: record.id, personId: s.authorId, role: 'author', occurredOn: record.occurredOn });
       if (!sameVisitors) {
         tx.delete(recordVisitors)
           .where(and(eq(recordVisitors.recordId, record.id), eq(recordVisitors.role, 'co-visitor')))
           .run();
-        for (const personId of coVisitors) this.q.insertVisitor.run({ recordId: record.id, personId, role: 'co-visitor' });
+        for (const personId of coVisitors) this.q.insertVisitor.run({ recordId: record.id, personId, role: 'co-visitor', occurredOn: record.occurredOn });
       }
 
       const ledger =
