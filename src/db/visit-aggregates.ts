@@ -87,11 +87,14 @@ const IN_SPAN = "r.campaign_id = @campaign AND r.form = 'visit' AND r.occurred_o
 // The unary + keeps person_id out of the index search: otherwise SQLite probes (record, person) once per person listed,
 // a thousand probes per visit for a whole staff (820 ms for a month's count), where the record's one or two visitors suffice.
 const ANY_VISITOR_OF = 'EXISTS (SELECT 1 FROM record_visitors v WHERE v.record_id = r.id AND +v.person_id IN (SELECT value FROM json_each(@people)))';
-/** A few people's visits, read from their own through the person index rather than through every visit of the span. */
+/**
+ * A few people's visits of the span, read from their own by day through the person index (each visitor row keeps its
+ * record's day, migration 0025) rather than through every visit of the span, or every visit of theirs.
+ */
 const BY_VISITOR =
   'FROM record_visitors rv INDEXED BY record_visitors_person_day_idx CROSS JOIN records r INDEXED BY records_visit_row_idx CROSS JOIN targets t';
-/** Joins BY_VISITOR's rows: the visitor's record, and its target of the same campaign. */
-const OF_VISITOR = 'r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id';
+/** Joins BY_VISITOR's rows of the span's days: the visitor's record, and its target of the same campaign. */
+const OF_VISITOR = 'rv.occurred_on BETWEEN @start AND @end AND r.id = rv.record_id AND t.id = r.subject_id AND t.campaign_id = r.campaign_id';
 /** A FirstVisitRow, grouped by person and target. */
 const FIRST = 'rv.person_id AS personId, r.subject_id AS targetId, t.kind AS targetKind, t.class_name AS className, MIN(r.occurred_on) AS occurredOn';
 
@@ -122,14 +125,11 @@ const firstVisitsOfPage = (also: string) => `
   WHERE ${IN_SPAN} AND rv.person_id BETWEEN @fromId AND @toId ${also}
   GROUP BY rv.person_id, r.subject_id`;
 
-/**
- * First visits of one person (@person) from their own visits of the span, found by the day each visitor row keeps
- * of its record (migration 0025), not through the span's thousands nor their year's hundreds (/进度).
- */
+/** First visits of one person (@person), from their own visits of the span, not through the span's thousands (/进度). */
 const firstVisitsOfOne = (also: string) => `
   SELECT ${FIRST}
   ${BY_VISITOR}
-  WHERE rv.person_id = @person AND rv.occurred_on BETWEEN @start AND @end AND ${OF_VISITOR} AND ${IN_SPAN} ${also}
+  WHERE rv.person_id = @person AND ${OF_VISITOR} AND ${IN_SPAN} ${also}
   GROUP BY r.subject_id`;
 
 const json = (xs: readonly unknown[]) => JSON.stringify(xs);

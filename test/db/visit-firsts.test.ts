@@ -3,6 +3,7 @@ import { openDatabase } from '../../src/db/index.js';
 import { VisitAggregates } from '../../src/db/visit-aggregates.js';
 import { versionOf } from '../../src/db/versioned-cache.js';
 import { tmpDbFile } from '../helpers/harness.js';
+import { replayable, visitDatabase } from './visit-tables.js';
 
 /**
  * What migration 0019's triggers keep — each target's first visit of a term
@@ -19,17 +20,6 @@ describe('what the triggers keep of the visits', () => {
     { campaign: 'a', start: '2026-09-01', end: '2026-12-31' },
     { campaign: 'b', start: '2026-09-01', end: '2027-01-20' },
   ];
-
-  function database() {
-    const db = openDatabase(tmpDbFile());
-    const c = db.$client;
-    for (const id of ['a', 'b'])
-      c.prepare(
-        "INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES (?, ?, 'Asia/Shanghai', '2026-03-01', '2027-01-20', '{}')",
-      ).run(id, id);
-    c.prepare("INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]'), (2, '李秀英', '[]'), (3, '刘芳', '[]')").run();
-    return db;
-  }
 
   /** What targetFirsts reads from the visits, and what the triggers kept, for every span. */
   function bothWays(db: ReturnType<typeof openDatabase>) {
@@ -75,7 +65,7 @@ describe('what the triggers keep of the visits', () => {
   };
 
   it('stay what the visits say through filing, edits, re-targeting and deletes', () => {
-    const db = database();
+    const db = visitDatabase(['a', 'b']);
     const c = db.$client;
     // The first span before any visit, the others after: registering one fills it from what was filed.
     c.prepare('INSERT INTO visit_first_spans (campaign_id, start, "end") VALUES (?, ?, ?)').run(spans[0]!.campaign, spans[0]!.start, spans[0]!.end);
@@ -86,13 +76,7 @@ describe('what the triggers keep of the visits', () => {
     const attach = c.prepare(
       "INSERT INTO photos (person_id, record_id, message_id, image_key, status, received_at) VALUES (1, @record, 'om_' || @n, 'img', @status, 1)",
     );
-    // A fixed pseudo-random walk, so a failure replays.
-    let seed = 20;
-    const next = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      // The high bits: an LCG's low ones repeat with a short period.
-      return Math.floor(seed / 65536) % n;
-    };
+    const next = replayable(20);
     const seen = new Set<number>();
     const days = ['2026-03-01', '2026-05-20', '2026-07-10', '2026-08-15', '2026-09-01', '2026-10-08', '2026-11-17', '2026-12-31', '2027-01-05'];
     const modes = ['in-person', 'phone', null];

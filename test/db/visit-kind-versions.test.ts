@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/index.js';
+import type { openDatabase } from '../../src/db/index.js';
 import { versionOf } from '../../src/db/versioned-cache.js';
-import { tmpDbFile } from '../helpers/harness.js';
+import { visitDatabase } from './visit-tables.js';
 
 /**
  * Migration 0023's counters, one per target kind (`visits:<kind>`): a visit,
@@ -11,12 +11,8 @@ import { tmpDbFile } from '../helpers/harness.js';
  */
 describe('the visits counted per target kind', () => {
   function database() {
-    const db = openDatabase(tmpDbFile());
+    const db = visitDatabase(['a']);
     const c = db.$client;
-    c.prepare(
-      "INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('a', 'a', 'Asia/Shanghai', '2026-03-01', '2027-01-20', '{}')",
-    ).run();
-    c.prepare("INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]'), (2, '李秀英', '[]'), (3, '刘芳', '[]')").run();
     const target = c.prepare("INSERT INTO targets (id, campaign_id, natural_key, kind, name, updated_at) VALUES (?, 'a', ?, ?, ?, 1)");
     target.run(1, 'parent-committee:家委甲', 'parent-committee', '家委甲');
     target.run(2, 'student:1:赵一', 'student-family', '赵一');

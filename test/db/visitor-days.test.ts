@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/index.js';
+import type { openDatabase } from '../../src/db/index.js';
 import { VisitAggregates, type VisitSpan } from '../../src/db/visit-aggregates.js';
-import { tmpDbFile } from '../helpers/harness.js';
+import { replayable, visitDatabase } from './visit-tables.js';
 
 /**
  * Migration 0025 keeps each visitor row's day (its record's occurred_on), so
@@ -20,13 +20,8 @@ describe("a visitor's days", () => {
   const persons = [1, 2, 3];
 
   function database() {
-    const db = openDatabase(tmpDbFile());
+    const db = visitDatabase(['a', 'b']);
     const c = db.$client;
-    for (const id of ['a', 'b'])
-      c.prepare(
-        "INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES (?, ?, 'Asia/Shanghai', '2026-09-01', '2027-01-20', '{}')",
-      ).run(id, id);
-    c.prepare("INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]'), (2, '李秀英', '[]'), (3, '刘芳', '[]')").run();
     const target = c.prepare(
       "INSERT INTO targets (id, campaign_id, natural_key, kind, name, class_name, updated_at) VALUES (?, ?, ?, 'student-family', ?, ?, 1)",
     );
@@ -55,12 +50,7 @@ describe("a visitor's days", () => {
       "INSERT INTO records (campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at, visit_mode) VALUES (@campaign, 'visit', 'target', @target, @author, @on, '{}', 1, 0, 1, 'in-person')",
     );
     const visitor = c.prepare('INSERT OR IGNORE INTO record_visitors (record_id, person_id, role) VALUES (?, ?, ?)');
-    // A fixed pseudo-random walk, so a failure replays.
-    let seed = 25;
-    const next = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return Math.floor(seed / 65536) % n;
-    };
+    const next = replayable(25);
     const days = ['2026-09-01', '2026-09-18', '2026-09-30', '2026-10-01', '2026-10-20', '2026-12-31', '2027-01-05'];
     const file = () => {
       const author = 1 + next(3);
@@ -109,6 +99,44 @@ describe("a visitor's days", () => {
     expect(seen.size).toBe(6);
     // And something was read: the walk is not comparing empty lists.
     expect(bothWays(db).filter((r) => r.byDay.length).length).toBeGreaterThan(6);
+    c.close();
+  });
+  it("counts a department's visits of a span from their own by day, as the span's visits say", () => {
+    const db = database();
+    const c = db.$client;
+    c.prepare(
+      "INSERT INTO targets (id, campaign_id, natural_key, kind, name, updated_at) VALUES (7, 'a', 'student-leader:钱二', 'student-leader', '钱二', 1)",
+    ).run();
+    const insert = c.prepare(
+      "INSERT INTO records (campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at) VALUES ('a', 'visit', 'target', @target, @author, @on, '{}', 1, 0, 1)",
+    );
+    const visitor = c.prepare("INSERT INTO record_visitors (record_id, person_id, role) VALUES (?, ?, 'author')");
+    const next = replayable(7);
+    const days = ['2026-08-31', '2026-09-01', '2026-09-15', '2026-09-30', '2026-10-01'];
+    // Past SHORT_SPAN visits in the span, so that a few people's are read from their own (visitsByFewOf).
+    c.transaction(() => {
+      for (let i = 0; i < 6000; i++) {
+        const author = 1 + next(3);
+        const id = Number(insert.run({ target: [1, 2, 3, 7][next(4)], author, on: days[next(days.length)] }).lastInsertRowid);
+        visitor.run(id, author);
+      }
+    })();
+    const aggregates = new VisitAggregates(db);
+    const september = { start: '2026-09-01', end: '2026-09-30' };
+    expect(aggregates.visitsCount('a', september)).toBeGreaterThan(3000);
+    // More than FEW_PEOPLE named (ids nobody has) reads the span's visits: the same count, by the other way.
+    const bySpan = (people: number[]) =>
+      aggregates.visitsByAnyOf('a', september, ['student-family'], [...people, ...Array.from({ length: 101 }, (_, i) => 1000 + i)]);
+    const byDay = (people: number[]) => aggregates.visitsByAnyOf('a', september, ['student-family'], people);
+    const compare = () => {
+      for (const people of [[1], [1, 2], [3]]) expect({ people, n: byDay(people) }).toEqual({ people, n: bySpan(people) });
+    };
+    compare();
+    expect(byDay([1, 2])).toBeGreaterThan(1000);
+    // Visits moved into and out of the month: their visitors' days go with them.
+    c.prepare("UPDATE records SET occurred_on = '2026-09-20' WHERE occurred_on = '2026-10-01' AND id % 3 = 0").run();
+    c.prepare("UPDATE records SET occurred_on = '2026-10-02' WHERE occurred_on = '2026-09-01' AND id % 2 = 0").run();
+    compare();
     c.close();
   });
 });
