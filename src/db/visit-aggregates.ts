@@ -206,14 +206,15 @@ function statements(db: Db) {
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.visit_mode = 'in-person' AND r.occurred_on <= @end AND r.submitted_at <= @filedBy
         AND r.author_id BETWEEN @fromId AND @toId
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)`),
-    // One author (/进度): their own in-person visits through the partial index, in its order, as far as the few named;
-    // how many there are is what the triggers of migration 0019 keep (photo_gap_counts).
+    // One author (/进度): their own in-person visits through the partial index, in its order (a day's by when they
+    // were filed), as far as the few named: no sort, no row read past them. How many there are is what the triggers
+    // of migration 0019 keep (photo_gap_counts).
     photoGapsOf: p(`
       SELECT r.id AS recordId, r.author_id AS authorId, r.subject_id AS targetId, r.occurred_on AS occurredOn
       FROM records r INDEXED BY records_in_person_idx
       WHERE r.campaign_id = @campaign AND r.author_id = @author AND r.form = 'visit' AND r.visit_mode = 'in-person'
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed')
-      ORDER BY r.occurred_on, r.id
+      ORDER BY r.occurred_on, r.submitted_at, r.subject_id, r.id
       LIMIT @limit`),
     photoGapCountOf: p('SELECT gaps FROM photo_gap_counts WHERE campaign_id = @campaign AND author_id = @author'),
     // Registering a span fills it from the visits filed so far (trigger visit_first_spans_fill): once per term.
