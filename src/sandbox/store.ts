@@ -196,7 +196,7 @@ export class PlatformState {
       chatType: chat.type,
       sender,
       msgType,
-      content,
+      content: frozen(content),
       createTime: t,
       updateTime: t,
       updateCount: 0,
@@ -220,7 +220,7 @@ export class PlatformState {
 
   updateContent(msg: MessageRecord, content: any): void {
     msg.contentHistory.push(msg.content);
-    msg.content = content;
+    msg.content = frozen(content);
     msg.updateCount += 1;
     msg.updateTime = this.now();
     this.emit('message-updated', snapshot(msg));
@@ -282,6 +282,19 @@ export class PlatformState {
   }
 }
 
+/**
+ * A message's content is frozen once stored, so that every snapshot can share it: a copy per snapshot (one for each
+ * listener's event) cost the stand-in about 0.2 ms of CPU per card sent, on the cores the bot is measured on.
+ */
+function frozen<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) frozen(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+/** What a reader gets: the message as stored now, none of it writable into the store. */
 function snapshot(m: MessageRecord): StoredMessage {
   const s: StoredMessage = {
     messageId: m.messageId,
@@ -289,10 +302,10 @@ function snapshot(m: MessageRecord): StoredMessage {
     chatType: m.chatType,
     sender: { ...m.sender },
     msgType: m.msgType,
-    content: structuredClone(m.content),
+    content: m.content,
     createTime: m.createTime,
     updateCount: m.updateCount,
-    contentHistory: structuredClone(m.contentHistory),
+    contentHistory: [...m.contentHistory],
   };
   if (m.receiveIdType !== undefined) s.receiveIdType = m.receiveIdType;
   if (m.receiveId !== undefined) s.receiveId = m.receiveId;

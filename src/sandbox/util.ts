@@ -2,8 +2,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 
+/**
+ * Random ids (messages, events, nonces) drawn from a pool filled 4 KB at a time: one call for random bytes per id cost
+ * the stand-in about 0.2 ms of CPU per message, on the cores the bot it answers is measured on.
+ */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let taken = 0;
+
 export function hex(bytes: number): string {
-  return randomBytes(bytes).toString('hex');
+  if (taken + bytes > pool.length) {
+    pool = randomBytes(Math.max(POOL_BYTES, bytes));
+    taken = 0;
+  }
+  taken += bytes;
+  return pool.toString('hex', taken - bytes, taken);
 }
 
 /** A stable id derived from `text`: the same app and user always get the same ids. */
