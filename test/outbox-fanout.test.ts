@@ -355,6 +355,29 @@ describe('a card kept as one message while what it shows changes (revision)', ()
     db.$client.close();
   });
 
+  it('queues a fan-out whole or not at all: one card Feishu would refuse, and none of the thousand is queued', async () => {
+    const db = openDatabase(':memory:');
+    const reminder = (i: number, text = `第 ${i} 位老师：本月还差 3 位`) =>
+      ({
+        dedupeKey: `remind:${i}`,
+        to: { openId: `ou_${i}` },
+        purpose: 'remind.quota',
+        card: { schema: '2.0', body: { elements: [{ tag: 'markdown', content: text }] } },
+      }) as const;
+    const thousand = Array.from({ length: 1000 }, (_, i) => reminder(i));
+    // Its last card, well past the first thousand checked, is too big.
+    await expect(enqueueOutbound(db, [...thousand, reminder(1000, '很长'.repeat(20_000))], 0)).rejects.toThrow(/too big for Feishu/);
+    expect(db.select().from(outbox).all()).toHaveLength(0);
+    // And a new version of a card waiting in the queue is worked out among the others.
+    expect(await enqueueOutbound(db, thousand, 0)).toBe(1000);
+    const again = { ...reminder(7, '第 7 位老师：本月还差 2 位'), revision: 'v2' };
+    expect(await enqueueOutbound(db, [...Array.from({ length: 150 }, (_, i) => reminder(2000 + i)), again], 0)).toBe(150);
+    const seventh = db.select().from(outbox).where(eq(outbox.dedupeKey, 'remind:7')).get()!;
+    expect(JSON.parse(seventh.content).body.elements[0].content).toBe('第 7 位老师：本月还差 2 位');
+    expect(db.select().from(outbox).all()).toHaveLength(1150);
+    db.$client.close();
+  });
+
   it('updates the version the person sees last, and sends a fresh card once that one is too old to update', async () => {
     const db = openDatabase(':memory:');
     const key = 'ledger.triage:c:2026-11-20:1';
