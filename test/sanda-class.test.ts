@@ -186,4 +186,33 @@ describe('seed 002 in November: class-shared targets, families counted, per-clas
       { 班级: CLASS_2, 学生数: 2, 本学期已走访: 0, 上门家访: 0, 上门家访要求: '不足：还差 2 位' },
     ]);
   });
+
+  it('takes a class off /谁没交 once its second home visit is filed, and puts it back when the campaign asks for more', {
+    timeout: 120_000,
+  }, async () => {
+    h = await startHarness({ transport: 'ws', at: cst('2026-11-20T10:00:00'), campaign: def, cast });
+    const behind = async () => {
+      await h.say('陈立华', '/谁没交');
+      return cardsReceived(h, '陈立华')
+        .filter((c) => c.title.startsWith('尚未完成'))
+        .at(-1)!.text;
+    };
+    expect(await behind()).toContain(`${CLASS_1}（班主任 李秀英）：本学期上门家访 0/2 位`);
+    expect((await visit('刘芳', '赵一', { mode: 'in-person' })).toast?.type).toBe('success');
+    // A phone call is a visit, not a home visit.
+    expect((await visit('刘芳', '钱二')).toast?.type).toBe('success');
+    expect(await behind()).toContain(`${CLASS_1}（班主任 李秀英）：本学期上门家访 1/2 位`);
+    expect((await visit('刘芳', '孙三', { mode: 'in-person' })).toast?.type).toBe('success');
+    const after = await behind();
+    expect(after).not.toContain(CLASS_1);
+    expect(after).toContain(`${CLASS_2}（班主任 黄志强）：本学期上门家访 0/2 位`);
+    // The rule asks three a class from now on: the counts stand, the class is short again.
+    const repo = new CampaignRepo(h.db);
+    const campaign = (await repo.get(def.id))!;
+    await repo.save({
+      ...campaign.def,
+      coverage: campaign.def.coverage.map((r) => (r.rule === 'in-person-per-class' ? { ...r, min: 3 } : r)),
+    });
+    expect(await behind()).toContain(`${CLASS_1}（班主任 李秀英）：本学期上门家访 2/3 位`);
+  });
 });

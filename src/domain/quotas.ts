@@ -312,17 +312,7 @@ export function coverageStanding(def: CampaignDefinition, rule: CoverageRule, ta
   };
 }
 
-/** Classes whose students visited in person this term are fewer than the rule asks (上门家访每班至少2位学生). */
-export function classesBelowInPerson(
-  def: CampaignDefinition,
-  targets: TargetFact[],
-  visits: VisitFact[],
-  today: string,
-): Array<{ className: string; inPerson: number; min: number }> {
-  return classesShort(def, (rule) => coverageStanding(def, rule, targets, visits, today));
-}
-
-/** The same from the rules' standings already taken (a digest takes them for its coverage lines). */
+/** Classes whose students visited in person this term are fewer than the rule asks (上门家访每班至少2位学生), from the rules' standings. */
 export function classesShort(def: CampaignDefinition, standingOf: (rule: CoverageRule, index: number) => CoverageStanding) {
   return def.coverage.flatMap((rule, k) =>
     rule.rule === 'in-person-per-class'

@@ -6,6 +6,7 @@ import type { LedgerItem, Person } from '../db/schema.js';
 import type { CalendarEventBody } from '../feishu/api.js';
 import type { OutboundMessage } from '../feishu/outbox.js';
 import type { Logger } from '../logger.js';
+import type { CoverageStanding } from '../domain/quotas.js';
 
 /** What a feature may use: ports, never the SDK or express. */
 export interface FeatureDeps {
@@ -99,6 +100,11 @@ export interface Provided {
   refreshRecordCard(recordId: number): Promise<void>;
   /** Planned visits, for /进度 and the claim list (the planning feature). */
   visitPlans: VisitPlans;
+  /**
+   * Where each of the campaign's coverage rules stands over the term that contains `asOf`, as of that day, with every
+   * visit filed so far (the digest feature, which keeps the counts per class between asks).
+   */
+  termStandings(c: ActiveCampaign, asOf: string): Promise<CoverageStanding[]>;
   /** 家长和师生反映最多的 of the month so far, as a card for an admin; null when nothing was said (the themes feature). */
   familyThemes(c: ActiveCampaign, now: Date): Promise<object | null>;
 }

@@ -4,7 +4,7 @@ import { presetDefinition } from '../../src/domain/presets.js';
 import { elapsed, monthOn, monthsOf, termOn, workingDays, type Availability } from '../../src/domain/periods.js';
 import {
   claimedStanding,
-  classesBelowInPerson,
+  classesShort,
   classTermStanding,
   coverageStanding,
   coverageState,
@@ -218,11 +218,12 @@ describe('coverage', () => {
 
   it('lists the classes below two students in person this term, and each class’s students with who visited them', () => {
     const visits = [v(1, '2026-09-10', 'in-person', [7, 8]), v(1, '2026-09-20', 'phone', [9]), v(3, '2026-10-12', 'phone', [8])];
-    expect(classesBelowInPerson(sanDa, targets, visits, '2026-11-20')).toEqual([
+    const classesBelowInPerson = (vs: VisitFact[], today: string) => classesShort(sanDa, (rule) => coverageStanding(sanDa, rule, targets, vs, today));
+    expect(classesBelowInPerson(visits, '2026-11-20')).toEqual([
       { className: '一(1)班', inPerson: 1, min: 2 },
       { className: '一(2)班', inPerson: 0, min: 2 },
     ]);
-    expect(classesBelowInPerson(sanDa, targets, [...visits, v(2, '2026-11-02')], '2026-11-20').map((c) => c.className)).toEqual(['一(2)班']);
+    expect(classesBelowInPerson([...visits, v(2, '2026-11-02')], '2026-11-20').map((c) => c.className)).toEqual(['一(2)班']);
     const cls = classTermStanding(sanDa, '一(1)班', targets, visits, '2026-11-20')!;
     expect(cls).toMatchObject({ className: '一(1)班', inPersonMin: 2 });
     expect(cls.students).toEqual([

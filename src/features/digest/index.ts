@@ -128,7 +128,7 @@ interface DuePeriod {
   cutoff: Date;
 }
 
-export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url, needs: ['familyThemes'] }, (deps) => {
+export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url, needs: ['familyThemes'], provides: ['termStandings'] }, (deps) => {
   const zoneReports = new ZoneReports(deps.db);
   const facts = new ScheduleFacts(deps.db);
   const { aggregates } = facts;
@@ -344,6 +344,11 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
   const judged = new VersionedCache<string, Promise<Judged>>(deps.db, 'targets', FIGURES_KEPT);
   const targetsOf = (campaignId: string, kinds: string[]) =>
     judged.get(`${campaignId}:${kinds.join(',')}`, async () => judgedOf(await facts.targetsOf(campaignId, kinds)));
+  /** The targets coverage judges: a rule's kind, a 全覆盖 quota's kinds. */
+  const judgedIn = (c: ActiveCampaign) =>
+    targetsOf(c.row.id, [
+      ...new Set([...c.def.coverage.map((r) => r.targetKind), ...c.def.quotas.filter((q) => q.coverWithinMonths).flatMap((q) => q.targetKinds)]),
+    ]);
 
   // A period's figures are its counts per teacher and per quota (the targets are the judged ones, kept once): a job's
   // three periods and a /汇总 or two are kept, no more.
@@ -358,10 +363,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     return figures.get(
       `${c.row.id}:${period.start}:${period.end}:${asOf}`,
       async () => {
-        const { def } = c;
-        // Only the targets coverage judges: a rule's kind, a 全覆盖 quota's kinds.
-        const coveredKinds = [...def.coverage.map((r) => r.targetKind), ...def.quotas.filter((q) => q.coverWithinMonths).flatMap((q) => q.targetKinds)];
-        const judged = await targetsOf(c.row.id, [...new Set(coveredKinds)]);
+        const judged = await judgedIn(c);
         await slice();
         const visits = await digestVisits(c, period, asOf, cutoff, f, judged);
         return { targets: judged.targets, visits, ruleStandings: await termCoverage(c, asOf, cutoff, judged) };
@@ -530,7 +532,10 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     });
   }
 
-  return { register, jobs: [digestJob], warm };
+  /** The term's standings as of `asOf` with everything filed until now: /谁没交's classes short of home visits. */
+  const termStandings = async (c: ActiveCampaign, asOf: string) => termCoverage(c, asOf, deps.clock.now(), await judgedIn(c));
+
+  return { register, jobs: [digestJob], warm, provides: { termStandings } };
 });
 
 /** Classes named in the digest's list of those short of in-person visits; the export has them all. */

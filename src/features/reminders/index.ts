@@ -7,8 +7,8 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import { people, reminderSnoozes, type Person } from '../../db/schema.js';
 import { ONCE_TASK_NAMES, endedPeriodObligations, needsChasing, obligationSpans, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { inSession } from '../../domain/calendar.js';
-import { addDays, isAvailable, minDate, termOn } from '../../domain/periods.js';
-import { byChinese, classesBelowInPerson } from '../../domain/quotas.js';
+import { addDays, isAvailable, termOn } from '../../domain/periods.js';
+import { byChinese, classesShort } from '../../domain/quotas.js';
 import { currentStage, mayNudge, nextNudgeMoment, type Stage } from '../../domain/reminders.js';
 import { formatDeadline, formatDue, inZone, localDate } from '../../domain/time.js';
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
@@ -18,7 +18,7 @@ import type { Openers, WeeklyGap } from '../deps.js';
 import type { Job } from '../../scheduler/job.js';
 import { reminderCard } from '../forms/flow.js';
 import { dailyTriggers } from '../triggers.js';
-import { firstVisitFacts, ScheduleFacts, type FactsScope } from './facts.js';
+import { ScheduleFacts, type FactsScope } from './facts.js';
 import { obligationLine, reminderText } from './wording.js';
 import { defineFeature } from '../feature.js';
 
@@ -64,7 +64,7 @@ export function openValueOf(openers: Openers, campaignId: string, o: Obligation)
 }
 
 /** `weekly`: the weekly forms' gaps (zone reports, dorm checks), which /谁没交 lists and /催办 chases beside the obligations. */
-export const remindersFeature = defineFeature({ name: 'reminders', at: import.meta.url, needs: ['openers', 'weeklyGaps'] }, (deps) => {
+export const remindersFeature = defineFeature({ name: 'reminders', at: import.meta.url, needs: ['openers', 'weeklyGaps', 'termStandings'] }, (deps) => {
   const { openers, weeklyGaps: weekly } = deps;
   const facts = new ScheduleFacts(deps.db);
 
@@ -311,16 +311,11 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
       await breathe();
     }
     // Seed 002's 上门家访每班至少2位学生, per class, while the term runs: the head teacher is named, as the one who arranges it.
-    const inPersonKinds = def.coverage.filter((r) => r.rule === 'in-person-per-class').map((r) => r.targetKind);
+    // The digest's standings of the term, kept per class: not the term's every first visit read again for each ask.
     const term = termOn(def, today);
     const classes =
-      inSession(def, today) && inPersonKinds.length
-        ? await (async () => {
-            const targets = await facts.targetsOf(c.row.id, inPersonKinds);
-            await breathe();
-            const firsts = facts.aggregates.targetFirsts(c.row.id, { start: term.start, end: minDate(term.end, today) });
-            return classesBelowInPerson(def, targets, firstVisitFacts(firsts, new Map(targets.map((t) => [t.id, t]))), today);
-          })()
+      inSession(def, today) && def.coverage.some((r) => r.rule === 'in-person-per-class')
+        ? await deps.termStandings(c, today).then((standings) => classesShort(def, (_, k) => standings[k]!))
         : [];
     // Each step below reads the whole district (the term's first visits, the photo gaps, the week's forms): a turn
     // between them, or the report held the event loop 130–190 ms at its end.
