@@ -253,11 +253,19 @@ export const recordVisitors = sqliteTable(
       .notNull()
       .references(() => people.id),
     role: text('role', { enum: ['author', 'co-visitor'] }).notNull(),
-    /** The record's occurred_on, kept by the triggers of migration 0025: a person's visits of a span found by day. */
+    /** The record's occurred_on, kept by the triggers of migrations 0025 and 0026: a person's visits of a span found by day. */
     occurredOn: text('occurred_on'),
+    /** A visit's target (its record's subject_id; null for the other forms), kept by the triggers of migration 0026. */
+    targetId: integer('target_id'),
   },
-  // A person's visits of a span by the index alone: /进度 reads a teacher's month (a dozen), not their year (~150).
-  (t) => [uniqueIndex('record_visitors_uq').on(t.recordId, t.personId), index('record_visitors_person_day_idx').on(t.personId, t.occurredOn, t.recordId)],
+  (t) => [
+    uniqueIndex('record_visitors_uq').on(t.recordId, t.personId),
+    // A person's visits of a span by the index alone: /进度 reads a teacher's month (a dozen), not their year (~150).
+    index('record_visitors_person_day_idx').on(t.personId, t.occurredOn, t.recordId),
+    // Who visited a student this term, a run of the index: a head teacher's /进度 reads a class's ~450 visitor rows so,
+    // not each looked up by its record in the whole table (a page read apiece once other asks have left the cache).
+    index('record_visitors_target_day_idx').on(t.targetId, t.occurredOn, t.personId).where(sql`target_id IS NOT NULL`),
+  ],
 );
 
 export const PHOTO_STATUSES = ['pending', 'stored', 'failed'] as const;

@@ -301,8 +301,8 @@ export async function seedDistrictVisits(
         .get();
       tx.insert(recordVisitors)
         .values([
-          { recordId: id, personId: author, role: 'author' as const, occurredOn: visitedOn },
-          ...coVisitors.map((p) => ({ recordId: id, personId: p, role: 'co-visitor' as const, occurredOn: visitedOn })),
+          { recordId: id, personId: author, role: 'author' as const, occurredOn: visitedOn, targetId: target.id },
+          ...coVisitors.map((p) => ({ recordId: id, personId: p, role: 'co-visitor' as const, occurredOn: visitedOn, targetId: target.id })),
         ])
         .run();
       recordCount++;

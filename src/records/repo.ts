@@ -120,8 +120,9 @@ function prepared(db: Db) {
       .prepare(),
     insertVisitor: db
       .insert(recordVisitors)
-      // The record's day, as the triggers of migration 0025 would set it: written here, no second write of the row.
-      .values({ recordId: $('recordId'), personId: $('personId'), role: $('role'), occurredOn: $('occurredOn') })
+      // The record's day and a visit's target, as the triggers of migration 0026 would set them: written here, not by
+      // a second write of the row.
+      .values({ recordId: $('recordId'), personId: $('personId'), role: $('role'), occurredOn: $('occurredOn'), targetId: $('targetId') })
       .prepare(),
     visitors: db
       .select({ person: people, role: recordVisitors.role })
@@ -369,12 +370,13 @@ export class RecordRepo {
       });
 
       remember(record);
-      if (!existing) this.q.insertVisitor.run({ recordId: record.id, personId: s.authorId, role: 'author', occurredOn: record.occurredOn });
+      const visit = { occurredOn: record.occurredOn, targetId: record.form === 'visit' ? record.subjectId : null };
+      if (!existing) this.q.insertVisitor.run({ recordId: record.id, personId: s.authorId, role: 'author', ...visit });
       if (!sameVisitors) {
         tx.delete(recordVisitors)
           .where(and(eq(recordVisitors.recordId, record.id), eq(recordVisitors.role, 'co-visitor')))
           .run();
-        for (const personId of coVisitors) this.q.insertVisitor.run({ recordId: record.id, personId, role: 'co-visitor', occurredOn: record.occurredOn });
+        for (const personId of coVisitors) this.q.insertVisitor.run({ recordId: record.id, personId, role: 'co-visitor', ...visit });
       }
 
       const ledger =

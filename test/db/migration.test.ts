@@ -237,6 +237,35 @@ describe('migrations', () => {
     expect(september.map((r) => [r.personId, r.targetId, r.occurredOn])).toEqual([[2, 1, '2026-09-18']]);
     db.$client.close();
   });
+
+  it("gives every visitor of a visit filed before it the visit's target, none to another form's, and a class reads its visitors by it (0026)", () => {
+    const { file, old } = oldDatabase(26);
+    old.exec(`
+      INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-03-01', '2026-12-31', '{}');
+      INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]'), (2, '李秀英', '[]');
+      INSERT INTO targets (id, campaign_id, natural_key, kind, name, updated_at) VALUES
+        (1, 'c', 'student:1:赵一', 'student-family', '赵一', 1), (2, 'c', 'student:2:钱二', 'student-family', '钱二', 1);
+      INSERT INTO records (id, campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at, visit_mode) VALUES
+        (1, 'c', 'visit', 'target', 1, 1, '2026-09-18', '{}', 1, 0, 1, 'in-person'),
+        (2, 'c', 'visit', 'target', 2, 2, '2026-10-08', '{}', 1, 0, 1, 'phone'),
+        (3, 'c', 'dorm', 'dorm', 1, 2, '2026-10-09', '{}', 1, 0, 1, NULL);
+      INSERT INTO record_visitors (record_id, person_id, role) VALUES (1, 1, 'author'), (1, 2, 'co-visitor'), (2, 2, 'author'), (3, 2, 'author');
+    `);
+    old.close();
+    const db = openDatabase(file);
+    expect(db.$client.prepare('SELECT record_id, person_id, target_id FROM record_visitors ORDER BY record_id, person_id').all()).toEqual([
+      { record_id: 1, person_id: 1, target_id: 1 },
+      { record_id: 1, person_id: 2, target_id: 1 },
+      { record_id: 2, person_id: 2, target_id: 2 },
+      { record_id: 3, person_id: 2, target_id: null },
+    ]);
+    const term = new VisitAggregates(db).visitorsOf('c', [1, 2], { start: '2026-09-01', end: '2026-12-31' });
+    expect(term.map((r) => [r.targetId, r.inPerson, [...r.visitorIds].sort()])).toEqual([
+      [1, true, [1, 2]],
+      [2, false, [2]],
+    ]);
+    db.$client.close();
+  });
 });
 
 describe('indexes', () => {

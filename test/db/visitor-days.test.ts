@@ -4,11 +4,12 @@ import { VisitAggregates, type VisitSpan } from '../../src/db/visit-aggregates.j
 import { replayable, visitDatabase } from './visit-tables.js';
 
 /**
- * Migration 0025 keeps each visitor row's day (its record's occurred_on), so
- * that /进度 reads one teacher's visits of a span by day. Whatever a record
- * goes through — filed with its visitors, re-dated, its visitors moved to
- * another record or written with a wrong day, deleted — one teacher's first
- * visits read by day are those the span's visits say for that teacher.
+ * Migrations 0025 and 0026 keep on each visitor row its visit's day and target
+ * (its record's occurred_on and subject_id), so that /进度 reads one teacher's
+ * visits of a span by day and a class's visitors by student. Whatever a record
+ * goes through — filed with its visitors, re-dated, re-targeted, made another
+ * form, its visitors moved to another record or written with a wrong day or
+ * target, deleted — what is read so is what the span's visits say.
  */
 describe("a visitor's days", () => {
   const spans: Array<VisitSpan & { campaign: string }> = [
@@ -26,6 +27,9 @@ describe("a visitor's days", () => {
       "INSERT INTO targets (id, campaign_id, natural_key, kind, name, class_name, updated_at) VALUES (?, ?, ?, 'student-family', ?, ?, 1)",
     );
     for (let id = 1; id <= 6; id++) target.run(id, id <= 4 ? 'a' : 'b', `student:${id}`, `学生${id}`, `班${id % 2}`);
+    // Co-visitors besides the three teachers: a student's visitors are not everyone after a few visits.
+    const person = c.prepare("INSERT INTO people (id, name, roles) VALUES (?, ?, '[]')");
+    for (let id = 4; id <= 12; id++) person.run(id, `老师${id}`);
     return db;
   }
 
@@ -43,6 +47,24 @@ describe("a visitor's days", () => {
     );
   }
 
+  /** Each student's visitors of a span as the class section of /进度 reads them (by target), and through the visits. */
+  function visitorsBothWays(db: ReturnType<typeof openDatabase>) {
+    const aggregates = new VisitAggregates(db);
+    const throughVisits = db.$client.prepare(`
+      SELECT r.subject_id AS targetId, MIN(r.occurred_on) AS firstOn, MAX(r.visit_mode = 'in-person') AS inPerson, group_concat(DISTINCT rv.person_id) AS visitorIds
+      FROM records r LEFT JOIN record_visitors rv ON rv.record_id = r.id
+      WHERE r.campaign_id = ? AND r.form = 'visit' AND r.subject_id IN (1, 2, 3, 4, 5, 6) AND r.occurred_on BETWEEN ? AND ?
+      GROUP BY r.subject_id ORDER BY r.subject_id`);
+    const sorted = (ids: string | null) => (ids ? ids.split(',').map(Number) : []).sort((a, b) => a - b);
+    return spans.map((s) => ({
+      span: s,
+      byTarget: aggregates.visitorsOf(s.campaign, [1, 2, 3, 4, 5, 6], s).map((r) => ({ ...r, visitorIds: [...r.visitorIds].sort((a, b) => a - b) })),
+      throughVisits: (
+        throughVisits.all(s.campaign, s.start, s.end) as Array<{ targetId: number; firstOn: string; inPerson: number; visitorIds: string | null }>
+      ).map((r) => ({ targetId: r.targetId, firstOn: r.firstOn, inPerson: r.inPerson === 1, visitorIds: sorted(r.visitorIds) })),
+    }));
+  }
+
   it("keeps a visit's day on its visitors through filing, re-dating, moves and deletes", () => {
     const db = database();
     const c = db.$client;
@@ -57,7 +79,7 @@ describe("a visitor's days", () => {
       const campaign = next(4) ? 'a' : 'b';
       const id = Number(insert.run({ campaign, target: campaign === 'a' ? 1 + next(4) : 5 + next(2), author, on: days[next(days.length)] }).lastInsertRowid);
       visitor.run(id, author, 'author');
-      if (next(2)) visitor.run(id, 1 + ((author + next(2)) % 3), 'co-visitor');
+      if (next(2)) visitor.run(id, next(2) ? 1 + ((author + next(2)) % 3) : 4 + next(9), 'co-visitor');
     };
     for (let i = 0; i < 30; i++) file();
     const ids = (sql: string) => (c.prepare(sql).all() as Array<{ id: number }>).map((r) => r.id);
@@ -67,7 +89,7 @@ describe("a visitor's days", () => {
       const id = records[next(records.length)]!;
       const visitors = ids('SELECT rowid AS id FROM record_visitors ORDER BY rowid');
       const row = visitors[next(visitors.length)]!;
-      const change = next(6);
+      const change = next(9);
       seen.add(change);
       switch (change) {
         case 0:
@@ -86,19 +108,32 @@ describe("a visitor's days", () => {
         case 4:
           c.prepare('INSERT OR IGNORE INTO record_visitors (record_id, person_id, role, occurred_on) VALUES (?, ?, ?, ?)').run(
             id,
-            1 + next(3),
+            1 + next(12),
             'co-visitor',
             days[next(days.length)],
           );
+          break;
+        case 5:
+          // Filed against the wrong student and corrected: the visitors go with the visit to the other one.
+          c.prepare("UPDATE records SET subject_id = CASE campaign_id WHEN 'a' THEN ? ELSE ? END WHERE id = ?").run(1 + next(4), 5 + next(2), id);
+          break;
+        case 6:
+          c.prepare('UPDATE record_visitors SET target_id = ? WHERE rowid = ?').run(1 + next(6), row);
+          break;
+        case 7:
+          // No longer a visit (not what the bot does): its visitors are no one's visitors of a student.
+          c.prepare("UPDATE records SET form = CASE form WHEN 'visit' THEN 'dorm' ELSE 'visit' END WHERE id = ?").run(id);
           break;
         default:
           c.prepare('DELETE FROM records WHERE id = ?').run(id);
       }
       for (const r of bothWays(db)) expect({ span: r.span, person: r.person, rows: r.byDay }).toEqual({ span: r.span, person: r.person, rows: r.bySpan });
+      for (const r of visitorsBothWays(db)) expect({ span: r.span, rows: r.byTarget }).toEqual({ span: r.span, rows: r.throughVisits });
     }
-    expect(seen.size).toBe(6);
+    expect(seen.size).toBe(9);
     // And something was read: the walk is not comparing empty lists.
     expect(bothWays(db).filter((r) => r.byDay.length).length).toBeGreaterThan(6);
+    expect(visitorsBothWays(db).filter((r) => r.byTarget.some((t) => t.visitorIds.length > 1)).length).toBeGreaterThan(2);
     c.close();
   });
   it("counts a department's visits of a span from their own by day, as the span's visits say", () => {
