@@ -317,7 +317,7 @@ export const remindersFeature = defineFeature({ name: 'reminders', at: import.me
       inSession(def, today) && def.coverage.some((r) => r.rule === 'in-person-per-class')
         ? await deps.termStandings(c, today).then((standings) => classesShort(def, (_, k) => standings[k]!))
         : [];
-    // Each step below reads the whole district (the term's first visits, the photo gaps, the week's forms): a turn
+    // Each step below reads the whole district (the head teachers, the photo gaps, the week's forms): a turn
     // between them, or the report held the event loop 130–190 ms at its end.
     await breathe();
     const heads = classes.length ? deps.db.select().from(people).where(isNotNull(people.classLed)).all() : [];
