@@ -242,6 +242,9 @@ function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
   };
 }
 
+/** Messages made into rows (each card written out and measured) per turn of the event loop. */
+const ROWS_PER_TURN = 100;
+
 /**
  * Records messages for delivery; returns how many were new. Never touches the
  * network, so the CLI can queue messages for a bot running in another process.
@@ -250,23 +253,19 @@ function toRow(m: OutboundMessage, now: number): typeof outbox.$inferInsert {
  */
 export async function enqueueOutbound(db: Db, messages: OutboundMessage | OutboundMessage[], now: number, businessNow = now): Promise<number> {
   const list = Array.isArray(messages) ? messages : [messages];
-  const insert = insertOneOf(db);
-  const rowOf = (m: OutboundMessage) => toRow(m.revision === undefined ? m : revised(db, m, businessNow), now);
-  if (list.length <= 1) return list.length && insert.all(rowOf(list[0]!)).length;
+  if (!list.length) return 0;
   // A fan-out's thousand cards were written out and checked in one turn of the event loop, then queued by one
-  // statement drizzle built for every row: 100–200 ms in which no answer went out. The cards are checked a turn at a
-  // time; a new version of a card is worked out against what is queued in the transaction that queues it.
+  // statement drizzle built for every row: 100–200 ms in which no answer went out. The cards are checked a hundred a
+  // turn; a new version of a card is worked out against what is queued, in the transaction that queues it.
   const rows: Array<ReturnType<typeof toRow> | undefined> = [];
   for (const m of list) {
-    if (rows.length % ROWS_PER_TURN === 0 && rows.length) await breathe();
+    if (rows.length && rows.length % ROWS_PER_TURN === 0) await breathe();
     rows.push(m.revision === undefined ? toRow(m, now) : undefined);
   }
+  const insert = insertOneOf(db);
   // All or none: a card Feishu would refuse fails the call with nothing queued.
-  return db.$client.transaction(() => list.reduce((n, m, i) => n + insert.all(rows[i] ?? rowOf(m)).length, 0))();
+  return db.$client.transaction(() => list.reduce((n, m, i) => n + insert.all(rows[i] ?? toRow(revised(db, m, businessNow), now)).length, 0))();
 }
-
-/** Messages made into rows (each card written out and measured) per turn of the event loop. */
-const ROWS_PER_TURN = 100;
 
 /** The columns toRow fills, each a placeholder of its own name. */
 const ROW_COLUMNS = Object.keys(toRow({ dedupeKey: '', to: { openId: '' }, purpose: '', text: '' }, 0)) as Array<keyof typeof outbox.$inferInsert>;
@@ -280,7 +279,7 @@ const prepareInsertOne = (db: Db) =>
     .returning({ id: outbox.id })
     .prepare();
 
-/** One message (an answer, most often) is queued by a statement built once per connection, not by drizzle on each call. */
+/** Each message is queued by a statement built once per connection, not by drizzle on each call. */
 function insertOneOf(db: Db) {
   let insert = insertsOne.get(db.$client);
   if (!insert) insertsOne.set(db.$client, (insert = prepareInsertOne(db)));
