@@ -697,13 +697,24 @@ export const visitFirsts = sqliteTable(
 /**
  * Each in-person visit without a photo received or on its way (访问时的记录、拍照),
  * kept by triggers on records and photos (migration 0019) through a visit's
- * filing, edit and delete and a photo's arrival, failure and removal.
+ * filing, edit and delete and a photo's arrival, failure and removal. With
+ * the visit's day, filing time and target (migration 0027), so that an
+ * author's oldest gaps, which /进度 names, are the first rows of their own
+ * stretch of photo_gaps_author_order_idx: not a walk through the author's
+ * in-person visits that looks up each one's photos until five are found.
  */
-export const photoGaps = sqliteTable('photo_gaps', {
-  recordId: integer('record_id').primaryKey(),
-  campaignId: text('campaign_id').notNull(),
-  authorId: integer('author_id').notNull(),
-});
+export const photoGaps = sqliteTable(
+  'photo_gaps',
+  {
+    recordId: integer('record_id').primaryKey(),
+    campaignId: text('campaign_id').notNull(),
+    authorId: integer('author_id').notNull(),
+    occurredOn: text('occurred_on').notNull(),
+    submittedAt: integer('submitted_at').notNull(),
+    subjectId: integer('subject_id').notNull(),
+  },
+  (t) => [index('photo_gaps_author_order_idx').on(t.campaignId, t.authorId, t.occurredOn, t.submittedAt, t.subjectId, t.recordId)],
+);
 
 /** photo_gaps counted per author (its triggers keep them; an author whose gaps are all filled stays, at 0). */
 export const photoGapCounts = sqliteTable(

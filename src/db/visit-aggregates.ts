@@ -209,15 +209,14 @@ function statements(db: Db) {
       WHERE r.campaign_id = @campaign AND r.form = 'visit' AND r.visit_mode = 'in-person' AND r.occurred_on <= @end AND r.submitted_at <= @filedBy
         AND r.author_id BETWEEN @fromId AND @toId
         AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed' AND ph.received_at <= @filedBy)`),
-    // One author (/进度): their own in-person visits through the partial index, in its order (a day's by when they
-    // were filed), as far as the few named: no sort, no row read past them. How many there are is what the triggers
-    // of migration 0019 keep (photo_gap_counts).
+    // One author (/进度): the first of their gaps as the triggers keep them (migration 0027), in the index's order (a
+    // day's by when they were filed): a few rows of one stretch of the index, where the visits themselves had each
+    // to be looked up among the photos. How many there are is what migration 0019's triggers count (photo_gap_counts).
     photoGapsOf: p(`
-      SELECT r.id AS recordId, r.author_id AS authorId, r.subject_id AS targetId, r.occurred_on AS occurredOn
-      FROM records r INDEXED BY records_in_person_idx
-      WHERE r.campaign_id = @campaign AND r.author_id = @author AND r.form = 'visit' AND r.visit_mode = 'in-person'
-        AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed')
-      ORDER BY r.occurred_on, r.submitted_at, r.subject_id, r.id
+      SELECT g.record_id AS recordId, g.author_id AS authorId, g.subject_id AS targetId, g.occurred_on AS occurredOn
+      FROM photo_gaps g INDEXED BY photo_gaps_author_order_idx
+      WHERE g.campaign_id = @campaign AND g.author_id = @author
+      ORDER BY g.occurred_on, g.submitted_at, g.subject_id, g.record_id
       LIMIT @limit`),
     photoGapCountOf: p('SELECT gaps FROM photo_gap_counts WHERE campaign_id = @campaign AND author_id = @author'),
     // Registering a span fills it from the visits filed so far (trigger visit_first_spans_fill): once per term.

@@ -266,6 +266,49 @@ describe('migrations', () => {
     ]);
     db.$client.close();
   });
+  it("keeps each photo gap's day, filing and target, and names an author's oldest gaps in that order through edits (0027)", () => {
+    const { file, old } = oldDatabase(27);
+    old.exec(`
+      INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-03-01', '2026-12-31', '{}');
+      INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]'), (2, '李秀英', '[]');
+      INSERT INTO targets (id, campaign_id, natural_key, kind, name, updated_at) VALUES
+        (1, 'c', 'student:1:赵一', 'student-family', '赵一', 1), (2, 'c', 'student:2:钱二', 'student-family', '钱二', 1),
+        (3, 'c', 'student:3:孙三', 'student-family', '孙三', 1);
+      INSERT INTO records (id, campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at, visit_mode) VALUES
+        (1, 'c', 'visit', 'target', 1, 1, '2026-09-18', '{}', 100, 0, 1, 'in-person'),
+        (2, 'c', 'visit', 'target', 2, 1, '2026-09-18', '{}', 200, 0, 1, 'in-person'),
+        (3, 'c', 'visit', 'target', 3, 1, '2026-09-10', '{}', 300, 0, 1, 'in-person'),
+        (4, 'c', 'visit', 'target', 3, 1, '2026-09-01', '{}', 400, 0, 1, 'phone'),
+        (5, 'c', 'visit', 'target', 3, 2, '2026-10-08', '{}', 500, 0, 1, 'in-person');
+      INSERT INTO photos (person_id, record_id, message_id, image_key, status, received_at) VALUES
+        (1, 2, 'om_1', 'img_1', 'failed', 1), (1, 3, 'om_2', 'img_2', 'done', 1);
+    `);
+    old.close();
+    const db = openDatabase(file);
+    const c = db.$client;
+    // The visit with a photo and the phone call are no gaps; the one whose photo failed is.
+    expect(c.prepare('SELECT record_id, author_id, occurred_on, submitted_at, subject_id FROM photo_gaps ORDER BY record_id').all()).toEqual([
+      { record_id: 1, author_id: 1, occurred_on: '2026-09-18', submitted_at: 100, subject_id: 1 },
+      { record_id: 2, author_id: 1, occurred_on: '2026-09-18', submitted_at: 200, subject_id: 2 },
+      { record_id: 5, author_id: 2, occurred_on: '2026-10-08', submitted_at: 500, subject_id: 3 },
+    ]);
+    expect(c.prepare('SELECT author_id, gaps FROM photo_gap_counts ORDER BY author_id').all()).toEqual([
+      { author_id: 1, gaps: 2 },
+      { author_id: 2, gaps: 1 },
+    ]);
+    const aggregates = new VisitAggregates(db);
+    const oldest = () => aggregates.photoGapsOf('c', 1, 5).oldest.map((g) => g.recordId);
+    expect(oldest()).toEqual([1, 2]);
+    // Filed again, the first of the day's two comes second; moved to the day after, the second comes last again.
+    c.prepare('UPDATE records SET submitted_at = 300 WHERE id = 1').run();
+    expect(oldest()).toEqual([2, 1]);
+    c.prepare("UPDATE records SET occurred_on = '2026-09-19' WHERE id = 2").run();
+    expect(oldest()).toEqual([1, 2]);
+    // A photo arriving closes a gap; the count follows.
+    c.prepare("INSERT INTO photos (person_id, record_id, message_id, image_key, status, received_at) VALUES (1, 1, 'om_3', 'img_3', 'pending', 2)").run();
+    expect(aggregates.photoGapsOf('c', 1, 5)).toEqual({ count: 1, oldest: [{ recordId: 2, authorId: 1, targetId: 2, occurredOn: '2026-09-19' }] });
+    db.$client.close();
+  });
 });
 
 describe('indexes', () => {

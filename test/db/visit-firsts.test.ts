@@ -10,7 +10,7 @@ import { replayable, visitDatabase } from './visit-tables.js';
  * (visit_firsts), the in-person visits without a photo (photo_gaps) — against
  * the visits themselves, after every kind of write a record goes through:
  * filed, edited (re-dated, re-targeted, its way changed, moved to another
- * campaign, form or author), deleted; a photo attached, failed, moved or
+ * campaign, form or author, filed again), deleted; a photo attached, failed, moved or
  * removed; and a span registered after the visits were filed — and that what
  * moved since a digest last read can be found without reading the rest.
  */
@@ -54,14 +54,36 @@ describe('what the triggers keep of the visits', () => {
     return after;
   };
 
+  /** An author's in-person visits without a photo received or on its way, oldest first (day, filing, target): what /进度 names, read from the visits. */
+  const gapsFromTheVisits = (db: ReturnType<typeof openDatabase>, campaign: string, author: number) =>
+    db.$client
+      .prepare(
+        `SELECT r.id AS recordId, r.author_id AS authorId, r.subject_id AS targetId, r.occurred_on AS occurredOn FROM records r
+         WHERE r.campaign_id = ? AND r.author_id = ? AND r.form = 'visit' AND r.visit_mode = 'in-person'
+           AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.record_id = r.id AND ph.status <> 'failed')
+         ORDER BY r.occurred_on, r.submitted_at, r.subject_id, r.id`,
+      )
+      .all(campaign, author);
+
   const expectKeptRight = (db: ReturnType<typeof openDatabase>) => {
     for (const { span, scanned, kept } of bothWays(db)) expect({ span, rows: kept }).toEqual({ span, rows: scanned });
     const aggregates = new VisitAggregates(db);
-    for (const campaign of ['a', 'b'])
+    for (const campaign of ['a', 'b']) {
       expect({ campaign, gaps: aggregates.keptPhotoGapTotals(campaign, {}) }).toEqual({
         campaign,
         gaps: aggregates.photoGapTotals(campaign, {}, { from: 0, to: Number.MAX_SAFE_INTEGER }),
       });
+      for (const author of [1, 2, 3]) {
+        const visits = gapsFromTheVisits(db, campaign, author);
+        expect({ campaign, author, gaps: aggregates.photoGapsOf(campaign, author, 100) }).toEqual({
+          campaign,
+          author,
+          gaps: { count: visits.length, oldest: visits },
+        });
+        // The oldest few, as /进度 asks for them.
+        expect(aggregates.photoGapsOf(campaign, author, 2).oldest).toEqual(visits.slice(0, 2));
+      }
+    }
   };
 
   it('stay what the visits say through filing, edits, re-targeting and deletes', () => {
@@ -70,7 +92,7 @@ describe('what the triggers keep of the visits', () => {
     // The first span before any visit, the others after: registering one fills it from what was filed.
     c.prepare('INSERT INTO visit_first_spans (campaign_id, start, "end") VALUES (?, ?, ?)').run(spans[0]!.campaign, spans[0]!.start, spans[0]!.end);
     const insert = c.prepare(
-      "INSERT INTO records (campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at, visit_mode, visit_place) VALUES (@campaign, @form, 'target', @target, @author, @on, '{}', 1, 0, 1, @mode, @place)",
+      "INSERT INTO records (campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at, visit_mode, visit_place) VALUES (@campaign, @form, 'target', @target, @author, @on, '{}', @filed, 0, 1, @mode, @place)",
     );
     let photo = 0;
     const attach = c.prepare(
@@ -90,6 +112,8 @@ describe('what the triggers keep of the visits', () => {
       on: days[next(days.length)]!,
       mode: modes[next(3)]!,
       place: places[next(3)]!,
+      // Few filing times, so that one day's visits are often ordered by when they were filed, and as often filed together.
+      filed: 1 + next(3),
     });
     for (let i = 0; i < 40; i++) insert.run(visit());
     for (const s of spans.slice(1)) c.prepare('INSERT INTO visit_first_spans (campaign_id, start, "end") VALUES (?, ?, ?)').run(s.campaign, s.start, s.end);
@@ -102,7 +126,7 @@ describe('what the triggers keep of the visits', () => {
       const photos = ids('photos');
       const photoId = photos.length ? photos[next(photos.length)]! : 0;
       const v = visit();
-      const change = next(12);
+      const change = next(13);
       seen.add(change);
       switch (change) {
         case 0:
@@ -138,6 +162,10 @@ describe('what the triggers keep of the visits', () => {
         case 10:
           c.prepare('DELETE FROM photos WHERE id = ?').run(photoId);
           break;
+        case 11:
+          // Filed again (an edit resubmitted): a day's gaps are named in the order they were filed.
+          c.prepare('UPDATE records SET submitted_at = ? WHERE id = ?').run(v.filed, id);
+          break;
         default:
           // An edit that touches nothing the firsts read (a photo's card, the text).
           c.prepare('UPDATE records SET data = \'{"content":"改"}\', card_message_id = \'om_1\' WHERE id = ?').run(id);
@@ -145,7 +173,7 @@ describe('what the triggers keep of the visits', () => {
       expectKeptRight(db);
       kept = expectMovesFound(db, kept);
     }
-    expect(seen.size).toBe(12);
+    expect(seen.size).toBe(13);
     // A campaign deleted takes its visits and its spans along.
     c.prepare("DELETE FROM campaigns WHERE id = 'b'").run();
     expect(c.prepare("SELECT COUNT(*) AS n FROM visit_firsts WHERE campaign_id = 'b'").get()).toEqual({ n: 0 });
