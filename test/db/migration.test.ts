@@ -27,6 +27,13 @@ function oldDatabase(upTo: number): { file: string; old: Database.Database } {
   return { file, old };
 }
 
+/** Campaign c, teachers 1 and 2, and students numbered from 1 in its targets: where the visit tables' migration tests start. */
+const campaignWithStudents = (...names: string[]) => `
+  INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-03-01', '2026-12-31', '{}');
+  INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]'), (2, '李秀英', '[]');
+  INSERT INTO targets (id, campaign_id, natural_key, kind, name, updated_at) VALUES
+    ${names.map((name, i) => `(${i + 1}, 'c', 'student:${i + 1}:${name}', 'student-family', '${name}', 1)`).join(', ')};`;
+
 const zoneReportRecords = (db: ReturnType<typeof openDatabase>) => db.select().from(records).where(eq(records.form, 'zone-report')).orderBy(records.id).all();
 
 /** A database made by an earlier release, upgraded by today's code, keeps every row. */
@@ -218,9 +225,7 @@ describe('migrations', () => {
   it("gives every visitor of a visit filed before it the visit's day, and one teacher's month reads by it (0025)", () => {
     const { file, old } = oldDatabase(25);
     old.exec(`
-      INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-03-01', '2026-12-31', '{}');
-      INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]'), (2, '李秀英', '[]');
-      INSERT INTO targets (id, campaign_id, natural_key, kind, name, updated_at) VALUES (1, 'c', 'student:1:赵一', 'student-family', '赵一', 1);
+      ${campaignWithStudents('赵一')}
       INSERT INTO records (id, campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at) VALUES
         (1, 'c', 'visit', 'target', 1, 1, '2026-09-18', '{}', 1, 0, 1),
         (2, 'c', 'visit', 'target', 1, 2, '2026-10-08', '{}', 1, 0, 1);
@@ -241,10 +246,7 @@ describe('migrations', () => {
   it("gives every visitor of a visit filed before it the visit's target, none to another form's, and a class reads its visitors by it (0026)", () => {
     const { file, old } = oldDatabase(26);
     old.exec(`
-      INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-03-01', '2026-12-31', '{}');
-      INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]'), (2, '李秀英', '[]');
-      INSERT INTO targets (id, campaign_id, natural_key, kind, name, updated_at) VALUES
-        (1, 'c', 'student:1:赵一', 'student-family', '赵一', 1), (2, 'c', 'student:2:钱二', 'student-family', '钱二', 1);
+      ${campaignWithStudents('赵一', '钱二')}
       INSERT INTO records (id, campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at, visit_mode) VALUES
         (1, 'c', 'visit', 'target', 1, 1, '2026-09-18', '{}', 1, 0, 1, 'in-person'),
         (2, 'c', 'visit', 'target', 2, 2, '2026-10-08', '{}', 1, 0, 1, 'phone'),
@@ -269,11 +271,7 @@ describe('migrations', () => {
   it("keeps each photo gap's day, filing and target, and names an author's oldest gaps in that order through edits (0027)", () => {
     const { file, old } = oldDatabase(27);
     old.exec(`
-      INSERT INTO campaigns (id, name, timezone, starts_on, ends_on, definition) VALUES ('c', '活动', 'Asia/Shanghai', '2026-03-01', '2026-12-31', '{}');
-      INSERT INTO people (id, name, roles) VALUES (1, '王建国', '[]'), (2, '李秀英', '[]');
-      INSERT INTO targets (id, campaign_id, natural_key, kind, name, updated_at) VALUES
-        (1, 'c', 'student:1:赵一', 'student-family', '赵一', 1), (2, 'c', 'student:2:钱二', 'student-family', '钱二', 1),
-        (3, 'c', 'student:3:孙三', 'student-family', '孙三', 1);
+      ${campaignWithStudents('赵一', '钱二', '孙三')}
       INSERT INTO records (id, campaign_id, form, subject_type, subject_id, author_id, occurred_on, data, submitted_at, late, updated_at, visit_mode) VALUES
         (1, 'c', 'visit', 'target', 1, 1, '2026-09-18', '{}', 100, 0, 1, 'in-person'),
         (2, 'c', 'visit', 'target', 2, 1, '2026-09-18', '{}', 200, 0, 1, 'in-person'),
