@@ -262,28 +262,35 @@ export async function enqueueOutbound(db: Db, messages: OutboundMessage | Outbou
     if (rows.length && rows.length % ROWS_PER_TURN === 0) await breathe();
     rows.push(m.revision === undefined ? toRow(m, now) : undefined);
   }
-  const insert = insertOneOf(db);
-  // All or none: a card Feishu would refuse fails the call with nothing queued.
-  return db.$client.transaction(() => list.reduce((n, m, i) => n + insert.all(rows[i] ?? toRow(revised(db, m, businessNow), now)).length, 0))();
+  return queueOf(db)(list, rows, now, businessNow);
 }
 
 /** The columns toRow fills, each a placeholder of its own name. */
 const ROW_COLUMNS = Object.keys(toRow({ dedupeKey: '', to: { openId: '' }, purpose: '', text: '' }, 0)) as Array<keyof typeof outbox.$inferInsert>;
 
-const insertsOne = new WeakMap<object, ReturnType<typeof prepareInsertOne>>();
-const prepareInsertOne = (db: Db) =>
-  db
-    .insert(outbox)
-    .values(Object.fromEntries(ROW_COLUMNS.map((k) => [k, sql.placeholder(k)])) as unknown as typeof outbox.$inferInsert)
-    .onConflictDoNothing({ target: outbox.dedupeKey })
-    .returning({ id: outbox.id })
-    .prepare();
+type Queue = (list: OutboundMessage[], rows: Array<ReturnType<typeof toRow> | undefined>, now: number, businessNow: number) => number;
+const queues = new WeakMap<object, Queue>();
 
-/** Each message is queued by a statement built once per connection, not by drizzle on each call. */
-function insertOneOf(db: Db) {
-  let insert = insertsOne.get(db.$client);
-  if (!insert) insertsOne.set(db.$client, (insert = prepareInsertOne(db)));
-  return insert;
+/**
+ * The rows stored, each by a statement built once per connection (not by drizzle on each call), in a transaction
+ * whose wrapper is built once too (better-sqlite3 builds one anew for every `transaction` call, and every answer is
+ * queued through here). All or none: a card Feishu would refuse fails the call with nothing queued.
+ */
+function queueOf(db: Db): Queue {
+  let queue = queues.get(db.$client);
+  if (!queue) {
+    const insert = db
+      .insert(outbox)
+      .values(Object.fromEntries(ROW_COLUMNS.map((k) => [k, sql.placeholder(k)])) as unknown as typeof outbox.$inferInsert)
+      .onConflictDoNothing({ target: outbox.dedupeKey })
+      .returning({ id: outbox.id })
+      .prepare();
+    queue = db.$client.transaction((list: OutboundMessage[], rows: Array<ReturnType<typeof toRow> | undefined>, now: number, businessNow: number) =>
+      list.reduce((n, m, i) => n + insert.all(rows[i] ?? toRow(revised(db, m, businessNow), now)).length, 0),
+    ) as Queue;
+    queues.set(db.$client, queue);
+  }
+  return queue;
 }
 
 /**
