@@ -155,7 +155,10 @@ export interface CommandFigures {
   samples: number;
   p50: number;
   p99: number;
-  /** The first ask after start (the warm-up's first): the command's code compiled and its pages read for the first time. */
+  /**
+   * The warm-up's first ask: for the first command asked after start (/进度), the bot's first ask of all, its code
+   * compiled and its pages read for the first time; for /帮助, asked after it, its own first.
+   */
   firstMs: number;
   bot: PhaseCost;
 }
@@ -807,7 +810,7 @@ export function formatReport(r: BenchReport): string {
     `| reminder fan-out: ${fanOutCounts(r.fanOut)} | ${fanOutCells(r.fanOut)} | |`,
     `| reminder fan-out under faults: ${fanOutCounts(r.faultedFanOut)}; of ${n(faults.calls)} calls ${faults.http5xxPct} % 5xx, ${faults.http429Pct} % 429, ${faults.pastTimeoutPct} % past the timeout | ${fanOutCells(r.faultedFanOut)} | ${goal('reminder fan-out under faults')} |`,
     `| command answers during a fan-out: ${r.commandsDuringFanOut.commands} × /帮助 while ${n(r.commandsDuringFanOut.fanOut.messages)} reminders go out (${r.commandsDuringFanOut.unanswered} unanswered) | p50 ${r.commandsDuringFanOut.p50} ms · p99 ${r.commandsDuringFanOut.p99} ms | | | ${costCells(r.commandsDuringFanOut.fanOut.bot)} | ${goal('command answers during a fan-out')} |`,
-    `| /进度 at district scale (${r.progress.samples} teachers, after ${r.progress.warmUps} others asked; the first ask after start ${r.progress.firstMs} ms) | p50 ${r.progress.p50} ms · p99 ${r.progress.p99} ms | /帮助 on the same path p50 ${r.progress.help.p50} ms · p99 ${r.progress.help.p99} ms (first ${r.progress.help.firstMs} ms) | ×${round(r.progress.p50 / r.progress.help.p50, 1)} · ×${round(r.progress.p99 / r.progress.help.p99, 1)} | ${cpu(r.progress.bot, r.progress.help.bot)} | ${loop(r.progress.bot)} | ${rss(r.progress.bot)} | ${goal('/进度')} |`,
+    `| /进度 at district scale (${r.progress.samples} teachers, after ${r.progress.warmUps} others asked; the first ask after start ${r.progress.firstMs} ms) | p50 ${r.progress.p50} ms · p99 ${r.progress.p99} ms | /帮助 on the same path p50 ${r.progress.help.p50} ms · p99 ${r.progress.help.p99} ms (its first ask ${r.progress.help.firstMs} ms) | ×${round(r.progress.p50 / r.progress.help.p50, 1)} · ×${round(r.progress.p99 / r.progress.help.p99, 1)} | ${cpu(r.progress.bot, r.progress.help.bot)} | ${loop(r.progress.bot)} | ${rss(r.progress.bot)} | ${goal('/进度')} |`,
     `| weekly digest (/汇总) at district scale (${r.digest.samples} runs) | p50 ${r.digest.p50} ms · p99 ${r.digest.p99} ms | | | ${costCells(r.digest.bot)} | ${goal('weekly digest')} |`,
     `| roster import, ${n(r.rosterImport.rows)}-row workbook | ${r.rosterImport.importSeconds} s | exceljs read ${r.rosterImport.exceljsReadSeconds} s | ×${r.rosterImport.ratio} | per row: ${n(r.rosterImport.importCpuMsPerRow)} · exceljs ${n(r.rosterImport.exceljsReadCpuMsPerRow)} | | | |`,
     `| peak resident memory at district scale | bot ${n(r.peakRssMb.bot)} MB | express echo ${n(r.peakRssMb.echo)} MB | | | | | ${goal('peak resident memory')} |`,
