@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import type { PhaseFigures } from '../../bench/probe.js';
+import { heldMs, type PhaseFigures } from '../../bench/probe.js';
 import { costOf, DEFAULT_OPTIONS, formatReport, goalsOf, runBenchmark, type BenchReport, type FanOutFigures } from '../../bench/run.js';
 import { percentile, perOp, rateLimitFloorMs } from '../../bench/stats.js';
 import { openDatabase } from '../../src/db/index.js';
@@ -31,6 +31,13 @@ describe('benchmark arithmetic', () => {
     expect(percentile(xs, 50)).toBe(50);
     expect(percentile(xs, 99)).toBe(99);
     expect(percentile([7], 99)).toBe(7);
+  });
+
+  it("reads how long the event loop was held from the monitor's gap between ticks, less the tick itself", () => {
+    // monitorEventLoopDelay records the time between its 10 ms ticks: an idle loop reads about 10 ms, never less than 0 held.
+    expect(heldMs(10.2e6)).toBe(0.2);
+    expect(heldMs(9.3e6)).toBe(0);
+    expect(heldMs(69.6e6)).toBe(59.6);
   });
 
   it('puts the rate-limit floor where both windows allow the last message', () => {
