@@ -100,6 +100,21 @@ export function startHoldings(
   return holds.length;
 }
 
+/** The subjects of a type a person holds now in a campaign (AssignmentRepo.heldBy), read from assignments_person_idx alone. */
+export function holdingsOf(db: Db) {
+  return db
+    .select({ id: assignments.subjectId })
+    .from(assignments)
+    .where(
+      and(
+        eq(assignments.campaignId, sql.placeholder('campaignId')),
+        eq(assignments.subjectType, sql.placeholder('subjectType')),
+        eq(assignments.personId, sql.placeholder('personId')),
+        isNull(assignments.endedAt),
+      ),
+    );
+}
+
 export class AssignmentRepo {
   /** Asked on every form opened or submitted: prepared once. */
   private readonly currentHolders;
@@ -107,18 +122,7 @@ export class AssignmentRepo {
   private readonly held;
 
   constructor(private readonly db: Db) {
-    this.held = db
-      .select({ id: assignments.subjectId })
-      .from(assignments)
-      .where(
-        and(
-          eq(assignments.campaignId, sql.placeholder('campaignId')),
-          eq(assignments.subjectType, sql.placeholder('subjectType')),
-          eq(assignments.personId, sql.placeholder('personId')),
-          isNull(assignments.endedAt),
-        ),
-      )
-      .prepare();
+    this.held = holdingsOf(db).prepare();
     this.currentHolders = db
       .select({ person: people })
       .from(assignments)

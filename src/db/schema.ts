@@ -168,7 +168,9 @@ export const assignments = sqliteTable(
     // The database itself refuses a second current owner, so two simultaneous claims cannot both win.
     uniqueIndex('assignments_single_owner_uq').on(t.subjectType, t.subjectId).where(sql`ended_at IS NULL AND subject_type <> 'dorm'`),
     uniqueIndex('assignments_current_uq').on(t.subjectType, t.subjectId, t.personId).where(sql`ended_at IS NULL`),
-    index('assignments_person_idx').on(t.personId, t.subjectType),
+    // What a person holds now, in the order taken, from the index alone: every /进度 asks it (dorms, targets), and a
+    // teacher's assignment rows lie wherever the import or the claim put them, a page read each.
+    index('assignments_person_idx').on(t.personId, t.subjectType, t.endedAt, t.campaignId, t.startedAt, t.subjectId),
   ],
 );
 

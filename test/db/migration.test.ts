@@ -11,6 +11,7 @@ import { assignments, ledgerItems, recordRevisions, records, zones } from '../..
 import { tmpDbFile } from '../helpers/harness.js';
 import { VisitAggregates } from '../../src/db/visit-aggregates.js';
 import { remindersSent, remindersSentSince } from '../../src/features/digest/index.js';
+import { holdingsOf } from '../../src/db/assignments.js';
 
 /** A database made by release `upTo` (its first `upTo` migrations only), open for writing rows the old way. */
 function oldDatabase(upTo: number): { file: string; old: Database.Database } {
@@ -329,6 +330,21 @@ describe('indexes', () => {
       .all(...params)
       .map((r) => (r as { detail: string }).detail);
     expect(plan).toEqual([expect.stringMatching(/^SEARCH outbox USING COVERING INDEX outbox_sent_idx \(status=\? AND purpose=\? AND sent_at>\?\)/)]);
+    db.$client.close();
+  });
+
+  it("reads what a person holds from assignments_person_idx alone, not from each assignment's row (0028)", () => {
+    const db = openDatabase(tmpDbFile());
+    const { sql: query } = holdingsOf(db).toSQL();
+    const plan = db.$client
+      .prepare(`EXPLAIN QUERY PLAN ${query}`)
+      .all('c', 'target', 1)
+      .map((r) => (r as { detail: string }).detail);
+    expect(plan).toEqual([
+      expect.stringMatching(
+        /^SEARCH assignments USING COVERING INDEX assignments_person_idx \(person_id=\? AND subject_type=\? AND ended_at=\? AND campaign_id=\?\)/,
+      ),
+    ]);
     db.$client.close();
   });
 });
