@@ -15,6 +15,7 @@
  */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { mulberry32 } from '../src/demo/synthetic.js';
 
 export interface OfferedLoadOptions {
   /** Requests a second, on average. */
@@ -38,21 +39,9 @@ export interface OfferedLoadFigures {
   refused: number;
 }
 
-/** mulberry32: a small seeded generator, enough to draw arrival gaps. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** When each request is due, in ms from the start: exponential gaps of mean 1000 / rate. */
 export function poissonArrivals(rate: number, seconds: number, seed = 20): number[] {
-  const random = seeded(seed);
+  const random = mulberry32(seed);
   const out: number[] = [];
   for (let at = 0; ; ) {
     at += (-Math.log(1 - random()) * 1000) / rate;
