@@ -36,8 +36,8 @@ const LOOP_TICK_MS = 10;
  * How long a task held the event loop, from the monitor's figure: its histogram records the time between two of its
  * ticks, the interval itself included (an idle loop reads about 10 ms), so a task that held the loop 40 ms reads 50.
  */
-export function heldMs(tickGapNs: number, tickMs = LOOP_TICK_MS): number {
-  return Math.max(0, Math.round((tickGapNs / 1e6 - tickMs) * 10) / 10);
+export function heldMs(tickGapNs: number): number {
+  return Math.max(0, Math.round((tickGapNs / 1e6 - LOOP_TICK_MS) * 10) / 10);
 }
 
 /** Starts measuring and answers the parent's requests; `advanceClock` moves the child's business time. */

@@ -110,7 +110,7 @@ export function holdingsOf(db: Db) {
         eq(assignments.campaignId, sql.placeholder('campaignId')),
         eq(assignments.subjectType, sql.placeholder('subjectType')),
         eq(assignments.personId, sql.placeholder('personId')),
-        isNull(assignments.endedAt),
+        heldAt(),
       ),
     );
 }

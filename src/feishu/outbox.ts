@@ -285,9 +285,9 @@ function queueOf(db: Db): Queue {
       .onConflictDoNothing({ target: outbox.dedupeKey })
       .returning({ id: outbox.id })
       .prepare();
-    queue = db.$client.transaction((list: OutboundMessage[], rows: Array<ReturnType<typeof toRow> | undefined>, now: number, businessNow: number) =>
+    queue = db.$client.transaction((...[list, rows, now, businessNow]: Parameters<Queue>) =>
       list.reduce((n, m, i) => n + insert.all(rows[i] ?? toRow(revised(db, m, businessNow), now)).length, 0),
-    ) as Queue;
+    );
     queues.set(db.$client, queue);
   }
   return queue;
