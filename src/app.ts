@@ -11,7 +11,7 @@ import type { Db } from './db/index.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
 import { Router } from './bot/router.js';
 import { FeishuApi, MAX_UPLOAD_BYTES } from './feishu/api.js';
-import { Intake, webhookRouter } from './feishu/inbound.js';
+import { Intake, isWebhookRequest, webhookHandler } from './feishu/inbound.js';
 import { LongConnection } from './feishu/long-connection.js';
 import { LATE_UPDATE_WINDOW_MS, Outbox, type OutboxOptions } from './feishu/outbox.js';
 import { deliveryNotices } from './features/delivery/index.js';
@@ -192,14 +192,16 @@ export function createBot(o: BotOptions) {
     });
     if (healthy) setImmediate(healthSeen);
   });
+  let webhook: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
   if (o.lark.transport === 'webhook') {
     if (!o.lark.encryptKey || !o.lark.verificationToken) throw new Error('webhook transport needs LARK_ENCRYPT_KEY and LARK_VERIFICATION_TOKEN');
     // Freshness is judged on the bot's clock: the wall clock in production, the sandbox's own in the simulator.
-    app.use(webhookRouter({ intake, log, encryptKey: o.lark.encryptKey, verificationToken: o.lark.verificationToken, now: () => clock.now().getTime() }));
+    webhook = webhookHandler({ intake, log, encryptKey: o.lark.encryptKey, verificationToken: o.lark.verificationToken, now: () => clock.now().getTime() });
   }
   o.mount?.(app);
 
-  const server = http.createServer(app);
+  // Events and card callbacks go straight to the webhook (see webhookHandler); everything else to express.
+  const server = http.createServer((req, res) => (webhook && isWebhookRequest(req) ? webhook(req, res) : app(req, res)));
   let url = '';
   let caughtUp: Promise<void> = Promise.resolve();
   let catchingUp = false;

@@ -102,4 +102,19 @@ describe('webhook security', () => {
     const health = await fetch(`${h.bot.url}/healthz`);
     expect(health.status).toBe(200);
   });
+
+  it('refuses a body over 1 MB with 413 and a reason, and still serves the next event', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    const { MAX_WEBHOOK_BODY_BYTES } = await import('../src/feishu/inbound.js');
+    const huge = JSON.stringify({ encrypt: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) });
+    const res = await fetch(`${h.bot.url}/webhook/event`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: `body larger than ${MAX_WEBHOOK_BODY_BYTES} bytes` });
+    expect(h.logs.lines.some((l) => l.includes('webhook: request rejected') && l.includes('body larger than'))).toBe(true);
+    // Only POST is the webhook: any other method is express's, which knows no such route.
+    expect((await fetch(`${h.bot.url}/webhook/event`)).status).toBe(404);
+    await h.standIn.sendText(h.openId('张伟'), '/帮助');
+    await h.settle();
+    expect(h.textsTo('张伟').at(-1)).toContain('走访助手可以做这些事');
+  });
 });
