@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { menuFor, menuItemName } from '../bot/menu.js';
 import type { Clock } from '../clock.js';
 import { ConfigError, loadConfig, type Config, type LarkConfig } from '../config.js';
-import { schema, type Db } from '../db/index.js';
+import type { Db } from '../db/index.js';
 import { CampaignRepo } from '../db/repos.js';
 import { CampaignDefinitionError, isRunning, type CampaignDefinition } from '../domain/campaign.js';
 import { loadCampaignFile } from '../domain/campaign-file.js';
@@ -239,7 +239,7 @@ async function checkCampaign(c: Config, ctx: Context, now: Date): Promise<Outcom
     return skip('需要先完成数据库迁移 / needs the migrations applied first');
   } else if (ctx.db) {
     try {
-      all = (await new CampaignRepo(drizzle(ctx.db, { schema }) as Db).all()).map((x) => x.def);
+      all = (await new CampaignRepo(drizzle(ctx.db) as Db).all()).map((x) => x.def);
     } catch (e) {
       return fail(`无法读取活动 / cannot read the campaigns: ${(e as Error).message}`, '先解决上面的数据库问题 / fix the database first');
     }
@@ -266,7 +266,7 @@ function checkCalendar(ctx: Context): Outcome {
   const d = ctx.campaign;
   if (!d) return skip('需要活动 / needs a campaign');
   // Before migration 0011 there is no table of loaded years: none are loaded.
-  const loaded = ctx.db && ctx.migrated ? new CampaignRepo(drizzle(ctx.db, { schema }) as Db).loadedYears().map((y) => y.year) : [];
+  const loaded = ctx.db && ctx.migrated ? new CampaignRepo(drizzle(ctx.db) as Db).loadedYears().map((y) => y.year) : [];
   const months = uncoveredMonths(d, loaded);
   if (!months.length) return pass(`${d.window.start} ~ ${d.window.end} 每个月都有节假日数据 / every month has holiday data`);
   const years = [...new Set(months.map((m) => m.slice(0, 4)))];
