@@ -6,7 +6,7 @@
  *   npm run bench                                  # district scale: 1,000 teachers, 10,000 targets, 100,000 records
  *   npm run bench -- --teachers 100 --targets 1000 --records 5000 --rates 20,50 --seconds 3
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,7 @@ import {
 import { localDate } from '../src/domain/time.js';
 import { FEISHU_SAFE_LIMITS } from '../src/feishu/rate-limiter.js';
 import { readRosterFile } from '../src/roster/read.js';
+import { newSubmissionKey } from '../src/records/submission-key.js';
 import { importRoster } from '../src/roster/import.js';
 import { writeRosterWorkbook } from '../src/roster/template.js';
 import { FeishuStandIn, sandboxCredentials, type RecordedCall, type StoredMessage } from '../src/sandbox/index.js';
@@ -289,7 +290,8 @@ function visitSubmissions(standIn: FeishuStandIn, pairs: Array<{ openId: string;
       messageId: `om_bench${randomBytes(12).toString('hex')}`,
       chatId: standIn.p2pChatId(openId),
       operatorOpenId: openId,
-      value: { action: 'visit.submit', campaignId: DISTRICT_CAMPAIGN_ID, targetId, submissionKey: randomUUID() },
+      // The key a visit card the bot made a moment ago would carry.
+      value: { action: 'visit.submit', campaignId: DISTRICT_CAMPAIGN_ID, targetId, submissionKey: newSubmissionKey(new Date()) },
       formValue: {
         visitedOn,
         mode: 'in-person',

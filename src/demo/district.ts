@@ -5,6 +5,7 @@ import { ROLE_LABELS, type CampaignDefinition, type Role } from '../domain/campa
 import { presetDefinition } from '../domain/presets.js';
 import { dayjs, inZone, localMidnight } from '../domain/time.js';
 import { visitColumns } from '../records/repo.js';
+import { newSubmissionKey } from '../records/submission-key.js';
 import { importRoster } from '../roster/import.js';
 import { completeRow, LIST_SEPARATOR, sheetFromValues, type RosterSheet } from '../roster/sheets.js';
 import type { WorkbookRows } from '../roster/template.js';
@@ -296,6 +297,8 @@ export async function seedDistrictVisits(
           submittedAt,
           late: false,
           updatedAt: submittedAt,
+          // As the card it came from carried it: made when the teacher opened the form, a while before submitting.
+          submissionKey: newSubmissionKey(day.hour(19).toDate()),
         })
         .returning({ id: records.id })
         .get();

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Routes } from '../../bot/router.js';
 import { toast, withCard, type CardReply } from '../../bot/events.js';
@@ -11,6 +10,7 @@ import { formComponents, summaryBlocks, validate, type Checked, type FormData, t
 import type { RaisedIssue } from '../../db/ledger-raising.js';
 import type { RecordRepo, SaveOutcome, Subject } from '../../records/repo.js';
 import type { FeatureDeps, Provided } from '../deps.js';
+import { newSubmissionKey } from '../../records/submission-key.js';
 
 /**
  * The one flow every form follows: open (a blank or pre-filled form, or the
@@ -153,7 +153,7 @@ export function formFlow<R extends Record<string, unknown>>(deps: FormDeps, repo
         action: `${b.form}.submit`,
         ...view.ref,
         ...(o.record ? { recordId: o.record.id, baseRevision: o.record.revision } : {}),
-        ...(!o.record && b.repeatable ? { submissionKey: o.submissionKey ?? randomUUID() } : {}),
+        ...(!o.record && b.repeatable ? { submissionKey: o.submissionKey ?? newSubmissionKey(now) } : {}),
       },
       reopen: b.reopenWith ? [reopenNote(b.reopenWith)] : [],
     });

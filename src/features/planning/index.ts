@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Routes } from '../../bot/router.js';
@@ -22,6 +21,7 @@ import { dayOutside, reminderCard, today } from '../forms/flow.js';
 import { coVisitorOption, privateDetails, targetHeading, VISIT_MODES } from '../forms/visit.js';
 import { calendarSync, VISIT_HOURS } from './calendar.js';
 import { planPeople, PlanRepo } from './repo.js';
+import { newSubmissionKey } from '../../records/submission-key.js';
 
 /**
  * Planning a visit together (seed 002: 上门家访要与家长早联系，建议任课教师两三个协同上门;
@@ -129,7 +129,7 @@ export const planningFeature = defineFeature({ name: 'planning', at: import.meta
       context: privateDetails(def, t),
       fields: formComponents(fields, values, o.problems),
       submitText: '保存约访 Save',
-      submitValue: { action: 'plan.save', campaignId: def.id, targetId: t.id, submissionKey: o.submissionKey ?? randomUUID() },
+      submitValue: { action: 'plan.save', campaignId: def.id, targetId: t.id, submissionKey: o.submissionKey ?? newSubmissionKey(deps.clock.now()) },
       reopen: [],
     });
   }
