@@ -4,6 +4,7 @@
  * acknowledged are pushed again ("事件概述"), callbacks never are.
  */
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type express from 'express';
 import type { Request, Response } from 'express';
@@ -177,6 +178,8 @@ export class Delivery {
   ): Promise<DeliverResult> {
     const channel = this.pickVia(via);
     const json = JSON.stringify(envelope);
+    // When the platform begins to push: a benchmark times the bot from here to its answer's arrival (RecordedCall.receivedAt).
+    this.ctx.emit('push', { eventType: envelope.header.event_type, via: channel, at: performance.now() });
     let result: DeliverResult;
     if (channel === 'ws') {
       // No signature over the long connection; the payload is plain JSON.

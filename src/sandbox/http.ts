@@ -68,6 +68,7 @@ export function callRecorder(now: () => number, record: (call: RecordedCall) => 
       done = true;
       const call: RecordedCall = {
         at,
+        receivedAt: started,
         method,
         path,
         status: aborted ? 0 : res.statusCode,

@@ -104,6 +104,8 @@ export interface StoredMessage {
 
 export interface RecordedCall {
   at: number;
+  /** performance.now() in the stand-in's process when the request arrived (its headers read), to time a caller against. */
+  receivedAt: number;
   method: string;
   path: string;
   status: number;

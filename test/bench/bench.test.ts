@@ -93,12 +93,13 @@ function runOnTheGoals(): Omit<BenchReport, 'goals'> {
       samples: 200,
       p50: 5,
       p99: 10,
+      roundTrip: { p50: 7, p99: 14 },
       firstMs: 30,
       warmUps: 20,
       bot: costOf(phase, 200),
-      help: { samples: 200, p50: 4, p99: 8, firstMs: 9, bot: costOf(phase, 200) },
+      help: { samples: 200, p50: 4, p99: 8, roundTrip: { p50: 6, p99: 12 }, firstMs: 9, bot: costOf(phase, 200) },
     },
-    digest: { samples: 20, p50: 50, p99: 100, bot: costOf(phase, 20) },
+    digest: { samples: 20, p50: 50, p99: 100, roundTrip: { p50: 55, p99: 110 }, bot: costOf(phase, 20) },
     rosterImport: { rows: 11_253, importSeconds: 3, exceljsReadSeconds: 1.5, ratio: 2, importCpuMsPerRow: 0.3, exceljsReadCpuMsPerRow: 0.15 },
     peakRssMb: { bot: 150, echo: 90 },
   };
@@ -224,6 +225,12 @@ describe('npm run bench, in miniature', { timeout: 360_000 }, () => {
     // Measured warm, after other teachers asked first; the first ask after start is reported apart.
     expect(report.progress).toMatchObject({ warmUps: 20, help: { samples: 4 } });
     expect(report.progress.firstMs).toBeGreaterThan(0);
+    // The bot's own time lies inside the round trip through the stand-in, for every ask.
+    for (const f of [report.progress, report.progress.help, report.digest]) {
+      expect(f.p50).toBeGreaterThan(0);
+      expect(f.p50).toBeLessThanOrEqual(f.roundTrip.p50);
+      expect(f.p99).toBeLessThanOrEqual(f.roundTrip.p99);
+    }
     expect(report.digest.samples).toBe(2);
     expect(report.rosterImport.rows).toBeGreaterThan(300);
     expect(report.peakRssMb.bot).toBeGreaterThan(0);
