@@ -65,6 +65,8 @@ export function offerLoad(
   let refused = 0;
   let settled = 0;
   let lastAnswer = 0;
+  /** Requests sent again on a new connection (see send), kept as they were first made. */
+  const resent = new Map<number, { headers: Record<string, string>; body: string }>();
   return new Promise((resolve) => {
     const start = performance.now() + 20;
     const settle = () => {
@@ -74,8 +76,8 @@ export function offerLoad(
       const span = Math.max(o.seconds * 1000, lastAnswer - start);
       resolve({ latencies: answered, sent: due.length, served: (answered.length * 1000) / span, failed, refused });
     };
-    const send = (i: number) => {
-      const { headers, body } = next();
+    const send = (i: number, fresh = false) => {
+      const { headers, body } = fresh ? resent.get(i)! : next();
       let done = false;
       const end = (f: () => void) => {
         if (done) return;
@@ -83,22 +85,35 @@ export function offerLoad(
         f();
         settle();
       };
-      const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          end(() => {
-            const at = performance.now();
-            lastAnswer = Math.max(lastAnswer, at);
-            const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
-            if (!ok) return void failed++;
-            latencies[i] = at - (start + due[i]!);
-            if (refusal?.test(Buffer.concat(chunks).toString('utf8'))) refused++;
-          }),
-        );
-      });
+      const req = http.request(
+        url,
+        { method: 'POST', agent: fresh ? false : agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            end(() => {
+              const at = performance.now();
+              lastAnswer = Math.max(lastAnswer, at);
+              const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+              if (!ok) return void failed++;
+              latencies[i] = at - (start + due[i]!);
+              if (refusal?.test(Buffer.concat(chunks).toString('utf8'))) refused++;
+            }),
+          );
+        },
+      );
       req.setTimeout(o.timeoutMs, () => req.destroy(new Error('timeout')));
-      req.on('error', () => end(() => failed++));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed as idle just as this request took it: the server read nothing,
+        // so the request goes again on a new connection, as Node's documentation of the agent advises (keepAlive).
+        if (!fresh && req.reusedSocket && e.code === 'ECONNRESET' && !done) {
+          done = true;
+          resent.set(i, { headers, body });
+          return send(i, true);
+        }
+        end(() => failed++);
+      });
       req.end(body);
     };
     let i = 0;

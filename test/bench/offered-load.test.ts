@@ -82,4 +82,28 @@ describe('offerLoad', () => {
     expect(r).toMatchObject({ sent: expected, failed: 0 });
     expect(r.latencies).toHaveLength(expected);
   });
+
+  it('sends a request again on a new connection when the kept-alive one it took was closed by the server', async () => {
+    // Each connection answers its first request; one taken again is closed as the request comes, as a server
+    // closing an idle connection at that very moment does. Nothing was read, so nothing is lost by sending again.
+    const answered = new WeakSet<object>();
+    let closed = 0;
+    server = http.createServer((req, res) => {
+      if (answered.has(req.socket)) {
+        closed++;
+        return void req.socket.destroy();
+      }
+      answered.add(req.socket);
+      req.resume();
+      req.on('end', () => res.end('{}'));
+    });
+    const url = await new Promise<string>((resolve) =>
+      server!.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/webhook/event`)),
+    );
+    const expected = poissonArrivals(50, 0.5).length;
+    const r = await offerLoad(url, { rate: 50, seconds: 0.5, timeoutMs: 5_000 }, () => ({ headers: {}, body: '{}' }));
+    expect(closed).toBeGreaterThan(0);
+    expect(r).toMatchObject({ sent: expected, failed: 0 });
+    expect(r.latencies).toHaveLength(expected);
+  });
 });
