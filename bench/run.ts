@@ -250,9 +250,10 @@ async function askAndTime(standIn: FeishuStandIn, openId: string, text: string):
   let pushedAt: number | undefined;
   const onPush = (p: { at: number }) => void (pushedAt ??= p.at);
   let onCall: (c: RecordedCall) => void = () => {};
+  let timer: NodeJS.Timeout | undefined;
   // A call is recorded once the stand-in has answered it, just after the message it carried was stored.
   const answerCall = new Promise<RecordedCall>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answering call for ${openId} within 60 s`)), 60_000);
+    timer = setTimeout(() => reject(new Error(`no answering call for ${openId} within 60 s`)), 60_000);
     onCall = (c) => {
       if (pushedAt === undefined || c.receivedAt < pushedAt || !c.path.startsWith('/open-apis/im/')) return;
       clearTimeout(timer);
@@ -269,6 +270,7 @@ async function askAndTime(standIn: FeishuStandIn, openId: string, text: string):
     const call = await answerCall;
     return { bot: call.receivedAt - pushedAt!, roundTrip };
   } finally {
+    clearTimeout(timer);
     standIn.off('push', onPush);
     standIn.off('call', onCall);
   }
