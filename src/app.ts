@@ -11,6 +11,7 @@ import type { Db } from './db/index.js';
 import { CampaignRepo, PeopleRepo } from './db/repos.js';
 import { Router } from './bot/router.js';
 import { FeishuApi, MAX_UPLOAD_BYTES } from './feishu/api.js';
+import { eventKeysJob } from './feishu/event-keys.js';
 import { Intake, isWebhookRequest, webhookHandler } from './feishu/inbound.js';
 import { LongConnection } from './feishu/long-connection.js';
 import { LATE_UPDATE_WINDOW_MS, Outbox, type OutboxOptions } from './feishu/outbox.js';
@@ -141,7 +142,7 @@ export function createBot(o: BotOptions) {
   });
   const features = assemble(FEATURES, deps);
   features.register(router);
-  const jobs = [...features.jobs];
+  const jobs = [...features.jobs, eventKeysJob(db, log)];
   if (o.backup) jobs.push(backupJob({ ...o.backup, db, log, photoDir: deps.media!.photoDir }));
   const scheduler = new Scheduler(jobs, clock, log, { cronTriggers: o.cronTriggers ?? true, warm: features.warm });
   let botOpenId: string | undefined;
@@ -149,6 +150,8 @@ export function createBot(o: BotOptions) {
   const intake = new Intake({
     db,
     log,
+    // Keys are kept and forgotten by the bot's clock (eventKeysJob), the simulator's business time included.
+    now: () => clock.now().getTime(),
     encryptKey: o.lark.encryptKey,
     cardBudgetMs: o.cardBudgetMs,
     botOpenId: () => botOpenId,

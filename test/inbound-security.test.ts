@@ -95,6 +95,37 @@ describe('webhook security', () => {
     expect(h.textsTo('张伟')[0]).toContain('/进度');
   });
 
+  it('forgets event keys after a week, the latest of each type kept, and still answers a re-delivery inside the week once', async () => {
+    h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
+    const zhang = h.openId('张伟');
+    const chatId = h.standIn.p2pChatId(zhang);
+    const asText = (messageId: string) => ({
+      sender: { sender_id: { open_id: zhang }, sender_type: 'user', tenant_key: 't' },
+      message: { message_id: messageId, create_time: '1', chat_id: chatId, chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text: '/帮助' }) },
+    });
+    const keys = () => (h.db.$client.prepare('SELECT event_key AS k FROM inbound_events ORDER BY rowid').all() as Array<{ k: string }>).map((r) => r.k);
+    const first = await h.standIn.sendText(zhang, '/帮助');
+    await h.settle();
+    h.clock.set(cst('2026-11-19T10:00:00'));
+    const second = await h.standIn.sendText(zhang, '/帮助');
+    await h.settle();
+    expect(keys()).toEqual(expect.arrayContaining([`msg:${first.messageId}`, `msg:${second.messageId}`]));
+
+    const run = await h.runJob('forget-event-keys');
+    expect(run.detail).toMatch(/^forgot [1-9]\d* event keys$/);
+    expect(keys()).not.toContain(`msg:${first.messageId}`);
+    expect(keys()).toContain(`msg:${second.messageId}`);
+    // Inside the week a re-delivery is still known: answered once.
+    await h.standIn.deliver('im.message.receive_v1', asText(second.messageId), { via: 'webhook' });
+    await h.settle();
+    expect(h.textsTo('张伟')).toHaveLength(2);
+
+    // A fortnight on, the last message's key stays: the doctor can still say when one last came.
+    h.clock.set(cst('2026-12-03T10:00:00'));
+    await h.runJob('forget-event-keys');
+    expect(keys().filter((k) => k.startsWith('msg:'))).toEqual([`msg:${second.messageId}`]);
+  });
+
   it('rejects a malformed body with 400 and never crashes', async () => {
     h = await startHarness({ transport: 'webhook', at: cst('2026-11-11T10:00:00') });
     const res = await fetch(`${h.bot.url}/webhook/event`, { method: 'POST', body: 'not json{' });

@@ -14,6 +14,7 @@ import { CampaignDefinitionError, isRunning, type CampaignDefinition } from '../
 import { loadCampaignFile } from '../domain/campaign-file.js';
 import { uncoveredMonths } from '../domain/calendar.js';
 import { formatLocal } from '../domain/time.js';
+import { EVENT_KEY_DAYS } from '../feishu/event-keys.js';
 import { encryptPayload } from '../sandbox/crypto.js';
 import { BACKUP_TIMEZONE, listBackups } from './backup.js';
 import { consoleUrl, request, tenantToken, type ApiAnswer } from './feishu-probe.js';
@@ -550,7 +551,11 @@ async function checkTransport(c: Config, lark: LarkConfig, ctx: Context): Promis
 
 function checkEvents(ctx: Context, now: Date): Outcome {
   if (!ctx.db) return skip('需要可用的数据库 / needs the database');
-  const rows = ctx.db.prepare('SELECT event_type AS type, count(*) AS n, max(received_at) AS last FROM inbound_events GROUP BY event_type').all() as Array<{
+  // The keys of a week are kept, and the latest of each type (forgetEventKeys): counts are of the week.
+  const since = now.getTime() - EVENT_KEY_DAYS * 86_400_000;
+  const rows = ctx.db
+    .prepare('SELECT event_type AS type, sum(received_at >= ?) AS n, max(received_at) AS last FROM inbound_events GROUP BY event_type')
+    .all(since) as Array<{
     type: string;
     n: number;
     last: number;
@@ -564,14 +569,16 @@ function checkEvents(ctx: Context, now: Date): Outcome {
     );
   }
   const last = Math.max(messages.last, cards?.last ?? 0);
-  return pass(`已收到 ${messages.n} 条消息、${cards?.n ?? 0} 次卡片操作，最近一次 ${ago(now.getTime() - last)} / events arrive`);
+  return pass(`近 ${EVENT_KEY_DAYS} 天收到 ${messages.n} 条消息、${cards?.n ?? 0} 次卡片操作，最近一次 ${ago(now.getTime() - last)} / events arrive`);
 }
 
 /** Feishu sends menu clicks only for items configured in the console and published (机器人自定义菜单事件). */
-function checkMenu(ctx: Context): Outcome {
+function checkMenu(ctx: Context, now: Date): Outcome {
   if (!ctx.db) return skip('需要可用的数据库 / needs the database');
-  const row = ctx.db.prepare("SELECT count(*) AS n FROM inbound_events WHERE event_type = 'application.bot.menu_v6'").get() as { n: number };
-  if (row.n) return pass(`已收到 ${row.n} 次菜单点击 / menu clicks arrive`);
+  const row = ctx.db
+    .prepare("SELECT count(*) AS kept, sum(received_at >= ?) AS n, max(received_at) AS last FROM inbound_events WHERE event_type = 'application.bot.menu_v6'")
+    .get(now.getTime() - EVENT_KEY_DAYS * 86_400_000) as { kept: number; n: number | null; last: number | null };
+  if (row.kept) return pass(`近 ${EVENT_KEY_DAYS} 天收到 ${row.n ?? 0} 次菜单点击，最近一次 ${ago(now.getTime() - row.last!)} / menu clicks arrive`);
   const items = menuFor(ctx.campaign)
     .flatMap((s) => s.items)
     .map((i) => `${menuItemName(i)}=${i.eventKey}`)
@@ -630,7 +637,7 @@ export async function runDoctor(o: DoctorOptions): Promise<{ code: number; check
       await run('机器人进程 / bot process', () => probeRunningBot(c, ctx));
       if (online) await run(online.transport === 'ws' ? '长连接 / long connection' : 'webhook', () => checkTransport(c, online, ctx));
       await run('收到的事件 / events received', () => checkEvents(ctx, now));
-      await run('机器人菜单 / bot menu', () => checkMenu(ctx));
+      await run('机器人菜单 / bot menu', () => checkMenu(ctx, now));
     }
   } finally {
     ctx.db?.close();

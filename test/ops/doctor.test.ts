@@ -103,8 +103,8 @@ describe('zoufang doctor', () => {
     expect(r.check('党支部群')).toContain(`党支部工作群（${DEMO_BRANCH_CHAT_ID}`);
     expect(r.check('长连接')).toContain('运行中的机器人已建立长连接');
     expect(r.check('活动与时间窗口')).toContain('进行中');
-    expect(r.check('收到的事件')).toContain('已收到 1 条消息');
-    expect(r.check('机器人菜单')).toMatch(/^✓ .*已收到 1 次菜单点击/);
+    expect(r.check('收到的事件')).toContain('近 7 天收到 1 条消息');
+    expect(r.check('机器人菜单')).toMatch(/^✓ .*近 7 天收到 1 次菜单点击，最近一次/);
     expect(r.text).toMatch(/全部 \d+ 项通过/);
   });
 
