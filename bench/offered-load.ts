@@ -65,8 +65,6 @@ export function offerLoad(
   let refused = 0;
   let settled = 0;
   let lastAnswer = 0;
-  /** Requests sent again on a new connection (see send), kept as they were first made. */
-  const resent = new Map<number, { headers: Record<string, string>; body: string }>();
   return new Promise((resolve) => {
     const start = performance.now() + 20;
     const settle = () => {
@@ -76,8 +74,10 @@ export function offerLoad(
       const span = Math.max(o.seconds * 1000, lastAnswer - start);
       resolve({ latencies: answered, sent: due.length, served: (answered.length * 1000) / span, failed, refused });
     };
-    const send = (i: number, fresh = false) => {
-      const { headers, body } = fresh ? resent.get(i)! : next();
+    /** Sends arrival `i`; `again`, the same request once more on a new connection (see the error handler). */
+    const send = (i: number, again?: { headers: Record<string, string>; body: string }) => {
+      const fresh = again !== undefined;
+      const { headers, body } = again ?? next();
       let done = false;
       const end = (f: () => void) => {
         if (done) return;
@@ -109,8 +109,7 @@ export function offerLoad(
         // so the request goes again on a new connection, as Node's documentation of the agent advises (keepAlive).
         if (!fresh && req.reusedSocket && e.code === 'ECONNRESET' && !done) {
           done = true;
-          resent.set(i, { headers, body });
-          return send(i, true);
+          return send(i, { headers, body });
         }
         end(() => failed++);
       });

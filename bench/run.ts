@@ -151,14 +151,18 @@ export interface LatencyFigures {
   refused: number;
 }
 
-/** One command asked by many teachers in turn: the latencies of the measured asks, and the very first ask after the bot started. */
-export interface CommandFigures {
+/** Percentiles of asks (timingFigures). */
+export interface AskFigures {
   samples: number;
   /** The bot's own time (AskTiming.bot). */
   p50: number;
   p99: number;
   /** The round trip through the stand-in (AskTiming.roundTrip). */
   roundTrip: { p50: number; p99: number };
+}
+
+/** One command asked by many teachers in turn: the latencies of the measured asks, and the very first ask after the bot started. */
+export interface CommandFigures extends AskFigures {
   /**
    * The warm-up's first ask: for the first command asked after start (/进度), the bot's first ask of all, its code
    * compiled and its pages read for the first time; for /帮助, asked after it, its own first.
@@ -187,7 +191,7 @@ export interface BenchReport {
    * send): an answer that reads nothing, what any command costs before its own work.
    */
   progress: CommandFigures & { warmUps: number; help: CommandFigures };
-  digest: { samples: number; p50: number; p99: number; roundTrip: { p50: number; p99: number }; bot: PhaseCost };
+  digest: AskFigures & { bot: PhaseCost };
   /** CPU per row in the bench process itself: the import next to exceljs merely reading. */
   rosterImport: {
     rows: number;
@@ -277,7 +281,7 @@ async function askAndTime(standIn: FeishuStandIn, openId: string, text: string):
 }
 
 /** Percentiles of asks: of the bot's own time, and of the round trip beside it. */
-function timingFigures(asks: AskTiming[]) {
+function timingFigures(asks: AskTiming[]): AskFigures {
   const bot = asks.map((a) => a.bot);
   const roundTrip = asks.map((a) => a.roundTrip);
   return {

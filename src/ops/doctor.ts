@@ -14,7 +14,8 @@ import { CampaignDefinitionError, isRunning, type CampaignDefinition } from '../
 import { loadCampaignFile } from '../domain/campaign-file.js';
 import { uncoveredMonths } from '../domain/calendar.js';
 import { formatLocal } from '../domain/time.js';
-import { EVENT_KEY_DAYS } from '../feishu/event-keys.js';
+import { EVENT_KEY_DAYS, keptSince } from '../feishu/event-keys.js';
+import { WEBHOOK_PATH } from '../feishu/inbound.js';
 import { encryptPayload } from '../sandbox/crypto.js';
 import { BACKUP_TIMEZONE, listBackups } from './backup.js';
 import { consoleUrl, request, tenantToken, type ApiAnswer } from './feishu-probe.js';
@@ -528,7 +529,7 @@ async function checkTransport(c: Config, lark: LarkConfig, ctx: Context): Promis
   });
   let answer: { status: number; challenge?: unknown; error?: unknown };
   try {
-    const r = await fetch(`http://127.0.0.1:${c.port}/webhook/event`, {
+    const r = await fetch(`http://127.0.0.1:${c.port}${WEBHOOK_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body,
@@ -552,10 +553,9 @@ async function checkTransport(c: Config, lark: LarkConfig, ctx: Context): Promis
 function checkEvents(ctx: Context, now: Date): Outcome {
   if (!ctx.db) return skip('需要可用的数据库 / needs the database');
   // The keys of a week are kept, and the latest of each type (forgetEventKeys): counts are of the week.
-  const since = now.getTime() - EVENT_KEY_DAYS * 86_400_000;
   const rows = ctx.db
     .prepare('SELECT event_type AS type, sum(received_at >= ?) AS n, max(received_at) AS last FROM inbound_events GROUP BY event_type')
-    .all(since) as Array<{
+    .all(keptSince(now)) as Array<{
     type: string;
     n: number;
     last: number;
@@ -577,7 +577,7 @@ function checkMenu(ctx: Context, now: Date): Outcome {
   if (!ctx.db) return skip('需要可用的数据库 / needs the database');
   const row = ctx.db
     .prepare("SELECT count(*) AS kept, sum(received_at >= ?) AS n, max(received_at) AS last FROM inbound_events WHERE event_type = 'application.bot.menu_v6'")
-    .get(now.getTime() - EVENT_KEY_DAYS * 86_400_000) as { kept: number; n: number | null; last: number | null };
+    .get(keptSince(now)) as { kept: number; n: number | null; last: number | null };
   if (row.kept) return pass(`近 ${EVENT_KEY_DAYS} 天收到 ${row.n ?? 0} 次菜单点击，最近一次 ${ago(now.getTime() - row.last!)} / menu clicks arrive`);
   const items = menuFor(ctx.campaign)
     .flatMap((s) => s.items)
