@@ -632,7 +632,12 @@ export const visitPlans = sqliteTable(
     createdAt: createdAt(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   },
-  (t) => [index('visit_plans_campaign_idx').on(t.campaignId, t.status, t.startsAt), index('visit_plans_visitor_idx').on(t.visitorId, t.status)],
+  (t) => [
+    index('visit_plans_campaign_idx').on(t.campaignId, t.status, t.startsAt),
+    index('visit_plans_visitor_idx').on(t.visitorId, t.status),
+    // Every visit submit closes the target's open plans (PlanRepo.closeWith).
+    index('visit_plans_target_idx').on(t.targetId, t.status),
+  ],
 );
 
 export type VisitPlan = typeof visitPlans.$inferSelect;

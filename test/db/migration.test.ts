@@ -12,6 +12,7 @@ import { tmpDbFile } from '../helpers/harness.js';
 import { VisitAggregates } from '../../src/db/visit-aggregates.js';
 import { remindersSent, remindersSentSince } from '../../src/features/digest/index.js';
 import { holdingsOf } from '../../src/db/assignments.js';
+import { closingPlans } from '../../src/features/planning/repo.js';
 
 /** A database made by release `upTo` (its first `upTo` migrations only), open for writing rows the old way. */
 function oldDatabase(upTo: number): { file: string; old: Database.Database } {
@@ -345,6 +346,18 @@ describe('indexes', () => {
         /^SEARCH assignments USING COVERING INDEX assignments_person_idx \(person_id=\? AND subject_type=\? AND ended_at=\? AND campaign_id=\?\)/,
       ),
     ]);
+    db.$client.close();
+  });
+
+  it("closes a target's open plans found through visit_plans_target_idx, not by reading every plan (0029)", () => {
+    const db = openDatabase(tmpDbFile());
+    const { sql: query, params } = closingPlans(db).toSQL();
+    const plan = db.$client
+      .prepare(`EXPLAIN QUERY PLAN ${query}`)
+      .all(...params.map(() => null))
+      .map((r) => (r as { detail: string }).detail);
+    expect(plan).toContainEqual(expect.stringMatching(/^SEARCH visit_plans USING INDEX visit_plans_target_idx \(target_id=\? AND status=\?\)/));
+    expect(plan).not.toContainEqual(expect.stringMatching(/^SCAN visit_plans/));
     db.$client.close();
   });
 });

@@ -26,24 +26,7 @@ export class PlanRepo {
       )
       .orderBy(asc(visitPlans.startsAt))
       .prepare();
-    this.closing = db
-      .update(visitPlans)
-      .set({ status: 'done', recordId: sql`${sql.placeholder('recordId')}`, updatedAt: sql`${sql.placeholder('at')}` })
-      .where(
-        and(
-          eq(visitPlans.status, 'planned'),
-          eq(visitPlans.targetId, sql.placeholder('targetId')),
-          or(
-            eq(visitPlans.id, sql.placeholder('planId')),
-            and(
-              sql`${visitPlans.visitorId} in (select value from json_each(${sql.placeholder('personIds')}))`,
-              lt(visitPlans.startsAt, sql.placeholder('before')),
-            ),
-          ),
-        ),
-      )
-      .returning({ id: visitPlans.id })
-      .prepare();
+    this.closing = closingPlans(db).prepare();
   }
 
   /** A new plan; the same card saved again (its submission key) answers the plan it made. */
@@ -153,4 +136,28 @@ export class PlanRepo {
       .all();
     return new Map(rows.map((r) => [r.mode, r.n]));
   }
+}
+
+/**
+ * The update a visit submit closes plans with. It finds them through visit_plans_target_idx (a target's plans are a
+ * handful): without it SQLite read every plan of every campaign on each submit.
+ */
+export function closingPlans(db: Db) {
+  return db
+    .update(visitPlans)
+    .set({ status: 'done', recordId: sql`${sql.placeholder('recordId')}`, updatedAt: sql`${sql.placeholder('at')}` })
+    .where(
+      and(
+        eq(visitPlans.status, 'planned'),
+        eq(visitPlans.targetId, sql.placeholder('targetId')),
+        or(
+          eq(visitPlans.id, sql.placeholder('planId')),
+          and(
+            sql`${visitPlans.visitorId} in (select value from json_each(${sql.placeholder('personIds')}))`,
+            lt(visitPlans.startsAt, sql.placeholder('before')),
+          ),
+        ),
+      ),
+    )
+    .returning({ id: visitPlans.id });
 }

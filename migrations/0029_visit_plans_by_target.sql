@@ -1,0 +1,1 @@
+CREATE INDEX `visit_plans_target_idx` ON `visit_plans` (`target_id`,`status`);
