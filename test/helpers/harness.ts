@@ -6,6 +6,8 @@ import { createBot, type Bot } from '../../src/app.js';
 import { AdjustableClock } from '../../src/clock.js';
 import type { Transport } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
+import { inboundEvents } from '../../src/db/schema.js';
+import { eq } from 'drizzle-orm';
 import { createLogger } from '../../src/logger.js';
 import type { RateLimiter } from '../../src/feishu/rate-limiter.js';
 import {
@@ -164,11 +166,21 @@ export async function startHarness(o: HarnessOptions) {
       return standIn.clickCard({ messageId, operatorOpenId: demoOpenId(name), value: buttonValue(current.content, label), formValue, via });
     },
     async say(name: string, text: string) {
-      await standIn.sendText(demoOpenId(name), text);
-      await waitFor(async () => {
-        await bot.settle();
-        return true;
-      });
+      const { messageId } = await standIn.sendText(demoOpenId(name), text);
+      // On a busy machine a long connection's push can time out before the bot has read it; the bot takes it all the
+      // same, or Feishu pushes it again (15 s later): settling before it has been taken would find the bot idle.
+      const taken = inboundEvents.eventKey;
+      await waitFor(
+        () =>
+          db
+            .select({ key: taken })
+            .from(inboundEvents)
+            .where(eq(taken, `msg:${messageId}`))
+            .get() !== undefined,
+        `the bot to take "${text}"`,
+        30_000,
+      );
+      await bot.settle();
     },
     async stopBot() {
       await bot.stop();
