@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { callGoesOut, RateLimiter } from '../src/feishu/rate-limiter.js';
+import { sendsCall, RateLimiter } from '../src/feishu/rate-limiter.js';
 import { cst, startHarness, type Harness } from './helpers/harness.js';
 
 /*
@@ -78,7 +78,7 @@ describe('send rate limiter', () => {
       // Its answer comes only after ten seconds (a call answered past the API timeout).
       const hung = limiter.run('a', async () => {
         started.push(Date.now());
-        callGoesOut(); // as FeishuApi says, its token in hand
+        sendsCall()?.(); // as JsonHttp says, the request written out
         await new Promise((r) => setTimeout(r, 10_000));
       });
       const next = limiter.run('b', async () => void started.push(Date.now()));
@@ -98,7 +98,7 @@ describe('send rate limiter', () => {
       const fetchingToken = limiter.run('a', async () => {
         started.push(Date.now());
         await new Promise((r) => setTimeout(r, 5000));
-        callGoesOut();
+        sendsCall()?.();
       });
       const next = limiter.run('b', async () => void started.push(Date.now()));
       await vi.advanceTimersByTimeAsync(5990);

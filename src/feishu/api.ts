@@ -3,8 +3,8 @@ import { axios, lark } from './sdk.js';
 import type { Logger } from '../logger.js';
 import { sdkLogger } from '../logger.js';
 import { FeishuApiError, TOKEN_CODES } from './errors.js';
-import { JsonHttp } from './json-http.js';
-import { callGoesOut } from './rate-limiter.js';
+import { JsonHttp, sayingWhenWrittenOut } from './json-http.js';
+import { sendsCall } from './rate-limiter.js';
 
 /**
  * The tenant token, fetched by us rather than the SDK: the SDK's cache is
@@ -199,8 +199,9 @@ export class FeishuApi {
       }
       let err: FeishuApiError;
       try {
-        callGoesOut();
-        return await fn(lark.withTenantToken(token));
+        const auth = lark.withTenantToken(token);
+        const send = sendsCall();
+        return await (send ? sayingWhenWrittenOut(send, () => fn(auth)) : fn(auth));
       } catch (e) {
         err = FeishuApiError.from(await asError(e));
       }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import https from 'node:https';
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
@@ -7,6 +8,12 @@ const { AxiosError, AxiosHeaders } = axios;
 
 /** What the SDK passes to its HTTP instance's `request` (SDK 1.74: url, method, data, params, headers, paramsSerializer, …). */
 type SdkRequest = AxiosRequestConfig & { $return_headers?: boolean };
+
+/** Said once the request of the call being made has been written out (a send's, see sendsCall in rate-limiter.ts). */
+const writtenOut = new AsyncLocalStorage<() => void>();
+
+/** Makes `call`, saying `said` once its request has been written out: for a send, from then on it may have reached Feishu. */
+export const sayingWhenWrittenOut = <T>(said: () => void, call: () => Promise<T>): Promise<T> => writtenOut.run(said, call);
 
 /** Environment variables that send requests through a proxy (axios reads them; node:http does not). */
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
@@ -47,8 +54,11 @@ export class JsonHttp {
 
   /** The answer's body, as the bot's axios instance gives it (its response interceptor). */
   request<T = unknown>(config: SdkRequest): Promise<T> {
-    if (this.viaAxios || config.responseType !== undefined || !isJsonBody(config.data, config.headers) || !config.url)
+    if (this.viaAxios || config.responseType !== undefined || !isJsonBody(config.data, config.headers) || !config.url) {
+      // axios does not tell when its request is written: said as it begins, the nearest it can be.
+      writtenOut.getStore()?.();
       return this.axios.request(config) as Promise<T>;
+    }
     return this.json<T>(config);
   }
 
@@ -97,6 +107,8 @@ export class JsonHttp {
         req.destroy();
       }, this.timeoutMs);
       req.on('error', (e) => finish(() => reject(AxiosError.from(e, undefined, config as never, req))));
+      const said = writtenOut.getStore();
+      if (said) req.once('finish', said);
       req.end(body);
     });
   }

@@ -30,13 +30,15 @@ export const FEISHU_SAFE_LIMITS: RateLimits = { appPerSecond: 48, appPerMinute: 
  * between our start and our answer, so counting from the answer never lets a
  * burst of delayed requests land in one of Feishu's windows together.
  *
- * A send still unanswered ARRIVED_WITHIN_MS after its call went out (FeishuApi
- * says when: see callGoesOut) is taken to have arrived by then: a request is
- * written out at once, and what keeps it waiting is Feishu's answer. From then
- * on it is counted as arrived at that moment, so a send hanging until the API
- * timeout (10 s) holds a slot of the app's second for two seconds, not eleven;
- * otherwise 5 % of sends answered past the timeout kept a third of the
- * second's slots taken.
+ * A send still unanswered ARRIVED_WITHIN_MS after its request was written out
+ * (see sendsCall) is taken to have arrived by then: what keeps it waiting is
+ * Feishu's answer. From then on it is counted as arrived at that moment, so a
+ * send hanging until the API timeout (10 s) holds a slot of the app's second
+ * for two seconds, not eleven; otherwise 5 % of sends answered past the timeout
+ * kept a third of the second's slots taken. Counted from when the call began,
+ * a request slow to get out (its connection still opening on a busy machine)
+ * could arrive after it was taken to have: once in CI the stand-in refused
+ * three sends of a fan-out for the app's 50 a second.
  */
 class Window {
   /** Sorted; when each counted send arrived at the latest. */
@@ -106,15 +108,16 @@ interface InFlight {
 /** How long after its call went out an unanswered send is taken to have reached Feishu (see Window). */
 export const ARRIVED_WITHIN_MS = 1000;
 
-/** The slot of the send whose call is being made, for FeishuApi to say when it goes out (see callGoesOut). */
+/** The slot of the send whose call is being made, for FeishuApi to say when it goes out (see sendsCall). */
 const sending = new AsyncLocalStorage<() => void>();
 
 /**
- * Said by FeishuApi the moment a call goes out, its token in hand: from then on
- * the send it belongs to is taken to arrive within ARRIVED_WITHIN_MS. A call
- * made outside a send of the limiter changes nothing.
+ * Asked by FeishuApi as it makes a call, its token in hand: the send the call
+ * belongs to, as a function to call once the call's request has been written
+ * out (JsonHttp calls it then). From that moment the send is taken to arrive
+ * within ARRIVED_WITHIN_MS. Undefined for a call made outside a send.
  */
-export const callGoesOut = (): void => sending.getStore()?.();
+export const sendsCall = (): (() => void) | undefined => sending.getStore();
 
 const IN_FLIGHT_POLL_MS = 10;
 
