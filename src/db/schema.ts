@@ -643,6 +643,24 @@ export const visitPlans = sqliteTable(
 export type VisitPlan = typeof visitPlans.$inferSelect;
 
 /**
+ * Who each visit plan is for — its visitor and each co-visitor — kept by
+ * triggers on visit_plans (migration 0030). /进度 lists the asker's open plans
+ * from their own rows here; read from the plans, it went through every open
+ * plan of the campaign and each one's co-visitor list. No key to people: a
+ * co-visitor is named in the plan's list, which has none either.
+ */
+export const visitPlanPeople = sqliteTable(
+  'visit_plan_people',
+  {
+    personId: integer('person_id').notNull(),
+    planId: integer('plan_id')
+      .notNull()
+      .references(() => visitPlans.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.personId, t.planId] }), index('visit_plan_people_plan_idx').on(t.planId)],
+);
+
+/**
  * What a cache of slowly changing tables checks before it trusts itself: one
  * counter per group of tables, raised by triggers (migration 0016) on every
  * insert, update and delete — by the bot, the CLI or a restore alike — so a

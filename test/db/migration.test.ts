@@ -7,12 +7,12 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR, openDatabase } from '../../src/db/index.js';
 import { and, eq } from 'drizzle-orm';
-import { assignments, ledgerItems, recordRevisions, records, zones } from '../../src/db/schema.js';
+import { assignments, ledgerItems, recordRevisions, records, visitPlans, zones } from '../../src/db/schema.js';
 import { tmpDbFile } from '../helpers/harness.js';
 import { VisitAggregates } from '../../src/db/visit-aggregates.js';
 import { remindersSent, remindersSentSince } from '../../src/features/digest/index.js';
 import { holdingsOf } from '../../src/db/assignments.js';
-import { closingPlans } from '../../src/features/planning/repo.js';
+import { closingPlans, openPlansOf, PlanRepo } from '../../src/features/planning/repo.js';
 
 /** A database made by release `upTo` (its first `upTo` migrations only), open for writing rows the old way. */
 function oldDatabase(upTo: number): { file: string; old: Database.Database } {
@@ -358,6 +358,42 @@ describe('indexes', () => {
       .map((r) => (r as { detail: string }).detail);
     expect(plan).toContainEqual(expect.stringMatching(/^SEARCH visit_plans USING INDEX visit_plans_target_idx \(target_id=\? AND status=\?\)/));
     expect(plan).not.toContainEqual(expect.stringMatching(/^SCAN visit_plans/));
+    db.$client.close();
+  });
+
+  it("lists a person's open plans from their own rows of visit_plan_people, not the campaign's open plans (0030)", () => {
+    const db = openDatabase(tmpDbFile());
+    const { sql: query, params } = openPlansOf(db).toSQL();
+    const plan = db.$client
+      .prepare(`EXPLAIN QUERY PLAN ${query}`)
+      .all(...params.map(() => null))
+      .map((r) => (r as { detail: string }).detail);
+    expect(plan[0]).toMatch(/^SEARCH visit_plan_people USING (COVERING )?INDEX sqlite_autoindex_visit_plan_people_1 \(person_id=\?\)/);
+    expect(plan).toContainEqual(expect.stringMatching(/^SEARCH visit_plans USING INTEGER PRIMARY KEY \(rowid=\?\)/));
+    db.$client.close();
+  });
+
+  it("keeps each plan's visitor and co-visitors in visit_plan_people through a change of co-visitors and the plan's deletion (0030)", () => {
+    const db = openDatabase(tmpDbFile());
+    // Only the plans matter here: no campaign, target or people rows behind them.
+    db.$client.pragma('foreign_keys = OFF');
+    const plans = new PlanRepo(db);
+    const at = new Date('2026-11-16T09:00:00+08:00');
+    const made = plans.create(
+      { campaignId: 'c', targetId: 1, visitorId: 10, coVisitorIds: [11, 12], mode: 'in-person', startsAt: at, note: null, submissionKey: 'k' },
+      at,
+    );
+    const openOf = (person: number) => plans.openFor('c', person).map((p) => p.id);
+    expect([openOf(10), openOf(11), openOf(12), openOf(13)]).toEqual([[made.id], [made.id], [made.id], []]);
+    db.update(visitPlans)
+      .set({ coVisitorIds: [13] })
+      .where(eq(visitPlans.id, made.id))
+      .run();
+    expect([openOf(10), openOf(11), openOf(12), openOf(13)]).toEqual([[made.id], [], [], [made.id]]);
+    expect(plans.openFor('other', 10)).toEqual([]);
+    db.$client.pragma('foreign_keys = ON');
+    db.delete(visitPlans).where(eq(visitPlans.id, made.id)).run();
+    expect(db.$client.prepare('SELECT count(*) AS n FROM visit_plan_people').get()).toEqual({ n: 0 });
     db.$client.close();
   });
 });

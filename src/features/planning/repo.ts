@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { visitPlans, type VisitPlan } from '../../db/schema.js';
+import { visitPlanPeople, visitPlans, type VisitPlan } from '../../db/schema.js';
 
 /** A plan's people: the visitor who planned it, then the co-visitors. */
 export const planPeople = (p: Pick<VisitPlan, 'visitorId' | 'coVisitorIds'>): number[] => [p.visitorId, ...p.coVisitorIds.filter((id) => id !== p.visitorId)];
@@ -13,19 +13,7 @@ export class PlanRepo {
   private readonly open;
 
   constructor(private readonly db: Db) {
-    const personId = sql.placeholder('personId');
-    this.open = db
-      .select()
-      .from(visitPlans)
-      .where(
-        and(
-          eq(visitPlans.campaignId, sql.placeholder('campaignId')),
-          eq(visitPlans.status, 'planned'),
-          or(eq(visitPlans.visitorId, personId), sql`exists (select 1 from json_each(${visitPlans.coVisitorIds}) where value = ${personId})`),
-        ),
-      )
-      .orderBy(asc(visitPlans.startsAt))
-      .prepare();
+    this.open = openPlansOf(db).prepare();
     this.closing = closingPlans(db).prepare();
   }
 
@@ -51,7 +39,7 @@ export class PlanRepo {
 
   /** The person's plans still to happen or to be recorded, soonest first. */
   openFor(campaignId: string, personId: number): VisitPlan[] {
-    return this.open.all({ campaignId, personId });
+    return this.open.all({ campaignId, personId }).map((r) => r.plan);
   }
 
   /** Every open plan of a campaign starting before `before` (the jobs' candidates). */
@@ -160,4 +148,24 @@ export function closingPlans(db: Db) {
       ),
     )
     .returning({ id: visitPlans.id });
+}
+
+/**
+ * A person's open plans in a campaign, theirs as visitor or co-visitor, soonest first: from their own rows of
+ * visit_plan_people (a person's plans are a few). The unary + keeps SQLite from starting at the campaign's open plans
+ * instead, every one of them.
+ */
+export function openPlansOf(db: Db) {
+  return db
+    .select({ plan: visitPlans })
+    .from(visitPlanPeople)
+    .innerJoin(visitPlans, eq(visitPlans.id, visitPlanPeople.planId))
+    .where(
+      and(
+        eq(visitPlanPeople.personId, sql.placeholder('personId')),
+        sql`+${visitPlans.campaignId} = ${sql.placeholder('campaignId')}`,
+        sql`+${visitPlans.status} = 'planned'`,
+      ),
+    )
+    .orderBy(asc(visitPlans.startsAt));
 }
