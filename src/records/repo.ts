@@ -111,6 +111,7 @@ function prepared(db: Db) {
         revision: 1,
         updatedAt: $('at'),
         submissionKey: $('submissionKey'),
+        cardMessageId: $('cardMessageId'),
       })
       .returning()
       .prepare(),
@@ -331,8 +332,11 @@ export class RecordRepo {
       const visitorsBefore = existing ? this.q.coVisitors.all({ recordId: existing.id }).map((v) => v.personId) : [];
       const coVisitors = [...new Set(s.coVisitorIds ?? [])].filter((id) => id !== s.authorId);
       const sameVisitors = visitorsBefore.length === coVisitors.length && coVisitors.every((id) => visitorsBefore.includes(id));
+      // The card the author filed from, to update when the record changes; a new record is given it as it is stored.
+      const cardOf = (authorId: number) => (s.card && authorId === s.card.viewerId ? s.card.messageId : null);
       const remember = (r: RecordRow) => {
-        if (s.card && r.authorId === s.card.viewerId) this.q.rememberCard.run({ recordId: r.id, messageId: s.card.messageId });
+        const messageId = cardOf(r.authorId);
+        if (messageId) this.q.rememberCard.run({ recordId: r.id, messageId });
       };
       if (existing && sameData(existing.data, s.data) && existing.occurredOn === s.occurredOn && sameVisitors) {
         remember(existing);
@@ -359,6 +363,7 @@ export class RecordRepo {
             at: s.at,
             late: s.late,
             submissionKey: s.submissionKey ?? null,
+            cardMessageId: cardOf(s.authorId),
           })!;
       this.q.insertRevision.run({
         form: s.form,
@@ -369,7 +374,7 @@ export class RecordRepo {
         at: s.at,
       });
 
-      remember(record);
+      if (existing) remember(record);
       const visit = { occurredOn: record.occurredOn, targetId: record.form === 'visit' ? record.subjectId : null };
       if (!existing) this.q.insertVisitor.run({ recordId: record.id, personId: s.authorId, role: 'author', ...visit });
       if (!sameVisitors) {
