@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, openDatabase } from '../../src/db/index.js';
-import { and, eq } from 'drizzle-orm';
+import { MIGRATIONS_DIR, openDatabase, type Db } from '../../src/db/index.js';
+import { and, eq, Placeholder } from 'drizzle-orm';
 import { assignments, ledgerItems, recordRevisions, records, visitPlans, zones } from '../../src/db/schema.js';
 import { tmpDbFile } from '../helpers/harness.js';
 import { VisitAggregates } from '../../src/db/visit-aggregates.js';
@@ -312,35 +312,32 @@ describe('migrations', () => {
 });
 
 describe('indexes', () => {
+  /** SQLite's plan for a query as drizzle builds it, a line a step: its placeholders bound to `values`, or else to null. */
+  const planOf = (db: Db, query: { toSQL(): { sql: string; params: unknown[] } }, values?: unknown[]): string[] => {
+    const { sql: text, params } = query.toSQL();
+    return db.$client
+      .prepare(`EXPLAIN QUERY PLAN ${text}`)
+      .all(...(values ?? params.map((v) => (v instanceof Placeholder ? null : v))))
+      .map((r) => (r as { detail: string }).detail);
+  };
+
   it("finds the digest's reminded people through outbox_sent_idx, not by reading every message the term has sent (0022)", () => {
     const db = openDatabase(tmpDbFile());
-    const { sql: query, params } = remindersSent(db, 'c', new Date('2026-11-02T00:00:00+08:00'), new Date('2026-11-16T09:00:00+08:00')).toSQL();
-    const plan = db.$client
-      .prepare(`EXPLAIN QUERY PLAN ${query}`)
-      .all(...params)
-      .map((r) => (r as { detail: string }).detail);
+    const plan = planOf(db, remindersSent(db, 'c', new Date('2026-11-02T00:00:00+08:00'), new Date('2026-11-16T09:00:00+08:00')));
     expect(plan).toContainEqual(expect.stringMatching(/^SEARCH outbox USING INDEX outbox_sent_idx \(status=\? AND purpose=\? AND sent_at>\? AND sent_at<\?\)/));
     db.$client.close();
   });
 
   it('tallies the reminders sent since a day from outbox_sent_idx alone, no message row read (0022)', () => {
     const db = openDatabase(tmpDbFile());
-    const { sql: query, params } = remindersSentSince(db, new Date('2026-11-02T00:00:00+08:00')).toSQL();
-    const plan = db.$client
-      .prepare(`EXPLAIN QUERY PLAN ${query}`)
-      .all(...params)
-      .map((r) => (r as { detail: string }).detail);
+    const plan = planOf(db, remindersSentSince(db, new Date('2026-11-02T00:00:00+08:00')));
     expect(plan).toEqual([expect.stringMatching(/^SEARCH outbox USING COVERING INDEX outbox_sent_idx \(status=\? AND purpose=\? AND sent_at>\?\)/)]);
     db.$client.close();
   });
 
   it("reads what a person holds from assignments_person_idx alone, not from each assignment's row (0028)", () => {
     const db = openDatabase(tmpDbFile());
-    const { sql: query } = holdingsOf(db).toSQL();
-    const plan = db.$client
-      .prepare(`EXPLAIN QUERY PLAN ${query}`)
-      .all('c', 'target', 1)
-      .map((r) => (r as { detail: string }).detail);
+    const plan = planOf(db, holdingsOf(db), ['c', 'target', 1]);
     expect(plan).toEqual([
       expect.stringMatching(
         /^SEARCH assignments USING COVERING INDEX assignments_person_idx \(person_id=\? AND subject_type=\? AND ended_at=\? AND campaign_id=\?\)/,
@@ -351,11 +348,7 @@ describe('indexes', () => {
 
   it("closes a target's open plans found through visit_plans_target_idx, not by reading every plan (0029)", () => {
     const db = openDatabase(tmpDbFile());
-    const { sql: query, params } = closingPlans(db).toSQL();
-    const plan = db.$client
-      .prepare(`EXPLAIN QUERY PLAN ${query}`)
-      .all(...params.map(() => null))
-      .map((r) => (r as { detail: string }).detail);
+    const plan = planOf(db, closingPlans(db));
     expect(plan).toContainEqual(expect.stringMatching(/^SEARCH visit_plans USING INDEX visit_plans_target_idx \(target_id=\? AND status=\?\)/));
     expect(plan).not.toContainEqual(expect.stringMatching(/^SCAN visit_plans/));
     db.$client.close();
@@ -363,11 +356,7 @@ describe('indexes', () => {
 
   it("lists a person's open plans from their own rows of visit_plan_people, not the campaign's open plans (0030)", () => {
     const db = openDatabase(tmpDbFile());
-    const { sql: query, params } = openPlansOf(db).toSQL();
-    const plan = db.$client
-      .prepare(`EXPLAIN QUERY PLAN ${query}`)
-      .all(...params.map(() => null))
-      .map((r) => (r as { detail: string }).detail);
+    const plan = planOf(db, openPlansOf(db));
     expect(plan[0]).toMatch(/^SEARCH visit_plan_people USING (COVERING )?INDEX sqlite_autoindex_visit_plan_people_1 \(person_id=\?\)/);
     expect(plan).toContainEqual(expect.stringMatching(/^SEARCH visit_plans USING INTEGER PRIMARY KEY \(rowid=\?\)/));
     db.$client.close();
