@@ -81,6 +81,9 @@ export interface IntakeOptions {
   botOpenId?: () => string | undefined;
 }
 
+/** The key a message is remembered by: Feishu advises message_id, not event_id, for a message's idempotency (「接收消息」). */
+export const messageKey = (messageId: string): string => `msg:${messageId}`;
+
 /** Turns SDK-dispatched payloads into typed, de-duplicated events, and tracks work in flight for graceful shutdown. */
 export class Intake {
   private readonly inflight = new Set<Promise<unknown>>();
@@ -145,8 +148,8 @@ export class Intake {
     const { sender, message } = p.data;
     if (sender.sender_type && sender.sender_type !== 'user') return;
     this.refuseWhileStopping();
-    // Feishu advises message_id, not event_id, for message idempotency ("接收消息").
-    if (!this.firstTime(`msg:${message.message_id}`, 'im.message.receive_v1')) return;
+    const key = messageKey(message.message_id);
+    if (!this.firstTime(key, 'im.message.receive_v1')) return;
     let content: Record<string, unknown> = {};
     try {
       const parsed: unknown = JSON.parse(message.content);
@@ -161,7 +164,7 @@ export class Intake {
     const said = readMessageContent(message.message_type, content, mentions, (m) => !botId || m.id?.open_id === botId);
     const event: InboundMessage = {
       kind: 'message',
-      key: `msg:${message.message_id}`,
+      key,
       messageId: message.message_id,
       chatId: message.chat_id,
       chatType: message.chat_type === 'group' ? 'group' : 'p2p',

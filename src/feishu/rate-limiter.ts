@@ -101,14 +101,14 @@ class Window {
 }
 
 interface InFlight {
-  /** When the send's call went out; until then (a token being fetched first) it may arrive any time before its answer. */
+  /** When the send's request was written out; until then (a token being fetched, a connection opening) it may arrive any time before its answer. */
   began: number | undefined;
 }
 
-/** How long after its call went out an unanswered send is taken to have reached Feishu (see Window). */
+/** How long after its request was written out an unanswered send is taken to have reached Feishu (see Window). */
 export const ARRIVED_WITHIN_MS = 1000;
 
-/** The slot of the send whose call is being made, for FeishuApi to say when it goes out (see sendsCall). */
+/** The slot of the send whose call is being made, for JsonHttp to say when its request is written out (see sendsCall). */
 const sending = new AsyncLocalStorage<() => void>();
 
 /**

@@ -19,16 +19,22 @@ async function listen(handler: http.RequestListener): Promise<string> {
 describe('JsonHttp and the rate limiter', () => {
   it("says a send's call went out once its request is written, before Feishu's answer", async () => {
     const events: string[] = [];
+    // The answer waits until the call has been said to have gone out: said only on the answer, the call would hang.
+    let answer!: () => void;
+    const answerable = new Promise<void>((r) => (answer = r));
     const url = await listen((req, res) => {
       events.push('arrived');
-      req.resume().on('end', () => res.setHeader('Content-Type', 'application/json').end('{"code":0}'));
+      req.resume().on('end', () => void answerable.then(() => res.setHeader('Content-Type', 'application/json').end('{"code":0}')));
     });
     const client = new JsonHttp(axios.create(), 2000, {});
-    const answer = await sayingWhenWrittenOut(
-      () => events.push('written out'),
+    const call = sayingWhenWrittenOut(
+      () => {
+        events.push('written out');
+        answer();
+      },
       () => client.request({ url: `${url}/open-apis/im/v1/messages`, method: 'post', data: { msg_type: 'text' } }),
     );
-    expect(answer).toEqual({ code: 0 });
+    expect(await call).toEqual({ code: 0 });
     expect(events.filter((e) => e === 'written out')).toHaveLength(1);
     expect(events).toContain('arrived');
   });

@@ -7,6 +7,7 @@ import { AdjustableClock } from '../../src/clock.js';
 import type { Transport } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import { inboundEvents } from '../../src/db/schema.js';
+import { messageKey } from '../../src/feishu/inbound.js';
 import { eq } from 'drizzle-orm';
 import { createLogger } from '../../src/logger.js';
 import type { RateLimiter } from '../../src/feishu/rate-limiter.js';
@@ -168,18 +169,15 @@ export async function startHarness(o: HarnessOptions) {
     async say(name: string, text: string) {
       const { messageId } = await standIn.sendText(demoOpenId(name), text);
       // On a busy machine a long connection's push can time out before the bot has read it; the bot takes it all the
-      // same, or Feishu pushes it again (15 s later): settling before it has been taken would find the bot idle.
-      const taken = inboundEvents.eventKey;
-      await waitFor(
-        () =>
-          db
-            .select({ key: taken })
-            .from(inboundEvents)
-            .where(eq(taken, `msg:${messageId}`))
-            .get() !== undefined,
-        `the bot to take "${text}"`,
-        30_000,
-      );
+      // same, or Feishu pushes it again (「使用长连接接收事件」: an event not handled within 3 s is pushed again):
+      // settling before it has been taken would find the bot idle.
+      const taken = () =>
+        db
+          .select()
+          .from(inboundEvents)
+          .where(eq(inboundEvents.eventKey, messageKey(messageId)))
+          .get() !== undefined;
+      await waitFor(taken, `the bot to take "${text}"`, 30_000);
       await bot.settle();
     },
     async stopBot() {
