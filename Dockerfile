@@ -43,4 +43,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 # The heap options and malloc setting of npm run start:prod (why: package.json, "//").
 ENV MALLOC_ARENA_MAX=2
-CMD ["node", "--max-old-space-size=512", "--heap-growing-percent=20", "--optimize-for-size", "dist/main.js"]
+CMD ["node", "--max-old-space-size=512", "--heap-growing-percent=20", "--min-semi-space-size=4", "--max-semi-space-size=4", "dist/main.js"]
