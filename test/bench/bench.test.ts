@@ -78,6 +78,16 @@ function runOnTheGoals(): Omit<BenchReport, 'goals'> {
     botCost: costOf(phase, 2000),
     echoCost: costOf(phase, 2000),
   });
+  /** A command's figures: 200 asks after 20 warm-ups, the round trip a little longer than the bot's time. */
+  const asked = (p50: number, p99: number, firstMs: number) => ({
+    samples: 200,
+    p50,
+    p99,
+    roundTrip: { p50: p50 + 2, p99: p99 + 4 },
+    firstMs,
+    warmUp: { samples: 20, p50: p50 + 1, p99: p99 * 2, roundTrip: { p50: p50 + 3, p99: p99 * 2 + 4 } },
+    bot: costOf(phase, 200),
+  });
   return {
     when: '2026-12-01T00:00:00.000Z',
     machine: { cpus: 2, cpuModel: 'test', memoryGb: 1, node: 'v20', platform: 'linux' },
@@ -89,25 +99,7 @@ function runOnTheGoals(): Omit<BenchReport, 'goals'> {
     fanOut,
     faultedFanOut: { ...fanOut, faults: { calls: 1500, http5xxPct: 30, http429Pct: 10, pastTimeoutPct: 5, how: 'test' } },
     commandsDuringFanOut: { commands: 100, unanswered: 0, p50: 200, p99: 1000, fanOut },
-    progress: {
-      samples: 200,
-      p50: 5,
-      p99: 10,
-      roundTrip: { p50: 7, p99: 14 },
-      firstMs: 30,
-      warmUp: { samples: 20, p50: 6, p99: 20, roundTrip: { p50: 8, p99: 24 } },
-      warmUps: 20,
-      bot: costOf(phase, 200),
-      help: {
-        samples: 200,
-        p50: 4,
-        p99: 8,
-        roundTrip: { p50: 6, p99: 12 },
-        firstMs: 9,
-        warmUp: { samples: 20, p50: 4, p99: 9, roundTrip: { p50: 6, p99: 13 } },
-        bot: costOf(phase, 200),
-      },
-    },
+    progress: { ...asked(5, 10, 30), warmUps: 20, help: asked(4, 8, 9) },
     digest: { samples: 20, p50: 50, p99: 100, roundTrip: { p50: 55, p99: 110 }, bot: costOf(phase, 20) },
     rosterImport: { rows: 11_253, importSeconds: 3, exceljsReadSeconds: 1.5, ratio: 2, importCpuMsPerRow: 0.3, exceljsReadCpuMsPerRow: 0.15 },
     peakRssMb: { bot: 150, echo: 90 },
