@@ -56,7 +56,10 @@ export class VersionedCache<K extends string, V> {
     private readonly db: Db,
     /** One group, or several whose counters must all hold still (a digest reads the roster and the visits). */
     tables: VersionedTables | readonly VersionedTables[],
-    /** Past this many entries the cache starts over, so it never grows with the district. */
+    /**
+     * At most this many entries, so it never grows with the district: past it the one kept longest goes, and
+     * what was read a moment ago (a card opened, about to be submitted) stays.
+     */
     private readonly max = 5000,
   ) {
     this.tables = typeof tables === 'string' ? [tables] : tables;
@@ -88,7 +91,7 @@ export class VersionedCache<K extends string, V> {
     const entry = filedBy === undefined ? key : `${key}@${filedBy.getTime() >= latest ? 'all' : filedBy.getTime()}`;
     if (this.entries.has(entry)) return this.entries.get(entry) as V;
     const value = load();
-    if (this.entries.size >= this.max) this.entries.clear();
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(entry, value);
     if (value instanceof Promise)
       value.catch(() => {

@@ -106,8 +106,8 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * Each teacher's co-visitor and leader choices, kept until the roster
    * changes: ranking a district's thousand teachers for every card opened or
    * submitted was most of what a visit submit spent in SQL. What is kept for
-   * one teacher pays off between opening a card and submitting it, so a few
-   * hundred teachers are enough: with room for 5,000 the lists and the
+   * one teacher pays off between opening a card and submitting it, so the
+   * last 256 teachers are enough: with room for 5,000 the lists and the
    * fields made from them (visit.ts) took the heap up by 4 MB every 4,000
    * submits in the district bench, and every collection had them to mark.
    */
