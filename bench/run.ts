@@ -192,7 +192,7 @@ export interface BenchReport {
    * /进度, and as its yardstick /帮助 from the same teachers on the same path (webhook in, the outbox, the stand-in's
    * send): an answer that reads nothing, what any command costs before its own work.
    */
-  progress: CommandFigures & { warmUps: number; help: CommandFigures };
+  progress: CommandFigures & { help: CommandFigures };
   digest: AskFigures & { bot: PhaseCost };
   /** CPU per row in the bench process itself: the import next to exceljs merely reading. */
   rosterImport: {
@@ -521,9 +521,8 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
     };
     /**
      * The first asks after a start compile the command's code and run it unoptimised (the first ~10 took 2–4 times
-     * the later ones), and after the catch-up /进度 stays slower for about a hundred asks (its code is optimised only
-     * once it has run often enough: asked in the reverse order, the slow asks moved with the start, not with the
-     * teachers). A bot runs for weeks, so the row measures it warm, after `warmUps` asks by other teachers, and
+     * the later ones), and after the catch-up /进度 stays slower for about a hundred asks (asked in the reverse order,
+     * the slow asks stayed at the start, not with the teachers who had asked first). A bot runs for weeks, so the row measures it warm, after `warmUps` asks by other teachers, and
      * reports the warm-up's asks and the very first ask apart. The bot's cost is of the measured asks.
      */
     const askTeachers = async (text: string): Promise<CommandFigures> => {
@@ -763,7 +762,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchReport> {
       fanOut,
       faultedFanOut,
       commandsDuringFanOut,
-      progress: { ...progress, warmUps: warmUps.length, help },
+      progress: { ...progress, help },
       digest: { ...timingFigures(digest), bot: digestCost },
       rosterImport,
       peakRssMb: { bot: botRss && round(botRss / 1024, 0), echo: echoRss && round(echoRss / 1024, 0) },
@@ -854,7 +853,7 @@ export function formatReport(r: BenchReport): string {
     `| reminder fan-out: ${fanOutCounts(r.fanOut)} | ${fanOutCells(r.fanOut)} | |`,
     `| reminder fan-out under faults: ${fanOutCounts(r.faultedFanOut)}; of ${n(faults.calls)} calls ${faults.http5xxPct} % 5xx, ${faults.http429Pct} % 429, ${faults.pastTimeoutPct} % past the timeout | ${fanOutCells(r.faultedFanOut)} | ${goal('reminder fan-out under faults')} |`,
     `| command answers during a fan-out: ${r.commandsDuringFanOut.commands} × /帮助 while ${n(r.commandsDuringFanOut.fanOut.messages)} reminders go out (${r.commandsDuringFanOut.unanswered} unanswered) | p50 ${r.commandsDuringFanOut.p50} ms · p99 ${r.commandsDuringFanOut.p99} ms | | | ${costCells(r.commandsDuringFanOut.fanOut.bot)} | ${goal('command answers during a fan-out')} |`,
-    `| /进度 at district scale (${r.progress.samples} teachers, after ${r.progress.warmUps} others asked, p50 ${r.progress.warmUp.p50} ms · p99 ${r.progress.warmUp.p99} ms; the first ask after start ${r.progress.firstMs} ms): the bot's time, push to answer call (round trip through the stand-in) | p50 ${r.progress.p50} ms · p99 ${r.progress.p99} ms (${r.progress.roundTrip.p50} · ${r.progress.roundTrip.p99}) | /帮助 on the same path p50 ${r.progress.help.p50} ms · p99 ${r.progress.help.p99} ms (${r.progress.help.roundTrip.p50} · ${r.progress.help.roundTrip.p99}; its first ask ${r.progress.help.firstMs} ms) | ×${round(r.progress.p50 / r.progress.help.p50, 1)} · ×${round(r.progress.p99 / r.progress.help.p99, 1)} | ${cpu(r.progress.bot, r.progress.help.bot)} | ${loop(r.progress.bot)} | ${rss(r.progress.bot)} | ${goal('/进度')} |`,
+    `| /进度 at district scale (${r.progress.samples} teachers, after ${r.progress.warmUp.samples} others asked, p50 ${r.progress.warmUp.p50} ms · p99 ${r.progress.warmUp.p99} ms; the first ask after start ${r.progress.firstMs} ms): the bot's time, push to answer call (round trip through the stand-in) | p50 ${r.progress.p50} ms · p99 ${r.progress.p99} ms (${r.progress.roundTrip.p50} · ${r.progress.roundTrip.p99}) | /帮助 on the same path p50 ${r.progress.help.p50} ms · p99 ${r.progress.help.p99} ms (${r.progress.help.roundTrip.p50} · ${r.progress.help.roundTrip.p99}; its first ask ${r.progress.help.firstMs} ms) | ×${round(r.progress.p50 / r.progress.help.p50, 1)} · ×${round(r.progress.p99 / r.progress.help.p99, 1)} | ${cpu(r.progress.bot, r.progress.help.bot)} | ${loop(r.progress.bot)} | ${rss(r.progress.bot)} | ${goal('/进度')} |`,
     `| weekly digest (/汇总) at district scale (${r.digest.samples} runs): the bot's time (round trip) | p50 ${r.digest.p50} ms · p99 ${r.digest.p99} ms (${r.digest.roundTrip.p50} · ${r.digest.roundTrip.p99}) | | | ${costCells(r.digest.bot)} | ${goal('weekly digest')} |`,
     `| roster import, ${n(r.rosterImport.rows)}-row workbook | ${r.rosterImport.importSeconds} s | exceljs read ${r.rosterImport.exceljsReadSeconds} s | ×${r.rosterImport.ratio} | per row: ${n(r.rosterImport.importCpuMsPerRow)} · exceljs ${n(r.rosterImport.exceljsReadCpuMsPerRow)} | | | |`,
     `| peak resident memory at district scale | bot ${n(r.peakRssMb.bot)} MB | express echo ${n(r.peakRssMb.echo)} MB | | | | | ${goal('peak resident memory')} |`,
