@@ -228,7 +228,8 @@ export const records = sqliteTable(
     uniqueIndex('records_submission_uq').on(t.submissionKey).where(sql`submission_key IS NOT NULL`),
     index('records_author_idx').on(t.authorId, t.form),
     index('records_subject_idx').on(t.subjectType, t.subjectId),
-    index('records_campaign_form_idx').on(t.campaignId, t.form),
+    // A campaign's records of a form are found by the two below, which begin with (campaign_id, form); an index of
+    // those two columns alone (dropped by migration 0031) was one more page written by every card submit, in no plan.
     // A campaign's visits by day with what the schedule's aggregates read, so a period's GROUP BY never touches the rows (and their form data).
     index('records_visit_day_idx').on(t.campaignId, t.form, t.occurredOn, t.subjectId, t.submittedAt, t.visitMode, t.visitPlace, t.authorId),
     // The same by target: a term's first visit to each target read a page of targets at a time, each page its own rows only, no sort.
