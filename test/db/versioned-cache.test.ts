@@ -9,7 +9,11 @@ describe('what is kept while the roster holds still', () => {
     const db = openDatabase(tmpDbFile());
     const reads: string[] = [];
     const kept = new VersionedCache<string, string>(db, 'people', 2);
-    const get = (key: string) => kept.get(key, () => (reads.push(key), `${key}'s choices`));
+    const get = (key: string) =>
+      kept.get(key, () => {
+        reads.push(key);
+        return `${key}'s choices`;
+      });
 
     expect(get('a')).toBe("a's choices");
     get('b');
