@@ -46,21 +46,25 @@ export interface Choosable {
  * then those who share a department or a class with the visitor, then the
  * rest by name.
  */
-function colleaguesOf(person: Person, keep: number[], everyone: Listed[], classFirst?: string): Colleague[] {
-  const mine = classesOf(person);
-  const teaches = (p: Listed) =>
-    classFirst !== undefined && (p.classLed === classFirst || p.classDeputy === classFirst || p.classesTaught.includes(classFirst));
-  const near = (p: Listed) =>
-    (!!person.department && p.department === person.department) ||
-    (p.classLed !== null && mine.includes(p.classLed)) ||
-    (p.classDeputy !== null && mine.includes(p.classDeputy)) ||
-    p.classesTaught.some((c) => mine.includes(c));
-  const others = everyone.filter((p) => p.id !== person.id);
-  const picked = others.filter((p) => keep.includes(p.id));
-  for (const wanted of [teaches, near, () => true])
-    for (const p of others) {
-      if (picked.length >= CO_VISITOR_OPTIONS) break;
-      if (!picked.includes(p) && wanted(p)) picked.push(p);
+function colleaguesOf(person: Person, keep: number[], d: Directory, classFirst?: string): Colleague[] {
+  const picked: Listed[] = [];
+  const taken = new Set([person.id]);
+  // Each group in the roster's order: a department's or a few classes' people; the whole roster only to fill up to the limit.
+  const inOrder = (groups: Array<Listed[] | undefined>) => groups.flatMap((g) => g ?? []).sort((a, b) => d.place.get(a.id)! - d.place.get(b.id)!);
+  const named = keep.flatMap((id) => d.byId.get(id) ?? []);
+  const teachers = classFirst === undefined ? [] : inOrder([d.byClass.get(classFirst)]);
+  const near = inOrder([person.department ? d.byDepartment.get(person.department) : undefined, ...classesOf(person).map((c) => d.byClass.get(c))]);
+  for (const [group, capped] of [
+    [inOrder([named]), false],
+    [teachers, true],
+    [near, true],
+    [d.everyone, true],
+  ] as const)
+    for (const p of group) {
+      if (capped && picked.length >= CO_VISITOR_OPTIONS) break;
+      if (taken.has(p.id)) continue;
+      taken.add(p.id);
+      picked.push(p);
     }
   // The roster's own rows, not copies: a district's every teacher keeps a list, and the names in them are shared.
   return picked;
@@ -71,13 +75,44 @@ function colleaguesOf(person: Person, keep: number[], everyone: Listed[], classF
  * at most `LEADER_OPTIONS`: the one named in `keep` (a stored record's), then
  * those of the visitor's department, then the rest by name.
  */
-function leadersOf(person: Person, keep: number | undefined, everyone: Listed[]): Colleague[] {
+function leadersOf(person: Person, keep: number | undefined, d: Directory): Colleague[] {
   const rank = (p: Listed) => (p.id === keep ? 0 : 2) + (p.department !== null && p.department === (person.department ?? '') ? 0 : 1);
-  return everyone
-    .filter((p) => p.id !== person.id && p.roles.some((r) => r === 'leader' || r === 'admin'))
+  return d.leaders
+    .filter((p) => p.id !== person.id)
     .sort((a, b) => rank(a) - rank(b))
     .slice(0, LEADER_OPTIONS)
     .sort((a, b) => byChinese(a.name, b.name));
+}
+
+/**
+ * The roster by name and who is where in it, read once per version of the
+ * roster: a teacher's choices are then ranked from their department and classes
+ * (a few dozen people), not by testing the district's every teacher on each
+ * card opened or submitted.
+ */
+interface Directory {
+  everyone: Listed[];
+  /** Each person's place in `everyone`, the order the choices are listed in. */
+  place: Map<number, number>;
+  byId: Map<number, Listed>;
+  byDepartment: Map<string, Listed[]>;
+  /** A class's teachers: who leads it, deputises, or teaches it. */
+  byClass: Map<string, Listed[]>;
+  /** Leaders and admins, whom a visit can be reported to. */
+  leaders: Listed[];
+}
+
+function directoryOf(everyone: Listed[]): Directory {
+  const d: Directory = { everyone, place: new Map(), byId: new Map(), byDepartment: new Map(), byClass: new Map(), leaders: [] };
+  const add = (m: Map<string, Listed[]>, key: string, p: Listed) => void (m.get(key)?.push(p) ?? m.set(key, [p]));
+  everyone.forEach((p, i) => {
+    d.place.set(p.id, i);
+    d.byId.set(p.id, p);
+    if (p.department) add(d.byDepartment, p.department, p);
+    for (const c of classesOf(p)) add(d.byClass, c, p);
+    if (p.roles.some((r) => r === 'leader' || r === 'admin')) d.leaders.push(p);
+  });
+  return d;
 }
 
 /** One way a person visits targets: those they hold, a class's students of some kinds, or a department's kinds. */
@@ -242,13 +277,12 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   }
 
   /**
-   * Everyone on the roster by name, with what the choices are ranked by: read
-   * once per version of the roster (a thousand short rows), so ranking a
-   * teacher's choices is one pass in memory, not two queries that test every
-   * teacher's classes.
+   * Everyone on the roster by name, with what the choices are ranked by (see
+   * Directory): read once per version of the roster (a thousand short rows),
+   * not two queries that test every teacher's classes.
    */
-  const directory = new VersionedCache<'all', Listed[]>(deps.db, 'people');
-  const everyone = () => directory.get('all', () => deps.db.select(LISTED_COLUMNS).from(people).orderBy(people.name, people.id).all());
+  const directory = new VersionedCache<'all', Directory>(deps.db, 'people');
+  const everyone = () => directory.get('all', () => directoryOf(deps.db.select(LISTED_COLUMNS).from(people).orderBy(people.name, people.id).all()));
 
   /**
    * Whom the person may name on a visit card, ranked (see colleaguesOf,
@@ -258,8 +292,8 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   async function choicesOf(person: Person, keep: { coVisitors?: number[]; leader?: number; classFirst?: string } = {}): Promise<Choosable> {
     const coVisitors = keep.coVisitors ?? [];
     return choices.get(`${person.id}:${coVisitors.join(',')}:${keep.leader ?? ''}:${keep.classFirst ?? ''}`, () => {
-      const all = everyone();
-      return { colleagues: colleaguesOf(person, coVisitors, all, keep.classFirst), leaders: leadersOf(person, keep.leader, all) };
+      const roster = everyone();
+      return { colleagues: colleaguesOf(person, coVisitors, roster, keep.classFirst), leaders: leadersOf(person, keep.leader, roster) };
     });
   }
 
