@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { ledgerEvents, ledgerItems, recordRevisions, records, recordVisitors } from '../../src/db/schema.js';
+import { ledgerEvents, ledgerItems, people, recordRevisions, records, recordVisitors } from '../../src/db/schema.js';
 import { buttonValue, cardText, cst, startHarness, type Harness } from '../helpers/harness.js';
 import { parseCampaignDefinition } from '../../src/domain/campaign.js';
 import { presetDefinition } from '../../src/domain/presets.js';
@@ -38,6 +38,21 @@ function visitForm(extra: Record<string, unknown> = {}) {
     noGifts: 'yes',
     ...extra,
   };
+}
+
+/** The values a card's select (or multi-select) named `name` offers, in order. */
+function options(card: unknown, name: string): string[] {
+  let found: unknown;
+  const walk = (n: unknown) => {
+    if (Array.isArray(n)) n.forEach(walk);
+    else if (n && typeof n === 'object') {
+      const o = n as Record<string, unknown>;
+      if (o.name === name && Array.isArray(o.options)) found = o.options;
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(card);
+  return ((found as Array<{ value: string }>) ?? []).map((x) => x.value);
 }
 
 async function openVisitForm(name: string, target: string) {
@@ -225,19 +240,6 @@ describe('visit record', () => {
 
   it('offers the leaders to report to, never the visitor themself', async () => {
     h = await startRecordsHarness();
-    const options = (card: unknown, name: string): string[] => {
-      let found: unknown;
-      const walk = (n: unknown) => {
-        if (Array.isArray(n)) n.forEach(walk);
-        else if (n && typeof n === 'object') {
-          const o = n as Record<string, unknown>;
-          if (o.name === name && Array.isArray(o.options)) found = o.options;
-          Object.values(o).forEach(walk);
-        }
-      };
-      walk(card);
-      return ((found as Array<{ value: string }>) ?? []).map((x) => x.value);
-    };
     const liuFang = await openVisitForm('刘芳', '孙小红');
     expect(options(current(h, liuFang).content, 'leader')).toContain(String(person('陈立华').id));
     // The admin went along, so may file for 孙小红 too — but not report the visit to themself.
@@ -428,6 +430,42 @@ describe('card size', () => {
     const edit = await h.click('刘芳', messageId, '修改');
     expect(edit.error).toBeUndefined();
     expect(Buffer.byteLength(JSON.stringify(edit.card?.data))).toBeLessThan(30 * 1024);
+  });
+});
+
+describe('choosing co-visitors among 200 colleagues', () => {
+  it('offers 40: the visitor’s department and class first, then the rest by name; and 30 leaders, the department’s among them', async () => {
+    h = await startRecordsHarness();
+    const departments = ['财经部', '机电部', '信息部', '基础部'];
+    h.db
+      .insert(people)
+      .values(
+        Array.from({ length: 200 }, (_, i) => ({
+          name: `教师${String(i + 1).padStart(3, '0')}`,
+          roles: i % 5 === 0 ? ['teacher', 'leader'] : ['teacher'],
+          department: departments[i % 4]!,
+          // 教师002 (机电部) teaches a class 刘芳 (财经部) teaches too: near her, though not of her department.
+          classesTaught: i === 1 ? ['2024级机电1班'] : [],
+        })),
+      )
+      .run();
+    h.db.update(people).set({ classesTaught: ['2024级机电1班'] }).where(eq(people.name, '刘芳')).run();
+
+    const card = current(h, await openVisitForm('刘芳', '孙小红')).content;
+    const roster = h.db.select().from(people).orderBy(people.name, people.id).all();
+    const me = roster.find((p) => p.name === '刘芳')!;
+    const near = (p: (typeof roster)[number]) =>
+      p.department === me.department || [p.classLed, p.classDeputy, ...p.classesTaught].includes('2024级机电1班');
+    const others = roster.filter((p) => p.id !== me.id);
+    const expected = [...others.filter(near), ...others.filter((p) => !near(p))].slice(0, 40).map((p) => String(p.id));
+    expect(options(card, 'coVisitors')).toEqual(expected);
+    expect(options(card, 'coVisitors')).toContain(String(person('教师002').id));
+    expect(options(card, 'coVisitors')).not.toContain(String(person('教师003').id));
+
+    const leaders = options(card, 'leader');
+    expect(leaders).toHaveLength(30);
+    const departmentLeaders = others.filter((p) => p.department === me.department && p.roles.some((r) => r === 'leader' || r === 'admin'));
+    expect(leaders).toEqual(expect.arrayContaining(departmentLeaders.map((p) => String(p.id))));
   });
 });
 
