@@ -88,7 +88,7 @@ export const VISIT_RECORD_LABELS = {
 const SITUATION_HINT = '家庭成员、经济状况、文化程度、家教观念、企业性质、企业经营状况、规模等';
 
 /** How the target reads in a heading: no family details, safe for a leader's eyes. */
-export const targetHeading = (def: CampaignDefinition, t: Target) =>
+export const targetHeading = (def: CampaignDefinition, t: Pick<Target, 'name' | 'className' | 'kind'>) =>
   [shortName(t.name), t.className ? oneLine(t.className, CLASS_SHOWN) : kindName(def, t.kind)].join(' · ');
 
 /** Where a target's details too long for a card can be read whole: the roster the admins keep. */

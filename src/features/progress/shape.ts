@@ -26,9 +26,9 @@ const md = (d: string) => `${Number(d.slice(5, 7))}/${Number(d.slice(8, 10))}`;
 export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
   const records = new RecordRepo(deps.db);
   const aggregates = new VisitAggregates(deps.db);
-  // The few targets a /进度 names: prepared once.
+  // The few targets a /进度 names, by what names them (not their families' details): prepared once.
   const targetsById = deps.db
-    .select()
+    .select({ id: targets.id, name: targets.name, className: targets.className, kind: targets.kind })
     .from(targets)
     .where(sql`${targets.id} in (select value from json_each(${sql.placeholder('ids')}))`)
     .prepare();
@@ -44,8 +44,7 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
     const { def } = c;
     const d = discussionOn(def, today);
     if (!d || !takesPartInDiscussion(def, person.roles)) return [];
-    const all = await records.ofForm(def.id, 'suggestion');
-    const mine = all.filter((r) => r.authorId === person.id).length;
+    const { all, mine, authors } = await records.tally(def.id, 'suggestion', person.id);
     const span = `${md(d.window.start)}–${md(d.window.end)}`;
     const lines = [
       `**大讨论 · 我为学校发展献一计**（${span}）`,
@@ -56,11 +55,11 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
           : `已结束，你提出了 ${mine} 条。`,
     ];
     const admin = isAdmin(person);
-    if (admin && d.state !== 'before') lines.push(`全校共收到 **${all.length}** 条，来自 ${new Set(all.map((r) => r.authorId)).size} 人。`);
+    if (admin && d.state !== 'before') lines.push(`全校共收到 **${all}** 条，来自 ${authors} 人。`);
     if (d.state === 'closed' && !mine && !admin) return [];
     const buttons = [
       ...(d.state === 'open' ? [callbackButton('献一计 Suggest', openers.suggestion(def.id), 'primary')] : []),
-      ...(admin && all.length ? [callbackButton(`审阅献计 Review（${all.length}）`, openers.suggestionList(def.id))] : []),
+      ...(admin && all ? [callbackButton(`审阅献计 Review（${all}）`, openers.suggestionList(def.id))] : []),
     ];
     return [{ tag: 'markdown', content: lines.join('\n') }, ...(buttons.length ? [buttonRow(buttons)] : [])];
   }
