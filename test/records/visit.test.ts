@@ -449,13 +449,16 @@ describe('choosing co-visitors among 200 colleagues', () => {
         })),
       )
       .run();
-    h.db.update(people).set({ classesTaught: ['2024级机电1班'] }).where(eq(people.name, '刘芳')).run();
+    h.db
+      .update(people)
+      .set({ classesTaught: ['2024级机电1班'] })
+      .where(eq(people.name, '刘芳'))
+      .run();
 
     const card = current(h, await openVisitForm('刘芳', '孙小红')).content;
     const roster = h.db.select().from(people).orderBy(people.name, people.id).all();
     const me = roster.find((p) => p.name === '刘芳')!;
-    const near = (p: (typeof roster)[number]) =>
-      p.department === me.department || [p.classLed, p.classDeputy, ...p.classesTaught].includes('2024级机电1班');
+    const near = (p: (typeof roster)[number]) => p.department === me.department || [p.classLed, p.classDeputy, ...p.classesTaught].includes('2024级机电1班');
     const others = roster.filter((p) => p.id !== me.id);
     const expected = [...others.filter(near), ...others.filter((p) => !near(p))].slice(0, 40).map((p) => String(p.id));
     expect(options(card, 'coVisitors')).toEqual(expected);
