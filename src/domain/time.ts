@@ -79,6 +79,16 @@ export { dayjs };
 const ZH_WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
 /** "11月24日（周一）": a day as every card says it. */
 const dayLabel = (d: Dayjs) => `${d.format('M月D日')}（${ZH_WEEKDAYS[d.day()]}）`;
+/**
+ * dayLabel of a local date ('YYYY-MM-DD'), read off the string: a /进度 says a handful of due dates, each through
+ * dayjs a parse and a format. Undefined for anything else (a day that does not exist, another shape).
+ */
+const dateLabel = (date: string): string | undefined => {
+  if (date.length !== 10 || date[4] !== '-' || date[7] !== '-') return undefined;
+  const [y, m, d] = [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
+  const at = new Date(Date.UTC(y, m - 1, d));
+  return at.getUTCFullYear() === y && at.getUTCMonth() === m - 1 && at.getUTCDate() === d ? `${m}月${d}日（${ZH_WEEKDAYS[at.getUTCDay()]}）` : undefined;
+};
 
 /**
  * A deadline as every card and reminder says it: a due date (local
@@ -90,6 +100,8 @@ const dayLabel = (d: Dayjs) => `${d.format('M月D日')}（${ZH_WEEKDAYS[d.day()]
 export function formatDue(due: string): string;
 export function formatDue(due: Date, tz: string): string;
 export function formatDue(due: string | Date, tz?: string): string {
+  const label = typeof due === 'string' ? dateLabel(due) : undefined;
+  if (label) return label;
   const at = typeof due === 'string' ? dayjs(due) : inZone(due, tz!);
   const endOfDay = typeof due !== 'string' && at.hour() === 0 && at.minute() === 0;
   const day = endOfDay ? at.subtract(1, 'day') : at;

@@ -4,7 +4,7 @@ import { AssignmentRepo } from '../../db/assignments.js';
 import type { ActiveCampaign } from '../../db/repos.js';
 import { dorms, people, targets, type Person, type Zone } from '../../db/schema.js';
 import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/obligations.js';
-import { isAvailable, termOn } from '../../domain/periods.js';
+import { daysBetween, isAvailable, termOn } from '../../domain/periods.js';
 import { byChinese, classTermStanding, quotaPeriodOn } from '../../domain/quotas.js';
 import { dayjs, formatDeadline, formatDue, localDate, localMidnight } from '../../domain/time.js';
 import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/weeks.js';
@@ -228,7 +228,7 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
       )
       .filter((x): x is { on: string; what: string } => !!x && x.on >= today)
       .sort((a, b) => a.on.localeCompare(b.on));
-    return open[0] && `📌 接下来：${open[0].what}，${formatDue(open[0].on)} 截止（还有 ${dayjs(open[0].on).diff(dayjs(today), 'day')} 天）`;
+    return open[0] && `📌 接下来：${open[0].what}，${formatDue(open[0].on)} 截止（还有 ${daysBetween(today, open[0].on)} 天）`;
   }
 
   function register(router: Routes) {
