@@ -1,7 +1,7 @@
 import { ROLE_LABELS, type CampaignDefinition, type DateRange, type Quota, type Role } from './campaign.js';
 import type { Period } from './periods.js';
 import { quotaApplies, quotaPeriods, quotaStandingOf, type PersonFact } from './quotas.js';
-import { dayjs } from './time.js';
+import { dayjs, monthDay } from './time.js';
 
 /**
  * The shape of a campaign: what it offers its people, the phase it is in and
@@ -71,10 +71,8 @@ export type Phase = CampaignDefinition['phases'][number];
 /** The phase a local date falls in (seed 002: 思想发动, 过程管控, 成果固化). */
 export const phaseOn = (def: CampaignDefinition, date: string): Phase | undefined => def.phases.find((p) => p.start <= date && date <= p.end);
 
-const md = (d: string) => dayjs(d).format('M/D');
-
 /** 「过程管控」阶段（5/1–11/30）：重点抓好日常平常和过程管控 */
-export const phaseLine = (p: Phase): string => `「${p.name}」阶段（${md(p.start)}–${md(p.end)}）${p.focus ? `：${p.focus}` : ''}`;
+export const phaseLine = (p: Phase): string => `「${p.name}」阶段（${monthDay(p.start)}–${monthDay(p.end)}）${p.focus ? `：${p.focus}` : ''}`;
 
 // ---- the big discussion in numbers (counts only: the group reads them)
 
@@ -131,7 +129,7 @@ export function discussionSummary(
 
 export function discussionLine(s: DiscussionSummary, periodWord: string): string {
   const from = s.byRole.length ? `（${s.byRole.map((r) => `${r.label} ${r.people}`).join('、')}）` : '';
-  return `**大讨论 · 我为学校发展献一计**（${md(s.window.start)}–${md(s.window.end)}）：${periodWord}新增 **${s.inPeriod}** 条，累计 ${s.total} 条，来自 ${s.contributors}/${s.participants} 位参加对象${from}`;
+  return `**大讨论 · 我为学校发展献一计**（${monthDay(s.window.start)}–${monthDay(s.window.end)}）：${periodWord}新增 **${s.inPeriod}** 条，累计 ${s.total} 条，来自 ${s.contributors}/${s.participants} 位参加对象${from}`;
 }
 
 // ---- what a phase achieved (the phase summary, not a copy of its last month)
@@ -185,7 +183,7 @@ export function phaseAchievements(def: CampaignDefinition, phase: Phase, people:
 
 export function phaseAchievementLines(a: PhaseAchievements): string[] {
   return [
-    `**本阶段成果**（${md(a.phase.start)}–${md(a.phase.end)}${a.phase.focus ? `，${a.phase.focus}` : ''}）`,
+    `**本阶段成果**（${monthDay(a.phase.start)}–${monthDay(a.phase.end)}${a.phase.focus ? `，${a.phase.focus}` : ''}）`,
     `- 走访 **${a.visits}** 次（上门 ${a.inPerson} 次），走访对象 ${a.targets} 位，${a.visitors} 位老师参与`,
     ...a.quotas.map((q) => `- ${q.name}：${q.months} 个月平均达标率 ${q.meanRate}%，每月都达标 ${q.everyMonth}/${q.people} 人`),
   ];

@@ -90,6 +90,9 @@ const dateLabel = (date: string): string | undefined => {
   return at.getUTCFullYear() === y && at.getUTCMonth() === m - 1 && at.getUTCDate() === d ? `${m}月${d}日（${ZH_WEEKDAYS[at.getUTCDay()]}）` : undefined;
 };
 
+/** A local date ('YYYY-MM-DD') as "11/5", read off the string: spans on cards say two on every line. */
+export const monthDay = (date: string): string => `${Number(date.slice(5, 7))}/${Number(date.slice(8, 10))}`;
+
 /**
  * A deadline as every card and reminder says it: a due date (local
  * 'YYYY-MM-DD', due by the end of that day) or a moment that falls at local

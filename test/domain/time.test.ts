@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayjs, formatDue } from '../../src/domain/time.js';
+import { dayjs, formatDue, monthDay } from '../../src/domain/time.js';
 
 describe('formatDue', () => {
   it('says a due date as cards do, the same as reading it through dayjs, for every day of 2024–2030', () => {
@@ -20,5 +20,12 @@ describe('formatDue', () => {
   it('a moment at local midnight reads as the day before it; any other moment with its time', () => {
     expect(formatDue(new Date('2026-12-26T00:00:00+08:00'), 'Asia/Shanghai')).toBe('12月25日（周五）');
     expect(formatDue(new Date('2026-11-24T09:00:00+08:00'), 'Asia/Shanghai')).toBe('11月24日（周二）09:00');
+  });
+});
+
+describe('monthDay', () => {
+  it('says a local date as a span on a card does, without leading zeros', () => {
+    expect(monthDay('2026-11-05')).toBe('11/5');
+    expect(monthDay('2027-01-31')).toBe('1/31');
   });
 });

@@ -21,7 +21,7 @@ import { ACTIVE_STATUSES, ledgerDigestCounts, type LedgerFact } from '../../doma
 import { ONCE_TASK_NAMES, type CampaignFacts } from '../../domain/obligations.js';
 import { addDays, happenedIn, minDate, mondayOf, monthsOf, phasePeriods, termOn, weekAnchor, weeksCountingIn, type Period } from '../../domain/periods.js';
 import { mayNudge, type OnceTask } from '../../domain/reminders.js';
-import { dayjs, formatLocal, localDate, localMidnight } from '../../domain/time.js';
+import { dayjs, formatLocal, localDate, localMidnight, monthDay } from '../../domain/time.js';
 import { latestWeekPast, localLabel, momentInFollowingWeek, reportWeeks, type ReportWeek } from '../../domain/weeks.js';
 import { CLASS_SHOWN, oneLine, renderCard, shortName } from '../../feishu/card-templates.js';
 import { coverageStanding, quotaApplies, type CoverageStanding, type TargetFact, type VisitFact } from '../../domain/quotas.js';
@@ -450,7 +450,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
       out.push({
         kind: 'phase',
         period: phase,
-        label: `「${phase.label}」阶段（${dayjs(phase.start).format('M/D')}–${dayjs(phase.end).format('M/D')}）`,
+        label: `「${phase.label}」阶段（${monthDay(phase.start)}–${monthDay(phase.end)}）`,
         key: phase.key,
         cutoff: periodDueAt(def, phase),
       });
@@ -464,7 +464,7 @@ export const digestFeature = defineFeature({ name: 'digest', at: import.meta.url
     const end = lastWeek ? addDays(thisMonday, -1) : today;
     if (end < c.def.window.start) return undefined;
     const period = { key: 'now', label: lastWeek ? '上周' : '本周', start: monday < c.def.window.start ? c.def.window.start : monday, end };
-    return { period, label: `${lastWeek ? '上周' : '本周至今'}（${dayjs(period.start).format('M/D')}–${dayjs(end).format('M/D')}）` };
+    return { period, label: `${lastWeek ? '上周' : '本周至今'}（${monthDay(period.start)}–${monthDay(end)}）` };
   }
 
   /**
@@ -547,10 +547,10 @@ const CLASSES_SHOWN = 20;
  */
 export function coverageLine(cv: CoverageStanding): string {
   const share = `${cv.covered}/${cv.total} ${cv.unit}（${pct(cv.covered, cv.total)}%）`;
-  const due = dayjs(cv.dueOn).format('M/D');
-  if (cv.state === 'met') return `${cv.name}：✅ 已于 ${dayjs(cv.metOn).format('M/D')} 完成（${due} 截止），${share}`;
+  const due = monthDay(cv.dueOn);
+  if (cv.state === 'met') return `${cv.name}：✅ 已于 ${monthDay(cv.metOn!)} 完成（${due} 截止），${share}`;
   if (cv.state === 'missed') {
-    const later = cv.metOn ? `，${dayjs(cv.metOn).format('M/D')} 补齐` : `，目前 ${share}`;
+    const later = cv.metOn ? `，${monthDay(cv.metOn)} 补齐` : `，目前 ${share}`;
     return `${cv.name}：⚠️ 未按期完成（${due} 截止时 ${cv.coveredByDue}/${cv.total} ${cv.unit}）${later}`;
   }
   return `${cv.name}：${share}，${due} 截止`;

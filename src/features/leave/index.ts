@@ -5,7 +5,7 @@ import type { Leave, Person } from '../../db/schema.js';
 import { callbackButton, listRow, renderCard } from '../../feishu/card-templates.js';
 import { pageOf, pageNav } from '../../feishu/card-budget.js';
 import { UserFacingError } from '../../feishu/errors.js';
-import { dayjs, inZone, parseTypedDay } from '../../domain/time.js';
+import { inZone, monthDay, parseTypedDay } from '../../domain/time.js';
 import { LeaveRepo } from '../../db/leaves.js';
 import { defineFeature } from '../feature.js';
 
@@ -24,7 +24,7 @@ const LIST_PAGE = 10;
 export const leaveFeature = defineFeature({ name: 'leave', at: import.meta.url }, (deps) => {
   const repo = new LeaveRepo(deps.db);
 
-  const span = (l: Pick<Leave, 'startOn' | 'endOn'>) => `${dayjs(l.startOn).format('M/D')}–${dayjs(l.endOn).format('M/D')}`;
+  const span = (l: Pick<Leave, 'startOn' | 'endOn'>) => `${monthDay(l.startOn)}–${monthDay(l.endOn)}`;
 
   async function personNamed(name: string): Promise<Person> {
     const found = await deps.people.named(name);

@@ -6,7 +6,7 @@ import { dorms, people, targets, type Person, type Zone } from '../../db/schema.
 import { ONCE_TASK_NAMES, obligationsOf, type Obligation } from '../../domain/obligations.js';
 import { daysBetween, isAvailable, termOn } from '../../domain/periods.js';
 import { byChinese, classTermStanding, quotaPeriodOn } from '../../domain/quotas.js';
-import { dayjs, formatDeadline, formatDue, localDate, localMidnight } from '../../domain/time.js';
+import { formatDeadline, formatDue, localDate, localMidnight, monthDay } from '../../domain/time.js';
 import { currentWeek, localLabel, missedWeeks, reportWeeks } from '../../domain/weeks.js';
 import { buttonRow, callbackButton, CLASS_SHOWN, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
 import { heldLine } from '../../domain/targets.js';
@@ -264,7 +264,7 @@ export const progressFeature = defineFeature({ name: 'progress', at: import.meta
           ).length;
           const away = f.people[0] && !isAvailable(f.people[0].availability, today) ? await leaves.on(person.id, today) : null;
           const head = [
-            away ? `🌴 请假中（${dayjs(away.startOn).format('M/D')}–${dayjs(away.endOn).format('M/D')}），期间不会收到提醒，走访要求按在岗天数折算。` : '',
+            away ? `🌴 请假中（${monthDay(away.startOn)}–${monthDay(away.endOn)}），期间不会收到提醒，走访要求按在岗天数折算。` : '',
             overdue(mine, today) ?? '',
             nextDue(mine, today) ?? '',
           ].filter(Boolean);

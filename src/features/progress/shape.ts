@@ -4,6 +4,7 @@ import type { ActiveCampaign } from '../../db/repos.js';
 import { VisitAggregates } from '../../db/visit-aggregates.js';
 import { targets, type Person } from '../../db/schema.js';
 import { discussionOn, phaseLine, phaseOn, takesPartInDiscussion } from '../../domain/shape.js';
+import { monthDay } from '../../domain/time.js';
 import { buttonRow, callbackButton } from '../../feishu/card-templates.js';
 import { RecordRepo } from '../../records/repo.js';
 import type { FeatureDeps } from '../deps.js';
@@ -14,9 +15,6 @@ import { targetHeading } from '../forms/visit.js';
 const PHOTO_GAPS_LISTED = 5;
 /** Buttons for the oldest of those named. */
 const PHOTO_BUTTONS = 3;
-
-/** A local date ('YYYY-MM-DD') as "11/5": read off the string, no date library per line. */
-const md = (d: string) => `${Number(d.slice(5, 7))}/${Number(d.slice(8, 10))}`;
 
 /**
  * The parts of /进度 the campaign's shape decides: the phase it is in, the big
@@ -45,11 +43,11 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
     const d = discussionOn(def, today);
     if (!d || !takesPartInDiscussion(def, person.roles)) return [];
     const { all, mine, authors } = await records.tally(def.id, 'suggestion', person.id);
-    const span = `${md(d.window.start)}–${md(d.window.end)}`;
+    const span = `${monthDay(d.window.start)}–${monthDay(d.window.end)}`;
     const lines = [
       `**大讨论 · 我为学校发展献一计**（${span}）`,
       d.state === 'before'
-        ? `将于 ${md(d.window.start)} 开始。`
+        ? `将于 ${monthDay(d.window.start)} 开始。`
         : d.state === 'open'
           ? `进行中，还剩 ${d.daysLeft} 天；你已提出 **${mine}** 条。`
           : `已结束，你提出了 ${mine} 条。`,
@@ -76,7 +74,7 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
       const t = byId.get(id);
       return t ? targetHeading(def, t) : `#${id}`;
     };
-    const listed = shown.map((g) => `- ${md(g.occurredOn)} ${named(g.targetId)}`);
+    const listed = shown.map((g) => `- ${monthDay(g.occurredOn)} ${named(g.targetId)}`);
     const more = count > PHOTO_GAPS_LISTED ? [`……另有 ${count - PHOTO_GAPS_LISTED} 次`] : [];
     return [
       {
@@ -88,7 +86,7 @@ export function campaignShapeSections(deps: FeatureDeps, openers: Openers) {
           '点“补照片”打开那次记录，再把照片直接发给我，会附到这条记录上。',
         ].join('\n'),
       },
-      buttonRow(shown.slice(0, PHOTO_BUTTONS).map((g) => callbackButton(`补照片 ${md(g.occurredOn)}`, openers.visitRecord(g.recordId)))),
+      buttonRow(shown.slice(0, PHOTO_BUTTONS).map((g) => callbackButton(`补照片 ${monthDay(g.occurredOn)}`, openers.visitRecord(g.recordId)))),
     ];
   }
 

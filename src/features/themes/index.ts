@@ -8,7 +8,7 @@ import { latestPeriodDue } from '../../domain/digest.js';
 import { maxDate, minDate, monthsOf } from '../../domain/periods.js';
 import { mayNudge } from '../../domain/reminders.js';
 import { THEME_DEFAULTS, themesOf, type Theme, type Voice } from '../../domain/themes.js';
-import { dayjs, localDate } from '../../domain/time.js';
+import { dayjs, localDate, monthDay } from '../../domain/time.js';
 import { pageNav, pageOf } from '../../feishu/card-budget.js';
 import { callbackButton, listRow, oneLine, renderCard, reopenNote, shortName } from '../../feishu/card-templates.js';
 import { UserFacingError } from '../../feishu/errors.js';
@@ -88,7 +88,7 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
       sections: [
         {
           tag: 'markdown',
-          content: `${dayjs(from).format('M/D')}–${dayjs(to).format('M/D')} 共 ${voices.length} 条记录（走访意见建议、献一计、台账）中反复出现的话题，按提到的记录数排列。仅管理员可见。`,
+          content: `${monthDay(from)}–${monthDay(to)} 共 ${voices.length} 条记录（走访意见建议、献一计、台账）中反复出现的话题，按提到的记录数排列。仅管理员可见。`,
         },
         ...(themes.length
           ? themes.map((t, i) =>
@@ -128,7 +128,7 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
       render: (page, at) =>
         renderCard('list', {
           title: `「${theme.words.join(' · ')}」 · ${theme.mentions} 条记录`,
-          subtitle: `${dayjs(from).format('M/D')}–${dayjs(to).format('M/D')} / Records on this theme`,
+          subtitle: `${monthDay(from)}–${monthDay(to)} / Records on this theme`,
           headerColor: 'purple',
           sections: [
             { tag: 'markdown', content: `已列入台账 ${theme.inLedger} · 已销号 ${theme.closed}。点“查看”打开记录（仅走访教师和管理员可见）。` },
@@ -187,7 +187,7 @@ export const themesFeature = defineFeature({ name: 'themes', at: import.meta.url
   function register(router: Routes) {
     router.action('themes.show', z.object({ action: z.literal('themes.show'), ...span }), { adminOnly: true }, async ({ value }) => {
       const c = await campaignOf(value.campaignId);
-      const card = await themesCard(c, value.from, value.to, `${dayjs(value.from).format('M/D')}–${dayjs(value.to).format('M/D')}`);
+      const card = await themesCard(c, value.from, value.to, `${monthDay(value.from)}–${monthDay(value.to)}`);
       return card ? withCard({}, card) : toast('info', '这段时间没有记录。');
     });
     router.action(
