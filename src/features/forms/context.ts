@@ -282,7 +282,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
    * not two queries that test every teacher's classes.
    */
   const directory = new VersionedCache<'all', Directory>(deps.db, 'people');
-  const everyone = () => directory.get('all', () => directoryOf(deps.db.select(LISTED_COLUMNS).from(people).orderBy(people.name, people.id).all()));
+  const roster = () => directory.get('all', () => directoryOf(deps.db.select(LISTED_COLUMNS).from(people).orderBy(people.name, people.id).all()));
 
   /**
    * Whom the person may name on a visit card, ranked (see colleaguesOf,
@@ -292,8 +292,8 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
   async function choicesOf(person: Person, keep: { coVisitors?: number[]; leader?: number; classFirst?: string } = {}): Promise<Choosable> {
     const coVisitors = keep.coVisitors ?? [];
     return choices.get(`${person.id}:${coVisitors.join(',')}:${keep.leader ?? ''}:${keep.classFirst ?? ''}`, () => {
-      const roster = everyone();
-      return { colleagues: colleaguesOf(person, coVisitors, roster, keep.classFirst), leaders: leadersOf(person, keep.leader, roster) };
+      const d = roster();
+      return { colleagues: colleaguesOf(person, coVisitors, d, keep.classFirst), leaders: leadersOf(person, keep.leader, d) };
     });
   }
 
@@ -309,7 +309,7 @@ export function recordContext(deps: FeatureDeps, records: RecordRepo) {
     choicesOf,
     holders: (t: 'dorm' | 'target', id: number) => holdings.holders(t, id),
     /** Reads the roster the choices are ranked from into its cache (FeatureParts.warm). */
-    warm: () => void everyone(),
+    warm: () => void roster(),
   };
 }
 
