@@ -87,6 +87,14 @@ export const messageKey = (messageId: string): string => `msg:${messageId}`;
 /** A card click's callback (「卡片回传交互回调」): its answer is the card, the only event answered with something. */
 const CARD_CALLBACK = 'card.action.trigger';
 
+/**
+ * When an event is acknowledged, over either transport (the webhook's 200, the long connection's ACK frame, both
+ * sent once the dispatcher's handler resolves): once what it set off has run to its first wait. Feishu allows 3 s
+ * (「事件概述」, 「使用长连接接收事件」); acknowledged at once, the ACK's socket write, and the platform side it
+ * wakes, landed in the middle of a /进度 (0.5 ms of its 4.6 in the district bench).
+ */
+const acknowledgedAfterTheWorkStarts = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Turns SDK-dispatched payloads into typed, de-duplicated events, and tracks work in flight for graceful shutdown. */
 export class Intake {
   private readonly inflight = new Set<Promise<unknown>>();
@@ -142,7 +150,7 @@ export class Intake {
     if (!this.accepting) throw new Error('restarting: event refused so Feishu delivers it again');
   }
 
-  private message(data: unknown): void {
+  private message(data: unknown): Promise<void> | undefined {
     const p = messageEvent.safeParse(data);
     if (!p.success) {
       this.opts.log.warn({ issues: p.error.issues.length }, 'inbound: malformed message event ignored');
@@ -176,17 +184,19 @@ export class Intake {
       ...said,
       mentionsBot: botId ? mentions.some((m) => m.id?.open_id === botId) : mentions.length > 0,
     };
-    // Not awaited: the event is acknowledged however long the work takes (webhookHandler says when).
+    // Not awaited: the event is acknowledged however long the work takes.
     void this.track(this.opts.handlers.onMessage(event)).catch((e) => this.opts.log.error({ err: String(e) }, 'inbound: message handler failed'));
+    return acknowledgedAfterTheWorkStarts();
   }
 
-  private menu(data: unknown): void {
+  private menu(data: unknown): Promise<void> | undefined {
     const p = menuEvent.safeParse(data);
     if (!p.success) return;
     this.refuseWhileStopping();
     if (!this.firstTime(`evt:${p.data.event_id}`, 'application.bot.menu_v6')) return;
     const event: MenuClick = { kind: 'menu', key: `evt:${p.data.event_id}`, operatorOpenId: p.data.operator.operator_id.open_id, menuKey: p.data.event_key };
     void this.track(this.opts.handlers.onMenu(event)).catch((e) => this.opts.log.error({ err: String(e) }, 'inbound: menu handler failed'));
+    return acknowledgedAfterTheWorkStarts();
   }
 
   private async card(data: unknown): Promise<CardReply> {
@@ -359,12 +369,7 @@ export function webhookHandler(o: WebhookOptions): (req: IncomingMessage, res: S
     try {
       // The checks above are stricter than the SDK's, so it need not repeat them.
       const result = await o.intake.dispatcher.invoke(payload, { needCheck: false });
-      const body = result && typeof result === 'object' ? result : {};
-      if (header.event_type === CARD_CALLBACK) answer(res, 200, body);
-      // An event's 200 only tells Feishu it arrived, and may take up to 3 s (「事件概述」): it goes once what the
-      // event set off has run to its first wait. Written earlier, it landed in the middle of a /进度, whose answer
-      // then waited for a socket write and the wake-up of the platform's side (0.5 ms of its 4.6 in the district bench).
-      else setImmediate(() => answer(res, 200, body));
+      answer(res, 200, result && typeof result === 'object' ? result : {});
     } catch (e) {
       o.log.error({ err: String(e) }, 'webhook: dispatch failed');
       answer(res, 500, { error: 'internal error' });
