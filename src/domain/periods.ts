@@ -1,7 +1,7 @@
 import type { CampaignDefinition } from './campaign.js';
 import { termsOf } from './campaign.js';
 import { nudgeDay } from './calendar.js';
-import { dayjs } from './time.js';
+import { dayjs, utcMidnight } from './time.js';
 import { memoPer } from './memo.js';
 
 /**
@@ -37,7 +37,6 @@ const ALWAYS_AVAILABLE: Availability = { leaves: [] };
 
 // Calendar dates as plain UTC arithmetic on the date alone: every schedule rule walks days, so these are hot.
 const DAY_MS = 86_400_000;
-const utcMidnight = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
 
 /** A calendar date moved by `n` days. */
 export const addDays = (date: string, n: number): string => new Date(utcMidnight(date) + n * DAY_MS).toISOString().slice(0, 10);

@@ -79,15 +79,17 @@ export { dayjs };
 const ZH_WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
 /** "11月24日（周一）": a day as every card says it. */
 const dayLabel = (d: Dayjs) => `${d.format('M月D日')}（${ZH_WEEKDAYS[d.day()]}）`;
+/** A calendar date ('YYYY-MM-DD') as the epoch ms of its UTC midnight: plain arithmetic on the date alone, no zone. */
+export const utcMidnight = (date: string): number => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+
 /**
  * dayLabel of a local date ('YYYY-MM-DD'), read off the string: a /进度 says a handful of due dates, each through
  * dayjs a parse and a format. Undefined for anything else (a day that does not exist, another shape).
  */
 const dateLabel = (date: string): string | undefined => {
-  if (date.length !== 10 || date[4] !== '-' || date[7] !== '-') return undefined;
-  const [y, m, d] = [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
-  const at = new Date(Date.UTC(y, m - 1, d));
-  return at.getUTCFullYear() === y && at.getUTCMonth() === m - 1 && at.getUTCDate() === d ? `${m}月${d}日（${ZH_WEEKDAYS[at.getUTCDay()]}）` : undefined;
+  const at = new Date(utcMidnight(date));
+  if (Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== date) return undefined;
+  return `${at.getUTCMonth() + 1}月${at.getUTCDate()}日（${ZH_WEEKDAYS[at.getUTCDay()]}）`;
 };
 
 /** A local date ('YYYY-MM-DD') as "11/5", read off the string: spans on cards say two on every line. */
@@ -103,12 +105,10 @@ export const monthDay = (date: string): string => `${Number(date.slice(5, 7))}/$
 export function formatDue(due: string): string;
 export function formatDue(due: Date, tz: string): string;
 export function formatDue(due: string | Date, tz?: string): string {
-  const label = typeof due === 'string' ? dateLabel(due) : undefined;
-  if (label) return label;
-  const at = typeof due === 'string' ? dayjs(due) : inZone(due, tz!);
-  const endOfDay = typeof due !== 'string' && at.hour() === 0 && at.minute() === 0;
-  const day = endOfDay ? at.subtract(1, 'day') : at;
-  return `${dayLabel(day)}${typeof due === 'string' || endOfDay ? '' : at.format('HH:mm')}`;
+  if (typeof due === 'string') return dateLabel(due) ?? dayLabel(dayjs(due));
+  const at = inZone(due, tz!);
+  const endOfDay = at.hour() === 0 && at.minute() === 0;
+  return endOfDay ? dayLabel(at.subtract(1, 'day')) : `${dayLabel(at)}${at.format('HH:mm')}`;
 }
 
 /** "11月24日（周一）09:00" — a moment as Chinese users read it (for deadlines, `formatDue`). */

@@ -51,7 +51,7 @@ function colleaguesOf(person: Person, keep: number[], d: Directory, classFirst?:
   const taken = new Set([person.id]);
   // Each group in the roster's order: a department's or a few classes' people; the whole roster only to fill up to the limit.
   const inOrder = (groups: Array<Listed[] | undefined>) => groups.flatMap((g) => g ?? []).sort((a, b) => d.place.get(a.id)! - d.place.get(b.id)!);
-  const named = keep.flatMap((id) => d.byId.get(id) ?? []);
+  const named = keep.flatMap((id) => d.everyone[d.place.get(id) ?? -1] ?? []);
   const teachers = classFirst === undefined ? [] : inOrder([d.byClass.get(classFirst)]);
   const near = inOrder([person.department ? d.byDepartment.get(person.department) : undefined, ...classesOf(person).map((c) => d.byClass.get(c))]);
   for (const [group, capped] of [
@@ -94,7 +94,6 @@ interface Directory {
   everyone: Listed[];
   /** Each person's place in `everyone`, the order the choices are listed in. */
   place: Map<number, number>;
-  byId: Map<number, Listed>;
   byDepartment: Map<string, Listed[]>;
   /** A class's teachers: who leads it, deputises, or teaches it. */
   byClass: Map<string, Listed[]>;
@@ -103,11 +102,10 @@ interface Directory {
 }
 
 function directoryOf(everyone: Listed[]): Directory {
-  const d: Directory = { everyone, place: new Map(), byId: new Map(), byDepartment: new Map(), byClass: new Map(), leaders: [] };
+  const d: Directory = { everyone, place: new Map(), byDepartment: new Map(), byClass: new Map(), leaders: [] };
   const add = (m: Map<string, Listed[]>, key: string, p: Listed) => void (m.get(key)?.push(p) ?? m.set(key, [p]));
   everyone.forEach((p, i) => {
     d.place.set(p.id, i);
-    d.byId.set(p.id, p);
     if (p.department) add(d.byDepartment, p.department, p);
     for (const c of classesOf(p)) add(d.byClass, c, p);
     if (p.roles.some((r) => r === 'leader' || r === 'admin')) d.leaders.push(p);
