@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { sendsCall, RateLimiter } from '../src/feishu/rate-limiter.js';
+import { RateLimiter } from '../src/feishu/rate-limiter.js';
 import { cst, startHarness, type Harness } from './helpers/harness.js';
 
 /*
@@ -76,9 +76,9 @@ describe('send rate limiter', () => {
   it('counts a send still unanswered after a second as arrived by then: a hung answer holds the second for two, not until the timeout', async () => {
     await oneASecondOnFakeTimers(async (limiter, started) => {
       // Its answer comes only after ten seconds (a call answered past the API timeout).
-      const hung = limiter.run('a', async () => {
+      const hung = limiter.run('a', async (writtenOut) => {
         started.push(Date.now());
-        sendsCall()?.(); // as JsonHttp says, the request written out
+        writtenOut(); // as JsonHttp says, the request written out
         await new Promise((r) => setTimeout(r, 10_000));
       });
       const next = limiter.run('b', async () => void started.push(Date.now()));
@@ -95,10 +95,10 @@ describe('send rate limiter', () => {
 
   it('holds the slot of a send whose call has not gone out (its token still coming) until its answer', async () => {
     await oneASecondOnFakeTimers(async (limiter, started) => {
-      const fetchingToken = limiter.run('a', async () => {
+      const fetchingToken = limiter.run('a', async (writtenOut) => {
         started.push(Date.now());
         await new Promise((r) => setTimeout(r, 5000));
-        sendsCall()?.();
+        writtenOut();
       });
       const next = limiter.run('b', async () => void started.push(Date.now()));
       await vi.advanceTimersByTimeAsync(5990);

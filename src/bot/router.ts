@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
@@ -251,8 +250,8 @@ type Admission = { ok: true; campaign?: ActiveCampaign } | { ok: false; refusal:
 export class Router {
   private readonly table = new RouteTable();
 
-  /** Whose command or click is being handled, so that what goes back to them is sent as an answer. */
-  private readonly answering = new AsyncLocalStorage<string>();
+  /** Whose command, click or menu click is being handled now, and how many of theirs: what goes to them is sent as an answer. */
+  private readonly askers = new Map<string, number>();
 
   constructor(private readonly deps: RouterDeps) {}
 
@@ -273,16 +272,30 @@ export class Router {
   }
 
   /**
-   * Marks what a handler sends back to the person whose command or click it
-   * handles (their direct chat, a reply, a card update) as an answer, which the
-   * outbox sends before bulk reminders and digests; anything else as it is. The
-   * features' `send` passes through here, so none of them has to say it.
+   * Marks as an answer, which the outbox sends before bulk reminders and
+   * digests, a reply, a card update (it shows someone what their own click or
+   * photo did), and whatever goes to the direct chat of someone while their
+   * command, click or menu click is being handled; anything else as it is.
+   * The features' `send` passes through here, so none of them has to say it;
+   * what a feature sends someone after the handler has returned (an export's
+   * files) it marks itself.
    */
   asAnswer(m: OutboundMessage): OutboundMessage {
-    const asker = this.answering.getStore();
-    if (!asker || m.priority) return m;
-    const toAsker = 'patch' in m.to || 'replyTo' in m.to || ('openId' in m.to && m.to.openId === asker);
+    if (m.priority) return m;
+    const toAsker = 'patch' in m.to || 'replyTo' in m.to || ('openId' in m.to && this.askers.has(m.to.openId));
     return toAsker ? { ...m, priority: 'interactive' } : m;
+  }
+
+  /** Runs `handle` with `openId` counted as asking (see asAnswer). */
+  private async answering<T>(openId: string, handle: () => Promise<T>): Promise<T> {
+    this.askers.set(openId, (this.askers.get(openId) ?? 0) + 1);
+    try {
+      return await handle();
+    } finally {
+      const left = this.askers.get(openId)! - 1;
+      if (left) this.askers.set(openId, left);
+      else this.askers.delete(openId);
+    }
   }
 
   private suggest(name: string): string | undefined {
@@ -306,15 +319,15 @@ export class Router {
 
   // Each entry point runs its handler as the answer to whoever sent the event (see asAnswer).
   handleMessage(event: InboundMessage): Promise<void> {
-    return this.answering.run(event.senderOpenId, () => this.onMessage(event));
+    return this.answering(event.senderOpenId, () => this.onMessage(event));
   }
 
   handleMenu(event: MenuClick): Promise<void> {
-    return this.answering.run(event.operatorOpenId, () => this.onMenu(event));
+    return this.answering(event.operatorOpenId, () => this.onMenu(event));
   }
 
   handleCard(event: CardAction): Promise<CardReply> {
-    return this.answering.run(event.operatorOpenId, () => this.onCard(event));
+    return this.answering(event.operatorOpenId, () => this.onCard(event));
   }
 
   private async onMessage(event: InboundMessage): Promise<void> {

@@ -3,8 +3,7 @@ import { axios, lark } from './sdk.js';
 import type { Logger } from '../logger.js';
 import { sdkLogger } from '../logger.js';
 import { FeishuApiError, TOKEN_CODES } from './errors.js';
-import { JsonHttp, sayingWhenWrittenOut } from './json-http.js';
-import { sendsCall } from './rate-limiter.js';
+import { JsonHttp, WRITTEN_OUT } from './json-http.js';
 
 /**
  * The tenant token, fetched by us rather than the SDK: the SDK's cache is
@@ -188,8 +187,10 @@ export class FeishuApi {
   /**
    * Runs one call with the tenant token. A token Feishu refuses is replaced and
    * the call made again at once, so an expired token costs the caller no try.
+   * `writtenOut` (a send's, see AppSlot.run) rides with the call's headers and
+   * is called once its request has been written out.
    */
-  private async withToken<T>(fn: (auth: Auth) => Promise<T>, asError: (e: unknown) => unknown = (e) => e): Promise<T> {
+  private async withToken<T>(fn: (auth: Auth) => Promise<T>, asError: (e: unknown) => unknown = (e) => e, writtenOut?: () => void): Promise<T> {
     for (let refreshed = false; ; refreshed = true) {
       let token: string;
       try {
@@ -200,8 +201,7 @@ export class FeishuApi {
       let err: FeishuApiError;
       try {
         const auth = lark.withTenantToken(token);
-        const send = sendsCall();
-        return await (send ? sayingWhenWrittenOut(send, () => fn(auth)) : fn(auth));
+        return await fn(writtenOut ? { ...auth, headers: { ...auth.headers, [WRITTEN_OUT]: writtenOut } } : auth);
       } catch (e) {
         err = FeishuApiError.from(await asError(e));
       }
@@ -211,44 +211,53 @@ export class FeishuApi {
     }
   }
 
-  private call<T extends { code?: number; msg?: string }>(fn: (auth: Auth) => Promise<T>): Promise<T> {
-    return this.withToken(async (auth) => {
-      const res = await fn(auth);
-      // HTTP 200 with a non-zero code resolves normally in the SDK.
-      if (res && typeof res.code === 'number' && res.code !== 0) throw FeishuApiError.fromResponse(200, res);
-      return res;
-    });
+  private call<T extends { code?: number; msg?: string }>(fn: (auth: Auth) => Promise<T>, writtenOut?: () => void): Promise<T> {
+    return this.withToken(
+      async (auth) => {
+        const res = await fn(auth);
+        // HTTP 200 with a non-zero code resolves normally in the SDK.
+        if (res && typeof res.code === 'number' && res.code !== 0) throw FeishuApiError.fromResponse(200, res);
+        return res;
+      },
+      undefined,
+      writtenOut,
+    );
   }
 
-  async send(receiveIdType: ReceiveIdType, receiveId: string, body: MessageBody): Promise<string> {
-    const res = await this.call((auth) =>
-      this.client.im.v1.message.create(
-        {
-          params: { receive_id_type: receiveIdType },
-          data: { receive_id: receiveId, msg_type: body.msgType, content: body.content, uuid: body.uuid },
-        },
-        auth,
-      ),
+  /** `writtenOut`, here and for a reply or a card update: called once the request has been written out (see AppSlot.run). */
+  async send(receiveIdType: ReceiveIdType, receiveId: string, body: MessageBody, writtenOut?: () => void): Promise<string> {
+    const res = await this.call(
+      (auth) =>
+        this.client.im.v1.message.create(
+          {
+            params: { receive_id_type: receiveIdType },
+            data: { receive_id: receiveId, msg_type: body.msgType, content: body.content, uuid: body.uuid },
+          },
+          auth,
+        ),
+      writtenOut,
     );
     return res.data?.message_id ?? '';
   }
 
-  async reply(messageId: string, body: MessageBody): Promise<string> {
-    const res = await this.call((auth) =>
-      this.client.im.v1.message.reply(
-        {
-          path: { message_id: messageId },
-          data: { msg_type: body.msgType, content: body.content, uuid: body.uuid },
-        },
-        auth,
-      ),
+  async reply(messageId: string, body: MessageBody, writtenOut?: () => void): Promise<string> {
+    const res = await this.call(
+      (auth) =>
+        this.client.im.v1.message.reply(
+          {
+            path: { message_id: messageId },
+            data: { msg_type: body.msgType, content: body.content, uuid: body.uuid },
+          },
+          auth,
+        ),
+      writtenOut,
     );
     return res.data?.message_id ?? '';
   }
 
   /** https://open.feishu.cn/document/server-docs/im-v1/message-card/patch — only within 14 days of sending. */
-  async patchCard(messageId: string, content: string): Promise<void> {
-    await this.call((auth) => this.client.im.v1.message.patch({ path: { message_id: messageId }, data: { content } }, auth));
+  async patchCard(messageId: string, content: string, writtenOut?: () => void): Promise<void> {
+    await this.call((auth) => this.client.im.v1.message.patch({ path: { message_id: messageId }, data: { content } }, auth), writtenOut);
   }
 
   /**

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import https from 'node:https';
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
@@ -9,11 +8,20 @@ const { AxiosError, AxiosHeaders } = axios;
 /** What the SDK passes to its HTTP instance's `request` (SDK 1.74: url, method, data, params, headers, paramsSerializer, …). */
 type SdkRequest = AxiosRequestConfig & { $return_headers?: boolean };
 
-/** Said once the request of the call being made has been written out (a send's, see sendsCall in rate-limiter.ts). */
-const writtenOut = new AsyncLocalStorage<() => void>();
+/**
+ * Under this key of a call's headers, a function to call once the call's
+ * request has been written out (a send's, for the rate limiter: see
+ * AppSlot.run): from then on it may have reached Feishu. The SDK hands a
+ * call's headers on as they are given; a symbol key is one no HTTP layer
+ * writes out.
+ */
+export const WRITTEN_OUT: unique symbol = Symbol('zoufang: request written out');
 
-/** Makes `call`, saying `said` once its request has been written out: for a send, from then on it may have reached Feishu. */
-export const sayingWhenWrittenOut = <T>(said: () => void, call: () => Promise<T>): Promise<T> => writtenOut.run(said, call);
+/** The function a call's headers carry under WRITTEN_OUT, if any. */
+const writtenOutOf = (headers: unknown): (() => void) | undefined => {
+  const said = (headers as { [WRITTEN_OUT]?: unknown } | undefined)?.[WRITTEN_OUT];
+  return typeof said === 'function' ? (said as () => void) : undefined;
+};
 
 /** Environment variables that send requests through a proxy (axios reads them; node:http does not). */
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
@@ -56,7 +64,7 @@ export class JsonHttp {
   request<T = unknown>(config: SdkRequest): Promise<T> {
     if (this.viaAxios || config.responseType !== undefined || !isJsonBody(config.data, config.headers) || !config.url) {
       // axios does not tell when its request is written: said as it begins, the nearest it can be.
-      writtenOut.getStore()?.();
+      writtenOutOf(config.headers)?.();
       return this.axios.request(config) as Promise<T>;
     }
     return this.json<T>(config);
@@ -107,7 +115,7 @@ export class JsonHttp {
         req.destroy();
       }, this.timeoutMs);
       req.on('error', (e) => finish(() => reject(AxiosError.from(e, undefined, config as never, req))));
-      const said = writtenOut.getStore();
+      const said = writtenOutOf(config.headers);
       if (said) req.once('finish', said);
       req.end(body);
     });

@@ -595,7 +595,7 @@ export class Outbox extends EventEmitter {
    * is dropped. Only for a send or a reply, which Feishu carries out once
    * per uuid: a card update caught late could overwrite a newer one.
    */
-  private hedged<T>(receiverKey: string, bulk: boolean, slot: AppSlot, call: () => Promise<T>): Promise<T> {
+  private hedged<T>(receiverKey: string, bulk: boolean, slot: AppSlot, call: (writtenOut: () => void) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const first = (finish: () => void) => {
@@ -656,11 +656,11 @@ export class Outbox extends EventEmitter {
     const body = { msgType: row.msgType, content: row.content, uuid: row.uuid };
     const triedAt = new Date(this.stampNow());
     let began: number | undefined;
-    const call = async () => {
+    const call = async (writtenOut: () => void) => {
       began ??= this.now();
-      if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body);
-      if (row.operation === 'reply') return this.api.reply(row.targetMessageId!, body);
-      await this.api.patchCard(row.targetMessageId!, row.content);
+      if (row.operation === 'send') return this.api.send(row.receiveIdType!, row.receiveId!, body, writtenOut);
+      if (row.operation === 'reply') return this.api.reply(row.targetMessageId!, body, writtenOut);
+      await this.api.patchCard(row.targetMessageId!, row.content, writtenOut);
       return null;
     };
     try {

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { FeishuApiError, GATEWAY_RATE_LIMITED } from './errors.js';
 import { Sleepers } from './sleepers.js';
 
@@ -31,7 +30,7 @@ export const FEISHU_SAFE_LIMITS: RateLimits = { appPerSecond: 48, appPerMinute: 
  * burst of delayed requests land in one of Feishu's windows together.
  *
  * A send still unanswered ARRIVED_WITHIN_MS after its request was written out
- * (see sendsCall) is taken to have arrived by then: what keeps it waiting is
+ * (the send says when: see AppSlot.run) is taken to have arrived by then: what keeps it waiting is
  * Feishu's answer. From then on it is counted as arrived at that moment, so a
  * send hanging until the API timeout (10 s) holds a slot of the app's second
  * for two seconds, not eleven; otherwise 5 % of sends answered past the timeout
@@ -108,17 +107,6 @@ interface InFlight {
 /** How long after its request was written out an unanswered send is taken to have reached Feishu (see Window). */
 export const ARRIVED_WITHIN_MS = 1000;
 
-/** The slot of the send whose call is being made, for JsonHttp to say when its request is written out (see sendsCall). */
-const sending = new AsyncLocalStorage<() => void>();
-
-/**
- * Asked by FeishuApi as it makes a call, its token in hand: the send the call
- * belongs to, as a function to call once the call's request has been written
- * out (JsonHttp calls it then). From that moment the send is taken to arrive
- * within ARRIVED_WITHIN_MS. Undefined for a call made outside a send.
- */
-export const sendsCall = (): (() => void) | undefined => sending.getStore();
-
 const IN_FLIGHT_POLL_MS = 10;
 
 /** A send's place in the app's windows, taken before its receiver is known (see RateLimiter.reserve). */
@@ -129,8 +117,13 @@ export interface AppSlot {
    * answers' reserve).
    */
   bulkFrom: number;
-  /** Sends to `receiverKey` once its window has room; the slots are held until the send settles. */
-  run<T>(receiverKey: string, send: () => Promise<T>): Promise<T>;
+  /**
+   * Sends to `receiverKey` once its window has room; the slots are held until
+   * the send settles. `send` is given the function to call once its request has
+   * been written out (JsonHttp calls it then): from that moment the send is
+   * taken to arrive within ARRIVED_WITHIN_MS.
+   */
+  run<T>(receiverKey: string, send: (writtenOut: () => void) => Promise<T>): Promise<T>;
   /** Gives the slot back unused; does nothing once `run` was called. */
   release(): void;
 }
@@ -162,7 +155,7 @@ export class RateLimiter {
   }
 
   /** Runs `send` once a send to `receiverKey` fits every window; it holds its slots until it settles. */
-  async run<T>(receiverKey: string, send: () => Promise<T>): Promise<T> {
+  async run<T>(receiverKey: string, send: (writtenOut: () => void) => Promise<T>): Promise<T> {
     return (await this.reserve()).run(receiverKey, send);
   }
 
@@ -201,7 +194,7 @@ export class RateLimiter {
         };
         let refusedAtGateway = false;
         try {
-          return await sending.run(goesOut, send);
+          return await send(goesOut);
         } catch (e) {
           // The gateway's own refusal ("频控策略"): it let nothing through, so it uses up no room in the app's windows.
           refusedAtGateway = FeishuApiError.from(e).code === GATEWAY_RATE_LIMITED;

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JsonHttp, sayingWhenWrittenOut } from '../../src/feishu/json-http.js';
+import { FeishuApi } from '../../src/feishu/api.js';
+import { JsonHttp, WRITTEN_OUT } from '../../src/feishu/json-http.js';
 import { axios } from '../../src/feishu/sdk.js';
 
 const servers: http.Server[] = [];
@@ -27,13 +29,16 @@ describe('JsonHttp and the rate limiter', () => {
       req.resume().on('end', () => void answerable.then(() => res.setHeader('Content-Type', 'application/json').end('{"code":0}')));
     });
     const client = new JsonHttp(axios.create(), 2000, {});
-    const call = sayingWhenWrittenOut(
-      () => {
-        events.push('written out');
-        answer();
-      },
-      () => client.request({ url: `${url}/open-apis/im/v1/messages`, method: 'post', data: { msg_type: 'text' } }),
-    );
+    const said = () => {
+      events.push('written out');
+      answer();
+    };
+    const call = client.request({
+      url: `${url}/open-apis/im/v1/messages`,
+      method: 'post',
+      data: { msg_type: 'text' },
+      headers: { [WRITTEN_OUT]: said } as never,
+    });
     expect(await call).toEqual({ code: 0 });
     expect(events.filter((e) => e === 'written out')).toHaveLength(1);
     expect(events).toContain('arrived');
@@ -44,11 +49,36 @@ describe('JsonHttp and the rate limiter', () => {
     await new Promise((r) => servers.pop()!.close(r));
     let said = 0;
     const client = new JsonHttp(axios.create(), 2000, {});
-    const call = sayingWhenWrittenOut(
-      () => said++,
-      () => client.request({ url: `${url}/open-apis/im/v1/messages`, method: 'post', data: { msg_type: 'text' } }),
-    );
+    const call = client.request({
+      url: `${url}/open-apis/im/v1/messages`,
+      method: 'post',
+      data: { msg_type: 'text' },
+      headers: { [WRITTEN_OUT]: () => said++ } as never,
+    });
     await expect(call).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(said).toBe(0);
+  });
+
+  it("is told through the SDK: a send via FeishuApi says when its request went out, and nothing of that reaches Feishu's headers", async () => {
+    let answer!: () => void;
+    const answerable = new Promise<void>((r) => (answer = r));
+    const seen: http.IncomingHttpHeaders[] = [];
+    const url = await listen((req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url?.includes('tenant_access_token')) return void res.end('{"code":0,"tenant_access_token":"t-1","expire":7200}');
+      seen.push(req.headers);
+      req.resume().on('end', () => void answerable.then(() => res.end('{"code":0,"data":{"message_id":"om_1"}}')));
+    });
+    const api = new FeishuApi({ appId: 'cli_0123456789abcdef', appSecret: 's', baseUrl: url, logger: pino({ level: 'silent' }) });
+    let said = 0;
+    const sent = api.send('open_id', 'ou_x', { msgType: 'text', content: '{"text":"hi"}', uuid: 'u1' }, () => {
+      said++;
+      answer();
+    });
+    // Answered only once the send has said its request went out: had it not, the send would hang.
+    expect(await sent).toBe('om_1');
+    expect(said).toBe(1);
+    expect(seen).toHaveLength(1);
+    expect(Object.keys(seen[0]!).sort()).toEqual(['accept', 'authorization', 'connection', 'content-length', 'content-type', 'host', 'user-agent']);
   });
 });

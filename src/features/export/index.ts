@@ -87,6 +87,8 @@ export const exportFeature = defineFeature({ name: 'export', at: import.meta.url
   /** Produces, uploads and sends the files; returns the closing message. Every outcome is in the audit log. */
   async function produceAndSend(admin: Person & { openId: string }, request: ExportRequest, auditId: number, files: FilePort, photoDir: string, dir: string) {
     const to = { openId: admin.openId };
+    // The files and the closing note are what the admin asked for: sent as answers, ahead of bulk, though the
+    // command's handler returned before they were made.
     let produced: Produced | undefined;
     try {
       const now = deps.clock.now();
@@ -97,7 +99,7 @@ export const exportFeature = defineFeature({ name: 'export', at: import.meta.url
       const sent: Array<{ name: string; bytes: number }> = [];
       for (const f of produced.files.filter((x) => x.bytes <= files.maxBytes)) {
         const fileKey = await upload(files, f);
-        await deps.send({ dedupeKey: `export:${auditId}:${f.kind}`, to, purpose: 'export.file', file: { fileKey } });
+        await deps.send({ dedupeKey: `export:${auditId}:${f.kind}`, to, purpose: 'export.file', priority: 'interactive', file: { fileKey } });
         sent.push({ name: path.basename(f.path), bytes: f.bytes });
       }
       await audits.finish(auditId, {
@@ -151,7 +153,13 @@ export const exportFeature = defineFeature({ name: 'export', at: import.meta.url
       await fs.rm(dir, { recursive: true, force: true });
       busy.delete(admin.id);
     }
-    await deps.send({ dedupeKey: `export:${auditId}:${closing.key}`, to: { openId: admin.openId }, purpose: 'export.note', text: closing.text });
+    await deps.send({
+      dedupeKey: `export:${auditId}:${closing.key}`,
+      to: { openId: admin.openId },
+      purpose: 'export.note',
+      priority: 'interactive',
+      text: closing.text,
+    });
   }
 
   async function handle(c: CommandContext<'campaign', true>): Promise<void> {
