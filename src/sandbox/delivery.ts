@@ -178,16 +178,18 @@ export class Delivery {
   ): Promise<DeliverResult> {
     const channel = this.pickVia(via);
     const json = JSON.stringify(envelope);
-    // When the platform begins to push: a benchmark times the bot from here to its answer's arrival (RecordedCall.receivedAt).
-    this.ctx.emit('push', { eventType: envelope.header.event_type, via: channel, at: performance.now() });
+    // When the event leaves the platform, encrypted and signed: a benchmark times the bot from here to its answer's
+    // arrival (RecordedCall.receivedAt); what the platform does before is its own part.
+    const pushing = () => this.ctx.emit('push', { eventType: envelope.header.event_type, via: channel, at: performance.now() });
     let result: DeliverResult;
     if (channel === 'ws') {
       // No signature over the long connection; the payload is plain JSON.
       const frameType = envelope.header.event_type === CARD_CALLBACK ? this.ctx.opts.cardFrames : 'event';
+      pushing();
       const r = await this.hub.push(json, timeoutMs, frameType);
       result = r.ack ? { ack: r.ack } : { timedOut: true };
     } else {
-      result = await this.postWebhook(this.webhookUrl as string, json, tamper, timeoutMs);
+      result = await this.postWebhook(this.webhookUrl as string, json, tamper, timeoutMs, pushing);
     }
     this.ctx.emit('delivery', { eventType: envelope.header.event_type, via: channel, result });
     return result;
@@ -219,8 +221,9 @@ export class Delivery {
     };
   }
 
-  private async postWebhook(url: string, json: string, tamper: DeliverOptions['tamper'], timeoutMs: number): Promise<DeliverResult> {
+  private async postWebhook(url: string, json: string, tamper: DeliverOptions['tamper'], timeoutMs: number, pushing: () => void): Promise<DeliverResult> {
     const { headers, body } = this.signedWebhookRequest(json, tamper);
+    pushing();
     try {
       const resp = await post(url, headers, body, timeoutMs);
       const text = resp.text;
