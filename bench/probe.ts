@@ -8,6 +8,7 @@
  * The first phase runs from process start (start-up, and for the bot its
  * catch-up) until the parent first asks for figures.
  */
+import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface PhaseFigures {
@@ -18,6 +19,8 @@ export interface PhaseFigures {
   loopP99Ms: number;
   /** Highest resident memory seen, sampled every 50 ms and at both ends. */
   rssPeakMb: number;
+  /** KB the process read from storage rather than the kernel's file cache (Linux's /proc/self/io read_bytes); absent elsewhere. */
+  storageReadKb?: number;
 }
 
 /** Parent → child. */
@@ -40,6 +43,16 @@ export function heldMs(tickGapNs: number): number {
   return Math.max(0, Math.round((tickGapNs / 1e6 - LOOP_TICK_MS) * 10) / 10);
 }
 
+/** Bytes read from storage so far, by the kernel's count; undefined where there is no /proc. */
+function storageReadBytes(): number | undefined {
+  try {
+    const line = /^read_bytes: (\d+)$/m.exec(fs.readFileSync('/proc/self/io', 'utf8'));
+    return line ? Number(line[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts measuring and answers the parent's requests; `advanceClock` moves the child's business time. */
 export function servePhases(advanceClock?: (ms: number) => void): void {
   const loop = monitorEventLoopDelay({ resolution: LOOP_TICK_MS });
@@ -47,6 +60,7 @@ export function servePhases(advanceClock?: (ms: number) => void): void {
   // From process start: module loading and start-up belong to the first phase.
   let cpu = { user: 0, system: 0 };
   let rssPeak = process.memoryUsage.rss();
+  let readBefore = storageReadBytes();
   const sample = () => {
     rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   };
@@ -59,12 +73,15 @@ export function servePhases(advanceClock?: (ms: number) => void): void {
     }
     sample();
     const used = process.cpuUsage(cpu);
+    const readNow = storageReadBytes();
     const phase: PhaseFigures = {
       cpuMs: Math.round((used.user + used.system) / 100) / 10,
       loopMaxMs: heldMs(loop.max),
       loopP99Ms: heldMs(loop.percentile(99)),
       rssPeakMb: mb(rssPeak),
+      ...(readNow !== undefined && readBefore !== undefined ? { storageReadKb: Math.round((readNow - readBefore) / 1024) } : {}),
     };
+    readBefore = readNow;
     cpu = process.cpuUsage();
     loop.reset();
     rssPeak = process.memoryUsage.rss();
