@@ -6,7 +6,7 @@ import { openDatabase } from '../src/db/index.js';
 import { outbox } from '../src/db/schema.js';
 import { enqueueOutbound } from '../src/feishu/outbox.js';
 import { RateLimiter } from '../src/feishu/rate-limiter.js';
-import { seedDemo } from '../src/demo/seed.js';
+import { DEMO_BRANCH_CHAT_ID, seedDemo } from '../src/demo/seed.js';
 import { reportWeeks } from '../src/domain/weeks.js';
 import { runLockFile } from '../src/ops/run-lock.js';
 import { FeishuStandIn } from '../src/sandbox/index.js';
@@ -212,11 +212,25 @@ describe('what counts as an answer', () => {
     // The export's file and closing note are sent by the feature itself, after the command's first answer.
     await hh.say('陈立华', '/导出');
     await waitFor(() => hh.textsTo('陈立华').some((t) => /^导出完成/.test(t)), 'the export', 60_000);
+    // Asked in the group, the answer goes to the asker's direct chat: neither a reply nor a card update, an answer
+    // because it goes to someone whose command is being handled.
+    await hh.standIn.sendText(hh.openId('陈立华'), '@_user_1 /进度', { chatId: DEMO_BRANCH_CHAT_ID, mentions: [hh.standIn.botMention()] });
+    await waitFor(
+      () =>
+        hh.db
+          .select()
+          .from(outbox)
+          .all()
+          .some((r) => r.purpose === 'reply.private'),
+      'the private answer',
+      30_000,
+    );
     await hh.runJob('zone-report-push');
     const rows = hh.db.select().from(outbox).all();
     const priorities = (prefix: string) => [...new Set(rows.filter((r) => r.purpose.startsWith(prefix)).map((r) => r.priority))];
     expect(priorities('export.')).toEqual([0]);
     expect(priorities('reply')).toEqual([0]);
+    expect(priorities('reply.private')).toEqual([0]);
     expect(priorities('zone-report.')).toEqual([1]);
   }, 90_000);
 });

@@ -187,10 +187,14 @@ export class FeishuApi {
   /**
    * Runs one call with the tenant token. A token Feishu refuses is replaced and
    * the call made again at once, so an expired token costs the caller no try.
+   * `asError` reads a failure before it is classified (a download's body);
    * `writtenOut` (a send's, see AppSlot.run) rides with the call's headers and
    * is called once its request has been written out.
    */
-  private async withToken<T>(fn: (auth: Auth) => Promise<T>, asError: (e: unknown) => unknown = (e) => e, writtenOut?: () => void): Promise<T> {
+  private async withToken<T>(
+    fn: (auth: Auth) => Promise<T>,
+    { asError = (e) => e, writtenOut }: { asError?: (e: unknown) => unknown; writtenOut?: () => void } = {},
+  ): Promise<T> {
     for (let refreshed = false; ; refreshed = true) {
       let token: string;
       try {
@@ -219,8 +223,7 @@ export class FeishuApi {
         if (res && typeof res.code === 'number' && res.code !== 0) throw FeishuApiError.fromResponse(200, res);
         return res;
       },
-      undefined,
-      writtenOut,
+      { writtenOut },
     );
   }
 
@@ -293,7 +296,7 @@ export class FeishuApi {
         }
         return bytes;
       },
-      (e) => withErrorBody(e, idleMs),
+      { asError: (e) => withErrorBody(e, idleMs) },
     );
   }
 
